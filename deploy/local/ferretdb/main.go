@@ -1,0 +1,93 @@
+// Command ferretdb-launcher runs FerretDB v1 (MongoDB wire protocol) on the SQLite
+// backend for local development and tests. It exists because `go install
+// .../cmd/ferretdb@v1.24.2` builds a binary that panics at start (FerretDB #2982);
+// the embeddable package does not, and keeps telemetry off.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
+	dataDir := flag.String("data", "", "directory for the SQLite database files (created if missing)")
+	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	flag.Parse()
+
+	if *dataDir == "" {
+		fmt.Fprintln(os.Stderr, "ferretdb-launcher: -data is required")
+		os.Exit(2)
+	}
+	abs, err := filepath.Abs(*dataDir)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
+		os.Exit(2)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
+		os.Exit(2)
+	}
+
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: bad -log-level: %v\n", err)
+		os.Exit(2)
+	}
+	var out io.Writer = os.Stderr
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: *listen},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
+		os.Exit(1)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = f.Run(ctx)
+	}()
+
+	// Announce readiness only once the port accepts connections.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", *listen, 200*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "ferretdb-launcher: not listening on %s after 30s: %v\n", *listen, err)
+			os.Exit(1)
+		}
+		select {
+		case <-done:
+			fmt.Fprintln(os.Stderr, "ferretdb-launcher: stopped before it was ready")
+			os.Exit(1)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	fmt.Printf("ferretdb ready mongodb://%s/\n", *listen)
+
+	<-done
+}

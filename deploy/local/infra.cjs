@@ -1,0 +1,318 @@
+'use strict';
+/**
+ * Local infrastructure for Maskline: NATS with JetStream and a MongoDB-wire store.
+ *
+ * Used by `npm start` (long-lived, under .infra/) and by the test harness (throwaway, on free
+ * ports, in temp dirs). Plain Node with no dependencies, so it runs before `npm install`.
+ *
+ * Store, in order of preference: MONGO_URL if set; `mongod` if on PATH; otherwise FerretDB v1.24.2
+ * on SQLite, built from deploy/local/ferretdb with Go (cached; rebuilt only when its sources change).
+ */
+const { spawn, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const INFRA_DIR = path.join(ROOT, '.infra');
+const BIN_DIR = path.join(INFRA_DIR, 'bin');
+const FERRET_SRC = path.join(__dirname, 'ferretdb');
+const FERRET_BIN = path.join(BIN_DIR, 'ferretdb-launcher');
+
+class InfraError extends Error {}
+
+function which(cmd) {
+  for (const dir of (process.env.PATH || '').split(path.delimiter)) {
+    const candidate = path.join(dir, cmd);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      /* keep looking */
+    }
+  }
+  return undefined;
+}
+
+function goBinary() {
+  return which('go') || (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function portOpen(port, host = '127.0.0.1') {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    socket.setTimeout(300);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    const fail = () => {
+      socket.destroy();
+      resolve(false);
+    };
+    socket.once('error', fail);
+    socket.once('timeout', fail);
+  });
+}
+
+async function waitForPort(port, { timeoutMs = 30000, child, name = 'process', logFile } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new InfraError(`${name} exited with code ${child.exitCode} before listening on ${port}${tail(logFile)}`);
+    }
+    if (await portOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new InfraError(`${name} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms${tail(logFile)}`);
+}
+
+function tail(logFile) {
+  if (!logFile || !fs.existsSync(logFile)) return '';
+  const text = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+  return text ? `\n--- ${logFile} ---\n${text}` : '';
+}
+
+function sourcesHash() {
+  const h = crypto.createHash('sha256');
+  for (const f of ['main.go', 'go.mod', 'go.sum']) h.update(fs.readFileSync(path.join(FERRET_SRC, f)));
+  return h.digest('hex');
+}
+
+/**
+ * Builds the FerretDB launcher if it is missing or its sources changed. Returns its path.
+ * Cold: about 1.5–3 min on 2 cores (module download + compile); warm: no build at all.
+ */
+function ensureFerretdbBinary({ log = () => {} } = {}) {
+  const hashFile = `${FERRET_BIN}.sha256`;
+  const want = sourcesHash();
+  if (fs.existsSync(FERRET_BIN) && fs.existsSync(hashFile) && fs.readFileSync(hashFile, 'utf8') === want) {
+    return FERRET_BIN;
+  }
+  const go = goBinary();
+  if (!go) {
+    throw new InfraError(
+      'No MongoDB-wire store available: MONGO_URL is not set, `mongod` is not on PATH, and Go (needed to build ' +
+        'FerretDB) is not installed. Install Go ≥ 1.24 (https://go.dev/dl/), or set MONGO_URL to a MongoDB ≥ 6 ' +
+        '(e.g. MONGO_URL=mongodb://127.0.0.1:27017/).',
+    );
+  }
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  log(`building FerretDB v1.24.2 launcher with ${go} (first time only; takes a minute or two)...`);
+  const started = Date.now();
+  const tmpOut = `${FERRET_BIN}.tmp-${process.pid}`;
+  const res = spawnSync(go, ['build', '-trimpath', '-o', tmpOut, '.'], {
+    cwd: FERRET_SRC,
+    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) {
+    throw new InfraError(`go build of the FerretDB launcher failed (exit ${res.status}):\n${res.stderr || res.error}`);
+  }
+  fs.renameSync(tmpOut, FERRET_BIN);
+  fs.writeFileSync(hashFile, want);
+  log(`built FerretDB launcher in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return FERRET_BIN;
+}
+
+function spawnLogged(cmd, args, logFile, { detached = false } = {}) {
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached });
+  fs.closeSync(fd);
+  return child;
+}
+
+/**
+ * Starts a nats-server with JetStream. `dir` holds its store and log.
+ * Returns { url, port, pid, child, stop() }.
+ */
+async function startNats({ port, dir, detached = false } = {}) {
+  const bin = which('nats-server');
+  if (!bin) {
+    throw new InfraError(
+      '`nats-server` is not on PATH. Install it (Debian/Ubuntu: `apt-get install nats-server`; or ' +
+        'https://github.com/nats-io/nats-server/releases), or set NATS_URL to a NATS server with JetStream.',
+    );
+  }
+  const p = port || (await freePort());
+  const d = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-nats-'));
+  fs.mkdirSync(path.join(d, 'jetstream'), { recursive: true });
+  const logFile = path.join(d, 'nats-server.log');
+  const child = spawnLogged(bin, ['-js', '-a', '127.0.0.1', '-p', String(p), '-sd', path.join(d, 'jetstream')], logFile, {
+    detached,
+  });
+  await waitForPort(p, { child, name: 'nats-server', logFile });
+  return handle(child, { url: `nats://127.0.0.1:${p}`, port: p, dir: d, logFile });
+}
+
+/**
+ * Starts the MongoDB-wire store: `mongod` when on PATH, else the FerretDB launcher.
+ * Returns { url, port, pid, child, kind, stop() }.
+ */
+async function startStore({ port, dir, detached = false, log } = {}) {
+  const p = port || (await freePort());
+  const d = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-store-'));
+  fs.mkdirSync(d, { recursive: true });
+  const logFile = path.join(d, 'store.log');
+  const mongod = which('mongod');
+  let child;
+  let kind;
+  if (mongod) {
+    kind = 'mongod';
+    fs.mkdirSync(path.join(d, 'db'), { recursive: true });
+    child = spawnLogged(mongod, ['--bind_ip', '127.0.0.1', '--port', String(p), '--dbpath', path.join(d, 'db')], logFile, {
+      detached,
+    });
+  } else {
+    kind = 'ferretdb';
+    const bin = ensureFerretdbBinary({ log });
+    child = spawnLogged(bin, ['-listen', `127.0.0.1:${p}`, '-data', path.join(d, 'data')], logFile, { detached });
+  }
+  await waitForPort(p, { child, name: kind, logFile });
+  return handle(child, { url: `mongodb://127.0.0.1:${p}/`, port: p, dir: d, logFile, kind });
+}
+
+function handle(child, info) {
+  return {
+    ...info,
+    pid: child.pid,
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/* ----------------------------- long-lived infra for `npm start` ----------------------------- */
+
+const STATE_FILE = path.join(INFRA_DIR, 'state.json');
+const DEFAULT_NATS_PORT = 14222;
+const DEFAULT_STORE_PORT = 27018;
+
+function alive(pid) {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readState() {
+  try {
+    return JSON.parse(fs.readFileSync(STATE_FILE, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Idempotent: reuses what is already running, starts what is not. Honors NATS_URL and MONGO_URL
+ * (then nothing is started for that part). Returns { natsUrl, mongoUrl }.
+ */
+async function up({ log = console.log } = {}) {
+  fs.mkdirSync(INFRA_DIR, { recursive: true });
+  const state = readState();
+  const result = {};
+
+  if (process.env.NATS_URL) {
+    result.natsUrl = process.env.NATS_URL;
+    log(`NATS: using NATS_URL=${result.natsUrl}`);
+  } else if (state.nats && alive(state.nats.pid) && (await portOpen(state.nats.port))) {
+    result.natsUrl = state.nats.url;
+    log(`NATS: already running at ${result.natsUrl} (pid ${state.nats.pid})`);
+  } else {
+    const port = Number(process.env.MASKLINE_NATS_PORT || DEFAULT_NATS_PORT);
+    if (await portOpen(port)) throw new InfraError(`port ${port} is taken by something else; set MASKLINE_NATS_PORT`);
+    const nats = await startNats({ port, dir: path.join(INFRA_DIR, 'nats'), detached: true });
+    nats.child.unref();
+    state.nats = { pid: nats.pid, port: nats.port, url: nats.url };
+    result.natsUrl = nats.url;
+    log(`NATS: started ${nats.url} (pid ${nats.pid}, data in .infra/nats)`);
+  }
+
+  if (process.env.MONGO_URL) {
+    result.mongoUrl = process.env.MONGO_URL;
+    log('Store: using MONGO_URL');
+  } else if (state.store && alive(state.store.pid) && (await portOpen(state.store.port))) {
+    result.mongoUrl = state.store.url;
+    log(`Store: already running at ${result.mongoUrl} (${state.store.kind}, pid ${state.store.pid})`);
+  } else {
+    const port = Number(process.env.MASKLINE_STORE_PORT || DEFAULT_STORE_PORT);
+    if (await portOpen(port)) throw new InfraError(`port ${port} is taken by something else; set MASKLINE_STORE_PORT`);
+    const store = await startStore({ port, dir: path.join(INFRA_DIR, 'store'), detached: true, log });
+    store.child.unref();
+    state.store = { pid: store.pid, port: store.port, url: store.url, kind: store.kind };
+    result.mongoUrl = store.url;
+    log(`Store: started ${store.kind} at ${store.url} (pid ${store.pid}, data in .infra/store)`);
+  }
+  fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
+  return result;
+}
+
+async function down({ log = console.log } = {}) {
+  const state = readState();
+  for (const key of ['nats', 'store']) {
+    const entry = state[key];
+    if (!entry || !alive(entry.pid)) continue;
+    process.kill(entry.pid, 'SIGTERM');
+    const deadline = Date.now() + 5000;
+    while (alive(entry.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (alive(entry.pid)) process.kill(entry.pid, 'SIGKILL');
+    log(`${key}: stopped (pid ${entry.pid})`);
+  }
+  fs.rmSync(STATE_FILE, { force: true });
+}
+
+module.exports = {
+  ROOT,
+  InfraError,
+  which,
+  freePort,
+  portOpen,
+  waitForPort,
+  ensureFerretdbBinary,
+  startNats,
+  startStore,
+  up,
+  down,
+  readState,
+};
+
+if (require.main === module) {
+  const cmd = process.argv[2];
+  const run = { up, down, build: async () => ensureFerretdbBinary({ log: console.log }) }[cmd];
+  if (!run) {
+    console.error('usage: node deploy/local/infra.cjs up|down|build');
+    process.exit(2);
+  }
+  run({ log: console.log }).then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err instanceof InfraError ? `infra: ${err.message}` : err);
+      process.exit(1);
+    },
+  );
+}

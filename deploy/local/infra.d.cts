@@ -1,0 +1,36 @@
+import type { ChildProcess } from 'node:child_process';
+
+export class InfraError extends Error {}
+
+export interface RunningProcess {
+  url: string;
+  port: number;
+  pid: number | undefined;
+  dir: string;
+  logFile: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export interface RunningStore extends RunningProcess {
+  kind: 'mongod' | 'ferretdb';
+}
+
+export const ROOT: string;
+export function which(cmd: string): string | undefined;
+export function freePort(): Promise<number>;
+export function portOpen(port: number, host?: string): Promise<boolean>;
+export function waitForPort(
+  port: number,
+  options?: { timeoutMs?: number; child?: ChildProcess; name?: string; logFile?: string },
+): Promise<void>;
+export function ensureFerretdbBinary(options?: { log?: (line: string) => void }): string;
+export function startNats(options?: { port?: number; dir?: string; detached?: boolean }): Promise<RunningProcess>;
+export function startStore(options?: {
+  port?: number;
+  dir?: string;
+  detached?: boolean;
+  log?: (line: string) => void;
+}): Promise<RunningStore>;
+export function up(options?: { log?: (line: string) => void }): Promise<{ natsUrl: string; mongoUrl: string }>;
+export function down(options?: { log?: (line: string) => void }): Promise<void>;

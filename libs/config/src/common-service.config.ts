@@ -1,0 +1,30 @@
+import { z } from 'zod';
+import { envInt, envPort, envUrl, logLevelSchema } from './env-types';
+
+/**
+ * Variables every service reads. Each service extends this schema with its own
+ * (see `services/<name>/src/config/<name>.config.ts`).
+ */
+export const commonServiceConfigShape = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: logLevelSchema,
+  /** Comma-separated NATS server URLs. */
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:14222'),
+  /** Port of the ops HTTP server (`/metrics`, `/livez`, `/readyz`); 0 picks a free port. */
+  OPS_PORT: envPort(0),
+  /** Default timeout of a NATS request to another service. */
+  RPC_TIMEOUT_MS: envInt(2000, 50, 60000),
+  /** Circuit breakers around calls to other services. */
+  BREAKER_ERROR_THRESHOLD_PERCENT: envInt(50, 1, 100),
+  BREAKER_RESET_MS: envInt(5000, 100, 600000),
+  BREAKER_VOLUME_THRESHOLD: envInt(10, 1, 10000),
+  /** How long shutdown waits for in-flight handlers before closing NATS. */
+  SHUTDOWN_GRACE_MS: envInt(10000, 0, 120000),
+};
+
+export const storeConfigShape = {
+  /** MongoDB connection string (MongoDB ≥ 6 replica set in production, FerretDB locally). */
+  MONGO_URL: envUrl(['mongodb', 'mongodb+srv'], 'mongodb://127.0.0.1:27018/'),
+};
+
+export type CommonServiceConfig = z.output<z.ZodObject<typeof commonServiceConfigShape>>;

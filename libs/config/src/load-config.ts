@@ -1,0 +1,56 @@
+import { z } from 'zod';
+
+/** Marks a config variable as secret: it is never printed, logged, or echoed in an error. */
+export function secret<T extends z.ZodTypeAny>(schema: T): T {
+  return schema.describe('secret') as T;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`${service}: invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/**
+ * Reads and validates a service's environment once, failing at boot with every bad variable listed.
+ * Values of secret variables never appear in the message.
+ */
+export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
+  service: string,
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
+  const input: Record<string, string | undefined> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[key];
+    input[key] = value === '' ? undefined : value;
+  }
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.') || '(config)';
+    return `${key}: ${issue.message}`;
+  });
+  throw new ConfigValidationError(service, problems);
+}
+
+/** The names of the variables a schema marks secret (for docs and redaction). */
+export function secretKeys(schema: z.ZodObject<z.ZodRawShape>): string[] {
+  return Object.entries(schema.shape)
+    .filter(([, s]) => isSecret(s as z.ZodTypeAny))
+    .map(([k]) => k);
+}
+
+function isSecret(s: z.ZodTypeAny): boolean {
+  let cur: z.ZodTypeAny | undefined = s;
+  while (cur) {
+    if (cur.description === 'secret') return true;
+    const def = cur._def as { innerType?: z.ZodTypeAny; schema?: z.ZodTypeAny };
+    cur = def.innerType ?? def.schema;
+  }
+  return false;
+}

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+
+/** A request-reply conversation over core NATS: one subject, one request shape, one reply shape. */
+export interface RpcContract<Req extends z.ZodTypeAny = z.ZodTypeAny, Res extends z.ZodTypeAny = z.ZodTypeAny> {
+  readonly kind: 'rpc';
+  /** Versioned subject, `<service>.<action>.v<N>`. Never renamed in place: add a new version. */
+  readonly subject: string;
+  /** The service that answers this subject (used to name its circuit breaker). */
+  readonly service: ServiceName;
+  readonly request: Req;
+  readonly reply: Res;
+}
+
+/** A durable event on a JetStream stream. */
+export interface EventContract<P extends z.ZodTypeAny = z.ZodTypeAny> {
+  readonly kind: 'event';
+  readonly subject: string;
+  readonly stream: StreamName;
+  readonly payload: P;
+}
+
+export const SERVICE_NAMES = [
+  'gateway',
+  'session-service',
+  'number-pool',
+  'pin-auth',
+  'call-router',
+  'callback-dispatcher',
+] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const STREAM_NAMES = ['MASKLINE_EVENTS'] as const;
+export type StreamName = (typeof STREAM_NAMES)[number];
+
+export function defineRpc<Req extends z.ZodTypeAny, Res extends z.ZodTypeAny>(
+  service: ServiceName,
+  subject: string,
+  request: Req,
+  reply: Res,
+): RpcContract<Req, Res> {
+  assertVersionedSubject(subject);
+  return { kind: 'rpc', service, subject, request, reply };
+}
+
+export function defineEvent<P extends z.ZodTypeAny>(
+  stream: StreamName,
+  subject: string,
+  payload: P,
+): EventContract<P> {
+  assertVersionedSubject(subject);
+  return { kind: 'event', stream, subject, payload };
+}
+
+function assertVersionedSubject(subject: string): void {
+  if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*\.v[0-9]+$/.test(subject)) {
+    throw new Error(`subject "${subject}" must be dot-separated lowercase tokens ending in .v<N>`);
+  }
+}
+
+/** What a caller passes (before defaults and transforms). */
+export type RpcRequestOf<C extends RpcContract> = z.input<C['request']>;
+/** What a handler receives (after validation). */
+export type RpcParsedRequestOf<C extends RpcContract> = z.output<C['request']>;
+/** What a handler returns. */
+export type RpcReplyInputOf<C extends RpcContract> = z.input<C['reply']>;
+/** What a caller gets back. */
+export type RpcReplyOf<C extends RpcContract> = z.output<C['reply']>;
+export type EventPayloadInputOf<C extends EventContract> = z.input<C['payload']>;
+export type EventPayloadOf<C extends EventContract> = z.output<C['payload']>;

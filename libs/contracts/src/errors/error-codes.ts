@@ -1,0 +1,42 @@
+/**
+ * Error codes cross process boundaries as strings; `instanceof` does not.
+ * The gateway maps each code to an HTTP status (see services/gateway/src/errors).
+ */
+export const ErrorCodes = {
+  /** A request or message failed validation. `field` names the offending parameter. */
+  VALIDATION: 'VALIDATION.INVALID',
+  /** Authentication failed (missing or wrong credentials). */
+  AUTH_FAILED: 'AUTH.FAILED',
+  /** The caller is authenticated but may not do this. */
+  FORBIDDEN: 'AUTH.FORBIDDEN',
+  /** The resource does not exist, or belongs to another account. */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The request conflicts with current state (e.g. idempotency key reused with another body). */
+  CONFLICT: 'CONFLICT',
+  /** Rate limit hit. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** The remote service did not answer in time. */
+  RPC_TIMEOUT: 'RPC.TIMEOUT',
+  /** Nobody is listening on the subject, or the connection is down. */
+  RPC_UNAVAILABLE: 'RPC.UNAVAILABLE',
+  /** The circuit breaker for the remote service is open. */
+  CIRCUIT_OPEN: 'RPC.CIRCUIT_OPEN',
+  /** A reply did not match its contract: a bug in the sender. */
+  BAD_REPLY: 'RPC.BAD_REPLY',
+  /** An unexpected failure. The message never carries internals. */
+  INTERNAL: 'INTERNAL',
+  /** A durable event's payload failed validation: it will never succeed, so it is terminated. */
+  EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
+} as const;
+
+export type KnownErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Codes that describe the caller's request, not the health of the service that answered. */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.VALIDATION,
+  ErrorCodes.AUTH_FAILED,
+  ErrorCodes.FORBIDDEN,
+  ErrorCodes.NOT_FOUND,
+  ErrorCodes.CONFLICT,
+  ErrorCodes.RATE_LIMITED,
+]);

@@ -1,0 +1,58 @@
+import { SetMetadata } from '@nestjs/common';
+import type { EventContract, EventPayloadOf } from '@maskline/contracts';
+
+export const DURABLE_CONSUMER_METADATA = Symbol('maskline:durable-consumer');
+
+export interface DurableConsumerOptions<E extends readonly EventContract[] = readonly EventContract[]> {
+  /** Durable name: the server remembers this consumer's position across restarts. */
+  durable: string;
+  /** The events this consumer takes. They must share one stream. */
+  events: E;
+  /**
+   * Subject filter on the stream. Defaults to the single event's subject; required when `events`
+   * has more than one (NATS 2.9 allows one filter subject per consumer, so use a wildcard).
+   */
+  filterSubject?: string;
+  /** Redeliveries before the server gives up (the handler is told the attempt number). */
+  maxDeliver?: number;
+  /** How long the server waits for an ack before redelivering. */
+  ackWaitMs?: number;
+  /** Messages handled at once by this replica. */
+  concurrency?: number;
+  /** Backoff for errors that are not `RetryLater`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export interface EventMeta {
+  subject: string;
+  streamSequence: number;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  msgId?: string;
+  /** Time the event was stored on the stream. */
+  publishedAt: Date;
+}
+
+export type EventOf<E extends readonly EventContract[]> = {
+  [K in keyof E]: E[K] extends EventContract ? { subject: E[K]['subject']; payload: EventPayloadOf<E[K]> } : never;
+}[number];
+
+type ConsumerMethod<E extends readonly EventContract[]> = (event: EventOf<E>, meta: EventMeta) => Promise<void> | void;
+
+/**
+ * Consumes events durably from JetStream. The method's outcome decides the message's fate:
+ * returns → ack; throws `RetryLater` → redelivered after its delay; throws a non-retryable
+ * `CodedError` → terminated (logged with its code); throws anything else → redelivered with
+ * backoff, until `maxDeliver`.
+ */
+export function DurableConsumer<const E extends readonly EventContract[]>(options: DurableConsumerOptions<E>) {
+  return <M extends ConsumerMethod<E>>(
+    target: object,
+    key: string | symbol,
+    descriptor: TypedPropertyDescriptor<M>,
+  ): TypedPropertyDescriptor<M> => {
+    SetMetadata(DURABLE_CONSUMER_METADATA, options)(target, key, descriptor);
+    return descriptor;
+  };
+}

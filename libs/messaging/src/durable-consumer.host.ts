@@ -1,0 +1,210 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  nanos,
+  type ConsumerMessages,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
+import type { Logger } from 'pino';
+import { CodedError, ErrorCodes, codedErrorFromZod, type EventContract } from '@maskline/contracts';
+import { LOGGER, MetricsService, runWithContext } from '@maskline/observability';
+import {
+  DURABLE_CONSUMER_METADATA,
+  type DurableConsumerOptions,
+  type EventMeta,
+} from './durable-consumer.decorator';
+import { HandlerDiscovery } from './handler-discovery';
+import { InFlightTracker } from './in-flight-tracker';
+import { decodeJson } from './json-codec';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import { incomingCorrelationId } from './nats-headers';
+import { RetryLater, backoffWithJitter } from './retry-later.error';
+
+const DEFAULTS = { maxDeliver: 20, ackWaitMs: 30_000, concurrency: 16, retryBaseMs: 500, retryMaxMs: 60_000 };
+
+type Outcome = 'ack' | 'retry' | 'terminal';
+
+interface RunningConsumer {
+  name: string;
+  messages: ConsumerMessages;
+  loop: Promise<void>;
+}
+
+/**
+ * Runs every `@DurableConsumer` method as a JetStream durable pull consumer. Each message ends in
+ * exactly one of ack, retry (nak with a delay) or a coded terminal failure (term), never silence.
+ */
+@Injectable()
+export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly running: RunningConsumer[] = [];
+  private readonly inFlight = new InFlightTracker();
+  private readonly outcomes;
+  private stopping = false;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly discovery: HandlerDiscovery,
+    metrics: MetricsService,
+  ) {
+    this.outcomes = metrics.counter('maskline_events_consumed_total', 'Durable events handled, by outcome', [
+      'consumer',
+      'outcome',
+    ]);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const handler of this.discovery.find<DurableConsumerOptions>(DURABLE_CONSUMER_METADATA)) {
+      await this.start(handler.metadata, handler.invoke);
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    for (const c of this.running) c.messages.stop();
+    await Promise.allSettled(this.running.map((c) => c.loop));
+    const left = await this.inFlight.settle(this.options.shutdownGraceMs);
+    if (left > 0) this.logger.warn({ left }, 'shutdown grace elapsed with events still being handled');
+  }
+
+  private async start(
+    opts: DurableConsumerOptions,
+    invoke: (...args: unknown[]) => Promise<unknown>,
+  ): Promise<void> {
+    const settings = { ...DEFAULTS, ...opts };
+    const streams = new Set(opts.events.map((e) => e.stream));
+    if (streams.size !== 1) throw new Error(`consumer ${opts.durable}: events must share one stream`);
+    const stream = [...streams][0];
+    const filterSubject = opts.filterSubject ?? (opts.events.length === 1 ? opts.events[0].subject : undefined);
+    if (!filterSubject) throw new Error(`consumer ${opts.durable}: filterSubject is required for several events`);
+    const bySubject = new Map<string, EventContract>(opts.events.map((e) => [e.subject, e]));
+
+    const jsm = await this.nc.jetstreamManager();
+    const config = {
+      durable_name: opts.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: filterSubject,
+      max_deliver: settings.maxDeliver,
+      ack_wait: nanos(settings.ackWaitMs),
+      max_ack_pending: Math.max(1000, settings.concurrency * 4),
+    };
+    try {
+      await jsm.consumers.info(stream, opts.durable);
+      await jsm.consumers.update(stream, opts.durable, {
+        max_deliver: config.max_deliver,
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+      });
+    } catch (err) {
+      if (!/consumer not found/i.test((err as Error).message)) throw err;
+      await jsm.consumers.add(stream, config);
+    }
+
+    const consumer = await this.nc.jetstream().consumers.get(stream, opts.durable);
+    const messages = await consumer.consume({ max_messages: settings.concurrency });
+    const slots = new Semaphore(settings.concurrency);
+    const loop = (async () => {
+      for await (const msg of messages) {
+        await slots.acquire();
+        void this.inFlight.track(
+          this.handle(opts.durable, msg, bySubject, invoke, settings).finally(() => slots.release()),
+        );
+      }
+    })().catch((err: unknown) => {
+      if (!this.stopping) this.logger.error({ err, consumer: opts.durable }, 'consumer loop stopped');
+    });
+    this.running.push({ name: opts.durable, messages, loop });
+    this.logger.info({ consumer: opts.durable, stream, filterSubject }, 'durable consumer started');
+  }
+
+  private async handle(
+    consumer: string,
+    msg: JsMsg,
+    bySubject: Map<string, EventContract>,
+    invoke: (...args: unknown[]) => Promise<unknown>,
+    settings: typeof DEFAULTS,
+  ): Promise<void> {
+    const correlationId = incomingCorrelationId(msg.headers);
+    await runWithContext({ correlationId }, async () => {
+      const meta: EventMeta = {
+        subject: msg.subject,
+        streamSequence: msg.seq,
+        deliveryCount: msg.info.redeliveryCount,
+        msgId: msg.headers?.get('Nats-Msg-Id') || undefined,
+        publishedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+      };
+      let outcome: Outcome;
+      try {
+        const contract = bySubject.get(msg.subject);
+        if (!contract) {
+          throw new CodedError(ErrorCodes.EVENT_INVALID, `no contract for subject ${msg.subject}`);
+        }
+        const parsed = contract.payload.safeParse(decodeJson(msg.data));
+        if (!parsed.success) {
+          const coded = codedErrorFromZod(parsed.error, 'event');
+          throw new CodedError(ErrorCodes.EVENT_INVALID, coded.message, { field: coded.field });
+        }
+        await invoke({ subject: msg.subject, payload: parsed.data }, meta);
+        await msg.ackAck();
+        outcome = 'ack';
+      } catch (err) {
+        outcome = this.settleFailure(consumer, msg, meta, err, settings);
+      }
+      this.outcomes.inc({ consumer, outcome });
+    });
+  }
+
+  private settleFailure(
+    consumer: string,
+    msg: JsMsg,
+    meta: EventMeta,
+    err: unknown,
+    settings: typeof DEFAULTS,
+  ): Outcome {
+    const where = { consumer, subject: meta.subject, seq: meta.streamSequence, delivery: meta.deliveryCount };
+    if (err instanceof CodedError && !err.retryable) {
+      msg.term();
+      this.logger.error({ ...where, code: err.code, field: err.field, reason: err.message }, 'event terminated');
+      return 'terminal';
+    }
+    if (meta.deliveryCount >= settings.maxDeliver) {
+      msg.term();
+      this.logger.error({ ...where, code: 'EVENT.MAX_DELIVER', err }, 'event given up after the last delivery');
+      return 'terminal';
+    }
+    const delay =
+      err instanceof RetryLater
+        ? err.delayMs
+        : backoffWithJitter(meta.deliveryCount, settings.retryBaseMs, settings.retryMaxMs);
+    msg.nak(delay);
+    if (err instanceof RetryLater) {
+      this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
+    } else {
+      this.logger.warn({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
+    }
+    return 'retry';
+  }
+}
+
+class Semaphore {
+  private waiting: Array<() => void> = [];
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}

@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { JetStreamClient, NatsConnection } from 'nats';
+import {
+  CodedError,
+  ErrorCodes,
+  codedErrorFromZod,
+  type EventContract,
+  type EventPayloadInputOf,
+} from '@maskline/contracts';
+import { BreakerRegistry } from '@maskline/resilience';
+import { encodeJson } from './json-codec';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import { outgoingHeaders } from './nats-headers';
+
+export interface PublishOptions {
+  /**
+   * Deduplication id (`Nats-Msg-Id`): publishing the same id twice inside the stream's duplicate
+   * window stores the event once. Derive it from what the event is about, never from a clock.
+   */
+  msgId: string;
+  timeoutMs?: number;
+}
+
+export interface PublishResult {
+  seq: number;
+  duplicate: boolean;
+}
+
+/** Publishes durable events to JetStream; the server acknowledges each one before this resolves. */
+@Injectable()
+export class EventPublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    @Inject(NATS_CONNECTION) nc: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    private readonly breakers: BreakerRegistry,
+  ) {
+    this.js = nc.jetstream();
+  }
+
+  async publish<C extends EventContract>(
+    contract: C,
+    payload: EventPayloadInputOf<C>,
+    options: PublishOptions,
+  ): Promise<PublishResult> {
+    const checked = contract.payload.safeParse(payload);
+    if (!checked.success) throw codedErrorFromZod(checked.error, 'event');
+    const timeoutMs = options.timeoutMs ?? this.options.rpcTimeoutMs;
+    return this.breakers.fire(
+      'jetstream',
+      async () => {
+        try {
+          const ack = await this.js.publish(contract.subject, encodeJson(checked.data), {
+            msgID: options.msgId,
+            headers: outgoingHeaders(this.options.service),
+            timeout: timeoutMs,
+          });
+          return { seq: ack.seq, duplicate: ack.duplicate };
+        } catch (err) {
+          throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'event stream is not available', {
+            retryable: true,
+            cause: err,
+          });
+        }
+      },
+      {},
+      { ...this.options.breaker, timeoutMs: timeoutMs + 250 },
+    );
+  }
+}

@@ -1,0 +1,20 @@
+import type { BreakerSettings } from '@maskline/resilience';
+import type { ServiceName } from '@maskline/contracts';
+
+export interface MessagingOptions {
+  /** This service's name: its NATS connection name and the queue group of its RPC handlers. */
+  service: ServiceName;
+  /** NATS server URLs (comma-separated string or list). */
+  servers: string | string[];
+  /** Default timeout for outgoing requests. */
+  rpcTimeoutMs: number;
+  /** Breaker settings for calls to other services. */
+  breaker: Partial<BreakerSettings>;
+  /** How long shutdown waits for in-flight handlers. */
+  shutdownGraceMs: number;
+  /** JetStream stream replicas when this service creates a stream (3 on a NATS cluster). */
+  streamReplicas?: number;
+}
+
+export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
+export const NATS_CONNECTION = Symbol('NATS_CONNECTION');

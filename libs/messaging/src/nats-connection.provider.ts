@@ -1,0 +1,53 @@
+import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
+import { connect, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { HealthRegistry, LOGGER } from '@maskline/observability';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+
+export const natsConnectionProvider: Provider = {
+  provide: NATS_CONNECTION,
+  inject: [MESSAGING_OPTIONS, LOGGER, HealthRegistry],
+  useFactory: async (options: MessagingOptions, logger: Logger, health: HealthRegistry): Promise<NatsConnection> => {
+    const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map((s) => s.trim());
+    const nc = await connect({
+      servers,
+      name: options.service,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      pingInterval: 10_000,
+    });
+    logger.info({ server: nc.getServer() }, 'connected to NATS');
+    void (async () => {
+      for await (const status of nc.status()) {
+        if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error') {
+          logger.warn({ natsStatus: status.type, data: String(status.data) }, 'NATS connection status');
+        }
+      }
+    })().catch(() => undefined);
+    health.register('nats', async () => {
+      if (nc.isClosed() || nc.isDraining()) return { status: 'down', detail: 'connection closed' };
+      await nc.flush();
+      return { status: 'up' };
+    });
+    return nc;
+  },
+};
+
+/** Closes the connection last: after RPC handlers and consumers have drained (they do it before shutdown). */
+@Injectable()
+export class NatsConnectionCloser implements OnApplicationShutdown {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      await this.nc.drain();
+    } catch (err) {
+      this.logger.warn({ err }, 'NATS drain failed; closing');
+      await this.nc.close();
+    }
+  }
+}

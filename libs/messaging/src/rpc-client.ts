@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode as NatsErrorCode, NatsError, type NatsConnection } from 'nats';
+import {
+  CodedError,
+  ErrorCodes,
+  codedErrorFromZod,
+  rpcEnvelopeSchema,
+  type RpcContract,
+  type RpcReplyOf,
+  type RpcRequestOf,
+} from '@maskline/contracts';
+import { MetricsService } from '@maskline/observability';
+import { BreakerRegistry } from '@maskline/resilience';
+import { decodeJson, encodeJson } from './json-codec';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import { outgoingHeaders } from './nats-headers';
+import { isServerFault } from './rpc-server';
+
+export interface RpcCallOptions {
+  /** Overrides the service's default RPC timeout for this call. */
+  timeoutMs?: number;
+}
+
+/**
+ * The typed way to ask another service something: `request(Contract, payload)` does not compile
+ * with a wrong payload, validates it before sending, goes through the downstream service's circuit
+ * breaker with a timeout, and turns an error reply back into a `CodedError` with its code.
+ */
+@Injectable()
+export class RpcClient {
+  private readonly duration;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    private readonly breakers: BreakerRegistry,
+    metrics: MetricsService,
+  ) {
+    this.duration = metrics.histogram('maskline_rpc_client_seconds', 'Time to get an answer from another service', [
+      'subject',
+      'outcome',
+    ]);
+  }
+
+  async request<C extends RpcContract>(
+    contract: C,
+    payload: RpcRequestOf<C>,
+    options: RpcCallOptions = {},
+  ): Promise<RpcReplyOf<C>> {
+    const checked = contract.request.safeParse(payload);
+    if (!checked.success) throw codedErrorFromZod(checked.error, 'request');
+    const timeoutMs = options.timeoutMs ?? this.options.rpcTimeoutMs;
+    const end = this.duration.startTimer({ subject: contract.subject });
+    try {
+      const data = await this.breakers.fire(
+        `rpc:${contract.service}`,
+        () => this.send(contract, payload, timeoutMs),
+        { isClientError: (err) => err instanceof CodedError && !isServerFault(err.code) },
+        { ...this.options.breaker, timeoutMs: timeoutMs + 250 },
+      );
+      const reply = contract.reply.safeParse(data);
+      if (!reply.success) {
+        throw new CodedError(ErrorCodes.BAD_REPLY, `${contract.subject} answered with a reply that breaks its contract`);
+      }
+      end({ outcome: 'ok' });
+      return reply.data as RpcReplyOf<C>;
+    } catch (err) {
+      end({ outcome: err instanceof CodedError ? err.code : 'error' });
+      throw err;
+    }
+  }
+
+  private async send(contract: RpcContract, payload: unknown, timeoutMs: number): Promise<unknown> {
+    let reply;
+    try {
+      reply = await this.nc.request(contract.subject, encodeJson(payload), {
+        timeout: timeoutMs,
+        headers: outgoingHeaders(this.options.service),
+      });
+    } catch (err) {
+      throw toCodedTransportError(contract, err);
+    }
+    const envelope = rpcEnvelopeSchema.safeParse(decodeJson(reply.data));
+    if (!envelope.success) {
+      throw new CodedError(ErrorCodes.BAD_REPLY, `${contract.subject} answered with something that is not an envelope`);
+    }
+    if (!envelope.data.ok) throw CodedError.fromWire(envelope.data.error);
+    return envelope.data.data;
+  }
+}
+
+function toCodedTransportError(contract: RpcContract, err: unknown): CodedError {
+  if (err instanceof NatsError) {
+    if (err.code === NatsErrorCode.NoResponders) {
+      return new CodedError(ErrorCodes.RPC_UNAVAILABLE, `${contract.service} is not available`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    if (err.code === NatsErrorCode.Timeout) {
+      return new CodedError(ErrorCodes.RPC_TIMEOUT, `${contract.service} did not answer in time`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+  }
+  return new CodedError(ErrorCodes.RPC_UNAVAILABLE, `${contract.service} could not be reached`, {
+    retryable: true,
+    cause: err,
+  });
+}

@@ -1,0 +1,137 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { Logger } from 'pino';
+import {
+  CLIENT_ERROR_CODES,
+  CORRELATION_ID_HEADER,
+  CodedError,
+  ErrorCodes,
+  codedErrorFromZod,
+  type RpcContract,
+  type RpcEnvelope,
+  type RpcParsedRequestOf,
+  type RpcReplyInputOf,
+} from '@maskline/contracts';
+import { LOGGER, MetricsService, runWithContext } from '@maskline/observability';
+import { HandlerDiscovery } from './handler-discovery';
+import { InFlightTracker } from './in-flight-tracker';
+import { decodeJson, encodeJson } from './json-codec';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import { incomingCorrelationId } from './nats-headers';
+import { RPC_ERROR_FILTER, RpcErrorFilter } from './rpc-error-filter';
+import { RPC_HANDLER_METADATA } from './rpc-handler.decorator';
+
+/**
+ * Subscribes every `@RpcHandler` method to its subject in this service's queue group, so replicas
+ * share the load. Shutdown drains the subscriptions and waits for in-flight handlers.
+ */
+@Injectable()
+export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly subscriptions: Subscription[] = [];
+  private readonly inFlight = new InFlightTracker();
+  private readonly duration;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    @Inject(RPC_ERROR_FILTER) private readonly filter: RpcErrorFilter,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly discovery: HandlerDiscovery,
+    metrics: MetricsService,
+  ) {
+    this.duration = metrics.histogram('maskline_rpc_server_seconds', 'Time to answer a NATS request', [
+      'subject',
+      'outcome',
+    ]);
+  }
+
+  private readonly extra: Array<{ contract: RpcContract; invoke: (...args: unknown[]) => Promise<unknown> }> = [];
+
+  /** Adds a handler that is not a decorated method (e.g. one whose subject depends on config). */
+  addHandler<C extends RpcContract>(contract: C, handler: (request: RpcParsedRequestOf<C>) => Promise<RpcReplyInputOf<C>>) {
+    this.extra.push({ contract, invoke: async (request: unknown) => handler(request as RpcParsedRequestOf<C>) });
+  }
+
+  onApplicationBootstrap(): void {
+    const handlers = [
+      ...this.discovery
+        .find<RpcContract>(RPC_HANDLER_METADATA)
+        .map((h) => ({ contract: h.metadata, invoke: h.invoke })),
+      ...this.extra,
+    ];
+    const seen = new Set<string>();
+    for (const { contract, invoke } of handlers) {
+      if (seen.has(contract.subject)) throw new Error(`two handlers for ${contract.subject}`);
+      seen.add(contract.subject);
+      const sub = this.nc.subscribe(contract.subject, {
+        queue: this.options.service,
+        callback: (err, msg) => {
+          if (err) {
+            this.logger.error({ err, subject: contract.subject }, 'subscription error');
+            return;
+          }
+          void this.inFlight.track(this.answer(contract, msg, invoke));
+        },
+      });
+      this.subscriptions.push(sub);
+    }
+    this.logger.info({ subjects: [...seen] }, 'answering NATS requests');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
+    const left = await this.inFlight.settle(this.options.shutdownGraceMs);
+    if (left > 0) this.logger.warn({ left }, 'shutdown grace elapsed with requests still running');
+  }
+
+  private async answer(
+    contract: RpcContract,
+    msg: Msg,
+    invoke: (...args: unknown[]) => Promise<unknown>,
+  ): Promise<void> {
+    const correlationId = incomingCorrelationId(msg.headers);
+    await runWithContext({ correlationId }, async () => {
+      const end = this.duration.startTimer({ subject: contract.subject });
+      let envelope: RpcEnvelope<unknown>;
+      try {
+        const parsed = contract.request.safeParse(decodeJson(msg.data));
+        if (!parsed.success) throw codedErrorFromZod(parsed.error, 'request');
+        const result = await invoke(parsed.data);
+        const reply = contract.reply.safeParse(result);
+        if (!reply.success) {
+          this.logger.error({ subject: contract.subject, issues: reply.error.issues.slice(0, 5) }, 'reply breaks contract');
+          throw new CodedError(ErrorCodes.BAD_REPLY, 'internal error');
+        }
+        envelope = { ok: true, data: reply.data };
+        end({ outcome: 'ok' });
+      } catch (err) {
+        const wire = this.filter.toWire(err);
+        envelope = { ok: false, error: wire };
+        const clientError = !isServerFault(wire.code);
+        end({ outcome: clientError ? 'rejected' : 'error' });
+        if (clientError) {
+          this.logger.info({ subject: contract.subject, code: wire.code, field: wire.field }, 'request rejected');
+        } else {
+          this.logger.error({ subject: contract.subject, code: wire.code, err }, 'request failed');
+        }
+      }
+      if (!msg.reply) {
+        this.logger.warn({ subject: contract.subject }, 'request without a reply subject: nothing to answer');
+        return;
+      }
+      const h = natsHeaders();
+      h.set(CORRELATION_ID_HEADER, correlationId);
+      msg.respond(encodeJson(envelope), { headers: h });
+    });
+  }
+}
+
+export function isServerFault(code: string): boolean {
+  return (
+    code === ErrorCodes.INTERNAL ||
+    code === ErrorCodes.BAD_REPLY ||
+    code === ErrorCodes.RPC_TIMEOUT ||
+    code === ErrorCodes.RPC_UNAVAILABLE ||
+    code === ErrorCodes.CIRCUIT_OPEN
+  ) && !CLIENT_ERROR_CODES.has(code);
+}

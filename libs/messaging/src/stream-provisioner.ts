@@ -1,0 +1,56 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { STREAMS, type StreamDefinition } from '@maskline/contracts';
+import { LOGGER } from '@maskline/observability';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+
+/** Creates (or updates) every stream the contracts define; safe to run from every replica at once. */
+@Injectable()
+export class StreamProvisioner implements OnModuleInit {
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    for (const stream of Object.values(STREAMS)) await this.ensure(stream);
+  }
+
+  async ensure(def: StreamDefinition): Promise<void> {
+    const jsm = await this.nc.jetstreamManager();
+    const config = {
+      name: def.name,
+      subjects: def.subjects,
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.File,
+      discard: DiscardPolicy.Old,
+      duplicate_window: nanos(def.duplicateWindowMs),
+      max_age: nanos(def.maxAgeMs),
+      num_replicas: this.options.streamReplicas ?? 1,
+    };
+    try {
+      await jsm.streams.info(def.name);
+      await jsm.streams.update(def.name, {
+        subjects: config.subjects,
+        duplicate_window: config.duplicate_window,
+        max_age: config.max_age,
+      });
+    } catch (err) {
+      if (!isStreamNotFound(err)) throw err;
+      try {
+        await jsm.streams.add(config);
+        this.logger.info({ stream: def.name }, 'created stream');
+      } catch (addErr) {
+        // Another replica created it between our info and add.
+        if (!String((addErr as Error).message).includes('already in use')) throw addErr;
+      }
+    }
+  }
+}
+
+function isStreamNotFound(err: unknown): boolean {
+  const e = err as { api_error?: { err_code?: number }; message?: string };
+  return e?.api_error?.err_code === 10059 || /stream not found/i.test(e?.message ?? '');
+}

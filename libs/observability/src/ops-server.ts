@@ -1,0 +1,69 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { HealthRegistry } from './health.registry';
+import type { MetricsService } from './metrics.service';
+
+/**
+ * A tiny HTTP server every service runs beside its NATS handlers: `/metrics` for Prometheus,
+ * `/livez` and `/readyz` for Kubernetes probes.
+ */
+export class OpsServer {
+  private server?: Server;
+  private ready = false;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly health: HealthRegistry,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(port: number, host = '0.0.0.0'): Promise<number> {
+    const server = createServer((req, res) => {
+      void this.handle(req.url ?? '/', req.method ?? 'GET')
+        .then(({ status, type, body }) => {
+          res.writeHead(status, { 'content-type': type });
+          res.end(body);
+        })
+        .catch((err: unknown) => {
+          this.logger.error({ err }, 'ops server request failed');
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end('error');
+        });
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const actual = (server.address() as AddressInfo).port;
+    this.logger.info({ opsPort: actual }, 'ops server listening (/metrics, /livez, /readyz)');
+    return actual;
+  }
+
+  setReady(ready: boolean): void {
+    this.ready = ready;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(url: string, method: string): Promise<{ status: number; type: string; body: string }> {
+    const path = url.split('?')[0];
+    if (method !== 'GET') return { status: 405, type: 'text/plain', body: 'method not allowed' };
+    if (path === '/metrics') {
+      return { status: 200, type: this.metrics.contentType, body: await this.metrics.render() };
+    }
+    if (path === '/livez') return { status: 200, type: 'application/json', body: '{"status":"up"}' };
+    if (path === '/readyz') {
+      const report = await this.health.report();
+      const ok = this.ready && report.status === 'up';
+      return { status: ok ? 200 : 503, type: 'application/json', body: JSON.stringify({ ...report, ready: this.ready }) };
+    }
+    return { status: 404, type: 'text/plain', body: 'not found' };
+  }
+}

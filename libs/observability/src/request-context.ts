@@ -1,0 +1,30 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+export interface RequestContext {
+  /** Born at the gateway (or taken from `X-Request-Id`), carried in NATS headers. */
+  correlationId: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` with a correlation id visible to every log line and outgoing NATS message below it. */
+export function runWithContext<T>(context: RequestContext, fn: () => T): T {
+  return storage.run(context, fn);
+}
+
+export function currentContext(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+export function currentCorrelationId(): string | undefined {
+  return storage.getStore()?.correlationId;
+}
+
+const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+/** Accepts a caller-supplied id only if it is short and plain; otherwise makes a new one. */
+export function acceptOrCreateCorrelationId(candidate: string | undefined | null): string {
+  if (candidate && CORRELATION_ID_PATTERN.test(candidate)) return candidate;
+  return randomUUID();
+}

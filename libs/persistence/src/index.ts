@@ -1,0 +1,5 @@
+export * from './schema-options';
+export * from './account-scoped.repository';
+export * from './mongo-errors';
+export * from './persistence.module';
+export * from './index-synchronizer';

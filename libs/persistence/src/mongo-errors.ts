@@ -1,0 +1,13 @@
+/** True when a write hit a unique index: the one race-safe arbiter on both MongoDB and FerretDB. */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> } | null;
+  if (!e) return false;
+  if (e.code === 11000) return true;
+  return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w.code === 11000);
+}
+
+/** True when the store could not be reached (network, server selection): worth retrying later. */
+export function isStoreUnavailableError(err: unknown): boolean {
+  const name = (err as { name?: string } | null)?.name ?? '';
+  return /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed/.test(name);
+}

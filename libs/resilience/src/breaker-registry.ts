@@ -1,0 +1,152 @@
+import CircuitBreaker from 'opossum';
+import type { Logger } from 'pino';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
+import type { MetricsService } from '@maskline/observability';
+import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from './breaker-options';
+
+type Thunk = () => Promise<unknown>;
+
+export interface FireOptions {
+  /** Errors for which this returns true do not count against the breaker (a caller's 4xx, say). */
+  isClientError?: (err: unknown) => boolean;
+}
+
+interface Entry {
+  breaker: CircuitBreaker<[Thunk], unknown>;
+  lastUsed: number;
+}
+
+const STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+/**
+ * Named opossum breakers, one per downstream (a service, or a webhook host). State changes are
+ * logged with the breaker's name and exported as metrics. The number of breakers is bounded:
+ * the least recently used idle one is shut down when the limit is reached.
+ */
+export class BreakerRegistry {
+  private readonly breakers = new Map<string, Entry>();
+  private readonly events;
+  private readonly state;
+  private readonly latency;
+
+  constructor(
+    private readonly logger: Logger,
+    metrics: MetricsService,
+    private readonly defaults: BreakerSettings = DEFAULT_BREAKER_SETTINGS,
+    private readonly maxBreakers = 1000,
+  ) {
+    this.events = metrics.counter('maskline_breaker_events_total', 'Circuit breaker events', ['breaker', 'event']);
+    this.state = metrics.gauge('maskline_breaker_state', 'Breaker state: 0 closed, 1 half-open, 2 open', ['breaker']);
+    this.latency = metrics.histogram('maskline_breaker_call_seconds', 'Latency of calls through a breaker', [
+      'breaker',
+    ]);
+  }
+
+  /**
+   * Runs `call` through the breaker named `name`. When the breaker is open the call is not made and
+   * a `RPC.CIRCUIT_OPEN` coded error is thrown: callers turn that into their fallback.
+   */
+  async fire<T>(
+    name: string,
+    call: () => Promise<T>,
+    options: FireOptions = {},
+    settings?: Partial<BreakerSettings>,
+  ): Promise<T> {
+    const entry = this.entry(name, settings, options.isClientError);
+    entry.lastUsed = Date.now();
+    const end = this.latency.startTimer({ breaker: name });
+    try {
+      return (await entry.breaker.fire(call)) as T;
+    } catch (err) {
+      if (isOpossumOpenError(err)) {
+        throw new CodedError(ErrorCodes.CIRCUIT_OPEN, `${name} is temporarily unavailable`, {
+          retryable: true,
+          details: { breaker: name },
+        });
+      }
+      if (isOpossumTimeout(err)) {
+        throw new CodedError(ErrorCodes.RPC_TIMEOUT, `${name} did not answer in time`, {
+          retryable: true,
+          details: { breaker: name },
+        });
+      }
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  isOpen(name: string): boolean {
+    return this.breakers.get(name)?.breaker.opened ?? false;
+  }
+
+  names(): string[] {
+    return [...this.breakers.keys()];
+  }
+
+  shutdown(): void {
+    for (const { breaker } of this.breakers.values()) breaker.shutdown();
+    this.breakers.clear();
+  }
+
+  private entry(name: string, settings?: Partial<BreakerSettings>, isClientError?: (err: unknown) => boolean): Entry {
+    const existing = this.breakers.get(name);
+    if (existing) return existing;
+    if (this.breakers.size >= this.maxBreakers) this.evictIdle();
+    const s = { ...this.defaults, ...settings };
+    const breaker = new CircuitBreaker<[Thunk], unknown>((thunk: Thunk) => thunk(), {
+      name,
+      timeout: s.timeoutMs,
+      errorThresholdPercentage: s.errorThresholdPercentage,
+      resetTimeout: s.resetTimeoutMs,
+      volumeThreshold: s.volumeThreshold,
+      rollingCountTimeout: s.rollingCountTimeoutMs,
+      errorFilter: (err: unknown) => (isClientError ? isClientError(err) : false),
+    });
+    const count = (event: string) => this.events.inc({ breaker: name, event });
+    breaker.on('open', () => {
+      count('open');
+      this.state.set({ breaker: name }, STATE_VALUE.open);
+      this.logger.warn({ breaker: name }, 'circuit breaker opened');
+    });
+    breaker.on('halfOpen', () => {
+      count('halfOpen');
+      this.state.set({ breaker: name }, STATE_VALUE.halfOpen);
+      this.logger.info({ breaker: name }, 'circuit breaker half-open: probing');
+    });
+    breaker.on('close', () => {
+      count('close');
+      this.state.set({ breaker: name }, STATE_VALUE.closed);
+      this.logger.info({ breaker: name }, 'circuit breaker closed');
+    });
+    breaker.on('success', () => count('success'));
+    breaker.on('failure', () => count('failure'));
+    breaker.on('timeout', () => count('timeout'));
+    breaker.on('reject', () => count('reject'));
+    this.state.set({ breaker: name }, STATE_VALUE.closed);
+    const entry = { breaker, lastUsed: Date.now() };
+    this.breakers.set(name, entry);
+    return entry;
+  }
+
+  private evictIdle(): void {
+    let oldest: [string, Entry] | undefined;
+    for (const item of this.breakers) {
+      if (item[1].breaker.opened || item[1].breaker.halfOpen) continue;
+      if (!oldest || item[1].lastUsed < oldest[1].lastUsed) oldest = item;
+    }
+    const victim = oldest ?? this.breakers.entries().next().value;
+    if (!victim) return;
+    victim[1].breaker.shutdown();
+    this.breakers.delete(victim[0]);
+    this.state.remove({ breaker: victim[0] });
+  }
+}
+
+function isOpossumOpenError(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'EOPENBREAKER';
+}
+
+function isOpossumTimeout(err: unknown): boolean {
+  return (err as { code?: string } | null)?.code === 'ETIMEDOUT' && !(err instanceof CodedError);
+}

@@ -1,0 +1,3 @@
+export * from './breaker-options';
+export * from './breaker-registry';
+export * from './resilience.module';

@@ -1,0 +1,82 @@
+import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import { ConfigValidationError } from '@maskline/config';
+import { LOGGER, PinoNestLogger } from '@maskline/observability';
+import { OpsServerHost } from './ops-server.host';
+
+export interface BootstrapOptions {
+  service: string;
+  /** Builds the root module; config errors thrown here are printed and end the process with code 78. */
+  module: () => DynamicModule;
+  /** For the gateway: an HTTP server on this port, configured before listening. */
+  http?: { port: number; host?: string; configure?: (app: NestExpressApplication) => Promise<void> | void };
+}
+
+/**
+ * Starts a service: builds the Nest application, starts NATS handlers and consumers, marks the
+ * service ready, and on SIGTERM/SIGINT drains NATS subscriptions and in-flight work before exiting.
+ */
+export async function bootstrapService(options: BootstrapOptions): Promise<INestApplicationContext> {
+  let root: DynamicModule;
+  try {
+    root = options.module();
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+
+  let app: INestApplicationContext;
+  if (options.http) {
+    const httpApp = await NestFactory.create<NestExpressApplication>(root, { bufferLogs: true, bodyParser: false });
+    httpApp.useLogger(new PinoNestLogger(httpApp.get<Logger>(LOGGER)));
+    await options.http.configure?.(httpApp);
+    await httpApp.listen(options.http.port, options.http.host ?? '0.0.0.0');
+    app = httpApp;
+  } else {
+    app = await NestFactory.createApplicationContext(root, { bufferLogs: true });
+    app.useLogger(new PinoNestLogger(app.get<Logger>(LOGGER)));
+    await app.init();
+  }
+  const logger = app.get<Logger>(LOGGER);
+  const ops = app.get(OpsServerHost);
+  ops.markReady(true);
+  logger.info(
+    { opsPort: ops.port, httpPort: options.http ? httpPort(app as INestApplication) : undefined },
+    `${options.service} ready`,
+  );
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    ops.markReady(false);
+    logger.info({ signal }, 'shutting down: draining NATS subscriptions and in-flight work');
+    app
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        logger.flush?.();
+        setTimeout(() => process.exit(0), 50).unref();
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  return app;
+}
+
+function httpPort(app: INestApplication): number | undefined {
+  const address = app.getHttpServer().address() as { port?: number } | null;
+  return address?.port;
+}

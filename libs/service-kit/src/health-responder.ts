@@ -1,0 +1,19 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { HealthContracts } from '@maskline/contracts';
+import { RpcServer } from '@maskline/messaging';
+import { HealthRegistry } from '@maskline/observability';
+import { SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
+
+/** Answers `<service>.health.v1` with this replica's checks. */
+@Injectable()
+export class HealthResponder implements OnModuleInit {
+  constructor(
+    @Inject(SERVICE_KIT_OPTIONS) private readonly options: ServiceKitOptions,
+    private readonly server: RpcServer,
+    private readonly health: HealthRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    this.server.addHandler(HealthContracts[this.options.service], () => this.health.report());
+  }
+}

@@ -1,0 +1,5 @@
+export * from './service-kit.options';
+export * from './service-kit.module';
+export * from './health-responder';
+export * from './ops-server.host';
+export * from './bootstrap-service';

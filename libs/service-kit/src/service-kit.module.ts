@@ -1,0 +1,52 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import {
+  HealthRegistry,
+  MetricsService,
+  ObservabilityModule,
+  createLogger,
+} from '@maskline/observability';
+import { MessagingModule } from '@maskline/messaging';
+import { PersistenceModule } from '@maskline/persistence';
+import { ResilienceModule } from '@maskline/resilience';
+import { HealthResponder } from './health-responder';
+import { OpsServerHost } from './ops-server.host';
+import { SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
+
+/**
+ * Everything a Maskline service runs on, wired from its config: logs, metrics and health; circuit
+ * breakers; NATS (RPC server and client, JetStream publisher and consumers); its own database;
+ * the health responder; the ops HTTP server.
+ */
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    const { config, service } = options;
+    const logger = options.logger ?? createLogger({ service, level: config.LOG_LEVEL });
+    const metrics = new MetricsService(service);
+    const health = new HealthRegistry(service, config.MASKLINE_VERSION ?? 'dev');
+    const imports = [
+      ObservabilityModule.forRoot({ logger, metrics, health }),
+      ResilienceModule.forRoot({
+        errorThresholdPercentage: config.BREAKER_ERROR_THRESHOLD_PERCENT,
+        resetTimeoutMs: config.BREAKER_RESET_MS,
+        volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+      }),
+      MessagingModule.forRoot({
+        service,
+        servers: config.NATS_URL,
+        rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+        shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+        breaker: {},
+        errorFilter: options.errorFilter,
+      }),
+    ];
+    if (options.store) imports.push(PersistenceModule.forRoot(options.store));
+    return {
+      module: ServiceKitModule,
+      global: true,
+      imports,
+      providers: [{ provide: SERVICE_KIT_OPTIONS, useValue: options }, HealthResponder, OpsServerHost],
+      exports: [SERVICE_KIT_OPTIONS, OpsServerHost],
+    };
+  }
+}

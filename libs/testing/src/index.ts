@@ -1,0 +1,5 @@
+export * from './expect-eventually';
+export * from './test-infra';
+export * from './capture-logger';
+export * from './test-config';
+export * from './service-harness';

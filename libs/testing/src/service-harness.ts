@@ -1,0 +1,41 @@
+import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { connect, type NatsConnection } from 'nats';
+import { CodedError, rpcEnvelopeSchema, type RpcContract, type RpcReplyOf, type RpcRequestOf } from '@maskline/contracts';
+import { decodeJson, encodeJson } from '@maskline/messaging';
+
+/** Starts a service's root module in this process, as `main.ts` would (minus signals). */
+export async function startServiceApp(module: DynamicModule): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(module, { logger: false, abortOnError: false });
+  await app.init();
+  return app;
+}
+
+/**
+ * A bare NATS client for tests: asks a service over its contract like another service would,
+ * returning the reply or throwing the `CodedError` it answered with.
+ */
+export class TestNatsClient {
+  private constructor(readonly nc: NatsConnection) {}
+
+  static async connect(url: string): Promise<TestNatsClient> {
+    return new TestNatsClient(await connect({ servers: url, name: 'test-client' }));
+  }
+
+  async request<C extends RpcContract>(contract: C, payload: RpcRequestOf<C>, timeoutMs = 5000): Promise<RpcReplyOf<C>> {
+    const msg = await this.nc.request(contract.subject, encodeJson(payload), { timeout: timeoutMs });
+    const envelope = rpcEnvelopeSchema.parse(decodeJson(msg.data));
+    if (!envelope.ok) throw CodedError.fromWire(envelope.error);
+    return contract.reply.parse(envelope.data) as RpcReplyOf<C>;
+  }
+
+  /** Sends raw bytes (for malformed-message tests) and returns the decoded envelope. */
+  async requestRaw(subject: string, body: Uint8Array, timeoutMs = 5000): Promise<unknown> {
+    const msg = await this.nc.request(subject, body, { timeout: timeoutMs });
+    return decodeJson(msg.data);
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain();
+  }
+}

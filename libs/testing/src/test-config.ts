@@ -1,0 +1,17 @@
+import type { CommonServiceConfig } from '@maskline/config';
+
+/** Common config for a service under test, pointed at this file's NATS. */
+export function testServiceConfig(natsUrl: string, overrides: Partial<CommonServiceConfig> = {}): CommonServiceConfig {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    NATS_URL: natsUrl,
+    OPS_PORT: 0,
+    RPC_TIMEOUT_MS: 2000,
+    BREAKER_ERROR_THRESHOLD_PERCENT: 50,
+    BREAKER_RESET_MS: 1000,
+    BREAKER_VOLUME_THRESHOLD: 5,
+    SHUTDOWN_GRACE_MS: 5000,
+    ...overrides,
+  };
+}
