@@ -74,7 +74,9 @@ async function waitForPort(port, { timeoutMs = 30000, child, name = 'process', l
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) {
-      throw new InfraError(`${name} exited with code ${child.exitCode} before listening on ${port}${tail(logFile)}`);
+      throw new InfraError(
+        `${name} exited with code ${child.exitCode} before listening on ${port}${tail(logFile)}`,
+      );
     }
     if (await portOpen(port)) return;
     await new Promise((r) => setTimeout(r, 50));
@@ -122,7 +124,9 @@ function ensureFerretdbBinary({ log = () => {} } = {}) {
     encoding: 'utf8',
   });
   if (res.status !== 0) {
-    throw new InfraError(`go build of the FerretDB launcher failed (exit ${res.status}):\n${res.stderr || res.error}`);
+    throw new InfraError(
+      `go build of the FerretDB launcher failed (exit ${res.status}):\n${res.stderr || res.error}`,
+    );
   }
   fs.renameSync(tmpOut, FERRET_BIN);
   fs.writeFileSync(hashFile, want);
@@ -154,9 +158,14 @@ async function startNats({ port, dir, detached = false } = {}) {
   const d = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-nats-'));
   fs.mkdirSync(path.join(d, 'jetstream'), { recursive: true });
   const logFile = path.join(d, 'nats-server.log');
-  const child = spawnLogged(bin, ['-js', '-a', '127.0.0.1', '-p', String(p), '-sd', path.join(d, 'jetstream')], logFile, {
-    detached,
-  });
+  const child = spawnLogged(
+    bin,
+    ['-js', '-a', '127.0.0.1', '-p', String(p), '-sd', path.join(d, 'jetstream')],
+    logFile,
+    {
+      detached,
+    },
+  );
   await waitForPort(p, { child, name: 'nats-server', logFile });
   return handle(child, { url: `nats://127.0.0.1:${p}`, port: p, dir: d, logFile });
 }
@@ -176,13 +185,20 @@ async function startStore({ port, dir, detached = false, log } = {}) {
   if (mongod) {
     kind = 'mongod';
     fs.mkdirSync(path.join(d, 'db'), { recursive: true });
-    child = spawnLogged(mongod, ['--bind_ip', '127.0.0.1', '--port', String(p), '--dbpath', path.join(d, 'db')], logFile, {
-      detached,
-    });
+    child = spawnLogged(
+      mongod,
+      ['--bind_ip', '127.0.0.1', '--port', String(p), '--dbpath', path.join(d, 'db')],
+      logFile,
+      {
+        detached,
+      },
+    );
   } else {
     kind = 'ferretdb';
     const bin = ensureFerretdbBinary({ log });
-    child = spawnLogged(bin, ['-listen', `127.0.0.1:${p}`, '-data', path.join(d, 'data')], logFile, { detached });
+    child = spawnLogged(bin, ['-listen', `127.0.0.1:${p}`, '-data', path.join(d, 'data')], logFile, {
+      detached,
+    });
   }
   await waitForPort(p, { child, name: kind, logFile });
   return handle(child, { url: `mongodb://127.0.0.1:${p}/`, port: p, dir: d, logFile, kind });
@@ -245,7 +261,8 @@ async function up({ log = console.log } = {}) {
     log(`NATS: already running at ${result.natsUrl} (pid ${state.nats.pid})`);
   } else {
     const port = Number(process.env.MASKLINE_NATS_PORT || DEFAULT_NATS_PORT);
-    if (await portOpen(port)) throw new InfraError(`port ${port} is taken by something else; set MASKLINE_NATS_PORT`);
+    if (await portOpen(port))
+      throw new InfraError(`port ${port} is taken by something else; set MASKLINE_NATS_PORT`);
     const nats = await startNats({ port, dir: path.join(INFRA_DIR, 'nats'), detached: true });
     nats.child.unref();
     state.nats = { pid: nats.pid, port: nats.port, url: nats.url };
@@ -261,7 +278,8 @@ async function up({ log = console.log } = {}) {
     log(`Store: already running at ${result.mongoUrl} (${state.store.kind}, pid ${state.store.pid})`);
   } else {
     const port = Number(process.env.MASKLINE_STORE_PORT || DEFAULT_STORE_PORT);
-    if (await portOpen(port)) throw new InfraError(`port ${port} is taken by something else; set MASKLINE_STORE_PORT`);
+    if (await portOpen(port))
+      throw new InfraError(`port ${port} is taken by something else; set MASKLINE_STORE_PORT`);
     const store = await startStore({ port, dir: path.join(INFRA_DIR, 'store'), detached: true, log });
     store.child.unref();
     state.store = { pid: store.pid, port: store.port, url: store.url, kind: store.kind };

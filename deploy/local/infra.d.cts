@@ -25,12 +25,18 @@ export function waitForPort(
   options?: { timeoutMs?: number; child?: ChildProcess; name?: string; logFile?: string },
 ): Promise<void>;
 export function ensureFerretdbBinary(options?: { log?: (line: string) => void }): string;
-export function startNats(options?: { port?: number; dir?: string; detached?: boolean }): Promise<RunningProcess>;
+export function startNats(options?: {
+  port?: number;
+  dir?: string;
+  detached?: boolean;
+}): Promise<RunningProcess>;
 export function startStore(options?: {
   port?: number;
   dir?: string;
   detached?: boolean;
   log?: (line: string) => void;
 }): Promise<RunningStore>;
-export function up(options?: { log?: (line: string) => void }): Promise<{ natsUrl: string; mongoUrl: string }>;
+export function up(options?: {
+  log?: (line: string) => void;
+}): Promise<{ natsUrl: string; mongoUrl: string }>;
 export function down(options?: { log?: (line: string) => void }): Promise<void>;

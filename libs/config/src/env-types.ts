@@ -18,14 +18,19 @@ export const envInt = (defaultValue: number, min: number, max: number) =>
 export const envPort = (defaultValue: number) => envInt(defaultValue, 0, 65535);
 
 export const envUrl = (protocols: string[], defaultValue?: string) => {
-  const base = z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `must be a URL with scheme ${protocols.join(' or ')}`);
+  const base = z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${protocols.join(' or ')}`,
+  );
   return defaultValue === undefined ? base : base.default(defaultValue);
 };
 
-export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
+export const logLevelSchema = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info');

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** A request-reply conversation over core NATS: one subject, one request shape, one reply shape. */
-export interface RpcContract<Req extends z.ZodTypeAny = z.ZodTypeAny, Res extends z.ZodTypeAny = z.ZodTypeAny> {
+export interface RpcContract<
+  Req extends z.ZodTypeAny = z.ZodTypeAny,
+  Res extends z.ZodTypeAny = z.ZodTypeAny,
+> {
   readonly kind: 'rpc';
   /** Versioned subject, `<service>.<action>.v<N>`. Never renamed in place: add a new version. */
   readonly subject: string;

@@ -35,10 +35,15 @@ export interface EventMeta {
 }
 
 export type EventOf<E extends readonly EventContract[]> = {
-  [K in keyof E]: E[K] extends EventContract ? { subject: E[K]['subject']; payload: EventPayloadOf<E[K]> } : never;
+  [K in keyof E]: E[K] extends EventContract
+    ? { subject: E[K]['subject']; payload: EventPayloadOf<E[K]> }
+    : never;
 }[number];
 
-type ConsumerMethod<E extends readonly EventContract[]> = (event: EventOf<E>, meta: EventMeta) => Promise<void> | void;
+type ConsumerMethod<E extends readonly EventContract[]> = (
+  event: EventOf<E>,
+  meta: EventMeta,
+) => Promise<void> | void;
 
 /**
  * Consumes events durably from JetStream. The method's outcome decides the message's fate:
@@ -46,7 +51,9 @@ type ConsumerMethod<E extends readonly EventContract[]> = (event: EventOf<E>, me
  * `CodedError` → terminated (logged with its code); throws anything else → redelivered with
  * backoff, until `maxDeliver`.
  */
-export function DurableConsumer<const E extends readonly EventContract[]>(options: DurableConsumerOptions<E>) {
+export function DurableConsumer<const E extends readonly EventContract[]>(
+  options: DurableConsumerOptions<E>,
+) {
   return <M extends ConsumerMethod<E>>(
     target: object,
     key: string | symbol,

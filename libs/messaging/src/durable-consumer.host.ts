@@ -1,4 +1,9 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -78,8 +83,10 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     const streams = new Set(opts.events.map((e) => e.stream));
     if (streams.size !== 1) throw new Error(`consumer ${opts.durable}: events must share one stream`);
     const stream = [...streams][0];
-    const filterSubject = opts.filterSubject ?? (opts.events.length === 1 ? opts.events[0].subject : undefined);
-    if (!filterSubject) throw new Error(`consumer ${opts.durable}: filterSubject is required for several events`);
+    const filterSubject =
+      opts.filterSubject ?? (opts.events.length === 1 ? opts.events[0].subject : undefined);
+    if (!filterSubject)
+      throw new Error(`consumer ${opts.durable}: filterSubject is required for several events`);
     const bySubject = new Map<string, EventContract>(opts.events.map((e) => [e.subject, e]));
 
     const jsm = await this.nc.jetstreamManager();
@@ -151,6 +158,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
         await invoke({ subject: msg.subject, payload: parsed.data }, meta);
         await msg.ackAck();
         outcome = 'ack';
+        this.logger.debug({ consumer, subject: msg.subject, seq: msg.seq }, 'event handled');
       } catch (err) {
         outcome = this.settleFailure(consumer, msg, meta, err, settings);
       }
@@ -168,12 +176,18 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     const where = { consumer, subject: meta.subject, seq: meta.streamSequence, delivery: meta.deliveryCount };
     if (err instanceof CodedError && !err.retryable) {
       msg.term();
-      this.logger.error({ ...where, code: err.code, field: err.field, reason: err.message }, 'event terminated');
+      this.logger.error(
+        { ...where, code: err.code, field: err.field, reason: err.message },
+        'event terminated',
+      );
       return 'terminal';
     }
     if (meta.deliveryCount >= settings.maxDeliver) {
       msg.term();
-      this.logger.error({ ...where, code: 'EVENT.MAX_DELIVER', err }, 'event given up after the last delivery');
+      this.logger.error(
+        { ...where, code: 'EVENT.MAX_DELIVER', err },
+        'event given up after the last delivery',
+      );
       return 'terminal';
     }
     const delay =

@@ -33,7 +33,8 @@ export class HandlerDiscovery {
           metadata,
           instance,
           methodName,
-          invoke: async (...args: unknown[]) => (method as (...a: unknown[]) => unknown).apply(instance, args),
+          invoke: async (...args: unknown[]) =>
+            (method as (...a: unknown[]) => unknown).apply(instance, args),
         });
       }
     }

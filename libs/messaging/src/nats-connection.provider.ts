@@ -7,8 +7,14 @@ import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './mes
 export const natsConnectionProvider: Provider = {
   provide: NATS_CONNECTION,
   inject: [MESSAGING_OPTIONS, LOGGER, HealthRegistry],
-  useFactory: async (options: MessagingOptions, logger: Logger, health: HealthRegistry): Promise<NatsConnection> => {
-    const servers = Array.isArray(options.servers) ? options.servers : options.servers.split(',').map((s) => s.trim());
+  useFactory: async (
+    options: MessagingOptions,
+    logger: Logger,
+    health: HealthRegistry,
+  ): Promise<NatsConnection> => {
+    const servers = Array.isArray(options.servers)
+      ? options.servers
+      : options.servers.split(',').map((s) => s.trim());
     const nc = await connect({
       servers,
       name: options.service,

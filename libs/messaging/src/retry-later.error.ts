@@ -14,7 +14,12 @@ export class RetryLater extends Error {
 }
 
 /** Exponential backoff with full jitter: attempt 1 → up to base, attempt n → up to base·2^(n-1), capped. */
-export function backoffWithJitter(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+export function backoffWithJitter(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
 }

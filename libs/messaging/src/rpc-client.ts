@@ -36,10 +36,11 @@ export class RpcClient {
     private readonly breakers: BreakerRegistry,
     metrics: MetricsService,
   ) {
-    this.duration = metrics.histogram('maskline_rpc_client_seconds', 'Time to get an answer from another service', [
-      'subject',
-      'outcome',
-    ]);
+    this.duration = metrics.histogram(
+      'maskline_rpc_client_seconds',
+      'Time to get an answer from another service',
+      ['subject', 'outcome'],
+    );
   }
 
   async request<C extends RpcContract>(
@@ -60,7 +61,10 @@ export class RpcClient {
       );
       const reply = contract.reply.safeParse(data);
       if (!reply.success) {
-        throw new CodedError(ErrorCodes.BAD_REPLY, `${contract.subject} answered with a reply that breaks its contract`);
+        throw new CodedError(
+          ErrorCodes.BAD_REPLY,
+          `${contract.subject} answered with a reply that breaks its contract`,
+        );
       }
       end({ outcome: 'ok' });
       return reply.data as RpcReplyOf<C>;
@@ -82,7 +86,10 @@ export class RpcClient {
     }
     const envelope = rpcEnvelopeSchema.safeParse(decodeJson(reply.data));
     if (!envelope.success) {
-      throw new CodedError(ErrorCodes.BAD_REPLY, `${contract.subject} answered with something that is not an envelope`);
+      throw new CodedError(
+        ErrorCodes.BAD_REPLY,
+        `${contract.subject} answered with something that is not an envelope`,
+      );
     }
     if (!envelope.data.ok) throw CodedError.fromWire(envelope.data.error);
     return envelope.data.data;

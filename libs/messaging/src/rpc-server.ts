@@ -1,4 +1,9 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import {
@@ -45,11 +50,18 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     ]);
   }
 
-  private readonly extra: Array<{ contract: RpcContract; invoke: (...args: unknown[]) => Promise<unknown> }> = [];
+  private readonly extra: Array<{ contract: RpcContract; invoke: (...args: unknown[]) => Promise<unknown> }> =
+    [];
 
   /** Adds a handler that is not a decorated method (e.g. one whose subject depends on config). */
-  addHandler<C extends RpcContract>(contract: C, handler: (request: RpcParsedRequestOf<C>) => Promise<RpcReplyInputOf<C>>) {
-    this.extra.push({ contract, invoke: async (request: unknown) => handler(request as RpcParsedRequestOf<C>) });
+  addHandler<C extends RpcContract>(
+    contract: C,
+    handler: (request: RpcParsedRequestOf<C>) => Promise<RpcReplyInputOf<C>>,
+  ) {
+    this.extra.push({
+      contract,
+      invoke: async (request: unknown) => handler(request as RpcParsedRequestOf<C>),
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -99,18 +111,25 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         const result = await invoke(parsed.data);
         const reply = contract.reply.safeParse(result);
         if (!reply.success) {
-          this.logger.error({ subject: contract.subject, issues: reply.error.issues.slice(0, 5) }, 'reply breaks contract');
+          this.logger.error(
+            { subject: contract.subject, issues: reply.error.issues.slice(0, 5) },
+            'reply breaks contract',
+          );
           throw new CodedError(ErrorCodes.BAD_REPLY, 'internal error');
         }
         envelope = { ok: true, data: reply.data };
-        end({ outcome: 'ok' });
+        const seconds = end({ outcome: 'ok' });
+        this.logger.debug({ subject: contract.subject, ms: Math.round(seconds * 1000) }, 'request answered');
       } catch (err) {
         const wire = this.filter.toWire(err);
         envelope = { ok: false, error: wire };
         const clientError = !isServerFault(wire.code);
         end({ outcome: clientError ? 'rejected' : 'error' });
         if (clientError) {
-          this.logger.info({ subject: contract.subject, code: wire.code, field: wire.field }, 'request rejected');
+          this.logger.info(
+            { subject: contract.subject, code: wire.code, field: wire.field },
+            'request rejected',
+          );
         } else {
           this.logger.error({ subject: contract.subject, code: wire.code, err }, 'request failed');
         }
@@ -128,10 +147,11 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
 
 export function isServerFault(code: string): boolean {
   return (
-    code === ErrorCodes.INTERNAL ||
-    code === ErrorCodes.BAD_REPLY ||
-    code === ErrorCodes.RPC_TIMEOUT ||
-    code === ErrorCodes.RPC_UNAVAILABLE ||
-    code === ErrorCodes.CIRCUIT_OPEN
-  ) && !CLIENT_ERROR_CODES.has(code);
+    (code === ErrorCodes.INTERNAL ||
+      code === ErrorCodes.BAD_REPLY ||
+      code === ErrorCodes.RPC_TIMEOUT ||
+      code === ErrorCodes.RPC_UNAVAILABLE ||
+      code === ErrorCodes.CIRCUIT_OPEN) &&
+    !CLIENT_ERROR_CODES.has(code)
+  );
 }

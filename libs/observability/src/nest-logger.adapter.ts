@@ -24,8 +24,13 @@ export class PinoNestLogger implements LoggerService {
     this.write('fatal', message, optional);
   }
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal', message: unknown, optional: unknown[]) {
-    const context = typeof optional[optional.length - 1] === 'string' ? (optional.pop() as string) : undefined;
+  private write(
+    level: 'info' | 'error' | 'warn' | 'debug' | 'trace' | 'fatal',
+    message: unknown,
+    optional: unknown[],
+  ) {
+    const context =
+      typeof optional[optional.length - 1] === 'string' ? (optional.pop() as string) : undefined;
     const fields: Record<string, unknown> = context ? { context } : {};
     if (message instanceof Error) {
       this.logger[level]({ ...fields, err: message }, message.message);

@@ -62,7 +62,11 @@ export class OpsServer {
     if (path === '/readyz') {
       const report = await this.health.report();
       const ok = this.ready && report.status === 'up';
-      return { status: ok ? 200 : 503, type: 'application/json', body: JSON.stringify({ ...report, ready: this.ready }) };
+      return {
+        status: ok ? 200 : 503,
+        type: 'application/json',
+        body: JSON.stringify({ ...report, ready: this.ready }),
+      };
     }
     return { status: 404, type: 'text/plain', body: 'not found' };
   }

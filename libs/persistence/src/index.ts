@@ -3,3 +3,4 @@ export * from './account-scoped.repository';
 export * from './mongo-errors';
 export * from './persistence.module';
 export * from './index-synchronizer';
+export * from './store-rpc-error.filter';

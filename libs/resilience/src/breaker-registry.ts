@@ -35,8 +35,13 @@ export class BreakerRegistry {
     private readonly defaults: BreakerSettings = DEFAULT_BREAKER_SETTINGS,
     private readonly maxBreakers = 1000,
   ) {
-    this.events = metrics.counter('maskline_breaker_events_total', 'Circuit breaker events', ['breaker', 'event']);
-    this.state = metrics.gauge('maskline_breaker_state', 'Breaker state: 0 closed, 1 half-open, 2 open', ['breaker']);
+    this.events = metrics.counter('maskline_breaker_events_total', 'Circuit breaker events', [
+      'breaker',
+      'event',
+    ]);
+    this.state = metrics.gauge('maskline_breaker_state', 'Breaker state: 0 closed, 1 half-open, 2 open', [
+      'breaker',
+    ]);
     this.latency = metrics.histogram('maskline_breaker_call_seconds', 'Latency of calls through a breaker', [
       'breaker',
     ]);
@@ -89,7 +94,11 @@ export class BreakerRegistry {
     this.breakers.clear();
   }
 
-  private entry(name: string, settings?: Partial<BreakerSettings>, isClientError?: (err: unknown) => boolean): Entry {
+  private entry(
+    name: string,
+    settings?: Partial<BreakerSettings>,
+    isClientError?: (err: unknown) => boolean,
+  ): Entry {
     const existing = this.breakers.get(name);
     if (existing) return existing;
     if (this.breakers.size >= this.maxBreakers) this.evictIdle();

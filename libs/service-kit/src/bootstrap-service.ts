@@ -32,7 +32,10 @@ export async function bootstrapService(options: BootstrapOptions): Promise<INest
 
   let app: INestApplicationContext;
   if (options.http) {
-    const httpApp = await NestFactory.create<NestExpressApplication>(root, { bufferLogs: true, bodyParser: false });
+    const httpApp = await NestFactory.create<NestExpressApplication>(root, {
+      bufferLogs: true,
+      bodyParser: false,
+    });
     httpApp.useLogger(new PinoNestLogger(httpApp.get<Logger>(LOGGER)));
     await options.http.configure?.(httpApp);
     await httpApp.listen(options.http.port, options.http.host ?? '0.0.0.0');

@@ -1,10 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import {
-  HealthRegistry,
-  MetricsService,
-  ObservabilityModule,
-  createLogger,
-} from '@maskline/observability';
+import { HealthRegistry, MetricsService, ObservabilityModule, createLogger } from '@maskline/observability';
 import { MessagingModule } from '@maskline/messaging';
 import { PersistenceModule } from '@maskline/persistence';
 import { ResilienceModule } from '@maskline/resilience';

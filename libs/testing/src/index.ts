@@ -3,3 +3,4 @@ export * from './test-infra';
 export * from './capture-logger';
 export * from './test-config';
 export * from './service-harness';
+export * from './http-harness';

@@ -1,7 +1,13 @@
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { connect, type NatsConnection } from 'nats';
-import { CodedError, rpcEnvelopeSchema, type RpcContract, type RpcReplyOf, type RpcRequestOf } from '@maskline/contracts';
+import {
+  CodedError,
+  rpcEnvelopeSchema,
+  type RpcContract,
+  type RpcReplyOf,
+  type RpcRequestOf,
+} from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
 
 /** Starts a service's root module in this process, as `main.ts` would (minus signals). */
@@ -22,7 +28,11 @@ export class TestNatsClient {
     return new TestNatsClient(await connect({ servers: url, name: 'test-client' }));
   }
 
-  async request<C extends RpcContract>(contract: C, payload: RpcRequestOf<C>, timeoutMs = 5000): Promise<RpcReplyOf<C>> {
+  async request<C extends RpcContract>(
+    contract: C,
+    payload: RpcRequestOf<C>,
+    timeoutMs = 5000,
+  ): Promise<RpcReplyOf<C>> {
     const msg = await this.nc.request(contract.subject, encodeJson(payload), { timeout: timeoutMs });
     const envelope = rpcEnvelopeSchema.parse(decodeJson(msg.data));
     if (!envelope.ok) throw CodedError.fromWire(envelope.error);

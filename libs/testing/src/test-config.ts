@@ -1,7 +1,10 @@
 import type { CommonServiceConfig } from '@maskline/config';
 
 /** Common config for a service under test, pointed at this file's NATS. */
-export function testServiceConfig(natsUrl: string, overrides: Partial<CommonServiceConfig> = {}): CommonServiceConfig {
+export function testServiceConfig(
+  natsUrl: string,
+  overrides: Partial<CommonServiceConfig> = {},
+): CommonServiceConfig {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

@@ -9,6 +9,8 @@ export function codedErrorFromZod(error: ZodError, what = 'payload'): CodedError
   const message = issue ? `${field}: ${issue.message}` : `${what} is invalid`;
   return new CodedError(ErrorCodes.VALIDATION, message, {
     field,
-    details: { issues: error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message })) },
+    details: {
+      issues: error.issues.slice(0, 10).map((i) => ({ path: i.path.join('.'), message: i.message })),
+    },
   });
 }

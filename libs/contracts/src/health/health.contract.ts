@@ -27,6 +27,6 @@ function healthContractFor<S extends ServiceName>(service: S) {
 }
 
 /** `<service>.health.v1`: each service answers with its own checks (NATS, store, ...). */
-export const HealthContracts = Object.fromEntries(
-  SERVICE_NAMES.map((s) => [s, healthContractFor(s)]),
-) as { [S in ServiceName]: ReturnType<typeof healthContractFor<S>> };
+export const HealthContracts = Object.fromEntries(SERVICE_NAMES.map((s) => [s, healthContractFor(s)])) as {
+  [S in ServiceName]: ReturnType<typeof healthContractFor<S>>;
+};

@@ -32,6 +32,7 @@ export const GetSelfTestReceipt = defineRpc(
     probeId: uuidSchema,
     received: z.boolean(),
     receivedAt: isoTimeSchema.optional(),
-    deliveries: z.number().int().nonnegative(),
+    /** The event's sequence on the stream, as the consumer saw it. */
+    streamSequence: z.number().int().positive().optional(),
   }),
 );

@@ -1,0 +1,69 @@
+import pino from 'pino';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { MetricsService } from '@maskline/observability';
+import { BreakerRegistry } from './breaker-registry';
+
+const settings = {
+  timeoutMs: 200,
+  errorThresholdPercentage: 50,
+  resetTimeoutMs: 60_000,
+  volumeThreshold: 4,
+  rollingCountTimeoutMs: 10_000,
+};
+
+function registry() {
+  return new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'), settings, 3);
+}
+
+describe('BreakerRegistry', () => {
+  it('opens after repeated failures and then refuses without calling, with a coded error', async () => {
+    const breakers = registry();
+    const failing = jest.fn(async () => {
+      throw new Error('down');
+    });
+    for (let i = 0; i < 4; i++) await expect(breakers.fire('rpc:pin-auth', failing)).rejects.toThrow('down');
+    expect(breakers.isOpen('rpc:pin-auth')).toBe(true);
+    await expect(breakers.fire('rpc:pin-auth', failing)).rejects.toMatchObject({
+      code: ErrorCodes.CIRCUIT_OPEN,
+    });
+    expect(failing).toHaveBeenCalledTimes(4);
+    breakers.shutdown();
+  });
+
+  it("does not open on the caller's own errors", async () => {
+    const breakers = registry();
+    const rejecting = async () => {
+      throw new CodedError(ErrorCodes.VALIDATION, 'bad pin length');
+    };
+    const isClientError = (err: unknown) => err instanceof CodedError && err.code === ErrorCodes.VALIDATION;
+    for (let i = 0; i < 10; i++) {
+      await expect(breakers.fire('rpc:session', rejecting, { isClientError })).rejects.toMatchObject({
+        code: ErrorCodes.VALIDATION,
+      });
+    }
+    expect(breakers.isOpen('rpc:session')).toBe(false);
+    breakers.shutdown();
+  });
+
+  it('isolates downstreams: one open breaker does not affect another', async () => {
+    const breakers = registry();
+    for (let i = 0; i < 4; i++)
+      await breakers.fire('host:bad', async () => Promise.reject(new Error('x'))).catch(() => 0);
+    await expect(breakers.fire('host:good', async () => 'ok')).resolves.toBe('ok');
+    breakers.shutdown();
+  });
+
+  it('turns a slow call into a timeout error', async () => {
+    const breakers = registry();
+    const slow = () => new Promise((resolve) => setTimeout(resolve, 1000));
+    await expect(breakers.fire('slow', slow)).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+    breakers.shutdown();
+  });
+
+  it('keeps the number of breakers bounded', async () => {
+    const breakers = registry();
+    for (const host of ['a', 'b', 'c', 'd', 'e']) await breakers.fire(host, async () => 1);
+    expect(breakers.names()).toHaveLength(3);
+    breakers.shutdown();
+  });
+});

@@ -1,0 +1,115 @@
+'use strict';
+/**
+ * `npm start`: installs what is missing, starts NATS and the store (under .infra/, kept running
+ * between starts), builds, starts every service, seeds a demo account with demo virtual numbers,
+ * and prints how to call the API. Ctrl-C stops the services; `npm run infra:down` stops NATS and
+ * the store.
+ */
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+const { ensureDeps, ROOT } = require('./ensure-deps.cjs');
+
+ensureDeps();
+
+const infra = require('../deploy/local/infra.cjs');
+const system = require('../deploy/local/system.cjs');
+const { seedDemo } = require('./seed-demo.cjs');
+
+const INFRA_DIR = path.join(ROOT, '.infra');
+const LOG_DIR = path.join(INFRA_DIR, 'logs');
+
+function persistentSecret(file, bytes) {
+  const p = path.join(INFRA_DIR, file);
+  if (fs.existsSync(p)) return fs.readFileSync(p, 'utf8').trim();
+  const value = crypto.randomBytes(bytes).toString('hex');
+  fs.mkdirSync(INFRA_DIR, { recursive: true });
+  fs.writeFileSync(p, value, { mode: 0o600 });
+  return value;
+}
+
+async function main() {
+  const { natsUrl, mongoUrl } = await infra.up();
+
+  console.log('building...');
+  const build = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+  if (build.status !== 0) process.exit(build.status || 1);
+
+  const port = Number(process.env.HTTP_PORT || 8080);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const operatorKey = process.env.OPERATOR_KEY || persistentSecret('operator.key', 24);
+  const env = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: process.env.LOG_LEVEL || 'info',
+    NATS_URL: natsUrl,
+    MONGO_URL: mongoUrl,
+    HTTP_PORT: String(port),
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || baseUrl,
+    OPERATOR_KEY: operatorKey,
+    ...localSecrets(),
+  };
+
+  fs.mkdirSync(LOG_DIR, { recursive: true });
+  const logs = Object.fromEntries(
+    system.SERVICES.map((s) => [s, fs.createWriteStream(path.join(LOG_DIR, `${s}.log`), { flags: 'a' })]),
+  );
+  console.log('starting services...');
+  const running = await system.startSystem({
+    env,
+    baseUrl,
+    onLine: (service, line) => {
+      logs[service].write(`${line}\n`);
+      if (/"level":"(error|fatal)"/.test(line)) console.error(`[${service}] ${line}`);
+    },
+  });
+
+  const demo = await seedDemo({ baseUrl, operatorKey, stateFile: path.join(INFRA_DIR, 'demo-account.json') });
+  printWelcome({ baseUrl, operatorKey, demo });
+
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log('\nstopping services (NATS and the store keep running: `npm run infra:down`)...');
+    await running.stopAll('SIGTERM');
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (const p of running.processes) {
+    void p.exited.then(({ code, signal }) => {
+      if (!stopping)
+        console.error(
+          `${p.service} exited (code ${code}, signal ${signal}); see .infra/logs/${p.service}.log`,
+        );
+    });
+  }
+}
+
+/** Keys the services need for local runs, generated once and kept in .infra/ (never committed). */
+function localSecrets() {
+  return {};
+}
+
+function printWelcome({ baseUrl, operatorKey, demo }) {
+  const lines = [
+    '',
+    `Maskline is running at ${baseUrl}`,
+    '',
+    `  health:     curl ${baseUrl}/health`,
+    `  self-test:  curl -X POST -H 'X-Operator-Key: ${operatorKey}' ${baseUrl}/admin/v1/self-test`,
+    `  API docs:   ${baseUrl}/docs`,
+  ];
+  if (demo) lines.push('', ...demo.instructions);
+  lines.push('', `Logs are in .infra/logs/. Ctrl-C stops the services.`, '');
+  console.log(lines.join('\n'));
+}
+
+main().catch((err) => {
+  console.error(err instanceof infra.InfraError ? `infra: ${err.message}` : err);
+  process.exit(1);
+});

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import {
+  commonServiceConfigShape,
+  envInt,
+  envPort,
+  envUrl,
+  loadConfig,
+  secret,
+  storeConfigShape,
+} from '@maskline/config';
+
+export const gatewayConfigSchema = z.object({
+  ...commonServiceConfigShape,
+  ...storeConfigShape,
+  /** This service's own database (accounts live here). */
+  MONGO_DB: z.string().min(1).default('maskline-gateway'),
+  MASKLINE_VERSION: z.string().default('dev'),
+  /** Port of the public HTTP API and telephony webhooks. */
+  HTTP_PORT: envPort(8080),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  /** The URL providers and customers reach the gateway at; webhook URLs are built from it. */
+  PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),
+  /** Guards `/admin/*` (operator API). At least 32 characters. */
+  OPERATOR_KEY: secret(z.string().min(32, 'must be at least 32 characters')),
+  /** Largest request body accepted, in bytes. */
+  MAX_BODY_BYTES: envInt(65536, 1024, 10 * 1024 * 1024),
+  /** How long `GET /health` waits for each service. */
+  HEALTH_TIMEOUT_MS: envInt(1000, 50, 10000),
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return loadConfig('gateway', gatewayConfigSchema, env);
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

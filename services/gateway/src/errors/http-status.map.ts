@@ -1,0 +1,30 @@
+import { ErrorCodes } from '@maskline/contracts';
+
+/** The one place where error codes become HTTP statuses. Unknown codes are 500. */
+const STATUS_BY_CODE: Record<string, number> = {
+  [ErrorCodes.VALIDATION]: 400,
+  [ErrorCodes.AUTH_FAILED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.NOT_FOUND]: 404,
+  [ErrorCodes.CONFLICT]: 409,
+  [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.RPC_TIMEOUT]: 503,
+  [ErrorCodes.RPC_UNAVAILABLE]: 503,
+  [ErrorCodes.CIRCUIT_OPEN]: 503,
+  [ErrorCodes.BAD_REPLY]: 500,
+  [ErrorCodes.INTERNAL]: 500,
+};
+
+/** Codes whose family (the part before the dot) maps by default: a `POOL.*` error is the caller's 4xx unless listed. */
+const STATUS_BY_FAMILY: Record<string, number> = {};
+
+export function httpStatusForCode(code: string): number {
+  if (code in STATUS_BY_CODE) return STATUS_BY_CODE[code];
+  const family = code.split('.')[0];
+  if (family in STATUS_BY_FAMILY) return STATUS_BY_FAMILY[family];
+  return 500;
+}
+
+export function registerHttpStatus(code: string, status: number): void {
+  STATUS_BY_CODE[code] = status;
+}

@@ -1,0 +1,53 @@
+import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { LOGGER, currentCorrelationId } from '@maskline/observability';
+import { httpStatusForCode } from './http-status.map';
+
+/** Plivo's error body: `{ api_id, error }`. */
+export interface PlivoErrorBody {
+  api_id: string;
+  error: string;
+}
+
+/**
+ * The gateway's one exception filter: every error leaves as Plivo's body with the status its
+ * code maps to. Messages of server faults never carry internals.
+ */
+@Catch()
+export class PlivoErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const res = http.getResponse<Response>();
+    const req = http.getRequest<Request>();
+    const { status, message, code } = this.describe(exception);
+    if (status >= 500) {
+      this.logger.error({ err: exception, code, method: req.method, path: req.path }, 'request failed');
+    } else {
+      this.logger.info({ code, status, method: req.method, path: req.path }, 'request rejected');
+    }
+    if (res.headersSent) return;
+    const body: PlivoErrorBody = { api_id: currentCorrelationId() ?? '', error: message };
+    res.status(status).json(body);
+  }
+
+  private describe(exception: unknown): { status: number; message: string; code: string } {
+    if (exception instanceof CodedError) {
+      const status = httpStatusForCode(exception.code);
+      return {
+        status,
+        code: exception.code,
+        message: status >= 500 && status !== 503 ? 'internal error' : exception.message,
+      };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const message = status === 404 ? 'resource not found' : exception.message;
+      return { status, code: `HTTP.${status}`, message };
+    }
+    return { status: 500, code: ErrorCodes.INTERNAL, message: 'internal error' };
+  }
+}

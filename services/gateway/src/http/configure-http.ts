@@ -1,0 +1,19 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Logger } from 'pino';
+import { LOGGER } from '@maskline/observability';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { bodyParsers } from './body-parsers';
+import { correlationIdMiddleware } from './correlation-id.middleware';
+import { requestLogMiddleware } from './request-log.middleware';
+
+/** Express settings shared by `main.ts` and the tests, so both run the same HTTP stack. */
+export function configureHttp(app: NestExpressApplication): void {
+  const config = app.get<GatewayConfig>(GATEWAY_CONFIG);
+  const logger = app.get<Logger>(LOGGER);
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.set('query parser', 'simple');
+  app.use(correlationIdMiddleware);
+  app.use(requestLogMiddleware(logger));
+  for (const parser of bodyParsers(config.MAX_BODY_BYTES)) app.use(parser);
+}
