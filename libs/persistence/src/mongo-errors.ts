@@ -3,6 +3,8 @@ export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as { code?: number; writeErrors?: Array<{ code?: number }> } | null;
   if (!e) return false;
   if (e.code === 11000) return true;
+  // FerretDB (SQLite) reports a unique violation caused by an update as an InternalError.
+  if (/UNIQUE constraint failed|E11000/.test((e as { message?: string }).message ?? '')) return true;
   return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w.code === 11000);
 }
 

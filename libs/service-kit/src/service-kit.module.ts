@@ -5,7 +5,7 @@ import { PersistenceModule } from '@maskline/persistence';
 import { ResilienceModule } from '@maskline/resilience';
 import { HealthResponder } from './health-responder';
 import { OpsServerHost } from './ops-server.host';
-import { SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
+import { SERVICE_CONFIG, SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
 
 /**
  * Everything a Maskline service runs on, wired from its config: logs, metrics and health; circuit
@@ -40,8 +40,13 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       global: true,
       imports,
-      providers: [{ provide: SERVICE_KIT_OPTIONS, useValue: options }, HealthResponder, OpsServerHost],
-      exports: [SERVICE_KIT_OPTIONS, OpsServerHost],
+      providers: [
+        { provide: SERVICE_KIT_OPTIONS, useValue: options },
+        { provide: SERVICE_CONFIG, useValue: options.config },
+        HealthResponder,
+        OpsServerHost,
+      ],
+      exports: [SERVICE_KIT_OPTIONS, SERVICE_CONFIG, OpsServerHost],
     };
   }
 }

@@ -16,3 +16,5 @@ export interface ServiceKitOptions {
 }
 
 export const SERVICE_KIT_OPTIONS = Symbol('SERVICE_KIT_OPTIONS');
+/** The service's whole typed config object, injectable anywhere in the service. */
+export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');

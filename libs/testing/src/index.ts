@@ -4,3 +4,4 @@ export * from './capture-logger';
 export * from './test-config';
 export * from './service-harness';
 export * from './http-harness';
+export * from './test-keys';

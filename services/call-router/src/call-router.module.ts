@@ -4,8 +4,6 @@ import { ServiceKitModule } from '@maskline/service-kit';
 import type { CallRouterConfig } from './config/call-router.config';
 import { CallRouterRpcErrorFilter } from './errors/call-router.rpc-error-filter';
 
-export const CALL_ROUTER_CONFIG = Symbol('CALL_ROUTER_CONFIG');
-
 @Module({})
 export class CallRouterModule {
   static forRoot(config: CallRouterConfig, options: { logger?: Logger } = {}): DynamicModule {
@@ -20,8 +18,6 @@ export class CallRouterModule {
           logger: options.logger,
         }),
       ],
-      providers: [{ provide: CALL_ROUTER_CONFIG, useValue: config }],
-      exports: [CALL_ROUTER_CONFIG],
     };
   }
 }

@@ -5,8 +5,6 @@ import type { CallbackDispatcherConfig } from './config/callback-dispatcher.conf
 import { CallbackDispatcherRpcErrorFilter } from './errors/callback-dispatcher.rpc-error-filter';
 import { SelfTestModule } from './self-test/self-test.module';
 
-export const CALLBACK_DISPATCHER_CONFIG = Symbol('CALLBACK_DISPATCHER_CONFIG');
-
 @Module({})
 export class CallbackDispatcherModule {
   static forRoot(config: CallbackDispatcherConfig, options: { logger?: Logger } = {}): DynamicModule {
@@ -22,8 +20,6 @@ export class CallbackDispatcherModule {
         }),
         SelfTestModule,
       ],
-      providers: [{ provide: CALLBACK_DISPATCHER_CONFIG, useValue: config }],
-      exports: [CALLBACK_DISPATCHER_CONFIG],
     };
   }
 }

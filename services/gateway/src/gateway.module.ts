@@ -1,13 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { StoreRpcErrorFilter } from '@maskline/persistence';
 import { ServiceKitModule } from '@maskline/service-kit';
+import { AccountsModule } from './accounts/accounts.module';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
-import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
+import type { GatewayConfig } from './config/gateway.config';
 import { PlivoErrorFilter } from './errors/plivo-error.filter';
 import { HealthHttpController } from './health/health.http.controller';
 import { SystemHealthService } from './health/system-health';
+import { plivoValidationPipe } from './http/validation.pipe';
 
 @Module({})
 export class GatewayModule {
@@ -22,14 +24,14 @@ export class GatewayModule {
           errorFilter: StoreRpcErrorFilter,
           logger: options.logger,
         }),
+        AccountsModule,
       ],
       controllers: [HealthHttpController, SelfTestHttpController],
       providers: [
-        { provide: GATEWAY_CONFIG, useValue: config },
         { provide: APP_FILTER, useClass: PlivoErrorFilter },
+        { provide: APP_PIPE, useFactory: plivoValidationPipe },
         SystemHealthService,
       ],
-      exports: [GATEWAY_CONFIG],
     };
   }
 }

@@ -1,10 +1,30 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
 import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
+import { AllocationNatsController } from './allocation/allocation.nats.controller';
+import { AllocationService } from './allocation/allocation.service';
+import { HoldMaintenance } from './allocation/hold-maintenance';
+import { HoldReaper } from './allocation/hold-reaper';
+import { HOLD_STORE } from './allocation/hold-store.token';
+import {
+  AllocationDocument,
+  AllocationSchema,
+  HoldDocument,
+  HoldPointerDocument,
+  HoldPointerSchema,
+  HoldSchema,
+} from './allocation/hold.schema';
+import { MongoHoldStore } from './allocation/mongo-hold-store';
 import type { NumberPoolConfig } from './config/number-pool.config';
 import { NumberPoolRpcErrorFilter } from './errors/number-pool.rpc-error-filter';
-
-export const NUMBER_POOL_CONFIG = Symbol('NUMBER_POOL_CONFIG');
+import { CandidatePool } from './inventory/candidate-pool';
+import { InventoryNatsController } from './inventory/inventory.nats.controller';
+import { InventoryService } from './inventory/inventory.service';
+import { VirtualNumberRepository } from './inventory/virtual-number.repository';
+import { VirtualNumberDocument, VirtualNumberSchema } from './inventory/virtual-number.schema';
+import { UtilizationNatsController } from './utilization/utilization.nats.controller';
+import { UtilizationService } from './utilization/utilization.service';
 
 @Module({})
 export class NumberPoolModule {
@@ -19,9 +39,24 @@ export class NumberPoolModule {
           errorFilter: NumberPoolRpcErrorFilter,
           logger: options.logger,
         }),
+        MongooseModule.forFeature([
+          { name: VirtualNumberDocument.name, schema: VirtualNumberSchema },
+          { name: HoldDocument.name, schema: HoldSchema },
+          { name: HoldPointerDocument.name, schema: HoldPointerSchema },
+          { name: AllocationDocument.name, schema: AllocationSchema },
+        ]),
       ],
-      providers: [{ provide: NUMBER_POOL_CONFIG, useValue: config }],
-      exports: [NUMBER_POOL_CONFIG],
+      controllers: [InventoryNatsController, AllocationNatsController, UtilizationNatsController],
+      providers: [
+        VirtualNumberRepository,
+        CandidatePool,
+        InventoryService,
+        { provide: HOLD_STORE, useClass: MongoHoldStore },
+        HoldMaintenance,
+        HoldReaper,
+        AllocationService,
+        UtilizationService,
+      ],
     };
   }
 }

@@ -4,8 +4,6 @@ import { ServiceKitModule } from '@maskline/service-kit';
 import type { PinAuthConfig } from './config/pin-auth.config';
 import { PinAuthRpcErrorFilter } from './errors/pin-auth.rpc-error-filter';
 
-export const PIN_AUTH_CONFIG = Symbol('PIN_AUTH_CONFIG');
-
 @Module({})
 export class PinAuthModule {
   static forRoot(config: PinAuthConfig, options: { logger?: Logger } = {}): DynamicModule {
@@ -20,8 +18,6 @@ export class PinAuthModule {
           logger: options.logger,
         }),
       ],
-      providers: [{ provide: PIN_AUTH_CONFIG, useValue: config }],
-      exports: [PIN_AUTH_CONFIG],
     };
   }
 }

@@ -5,8 +5,6 @@ import type { SessionServiceConfig } from './config/session-service.config';
 import { SessionServiceRpcErrorFilter } from './errors/session-service.rpc-error-filter';
 import { SelfTestModule } from './self-test/self-test.module';
 
-export const SESSION_SERVICE_CONFIG = Symbol('SESSION_SERVICE_CONFIG');
-
 @Module({})
 export class SessionServiceModule {
   static forRoot(config: SessionServiceConfig, options: { logger?: Logger } = {}): DynamicModule {
@@ -22,8 +20,6 @@ export class SessionServiceModule {
         }),
         SelfTestModule,
       ],
-      providers: [{ provide: SESSION_SERVICE_CONFIG, useValue: config }],
-      exports: [SESSION_SERVICE_CONFIG],
     };
   }
 }

@@ -14,3 +14,5 @@ export type CallRouterConfig = z.output<typeof callRouterConfigSchema>;
 export function loadCallRouterConfig(env: NodeJS.ProcessEnv = process.env): CallRouterConfig {
   return loadConfig('call-router', callRouterConfigSchema, env);
 }
+
+export { SERVICE_CONFIG as CALL_ROUTER_CONFIG } from '@maskline/service-kit';

@@ -14,3 +14,5 @@ export type CallbackDispatcherConfig = z.output<typeof callbackDispatcherConfigS
 export function loadCallbackDispatcherConfig(env: NodeJS.ProcessEnv = process.env): CallbackDispatcherConfig {
   return loadConfig('callback-dispatcher', callbackDispatcherConfigSchema, env);
 }
+
+export { SERVICE_CONFIG as CALLBACK_DISPATCHER_CONFIG } from '@maskline/service-kit';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keyringSchema, keySchema } from '@maskline/crypto';
 import {
   commonServiceConfigShape,
   envInt,
@@ -24,6 +25,12 @@ export const gatewayConfigSchema = z.object({
   OPERATOR_KEY: secret(z.string().min(32, 'must be at least 32 characters')),
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES: envInt(65536, 1024, 10 * 1024 * 1024),
+  /** AES-256-GCM keys for stored Auth Tokens: `id:base64(32 bytes)[,id:...]`, first one active. */
+  ACCOUNT_TOKEN_KEYS: secret(keyringSchema),
+  /** HMAC key (base64 of 32 bytes) for Auth Token digests. Changing it invalidates every token. */
+  ACCOUNT_TOKEN_PEPPER: secret(keySchema),
+  /** How long a replica caches an account record for authentication. */
+  AUTH_CACHE_TTL_MS: envInt(10000, 0, 600000),
   /** How long `GET /health` waits for each service. */
   HEALTH_TIMEOUT_MS: envInt(1000, 50, 10000),
 });
@@ -34,4 +41,4 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   return loadConfig('gateway', gatewayConfigSchema, env);
 }
 
-export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+export { SERVICE_CONFIG as GATEWAY_CONFIG } from '@maskline/service-kit';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, loadConfig, storeConfigShape } from '@maskline/config';
+import { commonServiceConfigShape, envInt, loadConfig, secret, storeConfigShape } from '@maskline/config';
+import { keyringSchema } from '@maskline/crypto';
 
 export const numberPoolConfigSchema = z.object({
   ...commonServiceConfigShape,
@@ -7,6 +8,15 @@ export const numberPoolConfigSchema = z.object({
   /** This service's own database. */
   MONGO_DB: z.string().min(1).default('maskline-number-pool'),
   MASKLINE_VERSION: z.string().default('dev'),
+  /** AES-256-GCM keys for provider webhook credentials: `id:base64(32 bytes)[,...]`, first active. */
+  PROVIDER_CREDENTIAL_KEYS: secret(keyringSchema),
+  /** Tries before an allocation that keeps losing races gives up with POOL.CONTENDED. */
+  ALLOCATOR_MAX_ATTEMPTS: envInt(24, 1, 100),
+  /** How long a replica caches an owner's list of active numbers. */
+  POOL_CACHE_TTL_MS: envInt(5000, 0, 600000),
+  REAPER_INTERVAL_MS: envInt(5000, 100, 600000),
+  /** How long retired holds are kept (for audits) before they are purged. */
+  RETIRED_RETENTION_MS: envInt(3600000, 0, 30 * 24 * 3600000),
 });
 
 export type NumberPoolConfig = z.output<typeof numberPoolConfigSchema>;
@@ -14,3 +24,5 @@ export type NumberPoolConfig = z.output<typeof numberPoolConfigSchema>;
 export function loadNumberPoolConfig(env: NodeJS.ProcessEnv = process.env): NumberPoolConfig {
   return loadConfig('number-pool', numberPoolConfigSchema, env);
 }
+
+export { SERVICE_CONFIG as NUMBER_POOL_CONFIG } from '@maskline/service-kit';

@@ -14,3 +14,5 @@ export type PinAuthConfig = z.output<typeof pinAuthConfigSchema>;
 export function loadPinAuthConfig(env: NodeJS.ProcessEnv = process.env): PinAuthConfig {
   return loadConfig('pin-auth', pinAuthConfigSchema, env);
 }
+
+export { SERVICE_CONFIG as PIN_AUTH_CONFIG } from '@maskline/service-kit';

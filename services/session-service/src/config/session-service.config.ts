@@ -14,3 +14,5 @@ export type SessionServiceConfig = z.output<typeof sessionServiceConfigSchema>;
 export function loadSessionServiceConfig(env: NodeJS.ProcessEnv = process.env): SessionServiceConfig {
   return loadConfig('session-service', sessionServiceConfigSchema, env);
 }
+
+export { SERVICE_CONFIG as SESSION_SERVICE_CONFIG } from '@maskline/service-kit';

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { defineRpc } from '../contract';
+import { accountScopeSchema } from '../common/account-scope.schema';
+import { e164Schema, uuidSchema } from '../common/primitives.schema';
+
+export const partiesSchema = z
+  .array(e164Schema)
+  .min(1)
+  .max(2)
+  .refine((p) => p.length < 2 || p[0] !== p[1], 'the two parties must be different numbers');
+
+/**
+ * Picks a virtual number for a session and holds it for each party, so that (party, virtual
+ * number) identifies exactly one live session. Idempotent per session id.
+ */
+export const AllocateVirtualNumber = defineRpc(
+  'number-pool',
+  'number-pool.allocate.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      sessionId: uuidSchema,
+      /** First party first: geomatch uses its country. One party for single-party sessions. */
+      parties: partiesSchema,
+      geomatch: z.boolean(),
+      cooloffSeconds: z.number().int().min(0).max(3600),
+      /** Numbers not to use (e.g. the PIN service refused them for this session). */
+      excludeNumbers: z.array(e164Schema).max(100).default([]),
+    })
+    .strict(),
+  z.object({ virtualNumber: e164Schema, country: z.string().length(2) }),
+);
+
+/** Adds the missing party of a single-party session on its virtual number. */
+export const AddSessionParty = defineRpc(
+  'number-pool',
+  'number-pool.add-party.v1',
+  z.object({ scope: accountScopeSchema, sessionId: uuidSchema, party: e164Schema }).strict(),
+  z.object({ virtualNumber: e164Schema }),
+);
+
+/**
+ * Ends a session's holds: each (virtual number, party) pair stays blocked for the cool-off given
+ * at allocation, then is free again. Idempotent.
+ */
+export const ReleaseSessionNumber = defineRpc(
+  'number-pool',
+  'number-pool.release.v1',
+  z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
+  z.object({ released: z.number().int().nonnegative() }),
+);
+
+export const GetPoolUtilization = defineRpc(
+  'number-pool',
+  'number-pool.utilization.v1',
+  z.object({ scope: accountScopeSchema }).strict(),
+  z.object({
+    numbersTotal: z.number().int(),
+    numbersInUse: z.number().int(),
+    liveSessions: z.number().int(),
+    sessionsPerNumber: z.object({ max: z.number().int(), mean: z.number() }),
+    /** The lower bound: the most live sessions (incl. cool-off) one party holds. */
+    delta: z.number().int(),
+    /** What Plivo's sizing rule (2Δ − 1) would ask for. */
+    plivoRuleNumbers: z.number().int(),
+  }),
+);

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { defineRpc } from '../contract';
+import { accountScopeSchema } from '../common/account-scope.schema';
+import { e164Schema } from '../common/primitives.schema';
+import {
+  providerCredentialsSchema,
+  telephonyProviderSchema,
+  virtualNumberSchema,
+} from './virtual-number.schema';
+
+const text = (max: number) => z.string().max(max);
+
+/** Adds numbers the customer owns at their carrier (Plivo's "add a number from your own carrier"). */
+export const AddVirtualNumbers = defineRpc(
+  'number-pool',
+  'number-pool.numbers.add.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      /** Raw numbers as the customer wrote them; the pool validates and normalises each. */
+      numbers: z.array(z.string().max(32)).min(1).max(100),
+      provider: telephonyProviderSchema,
+      credentials: providerCredentialsSchema.optional(),
+      alias: text(100).optional(),
+      region: text(100).optional(),
+      numberType: text(20).optional(),
+      carrier: text(100).optional(),
+    })
+    .strict(),
+  z.object({ added: z.array(virtualNumberSchema) }),
+);
+
+export const ListVirtualNumbers = defineRpc(
+  'number-pool',
+  'number-pool.numbers.list.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      /** Only numbers of this subaccount (a main account's filter). */
+      subaccountId: z.string().optional(),
+      numberStartsWith: z
+        .string()
+        .regex(/^\d{1,15}$/)
+        .optional(),
+      numberType: text(20).optional(),
+      alias: text(100).optional(),
+      country: z.string().length(2).optional(),
+      limit: z.number().int().min(1).max(20),
+      offset: z.number().int().min(0),
+    })
+    .strict(),
+  z.object({ total: z.number().int(), objects: z.array(virtualNumberSchema) }),
+);
+
+export const GetVirtualNumber = defineRpc(
+  'number-pool',
+  'number-pool.numbers.get.v1',
+  z.object({ scope: accountScopeSchema, number: e164Schema }).strict(),
+  virtualNumberSchema,
+);
+
+export const UpdateVirtualNumber = defineRpc(
+  'number-pool',
+  'number-pool.numbers.update.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      number: e164Schema,
+      alias: text(100).nullable().optional(),
+      /** Move the number to this subaccount (null: back to the main account). */
+      subaccountId: z.string().nullable().optional(),
+      provider: telephonyProviderSchema.optional(),
+      credentials: providerCredentialsSchema.optional(),
+    })
+    .strict(),
+  virtualNumberSchema,
+);
+
+/** Stops new sessions on the number; its live sessions keep it until they end. */
+export const DeleteVirtualNumber = defineRpc(
+  'number-pool',
+  'number-pool.numbers.delete.v1',
+  z.object({ scope: accountScopeSchema, number: e164Schema }).strict(),
+  z.object({ deleted: z.boolean() }),
+);

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { e164Schema, isoTimeSchema } from '../common/primitives.schema';
+import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
+
+export const telephonyProviderSchema = z.enum(['plivo', 'twilio']);
+export type TelephonyProvider = z.infer<typeof telephonyProviderSchema>;
+
+/** Credentials the provider signs its webhooks with (Plivo Auth ID/Token, Twilio Account SID/Auth Token). */
+export const providerCredentialsSchema = z
+  .object({
+    accountId: z.string().min(1).max(64),
+    authToken: z.string().min(8).max(128),
+  })
+  .strict();
+export type ProviderCredentials = z.infer<typeof providerCredentialsSchema>;
+
+/** A virtual number as services see it. Credentials are never part of it. */
+export const virtualNumberSchema = z.object({
+  number: e164Schema,
+  country: z.string().length(2),
+  accountId: mainAccountIdSchema,
+  subaccountId: subaccountIdSchema.nullable(),
+  alias: z.string().nullable(),
+  region: z.string().nullable(),
+  numberType: z.string(),
+  carrier: z.string().nullable(),
+  provider: telephonyProviderSchema,
+  hasProviderCredentials: z.boolean(),
+  status: z.enum(['active', 'deleted']),
+  addedOn: isoTimeSchema,
+});
+export type VirtualNumber = z.infer<typeof virtualNumberSchema>;

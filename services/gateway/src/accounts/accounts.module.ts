@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
+import { AccountCredentials } from './account-credentials';
+import { AccountRepository } from './account.repository';
+import { Account, AccountSchema } from './account.schema';
+import { AccountsAdminHttpController } from './accounts.admin.http.controller';
+import { AccountsNatsController } from './accounts.nats.controller';
+import { AccountsService } from './accounts.service';
+import { SubaccountsHttpController } from './subaccounts.http.controller';
+
+@Module({
+  imports: [MongooseModule.forFeature([{ name: Account.name, schema: AccountSchema }])],
+  controllers: [AccountsAdminHttpController, SubaccountsHttpController, AccountsNatsController],
+  providers: [AccountRepository, AccountCredentials, AccountsService, PlivoAuthGuard],
+  exports: [AccountsService, PlivoAuthGuard],
+})
+export class AccountsModule {}

@@ -1,0 +1,156 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CodedError,
+  ErrorCodes,
+  PoolErrorCodes,
+  type AccountScope,
+  type AllocateVirtualNumber,
+  type RpcParsedRequestOf,
+} from '@maskline/contracts';
+import { MetricsService } from '@maskline/observability';
+import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
+import { CandidatePool } from '../inventory/candidate-pool';
+import { InventoryService } from '../inventory/inventory.service';
+import { originOf } from '../inventory/phone-number';
+import { HOLD_STORE } from './hold-store.token';
+import type { HoldStore } from './hold-store.port';
+import { NumberAllocator } from './number-allocator';
+
+@Injectable()
+export class AllocationService {
+  private readonly allocator: NumberAllocator;
+  private readonly outcomes;
+  private readonly exhausted;
+  private readonly latency;
+
+  constructor(
+    @Inject(HOLD_STORE) private readonly store: HoldStore,
+    private readonly pool: CandidatePool,
+    private readonly inventory: InventoryService,
+    @Inject(NUMBER_POOL_CONFIG) config: NumberPoolConfig,
+    metrics: MetricsService,
+  ) {
+    this.allocator = new NumberAllocator(store, {
+      strategy: 'first-fit',
+      maxAttempts: config.ALLOCATOR_MAX_ATTEMPTS,
+      now: () => new Date(),
+      random: Math.random,
+    });
+    this.outcomes = metrics.counter('maskline_pool_allocations_total', 'Allocations by outcome', ['outcome']);
+    this.exhausted = metrics.counter(
+      'maskline_pool_exhausted_total',
+      'Allocations refused because no number fits',
+      ['reason'],
+    );
+    this.latency = metrics.histogram('maskline_pool_allocation_seconds', 'Time to allocate a virtual number');
+  }
+
+  /** Idempotent per session: a retry returns the number the first call chose. */
+  async allocate(request: RpcParsedRequestOf<typeof AllocateVirtualNumber>) {
+    const { scope, sessionId, parties } = request;
+    const previous = await this.store.allocation(sessionId);
+    if (previous)
+      return this.previousResult(scope, previous.virtualNumber, previous.accountId, previous.releasedAt);
+
+    const end = this.latency.startTimer();
+    const origin = originOf(parties[0]);
+    if (request.geomatch && !origin) {
+      throw CodedError.validation('first_party', 'first_party has no country to geomatch on');
+    }
+    const candidates = await this.pool.candidates(
+      scope.accountId,
+      scope.subaccountId ?? null,
+      origin,
+      request.geomatch,
+    );
+    try {
+      const allocation = await this.allocator.allocate({
+        accountId: scope.accountId,
+        sessionId,
+        parties,
+        candidates,
+        exclude: new Set(request.excludeNumbers),
+        cooloffSeconds: request.cooloffSeconds,
+        poolLabel: request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country',
+        stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n),
+      });
+      const recorded = await this.store.insertAllocation({
+        _id: sessionId,
+        accountId: scope.accountId,
+        virtualNumber: allocation.virtualNumber,
+        holdIds: allocation.holds.map((h) => h._id),
+        parties: [...parties],
+        cooloffSeconds: request.cooloffSeconds,
+        releasedAt: null,
+        createdAt: new Date(),
+      });
+      if (!recorded) {
+        // A concurrent call for the same session won: give our claim back and answer as it did.
+        await Promise.all(allocation.holds.map((h) => this.store.deleteHold(h._id)));
+        const winner = await this.store.allocation(sessionId);
+        if (!winner) throw new CodedError(ErrorCodes.INTERNAL, 'allocation record vanished');
+        return this.previousResult(scope, winner.virtualNumber, winner.accountId, winner.releasedAt);
+      }
+      this.outcomes.inc({ outcome: 'allocated' });
+      return {
+        virtualNumber: allocation.virtualNumber,
+        country: originOf(allocation.virtualNumber)?.country ?? 'ZZ',
+      };
+    } catch (err) {
+      if (err instanceof CodedError && err.code === PoolErrorCodes.EXHAUSTED) {
+        this.exhausted.inc({ reason: String(err.details?.reason ?? 'unknown') });
+      }
+      this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });
+      throw err;
+    } finally {
+      end();
+    }
+  }
+
+  async addParty(scope: AccountScope, sessionId: string, party: string) {
+    const record = await this.store.allocation(sessionId);
+    if (!record || record.accountId !== scope.accountId || record.releasedAt) {
+      throw CodedError.notFound(`no live allocation for session ${sessionId}`);
+    }
+    if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
+    if (record.parties.length >= 2) {
+      throw CodedError.validation('party', 'the session already has two parties');
+    }
+    const hold = await this.allocator.claimParty(
+      scope.accountId,
+      sessionId,
+      record.virtualNumber,
+      party,
+      record.cooloffSeconds,
+    );
+    await this.store.addAllocationHold(sessionId, party, hold._id);
+    return { virtualNumber: record.virtualNumber };
+  }
+
+  /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */
+  async release(scope: AccountScope, sessionId: string): Promise<number> {
+    const record = await this.store.allocation(sessionId);
+    if (!record || record.accountId !== scope.accountId) return 0;
+    const now = new Date();
+    let released = 0;
+    for (const holdId of record.holdIds) {
+      const hold = await this.store.hold(holdId);
+      if (!hold || hold.releasedAt) continue;
+      await this.store.releaseHold(hold, now);
+      released++;
+    }
+    if (!record.releasedAt) await this.store.markAllocationReleased(sessionId, now);
+    return released;
+  }
+
+  private previousResult(
+    scope: AccountScope,
+    virtualNumber: string,
+    accountId: string,
+    releasedAt: Date | null,
+  ) {
+    if (accountId !== scope.accountId) throw new CodedError(ErrorCodes.CONFLICT, 'session id already in use');
+    if (releasedAt) throw new CodedError(ErrorCodes.CONFLICT, 'this session has already ended');
+    return { virtualNumber, country: originOf(virtualNumber)?.country ?? 'ZZ' };
+  }
+}

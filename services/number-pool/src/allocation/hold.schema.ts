@@ -1,0 +1,60 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { baseSchemaOptions } from '@maskline/persistence';
+
+/** See `hold.ts`. Written by inserts and by updates keyed by `_id` only (a UUID never reused). */
+@Schema({ ...baseSchemaOptions, collection: 'holds', timestamps: false })
+export class HoldDocument {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) accountId!: string;
+  @Prop({ type: String, required: true }) sessionId!: string;
+  @Prop({ type: String, required: true }) virtualNumber!: string;
+  @Prop({ type: String, required: true }) party!: string;
+  @Prop({ type: String, required: true }) liveMarker!: string;
+  @Prop({ type: Number, required: true }) cooloffSeconds!: number;
+  @Prop({ type: Date, required: true }) createdAt!: Date;
+  @Prop({ type: Date, default: null }) releasedAt!: Date | null;
+  @Prop({ type: Date, default: null }) blockedUntil!: Date | null;
+  @Prop({ type: Date, default: null }) retiredAt!: Date | null;
+}
+
+export const HoldSchema = SchemaFactory.createForClass(HoldDocument);
+// The invariant: one live hold per (virtual number, party). Also answers the conflict slow path
+// "the live hold of this pair", and "live sessions on a number" by its prefix.
+HoldSchema.index({ virtualNumber: 1, party: 1, liveMarker: 1 }, { unique: true });
+// The reaper: live holds whose cool-off has ended.
+HoldSchema.index({ liveMarker: 1, blockedUntil: 1 });
+// Utilization per account: its live holds.
+HoldSchema.index({ accountId: 1, liveMarker: 1 });
+// The purge: retired holds older than the retention.
+HoldSchema.index({ retiredAt: 1 });
+// Orphan checks: a session's holds.
+HoldSchema.index({ sessionId: 1 });
+
+/** Hint from a pair to its latest hold, so probing is a point lookup. May be stale: never trusted for correctness. */
+@Schema({ ...baseSchemaOptions, collection: 'hold_pointers', timestamps: false })
+export class HoldPointerDocument {
+  /** `${virtualNumber}|${party}` */
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) holdId!: string;
+}
+
+export const HoldPointerSchema = SchemaFactory.createForClass(HoldPointerDocument);
+// No secondary index: pointers are read by _id only.
+
+/** Per session: its number and holds (idempotent retries; release by point lookups). */
+@Schema({ ...baseSchemaOptions, collection: 'allocations', timestamps: false })
+export class AllocationDocument {
+  /** The session id. */
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) accountId!: string;
+  @Prop({ type: String, required: true }) virtualNumber!: string;
+  @Prop({ type: [String], required: true }) holdIds!: string[];
+  @Prop({ type: [String], required: true }) parties!: string[];
+  @Prop({ type: Number, required: true }) cooloffSeconds!: number;
+  @Prop({ type: Date, default: null }) releasedAt!: Date | null;
+  @Prop({ type: Date, required: true }) createdAt!: Date;
+}
+
+export const AllocationSchema = SchemaFactory.createForClass(AllocationDocument);
+// Purge of released allocations: { releasedAt }.
+AllocationSchema.index({ releasedAt: 1 });

@@ -1,0 +1,46 @@
+/** `liveMarker` of a live hold (active, or released and still inside its cool-off). */
+export const LIVE = 'L';
+
+/**
+ * One party's claim on one virtual number for one session. The store's unique index on
+ * (virtualNumber, party, liveMarker) allows one live hold per pair; a retired hold's marker is
+ * its own id, so retired holds never collide.
+ */
+export interface Hold {
+  _id: string;
+  accountId: string;
+  sessionId: string;
+  virtualNumber: string;
+  party: string;
+  liveMarker: string;
+  cooloffSeconds: number;
+  createdAt: Date;
+  releasedAt: Date | null;
+  blockedUntil: Date | null;
+  retiredAt: Date | null;
+}
+
+/** What the pool remembers per session: the number and the holds, so retries and release are point lookups. */
+export interface AllocationRecord {
+  _id: string;
+  accountId: string;
+  virtualNumber: string;
+  holdIds: string[];
+  parties: string[];
+  cooloffSeconds: number;
+  releasedAt: Date | null;
+  createdAt: Date;
+}
+
+/** True while the hold blocks its pair: live, and not past the end of its cool-off. */
+export function isBlocking(hold: Hold, now: Date): boolean {
+  if (hold.liveMarker !== LIVE) return false;
+  return hold.blockedUntil === null || hold.blockedUntil.getTime() > now.getTime();
+}
+
+/** A live hold whose cool-off is over: it can be retired, freeing its pair. */
+export function isRetirable(hold: Hold, now: Date): boolean {
+  return (
+    hold.liveMarker === LIVE && hold.blockedUntil !== null && hold.blockedUntil.getTime() <= now.getTime()
+  );
+}

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { CodedError, PoolErrorCodes } from '@maskline/contracts';
+import { LIVE, isBlocking, isRetirable, type Hold } from './hold';
+import type { HoldStore } from './hold-store.port';
+
+export type AllocationStrategy = 'first-fit' | 'random';
+
+export interface AllocatorOptions {
+  /** first-fit: the first free number in the pool's fixed order (packs sessions onto few numbers). */
+  strategy: AllocationStrategy;
+  maxAttempts: number;
+  now: () => Date;
+  random: () => number;
+}
+
+export interface AllocationRequest {
+  accountId: string;
+  sessionId: string;
+  parties: string[];
+  /** Candidate numbers in preference order (the pool's fixed order, same-country first). */
+  candidates: readonly string[];
+  exclude: ReadonlySet<string>;
+  cooloffSeconds: number;
+  /** Describes the pool in error messages, e.g. "in US". */
+  poolLabel: string;
+  /** Re-checks, just before claiming, that a number still takes new sessions. */
+  stillActive?: (virtualNumber: string) => Promise<boolean>;
+}
+
+export interface Allocation {
+  virtualNumber: string;
+  holds: Hold[];
+}
+
+type Blocker = { kind: 'party'; index: number } | { kind: 'excluded' };
+
+const PARTY_NAMES = ['first party', 'second party'];
+const PROBE_BATCH = 8;
+
+/**
+ * Chooses a virtual number for a session and claims it for each party. Probes candidates by point
+ * lookups, so the cost grows with the parties' live sessions (how far first-fit must look), not
+ * with the total number of sessions. Claims are inserts that the store's unique index arbitrates;
+ * a lost race means "try the next number".
+ */
+export class NumberAllocator {
+  constructor(
+    private readonly store: HoldStore,
+    private readonly options: AllocatorOptions,
+  ) {}
+
+  async allocate(request: AllocationRequest): Promise<Allocation> {
+    const blockers = new Map<string, Blocker>();
+    for (const n of request.exclude) blockers.set(n, { kind: 'excluded' });
+    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+      if (attempt > 1) await sleep(this.options.random() * 5 * attempt);
+      const chosen = await this.choose(request, blockers, attempt);
+      if (!chosen) throw this.exhausted(request, blockers);
+      if (request.stillActive && !(await request.stillActive(chosen))) {
+        blockers.set(chosen, { kind: 'excluded' });
+        continue;
+      }
+      const claim = await this.claim(request, chosen);
+      if (claim.ok) return { virtualNumber: chosen, holds: claim.holds };
+      blockers.set(chosen, { kind: 'party', index: claim.conflictIndex });
+    }
+    throw new CodedError(
+      PoolErrorCodes.CONTENDED,
+      'too many concurrent allocations for these parties; try again',
+      {
+        retryable: true,
+      },
+    );
+  }
+
+  /** Claims one more party on a number (a single-party session gaining its second party). */
+  async claimParty(
+    accountId: string,
+    sessionId: string,
+    virtualNumber: string,
+    party: string,
+    cooloffSeconds: number,
+  ) {
+    const hold = this.newHold(accountId, sessionId, virtualNumber, party, cooloffSeconds);
+    if (!(await this.insertOrReclaim(hold))) {
+      throw new CodedError(
+        PoolErrorCodes.PARTY_CONFLICT,
+        `party already holds virtual number ${virtualNumber} in another live session`,
+        { field: 'party' },
+      );
+    }
+    await this.store.setPointer(virtualNumber, party, hold._id);
+    return hold;
+  }
+
+  /** Whether any of the parties holds the number (retiring holds whose cool-off has ended). */
+  async blockingParty(virtualNumber: string, parties: readonly string[]): Promise<number> {
+    const results = await Promise.all(parties.map((p) => this.isHeld(virtualNumber, p)));
+    return results.findIndex(Boolean);
+  }
+
+  /**
+   * First-fit: the first free number in the pool's order. After a lost race, the callers that
+   * collided would all pick the same next number again, so a retry picks at random among the
+   * first few free numbers, trading a little packing under contention for fewer collisions.
+   */
+  private async choose(
+    request: AllocationRequest,
+    blockers: Map<string, Blocker>,
+    attempt: number,
+  ): Promise<string | undefined> {
+    const unknown = request.candidates.filter((n) => !blockers.has(n));
+    if (this.options.strategy === 'random') {
+      const free: string[] = [];
+      for (let i = 0; i < unknown.length; i += PROBE_BATCH) {
+        free.push(...(await this.probeBatch(unknown.slice(i, i + PROBE_BATCH), request.parties, blockers)));
+      }
+      return free.length === 0 ? undefined : free[Math.floor(this.options.random() * free.length)];
+    }
+    const spread = Math.min(attempt, 4);
+    const found: string[] = [];
+    for (let i = 0; i < unknown.length && found.length < spread; i += PROBE_BATCH) {
+      found.push(...(await this.probeBatch(unknown.slice(i, i + PROBE_BATCH), request.parties, blockers)));
+    }
+    if (found.length === 0) return undefined;
+    return found[Math.floor(this.options.random() * Math.min(spread, found.length))];
+  }
+
+  /** Probes a batch in parallel; returns the free ones in order and records who blocks the rest. */
+  private async probeBatch(batch: string[], parties: readonly string[], blockers: Map<string, Blocker>) {
+    const verdicts = await Promise.all(batch.map((n) => this.blockingParty(n, parties)));
+    const free: string[] = [];
+    batch.forEach((n, i) => {
+      if (verdicts[i] < 0) free.push(n);
+      else blockers.set(n, { kind: 'party', index: verdicts[i] });
+    });
+    return free;
+  }
+
+  private async isHeld(virtualNumber: string, party: string): Promise<boolean> {
+    const holdId = await this.store.pointer(virtualNumber, party);
+    if (!holdId) return false;
+    const hold = await this.store.hold(holdId);
+    if (!hold) return false;
+    const now = this.options.now();
+    if (isRetirable(hold, now)) {
+      await this.store.retireHold(hold._id, now);
+      return false;
+    }
+    return isBlocking(hold, now);
+  }
+
+  private async claim(
+    request: AllocationRequest,
+    virtualNumber: string,
+  ): Promise<{ ok: true; holds: Hold[] } | { ok: false; conflictIndex: number }> {
+    const holds: Hold[] = [];
+    for (let i = 0; i < request.parties.length; i++) {
+      const hold = this.newHold(
+        request.accountId,
+        request.sessionId,
+        virtualNumber,
+        request.parties[i],
+        request.cooloffSeconds,
+      );
+      // A refused insert means the pair has a live hold the pointer did not show (a concurrent
+      // claim): the number is taken for this party. No scan on this path.
+      if (!(await this.store.insertHold(hold))) {
+        await Promise.all(holds.map((h) => this.store.deleteHold(h._id)));
+        return { ok: false, conflictIndex: i };
+      }
+      holds.push(hold);
+    }
+    await Promise.all(holds.map((h) => this.store.setPointer(h.virtualNumber, h.party, h._id)));
+    return { ok: true, holds };
+  }
+
+  /**
+   * Inserts the hold. On a conflict the pair's live hold is looked up (a secondary lookup: used
+   * only where a conflict is an answer to the caller, never while searching for a number): if
+   * its cool-off has ended it is retired and the insert tried once more; otherwise the pointer
+   * is repaired and the claim fails.
+   */
+  private async insertOrReclaim(hold: Hold): Promise<boolean> {
+    if (await this.store.insertHold(hold)) return true;
+    const live = await this.store.findLiveHold(hold.virtualNumber, hold.party);
+    const now = this.options.now();
+    if (live && isRetirable(live, now)) {
+      await this.store.retireHold(live._id, now);
+      return this.store.insertHold(hold);
+    }
+    if (live) await this.store.setPointer(hold.virtualNumber, hold.party, live._id);
+    return false;
+  }
+
+  private newHold(
+    accountId: string,
+    sessionId: string,
+    virtualNumber: string,
+    party: string,
+    cooloffSeconds: number,
+  ): Hold {
+    return {
+      _id: randomUUID(),
+      accountId,
+      sessionId,
+      virtualNumber,
+      party,
+      liveMarker: LIVE,
+      cooloffSeconds,
+      createdAt: this.options.now(),
+      releasedAt: null,
+      blockedUntil: null,
+      retiredAt: null,
+    };
+  }
+
+  private exhausted(request: AllocationRequest, blockers: Map<string, Blocker>): CodedError {
+    const details: Record<string, unknown> = {
+      pool: request.poolLabel,
+      candidates: request.candidates.length,
+    };
+    if (request.candidates.length === 0) {
+      return new CodedError(
+        PoolErrorCodes.EXHAUSTED,
+        `no virtual number ${request.poolLabel} in this account's pool`,
+        {
+          details: { ...details, reason: 'empty-pool' },
+        },
+      );
+    }
+    const byParty = request.parties.map(
+      (_, i) => [...blockers.values()].filter((b) => b.kind === 'party' && b.index === i).length,
+    );
+    const excluded = [...blockers.entries()].filter(
+      ([n, b]) => b.kind === 'excluded' && request.candidates.includes(n),
+    ).length;
+    const heldBy = byParty
+      .map((count, i) => (count > 0 ? `${PARTY_NAMES[i]} ${request.parties[i]} holds ${count}` : ''))
+      .filter(Boolean);
+    const single = byParty.findIndex((c) => c === request.candidates.length);
+    const message =
+      single >= 0
+        ? `every virtual number ${request.poolLabel} is already held by ${PARTY_NAMES[single]} ${request.parties[single]} in a live session or cool-off`
+        : `every virtual number ${request.poolLabel} is unavailable to these parties (${[
+            ...heldBy,
+            excluded > 0 ? `${excluded} excluded` : '',
+          ]
+            .filter(Boolean)
+            .join('; ')})`;
+    return new CodedError(PoolErrorCodes.EXHAUSTED, message, {
+      details: {
+        ...details,
+        reason: single >= 0 ? 'held-by-party' : 'all-unavailable',
+        heldByParty: byParty,
+        excluded,
+      },
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,65 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
+import { originOf, type NumberOrigin } from './phone-number';
+import { VirtualNumberRepository } from './virtual-number.repository';
+
+interface PoolEntry {
+  numbers: Array<{ number: string } & NumberOrigin>;
+  expiresAt: number;
+}
+
+/**
+ * The active numbers an owner (account or subaccount) may allocate from, in a fixed order
+ * (E.164 ascending), cached briefly per replica. A number deleted on another replica may stay
+ * a candidate for up to POOL_CACHE_TTL_MS, but the allocator re-checks the chosen number just
+ * before claiming it, so a deleted number never takes a new session.
+ */
+@Injectable()
+export class CandidatePool {
+  private readonly cache = new Map<string, PoolEntry>();
+
+  constructor(
+    private readonly numbers: VirtualNumberRepository,
+    @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
+  ) {}
+
+  /**
+   * Geomatch (Plivo's rule) keeps numbers with the first party's country calling code, the
+   * party's own country first (+44: GB before GG/JE/IM). Without geomatch, every number, the
+   * matching ones first.
+   */
+  async candidates(
+    accountId: string,
+    subaccountId: string | null,
+    origin: NumberOrigin | undefined,
+    geomatch: boolean,
+  ) {
+    const all = await this.load(accountId, subaccountId);
+    const sameCountry = all.filter((n) => n.country === origin?.country);
+    const sameCode = all.filter(
+      (n) => n.country !== origin?.country && n.callingCode === origin?.callingCode,
+    );
+    const matching = [...sameCountry, ...sameCode].map((n) => n.number);
+    if (geomatch) return matching;
+    return [...matching, ...all.filter((n) => n.callingCode !== origin?.callingCode).map((n) => n.number)];
+  }
+
+  invalidate(accountId: string): void {
+    for (const key of this.cache.keys()) if (key.startsWith(`${accountId}|`)) this.cache.delete(key);
+  }
+
+  private async load(accountId: string, subaccountId: string | null) {
+    const key = `${accountId}|${subaccountId ?? ''}`;
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.expiresAt > now) return hit.numbers;
+    const docs = await this.numbers.activeForOwner(accountId, subaccountId);
+    const numbers = docs.map((d) => ({
+      number: d._id,
+      country: d.country,
+      callingCode: originOf(d._id)?.callingCode ?? '',
+    }));
+    this.cache.set(key, { numbers, expiresAt: now + this.config.POOL_CACHE_TTL_MS });
+    return numbers;
+  }
+}

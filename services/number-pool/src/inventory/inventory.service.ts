@@ -1,0 +1,169 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CodedError,
+  ErrorCodes,
+  PoolErrorCodes,
+  type AccountScope,
+  type ProviderCredentials,
+  type RpcParsedRequestOf,
+  type UpdateVirtualNumber,
+  type AddVirtualNumbers,
+  type ListVirtualNumbers,
+  type VirtualNumber,
+} from '@maskline/contracts';
+import { decryptSecret, encryptSecret } from '@maskline/crypto';
+import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
+import { CandidatePool } from './candidate-pool';
+import { parsePhoneNumber } from './phone-number';
+import { VirtualNumberRepository } from './virtual-number.repository';
+import type { VirtualNumberDocument } from './virtual-number.schema';
+
+/** The account's virtual-number inventory: add, list, get, update, delete. */
+@Injectable()
+export class InventoryService {
+  constructor(
+    private readonly numbers: VirtualNumberRepository,
+    private readonly pool: CandidatePool,
+    @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
+  ) {}
+
+  /**
+   * Validates every number first (nothing is written if one is bad), then adds them. Re-adding a
+   * number the account already has (even a deleted one) updates it; a number in another
+   * account's inventory is refused.
+   */
+  async add(request: RpcParsedRequestOf<typeof AddVirtualNumbers>): Promise<VirtualNumber[]> {
+    const parsed = request.numbers.map((raw, i) => {
+      const p = parsePhoneNumber(raw);
+      if (!p.ok) throw CodedError.validation('numbers', `numbers[${i}] (${raw}) ${p.reason}`);
+      return p;
+    });
+    const unique = new Map(parsed.map((p) => [p.e164, p]));
+    for (const p of unique.values()) {
+      const existing = await this.numbers.findAnyAccount(p.e164);
+      if (existing && existing.accountId !== request.scope.accountId) {
+        throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
+          field: 'numbers',
+        });
+      }
+    }
+    const added: VirtualNumber[] = [];
+    for (const p of unique.values()) {
+      const fields = {
+        subaccountId: request.scope.subaccountId ?? null,
+        country: p.country,
+        alias: request.alias ?? null,
+        region: request.region ?? null,
+        numberType: request.numberType ?? 'local',
+        carrier: request.carrier ?? null,
+        provider: request.provider,
+        credentials: request.credentials ? this.seal(p.e164, request.credentials) : null,
+        status: 'active' as const,
+        deletedAt: null,
+      };
+      const existing = await this.numbers.findAnyAccount(p.e164);
+      if (existing) {
+        await this.numbers.update(request.scope.accountId, p.e164, {
+          ...fields,
+          credentials: fields.credentials ?? existing.credentials,
+        });
+      } else {
+        await this.numbers.insert({ _id: p.e164, accountId: request.scope.accountId, ...fields });
+      }
+      added.push(await this.get(request.scope, p.e164));
+    }
+    this.pool.invalidate(request.scope.accountId);
+    return added;
+  }
+
+  async list(request: RpcParsedRequestOf<typeof ListVirtualNumbers>) {
+    const owner = request.scope.subaccountId ?? request.subaccountId;
+    const { objects, total } = await this.numbers.list(
+      request.scope.accountId,
+      {
+        subaccountId: owner,
+        numberStartsWith: request.numberStartsWith,
+        numberType: request.numberType,
+        alias: request.alias,
+        country: request.country,
+      },
+      request.limit,
+      request.offset,
+    );
+    return { total, objects: objects.map(toVirtualNumber) };
+  }
+
+  async get(scope: AccountScope, number: string): Promise<VirtualNumber> {
+    return toVirtualNumber(await this.require(scope, number));
+  }
+
+  async update(request: RpcParsedRequestOf<typeof UpdateVirtualNumber>): Promise<VirtualNumber> {
+    const existing = await this.require(request.scope, request.number);
+    const set: Partial<VirtualNumberDocument> = {};
+    if (request.alias !== undefined) set.alias = request.alias;
+    if (request.subaccountId !== undefined) {
+      if (request.scope.subaccountId) {
+        throw new CodedError(ErrorCodes.FORBIDDEN, 'a subaccount cannot move numbers between subaccounts');
+      }
+      set.subaccountId = request.subaccountId;
+    }
+    if (request.provider !== undefined) set.provider = request.provider;
+    if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
+    await this.numbers.update(request.scope.accountId, existing._id, set);
+    this.pool.invalidate(request.scope.accountId);
+    return this.get(request.scope, request.number);
+  }
+
+  /** Stops new sessions on the number at once; live sessions keep it until they end. */
+  async delete(scope: AccountScope, number: string): Promise<void> {
+    const existing = await this.require(scope, number);
+    await this.numbers.update(scope.accountId, existing._id, { status: 'deleted', deletedAt: new Date() });
+    this.pool.invalidate(scope.accountId);
+  }
+
+  /** For the allocator's last check before claiming. */
+  async takesNewSessions(accountId: string, number: string): Promise<boolean> {
+    const doc = await this.numbers.get(accountId, number);
+    return doc?.status === 'active';
+  }
+
+  /** The provider credentials of a number, for verifying its webhooks (call routing). */
+  async credentialsOf(number: string): Promise<ProviderCredentials | null> {
+    const doc = await this.numbers.findAnyAccount(number);
+    if (!doc?.credentials) return null;
+    const { accountId, ...sealed } = doc.credentials;
+    return { accountId, authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, doc._id) };
+  }
+
+  private seal(number: string, credentials: ProviderCredentials) {
+    return {
+      accountId: credentials.accountId,
+      ...encryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, credentials.authToken, number),
+    };
+  }
+
+  private async require(scope: AccountScope, number: string): Promise<VirtualNumberDocument> {
+    const doc = await this.numbers.get(scope.accountId, number);
+    const visible =
+      doc && doc.status === 'active' && (!scope.subaccountId || doc.subaccountId === scope.subaccountId);
+    if (!visible) throw CodedError.notFound(`number ${number} not found`);
+    return doc;
+  }
+}
+
+function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
+  return {
+    number: doc._id,
+    country: doc.country,
+    accountId: doc.accountId,
+    subaccountId: doc.subaccountId,
+    alias: doc.alias,
+    region: doc.region,
+    numberType: doc.numberType,
+    carrier: doc.carrier,
+    provider: doc.provider,
+    hasProviderCredentials: doc.credentials !== null,
+    status: doc.status,
+    addedOn: doc.createdAt.toISOString(),
+  };
+}

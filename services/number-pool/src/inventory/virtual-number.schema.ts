@@ -1,0 +1,28 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { EncryptedSecret } from '@maskline/crypto';
+import { baseSchemaOptions } from '@maskline/persistence';
+
+/** A number in an account's inventory. A number belongs to one account at a time. */
+@Schema({ ...baseSchemaOptions, collection: 'virtual_numbers' })
+export class VirtualNumberDocument {
+  /** E.164. */
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) accountId!: string;
+  @Prop({ type: String, default: null }) subaccountId!: string | null;
+  @Prop({ type: String, required: true }) country!: string;
+  @Prop({ type: String, default: null }) alias!: string | null;
+  @Prop({ type: String, default: null }) region!: string | null;
+  @Prop({ type: String, required: true, default: 'local' }) numberType!: string;
+  @Prop({ type: String, default: null }) carrier!: string | null;
+  @Prop({ type: String, required: true, enum: ['plivo', 'twilio'] }) provider!: 'plivo' | 'twilio';
+  /** The provider's webhook-signing credentials, AES-256-GCM bound to the number. Never returned. */
+  @Prop({ type: Object, default: null }) credentials!: (EncryptedSecret & { accountId: string }) | null;
+  @Prop({ type: String, required: true, enum: ['active', 'deleted'] }) status!: 'active' | 'deleted';
+  @Prop({ type: Date, default: null }) deletedAt!: Date | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const VirtualNumberSchema = SchemaFactory.createForClass(VirtualNumberDocument);
+// The allocator's candidate pool and the list API: an account's (or subaccount's) numbers by status and country.
+VirtualNumberSchema.index({ accountId: 1, subaccountId: 1, status: 1, country: 1, _id: 1 });

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import {
+  AddSessionParty,
+  AddVirtualNumbers,
+  AllocateVirtualNumber,
+  DeleteVirtualNumber,
+  ErrorCodes,
+  GetPoolUtilization,
+  GetVirtualNumber,
+  ListVirtualNumbers,
+  PoolErrorCodes,
+  ReleaseSessionNumber,
+  type AccountScope,
+} from '@maskline/contracts';
+import {
+  TestNatsClient,
+  startServiceApp,
+  startTestNats,
+  testKeyring,
+  testServiceConfig,
+  testStoreUrl,
+  uniqueDbName,
+  type RunningProcess,
+} from '@maskline/testing';
+import { numberPoolConfigSchema } from './config/number-pool.config';
+import { NumberPoolModule } from './number-pool.module';
+
+const ACCOUNT: AccountScope = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
+const OTHER: AccountScope = { accountId: 'MABBBBBBBBBBBBBBBBB2' };
+const US = ['+14155550101', '+14155550102', '+14155550103'];
+const GB = '+442071838750';
+const rider = (i: number) => `+1415556${String(1000 + i).padStart(4, '0')}`;
+
+describe('number-pool (real NATS + store)', () => {
+  let nats: RunningProcess;
+  let app: INestApplicationContext;
+  let client: TestNatsClient;
+  let db: Connection;
+  const config = () =>
+    numberPoolConfigSchema.parse({
+      ...testServiceConfig(nats.url, { LOG_LEVEL: (process.env.DEBUG_LOG_LEVEL as 'error') ?? 'silent' }),
+      MONGO_URL: testStoreUrl(),
+      MONGO_DB: dbName,
+      PROVIDER_CREDENTIAL_KEYS: keys,
+    });
+  const dbName = uniqueDbName('pool');
+  const keys = testKeyring();
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    app = await startServiceApp(NumberPoolModule.forRoot(config()));
+    client = await TestNatsClient.connect(nats.url);
+    db = app.get<Connection>(getConnectionToken());
+    await client.request(AddVirtualNumbers, {
+      scope: ACCOUNT,
+      numbers: [...US.map((n) => n.slice(1)), GB],
+      provider: 'plivo',
+      credentials: { accountId: 'MAPLIVOAUTHID0000001', authToken: 'plivo-secret-token-value' },
+    });
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+    await nats?.stop();
+  });
+
+  const allocate = (
+    parties: string[],
+    extra: Partial<{ cooloffSeconds: number; geomatch: boolean; excludeNumbers: string[] }> = {},
+    scope = ACCOUNT,
+  ) =>
+    client.request(AllocateVirtualNumber, {
+      scope,
+      sessionId: randomUUID(),
+      parties,
+      geomatch: extra.geomatch ?? true,
+      cooloffSeconds: extra.cooloffSeconds ?? 0,
+      excludeNumbers: extra.excludeNumbers ?? [],
+    });
+
+  describe('inventory', () => {
+    it('stores numbers as E.164 with their country, and never the provider token in clear', async () => {
+      const n = await client.request(GetVirtualNumber, { scope: ACCOUNT, number: GB });
+      expect(n).toMatchObject({ number: GB, country: 'GB', provider: 'plivo', hasProviderCredentials: true });
+      const raw = await db.collection('virtual_numbers').find({}).toArray();
+      expect(JSON.stringify(raw)).not.toContain('plivo-secret-token-value');
+    });
+
+    it('rejects an invalid number and writes none of the batch', async () => {
+      await expect(
+        client.request(AddVirtualNumbers, {
+          scope: ACCOUNT,
+          numbers: ['+14155550199', '12345'],
+          provider: 'plivo',
+        }),
+      ).rejects.toMatchObject({ code: ErrorCodes.VALIDATION, field: 'numbers' });
+      await expect(
+        client.request(GetVirtualNumber, { scope: ACCOUNT, number: '+14155550199' }),
+      ).rejects.toMatchObject({
+        code: ErrorCodes.NOT_FOUND,
+      });
+    });
+
+    it('keeps accounts apart: another account can neither see nor take a number', async () => {
+      await expect(client.request(GetVirtualNumber, { scope: OTHER, number: US[0] })).rejects.toMatchObject({
+        code: ErrorCodes.NOT_FOUND,
+      });
+      await expect(
+        client.request(AddVirtualNumbers, { scope: OTHER, numbers: [US[0]], provider: 'twilio' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+      expect((await client.request(ListVirtualNumbers, { scope: OTHER, limit: 20, offset: 0 })).total).toBe(
+        0,
+      );
+    });
+
+    it('lists with filters and pagination', async () => {
+      const page = await client.request(ListVirtualNumbers, {
+        scope: ACCOUNT,
+        limit: 2,
+        offset: 0,
+        country: 'US',
+      });
+      expect(page.total).toBe(3);
+      expect(page.objects.map((o) => o.number)).toEqual(US.slice(0, 2));
+      const gb = await client.request(ListVirtualNumbers, {
+        scope: ACCOUNT,
+        limit: 20,
+        offset: 0,
+        numberStartsWith: '44',
+      });
+      expect(gb.objects.map((o) => o.number)).toEqual([GB]);
+    });
+  });
+
+  describe('allocation', () => {
+    it('geomatches on the first party and packs unrelated sessions onto the same number', async () => {
+      expect((await allocate([rider(1), rider(2)])).virtualNumber).toBe(US[0]);
+      expect((await allocate([rider(3), rider(4)])).virtualNumber).toBe(US[0]);
+      expect((await allocate(['+447400123456', rider(5)])).virtualNumber).toBe(GB);
+    });
+
+    it('is idempotent per session id', async () => {
+      const request = {
+        scope: ACCOUNT,
+        sessionId: randomUUID(),
+        parties: [rider(10), rider(11)],
+        geomatch: true,
+        cooloffSeconds: 0,
+        excludeNumbers: [],
+      };
+      const a = await client.request(AllocateVirtualNumber, request);
+      const b = await client.request(AllocateVirtualNumber, request);
+      expect(b.virtualNumber).toBe(a.virtualNumber);
+      expect(await db.collection('holds').countDocuments({ sessionId: request.sessionId })).toBe(2);
+    });
+
+    it('holds a released pair for the cool-off, only for that pair', async () => {
+      const sessionId = randomUUID();
+      const first = await client.request(AllocateVirtualNumber, {
+        scope: ACCOUNT,
+        sessionId,
+        parties: [rider(20), rider(21)],
+        geomatch: true,
+        cooloffSeconds: 2,
+        excludeNumbers: [],
+      });
+      await client.request(ReleaseSessionNumber, { scope: ACCOUNT, sessionId });
+      expect((await allocate([rider(20), rider(22)])).virtualNumber).not.toBe(first.virtualNumber);
+      expect((await allocate([rider(23), rider(24)])).virtualNumber).toBe(first.virtualNumber);
+      await new Promise((r) => setTimeout(r, 2100));
+      expect((await allocate([rider(20), rider(25)])).virtualNumber).toBe(first.virtualNumber);
+    });
+
+    it('refuses early, with the reason, when a party holds every number', async () => {
+      const busy = rider(30);
+      for (let i = 0; i < 3; i++) await allocate([busy, rider(31 + i)]);
+      const err = await allocate([busy, rider(40)]).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: PoolErrorCodes.EXHAUSTED });
+      expect((err as Error).message).toContain(`already held by first party ${busy}`);
+      await expect(allocate(['+81312345678', rider(41)])).rejects.toMatchObject({
+        code: PoolErrorCodes.EXHAUSTED,
+        message: "no virtual number in JP (+81) in this account's pool",
+      });
+    });
+
+    it('skips excluded numbers (the PIN service refused them)', async () => {
+      const r = await allocate([rider(50), rider(51)], { excludeNumbers: [US[0], US[1]] });
+      expect(r.virtualNumber).toBe(US[2]);
+    });
+
+    it('lets a single-party session gain its second party unless that party already holds the number', async () => {
+      const sessionId = randomUUID();
+      const single = await client.request(AllocateVirtualNumber, {
+        scope: ACCOUNT,
+        sessionId,
+        parties: [rider(60)],
+        geomatch: true,
+        cooloffSeconds: 0,
+        excludeNumbers: [],
+      });
+      const blocker = await allocate([rider(61), rider(62)]);
+      expect(blocker.virtualNumber).toBe(single.virtualNumber);
+      await expect(
+        client.request(AddSessionParty, { scope: ACCOUNT, sessionId, party: rider(61) }),
+      ).rejects.toMatchObject({
+        code: PoolErrorCodes.PARTY_CONFLICT,
+      });
+      await expect(
+        client.request(AddSessionParty, { scope: ACCOUNT, sessionId, party: rider(63) }),
+      ).resolves.toEqual({
+        virtualNumber: single.virtualNumber,
+      });
+    });
+
+    it('stops giving a deleted number to new sessions while its live sessions keep it', async () => {
+      const extra = '+14155550109';
+      await client.request(AddVirtualNumbers, { scope: ACCOUNT, numbers: [extra], provider: 'plivo' });
+      const busy = rider(70);
+      const held: string[] = [];
+      for (let i = 0; i < 4; i++) held.push((await allocate([busy, rider(71 + i)])).virtualNumber);
+      expect(held).toContain(extra);
+      await client.request(DeleteVirtualNumber, { scope: ACCOUNT, number: extra });
+      await expect(allocate([busy, rider(80)])).rejects.toMatchObject({ code: PoolErrorCodes.EXHAUSTED });
+      expect(
+        await db.collection('holds').countDocuments({ virtualNumber: extra, party: busy, liveMarker: 'L' }),
+      ).toBe(1);
+    });
+
+    it('reports utilization against Δ', async () => {
+      const u = await client.request(GetPoolUtilization, { scope: ACCOUNT });
+      expect(u.delta).toBeGreaterThanOrEqual(3);
+      expect(u.numbersInUse).toBeLessThanOrEqual(u.numbersTotal + 1);
+      expect(u.plivoRuleNumbers).toBe(2 * u.delta - 1);
+    });
+  });
+
+  describe('two replicas under contention', () => {
+    it('answers 200 concurrent overlapping allocations with zero invariant violations', async () => {
+      const scope: AccountScope = { accountId: 'MACCCCCCCCCCCCCCCCC3' };
+      const pool = Array.from({ length: 24 }, (_, i) => `+1415555${String(2000 + i)}`);
+      await client.request(AddVirtualNumbers, { scope, numbers: pool, provider: 'twilio' });
+      const second = await startServiceApp(NumberPoolModule.forRoot(config()));
+      try {
+        const people = Array.from({ length: 40 }, (_, i) => `+1415557${String(3000 + i)}`);
+        const requests = Array.from({ length: 200 }, (_, i) => {
+          const a = people[i % people.length];
+          const b =
+            people[(i * 7 + 3) % people.length] === a
+              ? people[(i + 1) % people.length]
+              : people[(i * 7 + 3) % people.length];
+          return client
+            .request(
+              AllocateVirtualNumber,
+              {
+                scope,
+                sessionId: randomUUID(),
+                parties: [a, b],
+                geomatch: true,
+                cooloffSeconds: 0,
+                excludeNumbers: [],
+              },
+              60_000,
+            )
+            .then(
+              () => 'allocated',
+              (err: { code?: string }) => err.code ?? 'error',
+            );
+        });
+        const outcomes = await Promise.all(requests);
+        const counts = outcomes.reduce<Record<string, number>>(
+          (acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }),
+          {},
+        );
+        expect(outcomes).toHaveLength(200);
+        expect(Object.keys(counts).every((k) => k === 'allocated' || k === PoolErrorCodes.EXHAUSTED)).toBe(
+          true,
+        );
+        expect(counts.allocated).toBeGreaterThan(50);
+
+        const duplicates = await db
+          .collection('holds')
+          .aggregate([
+            { $match: { accountId: scope.accountId, liveMarker: 'L' } },
+            { $group: { _id: { n: '$virtualNumber', p: '$party' }, count: { $sum: 1 } } },
+            { $match: { count: { $gt: 1 } } },
+          ])
+          .toArray();
+        expect(duplicates).toEqual([]);
+        const holds = await db
+          .collection('holds')
+          .find({ accountId: scope.accountId, liveMarker: 'L' })
+          .toArray();
+        const allocations = await db.collection('allocations').find({ accountId: scope.accountId }).toArray();
+        expect(allocations).toHaveLength(counts.allocated);
+        expect(holds).toHaveLength(counts.allocated * 2);
+        const recorded = new Set(allocations.flatMap((a) => a.holdIds as string[]));
+        expect(holds.every((h) => recorded.has(h._id as unknown as string))).toBe(true);
+      } finally {
+        await second.close();
+      }
+    });
+  });
+});
