@@ -49,7 +49,11 @@ export default tseslint.config(
         {
           enforceBuildableLibDependency: false,
           // The local-infrastructure script (plain Node, runs before the build) is the test harness's engine.
-          allow: ['../../../deploy/local/infra.cjs', '../../../deploy/local/system.cjs'],
+          allow: [
+            '../../../deploy/local/infra.cjs',
+            '../../../deploy/local/system.cjs',
+            '../../../deploy/local/dev-secrets.cjs',
+          ],
           depConstraints: [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },

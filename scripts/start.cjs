@@ -6,7 +6,6 @@
  * the store.
  */
 const { spawnSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { ensureDeps, ROOT } = require('./ensure-deps.cjs');
@@ -16,18 +15,10 @@ ensureDeps();
 const infra = require('../deploy/local/infra.cjs');
 const system = require('../deploy/local/system.cjs');
 const { seedDemo } = require('./seed-demo.cjs');
+const { loadOrCreateSecrets } = require('../deploy/local/dev-secrets.cjs');
 
 const INFRA_DIR = path.join(ROOT, '.infra');
 const LOG_DIR = path.join(INFRA_DIR, 'logs');
-
-function persistentSecret(file, bytes) {
-  const p = path.join(INFRA_DIR, file);
-  if (fs.existsSync(p)) return fs.readFileSync(p, 'utf8').trim();
-  const value = crypto.randomBytes(bytes).toString('hex');
-  fs.mkdirSync(INFRA_DIR, { recursive: true });
-  fs.writeFileSync(p, value, { mode: 0o600 });
-  return value;
-}
 
 async function main() {
   const { natsUrl, mongoUrl } = await infra.up();
@@ -41,8 +32,11 @@ async function main() {
 
   const port = Number(process.env.HTTP_PORT || 8080);
   const baseUrl = `http://127.0.0.1:${port}`;
-  const operatorKey = process.env.OPERATOR_KEY || persistentSecret('operator.key', 24);
+  fs.mkdirSync(INFRA_DIR, { recursive: true });
+  const secrets = loadOrCreateSecrets(path.join(INFRA_DIR, 'secrets.json'));
+  const operatorKey = process.env.OPERATOR_KEY || secrets.OPERATOR_KEY;
   const env = {
+    ...secrets,
     NODE_ENV: 'development',
     LOG_LEVEL: process.env.LOG_LEVEL || 'info',
     NATS_URL: natsUrl,
@@ -50,7 +44,6 @@ async function main() {
     HTTP_PORT: String(port),
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || baseUrl,
     OPERATOR_KEY: operatorKey,
-    ...localSecrets(),
   };
 
   fs.mkdirSync(LOG_DIR, { recursive: true });
@@ -88,11 +81,6 @@ async function main() {
         );
     });
   }
-}
-
-/** Keys the services need for local runs, generated once and kept in .infra/ (never committed). */
-function localSecrets() {
-  return {};
 }
 
 function printWelcome({ baseUrl, operatorKey, demo }) {

@@ -12,3 +12,4 @@ export * from './retry-later.error';
 export * from './durable-consumer.decorator';
 export * from './durable-consumer.host';
 export * from './messaging.module';
+export * from './key-value-stores';

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { DurableConsumerHost } from './durable-consumer.host';
 import { EventPublisher } from './event-publisher';
 import { HandlerDiscovery } from './handler-discovery';
+import { KeyValueStores } from './key-value-stores';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { NatsConnectionCloser, natsConnectionProvider } from './nats-connection.provider';
 import { RPC_ERROR_FILTER, RpcErrorFilter } from './rpc-error-filter';
@@ -38,8 +39,17 @@ export class MessagingModule {
         RpcClient,
         EventPublisher,
         DurableConsumerHost,
+        KeyValueStores,
       ],
-      exports: [NATS_CONNECTION, MESSAGING_OPTIONS, RpcServer, RpcClient, EventPublisher, RPC_ERROR_FILTER],
+      exports: [
+        NATS_CONNECTION,
+        MESSAGING_OPTIONS,
+        RpcServer,
+        RpcClient,
+        EventPublisher,
+        KeyValueStores,
+        RPC_ERROR_FILTER,
+      ],
     };
   }
 }

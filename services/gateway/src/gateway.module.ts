@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { StoreRpcErrorFilter } from '@maskline/persistence';
 import { ServiceKitModule } from '@maskline/service-kit';
 import { AccountsModule } from './accounts/accounts.module';
+import { NumbersModule } from './numbers/numbers.module';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
 import type { GatewayConfig } from './config/gateway.config';
 import { PlivoErrorFilter } from './errors/plivo-error.filter';
@@ -25,6 +26,7 @@ export class GatewayModule {
           logger: options.logger,
         }),
         AccountsModule,
+        NumbersModule,
       ],
       controllers: [HealthHttpController, SelfTestHttpController],
       providers: [

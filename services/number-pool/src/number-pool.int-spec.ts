@@ -17,6 +17,7 @@ import {
 } from '@maskline/contracts';
 import {
   TestNatsClient,
+  expectEventually,
   startServiceApp,
   startTestNats,
   testKeyring,
@@ -235,6 +236,33 @@ describe('number-pool (real NATS + store)', () => {
       expect(u.delta).toBeGreaterThanOrEqual(3);
       expect(u.numbersInUse).toBeLessThanOrEqual(u.numbersTotal + 1);
       expect(u.plivoRuleNumbers).toBe(2 * u.delta - 1);
+    });
+  });
+
+  describe('cleanup', () => {
+    it('retires a pair when its cool-off ends and purges old records, so nothing piles up', async () => {
+      const reaping = await startServiceApp(
+        NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: 0 }),
+      );
+      try {
+        const sessionId = randomUUID();
+        await client.request(AllocateVirtualNumber, {
+          scope: ACCOUNT,
+          sessionId,
+          parties: [rider(90), rider(91)],
+          geomatch: true,
+          cooloffSeconds: 1,
+          excludeNumbers: [],
+        });
+        await client.request(ReleaseSessionNumber, { scope: ACCOUNT, sessionId });
+        expect(await db.collection('holds').countDocuments({ sessionId, liveMarker: 'L' })).toBe(2);
+        await expectEventually(async () => {
+          expect(await db.collection('holds').countDocuments({ sessionId })).toBe(0);
+          expect(await db.collection('allocations').countDocuments({ _id: sessionId as never })).toBe(0);
+        });
+      } finally {
+        await reaping.close();
+      }
     });
   });
 

@@ -7,14 +7,7 @@ import { AllocationService } from './allocation/allocation.service';
 import { HoldMaintenance } from './allocation/hold-maintenance';
 import { HoldReaper } from './allocation/hold-reaper';
 import { HOLD_STORE } from './allocation/hold-store.token';
-import {
-  AllocationDocument,
-  AllocationSchema,
-  HoldDocument,
-  HoldPointerDocument,
-  HoldPointerSchema,
-  HoldSchema,
-} from './allocation/hold.schema';
+import { AllocationDocument, AllocationSchema, HoldDocument, HoldSchema } from './allocation/hold.schema';
 import { MongoHoldStore } from './allocation/mongo-hold-store';
 import type { NumberPoolConfig } from './config/number-pool.config';
 import { NumberPoolRpcErrorFilter } from './errors/number-pool.rpc-error-filter';
@@ -42,7 +35,6 @@ export class NumberPoolModule {
         MongooseModule.forFeature([
           { name: VirtualNumberDocument.name, schema: VirtualNumberSchema },
           { name: HoldDocument.name, schema: HoldSchema },
-          { name: HoldPointerDocument.name, schema: HoldPointerSchema },
           { name: AllocationDocument.name, schema: AllocationSchema },
         ]),
       ],

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { generateSecrets } from '../../../deploy/local/dev-secrets.cjs';
 import * as system from '../../../deploy/local/system.cjs';
 import { freePort, startTestNats, testStoreUrl, type RunningProcess } from '@maskline/testing';
 
@@ -18,7 +19,8 @@ export interface LogRecord {
  * databases in the test store, with every log line kept for assertions.
  */
 export class E2eSystem {
-  readonly operatorKey = randomBytes(24).toString('hex');
+  private readonly secrets = generateSecrets();
+  readonly operatorKey = this.secrets.OPERATOR_KEY;
   private readonly lines = new Map<ServiceName, string[]>();
   private processes = new Map<ServiceName, system.ServiceProcess>();
   private env: Record<string, string> = {};
@@ -37,11 +39,11 @@ export class E2eSystem {
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.env = {
+      ...this.secrets,
       NODE_ENV: 'test',
       LOG_LEVEL: 'debug',
       NATS_URL: this.nats.url,
       MONGO_URL: testStoreUrl(),
-      OPERATOR_KEY: this.operatorKey,
       HTTP_PORT: String(port),
       HTTP_HOST: '127.0.0.1',
       PUBLIC_BASE_URL: this.baseUrl,

@@ -1,5 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decryptSecret, encryptSecret, keyedDigest, randomString, type EncryptedSecret } from '@maskline/crypto';
+import {
+  decryptSecret,
+  encryptSecret,
+  keyedDigest,
+  randomString,
+  type EncryptedSecret,
+} from '@maskline/crypto';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

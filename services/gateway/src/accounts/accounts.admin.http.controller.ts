@@ -42,7 +42,10 @@ export class AccountsAdminHttpController {
 
   @Post(':auth_id/token')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Rotate an Auth Token (the old one stops working at once on this replica, within AUTH_CACHE_TTL_MS elsewhere)' })
+  @ApiOperation({
+    summary:
+      'Rotate an Auth Token (the old one stops working at once on this replica, within AUTH_CACHE_TTL_MS elsewhere)',
+  })
   async rotate(@Param('auth_id') authId: string): Promise<{ auth_id: string; auth_token: string }> {
     const account = await this.accounts.getForOperator(authId);
     const token = await this.accounts.rotateToken(account.accountId, authId);

@@ -76,9 +76,15 @@ export class AccountsService {
    */
   async authenticate(authId: string, token: string): Promise<Principal> {
     const account = await this.lookup(authId);
-    const ok = account !== null && constantTimeEqual(this.credentials.digest(authId, token), account.tokenDigest);
-    if (!ok || !account) throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: Auth ID or Auth Token is incorrect');
-    if (!account.enabled) throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: account is disabled');
+    const ok =
+      account !== null && constantTimeEqual(this.credentials.digest(authId, token), account.tokenDigest);
+    if (!ok || !account)
+      throw new CodedError(
+        ErrorCodes.AUTH_FAILED,
+        'authentication failed: Auth ID or Auth Token is incorrect',
+      );
+    if (!account.enabled)
+      throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: account is disabled');
     return {
       authId: account._id,
       accountId: account.accountId,
@@ -88,7 +94,10 @@ export class AccountsService {
   }
 
   /** The Auth Token callbacks are signed with: the subaccount's when given, else the main account's. */
-  async signingToken(accountId: string, subaccountId?: string): Promise<{ authId: string; authToken: string }> {
+  async signingToken(
+    accountId: string,
+    subaccountId?: string,
+  ): Promise<{ authId: string; authToken: string }> {
     const authId = subaccountId ?? accountId;
     const account = await this.repository.findScoped(accountId, authId);
     if (!account) throw CodedError.notFound(`account ${authId} not found`);
@@ -99,9 +108,13 @@ export class AccountsService {
   async requireSubaccount(accountId: string, subaccountId: string): Promise<Account> {
     const sub = await this.lookup(subaccountId);
     if (!sub || sub.kind !== 'sub' || sub.accountId !== accountId) {
-      throw new CodedError(ErrorCodes.VALIDATION, `subaccount: ${subaccountId} is not a subaccount of this account`, {
-        field: 'subaccount',
-      });
+      throw new CodedError(
+        ErrorCodes.VALIDATION,
+        `subaccount: ${subaccountId} is not a subaccount of this account`,
+        {
+          field: 'subaccount',
+        },
+      );
     }
     return sub;
   }

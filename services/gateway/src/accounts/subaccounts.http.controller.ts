@@ -23,6 +23,11 @@ export class SubaccountsHttpController {
       throw new CodedError(ErrorCodes.FORBIDDEN, 'only a main account can create subaccounts');
     }
     const issued = await this.accounts.createSubaccount(principal.authId, body.name, body.enabled ?? true);
-    return { api_id: currentCorrelationId(), auth_id: issued.authId, auth_token: issued.authToken, message: 'created' };
+    return {
+      api_id: currentCorrelationId(),
+      auth_id: issued.authId,
+      auth_token: issued.authToken,
+      message: 'created',
+    };
   }
 }

@@ -17,7 +17,10 @@ export class PlivoAuthGuard implements CanActivate {
     const principal = await this.accounts.authenticate(authId, token);
     const pathAuthId = req.params.auth_id;
     if (pathAuthId !== undefined && pathAuthId !== principal.authId) {
-      throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: auth_id in the URL does not match the credentials');
+      throw new CodedError(
+        ErrorCodes.AUTH_FAILED,
+        'authentication failed: auth_id in the URL does not match the credentials',
+      );
     }
     req.principal = principal;
     return true;
@@ -27,12 +30,18 @@ export class PlivoAuthGuard implements CanActivate {
 function parseBasic(header: string | undefined): { authId: string; token: string } {
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
   if (!match) {
-    throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: HTTP Basic credentials (Auth ID:Auth Token) are required');
+    throw new CodedError(
+      ErrorCodes.AUTH_FAILED,
+      'authentication failed: HTTP Basic credentials (Auth ID:Auth Token) are required',
+    );
   }
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) {
-    throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: HTTP Basic credentials (Auth ID:Auth Token) are required');
+    throw new CodedError(
+      ErrorCodes.AUTH_FAILED,
+      'authentication failed: HTTP Basic credentials (Auth ID:Auth Token) are required',
+    );
   }
   return { authId: decoded.slice(0, colon), token: decoded.slice(colon + 1) };
 }

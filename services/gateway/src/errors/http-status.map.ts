@@ -1,4 +1,4 @@
-import { ErrorCodes } from '@maskline/contracts';
+import { ErrorCodes, PoolErrorCodes } from '@maskline/contracts';
 
 /** The one place where error codes become HTTP statuses. Unknown codes are 500. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -13,6 +13,11 @@ const STATUS_BY_CODE: Record<string, number> = {
   [ErrorCodes.CIRCUIT_OPEN]: 503,
   [ErrorCodes.BAD_REPLY]: 500,
   [ErrorCodes.INTERNAL]: 500,
+  // The account's pool cannot serve the request: the customer can act (add numbers, end sessions).
+  [PoolErrorCodes.EXHAUSTED]: 409,
+  [PoolErrorCodes.PARTY_CONFLICT]: 409,
+  [PoolErrorCodes.NUMBER_TAKEN]: 409,
+  [PoolErrorCodes.CONTENDED]: 503,
 };
 
 /** Codes whose family (the part before the dot) maps by default: a `POOL.*` error is the caller's 4xx unless listed. */

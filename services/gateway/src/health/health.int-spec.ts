@@ -2,6 +2,8 @@ import {
   startHttpApp,
   startTestNats,
   testServiceConfig,
+  testKey,
+  testKeyring,
   testStoreUrl,
   uniqueDbName,
   type HttpTestApp,
@@ -23,6 +25,8 @@ describe('gateway /health (real NATS + store)', () => {
       MONGO_URL: testStoreUrl(),
       MONGO_DB: uniqueDbName('gateway'),
       OPERATOR_KEY: 'x'.repeat(32),
+      ACCOUNT_TOKEN_KEYS: testKeyring(),
+      ACCOUNT_TOKEN_PEPPER: testKey(),
       HEALTH_TIMEOUT_MS: 300,
     });
     gateway = await startHttpApp(GatewayModule.forRoot(config), configureHttp);

@@ -23,7 +23,11 @@ function toCodedError(errors: ValidationError[], prefix = ''): CodedError {
   const field = `${prefix}${first.property}`;
   if (first.constraints) {
     const message = Object.values(first.constraints)[0] ?? 'is invalid';
-    return new CodedError(ErrorCodes.VALIDATION, message.startsWith(field) ? message : `${field}: ${message}`, { field });
+    return new CodedError(
+      ErrorCodes.VALIDATION,
+      message.startsWith(field) ? message : `${field}: ${message}`,
+      { field },
+    );
   }
   if (first.children && first.children.length > 0) return toCodedError(first.children, `${field}.`);
   return new CodedError(ErrorCodes.VALIDATION, `${field} is invalid`, { field });

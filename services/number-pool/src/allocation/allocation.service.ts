@@ -123,24 +123,28 @@ export class AllocationService {
       party,
       record.cooloffSeconds,
     );
-    await this.store.addAllocationHold(sessionId, party, hold._id);
+    await this.store.saveAllocation({
+      ...record,
+      holdIds: [...record.holdIds, hold._id],
+      parties: [...record.parties, party],
+    });
     return { virtualNumber: record.virtualNumber };
   }
 
   /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */
   async release(scope: AccountScope, sessionId: string): Promise<number> {
     const record = await this.store.allocation(sessionId);
-    if (!record || record.accountId !== scope.accountId) return 0;
+    if (!record || record.accountId !== scope.accountId || record.releasedAt) return 0;
     const now = new Date();
-    let released = 0;
-    for (const holdId of record.holdIds) {
-      const hold = await this.store.hold(holdId);
-      if (!hold || hold.releasedAt) continue;
-      await this.store.releaseHold(hold, now);
-      released++;
-    }
-    if (!record.releasedAt) await this.store.markAllocationReleased(sessionId, now);
-    return released;
+    const holds = record.holdIds.map((holdId, i) => ({
+      _id: holdId,
+      virtualNumber: record.virtualNumber,
+      party: record.parties[i],
+      sessionId,
+    }));
+    await this.allocator.release(holds, record.cooloffSeconds, now);
+    await this.store.saveAllocation({ ...record, releasedAt: now });
+    return record.holdIds.length;
   }
 
   private previousResult(

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { LIVE, type Hold } from './hold';
-import { AllocationDocument, HoldDocument, HoldPointerDocument } from './hold.schema';
+import { AllocationDocument, HoldDocument } from './hold.schema';
+import { HOLD_STORE } from './hold-store.token';
+import type { HoldStore } from './hold-store.port';
 
 /**
  * Background upkeep of the holds collection, off the allocation path. Every step is idempotent,
@@ -12,8 +14,8 @@ import { AllocationDocument, HoldDocument, HoldPointerDocument } from './hold.sc
 export class HoldMaintenance {
   constructor(
     @InjectModel(HoldDocument.name) private readonly holds: Model<HoldDocument>,
-    @InjectModel(HoldPointerDocument.name) private readonly pointers: Model<HoldPointerDocument>,
     @InjectModel(AllocationDocument.name) private readonly allocations: Model<AllocationDocument>,
+    @Inject(HOLD_STORE) private readonly store: HoldStore,
   ) {}
 
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
@@ -24,12 +26,13 @@ export class HoldMaintenance {
       .lean()
       .exec();
     for (const h of due) {
-      await this.holds.updateOne({ _id: h._id }, { $set: { liveMarker: h._id, retiredAt: now } }).exec();
+      await this.store.retireHold(h._id, now);
+      await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
     }
     return due.length;
   }
 
-  /** Deletes retired holds (and pointers to them) and released allocations older than the retention. */
+  /** Deletes retired holds and released allocations older than the retention. */
   async purge(olderThan: Date, limit: number): Promise<number> {
     const old = (await this.holds
       .find({ retiredAt: { $ne: null, $lte: olderThan } })
@@ -39,9 +42,6 @@ export class HoldMaintenance {
     for (const h of old) {
       if (h.liveMarker === LIVE) continue;
       await this.holds.deleteOne({ _id: h._id }).exec();
-      const key = `${h.virtualNumber}|${h.party}`;
-      const pointer = await this.pointers.findById(key).lean().exec();
-      if (pointer?.holdId === h._id) await this.pointers.deleteOne({ _id: key }).exec();
     }
     const stale = await this.allocations
       .find({ releasedAt: { $ne: null, $lte: olderThan } })

@@ -30,17 +30,6 @@ HoldSchema.index({ retiredAt: 1 });
 // Orphan checks: a session's holds.
 HoldSchema.index({ sessionId: 1 });
 
-/** Hint from a pair to its latest hold, so probing is a point lookup. May be stale: never trusted for correctness. */
-@Schema({ ...baseSchemaOptions, collection: 'hold_pointers', timestamps: false })
-export class HoldPointerDocument {
-  /** `${virtualNumber}|${party}` */
-  @Prop({ type: String, required: true }) _id!: string;
-  @Prop({ type: String, required: true }) holdId!: string;
-}
-
-export const HoldPointerSchema = SchemaFactory.createForClass(HoldPointerDocument);
-// No secondary index: pointers are read by _id only.
-
 /** Per session: its number and holds (idempotent retries; release by point lookups). */
 @Schema({ ...baseSchemaOptions, collection: 'allocations', timestamps: false })
 export class AllocationDocument {

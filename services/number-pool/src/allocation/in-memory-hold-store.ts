@@ -1,5 +1,5 @@
 import { LIVE, type AllocationRecord, type Hold } from './hold';
-import type { HoldStore } from './hold-store.port';
+import type { HoldStore, PairHint } from './hold-store.port';
 
 /**
  * The allocator's store port in memory, with the same unique-pair rule as the real store. Used by
@@ -7,22 +7,22 @@ import type { HoldStore } from './hold-store.port';
  */
 export class InMemoryHoldStore implements HoldStore {
   private readonly holds = new Map<string, Hold>();
-  private readonly pointers = new Map<string, string>();
+  private readonly hints = new Map<string, PairHint>();
   /** The unique index: `${virtualNumber}|${party}|${liveMarker}` → hold id. */
   private readonly unique = new Map<string, string>();
   private readonly allocations = new Map<string, AllocationRecord>();
 
-  async pointer(virtualNumber: string, party: string) {
-    return this.pointers.get(`${virtualNumber}|${party}`) ?? null;
+  async pairHint(virtualNumber: string, party: string) {
+    return this.hints.get(`${virtualNumber}|${party}`) ?? null;
   }
 
-  async setPointer(virtualNumber: string, party: string, holdId: string) {
-    this.pointers.set(`${virtualNumber}|${party}`, holdId);
+  async setPairHint(virtualNumber: string, party: string, hint: PairHint) {
+    this.hints.set(`${virtualNumber}|${party}`, { ...hint });
   }
 
-  async hold(holdId: string) {
-    const h = this.holds.get(holdId);
-    return h ? { ...h } : null;
+  async clearPairHint(virtualNumber: string, party: string, holdId: string) {
+    const key = `${virtualNumber}|${party}`;
+    if (this.hints.get(key)?.holdId === holdId) this.hints.delete(key);
   }
 
   async insertHold(hold: Hold) {
@@ -33,29 +33,30 @@ export class InMemoryHoldStore implements HoldStore {
     return true;
   }
 
-  async findLiveHold(virtualNumber: string, party: string) {
-    const id = this.unique.get(`${virtualNumber}|${party}|${LIVE}`);
-    return id ? this.hold(id) : null;
-  }
-
-  async releaseHold(hold: Hold, releasedAt: Date) {
-    const h = this.holds.get(hold._id);
-    if (!h || h.releasedAt) return;
-    h.releasedAt = releasedAt;
-    h.blockedUntil = new Date(releasedAt.getTime() + h.cooloffSeconds * 1000);
-    if (h.cooloffSeconds === 0) this.retire(h, releasedAt);
-  }
-
-  async retireHold(holdId: string, at: Date) {
-    const h = this.holds.get(holdId);
-    if (h && h.liveMarker === LIVE) this.retire(h, at);
-  }
-
   async deleteHold(holdId: string) {
     const h = this.holds.get(holdId);
     if (!h) return;
     this.unique.delete(uniqueKey(h));
     this.holds.delete(holdId);
+  }
+
+  async findLiveHold(virtualNumber: string, party: string) {
+    const id = this.unique.get(`${virtualNumber}|${party}|${LIVE}`);
+    const h = id ? this.holds.get(id) : undefined;
+    return h ? { ...h } : null;
+  }
+
+  async releaseHold(holdId: string, cooloffSeconds: number, releasedAt: Date) {
+    const h = this.holds.get(holdId);
+    if (!h || h.releasedAt) return;
+    h.releasedAt = releasedAt;
+    h.blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
+    if (cooloffSeconds === 0) this.retire(h, releasedAt);
+  }
+
+  async retireHold(holdId: string, at: Date) {
+    const h = this.holds.get(holdId);
+    if (h && h.liveMarker === LIVE) this.retire(h, at);
   }
 
   async allocation(sessionId: string) {
@@ -69,17 +70,15 @@ export class InMemoryHoldStore implements HoldStore {
     return true;
   }
 
-  async addAllocationHold(sessionId: string, party: string, holdId: string) {
-    const r = this.allocations.get(sessionId);
-    if (r && !r.holdIds.includes(holdId)) {
-      r.holdIds.push(holdId);
-      r.parties.push(party);
-    }
+  async saveAllocation(record: AllocationRecord) {
+    this.allocations.set(record._id, { ...record });
   }
 
-  async markAllocationReleased(sessionId: string, at: Date) {
-    const r = this.allocations.get(sessionId);
-    if (r && !r.releasedAt) r.releasedAt = at;
+  /** The reaper's job, done here by the simulator: retire every hold whose cool-off has ended. */
+  retireDue(now: Date): void {
+    for (const h of this.holds.values()) {
+      if (h.liveMarker === LIVE && h.blockedUntil && h.blockedUntil <= now) this.retire(h, now);
+    }
   }
 
   /** Retired holds are dropped at once here (the real store purges them later). */
@@ -88,9 +87,11 @@ export class InMemoryHoldStore implements HoldStore {
     h.liveMarker = h._id;
     h.retiredAt = at;
     this.holds.delete(h._id);
+    const key = `${h.virtualNumber}|${h.party}`;
+    if (this.hints.get(key)?.holdId === h._id) this.hints.delete(key);
   }
 
-  /** Live holds, for the simulator's measurements. */
+  /** Live holds, for tests and the simulator. */
   liveHolds(now: Date): Hold[] {
     return [...this.holds.values()].filter(
       (h) => h.liveMarker === LIVE && (h.blockedUntil === null || h.blockedUntil > now),

@@ -1,39 +1,64 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import type { KV } from 'nats';
 import type { Model } from 'mongoose';
+import { KeyValueStores, kvDecode, kvEncode } from '@maskline/messaging';
 import { isDuplicateKeyError } from '@maskline/persistence';
 import { LIVE, type AllocationRecord, type Hold } from './hold';
-import type { HoldStore } from './hold-store.port';
-import { AllocationDocument, HoldDocument, HoldPointerDocument } from './hold.schema';
+import type { HoldStore, PairHint } from './hold-store.port';
+import { AllocationDocument, HoldDocument } from './hold.schema';
 
-/** The allocator's store port on MongoDB / FerretDB. Filters on the hot path are `_id` alone. */
+/** KV buckets: pair hints (deleted when a hold retires) and allocation records (expire after 30 days). */
+export const PAIR_HINTS_BUCKET = 'maskline-pool-pairs';
+export const ALLOCATIONS_BUCKET = 'maskline-pool-allocations';
+const ALLOCATION_TTL_MS = 30 * 24 * 3600 * 1000;
+
+type StoredAllocation = Omit<AllocationRecord, 'releasedAt' | 'createdAt'> & {
+  releasedAt: number | null;
+  createdAt: number;
+};
+
+/**
+ * The allocator's store port: holds and allocation records in MongoDB/FerretDB (the unique index
+ * is the arbiter), pair hints and allocation records for fast lookup in NATS KV. On the allocation
+ * path the store only sees inserts: FerretDB v1 answers every find, update and delete with a
+ * table scan, but an insert checks its unique indexes in O(log n).
+ */
 @Injectable()
 export class MongoHoldStore implements HoldStore {
   constructor(
     @InjectModel(HoldDocument.name) private readonly holds: Model<HoldDocument>,
-    @InjectModel(HoldPointerDocument.name) private readonly pointers: Model<HoldPointerDocument>,
     @InjectModel(AllocationDocument.name) private readonly allocations: Model<AllocationDocument>,
+    private readonly kv: KeyValueStores,
   ) {}
 
-  async pointer(virtualNumber: string, party: string): Promise<string | null> {
-    const doc = await this.pointers.findById(`${virtualNumber}|${party}`).lean().exec();
-    return doc?.holdId ?? null;
+  private pairs(): Promise<KV> {
+    return this.kv.bucket(PAIR_HINTS_BUCKET);
   }
 
-  async setPointer(virtualNumber: string, party: string, holdId: string): Promise<void> {
+  private records(): Promise<KV> {
+    return this.kv.bucket(ALLOCATIONS_BUCKET, { ttlMs: ALLOCATION_TTL_MS });
+  }
+
+  async pairHint(virtualNumber: string, party: string): Promise<PairHint | null> {
+    const entry = await (await this.pairs()).get(pairKey(virtualNumber, party));
+    return entry && entry.operation === 'PUT' ? kvDecode<PairHint>(entry.value) : null;
+  }
+
+  async setPairHint(virtualNumber: string, party: string, hint: PairHint): Promise<void> {
+    await (await this.pairs()).put(pairKey(virtualNumber, party), kvEncode(hint));
+  }
+
+  async clearPairHint(virtualNumber: string, party: string, holdId: string): Promise<void> {
+    const kv = await this.pairs();
+    const key = pairKey(virtualNumber, party);
+    const entry = await kv.get(key);
+    if (!entry || entry.operation !== 'PUT' || kvDecode<PairHint>(entry.value)?.holdId !== holdId) return;
     try {
-      await this.pointers
-        .updateOne({ _id: `${virtualNumber}|${party}` }, { $set: { holdId } }, { upsert: true })
-        .exec();
-    } catch (err) {
-      // Two upserts raced to create the pointer. It is only a hint: the other writer's value is
-      // as good as ours (a stale hint costs a retry, never correctness).
-      if (!isDuplicateKeyError(err)) throw err;
+      await kv.purge(key, { previousSeq: entry.revision });
+    } catch {
+      // A newer hint was written meanwhile: it describes a newer hold, keep it.
     }
-  }
-
-  async hold(holdId: string): Promise<Hold | null> {
-    return (await this.holds.findById(holdId).lean().exec()) as Hold | null;
   }
 
   async insertHold(hold: Hold): Promise<boolean> {
@@ -46,6 +71,10 @@ export class MongoHoldStore implements HoldStore {
     }
   }
 
+  async deleteHold(holdId: string): Promise<void> {
+    await this.holds.deleteOne({ _id: holdId }).exec();
+  }
+
   async findLiveHold(virtualNumber: string, party: string): Promise<Hold | null> {
     return (await this.holds
       .findOne({ virtualNumber, party, liveMarker: LIVE })
@@ -53,43 +82,60 @@ export class MongoHoldStore implements HoldStore {
       .exec()) as Hold | null;
   }
 
-  async releaseHold(hold: Hold, releasedAt: Date): Promise<void> {
-    const blockedUntil = new Date(releasedAt.getTime() + hold.cooloffSeconds * 1000);
+  async releaseHold(holdId: string, cooloffSeconds: number, releasedAt: Date): Promise<void> {
+    const blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
     const set: Partial<Hold> = { releasedAt, blockedUntil };
-    if (hold.cooloffSeconds === 0) Object.assign(set, { liveMarker: hold._id, retiredAt: releasedAt });
-    await this.updateById(hold._id, set);
+    if (cooloffSeconds === 0) Object.assign(set, { liveMarker: holdId, retiredAt: releasedAt });
+    await this.updateById(holdId, set);
   }
 
   async retireHold(holdId: string, at: Date): Promise<void> {
     await this.updateById(holdId, { liveMarker: holdId, retiredAt: at });
   }
 
-  async deleteHold(holdId: string): Promise<void> {
-    await this.holds.deleteOne({ _id: holdId }).exec();
-  }
-
   async allocation(sessionId: string): Promise<AllocationRecord | null> {
+    const entry = await (await this.records()).get(sessionId);
+    if (entry && entry.operation === 'PUT') {
+      const r = kvDecode<StoredAllocation>(entry.value);
+      if (r)
+        return {
+          ...r,
+          releasedAt: r.releasedAt ? new Date(r.releasedAt) : null,
+          createdAt: new Date(r.createdAt),
+        };
+    }
+    // Not in KV (expired, or a crash between the store write and the KV write): ask the store.
     return (await this.allocations.findById(sessionId).lean().exec()) as AllocationRecord | null;
   }
 
   async insertAllocation(record: AllocationRecord): Promise<boolean> {
     try {
       await this.allocations.create(record);
-      return true;
     } catch (err) {
       if (isDuplicateKeyError(err)) return false;
       throw err;
     }
+    await this.putRecord(record);
+    return true;
   }
 
-  async addAllocationHold(sessionId: string, party: string, holdId: string): Promise<void> {
+  async saveAllocation(record: AllocationRecord): Promise<void> {
     await this.allocations
-      .updateOne({ _id: sessionId }, { $addToSet: { holdIds: holdId, parties: party } })
+      .updateOne(
+        { _id: record._id },
+        { $set: { holdIds: record.holdIds, parties: record.parties, releasedAt: record.releasedAt } },
+      )
       .exec();
+    await this.putRecord(record);
   }
 
-  async markAllocationReleased(sessionId: string, at: Date): Promise<void> {
-    await this.allocations.updateOne({ _id: sessionId }, { $set: { releasedAt: at } }).exec();
+  private async putRecord(record: AllocationRecord): Promise<void> {
+    const stored: StoredAllocation = {
+      ...record,
+      releasedAt: record.releasedAt ? record.releasedAt.getTime() : null,
+      createdAt: record.createdAt.getTime(),
+    };
+    await (await this.records()).put(record._id, kvEncode(stored));
   }
 
   /**
@@ -104,4 +150,9 @@ export class MongoHoldStore implements HoldStore {
       if (!isDuplicateKeyError(err)) throw err;
     }
   }
+}
+
+/** KV keys allow letters, digits and `-/_=.`: E.164 digits without the `+`. */
+export function pairKey(virtualNumber: string, party: string): string {
+  return `p.${virtualNumber.replace(/\D/g, '')}.${party.replace(/\D/g, '')}`;
 }

@@ -48,18 +48,18 @@ describe('NumberAllocator (first-fit)', () => {
   });
 
   it('keeps a released pair blocked for its cool-off, then frees it', async () => {
-    const { allocate, store, now } = setup();
+    const { allocate, allocator, now } = setup();
     const first = await allocate([A, B], { cooloff: 60 });
-    for (const h of first.holds) await store.releaseHold(h, new Date(now.t));
+    await allocator.release(first.holds, first.holds[0].cooloffSeconds, new Date(now.t));
     expect((await allocate([A, C])).virtualNumber).toBe(POOL[1]);
     now.t += 60_000;
     expect((await allocate([A, '+14155551005'])).virtualNumber).toBe(POOL[0]);
   });
 
   it('frees a pair at once when there is no cool-off', async () => {
-    const { allocate, store, now } = setup();
+    const { allocate, allocator, now } = setup();
     const first = await allocate([A, B]);
-    for (const h of first.holds) await store.releaseHold(h, new Date(now.t));
+    await allocator.release(first.holds, first.holds[0].cooloffSeconds, new Date(now.t));
     expect((await allocate([A, B])).virtualNumber).toBe(POOL[0]);
   });
 
@@ -114,13 +114,13 @@ describe('NumberAllocator invariants (property)', () => {
   it('one live hold per (number, party) under any sequence, and allocation fails only when no number fits', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { maxLength: 80 }), async (ops) => {
-        const { allocate, store, now } = setup();
+        const { allocate, allocator, store, now } = setup();
         const sessions: Array<{ holds: Awaited<ReturnType<typeof allocate>>['holds'] }> = [];
         for (const o of ops) {
           if (o.kind === 'tick') now.t += o.seconds * 1000;
           if (o.kind === 'release' && sessions.length > 0) {
             const [s] = sessions.splice(o.pick % sessions.length, 1);
-            for (const h of s.holds) await store.releaseHold(h, new Date(now.t));
+            await allocator.release(s.holds, s.holds[0].cooloffSeconds, new Date(now.t));
           }
           if (o.kind === 'allocate' && o.a !== o.b) {
             const pair = [parties[o.a], parties[o.b]];

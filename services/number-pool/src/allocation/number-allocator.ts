@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CodedError, PoolErrorCodes } from '@maskline/contracts';
-import { LIVE, isBlocking, isRetirable, type Hold } from './hold';
-import type { HoldStore } from './hold-store.port';
+import { LIVE, isRetirable, type Hold } from './hold';
+import type { HoldStore, PairHint } from './hold-store.port';
 
 export type AllocationStrategy = 'first-fit' | 'random';
 
@@ -89,8 +89,31 @@ export class NumberAllocator {
         { field: 'party' },
       );
     }
-    await this.store.setPointer(virtualNumber, party, hold._id);
+    await this.store.setPairHint(virtualNumber, party, liveHint(hold));
     return hold;
+  }
+
+  /**
+   * Ends holds: each pair stays blocked for the cool-off (its hint says until when), or is freed
+   * at once when there is none.
+   */
+  async release(
+    holds: ReadonlyArray<Pick<Hold, '_id' | 'virtualNumber' | 'party' | 'sessionId'>>,
+    cooloffSeconds: number,
+    at: Date,
+  ): Promise<void> {
+    for (const h of holds) {
+      await this.store.releaseHold(h._id, cooloffSeconds, at);
+      if (cooloffSeconds === 0) {
+        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
+      } else {
+        await this.store.setPairHint(h.virtualNumber, h.party, {
+          holdId: h._id,
+          sessionId: h.sessionId,
+          blockedUntil: at.getTime() + cooloffSeconds * 1000,
+        });
+      }
+    }
   }
 
   /** Whether any of the parties holds the number (retiring holds whose cool-off has ended). */
@@ -119,8 +142,14 @@ export class NumberAllocator {
     }
     const spread = Math.min(attempt, 4);
     const found: string[] = [];
-    for (let i = 0; i < unknown.length && found.length < spread; i += PROBE_BATCH) {
-      found.push(...(await this.probeBatch(unknown.slice(i, i + PROBE_BATCH), request.parties, blockers)));
+    // Probe one number first (usually free), then widen: 1, 2, 4, 8, 8, ... per round trip.
+    let batch = 1;
+    for (
+      let i = 0;
+      i < unknown.length && found.length < spread;
+      i += batch, batch = Math.min(batch * 2, PROBE_BATCH)
+    ) {
+      found.push(...(await this.probeBatch(unknown.slice(i, i + batch), request.parties, blockers)));
     }
     if (found.length === 0) return undefined;
     return found[Math.floor(this.options.random() * Math.min(spread, found.length))];
@@ -137,17 +166,21 @@ export class NumberAllocator {
     return free;
   }
 
+  /**
+   * Whether the pair is taken, from its hint: no hint means free, an active session means taken,
+   * a cool-off means taken until it ends (then the hold is retired on the spot). A wrong hint
+   * costs one refused insert, never a second live hold.
+   */
   private async isHeld(virtualNumber: string, party: string): Promise<boolean> {
-    const holdId = await this.store.pointer(virtualNumber, party);
-    if (!holdId) return false;
-    const hold = await this.store.hold(holdId);
-    if (!hold) return false;
+    const hint = await this.store.pairHint(virtualNumber, party);
+    if (!hint) return false;
+    if (hint.blockedUntil === null) return true;
     const now = this.options.now();
-    if (isRetirable(hold, now)) {
-      await this.store.retireHold(hold._id, now);
-      return false;
-    }
-    return isBlocking(hold, now);
+    if (hint.blockedUntil > now.getTime()) return true;
+    // The cool-off is over: retire the hold now rather than wait for the reaper.
+    await this.store.retireHold(hint.holdId, now);
+    await this.store.clearPairHint(virtualNumber, party, hint.holdId);
+    return false;
   }
 
   private async claim(
@@ -171,7 +204,7 @@ export class NumberAllocator {
       }
       holds.push(hold);
     }
-    await Promise.all(holds.map((h) => this.store.setPointer(h.virtualNumber, h.party, h._id)));
+    await Promise.all(holds.map((h) => this.store.setPairHint(h.virtualNumber, h.party, liveHint(h))));
     return { ok: true, holds };
   }
 
@@ -189,7 +222,7 @@ export class NumberAllocator {
       await this.store.retireHold(live._id, now);
       return this.store.insertHold(hold);
     }
-    if (live) await this.store.setPointer(hold.virtualNumber, hold.party, live._id);
+    if (live) await this.store.setPairHint(hold.virtualNumber, hold.party, liveHint(live));
     return false;
   }
 
@@ -261,4 +294,12 @@ export class NumberAllocator {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function liveHint(hold: Hold): PairHint {
+  return {
+    holdId: hold._id,
+    sessionId: hold.sessionId,
+    blockedUntil: hold.blockedUntil ? hold.blockedUntil.getTime() : null,
+  };
 }

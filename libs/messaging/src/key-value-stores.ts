@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { KV, NatsConnection } from 'nats';
+import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+
+export interface BucketOptions {
+  /** Entries older than this are removed by the server (0: kept until deleted). */
+  ttlMs?: number;
+}
+
+/**
+ * NATS JetStream key-value buckets: O(1) reads, atomic create and compare-and-set by revision.
+ * Opening a bucket creates it if missing; every replica may do so at once.
+ */
+@Injectable()
+export class KeyValueStores {
+  private readonly open = new Map<string, Promise<KV>>();
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+  ) {}
+
+  bucket(name: string, options: BucketOptions = {}): Promise<KV> {
+    let kv = this.open.get(name);
+    if (!kv) {
+      kv = this.nc.jetstream().views.kv(name, {
+        history: 1,
+        ttl: options.ttlMs ?? 0,
+        replicas: this.options.streamReplicas ?? 1,
+      });
+      this.open.set(name, kv);
+      kv.catch(() => this.open.delete(name));
+    }
+    return kv;
+  }
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+export function kvEncode(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function kvDecode<T>(value: Uint8Array): T | null {
+  if (value.length === 0) return null;
+  return JSON.parse(decoder.decode(value)) as T;
+}

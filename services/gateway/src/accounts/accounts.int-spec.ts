@@ -1,0 +1,149 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import { GetCallbackSigningToken } from '@maskline/contracts';
+import {
+  TestNatsClient,
+  startHttpApp,
+  startTestNats,
+  testKey,
+  testKeyring,
+  testServiceConfig,
+  testStoreUrl,
+  uniqueDbName,
+  type HttpTestApp,
+  type RunningProcess,
+} from '@maskline/testing';
+import { gatewayConfigSchema } from '../config/gateway.config';
+import { GatewayModule } from '../gateway.module';
+import { configureHttp } from '../http/configure-http';
+
+const OPERATOR_KEY = 'o'.repeat(40);
+
+describe('accounts and authentication (real NATS + store)', () => {
+  let nats: RunningProcess;
+  let gateway: HttpTestApp;
+  let client: TestNatsClient;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    const config = gatewayConfigSchema.parse({
+      ...testServiceConfig(nats.url),
+      MONGO_URL: testStoreUrl(),
+      MONGO_DB: uniqueDbName('accounts'),
+      OPERATOR_KEY,
+      ACCOUNT_TOKEN_KEYS: testKeyring(),
+      ACCOUNT_TOKEN_PEPPER: testKey(),
+    });
+    gateway = await startHttpApp(GatewayModule.forRoot(config), configureHttp);
+    client = await TestNatsClient.connect(nats.url);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await gateway?.close();
+    await nats?.stop();
+  });
+
+  const admin = (path: string, body?: unknown) =>
+    fetch(`${gateway.baseUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json', 'x-operator-key': OPERATOR_KEY },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const basic = (id: string, token: string) => `Basic ${Buffer.from(`${id}:${token}`).toString('base64')}`;
+  const createAccount = async (name: string) =>
+    (await (await admin('/admin/v1/accounts', { name })).json()) as { auth_id: string; auth_token: string };
+  const createSub = (id: string, token: string, name: string) =>
+    fetch(`${gateway.baseUrl}/v1/Account/${id}/Subaccount/`, {
+      method: 'POST',
+      headers: { authorization: basic(id, token), 'content-type': 'application/json' },
+      body: JSON.stringify({ name }),
+    });
+
+  it('issues Plivo-shaped credentials once, and stores neither the token nor anything that reveals it', async () => {
+    const res = await admin('/admin/v1/accounts', { name: 'Acme Rides' });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { auth_id: string; auth_token: string; kind: string };
+    expect(body.auth_id).toMatch(/^MA[A-Z0-9]{18}$/);
+    expect(body.auth_token).toMatch(/^[A-Za-z0-9]{40}$/);
+    const shown = (await (await admin(`/admin/v1/accounts/${body.auth_id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(shown).not.toHaveProperty('auth_token');
+    const db = gateway.app.get<Connection>(getConnectionToken());
+    const dump = JSON.stringify(await db.collection('accounts').find({}).toArray());
+    expect(dump).not.toContain(body.auth_token);
+    expect(dump).not.toContain(Buffer.from(body.auth_token).toString('base64'));
+  });
+
+  it('authenticates with HTTP Basic and answers 401 in Plivo shape otherwise', async () => {
+    const acct = await createAccount('Basic test');
+    expect((await createSub(acct.auth_id, acct.auth_token, 'ops')).status).toBe(201);
+
+    const cases: Array<[string, Record<string, string>]> = [
+      ['no credentials', {}],
+      ['wrong token', { authorization: basic(acct.auth_id, 'x'.repeat(40)) }],
+      ['unknown account', { authorization: basic('MA000000000000000000', acct.auth_token) }],
+      ['not basic', { authorization: `Bearer ${acct.auth_token}` }],
+    ];
+    for (const [, headers] of cases) {
+      const res = await fetch(`${gateway.baseUrl}/v1/Account/${acct.auth_id}/Subaccount/`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'x' }),
+      });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { api_id: string; error: string };
+      expect(Object.keys(body).sort()).toEqual(['api_id', 'error']);
+      expect(body.error).toMatch(/^authentication failed/);
+      expect(body.error).not.toContain(acct.auth_token);
+    }
+  });
+
+  it('refuses credentials of one account on another account’s URL', async () => {
+    const a = await createAccount('A');
+    const b = await createAccount('B');
+    const res = await createSub(b.auth_id, a.auth_token, 'sneaky');
+    expect(res.status).toBe(401);
+    const cross = await fetch(`${gateway.baseUrl}/v1/Account/${b.auth_id}/Subaccount/`, {
+      method: 'POST',
+      headers: { authorization: basic(a.auth_id, a.auth_token), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'sneaky' }),
+    });
+    expect(cross.status).toBe(401);
+    expect(((await cross.json()) as { error: string }).error).toContain('does not match');
+  });
+
+  it('lets only main accounts create subaccounts', async () => {
+    const main = await createAccount('Parent');
+    const sub = (await (await createSub(main.auth_id, main.auth_token, 'child')).json()) as {
+      auth_id: string;
+      auth_token: string;
+    };
+    expect(sub.auth_id).toMatch(/^SA[A-Z0-9]{18}$/);
+    const res = await createSub(sub.auth_id, sub.auth_token, 'grandchild');
+    expect(res.status).toBe(403);
+  });
+
+  it('rotates a token: the old one stops working, the new one works', async () => {
+    const acct = await createAccount('Rotate');
+    const rotated = (await (await admin(`/admin/v1/accounts/${acct.auth_id}/token`, {})).json()) as {
+      auth_token: string;
+    };
+    expect((await createSub(acct.auth_id, acct.auth_token, 'old')).status).toBe(401);
+    expect((await createSub(acct.auth_id, rotated.auth_token, 'new')).status).toBe(201);
+  });
+
+  it('gives the callback dispatcher the token to sign with, over NATS', async () => {
+    const acct = await createAccount('Signer');
+    const reply = await client.request(GetCallbackSigningToken, { accountId: acct.auth_id });
+    expect(reply).toEqual({ authId: acct.auth_id, authToken: acct.auth_token });
+  });
+
+  it('validates admin input with a 400 that names the field', async () => {
+    const res = await admin('/admin/v1/accounts', { name: '' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe('name must be 1 to 100 characters');
+  });
+});

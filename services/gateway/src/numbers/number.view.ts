@@ -1,0 +1,31 @@
+import type { VirtualNumber } from '@maskline/contracts';
+
+/** Plivo's Number object, plus `country`, `provider` and whether webhook credentials are set. */
+export function plivoNumberView(n: VirtualNumber) {
+  const digits = n.number.replace(/^\+/, '');
+  return {
+    added_on: n.addedOn.slice(0, 10),
+    alias: n.alias,
+    application: null,
+    carrier: n.carrier,
+    monthly_rental_rate: '0.00000',
+    number: digits,
+    number_type: n.numberType,
+    region: n.region,
+    resource_uri: `/v1/Account/${n.subaccountId ?? n.accountId}/Number/${digits}/`,
+    sms_enabled: false,
+    sms_rate: '0.00000',
+    sub_account: n.subaccountId,
+    voice_enabled: true,
+    voice_rate: '0.00000',
+    country: n.country,
+    provider: n.provider,
+    webhook_credentials_set: n.hasProviderCredentials,
+  };
+}
+
+/** A number from a URL: `14155550100`, `+14155550100` or `%2B14155550100`. */
+export function numberFromPath(raw: string): string {
+  const trimmed = decodeURIComponent(raw).trim();
+  return trimmed.startsWith('+') ? trimmed : `+${trimmed}`;
+}

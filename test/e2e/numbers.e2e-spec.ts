@@ -1,0 +1,123 @@
+import { createAccount, type TestAccount } from './support/accounts';
+import { E2eSystem } from './support/e2e-system';
+import { plivoClient } from './support/plivo-sdk';
+
+interface SdkNumbers {
+  addOwnNumber(
+    numbers: string,
+    carrier: string,
+    region: string,
+    options?: object,
+  ): Promise<{ message: string }>;
+  list(params: object): Promise<Array<{ number: string }> & { meta: Record<string, unknown> }>;
+  get(number: string): Promise<Record<string, unknown>>;
+  update(number: string, params: object): Promise<{ message: string }>;
+  unrent(number: string): Promise<boolean>;
+}
+
+describe('Number API (Plivo-compatible) through the gateway', () => {
+  let system: E2eSystem;
+  let acme: TestAccount;
+  let rival: TestAccount;
+
+  beforeAll(async () => {
+    system = await E2eSystem.start();
+    acme = await createAccount(system, 'acme');
+    rival = await createAccount(system, 'rival');
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('works with Plivo’s own Node SDK: add, list, get, update, delete', async () => {
+    // The SDK's bundled typings lag its code; this is the surface it really has.
+    const client = plivoClient(system.baseUrl, acme.authId, acme.authToken) as unknown as {
+      numbers: SdkNumbers;
+    };
+    const added = await client.numbers.addOwnNumber(
+      '14155550100,14155550101,442071838750',
+      'carrier-1',
+      'west',
+    );
+    expect(added.message).toBe('changed');
+
+    // The SDK camel-cases what it returns (total_count → totalCount).
+    const listed = (await client.numbers.list({ limit: 2, offset: 0 })) as unknown as Array<{
+      number: string;
+    }> & {
+      meta: Record<string, unknown>;
+    };
+    expect(listed.map((n) => n.number)).toEqual(['14155550100', '14155550101']);
+    expect(listed.meta).toMatchObject({ limit: 2, offset: 0, totalCount: 3, previous: null });
+    expect(listed.meta.next).toBe(`/v1/Account/${acme.authId}/Number/?limit=2&offset=2`);
+    const raw = (await (await acme.api('/Number/?limit=2')).json()) as { meta: Record<string, unknown> };
+    expect(raw.meta).toEqual({
+      limit: 2,
+      offset: 0,
+      total_count: 3,
+      next: `/v1/Account/${acme.authId}/Number/?limit=2&offset=2`,
+      previous: null,
+    });
+
+    const one = await client.numbers.get('+442071838750');
+    expect(one).toMatchObject({ number: '442071838750', country: 'GB', voiceEnabled: true, region: 'west' });
+
+    const updated = await client.numbers.update('14155550100', { alias: 'front desk' });
+    expect(updated.message).toBe('changed');
+    expect((await client.numbers.get('14155550100')).alias).toBe('front desk');
+
+    await client.numbers.unrent('14155550101');
+    await expect(client.numbers.get('14155550101')).rejects.toThrow();
+  });
+
+  it('never shows one account’s numbers to another: 404, not a leak', async () => {
+    const res = await rival.api('/Number/14155550100/');
+    expect(res.status).toBe(404);
+    const body = (await res.json()) as { api_id: string; error: string };
+    expect(body.error).toBe('number +14155550100 not found');
+    const list = (await (await rival.api('/Number/')).json()) as { meta: { total_count: number } };
+    expect(list.meta.total_count).toBe(0);
+    const taken = await rival.api('/Number/', { body: { numbers: '14155550100' } });
+    expect(taken.status).toBe(409);
+  });
+
+  it('keeps provider webhook credentials write-only', async () => {
+    const res = await acme.api('/Number/', {
+      form: {
+        numbers: '14155550102',
+        provider: 'twilio',
+        provider_auth_id: 'AC123',
+        provider_auth_token: 'twilio-token-1234',
+      },
+    });
+    expect(res.status).toBe(202);
+    const text = await (await acme.api('/Number/14155550102/')).text();
+    expect(text).not.toContain('twilio-token-1234');
+    expect(JSON.parse(text)).toMatchObject({ provider: 'twilio', webhook_credentials_set: true });
+  });
+
+  it.each([
+    [{ numbers: 'not-a-number' }, 400, /numbers\[0\] \(not-a-number\)/],
+    [{ numbers: '12' }, 400, /numbers\[0\] \(12\) must be digits/],
+    [{ numbers: '14155550103', provider: 'vonage' }, 400, /provider must be plivo or twilio/],
+    [{ numbers: '14155550103', provider_auth_token: 'abcdefgh1' }, 400, /^provider_auth_id /],
+    [{ numbers: '14155550103', subaccount: 'SA000000000000000000' }, 400, /subaccount/],
+  ])('rejects bad input %j with %i', async (body, status, message) => {
+    const res = await acme.api('/Number/', { body });
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { error: string }).error).toMatch(message);
+  });
+
+  it('rejects out-of-range list parameters', async () => {
+    const res = await acme.api('/Number/?limit=50');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toBe('limit must be between 1 and 20');
+  });
+
+  it('reports pool utilization', async () => {
+    const res = await acme.api('/Masking/Utilization/');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ numbers_total: 3, numbers_in_use: 0, delta: 0 });
+  });
+});
