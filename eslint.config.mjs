@@ -74,4 +74,9 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // Benchmarks are scripts: they read their own environment and load the local infra tool at run time.
+    files: ['services/*/bench/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off', '@typescript-eslint/no-require-imports': 'off' },
+  },
 );
