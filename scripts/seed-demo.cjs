@@ -39,8 +39,6 @@ async function seedDemo({ baseUrl, operatorKey, stateFile }) {
       `  numbers:    ${DEMO_NUMBERS.join(', ')}`,
       '',
       `  list numbers:   curl -u ${user} ${api}/Number/`,
-      `  create session: curl -u ${user} -H 'content-type: application/json' \\`,
-      `                    -d '{"first_party":"+14155551234","second_party":"+14155555678"}' ${api}/Masking/Session/`,
       `  utilization:    curl -u ${user} ${api}/Masking/Utilization/`,
     ],
   };

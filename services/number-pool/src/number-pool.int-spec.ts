@@ -231,6 +231,20 @@ describe('number-pool (real NATS + store)', () => {
       ).toBe(1);
     });
 
+    it('allocates a subaccount’s sessions only from its own numbers, and the main account never from them', async () => {
+      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDD4' };
+      const sub: AccountScope = { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDD5' };
+      await client.request(AddVirtualNumbers, { scope, numbers: ['+14155550120'], provider: 'plivo' });
+      await client.request(AddVirtualNumbers, { scope: sub, numbers: ['+14155550121'], provider: 'plivo' });
+      expect((await allocate([rider(100), rider(101)], {}, sub)).virtualNumber).toBe('+14155550121');
+      expect((await allocate([rider(102), rider(103)], {}, scope)).virtualNumber).toBe('+14155550120');
+      await expect(
+        client.request(GetVirtualNumber, { scope: sub, number: '+14155550120' }),
+      ).rejects.toMatchObject({
+        code: ErrorCodes.NOT_FOUND,
+      });
+    });
+
     it('reports utilization against Δ', async () => {
       const u = await client.request(GetPoolUtilization, { scope: ACCOUNT });
       expect(u.delta).toBeGreaterThanOrEqual(3);

@@ -63,4 +63,15 @@ describe('gateway /health (real NATS + store)', () => {
     expect(res.headers.get('x-request-id')).toBe('req-42');
     expect(await res.json()).toEqual({ api_id: 'req-42', error: 'request body is not valid JSON' });
   });
+
+  it('serves the OpenAPI document generated from the request DTOs', async () => {
+    const res = await fetch(`${gateway.baseUrl}/docs-json`);
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(Object.keys(doc.paths)).toContain('/v1/Account/{auth_id}/Number');
+    expect(doc.components.schemas).toHaveProperty('AddNumbersDto');
+  });
 });

@@ -4,6 +4,7 @@ import { LOGGER } from '@maskline/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { bodyParsers } from './body-parsers';
 import { correlationIdMiddleware } from './correlation-id.middleware';
+import { setupOpenApi } from './openapi';
 import { requestLogMiddleware } from './request-log.middleware';
 
 /** Express settings shared by `main.ts` and the tests, so both run the same HTTP stack. */
@@ -16,4 +17,5 @@ export function configureHttp(app: NestExpressApplication): void {
   app.use(correlationIdMiddleware);
   app.use(requestLogMiddleware(logger));
   for (const parser of bodyParsers(config.MAX_BODY_BYTES)) app.use(parser);
+  setupOpenApi(app, config.MASKLINE_VERSION);
 }

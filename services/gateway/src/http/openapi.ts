@@ -1,0 +1,16 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+
+/** The OpenAPI document, generated from the same DTO classes that validate requests: `/docs` and `/docs-json`. */
+export function setupOpenApi(app: NestExpressApplication, version: string): void {
+  const config = new DocumentBuilder()
+    .setTitle('Maskline')
+    .setDescription(
+      "Plivo-compatible PIN-based number masking. Authenticate with HTTP Basic (Auth ID : Auth Token); errors are Plivo's `{api_id, error}`.",
+    )
+    .setVersion(version)
+    .addBasicAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
