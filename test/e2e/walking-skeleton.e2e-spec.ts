@@ -1,14 +1,8 @@
+import { SERVICE_NAMES } from '@maskline/contracts';
 import { expectEventually } from '@maskline/testing';
 import { E2eSystem, type ServiceName } from './support/e2e-system';
 
-const ALL: ServiceName[] = [
-  'gateway',
-  'session-service',
-  'number-pool',
-  'pin-auth',
-  'call-router',
-  'callback-dispatcher',
-];
+const ALL: ServiceName[] = [...SERVICE_NAMES];
 
 describe('walking skeleton: the whole system through the gateway', () => {
   let system: E2eSystem;

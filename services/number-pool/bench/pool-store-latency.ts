@@ -77,19 +77,14 @@ export async function measureStoreLatency(
         await alloc1(allocator, busy, `+1305${round}${String(i).padStart(6, '0')}`);
         alloc.push(performance.now() - t0);
         const t1 = performance.now();
-        await holds.create({
-          _id: `floor-${size}-${i}`,
-          accountId: 'MABENCH0000000000000',
-          sessionId: `floor-${size}-${i}`,
-          virtualNumber: POOL[i % POOL.length],
-          party: `+1308${round}${String(i).padStart(6, '0')}`,
-          liveMarker: LIVE,
-          cooloffSeconds: 0,
-          createdAt: new Date(),
-          releasedAt: null,
-          blockedUntil: null,
-          retiredAt: null,
-        });
+        await holds.create(
+          liveHold(
+            `floor-${size}-${i}`,
+            `floor-${size}-${i}`,
+            POOL[i % POOL.length],
+            `+1308${round}${String(i).padStart(6, '0')}`,
+          ),
+        );
         floor.push(performance.now() - t1);
       }
       rows.push({
@@ -137,19 +132,7 @@ async function populate(
         `+1206${String(i).padStart(7, '0')}`,
         `+1207${String(i).padStart(7, '0')}`,
       ].entries()) {
-        docs.push({
-          _id: k === 0 ? `bench-hold-${i}` : `bench-hold-${i}-b`,
-          accountId: 'MABENCH0000000000000',
-          sessionId,
-          virtualNumber: number,
-          party,
-          liveMarker: LIVE,
-          cooloffSeconds: 0,
-          createdAt: new Date(),
-          releasedAt: null,
-          blockedUntil: null,
-          retiredAt: null,
-        });
+        docs.push(liveHold(k === 0 ? `bench-hold-${i}` : `bench-hold-${i}-b`, sessionId, number, party));
       }
     }
     await holds.collection.insertMany(docs as unknown as Parameters<typeof holds.collection.insertMany>[0], {
@@ -165,4 +148,20 @@ async function populate(
     );
   }
   return to;
+}
+
+function liveHold(id: string, sessionId: string, virtualNumber: string, party: string): Hold {
+  return {
+    _id: id,
+    accountId: 'MABENCH0000000000000',
+    sessionId,
+    virtualNumber,
+    party,
+    liveMarker: LIVE,
+    cooloffSeconds: 0,
+    createdAt: new Date(),
+    releasedAt: null,
+    blockedUntil: null,
+    retiredAt: null,
+  };
 }
