@@ -14,3 +14,5 @@ export * from './number-pool/pool-error-codes';
 export * from './number-pool/virtual-number.schema';
 export * from './number-pool/numbers.contract';
 export * from './number-pool/allocation.contract';
+export * from './pin-auth/pin-error-codes';
+export * from './pin-auth/pin-auth.contract';

@@ -1,8 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
 import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
 import type { PinAuthConfig } from './config/pin-auth.config';
 import { PinAuthRpcErrorFilter } from './errors/pin-auth.rpc-error-filter';
+import { PinReaper } from './maintenance/pin-reaper';
+import { MongoPinRegistryStore } from './registration/mongo-pin-registry.store';
+import { PinRegistrationDocument, PinRegistrationSchema } from './registration/pin-registration.schema';
+import { pinRegistryProvider } from './registration/pin-registry.provider';
+import { RegistrationNatsController } from './registration/registration.nats.controller';
+import { PinThrottle } from './throttling/pin-throttle';
+import {
+  PinFailureDocument,
+  PinFailureSchema,
+  PinLockoutDocument,
+  PinLockoutSchema,
+} from './throttling/pin-throttle.schema';
+import { PinVerifier } from './verification/pin-verifier';
+import { VerificationNatsController } from './verification/verification.nats.controller';
 
 @Module({})
 export class PinAuthModule {
@@ -17,7 +32,14 @@ export class PinAuthModule {
           errorFilter: PinAuthRpcErrorFilter,
           logger: options.logger,
         }),
+        MongooseModule.forFeature([
+          { name: PinRegistrationDocument.name, schema: PinRegistrationSchema },
+          { name: PinFailureDocument.name, schema: PinFailureSchema },
+          { name: PinLockoutDocument.name, schema: PinLockoutSchema },
+        ]),
       ],
+      controllers: [RegistrationNatsController, VerificationNatsController],
+      providers: [MongoPinRegistryStore, pinRegistryProvider, PinThrottle, PinVerifier, PinReaper],
     };
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, loadConfig, storeConfigShape } from '@maskline/config';
+import { commonServiceConfigShape, envInt, loadConfig, secret, storeConfigShape } from '@maskline/config';
+import { keyringSchema, keySchema } from '@maskline/crypto';
 
 export const pinAuthConfigSchema = z.object({
   ...commonServiceConfigShape,
@@ -7,6 +8,27 @@ export const pinAuthConfigSchema = z.object({
   /** This service's own database. */
   MONGO_DB: z.string().min(1).default('maskline-pin-auth'),
   MASKLINE_VERSION: z.string().default('dev'),
+  /** HMAC key (base64 of 32 bytes) for PIN digests: a dump of the store reveals no PIN. */
+  PIN_DIGEST_KEY: secret(keySchema),
+  /** AES-256-GCM keyring for the copies the session API reveals: `id:base64(32 bytes)[,...]`, first active. */
+  PIN_ENCRYPTION_KEYS: secret(keyringSchema),
+  /** Live PINs of length L on one number never exceed cap × 10^L, so one random guess succeeds with p ≤ cap. */
+  PIN_DENSITY_CAP: z.coerce
+    .number({ message: 'must be a number' })
+    .gt(0, 'must be more than 0')
+    .max(0.1, 'must be at most 0.1')
+    .default(0.01),
+  PIN_MAX_SLOT_TRIES: envInt(1000, 1, 100000),
+  CALLER_MAX_FAILURES: envInt(5, 1, 1000),
+  CALLER_WINDOW_SECONDS: envInt(900, 10, 7 * 86400),
+  CALLER_LOCKOUT_SECONDS: envInt(900, 1, 7 * 86400),
+  NUMBER_MAX_FAILURES: envInt(10, 1, 100000),
+  NUMBER_WINDOW_SECONDS: envInt(600, 10, 7 * 86400),
+  NUMBER_LOCKOUT_SECONDS: envInt(3600, 1, 7 * 86400),
+  /** Lockouts double with each repeat in a day, up to this. */
+  MAX_LOCKOUT_SECONDS: envInt(86400, 1, 30 * 86400),
+  REAPER_INTERVAL_MS: envInt(60000, 100, 3600000),
+  RETIRED_RETENTION_MS: envInt(3600000, 0, 30 * 24 * 3600000),
 });
 
 export type PinAuthConfig = z.output<typeof pinAuthConfigSchema>;

@@ -1,0 +1,258 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import {
+  PinAuthenticationStatus,
+  PinErrorCodes,
+  RegisterSessionPins,
+  ReleaseSessionPins,
+  RevealSessionPins,
+  STREAMS,
+  VerifyPin,
+  type AccountScope,
+  type RpcReplyOf,
+} from '@maskline/contracts';
+import { decodeJson } from '@maskline/messaging';
+import {
+  TestNatsClient,
+  captureLogger,
+  startServiceApp,
+  startTestNats,
+  testKey,
+  testKeyring,
+  testServiceConfig,
+  testStoreUrl,
+  uniqueDbName,
+  type CapturedLogs,
+  type RunningProcess,
+} from '@maskline/testing';
+import { pinAuthConfigSchema, type PinAuthConfig } from './config/pin-auth.config';
+import { PinAuthModule } from './pin-auth.module';
+
+const SCOPE: AccountScope = { accountId: 'MAPINPINPINPINPINPI1' };
+let seq = 0;
+const vn = () => `+1415555${String(3000 + seq++).padStart(4, '0')}`;
+
+describe('pin-auth (real NATS + store)', () => {
+  let nats: RunningProcess;
+  let client: TestNatsClient;
+  let logs: CapturedLogs;
+  let apps: INestApplicationContext[] = [];
+  let db: Connection;
+  const keys = { PIN_DIGEST_KEY: testKey(), PIN_ENCRYPTION_KEYS: testKeyring() };
+  const dbName = uniqueDbName('pin');
+
+  const config = (overrides: Partial<Record<keyof PinAuthConfig, unknown>> = {}) =>
+    pinAuthConfigSchema.parse({
+      ...testServiceConfig(nats.url),
+      MONGO_URL: testStoreUrl(),
+      MONGO_DB: dbName,
+      ...keys,
+      CALLER_LOCKOUT_SECONDS: '2',
+      NUMBER_LOCKOUT_SECONDS: '2',
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    logs = captureLogger('pin-auth', 'trace');
+    apps = [
+      await startServiceApp(PinAuthModule.forRoot(config(), { logger: logs.logger })),
+      await startServiceApp(PinAuthModule.forRoot(config(), { logger: logs.logger })),
+    ];
+    db = apps[0].get<Connection>(getConnectionToken());
+    client = await TestNatsClient.connect(nats.url);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    for (const app of apps) await app.close();
+    await nats?.stop();
+  });
+
+  const register = (
+    virtualNumber: string,
+    pins: { mode: 'supplied'; first: string; second: string } | { mode: 'generated'; length: number },
+    sessionId = randomUUID(),
+  ) => client.request(RegisterSessionPins, { scope: SCOPE, sessionId, virtualNumber, pins });
+  const verify = (
+    virtualNumber: string,
+    digits: string,
+    caller: string,
+    opts: { attempt?: number; registered?: boolean; callId?: string } = {},
+  ) =>
+    client.request(VerifyPin, {
+      accountId: SCOPE.accountId,
+      virtualNumber,
+      digits,
+      callerNumber: caller,
+      callerRegistered: opts.registered ?? false,
+      callId: opts.callId ?? randomUUID(),
+      attempt: opts.attempt ?? 1,
+      maxAttempts: 2,
+    });
+
+  it('runs a whole PIN flow without a PIN in any log line or in the store', async () => {
+    const v = vn();
+    const supplied = { first: '482917356', second: '9081726354' };
+    const sessionA = randomUUID();
+    await register(v, { mode: 'supplied', ...supplied }, sessionA);
+    const sessionB = randomUUID();
+    const generated = await register(v, { mode: 'generated', length: 8 }, sessionB);
+    expect(generated.first).toMatch(/^\d{8}$/);
+
+    expect(await verify(v, supplied.second, '+14155559001')).toMatchObject({
+      outcome: 'match',
+      sessionId: sessionA,
+      party: 'second',
+    });
+    expect(await verify(v, generated.first, '+14155559002')).toMatchObject({
+      outcome: 'match',
+      sessionId: sessionB,
+      party: 'first',
+    });
+    expect(await verify(v, '11223344', '+14155559003')).toEqual({
+      outcome: 'mismatch',
+      remainingAttempts: 1,
+    });
+    expect(await client.request(RevealSessionPins, { scope: SCOPE, sessionId: sessionB })).toEqual(generated);
+    expect(await client.request(ReleaseSessionPins, { scope: SCOPE, sessionId: sessionA })).toEqual({
+      released: 2,
+    });
+    expect(await verify(v, supplied.second, '+14155559004')).toMatchObject({ outcome: 'mismatch' });
+
+    const pins = [supplied.first, supplied.second, generated.first, generated.second];
+    expect(logs.lines.length).toBeGreaterThan(5);
+    for (const line of logs.lines) for (const pin of pins) expect(line).not.toContain(pin);
+    const dump = JSON.stringify(await db.collection('pin_registrations').find({}).toArray());
+    for (const pin of pins) expect(dump).not.toContain(pin);
+  });
+
+  it('keeps PINs unique per number, refuses a clash, and keeps the density cap', async () => {
+    const v = vn();
+    await register(v, { mode: 'supplied', first: '4829', second: '7316' });
+    await expect(register(v, { mode: 'supplied', first: '7316', second: '5551' })).rejects.toMatchObject({
+      code: PinErrorCodes.CONFLICT,
+      field: 'first_party_pin',
+    });
+    // Default cap 1%: 100 live 4-digit PINs per number; 2 are used, 49 more sessions fit, the 50th does not.
+    for (let i = 0; i < 49; i++) await register(v, { mode: 'generated', length: 4 });
+    await expect(register(v, { mode: 'generated', length: 4 })).rejects.toMatchObject({
+      code: PinErrorCodes.CAPACITY,
+    });
+    const live = await db
+      .collection('pin_registrations')
+      .countDocuments({ virtualNumber: v, pinLength: 4, liveMarker: 'L' });
+    expect(live).toBe(100);
+  });
+
+  it('stops a call after its attempts, and locks a caller out across calls and replicas, with backoff', async () => {
+    const v = vn();
+    const pins = await register(v, { mode: 'generated', length: 6 });
+    expect(await verify(v, '000001', '+14155559100', { attempt: 3 })).toEqual({
+      outcome: 'locked',
+      reason: 'call',
+      retryAfterSeconds: 0,
+    });
+
+    const attacker = '+14155559101';
+    for (let i = 0; i < 5; i++) expect((await verify(v, `31415${i}`, attacker)).outcome).toBe('mismatch');
+    const locked = (await verify(v, pins.first, attacker)) as Extract<
+      RpcReplyOf<typeof VerifyPin>,
+      { outcome: 'locked' }
+    >;
+    expect(locked).toMatchObject({ outcome: 'locked', reason: 'caller' });
+    expect(locked.retryAfterSeconds).toBeLessThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await verify(v, pins.first, attacker)).toMatchObject({ outcome: 'match' });
+    for (let i = 0; i < 5; i++) await verify(v, `27182${i}`, attacker);
+    const again = (await verify(v, pins.first, attacker)) as Extract<
+      RpcReplyOf<typeof VerifyPin>,
+      { outcome: 'locked' }
+    >;
+    expect(again.reason).toBe('caller');
+    expect(again.retryAfterSeconds).toBeGreaterThan(2);
+  });
+
+  it('announces outcomes as durable SessionPinAuthenticationStatus events', async () => {
+    const v = vn();
+    const sessionId = randomUUID();
+    const pins = await register(v, { mode: 'generated', length: 6 }, sessionId);
+    const callId = randomUUID();
+    await verify(v, '999999', '+14155559200', { callId, attempt: 1 });
+    await verify(v, pins.second, '+14155559200', { callId, attempt: 2 });
+    const jsm = await client.nc.jetstreamManager();
+    const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
+    const events = [];
+    for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
+      const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq: s });
+      if (m.subject === PinAuthenticationStatus.subject)
+        events.push(decodeJson(m.data) as { callId: string });
+    }
+    const mine = events.filter((e) => e.callId === callId);
+    expect(mine).toEqual([
+      expect.objectContaining({ status: 'failed', retryCounter: 1, sessionId: null, virtualNumber: v }),
+      expect.objectContaining({ status: 'success', retryCounter: 1, sessionId }),
+    ]);
+  });
+
+  describe('brute force against a number with 100 live PIN sessions', () => {
+    let attackApps: INestApplicationContext[] = [];
+    const NUMBER_MAX_FAILURES = 10;
+
+    beforeAll(async () => {
+      // A separate pair of replicas with the production-like per-number bar and long lockouts.
+      attackApps = [
+        await startServiceApp(PinAuthModule.forRoot(config({ MONGO_DB: `${dbName}_attack` }))),
+        await startServiceApp(PinAuthModule.forRoot(config({ MONGO_DB: `${dbName}_attack` }))),
+      ];
+      for (const app of apps) await app.close();
+      apps = [];
+    });
+
+    afterAll(async () => {
+      for (const app of attackApps) await app.close();
+    });
+
+    it('lets through no more guesses than the limits promise, and never locks out registered callers', async () => {
+      const v = vn();
+      const sessions: Array<{ sessionId: string; first: string; second: string }> = [];
+      for (let i = 0; i < 100; i++) {
+        const sessionId = randomUUID();
+        sessions.push({ sessionId, ...(await register(v, { mode: 'generated', length: 6 }, sessionId)) });
+      }
+      const livePins = new Set(sessions.flatMap((s) => [s.first, s.second]));
+      const outcomes = { match: 0, mismatch: 0, locked: 0 };
+      let guess = 0;
+      for (let wave = 0; wave < 20; wave++) {
+        const batch = Array.from({ length: 10 }, (_, i) => {
+          const caller = `+1646555${String(1000 + wave * 10 + i)}`;
+          const digits = String((guess++ * 7919) % 1_000_000).padStart(6, '0');
+          return verify(v, digits, caller, { attempt: 1 }).then((r) => {
+            outcomes[r.outcome]++;
+            if (r.outcome === 'match' && !livePins.has(digits)) throw new Error('a non-PIN matched');
+          });
+        });
+        await Promise.all(batch);
+      }
+      const evaluated = outcomes.match + outcomes.mismatch;
+      // The number-wide bar closes PIN entry to unknown callers after NUMBER_MAX_FAILURES failures;
+      // only guesses already in flight (one wave of 10, across 2 replicas) can slip past it.
+      expect(evaluated).toBeLessThanOrEqual(NUMBER_MAX_FAILURES + 10);
+      expect(outcomes.locked).toBeGreaterThanOrEqual(200 - evaluated);
+      // Each evaluated guess succeeds with p ≤ live PINs / 10^6 = 2e-4: expected ≪ 1.
+      expect(outcomes.match).toBe(0);
+
+      const legit = sessions[42];
+      expect(await verify(v, legit.first, '+14155550042', { registered: true })).toMatchObject({
+        outcome: 'match',
+        sessionId: legit.sessionId,
+      });
+      expect(await verify(v, legit.second, '+14155559999', { registered: false })).toMatchObject({
+        outcome: 'locked',
+        reason: 'number',
+      });
+    });
+  });
+});

@@ -1,0 +1,36 @@
+import type { PartyRole } from '@maskline/contracts';
+import type { EncryptedSecret } from '@maskline/crypto';
+
+/** `liveMarker` of a registration whose session is live. */
+export const LIVE = 'L';
+
+/**
+ * One party's PIN on one virtual number. Never the PIN itself: a keyed digest (HMAC-SHA256 over
+ * virtual number + PIN) to find it, and an AES-256-GCM copy (bound to session and party) to show
+ * it. Two unique indexes make the store the arbiter: one live registration per digest (a PIN on a
+ * number resolves to exactly one party), and one per capacity slot (the density cap).
+ */
+export interface PinRegistration {
+  _id: string;
+  accountId: string;
+  sessionId: string;
+  party: PartyRole;
+  virtualNumber: string;
+  digest: string;
+  pinLength: number;
+  /** 0 ≤ slot < floor(cap × 10^pinLength): the cap is the number of slots. */
+  slot: number;
+  liveMarker: string;
+  sealed: EncryptedSecret;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+export type InsertOutcome = 'inserted' | 'digest-taken' | 'slot-taken';
+
+export interface PinRegistryStore {
+  insert(registration: PinRegistration): Promise<InsertOutcome>;
+  liveForSession(sessionId: string): Promise<PinRegistration[]>;
+  liveByDigest(digest: string): Promise<PinRegistration | null>;
+  retire(id: string, at: Date): Promise<void>;
+}

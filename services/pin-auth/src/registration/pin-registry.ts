@@ -1,0 +1,153 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import { CodedError, PinErrorCodes, type PartyRole } from '@maskline/contracts';
+import { decryptSecret, encryptSecret, keyedDigest, type Keyring } from '@maskline/crypto';
+import { generatePin } from '../generation/pin-generator';
+import { LIVE, type PinRegistration, type PinRegistryStore } from './pin-registration';
+
+export interface PinRegistryOptions {
+  digestKey: Buffer;
+  encryptionKeys: Keyring;
+  /** At most cap × 10^L live PINs of length L per virtual number. */
+  densityCap: number;
+  /** Slots tried before a nearly full number is reported as at capacity. */
+  maxSlotTries: number;
+}
+
+export type PinRequest =
+  | { mode: 'supplied'; first: string; second: string }
+  | { mode: 'generated'; length: number };
+
+export interface SessionPinsRequest {
+  accountId: string;
+  sessionId: string;
+  virtualNumber: string;
+  pins: PinRequest;
+}
+
+const ROLES: PartyRole[] = ['first', 'second'];
+
+/** Registers, finds, reveals and releases PINs. The store's unique indexes decide every race. */
+export class PinRegistry {
+  constructor(
+    private readonly store: PinRegistryStore,
+    private readonly options: PinRegistryOptions,
+  ) {}
+
+  digest(virtualNumber: string, pin: string): string {
+    return keyedDigest(this.options.digestKey, 'pin', virtualNumber, pin);
+  }
+
+  /** How many live PINs of this length one number may carry. */
+  capacity(length: number): number {
+    return Math.floor(this.options.densityCap * 10 ** length);
+  }
+
+  /** Idempotent per session: a retry answers with the PINs registered the first time. */
+  async register(request: SessionPinsRequest): Promise<Record<PartyRole, string>> {
+    const existing = await this.store.liveForSession(request.sessionId);
+    if (existing.length === 2) return this.reveal(existing);
+    for (const partial of existing) await this.store.retire(partial._id, new Date());
+
+    const created: PinRegistration[] = [];
+    const pins = {} as Record<PartyRole, string>;
+    try {
+      for (const role of ROLES) {
+        const other = role === 'first' ? undefined : pins.first;
+        const registration = await this.registerOne(request, role, other);
+        created.push(registration.registration);
+        pins[role] = registration.pin;
+      }
+    } catch (err) {
+      for (const r of created) await this.store.retire(r._id, new Date());
+      throw err;
+    }
+    return pins;
+  }
+
+  async revealSession(sessionId: string, accountId: string): Promise<Record<PartyRole, string>> {
+    const live = (await this.store.liveForSession(sessionId)).filter((r) => r.accountId === accountId);
+    if (live.length !== 2) throw CodedError.notFound(`no PINs for session ${sessionId}`);
+    return this.reveal(live);
+  }
+
+  async release(sessionId: string, accountId: string): Promise<number> {
+    const live = (await this.store.liveForSession(sessionId)).filter((r) => r.accountId === accountId);
+    const now = new Date();
+    for (const r of live) await this.store.retire(r._id, now);
+    return live.length;
+  }
+
+  /** The live registration for these digits on this number, if any. */
+  async find(virtualNumber: string, digits: string): Promise<PinRegistration | null> {
+    if (!/^\d{4,15}$/.test(digits)) return null;
+    const found = await this.store.liveByDigest(this.digest(virtualNumber, digits));
+    return found && found.virtualNumber === virtualNumber ? found : null;
+  }
+
+  private reveal(live: PinRegistration[]): Record<PartyRole, string> {
+    const out = {} as Record<PartyRole, string>;
+    for (const r of live) out[r.party] = decryptSecret(this.options.encryptionKeys, r.sealed, sealContext(r));
+    return out;
+  }
+
+  private async registerOne(request: SessionPinsRequest, role: PartyRole, other: string | undefined) {
+    const { pins } = request;
+    if (pins.mode === 'supplied') {
+      const pin = pins[role];
+      const outcome = await this.insertInSomeSlot(request, role, pin);
+      if (outcome.kind === 'digest-taken') {
+        throw new CodedError(
+          PinErrorCodes.CONFLICT,
+          `${role}_party_pin is already in use on virtual number ${request.virtualNumber}`,
+          { field: `${role}_party_pin` },
+        );
+      }
+      return { pin, registration: outcome.registration };
+    }
+    for (let tries = 0; tries < 50; tries++) {
+      const pin = generatePin(pins.length, new Set(other ? [other] : []));
+      const outcome = await this.insertInSomeSlot(request, role, pin);
+      if (outcome.kind === 'inserted') return { pin, registration: outcome.registration };
+    }
+    throw new CodedError(PinErrorCodes.CAPACITY, `virtual number ${request.virtualNumber} has no free PIN`);
+  }
+
+  private async insertInSomeSlot(
+    request: SessionPinsRequest,
+    role: PartyRole,
+    pin: string,
+  ): Promise<{ kind: 'inserted'; registration: PinRegistration } | { kind: 'digest-taken' }> {
+    const capacity = this.capacity(pin.length);
+    const tries = Math.min(capacity, this.options.maxSlotTries);
+    const start = capacity > 0 ? randomInt(Math.min(capacity, 2 ** 47)) : 0;
+    for (let i = 0; i < tries; i++) {
+      const registration: PinRegistration = {
+        _id: randomUUID(),
+        accountId: request.accountId,
+        sessionId: request.sessionId,
+        party: role,
+        virtualNumber: request.virtualNumber,
+        digest: this.digest(request.virtualNumber, pin),
+        pinLength: pin.length,
+        slot: (start + i) % capacity,
+        liveMarker: LIVE,
+        sealed: { k: '', iv: '', ct: '', tag: '' },
+        createdAt: new Date(),
+        retiredAt: null,
+      };
+      registration.sealed = encryptSecret(this.options.encryptionKeys, pin, sealContext(registration));
+      const outcome = await this.store.insert(registration);
+      if (outcome === 'inserted') return { kind: 'inserted', registration };
+      if (outcome === 'digest-taken') return { kind: 'digest-taken' };
+    }
+    throw new CodedError(
+      PinErrorCodes.CAPACITY,
+      `virtual number ${request.virtualNumber} carries the most ${pin.length}-digit PINs its density cap allows`,
+      { details: { capacity, pinLength: pin.length } },
+    );
+  }
+}
+
+function sealContext(r: Pick<PinRegistration, 'sessionId' | 'party'>): string {
+  return `${r.sessionId}:${r.party}`;
+}
