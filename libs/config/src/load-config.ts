@@ -19,13 +19,20 @@ export class ConfigValidationError extends Error {
  * Reads and validates a service's environment once, failing at boot with every bad variable listed.
  * Values of secret variables never appear in the message.
  */
-export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
+/** A config schema: an object of variables, possibly with cross-variable rules (`.refine`). */
+export type ConfigSchema = z.ZodObject<z.ZodRawShape> | z.ZodEffects<z.ZodObject<z.ZodRawShape>>;
+
+function shapeOf(schema: ConfigSchema): z.ZodRawShape {
+  return schema instanceof z.ZodEffects ? schema.innerType().shape : schema.shape;
+}
+
+export function loadConfig<S extends ConfigSchema>(
   service: string,
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.output<S> {
   const input: Record<string, string | undefined> = {};
-  for (const key of Object.keys(schema.shape)) {
+  for (const key of Object.keys(shapeOf(schema))) {
     const value = env[key];
     input[key] = value === '' ? undefined : value;
   }
@@ -39,8 +46,8 @@ export function loadConfig<S extends z.ZodObject<z.ZodRawShape>>(
 }
 
 /** The names of the variables a schema marks secret (for docs and redaction). */
-export function secretKeys(schema: z.ZodObject<z.ZodRawShape>): string[] {
-  return Object.entries(schema.shape)
+export function secretKeys(schema: ConfigSchema): string[] {
+  return Object.entries(shapeOf(schema))
     .filter(([, s]) => isSecret(s as z.ZodTypeAny))
     .map(([k]) => k);
 }

@@ -16,3 +16,5 @@ export * from './number-pool/numbers.contract';
 export * from './number-pool/allocation.contract';
 export * from './pin-auth/pin-error-codes';
 export * from './pin-auth/pin-auth.contract';
+export * from './sessions/session.schema';
+export * from './sessions/sessions.contract';

@@ -5,6 +5,7 @@ import { StoreRpcErrorFilter } from '@maskline/persistence';
 import { ServiceKitModule } from '@maskline/service-kit';
 import { AccountsModule } from './accounts/accounts.module';
 import { NumbersModule } from './numbers/numbers.module';
+import { SessionsModule } from './sessions/sessions.module';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
 import type { GatewayConfig } from './config/gateway.config';
 import { PlivoErrorFilter } from './errors/plivo-error.filter';
@@ -27,6 +28,7 @@ export class GatewayModule {
         }),
         AccountsModule,
         NumbersModule,
+        SessionsModule,
       ],
       controllers: [HealthHttpController, SelfTestHttpController],
       providers: [

@@ -4,6 +4,7 @@ import { ServiceKitModule } from '@maskline/service-kit';
 import type { SessionServiceConfig } from './config/session-service.config';
 import { SessionServiceRpcErrorFilter } from './errors/session-service.rpc-error-filter';
 import { SelfTestModule } from './self-test/self-test.module';
+import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
 export class SessionServiceModule {
@@ -19,6 +20,7 @@ export class SessionServiceModule {
           logger: options.logger,
         }),
         SelfTestModule,
+        SessionsModule,
       ],
     };
   }

@@ -22,19 +22,34 @@ export class E2eSystem {
   private readonly secrets = generateSecrets();
   readonly operatorKey = this.secrets.OPERATOR_KEY;
   private readonly lines = new Map<ServiceName, string[]>();
-  private processes = new Map<ServiceName, system.ServiceProcess>();
+  private processes = new Map<string, system.ServiceProcess>();
   private env: Record<string, string> = {};
   private readonly dbPrefix = `e2e_${randomBytes(3).toString('hex')}`;
   baseUrl = '';
   private nats?: RunningProcess;
 
-  static async start(extraEnv: Record<string, string> = {}): Promise<E2eSystem> {
+  get natsUrl(): string {
+    if (!this.nats) throw new Error('not started');
+    return this.nats.url;
+  }
+
+  static async start(
+    extraEnv: Record<string, string> = {},
+    envFor: (service: ServiceName) => Record<string, string> = () => ({}),
+  ): Promise<E2eSystem> {
     const s = new E2eSystem();
-    await s.boot(extraEnv);
+    await s.boot(extraEnv, envFor);
     return s;
   }
 
-  private async boot(extraEnv: Record<string, string>): Promise<void> {
+  private serviceEnv(service: ServiceName): Record<string, string> {
+    return { ...this.env, MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}` };
+  }
+
+  private async boot(
+    extraEnv: Record<string, string>,
+    envFor: (service: ServiceName) => Record<string, string>,
+  ): Promise<void> {
     this.nats = await startTestNats();
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
@@ -51,7 +66,10 @@ export class E2eSystem {
     };
     const running = await system.startSystem({
       env: this.env,
-      envFor: (service) => ({ MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}` }),
+      envFor: (service) => ({
+        MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}`,
+        ...envFor(service),
+      }),
       baseUrl: this.baseUrl,
       onLine: (service, line) => this.record(service, line),
     });
@@ -87,7 +105,7 @@ export class E2eSystem {
     return last.opsPort as number;
   }
 
-  process(service: ServiceName): system.ServiceProcess {
+  process(service: string): system.ServiceProcess {
     const p = this.processes.get(service);
     if (!p) throw new Error(`${service} is not running`);
     return p;
@@ -99,13 +117,21 @@ export class E2eSystem {
     return result;
   }
 
-  startService(service: ServiceName): void {
-    const p = system.startService(
-      service,
-      { ...this.env, MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}` },
-      (svc, line) => this.record(svc, line),
+  /** Starts a service (again, or as an extra replica under `name`), with extra env. */
+  startService(service: ServiceName, extraEnv: Record<string, string> = {}, name: string = service): void {
+    const p = system.startService(service, { ...this.serviceEnv(service), ...extraEnv }, (svc, line) =>
+      this.record(svc, line),
     );
-    this.processes.set(service, p);
+    this.processes.set(name, p);
+  }
+
+  /** Stops the process registered under `name` (a service, or a replica started with a name). */
+  async stopNamed(name: string, signal: NodeJS.Signals = 'SIGTERM') {
+    const p = this.processes.get(name);
+    if (!p) throw new Error(`${name} is not running`);
+    const result = await p.stop(signal);
+    this.processes.delete(name);
+    return result;
   }
 
   async waitHealthy(timeoutMs = 30_000): Promise<void> {

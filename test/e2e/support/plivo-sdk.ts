@@ -1,21 +1,35 @@
-import axios from 'axios';
+import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import * as plivo from 'plivo';
 
-let rerouted: string | undefined;
+let target: string | undefined;
+
+function reroute(config: InternalAxiosRequestConfig): InternalAxiosRequestConfig {
+  if (target && config.url?.startsWith('https://api.plivo.com')) {
+    config.url = config.url.replace('https://api.plivo.com', target);
+  }
+  return config;
+}
+
+let installed = false;
+function install(): void {
+  if (installed) return;
+  installed = true;
+  axios.interceptors.request.use(reroute);
+  // Voice (and masking) requests go through a fresh `axios.create()` instance per request.
+  const create = axios.create.bind(axios);
+  axios.create = ((...args: Parameters<typeof axios.create>): AxiosInstance => {
+    const instance = create(...args);
+    instance.interceptors.request.use(reroute);
+    return instance;
+  }) as typeof axios.create;
+}
 
 /**
- * Plivo's official Node SDK, pointed at Maskline: the SDK hard-codes https://api.plivo.com, so
- * its requests (made through axios's default instance) are rewritten to the gateway's base URL.
+ * Plivo's official Node SDK, pointed at Maskline: the SDK hard-codes https://api.plivo.com, so its
+ * requests are rewritten to the gateway's base URL.
  */
 export function plivoClient(baseUrl: string, authId: string, authToken: string): plivo.Client {
-  if (rerouted !== baseUrl) {
-    axios.interceptors.request.use((config) => {
-      if (config.url?.startsWith('https://api.plivo.com')) {
-        config.url = config.url.replace('https://api.plivo.com', baseUrl);
-      }
-      return config;
-    });
-    rerouted = baseUrl;
-  }
+  install();
+  target = baseUrl;
   return new plivo.Client(authId, authToken);
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AccountRateLimiter } from '../auth/account-rate-limiter';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { AccountCredentials } from './account-credentials';
 import { AccountRepository } from './account.repository';
@@ -12,7 +13,7 @@ import { SubaccountsHttpController } from './subaccounts.http.controller';
 @Module({
   imports: [MongooseModule.forFeature([{ name: Account.name, schema: AccountSchema }])],
   controllers: [AccountsAdminHttpController, SubaccountsHttpController, AccountsNatsController],
-  providers: [AccountRepository, AccountCredentials, AccountsService, PlivoAuthGuard],
-  exports: [AccountsService, PlivoAuthGuard],
+  providers: [AccountRepository, AccountCredentials, AccountsService, AccountRateLimiter, PlivoAuthGuard],
+  exports: [AccountsService, AccountRateLimiter, PlivoAuthGuard],
 })
 export class AccountsModule {}

@@ -1,6 +1,7 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { AccountsService } from '../accounts/accounts.service';
+import { AccountRateLimiter } from './account-rate-limiter';
 import type { AuthenticatedRequest } from './principal';
 
 /**
@@ -9,7 +10,10 @@ import type { AuthenticatedRequest } from './principal';
  */
 @Injectable()
 export class PlivoAuthGuard implements CanActivate {
-  constructor(private readonly accounts: AccountsService) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly limiter: AccountRateLimiter,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -22,6 +26,7 @@ export class PlivoAuthGuard implements CanActivate {
         'authentication failed: auth_id in the URL does not match the credentials',
       );
     }
+    this.limiter.take(principal.accountId);
     req.principal = principal;
     return true;
   }

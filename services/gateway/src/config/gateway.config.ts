@@ -31,6 +31,9 @@ export const gatewayConfigSchema = z.object({
   ACCOUNT_TOKEN_PEPPER: secret(keySchema),
   /** How long a replica caches an account record for authentication. */
   AUTH_CACHE_TTL_MS: envInt(10000, 0, 600000),
+  /** Requests per second per account on this replica (token bucket), and the burst it allows. */
+  RATE_LIMIT_PER_SECOND: envInt(100, 1, 100000),
+  RATE_LIMIT_BURST: envInt(200, 1, 1000000),
   /** How long `GET /health` waits for each service. */
   HEALTH_TIMEOUT_MS: envInt(1000, 50, 10000),
 });

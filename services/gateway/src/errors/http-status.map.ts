@@ -1,4 +1,4 @@
-import { ErrorCodes, PoolErrorCodes } from '@maskline/contracts';
+import { ErrorCodes, PinErrorCodes, PoolErrorCodes, SessionErrorCodes } from '@maskline/contracts';
 
 /** The one place where error codes become HTTP statuses. Unknown codes are 500. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -18,6 +18,13 @@ const STATUS_BY_CODE: Record<string, number> = {
   [PoolErrorCodes.PARTY_CONFLICT]: 409,
   [PoolErrorCodes.NUMBER_TAKEN]: 409,
   [PoolErrorCodes.CONTENDED]: 503,
+  // Only when every number tried was refused by the PIN service.
+  [PinErrorCodes.CAPACITY]: 409,
+  [PinErrorCodes.CONFLICT]: 409,
+  [SessionErrorCodes.ALREADY_EXPIRED]: 400,
+  [SessionErrorCodes.IDEMPOTENCY_MISMATCH]: 422,
+  [SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS]: 409,
+  'HTTP.METHOD_NOT_ALLOWED': 405,
 };
 
 /** Codes whose family (the part before the dot) maps by default: a `POOL.*` error is the caller's 4xx unless listed. */

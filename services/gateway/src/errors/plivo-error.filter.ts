@@ -30,6 +30,8 @@ export class PlivoErrorFilter implements ExceptionFilter {
       this.logger.info({ code, status, method: req.method, path: req.path }, 'request rejected');
     }
     if (res.headersSent) return;
+    const retryAfter = exception instanceof CodedError ? exception.details?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     const body: PlivoErrorBody = { api_id: currentCorrelationId() ?? '', error: message };
     res.status(status).json(body);
   }

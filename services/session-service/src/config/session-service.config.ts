@@ -1,13 +1,36 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, loadConfig, storeConfigShape } from '@maskline/config';
+import { commonServiceConfigShape, envInt, loadConfig, storeConfigShape } from '@maskline/config';
 
-export const sessionServiceConfigSchema = z.object({
-  ...commonServiceConfigShape,
-  ...storeConfigShape,
-  /** This service's own database. */
-  MONGO_DB: z.string().min(1).default('maskline-sessions'),
-  MASKLINE_VERSION: z.string().default('dev'),
-});
+export const sessionServiceConfigSchema = z
+  .object({
+    ...commonServiceConfigShape,
+    ...storeConfigShape,
+    /** This service's own database. */
+    MONGO_DB: z.string().min(1).default('maskline-sessions'),
+    MASKLINE_VERSION: z.string().default('dev'),
+    /** Virtual numbers tried when the PIN service refuses one (PIN.CAPACITY / PIN.CONFLICT). */
+    SESSION_ALLOCATION_ATTEMPTS: envInt(3, 1, 10),
+    /** How often active sessions past their expiry time are looked for. */
+    EXPIRY_POLL_MS: envInt(500, 50, 60000),
+    /** An expiry claimed this long ago but not finished (a crashed replica) is taken over. */
+    EXPIRY_CLAIM_STALE_MS: envInt(30000, 1000, 3600000),
+    /** A creation's reservations left this long without a session are given back. */
+    ORPHAN_AGE_MS: envInt(30000, 100, 3600000),
+    REAPER_INTERVAL_MS: envInt(5000, 100, 3600000),
+    /** How long an Idempotency-Key is remembered. */
+    IDEMPOTENCY_RETENTION_MS: envInt(86400000, 60000, 30 * 86400000),
+    /**
+     * Test-only fault injection in the creation saga (never in production): `crash-after-allocation`,
+     * `crash-after-pins`, `fail-before-store`.
+     */
+    SAGA_FAULT: z
+      .enum(['none', 'crash-after-allocation', 'crash-after-pins', 'fail-before-store'])
+      .default('none'),
+  })
+  .refine((c) => c.NODE_ENV !== 'production' || c.SAGA_FAULT === 'none', {
+    message: 'fault injection is refused in production',
+    path: ['SAGA_FAULT'],
+  });
 
 export type SessionServiceConfig = z.output<typeof sessionServiceConfigSchema>;
 

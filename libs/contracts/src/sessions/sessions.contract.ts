@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { defineEvent, defineRpc } from '../contract';
+import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
+import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
+import { pinSchema } from '../pin-auth/pin-auth.contract';
+import { sessionSettingsSchema, sessionViewSchema } from './session.schema';
+
+export const SessionErrorCodes = {
+  /** `Idempotency-Key` reused with a different request body. */
+  IDEMPOTENCY_MISMATCH: 'SESSION.IDEMPOTENCY_MISMATCH',
+  /** A request with this `Idempotency-Key` is still being processed. */
+  IDEMPOTENCY_IN_PROGRESS: 'SESSION.IDEMPOTENCY_IN_PROGRESS',
+  ALREADY_EXPIRED: 'SESSION.ALREADY_EXPIRED',
+} as const;
+
+/** Creates a session: allocate a number, register PINs, persist, announce. All or nothing. */
+export const CreateSession = defineRpc(
+  'session-service',
+  'session-service.sessions.create.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      firstParty: e164Schema.nullable(),
+      secondParty: e164Schema.nullable(),
+      settings: sessionSettingsSchema,
+      firstPartyPin: pinSchema.nullable(),
+      secondPartyPin: pinSchema.nullable(),
+      idempotency: z
+        .object({ key: z.string().min(1).max(255), requestHash: z.string().length(64) })
+        .nullable(),
+    })
+    .strict(),
+  sessionViewSchema,
+);
+
+export const GetSession = defineRpc(
+  'session-service',
+  'session-service.sessions.get.v1',
+  z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
+  sessionViewSchema,
+);
+
+const range = z
+  .object({ gt: z.string(), gte: z.string(), lt: z.string(), lte: z.string(), eq: z.string() })
+  .partial();
+const numRange = z
+  .object({ gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number(), eq: z.number() })
+  .partial();
+
+export const ListSessions = defineRpc(
+  'session-service',
+  'session-service.sessions.list.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      firstParty: e164Schema.optional(),
+      secondParty: e164Schema.optional(),
+      virtualNumber: e164Schema.optional(),
+      status: z.enum(['active', 'expired', 'all']),
+      /** ISO bounds on the creation time (the gateway parses Plivo's formats). */
+      createdTime: range,
+      expiryTime: range,
+      durationSeconds: numRange,
+      limit: z.number().int().min(1).max(20),
+      offset: z.number().int().min(0),
+    })
+    .strict(),
+  z.object({ total: z.number().int(), objects: z.array(sessionViewSchema) }),
+);
+
+export const UpdateSession = defineRpc(
+  'session-service',
+  'session-service.sessions.update.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      sessionId: uuidSchema,
+      changes: sessionSettingsSchema
+        .pick({
+          sessionExpirySeconds: true,
+          callTimeLimitSeconds: true,
+          ringTimeoutSeconds: true,
+          callbackUrl: true,
+          callbackMethod: true,
+          record: true,
+          recordFileFormat: true,
+          recordingCallbackUrl: true,
+          recordingCallbackMethod: true,
+          firstPartyPlayUrl: true,
+          secondPartyPlayUrl: true,
+        })
+        .partial()
+        .extend({ firstParty: e164Schema.optional(), secondParty: e164Schema.optional() })
+        .strict(),
+    })
+    .strict(),
+  sessionViewSchema,
+);
+
+/** Expires a session now (Plivo's DELETE). */
+export const ExpireSession = defineRpc(
+  'session-service',
+  'session-service.sessions.expire.v1',
+  z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
+  z.object({ expired: z.literal(true) }),
+);
+
+const sessionEventBase = {
+  accountId: mainAccountIdSchema,
+  subaccountId: subaccountIdSchema.nullable(),
+  sessionId: uuidSchema,
+  virtualNumber: e164Schema,
+  firstParty: e164Schema.nullable(),
+  secondParty: e164Schema.nullable(),
+  at: isoTimeSchema,
+};
+
+export const SessionCreated = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.session.created.v1',
+  z.object({ ...sessionEventBase, expiresAt: isoTimeSchema }).strict(),
+);
+
+/** Plivo's SessionTimeout (also sent when a session is expired through the API). */
+export const SessionExpired = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.session.expired.v1',
+  z.object({ ...sessionEventBase, reason: z.enum(['timeout', 'api']) }).strict(),
+);
+
+/** A session's settings or parties changed (routing caches refresh on it). */
+export const SessionUpdated = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.session.updated.v1',
+  z.object({ ...sessionEventBase }).strict(),
+);
+
+/**
+ * What happened on a call through a session, as the call router saw it. session-service builds
+ * interactions and totals from these (one stored document per event: no in-place counters).
+ */
+export const CallProgressed = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.call.progressed.v1',
+  z
+    .object({
+      accountId: mainAccountIdSchema,
+      sessionId: uuidSchema,
+      /** The interaction: one per call between the parties. */
+      callId: z.string().min(1).max(64),
+      step: z.enum([
+        'first-party-answered',
+        'second-party-ringing',
+        'second-party-answered',
+        'first-party-hangup',
+        'second-party-hangup',
+        'parties-hangup',
+      ]),
+      at: isoTimeSchema,
+      firstPartyCallUuid: z.string().max(64).nullable().default(null),
+      secondPartyCallUuid: z.string().max(64).nullable().default(null),
+      status: z.string().max(32).nullable().default(null),
+      durationSeconds: z.number().int().nonnegative().default(0),
+      billedDurationSeconds: z.number().int().nonnegative().default(0),
+      recordingUrl: z.string().max(2048).nullable().default(null),
+    })
+    .strict(),
+);

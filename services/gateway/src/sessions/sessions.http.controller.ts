@@ -1,0 +1,272 @@
+import {
+  All,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBasicAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import {
+  CodedError,
+  CreateSession,
+  ExpireSession,
+  GetSession,
+  ListSessions,
+  UpdateSession,
+  uuidSchema,
+  type SessionSettings,
+} from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { currentCorrelationId } from '@maskline/observability';
+import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
+import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { ScopeResolver } from '../auth/scope-resolver';
+import { plivoMeta } from '../http/plivo-pagination';
+import { normalizeParty } from './normalize-party';
+import { parsePlivoFilterTime } from './plivo-time';
+import { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './session.dto';
+import { plivoSession, plivoSessionListObject } from './session.view';
+
+/** Parameters Plivo documents as not updatable on a session (a 400 that names them). */
+const NOT_UPDATABLE = [
+  'initiate_call_to_first_party',
+  'is_pin_authentication_required',
+  'generate_pin',
+  'generate_pin_length',
+  'first_party_pin',
+  'second_party_pin',
+  'pin_prompt_play',
+  'pin_retry',
+  'pin_retry_wait',
+  'incorrect_pin_play',
+  'unknown_caller_play',
+  'force_pin_authentication',
+  'create_session_with_single_party',
+  'virtual_number_cooloff_period',
+];
+
+const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
+
+/** Plivo's Masking Session API. */
+@ApiTags('masking sessions')
+@ApiBasicAuth()
+@UseGuards(PlivoAuthGuard)
+@Controller(SESSION_PATHS)
+export class SessionsHttpController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly scopes: ScopeResolver,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a session' })
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body: same session' })
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: CreateSessionDto,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ) {
+    const scope = await this.scopes.resolve(principal, body.subaccount ?? body.sub_account);
+    const single = body.create_session_with_single_party ?? body.create_session_with_single_Party ?? false;
+    const pinOn = body.is_pin_authentication_required ?? false;
+    const settings: SessionSettings = {
+      sessionExpirySeconds: body.session_expiry ?? 3600,
+      callTimeLimitSeconds: body.call_time_limit ?? 3600,
+      ringTimeoutSeconds: body.ring_timeout ?? 120,
+      initiateCallToFirstParty: body.initiate_call_to_first_party ?? false,
+      callbackUrl: body.callback_url ?? null,
+      callbackMethod: body.callback_method ?? 'POST',
+      record: body.record ?? false,
+      recordFileFormat: body.record_file_format ?? 'mp3',
+      recordingCallbackUrl: body.recording_callback_url ?? null,
+      recordingCallbackMethod: body.recording_callback_method ?? 'POST',
+      firstPartyPlayUrl: body.first_party_play_url ?? null,
+      secondPartyPlayUrl: body.second_party_play_url ?? null,
+      isPinAuthenticationRequired: pinOn,
+      generatePin: body.generate_pin ?? false,
+      generatePinLength: body.generate_pin_length ?? 4,
+      pinPromptPlay: body.pin_prompt_play ?? null,
+      pinRetry: body.pin_retry ?? 1,
+      pinRetryWaitSeconds: body.pin_retry_wait ?? 5,
+      incorrectPinPlay: body.incorrect_pin_play ?? null,
+      unknownCallerPlay: body.unknown_caller_play ?? null,
+      forcePinAuthentication: body.force_pin_authentication ?? false,
+      createSessionWithSingleParty: single,
+      virtualNumberCooloffSeconds: body.virtual_number_cooloff_period ?? 0,
+      geomatch: body.geomatch ?? body.geo_match ?? true,
+    };
+    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
+      throw CodedError.validation('Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters');
+    }
+    const session = await this.rpc.request(
+      CreateSession,
+      {
+        scope,
+        firstParty: body.first_party ? normalizeParty('first_party', body.first_party) : null,
+        secondParty: body.second_party ? normalizeParty('second_party', body.second_party) : null,
+        settings,
+        firstPartyPin: pinOn && !settings.generatePin ? (body.first_party_pin ?? null) : null,
+        secondPartyPin: pinOn && !settings.generatePin ? (body.second_party_pin ?? null) : null,
+        idempotency: idempotencyKey ? { key: idempotencyKey, requestHash: requestHash(body) } : null,
+      },
+      { timeoutMs: 10_000 },
+    );
+    return {
+      api_id: currentCorrelationId(),
+      session_uuid: session.sessionId,
+      virtual_number: session.virtualNumber,
+      message: 'Session created',
+      session: plivoSession(session),
+    };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List sessions (newest first; the last 7 days unless created_time is given)' })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('auth_id') authId: string,
+    @Query() query: ListSessionsQueryDto,
+  ) {
+    const scope = await this.scopes.resolve(principal, query.subaccount);
+    const limit = query.limit ?? 20;
+    const offset = query.offset ?? 0;
+    const time = (prefix: 'created_time' | 'expiry_time') => {
+      const out: Record<string, string> = {};
+      for (const [suffix, key] of [
+        ['', 'eq'],
+        ['__gt', 'gt'],
+        ['__gte', 'gte'],
+        ['__lt', 'lt'],
+        ['__lte', 'lte'],
+      ]) {
+        const v = query[`${prefix}${suffix}` as keyof ListSessionsQueryDto] as string | undefined;
+        if (v !== undefined) out[key] = parsePlivoFilterTime(v);
+      }
+      return out;
+    };
+    const duration: Record<string, number> = {};
+    for (const [suffix, key] of [
+      ['', 'eq'],
+      ['__gt', 'gt'],
+      ['__gte', 'gte'],
+      ['__lt', 'lt'],
+      ['__lte', 'lte'],
+    ]) {
+      const v = query[`duration${suffix}` as keyof ListSessionsQueryDto] as number | undefined;
+      if (v !== undefined) duration[key] = v;
+    }
+    const page = await this.rpc.request(ListSessions, {
+      scope,
+      firstParty: query.first_party ? normalizeParty('first_party', query.first_party) : undefined,
+      secondParty: query.second_party ? normalizeParty('second_party', query.second_party) : undefined,
+      virtualNumber: query.virtual_number
+        ? normalizeParty('virtual_number', query.virtual_number)
+        : undefined,
+      status: query.status ?? 'all',
+      createdTime: time('created_time'),
+      expiryTime: time('expiry_time'),
+      durationSeconds: duration,
+      limit,
+      offset,
+    });
+    const { limit: _l, offset: _o, ...filters } = query as Record<string, string | number | undefined>;
+    return {
+      api_id: currentCorrelationId(),
+      response: {
+        meta: plivoMeta(`/v1/Account/${authId}/Masking/Session/`, filters, limit, offset, page.total),
+        objects: page.objects.map((s) => plivoSessionListObject(s, authId)),
+      },
+    };
+  }
+
+  @Get(':session_uuid')
+  @ApiOperation({ summary: 'Get a session' })
+  async get(@CurrentPrincipal() principal: Principal, @Param('session_uuid') sessionId: string) {
+    const session = await this.rpc.request(GetSession, {
+      scope: await this.scopes.resolve(principal),
+      sessionId: sessionIdFrom(sessionId),
+    });
+    return { api_id: currentCorrelationId(), response: plivoSession(session) };
+  }
+
+  @Post(':session_uuid')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Update a session (only the updatable parameters)' })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session_uuid') sessionId: string,
+    @Body() body: UpdateSessionDto,
+    @Req() req: Request,
+  ) {
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    const refused = NOT_UPDATABLE.find((k) => k in raw);
+    if (refused) throw CodedError.validation(refused, `${refused} cannot be updated on an existing session`);
+    const session = await this.rpc.request(UpdateSession, {
+      scope: await this.scopes.resolve(principal),
+      sessionId: sessionIdFrom(sessionId),
+      changes: {
+        sessionExpirySeconds: body.session_expiry,
+        callTimeLimitSeconds: body.call_time_limit,
+        ringTimeoutSeconds: body.ring_timeout,
+        callbackUrl: body.callback_url,
+        callbackMethod: body.callback_method,
+        record: body.record,
+        recordFileFormat: body.record_file_format,
+        recordingCallbackUrl: body.recording_callback_url,
+        recordingCallbackMethod: body.recording_callback_method,
+        firstPartyPlayUrl: body.first_party_play_url,
+        secondPartyPlayUrl: body.second_party_play_url,
+        firstParty: body.first_party ? normalizeParty('first_party', body.first_party) : undefined,
+        secondParty: body.second_party ? normalizeParty('second_party', body.second_party) : undefined,
+      },
+    });
+    return { api_id: currentCorrelationId(), message: 'Session updated', session: plivoSession(session) };
+  }
+
+  @Delete(':session_uuid')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Expire a session' })
+  async expire(@CurrentPrincipal() principal: Principal, @Param('session_uuid') sessionId: string) {
+    await this.rpc.request(ExpireSession, {
+      scope: await this.scopes.resolve(principal),
+      sessionId: sessionIdFrom(sessionId),
+    });
+    return { api_id: currentCorrelationId(), message: 'Session expired' };
+  }
+
+  @All()
+  notAllowedOnCollection(@Req() req: Request): never {
+    throw methodNotAllowed(req.method, 'GET, POST');
+  }
+
+  @All(':session_uuid')
+  notAllowedOnSession(@Req() req: Request): never {
+    throw methodNotAllowed(req.method, 'GET, POST, DELETE');
+  }
+}
+
+function methodNotAllowed(method: string, allowed: string): CodedError {
+  return new CodedError('HTTP.METHOD_NOT_ALLOWED', `method ${method} is not allowed here; use ${allowed}`);
+}
+
+/** An unknown or malformed session id is simply not found (as a foreign one is). */
+function sessionIdFrom(raw: string): string {
+  if (!uuidSchema.safeParse(raw).success) throw CodedError.notFound(`session ${raw.slice(0, 64)} not found`);
+  return raw;
+}
+
+/** SHA-256 of the validated body with sorted keys: the same request always hashes the same. */
+function requestHash(body: object): string {
+  const sorted = JSON.stringify(body, Object.keys(body).sort());
+  return createHash('sha256').update(sorted).digest('hex');
+}

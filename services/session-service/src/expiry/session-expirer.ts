@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import type { Logger } from 'pino';
+import { ReleaseSessionNumber, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
+import { EventPublisher, RpcClient } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { isDuplicateKeyError } from '@maskline/persistence';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { SessionRepository } from '../sessions/session.repository';
+import type { SessionDocument } from '../sessions/session.schema';
+import { ExpiryClaimDocument } from './expiry-claim.schema';
+
+/**
+ * Ends a session exactly once, whichever replica gets there: the first to insert the session's
+ * expiry claim does it; a claim left unfinished (a crash) is taken over after
+ * EXPIRY_CLAIM_STALE_MS. Every step is idempotent, and the SessionTimeout event carries a
+ * message id, so a takeover never announces twice.
+ */
+@Injectable()
+export class SessionExpirer {
+  private readonly expired;
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly rpc: RpcClient,
+    private readonly events: EventPublisher,
+    @InjectModel(ExpiryClaimDocument.name) private readonly claims: Model<ExpiryClaimDocument>,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.expired = metrics.counter('maskline_sessions_expired_total', 'Sessions ended', ['reason']);
+  }
+
+  /** Returns false when another replica holds a fresh claim (it is being done). */
+  async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<boolean> {
+    if (!(await this.claim(session._id))) return false;
+    const scope = { accountId: session.accountId };
+    await this.rpc.request(ReleaseSessionNumber, { scope, sessionId: session.allocationId });
+    if (session.settings.isPinAuthenticationRequired) {
+      await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id });
+    }
+    const now = new Date();
+    await this.sessions.update(session._id, { status: 'expired', expiredAt: now, modifiedAt: now });
+    await this.events.publish(
+      SessionExpired,
+      {
+        accountId: session.accountId,
+        subaccountId: session.subaccountId,
+        sessionId: session._id,
+        virtualNumber: session.virtualNumber,
+        firstParty: session.firstParty,
+        secondParty: session.secondParty,
+        reason,
+        at: now.toISOString(),
+      },
+      { msgId: `session-expired:${session._id}` },
+    );
+    this.expired.inc({ reason });
+    this.logger.info({ sessionId: session._id, reason }, 'session expired');
+    return true;
+  }
+
+  private async claim(sessionId: string): Promise<boolean> {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      try {
+        await this.claims.create({ _id: `${sessionId}:${attempt}`, sessionId, claimedAt: new Date() });
+        return true;
+      } catch (err) {
+        if (!isDuplicateKeyError(err)) throw err;
+      }
+      const existing = (await this.claims
+        .findById(`${sessionId}:${attempt}`)
+        .lean()
+        .exec()) as ExpiryClaimDocument | null;
+      if (existing && Date.now() - existing.claimedAt.getTime() < this.config.EXPIRY_CLAIM_STALE_MS)
+        return false;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+import type { CallEventDocument } from './call-event.schema';
+import { buildInteractions } from './build-interactions';
+
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s));
+const event = (
+  callId: string,
+  step: string,
+  s: number,
+  extra: Partial<CallEventDocument> = {},
+): CallEventDocument => ({
+  _id: `${callId}:${step}`,
+  accountId: 'MA',
+  sessionId: 'S',
+  callId,
+  step,
+  at: at(s),
+  firstPartyCallUuid: null,
+  secondPartyCallUuid: null,
+  status: null,
+  durationSeconds: 0,
+  billedDurationSeconds: 0,
+  recordingUrl: null,
+  ...extra,
+});
+
+describe('buildInteractions', () => {
+  it('folds events of each call into one interaction with Plivo’s totals', () => {
+    const summary = buildInteractions([
+      event('c2', 'parties-hangup', 90, { durationSeconds: 48, billedDurationSeconds: 60 }),
+      event('c1', 'first-party-answered', 0, { firstPartyCallUuid: 'A1', status: 'answered' }),
+      event('c1', 'second-party-answered', 5, { secondPartyCallUuid: 'B1', status: 'answered' }),
+      event('c1', 'parties-hangup', 35, { durationSeconds: 30, billedDurationSeconds: 60 }),
+      event('c2', 'first-party-answered', 40, { firstPartyCallUuid: 'A2', status: 'answered' }),
+    ]);
+    expect(summary.interactions).toHaveLength(2);
+    expect(summary.interactions[0]).toMatchObject({
+      callId: 'c1',
+      legs: 2,
+      durationSeconds: 30,
+      secondPartyStatus: 'answered',
+    });
+    expect(summary.interactions[1]).toMatchObject({ callId: 'c2', legs: 1, secondPartyCallUuid: null });
+    expect(summary.totalCallCount).toBe(3);
+    expect(summary.totalCallBilledDurationSeconds).toBe(120);
+    expect(summary.lastInteractionTime).toBe(at(90).toISOString());
+    expect(summary.inProgress).toBe(false);
+  });
+
+  it('shows a call that has not hung up as in progress', () => {
+    const summary = buildInteractions([event('c1', 'first-party-answered', 0, { firstPartyCallUuid: 'A1' })]);
+    expect(summary.inProgress).toBe(true);
+    expect(summary.interactions[0].endTime).toBeNull();
+  });
+
+  it('is empty without calls', () => {
+    expect(buildInteractions([])).toEqual({
+      interactions: [],
+      totalCallCount: 0,
+      totalCallBilledDurationSeconds: 0,
+      lastInteractionTime: null,
+      inProgress: false,
+    });
+  });
+});

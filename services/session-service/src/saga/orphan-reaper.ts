@@ -1,0 +1,73 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { ReleaseSessionNumber, ReleaseSessionPins } from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { IdempotencyKeys } from '../idempotency/idempotency-keys';
+import { SessionRepository } from '../sessions/session.repository';
+import { SagaStepsRepository } from './saga-steps.repository';
+
+/**
+ * Finds reservations that a creation made and never finished (the process died mid-saga) and gives
+ * them back: a number allocation that is not its session's, PINs of a session that was never
+ * stored. Runs on every replica; every release is idempotent.
+ */
+@Injectable()
+export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private readonly reclaimed;
+
+  constructor(
+    private readonly steps: SagaStepsRepository,
+    private readonly sessions: SessionRepository,
+    private readonly idempotency: IdempotencyKeys,
+    private readonly rpc: RpcClient,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.reclaimed = metrics.counter(
+      'maskline_session_orphans_reclaimed_total',
+      'Orphaned reservations given back',
+      ['kind'],
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      if (!this.running) this.running = this.sweep().finally(() => (this.running = undefined));
+    }, this.config.REAPER_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  async sweep(): Promise<void> {
+    try {
+      const now = Date.now();
+      for (const step of await this.steps.olderThan(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
+        const session = await this.sessions.getById(step.sessionId);
+        const scope = { accountId: step.accountId };
+        if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
+          await this.rpc.request(ReleaseSessionNumber, { scope, sessionId: step.ref });
+          this.reclaimed.inc({ kind: 'allocation' });
+          this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
+        }
+        if (step.kind === 'pins' && !session) {
+          await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref });
+          this.reclaimed.inc({ kind: 'pins' });
+          this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
+        }
+        await this.steps.forget(step._id);
+      }
+      await this.idempotency.purge(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
+    } catch (err) {
+      this.logger.warn({ err }, 'orphan sweep failed; next sweep retries');
+    }
+  }
+}

@@ -1,0 +1,242 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  AllocateVirtualNumber,
+  CodedError,
+  ErrorCodes,
+  PinErrorCodes,
+  RegisterSessionPins,
+  ReleaseSessionNumber,
+  ReleaseSessionPins,
+  SessionCreated,
+  type AccountScope,
+  type CreateSession,
+  type RpcParsedRequestOf,
+  type SessionView,
+} from '@maskline/contracts';
+import { EventPublisher, RpcClient } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { IdempotencyKeys } from '../idempotency/idempotency-keys';
+import { SessionRepository } from '../sessions/session.repository';
+import { SessionViews } from '../sessions/session-views';
+import { SagaStepsRepository } from './saga-steps.repository';
+
+type Request = RpcParsedRequestOf<typeof CreateSession>;
+
+const PIN_REFUSALS = new Set<string>([PinErrorCodes.CAPACITY, PinErrorCodes.CONFLICT]);
+
+/**
+ * Creates a session as a saga across services, leaving nothing behind when it fails:
+ * validate → allocate a number (number-pool) → register PINs (pin-auth; when it refuses the
+ * number, give it back and ask for another, a bounded number of times) → store → announce.
+ * Each reservation is written down first (saga_steps): a failure gives them back at once, and a
+ * crash leaves them for the orphan reaper.
+ */
+@Injectable()
+export class SessionCreator {
+  private readonly outcomes;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly events: EventPublisher,
+    private readonly sessions: SessionRepository,
+    private readonly steps: SagaStepsRepository,
+    private readonly views: SessionViews,
+    private readonly idempotency: IdempotencyKeys,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.outcomes = metrics.counter('maskline_session_creations_total', 'Session creations by outcome', [
+      'outcome',
+    ]);
+  }
+
+  async create(request: Request): Promise<SessionView> {
+    checkParties(request);
+    let sessionId: string = randomUUID();
+    if (request.idempotency) {
+      const claim = await this.idempotency.claim(request.scope.accountId, request.idempotency, sessionId);
+      if (claim.kind === 'existing') {
+        const existing = await this.sessions.get(request.scope, claim.sessionId);
+        if (existing) return this.views.render(existing);
+        throw new CodedError(
+          'SESSION.IDEMPOTENCY_IN_PROGRESS',
+          'a request with this Idempotency-Key is still being processed; retry shortly',
+          { retryable: true },
+        );
+      }
+      sessionId = claim.sessionId;
+    }
+    try {
+      const view = await this.runSaga(request, sessionId);
+      this.outcomes.inc({ outcome: 'created' });
+      return view;
+    } catch (err) {
+      this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });
+      if (request.idempotency)
+        await this.idempotency.forget(request.scope.accountId, request.idempotency.key);
+      throw err;
+    }
+  }
+
+  private async runSaga(request: Request, sessionId: string): Promise<SessionView> {
+    const { scope, settings } = request;
+    const parties = [request.firstParty, request.secondParty].filter((p): p is string => p !== null);
+    const held: string[] = [];
+    let pinsRegistered = false;
+    try {
+      const exclude: string[] = [];
+      let chosen: { virtualNumber: string; allocationId: string } | undefined;
+      let pins: { first: string; second: string } | undefined;
+      for (let attempt = 1; !chosen; attempt++) {
+        const allocationId = randomUUID();
+        await this.steps.record(stepOf(scope, sessionId, 'allocation', allocationId));
+        const allocation = await this.rpc.request(AllocateVirtualNumber, {
+          scope,
+          sessionId: allocationId,
+          parties,
+          geomatch: settings.geomatch,
+          cooloffSeconds: settings.virtualNumberCooloffSeconds,
+          excludeNumbers: exclude,
+        });
+        held.push(allocationId);
+        this.fault('crash-after-allocation');
+        if (!settings.isPinAuthenticationRequired) {
+          chosen = { virtualNumber: allocation.virtualNumber, allocationId };
+          break;
+        }
+        try {
+          await this.steps.record(stepOf(scope, sessionId, 'pins', sessionId));
+          pins = await this.rpc.request(RegisterSessionPins, {
+            scope,
+            sessionId,
+            virtualNumber: allocation.virtualNumber,
+            pins: settings.generatePin
+              ? { mode: 'generated', length: settings.generatePinLength }
+              : {
+                  mode: 'supplied',
+                  first: request.firstPartyPin as string,
+                  second: request.secondPartyPin as string,
+                },
+          });
+          pinsRegistered = true;
+          chosen = { virtualNumber: allocation.virtualNumber, allocationId };
+        } catch (err) {
+          if (!(err instanceof CodedError) || !PIN_REFUSALS.has(err.code)) throw err;
+          // The PIN service refused this number: give it back and ask for another.
+          await this.releaseAllocation(scope, allocationId);
+          held.pop();
+          exclude.push(allocation.virtualNumber);
+          if (attempt >= this.config.SESSION_ALLOCATION_ATTEMPTS) throw err;
+          this.logger.info(
+            { sessionId, code: err.code, attempt },
+            'PIN service refused the number; trying another',
+          );
+        }
+      }
+      this.fault('crash-after-pins');
+      this.fault('fail-before-store');
+
+      const now = new Date();
+      const doc = {
+        _id: sessionId,
+        accountId: scope.accountId,
+        subaccountId: scope.subaccountId ?? null,
+        firstParty: request.firstParty,
+        secondParty: request.secondParty,
+        virtualNumber: chosen.virtualNumber,
+        allocationId: chosen.allocationId,
+        status: 'active' as const,
+        settings,
+        createdAt: now,
+        modifiedAt: now,
+        expiresAt: new Date(now.getTime() + settings.sessionExpirySeconds * 1000),
+        durationSeconds: settings.sessionExpirySeconds,
+        expiredAt: null,
+      };
+      await this.sessions.insert(doc);
+      await this.events.publish(
+        SessionCreated,
+        {
+          accountId: doc.accountId,
+          subaccountId: doc.subaccountId,
+          sessionId,
+          virtualNumber: doc.virtualNumber,
+          firstParty: doc.firstParty,
+          secondParty: doc.secondParty,
+          expiresAt: doc.expiresAt.toISOString(),
+          at: now.toISOString(),
+        },
+        { msgId: `session-created:${sessionId}` },
+      );
+      await this.steps.forgetSession(sessionId);
+      return this.views.render(doc, pins);
+    } catch (err) {
+      await this.compensate(scope, sessionId, held, pinsRegistered);
+      throw err;
+    }
+  }
+
+  /** Gives back what the saga reserved. What cannot be given back now, the orphan reaper will. */
+  private async compensate(scope: AccountScope, sessionId: string, held: string[], pinsRegistered: boolean) {
+    try {
+      if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId });
+      for (const allocationId of held) await this.releaseAllocation(scope, allocationId);
+      await this.steps.forgetSession(sessionId);
+    } catch (err) {
+      this.logger.warn({ err, sessionId }, 'compensation incomplete; the orphan reaper will finish it');
+    }
+  }
+
+  private async releaseAllocation(scope: AccountScope, allocationId: string) {
+    await this.rpc.request(ReleaseSessionNumber, { scope, sessionId: allocationId });
+  }
+
+  private fault(point: SessionServiceConfig['SAGA_FAULT']) {
+    if (this.config.SAGA_FAULT !== point) return;
+    if (point === 'fail-before-store') {
+      throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'session store is unavailable (injected fault)', {
+        retryable: true,
+      });
+    }
+    this.logger.fatal({ point }, 'injected crash');
+    process.exit(137);
+  }
+}
+
+function stepOf(scope: AccountScope, sessionId: string, kind: 'allocation' | 'pins', ref: string) {
+  return { sessionId, accountId: scope.accountId, subaccountId: scope.subaccountId ?? null, kind, ref };
+}
+
+function checkParties(request: Request): void {
+  const { firstParty, secondParty, settings } = request;
+  if (!settings.createSessionWithSingleParty) {
+    if (!firstParty) throw CodedError.validation('first_party', 'first_party is required');
+    if (!secondParty) throw CodedError.validation('second_party', 'second_party is required');
+  } else if (!firstParty && !secondParty) {
+    throw CodedError.validation('first_party', 'a single-party session needs first_party or second_party');
+  }
+  if (firstParty && firstParty === secondParty) {
+    throw CodedError.validation('second_party', 'first_party and second_party must be different numbers');
+  }
+  if (settings.isPinAuthenticationRequired && !settings.generatePin) {
+    if (!request.firstPartyPin) {
+      throw CodedError.validation(
+        'first_party_pin',
+        'first_party_pin is required when PIN authentication is on and generate_pin is false',
+      );
+    }
+    if (!request.secondPartyPin) {
+      throw CodedError.validation(
+        'second_party_pin',
+        'second_party_pin is required when PIN authentication is on and generate_pin is false',
+      );
+    }
+    if (request.firstPartyPin === request.secondPartyPin) {
+      throw CodedError.validation('second_party_pin', 'first_party_pin and second_party_pin must differ');
+    }
+  }
+}

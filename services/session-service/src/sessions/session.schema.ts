@@ -1,0 +1,33 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { SessionSettings } from '@maskline/contracts';
+import { baseSchemaOptions } from '@maskline/persistence';
+
+/** A masking session. Its virtual number is held by number-pool under `allocationId`. */
+@Schema({ ...baseSchemaOptions, collection: 'sessions', timestamps: false })
+export class SessionDocument {
+  /** session_uuid */
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) accountId!: string;
+  @Prop({ type: String, default: null }) subaccountId!: string | null;
+  @Prop({ type: String, default: null }) firstParty!: string | null;
+  @Prop({ type: String, default: null }) secondParty!: string | null;
+  @Prop({ type: String, required: true }) virtualNumber!: string;
+  /** The key number-pool knows this session's holds by (one per allocation attempt). */
+  @Prop({ type: String, required: true }) allocationId!: string;
+  @Prop({ type: String, required: true, enum: ['active', 'expired'] }) status!: 'active' | 'expired';
+  @Prop({ type: Object, required: true }) settings!: SessionSettings;
+  @Prop({ type: Date, required: true }) createdAt!: Date;
+  @Prop({ type: Date, required: true }) modifiedAt!: Date;
+  @Prop({ type: Date, required: true }) expiresAt!: Date;
+  /** expiresAt − createdAt in seconds (Plivo's `duration`), kept for the list filter. */
+  @Prop({ type: Number, required: true }) durationSeconds!: number;
+  @Prop({ type: Date, default: null }) expiredAt!: Date | null;
+}
+
+export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
+// List API: an account's sessions, newest first.
+SessionSchema.index({ accountId: 1, createdAt: -1 });
+// Expiry scheduler: active sessions whose expiry time has come.
+SessionSchema.index({ status: 1, expiresAt: 1 });
+// List filters by number.
+SessionSchema.index({ accountId: 1, virtualNumber: 1 });

@@ -1,0 +1,46 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { ExpiryClaimDocument, ExpiryClaimSchema } from '../expiry/expiry-claim.schema';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { SessionExpirer } from '../expiry/session-expirer';
+import { IdempotencyKeyDocument, IdempotencyKeySchema } from '../idempotency/idempotency-key.schema';
+import { IdempotencyKeys } from '../idempotency/idempotency-keys';
+import { CallEventDocument, CallEventSchema } from '../interactions/call-event.schema';
+import { CallEventRepository } from '../interactions/call-event.repository';
+import { CallProgressConsumer } from '../interactions/call-progress.consumer';
+import { OrphanReaper } from '../saga/orphan-reaper';
+import { SagaStepDocument, SagaStepSchema } from '../saga/saga-step.schema';
+import { SagaStepsRepository } from '../saga/saga-steps.repository';
+import { SessionCreator } from '../saga/session-creator';
+import { SessionDocument, SessionSchema } from './session.schema';
+import { SessionRepository } from './session.repository';
+import { SessionViews } from './session-views';
+import { SessionsNatsController } from './sessions.nats.controller';
+import { SessionsService } from './sessions.service';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: SessionDocument.name, schema: SessionSchema },
+      { name: SagaStepDocument.name, schema: SagaStepSchema },
+      { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
+      { name: ExpiryClaimDocument.name, schema: ExpiryClaimSchema },
+      { name: CallEventDocument.name, schema: CallEventSchema },
+    ]),
+  ],
+  controllers: [SessionsNatsController],
+  providers: [
+    SessionRepository,
+    SagaStepsRepository,
+    IdempotencyKeys,
+    CallEventRepository,
+    SessionViews,
+    SessionCreator,
+    SessionExpirer,
+    SessionsService,
+    ExpiryScheduler,
+    OrphanReaper,
+    CallProgressConsumer,
+  ],
+})
+export class SessionsModule {}

@@ -1,0 +1,46 @@
+import { Controller } from '@nestjs/common';
+import {
+  CreateSession,
+  ExpireSession,
+  GetSession,
+  ListSessions,
+  UpdateSession,
+  type RpcParsedRequestOf as Req,
+} from '@maskline/contracts';
+import { RpcHandler } from '@maskline/messaging';
+import { SessionCreator } from '../saga/session-creator';
+import { SessionsService } from './sessions.service';
+
+@Controller()
+export class SessionsNatsController {
+  constructor(
+    private readonly creator: SessionCreator,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  @RpcHandler(CreateSession)
+  create(request: Req<typeof CreateSession>) {
+    return this.creator.create(request);
+  }
+
+  @RpcHandler(GetSession)
+  get(request: Req<typeof GetSession>) {
+    return this.sessions.get(request.scope, request.sessionId);
+  }
+
+  @RpcHandler(ListSessions)
+  list(request: Req<typeof ListSessions>) {
+    return this.sessions.list(request);
+  }
+
+  @RpcHandler(UpdateSession)
+  update(request: Req<typeof UpdateSession>) {
+    return this.sessions.update(request);
+  }
+
+  @RpcHandler(ExpireSession)
+  async expire(request: Req<typeof ExpireSession>) {
+    await this.sessions.expire(request.scope, request.sessionId);
+    return { expired: true as const };
+  }
+}

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import type { FilterQuery } from 'mongoose';
+import {
+  AddSessionParty,
+  CodedError,
+  SessionUpdated,
+  type AccountScope,
+  type ListSessions,
+  type RpcParsedRequestOf,
+  type SessionView,
+  type UpdateSession,
+} from '@maskline/contracts';
+import { EventPublisher, RpcClient } from '@maskline/messaging';
+import { SessionExpirer } from '../expiry/session-expirer';
+import { SessionRepository } from './session.repository';
+import type { SessionDocument } from './session.schema';
+import { SessionViews } from './session-views';
+
+const DEFAULT_WINDOW_MS = 7 * 86400 * 1000;
+
+@Injectable()
+export class SessionsService {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly views: SessionViews,
+    private readonly expirer: SessionExpirer,
+    private readonly rpc: RpcClient,
+    private readonly events: EventPublisher,
+  ) {}
+
+  async get(scope: AccountScope, sessionId: string): Promise<SessionView> {
+    return this.views.render(await this.require(scope, sessionId));
+  }
+
+  /** Newest first. Without created_time bounds, the last 7 days (as Plivo). */
+  async list(request: RpcParsedRequestOf<typeof ListSessions>) {
+    const filter: FilterQuery<SessionDocument> & { accountId: string } = {
+      accountId: request.scope.accountId,
+    };
+    if (request.scope.subaccountId) filter.subaccountId = request.scope.subaccountId;
+    if (request.firstParty) filter.firstParty = request.firstParty;
+    if (request.secondParty) filter.secondParty = request.secondParty;
+    if (request.virtualNumber) filter.virtualNumber = request.virtualNumber;
+    if (request.status !== 'all') filter.status = request.status;
+    const created = toRange(request.createdTime, (v) => new Date(v));
+    filter.createdAt =
+      Object.keys(created).length > 0 ? created : { $gte: new Date(Date.now() - DEFAULT_WINDOW_MS) };
+    const expiry = toRange(request.expiryTime, (v) => new Date(v));
+    if (Object.keys(expiry).length > 0) filter.expiresAt = expiry;
+    const duration = toRange(request.durationSeconds, (v) => v);
+    if (Object.keys(duration).length > 0) filter.durationSeconds = duration;
+    const page = await this.sessions.list(filter, request.limit, request.offset);
+    return { total: page.total, objects: await Promise.all(page.objects.map((d) => this.views.render(d))) };
+  }
+
+  async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
+    const doc = await this.require(request.scope, request.sessionId);
+    if (doc.status === 'expired') throw new CodedError('SESSION.ALREADY_EXPIRED', 'Session already expired');
+    const { firstParty, secondParty, sessionExpirySeconds, ...settings } = request.changes;
+    const now = new Date();
+    const set: Partial<SessionDocument> = { modifiedAt: now, settings: { ...doc.settings, ...settings } };
+    for (const [field, value] of [
+      ['first_party', firstParty],
+      ['second_party', secondParty],
+    ] as const) {
+      if (value === undefined) continue;
+      const current = field === 'first_party' ? doc.firstParty : doc.secondParty;
+      if (current === value) continue;
+      if (!doc.settings.createSessionWithSingleParty || current !== null) {
+        throw CodedError.validation(
+          field,
+          `${field} can only be set on a single-party session that lacks it`,
+        );
+      }
+      const other = field === 'first_party' ? doc.secondParty : doc.firstParty;
+      if (other === value)
+        throw CodedError.validation(field, 'first_party and second_party must be different numbers');
+      await this.rpc.request(AddSessionParty, {
+        scope: { accountId: doc.accountId },
+        sessionId: doc.allocationId,
+        party: value,
+      });
+      if (field === 'first_party') set.firstParty = value;
+      else set.secondParty = value;
+    }
+    if (sessionExpirySeconds !== undefined) {
+      // As Plivo's examples show: the new expiry counts from the update.
+      set.expiresAt = new Date(now.getTime() + sessionExpirySeconds * 1000);
+      set.durationSeconds = Math.round((set.expiresAt.getTime() - doc.createdAt.getTime()) / 1000);
+      set.settings = { ...set.settings!, sessionExpirySeconds };
+    }
+    await this.sessions.update(doc._id, set);
+    const updated = { ...doc, ...set } as SessionDocument;
+    await this.events.publish(
+      SessionUpdated,
+      {
+        accountId: updated.accountId,
+        subaccountId: updated.subaccountId,
+        sessionId: updated._id,
+        virtualNumber: updated.virtualNumber,
+        firstParty: updated.firstParty,
+        secondParty: updated.secondParty,
+        at: now.toISOString(),
+      },
+      { msgId: `session-updated:${updated._id}:${now.getTime()}` },
+    );
+    return this.views.render(updated);
+  }
+
+  /** Plivo's DELETE: marks the session expired; the second time is "Session already expired". */
+  async expire(scope: AccountScope, sessionId: string): Promise<void> {
+    const doc = await this.require(scope, sessionId);
+    if (doc.status === 'expired') throw new CodedError('SESSION.ALREADY_EXPIRED', 'Session already expired');
+    await this.expirer.expire(doc, 'api');
+  }
+
+  private async require(scope: AccountScope, sessionId: string): Promise<SessionDocument> {
+    const doc = await this.sessions.get(scope, sessionId);
+    if (!doc) throw CodedError.notFound(`session ${sessionId} not found`);
+    return doc;
+  }
+}
+
+function toRange<T, V>(range: { gt?: T; gte?: T; lt?: T; lte?: T; eq?: T }, map: (v: T) => V) {
+  const out: Record<string, V> = {};
+  if (range.gt !== undefined) out.$gt = map(range.gt);
+  if (range.gte !== undefined) out.$gte = map(range.gte);
+  if (range.lt !== undefined) out.$lt = map(range.lt);
+  if (range.lte !== undefined) out.$lte = map(range.lte);
+  if (range.eq !== undefined) out.$eq = map(range.eq);
+  return out;
+}

@@ -1,0 +1,502 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { CallProgressed, SessionExpired, STREAMS } from '@maskline/contracts';
+import { decodeJson, encodeJson } from '@maskline/messaging';
+import { expectEventually } from '@maskline/testing';
+import { createAccount, type TestAccount } from './support/accounts';
+import { E2eSystem } from './support/e2e-system';
+import { plivoClient } from './support/plivo-sdk';
+
+interface SdkSessions {
+  createMaskingSession(first: string, second: string, params?: object): Promise<Record<string, unknown>>;
+  getMaskingSession(id: string): Promise<{ response: Record<string, unknown> }>;
+  listMaskingSession(
+    params: object,
+  ): Promise<{ response: { meta: Record<string, unknown>; objects: Array<Record<string, unknown>> } }>;
+  updateMaskingSession(
+    id: string,
+    params: object,
+  ): Promise<{ message: string; session: Record<string, unknown> }>;
+  deleteMaskingSession(id: string): Promise<{ message: string }>;
+}
+
+type Json = Record<string, unknown>;
+const PLIVO_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0000 UTC$/;
+const party = (i: number) => `+1415556${String(1000 + i)}`;
+
+describe('Masking Session API (Plivo-compatible) through the gateway', () => {
+  let system: E2eSystem;
+  let acme: TestAccount;
+  let rival: TestAccount;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    system = await E2eSystem.start();
+    acme = await createAccount(system, 'acme');
+    rival = await createAccount(system, 'rival');
+    await acme.api('/Number/', { body: { numbers: '14155550100,14155550101,14155550102,442071838750' } });
+    nc = await connect({ servers: system.natsUrl });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await system?.stop();
+  });
+
+  const create = async (body: Json, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${system.baseUrl}/v1/Account/${acme.authId}/Masking/Session/`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${acme.authId}:${acme.authToken}`).toString('base64')}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Json };
+  };
+
+  it('works with Plivo’s own Node SDK: create, get, list, update, expire', async () => {
+    const sdk = (
+      plivoClient(system.baseUrl, acme.authId, acme.authToken) as unknown as { maskingSession: SdkSessions }
+    ).maskingSession;
+    const created = await sdk.createMaskingSession(party(1), party(2), {
+      isPinAuthenticationRequired: true,
+      firstPartyPin: '48291',
+      secondPartyPin: '73162',
+      pinRetry: 2,
+      callbackUrl: 'https://example.com/cb',
+    });
+    expect(created.message).toBe('Session created');
+    expect(created.virtualNumber).toBe('+14155550100');
+    const sessionUuid = created.sessionUuid as string;
+    const session = created.session as Json;
+    expect(session).toMatchObject({
+      firstParty: '14155561001',
+      secondParty: '14155561002',
+      virtualNumber: '14155550100',
+      status: 'active',
+      firstPartyPin: '48291',
+      secondPartyPin: '73162',
+      pinRetry: 2,
+      isPinAuthenticationRequired: true,
+      callbackMethod: 'POST',
+      interaction: null,
+      totalCallCount: 0,
+      lastInteractionTime: '',
+    });
+    expect(session.createdTime).toMatch(PLIVO_TIME);
+    expect(session.duration).toBe(3600);
+
+    const got = await sdk.getMaskingSession(sessionUuid);
+    expect(got.response).toMatchObject({ sessionUuid, firstPartyPin: '48291', status: 'active' });
+
+    const listed = await sdk.listMaskingSession({ firstParty: '14155561001', status: 'active' });
+    expect(listed.response.meta).toMatchObject({ totalCount: 1, limit: 20, offset: 0 });
+    expect(listed.response.objects[0]).toMatchObject({
+      sessionUuid,
+      resourceUri: `/v1/Account/${acme.authId}/Masking/Session/${sessionUuid}/`,
+    });
+
+    const updated = await sdk.updateMaskingSession(sessionUuid, { sessionExpiry: 600, ringTimeout: 30 });
+    expect(updated.message).toBe('Session updated');
+    expect(updated.session).toMatchObject({ ringTimeout: 30 });
+    const expiry = Date.parse(
+      (updated.session.expiryTime as string).replace(' +0000 UTC', 'Z').replace(' ', 'T'),
+    );
+    const modified = Date.parse(
+      (updated.session.modifiedTime as string).replace(' +0000 UTC', 'Z').replace(' ', 'T'),
+    );
+    expect(expiry - modified).toBe(600_000);
+
+    expect((await sdk.deleteMaskingSession(sessionUuid)).message).toBe('Session expired');
+    await expect(sdk.deleteMaskingSession(sessionUuid)).rejects.toThrow('Session already expired');
+  });
+
+  it('takes form-encoded bodies too, and generates PINs (default length 4)', async () => {
+    const res = await acme.api('/Masking/Session', {
+      form: {
+        first_party: '14155561003',
+        second_party: '14155561004',
+        is_pin_authentication_required: 'true',
+        generate_pin: 'true',
+      },
+    });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { session: Json };
+    expect(body.session.first_party_pin).toMatch(/^\d{4}$/);
+    expect(body.session.second_party_pin).toMatch(/^\d{4}$/);
+    expect(body.session.first_party_pin).not.toBe(body.session.second_party_pin);
+    expect(body.session.generate_pin_length).toBe(4);
+  });
+
+  it('never shows one account’s sessions to another: 404', async () => {
+    const { body } = await create({ first_party: party(5), second_party: party(6) });
+    const res = await rival.api(`/Masking/Session/${body.session_uuid as string}/`);
+    expect(res.status).toBe(404);
+    expect(((await res.json()) as Json).error).toMatch(/not found/);
+    const del = await rival.api(`/Masking/Session/${body.session_uuid as string}/`, { method: 'DELETE' });
+    expect(del.status).toBe(404);
+    const list = (await (await rival.api('/Masking/Session/')).json()) as { response: { meta: Json } };
+    expect(list.response.meta.total_count).toBe(0);
+  });
+
+  it('makes creation safe to retry with an Idempotency-Key', async () => {
+    const key = randomUUID();
+    const body = { first_party: party(7), second_party: party(8) };
+    const a = await create(body, { 'idempotency-key': key });
+    const b = await create(body, { 'idempotency-key': key });
+    expect(a.status).toBe(201);
+    expect(b.status).toBe(201);
+    expect(b.body.session_uuid).toBe(a.body.session_uuid);
+    const c = await create({ ...body, ring_timeout: 30 }, { 'idempotency-key': key });
+    expect(c.status).toBe(422);
+    expect(c.body.error).toMatch(/Idempotency-Key was already used with a different request body/);
+  });
+
+  it('gives a second PIN session with a clashing PIN another number', async () => {
+    const pins = {
+      is_pin_authentication_required: true,
+      first_party_pin: '55501',
+      second_party_pin: '55502',
+    };
+    const first = await create({ first_party: party(9), second_party: party(10), ...pins });
+    const second = await create({ first_party: party(11), second_party: party(12), ...pins });
+    expect(first.status).toBe(201);
+    expect(second.body).toMatchObject({ message: 'Session created' });
+    expect(second.status).toBe(201);
+    expect(second.body.virtual_number).not.toBe(first.body.virtual_number);
+  });
+
+  it('lets a single-party session gain its second party by update', async () => {
+    const { body } = await create({ first_party: party(13), create_session_with_single_party: true });
+    expect((body.session as Json).second_party).toBe('');
+    const id = body.session_uuid as string;
+    const res = await acme.api(`/Masking/Session/${id}`, { body: { second_party: party(14) } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { session: Json }).session.second_party).toBe('14155561014');
+    const again = await acme.api(`/Masking/Session/${id}`, { body: { second_party: party(15) } });
+    expect(again.status).toBe(400);
+  });
+
+  it('expires a session at its expiry time: status, number released, one SessionTimeout event', async () => {
+    const { body } = await create({ first_party: party(16), second_party: party(17), session_expiry: 2 });
+    const id = body.session_uuid as string;
+    await expectEventually(
+      async () => {
+        const got = (await (await acme.api(`/Masking/Session/${id}`)).json()) as { response: Json };
+        expect(got.response.status).toBe('expired');
+      },
+      { timeoutMs: 6000 },
+    );
+    // The number is free again for these parties at once (no cool-off).
+    const again = await create({ first_party: party(16), second_party: party(17) });
+    expect(again.body.virtual_number).toBe(body.virtual_number);
+    const events = await eventsOf(nc, SessionExpired.subject);
+    expect(events.filter((e) => e.sessionId === id)).toEqual([
+      expect.objectContaining({ reason: 'timeout' }),
+    ]);
+  });
+
+  it('builds interactions and totals from call events, and shows in-progress during a call', async () => {
+    const { body } = await create({ first_party: party(18), second_party: party(19) });
+    const id = body.session_uuid as string;
+    const js = nc.jetstream();
+    const publish = (step: string, extra: Json = {}) =>
+      js.publish(
+        CallProgressed.subject,
+        encodeJson({
+          accountId: acme.authId,
+          sessionId: id,
+          callId: 'call-1',
+          step,
+          at: new Date().toISOString(),
+          ...extra,
+        }),
+        { msgID: `test:${id}:${step}` },
+      );
+    await publish('first-party-answered', { firstPartyCallUuid: 'A-1', status: 'answered' });
+    await publish('second-party-answered', { secondPartyCallUuid: 'B-1', status: 'answered' });
+    await expectEventually(async () => {
+      const got = (await (await acme.api(`/Masking/Session/${id}`)).json()) as { response: Json };
+      expect(got.response.status).toBe('in-progress');
+    });
+    await publish('parties-hangup', { durationSeconds: 48, billedDurationSeconds: 60 });
+    await expectEventually(async () => {
+      const got = (await (await acme.api(`/Masking/Session/${id}`)).json()) as { response: Json };
+      expect(got.response).toMatchObject({
+        status: 'active',
+        total_call_count: 2,
+        total_call_billed_duration: 60,
+      });
+      expect(got.response.last_interaction_time).toMatch(PLIVO_TIME);
+      expect(got.response.interaction).toEqual([
+        expect.objectContaining({
+          type: 'call',
+          duration: 48,
+          call_billed_duration: 60,
+          total_call_count: 2,
+          first_party_resource_url: `/v1/Account/${acme.authId}/Call/A-1/`,
+        }),
+      ]);
+    });
+  });
+
+  it('answers 405 for a method the path does not take, 413 for an oversized body', async () => {
+    const put = await acme.api('/Masking/Session/', { method: 'PUT' });
+    expect(put.status).toBe(405);
+    expect(((await put.json()) as Json).error).toMatch(/not allowed/);
+    const big = await acme.api('/Masking/Session/', {
+      body: { first_party: party(1), padding: 'x'.repeat(70_000) },
+    });
+    expect(big.status).toBe(413);
+  });
+
+  describe('bad input is a 4xx in Plivo’s shape that names the field and the rule', () => {
+    const ok = { first_party: party(30), second_party: party(31) };
+    const cases: Array<[string, Json | string, number, RegExp]> = [
+      ['missing first_party', { second_party: party(31) }, 400, /first_party is required/],
+      ['missing second_party', { first_party: party(30) }, 400, /second_party is required/],
+      ['malformed first_party', { ...ok, first_party: 'abc' }, 400, /first_party must be a phone number/],
+      [
+        'too short second_party',
+        { ...ok, second_party: '12345' },
+        400,
+        /second_party must be a phone number/,
+      ],
+      [
+        'invalid number',
+        { ...ok, first_party: '+19999999999' },
+        400,
+        /first_party is not a valid phone number/,
+      ],
+      [
+        'same number twice',
+        { first_party: party(30), second_party: party(30) },
+        400,
+        /must be different numbers/,
+      ],
+      [
+        'same number, + and no +',
+        { first_party: party(30), second_party: party(30).slice(1) },
+        400,
+        /different numbers/,
+      ],
+      ['first_party as object', { ...ok, first_party: { n: 1 } }, 400, /first_party must be a phone number/],
+      ['session_expiry 0', { ...ok, session_expiry: 0 }, 400, /session_expiry must be between 1 and 7776000/],
+      ['session_expiry negative', { ...ok, session_expiry: -5 }, 400, /session_expiry must be between/],
+      ['session_expiry text', { ...ok, session_expiry: 'soon' }, 400, /session_expiry must be an integer/],
+      ['session_expiry fraction', { ...ok, session_expiry: 1.5 }, 400, /session_expiry must be an integer/],
+      [
+        'call_time_limit too big',
+        { ...ok, call_time_limit: 100000 },
+        400,
+        /call_time_limit must be between 1 and 86400/,
+      ],
+      ['ring_timeout 0', { ...ok, ring_timeout: 0 }, 400, /ring_timeout must be between 1 and 300/],
+      ['pin_retry 6', { ...ok, pin_retry: 6 }, 400, /pin_retry must be between 0 and 5/],
+      ['pin_retry -1', { ...ok, pin_retry: -1 }, 400, /pin_retry must be between 0 and 5/],
+      ['pin_retry_wait 4', { ...ok, pin_retry_wait: 4 }, 400, /pin_retry_wait must be between 5 and 10/],
+      ['pin_retry_wait 11', { ...ok, pin_retry_wait: 11 }, 400, /pin_retry_wait must be between 5 and 10/],
+      [
+        'generate_pin_length 3',
+        { ...ok, generate_pin_length: 3 },
+        400,
+        /generate_pin_length must be between 4 and 15/,
+      ],
+      [
+        'generate_pin_length 16',
+        { ...ok, generate_pin_length: 16 },
+        400,
+        /generate_pin_length must be between 4 and 15/,
+      ],
+      [
+        'cooloff 3601',
+        { ...ok, virtual_number_cooloff_period: 3601 },
+        400,
+        /virtual_number_cooloff_period must be between 0 and 3600/,
+      ],
+      [
+        'PIN of 3 digits',
+        { ...ok, is_pin_authentication_required: true, first_party_pin: '123', second_party_pin: '4567' },
+        400,
+        /first_party_pin must be 4 to 15 digits/,
+      ],
+      [
+        'PIN of 16 digits',
+        {
+          ...ok,
+          is_pin_authentication_required: true,
+          first_party_pin: '1234',
+          second_party_pin: '1234567890123456',
+        },
+        400,
+        /second_party_pin must be 4 to 15 digits/,
+      ],
+      [
+        'PIN with letters',
+        { ...ok, is_pin_authentication_required: true, first_party_pin: '12a4', second_party_pin: '4567' },
+        400,
+        /first_party_pin must be 4 to 15 digits/,
+      ],
+      [
+        'equal PINs',
+        { ...ok, is_pin_authentication_required: true, first_party_pin: '4829', second_party_pin: '4829' },
+        400,
+        /must differ/,
+      ],
+      [
+        'PIN missing',
+        { ...ok, is_pin_authentication_required: true, first_party_pin: '4829' },
+        400,
+        /second_party_pin is required/,
+      ],
+      [
+        'callback_url not http',
+        { ...ok, callback_url: 'ftp://example.com/cb' },
+        400,
+        /callback_url must be an http or https URL/,
+      ],
+      [
+        'callback_url not a URL',
+        { ...ok, callback_url: 'not a url' },
+        400,
+        /callback_url must be an http or https URL/,
+      ],
+      [
+        'javascript: URL',
+        { ...ok, first_party_play_url: 'javascript:alert(1)' },
+        400,
+        /first_party_play_url must be an http or https URL/,
+      ],
+      [
+        'pin_prompt_play file URL',
+        { ...ok, pin_prompt_play: 'file:///etc/passwd' },
+        400,
+        /pin_prompt_play must be an http or https URL/,
+      ],
+      ['callback_method PUT', { ...ok, callback_method: 'PUT' }, 400, /callback_method must be GET or POST/],
+      [
+        'recording_callback_method bad',
+        { ...ok, recording_callback_method: 'DELETE' },
+        400,
+        /recording_callback_method must be GET or POST/,
+      ],
+      [
+        'record_file_format ogg',
+        { ...ok, record_file_format: 'ogg' },
+        400,
+        /record_file_format must be mp3 or wav/,
+      ],
+      ['record not a boolean', { ...ok, record: 'maybe' }, 400, /record must be true or false/],
+      ['geomatch not a boolean', { ...ok, geomatch: 'yes please' }, 400, /geomatch must be true or false/],
+      ['unknown subaccount', { ...ok, subaccount: 'SA000000000000000000' }, 400, /subaccount/],
+      ['invalid JSON', '{"first_party": ', 400, /request body is not valid JSON/],
+      [
+        'no number in that country',
+        { first_party: '+819012345678', second_party: party(31) },
+        409,
+        /no virtual number in JP/,
+      ],
+    ];
+    it.each(cases)('%s', async (_name, body, status, message) => {
+      const res = await acme.api('/Masking/Session/', { body });
+      expect(res.status).toBe(status);
+      const json = (await res.json()) as Json;
+      expect(Object.keys(json).sort()).toEqual(['api_id', 'error']);
+      expect(json.error).toMatch(message);
+    });
+
+    const other: Array<[string, string, string, Json | undefined, number, RegExp]> = [
+      ['unknown session id', 'GET', `/Masking/Session/${randomUUID()}`, undefined, 404, /not found/],
+      ['malformed session id', 'GET', '/Masking/Session/not-a-uuid', undefined, 404, /not found/],
+      [
+        'list limit 21',
+        'GET',
+        '/Masking/Session/?limit=21',
+        undefined,
+        400,
+        /limit must be between 1 and 20/,
+      ],
+      ['list limit 0', 'GET', '/Masking/Session/?limit=0', undefined, 400, /limit must be between 1 and 20/],
+      [
+        'list negative offset',
+        'GET',
+        '/Masking/Session/?offset=-1',
+        undefined,
+        400,
+        /offset must be 0 or more/,
+      ],
+      [
+        'list bad status',
+        'GET',
+        '/Masking/Session/?status=gone',
+        undefined,
+        400,
+        /status must be active, expired or all/,
+      ],
+      [
+        'list bad time',
+        'GET',
+        '/Masking/Session/?created_time__gt=yesterday',
+        undefined,
+        400,
+        /created_time__gt must be a time/,
+      ],
+      [
+        'list bad duration',
+        'GET',
+        '/Masking/Session/?duration__lt=abc',
+        undefined,
+        400,
+        /duration__lt must be an integer/,
+      ],
+    ];
+    it.each(other)('%s', async (_name, method, path, body, status, message) => {
+      const res = await acme.api(path, { method, body });
+      expect(res.status).toBe(status);
+      expect(((await res.json()) as Json).error).toMatch(message);
+    });
+
+    it('refuses to update a parameter Plivo does not allow to change, naming it', async () => {
+      const { body } = await create({ first_party: party(40), second_party: party(41) });
+      const res = await acme.api(`/Masking/Session/${body.session_uuid as string}/`, {
+        body: { pin_retry: 3 },
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as Json).error).toBe('pin_retry cannot be updated on an existing session');
+      const parties = await acme.api(`/Masking/Session/${body.session_uuid as string}/`, {
+        body: { first_party: party(42) },
+      });
+      expect(parties.status).toBe(400);
+      expect(((await parties.json()) as Json).error).toMatch(
+        /first_party can only be set on a single-party session/,
+      );
+    });
+
+    it('leaves no half-created session behind after a refused request', async () => {
+      const before = (await (await acme.api('/Masking/Utilization/')).json()) as Json;
+      await acme.api('/Masking/Session/', { body: { first_party: party(50), second_party: party(50) } });
+      await acme.api('/Masking/Session/', {
+        body: { first_party: '+819012345678', second_party: party(51) },
+      });
+      const after = (await (await acme.api('/Masking/Utilization/')).json()) as Json;
+      expect(after.live_sessions).toBe(before.live_sessions);
+    });
+  });
+});
+
+async function eventsOf(nc: NatsConnection, subject: string): Promise<Array<Record<string, unknown>>> {
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
+  const out: Array<Record<string, unknown>> = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    try {
+      const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq });
+      if (m.subject === subject) out.push(decodeJson(m.data) as Record<string, unknown>);
+    } catch {
+      // deleted message
+    }
+  }
+  return out;
+}
