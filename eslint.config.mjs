@@ -76,7 +76,7 @@ export default tseslint.config(
   },
   {
     // Benchmarks are scripts: they read their own environment and load the local infra tool at run time.
-    files: ['services/*/bench/**/*.ts'],
+    files: ['services/*/bench/**/*.ts', 'test/bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -39,6 +39,10 @@ async function seedDemo({ baseUrl, operatorKey, stateFile }) {
       `  numbers:    ${DEMO_NUMBERS.join(', ')}`,
       '',
       `  list numbers:   curl -u ${user} ${api}/Number/`,
+      `  create session: curl -u ${user} -H 'content-type: application/json' \\`,
+      `                    -d '{"first_party":"+14155551234","second_party":"+14155555678","is_pin_authentication_required":true,"generate_pin":true}' \\`,
+      `                    ${api}/Masking/Session/`,
+      `  list sessions:  curl -u ${user} ${api}/Masking/Session/`,
       `  utilization:    curl -u ${user} ${api}/Masking/Utilization/`,
     ],
   };

@@ -11,6 +11,7 @@ import { BreakerRegistry } from '@maskline/resilience';
 import { encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { outgoingHeaders } from './nats-headers';
+import { BREAKER_CALL_CEILING_MS } from './breaker-ceiling';
 
 export interface PublishOptions {
   /**
@@ -65,7 +66,7 @@ export class EventPublisher {
         }
       },
       {},
-      { ...this.options.breaker, timeoutMs: timeoutMs + 250 },
+      { ...this.options.breaker, timeoutMs: BREAKER_CALL_CEILING_MS },
     );
   }
 }

@@ -13,3 +13,4 @@ export * from './durable-consumer.decorator';
 export * from './durable-consumer.host';
 export * from './messaging.module';
 export * from './key-value-stores';
+export * from './breaker-ceiling';

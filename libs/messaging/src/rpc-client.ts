@@ -14,6 +14,7 @@ import { BreakerRegistry } from '@maskline/resilience';
 import { decodeJson, encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { outgoingHeaders } from './nats-headers';
+import { BREAKER_CALL_CEILING_MS } from './breaker-ceiling';
 import { isServerFault } from './rpc-server';
 
 export interface RpcCallOptions {
@@ -57,7 +58,9 @@ export class RpcClient {
         `rpc:${contract.service}`,
         () => this.send(contract, payload, timeoutMs),
         { isClientError: (err) => err instanceof CodedError && !isServerFault(err.code) },
-        { ...this.options.breaker, timeoutMs: timeoutMs + 250 },
+        // A breaker's settings are fixed when it is first used, so its own timeout stays out of the
+        // way: each call carries its own NATS timeout, which the breaker counts as a failure.
+        { ...this.options.breaker, timeoutMs: BREAKER_CALL_CEILING_MS },
       );
       const reply = contract.reply.safeParse(data);
       if (!reply.success) {

@@ -24,6 +24,19 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     return (await this.model.findOne(filter).lean().exec()) as T | null;
   }
 
+  /**
+   * One document by id, visible only to its account. Looks up by `_id` alone (the one lookup
+   * FerretDB pushes down to its storage) and checks the account in code.
+   */
+  protected async findByIdScoped(scope: AccountScope & Partial<T>, id: string): Promise<T | null> {
+    const doc = (await this.model.findById(id).lean().exec()) as T | null;
+    if (!doc) return null;
+    for (const [key, value] of Object.entries(scope)) {
+      if ((doc as Record<string, unknown>)[key] !== value) return null;
+    }
+    return doc;
+  }
+
   protected async findScoped(filter: ScopedFilter<T>, page: PageRequest): Promise<T[]> {
     return (await this.model
       .find(filter)

@@ -42,14 +42,21 @@ export class E2eSystem {
     return s;
   }
 
+  private envFor: (service: ServiceName) => Record<string, string> = () => ({});
+
   private serviceEnv(service: ServiceName): Record<string, string> {
-    return { ...this.env, MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}` };
+    return {
+      ...this.env,
+      MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}`,
+      ...this.envFor(service),
+    };
   }
 
   private async boot(
     extraEnv: Record<string, string>,
     envFor: (service: ServiceName) => Record<string, string>,
   ): Promise<void> {
+    this.envFor = envFor;
     this.nats = await startTestNats();
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;

@@ -24,7 +24,7 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   get(accountId: string, number: string): Promise<VirtualNumberDocument | null> {
-    return this.findOneScoped({ accountId, _id: number });
+    return this.findByIdScoped({ accountId }, number);
   }
 
   async insert(doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>): Promise<VirtualNumberDocument> {

@@ -26,6 +26,8 @@ import { SagaStepsRepository } from './saga-steps.repository';
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
 const PIN_REFUSALS = new Set<string>([PinErrorCodes.CAPACITY, PinErrorCodes.CONFLICT]);
+/** The saga's calls write to other services' stores: give them more than a query's default timeout. */
+const SAGA_CALL = { timeoutMs: 5000 };
 
 /**
  * Creates a session as a saga across services, leaving nothing behind when it fails:
@@ -94,14 +96,18 @@ export class SessionCreator {
       for (let attempt = 1; !chosen; attempt++) {
         const allocationId = randomUUID();
         await this.steps.record(stepOf(scope, sessionId, 'allocation', allocationId));
-        const allocation = await this.rpc.request(AllocateVirtualNumber, {
-          scope,
-          sessionId: allocationId,
-          parties,
-          geomatch: settings.geomatch,
-          cooloffSeconds: settings.virtualNumberCooloffSeconds,
-          excludeNumbers: exclude,
-        });
+        const allocation = await this.rpc.request(
+          AllocateVirtualNumber,
+          {
+            scope,
+            sessionId: allocationId,
+            parties,
+            geomatch: settings.geomatch,
+            cooloffSeconds: settings.virtualNumberCooloffSeconds,
+            excludeNumbers: exclude,
+          },
+          SAGA_CALL,
+        );
         held.push(allocationId);
         this.fault('crash-after-allocation');
         if (!settings.isPinAuthenticationRequired) {
@@ -110,18 +116,22 @@ export class SessionCreator {
         }
         try {
           await this.steps.record(stepOf(scope, sessionId, 'pins', sessionId));
-          pins = await this.rpc.request(RegisterSessionPins, {
-            scope,
-            sessionId,
-            virtualNumber: allocation.virtualNumber,
-            pins: settings.generatePin
-              ? { mode: 'generated', length: settings.generatePinLength }
-              : {
-                  mode: 'supplied',
-                  first: request.firstPartyPin as string,
-                  second: request.secondPartyPin as string,
-                },
-          });
+          pins = await this.rpc.request(
+            RegisterSessionPins,
+            {
+              scope,
+              sessionId,
+              virtualNumber: allocation.virtualNumber,
+              pins: settings.generatePin
+                ? { mode: 'generated', length: settings.generatePinLength }
+                : {
+                    mode: 'supplied',
+                    first: request.firstPartyPin as string,
+                    second: request.secondPartyPin as string,
+                  },
+            },
+            SAGA_CALL,
+          );
           pinsRegistered = true;
           chosen = { virtualNumber: allocation.virtualNumber, allocationId };
         } catch (err) {

@@ -17,12 +17,9 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
 
   /** A session visible to this scope: a subaccount sees only its own. */
   async get(scope: AccountScope, sessionId: string): Promise<SessionDocument | null> {
-    const filter: FilterQuery<SessionDocument> & { accountId: string } = {
-      accountId: scope.accountId,
-      _id: sessionId,
-    };
+    const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
     if (scope.subaccountId) filter.subaccountId = scope.subaccountId;
-    return this.findOneScoped(filter);
+    return this.findByIdScoped(filter, sessionId);
   }
 
   /** Internal lookups (expiry, orphan checks) that already know the session is real. */

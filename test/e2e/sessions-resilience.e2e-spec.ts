@@ -1,0 +1,133 @@
+import { connect, type NatsConnection } from 'nats';
+import { SessionExpired, STREAMS } from '@maskline/contracts';
+import { decodeJson } from '@maskline/messaging';
+import { expectEventually } from '@maskline/testing';
+import { createAccount, type TestAccount } from './support/accounts';
+import { E2eSystem } from './support/e2e-system';
+
+type Json = Record<string, unknown>;
+const party = (i: number) => `+1415557${String(1000 + i)}`;
+const FAST_REAPER = { ORPHAN_AGE_MS: '300', REAPER_INTERVAL_MS: '200' };
+
+/** Session creation leaves nothing behind when a step fails; expiry happens once, whatever restarts. */
+describe('session saga and expiry under failure', () => {
+  let system: E2eSystem;
+  let acme: TestAccount;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    system = await E2eSystem.start({}, (service) => (service === 'session-service' ? FAST_REAPER : {}));
+    acme = await createAccount(system, 'acme');
+    await acme.api('/Number/', { body: { numbers: '14155550110,14155550111' } });
+    nc = await connect({ servers: system.natsUrl });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await system?.stop();
+  });
+
+  const liveSessions = async () =>
+    ((await (await acme.api('/Masking/Utilization/')).json()) as Json).live_sessions as number;
+  const createPinSession = (i: number) =>
+    acme.api('/Masking/Session/', {
+      body: {
+        first_party: party(i),
+        second_party: party(i + 1),
+        is_pin_authentication_required: true,
+        first_party_pin: '90210',
+        second_party_pin: '10001',
+      },
+    });
+  /** The supplied PINs are free on the first number again: a new session with them gets it. */
+  const pinsAreFree = async () => {
+    const res = await createPinSession(900);
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Json;
+    expect(body.virtual_number).toBe('+14155550110');
+    await acme.api(`/Masking/Session/${body.session_uuid as string}`, { method: 'DELETE' });
+  };
+
+  it('gives the number back at once when the PIN service is down', async () => {
+    const before = await liveSessions();
+    await system.stopService('pin-auth');
+    const res = await createPinSession(1);
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as Json).error).toMatch(/pin-auth/);
+    expect(await liveSessions()).toBe(before);
+    system.startService('pin-auth');
+    await system.waitHealthy();
+  });
+
+  it('gives number and PINs back at once when storing the session fails', async () => {
+    const before = await liveSessions();
+    await system.stopNamed('session-service');
+    system.startService('session-service', { SAGA_FAULT: 'fail-before-store' });
+    await system.waitHealthy();
+    const res = await createPinSession(3);
+    expect(res.status).toBe(503);
+    expect(await liveSessions()).toBe(before);
+    await system.stopNamed('session-service');
+    system.startService('session-service');
+    await system.waitHealthy();
+    await pinsAreFree();
+  });
+
+  it.each(['crash-after-allocation', 'crash-after-pins'])(
+    'frees what a creation reserved when the process dies mid-way (%s)',
+    async (fault) => {
+      const before = await liveSessions();
+      await system.stopNamed('session-service');
+      system.startService('session-service', { SAGA_FAULT: fault });
+      await system.waitHealthy();
+      const res = await createPinSession(5);
+      expect(res.status).toBe(503);
+      await expectEventually(async () => expect(system.process('session-service').child.exitCode).toBe(137));
+      expect(await liveSessions()).toBe(before + 1);
+
+      system.startService('session-service');
+      await system.waitHealthy();
+      await expectEventually(async () => expect(await liveSessions()).toBe(before), { timeoutMs: 10_000 });
+      await pinsAreFree();
+    },
+  );
+
+  it('expires on time across a restart, and exactly once with two replicas', async () => {
+    system.startService('session-service', {}, 'session-service-2');
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await acme.api('/Masking/Session/', {
+        body: { first_party: party(20 + 2 * i), second_party: party(21 + 2 * i), session_expiry: 3 },
+      });
+      expect(res.status).toBe(201);
+      ids.push(((await res.json()) as Json).session_uuid as string);
+    }
+    await system.stopNamed('session-service');
+    await new Promise((r) => setTimeout(r, 1000));
+    system.startService('session-service');
+    await system.waitHealthy();
+    for (const id of ids) {
+      await expectEventually(
+        async () => {
+          const got = (await (await acme.api(`/Masking/Session/${id}`)).json()) as { response: Json };
+          expect(got.response.status).toBe('expired');
+        },
+        { timeoutMs: 8000 },
+      );
+    }
+    const events = await expiredEvents(nc);
+    for (const id of ids) expect(events.filter((e) => e.sessionId === id)).toHaveLength(1);
+    await system.stopNamed('session-service-2');
+  });
+});
+
+async function expiredEvents(nc: NatsConnection): Promise<Json[]> {
+  const jsm = await nc.jetstreamManager();
+  const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
+  const out: Json[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq }).catch(() => undefined);
+    if (m?.subject === SessionExpired.subject) out.push(decodeJson(m.data) as Json);
+  }
+  return out;
+}
