@@ -33,6 +33,8 @@ describe('accounts and authentication (real NATS + store)', () => {
       OPERATOR_KEY,
       ACCOUNT_TOKEN_KEYS: testKeyring(),
       ACCOUNT_TOKEN_PEPPER: testKey(),
+      RATE_LIMIT_PER_SECOND: 1,
+      RATE_LIMIT_BURST: 20,
     });
     gateway = await startHttpApp(GatewayModule.forRoot(config), configureHttp);
     client = await TestNatsClient.connect(nats.url);
@@ -145,5 +147,27 @@ describe('accounts and authentication (real NATS + store)', () => {
     const res = await admin('/admin/v1/accounts', { name: '' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe('name must be 1 to 100 characters');
+  });
+
+  it('answers 429 in Plivo shape, with Retry-After, past the account’s rate limit, and only for that account', async () => {
+    const busy = await createAccount('Busy');
+    const calm = await createAccount('Calm');
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${gateway.baseUrl}/v1/Account/${busy.auth_id}/`, {
+        headers: { authorization: basic(busy.auth_id, busy.auth_token) },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(20);
+    expect(limited).toBeDefined();
+    expect(limited?.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(((await limited?.json()) as { error: string }).error).toMatch(/too many requests/);
+    const other = await fetch(`${gateway.baseUrl}/v1/Account/${calm.auth_id}/`, {
+      headers: { authorization: basic(calm.auth_id, calm.auth_token) },
+    });
+    expect(other.status).toBe(200);
   });
 });
