@@ -65,7 +65,7 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
       firstPartyPin: '48291',
       secondPartyPin: '73162',
       pinRetry: 2,
-      callbackUrl: 'https://example.com/cb',
+      callbackUrl: 'http://127.0.0.1:9/cb',
     });
     expect(created.message).toBe('Session created');
     expect(created.virtualNumber).toBe('+14155550100');
@@ -356,6 +356,18 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         { ...ok, callback_url: 'ftp://example.com/cb' },
         400,
         /callback_url must be an http or https URL/,
+      ],
+      [
+        'callback_url to a private network',
+        { ...ok, callback_url: 'http://10.1.2.3/cb' },
+        400,
+        /callback_url host 10.1.2.3 resolves to a private or reserved address/,
+      ],
+      [
+        'callback_url to cloud metadata',
+        { ...ok, recording_callback_url: 'http://169.254.169.254/latest/meta-data' },
+        400,
+        /recording_callback_url host 169.254.169.254 resolves to a private or reserved address/,
       ],
       [
         'callback_url not a URL',

@@ -15,9 +15,10 @@ export interface RpcContract<
 }
 
 /** A durable event on a JetStream stream. */
-export interface EventContract<P extends z.ZodTypeAny = z.ZodTypeAny> {
+export interface EventContract<P extends z.ZodTypeAny = z.ZodTypeAny, S extends string = string> {
   readonly kind: 'event';
-  readonly subject: string;
+  /** Literal, so a handler of several events can tell them apart by subject. */
+  readonly subject: S;
   readonly stream: StreamName;
   readonly payload: P;
 }
@@ -45,11 +46,11 @@ export function defineRpc<Req extends z.ZodTypeAny, Res extends z.ZodTypeAny>(
   return { kind: 'rpc', service, subject, request, reply };
 }
 
-export function defineEvent<P extends z.ZodTypeAny>(
+export function defineEvent<P extends z.ZodTypeAny, const S extends string>(
   stream: StreamName,
-  subject: string,
+  subject: S,
   payload: P,
-): EventContract<P> {
+): EventContract<P, S> {
   assertVersionedSubject(subject);
   return { kind: 'event', stream, subject, payload };
 }

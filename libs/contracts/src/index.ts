@@ -18,3 +18,4 @@ export * from './pin-auth/pin-error-codes';
 export * from './pin-auth/pin-auth.contract';
 export * from './sessions/session.schema';
 export * from './sessions/sessions.contract';
+export * from './callbacks/callbacks.contract';

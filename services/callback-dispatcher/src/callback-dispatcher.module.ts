@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
 import type { CallbackDispatcherConfig } from './config/callback-dispatcher.config';
 import { CallbackDispatcherRpcErrorFilter } from './errors/callback-dispatcher.rpc-error-filter';
+import { DeliveryModule } from './delivery/delivery.module';
 import { SelfTestModule } from './self-test/self-test.module';
 
 @Module({})
@@ -19,6 +20,7 @@ export class CallbackDispatcherModule {
           logger: options.logger,
         }),
         SelfTestModule,
+        DeliveryModule,
       ],
     };
   }

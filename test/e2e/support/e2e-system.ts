@@ -69,6 +69,7 @@ export class E2eSystem {
       HTTP_PORT: String(port),
       HTTP_HOST: '127.0.0.1',
       PUBLIC_BASE_URL: this.baseUrl,
+      CALLBACK_HOST_ALLOWLIST: '127.0.0.1,localhost',
       ...extraEnv,
     };
     const running = await system.startSystem({

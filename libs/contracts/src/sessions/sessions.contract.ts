@@ -163,6 +163,27 @@ export const CallProgressed = defineEvent(
       durationSeconds: z.number().int().nonnegative().default(0),
       billedDurationSeconds: z.number().int().nonnegative().default(0),
       recordingUrl: z.string().max(2048).nullable().default(null),
+      /** The number that called (or was called first), and the number dialled out: Plivo's From / To. */
+      from: z.string().max(32).nullable().default(null),
+      to: z.string().max(32).nullable().default(null),
+      hangupCause: z.string().max(64).nullable().default(null),
     })
     .strict(),
+);
+
+/** Where a session's callbacks go (asked by the callback dispatcher). */
+export const GetCallbackTarget = defineRpc(
+  'session-service',
+  'session-service.sessions.callback-target.v1',
+  z.object({ accountId: mainAccountIdSchema, sessionId: uuidSchema }).strict(),
+  z.object({
+    subaccountId: subaccountIdSchema.nullable(),
+    callbackUrl: z.string().nullable(),
+    callbackMethod: z.enum(['GET', 'POST']),
+    recordingCallbackUrl: z.string().nullable(),
+    recordingCallbackMethod: z.enum(['GET', 'POST']),
+    firstParty: e164Schema.nullable(),
+    secondParty: e164Schema.nullable(),
+    virtualNumber: e164Schema,
+  }),
 );

@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, loadConfig, storeConfigShape } from '@maskline/config';
+import { commonServiceConfigShape, envInt, loadConfig, storeConfigShape } from '@maskline/config';
+
+const list = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
 
 export const callbackDispatcherConfigSchema = z.object({
   ...commonServiceConfigShape,
@@ -7,6 +18,25 @@ export const callbackDispatcherConfigSchema = z.object({
   /** This service's own database. */
   MONGO_DB: z.string().min(1).default('maskline-callbacks'),
   MASKLINE_VERSION: z.string().default('dev'),
+  /** Hosts callbacks may reach even though they resolve to private addresses (tests, local development). Empty in production. */
+  CALLBACK_HOST_ALLOWLIST: list(''),
+  CALLBACK_CONNECT_TIMEOUT_MS: envInt(3000, 10, 60000),
+  CALLBACK_TIMEOUT_MS: envInt(10000, 10, 120000),
+  /** The most of a receiver's answer that is read. */
+  CALLBACK_MAX_RESPONSE_BYTES: envInt(65536, 0, 10485760),
+  /** Seconds to wait before each retry; its length + 1 is the number of attempts (default 9 over about 24 h). */
+  CALLBACK_RETRY_SCHEDULE_SECONDS: list('30,120,600,1800,3600,10800,21600,43200').pipe(
+    z.array(z.coerce.number().int().min(1).max(86400)).min(1, 'needs at least one delay'),
+  ),
+  /** A callback older than this is dead-lettered at its next attempt. */
+  CALLBACK_MAX_AGE_SECONDS: envInt(86400, 60, 7 * 86400),
+  /** Callbacks in flight per replica, and per destination host. */
+  CALLBACK_CONCURRENCY: envInt(64, 1, 1000),
+  CALLBACK_PER_HOST_CONCURRENCY: envInt(8, 1, 1000),
+  /** Per-host breaker: opens on this share of failures, probes again after the reset time. */
+  HOST_BREAKER_ERROR_PERCENT: envInt(50, 1, 100),
+  HOST_BREAKER_RESET_MS: envInt(30000, 100, 3600000),
+  HOST_BREAKER_VOLUME: envInt(5, 1, 10000),
 });
 
 export type CallbackDispatcherConfig = z.output<typeof callbackDispatcherConfigSchema>;

@@ -31,6 +31,7 @@ import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ScopeResolver } from '../auth/scope-resolver';
 import { plivoMeta } from '../http/plivo-pagination';
+import { CallbackUrlChecker } from './callback-url-checker';
 import { normalizeParty } from './normalize-party';
 import { parsePlivoFilterTime } from './plivo-time';
 import { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './session.dto';
@@ -65,6 +66,7 @@ export class SessionsHttpController {
   constructor(
     private readonly rpc: RpcClient,
     private readonly scopes: ScopeResolver,
+    private readonly callbackUrls: CallbackUrlChecker,
   ) {}
 
   @Post()
@@ -105,6 +107,10 @@ export class SessionsHttpController {
       virtualNumberCooloffSeconds: body.virtual_number_cooloff_period ?? 0,
       geomatch: body.geomatch ?? body.geo_match ?? true,
     };
+    await this.callbackUrls.check({
+      callback_url: settings.callbackUrl,
+      recording_callback_url: settings.recordingCallbackUrl,
+    });
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw CodedError.validation('Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters');
     }
@@ -211,6 +217,10 @@ export class SessionsHttpController {
     const raw = (req.body ?? {}) as Record<string, unknown>;
     const refused = NOT_UPDATABLE.find((k) => k in raw);
     if (refused) throw CodedError.validation(refused, `${refused} cannot be updated on an existing session`);
+    await this.callbackUrls.check({
+      callback_url: body.callback_url,
+      recording_callback_url: body.recording_callback_url,
+    });
     const session = await this.rpc.request(UpdateSession, {
       scope: await this.scopes.resolve(principal),
       sessionId: sessionIdFrom(sessionId),

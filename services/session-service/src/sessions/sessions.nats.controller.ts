@@ -1,7 +1,9 @@
 import { Controller } from '@nestjs/common';
 import {
+  CodedError,
   CreateSession,
   ExpireSession,
+  GetCallbackTarget,
   GetSession,
   ListSessions,
   UpdateSession,
@@ -9,6 +11,7 @@ import {
 } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
 import { SessionCreator } from '../saga/session-creator';
+import { SessionRepository } from './session.repository';
 import { SessionsService } from './sessions.service';
 
 @Controller()
@@ -16,7 +19,25 @@ export class SessionsNatsController {
   constructor(
     private readonly creator: SessionCreator,
     private readonly sessions: SessionsService,
+    private readonly repository: SessionRepository,
   ) {}
+
+  /** Where the callback dispatcher delivers this session's events. */
+  @RpcHandler(GetCallbackTarget)
+  async callbackTarget(request: Req<typeof GetCallbackTarget>) {
+    const doc = await this.repository.get({ accountId: request.accountId }, request.sessionId);
+    if (!doc) throw CodedError.notFound(`session ${request.sessionId} not found`);
+    return {
+      subaccountId: doc.subaccountId,
+      callbackUrl: doc.settings.callbackUrl,
+      callbackMethod: doc.settings.callbackMethod,
+      recordingCallbackUrl: doc.settings.recordingCallbackUrl,
+      recordingCallbackMethod: doc.settings.recordingCallbackMethod,
+      firstParty: doc.firstParty,
+      secondParty: doc.secondParty,
+      virtualNumber: doc.virtualNumber,
+    };
+  }
 
   @RpcHandler(CreateSession)
   create(request: Req<typeof CreateSession>) {

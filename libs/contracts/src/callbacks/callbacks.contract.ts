@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { defineEvent, defineRpc } from '../contract';
+import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
+import { isoTimeSchema, uuidSchema } from '../common/primitives.schema';
+
+export const deliveryAttemptSchema = z.object({
+  eventId: z.string(),
+  eventName: z.string(),
+  sessionId: uuidSchema,
+  url: z.string(),
+  method: z.enum(['GET', 'POST']),
+  attempt: z.number().int(),
+  at: isoTimeSchema,
+  outcome: z.enum(['delivered', 'retry', 'failed', 'circuit-open']),
+  statusCode: z.number().int().nullable(),
+  latencyMs: z.number().int().nullable(),
+  error: z.string().nullable(),
+});
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+
+export const deadLetterSchema = z.object({
+  eventId: z.string(),
+  eventName: z.string(),
+  sessionId: uuidSchema,
+  url: z.string(),
+  reason: z.string(),
+  attempts: z.number().int(),
+  at: isoTimeSchema,
+  replayedAt: isoTimeSchema.nullable(),
+});
+export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
+/** Every attempt and dead letter of a session's callbacks. */
+export const ListCallbackAttempts = defineRpc(
+  'callback-dispatcher',
+  'callback-dispatcher.attempts.list.v1',
+  z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
+  z.object({ attempts: z.array(deliveryAttemptSchema), deadLetters: z.array(deadLetterSchema) }),
+);
+
+export const ListDeadLetters = defineRpc(
+  'callback-dispatcher',
+  'callback-dispatcher.dead-letters.list.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      limit: z.number().int().min(1).max(20),
+      offset: z.number().int().min(0),
+    })
+    .strict(),
+  z.object({ total: z.number().int(), objects: z.array(deadLetterSchema) }),
+);
+
+/** Replays one dead letter (by event id) or all of the account's that were not replayed yet. */
+export const ReplayDeadLetters = defineRpc(
+  'callback-dispatcher',
+  'callback-dispatcher.dead-letters.replay.v1',
+  z.object({ scope: accountScopeSchema, eventId: z.string().max(128).optional() }).strict(),
+  z.object({ replayed: z.number().int() }),
+);
+
+/** A dead letter sent around again: the dispatcher delivers it with fresh attempts. */
+export const CallbackReplayRequested = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.callback.replay-requested.v1',
+  z
+    .object({ accountId: mainAccountIdSchema, eventId: z.string(), replayId: z.string(), at: isoTimeSchema })
+    .strict(),
+);

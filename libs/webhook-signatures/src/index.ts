@@ -1,0 +1,1 @@
+export * from './plivo-v3-signature';

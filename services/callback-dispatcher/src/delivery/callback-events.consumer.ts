@@ -1,0 +1,78 @@
+import { Injectable } from '@nestjs/common';
+import {
+  CallProgressed,
+  CallbackReplayRequested,
+  PinAuthenticationStatus,
+  SelfTestProbeRecorded,
+  SessionCreated,
+  SessionExpired,
+  SessionUpdated,
+} from '@maskline/contracts';
+import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
+import { toPlivoCallback } from '../events/plivo-callback';
+import { CallbackRecords } from '../records/callback-records.repository';
+import { CallbackDeliverer } from './callback-deliverer';
+
+/** Every event on the stream; those without a Plivo callback are acknowledged at once. */
+const EVENTS = [
+  SessionCreated,
+  SessionUpdated,
+  SessionExpired,
+  PinAuthenticationStatus,
+  CallProgressed,
+  SelfTestProbeRecorded,
+  CallbackReplayRequested,
+] as const;
+
+@Injectable()
+export class CallbackEventsConsumer {
+  constructor(
+    private readonly deliverer: CallbackDeliverer,
+    private readonly records: CallbackRecords,
+  ) {}
+
+  /**
+   * Acknowledged only once the callback is delivered or dead-lettered; otherwise redelivered after
+   * the retry delay (RetryLater), or, if this replica dies, after the ack wait.
+   */
+  @DurableConsumer({
+    durable: 'callback-dispatcher-deliveries',
+    events: EVENTS,
+    filterSubject: 'events.>',
+    maxDeliver: 10_000,
+    // Above the longest attempt (CALLBACK_TIMEOUT_MS, 10 s by default) with room to record it.
+    ackWaitMs: 30_000,
+    concurrency: 64,
+  })
+  async onEvent(event: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
+    if (event.subject === CallbackReplayRequested.subject) {
+      const { accountId, eventId, replayId } = event.payload;
+      const letter = await this.records.deadLetter(accountId, eventId);
+      if (!letter) return;
+      await this.deliverer.deliver({
+        eventId,
+        callback: {
+          accountId,
+          sessionId: letter.sessionId,
+          target: letter.target,
+          eventName: letter.eventName,
+          params: letter.params,
+        },
+        sequence: letter.sequence,
+        publishedAt: meta.publishedAt,
+        attemptKey: `${eventId}.r.${replayId}`,
+      });
+      return;
+    }
+    const callback = toPlivoCallback(event);
+    if (!callback) return;
+    const eventId = `evt-${meta.streamSequence}`;
+    await this.deliverer.deliver({
+      eventId,
+      callback,
+      sequence: meta.streamSequence,
+      publishedAt: meta.publishedAt,
+      attemptKey: eventId,
+    });
+  }
+}

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { CallbackRecords } from '../records/callback-records.repository';
+import {
+  CallbackAttemptDocument,
+  CallbackAttemptSchema,
+  DeadLetterDocument,
+  DeadLetterSchema,
+} from '../records/callback-records.schema';
+import { CallbacksNatsController } from '../records/callbacks.nats.controller';
+import { CallbackDeliverer } from './callback-deliverer';
+import { CallbackEventsConsumer } from './callback-events.consumer';
+import { CallbackSigner } from './callback-signer';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: CallbackAttemptDocument.name, schema: CallbackAttemptSchema },
+      { name: DeadLetterDocument.name, schema: DeadLetterSchema },
+    ]),
+  ],
+  controllers: [CallbacksNatsController],
+  providers: [CallbackRecords, CallbackSigner, CallbackDeliverer, CallbackEventsConsumer],
+})
+export class DeliveryModule {}

@@ -1,0 +1,109 @@
+import {
+  CallProgressed,
+  PinAuthenticationStatus,
+  SessionExpired,
+  type EventPayloadOf,
+} from '@maskline/contracts';
+
+/** A callback to deliver: to the session's callback_url (or recording_callback_url), with Plivo's attributes. */
+export interface PlivoCallback {
+  accountId: string;
+  sessionId: string;
+  target: 'session' | 'recording';
+  eventName: string;
+  /** Plivo's attribute names; SequenceNumber is added at delivery. */
+  params: Record<string, string>;
+}
+
+const digits = (n: string | null | undefined) => (n ?? '').replace(/^\+/, '');
+
+/** Plivo's time format, as the session API writes it. */
+export function plivoTimestamp(iso: string): string {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
+}
+
+const CALL_STEPS: Record<string, string> = {
+  'first-party-answered': 'SessionFirstPartyAnswer',
+  'second-party-ringing': 'SessionSecondPartyRing',
+  'second-party-answered': 'SessionSecondPartyAnswer',
+  'first-party-hangup': 'SessionFirstPartyHangup',
+  'second-party-hangup': 'SessionSecondPartyHangup',
+  'parties-hangup': 'SessionPartiesHangup',
+};
+
+type Event =
+  | { subject: typeof SessionExpired.subject; payload: EventPayloadOf<typeof SessionExpired> }
+  | {
+      subject: typeof PinAuthenticationStatus.subject;
+      payload: EventPayloadOf<typeof PinAuthenticationStatus>;
+    }
+  | { subject: typeof CallProgressed.subject; payload: EventPayloadOf<typeof CallProgressed> }
+  | { subject: string; payload: unknown };
+
+/**
+ * Which of Plivo's session callbacks an internal event is, if any. Events that name no session
+ * (a wrong PIN on a number shared by several sessions) have nobody to tell: undefined.
+ */
+export function toPlivoCallback(
+  event: Event,
+  virtualNumber: (sessionId: string) => string | undefined = () => undefined,
+): PlivoCallback | undefined {
+  if (event.subject === SessionExpired.subject) {
+    const p = event.payload as EventPayloadOf<typeof SessionExpired>;
+    return {
+      accountId: p.accountId,
+      sessionId: p.sessionId,
+      target: 'session',
+      eventName: 'SessionTimeout',
+      params: {
+        EventName: 'SessionTimeout',
+        EventTimestamp: plivoTimestamp(p.at),
+        SessionUUID: p.sessionId,
+        From: digits(p.firstParty),
+        To: digits(p.secondParty),
+        VirtualNumber: digits(p.virtualNumber),
+      },
+    };
+  }
+  if (event.subject === PinAuthenticationStatus.subject) {
+    const p = event.payload as EventPayloadOf<typeof PinAuthenticationStatus>;
+    if (!p.sessionId) return undefined;
+    return {
+      accountId: p.accountId,
+      sessionId: p.sessionId,
+      target: 'session',
+      eventName: 'SessionPinAuthenticationStatus',
+      params: {
+        EventName: 'SessionPinAuthenticationStatus',
+        EventTimestamp: plivoTimestamp(p.at),
+        SessionUUID: p.sessionId,
+        From: digits(p.callerNumber),
+        To: digits(p.virtualNumber),
+        VirtualNumber: digits(p.virtualNumber),
+        PinAuthenticationStatus: p.status,
+        PinRetryCounter: String(p.retryCounter),
+      },
+    };
+  }
+  if (event.subject === CallProgressed.subject) {
+    const p = event.payload as EventPayloadOf<typeof CallProgressed>;
+    const name = CALL_STEPS[p.step];
+    if (!name) return undefined;
+    const params: Record<string, string> = {
+      EventName: name,
+      EventTimestamp: plivoTimestamp(p.at),
+      SessionUUID: p.sessionId,
+      From: digits(p.from),
+      To: digits(p.to),
+      VirtualNumber: digits(virtualNumber(p.sessionId)),
+    };
+    if (p.step.endsWith('hangup')) {
+      params.Duration = String(p.durationSeconds);
+      params.BilledDuration = String(p.billedDurationSeconds);
+      params.Amount = '0';
+      if (p.hangupCause) params.PlivoHangupCause = p.hangupCause;
+    }
+    return { accountId: p.accountId, sessionId: p.sessionId, target: 'session', eventName: name, params };
+  }
+  return undefined;
+}

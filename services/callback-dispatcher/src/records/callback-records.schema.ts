@@ -1,0 +1,47 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { baseSchemaOptions } from '@maskline/persistence';
+
+/** One try to deliver one callback: inserted, never changed. */
+@Schema({ ...baseSchemaOptions, collection: 'callback_attempts', timestamps: false })
+export class CallbackAttemptDocument {
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) eventId!: string;
+  @Prop({ type: String, required: true }) eventName!: string;
+  @Prop({ type: String, required: true }) accountId!: string;
+  @Prop({ type: String, required: true }) sessionId!: string;
+  @Prop({ type: String, required: true }) url!: string;
+  @Prop({ type: String, required: true }) method!: 'GET' | 'POST';
+  @Prop({ type: Number, required: true }) attempt!: number;
+  @Prop({ type: Date, required: true }) at!: Date;
+  @Prop({ type: String, required: true }) outcome!: 'delivered' | 'retry' | 'failed' | 'circuit-open';
+  @Prop({ type: Number, default: null }) statusCode!: number | null;
+  @Prop({ type: Number, default: null }) latencyMs!: number | null;
+  @Prop({ type: String, default: null }) error!: string | null;
+}
+export const CallbackAttemptSchema = SchemaFactory.createForClass(CallbackAttemptDocument);
+// Attempts API: a session's attempts in time order.
+CallbackAttemptSchema.index({ accountId: 1, sessionId: 1, at: 1 });
+// Retention purge.
+CallbackAttemptSchema.index({ at: 1 });
+
+/** A callback that could not be delivered, with everything needed to send it again. */
+@Schema({ ...baseSchemaOptions, collection: 'dead_letters', timestamps: false })
+export class DeadLetterDocument {
+  /** The event id. */
+  @Prop({ type: String, required: true }) _id!: string;
+  @Prop({ type: String, required: true }) accountId!: string;
+  @Prop({ type: String, required: true }) sessionId!: string;
+  @Prop({ type: String, required: true }) eventName!: string;
+  @Prop({ type: String, required: true, enum: ['session', 'recording'] }) target!: 'session' | 'recording';
+  @Prop({ type: Object, required: true }) params!: Record<string, string>;
+  @Prop({ type: Number, required: true }) sequence!: number;
+  @Prop({ type: String, required: true }) url!: string;
+  @Prop({ type: String, required: true }) reason!: string;
+  @Prop({ type: Number, required: true }) attempts!: number;
+  @Prop({ type: Date, required: true }) at!: Date;
+  @Prop({ type: Date, default: null }) replayedAt!: Date | null;
+}
+export const DeadLetterSchema = SchemaFactory.createForClass(DeadLetterDocument);
+// Dead-letter API: an account's dead letters, newest first; a session's.
+DeadLetterSchema.index({ accountId: 1, at: -1 });
+DeadLetterSchema.index({ accountId: 1, sessionId: 1 });

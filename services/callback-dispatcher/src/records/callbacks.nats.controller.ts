@@ -1,0 +1,87 @@
+import { Controller } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  CallbackReplayRequested,
+  ListCallbackAttempts,
+  ListDeadLetters,
+  ReplayDeadLetters,
+  type DeadLetter,
+  type RpcParsedRequestOf as Req,
+} from '@maskline/contracts';
+import { EventPublisher, RpcHandler } from '@maskline/messaging';
+import { CallbackRecords } from './callback-records.repository';
+import type { DeadLetterDocument } from './callback-records.schema';
+
+@Controller()
+export class CallbacksNatsController {
+  constructor(
+    private readonly records: CallbackRecords,
+    private readonly events: EventPublisher,
+  ) {}
+
+  @RpcHandler(ListCallbackAttempts)
+  async attempts(request: Req<typeof ListCallbackAttempts>) {
+    const { accountId } = request.scope;
+    const [attempts, letters] = await Promise.all([
+      this.records.attemptsOfSession(accountId, request.sessionId),
+      this.records.deadLettersOfSession(accountId, request.sessionId),
+    ]);
+    return {
+      attempts: attempts.map((a) => ({
+        eventId: a.eventId,
+        eventName: a.eventName,
+        sessionId: a.sessionId,
+        url: a.url,
+        method: a.method,
+        attempt: a.attempt,
+        at: a.at.toISOString(),
+        outcome: a.outcome,
+        statusCode: a.statusCode,
+        latencyMs: a.latencyMs,
+        error: a.error,
+      })),
+      deadLetters: letters.map(view),
+    };
+  }
+
+  @RpcHandler(ListDeadLetters)
+  async deadLetters(request: Req<typeof ListDeadLetters>) {
+    const page = await this.records.listDeadLetters(request.scope.accountId, request.limit, request.offset);
+    return { total: page.total, objects: page.objects.map(view) };
+  }
+
+  /** Sends dead letters around again: one by event id, or every one of the account's not yet replayed. */
+  @RpcHandler(ReplayDeadLetters)
+  async replay(request: Req<typeof ReplayDeadLetters>) {
+    const { accountId } = request.scope;
+    const letters = request.eventId
+      ? [await this.records.deadLetter(accountId, request.eventId)].filter(
+          (l): l is DeadLetterDocument => l !== null,
+        )
+      : await this.records.notReplayed(accountId, 1000);
+    const now = new Date();
+    for (const letter of letters) {
+      const replayId = randomUUID();
+      await this.records.markReplayed(letter._id, now);
+      await this.events.publish(
+        CallbackReplayRequested,
+        { accountId, eventId: letter._id, replayId, at: now.toISOString() },
+        { msgId: `callback-replay:${letter._id}:${replayId}` },
+      );
+    }
+    return { replayed: letters.length };
+  }
+}
+
+function view(d: DeadLetterDocument): DeadLetter {
+  return {
+    eventId: d._id,
+    eventName: d.eventName,
+    sessionId: d.sessionId,
+    url: d.url,
+    reason: d.reason,
+    attempts: d.attempts,
+    at: d.at.toISOString(),
+    replayedAt: d.replayedAt ? d.replayedAt.toISOString() : null,
+  };
+}

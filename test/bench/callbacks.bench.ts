@@ -1,0 +1,217 @@
+/**
+ * npm run bench:callbacks — callback deliveries per second to local receivers and event-to-delivery
+ * latency, first with nine healthy receivers, then with the same nine plus one that always times
+ * out; prints the healthy receivers' p99 in both runs and the ratio (target ≤ 1.2). Then the full
+ * crash test: 10,000 events, kill -9 of the dispatcher a third of the way through, restart, and a
+ * count of what arrived (none may be missing).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+
+const root = process.cwd();
+const infra = require(
+  path.join(root, 'deploy', 'local', 'infra.cjs'),
+) as typeof import('../../deploy/local/infra.cjs');
+const system = require(
+  path.join(root, 'deploy', 'local', 'system.cjs'),
+) as typeof import('../../deploy/local/system.cjs');
+const secrets = require(
+  path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
+) as typeof import('../../deploy/local/dev-secrets.cjs');
+
+const log = (line = '') => process.stdout.write(`${line}\n`);
+const pct = (v: number[], p: number) =>
+  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
+const SUBJECT = 'events.call.progressed.v1';
+
+interface Receiver {
+  url: string;
+  arrivals: Map<string, number>;
+  server: Server;
+}
+
+async function receiver(hangs: boolean): Promise<Receiver> {
+  const arrivals = new Map<string, number>();
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const id = String(req.headers['x-maskline-event-id']);
+      if (!arrivals.has(id)) arrivals.set(id, performance.now());
+      if (hangs) return; // never answers: every attempt times out
+      res.writeHead(200);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`, arrivals, server };
+}
+
+async function main() {
+  const quick = process.argv.includes('--quick');
+  const perRun = quick ? 450 : 2700;
+  const burst = quick ? 2000 : 10_000;
+  const store = process.env.MONGO_URL ? undefined : await infra.startStore({ log });
+  const mongoUrl = process.env.MONGO_URL ?? (store as { url: string }).url;
+  const nats = await infra.startNats();
+  const port = await infra.freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const dispatcherEnv = {
+    CALLBACK_TIMEOUT_MS: '2000',
+    CALLBACK_CONNECT_TIMEOUT_MS: '500',
+    CALLBACK_RETRY_SCHEDULE_SECONDS: '5,10,20',
+  };
+  const env = {
+    ...secrets.generateSecrets(),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    NATS_URL: nats.url,
+    MONGO_URL: mongoUrl,
+    HTTP_PORT: String(port),
+    PUBLIC_BASE_URL: baseUrl,
+    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+  };
+  const prefix = `bench_${randomBytes(3).toString('hex')}`;
+  const envFor = (s: string) => ({
+    MONGO_DB: `${prefix}_${s.replace(/-/g, '_')}`,
+    ...(s === 'callback-dispatcher' ? dispatcherEnv : {}),
+  });
+  const running = await system.startSystem({
+    env,
+    envFor: envFor as never,
+    baseUrl,
+    onLine: () => undefined,
+  });
+  const processes = new Map(running.processes.map((p) => [p.service as string, p]));
+  const nc: NatsConnection = await connect({ servers: nats.url });
+  const receivers: Receiver[] = [];
+  try {
+    const account = (await (
+      await fetch(`${baseUrl}/admin/v1/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-operator-key': env.OPERATOR_KEY },
+        body: JSON.stringify({ name: 'bench' }),
+      })
+    ).json()) as { auth_id: string; auth_token: string };
+    const auth = `Basic ${Buffer.from(`${account.auth_id}:${account.auth_token}`).toString('base64')}`;
+    const api = `${baseUrl}/v1/Account/${account.auth_id}`;
+    await fetch(`${api}/Number/`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ numbers: '+14155550100' }),
+    });
+    const sessionFor = async (url: string, i: number) => {
+      const res = await fetch(`${api}/Masking/Session/`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          first_party: `+1646555${String(1000 + 2 * i)}`,
+          second_party: `+1646555${String(1001 + 2 * i)}`,
+          callback_url: url,
+        }),
+      });
+      return ((await res.json()) as { session_uuid: string }).session_uuid;
+    };
+    for (let i = 0; i < 10; i++) receivers.push(await receiver(i === 9));
+    const sessions = await Promise.all(receivers.map((r, i) => sessionFor(r.url, i)));
+    const js = nc.jetstream();
+    let n = 0;
+    const publish = async (sessionId: string) => {
+      const i = n++;
+      const ack = await js.publish(
+        SUBJECT,
+        new TextEncoder().encode(
+          JSON.stringify({
+            accountId: account.auth_id,
+            sessionId,
+            callId: `b${i}`,
+            step: 'first-party-answered',
+            at: new Date().toISOString(),
+          }),
+        ),
+        { msgID: `bench:${i}` },
+      );
+      return { id: `evt-${ack.seq}`, at: performance.now() };
+    };
+
+    const run = async (targets: number[]) => {
+      const published: Array<{ id: string; at: number; receiver: number }> = [];
+      const started = performance.now();
+      for (let i = 0; i < perRun; i++) {
+        const r = targets[i % targets.length];
+        published.push({ ...(await publish(sessions[r])), receiver: r });
+      }
+      const healthy = published.filter((p) => p.receiver !== 9);
+      const deadline = Date.now() + 120_000;
+      while (healthy.some((p) => !receivers[p.receiver].arrivals.has(p.id)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const latencies = healthy
+        .map((p) => (receivers[p.receiver].arrivals.get(p.id) ?? Number.NaN) - p.at)
+        .filter((v) => !Number.isNaN(v));
+      const end = Math.max(...healthy.map((p) => receivers[p.receiver].arrivals.get(p.id) ?? 0));
+      return {
+        p50: pct(latencies, 50),
+        p99: pct(latencies, 99),
+        perSecond: (healthy.length / (end - started)) * 1000,
+        missing: healthy.length - latencies.length,
+      };
+    };
+
+    log(`whole system as processes on ${store ? 'FerretDB' : 'MONGO_URL'} + NATS; ${perRun} events per run`);
+    const healthyOnly = await run([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const withBad = await run([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    log('');
+    log('run                              | deliveries/s | healthy p50 (ms) | healthy p99 (ms)');
+    log(
+      `nine healthy receivers           | ${healthyOnly.perSecond.toFixed(0).padStart(12)} | ${healthyOnly.p50.toFixed(1).padStart(16)} | ${healthyOnly.p99.toFixed(1).padStart(16)}`,
+    );
+    log(
+      `nine healthy + one timing out    | ${withBad.perSecond.toFixed(0).padStart(12)} | ${withBad.p50.toFixed(1).padStart(16)} | ${withBad.p99.toFixed(1).padStart(16)}`,
+    );
+    log(
+      `healthy p99 ratio (with ÷ without): ${(withBad.p99 / healthyOnly.p99).toFixed(2)} (target ≤ 1.2)${withBad.missing + healthyOnly.missing ? `; ${withBad.missing + healthyOnly.missing} not delivered in 120 s` : ''}`,
+    );
+
+    // The full crash test.
+    const crash = receivers[0];
+    crash.arrivals.clear();
+    const ids: string[] = [];
+    for (let i = 0; i < burst; i++) ids.push((await publish(sessions[0])).id);
+    while (crash.arrivals.size < burst / 3) await new Promise((r) => setTimeout(r, 50));
+    const dispatcher = processes.get('callback-dispatcher');
+    await dispatcher?.stop('SIGKILL');
+    const atKill = crash.arrivals.size;
+    const restarted = system.startService('callback-dispatcher', {
+      ...env,
+      ...envFor('callback-dispatcher'),
+    } as Record<string, string>);
+    processes.set('callback-dispatcher', restarted);
+    const t0 = Date.now();
+    while (ids.some((id) => !crash.arrivals.has(id)) && Date.now() - t0 < 300_000)
+      await new Promise((r) => setTimeout(r, 200));
+    const missing = ids.filter((id) => !crash.arrivals.has(id)).length;
+    log('');
+    log(
+      `crash test: ${burst} events, kill -9 after ${atKill} delivered, restart: ${burst - missing} delivered, ${missing} missing, in ${((Date.now() - t0) / 1000).toFixed(0)} s after the restart`,
+    );
+  } finally {
+    await nc.close();
+    for (const r of receivers) {
+      r.server.closeAllConnections();
+      r.server.close();
+    }
+    await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
+    await nats.stop();
+    await store?.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedCallback {
+  path: string;
+  method: string;
+  /** The full URL as the sender addressed it (what it signed). */
+  url: string;
+  headers: IncomingMessage['headers'];
+  params: Record<string, string>;
+  at: number;
+}
+
+type Behaviour = (
+  received: ReceivedCallback,
+  countForPath: number,
+) => { status: number; delayMs?: number; headers?: Record<string, string> };
+
+/** A customer's callback endpoint: records every request; each path answers as told. */
+export class CallbackReceiver {
+  readonly received: ReceivedCallback[] = [];
+  private readonly behaviours = new Map<string, Behaviour>();
+  private server?: Server;
+  baseUrl = '';
+
+  static async start(): Promise<CallbackReceiver> {
+    const r = new CallbackReceiver();
+    await r.listen();
+    return r;
+  }
+
+  on(path: string, behaviour: Behaviour): void {
+    this.behaviours.set(path, behaviour);
+  }
+
+  for(path: string): ReceivedCallback[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  private async listen(): Promise<void> {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', this.baseUrl);
+        const params = Object.fromEntries(
+          req.method === 'GET' ? url.searchParams : new URLSearchParams(body),
+        ) as Record<string, string>;
+        const entry: ReceivedCallback = {
+          path: url.pathname,
+          method: req.method ?? 'GET',
+          url: `${this.baseUrl}${req.url ?? '/'}`,
+          headers: req.headers,
+          params,
+          at: Date.now(),
+        };
+        this.received.push(entry);
+        const behaviour: Behaviour = this.behaviours.get(url.pathname) ?? (() => ({ status: 200 }));
+        const answer = behaviour(entry, this.for(url.pathname).length);
+        const reply = () => {
+          if (res.destroyed) return;
+          res.writeHead(answer.status, answer.headers);
+          res.end('ok');
+        };
+        if (answer.delayMs) setTimeout(reply, answer.delayMs);
+        else reply();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server?.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+  }
+}
