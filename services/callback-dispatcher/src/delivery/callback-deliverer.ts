@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, GetCallbackTarget } from '@maskline/contracts';
+import { CodedError, ErrorCodes, GetCallbackTarget, type RpcReplyOf } from '@maskline/contracts';
 import { KeyValueStores, RetryLater, kvDecode, kvEncode } from '@maskline/messaging';
 import { UrlGuard } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -20,6 +20,7 @@ import { judge, retryDelayMs } from './retry-policy';
 export const DELIVERY_STATE_BUCKET = 'maskline-callback-state';
 const STATE_TTL_MS = 8 * 86400 * 1000;
 const USER_AGENT = 'Maskline-Callbacks/1.0';
+const TARGET_TTL_MS = 5000;
 
 export interface DeliveryJob {
   /** Stable per event: receivers use it (X-Maskline-Event-Id) to drop duplicates. */
@@ -48,6 +49,10 @@ class RetryableSendFailure extends Error {
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly inFlight = new Map<string, number>();
+  private readonly targets = new Map<
+    string,
+    { target: RpcReplyOf<typeof GetCallbackTarget>; until: number }
+  >();
   private readonly maxAttempts: number;
   private readonly outcomes;
   private readonly latency;
@@ -199,9 +204,19 @@ export class CallbackDeliverer {
     );
   }
 
+  /**
+   * Where the session's callbacks go, cached for TARGET_TTL_MS: a burst of a session's events asks
+   * session-service once. A callback_url changed by an update applies within that time.
+   */
   private async target(accountId: string, sessionId: string) {
+    const key = `${accountId}:${sessionId}`;
+    const hit = this.targets.get(key);
+    if (hit && hit.until > Date.now()) return hit.target;
     try {
-      return await this.rpc.request(GetCallbackTarget, { accountId, sessionId });
+      const target = await this.rpc.request(GetCallbackTarget, { accountId, sessionId });
+      if (this.targets.size >= 10_000) this.targets.delete(this.targets.keys().next().value as string);
+      this.targets.set(key, { target, until: Date.now() + TARGET_TTL_MS });
+      return target;
     } catch (err) {
       if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return undefined;
       throw err;
