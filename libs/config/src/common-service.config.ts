@@ -10,6 +10,8 @@ export const commonServiceConfigShape = {
   LOG_LEVEL: logLevelSchema,
   /** Comma-separated NATS server URLs. */
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:14222'),
+  /** Replicas of the JetStream streams and KV buckets this service creates (3 on a NATS cluster). */
+  NATS_STREAM_REPLICAS: envInt(1, 1, 5),
   /** Port of the ops HTTP server (`/metrics`, `/livez`, `/readyz`); 0 picks a free port. */
   OPS_PORT: envPort(0),
   /** Default timeout of a NATS request to another service. */

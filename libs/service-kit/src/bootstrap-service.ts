@@ -2,12 +2,14 @@ import type { DynamicModule, INestApplication, INestApplicationContext } from '@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
-import { ConfigValidationError } from '@maskline/config';
+import { ConfigValidationError, secretKeys, type ConfigSchema } from '@maskline/config';
 import { LOGGER, PinoNestLogger } from '@maskline/observability';
 import { OpsServerHost } from './ops-server.host';
 
 export interface BootstrapOptions {
   service: string;
+  /** The service's config schema: `--print-config` prints the variables it reads (for manifests and docs). */
+  configSchema: ConfigSchema;
   /** Builds the root module; config errors thrown here are printed and end the process with code 78. */
   module: () => DynamicModule;
   /** For the gateway: an HTTP server on this port, configured before listening. */
@@ -18,7 +20,17 @@ export interface BootstrapOptions {
  * Starts a service: builds the Nest application, starts NATS handlers and consumers, marks the
  * service ready, and on SIGTERM/SIGINT drains NATS subscriptions and in-flight work before exiting.
  */
-export async function bootstrapService(options: BootstrapOptions): Promise<INestApplicationContext> {
+export async function bootstrapService(
+  options: BootstrapOptions,
+): Promise<INestApplicationContext | undefined> {
+  if (process.argv.includes('--print-config')) {
+    const shape =
+      'shape' in options.configSchema ? options.configSchema.shape : options.configSchema.innerType().shape;
+    process.stdout.write(
+      `${JSON.stringify({ service: options.service, variables: Object.keys(shape), secrets: secretKeys(options.configSchema) })}\n`,
+    );
+    return undefined;
+  }
   let root: DynamicModule;
   try {
     root = options.module();

@@ -31,6 +31,7 @@ export class ServiceKitModule {
         servers: config.NATS_URL,
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+        streamReplicas: config.NATS_STREAM_REPLICAS,
         breaker: {},
         errorFilter: options.errorFilter,
       }),

@@ -9,6 +9,7 @@ export function testServiceConfig(
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     NATS_URL: natsUrl,
+    NATS_STREAM_REPLICAS: 1,
     OPS_PORT: 0,
     RPC_TIMEOUT_MS: 2000,
     BREAKER_ERROR_THRESHOLD_PERCENT: 50,

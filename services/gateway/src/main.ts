@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { bootstrapService } from '@maskline/service-kit';
-import { loadGatewayConfig } from './config/gateway.config';
+import { loadGatewayConfig, gatewayConfigSchema } from './config/gateway.config';
 import { GatewayModule } from './gateway.module';
 import { configureHttp } from './http/configure-http';
 
@@ -8,6 +8,7 @@ let config: ReturnType<typeof loadGatewayConfig>;
 
 void bootstrapService({
   service: 'gateway',
+  configSchema: gatewayConfigSchema,
   module: () => {
     config = loadGatewayConfig();
     return GatewayModule.forRoot(config);

@@ -30,8 +30,7 @@ export const callbackDispatcherConfigSchema = z.object({
   ),
   /** A callback older than this is dead-lettered at its next attempt. */
   CALLBACK_MAX_AGE_SECONDS: envInt(86400, 60, 7 * 86400),
-  /** Callbacks in flight per replica, and per destination host. */
-  CALLBACK_CONCURRENCY: envInt(64, 1, 1000),
+  /** Callback attempts in flight per destination host (per replica; 64 in all per replica). */
   CALLBACK_PER_HOST_CONCURRENCY: envInt(8, 1, 1000),
   /** Per-host breaker: opens on this share of failures, probes again after the reset time. */
   HOST_BREAKER_ERROR_PERCENT: envInt(50, 1, 100),
