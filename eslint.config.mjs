@@ -53,6 +53,7 @@ export default tseslint.config(
             '../../../deploy/local/infra.cjs',
             '../../../deploy/local/system.cjs',
             '../../../deploy/local/dev-secrets.cjs',
+            '../../deploy/local/dev-secrets.cjs',
           ],
           depConstraints: [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
