@@ -19,3 +19,6 @@ export * from './pin-auth/pin-auth.contract';
 export * from './sessions/session.schema';
 export * from './sessions/sessions.contract';
 export * from './callbacks/callbacks.contract';
+export * from './calls/routing.contract';
+export * from './calls/call-actions.schema';
+export * from './calls/call-router.contract';

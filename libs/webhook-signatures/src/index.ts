@@ -1,1 +1,2 @@
 export * from './plivo-v3-signature';
+export * from './twilio-signature';

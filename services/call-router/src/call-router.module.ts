@@ -1,9 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
+import { CallEvents } from './calls/call-events';
+import { CallState } from './calls/call-state';
 import type { CallRouterConfig } from './config/call-router.config';
 import { CallRouterRpcErrorFilter } from './errors/call-router.rpc-error-filter';
+import { OutboundCaller } from './outbound/outbound-caller';
+import { CallDecider } from './routing/call-decider';
+import { RouteNatsController } from './routing/route.nats.controller';
+import { RoutingIndex } from './routing/routing-index';
+import { RoutingIndexFeeder } from './routing/routing-index.feeder';
+import { SessionFinder } from './routing/session-finder';
 
+/** Decides what happens on each call. Keeps no database: its state is an index in memory and call context in NATS KV. */
 @Module({})
 export class CallRouterModule {
   static forRoot(config: CallRouterConfig, options: { logger?: Logger } = {}): DynamicModule {
@@ -13,10 +22,19 @@ export class CallRouterModule {
         ServiceKitModule.forRoot({
           service: 'call-router',
           config,
-          store: { uri: config.MONGO_URL, dbName: config.MONGO_DB },
           errorFilter: CallRouterRpcErrorFilter,
           logger: options.logger,
         }),
+      ],
+      controllers: [RouteNatsController],
+      providers: [
+        RoutingIndex,
+        RoutingIndexFeeder,
+        SessionFinder,
+        CallState,
+        CallEvents,
+        CallDecider,
+        OutboundCaller,
       ],
     };
   }

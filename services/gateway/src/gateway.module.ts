@@ -6,6 +6,7 @@ import { ServiceKitModule } from '@maskline/service-kit';
 import { AccountsModule } from './accounts/accounts.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { SessionsModule } from './sessions/sessions.module';
+import { VoiceModule } from './voice/voice.module';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
 import type { GatewayConfig } from './config/gateway.config';
 import { PlivoErrorFilter } from './errors/plivo-error.filter';
@@ -29,6 +30,7 @@ export class GatewayModule {
         AccountsModule,
         NumbersModule,
         SessionsModule,
+        VoiceModule,
       ],
       controllers: [HealthHttpController, SelfTestHttpController],
       providers: [

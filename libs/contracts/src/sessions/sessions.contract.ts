@@ -149,6 +149,7 @@ export const CallProgressed = defineEvent(
       /** The interaction: one per call between the parties. */
       callId: z.string().min(1).max(64),
       step: z.enum([
+        'first-party-ringing',
         'first-party-answered',
         'second-party-ringing',
         'second-party-answered',

@@ -1,12 +1,17 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, loadConfig, storeConfigShape } from '@maskline/config';
+import { commonServiceConfigShape, envInt, envUrl, loadConfig } from '@maskline/config';
 
 export const callRouterConfigSchema = z.object({
   ...commonServiceConfigShape,
-  ...storeConfigShape,
-  /** This service's own database. */
-  MONGO_DB: z.string().min(1).default('maskline-call-router'),
   MASKLINE_VERSION: z.string().default('dev'),
+  /** The gateway's public URL: outbound calls (initiate_call_to_first_party) are answered there. */
+  PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),
+  /** Provider REST APIs, for calls Maskline places itself. */
+  PLIVO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.plivo.com'),
+  TWILIO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.twilio.com'),
+  OUTBOUND_TIMEOUT_MS: envInt(5000, 100, 60000),
+  /** Sessions per page when a router loads its routing index. */
+  SNAPSHOT_PAGE_SIZE: envInt(500, 1, 1000),
 });
 
 export type CallRouterConfig = z.output<typeof callRouterConfigSchema>;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { StoreRpcErrorFilter } from '@maskline/persistence';
+import { RpcErrorFilter } from '@maskline/messaging';
 
-/** call-router's one RPC error filter (its own error mappings go here). */
+/** call-router's one RPC error filter. It keeps no database, so it maps only coded and unexpected errors. */
 @Injectable()
-export class CallRouterRpcErrorFilter extends StoreRpcErrorFilter {}
+export class CallRouterRpcErrorFilter extends RpcErrorFilter {}

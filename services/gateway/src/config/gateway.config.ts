@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { keyringSchema, keySchema } from '@maskline/crypto';
 import {
   commonServiceConfigShape,
+  envBoolean,
   envInt,
   envPort,
   envUrl,
@@ -48,14 +49,30 @@ export const gatewayConfigSchema = z.object({
         .map((s) => s.trim())
         .filter(Boolean),
     ),
+  /**
+   * Check X-Plivo-Signature-V3 / X-Twilio-Signature on telephony webhooks. Turning it off is for
+   * local development only: production config refuses it.
+   */
+  WEBHOOK_SIGNATURE_CHECK: envBoolean(true),
+  /** A routing decision's budget (providers wait 5–15 s; this stays far below). */
+  VOICE_DECISION_TIMEOUT_MS: envInt(1500, 100, 5000),
   /** How long `GET /health` waits for each service. */
   HEALTH_TIMEOUT_MS: envInt(1000, 50, 10000),
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 
+/** The schema with its cross-variable rules (what the service loads). */
+export const gatewayConfigRules = gatewayConfigSchema.refine(
+  (c) => c.NODE_ENV !== 'production' || c.WEBHOOK_SIGNATURE_CHECK,
+  {
+    message: 'webhook signature checks cannot be turned off in production',
+    path: ['WEBHOOK_SIGNATURE_CHECK'],
+  },
+);
+
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  return loadConfig('gateway', gatewayConfigSchema, env);
+  return loadConfig('gateway', gatewayConfigRules, env);
 }
 
 export { SERVICE_CONFIG as GATEWAY_CONFIG } from '@maskline/service-kit';

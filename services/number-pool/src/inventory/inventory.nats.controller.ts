@@ -2,6 +2,8 @@ import { Controller } from '@nestjs/common';
 import {
   AddVirtualNumbers,
   DeleteVirtualNumber,
+  CodedError,
+  GetNumberRouting,
   GetVirtualNumber,
   ListVirtualNumbers,
   UpdateVirtualNumber,
@@ -32,6 +34,14 @@ export class InventoryNatsController {
   @RpcHandler(UpdateVirtualNumber)
   update(request: Req<typeof UpdateVirtualNumber>) {
     return this.inventory.update(request);
+  }
+
+  /** For the gateway (webhook signatures) and the call router (number ownership). */
+  @RpcHandler(GetNumberRouting)
+  async routing(request: Req<typeof GetNumberRouting>) {
+    const n = await this.inventory.routingOf(request.number);
+    if (!n) throw CodedError.notFound(`number ${request.number} is not in any inventory`);
+    return n;
   }
 
   @RpcHandler(DeleteVirtualNumber)

@@ -127,12 +127,25 @@ export class InventoryService {
     return doc?.status === 'active';
   }
 
-  /** The provider credentials of a number, for verifying its webhooks (call routing). */
-  async credentialsOf(number: string): Promise<ProviderCredentials | null> {
+  /** Who owns a number and the provider credentials its webhooks are signed with. */
+  async routingOf(number: string) {
     const doc = await this.numbers.findAnyAccount(number);
-    if (!doc?.credentials) return null;
-    const { accountId, ...sealed } = doc.credentials;
-    return { accountId, authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, doc._id) };
+    if (!doc) return null;
+    let credentials: ProviderCredentials | null = null;
+    if (doc.credentials) {
+      const { accountId, ...sealed } = doc.credentials;
+      credentials = {
+        accountId,
+        authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, doc._id),
+      };
+    }
+    return {
+      accountId: doc.accountId,
+      subaccountId: doc.subaccountId,
+      provider: doc.provider,
+      status: doc.status,
+      credentials,
+    };
   }
 
   private seal(number: string, credentials: ProviderCredentials) {

@@ -35,6 +35,21 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return { objects, total };
   }
 
+  /** Live sessions for the call routers' snapshot, in a stable order. */
+  async activePage(offset: number, limit: number): Promise<SessionDocument[]> {
+    return (await this.model
+      .find({ status: 'active' })
+      .sort({ _id: 1 })
+      .skip(offset)
+      .limit(limit)
+      .lean()
+      .exec()) as SessionDocument[];
+  }
+
+  async activeOnNumber(virtualNumber: string): Promise<SessionDocument[]> {
+    return (await this.model.find({ virtualNumber, status: 'active' }).lean().exec()) as SessionDocument[];
+  }
+
   async dueForExpiry(now: Date, limit: number): Promise<SessionDocument[]> {
     return (await this.model
       .find({ status: 'active', expiresAt: { $lte: now } })

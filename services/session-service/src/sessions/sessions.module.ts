@@ -15,6 +15,7 @@ import { SessionCreator } from '../saga/session-creator';
 import { SessionDocument, SessionSchema } from './session.schema';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
+import { RoutingNatsController } from './routing.nats.controller';
 import { SessionsNatsController } from './sessions.nats.controller';
 import { SessionsService } from './sessions.service';
 
@@ -28,7 +29,7 @@ import { SessionsService } from './sessions.service';
       { name: CallEventDocument.name, schema: CallEventSchema },
     ]),
   ],
-  controllers: [SessionsNatsController],
+  controllers: [SessionsNatsController, RoutingNatsController],
   providers: [
     SessionRepository,
     SagaStepsRepository,

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { defineRpc } from '../contract';
+import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
+import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
+import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
+import { sessionSettingsSchema } from '../sessions/session.schema';
+
+/** What routing needs to know about a live session. */
+export const routingSessionSchema = z.object({
+  sessionId: uuidSchema,
+  accountId: mainAccountIdSchema,
+  subaccountId: subaccountIdSchema.nullable(),
+  virtualNumber: e164Schema,
+  firstParty: e164Schema.nullable(),
+  secondParty: e164Schema.nullable(),
+  status: z.enum(['active', 'expired']),
+  expiresAt: isoTimeSchema,
+  createdAt: isoTimeSchema,
+  settings: sessionSettingsSchema,
+});
+export type RoutingSession = z.infer<typeof routingSessionSchema>;
+
+/** A page of live sessions for a call router that is (re)building its index. */
+export const GetRoutingSnapshot = defineRpc(
+  'session-service',
+  'session-service.sessions.routing-snapshot.v1',
+  z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
+  z.object({ sessions: z.array(routingSessionSchema), more: z.boolean() }),
+);
+
+/** The live sessions on one virtual number (the router's fallback on an index miss). */
+export const GetSessionsOnNumber = defineRpc(
+  'session-service',
+  'session-service.sessions.on-number.v1',
+  z.object({ virtualNumber: e164Schema }).strict(),
+  z.object({ sessions: z.array(routingSessionSchema) }),
+);
+
+export const GetRoutingSession = defineRpc(
+  'session-service',
+  'session-service.sessions.routing-view.v1',
+  z.object({ sessionId: uuidSchema }).strict(),
+  z.object({ session: routingSessionSchema.nullable() }),
+);
+
+/** Who owns a number and how its provider signs webhooks (internal: carries the provider token). */
+export const GetNumberRouting = defineRpc(
+  'number-pool',
+  'number-pool.numbers.routing.v1',
+  z.object({ number: e164Schema }).strict(),
+  z.object({
+    accountId: mainAccountIdSchema,
+    subaccountId: subaccountIdSchema.nullable(),
+    provider: telephonyProviderSchema,
+    status: z.enum(['active', 'deleted']),
+    credentials: z.object({ accountId: z.string(), authToken: z.string() }).nullable(),
+  }),
+);

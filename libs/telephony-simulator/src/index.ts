@@ -1,0 +1,2 @@
+export * from './mini-xml';
+export * from './telephony-simulator';

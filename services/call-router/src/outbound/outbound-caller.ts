@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import {
+  CodedError,
+  ErrorCodes,
+  GetNumberRouting,
+  GetRoutingSession,
+  SessionCreated,
+} from '@maskline/contracts';
+import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
+import { BreakerRegistry } from '@maskline/resilience';
+import { CallState } from '../calls/call-state';
+import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+
+const EVENTS = [SessionCreated] as const;
+
+/**
+ * initiate_call_to_first_party: when such a session is created, Maskline calls the first party
+ * through the number's provider (Plivo's Call API or Twilio's Calls API) from the virtual number;
+ * when they answer, the provider asks `/voice/<provider>/outbound-answer` and the call is bridged
+ * to the second party.
+ */
+@Injectable()
+export class OutboundCaller {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly breakers: BreakerRegistry,
+    private readonly state: CallState,
+    @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @DurableConsumer({
+    durable: 'call-router-initiate-calls',
+    events: EVENTS,
+    maxDeliver: 6,
+    retryBaseMs: 1000,
+  })
+  async onSessionCreated({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    const { session } = await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId });
+    if (!session?.settings.initiateCallToFirstParty || !session.firstParty || !session.secondParty) return;
+    const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
+    if (!number.credentials) {
+      throw new CodedError(
+        'CALL.NO_PROVIDER_CREDENTIALS',
+        `number ${session.virtualNumber} has no provider credentials to place calls with`,
+      );
+    }
+    if (!(await this.state.claimOutbound(session.sessionId))) {
+      this.logger.info({ sessionId: session.sessionId }, 'first party already called for this session');
+      return;
+    }
+    const base = this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+    const query = new URLSearchParams({ s: session.sessionId, vn: session.virtualNumber });
+    const { accountId, authToken } = number.credentials;
+    const auth = `Basic ${Buffer.from(`${accountId}:${authToken}`).toString('base64')}`;
+    const request =
+      number.provider === 'plivo'
+        ? {
+            url: `${this.config.PLIVO_API_BASE_URL.replace(/\/$/, '')}/v1/Account/${accountId}/Call/`,
+            headers: { authorization: auth, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              from: session.virtualNumber.replace(/^\+/, ''),
+              to: session.firstParty.replace(/^\+/, ''),
+              answer_url: `${base}/voice/plivo/outbound-answer?${query}`,
+              answer_method: 'POST',
+              hangup_url: `${base}/voice/plivo/hangup`,
+              ring_timeout: session.settings.ringTimeoutSeconds,
+              time_limit: session.settings.callTimeLimitSeconds,
+            }),
+          }
+        : {
+            url: `${this.config.TWILIO_API_BASE_URL.replace(/\/$/, '')}/2010-04-01/Accounts/${accountId}/Calls.json`,
+            headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({
+              From: session.virtualNumber,
+              To: session.firstParty,
+              Url: `${base}/voice/twilio/outbound-answer?${query}`,
+              Method: 'POST',
+              StatusCallback: `${base}/voice/twilio/hangup`,
+              StatusCallbackEvent: 'completed',
+              Timeout: String(session.settings.ringTimeoutSeconds),
+              TimeLimit: String(session.settings.callTimeLimitSeconds),
+            }).toString(),
+          };
+    const host = new URL(request.url).host;
+    const res = await this.place(session.sessionId, () =>
+      this.breakers.fire(
+        `provider:${host}`,
+        () =>
+          fetch(request.url, {
+            method: 'POST',
+            headers: request.headers,
+            body: request.body,
+            redirect: 'error',
+            signal: AbortSignal.timeout(this.config.OUTBOUND_TIMEOUT_MS),
+          }),
+        {},
+        { timeoutMs: this.config.OUTBOUND_TIMEOUT_MS + 1000 },
+      ),
+    );
+    await res.arrayBuffer();
+    if (res.status >= 500 || res.status === 429) {
+      await this.state.releaseOutbound(session.sessionId);
+      throw new RetryLater(`${number.provider} answered ${res.status}`, 2000);
+    }
+    if (res.status >= 300) {
+      throw new CodedError(
+        'CALL.PROVIDER_REFUSED',
+        `${number.provider} refused the call: HTTP ${res.status}`,
+      );
+    }
+    this.logger.info({ sessionId: session.sessionId, provider: number.provider }, 'called the first party');
+  }
+
+  /**
+   * Sends the request. When it never reached the provider (refused connection, open breaker) the
+   * claim is released and the event retried; when the answer is lost (timeout) the call may have
+   * been placed, so it is not retried: ringing someone twice is worse than not at all.
+   */
+  private async place(sessionId: string, send: () => Promise<Response>): Promise<Response> {
+    try {
+      return await send();
+    } catch (err) {
+      if (isTimeout(err)) {
+        throw new CodedError('CALL.PROVIDER_TIMEOUT', 'the provider did not answer the call request in time');
+      }
+      await this.state.releaseOutbound(sessionId);
+      throw new RetryLater('the provider could not be reached', 2000);
+    }
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  if (err instanceof CodedError) return err.code === ErrorCodes.RPC_TIMEOUT;
+  return (err as { name?: string } | null)?.name === 'TimeoutError';
+}

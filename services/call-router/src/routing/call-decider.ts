@@ -1,0 +1,353 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import {
+  RecordAuthorizedCaller,
+  VerifyPin,
+  type CallAction,
+  type RouteCall,
+  type RoutingSession,
+  type RpcParsedRequestOf,
+} from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { CallEvents } from '../calls/call-events';
+import { CallState, type Role } from '../calls/call-state';
+import { SessionFinder } from './session-finder';
+
+type Request = RpcParsedRequestOf<typeof RouteCall>;
+
+/** What callers hear when nothing in a session says otherwise. */
+export const SPOKEN = {
+  pinPrompt: 'Please enter your PIN, followed by the pound key.',
+  incorrectPin: 'That PIN is not correct.',
+  goodbye: 'Goodbye.',
+  locked: 'Too many wrong attempts. Please try again later. Goodbye.',
+  unknownCaller: 'This number can only be reached from a registered phone. Goodbye.',
+  notInService: 'This number is not in service. Goodbye.',
+  nobodyToConnect: 'There is no one to connect you to yet. Goodbye.',
+} as const;
+
+const other = (role: Role): Role => (role === 'first' ? 'second' : 'first');
+const partyOf = (s: RoutingSession, role: Role) => (role === 'first' ? s.firstParty : s.secondParty);
+
+/**
+ * Plivo's masking call flow, as decisions:
+ * - a party of a live session on the number → its play URL, then the other party (caller ID = the
+ *   virtual number, ring timeout, time limit, recording); with force_pin_authentication, its PIN first;
+ * - an unknown caller while PIN sessions live on the number → PIN entry (retries, wait, lockouts from
+ *   pin-auth), then the counterpart of the party whose PIN matched;
+ * - an unknown caller on a single-party session → the registered party (who is then bound to the
+ *   caller: calling back reaches them);
+ * - otherwise the unknown-caller message, or "not in service" when no session lives on the number.
+ * Choices where several sessions share a number: the PIN prompt, the wrong-PIN message and the
+ * unknown-caller message are a session's own only when every session on the number has the same;
+ * otherwise a spoken default (never another customer's recording); the number of PIN attempts is
+ * the strictest (smallest pin_retry) among them.
+ */
+@Injectable()
+export class CallDecider {
+  private readonly decisions;
+
+  constructor(
+    private readonly finder: SessionFinder,
+    private readonly rpc: RpcClient,
+    private readonly events: CallEvents,
+    private readonly state: CallState,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.decisions = metrics.counter('maskline_call_decisions_total', 'Routing decisions', [
+      'stage',
+      'outcome',
+    ]);
+  }
+
+  async decide(request: Request): Promise<CallAction[]> {
+    switch (request.stage) {
+      case 'answer':
+        return this.answer(request);
+      case 'pin':
+        return this.pin(request);
+      case 'dial-event':
+        await this.dialEvent(request);
+        return [];
+      case 'dial-ended':
+        await this.dialEnded(request);
+        return [{ type: 'hangup' }];
+      case 'hangup':
+        await this.hangup(request);
+        return [];
+      case 'outbound-answer':
+        return this.outboundAnswer(request);
+    }
+  }
+
+  private count(stage: string, outcome: string) {
+    this.decisions.inc({ stage, outcome });
+  }
+
+  private async answer(r: Request): Promise<CallAction[]> {
+    let sessions = await this.finder.onNumber(r.to);
+    const isParty = (s: RoutingSession) => s.firstParty === r.from || s.secondParty === r.from;
+    // A session created moments ago may not have reached this replica's index yet: before treating
+    // the caller as a stranger, ask the store.
+    if (!sessions.some(isParty)) sessions = await this.finder.onNumber(r.to, { fresh: true });
+    if (sessions.length === 0) {
+      this.count('answer', 'no-session');
+      return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
+    }
+    const own = sessions.find(isParty);
+    if (own) {
+      const role: Role = own.firstParty === r.from ? 'first' : 'second';
+      if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
+        this.count('answer', 'forced-pin');
+        return [this.gather([own], r, 1, true)];
+      }
+      if (own.settings.isPinAuthenticationRequired) {
+        void this.rpc
+          .request(RecordAuthorizedCaller, {
+            accountId: own.accountId,
+            sessionId: own.sessionId,
+            virtualNumber: own.virtualNumber,
+            callerNumber: r.from,
+            callId: r.callId,
+          })
+          .catch((err: unknown) => this.logger.warn({ err }, 'could not record the authorized caller'));
+      }
+      this.count('answer', 'party');
+      return this.connect(own, role, r.callId, r.from);
+    }
+    const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
+    if (pinSessions.length > 0) {
+      this.count('answer', 'pin-prompt');
+      return [this.gather(pinSessions, r, 1, false)];
+    }
+    const open = sessions
+      .filter((s) => s.settings.createSessionWithSingleParty && (!s.firstParty || !s.secondParty))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+    if (open) {
+      this.count('answer', 'single-party');
+      return this.connectToRegistered(open, r.callId, r.from);
+    }
+    this.count('answer', 'unknown-caller');
+    const play = common(sessions.map((s) => s.settings.unknownCallerPlay));
+    return [
+      play ? { type: 'play', url: play } : { type: 'say', text: SPOKEN.unknownCaller },
+      { type: 'hangup' },
+    ];
+  }
+
+  private async pin(r: Request): Promise<CallAction[]> {
+    const attempt = Number(r.query.a ?? '1');
+    const registered = r.query.reg === '1';
+    const sessions = await this.finder.onNumber(r.to);
+    const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
+    if (pinSessions.length === 0) {
+      this.count('pin', 'no-session');
+      return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
+    }
+    const maxAttempts = Math.min(...pinSessions.map((s) => s.settings.pinRetry)) + 1;
+    const verdict = await this.rpc.request(VerifyPin, {
+      accountId: pinSessions[0].accountId,
+      virtualNumber: r.to,
+      digits: r.digits ?? '',
+      callerNumber: r.from,
+      callerRegistered: registered,
+      callId: r.callId,
+      attempt,
+      maxAttempts,
+    });
+    if (verdict.outcome === 'match') {
+      const session = await this.finder.byId(verdict.sessionId);
+      if (!session) return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
+      this.count('pin', 'match');
+      const target = partyOf(session, other(verdict.party));
+      if (!target) return this.connectToRegistered(session, r.callId, r.from);
+      return this.dialFrom(
+        session,
+        verdict.party,
+        r.callId,
+        r.from,
+        target,
+        r.from === partyOf(session, verdict.party),
+      );
+    }
+    if (verdict.outcome === 'locked') {
+      this.count('pin', `locked-${verdict.reason}`);
+      return [{ type: 'say', text: SPOKEN.locked }, { type: 'hangup' }];
+    }
+    this.count('pin', 'mismatch');
+    const incorrect = common(pinSessions.map((s) => s.settings.incorrectPinPlay));
+    const sorry: CallAction = incorrect
+      ? { type: 'play', url: incorrect }
+      : { type: 'say', text: SPOKEN.incorrectPin };
+    if (verdict.remainingAttempts <= 0)
+      return [sorry, { type: 'say', text: SPOKEN.goodbye }, { type: 'hangup' }];
+    const wait = Math.max(...pinSessions.map((s) => s.settings.pinRetryWaitSeconds));
+    return [sorry, { type: 'pause', seconds: wait }, this.gather(pinSessions, r, attempt + 1, registered)];
+  }
+
+  private gather(sessions: RoutingSession[], r: Request, attempt: number, registered: boolean): CallAction {
+    const prompt = common(sessions.map((s) => s.settings.pinPromptPlay));
+    const lengths = new Set(sessions.map((s) => (s.settings.generatePin ? s.settings.generatePinLength : 0)));
+    const numDigits = lengths.size === 1 ? [...lengths][0] : 0;
+    return {
+      type: 'gather',
+      path: `pin?${new URLSearchParams({ vn: r.to, c: r.callId, a: String(attempt), reg: registered ? '1' : '0' })}`,
+      numDigits,
+      timeoutSeconds: 10,
+      prompt: [prompt ? { play: prompt } : { say: SPOKEN.pinPrompt }],
+    };
+  }
+
+  /** A party called in: play its message, dial the other party (or, single-party, whoever it last talked to). */
+  private async connect(
+    s: RoutingSession,
+    role: Role,
+    callId: string,
+    caller: string,
+  ): Promise<CallAction[]> {
+    const target = partyOf(s, other(role)) ?? (await this.state.boundTo(s.sessionId));
+    if (!target) return [{ type: 'say', text: SPOKEN.nobodyToConnect }, { type: 'hangup' }];
+    return this.dialFrom(s, role, callId, caller, target, true);
+  }
+
+  /** Someone reached a single-party session: connect them to the registered party and remember them. */
+  private async connectToRegistered(
+    s: RoutingSession,
+    callId: string,
+    caller: string,
+  ): Promise<CallAction[]> {
+    const registeredRole: Role = s.firstParty ? 'first' : 'second';
+    const registered = partyOf(s, registeredRole) as string;
+    await this.state.bind(s.sessionId, caller);
+    return this.dialFrom(s, other(registeredRole), callId, caller, registered, false);
+  }
+
+  private async dialFrom(
+    s: RoutingSession,
+    callerRole: Role,
+    callId: string,
+    caller: string,
+    target: string,
+    playCallerMessage: boolean,
+  ): Promise<CallAction[]> {
+    const calleeRole = other(callerRole);
+    await this.state.remember(callId, {
+      sessionId: s.sessionId,
+      accountId: s.accountId,
+      virtualNumber: s.virtualNumber,
+      callerRole,
+      calleeRole,
+      caller,
+      callee: target,
+    });
+    await this.events.step(
+      `${callerRole}-party-answered`,
+      { accountId: s.accountId, sessionId: s.sessionId, callId, from: caller, to: target },
+      callerRole === 'first'
+        ? { firstPartyCallUuid: callId, status: 'answered' }
+        : { secondPartyCallUuid: callId, status: 'answered' },
+    );
+    const query = new URLSearchParams({ vn: s.virtualNumber, c: callId });
+    const actions: CallAction[] = [];
+    const message = callerRole === 'first' ? s.settings.firstPartyPlayUrl : s.settings.secondPartyPlayUrl;
+    if (playCallerMessage && message) actions.push({ type: 'play', url: message });
+    actions.push({
+      type: 'dial',
+      number: target,
+      callerId: s.virtualNumber,
+      timeoutSeconds: s.settings.ringTimeoutSeconds,
+      timeLimitSeconds: s.settings.callTimeLimitSeconds,
+      record: s.settings.record,
+      recordFormat: s.settings.recordFileFormat,
+      actionPath: `dial-ended?${query}`,
+      eventsPath: `dial-event?${query}`,
+    });
+    return actions;
+  }
+
+  private async dialEvent(r: Request): Promise<void> {
+    const call = await this.state.connected(r.query.c ?? r.callId);
+    if (!call) return;
+    const who = {
+      accountId: call.accountId,
+      sessionId: call.sessionId,
+      callId: r.query.c ?? r.callId,
+      from: call.caller,
+      to: call.callee,
+    };
+    const leg =
+      call.calleeRole === 'first'
+        ? { firstPartyCallUuid: r.legCallId ?? null }
+        : { secondPartyCallUuid: r.legCallId ?? null };
+    const status = (r.legStatus ?? '').toLowerCase();
+    if (status === 'ringing' || status === 'initiated') {
+      await this.events.step(`${call.calleeRole}-party-ringing`, who, { ...leg, status: 'ringing' });
+    } else if (status === 'answered' || status === 'in-progress' || status === 'answer') {
+      await this.events.step(`${call.calleeRole}-party-answered`, who, { ...leg, status: 'answered' });
+    }
+  }
+
+  private async dialEnded(r: Request): Promise<void> {
+    const callId = r.query.c ?? r.callId;
+    const call = await this.state.connected(callId);
+    if (!call) return;
+    const who = {
+      accountId: call.accountId,
+      sessionId: call.sessionId,
+      callId,
+      from: call.caller,
+      to: call.callee,
+    };
+    const status = (r.legStatus ?? 'completed').toLowerCase();
+    const leg =
+      call.calleeRole === 'first'
+        ? { firstPartyCallUuid: r.legCallId ?? null }
+        : { secondPartyCallUuid: r.legCallId ?? null };
+    await this.events.step(`${call.calleeRole}-party-hangup`, who, {
+      ...leg,
+      status,
+      durationSeconds: r.durationSeconds ?? 0,
+      billedDurationSeconds: r.billedDurationSeconds ?? 0,
+    });
+  }
+
+  private async hangup(r: Request): Promise<void> {
+    const call = await this.state.connected(r.callId);
+    if (!call) return;
+    const who = {
+      accountId: call.accountId,
+      sessionId: call.sessionId,
+      callId: r.callId,
+      from: call.caller,
+      to: call.callee,
+    };
+    await this.events.step(`${call.callerRole}-party-hangup`, who, {
+      status: 'completed',
+      durationSeconds: r.durationSeconds ?? 0,
+      billedDurationSeconds: r.billedDurationSeconds ?? 0,
+      hangupCause: r.hangupCause ?? null,
+    });
+    await this.events.step('parties-hangup', who, {
+      durationSeconds: r.durationSeconds ?? 0,
+      billedDurationSeconds: r.billedDurationSeconds ?? 0,
+      hangupCause: r.hangupCause ?? null,
+    });
+  }
+
+  /** initiate_call_to_first_party: the first party answered the call Maskline placed; bridge to the second. */
+  private async outboundAnswer(r: Request): Promise<CallAction[]> {
+    const session = r.query.s ? await this.finder.byId(r.query.s) : undefined;
+    if (!session || !session.firstParty)
+      return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
+    this.count('outbound-answer', 'bridge');
+    return this.connect(session, 'first', r.callId, session.firstParty);
+  }
+}
+
+/** The value every session agrees on, or undefined when they differ or none has one. */
+function common(values: Array<string | null>): string | undefined {
+  const set = new Set(values);
+  return set.size === 1 ? (values[0] ?? undefined) : undefined;
+}

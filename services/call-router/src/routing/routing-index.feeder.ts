@@ -1,0 +1,122 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import {
+  GetRoutingSession,
+  GetRoutingSnapshot,
+  SessionCreated,
+  SessionExpired,
+  SessionUpdated,
+  STREAMS,
+} from '@maskline/contracts';
+import { NATS_CONNECTION, RpcClient, decodeJson } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
+import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+import { RoutingIndex } from './routing-index';
+
+/**
+ * Keeps the routing index current: starts an ordered (per-replica) consumer of session events
+ * from now, then loads the live sessions page by page; events that arrive meanwhile are applied
+ * after, and applying one twice does no harm. A created or updated session is re-read from
+ * session-service, so the index holds what the store holds.
+ */
+@Injectable()
+export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplicationShutdown {
+  private messages?: ConsumerMessages;
+  /** While a snapshot loads: sessions whose events were applied meanwhile. */
+  private loading = false;
+  private touched = new Set<string>();
+  private reloadAfter = false;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly rpc: RpcClient,
+    private readonly index: RoutingIndex,
+    @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const consumer = await this.nc.jetstream().consumers.get(STREAMS.MASKLINE_EVENTS.name, {
+      filterSubjects: 'events.session.>',
+      deliver_policy: DeliverPolicy.New,
+    });
+    this.messages = await consumer.consume();
+    void (async () => {
+      for await (const m of this.messages as ConsumerMessages) {
+        await this.apply(m.subject, decodeJson(m.data) as { sessionId?: string }).catch((err: unknown) => {
+          this.logger.warn(
+            { err, subject: m.subject },
+            'routing index update failed: routing reads the store until the index is reloaded',
+          );
+          this.invalidate();
+        });
+      }
+    })();
+    void this.loadSnapshot();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.messages?.stop();
+  }
+
+  /** A missed update makes the index untrustworthy: calls read the store until a fresh snapshot loads. */
+  private invalidate(): void {
+    this.index.ready = false;
+    if (this.loading) this.reloadAfter = true;
+    else void this.loadSnapshot();
+  }
+
+  private async loadSnapshot(): Promise<void> {
+    this.loading = true;
+    this.touched = new Set();
+    const seen = new Set<string>();
+    try {
+      let offset = 0;
+      for (;;) {
+        const page = await this.rpc.request(
+          GetRoutingSnapshot,
+          { offset, limit: this.config.SNAPSHOT_PAGE_SIZE },
+          { timeoutMs: 10_000 },
+        );
+        for (const s of page.sessions) {
+          seen.add(s.sessionId);
+          // An event applied during the load read the session later than this page did.
+          if (!this.touched.has(s.sessionId)) this.index.upsert(s);
+        }
+        offset += page.sessions.length;
+        if (!page.more) break;
+      }
+      this.index.retainOnly((id) => seen.has(id) || this.touched.has(id));
+      this.touched = new Set();
+      this.loading = false;
+      if (this.reloadAfter) {
+        this.reloadAfter = false;
+        void this.loadSnapshot();
+        return;
+      }
+      this.index.ready = true;
+      this.logger.info({ sessions: this.index.size }, 'routing index loaded');
+    } catch (err) {
+      this.logger.warn(
+        { err },
+        'routing index snapshot failed; routing falls back to the store until it loads',
+      );
+      setTimeout(() => void this.loadSnapshot(), 5000).unref();
+    }
+  }
+
+  private async apply(subject: string, payload: { sessionId?: string }): Promise<void> {
+    if (!payload.sessionId) return;
+    if (this.loading) this.touched.add(payload.sessionId);
+    if (subject === SessionExpired.subject) {
+      this.index.remove(payload.sessionId);
+      return;
+    }
+    if (subject === SessionCreated.subject || subject === SessionUpdated.subject) {
+      const { session } = await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId });
+      if (session) this.index.upsert(session);
+      else this.index.remove(payload.sessionId);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import type { RoutingSession } from '@maskline/contracts';
+
+/**
+ * This replica's in-memory view of live sessions, by virtual number: fed by session events and a
+ * snapshot at start (RoutingIndexFeeder). A miss falls back to the store (SessionFinder).
+ */
+@Injectable()
+export class RoutingIndex {
+  private readonly byNumber = new Map<string, Map<string, RoutingSession>>();
+  private readonly numberOf = new Map<string, string>();
+  ready = false;
+
+  upsert(session: RoutingSession): void {
+    this.remove(session.sessionId);
+    if (session.status !== 'active') return;
+    const onNumber = this.byNumber.get(session.virtualNumber) ?? new Map<string, RoutingSession>();
+    onNumber.set(session.sessionId, session);
+    this.byNumber.set(session.virtualNumber, onNumber);
+    this.numberOf.set(session.sessionId, session.virtualNumber);
+  }
+
+  remove(sessionId: string): void {
+    const number = this.numberOf.get(sessionId);
+    if (!number) return;
+    this.byNumber.get(number)?.delete(sessionId);
+    if (this.byNumber.get(number)?.size === 0) this.byNumber.delete(number);
+    this.numberOf.delete(sessionId);
+  }
+
+  /** Live sessions on the number, as far as this replica knows (expired ones are skipped). */
+  on(virtualNumber: string, now = Date.now()): RoutingSession[] {
+    return [...(this.byNumber.get(virtualNumber)?.values() ?? [])].filter(
+      (s) => Date.parse(s.expiresAt) > now,
+    );
+  }
+
+  get(sessionId: string): RoutingSession | undefined {
+    const number = this.numberOf.get(sessionId);
+    return number ? this.byNumber.get(number)?.get(sessionId) : undefined;
+  }
+
+  /** Makes the index hold exactly these live sessions on the number (a fresh read from the store). */
+  replaceNumber(virtualNumber: string, sessions: RoutingSession[]): void {
+    for (const id of [...(this.byNumber.get(virtualNumber)?.keys() ?? [])]) this.remove(id);
+    for (const s of sessions) this.upsert(s);
+  }
+
+  /** Drops every session the predicate rejects (after a reload: those the store no longer has). */
+  retainOnly(keep: (sessionId: string) => boolean): void {
+    for (const id of [...this.numberOf.keys()]) if (!keep(id)) this.remove(id);
+  }
+
+  get size(): number {
+    return this.numberOf.size;
+  }
+}

@@ -1,0 +1,142 @@
+import * as plivo from 'plivo';
+import * as twilio from 'twilio';
+import type { CallAction } from '@maskline/contracts';
+import { renderPlivoXml } from './plivo-xml.renderer';
+import { renderTwiml } from './twiml.renderer';
+
+/** plivo-node's XML builder (its bundled typings do not declare the constructor). */
+interface PlivoXmlNode {
+  addSpeak(text: string): PlivoXmlNode;
+  addPlay(url: string): PlivoXmlNode;
+  addWait(attrs: object): PlivoXmlNode;
+  addHangup(): PlivoXmlNode;
+  addRedirect(url: string, attrs: object): PlivoXmlNode;
+  addGetDigits(attrs: object): PlivoXmlNode;
+  addDial(attrs: object): PlivoXmlNode;
+  addNumber(number: string): PlivoXmlNode;
+  toXML(): string;
+}
+const PlivoResponse = (plivo as unknown as { Response: new () => PlivoXmlNode }).Response;
+
+const BASE = 'https://maskline.example.com/voice';
+const url = (dialect: string) => (path: string) => `${BASE}/${dialect}/${path}`;
+
+const pinPrompt: CallAction[] = [
+  {
+    type: 'gather',
+    path: 'pin?vn=%2B14155550100&c=CA1&a=1&reg=0',
+    numDigits: 6,
+    timeoutSeconds: 10,
+    prompt: [{ say: 'Enter your PIN & press #' }],
+  },
+];
+const connect: CallAction[] = [
+  { type: 'play', url: 'https://cdn.example.com/hello.mp3' },
+  {
+    type: 'dial',
+    number: '+14155551001',
+    callerId: '+14155550100',
+    timeoutSeconds: 45,
+    timeLimitSeconds: 3600,
+    record: false,
+    recordFormat: 'mp3',
+    actionPath: 'dial-ended?vn=%2B14155550100&c=CA1',
+    eventsPath: 'dial-event?vn=%2B14155550100&c=CA1',
+  },
+];
+const refuse: CallAction[] = [
+  { type: 'say', text: 'Goodbye.' },
+  { type: 'pause', seconds: 5 },
+  { type: 'hangup' },
+];
+
+describe('TwiML equals what Twilio’s own builder produces for the same intent', () => {
+  it('PIN prompt', () => {
+    const v = new twilio.twiml.VoiceResponse();
+    const g = v.gather({
+      action: `${BASE}/twilio/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`,
+      method: 'POST',
+      input: ['dtmf'],
+      timeout: 10,
+      finishOnKey: '#',
+      numDigits: 6,
+      actionOnEmptyResult: true,
+    });
+    g.say('Enter your PIN & press #');
+    v.redirect({ method: 'POST' }, `${BASE}/twilio/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`);
+    expect(renderTwiml(pinPrompt, url('twilio'))).toBe(v.toString());
+  });
+
+  it('connecting the parties', () => {
+    const v = new twilio.twiml.VoiceResponse();
+    v.play('https://cdn.example.com/hello.mp3');
+    const d = v.dial({
+      callerId: '+14155550100',
+      timeout: 45,
+      timeLimit: 3600,
+      action: `${BASE}/twilio/dial-ended?vn=%2B14155550100&c=CA1`,
+      method: 'POST',
+    });
+    d.number(
+      {
+        statusCallback: `${BASE}/twilio/dial-event?vn=%2B14155550100&c=CA1`,
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        statusCallbackMethod: 'POST',
+      },
+      '+14155551001',
+    );
+    expect(renderTwiml(connect, url('twilio'))).toBe(v.toString());
+  });
+
+  it('a message, a pause and hanging up; and nothing', () => {
+    const v = new twilio.twiml.VoiceResponse();
+    v.say('Goodbye.');
+    v.pause({ length: 5 });
+    v.hangup();
+    expect(renderTwiml(refuse, url('twilio'))).toBe(v.toString());
+    expect(renderTwiml([], url('twilio'))).toBe(new twilio.twiml.VoiceResponse().toString());
+  });
+});
+
+describe('Plivo XML equals what Plivo’s own builder produces', () => {
+  const strip = (xml: string) => xml.replace(/^<\?xml[^>]*\?>/, '');
+
+  it('PIN prompt', () => {
+    const r = new PlivoResponse();
+    const g = r.addGetDigits({
+      action: `${BASE}/plivo/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`,
+      method: 'POST',
+      timeout: 10,
+      finishOnKey: '#',
+      numDigits: 6,
+      retries: 1,
+      redirect: 'true',
+      log: 'false',
+    });
+    g.addSpeak('Enter your PIN & press #');
+    r.addRedirect(`${BASE}/plivo/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`, { method: 'POST' });
+    expect(strip(renderPlivoXml(pinPrompt, url('plivo')))).toBe(r.toXML());
+  });
+
+  it('connecting the parties, and refusing', () => {
+    const r = new PlivoResponse();
+    r.addPlay('https://cdn.example.com/hello.mp3');
+    const d = r.addDial({
+      callerId: '14155550100',
+      timeout: 45,
+      timeLimit: 3600,
+      action: `${BASE}/plivo/dial-ended?vn=%2B14155550100&c=CA1`,
+      method: 'POST',
+      callbackUrl: `${BASE}/plivo/dial-event?vn=%2B14155550100&c=CA1`,
+      callbackMethod: 'POST',
+      redirect: 'true',
+    });
+    d.addNumber('14155551001');
+    expect(strip(renderPlivoXml(connect, url('plivo')))).toBe(r.toXML());
+    const q = new PlivoResponse();
+    q.addSpeak('Goodbye.');
+    q.addWait({ length: 5 });
+    q.addHangup();
+    expect(strip(renderPlivoXml(refuse, url('plivo')))).toBe(q.toXML());
+  });
+});

@@ -1,0 +1,49 @@
+import { Controller } from '@nestjs/common';
+import {
+  GetRoutingSession,
+  GetRoutingSnapshot,
+  GetSessionsOnNumber,
+  type RoutingSession,
+  type RpcParsedRequestOf as Req,
+} from '@maskline/contracts';
+import { RpcHandler } from '@maskline/messaging';
+import { SessionRepository } from './session.repository';
+import type { SessionDocument } from './session.schema';
+
+/** What the call routers need to route calls: live sessions, by page, by number, one by id. */
+@Controller()
+export class RoutingNatsController {
+  constructor(private readonly sessions: SessionRepository) {}
+
+  @RpcHandler(GetRoutingSnapshot)
+  async snapshot(request: Req<typeof GetRoutingSnapshot>) {
+    const page = await this.sessions.activePage(request.offset, request.limit + 1);
+    return { sessions: page.slice(0, request.limit).map(routingView), more: page.length > request.limit };
+  }
+
+  @RpcHandler(GetSessionsOnNumber)
+  async onNumber(request: Req<typeof GetSessionsOnNumber>) {
+    return { sessions: (await this.sessions.activeOnNumber(request.virtualNumber)).map(routingView) };
+  }
+
+  @RpcHandler(GetRoutingSession)
+  async one(request: Req<typeof GetRoutingSession>) {
+    const doc = await this.sessions.getById(request.sessionId);
+    return { session: doc ? routingView(doc) : null };
+  }
+}
+
+function routingView(d: SessionDocument): RoutingSession {
+  return {
+    sessionId: d._id,
+    accountId: d.accountId,
+    subaccountId: d.subaccountId,
+    virtualNumber: d.virtualNumber,
+    firstParty: d.firstParty,
+    secondParty: d.secondParty,
+    status: d.status,
+    expiresAt: d.expiresAt.toISOString(),
+    createdAt: d.createdAt.toISOString(),
+    settings: d.settings,
+  };
+}
