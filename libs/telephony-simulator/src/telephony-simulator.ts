@@ -107,6 +107,7 @@ export class TelephonySimulator {
     report: CallReport,
     talk: (seconds: number) => void,
   ): Promise<{ url: string; params: Record<string, string> } | undefined> {
+    let record: XmlNode | undefined;
     for (const verb of verbs) {
       switch (verb.name) {
         case 'Play':
@@ -142,10 +143,11 @@ export class TelephonySimulator {
         case 'Redirect':
           return { url: verb.text, params: { ...base, Digits: '' } };
         case 'Record':
-          report.transcript.push('recording started');
+          record = verb;
+          report.transcript.push('recording armed');
           break;
         case 'Dial':
-          return this.dial(verb, script, base, report, talk);
+          return this.dial(verb, script, base, report, talk, record);
         case 'Hangup':
           report.transcript.push('Maskline hung up');
           return undefined;
@@ -162,6 +164,7 @@ export class TelephonySimulator {
     base: Record<string, string>,
     report: CallReport,
     talk: (seconds: number) => void,
+    record?: XmlNode,
   ) {
     const numberEl = verb.children.find((c) => c.name === 'Number');
     if (!numberEl) throw new Error('<Dial> without <Number>');
@@ -174,8 +177,7 @@ export class TelephonySimulator {
         this.provider === 'plivo' ? `+${verb.attrs.callerId.replace(/^\+/, '')}` : verb.attrs.callerId,
       timeout: Number(verb.attrs.timeout),
       timeLimit: Number(verb.attrs.timeLimit),
-      record:
-        this.provider === 'plivo' ? report.transcript.includes('recording started') : !!verb.attrs.record,
+      record: this.provider === 'plivo' ? record?.attrs.recordSession === 'true' : !!verb.attrs.record,
       answered: answers,
     });
     report.transcript.push(
@@ -186,8 +188,61 @@ export class TelephonySimulator {
     for (const status of answers ? ['ringing', 'answered'] : ['ringing']) {
       await this.post(eventsUrl, this.legEvent(base, leg, status), script.signWith);
     }
+    await this.recordingCallbacks(verb, record, base, answers, seconds, script.signWith, report);
     talk(seconds);
     return { url: verb.attrs.action, params: this.dialEnded(base, leg, answers, seconds) };
+  }
+
+  /** A recorded call: Plivo's `<Record>` action and callbackUrl, or Twilio's recordingStatusCallback. */
+  private async recordingCallbacks(
+    dial: XmlNode,
+    record: XmlNode | undefined,
+    base: Record<string, string>,
+    answered: boolean,
+    seconds: number,
+    signWith: string | null | undefined,
+    report: CallReport,
+  ): Promise<void> {
+    const id = randomUUID();
+    if (this.provider === 'plivo') {
+      if (!record || !answered) return;
+      const file = `https://media.plivo.example/v1/Account/${this.account.accountId}/Recording/${id}.${record.attrs.fileFormat ?? 'mp3'}`;
+      const started = { ...base, RecordUrl: file, RecordingID: id };
+      if (record.attrs.action) await this.post(record.attrs.action, started, signWith);
+      report.transcript.push('recording started');
+      if (record.attrs.callbackUrl) {
+        await this.post(
+          record.attrs.callbackUrl,
+          {
+            ...started,
+            RecordingDuration: String(seconds),
+            RecordingDurationMs: String(seconds * 1000),
+          },
+          signWith,
+        );
+      }
+      return;
+    }
+    const callback = dial.attrs.recordingStatusCallback;
+    if (!dial.attrs.record || !callback) return;
+    const sid = `RE${randomBytes(16).toString('hex')}`;
+    const params = (status: string) => ({
+      AccountSid: this.account.accountId,
+      CallSid: base.CallSid,
+      RecordingSid: sid,
+      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${this.account.accountId}/Recordings/${sid}`,
+      RecordingStatus: status,
+      RecordingDuration: status === 'completed' ? String(seconds) : '-1',
+      RecordingChannels: '2',
+      RecordingSource: 'DialVerb',
+    });
+    if (!answered) {
+      await this.post(callback, params('absent'), signWith);
+      return;
+    }
+    await this.post(callback, params('in-progress'), signWith);
+    report.transcript.push('recording started');
+    await this.post(callback, params('completed'), signWith);
   }
 
   private callParams(callId: string, from: string, to: string): Record<string, string> {

@@ -14,7 +14,7 @@ export interface ReceivedCallback {
 type Behaviour = (
   received: ReceivedCallback,
   countForPath: number,
-) => { status: number; delayMs?: number; headers?: Record<string, string> };
+) => { status: number; delayMs?: number; headers?: Record<string, string>; body?: string };
 
 /** A customer's callback endpoint: records every request; each path answers as told. */
 export class CallbackReceiver {
@@ -43,8 +43,17 @@ export class CallbackReceiver {
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
         const url = new URL(req.url ?? '/', this.baseUrl);
-        const params = Object.fromEntries(
-          req.method === 'GET' ? url.searchParams : new URLSearchParams(body),
+        const params = (
+          req.method === 'GET'
+            ? Object.fromEntries(url.searchParams)
+            : req.headers['content-type']?.startsWith('application/json')
+              ? Object.fromEntries(
+                  Object.entries(JSON.parse(body || '{}') as Record<string, unknown>).map(([k, v]) => [
+                    k,
+                    String(v),
+                  ]),
+                )
+              : Object.fromEntries(new URLSearchParams(body))
         ) as Record<string, string>;
         const entry: ReceivedCallback = {
           path: url.pathname,
@@ -60,7 +69,7 @@ export class CallbackReceiver {
         const reply = () => {
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers);
-          res.end('ok');
+          res.end(answer.body ?? 'ok');
         };
         if (answer.delayMs) setTimeout(reply, answer.delayMs);
         else reply();

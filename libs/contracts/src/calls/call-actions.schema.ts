@@ -29,7 +29,11 @@ export const callActionSchema = z.discriminatedUnion('type', [
     actionPath: z.string(),
     /** Called as the dialled leg rings and answers. */
     eventsPath: z.string(),
+    /** Called as the recording starts and when its file is ready (with `record`). */
+    recordingPath: z.string().optional(),
   }),
   z.object({ type: z.literal('hangup') }),
+  /** Hand the call to another application (the number's fallback_answer_url). */
+  z.object({ type: z.literal('redirect'), url: z.string().url() }),
 ]);
 export type CallAction = z.infer<typeof callActionSchema>;

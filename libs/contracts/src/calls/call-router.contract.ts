@@ -13,7 +13,7 @@ export const RouteCall = defineRpc(
   z
     .object({
       provider: telephonyProviderSchema,
-      stage: z.enum(['answer', 'pin', 'dial-ended', 'dial-event', 'hangup', 'outbound-answer']),
+      stage: z.enum(['answer', 'pin', 'dial-ended', 'dial-event', 'hangup', 'outbound-answer', 'recording']),
       callId: z.string().min(1).max(64),
       from: z.string().max(32),
       to: z.string().max(32),
@@ -24,6 +24,16 @@ export const RouteCall = defineRpc(
       durationSeconds: z.number().int().nonnegative().optional(),
       billedDurationSeconds: z.number().int().nonnegative().optional(),
       hangupCause: z.string().max(64).optional(),
+      /** A recording of the bridged call started, finished or could not be made. */
+      recording: z
+        .object({
+          status: z.enum(['initiated', 'completed', 'failed']),
+          id: z.string().max(64).optional(),
+          url: z.string().max(2048).optional(),
+          durationSeconds: z.number().int().nonnegative().optional(),
+        })
+        .strict()
+        .optional(),
       query: z.record(z.string().max(128)),
     })
     .strict(),

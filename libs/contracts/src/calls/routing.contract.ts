@@ -54,5 +54,6 @@ export const GetNumberRouting = defineRpc(
     provider: telephonyProviderSchema,
     status: z.enum(['active', 'deleted']),
     credentials: z.object({ accountId: z.string(), authToken: z.string() }).nullable(),
+    fallbackAnswerUrl: z.string().nullable(),
   }),
 );

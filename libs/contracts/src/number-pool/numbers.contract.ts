@@ -22,6 +22,8 @@ export const AddVirtualNumbers = defineRpc(
       provider: telephonyProviderSchema,
       credentials: providerCredentialsSchema.optional(),
       alias: text(100).optional(),
+      /** Where calls go when no live session is on the number. */
+      fallbackAnswerUrl: text(2048).optional(),
       region: text(100).optional(),
       numberType: text(20).optional(),
       carrier: text(100).optional(),
@@ -71,6 +73,8 @@ export const UpdateVirtualNumber = defineRpc(
       subaccountId: z.string().nullable().optional(),
       provider: telephonyProviderSchema.optional(),
       credentials: providerCredentialsSchema.optional(),
+      /** null removes it. */
+      fallbackAnswerUrl: text(2048).nullable().optional(),
     })
     .strict(),
   virtualNumberSchema,

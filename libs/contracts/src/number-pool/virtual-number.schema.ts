@@ -26,6 +26,8 @@ export const virtualNumberSchema = z.object({
   carrier: z.string().nullable(),
   provider: telephonyProviderSchema,
   hasProviderCredentials: z.boolean(),
+  /** Where calls go when no live session is on the number (else a message and hang up). */
+  fallbackAnswerUrl: z.string().nullable(),
   status: z.enum(['active', 'deleted']),
   addedOn: isoTimeSchema,
 });

@@ -12,6 +12,8 @@ export interface ConnectedCall {
   calleeRole: Role;
   caller: string;
   callee: string;
+  /** Set when the session records its calls. */
+  recordFormat?: 'mp3' | 'wav';
 }
 
 /** Call context (for the provider's hangup callback, which carries no Maskline context) and single-party bindings. */

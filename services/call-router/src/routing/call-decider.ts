@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
+  GetNumberRouting,
   RecordAuthorizedCaller,
   VerifyPin,
   type CallAction,
@@ -79,6 +80,9 @@ export class CallDecider {
         return [];
       case 'outbound-answer':
         return this.outboundAnswer(request);
+      case 'recording':
+        await this.recording(request);
+        return [];
     }
   }
 
@@ -94,7 +98,7 @@ export class CallDecider {
     if (!sessions.some(isParty)) sessions = await this.finder.onNumber(r.to, { fresh: true });
     if (sessions.length === 0) {
       this.count('answer', 'no-session');
-      return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
+      return this.noSession(r.to);
     }
     const own = sessions.find(isParty);
     if (own) {
@@ -135,6 +139,18 @@ export class CallDecider {
       play ? { type: 'play', url: play } : { type: 'say', text: SPOKEN.unknownCaller },
       { type: 'hangup' },
     ];
+  }
+
+  /** No live session: the number's own application when it has one, else a message. */
+  private async noSession(virtualNumber: string): Promise<CallAction[]> {
+    const number = await this.rpc
+      .request(GetNumberRouting, { number: virtualNumber })
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, 'could not read the number: answering with the default message');
+        return null;
+      });
+    if (number?.fallbackAnswerUrl) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
+    return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
   }
 
   private async pin(r: Request): Promise<CallAction[]> {
@@ -241,6 +257,7 @@ export class CallDecider {
       calleeRole,
       caller,
       callee: target,
+      recordFormat: s.settings.record ? s.settings.recordFileFormat : undefined,
     });
     await this.events.step(
       `${callerRole}-party-answered`,
@@ -263,6 +280,7 @@ export class CallDecider {
       recordFormat: s.settings.recordFileFormat,
       actionPath: `dial-ended?${query}`,
       eventsPath: `dial-event?${query}`,
+      recordingPath: s.settings.record ? `recording?${query}` : undefined,
     });
     return actions;
   }
@@ -334,6 +352,23 @@ export class CallDecider {
       billedDurationSeconds: r.billedDurationSeconds ?? 0,
       hangupCause: r.hangupCause ?? null,
     });
+  }
+
+  /** Plivo's recording callbacks: SessionRecordingInitiated / Completed / Failed. */
+  private async recording(r: Request): Promise<void> {
+    const callId = r.query.c ?? r.callId;
+    const call = await this.state.connected(callId);
+    if (!call || !r.recording) return;
+    await this.events.step(
+      `recording-${r.recording.status}`,
+      { accountId: call.accountId, sessionId: call.sessionId, callId, from: call.caller, to: call.callee },
+      {
+        recordingId: r.recording.id ?? null,
+        recordingUrl: r.recording.url ?? null,
+        recordingDurationSeconds: r.recording.durationSeconds ?? 0,
+        recordingFormat: call.recordFormat ?? null,
+      },
+    );
   }
 
   /** initiate_call_to_first_party: the first party answered the call Maskline placed; bridge to the second. */

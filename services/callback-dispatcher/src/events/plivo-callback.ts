@@ -31,6 +31,12 @@ const CALL_STEPS: Record<string, string> = {
   'parties-hangup': 'SessionPartiesHangup',
 };
 
+const RECORDING_STEPS: Record<string, string> = {
+  'recording-initiated': 'SessionRecordingInitiated',
+  'recording-completed': 'SessionRecordingCompleted',
+  'recording-failed': 'SessionRecordingFailed',
+};
+
 type Event =
   | { subject: typeof SessionExpired.subject; payload: EventPayloadOf<typeof SessionExpired> }
   | {
@@ -87,6 +93,7 @@ export function toPlivoCallback(
   }
   if (event.subject === CallProgressed.subject) {
     const p = event.payload as EventPayloadOf<typeof CallProgressed>;
+    if (RECORDING_STEPS[p.step]) return toRecordingCallback(p, virtualNumber);
     const name = CALL_STEPS[p.step];
     if (!name) return undefined;
     const params: Record<string, string> = {
@@ -106,4 +113,30 @@ export function toPlivoCallback(
     return { accountId: p.accountId, sessionId: p.sessionId, target: 'session', eventName: name, params };
   }
   return undefined;
+}
+
+/** Plivo's recording callbacks (to recording_callback_url). */
+function toRecordingCallback(
+  p: EventPayloadOf<typeof CallProgressed>,
+  virtualNumber: (sessionId: string) => string | undefined,
+): PlivoCallback {
+  const name = RECORDING_STEPS[p.step];
+  const end = p.step === 'recording-completed' ? p.at : null;
+  const start = end ? new Date(Date.parse(end) - p.recordingDurationSeconds * 1000).toISOString() : p.at;
+  const params: Record<string, string> = {
+    EventName: name,
+    EventTimestamp: plivoTimestamp(p.at),
+    SessionUUID: p.sessionId,
+    From: digits(p.from),
+    To: digits(p.to),
+    VirtualNumber: digits(virtualNumber(p.sessionId)),
+    RecordingUUID: p.recordingId ?? '',
+    RecordingURL: p.recordingUrl ?? '',
+    RecordingResourceURL: p.recordingUrl ?? '',
+    RecordingDuration: String(p.recordingDurationSeconds),
+    RecordingStartTime: plivoTimestamp(start),
+    RecordingEndTime: end ? plivoTimestamp(end) : '',
+    RecordingFormat: p.recordingFormat ? `.${p.recordingFormat}` : '',
+  };
+  return { accountId: p.accountId, sessionId: p.sessionId, target: 'recording', eventName: name, params };
 }

@@ -1,6 +1,6 @@
 import type { VirtualNumber } from '@maskline/contracts';
 
-/** Plivo's Number object, plus `country`, `provider` and whether webhook credentials are set. */
+/** Plivo's Number object, plus `country`, `provider`, whether webhook credentials are set, and the no-session destination. */
 export function plivoNumberView(n: VirtualNumber) {
   const digits = n.number.replace(/^\+/, '');
   return {
@@ -21,6 +21,7 @@ export function plivoNumberView(n: VirtualNumber) {
     country: n.country,
     provider: n.provider,
     webhook_credentials_set: n.hasProviderCredentials,
+    fallback_answer_url: n.fallbackAnswerUrl,
   };
 }
 

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsPlivoUrl } from '../http/is-plivo-url.validator';
 import { toInteger, toTrimmedString } from '../http/param-transforms';
 
 const PROVIDERS = ['plivo', 'twilio'] as const;
@@ -74,6 +75,14 @@ export class AddNumbersDto {
   @IsString({ message: 'provider_auth_token is required with provider_auth_id' })
   @Length(8, 128, { message: 'provider_auth_token must be 8 to 128 characters' })
   provider_auth_token?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Where calls go when no live session is on the number (its normal application, as on Plivo): Maskline redirects the call there. Unset: a short message, then hang up.',
+  })
+  @IsOptional()
+  @IsPlivoUrl('fallback_answer_url')
+  fallback_answer_url?: string;
 }
 
 export class ListNumbersQueryDto {
@@ -155,4 +164,12 @@ export class UpdateNumberDto {
   @IsString({ message: 'provider_auth_token is required with provider_auth_id' })
   @Length(8, 128, { message: 'provider_auth_token must be 8 to 128 characters' })
   provider_auth_token?: string;
+
+  @ApiPropertyOptional({
+    description: 'Where calls go when no live session is on the number; an empty string removes it',
+  })
+  @IsOptional()
+  @ValidateIf((o: UpdateNumberDto) => o.fallback_answer_url !== '')
+  @IsPlivoUrl('fallback_answer_url')
+  fallback_answer_url?: string;
 }

@@ -43,6 +43,7 @@ export class NumbersHttpController {
           ? { accountId: body.provider_auth_id, authToken: body.provider_auth_token }
           : undefined,
       alias: undefined,
+      fallbackAnswerUrl: body.fallback_answer_url,
       region: body.region,
       numberType: body.number_type,
       carrier: body.carrier,
@@ -122,6 +123,7 @@ export class NumbersHttpController {
         body.provider_auth_id && body.provider_auth_token
           ? { accountId: body.provider_auth_id, authToken: body.provider_auth_token }
           : undefined,
+      fallbackAnswerUrl: body.fallback_answer_url === '' ? null : body.fallback_answer_url,
     });
     return { api_id: currentCorrelationId(), message: 'changed' };
   }

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { toBoolean, toInteger } from '../http/param-transforms';
-import { IsPlivoUrl } from './is-plivo-url.validator';
+import { IsPlivoUrl } from '../http/is-plivo-url.validator';
 
 const METHODS = ['GET', 'POST'] as const;
 const toMethod = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.toUpperCase() : value);

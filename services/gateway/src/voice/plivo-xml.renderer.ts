@@ -43,6 +43,14 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (path: strin
                 fileFormat: a.recordFormat,
                 redirect: 'false',
                 maxLength: a.timeLimitSeconds,
+                ...(a.recordingPath
+                  ? {
+                      action: url(`${a.recordingPath}&ev=start`),
+                      method: 'POST',
+                      callbackUrl: url(`${a.recordingPath}&ev=done`),
+                      callbackMethod: 'POST',
+                    }
+                  : {}),
               })
             : '';
           return (
@@ -65,6 +73,8 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (path: strin
         }
         case 'hangup':
           return element('Hangup', {});
+        case 'redirect':
+          return element('Redirect', { method: 'POST' }, esc(a.url));
       }
     })
     .join('');

@@ -14,6 +14,7 @@ interface PlivoXmlNode {
   addGetDigits(attrs: object): PlivoXmlNode;
   addDial(attrs: object): PlivoXmlNode;
   addNumber(number: string): PlivoXmlNode;
+  addRecord(attrs: object): PlivoXmlNode;
   toXML(): string;
 }
 const PlivoResponse = (plivo as unknown as { Response: new () => PlivoXmlNode }).Response;
@@ -42,6 +43,20 @@ const connect: CallAction[] = [
     recordFormat: 'mp3',
     actionPath: 'dial-ended?vn=%2B14155550100&c=CA1',
     eventsPath: 'dial-event?vn=%2B14155550100&c=CA1',
+  },
+];
+const recorded: CallAction[] = [
+  {
+    type: 'dial',
+    number: '+14155551001',
+    callerId: '+14155550100',
+    timeoutSeconds: 30,
+    timeLimitSeconds: 600,
+    record: true,
+    recordFormat: 'wav',
+    actionPath: 'dial-ended?vn=%2B14155550100&c=CA1',
+    eventsPath: 'dial-event?vn=%2B14155550100&c=CA1',
+    recordingPath: 'recording?vn=%2B14155550100&c=CA1',
   },
 ];
 const refuse: CallAction[] = [
@@ -86,6 +101,30 @@ describe('TwiML equals what Twilio’s own builder produces for the same intent'
       '+14155551001',
     );
     expect(renderTwiml(connect, url('twilio'))).toBe(v.toString());
+  });
+
+  it('a recorded call', () => {
+    const v = new twilio.twiml.VoiceResponse();
+    const d = v.dial({
+      callerId: '+14155550100',
+      timeout: 30,
+      timeLimit: 600,
+      action: `${BASE}/twilio/dial-ended?vn=%2B14155550100&c=CA1`,
+      method: 'POST',
+      record: 'record-from-answer-dual',
+      recordingStatusCallback: `${BASE}/twilio/recording?vn=%2B14155550100&c=CA1`,
+      recordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
+      recordingStatusCallbackMethod: 'POST',
+    });
+    d.number(
+      {
+        statusCallback: `${BASE}/twilio/dial-event?vn=%2B14155550100&c=CA1`,
+        statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
+        statusCallbackMethod: 'POST',
+      },
+      '+14155551001',
+    );
+    expect(renderTwiml(recorded, url('twilio'))).toBe(v.toString());
   });
 
   it('a message, a pause and hanging up; and nothing', () => {
@@ -133,6 +172,31 @@ describe('Plivo XML equals what Plivo’s own builder produces', () => {
     });
     d.addNumber('14155551001');
     expect(strip(renderPlivoXml(connect, url('plivo')))).toBe(r.toXML());
+    const rec = new PlivoResponse();
+    rec.addRecord({
+      recordSession: 'true',
+      startOnDialAnswer: 'true',
+      fileFormat: 'wav',
+      redirect: 'false',
+      maxLength: 600,
+      action: `${BASE}/plivo/recording?vn=%2B14155550100&c=CA1&ev=start`,
+      method: 'POST',
+      callbackUrl: `${BASE}/plivo/recording?vn=%2B14155550100&c=CA1&ev=done`,
+      callbackMethod: 'POST',
+    });
+    rec
+      .addDial({
+        callerId: '14155550100',
+        timeout: 30,
+        timeLimit: 600,
+        action: `${BASE}/plivo/dial-ended?vn=%2B14155550100&c=CA1`,
+        method: 'POST',
+        callbackUrl: `${BASE}/plivo/dial-event?vn=%2B14155550100&c=CA1`,
+        callbackMethod: 'POST',
+        redirect: 'true',
+      })
+      .addNumber('14155551001');
+    expect(strip(renderPlivoXml(recorded, url('plivo')))).toBe(rec.toXML());
     const q = new PlivoResponse();
     q.addSpeak('Goodbye.');
     q.addWait({ length: 5 });

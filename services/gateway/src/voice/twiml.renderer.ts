@@ -42,6 +42,10 @@ export function renderTwiml(actions: readonly CallAction[], url: (path: string) 
               action: url(a.actionPath),
               method: 'POST',
               record: a.record ? 'record-from-answer-dual' : undefined,
+              recordingStatusCallback: a.record && a.recordingPath ? url(a.recordingPath) : undefined,
+              recordingStatusCallbackEvent:
+                a.record && a.recordingPath ? 'in-progress completed absent' : undefined,
+              recordingStatusCallbackMethod: a.record && a.recordingPath ? 'POST' : undefined,
             },
             element(
               'Number',
@@ -55,6 +59,8 @@ export function renderTwiml(actions: readonly CallAction[], url: (path: string) 
           );
         case 'hangup':
           return element('Hangup', {});
+        case 'redirect':
+          return element('Redirect', { method: 'POST' }, esc(a.url));
       }
     })
     .join('');

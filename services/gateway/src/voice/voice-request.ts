@@ -7,6 +7,7 @@ export const VOICE_STAGES = [
   'dial-event',
   'hangup',
   'outbound-answer',
+  'recording',
 ] as const;
 export type VoiceStage = (typeof VOICE_STAGES)[number];
 
@@ -33,6 +34,7 @@ export function toRouteRequest(
   if (provider === 'plivo') {
     return {
       ...common,
+      recording: stage === 'recording' ? plivoRecording(p, query) : undefined,
       callId: clip(p.CallUUID ?? p.DialALegUUID ?? query.c ?? 'unknown', 64) as string,
       legStatus: clip(stage === 'dial-event' ? (p.DialBLegStatus ?? p.DialAction) : p.DialStatus, 32),
       legCallId: clip(p.DialBLegUUID, 64),
@@ -43,11 +45,35 @@ export function toRouteRequest(
   }
   return {
     ...common,
+    recording: stage === 'recording' ? twilioRecording(p) : undefined,
     callId: clip(stage === 'dial-event' ? (p.ParentCallSid ?? p.CallSid) : p.CallSid, 64) ?? 'unknown',
     legStatus: clip(stage === 'dial-event' ? p.CallStatus : p.DialCallStatus, 32),
     legCallId: clip(stage === 'dial-event' ? p.CallSid : p.DialCallSid, 64),
     durationSeconds: int(p.CallDuration ?? p.DialCallDuration),
     billedDurationSeconds: int(p.CallDuration ?? p.DialCallDuration),
     hangupCause: clip(p.CallStatus === 'completed' ? 'NORMAL_CLEARING' : undefined, 64),
+  };
+}
+
+type Recording = NonNullable<RpcRequestOf<typeof RouteCall>['recording']>;
+
+/** Plivo's `<Record>` calls its action as recording starts (`ev=start`) and its callbackUrl when the file is ready. */
+function plivoRecording(p: Record<string, string>, query: Record<string, string>): Recording {
+  return {
+    status: query.ev === 'start' ? 'initiated' : p.RecordUrl ? 'completed' : 'failed',
+    id: clip(p.RecordingID, 64),
+    url: clip(p.RecordUrl, 2048),
+    durationSeconds: int(p.RecordingDuration),
+  };
+}
+
+/** Twilio's recordingStatusCallback: RecordingStatus in-progress, completed, absent or failed. */
+function twilioRecording(p: Record<string, string>): Recording {
+  const status = p.RecordingStatus;
+  return {
+    status: status === 'in-progress' ? 'initiated' : status === 'completed' ? 'completed' : 'failed',
+    id: clip(p.RecordingSid, 64),
+    url: clip(p.RecordingUrl, 2048),
+    durationSeconds: int(p.RecordingDuration),
   };
 }

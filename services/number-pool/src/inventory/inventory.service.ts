@@ -53,6 +53,7 @@ export class InventoryService {
         subaccountId: request.scope.subaccountId ?? null,
         country: p.country,
         alias: request.alias ?? null,
+        fallbackAnswerUrl: request.fallbackAnswerUrl ?? null,
         region: request.region ?? null,
         numberType: request.numberType ?? 'local',
         carrier: request.carrier ?? null,
@@ -66,6 +67,7 @@ export class InventoryService {
         await this.numbers.update(request.scope.accountId, p.e164, {
           ...fields,
           credentials: fields.credentials ?? existing.credentials,
+          fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
         });
       } else {
         await this.numbers.insert({ _id: p.e164, accountId: request.scope.accountId, ...fields });
@@ -109,6 +111,7 @@ export class InventoryService {
     }
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
+    if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
     return this.get(request.scope, request.number);
@@ -145,6 +148,7 @@ export class InventoryService {
       provider: doc.provider,
       status: doc.status,
       credentials,
+      fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
     };
   }
 
@@ -176,6 +180,7 @@ function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
     carrier: doc.carrier,
     provider: doc.provider,
     hasProviderCredentials: doc.credentials !== null,
+    fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
     status: doc.status,
     addedOn: doc.createdAt.toISOString(),
   };

@@ -17,6 +17,8 @@ export class VirtualNumberDocument {
   @Prop({ type: String, required: true, enum: ['plivo', 'twilio'] }) provider!: 'plivo' | 'twilio';
   /** The provider's webhook-signing credentials, AES-256-GCM bound to the number. Never returned. */
   @Prop({ type: Object, default: null }) credentials!: (EncryptedSecret & { accountId: string }) | null;
+  /** Where calls go when no live session is on the number. */
+  @Prop({ type: String, default: null }) fallbackAnswerUrl!: string | null;
   @Prop({ type: String, required: true, enum: ['active', 'deleted'] }) status!: 'active' | 'deleted';
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
   createdAt!: Date;

@@ -1,0 +1,527 @@
+import { randomBytes } from 'node:crypto';
+import { TelephonySimulator, type CallReport, type Provider } from '@maskline/telephony-simulator';
+import { expectEventually } from '@maskline/testing';
+import { createAccount, type TestAccount } from './support/accounts';
+import { CallbackReceiver } from './support/callback-receiver';
+import { E2eSystem } from './support/e2e-system';
+
+type Json = Record<string, unknown>;
+
+const SPOKEN = {
+  notInService: 'say:This number is not in service. Goodbye.',
+  unknownCaller: 'say:This number can only be reached from a registered phone. Goodbye.',
+  pinPrompt: 'say:Please enter your PIN, followed by the pound key.',
+  incorrectPin: 'say:That PIN is not correct.',
+  locked: 'say:Too many wrong attempts. Please try again later. Goodbye.',
+  unavailable: 'say:We cannot connect your call right now. Please try again later. Goodbye.',
+};
+const MEDIA = 'https://media.example.com';
+
+/** One provider account per dialect, as a team would configure it at Plivo or Twilio. */
+const PROVIDERS: Record<Provider, { accountId: string; authToken: string; numbers: string[] }> = {
+  plivo: {
+    accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
+    authToken: randomBytes(20).toString('hex'),
+    numbers: ['+14155550201', '+14155550202'],
+  },
+  twilio: {
+    accountId: `AC${randomBytes(16).toString('hex')}`,
+    authToken: randomBytes(16).toString('hex'),
+    numbers: ['+14155550301', '+14155550302'],
+  },
+};
+
+let phone = 0;
+/** A fresh phone number for each party, so tests never share a caller. */
+const nextPhone = () => `+1628555${String(1000 + phone++)}`;
+
+describe('call routing through real telephony webhooks', () => {
+  let system: E2eSystem;
+  /** Plays the customer's endpoints (callbacks, the fallback application) and the providers' REST APIs. */
+  let outside: CallbackReceiver;
+  const accounts = {} as Record<Provider, TestAccount>;
+
+  beforeAll(async () => {
+    outside = await CallbackReceiver.start();
+    outside.on('/app/answer', (r) => ({
+      status: 200,
+      headers: { 'content-type': 'application/xml' },
+      body: `<Response>${r.params.CallUUID ? '<Speak>' : '<Say>'}customer app${r.params.CallUUID ? '</Speak>' : '</Say>'}</Response>`,
+    }));
+    outside.on(`/v1/Account/${PROVIDERS.plivo.accountId}/Call/`, () => ({ status: 201 }));
+    outside.on(`/2010-04-01/Accounts/${PROVIDERS.twilio.accountId}/Calls.json`, () => ({ status: 201 }));
+    system = await E2eSystem.start(
+      {},
+      (service): Record<string, string> =>
+        service === 'call-router'
+          ? { PLIVO_API_BASE_URL: outside.baseUrl, TWILIO_API_BASE_URL: outside.baseUrl }
+          : service === 'callback-dispatcher'
+            ? { CALLBACK_RETRY_SCHEDULE_SECONDS: '1,1,1', CALLBACK_TIMEOUT_MS: '2000' }
+            : service === 'pin-auth'
+              ? // Tests share two numbers per dialect: lock callers, not the numbers.
+                { NUMBER_MAX_FAILURES: '1000' }
+              : {},
+    );
+    for (const provider of ['plivo', 'twilio'] as const) {
+      const account = await createAccount(system, `calls-${provider}`);
+      const added = await account.api('/Number/', {
+        body: {
+          numbers: PROVIDERS[provider].numbers.join(','),
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+        },
+      });
+      expect(added.status).toBe(202);
+      accounts[provider] = account;
+    }
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await outside?.stop();
+  });
+
+  describe.each(['plivo', 'twilio'] as const)('%s dialect', (provider) => {
+    const sim = () => new TelephonySimulator(system.baseUrl, provider, PROVIDERS[provider]);
+    const api = () => accounts[provider];
+
+    const created: string[] = [];
+    const createSession = async (body: Json): Promise<Json> => {
+      const res = await api().api('/Masking/Session/', { body });
+      const json = (await res.json()) as Json;
+      expect([res.status, json]).toEqual([201, expect.anything()]);
+      created.push(String(json.session_uuid));
+      return json;
+    };
+    // Sessions share the dialect's two numbers: each test starts with none live, as a real number
+    // would between customers (several live sessions on one number are covered where it matters).
+    afterEach(async () => {
+      for (const id of created.splice(0)) await api().api(`/Masking/Session/${id}/`, { method: 'DELETE' });
+    });
+    /** The PIN Maskline generated, as the create response reveals it to the customer. */
+    const pinOf = (s: Json, party: 'first' | 'second') => {
+      const pin = (s.session as Json)[`${party}_party_pin`];
+      expect(pin).toMatch(/^\d{4,15}$/);
+      return String(pin);
+    };
+    const vnOf = (s: Json) => `+${String(s.virtual_number).replace(/^\+/, '')}`;
+    const getSession = async (id: unknown) =>
+      (await (await api().api(`/Masking/Session/${String(id)}/`)).json()) as { response: Json };
+    const callbacks = (path: string, sessionId: unknown) =>
+      outside.for(path).filter((r) => r.params.SessionUUID === sessionId);
+
+    it('connects a party to the other party: their message, the virtual number as caller ID, the session’s ring timeout, time limit and recording', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        first_party_play_url: `${MEDIA}/hello-rider.mp3`,
+        ring_timeout: 25,
+        call_time_limit: 900,
+        record: true,
+        record_file_format: 'wav',
+        callback_url: `${outside.baseUrl}/cb/${provider}/party`,
+        recording_callback_url: `${outside.baseUrl}/rec/${provider}/party`,
+      });
+      const report = await sim().call({
+        from: first,
+        to: vnOf(s),
+        callee: { answers: true, talkSeconds: 42 },
+      });
+      expect(report.refused).toBeUndefined();
+      expect(report.heard).toEqual([`play:${MEDIA}/hello-rider.mp3`]);
+      expect(report.dials).toEqual([
+        {
+          number: second,
+          callerId: vnOf(s),
+          timeout: 25,
+          timeLimit: 900,
+          record: true,
+          answered: true,
+        },
+      ]);
+
+      const expected = [
+        'SessionFirstPartyAnswer',
+        'SessionSecondPartyRing',
+        'SessionSecondPartyAnswer',
+        'SessionSecondPartyHangup',
+        'SessionFirstPartyHangup',
+        'SessionPartiesHangup',
+      ];
+      await expectEventually(
+        () =>
+          expect(
+            callbacks(`/cb/${provider}/party`, s.session_uuid)
+              .map((r) => r.params.EventName)
+              .sort(),
+          ).toEqual([...expected].sort()),
+        { timeoutMs: 10_000 },
+      );
+      const received = callbacks(`/cb/${provider}/party`, s.session_uuid);
+      const byName = new Map(received.map((r) => [r.params.EventName, r.params]));
+      expect(byName.get('SessionFirstPartyAnswer')).toMatchObject({
+        From: first.slice(1),
+        To: second.slice(1),
+        VirtualNumber: vnOf(s).slice(1),
+      });
+      expect(byName.get('SessionPartiesHangup')).toMatchObject({ Duration: '42' });
+      // Sequence numbers follow the order events happened in, per session.
+      const seq = (name: string) => Number(byName.get(name)?.SequenceNumber);
+      expect(seq('SessionFirstPartyAnswer')).toBeLessThan(seq('SessionSecondPartyRing'));
+      expect(seq('SessionSecondPartyRing')).toBeLessThan(seq('SessionSecondPartyAnswer'));
+      expect(seq('SessionSecondPartyAnswer')).toBeLessThan(seq('SessionPartiesHangup'));
+
+      await expectEventually(
+        () =>
+          expect(
+            callbacks(`/rec/${provider}/party`, s.session_uuid)
+              .map((r) => r.params.EventName)
+              .sort(),
+          ).toEqual(['SessionRecordingCompleted', 'SessionRecordingInitiated']),
+        { timeoutMs: 10_000 },
+      );
+      const completed = callbacks(`/rec/${provider}/party`, s.session_uuid).find(
+        (r) => r.params.EventName === 'SessionRecordingCompleted',
+      );
+      expect(completed?.params).toMatchObject({ RecordingDuration: '42', RecordingFormat: '.wav' });
+      expect(completed?.params.RecordingURL).toMatch(/^https:\/\//);
+
+      await expectEventually(async () => {
+        const view = (await getSession(s.session_uuid)).response;
+        expect(view.status).toBe('active');
+        expect(view.total_call_count).toBe(2);
+        const interactions = view.interaction as Json[];
+        expect(interactions).toHaveLength(1);
+        expect(interactions[0]).toMatchObject({ duration: 42 });
+        expect(interactions[0].recording_resource_url).toMatch(/^https:\/\//);
+      });
+    });
+
+    it('shows the session in-progress while a call is up, and back to active after the hangup', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second });
+      const callId = `live-${randomBytes(6).toString('hex')}`;
+      const params: Record<string, string> =
+        provider === 'plivo'
+          ? { CallUUID: callId, From: first.slice(1), To: vnOf(s).slice(1), Direction: 'inbound' }
+          : { CallSid: callId, From: first, To: vnOf(s), Direction: 'inbound' };
+      const answered = await sim().post(`${system.baseUrl}/voice/${provider}/answer`, params);
+      expect(answered.status).toBe(200);
+      expect(answered.body).toContain('<Dial');
+      await expectEventually(async () =>
+        expect((await getSession(s.session_uuid)).response.status).toBe('in-progress'),
+      );
+      const hangup =
+        provider === 'plivo'
+          ? { ...params, CallStatus: 'completed', Duration: '7', BillDuration: '60' }
+          : { ...params, CallStatus: 'completed', CallDuration: '7' };
+      await sim().post(`${system.baseUrl}/voice/${provider}/hangup`, hangup);
+      await expectEventually(async () => {
+        const view = (await getSession(s.session_uuid)).response;
+        expect(view.status).toBe('active');
+        expect((view.interaction as Json[])[0]).toMatchObject({ duration: 7 });
+      });
+    });
+
+    it('lets an unregistered phone in with the right PIN, connecting it to the counterpart of the PIN’s party', async () => {
+      const [first, second, spare] = [nextPhone(), nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        is_pin_authentication_required: true,
+        generate_pin: true,
+        generate_pin_length: 6,
+        callback_url: `${outside.baseUrl}/cb/${provider}/pin`,
+      });
+      // The second party calls from a spare SIM and types their own PIN: they reach the first party.
+      const report = await sim().call({ from: spare, to: vnOf(s), digits: [pinOf(s, 'second')] });
+      expect(report.prompts).toBe(1);
+      expect(report.heard).toEqual([SPOKEN.pinPrompt]);
+      expect(report.transcript.join('\n')).not.toContain(pinOf(s, 'second'));
+      expect(report.dials.map((d) => [d.number, d.callerId])).toEqual([[first, vnOf(s)]]);
+      await expectEventually(() =>
+        expect(
+          callbacks(`/cb/${provider}/pin`, s.session_uuid).find(
+            (r) => r.params.EventName === 'SessionPinAuthenticationStatus',
+          )?.params,
+        ).toMatchObject({ PinAuthenticationStatus: 'success', From: spare.slice(1) }),
+      );
+    });
+
+    it('plays the session’s prompts, lets a wrong PIN be retried after the wait, then connects', async () => {
+      const [first, second, spare] = [nextPhone(), nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        is_pin_authentication_required: true,
+        generate_pin: true,
+        generate_pin_length: 6,
+        pin_prompt_play: `${MEDIA}/enter-pin.mp3`,
+        incorrect_pin_play: `${MEDIA}/wrong-pin.mp3`,
+        pin_retry: 1,
+        pin_retry_wait: 7,
+      });
+      const wrong = pinOf(s, 'first') === '000000' ? '000001' : '000000';
+      const report = await sim().call({
+        from: spare,
+        to: vnOf(s),
+        digits: [wrong, pinOf(s, 'first')],
+      });
+      expect(report.heard).toEqual([
+        `play:${MEDIA}/enter-pin.mp3`,
+        `play:${MEDIA}/wrong-pin.mp3`,
+        `play:${MEDIA}/enter-pin.mp3`,
+      ]);
+      expect(report.transcript).toContain('waited 7 s');
+      expect(report.dials.map((d) => d.number)).toEqual([second]);
+    });
+
+    it('several PIN sessions on one number: a neutral prompt, and each PIN reaches its own session', async () => {
+      // Three sessions on two numbers: at least two share one.
+      const sessions: Json[] = [];
+      for (let i = 0; i < 3; i++) {
+        sessions.push(
+          await createSession({
+            first_party: nextPhone(),
+            second_party: nextPhone(),
+            is_pin_authentication_required: true,
+            generate_pin: true,
+            pin_prompt_play: `${MEDIA}/prompt-${i}.mp3`,
+          }),
+        );
+      }
+      const shared = sessions.filter((s) => sessions.filter((o) => vnOf(o) === vnOf(s)).length > 1);
+      expect(shared.length).toBeGreaterThanOrEqual(2);
+      for (const s of shared) {
+        const report = await sim().call({ from: nextPhone(), to: vnOf(s), digits: [pinOf(s, 'first')] });
+        // Another customer's recording is never played: the prompts differ, so the default is spoken.
+        expect(report.heard).toEqual([SPOKEN.pinPrompt]);
+        expect(report.dials.map((d) => d.number)).toEqual([`+${String((s.session as Json).second_party)}`]);
+      }
+    });
+
+    it('ends the call after the last wrong PIN, and treats no input as a wrong PIN', async () => {
+      const [first, second, spare] = [nextPhone(), nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        is_pin_authentication_required: true,
+        generate_pin: true,
+        pin_retry: 1,
+      });
+      const report = await sim().call({ from: spare, to: vnOf(s), digits: ['', '99999999'] });
+      expect(report.prompts).toBe(2);
+      expect(report.dials).toEqual([]);
+      expect(report.heard.slice(-2)).toEqual([SPOKEN.incorrectPin, 'say:Goodbye.']);
+      expect(report.transcript).toContain('Maskline hung up');
+    });
+
+    it('locks out a phone that keeps guessing, even with the right PIN', async () => {
+      const [first, second, guesser] = [nextPhone(), nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        is_pin_authentication_required: true,
+        generate_pin: true,
+        generate_pin_length: 8,
+        pin_retry: 5,
+      });
+      let locked: CallReport | undefined;
+      for (let call = 0; call < 10 && !locked; call++) {
+        const report = await sim().call({
+          from: guesser,
+          to: vnOf(s),
+          digits: Array.from({ length: 6 }, (_, i) => String(10_000_000 + call * 6 + i)),
+        });
+        if (report.heard.includes(SPOKEN.locked)) locked = report;
+      }
+      expect(locked).toBeDefined();
+      const after = await sim().call({ from: guesser, to: vnOf(s), digits: [pinOf(s, 'first')] });
+      expect(after.heard).toContain(SPOKEN.locked);
+      expect(after.dials).toEqual([]);
+    });
+
+    it('with force_pin_authentication, asks a registered party for their own PIN first', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        is_pin_authentication_required: true,
+        force_pin_authentication: true,
+        generate_pin: true,
+        first_party_play_url: `${MEDIA}/hello.mp3`,
+      });
+      const withPin = await sim().call({ from: first, to: vnOf(s), digits: [pinOf(s, 'first')] });
+      expect(withPin.prompts).toBe(1);
+      expect(withPin.heard).toEqual([SPOKEN.pinPrompt, `play:${MEDIA}/hello.mp3`]);
+      expect(withPin.dials.map((d) => d.number)).toEqual([second]);
+      const without = await sim().call({ from: first, to: vnOf(s), digits: [] });
+      expect(without.dials).toEqual([]);
+    });
+
+    it('plays unknown_caller_play to a stranger when the session has no PIN, and hangs up', async () => {
+      const [first, second, stranger] = [nextPhone(), nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        unknown_caller_play: `${MEDIA}/use-your-phone.mp3`,
+      });
+      const report = await sim().call({ from: stranger, to: vnOf(s) });
+      expect(report.heard).toEqual([`play:${MEDIA}/use-your-phone.mp3`]);
+      expect(report.dials).toEqual([]);
+    });
+
+    it('single-party session: anyone reaches the registered party, who is then routed back to them', async () => {
+      const [customer, agent] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: customer, create_session_with_single_party: true });
+      const inbound = await sim().call({ from: agent, to: vnOf(s) });
+      expect(inbound.dials.map((d) => [d.number, d.callerId])).toEqual([[customer, vnOf(s)]]);
+      const back = await sim().call({ from: customer, to: vnOf(s) });
+      expect(back.dials.map((d) => d.number)).toEqual([agent]);
+    });
+
+    it('stops forwarding within about a second once a session is expired', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second });
+      expect((await sim().call({ from: first, to: vnOf(s) })).dials).toHaveLength(1);
+      const deleted = await api().api(`/Masking/Session/${String(s.session_uuid)}/`, { method: 'DELETE' });
+      expect(deleted.status).toBe(200);
+      await expectEventually(
+        async () => {
+          const report = await sim().call({ from: first, to: vnOf(s) });
+          expect(report.dials).toEqual([]);
+        },
+        { timeoutMs: 2000 },
+      );
+    });
+
+    it('refuses unsigned or wrongly signed webhooks with 403 and routes nothing', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        callback_url: `${outside.baseUrl}/cb/${provider}/forged`,
+      });
+      const unsigned = await sim().call({ from: first, to: vnOf(s), signWith: null });
+      expect(unsigned.refused).toBe(403);
+      const forged = await sim().call({ from: first, to: vnOf(s), signWith: 'not-the-token-1234' });
+      expect(forged.refused).toBe(403);
+      expect(forged.dials).toEqual([]);
+      const otherProvider = new TelephonySimulator(
+        system.baseUrl,
+        provider === 'plivo' ? 'twilio' : 'plivo',
+        PROVIDERS[provider],
+      );
+      expect((await otherProvider.call({ from: first, to: vnOf(s) })).refused).toBe(403);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(callbacks(`/cb/${provider}/forged`, s.session_uuid)).toEqual([]);
+    });
+
+    it('initiate_call_to_first_party: calls the first party through the provider’s REST API and bridges to the second', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        initiate_call_to_first_party: true,
+        ring_timeout: 20,
+      });
+      const path =
+        provider === 'plivo'
+          ? `/v1/Account/${PROVIDERS.plivo.accountId}/Call/`
+          : `/2010-04-01/Accounts/${PROVIDERS.twilio.accountId}/Calls.json`;
+      const placed = await expectEventually(() => {
+        const found = outside
+          .for(path)
+          .find((r) => (r.params.to ?? r.params.To ?? '').replace(/^\+/, '') === first.slice(1));
+        expect(found).toBeDefined();
+        return found as NonNullable<typeof found>;
+      });
+      const auth = Buffer.from(`${PROVIDERS[provider].accountId}:${PROVIDERS[provider].authToken}`).toString(
+        'base64',
+      );
+      expect(placed.headers.authorization).toBe(`Basic ${auth}`);
+      const answerUrl = provider === 'plivo' ? placed.params.answer_url : placed.params.Url;
+      const from = provider === 'plivo' ? `+${placed.params.from}` : placed.params.From;
+      expect(from).toBe(vnOf(s));
+      expect(answerUrl).toContain(`${system.baseUrl}/voice/${provider}/outbound-answer?`);
+      // The first party picks up: the provider asks Maskline what to do on that call.
+      const report = await sim().call({ from: vnOf(s), to: first, answerUrl });
+      expect(report.dials.map((d) => [d.number, d.callerId, d.timeout])).toEqual([[second, vnOf(s), 20]]);
+      // The event is delivered at least once; the call is placed once.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(
+        outside.for(path).filter((r) => (r.params.to ?? r.params.To ?? '').endsWith(first.slice(1))),
+      ).toHaveLength(1);
+    });
+  });
+
+  describe('numbers without a live session', () => {
+    let quiet: TestAccount;
+    const number = '+14155550401';
+
+    beforeAll(async () => {
+      quiet = await createAccount(system, 'calls-quiet');
+      const res = await quiet.api('/Number/', {
+        body: {
+          numbers: number,
+          provider: 'plivo',
+          provider_auth_id: PROVIDERS.plivo.accountId,
+          provider_auth_token: PROVIDERS.plivo.authToken,
+        },
+      });
+      expect(res.status).toBe(202);
+    });
+
+    const sim = () => new TelephonySimulator(system.baseUrl, 'plivo', PROVIDERS.plivo);
+
+    it('says the number is not in service and hangs up', async () => {
+      const report = await sim().call({ from: nextPhone(), to: number });
+      expect(report.heard).toEqual([SPOKEN.notInService]);
+      expect(report.transcript).toContain('Maskline hung up');
+    });
+
+    it('hands the call to the number’s fallback_answer_url when one is set', async () => {
+      const set = await quiet.api(`/Number/${number.slice(1)}/`, {
+        body: { fallback_answer_url: `${outside.baseUrl}/app/answer` },
+      });
+      expect(set.status).toBe(202);
+      const report = await sim().call({ from: nextPhone(), to: number });
+      expect(report.heard).toEqual(['say:customer app']);
+      const bad = await quiet.api(`/Number/${number.slice(1)}/`, {
+        body: { fallback_answer_url: 'ftp://x' },
+      });
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain('fallback_answer_url must be an http or https URL');
+    });
+  });
+
+  describe('when routing is down', () => {
+    it('still answers the provider with valid XML: a short message, then hang up', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const res = await accounts.twilio.api('/Masking/Session/', {
+        body: { first_party: first, second_party: second },
+      });
+      const s = (await res.json()) as Json;
+      await system.stopService('call-router');
+      try {
+        for (const provider of ['plivo', 'twilio'] as const) {
+          const to =
+            provider === 'twilio'
+              ? `+${String(s.virtual_number).replace(/^\+/, '')}`
+              : PROVIDERS.plivo.numbers[0];
+          const report = await new TelephonySimulator(system.baseUrl, provider, PROVIDERS[provider]).call({
+            from: first,
+            to,
+          });
+          expect(report.refused).toBeUndefined();
+          expect(report.heard).toEqual([SPOKEN.unavailable]);
+          expect(report.requests[0].status).toBe(200);
+        }
+      } finally {
+        system.startService('call-router');
+      }
+    });
+  });
+});
