@@ -54,6 +54,7 @@ export default tseslint.config(
             '../../../deploy/local/system.cjs',
             '../../../deploy/local/dev-secrets.cjs',
             '../../deploy/local/dev-secrets.cjs',
+            '../../scripts/seed-demo.cjs',
           ],
           depConstraints: [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:testing'] },
@@ -72,6 +73,9 @@ export default tseslint.config(
       'libs/testing/src/**/*.ts',
       'services/*/src/config/*.ts',
       'services/*/src/main.ts',
+      // The simulator's command-line entry points (npm run sim / demo).
+      'libs/telephony-simulator/src/cli.ts',
+      'libs/telephony-simulator/src/demo.ts',
     ],
     rules: { 'no-restricted-properties': 'off' },
   },

@@ -3,6 +3,7 @@
  * Seeds what `npm start` promises: a demo account and a few demo virtual numbers. Idempotent: the
  * account's credentials are kept in .infra/demo-account.json (mode 600) and reused while they work.
  */
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 
 const DEMO_NUMBERS = ['+14155550100', '+14155550101', '+14155550102', '+442071838750', '+442071838751'];
@@ -19,13 +20,26 @@ async function seedDemo({ baseUrl, operatorKey, stateFile }) {
       throw new Error(`could not create the demo account: ${res.status} ${await res.text()}`);
     const body = await res.json();
     account = { auth_id: body.auth_id, auth_token: body.auth_token };
-    fs.writeFileSync(stateFile, JSON.stringify(account, null, 2), { mode: 0o600 });
   }
+  if (!account.provider) {
+    // The demo's "Plivo account": the numbers' webhooks are signed with it (`npm run demo` plays Plivo).
+    account.provider = {
+      auth_id: `MA${crypto.randomBytes(9).toString('hex').toUpperCase()}`,
+      auth_token: crypto.randomBytes(20).toString('hex'),
+    };
+  }
+  fs.writeFileSync(stateFile, JSON.stringify(account, null, 2), { mode: 0o600 });
   const auth = `Basic ${Buffer.from(`${account.auth_id}:${account.auth_token}`).toString('base64')}`;
   const res = await fetch(`${baseUrl}/v1/Account/${account.auth_id}/Number/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: auth },
-    body: JSON.stringify({ numbers: DEMO_NUMBERS.join(','), provider: 'plivo', region: 'demo' }),
+    body: JSON.stringify({
+      numbers: DEMO_NUMBERS.join(','),
+      provider: 'plivo',
+      region: 'demo',
+      provider_auth_id: account.provider.auth_id,
+      provider_auth_token: account.provider.auth_token,
+    }),
   });
   if (res.status !== 202) throw new Error(`could not add demo numbers: ${res.status} ${await res.text()}`);
   const api = `${baseUrl}/v1/Account/${account.auth_id}`;
@@ -44,6 +58,8 @@ async function seedDemo({ baseUrl, operatorKey, stateFile }) {
       `                    ${api}/Masking/Session/`,
       `  list sessions:  curl -u ${user} ${api}/Masking/Session/`,
       `  utilization:    curl -u ${user} ${api}/Masking/Utilization/`,
+      '',
+      `  a PIN call, end to end (in another terminal): npm run demo`,
     ],
   };
 }

@@ -1,9 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TelephonySimulator, type CallReport, type Provider } from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
+import { seedDemo } from '../../scripts/seed-demo.cjs';
 
 type Json = Record<string, unknown>;
 
@@ -495,6 +500,25 @@ describe('call routing through real telephony webhooks', () => {
       expect(bad.status).toBe(400);
       expect(JSON.stringify(await bad.json())).toContain('fallback_answer_url must be an http or https URL');
     });
+  });
+
+  it('`npm run demo`: the seeded demo account makes a PIN call end to end', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'maskline-demo-')), 'demo-account.json');
+    await seedDemo({ baseUrl: system.baseUrl, operatorKey: system.operatorKey, stateFile });
+    const demo = spawnSync(
+      process.execPath,
+      ['-r', './tools/runtime/alias-hook.cjs', 'dist/workspace/libs/telephony-simulator/src/demo.js'],
+      {
+        env: { ...process.env, MASKLINE_DEMO_STATE: stateFile, MASKLINE_URL: system.baseUrl },
+        encoding: 'utf8',
+      },
+    );
+    expect(demo.stderr).toBe('');
+    expect(demo.status).toBe(0);
+    expect(demo.stdout).toContain('Please enter your PIN');
+    expect(demo.stdout).toContain('That PIN is not correct.');
+    expect(demo.stdout).toContain('Both calls were connected');
+    expect(demo.stdout).not.toMatch(/typed \d/);
   });
 
   describe('when routing is down', () => {

@@ -1,2 +1,3 @@
 export * from './mini-xml';
 export * from './telephony-simulator';
+export * from './cli';
