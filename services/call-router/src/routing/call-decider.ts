@@ -249,23 +249,27 @@ export class CallDecider {
     playCallerMessage: boolean,
   ): Promise<CallAction[]> {
     const calleeRole = other(callerRole);
-    await this.state.remember(callId, {
-      sessionId: s.sessionId,
-      accountId: s.accountId,
-      virtualNumber: s.virtualNumber,
-      callerRole,
-      calleeRole,
-      caller,
-      callee: target,
-      recordFormat: s.settings.record ? s.settings.recordFileFormat : undefined,
-    });
-    await this.events.step(
-      `${callerRole}-party-answered`,
-      { accountId: s.accountId, sessionId: s.sessionId, callId, from: caller, to: target },
-      callerRole === 'first'
-        ? { firstPartyCallUuid: callId, status: 'answered' }
-        : { secondPartyCallUuid: callId, status: 'answered' },
-    );
+    // Both are written before the provider hears the decision (its follow-ups need the context);
+    // in parallel, as neither depends on the other.
+    await Promise.all([
+      this.state.remember(callId, {
+        sessionId: s.sessionId,
+        accountId: s.accountId,
+        virtualNumber: s.virtualNumber,
+        callerRole,
+        calleeRole,
+        caller,
+        callee: target,
+        recordFormat: s.settings.record ? s.settings.recordFileFormat : undefined,
+      }),
+      this.events.step(
+        `${callerRole}-party-answered`,
+        { accountId: s.accountId, sessionId: s.sessionId, callId, from: caller, to: target },
+        callerRole === 'first'
+          ? { firstPartyCallUuid: callId, status: 'answered' }
+          : { secondPartyCallUuid: callId, status: 'answered' },
+      ),
+    ]);
     const query = new URLSearchParams({ vn: s.virtualNumber, c: callId });
     const actions: CallAction[] = [];
     const message = callerRole === 'first' ? s.settings.firstPartyPlayUrl : s.settings.secondPartyPlayUrl;

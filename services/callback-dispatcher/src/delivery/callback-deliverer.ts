@@ -82,14 +82,16 @@ export class CallbackDeliverer {
 
   async deliver(job: DeliveryJob): Promise<void> {
     const { callback } = job;
-    if (await this.isDelivered(job.eventId)) return;
+    // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.target(callback.accountId, callback.sessionId);
     if (!target) {
+      if (await this.isDelivered(job.eventId)) return;
       await this.deadLetter(job, '', 'the session no longer exists', 0);
       return;
     }
     const url = callback.target === 'session' ? target.callbackUrl : target.recordingCallbackUrl;
     if (!url) return;
+    if (await this.isDelivered(job.eventId)) return;
     const method = callback.target === 'session' ? target.callbackMethod : target.recordingCallbackMethod;
     const params: Record<string, string> = { ...callback.params, SequenceNumber: String(job.sequence) };
     if (!params.VirtualNumber) params.VirtualNumber = target.virtualNumber.replace(/^\+/, '');
