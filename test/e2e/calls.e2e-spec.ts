@@ -36,6 +36,9 @@ const PROVIDERS: Record<Provider, { accountId: string; authToken: string; number
   },
 };
 
+/** Every PIN a test typed or read, to prove no log line carries one. */
+const pinsSeen = new Set<string>();
+
 let phone = 0;
 /** A fresh phone number for each party, so tests never share a caller. */
 const nextPhone = () => `+1628555${String(1000 + phone++)}`;
@@ -108,6 +111,7 @@ describe('call routing through real telephony webhooks', () => {
     const pinOf = (s: Json, party: 'first' | 'second') => {
       const pin = (s.session as Json)[`${party}_party_pin`];
       expect(pin).toMatch(/^\d{4,15}$/);
+      pinsSeen.add(String(pin));
       return String(pin);
     };
     const vnOf = (s: Json) => `+${String(s.virtual_number).replace(/^\+/, '')}`;
@@ -519,6 +523,31 @@ describe('call routing through real telephony webhooks', () => {
     expect(demo.stdout).toContain('That PIN is not correct.');
     expect(demo.stdout).toContain('Both calls were connected');
     expect(demo.stdout).not.toMatch(/typed \d/);
+  });
+
+  it('writes no PIN and no provider token to any log line (every service logged at debug level)', () => {
+    // PINs of 6 digits or more, as whole numbers: shorter ones occur by chance in ids and timings.
+    const pins = [...pinsSeen].filter((p) => p.length >= 6);
+    expect(pins.length).toBeGreaterThan(5);
+    const services = [
+      'gateway',
+      'session-service',
+      'number-pool',
+      'pin-auth',
+      'call-router',
+      'callback-dispatcher',
+    ] as const;
+    const lines = services.flatMap((service) =>
+      system.logs(service).map(({ pid: _pid, time: _time, ...rest }) => JSON.stringify(rest)),
+    );
+    expect(lines.length).toBeGreaterThan(100);
+    for (const pin of pins) {
+      const leak = lines.find((line) => new RegExp(`(?<!\\d)${pin}(?!\\d)`).test(line));
+      expect(leak).toBeUndefined();
+    }
+    const raw = system.rawLogs();
+    expect(raw).not.toContain(PROVIDERS.plivo.authToken);
+    expect(raw).not.toContain(PROVIDERS.twilio.authToken);
   });
 
   describe('when routing is down', () => {

@@ -27,6 +27,7 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
   private loading = false;
   private touched = new Set<string>();
   private reloadAfter = false;
+  private retryMs = 250;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -96,13 +97,16 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
         return;
       }
       this.index.ready = true;
+      this.retryMs = 250;
       this.logger.info({ sessions: this.index.size }, 'routing index loaded');
     } catch (err) {
       this.logger.warn(
         { err },
         'routing index snapshot failed; routing falls back to the store until it loads',
       );
-      setTimeout(() => void this.loadSnapshot(), 5000).unref();
+      // Services start in any order: retry soon, then back off.
+      this.retryMs = Math.min(this.retryMs * 2, 5000);
+      setTimeout(() => void this.loadSnapshot(), this.retryMs).unref();
     }
   }
 
