@@ -23,6 +23,12 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
     return [...this.rows.values()].find((r) => r.digest === digest && r.liveMarker === LIVE) ?? null;
   }
 
+  async liveSlots(virtualNumber: string, pinLength: number) {
+    return [...this.rows.values()]
+      .filter((r) => r.virtualNumber === virtualNumber && r.pinLength === pinLength && r.liveMarker === LIVE)
+      .map((r) => r.slot);
+  }
+
   async retire(id: string, at: Date) {
     const r = this.rows.get(id);
     if (r && r.liveMarker === LIVE) {

@@ -36,6 +36,15 @@ export class MongoPinRegistryStore implements PinRegistryStore {
     return (await this.model.findOne({ digest, liveMarker: LIVE }).lean().exec()) as PinRegistration | null;
   }
 
+  /** Served by the `live_slot` index (its prefix). */
+  async liveSlots(virtualNumber: string, pinLength: number): Promise<number[]> {
+    const rows = await this.model
+      .find({ virtualNumber, pinLength, liveMarker: LIVE }, { slot: 1, _id: 0 })
+      .lean()
+      .exec();
+    return rows.map((r) => r.slot);
+  }
+
   async retire(id: string, at: Date): Promise<void> {
     await this.model.updateOne({ _id: id }, { $set: { liveMarker: id, retiredAt: at } }).exec();
   }

@@ -32,5 +32,7 @@ export interface PinRegistryStore {
   insert(registration: PinRegistration): Promise<InsertOutcome>;
   liveForSession(sessionId: string): Promise<PinRegistration[]>;
   liveByDigest(digest: string): Promise<PinRegistration | null>;
+  /** The capacity slots live PINs of this length hold on the number (advisory: inserts enforce the cap). */
+  liveSlots(virtualNumber: string, pinLength: number): Promise<number[]>;
   retire(id: string, at: Date): Promise<void>;
 }

@@ -112,15 +112,41 @@ export class PinRegistry {
     throw new CodedError(PinErrorCodes.CAPACITY, `virtual number ${request.virtualNumber} has no free PIN`);
   }
 
+  /**
+   * Slots to try, at most PIN_MAX_SLOT_TRIES: the free ones in random order (one read instead of an
+   * insert per taken slot; a full number fails at once), or, for capacities too large to list, a
+   * run from a random start. Races with other replicas are settled by the unique slot index.
+   */
+  private async candidateSlots(
+    virtualNumber: string,
+    pinLength: number,
+    capacity: number,
+  ): Promise<number[]> {
+    const limit = Math.min(capacity, this.options.maxSlotTries);
+    if (capacity > ENUMERABLE_CAPACITY) {
+      const start = randomInt(Math.min(capacity, 2 ** 47));
+      return Array.from({ length: limit }, (_, i) => (start + i) % capacity);
+    }
+    const taken = new Set(await this.store.liveSlots(virtualNumber, pinLength));
+    const free: number[] = [];
+    for (let slot = 0; slot < capacity; slot++) if (!taken.has(slot)) free.push(slot);
+    // Partial Fisher-Yates: the first `limit` entries are a uniform random sample.
+    const n = Math.min(limit, free.length);
+    for (let i = 0; i < n; i++) {
+      const j = i + randomInt(free.length - i);
+      [free[i], free[j]] = [free[j], free[i]];
+    }
+    return free.slice(0, n);
+  }
+
   private async insertInSomeSlot(
     request: SessionPinsRequest,
     role: PartyRole,
     pin: string,
   ): Promise<{ kind: 'inserted'; registration: PinRegistration } | { kind: 'digest-taken' }> {
     const capacity = this.capacity(pin.length);
-    const tries = Math.min(capacity, this.options.maxSlotTries);
-    const start = capacity > 0 ? randomInt(Math.min(capacity, 2 ** 47)) : 0;
-    for (let i = 0; i < tries; i++) {
+    const slots = await this.candidateSlots(request.virtualNumber, pin.length, capacity);
+    for (const slot of slots) {
       const registration: PinRegistration = {
         _id: randomUUID(),
         accountId: request.accountId,
@@ -129,7 +155,7 @@ export class PinRegistry {
         virtualNumber: request.virtualNumber,
         digest: this.digest(request.virtualNumber, pin),
         pinLength: pin.length,
-        slot: (start + i) % capacity,
+        slot,
         liveMarker: LIVE,
         sealed: { k: '', iv: '', ct: '', tag: '' },
         createdAt: new Date(),
@@ -147,6 +173,9 @@ export class PinRegistry {
     );
   }
 }
+
+/** Slots up to this capacity are listed; beyond it a random run of slots is practically free. */
+const ENUMERABLE_CAPACITY = 100_000;
 
 function sealContext(r: Pick<PinRegistration, 'sessionId' | 'party'>): string {
   return `${r.sessionId}:${r.party}`;
