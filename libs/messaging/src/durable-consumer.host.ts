@@ -156,7 +156,10 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           throw new CodedError(ErrorCodes.EVENT_INVALID, coded.message, { field: coded.field });
         }
         await invoke({ subject: msg.subject, payload: parsed.data }, meta);
-        await msg.ackAck();
+        // A plain ack, not a confirmed one: every handler is idempotent, so an ack lost on the way
+        // costs a redelivery after ack_wait, while confirming each ack cost a NATS round trip per
+        // event per consumer. Pending acks are flushed when the connection drains at shutdown.
+        msg.ack();
         outcome = 'ack';
         this.logger.debug({ consumer, subject: msg.subject, seq: msg.seq }, 'event handled');
       } catch (err) {

@@ -9,6 +9,8 @@ import type { RoutingSession } from '@maskline/contracts';
 export class RoutingIndex {
   private readonly byNumber = new Map<string, Map<string, RoutingSession>>();
   private readonly numberOf = new Map<string, string>();
+  /** expiresAt as epoch ms, parsed once per upsert rather than on every call. */
+  private readonly expiresAt = new Map<string, number>();
   ready = false;
 
   upsert(session: RoutingSession): void {
@@ -18,6 +20,7 @@ export class RoutingIndex {
     onNumber.set(session.sessionId, session);
     this.byNumber.set(session.virtualNumber, onNumber);
     this.numberOf.set(session.sessionId, session.virtualNumber);
+    this.expiresAt.set(session.sessionId, Date.parse(session.expiresAt));
   }
 
   remove(sessionId: string): void {
@@ -26,12 +29,13 @@ export class RoutingIndex {
     this.byNumber.get(number)?.delete(sessionId);
     if (this.byNumber.get(number)?.size === 0) this.byNumber.delete(number);
     this.numberOf.delete(sessionId);
+    this.expiresAt.delete(sessionId);
   }
 
   /** Live sessions on the number, as far as this replica knows (expired ones are skipped). */
   on(virtualNumber: string, now = Date.now()): RoutingSession[] {
     return [...(this.byNumber.get(virtualNumber)?.values() ?? [])].filter(
-      (s) => Date.parse(s.expiresAt) > now,
+      (s) => (this.expiresAt.get(s.sessionId) ?? 0) > now,
     );
   }
 

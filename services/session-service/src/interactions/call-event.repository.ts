@@ -11,7 +11,8 @@ export class CallEventRepository {
   /** Records the event once; a redelivery is a no-op. */
   async record(event: CallEventDocument): Promise<void> {
     try {
-      await this.model.create(event);
+      // Lean: the payload was validated on the way in; no document to hydrate for one insert.
+      await this.model.insertMany([event], { lean: true });
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
