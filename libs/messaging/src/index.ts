@@ -11,6 +11,7 @@ export * from './stream-provisioner';
 export * from './retry-later.error';
 export * from './durable-consumer.decorator';
 export * from './durable-consumer.host';
+export * from './event-tail';
 export * from './messaging.module';
 export * from './key-value-stores';
 export * from './breaker-ceiling';

@@ -4,3 +4,4 @@ export * from './mongo-errors';
 export * from './persistence.module';
 export * from './index-synchronizer';
 export * from './store-rpc-error.filter';
+export * from './insert-batcher';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import {
   GetRoutingSession,
@@ -9,7 +9,7 @@ import {
   SessionUpdated,
   STREAMS,
 } from '@maskline/contracts';
-import { NATS_CONNECTION, RpcClient, decodeJson } from '@maskline/messaging';
+import { NATS_CONNECTION, RpcClient, tailEvents, type EventTail } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { RoutingIndex } from './routing-index';
@@ -22,7 +22,7 @@ import { RoutingIndex } from './routing-index';
  */
 @Injectable()
 export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplicationShutdown {
-  private messages?: ConsumerMessages;
+  private tail?: EventTail;
   /** While a snapshot loads: sessions whose events were applied meanwhile. */
   private loading = false;
   private touched = new Set<string>();
@@ -38,27 +38,23 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const consumer = await this.nc.jetstream().consumers.get(STREAMS.MASKLINE_EVENTS.name, {
+    this.tail = await tailEvents(this.nc, {
+      stream: STREAMS.MASKLINE_EVENTS.name,
       filterSubjects: 'events.session.>',
-      deliver_policy: DeliverPolicy.New,
+      onEvent: (subject, payload) => this.apply(subject, payload as { sessionId?: string }),
+      onError: (err, subject) => {
+        this.logger.warn(
+          { err, subject },
+          'routing index update failed: routing reads the store until the index is reloaded',
+        );
+        this.invalidate();
+      },
     });
-    this.messages = await consumer.consume();
-    void (async () => {
-      for await (const m of this.messages as ConsumerMessages) {
-        await this.apply(m.subject, decodeJson(m.data) as { sessionId?: string }).catch((err: unknown) => {
-          this.logger.warn(
-            { err, subject: m.subject },
-            'routing index update failed: routing reads the store until the index is reloaded',
-          );
-          this.invalidate();
-        });
-      }
-    })();
     void this.loadSnapshot();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.messages?.stop();
+    this.tail?.stop();
   }
 
   /** A missed update makes the index untrustworthy: calls read the store until a fresh snapshot loads. */

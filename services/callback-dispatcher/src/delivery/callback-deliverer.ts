@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, GetCallbackTarget, type RpcReplyOf } from '@maskline/contracts';
 import { KeyValueStores, RetryLater, kvDecode, kvEncode } from '@maskline/messaging';
 import { UrlGuard } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
-import { RpcClient } from '@maskline/messaging';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
@@ -13,6 +12,7 @@ import {
 import type { PlivoCallback } from '../events/plivo-callback';
 import { CallbackRecords } from '../records/callback-records.repository';
 import { CallbackSigner } from './callback-signer';
+import { CallbackTargets } from './callback-targets';
 import { send, type SendResult } from './http-sender';
 import { judge, retryDelayMs } from './retry-policy';
 
@@ -20,7 +20,6 @@ import { judge, retryDelayMs } from './retry-policy';
 export const DELIVERY_STATE_BUCKET = 'maskline-callback-state';
 const STATE_TTL_MS = 8 * 86400 * 1000;
 const USER_AGENT = 'Maskline-Callbacks/1.0';
-const TARGET_TTL_MS = 5000;
 
 export interface DeliveryJob {
   /** Stable per event: receivers use it (X-Maskline-Event-Id) to drop duplicates. */
@@ -49,16 +48,12 @@ class RetryableSendFailure extends Error {
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly inFlight = new Map<string, number>();
-  private readonly targets = new Map<
-    string,
-    { target: RpcReplyOf<typeof GetCallbackTarget>; until: number }
-  >();
   private readonly maxAttempts: number;
   private readonly outcomes;
   private readonly latency;
 
   constructor(
-    private readonly rpc: RpcClient,
+    private readonly targets: CallbackTargets,
     private readonly signer: CallbackSigner,
     private readonly records: CallbackRecords,
     private readonly kv: KeyValueStores,
@@ -83,7 +78,7 @@ export class CallbackDeliverer {
   async deliver(job: DeliveryJob): Promise<void> {
     const { callback } = job;
     // The target first: it is cached, and most events of sessions without a callback URL end there.
-    const target = await this.target(callback.accountId, callback.sessionId);
+    const target = await this.targets.get(callback.accountId, callback.sessionId);
     if (!target) {
       if (await this.isDelivered(job.eventId)) return;
       await this.deadLetter(job, '', 'the session no longer exists', 0);
@@ -204,25 +199,6 @@ export class CallbackDeliverer {
       decision.reason,
       retryDelayMs(attemptNo, this.config.CALLBACK_RETRY_SCHEDULE_SECONDS, retryAfter),
     );
-  }
-
-  /**
-   * Where the session's callbacks go, cached for TARGET_TTL_MS: a burst of a session's events asks
-   * session-service once. A callback_url changed by an update applies within that time.
-   */
-  private async target(accountId: string, sessionId: string) {
-    const key = `${accountId}:${sessionId}`;
-    const hit = this.targets.get(key);
-    if (hit && hit.until > Date.now()) return hit.target;
-    try {
-      const target = await this.rpc.request(GetCallbackTarget, { accountId, sessionId });
-      if (this.targets.size >= 10_000) this.targets.delete(this.targets.keys().next().value as string);
-      this.targets.set(key, { target, until: Date.now() + TARGET_TTL_MS });
-      return target;
-    } catch (err) {
-      if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return undefined;
-      throw err;
-    }
   }
 
   private async attempt(

@@ -11,6 +11,7 @@ import { CallbacksNatsController } from '../records/callbacks.nats.controller';
 import { CallbackDeliverer } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackSigner } from './callback-signer';
+import { CallbackTargets } from './callback-targets';
 
 @Module({
   imports: [
@@ -20,6 +21,6 @@ import { CallbackSigner } from './callback-signer';
     ]),
   ],
   controllers: [CallbacksNatsController],
-  providers: [CallbackRecords, CallbackSigner, CallbackDeliverer, CallbackEventsConsumer],
+  providers: [CallbackRecords, CallbackSigner, CallbackTargets, CallbackDeliverer, CallbackEventsConsumer],
 })
 export class DeliveryModule {}

@@ -10,7 +10,8 @@ export class CallProgressConsumer {
   constructor(private readonly events: CallEventRepository) {}
 
   /** Stores each call step; acknowledged only once stored. */
-  @DurableConsumer({ durable: 'session-service-call-progress', events: EVENTS })
+  // Up to 64 steps in hand at once: those stored together share one insert (CallEventRepository).
+  @DurableConsumer({ durable: 'session-service-call-progress', events: EVENTS, concurrency: 64 })
   async onCallProgressed({ payload }: EventOf<typeof EVENTS>): Promise<void> {
     await this.events.record({
       _id: `${payload.callId}:${payload.step}`,
