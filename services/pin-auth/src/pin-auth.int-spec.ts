@@ -202,10 +202,18 @@ describe('pin-auth (real NATS + store)', () => {
     const NUMBER_MAX_FAILURES = 10;
 
     beforeAll(async () => {
-      // A separate pair of replicas with the production-like per-number bar and long lockouts.
+      // A separate pair of replicas with the production-like per-number bar and long lockouts (the
+      // 2 s lockouts of the other tests would end mid-attack on a slow machine and open a new budget).
+      const attackConfig = () =>
+        config({
+          MONGO_DB: `${dbName}_attack`,
+          NUMBER_MAX_FAILURES: String(NUMBER_MAX_FAILURES),
+          NUMBER_LOCKOUT_SECONDS: '3600',
+          CALLER_LOCKOUT_SECONDS: '3600',
+        });
       attackApps = [
-        await startServiceApp(PinAuthModule.forRoot(config({ MONGO_DB: `${dbName}_attack` }))),
-        await startServiceApp(PinAuthModule.forRoot(config({ MONGO_DB: `${dbName}_attack` }))),
+        await startServiceApp(PinAuthModule.forRoot(attackConfig())),
+        await startServiceApp(PinAuthModule.forRoot(attackConfig())),
       ];
       for (const app of apps) await app.close();
       apps = [];
