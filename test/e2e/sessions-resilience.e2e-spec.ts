@@ -119,6 +119,39 @@ describe('session saga and expiry under failure', () => {
     for (const id of ids) expect(events.filter((e) => e.sessionId === id)).toHaveLength(1);
     await system.stopNamed('session-service-2');
   });
+
+  it('ends the sessions of a replica that is gone for good, from the store, once each', async () => {
+    // The survivor looks at the store every second (sessions due within 2 s); the replica that
+    // created a session times it itself, and here it is stopped before any of them is due.
+    system.startService('session-service', { EXPIRY_POLL_MS: '1000' }, 'session-service-2');
+    await system.waitHealthy();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const res = await acme.api('/Masking/Session/', {
+        body: { first_party: party(40 + 2 * i), second_party: party(41 + 2 * i), session_expiry: 4 },
+      });
+      expect(res.status).toBe(201);
+      ids.push(((await res.json()) as Json).session_uuid as string);
+    }
+    await system.stopNamed('session-service');
+    try {
+      for (const id of ids) {
+        await expectEventually(
+          async () => {
+            const got = (await (await acme.api(`/Masking/Session/${id}`)).json()) as { response: Json };
+            expect(got.response.status).toBe('expired');
+          },
+          { timeoutMs: 10_000 },
+        );
+      }
+      const events = await expiredEvents(nc);
+      for (const id of ids) expect(events.filter((e) => e.sessionId === id)).toHaveLength(1);
+    } finally {
+      system.startService('session-service');
+      await system.waitHealthy();
+      await system.stopNamed('session-service-2');
+    }
+  });
 });
 
 async function expiredEvents(nc: NatsConnection): Promise<Json[]> {

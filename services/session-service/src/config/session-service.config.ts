@@ -10,8 +10,11 @@ export const sessionServiceConfigSchema = z
     MASKLINE_VERSION: z.string().default('dev'),
     /** Virtual numbers tried when the PIN service refuses one (PIN.CAPACITY / PIN.CONFLICT). */
     SESSION_ALLOCATION_ATTEMPTS: envInt(3, 1, 10),
-    /** How often active sessions past their expiry time are looked for. */
-    EXPIRY_POLL_MS: envInt(500, 50, 60000),
+    /**
+     * How often each replica reads from the store the sessions due within twice this time; those it
+     * creates or updates itself it times exactly. A session whose replica is gone ends at most this late.
+     */
+    EXPIRY_POLL_MS: envInt(10000, 50, 600000),
     /** An expiry claimed this long ago but not finished (a crashed replica) is taken over. */
     EXPIRY_CLAIM_STALE_MS: envInt(30000, 1000, 3600000),
     /** A creation's reservations left this long without a session are given back. */

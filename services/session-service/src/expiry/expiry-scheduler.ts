@@ -5,15 +5,34 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { SessionRepository } from '../sessions/session.repository';
 import { SessionExpirer } from './session-expirer';
 
+/** Expirations one replica runs at once (each is a few RPCs and store writes). */
+const CONCURRENCY = 8;
+/** After a failed expiration: try again this much later (the next scan would, too). */
+const RETRY_MS = 2000;
+
 /**
- * Driven by data, not timers: every EXPIRY_POLL_MS each replica looks for active sessions whose
- * expiry time has passed and ends them (the expirer makes sure only one replica does each). A
- * restart loses nothing: the next poll finds what is due.
+ * Ends sessions when they expire, exactly once whichever replica gets there (SessionExpirer claims
+ * each). Each replica keeps a timer per session due within the horizon (twice EXPIRY_POLL_MS):
+ * - the replica that creates or updates a session schedules it at once (`schedule`), so a short
+ *   session ends on time;
+ * - every EXPIRY_POLL_MS each replica reads from the store the active sessions due within the
+ *   horizon (overdue ones included), so nothing is lost to a restart or to the replica that made a
+ *   session being gone: such a session ends at most one poll interval late.
+ * When its timer fires a session is read again and ended only if it is still active and due: an
+ * update on another replica may have moved its expiry.
+ *
+ * Polling the store often is what this avoids: on FerretDB every poll is a scan of every session
+ * ever stored (two a second per replica was most of the store's idle CPU).
  */
 @Injectable()
 export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private poll?: NodeJS.Timeout;
+  private scanning?: Promise<void>;
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private stopped = false;
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -22,32 +41,94 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  private get horizonMs(): number {
+    return 2 * this.config.EXPIRY_POLL_MS;
+  }
+
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.tick().finally(() => (this.running = undefined));
-    }, this.config.EXPIRY_POLL_MS);
-    this.timer.unref();
+    this.scanNow();
+    this.poll = setInterval(() => this.scanNow(), this.config.EXPIRY_POLL_MS);
+    this.poll.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    this.stopped = true;
+    clearInterval(this.poll);
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.scanning;
+    await Promise.allSettled([...this.running]);
   }
 
-  async tick(): Promise<void> {
-    let due;
-    try {
-      due = await this.sessions.dueForExpiry(new Date(), 100);
-    } catch (err) {
-      this.logger.warn({ err }, 'expiry poll failed; next poll retries');
+  /** A session this replica stored with this expiry: ended at that time if it is within the horizon. */
+  schedule(sessionId: string, expiresAt: Date): void {
+    if (this.stopped) return;
+    const at = expiresAt.getTime();
+    if (at > Date.now() + this.horizonMs) {
+      // Beyond the horizon: a later scan schedules it. Forget an earlier, nearer time.
+      this.unschedule(sessionId);
       return;
     }
-    for (const session of due) {
-      try {
-        await this.expirer.expire(session, 'timeout');
-      } catch (err) {
-        this.logger.warn({ err, sessionId: session._id }, 'expiry failed; it will be retried');
+    const existing = this.timers.get(sessionId);
+    if (existing?.at === at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => this.due(sessionId), Math.max(0, at - Date.now()));
+    timer.unref();
+    this.timers.set(sessionId, { at, timer });
+  }
+
+  private unschedule(sessionId: string): void {
+    const existing = this.timers.get(sessionId);
+    if (existing) clearTimeout(existing.timer);
+    this.timers.delete(sessionId);
+  }
+
+  private scanNow(): void {
+    if (this.scanning || this.stopped) return;
+    this.scanning = this.scan().finally(() => (this.scanning = undefined));
+  }
+
+  private async scan(): Promise<void> {
+    try {
+      const due = await this.sessions.dueForExpiry(new Date(Date.now() + this.horizonMs), 1000);
+      for (const s of due) this.schedule(s._id, s.expiresAt);
+    } catch (err) {
+      this.logger.warn({ err }, 'expiry scan failed; the next one retries');
+    }
+  }
+
+  private due(sessionId: string): void {
+    this.timers.delete(sessionId);
+    if (this.stopped || this.queued.has(sessionId)) return;
+    this.queued.add(sessionId);
+    this.queue.push(sessionId);
+    this.drain();
+  }
+
+  private drain(): void {
+    while (this.running.size < CONCURRENCY && this.queue.length > 0) {
+      const sessionId = this.queue.shift() as string;
+      const run = this.expireIfDue(sessionId).finally(() => {
+        this.queued.delete(sessionId);
+        this.running.delete(run);
+        this.drain();
+      });
+      this.running.add(run);
+    }
+  }
+
+  private async expireIfDue(sessionId: string): Promise<void> {
+    try {
+      const session = await this.sessions.getById(sessionId);
+      if (!session || session.status !== 'active') return;
+      if (session.expiresAt.getTime() > Date.now()) {
+        this.schedule(sessionId, session.expiresAt);
+        return;
       }
+      await this.expirer.expire(session, 'timeout');
+    } catch (err) {
+      this.logger.warn({ err, sessionId }, 'expiry failed; it will be retried');
+      if (!this.stopped) this.schedule(sessionId, new Date(Date.now() + RETRY_MS));
     }
   }
 }

@@ -17,6 +17,7 @@ import {
 } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
@@ -47,6 +48,7 @@ export class SessionCreator {
     private readonly steps: SagaStepsRepository,
     private readonly views: SessionViews,
     private readonly idempotency: IdempotencyKeys,
+    private readonly expiry: ExpiryScheduler,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -168,6 +170,7 @@ export class SessionCreator {
         expiredAt: null,
       };
       await this.sessions.insert(doc);
+      this.expiry.schedule(sessionId, doc.expiresAt);
       await this.events.publish(
         SessionCreated,
         {

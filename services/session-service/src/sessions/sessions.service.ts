@@ -12,6 +12,7 @@ import {
 } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { SessionExpirer } from '../expiry/session-expirer';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
@@ -24,6 +25,7 @@ export class SessionsService {
     private readonly sessions: SessionRepository,
     private readonly views: SessionViews,
     private readonly expirer: SessionExpirer,
+    private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
     private readonly events: EventPublisher,
   ) {}
@@ -90,6 +92,7 @@ export class SessionsService {
       set.settings = { ...set.settings!, sessionExpirySeconds };
     }
     await this.sessions.update(doc._id, set);
+    if (set.expiresAt) this.expiry.schedule(doc._id, set.expiresAt);
     const updated = { ...doc, ...set } as SessionDocument;
     await this.events.publish(
       SessionUpdated,

@@ -1,0 +1,110 @@
+import pino from 'pino';
+import type { SessionServiceConfig } from '../config/session-service.config';
+import type { SessionRepository } from '../sessions/session.repository';
+import type { SessionDocument } from '../sessions/session.schema';
+import { ExpiryScheduler } from './expiry-scheduler';
+import type { SessionExpirer } from './session-expirer';
+
+const POLL_MS = 10_000;
+
+/** The store as the scheduler sees it: sessions by id, and who got expired. */
+function world() {
+  const sessions = new Map<string, { status: string; expiresAt: Date }>();
+  const expired: string[] = [];
+  let failNext = 0;
+  const repo = {
+    getById: async (id: string) => {
+      const s = sessions.get(id);
+      return s ? ({ _id: id, ...s } as unknown as SessionDocument) : null;
+    },
+    dueForExpiry: async (until: Date) =>
+      [...sessions]
+        .filter(([, s]) => s.status === 'active' && s.expiresAt <= until)
+        .map(([id, s]) => ({ _id: id, ...s }) as unknown as SessionDocument),
+  };
+  const expirer = {
+    expire: async (s: SessionDocument) => {
+      if (failNext > 0) {
+        failNext--;
+        throw new Error('pool unavailable');
+      }
+      expired.push(s._id);
+      sessions.set(s._id, { ...(sessions.get(s._id) as { expiresAt: Date }), status: 'expired' });
+      return true;
+    },
+  };
+  const scheduler = new ExpiryScheduler(
+    repo as unknown as SessionRepository,
+    expirer as unknown as SessionExpirer,
+    { EXPIRY_POLL_MS: POLL_MS } as SessionServiceConfig,
+    pino({ enabled: false }),
+  );
+  const put = (id: string, inMs: number) =>
+    sessions.set(id, { status: 'active', expiresAt: new Date(Date.now() + inMs) });
+  return { sessions, expired, scheduler, put, failOnce: () => (failNext = 1) };
+}
+
+/** Lets timers fire and the promises they start settle. */
+async function advance(ms: number) {
+  await jest.advanceTimersByTimeAsync(ms);
+}
+
+describe('ExpiryScheduler', () => {
+  beforeEach(() => jest.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') }));
+  afterEach(() => jest.useRealTimers());
+
+  it('ends a session it stored at its expiry time, not before', async () => {
+    const w = world();
+    w.put('a', 3000);
+    w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
+    await advance(2900);
+    expect(w.expired).toEqual([]);
+    await advance(200);
+    expect(w.expired).toEqual(['a']);
+  });
+
+  it('does not end a session whose expiry was moved later elsewhere, and ends it at the new time', async () => {
+    const w = world();
+    w.put('a', 3000);
+    w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
+    w.put('a', 8000); // another replica's update
+    await advance(3100);
+    expect(w.expired).toEqual([]);
+    await advance(5000);
+    expect(w.expired).toEqual(['a']);
+  });
+
+  it('finds the sessions other replicas stored, overdue ones too, by reading the store each poll', async () => {
+    const w = world();
+    w.put('overdue', -5000);
+    w.scheduler.onApplicationBootstrap();
+    await advance(10);
+    expect(w.expired).toEqual(['overdue']);
+    w.put('later', 25_000); // beyond the horizon (20 s) at the first scans
+    await advance(POLL_MS);
+    expect(w.expired).toEqual(['overdue']);
+    await advance(15_100);
+    expect(w.expired).toEqual(['overdue', 'later']);
+    await w.scheduler.onApplicationShutdown();
+  });
+
+  it('retries an expiry that failed', async () => {
+    const w = world();
+    w.put('a', 1000);
+    w.failOnce();
+    w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
+    await advance(1100);
+    expect(w.expired).toEqual([]);
+    await advance(2100);
+    expect(w.expired).toEqual(['a']);
+  });
+
+  it('leaves alone a session ended meanwhile (DELETE)', async () => {
+    const w = world();
+    w.put('a', 1000);
+    w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
+    w.sessions.set('a', { ...w.sessions.get('a')!, status: 'expired' });
+    await advance(1100);
+    expect(w.expired).toEqual([]);
+  });
+});
