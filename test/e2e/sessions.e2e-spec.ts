@@ -240,6 +240,14 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         }),
       ]);
     });
+    // A list page reads the calls of all its sessions at once: each gets its own, no one else's.
+    const other = await create({ first_party: party(18), second_party: party(20) });
+    const listed = (await (
+      await acme.api(`/Masking/Session/?first_party=${party(18).slice(1)}&status=active`)
+    ).json()) as { response: { objects: Json[] } };
+    const byId = new Map(listed.response.objects.map((o) => [o.session_uuid, o]));
+    expect(byId.get(id)).toMatchObject({ total_call_count: 2, total_call_billed_duration: 60 });
+    expect(byId.get(other.body.session_uuid)).toMatchObject({ total_call_count: 0, interaction: null });
   });
 
   it('answers 405 for a method the path does not take, 413 for an oversized body', async () => {

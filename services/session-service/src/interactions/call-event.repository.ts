@@ -30,4 +30,16 @@ export class CallEventRepository {
   async forSession(accountId: string, sessionId: string): Promise<CallEventDocument[]> {
     return (await this.model.find({ sessionId, accountId }).lean().exec()) as CallEventDocument[];
   }
+
+  /** The events of several sessions of one account, by session, in one query. */
+  async forSessions(accountId: string, sessionIds: string[]): Promise<Map<string, CallEventDocument[]>> {
+    const bySession = new Map<string, CallEventDocument[]>();
+    if (sessionIds.length === 0) return bySession;
+    const events = (await this.model
+      .find({ sessionId: { $in: sessionIds }, accountId })
+      .lean()
+      .exec()) as CallEventDocument[];
+    for (const e of events) bySession.set(e.sessionId, [...(bySession.get(e.sessionId) ?? []), e]);
+    return bySession;
+  }
 }

@@ -186,7 +186,7 @@ export class SessionCreator {
         { msgId: `session-created:${sessionId}` },
       );
       await this.steps.forgetSession(sessionId);
-      return this.views.render(doc, pins);
+      return this.views.render(doc, { pins, events: [] }); // a session just made has had no calls
     } catch (err) {
       await this.compensate(scope, sessionId, held, pinsRegistered);
       throw err;

@@ -3,6 +3,7 @@ import { RevealSessionPins, type SessionView } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { buildInteractions } from '../interactions/build-interactions';
 import { CallEventRepository } from '../interactions/call-event.repository';
+import type { CallEventDocument } from '../interactions/call-event.schema';
 import type { SessionDocument } from './session.schema';
 
 /** Renders a stored session with its PINs (asked of pin-auth) and its interactions. */
@@ -13,9 +14,17 @@ export class SessionViews {
     private readonly callEvents: CallEventRepository,
   ) {}
 
-  async render(doc: SessionDocument, pins?: { first: string; second: string }): Promise<SessionView> {
-    const shownPins = pins ?? (await this.pinsOf(doc));
-    const summary = buildInteractions(await this.callEvents.forSession(doc.accountId, doc._id));
+  /**
+   * `known` gives what the caller already has: the PINs (just generated) and the call events (none,
+   * for a session just created; or read for a whole page at once by renderMany).
+   */
+  async render(
+    doc: SessionDocument,
+    known: { pins?: { first: string; second: string }; events?: CallEventDocument[] } = {},
+  ): Promise<SessionView> {
+    const shownPins = known.pins ?? (await this.pinsOf(doc));
+    const events = known.events ?? (await this.callEvents.forSession(doc.accountId, doc._id));
+    const summary = buildInteractions(events);
     const status = doc.status === 'expired' ? 'expired' : summary.inProgress ? 'in-progress' : 'active';
     return {
       sessionId: doc._id,
@@ -37,6 +46,15 @@ export class SessionViews {
       totalCallBilledDurationSeconds: summary.totalCallBilledDurationSeconds,
       lastInteractionTime: summary.lastInteractionTime,
     };
+  }
+
+  /** A page of one account's sessions, with the call events of all of them read in one query. */
+  async renderMany(accountId: string, docs: SessionDocument[]): Promise<SessionView[]> {
+    const events = await this.callEvents.forSessions(
+      accountId,
+      docs.map((d) => d._id),
+    );
+    return Promise.all(docs.map((d) => this.render(d, { events: events.get(d._id) ?? [] })));
   }
 
   /** PINs are shown while the session lives (an expired session's PINs are released). */

@@ -52,7 +52,7 @@ export class SessionsService {
     const duration = toRange(request.durationSeconds, (v) => v);
     if (Object.keys(duration).length > 0) filter.durationSeconds = duration;
     const page = await this.sessions.list(filter, request.limit, request.offset);
-    return { total: page.total, objects: await Promise.all(page.objects.map((d) => this.views.render(d))) };
+    return { total: page.total, objects: await this.views.renderMany(request.scope.accountId, page.objects) };
   }
 
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
