@@ -6,8 +6,12 @@ export interface EventTailOptions {
   filterSubjects: string | string[];
   /** Called once per event, in stream order; the next waits for it. */
   onEvent: (subject: string, payload: unknown) => Promise<void> | void;
-  /** A failed onEvent: the event is not retried (there is no ack); the view should heal itself. */
-  onError: (err: unknown, subject: string) => void;
+  /**
+   * A failed onEvent (the event is not retried: there is no ack), or the tail itself broken and
+   * restarted from now (`subject` is undefined: events in between are missed). Either way the view
+   * should distrust what it holds.
+   */
+  onError: (err: unknown, subject: string | undefined) => void;
 }
 
 export interface EventTail {
@@ -21,19 +25,50 @@ export interface EventTail {
  * replica must see every event; work that must happen once belongs in a durable consumer.
  */
 export async function tailEvents(nc: NatsConnection, options: EventTailOptions): Promise<EventTail> {
-  const consumer = await nc.jetstream().consumers.get(options.stream, {
-    filterSubjects: options.filterSubjects,
-    deliver_policy: DeliverPolicy.New,
-  });
-  const messages: ConsumerMessages = await consumer.consume();
-  void (async () => {
-    for await (const m of messages) {
+  let stopped = false;
+  let messages: ConsumerMessages | undefined;
+  const open = async () => {
+    const consumer = await nc.jetstream().consumers.get(options.stream, {
+      filterSubjects: options.filterSubjects,
+      deliver_policy: DeliverPolicy.New,
+    });
+    messages = await consumer.consume();
+    return messages;
+  };
+  const run = async (current: ConsumerMessages): Promise<void> => {
+    for await (const m of current) {
       try {
         await options.onEvent(m.subject, decodeJson(m.data));
       } catch (err) {
         options.onError(err, m.subject);
       }
     }
-  })();
-  return { stop: () => messages.stop() };
+  };
+  /** Runs the tail; if it ends or breaks while wanted, reports it and starts a new one from now. */
+  const keep = (current: ConsumerMessages): void => {
+    void run(current)
+      .then(() => (stopped ? undefined : new Error('event tail ended')))
+      .catch((err: unknown) => err)
+      .then(async (failure) => {
+        while (failure && !stopped) {
+          options.onError(failure, undefined);
+          await new Promise((r) => setTimeout(r, 1000));
+          if (stopped) return;
+          try {
+            keep(await open());
+            return;
+          } catch (err) {
+            failure = err;
+          }
+        }
+      })
+      .catch(() => undefined); // onError threw: nothing left to tell
+  };
+  keep(await open());
+  return {
+    stop: () => {
+      stopped = true;
+      messages?.stop();
+    },
+  };
 }

@@ -105,7 +105,11 @@ export class InsertBatcher<T> {
 }
 
 function settleFailedBatch<T>(batch: Pending<T>[], err: unknown): void {
-  const e = err as { writeErrors?: WriteErrorLike | WriteErrorLike[]; writeConcernError?: unknown } | null;
+  const e = err as {
+    writeErrors?: WriteErrorLike | WriteErrorLike[];
+    writeConcernError?: unknown;
+    result?: { getWriteConcernError?: () => unknown };
+  } | null;
   const writeErrors = e?.writeErrors === undefined ? [] : ([] as WriteErrorLike[]).concat(e.writeErrors);
   if (writeErrors.length === 0) {
     // The command as a whole failed (network, timeout, a lone duplicate reported without details).
@@ -115,7 +119,9 @@ function settleFailedBatch<T>(batch: Pending<T>[], err: unknown): void {
   }
   const byIndex = new Map(writeErrors.map((w) => [w.index, w]));
   // Without write concern, the documents that did not fail are not known to be durable.
-  const othersUnsure = e?.writeConcernError !== undefined && e.writeConcernError !== null;
+  // (The driver keeps it on the bulk result when there are write errors too.)
+  const concern = e?.writeConcernError ?? e?.result?.getWriteConcernError?.();
+  const othersUnsure = concern !== undefined && concern !== null;
   batch.forEach((p, i) => {
     const failure = byIndex.get(i);
     if (failure?.code === 11000) p.resolve('duplicate');

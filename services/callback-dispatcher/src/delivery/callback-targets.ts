@@ -29,6 +29,8 @@ const MAX_CACHED = 10_000;
 export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly cache = new Map<string, { accountId: string; target: CallbackTarget; until: number }>();
   private tail?: EventTail;
+  /** Updates heard so far: a read that overlapped one may predate it, and is not kept. */
+  private updatesHeard = 0;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -42,9 +44,15 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
       filterSubjects: SessionUpdated.subject,
       onEvent: (_subject, payload) => {
         const sessionId = (payload as { sessionId?: unknown } | null)?.sessionId;
+        this.updatesHeard++;
         if (typeof sessionId === 'string') this.cache.delete(sessionId);
       },
-      onError: (err, subject) => this.logger.warn({ err, subject }, 'could not apply a session update'),
+      onError: (err, subject) => {
+        // Word of some update may be lost: trust nothing cached.
+        this.updatesHeard++;
+        this.cache.clear();
+        this.logger.warn({ err, subject }, 'session updates missed: callback targets are read afresh');
+      },
     });
   }
 
@@ -56,8 +64,10 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
   async get(accountId: string, sessionId: string): Promise<CallbackTarget | undefined> {
     const hit = this.cache.get(sessionId);
     if (hit && hit.accountId === accountId && hit.until > Date.now()) return hit.target;
+    const heardBefore = this.updatesHeard;
     try {
       const target = await this.rpc.request(GetCallbackTarget, { accountId, sessionId });
+      if (this.updatesHeard !== heardBefore) return target; // maybe older than an update: use once
       if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
       this.cache.set(sessionId, { accountId, target, until: Date.now() + TARGET_TTL_MS });
       return target;

@@ -12,6 +12,7 @@ function world() {
   const sessions = new Map<string, { status: string; expiresAt: Date }>();
   const expired: string[] = [];
   let failNext = 0;
+  let gate: Promise<void> | undefined;
   const repo = {
     getById: async (id: string) => {
       const s = sessions.get(id);
@@ -24,6 +25,7 @@ function world() {
   };
   const expirer = {
     expire: async (s: SessionDocument) => {
+      if (gate) await gate;
       if (failNext > 0) {
         failNext--;
         throw new Error('pool unavailable');
@@ -36,12 +38,26 @@ function world() {
   const scheduler = new ExpiryScheduler(
     repo as unknown as SessionRepository,
     expirer as unknown as SessionExpirer,
-    { EXPIRY_POLL_MS: POLL_MS } as SessionServiceConfig,
+    { EXPIRY_POLL_MS: POLL_MS, EXPIRY_CLAIM_STALE_MS: 5000 } as SessionServiceConfig,
     pino({ enabled: false }),
   );
   const put = (id: string, inMs: number) =>
     sessions.set(id, { status: 'active', expiresAt: new Date(Date.now() + inMs) });
-  return { sessions, expired, scheduler, put, failOnce: () => (failNext = 1) };
+  return {
+    sessions,
+    expired,
+    scheduler,
+    put,
+    failOnce: () => (failNext = 1),
+    hold: () => {
+      let open = () => {};
+      gate = new Promise<void>((r) => (open = r));
+      return () => {
+        gate = undefined;
+        open();
+      };
+    },
+  };
 }
 
 /** Lets timers fire and the promises they start settle. */
@@ -88,15 +104,31 @@ describe('ExpiryScheduler', () => {
     await w.scheduler.onApplicationShutdown();
   });
 
-  it('retries an expiry that failed', async () => {
+  it('retries an expiry that failed, once its own claim would be stale', async () => {
     const w = world();
     w.put('a', 1000);
     w.failOnce();
     w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
     await advance(1100);
     expect(w.expired).toEqual([]);
-    await advance(2100);
+    await advance(5000 + 2100);
     expect(w.expired).toEqual(['a']);
+  });
+
+  it('at shutdown lets running expirations finish and starts none of those still waiting', async () => {
+    const w = world();
+    for (let i = 0; i < 12; i++) {
+      w.put(`s${i}`, 1000);
+      w.scheduler.schedule(`s${i}`, w.sessions.get(`s${i}`)!.expiresAt);
+    }
+    const release = w.hold();
+    await advance(1100);
+    const stopping = w.scheduler.onApplicationShutdown();
+    release();
+    await stopping;
+    expect(w.expired).toHaveLength(8);
+    await advance(60_000);
+    expect(w.expired).toHaveLength(8);
   });
 
   it('leaves alone a session ended meanwhile (DELETE)', async () => {

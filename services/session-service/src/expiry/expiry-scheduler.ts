@@ -7,7 +7,7 @@ import { SessionExpirer } from './session-expirer';
 
 /** Expirations one replica runs at once (each is a few RPCs and store writes). */
 const CONCURRENCY = 8;
-/** After a failed expiration: try again this much later (the next scan would, too). */
+/** Margin past a claim's staleness before looking at a session again. */
 const RETRY_MS = 2000;
 
 /**
@@ -56,8 +56,12 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
     clearInterval(this.poll);
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    // What waits in the queue is left to the other replicas and the next start; what runs finishes
+    // while NATS and the store are still open.
+    this.queue.length = 0;
+    this.queued.clear();
     await this.scanning;
-    await Promise.allSettled([...this.running]);
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   /** A session this replica stored with this expiry: ended at that time if it is within the horizon. */
@@ -106,7 +110,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private drain(): void {
-    while (this.running.size < CONCURRENCY && this.queue.length > 0) {
+    while (!this.stopped && this.running.size < CONCURRENCY && this.queue.length > 0) {
       const sessionId = this.queue.shift() as string;
       const run = this.expireIfDue(sessionId).finally(() => {
         this.queued.delete(sessionId);
@@ -125,10 +129,17 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
         this.schedule(sessionId, session.expiresAt);
         return;
       }
-      await this.expirer.expire(session, 'timeout');
+      if (!(await this.expirer.expire(session, 'timeout'))) {
+        // Another replica's claim is fresh: look again once it would be stale (a crashed claimer).
+        this.schedule(sessionId, new Date(Date.now() + this.config.EXPIRY_CLAIM_STALE_MS + RETRY_MS));
+      }
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'expiry failed; it will be retried');
-      if (!this.stopped) this.schedule(sessionId, new Date(Date.now() + RETRY_MS));
+      // Failed after its claim, this replica's own claim stands until it is stale: retry then.
+      // (Failed before it, the retry comes as soon; the scan would find it too.)
+      if (!this.stopped) {
+        this.schedule(sessionId, new Date(Date.now() + this.config.EXPIRY_CLAIM_STALE_MS + RETRY_MS));
+      }
     }
   }
 }

@@ -39,7 +39,11 @@ export class CallEventRepository {
       .find({ sessionId: { $in: sessionIds }, accountId })
       .lean()
       .exec()) as CallEventDocument[];
-    for (const e of events) bySession.set(e.sessionId, [...(bySession.get(e.sessionId) ?? []), e]);
+    for (const e of events) {
+      const list = bySession.get(e.sessionId);
+      if (list) list.push(e);
+      else bySession.set(e.sessionId, [e]);
+    }
     return bySession;
   }
 }

@@ -53,6 +53,7 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   async dueForExpiry(now: Date, limit: number): Promise<SessionDocument[]> {
     return (await this.model
       .find({ status: 'active', expiresAt: { $lte: now } })
+      .sort({ expiresAt: 1 }) // the most overdue first, whatever the limit leaves out
       .limit(limit)
       .lean()
       .exec()) as SessionDocument[];
