@@ -42,7 +42,6 @@ export class SessionExpirer {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id });
     }
     const now = new Date();
-    await this.sessions.update(session._id, { status: 'expired', expiredAt: now, modifiedAt: now });
     await this.events.publish(
       SessionExpired,
       {
@@ -57,6 +56,10 @@ export class SessionExpirer {
       },
       { msgId: `session-expired:${session._id}` },
     );
+    // Announced first, then marked: if marking fails, the session is still active and due, so the
+    // expiry is retried and the announcement repeated under the same message id (deduplicated by the
+    // stream for 10 min); the other way round a failed announcement was lost for good.
+    await this.sessions.update(session._id, { status: 'expired', expiredAt: now, modifiedAt: now });
     this.expired.inc({ reason });
     this.logger.info({ sessionId: session._id, reason }, 'session expired');
     return true;
