@@ -1,4 +1,11 @@
-import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+
+/** Consumer states a tail does not come back from by itself. */
+const LOST = new Set<ConsumerEvents>([
+  ConsumerEvents.StreamNotFound,
+  ConsumerEvents.ConsumerNotFound,
+  ConsumerEvents.ConsumerDeleted,
+]);
 import { decodeJson } from './json-codec';
 
 export interface EventTailOptions {
@@ -32,8 +39,16 @@ export async function tailEvents(nc: NatsConnection, options: EventTailOptions):
       filterSubjects: options.filterSubjects,
       deliver_policy: DeliverPolicy.New,
     });
-    messages = await consumer.consume();
-    return messages;
+    const current = await consumer.consume();
+    messages = current;
+    // The client keeps retrying a consumer whose stream is gone, silently and, once the stream is
+    // back, without success: end it, so that it is reported and opened again (`keep`).
+    void (async () => {
+      for await (const s of await current.status()) {
+        if (LOST.has(s.type as ConsumerEvents)) current.stop();
+      }
+    })().catch(() => undefined);
+    return current;
   };
   const run = async (current: ConsumerMessages): Promise<void> => {
     for await (const m of current) {

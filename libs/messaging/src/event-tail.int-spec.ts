@@ -1,0 +1,85 @@
+import { connect, type NatsConnection } from 'nats';
+import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
+import { encodeJson } from './json-codec';
+import { tailEvents } from './event-tail';
+
+describe('tailEvents (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    await (await nc.jetstreamManager()).streams.add({ name: 'TAIL_TEST', subjects: ['tail.>'] });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('gives every replica every event from now on, in order, and goes on past a failing one', async () => {
+    const js = nc.jetstream();
+    await js.publish('tail.a', encodeJson({ n: -1 })); // before the tails: not seen
+    const seen: Array<Array<number>> = [[], []];
+    const errors: string[] = [];
+    const tails = await Promise.all(
+      seen.map((into) =>
+        tailEvents(nc, {
+          stream: 'TAIL_TEST',
+          filterSubjects: 'tail.>',
+          onEvent: (_subject, payload) => {
+            const n = (payload as { n: number }).n;
+            if (n === 3) throw new Error('cannot apply 3');
+            into.push(n);
+          },
+          onError: (err, subject) => errors.push(`${subject}: ${(err as Error).message}`),
+        }),
+      ),
+    );
+    try {
+      for (let n = 0; n < 6; n++) await js.publish(n % 2 ? 'tail.b' : 'tail.a', encodeJson({ n }));
+      await expectEventually(() =>
+        expect(seen).toEqual([
+          [0, 1, 2, 4, 5],
+          [0, 1, 2, 4, 5],
+        ]),
+      );
+      expect(errors).toEqual(['tail.b: cannot apply 3', 'tail.b: cannot apply 3']);
+    } finally {
+      for (const t of tails) t.stop();
+    }
+  });
+
+  it('starts again from now, and says so, when its stream goes away and comes back', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: 'TAIL_GONE', subjects: ['gone.>'] });
+    const seen: number[] = [];
+    const breaks: unknown[] = [];
+    const tail = await tailEvents(nc, {
+      stream: 'TAIL_GONE',
+      filterSubjects: 'gone.>',
+      onEvent: (_subject, payload) => void seen.push((payload as { n: number }).n),
+      onError: (err, subject) => {
+        if (subject === undefined) breaks.push(err);
+      },
+    });
+    try {
+      await nc.jetstream().publish('gone.x', encodeJson({ n: 1 }));
+      await expectEventually(() => expect(seen).toEqual([1]));
+      await jsm.streams.delete('TAIL_GONE');
+      await expectEventually(() => expect(breaks.length).toBeGreaterThan(0), { timeoutMs: 15_000 });
+      await jsm.streams.add({ name: 'TAIL_GONE', subjects: ['gone.>'] });
+      // Published until the restarted tail takes them (it starts from now, so some may go unseen).
+      await expectEventually(
+        async () => {
+          await nc.jetstream().publish('gone.x', encodeJson({ n: 2 }));
+          expect(seen).toContain(2);
+        },
+        { timeoutMs: 15_000 },
+      );
+    } finally {
+      tail.stop();
+    }
+  });
+});
