@@ -5,26 +5,11 @@
  * crash test: 10,000 events, kill -9 of the dispatcher a third of the way through, restart, and a
  * count of what arrived (none may be missing).
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
+import { log, pct, startBenchSystem } from './support/bench-system';
 
-const root = process.cwd();
-const infra = require(
-  path.join(root, 'deploy', 'local', 'infra.cjs'),
-) as typeof import('../../deploy/local/infra.cjs');
-const system = require(
-  path.join(root, 'deploy', 'local', 'system.cjs'),
-) as typeof import('../../deploy/local/system.cjs');
-const secrets = require(
-  path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
-) as typeof import('../../deploy/local/dev-secrets.cjs');
-
-const log = (line = '') => process.stdout.write(`${line}\n`);
-const pct = (v: number[], p: number) =>
-  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
 const SUBJECT = 'events.call.progressed.v1';
 
 interface Receiver {
@@ -53,52 +38,24 @@ async function main() {
   const quick = process.argv.includes('--quick');
   const perRun = quick ? 450 : 2700;
   const burst = quick ? 2000 : 10_000;
-  const store = process.env.MONGO_URL ? undefined : await infra.startStore({ log });
-  const mongoUrl = process.env.MONGO_URL ?? (store as { url: string }).url;
-  const nats = await infra.startNats();
-  const port = await infra.freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const dispatcherEnv = {
-    CALLBACK_TIMEOUT_MS: '2000',
-    CALLBACK_CONNECT_TIMEOUT_MS: '500',
-    CALLBACK_RETRY_SCHEDULE_SECONDS: '5,10,20',
-  };
-  const env = {
-    ...secrets.generateSecrets(),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    NATS_URL: nats.url,
-    MONGO_URL: mongoUrl,
-    HTTP_PORT: String(port),
-    PUBLIC_BASE_URL: baseUrl,
-    CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-  };
-  const prefix = `bench_${randomBytes(3).toString('hex')}`;
-  const envFor = (s: string) => ({
-    MONGO_DB: `${prefix}_${s.replace(/-/g, '_')}`,
-    ...(s === 'callback-dispatcher' ? dispatcherEnv : {}),
-  });
-  const running = await system.startSystem({
-    env,
-    envFor: envFor as never,
-    baseUrl,
+  const bench = await startBenchSystem({
+    env: { CALLBACK_HOST_ALLOWLIST: '127.0.0.1' },
+    serviceEnv: (s): Record<string, string> =>
+      s === 'callback-dispatcher'
+        ? {
+            CALLBACK_TIMEOUT_MS: '2000',
+            CALLBACK_CONNECT_TIMEOUT_MS: '500',
+            CALLBACK_RETRY_SCHEDULE_SECONDS: '5,10,20',
+          }
+        : {},
     onLine: () => undefined,
   });
+  const { running, nats } = bench;
   const processes = new Map(running.processes.map((p) => [p.service as string, p]));
   const nc: NatsConnection = await connect({ servers: nats.url });
   const receivers: Receiver[] = [];
   try {
-    const account = (await (
-      await fetch(`${baseUrl}/admin/v1/accounts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-operator-key': env.OPERATOR_KEY },
-        body: JSON.stringify({ name: 'bench' }),
-      })
-    ).json()) as { auth_id: string; auth_token: string };
-    const auth = `Basic ${Buffer.from(`${account.auth_id}:${account.auth_token}`).toString('base64')}`;
-    const api = `${baseUrl}/v1/Account/${account.auth_id}`;
+    const { authId, auth, api } = await bench.account();
     await fetch(`${api}/Number/`, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/json' },
@@ -126,7 +83,7 @@ async function main() {
         SUBJECT,
         new TextEncoder().encode(
           JSON.stringify({
-            accountId: account.auth_id,
+            accountId: authId,
             sessionId,
             callId: `b${i}`,
             step: 'first-party-answered',
@@ -171,7 +128,7 @@ async function main() {
     const healthy9 = [0, 1, 2, 3, 4, 5, 6, 7, 8];
     const paced = quick ? 10 : 30;
     const rate = 40;
-    log(`whole system as processes on ${store ? 'FerretDB' : 'MONGO_URL'} + NATS`);
+    log(`whole system as processes on ${bench.store ? 'FerretDB' : 'MONGO_URL'} + NATS`);
     const burstRun = await run(healthy9, perRun, 0);
     log('');
     log(
@@ -210,10 +167,7 @@ async function main() {
     const dispatcher = processes.get('callback-dispatcher');
     await dispatcher?.stop('SIGKILL');
     const atKill = crash.arrivals.size;
-    const restarted = system.startService('callback-dispatcher', {
-      ...env,
-      ...envFor('callback-dispatcher'),
-    } as Record<string, string>);
+    const restarted = bench.startService('callback-dispatcher');
     processes.set('callback-dispatcher', restarted);
     const t0 = Date.now();
     while (ids.some((id) => !crash.arrivals.has(id)) && Date.now() - t0 < 300_000)
@@ -230,8 +184,7 @@ async function main() {
       r.server.close();
     }
     await Promise.all([...processes.values()].map((p) => p.stop('SIGTERM')));
-    await nats.stop();
-    await store?.stop();
+    await bench.stop();
   }
 }
 

@@ -9,24 +9,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
-import * as path from 'node:path';
 import { RouteCall } from '@maskline/contracts';
 import { plivoV3Signature } from '@maskline/webhook-signatures';
+import { log, pct, startBenchSystem, type ServiceProcess } from './support/bench-system';
 
 const root = process.cwd();
-const infra = require(
-  path.join(root, 'deploy', 'local', 'infra.cjs'),
-) as typeof import('../../deploy/local/infra.cjs');
-const system = require(
-  path.join(root, 'deploy', 'local', 'system.cjs'),
-) as typeof import('../../deploy/local/system.cjs');
-const secrets = require(
-  path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
-) as typeof import('../../deploy/local/dev-secrets.cjs');
-
-const log = (line = '') => process.stdout.write(`${line}\n`);
-const pct = (v: number[], p: number) =>
-  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Run {
@@ -161,42 +148,12 @@ function startEcho(natsUrl: string): ChildProcess {
 async function main() {
   const quick = process.argv.includes('--quick');
   const seconds = quick ? 4 : 10;
-  const store = process.env.MONGO_URL ? undefined : await infra.startStore({ log });
-  const mongoUrl = process.env.MONGO_URL ?? (store as { url: string }).url;
-  const nats = await infra.startNats();
-  const port = await infra.freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const env = {
-    ...secrets.generateSecrets(),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    NATS_URL: nats.url,
-    MONGO_URL: mongoUrl,
-    HTTP_PORT: String(port),
-    PUBLIC_BASE_URL: baseUrl,
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-  };
-  const prefix = `bench_${randomBytes(3).toString('hex')}`;
-  const envFor = (s: string) => ({ MONGO_DB: `${prefix}_${s.replace(/-/g, '_')}` });
-  const onLine = (s: string, line: string) => {
-    if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[${s}] ${line.slice(0, 300)}\n`);
-  };
-  const running = await system.startSystem({ env, envFor, baseUrl, onLine });
-  let router: import('../../deploy/local/system.cjs').ServiceProcess | undefined = running.processes.find(
-    (p) => p.service === 'call-router',
-  );
+  const bench = await startBenchSystem();
+  const { baseUrl, running, store, nats } = bench;
+  let router: ServiceProcess | undefined = running.processes.find((p) => p.service === 'call-router');
   let echo: ChildProcess | undefined;
   try {
-    const account = (await (
-      await fetch(`${baseUrl}/admin/v1/accounts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-operator-key': env.OPERATOR_KEY },
-        body: JSON.stringify({ name: 'bench' }),
-      })
-    ).json()) as { auth_id: string; auth_token: string };
-    const auth = `Basic ${Buffer.from(`${account.auth_id}:${account.auth_token}`).toString('base64')}`;
-    const api = `${baseUrl}/v1/Account/${account.auth_id}`;
+    const { auth, api } = await bench.account();
     await fetch(`${api}/Number/`, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/json' },
@@ -276,7 +233,7 @@ async function main() {
       rounds.floor.push(await drive(200, seconds, answer(ECHO)));
       echo.kill();
       echo = undefined;
-      router = system.startService('call-router', { ...env, ...envFor('call-router') }, onLine);
+      router = bench.startService('call-router');
       await waitFor(PLAY);
       single.route.push(await oneByOne(200, route));
       const procs = [
@@ -344,10 +301,8 @@ async function main() {
     );
   } finally {
     echo?.kill();
-    await running.stopAll();
     await router?.stop('SIGTERM').catch(() => undefined);
-    await nats.stop();
-    await store?.stop();
+    await bench.stop();
   }
 }
 

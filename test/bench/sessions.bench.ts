@@ -4,24 +4,9 @@
  * measured in the same run: an authenticated no-op through the gateway plus one mongoose insert
  * of a session-sized document on the same store.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
-
-const root = process.cwd();
-const infra = require(
-  path.join(root, 'deploy', 'local', 'infra.cjs'),
-) as typeof import('../../deploy/local/infra.cjs');
-const system = require(
-  path.join(root, 'deploy', 'local', 'system.cjs'),
-) as typeof import('../../deploy/local/system.cjs');
-const secrets = require(
-  path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
-) as typeof import('../../deploy/local/dev-secrets.cjs');
-
-const log = (line = '') => process.stdout.write(`${line}\n`);
-const pct = (v: number[], p: number) =>
-  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
+import { log, pct, startBenchSystem } from './support/bench-system';
 
 interface Run {
   p50: number;
@@ -52,44 +37,13 @@ async function load(concurrency: number, total: number, op: (i: number) => Promi
 async function main() {
   const quick = process.argv.includes('--quick');
   const total = quick ? 128 : 640;
-  const store = process.env.MONGO_URL ? undefined : await infra.startStore({ log });
-  const mongoUrl = process.env.MONGO_URL ?? (store as { url: string }).url;
-  const nats = await infra.startNats();
-  const port = await infra.freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const env = {
-    ...secrets.generateSecrets(),
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'warn',
-    NATS_URL: nats.url,
-    MONGO_URL: mongoUrl,
-    HTTP_PORT: String(port),
-    PUBLIC_BASE_URL: baseUrl,
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-  };
-  const prefix = `bench_${randomBytes(3).toString('hex')}`;
-  const running = await system.startSystem({
-    env,
-    envFor: (s) => ({ MONGO_DB: `${prefix}_${s.replace(/-/g, '_')}` }),
-    baseUrl,
-    onLine: (s, line) => {
-      if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[${s}] ${line.slice(0, 300)}\n`);
-    },
-  });
+  const bench = await startBenchSystem();
+  const { mongoUrl, prefix } = bench;
   const conn = await mongoose
     .createConnection(mongoUrl, { dbName: `${prefix}_floor`, maxPoolSize: 64 })
     .asPromise();
   try {
-    const account = (await (
-      await fetch(`${baseUrl}/admin/v1/accounts`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-operator-key': env.OPERATOR_KEY },
-        body: JSON.stringify({ name: 'bench' }),
-      })
-    ).json()) as { auth_id: string; auth_token: string };
-    const auth = `Basic ${Buffer.from(`${account.auth_id}:${account.auth_token}`).toString('base64')}`;
-    const api = `${baseUrl}/v1/Account/${account.auth_id}`;
+    const { authId, auth, api } = await bench.account();
     await fetch(`${api}/Number/`, {
       method: 'POST',
       headers: { authorization: auth, 'content-type': 'application/json' },
@@ -101,7 +55,7 @@ async function main() {
     let party = 0;
     const ids: string[] = [];
     log(
-      `whole system as processes on ${store ? 'FerretDB' : 'MONGO_URL'} + NATS started for this run; ${total} requests per cell`,
+      `whole system as processes on ${bench.store ? 'FerretDB' : 'MONGO_URL'} + NATS started for this run; ${total} requests per cell`,
     );
     log('');
     log(
@@ -113,7 +67,7 @@ async function main() {
         await res.arrayBuffer();
         await floorDocs.insertOne({
           _id: randomUUID() as never,
-          accountId: account.auth_id,
+          accountId: authId,
           padding: 'x'.repeat(1200),
         });
         return res.status === 200;
@@ -158,9 +112,7 @@ async function main() {
     }
   } finally {
     await conn.close();
-    await running.stopAll();
-    await nats.stop();
-    await store?.stop();
+    await bench.stop();
   }
 }
 

@@ -1,0 +1,101 @@
+/**
+ * What every whole-system benchmark starts the same way: the store (FerretDB, or MONGO_URL) and a
+ * NATS server for the run, every service as a process on a free port with production settings and
+ * fresh dev secrets, each service with its own database under a per-run prefix.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+
+const root = process.cwd();
+export const infra = require(
+  path.join(root, 'deploy', 'local', 'infra.cjs'),
+) as typeof import('../../../deploy/local/infra.cjs');
+export const system = require(
+  path.join(root, 'deploy', 'local', 'system.cjs'),
+) as typeof import('../../../deploy/local/system.cjs');
+const secrets = require(
+  path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
+) as typeof import('../../../deploy/local/dev-secrets.cjs');
+
+export type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;
+
+export const log = (line = '') => process.stdout.write(`${line}\n`);
+
+/** The p-th percentile (nearest rank) of the values. */
+export const pct = (v: number[], p: number) =>
+  [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))];
+
+/** Error and fatal log lines of the services, shortened, on stderr; the rest is dropped. */
+export const errorLines = (service: string, line: string) => {
+  if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[${service}] ${line.slice(0, 300)}\n`);
+};
+
+export interface BenchSystemOptions {
+  /** Settings for every service on top of the defaults. */
+  env?: Record<string, string>;
+  /** Settings for one service on top of its database name. */
+  serviceEnv?: (service: string) => Record<string, string>;
+  onLine?: (service: string, line: string) => void;
+}
+
+export async function startBenchSystem(options: BenchSystemOptions = {}) {
+  const store = process.env.MONGO_URL ? undefined : await infra.startStore({ log });
+  const mongoUrl = process.env.MONGO_URL ?? (store as { url: string }).url;
+  const nats = await infra.startNats();
+  const port = await infra.freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: Record<string, string> = {
+    ...secrets.generateSecrets(),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    NATS_URL: nats.url,
+    MONGO_URL: mongoUrl,
+    HTTP_PORT: String(port),
+    PUBLIC_BASE_URL: baseUrl,
+    RATE_LIMIT_PER_SECOND: '100000',
+    RATE_LIMIT_BURST: '100000',
+    ...options.env,
+  };
+  const prefix = `bench_${randomBytes(3).toString('hex')}`;
+  /** A service's own settings (its database; whatever serviceEnv adds), as startSystem passed them. */
+  const envFor = (service: string): Record<string, string> => ({
+    MONGO_DB: `${prefix}_${service.replace(/-/g, '_')}`,
+    ...options.serviceEnv?.(service),
+  });
+  const onLine = options.onLine ?? errorLines;
+  const running = await system.startSystem({ env, envFor: envFor as never, baseUrl, onLine });
+  return {
+    env,
+    envFor,
+    onLine,
+    baseUrl,
+    mongoUrl,
+    prefix,
+    running,
+    store,
+    nats,
+    /** A new main account (through the operator API): its API root and Basic auth header. */
+    async account(name = 'bench'): Promise<{ authId: string; auth: string; api: string }> {
+      const res = await fetch(`${baseUrl}/admin/v1/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-operator-key': env.OPERATOR_KEY },
+        body: JSON.stringify({ name }),
+      });
+      const created = (await res.json()) as { auth_id: string; auth_token: string };
+      return {
+        authId: created.auth_id,
+        auth: `Basic ${Buffer.from(`${created.auth_id}:${created.auth_token}`).toString('base64')}`,
+        api: `${baseUrl}/v1/Account/${created.auth_id}`,
+      };
+    },
+    /** Starts one more instance of a service (after the bench stopped or killed one). */
+    startService: (service: string) =>
+      system.startService(service as never, { ...env, ...envFor(service) }, onLine),
+    /** Stops the services startSystem started, NATS and the store (the caller stops any it added). */
+    async stop(): Promise<void> {
+      await running.stopAll();
+      await nats.stop();
+      await store?.stop();
+    },
+  };
+}
