@@ -16,6 +16,7 @@ function generateSecrets() {
     PROVIDER_CREDENTIAL_KEYS: `k1:${key()}`,
     PIN_ENCRYPTION_KEYS: `k1:${key()}`,
     PIN_DIGEST_KEY: key(),
+    CALL_CONTEXT_KEYS: `k1:${key()}`,
   };
 }
 

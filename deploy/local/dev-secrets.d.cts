@@ -4,7 +4,8 @@ export type DevSecrets = Record<
   | 'ACCOUNT_TOKEN_PEPPER'
   | 'PROVIDER_CREDENTIAL_KEYS'
   | 'PIN_ENCRYPTION_KEYS'
-  | 'PIN_DIGEST_KEY',
+  | 'PIN_DIGEST_KEY'
+  | 'CALL_CONTEXT_KEYS',
   string
 >;
 export function generateSecrets(): DevSecrets;

@@ -452,11 +452,12 @@ describe('call routing through real telephony webhooks', () => {
       );
       expect(placed.headers.authorization).toBe(`Basic ${auth}`);
       const answerUrl = provider === 'plivo' ? placed.params.answer_url : placed.params.Url;
+      const hangupUrl = provider === 'plivo' ? placed.params.hangup_url : placed.params.StatusCallback;
       const from = provider === 'plivo' ? `+${placed.params.from}` : placed.params.From;
       expect(from).toBe(vnOf(s));
       expect(answerUrl).toContain(`${system.baseUrl}/voice/${provider}/outbound-answer?`);
       // The first party picks up: the provider asks Maskline what to do on that call.
-      const report = await sim().call({ from: vnOf(s), to: first, answerUrl });
+      const report = await sim().call({ from: vnOf(s), to: first, answerUrl, hangupUrl });
       expect(report.dials.map((d) => [d.number, d.callerId, d.timeout])).toEqual([[second, vnOf(s), 20]]);
       // The event is delivered at least once; the call is placed once.
       await new Promise((r) => setTimeout(r, 1000));

@@ -1,3 +1,4 @@
 export * from './load-config';
 export * from './env-types';
 export * from './common-service.config';
+export * from './call-context.config';

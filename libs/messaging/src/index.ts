@@ -12,6 +12,7 @@ export * from './retry-later.error';
 export * from './durable-consumer.decorator';
 export * from './durable-consumer.host';
 export * from './event-tail';
+export * from './invalidated-cache';
 export * from './messaging.module';
 export * from './key-value-stores';
 export * from './breaker-ceiling';

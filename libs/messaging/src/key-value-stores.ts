@@ -46,3 +46,17 @@ export function kvDecode<T>(value: Uint8Array): T | null {
   if (value.length === 0) return null;
   return JSON.parse(decoder.decode(value)) as T;
 }
+
+/**
+ * Creates the key unless it exists: true when this call created it, false when it was there
+ * already (JetStream's "wrong last sequence", 10071). Atomic: of racing creators exactly one wins.
+ */
+export async function createIfAbsent(kv: KV, key: string, value: Uint8Array): Promise<boolean> {
+  try {
+    await kv.create(key, value);
+    return true;
+  } catch (err) {
+    if ((err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10071) return false;
+    throw err;
+  }
+}

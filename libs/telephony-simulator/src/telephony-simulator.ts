@@ -21,6 +21,8 @@ export interface CallScript {
   callee?: { answers: boolean; talkSeconds?: number };
   /** Start at an outbound-answer URL instead (a call Maskline placed). */
   answerUrl?: string;
+  /** Where the provider reports the end of the call (Maskline gives its own URL for calls it places). */
+  hangupUrl?: string;
   /** Send the requests unsigned or signed with this token instead (to test refusal). */
   signWith?: string | null;
 }
@@ -90,7 +92,7 @@ export class TelephonySimulator {
       params = next.params;
     }
     await this.post(
-      `${this.gatewayUrl}/voice/${this.provider}/hangup`,
+      script.hangupUrl ?? `${this.gatewayUrl}/voice/${this.provider}/hangup`,
       this.hangupParams(base, talked),
       script.signWith,
     );

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { followUpSchema } from './call-context';
 
 /**
- * A routing decision in neither dialect: the gateway renders it as Plivo XML or TwiML.
- * `path`s are relative to `/voice/<provider>/` and carry the call's context in their query string
- * (the provider signs the full URL, so the context cannot be tampered with).
+ * A routing decision in neither dialect: the gateway renders it as Plivo XML or TwiML. Where the
+ * provider must come back (`next`, `onEnded`, ...), the decision names the follow-up; the gateway
+ * turns it into a URL under `/voice/<provider>/<stage>` that carries a signed call context.
  */
 export const callActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('play'), url: z.string().url() }),
@@ -11,7 +12,8 @@ export const callActionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('pause'), seconds: z.number().int().min(1).max(60) }),
   z.object({
     type: z.literal('gather'),
-    path: z.string(),
+    /** Where the digits go (and an empty entry when the caller types nothing). */
+    next: followUpSchema,
     /** Digits to collect before submitting; 0 means "until #". */
     numDigits: z.number().int().min(0).max(20),
     timeoutSeconds: z.number().int().min(1).max(60),
@@ -26,11 +28,11 @@ export const callActionSchema = z.discriminatedUnion('type', [
     record: z.boolean(),
     recordFormat: z.enum(['mp3', 'wav']),
     /** Called when the dial ends (status of the dialled leg). */
-    actionPath: z.string(),
+    onEnded: followUpSchema,
     /** Called as the dialled leg rings and answers. */
-    eventsPath: z.string(),
+    onLegEvent: followUpSchema,
     /** Called as the recording starts and when its file is ready (with `record`). */
-    recordingPath: z.string().optional(),
+    onRecording: followUpSchema.optional(),
   }),
   z.object({ type: z.literal('hangup') }),
   /** Hand the call to another application (the number's fallback_answer_url). */

@@ -1,22 +1,36 @@
 import { z } from 'zod';
+import { mainAccountIdSchema } from '../common/account-scope.schema';
+import { e164Schema } from '../common/primitives.schema';
 import { defineRpc } from '../contract';
 import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
 import { callActionSchema } from './call-actions.schema';
+import { followUpSchema } from './call-context';
+import { voiceStageSchema } from './voice-stage.schema';
 
 /**
- * A provider webhook, reduced to what routing needs. The gateway has already checked its
- * signature; `query` is the follow-up context Maskline put in its own URLs.
+ * A provider webhook, reduced to what routing needs, after the gateway has established whose it
+ * is: the virtual number whose stored credentials verified the provider's signature, and that
+ * number's owner. Every decision is confined to them. `context` is the follow-up Maskline handed
+ * out for this URL (its signature, binding and age already checked), or null on the URLs
+ * configured at the provider (answer, hangup).
+ *
+ * v1 carried the raw `To`/`From` and Maskline's unsigned query, and routed on `To` whatever number
+ * had signed the request: it is gone, not kept beside v2.
  */
 export const RouteCall = defineRpc(
   'call-router',
-  'call-router.route.v1',
+  'call-router.route.v2',
   z
     .object({
       provider: telephonyProviderSchema,
-      stage: z.enum(['answer', 'pin', 'dial-ended', 'dial-event', 'hangup', 'outbound-answer', 'recording']),
+      stage: voiceStageSchema,
+      virtualNumber: e164Schema,
+      accountId: mainAccountIdSchema,
+      /** The call's A leg. */
       callId: z.string().min(1).max(64),
-      from: z.string().max(32),
-      to: z.string().max(32),
+      /** The other end of the A leg: who called the virtual number, or whom Maskline called from it. */
+      caller: z.string().max(32),
+      context: followUpSchema.nullable(),
       digits: z.string().max(32).optional(),
       /** Dialled leg: its status (`completed`, `busy`, `no-answer`, `failed`, `ringing`, `answered`...), id, durations. */
       legStatus: z.string().max(32).optional(),
@@ -34,7 +48,6 @@ export const RouteCall = defineRpc(
         })
         .strict()
         .optional(),
-      query: z.record(z.string().max(128)),
     })
     .strict(),
   z.object({ actions: z.array(callActionSchema) }),

@@ -27,6 +27,12 @@ export const ErrorCodes = {
   INTERNAL: 'INTERNAL',
   /** A durable event's payload failed validation: it will never succeed, so it is terminated. */
   EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
+  /** The path exists, the method does not (details.allow lists the ones that do). */
+  METHOD_NOT_ALLOWED: 'HTTP.METHOD_NOT_ALLOWED',
+  /** The request body is larger than the gateway accepts. */
+  PAYLOAD_TOO_LARGE: 'HTTP.PAYLOAD_TOO_LARGE',
+  /** The body's content encoding or charset is not one the gateway reads. */
+  UNSUPPORTED_MEDIA_TYPE: 'HTTP.UNSUPPORTED_MEDIA_TYPE',
 } as const;
 
 export type KnownErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -39,4 +45,7 @@ export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.NOT_FOUND,
   ErrorCodes.CONFLICT,
   ErrorCodes.RATE_LIMITED,
+  ErrorCodes.METHOD_NOT_ALLOWED,
+  ErrorCodes.PAYLOAD_TOO_LARGE,
+  ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
 ]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { defineRpc } from '../contract';
-import { accountScopeSchema } from '../common/account-scope.schema';
-import { e164Schema } from '../common/primitives.schema';
+import { defineEvent, defineRpc } from '../contract';
+import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
+import { e164Schema, isoTimeSchema } from '../common/primitives.schema';
 import {
   providerCredentialsSchema,
   telephonyProviderSchema,
@@ -86,4 +86,15 @@ export const DeleteVirtualNumber = defineRpc(
   'number-pool.numbers.delete.v1',
   z.object({ scope: accountScopeSchema, number: e164Schema }).strict(),
   z.object({ deleted: z.boolean() }),
+);
+
+/**
+ * A number was added, changed (owner, provider, credentials, fallback) or removed. Carries no
+ * credentials: whoever keeps a number's routing (the gateway's webhook check) forgets it and
+ * reads it afresh.
+ */
+export const VirtualNumberChanged = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.number.changed.v1',
+  z.object({ accountId: mainAccountIdSchema, number: e164Schema, at: isoTimeSchema }).strict(),
 );

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { KeyValueStores, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/messaging';
 
 export type Role = 'first' | 'second';
 
@@ -28,12 +28,13 @@ export class CallState {
     return this.kv.bucket(CALL_STATE_BUCKET, { ttlMs: TTL_MS });
   }
 
-  async remember(callId: string, call: ConnectedCall): Promise<void> {
-    await (await this.bucket()).put(`c.${safe(callId)}`, kvEncode(call));
+  /** Keyed by the virtual number too: a call id reported for another number finds nothing. */
+  async remember(virtualNumber: string, callId: string, call: ConnectedCall): Promise<void> {
+    await (await this.bucket()).put(callKey(virtualNumber, callId), kvEncode(call));
   }
 
-  async connected(callId: string): Promise<ConnectedCall | null> {
-    const e = await (await this.bucket()).get(`c.${safe(callId)}`);
+  async connected(virtualNumber: string, callId: string): Promise<ConnectedCall | null> {
+    const e = await (await this.bucket()).get(callKey(virtualNumber, callId));
     return e && e.operation === 'PUT' ? kvDecode<ConnectedCall>(e.value) : null;
   }
 
@@ -47,13 +48,7 @@ export class CallState {
    * delivered: the first to create the key places it (compare-and-set in KV).
    */
   async claimOutbound(sessionId: string): Promise<boolean> {
-    try {
-      await (await this.bucket()).create(`o.${sessionId}`, kvEncode(new Date().toISOString()));
-      return true;
-    } catch (err) {
-      if (isWrongLastSequence(err)) return false;
-      throw err;
-    }
+    return createIfAbsent(await this.bucket(), `o.${sessionId}`, kvEncode(new Date().toISOString()));
   }
 
   /** The provider did not take the call (it answered 5xx/429): a retry may place it. */
@@ -67,9 +62,8 @@ export class CallState {
   }
 }
 
-/** JetStream's "wrong last sequence" (10071): the key already exists. */
-function isWrongLastSequence(err: unknown): boolean {
-  return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10071;
+function callKey(virtualNumber: string, callId: string): string {
+  return `c.${safe(virtualNumber)}.${safe(callId)}`;
 }
 
 /** KV keys allow letters, digits and `-/_=.`. */

@@ -1,8 +1,15 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, envInt, envUrl, loadConfig } from '@maskline/config';
+import {
+  callContextConfigShape,
+  commonServiceConfigShape,
+  envInt,
+  envUrl,
+  loadConfig,
+} from '@maskline/config';
 
 export const callRouterConfigSchema = z.object({
   ...commonServiceConfigShape,
+  ...callContextConfigShape,
   MASKLINE_VERSION: z.string().default('dev'),
   /** The gateway's public URL: outbound calls (initiate_call_to_first_party) are answered there. */
   PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),

@@ -1,11 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
+  CallErrorCodes,
   CodedError,
   ErrorCodes,
   GetNumberRouting,
   GetRoutingSession,
   SessionCreated,
+  followUpUrl,
+  type FollowUp,
 } from '@maskline/contracts';
 import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
@@ -43,16 +46,35 @@ export class OutboundCaller {
     const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
     if (!number.credentials) {
       throw new CodedError(
-        'CALL.NO_PROVIDER_CREDENTIALS',
+        CallErrorCodes.NO_PROVIDER_CREDENTIALS,
         `number ${session.virtualNumber} has no provider credentials to place calls with`,
+      );
+    }
+    if (number.accountId !== session.accountId) {
+      throw new CodedError(
+        CallErrorCodes.FORBIDDEN,
+        `number ${session.virtualNumber} belongs to another account now`,
       );
     }
     if (!(await this.state.claimOutbound(session.sessionId))) {
       this.logger.info({ sessionId: session.sessionId }, 'first party already called for this session');
       return;
     }
-    const base = this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
-    const query = new URLSearchParams({ s: session.sessionId, vn: session.virtualNumber });
+    // The call does not exist yet: its URLs are bound to the session, the number and its owner.
+    const binding = {
+      provider: number.provider,
+      virtualNumber: session.virtualNumber,
+      accountId: session.accountId,
+      direction: 'outbound' as const,
+    };
+    const options = {
+      nowSeconds: Math.floor(Date.now() / 1000),
+      ttlSeconds: this.config.CALL_CONTEXT_TTL_SECONDS,
+    };
+    const url = (followUp: FollowUp) =>
+      followUpUrl(this.config.PUBLIC_BASE_URL, followUp, binding, this.config.CALL_CONTEXT_KEYS, options);
+    const answerUrl = url({ stage: 'outbound-answer', sessionId: session.sessionId });
+    const hangupUrl = url({ stage: 'hangup' });
     const { accountId, authToken } = number.credentials;
     const auth = `Basic ${Buffer.from(`${accountId}:${authToken}`).toString('base64')}`;
     const request =
@@ -63,9 +85,9 @@ export class OutboundCaller {
             body: JSON.stringify({
               from: session.virtualNumber.replace(/^\+/, ''),
               to: session.firstParty.replace(/^\+/, ''),
-              answer_url: `${base}/voice/plivo/outbound-answer?${query}`,
+              answer_url: answerUrl,
               answer_method: 'POST',
-              hangup_url: `${base}/voice/plivo/hangup`,
+              hangup_url: hangupUrl,
               ring_timeout: session.settings.ringTimeoutSeconds,
               time_limit: session.settings.callTimeLimitSeconds,
             }),
@@ -76,9 +98,9 @@ export class OutboundCaller {
             body: new URLSearchParams({
               From: session.virtualNumber,
               To: session.firstParty,
-              Url: `${base}/voice/twilio/outbound-answer?${query}`,
+              Url: answerUrl,
               Method: 'POST',
-              StatusCallback: `${base}/voice/twilio/hangup`,
+              StatusCallback: hangupUrl,
               StatusCallbackEvent: 'completed',
               Timeout: String(session.settings.ringTimeoutSeconds),
               TimeLimit: String(session.settings.callTimeLimitSeconds),
@@ -107,7 +129,7 @@ export class OutboundCaller {
     }
     if (res.status >= 300) {
       throw new CodedError(
-        'CALL.PROVIDER_REFUSED',
+        CallErrorCodes.PROVIDER_REFUSED,
         `${number.provider} refused the call: HTTP ${res.status}`,
       );
     }
@@ -124,7 +146,10 @@ export class OutboundCaller {
       return await send();
     } catch (err) {
       if (isTimeout(err)) {
-        throw new CodedError('CALL.PROVIDER_TIMEOUT', 'the provider did not answer the call request in time');
+        throw new CodedError(
+          CallErrorCodes.PROVIDER_TIMEOUT,
+          'the provider did not answer the call request in time',
+        );
       }
       await this.state.releaseOutbound(sessionId);
       throw new RetryLater('the provider could not be reached', 2000);

@@ -12,7 +12,7 @@ import {
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CallEvents } from '../calls/call-events';
-import { CallState, type Role } from '../calls/call-state';
+import { CallState, type ConnectedCall, type Role } from '../calls/call-state';
 import { SessionFinder } from './session-finder';
 
 type Request = RpcParsedRequestOf<typeof RouteCall>;
@@ -91,21 +91,23 @@ export class CallDecider {
   }
 
   private async answer(r: Request): Promise<CallAction[]> {
-    let sessions = await this.finder.onNumber(r.to);
-    const isParty = (s: RoutingSession) => s.firstParty === r.from || s.secondParty === r.from;
+    let sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
+    const isParty = (s: RoutingSession) => s.firstParty === r.caller || s.secondParty === r.caller;
     // A session created moments ago may not have reached this replica's index yet: before treating
     // the caller as a stranger, ask the store.
-    if (!sessions.some(isParty)) sessions = await this.finder.onNumber(r.to, { fresh: true });
+    if (!sessions.some(isParty)) {
+      sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, { fresh: true });
+    }
     if (sessions.length === 0) {
       this.count('answer', 'no-session');
-      return this.noSession(r.to);
+      return this.noSession(r.virtualNumber);
     }
     const own = sessions.find(isParty);
     if (own) {
-      const role: Role = own.firstParty === r.from ? 'first' : 'second';
+      const role: Role = own.firstParty === r.caller ? 'first' : 'second';
       if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
         this.count('answer', 'forced-pin');
-        return [this.gather([own], r, 1, true)];
+        return [this.gather([own], 1, true)];
       }
       if (own.settings.isPinAuthenticationRequired) {
         void this.rpc
@@ -113,25 +115,25 @@ export class CallDecider {
             accountId: own.accountId,
             sessionId: own.sessionId,
             virtualNumber: own.virtualNumber,
-            callerNumber: r.from,
+            callerNumber: r.caller,
             callId: r.callId,
           })
           .catch((err: unknown) => this.logger.warn({ err }, 'could not record the authorized caller'));
       }
       this.count('answer', 'party');
-      return this.connect(own, role, r.callId, r.from);
+      return this.connect(own, role, r.callId, r.caller);
     }
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length > 0) {
       this.count('answer', 'pin-prompt');
-      return [this.gather(pinSessions, r, 1, false)];
+      return [this.gather(pinSessions, 1, false)];
     }
     const open = sessions
       .filter((s) => s.settings.createSessionWithSingleParty && (!s.firstParty || !s.secondParty))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
     if (open) {
       this.count('answer', 'single-party');
-      return this.connectToRegistered(open, r.callId, r.from);
+      return this.connectToRegistered(open, r.callId, r.caller);
     }
     this.count('answer', 'unknown-caller');
     const play = common(sessions.map((s) => s.settings.unknownCallerPlay));
@@ -154,9 +156,9 @@ export class CallDecider {
   }
 
   private async pin(r: Request): Promise<CallAction[]> {
-    const attempt = Number(r.query.a ?? '1');
-    const registered = r.query.reg === '1';
-    const sessions = await this.finder.onNumber(r.to);
+    const attempt = r.context?.pinAttempt ?? 1;
+    const registered = r.context?.callerRegistered ?? false;
+    const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length === 0) {
       this.count('pin', 'no-session');
@@ -164,28 +166,28 @@ export class CallDecider {
     }
     const maxAttempts = Math.min(...pinSessions.map((s) => s.settings.pinRetry)) + 1;
     const verdict = await this.rpc.request(VerifyPin, {
-      accountId: pinSessions[0].accountId,
-      virtualNumber: r.to,
+      accountId: r.accountId,
+      virtualNumber: r.virtualNumber,
       digits: r.digits ?? '',
-      callerNumber: r.from,
+      callerNumber: r.caller,
       callerRegistered: registered,
       callId: r.callId,
       attempt,
       maxAttempts,
     });
     if (verdict.outcome === 'match') {
-      const session = await this.finder.byId(verdict.sessionId);
+      const session = await this.finder.byId(verdict.sessionId, r.virtualNumber, r.accountId);
       if (!session) return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
       this.count('pin', 'match');
       const target = partyOf(session, other(verdict.party));
-      if (!target) return this.connectToRegistered(session, r.callId, r.from);
+      if (!target) return this.connectToRegistered(session, r.callId, r.caller);
       return this.dialFrom(
         session,
         verdict.party,
         r.callId,
-        r.from,
+        r.caller,
         target,
-        r.from === partyOf(session, verdict.party),
+        r.caller === partyOf(session, verdict.party),
       );
     }
     if (verdict.outcome === 'locked') {
@@ -200,16 +202,16 @@ export class CallDecider {
     if (verdict.remainingAttempts <= 0)
       return [sorry, { type: 'say', text: SPOKEN.goodbye }, { type: 'hangup' }];
     const wait = Math.max(...pinSessions.map((s) => s.settings.pinRetryWaitSeconds));
-    return [sorry, { type: 'pause', seconds: wait }, this.gather(pinSessions, r, attempt + 1, registered)];
+    return [sorry, { type: 'pause', seconds: wait }, this.gather(pinSessions, attempt + 1, registered)];
   }
 
-  private gather(sessions: RoutingSession[], r: Request, attempt: number, registered: boolean): CallAction {
+  private gather(sessions: RoutingSession[], attempt: number, registered: boolean): CallAction {
     const prompt = common(sessions.map((s) => s.settings.pinPromptPlay));
     const lengths = new Set(sessions.map((s) => (s.settings.generatePin ? s.settings.generatePinLength : 0)));
     const numDigits = lengths.size === 1 ? [...lengths][0] : 0;
     return {
       type: 'gather',
-      path: `pin?${new URLSearchParams({ vn: r.to, c: r.callId, a: String(attempt), reg: registered ? '1' : '0' })}`,
+      next: { stage: 'pin', pinAttempt: attempt, callerRegistered: registered },
       numDigits,
       timeoutSeconds: 10,
       prompt: [prompt ? { play: prompt } : { say: SPOKEN.pinPrompt }],
@@ -252,7 +254,7 @@ export class CallDecider {
     // Both are written before the provider hears the decision (its follow-ups need the context);
     // in parallel, as neither depends on the other.
     await Promise.all([
-      this.state.remember(callId, {
+      this.state.remember(s.virtualNumber, callId, {
         sessionId: s.sessionId,
         accountId: s.accountId,
         virtualNumber: s.virtualNumber,
@@ -270,7 +272,6 @@ export class CallDecider {
           : { secondPartyCallUuid: callId, status: 'answered' },
       ),
     ]);
-    const query = new URLSearchParams({ vn: s.virtualNumber, c: callId });
     const actions: CallAction[] = [];
     const message = callerRole === 'first' ? s.settings.firstPartyPlayUrl : s.settings.secondPartyPlayUrl;
     if (playCallerMessage && message) actions.push({ type: 'play', url: message });
@@ -282,20 +283,20 @@ export class CallDecider {
       timeLimitSeconds: s.settings.callTimeLimitSeconds,
       record: s.settings.record,
       recordFormat: s.settings.recordFileFormat,
-      actionPath: `dial-ended?${query}`,
-      eventsPath: `dial-event?${query}`,
-      recordingPath: s.settings.record ? `recording?${query}` : undefined,
+      onEnded: { stage: 'dial-ended' },
+      onLegEvent: { stage: 'dial-event' },
+      onRecording: s.settings.record ? { stage: 'recording' } : undefined,
     });
     return actions;
   }
 
   private async dialEvent(r: Request): Promise<void> {
-    const call = await this.state.connected(r.query.c ?? r.callId);
+    const call = await this.connectedCall(r);
     if (!call) return;
     const who = {
       accountId: call.accountId,
       sessionId: call.sessionId,
-      callId: r.query.c ?? r.callId,
+      callId: r.callId,
       from: call.caller,
       to: call.callee,
     };
@@ -312,13 +313,12 @@ export class CallDecider {
   }
 
   private async dialEnded(r: Request): Promise<void> {
-    const callId = r.query.c ?? r.callId;
-    const call = await this.state.connected(callId);
+    const call = await this.connectedCall(r);
     if (!call) return;
     const who = {
       accountId: call.accountId,
       sessionId: call.sessionId,
-      callId,
+      callId: r.callId,
       from: call.caller,
       to: call.callee,
     };
@@ -336,7 +336,7 @@ export class CallDecider {
   }
 
   private async hangup(r: Request): Promise<void> {
-    const call = await this.state.connected(r.callId);
+    const call = await this.connectedCall(r);
     if (!call) return;
     const who = {
       accountId: call.accountId,
@@ -360,12 +360,17 @@ export class CallDecider {
 
   /** Plivo's recording callbacks: SessionRecordingInitiated / Completed / Failed. */
   private async recording(r: Request): Promise<void> {
-    const callId = r.query.c ?? r.callId;
-    const call = await this.state.connected(callId);
+    const call = await this.connectedCall(r);
     if (!call || !r.recording) return;
     await this.events.step(
       `recording-${r.recording.status}`,
-      { accountId: call.accountId, sessionId: call.sessionId, callId, from: call.caller, to: call.callee },
+      {
+        accountId: call.accountId,
+        sessionId: call.sessionId,
+        callId: r.callId,
+        from: call.caller,
+        to: call.callee,
+      },
       {
         recordingId: r.recording.id ?? null,
         recordingUrl: r.recording.url ?? null,
@@ -375,9 +380,16 @@ export class CallDecider {
     );
   }
 
+  /** The call this webhook reports on, when it went through a session of this number and account. */
+  private async connectedCall(r: Request): Promise<ConnectedCall | null> {
+    const call = await this.state.connected(r.virtualNumber, r.callId);
+    return call && call.accountId === r.accountId ? call : null;
+  }
+
   /** initiate_call_to_first_party: the first party answered the call Maskline placed; bridge to the second. */
   private async outboundAnswer(r: Request): Promise<CallAction[]> {
-    const session = r.query.s ? await this.finder.byId(r.query.s) : undefined;
+    const sessionId = r.context?.sessionId;
+    const session = sessionId ? await this.finder.byId(sessionId, r.virtualNumber, r.accountId) : undefined;
     if (!session || !session.firstParty)
       return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
     this.count('outbound-answer', 'bridge');

@@ -4,7 +4,8 @@ import { RpcClient } from '@maskline/messaging';
 import { RoutingIndex } from './routing-index';
 
 /**
- * Live sessions for a call: from the index; from the store when the index is not loaded (or was
+ * Live sessions for a call, always confined to the virtual number the webhook was verified for
+ * and that number's owner: from the index; from the store when the index is not loaded (or was
  * invalidated by a missed update), has none on the number, or the caller asks for a fresh read.
  */
 @Injectable()
@@ -14,15 +15,33 @@ export class SessionFinder {
     private readonly rpc: RpcClient,
   ) {}
 
-  async onNumber(virtualNumber: string, options: { fresh?: boolean } = {}): Promise<RoutingSession[]> {
-    const known = this.index.on(virtualNumber);
-    if (this.index.ready && !options.fresh && known.length > 0) return known;
-    const { sessions } = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
-    this.index.replaceNumber(virtualNumber, sessions);
-    return this.index.on(virtualNumber);
+  async onNumber(
+    virtualNumber: string,
+    accountId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<RoutingSession[]> {
+    let sessions = this.index.on(virtualNumber);
+    if (!this.index.ready || options.fresh || sessions.length === 0) {
+      const reply = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
+      this.index.replaceNumber(virtualNumber, reply.sessions);
+      sessions = this.index.on(virtualNumber);
+    }
+    return sessions.filter((s) => s.accountId === accountId);
   }
 
-  async byId(sessionId: string): Promise<RoutingSession | undefined> {
+  /** A live session, if it is on this number and of this account; undefined otherwise. */
+  async byId(
+    sessionId: string,
+    virtualNumber: string,
+    accountId: string,
+  ): Promise<RoutingSession | undefined> {
+    const session = await this.live(sessionId);
+    return session && session.virtualNumber === virtualNumber && session.accountId === accountId
+      ? session
+      : undefined;
+  }
+
+  private async live(sessionId: string): Promise<RoutingSession | undefined> {
     const known = this.index.get(sessionId);
     if (known && Date.parse(known.expiresAt) > Date.now()) return known;
     const { session } = await this.rpc.request(GetRoutingSession, { sessionId });

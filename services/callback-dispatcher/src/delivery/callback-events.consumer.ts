@@ -7,6 +7,7 @@ import {
   SessionCreated,
   SessionExpired,
   SessionUpdated,
+  VirtualNumberChanged,
 } from '@maskline/contracts';
 import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
 import { toPlivoCallback } from '../events/plivo-callback';
@@ -22,6 +23,7 @@ const EVENTS = [
   CallProgressed,
   SelfTestProbeRecorded,
   CallbackReplayRequested,
+  VirtualNumberChanged,
 ] as const;
 
 @Injectable()

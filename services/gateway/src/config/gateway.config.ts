@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { keyringSchema, keySchema } from '@maskline/crypto';
 import {
+  callContextConfigShape,
   commonServiceConfigShape,
   envBoolean,
   envInt,
@@ -14,6 +15,7 @@ import {
 export const gatewayConfigSchema = z.object({
   ...commonServiceConfigShape,
   ...storeConfigShape,
+  ...callContextConfigShape,
   /** This service's own database (accounts live here). */
   MONGO_DB: z.string().min(1).default('maskline-gateway'),
   MASKLINE_VERSION: z.string().default('dev'),

@@ -1,4 +1,10 @@
-import { ErrorCodes, PinErrorCodes, PoolErrorCodes, SessionErrorCodes } from '@maskline/contracts';
+import {
+  CallErrorCodes,
+  ErrorCodes,
+  PinErrorCodes,
+  PoolErrorCodes,
+  SessionErrorCodes,
+} from '@maskline/contracts';
 
 /** The one place where error codes become HTTP statuses. Unknown codes are 500. */
 const STATUS_BY_CODE: Record<string, number> = {
@@ -24,7 +30,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   [SessionErrorCodes.ALREADY_EXPIRED]: 400,
   [SessionErrorCodes.IDEMPOTENCY_MISMATCH]: 422,
   [SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS]: 409,
-  'HTTP.METHOD_NOT_ALLOWED': 405,
+  [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
+  [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [CallErrorCodes.FORBIDDEN]: 403,
 };
 
 /** Codes whose family (the part before the dot) maps by default: a `POOL.*` error is the caller's 4xx unless listed. */
@@ -35,8 +44,4 @@ export function httpStatusForCode(code: string): number {
   const family = code.split('.')[0];
   if (family in STATUS_BY_FAMILY) return STATUS_BY_FAMILY[family];
   return 500;
-}
-
-export function registerHttpStatus(code: string, status: number): void {
-  STATUS_BY_CODE[code] = status;
 }

@@ -1,12 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { json, urlencoded } from 'express';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
-import { registerHttpStatus } from '../errors/http-status.map';
-
-export const PAYLOAD_TOO_LARGE = 'HTTP.PAYLOAD_TOO_LARGE';
-export const UNSUPPORTED_MEDIA_TYPE = 'HTTP.UNSUPPORTED_MEDIA_TYPE';
-registerHttpStatus(PAYLOAD_TOO_LARGE, 413);
-registerHttpStatus(UNSUPPORTED_MEDIA_TYPE, 415);
 
 /**
  * JSON (what Plivo's SDKs send) and form-encoded bodies (what telephony webhooks send), with a
@@ -31,12 +25,12 @@ function toCodedError(err: unknown): unknown {
     case 'entity.parse.failed':
       return new CodedError(ErrorCodes.VALIDATION, 'request body is not valid JSON', { field: 'body' });
     case 'entity.too.large':
-      return new CodedError(PAYLOAD_TOO_LARGE, 'request body is too large', { field: 'body' });
+      return new CodedError(ErrorCodes.PAYLOAD_TOO_LARGE, 'request body is too large', { field: 'body' });
     case 'parameters.too.many':
       return new CodedError(ErrorCodes.VALIDATION, 'request body has too many parameters', { field: 'body' });
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new CodedError(UNSUPPORTED_MEDIA_TYPE, 'unsupported body encoding or charset', {
+      return new CodedError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'unsupported body encoding or charset', {
         field: 'body',
       });
     case 'request.aborted':

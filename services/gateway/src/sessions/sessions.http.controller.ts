@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Request } from 'express';
 import {
   CodedError,
+  ErrorCodes,
   CreateSession,
   ExpireSession,
   GetSession,
@@ -266,7 +267,10 @@ export class SessionsHttpController {
 }
 
 function methodNotAllowed(method: string, allowed: string): CodedError {
-  return new CodedError('HTTP.METHOD_NOT_ALLOWED', `method ${method} is not allowed here; use ${allowed}`);
+  return new CodedError(
+    ErrorCodes.METHOD_NOT_ALLOWED,
+    `method ${method} is not allowed here; use ${allowed}`,
+  );
 }
 
 /** An unknown or malformed session id is simply not found (as a foreign one is). */

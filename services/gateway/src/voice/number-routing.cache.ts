@@ -1,30 +1,75 @@
-import { Injectable } from '@nestjs/common';
-import { CodedError, ErrorCodes, GetNumberRouting, type RpcReplyOf } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import {
+  CodedError,
+  ErrorCodes,
+  GetNumberRouting,
+  VirtualNumberChanged,
+  type RpcReplyOf,
+} from '@maskline/contracts';
+import {
+  InvalidatedCache,
+  NATS_CONNECTION,
+  RpcClient,
+  invalidateOn,
+  type EventTail,
+} from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
 
-type Routing = RpcReplyOf<typeof GetNumberRouting>;
+export type NumberRouting = RpcReplyOf<typeof GetNumberRouting>;
+
+/** Backstops: a number's routing, and a number known to be in no inventory, without word of a change. */
 const TTL_MS = 30_000;
 const MISS_TTL_MS = 5_000;
 
-/** A number's owner and provider credentials, cached briefly (webhooks come in bursts per call). */
+/**
+ * A number's owner and provider credentials, kept per replica (webhooks come in bursts per call).
+ * number-pool announces every change to a number (`events.number.changed.v1`); every replica
+ * hears it and forgets the number, so new credentials apply to the next webhook. A lookup that
+ * fails (number-pool down, NATS down) throws: it is never mistaken for "no credentials".
+ */
 @Injectable()
-export class NumberRoutingCache {
-  private readonly cache = new Map<string, { value: Routing | null; until: number }>();
+export class NumberRoutingCache implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly cache = new InvalidatedCache<string, NumberRouting | null>({
+    ttlMs: TTL_MS,
+    maxEntries: 50_000,
+  });
+  private tail?: EventTail;
 
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
-  async get(number: string): Promise<Routing | null> {
-    const hit = this.cache.get(number);
-    if (hit && hit.until > Date.now()) return hit.value;
-    let value: Routing | null;
-    try {
-      value = await this.rpc.request(GetNumberRouting, { number }, { timeoutMs: 800 });
-    } catch (err) {
-      if (!(err instanceof CodedError) || err.code !== ErrorCodes.NOT_FOUND) throw err;
-      value = null;
-    }
-    if (this.cache.size > 50_000) this.cache.clear();
-    this.cache.set(number, { value, until: Date.now() + (value ? TTL_MS : MISS_TTL_MS) });
-    return value;
+  async onApplicationBootstrap(): Promise<void> {
+    this.tail = await invalidateOn(
+      this.nc,
+      this.cache,
+      VirtualNumberChanged,
+      (p) => p.number,
+      (err) => this.logger.warn({ err }, 'number changes missed: webhook credentials are read afresh'),
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.tail?.stop();
+  }
+
+  /** The number's routing, or null when it is in no inventory. */
+  get(number: string): Promise<NumberRouting | null> {
+    return this.cache.get(
+      number,
+      async () => {
+        try {
+          return await this.rpc.request(GetNumberRouting, { number }, { timeoutMs: 800 });
+        } catch (err) {
+          if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
+          throw err;
+        }
+      },
+      (value) => (value ? TTL_MS : MISS_TTL_MS),
+    );
   }
 }

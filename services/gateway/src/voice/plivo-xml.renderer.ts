@@ -1,8 +1,8 @@
-import type { CallAction } from '@maskline/contracts';
+import type { CallAction, FollowUp } from '@maskline/contracts';
 import { XML_DECLARATION, element, esc } from './xml';
 
 /** Routing decisions as Plivo XML (https://www.plivo.com/docs/voice/xml/). */
-export function renderPlivoXml(actions: readonly CallAction[], url: (path: string) => string): string {
+export function renderPlivoXml(actions: readonly CallAction[], url: (followUp: FollowUp) => string): string {
   const body = actions
     .map((a) => {
       switch (a.type) {
@@ -20,7 +20,7 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (path: strin
             element(
               'GetDigits',
               {
-                action: url(a.path),
+                action: url(a.next),
                 method: 'POST',
                 timeout: a.timeoutSeconds,
                 finishOnKey: '#',
@@ -32,7 +32,7 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (path: strin
               prompt,
             ) +
             // No input: the next element reports it as an empty entry (a failed attempt).
-            element('Redirect', { method: 'POST' }, esc(url(a.path)))
+            element('Redirect', { method: 'POST' }, esc(url(a.next)))
           );
         }
         case 'dial': {
@@ -43,11 +43,11 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (path: strin
                 fileFormat: a.recordFormat,
                 redirect: 'false',
                 maxLength: a.timeLimitSeconds,
-                ...(a.recordingPath
+                ...(a.onRecording
                   ? {
-                      action: url(`${a.recordingPath}&ev=start`),
+                      action: url({ ...a.onRecording, recording: 'start' }),
                       method: 'POST',
-                      callbackUrl: url(`${a.recordingPath}&ev=done`),
+                      callbackUrl: url({ ...a.onRecording, recording: 'done' }),
                       callbackMethod: 'POST',
                     }
                   : {}),
@@ -61,9 +61,9 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (path: strin
                 callerId: a.callerId.replace(/^\+/, ''),
                 timeout: a.timeoutSeconds,
                 timeLimit: a.timeLimitSeconds,
-                action: url(a.actionPath),
+                action: url(a.onEnded),
                 method: 'POST',
-                callbackUrl: url(a.eventsPath),
+                callbackUrl: url(a.onLegEvent),
                 callbackMethod: 'POST',
                 redirect: 'true',
               },

@@ -1,6 +1,6 @@
 import * as plivo from 'plivo';
 import * as twilio from 'twilio';
-import type { CallAction } from '@maskline/contracts';
+import type { CallAction, FollowUp } from '@maskline/contracts';
 import { renderPlivoXml } from './plivo-xml.renderer';
 import { renderTwiml } from './twiml.renderer';
 
@@ -20,12 +20,14 @@ interface PlivoXmlNode {
 const PlivoResponse = (plivo as unknown as { Response: new () => PlivoXmlNode }).Response;
 
 const BASE = 'https://maskline.example.com/voice';
-const url = (dialect: string) => (path: string) => `${BASE}/${dialect}/${path}`;
+/** Stands in for the signed context the gateway mints: what matters here is where each follow-up goes. */
+const url = (dialect: string) => (f: FollowUp) =>
+  `${BASE}/${dialect}/${f.stage}?ctx=${[f.pinAttempt, f.recording].filter(Boolean).join('-') || 'x'}`;
 
 const pinPrompt: CallAction[] = [
   {
     type: 'gather',
-    path: 'pin?vn=%2B14155550100&c=CA1&a=1&reg=0',
+    next: { stage: 'pin', pinAttempt: 1, callerRegistered: false },
     numDigits: 6,
     timeoutSeconds: 10,
     prompt: [{ say: 'Enter your PIN & press #' }],
@@ -41,8 +43,8 @@ const connect: CallAction[] = [
     timeLimitSeconds: 3600,
     record: false,
     recordFormat: 'mp3',
-    actionPath: 'dial-ended?vn=%2B14155550100&c=CA1',
-    eventsPath: 'dial-event?vn=%2B14155550100&c=CA1',
+    onEnded: { stage: 'dial-ended' },
+    onLegEvent: { stage: 'dial-event' },
   },
 ];
 const recorded: CallAction[] = [
@@ -54,9 +56,9 @@ const recorded: CallAction[] = [
     timeLimitSeconds: 600,
     record: true,
     recordFormat: 'wav',
-    actionPath: 'dial-ended?vn=%2B14155550100&c=CA1',
-    eventsPath: 'dial-event?vn=%2B14155550100&c=CA1',
-    recordingPath: 'recording?vn=%2B14155550100&c=CA1',
+    onEnded: { stage: 'dial-ended' },
+    onLegEvent: { stage: 'dial-event' },
+    onRecording: { stage: 'recording' },
   },
 ];
 const refuse: CallAction[] = [
@@ -69,7 +71,7 @@ describe('TwiML equals what Twilio’s own builder produces for the same intent'
   it('PIN prompt', () => {
     const v = new twilio.twiml.VoiceResponse();
     const g = v.gather({
-      action: `${BASE}/twilio/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`,
+      action: `${BASE}/twilio/pin?ctx=1`,
       method: 'POST',
       input: ['dtmf'],
       timeout: 10,
@@ -78,7 +80,7 @@ describe('TwiML equals what Twilio’s own builder produces for the same intent'
       actionOnEmptyResult: true,
     });
     g.say('Enter your PIN & press #');
-    v.redirect({ method: 'POST' }, `${BASE}/twilio/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`);
+    v.redirect({ method: 'POST' }, `${BASE}/twilio/pin?ctx=1`);
     expect(renderTwiml(pinPrompt, url('twilio'))).toBe(v.toString());
   });
 
@@ -89,12 +91,12 @@ describe('TwiML equals what Twilio’s own builder produces for the same intent'
       callerId: '+14155550100',
       timeout: 45,
       timeLimit: 3600,
-      action: `${BASE}/twilio/dial-ended?vn=%2B14155550100&c=CA1`,
+      action: `${BASE}/twilio/dial-ended?ctx=x`,
       method: 'POST',
     });
     d.number(
       {
-        statusCallback: `${BASE}/twilio/dial-event?vn=%2B14155550100&c=CA1`,
+        statusCallback: `${BASE}/twilio/dial-event?ctx=x`,
         statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
         statusCallbackMethod: 'POST',
       },
@@ -109,16 +111,16 @@ describe('TwiML equals what Twilio’s own builder produces for the same intent'
       callerId: '+14155550100',
       timeout: 30,
       timeLimit: 600,
-      action: `${BASE}/twilio/dial-ended?vn=%2B14155550100&c=CA1`,
+      action: `${BASE}/twilio/dial-ended?ctx=x`,
       method: 'POST',
       record: 'record-from-answer-dual',
-      recordingStatusCallback: `${BASE}/twilio/recording?vn=%2B14155550100&c=CA1`,
+      recordingStatusCallback: `${BASE}/twilio/recording?ctx=x`,
       recordingStatusCallbackEvent: ['in-progress', 'completed', 'absent'],
       recordingStatusCallbackMethod: 'POST',
     });
     d.number(
       {
-        statusCallback: `${BASE}/twilio/dial-event?vn=%2B14155550100&c=CA1`,
+        statusCallback: `${BASE}/twilio/dial-event?ctx=x`,
         statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
         statusCallbackMethod: 'POST',
       },
@@ -143,7 +145,7 @@ describe('Plivo XML equals what Plivo’s own builder produces', () => {
   it('PIN prompt', () => {
     const r = new PlivoResponse();
     const g = r.addGetDigits({
-      action: `${BASE}/plivo/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`,
+      action: `${BASE}/plivo/pin?ctx=1`,
       method: 'POST',
       timeout: 10,
       finishOnKey: '#',
@@ -153,7 +155,7 @@ describe('Plivo XML equals what Plivo’s own builder produces', () => {
       log: 'false',
     });
     g.addSpeak('Enter your PIN & press #');
-    r.addRedirect(`${BASE}/plivo/pin?vn=%2B14155550100&c=CA1&a=1&reg=0`, { method: 'POST' });
+    r.addRedirect(`${BASE}/plivo/pin?ctx=1`, { method: 'POST' });
     expect(strip(renderPlivoXml(pinPrompt, url('plivo')))).toBe(r.toXML());
   });
 
@@ -164,9 +166,9 @@ describe('Plivo XML equals what Plivo’s own builder produces', () => {
       callerId: '14155550100',
       timeout: 45,
       timeLimit: 3600,
-      action: `${BASE}/plivo/dial-ended?vn=%2B14155550100&c=CA1`,
+      action: `${BASE}/plivo/dial-ended?ctx=x`,
       method: 'POST',
-      callbackUrl: `${BASE}/plivo/dial-event?vn=%2B14155550100&c=CA1`,
+      callbackUrl: `${BASE}/plivo/dial-event?ctx=x`,
       callbackMethod: 'POST',
       redirect: 'true',
     });
@@ -179,9 +181,9 @@ describe('Plivo XML equals what Plivo’s own builder produces', () => {
       fileFormat: 'wav',
       redirect: 'false',
       maxLength: 600,
-      action: `${BASE}/plivo/recording?vn=%2B14155550100&c=CA1&ev=start`,
+      action: `${BASE}/plivo/recording?ctx=start`,
       method: 'POST',
-      callbackUrl: `${BASE}/plivo/recording?vn=%2B14155550100&c=CA1&ev=done`,
+      callbackUrl: `${BASE}/plivo/recording?ctx=done`,
       callbackMethod: 'POST',
     });
     rec
@@ -189,9 +191,9 @@ describe('Plivo XML equals what Plivo’s own builder produces', () => {
         callerId: '14155550100',
         timeout: 30,
         timeLimit: 600,
-        action: `${BASE}/plivo/dial-ended?vn=%2B14155550100&c=CA1`,
+        action: `${BASE}/plivo/dial-ended?ctx=x`,
         method: 'POST',
-        callbackUrl: `${BASE}/plivo/dial-event?vn=%2B14155550100&c=CA1`,
+        callbackUrl: `${BASE}/plivo/dial-event?ctx=x`,
         callbackMethod: 'POST',
         redirect: 'true',
       })

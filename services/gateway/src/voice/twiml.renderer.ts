@@ -1,8 +1,8 @@
-import type { CallAction } from '@maskline/contracts';
+import type { CallAction, FollowUp } from '@maskline/contracts';
 import { XML_DECLARATION, element, esc } from './xml';
 
 /** Routing decisions as TwiML (Twilio; SignalWire and Telnyx TeXML read it too). */
-export function renderTwiml(actions: readonly CallAction[], url: (path: string) => string): string {
+export function renderTwiml(actions: readonly CallAction[], url: (followUp: FollowUp) => string): string {
   const body = actions
     .map((a) => {
       switch (a.type) {
@@ -20,7 +20,7 @@ export function renderTwiml(actions: readonly CallAction[], url: (path: string) 
             element(
               'Gather',
               {
-                action: url(a.path),
+                action: url(a.next),
                 method: 'POST',
                 input: 'dtmf',
                 timeout: a.timeoutSeconds,
@@ -29,7 +29,7 @@ export function renderTwiml(actions: readonly CallAction[], url: (path: string) 
                 actionOnEmptyResult: 'true',
               },
               prompt,
-            ) + element('Redirect', { method: 'POST' }, esc(url(a.path)))
+            ) + element('Redirect', { method: 'POST' }, esc(url(a.next)))
           );
         }
         case 'dial':
@@ -39,18 +39,18 @@ export function renderTwiml(actions: readonly CallAction[], url: (path: string) 
               callerId: a.callerId,
               timeout: a.timeoutSeconds,
               timeLimit: a.timeLimitSeconds,
-              action: url(a.actionPath),
+              action: url(a.onEnded),
               method: 'POST',
               record: a.record ? 'record-from-answer-dual' : undefined,
-              recordingStatusCallback: a.record && a.recordingPath ? url(a.recordingPath) : undefined,
+              recordingStatusCallback: a.record && a.onRecording ? url(a.onRecording) : undefined,
               recordingStatusCallbackEvent:
-                a.record && a.recordingPath ? 'in-progress completed absent' : undefined,
-              recordingStatusCallbackMethod: a.record && a.recordingPath ? 'POST' : undefined,
+                a.record && a.onRecording ? 'in-progress completed absent' : undefined,
+              recordingStatusCallbackMethod: a.record && a.onRecording ? 'POST' : undefined,
             },
             element(
               'Number',
               {
-                statusCallback: url(a.eventsPath),
+                statusCallback: url(a.onLegEvent),
                 statusCallbackEvent: 'initiated ringing answered completed',
                 statusCallbackMethod: 'POST',
               },

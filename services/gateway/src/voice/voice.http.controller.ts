@@ -2,28 +2,43 @@ import { All, Controller, HttpCode, Inject, Param, Req, Res } from '@nestjs/comm
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { RouteCall, e164Schema, type CallAction, type TelephonyProvider } from '@maskline/contracts';
+import {
+  CALL_CONTEXT_PARAM,
+  CallErrorCodes,
+  CodedError,
+  ErrorCodes,
+  RouteCall,
+  VOICE_STAGES,
+  type CallAction,
+  type VoiceStage,
+} from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { verifyPlivoV3Signature, verifyTwilioSignature } from '@maskline/webhook-signatures';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { NumberRoutingCache } from './number-routing.cache';
+import { FollowUpUrls } from './follow-up-urls';
+import { plivoWebhook } from './plivo-webhook.dialect';
 import { renderPlivoXml } from './plivo-xml.renderer';
 import { renderTwiml } from './twiml.renderer';
-import { VOICE_STAGES, toRouteRequest, type VoiceStage } from './voice-request';
+import { twilioWebhook } from './twilio-webhook.dialect';
+import { WebhookAuthenticator, type VerifiedWebhook } from './webhook-authenticator';
+import type { WebhookDialect, WebhookParams } from './webhook-dialect';
 
 const UNAVAILABLE: CallAction[] = [
   { type: 'say', text: 'We cannot connect your call right now. Please try again later. Goodbye.' },
   { type: 'hangup' },
 ];
+const DIALECTS: Record<string, WebhookDialect> = { plivo: plivoWebhook, twilio: twilioWebhook };
+/** Stages where a caller is on the line waiting for what to hear next. */
+const CALLER_WAITING: ReadonlySet<VoiceStage> = new Set(['answer', 'pin', 'outbound-answer']);
 
 /**
  * Telephony webhooks at fixed paths: `/voice/plivo/answer`, `/voice/twilio/answer`, and the
  * follow-ups Maskline writes into its own XML (`pin`, `dial-ended`, `dial-event`, `hangup`,
- * `outbound-answer`). The provider's signature is checked before anything else (403 otherwise),
- * with the credentials stored for the virtual number. Every answer is valid XML of the dialect,
- * within VOICE_DECISION_TIMEOUT_MS: when a dependency is down the caller hears a short message and
- * the call ends; the provider never sees a 5xx, an empty body or a timeout.
+ * `outbound-answer`, `recording`). The request is authenticated first (`WebhookAuthenticator`:
+ * one number, its credentials, Maskline's signed call context, replay memory): 403 otherwise, and
+ * nothing is processed. Every answer is valid XML of the dialect, within VOICE_DECISION_TIMEOUT_MS:
+ * when a dependency is down the caller hears a short message and the call ends; the provider
+ * never sees a 5xx, an empty body or a timeout.
  */
 @ApiExcludeController()
 @Controller('voice')
@@ -33,7 +48,8 @@ export class VoiceHttpController {
 
   constructor(
     private readonly rpc: RpcClient,
-    private readonly numbers: NumberRoutingCache,
+    private readonly authenticator: WebhookAuthenticator,
+    private readonly followUps: FollowUpUrls,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -48,6 +64,7 @@ export class VoiceHttpController {
     ]);
   }
 
+  /** Providers POST by default; Plivo can be set to GET (its parameters then come in the query). */
   @All(':provider/:stage')
   @HttpCode(200)
   async webhook(
@@ -56,80 +73,123 @@ export class VoiceHttpController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    if ((provider !== 'plivo' && provider !== 'twilio') || !VOICE_STAGES.includes(stage as VoiceStage)) {
+    const dialect = DIALECTS[provider];
+    if (!dialect || !VOICE_STAGES.includes(stage as VoiceStage)) {
       res.status(404).type('text/plain').send('not found');
       return;
     }
-    const dialect = provider as TelephonyProvider;
-    const end = this.latency.startTimer({ provider: dialect, stage });
-    const params = stringParams(req.method === 'POST' ? req.body : {});
+    if (req.method !== 'POST' && req.method !== 'GET') {
+      throw new CodedError(
+        ErrorCodes.METHOD_NOT_ALLOWED,
+        `method ${req.method} is not allowed here; use GET, POST`,
+        {
+          details: { allow: 'GET, POST' },
+        },
+      );
+    }
+    const voiceStage = stage as VoiceStage;
+    const end = this.latency.startTimer({ provider, stage });
     const query = stringParams(req.query);
+    const { [CALL_CONTEXT_PARAM]: _context, ...queryParams } = query;
+    const params = req.method === 'POST' ? stringParams(req.body) : queryParams;
     const requestUrl = `${this.config.PUBLIC_BASE_URL.replace(/\/$/, '')}${req.originalUrl}`;
 
-    if (!(await this.signatureValid(dialect, req, requestUrl, params, query))) {
-      this.outcomes.inc({ provider: dialect, outcome: 'bad-signature' });
-      res.status(403).type('text/plain').send('invalid or missing webhook signature');
+    const verdict = await this.authenticator.authenticate(
+      dialect,
+      voiceStage,
+      req,
+      requestUrl,
+      params,
+      query,
+    );
+    if (verdict.kind === 'refused') {
+      this.refuse(res, dialect, voiceStage, verdict.reason);
       end();
       return;
     }
     let actions: CallAction[];
-    try {
-      const decision = await this.rpc.request(
-        RouteCall,
-        toRouteRequest(dialect, stage as VoiceStage, params, query),
-        {
-          timeoutMs: this.config.VOICE_DECISION_TIMEOUT_MS,
-        },
-      );
-      actions = decision.actions;
-      this.outcomes.inc({ provider: dialect, outcome: 'routed' });
-    } catch (err) {
-      this.logger.warn(
-        { err, provider: dialect, stage },
-        'routing unavailable: answering with a short message',
-      );
-      this.outcomes.inc({ provider: dialect, outcome: 'fallback' });
-      actions = stage === 'answer' || stage === 'pin' || stage === 'outbound-answer' ? UNAVAILABLE : [];
+    if (verdict.kind === 'unavailable') {
+      actions = this.unavailable(dialect, voiceStage, verdict.err);
+    } else {
+      try {
+        actions = await this.route(dialect, voiceStage, verdict.webhook, params);
+        this.outcomes.inc({ provider, outcome: 'routed' });
+      } catch (err) {
+        if (err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN) {
+          this.refuse(res, dialect, voiceStage, err.message);
+          end();
+          return;
+        }
+        actions = this.unavailable(dialect, voiceStage, err);
+      }
     }
-    const url = (path: string) =>
-      `${this.config.PUBLIC_BASE_URL.replace(/\/$/, '')}/voice/${dialect}/${path}`;
-    const xml = dialect === 'plivo' ? renderPlivoXml(actions, url) : renderTwiml(actions, url);
+    const url =
+      verdict.kind === 'accepted'
+        ? this.followUps.for({
+            provider: dialect.provider,
+            virtualNumber: verdict.webhook.virtualNumber,
+            accountId: verdict.webhook.accountId,
+            callId: verdict.webhook.callId,
+            direction: verdict.webhook.direction,
+          })
+        : () => {
+            throw new Error('no follow-up without an accepted webhook');
+          };
+    const xml = dialect.provider === 'plivo' ? renderPlivoXml(actions, url) : renderTwiml(actions, url);
     res.status(200).type('application/xml').send(xml);
     end();
   }
 
-  /** The virtual number names the credentials: Maskline's own `vn`, else To, else From. */
-  private async signatureValid(
-    provider: TelephonyProvider,
-    req: Request,
-    url: string,
-    params: Record<string, string>,
-    query: Record<string, string>,
-  ): Promise<boolean> {
-    if (!this.config.WEBHOOK_SIGNATURE_CHECK) return true;
-    const candidates = [query.vn, params.To, params.From].filter((n): n is string => !!n).map(toE164);
-    for (const number of candidates) {
-      const routing = await this.numbers.get(number).catch(() => null);
-      if (!routing?.credentials || routing.provider !== provider) continue;
-      const token = routing.credentials.authToken;
-      if (provider === 'plivo') {
-        const nonce = req.header('x-plivo-signature-v3-nonce');
-        const signature = req.header('x-plivo-signature-v3') ?? req.header('x-plivo-signature-ma-v3');
-        if (!nonce || !signature) return false;
-        return verifyPlivoV3Signature(
-          req.method === 'GET' ? 'GET' : 'POST',
-          url,
-          req.method === 'POST' ? params : {},
-          nonce,
-          token,
-          signature,
-        );
-      }
-      const signature = req.header('x-twilio-signature');
-      if (!signature) return false;
-      return verifyTwilioSignature(token, url, req.method === 'POST' ? params : {}, signature);
-    }
-    return false;
+  private async route(
+    dialect: WebhookDialect,
+    stage: VoiceStage,
+    webhook: VerifiedWebhook,
+    params: WebhookParams,
+  ): Promise<CallAction[]> {
+    const { context } = webhook;
+    const decision = await this.rpc.request(
+      RouteCall,
+      {
+        provider: dialect.provider,
+        stage,
+        virtualNumber: webhook.virtualNumber,
+        accountId: webhook.accountId,
+        callId: webhook.callId,
+        caller: webhook.caller,
+        context: context
+          ? {
+              stage: context.stage,
+              sessionId: context.sessionId,
+              pinAttempt: context.pinAttempt,
+              callerRegistered: context.callerRegistered,
+              recording: context.recording,
+            }
+          : null,
+        ...dialect.legReport(stage, params, context),
+      },
+      { timeoutMs: this.config.VOICE_DECISION_TIMEOUT_MS },
+    );
+    return decision.actions;
+  }
+
+  private refuse(res: Response, dialect: WebhookDialect, stage: VoiceStage, reason: string): void {
+    this.outcomes.inc({ provider: dialect.provider, outcome: 'refused' });
+    this.logger.warn(
+      { code: CallErrorCodes.FORBIDDEN, provider: dialect.provider, stage, reason },
+      'telephony webhook refused',
+    );
+    res.status(403).type('text/plain').send('forbidden');
+  }
+
+  /** A dependency is down: a caller on the line hears "try again later"; a status report gets an empty answer. */
+  private unavailable(dialect: WebhookDialect, stage: VoiceStage, err: unknown): CallAction[] {
+    const code = err instanceof CodedError ? err.code : ErrorCodes.RPC_UNAVAILABLE;
+    this.logger.warn(
+      { err, code, provider: dialect.provider, stage },
+      'routing unavailable: answering with a short message',
+    );
+    this.outcomes.inc({ provider: dialect.provider, outcome: 'unavailable' });
+    return CALLER_WAITING.has(stage) ? UNAVAILABLE : [];
   }
 }
 
@@ -140,10 +200,4 @@ function stringParams(source: unknown): Record<string, string> {
     if (typeof v === 'string') out[k] = v;
   }
   return out;
-}
-
-/** Plivo sends numbers without `+`. */
-function toE164(n: string): string {
-  const candidate = n.startsWith('+') ? n : `+${n}`;
-  return e164Schema.safeParse(candidate).success ? candidate : n;
 }

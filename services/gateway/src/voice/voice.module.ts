@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { FollowUpUrls } from './follow-up-urls';
 import { NumberRoutingCache } from './number-routing.cache';
+import { ReplayGuard } from './replay-guard';
 import { VoiceHttpController } from './voice.http.controller';
+import { WebhookAuthenticator } from './webhook-authenticator';
 
 @Module({
   controllers: [VoiceHttpController],
-  providers: [NumberRoutingCache],
+  providers: [NumberRoutingCache, ReplayGuard, WebhookAuthenticator, FollowUpUrls],
 })
 export class VoiceModule {}

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import {
   CodedError,
   ErrorCodes,
@@ -10,8 +11,10 @@ import {
   type AddVirtualNumbers,
   type ListVirtualNumbers,
   type VirtualNumber,
+  VirtualNumberChanged,
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
+import { EventPublisher } from '@maskline/messaging';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { CandidatePool } from './candidate-pool';
 import { parsePhoneNumber } from './phone-number';
@@ -24,6 +27,7 @@ export class InventoryService {
   constructor(
     private readonly numbers: VirtualNumberRepository,
     private readonly pool: CandidatePool,
+    private readonly events: EventPublisher,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
   ) {}
 
@@ -75,6 +79,7 @@ export class InventoryService {
       added.push(await this.get(request.scope, p.e164));
     }
     this.pool.invalidate(request.scope.accountId);
+    for (const n of added) await this.announce(request.scope.accountId, n.number);
     return added;
   }
 
@@ -114,6 +119,7 @@ export class InventoryService {
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
+    await this.announce(request.scope.accountId, existing._id);
     return this.get(request.scope, request.number);
   }
 
@@ -122,6 +128,7 @@ export class InventoryService {
     const existing = await this.require(scope, number);
     await this.numbers.update(scope.accountId, existing._id, { status: 'deleted', deletedAt: new Date() });
     this.pool.invalidate(scope.accountId);
+    await this.announce(scope.accountId, existing._id);
   }
 
   /** For the allocator's last check before claiming. */
@@ -150,6 +157,20 @@ export class InventoryService {
       credentials,
       fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
     };
+  }
+
+  /**
+   * Tells every holder of the number's routing (the gateway's webhook check) to read it afresh.
+   * After the write: a failed announcement fails the request, which the caller may repeat (the
+   * change is stored; the next announcement carries it), and caches still expire on their own.
+   */
+  private async announce(accountId: string, number: string): Promise<void> {
+    // Every change is news of its own (an extra one only costs a cache miss): a fresh id each time.
+    await this.events.publish(
+      VirtualNumberChanged,
+      { accountId, number, at: new Date().toISOString() },
+      { msgId: `number-changed:${number}:${randomUUID()}` },
+    );
   }
 
   private seal(number: string, credentials: ProviderCredentials) {

@@ -1,0 +1,63 @@
+import type { Request } from 'express';
+import type {
+  CallContext,
+  RpcRequestOf,
+  RouteCall,
+  TelephonyProvider,
+  VoiceStage,
+} from '@maskline/contracts';
+
+export type WebhookParams = Record<string, string>;
+export type Direction = CallContext['direction'];
+
+/** What a provider's webhook says about the call's legs, in Maskline's terms. */
+export type LegReport = Pick<
+  RpcRequestOf<typeof RouteCall>,
+  | 'legStatus'
+  | 'legCallId'
+  | 'durationSeconds'
+  | 'billedDurationSeconds'
+  | 'hangupCause'
+  | 'recording'
+  | 'digits'
+>;
+
+/**
+ * How one provider's voice webhooks are read: where the call id and the numbers are, how they
+ * are signed, what makes a request unique (for replay memory), and what its leg parameters mean.
+ */
+export interface WebhookDialect {
+  readonly provider: TelephonyProvider;
+  /** The call's A leg. */
+  callId(stage: VoiceStage, p: WebhookParams): string | undefined;
+  /**
+   * Parameters that, when present, must name the virtual number: `To` on a call into it, `From`
+   * on a call Maskline placed from it, the dialled leg's caller ID.
+   */
+  numberParams(stage: VoiceStage, direction: Direction): readonly string[];
+  /** The provider account the request says it comes from, when it says (Twilio's AccountSid). */
+  providerAccount(p: WebhookParams): string | undefined;
+  /** Checks the provider's signature over this exact request with the number's token. */
+  signatureValid(req: Request, url: string, p: WebhookParams, token: string): boolean;
+  /**
+   * What makes this request unique, for replay memory: Plivo's nonce; for Twilio, which has none,
+   * the stage of the call (one answer per call, one entry per PIN prompt, one event per leg status).
+   */
+  replayKey(
+    req: Request,
+    stage: VoiceStage,
+    p: WebhookParams,
+    context: CallContext | null,
+  ): string | undefined;
+  legReport(stage: VoiceStage, p: WebhookParams, context: CallContext | null): LegReport;
+}
+
+/** Plivo writes numbers without `+`; routing compares E.164. Anything else is kept as sent (and will not match). */
+export function toE164(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const trimmed = v.trim();
+  return /^\+?[1-9]\d{6,14}$/.test(trimmed) ? `+${trimmed.replace(/^\+/, '')}` : trimmed;
+}
+
+export const int = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
+export const clip = (v: string | undefined, n: number) => (v === undefined ? undefined : v.slice(0, n));
