@@ -249,7 +249,7 @@ describe('callback dispatcher: signed, retried, never-lost callbacks', () => {
     });
     expect(res.status).toBe(400);
     expect(((await res.json()) as Json).error).toMatch(
-      /callback_url host 192.168.1.10 resolves to a private/,
+      /callback_url must not point at a private or reserved address/,
     );
   });
 });

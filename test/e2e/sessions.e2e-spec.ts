@@ -369,13 +369,13 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         'callback_url to a private network',
         { ...ok, callback_url: 'http://10.1.2.3/cb' },
         400,
-        /callback_url host 10.1.2.3 resolves to a private or reserved address/,
+        /callback_url must not point at a private or reserved address/,
       ],
       [
         'callback_url to cloud metadata',
         { ...ok, recording_callback_url: 'http://169.254.169.254/latest/meta-data' },
         400,
-        /recording_callback_url host 169.254.169.254 resolves to a private or reserved address/,
+        /recording_callback_url must not point at a private or reserved address/,
       ],
       [
         'callback_url not a URL',

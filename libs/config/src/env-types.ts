@@ -34,3 +34,15 @@ export const envUrl = (protocols: string[], defaultValue?: string) => {
 export const logLevelSchema = z
   .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   .default('info');
+
+/** A comma-separated list (blank entries dropped). */
+export const envList = (defaultValue = '') =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );

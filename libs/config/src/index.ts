@@ -2,3 +2,4 @@ export * from './load-config';
 export * from './env-types';
 export * from './common-service.config';
 export * from './call-context.config';
+export * from './callback-url.config';

@@ -1,45 +1,35 @@
-import { BlockList, isIP } from 'node:net';
+import * as ipaddr from 'ipaddr.js';
 
 /**
- * Addresses a callback must never reach unless its host is allowlisted: loopback, private,
- * link-local (incl. cloud metadata 169.254.169.254), carrier-grade NAT, unspecified, multicast,
- * and their IPv6 counterparts (incl. IPv4-mapped).
+ * True when a callback may not reach this address unless its host is allowlisted: anything but
+ * global unicast. ipaddr.js classifies (loopback, private, link-local incl. cloud metadata
+ * 169.254.169.254, carrier-grade NAT, reserved and documentation ranges, multicast, broadcast,
+ * unspecified; on IPv6 also unique-local, 6to4, Teredo and NAT64 prefixes, which embed IPv4
+ * addresses); an IPv4-mapped IPv6 address is judged as the IPv4 address it maps. Anything
+ * ipaddr.js cannot read is refused.
  */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-] as const) {
-  blocked.addSubnet(net, prefix, 'ipv6');
+export function isForbiddenAddress(address: string): boolean {
+  const canonical = canonicalAddress(address);
+  if (!canonical) return true;
+  return ipaddr.parse(canonical).range() !== 'unicast';
 }
 
-/** True when the address is one a callback may not reach. */
-export function isForbiddenAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, 'ipv4');
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return blocked.check(mapped[1], 'ipv4');
-    return blocked.check(address, 'ipv6');
+/**
+ * The one spelling of an IP address, whatever spelling it was written in (decimal, hex, octal,
+ * short IPv4 forms; IPv6 with or without zero compression; IPv4-mapped IPv6 as its IPv4); null
+ * when it is not an address.
+ */
+export function canonicalAddress(address: string): string | null {
+  const bare = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(bare)) return null;
+  let parsed: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    parsed = ipaddr.parse(bare);
+  } catch {
+    return null;
   }
-  return true;
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  }
+  return parsed.toString();
 }

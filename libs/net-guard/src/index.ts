@@ -1,2 +1,4 @@
 export * from './address-policy';
+export * from './host-resolver';
+export * from './url-host';
 export * from './url-guard';

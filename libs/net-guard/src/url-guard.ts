@@ -1,52 +1,72 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { isForbiddenAddress } from './address-policy';
+import { HostNotResolved, hostResolver, type HostResolver } from './host-resolver';
+import { urlHost } from './url-host';
 
 export type GuardVerdict =
+  /** May be called: connect to `address` (the one checked), whatever DNS says later. */
   | { ok: true; address: string; family: 4 | 6; allowlisted: boolean }
-  | { ok: false; reason: string };
+  /** Certainly bad: a wrong scheme, credentials, a private or reserved address in any spelling, or a host resolving to one. */
+  | { ok: false; reason: string }
+  /** Its host does not resolve right now: not known to be bad; ask again later. */
+  | { ok: 'unresolved'; reason: string };
 
 /**
- * Decides whether a URL may be called: http(s) only, and every address its host resolves to must
- * be public, unless the host is on the allowlist (tests and local development; empty in
- * production). The address returned is the one to connect to, so DNS cannot change between the
- * check and the request.
+ * Decides whether Maskline may call a URL (callbacks): http(s) only, no credentials, and every
+ * address the host is or resolves to must be global unicast, unless the host, exactly as written,
+ * is on the allowlist (tests and local development; empty in production). The address returned
+ * is the one to connect to, so DNS cannot change between the check and the request.
  */
 export class UrlGuard {
   private readonly allowlist: Set<string>;
 
-  constructor(allowlist: readonly string[]) {
-    this.allowlist = new Set(allowlist.map((h) => h.toLowerCase()));
+  constructor(
+    allowlist: readonly string[],
+    private readonly resolve: HostResolver = hostResolver(),
+  ) {
+    this.allowlist = new Set(
+      allowlist.map((h) =>
+        h
+          .trim()
+          .toLowerCase()
+          .replace(/^\[|\]$/g, ''),
+      ),
+    );
   }
 
-  async check(url: string): Promise<GuardVerdict> {
-    let parsed: URL;
+  async check(raw: string): Promise<GuardVerdict> {
+    let url: URL;
     try {
-      parsed = new URL(url);
+      url = new URL(raw);
     } catch {
       return { ok: false, reason: 'is not a URL' };
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       return { ok: false, reason: 'must be http or https' };
-    if (parsed.username || parsed.password) return { ok: false, reason: 'must not carry credentials' };
-    const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    const allowlisted = this.allowlist.has(host);
-    let addresses: Array<{ address: string; family: number }>;
-    if (isIP(host)) {
-      addresses = [{ address: host, family: isIP(host) }];
+    }
+    if (url.username || url.password) return { ok: false, reason: 'must not carry credentials' };
+    const host = urlHost(raw, url);
+    // Only the spelling the operator wrote: `127.1` is not `127.0.0.1` to an allowlist.
+    const allowlisted = this.allowlist.has(host.written) && host.written === host.parsed;
+    let addresses;
+    if (host.address) {
+      addresses = [{ address: host.address, family: (host.address.includes(':') ? 6 : 4) as 4 | 6 }];
     } else {
       try {
-        addresses = await lookup(host, { all: true, verbatim: true });
-      } catch {
-        return { ok: false, reason: `host ${host} does not resolve` };
+        addresses = await this.resolve(host.parsed);
+      } catch (err) {
+        if (err instanceof HostNotResolved) return { ok: 'unresolved', reason: err.message };
+        throw err;
       }
     }
-    if (addresses.length === 0) return { ok: false, reason: `host ${host} does not resolve` };
-    if (!allowlisted) {
-      const bad = addresses.find((a) => isForbiddenAddress(a.address));
-      if (bad) return { ok: false, reason: `host ${host} resolves to a private or reserved address` };
+    if (!allowlisted && addresses.some((a) => isForbiddenAddress(a.address))) {
+      return {
+        ok: false,
+        reason: host.address
+          ? 'must not point at a private or reserved address'
+          : `host ${host.parsed} resolves to a private or reserved address`,
+      };
     }
-    const first = addresses[0];
-    return { ok: true, address: first.address, family: first.family === 6 ? 6 : 4, allowlisted };
+    const [first] = addresses;
+    return { ok: true, address: first.address, family: first.family, allowlisted };
   }
 }

@@ -5,3 +5,4 @@ export * from './test-config';
 export * from './service-harness';
 export * from './http-harness';
 export * from './test-keys';
+export * from './test-dns-server';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { generateSecrets } from '../../../deploy/local/dev-secrets.cjs';
 import * as system from '../../../deploy/local/system.cjs';
-import { freePort, startTestNats, testStoreUrl, type RunningProcess } from '@maskline/testing';
+import { TestDnsServer, freePort, startTestNats, testStoreUrl, type RunningProcess } from '@maskline/testing';
 
 export type { ServiceName } from '../../../deploy/local/system.cjs';
 type ServiceName = system.ServiceName;
@@ -27,6 +27,8 @@ export class E2eSystem {
   private readonly dbPrefix = `e2e_${randomBytes(3).toString('hex')}`;
   baseUrl = '';
   private nats?: RunningProcess;
+  /** Every service resolves names here: no test sends a DNS query off the machine. */
+  dns!: TestDnsServer;
 
   get natsUrl(): string {
     if (!this.nats) throw new Error('not started');
@@ -58,6 +60,7 @@ export class E2eSystem {
   ): Promise<void> {
     this.envFor = envFor;
     this.nats = await startTestNats();
+    this.dns = await TestDnsServer.start();
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.env = {
@@ -70,17 +73,26 @@ export class E2eSystem {
       HTTP_HOST: '127.0.0.1',
       PUBLIC_BASE_URL: this.baseUrl,
       CALLBACK_HOST_ALLOWLIST: '127.0.0.1,localhost',
+      DNS_SERVERS: this.dns.address,
       ...extraEnv,
     };
-    const running = await system.startSystem({
-      env: this.env,
-      envFor: (service) => ({
-        MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}`,
-        ...envFor(service),
-      }),
-      baseUrl: this.baseUrl,
-      onLine: (service, line) => this.record(service, line),
-    });
+    const running = await system
+      .startSystem({
+        env: this.env,
+        envFor: (service) => ({
+          MONGO_DB: `${this.dbPrefix}_${service.replace(/-/g, '_')}`,
+          ...envFor(service),
+        }),
+        baseUrl: this.baseUrl,
+        onLine: (service, line) => this.record(service, line),
+      })
+      .catch((err: Error) => {
+        // Say why: the last lines of whatever did not start.
+        const tail = [...this.lines.entries()].flatMap(([svc, lines]) =>
+          lines.slice(-3).map((l) => `${svc}: ${l.slice(0, 400)}`),
+        );
+        throw new Error(`${err.message}\n${tail.join('\n')}`);
+      });
     for (const p of running.processes) this.processes.set(p.service, p);
   }
 
@@ -150,5 +162,6 @@ export class E2eSystem {
     await Promise.all([...this.processes.values()].map((p) => p.stop('SIGTERM')));
     this.processes.clear();
     await this.nats?.stop();
+    await this.dns?.stop();
   }
 }

@@ -1,16 +1,12 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, envInt, loadConfig, storeConfigShape } from '@maskline/config';
-
-const list = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    );
+import {
+  callbackUrlConfigShape,
+  commonServiceConfigShape,
+  envInt,
+  envList,
+  loadConfig,
+  storeConfigShape,
+} from '@maskline/config';
 
 export const callbackDispatcherConfigSchema = z.object({
   ...commonServiceConfigShape,
@@ -18,14 +14,13 @@ export const callbackDispatcherConfigSchema = z.object({
   /** This service's own database. */
   MONGO_DB: z.string().min(1).default('maskline-callbacks'),
   MASKLINE_VERSION: z.string().default('dev'),
-  /** Hosts callbacks may reach even though they resolve to private addresses (tests, local development). Empty in production. */
-  CALLBACK_HOST_ALLOWLIST: list(''),
+  ...callbackUrlConfigShape,
   CALLBACK_CONNECT_TIMEOUT_MS: envInt(3000, 10, 60000),
   CALLBACK_TIMEOUT_MS: envInt(10000, 10, 120000),
   /** The most of a receiver's answer that is read. */
   CALLBACK_MAX_RESPONSE_BYTES: envInt(65536, 0, 10485760),
   /** Seconds to wait before each retry; its length + 1 is the number of attempts (default 9 over about 24 h). */
-  CALLBACK_RETRY_SCHEDULE_SECONDS: list('30,120,600,1800,3600,10800,21600,43200').pipe(
+  CALLBACK_RETRY_SCHEDULE_SECONDS: envList('30,120,600,1800,3600,10800,21600,43200').pipe(
     z.array(z.coerce.number().int().min(1).max(86400)).min(1, 'needs at least one delay'),
   ),
   /** A callback older than this is dead-lettered at its next attempt. */

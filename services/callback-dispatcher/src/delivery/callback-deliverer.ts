@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import type { Logger } from 'pino';
 import { KeyValueStores, RetryLater, kvDecode, kvEncode } from '@maskline/messaging';
-import { UrlGuard } from '@maskline/net-guard';
+import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
 import {
@@ -30,6 +30,8 @@ export interface DeliveryJob {
   publishedAt: Date;
   /** Where the attempt count lives: the event id, or event id + replay id for a replay. */
   attemptKey: string;
+  /** The session's subaccount, once known: its dead letters are that subaccount's to see. */
+  subaccountId?: string | null;
 }
 
 class RetryableSendFailure extends Error {
@@ -62,7 +64,7 @@ export class CallbackDeliverer {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
-    this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST);
+    this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
     this.maxAttempts = config.CALLBACK_RETRY_SCHEDULE_SECONDS.length + 1;
     this.outcomes = metrics.counter('maskline_callback_attempts_total', 'Callback attempts by outcome', [
       'outcome',
@@ -79,6 +81,7 @@ export class CallbackDeliverer {
     const { callback } = job;
     // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.targets.get(callback.accountId, callback.sessionId);
+    if (target) job.subaccountId = target.subaccountId;
     if (!target) {
       if (await this.isDelivered(job.eventId)) return;
       await this.deadLetter(job, '', 'the session no longer exists', 0);
@@ -97,7 +100,15 @@ export class CallbackDeliverer {
       return this.deadLetter(job, url, `older than ${this.config.CALLBACK_MAX_AGE_SECONDS} s`, made);
     }
     const verdict = await this.guard.check(url);
-    if (!verdict.ok) return this.deadLetter(job, url, `callback URL ${verdict.reason}`, made);
+    if (verdict.ok === false) return this.deadLetter(job, url, `callback URL ${verdict.reason}`, made);
+    if (verdict.ok === 'unresolved') {
+      // Perhaps a passing DNS failure: an attempt that failed, retried on the schedule; dead-lettered with this reason when none is left.
+      return this.settle(job, url, method, made, {
+        kind: 'network-error',
+        latencyMs: 0,
+        error: verdict.reason,
+      });
+    }
 
     const host = new URL(url).host;
     const breaker = `host:${host}`;
@@ -170,6 +181,17 @@ export class CallbackDeliverer {
       this.inFlight.set(host, (this.inFlight.get(host) ?? 1) - 1);
     }
 
+    return this.settle(job, url, method, made, result);
+  }
+
+  /** Records an attempt's result and decides: delivered, retry later, or dead letter. */
+  private async settle(
+    job: DeliveryJob,
+    url: string,
+    method: 'GET' | 'POST',
+    made: number,
+    result: SendResult,
+  ): Promise<void> {
     const attemptNo = made + 1;
     await this.setAttemptsMade(job.attemptKey, attemptNo);
     const decision = judge(result);
@@ -233,6 +255,7 @@ export class CallbackDeliverer {
     await this.records.recordDeadLetter({
       _id: job.eventId,
       accountId: job.callback.accountId,
+      subaccountId: job.subaccountId ?? null,
       sessionId: job.callback.sessionId,
       eventName: job.callback.eventName,
       target: job.callback.target,

@@ -49,7 +49,7 @@ export class CallbackEventsConsumer {
   async onEvent(event: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     if (event.subject === CallbackReplayRequested.subject) {
       const { accountId, eventId, replayId } = event.payload;
-      const letter = await this.records.deadLetter(accountId, eventId);
+      const letter = await this.records.deadLetter({ accountId }, eventId);
       if (!letter) return;
       await this.deliverer.deliver({
         eventId,
@@ -63,6 +63,7 @@ export class CallbackEventsConsumer {
         sequence: letter.sequence,
         publishedAt: meta.publishedAt,
         attemptKey: `${eventId}.r.${replayId}`,
+        subaccountId: letter.subaccountId,
       });
       return;
     }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
+import type { AccountScope } from '@maskline/contracts';
 import { isDuplicateKeyError } from '@maskline/persistence';
 import { CallbackAttemptDocument, DeadLetterDocument } from './callback-records.schema';
 
@@ -32,9 +33,10 @@ export class CallbackRecords {
     }
   }
 
-  async deadLetter(accountId: string, eventId: string): Promise<DeadLetterDocument | null> {
+  /** A dead letter the scope may see: the account's, and for a subaccount only its own. */
+  async deadLetter(scope: AccountScope, eventId: string): Promise<DeadLetterDocument | null> {
     const d = (await this.deadLetters.findById(eventId).lean().exec()) as DeadLetterDocument | null;
-    return d && d.accountId === accountId ? d : null;
+    return d && d.accountId === scope.accountId && visibleTo(scope, d) ? d : null;
   }
 
   async attemptsOfSession(accountId: string, sessionId: string) {
@@ -53,23 +55,35 @@ export class CallbackRecords {
       .exec()) as DeadLetterDocument[];
   }
 
-  async listDeadLetters(accountId: string, limit: number, offset: number) {
+  async listDeadLetters(scope: AccountScope, limit: number, offset: number) {
+    const filter = scopeFilter(scope);
     const [objects, total] = await Promise.all([
-      this.deadLetters.find({ accountId }).sort({ at: -1 }).skip(offset).limit(limit).lean().exec(),
-      this.deadLetters.countDocuments({ accountId }).exec(),
+      this.deadLetters.find(filter).sort({ at: -1 }).skip(offset).limit(limit).lean().exec(),
+      this.deadLetters.countDocuments(filter).exec(),
     ]);
     return { objects: objects as DeadLetterDocument[], total };
   }
 
-  async notReplayed(accountId: string, limit: number) {
+  async notReplayed(scope: AccountScope, limit: number) {
     return (await this.deadLetters
-      .find({ accountId, replayedAt: null })
+      .find({ ...scopeFilter(scope), replayedAt: null })
       .limit(limit)
       .lean()
       .exec()) as DeadLetterDocument[];
   }
 
-  async markReplayed(eventId: string, at: Date): Promise<void> {
-    await this.deadLetters.updateOne({ _id: eventId }, { $set: { replayedAt: at } }).exec();
+  async markReplayed(accountId: string, eventId: string, at: Date): Promise<void> {
+    await this.deadLetters.updateOne({ _id: eventId, accountId }, { $set: { replayedAt: at } }).exec();
   }
+}
+
+/** The account's records; a subaccount's scope narrows them to its own. */
+function scopeFilter(scope: AccountScope): { accountId: string; subaccountId?: string } {
+  return scope.subaccountId
+    ? { accountId: scope.accountId, subaccountId: scope.subaccountId }
+    : { accountId: scope.accountId };
+}
+
+function visibleTo(scope: AccountScope, d: DeadLetterDocument): boolean {
+  return !scope.subaccountId || d.subaccountId === scope.subaccountId;
 }

@@ -30,6 +30,8 @@ export class DeadLetterDocument {
   /** The event id. */
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, required: true }) accountId!: string;
+  /** The session's subaccount (null: the main account's, or not known): a subaccount sees only its own. */
+  @Prop({ type: String, default: null }) subaccountId!: string | null;
   @Prop({ type: String, required: true }) sessionId!: string;
   @Prop({ type: String, required: true }) eventName!: string;
   @Prop({ type: String, required: true, enum: ['session', 'recording'] }) target!: 'session' | 'recording';
@@ -45,3 +47,5 @@ export const DeadLetterSchema = SchemaFactory.createForClass(DeadLetterDocument)
 // Dead-letter API: an account's dead letters, newest first; a session's.
 DeadLetterSchema.index({ accountId: 1, at: -1 });
 DeadLetterSchema.index({ accountId: 1, sessionId: 1 });
+// Dead-letter API for a subaccount: its own dead letters, newest first.
+DeadLetterSchema.index({ accountId: 1, subaccountId: 1, at: -1 });

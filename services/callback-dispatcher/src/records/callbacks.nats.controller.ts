@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import {
   CallbackReplayRequested,
+  CodedError,
   ListCallbackAttempts,
   ListDeadLetters,
   ReplayDeadLetters,
@@ -46,7 +46,7 @@ export class CallbacksNatsController {
 
   @RpcHandler(ListDeadLetters)
   async deadLetters(request: Req<typeof ListDeadLetters>) {
-    const page = await this.records.listDeadLetters(request.scope.accountId, request.limit, request.offset);
+    const page = await this.records.listDeadLetters(request.scope, request.limit, request.offset);
     return { total: page.total, objects: page.objects.map(view) };
   }
 
@@ -54,20 +54,26 @@ export class CallbacksNatsController {
   @RpcHandler(ReplayDeadLetters)
   async replay(request: Req<typeof ReplayDeadLetters>) {
     const { accountId } = request.scope;
-    const letters = request.eventId
-      ? [await this.records.deadLetter(accountId, request.eventId)].filter(
-          (l): l is DeadLetterDocument => l !== null,
-        )
-      : await this.records.notReplayed(accountId, 1000);
+    let letters: DeadLetterDocument[];
+    if (request.eventId) {
+      const letter = await this.records.deadLetter(request.scope, request.eventId);
+      if (!letter) throw CodedError.notFound(`dead letter ${request.eventId} not found`);
+      letters = [letter];
+    } else {
+      letters = await this.records.notReplayed(request.scope, 1000);
+    }
     const now = new Date();
     for (const letter of letters) {
-      const replayId = randomUUID();
-      await this.records.markReplayed(letter._id, now);
+      // One replay per dead-lettering: asking twice (or retrying after a failure) publishes it once.
+      const replayId = `${letter.at.getTime()}`;
+      // Published first: a letter is marked replayed only once its replay is on the stream, so a
+      // failed publish leaves it replayable instead of losing it.
       await this.events.publish(
         CallbackReplayRequested,
         { accountId, eventId: letter._id, replayId, at: now.toISOString() },
         { msgId: `callback-replay:${letter._id}:${replayId}` },
       );
+      await this.records.markReplayed(accountId, letter._id, now);
     }
     return { replayed: letters.length };
   }

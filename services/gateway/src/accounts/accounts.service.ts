@@ -14,21 +14,27 @@ export interface IssuedCredentials {
 }
 
 interface CachedAccount {
-  account: Account;
+  /** null: no such account (remembered like a found one, so both cost the same). */
+  account: Account | null;
   expiresAt: number;
 }
 
 const MAX_CACHED = 10_000;
+const AUTH_ID = /^(MA|SA)[A-Z0-9]{18}$/;
 
 @Injectable()
 export class AccountsService {
   private readonly cache = new Map<string, CachedAccount>();
+  /** Compared against when the Auth ID is unknown, so a miss does the same work as a wrong token. */
+  private readonly decoyDigest: string;
 
   constructor(
     private readonly repository: AccountRepository,
     private readonly credentials: AccountCredentials,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  ) {
+    this.decoyDigest = credentials.digest(credentials.newAuthId('main'), credentials.newAuthToken());
+  }
 
   async createMainAccount(name: string): Promise<IssuedCredentials> {
     const authId = this.credentials.newAuthId('main');
@@ -72,13 +78,15 @@ export class AccountsService {
 
   /**
    * Verifies HTTP Basic credentials. Account records are cached for AUTH_CACHE_TTL_MS; the token
-   * is checked against the stored digest on every request, in constant time.
+   * is checked against the stored digest on every request, in constant time. An unknown Auth ID
+   * costs what a wrong token costs (one store read, then cached; one digest and one comparison),
+   * so the time of the answer does not tell whether an Auth ID exists.
    */
   async authenticate(authId: string, token: string): Promise<Principal> {
     const account = await this.lookup(authId);
-    const ok =
-      account !== null && constantTimeEqual(this.credentials.digest(authId, token), account.tokenDigest);
-    if (!ok || !account)
+    const digest = this.credentials.digest(authId, token);
+    const matches = constantTimeEqual(digest, account?.tokenDigest ?? this.decoyDigest);
+    if (!matches || !account)
       throw new CodedError(
         ErrorCodes.AUTH_FAILED,
         'authentication failed: Auth ID or Auth Token is incorrect',
@@ -126,18 +134,21 @@ export class AccountsService {
       tokenDigest: this.credentials.digest(fields._id, token),
       tokenEncrypted: this.credentials.encrypt(fields._id, token),
     });
+    this.cache.delete(fields._id); // a miss remembered before it existed
     return { authId: fields._id, authToken: token, account };
   }
 
+  /** The account, or null; found and not found are cached alike. Malformed ids name no account. */
   private async lookup(authId: string): Promise<Account | null> {
+    if (!AUTH_ID.test(authId)) return null;
     const now = Date.now();
     const hit = this.cache.get(authId);
     if (hit && hit.expiresAt > now) return hit.account;
     const account = await this.repository.findForAuthentication(authId);
-    if (account) {
-      if (this.cache.size >= MAX_CACHED) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(authId, { account, expiresAt: now + this.config.AUTH_CACHE_TTL_MS });
+    if (!this.cache.has(authId) && this.cache.size >= MAX_CACHED) {
+      this.cache.delete(this.cache.keys().next().value as string);
     }
+    this.cache.set(authId, { account, expiresAt: now + this.config.AUTH_CACHE_TTL_MS });
     return account;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { keyringSchema, keySchema } from '@maskline/crypto';
 import {
+  callbackUrlConfigShape,
   callContextConfigShape,
   commonServiceConfigShape,
   envBoolean,
@@ -37,20 +38,7 @@ export const gatewayConfigSchema = z.object({
   /** Requests per second per account on this replica (token bucket), and the burst it allows. */
   RATE_LIMIT_PER_SECOND: envInt(100, 1, 100000),
   RATE_LIMIT_BURST: envInt(200, 1, 1000000),
-  /**
-   * Hosts callback URLs may point at even though they resolve to private addresses (tests and
-   * local development). Empty in production: private, loopback, link-local and metadata
-   * addresses are refused.
-   */
-  CALLBACK_HOST_ALLOWLIST: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+  ...callbackUrlConfigShape,
   /**
    * Check X-Plivo-Signature-V3 / X-Twilio-Signature on telephony webhooks. Turning it off is for
    * local development only: production config refuses it.

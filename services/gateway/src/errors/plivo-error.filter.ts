@@ -30,8 +30,10 @@ export class PlivoErrorFilter implements ExceptionFilter {
       this.logger.info({ code, status, method: req.method, path: req.path }, 'request rejected');
     }
     if (res.headersSent) return;
-    const retryAfter = exception instanceof CodedError ? exception.details?.retryAfterSeconds : undefined;
-    if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
+    const details = exception instanceof CodedError ? exception.details : undefined;
+    if (typeof details?.retryAfterSeconds === 'number')
+      res.setHeader('Retry-After', String(details.retryAfterSeconds));
+    if (typeof details?.allow === 'string') res.setHeader('Allow', details.allow);
     const body: PlivoErrorBody = { api_id: currentCorrelationId() ?? '', error: message };
     res.status(status).json(body);
   }

@@ -5,6 +5,8 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { bodyParsers } from './body-parsers';
 import { correlationIdMiddleware } from './correlation-id.middleware';
 import { setupOpenApi } from './openapi';
+import { methodNotAllowedMiddleware } from './method-not-allowed.middleware';
+import { queryShapeMiddleware } from './query-shape.middleware';
 import { requestLogMiddleware } from './request-log.middleware';
 
 /** Express settings shared by `main.ts` and the tests, so both run the same HTTP stack. */
@@ -16,6 +18,8 @@ export function configureHttp(app: NestExpressApplication): void {
   app.set('query parser', 'simple');
   app.use(correlationIdMiddleware);
   app.use(requestLogMiddleware(logger));
+  app.use(methodNotAllowedMiddleware(app.getHttpAdapter().getInstance()));
+  app.use(queryShapeMiddleware);
   for (const parser of bodyParsers(config.MAX_BODY_BYTES)) app.use(parser);
   setupOpenApi(app, config.MASKLINE_VERSION);
 }

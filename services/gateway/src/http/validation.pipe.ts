@@ -2,15 +2,16 @@ import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 
 /**
- * Validates request DTOs (the same classes the OpenAPI document is generated from). The first
- * problem becomes a 400 naming the parameter and the rule. Unknown parameters are dropped,
- * as Plivo's API ignores them (its SDKs send a few).
+ * Validates request DTOs (the same classes the OpenAPI document is generated from). A parameter
+ * the DTO does not declare is a 400 that names it (a misspelt key must not pass for a default):
+ * DTOs declare the extra keys Plivo's official SDKs send, and accept them. Otherwise the first
+ * problem becomes a 400 naming the parameter and the rule.
  */
 export function plivoValidationPipe(): ValidationPipe {
   return new ValidationPipe({
     transform: true,
     whitelist: true,
-    forbidNonWhitelisted: false,
+    forbidNonWhitelisted: true,
     validationError: { target: false, value: false },
     exceptionFactory: (errors) => toCodedError(errors),
   });
@@ -31,6 +32,15 @@ const PRIORITY = [
 ];
 
 function toCodedError(errors: ValidationError[], prefix = ''): CodedError {
+  const unknown = errors.filter((e) => e.constraints && 'whitelistValidation' in e.constraints);
+  if (unknown.length > 0) {
+    const names = unknown.map((e) => `${prefix}${e.property}`.slice(0, 64));
+    return new CodedError(
+      ErrorCodes.VALIDATION,
+      `${names.length === 1 ? 'unknown parameter' : 'unknown parameters'}: ${names.join(', ')}`,
+      { field: names[0] },
+    );
+  }
   const first = errors[0];
   if (!first) return new CodedError(ErrorCodes.VALIDATION, 'request is invalid');
   const field = `${prefix}${first.property}`;

@@ -1,25 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError } from '@maskline/contracts';
-import { UrlGuard } from '@maskline/net-guard';
+import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 /**
- * Refuses callback URLs that would make Maskline call into a private network (SSRF): checked at
- * session create and update, and again by the dispatcher at each delivery (DNS can change).
+ * Refuses callback URLs that would make Maskline call into a private network (SSRF), at session
+ * create and update: only what is certainly bad (a wrong scheme, credentials, a private or
+ * reserved address in any spelling, a host resolving to one). A host that does not resolve right
+ * now is accepted: the dispatcher checks again at each delivery, and dead-letters the callback if
+ * it never resolves.
  */
 @Injectable()
 export class CallbackUrlChecker {
   private readonly guard: UrlGuard;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST);
+    this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
   }
 
   async check(fields: Record<string, string | null | undefined>): Promise<void> {
     for (const [field, url] of Object.entries(fields)) {
       if (!url) continue;
       const verdict = await this.guard.check(url);
-      if (!verdict.ok) throw CodedError.validation(field, `${field} ${verdict.reason}`);
+      if (verdict.ok === false) throw CodedError.validation(field, `${field} ${verdict.reason}`);
     }
   }
 }

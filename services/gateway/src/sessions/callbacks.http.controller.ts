@@ -5,6 +5,7 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   CodedError,
+  GetSession,
   ListCallbackAttempts,
   ListDeadLetters,
   ReplayDeadLetters,
@@ -89,10 +90,10 @@ export class CallbacksHttpController {
   async ofSession(@CurrentPrincipal() principal: Principal, @Param('session_uuid') sessionId: string) {
     if (!uuidSchema.safeParse(sessionId).success)
       throw CodedError.notFound(`session ${sessionId.slice(0, 64)} not found`);
-    const r = await this.rpc.request(ListCallbackAttempts, {
-      scope: await this.scopes.resolve(principal),
-      sessionId,
-    });
+    const scope = await this.scopes.resolve(principal);
+    // Another account's (or another subaccount's) session is not found, here as everywhere.
+    await this.rpc.request(GetSession, { scope, sessionId });
+    const r = await this.rpc.request(ListCallbackAttempts, { scope, sessionId });
     return {
       api_id: currentCorrelationId(),
       attempts: r.attempts.map(attemptView),

@@ -1,6 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  registerDecorator,
+} from 'class-validator';
 import { toBoolean, toInteger } from '../http/param-transforms';
 import { IsPlivoUrl } from '../http/is-plivo-url.validator';
 
@@ -241,8 +253,66 @@ export class CreateSessionDto extends SessionSettingsDto {
   sub_account?: string;
 }
 
-/** Plivo's update parameters. */
+/** A create parameter Plivo documents as not updatable: named in a 400 when an update sends it. */
+function NotUpdatable(): PropertyDecorator {
+  return (target, propertyName) => {
+    registerDecorator({
+      name: 'notUpdatable',
+      target: target.constructor,
+      propertyName: propertyName as string,
+      options: { message: `${String(propertyName)} cannot be updated on an existing session` },
+      validator: { validate: (value: unknown) => value === undefined },
+    });
+  };
+}
+
+/** Plivo's update parameters, and what Plivo's SDKs send along. */
 export class UpdateSessionDto extends SessionSettingsDto {
+  @NotUpdatable() initiate_call_to_first_party?: unknown;
+  @NotUpdatable() is_pin_authentication_required?: unknown;
+  @NotUpdatable() generate_pin?: unknown;
+  @NotUpdatable() generate_pin_length?: unknown;
+  @NotUpdatable() first_party_pin?: unknown;
+  @NotUpdatable() second_party_pin?: unknown;
+  @NotUpdatable() pin_prompt_play?: unknown;
+  @NotUpdatable() pin_retry?: unknown;
+  @NotUpdatable() pin_retry_wait?: unknown;
+  @NotUpdatable() incorrect_pin_play?: unknown;
+  @NotUpdatable() unknown_caller_play?: unknown;
+  @NotUpdatable() force_pin_authentication?: unknown;
+  @NotUpdatable() create_session_with_single_party?: unknown;
+  @NotUpdatable() create_session_with_single_Party?: unknown;
+  @NotUpdatable() virtual_number_cooloff_period?: unknown;
+
+  @ApiPropertyOptional({ description: 'Sent by plivo-node; must be the session in the URL' })
+  @IsOptional()
+  @IsUUID(undefined, { message: 'session_uuid must be the session’s uuid' })
+  session_uuid?: string;
+
+  @ApiPropertyOptional({ description: 'Sent by plivo-python, -ruby and -go; ignored (not updatable)' })
+  @IsOptional()
+  @IsString({ message: 'subaccount must be a subaccount auth id' })
+  @MaxLength(32, { message: 'subaccount must be a subaccount auth id' })
+  subaccount?: string;
+
+  @ApiPropertyOptional({ description: 'Alias of subaccount (plivo-node); ignored', deprecated: true })
+  @IsOptional()
+  @IsString({ message: 'sub_account must be a subaccount auth id' })
+  @MaxLength(32, { message: 'sub_account must be a subaccount auth id' })
+  sub_account?: string;
+
+  @ApiPropertyOptional({ description: 'Sent by plivo-python, -ruby and -go; ignored (not updatable)' })
+  @IsOptional()
+  @Transform(({ value }) => toBoolean(value))
+  @IsBoolean({ message: 'geomatch must be true or false' })
+  geomatch?: boolean;
+
+  @ApiPropertyOptional({ description: 'Alias of geomatch (plivo-node); ignored', deprecated: true })
+  @IsOptional()
+  @Transform(({ value }) => toBoolean(value))
+  @IsBoolean({ message: 'geo_match must be true or false' })
+  geo_match?: boolean;
+
   @ApiPropertyOptional({ description: 'Only for single-party sessions that lack it' })
   @IsOptional()
   @Transform(({ value }) => (typeof value === 'number' ? String(value) : value))
@@ -317,6 +387,16 @@ export class ListSessionsQueryDto {
   @ApiPropertyOptional() @apply(durationFilter('duration__gte')) duration__gte?: number;
   @ApiPropertyOptional() @apply(durationFilter('duration__lt')) duration__lt?: number;
   @ApiPropertyOptional() @apply(durationFilter('duration__lte')) duration__lte?: number;
+  /** plivo-node turns createdTimeEquals, expiryTimeEquals and durationEquals into these. */
+  @ApiPropertyOptional({ description: 'Alias of created_time (plivo-node)', deprecated: true })
+  @apply(timeFilter('created_times'))
+  created_times?: string;
+  @ApiPropertyOptional({ description: 'Alias of expiry_time (plivo-node)', deprecated: true })
+  @apply(timeFilter('expiry_times'))
+  expiry_times?: string;
+  @ApiPropertyOptional({ description: 'Alias of duration (plivo-node)', deprecated: true })
+  @apply(durationFilter('durations'))
+  durations?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 20, default: 20 })
   @IsOptional()

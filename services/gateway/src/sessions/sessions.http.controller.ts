@@ -1,5 +1,4 @@
 import {
-  All,
   Body,
   Controller,
   Delete,
@@ -9,15 +8,12 @@ import {
   Param,
   Post,
   Query,
-  Req,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBasicAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { createHash } from 'node:crypto';
-import type { Request } from 'express';
 import {
   CodedError,
-  ErrorCodes,
   CreateSession,
   ExpireSession,
   GetSession,
@@ -37,24 +33,6 @@ import { normalizeParty } from './normalize-party';
 import { parsePlivoFilterTime } from './plivo-time';
 import { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './session.dto';
 import { plivoSession, plivoSessionListObject } from './session.view';
-
-/** Parameters Plivo documents as not updatable on a session (a 400 that names them). */
-const NOT_UPDATABLE = [
-  'initiate_call_to_first_party',
-  'is_pin_authentication_required',
-  'generate_pin',
-  'generate_pin_length',
-  'first_party_pin',
-  'second_party_pin',
-  'pin_prompt_play',
-  'pin_retry',
-  'pin_retry_wait',
-  'incorrect_pin_play',
-  'unknown_caller_play',
-  'force_pin_authentication',
-  'create_session_with_single_party',
-  'virtual_number_cooloff_period',
-];
 
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
 
@@ -156,7 +134,8 @@ export class SessionsHttpController {
         ['__lt', 'lt'],
         ['__lte', 'lte'],
       ]) {
-        const v = query[`${prefix}${suffix}` as keyof ListSessionsQueryDto] as string | undefined;
+        const alias = suffix === '' ? query[`${prefix}s`] : undefined; // plivo-node's spelling
+        const v = (query[`${prefix}${suffix}` as keyof ListSessionsQueryDto] ?? alias) as string | undefined;
         if (v !== undefined) out[key] = parsePlivoFilterTime(v);
       }
       return out;
@@ -169,7 +148,8 @@ export class SessionsHttpController {
       ['__lt', 'lt'],
       ['__lte', 'lte'],
     ]) {
-      const v = query[`duration${suffix}` as keyof ListSessionsQueryDto] as number | undefined;
+      const v = (query[`duration${suffix}` as keyof ListSessionsQueryDto] ??
+        (suffix === '' ? query.durations : undefined)) as number | undefined;
       if (v !== undefined) duration[key] = v;
     }
     const page = await this.rpc.request(ListSessions, {
@@ -213,11 +193,10 @@ export class SessionsHttpController {
     @CurrentPrincipal() principal: Principal,
     @Param('session_uuid') sessionId: string,
     @Body() body: UpdateSessionDto,
-    @Req() req: Request,
   ) {
-    const raw = (req.body ?? {}) as Record<string, unknown>;
-    const refused = NOT_UPDATABLE.find((k) => k in raw);
-    if (refused) throw CodedError.validation(refused, `${refused} cannot be updated on an existing session`);
+    if (body.session_uuid !== undefined && body.session_uuid !== sessionId) {
+      throw CodedError.validation('session_uuid', 'session_uuid must be the session in the URL');
+    }
     await this.callbackUrls.check({
       callback_url: body.callback_url,
       recording_callback_url: body.recording_callback_url,
@@ -254,23 +233,6 @@ export class SessionsHttpController {
     });
     return { api_id: currentCorrelationId(), message: 'Session expired' };
   }
-
-  @All()
-  notAllowedOnCollection(@Req() req: Request): never {
-    throw methodNotAllowed(req.method, 'GET, POST');
-  }
-
-  @All(':session_uuid')
-  notAllowedOnSession(@Req() req: Request): never {
-    throw methodNotAllowed(req.method, 'GET, POST, DELETE');
-  }
-}
-
-function methodNotAllowed(method: string, allowed: string): CodedError {
-  return new CodedError(
-    ErrorCodes.METHOD_NOT_ALLOWED,
-    `method ${method} is not allowed here; use ${allowed}`,
-  );
 }
 
 /** An unknown or malformed session id is simply not found (as a foreign one is). */
