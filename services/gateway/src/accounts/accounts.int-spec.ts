@@ -33,6 +33,7 @@ describe('accounts and authentication (real NATS + store)', () => {
       OPERATOR_KEY,
       ACCOUNT_TOKEN_KEYS: testKeyring(),
       ACCOUNT_TOKEN_PEPPER: testKey(),
+      CALL_CONTEXT_KEYS: testKeyring(),
       RATE_LIMIT_PER_SECOND: 1,
       RATE_LIMIT_BURST: 20,
     });

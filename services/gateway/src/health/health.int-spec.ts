@@ -27,6 +27,7 @@ describe('gateway /health (real NATS + store)', () => {
       OPERATOR_KEY: 'x'.repeat(32),
       ACCOUNT_TOKEN_KEYS: testKeyring(),
       ACCOUNT_TOKEN_PEPPER: testKey(),
+      CALL_CONTEXT_KEYS: testKeyring(),
       HEALTH_TIMEOUT_MS: 300,
     });
     gateway = await startHttpApp(GatewayModule.forRoot(config), configureHttp);

@@ -75,8 +75,7 @@ export class VoiceHttpController {
   ): Promise<void> {
     const dialect = DIALECTS[provider];
     if (!dialect || !VOICE_STAGES.includes(stage as VoiceStage)) {
-      res.status(404).type('text/plain').send('not found');
-      return;
+      throw CodedError.notFound(`no telephony webhook at ${req.path.slice(0, 80)}`);
     }
     if (req.method !== 'POST' && req.method !== 'GET') {
       throw new CodedError(
@@ -103,9 +102,8 @@ export class VoiceHttpController {
       query,
     );
     if (verdict.kind === 'refused') {
-      this.refuse(res, dialect, voiceStage, verdict.reason);
       end();
-      return;
+      this.refuse(dialect, voiceStage, verdict.reason);
     }
     let actions: CallAction[];
     if (verdict.kind === 'unavailable') {
@@ -116,9 +114,8 @@ export class VoiceHttpController {
         this.outcomes.inc({ provider, outcome: 'routed' });
       } catch (err) {
         if (err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN) {
-          this.refuse(res, dialect, voiceStage, err.message);
           end();
-          return;
+          this.refuse(dialect, voiceStage, err.message);
         }
         actions = this.unavailable(dialect, voiceStage, err);
       }
@@ -172,13 +169,17 @@ export class VoiceHttpController {
     return decision.actions;
   }
 
-  private refuse(res: Response, dialect: WebhookDialect, stage: VoiceStage, reason: string): void {
+  /** 403 in the API's error shape; why is logged, not told (it would guide a forger). */
+  private refuse(dialect: WebhookDialect, stage: VoiceStage, reason: string): never {
     this.outcomes.inc({ provider: dialect.provider, outcome: 'refused' });
     this.logger.warn(
       { code: CallErrorCodes.FORBIDDEN, provider: dialect.provider, stage, reason },
       'telephony webhook refused',
     );
-    res.status(403).type('text/plain').send('forbidden');
+    throw new CodedError(
+      CallErrorCodes.FORBIDDEN,
+      'webhook refused: not signed for this virtual number and call, or already seen',
+    );
   }
 
   /** A dependency is down: a caller on the line hears "try again later"; a status report gets an empty answer. */

@@ -121,7 +121,8 @@ export class WebhookAuthenticator {
       const key = dialect.replayKey(req, stage, params, context);
       if (!key) return refused('nothing to tell this request from a replay');
       try {
-        if (!(await this.replay.firstTime(key))) return refused('replayed');
+        // Per number: another number's traffic can neither replay into nor block this one's.
+        if (!(await this.replay.firstTime(`${virtualNumber}|${key}`))) return refused('replayed');
       } catch (err) {
         return { kind: 'unavailable', err };
       }

@@ -1,0 +1,47 @@
+import { InvalidatedCache } from './invalidated-cache';
+
+describe('a cache kept fresh by change events', () => {
+  let now = 0;
+  const cache = () => new InvalidatedCache<string, string>({ ttlMs: 1000, maxEntries: 2 }, () => now);
+  const deferred = () => {
+    let resolve!: (v: string) => void;
+    const promise = new Promise<string>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+
+  beforeEach(() => (now = 0));
+
+  it('keeps a value until it is invalidated or its time is up', async () => {
+    const c = cache();
+    let loads = 0;
+    const load = async () => `v${++loads}`;
+    expect(await c.get('a', load)).toBe('v1');
+    expect(await c.get('a', load)).toBe('v1');
+    c.invalidate('a');
+    expect(await c.get('a', load)).toBe('v2');
+    now = 1001;
+    expect(await c.get('a', load)).toBe('v3');
+  });
+
+  it('does not keep a value read while a change was announced: it may be from before it', async () => {
+    const c = cache();
+    const slow = deferred();
+    const reading = c.get('a', () => slow.promise);
+    c.invalidate('a');
+    slow.resolve('old');
+    expect(await reading).toBe('old');
+    expect(await c.get('a', async () => 'new')).toBe('new');
+  });
+
+  it('keeps nothing for a value whose time is 0, and at most maxEntries', async () => {
+    const c = cache();
+    await c.get(
+      'miss',
+      async () => 'none',
+      () => 0,
+    );
+    expect(c.size).toBe(0);
+    for (const k of ['a', 'b', 'c']) await c.get(k, async () => k);
+    expect(c.size).toBe(2);
+  });
+});

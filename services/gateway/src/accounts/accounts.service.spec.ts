@@ -1,0 +1,73 @@
+import { testKey, testKeyring } from '@maskline/testing';
+import { gatewayConfigSchema, type GatewayConfig } from '../config/gateway.config';
+import { AccountCredentials } from './account-credentials';
+import type { AccountRepository } from './account.repository';
+import type { Account } from './account.schema';
+import { AccountsService } from './accounts.service';
+
+/**
+ * Whether an Auth ID exists must not show in how it is answered: an unknown Auth ID gets the same
+ * work (one store read, then the cache; one digest; one constant-time comparison) as a known one
+ * with a wrong token.
+ */
+describe('authentication does the same work whether or not the Auth ID exists', () => {
+  const config = gatewayConfigSchema.parse({
+    NATS_URL: 'nats://127.0.0.1:1',
+    OPERATOR_KEY: 'o'.repeat(40),
+    ACCOUNT_TOKEN_KEYS: testKeyring(),
+    ACCOUNT_TOKEN_PEPPER: testKey(),
+    CALL_CONTEXT_KEYS: testKeyring(),
+  }) as GatewayConfig;
+  const credentials = new AccountCredentials(config);
+  const known = 'MAKNOWN0000000000001';
+  const unknown = 'MAUNKNOWN00000000002';
+  const account: Account = {
+    _id: known,
+    kind: 'main',
+    accountId: known,
+    name: 'known',
+    enabled: true,
+    tokenDigest: credentials.digest(known, 'the-right-token'),
+    tokenEncrypted: credentials.encrypt(known, 'the-right-token'),
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  };
+
+  function instrumented() {
+    const reads: string[] = [];
+    const repository = {
+      findForAuthentication: async (authId: string) => {
+        reads.push(authId);
+        return authId === known ? account : null;
+      },
+    } as unknown as AccountRepository;
+    const digests: string[] = [];
+    const counting = Object.create(credentials) as AccountCredentials;
+    counting.digest = (authId: string, token: string) => {
+      digests.push(authId);
+      return credentials.digest(authId, token);
+    };
+    const service = new AccountsService(repository, counting, config);
+    digests.length = 0; // the decoy, made once at start
+    return { service, reads, digests };
+  }
+
+  it('reads the store once and then answers from the cache, for a known and an unknown Auth ID alike', async () => {
+    for (const authId of [known, unknown]) {
+      const { service, reads, digests } = instrumented();
+      for (let i = 0; i < 3; i++) {
+        await expect(service.authenticate(authId, 'a-wrong-token')).rejects.toMatchObject({
+          code: 'AUTH.FAILED',
+          message: 'authentication failed: Auth ID or Auth Token is incorrect',
+        });
+      }
+      expect([authId, reads]).toEqual([authId, [authId]]);
+      expect([authId, digests]).toEqual([authId, [authId, authId, authId]]);
+    }
+  });
+
+  it('still lets the right token in, and an account created after a miss is found', async () => {
+    const { service } = instrumented();
+    await expect(service.authenticate(known, 'the-right-token')).resolves.toMatchObject({ authId: known });
+  });
+});

@@ -1,0 +1,317 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TelephonySimulator, type CallReport, type Provider } from '@maskline/telephony-simulator';
+import { expectEventually } from '@maskline/testing';
+import { createAccount, type TestAccount } from './support/accounts';
+import { CallbackReceiver } from './support/callback-receiver';
+import { E2eSystem } from './support/e2e-system';
+import { callParams, sendWebhook, signWebhook, urlsIn } from './support/signed-webhook';
+
+type Json = Record<string, unknown>;
+type Tenant = 'victim' | 'attacker';
+
+/**
+ * Two tenants on one Maskline, each with a Plivo and a Twilio number and provider credentials of
+ * its own. The attacker knows everything about its own account and, where it says so, what it
+ * could have overheard of the victim's calls (call ids, the URLs in Maskline's answers, whole
+ * signed requests). Every forgery gets 403, and the victim's session shows only its own calls.
+ */
+const providerAccount = (provider: Provider) =>
+  provider === 'plivo'
+    ? {
+        accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
+        authToken: randomBytes(20).toString('hex'),
+      }
+    : { accountId: `AC${randomBytes(16).toString('hex')}`, authToken: randomBytes(16).toString('hex') };
+const CREDENTIALS: Record<Tenant, Record<Provider, { accountId: string; authToken: string }>> = {
+  victim: { plivo: providerAccount('plivo'), twilio: providerAccount('twilio') },
+  attacker: { plivo: providerAccount('plivo'), twilio: providerAccount('twilio') },
+};
+const NUMBERS: Record<Tenant, Record<Provider, string>> = {
+  victim: { plivo: '+14155550501', twilio: '+14155550502' },
+  attacker: { plivo: '+14155550601', twilio: '+14155550602' },
+};
+let phone = 0;
+const nextPhone = () => `+1628777${String(1000 + phone++)}`;
+
+describe('a tenant cannot forge another tenant’s calls', () => {
+  let system: E2eSystem;
+  let outside: CallbackReceiver;
+  /** One account per tenant and dialect, each with one number: its sessions get that number. */
+  const accounts = { victim: {}, attacker: {} } as Record<Tenant, Record<Provider, TestAccount>>;
+
+  beforeAll(async () => {
+    outside = await CallbackReceiver.start();
+    system = await E2eSystem.start(
+      {},
+      (service): Record<string, string> => (service === 'pin-auth' ? { NUMBER_MAX_FAILURES: '1000' } : {}),
+    );
+    for (const tenant of ['victim', 'attacker'] as const) {
+      for (const provider of ['plivo', 'twilio'] as const) {
+        const account = await createAccount(system, `${tenant}-${provider}`);
+        const res = await account.api('/Number/', {
+          body: {
+            numbers: NUMBERS[tenant][provider],
+            provider,
+            provider_auth_id: CREDENTIALS[tenant][provider].accountId,
+            provider_auth_token: CREDENTIALS[tenant][provider].authToken,
+          },
+        });
+        expect(res.status).toBe(202);
+        accounts[tenant][provider] = account;
+      }
+    }
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await outside?.stop();
+  });
+
+  describe.each(['plivo', 'twilio'] as const)('%s dialect', (provider) => {
+    const sim = (tenant: Tenant) =>
+      new TelephonySimulator(system.baseUrl, provider, CREDENTIALS[tenant][provider]);
+    const voice = (stage: string, query = '') => `${system.baseUrl}/voice/${provider}/${stage}${query}`;
+    const token = (tenant: Tenant) => CREDENTIALS[tenant][provider].authToken;
+    const params = (
+      callId: string,
+      from: string,
+      to: string,
+      tenant: Tenant,
+      extra: Record<string, string> = {},
+    ) => ({
+      ...callParams(provider, callId, from, to, CREDENTIALS[tenant][provider].accountId),
+      ...extra,
+    });
+    const newCallId = () => (provider === 'plivo' ? randomUUID() : `CA${randomBytes(16).toString('hex')}`);
+    const dialEnded: Record<string, string> =
+      provider === 'plivo'
+        ? { DialStatus: 'completed', DialBLegDuration: '99' }
+        : { DialCallStatus: 'completed', DialCallDuration: '99' };
+    const cbPath = `/cb/victim/${provider}`;
+    const victimVn = NUMBERS.victim[provider];
+    const attackerVn = NUMBERS.attacker[provider];
+    const [victimFirst, victimSecond, attackerFirst, attackerSecond] = [
+      nextPhone(),
+      nextPhone(),
+      nextPhone(),
+      nextPhone(),
+    ];
+    let victimSession: Json;
+    let victimCall: CallReport;
+    let attackerCall: CallReport;
+    /** Legitimate calls the victim's session must show, and nothing else. */
+    const legitimate = { calls: 0, events: [] as string[] };
+    const fullCall = [
+      'SessionFirstPartyAnswer',
+      'SessionSecondPartyRing',
+      'SessionSecondPartyAnswer',
+      'SessionSecondPartyHangup',
+      'SessionFirstPartyHangup',
+      'SessionPartiesHangup',
+    ];
+    /** Refused, and the answer names none of the victim's parties. */
+    const expectRefused = (res: { status: number; body: string }) => {
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body)).toEqual({
+        api_id: expect.any(String),
+        error: expect.stringMatching(/refused/),
+      });
+      for (const party of [victimFirst, victimSecond]) expect(res.body).not.toContain(party.slice(2));
+    };
+
+    beforeAll(async () => {
+      const created = await accounts.victim[provider].api('/Masking/Session/', {
+        body: {
+          first_party: victimFirst,
+          second_party: victimSecond,
+          is_pin_authentication_required: true,
+          generate_pin: true,
+          generate_pin_length: 6,
+          callback_url: `${outside.baseUrl}${cbPath}`,
+        },
+      });
+      victimSession = (await created.json()) as Json;
+      expect(created.status).toBe(201);
+      expect(`+${String(victimSession.virtual_number).replace(/^\+/, '')}`).toBe(victimVn);
+      const attackerSession = await accounts.attacker[provider].api('/Masking/Session/', {
+        body: {
+          first_party: attackerFirst,
+          second_party: attackerSecond,
+          is_pin_authentication_required: true,
+          generate_pin: true,
+        },
+      });
+      expect(attackerSession.status).toBe(201);
+      victimCall = await sim('victim').call({ from: victimFirst, to: victimVn });
+      expect(victimCall.dials.map((d) => d.number)).toEqual([victimSecond]);
+      legitimate.calls++;
+      legitimate.events.push(...fullCall);
+      attackerCall = await sim('attacker').call({ from: attackerFirst, to: attackerVn });
+      expect(attackerCall.dials.map((d) => d.number)).toEqual([attackerSecond]);
+    });
+
+    it('an answer for the victim’s number signed with the attacker’s token is refused, whatever vn says', async () => {
+      const forged = params(newCallId(), victimFirst, victimVn, 'attacker');
+      expectRefused(
+        await sendWebhook(
+          signWebhook(
+            provider,
+            voice('answer', `?vn=${encodeURIComponent(attackerVn)}`),
+            forged,
+            token('attacker'),
+          ),
+        ),
+      );
+      expectRefused(await sendWebhook(signWebhook(provider, voice('answer'), forged, token('attacker'))));
+      // vn naming the victim, To the attacker's own number: the numbers disagree.
+      const crossed = params(newCallId(), victimFirst, attackerVn, 'attacker');
+      expectRefused(
+        await sendWebhook(
+          signWebhook(
+            provider,
+            voice('answer', `?vn=${encodeURIComponent(victimVn)}`),
+            crossed,
+            token('attacker'),
+          ),
+        ),
+      );
+    });
+
+    it('the attacker’s own call context spliced onto the victim’s call is refused', async () => {
+      const own = urlsIn(attackerCall.requests[0].xml);
+      const ended = own.find((u) => u.includes('/dial-ended?'));
+      const events = own.find((u) => u.includes('/dial-event?') || u.includes('/dial-event?'));
+      expect(ended).toBeDefined();
+      for (const url of [ended, events]) {
+        const spliced = params(victimCall.callId, victimFirst, attackerVn, 'attacker', {
+          ...dialEnded,
+          ...(provider === 'plivo'
+            ? ({ DialALegUUID: victimCall.callId } as Record<string, string>)
+            : { ParentCallSid: victimCall.callId }),
+        });
+        expectRefused(await sendWebhook(signWebhook(provider, String(url), spliced, token('attacker'))));
+      }
+    });
+
+    it('the victim’s call context, overheard, is refused when the attacker signs it', async () => {
+      const theirs = urlsIn(victimCall.requests[0].xml).find((u) => u.includes('/dial-ended?'));
+      expect(theirs).toBeDefined();
+      for (const to of [victimVn, attackerVn]) {
+        const forged = params(victimCall.callId, victimFirst, to, 'attacker', dialEnded);
+        expectRefused(await sendWebhook(signWebhook(provider, String(theirs), forged, token('attacker'))));
+      }
+    });
+
+    it('a context moved to another stage, altered, or missing is refused', async () => {
+      const ended = String(urlsIn(attackerCall.requests[0].xml).find((u) => u.includes('/dial-ended?')));
+      const ctx = new URL(ended).searchParams.get('ctx') ?? '';
+      const own = params(attackerCall.callId, attackerFirst, attackerVn, 'attacker', dialEnded);
+      for (const stage of ['pin', 'hangup', 'recording', 'outbound-answer']) {
+        expectRefused(
+          await sendWebhook(signWebhook(provider, voice(stage, `?ctx=${ctx}`), own, token('attacker'))),
+        );
+      }
+      const [kid, payload, signature] = ctx.split('.');
+      const altered = `${kid}.${payload.slice(0, -2)}${payload.slice(-2) === 'AA' ? 'AB' : 'AA'}.${signature}`;
+      expectRefused(
+        await sendWebhook(
+          signWebhook(provider, voice('dial-ended', `?ctx=${altered}`), own, token('attacker')),
+        ),
+      );
+      // The pre-context follow-up URLs, naming the victim's session and call in plain query parameters.
+      const legacy = `?s=${String(victimSession.session_uuid)}&vn=${encodeURIComponent(attackerVn)}&c=${victimCall.callId}`;
+      for (const stage of ['outbound-answer', 'pin', 'dial-ended', 'dial-event', 'recording']) {
+        expectRefused(await sendWebhook(signWebhook(provider, voice(stage, legacy), own, token('attacker'))));
+      }
+    });
+
+    it('a signed request replayed byte for byte is refused', async () => {
+      // A genuine answer for the victim, as the provider signs it: the first one connects the call.
+      const genuine = signWebhook(
+        provider,
+        voice('answer'),
+        params(newCallId(), victimFirst, victimVn, 'victim'),
+        token('victim'),
+      );
+      const first = await sendWebhook(genuine);
+      expect(first.status).toBe(200);
+      expect(first.body).toContain(victimSecond.slice(2));
+      legitimate.calls++;
+      legitimate.events.push('SessionFirstPartyAnswer', 'SessionSecondPartyHangup');
+      // Overheard and sent again.
+      expectRefused(await sendWebhook(genuine));
+      // A follow-up of the victim's call, replayed.
+      const ended = String(urlsIn(first.body).find((u) => u.includes('/dial-ended?')));
+      const followUp = signWebhook(
+        provider,
+        ended,
+        params(genuine.params.CallUUID ?? genuine.params.CallSid, victimFirst, victimVn, 'victim', {
+          ...dialEnded,
+          DialCallStatus: 'no-answer',
+          DialStatus: 'no-answer',
+        }),
+        token('victim'),
+      );
+      expect((await sendWebhook(followUp)).status).toBe(200);
+      expectRefused(await sendWebhook(followUp));
+    });
+
+    it('the victim’s PIN typed on the attacker’s number reaches nobody', async () => {
+      const pin = String((victimSession.session as Json).first_party_pin);
+      expect(pin).toMatch(/^\d{6}$/);
+      const stranger = nextPhone();
+      const report = await sim('attacker').call({ from: stranger, to: attackerVn, digits: [pin, pin] });
+      expect(report.dials).toEqual([]);
+      expect(report.heard).toContain('say:That PIN is not correct.');
+    });
+
+    it('a hangup naming the victim’s call, on the attacker’s own number, changes nothing', async () => {
+      const hangup = params(
+        victimCall.callId,
+        victimFirst,
+        attackerVn,
+        'attacker',
+        provider === 'plivo'
+          ? { CallStatus: 'completed', Duration: '999' }
+          : { CallStatus: 'completed', CallDuration: '999' },
+      );
+      const res = await sendWebhook(signWebhook(provider, voice('hangup'), hangup, token('attacker')));
+      expect(res.status).toBe(200);
+    });
+
+    it('…and the victim’s session shows its own calls and nothing else', async () => {
+      // A last genuine call: once its callbacks are in, anything the forgeries set moving would be too.
+      const marker = await sim('victim').call({ from: victimFirst, to: victimVn });
+      expect(marker.dials.map((d) => d.number)).toEqual([victimSecond]);
+      legitimate.calls++;
+      legitimate.events.push(...fullCall);
+      await expectEventually(
+        () =>
+          expect(
+            outside.for(cbPath).filter((r) => r.params.EventName === 'SessionPartiesHangup'),
+          ).toHaveLength(2),
+        { timeoutMs: 15_000 },
+      );
+      await expectEventually(async () => {
+        const res = await accounts.victim[provider].api(
+          `/Masking/Session/${String(victimSession.session_uuid)}/`,
+        );
+        const view = ((await res.json()) as { response: Json }).response;
+        expect((view.interaction as Json[]).length).toBe(legitimate.calls);
+      });
+      const received = outside
+        .for(cbPath)
+        .filter((r) => r.params.EventName !== 'SessionPinAuthenticationStatus');
+      expect(received.map((r) => r.params.EventName).sort()).toEqual([...legitimate.events].sort());
+      expect(received.every((r) => r.params.Duration === undefined || r.params.Duration !== '999')).toBe(
+        true,
+      );
+    });
+  });
+
+  it('logs why each webhook was refused, with its code', () => {
+    const refusals = system.logs('gateway').filter((l) => l.msg === 'telephony webhook refused');
+    expect(refusals.length).toBeGreaterThan(20);
+    expect(refusals.every((l) => l.code === 'CALL.FORBIDDEN' && typeof l.reason === 'string')).toBe(true);
+  });
+});
