@@ -2,14 +2,17 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
 import { expectEventually, freePort } from '@maskline/testing';
-import { createAccount, type TestAccount } from './support/accounts';
+import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
 
 type Json = Record<string, unknown>;
 let phone = 0;
 const nextPhone = () => `+1628666${String(1000 + phone++)}`;
-const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+/** `{"a":{"a":…1…}}` (objects) or `[[…1…]]` (arrays), `levels` deep: what overflowed the validation pipe's recursion. */
+const deep = (levels: number, open = '{"a":', close = '}') =>
+  `${open.repeat(levels)}1${close.repeat(levels)}`;
+const deepArray = (levels: number) => deep(levels, '[', ']');
 
 /**
  * Regressions of what hostile testing found at the HTTP edge: every bad input is a 4xx in Plivo's
@@ -21,6 +24,9 @@ describe('the HTTP edge under hostile input', () => {
   let outside: CallbackReceiver;
   let acme: TestAccount;
   let rival: TestAccount;
+  /** Two subaccounts of acme, each with a number of its own. */
+  let east: TestAccount;
+  let west: TestAccount;
   const provider = {
     accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
     authToken: randomBytes(20).toString('hex'),
@@ -47,6 +53,15 @@ describe('the HTTP edge under hostile input', () => {
       },
     });
     expect(added.status).toBe(202);
+    east = await createSubaccount(system, acme, 'east');
+    west = await createSubaccount(system, acme, 'west');
+    for (const [sub, number] of [
+      [east, '14155550711'],
+      [west, '14155550712'],
+    ] as const) {
+      const res = await acme.api('/Number/', { body: { numbers: number, subaccount: sub.authId } });
+      expect(res.status).toBe(202);
+    }
   });
 
   afterAll(async () => {
@@ -82,24 +97,24 @@ describe('the HTTP edge under hostile input', () => {
   };
 
   describe('bodies', () => {
-    it('refuses JSON nested 2,000 levels deep, on every body, with a 400 naming the body', async () => {
+    it('refuses JSON nested thousands of levels deep, on every body, with a 400 naming the body', async () => {
       const s = await session();
       const json = { 'content-type': 'application/json' };
       const sessionPath = `/v1/Account/${acme.authId}/Masking/Session/`;
       await expectRejected(
-        await raw(sessionPath, { headers: json, body: deep(2000) }),
+        await raw(sessionPath, { headers: json, body: `{"first_party":${deepArray(2000)}}` }),
         400,
         /nested more than 32 levels/,
       );
       await expectRejected(
-        await raw(`${sessionPath}${String(s.session_uuid)}/`, { headers: json, body: deep(2000) }),
+        await raw(`${sessionPath}${String(s.session_uuid)}/`, { headers: json, body: deep(5000) }),
         400,
         /nested/,
       );
       await expectRejected(
         await raw(`/v1/Account/${acme.authId}/Masking/Callbacks/DeadLetters/Replay/`, {
           headers: json,
-          body: deep(5000),
+          body: deepArray(2000),
         }),
         400,
         /nested/,
@@ -262,6 +277,30 @@ describe('the HTTP edge under hostile input', () => {
       );
       expect((await acme.api(`/Masking/Session/${id}/Callbacks/`)).status).toBe(200);
     });
+
+    it('keeps sibling subaccounts apart: their own sessions, and their own Idempotency-Keys', async () => {
+      const key = `order-${randomUUID()}`;
+      const second = nextPhone();
+      const ids: string[] = [];
+      for (const sub of [east, west]) {
+        const res = await fetch(`${system.baseUrl}/v1/Account/${sub.authId}/Masking/Session/`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${sub.authId}:${sub.authToken}`).toString('base64')}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+          body: JSON.stringify({ first_party: '+16286660999', second_party: second }),
+        });
+        const json = (await res.json()) as Json;
+        expect([res.status, json.error]).toEqual([201, undefined]);
+        ids.push(String(json.session_uuid));
+      }
+      expect(ids[0]).not.toBe(ids[1]);
+      await expectRejected(await west.api(`/Masking/Session/${ids[0]}/`), 404, /not found/);
+      await expectRejected(await west.api(`/Masking/Session/${ids[0]}/Callbacks/`), 404, /not found/);
+      expect((await acme.api(`/Masking/Session/${ids[0]}/`)).status).toBe(200);
+    });
   });
 
   describe('callback URLs', () => {
@@ -310,13 +349,20 @@ describe('the HTTP edge under hostile input', () => {
       );
     });
 
-    it('dead-letters a callback whose host never resolves, saying so', async () => {
-      const s = await session({ callback_url: 'http://never.customer.test/cb' });
-      const id = String(s.session_uuid);
-      expect((await acme.api(`/Masking/Session/${id}/`, { method: 'DELETE' })).status).toBe(200);
+    it('dead-letters a callback whose host never resolves, saying so, to its own subaccount only', async () => {
+      const created = await east.api('/Masking/Session/', {
+        body: {
+          first_party: nextPhone(),
+          second_party: nextPhone(),
+          callback_url: 'http://never.customer.test/cb',
+        },
+      });
+      expect(created.status).toBe(201);
+      const id = String(((await created.json()) as Json).session_uuid);
+      expect((await east.api(`/Masking/Session/${id}/`, { method: 'DELETE' })).status).toBe(200);
       await expectEventually(
         async () => {
-          const r = (await (await acme.api(`/Masking/Session/${id}/Callbacks/`)).json()) as {
+          const r = (await (await east.api(`/Masking/Session/${id}/Callbacks/`)).json()) as {
             dead_letters: Json[];
           };
           expect(r.dead_letters).toEqual([
@@ -325,7 +371,20 @@ describe('the HTTP edge under hostile input', () => {
         },
         { timeoutMs: 20_000 },
       );
-      expect(system.dns.asked.filter((n) => n === 'never.customer.test').length).toBeGreaterThanOrEqual(7);
+      expect(system.dns.asked.filter((n) => n === 'never.customer.test').length).toBeGreaterThanOrEqual(6);
+      const letters = async (who: TestAccount) =>
+        (
+          (await (await who.api('/Masking/Callbacks/DeadLetters/')).json()) as { objects: Json[] }
+        ).objects.filter((l) => l.session_uuid === id);
+      const [letter] = await letters(east);
+      expect(letter).toBeDefined();
+      expect(await letters(acme)).toHaveLength(1);
+      expect(await letters(west)).toHaveLength(0);
+      await expectRejected(
+        await west.api('/Masking/Callbacks/DeadLetters/Replay/', { body: { event_id: letter.event_id } }),
+        404,
+        /not found/,
+      );
     });
   });
 

@@ -17,7 +17,21 @@ export async function createAccount(system: E2eSystem, name = 'e2e'): Promise<Te
     body: JSON.stringify({ name }),
   });
   if (res.status !== 201) throw new Error(`account creation failed: ${res.status}`);
-  const body = (await res.json()) as { auth_id: string; auth_token: string };
+  return accountFor(system, (await res.json()) as { auth_id: string; auth_token: string });
+}
+
+/** A subaccount of `parent`, made with Plivo's own API, acting with its own credentials. */
+export async function createSubaccount(
+  system: E2eSystem,
+  parent: TestAccount,
+  name = 'sub',
+): Promise<TestAccount> {
+  const res = await parent.api('/Subaccount/', { body: { name } });
+  if (res.status !== 201) throw new Error(`subaccount creation failed: ${res.status}`);
+  return accountFor(system, (await res.json()) as { auth_id: string; auth_token: string });
+}
+
+function accountFor(system: E2eSystem, body: { auth_id: string; auth_token: string }): TestAccount {
   const auth = `Basic ${Buffer.from(`${body.auth_id}:${body.auth_token}`).toString('base64')}`;
   return {
     authId: body.auth_id,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { CodedError } from '@maskline/contracts';
+import { CodedError, type AccountScope } from '@maskline/contracts';
 import { isDuplicateKeyError } from '@maskline/persistence';
 import { IdempotencyKeyDocument } from './idempotency-key.schema';
 
@@ -18,11 +18,11 @@ export class IdempotencyKeys {
   ) {}
 
   async claim(
-    accountId: string,
+    scope: AccountScope,
     idem: { key: string; requestHash: string },
     sessionId: string,
   ): Promise<IdempotencyClaim> {
-    const _id = `${accountId}:${idem.key}`;
+    const _id = keyId(scope, idem.key);
     try {
       await this.model.create({ _id, requestHash: idem.requestHash, sessionId, createdAt: new Date() });
       return { kind: 'new', sessionId };
@@ -30,7 +30,7 @@ export class IdempotencyKeys {
       if (!isDuplicateKeyError(err)) throw err;
     }
     const existing = (await this.model.findById(_id).lean().exec()) as IdempotencyKeyDocument | null;
-    if (!existing) return this.claim(accountId, idem, sessionId);
+    if (!existing) return this.claim(scope, idem, sessionId);
     if (existing.requestHash !== idem.requestHash) {
       throw new CodedError(
         'SESSION.IDEMPOTENCY_MISMATCH',
@@ -42,8 +42,8 @@ export class IdempotencyKeys {
   }
 
   /** A failed creation frees its key, so the client can retry with it. */
-  async forget(accountId: string, key: string): Promise<void> {
-    await this.model.deleteOne({ _id: `${accountId}:${key}` }).exec();
+  async forget(scope: AccountScope, key: string): Promise<void> {
+    await this.model.deleteOne({ _id: keyId(scope, key) }).exec();
   }
 
   async purge(olderThan: Date, limit: number): Promise<number> {
@@ -55,4 +55,12 @@ export class IdempotencyKeys {
     for (const k of old) await this.model.deleteOne({ _id: k._id }).exec();
     return old.length;
   }
+}
+
+/**
+ * Keys are the client's to choose, so each scope has its own: a subaccount's `order-1` is not its
+ * sibling's (one would otherwise wait for ever on the other's session, which it may not see).
+ */
+function keyId(scope: AccountScope, key: string): string {
+  return scope.subaccountId ? `${scope.accountId}/${scope.subaccountId}:${key}` : `${scope.accountId}:${key}`;
 }

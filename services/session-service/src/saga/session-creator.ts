@@ -62,7 +62,7 @@ export class SessionCreator {
     checkParties(request);
     let sessionId: string = randomUUID();
     if (request.idempotency) {
-      const claim = await this.idempotency.claim(request.scope.accountId, request.idempotency, sessionId);
+      const claim = await this.idempotency.claim(request.scope, request.idempotency, sessionId);
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
         if (existing) return this.views.render(existing);
@@ -80,8 +80,7 @@ export class SessionCreator {
       return view;
     } catch (err) {
       this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });
-      if (request.idempotency)
-        await this.idempotency.forget(request.scope.accountId, request.idempotency.key);
+      if (request.idempotency) await this.idempotency.forget(request.scope, request.idempotency.key);
       throw err;
     }
   }
