@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import * as fc from 'fast-check';
 import * as twilio from 'twilio';
+import { VOICE_STAGES } from '@maskline/contracts';
 import { plivoV3Signature } from '@maskline/webhook-signatures';
 import { createAccount, type TestAccount } from './support/accounts';
 import { E2eSystem } from './support/e2e-system';
@@ -117,16 +118,7 @@ describe(`fuzzing the public HTTP surface (seed ${SEED}, ${RUNS} requests)`, () 
       fc
         .tuple(
           fc.constantFrom('plivo', 'twilio', 'vonage', ''),
-          fc.constantFrom(
-            'answer',
-            'pin',
-            'dial-ended',
-            'dial-event',
-            'hangup',
-            'outbound-answer',
-            'recording',
-            'nope',
-          ),
+          fc.constantFrom<string>(...VOICE_STAGES, 'nope'),
         )
         .map(([p, s]) => ({ auth: 'voice', path: `/voice/${p}/${s}` })),
       fc

@@ -17,6 +17,7 @@ export class InvalidatedCache<K, V> {
   private readonly entries = new Map<K, { value: V; until: number }>();
   /** Invalidations so far: a load that saw this change is not kept. */
   private generation = 0;
+  private tail?: EventTail;
 
   constructor(
     private readonly options: InvalidatedCacheOptions,
@@ -55,31 +56,34 @@ export class InvalidatedCache<K, V> {
   get size(): number {
     return this.entries.size;
   }
-}
 
-/**
- * Keeps a cache in step with change events: every replica tails the event (an ordered consumer of
- * its own) and forgets the key it names; if the tail breaks, word may be lost, so it forgets
- * everything.
- */
-export function invalidateOn<C extends EventContract, K>(
-  nc: NatsConnection,
-  cache: InvalidatedCache<K, unknown>,
-  event: C,
-  keyOf: (payload: EventPayloadOf<C>) => K,
-  onLost: (err: unknown) => void,
-): Promise<EventTail> {
-  return tailEvents(nc, {
-    stream: event.stream,
-    filterSubjects: event.subject,
-    onEvent: (_subject, payload) => {
-      const parsed = event.payload.safeParse(payload);
-      if (parsed.success) cache.invalidate(keyOf(parsed.data as EventPayloadOf<C>));
-      else cache.clear();
-    },
-    onError: (err) => {
-      cache.clear();
-      onLost(err);
-    },
-  });
+  /**
+   * Keeps the cache in step with a change event: this replica tails it (an ordered consumer of its
+   * own) and forgets the key each event names; if the tail breaks, word may be lost, so it forgets
+   * everything and says so (`onLost`).
+   */
+  async follow<C extends EventContract>(
+    nc: NatsConnection,
+    event: C,
+    keyOf: (payload: EventPayloadOf<C>) => K,
+    onLost: (err: unknown) => void,
+  ): Promise<void> {
+    this.tail = await tailEvents(nc, {
+      stream: event.stream,
+      filterSubjects: event.subject,
+      onEvent: (_subject, payload) => {
+        const parsed = event.payload.safeParse(payload);
+        if (parsed.success) this.invalidate(keyOf(parsed.data as EventPayloadOf<C>));
+        else this.clear();
+      },
+      onError: (err) => {
+        this.clear();
+        onLost(err);
+      },
+    });
+  }
+
+  stopFollowing(): void {
+    this.tail?.stop();
+  }
 }

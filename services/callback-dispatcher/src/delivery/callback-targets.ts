@@ -8,13 +8,7 @@ import {
   SessionUpdated,
   type RpcReplyOf,
 } from '@maskline/contracts';
-import {
-  InvalidatedCache,
-  NATS_CONNECTION,
-  RpcClient,
-  invalidateOn,
-  type EventTail,
-} from '@maskline/messaging';
+import { InvalidatedCache, NATS_CONNECTION, RpcClient } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 
 export type CallbackTarget = RpcReplyOf<typeof GetCallbackTarget>;
@@ -35,7 +29,6 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     ttlMs: TARGET_TTL_MS,
     maxEntries: 10_000,
   });
-  private tail?: EventTail;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -43,10 +36,9 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.tail = await invalidateOn(
+  onApplicationBootstrap(): Promise<void> {
+    return this.cache.follow(
       this.nc,
-      this.cache,
       SessionUpdated,
       (p) => p.sessionId,
       (err) => this.logger.warn({ err }, 'session updates missed: callback targets are read afresh'),
@@ -54,7 +46,7 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationShutdown(): void {
-    this.tail?.stop();
+    this.cache.stopFollowing();
   }
 
   /** The session's target, or undefined when session-service knows no such session. */

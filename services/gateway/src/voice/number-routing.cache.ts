@@ -8,13 +8,7 @@ import {
   VirtualNumberChanged,
   type RpcReplyOf,
 } from '@maskline/contracts';
-import {
-  InvalidatedCache,
-  NATS_CONNECTION,
-  RpcClient,
-  invalidateOn,
-  type EventTail,
-} from '@maskline/messaging';
+import { InvalidatedCache, NATS_CONNECTION, RpcClient } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 
 export type NumberRouting = RpcReplyOf<typeof GetNumberRouting>;
@@ -35,7 +29,6 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
     ttlMs: TTL_MS,
     maxEntries: 50_000,
   });
-  private tail?: EventTail;
 
   constructor(
     private readonly rpc: RpcClient,
@@ -43,10 +36,9 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.tail = await invalidateOn(
+  onApplicationBootstrap(): Promise<void> {
+    return this.cache.follow(
       this.nc,
-      this.cache,
       VirtualNumberChanged,
       (p) => p.number,
       (err) => this.logger.warn({ err }, 'number changes missed: webhook credentials are read afresh'),
@@ -54,7 +46,7 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
   }
 
   onApplicationShutdown(): void {
-    this.tail?.stop();
+    this.cache.stopFollowing();
   }
 
   /** The number's routing, or null when it is in no inventory. */
