@@ -150,6 +150,21 @@ describe('the HTTP edge under hostile input', () => {
       );
     });
 
+    it('reads UTF-8 only: another charset cannot smuggle nesting past the depth check', async () => {
+      // In UTF-16, U+0122 is the bytes 0x22 0x01: a byte-level scan would take it for a quote.
+      const body = Buffer.from(`{"k":"\u0122","first_party":${deepArray(3000)}}`, 'utf16le');
+      for (const charset of ['utf-16le', 'utf-16', 'latin1']) {
+        await expectRejected(
+          await raw(`/v1/Account/${acme.authId}/Masking/Session/`, {
+            headers: { 'content-type': `application/json; charset=${charset}` },
+            body,
+          }),
+          415,
+          /charset must be utf-8/,
+        );
+      }
+    });
+
     it('refuses a body that is not an object of parameters, or reaches for a prototype', async () => {
       const path = `/v1/Account/${acme.authId}/Masking/Session/`;
       for (const body of ['[1,2]', '"text"', '42', 'true']) {
@@ -301,6 +316,26 @@ describe('the HTTP edge under hostile input', () => {
       await expectRejected(await west.api(`/Masking/Session/${ids[0]}/Callbacks/`), 404, /not found/);
       expect((await acme.api(`/Masking/Session/${ids[0]}/`)).status).toBe(200);
     });
+
+    it('does not let a subaccount take over its sibling’s number by adding it again', async () => {
+      for (const body of [
+        { numbers: '14155550711', fallback_answer_url: 'https://calls.west.test/steal' },
+        {
+          numbers: '+14155550711',
+          provider: 'plivo',
+          provider_auth_id: 'MAWEST00000000000001',
+          provider_auth_token: 'w'.repeat(32),
+        },
+      ]) {
+        await expectRejected(await west.api('/Number/', { body }), 409, /belongs to another account/);
+      }
+      const mine = (await (await east.api('/Number/14155550711/')).json()) as Json;
+      expect(mine).toMatchObject({ fallback_answer_url: null, webhook_credentials_set: false });
+      // The main account owns its subaccounts' numbers, and may.
+      expect(
+        (await acme.api('/Number/', { body: { numbers: '14155550711', subaccount: east.authId } })).status,
+      ).toBe(202);
+    });
   });
 
   describe('callback URLs', () => {
@@ -392,7 +427,7 @@ describe('the HTTP edge under hostile input', () => {
     const sim = (token: string) =>
       new TelephonySimulator(system.baseUrl, 'plivo', { ...provider, authToken: token });
 
-    it('applies a number’s new credentials at once on every gateway replica', async () => {
+    it('applies a number’s new credentials, and an account’s new token, at once on every gateway replica', async () => {
       const port = await freePort();
       const second = `http://127.0.0.1:${port}`;
       // Behind a balancer both would share one public URL; here each is reached (and signed for) at its own.
@@ -431,6 +466,27 @@ describe('the HTTP edge under hostile input', () => {
         ).toBe(403);
       }
       provider.authToken = rotated;
+
+      // An Auth Token rotated through one replica stops working on the other at once too.
+      const tenant = await createAccount(system, 'rotating');
+      const get = (base: string, token: string) =>
+        fetch(`${base}/v1/Account/${tenant.authId}/`, {
+          headers: { authorization: `Basic ${Buffer.from(`${tenant.authId}:${token}`).toString('base64')}` },
+        });
+      for (const base of [system.baseUrl, second])
+        expect((await get(base, tenant.authToken)).status).toBe(200);
+      const rotation = await fetch(`${system.baseUrl}/admin/v1/accounts/${tenant.authId}/token`, {
+        method: 'POST',
+        headers: { 'x-operator-key': system.operatorKey },
+      });
+      expect(rotation.status).toBe(200);
+      const fresh = ((await rotation.json()) as Json).auth_token as string;
+      for (const base of [system.baseUrl, second]) {
+        await expectEventually(async () => expect((await get(base, tenant.authToken)).status).toBe(401), {
+          timeoutMs: 3000,
+        });
+        expect((await get(base, fresh)).status).toBe(200);
+      }
       await system.stopNamed('gateway-2');
     });
 

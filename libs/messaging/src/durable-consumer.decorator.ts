@@ -19,6 +19,12 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
   ackWaitMs?: number;
   /** Messages handled at once by this replica. */
   concurrency?: number;
+  /**
+   * Delivered-but-unacknowledged messages the server allows before it stops delivering: a message
+   * waiting out a `RetryLater` delay counts. Consumers that park retries for long (callbacks, for
+   * hours) set 'unlimited', so that many parked retries never stall fresh events.
+   */
+  maxAckPending?: number | 'unlimited';
   /** Backoff for errors that are not `RetryLater`. */
   retryBaseMs?: number;
   retryMaxMs?: number;

@@ -97,7 +97,10 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       filter_subject: filterSubject,
       max_deliver: settings.maxDeliver,
       ack_wait: nanos(settings.ackWaitMs),
-      max_ack_pending: Math.max(1000, settings.concurrency * 4),
+      max_ack_pending:
+        opts.maxAckPending === 'unlimited'
+          ? -1
+          : (opts.maxAckPending ?? Math.max(1000, settings.concurrency * 4)),
     };
     try {
       await jsm.consumers.info(stream, opts.durable);

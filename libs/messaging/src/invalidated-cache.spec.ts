@@ -33,6 +33,16 @@ describe('a cache kept fresh by change events', () => {
     expect(await c.get('a', async () => 'new')).toBe('new');
   });
 
+  it('keeps a load that overlapped another key’s change', async () => {
+    const c = cache();
+    const slow = deferred();
+    const reading = c.get('a', () => slow.promise);
+    c.invalidate('b');
+    slow.resolve('kept');
+    await reading;
+    expect(await c.get('a', async () => 'reloaded')).toBe('kept');
+  });
+
   it('keeps nothing for a value whose time is 0, and at most maxEntries', async () => {
     const c = cache();
     await c.get(

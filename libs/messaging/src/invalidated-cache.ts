@@ -10,13 +10,14 @@ export interface InvalidatedCacheOptions {
 
 /**
  * A per-replica cache of values another service owns, kept fresh by that service's change events
- * (see `invalidateOn`) and, as a backstop, by a TTL. A load that overlapped an invalidation may
- * have read the value from before the change: it is returned once and not kept.
+ * (`follow`) and, as a backstop, by a TTL. A load that overlapped an invalidation of its key may
+ * have read the value from before the change: it is returned once and not kept (other keys'
+ * changes do not matter to it).
  */
 export class InvalidatedCache<K, V> {
   private readonly entries = new Map<K, { value: V; until: number }>();
-  /** Invalidations so far: a load that saw this change is not kept. */
-  private generation = 0;
+  /** Loads under way, per key: an invalidation of their key (or of everything) marks them stale. */
+  private readonly loading = new Map<K, Set<{ stale: boolean }>>();
   private tail?: EventTail;
 
   constructor(
@@ -32,10 +33,19 @@ export class InvalidatedCache<K, V> {
   ): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.until > this.now()) return hit.value;
-    const before = this.generation;
-    const value = await load();
+    const token = { stale: false };
+    const pending = this.loading.get(key) ?? new Set();
+    pending.add(token);
+    this.loading.set(key, pending);
+    let value: V;
+    try {
+      value = await load();
+    } finally {
+      pending.delete(token);
+      if (pending.size === 0 && this.loading.get(key) === pending) this.loading.delete(key);
+    }
     const ttlMs = ttlOf(value);
-    if (this.generation !== before || ttlMs <= 0) return value;
+    if (token.stale || ttlMs <= 0) return value;
     if (!this.entries.has(key) && this.entries.size >= this.options.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as K);
     }
@@ -43,13 +53,19 @@ export class InvalidatedCache<K, V> {
     return value;
   }
 
+  /** The cached value, if there is a live one; never loads. */
+  peek(key: K): V | undefined {
+    const hit = this.entries.get(key);
+    return hit && hit.until > this.now() ? hit.value : undefined;
+  }
+
   invalidate(key: K): void {
-    this.generation++;
+    for (const token of this.loading.get(key) ?? []) token.stale = true;
     this.entries.delete(key);
   }
 
   clear(): void {
-    this.generation++;
+    for (const tokens of this.loading.values()) for (const token of tokens) token.stale = true;
     this.entries.clear();
   }
 

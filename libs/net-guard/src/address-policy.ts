@@ -5,14 +5,19 @@ import * as ipaddr from 'ipaddr.js';
  * global unicast. ipaddr.js classifies (loopback, private, link-local incl. cloud metadata
  * 169.254.169.254, carrier-grade NAT, reserved and documentation ranges, multicast, broadcast,
  * unspecified; on IPv6 also unique-local, 6to4, Teredo and NAT64 prefixes, which embed IPv4
- * addresses); an IPv4-mapped IPv6 address is judged as the IPv4 address it maps. Anything
- * ipaddr.js cannot read is refused.
+ * addresses, and anything outside 2000::/3); an IPv4-mapped IPv6 address is judged as the IPv4
+ * address it maps. Anything ipaddr.js cannot read is refused.
  */
 export function isForbiddenAddress(address: string): boolean {
   const canonical = canonicalAddress(address);
   if (!canonical) return true;
-  return ipaddr.parse(canonical).range() !== 'unicast';
+  const parsed = ipaddr.parse(canonical);
+  if (parsed.range() !== 'unicast') return true;
+  // IPv6 outside 2000::/3 (IPv4-compatible ::a.b.c.d among them) is nobody's public address.
+  return parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(GLOBAL_UNICAST_V6);
 }
+
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3') as [ipaddr.IPv6, number];
 
 /**
  * The one spelling of an IP address, whatever spelling it was written in (decimal, hex, octal,

@@ -1,4 +1,4 @@
-import { Resolver, lookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 
 export interface ResolvedAddress {
   address: string;
@@ -14,34 +14,40 @@ export class HostNotResolved extends Error {
   }
 }
 
-const family = (f: number): 4 | 6 => (f === 6 ? 6 : 4);
+/** A lookup never takes longer than this, whatever the DNS servers do. */
+const LOOKUP_BUDGET_MS = 5000;
 
 /**
- * The operating system's resolver (getaddrinfo: /etc/hosts, then DNS), or, when `servers` is
- * given (`host:port`, as DNS_SERVERS), those DNS servers alone: A and AAAA records, asked at once.
+ * A/AAAA records, asked at once, from `servers` (`host:port`, as DNS_SERVERS) or, when none are
+ * given, from the system's DNS servers (/etc/resolv.conf; no hosts file, no search domains). Every
+ * lookup has a time limit (`getaddrinfo` has none and runs on libuv's four worker threads, which a
+ * host whose name servers never answer could hold).
  */
 export function hostResolver(servers: readonly string[] = []): HostResolver {
-  if (servers.length === 0) {
-    return async (name) => {
-      try {
-        const found = await lookup(name, { all: true, verbatim: true });
-        if (found.length === 0) throw new HostNotResolved(name);
-        return found.map((a) => ({ address: a.address, family: family(a.family) }));
-      } catch (err) {
-        if (err instanceof HostNotResolved) throw err;
-        throw new HostNotResolved(name);
-      }
-    };
-  }
-  const resolver = new Resolver({ timeout: 2000, tries: 2 });
-  resolver.setServers([...servers]);
   return async (name) => {
-    const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-    const found: ResolvedAddress[] = [
-      ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 as const })) : []),
-      ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 as const })) : []),
-    ];
-    if (found.length === 0) throw new HostNotResolved(name);
-    return found;
+    // One resolver per lookup: cancelling it at the time limit cancels this lookup only.
+    const resolver = new Resolver({ timeout: 2000, tries: 2 });
+    if (servers.length > 0) resolver.setServers([...servers]);
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        resolver.cancel();
+        reject(new HostNotResolved(name));
+      }, LOOKUP_BUDGET_MS);
+    });
+    try {
+      const [v4, v6] = await Promise.race([
+        Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]),
+        budget,
+      ]);
+      const found: ResolvedAddress[] = [
+        ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 as const })) : []),
+        ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 as const })) : []),
+      ];
+      if (found.length === 0) throw new HostNotResolved(name);
+      return found;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }

@@ -61,6 +61,9 @@ describe('which addresses a callback may reach', () => {
     '64:ff9b::7f00:1',
     '2002:7f00:1::',
     '2001::1',
+    '::7f00:1',
+    '::a9fe:a9fe',
+    '100::1',
     'not an address',
   ])('forbids %s', (address) => expect(isForbiddenAddress(address)).toBe(true));
 
@@ -91,6 +94,8 @@ describe('callback URL guard', () => {
     'http://[::ffff:127.0.0.1]/',
     'http://[::ffff:7f00:1]/',
     'http://[0:0::1]/',
+    'http://[::127.0.0.1]/',
+    'http://[::a9fe:a9fe]/',
     'http://LOCALHOST./cb',
     'http://local%68ost/cb',
   ])('an allowlisted address in another spelling is refused: %s', async (url) => {

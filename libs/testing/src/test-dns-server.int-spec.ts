@@ -20,4 +20,9 @@ describe('the tests’ DNS server, through the resolver the services use', () =>
     await expect(resolve('hooks.customer.test')).rejects.toBeInstanceOf(HostNotResolved);
     expect(dns.asked).toContain('nowhere.customer.test');
   });
+
+  it('gives up on a name whose server never answers, instead of waiting for ever', async () => {
+    dns.ignore('silent.customer.test');
+    await expect(hostResolver([dns.address])('silent.customer.test')).rejects.toBeInstanceOf(HostNotResolved);
+  });
 });

@@ -12,6 +12,8 @@ const TYPE_AAAA = 28;
  */
 export class TestDnsServer {
   private readonly records = new Map<string, string[]>();
+  /** Names asked about that get no answer at all (a name server that never replies). */
+  private readonly silent = new Set<string>();
   /** Every name asked, in order (lower case, no trailing dot). */
   readonly asked: string[] = [];
 
@@ -41,6 +43,11 @@ export class TestDnsServer {
     else this.records.set(name.toLowerCase(), addresses);
   }
 
+  /** Questions about `name` go unanswered from now on. */
+  ignore(name: string): void {
+    this.silent.add(name.toLowerCase());
+  }
+
   stop(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
@@ -60,6 +67,7 @@ export class TestDnsServer {
     const type = query.readUInt16BE(at + 1);
     const name = labels.join('.').toLowerCase();
     this.asked.push(name);
+    if (this.silent.has(name)) return undefined;
     const known = this.records.get(name);
     const wanted =
       known?.filter((a) => (type === TYPE_A ? isIPv4(a) : type === TYPE_AAAA ? isIPv6(a) : false)) ?? [];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { defineRpc } from '../contract';
+import { defineEvent, defineRpc } from '../contract';
+import { isoTimeSchema } from '../common/primitives.schema';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 
 /**
@@ -12,4 +13,14 @@ export const GetCallbackSigningToken = defineRpc(
   'gateway.accounts.signing-token.v1',
   z.object({ accountId: mainAccountIdSchema, subaccountId: subaccountIdSchema.optional() }).strict(),
   z.object({ authId: z.string(), authToken: z.string() }),
+);
+
+/**
+ * An account's credentials changed (its Auth Token was rotated): every gateway replica forgets
+ * what it cached for that Auth ID, so the old token stops working everywhere at once.
+ */
+export const AccountCredentialsChanged = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.account.credentials-changed.v1',
+  z.object({ authId: z.string().regex(/^(MA|SA)[A-Z0-9]{18}$/), at: isoTimeSchema }).strict(),
 );

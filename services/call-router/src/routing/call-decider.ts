@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
+  CodedError,
+  ErrorCodes,
   GetNumberRouting,
   RecordAuthorizedCaller,
   VerifyPin,
@@ -118,7 +120,13 @@ export class CallDecider {
             callerNumber: r.caller,
             callId: r.callId,
           })
-          .catch((err: unknown) => this.logger.warn({ err }, 'could not record the authorized caller'));
+          // Bookkeeping for the PIN status callback: the call goes on without it, and the failure is logged.
+          .catch((err: unknown) =>
+            this.logger.warn(
+              { err, code: err instanceof CodedError ? err.code : ErrorCodes.INTERNAL },
+              'could not record the authorized caller',
+            ),
+          );
       }
       this.count('answer', 'party');
       return this.connect(own, role, r.callId, r.caller);
@@ -145,13 +153,9 @@ export class CallDecider {
 
   /** No live session: the number's own application when it has one, else a message. */
   private async noSession(virtualNumber: string): Promise<CallAction[]> {
-    const number = await this.rpc
-      .request(GetNumberRouting, { number: virtualNumber })
-      .catch((err: unknown) => {
-        this.logger.warn({ err }, 'could not read the number: answering with the default message');
-        return null;
-      });
-    if (number?.fallbackAnswerUrl) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
+    // A failed read is an outage (the caller hears "try again later"), not "not in service".
+    const number = await this.rpc.request(GetNumberRouting, { number: virtualNumber });
+    if (number.fallbackAnswerUrl) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
     return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
   }
 

@@ -25,8 +25,10 @@ export const callbackDispatcherConfigSchema = z.object({
   ),
   /** A callback older than this is dead-lettered at its next attempt. */
   CALLBACK_MAX_AGE_SECONDS: envInt(86400, 60, 7 * 86400),
-  /** Callback attempts in flight per destination host (per replica; 64 in all per replica). */
+  /** Callback attempts in flight per account and destination host (per replica; 64 in all per replica). */
   CALLBACK_PER_HOST_CONCURRENCY: envInt(8, 1, 1000),
+  /** Callback attempts (DNS included) in flight per account (per replica): no tenant holds every slot. */
+  CALLBACK_PER_ACCOUNT_CONCURRENCY: envInt(16, 1, 1000),
   /** Per-host breaker: opens on this share of failures, probes again after the reset time. */
   HOST_BREAKER_ERROR_PERCENT: envInt(50, 1, 100),
   HOST_BREAKER_RESET_MS: envInt(30000, 100, 3600000),

@@ -12,7 +12,7 @@ import {
 import type { PlivoCallback } from '../events/plivo-callback';
 import { CallbackRecords } from '../records/callback-records.repository';
 import { CallbackSigner } from './callback-signer';
-import { CallbackTargets } from './callback-targets';
+import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { send, type SendResult } from './http-sender';
 import { judge, retryDelayMs } from './retry-policy';
 
@@ -50,6 +50,7 @@ class RetryableSendFailure extends Error {
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly inFlight = new Map<string, number>();
+  private readonly accountInFlight = new Map<string, number>();
   private readonly maxAttempts: number;
   private readonly outcomes;
   private readonly latency;
@@ -99,6 +100,34 @@ export class CallbackDeliverer {
     if (Date.now() - job.publishedAt.getTime() > this.config.CALLBACK_MAX_AGE_SECONDS * 1000) {
       return this.deadLetter(job, url, `older than ${this.config.CALLBACK_MAX_AGE_SECONDS} s`, made);
     }
+    // Each account gets a share of this replica's attempts (DNS included): one tenant's slow or
+    // failing endpoints cannot hold every slot.
+    const account = callback.accountId;
+    if ((this.accountInFlight.get(account) ?? 0) >= this.config.CALLBACK_PER_ACCOUNT_CONCURRENCY) {
+      throw new RetryLater(
+        `account has ${this.config.CALLBACK_PER_ACCOUNT_CONCURRENCY} callbacks in flight`,
+        500 + Math.random() * 1000,
+      );
+    }
+    this.accountInFlight.set(account, (this.accountInFlight.get(account) ?? 0) + 1);
+    try {
+      return await this.attemptFor(job, target, url, method, params, made);
+    } finally {
+      const left = (this.accountInFlight.get(account) ?? 1) - 1;
+      if (left > 0) this.accountInFlight.set(account, left);
+      else this.accountInFlight.delete(account);
+    }
+  }
+
+  private async attemptFor(
+    job: DeliveryJob,
+    target: CallbackTarget,
+    url: string,
+    method: 'GET' | 'POST',
+    params: Record<string, string>,
+    made: number,
+  ): Promise<void> {
+    const { callback } = job;
     const verdict = await this.guard.check(url);
     if (verdict.ok === false) return this.deadLetter(job, url, `callback URL ${verdict.reason}`, made);
     if (verdict.ok === 'unresolved') {
@@ -111,12 +140,15 @@ export class CallbackDeliverer {
     }
 
     const host = new URL(url).host;
-    const breaker = `host:${host}`;
+    // Per account and host: a tenant's failing endpoint on a shared host (a webhook service) opens
+    // its own breaker, not everyone's on that host.
+    const hostKey = `${callback.accountId}:${host}`;
+    const breaker = `host:${hostKey}`;
     if (this.breakers.isOpen(breaker)) {
       await this.attempt(job, url, method, made, 'circuit-open', null, null, `circuit open for ${host}`);
       throw new RetryLater(`circuit open for ${host}`, this.config.HOST_BREAKER_RESET_MS);
     }
-    if ((this.inFlight.get(host) ?? 0) >= this.config.CALLBACK_PER_HOST_CONCURRENCY) {
+    if ((this.inFlight.get(hostKey) ?? 0) >= this.config.CALLBACK_PER_HOST_CONCURRENCY) {
       throw new RetryLater(
         `${host} has ${this.config.CALLBACK_PER_HOST_CONCURRENCY} callbacks in flight`,
         500 + Math.random() * 1000,
@@ -138,7 +170,7 @@ export class CallbackDeliverer {
     };
     if (method === 'POST') headers['Content-Type'] = 'application/x-www-form-urlencoded';
 
-    this.inFlight.set(host, (this.inFlight.get(host) ?? 0) + 1);
+    this.inFlight.set(hostKey, (this.inFlight.get(hostKey) ?? 0) + 1);
     let result: SendResult;
     try {
       result = await this.breakers.fire(
@@ -178,7 +210,9 @@ export class CallbackDeliverer {
           error: err instanceof Error ? err.message : String(err),
         };
     } finally {
-      this.inFlight.set(host, (this.inFlight.get(host) ?? 1) - 1);
+      const left = (this.inFlight.get(hostKey) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(hostKey, left);
+      else this.inFlight.delete(hostKey);
     }
 
     return this.settle(job, url, method, made, result);

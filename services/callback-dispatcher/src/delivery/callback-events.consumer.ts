@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import {
+  AccountCredentialsChanged,
   CallProgressed,
   CallbackReplayRequested,
   PinAuthenticationStatus,
@@ -24,6 +25,7 @@ const EVENTS = [
   SelfTestProbeRecorded,
   CallbackReplayRequested,
   VirtualNumberChanged,
+  AccountCredentialsChanged,
 ] as const;
 
 @Injectable()
@@ -45,6 +47,9 @@ export class CallbackEventsConsumer {
     // Above the longest attempt (CALLBACK_TIMEOUT_MS, 10 s by default) with room to record it.
     ackWaitMs: 30_000,
     concurrency: 64,
+    // Retries wait out their delay as unacknowledged messages (up to 12 h): with a cap, one
+    // tenant's failing endpoint could park enough of them to stop every tenant's callbacks.
+    maxAckPending: 'unlimited',
   })
   async onEvent(event: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     if (event.subject === CallbackReplayRequested.subject) {

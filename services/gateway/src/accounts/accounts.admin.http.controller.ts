@@ -43,8 +43,7 @@ export class AccountsAdminHttpController {
   @Post(':auth_id/token')
   @HttpCode(200)
   @ApiOperation({
-    summary:
-      'Rotate an Auth Token (the old one stops working at once on this replica, within AUTH_CACHE_TTL_MS elsewhere)',
+    summary: 'Rotate an Auth Token (the old one stops working at once, on every gateway replica)',
   })
   async rotate(@Param('auth_id') authId: string): Promise<{ auth_id: string; auth_token: string }> {
     const account = await this.accounts.getForOperator(authId);

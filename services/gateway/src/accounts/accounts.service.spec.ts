@@ -1,3 +1,6 @@
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import type { EventPublisher } from '@maskline/messaging';
 import { testKey, testKeyring } from '@maskline/testing';
 import { gatewayConfigSchema, type GatewayConfig } from '../config/gateway.config';
 import { AccountCredentials } from './account-credentials';
@@ -47,7 +50,14 @@ describe('authentication does the same work whether or not the Auth ID exists', 
       digests.push(authId);
       return credentials.digest(authId, token);
     };
-    const service = new AccountsService(repository, counting, config);
+    const service = new AccountsService(
+      repository,
+      counting,
+      {} as EventPublisher,
+      {} as NatsConnection,
+      config,
+      {} as Logger,
+    );
     digests.length = 0; // the decoy, made once at start
     return { service, reads, digests };
   }

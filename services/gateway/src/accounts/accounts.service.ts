@@ -1,5 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { AccountCredentialsChanged, CodedError, ErrorCodes } from '@maskline/contracts';
+import { EventPublisher, InvalidatedCache, NATS_CONNECTION } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
 import { constantTimeEqual } from '@maskline/crypto';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import type { Principal } from '../auth/principal';
@@ -13,27 +18,45 @@ export interface IssuedCredentials {
   account: Account;
 }
 
-interface CachedAccount {
-  /** null: no such account (remembered like a found one, so both cost the same). */
-  account: Account | null;
-  expiresAt: number;
-}
-
 const MAX_CACHED = 10_000;
 const AUTH_ID = /^(MA|SA)[A-Z0-9]{18}$/;
 
 @Injectable()
-export class AccountsService {
-  private readonly cache = new Map<string, CachedAccount>();
+export class AccountsService implements OnApplicationBootstrap, OnApplicationShutdown {
+  /** Accounts found, and Auth IDs found to name none: cached alike, kept apart (made-up ids cannot push real ones out). */
+  private readonly found: InvalidatedCache<string, Account | null>;
+  private readonly missing: InvalidatedCache<string, null>;
   /** Compared against when the Auth ID is unknown, so a miss does the same work as a wrong token. */
   private readonly decoyDigest: string;
 
   constructor(
     private readonly repository: AccountRepository,
     private readonly credentials: AccountCredentials,
+    private readonly events: EventPublisher,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.decoyDigest = credentials.digest(credentials.newAuthId('main'), credentials.newAuthToken());
+    const options = { ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED };
+    this.found = new InvalidatedCache(options);
+    this.missing = new InvalidatedCache(options);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    for (const cache of [this.found, this.missing] as Array<InvalidatedCache<string, unknown>>) {
+      await cache.follow(
+        this.nc,
+        AccountCredentialsChanged,
+        (p) => p.authId,
+        (err) => this.logger.warn({ err }, 'account changes missed: credentials are read afresh'),
+      );
+    }
+  }
+
+  onApplicationShutdown(): void {
+    this.found.stopFollowing();
+    this.missing.stopFollowing();
   }
 
   async createMainAccount(name: string): Promise<IssuedCredentials> {
@@ -55,7 +78,13 @@ export class AccountsService {
       tokenEncrypted: this.credentials.encrypt(authId, token),
     });
     if (!ok) throw CodedError.notFound(`account ${authId} not found`);
-    this.cache.delete(authId);
+    // Every replica forgets the old token (this one at once, the others when they hear it).
+    this.found.invalidate(authId);
+    await this.events.publish(
+      AccountCredentialsChanged,
+      { authId, at: new Date().toISOString() },
+      { msgId: `account-credentials:${authId}:${randomUUID()}` },
+    );
     return token;
   }
 
@@ -134,21 +163,20 @@ export class AccountsService {
       tokenDigest: this.credentials.digest(fields._id, token),
       tokenEncrypted: this.credentials.encrypt(fields._id, token),
     });
-    this.cache.delete(fields._id); // a miss remembered before it existed
+    this.missing.invalidate(fields._id); // a miss remembered before it existed
     return { authId: fields._id, authToken: token, account };
   }
 
   /** The account, or null; found and not found are cached alike. Malformed ids name no account. */
   private async lookup(authId: string): Promise<Account | null> {
     if (!AUTH_ID.test(authId)) return null;
-    const now = Date.now();
-    const hit = this.cache.get(authId);
-    if (hit && hit.expiresAt > now) return hit.account;
-    const account = await this.repository.findForAuthentication(authId);
-    if (!this.cache.has(authId) && this.cache.size >= MAX_CACHED) {
-      this.cache.delete(this.cache.keys().next().value as string);
-    }
-    this.cache.set(authId, { account, expiresAt: now + this.config.AUTH_CACHE_TTL_MS });
+    if (this.missing.peek(authId) === null) return null;
+    const account = await this.found.get(
+      authId,
+      () => this.repository.findForAuthentication(authId),
+      (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
+    );
+    if (!account) await this.missing.get(authId, async () => null);
     return account;
   }
 }

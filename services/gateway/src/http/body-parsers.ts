@@ -16,9 +16,24 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  */
 export function bodyParsers(limitBytes: number): RequestHandler[] {
   return [
+    utf8Only,
     coded(json({ limit: limitBytes, strict: false, verify: refuseDeepNesting })),
     coded(urlencoded({ limit: limitBytes, extended: false, parameterLimit: 200 })),
   ];
+}
+
+/**
+ * UTF-8 only (the depth check reads the raw bytes, which in UTF-16 could hide a quote inside a
+ * character): any other charset is a 415 before a byte is read.
+ */
+function utf8Only(req: Request, _res: Response, next: NextFunction): void {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset === undefined || /^utf-?8$/i.test(charset)) return next();
+  next(
+    new CodedError(ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 'the body’s charset must be utf-8', {
+      field: 'Content-Type',
+    }),
+  );
 }
 
 function coded(parser: RequestHandler): RequestHandler {

@@ -29,6 +29,8 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
     ttlMs: TTL_MS,
     maxEntries: 50_000,
   });
+  /** Numbers in no inventory, apart: a flood of made-up numbers cannot push real ones out. */
+  private readonly misses = new InvalidatedCache<string, true>({ ttlMs: MISS_TTL_MS, maxEntries: 10_000 });
 
   constructor(
     private readonly rpc: RpcClient,
@@ -36,22 +38,26 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  onApplicationBootstrap(): Promise<void> {
-    return this.cache.follow(
-      this.nc,
-      VirtualNumberChanged,
-      (p) => p.number,
-      (err) => this.logger.warn({ err }, 'number changes missed: webhook credentials are read afresh'),
-    );
+  async onApplicationBootstrap(): Promise<void> {
+    for (const cache of [this.cache, this.misses] as Array<InvalidatedCache<string, unknown>>) {
+      await cache.follow(
+        this.nc,
+        VirtualNumberChanged,
+        (p) => p.number,
+        (err) => this.logger.warn({ err }, 'number changes missed: webhook credentials are read afresh'),
+      );
+    }
   }
 
   onApplicationShutdown(): void {
     this.cache.stopFollowing();
+    this.misses.stopFollowing();
   }
 
   /** The number's routing, or null when it is in no inventory. */
-  get(number: string): Promise<NumberRouting | null> {
-    return this.cache.get(
+  async get(number: string): Promise<NumberRouting | null> {
+    if (this.misses.peek(number)) return null;
+    const found = await this.cache.get(
       number,
       async () => {
         try {
@@ -61,7 +67,9 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
           throw err;
         }
       },
-      (value) => (value ? TTL_MS : MISS_TTL_MS),
+      (value) => (value ? TTL_MS : 0),
     );
+    if (!found) await this.misses.get(number, async () => true);
+    return found;
   }
 }

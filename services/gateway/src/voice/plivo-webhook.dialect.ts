@@ -15,6 +15,10 @@ export const plivoWebhook: WebhookDialect = {
 
   providerAccount: () => undefined,
 
+  signed: (req) =>
+    !!req.header('x-plivo-signature-v3-nonce') &&
+    !!(req.header('x-plivo-signature-v3') ?? req.header('x-plivo-signature-ma-v3')),
+
   signatureValid(req, url, p, token) {
     const nonce = req.header('x-plivo-signature-v3-nonce');
     const signature = req.header('x-plivo-signature-v3') ?? req.header('x-plivo-signature-ma-v3');
@@ -23,9 +27,9 @@ export const plivoWebhook: WebhookDialect = {
     return verifyPlivoV3Signature(method, url, method === 'POST' ? p : {}, nonce, token, signature);
   },
 
-  replayKey: (req) => {
+  replayKeys: (req) => {
     const nonce = req.header('x-plivo-signature-v3-nonce');
-    return nonce ? `plivo-nonce:${nonce}` : undefined;
+    return nonce ? [`plivo-nonce:${nonce}`] : [];
   },
 
   legReport(stage, p, context): LegReport {

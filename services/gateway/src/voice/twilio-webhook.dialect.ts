@@ -17,21 +17,24 @@ export const twilioWebhook: WebhookDialect = {
 
   providerAccount: (p) => p.AccountSid,
 
+  signed: (req) => !!req.header('x-twilio-signature'),
+
   signatureValid(req, url, p, token) {
     const signature = req.header('x-twilio-signature');
     if (!signature) return false;
     return verifyTwilioSignature(token, url, req.method === 'POST' ? p : {}, signature);
   },
 
-  replayKey(_req, stage, p, context) {
+  replayKeys(req, stage, p, context) {
     const call = stage === 'dial-event' ? (p.ParentCallSid ?? p.CallSid) : p.CallSid;
-    if (!call) return undefined;
+    const signature = req.header('x-twilio-signature');
+    if (!call || !signature) return [];
     let distinct: string;
     if (!context) distinct = `${stage}:${p.CallStatus ?? ''}`;
     else if (stage === 'dial-event') distinct = `${context.id}:${p.CallSid ?? ''}:${p.CallStatus ?? ''}`;
     else if (stage === 'recording') distinct = `${context.id}:${p.RecordingStatus ?? ''}`;
     else distinct = context.id;
-    return `twilio-stage:${call}|${distinct}`;
+    return [`twilio-signature:${signature}`, `twilio-stage:${call}|${distinct}`];
   },
 
   legReport(stage, p): LegReport {

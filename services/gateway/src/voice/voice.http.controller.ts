@@ -91,7 +91,10 @@ export class VoiceHttpController {
     const query = stringParams(req.query);
     const { [CALL_CONTEXT_PARAM]: _context, ...queryParams } = query;
     const params = req.method === 'POST' ? stringParams(req.body) : queryParams;
-    const requestUrl = `${this.config.PUBLIC_BASE_URL.replace(/\/$/, '')}${req.originalUrl}`;
+    // The URL the provider signed: the public base and this request's path and query (an
+    // absolute-form request target is reduced to those, never spliced in whole).
+    const target = new URL(req.originalUrl, 'http://request.target');
+    const requestUrl = `${this.config.PUBLIC_BASE_URL.replace(/\/$/, '')}${target.pathname}${target.search}`;
 
     const verdict = await this.authenticator.authenticate(
       dialect,

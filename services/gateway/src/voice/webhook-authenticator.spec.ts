@@ -258,3 +258,26 @@ it('Twilio: refuses a request whose AccountSid is not the number’s provider ac
   });
   expect(await run(s, w)).toEqual({ kind: 'refused', reason: 'provider account is not the number’s' });
 });
+
+it('Twilio: a copy with its parameters shifted under the same signature is still a replay', async () => {
+  const s = setup(twilioWebhook);
+  const genuine = webhook(twilioWebhook, 'answer', {
+    ...call(twilioWebhook, OWN),
+    CallStatus: 'ringing',
+    Called: OWN,
+  });
+  expect(await run(s, genuine)).toMatchObject({ kind: 'accepted' });
+  // Twilio signs `name+value` pairs with no separator: `CallStatus`+`ringing`+`Called`+`+1…` reads the
+  // same as `CallStatus`+`ringingCalled+1…`, so this copy carries a valid signature and a new stage key.
+  const { Called: _called, ...rest } = genuine.params;
+  const shifted = { ...genuine, params: { ...rest, CallStatus: `ringingCalled${OWN}` } };
+  expect(
+    twilio.validateRequest(
+      tokens[OWN],
+      genuine.req.header('x-twilio-signature') as string,
+      genuine.url,
+      shifted.params,
+    ),
+  ).toBe(true);
+  expect(await run(s, shifted)).toEqual({ kind: 'refused', reason: 'replayed' });
+});

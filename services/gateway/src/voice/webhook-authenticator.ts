@@ -4,6 +4,7 @@ import {
   CALL_CONTEXT_PARAM,
   STAGES_NEEDING_CONTEXT,
   decodeCallContext,
+  e164Schema,
   type CallContext,
   type VoiceStage,
 } from '@maskline/contracts';
@@ -59,6 +60,8 @@ export class WebhookAuthenticator {
     query: WebhookParams,
   ): Promise<WebhookVerdict> {
     const refused = (reason: string): WebhookVerdict => ({ kind: 'refused', reason });
+    // Nothing unsigned costs a lookup (or evicts a real number from the cache).
+    if (this.config.WEBHOOK_SIGNATURE_CHECK && !dialect.signed(req)) return refused('unsigned');
 
     // 1. Maskline's own context: made by Maskline, for this provider and stage, still valid.
     let context: CallContext | null = null;
@@ -76,7 +79,8 @@ export class WebhookAuthenticator {
     // 2. The one number this request is about.
     const direction: Direction = context?.direction ?? 'inbound';
     const virtualNumber = context?.virtualNumber ?? toE164(direction === 'inbound' ? params.To : params.From);
-    if (!virtualNumber) return refused('no virtual number named');
+    if (!virtualNumber || !e164Schema.safeParse(virtualNumber).success)
+      return refused('no virtual number named');
 
     // 3. Every number the request carries agrees with it (Maskline's legacy `vn` included).
     for (const name of [...dialect.numberParams(stage, direction)]) {
@@ -117,12 +121,14 @@ export class WebhookAuthenticator {
       if (account !== undefined && account !== routing.credentials.accountId) {
         return refused('provider account is not the number’s');
       }
-      // 7. Not seen before.
-      const key = dialect.replayKey(req, stage, params, context);
-      if (!key) return refused('nothing to tell this request from a replay');
+      // 7. Not seen before: every key new.
+      const keys = dialect.replayKeys(req, stage, params, context);
+      if (keys.length === 0) return refused('nothing to tell this request from a replay');
       try {
-        // Per number: another number's traffic can neither replay into nor block this one's.
-        if (!(await this.replay.firstTime(`${virtualNumber}|${key}`))) return refused('replayed');
+        for (const key of keys) {
+          // Per number: another number's traffic can neither replay into nor block this one's.
+          if (!(await this.replay.firstTime(`${virtualNumber}|${key}`))) return refused('replayed');
+        }
       } catch (err) {
         return { kind: 'unavailable', err };
       }

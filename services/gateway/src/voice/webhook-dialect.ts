@@ -37,18 +37,18 @@ export interface WebhookDialect {
   numberParams(stage: VoiceStage, direction: Direction): readonly string[];
   /** The provider account the request says it comes from, when it says (Twilio's AccountSid). */
   providerAccount(p: WebhookParams): string | undefined;
+  /** Whether the request carries a signature at all (checked before any lookup). */
+  signed(req: Request): boolean;
   /** Checks the provider's signature over this exact request with the number's token. */
   signatureValid(req: Request, url: string, p: WebhookParams, token: string): boolean;
   /**
-   * What makes this request unique, for replay memory: Plivo's nonce; for Twilio, which has none,
-   * the stage of the call (one answer per call, one entry per PIN prompt, one event per leg status).
+   * What makes this request unique, for replay memory (every key must be new): Plivo's nonce,
+   * which its signature covers; for Twilio, which has none, the signature itself (parameters are
+   * signed as `name+value` without separators, so a copy can shift them around under the same
+   * signature) and the stage of the call (one answer per call, one entry per PIN prompt, one event
+   * per leg status).
    */
-  replayKey(
-    req: Request,
-    stage: VoiceStage,
-    p: WebhookParams,
-    context: CallContext | null,
-  ): string | undefined;
+  replayKeys(req: Request, stage: VoiceStage, p: WebhookParams, context: CallContext | null): string[];
   legReport(stage: VoiceStage, p: WebhookParams, context: CallContext | null): LegReport;
 }
 

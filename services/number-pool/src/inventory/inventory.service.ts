@@ -45,7 +45,14 @@ export class InventoryService {
     const unique = new Map(parsed.map((p) => [p.e164, p]));
     for (const p of unique.values()) {
       const existing = await this.numbers.findAnyAccount(p.e164);
-      if (existing && existing.accountId !== request.scope.accountId) {
+      // Another account's number, or (for a subaccount) a sibling's or the main account's: not
+      // yours to re-add, which would take over its credentials and fallback. The main account
+      // may re-add any of its own (it owns its subaccounts' numbers too).
+      const foreign =
+        existing &&
+        (existing.accountId !== request.scope.accountId ||
+          (request.scope.subaccountId !== undefined && existing.subaccountId !== request.scope.subaccountId));
+      if (foreign) {
         throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
           field: 'numbers',
         });

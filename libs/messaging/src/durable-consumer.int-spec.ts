@@ -1,0 +1,68 @@
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { SelfTestProbeRecorded, STREAMS } from '@maskline/contracts';
+import { ServiceKitModule } from '@maskline/service-kit';
+import {
+  expectEventually,
+  startServiceApp,
+  startTestNats,
+  testServiceConfig,
+  type RunningProcess,
+} from '@maskline/testing';
+import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
+import { encodeJson } from './json-codec';
+import { RetryLater } from './retry-later.error';
+
+const EVENTS = [SelfTestProbeRecorded] as const;
+/** Events whose probe id starts with this wait out a long retry, as a failing callback does. */
+const PARKED = '00000000';
+
+@Injectable()
+class Parker {
+  readonly handled = new Set<string>();
+
+  @DurableConsumer({ durable: 'parker', events: EVENTS, concurrency: 16, maxAckPending: 'unlimited' })
+  onEvent({ payload }: EventOf<typeof EVENTS>): void {
+    if (payload.probeId.startsWith(PARKED)) throw new RetryLater('endpoint keeps failing', 3_600_000);
+    this.handled.add(payload.probeId);
+  }
+}
+
+describe('a durable consumer with many retries parked (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    @Module({
+      imports: [
+        ServiceKitModule.forRoot({ service: 'callback-dispatcher', config: testServiceConfig(nats.url) }),
+      ],
+      providers: [Parker],
+    })
+    class ParkerModule {}
+    app = await startServiceApp({ module: ParkerModule });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('keeps handling fresh events behind more parked retries than the server’s default cap (1,000)', async () => {
+    const js = nc.jetstream();
+    const publish = (probeId: string) =>
+      js.publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    for (let i = 0; i < 1200; i++) await publish(`${PARKED}-${randomUUID().slice(9)}`);
+    const fresh = randomUUID();
+    await publish(fresh);
+    const parker = app.get(Parker);
+    await expectEventually(() => expect(parker.handled.has(fresh)).toBe(true), { timeoutMs: 20_000 });
+    const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'parker');
+    expect(info.num_ack_pending).toBeGreaterThanOrEqual(1000);
+  });
+});
