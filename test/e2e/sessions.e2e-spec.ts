@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { CallProgressed, SessionExpired, STREAMS } from '@maskline/contracts';
+import { CallProgressed, SESSION_FIELDS, SessionExpired, STREAMS } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
@@ -111,6 +111,21 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
 
     expect((await sdk.deleteMaskingSession(sessionUuid)).message).toBe('Session expired');
     await expect(sdk.deleteMaskingSession(sessionUuid)).rejects.toThrow('Session already expired');
+  });
+
+  it('documents every session setting of the field table in OpenAPI, and only the updatable ones for update', async () => {
+    const doc = (await (await fetch(`${system.baseUrl}/docs-json`)).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, { default?: unknown }> }> };
+    };
+    const create = doc.components.schemas.CreateSessionDto.properties;
+    const update = doc.components.schemas.UpdateSessionDto.properties;
+    for (const field of Object.values(SESSION_FIELDS)) {
+      expect([field.plivo, create[field.plivo]?.default]).toEqual([field.plivo, field.default ?? undefined]);
+      expect([field.plivo, field.plivo in update]).toEqual([
+        field.plivo,
+        field.updatable || 'ignoredOnUpdate' in field,
+      ]);
+    }
   });
 
   it('takes form-encoded bodies too, and generates PINs (default length 4)', async () => {

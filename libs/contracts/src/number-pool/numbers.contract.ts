@@ -2,11 +2,8 @@ import { z } from 'zod';
 import { defineEvent, defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema } from '../common/primitives.schema';
-import {
-  providerCredentialsSchema,
-  telephonyProviderSchema,
-  virtualNumberSchema,
-} from './virtual-number.schema';
+import { numberAddShape, numberUpdateShape } from './number-fields';
+import { providerCredentialsSchema, virtualNumberSchema } from './virtual-number.schema';
 
 const text = (max: number) => z.string().max(max);
 
@@ -19,14 +16,8 @@ export const AddVirtualNumbers = defineRpc(
       scope: accountScopeSchema,
       /** Raw numbers as the customer wrote them; the pool validates and normalises each. */
       numbers: z.array(z.string().max(32)).min(1).max(100),
-      provider: telephonyProviderSchema,
       credentials: providerCredentialsSchema.optional(),
-      alias: text(100).optional(),
-      /** Where calls go when no live session is on the number. */
-      fallbackAnswerUrl: text(2048).optional(),
-      region: text(100).optional(),
-      numberType: text(20).optional(),
-      carrier: text(100).optional(),
+      ...numberAddShape,
     })
     .strict(),
   z.object({ added: z.array(virtualNumberSchema) }),
@@ -68,13 +59,10 @@ export const UpdateVirtualNumber = defineRpc(
     .object({
       scope: accountScopeSchema,
       number: e164Schema,
-      alias: text(100).nullable().optional(),
       /** Move the number to this subaccount (null: back to the main account). */
       subaccountId: z.string().nullable().optional(),
-      provider: telephonyProviderSchema.optional(),
       credentials: providerCredentialsSchema.optional(),
-      /** null removes it. */
-      fallbackAnswerUrl: text(2048).nullable().optional(),
+      ...numberUpdateShape,
     })
     .strict(),
   virtualNumberSchema,

@@ -1,44 +1,11 @@
 import { z } from 'zod';
+import { sessionSettingsSchema } from './session-fields';
+
+export { sessionSettingsSchema, type SessionSettings } from './session-fields';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 
 export const httpMethodSchema = z.enum(['GET', 'POST']);
-const url = z.string().url().max(2048);
-
-/** The settings a session is created with (the updatable ones can change later). */
-export const sessionSettingsSchema = z
-  .object({
-    sessionExpirySeconds: z
-      .number()
-      .int()
-      .min(1)
-      .max(90 * 86400),
-    callTimeLimitSeconds: z.number().int().min(1).max(86400),
-    ringTimeoutSeconds: z.number().int().min(1).max(300),
-    initiateCallToFirstParty: z.boolean(),
-    callbackUrl: url.nullable(),
-    callbackMethod: httpMethodSchema,
-    record: z.boolean(),
-    recordFileFormat: z.enum(['mp3', 'wav']),
-    recordingCallbackUrl: url.nullable(),
-    recordingCallbackMethod: httpMethodSchema,
-    firstPartyPlayUrl: url.nullable(),
-    secondPartyPlayUrl: url.nullable(),
-    isPinAuthenticationRequired: z.boolean(),
-    generatePin: z.boolean(),
-    generatePinLength: z.number().int().min(4).max(15),
-    pinPromptPlay: url.nullable(),
-    pinRetry: z.number().int().min(0).max(5),
-    pinRetryWaitSeconds: z.number().int().min(5).max(10),
-    incorrectPinPlay: url.nullable(),
-    unknownCallerPlay: url.nullable(),
-    forcePinAuthentication: z.boolean(),
-    createSessionWithSingleParty: z.boolean(),
-    virtualNumberCooloffSeconds: z.number().int().min(0).max(3600),
-    geomatch: z.boolean(),
-  })
-  .strict();
-export type SessionSettings = z.infer<typeof sessionSettingsSchema>;
 
 export const interactionSchema = z.object({
   callId: z.string(),

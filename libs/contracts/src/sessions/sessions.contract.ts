@@ -3,6 +3,7 @@ import { defineEvent, defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { pinSchema } from '../pin-auth/pin-auth.contract';
+import { UPDATABLE_SETTINGS } from './session-fields';
 import { sessionSettingsSchema, sessionViewSchema } from './session.schema';
 
 export const SessionErrorCodes = {
@@ -76,19 +77,7 @@ export const UpdateSession = defineRpc(
       scope: accountScopeSchema,
       sessionId: uuidSchema,
       changes: sessionSettingsSchema
-        .pick({
-          sessionExpirySeconds: true,
-          callTimeLimitSeconds: true,
-          ringTimeoutSeconds: true,
-          callbackUrl: true,
-          callbackMethod: true,
-          record: true,
-          recordFileFormat: true,
-          recordingCallbackUrl: true,
-          recordingCallbackMethod: true,
-          firstPartyPlayUrl: true,
-          secondPartyPlayUrl: true,
-        })
+        .pick(UPDATABLE_SETTINGS)
         .partial()
         .extend({ firstParty: e164Schema.optional(), secondParty: e164Schema.optional() })
         .strict(),

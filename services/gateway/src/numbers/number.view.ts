@@ -1,17 +1,15 @@
 import type { VirtualNumber } from '@maskline/contracts';
+import { toPlivoNumber } from '@maskline/plivo-wire';
+import { numberFieldsView } from './number-fields.mapper';
 
 /** Plivo's Number object, plus `country`, `provider`, whether webhook credentials are set, and the no-session destination. */
 export function plivoNumberView(n: VirtualNumber) {
-  const digits = n.number.replace(/^\+/, '');
+  const digits = toPlivoNumber(n.number);
   return {
     added_on: n.addedOn.slice(0, 10),
-    alias: n.alias,
     application: null,
-    carrier: n.carrier,
     monthly_rental_rate: '0.00000',
     number: digits,
-    number_type: n.numberType,
-    region: n.region,
     resource_uri: `/v1/Account/${n.subaccountId ?? n.accountId}/Number/${digits}/`,
     sms_enabled: false,
     sms_rate: '0.00000',
@@ -19,9 +17,8 @@ export function plivoNumberView(n: VirtualNumber) {
     voice_enabled: true,
     voice_rate: '0.00000',
     country: n.country,
-    provider: n.provider,
     webhook_credentials_set: n.hasProviderCredentials,
-    fallback_answer_url: n.fallbackAnswerUrl,
+    ...numberFieldsView(n),
   };
 }
 

@@ -14,9 +14,14 @@ import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ScopeResolver } from '../auth/scope-resolver';
+import { pageOf } from '../http/pagination.query';
 import { plivoMeta } from '../http/plivo-pagination';
 import { numberFromPath, plivoNumberView } from './number.view';
-import { AddNumbersDto, ListNumbersQueryDto, UpdateNumberDto } from './numbers.dto';
+import { AddNumbersDto } from './add-numbers.dto';
+import { ListNumbersQuery } from './list-numbers.query';
+import { numberChangesFromUpdate, numberFieldsFromAdd } from './number-fields.mapper';
+import { credentialsOf } from './provider-credential-fields';
+import { UpdateNumberDto } from './update-number.dto';
 
 /** Plivo's Number API (`/v1/Account/{auth_id}/Number/`) over the number-pool service. */
 @ApiTags('numbers')
@@ -37,16 +42,8 @@ export class NumbersHttpController {
     const { added } = await this.rpc.request(AddVirtualNumbers, {
       scope,
       numbers: body.numbers,
-      provider: body.provider ?? 'plivo',
-      credentials:
-        body.provider_auth_id && body.provider_auth_token
-          ? { accountId: body.provider_auth_id, authToken: body.provider_auth_token }
-          : undefined,
-      alias: undefined,
-      fallbackAnswerUrl: body.fallback_answer_url,
-      region: body.region,
-      numberType: body.number_type,
-      carrier: body.carrier,
+      credentials: credentialsOf(body),
+      ...numberFieldsFromAdd(body),
     });
     return { api_id: currentCorrelationId(), message: 'changed', numbers: added.map(plivoNumberView) };
   }
@@ -56,10 +53,9 @@ export class NumbersHttpController {
   async list(
     @CurrentPrincipal() principal: Principal,
     @Param('auth_id') authId: string,
-    @Query() query: ListNumbersQueryDto,
+    @Query() query: ListNumbersQuery,
   ) {
-    const limit = query.limit ?? 20;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const scope = await this.scopes.resolve(principal);
     // A main account may filter by one of its subaccounts (checked to be its own).
     if (query.subaccount && principal.kind === 'main') await this.scopes.resolve(principal, query.subaccount);
@@ -116,14 +112,9 @@ export class NumbersHttpController {
     await this.rpc.request(UpdateVirtualNumber, {
       scope,
       number,
-      alias: body.alias,
       subaccountId,
-      provider: body.provider,
-      credentials:
-        body.provider_auth_id && body.provider_auth_token
-          ? { accountId: body.provider_auth_id, authToken: body.provider_auth_token }
-          : undefined,
-      fallbackAnswerUrl: body.fallback_answer_url === '' ? null : body.fallback_answer_url,
+      credentials: credentialsOf(body),
+      ...numberChangesFromUpdate(body),
     });
     return { api_id: currentCorrelationId(), message: 'changed' };
   }

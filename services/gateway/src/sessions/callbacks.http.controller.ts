@@ -1,8 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   CodedError,
   GetSession,
@@ -10,66 +7,16 @@ import {
   ListDeadLetters,
   ReplayDeadLetters,
   uuidSchema,
-  type DeadLetter,
-  type DeliveryAttempt,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ScopeResolver } from '../auth/scope-resolver';
-import { toInteger } from '../http/param-transforms';
+import { PaginationQuery, pageOf } from '../http/pagination.query';
 import { plivoMeta } from '../http/plivo-pagination';
-
-export class DeadLetterQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 20, default: 20 })
-  @IsOptional()
-  @Transform(({ value }) => toInteger(value))
-  @IsInt({ message: 'limit must be an integer' })
-  @Min(1, { message: 'limit must be between 1 and 20' })
-  @Max(20, { message: 'limit must be between 1 and 20' })
-  limit?: number;
-
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional()
-  @Transform(({ value }) => toInteger(value))
-  @IsInt({ message: 'offset must be an integer' })
-  @Min(0, { message: 'offset must be 0 or more' })
-  offset?: number;
-}
-
-export class ReplayDto {
-  @ApiPropertyOptional({
-    description: 'Replay this dead letter only; all of the account’s not yet replayed when absent',
-  })
-  @IsOptional()
-  @IsString({ message: 'event_id must be a string' })
-  @MaxLength(128, { message: 'event_id must be at most 128 characters' })
-  event_id?: string;
-}
-
-const attemptView = (a: DeliveryAttempt) => ({
-  event_id: a.eventId,
-  event_name: a.eventName,
-  url: a.url,
-  method: a.method,
-  attempt: a.attempt,
-  time: a.at,
-  outcome: a.outcome,
-  status_code: a.statusCode,
-  latency_ms: a.latencyMs,
-  error: a.error,
-});
-const deadLetterView = (d: DeadLetter) => ({
-  event_id: d.eventId,
-  event_name: d.eventName,
-  session_uuid: d.sessionId,
-  url: d.url,
-  reason: d.reason,
-  attempts: d.attempts,
-  time: d.at,
-  replayed_time: d.replayedAt,
-});
+import { attemptView, deadLetterView } from './callback-records.view';
+import { ReplayDto } from './replay-dead-letters.dto';
 
 /** What happened to a session's callbacks; dead letters and their replay. */
 @ApiTags('callbacks')
@@ -109,10 +56,9 @@ export class CallbacksHttpController {
   async deadLetters(
     @CurrentPrincipal() principal: Principal,
     @Param('auth_id') authId: string,
-    @Query() query: DeadLetterQueryDto,
+    @Query() query: PaginationQuery,
   ) {
-    const limit = query.limit ?? 20;
-    const offset = query.offset ?? 0;
+    const { limit, offset } = pageOf(query);
     const page = await this.rpc.request(ListDeadLetters, {
       scope: await this.scopes.resolve(principal),
       limit,

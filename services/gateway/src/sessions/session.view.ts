@@ -1,7 +1,5 @@
-import type { Interaction, SessionView } from '@maskline/contracts';
-import { plivoTime } from './plivo-time';
-
-const digits = (e164: string | null) => (e164 ? e164.replace(/^\+/, '') : '');
+import { sessionFieldEntries, type Interaction, type SessionView } from '@maskline/contracts';
+import { plivoTime, toPlivoNumber } from '@maskline/plivo-wire';
 
 /** Plivo's interaction object. */
 function plivoInteraction(i: Interaction, authId: string) {
@@ -31,48 +29,38 @@ export function plivoSession(s: SessionView) {
   const authId = s.subaccountId ?? s.accountId;
   const pin = s.settings.isPinAuthenticationRequired;
   const view: Record<string, unknown> = {
-    first_party: digits(s.firstParty),
-    second_party: digits(s.secondParty),
-    virtual_number: digits(s.virtualNumber),
+    first_party: toPlivoNumber(s.firstParty),
+    second_party: toPlivoNumber(s.secondParty),
+    virtual_number: toPlivoNumber(s.virtualNumber),
     status: s.status,
-    initiate_call_to_first_party: s.settings.initiateCallToFirstParty,
     session_uuid: s.sessionId,
-    callback_url: s.settings.callbackUrl ?? '',
-    callback_method: s.settings.callbackMethod,
     created_time: plivoTime(s.createdAt),
     modified_time: plivoTime(s.modifiedAt),
     expiry_time: plivoTime(s.expiresAt),
     duration: s.durationSeconds,
     amount: 0,
-    call_time_limit: s.settings.callTimeLimitSeconds,
-    ring_timeout: s.settings.ringTimeoutSeconds,
-    first_party_play_url: s.settings.firstPartyPlayUrl ?? '',
-    second_party_play_url: s.settings.secondPartyPlayUrl ?? '',
-    record: s.settings.record,
-    record_file_format: s.settings.recordFileFormat,
-    recording_callback_url: s.settings.recordingCallbackUrl ?? '',
-    recording_callback_method: s.settings.recordingCallbackMethod,
     interaction: s.interactions.length === 0 ? null : s.interactions.map((i) => plivoInteraction(i, authId)),
     total_call_amount: 0,
     total_call_count: s.totalCallCount,
     total_call_billed_duration: s.totalCallBilledDurationSeconds,
     total_session_amount: 0,
     last_interaction_time: plivoTime(s.lastInteractionTime),
-    unknown_caller_play: s.settings.unknownCallerPlay,
-    is_pin_authentication_required: pin,
-    generate_pin: pin ? s.settings.generatePin : null,
-    generate_pin_length: pin ? s.settings.generatePinLength : null,
     first_party_pin: pin ? s.firstPartyPin : null,
     second_party_pin: pin ? s.secondPartyPin : null,
-    pin_prompt_play: pin ? s.settings.pinPromptPlay : null,
-    pin_retry: pin ? s.settings.pinRetry : null,
-    pin_retry_wait: pin ? s.settings.pinRetryWaitSeconds : null,
-    incorrect_pin_play: pin ? s.settings.incorrectPinPlay : null,
-    force_pin_authentication: s.settings.forcePinAuthentication,
-    virtual_number_cooloff_period: s.settings.virtualNumberCooloffSeconds,
-    create_session_with_single_party: s.settings.createSessionWithSingleParty,
-    geomatch: s.settings.geomatch,
   };
+  // Every setting, shown as its table entry says.
+  for (const [key, field] of sessionFieldEntries) {
+    const value = s.settings[key];
+    if (field.view === 'hidden') continue;
+    view[field.plivo] =
+      field.view === 'pin-block'
+        ? pin
+          ? value
+          : null
+        : field.view === 'empty-when-unset'
+          ? (value ?? '')
+          : value;
+  }
   if (s.subaccountId) view.subaccount = s.subaccountId;
   return view;
 }

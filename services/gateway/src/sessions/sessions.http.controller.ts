@@ -20,18 +20,21 @@ import {
   ListSessions,
   UpdateSession,
   uuidSchema,
-  type SessionSettings,
 } from '@maskline/contracts';
+import { parsePlivoFilterTime } from '@maskline/plivo-wire';
 import { RpcClient } from '@maskline/messaging';
 import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ScopeResolver } from '../auth/scope-resolver';
+import { pageOf } from '../http/pagination.query';
 import { plivoMeta } from '../http/plivo-pagination';
 import { CallbackUrlChecker } from './callback-url-checker';
 import { normalizeParty } from './normalize-party';
-import { parsePlivoFilterTime } from './plivo-time';
-import { CreateSessionDto, ListSessionsQueryDto, UpdateSessionDto } from './session.dto';
+import { CreateSessionDto } from './create-session.dto';
+import { ListSessionsQuery, rangeOf } from './list-sessions.query';
+import { callbackUrlsOf, changesFromUpdate, settingsFromCreate } from './session-settings.mapper';
+import { UpdateSessionDto } from './update-session.dto';
 import { plivoSession, plivoSessionListObject } from './session.view';
 
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
@@ -58,38 +61,9 @@ export class SessionsHttpController {
     @Headers('idempotency-key') idempotencyKey?: string,
   ) {
     const scope = await this.scopes.resolve(principal, body.subaccount ?? body.sub_account);
-    const single = body.create_session_with_single_party ?? body.create_session_with_single_Party ?? false;
-    const pinOn = body.is_pin_authentication_required ?? false;
-    const settings: SessionSettings = {
-      sessionExpirySeconds: body.session_expiry ?? 3600,
-      callTimeLimitSeconds: body.call_time_limit ?? 3600,
-      ringTimeoutSeconds: body.ring_timeout ?? 120,
-      initiateCallToFirstParty: body.initiate_call_to_first_party ?? false,
-      callbackUrl: body.callback_url ?? null,
-      callbackMethod: body.callback_method ?? 'POST',
-      record: body.record ?? false,
-      recordFileFormat: body.record_file_format ?? 'mp3',
-      recordingCallbackUrl: body.recording_callback_url ?? null,
-      recordingCallbackMethod: body.recording_callback_method ?? 'POST',
-      firstPartyPlayUrl: body.first_party_play_url ?? null,
-      secondPartyPlayUrl: body.second_party_play_url ?? null,
-      isPinAuthenticationRequired: pinOn,
-      generatePin: body.generate_pin ?? false,
-      generatePinLength: body.generate_pin_length ?? 4,
-      pinPromptPlay: body.pin_prompt_play ?? null,
-      pinRetry: body.pin_retry ?? 1,
-      pinRetryWaitSeconds: body.pin_retry_wait ?? 5,
-      incorrectPinPlay: body.incorrect_pin_play ?? null,
-      unknownCallerPlay: body.unknown_caller_play ?? null,
-      forcePinAuthentication: body.force_pin_authentication ?? false,
-      createSessionWithSingleParty: single,
-      virtualNumberCooloffSeconds: body.virtual_number_cooloff_period ?? 0,
-      geomatch: body.geomatch ?? body.geo_match ?? true,
-    };
-    await this.callbackUrls.check({
-      callback_url: settings.callbackUrl,
-      recording_callback_url: settings.recordingCallbackUrl,
-    });
+    const settings = settingsFromCreate(body);
+    const pinOn = settings.isPinAuthenticationRequired;
+    await this.callbackUrls.check(callbackUrlsOf(settings));
     if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
       throw CodedError.validation('Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters');
     }
@@ -120,38 +94,14 @@ export class SessionsHttpController {
   async list(
     @CurrentPrincipal() principal: Principal,
     @Param('auth_id') authId: string,
-    @Query() query: ListSessionsQueryDto,
+    @Query() query: ListSessionsQuery,
   ) {
     const scope = await this.scopes.resolve(principal, query.subaccount);
-    const limit = query.limit ?? 20;
-    const offset = query.offset ?? 0;
-    const time = (prefix: 'created_time' | 'expiry_time') => {
-      const out: Record<string, string> = {};
-      for (const [suffix, key] of [
-        ['', 'eq'],
-        ['__gt', 'gt'],
-        ['__gte', 'gte'],
-        ['__lt', 'lt'],
-        ['__lte', 'lte'],
-      ]) {
-        const alias = suffix === '' ? query[`${prefix}s`] : undefined; // plivo-node's spelling
-        const v = (query[`${prefix}${suffix}` as keyof ListSessionsQueryDto] ?? alias) as string | undefined;
-        if (v !== undefined) out[key] = parsePlivoFilterTime(v);
-      }
-      return out;
-    };
-    const duration: Record<string, number> = {};
-    for (const [suffix, key] of [
-      ['', 'eq'],
-      ['__gt', 'gt'],
-      ['__gte', 'gte'],
-      ['__lt', 'lt'],
-      ['__lte', 'lte'],
-    ]) {
-      const v = (query[`duration${suffix}` as keyof ListSessionsQueryDto] ??
-        (suffix === '' ? query.durations : undefined)) as number | undefined;
-      if (v !== undefined) duration[key] = v;
-    }
+    const { limit, offset } = pageOf(query);
+    const times = (filter: 'created_time' | 'expiry_time') =>
+      Object.fromEntries(
+        Object.entries(rangeOf(query, filter)).map(([bound, v]) => [bound, parsePlivoFilterTime(String(v))]),
+      );
     const page = await this.rpc.request(ListSessions, {
       scope,
       firstParty: query.first_party ? normalizeParty('first_party', query.first_party) : undefined,
@@ -160,9 +110,9 @@ export class SessionsHttpController {
         ? normalizeParty('virtual_number', query.virtual_number)
         : undefined,
       status: query.status ?? 'all',
-      createdTime: time('created_time'),
-      expiryTime: time('expiry_time'),
-      durationSeconds: duration,
+      createdTime: times('created_time'),
+      expiryTime: times('expiry_time'),
+      durationSeconds: rangeOf(query, 'duration') as Record<string, number>,
       limit,
       offset,
     });
@@ -197,25 +147,13 @@ export class SessionsHttpController {
     if (body.session_uuid !== undefined && body.session_uuid !== sessionId) {
       throw CodedError.validation('session_uuid', 'session_uuid must be the session in the URL');
     }
-    await this.callbackUrls.check({
-      callback_url: body.callback_url,
-      recording_callback_url: body.recording_callback_url,
-    });
+    const changes = changesFromUpdate(body);
+    await this.callbackUrls.check(callbackUrlsOf(changes));
     const session = await this.rpc.request(UpdateSession, {
       scope: await this.scopes.resolve(principal),
       sessionId: sessionIdFrom(sessionId),
       changes: {
-        sessionExpirySeconds: body.session_expiry,
-        callTimeLimitSeconds: body.call_time_limit,
-        ringTimeoutSeconds: body.ring_timeout,
-        callbackUrl: body.callback_url,
-        callbackMethod: body.callback_method,
-        record: body.record,
-        recordFileFormat: body.record_file_format,
-        recordingCallbackUrl: body.recording_callback_url,
-        recordingCallbackMethod: body.recording_callback_method,
-        firstPartyPlayUrl: body.first_party_play_url,
-        secondPartyPlayUrl: body.second_party_play_url,
+        ...changes,
         firstParty: body.first_party ? normalizeParty('first_party', body.first_party) : undefined,
         secondParty: body.second_party ? normalizeParty('second_party', body.second_party) : undefined,
       },

@@ -11,6 +11,7 @@ import {
   type AddVirtualNumbers,
   type ListVirtualNumbers,
   type VirtualNumber,
+  NUMBER_FIELDS,
   VirtualNumberChanged,
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
@@ -63,25 +64,30 @@ export class InventoryService {
       const fields = {
         subaccountId: request.scope.subaccountId ?? null,
         country: p.country,
-        alias: request.alias ?? null,
         fallbackAnswerUrl: request.fallbackAnswerUrl ?? null,
         region: request.region ?? null,
-        numberType: request.numberType ?? 'local',
+        numberType: request.numberType ?? NUMBER_FIELDS.numberType.default,
         carrier: request.carrier ?? null,
-        provider: request.provider,
+        provider: request.provider ?? NUMBER_FIELDS.provider.default,
         credentials: request.credentials ? this.seal(p.e164, request.credentials) : null,
         status: 'active' as const,
         deletedAt: null,
       };
       const existing = await this.numbers.findAnyAccount(p.e164);
       if (existing) {
+        // Adding a number again keeps what this request does not say (its alias, credentials, fallback).
         await this.numbers.update(request.scope.accountId, p.e164, {
           ...fields,
           credentials: fields.credentials ?? existing.credentials,
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
         });
       } else {
-        await this.numbers.insert({ _id: p.e164, accountId: request.scope.accountId, ...fields });
+        await this.numbers.insert({
+          _id: p.e164,
+          accountId: request.scope.accountId,
+          alias: null,
+          ...fields,
+        });
       }
       added.push(await this.get(request.scope, p.e164));
     }

@@ -1,5 +1,5 @@
-/** Plivo's time format: `2024-05-29 04:47:18 +0000 UTC`. */
-export function plivoTime(iso: string | null): string {
+/** Plivo's time format, `2024-05-29 04:47:18 +0000 UTC`; unset is "". */
+export function plivoTime(iso: string | null | undefined): string {
   if (!iso) return '';
   const d = new Date(iso);
   const pad = (n: number) => String(n).padStart(2, '0');
@@ -8,7 +8,7 @@ export function plivoTime(iso: string | null): string {
   )}:${pad(d.getUTCSeconds())} +0000 UTC`;
 }
 
-/** Parses a list filter time (`YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC) to ISO. */
+/** A list filter's time (`YYYY-MM-DD HH:MM[:ss[.uuuuuu]]`, UTC), as ISO. */
 export function parsePlivoFilterTime(value: string): string {
   const [date, time = '00:00:00'] = value.split(' ');
   const full = time.length === 5 ? `${time}:00` : time;

@@ -1,0 +1,2 @@
+export * from './plivo-number';
+export * from './plivo-time';

@@ -1,0 +1,34 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { PaginationQuery } from '../http/pagination.query';
+
+/** Plivo's number list filters. */
+export class ListNumbersQuery extends PaginationQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString({ message: 'number_type must be a string' })
+  number_type?: string;
+
+  @ApiPropertyOptional({ description: 'Digits the number starts with (country code included)' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.replace(/^\+/, '') : value))
+  @Matches(/^\d{1,15}$/, { message: 'number_startswith must be 1 to 15 digits' })
+  number_startswith?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString({ message: 'subaccount must be a subaccount auth id' })
+  subaccount?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString({ message: 'alias must be a string' })
+  alias?: string;
+
+  @ApiPropertyOptional({ description: 'ISO country code, e.g. US' })
+  @IsOptional()
+  @Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))
+  @Matches(/^[A-Z]{2}$/, { message: 'country must be a two-letter ISO code' })
+  country?: string;
+}

@@ -1,0 +1,38 @@
+import { sessionFieldEntries, type SessionSettings, type UpdatableSettingKey } from '@maskline/contracts';
+
+/** The value a body gives a field, under its Plivo name or an alias. */
+const given = (body: Record<string, unknown>, names: readonly string[]) =>
+  names.map((n) => body[n]).find((v) => v !== undefined);
+
+/** Every setting of a new session: what the body gives (under any of its names), else the table's default. */
+export function settingsFromCreate(body: Record<string, unknown>): SessionSettings {
+  const settings: Record<string, unknown> = {};
+  for (const [key, field] of sessionFieldEntries) {
+    settings[key] = given(body, [field.plivo, ...(field.aliases ?? [])]) ?? field.default;
+  }
+  return settings as SessionSettings;
+}
+
+/** The updatable settings an update body changes (the validation has refused the others). */
+export function changesFromUpdate(
+  body: Record<string, unknown>,
+): Partial<Pick<SessionSettings, UpdatableSettingKey>> {
+  const changes: Record<string, unknown> = {};
+  for (const [key, field] of sessionFieldEntries) {
+    if (!field.updatable) continue;
+    const value = given(body, [field.plivo, ...(field.aliases ?? [])]);
+    if (value !== undefined) changes[key] = value;
+  }
+  return changes as Partial<Pick<SessionSettings, UpdatableSettingKey>>;
+}
+
+/** The URLs Maskline itself will request (callbacks), by their Plivo names: what the SSRF check looks at. */
+export function callbackUrlsOf(
+  settings: Partial<SessionSettings>,
+): Record<string, string | null | undefined> {
+  return Object.fromEntries(
+    sessionFieldEntries
+      .filter(([, field]) => field.calledByMaskline)
+      .map(([key, field]) => [field.plivo, settings[key] as string | null | undefined]),
+  );
+}
