@@ -61,6 +61,15 @@ function assertVersionedSubject(subject: string): void {
   }
 }
 
+/**
+ * The schema a consumer reads an event with: the contract's, but tolerant of fields it does not
+ * know (a newer publisher's, during a rolling upgrade), which it drops. Publishers stay strict.
+ */
+export function consumerSchemaOf<C extends EventContract>(contract: C): z.ZodTypeAny {
+  const payload = contract.payload as z.ZodTypeAny;
+  return payload instanceof z.ZodObject ? payload.strip() : payload;
+}
+
 /** What a caller passes (before defaults and transforms). */
 export type RpcRequestOf<C extends RpcContract> = z.input<C['request']>;
 /** What a handler receives (after validation). */

@@ -13,7 +13,13 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, codedErrorFromZod, type EventContract } from '@maskline/contracts';
+import {
+  CodedError,
+  ErrorCodes,
+  codedErrorFromZod,
+  consumerSchemaOf,
+  type EventContract,
+} from '@maskline/contracts';
 import { LOGGER, MetricsService, runWithContext } from '@maskline/observability';
 import {
   DURABLE_CONSUMER_METADATA,
@@ -153,7 +159,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
         if (!contract) {
           throw new CodedError(ErrorCodes.EVENT_INVALID, `no contract for subject ${msg.subject}`);
         }
-        const parsed = contract.payload.safeParse(decodeJson(msg.data));
+        const parsed = consumerSchemaOf(contract).safeParse(decodeJson(msg.data));
         if (!parsed.success) {
           const coded = codedErrorFromZod(parsed.error, 'event');
           throw new CodedError(ErrorCodes.EVENT_INVALID, coded.message, { field: coded.field });

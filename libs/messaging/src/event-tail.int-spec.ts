@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from 'nats';
 import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
 import { encodeJson } from './json-codec';
-import { tailEvents } from './event-tail';
+import { tailSubjects } from './event-tail';
 
 describe('tailEvents (real NATS JetStream)', () => {
   let nats: RunningProcess;
@@ -25,7 +25,7 @@ describe('tailEvents (real NATS JetStream)', () => {
     const errors: string[] = [];
     const tails = await Promise.all(
       seen.map((into) =>
-        tailEvents(nc, {
+        tailSubjects(nc, {
           stream: 'TAIL_TEST',
           filterSubjects: 'tail.>',
           onEvent: (_subject, payload) => {
@@ -56,7 +56,7 @@ describe('tailEvents (real NATS JetStream)', () => {
     await jsm.streams.add({ name: 'TAIL_GONE', subjects: ['gone.>'] });
     const seen: number[] = [];
     const breaks: unknown[] = [];
-    const tail = await tailEvents(nc, {
+    const tail = await tailSubjects(nc, {
       stream: 'TAIL_GONE',
       filterSubjects: 'gone.>',
       onEvent: (_subject, payload) => void seen.push((payload as { n: number }).n),

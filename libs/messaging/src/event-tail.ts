@@ -1,4 +1,12 @@
 import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import {
+  CodedError,
+  ErrorCodes,
+  codedErrorFromZod,
+  consumerSchemaOf,
+  type EventContract,
+} from '@maskline/contracts';
+import type { EventOf } from './durable-consumer.decorator';
 
 /** Consumer states a tail does not come back from by itself. */
 const LOST = new Set<ConsumerEvents>([
@@ -8,7 +16,7 @@ const LOST = new Set<ConsumerEvents>([
 ]);
 import { decodeJson } from './json-codec';
 
-export interface EventTailOptions {
+export interface SubjectTailOptions {
   stream: string;
   filterSubjects: string | string[];
   /** Called once per event, in stream order; the next waits for it. */
@@ -26,12 +34,11 @@ export interface EventTail {
 }
 
 /**
- * Every event on the matching subjects from now on, in order, to this replica alone: an ordered,
+ * Every message on the matching subjects from now on, in order, to this replica alone: an ordered,
  * ephemeral JetStream consumer (it restarts itself from where it was after a gap or a reconnect;
- * nothing is acknowledged or kept). For per-replica views such as indexes and caches, where every
- * replica must see every event; work that must happen once belongs in a durable consumer.
+ * nothing is acknowledged or kept). The mechanism under `tailEvents`.
  */
-export async function tailEvents(nc: NatsConnection, options: EventTailOptions): Promise<EventTail> {
+export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptions): Promise<EventTail> {
   let stopped = false;
   let messages: ConsumerMessages | undefined;
   const open = async () => {
@@ -86,4 +93,48 @@ export async function tailEvents(nc: NatsConnection, options: EventTailOptions):
       messages?.stop();
     },
   };
+}
+
+export interface EventTailOptions<E extends readonly EventContract[]> {
+  /** The events to follow; they share one stream. */
+  events: E;
+  /** NATS 2.9 takes one filter subject per consumer: a wildcard when there are several events. */
+  filterSubject?: string;
+  /** Called once per event, typed and validated, in stream order; the next waits for it. */
+  onEvent: (event: EventOf<E>) => Promise<void> | void;
+  /** See `SubjectTailOptions.onError`; an event that fails its contract is reported here too. */
+  onError: (err: unknown, subject: string | undefined) => void;
+}
+
+/**
+ * Every event of these contracts from now on, in order, to this replica alone, typed and
+ * validated (tolerantly: fields added by a newer publisher are ignored). For per-replica views
+ * such as indexes and caches, where every replica must see every event; work that must happen
+ * once belongs in a durable consumer. Other subjects under the filter are not this tail's.
+ */
+export function tailEvents<const E extends readonly EventContract[]>(
+  nc: NatsConnection,
+  options: EventTailOptions<E>,
+): Promise<EventTail> {
+  const streams = new Set(options.events.map((e) => e.stream));
+  if (streams.size !== 1) throw new Error('a tail follows events of one stream');
+  const filter =
+    options.filterSubject ?? (options.events.length === 1 ? options.events[0].subject : undefined);
+  if (!filter) throw new Error('a tail of several events needs a filterSubject');
+  const bySubject = new Map(options.events.map((e) => [e.subject, consumerSchemaOf(e)]));
+  return tailSubjects(nc, {
+    stream: [...streams][0],
+    filterSubjects: filter,
+    onEvent: (subject, payload) => {
+      const schema = bySubject.get(subject);
+      if (!schema) return undefined;
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        const coded = codedErrorFromZod(parsed.error, 'event');
+        throw new CodedError(ErrorCodes.EVENT_INVALID, coded.message, { field: coded.field });
+      }
+      return options.onEvent({ subject, payload: parsed.data } as EventOf<E>);
+    },
+    onError: options.onError,
+  });
 }

@@ -85,13 +85,8 @@ export class InvalidatedCache<K, V> {
     onLost: (err: unknown) => void,
   ): Promise<void> {
     this.tail = await tailEvents(nc, {
-      stream: event.stream,
-      filterSubjects: event.subject,
-      onEvent: (_subject, payload) => {
-        const parsed = event.payload.safeParse(payload);
-        if (parsed.success) this.invalidate(keyOf(parsed.data as EventPayloadOf<C>));
-        else this.clear();
-      },
+      events: [event],
+      onEvent: ({ payload }) => this.invalidate(keyOf(payload as EventPayloadOf<C>)),
       onError: (err) => {
         this.clear();
         onLost(err);

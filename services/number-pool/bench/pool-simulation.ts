@@ -119,7 +119,7 @@ export async function simulate(
       try {
         const a = await allocator.allocate({
           accountId: 'MABENCH0000000000000',
-          sessionId: randomUUID(),
+          allocationId: randomUUID(),
           parties,
           candidates: pool,
           exclude: new Set(),

@@ -106,7 +106,7 @@ export async function measureStoreLatency(
 function alloc1(allocator: NumberAllocator, a: string, b: string) {
   return allocator.allocate({
     accountId: 'MABENCH0000000000000',
-    sessionId: randomUUID(),
+    allocationId: randomUUID(),
     parties: [a, b],
     candidates: POOL,
     exclude: new Set(),
@@ -127,12 +127,12 @@ async function populate(
     const docs: Hold[] = [];
     for (let i = start; i < Math.min(to, start + batch); i++) {
       const number = POOL[i % POOL.length];
-      const sessionId = `bench-session-${i}`;
+      const allocationId = `bench-session-${i}`;
       for (const [k, party] of [
         `+1206${String(i).padStart(7, '0')}`,
         `+1207${String(i).padStart(7, '0')}`,
       ].entries()) {
-        docs.push(liveHold(k === 0 ? `bench-hold-${i}` : `bench-hold-${i}-b`, sessionId, number, party));
+        docs.push(liveHold(k === 0 ? `bench-hold-${i}` : `bench-hold-${i}-b`, allocationId, number, party));
       }
     }
     await holds.collection.insertMany(docs as unknown as Parameters<typeof holds.collection.insertMany>[0], {
@@ -142,7 +142,7 @@ async function populate(
       docs.map((d) =>
         hints.put(
           pairKey(d.virtualNumber, d.party),
-          kvEncode({ holdId: d._id, sessionId: d.sessionId, blockedUntil: null }),
+          kvEncode({ holdId: d._id, allocationId: d.allocationId, blockedUntil: null }),
         ),
       ),
     );
@@ -150,11 +150,11 @@ async function populate(
   return to;
 }
 
-function liveHold(id: string, sessionId: string, virtualNumber: string, party: string): Hold {
+function liveHold(id: string, allocationId: string, virtualNumber: string, party: string): Hold {
   return {
     _id: id,
     accountId: 'MABENCH0000000000000',
-    sessionId,
+    allocationId,
     virtualNumber,
     party,
     liveMarker: LIVE,

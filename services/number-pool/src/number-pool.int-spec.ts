@@ -3,15 +3,17 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import {
-  AddSessionParty,
-  AddVirtualNumbers,
+  AddAllocationParty,
   AllocateVirtualNumber,
+  AddVirtualNumbers,
+  AllocateNumber,
   DeleteVirtualNumber,
   ErrorCodes,
   GetPoolUtilization,
   GetVirtualNumber,
   ListVirtualNumbers,
   PoolErrorCodes,
+  ReleaseAllocation,
   ReleaseSessionNumber,
   type AccountScope,
 } from '@maskline/contracts';
@@ -74,9 +76,9 @@ describe('number-pool (real NATS + store)', () => {
     extra: Partial<{ cooloffSeconds: number; geomatch: boolean; excludeNumbers: string[] }> = {},
     scope = ACCOUNT,
   ) =>
-    client.request(AllocateVirtualNumber, {
+    client.request(AllocateNumber, {
       scope,
-      sessionId: randomUUID(),
+      allocationId: randomUUID(),
       parties,
       geomatch: extra.geomatch ?? true,
       cooloffSeconds: extra.cooloffSeconds ?? 0,
@@ -144,32 +146,49 @@ describe('number-pool (real NATS + store)', () => {
       expect((await allocate(['+447400123456', rider(5)])).virtualNumber).toBe(GB);
     });
 
-    it('is idempotent per session id', async () => {
+    it('still answers v1, whose sessionId carried the allocation id (a previous session-service)', async () => {
+      const allocationId = randomUUID();
+      const v1 = await client.request(AllocateVirtualNumber, {
+        scope: ACCOUNT,
+        sessionId: allocationId,
+        parties: [rider(30), rider(31)],
+        geomatch: true,
+        cooloffSeconds: 0,
+        excludeNumbers: [],
+      });
+      expect(await db.collection('holds').countDocuments({ allocationId })).toBe(2);
+      expect(
+        (await client.request(ReleaseSessionNumber, { scope: ACCOUNT, sessionId: allocationId })).released,
+      ).toBe(2);
+      expect(v1.virtualNumber).toMatch(/^\+/);
+    });
+
+    it('is idempotent per allocation id', async () => {
       const request = {
         scope: ACCOUNT,
-        sessionId: randomUUID(),
+        allocationId: randomUUID(),
         parties: [rider(10), rider(11)],
         geomatch: true,
         cooloffSeconds: 0,
         excludeNumbers: [],
       };
-      const a = await client.request(AllocateVirtualNumber, request);
-      const b = await client.request(AllocateVirtualNumber, request);
+      const a = await client.request(AllocateNumber, request);
+      const b = await client.request(AllocateNumber, request);
       expect(b.virtualNumber).toBe(a.virtualNumber);
-      expect(await db.collection('holds').countDocuments({ sessionId: request.sessionId })).toBe(2);
+      expect(await db.collection('holds').countDocuments({ allocationId: request.allocationId })).toBe(2);
     });
 
     it('holds a released pair for the cool-off, only for that pair', async () => {
-      const sessionId = randomUUID();
-      const first = await client.request(AllocateVirtualNumber, {
+      const allocationId = randomUUID();
+      const first = await client.request(AllocateNumber, {
         scope: ACCOUNT,
-        sessionId,
+        allocationId,
         parties: [rider(20), rider(21)],
         geomatch: true,
         cooloffSeconds: 2,
         excludeNumbers: [],
       });
-      await client.request(ReleaseSessionNumber, { scope: ACCOUNT, sessionId });
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
       expect((await allocate([rider(20), rider(22)])).virtualNumber).not.toBe(first.virtualNumber);
       expect((await allocate([rider(23), rider(24)])).virtualNumber).toBe(first.virtualNumber);
       await new Promise((r) => setTimeout(r, 2100));
@@ -194,10 +213,10 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('lets a single-party session gain its second party unless that party already holds the number', async () => {
-      const sessionId = randomUUID();
-      const single = await client.request(AllocateVirtualNumber, {
+      const allocationId = randomUUID();
+      const single = await client.request(AllocateNumber, {
         scope: ACCOUNT,
-        sessionId,
+        allocationId,
         parties: [rider(60)],
         geomatch: true,
         cooloffSeconds: 0,
@@ -206,12 +225,12 @@ describe('number-pool (real NATS + store)', () => {
       const blocker = await allocate([rider(61), rider(62)]);
       expect(blocker.virtualNumber).toBe(single.virtualNumber);
       await expect(
-        client.request(AddSessionParty, { scope: ACCOUNT, sessionId, party: rider(61) }),
+        client.request(AddAllocationParty, { scope: ACCOUNT, allocationId, party: rider(61) }),
       ).rejects.toMatchObject({
         code: PoolErrorCodes.PARTY_CONFLICT,
       });
       await expect(
-        client.request(AddSessionParty, { scope: ACCOUNT, sessionId, party: rider(63) }),
+        client.request(AddAllocationParty, { scope: ACCOUNT, allocationId, party: rider(63) }),
       ).resolves.toEqual({
         virtualNumber: single.virtualNumber,
       });
@@ -259,20 +278,20 @@ describe('number-pool (real NATS + store)', () => {
         NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: 0 }),
       );
       try {
-        const sessionId = randomUUID();
-        await client.request(AllocateVirtualNumber, {
+        const allocationId = randomUUID();
+        await client.request(AllocateNumber, {
           scope: ACCOUNT,
-          sessionId,
+          allocationId,
           parties: [rider(90), rider(91)],
           geomatch: true,
           cooloffSeconds: 1,
           excludeNumbers: [],
         });
-        await client.request(ReleaseSessionNumber, { scope: ACCOUNT, sessionId });
-        expect(await db.collection('holds').countDocuments({ sessionId, liveMarker: 'L' })).toBe(2);
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+        expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(2);
         await expectEventually(async () => {
-          expect(await db.collection('holds').countDocuments({ sessionId })).toBe(0);
-          expect(await db.collection('allocations').countDocuments({ _id: sessionId as never })).toBe(0);
+          expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
+          expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
         });
       } finally {
         await reaping.close();
@@ -296,10 +315,10 @@ describe('number-pool (real NATS + store)', () => {
               : people[(i * 7 + 3) % people.length];
           return client
             .request(
-              AllocateVirtualNumber,
+              AllocateNumber,
               {
                 scope,
-                sessionId: randomUUID(),
+                allocationId: randomUUID(),
                 parties: [a, b],
                 geomatch: true,
                 cooloffSeconds: 0,

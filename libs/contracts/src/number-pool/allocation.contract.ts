@@ -9,9 +9,52 @@ export const partiesSchema = z
   .max(2)
   .refine((p) => p.length < 2 || p[0] !== p[1], 'the two parties must be different numbers');
 
+const allocationRequest = {
+  scope: accountScopeSchema,
+  /** First party first: geomatch uses its country. One party for single-party sessions. */
+  parties: partiesSchema,
+  geomatch: z.boolean(),
+  cooloffSeconds: z.number().int().min(0).max(3600),
+  /** Numbers not to use (e.g. the PIN service refused them for this session). */
+  excludeNumbers: z.array(e164Schema).max(100).default([]),
+};
+const allocationReply = z.object({ virtualNumber: e164Schema, country: z.string().length(2) });
+
 /**
  * Picks a virtual number for a session and holds it for each party, so that (party, virtual
- * number) identifies exactly one live session. Idempotent per session id.
+ * number) identifies exactly one live session. Idempotent per allocation id (one per attempt of a
+ * session's creation: a session that retries on another number makes a new one).
+ */
+export const AllocateNumber = defineRpc(
+  'number-pool',
+  'number-pool.allocate.v2',
+  z.object({ ...allocationRequest, allocationId: uuidSchema }).strict(),
+  allocationReply,
+);
+
+/** Adds the missing party of a single-party session to its allocation. */
+export const AddAllocationParty = defineRpc(
+  'number-pool',
+  'number-pool.add-party.v2',
+  z.object({ scope: accountScopeSchema, allocationId: uuidSchema, party: e164Schema }).strict(),
+  z.object({ virtualNumber: e164Schema }),
+);
+
+/**
+ * Ends an allocation's holds: each (virtual number, party) pair stays blocked for the cool-off
+ * given at allocation, then is free again. Idempotent.
+ */
+export const ReleaseAllocation = defineRpc(
+  'number-pool',
+  'number-pool.release.v2',
+  z.object({ scope: accountScopeSchema, allocationId: uuidSchema }).strict(),
+  z.object({ released: z.number().int().nonnegative() }),
+);
+
+/**
+ * v1 of the three above: its `sessionId` always carried the allocation id. Still answered, for a
+ * session-service of the previous release during a rolling upgrade; remove in the next one.
+ * @deprecated use AllocateNumber, AddAllocationParty, ReleaseAllocation.
  */
 export const AllocateVirtualNumber = defineRpc(
   'number-pool',
@@ -31,7 +74,7 @@ export const AllocateVirtualNumber = defineRpc(
   z.object({ virtualNumber: e164Schema, country: z.string().length(2) }),
 );
 
-/** Adds the missing party of a single-party session on its virtual number. */
+/** @deprecated v1: use AddAllocationParty. */
 export const AddSessionParty = defineRpc(
   'number-pool',
   'number-pool.add-party.v1',
@@ -39,10 +82,7 @@ export const AddSessionParty = defineRpc(
   z.object({ virtualNumber: e164Schema }),
 );
 
-/**
- * Ends a session's holds: each (virtual number, party) pair stays blocked for the cool-off given
- * at allocation, then is free again. Idempotent.
- */
+/** @deprecated v1: use ReleaseAllocation. */
 export const ReleaseSessionNumber = defineRpc(
   'number-pool',
   'number-pool.release.v1',

@@ -41,6 +41,14 @@ export const RevealSessionPins = defineRpc(
   z.object({ first: pinSchema, second: pinSchema }),
 );
 
+/** The PINs of several sessions (a list page) in one call; sessions without live PINs are left out. */
+export const RevealPinsOfSessions = defineRpc(
+  'pin-auth',
+  'pin-auth.reveal-many.v1',
+  z.object({ scope: accountScopeSchema, sessionIds: z.array(uuidSchema).max(100) }).strict(),
+  z.object({ pins: z.record(uuidSchema, z.object({ first: pinSchema, second: pinSchema })) }),
+);
+
 /** Frees a session's PINs when it ends. Idempotent. */
 export const ReleaseSessionPins = defineRpc(
   'pin-auth',

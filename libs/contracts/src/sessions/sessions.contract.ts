@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineEvent, defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
+import { routingSessionSchema } from '../calls/routing.contract';
 import { pinSchema } from '../pin-auth/pin-auth.contract';
 import { UPDATABLE_SETTINGS } from './session-fields';
 import { sessionSettingsSchema, sessionViewSchema } from './session.schema';
@@ -94,6 +95,10 @@ export const ExpireSession = defineRpc(
   z.object({ expired: z.literal(true) }),
 );
 
+/**
+ * Session events carry the routing view, so routers keep their index from the events alone (no
+ * read-back per event). Optional: events from a version before it lack it, and consumers then ask.
+ */
 const sessionEventBase = {
   accountId: mainAccountIdSchema,
   subaccountId: subaccountIdSchema.nullable(),
@@ -102,6 +107,7 @@ const sessionEventBase = {
   firstParty: e164Schema.nullable(),
   secondParty: e164Schema.nullable(),
   at: isoTimeSchema,
+  routing: routingSessionSchema.optional(),
 };
 
 export const SessionCreated = defineEvent(
@@ -137,6 +143,8 @@ export const CallProgressed = defineEvent(
       sessionId: uuidSchema,
       /** The interaction: one per call between the parties. */
       callId: z.string().min(1).max(64),
+      /** The session's virtual number (absent only from routers of a version before it). */
+      virtualNumber: e164Schema.optional(),
       step: z.enum([
         'first-party-ringing',
         'first-party-answered',

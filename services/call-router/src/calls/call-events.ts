@@ -11,7 +11,14 @@ export class CallEvents {
 
   async step(
     step: Step,
-    call: { accountId: string; sessionId: string; callId: string; from: string; to: string },
+    call: {
+      accountId: string;
+      sessionId: string;
+      virtualNumber: string;
+      callId: string;
+      from: string;
+      to: string;
+    },
     extra: Partial<EventPayloadInputOf<typeof CallProgressed>> = {},
   ): Promise<void> {
     await this.events.publish(
@@ -19,6 +26,7 @@ export class CallEvents {
       {
         accountId: call.accountId,
         sessionId: call.sessionId,
+        virtualNumber: call.virtualNumber,
         callId: call.callId,
         step,
         at: new Date().toISOString(),

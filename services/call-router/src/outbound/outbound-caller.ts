@@ -12,6 +12,7 @@ import {
 } from '@maskline/contracts';
 import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
+import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
 import { CallState } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
@@ -41,7 +42,10 @@ export class OutboundCaller {
     retryBaseMs: 1000,
   })
   async onSessionCreated({ payload }: EventOf<typeof EVENTS>): Promise<void> {
-    const { session } = await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId });
+    // The event carries the session's routing view (one from an older session-service does not: ask).
+    const session =
+      payload.routing ??
+      (await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId })).session;
     if (!session?.settings.initiateCallToFirstParty || !session.firstParty || !session.secondParty) return;
     const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
     if (!number.credentials) {
@@ -83,8 +87,8 @@ export class OutboundCaller {
             url: `${this.config.PLIVO_API_BASE_URL.replace(/\/$/, '')}/v1/Account/${accountId}/Call/`,
             headers: { authorization: auth, 'content-type': 'application/json' },
             body: JSON.stringify({
-              from: session.virtualNumber.replace(/^\+/, ''),
-              to: session.firstParty.replace(/^\+/, ''),
+              from: toPlivoNumber(session.virtualNumber),
+              to: toPlivoNumber(session.firstParty),
               answer_url: answerUrl,
               answer_method: 'POST',
               hangup_url: hangupUrl,

@@ -270,7 +270,14 @@ export class CallDecider {
       }),
       this.events.step(
         `${callerRole}-party-answered`,
-        { accountId: s.accountId, sessionId: s.sessionId, callId, from: caller, to: target },
+        {
+          accountId: s.accountId,
+          sessionId: s.sessionId,
+          virtualNumber: s.virtualNumber,
+          callId,
+          from: caller,
+          to: target,
+        },
         callerRole === 'first'
           ? { firstPartyCallUuid: callId, status: 'answered' }
           : { secondPartyCallUuid: callId, status: 'answered' },
@@ -300,6 +307,7 @@ export class CallDecider {
     const who = {
       accountId: call.accountId,
       sessionId: call.sessionId,
+      virtualNumber: call.virtualNumber,
       callId: r.callId,
       from: call.caller,
       to: call.callee,
@@ -322,6 +330,7 @@ export class CallDecider {
     const who = {
       accountId: call.accountId,
       sessionId: call.sessionId,
+      virtualNumber: call.virtualNumber,
       callId: r.callId,
       from: call.caller,
       to: call.callee,
@@ -345,6 +354,7 @@ export class CallDecider {
     const who = {
       accountId: call.accountId,
       sessionId: call.sessionId,
+      virtualNumber: call.virtualNumber,
       callId: r.callId,
       from: call.caller,
       to: call.callee,
@@ -371,6 +381,7 @@ export class CallDecider {
       {
         accountId: call.accountId,
         sessionId: call.sessionId,
+        virtualNumber: call.virtualNumber,
         callId: r.callId,
         from: call.caller,
         to: call.callee,

@@ -7,18 +7,19 @@ import {
   SessionCreated,
   SessionExpired,
   SessionUpdated,
-  STREAMS,
 } from '@maskline/contracts';
-import { NATS_CONNECTION, RpcClient, tailEvents, type EventTail } from '@maskline/messaging';
+import { NATS_CONNECTION, RpcClient, tailEvents, type EventOf, type EventTail } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { RoutingIndex } from './routing-index';
 
+const SESSION_EVENTS = [SessionCreated, SessionUpdated, SessionExpired] as const;
+
 /**
  * Keeps the routing index current: starts an ordered (per-replica) consumer of session events
  * from now, then loads the live sessions page by page; events that arrive meanwhile are applied
- * after, and applying one twice does no harm. A created or updated session is re-read from
- * session-service, so the index holds what the store holds.
+ * after, and applying one twice does no harm. A created or updated session's event carries its
+ * routing view: the index holds what the store held when the event was written.
  */
 @Injectable()
 export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -39,9 +40,9 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     this.tail = await tailEvents(this.nc, {
-      stream: STREAMS.MASKLINE_EVENTS.name,
-      filterSubjects: 'events.session.>',
-      onEvent: (subject, payload) => this.apply(subject, payload as { sessionId?: string }),
+      events: SESSION_EVENTS,
+      filterSubject: 'events.session.>',
+      onEvent: (event) => this.apply(event),
       onError: (err, subject) => {
         this.logger.warn(
           { err, subject },
@@ -106,17 +107,17 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  private async apply(subject: string, payload: { sessionId?: string }): Promise<void> {
-    if (!payload.sessionId) return;
-    if (this.loading) this.touched.add(payload.sessionId);
-    if (subject === SessionExpired.subject) {
-      this.index.remove(payload.sessionId);
+  private async apply(event: EventOf<typeof SESSION_EVENTS>): Promise<void> {
+    const { sessionId } = event.payload;
+    if (this.loading) this.touched.add(sessionId);
+    if (event.subject === SessionExpired.subject) {
+      this.index.remove(sessionId);
       return;
     }
-    if (subject === SessionCreated.subject || subject === SessionUpdated.subject) {
-      const { session } = await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId });
-      if (session) this.index.upsert(session);
-      else this.index.remove(payload.sessionId);
-    }
+    // The event carries the routing view; one from an older session-service does not: ask.
+    const session =
+      event.payload.routing ?? (await this.rpc.request(GetRoutingSession, { sessionId })).session;
+    if (session) this.index.upsert(session);
+    else this.index.remove(sessionId);
   }
 }

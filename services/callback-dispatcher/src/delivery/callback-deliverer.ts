@@ -3,6 +3,7 @@ import { CodedError, ErrorCodes } from '@maskline/contracts';
 import type { Logger } from 'pino';
 import { KeyValueStores, RetryLater, kvDecode, kvEncode } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
+import { toPlivoNumber } from '@maskline/plivo-wire';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
 import {
@@ -93,7 +94,7 @@ export class CallbackDeliverer {
     if (await this.isDelivered(job.eventId)) return;
     const method = callback.target === 'session' ? target.callbackMethod : target.recordingCallbackMethod;
     const params: Record<string, string> = { ...callback.params, SequenceNumber: String(job.sequence) };
-    if (!params.VirtualNumber) params.VirtualNumber = target.virtualNumber.replace(/^\+/, '');
+    if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
 
     const made = await this.attemptsMade(job.attemptKey);
     if (made >= this.maxAttempts) return this.deadLetter(job, url, `gave up after ${made} attempts`, made);

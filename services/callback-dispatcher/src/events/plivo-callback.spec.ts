@@ -53,23 +53,21 @@ describe('toPlivoCallback', () => {
   });
 
   it('names call steps as Plivo does and adds durations on hangup', () => {
-    const cb = toPlivoCallback(
-      {
-        subject: CallProgressed.subject,
-        payload: CallProgressed.payload.parse({
-          accountId: ACCOUNT,
-          sessionId: SESSION,
-          callId: 'c1',
-          step: 'parties-hangup',
-          at: AT,
-          durationSeconds: 48,
-          billedDurationSeconds: 60,
-          from: '+14155551001',
-          to: '+14155551002',
-        }),
-      },
-      () => '+14155550100',
-    );
+    const cb = toPlivoCallback({
+      subject: CallProgressed.subject,
+      payload: CallProgressed.payload.parse({
+        accountId: ACCOUNT,
+        sessionId: SESSION,
+        virtualNumber: '+14155550100',
+        callId: 'c1',
+        step: 'parties-hangup',
+        at: AT,
+        durationSeconds: 48,
+        billedDurationSeconds: 60,
+        from: '+14155551001',
+        to: '+14155551002',
+      }),
+    });
     expect(cb?.params).toMatchObject({
       EventName: 'SessionPartiesHangup',
       Duration: '48',

@@ -4,6 +4,7 @@ import {
   SessionExpired,
   type EventPayloadOf,
 } from '@maskline/contracts';
+import { plivoTime, toPlivoNumber } from '@maskline/plivo-wire';
 
 /** A callback to deliver: to the session's callback_url (or recording_callback_url), with Plivo's attributes. */
 export interface PlivoCallback {
@@ -13,13 +14,6 @@ export interface PlivoCallback {
   eventName: string;
   /** Plivo's attribute names; SequenceNumber is added at delivery. */
   params: Record<string, string>;
-}
-
-const digits = (n: string | null | undefined) => (n ?? '').replace(/^\+/, '');
-
-/** Plivo's time format, as the session API writes it. */
-export function plivoTimestamp(iso: string): string {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} +0000 UTC`;
 }
 
 const CALL_STEPS: Record<string, string> = {
@@ -50,10 +44,7 @@ type Event =
  * Which of Plivo's session callbacks an internal event is, if any. Events that name no session
  * (a wrong PIN on a number shared by several sessions) have nobody to tell: undefined.
  */
-export function toPlivoCallback(
-  event: Event,
-  virtualNumber: (sessionId: string) => string | undefined = () => undefined,
-): PlivoCallback | undefined {
+export function toPlivoCallback(event: Event): PlivoCallback | undefined {
   if (event.subject === SessionExpired.subject) {
     const p = event.payload as EventPayloadOf<typeof SessionExpired>;
     return {
@@ -63,11 +54,11 @@ export function toPlivoCallback(
       eventName: 'SessionTimeout',
       params: {
         EventName: 'SessionTimeout',
-        EventTimestamp: plivoTimestamp(p.at),
+        EventTimestamp: plivoTime(p.at),
         SessionUUID: p.sessionId,
-        From: digits(p.firstParty),
-        To: digits(p.secondParty),
-        VirtualNumber: digits(p.virtualNumber),
+        From: toPlivoNumber(p.firstParty),
+        To: toPlivoNumber(p.secondParty),
+        VirtualNumber: toPlivoNumber(p.virtualNumber),
       },
     };
   }
@@ -81,11 +72,11 @@ export function toPlivoCallback(
       eventName: 'SessionPinAuthenticationStatus',
       params: {
         EventName: 'SessionPinAuthenticationStatus',
-        EventTimestamp: plivoTimestamp(p.at),
+        EventTimestamp: plivoTime(p.at),
         SessionUUID: p.sessionId,
-        From: digits(p.callerNumber),
-        To: digits(p.virtualNumber),
-        VirtualNumber: digits(p.virtualNumber),
+        From: toPlivoNumber(p.callerNumber),
+        To: toPlivoNumber(p.virtualNumber),
+        VirtualNumber: toPlivoNumber(p.virtualNumber),
         PinAuthenticationStatus: p.status,
         PinRetryCounter: String(p.retryCounter),
       },
@@ -93,16 +84,16 @@ export function toPlivoCallback(
   }
   if (event.subject === CallProgressed.subject) {
     const p = event.payload as EventPayloadOf<typeof CallProgressed>;
-    if (RECORDING_STEPS[p.step]) return toRecordingCallback(p, virtualNumber);
+    if (RECORDING_STEPS[p.step]) return toRecordingCallback(p);
     const name = CALL_STEPS[p.step];
     if (!name) return undefined;
     const params: Record<string, string> = {
       EventName: name,
-      EventTimestamp: plivoTimestamp(p.at),
+      EventTimestamp: plivoTime(p.at),
       SessionUUID: p.sessionId,
-      From: digits(p.from),
-      To: digits(p.to),
-      VirtualNumber: digits(virtualNumber(p.sessionId)),
+      From: toPlivoNumber(p.from),
+      To: toPlivoNumber(p.to),
+      VirtualNumber: toPlivoNumber(p.virtualNumber),
     };
     if (p.step.endsWith('hangup')) {
       params.Duration = String(p.durationSeconds);
@@ -116,26 +107,23 @@ export function toPlivoCallback(
 }
 
 /** Plivo's recording callbacks (to recording_callback_url). */
-function toRecordingCallback(
-  p: EventPayloadOf<typeof CallProgressed>,
-  virtualNumber: (sessionId: string) => string | undefined,
-): PlivoCallback {
+function toRecordingCallback(p: EventPayloadOf<typeof CallProgressed>): PlivoCallback {
   const name = RECORDING_STEPS[p.step];
   const end = p.step === 'recording-completed' ? p.at : null;
   const start = end ? new Date(Date.parse(end) - p.recordingDurationSeconds * 1000).toISOString() : p.at;
   const params: Record<string, string> = {
     EventName: name,
-    EventTimestamp: plivoTimestamp(p.at),
+    EventTimestamp: plivoTime(p.at),
     SessionUUID: p.sessionId,
-    From: digits(p.from),
-    To: digits(p.to),
-    VirtualNumber: digits(virtualNumber(p.sessionId)),
+    From: toPlivoNumber(p.from),
+    To: toPlivoNumber(p.to),
+    VirtualNumber: toPlivoNumber(p.virtualNumber),
     RecordingUUID: p.recordingId ?? '',
     RecordingURL: p.recordingUrl ?? '',
     RecordingResourceURL: p.recordingUrl ?? '',
     RecordingDuration: String(p.recordingDurationSeconds),
-    RecordingStartTime: plivoTimestamp(start),
-    RecordingEndTime: end ? plivoTimestamp(end) : '',
+    RecordingStartTime: plivoTime(start),
+    RecordingEndTime: end ? plivoTime(end) : '',
     RecordingFormat: p.recordingFormat ? `.${p.recordingFormat}` : '',
   };
   return { accountId: p.accountId, sessionId: p.sessionId, target: 'recording', eventName: name, params };

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsOptional, IsString, Matches } from 'class-validator';
+import { toPlivoNumber } from '@maskline/plivo-wire';
 import { PaginationQuery } from '../http/pagination.query';
 
 /** Plivo's number list filters. */
@@ -12,7 +13,7 @@ export class ListNumbersQuery extends PaginationQuery {
 
   @ApiPropertyOptional({ description: 'Digits the number starts with (country code included)' })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.replace(/^\+/, '') : value))
+  @Transform(({ value }) => (typeof value === 'string' ? toPlivoNumber(value) : value))
   @Matches(/^\d{1,15}$/, { message: 'number_startswith must be 1 to 15 digits' })
   number_startswith?: string;
 

@@ -1,4 +1,5 @@
 import type { CallAction, FollowUp } from '@maskline/contracts';
+import { toPlivoNumber } from '@maskline/plivo-wire';
 import { XML_DECLARATION, element, esc } from './xml';
 
 /** Routing decisions as Plivo XML (https://www.plivo.com/docs/voice/xml/). */
@@ -58,7 +59,7 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (followUp: F
             element(
               'Dial',
               {
-                callerId: a.callerId.replace(/^\+/, ''),
+                callerId: toPlivoNumber(a.callerId),
                 timeout: a.timeoutSeconds,
                 timeLimit: a.timeLimitSeconds,
                 action: url(a.onEnded),
@@ -67,7 +68,7 @@ export function renderPlivoXml(actions: readonly CallAction[], url: (followUp: F
                 callbackMethod: 'POST',
                 redirect: 'true',
               },
-              element('Number', {}, esc(a.number.replace(/^\+/, ''))),
+              element('Number', {}, esc(toPlivoNumber(a.number))),
             )
           );
         }

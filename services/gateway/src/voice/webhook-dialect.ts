@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { fromPlivoNumber } from '@maskline/plivo-wire';
 import type {
   CallContext,
   RpcRequestOf,
@@ -52,12 +53,8 @@ export interface WebhookDialect {
   legReport(stage: VoiceStage, p: WebhookParams, context: CallContext | null): LegReport;
 }
 
-/** Plivo writes numbers without `+`; routing compares E.164. Anything else is kept as sent (and will not match). */
-export function toE164(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  const trimmed = v.trim();
-  return /^\+?[1-9]\d{6,14}$/.test(trimmed) ? `+${trimmed.replace(/^\+/, '')}` : trimmed;
-}
+/** Numbers in webhooks as E.164 (Plivo writes them without `+`). */
+export const toE164 = fromPlivoNumber;
 
 export const int = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
 export const clip = (v: string | undefined, n: number) => (v === undefined ? undefined : v.slice(0, n));

@@ -4,7 +4,7 @@ import {
   ErrorCodes,
   PoolErrorCodes,
   type AccountScope,
-  type AllocateVirtualNumber,
+  type AllocateNumber,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
@@ -45,10 +45,10 @@ export class AllocationService {
     this.latency = metrics.histogram('maskline_pool_allocation_seconds', 'Time to allocate a virtual number');
   }
 
-  /** Idempotent per session: a retry returns the number the first call chose. */
-  async allocate(request: RpcParsedRequestOf<typeof AllocateVirtualNumber>) {
-    const { scope, sessionId, parties } = request;
-    const previous = await this.store.allocation(sessionId);
+  /** Idempotent per allocation: a retry returns the number the first call chose. */
+  async allocate(request: RpcParsedRequestOf<typeof AllocateNumber>) {
+    const { scope, allocationId, parties } = request;
+    const previous = await this.store.allocation(allocationId);
     if (previous)
       return this.previousResult(scope, previous.virtualNumber, previous.accountId, previous.releasedAt);
 
@@ -66,7 +66,7 @@ export class AllocationService {
     try {
       const allocation = await this.allocator.allocate({
         accountId: scope.accountId,
-        sessionId,
+        allocationId,
         parties,
         candidates,
         exclude: new Set(request.excludeNumbers),
@@ -75,7 +75,7 @@ export class AllocationService {
         stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n),
       });
       const recorded = await this.store.insertAllocation({
-        _id: sessionId,
+        _id: allocationId,
         accountId: scope.accountId,
         virtualNumber: allocation.virtualNumber,
         holdIds: allocation.holds.map((h) => h._id),
@@ -87,7 +87,7 @@ export class AllocationService {
       if (!recorded) {
         // A concurrent call for the same session won: give our claim back and answer as it did.
         await Promise.all(allocation.holds.map((h) => this.store.deleteHold(h._id)));
-        const winner = await this.store.allocation(sessionId);
+        const winner = await this.store.allocation(allocationId);
         if (!winner) throw new CodedError(ErrorCodes.INTERNAL, 'allocation record vanished');
         return this.previousResult(scope, winner.virtualNumber, winner.accountId, winner.releasedAt);
       }
@@ -107,10 +107,10 @@ export class AllocationService {
     }
   }
 
-  async addParty(scope: AccountScope, sessionId: string, party: string) {
-    const record = await this.store.allocation(sessionId);
+  async addParty(scope: AccountScope, allocationId: string, party: string) {
+    const record = await this.store.allocation(allocationId);
     if (!record || record.accountId !== scope.accountId || record.releasedAt) {
-      throw CodedError.notFound(`no live allocation for session ${sessionId}`);
+      throw CodedError.notFound(`no live allocation ${allocationId}`);
     }
     if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
     if (record.parties.length >= 2) {
@@ -118,7 +118,7 @@ export class AllocationService {
     }
     const hold = await this.allocator.claimParty(
       scope.accountId,
-      sessionId,
+      allocationId,
       record.virtualNumber,
       party,
       record.cooloffSeconds,
@@ -132,15 +132,15 @@ export class AllocationService {
   }
 
   /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */
-  async release(scope: AccountScope, sessionId: string): Promise<number> {
-    const record = await this.store.allocation(sessionId);
+  async release(scope: AccountScope, allocationId: string): Promise<number> {
+    const record = await this.store.allocation(allocationId);
     if (!record || record.accountId !== scope.accountId || record.releasedAt) return 0;
     const now = new Date();
     const holds = record.holdIds.map((holdId, i) => ({
       _id: holdId,
       virtualNumber: record.virtualNumber,
       party: record.parties[i],
-      sessionId,
+      allocationId,
     }));
     await this.allocator.release(holds, record.cooloffSeconds, now);
     await this.store.saveAllocation({ ...record, releasedAt: now });

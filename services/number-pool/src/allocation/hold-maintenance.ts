@@ -56,7 +56,7 @@ export class HoldMaintenance {
   async liveHolds(
     now: Date,
     accountId?: string,
-  ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'sessionId'>>> {
+  ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId'>>> {
     const filter: Record<string, unknown> = { liveMarker: LIVE };
     if (accountId) filter.accountId = accountId;
     const rows = (await this.holds.find(filter).lean().exec()) as Hold[];

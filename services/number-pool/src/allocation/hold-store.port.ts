@@ -3,7 +3,7 @@ import type { AllocationRecord, Hold } from './hold';
 /** What a replica believes about a (virtual number, party) pair. Never trusted for correctness. */
 export interface PairHint {
   holdId: string;
-  sessionId: string;
+  allocationId: string;
   /** Epoch ms when the pair's cool-off ends; null while the session is active. */
   blockedUntil: number | null;
 }
@@ -31,7 +31,7 @@ export interface HoldStore {
   /** Frees the pair: the hold stops being live. */
   retireHold(holdId: string, at: Date): Promise<void>;
 
-  allocation(sessionId: string): Promise<AllocationRecord | null>;
+  allocation(allocationId: string): Promise<AllocationRecord | null>;
   /** False when the session already has a record. */
   insertAllocation(record: AllocationRecord): Promise<boolean>;
   saveAllocation(record: AllocationRecord): Promise<void>;

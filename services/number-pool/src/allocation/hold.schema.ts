@@ -6,7 +6,7 @@ import { baseSchemaOptions } from '@maskline/persistence';
 export class HoldDocument {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, required: true }) accountId!: string;
-  @Prop({ type: String, required: true }) sessionId!: string;
+  @Prop({ type: String, required: true }) allocationId!: string;
   @Prop({ type: String, required: true }) virtualNumber!: string;
   @Prop({ type: String, required: true }) party!: string;
   @Prop({ type: String, required: true }) liveMarker!: string;
@@ -28,7 +28,7 @@ HoldSchema.index({ accountId: 1, liveMarker: 1 });
 // The purge: retired holds older than the retention.
 HoldSchema.index({ retiredAt: 1 });
 // Orphan checks: a session's holds.
-HoldSchema.index({ sessionId: 1 });
+HoldSchema.index({ allocationId: 1 });
 
 /** Per session: its number and holds (idempotent retries; release by point lookups). */
 @Schema({ ...baseSchemaOptions, collection: 'allocations', timestamps: false })

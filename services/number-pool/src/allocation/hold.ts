@@ -9,7 +9,7 @@ export const LIVE = 'L';
 export interface Hold {
   _id: string;
   accountId: string;
-  sessionId: string;
+  allocationId: string;
   virtualNumber: string;
   party: string;
   liveMarker: string;

@@ -59,8 +59,8 @@ export class InMemoryHoldStore implements HoldStore {
     if (h && h.liveMarker === LIVE) this.retire(h, at);
   }
 
-  async allocation(sessionId: string) {
-    const r = this.allocations.get(sessionId);
+  async allocation(allocationId: string) {
+    const r = this.allocations.get(allocationId);
     return r ? { ...r, holdIds: [...r.holdIds], parties: [...r.parties] } : null;
   }
 

@@ -93,8 +93,8 @@ export class MongoHoldStore implements HoldStore {
     await this.updateById(holdId, { liveMarker: holdId, retiredAt: at });
   }
 
-  async allocation(sessionId: string): Promise<AllocationRecord | null> {
-    const entry = await (await this.records()).get(sessionId);
+  async allocation(allocationId: string): Promise<AllocationRecord | null> {
+    const entry = await (await this.records()).get(allocationId);
     if (entry && entry.operation === 'PUT') {
       const r = kvDecode<StoredAllocation>(entry.value);
       if (r)
@@ -105,7 +105,7 @@ export class MongoHoldStore implements HoldStore {
         };
     }
     // Not in KV (expired, or a crash between the store write and the KV write): ask the store.
-    return (await this.allocations.findById(sessionId).lean().exec()) as AllocationRecord | null;
+    return (await this.allocations.findById(allocationId).lean().exec()) as AllocationRecord | null;
   }
 
   async insertAllocation(record: AllocationRecord): Promise<boolean> {

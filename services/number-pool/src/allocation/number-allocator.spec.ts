@@ -23,7 +23,7 @@ function setup(now = { t: 0 }) {
   ) =>
     allocator.allocate({
       accountId: 'MA000000000000000001',
-      sessionId: randomUUID(),
+      allocationId: randomUUID(),
       parties,
       candidates: opts.candidates ?? POOL,
       exclude: new Set(opts.exclude ?? []),

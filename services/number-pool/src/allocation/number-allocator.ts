@@ -15,7 +15,7 @@ export interface AllocatorOptions {
 
 export interface AllocationRequest {
   accountId: string;
-  sessionId: string;
+  allocationId: string;
   parties: string[];
   /** Candidate numbers in preference order (the pool's fixed order, same-country first). */
   candidates: readonly string[];
@@ -76,12 +76,12 @@ export class NumberAllocator {
   /** Claims one more party on a number (a single-party session gaining its second party). */
   async claimParty(
     accountId: string,
-    sessionId: string,
+    allocationId: string,
     virtualNumber: string,
     party: string,
     cooloffSeconds: number,
   ) {
-    const hold = this.newHold(accountId, sessionId, virtualNumber, party, cooloffSeconds);
+    const hold = this.newHold(accountId, allocationId, virtualNumber, party, cooloffSeconds);
     if (!(await this.insertOrReclaim(hold))) {
       throw new CodedError(
         PoolErrorCodes.PARTY_CONFLICT,
@@ -98,7 +98,7 @@ export class NumberAllocator {
    * at once when there is none.
    */
   async release(
-    holds: ReadonlyArray<Pick<Hold, '_id' | 'virtualNumber' | 'party' | 'sessionId'>>,
+    holds: ReadonlyArray<Pick<Hold, '_id' | 'virtualNumber' | 'party' | 'allocationId'>>,
     cooloffSeconds: number,
     at: Date,
   ): Promise<void> {
@@ -109,7 +109,7 @@ export class NumberAllocator {
       } else {
         await this.store.setPairHint(h.virtualNumber, h.party, {
           holdId: h._id,
-          sessionId: h.sessionId,
+          allocationId: h.allocationId,
           blockedUntil: at.getTime() + cooloffSeconds * 1000,
         });
       }
@@ -191,7 +191,7 @@ export class NumberAllocator {
     for (let i = 0; i < request.parties.length; i++) {
       const hold = this.newHold(
         request.accountId,
-        request.sessionId,
+        request.allocationId,
         virtualNumber,
         request.parties[i],
         request.cooloffSeconds,
@@ -228,7 +228,7 @@ export class NumberAllocator {
 
   private newHold(
     accountId: string,
-    sessionId: string,
+    allocationId: string,
     virtualNumber: string,
     party: string,
     cooloffSeconds: number,
@@ -236,7 +236,7 @@ export class NumberAllocator {
     return {
       _id: randomUUID(),
       accountId,
-      sessionId,
+      allocationId,
       virtualNumber,
       party,
       liveMarker: LIVE,
@@ -299,7 +299,7 @@ function sleep(ms: number): Promise<void> {
 function liveHint(hold: Hold): PairHint {
   return {
     holdId: hold._id,
-    sessionId: hold.sessionId,
+    allocationId: hold.allocationId,
     blockedUntil: hold.blockedUntil ? hold.blockedUntil.getTime() : null,
   };
 }

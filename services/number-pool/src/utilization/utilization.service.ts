@@ -65,14 +65,14 @@ export class UtilizationService implements OnApplicationBootstrap, OnApplication
   }
 }
 
-export function summarize(holds: Array<{ virtualNumber: string; party: string; sessionId: string }>) {
+export function summarize(holds: Array<{ virtualNumber: string; party: string; allocationId: string }>) {
   const sessionsPerNumber = new Map<string, Set<string>>();
   const perParty = new Map<string, number>();
   const sessions = new Set<string>();
   for (const h of holds) {
-    sessions.add(h.sessionId);
+    sessions.add(h.allocationId);
     const set = sessionsPerNumber.get(h.virtualNumber) ?? new Set<string>();
-    set.add(h.sessionId);
+    set.add(h.allocationId);
     sessionsPerNumber.set(h.virtualNumber, set);
     perParty.set(h.party, (perParty.get(h.party) ?? 0) + 1);
   }

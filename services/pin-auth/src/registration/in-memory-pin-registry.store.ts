@@ -19,6 +19,11 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
     return [...this.rows.values()].filter((r) => r.sessionId === sessionId && r.liveMarker === LIVE);
   }
 
+  async liveForSessions(sessionIds: readonly string[]) {
+    const wanted = new Set(sessionIds);
+    return [...this.rows.values()].filter((r) => wanted.has(r.sessionId) && r.liveMarker === LIVE);
+  }
+
   async liveByDigest(digest: string) {
     return [...this.rows.values()].find((r) => r.digest === digest && r.liveMarker === LIVE) ?? null;
   }

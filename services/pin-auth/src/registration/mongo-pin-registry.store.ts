@@ -32,6 +32,13 @@ export class MongoPinRegistryStore implements PinRegistryStore {
     return (await this.model.find({ sessionId, liveMarker: LIVE }).lean().exec()) as PinRegistration[];
   }
 
+  async liveForSessions(sessionIds: readonly string[]): Promise<PinRegistration[]> {
+    return (await this.model
+      .find({ sessionId: { $in: [...sessionIds] }, liveMarker: LIVE })
+      .lean()
+      .exec()) as PinRegistration[];
+  }
+
   async liveByDigest(digest: string): Promise<PinRegistration | null> {
     return (await this.model.findOne({ digest, liveMarker: LIVE }).lean().exec()) as PinRegistration | null;
   }

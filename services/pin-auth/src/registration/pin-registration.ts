@@ -31,6 +31,8 @@ export type InsertOutcome = 'inserted' | 'digest-taken' | 'slot-taken';
 export interface PinRegistryStore {
   insert(registration: PinRegistration): Promise<InsertOutcome>;
   liveForSession(sessionId: string): Promise<PinRegistration[]>;
+  /** The live registrations of several sessions, in one read. */
+  liveForSessions(sessionIds: readonly string[]): Promise<PinRegistration[]>;
   liveByDigest(digest: string): Promise<PinRegistration | null>;
   /** The capacity slots live PINs of this length hold on the number (advisory: inserts enforce the cap). */
   liveSlots(virtualNumber: string, pinLength: number): Promise<number[]>;

@@ -70,6 +70,21 @@ export class PinRegistry {
     return this.reveal(live);
   }
 
+  /** The PINs of several sessions at once (a list page); sessions without both PINs live are left out. */
+  async revealSessions(
+    sessionIds: readonly string[],
+    accountId: string,
+  ): Promise<Record<string, Record<PartyRole, string>>> {
+    const bySession = new Map<string, PinRegistration[]>();
+    for (const r of await this.store.liveForSessions(sessionIds)) {
+      if (r.accountId !== accountId) continue;
+      bySession.set(r.sessionId, [...(bySession.get(r.sessionId) ?? []), r]);
+    }
+    const out: Record<string, Record<PartyRole, string>> = {};
+    for (const [sessionId, live] of bySession) if (live.length === 2) out[sessionId] = this.reveal(live);
+    return out;
+  }
+
   async release(sessionId: string, accountId: string): Promise<number> {
     const live = (await this.store.liveForSession(sessionId)).filter((r) => r.accountId === accountId);
     const now = new Date();

@@ -2,6 +2,7 @@ import { Controller } from '@nestjs/common';
 import {
   RegisterSessionPins,
   ReleaseSessionPins,
+  RevealPinsOfSessions,
   RevealSessionPins,
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
@@ -25,6 +26,11 @@ export class RegistrationNatsController {
   @RpcHandler(RevealSessionPins)
   reveal(request: Req<typeof RevealSessionPins>) {
     return this.registry.revealSession(request.sessionId, request.scope.accountId);
+  }
+
+  @RpcHandler(RevealPinsOfSessions)
+  async revealMany(request: Req<typeof RevealPinsOfSessions>) {
+    return { pins: await this.registry.revealSessions(request.sessionIds, request.scope.accountId) };
   }
 
   @RpcHandler(ReleaseSessionPins)

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
-import { ReleaseSessionNumber, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
+import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { isDuplicateKeyError } from '@maskline/persistence';
@@ -37,7 +37,7 @@ export class SessionExpirer {
   async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<boolean> {
     if (!(await this.claim(session._id))) return false;
     const scope = { accountId: session.accountId };
-    await this.rpc.request(ReleaseSessionNumber, { scope, sessionId: session.allocationId });
+    await this.rpc.request(ReleaseAllocation, { scope, allocationId: session.allocationId });
     if (session.settings.isPinAuthenticationRequired) {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id });
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ReleaseSessionNumber, ReleaseSessionPins } from '@maskline/contracts';
+import { ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
@@ -54,7 +54,7 @@ export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdo
         const session = await this.sessions.getById(step.sessionId);
         const scope = { accountId: step.accountId };
         if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
-          await this.rpc.request(ReleaseSessionNumber, { scope, sessionId: step.ref });
+          await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref });
           this.reclaimed.inc({ kind: 'allocation' });
           this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
         }

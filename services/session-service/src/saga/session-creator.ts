@@ -2,12 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  AllocateVirtualNumber,
+  AllocateNumber,
   CodedError,
   ErrorCodes,
   PinErrorCodes,
   RegisterSessionPins,
-  ReleaseSessionNumber,
+  ReleaseAllocation,
   ReleaseSessionPins,
   SessionCreated,
   type AccountScope,
@@ -21,6 +21,7 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
+import { routingView } from '../sessions/routing-view';
 import { SessionViews } from '../sessions/session-views';
 import { SagaStepsRepository } from './saga-steps.repository';
 
@@ -98,10 +99,10 @@ export class SessionCreator {
         const allocationId = randomUUID();
         await this.steps.record(stepOf(scope, sessionId, 'allocation', allocationId));
         const allocation = await this.rpc.request(
-          AllocateVirtualNumber,
+          AllocateNumber,
           {
             scope,
-            sessionId: allocationId,
+            allocationId,
             parties,
             geomatch: settings.geomatch,
             cooloffSeconds: settings.virtualNumberCooloffSeconds,
@@ -181,6 +182,7 @@ export class SessionCreator {
           secondParty: doc.secondParty,
           expiresAt: doc.expiresAt.toISOString(),
           at: now.toISOString(),
+          routing: routingView(doc),
         },
         { msgId: `session-created:${sessionId}` },
       );
@@ -204,7 +206,7 @@ export class SessionCreator {
   }
 
   private async releaseAllocation(scope: AccountScope, allocationId: string) {
-    await this.rpc.request(ReleaseSessionNumber, { scope, sessionId: allocationId });
+    await this.rpc.request(ReleaseAllocation, { scope, allocationId });
   }
 
   private fault(point: SessionServiceConfig['SAGA_FAULT']) {

@@ -3,12 +3,11 @@ import {
   GetRoutingSession,
   GetRoutingSnapshot,
   GetSessionsOnNumber,
-  type RoutingSession,
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
+import { routingView } from './routing-view';
 import { SessionRepository } from './session.repository';
-import type { SessionDocument } from './session.schema';
 
 /** What the call routers need to route calls: live sessions, by page, by number, one by id. */
 @Controller()
@@ -31,19 +30,4 @@ export class RoutingNatsController {
     const doc = await this.sessions.getById(request.sessionId);
     return { session: doc ? routingView(doc) : null };
   }
-}
-
-function routingView(d: SessionDocument): RoutingSession {
-  return {
-    sessionId: d._id,
-    accountId: d.accountId,
-    subaccountId: d.subaccountId,
-    virtualNumber: d.virtualNumber,
-    firstParty: d.firstParty,
-    secondParty: d.secondParty,
-    status: d.status,
-    expiresAt: d.expiresAt.toISOString(),
-    createdAt: d.createdAt.toISOString(),
-    settings: d.settings,
-  };
 }

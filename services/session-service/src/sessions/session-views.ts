@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { RevealSessionPins, type SessionView } from '@maskline/contracts';
+import { RevealPinsOfSessions, RevealSessionPins, type SessionView } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { buildInteractions } from '../interactions/build-interactions';
 import { CallEventRepository } from '../interactions/call-event.repository';
@@ -20,9 +20,9 @@ export class SessionViews {
    */
   async render(
     doc: SessionDocument,
-    known: { pins?: { first: string; second: string }; events?: CallEventDocument[] } = {},
+    known: { pins?: { first: string; second: string } | null; events?: CallEventDocument[] } = {},
   ): Promise<SessionView> {
-    const shownPins = known.pins ?? (await this.pinsOf(doc));
+    const shownPins = known.pins !== undefined ? known.pins : await this.pinsOf(doc);
     const events = known.events ?? (await this.callEvents.forSession(doc.accountId, doc._id));
     const summary = buildInteractions(events);
     const status = doc.status === 'expired' ? 'expired' : summary.inProgress ? 'in-progress' : 'active';
@@ -48,18 +48,34 @@ export class SessionViews {
     };
   }
 
-  /** A page of one account's sessions, with the call events of all of them read in one query. */
+  /**
+   * A page of one account's sessions: the call events of all of them in one query, the PINs of
+   * all of them in one call to pin-auth.
+   */
   async renderMany(accountId: string, docs: SessionDocument[]): Promise<SessionView[]> {
-    const events = await this.callEvents.forSessions(
-      accountId,
-      docs.map((d) => d._id),
+    const withPins = docs.filter(showsPins).map((d) => d._id);
+    const [events, pins] = await Promise.all([
+      this.callEvents.forSessions(
+        accountId,
+        docs.map((d) => d._id),
+      ),
+      withPins.length === 0
+        ? { pins: {} as Record<string, { first: string; second: string }> }
+        : this.rpc.request(RevealPinsOfSessions, { scope: { accountId }, sessionIds: withPins }),
+    ]);
+    return Promise.all(
+      docs.map((d) => this.render(d, { events: events.get(d._id) ?? [], pins: pins.pins[d._id] ?? null })),
     );
-    return Promise.all(docs.map((d) => this.render(d, { events: events.get(d._id) ?? [] })));
   }
 
   /** PINs are shown while the session lives (an expired session's PINs are released). */
   private async pinsOf(doc: SessionDocument): Promise<{ first: string; second: string } | undefined> {
-    if (!doc.settings.isPinAuthenticationRequired || doc.status === 'expired') return undefined;
+    if (!showsPins(doc)) return undefined;
     return this.rpc.request(RevealSessionPins, { scope: { accountId: doc.accountId }, sessionId: doc._id });
   }
+}
+
+/** PINs are shown while the session lives (an expired session's PINs are released). */
+function showsPins(doc: SessionDocument): boolean {
+  return doc.settings.isPinAuthenticationRequired && doc.status !== 'expired';
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { FilterQuery } from 'mongoose';
 import {
-  AddSessionParty,
+  AddAllocationParty,
   CodedError,
   SessionUpdated,
   type AccountScope,
@@ -13,6 +13,7 @@ import {
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { routingView } from './routing-view';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
@@ -77,9 +78,9 @@ export class SessionsService {
       const other = field === 'first_party' ? doc.secondParty : doc.firstParty;
       if (other === value)
         throw CodedError.validation(field, 'first_party and second_party must be different numbers');
-      await this.rpc.request(AddSessionParty, {
+      await this.rpc.request(AddAllocationParty, {
         scope: { accountId: doc.accountId },
-        sessionId: doc.allocationId,
+        allocationId: doc.allocationId,
         party: value,
       });
       if (field === 'first_party') set.firstParty = value;
@@ -104,6 +105,7 @@ export class SessionsService {
         firstParty: updated.firstParty,
         secondParty: updated.secondParty,
         at: now.toISOString(),
+        routing: routingView(updated),
       },
       { msgId: `session-updated:${updated._id}:${now.getTime()}` },
     );
