@@ -3,3 +3,4 @@ export * from './service-kit.module';
 export * from './health-responder';
 export * from './ops-server.host';
 export * from './bootstrap-service';
+export * from './clock';

@@ -3,6 +3,7 @@ import { HealthRegistry, MetricsService, ObservabilityModule, createLogger } fro
 import { MessagingModule } from '@maskline/messaging';
 import { PersistenceModule } from '@maskline/persistence';
 import { ResilienceModule } from '@maskline/resilience';
+import { CLOCK, systemClock } from './clock';
 import { HealthResponder } from './health-responder';
 import { OpsServerHost } from './ops-server.host';
 import { SERVICE_CONFIG, SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
@@ -44,10 +45,11 @@ export class ServiceKitModule {
       providers: [
         { provide: SERVICE_KIT_OPTIONS, useValue: options },
         { provide: SERVICE_CONFIG, useValue: options.config },
+        { provide: CLOCK, useValue: systemClock },
         HealthResponder,
         OpsServerHost,
       ],
-      exports: [SERVICE_KIT_OPTIONS, SERVICE_CONFIG, OpsServerHost],
+      exports: [SERVICE_KIT_OPTIONS, SERVICE_CONFIG, CLOCK, OpsServerHost],
     };
   }
 }

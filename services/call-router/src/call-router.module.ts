@@ -6,7 +6,8 @@ import { CallState } from './calls/call-state';
 import type { CallRouterConfig } from './config/call-router.config';
 import { CallRouterRpcErrorFilter } from './errors/call-router.rpc-error-filter';
 import { OutboundCaller } from './outbound/outbound-caller';
-import { CallDecider } from './routing/call-decider';
+import { CallProgressTranslator } from './calls/call-progress-translator';
+import { InboundCallDecider } from './routing/inbound-call-decider';
 import { RouteNatsController } from './routing/route.nats.controller';
 import { RoutingIndex } from './routing/routing-index';
 import { RoutingIndexFeeder } from './routing/routing-index.feeder';
@@ -33,7 +34,8 @@ export class CallRouterModule {
         SessionFinder,
         CallState,
         CallEvents,
-        CallDecider,
+        InboundCallDecider,
+        CallProgressTranslator,
         OutboundCaller,
       ],
     };

@@ -256,3 +256,8 @@ export const UPDATABLE_SETTINGS = Object.fromEntries(
 export const sessionFieldEntries = Object.entries(SESSION_FIELDS) as Array<
   [SessionSettingKey, SessionFieldSpec]
 >;
+
+/** Every setting at its default: what a session gets for what its creator does not say. */
+export const DEFAULT_SESSION_SETTINGS = Object.fromEntries(
+  sessionFieldEntries.map(([key, field]) => [key, field.default]),
+) as SessionSettings;

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { GetRoutingSession, GetSessionsOnNumber, type RoutingSession } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import { RoutingIndex } from './routing-index';
 
 /**
@@ -13,6 +14,7 @@ export class SessionFinder {
   constructor(
     private readonly index: RoutingIndex,
     private readonly rpc: RpcClient,
+    @Inject(CLOCK) private readonly now: Clock,
   ) {}
 
   async onNumber(
@@ -20,11 +22,11 @@ export class SessionFinder {
     accountId: string,
     options: { fresh?: boolean } = {},
   ): Promise<RoutingSession[]> {
-    let sessions = this.index.on(virtualNumber);
+    let sessions = this.index.on(virtualNumber, this.now());
     if (!this.index.ready || options.fresh || sessions.length === 0) {
       const reply = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
       this.index.replaceNumber(virtualNumber, reply.sessions);
-      sessions = this.index.on(virtualNumber);
+      sessions = this.index.on(virtualNumber, this.now());
     }
     return sessions.filter((s) => s.accountId === accountId);
   }
@@ -43,9 +45,9 @@ export class SessionFinder {
 
   private async live(sessionId: string): Promise<RoutingSession | undefined> {
     const known = this.index.get(sessionId);
-    if (known && Date.parse(known.expiresAt) > Date.now()) return known;
+    if (known && Date.parse(known.expiresAt) > this.now()) return known;
     const { session } = await this.rpc.request(GetRoutingSession, { sessionId });
-    if (!session || session.status !== 'active' || Date.parse(session.expiresAt) <= Date.now())
+    if (!session || session.status !== 'active' || Date.parse(session.expiresAt) <= this.now())
       return undefined;
     this.index.upsert(session);
     return session;

@@ -1,4 +1,9 @@
-import { sessionFieldEntries, type SessionSettings, type UpdatableSettingKey } from '@maskline/contracts';
+import {
+  DEFAULT_SESSION_SETTINGS,
+  sessionFieldEntries,
+  type SessionSettings,
+  type UpdatableSettingKey,
+} from '@maskline/contracts';
 
 /** The value a body gives a field, under its Plivo name or an alias. */
 const given = (body: Record<string, unknown>, names: readonly string[]) =>
@@ -6,9 +11,10 @@ const given = (body: Record<string, unknown>, names: readonly string[]) =>
 
 /** Every setting of a new session: what the body gives (under any of its names), else the table's default. */
 export function settingsFromCreate(body: Record<string, unknown>): SessionSettings {
-  const settings: Record<string, unknown> = {};
+  const settings: Record<string, unknown> = { ...DEFAULT_SESSION_SETTINGS };
   for (const [key, field] of sessionFieldEntries) {
-    settings[key] = given(body, [field.plivo, ...(field.aliases ?? [])]) ?? field.default;
+    const value = given(body, [field.plivo, ...(field.aliases ?? [])]);
+    if (value !== undefined) settings[key] = value;
   }
   return settings as SessionSettings;
 }

@@ -14,7 +14,7 @@ import {
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CallEvents } from '../calls/call-events';
-import { CallState, type ConnectedCall, type Role } from '../calls/call-state';
+import { CallState, type Role } from '../calls/call-state';
 import { SessionFinder } from './session-finder';
 
 type Request = RpcParsedRequestOf<typeof RouteCall>;
@@ -48,7 +48,7 @@ const partyOf = (s: RoutingSession, role: Role) => (role === 'first' ? s.firstPa
  * the strictest (smallest pin_retry) among them.
  */
 @Injectable()
-export class CallDecider {
+export class InboundCallDecider {
   private readonly decisions;
 
   constructor(
@@ -65,26 +65,19 @@ export class CallDecider {
     ]);
   }
 
+  /** What a caller on the line hears next: on the answer, after PIN entry, or on a call Maskline placed. */
   async decide(request: Request): Promise<CallAction[]> {
     switch (request.stage) {
       case 'answer':
         return this.answer(request);
       case 'pin':
         return this.pin(request);
-      case 'dial-event':
-        await this.dialEvent(request);
-        return [];
-      case 'dial-ended':
-        await this.dialEnded(request);
-        return [{ type: 'hangup' }];
-      case 'hangup':
-        await this.hangup(request);
-        return [];
       case 'outbound-answer':
         return this.outboundAnswer(request);
-      case 'recording':
-        await this.recording(request);
-        return [];
+      default:
+        throw new CodedError(ErrorCodes.VALIDATION, `stage ${request.stage} is not a decision`, {
+          field: 'stage',
+        });
     }
   }
 
@@ -299,106 +292,6 @@ export class CallDecider {
       onRecording: s.settings.record ? { stage: 'recording' } : undefined,
     });
     return actions;
-  }
-
-  private async dialEvent(r: Request): Promise<void> {
-    const call = await this.connectedCall(r);
-    if (!call) return;
-    const who = {
-      accountId: call.accountId,
-      sessionId: call.sessionId,
-      virtualNumber: call.virtualNumber,
-      callId: r.callId,
-      from: call.caller,
-      to: call.callee,
-    };
-    const leg =
-      call.calleeRole === 'first'
-        ? { firstPartyCallUuid: r.legCallId ?? null }
-        : { secondPartyCallUuid: r.legCallId ?? null };
-    const status = (r.legStatus ?? '').toLowerCase();
-    if (status === 'ringing' || status === 'initiated') {
-      await this.events.step(`${call.calleeRole}-party-ringing`, who, { ...leg, status: 'ringing' });
-    } else if (status === 'answered' || status === 'in-progress' || status === 'answer') {
-      await this.events.step(`${call.calleeRole}-party-answered`, who, { ...leg, status: 'answered' });
-    }
-  }
-
-  private async dialEnded(r: Request): Promise<void> {
-    const call = await this.connectedCall(r);
-    if (!call) return;
-    const who = {
-      accountId: call.accountId,
-      sessionId: call.sessionId,
-      virtualNumber: call.virtualNumber,
-      callId: r.callId,
-      from: call.caller,
-      to: call.callee,
-    };
-    const status = (r.legStatus ?? 'completed').toLowerCase();
-    const leg =
-      call.calleeRole === 'first'
-        ? { firstPartyCallUuid: r.legCallId ?? null }
-        : { secondPartyCallUuid: r.legCallId ?? null };
-    await this.events.step(`${call.calleeRole}-party-hangup`, who, {
-      ...leg,
-      status,
-      durationSeconds: r.durationSeconds ?? 0,
-      billedDurationSeconds: r.billedDurationSeconds ?? 0,
-    });
-  }
-
-  private async hangup(r: Request): Promise<void> {
-    const call = await this.connectedCall(r);
-    if (!call) return;
-    const who = {
-      accountId: call.accountId,
-      sessionId: call.sessionId,
-      virtualNumber: call.virtualNumber,
-      callId: r.callId,
-      from: call.caller,
-      to: call.callee,
-    };
-    await this.events.step(`${call.callerRole}-party-hangup`, who, {
-      status: 'completed',
-      durationSeconds: r.durationSeconds ?? 0,
-      billedDurationSeconds: r.billedDurationSeconds ?? 0,
-      hangupCause: r.hangupCause ?? null,
-    });
-    await this.events.step('parties-hangup', who, {
-      durationSeconds: r.durationSeconds ?? 0,
-      billedDurationSeconds: r.billedDurationSeconds ?? 0,
-      hangupCause: r.hangupCause ?? null,
-    });
-  }
-
-  /** Plivo's recording callbacks: SessionRecordingInitiated / Completed / Failed. */
-  private async recording(r: Request): Promise<void> {
-    const call = await this.connectedCall(r);
-    if (!call || !r.recording) return;
-    await this.events.step(
-      `recording-${r.recording.status}`,
-      {
-        accountId: call.accountId,
-        sessionId: call.sessionId,
-        virtualNumber: call.virtualNumber,
-        callId: r.callId,
-        from: call.caller,
-        to: call.callee,
-      },
-      {
-        recordingId: r.recording.id ?? null,
-        recordingUrl: r.recording.url ?? null,
-        recordingDurationSeconds: r.recording.durationSeconds ?? 0,
-        recordingFormat: call.recordFormat ?? null,
-      },
-    );
-  }
-
-  /** The call this webhook reports on, when it went through a session of this number and account. */
-  private async connectedCall(r: Request): Promise<ConnectedCall | null> {
-    const call = await this.state.connected(r.virtualNumber, r.callId);
-    return call && call.accountId === r.accountId ? call : null;
   }
 
   /** initiate_call_to_first_party: the first party answered the call Maskline placed; bridge to the second. */

@@ -1,0 +1,378 @@
+import {
+  DEFAULT_SESSION_SETTINGS,
+  GetNumberRouting,
+  RecordAuthorizedCaller,
+  VerifyPin,
+  type RouteCall,
+  type RoutingSession,
+  type RpcContract,
+  type RpcParsedRequestOf,
+  type SessionSettings,
+} from '@maskline/contracts';
+import type { RpcClient } from '@maskline/messaging';
+import type { MetricsService } from '@maskline/observability';
+import type { Logger } from 'pino';
+import type { CallEvents } from '../calls/call-events';
+import type { CallState, ConnectedCall } from '../calls/call-state';
+import { InboundCallDecider, SPOKEN } from './inbound-call-decider';
+import type { SessionFinder } from './session-finder';
+
+const VN = '+14155550100';
+const ACCOUNT = 'MA000000000000000001';
+const [ALICE, BOB, STRANGER] = ['+16285550001', '+16285550002', '+16285550099'];
+const MEDIA = 'https://media.maskline.test';
+
+let seq = 0;
+function session(
+  settings: Partial<SessionSettings> = {},
+  parties: Partial<RoutingSession> = {},
+): RoutingSession {
+  seq++;
+  return {
+    sessionId: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    accountId: ACCOUNT,
+    subaccountId: null,
+    virtualNumber: VN,
+    firstParty: ALICE,
+    secondParty: BOB,
+    status: 'active',
+    expiresAt: '2099-01-01T00:00:00.000Z',
+    createdAt: `2026-11-28T10:00:${String(seq % 60).padStart(2, '0')}.000Z`,
+    settings: { ...DEFAULT_SESSION_SETTINGS, ...settings },
+    ...parties,
+  };
+}
+const pin = (extra: Partial<SessionSettings> = {}) => ({ isPinAuthenticationRequired: true, ...extra });
+
+type Verdict = RpcParsedRequestOf<typeof VerifyPin> extends never ? never : Record<string, unknown>;
+
+/** The decider with every port automocked: sessions on the number, the PIN verdict, the number's routing. */
+function decider(world: {
+  sessions: RoutingSession[];
+  fresh?: RoutingSession[];
+  verdict?: Verdict;
+  fallbackAnswerUrl?: string | null;
+  boundTo?: string | null;
+}) {
+  const asked: Array<{ subject: string; payload: unknown }> = [];
+  const remembered: Array<{ vn: string; callId: string; call: ConnectedCall }> = [];
+  const steps: Array<{ step: string; call: Record<string, unknown>; extra: Record<string, unknown> }> = [];
+  const bound: Array<[string, string]> = [];
+  const finder = {
+    onNumber: jest.fn(async (_vn: string, _account: string, options: { fresh?: boolean } = {}) =>
+      options.fresh && world.fresh ? world.fresh : world.sessions,
+    ),
+    byId: jest.fn(async (id: string) =>
+      [...world.sessions, ...(world.fresh ?? [])].find((s) => s.sessionId === id),
+    ),
+  } as unknown as SessionFinder;
+  const rpc = {
+    request: jest.fn(async (contract: RpcContract, payload: unknown) => {
+      asked.push({ subject: contract.subject, payload });
+      if (contract.subject === VerifyPin.subject) return world.verdict;
+      if (contract.subject === GetNumberRouting.subject)
+        return { fallbackAnswerUrl: world.fallbackAnswerUrl ?? null };
+      if (contract.subject === RecordAuthorizedCaller.subject) return {};
+      throw new Error(`unexpected ${contract.subject}`);
+    }),
+  } as unknown as RpcClient;
+  const events = {
+    step: jest.fn(async (step: string, call: Record<string, unknown>, extra: Record<string, unknown>) => {
+      steps.push({ step, call, extra });
+    }),
+  } as unknown as CallEvents;
+  const state = {
+    remember: jest.fn(
+      async (vn: string, callId: string, call: ConnectedCall) => void remembered.push({ vn, callId, call }),
+    ),
+    bind: jest.fn(async (sessionId: string, number: string) => void bound.push([sessionId, number])),
+    boundTo: jest.fn(async () => world.boundTo ?? null),
+  } as unknown as CallState;
+  const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
+  const logger = { warn: jest.fn() } as unknown as Logger;
+  return {
+    d: new InboundCallDecider(finder, rpc, events, state, logger, metrics),
+    asked,
+    remembered,
+    steps,
+    bound,
+    finder,
+  };
+}
+
+const request = (
+  stage: 'answer' | 'pin' | 'outbound-answer',
+  caller: string,
+  extra: Partial<RpcParsedRequestOf<typeof RouteCall>> = {},
+): RpcParsedRequestOf<typeof RouteCall> => ({
+  provider: 'plivo',
+  stage,
+  virtualNumber: VN,
+  accountId: ACCOUNT,
+  callId: 'CALL-1',
+  caller,
+  context: null,
+  ...extra,
+});
+
+const dialTo = (number: string, s: RoutingSession) => ({
+  type: 'dial',
+  number,
+  callerId: VN,
+  timeoutSeconds: s.settings.ringTimeoutSeconds,
+  timeLimitSeconds: s.settings.callTimeLimitSeconds,
+  record: s.settings.record,
+  recordFormat: s.settings.recordFileFormat,
+  onEnded: { stage: 'dial-ended' },
+  onLegEvent: { stage: 'dial-event' },
+  onRecording: s.settings.record ? { stage: 'recording' } : undefined,
+});
+
+describe('inbound call decisions (Plivo’s masking flow)', () => {
+  describe('a party of a live session on the number', () => {
+    it('hears its play URL, then the other party is dialled with the session’s ring timeout, time limit and recording', async () => {
+      const s = session({
+        firstPartyPlayUrl: `${MEDIA}/hello.mp3`,
+        ringTimeoutSeconds: 25,
+        record: true,
+        recordFileFormat: 'wav',
+      });
+      const { d, remembered, steps } = decider({ sessions: [s] });
+      expect(await d.decide(request('answer', ALICE))).toEqual([
+        { type: 'play', url: `${MEDIA}/hello.mp3` },
+        dialTo(BOB, s),
+      ]);
+      expect(remembered).toEqual([
+        {
+          vn: VN,
+          callId: 'CALL-1',
+          call: expect.objectContaining({
+            sessionId: s.sessionId,
+            callerRole: 'first',
+            calleeRole: 'second',
+            callee: BOB,
+            recordFormat: 'wav',
+          }),
+        },
+      ]);
+      expect(steps.map((x) => x.step)).toEqual(['first-party-answered']);
+      expect(steps[0].call).toMatchObject({ virtualNumber: VN, from: ALICE, to: BOB });
+    });
+
+    it('the second party reaches the first, hearing its own message', async () => {
+      const s = session({ firstPartyPlayUrl: `${MEDIA}/a.mp3`, secondPartyPlayUrl: `${MEDIA}/b.mp3` });
+      const { d } = decider({ sessions: [s] });
+      expect(await d.decide(request('answer', BOB))).toEqual([
+        { type: 'play', url: `${MEDIA}/b.mp3` },
+        dialTo(ALICE, s),
+      ]);
+    });
+
+    it('with force_pin_authentication, is asked for its own PIN first (as a registered caller)', async () => {
+      const s = session(pin({ forcePinAuthentication: true, generatePin: true, generatePinLength: 6 }));
+      const { d } = decider({ sessions: [s] });
+      expect(await d.decide(request('answer', ALICE))).toEqual([
+        {
+          type: 'gather',
+          next: { stage: 'pin', pinAttempt: 1, callerRegistered: true },
+          numDigits: 6,
+          timeoutSeconds: 10,
+          prompt: [{ say: SPOKEN.pinPrompt }],
+        },
+      ]);
+    });
+
+    it('on a PIN session without forced PIN, is connected and recorded as an authorized caller', async () => {
+      const s = session(pin());
+      const { d, asked } = decider({ sessions: [s] });
+      expect(await d.decide(request('answer', ALICE))).toEqual([dialTo(BOB, s)]);
+      expect(asked.find((a) => a.subject === RecordAuthorizedCaller.subject)?.payload).toMatchObject({
+        sessionId: s.sessionId,
+        callerNumber: ALICE,
+      });
+    });
+
+    it('who is not in the index yet is found by a fresh read before being treated as a stranger', async () => {
+      const s = session();
+      const { d, finder } = decider({ sessions: [], fresh: [s] });
+      expect(await d.decide(request('answer', ALICE))).toEqual([dialTo(BOB, s)]);
+      expect(finder.onNumber).toHaveBeenLastCalledWith(VN, ACCOUNT, { fresh: true });
+    });
+  });
+
+  describe('an unknown caller', () => {
+    it('is asked for a PIN when PIN sessions live on the number, with their common prompt and length', async () => {
+      const a = session(pin({ pinPromptPlay: `${MEDIA}/pin.mp3`, generatePin: true, generatePinLength: 5 }));
+      const b = session(pin({ pinPromptPlay: `${MEDIA}/pin.mp3`, generatePin: true, generatePinLength: 5 }), {
+        firstParty: '+16285550003',
+        secondParty: '+16285550004',
+      });
+      const { d } = decider({ sessions: [a, b] });
+      expect(await d.decide(request('answer', STRANGER))).toEqual([
+        expect.objectContaining({ type: 'gather', numDigits: 5, prompt: [{ play: `${MEDIA}/pin.mp3` }] }),
+      ]);
+    });
+
+    it('hears a spoken prompt when the sessions disagree: never another customer’s recording', async () => {
+      const a = session(pin({ pinPromptPlay: `${MEDIA}/a.mp3`, generatePin: true, generatePinLength: 4 }));
+      const b = session(pin({ pinPromptPlay: `${MEDIA}/b.mp3`, generatePin: true, generatePinLength: 6 }));
+      const { d } = decider({ sessions: [a, b] });
+      expect(await d.decide(request('answer', STRANGER))).toEqual([
+        expect.objectContaining({ type: 'gather', numDigits: 0, prompt: [{ say: SPOKEN.pinPrompt }] }),
+      ]);
+    });
+
+    it('reaches the registered party of a single-party session, who is then bound to them', async () => {
+      const s = session({ createSessionWithSingleParty: true }, { secondParty: null });
+      const { d, bound, remembered } = decider({ sessions: [s] });
+      expect(await d.decide(request('answer', STRANGER))).toEqual([dialTo(ALICE, s)]);
+      expect(bound).toEqual([[s.sessionId, STRANGER]]);
+      expect(remembered[0].call).toMatchObject({ callerRole: 'second', calleeRole: 'first' });
+    });
+
+    it('the registered party of a single-party session calls back whoever it last talked to', async () => {
+      const s = session({ createSessionWithSingleParty: true }, { secondParty: null });
+      const { d } = decider({ sessions: [s], boundTo: STRANGER });
+      expect(await d.decide(request('answer', ALICE))).toEqual([dialTo(STRANGER, s)]);
+      const { d: nobody } = decider({ sessions: [s], boundTo: null });
+      expect(await nobody.decide(request('answer', ALICE))).toEqual([
+        { type: 'say', text: SPOKEN.nobodyToConnect },
+        { type: 'hangup' },
+      ]);
+    });
+
+    it('hears the unknown-caller message when no PIN session lives on the number', async () => {
+      const { d } = decider({ sessions: [session({ unknownCallerPlay: `${MEDIA}/no.mp3` })] });
+      expect(await d.decide(request('answer', STRANGER))).toEqual([
+        { type: 'play', url: `${MEDIA}/no.mp3` },
+        { type: 'hangup' },
+      ]);
+      const { d: spoken } = decider({ sessions: [session()] });
+      expect(await spoken.decide(request('answer', STRANGER))).toEqual([
+        { type: 'say', text: SPOKEN.unknownCaller },
+        { type: 'hangup' },
+      ]);
+    });
+  });
+
+  describe('no live session on the number', () => {
+    it('hands the call to the number’s fallback_answer_url, else says it is not in service', async () => {
+      const { d } = decider({ sessions: [], fallbackAnswerUrl: 'https://app.customer.test/answer' });
+      expect(await d.decide(request('answer', ALICE))).toEqual([
+        { type: 'redirect', url: 'https://app.customer.test/answer' },
+      ]);
+      const { d: none } = decider({ sessions: [] });
+      expect(await none.decide(request('answer', ALICE))).toEqual([
+        { type: 'say', text: SPOKEN.notInService },
+        { type: 'hangup' },
+      ]);
+    });
+  });
+
+  describe('PIN entry', () => {
+    const pinRequest = (attempt: number, digits = '482193') =>
+      request('pin', STRANGER, {
+        digits,
+        context: { stage: 'pin', pinAttempt: attempt, callerRegistered: false },
+      });
+
+    it('a matching PIN connects the caller to the counterpart of the PIN’s party', async () => {
+      const s = session(pin());
+      const { d, asked } = decider({
+        sessions: [s],
+        verdict: { outcome: 'match', sessionId: s.sessionId, party: 'second' },
+      });
+      expect(await d.decide(pinRequest(1))).toEqual([dialTo(ALICE, s)]);
+      expect(asked[0].payload).toMatchObject({
+        virtualNumber: VN,
+        accountId: ACCOUNT,
+        attempt: 1,
+        maxAttempts: 2,
+      });
+    });
+
+    it('the registered party’s own PIN on a single-party session reaches that party, who is bound to the caller', async () => {
+      const s = session(pin({ createSessionWithSingleParty: true }), { secondParty: null });
+      const { d, bound } = decider({
+        sessions: [s],
+        verdict: { outcome: 'match', sessionId: s.sessionId, party: 'first' },
+      });
+      expect(await d.decide(pinRequest(1))).toEqual([dialTo(ALICE, s)]);
+      expect(bound).toEqual([[s.sessionId, STRANGER]]);
+    });
+
+    it('a wrong PIN plays the wrong-PIN message, waits the longest wait, and asks again', async () => {
+      const a = session(pin({ incorrectPinPlay: `${MEDIA}/wrong.mp3`, pinRetryWaitSeconds: 5, pinRetry: 3 }));
+      const b = session(pin({ incorrectPinPlay: `${MEDIA}/wrong.mp3`, pinRetryWaitSeconds: 8, pinRetry: 1 }));
+      const { d, asked } = decider({
+        sessions: [a, b],
+        verdict: { outcome: 'mismatch', remainingAttempts: 1 },
+      });
+      expect(await d.decide(pinRequest(1))).toEqual([
+        { type: 'play', url: `${MEDIA}/wrong.mp3` },
+        { type: 'pause', seconds: 8 },
+        expect.objectContaining({
+          type: 'gather',
+          next: { stage: 'pin', pinAttempt: 2, callerRegistered: false },
+        }),
+      ]);
+      // The strictest pin_retry of the sessions on the number.
+      expect(asked[0].payload).toMatchObject({ maxAttempts: 2 });
+    });
+
+    it('the last wrong PIN says goodbye and hangs up', async () => {
+      const { d } = decider({
+        sessions: [session(pin())],
+        verdict: { outcome: 'mismatch', remainingAttempts: 0 },
+      });
+      expect(await d.decide(pinRequest(2))).toEqual([
+        { type: 'say', text: SPOKEN.incorrectPin },
+        { type: 'say', text: SPOKEN.goodbye },
+        { type: 'hangup' },
+      ]);
+    });
+
+    it('a locked-out caller is told so', async () => {
+      const { d } = decider({ sessions: [session(pin())], verdict: { outcome: 'locked', reason: 'caller' } });
+      expect(await d.decide(pinRequest(1))).toEqual([
+        { type: 'say', text: SPOKEN.locked },
+        { type: 'hangup' },
+      ]);
+    });
+
+    it('with no PIN session left on the number, or a match on a session no longer here, the number is not in service', async () => {
+      const { d } = decider({ sessions: [session()] });
+      expect(await d.decide(pinRequest(1))).toEqual([
+        { type: 'say', text: SPOKEN.notInService },
+        { type: 'hangup' },
+      ]);
+      const { d: gone } = decider({
+        sessions: [session(pin())],
+        verdict: { outcome: 'match', sessionId: '00000000-0000-4000-8000-999999999999', party: 'first' },
+      });
+      expect(await gone.decide(pinRequest(1))).toEqual([
+        { type: 'say', text: SPOKEN.notInService },
+        { type: 'hangup' },
+      ]);
+    });
+  });
+
+  describe('a call Maskline placed (initiate_call_to_first_party)', () => {
+    it('bridges the first party to the second when they answer', async () => {
+      const s = session({ initiateCallToFirstParty: true });
+      const { d } = decider({ sessions: [s] });
+      const r = request('outbound-answer', ALICE, {
+        context: { stage: 'outbound-answer', sessionId: s.sessionId },
+      });
+      expect(await d.decide(r)).toEqual([dialTo(BOB, s)]);
+    });
+
+    it('says not in service when its session is not on this number (or gone)', async () => {
+      const { d } = decider({ sessions: [] });
+      const r = request('outbound-answer', ALICE, {
+        context: { stage: 'outbound-answer', sessionId: '00000000-0000-4000-8000-999999999999' },
+      });
+      expect(await d.decide(r)).toEqual([{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }]);
+    });
+  });
+});

@@ -1,0 +1,92 @@
+import {
+  DEFAULT_SESSION_SETTINGS,
+  GetRoutingSession,
+  GetSessionsOnNumber,
+  type RoutingSession,
+  type RpcContract,
+} from '@maskline/contracts';
+import type { RpcClient } from '@maskline/messaging';
+import { RoutingIndex } from './routing-index';
+import { SessionFinder } from './session-finder';
+
+const VN = '+14155550100';
+const OTHER_VN = '+14155550200';
+const MINE = 'MA000000000000000001';
+const THEIRS = 'MA000000000000000002';
+const NOW = Date.parse('2026-11-28T12:00:00Z');
+
+const session = (id: number, over: Partial<RoutingSession> = {}): RoutingSession => ({
+  sessionId: `00000000-0000-4000-8000-${String(id).padStart(12, '0')}`,
+  accountId: MINE,
+  subaccountId: null,
+  virtualNumber: VN,
+  firstParty: '+16285550001',
+  secondParty: '+16285550002',
+  status: 'active',
+  expiresAt: '2026-11-28T13:00:00.000Z',
+  createdAt: '2026-11-28T11:00:00.000Z',
+  settings: DEFAULT_SESSION_SETTINGS,
+  ...over,
+});
+
+function finder(store: RoutingSession[], now = NOW) {
+  const index = new RoutingIndex();
+  const reads: string[] = [];
+  const rpc = {
+    request: jest.fn(
+      async (contract: RpcContract, payload: { virtualNumber?: string; sessionId?: string }) => {
+        reads.push(contract.subject);
+        if (contract.subject === GetSessionsOnNumber.subject) {
+          return { sessions: store.filter((s) => s.virtualNumber === payload.virtualNumber) };
+        }
+        if (contract.subject === GetRoutingSession.subject) {
+          return { session: store.find((s) => s.sessionId === payload.sessionId) ?? null };
+        }
+        throw new Error(contract.subject);
+      },
+    ),
+  } as unknown as RpcClient;
+  return { f: new SessionFinder(index, rpc, () => now), index, reads };
+}
+
+describe('finding the sessions a call may reach', () => {
+  it('gives only the sessions of the verified number’s owner, never another account’s on the same number', async () => {
+    const mine = session(1);
+    const theirs = session(2, { accountId: THEIRS });
+    const { f } = finder([mine, theirs]);
+    expect(await f.onNumber(VN, MINE)).toEqual([mine]);
+    expect(await f.onNumber(VN, THEIRS)).toEqual([theirs]);
+  });
+
+  it('finds a session by id only on the number and account it is asked for', async () => {
+    const mine = session(1);
+    const { f } = finder([mine]);
+    expect(await f.byId(mine.sessionId, VN, MINE)).toEqual(mine);
+    expect(await f.byId(mine.sessionId, OTHER_VN, MINE)).toBeUndefined();
+    expect(await f.byId(mine.sessionId, VN, THEIRS)).toBeUndefined();
+  });
+
+  it('never gives a session past its expiry, whatever the index holds', async () => {
+    const ending = session(1, { expiresAt: '2026-11-28T12:00:00.000Z' });
+    const { f, index } = finder([ending]);
+    index.upsert(ending);
+    index.ready = true;
+    expect(await f.onNumber(VN, MINE)).toEqual([]);
+    expect(await f.byId(ending.sessionId, VN, MINE)).toBeUndefined();
+  });
+
+  it('answers from the index once it is loaded, and from the store while it is not or on a miss', async () => {
+    const s = session(1);
+    const { f, index, reads } = finder([s]);
+    await f.onNumber(VN, MINE); // not loaded: the store
+    index.ready = true;
+    await f.onNumber(VN, MINE); // loaded and known: the index
+    await f.onNumber(VN, MINE, { fresh: true }); // asked fresh: the store
+    await f.onNumber(OTHER_VN, MINE); // nothing known there: the store
+    expect(reads).toEqual([
+      GetSessionsOnNumber.subject,
+      GetSessionsOnNumber.subject,
+      GetSessionsOnNumber.subject,
+    ]);
+  });
+});
