@@ -1,3 +1,4 @@
 export * from './breaker-options';
 export * from './breaker-registry';
 export * from './resilience.module';
+export * from './bulkheads';

@@ -1,26 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CodedError, ErrorCodes } from '@maskline/contracts';
 import type { Logger } from 'pino';
-import { KeyValueStores, RetryLater, kvDecode, kvEncode } from '@maskline/messaging';
+import { RetryLater } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
-import { toPlivoNumber } from '@maskline/plivo-wire';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { BreakerRegistry } from '@maskline/resilience';
+import { toPlivoNumber } from '@maskline/plivo-wire';
+import { Bulkheads } from '@maskline/resilience';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
 } from '../config/callback-dispatcher.config';
 import type { PlivoCallback } from '../events/plivo-callback';
 import { CallbackRecords } from '../records/callback-records.repository';
-import { CallbackSigner } from './callback-signer';
+import { CallbackAttempt } from './callback-attempt';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
-import { send, type SendResult } from './http-sender';
-import { judge, retryDelayMs } from './retry-policy';
-
-/** KV: delivered markers (a redelivered event is not sent twice) and attempt counts; kept 8 days. */
-export const DELIVERY_STATE_BUCKET = 'maskline-callback-state';
-const STATE_TTL_MS = 8 * 86400 * 1000;
-const USER_AGENT = 'Maskline-Callbacks/1.0';
+import { DeliveryLedger } from './delivery-ledger';
+import { afterAttempt, beforeAttempt, type DeliveryRules } from './delivery-state-machine';
+import type { SendResult } from './http-sender';
 
 export interface DeliveryJob {
   /** Stable per event: receivers use it (X-Maskline-Event-Id) to drop duplicates. */
@@ -35,39 +31,51 @@ export interface DeliveryJob {
   subaccountId?: string | null;
 }
 
-class RetryableSendFailure extends Error {
-  constructor(readonly result: SendResult) {
-    super('retryable delivery failure');
-  }
-}
+/** How an attempt is written down. */
+type AttemptRecord = {
+  attempt: number;
+  outcome: 'delivered' | 'retry' | 'failed' | 'circuit-open';
+  statusCode: number | null;
+  latencyMs: number | null;
+  error: string | null;
+};
+
+/** A short random wait before trying a full compartment again. */
+const busyDelayMs = () => 500 + Math.random() * 1000;
 
 /**
- * Delivers one callback attempt and decides the event's fate: delivered (ack), retry later (the
- * message is redelivered after a backoff, so a slow endpoint holds no consumer slot), or dead
- * letter (recorded before the event is acknowledged). Each destination host has its own breaker
- * and a cap on attempts in flight, so one failing endpoint cannot delay anyone else's callbacks.
+ * Delivers one callback attempt and decides the event's fate (`delivery-state-machine.ts`):
+ * delivered (ack), retry later (the message is redelivered after a backoff, so a slow endpoint
+ * holds no consumer slot), or dead letter (recorded before the event is acknowledged). Each account
+ * has a share of this replica's attempts, and each account and host its own breaker and cap, so
+ * one tenant's failing endpoint cannot delay anyone else's callbacks.
  */
 @Injectable()
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
-  private readonly inFlight = new Map<string, number>();
-  private readonly accountInFlight = new Map<string, number>();
-  private readonly maxAttempts: number;
+  private readonly perAccount: Bulkheads;
+  private readonly perHost: Bulkheads;
+  private readonly rules: DeliveryRules;
   private readonly outcomes;
   private readonly latency;
 
   constructor(
     private readonly targets: CallbackTargets,
-    private readonly signer: CallbackSigner,
+    private readonly ledger: DeliveryLedger,
+    private readonly attempts: CallbackAttempt,
     private readonly records: CallbackRecords,
-    private readonly kv: KeyValueStores,
-    private readonly breakers: BreakerRegistry,
     @Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig,
+    @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
-    this.maxAttempts = config.CALLBACK_RETRY_SCHEDULE_SECONDS.length + 1;
+    this.perAccount = new Bulkheads(config.CALLBACK_PER_ACCOUNT_CONCURRENCY);
+    this.perHost = new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY);
+    this.rules = {
+      retryScheduleSeconds: config.CALLBACK_RETRY_SCHEDULE_SECONDS,
+      maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,
+    };
     this.outcomes = metrics.counter('maskline_callback_attempts_total', 'Callback attempts by outcome', [
       'outcome',
     ]);
@@ -83,44 +91,36 @@ export class CallbackDeliverer {
     const { callback } = job;
     // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.targets.get(callback.accountId, callback.sessionId);
-    if (target) job.subaccountId = target.subaccountId;
     if (!target) {
-      if (await this.isDelivered(job.eventId)) return;
-      await this.deadLetter(job, '', 'the session no longer exists', 0);
+      if (!(await this.ledger.isDelivered(job.eventId))) {
+        await this.deadLetter(job, '', 'the session no longer exists', 0);
+      }
       return;
     }
+    job.subaccountId = target.subaccountId;
     const url = callback.target === 'session' ? target.callbackUrl : target.recordingCallbackUrl;
-    if (!url) return;
-    if (await this.isDelivered(job.eventId)) return;
+    if (!url || (await this.ledger.isDelivered(job.eventId))) return;
     const method = callback.target === 'session' ? target.callbackMethod : target.recordingCallbackMethod;
     const params: Record<string, string> = { ...callback.params, SequenceNumber: String(job.sequence) };
     if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
 
-    const made = await this.attemptsMade(job.attemptKey);
-    if (made >= this.maxAttempts) return this.deadLetter(job, url, `gave up after ${made} attempts`, made);
-    if (Date.now() - job.publishedAt.getTime() > this.config.CALLBACK_MAX_AGE_SECONDS * 1000) {
-      return this.deadLetter(job, url, `older than ${this.config.CALLBACK_MAX_AGE_SECONDS} s`, made);
-    }
-    // Each account gets a share of this replica's attempts (DNS included): one tenant's slow or
-    // failing endpoints cannot hold every slot.
-    const account = callback.accountId;
-    if ((this.accountInFlight.get(account) ?? 0) >= this.config.CALLBACK_PER_ACCOUNT_CONCURRENCY) {
+    const made = await this.ledger.attemptsMade(job.attemptKey);
+    const before = beforeAttempt(this.rules, made, job.publishedAt.getTime(), this.now());
+    if (before.kind === 'dead-letter') return this.deadLetter(job, url, before.reason, made);
+
+    // Each account gets a share of this replica's attempts (DNS included).
+    const ran = await this.perAccount.run(callback.accountId, () =>
+      this.attempt(job, target, url, method, params, made),
+    );
+    if (!ran.admitted) {
       throw new RetryLater(
         `account has ${this.config.CALLBACK_PER_ACCOUNT_CONCURRENCY} callbacks in flight`,
-        500 + Math.random() * 1000,
+        busyDelayMs(),
       );
-    }
-    this.accountInFlight.set(account, (this.accountInFlight.get(account) ?? 0) + 1);
-    try {
-      return await this.attemptFor(job, target, url, method, params, made);
-    } finally {
-      const left = (this.accountInFlight.get(account) ?? 1) - 1;
-      if (left > 0) this.accountInFlight.set(account, left);
-      else this.accountInFlight.delete(account);
     }
   }
 
-  private async attemptFor(
+  private async attempt(
     job: DeliveryJob,
     target: CallbackTarget,
     url: string,
@@ -131,95 +131,49 @@ export class CallbackDeliverer {
     const { callback } = job;
     const verdict = await this.guard.check(url);
     if (verdict.ok === false) return this.deadLetter(job, url, `callback URL ${verdict.reason}`, made);
+    // A host that does not resolve now may later: an attempt that failed, retried on the schedule.
     if (verdict.ok === 'unresolved') {
-      // Perhaps a passing DNS failure: an attempt that failed, retried on the schedule; dead-lettered with this reason when none is left.
       return this.settle(job, url, method, made, {
         kind: 'network-error',
         latencyMs: 0,
         error: verdict.reason,
       });
     }
-
-    const host = new URL(url).host;
-    // Per account and host: a tenant's failing endpoint on a shared host (a webhook service) opens
-    // its own breaker, not everyone's on that host.
-    const hostKey = `${callback.accountId}:${host}`;
-    const breaker = `host:${hostKey}`;
-    if (this.breakers.isOpen(breaker)) {
-      await this.attempt(job, url, method, made, 'circuit-open', null, null, `circuit open for ${host}`);
-      throw new RetryLater(`circuit open for ${host}`, this.config.HOST_BREAKER_RESET_MS);
-    }
-    if ((this.inFlight.get(hostKey) ?? 0) >= this.config.CALLBACK_PER_HOST_CONCURRENCY) {
-      throw new RetryLater(
-        `${host} has ${this.config.CALLBACK_PER_HOST_CONCURRENCY} callbacks in flight`,
-        500 + Math.random() * 1000,
-      );
-    }
-
-    const query = new URLSearchParams(params).toString();
-    const requestUrl = method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}${query}` : url;
-    const headers: Record<string, string> = {
-      ...(await this.signer.headers(
-        callback.accountId,
-        target.subaccountId,
+    const hostKey = this.attempts.breakerOf(callback.accountId, url);
+    const ran = await this.perHost.run(hostKey, () =>
+      this.attempts.send({
+        accountId: callback.accountId,
+        subaccountId: target.subaccountId,
+        eventId: job.eventId,
+        url,
         method,
-        requestUrl,
-        method === 'POST' ? params : {},
-      )),
-      'User-Agent': USER_AGENT,
-      'X-Maskline-Event-Id': job.eventId,
-    };
-    if (method === 'POST') headers['Content-Type'] = 'application/x-www-form-urlencoded';
-
-    this.inFlight.set(hostKey, (this.inFlight.get(hostKey) ?? 0) + 1);
-    let result: SendResult;
-    try {
-      result = await this.breakers.fire(
-        breaker,
-        async () => {
-          const r = await send({
-            method,
-            url: requestUrl,
-            headers,
-            body: method === 'POST' ? query : undefined,
-            address: verdict.address,
-            family: verdict.family,
-            connectTimeoutMs: this.config.CALLBACK_CONNECT_TIMEOUT_MS,
-            totalTimeoutMs: this.config.CALLBACK_TIMEOUT_MS,
-            maxBodyBytes: this.config.CALLBACK_MAX_RESPONSE_BYTES,
-          });
-          if (judge(r).kind === 'retry') throw new RetryableSendFailure(r);
-          return r;
-        },
-        { isClientError: (err) => !(err instanceof RetryableSendFailure) && !(err instanceof CodedError) },
-        {
-          timeoutMs: this.config.CALLBACK_TIMEOUT_MS + 1000,
-          errorThresholdPercentage: this.config.HOST_BREAKER_ERROR_PERCENT,
-          resetTimeoutMs: this.config.HOST_BREAKER_RESET_MS,
-          volumeThreshold: this.config.HOST_BREAKER_VOLUME,
-        },
+        params,
+        address: verdict.address,
+        family: verdict.family,
+      }),
+    );
+    if (!ran.admitted) {
+      throw new RetryLater(
+        `${new URL(url).host} has ${this.config.CALLBACK_PER_HOST_CONCURRENCY} callbacks in flight`,
+        busyDelayMs(),
       );
-    } catch (err) {
-      if (err instanceof RetryableSendFailure) result = err.result;
-      else if (err instanceof CodedError && err.code === ErrorCodes.CIRCUIT_OPEN) {
-        await this.attempt(job, url, method, made, 'circuit-open', null, null, `circuit open for ${host}`);
-        throw new RetryLater(`circuit open for ${host}`, this.config.HOST_BREAKER_RESET_MS);
-      } else
-        result = {
-          kind: 'network-error',
-          latencyMs: 0,
-          error: err instanceof Error ? err.message : String(err),
-        };
-    } finally {
-      const left = (this.inFlight.get(hostKey) ?? 1) - 1;
-      if (left > 0) this.inFlight.set(hostKey, left);
-      else this.inFlight.delete(hostKey);
     }
-
+    const result = ran.value;
+    if (result.kind === 'circuit-open') {
+      const error = `circuit open for ${result.host}`;
+      await this.record(job, url, method, {
+        attempt: made,
+        outcome: 'circuit-open',
+        statusCode: null,
+        latencyMs: null,
+        error,
+      });
+      throw new RetryLater(error, this.config.HOST_BREAKER_RESET_MS);
+    }
     return this.settle(job, url, method, made, result);
   }
 
-  /** Records an attempt's result and decides: delivered, retry later, or dead letter. */
+  /** Writes the attempt down and carries out what the state machine decides. */
   private async settle(
     job: DeliveryJob,
     url: string,
@@ -227,48 +181,40 @@ export class CallbackDeliverer {
     made: number,
     result: SendResult,
   ): Promise<void> {
-    const attemptNo = made + 1;
-    await this.setAttemptsMade(job.attemptKey, attemptNo);
-    const decision = judge(result);
-    const status = result.kind === 'response' ? result.statusCode : null;
-    const error =
-      result.kind === 'response' ? (decision.kind === 'delivered' ? null : decision.reason) : result.error;
-    if (decision.kind === 'delivered') {
-      await this.attempt(job, url, method, attemptNo, 'delivered', status, result.latencyMs, null);
-      await this.markDelivered(job.eventId);
-      this.latency.observe((Date.now() - job.publishedAt.getTime()) / 1000);
+    const next = afterAttempt(this.rules, made, result);
+    await this.ledger.setAttemptsMade(job.attemptKey, next.attempt);
+    const latencyMs = result.latencyMs;
+    if (next.kind === 'delivered') {
+      await this.record(job, url, method, {
+        attempt: next.attempt,
+        outcome: 'delivered',
+        statusCode: next.statusCode,
+        latencyMs,
+        error: null,
+      });
+      await this.ledger.markDelivered(job.eventId, this.now());
+      this.latency.observe((this.now() - job.publishedAt.getTime()) / 1000);
       return;
     }
-    const last = decision.kind === 'terminal' || attemptNo >= this.maxAttempts;
-    await this.attempt(
-      job,
-      url,
-      method,
-      attemptNo,
-      last ? 'failed' : 'retry',
-      status,
-      result.latencyMs,
-      error,
-    );
-    if (last) return this.deadLetter(job, url, error ?? decision.reason, attemptNo);
-    const retryAfter = result.kind === 'response' ? result.retryAfterSeconds : undefined;
-    throw new RetryLater(
-      decision.reason,
-      retryDelayMs(attemptNo, this.config.CALLBACK_RETRY_SCHEDULE_SECONDS, retryAfter),
-    );
+    const outcome = next.kind === 'retry' ? 'retry' : 'failed';
+    await this.record(job, url, method, {
+      attempt: next.attempt,
+      outcome,
+      statusCode: next.statusCode,
+      latencyMs,
+      error: next.reason,
+    });
+    if (next.kind === 'dead-letter') return this.deadLetter(job, url, next.reason, next.attempt);
+    throw new RetryLater(next.reason, next.delayMs);
   }
 
-  private async attempt(
+  private async record(
     job: DeliveryJob,
     url: string,
     method: 'GET' | 'POST',
-    attempt: number,
-    outcome: 'delivered' | 'retry' | 'failed' | 'circuit-open',
-    statusCode: number | null,
-    latencyMs: number | null,
-    error: string | null,
-  ) {
-    this.outcomes.inc({ outcome });
+    a: AttemptRecord,
+  ): Promise<void> {
+    this.outcomes.inc({ outcome: a.outcome });
     await this.records.recordAttempt({
       eventId: job.eventId,
       eventName: job.callback.eventName,
@@ -276,12 +222,8 @@ export class CallbackDeliverer {
       sessionId: job.callback.sessionId,
       url,
       method,
-      attempt,
-      at: new Date(),
-      outcome,
-      statusCode,
-      latencyMs,
-      error,
+      at: new Date(this.now()),
+      ...a,
     });
   }
 
@@ -299,7 +241,7 @@ export class CallbackDeliverer {
       url,
       reason,
       attempts,
-      at: new Date(),
+      at: new Date(this.now()),
       replayedAt: null,
     });
     this.outcomes.inc({ outcome: 'dead-letter' });
@@ -307,27 +249,5 @@ export class CallbackDeliverer {
       { eventId: job.eventId, sessionId: job.callback.sessionId, reason },
       'callback dead-lettered',
     );
-  }
-
-  private bucket() {
-    return this.kv.bucket(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS });
-  }
-
-  private async isDelivered(eventId: string): Promise<boolean> {
-    const entry = await (await this.bucket()).get(`d.${eventId}`);
-    return entry !== null && entry.operation === 'PUT';
-  }
-
-  private async markDelivered(eventId: string): Promise<void> {
-    await (await this.bucket()).put(`d.${eventId}`, kvEncode(Date.now()));
-  }
-
-  private async attemptsMade(key: string): Promise<number> {
-    const entry = await (await this.bucket()).get(`a.${key}`);
-    return entry && entry.operation === 'PUT' ? (kvDecode<number>(entry.value) ?? 0) : 0;
-  }
-
-  private async setAttemptsMade(key: string, n: number): Promise<void> {
-    await (await this.bucket()).put(`a.${key}`, kvEncode(n));
   }
 }

@@ -8,10 +8,12 @@ import {
   DeadLetterSchema,
 } from '../records/callback-records.schema';
 import { CallbacksNatsController } from '../records/callbacks.nats.controller';
+import { CallbackAttempt } from './callback-attempt';
 import { CallbackDeliverer } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackSigner } from './callback-signer';
 import { CallbackTargets } from './callback-targets';
+import { DeliveryLedger } from './delivery-ledger';
 
 @Module({
   imports: [
@@ -21,6 +23,14 @@ import { CallbackTargets } from './callback-targets';
     ]),
   ],
   controllers: [CallbacksNatsController],
-  providers: [CallbackRecords, CallbackSigner, CallbackTargets, CallbackDeliverer, CallbackEventsConsumer],
+  providers: [
+    CallbackRecords,
+    CallbackSigner,
+    CallbackTargets,
+    DeliveryLedger,
+    CallbackAttempt,
+    CallbackDeliverer,
+    CallbackEventsConsumer,
+  ],
 })
 export class DeliveryModule {}

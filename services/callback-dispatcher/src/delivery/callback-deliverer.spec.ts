@@ -1,0 +1,197 @@
+import type { Logger } from 'pino';
+import { RetryLater } from '@maskline/messaging';
+import type { MetricsService } from '@maskline/observability';
+import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
+import type { CallbackRecords } from '../records/callback-records.repository';
+import type { AttemptRequest, AttemptResult, CallbackAttempt } from './callback-attempt';
+import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
+import type { CallbackTarget, CallbackTargets } from './callback-targets';
+import type { DeliveryLedger } from './delivery-ledger';
+
+const ACCOUNT = 'MA000000000000000001';
+const SESSION = '00000000-0000-4000-8000-000000000001';
+const PUBLIC = 'http://93.184.216.34/hooks/maskline';
+const T0 = Date.parse('2026-11-28T10:00:00Z');
+
+const target = (over: Partial<CallbackTarget> = {}): CallbackTarget => ({
+  subaccountId: null,
+  callbackUrl: PUBLIC,
+  callbackMethod: 'POST',
+  recordingCallbackUrl: null,
+  recordingCallbackMethod: 'POST',
+  firstParty: '+16285550001',
+  secondParty: '+16285550002',
+  virtualNumber: '+14155550100',
+  ...over,
+});
+
+const job = (over: Partial<DeliveryJob> = {}): DeliveryJob => ({
+  eventId: 'evt-7',
+  callback: {
+    accountId: ACCOUNT,
+    sessionId: SESSION,
+    target: 'session',
+    eventName: 'SessionTimeout',
+    params: { EventName: 'SessionTimeout', SessionUUID: SESSION },
+  },
+  sequence: 7,
+  publishedAt: new Date(T0),
+  attemptKey: 'evt-7',
+  ...over,
+});
+
+/** The deliverer with every port automocked and an injected clock. */
+function deliverer(world: {
+  target?: CallbackTarget | undefined;
+  made?: number;
+  delivered?: boolean;
+  answers?: AttemptResult[];
+  now?: number;
+}) {
+  const attemptsSent: AttemptRequest[] = [];
+  const recorded: Array<Record<string, unknown>> = [];
+  const dead: Array<Record<string, unknown>> = [];
+  const state = { made: world.made ?? 0, delivered: world.delivered ?? false };
+  const ledger = {
+    get made(): number {
+      return state.made;
+    },
+    get delivered(): boolean {
+      return state.delivered;
+    },
+    isDelivered: jest.fn(async (): Promise<boolean> => state.delivered),
+    markDelivered: jest.fn(async (): Promise<void> => void (state.delivered = true)),
+    attemptsMade: jest.fn(async (): Promise<number> => state.made),
+    setAttemptsMade: jest.fn(async (_k: string, n: number): Promise<void> => void (state.made = n)),
+  };
+  const answers = [
+    ...(world.answers ?? [{ kind: 'response', statusCode: 200, latencyMs: 5 } as AttemptResult]),
+  ];
+  const attempts = {
+    breakerOf: (account: string, url: string) => `host:${account}:${new URL(url).host}`,
+    send: jest.fn(async (r: AttemptRequest) => {
+      attemptsSent.push(r);
+      return answers.shift() as AttemptResult;
+    }),
+  } as unknown as CallbackAttempt;
+  const records = {
+    recordAttempt: jest.fn(async (a: Record<string, unknown>) => void recorded.push(a)),
+    recordDeadLetter: jest.fn(async (d: Record<string, unknown>) => void dead.push(d)),
+  } as unknown as CallbackRecords;
+  const targets = {
+    get: jest.fn(async () => ('target' in world ? world.target : target())),
+  } as unknown as CallbackTargets;
+  const config = {
+    CALLBACK_HOST_ALLOWLIST: [],
+    DNS_SERVERS: ['127.0.0.1:9'],
+    CALLBACK_PER_ACCOUNT_CONCURRENCY: 16,
+    CALLBACK_PER_HOST_CONCURRENCY: 8,
+    CALLBACK_RETRY_SCHEDULE_SECONDS: [30, 120],
+    CALLBACK_MAX_AGE_SECONDS: 86400,
+    HOST_BREAKER_RESET_MS: 30_000,
+  } as unknown as CallbackDispatcherConfig;
+  const metrics = {
+    counter: () => ({ inc: () => undefined }),
+    histogram: () => ({ observe: () => undefined }),
+  } as unknown as MetricsService;
+  const d = new CallbackDeliverer(
+    targets,
+    ledger as unknown as DeliveryLedger,
+    attempts,
+    records,
+    config,
+    () => world.now ?? T0 + 1000,
+    { warn: () => undefined } as unknown as Logger,
+    metrics,
+  );
+  return { d, ledger, attemptsSent, recorded, dead };
+}
+
+describe('delivering a callback', () => {
+  it('sends it, signed for its account, to the address checked, and marks it delivered', async () => {
+    const { d, attemptsSent, recorded, ledger } = deliverer({});
+    await d.deliver(job());
+    expect(attemptsSent).toEqual([
+      expect.objectContaining({
+        accountId: ACCOUNT,
+        eventId: 'evt-7',
+        url: PUBLIC,
+        method: 'POST',
+        address: '93.184.216.34',
+        params: expect.objectContaining({ SequenceNumber: '7', VirtualNumber: '14155550100' }),
+      }),
+    ]);
+    expect(recorded).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'delivered', statusCode: 200 }),
+    ]);
+    expect(ledger.delivered).toBe(true);
+  });
+
+  it('does nothing for a session without a callback URL, or an event already delivered', async () => {
+    const none = deliverer({ target: target({ callbackUrl: null }) });
+    await none.d.deliver(job());
+    const again = deliverer({ delivered: true });
+    await again.d.deliver(job());
+    expect([...none.attemptsSent, ...again.attemptsSent]).toEqual([]);
+  });
+
+  it('schedules a retry after a failure, counting the attempt', async () => {
+    const { d, recorded, ledger } = deliverer({
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 4 }],
+    });
+    const retry = d.deliver(job());
+    await expect(retry).rejects.toBeInstanceOf(RetryLater);
+    await expect(retry).rejects.toMatchObject({ reason: 'HTTP 503' });
+    expect(recorded).toEqual([expect.objectContaining({ attempt: 1, outcome: 'retry', error: 'HTTP 503' })]);
+    expect(ledger.made).toBe(1);
+  });
+
+  it('dead-letters after the last attempt, with the reason, for its subaccount', async () => {
+    const { d, dead, recorded } = deliverer({
+      made: 2,
+      target: target({ subaccountId: 'SA000000000000000001' }),
+      answers: [{ kind: 'timeout', latencyMs: 10_000, error: 'no answer within 10000 ms' }],
+    });
+    await d.deliver(job());
+    expect(recorded).toEqual([expect.objectContaining({ attempt: 3, outcome: 'failed' })]);
+    expect(dead).toEqual([
+      expect.objectContaining({
+        _id: 'evt-7',
+        subaccountId: 'SA000000000000000001',
+        reason: 'no answer within 10000 ms',
+        attempts: 3,
+      }),
+    ]);
+  });
+
+  it('dead-letters without an attempt what is too old, what has no attempts left, and a URL that is certainly bad', async () => {
+    const old = deliverer({ now: T0 + 86_400_001 });
+    await old.d.deliver(job());
+    const spent = deliverer({ made: 3 });
+    await spent.d.deliver(job());
+    const inside = deliverer({ target: target({ callbackUrl: 'http://10.0.0.5/cb' }) });
+    await inside.d.deliver(job());
+    expect([...old.attemptsSent, ...spent.attemptsSent, ...inside.attemptsSent]).toEqual([]);
+    expect([old.dead[0].reason, spent.dead[0].reason, inside.dead[0].reason]).toEqual([
+      'older than 86400 s',
+      'gave up after 3 attempts',
+      'callback URL must not point at a private or reserved address',
+    ]);
+  });
+
+  it('dead-letters what belongs to a session that no longer exists', async () => {
+    const { d, dead } = deliverer({ target: undefined });
+    await d.deliver(job());
+    expect(dead).toEqual([expect.objectContaining({ reason: 'the session no longer exists', attempts: 0 })]);
+  });
+
+  it('waits out an open breaker without spending an attempt', async () => {
+    const { d, recorded, ledger } = deliverer({ answers: [{ kind: 'circuit-open', host: '93.184.216.34' }] });
+    await expect(d.deliver(job())).rejects.toMatchObject({
+      reason: 'circuit open for 93.184.216.34',
+      delayMs: 30_000,
+    });
+    expect(recorded).toEqual([expect.objectContaining({ outcome: 'circuit-open' })]);
+    expect(ledger.made).toBe(0);
+  });
+});
