@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { TelephonySimulator, type CallReport, type Provider } from './telephony-simulator';
+import type { Provider } from './simulated-provider';
+import { TelephonySimulator, type CallReport } from './telephony-simulator';
 
 const USAGE = `maskline-sim: place a simulated call against Maskline's telephony webhooks
 

@@ -1,3 +1,4 @@
 export * from './mini-xml';
+export * from './simulated-provider';
 export * from './telephony-simulator';
 export * from './cli';

@@ -1,16 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import * as plivo from 'plivo';
-import * as twilio from 'twilio';
-import { plivoV3Signature } from '@maskline/webhook-signatures';
 import { parseXml, type XmlNode } from './mini-xml';
+import { plivoProvider } from './plivo-provider';
+import type { Params, Provider, ProviderAccount, SimulatedProvider } from './simulated-provider';
+import { twilioProvider } from './twilio-provider';
 
-export type Provider = 'plivo' | 'twilio';
-
-export interface ProviderAccount {
-  /** Plivo Auth ID / Twilio Account SID. */
-  accountId: string;
-  authToken: string;
-}
+const PROVIDERS: Record<Provider, SimulatedProvider> = { plivo: plivoProvider, twilio: twilioProvider };
 
 export interface CallScript {
   from: string;
@@ -55,19 +48,23 @@ export interface CallReport {
  * reports what the caller experienced.
  */
 export class TelephonySimulator {
+  private readonly dialect: SimulatedProvider;
+
   constructor(
     private readonly gatewayUrl: string,
     readonly provider: Provider,
     private readonly account: ProviderAccount,
-  ) {}
+  ) {
+    this.dialect = PROVIDERS[provider];
+  }
 
   async call(script: CallScript): Promise<CallReport> {
-    const callId = this.provider === 'plivo' ? randomUUID() : `CA${randomBytes(16).toString('hex')}`;
+    const callId = this.dialect.newCallId();
     const report: CallReport = { callId, transcript: [], heard: [], prompts: 0, dials: [], requests: [] };
-    const base = this.callParams(callId, script.from, script.to);
+    const base = this.dialect.callParams(callId, script.from, script.to, this.account);
     const digits = [...(script.digits ?? [])];
     let url = script.answerUrl ?? `${this.gatewayUrl}/voice/${this.provider}/answer`;
-    let params: Record<string, string> = base;
+    let params: Params = base;
     let talked = 0;
     for (let step = 0; step < 30 && url; step++) {
       const res = await this.post(url, params, script.signWith);
@@ -93,7 +90,7 @@ export class TelephonySimulator {
     }
     await this.post(
       script.hangupUrl ?? `${this.gatewayUrl}/voice/${this.provider}/hangup`,
-      this.hangupParams(base, talked),
+      this.dialect.hangup(base, talked),
       script.signWith,
     );
     report.transcript.push('caller hung up');
@@ -104,11 +101,11 @@ export class TelephonySimulator {
   private async follow(
     verbs: XmlNode[],
     script: CallScript,
-    base: Record<string, string>,
+    base: Params,
     digits: string[],
     report: CallReport,
     talk: (seconds: number) => void,
-  ): Promise<{ url: string; params: Record<string, string> } | undefined> {
+  ): Promise<{ url: string; params: Params } | undefined> {
     let record: XmlNode | undefined;
     for (const verb of verbs) {
       switch (verb.name) {
@@ -163,7 +160,7 @@ export class TelephonySimulator {
   private async dial(
     verb: XmlNode,
     script: CallScript,
-    base: Record<string, string>,
+    base: Params,
     report: CallReport,
     talk: (seconds: number) => void,
     record?: XmlNode,
@@ -172,181 +169,44 @@ export class TelephonySimulator {
     if (!numberEl) throw new Error('<Dial> without <Number>');
     const answers = script.callee?.answers ?? true;
     const seconds = answers ? (script.callee?.talkSeconds ?? 30) : 0;
-    const dialled = numberEl.text;
+    const leg = this.dialect.dialedLeg(verb, numberEl, record);
     report.dials.push({
-      number: this.provider === 'plivo' ? `+${dialled.replace(/^\+/, '')}` : dialled,
-      callerId:
-        this.provider === 'plivo' ? `+${verb.attrs.callerId.replace(/^\+/, '')}` : verb.attrs.callerId,
+      number: leg.number,
+      callerId: leg.callerId,
       timeout: Number(verb.attrs.timeout),
       timeLimit: Number(verb.attrs.timeLimit),
-      record: this.provider === 'plivo' ? record?.attrs.recordSession === 'true' : !!verb.attrs.record,
+      record: leg.record,
       answered: answers,
     });
     report.transcript.push(
-      `dialled ${dialled} showing ${verb.attrs.callerId}: ${answers ? `answered, talked ${seconds} s` : 'no answer'}`,
+      `dialled ${numberEl.text} showing ${verb.attrs.callerId}: ${answers ? `answered, talked ${seconds} s` : 'no answer'}`,
     );
-    const leg = this.provider === 'plivo' ? randomUUID() : `CA${randomBytes(16).toString('hex')}`;
-    const eventsUrl = this.provider === 'plivo' ? verb.attrs.callbackUrl : numberEl.attrs.statusCallback;
-    for (const status of answers ? ['ringing', 'answered'] : ['ringing']) {
-      await this.post(eventsUrl, this.legEvent(base, leg, status), script.signWith);
+    const legId = this.dialect.newCallId();
+    for (const status of answers ? (['ringing', 'answered'] as const) : (['ringing'] as const)) {
+      await this.post(
+        leg.eventsUrl,
+        this.dialect.legEvent(base, legId, status, this.account),
+        script.signWith,
+      );
     }
-    await this.recordingCallbacks(verb, record, base, answers, seconds, script.signWith, report);
+    const recordings = this.dialect.recordingCallbacks(verb, record, base, answers, seconds, this.account);
+    for (const [url, params] of recordings) await this.post(url, params, script.signWith);
+    if (answers && recordings.length > 0) report.transcript.push('recording started');
     talk(seconds);
-    return { url: verb.attrs.action, params: this.dialEnded(base, leg, answers, seconds) };
-  }
-
-  /** A recorded call: Plivo's `<Record>` action and callbackUrl, or Twilio's recordingStatusCallback. */
-  private async recordingCallbacks(
-    dial: XmlNode,
-    record: XmlNode | undefined,
-    base: Record<string, string>,
-    answered: boolean,
-    seconds: number,
-    signWith: string | null | undefined,
-    report: CallReport,
-  ): Promise<void> {
-    const id = randomUUID();
-    if (this.provider === 'plivo') {
-      if (!record || !answered) return;
-      const file = `https://media.plivo.example/v1/Account/${this.account.accountId}/Recording/${id}.${record.attrs.fileFormat ?? 'mp3'}`;
-      const started = { ...base, RecordUrl: file, RecordingID: id };
-      if (record.attrs.action) await this.post(record.attrs.action, started, signWith);
-      report.transcript.push('recording started');
-      if (record.attrs.callbackUrl) {
-        await this.post(
-          record.attrs.callbackUrl,
-          {
-            ...started,
-            RecordingDuration: String(seconds),
-            RecordingDurationMs: String(seconds * 1000),
-          },
-          signWith,
-        );
-      }
-      return;
-    }
-    const callback = dial.attrs.recordingStatusCallback;
-    if (!dial.attrs.record || !callback) return;
-    const sid = `RE${randomBytes(16).toString('hex')}`;
-    const params = (status: string) => ({
-      AccountSid: this.account.accountId,
-      CallSid: base.CallSid,
-      RecordingSid: sid,
-      RecordingUrl: `https://api.twilio.com/2010-04-01/Accounts/${this.account.accountId}/Recordings/${sid}`,
-      RecordingStatus: status,
-      RecordingDuration: status === 'completed' ? String(seconds) : '-1',
-      RecordingChannels: '2',
-      RecordingSource: 'DialVerb',
-    });
-    if (!answered) {
-      await this.post(callback, params('absent'), signWith);
-      return;
-    }
-    await this.post(callback, params('in-progress'), signWith);
-    report.transcript.push('recording started');
-    await this.post(callback, params('completed'), signWith);
-  }
-
-  private callParams(callId: string, from: string, to: string): Record<string, string> {
-    if (this.provider === 'plivo') {
-      return {
-        CallUUID: callId,
-        From: from.replace(/^\+/, ''),
-        To: to.replace(/^\+/, ''),
-        Direction: 'inbound',
-        CallStatus: 'in-progress',
-        Event: 'StartApp',
-      };
-    }
-    return {
-      CallSid: callId,
-      AccountSid: this.account.accountId,
-      From: from,
-      To: to,
-      Direction: 'inbound',
-      CallStatus: 'in-progress',
-    };
-  }
-
-  private legEvent(base: Record<string, string>, leg: string, status: string): Record<string, string> {
-    if (this.provider === 'plivo') {
-      return {
-        ...base,
-        DialAction: status === 'answered' ? 'answer' : 'ring',
-        DialBLegStatus: status === 'answered' ? 'answer' : 'ringing',
-        DialBLegUUID: leg,
-        DialALegUUID: base.CallUUID,
-      };
-    }
-    return {
-      CallSid: leg,
-      ParentCallSid: base.CallSid,
-      AccountSid: this.account.accountId,
-      From: base.To,
-      To: '',
-      CallStatus: status === 'answered' ? 'in-progress' : 'ringing',
-      Direction: 'outbound-dial',
-    };
-  }
-
-  private dialEnded(
-    base: Record<string, string>,
-    leg: string,
-    answered: boolean,
-    seconds: number,
-  ): Record<string, string> {
-    if (this.provider === 'plivo') {
-      return {
-        ...base,
-        DialStatus: answered ? 'completed' : 'no-answer',
-        DialBLegUUID: leg,
-        DialALegUUID: base.CallUUID,
-        DialBLegDuration: String(seconds),
-        DialBLegBillDuration: String(Math.ceil(seconds / 60) * 60),
-      };
-    }
-    return {
-      ...base,
-      DialCallStatus: answered ? 'completed' : 'no-answer',
-      DialCallSid: leg,
-      DialCallDuration: String(seconds),
-    };
-  }
-
-  private hangupParams(base: Record<string, string>, seconds: number): Record<string, string> {
-    if (this.provider === 'plivo') {
-      return {
-        ...base,
-        CallStatus: 'completed',
-        Duration: String(seconds),
-        BillDuration: String(Math.ceil(seconds / 60) * 60),
-        HangupCause: 'NORMAL_CLEARING',
-      };
-    }
-    return { ...base, CallStatus: 'completed', CallDuration: String(seconds) };
+    return { url: verb.attrs.action, params: this.dialect.dialEnded(base, legId, answers, seconds) };
   }
 
   /** Posts form parameters, signed as the provider signs (checked against the provider's own library). */
   async post(
     url: string,
-    params: Record<string, string>,
+    params: Params,
     signWith?: string | null,
   ): Promise<{ status: number; body: string }> {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
     const token = signWith === undefined ? this.account.authToken : signWith;
-    if (token !== null) {
-      if (this.provider === 'plivo') {
-        const nonce = randomBytes(12).toString('hex');
-        const signature = plivoV3Signature('POST', url, params, nonce, token);
-        if (!plivo.validateV3Signature('POST', url, nonce, token, signature, params)) {
-          throw new Error('the simulator signed a request plivo-node would not accept');
-        }
-        headers['X-Plivo-Signature-V3'] = signature;
-        headers['X-Plivo-Signature-V3-Nonce'] = nonce;
-      } else {
-        headers['X-Twilio-Signature'] = twilio.getExpectedTwilioSignature(token, url, params);
-      }
-    }
+    const headers: Params = {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(token === null ? {} : this.dialect.sign(url, params, token)),
+    };
     const res = await fetch(url, { method: 'POST', headers, body: new URLSearchParams(params).toString() });
     return { status: res.status, body: await res.text() };
   }
