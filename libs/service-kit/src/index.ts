@@ -4,3 +4,4 @@ export * from './health-responder';
 export * from './ops-server.host';
 export * from './bootstrap-service';
 export * from './clock';
+export * from './periodic-task';

@@ -1,8 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
@@ -14,9 +15,7 @@ import { SagaStepsRepository } from './saga-steps.repository';
  * stored. Runs on every replica; every release is idempotent.
  */
 @Injectable()
-export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+export class OrphanReaper extends PeriodicTask {
   private readonly reclaimed;
 
   constructor(
@@ -25,9 +24,10 @@ export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly idempotency: IdempotencyKeys,
     private readonly rpc: RpcClient,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
   ) {
+    super('orphan reaper', config.REAPER_INTERVAL_MS, logger);
     this.reclaimed = metrics.counter(
       'maskline_session_orphans_reclaimed_total',
       'Orphaned reservations given back',
@@ -35,39 +35,23 @@ export class OrphanReaper implements OnApplicationBootstrap, OnApplicationShutdo
     );
   }
 
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) this.running = this.sweep().finally(() => (this.running = undefined));
-    }, this.config.REAPER_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  async sweep(): Promise<void> {
-    try {
-      const now = Date.now();
-      for (const step of await this.steps.olderThan(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
-        const session = await this.sessions.getById(step.sessionId);
-        const scope = { accountId: step.accountId };
-        if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
-          await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref });
-          this.reclaimed.inc({ kind: 'allocation' });
-          this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
-        }
-        if (step.kind === 'pins' && !session) {
-          await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref });
-          this.reclaimed.inc({ kind: 'pins' });
-          this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
-        }
-        await this.steps.forget(step._id);
+  protected async runOnce(): Promise<void> {
+    const now = Date.now();
+    for (const step of await this.steps.olderThan(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
+      const session = await this.sessions.getById(step.sessionId);
+      const scope = { accountId: step.accountId };
+      if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
+        await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref });
+        this.reclaimed.inc({ kind: 'allocation' });
+        this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
       }
-      await this.idempotency.purge(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
-    } catch (err) {
-      this.logger.warn({ err }, 'orphan sweep failed; next sweep retries');
+      if (step.kind === 'pins' && !session) {
+        await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref });
+        this.reclaimed.inc({ kind: 'pins' });
+        this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
+      }
+      await this.steps.forget(step._id);
     }
+    await this.idempotency.purge(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
   }
 }

@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import {
   AllocateNumber,
   CodedError,
-  ErrorCodes,
   PinErrorCodes,
   RegisterSessionPins,
   ReleaseAllocation,
@@ -23,6 +22,7 @@ import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
 import { routingView } from '../sessions/routing-view';
 import { SessionViews } from '../sessions/session-views';
+import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
@@ -51,6 +51,7 @@ export class SessionCreator {
     private readonly idempotency: IdempotencyKeys,
     private readonly expiry: ExpiryScheduler,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Inject(SAGA_CHECKPOINTS) private readonly checkpoints: SagaCheckpoints,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -91,6 +92,7 @@ export class SessionCreator {
     const parties = [request.firstParty, request.secondParty].filter((p): p is string => p !== null);
     const held: string[] = [];
     let pinsRegistered = false;
+    let stored = false;
     try {
       const exclude: string[] = [];
       let chosen: { virtualNumber: string; allocationId: string } | undefined;
@@ -111,7 +113,7 @@ export class SessionCreator {
           SAGA_CALL,
         );
         held.push(allocationId);
-        this.fault('crash-after-allocation');
+        this.checkpoints.reached('after-allocation');
         if (!settings.isPinAuthenticationRequired) {
           chosen = { virtualNumber: allocation.virtualNumber, allocationId };
           break;
@@ -149,8 +151,8 @@ export class SessionCreator {
           );
         }
       }
-      this.fault('crash-after-pins');
-      this.fault('fail-before-store');
+      this.checkpoints.reached('after-pins');
+      this.checkpoints.reached('before-store');
 
       const now = new Date();
       const doc = {
@@ -170,6 +172,7 @@ export class SessionCreator {
         expiredAt: null,
       };
       await this.sessions.insert(doc);
+      stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
       await this.events.publish(
         SessionCreated,
@@ -189,14 +192,21 @@ export class SessionCreator {
       await this.steps.forgetSession(sessionId);
       return this.views.render(doc, { pins, events: [] }); // a session just made has had no calls
     } catch (err) {
-      await this.compensate(scope, sessionId, held, pinsRegistered);
+      await this.compensate(scope, sessionId, { held, pinsRegistered, stored });
       throw err;
     }
   }
 
   /** Gives back what the saga reserved. What cannot be given back now, the orphan reaper will. */
-  private async compensate(scope: AccountScope, sessionId: string, held: string[], pinsRegistered: boolean) {
+  private async compensate(
+    scope: AccountScope,
+    sessionId: string,
+    done: { held: string[]; pinsRegistered: boolean; stored: boolean },
+  ) {
+    const { held, pinsRegistered, stored } = done;
     try {
+      // Stored but never announced: nobody routes or calls back for it; it must not be found either.
+      if (stored) await this.sessions.removeUnannounced(scope, sessionId);
       if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId });
       for (const allocationId of held) await this.releaseAllocation(scope, allocationId);
       await this.steps.forgetSession(sessionId);
@@ -207,17 +217,6 @@ export class SessionCreator {
 
   private async releaseAllocation(scope: AccountScope, allocationId: string) {
     await this.rpc.request(ReleaseAllocation, { scope, allocationId });
-  }
-
-  private fault(point: SessionServiceConfig['SAGA_FAULT']) {
-    if (this.config.SAGA_FAULT !== point) return;
-    if (point === 'fail-before-store') {
-      throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'session store is unavailable (injected fault)', {
-        retryable: true,
-      });
-    }
-    this.logger.fatal({ point }, 'injected crash');
-    process.exit(137);
   }
 }
 

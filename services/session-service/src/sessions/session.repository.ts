@@ -15,6 +15,11 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     await this.model.create(doc);
   }
 
+  /** Undoes an insert whose creation failed after it (the saga's compensation). */
+  async removeUnannounced(scope: AccountScope, sessionId: string): Promise<void> {
+    await this.model.deleteOne({ _id: sessionId, accountId: scope.accountId }).exec();
+  }
+
   /** A session visible to this scope: a subaccount sees only its own. */
   async get(scope: AccountScope, sessionId: string): Promise<SessionDocument | null> {
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };

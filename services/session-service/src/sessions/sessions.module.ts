@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import type { Logger } from 'pino';
+import { LOGGER } from '@maskline/observability';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { ExpiryClaimDocument, ExpiryClaimSchema } from '../expiry/expiry-claim.schema';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionExpirer } from '../expiry/session-expirer';
@@ -11,7 +14,9 @@ import { CallProgressConsumer } from '../interactions/call-progress.consumer';
 import { OrphanReaper } from '../saga/orphan-reaper';
 import { SagaStepDocument, SagaStepSchema } from '../saga/saga-step.schema';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
+import { SAGA_CHECKPOINTS, noCheckpoints } from '../saga/saga-checkpoints';
 import { SessionCreator } from '../saga/session-creator';
+import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-checkpoints';
 import { SessionDocument, SessionSchema } from './session.schema';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
@@ -37,6 +42,12 @@ import { SessionsService } from './sessions.service';
     CallEventRepository,
     SessionViews,
     SessionCreator,
+    {
+      provide: SAGA_CHECKPOINTS,
+      inject: [SESSION_SERVICE_CONFIG, LOGGER],
+      useFactory: (config: SessionServiceConfig, logger: Logger) =>
+        config.SAGA_FAULT === 'none' ? noCheckpoints : faultInjectingCheckpoints(config.SAGA_FAULT, logger),
+    },
     SessionExpirer,
     SessionsService,
     ExpiryScheduler,

@@ -1,0 +1,46 @@
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
+
+/**
+ * Work done every `intervalMs` on every replica (reapers, sweeps): one run at a time (a slow run is
+ * never overlapped), and at shutdown the run in progress is waited for. A failed run is logged
+ * with its code and the work is tried again at the next interval: it must be idempotent.
+ */
+export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  protected constructor(
+    /** Named in the log. */
+    private readonly taskName: string,
+    private readonly intervalMs: number,
+    protected readonly logger: Logger,
+  ) {}
+
+  /** One run; errors are the base's to log. */
+  protected abstract runOnce(): Promise<void>;
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.runNow(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Runs now unless a run is under way (then waits for that one). */
+  runNow(): Promise<void> {
+    this.running ??= this.runOnce()
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err, code: err instanceof CodedError ? err.code : ErrorCodes.INTERNAL, task: this.taskName },
+          `${this.taskName} failed; it runs again in ${this.intervalMs} ms`,
+        ),
+      )
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+}

@@ -1,0 +1,14 @@
+/** Where the creation saga stands: after it holds a number, after it holds PINs, before it stores the session. */
+export type SagaCheckpoint = 'after-allocation' | 'after-pins' | 'before-store';
+
+/**
+ * Told as the creation saga passes each checkpoint. In production nothing listens; the resilience
+ * tests put faults there (`testing/fault-injecting-checkpoints.ts`).
+ */
+export interface SagaCheckpoints {
+  reached(point: SagaCheckpoint): void;
+}
+
+export const SAGA_CHECKPOINTS = Symbol('SAGA_CHECKPOINTS');
+
+export const noCheckpoints: SagaCheckpoints = { reached: () => undefined };

@@ -1,0 +1,231 @@
+import type { Logger } from 'pino';
+import {
+  AllocateNumber,
+  CodedError,
+  DEFAULT_SESSION_SETTINGS,
+  ErrorCodes,
+  PinErrorCodes,
+  PoolErrorCodes,
+  RegisterSessionPins,
+  ReleaseAllocation,
+  ReleaseSessionPins,
+  type CreateSession,
+  type RpcContract,
+  type RpcParsedRequestOf,
+  type SessionView,
+} from '@maskline/contracts';
+import type { EventPublisher, RpcClient } from '@maskline/messaging';
+import type { MetricsService } from '@maskline/observability';
+import type { SessionServiceConfig } from '../config/session-service.config';
+import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import type { IdempotencyKeys } from '../idempotency/idempotency-keys';
+import type { SessionRepository } from '../sessions/session.repository';
+import type { SessionViews } from '../sessions/session-views';
+import type { SagaCheckpoint } from './saga-checkpoints';
+import type { SagaStepsRepository } from './saga-steps.repository';
+import { SessionCreator } from './session-creator';
+
+const SCOPE = { accountId: 'MA000000000000000001' };
+const NUMBERS = ['+14155550100', '+14155550101', '+14155550102'];
+
+type Answer = unknown | Error;
+
+/** The saga with every port automocked: what each step answers, and what happened. */
+function saga(world: {
+  allocations?: Answer[];
+  pins?: Answer[];
+  insert?: Error;
+  publish?: Error;
+  idempotent?: { kind: 'new' | 'existing'; sessionId: string };
+  attempts?: number;
+}) {
+  const calls: string[] = [];
+  const allocations = [...(world.allocations ?? [])];
+  const pins = [...(world.pins ?? [])];
+  const take = (queue: Answer[], fallback: Answer) => {
+    const next = queue.length > 0 ? queue.shift() : fallback;
+    if (next instanceof Error) throw next;
+    return next;
+  };
+  let allocated = 0;
+  const rpc = {
+    request: jest.fn(async (contract: RpcContract, payload: Record<string, unknown>) => {
+      calls.push(
+        `${contract.subject} ${JSON.stringify(payload.excludeNumbers ?? payload.allocationId ?? payload.sessionId ?? '')}`,
+      );
+      if (contract.subject === AllocateNumber.subject) {
+        return take(allocations, { virtualNumber: NUMBERS[allocated++] ?? NUMBERS[0], country: 'US' });
+      }
+      if (contract.subject === RegisterSessionPins.subject)
+        return take(pins, { first: '482193', second: '771530' });
+      if (contract.subject === ReleaseAllocation.subject) return { released: 2 };
+      if (contract.subject === ReleaseSessionPins.subject) return { released: 2 };
+      throw new Error(contract.subject);
+    }),
+  } as unknown as RpcClient;
+  const store = {
+    insert: jest.fn(async () => {
+      calls.push('store');
+      if (world.insert) throw world.insert;
+    }),
+    removeUnannounced: jest.fn(async () => void calls.push('unstore')),
+    get: jest.fn(async () => ({ _id: 'existing' })),
+  } as unknown as SessionRepository;
+  const events = {
+    publish: jest.fn(async () => {
+      calls.push('announce');
+      if (world.publish) throw world.publish;
+      return { seq: 1, duplicate: false };
+    }),
+  } as unknown as EventPublisher;
+  const steps = {
+    record: jest.fn(async () => undefined),
+    forgetSession: jest.fn(async () => void calls.push('forget steps')),
+  } as unknown as SagaStepsRepository;
+  const views = {
+    render: jest.fn(async (doc: { _id: string }) => ({ sessionId: doc._id }) as SessionView),
+  } as unknown as SessionViews;
+  const keys = {
+    claim: jest.fn(
+      async (_s: unknown, _i: unknown, id: string) => world.idempotent ?? { kind: 'new', sessionId: id },
+    ),
+    forget: jest.fn(async () => void calls.push('forget key')),
+  } as unknown as IdempotencyKeys;
+  const expiry = { schedule: jest.fn() } as unknown as ExpiryScheduler;
+  const reached: SagaCheckpoint[] = [];
+  const creator = new SessionCreator(
+    rpc,
+    events,
+    store,
+    steps,
+    views,
+    keys,
+    expiry,
+    { SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3 } as SessionServiceConfig,
+    { reached: (p: SagaCheckpoint) => void reached.push(p) },
+    { info: () => undefined, warn: () => undefined } as unknown as Logger,
+    { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
+  );
+  return { creator, calls, reached, store };
+}
+
+const request = (
+  over: Partial<RpcParsedRequestOf<typeof CreateSession>> = {},
+): RpcParsedRequestOf<typeof CreateSession> => ({
+  scope: SCOPE,
+  firstParty: '+16285550001',
+  secondParty: '+16285550002',
+  settings: { ...DEFAULT_SESSION_SETTINGS, isPinAuthenticationRequired: true, generatePin: true },
+  firstPartyPin: null,
+  secondPartyPin: null,
+  idempotency: { key: 'order-1', requestHash: 'a'.repeat(64) },
+  ...over,
+});
+const coded = (code: string) => new CodedError(code, code);
+const names = (calls: string[]) => calls.map((c) => c.split(' ')[0]);
+
+describe('creating a session, as a saga', () => {
+  it('allocates, registers PINs, stores, announces, and passes every checkpoint in order', async () => {
+    const { creator, calls, reached } = saga({});
+    await creator.create(request());
+    expect(names(calls)).toEqual([
+      AllocateNumber.subject,
+      RegisterSessionPins.subject,
+      'store',
+      'announce',
+      'forget',
+    ]);
+    expect(reached).toEqual(['after-allocation', 'after-pins', 'before-store']);
+  });
+
+  it('no number to be had: nothing is held, the Idempotency-Key is free again', async () => {
+    const { creator, calls } = saga({ allocations: [coded(PoolErrorCodes.EXHAUSTED)] });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: PoolErrorCodes.EXHAUSTED });
+    expect(names(calls)).toEqual([AllocateNumber.subject, 'forget', 'forget']);
+  });
+
+  it('the PIN service refuses the number: it is given back and another is asked for, excluding it', async () => {
+    const { creator, calls } = saga({ pins: [coded(PinErrorCodes.CAPACITY)] });
+    await creator.create(request());
+    expect(calls.slice(0, 5)).toEqual([
+      `${AllocateNumber.subject} []`,
+      expect.stringMatching(new RegExp(`^${RegisterSessionPins.subject}`)),
+      expect.stringMatching(new RegExp(`^${ReleaseAllocation.subject}`)),
+      `${AllocateNumber.subject} ["${NUMBERS[0]}"]`,
+      expect.stringMatching(new RegExp(`^${RegisterSessionPins.subject}`)),
+    ]);
+  });
+
+  it('the PIN service refuses every number it is offered: the last refusal is the answer, nothing held', async () => {
+    const refusal = coded(PinErrorCodes.CONFLICT);
+    const { creator, calls } = saga({ pins: [refusal, refusal], attempts: 2 });
+    await expect(creator.create(request())).rejects.toBe(refusal);
+    const releases = calls.filter((c) => c.startsWith(ReleaseAllocation.subject));
+    expect(releases).toHaveLength(2);
+    expect(calls.filter((c) => c.startsWith(ReleaseSessionPins.subject))).toEqual([]);
+  });
+
+  it('the PIN service is down: the number is given back', async () => {
+    const { creator, calls } = saga({ pins: [coded(ErrorCodes.RPC_UNAVAILABLE)] });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_UNAVAILABLE });
+    expect(names(calls)).toEqual([
+      AllocateNumber.subject,
+      RegisterSessionPins.subject,
+      ReleaseAllocation.subject,
+      'forget',
+      'forget',
+    ]);
+  });
+
+  it('the store write fails: PINs and number are given back', async () => {
+    const { creator, calls } = saga({ insert: coded(ErrorCodes.RPC_UNAVAILABLE) });
+    await expect(creator.create(request())).rejects.toBeDefined();
+    expect(names(calls).slice(2)).toEqual([
+      'store',
+      ReleaseSessionPins.subject,
+      ReleaseAllocation.subject,
+      'forget',
+      'forget',
+    ]);
+  });
+
+  it('the announcement fails: the stored session is taken out again, and PINs and number are given back', async () => {
+    const { creator, calls } = saga({ publish: coded(ErrorCodes.RPC_UNAVAILABLE) });
+    await expect(creator.create(request())).rejects.toBeDefined();
+    expect(names(calls).slice(2)).toEqual([
+      'store',
+      'announce',
+      'unstore',
+      ReleaseSessionPins.subject,
+      ReleaseAllocation.subject,
+      'forget',
+      'forget',
+    ]);
+  });
+
+  it('a session without PINs holds only a number', async () => {
+    const { creator, calls } = saga({});
+    await creator.create(request({ settings: DEFAULT_SESSION_SETTINGS }));
+    expect(names(calls)).toEqual([AllocateNumber.subject, 'store', 'announce', 'forget']);
+  });
+
+  it('the same Idempotency-Key again gives the session it made, without a second saga', async () => {
+    const { creator, calls } = saga({ idempotent: { kind: 'existing', sessionId: 'existing' } });
+    await expect(creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses what cannot be a session before holding anything', async () => {
+    const { creator, calls } = saga({});
+    await expect(creator.create(request({ secondParty: '+16285550001' }))).rejects.toMatchObject({
+      code: ErrorCodes.VALIDATION,
+      field: 'second_party',
+    });
+    await expect(
+      creator.create(
+        request({ settings: { ...DEFAULT_SESSION_SETTINGS, isPinAuthenticationRequired: true } }),
+      ),
+    ).rejects.toMatchObject({ field: 'first_party_pin' });
+    expect(calls).toEqual([]);
+  });
+});
