@@ -29,8 +29,9 @@ function which(cmd) {
     try {
       fs.accessSync(candidate, fs.constants.X_OK);
       return candidate;
-    } catch {
-      /* keep looking */
+    } catch (err) {
+      // Not here (or not executable): keep looking.
+      if (err.code !== 'ENOENT' && err.code !== 'EACCES') throw err;
     }
   }
   return undefined;

@@ -529,8 +529,9 @@ async function eventsOf(nc: NatsConnection, subject: string): Promise<Array<Reco
     try {
       const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq });
       if (m.subject === subject) out.push(decodeJson(m.data) as Record<string, unknown>);
-    } catch {
-      // deleted message
+    } catch (err) {
+      // A message deleted from the stream leaves a gap in the sequence (JetStream 10037).
+      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10037) throw err;
     }
   }
   return out;

@@ -197,7 +197,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     if (meta.deliveryCount >= settings.maxDeliver) {
       msg.term();
       this.logger.error(
-        { ...where, code: 'EVENT.MAX_DELIVER', err },
+        { ...where, code: ErrorCodes.EVENT_GIVEN_UP, err },
         'event given up after the last delivery',
       );
       return 'terminal';

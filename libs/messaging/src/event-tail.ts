@@ -54,7 +54,11 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
       for await (const s of await current.status()) {
         if (LOST.has(s.type as ConsumerEvents)) current.stop();
       }
-    })().catch(() => undefined);
+    })().catch((err: unknown) => {
+      // Without its status the tail cannot tell it is lost: restart it (reported by `keep`).
+      options.onError(err, undefined);
+      current.stop();
+    });
     return current;
   };
   const run = async (current: ConsumerMessages): Promise<void> => {
@@ -84,7 +88,10 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
           }
         }
       })
-      .catch(() => undefined); // onError threw: nothing left to tell
+      // onError itself threw: nobody is left to tell but the process.
+      .catch((err: unknown) =>
+        process.emitWarning(err instanceof Error ? err : String(err), 'EventTailError'),
+      );
   };
   keep(await open());
   return {

@@ -4,7 +4,9 @@ export class InFlightTracker {
 
   track<T>(work: Promise<T>): Promise<T> {
     this.running.add(work);
-    void work.finally(() => this.running.delete(work)).catch(() => undefined);
+    // Its outcome is the caller's (it awaits `work`); here only that it ended.
+    const forget = () => void this.running.delete(work);
+    work.then(forget, forget);
     return work;
   }
 

@@ -47,6 +47,11 @@ export function kvDecode<T>(value: Uint8Array): T | null {
   return JSON.parse(decoder.decode(value)) as T;
 }
 
+/** JetStream refused a write conditioned on a revision that is no longer the key's (10071). */
+export function isWrongLastSequence(err: unknown): boolean {
+  return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10071;
+}
+
 /**
  * Creates the key unless it exists: true when this call created it, false when it was there
  * already (JetStream's "wrong last sequence", 10071). Atomic: of racing creators exactly one wins.
@@ -56,7 +61,7 @@ export async function createIfAbsent(kv: KV, key: string, value: Uint8Array): Pr
     await kv.create(key, value);
     return true;
   } catch (err) {
-    if ((err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10071) return false;
+    if (isWrongLastSequence(err)) return false;
     throw err;
   }
 }

@@ -32,7 +32,7 @@ export const natsConnectionProvider: Provider = {
           logger.warn({ natsStatus: status.type, data: String(status.data) }, 'NATS connection status');
         }
       }
-    })().catch(() => undefined);
+    })().catch((err: unknown) => logger.warn({ err }, 'NATS status stream failed'));
     health.register('nats', async () => {
       if (nc.isClosed() || nc.isDraining()) return { status: 'down', detail: 'connection closed' };
       await nc.flush();

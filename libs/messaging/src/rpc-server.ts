@@ -7,7 +7,7 @@ import {
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from 'nats';
 import type { Logger } from 'pino';
 import {
-  CLIENT_ERROR_CODES,
+  SERVER_FAULT_CODES,
   CORRELATION_ID_HEADER,
   CodedError,
   ErrorCodes,
@@ -146,12 +146,5 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
 }
 
 export function isServerFault(code: string): boolean {
-  return (
-    (code === ErrorCodes.INTERNAL ||
-      code === ErrorCodes.BAD_REPLY ||
-      code === ErrorCodes.RPC_TIMEOUT ||
-      code === ErrorCodes.RPC_UNAVAILABLE ||
-      code === ErrorCodes.CIRCUIT_OPEN) &&
-    !CLIENT_ERROR_CODES.has(code)
-  );
+  return SERVER_FAULT_CODES.has(code);
 }

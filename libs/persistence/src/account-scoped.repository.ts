@@ -1,4 +1,4 @@
-import type { FilterQuery, Model, SortOrder } from 'mongoose';
+import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
 export interface AccountScope {
@@ -14,14 +14,62 @@ export interface PageRequest {
 }
 
 /**
- * Base for repositories over account-owned documents. Queries take a `ScopedFilter`, whose type
- * requires `accountId`; results are plain objects (`lean`), never mongoose documents.
+ * Queries across every account's documents: the system's own work (expiry sweeps, reapers,
+ * routing snapshots, authentication before a tenant is known). Written as `this.systemWide.…` so
+ * that each one stands out in review; everything else a tenant repository does carries the tenant.
+ */
+export class SystemWideQueries<T> {
+  constructor(private readonly model: Model<T>) {}
+
+  async find(filter: FilterQuery<T>, page?: Partial<PageRequest>): Promise<T[]> {
+    let query = this.model.find(filter);
+    if (page?.sort) query = query.sort(page.sort);
+    if (page?.offset) query = query.skip(page.offset);
+    if (page?.limit) query = query.limit(page.limit);
+    return (await query.lean().exec()) as T[];
+  }
+
+  async findById(id: string): Promise<T | null> {
+    return (await this.model.findById(id).lean().exec()) as T | null;
+  }
+
+  async updateById(id: string, update: UpdateQuery<T>): Promise<void> {
+    await this.model.updateOne({ _id: id } as FilterQuery<T>, update).exec();
+  }
+
+  async deleteById(id: string): Promise<void> {
+    await this.model.deleteOne({ _id: id } as FilterQuery<T>).exec();
+  }
+}
+
+/**
+ * Base for repositories over account-owned documents. The model is the base's alone: queries
+ * take a `ScopedFilter`, whose type requires `accountId`, or go through `systemWide`, by name.
+ * Results are plain objects (`lean`), never mongoose documents.
  */
 export abstract class AccountScopedRepository<T extends AccountScope> {
-  protected constructor(protected readonly model: Model<T>) {}
+  readonly #model: Model<T>;
+  protected readonly systemWide: SystemWideQueries<T>;
+
+  protected constructor(model: Model<T>) {
+    this.#model = model;
+    this.systemWide = new SystemWideQueries(model);
+  }
+
+  /** Inserts one document (it names its account by type). */
+  protected async insertOne(doc: T | Omit<T, 'createdAt' | 'updatedAt'>): Promise<T> {
+    return (await this.#model.create(doc)).toObject() as T;
+  }
+
+  /** Inserts many without stopping at a duplicate: each document's own outcome is in the result. */
+  protected insertManyUnordered(docs: T[]) {
+    return (
+      this.#model.collection as unknown as { insertMany(d: T[], o: { ordered: false }): Promise<unknown> }
+    ).insertMany(docs, { ordered: false });
+  }
 
   protected async findOneScoped(filter: ScopedFilter<T>): Promise<T | null> {
-    return (await this.model.findOne(filter).lean().exec()) as T | null;
+    return (await this.#model.findOne(filter).lean().exec()) as T | null;
   }
 
   /**
@@ -29,7 +77,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
    * FerretDB pushes down to its storage) and checks the account in code.
    */
   protected async findByIdScoped(scope: AccountScope & Partial<T>, id: string): Promise<T | null> {
-    const doc = (await this.model.findById(id).lean().exec()) as T | null;
+    const doc = (await this.#model.findById(id).lean().exec()) as T | null;
     if (!doc) return null;
     for (const [key, value] of Object.entries(scope)) {
       if ((doc as Record<string, unknown>)[key] !== value) return null;
@@ -37,17 +85,26 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     return doc;
   }
 
-  protected async findScoped(filter: ScopedFilter<T>, page: PageRequest): Promise<T[]> {
-    return (await this.model
-      .find(filter)
-      .sort(page.sort ?? { _id: 1 })
-      .skip(page.offset)
-      .limit(page.limit)
-      .lean()
-      .exec()) as T[];
+  protected async findScoped(filter: ScopedFilter<T>, page?: PageRequest): Promise<T[]> {
+    let query = this.#model.find(filter);
+    if (page)
+      query = query
+        .sort(page.sort ?? { _id: 1 })
+        .skip(page.offset)
+        .limit(page.limit);
+    return (await query.lean().exec()) as T[];
   }
 
   protected async countScoped(filter: ScopedFilter<T>): Promise<number> {
-    return this.model.countDocuments(filter).exec();
+    return this.#model.countDocuments(filter).exec();
+  }
+
+  /** Updates one document of the account; how many matched (0: none of this account's). */
+  protected async updateOneScoped(filter: ScopedFilter<T>, update: UpdateQuery<T>): Promise<number> {
+    return (await this.#model.updateOne(filter, update).exec()).matchedCount;
+  }
+
+  protected async deleteScoped(filter: ScopedFilter<T>): Promise<void> {
+    await this.#model.deleteMany(filter).exec();
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CodedError, PoolErrorCodes } from '@maskline/contracts';
 import { InMemoryHoldStore } from '../src/allocation/in-memory-hold-store';
 import { NumberAllocator, type AllocationStrategy } from '../src/allocation/number-allocator';
 import type { Hold } from '../src/allocation/hold';
@@ -136,7 +137,9 @@ export async function simulate(
         bump(perNumber, a.virtualNumber, parties.length);
         peakInUse = Math.max(peakInUse, perNumber.size);
         push({ at: clock.t + scenario.durationSeconds(rnd) * 1000, kind: 'end', holds: a.holds });
-      } catch {
+      } catch (err) {
+        // Only a full pool is a refusal; anything else is a bug in the allocator.
+        if (!(err instanceof CodedError && err.code === PoolErrorCodes.EXHAUSTED)) throw err;
         allocMs += performance.now() - started;
         refused++;
       }

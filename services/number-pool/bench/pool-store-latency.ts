@@ -9,6 +9,8 @@ import {
   HoldDocument,
   HoldSchema,
 } from '../src/allocation/hold.schema';
+import { AllocationRepository } from '../src/allocation/allocation.repository';
+import { HoldRepository } from '../src/allocation/hold.repository';
 import { MongoHoldStore, PAIR_HINTS_BUCKET, pairKey } from '../src/allocation/mongo-hold-store';
 import { NumberAllocator } from '../src/allocation/number-allocator';
 
@@ -52,7 +54,7 @@ export async function measureStoreLatency(
       await m.createIndexes();
     }
     const kv = new KeyValueStores(nc, { service: 'number-pool' } as MessagingOptions);
-    const store = new MongoHoldStore(holds, allocations, kv);
+    const store = new MongoHoldStore(new HoldRepository(holds), new AllocationRepository(allocations), kv);
     const allocator = new NumberAllocator(store, {
       strategy: 'first-fit',
       maxAttempts: 24,

@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
 import { AllocationNatsController } from './allocation/allocation.nats.controller';
 import { AllocationService } from './allocation/allocation.service';
+import { AllocationRepository } from './allocation/allocation.repository';
 import { HoldMaintenance } from './allocation/hold-maintenance';
+import { HoldRepository } from './allocation/hold.repository';
 import { HoldReaper } from './allocation/hold-reaper';
 import { HOLD_STORE } from './allocation/hold-store.token';
 import { AllocationDocument, AllocationSchema, HoldDocument, HoldSchema } from './allocation/hold.schema';
@@ -17,6 +19,7 @@ import { InventoryService } from './inventory/inventory.service';
 import { VirtualNumberRepository } from './inventory/virtual-number.repository';
 import { VirtualNumberDocument, VirtualNumberSchema } from './inventory/virtual-number.schema';
 import { UtilizationNatsController } from './utilization/utilization.nats.controller';
+import { UtilizationMetrics } from './utilization/utilization-metrics';
 import { UtilizationService } from './utilization/utilization.service';
 
 @Module({})
@@ -43,11 +46,14 @@ export class NumberPoolModule {
         VirtualNumberRepository,
         CandidatePool,
         InventoryService,
+        HoldRepository,
+        AllocationRepository,
         { provide: HOLD_STORE, useClass: MongoHoldStore },
         HoldMaintenance,
         HoldReaper,
         AllocationService,
         UtilizationService,
+        UtilizationMetrics,
       ],
     };
   }

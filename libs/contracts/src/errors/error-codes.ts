@@ -27,6 +27,8 @@ export const ErrorCodes = {
   INTERNAL: 'INTERNAL',
   /** A durable event's payload failed validation: it will never succeed, so it is terminated. */
   EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
+  /** A durable event was redelivered as often as its consumer allows and is given up (logged, terminated). */
+  EVENT_GIVEN_UP: 'EVENT.MAX_DELIVER',
   /** The path exists, the method does not (details.allow lists the ones that do). */
   METHOD_NOT_ALLOWED: 'HTTP.METHOD_NOT_ALLOWED',
   /** The request body is larger than the gateway accepts. */
@@ -37,15 +39,14 @@ export const ErrorCodes = {
 
 export type KnownErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Codes that describe the caller's request, not the health of the service that answered. */
-export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
-  ErrorCodes.VALIDATION,
-  ErrorCodes.AUTH_FAILED,
-  ErrorCodes.FORBIDDEN,
-  ErrorCodes.NOT_FOUND,
-  ErrorCodes.CONFLICT,
-  ErrorCodes.RATE_LIMITED,
-  ErrorCodes.METHOD_NOT_ALLOWED,
-  ErrorCodes.PAYLOAD_TOO_LARGE,
-  ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+/**
+ * Codes that say the answering side is unwell (not that the request was wrong): they count
+ * against a circuit breaker, and the gateway answers them with a 5xx.
+ */
+export const SERVER_FAULT_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.INTERNAL,
+  ErrorCodes.BAD_REPLY,
+  ErrorCodes.RPC_TIMEOUT,
+  ErrorCodes.RPC_UNAVAILABLE,
+  ErrorCodes.CIRCUIT_OPEN,
 ]);

@@ -7,14 +7,6 @@ import { pinSchema } from '../pin-auth/pin-auth.contract';
 import { UPDATABLE_SETTINGS } from './session-fields';
 import { sessionSettingsSchema, sessionViewSchema } from './session.schema';
 
-export const SessionErrorCodes = {
-  /** `Idempotency-Key` reused with a different request body. */
-  IDEMPOTENCY_MISMATCH: 'SESSION.IDEMPOTENCY_MISMATCH',
-  /** A request with this `Idempotency-Key` is still being processed. */
-  IDEMPOTENCY_IN_PROGRESS: 'SESSION.IDEMPOTENCY_IN_PROGRESS',
-  ALREADY_EXPIRED: 'SESSION.ALREADY_EXPIRED',
-} as const;
-
 /** Creates a session: allocate a number, register PINs, persist, announce. All or nothing. */
 export const CreateSession = defineRpc(
   'session-service',

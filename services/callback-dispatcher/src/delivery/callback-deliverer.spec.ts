@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import { RetryLater } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
-import type { CallbackRecords } from '../records/callback-records.repository';
+import type { CallbackAttempts } from '../records/callback-attempts.repository';
+import type { DeadLetters } from '../records/dead-letters.repository';
 import type { AttemptRequest, AttemptResult, CallbackAttempt } from './callback-attempt';
 import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
@@ -74,10 +75,12 @@ function deliverer(world: {
       return answers.shift() as AttemptResult;
     }),
   } as unknown as CallbackAttempt;
-  const records = {
-    recordAttempt: jest.fn(async (a: Record<string, unknown>) => void recorded.push(a)),
-    recordDeadLetter: jest.fn(async (d: Record<string, unknown>) => void dead.push(d)),
-  } as unknown as CallbackRecords;
+  const attemptRecords = {
+    record: jest.fn(async (a: Record<string, unknown>) => void recorded.push(a)),
+  } as unknown as CallbackAttempts;
+  const deadLetters = {
+    record: jest.fn(async (d: Record<string, unknown>) => void dead.push(d)),
+  } as unknown as DeadLetters;
   const targets = {
     get: jest.fn(async () => ('target' in world ? world.target : target())),
   } as unknown as CallbackTargets;
@@ -98,7 +101,8 @@ function deliverer(world: {
     targets,
     ledger as unknown as DeliveryLedger,
     attempts,
-    records,
+    attemptRecords,
+    deadLetters,
     config,
     () => world.now ?? T0 + 1000,
     { warn: () => undefined } as unknown as Logger,

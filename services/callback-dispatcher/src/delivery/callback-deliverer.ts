@@ -11,7 +11,8 @@ import {
   type CallbackDispatcherConfig,
 } from '../config/callback-dispatcher.config';
 import type { PlivoCallback } from '../events/plivo-callback';
-import { CallbackRecords } from '../records/callback-records.repository';
+import { CallbackAttempts } from '../records/callback-attempts.repository';
+import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt } from './callback-attempt';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger } from './delivery-ledger';
@@ -63,7 +64,8 @@ export class CallbackDeliverer {
     private readonly targets: CallbackTargets,
     private readonly ledger: DeliveryLedger,
     private readonly attempts: CallbackAttempt,
-    private readonly records: CallbackRecords,
+    private readonly attemptRecords: CallbackAttempts,
+    private readonly deadLetters: DeadLetters,
     @Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig,
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -215,7 +217,7 @@ export class CallbackDeliverer {
     a: AttemptRecord,
   ): Promise<void> {
     this.outcomes.inc({ outcome: a.outcome });
-    await this.records.recordAttempt({
+    await this.attemptRecords.record({
       eventId: job.eventId,
       eventName: job.callback.eventName,
       accountId: job.callback.accountId,
@@ -229,7 +231,7 @@ export class CallbackDeliverer {
 
   /** Recorded before the event is acknowledged: nothing is lost, it waits here for a replay. */
   private async deadLetter(job: DeliveryJob, url: string, reason: string, attempts: number): Promise<void> {
-    await this.records.recordDeadLetter({
+    await this.deadLetters.record({
       _id: job.eventId,
       accountId: job.callback.accountId,
       subaccountId: job.subaccountId ?? null,

@@ -12,7 +12,7 @@ import {
 } from '@maskline/contracts';
 import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
 import { toPlivoCallback } from '../events/plivo-callback';
-import { CallbackRecords } from '../records/callback-records.repository';
+import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackDeliverer } from './callback-deliverer';
 
 /** Every event on the stream; those without a Plivo callback are acknowledged at once. */
@@ -32,7 +32,7 @@ const EVENTS = [
 export class CallbackEventsConsumer {
   constructor(
     private readonly deliverer: CallbackDeliverer,
-    private readonly records: CallbackRecords,
+    private readonly deadLetters: DeadLetters,
   ) {}
 
   /**
@@ -54,7 +54,7 @@ export class CallbackEventsConsumer {
   async onEvent(event: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     if (event.subject === CallbackReplayRequested.subject) {
       const { accountId, eventId, replayId } = event.payload;
-      const letter = await this.records.deadLetter({ accountId }, eventId);
+      const letter = await this.deadLetters.one({ accountId }, eventId);
       if (!letter) return;
       await this.deliverer.deliver({
         eventId,

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { CallbackRecords } from '../records/callback-records.repository';
+import { CallbackAttempts } from '../records/callback-attempts.repository';
+import { DeadLetters } from '../records/dead-letters.repository';
 import {
   CallbackAttemptDocument,
   CallbackAttemptSchema,
@@ -24,7 +25,8 @@ import { DeliveryLedger } from './delivery-ledger';
   ],
   controllers: [CallbacksNatsController],
   providers: [
-    CallbackRecords,
+    CallbackAttempts,
+    DeadLetters,
     CallbackSigner,
     CallbackTargets,
     DeliveryLedger,

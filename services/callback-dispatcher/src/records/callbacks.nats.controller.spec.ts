@@ -1,5 +1,6 @@
 import type { EventPublisher } from '@maskline/messaging';
-import type { CallbackRecords } from './callback-records.repository';
+import type { CallbackAttempts } from './callback-attempts.repository';
+import type { DeadLetters } from './dead-letters.repository';
 import type { DeadLetterDocument } from './callback-records.schema';
 import { CallbacksNatsController } from './callbacks.nats.controller';
 
@@ -24,10 +25,10 @@ describe('dead-letter replay', () => {
     const order: string[] = [];
     const msgIds: string[] = [];
     const records = {
-      deadLetter: async (_scope: unknown, id: string) => letter(id),
+      one: async (_scope: unknown, id: string) => letter(id),
       notReplayed: async () => [letter('evt-1'), letter('evt-2')],
       markReplayed: async (_account: string, id: string) => void order.push(`marked ${id}`),
-    } as unknown as CallbackRecords;
+    } as unknown as DeadLetters;
     const events = {
       publish: async (_c: unknown, payload: { eventId: string }, options: { msgId: string }) => {
         await publish();
@@ -35,7 +36,7 @@ describe('dead-letter replay', () => {
         order.push(`published ${payload.eventId}`);
       },
     } as unknown as EventPublisher;
-    return { ctl: new CallbacksNatsController(records, events), order, msgIds };
+    return { ctl: new CallbacksNatsController({} as CallbackAttempts, records, events), order, msgIds };
   }
 
   it('marks a letter replayed only after its replay is on the stream', async () => {

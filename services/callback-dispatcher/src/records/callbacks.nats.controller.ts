@@ -9,13 +9,15 @@ import {
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
 import { EventPublisher, RpcHandler } from '@maskline/messaging';
-import { CallbackRecords } from './callback-records.repository';
+import { CallbackAttempts } from './callback-attempts.repository';
+import { DeadLetters } from './dead-letters.repository';
 import type { DeadLetterDocument } from './callback-records.schema';
 
 @Controller()
 export class CallbacksNatsController {
   constructor(
-    private readonly records: CallbackRecords,
+    private readonly attemptRecords: CallbackAttempts,
+    private readonly letters: DeadLetters,
     private readonly events: EventPublisher,
   ) {}
 
@@ -23,8 +25,8 @@ export class CallbacksNatsController {
   async attempts(request: Req<typeof ListCallbackAttempts>) {
     const { accountId } = request.scope;
     const [attempts, letters] = await Promise.all([
-      this.records.attemptsOfSession(accountId, request.sessionId),
-      this.records.deadLettersOfSession(accountId, request.sessionId),
+      this.attemptRecords.ofSession(accountId, request.sessionId),
+      this.letters.ofSession(accountId, request.sessionId),
     ]);
     return {
       attempts: attempts.map((a) => ({
@@ -45,8 +47,8 @@ export class CallbacksNatsController {
   }
 
   @RpcHandler(ListDeadLetters)
-  async deadLetters(request: Req<typeof ListDeadLetters>) {
-    const page = await this.records.listDeadLetters(request.scope, request.limit, request.offset);
+  async listDeadLetters(request: Req<typeof ListDeadLetters>) {
+    const page = await this.letters.page(request.scope, request.limit, request.offset);
     return { total: page.total, objects: page.objects.map(view) };
   }
 
@@ -56,11 +58,11 @@ export class CallbacksNatsController {
     const { accountId } = request.scope;
     let letters: DeadLetterDocument[];
     if (request.eventId) {
-      const letter = await this.records.deadLetter(request.scope, request.eventId);
+      const letter = await this.letters.one(request.scope, request.eventId);
       if (!letter) throw CodedError.notFound(`dead letter ${request.eventId} not found`);
       letters = [letter];
     } else {
-      letters = await this.records.notReplayed(request.scope, 1000);
+      letters = await this.letters.notReplayed(request.scope, 1000);
     }
     const now = new Date();
     for (const letter of letters) {
@@ -73,7 +75,7 @@ export class CallbacksNatsController {
         { accountId, eventId: letter._id, replayId, at: now.toISOString() },
         { msgId: `callback-replay:${letter._id}:${replayId}` },
       );
-      await this.records.markReplayed(accountId, letter._id, now);
+      await this.letters.markReplayed(accountId, letter._id, now);
     }
     return { replayed: letters.length };
   }

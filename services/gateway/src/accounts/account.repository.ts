@@ -1,32 +1,36 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { AccountScopedRepository } from '@maskline/persistence';
 import { Account } from './account.schema';
 
 /**
- * Accounts are looked up by Auth ID at authentication (before a tenant is known); every other
- * read is scoped by the main account id.
+ * Accounts, keyed by their main account (a main account's own record names itself). Looked up
+ * system-wide by Auth ID only at authentication, before a tenant is known; every other read is
+ * scoped by the main account id.
  */
 @Injectable()
-export class AccountRepository {
-  constructor(@InjectModel(Account.name) private readonly model: Model<Account>) {}
-
-  async insert(account: Omit<Account, 'createdAt' | 'updatedAt'>): Promise<Account> {
-    const created = await this.model.create(account);
-    return created.toObject();
+export class AccountRepository extends AccountScopedRepository<Account> {
+  constructor(@InjectModel(Account.name) model: Model<Account>) {
+    super(model);
   }
 
-  /** Authentication only: the credentials name the account. */
-  async findForAuthentication(authId: string): Promise<Account | null> {
-    return (await this.model.findById(authId).lean().exec()) as Account | null;
+  insert(account: Omit<Account, 'createdAt' | 'updatedAt'>): Promise<Account> {
+    return this.insertOne(account);
   }
 
-  async findScoped(accountId: string, authId: string): Promise<Account | null> {
-    return (await this.model.findOne({ _id: authId, accountId }).lean().exec()) as Account | null;
+  /** System-wide, for authentication only: the credentials name the account. */
+  findForAuthentication(authId: string): Promise<Account | null> {
+    return this.systemWide.findById(authId);
   }
 
-  async listSubaccounts(accountId: string): Promise<Account[]> {
-    return (await this.model.find({ accountId, kind: 'sub' }).sort({ _id: 1 }).lean().exec()) as Account[];
+  /** An account of this main account (itself, or one of its subaccounts). */
+  ofAccount(accountId: string, authId: string): Promise<Account | null> {
+    return this.findByIdScoped({ accountId }, authId);
+  }
+
+  listSubaccounts(accountId: string): Promise<Account[]> {
+    return this.findScoped({ accountId, kind: 'sub' }, { limit: 10_000, offset: 0, sort: { _id: 1 } });
   }
 
   async replaceToken(
@@ -34,7 +38,6 @@ export class AccountRepository {
     authId: string,
     token: Pick<Account, 'tokenDigest' | 'tokenEncrypted'>,
   ): Promise<boolean> {
-    const res = await this.model.updateOne({ _id: authId, accountId }, { $set: token }).exec();
-    return res.matchedCount === 1;
+    return (await this.updateOneScoped({ _id: authId, accountId }, { $set: token })) === 1;
   }
 }

@@ -90,7 +90,7 @@ export class AccountsService implements OnApplicationBootstrap, OnApplicationShu
 
   /** The account as its owner (or the operator) may see it; foreign ids are not found. */
   async get(accountId: string, authId: string): Promise<Account> {
-    const account = await this.repository.findScoped(accountId, authId);
+    const account = await this.repository.ofAccount(accountId, authId);
     if (!account) throw CodedError.notFound(`account ${authId} not found`);
     return account;
   }
@@ -136,7 +136,7 @@ export class AccountsService implements OnApplicationBootstrap, OnApplicationShu
     subaccountId?: string,
   ): Promise<{ authId: string; authToken: string }> {
     const authId = subaccountId ?? accountId;
-    const account = await this.repository.findScoped(accountId, authId);
+    const account = await this.repository.ofAccount(accountId, authId);
     if (!account) throw CodedError.notFound(`account ${authId} not found`);
     return { authId, authToken: this.credentials.decrypt(authId, account.tokenEncrypted) };
   }

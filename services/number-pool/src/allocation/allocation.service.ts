@@ -48,9 +48,8 @@ export class AllocationService {
   /** Idempotent per allocation: a retry returns the number the first call chose. */
   async allocate(request: RpcParsedRequestOf<typeof AllocateNumber>) {
     const { scope, allocationId, parties } = request;
-    const previous = await this.store.allocation(allocationId);
-    if (previous)
-      return this.previousResult(scope, previous.virtualNumber, previous.accountId, previous.releasedAt);
+    const previous = await this.store.allocation(scope.accountId, allocationId);
+    if (previous) return this.previousResult(previous.virtualNumber, previous.releasedAt);
 
     const end = this.latency.startTimer();
     const origin = originOf(parties[0]);
@@ -86,10 +85,11 @@ export class AllocationService {
       });
       if (!recorded) {
         // A concurrent call for the same session won: give our claim back and answer as it did.
-        await Promise.all(allocation.holds.map((h) => this.store.deleteHold(h._id)));
-        const winner = await this.store.allocation(allocationId);
-        if (!winner) throw new CodedError(ErrorCodes.INTERNAL, 'allocation record vanished');
-        return this.previousResult(scope, winner.virtualNumber, winner.accountId, winner.releasedAt);
+        await Promise.all(allocation.holds.map((h) => this.store.deleteHold(h.accountId, h._id)));
+        const winner = await this.store.allocation(scope.accountId, allocationId);
+        // No record of this account under the id: another account's allocation holds it.
+        if (!winner) throw new CodedError(ErrorCodes.CONFLICT, 'allocation id already in use');
+        return this.previousResult(winner.virtualNumber, winner.releasedAt);
       }
       this.outcomes.inc({ outcome: 'allocated' });
       return {
@@ -108,8 +108,8 @@ export class AllocationService {
   }
 
   async addParty(scope: AccountScope, allocationId: string, party: string) {
-    const record = await this.store.allocation(allocationId);
-    if (!record || record.accountId !== scope.accountId || record.releasedAt) {
+    const record = await this.store.allocation(scope.accountId, allocationId);
+    if (!record || record.releasedAt) {
       throw CodedError.notFound(`no live allocation ${allocationId}`);
     }
     if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
@@ -133,11 +133,12 @@ export class AllocationService {
 
   /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */
   async release(scope: AccountScope, allocationId: string): Promise<number> {
-    const record = await this.store.allocation(allocationId);
-    if (!record || record.accountId !== scope.accountId || record.releasedAt) return 0;
+    const record = await this.store.allocation(scope.accountId, allocationId);
+    if (!record || record.releasedAt) return 0;
     const now = new Date();
     const holds = record.holdIds.map((holdId, i) => ({
       _id: holdId,
+      accountId: record.accountId,
       virtualNumber: record.virtualNumber,
       party: record.parties[i],
       allocationId,
@@ -147,13 +148,7 @@ export class AllocationService {
     return record.holdIds.length;
   }
 
-  private previousResult(
-    scope: AccountScope,
-    virtualNumber: string,
-    accountId: string,
-    releasedAt: Date | null,
-  ) {
-    if (accountId !== scope.accountId) throw new CodedError(ErrorCodes.CONFLICT, 'session id already in use');
+  private previousResult(virtualNumber: string, releasedAt: Date | null) {
     if (releasedAt) throw new CodedError(ErrorCodes.CONFLICT, 'this session has already ended');
     return { virtualNumber, country: originOf(virtualNumber)?.country ?? 'ZZ' };
   }

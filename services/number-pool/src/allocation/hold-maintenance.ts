@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
-import { LIVE, type Hold } from './hold';
-import { AllocationDocument, HoldDocument } from './hold.schema';
+import type { Hold } from './hold';
+import { AllocationRepository } from './allocation.repository';
+import { HoldRepository } from './hold.repository';
 import { HOLD_STORE } from './hold-store.token';
 import type { HoldStore } from './hold-store.port';
 
@@ -13,18 +12,14 @@ import type { HoldStore } from './hold-store.port';
 @Injectable()
 export class HoldMaintenance {
   constructor(
-    @InjectModel(HoldDocument.name) private readonly holds: Model<HoldDocument>,
-    @InjectModel(AllocationDocument.name) private readonly allocations: Model<AllocationDocument>,
+    private readonly holds: HoldRepository,
+    private readonly allocations: AllocationRepository,
     @Inject(HOLD_STORE) private readonly store: HoldStore,
   ) {}
 
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
   async retireExpired(now: Date, limit: number): Promise<number> {
-    const due = await this.holds
-      .find({ liveMarker: LIVE, blockedUntil: { $ne: null, $lte: now } })
-      .limit(limit)
-      .lean()
-      .exec();
+    const due = await this.holds.dueForRetirementSystemWide(now, limit);
     for (const h of due) {
       await this.store.retireHold(h._id, now);
       await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
@@ -34,32 +29,18 @@ export class HoldMaintenance {
 
   /** Deletes retired holds and released allocations older than the retention. */
   async purge(olderThan: Date, limit: number): Promise<number> {
-    const old = (await this.holds
-      .find({ retiredAt: { $ne: null, $lte: olderThan } })
-      .limit(limit)
-      .lean()
-      .exec()) as Hold[];
-    for (const h of old) {
-      if (h.liveMarker === LIVE) continue;
-      await this.holds.deleteOne({ _id: h._id }).exec();
-    }
-    const stale = await this.allocations
-      .find({ releasedAt: { $ne: null, $lte: olderThan } })
-      .limit(limit)
-      .lean()
-      .exec();
-    for (const a of stale) await this.allocations.deleteOne({ _id: a._id }).exec();
-    return old.length + stale.length;
+    return (
+      (await this.holds.purgeRetiredSystemWide(olderThan, limit)) +
+      (await this.allocations.purgeReleasedSystemWide(olderThan, limit))
+    );
   }
 
-  /** Live holds blocking their pair now, for utilization (a scan: never on the allocation path). */
+  /** Live holds blocking their pair now, of one account or (for metrics) of all. */
   async liveHolds(
     now: Date,
     accountId?: string,
   ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId'>>> {
-    const filter: Record<string, unknown> = { liveMarker: LIVE };
-    if (accountId) filter.accountId = accountId;
-    const rows = (await this.holds.find(filter).lean().exec()) as Hold[];
+    const rows = accountId ? await this.holds.liveOfAccount(accountId) : await this.holds.liveSystemWide();
     return rows.filter((h) => h.blockedUntil === null || h.blockedUntil > now);
   }
 }

@@ -22,17 +22,21 @@ export interface HoldStore {
 
   /** Inserts a live hold; false when the pair already has a live hold. */
   insertHold(hold: Hold): Promise<boolean>;
-  /** Undoes a claim that never became part of a session. */
-  deleteHold(holdId: string): Promise<void>;
-  /** The pair's live hold by secondary lookup: only where a conflict is itself the answer. */
+  /** Undoes a claim of the account that never became part of a session. */
+  deleteHold(accountId: string, holdId: string): Promise<void>;
+  /**
+   * The pair's live hold by secondary lookup: only where a conflict is itself the answer. The
+   * pair is the carrier's, so this looks across accounts (a previous owner's hold still blocks).
+   */
   findLiveHold(virtualNumber: string, party: string): Promise<Hold | null>;
-  /** Marks released: blocked until `releasedAt + cool-off`; retired at once when there is none. */
-  releaseHold(holdId: string, cooloffSeconds: number, releasedAt: Date): Promise<void>;
-  /** Frees the pair: the hold stops being live. */
+  /** Marks the account's hold released: blocked until `releasedAt + cool-off`; retired at once when there is none. */
+  releaseHold(accountId: string, holdId: string, cooloffSeconds: number, releasedAt: Date): Promise<void>;
+  /** Frees the pair once its cool-off is over (system work: whoever's hold it was). */
   retireHold(holdId: string, at: Date): Promise<void>;
 
-  allocation(allocationId: string): Promise<AllocationRecord | null>;
-  /** False when the session already has a record. */
+  /** The account's allocation record; another account's id finds nothing. */
+  allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
+  /** False when the allocation id is already recorded (by any account). */
   insertAllocation(record: AllocationRecord): Promise<boolean>;
   saveAllocation(record: AllocationRecord): Promise<void>;
 }

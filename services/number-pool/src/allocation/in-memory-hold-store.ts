@@ -33,9 +33,9 @@ export class InMemoryHoldStore implements HoldStore {
     return true;
   }
 
-  async deleteHold(holdId: string) {
+  async deleteHold(accountId: string, holdId: string) {
     const h = this.holds.get(holdId);
-    if (!h) return;
+    if (!h || h.accountId !== accountId) return;
     this.unique.delete(uniqueKey(h));
     this.holds.delete(holdId);
   }
@@ -46,9 +46,9 @@ export class InMemoryHoldStore implements HoldStore {
     return h ? { ...h } : null;
   }
 
-  async releaseHold(holdId: string, cooloffSeconds: number, releasedAt: Date) {
+  async releaseHold(accountId: string, holdId: string, cooloffSeconds: number, releasedAt: Date) {
     const h = this.holds.get(holdId);
-    if (!h || h.releasedAt) return;
+    if (!h || h.accountId !== accountId || h.releasedAt) return;
     h.releasedAt = releasedAt;
     h.blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
     if (cooloffSeconds === 0) this.retire(h, releasedAt);
@@ -59,9 +59,9 @@ export class InMemoryHoldStore implements HoldStore {
     if (h && h.liveMarker === LIVE) this.retire(h, at);
   }
 
-  async allocation(allocationId: string) {
+  async allocation(accountId: string, allocationId: string) {
     const r = this.allocations.get(allocationId);
-    return r ? { ...r, holdIds: [...r.holdIds], parties: [...r.parties] } : null;
+    return r && r.accountId === accountId ? { ...r, holdIds: [...r.holdIds], parties: [...r.parties] } : null;
   }
 
   async insertAllocation(record: AllocationRecord) {
@@ -71,6 +71,7 @@ export class InMemoryHoldStore implements HoldStore {
   }
 
   async saveAllocation(record: AllocationRecord) {
+    if (this.allocations.get(record._id)?.accountId !== record.accountId) return;
     this.allocations.set(record._id, { ...record });
   }
 

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import type { KV } from 'nats';
-import type { Model } from 'mongoose';
-import { KeyValueStores, kvDecode, kvEncode } from '@maskline/messaging';
-import { isDuplicateKeyError } from '@maskline/persistence';
-import { LIVE, type AllocationRecord, type Hold } from './hold';
+import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
+import { AllocationRepository } from './allocation.repository';
+import type { AllocationRecord, Hold } from './hold';
+import { HoldRepository } from './hold.repository';
 import type { HoldStore, PairHint } from './hold-store.port';
-import { AllocationDocument, HoldDocument } from './hold.schema';
 
 /** KV buckets: pair hints (deleted when a hold retires) and allocation records (expire after 30 days). */
 export const PAIR_HINTS_BUCKET = 'maskline-pool-pairs';
@@ -27,8 +25,8 @@ type StoredAllocation = Omit<AllocationRecord, 'releasedAt' | 'createdAt'> & {
 @Injectable()
 export class MongoHoldStore implements HoldStore {
   constructor(
-    @InjectModel(HoldDocument.name) private readonly holds: Model<HoldDocument>,
-    @InjectModel(AllocationDocument.name) private readonly allocations: Model<AllocationDocument>,
+    private readonly holds: HoldRepository,
+    private readonly allocations: AllocationRepository,
     private readonly kv: KeyValueStores,
   ) {}
 
@@ -56,76 +54,65 @@ export class MongoHoldStore implements HoldStore {
     if (!entry || entry.operation !== 'PUT' || kvDecode<PairHint>(entry.value)?.holdId !== holdId) return;
     try {
       await kv.purge(key, { previousSeq: entry.revision });
-    } catch {
-      // A newer hint was written meanwhile: it describes a newer hold, keep it.
-    }
-  }
-
-  async insertHold(hold: Hold): Promise<boolean> {
-    try {
-      await this.holds.create(hold);
-      return true;
     } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
+      // A newer hint was written meanwhile: it describes a newer hold, keep it.
+      if (!isWrongLastSequence(err)) throw err;
     }
   }
 
-  async deleteHold(holdId: string): Promise<void> {
-    await this.holds.deleteOne({ _id: holdId }).exec();
+  insertHold(hold: Hold): Promise<boolean> {
+    return this.holds.insert(hold);
   }
 
-  async findLiveHold(virtualNumber: string, party: string): Promise<Hold | null> {
-    return (await this.holds
-      .findOne({ virtualNumber, party, liveMarker: LIVE })
-      .lean()
-      .exec()) as Hold | null;
+  deleteHold(accountId: string, holdId: string): Promise<void> {
+    return this.holds.remove(accountId, holdId);
   }
 
-  async releaseHold(holdId: string, cooloffSeconds: number, releasedAt: Date): Promise<void> {
+  findLiveHold(virtualNumber: string, party: string): Promise<Hold | null> {
+    return this.holds.liveOnPairSystemWide(virtualNumber, party);
+  }
+
+  async releaseHold(
+    accountId: string,
+    holdId: string,
+    cooloffSeconds: number,
+    releasedAt: Date,
+  ): Promise<void> {
     const blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
     const set: Partial<Hold> = { releasedAt, blockedUntil };
     if (cooloffSeconds === 0) Object.assign(set, { liveMarker: holdId, retiredAt: releasedAt });
-    await this.updateById(holdId, set);
+    await this.holds.update(accountId, holdId, set);
   }
 
-  async retireHold(holdId: string, at: Date): Promise<void> {
-    await this.updateById(holdId, { liveMarker: holdId, retiredAt: at });
+  retireHold(holdId: string, at: Date): Promise<void> {
+    return this.holds.retireSystemWide(holdId, at);
   }
 
-  async allocation(allocationId: string): Promise<AllocationRecord | null> {
+  async allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
     const entry = await (await this.records()).get(allocationId);
     if (entry && entry.operation === 'PUT') {
       const r = kvDecode<StoredAllocation>(entry.value);
       if (r)
-        return {
-          ...r,
-          releasedAt: r.releasedAt ? new Date(r.releasedAt) : null,
-          createdAt: new Date(r.createdAt),
-        };
+        return r.accountId !== accountId
+          ? null
+          : {
+              ...r,
+              releasedAt: r.releasedAt ? new Date(r.releasedAt) : null,
+              createdAt: new Date(r.createdAt),
+            };
     }
     // Not in KV (expired, or a crash between the store write and the KV write): ask the store.
-    return (await this.allocations.findById(allocationId).lean().exec()) as AllocationRecord | null;
+    return this.allocations.find(accountId, allocationId);
   }
 
   async insertAllocation(record: AllocationRecord): Promise<boolean> {
-    try {
-      await this.allocations.create(record);
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    if (!(await this.allocations.insert(record))) return false;
     await this.putRecord(record);
     return true;
   }
 
   async saveAllocation(record: AllocationRecord): Promise<void> {
-    await this.allocations
-      .updateOne(
-        { _id: record._id },
-        { $set: { holdIds: record.holdIds, parties: record.parties, releasedAt: record.releasedAt } },
-      )
-      .exec();
+    await this.allocations.save(record);
     await this.putRecord(record);
   }
 
@@ -136,19 +123,6 @@ export class MongoHoldStore implements HoldStore {
       createdAt: record.createdAt.getTime(),
     };
     await (await this.records()).put(record._id, kvEncode(stored));
-  }
-
-  /**
-   * An update keyed by the hold's UUID. If a concurrent write already retired it and a newer hold
-   * holds the pair, the store refuses to make this one live again (unique index): that is fine,
-   * the newer hold is the truth.
-   */
-  private async updateById(holdId: string, set: Partial<Hold>): Promise<void> {
-    try {
-      await this.holds.updateOne({ _id: holdId }, { $set: set }).exec();
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
   }
 }
 

@@ -98,12 +98,12 @@ export class NumberAllocator {
    * at once when there is none.
    */
   async release(
-    holds: ReadonlyArray<Pick<Hold, '_id' | 'virtualNumber' | 'party' | 'allocationId'>>,
+    holds: ReadonlyArray<Pick<Hold, '_id' | 'accountId' | 'virtualNumber' | 'party' | 'allocationId'>>,
     cooloffSeconds: number,
     at: Date,
   ): Promise<void> {
     for (const h of holds) {
-      await this.store.releaseHold(h._id, cooloffSeconds, at);
+      await this.store.releaseHold(h.accountId, h._id, cooloffSeconds, at);
       if (cooloffSeconds === 0) {
         await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
       } else {
@@ -199,7 +199,7 @@ export class NumberAllocator {
       // A refused insert means the pair has a live hold the pointer did not show (a concurrent
       // claim): the number is taken for this party. No scan on this path.
       if (!(await this.store.insertHold(hold))) {
-        await Promise.all(holds.map((h) => this.store.deleteHold(h._id)));
+        await Promise.all(holds.map((h) => this.store.deleteHold(h.accountId, h._id)));
         return { ok: false, conflictIndex: i };
       }
       holds.push(hold);

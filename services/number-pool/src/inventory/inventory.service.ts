@@ -45,7 +45,7 @@ export class InventoryService {
     });
     const unique = new Map(parsed.map((p) => [p.e164, p]));
     for (const p of unique.values()) {
-      const existing = await this.numbers.findAnyAccount(p.e164);
+      const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       // Another account's number, or (for a subaccount) a sibling's or the main account's: not
       // yours to re-add, which would take over its credentials and fallback. The main account
       // may re-add any of its own (it owns its subaccounts' numbers too).
@@ -73,7 +73,7 @@ export class InventoryService {
         status: 'active' as const,
         deletedAt: null,
       };
-      const existing = await this.numbers.findAnyAccount(p.e164);
+      const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
         // Adding a number again keeps what this request does not say (its alias, credentials, fallback).
         await this.numbers.update(request.scope.accountId, p.e164, {
@@ -152,7 +152,7 @@ export class InventoryService {
 
   /** Who owns a number and the provider credentials its webhooks are signed with. */
   async routingOf(number: string) {
-    const doc = await this.numbers.findAnyAccount(number);
+    const doc = await this.numbers.findAnyAccountSystemWide(number);
     if (!doc) return null;
     let credentials: ProviderCredentials | null = null;
     if (doc.credentials) {

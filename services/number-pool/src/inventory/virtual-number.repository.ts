@@ -18,21 +18,24 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     super(model);
   }
 
-  /** Any account's record of a number: only to tell "taken by someone else" from "yours". */
-  async findAnyAccount(number: string): Promise<VirtualNumberDocument | null> {
-    return (await this.model.findById(number).lean().exec()) as VirtualNumberDocument | null;
+  /**
+   * System-wide: any account's record of a number. To tell "taken by someone else" from "yours",
+   * and to route a webhook before its owner is known.
+   */
+  findAnyAccountSystemWide(number: string): Promise<VirtualNumberDocument | null> {
+    return this.systemWide.findById(number);
   }
 
   get(accountId: string, number: string): Promise<VirtualNumberDocument | null> {
     return this.findByIdScoped({ accountId }, number);
   }
 
-  async insert(doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>): Promise<VirtualNumberDocument> {
-    return (await this.model.create(doc)).toObject();
+  insert(doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>): Promise<VirtualNumberDocument> {
+    return this.insertOne(doc);
   }
 
   async update(accountId: string, number: string, set: Partial<VirtualNumberDocument>): Promise<void> {
-    await this.model.updateOne({ _id: number, accountId }, { $set: set }).exec();
+    await this.updateOneScoped({ _id: number, accountId }, { $set: set });
   }
 
   async list(accountId: string, filter: NumberListFilter, limit: number, offset: number) {

@@ -21,7 +21,7 @@ export class PinReaper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = new Date();
     const purged =
-      (await this.registrations.purgeRetired(
+      (await this.registrations.purgeRetiredSystemWide(
         new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
         1000,
       )) + (await this.throttle.purge(now, 1000));

@@ -15,28 +15,32 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
     return 'inserted';
   }
 
-  async liveForSession(sessionId: string) {
-    return [...this.rows.values()].filter((r) => r.sessionId === sessionId && r.liveMarker === LIVE);
+  private live(accountId: string): PinRegistration[] {
+    return [...this.rows.values()].filter((r) => r.accountId === accountId && r.liveMarker === LIVE);
   }
 
-  async liveForSessions(sessionIds: readonly string[]) {
+  async liveForSession(accountId: string, sessionId: string) {
+    return this.live(accountId).filter((r) => r.sessionId === sessionId);
+  }
+
+  async liveForSessions(accountId: string, sessionIds: readonly string[]) {
     const wanted = new Set(sessionIds);
-    return [...this.rows.values()].filter((r) => wanted.has(r.sessionId) && r.liveMarker === LIVE);
+    return this.live(accountId).filter((r) => wanted.has(r.sessionId));
   }
 
-  async liveByDigest(digest: string) {
-    return [...this.rows.values()].find((r) => r.digest === digest && r.liveMarker === LIVE) ?? null;
+  async liveByDigest(accountId: string, digest: string) {
+    return this.live(accountId).find((r) => r.digest === digest) ?? null;
   }
 
-  async liveSlots(virtualNumber: string, pinLength: number) {
-    return [...this.rows.values()]
-      .filter((r) => r.virtualNumber === virtualNumber && r.pinLength === pinLength && r.liveMarker === LIVE)
+  async liveSlots(accountId: string, virtualNumber: string, pinLength: number) {
+    return this.live(accountId)
+      .filter((r) => r.virtualNumber === virtualNumber && r.pinLength === pinLength)
       .map((r) => r.slot);
   }
 
-  async retire(id: string, at: Date) {
+  async retire(accountId: string, id: string, at: Date) {
     const r = this.rows.get(id);
-    if (r && r.liveMarker === LIVE) {
+    if (r && r.accountId === accountId && r.liveMarker === LIVE) {
       r.liveMarker = r._id;
       r.retiredAt = at;
     }

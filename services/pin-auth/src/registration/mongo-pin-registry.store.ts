@@ -1,15 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { isDuplicateKeyError } from '@maskline/persistence';
+import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
 import { LIVE, type InsertOutcome, type PinRegistration, type PinRegistryStore } from './pin-registration';
 import { PinRegistrationDocument } from './pin-registration.schema';
 
 @Injectable()
-export class MongoPinRegistryStore implements PinRegistryStore {
-  constructor(
-    @InjectModel(PinRegistrationDocument.name) private readonly model: Model<PinRegistrationDocument>,
-  ) {}
+export class MongoPinRegistryStore
+  extends AccountScopedRepository<PinRegistrationDocument>
+  implements PinRegistryStore
+{
+  constructor(@InjectModel(PinRegistrationDocument.name) model: Model<PinRegistrationDocument>) {
+    super(model);
+  }
 
   /**
    * The unique index that refused the insert tells which rule broke: the digest (a clash) or the
@@ -18,51 +21,49 @@ export class MongoPinRegistryStore implements PinRegistryStore {
    */
   async insert(registration: PinRegistration): Promise<InsertOutcome> {
     try {
-      await this.model.create(registration);
+      await this.insertOne(registration);
       return 'inserted';
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
       const keyPattern = (err as { keyPattern?: Record<string, unknown> }).keyPattern;
       if (keyPattern) return keyPattern.digest !== undefined ? 'digest-taken' : 'slot-taken';
-      return (await this.liveByDigest(registration.digest)) ? 'digest-taken' : 'slot-taken';
+      // The digest is unique across accounts, so the question is asked system-wide.
+      const [live] = await this.systemWide.find(
+        { digest: registration.digest, liveMarker: LIVE },
+        { limit: 1 },
+      );
+      return live ? 'digest-taken' : 'slot-taken';
     }
   }
 
-  async liveForSession(sessionId: string): Promise<PinRegistration[]> {
-    return (await this.model.find({ sessionId, liveMarker: LIVE }).lean().exec()) as PinRegistration[];
+  /** Served by the session index. */
+  async liveForSession(accountId: string, sessionId: string): Promise<PinRegistration[]> {
+    return this.findScoped({ accountId, sessionId, liveMarker: LIVE });
   }
 
-  async liveForSessions(sessionIds: readonly string[]): Promise<PinRegistration[]> {
-    return (await this.model
-      .find({ sessionId: { $in: [...sessionIds] }, liveMarker: LIVE })
-      .lean()
-      .exec()) as PinRegistration[];
+  async liveForSessions(accountId: string, sessionIds: readonly string[]): Promise<PinRegistration[]> {
+    return this.findScoped({ accountId, sessionId: { $in: [...sessionIds] }, liveMarker: LIVE });
   }
 
-  async liveByDigest(digest: string): Promise<PinRegistration | null> {
-    return (await this.model.findOne({ digest, liveMarker: LIVE }).lean().exec()) as PinRegistration | null;
+  /** Served by the `live_digest` index. */
+  async liveByDigest(accountId: string, digest: string): Promise<PinRegistration | null> {
+    return this.findOneScoped({ accountId, digest, liveMarker: LIVE });
   }
 
   /** Served by the `live_slot` index (its prefix). */
-  async liveSlots(virtualNumber: string, pinLength: number): Promise<number[]> {
-    const rows = await this.model
-      .find({ virtualNumber, pinLength, liveMarker: LIVE }, { slot: 1, _id: 0 })
-      .lean()
-      .exec();
+  async liveSlots(accountId: string, virtualNumber: string, pinLength: number): Promise<number[]> {
+    const rows = await this.findScoped({ accountId, virtualNumber, pinLength, liveMarker: LIVE });
     return rows.map((r) => r.slot);
   }
 
-  async retire(id: string, at: Date): Promise<void> {
-    await this.model.updateOne({ _id: id }, { $set: { liveMarker: id, retiredAt: at } }).exec();
+  async retire(accountId: string, id: string, at: Date): Promise<void> {
+    await this.updateOneScoped({ accountId, _id: id }, { $set: { liveMarker: id, retiredAt: at } });
   }
 
-  async purgeRetired(olderThan: Date, limit: number): Promise<number> {
-    const old = await this.model
-      .find({ retiredAt: { $ne: null, $lte: olderThan } })
-      .limit(limit)
-      .lean()
-      .exec();
-    for (const r of old) await this.model.deleteOne({ _id: r._id }).exec();
+  /** The reaper's sweep, across accounts. Served by the `retiredAt` index. */
+  async purgeRetiredSystemWide(olderThan: Date, limit: number): Promise<number> {
+    const old = await this.systemWide.find({ retiredAt: { $ne: null, $lte: olderThan } }, { limit });
+    for (const r of old) await this.systemWide.deleteById(r._id);
     return old.length;
   }
 }

@@ -30,11 +30,12 @@ export type InsertOutcome = 'inserted' | 'digest-taken' | 'slot-taken';
 
 export interface PinRegistryStore {
   insert(registration: PinRegistration): Promise<InsertOutcome>;
-  liveForSession(sessionId: string): Promise<PinRegistration[]>;
+  /** Every read and write names the account: another account's registrations are never found. */
+  liveForSession(accountId: string, sessionId: string): Promise<PinRegistration[]>;
   /** The live registrations of several sessions, in one read. */
-  liveForSessions(sessionIds: readonly string[]): Promise<PinRegistration[]>;
-  liveByDigest(digest: string): Promise<PinRegistration | null>;
+  liveForSessions(accountId: string, sessionIds: readonly string[]): Promise<PinRegistration[]>;
+  liveByDigest(accountId: string, digest: string): Promise<PinRegistration | null>;
   /** The capacity slots live PINs of this length hold on the number (advisory: inserts enforce the cap). */
-  liveSlots(virtualNumber: string, pinLength: number): Promise<number[]>;
-  retire(id: string, at: Date): Promise<void>;
+  liveSlots(accountId: string, virtualNumber: string, pinLength: number): Promise<number[]>;
+  retire(accountId: string, id: string, at: Date): Promise<void>;
 }

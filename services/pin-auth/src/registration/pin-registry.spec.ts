@@ -42,9 +42,23 @@ describe('PinRegistry', () => {
     const { registry, register } = setup();
     const sessionId = randomUUID();
     await register(V1, { mode: 'supplied', first: '4829', second: '7316' }, sessionId);
-    expect(await registry.find(V1, '7316')).toMatchObject({ sessionId, party: 'second' });
-    expect(await registry.find(V2, '7316')).toBeNull();
-    expect(await registry.find(V1, '0000')).toBeNull();
+    expect(await registry.find(ACCOUNT, V1, '7316')).toMatchObject({ sessionId, party: 'second' });
+    expect(await registry.find(ACCOUNT, V2, '7316')).toBeNull();
+    expect(await registry.find(ACCOUNT, V1, '0000')).toBeNull();
+  });
+
+  it("keeps one account's PINs from every other account: find, reveal and release see nothing", async () => {
+    const { registry, register } = setup();
+    const OTHER = 'MBBBBBBBBBBBBBBBBBB2';
+    const sessionId = randomUUID();
+    const pins = await register(V1, { mode: 'supplied', first: '4829', second: '7316' }, sessionId);
+    expect(await registry.find(OTHER, V1, '7316')).toBeNull();
+    await expect(registry.revealSession(sessionId, OTHER)).rejects.toMatchObject({
+      code: expect.any(String),
+    });
+    expect(await registry.revealSessions([sessionId], OTHER)).toEqual({});
+    expect(await registry.release(sessionId, OTHER)).toBe(0);
+    expect(await registry.revealSession(sessionId, ACCOUNT)).toEqual(pins);
   });
 
   it('refuses a supplied PIN already live on the number, and frees it on release', async () => {

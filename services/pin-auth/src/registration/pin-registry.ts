@@ -44,9 +44,10 @@ export class PinRegistry {
 
   /** Idempotent per session: a retry answers with the PINs registered the first time. */
   async register(request: SessionPinsRequest): Promise<Record<PartyRole, string>> {
-    const existing = await this.store.liveForSession(request.sessionId);
+    const { accountId } = request;
+    const existing = await this.store.liveForSession(accountId, request.sessionId);
     if (existing.length === 2) return this.reveal(existing);
-    for (const partial of existing) await this.store.retire(partial._id, new Date());
+    for (const partial of existing) await this.store.retire(accountId, partial._id, new Date());
 
     const created: PinRegistration[] = [];
     const pins = {} as Record<PartyRole, string>;
@@ -58,14 +59,14 @@ export class PinRegistry {
         pins[role] = registration.pin;
       }
     } catch (err) {
-      for (const r of created) await this.store.retire(r._id, new Date());
+      for (const r of created) await this.store.retire(accountId, r._id, new Date());
       throw err;
     }
     return pins;
   }
 
   async revealSession(sessionId: string, accountId: string): Promise<Record<PartyRole, string>> {
-    const live = (await this.store.liveForSession(sessionId)).filter((r) => r.accountId === accountId);
+    const live = await this.store.liveForSession(accountId, sessionId);
     if (live.length !== 2) throw CodedError.notFound(`no PINs for session ${sessionId}`);
     return this.reveal(live);
   }
@@ -76,8 +77,7 @@ export class PinRegistry {
     accountId: string,
   ): Promise<Record<string, Record<PartyRole, string>>> {
     const bySession = new Map<string, PinRegistration[]>();
-    for (const r of await this.store.liveForSessions(sessionIds)) {
-      if (r.accountId !== accountId) continue;
+    for (const r of await this.store.liveForSessions(accountId, sessionIds)) {
       bySession.set(r.sessionId, [...(bySession.get(r.sessionId) ?? []), r]);
     }
     const out: Record<string, Record<PartyRole, string>> = {};
@@ -86,16 +86,16 @@ export class PinRegistry {
   }
 
   async release(sessionId: string, accountId: string): Promise<number> {
-    const live = (await this.store.liveForSession(sessionId)).filter((r) => r.accountId === accountId);
+    const live = await this.store.liveForSession(accountId, sessionId);
     const now = new Date();
-    for (const r of live) await this.store.retire(r._id, now);
+    for (const r of live) await this.store.retire(accountId, r._id, now);
     return live.length;
   }
 
-  /** The live registration for these digits on this number, if any. */
-  async find(virtualNumber: string, digits: string): Promise<PinRegistration | null> {
+  /** The live registration for these digits on this number of this account, if any. */
+  async find(accountId: string, virtualNumber: string, digits: string): Promise<PinRegistration | null> {
     if (!/^\d{4,15}$/.test(digits)) return null;
-    const found = await this.store.liveByDigest(this.digest(virtualNumber, digits));
+    const found = await this.store.liveByDigest(accountId, this.digest(virtualNumber, digits));
     return found && found.virtualNumber === virtualNumber ? found : null;
   }
 
@@ -133,6 +133,7 @@ export class PinRegistry {
    * run from a random start. Races with other replicas are settled by the unique slot index.
    */
   private async candidateSlots(
+    accountId: string,
     virtualNumber: string,
     pinLength: number,
     capacity: number,
@@ -142,7 +143,7 @@ export class PinRegistry {
       const start = randomInt(Math.min(capacity, 2 ** 47));
       return Array.from({ length: limit }, (_, i) => (start + i) % capacity);
     }
-    const taken = new Set(await this.store.liveSlots(virtualNumber, pinLength));
+    const taken = new Set(await this.store.liveSlots(accountId, virtualNumber, pinLength));
     const free: number[] = [];
     for (let slot = 0; slot < capacity; slot++) if (!taken.has(slot)) free.push(slot);
     // Partial Fisher-Yates: the first `limit` entries are a uniform random sample.
@@ -160,7 +161,7 @@ export class PinRegistry {
     pin: string,
   ): Promise<{ kind: 'inserted'; registration: PinRegistration } | { kind: 'digest-taken' }> {
     const capacity = this.capacity(pin.length);
-    const slots = await this.candidateSlots(request.virtualNumber, pin.length, capacity);
+    const slots = await this.candidateSlots(request.accountId, request.virtualNumber, pin.length, capacity);
     for (const slot of slots) {
       const registration: PinRegistration = {
         _id: randomUUID(),

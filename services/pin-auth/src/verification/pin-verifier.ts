@@ -58,7 +58,7 @@ export class PinVerifier {
     // The lock check and the lookup are independent reads: run them together, decide in order.
     const [lock, found] = await Promise.all([
       this.throttle.activeLock(request.virtualNumber, request.callerNumber, request.callerRegistered, now),
-      this.registry.find(request.virtualNumber, request.digits),
+      this.registry.find(request.accountId, request.virtualNumber, request.digits),
     ]);
     if (lock) return { outcome: 'locked', reason: lock.reason, retryAfterSeconds: lock.retryAfterSeconds };
 

@@ -14,11 +14,11 @@ function world() {
   let failNext = 0;
   let gate: Promise<void> | undefined;
   const repo = {
-    getById: async (id: string) => {
+    getByIdSystemWide: async (id: string) => {
       const s = sessions.get(id);
       return s ? ({ _id: id, ...s } as unknown as SessionDocument) : null;
     },
-    dueForExpiry: async (until: Date) =>
+    dueForExpirySystemWide: async (until: Date) =>
       [...sessions]
         .filter(([, s]) => s.status === 'active' && s.expiresAt <= until)
         .map(([id, s]) => ({ _id: id, ...s }) as unknown as SessionDocument),

@@ -94,7 +94,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   private async scan(): Promise<void> {
     try {
-      const due = await this.sessions.dueForExpiry(new Date(Date.now() + this.horizonMs), 1000);
+      const due = await this.sessions.dueForExpirySystemWide(new Date(Date.now() + this.horizonMs), 1000);
       for (const s of due) this.schedule(s._id, s.expiresAt);
     } catch (err) {
       this.logger.warn({ err }, 'expiry scan failed; the next one retries');
@@ -123,7 +123,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   private async expireIfDue(sessionId: string): Promise<void> {
     try {
-      const session = await this.sessions.getById(sessionId);
+      const session = await this.sessions.getByIdSystemWide(sessionId);
       if (!session || session.status !== 'active') return;
       if (session.expiresAt.getTime() > Date.now()) {
         this.schedule(sessionId, session.expiresAt);

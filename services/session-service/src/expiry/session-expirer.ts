@@ -59,7 +59,11 @@ export class SessionExpirer {
     // Announced first, then marked: if marking fails, the session is still active and due, so the
     // expiry is retried and the announcement repeated under the same message id (deduplicated by the
     // stream for 10 min); the other way round a failed announcement was lost for good.
-    await this.sessions.update(session._id, { status: 'expired', expiredAt: now, modifiedAt: now });
+    await this.sessions.markExpiredSystemWide(session._id, {
+      status: 'expired',
+      expiredAt: now,
+      modifiedAt: now,
+    });
     this.expired.inc({ reason });
     this.logger.info({ sessionId: session._id, reason }, 'session expired');
     return true;

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { CodedError, type AccountScope } from '@maskline/contracts';
-import { isDuplicateKeyError } from '@maskline/persistence';
+import { CodedError, SessionErrorCodes, type AccountScope } from '@maskline/contracts';
+import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
 import { IdempotencyKeyDocument } from './idempotency-key.schema';
 
 export type IdempotencyClaim = { kind: 'new'; sessionId: string } | { kind: 'existing'; sessionId: string };
@@ -12,28 +12,43 @@ export type IdempotencyClaim = { kind: 'new'; sessionId: string } | { kind: 'exi
  * with the same body gets the same session; the same key with another body is refused.
  */
 @Injectable()
-export class IdempotencyKeys {
-  constructor(
-    @InjectModel(IdempotencyKeyDocument.name) private readonly model: Model<IdempotencyKeyDocument>,
-  ) {}
+export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocument> {
+  constructor(@InjectModel(IdempotencyKeyDocument.name) model: Model<IdempotencyKeyDocument>) {
+    super(model);
+  }
 
   async claim(
     scope: AccountScope,
     idem: { key: string; requestHash: string },
     sessionId: string,
+    tries = 2,
   ): Promise<IdempotencyClaim> {
     const _id = keyId(scope, idem.key);
     try {
-      await this.model.create({ _id, requestHash: idem.requestHash, sessionId, createdAt: new Date() });
+      await this.insertOne({
+        _id,
+        accountId: scope.accountId,
+        requestHash: idem.requestHash,
+        sessionId,
+        createdAt: new Date(),
+      });
       return { kind: 'new', sessionId };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
     }
-    const existing = (await this.model.findById(_id).lean().exec()) as IdempotencyKeyDocument | null;
-    if (!existing) return this.claim(scope, idem, sessionId);
+    const existing = await this.findByIdScoped({ accountId: scope.accountId }, _id);
+    if (!existing) {
+      // Freed between our insert and our read (a failed creation forgot it): try once more.
+      if (tries > 1) return this.claim(scope, idem, sessionId, tries - 1);
+      throw new CodedError(
+        SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
+        'a request with this Idempotency-Key is still being processed; retry shortly',
+        { retryable: true },
+      );
+    }
     if (existing.requestHash !== idem.requestHash) {
       throw new CodedError(
-        'SESSION.IDEMPOTENCY_MISMATCH',
+        SessionErrorCodes.IDEMPOTENCY_MISMATCH,
         'Idempotency-Key was already used with a different request body',
         { field: 'Idempotency-Key' },
       );
@@ -43,16 +58,13 @@ export class IdempotencyKeys {
 
   /** A failed creation frees its key, so the client can retry with it. */
   async forget(scope: AccountScope, key: string): Promise<void> {
-    await this.model.deleteOne({ _id: keyId(scope, key) }).exec();
+    await this.deleteScoped({ _id: keyId(scope, key), accountId: scope.accountId });
   }
 
-  async purge(olderThan: Date, limit: number): Promise<number> {
-    const old = await this.model
-      .find({ createdAt: { $lt: olderThan } })
-      .limit(limit)
-      .lean()
-      .exec();
-    for (const k of old) await this.model.deleteOne({ _id: k._id }).exec();
+  /** System-wide, for the reaper: keys past their retention. */
+  async purgeSystemWide(olderThan: Date, limit: number): Promise<number> {
+    const old = await this.systemWide.find({ createdAt: { $lt: olderThan } }, { limit });
+    for (const k of old) await this.systemWide.deleteById(k._id);
     return old.length;
   }
 }

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model, mongo } from 'mongoose';
-import { InsertBatcher } from '@maskline/persistence';
+import { AccountScopedRepository, InsertBatcher } from '@maskline/persistence';
 import { CallEventDocument } from './call-event.schema';
 
 @Injectable()
-export class CallEventRepository {
+export class CallEventRepository extends AccountScopedRepository<CallEventDocument> {
   /**
    * Call steps arrive at the call rate; those within 20 ms of each other are written together (one
    * store command for many steps). Payloads were validated on the way in: plain documents, no
@@ -13,11 +13,10 @@ export class CallEventRepository {
    */
   private readonly inserts: InsertBatcher<CallEventDocument>;
 
-  constructor(@InjectModel(CallEventDocument.name) private readonly model: Model<CallEventDocument>) {
-    // The driver's collection (string _ids; mongoose's view of it expects ObjectIds).
-    const collection = this.model.collection as unknown as mongo.Collection<CallEventDocument>;
+  constructor(@InjectModel(CallEventDocument.name) model: Model<CallEventDocument>) {
+    super(model);
     this.inserts = new InsertBatcher<CallEventDocument>(
-      async (docs) => collection.insertMany(docs, { ordered: false }),
+      async (docs) => (await this.insertManyUnordered(docs)) as mongo.InsertManyResult<CallEventDocument>,
       { maxBatch: 100, maxWaitMs: 20 },
     );
   }
@@ -28,17 +27,14 @@ export class CallEventRepository {
   }
 
   async forSession(accountId: string, sessionId: string): Promise<CallEventDocument[]> {
-    return (await this.model.find({ sessionId, accountId }).lean().exec()) as CallEventDocument[];
+    return this.findScoped({ sessionId, accountId });
   }
 
   /** The events of several sessions of one account, by session, in one query. */
   async forSessions(accountId: string, sessionIds: string[]): Promise<Map<string, CallEventDocument[]>> {
     const bySession = new Map<string, CallEventDocument[]>();
     if (sessionIds.length === 0) return bySession;
-    const events = (await this.model
-      .find({ sessionId: { $in: sessionIds }, accountId })
-      .lean()
-      .exec()) as CallEventDocument[];
+    const events = await this.findScoped({ sessionId: { $in: sessionIds }, accountId });
     for (const e of events) {
       const list = bySession.get(e.sessionId);
       if (list) list.push(e);

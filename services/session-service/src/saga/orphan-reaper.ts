@@ -37,8 +37,8 @@ export class OrphanReaper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = Date.now();
-    for (const step of await this.steps.olderThan(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
-      const session = await this.sessions.getById(step.sessionId);
+    for (const step of await this.steps.olderThanSystemWide(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
+      const session = await this.sessions.getByIdSystemWide(step.sessionId);
       const scope = { accountId: step.accountId };
       if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
         await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref });
@@ -50,8 +50,8 @@ export class OrphanReaper extends PeriodicTask {
         this.reclaimed.inc({ kind: 'pins' });
         this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
       }
-      await this.steps.forget(step._id);
+      await this.steps.forgetSystemWide(step._id);
     }
-    await this.idempotency.purge(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
+    await this.idempotency.purgeSystemWide(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
   }
 }

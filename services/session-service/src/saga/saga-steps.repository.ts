@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { isDuplicateKeyError } from '@maskline/persistence';
+import type { AccountScope } from '@maskline/contracts';
+import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
 import { SagaStepDocument } from './saga-step.schema';
 
 @Injectable()
-export class SagaStepsRepository {
-  constructor(@InjectModel(SagaStepDocument.name) private readonly model: Model<SagaStepDocument>) {}
+export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocument> {
+  constructor(@InjectModel(SagaStepDocument.name) model: Model<SagaStepDocument>) {
+    super(model);
+  }
 
   /** Writes the step down; writing the same step again (a retried attempt) is a no-op. */
   async record(step: Omit<SagaStepDocument, '_id' | 'createdAt'>): Promise<void> {
     try {
-      await this.model.create({
+      await this.insertOne({
         ...step,
         _id: `${step.sessionId}:${step.kind}:${step.ref}`,
         createdAt: new Date(),
@@ -21,19 +24,18 @@ export class SagaStepsRepository {
     }
   }
 
-  async olderThan(at: Date, limit: number): Promise<SagaStepDocument[]> {
-    return (await this.model
-      .find({ createdAt: { $lt: at } })
-      .limit(limit)
-      .lean()
-      .exec()) as SagaStepDocument[];
+  /** A finished creation's steps (its reservations are its session's now, or given back). */
+  async forgetSession(scope: AccountScope, sessionId: string): Promise<void> {
+    await this.deleteScoped({ accountId: scope.accountId, sessionId });
   }
 
-  async forgetSession(sessionId: string): Promise<void> {
-    await this.model.deleteMany({ sessionId }).exec();
+  /** System-wide, for the orphan reaper: steps of creations that never finished. */
+  olderThanSystemWide(at: Date, limit: number): Promise<SagaStepDocument[]> {
+    return this.systemWide.find({ createdAt: { $lt: at } }, { limit });
   }
 
-  async forget(id: string): Promise<void> {
-    await this.model.deleteOne({ _id: id }).exec();
+  /** System-wide, for the orphan reaper: a step it has dealt with. */
+  forgetSystemWide(id: string): Promise<void> {
+    return this.systemWide.deleteById(id);
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   AllocateNumber,
   CodedError,
+  SessionErrorCodes,
   PinErrorCodes,
   RegisterSessionPins,
   ReleaseAllocation,
@@ -69,7 +70,7 @@ export class SessionCreator {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
         if (existing) return this.views.render(existing);
         throw new CodedError(
-          'SESSION.IDEMPOTENCY_IN_PROGRESS',
+          SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
           'a request with this Idempotency-Key is still being processed; retry shortly',
           { retryable: true },
         );
@@ -189,7 +190,7 @@ export class SessionCreator {
         },
         { msgId: `session-created:${sessionId}` },
       );
-      await this.steps.forgetSession(sessionId);
+      await this.steps.forgetSession(scope, sessionId);
       return this.views.render(doc, { pins, events: [] }); // a session just made has had no calls
     } catch (err) {
       await this.compensate(scope, sessionId, { held, pinsRegistered, stored });
@@ -209,7 +210,7 @@ export class SessionCreator {
       if (stored) await this.sessions.removeUnannounced(scope, sessionId);
       if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId });
       for (const allocationId of held) await this.releaseAllocation(scope, allocationId);
-      await this.steps.forgetSession(sessionId);
+      await this.steps.forgetSession(scope, sessionId);
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'compensation incomplete; the orphan reaper will finish it');
     }

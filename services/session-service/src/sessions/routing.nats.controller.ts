@@ -16,18 +16,20 @@ export class RoutingNatsController {
 
   @RpcHandler(GetRoutingSnapshot)
   async snapshot(request: Req<typeof GetRoutingSnapshot>) {
-    const page = await this.sessions.activePage(request.offset, request.limit + 1);
+    const page = await this.sessions.activePageSystemWide(request.offset, request.limit + 1);
     return { sessions: page.slice(0, request.limit).map(routingView), more: page.length > request.limit };
   }
 
   @RpcHandler(GetSessionsOnNumber)
   async onNumber(request: Req<typeof GetSessionsOnNumber>) {
-    return { sessions: (await this.sessions.activeOnNumber(request.virtualNumber)).map(routingView) };
+    return {
+      sessions: (await this.sessions.activeOnNumberSystemWide(request.virtualNumber)).map(routingView),
+    };
   }
 
   @RpcHandler(GetRoutingSession)
   async one(request: Req<typeof GetRoutingSession>) {
-    const doc = await this.sessions.getById(request.sessionId);
+    const doc = await this.sessions.getByIdSystemWide(request.sessionId);
     return { session: doc ? routingView(doc) : null };
   }
 }

@@ -12,12 +12,12 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   async insert(doc: SessionDocument): Promise<void> {
-    await this.model.create(doc);
+    await this.insertOne(doc);
   }
 
   /** Undoes an insert whose creation failed after it (the saga's compensation). */
   async removeUnannounced(scope: AccountScope, sessionId: string): Promise<void> {
-    await this.model.deleteOne({ _id: sessionId, accountId: scope.accountId }).exec();
+    await this.deleteScoped({ _id: sessionId, accountId: scope.accountId });
   }
 
   /** A session visible to this scope: a subaccount sees only its own. */
@@ -25,11 +25,6 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
     if (scope.subaccountId) filter.subaccountId = scope.subaccountId;
     return this.findByIdScoped(filter, sessionId);
-  }
-
-  /** Internal lookups (expiry, orphan checks) that already know the session is real. */
-  async getById(sessionId: string): Promise<SessionDocument | null> {
-    return (await this.model.findById(sessionId).lean().exec()) as SessionDocument | null;
   }
 
   async list(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number, offset: number) {
@@ -40,31 +35,37 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return { objects, total };
   }
 
+  async update(scope: AccountScope, sessionId: string, set: Partial<SessionDocument>): Promise<void> {
+    await this.updateOneScoped({ _id: sessionId, accountId: scope.accountId }, { $set: set });
+  }
+
+  // ---- System-wide: the system's own work on every account's sessions. ----
+
+  /** Expiry and orphan checks, which start from a session id the system itself holds. */
+  getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
+    return this.systemWide.findById(sessionId);
+  }
+
   /** Live sessions for the call routers' snapshot, in a stable order. */
-  async activePage(offset: number, limit: number): Promise<SessionDocument[]> {
-    return (await this.model
-      .find({ status: 'active' })
-      .sort({ _id: 1 })
-      .skip(offset)
-      .limit(limit)
-      .lean()
-      .exec()) as SessionDocument[];
+  activePageSystemWide(offset: number, limit: number): Promise<SessionDocument[]> {
+    return this.systemWide.find({ status: 'active' }, { sort: { _id: 1 }, offset, limit });
   }
 
-  async activeOnNumber(virtualNumber: string): Promise<SessionDocument[]> {
-    return (await this.model.find({ virtualNumber, status: 'active' }).lean().exec()) as SessionDocument[];
+  /** Live sessions on a number, every account's (the router confines them to the number's owner). */
+  activeOnNumberSystemWide(virtualNumber: string): Promise<SessionDocument[]> {
+    return this.systemWide.find({ virtualNumber, status: 'active' });
   }
 
-  async dueForExpiry(now: Date, limit: number): Promise<SessionDocument[]> {
-    return (await this.model
-      .find({ status: 'active', expiresAt: { $lte: now } })
-      .sort({ expiresAt: 1 }) // the most overdue first, whatever the limit leaves out
-      .limit(limit)
-      .lean()
-      .exec()) as SessionDocument[];
+  /** The expiry sweep: the most overdue first, whatever the limit leaves out. */
+  dueForExpirySystemWide(now: Date, limit: number): Promise<SessionDocument[]> {
+    return this.systemWide.find(
+      { status: 'active', expiresAt: { $lte: now } },
+      { sort: { expiresAt: 1 }, limit },
+    );
   }
 
-  async update(sessionId: string, set: Partial<SessionDocument>): Promise<void> {
-    await this.model.updateOne({ _id: sessionId }, { $set: set }).exec();
+  /** The expiry sweep's write (it holds the session's claim). */
+  markExpiredSystemWide(sessionId: string, set: Partial<SessionDocument>): Promise<void> {
+    return this.systemWide.updateById(sessionId, { $set: set });
   }
 }

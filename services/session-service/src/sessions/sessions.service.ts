@@ -3,6 +3,7 @@ import type { FilterQuery } from 'mongoose';
 import {
   AddAllocationParty,
   CodedError,
+  SessionErrorCodes,
   SessionUpdated,
   type AccountScope,
   type ListSessions,
@@ -58,7 +59,8 @@ export class SessionsService {
 
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
     const doc = await this.require(request.scope, request.sessionId);
-    if (doc.status === 'expired') throw new CodedError('SESSION.ALREADY_EXPIRED', 'Session already expired');
+    if (doc.status === 'expired')
+      throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     const { firstParty, secondParty, sessionExpirySeconds, ...settings } = request.changes;
     const now = new Date();
     const set: Partial<SessionDocument> = { modifiedAt: now, settings: { ...doc.settings, ...settings } };
@@ -92,7 +94,7 @@ export class SessionsService {
       set.durationSeconds = Math.round((set.expiresAt.getTime() - doc.createdAt.getTime()) / 1000);
       set.settings = { ...set.settings!, sessionExpirySeconds };
     }
-    await this.sessions.update(doc._id, set);
+    await this.sessions.update({ accountId: doc.accountId }, doc._id, set);
     if (set.expiresAt) this.expiry.schedule(doc._id, set.expiresAt);
     const updated = { ...doc, ...set } as SessionDocument;
     await this.events.publish(
@@ -115,7 +117,8 @@ export class SessionsService {
   /** Plivo's DELETE: marks the session expired; the second time is "Session already expired". */
   async expire(scope: AccountScope, sessionId: string): Promise<void> {
     const doc = await this.require(scope, sessionId);
-    if (doc.status === 'expired') throw new CodedError('SESSION.ALREADY_EXPIRED', 'Session already expired');
+    if (doc.status === 'expired')
+      throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     await this.expirer.expire(doc, 'api');
   }
 

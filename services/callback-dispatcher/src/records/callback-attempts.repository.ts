@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { AccountScopedRepository } from '@maskline/persistence';
+import { CallbackAttemptDocument } from './callback-records.schema';
+
+/** Every try to deliver a callback: inserted, never changed. */
+@Injectable()
+export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDocument> {
+  constructor(@InjectModel(CallbackAttemptDocument.name) model: Model<CallbackAttemptDocument>) {
+    super(model);
+  }
+
+  async record(attempt: Omit<CallbackAttemptDocument, '_id'>): Promise<void> {
+    await this.insertOne({ ...attempt, _id: randomUUID() });
+  }
+
+  ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
+    return this.findScoped({ accountId, sessionId }, { limit: 10_000, offset: 0, sort: { at: 1 } });
+  }
+}

@@ -1,0 +1,64 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import type { AccountScope } from '@maskline/contracts';
+import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import { DeadLetterDocument } from './callback-records.schema';
+
+/** Callbacks that could not be delivered, kept for a replay; a subaccount sees only its own. */
+@Injectable()
+export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
+  constructor(@InjectModel(DeadLetterDocument.name) model: Model<DeadLetterDocument>) {
+    super(model);
+  }
+
+  /**
+   * Records the dead letter. A replay that fails again updates it (new reason, replayable again);
+   * a redelivery after a crash writes the same thing.
+   */
+  async record(letter: DeadLetterDocument): Promise<void> {
+    try {
+      await this.insertOne(letter);
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err;
+      const { _id, accountId, reason, attempts, at, url } = letter;
+      await this.updateOneScoped(
+        { _id, accountId },
+        { $set: { reason, attempts, at, url, replayedAt: null } },
+      );
+    }
+  }
+
+  /** A dead letter the scope may see: the account's, and for a subaccount only its own. */
+  one(scope: AccountScope, eventId: string): Promise<DeadLetterDocument | null> {
+    return this.findByIdScoped(scopeFilter(scope), eventId);
+  }
+
+  ofSession(accountId: string, sessionId: string): Promise<DeadLetterDocument[]> {
+    return this.findScoped({ accountId, sessionId }, { limit: 10_000, offset: 0, sort: { at: -1 } });
+  }
+
+  async page(scope: AccountScope, limit: number, offset: number) {
+    const filter = scopeFilter(scope);
+    const [objects, total] = await Promise.all([
+      this.findScoped(filter, { limit, offset, sort: { at: -1 } }),
+      this.countScoped(filter),
+    ]);
+    return { objects, total };
+  }
+
+  notReplayed(scope: AccountScope, limit: number): Promise<DeadLetterDocument[]> {
+    return this.findScoped({ ...scopeFilter(scope), replayedAt: null }, { limit, offset: 0 });
+  }
+
+  async markReplayed(accountId: string, eventId: string, at: Date): Promise<void> {
+    await this.updateOneScoped({ _id: eventId, accountId }, { $set: { replayedAt: at } });
+  }
+}
+
+/** The account's records; a subaccount's scope narrows them to its own. */
+function scopeFilter(scope: AccountScope): { accountId: string; subaccountId?: string } {
+  return scope.subaccountId
+    ? { accountId: scope.accountId, subaccountId: scope.subaccountId }
+    : { accountId: scope.accountId };
+}

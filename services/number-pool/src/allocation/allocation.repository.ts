@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import type { AllocationRecord } from './hold';
+import { AllocationDocument } from './hold.schema';
+
+/** What the pool remembers per allocation, visible only to its account. */
+@Injectable()
+export class AllocationRepository extends AccountScopedRepository<AllocationDocument> {
+  constructor(@InjectModel(AllocationDocument.name) model: Model<AllocationDocument>) {
+    super(model);
+  }
+
+  /** By `_id` (the allocation id). */
+  async find(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
+    return this.findByIdScoped({ accountId }, allocationId);
+  }
+
+  /** False when the id is already recorded (for this account or another). */
+  async insert(record: AllocationRecord): Promise<boolean> {
+    try {
+      await this.insertOne(record);
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
+  }
+
+  async save(record: AllocationRecord): Promise<void> {
+    await this.updateOneScoped(
+      { accountId: record.accountId, _id: record._id },
+      { $set: { holdIds: record.holdIds, parties: record.parties, releasedAt: record.releasedAt } },
+    );
+  }
+
+  /** The purge: released allocations older than the retention. Served by `{ releasedAt }`. */
+  async purgeReleasedSystemWide(olderThan: Date, limit: number): Promise<number> {
+    const stale = await this.systemWide.find({ releasedAt: { $ne: null, $lte: olderThan } }, { limit });
+    for (const a of stale) await this.systemWide.deleteById(a._id);
+    return stale.length;
+  }
+}
