@@ -116,7 +116,7 @@ describe('callback dispatcher: signed, retried, never-lost callbacks', () => {
     expect(validPlivoSignature(r, acme.authToken)).toBe(true);
   });
 
-  it('sends the events after a callback_url update to the new URL at once (no stale cached target)', async () => {
+  it('sends the events after a callback_url update to the new URL as soon as the dispatcher has heard of it (no stale cached target)', async () => {
     const id = await session('/before');
     const answered = async (callId: string) =>
       nc.jetstream().publish(
@@ -134,12 +134,14 @@ describe('callback dispatcher: signed, retried, never-lost callbacks', () => {
       );
     await answered(`${id}-1`);
     await expectEventually(() => expect(receiver.for('/before')).toHaveLength(1), { timeoutMs: 8000 });
+    const heard = () => system.metric('callback-dispatcher', 'maskline_callback_target_updates_heard_total');
+    const heardBefore = await heard();
     const update = await acme.api(`/Masking/Session/${id}`, {
       body: { callback_url: `${receiver.baseUrl}/after` },
     });
     expect(update.status).toBe(200);
-    // Every dispatcher replica hears of the update; give the word a moment to travel.
-    await new Promise((r) => setTimeout(r, 300));
+    // The dispatcher learns of the update from its event (within moments): wait until it has.
+    await expectEventually(async () => expect(await heard()).toBeGreaterThan(heardBefore));
     await answered(`${id}-2`);
     await expectEventually(() => expect(receiver.for('/after')).toHaveLength(1), { timeoutMs: 8000 });
     expect(receiver.for('/after')[0].params).toMatchObject({

@@ -3,11 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { CallProgressed } from '@maskline/contracts';
 import { TelephonySimulator, type CallReport, type Provider } from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
+import { consumerCaughtUp, eventsOn } from './support/stream-events';
 import { seedDemo } from '../../scripts/seed-demo.cjs';
 
 type Json = Record<string, unknown>;
@@ -48,6 +51,7 @@ describe('call routing through real telephony webhooks', () => {
   /** Plays the customer's endpoints (callbacks, the fallback application) and the providers' REST APIs. */
   let outside: CallbackReceiver;
   const accounts = {} as Record<Provider, TestAccount>;
+  let nc: NatsConnection;
 
   beforeAll(async () => {
     outside = await CallbackReceiver.start();
@@ -70,6 +74,7 @@ describe('call routing through real telephony webhooks', () => {
                 { NUMBER_MAX_FAILURES: '1000' }
               : {},
     );
+    nc = await connect({ servers: system.natsUrl });
     for (const provider of ['plivo', 'twilio'] as const) {
       const account = await createAccount(system, `calls-${provider}`);
       const added = await account.api('/Number/', {
@@ -86,6 +91,7 @@ describe('call routing through real telephony webhooks', () => {
   });
 
   afterAll(async () => {
+    await nc?.close();
     await system?.stop();
     await outside?.stop();
   });
@@ -424,8 +430,20 @@ describe('call routing through real telephony webhooks', () => {
         PROVIDERS[provider],
       );
       expect((await otherProvider.call({ from: first, to: vnOf(s) })).refused).toBe(403);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(callbacks(`/cb/${provider}/forged`, s.session_uuid)).toEqual([]);
+      // A marker after the forgeries: a real call from the other party, reported to the same URL.
+      await sim().call({ from: second, to: vnOf(s), callee: { answers: true, talkSeconds: 3 } });
+      await expectEventually(() =>
+        expect(callbacks(`/cb/${provider}/forged`, s.session_uuid).map((r) => r.params.EventName)).toContain(
+          'SessionPartiesHangup',
+        ),
+      );
+      // Whatever a forgery set off would be on the stream before the marker, and reported with it.
+      const steps = (await eventsOn(nc, CallProgressed)).filter((e) => e.sessionId === s.session_uuid);
+      expect(steps.length).toBeGreaterThan(0);
+      expect(steps.filter((e) => e.from === first)).toEqual([]);
+      expect(
+        callbacks(`/cb/${provider}/forged`, s.session_uuid).filter((r) => r.params.From === first.slice(1)),
+      ).toEqual([]);
     });
 
     it('initiate_call_to_first_party: calls the first party through the provider’s REST API and bridges to the second', async () => {
@@ -459,8 +477,11 @@ describe('call routing through real telephony webhooks', () => {
       // The first party picks up: the provider asks Maskline what to do on that call.
       const report = await sim().call({ from: vnOf(s), to: first, answerUrl, hangupUrl });
       expect(report.dials.map((d) => [d.number, d.callerId, d.timeout])).toEqual([[second, vnOf(s), 20]]);
-      // The event is delivered at least once; the call is placed once.
-      await new Promise((r) => setTimeout(r, 1000));
+      // The event is delivered at least once; the call is placed once: once every event so far is
+      // acknowledged, no redelivery can place it again.
+      await expectEventually(async () =>
+        expect(await consumerCaughtUp(nc, 'call-router-initiate-calls')).toBe(true),
+      );
       expect(
         outside.for(path).filter((r) => (r.params.to ?? r.params.To ?? '').endsWith(first.slice(1))),
       ).toHaveLength(1);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { CallProgressed, SESSION_FIELDS, SessionExpired, STREAMS } from '@maskline/contracts';
-import { decodeJson, encodeJson } from '@maskline/messaging';
+import { CallProgressed, SESSION_FIELDS, SessionExpired } from '@maskline/contracts';
+import { encodeJson } from '@maskline/messaging';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { E2eSystem } from './support/e2e-system';
+import { eventsOn } from './support/stream-events';
 import { plivoClient } from './support/plivo-sdk';
 
 interface SdkSessions {
@@ -207,7 +208,7 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
     // The number is free again for these parties at once (no cool-off).
     const again = await create({ first_party: party(16), second_party: party(17) });
     expect(again.body.virtual_number).toBe(body.virtual_number);
-    const events = await eventsOf(nc, SessionExpired.subject);
+    const events = await eventsOn(nc, SessionExpired);
     expect(events.filter((e) => e.sessionId === id)).toEqual([
       expect.objectContaining({ reason: 'timeout' }),
     ]);
@@ -520,19 +521,3 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
     });
   });
 });
-
-async function eventsOf(nc: NatsConnection, subject: string): Promise<Array<Record<string, unknown>>> {
-  const jsm = await nc.jetstreamManager();
-  const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
-  const out: Array<Record<string, unknown>> = [];
-  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    try {
-      const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq });
-      if (m.subject === subject) out.push(decodeJson(m.data) as Record<string, unknown>);
-    } catch (err) {
-      // A message deleted from the stream leaves a gap in the sequence (JetStream 10037).
-      if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== 10037) throw err;
-    }
-  }
-  return out;
-}

@@ -6,3 +6,4 @@ export * from './service-harness';
 export * from './http-harness';
 export * from './test-keys';
 export * from './test-dns-server';
+export * from './test-clock';

@@ -1,5 +1,6 @@
 import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import { connect, type NatsConnection } from 'nats';
 import {
   CodedError,
@@ -9,13 +10,33 @@ import {
   type RpcRequestOf,
 } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
+import { CLOCK, type Clock } from '@maskline/service-kit';
+
+export interface ServiceAppOptions {
+  /** The service's clock (CLOCK), for tests that move time on instead of waiting it out. */
+  clock?: Clock;
+}
 
 /** Starts a service's root module in this process, as `main.ts` would (minus signals). */
-export async function startServiceApp(module: DynamicModule): Promise<INestApplicationContext> {
-  const app = await NestFactory.createApplicationContext(module, { logger: false, abortOnError: false });
-  await app.init();
-  return app;
+export async function startServiceApp(
+  module: DynamicModule,
+  options: ServiceAppOptions = {},
+): Promise<INestApplicationContext> {
+  if (!options.clock) {
+    const app = await NestFactory.createApplicationContext(module, { logger: false, abortOnError: false });
+    await app.init();
+    return app;
+  }
+  const testing = await Test.createTestingModule({ imports: [module] })
+    .setLogger(silentLogger)
+    .overrideProvider(CLOCK)
+    .useValue(options.clock)
+    .compile();
+  await testing.init();
+  return testing;
 }
+
+const silentLogger = { log() {}, error() {}, warn() {}, debug() {}, verbose() {} };
 
 /**
  * A bare NATS client for tests: asks a service over its contract like another service would,

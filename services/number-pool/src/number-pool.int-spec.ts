@@ -21,6 +21,7 @@ import {
   TestNatsClient,
   expectEventually,
   startServiceApp,
+  testClock,
   startTestNats,
   testKeyring,
   testServiceConfig,
@@ -50,11 +51,12 @@ describe('number-pool (real NATS + store)', () => {
       PROVIDER_CREDENTIAL_KEYS: keys,
     });
   const dbName = uniqueDbName('pool');
+  const clock = testClock();
   const keys = testKeyring();
 
   beforeAll(async () => {
     nats = await startTestNats();
-    app = await startServiceApp(NumberPoolModule.forRoot(config()));
+    app = await startServiceApp(NumberPoolModule.forRoot(config()), { clock: clock.now });
     client = await TestNatsClient.connect(nats.url);
     db = app.get<Connection>(getConnectionToken());
     await client.request(AddVirtualNumbers, {
@@ -191,7 +193,7 @@ describe('number-pool (real NATS + store)', () => {
       await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
       expect((await allocate([rider(20), rider(22)])).virtualNumber).not.toBe(first.virtualNumber);
       expect((await allocate([rider(23), rider(24)])).virtualNumber).toBe(first.virtualNumber);
-      await new Promise((r) => setTimeout(r, 2100));
+      clock.advance(2001); // the cool-off (2 s) is over
       expect((await allocate([rider(20), rider(25)])).virtualNumber).toBe(first.virtualNumber);
     });
 
@@ -276,6 +278,7 @@ describe('number-pool (real NATS + store)', () => {
     it('retires a pair when its cool-off ends and purges old records, so nothing piles up', async () => {
       const reaping = await startServiceApp(
         NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: 0 }),
+        { clock: clock.now },
       );
       try {
         const allocationId = randomUUID();

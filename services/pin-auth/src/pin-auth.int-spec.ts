@@ -18,6 +18,7 @@ import {
   TestNatsClient,
   captureLogger,
   startServiceApp,
+  testClock,
   startTestNats,
   testKey,
   testKeyring,
@@ -42,6 +43,7 @@ describe('pin-auth (real NATS + store)', () => {
   let db: Connection;
   const keys = { PIN_DIGEST_KEY: testKey(), PIN_ENCRYPTION_KEYS: testKeyring() };
   const dbName = uniqueDbName('pin');
+  const clock = testClock();
 
   const config = (overrides: Partial<Record<keyof PinAuthConfig, unknown>> = {}) =>
     pinAuthConfigSchema.parse({
@@ -58,8 +60,8 @@ describe('pin-auth (real NATS + store)', () => {
     nats = await startTestNats();
     logs = captureLogger('pin-auth', 'trace');
     apps = [
-      await startServiceApp(PinAuthModule.forRoot(config(), { logger: logs.logger })),
-      await startServiceApp(PinAuthModule.forRoot(config(), { logger: logs.logger })),
+      await startServiceApp(PinAuthModule.forRoot(config(), { logger: logs.logger }), { clock: clock.now }),
+      await startServiceApp(PinAuthModule.forRoot(config(), { logger: logs.logger }), { clock: clock.now }),
     ];
     db = apps[0].get<Connection>(getConnectionToken());
     client = await TestNatsClient.connect(nats.url);
@@ -164,7 +166,7 @@ describe('pin-auth (real NATS + store)', () => {
     >;
     expect(locked).toMatchObject({ outcome: 'locked', reason: 'caller' });
     expect(locked.retryAfterSeconds).toBeLessThanOrEqual(2);
-    await new Promise((r) => setTimeout(r, 2100));
+    clock.advance(locked.retryAfterSeconds * 1000 + 1);
     expect(await verify(v, pins.first, attacker)).toMatchObject({ outcome: 'match' });
     for (let i = 0; i < 5; i++) await verify(v, `27182${i}`, attacker);
     const again = (await verify(v, pins.first, attacker)) as Extract<

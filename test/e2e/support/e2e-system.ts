@@ -125,6 +125,17 @@ export class E2eSystem {
     return last.opsPort as number;
   }
 
+  /** The sum of a metric's samples as a service's ops port serves it now (0 when it has none yet). */
+  async metric(service: ServiceName, name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.opsPort(service)}/metrics`)).text();
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+      if (match && match[1] === name) sum += Number(match[3]);
+    }
+    return sum;
+  }
+
   process(service: string): system.ServiceProcess {
     const p = this.processes.get(service);
     if (!p) throw new Error(`${service} is not running`);

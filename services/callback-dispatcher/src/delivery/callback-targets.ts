@@ -9,7 +9,7 @@ import {
   type RpcReplyOf,
 } from '@maskline/contracts';
 import { InvalidatedCache, NATS_CONNECTION, RpcClient } from '@maskline/messaging';
-import { LOGGER } from '@maskline/observability';
+import { LOGGER, MetricsService } from '@maskline/observability';
 
 export type CallbackTarget = RpcReplyOf<typeof GetCallbackTarget>;
 
@@ -30,17 +30,29 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     maxEntries: 10_000,
   });
 
+  /** Session updates this replica has heard (and forgotten the target of). */
+  private readonly heard;
+
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.heard = metrics.counter(
+      'maskline_callback_target_updates_heard_total',
+      'Session updates this replica has heard; each drops that session’s cached callback target',
+    );
+  }
 
   onApplicationBootstrap(): Promise<void> {
     return this.cache.follow(
       this.nc,
       SessionUpdated,
-      (p) => p.sessionId,
+      (p) => {
+        this.heard.inc();
+        return p.sessionId;
+      },
       (err) => this.logger.warn({ err }, 'session updates missed: callback targets are read afresh'),
     );
   }

@@ -8,6 +8,7 @@ import {
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { CandidatePool } from '../inventory/candidate-pool';
 import { InventoryService } from '../inventory/inventory.service';
@@ -29,11 +30,12 @@ export class AllocationService {
     private readonly inventory: InventoryService,
     @Inject(NUMBER_POOL_CONFIG) config: NumberPoolConfig,
     metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.allocator = new NumberAllocator(store, {
       strategy: 'first-fit',
       maxAttempts: config.ALLOCATOR_MAX_ATTEMPTS,
-      now: () => new Date(),
+      now: () => new Date(clock()),
       random: Math.random,
     });
     this.outcomes = metrics.counter('maskline_pool_allocations_total', 'Allocations by outcome', ['outcome']);
@@ -81,7 +83,7 @@ export class AllocationService {
         parties: [...parties],
         cooloffSeconds: request.cooloffSeconds,
         releasedAt: null,
-        createdAt: new Date(),
+        createdAt: new Date(this.clock()),
       });
       if (!recorded) {
         // A concurrent call for the same session won: give our claim back and answer as it did.
@@ -135,7 +137,7 @@ export class AllocationService {
   async release(scope: AccountScope, allocationId: string): Promise<number> {
     const record = await this.store.allocation(scope.accountId, allocationId);
     if (!record || record.releasedAt) return 0;
-    const now = new Date();
+    const now = new Date(this.clock());
     const holds = record.holdIds.map((holdId, i) => ({
       _id: holdId,
       accountId: record.accountId,

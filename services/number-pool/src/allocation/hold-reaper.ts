@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { PeriodicTask } from '@maskline/service-kit';
+import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { HoldMaintenance } from './hold-maintenance';
 
@@ -19,6 +19,7 @@ export class HoldReaper extends PeriodicTask {
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     super('hold reaper', config.REAPER_INTERVAL_MS, logger);
     this.swept = metrics.counter(
@@ -29,7 +30,7 @@ export class HoldReaper extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
-    const now = new Date();
+    const now = new Date(this.clock());
     const retired = await this.maintenance.retireExpired(now, 500);
     const purged = await this.maintenance.purge(
       new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),

@@ -8,6 +8,7 @@ import {
 import { constantTimeEqual } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import type { Logger } from 'pino';
 import { PinRegistry } from '../registration/pin-registry';
 import { PinThrottle } from '../throttling/pin-throttle';
@@ -30,6 +31,7 @@ export class PinVerifier {
     private readonly events: EventPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.outcomes = metrics.counter('maskline_pin_verifications_total', 'PIN verifications by outcome', [
       'outcome',
@@ -37,7 +39,7 @@ export class PinVerifier {
   }
 
   async verify(request: Request): Promise<Reply> {
-    const now = new Date();
+    const now = new Date(this.clock());
     const reply = await this.decide(request, now);
     this.outcomes.inc({ outcome: reply.outcome === 'locked' ? `locked-${reply.reason}` : reply.outcome });
     this.logger.info(
