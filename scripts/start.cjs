@@ -14,6 +14,7 @@ ensureDeps();
 
 const infra = require('../deploy/local/infra.cjs');
 const system = require('../deploy/local/system.cjs');
+const { buildServices } = require('./build-services.cjs');
 const { seedDemo } = require('./seed-demo.cjs');
 const { loadOrCreateSecrets } = require('../deploy/local/dev-secrets.cjs');
 
@@ -24,11 +25,12 @@ async function main() {
   const { natsUrl, mongoUrl } = await infra.up();
 
   console.log('building...');
-  const build = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
-  if (build.status !== 0) process.exit(build.status || 1);
+  try {
+    buildServices();
+  } catch (err) {
+    console.error(err.message);
+    process.exit(1);
+  }
 
   const port = Number(process.env.HTTP_PORT || 8080);
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -25,6 +25,8 @@ const steps = [
   ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json']],
   ['build', bin('tsc'), ['-p', 'tsconfig.build.json']],
+  // What each image ships; the end-to-end tests run exactly this.
+  ['build services', process.execPath, ['scripts/build-services.cjs']],
   ['unit tests', bin('jest'), ['-c', 'jest.unit.config.cjs']],
   ['integration tests', bin('jest'), ['-c', 'jest.int.config.cjs']],
   ['end-to-end tests', bin('jest'), ['-c', 'jest.e2e.config.cjs']],

@@ -1,6 +1,7 @@
 'use strict';
 /**
- * Runs every Maskline service as its own Node process from the workspace build (dist/workspace).
+ * Runs every Maskline service as its own Node process from the build its image ships
+ * (dist/services/<name>, made by scripts/build-services.cjs, started as the image's CMD starts it).
  * Used by `npm start` and by the end-to-end tests, so both run the system the same way.
  */
 const { spawn } = require('node:child_process');
@@ -9,7 +10,7 @@ const path = require('node:path');
 const readline = require('node:readline');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const DIST = path.join(ROOT, 'dist', 'workspace');
+const { serviceBuild } = require('../../scripts/build-services.cjs');
 const ALIAS_HOOK = path.join(ROOT, 'tools', 'runtime', 'alias-hook.cjs');
 
 /** Start order: the gateway last, so its first health check finds the others. */
@@ -23,7 +24,7 @@ const SERVICES = [
 ];
 
 function mainOf(service) {
-  return path.join(DIST, 'services', service, 'src', 'main.js');
+  return serviceBuild(service).main;
 }
 
 function assertBuilt() {
@@ -105,4 +106,4 @@ async function startSystem({ env, envFor = () => ({}), baseUrl, onLine, timeoutM
   };
 }
 
-module.exports = { SERVICES, DIST, startService, startSystem, waitForHealthy, assertBuilt };
+module.exports = { SERVICES, mainOf, startService, startSystem, waitForHealthy, assertBuilt };

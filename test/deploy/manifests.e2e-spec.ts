@@ -39,7 +39,7 @@ function serviceConfig(service: string): { variables: string[]; secrets: string[
     [
       '-r',
       path.join(ROOT, 'tools/runtime/alias-hook.cjs'),
-      path.join(ROOT, 'dist/workspace/services', service, 'src/main.js'),
+      path.join(ROOT, 'dist/services', service, 'main.js'),
       '--print-config',
     ],
     { encoding: 'utf8' },
@@ -224,6 +224,18 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK /m);
     expect(dockerfile).toMatch(/dist\/services\/\$\{SERVICE\}/);
+  });
+
+  it('is built by the script that builds what npm start and the end-to-end tests run, and started the same way', () => {
+    expect(dockerfile).toMatch(/^RUN node scripts\/build-services\.cjs "\$\{SERVICE\}"$/m);
+    expect(dockerfile).toMatch(/^COPY --from=build .*\/app\/dist\/services\/\$\{SERVICE\} \.\/dist$/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "-r", "\.\/alias-hook\.cjs", "dist\/main\.js"\]$/m);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const system = require('../../deploy/local/system.cjs') as { mainOf(s: string): string };
+    for (const service of SERVICES) {
+      expect(system.mainOf(service)).toBe(path.join(ROOT, 'dist/services', service, 'main.js'));
+      expect(existsSync(system.mainOf(service))).toBe(true);
+    }
   });
 
   it('bakes in no secret', () => {
