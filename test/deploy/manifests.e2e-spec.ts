@@ -231,7 +231,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^COPY --from=build .*\/app\/dist\/services\/\$\{SERVICE\} \.\/dist$/m);
     expect(dockerfile).toMatch(/^CMD \["node", "-r", "\.\/alias-hook\.cjs", "dist\/main\.js"\]$/m);
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const system = require('../../deploy/local/system.cjs') as { mainOf(s: string): string };
+    const system = require(path.join(ROOT, 'deploy/local/system.cjs')) as { mainOf(s: string): string };
     for (const service of SERVICES) {
       expect(system.mainOf(service)).toBe(path.join(ROOT, 'dist/services', service, 'main.js'));
       expect(existsSync(system.mainOf(service))).toBe(true);
