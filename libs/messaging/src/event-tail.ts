@@ -96,6 +96,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
   keep(await open());
   return {
     stop: () => {
+      if (stopped) return;
       stopped = true;
       messages?.stop();
     },

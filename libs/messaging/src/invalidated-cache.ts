@@ -78,20 +78,38 @@ export class InvalidatedCache<K, V> {
    * own) and forgets the key each event names; if the tail breaks, word may be lost, so it forgets
    * everything and says so (`onLost`).
    */
-  async follow<C extends EventContract>(
+  follow<C extends EventContract>(
     nc: NatsConnection,
     event: C,
     keyOf: (payload: EventPayloadOf<C>) => K,
     onLost: (err: unknown) => void,
   ): Promise<void> {
-    this.tail = await tailEvents(nc, {
+    return InvalidatedCache.followTogether([this], nc, event, keyOf, onLost);
+  }
+
+  /**
+   * `follow` for several caches over the same keys (found and not-found answers kept apart, say):
+   * one tail forgets the key in each.
+   */
+  static async followTogether<K, C extends EventContract>(
+    caches: ReadonlyArray<InvalidatedCache<K, unknown>>,
+    nc: NatsConnection,
+    event: C,
+    keyOf: (payload: EventPayloadOf<C>) => K,
+    onLost: (err: unknown) => void,
+  ): Promise<void> {
+    const tail = await tailEvents(nc, {
       events: [event],
-      onEvent: ({ payload }) => this.invalidate(keyOf(payload as EventPayloadOf<C>)),
+      onEvent: ({ payload }) => {
+        const key = keyOf(payload as EventPayloadOf<C>);
+        for (const cache of caches) cache.invalidate(key);
+      },
       onError: (err) => {
-        this.clear();
+        for (const cache of caches) cache.clear();
         onLost(err);
       },
     });
+    for (const cache of caches) cache.tail = tail;
   }
 
   stopFollowing(): void {

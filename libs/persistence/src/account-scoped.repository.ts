@@ -1,3 +1,4 @@
+import { isDuplicateKeyError } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
@@ -59,6 +60,17 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   /** Inserts one document (it names its account by type). */
   protected async insertOne(doc: T | Omit<T, 'createdAt' | 'updatedAt'>): Promise<T> {
     return (await this.#model.create(doc)).toObject() as T;
+  }
+
+  /** Inserts one document unless a unique index already holds its key: true when it was inserted. */
+  protected async insertUnlessTaken(doc: T | Omit<T, 'createdAt' | 'updatedAt'>): Promise<boolean> {
+    try {
+      await this.#model.create(doc);
+      return true;
+    } catch (err) {
+      if (isDuplicateKeyError(err)) return false;
+      throw err;
+    }
   }
 
   /** Inserts many without stopping at a duplicate: each document's own outcome is in the result. */

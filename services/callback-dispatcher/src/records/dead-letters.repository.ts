@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import { AccountScopedRepository } from '@maskline/persistence';
 import { DeadLetterDocument } from './callback-records.schema';
 
 /** Callbacks that could not be delivered, kept for a replay; a subaccount sees only its own. */
@@ -17,16 +17,9 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
    * a redelivery after a crash writes the same thing.
    */
   async record(letter: DeadLetterDocument): Promise<void> {
-    try {
-      await this.insertOne(letter);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      const { _id, accountId, reason, attempts, at, url } = letter;
-      await this.updateOneScoped(
-        { _id, accountId },
-        { $set: { reason, attempts, at, url, replayedAt: null } },
-      );
-    }
+    if (await this.insertUnlessTaken(letter)) return;
+    const { _id, accountId, reason, attempts, at, url } = letter;
+    await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, at, url, replayedAt: null } });
   }
 
   /** A dead letter the scope may see: the account's, and for a subaccount only its own. */

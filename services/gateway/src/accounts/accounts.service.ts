@@ -44,14 +44,13 @@ export class AccountsService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const cache of [this.found, this.missing] as Array<InvalidatedCache<string, unknown>>) {
-      await cache.follow(
-        this.nc,
-        AccountCredentialsChanged,
-        (p) => p.authId,
-        (err) => this.logger.warn({ err }, 'account changes missed: credentials are read afresh'),
-      );
-    }
+    await InvalidatedCache.followTogether(
+      [this.found, this.missing],
+      this.nc,
+      AccountCredentialsChanged,
+      (p) => p.authId,
+      (err) => this.logger.warn({ err }, 'account changes missed: credentials are read afresh'),
+    );
   }
 
   onApplicationShutdown(): void {

@@ -39,14 +39,13 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    for (const cache of [this.cache, this.misses] as Array<InvalidatedCache<string, unknown>>) {
-      await cache.follow(
-        this.nc,
-        VirtualNumberChanged,
-        (p) => p.number,
-        (err) => this.logger.warn({ err }, 'number changes missed: webhook credentials are read afresh'),
-      );
-    }
+    await InvalidatedCache.followTogether(
+      [this.cache, this.misses],
+      this.nc,
+      VirtualNumberChanged,
+      (p) => p.number,
+      (err) => this.logger.warn({ err }, 'number changes missed: webhook credentials are read afresh'),
+    );
   }
 
   onApplicationShutdown(): void {

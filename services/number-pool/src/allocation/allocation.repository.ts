@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import { AccountScopedRepository } from '@maskline/persistence';
 import type { AllocationRecord } from './hold';
 import { AllocationDocument } from './hold.schema';
 
@@ -18,14 +18,8 @@ export class AllocationRepository extends AccountScopedRepository<AllocationDocu
   }
 
   /** False when the id is already recorded (for this account or another). */
-  async insert(record: AllocationRecord): Promise<boolean> {
-    try {
-      await this.insertOne(record);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+  insert(record: AllocationRecord): Promise<boolean> {
+    return this.insertUnlessTaken(record);
   }
 
   async save(record: AllocationRecord): Promise<void> {

@@ -17,14 +17,8 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
   }
 
   /** False when the pair already has a live hold (the unique index refused it). */
-  async insert(hold: Hold): Promise<boolean> {
-    try {
-      await this.insertOne(hold);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+  insert(hold: Hold): Promise<boolean> {
+    return this.insertUnlessTaken(hold);
   }
 
   async remove(accountId: string, holdId: string): Promise<void> {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { CodedError, SessionErrorCodes, type AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import { AccountScopedRepository } from '@maskline/persistence';
 import { IdempotencyKeyDocument } from './idempotency-key.schema';
 
 export type IdempotencyClaim = { kind: 'new'; sessionId: string } | { kind: 'existing'; sessionId: string };
@@ -24,18 +24,14 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
     tries = 2,
   ): Promise<IdempotencyClaim> {
     const _id = keyId(scope, idem.key);
-    try {
-      await this.insertOne({
-        _id,
-        accountId: scope.accountId,
-        requestHash: idem.requestHash,
-        sessionId,
-        createdAt: new Date(),
-      });
-      return { kind: 'new', sessionId };
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    const claimed = await this.insertUnlessTaken({
+      _id,
+      accountId: scope.accountId,
+      requestHash: idem.requestHash,
+      sessionId,
+      createdAt: new Date(),
+    });
+    if (claimed) return { kind: 'new', sessionId };
     const existing = await this.findByIdScoped({ accountId: scope.accountId }, _id);
     if (!existing) {
       // Freed between our insert and our read (a failed creation forgot it): try once more.

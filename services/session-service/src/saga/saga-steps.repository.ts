@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import { AccountScopedRepository } from '@maskline/persistence';
 import { SagaStepDocument } from './saga-step.schema';
 
 @Injectable()
@@ -13,15 +13,12 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
 
   /** Writes the step down; writing the same step again (a retried attempt) is a no-op. */
   async record(step: Omit<SagaStepDocument, '_id' | 'createdAt'>): Promise<void> {
-    try {
-      await this.insertOne({
-        ...step,
-        _id: `${step.sessionId}:${step.kind}:${step.ref}`,
-        createdAt: new Date(),
-      });
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
+    // A step recorded already (a retry of the same creation) stays as it was.
+    await this.insertUnlessTaken({
+      ...step,
+      _id: `${step.sessionId}:${step.kind}:${step.ref}`,
+      createdAt: new Date(),
+    });
   }
 
   /** A finished creation's steps (its reservations are its session's now, or given back). */
