@@ -87,14 +87,7 @@ export function toPlivoCallback(event: Event): PlivoCallback | undefined {
     if (RECORDING_STEPS[p.step]) return toRecordingCallback(p);
     const name = CALL_STEPS[p.step];
     if (!name) return undefined;
-    const params: Record<string, string> = {
-      EventName: name,
-      EventTimestamp: plivoTime(p.at),
-      SessionUUID: p.sessionId,
-      From: toPlivoNumber(p.from),
-      To: toPlivoNumber(p.to),
-      VirtualNumber: toPlivoNumber(p.virtualNumber),
-    };
+    const params = callParams(name, p);
     if (p.step.endsWith('hangup')) {
       params.Duration = String(p.durationSeconds);
       params.BilledDuration = String(p.billedDurationSeconds);
@@ -112,12 +105,7 @@ function toRecordingCallback(p: EventPayloadOf<typeof CallProgressed>): PlivoCal
   const end = p.step === 'recording-completed' ? p.at : null;
   const start = end ? new Date(Date.parse(end) - p.recordingDurationSeconds * 1000).toISOString() : p.at;
   const params: Record<string, string> = {
-    EventName: name,
-    EventTimestamp: plivoTime(p.at),
-    SessionUUID: p.sessionId,
-    From: toPlivoNumber(p.from),
-    To: toPlivoNumber(p.to),
-    VirtualNumber: toPlivoNumber(p.virtualNumber),
+    ...callParams(name, p),
     RecordingUUID: p.recordingId ?? '',
     RecordingURL: p.recordingUrl ?? '',
     RecordingResourceURL: p.recordingUrl ?? '',
@@ -127,4 +115,16 @@ function toRecordingCallback(p: EventPayloadOf<typeof CallProgressed>): PlivoCal
     RecordingFormat: p.recordingFormat ? `.${p.recordingFormat}` : '',
   };
   return { accountId: p.accountId, sessionId: p.sessionId, target: 'recording', eventName: name, params };
+}
+
+/** What every call and recording callback says: which event, when, which session, and the call's numbers. */
+function callParams(name: string, p: EventPayloadOf<typeof CallProgressed>): Record<string, string> {
+  return {
+    EventName: name,
+    EventTimestamp: plivoTime(p.at),
+    SessionUUID: p.sessionId,
+    From: toPlivoNumber(p.from),
+    To: toPlivoNumber(p.to),
+    VirtualNumber: toPlivoNumber(p.virtualNumber),
+  };
 }
