@@ -278,16 +278,11 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
 
   describe('bad input is a 4xx in Plivo’s shape that names the field and the rule', () => {
     const ok = { first_party: party(30), second_party: party(31) };
+    // The gateway's validation alone is unit-tested (create-session.dto.spec.ts); here, what needs
+    // the services, and two of those to show the HTTP answer's shape.
     const cases: Array<[string, Json | string, number, RegExp]> = [
       ['missing first_party', { second_party: party(31) }, 400, /first_party is required/],
       ['missing second_party', { first_party: party(30) }, 400, /second_party is required/],
-      ['malformed first_party', { ...ok, first_party: 'abc' }, 400, /first_party must be a phone number/],
-      [
-        'too short second_party',
-        { ...ok, second_party: '12345' },
-        400,
-        /second_party must be a phone number/,
-      ],
       [
         'invalid number',
         { ...ok, first_party: '+19999999999' },
@@ -306,63 +301,7 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         400,
         /different numbers/,
       ],
-      ['first_party as object', { ...ok, first_party: { n: 1 } }, 400, /first_party must be a phone number/],
       ['session_expiry 0', { ...ok, session_expiry: 0 }, 400, /session_expiry must be between 1 and 7776000/],
-      ['session_expiry negative', { ...ok, session_expiry: -5 }, 400, /session_expiry must be between/],
-      ['session_expiry text', { ...ok, session_expiry: 'soon' }, 400, /session_expiry must be an integer/],
-      ['session_expiry fraction', { ...ok, session_expiry: 1.5 }, 400, /session_expiry must be an integer/],
-      [
-        'call_time_limit too big',
-        { ...ok, call_time_limit: 100000 },
-        400,
-        /call_time_limit must be between 1 and 86400/,
-      ],
-      ['ring_timeout 0', { ...ok, ring_timeout: 0 }, 400, /ring_timeout must be between 1 and 300/],
-      ['pin_retry 6', { ...ok, pin_retry: 6 }, 400, /pin_retry must be between 0 and 5/],
-      ['pin_retry -1', { ...ok, pin_retry: -1 }, 400, /pin_retry must be between 0 and 5/],
-      ['pin_retry_wait 4', { ...ok, pin_retry_wait: 4 }, 400, /pin_retry_wait must be between 5 and 10/],
-      ['pin_retry_wait 11', { ...ok, pin_retry_wait: 11 }, 400, /pin_retry_wait must be between 5 and 10/],
-      [
-        'generate_pin_length 3',
-        { ...ok, generate_pin_length: 3 },
-        400,
-        /generate_pin_length must be between 4 and 15/,
-      ],
-      [
-        'generate_pin_length 16',
-        { ...ok, generate_pin_length: 16 },
-        400,
-        /generate_pin_length must be between 4 and 15/,
-      ],
-      [
-        'cooloff 3601',
-        { ...ok, virtual_number_cooloff_period: 3601 },
-        400,
-        /virtual_number_cooloff_period must be between 0 and 3600/,
-      ],
-      [
-        'PIN of 3 digits',
-        { ...ok, is_pin_authentication_required: true, first_party_pin: '123', second_party_pin: '4567' },
-        400,
-        /first_party_pin must be 4 to 15 digits/,
-      ],
-      [
-        'PIN of 16 digits',
-        {
-          ...ok,
-          is_pin_authentication_required: true,
-          first_party_pin: '1234',
-          second_party_pin: '1234567890123456',
-        },
-        400,
-        /second_party_pin must be 4 to 15 digits/,
-      ],
-      [
-        'PIN with letters',
-        { ...ok, is_pin_authentication_required: true, first_party_pin: '12a4', second_party_pin: '4567' },
-        400,
-        /first_party_pin must be 4 to 15 digits/,
-      ],
       [
         'equal PINs',
         { ...ok, is_pin_authentication_required: true, first_party_pin: '4829', second_party_pin: '4829' },
@@ -393,39 +332,6 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         400,
         /recording_callback_url must not point at a private or reserved address/,
       ],
-      [
-        'callback_url not a URL',
-        { ...ok, callback_url: 'not a url' },
-        400,
-        /callback_url must be an http or https URL/,
-      ],
-      [
-        'javascript: URL',
-        { ...ok, first_party_play_url: 'javascript:alert(1)' },
-        400,
-        /first_party_play_url must be an http or https URL/,
-      ],
-      [
-        'pin_prompt_play file URL',
-        { ...ok, pin_prompt_play: 'file:///etc/passwd' },
-        400,
-        /pin_prompt_play must be an http or https URL/,
-      ],
-      ['callback_method PUT', { ...ok, callback_method: 'PUT' }, 400, /callback_method must be GET or POST/],
-      [
-        'recording_callback_method bad',
-        { ...ok, recording_callback_method: 'DELETE' },
-        400,
-        /recording_callback_method must be GET or POST/,
-      ],
-      [
-        'record_file_format ogg',
-        { ...ok, record_file_format: 'ogg' },
-        400,
-        /record_file_format must be mp3 or wav/,
-      ],
-      ['record not a boolean', { ...ok, record: 'maybe' }, 400, /record must be true or false/],
-      ['geomatch not a boolean', { ...ok, geomatch: 'yes please' }, 400, /geomatch must be true or false/],
       ['unknown subaccount', { ...ok, subaccount: 'SA000000000000000000' }, 400, /subaccount/],
       ['invalid JSON', '{"first_party": ', 400, /request body is not valid JSON/],
       [
