@@ -68,8 +68,18 @@ describe('call context: what Maskline hands out in its URLs and takes back', () 
         reason: 'bad-signature',
       });
     }
-    const flipped = signature.slice(0, -1) + (signature.endsWith('A') ? 'B' : 'A');
+    const flipped = (signature.startsWith('A') ? 'B' : 'A') + signature.slice(1);
     expect(decodeCallContext(`${id}.${payload}.${flipped}`, keys, now)).toEqual({
+      ok: false,
+      reason: 'bad-signature',
+    });
+    // The same bytes spelt otherwise (the last character's spare bits) are another token: refused.
+    const last = signature.at(-1) as string;
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sameBytes = alphabet[alphabet.indexOf(last) ^ 1];
+    const respelt = signature.slice(0, -1) + sameBytes;
+    expect(Buffer.from(respelt, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    expect(decodeCallContext(`${id}.${payload}.${respelt}`, keys, now)).toEqual({
       ok: false,
       reason: 'bad-signature',
     });
