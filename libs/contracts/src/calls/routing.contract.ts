@@ -16,6 +16,8 @@ export const routingSessionSchema = z.object({
   status: z.enum(['active', 'expired']),
   expiresAt: isoTimeSchema,
   createdAt: isoTimeSchema,
+  /** When the view was read from the store (absent from an older session-service): the later view wins. */
+  modifiedAt: isoTimeSchema.optional(),
   settings: sessionSettingsSchema,
 });
 export type RoutingSession = z.infer<typeof routingSessionSchema>;

@@ -111,7 +111,7 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
     const { sessionId } = event.payload;
     if (this.loading) this.touched.add(sessionId);
     if (event.subject === SessionExpired.subject) {
-      this.index.remove(sessionId);
+      this.index.end(sessionId);
       return;
     }
     // The event carries the routing view; one from an older session-service does not: ask.

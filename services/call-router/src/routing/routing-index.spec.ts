@@ -79,3 +79,38 @@ describe('RoutingIndex', () => {
     expect(index.on('+14155550100')).toEqual([]);
   });
 });
+
+describe('RoutingIndex against late and reordered events', () => {
+  it('never brings back a session it heard end, whatever view arrives after', () => {
+    const index = new RoutingIndex();
+    const s = session();
+    index.upsert(s);
+    index.end(s.sessionId);
+    // An update that raced the expiry, published after it.
+    index.upsert({ ...s, modifiedAt: new Date(Date.now() + 1000).toISOString() });
+    expect(index.get(s.sessionId)).toBeUndefined();
+    expect(index.on(s.virtualNumber)).toEqual([]);
+  });
+
+  it('keeps the later of two views heard out of order', () => {
+    const index = new RoutingIndex();
+    const s = session();
+    const t = Date.now();
+    const later = { ...s, secondParty: '+14155551003', modifiedAt: new Date(t + 2000).toISOString() };
+    const earlier = { ...s, secondParty: '+14155551002', modifiedAt: new Date(t + 1000).toISOString() };
+    index.upsert(later);
+    index.upsert(earlier);
+    expect(index.get(s.sessionId)?.secondParty).toBe('+14155551003');
+  });
+
+  it('remembers a bounded number of ended sessions', () => {
+    const index = new RoutingIndex();
+    index.maxEndedRemembered = 2;
+    const [a, b, c] = [session(), session(), session()];
+    for (const s of [a, b, c]) index.end(s.sessionId);
+    index.upsert(a); // the oldest end is forgotten
+    index.upsert(c);
+    expect(index.get(a.sessionId)).toBeDefined();
+    expect(index.get(c.sessionId)).toBeUndefined();
+  });
+});

@@ -11,16 +11,34 @@ export class RoutingIndex {
   private readonly numberOf = new Map<string, string>();
   /** expiresAt as epoch ms, parsed once per upsert rather than on every call. */
   private readonly expiresAt = new Map<string, number>();
+  /** modifiedAt as epoch ms: a view older than the one held is a late event, not news. */
+  private readonly modifiedAt = new Map<string, number>();
+  /** Sessions heard to have ended, most recent last: an ended session never comes back. */
+  private readonly ended = new Set<string>();
   ready = false;
+  /** How many ended sessions are remembered (about a day of ends at one per second). */
+  maxEndedRemembered = 100_000;
 
   upsert(session: RoutingSession): void {
+    const modified = session.modifiedAt ? Date.parse(session.modifiedAt) : 0;
+    if ((this.modifiedAt.get(session.sessionId) ?? -1) > modified) return;
     this.remove(session.sessionId);
-    if (session.status !== 'active') return;
+    if (session.status !== 'active' || this.ended.has(session.sessionId)) return;
     const onNumber = this.byNumber.get(session.virtualNumber) ?? new Map<string, RoutingSession>();
     onNumber.set(session.sessionId, session);
     this.byNumber.set(session.virtualNumber, onNumber);
     this.numberOf.set(session.sessionId, session.virtualNumber);
     this.expiresAt.set(session.sessionId, Date.parse(session.expiresAt));
+    this.modifiedAt.set(session.sessionId, modified);
+  }
+
+  /** The session ended (expired or deleted): out of the index, and no later view brings it back. */
+  end(sessionId: string): void {
+    this.remove(sessionId);
+    this.ended.add(sessionId);
+    if (this.ended.size > this.maxEndedRemembered) {
+      this.ended.delete(this.ended.values().next().value as string);
+    }
   }
 
   remove(sessionId: string): void {
@@ -30,6 +48,7 @@ export class RoutingIndex {
     if (this.byNumber.get(number)?.size === 0) this.byNumber.delete(number);
     this.numberOf.delete(sessionId);
     this.expiresAt.delete(sessionId);
+    this.modifiedAt.delete(sessionId);
   }
 
   /** Live sessions on the number, as far as this replica knows (expired ones are skipped). */

@@ -68,7 +68,10 @@ function saga(world: {
       calls.push('store');
       if (world.insert) throw world.insert;
     }),
-    removeUnannounced: jest.fn(async () => void calls.push('unstore')),
+    updateActive: jest.fn(async (_s: unknown, _id: string, set: { expiresAt: Date }) => {
+      calls.push(`expire-at ${set.expiresAt.getTime() <= Date.now() ? 'now' : 'later'}`);
+      return true;
+    }),
     get: jest.fn(async () => ({ _id: 'existing' })),
   } as unknown as SessionRepository;
   const events = {
@@ -91,7 +94,11 @@ function saga(world: {
     ),
     forget: jest.fn(async () => void calls.push('forget key')),
   } as unknown as IdempotencyKeys;
-  const expiry = { schedule: jest.fn() } as unknown as ExpiryScheduler;
+  const expiry = {
+    schedule: jest.fn((_id: string, at: Date) => {
+      if (at.getTime() <= Date.now()) calls.push('end now');
+    }),
+  } as unknown as ExpiryScheduler;
   const reached: SagaCheckpoint[] = [];
   const creator = new SessionCreator(
     rpc,
@@ -106,7 +113,7 @@ function saga(world: {
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
-  return { creator, calls, reached, store };
+  return { creator, calls, reached, store, steps };
 }
 
 const request = (
@@ -189,18 +196,19 @@ describe('creating a session, as a saga', () => {
     ]);
   });
 
-  it('the announcement fails: the stored session is taken out again, and PINs and number are given back', async () => {
-    const { creator, calls } = saga({ publish: coded(ErrorCodes.RPC_UNAVAILABLE) });
-    await expect(creator.create(request())).rejects.toBeDefined();
-    expect(names(calls).slice(2)).toEqual([
-      'store',
-      'announce',
-      'unstore',
-      ReleaseSessionPins.subject,
-      ReleaseAllocation.subject,
-      'forget',
-      'forget',
-    ]);
+  it('the announcement fails: the stored session (perhaps announced after all) is ended now, as sessions end', async () => {
+    const { creator, calls } = saga({ publish: coded(ErrorCodes.RPC_TIMEOUT) });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+    // The expiry releases number and PINs and announces the end (with retries); nothing is deleted.
+    expect(calls.slice(2)).toEqual(['store', 'announce', 'expire-at now', 'end now', 'forget key']);
+  });
+
+  it('announced, then the bookkeeping fails: the session stands and the answer is a success', async () => {
+    const { creator, calls, steps } = saga({});
+    (steps.forgetSession as jest.Mock).mockRejectedValueOnce(new Error('store down'));
+    await expect(creator.create(request())).resolves.toMatchObject({ sessionId: expect.any(String) });
+    expect(names(calls)).not.toContain(ReleaseAllocation.subject);
+    expect(names(calls)).not.toContain('expire-at');
   });
 
   it('a session without PINs holds only a number', async () => {

@@ -190,7 +190,13 @@ export class SessionCreator {
         },
         { msgId: `session-created:${sessionId}` },
       );
-      await this.steps.forgetSession(scope, sessionId);
+      // Announced: the session exists for everyone now and is never taken back. Leftover steps are
+      // the orphan reaper's (it only forgets those of a session that holds what they name).
+      await this.steps
+        .forgetSession(scope, sessionId)
+        .catch((err: unknown) =>
+          this.logger.warn({ err, sessionId }, 'saga steps left behind; the orphan reaper forgets them'),
+        );
       return this.views.render(doc, { pins, events: [] }); // a session just made has had no calls
     } catch (err) {
       await this.compensate(scope, sessionId, { held, pinsRegistered, stored });
@@ -205,9 +211,20 @@ export class SessionCreator {
     done: { held: string[]; pinsRegistered: boolean; stored: boolean },
   ) {
     const { held, pinsRegistered, stored } = done;
+    if (stored) {
+      // Stored, and the announcement failed: it may have reached the stream all the same (a
+      // timeout), so routers may know the session. It is ended as every session ends, now: the
+      // expiry releases its number and PINs and announces the end, and is retried until it has.
+      const now = new Date();
+      try {
+        await this.sessions.updateActive(scope, sessionId, { expiresAt: now, modifiedAt: now });
+      } catch (err) {
+        this.logger.warn({ err, sessionId }, 'could not bring the expiry of a failed creation forward');
+      }
+      this.expiry.schedule(sessionId, now);
+      return;
+    }
     try {
-      // Stored but never announced: nobody routes or calls back for it; it must not be found either.
-      if (stored) await this.sessions.removeUnannounced(scope, sessionId);
       if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId });
       for (const allocationId of held) await this.releaseAllocation(scope, allocationId);
       await this.steps.forgetSession(scope, sessionId);

@@ -13,6 +13,7 @@ export function routingView(d: SessionDocument): RoutingSession {
     status: d.status,
     expiresAt: d.expiresAt.toISOString(),
     createdAt: d.createdAt.toISOString(),
+    modifiedAt: d.modifiedAt.toISOString(),
     settings: d.settings,
   };
 }

@@ -15,11 +15,6 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     await this.insertOne(doc);
   }
 
-  /** Undoes an insert whose creation failed after it (the saga's compensation). */
-  async removeUnannounced(scope: AccountScope, sessionId: string): Promise<void> {
-    await this.deleteScoped({ _id: sessionId, accountId: scope.accountId });
-  }
-
   /** A session visible to this scope: a subaccount sees only its own. */
   async get(scope: AccountScope, sessionId: string): Promise<SessionDocument | null> {
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
@@ -35,8 +30,17 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return { objects, total };
   }
 
-  async update(scope: AccountScope, sessionId: string, set: Partial<SessionDocument>): Promise<void> {
-    await this.updateOneScoped({ _id: sessionId, accountId: scope.accountId }, { $set: set });
+  /** Changes a session of the account while it is active; false when it is not (ended meanwhile). */
+  async updateActive(
+    scope: AccountScope,
+    sessionId: string,
+    set: Partial<SessionDocument>,
+  ): Promise<boolean> {
+    const matched = await this.updateOneScoped(
+      { _id: sessionId, accountId: scope.accountId, status: 'active' },
+      { $set: set },
+    );
+    return matched > 0;
   }
 
   // ---- System-wide: the system's own work on every account's sessions. ----

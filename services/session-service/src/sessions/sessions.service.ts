@@ -94,9 +94,14 @@ export class SessionsService {
       set.durationSeconds = Math.round((set.expiresAt.getTime() - doc.createdAt.getTime()) / 1000);
       set.settings = { ...set.settings!, sessionExpirySeconds };
     }
-    await this.sessions.update({ accountId: doc.accountId }, doc._id, set);
+    // Only while the session is active: an expiry or DELETE that won the race stays the last word.
+    if (!(await this.sessions.updateActive(request.scope, doc._id, set)))
+      throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     if (set.expiresAt) this.expiry.schedule(doc._id, set.expiresAt);
-    const updated = { ...doc, ...set } as SessionDocument;
+    // The event carries the session as stored after this write (with its time, so a router that
+    // hears two updates out of order keeps the later one), not as this request saw it.
+    const updated =
+      (await this.sessions.get(request.scope, doc._id)) ?? ({ ...doc, ...set } as SessionDocument);
     await this.events.publish(
       SessionUpdated,
       {
