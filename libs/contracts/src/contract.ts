@@ -21,6 +21,8 @@ export interface EventContract<P extends z.ZodTypeAny = z.ZodTypeAny, S extends 
   readonly subject: S;
   readonly stream: StreamName;
   readonly payload: P;
+  /** Top-level fields carried in a header, not the body (see `event-wire.ts`). */
+  readonly inHeader: readonly string[];
 }
 
 export const SERVICE_NAMES = [
@@ -50,24 +52,22 @@ export function defineEvent<P extends z.ZodTypeAny, const S extends string>(
   stream: StreamName,
   subject: S,
   payload: P,
+  options: {
+    /**
+     * Optional fields added after a release whose consumers read this event strictly: they travel
+     * in a header, so those consumers neither see nor refuse them (`event-wire.ts`).
+     */
+    inHeader?: readonly string[];
+  } = {},
 ): EventContract<P, S> {
   assertVersionedSubject(subject);
-  return { kind: 'event', stream, subject, payload };
+  return { kind: 'event', stream, subject, payload, inHeader: options.inHeader ?? [] };
 }
 
 function assertVersionedSubject(subject: string): void {
   if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*\.v[0-9]+$/.test(subject)) {
     throw new Error(`subject "${subject}" must be dot-separated lowercase tokens ending in .v<N>`);
   }
-}
-
-/**
- * The schema a consumer reads an event with: the contract's, but tolerant of fields it does not
- * know (a newer publisher's, during a rolling upgrade), which it drops. Publishers stay strict.
- */
-export function consumerSchemaOf<C extends EventContract>(contract: C): z.ZodTypeAny {
-  const payload = contract.payload as z.ZodTypeAny;
-  return payload instanceof z.ZodObject ? payload.strip() : payload;
 }
 
 /** What a caller passes (before defaults and transforms). */

@@ -1,4 +1,5 @@
 export * from './contract';
+export * from './event-wire';
 export * from './streams';
 export * from './headers';
 export * from './errors/error-codes';

@@ -16,8 +16,10 @@ import type { Logger } from 'pino';
 import {
   CodedError,
   ErrorCodes,
+  EVENT_EXTENSION_HEADER,
   codedErrorFromZod,
   consumerSchemaOf,
+  eventFromWire,
   type EventContract,
 } from '@maskline/contracts';
 import { LOGGER, MetricsService, runWithContext } from '@maskline/observability';
@@ -159,7 +161,9 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
         if (!contract) {
           throw new CodedError(ErrorCodes.EVENT_INVALID, `no contract for subject ${msg.subject}`);
         }
-        const parsed = consumerSchemaOf(contract).safeParse(decodeJson(msg.data));
+        const parsed = consumerSchemaOf(contract).safeParse(
+          eventFromWire(decodeJson(msg.data), msg.headers?.get(EVENT_EXTENSION_HEADER) || undefined),
+        );
         if (!parsed.success) {
           const coded = codedErrorFromZod(parsed.error, 'event');
           throw new CodedError(ErrorCodes.EVENT_INVALID, coded.message, { field: coded.field });

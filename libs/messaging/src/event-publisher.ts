@@ -2,8 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { JetStreamClient, NatsConnection } from 'nats';
 import {
   CodedError,
+  EVENT_EXTENSION_HEADER,
   ErrorCodes,
   codedErrorFromZod,
+  eventToWire,
   type EventContract,
   type EventPayloadInputOf,
 } from '@maskline/contracts';
@@ -52,9 +54,12 @@ export class EventPublisher {
       'jetstream',
       async () => {
         try {
-          const ack = await this.js.publish(contract.subject, encodeJson(checked.data), {
+          const { body, extension } = eventToWire(contract, checked.data as Record<string, unknown>);
+          const headers = outgoingHeaders(this.options.service);
+          if (extension) headers.set(EVENT_EXTENSION_HEADER, extension);
+          const ack = await this.js.publish(contract.subject, encodeJson(body), {
             msgID: options.msgId,
-            headers: outgoingHeaders(this.options.service),
+            headers,
             timeout: timeoutMs,
           });
           return { seq: ack.seq, duplicate: ack.duplicate };

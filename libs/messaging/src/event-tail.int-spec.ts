@@ -1,7 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
+import pino from 'pino';
+import {
+  DEFAULT_SESSION_SETTINGS,
+  EVENT_EXTENSION_HEADER,
+  STREAMS,
+  SessionUpdated,
+  type EventPayloadOf,
+} from '@maskline/contracts';
+import { MetricsService } from '@maskline/observability';
+import { BreakerRegistry } from '@maskline/resilience';
 import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
-import { encodeJson } from './json-codec';
-import { tailSubjects } from './event-tail';
+import { EventPublisher } from './event-publisher';
+import { decodeJson, encodeJson } from './json-codec';
+import type { MessagingOptions } from './messaging.options';
+import { tailEvents, tailSubjects } from './event-tail';
 
 describe('tailEvents (real NATS JetStream)', () => {
   let nats: RunningProcess;
@@ -80,6 +93,72 @@ describe('tailEvents (real NATS JetStream)', () => {
       );
     } finally {
       tail.stop();
+    }
+  });
+
+  it('carries fields added since the previous release in a header: that release reads the body strictly, this one gets them back typed', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: STREAMS.MASKLINE_EVENTS.name, subjects: ['events.>'] });
+    const options = {
+      service: 'session-service',
+      rpcTimeoutMs: 2000,
+      breaker: {},
+    } as unknown as MessagingOptions;
+    const publisher = new EventPublisher(
+      nc,
+      options,
+      new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test')),
+    );
+    const heard: Array<EventPayloadOf<typeof SessionUpdated>> = [];
+    const raw: Array<{ body: Record<string, unknown>; header: string | undefined }> = [];
+    const typed = await tailEvents(nc, {
+      events: [SessionUpdated],
+      onEvent: ({ payload }) => void heard.push(payload),
+      onError: (err) => {
+        throw err;
+      },
+    });
+    const bare = await nc.jetstream().consumers.get(STREAMS.MASKLINE_EVENTS.name, {
+      filterSubjects: SessionUpdated.subject,
+    });
+    const messages = await bare.consume();
+    void (async () => {
+      for await (const m of messages) {
+        raw.push({
+          body: decodeJson(m.data) as Record<string, unknown>,
+          header: m.headers?.get(EVENT_EXTENSION_HEADER),
+        });
+      }
+    })();
+    try {
+      const sessionId = randomUUID();
+      const base = {
+        accountId: 'MAAAAAAAAAAAAAAAAAA1',
+        subaccountId: null,
+        sessionId,
+        virtualNumber: '+14155550100',
+        firstParty: '+14155551001',
+        secondParty: '+14155551002',
+        at: new Date().toISOString(),
+      };
+      const { at, ...identity } = base;
+      const routing = {
+        ...identity,
+        status: 'active' as const,
+        expiresAt: new Date(Date.now() + 60_000).toISOString(),
+        createdAt: at,
+        modifiedAt: at,
+        settings: DEFAULT_SESSION_SETTINGS,
+      };
+      await publisher.publish(SessionUpdated, { ...base, routing }, { msgId: `wire-test:${sessionId}` });
+      await expectEventually(() => expect(heard).toHaveLength(1));
+      expect(heard[0]).toEqual({ ...base, routing });
+      await expectEventually(() => expect(raw).toHaveLength(1));
+      expect(Object.keys(raw[0].body).sort()).toEqual(Object.keys(base).sort());
+      expect(raw[0].header).toMatch(/^[A-Za-z0-9_-]+$/);
+    } finally {
+      typed.stop();
+      messages.stop();
     }
   });
 });

@@ -2,8 +2,10 @@ import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type NatsConnecti
 import {
   CodedError,
   ErrorCodes,
+  EVENT_EXTENSION_HEADER,
   codedErrorFromZod,
   consumerSchemaOf,
+  eventFromWire,
   type EventContract,
 } from '@maskline/contracts';
 import type { EventOf } from './durable-consumer.decorator';
@@ -64,7 +66,10 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
   const run = async (current: ConsumerMessages): Promise<void> => {
     for await (const m of current) {
       try {
-        await options.onEvent(m.subject, decodeJson(m.data));
+        await options.onEvent(
+          m.subject,
+          eventFromWire(decodeJson(m.data), m.headers?.get(EVENT_EXTENSION_HEADER) || undefined),
+        );
       } catch (err) {
         options.onError(err, m.subject);
       }

@@ -1,5 +1,11 @@
 import type { NatsConnection } from 'nats';
-import { STREAMS, type EventContract, type EventPayloadOf } from '@maskline/contracts';
+import {
+  EVENT_EXTENSION_HEADER,
+  STREAMS,
+  eventFromWire,
+  type EventContract,
+  type EventPayloadOf,
+} from '@maskline/contracts';
 import { decodeJson } from '@maskline/messaging';
 
 /** JetStream's "no message found": a message deleted from the stream leaves a gap in its sequence. */
@@ -17,7 +23,9 @@ export async function eventsOn<C extends EventContract>(
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
     try {
       const m = await jsm.streams.getMessage(stream, { seq });
-      if (m.subject === event.subject) out.push(decodeJson(m.data) as EventPayloadOf<C>);
+      if (m.subject !== event.subject) continue;
+      const extension = m.header?.get(EVENT_EXTENSION_HEADER) || undefined;
+      out.push(eventFromWire(decodeJson(m.data), extension) as EventPayloadOf<C>);
     } catch (err) {
       if ((err as { api_error?: { err_code?: number } }).api_error?.err_code !== NO_MESSAGE) throw err;
     }

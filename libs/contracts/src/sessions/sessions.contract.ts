@@ -99,13 +99,17 @@ const sessionEventBase = {
   firstParty: e164Schema.nullable(),
   secondParty: e164Schema.nullable(),
   at: isoTimeSchema,
+  /** The session as a call router needs it (absent from a session-service before it). */
   routing: routingSessionSchema.optional(),
 };
+/** Added after release 0.1.0, whose consumers read session events strictly: sent in a header. */
+const SESSION_EVENT_ADDITIONS = { inHeader: ['routing'] } as const;
 
 export const SessionCreated = defineEvent(
   'MASKLINE_EVENTS',
   'events.session.created.v1',
   z.object({ ...sessionEventBase, expiresAt: isoTimeSchema }).strict(),
+  SESSION_EVENT_ADDITIONS,
 );
 
 /** Plivo's SessionTimeout (also sent when a session is expired through the API). */
@@ -113,6 +117,7 @@ export const SessionExpired = defineEvent(
   'MASKLINE_EVENTS',
   'events.session.expired.v1',
   z.object({ ...sessionEventBase, reason: z.enum(['timeout', 'api']) }).strict(),
+  SESSION_EVENT_ADDITIONS,
 );
 
 /** A session's settings or parties changed (routing caches refresh on it). */
@@ -120,6 +125,7 @@ export const SessionUpdated = defineEvent(
   'MASKLINE_EVENTS',
   'events.session.updated.v1',
   z.object({ ...sessionEventBase }).strict(),
+  SESSION_EVENT_ADDITIONS,
 );
 
 /**
@@ -165,6 +171,8 @@ export const CallProgressed = defineEvent(
       hangupCause: z.string().max(64).nullable().default(null),
     })
     .strict(),
+  // Added after release 0.1.0, whose consumers read this event strictly: sent in a header.
+  { inHeader: ['virtualNumber'] },
 );
 
 /** Where a session's callbacks go (asked by the callback dispatcher). */
