@@ -12,6 +12,18 @@ export interface RpcContract<
   readonly service: ServiceName;
   readonly request: Req;
   readonly reply: Res;
+  /**
+   * The version this one replaces, asked instead when nobody answers this subject (a service of
+   * the previous release, during a rolling upgrade): how to put the request in its terms and read
+   * its reply back.
+   */
+  readonly previous?: PreviousVersion;
+}
+
+export interface PreviousVersion {
+  readonly contract: RpcContract;
+  readonly request: (request: never) => unknown;
+  readonly reply: (reply: never) => unknown;
 }
 
 /** A durable event on a JetStream stream. */
@@ -46,6 +58,19 @@ export function defineRpc<Req extends z.ZodTypeAny, Res extends z.ZodTypeAny>(
 ): RpcContract<Req, Res> {
   assertVersionedSubject(subject);
   return { kind: 'rpc', service, subject, request, reply };
+}
+
+/** `contract`, falling back to `previous` (in its terms) where only a previous release answers. */
+export function withPreviousVersion<C extends RpcContract, P extends RpcContract>(
+  contract: C,
+  previous: P,
+  translate: {
+    request: (request: z.output<C['request']>) => z.input<P['request']>;
+    reply: (reply: z.output<P['reply']>) => z.input<C['reply']>;
+  },
+): C {
+  if (previous.service !== contract.service) throw new Error('a previous version is the same service’s');
+  return { ...contract, previous: { contract: previous, ...translate } as PreviousVersion };
 }
 
 export function defineEvent<P extends z.ZodTypeAny, const S extends string>(

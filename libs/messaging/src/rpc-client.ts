@@ -56,7 +56,7 @@ export class RpcClient {
     try {
       const data = await this.breakers.fire(
         `rpc:${contract.service}`,
-        () => this.send(contract, payload, timeoutMs),
+        () => this.sendOrAskPrevious(contract, payload, checked.data, timeoutMs),
         { isClientError: (err) => err instanceof CodedError && !isServerFault(err.code) },
         // A breaker's settings are fixed when it is first used, so its own timeout stays out of the
         // way: each call carries its own NATS timeout, which the breaker counts as a failure.
@@ -74,6 +74,36 @@ export class RpcClient {
     } catch (err) {
       end({ outcome: err instanceof CodedError ? err.code : 'error' });
       throw err;
+    }
+  }
+
+  /**
+   * Nobody answers the subject but the contract names the version it replaces: a service of the
+   * previous release is running (a rolling upgrade). Ask that one, in its terms.
+   */
+  private async sendOrAskPrevious(
+    contract: RpcContract,
+    payload: unknown,
+    parsed: unknown,
+    timeoutMs: number,
+  ): Promise<unknown> {
+    try {
+      return await this.send(contract, payload, timeoutMs);
+    } catch (err) {
+      const previous = contract.previous;
+      if (!previous || !isNoResponders(err)) throw err;
+      const asked = previous.contract.request.safeParse(previous.request(parsed as never));
+      if (!asked.success) throw codedErrorFromZod(asked.error, 'request');
+      const answer = previous.contract.reply.safeParse(
+        await this.send(previous.contract, asked.data, timeoutMs),
+      );
+      if (!answer.success) {
+        throw new CodedError(
+          ErrorCodes.BAD_REPLY,
+          `${previous.contract.subject} answered outside its contract`,
+        );
+      }
+      return previous.reply(answer.data as never);
     }
   }
 
@@ -99,12 +129,21 @@ export class RpcClient {
   }
 }
 
+/** Nobody listens on the subject (as opposed to a listener that did not answer in time). */
+const NO_RESPONDERS = 'no-responders';
+
+/** Whether the error says nobody listens on the subject: no replica of that version is running. */
+export function isNoResponders(err: unknown): boolean {
+  return err instanceof CodedError && err.details?.reason === NO_RESPONDERS;
+}
+
 function toCodedTransportError(contract: RpcContract, err: unknown): CodedError {
   if (err instanceof NatsError) {
     if (err.code === NatsErrorCode.NoResponders) {
       return new CodedError(ErrorCodes.RPC_UNAVAILABLE, `${contract.service} is not available`, {
         retryable: true,
         cause: err,
+        details: { reason: NO_RESPONDERS },
       });
     }
     if (err.code === NatsErrorCode.Timeout) {

@@ -274,6 +274,39 @@ describe('number-pool (real NATS + store)', () => {
     });
   });
 
+  describe('upgrade from release 0.1.0', () => {
+    it('counts holds that release wrote (their allocation under `sessionId`), and writes that name too', async () => {
+      const before = await client.request(GetPoolUtilization, { scope: ACCOUNT });
+      const legacy = (i: number) => ({
+        _id: randomUUID(),
+        accountId: ACCOUNT.accountId,
+        sessionId: randomUUID(),
+        virtualNumber: GB,
+        party: rider(200 + i),
+        liveMarker: 'L',
+        cooloffSeconds: 0,
+        createdAt: new Date(),
+        releasedAt: null,
+        blockedUntil: null,
+        retiredAt: null,
+      });
+      await db.collection('holds').insertMany([legacy(1), legacy(2)] as never[]);
+      const after = await client.request(GetPoolUtilization, { scope: ACCOUNT });
+      expect(after.liveSessions).toBe(before.liveSessions + 2);
+      const allocationId = randomUUID();
+      await client.request(AllocateNumber, {
+        scope: ACCOUNT,
+        allocationId,
+        parties: [rider(210), rider(211)],
+        geomatch: true,
+        cooloffSeconds: 0,
+        excludeNumbers: [],
+      });
+      const written = await db.collection('holds').findOne({ allocationId });
+      expect(written).toMatchObject({ allocationId, sessionId: allocationId });
+    });
+  });
+
   describe('cleanup', () => {
     it('retires a pair when its cool-off ends and purges old records, so nothing piles up', async () => {
       const reaping = await startServiceApp(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc } from '../contract';
+import { defineRpc, withPreviousVersion } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
 import { e164Schema, uuidSchema } from '../common/primitives.schema';
 
@@ -25,7 +25,7 @@ const allocationReply = z.object({ virtualNumber: e164Schema, country: z.string(
  * number) identifies exactly one live session. Idempotent per allocation id (one per attempt of a
  * session's creation: a session that retries on another number makes a new one).
  */
-export const AllocateNumber = defineRpc(
+const AllocateNumberV2 = defineRpc(
   'number-pool',
   'number-pool.allocate.v2',
   z.object({ ...allocationRequest, allocationId: uuidSchema }).strict(),
@@ -33,7 +33,7 @@ export const AllocateNumber = defineRpc(
 );
 
 /** Adds the missing party of a single-party session to its allocation. */
-export const AddAllocationParty = defineRpc(
+const AddAllocationPartyV2 = defineRpc(
   'number-pool',
   'number-pool.add-party.v2',
   z.object({ scope: accountScopeSchema, allocationId: uuidSchema, party: e164Schema }).strict(),
@@ -44,7 +44,7 @@ export const AddAllocationParty = defineRpc(
  * Ends an allocation's holds: each (virtual number, party) pair stays blocked for the cool-off
  * given at allocation, then is free again. Idempotent.
  */
-export const ReleaseAllocation = defineRpc(
+const ReleaseAllocationV2 = defineRpc(
   'number-pool',
   'number-pool.release.v2',
   z.object({ scope: accountScopeSchema, allocationId: uuidSchema }).strict(),
@@ -89,6 +89,19 @@ export const ReleaseSessionNumber = defineRpc(
   z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
   z.object({ released: z.number().int().nonnegative() }),
 );
+
+export const AllocateNumber = withPreviousVersion(AllocateNumberV2, AllocateVirtualNumber, {
+  request: ({ allocationId, ...rest }) => ({ ...rest, sessionId: allocationId }),
+  reply: (r) => r,
+});
+export const AddAllocationParty = withPreviousVersion(AddAllocationPartyV2, AddSessionParty, {
+  request: ({ allocationId, ...rest }) => ({ ...rest, sessionId: allocationId }),
+  reply: (r) => r,
+});
+export const ReleaseAllocation = withPreviousVersion(ReleaseAllocationV2, ReleaseSessionNumber, {
+  request: ({ allocationId, ...rest }) => ({ ...rest, sessionId: allocationId }),
+  reply: (r) => r,
+});
 
 export const GetPoolUtilization = defineRpc(
   'number-pool',

@@ -18,7 +18,7 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
 
   /** False when the pair already has a live hold (the unique index refused it). */
   insert(hold: Hold): Promise<boolean> {
-    return this.insertUnlessTaken(hold);
+    return this.insertUnlessTaken({ ...hold, sessionId: hold.allocationId });
   }
 
   async remove(accountId: string, holdId: string): Promise<void> {
@@ -33,7 +33,7 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
   /** The pair's live hold, whoever's it is. Served by the unique pair index. */
   async liveOnPairSystemWide(virtualNumber: string, party: string): Promise<Hold | null> {
     const [live] = await this.systemWide.find({ virtualNumber, party, liveMarker: LIVE }, { limit: 1 });
-    return live ?? null;
+    return live ? asHold(live) : null;
   }
 
   /** Frees the pair once its cool-off is over, whoever's hold it was. */
@@ -45,7 +45,9 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
 
   /** The reaper: live holds whose cool-off has ended. Served by `{ liveMarker, blockedUntil }`. */
   async dueForRetirementSystemWide(now: Date, limit: number): Promise<Hold[]> {
-    return this.systemWide.find({ liveMarker: LIVE, blockedUntil: { $ne: null, $lte: now } }, { limit });
+    return (
+      await this.systemWide.find({ liveMarker: LIVE, blockedUntil: { $ne: null, $lte: now } }, { limit })
+    ).map(asHold);
   }
 
   /** The purge: retired holds older than the retention. Served by `{ retiredAt }`. */
@@ -57,12 +59,12 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
 
   /** Utilization of one account: its live holds. Served by `{ accountId, liveMarker }`. */
   async liveOfAccount(accountId: string): Promise<Hold[]> {
-    return this.findScoped({ accountId, liveMarker: LIVE });
+    return (await this.findScoped({ accountId, liveMarker: LIVE })).map(asHold);
   }
 
   /** Utilization metrics across accounts (a scan, never on the allocation path). */
   async liveSystemWide(): Promise<Hold[]> {
-    return this.systemWide.find({ liveMarker: LIVE });
+    return (await this.systemWide.find({ liveMarker: LIVE })).map(asHold);
   }
 
   /**
@@ -77,4 +79,9 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
       if (!isDuplicateKeyError(err)) throw err;
     }
   }
+}
+
+/** A stored hold as the allocator knows it (one written by release 0.1.0 names its allocation `sessionId`). */
+function asHold({ sessionId, ...doc }: HoldDocument): Hold {
+  return { ...doc, allocationId: doc.allocationId ?? (sessionId as string) };
 }

@@ -7,6 +7,11 @@ export class HoldDocument {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, required: true }) accountId!: string;
   @Prop({ type: String, required: true }) allocationId!: string;
+  /**
+   * Release 0.1.0's name for `allocationId`: written alongside it and read where it is missing,
+   * while replicas of that release may share the store. Drop it in the release after next.
+   */
+  @Prop({ type: String }) sessionId?: string;
   @Prop({ type: String, required: true }) virtualNumber!: string;
   @Prop({ type: String, required: true }) party!: string;
   @Prop({ type: String, required: true }) liveMarker!: string;

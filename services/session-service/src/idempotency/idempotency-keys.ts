@@ -32,7 +32,7 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
       createdAt: new Date(),
     });
     if (claimed) return { kind: 'new', sessionId };
-    const existing = await this.findByIdScoped({ accountId: scope.accountId }, _id);
+    const existing = await this.own(scope, _id);
     if (!existing) {
       // Freed between our insert and our read (a failed creation forgot it): try once more.
       if (tries > 1) return this.claim(scope, idem, sessionId, tries - 1);
@@ -54,7 +54,19 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
 
   /** A failed creation frees its key, so the client can retry with it. */
   async forget(scope: AccountScope, key: string): Promise<void> {
-    await this.deleteScoped({ _id: keyId(scope, key), accountId: scope.accountId });
+    const _id = keyId(scope, key);
+    if (await this.own(scope, _id)) await this.systemWide.deleteById(_id);
+  }
+
+  /**
+   * The scope's key. Release 0.1.0 wrote keys without `accountId`; their id starts with the
+   * account (and subaccount) it was made under, so a key under this id is this scope's.
+   */
+  private async own(scope: AccountScope, _id: string): Promise<IdempotencyKeyDocument | null> {
+    const scoped = await this.findByIdScoped({ accountId: scope.accountId }, _id);
+    if (scoped) return scoped;
+    const legacy = await this.systemWide.findById(_id);
+    return legacy && legacy.accountId === undefined ? legacy : null;
   }
 
   /** System-wide, for the reaper: keys past their retention. */

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { RevealPinsOfSessions, RevealSessionPins, type SessionView } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
+import {
+  CodedError,
+  ErrorCodes,
+  RevealPinsOfSessions,
+  RevealSessionPins,
+  type SessionView,
+} from '@maskline/contracts';
+import { RpcClient, isNoResponders } from '@maskline/messaging';
 import { buildInteractions } from '../interactions/build-interactions';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import type { CallEventDocument } from '../interactions/call-event.schema';
@@ -61,11 +67,31 @@ export class SessionViews {
       ),
       withPins.length === 0
         ? { pins: {} as Record<string, { first: string; second: string }> }
-        : this.rpc.request(RevealPinsOfSessions, { scope: { accountId }, sessionIds: withPins }),
+        : this.revealMany(accountId, withPins),
     ]);
     return Promise.all(
       docs.map((d) => this.render(d, { events: events.get(d._id) ?? [], pins: pins.pins[d._id] ?? null })),
     );
+  }
+
+  /** The PINs of several sessions in one call; one call each where pin-auth is of release 0.1.0. */
+  private async revealMany(accountId: string, sessionIds: string[]) {
+    try {
+      return await this.rpc.request(RevealPinsOfSessions, { scope: { accountId }, sessionIds });
+    } catch (err) {
+      if (!isNoResponders(err)) throw err;
+      const pins: Record<string, { first: string; second: string }> = {};
+      await Promise.all(
+        sessionIds.map(async (sessionId) => {
+          try {
+            pins[sessionId] = await this.rpc.request(RevealSessionPins, { scope: { accountId }, sessionId });
+          } catch (notFound) {
+            if (!(notFound instanceof CodedError) || notFound.code !== ErrorCodes.NOT_FOUND) throw notFound;
+          }
+        }),
+      );
+      return { pins };
+    }
   }
 
   /** PINs are shown while the session lives (an expired session's PINs are released). */

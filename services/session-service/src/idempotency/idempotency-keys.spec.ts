@@ -1,0 +1,65 @@
+import type { Model } from 'mongoose';
+import { SessionErrorCodes } from '@maskline/contracts';
+import type { IdempotencyKeyDocument } from './idempotency-key.schema';
+import { IdempotencyKeys } from './idempotency-keys';
+
+/** The little of a mongoose model the repository uses, over a map with a unique `_id`. */
+function fakeModel(rows = new Map<string, Record<string, unknown>>()) {
+  const exec = <T>(value: T) => ({ lean: () => ({ exec: async () => value }), exec: async () => value });
+  return {
+    rows,
+    model: {
+      create: async (doc: Record<string, unknown>) => {
+        if (rows.has(doc._id as string)) throw Object.assign(new Error('dup'), { code: 11000 });
+        rows.set(doc._id as string, { ...doc });
+        return { toObject: () => doc };
+      },
+      findById: (id: string) => exec(rows.get(id) ?? null),
+      deleteOne: (filter: { _id: string }) => exec(void rows.delete(filter._id)),
+      deleteMany: (filter: { _id: string; accountId: string }) =>
+        exec(void (rows.get(filter._id)?.accountId === filter.accountId && rows.delete(filter._id))),
+    } as unknown as Model<IdempotencyKeyDocument>,
+  };
+}
+
+const MAIN = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
+const SUB = { accountId: MAIN.accountId, subaccountId: 'SAAAAAAAAAAAAAAAAAA1' };
+const idem = { key: 'order-1', requestHash: 'a'.repeat(64) };
+
+describe('IdempotencyKeys', () => {
+  it('gives a retry the session the first request made, and refuses another body under the key', async () => {
+    const keys = new IdempotencyKeys(fakeModel().model);
+    expect(await keys.claim(MAIN, idem, 's1')).toEqual({ kind: 'new', sessionId: 's1' });
+    expect(await keys.claim(MAIN, idem, 's2')).toEqual({ kind: 'existing', sessionId: 's1' });
+    await expect(keys.claim(MAIN, { ...idem, requestHash: 'b'.repeat(64) }, 's3')).rejects.toMatchObject({
+      code: SessionErrorCodes.IDEMPOTENCY_MISMATCH,
+    });
+  });
+
+  it("keeps a subaccount's keys its own", async () => {
+    const keys = new IdempotencyKeys(fakeModel().model);
+    await keys.claim(MAIN, idem, 's1');
+    expect(await keys.claim(SUB, idem, 's2')).toEqual({ kind: 'new', sessionId: 's2' });
+  });
+
+  it('honours and frees a key written by release 0.1.0 (no accountId on it)', async () => {
+    const { model, rows } = fakeModel();
+    rows.set(`${MAIN.accountId}:order-1`, {
+      _id: `${MAIN.accountId}:order-1`,
+      requestHash: idem.requestHash,
+      sessionId: 'old',
+    });
+    const keys = new IdempotencyKeys(model);
+    expect(await keys.claim(MAIN, idem, 's2')).toEqual({ kind: 'existing', sessionId: 'old' });
+    await keys.forget(MAIN, 'order-1');
+    expect(rows.size).toBe(0);
+  });
+
+  it("never frees another account's key", async () => {
+    const { model, rows } = fakeModel();
+    const keys = new IdempotencyKeys(model);
+    await keys.claim(MAIN, idem, 's1');
+    await keys.forget({ accountId: 'MABBBBBBBBBBBBBBBBB2' }, 'order-1');
+    expect(rows.size).toBe(1);
+  });
+});
