@@ -22,8 +22,13 @@ export interface PageRequest {
 export class SystemWideQueries<T> {
   constructor(private readonly model: Model<T>) {}
 
-  async find(filter: FilterQuery<T>, page?: Partial<PageRequest>): Promise<T[]> {
-    let query = this.model.find(filter);
+  async find<P extends keyof T & string = keyof T & string>(
+    filter: FilterQuery<T>,
+    page?: Partial<PageRequest>,
+    /** Only these fields (and `_id`). */
+    fields?: readonly P[],
+  ): Promise<T[]> {
+    let query = this.model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined);
     if (page?.sort) query = query.sort(page.sort);
     if (page?.offset) query = query.skip(page.offset);
     if (page?.limit) query = query.limit(page.limit);

@@ -32,9 +32,9 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
     return this.live(accountId).find((r) => r.digest === digest) ?? null;
   }
 
-  async liveSlots(accountId: string, virtualNumber: string, pinLength: number) {
-    return this.live(accountId)
-      .filter((r) => r.virtualNumber === virtualNumber && r.pinLength === pinLength)
+  async liveSlotsOnNumber(virtualNumber: string, pinLength: number) {
+    return [...this.rows.values()]
+      .filter((r) => r.liveMarker === LIVE && r.virtualNumber === virtualNumber && r.pinLength === pinLength)
       .map((r) => r.slot);
   }
 

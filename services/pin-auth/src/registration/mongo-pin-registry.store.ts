@@ -50,9 +50,11 @@ export class MongoPinRegistryStore
     return this.findOneScoped({ accountId, digest, liveMarker: LIVE });
   }
 
-  /** Served by the `live_slot` index (its prefix). */
-  async liveSlots(accountId: string, virtualNumber: string, pinLength: number): Promise<number[]> {
-    const rows = await this.findScoped({ accountId, virtualNumber, pinLength, liveMarker: LIVE });
+  /** Served by the `live_slot` index (its prefix); across accounts, as the index is. */
+  async liveSlotsOnNumber(virtualNumber: string, pinLength: number): Promise<number[]> {
+    const rows = await this.systemWide.find({ virtualNumber, pinLength, liveMarker: LIVE }, undefined, [
+      'slot',
+    ]);
     return rows.map((r) => r.slot);
   }
 

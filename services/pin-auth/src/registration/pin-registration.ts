@@ -35,7 +35,10 @@ export interface PinRegistryStore {
   /** The live registrations of several sessions, in one read. */
   liveForSessions(accountId: string, sessionIds: readonly string[]): Promise<PinRegistration[]>;
   liveByDigest(accountId: string, digest: string): Promise<PinRegistration | null>;
-  /** The capacity slots live PINs of this length hold on the number (advisory: inserts enforce the cap). */
-  liveSlots(accountId: string, virtualNumber: string, pinLength: number): Promise<number[]>;
+  /**
+   * The capacity slots live PINs of this length hold on the number, whoever's (the slots are the
+   * number's, as the unique index is); advisory: inserts enforce the cap.
+   */
+  liveSlotsOnNumber(virtualNumber: string, pinLength: number): Promise<number[]>;
   retire(accountId: string, id: string, at: Date): Promise<void>;
 }

@@ -133,7 +133,6 @@ export class PinRegistry {
    * run from a random start. Races with other replicas are settled by the unique slot index.
    */
   private async candidateSlots(
-    accountId: string,
     virtualNumber: string,
     pinLength: number,
     capacity: number,
@@ -143,7 +142,7 @@ export class PinRegistry {
       const start = randomInt(Math.min(capacity, 2 ** 47));
       return Array.from({ length: limit }, (_, i) => (start + i) % capacity);
     }
-    const taken = new Set(await this.store.liveSlots(accountId, virtualNumber, pinLength));
+    const taken = new Set(await this.store.liveSlotsOnNumber(virtualNumber, pinLength));
     const free: number[] = [];
     for (let slot = 0; slot < capacity; slot++) if (!taken.has(slot)) free.push(slot);
     // Partial Fisher-Yates: the first `limit` entries are a uniform random sample.
@@ -161,7 +160,7 @@ export class PinRegistry {
     pin: string,
   ): Promise<{ kind: 'inserted'; registration: PinRegistration } | { kind: 'digest-taken' }> {
     const capacity = this.capacity(pin.length);
-    const slots = await this.candidateSlots(request.accountId, request.virtualNumber, pin.length, capacity);
+    const slots = await this.candidateSlots(request.virtualNumber, pin.length, capacity);
     for (const slot of slots) {
       const registration: PinRegistration = {
         _id: randomUUID(),
