@@ -17,6 +17,7 @@ function generateSecrets() {
     PIN_ENCRYPTION_KEYS: `k1:${key()}`,
     PIN_DIGEST_KEY: key(),
     CALL_CONTEXT_KEYS: `k1:${key()}`,
+    PARTY_REDACTION_KEY: key(),
   };
 }
 
@@ -25,8 +26,9 @@ function loadOrCreateSecrets(file) {
   let existing = {};
   try {
     existing = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    existing = {};
+  } catch (err) {
+    // First start: there is no file yet. Anything else (unreadable, not JSON) is the operator's to fix.
+    if (err.code !== 'ENOENT') throw err;
   }
   const merged = { ...generateSecrets(), ...existing };
   if (JSON.stringify(merged) !== JSON.stringify(existing)) {

@@ -3,3 +3,4 @@ export * from './env-types';
 export * from './common-service.config';
 export * from './call-context.config';
 export * from './callback-url.config';
+export * from './privacy.config';

@@ -12,6 +12,8 @@ export * from './health/health.contract';
 export * from './self-test/self-test.contract';
 export * from './common/account-scope.schema';
 export * from './accounts/accounts.contract';
+export * from './accounts/account-privacy';
+export * from './common/party-number';
 export * from './number-pool/pool-error-codes';
 export * from './number-pool/virtual-number.schema';
 export * from './number-pool/number-fields';

@@ -16,3 +16,4 @@ export * from './invalidated-cache';
 export * from './messaging.module';
 export * from './key-value-stores';
 export * from './breaker-ceiling';
+export * from './account-privacy';

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { DurableConsumerHost } from './durable-consumer.host';
 import { EventPublisher } from './event-publisher';
 import { HandlerDiscovery } from './handler-discovery';
+import { AccountPrivacy } from './account-privacy';
 import { KeyValueStores } from './key-value-stores';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { NatsConnectionCloser, natsConnectionProvider } from './nats-connection.provider';
@@ -40,6 +41,7 @@ export class MessagingModule {
         EventPublisher,
         DurableConsumerHost,
         KeyValueStores,
+        AccountPrivacy,
       ],
       exports: [
         NATS_CONNECTION,
@@ -48,6 +50,7 @@ export class MessagingModule {
         RpcClient,
         EventPublisher,
         KeyValueStores,
+        AccountPrivacy,
         RPC_ERROR_FILTER,
       ],
     };

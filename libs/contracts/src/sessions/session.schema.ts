@@ -4,6 +4,7 @@ import { sessionSettingsSchema } from './session-fields';
 export { sessionSettingsSchema, type SessionSettings } from './session-fields';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
+import { storedPartySchema } from '../common/party-number';
 
 export const httpMethodSchema = z.enum(['GET', 'POST']);
 
@@ -27,8 +28,8 @@ export const sessionViewSchema = z.object({
   sessionId: uuidSchema,
   accountId: mainAccountIdSchema,
   subaccountId: subaccountIdSchema.nullable(),
-  firstParty: e164Schema.nullable(),
-  secondParty: e164Schema.nullable(),
+  firstParty: storedPartySchema.nullable(),
+  secondParty: storedPartySchema.nullable(),
   virtualNumber: e164Schema,
   status: z.enum(['active', 'in-progress', 'expired']),
   createdAt: isoTimeSchema,

@@ -5,6 +5,7 @@ import {
   envInt,
   envList,
   loadConfig,
+  privacyConfigShape,
   storeConfigShape,
 } from '@maskline/config';
 
@@ -33,6 +34,11 @@ export const callbackDispatcherConfigSchema = z.object({
   HOST_BREAKER_ERROR_PERCENT: envInt(50, 1, 100),
   HOST_BREAKER_RESET_MS: envInt(30000, 100, 3600000),
   HOST_BREAKER_VOLUME: envInt(5, 1, 10000),
+  ...privacyConfigShape,
+  /** Days a callback attempt (when, where, status: no numbers) is kept for the attempts API. */
+  CALLBACK_ATTEMPT_RETENTION_DAYS: envInt(7, 1, 3650),
+  /** Days a dead letter is kept for a replay (replayed or not), then deleted. */
+  DEAD_LETTER_RETENTION_DAYS: envInt(30, 1, 3650),
 });
 
 export type CallbackDispatcherConfig = z.output<typeof callbackDispatcherConfigSchema>;

@@ -1,3 +1,4 @@
+import { CallbackRetentionSweeper } from '../privacy/callback-retention-sweeper';
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
@@ -33,6 +34,7 @@ import { DeliveryLedger } from './delivery-ledger';
     CallbackAttempt,
     CallbackDeliverer,
     CallbackEventsConsumer,
+    CallbackRetentionSweeper,
   ],
 })
 export class DeliveryModule {}

@@ -19,4 +19,10 @@ export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDoc
   ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
     return this.findScoped({ accountId, sessionId }, { limit: 10_000, offset: 0, sort: { at: 1 } });
   }
+
+  /** The retention sweep: attempts made before `before`. Served by `{ at }`. */
+  async purgeSystemWide(before: Date, limit: number): Promise<number> {
+    const old = await this.systemWide.find({ at: { $lt: before } }, { limit }, ['_id']);
+    return this.systemWide.deleteByIds(old.map((o) => o._id));
+  }
 }

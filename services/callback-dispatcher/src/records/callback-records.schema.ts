@@ -42,6 +42,8 @@ export class DeadLetterDocument {
   @Prop({ type: Number, required: true }) attempts!: number;
   @Prop({ type: Date, required: true }) at!: Date;
   @Prop({ type: Date, default: null }) replayedAt!: Date | null;
+  /** When the parties' numbers in `params` gave way to their digests (null: not yet, or kept). */
+  @Prop({ type: Date, default: null }) redactedAt?: Date | null;
 }
 export const DeadLetterSchema = SchemaFactory.createForClass(DeadLetterDocument);
 // Dead-letter API: an account's dead letters, newest first; a session's.
@@ -49,3 +51,5 @@ DeadLetterSchema.index({ accountId: 1, at: -1 });
 DeadLetterSchema.index({ accountId: 1, sessionId: 1 });
 // Dead-letter API for a subaccount: its own dead letters, newest first.
 DeadLetterSchema.index({ accountId: 1, subaccountId: 1, at: -1 });
+// Retention and redaction sweeps: dead letters by age.
+DeadLetterSchema.index({ at: 1 });

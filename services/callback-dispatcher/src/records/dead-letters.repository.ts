@@ -47,6 +47,32 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   async markReplayed(accountId: string, eventId: string, at: Date): Promise<void> {
     await this.updateOneScoped({ _id: eventId, accountId }, { $set: { replayedAt: at } });
   }
+
+  /** The redaction sweep: dead letters from before `before` whose numbers are still in clear. */
+  unredactedBeforeSystemWide(
+    before: Date,
+    exceptAccounts: readonly string[],
+    limit: number,
+  ): Promise<DeadLetterDocument[]> {
+    return this.systemWide.find(
+      {
+        at: { $lte: before },
+        redactedAt: null,
+        ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
+      },
+      { limit },
+    );
+  }
+
+  redactSystemWide(id: string, set: Pick<DeadLetterDocument, 'params' | 'redactedAt'>): Promise<void> {
+    return this.systemWide.updateById(id, { $set: set });
+  }
+
+  /** The retention sweep: dead letters from before `before`. Served by `{ at }`. */
+  async purgeSystemWide(before: Date, limit: number): Promise<number> {
+    const old = await this.systemWide.find({ at: { $lt: before } }, { limit }, ['_id']);
+    return this.systemWide.deleteByIds(old.map((o) => o._id));
+  }
 }
 
 /** The account's records; a subaccount's scope narrows them to its own. */

@@ -6,6 +6,7 @@ import {
   TestNatsClient,
   expectEventually,
   startServiceApp,
+  testKey,
   startTestNats,
   testServiceConfig,
   testStoreUrl,
@@ -27,6 +28,7 @@ describe('callback-dispatcher durable consumer (real NATS + store)', () => {
           ...testServiceConfig(natsUrl),
           MONGO_URL: testStoreUrl(),
           MONGO_DB: dbName,
+          PARTY_REDACTION_KEY: testKey(),
         }),
       ),
     );

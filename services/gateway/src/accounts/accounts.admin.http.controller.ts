@@ -1,6 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { CodedError } from '@maskline/contracts';
+import { AccountPrivacy } from '@maskline/messaging';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OPERATOR_KEY_HEADER, OperatorKeyGuard } from '../admin/operator-key.guard';
+import { AccountPrivacyDto } from './account-privacy.dto';
 import { accountView, type AccountView } from './account.view';
 import { AccountsService } from './accounts.service';
 import { CreateAccountDto, CreateSubaccountDto } from './create-account.dto';
@@ -13,7 +16,10 @@ type WithToken = AccountView & { auth_token: string };
 @UseGuards(OperatorKeyGuard)
 @Controller('admin/v1/accounts')
 export class AccountsAdminHttpController {
-  constructor(private readonly accounts: AccountsService) {}
+  constructor(
+    private readonly accounts: AccountsService,
+    private readonly privacy: AccountPrivacy,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -33,11 +39,35 @@ export class AccountsAdminHttpController {
 
   @Get(':auth_id')
   @ApiOperation({ summary: 'Show an account (never its token)' })
-  async get(@Param('auth_id') authId: string): Promise<AccountView & { subaccounts?: AccountView[] }> {
+  async get(
+    @Param('auth_id') authId: string,
+  ): Promise<AccountView & { subaccounts?: AccountView[]; keep_party_numbers?: boolean }> {
     const account = await this.accounts.getForOperator(authId);
     if (account.kind === 'sub') return accountView(account);
     const subs = await this.accounts.listSubaccounts(account._id);
-    return { ...accountView(account), subaccounts: subs.map(accountView) };
+    return {
+      ...accountView(account),
+      keep_party_numbers: await this.privacy.keepsNumbers(account._id),
+      subaccounts: subs.map(accountView),
+    };
+  }
+
+  @Put(':auth_id/privacy')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Whether a main account’s ended sessions keep their parties’ numbers (opt out of redaction) or not (the default)',
+  })
+  async setPrivacy(
+    @Param('auth_id') authId: string,
+    @Body() body: AccountPrivacyDto,
+  ): Promise<{ auth_id: string; keep_party_numbers: boolean }> {
+    const account = await this.accounts.getForOperator(authId);
+    if (account.kind === 'sub') {
+      throw CodedError.validation('auth_id', 'privacy is set on the main account, for all its subaccounts');
+    }
+    await this.privacy.setKeepNumbers(account._id, body.keep_party_numbers);
+    return { auth_id: account._id, keep_party_numbers: body.keep_party_numbers };
   }
 
   @Post(':auth_id/token')

@@ -1,6 +1,7 @@
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import { GetCallbackSigningToken } from '@maskline/contracts';
+import { AccountPrivacy } from '@maskline/messaging';
 import {
   TestNatsClient,
   startHttpApp,
@@ -142,6 +143,52 @@ describe('accounts and authentication (real NATS + store)', () => {
     const acct = await createAccount('Signer');
     const reply = await client.request(GetCallbackSigningToken, { accountId: acct.auth_id });
     expect(reply).toEqual({ authId: acct.auth_id, authToken: acct.auth_token });
+  });
+
+  it('lets an operator opt a main account out of party-number redaction, and back in', async () => {
+    const acct = await createAccount('Keeps numbers');
+    const put = (id: string, body: unknown) =>
+      fetch(`${gateway.baseUrl}/admin/v1/accounts/${id}/privacy`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-operator-key': OPERATOR_KEY },
+        body: JSON.stringify(body),
+      });
+    const shown = async () =>
+      ((await (await admin(`/admin/v1/accounts/${acct.auth_id}`)).json()) as { keep_party_numbers: boolean })
+        .keep_party_numbers;
+    const privacy = gateway.app.get(AccountPrivacy);
+
+    expect(await shown()).toBe(false);
+    expect(await (await put(acct.auth_id, { keep_party_numbers: true })).json()).toEqual({
+      auth_id: acct.auth_id,
+      keep_party_numbers: true,
+    });
+    expect(await shown()).toBe(true);
+    expect(await privacy.accountsKeepingNumbers()).toContain(acct.auth_id);
+
+    await put(acct.auth_id, { keep_party_numbers: false });
+    expect(await shown()).toBe(false);
+    expect(await privacy.accountsKeepingNumbers()).not.toContain(acct.auth_id);
+
+    const bad = await put(acct.auth_id, { keep_party_numbers: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toContain('keep_party_numbers');
+
+    const sub = (await (await createSub(acct.auth_id, acct.auth_token, 'child')).json()) as {
+      auth_id: string;
+    };
+    const onSub = await put(sub.auth_id, { keep_party_numbers: true });
+    expect(onSub.status).toBe(400);
+    expect(((await onSub.json()) as { error: string }).error).toContain('main account');
+
+    // Only an operator sets it: an account's own credentials are not an operator key.
+    const asTenant = await fetch(`${gateway.baseUrl}/admin/v1/accounts/${acct.auth_id}/privacy`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: basic(acct.auth_id, acct.auth_token) },
+      body: JSON.stringify({ keep_party_numbers: true }),
+    });
+    expect(asTenant.status).toBe(401);
+    expect(await shown()).toBe(false);
   });
 
   it('validates admin input with a 400 that names the field', async () => {

@@ -32,7 +32,6 @@ export class AllocationRepository extends AccountScopedRepository<AllocationDocu
   /** The purge: released allocations older than the retention. Served by `{ releasedAt }`. */
   async purgeReleasedSystemWide(olderThan: Date, limit: number): Promise<number> {
     const stale = await this.systemWide.find({ releasedAt: { $ne: null, $lte: olderThan } }, { limit });
-    for (const a of stale) await this.systemWide.deleteById(a._id);
-    return stale.length;
+    return this.systemWide.deleteByIds(stale.map((a) => a._id));
   }
 }

@@ -146,7 +146,8 @@ export class AllocationService {
       allocationId,
     }));
     await this.allocator.release(holds, record.cooloffSeconds, now);
-    await this.store.saveAllocation({ ...record, releasedAt: now });
+    // The parties' numbers go with the release: a released record only answers retries.
+    await this.store.saveAllocation({ ...record, parties: [], releasedAt: now });
     return record.holdIds.length;
   }
 

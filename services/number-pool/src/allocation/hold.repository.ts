@@ -53,8 +53,7 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
   /** The purge: retired holds older than the retention. Served by `{ retiredAt }`. */
   async purgeRetiredSystemWide(olderThan: Date, limit: number): Promise<number> {
     const old = await this.systemWide.find({ retiredAt: { $ne: null, $lte: olderThan } }, { limit });
-    for (const h of old) if (h.liveMarker !== LIVE) await this.systemWide.deleteById(h._id);
-    return old.length;
+    return this.systemWide.deleteByIds(old.filter((h) => h.liveMarker !== LIVE).map((h) => h._id));
   }
 
   /** Utilization of one account: its live holds. Served by `{ accountId, liveMarker }`. */

@@ -65,7 +65,6 @@ export class MongoPinRegistryStore
   /** The reaper's sweep, across accounts. Served by the `retiredAt` index. */
   async purgeRetiredSystemWide(olderThan: Date, limit: number): Promise<number> {
     const old = await this.systemWide.find({ retiredAt: { $ne: null, $lte: olderThan } }, { limit });
-    for (const r of old) await this.systemWide.deleteById(r._id);
-    return old.length;
+    return this.systemWide.deleteByIds(old.map((r) => r._id));
   }
 }

@@ -93,13 +93,13 @@ export class PinThrottle {
       .limit(limit)
       .lean()
       .exec();
-    for (const f of old) await this.failures.deleteOne({ _id: f._id }).exec();
+    if (old.length > 0) await this.failures.deleteMany({ _id: { $in: old.map((f) => f._id) } }).exec();
     const over = await this.locks
       .find({ until: { $lt: horizon } })
       .limit(limit)
       .lean()
       .exec();
-    for (const l of over) await this.locks.deleteOne({ _id: l._id }).exec();
+    if (over.length > 0) await this.locks.deleteMany({ _id: { $in: over.map((l) => l._id) } }).exec();
     return old.length + over.length;
   }
 

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, envInt, loadConfig, storeConfigShape } from '@maskline/config';
+import {
+  commonServiceConfigShape,
+  envInt,
+  loadConfig,
+  privacyConfigShape,
+  storeConfigShape,
+} from '@maskline/config';
 
 export const sessionServiceConfigSchema = z
   .object({
@@ -20,6 +26,12 @@ export const sessionServiceConfigSchema = z
     /** A creation's reservations left this long without a session are given back. */
     ORPHAN_AGE_MS: envInt(30000, 100, 3600000),
     REAPER_INTERVAL_MS: envInt(5000, 100, 3600000),
+    ...privacyConfigShape,
+    /**
+     * Days an ended session (and its call steps) is kept, then deleted: long enough for a monthly
+     * invoice question, short enough that old conversations are not a liability.
+     */
+    SESSION_RETENTION_DAYS: envInt(30, 1, 3650),
     /** How long an Idempotency-Key is remembered. */
     IDEMPOTENCY_RETENTION_MS: envInt(86400000, 60000, 30 * 86400000),
     /**

@@ -13,3 +13,5 @@ export class ExpiryClaimDocument {
 export const ExpiryClaimSchema = SchemaFactory.createForClass(ExpiryClaimDocument);
 // Takeover: a session's claims.
 ExpiryClaimSchema.index({ sessionId: 1 });
+// Retention sweep: claims of expiries long finished.
+ExpiryClaimSchema.index({ claimedAt: 1 });

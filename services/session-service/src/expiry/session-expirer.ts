@@ -86,4 +86,15 @@ export class SessionExpirer {
     }
     return false;
   }
+
+  /** The retention sweep: claims of expiries long finished. Served by `{ claimedAt }`. */
+  async purgeClaimsSystemWide(olderThan: Date, limit: number): Promise<number> {
+    const old = await this.claims
+      .find({ claimedAt: { $lt: olderThan } }, { _id: 1 })
+      .limit(limit)
+      .lean()
+      .exec();
+    if (old.length === 0) return 0;
+    return (await this.claims.deleteMany({ _id: { $in: old.map((c) => c._id) } }).exec()).deletedCount;
+  }
 }

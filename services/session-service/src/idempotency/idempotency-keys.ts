@@ -72,8 +72,7 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
   /** System-wide, for the reaper: keys past their retention. */
   async purgeSystemWide(olderThan: Date, limit: number): Promise<number> {
     const old = await this.systemWide.find({ createdAt: { $lt: olderThan } }, { limit });
-    for (const k of old) await this.systemWide.deleteById(k._id);
-    return old.length;
+    return this.systemWide.deleteByIds(old.map((k) => k._id));
   }
 }
 

@@ -42,4 +42,10 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
     }
     return bySession;
   }
+
+  /** The retention sweep: the call steps of sessions being deleted. */
+  async deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
+    if (sessionIds.length === 0) return 0;
+    return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });
+  }
 }

@@ -5,6 +5,7 @@ import { decodeJson, encodeJson } from '@maskline/messaging';
 import {
   TestNatsClient,
   startServiceApp,
+  testKey,
   startTestNats,
   testServiceConfig,
   testStoreUrl,
@@ -25,6 +26,7 @@ describe('session-service self-test probe (real NATS + store)', () => {
       ...testServiceConfig(nats.url),
       MONGO_URL: testStoreUrl(),
       MONGO_DB: uniqueDbName('session'),
+      PARTY_REDACTION_KEY: testKey(),
     });
     app = await startServiceApp(SessionServiceModule.forRoot(config));
     client = await TestNatsClient.connect(nats.url);

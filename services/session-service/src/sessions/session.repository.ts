@@ -72,4 +72,44 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   markExpiredSystemWide(sessionId: string, set: Partial<SessionDocument>): Promise<void> {
     return this.systemWide.updateById(sessionId, { $set: set });
   }
+
+  /** The redaction sweep: sessions ended before `endedBefore` whose numbers are still in clear. */
+  unredactedEndedBeforeSystemWide(
+    endedBefore: Date,
+    exceptAccounts: readonly string[],
+    limit: number,
+  ): Promise<SessionDocument[]> {
+    return this.systemWide.find(
+      {
+        status: 'expired',
+        expiredAt: { $ne: null, $lte: endedBefore },
+        redactedAt: null,
+        ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
+      },
+      { limit },
+    );
+  }
+
+  /** The redaction sweep's write: the parties' digests in place of their numbers. */
+  redactSystemWide(
+    sessionId: string,
+    set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
+  ): Promise<void> {
+    return this.systemWide.updateById(sessionId, { $set: set });
+  }
+
+  /** The retention sweep: sessions that ended before `endedBefore`, their ids alone. */
+  async endedBeforeSystemWide(endedBefore: Date, limit: number): Promise<string[]> {
+    const rows = await this.systemWide.find(
+      { status: 'expired', expiredAt: { $ne: null, $lte: endedBefore } },
+      { limit },
+      ['_id'],
+    );
+    return rows.map((r) => r._id);
+  }
+
+  /** The retention sweep's delete. */
+  deleteSystemWide(sessionIds: readonly string[]): Promise<number> {
+    return this.systemWide.deleteByIds(sessionIds);
+  }
 }

@@ -22,6 +22,8 @@ export class SessionDocument {
   /** expiresAt − createdAt in seconds (Plivo's `duration`), kept for the list filter. */
   @Prop({ type: Number, required: true }) durationSeconds!: number;
   @Prop({ type: Date, default: null }) expiredAt!: Date | null;
+  /** When the parties' numbers gave way to their digests (null: not yet, or the account keeps them). */
+  @Prop({ type: Date, default: null }) redactedAt?: Date | null;
 }
 
 export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
@@ -29,5 +31,7 @@ export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
 SessionSchema.index({ accountId: 1, createdAt: -1 });
 // Expiry scheduler: active sessions whose expiry time has come.
 SessionSchema.index({ status: 1, expiresAt: 1 });
+// Retention and redaction sweeps: ended sessions by when they ended.
+SessionSchema.index({ status: 1, expiredAt: 1 });
 // List filters by number.
 SessionSchema.index({ accountId: 1, virtualNumber: 1 });

@@ -17,6 +17,8 @@ import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { SAGA_CHECKPOINTS, noCheckpoints } from '../saga/saga-checkpoints';
 import { SessionCreator } from '../saga/session-creator';
 import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-checkpoints';
+import { PartyRedaction } from '../privacy/party-redaction';
+import { RetentionSweeper } from '../privacy/retention-sweeper';
 import { SessionDocument, SessionSchema } from './session.schema';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
@@ -53,6 +55,8 @@ import { SessionsService } from './sessions.service';
     ExpiryScheduler,
     OrphanReaper,
     CallProgressConsumer,
+    PartyRedaction,
+    RetentionSweeper,
   ],
 })
 export class SessionsModule {}

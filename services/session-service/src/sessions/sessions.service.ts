@@ -14,6 +14,7 @@ import {
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { PartyRedaction } from '../privacy/party-redaction';
 import { routingView } from './routing-view';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
@@ -30,6 +31,7 @@ export class SessionsService {
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
     private readonly events: EventPublisher,
+    private readonly redaction: PartyRedaction,
   ) {}
 
   async get(scope: AccountScope, sessionId: string): Promise<SessionView> {
@@ -42,8 +44,9 @@ export class SessionsService {
       accountId: request.scope.accountId,
     };
     if (request.scope.subaccountId) filter.subaccountId = request.scope.subaccountId;
-    if (request.firstParty) filter.firstParty = request.firstParty;
-    if (request.secondParty) filter.secondParty = request.secondParty;
+    // A party is found by number whether its sessions still show it or its digest.
+    if (request.firstParty) filter.firstParty = { $in: this.redaction.storedForms(request.firstParty) };
+    if (request.secondParty) filter.secondParty = { $in: this.redaction.storedForms(request.secondParty) };
     if (request.virtualNumber) filter.virtualNumber = request.virtualNumber;
     if (request.status !== 'all') filter.status = request.status;
     const created = toRange(request.createdTime, (v) => new Date(v));

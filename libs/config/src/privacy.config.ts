@@ -1,0 +1,21 @@
+import { keySchema } from '@maskline/crypto';
+import { envInt } from './env-types';
+import { secret } from './load-config';
+
+/**
+ * What the services that keep party numbers in their records (session-service, the callback
+ * dispatcher) share: when an ended session's numbers give way to their digest, under which key,
+ * and how often the sweeps run. How long each record is kept is each service's own setting.
+ */
+export const privacyConfigShape = {
+  /** HMAC key (base64 of 32 bytes) for the digests that replace party numbers (the same in every service). */
+  PARTY_REDACTION_KEY: secret(keySchema),
+  /**
+   * Hours after a session ends before its parties' numbers are replaced by their digest (in the
+   * session, its dead letters). Long enough for a support question on yesterday's call; an account
+   * can opt out (operator API).
+   */
+  PARTY_REDACTION_AFTER_HOURS: envInt(24, 1, 24 * 365),
+  /** How often each replica runs the retention and redaction sweeps (each run takes a bounded batch). */
+  RETENTION_SWEEP_INTERVAL_MS: envInt(60000, 100, 3600000),
+};

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { keyedDigest } from '@maskline/crypto';
+import { e164Schema } from './primitives.schema';
+
+/**
+ * A party's number once its session has ended and the redaction period has passed: a keyed digest
+ * in its place (HMAC-SHA256 under PARTY_REDACTION_KEY, 80 bits shown). The same number always gives
+ * the same digest, so records of one party still go together and a filter by number still finds
+ * them; the number itself is no longer anywhere.
+ */
+export function redactPartyNumber(key: Buffer, number: string): string {
+  return `${REDACTED_PREFIX}${keyedDigest(key, 'party-number', number).slice(0, 20)}`;
+}
+
+const REDACTED_PREFIX = 'redacted:';
+
+export const redactedPartySchema = z.string().regex(/^redacted:[0-9a-f]{20}$/, 'must be a redacted number');
+
+/** A party's number as records keep it: E.164, or its digest after the redaction period. */
+export const storedPartySchema = z.union([e164Schema, redactedPartySchema]);
+
+export function isRedactedParty(value: string | null | undefined): boolean {
+  return typeof value === 'string' && value.startsWith(REDACTED_PREFIX);
+}

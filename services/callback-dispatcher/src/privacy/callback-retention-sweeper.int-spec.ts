@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { redactPartyNumber } from '@maskline/contracts';
+import { AccountPrivacy } from '@maskline/messaging';
+import {
+  startServiceApp,
+  startTestNats,
+  testClock,
+  testKey,
+  testServiceConfig,
+  testStoreUrl,
+  uniqueDbName,
+  type RunningProcess,
+} from '@maskline/testing';
+import { CallbackDispatcherModule } from '../callback-dispatcher.module';
+import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
+import { CallbackAttemptDocument, DeadLetterDocument } from '../records/callback-records.schema';
+import { CallbackRetentionSweeper } from './callback-retention-sweeper';
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+const REDACTING = 'MACBRETAINREDACT0001';
+const KEEPER = 'MACBRETAINKEEPER0001';
+const VIRTUAL = '14155550100';
+
+describe('retention and redaction of callback records (real NATS + store)', () => {
+  let nats: RunningProcess;
+  let app: INestApplicationContext;
+  let letters: Model<DeadLetterDocument>;
+  let attempts: Model<CallbackAttemptDocument>;
+  let key: Buffer;
+  const clock = testClock();
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    const config = callbackDispatcherConfigSchema.parse({
+      ...testServiceConfig(nats.url),
+      MONGO_URL: testStoreUrl(),
+      MONGO_DB: uniqueDbName('cb-retention'),
+      PARTY_REDACTION_KEY: testKey(),
+      RETENTION_SWEEP_INTERVAL_MS: '3600000',
+    });
+    key = config.PARTY_REDACTION_KEY;
+    app = await startServiceApp(CallbackDispatcherModule.forRoot(config), { clock: clock.now });
+    letters = app.get(getModelToken(DeadLetterDocument.name));
+    attempts = app.get(getModelToken(CallbackAttemptDocument.name));
+    await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nats?.stop();
+  });
+
+  const sweep = () => app.get(CallbackRetentionSweeper).runNow();
+
+  async function deadLetter(accountId: string, agoMs: number, from = '14155551234', to = '14155555678') {
+    const doc = {
+      _id: randomUUID(),
+      accountId,
+      subaccountId: null,
+      sessionId: randomUUID(),
+      eventName: 'SessionCallFinished',
+      target: 'session' as const,
+      // As Plivo writes numbers: digits, no '+'. A call from the virtual number names it as From.
+      params: {
+        EventName: 'SessionCallFinished',
+        From: from,
+        To: to,
+        VirtualNumber: VIRTUAL,
+        Duration: '42',
+      },
+      sequence: 1,
+      url: 'http://127.0.0.1:9/cb',
+      method: 'POST',
+      reason: 'HTTP 500',
+      attempts: 5,
+      at: new Date(clock.now() - agoMs),
+    };
+    await letters.create(doc);
+    return doc;
+  }
+
+  async function attempt(agoMs: number) {
+    const doc = {
+      _id: randomUUID(),
+      eventId: randomUUID(),
+      eventName: 'SessionCallFinished',
+      accountId: REDACTING,
+      sessionId: randomUUID(),
+      url: 'http://127.0.0.1:9/cb',
+      method: 'POST',
+      attempt: 1,
+      at: new Date(clock.now() - agoMs),
+      outcome: 'delivered',
+    };
+    await attempts.create(doc);
+    return doc;
+  }
+
+  it('replaces the parties’ numbers in a dead letter after the redaction period, never the virtual number', async () => {
+    const old = await deadLetter(REDACTING, 25 * HOUR);
+    const outbound = await deadLetter(REDACTING, 25 * HOUR, VIRTUAL, '14155559999');
+    const recent = await deadLetter(REDACTING, 23 * HOUR);
+    const kept = await deadLetter(KEEPER, 25 * HOUR);
+
+    await sweep();
+
+    const redacted = await letters.findById(old._id).lean();
+    expect(redacted!.params).toEqual({
+      ...old.params,
+      From: redactPartyNumber(key, '+14155551234'),
+      To: redactPartyNumber(key, '+14155555678'),
+    });
+    expect(redacted!.redactedAt).toBeInstanceOf(Date);
+    expect((await letters.findById(outbound._id).lean())!.params).toMatchObject({
+      From: VIRTUAL,
+      To: redactPartyNumber(key, '+14155559999'),
+      VirtualNumber: VIRTUAL,
+    });
+    expect((await letters.findById(recent._id).lean())!.params).toEqual(recent.params);
+    expect((await letters.findById(kept._id).lean())!.params).toEqual(kept.params);
+
+    // Idempotent: a second sweep leaves a redacted letter as it is.
+    await sweep();
+    expect((await letters.findById(old._id).lean())!.params).toEqual(redacted!.params);
+  });
+
+  it('deletes attempts and dead letters past their retention, and only those', async () => {
+    const [oldAttempt, youngAttempt] = [await attempt(8 * DAY), await attempt(6 * DAY)];
+    const [oldLetter, youngLetter] = [
+      await deadLetter(KEEPER, 31 * DAY),
+      await deadLetter(REDACTING, 29 * DAY),
+    ];
+
+    await sweep();
+
+    expect(await attempts.exists({ _id: oldAttempt._id })).toBeNull();
+    expect(await attempts.exists({ _id: youngAttempt._id })).not.toBeNull();
+    expect(await letters.exists({ _id: oldLetter._id })).toBeNull();
+    expect(await letters.exists({ _id: youngLetter._id })).not.toBeNull();
+  });
+});

@@ -1,0 +1,18 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { redactPartyNumber } from '@maskline/contracts';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+
+/** This deployment's digest of a party number (the same in every service that shares the key). */
+@Injectable()
+export class PartyRedaction {
+  constructor(@Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig) {}
+
+  redact(number: string): string {
+    return redactPartyNumber(this.config.PARTY_REDACTION_KEY, number);
+  }
+
+  /** What a stored party may read for this number: the number, or its digest once redacted. */
+  storedForms(number: string): string[] {
+    return [number, this.redact(number)];
+  }
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import {
+  DEFAULT_SESSION_SETTINGS,
+  ErrorCodes,
+  GetSession,
+  ListSessions,
+  redactPartyNumber,
+  redactedPartySchema,
+  type SessionSettings,
+} from '@maskline/contracts';
+import { AccountPrivacy } from '@maskline/messaging';
+import {
+  TestNatsClient,
+  startServiceApp,
+  startTestNats,
+  testClock,
+  testKey,
+  testServiceConfig,
+  testStoreUrl,
+  uniqueDbName,
+  type RunningProcess,
+} from '@maskline/testing';
+import { sessionServiceConfigSchema } from '../config/session-service.config';
+import { CallEventDocument } from '../interactions/call-event.schema';
+import { SessionDocument } from '../sessions/session.schema';
+import { SessionServiceModule } from '../session-service.module';
+import { RetentionSweeper } from './retention-sweeper';
+
+const HOUR = 3600_000;
+const DAY = 24 * HOUR;
+const REDACTING = 'MARETAINREDACT000001';
+const KEEPER = 'MARETAINKEEPER000001';
+let seq = 0;
+const number = () => `+1415556${String(1000 + seq++).padStart(4, '0')}`;
+
+describe('retention and redaction of ended sessions (real NATS + store)', () => {
+  let nats: RunningProcess;
+  let app: INestApplicationContext;
+  let client: TestNatsClient;
+  let sessions: Model<SessionDocument>;
+  let callEvents: Model<CallEventDocument>;
+  let key: Buffer;
+  const clock = testClock();
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    const config = sessionServiceConfigSchema.parse({
+      ...testServiceConfig(nats.url),
+      MONGO_URL: testStoreUrl(),
+      MONGO_DB: uniqueDbName('retention'),
+      PARTY_REDACTION_KEY: testKey(),
+      PARTY_REDACTION_AFTER_HOURS: '24',
+      SESSION_RETENTION_DAYS: '30',
+      // The test runs each sweep itself.
+      RETENTION_SWEEP_INTERVAL_MS: '3600000',
+    });
+    key = config.PARTY_REDACTION_KEY;
+    app = await startServiceApp(SessionServiceModule.forRoot(config), { clock: clock.now });
+    client = await TestNatsClient.connect(nats.url);
+    sessions = app.get(getModelToken(SessionDocument.name));
+    callEvents = app.get(getModelToken(CallEventDocument.name));
+    await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await app?.close();
+    await nats?.stop();
+  });
+
+  /** A session stored as the system stores one, ended `endedAgoMs` before the test clock's now. */
+  async function endedSession(accountId: string, endedAgoMs: number | null) {
+    const now = clock.now();
+    const createdAt = new Date(now - (endedAgoMs ?? 0) - HOUR);
+    const doc = {
+      _id: randomUUID(),
+      accountId,
+      subaccountId: null,
+      firstParty: number(),
+      secondParty: number(),
+      virtualNumber: number(),
+      allocationId: randomUUID(),
+      status: endedAgoMs === null ? 'active' : 'expired',
+      settings: { ...DEFAULT_SESSION_SETTINGS } as SessionSettings,
+      createdAt,
+      modifiedAt: createdAt,
+      expiresAt: endedAgoMs === null ? new Date(now + HOUR) : new Date(now - endedAgoMs),
+      durationSeconds: 3600,
+      expiredAt: endedAgoMs === null ? null : new Date(now - endedAgoMs),
+    };
+    await sessions.create(doc);
+    await callEvents.create({
+      _id: `${randomUUID()}:answered`,
+      accountId,
+      sessionId: doc._id,
+      callId: randomUUID(),
+      step: 'answered',
+      at: createdAt,
+    });
+    return doc;
+  }
+
+  const get = (accountId: string, sessionId: string) =>
+    client.request(GetSession, { scope: { accountId }, sessionId });
+
+  it('replaces an ended session’s party numbers by their digest after the redaction period, and only then', async () => {
+    const recent = await endedSession(REDACTING, 23 * HOUR);
+    const old = await endedSession(REDACTING, 25 * HOUR);
+    const live = await endedSession(REDACTING, null);
+
+    await app.get(RetentionSweeper).runNow();
+
+    const redacted = await get(REDACTING, old._id);
+    expect(redacted.firstParty).toBe(redactPartyNumber(key, old.firstParty));
+    expect(redacted.secondParty).toBe(redactPartyNumber(key, old.secondParty));
+    expect(redactedPartySchema.safeParse(redacted.firstParty).success).toBe(true);
+    expect(JSON.stringify(await sessions.findById(old._id).lean())).not.toContain(old.firstParty);
+    // Its calls are still there: the record stays, the numbers go.
+    expect(redacted.interactions).toHaveLength(1);
+
+    expect((await get(REDACTING, recent._id)).firstParty).toBe(recent.firstParty);
+    expect((await get(REDACTING, live._id)).firstParty).toBe(live.firstParty);
+
+    // A second sweep finds nothing left to do, and digests are never digested again.
+    await app.get(RetentionSweeper).runNow();
+    expect((await get(REDACTING, old._id)).firstParty).toBe(redactPartyNumber(key, old.firstParty));
+  });
+
+  it('still finds a redacted session by the party’s number', async () => {
+    const old = await endedSession(REDACTING, 2 * DAY);
+    await app.get(RetentionSweeper).runNow();
+
+    const byFirst = await client.request(ListSessions, {
+      scope: { accountId: REDACTING },
+      firstParty: old.firstParty,
+      status: 'all',
+      createdTime: { gte: new Date(clock.now() - 10 * DAY).toISOString() },
+      expiryTime: {},
+      durationSeconds: {},
+      limit: 20,
+      offset: 0,
+    });
+    expect(byFirst.objects.map((s) => s.sessionId)).toEqual([old._id]);
+    expect(byFirst.objects[0]!.firstParty).toBe(redactPartyNumber(key, old.firstParty));
+  });
+
+  it('keeps the numbers of an account that opted out, and redacts them once it opts back in', async () => {
+    const kept = await endedSession(KEEPER, 3 * DAY);
+    await app.get(RetentionSweeper).runNow();
+    expect((await get(KEEPER, kept._id)).firstParty).toBe(kept.firstParty);
+
+    await app.get(AccountPrivacy).setKeepNumbers(KEEPER, false);
+    await app.get(RetentionSweeper).runNow();
+    expect((await get(KEEPER, kept._id)).firstParty).toBe(redactPartyNumber(key, kept.firstParty));
+    await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
+  });
+
+  it('deletes a session and its calls after the retention period, even one whose account keeps numbers', async () => {
+    const expired = await endedSession(REDACTING, 31 * DAY);
+    const kept = await endedSession(KEEPER, 31 * DAY);
+    const young = await endedSession(REDACTING, 29 * DAY);
+
+    await app.get(RetentionSweeper).runNow();
+
+    for (const gone of [expired, kept]) {
+      await expect(get(gone.accountId, gone._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      expect(await callEvents.countDocuments({ sessionId: gone._id })).toBe(0);
+    }
+    expect((await get(REDACTING, young._id)).interactions).toHaveLength(1);
+  });
+
+  it('drains a backlog larger than one batch over several runs', async () => {
+    const backlog = await Promise.all(Array.from({ length: 230 }, () => endedSession(REDACTING, 40 * DAY)));
+    const ids = backlog.map((s) => s._id);
+    const left = () => sessions.countDocuments({ _id: { $in: ids } });
+
+    await app.get(RetentionSweeper).runNow();
+    expect(await left()).toBe(30);
+    await app.get(RetentionSweeper).runNow();
+    expect(await left()).toBe(0);
+  });
+});

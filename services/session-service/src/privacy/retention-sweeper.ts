@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { isRedactedParty } from '@maskline/contracts';
+import { AccountPrivacy } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { SessionExpirer } from '../expiry/session-expirer';
+import { CallEventRepository } from '../interactions/call-event.repository';
+import { SessionRepository } from '../sessions/session.repository';
+import { PartyRedaction } from './party-redaction';
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
+const BATCH = 200;
+
+/**
+ * Every RETENTION_SWEEP_INTERVAL_MS, on every replica (each step is idempotent):
+ * - an ended session's party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS after
+ *   it ended, unless its account keeps them (operator opt-out);
+ * - an ended session and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
+ * - expiry claims older than a day are deleted (they only matter while an expiry runs).
+ * A bounded batch of each per run, so a backlog drains over several runs.
+ */
+@Injectable()
+export class RetentionSweeper extends PeriodicTask {
+  private readonly swept;
+
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly callEvents: CallEventRepository,
+    private readonly expirer: SessionExpirer,
+    private readonly privacy: AccountPrivacy,
+    private readonly redaction: PartyRedaction,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) logger: Logger,
+    metrics: MetricsService,
+  ) {
+    super('retention sweep', config.RETENTION_SWEEP_INTERVAL_MS, logger);
+    this.swept = metrics.counter(
+      'maskline_session_retention_total',
+      'Ended sessions redacted or deleted by the retention sweep',
+      ['action'],
+    );
+  }
+
+  protected async runOnce(): Promise<void> {
+    const now = this.clock();
+    const redacted = await this.redactEnded(
+      new Date(now - this.config.PARTY_REDACTION_AFTER_HOURS * HOUR_MS),
+    );
+    const deleted = await this.deleteEnded(new Date(now - this.config.SESSION_RETENTION_DAYS * DAY_MS));
+    await this.expirer.purgeClaimsSystemWide(new Date(now - DAY_MS), 1000);
+    this.swept.inc({ action: 'redacted' }, redacted);
+    this.swept.inc({ action: 'deleted' }, deleted);
+    if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');
+  }
+
+  private async redactEnded(endedBefore: Date): Promise<number> {
+    const keepers = await this.privacy.accountsKeepingNumbers();
+    const due = await this.sessions.unredactedEndedBeforeSystemWide(endedBefore, keepers, BATCH);
+    const at = new Date(this.clock());
+    for (const s of due) {
+      await this.sessions.redactSystemWide(s._id, {
+        firstParty: this.digestOf(s.firstParty),
+        secondParty: this.digestOf(s.secondParty),
+        redactedAt: at,
+      });
+    }
+    return due.length;
+  }
+
+  private async deleteEnded(endedBefore: Date): Promise<number> {
+    const ids = await this.sessions.endedBeforeSystemWide(endedBefore, BATCH);
+    // Steps first: a crash in between leaves sessions without steps, never steps without a session.
+    await this.callEvents.deleteForSessionsSystemWide(ids);
+    await this.sessions.deleteSystemWide(ids);
+    return ids.length;
+  }
+
+  private digestOf(party: string | null): string | null {
+    return party === null || isRedactedParty(party) ? party : this.redaction.redact(party);
+  }
+}
