@@ -172,6 +172,103 @@ async function startNats({ port, dir, detached = false } = {}) {
 }
 
 /**
+ * Starts a JetStream cluster of `size` nats-server processes on loopback (routes between every
+ * pair, each with its own store dir), as production runs NATS. Each node can be killed and
+ * started again on the same ports and store (`node.kill()`, `node.start()`): the chaos runs do so.
+ * Returns { url (every node, comma-separated), nodes, stop() }.
+ */
+async function startNatsCluster({ size = 3, dir } = {}) {
+  const bin = which('nats-server');
+  if (!bin)
+    throw new InfraError('`nats-server` is not on PATH (Debian/Ubuntu: `apt-get install nats-server`).');
+  const base = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-nats-cluster-'));
+  const ports = [];
+  for (let i = 0; i < size; i++) ports.push({ client: await freePort(), cluster: await freePort() });
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.cluster}`).join(',');
+  const nodes = ports.map((p, i) => {
+    const name = `maskline-${i + 1}`;
+    const nodeDir = path.join(base, name);
+    const logFile = path.join(nodeDir, 'nats-server.log');
+    const node = {
+      name,
+      port: p.client,
+      url: `nats://127.0.0.1:${p.client}`,
+      logFile,
+      child: undefined,
+      async start() {
+        fs.mkdirSync(path.join(nodeDir, 'jetstream'), { recursive: true });
+        const child = spawnLogged(
+          bin,
+          [
+            '-js',
+            '-a',
+            '127.0.0.1',
+            '-p',
+            String(p.client),
+            '-n',
+            name,
+            '--cluster_name',
+            'maskline',
+            '--cluster',
+            `nats://127.0.0.1:${p.cluster}`,
+            '--routes',
+            routes,
+            '-sd',
+            path.join(nodeDir, 'jetstream'),
+          ],
+          logFile,
+        );
+        node.child = child;
+        await waitForPort(p.client, { child, name, logFile });
+      },
+      /** SIGKILL: the node is gone at once, as a crashed machine is. */
+      async kill() {
+        const child = node.child;
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      },
+      async stop() {
+        if (node.child) await handle(node.child, {}).stop();
+      },
+    };
+    return node;
+  });
+  await Promise.all(nodes.map((n) => n.start()));
+  await waitForJetStreamCluster(nodes, size);
+  return {
+    url: nodes.map((n) => n.url).join(','),
+    nodes,
+    dir: base,
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+    },
+  };
+}
+
+/** Until every node's /varz would be nice, but the client port is all we open: wait for a meta leader in the log. */
+async function waitForJetStreamCluster(nodes, size, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const text = nodes
+      .map((n) => (fs.existsSync(n.logFile) ? fs.readFileSync(n.logFile, 'utf8') : ''))
+      .join('\n');
+    const routes = (text.match(/Route connection created/g) || []).length;
+    if (
+      /JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/.test(text) &&
+      routes >= size * (size - 1)
+    ) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new InfraError(
+    `the NATS cluster elected no JetStream leader within ${timeoutMs} ms${tail(nodes[0].logFile)}`,
+  );
+}
+
+/**
  * Starts the MongoDB-wire store: `mongod` when on PATH, else the FerretDB launcher.
  * Returns { url, port, pid, child, kind, stop() }.
  */
@@ -307,6 +404,7 @@ async function down({ log = console.log } = {}) {
 
 module.exports = {
   ROOT,
+  startNatsCluster,
   InfraError,
   which,
   freePort,

@@ -40,3 +40,17 @@ export function up(options?: {
   log?: (line: string) => void;
 }): Promise<{ natsUrl: string; mongoUrl: string }>;
 export function down(options?: { log?: (line: string) => void }): Promise<void>;
+export interface NatsClusterNode {
+  name: string;
+  port: number;
+  url: string;
+  logFile: string;
+  child: ChildProcess | undefined;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+export function startNatsCluster(options?: {
+  size?: number;
+  dir?: string;
+}): Promise<{ url: string; nodes: NatsClusterNode[]; dir: string; stop(): Promise<void> }>;

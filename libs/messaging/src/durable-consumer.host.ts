@@ -41,6 +41,7 @@ type Outcome = 'ack' | 'retry' | 'terminal';
 
 interface RunningConsumer {
   name: string;
+  stream: string;
   messages: ConsumerMessages;
   loop: Promise<void>;
 }
@@ -67,6 +68,29 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       'consumer',
       'outcome',
     ]);
+    metrics.gauge(
+      'maskline_consumer_pending_messages',
+      'Events stored and not yet delivered to this durable consumer (its lag), as NATS counts them',
+      ['consumer'],
+      (gauge) => this.measureLag(gauge),
+    );
+  }
+
+  /** At each scrape: each consumer's pending count, as the server has it (shared by all replicas). */
+  private async measureLag(gauge: { set(labels: { consumer: string }, value: number): void }): Promise<void> {
+    if (this.running.length === 0 || this.nc.isClosed()) return;
+    const jsm = await this.nc.jetstreamManager();
+    await Promise.all(
+      this.running.map(async (c) => {
+        try {
+          const info = await jsm.consumers.info(c.stream, c.name);
+          gauge.set({ consumer: c.name }, info.num_pending);
+        } catch (err) {
+          // The scrape goes on without this consumer's figure; the failure is reported.
+          this.logger.warn({ err, consumer: c.name }, 'could not read consumer lag');
+        }
+      }),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -135,7 +159,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     })().catch((err: unknown) => {
       if (!this.stopping) this.logger.error({ err, consumer: opts.durable }, 'consumer loop stopped');
     });
-    this.running.push({ name: opts.durable, messages, loop });
+    this.running.push({ name: opts.durable, stream, messages, loop });
     this.logger.info({ consumer: opts.durable, stream, filterSubject }, 'durable consumer started');
   }
 

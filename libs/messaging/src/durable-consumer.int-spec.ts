@@ -2,6 +2,7 @@ import { Injectable, Module, type INestApplicationContext } from '@nestjs/common
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { SelfTestProbeRecorded, STREAMS } from '@maskline/contracts';
+import { MetricsService } from '@maskline/observability';
 import { ServiceKitModule } from '@maskline/service-kit';
 import {
   expectEventually,
@@ -64,5 +65,67 @@ describe('a durable consumer with many retries parked (real NATS JetStream)', ()
     await expectEventually(() => expect(parker.handled.has(fresh)).toBe(true), { timeoutMs: 20_000 });
     const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'parker');
     expect(info.num_ack_pending).toBeGreaterThanOrEqual(1000);
+  });
+});
+
+let releaseBlocked!: () => void;
+const blocked = new Promise<void>((resolve) => (releaseBlocked = resolve));
+
+@Injectable()
+class Blocker {
+  readonly handled = new Set<string>();
+
+  @DurableConsumer({ durable: 'blocker', events: EVENTS, concurrency: 1 })
+  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    await blocked;
+    this.handled.add(payload.probeId);
+  }
+}
+
+describe('a durable consumer’s lag, as its metrics show it (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    @Module({
+      imports: [
+        ServiceKitModule.forRoot({ service: 'callback-dispatcher', config: testServiceConfig(nats.url) }),
+      ],
+      providers: [Blocker],
+    })
+    class BlockerModule {}
+    app = await startServiceApp({ module: BlockerModule });
+  });
+
+  afterAll(async () => {
+    releaseBlocked();
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('reports the events not yet delivered, and none once the consumer has caught up', async () => {
+    const lag = async () =>
+      Number(
+        /maskline_consumer_pending_messages\{[^}]*consumer="blocker"[^}]*\} (\d+)/.exec(
+          await app.get(MetricsService).render(),
+        )?.[1],
+      );
+    const js = nc.jetstream();
+    for (let i = 0; i < 20; i++) {
+      await js.publish(
+        SelfTestProbeRecorded.subject,
+        encodeJson({ probeId: randomUUID(), storedAt: new Date().toISOString() }),
+      );
+    }
+    // One event is being handled and at most a pull's worth is buffered: the rest is lag.
+    await expectEventually(async () => expect(await lag()).toBeGreaterThanOrEqual(15));
+
+    releaseBlocked();
+    await expectEventually(() => expect(app.get(Blocker).handled.size).toBe(20));
+    await expectEventually(async () => expect(await lag()).toBe(0));
   });
 });

@@ -17,3 +17,5 @@ export * from './messaging.module';
 export * from './key-value-stores';
 export * from './breaker-ceiling';
 export * from './account-privacy';
+export * from './shared-token-buckets';
+export * from './shared-slots';

@@ -47,6 +47,14 @@ export function kvDecode<T>(value: Uint8Array): T | null {
   return JSON.parse(decoder.decode(value)) as T;
 }
 
+/**
+ * Any string as one token of a KV key (keys allow letters, digits and `-/_=.`, and `.` separates
+ * tokens). One-to-one: a plain token has no `_`, anything else is `_` and its base64url.
+ */
+export function kvToken(id: string): string {
+  return /^[A-Za-z0-9-]+$/.test(id) ? id : `_${Buffer.from(id).toString('base64url')}`;
+}
+
 /** JetStream refused a write conditioned on a revision that is no longer the key's (10071). */
 export function isWrongLastSequence(err: unknown): boolean {
   return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10071;

@@ -2,3 +2,4 @@ export * from './breaker-options';
 export * from './breaker-registry';
 export * from './resilience.module';
 export * from './bulkheads';
+export * from './token-bucket';

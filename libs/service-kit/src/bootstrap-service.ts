@@ -1,9 +1,11 @@
+import type { Server } from 'node:http';
 import type { DynamicModule, INestApplication, INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { ConfigValidationError, secretKeys, type ConfigSchema } from '@maskline/config';
 import { LOGGER, PinoNestLogger } from '@maskline/observability';
+import { HttpDrain } from './http-drain';
 import { OpsServerHost } from './ops-server.host';
 
 export interface BootstrapOptions {
@@ -13,7 +15,13 @@ export interface BootstrapOptions {
   /** Builds the root module; config errors thrown here are printed and end the process with code 78. */
   module: () => DynamicModule;
   /** For the gateway: an HTTP server on this port, configured before listening. */
-  http?: { port: number; host?: string; configure?: (app: NestExpressApplication) => Promise<void> | void };
+  http?: {
+    port: number;
+    host?: string;
+    configure?: (app: NestExpressApplication) => Promise<void> | void;
+    /** On SIGTERM: how long to keep serving after readiness turns false, and to wait for requests in flight. */
+    drain?: { delayMs: number; graceMs: number };
+  };
 }
 
 /**
@@ -43,6 +51,7 @@ export async function bootstrapService(
   }
 
   let app: INestApplicationContext;
+  let drain: HttpDrain | undefined;
   if (options.http) {
     const httpApp = await NestFactory.create<NestExpressApplication>(root, {
       bufferLogs: true,
@@ -50,6 +59,7 @@ export async function bootstrapService(
     });
     httpApp.useLogger(new PinoNestLogger(httpApp.get<Logger>(LOGGER)));
     await options.http.configure?.(httpApp);
+    drain = new HttpDrain(httpApp.getHttpServer() as Server);
     await httpApp.listen(options.http.port, options.http.host ?? '0.0.0.0');
     app = httpApp;
   } else {
@@ -74,8 +84,18 @@ export async function bootstrapService(
     stopping = true;
     ops.markReady(false);
     logger.info({ signal }, 'shutting down: draining NATS subscriptions and in-flight work');
-    app
-      .close()
+    // HTTP first: balancers see readiness false and move away while this replica still answers;
+    // then no new connections, the requests in flight answered; only then NATS and the store close.
+    const http = options.http;
+    const httpDrained =
+      drain && http?.drain
+        ? drain.drain(http.drain).then((left) => {
+            if (left > 0) logger.warn({ left }, 'shutdown grace elapsed with HTTP requests still in flight');
+            else logger.info('HTTP drained: every request in flight was answered');
+          })
+        : Promise.resolve();
+    httpDrained
+      .then(() => app.close())
       .then(() => {
         logger.info('stopped');
         logger.flush?.();

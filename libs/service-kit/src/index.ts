@@ -5,3 +5,4 @@ export * from './ops-server.host';
 export * from './bootstrap-service';
 export * from './clock';
 export * from './periodic-task';
+export * from './http-drain';

@@ -21,5 +21,8 @@ void bootstrapService({
       return config.HTTP_HOST;
     },
     configure: configureHttp,
+    get drain() {
+      return { delayMs: config.HTTP_DRAIN_DELAY_MS, graceMs: config.SHUTDOWN_GRACE_MS };
+    },
   },
 });

@@ -74,6 +74,8 @@ export class E2eSystem {
       PUBLIC_BASE_URL: this.baseUrl,
       CALLBACK_HOST_ALLOWLIST: '127.0.0.1,localhost',
       DNS_SERVERS: this.dns.address,
+      // Tests stop gateways nobody balances to: a short drain keeps the behaviour, not the wait.
+      HTTP_DRAIN_DELAY_MS: '100',
       ...extraEnv,
     };
     const running = await system

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { RetryLater } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
+import { Bulkheads } from '@maskline/resilience';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
 import type { CallbackAttempts } from '../records/callback-attempts.repository';
 import type { DeadLetters } from '../records/dead-letters.repository';
 import type { AttemptRequest, AttemptResult, CallbackAttempt } from './callback-attempt';
 import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
+import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
 import type { DeliveryLedger } from './delivery-ledger';
 
@@ -107,6 +109,8 @@ function deliverer(world: {
     () => world.now ?? T0 + 1000,
     { warn: () => undefined } as unknown as Logger,
     metrics,
+    // The cap across replicas is KV's (int-tested in libs/messaging); here one process's.
+    new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY) as unknown as CallbackHostSlots,
   );
   return { d, ledger, attemptsSent, recorded, dead };
 }

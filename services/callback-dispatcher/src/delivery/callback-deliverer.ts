@@ -14,6 +14,7 @@ import type { PlivoCallback } from '../events/plivo-callback';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt } from './callback-attempt';
+import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger } from './delivery-ledger';
 import { afterAttempt, beforeAttempt, type DeliveryRules } from './delivery-state-machine';
@@ -48,14 +49,14 @@ const busyDelayMs = () => 500 + Math.random() * 1000;
  * Delivers one callback attempt and decides the event's fate (`delivery-state-machine.ts`):
  * delivered (ack), retry later (the message is redelivered after a backoff, so a slow endpoint
  * holds no consumer slot), or dead letter (recorded before the event is acknowledged). Each account
- * has a share of this replica's attempts, and each account and host its own breaker and cap, so
- * one tenant's failing endpoint cannot delay anyone else's callbacks.
+ * has a share of this replica's attempts, and each account and host its own breaker and a cap on
+ * attempts in flight that holds across replicas, so one tenant's failing endpoint cannot delay
+ * anyone else's callbacks nor be hit harder because the dispatcher scaled out.
  */
 @Injectable()
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly perAccount: Bulkheads;
-  private readonly perHost: Bulkheads;
   private readonly rules: DeliveryRules;
   private readonly outcomes;
   private readonly latency;
@@ -70,10 +71,10 @@ export class CallbackDeliverer {
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
+    private readonly perHost: CallbackHostSlots,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
     this.perAccount = new Bulkheads(config.CALLBACK_PER_ACCOUNT_CONCURRENCY);
-    this.perHost = new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY);
     this.rules = {
       retryScheduleSeconds: config.CALLBACK_RETRY_SCHEDULE_SECONDS,
       maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,

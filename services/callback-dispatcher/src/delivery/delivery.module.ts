@@ -12,6 +12,7 @@ import {
 import { CallbacksNatsController } from '../records/callbacks.nats.controller';
 import { CallbackAttempt } from './callback-attempt';
 import { CallbackDeliverer } from './callback-deliverer';
+import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackSigner } from './callback-signer';
 import { CallbackTargets } from './callback-targets';
@@ -33,6 +34,7 @@ import { DeliveryLedger } from './delivery-ledger';
     DeliveryLedger,
     CallbackAttempt,
     CallbackDeliverer,
+    CallbackHostSlots,
     CallbackEventsConsumer,
     CallbackRetentionSweeper,
   ],

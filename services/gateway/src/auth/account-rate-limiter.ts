@@ -1,45 +1,43 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { KeyValueStores, SharedTokenBuckets } from '@maskline/messaging';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-const MAX_ACCOUNTS = 100_000;
+/** One entry per account that made requests in the last hour: its shared token bucket. */
+export const ACCOUNT_RATE_BUCKET = 'maskline-account-rate';
 
 /**
- * A token bucket per account (RATE_LIMIT_PER_SECOND, RATE_LIMIT_BURST), per gateway replica: with
- * N replicas behind a balancer an account gets up to N times the rate.
+ * An account's request rate (RATE_LIMIT_PER_SECOND, bursts of RATE_LIMIT_BURST), the account's
+ * whatever the number of gateway replicas: every replica leases from one token bucket per account
+ * in NATS KV, a twentieth of a second's tokens at a time.
  */
 @Injectable()
 export class AccountRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets: SharedTokenBuckets;
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    kv: KeyValueStores,
+    @Inject(CLOCK) clock: Clock,
+  ) {
+    this.buckets = new SharedTokenBuckets(kv, {
+      bucket: ACCOUNT_RATE_BUCKET,
+      ratePerSecond: config.RATE_LIMIT_PER_SECOND,
+      burst: config.RATE_LIMIT_BURST,
+      leaseSize: Math.max(1, Math.min(config.RATE_LIMIT_BURST, Math.ceil(config.RATE_LIMIT_PER_SECOND / 20))),
+      leaseMs: 1000,
+      now: clock,
+    });
+  }
 
-  take(accountId: string): void {
-    const now = Date.now();
-    const rate = this.config.RATE_LIMIT_PER_SECOND;
-    const burst = this.config.RATE_LIMIT_BURST;
-    const b = this.buckets.get(accountId) ?? { tokens: burst, at: now };
-    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
-    b.at = now;
-    if (b.tokens < 1) {
-      this.buckets.set(accountId, b);
-      throw new CodedError(
-        ErrorCodes.RATE_LIMITED,
-        `too many requests: this account may make ${rate} requests per second`,
-        {
-          details: { retryAfterSeconds: Math.ceil((1 - b.tokens) / rate) },
-        },
-      );
-    }
-    b.tokens -= 1;
-    if (!this.buckets.has(accountId) && this.buckets.size >= MAX_ACCOUNTS) {
-      this.buckets.delete(this.buckets.keys().next().value as string);
-    }
-    this.buckets.set(accountId, b);
+  async take(accountId: string): Promise<void> {
+    const taken = await this.buckets.take(accountId);
+    if (taken.ok) return;
+    throw new CodedError(
+      ErrorCodes.RATE_LIMITED,
+      `too many requests: this account may make ${this.config.RATE_LIMIT_PER_SECOND} requests per second`,
+      { details: { retryAfterSeconds: taken.retryAfterSeconds } },
+    );
   }
 }

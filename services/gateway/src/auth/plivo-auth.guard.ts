@@ -26,7 +26,7 @@ export class PlivoAuthGuard implements CanActivate {
         'authentication failed: auth_id in the URL does not match the credentials',
       );
     }
-    this.limiter.take(principal.accountId);
+    await this.limiter.take(principal.accountId);
     req.principal = principal;
     return true;
   }

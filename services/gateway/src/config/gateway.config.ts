@@ -23,6 +23,12 @@ export const gatewayConfigSchema = z.object({
   /** Port of the public HTTP API and telephony webhooks. */
   HTTP_PORT: envPort(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
+  /**
+   * On SIGTERM, how long the gateway keeps answering after its readiness turns false, so that
+   * balancers stop sending before it stops accepting (then it answers what is in flight, up to
+   * SHUTDOWN_GRACE_MS, and only then closes NATS).
+   */
+  HTTP_DRAIN_DELAY_MS: envInt(2000, 0, 60000),
   /** The URL providers and customers reach the gateway at; webhook URLs are built from it. */
   PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),
   /** Guards `/admin/*` (operator API). At least 32 characters. */
@@ -35,7 +41,7 @@ export const gatewayConfigSchema = z.object({
   ACCOUNT_TOKEN_PEPPER: secret(keySchema),
   /** How long a replica caches an account record for authentication. */
   AUTH_CACHE_TTL_MS: envInt(10000, 0, 600000),
-  /** Requests per second per account on this replica (token bucket), and the burst it allows. */
+  /** Requests per second per account, across every replica (token bucket in NATS KV), and the burst it allows. */
   RATE_LIMIT_PER_SECOND: envInt(100, 1, 100000),
   RATE_LIMIT_BURST: envInt(200, 1, 1000000),
   ...callbackUrlConfigShape,

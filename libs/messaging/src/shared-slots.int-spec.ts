@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
+import { KeyValueStores } from './key-value-stores';
+import type { MessagingOptions } from './messaging.options';
+import { SharedSlots } from './shared-slots';
+
+describe('work in flight capped across replicas (real NATS KV)', () => {
+  let nats: RunningProcess;
+  const connections: NatsConnection[] = [];
+  const releaseErrors: unknown[] = [];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.filter((nc) => !nc.isClosed()).map((nc) => nc.close()));
+    await nats?.stop();
+  });
+
+  async function replica(bucket: string, limit: number, slotTtlMs = 60_000) {
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    const kv = new KeyValueStores(nc, {
+      service: 'callback-dispatcher',
+      servers: nats.url,
+    } as MessagingOptions);
+    return {
+      nc,
+      slots: new SharedSlots(kv, { bucket, limit, slotTtlMs, onReleaseError: (e) => releaseErrors.push(e) }),
+    };
+  }
+
+  /** Work that runs until the test lets it finish. */
+  function gate() {
+    let open!: () => void;
+    const opened = new Promise<void>((resolve) => (open = resolve));
+    let started = 0;
+    return { open, work: async () => ((started += 1), await opened, 'done'), started: () => started };
+  }
+
+  it('admits `limit` runs per key across replicas, refuses the rest, and admits again as runs end', async () => {
+    const bucket = `test-slots-${randomUUID()}`;
+    const [a, b] = [await replica(bucket, 3), await replica(bucket, 3)];
+    const g = gate();
+    const key = 'MAACCOUNT|hooks.customer.test:8443';
+
+    const runs = Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).slots.run(key, g.work));
+    await expectEventually(() => expect(g.started()).toBe(3));
+    // Another key has its own slots.
+    expect(await a.slots.run('MAACCOUNT|other.test', async () => 'other')).toEqual({
+      admitted: true,
+      value: 'other',
+    });
+
+    g.open();
+    const results = await Promise.all(runs);
+    expect(results.filter((r) => r.admitted)).toHaveLength(3);
+    expect(results.filter((r) => !r.admitted)).toHaveLength(5);
+
+    // Every slot was given back: three more fit at once.
+    const again = gate();
+    const next = Array.from({ length: 3 }, (_, i) => (i % 2 ? a : b).slots.run(key, again.work));
+    await expectEventually(() => expect(again.started()).toBe(3));
+    again.open();
+    expect((await Promise.all(next)).every((r) => r.admitted)).toBe(true);
+    expect(releaseErrors).toEqual([]);
+  });
+
+  it('frees the slot of a replica that died holding it once its TTL has passed', async () => {
+    const bucket = `test-slots-${randomUUID()}`;
+    const dying = await replica(bucket, 1, 1500);
+    const survivor = await replica(bucket, 1, 1500);
+    const held = gate();
+    void dying.slots.run('key', held.work);
+    await expectEventually(() => expect(held.started()).toBe(1));
+    await dying.nc.close();
+
+    expect(await survivor.slots.run('key', async () => 'x')).toEqual({ admitted: false });
+    await expectEventually(
+      async () =>
+        expect(await survivor.slots.run('key', async () => 'x')).toEqual({ admitted: true, value: 'x' }),
+      {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+      },
+    );
+  });
+});

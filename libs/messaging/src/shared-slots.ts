@@ -1,0 +1,77 @@
+import { randomInt } from 'node:crypto';
+import type { KV } from 'nats';
+import { KeyValueStores, isWrongLastSequence, kvToken } from './key-value-stores';
+
+const TAKEN = new Uint8Array([1]);
+const FREE = new Uint8Array([0]);
+
+export interface SharedSlotsOptions {
+  /** The KV bucket of slots (`<key token>.<slot>`). */
+  bucket: string;
+  /** Work in flight per key, across every replica. */
+  limit: number;
+  /**
+   * A slot whose holder vanished (a replica killed mid-attempt) frees itself after this: longer
+   * than any work holds one.
+   */
+  slotTtlMs: number;
+  /** A slot that could not be given back (NATS unreachable): it frees itself after `slotTtlMs`. */
+  onReleaseError: (err: unknown) => void;
+}
+
+/**
+ * A cap on work in flight per key (an account and host) across every replica: `limit` slots per
+ * key in NATS KV, each taken by a compare-and-set and given back when the work ends. A replica
+ * that dies holding one loses it to the bucket's TTL (the entry expires, and an absent slot is
+ * free). One read and two writes per run when a slot is free; a run that finds every slot taken
+ * is not started.
+ */
+export class SharedSlots {
+  constructor(
+    private readonly kv: KeyValueStores,
+    private readonly options: SharedSlotsOptions,
+  ) {}
+
+  async run<T>(
+    key: string,
+    work: () => Promise<T>,
+  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+    const kv = await this.kv.bucket(this.options.bucket, { ttlMs: this.options.slotTtlMs });
+    const slot = await this.acquire(kv, kvToken(key));
+    if (!slot) return { admitted: false };
+    try {
+      return { admitted: true, value: await work() };
+    } finally {
+      await this.release(kv, slot);
+    }
+  }
+
+  /** The slot taken, or null when all are. Tried from a random one, so replicas rarely collide. */
+  private async acquire(kv: KV, token: string): Promise<{ key: string; revision: number } | null> {
+    const { limit } = this.options;
+    const start = randomInt(limit);
+    for (let i = 0; i < limit; i++) {
+      const key = `${token}.${(start + i) % limit}`;
+      const entry = await kv.get(key);
+      if (entry?.operation === 'PUT' && entry.value[0] === TAKEN[0]) continue;
+      try {
+        // Conditioned on what was read: of replicas racing for one free slot, one gets it.
+        const revision = entry ? await kv.update(key, TAKEN, entry.revision) : await kv.create(key, TAKEN);
+        return { key, revision };
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+      }
+    }
+    return null;
+  }
+
+  private async release(kv: KV, slot: { key: string; revision: number }): Promise<void> {
+    try {
+      // Only our own: if the TTL gave the slot to another run meanwhile, that one keeps it.
+      await kv.update(slot.key, FREE, slot.revision);
+    } catch (err) {
+      // The work is done and its outcome stands; the slot comes back through the TTL.
+      if (!isWrongLastSequence(err)) this.options.onReleaseError(err);
+    }
+  }
+}

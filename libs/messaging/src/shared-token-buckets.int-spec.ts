@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type NatsConnection } from 'nats';
+import { startTestNats, type RunningProcess } from '@maskline/testing';
+import { KeyValueStores } from './key-value-stores';
+import type { MessagingOptions } from './messaging.options';
+import { SharedTokenBuckets, type SharedTokenBucketsOptions } from './shared-token-buckets';
+
+describe('token buckets shared by replicas (real NATS KV)', () => {
+  let nats: RunningProcess;
+  const connections: NatsConnection[] = [];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.map((nc) => nc.close()));
+    await nats?.stop();
+  });
+
+  /** One replica: its own NATS connection, its own leases, the shared bucket. */
+  async function replica(
+    options: Partial<SharedTokenBucketsOptions> & { now: () => number; bucket: string },
+  ) {
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    const kv = new KeyValueStores(nc, { service: 'gateway', servers: nats.url } as MessagingOptions);
+    return new SharedTokenBuckets(kv, {
+      ratePerSecond: 10,
+      burst: 50,
+      leaseSize: 5,
+      leaseMs: 60_000,
+      ...options,
+    });
+  }
+
+  it('lets two replicas together take the burst once, not once each, even when they race', async () => {
+    const t = 1_000_000;
+    const bucket = `test-rate-${randomUUID()}`;
+    const [a, b] = [await replica({ now: () => t, bucket }), await replica({ now: () => t, bucket })];
+
+    const results = await Promise.all(
+      Array.from({ length: 160 }, (_, i) => (i % 2 === 0 ? a : b).take('MAACCOUNT00000000001')),
+    );
+
+    expect(results.filter((r) => r.ok)).toHaveLength(50);
+    const refused = results.find((r) => !r.ok);
+    expect(refused).toEqual({ ok: false, retryAfterSeconds: 1 });
+  });
+
+  it('refills at the account’s rate for all replicas together, and keeps accounts apart', async () => {
+    let t = 2_000_000;
+    const bucket = `test-rate-${randomUUID()}`;
+    const options = { now: () => t, bucket, burst: 10, leaseSize: 2, leaseMs: 100 };
+    const [a, b, c] = [await replica(options), await replica(options), await replica(options)];
+    const drain = async (key: string) => {
+      let ok = 0;
+      for (let i = 0; i < 40; i++) if ((await [a, b, c][i % 3]!.take(key)).ok) ok++;
+      return ok;
+    };
+
+    expect(await drain('busy')).toBe(10);
+    // Two seconds later: 20 tokens at 10 a second, but the burst caps the bucket at 10.
+    t += 2000;
+    expect(await drain('busy')).toBe(10);
+    t += 500;
+    expect(await drain('busy')).toBe(5);
+    // Another account was never touched.
+    expect(await drain('calm')).toBe(10);
+  });
+});
