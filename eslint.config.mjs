@@ -80,8 +80,8 @@ export default tseslint.config(
     rules: { 'no-restricted-properties': 'off' },
   },
   {
-    // Benchmarks are scripts: they read their own environment and load the local infra tool at run time.
-    files: ['services/*/bench/**/*.ts', 'test/bench/**/*.ts'],
+    // Benchmarks and the chaos run are scripts: they read their own environment and load the local infra tool at run time.
+    files: ['services/*/bench/**/*.ts', 'test/bench/**/*.ts', 'test/chaos/**/*.ts'],
     rules: { 'no-restricted-properties': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
 );

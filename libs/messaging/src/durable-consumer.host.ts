@@ -30,6 +30,7 @@ import {
 } from './durable-consumer.decorator';
 import { HandlerDiscovery } from './handler-discovery';
 import { InFlightTracker } from './in-flight-tracker';
+import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { decodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { incomingCorrelationId } from './nats-headers';
@@ -134,19 +135,24 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           ? -1
           : (opts.maxAckPending ?? Math.max(1000, settings.concurrency * 4)),
     };
-    try {
-      await jsm.consumers.info(stream, opts.durable);
-      await jsm.consumers.update(stream, opts.durable, {
-        max_deliver: config.max_deliver,
-        ack_wait: config.ack_wait,
-        max_ack_pending: config.max_ack_pending,
-      });
-    } catch (err) {
-      if (!/consumer not found/i.test((err as Error).message)) throw err;
-      await jsm.consumers.add(stream, config);
-    }
-
-    const consumer = await this.nc.jetstream().consumers.get(stream, opts.durable);
+    const consumer = await retryWhileJetStreamUnavailable(
+      `consumer ${opts.durable}`,
+      this.logger,
+      async () => {
+        try {
+          await jsm.consumers.info(stream, opts.durable);
+          await jsm.consumers.update(stream, opts.durable, {
+            max_deliver: config.max_deliver,
+            ack_wait: config.ack_wait,
+            max_ack_pending: config.max_ack_pending,
+          });
+        } catch (err) {
+          if (!/consumer not found/i.test((err as Error).message)) throw err;
+          await jsm.consumers.add(stream, config);
+        }
+        return this.nc.jetstream().consumers.get(stream, opts.durable);
+      },
+    );
     const messages = await consumer.consume({ max_messages: settings.concurrency });
     const slots = new Semaphore(settings.concurrency);
     const loop = (async () => {

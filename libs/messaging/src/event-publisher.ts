@@ -57,12 +57,23 @@ export class EventPublisher {
           const { body, extension } = eventToWire(contract, checked.data as Record<string, unknown>);
           const headers = outgoingHeaders(this.options.service);
           if (extension) headers.set(EVENT_EXTENSION_HEADER, extension);
-          const ack = await this.js.publish(contract.subject, encodeJson(body), {
-            msgID: options.msgId,
-            headers,
-            timeout: timeoutMs,
-          });
-          return { seq: ack.seq, duplicate: ack.duplicate };
+          const data = encodeJson(body);
+          // While a NATS node is lost the stream's leader moves, and for a moment nobody stores
+          // (503, no responders): nothing was stored, so it is sent again, within the budget.
+          const deadline = Date.now() + timeoutMs;
+          for (let delay = 50; ; delay *= 2) {
+            try {
+              const ack = await this.js.publish(contract.subject, data, {
+                msgID: options.msgId,
+                headers,
+                timeout: Math.max(100, deadline - Date.now()),
+              });
+              return { seq: ack.seq, duplicate: ack.duplicate };
+            } catch (err) {
+              if ((err as { code?: string }).code !== '503' || Date.now() + delay >= deadline) throw err;
+              await new Promise((resolve) => setTimeout(resolve, delay));
+            }
+          }
         } catch (err) {
           throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'event stream is not available', {
             retryable: true,

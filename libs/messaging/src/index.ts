@@ -19,3 +19,4 @@ export * from './breaker-ceiling';
 export * from './account-privacy';
 export * from './shared-token-buckets';
 export * from './shared-slots';
+export * from './jetstream-retry';

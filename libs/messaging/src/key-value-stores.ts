@@ -23,16 +23,47 @@ export class KeyValueStores {
   bucket(name: string, options: BucketOptions = {}): Promise<KV> {
     let kv = this.open.get(name);
     if (!kv) {
-      kv = this.nc.jetstream().views.kv(name, {
-        history: 1,
-        ttl: options.ttlMs ?? 0,
-        replicas: this.options.streamReplicas ?? 1,
-      });
+      kv = this.nc
+        .jetstream()
+        .views.kv(name, {
+          history: 1,
+          ttl: options.ttlMs ?? 0,
+          replicas: this.options.streamReplicas ?? 1,
+        })
+        .then(retryingNoResponders);
       this.open.set(name, kv);
       kv.catch(() => this.open.delete(name));
     }
     return kv;
   }
+}
+
+const RETRIED: ReadonlySet<string | symbol> = new Set(['get', 'put', 'create', 'update', 'delete', 'purge']);
+const NO_RESPONDERS_RETRY_MS = [50, 100, 200, 400, 800];
+
+/**
+ * The bucket, with its reads and writes asked again when JetStream answers "no responders" (503):
+ * for a moment while a NATS node is lost and the bucket's leader moves, nobody serves it, and a
+ * request that found nobody was not carried out. A timeout is not retried: it may have been.
+ */
+function retryingNoResponders(kv: KV): KV {
+  return new Proxy(kv, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (!RETRIED.has(prop) || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        for (let attempt = 0; ; attempt++) {
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } catch (err) {
+            const delay = NO_RESPONDERS_RETRY_MS[attempt];
+            if ((err as { code?: string }).code !== '503' || delay === undefined) throw err;
+            await new Promise((resolve) => setTimeout(resolve, delay));
+          }
+        }
+      };
+    },
+  });
 }
 
 const decoder = new TextDecoder();

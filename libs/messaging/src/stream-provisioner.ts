@@ -3,6 +3,7 @@ import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type NatsConnection
 import type { Logger } from 'pino';
 import { STREAMS, type StreamDefinition } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
+import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 
 /** Creates (or updates) every stream the contracts define; safe to run from every replica at once. */
@@ -15,7 +16,9 @@ export class StreamProvisioner implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    for (const stream of Object.values(STREAMS)) await this.ensure(stream);
+    for (const stream of Object.values(STREAMS)) {
+      await retryWhileJetStreamUnavailable(`stream ${stream.name}`, this.logger, () => this.ensure(stream));
+    }
   }
 
   async ensure(def: StreamDefinition): Promise<void> {

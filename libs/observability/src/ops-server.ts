@@ -60,8 +60,13 @@ export class OpsServer {
     }
     if (path === '/livez') return { status: 200, type: 'application/json', body: '{"status":"up"}' };
     if (path === '/readyz') {
+      // Ready means this replica takes traffic: started, and not shutting down. Not whether a
+      // dependency every replica shares is up: were the store paused, every gateway would turn
+      // unready at once and callers would get no answer at all, where a ready gateway still
+      // answers "temporarily unavailable" in valid XML. The dependencies are in the body, and in
+      // the gateway's /health.
       const report = await this.health.report();
-      const ok = this.ready && report.status === 'up';
+      const ok = this.ready;
       return {
         status: ok ? 200 : 503,
         type: 'application/json',

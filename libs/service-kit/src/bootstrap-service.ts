@@ -31,6 +31,28 @@ export interface BootstrapOptions {
 export async function bootstrapService(
   options: BootstrapOptions,
 ): Promise<INestApplicationContext | undefined> {
+  try {
+    return await start(options);
+  } catch (err) {
+    // One structured line saying why, then a non-zero exit (the orchestrator restarts the service).
+    const e = err as { message?: string; code?: string; name?: string };
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service: options.service, msg: 'startup failed', err: { type: e?.name, message: e?.message, code: e?.code } })}\n`,
+    );
+    process.exit(1);
+  }
+}
+
+async function start(options: BootstrapOptions): Promise<INestApplicationContext | undefined> {
+  // A promise nobody awaited that failed (in a library's background work, say): say what and where
+  // in one structured line before the process ends, as an unhandled rejection ends it anyway.
+  process.once('unhandledRejection', (reason) => {
+    const e = reason as { message?: string; code?: string; name?: string; stack?: string };
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', service: options.service, msg: 'unhandled rejection', err: { type: e?.name, message: e?.message, code: e?.code, stack: e?.stack } })}\n`,
+    );
+    process.exit(1);
+  });
   if (process.argv.includes('--print-config')) {
     const shape =
       'shape' in options.configSchema ? options.configSchema.shape : options.configSchema.innerType().shape;

@@ -197,6 +197,49 @@ describe('number-pool (real NATS + store)', () => {
       expect((await allocate([rider(20), rider(25)])).virtualNumber).toBe(first.virtualNumber);
     });
 
+    it('a release that comes before its allocation (the caller gave up waiting) wins: the late allocation holds nothing', async () => {
+      const allocationId = randomUUID();
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+      await expect(
+        client.request(AllocateNumber, {
+          scope: ACCOUNT,
+          allocationId,
+          parties: [rider(60), rider(61)],
+          geomatch: true,
+          cooloffSeconds: 0,
+          excludeNumbers: [],
+        }),
+      ).rejects.toMatchObject({ code: ErrorCodes.CONFLICT });
+      expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(0);
+      // The parties are free: nothing was left holding them.
+      expect((await allocate([rider(60), rider(61)])).virtualNumber).toBe(US[0]);
+    });
+
+    it('a release of an allocation that failed after claiming holds (no record) frees those holds', async () => {
+      const allocationId = randomUUID();
+      // What an allocation that died between its hold and its record leaves behind.
+      await db.collection('holds').insertOne({
+        _id: randomUUID() as never,
+        accountId: ACCOUNT.accountId,
+        allocationId,
+        sessionId: allocationId,
+        virtualNumber: US[1],
+        party: rider(62),
+        liveMarker: 'L',
+        cooloffSeconds: 0,
+        createdAt: new Date(),
+        releasedAt: null,
+        blockedUntil: null,
+        retiredAt: null,
+      });
+      expect(await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId })).toMatchObject({
+        released: 1,
+      });
+      expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(0);
+      // Another account's release of the same id frees nothing of this account's.
+      await client.request(ReleaseAllocation, { scope: OTHER, allocationId });
+    });
+
     it('refuses early, with the reason, when a party holds every number', async () => {
       const busy = rider(30);
       for (let i = 0; i < 3; i++) await allocate([busy, rider(31 + i)]);

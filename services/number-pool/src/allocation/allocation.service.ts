@@ -15,7 +15,11 @@ import { InventoryService } from '../inventory/inventory.service';
 import { originOf } from '../inventory/phone-number';
 import { HOLD_STORE } from './hold-store.token';
 import type { HoldStore } from './hold-store.port';
+import type { AllocationRecord } from './hold';
 import { NumberAllocator } from './number-allocator';
+
+/** The number of an allocation released before it was recorded (a tombstone). */
+const NEVER_ALLOCATED = 'none';
 
 @Injectable()
 export class AllocationService {
@@ -135,9 +139,33 @@ export class AllocationService {
 
   /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */
   async release(scope: AccountScope, allocationId: string): Promise<number> {
-    const record = await this.store.allocation(scope.accountId, allocationId);
-    if (!record || record.releasedAt) return 0;
+    let record = await this.store.allocation(scope.accountId, allocationId);
     const now = new Date(this.clock());
+    if (!record) {
+      // Released before it was recorded: an allocation still running (its caller gave up waiting),
+      // or one that failed after claiming holds. A released record under the id makes a late
+      // allocation give its holds back (its insert of the record loses); then the holds claimed
+      // under the id so far are released.
+      const tombstone: AllocationRecord = {
+        _id: allocationId,
+        accountId: scope.accountId,
+        virtualNumber: NEVER_ALLOCATED,
+        holdIds: [],
+        parties: [],
+        cooloffSeconds: 0,
+        releasedAt: now,
+        createdAt: now,
+      };
+      if (await this.store.insertAllocation(tombstone)) {
+        const claimed = await this.store.liveHoldsOf(scope.accountId, allocationId);
+        await this.allocator.release(claimed, 0, now);
+        return claimed.length;
+      }
+      // The allocation was recorded meanwhile (or the id is another account's).
+      record = await this.store.allocation(scope.accountId, allocationId);
+      if (!record) return 0;
+    }
+    if (record.releasedAt) return 0;
     const holds = record.holdIds.map((holdId, i) => ({
       _id: holdId,
       accountId: record.accountId,
@@ -152,6 +180,9 @@ export class AllocationService {
   }
 
   private previousResult(virtualNumber: string, releasedAt: Date | null) {
+    if (virtualNumber === NEVER_ALLOCATED) {
+      throw new CodedError(ErrorCodes.CONFLICT, 'this allocation was released before it completed');
+    }
     if (releasedAt) throw new CodedError(ErrorCodes.CONFLICT, 'this session has already ended');
     return { virtualNumber, country: originOf(virtualNumber)?.country ?? 'ZZ' };
   }

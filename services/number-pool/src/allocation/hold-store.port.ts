@@ -34,6 +34,12 @@ export interface HoldStore {
   /** Frees the pair once its cool-off is over (system work: whoever's hold it was). */
   retireHold(holdId: string, at: Date): Promise<void>;
 
+  /**
+   * The account's live holds claimed under an allocation id (a secondary lookup, by the
+   * `{ allocationId }` index): only to release an allocation that was never recorded.
+   */
+  liveHoldsOf(accountId: string, allocationId: string): Promise<Hold[]>;
+
   /** The account's allocation record; another account's id finds nothing. */
   allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
   /** False when the allocation id is already recorded (by any account). */

@@ -30,6 +30,13 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
     await this.tolerateNewerHold(() => this.updateOneScoped({ accountId, _id: holdId }, { $set: set }));
   }
 
+  /** The account's live holds under an allocation id. Served by `{ allocationId }`. */
+  async liveOfAllocation(accountId: string, allocationId: string): Promise<Hold[]> {
+    return (
+      await this.findScoped({ accountId, allocationId, liveMarker: LIVE }, { limit: 10, offset: 0 })
+    ).map(asHold);
+  }
+
   /** The pair's live hold, whoever's it is. Served by the unique pair index. */
   async liveOnPairSystemWide(virtualNumber: string, party: string): Promise<Hold | null> {
     const [live] = await this.systemWide.find({ virtualNumber, party, liveMarker: LIVE }, { limit: 1 });

@@ -59,6 +59,12 @@ export class InMemoryHoldStore implements HoldStore {
     if (h && h.liveMarker === LIVE) this.retire(h, at);
   }
 
+  async liveHoldsOf(accountId: string, allocationId: string) {
+    return [...this.holds.values()]
+      .filter((h) => h.accountId === accountId && h.allocationId === allocationId && h.liveMarker === LIVE)
+      .map((h) => ({ ...h }));
+  }
+
   async allocation(accountId: string, allocationId: string) {
     const r = this.allocations.get(allocationId);
     return r && r.accountId === accountId ? { ...r, holdIds: [...r.holdIds], parties: [...r.parties] } : null;

@@ -88,6 +88,10 @@ export class MongoHoldStore implements HoldStore {
     return this.holds.retireSystemWide(holdId, at);
   }
 
+  liveHoldsOf(accountId: string, allocationId: string): Promise<Hold[]> {
+    return this.holds.liveOfAllocation(accountId, allocationId);
+  }
+
   async allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
     const entry = await (await this.records()).get(allocationId);
     if (entry && entry.operation === 'PUT') {

@@ -1,12 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
+import { DEFAULT_SESSION_SETTINGS, ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
+import type { SessionDocument } from '../sessions/session.schema';
+import type { SagaStepDocument } from './saga-step.schema';
 import { SagaStepsRepository } from './saga-steps.repository';
 
 /**
@@ -38,7 +40,7 @@ export class OrphanReaper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = Date.now();
     for (const step of await this.steps.olderThanSystemWide(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
-      const session = await this.sessions.getByIdSystemWide(step.sessionId);
+      const session = await this.sessionOf(step);
       const scope = { accountId: step.accountId };
       if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
         await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref });
@@ -53,5 +55,36 @@ export class OrphanReaper extends PeriodicTask {
       await this.steps.forgetSystemWide(step._id);
     }
     await this.idempotency.purgeSystemWide(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
+  }
+
+  /**
+   * The step's session, or null when it will never exist. A creation may still be running (its
+   * store write held up by a paused store, say): before giving back what it holds, the reaper
+   * takes the session id with a tombstone, so that the creation can no longer store the session
+   * and announce a number that was given back. Whichever insert comes first wins.
+   */
+  private async sessionOf(step: SagaStepDocument): Promise<SessionDocument | null> {
+    const found = await this.sessions.getByIdSystemWide(step.sessionId);
+    if (found) return found.abandoned ? null : found;
+    const now = new Date();
+    const fenced = await this.sessions.abandonSystemWide({
+      _id: step.sessionId,
+      accountId: step.accountId,
+      subaccountId: step.subaccountId,
+      firstParty: null,
+      secondParty: null,
+      virtualNumber: 'abandoned',
+      allocationId: step.ref,
+      status: 'expired',
+      settings: { ...DEFAULT_SESSION_SETTINGS },
+      createdAt: now,
+      modifiedAt: now,
+      expiresAt: now,
+      durationSeconds: 0,
+      expiredAt: now,
+    });
+    if (fenced) return null;
+    const stored = await this.sessions.getByIdSystemWide(step.sessionId);
+    return stored?.abandoned ? null : stored;
   }
 }

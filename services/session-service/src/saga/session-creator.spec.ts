@@ -35,6 +35,8 @@ function saga(world: {
   allocations?: Answer[];
   pins?: Answer[];
   insert?: Error;
+  /** The orphan reaper's tombstone took the session id first. */
+  fenced?: boolean;
   publish?: Error;
   idempotent?: { kind: 'new' | 'existing'; sessionId: string };
   attempts?: number;
@@ -67,6 +69,7 @@ function saga(world: {
     insert: jest.fn(async () => {
       calls.push('store');
       if (world.insert) throw world.insert;
+      return !world.fenced;
     }),
     updateActive: jest.fn(async (_s: unknown, _id: string, set: { expiresAt: Date }) => {
       calls.push(`expire-at ${set.expiresAt.getTime() <= Date.now() ? 'now' : 'later'}`);
@@ -151,6 +154,24 @@ describe('creating a session, as a saga', () => {
     expect(names(calls)).toEqual([AllocateNumber.subject, 'forget', 'forget']);
   });
 
+  it('number-pool does not answer in time: the allocation, which may still be made, is given back, and its step stays for the orphan reaper', async () => {
+    const { creator, calls } = saga({ allocations: [coded(ErrorCodes.RPC_TIMEOUT)] });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+    expect(names(calls)).toEqual([AllocateNumber.subject, ReleaseAllocation.subject, 'forget']);
+  });
+
+  it('pin-auth does not answer in time: the PINs it may still register and the number are given back, the steps stay', async () => {
+    const { creator, calls } = saga({ pins: [coded(ErrorCodes.RPC_TIMEOUT)] });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+    expect(names(calls)).toEqual([
+      AllocateNumber.subject,
+      RegisterSessionPins.subject,
+      ReleaseSessionPins.subject,
+      ReleaseAllocation.subject,
+      'forget',
+    ]);
+  });
+
   it('the PIN service refuses the number: it is given back and another is asked for, excluding it', async () => {
     const { creator, calls } = saga({ pins: [coded(PinErrorCodes.CAPACITY)] });
     await creator.create(request());
@@ -194,6 +215,19 @@ describe('creating a session, as a saga', () => {
       'forget',
       'forget',
     ]);
+  });
+
+  it('the orphan reaper abandoned the creation first: nothing is announced, all is given back, the answer is retryable', async () => {
+    const { creator, calls } = saga({ fenced: true });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+    expect(names(calls).slice(2)).toEqual([
+      'store',
+      ReleaseSessionPins.subject,
+      ReleaseAllocation.subject,
+      'forget',
+      'forget',
+    ]);
+    expect(calls).not.toContain('announce');
   });
 
   it('the announcement fails: the stored session (perhaps announced after all) is ended now, as sessions end', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   AllocateNumber,
   CodedError,
+  ErrorCodes,
   SessionErrorCodes,
   PinErrorCodes,
   RegisterSessionPins,
@@ -94,6 +95,8 @@ export class SessionCreator {
     const held: string[] = [];
     let pinsRegistered = false;
     let stored = false;
+    /** The reservation asked for and not yet answered: if the answer never comes, it may yet be made. */
+    let pending: { kind: 'allocation'; allocationId: string } | { kind: 'pins' } | undefined;
     try {
       const exclude: string[] = [];
       let chosen: { virtualNumber: string; allocationId: string } | undefined;
@@ -101,6 +104,7 @@ export class SessionCreator {
       for (let attempt = 1; !chosen; attempt++) {
         const allocationId = randomUUID();
         await this.steps.record(stepOf(scope, sessionId, 'allocation', allocationId));
+        pending = { kind: 'allocation', allocationId };
         const allocation = await this.rpc.request(
           AllocateNumber,
           {
@@ -113,6 +117,7 @@ export class SessionCreator {
           },
           SAGA_CALL,
         );
+        pending = undefined;
         held.push(allocationId);
         this.checkpoints.reached('after-allocation');
         if (!settings.isPinAuthenticationRequired) {
@@ -121,6 +126,7 @@ export class SessionCreator {
         }
         try {
           await this.steps.record(stepOf(scope, sessionId, 'pins', sessionId));
+          pending = { kind: 'pins' };
           pins = await this.rpc.request(
             RegisterSessionPins,
             {
@@ -137,6 +143,7 @@ export class SessionCreator {
             },
             SAGA_CALL,
           );
+          pending = undefined;
           pinsRegistered = true;
           chosen = { virtualNumber: allocation.virtualNumber, allocationId };
         } catch (err) {
@@ -172,7 +179,10 @@ export class SessionCreator {
         durationSeconds: settings.sessionExpirySeconds,
         expiredAt: null,
       };
-      await this.sessions.insert(doc);
+      if (!(await this.sessions.insert(doc))) {
+        // The orphan reaper judged this creation dead and gave back what it held: it must not live.
+        throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'the session could not be created in time; try again');
+      }
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
       await this.events.publish(
@@ -199,7 +209,16 @@ export class SessionCreator {
         );
       return this.views.render(doc, { pins, events: [] }); // a session just made has had no calls
     } catch (err) {
-      await this.compensate(scope, sessionId, { held, pinsRegistered, stored });
+      // No answer, or a failure part-way: the reservation may be made (or half made). It is given
+      // back like the others (releases are idempotent; a late one is refused by number-pool).
+      const unconfirmed = pending !== undefined && mayHaveHappened(err);
+      if (unconfirmed && pending?.kind === 'allocation') held.push(pending.allocationId);
+      await this.compensate(scope, sessionId, {
+        held,
+        pinsRegistered: pinsRegistered || (unconfirmed && pending?.kind === 'pins'),
+        stored,
+        unconfirmed,
+      });
       throw err;
     }
   }
@@ -208,9 +227,9 @@ export class SessionCreator {
   private async compensate(
     scope: AccountScope,
     sessionId: string,
-    done: { held: string[]; pinsRegistered: boolean; stored: boolean },
+    done: { held: string[]; pinsRegistered: boolean; stored: boolean; unconfirmed: boolean },
   ) {
-    const { held, pinsRegistered, stored } = done;
+    const { held, pinsRegistered, stored, unconfirmed } = done;
     if (stored) {
       // Stored, and the announcement failed: it may have reached the stream all the same (a
       // timeout), so routers may know the session. It is ended as every session ends, now: the
@@ -227,7 +246,9 @@ export class SessionCreator {
     try {
       if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId });
       for (const allocationId of held) await this.releaseAllocation(scope, allocationId);
-      await this.steps.forgetSession(scope, sessionId);
+      // A reservation that timed out may still be made after this: its step stays for the orphan
+      // reaper, which gives back whatever the step names once it is old enough to be settled.
+      if (!unconfirmed) await this.steps.forgetSession(scope, sessionId);
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'compensation incomplete; the orphan reaper will finish it');
     }
@@ -236,6 +257,13 @@ export class SessionCreator {
   private async releaseAllocation(scope: AccountScope, allocationId: string) {
     await this.rpc.request(ReleaseAllocation, { scope, allocationId });
   }
+}
+
+/** A call that failed this way may still have been carried out (no answer, or a failure mid-way). */
+function mayHaveHappened(err: unknown): boolean {
+  return (
+    !(err instanceof CodedError) || err.code === ErrorCodes.RPC_TIMEOUT || err.code === ErrorCodes.INTERNAL
+  );
 }
 
 function stepOf(scope: AccountScope, sessionId: string, kind: 'allocation' | 'pins', ref: string) {

@@ -11,21 +11,33 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     super(model);
   }
 
-  async insert(doc: SessionDocument): Promise<void> {
-    await this.insertOne(doc);
+  /** Stores a new session; false when its id is taken (the orphan reaper abandoned the creation). */
+  insert(doc: SessionDocument): Promise<boolean> {
+    return this.insertUnlessTaken(doc);
+  }
+
+  /**
+   * The orphan reaper's fence: takes a creation's session id with a tombstone, so that the creation
+   * can never store it later. True when the tombstone went in (the session will never exist); false
+   * when the session was stored first.
+   */
+  abandonSystemWide(tombstone: SessionDocument): Promise<boolean> {
+    return this.insertUnlessTaken({ ...tombstone, abandoned: true });
   }
 
   /** A session visible to this scope: a subaccount sees only its own. */
   async get(scope: AccountScope, sessionId: string): Promise<SessionDocument | null> {
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
     if (scope.subaccountId) filter.subaccountId = scope.subaccountId;
-    return this.findByIdScoped(filter, sessionId);
+    const doc = await this.findByIdScoped(filter, sessionId);
+    return doc?.abandoned ? null : doc;
   }
 
   async list(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number, offset: number) {
+    const visible = { ...filter, abandoned: { $ne: true } };
     const [objects, total] = await Promise.all([
-      this.findScoped(filter, { limit, offset, sort: { createdAt: -1, _id: 1 } }),
-      this.countScoped(filter),
+      this.findScoped(visible, { limit, offset, sort: { createdAt: -1, _id: 1 } }),
+      this.countScoped(visible),
     ]);
     return { objects, total };
   }

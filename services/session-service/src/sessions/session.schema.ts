@@ -24,6 +24,12 @@ export class SessionDocument {
   @Prop({ type: Date, default: null }) expiredAt!: Date | null;
   /** When the parties' numbers gave way to their digests (null: not yet, or the account keeps them). */
   @Prop({ type: Date, default: null }) redactedAt?: Date | null;
+  /**
+   * A tombstone, not a session: the orphan reaper took this id from a creation that never finished,
+   * so that the creation cannot store it afterwards (the unique `_id` decides which came first).
+   * Tenants never see one; the retention sweep deletes it like any ended session.
+   */
+  @Prop({ type: Boolean }) abandoned?: boolean;
 }
 
 export const SessionSchema = SchemaFactory.createForClass(SessionDocument);

@@ -1,0 +1,37 @@
+import type { Logger } from 'pino';
+
+/**
+ * JetStream answers "no responders" (503) or nothing (TIMEOUT) while a cluster elects its leaders:
+ * a node just restarted, the cluster still forming when a service starts. Such a request was not
+ * carried out, so asking again is safe for idempotent setup (streams, consumers, buckets).
+ */
+export function isJetStreamUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; api_error?: { code?: number; err_code?: number } } | null;
+  return (
+    e?.code === '503' ||
+    e?.code === 'TIMEOUT' ||
+    e?.api_error?.code === 503 ||
+    // "JetStream system temporarily unavailable", "insufficient resources" while peers rejoin.
+    e?.api_error?.err_code === 10008 ||
+    e?.api_error?.err_code === 10023
+  );
+}
+
+/** Runs idempotent JetStream setup until it succeeds, retrying while JetStream is unavailable, for at most `withinMs`. */
+export async function retryWhileJetStreamUnavailable<T>(
+  what: string,
+  logger: Logger,
+  work: () => Promise<T>,
+  withinMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      return await work();
+    } catch (err) {
+      if (!isJetStreamUnavailable(err) || Date.now() + delay > deadline) throw err;
+      logger.warn({ err, what, retryInMs: delay }, 'JetStream is not available yet; trying again');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

@@ -1,0 +1,339 @@
+import { CallbackReceiver } from '../../e2e/support/callback-receiver';
+import { ChaosLoad, type LoadOptions } from './chaos-load';
+import { ChaosSystem } from './chaos-system';
+
+export interface ChaosOptions {
+  load: LoadOptions;
+  /** Load before the first fault, and after each fault before the next. */
+  baselineMs: number;
+  settleMs: number;
+  /** How long a killed NATS node stays down, and the store stays paused. */
+  natsDownMs: number;
+  storePauseMs: number;
+  /** How long the final accounting waits for expiries, reapers and callbacks. */
+  drainTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface FaultReport {
+  fault: string;
+  api5xx: number;
+  apiNoAnswer: number;
+  calls: number;
+  callsValid: number;
+  callsUnavailable: number;
+  callsInvalid: number;
+  createsFailed: number;
+  /** From the fault's end until creates are back within 1.5 × the baseline p50 (null: not within the run). */
+  recoveryMs: number | null;
+  notes: string[];
+}
+
+export interface ChaosReport {
+  faults: FaultReport[];
+  sessionsCreated: number;
+  sessionsLost: number;
+  doubleAllocations: number;
+  orphanHolds: number;
+  orphanPins: number;
+  callbacksExpected: number;
+  callbacksLost: number;
+  callbacksDuplicated: number;
+  /** Deliveries of one logical event under two different event ids (must be 0). */
+  duplicatesWithDifferentIds: number;
+  baselineCreateP50Ms: number;
+  gatewayDrains: string[];
+  errors: string[];
+  /** Samples, to find the cause. */
+  doubles: string[];
+  orphans: string[];
+  serverErrors: string[];
+  /** When each replica of the rolling restart stopped. */
+  timeline?: string[];
+}
+
+const pct = (v: number[], p: number) =>
+  v.length === 0
+    ? 0
+    : [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]!;
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The chaos run: the system as production runs it (three NATS nodes, two replicas of every
+ * service, a balancer), steady mixed load, and one fault at a time with load running, then an
+ * accounting of what every client and every customer endpoint saw and what the store holds.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const { log } = options;
+  const receiver = await CallbackReceiver.start();
+  const system = await ChaosSystem.start(
+    (service): Record<string, string> =>
+      service === 'callback-dispatcher'
+        ? { CALLBACK_RETRY_SCHEDULE_SECONDS: '1,2,4,8,15,30', CALLBACK_TIMEOUT_MS: '3000' }
+        : service === 'pin-auth'
+          ? { NUMBER_MAX_FAILURES: '100000', REAPER_INTERVAL_MS: '2000' }
+          : service === 'session-service'
+            ? { EXPIRY_POLL_MS: '2000', ORPHAN_AGE_MS: '15000' }
+            : service === 'number-pool'
+              ? { REAPER_INTERVAL_MS: '2000' }
+              : {},
+  );
+  const gatewayDrains: string[] = [];
+  const timeline: string[] = [];
+  const load = new ChaosLoad(system, receiver, options.load);
+  const windows: Array<{ fault: string; start: number; end: number }> = [];
+  try {
+    await load.setup();
+    log(`system up: 3 NATS nodes, 2 replicas of every service, balancer at ${system.url}`);
+    load.start();
+    await wait(options.baselineMs);
+
+    const fault = async (name: string, act: () => Promise<void>) => {
+      log(`fault: ${name}`);
+      load.phase = name;
+      const start = Date.now();
+      await act();
+      windows.push({ fault: name, start, end: Date.now() });
+      load.phase = `after ${name}`;
+      await wait(options.settleMs);
+    };
+
+    await fault('kill -9 a NATS node, then bring it back', async () => {
+      const node = system.natsNodes[1]!;
+      await node.kill();
+      await wait(options.natsDownMs);
+      await node.start();
+    });
+    await fault('rolling restart of every service (SIGTERM)', () =>
+      system.rollingRestart((name, exit) => {
+        timeline.push(
+          `${new Date().toISOString()} ${name} stopped (code ${exit.code}); its replacement starts`,
+        );
+        if (name.startsWith('gateway')) gatewayDrains.push(`${name} exited with code ${exit.code}`);
+      }),
+    );
+    await fault(`pause the store for ${options.storePauseMs / 1000} s`, () =>
+      system.pauseStore(options.storePauseMs),
+    );
+    await fault('kill -9 a dispatcher replica', async () => {
+      await system.stopReplica('callback-dispatcher#1', 'SIGKILL');
+      await system.startReplica('callback-dispatcher', 1);
+    });
+    await fault('kill -9 a session-service replica mid-creates', async () => {
+      while (load.inFlightCreates === 0) await wait(5);
+      await system.stopReplica('session-service#1', 'SIGKILL');
+      await system.startReplica('session-service', 1);
+    });
+    load.phase = 'end';
+    await load.stop();
+    log(`load stopped: ${load.sessions.length} sessions created, ${load.calls.length} calls`);
+    const report = await account(system, load, receiver, windows, gatewayDrains, options);
+    return { ...report, timeline };
+  } finally {
+    await load.stop();
+    await system.stop();
+    await receiver.stop();
+  }
+}
+
+async function account(
+  system: ChaosSystem,
+  load: ChaosLoad,
+  receiver: CallbackReceiver,
+  windows: Array<{ fault: string; start: number; end: number }>,
+  gatewayDrains: string[],
+  options: ChaosOptions,
+): Promise<ChaosReport> {
+  const deadline = Date.now() + options.drainTimeoutMs;
+  const ids = load.sessions.map((s) => s.id);
+
+  // Every session ends (they are short-lived), the reapers run, the callbacks arrive.
+  const stored = await system.withStore(async (db) => {
+    const sessions = db('session-service').collection('sessions');
+    while (Date.now() < deadline && (await sessions.countDocuments({ status: 'active' })) > 0)
+      await wait(500);
+    const holds = db('number-pool').collection('holds');
+    const pins = db('pin-auth').collection('pin_registrations');
+    let orphanHolds = 0;
+    let orphanPins = 0;
+    do {
+      orphanHolds = await holds.countDocuments({ liveMarker: 'L' });
+      orphanPins = await pins.countDocuments({ liveMarker: 'L' });
+      if (orphanHolds + orphanPins === 0) break;
+      await wait(500);
+    } while (Date.now() < deadline);
+    const docs = await sessions
+      .find(
+        {},
+        {
+          projection: {
+            _id: 1,
+            virtualNumber: 1,
+            firstParty: 1,
+            secondParty: 1,
+            createdAt: 1,
+            expiredAt: 1,
+            status: 1,
+          },
+        },
+      )
+      .toArray();
+    // What each leftover hold belonged to, to find the cause.
+    const orphans: string[] = [];
+    for (const h of await holds.find({ liveMarker: 'L' }).limit(5).toArray()) {
+      const record = await db('number-pool').collection('allocations').findOne({ _id: h.allocationId });
+      const owner = await sessions.findOne({ allocationId: h.allocationId });
+      orphans.push(
+        `hold ${String(h._id)} of allocation ${String(h.allocationId)} made ${new Date(h.createdAt).toISOString()}: record ${record ? `released ${String(record.releasedAt)}` : 'none'}; session ${owner ? `${String(owner._id)} ${String(owner.status)}${owner.abandoned ? ' (abandoned)' : ''}` : 'none'}`,
+      );
+    }
+    return { docs, orphanHolds, orphanPins, orphans };
+  });
+  const byId = new Map(stored.docs.map((d) => [String(d._id), d]));
+  const sessionsLost = ids.filter((id) => !byId.has(id)).length;
+
+  // One party never holds one number in two live sessions at once. A session is live from its
+  // creation until it ended or was due to end, whichever came first (its number is given back at
+  // its expiry time; the record is marked a moment later).
+  let doubleAllocations = 0;
+  const doubles: string[] = [];
+  const byPair = new Map<string, Array<{ id: string; from: number; to: number }>>();
+  for (const d of stored.docs) {
+    for (const party of [d.firstParty, d.secondParty]) {
+      if (!party) continue;
+      const key = `${d.virtualNumber}|${party}`;
+      const to = Math.min(
+        d.expiredAt ? new Date(d.expiredAt).getTime() : Number.POSITIVE_INFINITY,
+        new Date(d.expiresAt).getTime(),
+      );
+      byPair.set(key, [
+        ...(byPair.get(key) ?? []),
+        { id: String(d._id), from: new Date(d.createdAt).getTime(), to },
+      ]);
+    }
+  }
+  for (const spans of byPair.values()) {
+    spans.sort((a, b) => a.from - b.from);
+    for (let i = 1; i < spans.length; i++) {
+      const [a, b] = [spans[i - 1]!, spans[i]!];
+      if (b.from < a.to) {
+        doubleAllocations += 1;
+        if (doubles.length < 5) {
+          doubles.push(
+            `${a.id} [${new Date(a.from).toISOString()}, ${new Date(a.to).toISOString()}) and ${b.id} from ${new Date(b.from).toISOString()}`,
+          );
+        }
+      }
+    }
+  }
+
+  // Every session that was created and ended was announced to its callback URL.
+  const timeouts = () =>
+    new Set(
+      receiver.received
+        .filter((r) => r.params.EventName === 'SessionTimeout')
+        .map((r) => r.params.SessionUUID),
+    );
+  const expected = ids.filter((id) => byId.get(id)?.status === 'expired');
+  while (Date.now() < deadline && expected.some((id) => !timeouts().has(id))) await wait(500);
+  const seen = timeouts();
+  const callbacksLost = expected.filter((id) => !seen.has(id)).length;
+  const byEventId = new Map<string, number>();
+  const idsPerEvent = new Map<string, Set<string>>();
+  for (const r of receiver.received) {
+    const eventId = String(r.headers['x-maskline-event-id'] ?? '');
+    byEventId.set(eventId, (byEventId.get(eventId) ?? 0) + 1);
+    const logical = `${r.params.SessionUUID}|${r.params.EventName}|${r.params.SequenceNumber}`;
+    idsPerEvent.set(logical, new Set([...(idsPerEvent.get(logical) ?? []), eventId]));
+  }
+  const callbacksDuplicated = [...byEventId.values()].reduce((n, c) => n + c - 1, 0);
+  const duplicatesWithDifferentIds = [...idsPerEvent.values()].filter((s) => s.size > 1).length;
+
+  const baseline = load.api.filter((a) => a.phase === 'baseline' && a.kind === 'create' && a.status === 201);
+  const baselineP50 = pct(
+    baseline.map((a) => a.ms),
+    50,
+  );
+  const faults: FaultReport[] = windows.map((w) => {
+    const during = load.api.filter((a) => a.phase === w.fault);
+    const calls = load.calls.filter((c) => c.phase === w.fault);
+    return {
+      fault: w.fault,
+      api5xx: during.filter((a) => a.status >= 500).length,
+      apiNoAnswer: during.filter((a) => a.status === 0).length,
+      calls: calls.length,
+      callsValid: calls.filter((c) => c.valid).length,
+      callsUnavailable: calls.filter((c) => c.unavailable).length,
+      callsInvalid: calls.filter((c) => !c.valid).length,
+      createsFailed: load.failedCreates.filter((f) => f.phase === w.fault).length,
+      recoveryMs: recovery(load, w.end, baselineP50),
+      notes: [...new Set(calls.filter((c) => c.error).map((c) => c.error!))].slice(0, 3),
+    };
+  });
+  return {
+    faults,
+    sessionsCreated: ids.length,
+    sessionsLost,
+    doubleAllocations,
+    orphanHolds: stored.orphanHolds,
+    orphanPins: stored.orphanPins,
+    callbacksExpected: expected.length,
+    callbacksLost,
+    callbacksDuplicated,
+    duplicatesWithDifferentIds,
+    baselineCreateP50Ms: baselineP50,
+    gatewayDrains,
+    errors: system.errors.slice(0, 20),
+    doubles,
+    orphans: stored.orphans,
+    serverErrors: load.api
+      .filter((a) => a.status >= 500)
+      .map((a) => `${new Date(a.at).toISOString()} +${a.ms} ms ${a.phase}: ${a.status} ${a.detail ?? ''}`)
+      .slice(0, 60),
+  };
+}
+
+/** From `after` until the first 2-second window of creates whose p50 is within 1.5 × the baseline's. */
+function recovery(load: ChaosLoad, after: number, baselineP50: number): number | null {
+  const creates = load.api.filter((a) => a.kind === 'create' && a.status === 201 && a.at >= after);
+  for (let t = after; t < after + 120_000; t += 250) {
+    const window = creates.filter((a) => a.at >= t && a.at < t + 2000).map((a) => a.ms);
+    if (window.length >= 3 && pct(window, 50) <= 1.5 * Math.max(baselineP50, 1)) return t - after;
+  }
+  return null;
+}
+
+export function printReport(report: ChaosReport, log: (line: string) => void): void {
+  log('');
+  log(
+    '| fault | API 5xx | no answer | calls (valid / unavailable / invalid) | creates failed | back to steady |',
+  );
+  log('| --- | --- | --- | --- | --- | --- |');
+  for (const f of report.faults) {
+    log(
+      `| ${f.fault} | ${f.api5xx} | ${f.apiNoAnswer} | ${f.calls} (${f.callsValid} / ${f.callsUnavailable} / ${f.callsInvalid}) | ${f.createsFailed} | ${f.recoveryMs === null ? 'not within 2 min' : `${(f.recoveryMs / 1000).toFixed(1)} s`} |`,
+    );
+  }
+  log('');
+  log('| whole run | measured | target |');
+  log('| --- | --- | --- |');
+  log(`| sessions created | ${report.sessionsCreated} | |`);
+  log(`| sessions lost | ${report.sessionsLost} | 0 |`);
+  log(`| double allocations | ${report.doubleAllocations} | 0 |`);
+  log(
+    `| orphaned numbers (live holds) / PINs after the reapers | ${report.orphanHolds} / ${report.orphanPins} | 0 / 0 |`,
+  );
+  log(
+    `| callbacks lost (SessionTimeout of ${report.callbacksExpected} ended sessions) | ${report.callbacksLost} | 0 |`,
+  );
+  log(`| callbacks duplicated (same event id) | ${report.callbacksDuplicated} | reported |`);
+  log(`| one event under two event ids | ${report.duplicatesWithDifferentIds} | 0 |`);
+  log(`| baseline create p50 | ${report.baselineCreateP50Ms} ms | |`);
+  for (const d of report.gatewayDrains) log(`graceful drain: ${d}`);
+  for (const f of report.faults) for (const n of f.notes) log(`note (${f.fault}): ${n}`);
+  for (const d of report.doubles) log(`double allocation: ${d}`);
+  for (const o of report.orphans) log(`orphan: ${o}`);
+  for (const t of report.timeline ?? []) log(`rolling restart: ${t}`);
+  for (const e of report.serverErrors) log(`5xx: ${e}`);
+  for (const e of report.errors) log(`service error: ${e}`);
+}
