@@ -19,3 +19,16 @@ export const privacyConfigShape = {
   /** How often each replica runs the retention and redaction sweeps (each run takes a bounded batch). */
   RETENTION_SWEEP_INTERVAL_MS: envInt(60000, 100, 3600000),
 };
+
+const HOUR_MS = 3600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/** Records of sessions that ended before this have their parties' numbers redacted. */
+export function redactionCutoff(config: { PARTY_REDACTION_AFTER_HOURS: number }, now: number): Date {
+  return new Date(now - config.PARTY_REDACTION_AFTER_HOURS * HOUR_MS);
+}
+
+/** Records older than this (a retention of `days`) are deleted. */
+export function retentionCutoff(days: number, now: number): Date {
+  return new Date(now - days * DAY_MS);
+}

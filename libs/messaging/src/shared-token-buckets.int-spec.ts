@@ -48,6 +48,16 @@ describe('token buckets shared by replicas (real NATS KV)', () => {
     expect(refused).toEqual({ ok: false, retryAfterSeconds: 1 });
   });
 
+  it('limits on its own, without waiting on NATS, when KV cannot be reached', async () => {
+    const t = 3_000_000;
+    const cut = await replica({ now: () => t, bucket: `test-rate-${randomUUID()}`, burst: 5 });
+    await connections[connections.length - 1]!.close();
+    const results = [];
+    for (let i = 0; i < 8; i++) results.push(await cut.take('MAACCOUNT00000000009'));
+    expect(results.filter((r) => r.ok)).toHaveLength(5);
+    expect(results[7]).toEqual({ ok: false, retryAfterSeconds: 1 });
+  });
+
   it('refills at the account’s rate for all replicas together, and keeps accounts apart', async () => {
     let t = 2_000_000;
     const bucket = `test-rate-${randomUUID()}`;

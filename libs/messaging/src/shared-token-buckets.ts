@@ -17,9 +17,13 @@ export type TakeResult = { ok: true } | { ok: false; retryAfterSeconds: number }
 interface Lease {
   tokens: number;
   until: number;
+  /** The shared bucket was empty: refuse locally until then. */
+  refusedUntil?: number;
 }
 
 const CAS_TRIES = 8;
+/** After KV failed, how long a replica limits on its own before it asks KV again. */
+const SHARED_DOWN_MS = 5000;
 const MAX_KEYS = 100_000;
 /** An idle key's entry goes after this; a bucket idle that long is full again anyway. */
 const IDLE_TTL_MS = 3600_000;
@@ -37,6 +41,7 @@ export class SharedTokenBuckets {
   private readonly local = new Map<string, TokenBucketState>();
   private readonly refreshing = new Map<string, Promise<TakeResult>>();
   private readonly waiting = new Map<string, number>();
+  private sharedDownUntil = 0;
 
   constructor(
     private readonly kv: KeyValueStores,
@@ -46,11 +51,18 @@ export class SharedTokenBuckets {
   async take(key: string): Promise<TakeResult> {
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);
     try {
-      for (;;) {
+      // A few rounds at most: a lease another request emptied first is renewed, not chased for ever.
+      for (let round = 0; round < 3; round++) {
+        const now = this.options.now();
         const lease = this.leases.get(key);
-        if (lease && lease.until > this.options.now() && lease.tokens >= 1) {
+        if (lease && lease.until > now && lease.tokens >= 1) {
           lease.tokens -= 1;
           return { ok: true };
+        }
+        // Refused a moment ago: refused again, here, until the next token is due (an account over
+        // its limit costs the shared store nothing).
+        if (lease?.refusedUntil !== undefined && lease.refusedUntil > now) {
+          return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((lease.refusedUntil - now) / 1000)) };
         }
         // One lease request per key at a time on this replica: a burst of requests shares it.
         let refreshing = this.refreshing.get(key);
@@ -61,6 +73,7 @@ export class SharedTokenBuckets {
         const refreshed = await refreshing;
         if (!refreshed.ok) return refreshed;
       }
+      return { ok: false, retryAfterSeconds: 1 };
     } finally {
       const left = (this.waiting.get(key) ?? 1) - 1;
       if (left > 0) this.waiting.set(key, left);
@@ -70,17 +83,28 @@ export class SharedTokenBuckets {
 
   /** A new lease for `key`, sized for the requests waiting on it (at least `leaseSize`). */
   private async refresh(key: string): Promise<TakeResult> {
-    const now = this.options.now();
     const want = Math.max(this.options.leaseSize, this.waiting.get(key) ?? 0);
-    let outcome: { granted: number; retryAfterSeconds: number };
-    try {
-      outcome = await this.leaseFromShared(await this.bucket(), kvToken(key), now, want);
-    } catch (err) {
-      if (isWrongLastSequence(err)) return { ok: false, retryAfterSeconds: 1 };
-      outcome = this.leaseLocally(key, now, want);
+    let outcome: { granted: number; retryAfterSeconds: number; state: TokenBucketState };
+    if (this.options.now() < this.sharedDownUntil) {
+      outcome = this.leaseLocally(key, this.options.now(), want);
+    } else {
+      try {
+        outcome = await this.leaseFromShared(await this.bucket(), kvToken(key), this.options.now(), want);
+      } catch (err) {
+        if (isWrongLastSequence(err)) return { ok: false, retryAfterSeconds: 1 };
+        // KV unreachable: this replica limits on its own for a while, without waiting on KV each time.
+        this.sharedDownUntil = this.options.now() + SHARED_DOWN_MS;
+        outcome = this.leaseLocally(key, this.options.now(), want);
+      }
     }
-    if (outcome.granted < 1) return { ok: false, retryAfterSeconds: outcome.retryAfterSeconds };
-    this.remember(key, { tokens: outcome.granted, until: now + this.options.leaseMs });
+    // Timed from now, after the wait: a slow store must not hand out a lease already over.
+    const at = this.options.now();
+    if (outcome.granted < 1) {
+      const untilNextToken = ((1 - outcome.state.tokens) / this.options.ratePerSecond) * 1000;
+      this.remember(key, { tokens: 0, until: at, refusedUntil: at + Math.max(50, untilNextToken) });
+      return { ok: false, retryAfterSeconds: outcome.retryAfterSeconds };
+    }
+    this.remember(key, { tokens: outcome.granted, until: at + this.options.leaseMs });
     return { ok: true };
   }
 

@@ -13,7 +13,7 @@ export const infra = require(
 export const system = require(
   path.join(root, 'deploy', 'local', 'system.cjs'),
 ) as typeof import('../../../deploy/local/system.cjs');
-const secrets = require(
+export const secrets = require(
   path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
 ) as typeof import('../../../deploy/local/dev-secrets.cjs');
 

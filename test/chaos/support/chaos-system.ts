@@ -1,18 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import * as path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
+import { infra, secrets, system } from '../../bench/support/bench-system';
 import { Balancer } from './balancer';
-
-const root = process.cwd();
-const infra = require(
-  path.join(root, 'deploy', 'local', 'infra.cjs'),
-) as typeof import('../../../deploy/local/infra.cjs');
-const system = require(
-  path.join(root, 'deploy', 'local', 'system.cjs'),
-) as typeof import('../../../deploy/local/system.cjs');
-const secrets = require(
-  path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
-) as typeof import('../../../deploy/local/dev-secrets.cjs');
 
 type ServiceName = import('../../../deploy/local/system.cjs').ServiceName;
 type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;

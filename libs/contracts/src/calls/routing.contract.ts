@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedPartySchema } from '../common/party-number';
 import { defineRpc } from '../contract';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -11,8 +12,9 @@ export const routingSessionSchema = z.object({
   accountId: mainAccountIdSchema,
   subaccountId: subaccountIdSchema.nullable(),
   virtualNumber: e164Schema,
-  firstParty: e164Schema.nullable(),
-  secondParty: e164Schema.nullable(),
+  /** E.164 while it lives; the digest once an ended session is redacted (a late webhook's lookup). */
+  firstParty: storedPartySchema.nullable(),
+  secondParty: storedPartySchema.nullable(),
   status: z.enum(['active', 'expired']),
   expiresAt: isoTimeSchema,
   createdAt: isoTimeSchema,

@@ -5,14 +5,16 @@ describe('party-number redaction', () => {
   const key = randomBytes(32);
 
   it('gives the same digest for the same number under the same key, and a different one otherwise', () => {
-    const digest = redactPartyNumber(key, '+14155550123');
-    expect(redactPartyNumber(key, '+14155550123')).toBe(digest);
-    expect(redactPartyNumber(key, '+14155550124')).not.toBe(digest);
-    expect(redactPartyNumber(randomBytes(32), '+14155550123')).not.toBe(digest);
+    const digest = redactPartyNumber(key, 'MAAAAAAAAAAAAAAAAAA1', '+14155550123');
+    expect(redactPartyNumber(key, 'MAAAAAAAAAAAAAAAAAA1', '+14155550123')).toBe(digest);
+    expect(redactPartyNumber(key, 'MAAAAAAAAAAAAAAAAAA1', '+14155550124')).not.toBe(digest);
+    expect(redactPartyNumber(randomBytes(32), 'MAAAAAAAAAAAAAAAAAA1', '+14155550123')).not.toBe(digest);
+    // Another account's records of the same person cannot be linked to these.
+    expect(redactPartyNumber(key, 'MABBBBBBBBBBBBBBBBB2', '+14155550123')).not.toBe(digest);
   });
 
   it('writes what the stored-party schema reads, and never the number itself', () => {
-    const digest = redactPartyNumber(key, '+14155550123');
+    const digest = redactPartyNumber(key, 'MAAAAAAAAAAAAAAAAAA1', '+14155550123');
     expect(redactedPartySchema.parse(digest)).toBe(digest);
     expect(storedPartySchema.parse(digest)).toBe(digest);
     expect(storedPartySchema.parse('+14155550123')).toBe('+14155550123');

@@ -4,12 +4,13 @@ import { e164Schema } from './primitives.schema';
 
 /**
  * A party's number once its session has ended and the redaction period has passed: a keyed digest
- * in its place (HMAC-SHA256 under PARTY_REDACTION_KEY, 80 bits shown). The same number always gives
- * the same digest, so records of one party still go together and a filter by number still finds
- * them; the number itself is no longer anywhere.
+ * in its place (HMAC-SHA256 under PARTY_REDACTION_KEY, 80 bits shown), of the account and the
+ * number. Within an account the same number always gives the same digest, so a party's records
+ * still go together and a filter by number still finds them; across accounts the digests differ,
+ * so two tenants cannot link one person through their records. The number is gone from these records.
  */
-export function redactPartyNumber(key: Buffer, number: string): string {
-  return `${REDACTED_PREFIX}${keyedDigest(key, 'party-number', number).slice(0, 20)}`;
+export function redactPartyNumber(key: Buffer, accountId: string, number: string): string {
+  return `${REDACTED_PREFIX}${keyedDigest(key, 'party-number', `${accountId}:${number}`).slice(0, 20)}`;
 }
 
 const REDACTED_PREFIX = 'redacted:';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storedPartySchema } from '../common/party-number';
 import { defineEvent, defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -186,8 +187,9 @@ export const GetCallbackTarget = defineRpc(
     callbackMethod: z.enum(['GET', 'POST']),
     recordingCallbackUrl: z.string().nullable(),
     recordingCallbackMethod: z.enum(['GET', 'POST']),
-    firstParty: e164Schema.nullable(),
-    secondParty: e164Schema.nullable(),
+    // A session ended long ago shows its parties' digests (a late callback, a replay).
+    firstParty: storedPartySchema.nullable(),
+    secondParty: storedPartySchema.nullable(),
     virtualNumber: e164Schema,
   }),
 );

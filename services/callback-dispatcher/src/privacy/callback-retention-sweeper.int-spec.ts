@@ -111,13 +111,13 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     const redacted = await letters.findById(old._id).lean();
     expect(redacted!.params).toEqual({
       ...old.params,
-      From: redactPartyNumber(key, '+14155551234'),
-      To: redactPartyNumber(key, '+14155555678'),
+      From: redactPartyNumber(key, REDACTING, '+14155551234'),
+      To: redactPartyNumber(key, REDACTING, '+14155555678'),
     });
     expect(redacted!.redactedAt).toBeInstanceOf(Date);
     expect((await letters.findById(outbound._id).lean())!.params).toMatchObject({
       From: VIRTUAL,
-      To: redactPartyNumber(key, '+14155559999'),
+      To: redactPartyNumber(key, REDACTING, '+14155559999'),
       VirtualNumber: VIRTUAL,
     });
     expect((await letters.findById(recent._id).lean())!.params).toEqual(recent.params);

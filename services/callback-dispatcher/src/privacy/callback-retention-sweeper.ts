@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { redactPartyNumber } from '@maskline/contracts';
+import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
@@ -12,8 +13,6 @@ import { CallbackAttempts } from '../records/callback-attempts.repository';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { redactCallbackParams } from './redact-callback-params';
 
-const HOUR_MS = 3600_000;
-const DAY_MS = 24 * HOUR_MS;
 const BATCH = 500;
 
 /**
@@ -45,27 +44,29 @@ export class CallbackRetentionSweeper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    const keepers = await this.privacy.accountsKeepingNumbers();
-    const due = await this.letters.unredactedBeforeSystemWide(
-      new Date(now - this.config.PARTY_REDACTION_AFTER_HOURS * HOUR_MS),
-      keepers,
-      BATCH,
-    );
-    const redact = (e164: string) => redactPartyNumber(this.config.PARTY_REDACTION_KEY, e164);
-    for (const letter of due) {
-      await this.letters.redactSystemWide(letter._id, {
-        params: redactCallbackParams(letter.params, redact),
-        redactedAt: new Date(now),
-      });
-    }
+    // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     const attempts = await this.attempts.purgeSystemWide(
-      new Date(now - this.config.CALLBACK_ATTEMPT_RETENTION_DAYS * DAY_MS),
+      retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now),
       BATCH,
     );
     const letters = await this.letters.purgeSystemWide(
-      new Date(now - this.config.DEAD_LETTER_RETENTION_DAYS * DAY_MS),
+      retentionCutoff(this.config.DEAD_LETTER_RETENTION_DAYS, now),
       BATCH,
     );
+    const keepers = await this.privacy.accountsKeepingNumbers();
+    const due = await this.letters.unredactedBeforeSystemWide(
+      redactionCutoff(this.config, now),
+      keepers,
+      BATCH,
+    );
+    for (const letter of due) {
+      await this.letters.redactSystemWide(letter._id, {
+        params: redactCallbackParams(letter.params, (e164) =>
+          redactPartyNumber(this.config.PARTY_REDACTION_KEY, letter.accountId, e164),
+        ),
+        redactedAt: new Date(now),
+      });
+    }
     this.swept.inc({ record: 'dead-letter', action: 'redacted' }, due.length);
     this.swept.inc({ record: 'attempt', action: 'deleted' }, attempts);
     this.swept.inc({ record: 'dead-letter', action: 'deleted' }, letters);

@@ -165,6 +165,12 @@ export class AllocationService {
       record = await this.store.allocation(scope.accountId, allocationId);
       if (!record) return 0;
     }
+    if (record.virtualNumber === NEVER_ALLOCATED) {
+      // A tombstone already: a release that stopped part-way is finished (idempotent).
+      const claimed = await this.store.liveHoldsOf(scope.accountId, allocationId);
+      await this.allocator.release(claimed, 0, now);
+      return claimed.length;
+    }
     if (record.releasedAt) return 0;
     const holds = record.holdIds.map((holdId, i) => ({
       _id: holdId,

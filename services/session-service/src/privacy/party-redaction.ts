@@ -7,12 +7,12 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 export class PartyRedaction {
   constructor(@Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig) {}
 
-  redact(number: string): string {
-    return redactPartyNumber(this.config.PARTY_REDACTION_KEY, number);
+  redact(accountId: string, number: string): string {
+    return redactPartyNumber(this.config.PARTY_REDACTION_KEY, accountId, number);
   }
 
-  /** What a stored party may read for this number: the number, or its digest once redacted. */
-  storedForms(number: string): string[] {
-    return [number, this.redact(number)];
+  /** What an account's stored party may read for this number: the number, or its digest once redacted. */
+  storedForms(accountId: string, number: string): string[] {
+    return [number, this.redact(accountId, number)];
   }
 }

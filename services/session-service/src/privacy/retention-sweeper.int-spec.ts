@@ -5,6 +5,8 @@ import type { Model } from 'mongoose';
 import {
   DEFAULT_SESSION_SETTINGS,
   ErrorCodes,
+  GetCallbackTarget,
+  GetRoutingSession,
   GetSession,
   ListSessions,
   redactPartyNumber,
@@ -114,8 +116,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow();
 
     const redacted = await get(REDACTING, old._id);
-    expect(redacted.firstParty).toBe(redactPartyNumber(key, old.firstParty));
-    expect(redacted.secondParty).toBe(redactPartyNumber(key, old.secondParty));
+    expect(redacted.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
+    expect(redacted.secondParty).toBe(redactPartyNumber(key, old.accountId, old.secondParty));
     expect(redactedPartySchema.safeParse(redacted.firstParty).success).toBe(true);
     expect(JSON.stringify(await sessions.findById(old._id).lean())).not.toContain(old.firstParty);
     // Its calls are still there: the record stays, the numbers go.
@@ -124,9 +126,18 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect((await get(REDACTING, recent._id)).firstParty).toBe(recent.firstParty);
     expect((await get(REDACTING, live._id)).firstParty).toBe(live.firstParty);
 
+    // What the dispatcher and the routers ask of an ended session (a late callback, a replay)
+    // still answers, with the digests.
+    const target = await client.request(GetCallbackTarget, { accountId: REDACTING, sessionId: old._id });
+    expect(target.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
+    const routing = await client.request(GetRoutingSession, { sessionId: old._id });
+    expect(routing.session?.secondParty).toBe(redactPartyNumber(key, old.accountId, old.secondParty));
+
     // A second sweep finds nothing left to do, and digests are never digested again.
     await app.get(RetentionSweeper).runNow();
-    expect((await get(REDACTING, old._id)).firstParty).toBe(redactPartyNumber(key, old.firstParty));
+    expect((await get(REDACTING, old._id)).firstParty).toBe(
+      redactPartyNumber(key, old.accountId, old.firstParty),
+    );
   });
 
   it('still finds a redacted session by the party’s number', async () => {
@@ -144,7 +155,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       offset: 0,
     });
     expect(byFirst.objects.map((s) => s.sessionId)).toEqual([old._id]);
-    expect(byFirst.objects[0]!.firstParty).toBe(redactPartyNumber(key, old.firstParty));
+    expect(byFirst.objects[0]!.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
   });
 
   it('keeps the numbers of an account that opted out, and redacts them once it opts back in', async () => {
@@ -154,7 +165,9 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
     await app.get(AccountPrivacy).setKeepNumbers(KEEPER, false);
     await app.get(RetentionSweeper).runNow();
-    expect((await get(KEEPER, kept._id)).firstParty).toBe(redactPartyNumber(key, kept.firstParty));
+    expect((await get(KEEPER, kept._id)).firstParty).toBe(
+      redactPartyNumber(key, kept.accountId, kept.firstParty),
+    );
     await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
   });
 

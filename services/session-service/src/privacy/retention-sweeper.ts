@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { isRedactedParty } from '@maskline/contracts';
+import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
@@ -10,8 +11,6 @@ import { CallEventRepository } from '../interactions/call-event.repository';
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 
-const HOUR_MS = 3600_000;
-const DAY_MS = 24 * HOUR_MS;
 const BATCH = 200;
 
 /**
@@ -47,11 +46,10 @@ export class RetentionSweeper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    const redacted = await this.redactEnded(
-      new Date(now - this.config.PARTY_REDACTION_AFTER_HOURS * HOUR_MS),
-    );
-    const deleted = await this.deleteEnded(new Date(now - this.config.SESSION_RETENTION_DAYS * DAY_MS));
-    await this.expirer.purgeClaimsSystemWide(new Date(now - DAY_MS), 1000);
+    // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
+    const deleted = await this.deleteEnded(retentionCutoff(this.config.SESSION_RETENTION_DAYS, now));
+    await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), 1000);
+    const redacted = await this.redactEnded(redactionCutoff(this.config, now));
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
     if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');
@@ -63,8 +61,8 @@ export class RetentionSweeper extends PeriodicTask {
     const at = new Date(this.clock());
     for (const s of due) {
       await this.sessions.redactSystemWide(s._id, {
-        firstParty: this.digestOf(s.firstParty),
-        secondParty: this.digestOf(s.secondParty),
+        firstParty: this.digestOf(s.accountId, s.firstParty),
+        secondParty: this.digestOf(s.accountId, s.secondParty),
         redactedAt: at,
       });
     }
@@ -79,7 +77,7 @@ export class RetentionSweeper extends PeriodicTask {
     return ids.length;
   }
 
-  private digestOf(party: string | null): string | null {
-    return party === null || isRedactedParty(party) ? party : this.redaction.redact(party);
+  private digestOf(accountId: string, party: string | null): string | null {
+    return party === null || isRedactedParty(party) ? party : this.redaction.redact(accountId, party);
   }
 }

@@ -37,6 +37,8 @@ function saga(world: {
   insert?: Error;
   /** The orphan reaper's tombstone took the session id first. */
   fenced?: boolean;
+  /** The Idempotency-Key names a creation the orphan reaper abandoned. */
+  abandoned?: boolean;
   publish?: Error;
   idempotent?: { kind: 'new' | 'existing'; sessionId: string };
   attempts?: number;
@@ -50,6 +52,7 @@ function saga(world: {
     return next;
   };
   let allocated = 0;
+  let keyForgotten = false;
   const rpc = {
     request: jest.fn(async (contract: RpcContract, payload: Record<string, unknown>) => {
       calls.push(
@@ -75,7 +78,8 @@ function saga(world: {
       calls.push(`expire-at ${set.expiresAt.getTime() <= Date.now() ? 'now' : 'later'}`);
       return true;
     }),
-    get: jest.fn(async () => ({ _id: 'existing' })),
+    get: jest.fn(async () => (world.abandoned ? null : { _id: 'existing' })),
+    isAbandonedSystemWide: jest.fn(async () => Boolean(world.abandoned)),
   } as unknown as SessionRepository;
   const events = {
     publish: jest.fn(async () => {
@@ -92,10 +96,13 @@ function saga(world: {
     render: jest.fn(async (doc: { _id: string }) => ({ sessionId: doc._id }) as SessionView),
   } as unknown as SessionViews;
   const keys = {
-    claim: jest.fn(
-      async (_s: unknown, _i: unknown, id: string) => world.idempotent ?? { kind: 'new', sessionId: id },
+    claim: jest.fn(async (_s: unknown, _i: unknown, id: string) =>
+      world.idempotent && !keyForgotten ? world.idempotent : { kind: 'new', sessionId: id },
     ),
-    forget: jest.fn(async () => void calls.push('forget key')),
+    forget: jest.fn(async () => {
+      keyForgotten = true;
+      calls.push('forget key');
+    }),
   } as unknown as IdempotencyKeys;
   const expiry = {
     schedule: jest.fn((_id: string, at: Date) => {
@@ -255,6 +262,23 @@ describe('creating a session, as a saga', () => {
     const { creator, calls } = saga({ idempotent: { kind: 'existing', sessionId: 'existing' } });
     await expect(creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
     expect(calls).toEqual([]);
+  });
+
+  it('the Idempotency-Key names a creation the orphan reaper abandoned: the key is freed and a new session made', async () => {
+    const { creator, calls } = saga({
+      idempotent: { kind: 'existing', sessionId: 'abandoned' },
+      abandoned: true,
+    });
+    const made = await creator.create(request());
+    expect(made.sessionId).not.toBe('abandoned');
+    expect(names(calls)).toEqual([
+      'forget',
+      AllocateNumber.subject,
+      RegisterSessionPins.subject,
+      'store',
+      'announce',
+      'forget',
+    ]);
   });
 
   it('refuses what cannot be a session before holding anything', async () => {

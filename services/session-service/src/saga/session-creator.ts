@@ -62,7 +62,7 @@ export class SessionCreator {
     ]);
   }
 
-  async create(request: Request): Promise<SessionView> {
+  async create(request: Request, retried = false): Promise<SessionView> {
     checkParties(request);
     let sessionId: string = randomUUID();
     if (request.idempotency) {
@@ -70,6 +70,11 @@ export class SessionCreator {
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
         if (existing) return this.views.render(existing);
+        if (!retried && (await this.sessions.isAbandonedSystemWide(claim.sessionId))) {
+          // The creation that held the key died and the orphan reaper abandoned it: start afresh.
+          await this.idempotency.forget(request.scope, request.idempotency.key);
+          return this.create(request, true);
+        }
         throw new CodedError(
           SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
           'a request with this Idempotency-Key is still being processed; retry shortly',
@@ -262,7 +267,11 @@ export class SessionCreator {
 /** A call that failed this way may still have been carried out (no answer, or a failure mid-way). */
 function mayHaveHappened(err: unknown): boolean {
   return (
-    !(err instanceof CodedError) || err.code === ErrorCodes.RPC_TIMEOUT || err.code === ErrorCodes.INTERNAL
+    !(err instanceof CodedError) ||
+    err.code === ErrorCodes.RPC_TIMEOUT ||
+    err.code === ErrorCodes.INTERNAL ||
+    // The call was carried out, and its answer did not pass its contract.
+    err.code === ErrorCodes.BAD_REPLY
   );
 }
 

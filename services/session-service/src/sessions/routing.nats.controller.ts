@@ -30,6 +30,7 @@ export class RoutingNatsController {
   @RpcHandler(GetRoutingSession)
   async one(request: Req<typeof GetRoutingSession>) {
     const doc = await this.sessions.getByIdSystemWide(request.sessionId);
-    return { session: doc ? routingView(doc) : null };
+    // A tombstone of an abandoned creation is not a session.
+    return { session: doc && !doc.abandoned ? routingView(doc) : null };
   }
 }

@@ -25,6 +25,11 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return this.insertUnlessTaken({ ...tombstone, abandoned: true });
   }
 
+  /** Whether the id is an abandoned creation's tombstone. */
+  async isAbandonedSystemWide(sessionId: string): Promise<boolean> {
+    return (await this.systemWide.findById(sessionId))?.abandoned === true;
+  }
+
   /** A session visible to this scope: a subaccount sees only its own. */
   async get(scope: AccountScope, sessionId: string): Promise<SessionDocument | null> {
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };

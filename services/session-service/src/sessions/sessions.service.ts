@@ -45,8 +45,9 @@ export class SessionsService {
     };
     if (request.scope.subaccountId) filter.subaccountId = request.scope.subaccountId;
     // A party is found by number whether its sessions still show it or its digest.
-    if (request.firstParty) filter.firstParty = { $in: this.redaction.storedForms(request.firstParty) };
-    if (request.secondParty) filter.secondParty = { $in: this.redaction.storedForms(request.secondParty) };
+    const forms = (number: string) => ({ $in: this.redaction.storedForms(request.scope.accountId, number) });
+    if (request.firstParty) filter.firstParty = forms(request.firstParty);
+    if (request.secondParty) filter.secondParty = forms(request.secondParty);
     if (request.virtualNumber) filter.virtualNumber = request.virtualNumber;
     if (request.status !== 'all') filter.status = request.status;
     const created = toRange(request.createdTime, (v) => new Date(v));
