@@ -1,5 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { KV, NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { LOGGER } from '@maskline/observability';
+import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 
 export interface BucketOptions {
@@ -12,13 +15,29 @@ export interface BucketOptions {
  * Opening a bucket creates it if missing; every replica may do so at once.
  */
 @Injectable()
-export class KeyValueStores {
+export class KeyValueStores implements OnModuleInit {
   private readonly open = new Map<string, Promise<KV>>();
+  private readonly declared = new Map<string, BucketOptions>();
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /**
+   * A bucket this service uses (say so from a constructor): it is opened at startup, before the
+   * service answers anything, so that a fresh replica's first requests do not pay for it.
+   */
+  declare(name: string, options: BucketOptions = {}): void {
+    this.declared.set(name, options);
+  }
+
+  async onModuleInit(): Promise<void> {
+    for (const [name, options] of this.declared) {
+      await retryWhileJetStreamUnavailable(`bucket ${name}`, this.logger, () => this.bucket(name, options));
+    }
+  }
 
   bucket(name: string, options: BucketOptions = {}): Promise<KV> {
     let kv = this.open.get(name);

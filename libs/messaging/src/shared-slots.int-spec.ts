@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { connect, type NatsConnection } from 'nats';
 import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
 import { KeyValueStores } from './key-value-stores';
@@ -22,10 +23,14 @@ describe('work in flight capped across replicas (real NATS KV)', () => {
   async function replica(bucket: string, limit: number, slotTtlMs = 60_000) {
     const nc = await connect({ servers: nats.url });
     connections.push(nc);
-    const kv = new KeyValueStores(nc, {
-      service: 'callback-dispatcher',
-      servers: nats.url,
-    } as MessagingOptions);
+    const kv = new KeyValueStores(
+      nc,
+      {
+        service: 'callback-dispatcher',
+        servers: nats.url,
+      } as MessagingOptions,
+      pino({ level: 'silent' }),
+    );
     return {
       nc,
       slots: new SharedSlots(kv, { bucket, limit, slotTtlMs, onReleaseError: (e) => releaseErrors.push(e) }),

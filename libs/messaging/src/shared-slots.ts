@@ -30,7 +30,9 @@ export class SharedSlots {
   constructor(
     private readonly kv: KeyValueStores,
     private readonly options: SharedSlotsOptions,
-  ) {}
+  ) {
+    kv.declare(options.bucket, { ttlMs: options.slotTtlMs });
+  }
 
   async run<T>(
     key: string,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pino from 'pino';
 import { connect, type NatsConnection } from 'nats';
 import { startTestNats, type RunningProcess } from '@maskline/testing';
 import { KeyValueStores } from './key-value-stores';
@@ -24,7 +25,11 @@ describe('token buckets shared by replicas (real NATS KV)', () => {
   ) {
     const nc = await connect({ servers: nats.url });
     connections.push(nc);
-    const kv = new KeyValueStores(nc, { service: 'gateway', servers: nats.url } as MessagingOptions);
+    const kv = new KeyValueStores(
+      nc,
+      { service: 'gateway', servers: nats.url } as MessagingOptions,
+      pino({ level: 'silent' }),
+    );
     return new SharedTokenBuckets(kv, {
       ratePerSecond: 10,
       burst: 50,

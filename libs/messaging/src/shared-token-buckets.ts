@@ -46,7 +46,9 @@ export class SharedTokenBuckets {
   constructor(
     private readonly kv: KeyValueStores,
     private readonly options: SharedTokenBucketsOptions,
-  ) {}
+  ) {
+    kv.declare(options.bucket, { ttlMs: IDLE_TTL_MS });
+  }
 
   async take(key: string): Promise<TakeResult> {
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);

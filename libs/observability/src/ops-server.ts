@@ -1,7 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { HealthRegistry } from './health.registry';
 import type { MetricsService } from './metrics.service';
 
 /**
@@ -14,7 +13,6 @@ export class OpsServer {
 
   constructor(
     private readonly metrics: MetricsService,
-    private readonly health: HealthRegistry,
     private readonly logger: Logger,
   ) {}
 
@@ -61,16 +59,14 @@ export class OpsServer {
     if (path === '/livez') return { status: 200, type: 'application/json', body: '{"status":"up"}' };
     if (path === '/readyz') {
       // Ready means this replica takes traffic: started, and not shutting down. Not whether a
-      // dependency every replica shares is up: were the store paused, every gateway would turn
-      // unready at once and callers would get no answer at all, where a ready gateway still
-      // answers "temporarily unavailable" in valid XML. The dependencies are in the body, and in
-      // the gateway's /health.
-      const report = await this.health.report();
-      const ok = this.ready;
+      // dependency every replica shares is up, and without asking one (a paused store would hang
+      // the probe): were the store paused, every gateway would turn unready at once and callers
+      // would get no answer at all, where a ready gateway still answers "temporarily unavailable"
+      // in valid XML. The dependencies are reported by the gateway's /health.
       return {
-        status: ok ? 200 : 503,
+        status: this.ready ? 200 : 503,
         type: 'application/json',
-        body: JSON.stringify({ ...report, ready: this.ready }),
+        body: JSON.stringify({ ready: this.ready }),
       };
     }
     return { status: 404, type: 'text/plain', body: 'not found' };

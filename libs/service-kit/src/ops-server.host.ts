@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { HealthRegistry, LOGGER, MetricsService, OpsServer } from '@maskline/observability';
+import { LOGGER, MetricsService, OpsServer } from '@maskline/observability';
 import { SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
 
 /** Runs the ops HTTP server (`/metrics`, `/livez`, `/readyz`) for the life of the service. */
@@ -12,10 +12,9 @@ export class OpsServerHost implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     @Inject(SERVICE_KIT_OPTIONS) private readonly options: ServiceKitOptions,
     metrics: MetricsService,
-    health: HealthRegistry,
     @Inject(LOGGER) logger: Logger,
   ) {
-    this.server = new OpsServer(metrics, health, logger);
+    this.server = new OpsServer(metrics, logger);
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { LIVE, type Hold } from '../src/allocation/hold';
+import pino from 'pino';
 import { connect } from 'nats';
 import { KeyValueStores, kvEncode, type MessagingOptions } from '@maskline/messaging';
 import {
@@ -53,7 +54,11 @@ export async function measureStoreLatency(
       await m.createCollection();
       await m.createIndexes();
     }
-    const kv = new KeyValueStores(nc, { service: 'number-pool' } as MessagingOptions);
+    const kv = new KeyValueStores(
+      nc,
+      { service: 'number-pool' } as MessagingOptions,
+      pino({ level: 'silent' }),
+    );
     const store = new MongoHoldStore(new HoldRepository(holds), new AllocationRepository(allocations), kv);
     const allocator = new NumberAllocator(store, {
       strategy: 'first-fit',

@@ -22,7 +22,9 @@ const TTL_MS = 2 * 86400 * 1000;
 
 @Injectable()
 export class CallState {
-  constructor(private readonly kv: KeyValueStores) {}
+  constructor(private readonly kv: KeyValueStores) {
+    kv.declare(CALL_STATE_BUCKET, { ttlMs: TTL_MS });
+  }
 
   private bucket() {
     return this.kv.bucket(CALL_STATE_BUCKET, { ttlMs: TTL_MS });

@@ -11,7 +11,9 @@ const STATE_TTL_MS = 8 * 86400 * 1000;
  */
 @Injectable()
 export class DeliveryLedger {
-  constructor(private readonly kv: KeyValueStores) {}
+  constructor(private readonly kv: KeyValueStores) {
+    kv.declare(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS });
+  }
 
   private bucket() {
     return this.kv.bucket(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS });

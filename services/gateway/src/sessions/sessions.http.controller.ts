@@ -40,6 +40,13 @@ import { plivoSession, plivoSessionListObject } from './session.view';
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
 
 /** Plivo's Masking Session API. */
+/**
+ * Creating, updating and ending a session are writes across services (number-pool, pin-auth, the
+ * store, the event stream): the answer waits for all of it, as a client would rather have a slow
+ * success than a 503 for a change that was made.
+ */
+const WRITE_CALL = { timeoutMs: 10_000 };
+
 @ApiTags('masking sessions')
 @ApiBasicAuth()
 @UseGuards(PlivoAuthGuard)
@@ -78,7 +85,7 @@ export class SessionsHttpController {
         secondPartyPin: pinOn && !settings.generatePin ? (body.second_party_pin ?? null) : null,
         idempotency: idempotencyKey ? { key: idempotencyKey, requestHash: requestHash(body) } : null,
       },
-      { timeoutMs: 10_000 },
+      WRITE_CALL,
     );
     return {
       api_id: currentCorrelationId(),
@@ -149,15 +156,19 @@ export class SessionsHttpController {
     }
     const changes = changesFromUpdate(body);
     await this.callbackUrls.check(callbackUrlsOf(changes));
-    const session = await this.rpc.request(UpdateSession, {
-      scope: await this.scopes.resolve(principal),
-      sessionId: sessionIdFrom(sessionId),
-      changes: {
-        ...changes,
-        firstParty: body.first_party ? normalizeParty('first_party', body.first_party) : undefined,
-        secondParty: body.second_party ? normalizeParty('second_party', body.second_party) : undefined,
+    const session = await this.rpc.request(
+      UpdateSession,
+      {
+        scope: await this.scopes.resolve(principal),
+        sessionId: sessionIdFrom(sessionId),
+        changes: {
+          ...changes,
+          firstParty: body.first_party ? normalizeParty('first_party', body.first_party) : undefined,
+          secondParty: body.second_party ? normalizeParty('second_party', body.second_party) : undefined,
+        },
       },
-    });
+      WRITE_CALL,
+    );
     return { api_id: currentCorrelationId(), message: 'Session updated', session: plivoSession(session) };
   }
 
@@ -165,10 +176,11 @@ export class SessionsHttpController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Expire a session' })
   async expire(@CurrentPrincipal() principal: Principal, @Param('session_uuid') sessionId: string) {
-    await this.rpc.request(ExpireSession, {
-      scope: await this.scopes.resolve(principal),
-      sessionId: sessionIdFrom(sessionId),
-    });
+    await this.rpc.request(
+      ExpireSession,
+      { scope: await this.scopes.resolve(principal), sessionId: sessionIdFrom(sessionId) },
+      WRITE_CALL,
+    );
     return { api_id: currentCorrelationId(), message: 'Session expired' };
   }
 }

@@ -21,6 +21,7 @@ export class ReplayGuard {
   ) {
     // An hour beyond the longest-lived call context: a follow-up is refused as expired or as replayed.
     this.ttlMs = (config.CALL_CONTEXT_TTL_SECONDS + 3600) * 1000;
+    this.kv.declare(WEBHOOK_REPLAY_BUCKET, { ttlMs: this.ttlMs });
   }
 
   /** True the first time a key is seen; false for a replay. Throws when KV cannot say. */

@@ -28,7 +28,10 @@ export class MongoHoldStore implements HoldStore {
     private readonly holds: HoldRepository,
     private readonly allocations: AllocationRepository,
     private readonly kv: KeyValueStores,
-  ) {}
+  ) {
+    kv.declare(PAIR_HINTS_BUCKET);
+    kv.declare(ALLOCATIONS_BUCKET, { ttlMs: ALLOCATION_TTL_MS });
+  }
 
   private pairs(): Promise<KV> {
     return this.kv.bucket(PAIR_HINTS_BUCKET);
