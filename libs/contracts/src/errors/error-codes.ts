@@ -25,6 +25,11 @@ export const ErrorCodes = {
   BAD_REPLY: 'RPC.BAD_REPLY',
   /** An unexpected failure. The message never carries internals. */
   INTERNAL: 'INTERNAL',
+  /**
+   * The service could not reach what it stands on (JetStream, KV) for a moment, part-way through:
+   * retryable, and what it did before may stand (a caller compensates as for a timeout).
+   */
+  DEPENDENCY_UNAVAILABLE: 'INTERNAL.DEPENDENCY_UNAVAILABLE',
   /** A durable event's payload failed validation: it will never succeed, so it is terminated. */
   EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
   /** A durable event was redelivered as often as its consumer allows and is given up (logged, terminated). */
@@ -45,6 +50,7 @@ export type KnownErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
  */
 export const SERVER_FAULT_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.INTERNAL,
+  ErrorCodes.DEPENDENCY_UNAVAILABLE,
   ErrorCodes.BAD_REPLY,
   ErrorCodes.RPC_TIMEOUT,
   ErrorCodes.RPC_UNAVAILABLE,

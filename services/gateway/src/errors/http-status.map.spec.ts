@@ -22,6 +22,7 @@ describe('httpStatusForCode', () => {
     [ErrorCodes.CIRCUIT_OPEN, 503],
     [ErrorCodes.BAD_REPLY, 500],
     [ErrorCodes.INTERNAL, 500],
+    [ErrorCodes.DEPENDENCY_UNAVAILABLE, 503],
     [ErrorCodes.METHOD_NOT_ALLOWED, 405],
     [ErrorCodes.PAYLOAD_TOO_LARGE, 413],
     [ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 415],

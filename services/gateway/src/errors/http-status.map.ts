@@ -36,6 +36,8 @@ const STATUS_BY_FAMILY: Record<ErrorFamily, number> = {
 const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.FORBIDDEN]: 403,
   [ErrorCodes.BAD_REPLY]: 500,
+  // JetStream or KV was away for a moment: the request may succeed if repeated.
+  [ErrorCodes.DEPENDENCY_UNAVAILABLE]: 503,
   [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,

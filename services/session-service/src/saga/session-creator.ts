@@ -270,6 +270,7 @@ function mayHaveHappened(err: unknown): boolean {
     !(err instanceof CodedError) ||
     err.code === ErrorCodes.RPC_TIMEOUT ||
     err.code === ErrorCodes.INTERNAL ||
+    err.code === ErrorCodes.DEPENDENCY_UNAVAILABLE ||
     // The call was carried out, and its answer did not pass its contract.
     err.code === ErrorCodes.BAD_REPLY
   );
