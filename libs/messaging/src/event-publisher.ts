@@ -14,6 +14,7 @@ import { encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { outgoingHeaders } from './nats-headers';
 import { BREAKER_CALL_CEILING_MS } from './breaker-ceiling';
+import { retryWhileNoResponders } from './jetstream-retry';
 
 export interface PublishOptions {
   /**
@@ -58,22 +59,18 @@ export class EventPublisher {
           const headers = outgoingHeaders(this.options.service);
           if (extension) headers.set(EVENT_EXTENSION_HEADER, extension);
           const data = encodeJson(body);
-          // While a NATS node is lost the stream's leader moves, and for a moment nobody stores
-          // (503, no responders): nothing was stored, so it is sent again, within the budget.
+          // The stream's leader may be moving (a NATS node lost): asked again while nobody stores.
           const deadline = Date.now() + timeoutMs;
-          for (let delay = 50; ; delay *= 2) {
-            try {
-              const ack = await this.js.publish(contract.subject, data, {
+          const ack = await retryWhileNoResponders(
+            () =>
+              this.js.publish(contract.subject, data, {
                 msgID: options.msgId,
                 headers,
                 timeout: Math.max(100, deadline - Date.now()),
-              });
-              return { seq: ack.seq, duplicate: ack.duplicate };
-            } catch (err) {
-              if ((err as { code?: string }).code !== '503' || Date.now() + delay >= deadline) throw err;
-              await new Promise((resolve) => setTimeout(resolve, delay));
-            }
-          }
+              }),
+            timeoutMs,
+          );
+          return { seq: ack.seq, duplicate: ack.duplicate };
         } catch (err) {
           throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'event stream is not available', {
             retryable: true,

@@ -35,3 +35,20 @@ export async function retryWhileJetStreamUnavailable<T>(
     }
   }
 }
+
+/**
+ * Runs `work` again while JetStream answers "no responders" (503), for at most `withinMs`: for a
+ * moment while a NATS node is lost and a leader moves, nobody serves the request, and a request
+ * that found nobody was not carried out. A timeout is not retried: it may have been.
+ */
+export async function retryWhileNoResponders<T>(work: () => Promise<T>, withinMs: number): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let delay = 50; ; delay *= 2) {
+    try {
+      return await work();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '503' || Date.now() + delay >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
-import { retryWhileJetStreamUnavailable } from './jetstream-retry';
+import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 
 export interface BucketOptions {
@@ -58,29 +58,20 @@ export class KeyValueStores implements OnModuleInit {
 }
 
 const RETRIED: ReadonlySet<string | symbol> = new Set(['get', 'put', 'create', 'update', 'delete', 'purge']);
-const NO_RESPONDERS_RETRY_MS = [50, 100, 200, 400, 800];
+/** How long a read or write waits out "no responders" (inside any caller's 2 s budget). */
+const NO_RESPONDERS_WITHIN_MS = 1500;
 
-/**
- * The bucket, with its reads and writes asked again when JetStream answers "no responders" (503):
- * for a moment while a NATS node is lost and the bucket's leader moves, nobody serves it, and a
- * request that found nobody was not carried out. A timeout is not retried: it may have been.
- */
+/** The bucket, with its reads and writes asked again while JetStream has no responders. */
 function retryingNoResponders(kv: KV): KV {
   return new Proxy(kv, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (!RETRIED.has(prop) || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        for (let attempt = 0; ; attempt++) {
-          try {
-            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-          } catch (err) {
-            const delay = NO_RESPONDERS_RETRY_MS[attempt];
-            if ((err as { code?: string }).code !== '503' || delay === undefined) throw err;
-            await new Promise((resolve) => setTimeout(resolve, delay));
-          }
-        }
-      };
+      return (...args: unknown[]) =>
+        retryWhileNoResponders(
+          () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
+          NO_RESPONDERS_WITHIN_MS,
+        );
     },
   });
 }

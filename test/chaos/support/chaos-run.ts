@@ -1,3 +1,4 @@
+import { pct } from '../../bench/support/bench-system';
 import { CallbackReceiver } from '../../e2e/support/callback-receiver';
 import { ChaosLoad, type LoadOptions } from './chaos-load';
 import { ChaosSystem } from './chaos-system';
@@ -52,10 +53,6 @@ export interface ChaosReport {
   timeline?: string[];
 }
 
-const pct = (v: number[], p: number) =>
-  v.length === 0
-    ? 0
-    : [...v].sort((a, b) => a - b)[Math.min(v.length - 1, Math.floor((p / 100) * v.length))]!;
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -250,10 +247,13 @@ async function account(
   const duplicatesWithDifferentIds = [...idsPerEvent.values()].filter((s) => s.size > 1).length;
 
   const baseline = load.api.filter((a) => a.phase === 'baseline' && a.kind === 'create' && a.status === 201);
-  const baselineP50 = pct(
-    baseline.map((a) => a.ms),
-    50,
-  );
+  const baselineP50 =
+    baseline.length > 0
+      ? pct(
+          baseline.map((a) => a.ms),
+          50,
+        )
+      : 0;
   const faults: FaultReport[] = windows.map((w) => {
     const during = load.api.filter((a) => a.phase === w.fault);
     const calls = load.calls.filter((c) => c.phase === w.fault);

@@ -1,3 +1,4 @@
+import { isRedactedParty } from '@maskline/contracts';
 import { fromPlivoNumber } from '@maskline/plivo-wire';
 
 /** The callback parameters that name a party (the caller or the called), never the virtual number. */
@@ -14,7 +15,7 @@ export function redactCallbackParams(
   const out = { ...params };
   for (const key of PARTY_PARAMS) {
     const value = params[key];
-    if (!value || value === params.VirtualNumber || value.startsWith('redacted:')) continue;
+    if (!value || value === params.VirtualNumber || isRedactedParty(value)) continue;
     out[key] = redact(fromPlivoNumber(value) ?? value);
   }
   return out;
