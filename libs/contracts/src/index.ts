@@ -25,6 +25,7 @@ export * from './common/field-kind';
 export * from './sessions/session-fields';
 export * from './sessions/session.schema';
 export * from './sessions/sessions.contract';
+export * from './sessions/callback-target';
 export * from './sessions/session-error-codes';
 export * from './callbacks/callbacks.contract';
 export * from './calls/voice-stage.schema';

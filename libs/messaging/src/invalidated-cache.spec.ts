@@ -33,6 +33,18 @@ describe('a cache kept fresh by change events', () => {
     expect(await c.get('a', async () => 'new')).toBe('new');
   });
 
+  it('answers with an announced value without loading, and keeps it over a load that was under way', async () => {
+    const c = cache();
+    const slow = deferred();
+    const reading = c.get('a', () => slow.promise);
+    c.put('a', 'announced');
+    slow.resolve('read before');
+    expect(await reading).toBe('read before');
+    expect(await c.get('a', async () => 'loaded')).toBe('announced');
+    now = 1001;
+    expect(await c.get('a', async () => 'loaded')).toBe('loaded');
+  });
+
   it('keeps a load that overlapped another key’s change', async () => {
     const c = cache();
     const slow = deferred();

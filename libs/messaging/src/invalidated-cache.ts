@@ -46,11 +46,25 @@ export class InvalidatedCache<K, V> {
     }
     const ttlMs = ttlOf(value);
     if (token.stale || ttlMs <= 0) return value;
+    this.keep(key, value, ttlMs);
+    return value;
+  }
+
+  /**
+   * A value the owner announced (an event carrying it): newer than any load under way, which is
+   * therefore not kept.
+   */
+  put(key: K, value: V, ttlMs = this.options.ttlMs): void {
+    for (const token of this.loading.get(key) ?? []) token.stale = true;
+    this.keep(key, value, ttlMs);
+  }
+
+  /** Keeps the entry, making room by dropping the oldest when full. */
+  private keep(key: K, value: V, ttlMs: number): void {
     if (!this.entries.has(key) && this.entries.size >= this.options.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as K);
     }
     this.entries.set(key, { value, until: this.now() + ttlMs });
-    return value;
   }
 
   /** The cached value, if there is a live one; never loads. */

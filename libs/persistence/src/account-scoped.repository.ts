@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from './mongo-errors';
+import { isDuplicateKeyError, isOnlyDuplicateKeyErrors } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
@@ -97,6 +97,16 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     return (
       this.#model.collection as unknown as { insertMany(d: T[], o: { ordered: false }): Promise<unknown> }
     ).insertMany(docs, { ordered: false });
+  }
+
+  /** Inserts those not stored yet: a document whose key a unique index holds keeps its first version. */
+  protected async insertManyKeepingFirst(docs: T[]): Promise<void> {
+    if (docs.length === 0) return;
+    try {
+      await this.insertManyUnordered(docs);
+    } catch (err) {
+      if (!isOnlyDuplicateKeyErrors(err)) throw err;
+    }
   }
 
   protected async findOneScoped(filter: ScopedFilter<T>): Promise<T | null> {

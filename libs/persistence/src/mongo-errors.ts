@@ -13,3 +13,13 @@ export function isStoreUnavailableError(err: unknown): boolean {
   const name = (err as { name?: string } | null)?.name ?? '';
   return /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed/.test(name);
 }
+
+/** True when every document a batch insert refused was refused by a unique index (the rest went in). */
+export function isOnlyDuplicateKeyErrors(err: unknown): boolean {
+  const e = err as { code?: number; writeErrors?: Array<{ code?: number }> | { code?: number } } | null;
+  if (!e) return false;
+  const writeErrors =
+    e.writeErrors === undefined ? [] : ([] as Array<{ code?: number }>).concat(e.writeErrors);
+  if (writeErrors.length === 0) return isDuplicateKeyError(err);
+  return writeErrors.every((w) => w.code === 11000);
+}

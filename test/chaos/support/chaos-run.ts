@@ -159,27 +159,33 @@ async function account(
       if (orphanHolds + orphanPins === 0) break;
       await wait(500);
     } while (Date.now() < deadline);
-    const docs = await sessions
-      .find(
-        {},
-        {
-          projection: {
-            _id: 1,
-            virtualNumber: 1,
-            firstParty: 1,
-            secondParty: 1,
-            createdAt: 1,
-            expiredAt: 1,
-            status: 1,
-          },
-        },
-      )
-      .toArray();
+    // Live sessions and the history (an ended session moves there).
+    const ended = db('session-service').collection('ended_sessions');
+    const projection = {
+      _id: 1,
+      virtualNumber: 1,
+      firstParty: 1,
+      secondParty: 1,
+      createdAt: 1,
+      expiredAt: 1,
+      status: 1,
+    };
+    // One per session: one caught between its move's two writes is in both.
+    const docs = [
+      ...new Map(
+        [
+          ...(await sessions.find({}, { projection }).toArray()),
+          ...(await ended.find({}, { projection }).toArray()),
+        ].map((d) => [String(d._id), d]),
+      ).values(),
+    ];
     // What each leftover hold belonged to, to find the cause.
     const orphans: string[] = [];
     for (const h of await holds.find({ liveMarker: 'L' }).limit(5).toArray()) {
       const record = await db('number-pool').collection('allocations').findOne({ _id: h.allocationId });
-      const owner = await sessions.findOne({ allocationId: h.allocationId });
+      const owner =
+        (await sessions.findOne({ allocationId: h.allocationId })) ??
+        (await ended.findOne({ allocationId: h.allocationId }));
       orphans.push(
         `hold ${String(h._id)} of allocation ${String(h.allocationId)} made ${new Date(h.createdAt).toISOString()}: record ${record ? `released ${String(record.releasedAt)}` : 'none'}; session ${owner ? `${String(owner._id)} ${String(owner.status)}${owner.abandoned ? ' (abandoned)' : ''}` : 'none'}`,
       );

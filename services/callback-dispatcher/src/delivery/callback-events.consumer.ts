@@ -14,6 +14,7 @@ import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messagi
 import { toPlivoCallback } from '../events/plivo-callback';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackDeliverer } from './callback-deliverer';
+import { CallbackTargets } from './callback-targets';
 
 /** Every event on the stream; those without a Plivo callback are acknowledged at once. */
 const EVENTS = [
@@ -33,6 +34,7 @@ export class CallbackEventsConsumer {
   constructor(
     private readonly deliverer: CallbackDeliverer,
     private readonly deadLetters: DeadLetters,
+    private readonly targets: CallbackTargets,
   ) {}
 
   /**
@@ -74,6 +76,7 @@ export class CallbackEventsConsumer {
     }
     const callback = toPlivoCallback(event);
     if (!callback) return;
+    if ('routing' in event.payload && event.payload.routing) this.targets.learn(event.payload.routing);
     const eventId = `evt-${meta.streamSequence}`;
     await this.deliverer.deliver({
       eventId,

@@ -6,12 +6,14 @@ import {
   ErrorCodes,
   GetCallbackTarget,
   SessionUpdated,
-  type RpcReplyOf,
+  callbackTargetOf,
+  type CallbackTarget,
+  type RoutingSession,
 } from '@maskline/contracts';
 import { InvalidatedCache, NATS_CONNECTION, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 
-export type CallbackTarget = RpcReplyOf<typeof GetCallbackTarget>;
+export type { CallbackTarget };
 
 /** How long a target is trusted without word of an update. */
 const TARGET_TTL_MS = 60_000;
@@ -59,6 +61,15 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
 
   onApplicationShutdown(): void {
     this.cache.stopFollowing();
+  }
+
+  /**
+   * The target as a session event carried it (its `routing` tail): the event about to be delivered
+   * needs no question to session-service. A session's expiry is one such event, and by then the
+   * session is only in session-service's history, which no callback should have to wait for.
+   */
+  learn(routing: RoutingSession): void {
+    this.cache.put(routing.sessionId, { accountId: routing.accountId, target: callbackTargetOf(routing) });
   }
 
   /** The session's target, or undefined when session-service knows no such session. */

@@ -54,7 +54,9 @@ export class AllocationService {
   /** Idempotent per allocation: a retry returns the number the first call chose. */
   async allocate(request: RpcParsedRequestOf<typeof AllocateNumber>) {
     const { scope, allocationId, parties } = request;
-    const previous = await this.store.allocation(scope.accountId, allocationId);
+    // A retry's answer from the hints alone: the store's allocations grow with every session, and
+    // a record the hints lack is caught by the unique insert below (answered as the winner's).
+    const previous = await this.store.knownAllocation(scope.accountId, allocationId);
     if (previous) return this.previousResult(previous.virtualNumber, previous.releasedAt);
 
     const end = this.latency.startTimer();

@@ -14,7 +14,7 @@ function world() {
   let failNext = 0;
   let gate: Promise<void> | undefined;
   const repo = {
-    getByIdSystemWide: async (id: string) => {
+    getLiveSystemWide: async (id: string) => {
       const s = sessions.get(id);
       return s ? ({ _id: id, ...s } as unknown as SessionDocument) : null;
     },

@@ -123,7 +123,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   private async expireIfDue(sessionId: string): Promise<void> {
     try {
-      const session = await this.sessions.getByIdSystemWide(sessionId);
+      const session = await this.sessions.getLiveSystemWide(sessionId);
       if (!session || session.status !== 'active') return;
       if (session.expiresAt.getTime() > Date.now()) {
         this.schedule(sessionId, session.expiresAt);

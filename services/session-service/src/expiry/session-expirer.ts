@@ -7,6 +7,7 @@ import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { isDuplicateKeyError } from '@maskline/persistence';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { routingView } from '../sessions/routing-view';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryClaimDocument } from './expiry-claim.schema';
@@ -42,6 +43,7 @@ export class SessionExpirer {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id });
     }
     const now = new Date();
+    const ended: SessionDocument = { ...session, status: 'expired', expiredAt: now, modifiedAt: now };
     await this.events.publish(
       SessionExpired,
       {
@@ -53,17 +55,14 @@ export class SessionExpirer {
         secondParty: session.secondParty,
         reason,
         at: now.toISOString(),
+        routing: routingView(ended),
       },
       { msgId: `session-expired:${session._id}` },
     );
-    // Announced first, then marked: if marking fails, the session is still active and due, so the
-    // expiry is retried and the announcement repeated under the same message id (deduplicated by the
-    // stream for 10 min); the other way round a failed announcement was lost for good.
-    await this.sessions.markExpiredSystemWide(session._id, {
-      status: 'expired',
-      expiredAt: now,
-      modifiedAt: now,
-    });
+    // Announced first, then moved to the history: if the move fails, the session is still live and
+    // due, so the expiry is retried and the announcement repeated under the same message id
+    // (deduplicated by the stream for 10 min); the other way round a failed announcement was lost.
+    await this.sessions.moveToEndedSystemWide(ended);
     this.expired.inc({ reason });
     this.logger.info({ sessionId: session._id, reason }, 'session expired');
     return true;

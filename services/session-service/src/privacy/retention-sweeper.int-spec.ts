@@ -27,7 +27,7 @@ import {
 } from '@maskline/testing';
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { CallEventDocument } from '../interactions/call-event.schema';
-import { SessionDocument } from '../sessions/session.schema';
+import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
 import { SessionServiceModule } from '../session-service.module';
 import { RetentionSweeper } from './retention-sweeper';
 
@@ -43,6 +43,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   let app: INestApplicationContext;
   let client: TestNatsClient;
   let sessions: Model<SessionDocument>;
+  let ended: Model<SessionDocument>;
   let callEvents: Model<CallEventDocument>;
   let key: Buffer;
   const clock = testClock();
@@ -63,6 +64,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     app = await startServiceApp(SessionServiceModule.forRoot(config), { clock: clock.now });
     client = await TestNatsClient.connect(nats.url);
     sessions = app.get(getModelToken(SessionDocument.name));
+    ended = app.get(getModelToken(ENDED_SESSION_MODEL));
     callEvents = app.get(getModelToken(CallEventDocument.name));
     await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
   });
@@ -73,8 +75,12 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await nats?.stop();
   });
 
-  /** A session stored as the system stores one, ended `endedAgoMs` before the test clock's now. */
-  async function endedSession(accountId: string, endedAgoMs: number | null) {
+  /**
+   * A session stored as the system stores one, ended `endedAgoMs` before the test clock's now (in
+   * the history), or live (null). `where: 'live'` stores an ended one in `sessions`, as versions
+   * before the history did.
+   */
+  async function endedSession(accountId: string, endedAgoMs: number | null, where?: 'live') {
     const now = clock.now();
     const createdAt = new Date(now - (endedAgoMs ?? 0) - HOUR);
     const doc = {
@@ -93,7 +99,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       durationSeconds: 3600,
       expiredAt: endedAgoMs === null ? null : new Date(now - endedAgoMs),
     };
-    await sessions.create(doc);
+    await (endedAgoMs === null || where === 'live' ? sessions : ended).create(doc);
     await callEvents.create({
       _id: `${randomUUID()}:answered`,
       accountId,
@@ -119,7 +125,9 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(redacted.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
     expect(redacted.secondParty).toBe(redactPartyNumber(key, old.accountId, old.secondParty));
     expect(redactedPartySchema.safeParse(redacted.firstParty).success).toBe(true);
-    expect(JSON.stringify(await sessions.findById(old._id).lean())).not.toContain(old.firstParty);
+    const stored = await ended.findById(old._id).lean();
+    expect(stored?.redactedAt).toBeTruthy();
+    expect(JSON.stringify(stored)).not.toContain(old.firstParty);
     // Its calls are still there: the record stays, the numbers go.
     expect(redacted.interactions).toHaveLength(1);
 
@@ -188,11 +196,26 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   it('drains a backlog larger than one batch over several runs', async () => {
     const backlog = await Promise.all(Array.from({ length: 230 }, () => endedSession(REDACTING, 40 * DAY)));
     const ids = backlog.map((s) => s._id);
-    const left = () => sessions.countDocuments({ _id: { $in: ids } });
+    const left = () => ended.countDocuments({ _id: { $in: ids } });
 
     await app.get(RetentionSweeper).runNow();
     expect(await left()).toBe(30);
     await app.get(RetentionSweeper).runNow();
     expect(await left()).toBe(0);
+  });
+
+  it('moves ended sessions an earlier version left among the live ones to the history, then treats them alike', async () => {
+    const stranded = await endedSession(REDACTING, 2 * DAY, 'live');
+    const live = await endedSession(REDACTING, null);
+
+    await app.get(RetentionSweeper).runNow();
+
+    expect(await sessions.findById(stranded._id).lean()).toBeNull();
+    expect((await ended.findById(stranded._id).lean())?._id).toBe(stranded._id);
+    expect((await sessions.findById(live._id).lean())?.status).toBe('active');
+    await app.get(RetentionSweeper).runNow();
+    const shown = await get(REDACTING, stranded._id);
+    expect(shown.status).toBe('expired');
+    expect(shown.firstParty).toBe(redactPartyNumber(key, stranded.accountId, stranded.firstParty));
   });
 });

@@ -18,7 +18,9 @@ const BATCH = 200;
  * - an ended session's party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS after
  *   it ended, unless its account keeps them (operator opt-out);
  * - an ended session and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
- * - expiry claims older than a day are deleted (they only matter while an expiry runs).
+ * - expiry claims older than a day are deleted (they only matter while an expiry runs);
+ * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
+ *   and the orphan reaper's tombstones are deleted after the retention period.
  * A bounded batch of each per run, so a backlog drains over several runs.
  */
 @Injectable()
@@ -47,6 +49,7 @@ export class RetentionSweeper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = this.clock();
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
+    await this.sessions.moveEndedSystemWide(BATCH);
     const deleted = await this.deleteEnded(retentionCutoff(this.config.SESSION_RETENTION_DAYS, now));
     await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), 1000);
     const redacted = await this.redactEnded(redactionCutoff(this.config, now));
@@ -57,10 +60,10 @@ export class RetentionSweeper extends PeriodicTask {
 
   private async redactEnded(endedBefore: Date): Promise<number> {
     const keepers = await this.privacy.accountsKeepingNumbers();
-    const due = await this.sessions.unredactedEndedBeforeSystemWide(endedBefore, keepers, BATCH);
+    const due = await this.sessions.ended.unredactedEndedBeforeSystemWide(endedBefore, keepers, BATCH);
     const at = new Date(this.clock());
     for (const s of due) {
-      await this.sessions.redactSystemWide(s._id, {
+      await this.sessions.ended.redactSystemWide(s._id, {
         firstParty: this.digestOf(s.accountId, s.firstParty),
         secondParty: this.digestOf(s.accountId, s.secondParty),
         redactedAt: at,
@@ -70,11 +73,13 @@ export class RetentionSweeper extends PeriodicTask {
   }
 
   private async deleteEnded(endedBefore: Date): Promise<number> {
-    const ids = await this.sessions.endedBeforeSystemWide(endedBefore, BATCH);
+    const ids = await this.sessions.ended.endedBeforeSystemWide(endedBefore, BATCH);
     // Steps first: a crash in between leaves sessions without steps, never steps without a session.
     await this.callEvents.deleteForSessionsSystemWide(ids);
-    await this.sessions.deleteSystemWide(ids);
-    return ids.length;
+    await this.sessions.ended.deleteSystemWide(ids);
+    const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, BATCH);
+    await this.sessions.deleteSystemWide(tombstones);
+    return ids.length + tombstones.length;
   }
 
   private digestOf(accountId: string, party: string | null): string | null {

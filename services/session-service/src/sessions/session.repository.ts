@@ -3,11 +3,20 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
+import { EndedSessionRepository } from './ended-session.repository';
 import { SessionDocument } from './session.schema';
 
+/**
+ * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
+ * which every hot path reads; an ended session moves to the history (`EndedSessionRepository`),
+ * which only the API's reads of ended sessions and the privacy sweeps touch.
+ */
 @Injectable()
 export class SessionRepository extends AccountScopedRepository<SessionDocument> {
-  constructor(@InjectModel(SessionDocument.name) model: Model<SessionDocument>) {
+  constructor(
+    @InjectModel(SessionDocument.name) model: Model<SessionDocument>,
+    readonly ended: EndedSessionRepository,
+  ) {
     super(model);
   }
 
@@ -30,21 +39,39 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return (await this.systemWide.findById(sessionId))?.abandoned === true;
   }
 
-  /** A session visible to this scope: a subaccount sees only its own. */
+  /** A session visible to this scope, live or ended: a subaccount sees only its own. */
   async get(scope: AccountScope, sessionId: string): Promise<SessionDocument | null> {
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
     if (scope.subaccountId) filter.subaccountId = scope.subaccountId;
-    const doc = await this.findByIdScoped(filter, sessionId);
-    return doc?.abandoned ? null : doc;
+    const live = await this.findByIdScoped(filter, sessionId);
+    if (live) return live.abandoned ? null : live;
+    return this.ended.get(filter, sessionId);
   }
 
+  /**
+   * A page of the account's sessions, live and ended, newest first. Each collection gives its first
+   * offset + limit matches; the page is cut from their merge. A session caught between its move's
+   * two writes is in both and shown once.
+   */
   async list(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number, offset: number) {
-    const visible = { ...filter, abandoned: { $ne: true } };
-    const [objects, total] = await Promise.all([
-      this.findScoped(visible, { limit, offset, sort: { createdAt: -1, _id: 1 } }),
-      this.countScoped(visible),
+    const wantsLive = filter.status !== 'expired';
+    const wantsEnded = filter.status !== 'active';
+    const live = { ...filter, status: 'active' as const };
+    const { status: _status, ...ended } = filter;
+    const [livePage, endedPage] = await Promise.all([
+      wantsLive
+        ? Promise.all([
+            this.findScoped(live, { limit: offset + limit, offset: 0, sort: { createdAt: -1, _id: 1 } }),
+            this.countScoped(live),
+          ])
+        : Promise.resolve([[], 0] as [SessionDocument[], number]),
+      wantsEnded ? this.ended.firstPage(ended, offset + limit) : Promise.resolve({ objects: [], total: 0 }),
     ]);
-    return { objects, total };
+    const endedIds = new Set(endedPage.objects.map((s) => s._id));
+    const merged = [...livePage[0].filter((s) => !endedIds.has(s._id)), ...endedPage.objects].sort(
+      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+    );
+    return { objects: merged.slice(offset, offset + limit), total: livePage[1] + endedPage.total };
   }
 
   /** Changes a session of the account while it is active; false when it is not (ended meanwhile). */
@@ -62,8 +89,13 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
 
   // ---- System-wide: the system's own work on every account's sessions. ----
 
-  /** Expiry and orphan checks, which start from a session id the system itself holds. */
-  getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
+  /** A session, live or ended, by an id the system itself holds (orphan checks, callback targets). */
+  async getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
+    return (await this.getLiveSystemWide(sessionId)) ?? this.ended.getByIdSystemWide(sessionId);
+  }
+
+  /** A live session (or tombstone) by id: the expiry's read, which never needs the history. */
+  getLiveSystemWide(sessionId: string): Promise<SessionDocument | null> {
     return this.systemWide.findById(sessionId);
   }
 
@@ -85,47 +117,35 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     );
   }
 
-  /** The expiry sweep's write (it holds the session's claim). */
-  markExpiredSystemWide(sessionId: string, set: Partial<SessionDocument>): Promise<void> {
-    return this.systemWide.updateById(sessionId, { $set: set });
+  /**
+   * The expiry's write (it holds the session's claim): the session as it ended goes to the history,
+   * then leaves `sessions`. Both steps are idempotent, so an expiry retried after a crash between
+   * them finishes the move.
+   */
+  async moveToEndedSystemWide(ended: SessionDocument): Promise<void> {
+    await this.ended.record([ended]);
+    await this.systemWide.deleteById(ended._id);
   }
 
-  /** The redaction sweep: sessions ended before `endedBefore` whose numbers are still in clear. */
-  unredactedEndedBeforeSystemWide(
-    endedBefore: Date,
-    exceptAccounts: readonly string[],
-    limit: number,
-  ): Promise<SessionDocument[]> {
-    return this.systemWide.find(
-      {
-        status: 'expired',
-        expiredAt: { $ne: null, $lte: endedBefore },
-        redactedAt: null,
-        ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
-      },
-      { limit },
-    );
+  /**
+   * The retention sweep's catch-up: ended sessions still in `sessions` (stored by a version that
+   * kept them there) move to the history; tombstones, never sessions, stay until retention.
+   */
+  async moveEndedSystemWide(limit: number): Promise<number> {
+    const stranded = await this.systemWide.find({ status: 'expired', abandoned: { $ne: true } }, { limit });
+    await this.ended.record(stranded);
+    return this.systemWide.deleteByIds(stranded.map((s) => s._id));
   }
 
-  /** The redaction sweep's write: the parties' digests in place of their numbers. */
-  redactSystemWide(
-    sessionId: string,
-    set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
-  ): Promise<void> {
-    return this.systemWide.updateById(sessionId, { $set: set });
-  }
-
-  /** The retention sweep: sessions that ended before `endedBefore`, their ids alone. */
-  async endedBeforeSystemWide(endedBefore: Date, limit: number): Promise<string[]> {
-    const rows = await this.systemWide.find(
-      { status: 'expired', expiredAt: { $ne: null, $lte: endedBefore } },
-      { limit },
-      ['_id'],
-    );
+  /** The retention sweep: tombstones older than `before`, their ids alone. */
+  async tombstonesBeforeSystemWide(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.systemWide.find({ abandoned: true, expiredAt: { $lte: before } }, { limit }, [
+      '_id',
+    ]);
     return rows.map((r) => r._id);
   }
 
-  /** The retention sweep's delete. */
+  /** The retention sweep's delete of tombstones. */
   deleteSystemWide(sessionIds: readonly string[]): Promise<number> {
     return this.systemWide.deleteByIds(sessionIds);
   }

@@ -32,12 +32,29 @@ export class SessionDocument {
   @Prop({ type: Boolean }) abandoned?: boolean;
 }
 
+/**
+ * `sessions` holds live sessions only (and the orphan reaper's tombstones): every hot path (create,
+ * update, expiry, routing snapshots) reads and writes it, and on FerretDB v1 each of those is a scan
+ * of the whole collection, so it must stay the size of what is live. An ended session moves to
+ * `ended_sessions` (the history), which only the API's reads and the privacy sweeps touch.
+ */
 export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
-// List API: an account's sessions, newest first.
+// List API: an account's live sessions, newest first.
 SessionSchema.index({ accountId: 1, createdAt: -1 });
 // Expiry scheduler: active sessions whose expiry time has come.
 SessionSchema.index({ status: 1, expiresAt: 1 });
-// Retention and redaction sweeps: ended sessions by when they ended.
-SessionSchema.index({ status: 1, expiredAt: 1 });
+// Routing: live sessions on a number.
+SessionSchema.index({ virtualNumber: 1, status: 1 });
 // List filters by number.
 SessionSchema.index({ accountId: 1, virtualNumber: 1 });
+
+/** The model name of the history: sessions that ended, same fields, kept SESSION_RETENTION_DAYS. */
+export const ENDED_SESSION_MODEL = 'EndedSessionDocument';
+export const EndedSessionSchema = SchemaFactory.createForClass(SessionDocument);
+EndedSessionSchema.set('collection', 'ended_sessions');
+// List API: an account's ended sessions, newest first.
+EndedSessionSchema.index({ accountId: 1, createdAt: -1 });
+// Retention and redaction sweeps: ended sessions by when they ended.
+EndedSessionSchema.index({ expiredAt: 1 });
+// List filters by number.
+EndedSessionSchema.index({ accountId: 1, virtualNumber: 1 });

@@ -19,7 +19,8 @@ import { SessionCreator } from '../saga/session-creator';
 import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-checkpoints';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
-import { SessionDocument, SessionSchema } from './session.schema';
+import { ENDED_SESSION_MODEL, EndedSessionSchema, SessionDocument, SessionSchema } from './session.schema';
+import { EndedSessionRepository } from './ended-session.repository';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
 import { RoutingNatsController } from './routing.nats.controller';
@@ -30,6 +31,7 @@ import { SessionsService } from './sessions.service';
   imports: [
     MongooseModule.forFeature([
       { name: SessionDocument.name, schema: SessionSchema },
+      { name: ENDED_SESSION_MODEL, schema: EndedSessionSchema },
       { name: SagaStepDocument.name, schema: SagaStepSchema },
       { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
       { name: ExpiryClaimDocument.name, schema: ExpiryClaimSchema },
@@ -39,6 +41,7 @@ import { SessionsService } from './sessions.service';
   controllers: [SessionsNatsController, RoutingNatsController],
   providers: [
     SessionRepository,
+    EndedSessionRepository,
     SagaStepsRepository,
     IdempotencyKeys,
     CallEventRepository,

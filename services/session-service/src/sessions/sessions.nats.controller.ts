@@ -4,6 +4,7 @@ import {
   CreateSession,
   ExpireSession,
   GetCallbackTarget,
+  callbackTargetOf,
   GetSession,
   ListSessions,
   UpdateSession,
@@ -27,16 +28,7 @@ export class SessionsNatsController {
   async callbackTarget(request: Req<typeof GetCallbackTarget>) {
     const doc = await this.repository.get({ accountId: request.accountId }, request.sessionId);
     if (!doc) throw CodedError.notFound(`session ${request.sessionId} not found`);
-    return {
-      subaccountId: doc.subaccountId,
-      callbackUrl: doc.settings.callbackUrl,
-      callbackMethod: doc.settings.callbackMethod,
-      recordingCallbackUrl: doc.settings.recordingCallbackUrl,
-      recordingCallbackMethod: doc.settings.recordingCallbackMethod,
-      firstParty: doc.firstParty,
-      secondParty: doc.secondParty,
-      virtualNumber: doc.virtualNumber,
-    };
+    return callbackTargetOf(doc);
   }
 
   @RpcHandler(CreateSession)

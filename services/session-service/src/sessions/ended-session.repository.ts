@@ -1,0 +1,80 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { FilterQuery, Model } from 'mongoose';
+import type { AccountScope } from '@maskline/contracts';
+import { AccountScopedRepository } from '@maskline/persistence';
+import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
+
+/**
+ * The history: sessions that ended, as they were when they ended (then redacted, then deleted by
+ * the retention sweep). Written once per session by the expiry and read only by the API and the
+ * sweeps; no hot path touches it, so its growth slows nothing a caller waits for.
+ */
+@Injectable()
+export class EndedSessionRepository extends AccountScopedRepository<SessionDocument> {
+  constructor(@InjectModel(ENDED_SESSION_MODEL) model: Model<SessionDocument>) {
+    super(model);
+  }
+
+  /** An ended session visible to this scope. */
+  get(scope: AccountScope & Partial<SessionDocument>, sessionId: string): Promise<SessionDocument | null> {
+    return this.findByIdScoped(scope, sessionId);
+  }
+
+  /** The first `limit` matches in the list order, and how many there are. */
+  async firstPage(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
+    const [objects, total] = await Promise.all([
+      this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }),
+      this.countScoped(filter),
+    ]);
+    return { objects, total };
+  }
+
+  /**
+   * Records ended sessions (the expiry's move; the sweep's catch-up of ended ones left in `sessions`).
+   * Idempotent: a session already recorded keeps its first record.
+   */
+  record(docs: SessionDocument[]): Promise<void> {
+    return this.insertManyKeepingFirst(docs);
+  }
+
+  getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
+    return this.systemWide.findById(sessionId);
+  }
+
+  /** The redaction sweep: sessions ended before `endedBefore` whose numbers are still in clear. */
+  unredactedEndedBeforeSystemWide(
+    endedBefore: Date,
+    exceptAccounts: readonly string[],
+    limit: number,
+  ): Promise<SessionDocument[]> {
+    return this.systemWide.find(
+      {
+        expiredAt: { $ne: null, $lte: endedBefore },
+        redactedAt: null,
+        ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
+      },
+      { limit },
+    );
+  }
+
+  /** The redaction sweep's write: the parties' digests in place of their numbers. */
+  redactSystemWide(
+    sessionId: string,
+    set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
+  ): Promise<void> {
+    return this.systemWide.updateById(sessionId, { $set: set });
+  }
+
+  /** The retention sweep: sessions that ended before `endedBefore`, their ids alone. */
+  async endedBeforeSystemWide(endedBefore: Date, limit: number): Promise<string[]> {
+    const rows = await this.systemWide.find({ expiredAt: { $ne: null, $lte: endedBefore } }, { limit }, [
+      '_id',
+    ]);
+    return rows.map((r) => r._id);
+  }
+
+  deleteSystemWide(sessionIds: readonly string[]): Promise<number> {
+    return this.systemWide.deleteByIds(sessionIds);
+  }
+}
