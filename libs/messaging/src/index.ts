@@ -20,3 +20,4 @@ export * from './account-privacy';
 export * from './shared-token-buckets';
 export * from './shared-slots';
 export * from './jetstream-retry';
+export * from './kv-mirror';

@@ -3,8 +3,10 @@ import { MongooseModule } from '@nestjs/mongoose';
 import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
 import type { PinAuthConfig } from './config/pin-auth.config';
+import { BackgroundWork } from './background/background-work';
 import { PinAuthRpcErrorFilter } from './errors/pin-auth.rpc-error-filter';
 import { PinReaper } from './maintenance/pin-reaper';
+import { LivePinRegistryStore } from './registration/live-pin-registry.store';
 import { MongoPinRegistryStore } from './registration/mongo-pin-registry.store';
 import { PinRegistrationDocument, PinRegistrationSchema } from './registration/pin-registration.schema';
 import { pinRegistryProvider } from './registration/pin-registry.provider';
@@ -16,6 +18,7 @@ import {
   PinLockoutDocument,
   PinLockoutSchema,
 } from './throttling/pin-throttle.schema';
+import { OutcomeAnnouncer } from './verification/outcome-announcer';
 import { PinVerifier } from './verification/pin-verifier';
 import { VerificationNatsController } from './verification/verification.nats.controller';
 
@@ -39,7 +42,16 @@ export class PinAuthModule {
         ]),
       ],
       controllers: [RegistrationNatsController, VerificationNatsController],
-      providers: [MongoPinRegistryStore, pinRegistryProvider, PinThrottle, PinVerifier, PinReaper],
+      providers: [
+        BackgroundWork,
+        MongoPinRegistryStore,
+        LivePinRegistryStore,
+        pinRegistryProvider,
+        PinThrottle,
+        OutcomeAnnouncer,
+        PinVerifier,
+        PinReaper,
+      ],
     };
   }
 }

@@ -3,14 +3,20 @@ import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
+import { LivePinRegistryStore } from '../registration/live-pin-registry.store';
 import { MongoPinRegistryStore } from '../registration/mongo-pin-registry.store';
 import { PinThrottle } from '../throttling/pin-throttle';
 
-/** Purges retired registrations, old failures and old lockouts, a bounded batch per interval. */
+/**
+ * Purges retired registrations, old failures and old lockouts from the store, a bounded batch per
+ * interval; forgets throttle keys that no longer matter from this replica's copy; and, hourly,
+ * removes the live bucket's markers of PINs released long ago.
+ */
 @Injectable()
 export class PinReaper extends PeriodicTask {
   constructor(
     private readonly registrations: MongoPinRegistryStore,
+    private readonly livePins: LivePinRegistryStore,
     private readonly throttle: PinThrottle,
     @Inject(PIN_AUTH_CONFIG) private readonly config: PinAuthConfig,
     @Inject(LOGGER) logger: Logger,
@@ -26,5 +32,6 @@ export class PinReaper extends PeriodicTask {
         1000,
       )) + (await this.throttle.purge(now, 1000));
     if (purged > 0) this.logger.debug({ purged }, 'pin reaper sweep');
+    if (await this.livePins.purgeOldReleases(now)) this.logger.debug('old release markers purged from KV');
   }
 }

@@ -38,8 +38,8 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
       .map((r) => r.slot);
   }
 
-  async retire(accountId: string, id: string, at: Date) {
-    const r = this.rows.get(id);
+  async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, at: Date) {
+    const r = this.rows.get(registration._id);
     if (r && r.accountId === accountId && r.liveMarker === LIVE) {
       r.liveMarker = r._id;
       r.retiredAt = at;

@@ -20,6 +20,15 @@ export class MongoPinRegistryStore
    * whether the digest is live (only on this failure path).
    */
   async insert(registration: PinRegistration): Promise<InsertOutcome> {
+    const outcome = await this.insertRecord(registration);
+    if (outcome !== 'duplicate') return outcome;
+    return (await this.liveConflicting(registration)).some((r) => r.digest === registration.digest)
+      ? 'digest-taken'
+      : 'slot-taken';
+  }
+
+  /** The insert alone: 'duplicate' when a unique index refused it and the store did not say which. */
+  async insertRecord(registration: PinRegistration): Promise<InsertOutcome | 'duplicate'> {
     try {
       await this.insertOne(registration);
       return 'inserted';
@@ -27,13 +36,24 @@ export class MongoPinRegistryStore
       if (!isDuplicateKeyError(err)) throw err;
       const keyPattern = (err as { keyPattern?: Record<string, unknown> }).keyPattern;
       if (keyPattern) return keyPattern.digest !== undefined ? 'digest-taken' : 'slot-taken';
-      // The digest is unique across accounts, so the question is asked system-wide.
-      const [live] = await this.systemWide.find(
-        { digest: registration.digest, liveMarker: LIVE },
-        { limit: 1 },
-      );
-      return live ? 'digest-taken' : 'slot-taken';
+      return 'duplicate';
     }
+  }
+
+  /**
+   * The live records that hold this registration's digest or slot, across accounts (as the unique
+   * indexes are). A scan on FerretDB: asked only when an insert was refused and KV cannot say why.
+   */
+  async liveConflicting(r: Pick<PinRegistration, 'digest' | 'virtualNumber' | 'pinLength' | 'slot'>) {
+    return this.systemWide.find({
+      liveMarker: LIVE,
+      $or: [{ digest: r.digest }, { virtualNumber: r.virtualNumber, pinLength: r.pinLength, slot: r.slot }],
+    });
+  }
+
+  /** Every live record, across accounts: read once, when the live KV bucket is first filled. */
+  async liveSystemWide(): Promise<PinRegistration[]> {
+    return this.systemWide.find({ liveMarker: LIVE });
   }
 
   /** Served by the session index. */
@@ -58,7 +78,8 @@ export class MongoPinRegistryStore
     return rows.map((r) => r.slot);
   }
 
-  async retire(accountId: string, id: string, at: Date): Promise<void> {
+  async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, at: Date): Promise<void> {
+    const id = registration._id;
     await this.updateOneScoped({ accountId, _id: id }, { $set: { liveMarker: id, retiredAt: at } });
   }
 

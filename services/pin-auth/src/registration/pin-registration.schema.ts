@@ -20,14 +20,14 @@ export class PinRegistrationDocument {
 }
 
 export const PinRegistrationSchema = SchemaFactory.createForClass(PinRegistrationDocument);
-// Verification: the live registration for a digest (a PIN on a number → one session and party).
+// One live record per digest (a PIN on a number → one session and party); KV's create decides first.
 PinRegistrationSchema.index({ digest: 1, liveMarker: 1 }, { unique: true, name: 'live_digest' });
 // The density cap: one live registration per capacity slot of a number and PIN length.
 PinRegistrationSchema.index(
   { virtualNumber: 1, pinLength: 1, slot: 1, liveMarker: 1 },
   { unique: true, name: 'live_slot' },
 );
-// Reveal and release: a session's registrations.
+// A session's records: reveal and release while the replica's live copy is being repaired.
 PinRegistrationSchema.index({ sessionId: 1, liveMarker: 1 });
 // Purge of retired registrations.
 PinRegistrationSchema.index({ retiredAt: 1 });

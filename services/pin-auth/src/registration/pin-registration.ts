@@ -40,5 +40,6 @@ export interface PinRegistryStore {
    * number's, as the unique index is); advisory: inserts enforce the cap.
    */
   liveSlotsOnNumber(virtualNumber: string, pinLength: number): Promise<number[]>;
-  retire(accountId: string, id: string, at: Date): Promise<void>;
+  /** Ends a live registration (named by id; the digest says where its live state is kept). */
+  retire(accountId: string, registration: Pick<PinRegistration, '_id' | 'digest'>, at: Date): Promise<void>;
 }

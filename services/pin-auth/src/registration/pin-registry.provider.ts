@@ -1,12 +1,12 @@
 import type { Provider } from '@nestjs/common';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
-import { MongoPinRegistryStore } from './mongo-pin-registry.store';
+import { LivePinRegistryStore } from './live-pin-registry.store';
 import { PinRegistry } from './pin-registry';
 
 export const pinRegistryProvider: Provider = {
   provide: PinRegistry,
-  inject: [MongoPinRegistryStore, PIN_AUTH_CONFIG],
-  useFactory: (store: MongoPinRegistryStore, config: PinAuthConfig) =>
+  inject: [LivePinRegistryStore, PIN_AUTH_CONFIG],
+  useFactory: (store: LivePinRegistryStore, config: PinAuthConfig) =>
     new PinRegistry(store, {
       digestKey: config.PIN_DIGEST_KEY,
       encryptionKeys: config.PIN_ENCRYPTION_KEYS,

@@ -26,7 +26,7 @@ export interface SessionPinsRequest {
 
 const ROLES: PartyRole[] = ['first', 'second'];
 
-/** Registers, finds, reveals and releases PINs. The store's unique indexes decide every race. */
+/** Registers, finds, reveals and releases PINs. The store port's unique rules decide every race. */
 export class PinRegistry {
   constructor(
     private readonly store: PinRegistryStore,
@@ -47,7 +47,7 @@ export class PinRegistry {
     const { accountId } = request;
     const existing = await this.store.liveForSession(accountId, request.sessionId);
     if (existing.length === 2) return this.reveal(existing);
-    for (const partial of existing) await this.store.retire(accountId, partial._id, new Date());
+    for (const partial of existing) await this.store.retire(accountId, partial, new Date());
 
     const created: PinRegistration[] = [];
     const pins = {} as Record<PartyRole, string>;
@@ -59,7 +59,7 @@ export class PinRegistry {
         pins[role] = registration.pin;
       }
     } catch (err) {
-      for (const r of created) await this.store.retire(accountId, r._id, new Date());
+      for (const r of created) await this.store.retire(accountId, r, new Date());
       throw err;
     }
     return pins;
@@ -88,7 +88,7 @@ export class PinRegistry {
   async release(sessionId: string, accountId: string): Promise<number> {
     const live = await this.store.liveForSession(accountId, sessionId);
     const now = new Date();
-    for (const r of live) await this.store.retire(accountId, r._id, now);
+    for (const r of live) await this.store.retire(accountId, r, now);
     return live.length;
   }
 

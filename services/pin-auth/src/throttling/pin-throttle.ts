@@ -1,23 +1,46 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { MetricsService } from '@maskline/observability';
+import type { Logger } from 'pino';
+import { KeyValueStores, isWrongLastSequence, kvEncode, kvToken } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { BackgroundWork } from '../background/background-work';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
+import { KvMirror } from '@maskline/messaging';
 import { PinFailureDocument, PinLockoutDocument } from './pin-throttle.schema';
+import {
+  DAY_MS,
+  EMPTY_STATE,
+  isIdle,
+  lockedUntil,
+  secondsUntil,
+  withFailure,
+  withFailures,
+  type Failure,
+  type Lock,
+  type LockReason,
+  type ThrottleRule,
+  type ThrottleState,
+} from './throttle-rules';
 
-export type LockReason = 'caller' | 'number';
-export interface Lock {
-  reason: LockReason;
-  retryAfterSeconds: number;
+export type { Lock, LockReason } from './throttle-rules';
+
+/** Throttle state, one entry per caller number (`caller.…`) and per virtual number (`number.…`). */
+export const PIN_THROTTLE_BUCKET = 'maskline-pin-throttle';
+
+export interface FailedAttempt {
+  virtualNumber: string;
+  callerNumber: string;
+  callerRegistered: boolean;
+  callId: string;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
+/** Compare-and-set rounds before a key is reported too busy (each lost round re-reads it). */
+const CAS_TRIES = 16;
 
 /**
- * Throttling that survives across calls and replicas. State is documents (one per failure, one
- * per lockout), never counters updated in place, so it stays right on a store whose updates are
- * not atomic.
+ * Throttling that holds across calls and replicas, kept in NATS KV with the store as its record.
  *
  * - Per caller number: CALLER_MAX_FAILURES wrong PINs inside CALLER_WINDOW_SECONDS lock the caller
  *   out of PIN entry for CALLER_LOCKOUT_SECONDS, doubling with each lockout that day.
@@ -25,65 +48,152 @@ const DAY_MS = 24 * 3600 * 1000;
  *   NUMBER_WINDOW_SECONDS (a distributed guess) close PIN entry to unknown callers for
  *   NUMBER_LOCKOUT_SECONDS, doubling likewise. Callers registered in a session are never refused
  *   by this bar, so a spoofed burst cannot lock real users out.
+ *
+ * Why spreading guesses over replicas does not buy an attacker more of them:
+ * 1. Every replica's failures land in one KV entry per key, replaced whole by compare-and-set on
+ *    its revision: a write based on a stale read is refused and redone on the fresh value, so no
+ *    failure is lost and none is counted twice, whichever replica saw it. The write that adds the
+ *    failure reaching the bar also starts the lockout, in the same value: count and lock cannot
+ *    disagree.
+ * 2. A wrong PIN is answered only after its failure is in that entry (or, with KV unreachable,
+ *    counted on this replica and shared as soon as KV answers: see 4). So an attacker learns
+ *    "mismatch" only once the failure counts everywhere.
+ * 3. Lock checks read this replica's copy of the bucket (no network), which the bucket's watch
+ *    brings up to date: a lock or failure written by another replica may arrive here a few
+ *    milliseconds late. What that lag can let through is bounded: each replica counts its own
+ *    failures before the shared write returns (they are added to its copy at once, in the same
+ *    synchronous step that judged the guess), so one replica judges at most the bar's worth of
+ *    guesses on a key by itself; all of them are counted (1), so the lag moves when a lockout is
+ *    seen, never whether it happens. A sequential attacker (one call after another) is stopped
+ *    at exactly the bar; a burst fired at R replicas at once is stopped after at most R × bar
+ *    guesses (the store-backed design before this one judged every guess already in flight).
+ * 4. If KV is unreachable, failures stay counted on the replica that saw them (it keeps refusing
+ *    on its own count) and are written to KV when it answers again; a replica never forgets one.
  */
 @Injectable()
-export class PinThrottle {
+export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
+  /** This replica's copy of the throttle bucket. */
+  readonly mirror: KvMirror<ThrottleState>;
+  /** Failures this replica judged that are not yet in the shared entry, per KV key. */
+  private readonly unshared = new Map<string, Failure[]>();
+  /** One compare-and-set loop per key at a time on this replica. */
+  private readonly sharing = new Map<string, Promise<void>>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly lockouts;
+  private readonly rules: Record<LockReason, ThrottleRule>;
+  private readonly ttlMs: number;
 
   constructor(
+    private readonly kv: KeyValueStores,
     @InjectModel(PinFailureDocument.name) private readonly failures: Model<PinFailureDocument>,
     @InjectModel(PinLockoutDocument.name) private readonly locks: Model<PinLockoutDocument>,
     @Inject(PIN_AUTH_CONFIG) private readonly config: PinAuthConfig,
+    private readonly background: BackgroundWork,
+    @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
     this.lockouts = metrics.counter('maskline_pin_lockouts_total', 'PIN-entry lockouts started', ['kind']);
+    this.rules = {
+      caller: {
+        maxFailures: config.CALLER_MAX_FAILURES,
+        windowSeconds: config.CALLER_WINDOW_SECONDS,
+        lockoutSeconds: config.CALLER_LOCKOUT_SECONDS,
+        maxLockoutSeconds: config.MAX_LOCKOUT_SECONDS,
+      },
+      number: {
+        maxFailures: config.NUMBER_MAX_FAILURES,
+        windowSeconds: config.NUMBER_WINDOW_SECONDS,
+        lockoutSeconds: config.NUMBER_LOCKOUT_SECONDS,
+        maxLockoutSeconds: config.MAX_LOCKOUT_SECONDS,
+      },
+    };
+    // An entry outlives everything it can say: the day of lockout history, the windows, the longest lockout.
+    this.ttlMs =
+      Math.max(
+        DAY_MS,
+        config.CALLER_WINDOW_SECONDS * 1000,
+        config.NUMBER_WINDOW_SECONDS * 1000,
+        config.MAX_LOCKOUT_SECONDS * 1000,
+      ) + 3600_000;
+    kv.declare(PIN_THROTTLE_BUCKET, { ttlMs: this.ttlMs });
+    this.mirror = new KvMirror<ThrottleState>(
+      () => this.bucket(),
+      { what: 'PIN throttle', catchUpTimeoutMs: 30_000 },
+      logger,
+    );
   }
 
-  /** The lock that applies to this caller on this number now, if any. */
-  async activeLock(
+  /** Before the replica answers: its copy of the throttle state is complete. */
+  async onModuleInit(): Promise<void> {
+    await this.mirror.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    // The last failures judged here go to KV before the connection closes.
+    await Promise.allSettled([...this.unshared.keys()].map((key) => this.share(key)));
+    this.mirror.stop();
+  }
+
+  /**
+   * Makes this replica's copy current for these keys when its watch is not running (a break being
+   * repaired): then they are read from KV. Nothing to do, and no I/O, while the watch runs.
+   */
+  async refresh(virtualNumber: string, callerNumber: string): Promise<void> {
+    if (this.mirror.ready) return;
+    await Promise.all([
+      this.mirror.refresh(keyOf('caller', callerNumber)),
+      this.mirror.refresh(keyOf('number', virtualNumber)),
+    ]);
+  }
+
+  /**
+   * The lock that applies to this caller on this number now, if any: from this replica's copy and
+   * the failures it has judged but not yet shared. Synchronous, so that a caller can judge a guess
+   * and count it (`recordFailure`) with nothing in between.
+   */
+  activeLock(
     virtualNumber: string,
     callerNumber: string,
     callerRegistered: boolean,
     now: Date,
-  ): Promise<Lock | undefined> {
-    const caller = await this.latestUntil('caller', callerNumber, now);
-    if (caller) return { reason: 'caller', retryAfterSeconds: secondsUntil(caller, now) };
+  ): Lock | undefined {
+    const at = now.getTime();
+    const caller = lockedUntil(this.current('caller', callerNumber), at);
+    if (caller !== undefined) return { reason: 'caller', retryAfterSeconds: secondsUntil(caller, at) };
     if (!callerRegistered) {
-      const number = await this.latestUntil('number', virtualNumber, now);
-      if (number) return { reason: 'number', retryAfterSeconds: secondsUntil(number, now) };
+      const number = lockedUntil(this.current('number', virtualNumber), at);
+      if (number !== undefined) return { reason: 'number', retryAfterSeconds: secondsUntil(number, at) };
     }
     return undefined;
   }
 
-  /** Records a wrong PIN and starts any lockout it triggers. */
-  async recordFailure(
-    f: { virtualNumber: string; callerNumber: string; callerRegistered: boolean; callId: string },
-    now: Date,
-  ) {
-    await this.failures.create({ _id: randomUUID(), ...f, at: now });
-    await this.maybeLock(
-      'caller',
-      f.callerNumber,
-      { callerNumber: f.callerNumber },
-      this.config.CALLER_MAX_FAILURES,
-      this.config.CALLER_WINDOW_SECONDS,
-      this.config.CALLER_LOCKOUT_SECONDS,
-      now,
-    );
-    if (!f.callerRegistered) {
-      await this.maybeLock(
-        'number',
-        f.virtualNumber,
-        { virtualNumber: f.virtualNumber, callerRegistered: false },
-        this.config.NUMBER_MAX_FAILURES,
-        this.config.NUMBER_WINDOW_SECONDS,
-        this.config.NUMBER_LOCKOUT_SECONDS,
-        now,
-      );
+  /**
+   * Counts a wrong PIN: on this replica at once (before the first await), in the shared entry when
+   * the returned promise resolves. Resolves, never rejects: a failure KV could not take stays
+   * counted here and is shared later. The store gets its record after the reply.
+   */
+  recordFailure(f: FailedAttempt, now: Date): Promise<void> {
+    const failure: Failure = { at: now.getTime(), id: randomBytes(6).toString('base64url') };
+    const kinds: Array<[LockReason, string]> = [['caller', f.callerNumber]];
+    if (!f.callerRegistered) kinds.push(['number', f.virtualNumber]);
+    for (const [kind, id] of kinds) {
+      const key = keyOf(kind, id);
+      this.unshared.set(key, [...(this.unshared.get(key) ?? []), failure]);
     }
+    const shared = Promise.all(kinds.map(([kind, id]) => this.share(keyOf(kind, id)))).then(() => undefined);
+    // The record waits for the shared write: the reply does not wait on the store's work.
+    void shared.then(() =>
+      this.background.run(() => this.failures.create({ _id: randomUUID(), ...f, at: now }), {
+        what: 'pin failure record',
+      }),
+    );
+    return shared;
   }
 
+  /** Store records of old failures and lockouts, a bounded batch. Local copies of idle keys are forgotten too. */
   async purge(now: Date, limit: number): Promise<number> {
+    this.forgetIdle(now);
     const horizon = new Date(
       now.getTime() -
         Math.max(DAY_MS, this.config.NUMBER_WINDOW_SECONDS * 1000, this.config.CALLER_WINDOW_SECONDS * 1000),
@@ -103,48 +213,130 @@ export class PinThrottle {
     return old.length + over.length;
   }
 
-  private async maybeLock(
-    kind: LockReason,
-    key: string,
-    filter: Record<string, unknown>,
-    maxFailures: number,
-    windowSeconds: number,
-    baseLockoutSeconds: number,
-    now: Date,
-  ) {
-    const recent = (await this.locks
-      .find({ kind, key, from: { $gte: new Date(now.getTime() - DAY_MS) } })
-      .lean()
-      .exec()) as PinLockoutDocument[];
-    const lastEnd = Math.max(0, ...recent.map((l) => l.until.getTime()));
-    if (lastEnd > now.getTime()) return;
-    // A fresh budget after each lockout: count only failures since the last one ended.
-    const since = new Date(Math.max(now.getTime() - windowSeconds * 1000, lastEnd));
-    const count = await this.failures.countDocuments({ ...filter, at: { $gte: since } }).exec();
-    if (count < maxFailures) return;
-    const level = recent.length + 1;
-    const seconds = Math.min(baseLockoutSeconds * 2 ** (level - 1), this.config.MAX_LOCKOUT_SECONDS);
-    await this.locks.create({
-      _id: randomUUID(),
-      kind,
-      key,
-      level,
-      from: now,
-      until: new Date(now.getTime() + seconds * 1000),
-    });
-    this.lockouts.inc({ kind });
+  /** Keys whose state no longer matters leave this replica's memory (KV's TTL removes them there). */
+  forgetIdle(now: Date): number {
+    let forgotten = 0;
+    const idle: string[] = [];
+    for (const [key, { value }] of this.mirror.values()) {
+      if (!this.unshared.has(key) && isIdle(value, now.getTime(), this.rules[kindOf(key)])) idle.push(key);
+    }
+    for (const key of idle) {
+      this.mirror.forget(key);
+      forgotten++;
+    }
+    return forgotten;
   }
 
-  private async latestUntil(kind: LockReason, key: string, now: Date): Promise<Date | undefined> {
-    const active = (await this.locks
-      .find({ kind, key, until: { $gt: now } })
-      .lean()
-      .exec()) as PinLockoutDocument[];
-    if (active.length === 0) return undefined;
-    return new Date(Math.max(...active.map((l) => l.until.getTime())));
+  /** This replica's view of a key: the shared state with its own unshared failures added. */
+  private current(kind: LockReason, id: string): ThrottleState {
+    const key = keyOf(kind, id);
+    const shared = this.mirror.get(key)?.value ?? EMPTY_STATE;
+    const mine = this.unshared.get(key);
+    return mine ? withFailures(shared, mine, this.rules[kind]) : shared;
+  }
+
+  /** Writes this replica's unshared failures of `key` into the shared entry (one loop per key at a time). */
+  private share(key: string): Promise<void> {
+    const running = this.sharing.get(key);
+    // A loop under way may have read the list before this failure joined it: run once more after
+    // it. With none under way, the write starts now.
+    const next = running ? running.then(() => this.shareOnce(key)) : this.shareOnce(key);
+    this.sharing.set(key, next);
+    void next.then(() => {
+      if (this.sharing.get(key) === next) this.sharing.delete(key);
+    });
+    return next;
+  }
+
+  private async shareOnce(key: string): Promise<void> {
+    const pending = this.unshared.get(key);
+    if (!pending || pending.length === 0) return;
+    const rule = this.rules[kindOf(key)];
+    try {
+      const kv = await this.bucket();
+      for (let tries = 1; ; tries++) {
+        const batch = [...pending];
+        const known = this.mirror.get(key);
+        let state = known?.value ?? EMPTY_STATE;
+        const started: Array<{ level: number; from: number; until: number }> = [];
+        for (const failure of batch) {
+          const next = withFailure(state, failure, rule);
+          state = next.state;
+          if (next.started) started.push(next.started);
+        }
+        try {
+          const revision = known
+            ? await kv.update(key, kvEncode(state), known.revision)
+            : await kv.create(key, kvEncode(state));
+          this.mirror.applyOwnWrite(key, state, revision);
+          this.settle(key, batch);
+          for (const lockout of started) this.lockoutStarted(key, lockout);
+          return;
+        } catch (err) {
+          if (!isWrongLastSequence(err) || tries >= CAS_TRIES) throw err;
+          // Another replica wrote first (or the entry expired): read it and add ours to that.
+          await this.mirror.refresh(key);
+        }
+      }
+    } catch (err) {
+      this.logger.warn(
+        { err, key: kindOf(key), unshared: this.unshared.get(key)?.length ?? 0 },
+        'PIN failures not yet shared: counted on this replica, shared when KV answers',
+      );
+      this.retryLater(key);
+    }
+  }
+
+  /** Removes the failures just written from the unshared list (more may have joined meanwhile). */
+  private settle(key: string, written: Failure[]): void {
+    const done = new Set(written);
+    const left = (this.unshared.get(key) ?? []).filter((f) => !done.has(f));
+    if (left.length > 0) this.unshared.set(key, left);
+    else this.unshared.delete(key);
+  }
+
+  private retryLater(key: string): void {
+    if (this.retryTimers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(key);
+      void this.share(key);
+    }, 1000);
+    timer.unref();
+    this.retryTimers.set(key, timer);
+  }
+
+  private lockoutStarted(key: string, lockout: { level: number; from: number; until: number }): void {
+    const kind = kindOf(key);
+    this.lockouts.inc({ kind });
+    const id = key.slice(kind.length + 1);
+    void this.background.run(
+      () =>
+        this.locks.create({
+          _id: randomUUID(),
+          kind,
+          key: fromToken(id),
+          level: lockout.level,
+          from: new Date(lockout.from),
+          until: new Date(lockout.until),
+        }),
+      { what: 'pin lockout record' },
+    );
+  }
+
+  private bucket() {
+    return this.kv.bucket(PIN_THROTTLE_BUCKET, { ttlMs: this.ttlMs });
   }
 }
 
-function secondsUntil(until: Date, now: Date): number {
-  return Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+function keyOf(kind: LockReason, id: string): string {
+  return `${kind}.${kvToken(id)}`;
+}
+
+function kindOf(key: string): LockReason {
+  return key.startsWith('number.') ? 'number' : 'caller';
+}
+
+/** The inverse of kvToken. */
+function fromToken(token: string): string {
+  return token.startsWith('_') ? Buffer.from(token.slice(1), 'base64url').toString() : token;
 }

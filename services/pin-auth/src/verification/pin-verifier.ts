@@ -1,25 +1,27 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  PinAuthenticationStatus,
-  type RpcParsedRequestOf,
-  type RpcReplyInputOf,
-  type VerifyPin,
-} from '@maskline/contracts';
+import type { RpcParsedRequestOf, RpcReplyInputOf, VerifyPin } from '@maskline/contracts';
 import { constantTimeEqual } from '@maskline/crypto';
-import { EventPublisher } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import type { Logger } from 'pino';
 import { PinRegistry } from '../registration/pin-registry';
 import { PinThrottle } from '../throttling/pin-throttle';
+import { OutcomeAnnouncer } from './outcome-announcer';
 
 type Request = RpcParsedRequestOf<typeof VerifyPin>;
 type Reply = RpcReplyInputOf<typeof VerifyPin>;
+
+/** How long a mismatch's reply waits for its failure to reach the shared count (it stays counted here). */
+const SHARE_WAIT_MS = 1000;
 
 /**
  * Checks typed digits: throttles first (per call, per caller, per number), then looks the PIN up
  * by its keyed digest and compares digests in constant time. Announces every outcome as Plivo's
  * SessionPinAuthenticationStatus. Never logs digits.
+ *
+ * Reads no store collection: live PINs and throttle state come from this replica's copies of their
+ * KV buckets (map lookups). A match is answered from them alone; a mismatch once its failure is
+ * in the shared count (see PinThrottle for why that holds across replicas).
  */
 @Injectable()
 export class PinVerifier {
@@ -28,7 +30,7 @@ export class PinVerifier {
   constructor(
     private readonly registry: PinRegistry,
     private readonly throttle: PinThrottle,
-    private readonly events: EventPublisher,
+    private readonly announcer: OutcomeAnnouncer,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -39,8 +41,7 @@ export class PinVerifier {
   }
 
   async verify(request: Request): Promise<Reply> {
-    const now = new Date(this.clock());
-    const reply = await this.decide(request, now);
+    const reply = await this.decide(request);
     this.outcomes.inc({ outcome: reply.outcome === 'locked' ? `locked-${reply.reason}` : reply.outcome });
     this.logger.info(
       {
@@ -54,47 +55,61 @@ export class PinVerifier {
     return reply;
   }
 
-  private async decide(request: Request, now: Date): Promise<Reply> {
+  private async decide(request: Request): Promise<Reply> {
     if (request.attempt > request.maxAttempts)
       return { outcome: 'locked', reason: 'call', retryAfterSeconds: 0 };
-    // The lock check and the lookup are independent reads: run them together, decide in order.
-    const [lock, found] = await Promise.all([
-      this.throttle.activeLock(request.virtualNumber, request.callerNumber, request.callerRegistered, now),
+    // Map lookups while the copies are current; reads of KV itself while one is being repaired.
+    const [found] = await Promise.all([
       this.registry.find(request.accountId, request.virtualNumber, request.digits),
+      this.throttle.refresh(request.virtualNumber, request.callerNumber),
     ]);
+
+    // From the lock check to counting a failure nothing is awaited: guesses arriving together at
+    // this replica are judged one after another, each seeing the failures judged before it.
+    const now = new Date(this.clock());
+    const lock = this.throttle.activeLock(
+      request.virtualNumber,
+      request.callerNumber,
+      request.callerRegistered,
+      now,
+    );
     if (lock) return { outcome: 'locked', reason: lock.reason, retryAfterSeconds: lock.retryAfterSeconds };
 
     const expected = this.registry.digest(request.virtualNumber, request.digits);
     if (found && found.accountId === request.accountId && constantTimeEqual(found.digest, expected)) {
-      await this.announce(request, 'success', found.sessionId, request.attempt - 1, now);
+      this.announcer.announceSoon({
+        ...announced(request, now),
+        status: 'success',
+        sessionId: found.sessionId,
+        retryCounter: request.attempt - 1,
+      });
       return { outcome: 'match', accountId: found.accountId, sessionId: found.sessionId, party: found.party };
     }
 
-    await this.throttle.recordFailure(request, now);
-    await this.announce(request, 'failed', null, request.attempt, now);
+    await withinMs(this.throttle.recordFailure(request, now), SHARE_WAIT_MS);
+    this.announcer.announceSoon({
+      ...announced(request, now),
+      status: 'failed',
+      sessionId: null,
+      retryCounter: request.attempt,
+    });
     return { outcome: 'mismatch', remainingAttempts: Math.max(0, request.maxAttempts - request.attempt) };
   }
+}
 
-  async announce(
-    request: Pick<Request, 'accountId' | 'virtualNumber' | 'callerNumber' | 'callId'>,
-    status: 'success' | 'failed' | 'AuthorizedCaller',
-    sessionId: string | null,
-    retryCounter: number,
-    now: Date,
-  ): Promise<void> {
-    await this.events.publish(
-      PinAuthenticationStatus,
-      {
-        accountId: request.accountId,
-        sessionId,
-        virtualNumber: request.virtualNumber,
-        callerNumber: request.callerNumber,
-        callId: request.callId,
-        status,
-        retryCounter,
-        at: now.toISOString(),
-      },
-      { msgId: `pin-status:${request.callId}:${status}:${retryCounter}` },
-    );
-  }
+function announced(request: Request, at: Date) {
+  return {
+    accountId: request.accountId,
+    virtualNumber: request.virtualNumber,
+    callerNumber: request.callerNumber,
+    callId: request.callId,
+    at,
+  };
+}
+
+/** Waits for `work`, or `ms` at most (the work goes on). */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

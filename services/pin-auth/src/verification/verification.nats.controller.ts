@@ -2,12 +2,14 @@ import { Controller, Inject } from '@nestjs/common';
 import { RecordAuthorizedCaller, VerifyPin, type RpcParsedRequestOf as Req } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
+import { OutcomeAnnouncer } from './outcome-announcer';
 import { PinVerifier } from './pin-verifier';
 
 @Controller()
 export class VerificationNatsController {
   constructor(
     private readonly verifier: PinVerifier,
+    private readonly announcer: OutcomeAnnouncer,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -16,9 +18,19 @@ export class VerificationNatsController {
     return this.verifier.verify(request);
   }
 
+  /** Answered once the event is stored: the caller asks again if it is not. */
   @RpcHandler(RecordAuthorizedCaller)
   async authorizedCaller(request: Req<typeof RecordAuthorizedCaller>) {
-    await this.verifier.announce(request, 'AuthorizedCaller', request.sessionId, 0, new Date(this.clock()));
+    await this.announcer.announce({
+      accountId: request.accountId,
+      virtualNumber: request.virtualNumber,
+      callerNumber: request.callerNumber,
+      callId: request.callId,
+      status: 'AuthorizedCaller',
+      sessionId: request.sessionId,
+      retryCounter: 0,
+      at: new Date(this.clock()),
+    });
     return { recorded: true };
   }
 }

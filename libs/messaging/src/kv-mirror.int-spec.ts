@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import pino from 'pino';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { KeyValueStores, kvEncode } from './key-value-stores';
+import type { MessagingOptions } from './messaging.options';
+import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
+import { KvMirror } from './kv-mirror';
+
+describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let stores: KeyValueStores;
+  const mirrors: Array<KvMirror<unknown>> = [];
+  const logger = pino({ level: 'silent' });
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    stores = new KeyValueStores(nc, { service: 'pin-auth', servers: nats.url } as MessagingOptions, logger);
+  });
+
+  afterAll(async () => {
+    for (const m of mirrors) m.stop();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  const mirrorOf = <T>(kv: KV, changes: Array<[string, T | undefined]> = []) => {
+    const m = new KvMirror<T>(
+      async () => kv,
+      { what: 'test', catchUpTimeoutMs: 10_000 },
+      logger,
+      (key, now) => changes.push([key, now]),
+    );
+    mirrors.push(m as KvMirror<unknown>);
+    return m;
+  };
+
+  it('holds everything the bucket held once start() resolves, and follows later writes', async () => {
+    const kv = await stores.bucket(`test-mirror-${randomUUID()}`);
+    for (let i = 0; i < 300; i++) await kv.put(`k.${i}`, kvEncode({ i }));
+    await kv.delete('k.7');
+    const mirror = mirrorOf<{ i: number }>(kv);
+    await mirror.start();
+    // Nothing awaited after start(): the copy is complete when it says it is ready.
+    expect(mirror.ready).toBe(true);
+    expect(mirror.size).toBe(299);
+    expect(mirror.get('k.299')?.value).toEqual({ i: 299 });
+    expect(mirror.get('k.7')).toBeUndefined();
+
+    const revision = await kv.put('k.7', kvEncode({ i: 7 }));
+    await kv.delete('k.8');
+    const last = await kv.put('k.9', kvEncode({ i: 90 }));
+    await mirror.until(last);
+    expect(mirror.get('k.7')).toEqual({ value: { i: 7 }, revision });
+    expect(mirror.get('k.8')).toBeUndefined();
+    expect(mirror.get('k.9')?.value).toEqual({ i: 90 });
+  });
+
+  it('loads a bucket whose latest write was a delete since purged (a quiet night after a release)', async () => {
+    const kv = await stores.bucket(`test-mirror-${randomUUID()}`);
+    await kv.put('a', kvEncode('kept'));
+    await kv.put('b', kvEncode('released'));
+    await kv.delete('b');
+    const purger = mirrorOf<string>(kv);
+    await purger.purgeOldDeletes(0);
+    const mirror = mirrorOf<string>(kv);
+    await mirror.start();
+    expect([...mirror.values()].map(([key, { value }]) => [key, value])).toEqual([['a', 'kept']]);
+  });
+
+  it('reads its own writes at once, and an older write arriving later never replaces a newer one', async () => {
+    const kv = await stores.bucket(`test-mirror-${randomUUID()}`);
+    const changes: Array<[string, string | undefined]> = [];
+    const mirror = mirrorOf<string>(kv, changes);
+    await mirror.start();
+    // This replica wrote 'mine' after 'old' (as a compare-and-set on it would): the watch brings 'old' later.
+    const old = await kv.put('a', kvEncode('old'));
+    mirror.applyOwnWrite('a', 'mine', old + 1);
+    await mirror.until(old);
+    expect(mirror.get('a')).toEqual({ value: 'mine', revision: old + 1 });
+    expect(changes.filter(([, v]) => v === 'old').length).toBeLessThanOrEqual(1);
+    expect(changes[changes.length - 1]).toEqual(['a', 'mine']);
+
+    // A conditional delete this replica made: gone at once, and the put it replaced cannot return.
+    const current = await kv.put('b', kvEncode('live'));
+    await kv.delete('b', { previousSeq: current });
+    mirror.applyOwnWrite('b', null, current);
+    expect(mirror.get('b')).toBeUndefined();
+    await mirror.until(current);
+    expect(mirror.get('b')).toBeUndefined();
+    const again = await kv.create('b', kvEncode('again'));
+    await mirror.until(again);
+    expect(mirror.get('b')?.value).toBe('again');
+  });
+
+  it('loads again after its watch ends, with what changed meanwhile (purged deletes too), reading the bucket until then', async () => {
+    const kv = await stores.bucket(`test-mirror-${randomUUID()}`);
+    await kv.put('x', kvEncode(1));
+    await kv.put('y', kvEncode(1));
+    const mirror = mirrorOf<number>(kv);
+    await mirror.start();
+    (mirror as unknown as { iterator: { stop(): void } }).iterator.stop();
+    await expectEventually(() => expect(mirror.ready).toBe(false), { intervalMs: 5 });
+    await kv.put('x', kvEncode(2));
+    await kv.delete('y');
+    // The delete's marker is purged before the copy loads again: it must notice 'y' is gone anyway.
+    await mirror.purgeOldDeletes(0);
+    const last = await kv.put('z', kvEncode(3));
+    await mirror.refresh('x');
+    expect(mirror.get('x')?.value).toBe(2);
+    await expectEventually(() => expect(mirror.ready).toBe(true));
+    await mirror.until(last);
+    expect([...mirror.values()].map(([key, { value }]) => [key, value])).toEqual([
+      ['x', 2],
+      ['z', 3],
+    ]);
+  });
+});

@@ -1,0 +1,280 @@
+import type { KV, KvEntry, QueuedIterator } from 'nats';
+import type { Logger } from 'pino';
+import { kvDecode } from './key-value-stores';
+import { retryWhileJetStreamUnavailable } from './jetstream-retry';
+
+/** One key's value as this replica knows it, with the bucket revision it was written at. */
+export interface Mirrored<T> {
+  value: T;
+  revision: number;
+}
+
+export type MirrorChange<T> = (key: string, now: T | undefined, before: T | undefined) => void;
+
+export interface KvMirrorOptions {
+  /** Named in logs. */
+  what: string;
+  /** How long `start()` waits for the bucket's current values before the replica gives up starting. */
+  catchUpTimeoutMs: number;
+}
+
+/**
+ * This replica's copy of a NATS KV bucket, kept by a watch (an ordered consumer of the bucket's
+ * stream): reads cost a map lookup whatever the bucket holds, and every replica converges on the
+ * bucket's state, in the bucket's order.
+ *
+ * - `start()` resolves once the copy holds every value the bucket held when the watch began (the
+ *   replica must not answer from a copy that is still loading: call it before serving).
+ * - Each key keeps the revision it was written at; an older write never replaces a newer one. A
+ *   replica's own writes are applied at once (`applyOwnWrite`), so it reads what it wrote without
+ *   waiting for the watch to bring it back.
+ * - If the watch ends while the replica runs (the connection closed under it), the copy says it is
+ *   not `ready` until a new watch has loaded the bucket again; readers fall back to the bucket
+ *   itself meanwhile.
+ *
+ * A candidate for libs/messaging (it knows nothing of PINs); it lives here until that lib exports it.
+ */
+export class KvMirror<T> {
+  private readonly entries = new Map<string, Mirrored<T | null>>();
+  /** The highest bucket revision the watch has delivered. */
+  private position = 0;
+  private iterator?: QueuedIterator<KvEntry>;
+  private stopped = false;
+  private caughtUp = false;
+  private readonly waiters: Array<{ revision: number; resolve: () => void }> = [];
+
+  constructor(
+    private readonly kv: () => Promise<KV>,
+    private readonly options: KvMirrorOptions,
+    private readonly logger: Logger,
+    private readonly onChange: MirrorChange<T> = () => undefined,
+  ) {}
+
+  /** True while the copy is complete and the watch runs. */
+  get ready(): boolean {
+    return this.caughtUp && !this.stopped;
+  }
+
+  /** The last bucket revision the watch delivered. */
+  get revision(): number {
+    return this.position;
+  }
+
+  /** Keys held (and, for a moment after this replica deletes one, its marker). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Loads the copy and keeps it current; waits out JetStream being unavailable (a cluster forming). */
+  async start(): Promise<void> {
+    await retryWhileJetStreamUnavailable(`${this.options.what} watch`, this.logger, () => this.watch());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.iterator?.stop();
+  }
+
+  get(key: string): Mirrored<T> | undefined {
+    const entry = this.entries.get(key);
+    return entry && entry.value !== null ? (entry as Mirrored<T>) : undefined;
+  }
+
+  *values(): IterableIterator<[string, Mirrored<T>]> {
+    for (const [key, entry] of this.entries) if (entry.value !== null) yield [key, entry as Mirrored<T>];
+  }
+
+  /**
+   * What this replica just wrote: `value` at `revision`, or (null) a delete that came after
+   * `revision`. Applied now, unless the watch already brought something newer.
+   */
+  applyOwnWrite(key: string, value: T | null, revision: number): void {
+    // A delete's own revision is not returned by the client: it is newer than the write it was
+    // conditioned on, and no newer than the next write, so it sits between the two.
+    this.apply(key, value, value === null ? revision + 0.5 : revision);
+  }
+
+  /** Reads one key from the bucket itself into the copy (while the watch is not running, after a lost compare-and-set). */
+  async refresh(key: string): Promise<void> {
+    const entry = await (await this.kv()).get(key);
+    if (!entry) {
+      // Gone from the bucket (expired), unless this replica wrote it after the read was answered.
+      const known = this.entries.get(key);
+      if (known && known.revision <= this.position) this.forget(key);
+      return;
+    }
+    this.apply(key, entry.operation === 'PUT' ? this.decode(entry) : null, entry.revision);
+    const now = this.entries.get(key);
+    if (now && now.value === null && now.revision <= this.position) this.entries.delete(key);
+  }
+
+  /** Drops a key this replica no longer needs to know (an idle throttle entry, say). Local only. */
+  forget(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    if (entry.value !== null) this.onChange(key, undefined, entry.value);
+  }
+
+  /**
+   * Resolves once the copy holds every write the bucket had acknowledged when this was called
+   * (one request for the bucket's last revision, then the watch catching up to it): a read after
+   * it sees what any replica wrote before. False if the watch is not running or does not get
+   * there within `timeoutMs`; then read the bucket, or the record, instead.
+   */
+  async sync(timeoutMs: number): Promise<boolean> {
+    if (!this.ready) return false;
+    const { streamInfo } = await (await this.kv()).status();
+    let timer: NodeJS.Timeout | undefined;
+    const reached = await Promise.race([
+      this.until(streamInfo.state.last_seq).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    return reached && this.ready;
+  }
+
+  /** Resolves once the watch has delivered `revision` (for a test, or a caller that must see a write). */
+  until(revision: number): Promise<void> {
+    if (this.position >= revision) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ revision, resolve }));
+  }
+
+  private apply(key: string, value: T | null, revision: number): void {
+    const known = this.entries.get(key);
+    if (known && known.revision >= revision) return;
+    const before = known?.value ?? undefined;
+    this.entries.set(key, { value, revision });
+    if (value !== null || before !== undefined) this.onChange(key, value ?? undefined, before);
+  }
+
+  private fromWatch(entry: KvEntry): void {
+    const value = entry.operation === 'PUT' ? this.decode(entry) : null;
+    this.apply(entry.key, value, entry.revision);
+    // The watch delivers in revision order: a delete it brought needs no marker once applied.
+    const now = this.entries.get(entry.key);
+    if (now && now.value === null && now.revision <= entry.revision) this.entries.delete(entry.key);
+    this.position = Math.max(this.position, entry.revision);
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i].revision <= this.position) this.waiters.splice(i, 1)[0].resolve();
+    }
+  }
+
+  private decode(entry: KvEntry): T | null {
+    try {
+      return kvDecode<T>(entry.value);
+    } catch (err) {
+      this.logger.error({ err, key: entry.key, what: this.options.what }, 'unreadable KV entry skipped');
+      return null;
+    }
+  }
+
+  /**
+   * A watch of every key's latest value, from the start of the bucket (also after a break: the
+   * bucket's delete markers are purged after a while, so a watch resumed from an old revision could
+   * miss a delete). The copy is complete once the watch has delivered everything the bucket held
+   * when it began (the client says when: its consumer has nothing pending); keys the copy held
+   * that this watch did not bring are gone from the bucket, and leave the copy.
+   */
+  private async watch(): Promise<void> {
+    const kv = await this.kv();
+    let loaded!: () => void;
+    const complete = new Promise<void>((resolve) => (loaded = resolve));
+    let returned = false;
+    let initializedEarly = false;
+    /** Entries to process before the copy is complete, once known. */
+    let want = Infinity;
+    const iterator = await kv.watch({
+      // Called in the queue's order, after the entries before it were processed; or, if they all
+      // arrived before the watch was set up, at once (then those queued so far are the ones to wait for).
+      initializedFn: () => {
+        if (returned) loaded();
+        else initializedEarly = true;
+      },
+    });
+    returned = true;
+    this.iterator = iterator;
+    /** Keys this watch brought, until the copy is complete. */
+    let seen: Set<string> | undefined = new Set<string>();
+    if (initializedEarly) {
+      want = iterator.getReceived();
+      if (iterator.getProcessed() >= want) loaded();
+    }
+    void (async () => {
+      for await (const entry of iterator) {
+        this.fromWatch(entry);
+        if (!seen) continue;
+        seen.add(entry.key);
+        if (iterator.getProcessed() >= want) loaded();
+      }
+    })().then(
+      () => this.ended(iterator, undefined),
+      (err: unknown) => this.ended(iterator, err),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        complete,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(`${this.options.what}: bucket not loaded in ${this.options.catchUpTimeoutMs} ms`),
+              ),
+            this.options.catchUpTimeoutMs,
+          );
+        }),
+      ]);
+    } catch (err) {
+      this.iterator = undefined;
+      iterator.stop();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+    // The watch is past every revision up to here: a key it did not bring is no longer in the bucket.
+    for (const [key, entry] of [...this.entries]) {
+      if (!seen.has(key) && entry.revision <= this.position) this.forget(key);
+    }
+    seen = undefined;
+    this.caughtUp = true;
+    this.logger.info(
+      { what: this.options.what, keys: this.entries.size, revision: this.position },
+      'KV mirror loaded',
+    );
+  }
+
+  /**
+   * Removes the delete markers older than `olderThanMs` from the bucket, so that it holds what is
+   * live plus recent deletes, not every key ever deleted (a new replica's load reads them all).
+   * Reads the whole bucket: for a maintenance task, not a request.
+   */
+  async purgeOldDeletes(olderThanMs: number): Promise<void> {
+    // The client's bucket has it; its KV interface does not list it.
+    const kv = (await this.kv()) as KV & { purgeDeletes(olderMillis: number): Promise<unknown> };
+    await kv.purgeDeletes(olderThanMs);
+  }
+
+  private ended(iterator: QueuedIterator<KvEntry>, err: unknown): void {
+    if (this.stopped || iterator !== this.iterator) return;
+    this.caughtUp = false;
+    this.logger.warn(
+      { err, what: this.options.what },
+      'KV watch ended; reading the bucket directly until it is loaded again',
+    );
+    const retry = (delayMs: number) => {
+      const timer = setTimeout(() => {
+        if (this.stopped) return;
+        this.watch().catch((e: unknown) => {
+          this.logger.warn(
+            { err: e, what: this.options.what, retryInMs: delayMs * 2 },
+            'KV watch did not resume',
+          );
+          retry(Math.min(delayMs * 2, 5000));
+        });
+      }, delayMs);
+      timer.unref();
+    };
+    retry(250);
+  }
+}
