@@ -38,7 +38,8 @@ export interface CallReport {
   dials: DialRecord[];
   /** HTTP status of a request the gateway refused (the call ends there). */
   refused?: number;
-  requests: Array<{ url: string; status: number; xml: string }>;
+  /** Every webhook request in order, with how long Maskline took to answer it and when it did (epoch ms). */
+  requests: Array<{ url: string; status: number; xml: string; ms: number; answeredAt: number }>;
 }
 
 /**
@@ -67,8 +68,15 @@ export class TelephonySimulator {
     let params: Params = base;
     let talked = 0;
     for (let step = 0; step < 30 && url; step++) {
+      const t0 = performance.now();
       const res = await this.post(url, params, script.signWith);
-      report.requests.push({ url, status: res.status, xml: res.body });
+      report.requests.push({
+        url,
+        status: res.status,
+        xml: res.body,
+        ms: performance.now() - t0,
+        answeredAt: Date.now(),
+      });
       if (res.status !== 200) {
         report.refused = res.status;
         report.transcript.push(`request refused: HTTP ${res.status}`);

@@ -15,8 +15,14 @@ export const numberPoolConfigSchema = z.object({
   /** How long a replica caches an owner's list of active numbers. */
   POOL_CACHE_TTL_MS: envInt(5000, 0, 600000),
   REAPER_INTERVAL_MS: envInt(5000, 100, 600000),
-  /** How long retired holds are kept (for audits) before they are purged. */
-  RETIRED_RETENTION_MS: envInt(3600000, 0, 30 * 24 * 3600000),
+  /**
+   * How long retired holds and released allocations stay in the store before they are purged. They
+   * matter only to an allocation retried or arriving late (a creation's saga gives up within
+   * seconds); the KV keeps allocation records for 30 days and the events stream and ended sessions
+   * are the audit trail. Every release updates `holds` and `allocations`, and on FerretDB each update
+   * scans the whole collection: a longer retention makes every release slower at a high session rate.
+   */
+  RETIRED_RETENTION_MS: envInt(120000, 0, 30 * 24 * 3600000),
 });
 
 export type NumberPoolConfig = z.output<typeof numberPoolConfigSchema>;

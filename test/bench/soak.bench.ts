@@ -1,0 +1,355 @@
+/**
+ * npm run bench:soak — creates and expires SOAK_SESSIONS sessions (100,000 by default) through the
+ * whole system (every service a process, on FerretDB + NATS started for the run), at a steady
+ * open-loop rate (SOAK_RATE per second), with a call on every tenth session (half of them a party
+ * calling, half an unregistered phone entering a PIN) and callbacks to a local receiver. It
+ * compares the first tenth of the sessions with the last: whatever reads or updates a collection
+ * that grows with history gets slower as the run goes on, and shows here as a ratio above 1.
+ *
+ * The load runs on after the last measured session until that session has expired, so the end
+ * window's expiries happen under the same load as the start window's.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import mongoose from 'mongoose';
+import { connect } from 'nats';
+import { AllocateNumber, ReleaseAllocation, rpcEnvelopeSchema, type RpcContract } from '@maskline/contracts';
+import { decodeJson, encodeJson } from '@maskline/messaging';
+import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
+import { CallbackReceiver } from '../e2e/support/callback-receiver';
+import { log, pct, startBenchSystem } from './support/bench-system';
+
+const argValue = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const TOTAL = Number(argValue('--sessions') ?? process.env.SOAK_SESSIONS ?? 100_000);
+const RATE = Number(argValue('--rate') ?? process.env.SOAK_RATE ?? 10);
+/** Session lifetimes, seconds. */
+const EXPIRY: [number, number] = [20, 40];
+/** The share of the sessions measured at each end. */
+const WINDOW = 0.1;
+const MAX_IN_FLIGHT = 400;
+const PROVIDERS: Provider[] = ['plivo', 'twilio'];
+
+interface Sample {
+  /** The session's index in creation order: which window the sample belongs to. */
+  index: number;
+  ms: number;
+}
+
+type Measure =
+  | 'create'
+  | 'answer webhook'
+  | 'PIN verify (webhook)'
+  | 'allocation'
+  | 'callback delivery'
+  | 'expiry lag'
+  | 'API get'
+  | 'API list';
+
+const samples = new Map<Measure, Sample[]>();
+const record = (measure: Measure, index: number, ms: number) => {
+  const list = samples.get(measure) ?? [];
+  list.push({ index, ms });
+  samples.set(measure, list);
+};
+
+async function main() {
+  if (!Number.isInteger(TOTAL) || TOTAL < 100) throw new Error('--sessions must be an integer ≥ 100');
+  if (!(RATE > 0)) throw new Error('--rate must be positive');
+  const receiver = await CallbackReceiver.start();
+  // The receiver is on loopback, which callbacks may reach only when the operator allows it.
+  const bench = await startBenchSystem({ env: { CALLBACK_HOST_ALLOWLIST: '127.0.0.1' } });
+  const nc = await connect({ servers: bench.nats.url });
+  const store = await mongoose.createConnection(bench.mongoUrl).asPromise();
+  try {
+    const { authId, auth, api } = await bench.account('soak');
+    const providerAccounts = {
+      plivo: {
+        accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
+        authToken: randomBytes(20).toString('hex'),
+      },
+      twilio: {
+        accountId: `AC${randomBytes(16).toString('hex')}`,
+        authToken: randomBytes(16).toString('hex'),
+      },
+    };
+    const providerOf = new Map<string, Provider>();
+    for (const [p, provider] of PROVIDERS.entries()) {
+      const numbers = Array.from({ length: 5 }, (_, i) => `+1415${5 + p}55${String(i).padStart(4, '0')}`);
+      const res = await fetch(`${api}/Number/`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          numbers: numbers.join(','),
+          provider,
+          provider_auth_id: providerAccounts[provider].accountId,
+          provider_auth_token: providerAccounts[provider].authToken,
+        }),
+      });
+      if (res.status !== 202) throw new Error(`adding ${provider} numbers: HTTP ${res.status}`);
+      for (const n of numbers) providerOf.set(n, provider);
+    }
+    const rpc = async <C extends RpcContract>(contract: C, payload: unknown) => {
+      const msg = await nc.request(contract.subject, encodeJson(payload), { timeout: 10_000 });
+      const envelope = rpcEnvelopeSchema.parse(decodeJson(msg.data));
+      if (!envelope.ok) throw new Error(envelope.error.message);
+      return envelope.data;
+    };
+
+    // When each session was due to expire, and when its expiry callback came; when each PIN entry
+    // was answered, and when its PIN callback came (joined at the end: either may come first).
+    const limit = Math.floor(TOTAL * WINDOW);
+    const dueAt = new Map<string, { index: number; at: number }>();
+    const timeoutAt = new Map<string, number>();
+    const pinAnsweredAt = new Map<string, { index: number; at: number }>();
+    const pinCallbackAt = new Map<string, number>();
+    /** End-window sessions whose expiry callback has not come yet, and the latest of their due times. */
+    const endPending = new Set<string>();
+    let endLatestDue = 0;
+    let measuredSettled = 0;
+    receiver.on('/cb', (cb) => {
+      const id = cb.params.SessionUUID;
+      if (cb.params.EventName === 'SessionTimeout') {
+        timeoutAt.set(id, cb.at);
+        endPending.delete(id);
+      } else if (cb.params.EventName === 'SessionPinAuthenticationStatus') {
+        if (!pinCallbackAt.has(id)) pinCallbackAt.set(id, cb.at);
+      }
+      return { status: 200 };
+    });
+
+    let created = 0;
+    let failed = 0;
+    let inFlight = 0;
+    let skipped = 0;
+    let spare = 0;
+    const recent: string[] = [];
+    const runOne = async (index: number) => {
+      const pin = index % 10 === 5;
+      const call = index % 10 === 0 || pin;
+      const first = `+1646${String(2000000 + index).padStart(7, '0')}`;
+      const second = `+1718${String(2000000 + index).padStart(7, '0')}`;
+      const expiry = EXPIRY[0] + (index % (EXPIRY[1] - EXPIRY[0] + 1));
+      const t0 = performance.now();
+      const sentAt = Date.now();
+      const res = await fetch(`${api}/Masking/Session/`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          first_party: first,
+          second_party: second,
+          session_expiry: expiry,
+          callback_url: `${receiver.baseUrl}/cb`,
+          ...(pin
+            ? { is_pin_authentication_required: true, generate_pin: true, generate_pin_length: 6 }
+            : {}),
+        }),
+        signal: AbortSignal.timeout(30_000),
+      });
+      const body = (await res.json().catch(() => ({}))) as {
+        session_uuid?: string;
+        virtual_number?: string;
+        session?: { first_party_pin?: string };
+      };
+      if (res.status !== 201 || !body.session_uuid) {
+        if (failed++ === 0)
+          log(`  first failed create: HTTP ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+        return;
+      }
+      record('create', index, performance.now() - t0);
+      created++;
+      const id = body.session_uuid;
+      // Due at its expiry, counted from when the request left (the server's clock starts later).
+      const due = sentAt + expiry * 1000;
+      dueAt.set(id, { index, at: due });
+      if (index >= TOTAL - limit && index < TOTAL && !timeoutAt.has(id)) {
+        endPending.add(id);
+        endLatestDue = Math.max(endLatestDue, due);
+      }
+      recent.push(id);
+      if (recent.length > 100) recent.shift();
+      if (!call) return;
+      const virtualNumber = `+${String(body.virtual_number).replace(/^\+/, '')}`;
+      const provider = providerOf.get(virtualNumber) ?? 'plivo';
+      const sim = new TelephonySimulator(bench.baseUrl, provider, providerAccounts[provider]);
+      const digits = pin ? [String(body.session?.first_party_pin)] : [];
+      const report = await sim.call({
+        from: pin ? `+1628777${String(spare++ % 10000).padStart(4, '0')}` : first,
+        to: virtualNumber,
+        digits,
+        callee: { answers: true, talkSeconds: 1 },
+      });
+      const [answer, entry] = report.requests;
+      if (answer?.status === 200) record('answer webhook', index, answer.ms);
+      if (pin && entry?.status === 200) {
+        record('PIN verify (webhook)', index, entry.ms);
+        pinAnsweredAt.set(id, { index, at: entry.answeredAt });
+      }
+    };
+    const settle = (index: number) => {
+      if (index < TOTAL) measuredSettled++;
+    };
+
+    // Allocation, asked of number-pool directly (what a creation's saga asks), once a second.
+    let probe = 0;
+    const probeAllocation = async (index: number) => {
+      const allocationId = randomUUID();
+      const n = probe++;
+      const t0 = performance.now();
+      await rpc(AllocateNumber, {
+        scope: { accountId: authId },
+        allocationId,
+        parties: [
+          `+1917${String(2000000 + n).padStart(7, '0')}`,
+          `+1929${String(2000000 + n).padStart(7, '0')}`,
+        ],
+        geomatch: false,
+        cooloffSeconds: 0,
+        excludeNumbers: [],
+      });
+      record('allocation', index, performance.now() - t0);
+      await rpc(ReleaseAllocation, { scope: { accountId: authId }, allocationId });
+    };
+    // The API's reads of recent sessions, twice a second.
+    const probeApi = async (index: number) => {
+      const id = recent[Math.floor(Math.random() * recent.length)];
+      if (!id) return;
+      let t0 = performance.now();
+      const got = await fetch(`${api}/Masking/Session/${id}/`, { headers: { authorization: auth } });
+      await got.arrayBuffer();
+      if (got.status === 200) record('API get', index, performance.now() - t0);
+      t0 = performance.now();
+      const listed = await fetch(`${api}/Masking/Session/?limit=20`, { headers: { authorization: auth } });
+      await listed.arrayBuffer();
+      if (listed.status === 200) record('API list', index, performance.now() - t0);
+    };
+
+    log(
+      `soak: ${TOTAL} sessions at ${RATE}/s (lifetimes ${EXPIRY[0]}–${EXPIRY[1]} s; a call on every tenth, half with a PIN), ${bench.store ? 'FerretDB' : 'MONGO_URL'} + NATS started for this run`,
+    );
+    const started = Date.now();
+    let next = 0;
+    const running = new Set<Promise<void>>();
+    const launch = (p: Promise<void>) => {
+      const tracked = p
+        .catch(() => {
+          failed++;
+        })
+        .finally(() => running.delete(tracked));
+      running.add(tracked);
+    };
+    let lastReport = Date.now();
+    let lastProbe = 0;
+    let lastApi = 0;
+    // Until every measured creation has ended and the end window's expiries were heard (or two
+    // minutes past the latest of their due times).
+    const done = () =>
+      measuredSettled >= TOTAL && (endPending.size === 0 || Date.now() > endLatestDue + 120_000);
+    while (!done()) {
+      const elapsed = (Date.now() - started) / 1000;
+      const due = Math.floor(elapsed * RATE);
+      while (next < due) {
+        const index = next++;
+        if (inFlight >= MAX_IN_FLIGHT) {
+          skipped++;
+          settle(index);
+          continue;
+        }
+        inFlight++;
+        launch(
+          runOne(index).finally(() => {
+            inFlight--;
+            settle(index);
+          }),
+        );
+      }
+      const measuring = Math.min(next, TOTAL - 1);
+      if (Date.now() - lastProbe >= 1000) {
+        lastProbe = Date.now();
+        launch(probeAllocation(measuring));
+      }
+      if (Date.now() - lastApi >= 500) {
+        lastApi = Date.now();
+        launch(probeApi(measuring));
+      }
+      if (Date.now() - lastReport >= 15_000) {
+        lastReport = Date.now();
+        log(
+          `  ${Math.round(elapsed)} s: ${created} created (${failed} failed, ${skipped} not sent: ${MAX_IN_FLIGHT} in flight), ${timeoutAt.size} expiries heard, ${inFlight} in flight`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await Promise.allSettled([...running]);
+    const seconds = (Date.now() - started) / 1000;
+    for (const [id, due] of dueAt) {
+      const heard = timeoutAt.get(id);
+      if (heard !== undefined) record('expiry lag', due.index, heard - due.at);
+    }
+    for (const [id, answered] of pinAnsweredAt) {
+      const heard = pinCallbackAt.get(id);
+      if (heard !== undefined) record('callback delivery', answered.index, Math.max(0, heard - answered.at));
+    }
+
+    const counts: string[] = [];
+    for (const [db, collection] of [
+      ['session_service', 'sessions'],
+      ['session_service', 'ended_sessions'],
+      ['session_service', 'call_events'],
+      ['number_pool', 'holds'],
+      ['number_pool', 'allocations'],
+      ['pin_auth', 'pin_registrations'],
+      ['callback_dispatcher', 'callback_attempts'],
+    ] as const) {
+      const n = await store.useDb(`${bench.prefix}_${db}`).collection(collection).estimatedDocumentCount();
+      counts.push(`${collection} ${n}`);
+    }
+
+    log('');
+    log(
+      `${created} sessions created in ${seconds.toFixed(0)} s (${failed} failed, ${skipped} not sent); store at the end: ${counts.join(', ')}`,
+    );
+    log('');
+    log(
+      'measure              | start p50 / p99 (ms) | end p50 / p99 (ms) | end ÷ start (p99) | target | samples',
+    );
+    const targets: Record<Measure, string> = {
+      create: '≤ 1.5',
+      'answer webhook': '≤ 1.5',
+      'PIN verify (webhook)': '≤ 1.5',
+      allocation: '≤ 1.5',
+      'callback delivery': '≤ 1.5',
+      'expiry lag': '≤ 1.5',
+      'API get': 'reported',
+      'API list': 'reported',
+    };
+    for (const measure of Object.keys(targets) as Measure[]) {
+      const all = samples.get(measure) ?? [];
+      const start = all.filter((s) => s.index < limit).map((s) => s.ms);
+      const end = all.filter((s) => s.index >= TOTAL - limit && s.index < TOTAL).map((s) => s.ms);
+      if (start.length === 0 || end.length === 0) {
+        log(`${measure.padEnd(20)} | no samples at ${start.length === 0 ? 'the start' : 'the end'}`);
+        continue;
+      }
+      const ratio = pct(end, 99) / Math.max(0.001, pct(start, 99));
+      log(
+        `${measure.padEnd(20)} | ${`${pct(start, 50).toFixed(1)} / ${pct(start, 99).toFixed(1)}`.padStart(20)} | ${`${pct(end, 50).toFixed(1)} / ${pct(end, 99).toFixed(1)}`.padStart(18)} | ${ratio.toFixed(2).padStart(17)} | ${targets[measure].padStart(6)} | ${start.length} / ${end.length}`,
+      );
+    }
+    log('');
+    log(
+      'API list: the first page merges live and ended sessions, and its count and the ended side read the history (on FerretDB a scan of it): it grows with history by design; the hot paths do not.',
+    );
+  } finally {
+    await nc.close();
+    await store.close();
+    await bench.stop();
+    await receiver.stop();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
