@@ -53,12 +53,20 @@ function decider(world: {
   verdict?: Verdict;
   fallbackAnswerUrl?: string | null;
   boundTo?: string | null;
+  /** Whether the finder's index is loaded (else it knows no party, and reads the store). */
+  indexLoaded?: boolean;
 }) {
   const asked: Array<{ subject: string; payload: unknown }> = [];
   const remembered: Array<{ vn: string; callId: string; call: ConnectedCall }> = [];
   const steps: Array<{ step: string; call: Record<string, unknown>; extra: Record<string, unknown> }> = [];
   const bound: Array<[string, string]> = [];
   const finder = {
+    // The index holds world.sessions: a party among them is known without reading the number.
+    knownSessionOfParty: jest.fn((_vn: string, _account: string, caller: string) =>
+      world.indexLoaded === false
+        ? undefined
+        : world.sessions.find((s) => s.firstParty === caller || s.secondParty === caller),
+    ),
     onNumber: jest.fn(async (_vn: string, _account: string, options: { fresh?: boolean } = {}) =>
       options.fresh && world.fresh ? world.fresh : world.sessions,
     ),
@@ -190,6 +198,19 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
         sessionId: s.sessionId,
         callerNumber: ALICE,
       });
+    });
+
+    it('is answered from its own session alone when the index knows it, and alike when the store is read', async () => {
+      const s = session({ firstPartyPlayUrl: `${MEDIA}/a.mp3` });
+      const other = session({}, { firstParty: '+16285550003', secondParty: '+16285550004' });
+      const known = decider({ sessions: [other, s] });
+      const read = decider({ sessions: [other, s], indexLoaded: false });
+      const expected = [{ type: 'play', url: `${MEDIA}/a.mp3` }, dialTo(BOB, s)];
+      expect(await known.d.decide(request('answer', ALICE))).toEqual(expected);
+      expect(known.finder.onNumber).not.toHaveBeenCalled();
+      expect(await read.d.decide(request('answer', ALICE))).toEqual(expected);
+      expect(read.finder.onNumber).toHaveBeenCalledWith(VN, ACCOUNT);
+      expect(read.remembered).toEqual(known.remembered);
     });
 
     it('who is not in the index yet is found by a fresh read before being treated as a stranger', async () => {

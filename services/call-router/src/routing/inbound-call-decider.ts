@@ -86,6 +86,9 @@ export class InboundCallDecider {
   }
 
   private async answer(r: Request): Promise<CallAction[]> {
+    // Most calls are a party calling its session: found by (number, caller), the number's other sessions unread.
+    const known = this.finder.knownSessionOfParty(r.virtualNumber, r.accountId, r.caller);
+    if (known) return this.answerParty(known, r);
     let sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
     const isParty = (s: RoutingSession) => s.firstParty === r.caller || s.secondParty === r.caller;
     // A session created moments ago may not have reached this replica's index yet: before treating
@@ -98,32 +101,7 @@ export class InboundCallDecider {
       return this.noSession(r.virtualNumber);
     }
     const own = sessions.find(isParty);
-    if (own) {
-      const role: Role = own.firstParty === r.caller ? 'first' : 'second';
-      if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
-        this.count('answer', 'forced-pin');
-        return [this.gather([own], 1, true)];
-      }
-      if (own.settings.isPinAuthenticationRequired) {
-        void this.rpc
-          .request(RecordAuthorizedCaller, {
-            accountId: own.accountId,
-            sessionId: own.sessionId,
-            virtualNumber: own.virtualNumber,
-            callerNumber: r.caller,
-            callId: r.callId,
-          })
-          // Bookkeeping for the PIN status callback: the call goes on without it, and the failure is logged.
-          .catch((err: unknown) =>
-            this.logger.warn(
-              { err, code: err instanceof CodedError ? err.code : ErrorCodes.INTERNAL },
-              'could not record the authorized caller',
-            ),
-          );
-      }
-      this.count('answer', 'party');
-      return this.connect(own, role, r.callId, r.caller);
-    }
+    if (own) return this.answerParty(own, r);
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length > 0) {
       this.count('answer', 'pin-prompt');
@@ -142,6 +120,34 @@ export class InboundCallDecider {
       play ? { type: 'play', url: play } : { type: 'say', text: SPOKEN.unknownCaller },
       { type: 'hangup' },
     ];
+  }
+
+  /** A party of a live session on the number called: its PIN first when forced, else the other party. */
+  private async answerParty(own: RoutingSession, r: Request): Promise<CallAction[]> {
+    const role: Role = own.firstParty === r.caller ? 'first' : 'second';
+    if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
+      this.count('answer', 'forced-pin');
+      return [this.gather([own], 1, true)];
+    }
+    if (own.settings.isPinAuthenticationRequired) {
+      void this.rpc
+        .request(RecordAuthorizedCaller, {
+          accountId: own.accountId,
+          sessionId: own.sessionId,
+          virtualNumber: own.virtualNumber,
+          callerNumber: r.caller,
+          callId: r.callId,
+        })
+        // Bookkeeping for the PIN status callback: the call goes on without it, and the failure is logged.
+        .catch((err: unknown) =>
+          this.logger.warn(
+            { err, code: err instanceof CodedError ? err.code : ErrorCodes.INTERNAL },
+            'could not record the authorized caller',
+          ),
+        );
+    }
+    this.count('answer', 'party');
+    return this.connect(own, role, r.callId, r.caller);
   }
 
   /** No live session: the number's own application when it has one, else a message. */

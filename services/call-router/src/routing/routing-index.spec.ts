@@ -1,4 +1,5 @@
-import type { RoutingSession } from '@maskline/contracts';
+import fc from 'fast-check';
+import { DEFAULT_SESSION_SETTINGS, type RoutingSession } from '@maskline/contracts';
 import { RoutingIndex } from './routing-index';
 
 const HOUR = 3600_000;
@@ -112,5 +113,208 @@ describe('RoutingIndex against late and reordered events', () => {
     index.upsert(c);
     expect(index.get(a.sessionId)).toBeDefined();
     expect(index.get(c.sessionId)).toBeUndefined();
+  });
+});
+
+describe('RoutingIndex gives back what it was given', () => {
+  it('keeps every field exactly, in whatever form the store wrote it', () => {
+    const index = new RoutingIndex();
+    const usual = session({ modifiedAt: '2026-11-28T11:00:00.000Z' });
+    const unusual = session({
+      sessionId: 'ABCDEF01-2345-4678-9ABC-DEF012345678',
+      subaccountId: 'SA000000000000000001',
+      firstParty: 'redacted:0123456789abcdef0123',
+      secondParty: null,
+      expiresAt: '2099-01-01T01:00:00+01:00',
+      createdAt: '2026-11-28T11:00:00Z',
+      modifiedAt: '2026-11-28T11:00:00.5Z',
+    });
+    const withoutModified = session(); // from a session-service that did not say when it read
+    for (const s of [usual, unusual, withoutModified]) index.upsert(s);
+    expect(index.get(usual.sessionId)).toStrictEqual(usual);
+    expect(index.get(unusual.sessionId)).toStrictEqual(unusual);
+    expect(index.get(withoutModified.sessionId)).toStrictEqual(withoutModified);
+    expect(index.on('+14155550100')).toStrictEqual([usual, unusual, withoutModified]);
+    expect(index.partyOn('+14155550100', 'redacted:0123456789abcdef0123')).toStrictEqual([unusual]);
+  });
+
+  it('finds a caller’s session on a number among many, and only while the caller is its party', () => {
+    const index = new RoutingIndex();
+    const others = Array.from({ length: 50 }, (_, i) =>
+      session({
+        firstParty: `+4420794600${String(i).padStart(2, '0')}`,
+        secondParty: `+4420794601${String(i).padStart(2, '0')}`,
+      }),
+    );
+    const mine = session({ firstParty: '+16285550001', secondParty: '+16285550002' });
+    const elsewhere = session({ virtualNumber: '+14155550199', firstParty: '+16285550001' });
+    for (const s of [...others, mine, elsewhere]) index.upsert(s);
+    expect(index.partyOn('+14155550100', '+16285550001')).toStrictEqual([mine]);
+    expect(index.partyOn('+14155550100', '+16285550002')).toStrictEqual([mine]);
+    expect(index.partyOn('+14155550100', '+16285550099')).toEqual([]);
+    expect(index.partyOn('+14155550199', '+16285550002')).toEqual([]);
+    index.upsert({ ...mine, secondParty: '+16285550003' });
+    expect(index.partyOn('+14155550100', '+16285550002')).toEqual([]);
+    expect(index.partyOn('+14155550100', '+16285550003')[0]?.sessionId).toBe(mine.sessionId);
+    expect(index.partyOn('+14155550100', '+16285550001', Date.now() + 2 * HOUR)).toEqual([]);
+    index.remove(mine.sessionId);
+    expect(index.partyOn('+14155550100', '+16285550001')).toEqual([]);
+    expect(index.partyOn('+14155550199', '+16285550001')).toStrictEqual([elsewhere]);
+  });
+});
+
+/** The index as it was before it was packed (plain objects in Maps): what the packed one must answer. */
+class ReferenceIndex {
+  private readonly byNumber = new Map<string, Map<string, RoutingSession>>();
+  private readonly numberOf = new Map<string, string>();
+  private readonly expiresAt = new Map<string, number>();
+  private readonly modifiedAt = new Map<string, number>();
+  private readonly ended = new Set<string>();
+  constructor(private readonly maxEndedRemembered: number) {}
+
+  upsert(session: RoutingSession): void {
+    const modified = session.modifiedAt ? Date.parse(session.modifiedAt) : 0;
+    if ((this.modifiedAt.get(session.sessionId) ?? -1) > modified) return;
+    this.remove(session.sessionId);
+    if (session.status !== 'active' || this.ended.has(session.sessionId)) return;
+    const onNumber = this.byNumber.get(session.virtualNumber) ?? new Map<string, RoutingSession>();
+    onNumber.set(session.sessionId, session);
+    this.byNumber.set(session.virtualNumber, onNumber);
+    this.numberOf.set(session.sessionId, session.virtualNumber);
+    this.expiresAt.set(session.sessionId, Date.parse(session.expiresAt));
+    this.modifiedAt.set(session.sessionId, modified);
+  }
+  end(sessionId: string): void {
+    this.remove(sessionId);
+    this.ended.add(sessionId);
+    if (this.ended.size > this.maxEndedRemembered)
+      this.ended.delete(this.ended.values().next().value as string);
+  }
+  remove(sessionId: string): void {
+    const number = this.numberOf.get(sessionId);
+    if (!number) return;
+    this.byNumber.get(number)?.delete(sessionId);
+    if (this.byNumber.get(number)?.size === 0) this.byNumber.delete(number);
+    this.numberOf.delete(sessionId);
+    this.expiresAt.delete(sessionId);
+    this.modifiedAt.delete(sessionId);
+  }
+  on(virtualNumber: string, now: number): RoutingSession[] {
+    return [...(this.byNumber.get(virtualNumber)?.values() ?? [])].filter(
+      (s) => (this.expiresAt.get(s.sessionId) ?? 0) > now,
+    );
+  }
+  get(sessionId: string): RoutingSession | undefined {
+    const number = this.numberOf.get(sessionId);
+    return number ? this.byNumber.get(number)?.get(sessionId) : undefined;
+  }
+  replaceNumber(virtualNumber: string, sessions: RoutingSession[]): void {
+    for (const id of [...(this.byNumber.get(virtualNumber)?.keys() ?? [])]) this.remove(id);
+    for (const s of sessions) this.upsert(s);
+  }
+  retainOnly(keep: (sessionId: string) => boolean): void {
+    for (const id of [...this.numberOf.keys()]) if (!keep(id)) this.remove(id);
+  }
+  get size(): number {
+    return this.numberOf.size;
+  }
+}
+
+describe('RoutingIndex against the plain index it replaced', () => {
+  const NOW = Date.parse('2026-11-28T12:00:00.000Z');
+  const IDS = [
+    '00000000-0000-4000-8000-000000000001',
+    '00000000-0000-4000-8000-000000000002',
+    '00000000-0000-4000-8000-000000000003',
+    'ffffffff-ffff-4fff-bfff-ffffffffffff',
+    'ABCDEF01-2345-4678-9ABC-DEF012345678',
+  ];
+  const NUMBERS = ['+14155550100', '+14155550101'];
+  const PARTIES = [
+    '+16285550001',
+    '+16285550002',
+    '+447700900123',
+    '+919876543210',
+    'redacted:0123456789abcdef0123',
+  ];
+  const TIMES = [
+    '2026-11-28T11:00:00.000Z',
+    '2026-11-28T13:00:00.000Z',
+    '2026-11-28T14:00:00+02:00',
+    '2026-11-28T12:30:00Z',
+    '2026-11-28T12:00:00.001Z',
+  ];
+  const SETTINGS = [
+    DEFAULT_SESSION_SETTINGS,
+    {
+      ...DEFAULT_SESSION_SETTINGS,
+      isPinAuthenticationRequired: true,
+      pinPromptPlay: 'https://media.test/pin.mp3',
+    },
+  ];
+
+  const aSession: fc.Arbitrary<RoutingSession> = fc
+    .record({
+      sessionId: fc.constantFrom(...IDS),
+      accountId: fc.constantFrom('MA000000000000000001', 'MA000000000000000002'),
+      subaccountId: fc.constantFrom(null, 'SA000000000000000001'),
+      virtualNumber: fc.constantFrom(...NUMBERS),
+      firstParty: fc.constantFrom(null, ...PARTIES),
+      secondParty: fc.constantFrom(null, ...PARTIES),
+      status: fc.constantFrom('active' as const, 'active' as const, 'expired' as const),
+      expiresAt: fc.constantFrom(...TIMES),
+      createdAt: fc.constantFrom(...TIMES),
+      modifiedAt: fc.option(fc.constantFrom(...TIMES), { nil: undefined }),
+      settings: fc.constantFrom(...SETTINGS),
+    })
+    .map(({ modifiedAt, ...s }) => (modifiedAt === undefined ? s : { ...s, modifiedAt }));
+
+  type Op =
+    | { kind: 'upsert'; session: RoutingSession }
+    | { kind: 'remove' | 'end'; id: string }
+    | { kind: 'replaceNumber'; number: string; sessions: RoutingSession[] }
+    | { kind: 'retainOnly'; keep: string[] };
+  const anOp: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 6, arbitrary: aSession.map((session) => ({ kind: 'upsert' as const, session })) },
+    fc.record({ kind: fc.constantFrom('remove' as const, 'end' as const), id: fc.constantFrom(...IDS) }),
+    fc.record({
+      kind: fc.constant('replaceNumber' as const),
+      number: fc.constantFrom(...NUMBERS),
+      sessions: fc.array(aSession, { maxLength: 3 }),
+    }),
+    fc.record({ kind: fc.constant('retainOnly' as const), keep: fc.subarray(IDS) }),
+  );
+
+  it('answers every read as the plain index does, whatever the events', () => {
+    fc.assert(
+      fc.property(fc.array(anOp, { maxLength: 40 }), (ops) => {
+        const index = new RoutingIndex();
+        index.maxEndedRemembered = 2;
+        const reference = new ReferenceIndex(2);
+        for (const op of ops) {
+          for (const target of [index, reference]) {
+            if (op.kind === 'upsert') target.upsert(op.session);
+            else if (op.kind === 'remove') target.remove(op.id);
+            else if (op.kind === 'end') target.end(op.id);
+            else if (op.kind === 'replaceNumber') target.replaceNumber(op.number, op.sessions);
+            else if (op.kind === 'retainOnly') {
+              const keep = op.keep;
+              target.retainOnly((id) => keep.includes(id));
+            }
+          }
+          expect(index.size).toBe(reference.size);
+          for (const id of IDS) expect(index.get(id)).toStrictEqual(reference.get(id));
+          for (const number of NUMBERS) {
+            const live = reference.on(number, NOW);
+            expect(index.on(number, NOW)).toStrictEqual(live);
+            for (const party of PARTIES) {
+              expect(index.partyOn(number, party, NOW)).toStrictEqual(
+                live.filter((s) => s.firstParty === party || s.secondParty === party),
+              );
+            }
+          }
+        }
+      }),
+    );
   });
 });

@@ -75,6 +75,23 @@ describe('finding the sessions a call may reach', () => {
     expect(await f.byId(ending.sessionId, VN, MINE)).toBeUndefined();
   });
 
+  it('knows a caller’s session from the loaded index alone: on that number, of that account, live', () => {
+    const mine = session(1);
+    const theirs = session(2, { accountId: THEIRS, firstParty: '+16285550003' });
+    const ending = session(3, { firstParty: '+16285550004', expiresAt: '2026-11-28T12:00:00.000Z' });
+    const { f, index, reads } = finder([mine, theirs, ending]);
+    for (const s of [mine, theirs, ending]) index.upsert(s);
+    expect(f.knownSessionOfParty(VN, MINE, '+16285550001')).toBeUndefined(); // not loaded: not trusted
+    index.ready = true;
+    expect(f.knownSessionOfParty(VN, MINE, '+16285550001')).toEqual(mine);
+    expect(f.knownSessionOfParty(VN, MINE, '+16285550002')).toEqual(mine);
+    expect(f.knownSessionOfParty(VN, THEIRS, '+16285550002')).toEqual(theirs);
+    expect(f.knownSessionOfParty(VN, THEIRS, '+16285550001')).toBeUndefined();
+    expect(f.knownSessionOfParty(VN, MINE, '+16285550004')).toBeUndefined();
+    expect(f.knownSessionOfParty(OTHER_VN, MINE, '+16285550001')).toBeUndefined();
+    expect(reads).toEqual([]);
+  });
+
   it('answers from the index once it is loaded, and from the store while it is not or on a miss', async () => {
     const s = session(1);
     const { f, index, reads } = finder([s]);

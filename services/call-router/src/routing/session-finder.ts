@@ -31,6 +31,16 @@ export class SessionFinder {
     return sessions.filter((s) => s.accountId === accountId);
   }
 
+  /**
+   * The live session on the number, of this account, in which the caller is a party, when the
+   * loaded index knows one: what onNumber(...).find(party) gives, without reading every session on
+   * the number. Undefined says only that the index does not know one: the store may (ask onNumber).
+   */
+  knownSessionOfParty(virtualNumber: string, accountId: string, party: string): RoutingSession | undefined {
+    if (!this.index.ready) return undefined;
+    return this.index.partyOn(virtualNumber, party, this.now()).find((s) => s.accountId === accountId);
+  }
+
   /** A live session, if it is on this number and of this account; undefined otherwise. */
   async byId(
     sessionId: string,
