@@ -6,3 +6,4 @@ export * from './bootstrap-service';
 export * from './clock';
 export * from './periodic-task';
 export * from './http-drain';
+export * from './seeded-random';

@@ -1,4 +1,5 @@
 import { DEFAULT_SESSION_SETTINGS, type RoutingSession, type SessionSettings } from '@maskline/contracts';
+import { seededRandom } from '@maskline/service-kit';
 
 /**
  * Live sessions as one call-router replica would hold them, derived from their position alone
@@ -32,17 +33,8 @@ export function sessionWorld(sessions: number, accounts = ACCOUNTS, now = Date.n
   return { sessions, numbers, accounts: Math.min(accounts, numbers), now };
 }
 
-/** A small fast PRNG (mulberry32), seeded per session so session i never depends on the others. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded per session, so session i never depends on the others. */
+const random = seededRandom;
 
 const hex = (rnd: () => number, digits: number) => {
   let s = '';

@@ -1,3 +1,4 @@
+import { seededRandom } from '@maskline/service-kit';
 import { randomUUID } from 'node:crypto';
 import { CodedError, PoolErrorCodes } from '@maskline/contracts';
 import { InMemoryHoldStore } from '../src/allocation/in-memory-hold-store';
@@ -35,17 +36,8 @@ type Event =
   | { at: number; kind: 'end'; holds: Hold[] }
   | { at: number; kind: 'free'; parties: string[]; number: string };
 
-/** Seeded PRNG (mulberry32): both allocators see the same traffic. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded: both allocators see the same traffic. */
+export const seeded = seededRandom;
 
 /**
  * Runs a scenario through the real allocator on its in-memory store port, on a simulated clock.

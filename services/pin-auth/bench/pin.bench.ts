@@ -15,6 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import { connect } from 'nats';
 import { PinErrorCodes, RegisterSessionPins, VerifyPin, rpcEnvelopeSchema } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
+import { seededRandom } from '@maskline/service-kit';
 import { pinAuthConfigSchema } from '../src/config/pin-auth.config';
 import { PinAuthModule } from '../src/pin-auth.module';
 
@@ -28,17 +29,8 @@ const ACCOUNTS = ['MABENCHPIN0000000001', 'MABENCHPIN0000000002', 'MABENCHPIN000
 const NUMBERS = 300;
 const REGISTRATIONS_IN_FLIGHT = 8;
 
-/** A small seeded generator (mulberry32), so every run spreads the sessions alike. */
-function seeded(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so every run spreads the sessions alike. */
+const seeded = seededRandom;
 
 interface Live {
   accountId: string;
