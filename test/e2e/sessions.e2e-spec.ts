@@ -367,7 +367,15 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         '/Masking/Session/?offset=-1',
         undefined,
         400,
-        /offset must be 0 or more/,
+        /offset must be between 0 and 10000/,
+      ],
+      [
+        'list offset past the cap',
+        'GET',
+        '/Masking/Session/?offset=10001',
+        undefined,
+        400,
+        /offset must be between 0 and 10000: narrow the search/,
       ],
       [
         'list bad status',

@@ -39,6 +39,11 @@ export class SystemWideQueries<T> {
     return (await this.model.findById(id).lean().exec()) as T | null;
   }
 
+  /** Updates the first match and returns it as updated, or null when nothing matched. */
+  async findOneAndUpdate(filter: FilterQuery<T>, update: UpdateQuery<T>): Promise<T | null> {
+    return (await this.model.findOneAndUpdate(filter, update, { new: true }).lean().exec()) as T | null;
+  }
+
   async updateById(id: string, update: UpdateQuery<T>): Promise<void> {
     await this.model.updateOne({ _id: id } as FilterQuery<T>, update).exec();
   }

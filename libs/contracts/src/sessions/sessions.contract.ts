@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { storedPartySchema } from '../common/party-number';
 import { defineEvent, defineRpc } from '../contract';
+import { PAGE_LIMIT_MAX, PAGE_OFFSET_MAX } from '../common/paging';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { routingSessionSchema } from '../calls/routing.contract';
@@ -56,8 +57,8 @@ export const ListSessions = defineRpc(
       createdTime: range,
       expiryTime: range,
       durationSeconds: numRange,
-      limit: z.number().int().min(1).max(20),
-      offset: z.number().int().min(0),
+      limit: z.number().int().min(1).max(PAGE_LIMIT_MAX),
+      offset: z.number().int().min(0).max(PAGE_OFFSET_MAX),
     })
     .strict(),
   z.object({ total: z.number().int(), objects: z.array(sessionViewSchema) }),

@@ -76,7 +76,9 @@ export class CallbackEventsConsumer {
     }
     const callback = toPlivoCallback(event);
     if (!callback) return;
-    if ('routing' in event.payload && event.payload.routing) this.targets.learn(event.payload.routing);
+    if ('routing' in event.payload && event.payload.routing) {
+      this.targets.learn(event.payload.routing, callback);
+    }
     const eventId = `evt-${meta.streamSequence}`;
     await this.deliverer.deliver({
       eventId,

@@ -68,7 +68,9 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
    * needs no question to session-service. A session's expiry is one such event, and by then the
    * session is only in session-service's history, which no callback should have to wait for.
    */
-  learn(routing: RoutingSession): void {
+  learn(routing: RoutingSession, about: { accountId: string; sessionId: string }): void {
+    // Only a tail that describes the event's own session (anything else is a fault upstream).
+    if (routing.sessionId !== about.sessionId || routing.accountId !== about.accountId) return;
     this.cache.put(routing.sessionId, { accountId: routing.accountId, target: callbackTargetOf(routing) });
   }
 

@@ -54,9 +54,9 @@ export class AllocationService {
   /** Idempotent per allocation: a retry returns the number the first call chose. */
   async allocate(request: RpcParsedRequestOf<typeof AllocateNumber>) {
     const { scope, allocationId, parties } = request;
-    // A retry's answer from the hints alone: the store's allocations grow with every session, and
-    // a record the hints lack is caught by the unique insert below (answered as the winner's).
-    const previous = await this.store.knownAllocation(scope.accountId, allocationId);
+    // KV first; the store only on a KV miss (a read by id, which costs the same at any size on both
+    // stores): a release that came first left a record there that must stop this allocation.
+    const previous = await this.store.allocation(scope.accountId, allocationId);
     if (previous) return this.previousResult(previous.virtualNumber, previous.releasedAt);
 
     const end = this.latency.startTimer();

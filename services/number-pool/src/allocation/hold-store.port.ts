@@ -42,12 +42,6 @@ export interface HoldStore {
 
   /** The account's allocation record; another account's id finds nothing. */
   allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
-  /**
-   * The allocation as the key-value hints know it, never asking the store: the allocation path's
-   * check for a retry. A record the hints lack (a crash between its two writes) is found by the
-   * store's unique insert instead.
-   */
-  knownAllocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
   /** False when the allocation id is already recorded (by any account). */
   insertAllocation(record: AllocationRecord): Promise<boolean>;
   saveAllocation(record: AllocationRecord): Promise<void>;

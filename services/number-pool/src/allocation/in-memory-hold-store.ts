@@ -70,10 +70,6 @@ export class InMemoryHoldStore implements HoldStore {
     return r && r.accountId === accountId ? { ...r, holdIds: [...r.holdIds], parties: [...r.parties] } : null;
   }
 
-  knownAllocation(accountId: string, allocationId: string) {
-    return this.allocation(accountId, allocationId);
-  }
-
   async insertAllocation(record: AllocationRecord) {
     if (this.allocations.has(record._id)) return false;
     this.allocations.set(record._id, { ...record });

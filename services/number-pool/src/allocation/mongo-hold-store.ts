@@ -96,24 +96,20 @@ export class MongoHoldStore implements HoldStore {
   }
 
   async allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
-    const known = await this.fromRecords(allocationId);
-    if (known) return known.accountId === accountId ? known : null;
+    const entry = await (await this.records()).get(allocationId);
+    if (entry && entry.operation === 'PUT') {
+      const r = kvDecode<StoredAllocation>(entry.value);
+      if (r)
+        return r.accountId !== accountId
+          ? null
+          : {
+              ...r,
+              releasedAt: r.releasedAt ? new Date(r.releasedAt) : null,
+              createdAt: new Date(r.createdAt),
+            };
+    }
     // Not in KV (expired, or a crash between the store write and the KV write): ask the store.
     return this.allocations.find(accountId, allocationId);
-  }
-
-  async knownAllocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
-    const known = await this.fromRecords(allocationId);
-    return known?.accountId === accountId ? known : null;
-  }
-
-  private async fromRecords(allocationId: string): Promise<AllocationRecord | null> {
-    const entry = await (await this.records()).get(allocationId);
-    if (!entry || entry.operation !== 'PUT') return null;
-    const r = kvDecode<StoredAllocation>(entry.value);
-    return r
-      ? { ...r, releasedAt: r.releasedAt ? new Date(r.releasedAt) : null, createdAt: new Date(r.createdAt) }
-      : null;
   }
 
   async insertAllocation(record: AllocationRecord): Promise<boolean> {

@@ -43,16 +43,21 @@ export class SessionExpirer {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id });
     }
     const now = new Date();
-    const ended: SessionDocument = { ...session, status: 'expired', expiredAt: now, modifiedAt: now };
+    const end = { status: 'expired' as const, expiredAt: now, modifiedAt: now };
+    // Announced as stored now: an update may have landed since the session was read.
+    const ended: SessionDocument = {
+      ...((await this.sessions.getLiveSystemWide(session._id)) ?? session),
+      ...end,
+    };
     await this.events.publish(
       SessionExpired,
       {
-        accountId: session.accountId,
-        subaccountId: session.subaccountId,
-        sessionId: session._id,
-        virtualNumber: session.virtualNumber,
-        firstParty: session.firstParty,
-        secondParty: session.secondParty,
+        accountId: ended.accountId,
+        subaccountId: ended.subaccountId,
+        sessionId: ended._id,
+        virtualNumber: ended.virtualNumber,
+        firstParty: ended.firstParty,
+        secondParty: ended.secondParty,
         reason,
         at: now.toISOString(),
         routing: routingView(ended),
@@ -62,7 +67,7 @@ export class SessionExpirer {
     // Announced first, then moved to the history: if the move fails, the session is still live and
     // due, so the expiry is retried and the announcement repeated under the same message id
     // (deduplicated by the stream for 10 min); the other way round a failed announcement was lost.
-    await this.sessions.moveToEndedSystemWide(ended);
+    await this.sessions.moveToEndedSystemWide(session._id, end);
     this.expired.inc({ reason });
     this.logger.info({ sessionId: session._id, reason }, 'session expired');
     return true;

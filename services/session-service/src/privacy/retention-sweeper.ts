@@ -12,6 +12,8 @@ import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 
 const BATCH = 200;
+/** Batches of the catch-up move per run (an upgrade's backlog drains at up to 20,000 a run). */
+const CATCH_UP_BATCHES = 100;
 
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on every replica (each step is idempotent):
@@ -49,7 +51,11 @@ export class RetentionSweeper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = this.clock();
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
-    await this.sessions.moveEndedSystemWide(BATCH);
+    // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
+    let batches = 0;
+    while (batches++ < CATCH_UP_BATCHES && (await this.sessions.moveEndedSystemWide(BATCH)) === BATCH) {
+      // a full batch: there may be more
+    }
     const deleted = await this.deleteEnded(retentionCutoff(this.config.SESSION_RETENTION_DAYS, now));
     await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), 1000);
     const redacted = await this.redactEnded(redactionCutoff(this.config, now));

@@ -118,13 +118,22 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The expiry's write (it holds the session's claim): the session as it ended goes to the history,
-   * then leaves `sessions`. Both steps are idempotent, so an expiry retried after a crash between
-   * them finishes the move.
+   * The expiry's write (it holds the session's claim): the session is marked ended where it is
+   * (an update that lands after this finds it ended and fails; one that landed before is in what the
+   * mark returns), that copy goes to the history, then it leaves `sessions`. Each step is
+   * idempotent: an expiry retried after a crash finishes the move, and one marked but never moved
+   * is moved by the retention sweep's catch-up.
    */
-  async moveToEndedSystemWide(ended: SessionDocument): Promise<void> {
-    await this.ended.record([ended]);
-    await this.systemWide.deleteById(ended._id);
+  async moveToEndedSystemWide(
+    sessionId: string,
+    set: Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>,
+  ): Promise<void> {
+    const marked =
+      (await this.systemWide.findOneAndUpdate({ _id: sessionId, status: 'active' }, { $set: set })) ??
+      (await this.systemWide.findById(sessionId));
+    if (!marked || marked.status !== 'expired') return;
+    await this.ended.record([marked]);
+    await this.systemWide.deleteMany({ _id: sessionId, status: 'expired' });
   }
 
   /**

@@ -1,0 +1,65 @@
+import pino from 'pino';
+import { DEFAULT_SESSION_SETTINGS, type RoutingSession } from '@maskline/contracts';
+import type { RpcClient } from '@maskline/messaging';
+import { MetricsService } from '@maskline/observability';
+import { CallbackTargets } from './callback-targets';
+
+const SESSION = '2d1f4d6e-8c1a-4a55-9a3e-0c7f3c1b9a11';
+const ACCOUNT = 'MAAAAAAAAAAAAAAAAAAA';
+
+function routing(over: Partial<RoutingSession> = {}): RoutingSession {
+  return {
+    sessionId: SESSION,
+    accountId: ACCOUNT,
+    subaccountId: null,
+    virtualNumber: '+14155550100',
+    firstParty: '+14155550101',
+    secondParty: '+14155550102',
+    status: 'expired',
+    expiresAt: '2026-01-01T00:00:00.000Z',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    settings: { ...DEFAULT_SESSION_SETTINGS, callbackUrl: 'http://127.0.0.1:9/from-event' },
+    ...over,
+  };
+}
+
+function targets() {
+  const asked: string[] = [];
+  const rpc = {
+    request: async (_contract: unknown, payload: { sessionId: string }) => {
+      asked.push(payload.sessionId);
+      return {
+        subaccountId: null,
+        callbackUrl: 'http://127.0.0.1:9/from-session-service',
+        callbackMethod: 'POST',
+        recordingCallbackUrl: null,
+        recordingCallbackMethod: 'POST',
+        firstParty: null,
+        secondParty: null,
+        virtualNumber: '+14155550100',
+      };
+    },
+  } as unknown as RpcClient;
+  const t = new CallbackTargets({} as never, rpc, pino({ level: 'silent' }), new MetricsService('test'));
+  return { t, asked };
+}
+
+describe('CallbackTargets', () => {
+  it('takes the target from the event’s own session view, without asking session-service', async () => {
+    const { t, asked } = targets();
+    t.learn(routing(), { accountId: ACCOUNT, sessionId: SESSION });
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-event');
+    expect(asked).toEqual([]);
+  });
+
+  it('ignores a view of another session or another account, and asks session-service instead', async () => {
+    const { t, asked } = targets();
+    t.learn(routing(), { accountId: ACCOUNT, sessionId: 'e0c6d0a4-1b7e-4a61-8f43-0a9b2b9b7c22' });
+    t.learn(routing({ accountId: 'MABBBBBBBBBBBBBBBBBB' }), {
+      accountId: 'MABBBBBBBBBBBBBBBBBB',
+      sessionId: SESSION,
+    });
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-session-service');
+    expect(asked).toEqual([SESSION]);
+  });
+});
