@@ -378,6 +378,45 @@ describe('number-pool (real NATS + store)', () => {
     });
   });
 
+  describe('retention', () => {
+    it('purges a retired hold at once and keeps its released allocation for the retention period', async () => {
+      const reaping = await startServiceApp(
+        NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: 3_600_000 }),
+        { clock: clock.now },
+      );
+      try {
+        const allocationId = randomUUID();
+        await client.request(AllocateNumber, {
+          scope: ACCOUNT,
+          allocationId,
+          parties: [rider(92), rider(93)],
+          geomatch: true,
+          cooloffSeconds: 0,
+          excludeNumbers: [],
+        });
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+        await expectEventually(async () => {
+          expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
+        });
+        const released = await db.collection('allocations').findOne({ _id: allocationId as never });
+        expect(released?.releasedAt).toBeTruthy();
+        // The kept record still stops a late allocation under the same id.
+        await expect(
+          client.request(AllocateNumber, {
+            scope: ACCOUNT,
+            allocationId,
+            parties: [rider(92), rider(93)],
+            geomatch: true,
+            cooloffSeconds: 0,
+            excludeNumbers: [],
+          }),
+        ).rejects.toMatchObject({ code: 'CONFLICT' });
+      } finally {
+        await reaping.close();
+      }
+    });
+  });
+
   describe('two replicas under contention', () => {
     it('answers 200 concurrent overlapping allocations with zero invariant violations', async () => {
       const scope: AccountScope = { accountId: 'MACCCCCCCCCCCCCCCCC3' };

@@ -27,11 +27,14 @@ export class HoldMaintenance {
     return due.length;
   }
 
-  /** Deletes retired holds and released allocations older than the retention. */
-  async purge(olderThan: Date, limit: number): Promise<number> {
+  /**
+   * Deletes retired holds (retired before `holdsRetiredBefore`) and released allocations (released
+   * before `allocationsReleasedBefore`).
+   */
+  async purge(holdsRetiredBefore: Date, allocationsReleasedBefore: Date, limit: number): Promise<number> {
     return (
-      (await this.holds.purgeRetiredSystemWide(olderThan, limit)) +
-      (await this.allocations.purgeReleasedSystemWide(olderThan, limit))
+      (await this.holds.purgeRetiredSystemWide(holdsRetiredBefore, limit)) +
+      (await this.allocations.purgeReleasedSystemWide(allocationsReleasedBefore, limit))
     );
   }
 

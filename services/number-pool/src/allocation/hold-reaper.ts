@@ -7,8 +7,8 @@ import { HoldMaintenance } from './hold-maintenance';
 
 /**
  * Every REAPER_INTERVAL_MS: retires holds whose cool-off has ended (allocation also does this
- * lazily, so a pair is free the moment its cool-off ends) and purges retired records after
- * RETIRED_RETENTION_MS, a bounded batch at a time.
+ * lazily, so a pair is free the moment its cool-off ends), purges retired holds, and purges released
+ * allocations after RETIRED_RETENTION_MS, a bounded batch at a time.
  */
 @Injectable()
 export class HoldReaper extends PeriodicTask {
@@ -32,7 +32,11 @@ export class HoldReaper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = new Date(this.clock());
     const retired = await this.maintenance.retireExpired(now, 500);
+    // A retired hold blocks nothing and nothing reads it again: it goes at once, so that `holds`,
+    // which every release updates (a scan on FerretDB), holds little more than what is live. A
+    // released allocation is kept RETIRED_RETENTION_MS: it is what stops an allocation still under way.
     const purged = await this.maintenance.purge(
+      now,
       new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
       1000,
     );
