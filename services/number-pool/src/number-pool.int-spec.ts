@@ -351,49 +351,45 @@ describe('number-pool (real NATS + store)', () => {
   });
 
   describe('cleanup', () => {
-    it('retires a pair when its cool-off ends and purges old records, so nothing piles up', async () => {
+    /** A replica whose reaper runs every 100 ms with this retention, for the duration of `body`. */
+    async function withReaper(retentionMs: number, body: () => Promise<void>) {
       const reaping = await startServiceApp(
-        NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: 0 }),
+        NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: retentionMs }),
         { clock: clock.now },
       );
       try {
+        await body();
+      } finally {
+        await reaping.close();
+      }
+    }
+    const allocate = (allocationId: string, parties: string[], cooloffSeconds: number) =>
+      client.request(AllocateNumber, {
+        scope: ACCOUNT,
+        allocationId,
+        parties,
+        geomatch: true,
+        cooloffSeconds,
+        excludeNumbers: [],
+      });
+
+    it('retires a pair when its cool-off ends and purges old records, so nothing piles up', () =>
+      withReaper(0, async () => {
         const allocationId = randomUUID();
-        await client.request(AllocateNumber, {
-          scope: ACCOUNT,
-          allocationId,
-          parties: [rider(90), rider(91)],
-          geomatch: true,
-          cooloffSeconds: 1,
-          excludeNumbers: [],
-        });
+        await allocate(allocationId, [rider(90), rider(91)], 1);
         await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
         expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(2);
         await expectEventually(async () => {
           expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
           expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
         });
-      } finally {
-        await reaping.close();
-      }
-    });
-  });
+      }));
 
-  describe('retention', () => {
-    it('purges a retired hold at once and keeps its released allocation for the retention period', async () => {
-      const reaping = await startServiceApp(
-        NumberPoolModule.forRoot({ ...config(), REAPER_INTERVAL_MS: 100, RETIRED_RETENTION_MS: 3_600_000 }),
-        { clock: clock.now },
-      );
-      try {
+    it('purges a retired hold at once and keeps its released allocation for the retention period', () =>
+      withReaper(3_600_000, async () => {
         const allocationId = randomUUID();
-        await client.request(AllocateNumber, {
-          scope: ACCOUNT,
-          allocationId,
-          parties: [rider(92), rider(93)],
-          geomatch: true,
-          cooloffSeconds: 0,
-          excludeNumbers: [],
-        });
+        const parties = [rider(92), rider(93)];
+        await allocate(allocationId, parties, 0);
         await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
         await expectEventually(async () => {
           expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
@@ -401,20 +397,8 @@ describe('number-pool (real NATS + store)', () => {
         const released = await db.collection('allocations').findOne({ _id: allocationId as never });
         expect(released?.releasedAt).toBeTruthy();
         // The kept record still stops a late allocation under the same id.
-        await expect(
-          client.request(AllocateNumber, {
-            scope: ACCOUNT,
-            allocationId,
-            parties: [rider(92), rider(93)],
-            geomatch: true,
-            cooloffSeconds: 0,
-            excludeNumbers: [],
-          }),
-        ).rejects.toMatchObject({ code: 'CONFLICT' });
-      } finally {
-        await reaping.close();
-      }
-    });
+        await expect(allocate(allocationId, parties, 0)).rejects.toMatchObject({ code: 'CONFLICT' });
+      }));
   });
 
   describe('two replicas under contention', () => {
