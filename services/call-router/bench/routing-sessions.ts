@@ -66,7 +66,7 @@ function partyOf(k: number): string {
 }
 
 function profileOf(account: number, pin: boolean, expiry: number): SessionSettings {
-  const base = `https://api.tenant${account}.example.com/maskline`;
+  const base = `http://127.0.0.1:9/tenant${account}/maskline`;
   return {
     ...DEFAULT_SESSION_SETTINGS,
     sessionExpirySeconds: expiry,
