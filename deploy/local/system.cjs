@@ -39,7 +39,9 @@ function assertBuilt() {
  * Returns { service, child, exited: Promise<{code, signal}>, stop(signal) }.
  */
 function startService(service, env, onLine = () => {}) {
-  const child = spawn(process.execPath, ['-r', ALIAS_HOOK, mainOf(service)], {
+  // Node flags that NODE_OPTIONS refuses (a bench's --cpu-prof), space-separated.
+  const nodeArgs = (env.MASKLINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '-r', ALIAS_HOOK, mainOf(service)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

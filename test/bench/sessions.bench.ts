@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { log, pct, startBenchSystem } from './support/bench-system';
+import { cpuMsByName, cpuPerOperation } from './support/process-cpu';
 
 interface Run {
   p50: number;
@@ -61,6 +62,7 @@ async function main() {
     log(
       'operation  | concurrency | p50 (ms) | p99 (ms) | per second | floor p50 / p99 (ms) | ratio p50 / p99 / throughput',
     );
+    const cpuPerCreate: string[] = [];
     for (const concurrency of [16, 64]) {
       const floor = await load(concurrency, total, async () => {
         const res = await fetch(`${api}/`, { headers: { authorization: auth } });
@@ -72,6 +74,7 @@ async function main() {
         });
         return res.status === 200;
       });
+      const cpuBefore = cpuMsByName(bench.pids());
       const create = await load(concurrency, total, async () => {
         const n = party++;
         const res = await fetch(`${api}/Masking/Session/`, {
@@ -86,6 +89,7 @@ async function main() {
         if (body.session_uuid) ids.push(body.session_uuid);
         return res.status === 201;
       });
+      cpuPerCreate.push(`c${concurrency}: ${cpuPerOperation(cpuBefore, cpuMsByName(bench.pids()), total)}`);
       const get = await load(concurrency, total, async (i) => {
         const res = await fetch(`${api}/Masking/Session/${ids[i % ids.length]}/`, {
           headers: { authorization: auth },
@@ -110,6 +114,9 @@ async function main() {
         );
       }
     }
+    log('');
+    log('CPU per create, by process (the floor of throughput on this machine is cores ÷ the total)');
+    for (const line of cpuPerCreate) log(`  ${line}`);
   } finally {
     await conn.close();
     await bench.stop();

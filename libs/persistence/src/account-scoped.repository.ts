@@ -1,5 +1,9 @@
-import { isDuplicateKeyError, isOnlyDuplicateKeyErrors } from './mongo-errors';
+import { InsertBatcher } from './insert-batcher';
+import { isOnlyDuplicateKeyErrors } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
+
+/** Most documents insertUnlessTaken writes in one command. */
+const INSERT_BATCH_MAX = 100;
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
 export interface AccountScope {
@@ -74,6 +78,8 @@ export class SystemWideQueries<T> {
  */
 export abstract class AccountScopedRepository<T extends AccountScope> {
   readonly #model: Model<T>;
+  /** insertUnlessTaken's writes, batched across concurrent callers (made on first use). */
+  #inserts: InsertBatcher<T> | undefined;
   protected readonly systemWide: SystemWideQueries<T>;
 
   protected constructor(model: Model<T>) {
@@ -88,13 +94,15 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
 
   /** Inserts one document unless a unique index already holds its key: true when it was inserted. */
   protected async insertUnlessTaken(doc: T | Omit<T, 'createdAt' | 'updatedAt'>): Promise<boolean> {
-    try {
-      await this.#model.create(doc);
-      return true;
-    } catch (err) {
-      if (isDuplicateKeyError(err)) return false;
-      throw err;
-    }
+    // Cast, defaulted, validated and timestamped as a create would, then written with the inserts
+    // of concurrent callers: one store command (on FerretDB, one SQLite transaction) per batch.
+    const prepared = new this.#model(doc);
+    await prepared.validate();
+    (prepared as unknown as { initializeTimestamps?: () => void }).initializeTimestamps?.();
+    this.#inserts ??= new InsertBatcher<T>((docs) => this.insertManyUnordered(docs), {
+      maxBatch: INSERT_BATCH_MAX,
+    });
+    return (await this.#inserts.insert(prepared.toBSON() as T)) === 'inserted';
   }
 
   /** Inserts many without stopping at a duplicate: each document's own outcome is in the result. */

@@ -30,6 +30,7 @@ import {
   type RunningProcess,
 } from '@maskline/testing';
 import { numberPoolConfigSchema } from './config/number-pool.config';
+import { ALLOCATIONS_BUCKET } from './allocation/mongo-hold-store';
 import { NumberPoolModule } from './number-pool.module';
 
 const ACCOUNT: AccountScope = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
@@ -178,6 +179,55 @@ describe('number-pool (real NATS + store)', () => {
       const b = await client.request(AllocateNumber, request);
       expect(b.virtualNumber).toBe(a.virtualNumber);
       expect(await db.collection('holds').countDocuments({ allocationId: request.allocationId })).toBe(2);
+    });
+
+    describe('a retry whose record only the store holds (lost from KV by a crash between the two writes)', () => {
+      const forgetInKv = async (allocationId: string) =>
+        (await client.nc.jetstream().views.kv(ALLOCATIONS_BUCKET)).purge(allocationId);
+
+      it('answers as the first attempt did and leaves no claim or hint of its own behind', async () => {
+        const request = {
+          scope: ACCOUNT,
+          allocationId: randomUUID(),
+          parties: [rider(150), rider(151)],
+          geomatch: true,
+          cooloffSeconds: 0,
+          excludeNumbers: [],
+        };
+        const first = await client.request(AllocateNumber, request);
+        expect(first.virtualNumber).toBe(US[0]);
+        await forgetInKv(request.allocationId);
+        // The retry finds its parties on US[0] (its own first attempt), claims the next number,
+        // loses the record insert to the first attempt, and gives that claim back.
+        expect((await client.request(AllocateNumber, request)).virtualNumber).toBe(first.virtualNumber);
+        expect(
+          await db
+            .collection('holds')
+            .countDocuments({ allocationId: request.allocationId, liveMarker: 'L' }),
+        ).toBe(2);
+        // The withdrawn claim left no hint: the first party can have the next number at once.
+        expect((await allocate([rider(150), rider(152)])).virtualNumber).toBe(US[1]);
+      });
+
+      it('answers as the first attempt did when every other number is taken', async () => {
+        const request = {
+          scope: ACCOUNT,
+          allocationId: randomUUID(),
+          parties: [rider(153), rider(154)],
+          geomatch: true,
+          cooloffSeconds: 0,
+          excludeNumbers: [],
+        };
+        const first = await client.request(AllocateNumber, request);
+        await allocate([rider(153), rider(155)]);
+        await allocate([rider(153), rider(156)]);
+        await forgetInKv(request.allocationId);
+        expect((await client.request(AllocateNumber, request)).virtualNumber).toBe(first.virtualNumber);
+        // A party that truly holds every number is still refused.
+        await expect(allocate([rider(153), rider(157)])).rejects.toMatchObject({
+          code: PoolErrorCodes.EXHAUSTED,
+        });
+      });
     });
 
     it('holds a released pair for the cool-off, only for that pair', async () => {

@@ -19,6 +19,8 @@ export const secrets = require(
 
 export type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;
 
+import type { NamedPids } from './process-cpu';
+
 export const log = (line = '') => process.stdout.write(`${line}\n`);
 
 /** The p-th percentile (nearest rank) of the values. */
@@ -58,8 +60,12 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
   };
   const prefix = `bench_${randomBytes(3).toString('hex')}`;
   /** A service's own settings (its database; whatever serviceEnv adds), as startSystem passed them. */
+  // BENCH_CPU_PROF=number-pool,gateway writes V8 CPU profiles of those services to BENCH_CPU_PROF_DIR.
+  const profiled = new Set((process.env.BENCH_CPU_PROF ?? '').split(',').filter(Boolean));
+  const profileDir = process.env.BENCH_CPU_PROF_DIR ?? 'dist/cpu-profiles';
   const envFor = (service: string): Record<string, string> => ({
     MONGO_DB: `${prefix}_${service.replace(/-/g, '_')}`,
+    ...(profiled.has(service) ? { MASKLINE_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
     ...options.serviceEnv?.(service),
   });
   const onLine = options.onLine ?? errorLines;
@@ -91,6 +97,12 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     /** Starts one more instance of a service (after the bench stopped or killed one). */
     startService: (service: string) =>
       system.startService(service as never, { ...env, ...envFor(service) }, onLine),
+    /** The processes of this run (services, NATS, the store), for CPU accounting. */
+    pids: (): NamedPids => [
+      ...running.processes.map((p: ServiceProcess) => ({ name: p.service, pid: p.child.pid })),
+      { name: 'nats', pid: nats.pid },
+      ...(store ? [{ name: 'store', pid: (store as { pid: number }).pid }] : []),
+    ],
     /** Stops the services startSystem started, NATS and the store (the caller stops any it added). */
     async stop(): Promise<void> {
       await running.stopAll();

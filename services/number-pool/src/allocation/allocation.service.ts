@@ -18,6 +18,9 @@ import type { HoldStore } from './hold-store.port';
 import type { AllocationRecord } from './hold';
 import { NumberAllocator } from './number-allocator';
 
+/** Allocator refusals that a record of the same allocation, written by an earlier attempt, explains. */
+const REFUSALS_A_RECORD_MAY_EXPLAIN = new Set<string>([PoolErrorCodes.EXHAUSTED, PoolErrorCodes.CONTENDED]);
+
 /** The number of an allocation released before it was recorded (a tombstone). */
 const NEVER_ALLOCATED = 'none';
 
@@ -54,9 +57,9 @@ export class AllocationService {
   /** Idempotent per allocation: a retry returns the number the first call chose. */
   async allocate(request: RpcParsedRequestOf<typeof AllocateNumber>) {
     const { scope, allocationId, parties } = request;
-    // KV first; the store only on a KV miss (a read by id, which costs the same at any size on both
-    // stores): a release that came first left a record there that must stop this allocation.
-    const previous = await this.store.allocation(scope.accountId, allocationId);
+    // A retry, or a release that came first, finds its record in KV. A record only the store holds
+    // (a crash between its two writes) makes this allocation's own record insert lose, below.
+    const previous = await this.store.knownAllocation(scope.accountId, allocationId);
     if (previous) return this.previousResult(previous.virtualNumber, previous.releasedAt);
 
     const end = this.latency.startTimer();
@@ -71,7 +74,7 @@ export class AllocationService {
       request.geomatch,
     );
     try {
-      const allocation = await this.allocator.allocate({
+      const allocation = await this.allocateOrRecall(scope.accountId, allocationId, {
         accountId: scope.accountId,
         allocationId,
         parties,
@@ -81,6 +84,7 @@ export class AllocationService {
         poolLabel: request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country',
         stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n),
       });
+      if ('recalled' in allocation) return allocation.recalled;
       const recorded = await this.store.insertAllocation({
         _id: allocationId,
         accountId: scope.accountId,
@@ -93,7 +97,7 @@ export class AllocationService {
       });
       if (!recorded) {
         // A concurrent call for the same session won: give our claim back and answer as it did.
-        await Promise.all(allocation.holds.map((h) => this.store.deleteHold(h.accountId, h._id)));
+        await this.allocator.withdraw(allocation.holds);
         const winner = await this.store.allocation(scope.accountId, allocationId);
         // No record of this account under the id: another account's allocation holds it.
         if (!winner) throw new CodedError(ErrorCodes.CONFLICT, 'allocation id already in use');
@@ -112,6 +116,28 @@ export class AllocationService {
       throw err;
     } finally {
       end();
+    }
+  }
+
+  /**
+   * The allocator's choice; or, when it finds nothing, the answer of a record the store holds under
+   * the id and KV lacks (a retry whose parties' numbers are held by its own first attempt).
+   */
+  private async allocateOrRecall(
+    accountId: string,
+    allocationId: string,
+    request: Parameters<NumberAllocator['allocate']>[0],
+  ): Promise<
+    | Awaited<ReturnType<NumberAllocator['allocate']>>
+    | { recalled: { virtualNumber: string; country: string } }
+  > {
+    try {
+      return await this.allocator.allocate(request);
+    } catch (err) {
+      if (!(err instanceof CodedError) || !REFUSALS_A_RECORD_MAY_EXPLAIN.has(err.code)) throw err;
+      const recorded = await this.store.allocation(accountId, allocationId);
+      if (!recorded) throw err;
+      return { recalled: this.previousResult(recorded.virtualNumber, recorded.releasedAt) };
     }
   }
 

@@ -40,7 +40,12 @@ export interface HoldStore {
    */
   liveHoldsOf(accountId: string, allocationId: string): Promise<Hold[]>;
 
-  /** The account's allocation record; another account's id finds nothing. */
+  /**
+   * The account's allocation record from the fast copy alone (no store read): what an allocation
+   * checks first. A record the copy lacks is caught by `insertAllocation` refusing the id.
+   */
+  knownAllocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
+  /** The account's allocation record (the fast copy, then the store); another account's id finds nothing. */
   allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
   /** False when the allocation id is already recorded (by any account). */
   insertAllocation(record: AllocationRecord): Promise<boolean>;

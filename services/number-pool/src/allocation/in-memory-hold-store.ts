@@ -65,6 +65,10 @@ export class InMemoryHoldStore implements HoldStore {
       .map((h) => ({ ...h }));
   }
 
+  knownAllocation(accountId: string, allocationId: string) {
+    return this.allocation(accountId, allocationId);
+  }
+
   async allocation(accountId: string, allocationId: string) {
     const r = this.allocations.get(allocationId);
     return r && r.accountId === accountId ? { ...r, holdIds: [...r.holdIds], parties: [...r.parties] } : null;

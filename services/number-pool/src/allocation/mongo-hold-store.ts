@@ -95,21 +95,34 @@ export class MongoHoldStore implements HoldStore {
     return this.holds.liveOfAllocation(accountId, allocationId);
   }
 
+  async knownAllocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
+    return (await this.recordInKv(accountId, allocationId))?.record ?? null;
+  }
+
   async allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
-    const entry = await (await this.records()).get(allocationId);
-    if (entry && entry.operation === 'PUT') {
-      const r = kvDecode<StoredAllocation>(entry.value);
-      if (r)
-        return r.accountId !== accountId
-          ? null
-          : {
-              ...r,
-              releasedAt: r.releasedAt ? new Date(r.releasedAt) : null,
-              createdAt: new Date(r.createdAt),
-            };
-    }
+    const found = await this.recordInKv(accountId, allocationId);
+    if (found) return found.record;
     // Not in KV (expired, or a crash between the store write and the KV write): ask the store.
     return this.allocations.find(accountId, allocationId);
+  }
+
+  /** The KV copy of a record: undefined when KV has none; a null record when it is another account's. */
+  private async recordInKv(
+    accountId: string,
+    allocationId: string,
+  ): Promise<{ record: AllocationRecord | null } | undefined> {
+    const entry = await (await this.records()).get(allocationId);
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    const r = kvDecode<StoredAllocation>(entry.value);
+    if (!r) return undefined;
+    if (r.accountId !== accountId) return { record: null };
+    return {
+      record: {
+        ...r,
+        releasedAt: r.releasedAt ? new Date(r.releasedAt) : null,
+        createdAt: new Date(r.createdAt),
+      },
+    };
   }
 
   async insertAllocation(record: AllocationRecord): Promise<boolean> {

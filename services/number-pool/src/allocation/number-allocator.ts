@@ -116,6 +116,16 @@ export class NumberAllocator {
     }
   }
 
+  /** Takes back claims that never became an allocation (another attempt of it won): holds and hints. */
+  async withdraw(holds: readonly Hold[]): Promise<void> {
+    await Promise.all(
+      holds.map(async (h) => {
+        await this.store.deleteHold(h.accountId, h._id);
+        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
+      }),
+    );
+  }
+
   /** Whether any of the parties holds the number (retiring holds whose cool-off has ended). */
   async blockingParty(virtualNumber: string, parties: readonly string[]): Promise<number> {
     const results = await Promise.all(parties.map((p) => this.isHeld(virtualNumber, p)));
@@ -187,22 +197,19 @@ export class NumberAllocator {
     request: AllocationRequest,
     virtualNumber: string,
   ): Promise<{ ok: true; holds: Hold[] } | { ok: false; conflictIndex: number }> {
-    const holds: Hold[] = [];
-    for (let i = 0; i < request.parties.length; i++) {
-      const hold = this.newHold(
-        request.accountId,
-        request.allocationId,
-        virtualNumber,
-        request.parties[i],
-        request.cooloffSeconds,
+    const holds = request.parties.map((party) =>
+      this.newHold(request.accountId, request.allocationId, virtualNumber, party, request.cooloffSeconds),
+    );
+    // The parties' claims go together (one store command when the store batches inserts). A refused
+    // insert means the pair has a live hold the hint did not show (a concurrent claim): the number
+    // is taken for that party, and the claims that went in are taken back. No scan on this path.
+    const inserted = await Promise.all(holds.map((h) => this.store.insertHold(h)));
+    const conflictIndex = inserted.indexOf(false);
+    if (conflictIndex >= 0) {
+      await Promise.all(
+        holds.filter((_, i) => inserted[i]).map((h) => this.store.deleteHold(h.accountId, h._id)),
       );
-      // A refused insert means the pair has a live hold the pointer did not show (a concurrent
-      // claim): the number is taken for this party. No scan on this path.
-      if (!(await this.store.insertHold(hold))) {
-        await Promise.all(holds.map((h) => this.store.deleteHold(h.accountId, h._id)));
-        return { ok: false, conflictIndex: i };
-      }
-      holds.push(hold);
+      return { ok: false, conflictIndex };
     }
     await Promise.all(holds.map((h) => this.store.setPairHint(h.virtualNumber, h.party, liveHint(h))));
     return { ok: true, holds };
