@@ -22,6 +22,8 @@ export const commonServiceConfigShape = {
   BREAKER_VOLUME_THRESHOLD: envInt(10, 1, 10000),
   /** How long shutdown waits for in-flight handlers before closing NATS. */
   SHUTDOWN_GRACE_MS: envInt(10000, 0, 120000),
+  /** A diagnostic for benchmarks: a directory where the service writes its store commands' totals at exit. */
+  STORE_COMMAND_STATS_DIR: z.string().min(1).optional(),
 };
 
 export const storeConfigShape = {

@@ -52,6 +52,17 @@ export class SystemWideQueries<T> {
     await this.model.updateOne({ _id: id } as FilterQuery<T>, update).exec();
   }
 
+  /** How many matched. */
+  async updateMany(filter: FilterQuery<T>, update: UpdateQuery<T>): Promise<number> {
+    return (await this.model.updateMany(filter, update).exec()).matchedCount;
+  }
+
+  /** A batch by id in one statement (one scan on FerretDB v1, as `deleteByIds`). */
+  async updateByIds(ids: readonly string[], update: UpdateQuery<T>): Promise<void> {
+    if (ids.length === 0) return;
+    await this.model.updateMany({ _id: { $in: [...ids] } } as FilterQuery<T>, update).exec();
+  }
+
   async deleteById(id: string): Promise<void> {
     await this.model.deleteOne({ _id: id } as FilterQuery<T>).exec();
   }

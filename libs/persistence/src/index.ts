@@ -5,3 +5,4 @@ export * from './persistence.module';
 export * from './index-synchronizer';
 export * from './store-rpc-error.filter';
 export * from './insert-batcher';
+export * from './write-batcher';

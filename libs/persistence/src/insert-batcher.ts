@@ -1,24 +1,10 @@
 import { isDuplicateKeyError } from './mongo-errors';
+import { WriteBatcher, type Pending, type WriteBatcherOptions } from './write-batcher';
 
 /** What became of one document handed to an InsertBatcher. */
 export type InsertOutcome = 'inserted' | 'duplicate';
 
-export interface InsertBatcherOptions {
-  /** Most documents in one insertMany. */
-  maxBatch: number;
-  /**
-   * How long the first document of a batch may wait for company (a full batch goes at once).
-   * 0 (the default): the next turn of the event loop. Worth a few milliseconds where nobody waits on
-   * the write and documents trickle in one at a time, each a store transaction of its own otherwise.
-   */
-  maxWaitMs?: number;
-}
-
-interface Pending<T> {
-  doc: T;
-  resolve: (outcome: InsertOutcome) => void;
-  reject: (err: unknown) => void;
-}
+export type InsertBatcherOptions = WriteBatcherOptions;
 
 interface WriteErrorLike {
   index: number;
@@ -36,67 +22,22 @@ interface WriteErrorLike {
  * error names its document; a failure of the whole command concerns them all).
  */
 export class InsertBatcher<T> {
-  private queue: Pending<T>[] = [];
-  private timer:
-    | { kind: 'timeout'; handle: NodeJS.Timeout }
-    | { kind: 'immediate'; handle: NodeJS.Immediate }
-    | undefined;
-  private writing = false;
+  private readonly batches: WriteBatcher<T, InsertOutcome>;
 
   constructor(
     private readonly insertMany: (docs: T[]) => Promise<unknown>,
-    private readonly options: InsertBatcherOptions,
+    options: InsertBatcherOptions,
   ) {
-    if (!(options.maxBatch >= 1)) throw new Error('InsertBatcher: maxBatch must be at least 1');
+    this.batches = new WriteBatcher((batch) => this.write(batch), options);
   }
 
   insert(doc: T): Promise<InsertOutcome> {
-    return new Promise<InsertOutcome>((resolve, reject) => {
-      this.queue.push({ doc, resolve, reject });
-      this.schedule();
-    });
+    return this.batches.submit(doc);
   }
 
-  /**
-   * After the current I/O callbacks (so the inserts one network read triggers share a batch), or
-   * after maxWaitMs unless the batch fills first.
-   */
-  private schedule(): void {
-    if (this.writing) return; // what arrives meanwhile goes right after the write
-    if (this.timer) {
-      if (this.queue.length >= this.options.maxBatch) this.fire();
-      return;
-    }
-    const wait = this.options.maxWaitMs ?? 0;
-    this.timer =
-      wait > 0
-        ? { kind: 'timeout', handle: setTimeout(() => this.fire(), wait) }
-        : { kind: 'immediate', handle: setImmediate(() => this.fire()) };
-  }
-
-  private fire(): void {
-    if (this.timer?.kind === 'timeout') clearTimeout(this.timer.handle);
-    if (this.timer?.kind === 'immediate') clearImmediate(this.timer.handle);
-    this.timer = undefined;
-    void this.writeNext();
-  }
-
-  private async writeNext(): Promise<void> {
-    if (this.writing || this.queue.length === 0) return;
-    this.writing = true;
-    const batch = this.queue.splice(0, this.options.maxBatch);
+  private async write(batch: Pending<T, InsertOutcome>[]): Promise<void> {
     try {
-      await this.write(batch);
-    } finally {
-      this.writing = false;
-      // The documents that came during the write have waited long enough: next turn.
-      if (this.queue.length > 0) this.timer = { kind: 'immediate', handle: setImmediate(() => this.fire()) };
-    }
-  }
-
-  private async write(batch: Pending<T>[]): Promise<void> {
-    try {
-      await this.insertMany(batch.map((p) => p.doc));
+      await this.insertMany(batch.map((p) => p.item));
       for (const p of batch) p.resolve('inserted');
     } catch (err) {
       settleFailedBatch(batch, err);
@@ -104,7 +45,7 @@ export class InsertBatcher<T> {
   }
 }
 
-function settleFailedBatch<T>(batch: Pending<T>[], err: unknown): void {
+function settleFailedBatch<T>(batch: Pending<T, InsertOutcome>[], err: unknown): void {
   const e = err as {
     writeErrors?: WriteErrorLike | WriteErrorLike[];
     writeConcernError?: unknown;

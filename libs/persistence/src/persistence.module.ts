@@ -1,12 +1,16 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { IndexSynchronizer } from './index-synchronizer';
+import { recordStoreCommands } from './store-command-stats';
 
 export interface PersistenceOptions {
   /** MongoDB connection string. */
   uri: string;
   /** This service's own database: services never share collections. */
   dbName: string;
+  /** Where to write the totals of this process's store commands at exit (a benchmark diagnostic). */
+  statsDir?: string;
 }
 
 /** The mongoose connection for one service's database, with indexes built at boot. */
@@ -14,6 +18,7 @@ export interface PersistenceOptions {
 @Module({})
 export class PersistenceModule {
   static forRoot(options: PersistenceOptions): DynamicModule {
+    const { statsDir } = options;
     return {
       module: PersistenceModule,
       imports: [
@@ -23,6 +28,15 @@ export class PersistenceModule {
           autoCreate: false,
           serverSelectionTimeoutMS: 5000,
           maxPoolSize: 20,
+          ...(statsDir
+            ? {
+                monitorCommands: true,
+                connectionFactory: (connection: Connection) => {
+                  recordStoreCommands(connection, statsDir, options.dbName);
+                  return connection;
+                },
+              }
+            : {}),
         }),
       ],
       providers: [IndexSynchronizer],

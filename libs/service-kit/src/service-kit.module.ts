@@ -37,7 +37,9 @@ export class ServiceKitModule {
         errorFilter: options.errorFilter,
       }),
     ];
-    if (options.store) imports.push(PersistenceModule.forRoot(options.store));
+    if (options.store) {
+      imports.push(PersistenceModule.forRoot({ ...options.store, statsDir: config.STORE_COMMAND_STATS_DIR }));
+    }
     return {
       module: ServiceKitModule,
       global: true,

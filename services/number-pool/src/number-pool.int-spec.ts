@@ -30,6 +30,8 @@ import {
   type RunningProcess,
 } from '@maskline/testing';
 import { numberPoolConfigSchema } from './config/number-pool.config';
+import type { HoldStore } from './allocation/hold-store.port';
+import { HOLD_STORE } from './allocation/hold-store.token';
 import { ALLOCATIONS_BUCKET } from './allocation/mongo-hold-store';
 import { NumberPoolModule } from './number-pool.module';
 
@@ -265,6 +267,25 @@ describe('number-pool (real NATS + store)', () => {
       expect((await allocate([rider(60), rider(61)])).virtualNumber).toBe(US[0]);
     });
 
+    it('a record loses to a release that KV holds (the store copy of a release does not last), and leaves nothing', async () => {
+      const allocationId = randomUUID();
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+      await db.collection('allocations').deleteOne({ _id: allocationId as never });
+      const store = app.get<HoldStore>(HOLD_STORE);
+      const recorded = await store.insertAllocation({
+        _id: allocationId,
+        accountId: ACCOUNT.accountId,
+        virtualNumber: US[2],
+        holdIds: [],
+        parties: [rider(64)],
+        cooloffSeconds: 0,
+        releasedAt: null,
+        createdAt: new Date(),
+      });
+      expect(recorded).toBe(false);
+      expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
+    });
+
     it('a release of an allocation that failed after claiming holds (no record) frees those holds', async () => {
       const allocationId = randomUUID();
       // What an allocation that died between its hold and its record leaves behind.
@@ -435,20 +456,21 @@ describe('number-pool (real NATS + store)', () => {
         });
       }));
 
-    it('purges a retired hold at once and keeps its released allocation for the retention period', () =>
-      withReaper(3_600_000, async () => {
-        const allocationId = randomUUID();
-        const parties = [rider(92), rider(93)];
-        await allocate(allocationId, parties, 0);
-        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
-        await expectEventually(async () => {
-          expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
-        });
-        const released = await db.collection('allocations').findOne({ _id: allocationId as never });
-        expect(released?.releasedAt).toBeTruthy();
-        // The kept record still stops a late allocation under the same id.
-        await expect(allocate(allocationId, parties, 0)).rejects.toMatchObject({ code: 'CONFLICT' });
-      }));
+    it('keeps only what is live in the store: a release takes the holds and the allocation record at once', async () => {
+      const allocationId = randomUUID();
+      const parties = [rider(92), rider(93)];
+      await allocate(allocationId, parties, 0);
+      expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(1);
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+      expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
+      expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
+      // The released record in KV still stops a late allocation under the same id, and a retried
+      // release finds nothing left to do.
+      await expect(allocate(allocationId, parties, 0)).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId })).toMatchObject({
+        released: 0,
+      });
+    });
   });
 
   describe('two replicas under contention', () => {

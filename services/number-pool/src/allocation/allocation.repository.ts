@@ -1,15 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository } from '@maskline/persistence';
+import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
 import type { AllocationRecord } from './hold';
 import { AllocationDocument } from './hold.schema';
 
 /** What the pool remembers per allocation, visible only to its account. */
 @Injectable()
 export class AllocationRepository extends AccountScopedRepository<AllocationDocument> {
+  private readonly released: StatementBatcher<string>;
+
   constructor(@InjectModel(AllocationDocument.name) model: Model<AllocationDocument>) {
     super(model);
+    this.released = new StatementBatcher<string>((ids) => this.systemWide.deleteByIds(ids), {
+      maxBatch: 200,
+    });
   }
 
   /** By `_id` (the allocation id). */
@@ -20,6 +25,19 @@ export class AllocationRepository extends AccountScopedRepository<AllocationDocu
   /** False when the id is already recorded (for this account or another). */
   insert(record: AllocationRecord): Promise<boolean> {
     return this.insertUnlessTaken(record);
+  }
+
+  /**
+   * A released allocation's store copy (KV keeps the released record). The releases that arrive
+   * together go in one statement. The id comes from the account's own record.
+   */
+  forgetReleasedSystemWide(allocationId: string): Promise<void> {
+    return this.released.run(allocationId);
+  }
+
+  /** Takes back a record that lost to a release recorded first (see MongoHoldStore). */
+  async remove(accountId: string, allocationId: string): Promise<void> {
+    await this.deleteScoped({ accountId, _id: allocationId });
   }
 
   async save(record: AllocationRecord): Promise<void> {

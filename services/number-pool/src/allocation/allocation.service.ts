@@ -209,7 +209,7 @@ export class AllocationService {
     }));
     await this.allocator.release(holds, record.cooloffSeconds, now);
     // The parties' numbers go with the release: a released record only answers retries.
-    await this.store.saveAllocation({ ...record, parties: [], releasedAt: now });
+    await this.store.releaseAllocation(record, now);
     return record.holdIds.length;
   }
 

@@ -20,10 +20,13 @@ export class HoldMaintenance {
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
   async retireExpired(now: Date, limit: number): Promise<number> {
     const due = await this.holds.dueForRetirementSystemWide(now, limit);
-    for (const h of due) {
-      await this.store.retireHold(h._id, now);
-      await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
-    }
+    // Together, so that the retirements go in one statement.
+    await Promise.all(
+      due.map(async (h) => {
+        await this.store.retireHold(h._id, now);
+        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
+      }),
+    );
     return due.length;
   }
 

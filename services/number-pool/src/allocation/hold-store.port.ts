@@ -29,9 +29,9 @@ export interface HoldStore {
    * pair is the carrier's, so this looks across accounts (a previous owner's hold still blocks).
    */
   findLiveHold(virtualNumber: string, party: string): Promise<Hold | null>;
-  /** Marks the account's hold released: blocked until `releasedAt + cool-off`; retired at once when there is none. */
+  /** Marks the account's hold released: blocked until `releasedAt + cool-off`; retired (gone) at once when there is none. */
   releaseHold(accountId: string, holdId: string, cooloffSeconds: number, releasedAt: Date): Promise<void>;
-  /** Frees the pair once its cool-off is over (system work: whoever's hold it was). */
+  /** Frees the pair once its cool-off is over (system work: whoever's hold it was); the hold is gone. */
   retireHold(holdId: string, at: Date): Promise<void>;
 
   /**
@@ -50,4 +50,6 @@ export interface HoldStore {
   /** False when the allocation id is already recorded (by any account). */
   insertAllocation(record: AllocationRecord): Promise<boolean>;
   saveAllocation(record: AllocationRecord): Promise<void>;
+  /** Marks the account's record released at `at` and drops its parties' numbers. */
+  releaseAllocation(record: AllocationRecord, at: Date): Promise<void>;
 }

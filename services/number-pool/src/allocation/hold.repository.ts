@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
 import { LIVE, type Hold } from './hold';
 import { HoldDocument } from './hold.schema';
+
+/** Most holds one release or retirement statement names. */
+const BATCH = { maxBatch: 200 };
 
 /**
  * Holds, one per party of a session on a virtual number. A hold belongs to an account, but the
@@ -12,8 +15,13 @@ import { HoldDocument } from './hold.schema';
  */
 @Injectable()
 export class HoldRepository extends AccountScopedRepository<HoldDocument> {
+  /** Release statements by cool-off length (see releaseSystemWide). */
+  private readonly releases = new Map<number, StatementBatcher<{ holdId: string; at: Date }>>();
+  private readonly retirements: StatementBatcher<string>;
+
   constructor(@InjectModel(HoldDocument.name) model: Model<HoldDocument>) {
     super(model);
+    this.retirements = new StatementBatcher<string>((ids) => this.systemWide.deleteByIds(ids), BATCH);
   }
 
   /** False when the pair already has a live hold (the unique index refused it). */
@@ -25,9 +33,34 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
     await this.deleteScoped({ accountId, _id: holdId });
   }
 
-  /** Marks the account's hold released (and, with no cool-off, retired). */
-  async update(accountId: string, holdId: string, set: Partial<Hold>): Promise<void> {
-    await this.tolerateNewerHold(() => this.updateOneScoped({ accountId, _id: holdId }, { $set: set }));
+  /**
+   * Marks a hold released, blocking its pair for the cool-off. The releases that arrive together go
+   * in one statement per cool-off length, timed by the latest of them: a few milliseconds more of
+   * cool-off for the earlier ones. The ids come from the account's own allocation record.
+   */
+  releaseSystemWide(holdId: string, cooloffSeconds: number, at: Date): Promise<void> {
+    let batcher = this.releases.get(cooloffSeconds);
+    if (!batcher) {
+      batcher = new StatementBatcher<{ holdId: string; at: Date }>(async (items) => {
+        const releasedAt = new Date(Math.max(...items.map((i) => i.at.getTime())));
+        const blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
+        await this.systemWide.updateByIds(
+          items.map((i) => i.holdId),
+          { $set: { releasedAt, blockedUntil } },
+        );
+      }, BATCH);
+      this.releases.set(cooloffSeconds, batcher);
+    }
+    return batcher.run({ holdId, at });
+  }
+
+  /**
+   * Ends a hold: its pair is free. A retired hold is nothing anybody reads, so it is deleted; the
+   * deletions that arrive together go in one statement. The ids come from the account's own
+   * allocation record, or from the pair's hint once its cool-off is over (system work).
+   */
+  retireSystemWide(holdId: string): Promise<void> {
+    return this.retirements.run(holdId);
   }
 
   /** The account's live holds under an allocation id. Served by `{ allocationId }`. */
@@ -41,13 +74,6 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
   async liveOnPairSystemWide(virtualNumber: string, party: string): Promise<Hold | null> {
     const [live] = await this.systemWide.find({ virtualNumber, party, liveMarker: LIVE }, { limit: 1 });
     return live ? asHold(live) : null;
-  }
-
-  /** Frees the pair once its cool-off is over, whoever's hold it was. */
-  async retireSystemWide(holdId: string, at: Date): Promise<void> {
-    await this.tolerateNewerHold(() =>
-      this.systemWide.updateById(holdId, { $set: { liveMarker: holdId, retiredAt: at } }),
-    );
   }
 
   /** The reaper: live holds whose cool-off has ended. Served by `{ liveMarker, blockedUntil }`. */
@@ -71,19 +97,6 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
   /** Utilization metrics across accounts (a scan, never on the allocation path). */
   async liveSystemWide(): Promise<Hold[]> {
     return (await this.systemWide.find({ liveMarker: LIVE })).map(asHold);
-  }
-
-  /**
-   * An update keyed by the hold's UUID. If a concurrent write already retired it and a newer hold
-   * holds the pair, the store refuses to make this one live again (unique index): that is fine,
-   * the newer hold is the truth.
-   */
-  private async tolerateNewerHold(write: () => Promise<unknown>): Promise<void> {
-    try {
-      await write();
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-    }
   }
 }
 

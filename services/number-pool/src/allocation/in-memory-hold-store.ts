@@ -80,6 +80,10 @@ export class InMemoryHoldStore implements HoldStore {
     return true;
   }
 
+  async releaseAllocation(record: AllocationRecord, at: Date) {
+    await this.saveAllocation({ ...record, parties: [], releasedAt: at });
+  }
+
   async saveAllocation(record: AllocationRecord) {
     if (this.allocations.get(record._id)?.accountId !== record.accountId) return;
     this.allocations.set(record._id, { ...record });

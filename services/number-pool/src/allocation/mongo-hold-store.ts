@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { KV } from 'nats';
-import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
 import { AllocationRepository } from './allocation.repository';
 import type { AllocationRecord, Hold } from './hold';
 import { HoldRepository } from './hold.repository';
@@ -76,19 +76,18 @@ export class MongoHoldStore implements HoldStore {
   }
 
   async releaseHold(
-    accountId: string,
+    _accountId: string,
     holdId: string,
     cooloffSeconds: number,
     releasedAt: Date,
   ): Promise<void> {
-    const blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
-    const set: Partial<Hold> = { releasedAt, blockedUntil };
-    if (cooloffSeconds === 0) Object.assign(set, { liveMarker: holdId, retiredAt: releasedAt });
-    await this.holds.update(accountId, holdId, set);
+    // The hold comes from the account's own allocation record.
+    if (cooloffSeconds === 0) await this.holds.retireSystemWide(holdId);
+    else await this.holds.releaseSystemWide(holdId, cooloffSeconds, releasedAt);
   }
 
-  retireHold(holdId: string, at: Date): Promise<void> {
-    return this.holds.retireSystemWide(holdId, at);
+  retireHold(holdId: string): Promise<void> {
+    return this.holds.retireSystemWide(holdId);
   }
 
   liveHoldsOf(accountId: string, allocationId: string): Promise<Hold[]> {
@@ -125,10 +124,21 @@ export class MongoHoldStore implements HoldStore {
     };
   }
 
+  /**
+   * Records an allocation: the store's unique id first (two attempts of one allocation: one wins),
+   * then KV's create, the arbiter against a release that came first (it left a released record
+   * there, which outlives the store's copy). Losing either, nothing of this record stays.
+   */
   async insertAllocation(record: AllocationRecord): Promise<boolean> {
-    if (!(await this.allocations.insert(record))) return false;
-    await this.putRecord(record);
-    return true;
+    if (!(await this.allocations.insert(record))) {
+      // Recorded already. Its KV copy may be missing (a crash between the two writes): repair it.
+      const stored = await this.allocations.find(record.accountId, record._id);
+      if (stored) await createIfAbsent(await this.records(), record._id, kvEncode(toStored(stored)));
+      return false;
+    }
+    if (await createIfAbsent(await this.records(), record._id, kvEncode(toStored(record)))) return true;
+    await this.allocations.remove(record.accountId, record._id);
+    return false;
   }
 
   async saveAllocation(record: AllocationRecord): Promise<void> {
@@ -136,14 +146,26 @@ export class MongoHoldStore implements HoldStore {
     await this.putRecord(record);
   }
 
-  private async putRecord(record: AllocationRecord): Promise<void> {
-    const stored: StoredAllocation = {
-      ...record,
-      releasedAt: record.releasedAt ? record.releasedAt.getTime() : null,
-      createdAt: record.createdAt.getTime(),
-    };
-    await (await this.records()).put(record._id, kvEncode(stored));
+  /**
+   * Released in KV first (where retries and late allocations look, for 30 days), then the store's
+   * copy goes: the store keeps only live allocations, so its size is what is live.
+   */
+  async releaseAllocation(record: AllocationRecord, at: Date): Promise<void> {
+    await this.putRecord({ ...record, parties: [], releasedAt: at });
+    await this.allocations.forgetReleasedSystemWide(record._id);
   }
+
+  private async putRecord(record: AllocationRecord): Promise<void> {
+    await (await this.records()).put(record._id, kvEncode(toStored(record)));
+  }
+}
+
+function toStored(record: AllocationRecord): StoredAllocation {
+  return {
+    ...record,
+    releasedAt: record.releasedAt ? record.releasedAt.getTime() : null,
+    createdAt: record.createdAt.getTime(),
+  };
 }
 
 /** KV keys allow letters, digits and `-/_=.`: E.164 digits without the `+`. */

@@ -2,7 +2,7 @@ import pino from 'pino';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
-import { ExpiryScheduler } from './expiry-scheduler';
+import { EXPIRY_CONCURRENCY, ExpiryScheduler } from './expiry-scheduler';
 import type { SessionExpirer } from './session-expirer';
 
 const POLL_MS = 10_000;
@@ -117,7 +117,7 @@ describe('ExpiryScheduler', () => {
 
   it('at shutdown lets running expirations finish and starts none of those still waiting', async () => {
     const w = world();
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < EXPIRY_CONCURRENCY + 4; i++) {
       w.put(`s${i}`, 1000);
       w.scheduler.schedule(`s${i}`, w.sessions.get(`s${i}`)!.expiresAt);
     }
@@ -126,9 +126,9 @@ describe('ExpiryScheduler', () => {
     const stopping = w.scheduler.onApplicationShutdown();
     release();
     await stopping;
-    expect(w.expired).toHaveLength(8);
+    expect(w.expired).toHaveLength(EXPIRY_CONCURRENCY);
     await advance(60_000);
-    expect(w.expired).toHaveLength(8);
+    expect(w.expired).toHaveLength(EXPIRY_CONCURRENCY);
   });
 
   it('leaves alone a session ended meanwhile (DELETE)', async () => {

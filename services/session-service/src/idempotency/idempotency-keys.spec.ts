@@ -6,20 +6,27 @@ import { IdempotencyKeys } from './idempotency-keys';
 /** The little of a mongoose model the repository uses, over a map with a unique `_id`. */
 function fakeModel(rows = new Map<string, Record<string, unknown>>()) {
   const exec = <T>(value: T) => ({ lean: () => ({ exec: async () => value }), exec: async () => value });
-  return {
-    rows,
-    model: {
-      create: async (doc: Record<string, unknown>) => {
-        if (rows.has(doc._id as string)) throw Object.assign(new Error('dup'), { code: 11000 });
-        rows.set(doc._id as string, { ...doc });
-        return { toObject: () => doc };
+  /** A new document: what insertUnlessTaken builds before its batched insert. */
+  function model(this: unknown, doc: Record<string, unknown>) {
+    return { validate: async () => undefined, toBSON: () => ({ ...doc }) };
+  }
+  Object.assign(model, {
+    collection: {
+      insertMany: async (docs: Array<Record<string, unknown>>) => {
+        const writeErrors: Array<{ index: number; code: number }> = [];
+        docs.forEach((doc, index) => {
+          if (rows.has(doc._id as string)) writeErrors.push({ index, code: 11000 });
+          else rows.set(doc._id as string, { ...doc });
+        });
+        if (writeErrors.length > 0) throw Object.assign(new Error('dup'), { writeErrors });
       },
-      findById: (id: string) => exec(rows.get(id) ?? null),
-      deleteOne: (filter: { _id: string }) => exec(void rows.delete(filter._id)),
-      deleteMany: (filter: { _id: string; accountId: string }) =>
-        exec(void (rows.get(filter._id)?.accountId === filter.accountId && rows.delete(filter._id))),
-    } as unknown as Model<IdempotencyKeyDocument>,
-  };
+    },
+    findById: (id: string) => exec(rows.get(id) ?? null),
+    deleteOne: (filter: { _id: string }) => exec(void rows.delete(filter._id)),
+    deleteMany: (filter: { _id: string; accountId: string }) =>
+      exec(void (rows.get(filter._id)?.accountId === filter.accountId && rows.delete(filter._id))),
+  });
+  return { rows, model: model as unknown as Model<IdempotencyKeyDocument> };
 }
 
 const MAIN = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };

@@ -2,13 +2,23 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository } from '@maskline/persistence';
+import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
 import { SagaStepDocument } from './saga-step.schema';
 
 @Injectable()
 export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocument> {
+  /** Finished creations whose steps go together: one statement (one scan on FerretDB). */
+  private readonly finished: StatementBatcher<AccountScope & { sessionId: string }>;
+
   constructor(@InjectModel(SagaStepDocument.name) model: Model<SagaStepDocument>) {
     super(model);
+    this.finished = new StatementBatcher(
+      (items) =>
+        this.systemWide.deleteMany({
+          $or: items.map(({ accountId, sessionId }) => ({ accountId, sessionId })),
+        }),
+      { maxBatch: 200 },
+    );
   }
 
   /** Writes the step down; writing the same step again (a retried attempt) is a no-op. */
@@ -23,7 +33,7 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
 
   /** A finished creation's steps (its reservations are its session's now, or given back). */
   async forgetSession(scope: AccountScope, sessionId: string): Promise<void> {
-    await this.deleteScoped({ accountId: scope.accountId, sessionId });
+    await this.finished.run({ accountId: scope.accountId, sessionId });
   }
 
   /** System-wide, for the orphan reaper: steps of creations that never finished. */

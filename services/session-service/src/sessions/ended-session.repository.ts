@@ -38,6 +38,11 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     return this.insertManyKeepingFirst(docs);
   }
 
+  /** One expiry's record, written with those of the expiries running with it; a second is a no-op. */
+  async recordOne(doc: SessionDocument): Promise<void> {
+    await this.insertUnlessTaken(doc);
+  }
+
   getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
     return this.systemWide.findById(sessionId);
   }

@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository } from '@maskline/persistence';
+import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
 import { EndedSessionRepository } from './ended-session.repository';
 import { SessionDocument } from './session.schema';
+
+/** How an expiry marks a session ended. */
+type EndMark = Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>;
 
 /**
  * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
@@ -13,11 +16,32 @@ import { SessionDocument } from './session.schema';
  */
 @Injectable()
 export class SessionRepository extends AccountScopedRepository<SessionDocument> {
+  /**
+   * The moves' first and last steps, for the expiries that run together: one statement each (one
+   * scan on FerretDB, not one per session). A mark is timed by the latest expiry of its batch.
+   */
+  private readonly marks: StatementBatcher<{ sessionId: string; set: EndMark }>;
+  private readonly movedOut: StatementBatcher<string>;
+
   constructor(
     @InjectModel(SessionDocument.name) model: Model<SessionDocument>,
     readonly ended: EndedSessionRepository,
   ) {
     super(model);
+    this.marks = new StatementBatcher<{ sessionId: string; set: EndMark }>(
+      (items) => {
+        const at = new Date(Math.max(...items.map((i) => i.set.expiredAt?.getTime() ?? 0)));
+        return this.systemWide.updateMany(
+          { _id: { $in: items.map((i) => i.sessionId) }, status: 'active' },
+          { $set: { status: 'expired', expiredAt: at, modifiedAt: at } },
+        );
+      },
+      { maxBatch: 200 },
+    );
+    this.movedOut = new StatementBatcher<string>(
+      (ids) => this.systemWide.deleteMany({ _id: { $in: ids }, status: 'expired' }),
+      { maxBatch: 200 },
+    );
   }
 
   /** Stores a new session; false when its id is taken (the orphan reaper abandoned the creation). */
@@ -124,16 +148,12 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
    * idempotent: an expiry retried after a crash finishes the move, and one marked but never moved
    * is moved by the retention sweep's catch-up.
    */
-  async moveToEndedSystemWide(
-    sessionId: string,
-    set: Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>,
-  ): Promise<void> {
-    const marked =
-      (await this.systemWide.findOneAndUpdate({ _id: sessionId, status: 'active' }, { $set: set })) ??
-      (await this.systemWide.findById(sessionId));
+  async moveToEndedSystemWide(sessionId: string, set: EndMark): Promise<void> {
+    await this.marks.run({ sessionId, set });
+    const marked = await this.systemWide.findById(sessionId);
     if (!marked || marked.status !== 'expired') return;
-    await this.ended.record([marked]);
-    await this.systemWide.deleteMany({ _id: sessionId, status: 'expired' });
+    await this.ended.recordOne(marked);
+    await this.movedOut.run(sessionId);
   }
 
   /**
