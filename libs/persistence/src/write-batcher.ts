@@ -9,6 +9,14 @@ export interface WriteBatcherOptions {
   maxWaitMs?: number;
 }
 
+/** What the store statements batched across concurrent callers use: up to 200 per statement, next turn. */
+export const STATEMENT_BATCH: WriteBatcherOptions = { maxBatch: 200 };
+
+/** The latest of the times a batch's callers asked for: the one a batched statement writes for all. */
+export function latestOf(times: readonly Date[]): Date {
+  return new Date(Math.max(...times.map((t) => t.getTime())));
+}
+
 /** One caller's item in a batch, and how to tell that caller what became of it. */
 export interface Pending<T, R> {
   item: T;

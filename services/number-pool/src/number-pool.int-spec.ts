@@ -232,6 +232,31 @@ describe('number-pool (real NATS + store)', () => {
       });
     });
 
+    it('answers concurrent attempts of one allocation alike, with one claim per party left live', async () => {
+      const request = {
+        scope: ACCOUNT,
+        allocationId: randomUUID(),
+        parties: [rider(160), rider(161)],
+        geomatch: true,
+        cooloffSeconds: 0,
+        excludeNumbers: [],
+      };
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => client.request(AllocateNumber, request)),
+      );
+      expect(new Set(answers.map((a) => a.virtualNumber)).size).toBe(1);
+      const live = await db
+        .collection('holds')
+        .find({ allocationId: request.allocationId, liveMarker: 'L' })
+        .toArray();
+      expect(live.map((h) => [h.virtualNumber, h.party]).sort()).toEqual(
+        request.parties.map((p) => [answers[0].virtualNumber, p]).sort(),
+      );
+      // Released, the parties are free again: nothing else of the attempts was left holding them.
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: request.allocationId });
+      expect((await allocate(request.parties)).virtualNumber).toBe(US[0]);
+    });
+
     it('holds a released pair for the cool-off, only for that pair', async () => {
       const allocationId = randomUUID();
       const first = await client.request(AllocateNumber, {
@@ -454,6 +479,19 @@ describe('number-pool (real NATS + store)', () => {
           expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
           expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
         });
+      }));
+
+    it('purges the store copy of a release tombstone after the retention; KV still refuses the late allocation', () =>
+      withReaper(0, async () => {
+        const allocationId = randomUUID();
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+        await expectEventually(async () => {
+          expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
+        });
+        await expect(allocate(allocationId, [rider(94), rider(95)], 0)).rejects.toMatchObject({
+          code: 'CONFLICT',
+        });
+        expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(0);
       }));
 
     it('keeps only what is live in the store: a release takes the holds and the allocation record at once', async () => {

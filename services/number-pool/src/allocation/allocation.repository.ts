@@ -1,20 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
+import {
+  AccountScopedRepository,
+  STATEMENT_BATCH,
+  StatementBatcher,
+  type ScopedKey,
+} from '@maskline/persistence';
 import type { AllocationRecord } from './hold';
 import { AllocationDocument } from './hold.schema';
 
 /** What the pool remembers per allocation, visible only to its account. */
 @Injectable()
 export class AllocationRepository extends AccountScopedRepository<AllocationDocument> {
-  private readonly released: StatementBatcher<string>;
+  private readonly released: StatementBatcher<ScopedKey>;
 
   constructor(@InjectModel(AllocationDocument.name) model: Model<AllocationDocument>) {
     super(model);
-    this.released = new StatementBatcher<string>((ids) => this.systemWide.deleteByIds(ids), {
-      maxBatch: 200,
-    });
+    this.released = new StatementBatcher<ScopedKey>((keys) => this.deleteEachScoped(keys), STATEMENT_BATCH);
   }
 
   /** By `_id` (the allocation id). */
@@ -29,10 +32,10 @@ export class AllocationRepository extends AccountScopedRepository<AllocationDocu
 
   /**
    * A released allocation's store copy (KV keeps the released record). The releases that arrive
-   * together go in one statement. The id comes from the account's own record.
+   * together go in one statement.
    */
-  forgetReleasedSystemWide(allocationId: string): Promise<void> {
-    return this.released.run(allocationId);
+  forgetReleased(accountId: string, allocationId: string): Promise<void> {
+    return this.released.run({ accountId, _id: allocationId });
   }
 
   /** Takes back a record that lost to a release recorded first (see MongoHoldStore). */

@@ -85,18 +85,26 @@ export class AllocationService {
         stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n),
       });
       if ('recalled' in allocation) return allocation.recalled;
-      const recorded = await this.store.insertAllocation({
-        _id: allocationId,
-        accountId: scope.accountId,
-        virtualNumber: allocation.virtualNumber,
-        holdIds: allocation.holds.map((h) => h._id),
-        parties: [...parties],
-        cooloffSeconds: request.cooloffSeconds,
-        releasedAt: null,
-        createdAt: new Date(this.clock()),
-      });
+      const recorded = await this.store
+        .insertAllocation({
+          _id: allocationId,
+          accountId: scope.accountId,
+          virtualNumber: allocation.virtualNumber,
+          holdIds: allocation.holds.map((h) => h._id),
+          parties: [...parties],
+          cooloffSeconds: request.cooloffSeconds,
+          releasedAt: null,
+          createdAt: new Date(this.clock()),
+        })
+        .catch(async (err: unknown) => {
+          // Not recorded as far as anyone can tell: the claim goes back. (A record made after all is
+          // released by the caller, which counts a failed allocation as possibly made.)
+          await this.allocator.withdraw(allocation.holds);
+          throw err;
+        });
       if (!recorded) {
-        // A concurrent call for the same session won: give our claim back and answer as it did.
+        // Another attempt of this allocation was recorded first, or a release that came first:
+        // give our claim back and answer as the record does.
         await this.allocator.withdraw(allocation.holds);
         const winner = await this.store.allocation(scope.accountId, allocationId);
         // No record of this account under the id: another account's allocation holds it.

@@ -6,9 +6,9 @@ import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool
 import { HoldMaintenance } from './hold-maintenance';
 
 /**
- * Every REAPER_INTERVAL_MS: retires holds whose cool-off has ended (allocation also does this
- * lazily, so a pair is free the moment its cool-off ends), purges retired holds, and purges released
- * allocations after RETIRED_RETENTION_MS, a bounded batch at a time.
+ * Every REAPER_INTERVAL_MS: retires (deletes) holds whose cool-off has ended (allocation also does
+ * this lazily, so a pair is free the moment its cool-off ends), purges retired holds an earlier
+ * version kept, and purges release tombstones after RETIRED_RETENTION_MS, a bounded batch at a time.
  */
 @Injectable()
 export class HoldReaper extends PeriodicTask {
@@ -32,9 +32,9 @@ export class HoldReaper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = new Date(this.clock());
     const retired = await this.maintenance.retireExpired(now, 500);
-    // A retired hold blocks nothing and nothing reads it again: it goes at once, so that `holds`,
-    // which every release updates (a scan on FerretDB), holds little more than what is live. A
-    // released allocation is kept RETIRED_RETENTION_MS: it is what stops an allocation still under way.
+    // `holds` and `allocations` hold what is live (every release writes to them, a scan on
+    // FerretDB): retired holds and released allocations leave at once. What is left to purge is
+    // retired holds an earlier version kept and release tombstones past RETIRED_RETENTION_MS.
     const purged = await this.maintenance.purge(
       now,
       new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),

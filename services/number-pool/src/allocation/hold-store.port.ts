@@ -47,7 +47,10 @@ export interface HoldStore {
   knownAllocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
   /** The account's allocation record (the fast copy, then the store); another account's id finds nothing. */
   allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
-  /** False when the allocation id is already recorded (by any account). */
+  /**
+   * False when the allocation id is already recorded (by any account), or a release of it came
+   * first; then nothing of this record stays.
+   */
   insertAllocation(record: AllocationRecord): Promise<boolean>;
   saveAllocation(record: AllocationRecord): Promise<void>;
   /** Marks the account's record released at `at` and drops its parties' numbers. */

@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
+import {
+  AccountScopedRepository,
+  STATEMENT_BATCH,
+  StatementBatcher,
+  latestOf,
+  type ScopedKey,
+} from '@maskline/persistence';
 import { LIVE, type Hold } from './hold';
 import { HoldDocument } from './hold.schema';
-
-/** Most holds one release or retirement statement names. */
-const BATCH = { maxBatch: 200 };
 
 /**
  * Holds, one per party of a session on a virtual number. A hold belongs to an account, but the
@@ -15,13 +18,21 @@ const BATCH = { maxBatch: 200 };
  */
 @Injectable()
 export class HoldRepository extends AccountScopedRepository<HoldDocument> {
-  /** Release statements by cool-off length (see releaseSystemWide). */
-  private readonly releases = new Map<number, StatementBatcher<{ holdId: string; at: Date }>>();
-  private readonly retirements: StatementBatcher<string>;
+  /** Release statements by cool-off length (see release). */
+  private readonly releases = new Map<number, StatementBatcher<ScopedKey & { at: Date }>>();
+  private readonly retirements: StatementBatcher<ScopedKey>;
+  private readonly retirementsSystemWide: StatementBatcher<string>;
 
   constructor(@InjectModel(HoldDocument.name) model: Model<HoldDocument>) {
     super(model);
-    this.retirements = new StatementBatcher<string>((ids) => this.systemWide.deleteByIds(ids), BATCH);
+    this.retirements = new StatementBatcher<ScopedKey>(
+      (keys) => this.deleteEachScoped(keys),
+      STATEMENT_BATCH,
+    );
+    this.retirementsSystemWide = new StatementBatcher<string>(
+      (ids) => this.systemWide.deleteByIds(ids),
+      STATEMENT_BATCH,
+    );
   }
 
   /** False when the pair already has a live hold (the unique index refused it). */
@@ -34,33 +45,34 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
   }
 
   /**
-   * Marks a hold released, blocking its pair for the cool-off. The releases that arrive together go
-   * in one statement per cool-off length, timed by the latest of them: a few milliseconds more of
-   * cool-off for the earlier ones. The ids come from the account's own allocation record.
+   * Marks the account's hold released, blocking its pair for the cool-off. The releases that arrive
+   * together go in one statement per cool-off length, timed by the latest of them: a few
+   * milliseconds more of cool-off for the earlier ones.
    */
-  releaseSystemWide(holdId: string, cooloffSeconds: number, at: Date): Promise<void> {
+  release(accountId: string, holdId: string, cooloffSeconds: number, at: Date): Promise<void> {
     let batcher = this.releases.get(cooloffSeconds);
     if (!batcher) {
-      batcher = new StatementBatcher<{ holdId: string; at: Date }>(async (items) => {
-        const releasedAt = new Date(Math.max(...items.map((i) => i.at.getTime())));
+      batcher = new StatementBatcher<ScopedKey & { at: Date }>(async (items) => {
+        const releasedAt = latestOf(items.map((i) => i.at));
         const blockedUntil = new Date(releasedAt.getTime() + cooloffSeconds * 1000);
-        await this.systemWide.updateByIds(
-          items.map((i) => i.holdId),
-          { $set: { releasedAt, blockedUntil } },
-        );
-      }, BATCH);
+        await this.updateEachScoped(items, { $set: { releasedAt, blockedUntil } });
+      }, STATEMENT_BATCH);
       this.releases.set(cooloffSeconds, batcher);
     }
-    return batcher.run({ holdId, at });
+    return batcher.run({ accountId, _id: holdId, at });
   }
 
   /**
-   * Ends a hold: its pair is free. A retired hold is nothing anybody reads, so it is deleted; the
-   * deletions that arrive together go in one statement. The ids come from the account's own
-   * allocation record, or from the pair's hint once its cool-off is over (system work).
+   * Ends the account's hold: its pair is free. A retired hold is nothing anybody reads, so it is
+   * deleted; the deletions that arrive together go in one statement.
    */
+  retire(accountId: string, holdId: string): Promise<void> {
+    return this.retirements.run({ accountId, _id: holdId });
+  }
+
+  /** Ends a hold whose cool-off is over, whoever's it is (the pair is the carrier's): as `retire`. */
   retireSystemWide(holdId: string): Promise<void> {
-    return this.retirements.run(holdId);
+    return this.retirementsSystemWide.run(holdId);
   }
 
   /** The account's live holds under an allocation id. Served by `{ allocationId }`. */

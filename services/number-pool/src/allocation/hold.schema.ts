@@ -1,7 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { baseSchemaOptions } from '@maskline/persistence';
 
-/** See `hold.ts`. Written by inserts and by updates keyed by `_id` only (a UUID never reused). */
+/** See `hold.ts`. Written by inserts, and by updates and deletes by `_id` (a UUID never reused), batched. */
 @Schema({ ...baseSchemaOptions, collection: 'holds', timestamps: false })
 export class HoldDocument {
   @Prop({ type: String, required: true }) _id!: string;
@@ -19,6 +19,7 @@ export class HoldDocument {
   @Prop({ type: Date, required: true }) createdAt!: Date;
   @Prop({ type: Date, default: null }) releasedAt!: Date | null;
   @Prop({ type: Date, default: null }) blockedUntil!: Date | null;
+  /** Set by earlier versions, which kept retired holds; read by the purge. Drop in the release after next. */
   @Prop({ type: Date, default: null }) retiredAt!: Date | null;
 }
 

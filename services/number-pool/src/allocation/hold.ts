@@ -3,8 +3,8 @@ export const LIVE = 'L';
 
 /**
  * One party's claim on one virtual number for one session. The store's unique index on
- * (virtualNumber, party, liveMarker) allows one live hold per pair; a retired hold's marker is
- * its own id, so retired holds never collide.
+ * (virtualNumber, party, liveMarker) allows one live hold per pair. A retired hold is deleted (an
+ * earlier version kept it with its own id as marker, so retired holds never collided).
  */
 export interface Hold {
   _id: string;

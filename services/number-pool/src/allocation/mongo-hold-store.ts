@@ -17,10 +17,12 @@ type StoredAllocation = Omit<AllocationRecord, 'releasedAt' | 'createdAt'> & {
 };
 
 /**
- * The allocator's store port: holds and allocation records in MongoDB/FerretDB (the unique index
- * is the arbiter), pair hints and allocation records for fast lookup in NATS KV. On the allocation
- * path the store only sees inserts: FerretDB v1 answers every find, update and delete with a
- * table scan, but an insert checks its unique indexes in O(log n).
+ * The allocator's store port in MongoDB/FerretDB (the unique index on holds is the arbiter of a
+ * pair), with pair hints and allocation records in NATS KV (KV's create is the arbiter of an
+ * allocation against a release that came first). The search for a number reads only hints and
+ * inserts: FerretDB v1 answers every filtered update and delete with a table scan, but an insert
+ * checks its unique indexes in O(log n). Releases update and delete by id, batched across the
+ * releases that arrive together.
  */
 @Injectable()
 export class MongoHoldStore implements HoldStore {
@@ -76,14 +78,13 @@ export class MongoHoldStore implements HoldStore {
   }
 
   async releaseHold(
-    _accountId: string,
+    accountId: string,
     holdId: string,
     cooloffSeconds: number,
     releasedAt: Date,
   ): Promise<void> {
-    // The hold comes from the account's own allocation record.
-    if (cooloffSeconds === 0) await this.holds.retireSystemWide(holdId);
-    else await this.holds.releaseSystemWide(holdId, cooloffSeconds, releasedAt);
+    if (cooloffSeconds === 0) await this.holds.retire(accountId, holdId);
+    else await this.holds.release(accountId, holdId, cooloffSeconds, releasedAt);
   }
 
   retireHold(holdId: string): Promise<void> {
@@ -130,13 +131,18 @@ export class MongoHoldStore implements HoldStore {
    * there, which outlives the store's copy). Losing either, nothing of this record stays.
    */
   async insertAllocation(record: AllocationRecord): Promise<boolean> {
+    const kv = await this.records();
     if (!(await this.allocations.insert(record))) {
       // Recorded already. Its KV copy may be missing (a crash between the two writes): repair it.
       const stored = await this.allocations.find(record.accountId, record._id);
-      if (stored) await createIfAbsent(await this.records(), record._id, kvEncode(toStored(stored)));
+      if (stored) await createIfAbsent(kv, record._id, kvEncode(toStored(stored)));
       return false;
     }
-    if (await createIfAbsent(await this.records(), record._id, kvEncode(toStored(record)))) return true;
+    if (await createIfAbsent(kv, record._id, kvEncode(toStored(record)))) return true;
+    // KV has a record under the id. This one, put there by a concurrent attempt that lost the store
+    // insert and repaired KV from it: recorded. Anything else (a release that came first): lost.
+    const there = await this.recordInKv(record.accountId, record._id);
+    if (there?.record && !there.record.releasedAt && sameHolds(there.record, record)) return true;
     await this.allocations.remove(record.accountId, record._id);
     return false;
   }
@@ -147,17 +153,23 @@ export class MongoHoldStore implements HoldStore {
   }
 
   /**
-   * Released in KV first (where retries and late allocations look, for 30 days), then the store's
-   * copy goes: the store keeps only live allocations, so its size is what is live.
+   * The store's copy goes first (the store keeps only live allocations, so its size is what is
+   * live), then KV says released (where retries and late allocations look, for 30 days). Until KV
+   * says so, its live record makes a late insert lose; a crash in between leaves KV live, and the
+   * release, retried, does it all again.
    */
   async releaseAllocation(record: AllocationRecord, at: Date): Promise<void> {
+    await this.allocations.forgetReleased(record.accountId, record._id);
     await this.putRecord({ ...record, parties: [], releasedAt: at });
-    await this.allocations.forgetReleasedSystemWide(record._id);
   }
 
   private async putRecord(record: AllocationRecord): Promise<void> {
     await (await this.records()).put(record._id, kvEncode(toStored(record)));
   }
+}
+
+function sameHolds(a: AllocationRecord, b: AllocationRecord): boolean {
+  return a.holdIds.length === b.holdIds.length && a.holdIds.every((id, i) => id === b.holdIds[i]);
 }
 
 function toStored(record: AllocationRecord): StoredAllocation {

@@ -16,13 +16,9 @@ export const numberPoolConfigSchema = z.object({
   POOL_CACHE_TTL_MS: envInt(5000, 0, 600000),
   REAPER_INTERVAL_MS: envInt(5000, 100, 600000),
   /**
-   * How long released allocations stay in the store before they are purged (retired holds go at the
-   * reaper's next run). They matter only to an allocation retried or arriving late: a release that
-   * came before its allocation leaves a released record that must outlive any allocation still under
-   * way (a saga gives up in seconds, the orphan reaper acts after ORPHAN_AGE_MS; ten minutes covers a
-   * store stalled for minutes). The KV keeps allocation records for 30 days, and the events stream
-   * and ended sessions are the audit trail. Every release updates its allocation, and on FerretDB each
-   * update scans the whole collection: a longer retention makes every release slower at a high rate.
+   * How long the store keeps the record a release leaves when it came before its allocation (a
+   * tombstone; a released allocation's own store copy goes at release). What stops a late
+   * allocation is the released record in KV (30 days); this copy answers only when KV has lost it.
    */
   RETIRED_RETENTION_MS: envInt(600000, 0, 30 * 24 * 3600000),
 });

@@ -23,6 +23,12 @@ export const sessionServiceConfigSchema = z
     EXPIRY_POLL_MS: envInt(10000, 50, 600000),
     /** An expiry claimed this long ago but not finished (a crashed replica) is taken over. */
     EXPIRY_CLAIM_STALE_MS: envInt(30000, 1000, 3600000),
+    /**
+     * Expirations one replica runs at once. Their store writes go in one statement per kind, so more
+     * at once costs the store less per expiry (a backlog drains faster than expiries come due); each
+     * also asks number-pool to release, on the same breaker as session creation's allocations.
+     */
+    EXPIRY_CONCURRENCY: envInt(32, 1, 1000),
     /** A creation's reservations left this long without a session are given back. */
     ORPHAN_AGE_MS: envInt(30000, 100, 3600000),
     REAPER_INTERVAL_MS: envInt(5000, 100, 3600000),

@@ -2,9 +2,10 @@ import pino from 'pino';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
-import { EXPIRY_CONCURRENCY, ExpiryScheduler } from './expiry-scheduler';
+import { ExpiryScheduler } from './expiry-scheduler';
 import type { SessionExpirer } from './session-expirer';
 
+const EXPIRY_CONCURRENCY = 8;
 const POLL_MS = 10_000;
 
 /** The store as the scheduler sees it: sessions by id, and who got expired. */
@@ -38,7 +39,7 @@ function world() {
   const scheduler = new ExpiryScheduler(
     repo as unknown as SessionRepository,
     expirer as unknown as SessionExpirer,
-    { EXPIRY_POLL_MS: POLL_MS, EXPIRY_CLAIM_STALE_MS: 5000 } as SessionServiceConfig,
+    { EXPIRY_POLL_MS: POLL_MS, EXPIRY_CLAIM_STALE_MS: 5000, EXPIRY_CONCURRENCY } as SessionServiceConfig,
     pino({ enabled: false }),
   );
   const put = (id: string, inMs: number) =>

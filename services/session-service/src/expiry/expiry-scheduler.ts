@@ -5,12 +5,6 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { SessionRepository } from '../sessions/session.repository';
 import { SessionExpirer } from './session-expirer';
 
-/**
- * Expirations one replica runs at once (each is a few RPCs and store writes). The store writes of
- * the expirations running together go in one statement each, so more at once costs the store less
- * per expiry: a backlog drains faster than expiries come due.
- */
-export const EXPIRY_CONCURRENCY = 64;
 /** Margin past a claim's staleness before looking at a session again. */
 const RETRY_MS = 2000;
 
@@ -114,7 +108,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private drain(): void {
-    while (!this.stopped && this.running.size < EXPIRY_CONCURRENCY && this.queue.length > 0) {
+    while (!this.stopped && this.running.size < this.config.EXPIRY_CONCURRENCY && this.queue.length > 0) {
       const sessionId = this.queue.shift() as string;
       const run = this.expireIfDue(sessionId).finally(() => {
         this.queued.delete(sessionId);

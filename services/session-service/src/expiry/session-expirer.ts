@@ -7,6 +7,7 @@ import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { isDuplicateKeyError } from '@maskline/persistence';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
@@ -38,9 +39,9 @@ export class SessionExpirer {
   async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<boolean> {
     if (!(await this.claim(session._id))) return false;
     const scope = { accountId: session.accountId };
-    await this.rpc.request(ReleaseAllocation, { scope, allocationId: session.allocationId });
+    await this.rpc.request(ReleaseAllocation, { scope, allocationId: session.allocationId }, WRITE_CALL);
     if (session.settings.isPinAuthenticationRequired) {
-      await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id });
+      await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id }, WRITE_CALL);
     }
     const now = new Date();
     const end = { status: 'expired' as const, expiredAt: now, modifiedAt: now };
@@ -67,7 +68,7 @@ export class SessionExpirer {
     // Announced first, then moved to the history: if the move fails, the session is still live and
     // due, so the expiry is retried and the announcement repeated under the same message id
     // (deduplicated by the stream for 10 min); the other way round a failed announcement was lost.
-    await this.sessions.moveToEndedSystemWide(session._id, end);
+    await this.sessions.moveToEndedSystemWide(session._id, now);
     this.expired.inc({ reason });
     this.logger.info({ sessionId: session._id, reason }, 'session expired');
     return true;

@@ -5,6 +5,7 @@ import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { WRITE_CALL } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
@@ -43,12 +44,12 @@ export class OrphanReaper extends PeriodicTask {
       const session = await this.sessionOf(step);
       const scope = { accountId: step.accountId };
       if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
-        await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref });
+        await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref }, WRITE_CALL);
         this.reclaimed.inc({ kind: 'allocation' });
         this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
       }
       if (step.kind === 'pins' && !session) {
-        await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref });
+        await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref }, WRITE_CALL);
         this.reclaimed.inc({ kind: 'pins' });
         this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
       }

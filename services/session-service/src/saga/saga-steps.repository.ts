@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
+import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher } from '@maskline/persistence';
 import { SagaStepDocument } from './saga-step.schema';
 
 @Injectable()
@@ -17,7 +17,7 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
         this.systemWide.deleteMany({
           $or: items.map(({ accountId, sessionId }) => ({ accountId, sessionId })),
         }),
-      { maxBatch: 200 },
+      STATEMENT_BATCH,
     );
   }
 

@@ -20,6 +20,7 @@ import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { WRITE_CALL } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
 import { routingView } from '../sessions/routing-view';
@@ -30,8 +31,6 @@ import { SagaStepsRepository } from './saga-steps.repository';
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
 const PIN_REFUSALS = new Set<string>([PinErrorCodes.CAPACITY, PinErrorCodes.CONFLICT]);
-/** The saga's calls write to other services' stores: give them more than a query's default timeout. */
-const SAGA_CALL = { timeoutMs: 5000 };
 
 /**
  * Creates a session as a saga across services, leaving nothing behind when it fails:
@@ -120,7 +119,7 @@ export class SessionCreator {
             cooloffSeconds: settings.virtualNumberCooloffSeconds,
             excludeNumbers: exclude,
           },
-          SAGA_CALL,
+          WRITE_CALL,
         );
         pending = undefined;
         held.push(allocationId);
@@ -146,7 +145,7 @@ export class SessionCreator {
                     second: request.secondPartyPin as string,
                   },
             },
-            SAGA_CALL,
+            WRITE_CALL,
           );
           pending = undefined;
           pinsRegistered = true;
@@ -249,7 +248,7 @@ export class SessionCreator {
       return;
     }
     try {
-      if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId });
+      if (pinsRegistered) await this.rpc.request(ReleaseSessionPins, { scope, sessionId }, WRITE_CALL);
       for (const allocationId of held) await this.releaseAllocation(scope, allocationId);
       // A reservation that timed out may still be made after this: its step stays for the orphan
       // reaper, which gives back whatever the step names once it is old enough to be settled.
@@ -260,7 +259,7 @@ export class SessionCreator {
   }
 
   private async releaseAllocation(scope: AccountScope, allocationId: string) {
-    await this.rpc.request(ReleaseAllocation, { scope, allocationId });
+    await this.rpc.request(ReleaseAllocation, { scope, allocationId }, WRITE_CALL);
   }
 }
 

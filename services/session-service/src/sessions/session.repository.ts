@@ -2,12 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository, StatementBatcher } from '@maskline/persistence';
+import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
 import { EndedSessionRepository } from './ended-session.repository';
 import { SessionDocument } from './session.schema';
-
-/** How an expiry marks a session ended. */
-type EndMark = Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>;
 
 /**
  * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
@@ -20,7 +17,7 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
    * The moves' first and last steps, for the expiries that run together: one statement each (one
    * scan on FerretDB, not one per session). A mark is timed by the latest expiry of its batch.
    */
-  private readonly marks: StatementBatcher<{ sessionId: string; set: EndMark }>;
+  private readonly marks: StatementBatcher<{ sessionId: string; at: Date }>;
   private readonly movedOut: StatementBatcher<string>;
 
   constructor(
@@ -28,19 +25,16 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     readonly ended: EndedSessionRepository,
   ) {
     super(model);
-    this.marks = new StatementBatcher<{ sessionId: string; set: EndMark }>(
-      (items) => {
-        const at = new Date(Math.max(...items.map((i) => i.set.expiredAt?.getTime() ?? 0)));
-        return this.systemWide.updateMany(
-          { _id: { $in: items.map((i) => i.sessionId) }, status: 'active' },
-          { $set: { status: 'expired', expiredAt: at, modifiedAt: at } },
-        );
-      },
-      { maxBatch: 200 },
-    );
+    this.marks = new StatementBatcher<{ sessionId: string; at: Date }>((items) => {
+      const at = latestOf(items.map((i) => i.at));
+      return this.systemWide.updateMany(
+        { _id: { $in: items.map((i) => i.sessionId) }, status: 'active' },
+        { $set: { status: 'expired', expiredAt: at, modifiedAt: at } },
+      );
+    }, STATEMENT_BATCH);
     this.movedOut = new StatementBatcher<string>(
       (ids) => this.systemWide.deleteMany({ _id: { $in: ids }, status: 'expired' }),
-      { maxBatch: 200 },
+      STATEMENT_BATCH,
     );
   }
 
@@ -142,14 +136,14 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The expiry's write (it holds the session's claim): the session is marked ended where it is
-   * (an update that lands after this finds it ended and fails; one that landed before is in what the
-   * mark returns), that copy goes to the history, then it leaves `sessions`. Each step is
-   * idempotent: an expiry retried after a crash finishes the move, and one marked but never moved
-   * is moved by the retention sweep's catch-up.
+   * The expiry's write (it holds the session's claim): the session is marked ended where it is, at
+   * `at` or a few milliseconds later (an update that lands after this finds it ended and fails; one
+   * that landed before is in the copy read after the mark), that copy goes to the history, then it
+   * leaves `sessions`. Each step is idempotent: an expiry retried after a crash finishes the move,
+   * and one marked but never moved is moved by the retention sweep's catch-up.
    */
-  async moveToEndedSystemWide(sessionId: string, set: EndMark): Promise<void> {
-    await this.marks.run({ sessionId, set });
+  async moveToEndedSystemWide(sessionId: string, at: Date): Promise<void> {
+    await this.marks.run({ sessionId, at });
     const marked = await this.systemWide.findById(sessionId);
     if (!marked || marked.status !== 'expired') return;
     await this.ended.recordOne(marked);
