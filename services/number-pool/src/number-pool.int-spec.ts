@@ -76,6 +76,16 @@ describe('number-pool (real NATS + store)', () => {
     await nats?.stop();
   });
 
+  /** A new allocation of these parties (geomatched, no cool-off), as session-service asks for one. */
+  const allocationRequest = (parties: string[]) => ({
+    scope: ACCOUNT,
+    allocationId: randomUUID(),
+    parties,
+    geomatch: true,
+    cooloffSeconds: 0,
+    excludeNumbers: [] as string[],
+  });
+
   const allocate = (
     parties: string[],
     extra: Partial<{ cooloffSeconds: number; geomatch: boolean; excludeNumbers: string[] }> = {},
@@ -169,14 +179,7 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('is idempotent per allocation id', async () => {
-      const request = {
-        scope: ACCOUNT,
-        allocationId: randomUUID(),
-        parties: [rider(10), rider(11)],
-        geomatch: true,
-        cooloffSeconds: 0,
-        excludeNumbers: [],
-      };
+      const request = allocationRequest([rider(10), rider(11)]);
       const a = await client.request(AllocateNumber, request);
       const b = await client.request(AllocateNumber, request);
       expect(b.virtualNumber).toBe(a.virtualNumber);
@@ -188,14 +191,7 @@ describe('number-pool (real NATS + store)', () => {
         (await client.nc.jetstream().views.kv(ALLOCATIONS_BUCKET)).purge(allocationId);
 
       it('answers as the first attempt did and leaves no claim or hint of its own behind', async () => {
-        const request = {
-          scope: ACCOUNT,
-          allocationId: randomUUID(),
-          parties: [rider(150), rider(151)],
-          geomatch: true,
-          cooloffSeconds: 0,
-          excludeNumbers: [],
-        };
+        const request = allocationRequest([rider(150), rider(151)]);
         const first = await client.request(AllocateNumber, request);
         expect(first.virtualNumber).toBe(US[0]);
         await forgetInKv(request.allocationId);
@@ -212,14 +208,7 @@ describe('number-pool (real NATS + store)', () => {
       });
 
       it('answers as the first attempt did when every other number is taken', async () => {
-        const request = {
-          scope: ACCOUNT,
-          allocationId: randomUUID(),
-          parties: [rider(153), rider(154)],
-          geomatch: true,
-          cooloffSeconds: 0,
-          excludeNumbers: [],
-        };
+        const request = allocationRequest([rider(153), rider(154)]);
         const first = await client.request(AllocateNumber, request);
         await allocate([rider(153), rider(155)]);
         await allocate([rider(153), rider(156)]);
@@ -233,14 +222,7 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('answers concurrent attempts of one allocation alike, with one claim per party left live', async () => {
-      const request = {
-        scope: ACCOUNT,
-        allocationId: randomUUID(),
-        parties: [rider(160), rider(161)],
-        geomatch: true,
-        cooloffSeconds: 0,
-        excludeNumbers: [],
-      };
+      const request = allocationRequest([rider(160), rider(161)]);
       const answers = await Promise.all(
         Array.from({ length: 8 }, () => client.request(AllocateNumber, request)),
       );
