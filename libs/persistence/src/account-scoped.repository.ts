@@ -1,9 +1,7 @@
 import { InsertBatcher } from './insert-batcher';
+import { STATEMENT_BATCH } from './write-batcher';
 import { isOnlyDuplicateKeyErrors } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
-
-/** Most documents insertUnlessTaken writes in one command. */
-const INSERT_BATCH_MAX = 100;
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
 export interface AccountScope {
@@ -108,9 +106,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     const prepared = new this.#model(doc);
     await prepared.validate();
     (prepared as unknown as { initializeTimestamps?: () => void }).initializeTimestamps?.();
-    this.#inserts ??= new InsertBatcher<T>((docs) => this.insertManyUnordered(docs), {
-      maxBatch: INSERT_BATCH_MAX,
-    });
+    this.#inserts ??= new InsertBatcher<T>((docs) => this.insertManyUnordered(docs), STATEMENT_BATCH);
     return (await this.#inserts.insert(prepared.toBSON() as T)) === 'inserted';
   }
 

@@ -9,7 +9,7 @@ export interface WriteBatcherOptions {
   maxWaitMs?: number;
 }
 
-/** What the store statements batched across concurrent callers use: up to 200 per statement, next turn. */
+/** What the store writes batched across concurrent callers use (inserts and statements alike): up to 200, next turn. */
 export const STATEMENT_BATCH: WriteBatcherOptions = { maxBatch: 200 };
 
 /** The latest of the times a batch's callers asked for: the one a batched statement writes for all. */
