@@ -294,7 +294,10 @@ async function account(
     orphans: stored.orphans,
     serverErrors: load.api
       .filter((a) => a.status >= 500)
-      .map((a) => `${new Date(a.at).toISOString()} +${a.ms} ms ${a.phase}: ${a.status} ${a.detail ?? ''}`)
+      .map(
+        (a) =>
+          `${new Date(a.at).toISOString()} +${a.ms} ms ${a.phase}: ${a.kind} ${a.status} ${a.detail ?? ''}`,
+      )
       .slice(0, 60),
   };
 }

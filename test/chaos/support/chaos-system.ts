@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import { infra, secrets, system } from '../../bench/support/bench-system';
 import { Balancer } from './balancer';
@@ -8,6 +10,9 @@ type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;
 
 export const SERVICES = system.SERVICES;
 export const REPLICAS = 2;
+/** `CHAOS_LOG_DIR=<dir>` keeps every line each replica writes, one file per replica, for diagnosis. */
+const LOG_DIR = process.env.CHAOS_LOG_DIR || undefined;
+if (LOG_DIR) mkdirSync(LOG_DIR, { recursive: true });
 
 interface Replica {
   name: string;
@@ -113,6 +118,7 @@ export class ChaosSystem {
         ...this.serviceEnv(service),
       },
       (_svc, line) => {
+        if (LOG_DIR) appendFileSync(join(LOG_DIR, `${name.replace('#', '-')}.log`), `${line}\n`);
         if (/"level":"(error|fatal)"/.test(line)) this.errors.push(`[${name}] ${line.slice(0, 400)}`);
         replica.lastLines.push(line.slice(0, 400));
         if (replica.lastLines.length > 15) replica.lastLines.shift();

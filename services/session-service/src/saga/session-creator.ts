@@ -30,6 +30,9 @@ import { SagaStepsRepository } from './saga-steps.repository';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
+/** A creation slower than this is logged with the time each step took. */
+const SLOW_CREATE_MS = 2000;
+
 const PIN_REFUSALS = new Set<string>([PinErrorCodes.CAPACITY, PinErrorCodes.CONFLICT]);
 
 /**
@@ -101,25 +104,32 @@ export class SessionCreator {
     let stored = false;
     /** The reservation asked for and not yet answered: if the answer never comes, it may yet be made. */
     let pending: { kind: 'allocation'; allocationId: string } | { kind: 'pins' } | undefined;
+    const timer = new StepTimer();
     try {
       const exclude: string[] = [];
       let chosen: { virtualNumber: string; allocationId: string } | undefined;
       let pins: { first: string; second: string } | undefined;
       for (let attempt = 1; !chosen; attempt++) {
         const allocationId = randomUUID();
-        await this.steps.record(stepOf(scope, sessionId, 'allocation', allocationId));
+        await timer.time(
+          'record-allocation-step',
+          this.steps.record(stepOf(scope, sessionId, 'allocation', allocationId)),
+        );
         pending = { kind: 'allocation', allocationId };
-        const allocation = await this.rpc.request(
-          AllocateNumber,
-          {
-            scope,
-            allocationId,
-            parties,
-            geomatch: settings.geomatch,
-            cooloffSeconds: settings.virtualNumberCooloffSeconds,
-            excludeNumbers: exclude,
-          },
-          WRITE_CALL,
+        const allocation = await timer.time(
+          'allocate',
+          this.rpc.request(
+            AllocateNumber,
+            {
+              scope,
+              allocationId,
+              parties,
+              geomatch: settings.geomatch,
+              cooloffSeconds: settings.virtualNumberCooloffSeconds,
+              excludeNumbers: exclude,
+            },
+            WRITE_CALL,
+          ),
         );
         pending = undefined;
         held.push(allocationId);
@@ -129,23 +139,29 @@ export class SessionCreator {
           break;
         }
         try {
-          await this.steps.record(stepOf(scope, sessionId, 'pins', sessionId));
+          await timer.time(
+            'record-pins-step',
+            this.steps.record(stepOf(scope, sessionId, 'pins', sessionId)),
+          );
           pending = { kind: 'pins' };
-          pins = await this.rpc.request(
-            RegisterSessionPins,
-            {
-              scope,
-              sessionId,
-              virtualNumber: allocation.virtualNumber,
-              pins: settings.generatePin
-                ? { mode: 'generated', length: settings.generatePinLength }
-                : {
-                    mode: 'supplied',
-                    first: request.firstPartyPin as string,
-                    second: request.secondPartyPin as string,
-                  },
-            },
-            WRITE_CALL,
+          pins = await timer.time(
+            'register-pins',
+            this.rpc.request(
+              RegisterSessionPins,
+              {
+                scope,
+                sessionId,
+                virtualNumber: allocation.virtualNumber,
+                pins: settings.generatePin
+                  ? { mode: 'generated', length: settings.generatePinLength }
+                  : {
+                      mode: 'supplied',
+                      first: request.firstPartyPin as string,
+                      second: request.secondPartyPin as string,
+                    },
+              },
+              WRITE_CALL,
+            ),
           );
           pending = undefined;
           pinsRegistered = true;
@@ -183,31 +199,34 @@ export class SessionCreator {
         durationSeconds: settings.sessionExpirySeconds,
         expiredAt: null,
       };
-      if (!(await this.sessions.insert(doc))) {
+      if (!(await timer.time('store', this.sessions.insert(doc)))) {
         // The orphan reaper judged this creation dead and gave back what it held: it must not live.
         throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'the session could not be created in time; try again');
       }
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
-      await this.events.publish(
-        SessionCreated,
-        {
-          accountId: doc.accountId,
-          subaccountId: doc.subaccountId,
-          sessionId,
-          virtualNumber: doc.virtualNumber,
-          firstParty: doc.firstParty,
-          secondParty: doc.secondParty,
-          expiresAt: doc.expiresAt.toISOString(),
-          at: now.toISOString(),
-          routing: routingView(doc),
-        },
-        { msgId: `session-created:${sessionId}` },
+      await timer.time(
+        'announce',
+        this.events.publish(
+          SessionCreated,
+          {
+            accountId: doc.accountId,
+            subaccountId: doc.subaccountId,
+            sessionId,
+            virtualNumber: doc.virtualNumber,
+            firstParty: doc.firstParty,
+            secondParty: doc.secondParty,
+            expiresAt: doc.expiresAt.toISOString(),
+            at: now.toISOString(),
+            routing: routingView(doc),
+          },
+          { msgId: `session-created:${sessionId}` },
+        ),
       );
       // Announced: the session exists for everyone now and is never taken back. Leftover steps are
       // the orphan reaper's (it only forgets those of a session that holds what they name).
-      await this.steps
-        .forgetSession(scope, sessionId)
+      await timer
+        .time('forget-steps', this.steps.forgetSession(scope, sessionId))
         .catch((err: unknown) =>
           this.logger.warn({ err, sessionId }, 'saga steps left behind; the orphan reaper forgets them'),
         );
@@ -224,6 +243,13 @@ export class SessionCreator {
         unconfirmed,
       });
       throw err;
+    } finally {
+      if (timer.totalMs() >= SLOW_CREATE_MS) {
+        this.logger.warn(
+          { sessionId, totalMs: timer.totalMs(), steps: timer.steps },
+          'slow session creation',
+        );
+      }
     }
   }
 
@@ -260,6 +286,25 @@ export class SessionCreator {
 
   private async releaseAllocation(scope: AccountScope, allocationId: string) {
     await this.rpc.request(ReleaseAllocation, { scope, allocationId }, WRITE_CALL);
+  }
+}
+
+/** Where a saga's time went: each step's duration, in the order the steps ran. */
+class StepTimer {
+  readonly steps: { step: string; ms: number }[] = [];
+  private readonly start = performance.now();
+
+  async time<T>(step: string, work: Promise<T>): Promise<T> {
+    const began = performance.now();
+    try {
+      return await work;
+    } finally {
+      this.steps.push({ step, ms: Math.round(performance.now() - began) });
+    }
+  }
+
+  totalMs(): number {
+    return Math.round(performance.now() - this.start);
   }
 }
 
