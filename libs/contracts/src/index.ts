@@ -35,3 +35,5 @@ export * from './calls/call-context';
 export * from './calls/routing.contract';
 export * from './calls/call-actions.schema';
 export * from './calls/call-router.contract';
+export * from './messages/messages.contract';
+export * from './messages/message-text-seal';

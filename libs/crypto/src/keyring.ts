@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import { z } from 'zod';
 
 /** A named 256-bit key. The id is stored beside everything it encrypts, so keys can rotate. */
@@ -22,6 +23,19 @@ export class Keyring {
   get(id: string): Buffer | undefined {
     return this.byId.get(id);
   }
+}
+
+/**
+ * A keyring for another purpose, derived from this one (HKDF-SHA256 under `label`): same ids, same
+ * order, so it rotates with it; a key of one purpose never opens what the other sealed.
+ */
+export function deriveKeyring(keyring: Keyring, label: string): Keyring {
+  return new Keyring(
+    keyring.entries.map((e) => ({
+      id: e.id,
+      key: Buffer.from(hkdfSync('sha256', e.key, Buffer.alloc(0), label, 32)),
+    })),
+  );
 }
 
 const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseKeyring } from './keyring';
+import { deriveKeyring, parseKeyring } from './keyring';
 import { decryptSecret, encryptSecret, needsReencryption } from './secret-box';
 import { constantTimeEqual, keyedDigest, randomString } from './keyed-digest';
 
@@ -54,5 +54,20 @@ describe('keyed digest', () => {
   it('makes random strings of the requested alphabet', () => {
     expect(randomString(40)).toMatch(/^[A-Za-z0-9]{40}$/);
     expect(randomString(18, 'ABC')).toMatch(/^[ABC]{18}$/);
+  });
+});
+
+describe('deriveKeyring', () => {
+  const base = parseKeyring(
+    `k1:${Buffer.alloc(32, 7).toString('base64')},k0:${Buffer.alloc(32, 9).toString('base64')}`,
+  );
+
+  it('keeps ids and order, and a key of one purpose does not open what another sealed', () => {
+    const bodies = deriveKeyring(base, 'bodies');
+    expect(bodies.entries.map((e) => e.id)).toEqual(['k1', 'k0']);
+    const sealed = encryptSecret(bodies, 'see you at gate B', 'ctx');
+    expect(decryptSecret(deriveKeyring(base, 'bodies'), sealed, 'ctx')).toBe('see you at gate B');
+    expect(() => decryptSecret(deriveKeyring(base, 'other'), sealed, 'ctx')).toThrow();
+    expect(() => decryptSecret(base, sealed, 'ctx')).toThrow();
   });
 });

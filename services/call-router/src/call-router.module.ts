@@ -6,6 +6,9 @@ import { CallState } from './calls/call-state';
 import type { CallRouterConfig } from './config/call-router.config';
 import { CallRouterRpcErrorFilter } from './errors/call-router.rpc-error-filter';
 import { OutboundCaller } from './outbound/outbound-caller';
+import { FallbackGate, MessageRelayClaims } from './messages/message-relay-claims';
+import { MessageRelayConsumer } from './messages/message-relay.consumer';
+import { ProviderMessageSender } from './messages/provider-message-sender';
 import { CallProgressTranslator } from './calls/call-progress-translator';
 import { InboundCallDecider } from './routing/inbound-call-decider';
 import { RouteNatsController } from './routing/route.nats.controller';
@@ -13,7 +16,7 @@ import { RoutingIndex } from './routing/routing-index';
 import { RoutingIndexFeeder } from './routing/routing-index.feeder';
 import { SessionFinder } from './routing/session-finder';
 
-/** Decides what happens on each call. Keeps no database: its state is an index in memory and call context in NATS KV. */
+/** Decides what happens on each call, and relays the parties' text messages. Keeps no database: its state is an index in memory and call context in NATS KV. */
 @Module({})
 export class CallRouterModule {
   static forRoot(config: CallRouterConfig, options: { logger?: Logger } = {}): DynamicModule {
@@ -37,6 +40,10 @@ export class CallRouterModule {
         InboundCallDecider,
         CallProgressTranslator,
         OutboundCaller,
+        MessageRelayClaims,
+        FallbackGate,
+        ProviderMessageSender,
+        MessageRelayConsumer,
       ],
     };
   }

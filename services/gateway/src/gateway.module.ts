@@ -7,6 +7,7 @@ import { AccountsModule } from './accounts/accounts.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { VoiceModule } from './voice/voice.module';
+import { MessagingModule } from './messaging/messaging.module';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
 import type { GatewayConfig } from './config/gateway.config';
 import { PlivoErrorFilter } from './errors/plivo-error.filter';
@@ -31,6 +32,7 @@ export class GatewayModule {
         NumbersModule,
         SessionsModule,
         VoiceModule,
+        MessagingModule,
       ],
       controllers: [HealthHttpController, SelfTestHttpController],
       providers: [

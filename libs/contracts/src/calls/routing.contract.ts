@@ -59,5 +59,7 @@ export const GetNumberRouting = defineRpc(
     status: z.enum(['active', 'deleted']),
     credentials: z.object({ accountId: z.string(), authToken: z.string() }).nullable(),
     fallbackAnswerUrl: z.string().nullable(),
+    /** Absent from a number-pool before message masking: none. */
+    fallbackMessage: z.string().nullable().default(null),
   }),
 );

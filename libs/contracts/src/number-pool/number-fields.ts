@@ -68,6 +68,15 @@ export const NUMBER_FIELDS = {
     description:
       'Where calls go when no live session is on the number (its normal application): Maskline redirects the call there; unset, a short message and hang up',
   },
+  fallbackMessage: {
+    plivo: 'fallback_message',
+    kind: text(1, 1600),
+    default: null,
+    onAdd: true,
+    onUpdate: 'set-or-clear',
+    description:
+      'Sent back to whoever texts the number when nothing is relayed (no live session of theirs on it, or message masking off); unset, nothing is sent',
+  },
 } as const satisfies Record<string, NumberFieldSpec>;
 
 export type NumberFieldKey = keyof typeof NUMBER_FIELDS;

@@ -28,6 +28,8 @@ export const virtualNumberSchema = z.object({
   hasProviderCredentials: z.boolean(),
   /** Where calls go when no live session is on the number (else a message and hang up). */
   fallbackAnswerUrl: z.string().nullable(),
+  /** Texted back when a message to the number is not relayed (else nothing is sent). */
+  fallbackMessage: z.string().nullable().default(null),
   status: z.enum(['active', 'deleted']),
   addedOn: isoTimeSchema,
 });

@@ -31,7 +31,7 @@ export interface SessionFieldSpec {
 const METHODS = ['GET', 'POST'] as const;
 
 /**
- * Plivo's 24 session settings, each written once: name, SDK aliases, kind and range, default,
+ * Plivo's 24 session settings and Maskline's extensions, each written once: name, SDK aliases, kind and range, default,
  * whether it can be updated, how it is shown. The contract schema (`sessionSettingsSchema`), the
  * gateway's validation and OpenAPI, the create defaults, the update rules and the Plivo view are
  * all derived from this table. A new setting is one entry here, plus whatever it makes happen.
@@ -233,6 +233,15 @@ export const SESSION_FIELDS = {
     ignoredOnUpdate: true,
     view: 'value',
     description: "The virtual number's country must be the first party's",
+  },
+  messageMasking: {
+    plivo: 'message_masking',
+    kind: bool,
+    default: false,
+    updatable: true,
+    view: 'value',
+    description:
+      "Maskline's extension: the parties' text messages (SMS, MMS) to the virtual number are relayed to each other",
   },
 } as const satisfies Record<string, SessionFieldSpec>;
 

@@ -9,6 +9,9 @@ import { storedPartySchema } from '../common/party-number';
 export const httpMethodSchema = z.enum(['GET', 'POST']);
 
 export const interactionSchema = z.object({
+  /** A call between the parties, or a text message relayed (or not) from one to the other. */
+  type: z.enum(['call', 'message']).default('call'),
+  /** The call's id; for a message, the inbound message's provider id. */
   callId: z.string(),
   startTime: isoTimeSchema,
   endTime: isoTimeSchema.nullable(),
@@ -20,6 +23,17 @@ export const interactionSchema = z.object({
   billedDurationSeconds: z.number().int().nonnegative(),
   recordingUrl: z.string().nullable(),
   legs: z.number().int().nonnegative(),
+  /** A message's: which way it went, its outcome, its segments, the provider's id of the relayed copy. */
+  message: z
+    .object({
+      direction: z.enum(['first-to-second', 'second-to-first']),
+      status: z.enum(['relayed', 'failed']),
+      failureReason: z.string().nullable(),
+      segments: z.number().int().nonnegative(),
+      relayedMessageId: z.string().nullable(),
+    })
+    .nullable()
+    .default(null),
 });
 export type Interaction = z.infer<typeof interactionSchema>;
 
@@ -42,6 +56,8 @@ export const sessionViewSchema = z.object({
   interactions: z.array(interactionSchema),
   totalCallCount: z.number().int(),
   totalCallBilledDurationSeconds: z.number().int(),
+  /** Messages through the session, relayed or failed (absent from a session-service before them). */
+  totalMessageCount: z.number().int().default(0),
   lastInteractionTime: isoTimeSchema.nullable(),
 });
 export type SessionView = z.infer<typeof sessionViewSchema>;

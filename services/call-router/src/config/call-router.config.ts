@@ -17,6 +17,10 @@ export const callRouterConfigSchema = z.object({
   PLIVO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.plivo.com'),
   TWILIO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.twilio.com'),
   OUTBOUND_TIMEOUT_MS: envInt(5000, 100, 60000),
+  /** Sends of one relayed text message before it is announced failed (5xx, 429 and timeouts are retried). */
+  MESSAGE_RELAY_ATTEMPTS: envInt(8, 1, 50),
+  /** At most one fallback_message per number and sender within this many seconds (0: every time). */
+  MESSAGE_FALLBACK_INTERVAL_SECONDS: envInt(3600, 0, 7 * 86400),
   /** Sessions per page when a router loads its routing index. */
   SNAPSHOT_PAGE_SIZE: envInt(500, 1, 1000),
 });

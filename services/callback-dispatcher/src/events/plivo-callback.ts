@@ -1,5 +1,7 @@
 import {
   CallProgressed,
+  MessageFailed,
+  MessageRelayed,
   PinAuthenticationStatus,
   SessionExpired,
   type EventPayloadOf,
@@ -38,6 +40,8 @@ type Event =
       payload: EventPayloadOf<typeof PinAuthenticationStatus>;
     }
   | { subject: typeof CallProgressed.subject; payload: EventPayloadOf<typeof CallProgressed> }
+  | { subject: typeof MessageRelayed.subject; payload: EventPayloadOf<typeof MessageRelayed> }
+  | { subject: typeof MessageFailed.subject; payload: EventPayloadOf<typeof MessageFailed> }
   | { subject: string; payload: unknown };
 
 /**
@@ -81,6 +85,9 @@ export function toPlivoCallback(event: Event): PlivoCallback | undefined {
         PinRetryCounter: String(p.retryCounter),
       },
     };
+  }
+  if (event.subject === MessageRelayed.subject || event.subject === MessageFailed.subject) {
+    return toMessageCallback(event.payload as EventPayloadOf<typeof MessageRelayed | typeof MessageFailed>);
   }
   if (event.subject === CallProgressed.subject) {
     const p = event.payload as EventPayloadOf<typeof CallProgressed>;
@@ -127,4 +134,30 @@ function callParams(name: string, p: EventPayloadOf<typeof CallProgressed>): Rec
     To: toPlivoNumber(p.to),
     VirtualNumber: toPlivoNumber(p.virtualNumber),
   };
+}
+
+/**
+ * Maskline's message callbacks, in Plivo's naming style: which message (the inbound MessageUUID
+ * and the relayed copy's), between which numbers, its size. Never its text.
+ */
+function toMessageCallback(p: EventPayloadOf<typeof MessageRelayed | typeof MessageFailed>): PlivoCallback {
+  const relayed = !('reason' in p);
+  const name = relayed ? 'SessionMessageRelayed' : 'SessionMessageFailed';
+  const params: Record<string, string> = {
+    EventName: name,
+    EventTimestamp: plivoTime(p.at),
+    SessionUUID: p.sessionId,
+    MessageUUID: p.messageId,
+    From: toPlivoNumber(p.from),
+    To: toPlivoNumber(p.to),
+    VirtualNumber: toPlivoNumber(p.virtualNumber),
+    MessageDirection:
+      p.direction === 'first-to-second' ? 'first_party_to_second_party' : 'second_party_to_first_party',
+    MessageLength: String(p.length),
+    Segments: String(p.segments),
+    MediaCount: String(p.mediaCount),
+  };
+  if ('relayedMessageId' in p) params.RelayedMessageUUID = p.relayedMessageId ?? '';
+  if ('reason' in p) params.FailureReason = p.reason;
+  return { accountId: p.accountId, sessionId: p.sessionId, target: 'session', eventName: name, params };
 }

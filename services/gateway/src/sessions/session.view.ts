@@ -1,6 +1,30 @@
 import { sessionFieldEntries, type Interaction, type SessionView } from '@maskline/contracts';
 import { plivoTime, toPlivoNumber } from '@maskline/plivo-wire';
 
+/**
+ * Maskline's message interaction, in the style of Plivo's: which way it went, between which of the
+ * session's numbers, its outcome and segments, and the provider's ids. Never the text.
+ */
+function messageInteraction(i: Interaction, s: SessionView, authId: string) {
+  const m = i.message!;
+  const [from, to] =
+    m.direction === 'first-to-second' ? [s.firstParty, s.secondParty] : [s.secondParty, s.firstParty];
+  return {
+    type: 'message',
+    time: plivoTime(i.startTime),
+    direction:
+      m.direction === 'first-to-second' ? 'first_party_to_second_party' : 'second_party_to_first_party',
+    from_party: toPlivoNumber(from),
+    to_party: toPlivoNumber(to),
+    status: m.status,
+    failure_reason: m.failureReason,
+    segment_count: m.segments,
+    message_uuid: i.callId,
+    relayed_message_uuid: m.relayedMessageId,
+    auth_id: authId,
+  };
+}
+
 /** Plivo's interaction object. */
 function plivoInteraction(i: Interaction, authId: string) {
   const callUrl = (uuid: string | null) => (uuid ? `/v1/Account/${authId}/Call/${uuid}/` : null);
@@ -39,10 +63,18 @@ export function plivoSession(s: SessionView) {
     expiry_time: plivoTime(s.expiresAt),
     duration: s.durationSeconds,
     amount: 0,
-    interaction: s.interactions.length === 0 ? null : s.interactions.map((i) => plivoInteraction(i, authId)),
+    interaction:
+      s.interactions.length === 0
+        ? null
+        : s.interactions.map((i) =>
+            i.type === 'message' && i.message
+              ? messageInteraction(i, s, authId)
+              : plivoInteraction(i, authId),
+          ),
     total_call_amount: 0,
     total_call_count: s.totalCallCount,
     total_call_billed_duration: s.totalCallBilledDurationSeconds,
+    total_message_count: s.totalMessageCount,
     total_session_amount: 0,
     last_interaction_time: plivoTime(s.lastInteractionTime),
     first_party_pin: pin ? s.firstPartyPin : null,

@@ -15,13 +15,14 @@ import {
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { signedUrlOf } from '../http/signed-url';
 import { FollowUpUrls } from './follow-up-urls';
 import { plivoWebhook } from './plivo-webhook.dialect';
 import { renderPlivoXml } from './plivo-xml.renderer';
 import { renderTwiml } from './twiml.renderer';
 import { twilioWebhook } from './twilio-webhook.dialect';
 import { WebhookAuthenticator, type VerifiedWebhook } from './webhook-authenticator';
-import type { WebhookDialect, WebhookParams } from './webhook-dialect';
+import { stringParams, type WebhookDialect, type WebhookParams } from './webhook-dialect';
 
 const UNAVAILABLE: CallAction[] = [
   { type: 'say', text: 'We cannot connect your call right now. Please try again later. Goodbye.' },
@@ -91,10 +92,7 @@ export class VoiceHttpController {
     const query = stringParams(req.query);
     const { [CALL_CONTEXT_PARAM]: _context, ...queryParams } = query;
     const params = req.method === 'POST' ? stringParams(req.body) : queryParams;
-    // The URL the provider signed: the public base and this request's path and query (an
-    // absolute-form request target is reduced to those, never spliced in whole).
-    const target = new URL(req.originalUrl, 'http://request.target');
-    const requestUrl = `${this.config.PUBLIC_BASE_URL.replace(/\/$/, '')}${target.pathname}${target.search}`;
+    const requestUrl = signedUrlOf(this.config.PUBLIC_BASE_URL, req);
 
     const verdict = await this.authenticator.authenticate(
       dialect,
@@ -195,13 +193,4 @@ export class VoiceHttpController {
     this.outcomes.inc({ provider: dialect.provider, outcome: 'unavailable' });
     return CALLER_WAITING.has(stage) ? UNAVAILABLE : [];
   }
-}
-
-function stringParams(source: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!source || typeof source !== 'object') return out;
-  for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
-    if (typeof v === 'string') out[k] = v;
-  }
-  return out;
 }

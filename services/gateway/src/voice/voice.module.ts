@@ -8,5 +8,6 @@ import { WebhookAuthenticator } from './webhook-authenticator';
 @Module({
   controllers: [VoiceHttpController],
   providers: [NumberRoutingCache, ReplayGuard, WebhookAuthenticator, FollowUpUrls],
+  exports: [NumberRoutingCache],
 })
 export class VoiceModule {}

@@ -46,6 +46,7 @@ function setup(
         status: 'active',
         credentials: { accountId: providerAccount[dialect.provider], authToken: tokens[n] },
         fallbackAnswerUrl: null,
+        fallbackMessage: null,
       };
     },
   } as unknown as NumberRoutingCache;

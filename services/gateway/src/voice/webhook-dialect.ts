@@ -58,3 +58,13 @@ export const toE164 = fromPlivoNumber;
 
 export const int = (v: string | undefined) => (v && /^\d{1,9}$/.test(v) ? Number(v) : undefined);
 export const clip = (v: string | undefined, n: number) => (v === undefined ? undefined : v.slice(0, n));
+
+/** A request's parameters that are plain strings (form fields; anything nested is dropped). */
+export function stringParams(source: unknown): WebhookParams {
+  const out: WebhookParams = {};
+  if (!source || typeof source !== 'object') return out;
+  for (const [k, v] of Object.entries(source as Record<string, unknown>)) {
+    if (typeof v === 'string') out[k] = v;
+  }
+  return out;
+}

@@ -65,6 +65,7 @@ export class InventoryService {
         subaccountId: request.scope.subaccountId ?? null,
         country: p.country,
         fallbackAnswerUrl: request.fallbackAnswerUrl ?? null,
+        fallbackMessage: request.fallbackMessage ?? null,
         region: request.region ?? null,
         numberType: request.numberType ?? NUMBER_FIELDS.numberType.default,
         carrier: request.carrier ?? null,
@@ -80,6 +81,7 @@ export class InventoryService {
           ...fields,
           credentials: fields.credentials ?? existing.credentials,
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
+          fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
         });
       } else {
         await this.numbers.insert({
@@ -130,6 +132,7 @@ export class InventoryService {
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
+    if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
     await this.announce(request.scope.accountId, existing._id);
@@ -169,6 +172,7 @@ export class InventoryService {
       status: doc.status,
       credentials,
       fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
+      fallbackMessage: doc.fallbackMessage ?? null,
     };
   }
 
@@ -215,6 +219,7 @@ function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
     provider: doc.provider,
     hasProviderCredentials: doc.credentials !== null,
     fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
+    fallbackMessage: doc.fallbackMessage ?? null,
     status: doc.status,
     addedOn: doc.createdAt.toISOString(),
   };

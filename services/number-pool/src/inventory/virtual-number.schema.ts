@@ -19,6 +19,7 @@ export class VirtualNumberDocument {
   @Prop({ type: Object, default: null }) credentials!: (EncryptedSecret & { accountId: string }) | null;
   /** Where calls go when no live session is on the number. */
   @Prop({ type: String, default: null }) fallbackAnswerUrl!: string | null;
+  @Prop({ type: String, default: null }) fallbackMessage!: string | null;
   @Prop({ type: String, required: true, enum: ['active', 'deleted'] }) status!: 'active' | 'deleted';
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
   createdAt!: Date;

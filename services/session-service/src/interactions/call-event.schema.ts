@@ -1,7 +1,12 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { baseSchemaOptions } from '@maskline/persistence';
 
-/** One step of one call through a session. Interactions and totals are built from these on read. */
+/**
+ * One step of one call through a session, or one message's outcome (step `message-relayed` or
+ * `message-failed`, callId the inbound message's id). Interactions and totals are built from these
+ * on read. A message is stored as its direction, segments and outcome: never its text, and never a
+ * number (the parties are the session's, which are redacted with it).
+ */
 @Schema({ ...baseSchemaOptions, collection: 'call_events', timestamps: false })
 export class CallEventDocument {
   /** `${callId}:${step}`: a redelivered event is the same document. */
@@ -17,6 +22,13 @@ export class CallEventDocument {
   @Prop({ type: Number, default: 0 }) durationSeconds!: number;
   @Prop({ type: Number, default: 0 }) billedDurationSeconds!: number;
   @Prop({ type: String, default: null }) recordingUrl!: string | null;
+  /** Messages only: `first-to-second` or `second-to-first`. */
+  @Prop({ type: String, default: null }) direction?: string | null;
+  @Prop({ type: Number, default: 0 }) segments?: number;
+  /** Messages only: the provider's id of the copy sent to the other party. */
+  @Prop({ type: String, default: null }) relayedMessageId?: string | null;
+  /** Messages only: why it was not relayed. */
+  @Prop({ type: String, default: null }) failureReason?: string | null;
 }
 
 export const CallEventSchema = SchemaFactory.createForClass(CallEventDocument);

@@ -50,6 +50,7 @@ export class SessionViews {
       interactions: summary.interactions,
       totalCallCount: summary.totalCallCount,
       totalCallBilledDurationSeconds: summary.totalCallBilledDurationSeconds,
+      totalMessageCount: summary.totalMessageCount,
       lastInteractionTime: summary.lastInteractionTime,
     };
   }

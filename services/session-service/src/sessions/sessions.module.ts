@@ -11,6 +11,7 @@ import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { CallEventDocument, CallEventSchema } from '../interactions/call-event.schema';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { CallProgressConsumer } from '../interactions/call-progress.consumer';
+import { MessageOutcomeConsumer } from '../interactions/message-outcome.consumer';
 import { OrphanReaper } from '../saga/orphan-reaper';
 import { SagaStepDocument, SagaStepSchema } from '../saga/saga-step.schema';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
@@ -58,6 +59,7 @@ import { SessionsService } from './sessions.service';
     ExpiryScheduler,
     OrphanReaper,
     CallProgressConsumer,
+    MessageOutcomeConsumer,
     PartyRedaction,
     RetentionSweeper,
   ],

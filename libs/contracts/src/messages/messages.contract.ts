@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { defineEvent } from '../contract';
+import { mainAccountIdSchema } from '../common/account-scope.schema';
+import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
+import { routingSessionSchema } from '../calls/routing.contract';
+import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
+
+/**
+ * The label the message-body key is derived under from the call-context keyring (HKDF): the
+ * gateway seals a message's text with it, the call router opens it. Nothing else can read it.
+ */
+export const MESSAGE_BODY_KEY_LABEL = 'maskline message body v1';
+
+/** AES-256-GCM ciphertext (`@maskline/crypto`'s EncryptedSecret): how a message's text travels and rests. */
+export const sealedTextSchema = z
+  .object({
+    k: z.string().min(1).max(32),
+    iv: z.string().max(64),
+    ct: z.string().max(60_000),
+    tag: z.string().max(64),
+  })
+  .strict();
+
+/** At most this many media URLs per message (Twilio's limit for an MMS). */
+export const MESSAGE_MEDIA_MAX = 10;
+
+export const messageMediaSchema = z
+  .object({ url: z.string().min(1).max(2048), contentType: z.string().max(128).nullable() })
+  .strict();
+
+/** A provider's id for a message (Plivo's MessageUUID, Twilio's MessageSid). */
+const providerMessageIdSchema = z.string().min(1).max(64);
+
+/**
+ * A text message to a virtual number, taken by the gateway after its signature verified with
+ * that number's credentials. Published with the provider's message id as the message id, so a
+ * provider's retry of the same webhook is one event. The text is sealed: the stream never holds it
+ * in clear.
+ */
+export const MessageReceived = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.message.received.v1',
+  z
+    .object({
+      provider: telephonyProviderSchema,
+      providerMessageId: providerMessageIdSchema,
+      /** The number's owner, as the number's routing said when the signature verified. */
+      accountId: mainAccountIdSchema,
+      virtualNumber: e164Schema,
+      /** As the provider wrote it (an E.164 number, or a short code or sender name that cannot be relayed). */
+      sender: z.string().min(1).max(32),
+      text: sealedTextSchema,
+      media: z.array(messageMediaSchema).max(MESSAGE_MEDIA_MAX),
+      at: isoTimeSchema,
+    })
+    .strict(),
+);
+
+/** Which way a relayed message went between the session's parties. */
+export const messageDirectionSchema = z.enum(['first-to-second', 'second-to-first']);
+export type MessageDirection = z.infer<typeof messageDirectionSchema>;
+
+/** Why a message that had somewhere to go did not get there. */
+export const MESSAGE_FAILURE_REASONS = [
+  /** Longer than the provider accepts: refused before sending, never truncated. */
+  'too-long',
+  /** The provider refused the send (4xx other than 429). */
+  'provider-refused',
+  /** The provider kept failing (5xx, 429, timeouts) until the retries ran out. */
+  'provider-unavailable',
+  /** The number has no provider credentials to send with. */
+  'no-credentials',
+] as const;
+export const messageFailureReasonSchema = z.enum(MESSAGE_FAILURE_REASONS);
+
+const messageOutcome = {
+  accountId: mainAccountIdSchema,
+  sessionId: uuidSchema,
+  virtualNumber: e164Schema,
+  provider: telephonyProviderSchema,
+  /** The inbound message's provider id (the interaction's id; Plivo's MessageUUID in callbacks). */
+  messageId: providerMessageIdSchema,
+  direction: messageDirectionSchema,
+  from: e164Schema,
+  to: e164Schema,
+  /** Characters (Unicode code points) and the segments the text is carried in; never the text. */
+  length: z.number().int().nonnegative(),
+  segments: z.number().int().nonnegative(),
+  mediaCount: z.number().int().min(0).max(MESSAGE_MEDIA_MAX),
+  at: isoTimeSchema,
+  /** The session as routing saw it: the dispatcher takes the callback target from it. */
+  routing: routingSessionSchema.optional(),
+};
+
+/** A message relayed to the other party (Plivo-style callback SessionMessageRelayed). */
+export const MessageRelayed = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.message.relayed.v1',
+  z
+    .object({
+      ...messageOutcome,
+      /** The provider's id for the message sent to the other party. */
+      relayedMessageId: z.string().max(64).nullable(),
+    })
+    .strict(),
+);
+
+/** A message that was to be relayed and was not (Plivo-style callback SessionMessageFailed). */
+export const MessageFailed = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.message.failed.v1',
+  z.object({ ...messageOutcome, reason: messageFailureReasonSchema }).strict(),
+);

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
+import { toPlivoNumber } from '@maskline/plivo-wire';
+import { BreakerRegistry } from '@maskline/resilience';
+import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+
+export interface OutboundMessage {
+  provider: TelephonyProvider;
+  credentials: { accountId: string; authToken: string };
+  from: string;
+  to: string;
+  text: string;
+  mediaUrls: string[];
+}
+
+export type SendOutcome =
+  | { kind: 'sent'; providerMessageId: string | null }
+  /** Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, no connection, an open breaker. */
+  | { kind: 'retry'; reason: string; retryAfterMs: number | null }
+  /** Refused for good (4xx other than 429). */
+  | { kind: 'refused'; status: number };
+
+/** The longest Retry-After honoured: a provider asking for more is asked again sooner, within the retries. */
+const RETRY_AFTER_MAX_MS = 5 * 60_000;
+
+/**
+ * Sends a text through the number's provider REST API, from the virtual number, with the number's
+ * credentials: Plivo's `POST /v1/Account/{auth_id}/Message/`, Twilio's
+ * `POST /2010-04-01/Accounts/{sid}/Messages.json`. One breaker per provider account, so an account
+ * whose API does not answer fails fast without slowing another's.
+ */
+@Injectable()
+export class ProviderMessageSender {
+  constructor(
+    private readonly breakers: BreakerRegistry,
+    @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
+  ) {}
+
+  async send(message: OutboundMessage): Promise<SendOutcome> {
+    const request = this.requestOf(message);
+    const breaker = `provider-account:${message.provider}:${message.credentials.accountId}`;
+    let res: Response;
+    try {
+      res = await this.breakers.fire(
+        breaker,
+        async () => {
+          const r = await fetch(request.url, {
+            method: 'POST',
+            headers: request.headers,
+            body: request.body,
+            redirect: 'error',
+            signal: AbortSignal.timeout(this.config.OUTBOUND_TIMEOUT_MS),
+          });
+          // A provider that fails counts against its breaker; one that refuses the message does not.
+          if (r.status >= 500 || r.status === 429) {
+            await r.arrayBuffer().catch(() => undefined);
+            throw new ProviderBusy(r.status, r.headers.get('retry-after'));
+          }
+          return r;
+        },
+        {},
+        { timeoutMs: this.config.OUTBOUND_TIMEOUT_MS + 1000 },
+      );
+    } catch (err) {
+      if (err instanceof ProviderBusy) {
+        return { kind: 'retry', reason: `HTTP ${err.status}`, retryAfterMs: retryAfterMs(err.retryAfter) };
+      }
+      if (err instanceof CodedError && err.code === ErrorCodes.CIRCUIT_OPEN) {
+        return { kind: 'retry', reason: 'breaker open', retryAfterMs: null };
+      }
+      const timedOut = (err as { name?: string }).name === 'TimeoutError';
+      return { kind: 'retry', reason: timedOut ? 'timeout' : 'unreachable', retryAfterMs: null };
+    }
+    const body = await res.text().catch(() => '');
+    if (res.status >= 300) return { kind: 'refused', status: res.status };
+    return { kind: 'sent', providerMessageId: providerIdOf(message.provider, body) };
+  }
+
+  private requestOf(m: OutboundMessage) {
+    const { accountId, authToken } = m.credentials;
+    const authorization = `Basic ${Buffer.from(`${accountId}:${authToken}`).toString('base64')}`;
+    if (m.provider === 'plivo') {
+      return {
+        url: `${this.config.PLIVO_API_BASE_URL.replace(/\/$/, '')}/v1/Account/${encodeURIComponent(accountId)}/Message/`,
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          src: toPlivoNumber(m.from),
+          dst: toPlivoNumber(m.to),
+          text: m.text,
+          type: m.mediaUrls.length > 0 ? 'mms' : 'sms',
+          ...(m.mediaUrls.length > 0 ? { media_urls: m.mediaUrls } : {}),
+        }),
+      };
+    }
+    const form = new URLSearchParams({ From: m.from, To: m.to, Body: m.text });
+    for (const url of m.mediaUrls) form.append('MediaUrl', url);
+    return {
+      url: `${this.config.TWILIO_API_BASE_URL.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountId)}/Messages.json`,
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    };
+  }
+}
+
+class ProviderBusy extends Error {
+  constructor(
+    readonly status: number,
+    readonly retryAfter: string | null,
+  ) {
+    super(`provider answered ${status}`);
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | null, nowMs = Date.now()): number | null {
+  if (!value) return null;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - nowMs;
+  if (!Number.isFinite(ms) || ms < 0) return null;
+  return Math.min(ms, RETRY_AFTER_MAX_MS);
+}
+
+/** The provider's id for the message it accepted (Plivo: message_uuid[0]; Twilio: sid). */
+function providerIdOf(provider: TelephonyProvider, body: string): string | null {
+  try {
+    const json = JSON.parse(body) as { message_uuid?: unknown; sid?: unknown };
+    const id = provider === 'plivo' && Array.isArray(json.message_uuid) ? json.message_uuid[0] : json.sid;
+    return typeof id === 'string' ? id.slice(0, 64) : null;
+  } catch {
+    return null;
+  }
+}

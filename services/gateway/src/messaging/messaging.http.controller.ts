@@ -1,0 +1,146 @@
+import { Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import {
+  CallErrorCodes,
+  CodedError,
+  ErrorCodes,
+  MessageReceived,
+  MessageTextSeal,
+  e164Schema,
+} from '@maskline/contracts';
+import { EventPublisher } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { signedUrlOf } from '../http/signed-url';
+import { NumberRoutingCache } from '../voice/number-routing.cache';
+import { stringParams, type WebhookParams } from '../voice/webhook-dialect';
+import { plivoMessages, twilioMessages, type MessageDialect } from './message-dialect';
+
+const DIALECTS: Record<string, MessageDialect> = { plivo: plivoMessages, twilio: twilioMessages };
+/** Longest text taken at the edge; what a provider cannot send is refused later, with an event. */
+export const INBOUND_TEXT_MAX = 10_000;
+
+/**
+ * Message webhooks: `POST /messaging/plivo/inbound` and `/messaging/twilio/inbound`. Trusted as
+ * voice webhooks are: the number the message was sent to must be served by Maskline, with the
+ * same provider, and its stored credentials must verify the signature; otherwise 403 and nothing
+ * happens. A message taken is published (sealed, deduplicated by the provider's message id) and
+ * answered at once, empty; the relay runs from the stream. When it cannot be published the
+ * provider gets a 503 and sends it again.
+ */
+@ApiExcludeController()
+@Controller('messaging')
+export class MessagingHttpController {
+  private readonly outcomes;
+  private readonly seal: MessageTextSeal;
+
+  constructor(
+    private readonly numbers: NumberRoutingCache,
+    private readonly events: EventPublisher,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.outcomes = metrics.counter('maskline_message_webhooks_total', 'Message webhooks by outcome', [
+      'provider',
+      'outcome',
+    ]);
+    this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
+  }
+
+  @Post(':provider/inbound')
+  @HttpCode(200)
+  async inbound(
+    @Param('provider') provider: string,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    const dialect = DIALECTS[provider];
+    if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
+    const params = stringParams(req.body);
+    const accountId = await this.authenticate(dialect, req, params);
+
+    const message = dialect.read(params);
+    if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
+    if (message.messageId.length > 64) {
+      const field = provider === 'plivo' ? 'MessageUUID' : 'MessageSid';
+      throw CodedError.validation(field, `${field} must be at most 64 characters`);
+    }
+    if ([...message.text].length > INBOUND_TEXT_MAX) {
+      const field = provider === 'plivo' ? 'Text' : 'Body';
+      throw CodedError.validation(field, `${field} must be at most ${INBOUND_TEXT_MAX} characters`);
+    }
+    const binding = { provider, providerMessageId: message.messageId, virtualNumber: message.to };
+    try {
+      await this.events.publish(
+        MessageReceived,
+        {
+          provider: dialect.provider,
+          providerMessageId: message.messageId,
+          accountId,
+          virtualNumber: message.to,
+          sender: message.from.slice(0, 32),
+          text: this.seal.seal(message.text, binding),
+          media: message.media
+            .filter((m) => m.url.length <= 2048)
+            .map((m) => ({ url: m.url, contentType: m.contentType?.slice(0, 128) ?? null })),
+          at: new Date().toISOString(),
+        },
+        { msgId: `message-received:${provider}:${message.messageId}` },
+      );
+    } catch (err) {
+      this.outcomes.inc({ provider, outcome: 'unavailable' });
+      // The provider sends it again on a 5xx: nothing is lost, and its id makes it one event.
+      throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
+        retryable: true,
+        cause: err,
+      });
+    }
+    this.outcomes.inc({ provider, outcome: 'taken' });
+    res.status(200).type(dialect.accepted.contentType).send(dialect.accepted.body);
+  }
+
+  /** The owner of the number the message was sent to, once its credentials verified the request. */
+  private async authenticate(dialect: MessageDialect, req: Request, params: WebhookParams): Promise<string> {
+    const refuse = (reason: string): never => {
+      this.outcomes.inc({ provider: dialect.provider, outcome: 'refused' });
+      this.logger.warn(
+        { code: CallErrorCodes.FORBIDDEN, provider: dialect.provider, reason },
+        'message webhook refused',
+      );
+      throw new CodedError(
+        CallErrorCodes.FORBIDDEN,
+        'webhook refused: not signed for this virtual number by its provider account',
+      );
+    };
+    const check = this.config.WEBHOOK_SIGNATURE_CHECK;
+    if (check && !dialect.signing.signed(req)) return refuse('unsigned');
+    const to = dialect.to(params);
+    if (!to || !e164Schema.safeParse(to).success) return refuse('no virtual number named');
+    let routing;
+    try {
+      routing = await this.numbers.get(to);
+    } catch (err) {
+      throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
+        retryable: true,
+        cause: err,
+      });
+    }
+    if (!routing || routing.status !== 'active') return refuse('number is in no inventory');
+    if (routing.provider !== dialect.provider) return refuse('number is served by another provider');
+    if (check) {
+      if (!routing.credentials) return refuse('number has no provider credentials');
+      const url = signedUrlOf(this.config.PUBLIC_BASE_URL, req);
+      if (!dialect.signing.signatureValid(req, url, params, routing.credentials.authToken)) {
+        return refuse('signature does not verify with the number’s credentials');
+      }
+      const account = dialect.signing.providerAccount(params);
+      if (account !== undefined && account !== routing.credentials.accountId) {
+        return refuse('provider account is not the number’s');
+      }
+    }
+    return routing.accountId;
+  }
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { MessageFailed, MessageRelayed } from '@maskline/contracts';
+import { DurableConsumer, type EventOf } from '@maskline/messaging';
+import { CallEventRepository } from './call-event.repository';
+
+const EVENTS = [MessageRelayed, MessageFailed] as const;
+
+/** Stores each message's outcome as an interaction of its session; acknowledged only once stored. */
+@Injectable()
+export class MessageOutcomeConsumer {
+  constructor(private readonly events: CallEventRepository) {}
+
+  // Outcomes stored together share one insert (CallEventRepository), as call steps do.
+  @DurableConsumer({
+    durable: 'session-service-message-outcomes',
+    events: EVENTS,
+    filterSubject: 'events.message.*.v1',
+    concurrency: 64,
+  })
+  async onOutcome(event: EventOf<typeof EVENTS>): Promise<void> {
+    const p = event.payload;
+    const relayed = event.subject === MessageRelayed.subject;
+    const step = relayed ? 'message-relayed' : 'message-failed';
+    await this.events.record({
+      // One outcome per message: a redelivery, or a late second outcome, is the same document.
+      _id: `message:${p.provider}:${p.messageId}`,
+      accountId: p.accountId,
+      sessionId: p.sessionId,
+      callId: p.messageId,
+      step,
+      at: new Date(p.at),
+      firstPartyCallUuid: null,
+      secondPartyCallUuid: null,
+      status: relayed ? 'relayed' : 'failed',
+      durationSeconds: 0,
+      billedDurationSeconds: 0,
+      recordingUrl: null,
+      direction: p.direction,
+      segments: p.segments,
+      relayedMessageId: 'relayedMessageId' in p ? p.relayedMessageId : null,
+      failureReason: 'reason' in p ? p.reason : null,
+    });
+  }
+}
