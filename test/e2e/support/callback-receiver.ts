@@ -8,6 +8,8 @@ export interface ReceivedCallback {
   url: string;
   headers: IncomingMessage['headers'];
   params: Record<string, string>;
+  /** The body as sent (repeated form fields, JSON arrays: what `params` flattens). */
+  body: string;
   at: number;
 }
 
@@ -61,6 +63,7 @@ export class CallbackReceiver {
           url: `${this.baseUrl}${req.url ?? '/'}`,
           headers: req.headers,
           params,
+          body,
           at: Date.now(),
         };
         this.received.push(entry);

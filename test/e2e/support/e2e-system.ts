@@ -19,7 +19,7 @@ export interface LogRecord {
  * databases in the test store, with every log line kept for assertions.
  */
 export class E2eSystem {
-  private readonly secrets = generateSecrets();
+  readonly secrets = generateSecrets();
   readonly operatorKey = this.secrets.OPERATOR_KEY;
   private readonly lines = new Map<ServiceName, string[]>();
   private processes = new Map<string, system.ServiceProcess>();

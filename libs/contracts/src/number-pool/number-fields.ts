@@ -93,7 +93,13 @@ export const numberAddShape = optionalShapeOf<typeof NUMBER_FIELDS, KeysWhere<'o
   (f) => f.onAdd,
 );
 /** What an update may change, as the table says (null clears a field that can be cleared). */
-export const numberUpdateShape = optionalShapeOf<typeof NUMBER_FIELDS, KeysWhere<'onUpdate'>>(
-  NUMBER_FIELDS,
-  (f) => f.onUpdate !== false,
-);
+export const numberUpdateShape = Object.fromEntries(
+  Object.entries(
+    optionalShapeOf<typeof NUMBER_FIELDS, KeysWhere<'onUpdate'>>(NUMBER_FIELDS, (f) => f.onUpdate !== false),
+  ).map(([key, schema]) => [
+    key,
+    NUMBER_FIELDS[key as NumberFieldKey].onUpdate === 'set-or-clear'
+      ? schema.unwrap().nullable().optional()
+      : schema,
+  ]),
+) as ReturnType<typeof optionalShapeOf<typeof NUMBER_FIELDS, KeysWhere<'onUpdate'>>>;

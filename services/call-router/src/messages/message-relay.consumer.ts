@@ -31,6 +31,8 @@ import { ProviderMessageSender, type SendOutcome } from './provider-message-send
 import { decideRelay } from './relay-decision';
 
 const EVENTS = [MessageReceived] as const;
+/** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
+const BUSY_RECHECK_MS = 500;
 type Inbound = EventPayloadOf<typeof MessageReceived>;
 type Relay = { session: RoutingSession; to: string; direction: 'first-to-second' | 'second-to-first' };
 
@@ -122,7 +124,10 @@ export class MessageRelayConsumer {
     const claim = await this.claims.claim(key, lease, this.now());
     if (claim.kind === 'done') return claim.outcome;
     if (claim.kind === 'busy')
-      throw new RetryLater('another replica is sending this message', claim.retryInMs);
+      throw new RetryLater(
+        'another replica is sending this message',
+        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
+      );
     let sent: SendOutcome;
     try {
       sent = await this.sender.send(message);
@@ -199,7 +204,10 @@ export class MessageRelayConsumer {
     const claim = await this.claims.claim(key, this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000, this.now());
     if (claim.kind === 'done') return;
     if (claim.kind === 'busy')
-      throw new RetryLater('another replica is answering this message', claim.retryInMs);
+      throw new RetryLater(
+        'another replica is answering this message',
+        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
+      );
     const intervalMs = this.config.MESSAGE_FALLBACK_INTERVAL_SECONDS * 1000;
     if (!(await this.fallbacks.mayAnswer(intervalMs, m.virtualNumber, m.sender, key))) {
       await this.claims.done(key, { event: 'none' });

@@ -57,8 +57,47 @@ describe('buildInteractions', () => {
       interactions: [],
       totalCallCount: 0,
       totalCallBilledDurationSeconds: 0,
+      totalMessageCount: 0,
       lastInteractionTime: null,
       inProgress: false,
+    });
+  });
+
+  it('makes each message outcome an interaction of its own, counted apart from the calls', () => {
+    const summary = buildInteractions([
+      event('c1', 'first-party-answered', 0, { firstPartyCallUuid: 'A1', status: 'answered' }),
+      event('c1', 'parties-hangup', 30, { durationSeconds: 30, billedDurationSeconds: 60 }),
+      event('M1', 'message-relayed', 40, {
+        status: 'relayed',
+        direction: 'second-to-first',
+        segments: 2,
+        relayedMessageId: 'R1',
+      }),
+      event('M2', 'message-failed', 50, {
+        status: 'failed',
+        direction: 'first-to-second',
+        failureReason: 'too-long',
+      }),
+    ]);
+    expect(summary.interactions.map((i) => [i.type, i.callId])).toEqual([
+      ['call', 'c1'],
+      ['message', 'M1'],
+      ['message', 'M2'],
+    ]);
+    expect(summary.interactions[1].message).toEqual({
+      direction: 'second-to-first',
+      status: 'relayed',
+      failureReason: null,
+      segments: 2,
+      relayedMessageId: 'R1',
+    });
+    expect(summary.interactions[2].message).toMatchObject({ status: 'failed', failureReason: 'too-long' });
+    expect(summary).toMatchObject({
+      totalCallCount: 1,
+      totalMessageCount: 2,
+      totalCallBilledDurationSeconds: 60,
+      inProgress: false,
+      lastInteractionTime: at(50).toISOString(),
     });
   });
 });

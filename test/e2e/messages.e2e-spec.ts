@@ -1,0 +1,454 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect, headers, type NatsConnection } from 'nats';
+import { MessageReceived, MessageTextSeal, eventToWire } from '@maskline/contracts';
+import { parseKeyring } from '@maskline/crypto';
+import { encodeJson } from '@maskline/messaging';
+import type { Provider } from '@maskline/telephony-simulator';
+import { expectEventually } from '@maskline/testing';
+import { createAccount, type TestAccount } from './support/accounts';
+import { CallbackReceiver, type ReceivedCallback } from './support/callback-receiver';
+import { E2eSystem } from './support/e2e-system';
+import { sendWebhook, signWebhook } from './support/signed-webhook';
+import { consumerCaughtUp, eventsOn } from './support/stream-events';
+
+type Json = Record<string, unknown>;
+
+/** One provider account per dialect, with a number of its own for each kind of test. */
+const PROVIDERS: Record<Provider, { accountId: string; authToken: string; numbers: string[] }> = {
+  plivo: {
+    accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
+    authToken: randomBytes(20).toString('hex'),
+    numbers: ['+14155550401', '+14155550402'],
+  },
+  twilio: {
+    accountId: `AC${randomBytes(16).toString('hex')}`,
+    authToken: randomBytes(16).toString('hex'),
+    numbers: ['+14155550501', '+14155550502'],
+  },
+};
+/** Every text a test sent, to prove no log line carries one. */
+const textsSent = new Set<string>();
+let phone = 0;
+const nextPhone = () => `+1628556${String(1000 + phone++)}`;
+
+/** Where each provider's REST API takes a message. */
+const sendPath = (provider: Provider) =>
+  provider === 'plivo'
+    ? `/v1/Account/${PROVIDERS.plivo.accountId}/Message/`
+    : `/2010-04-01/Accounts/${PROVIDERS.twilio.accountId}/Messages.json`;
+
+/** A send request, read in Maskline's terms. */
+function readSend(provider: Provider, r: ReceivedCallback) {
+  if (provider === 'plivo') {
+    const body = JSON.parse(r.body || '{}') as Json;
+    return {
+      from: `+${String(body.src)}`,
+      to: `+${String(body.dst)}`,
+      text: String(body.text),
+      media: (body.media_urls as string[] | undefined) ?? [],
+    };
+  }
+  const form = new URLSearchParams(r.body);
+  return { from: r.params.From, to: r.params.To, text: r.params.Body, media: form.getAll('MediaUrl') };
+}
+
+describe('message masking through real message webhooks', () => {
+  let system: E2eSystem;
+  /** Plays the providers' REST APIs (recording every send) and the customer's callback endpoint. */
+  let outside: CallbackReceiver;
+  const accounts = {} as Record<Provider, TestAccount>;
+  let nc: NatsConnection;
+  /** What each provider's API answers next (set per test); default: accepted. */
+  const answers: Record<Provider, Array<{ status: number; headers?: Record<string, string> }>> = {
+    plivo: [],
+    twilio: [],
+  };
+
+  beforeAll(async () => {
+    outside = await CallbackReceiver.start();
+    for (const provider of ['plivo', 'twilio'] as const) {
+      outside.on(sendPath(provider), () => {
+        const next = answers[provider].shift();
+        if (next) return { status: next.status, headers: next.headers, body: '{"error":"busy"}' };
+        const id = randomUUID();
+        return provider === 'plivo'
+          ? { status: 202, body: JSON.stringify({ api_id: randomUUID(), message_uuid: [id] }) }
+          : { status: 201, body: JSON.stringify({ sid: `SM${id.replace(/-/g, '')}` }) };
+      });
+    }
+    const providerApis = { PLIVO_API_BASE_URL: outside.baseUrl, TWILIO_API_BASE_URL: outside.baseUrl };
+    system = await E2eSystem.start(
+      {},
+      (service): Record<string, string> =>
+        service === 'call-router'
+          ? { ...providerApis, MESSAGE_RELAY_ATTEMPTS: '4' }
+          : service === 'callback-dispatcher'
+            ? { CALLBACK_RETRY_SCHEDULE_SECONDS: '1,1,1', CALLBACK_TIMEOUT_MS: '2000' }
+            : {},
+    );
+    // A second router: every message is relayed once whichever replica takes it.
+    system.startService('call-router', {}, 'call-router#2');
+    await system.waitHealthy();
+    nc = await connect({ servers: system.natsUrl });
+    for (const provider of ['plivo', 'twilio'] as const) {
+      const account = await createAccount(system, `messages-${provider}`);
+      const added = await account.api('/Number/', {
+        body: {
+          numbers: PROVIDERS[provider].numbers.join(','),
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+        },
+      });
+      expect(added.status).toBe(202);
+      accounts[provider] = account;
+    }
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await system?.stop();
+    await outside?.stop();
+  });
+
+  describe.each(['plivo', 'twilio'] as const)('%s dialect', (provider) => {
+    const api = () => accounts[provider];
+    const inboundUrl = () => `${system.baseUrl}/messaging/${provider}/inbound`;
+    const sends = () => outside.for(sendPath(provider)).map((r) => ({ ...readSend(provider, r), at: r.at }));
+    const created: string[] = [];
+
+    afterEach(async () => {
+      for (const id of created.splice(0)) await api().api(`/Masking/Session/${id}/`, { method: 'DELETE' });
+      answers[provider].length = 0;
+    });
+
+    const createSession = async (body: Json): Promise<Json> => {
+      const res = await api().api('/Masking/Session/', { body });
+      const json = (await res.json()) as Json;
+      expect([res.status, json]).toEqual([201, expect.anything()]);
+      created.push(String(json.session_uuid));
+      return json;
+    };
+    const vnOf = (s: Json) => `+${String(s.virtual_number).replace(/^\+/, '')}`;
+    const getSession = async (id: unknown) =>
+      ((await (await api().api(`/Masking/Session/${String(id)}/`)).json()) as { response: Json }).response;
+
+    /** The webhook the provider sends for a message from `from` to `to`, signed with `token`. */
+    const inbound = (
+      from: string,
+      to: string,
+      text: string,
+      options: { media?: string[]; id?: string; token?: string } = {},
+    ) => {
+      textsSent.add(text);
+      const id = options.id ?? (provider === 'plivo' ? randomUUID() : `SM${randomBytes(16).toString('hex')}`);
+      const media = options.media ?? [];
+      const params: Record<string, string> =
+        provider === 'plivo'
+          ? {
+              MessageUUID: id,
+              From: from.slice(1),
+              To: to.slice(1),
+              Text: text,
+              Type: media.length > 0 ? 'mms' : 'sms',
+              ...Object.fromEntries(media.map((url, i) => [`Media${i}`, url])),
+            }
+          : {
+              MessageSid: id,
+              AccountSid: PROVIDERS.twilio.accountId,
+              From: from,
+              To: to,
+              Body: text,
+              NumMedia: String(media.length),
+              ...Object.fromEntries(
+                media.flatMap((url, i) => [
+                  [`MediaUrl${i}`, url],
+                  [`MediaContentType${i}`, 'image/jpeg'],
+                ]),
+              ),
+            };
+      return {
+        id,
+        webhook: signWebhook(provider, inboundUrl(), params, options.token ?? PROVIDERS[provider].authToken),
+      };
+    };
+    const text = async (
+      from: string,
+      to: string,
+      body: string,
+      options: Parameters<typeof inbound>[3] = {},
+    ) => {
+      const { id, webhook } = inbound(from, to, body, options);
+      const res = await sendWebhook(webhook);
+      expect(res.status).toBe(200);
+      if (provider === 'plivo') expect(res.body).toBe('');
+      else expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      return id;
+    };
+    /** Every relay-consumer message so far has been dealt with (no send still to come). */
+    const settled = () =>
+      expectEventually(async () =>
+        expect(await consumerCaughtUp(nc, 'call-router-message-relay')).toBe(true),
+      );
+
+    it('relays each party’s texts to the other, from the virtual number: both ways, media, unicode, emoji, 1,600 characters', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        message_masking: true,
+        callback_url: `${outside.baseUrl}/cb/${provider}/relay`,
+      });
+      expect((s.session as Json).message_masking).toBe(true);
+      const vn = vnOf(s);
+      // 1,600 characters (the most either provider takes), not all GSM: UCS-2, 1,601 units, 24 segments.
+      const long = 'x'.repeat(1592) + 'ünïcødé🚕';
+      const bodies = ['I am at gate B', 'Где ты? 🚕🚦', long];
+      expect([...long]).toHaveLength(1600);
+      await text(first, vn, bodies[0]);
+      await text(second, vn, bodies[1], {
+        media: ['https://media.example.com/a.jpg', 'https://media.example.com/b.png'],
+      });
+      await text(first, vn, bodies[2]);
+      const got = await expectEventually(() => {
+        const mine = sends().filter((x) => x.from === vn);
+        expect(mine).toHaveLength(3);
+        return mine;
+      });
+      const byText = (t: string) => got.find((x) => x.text === t);
+      expect(byText(bodies[0])).toMatchObject({ to: second, media: [] });
+      expect(byText(bodies[1])).toMatchObject({
+        to: first,
+        media: ['https://media.example.com/a.jpg', 'https://media.example.com/b.png'],
+      });
+      expect(byText(bodies[2])).toMatchObject({ to: second });
+
+      // The interactions show the messages (never their text), and the totals count them.
+      const view = await expectEventually(async () => {
+        const v = await getSession(s.session_uuid);
+        expect(v.total_message_count).toBe(3);
+        return v;
+      });
+      const messages = (view.interaction as Json[]).filter((i) => i.type === 'message');
+      expect(messages.map((m) => [m.direction, m.status, m.from_party, m.to_party])).toEqual(
+        expect.arrayContaining([
+          ['first_party_to_second_party', 'relayed', first.slice(1), second.slice(1)],
+          ['second_party_to_first_party', 'relayed', second.slice(1), first.slice(1)],
+        ]),
+      );
+      expect(messages.map((m) => m.segment_count).sort()).toEqual([1, 1, 24]);
+      expect(JSON.stringify(view)).not.toContain('gate B');
+
+      // Callbacks: signed like the rest, in Plivo's naming style, without the text.
+      const callbacks = await expectEventually(() => {
+        const cbs = outside
+          .for(`/cb/${provider}/relay`)
+          .filter(
+            (r) => r.params.EventName === 'SessionMessageRelayed' && r.params.SessionUUID === s.session_uuid,
+          );
+        expect(cbs).toHaveLength(3);
+        return cbs;
+      });
+      for (const cb of callbacks) {
+        expect(cb.params).toMatchObject({ VirtualNumber: vn.slice(1), SequenceNumber: expect.any(String) });
+        expect(cb.params.MessageUUID).toBeTruthy();
+        expect(cb.headers['x-plivo-signature-v3']).toBeTruthy();
+        for (const b of bodies) expect(JSON.stringify(cb.params)).not.toContain(b.slice(0, 12));
+      }
+    });
+
+    it('relays nothing until message_masking is switched on by an update; a PIN session’s stranger cannot text in', async () => {
+      const [first, second, stranger] = [nextPhone(), nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second });
+      expect((s.session as Json).message_masking).toBe(false);
+      const vn = vnOf(s);
+      await text(first, vn, 'before the switch');
+      await settled();
+      expect(sends().filter((x) => x.text === 'before the switch')).toEqual([]);
+
+      const updated = await api().api(`/Masking/Session/${String(s.session_uuid)}/`, {
+        body: { message_masking: true },
+      });
+      expect(updated.status).toBe(200);
+      expect(((await updated.json()) as { session: Json }).session.message_masking).toBe(true);
+      await text(second, vn, 'after the switch');
+      await expectEventually(() =>
+        expect(
+          sends()
+            .filter((x) => x.text === 'after the switch')
+            .map((x) => x.to),
+        ).toEqual([first]),
+      );
+      await text(stranger, vn, 'let me in');
+      await settled();
+      expect(sends().filter((x) => x.text === 'let me in')).toEqual([]);
+    });
+
+    it('answers a stranger, an expired session and a number with no session with the number’s fallback_message, once per sender per hour; with none set, sends nothing', async () => {
+      const number = PROVIDERS[provider].numbers[1];
+      const stranger = nextPhone();
+      // No fallback set: nothing goes back.
+      await text(stranger, number, 'anyone there?');
+      await settled();
+      expect(sends().filter((x) => x.to === stranger)).toEqual([]);
+
+      const set = await api().api(`/Number/${number.slice(1)}/`, {
+        body: { fallback_message: 'This number no longer takes messages.' },
+      });
+      expect(set.status).toBe(202);
+      await text(stranger, number, 'hello? is this the driver?');
+      await settled();
+      expect(
+        sends()
+          .filter((x) => x.to === stranger)
+          .map((x) => [x.from, x.text]),
+      ).toEqual([[number, 'This number no longer takes messages.']]);
+      // Within the hour the same sender gets no second answer (an auto-responder cannot loop with it).
+      await text(stranger, number, 'hello again');
+      await settled();
+      expect(sends().filter((x) => x.to === stranger)).toHaveLength(1);
+
+      // A party of a session that has ended is answered too.
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second, message_masking: true });
+      const vn = vnOf(s);
+      await api().api(`/Masking/Session/${String(s.session_uuid)}/`, { method: 'DELETE' });
+      await text(first, vn, 'are you still there?');
+      if (vn === number) {
+        await expectEventually(() =>
+          expect(
+            sends()
+              .filter((x) => x.to === first)
+              .map((x) => x.text),
+          ).toEqual(['This number no longer takes messages.']),
+        );
+      } else {
+        await settled();
+        expect(sends().filter((x) => x.to === first)).toEqual([]);
+      }
+      expect(sends().filter((x) => x.to === second)).toEqual([]);
+      const cleared = await api().api(`/Number/${number.slice(1)}/`, { body: { fallback_message: '' } });
+      expect(cleared.status).toBe(202);
+    });
+
+    it('refuses a text longer than the provider takes with a SessionMessageFailed event, never a cut copy', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({
+        first_party: first,
+        second_party: second,
+        message_masking: true,
+        callback_url: `${outside.baseUrl}/cb/${provider}/long`,
+      });
+      const tooLong = 'y'.repeat(1601);
+      const id = await text(first, vnOf(s), tooLong);
+      const failed = await expectEventually(() => {
+        const cb = outside
+          .for(`/cb/${provider}/long`)
+          .find((r) => r.params.EventName === 'SessionMessageFailed');
+        expect(cb).toBeDefined();
+        return cb!;
+      });
+      expect(failed.params).toMatchObject({
+        MessageUUID: id,
+        FailureReason: 'too-long',
+        MessageLength: '1601',
+      });
+      expect(sends().filter((x) => x.to === second)).toEqual([]);
+      const view = await getSession(s.session_uuid);
+      expect((view.interaction as Json[]).find((i) => i.type === 'message')).toMatchObject({
+        status: 'failed',
+        failure_reason: 'too-long',
+      });
+    });
+
+    it('retries after 503 and 429 (honouring Retry-After) and sends once', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second, message_masking: true });
+      answers[provider].push({ status: 503 }, { status: 429, headers: { 'retry-after': '1' } });
+      const before = outside.for(sendPath(provider)).length;
+      await text(first, vnOf(s), 'third time lucky');
+      await expectEventually(
+        () => expect(sends().filter((x) => x.text === 'third time lucky').length).toBe(3),
+        { timeoutMs: 20_000 },
+      );
+      await settled();
+      expect(outside.for(sendPath(provider)).length - before).toBe(3);
+      const view = await expectEventually(async () => {
+        const v = await getSession(s.session_uuid);
+        expect(v.total_message_count).toBe(1);
+        return v;
+      });
+      expect((view.interaction as Json[]).find((i) => i.type === 'message')).toMatchObject({
+        status: 'relayed',
+      });
+    });
+
+    it('sends once when the provider sends the webhook again, and when the event is redelivered to either router', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second, message_masking: true });
+      const vn = vnOf(s);
+      const { id, webhook } = inbound(first, vn, 'only once please');
+      // The provider retries its webhook.
+      const answers3 = await Promise.all([sendWebhook(webhook), sendWebhook(webhook), sendWebhook(webhook)]);
+      expect(answers3.map((a) => a.status)).toEqual([200, 200, 200]);
+      // The same message as events the stream cannot tell apart (past its duplicate window): both routers take them.
+      const seal = new MessageTextSeal(parseKeyring(system.secrets.CALL_CONTEXT_KEYS));
+      const payload = {
+        provider,
+        providerMessageId: id,
+        accountId: api().authId,
+        virtualNumber: vn,
+        sender: first,
+        text: seal.seal('only once please', { provider, providerMessageId: id, virtualNumber: vn }),
+        media: [],
+        at: new Date().toISOString(),
+      };
+      const js = nc.jetstream();
+      const { body } = eventToWire(MessageReceived, MessageReceived.payload.parse(payload) as Json);
+      for (let i = 0; i < 6; i++) {
+        const h = headers();
+        h.set('Nats-Msg-Id', `redelivered-${id}-${i}`);
+        await js.publish(MessageReceived.subject, encodeJson(body), { headers: h });
+      }
+      await settled();
+      expect(sends().filter((x) => x.text === 'only once please')).toHaveLength(1);
+      const relayed = (await eventsOn(nc, MessageReceived)).filter((e) => e.providerMessageId === id);
+      expect(relayed.length).toBe(7);
+    });
+
+    it('refuses a forged, unsigned or foreign-signed webhook with 403 and sends nothing', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second, message_masking: true });
+      const vn = vnOf(s);
+      const forged = inbound(first, vn, 'forged', { token: randomBytes(20).toString('hex') }).webhook;
+      expect((await sendWebhook(forged)).status).toBe(403);
+      const unsigned = inbound(first, vn, 'unsigned').webhook;
+      expect(
+        (await sendWebhook({ ...unsigned, headers: { 'content-type': unsigned.headers['content-type'] } }))
+          .status,
+      ).toBe(403);
+      // Signed properly, then changed on the way: the signature no longer holds.
+      const tampered = inbound(first, vn, 'tampered').webhook;
+      const key = provider === 'plivo' ? 'Text' : 'Body';
+      expect(
+        (await sendWebhook({ ...tampered, params: { ...tampered.params, [key]: 'changed' } })).status,
+      ).toBe(403);
+      // A number Maskline does not serve.
+      const elsewhere = inbound(first, '+14155550999', 'elsewhere').webhook;
+      expect((await sendWebhook(elsewhere)).status).toBe(403);
+      await settled();
+      expect(
+        sends().filter((x) => ['forged', 'unsigned', 'changed', 'tampered', 'elsewhere'].includes(x.text)),
+      ).toEqual([]);
+    });
+  });
+
+  it('writes no message text to any log line (every service logged at debug level)', () => {
+    const raw = system.rawLogs();
+    expect(raw.length).toBeGreaterThan(1000);
+    // Texts long enough not to occur by chance (short test words like "forged" name things in logs too).
+    const texts = [...textsSent].filter((t) => t.length >= 12);
+    expect(texts.length).toBeGreaterThan(10);
+    for (const t of texts) expect(raw).not.toContain(t.slice(0, 40));
+  });
+});
