@@ -443,6 +443,83 @@ describe('message masking through real message webhooks', () => {
     });
   });
 
+  it('an id another tenant puts in its own webhooks shadows nothing: the victim’s message with that id is still relayed and recorded', async () => {
+    // The attacker: another Maskline account, with its own Plivo account and number (it can sign anything for it).
+    const attacker = {
+      accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
+      authToken: randomBytes(20).toString('hex'),
+    };
+    const evil = await createAccount(system, 'messages-attacker');
+    const added = await evil.api('/Number/', {
+      body: {
+        numbers: '+14155550403',
+        provider: 'plivo',
+        provider_auth_id: attacker.accountId,
+        provider_auth_token: attacker.authToken,
+      },
+    });
+    expect(added.status).toBe(202);
+    const [a1, a2, v1, v2] = [nextPhone(), nextPhone(), nextPhone(), nextPhone()];
+    const own = await evil.api('/Masking/Session/', {
+      body: { first_party: a1, second_party: a2, message_masking: true },
+    });
+    expect(own.status).toBe(201);
+    const victim = await accounts.plivo.api('/Masking/Session/', {
+      body: { first_party: v1, second_party: v2, message_masking: true },
+    });
+    const vs = (await victim.json()) as Json;
+    const vn = `+${String(vs.virtual_number)}`;
+    const id = randomUUID();
+    const url = `${system.baseUrl}/messaging/plivo/inbound`;
+    const params = (from: string, to: string, t: string) => ({
+      MessageUUID: id,
+      From: from.slice(1),
+      To: to.slice(1),
+      Text: t,
+      Type: 'sms',
+    });
+    textsSent.add('attacker got here first');
+    textsSent.add('the victim’s own words');
+    // The attacker sends first, with the id the victim's message will carry.
+    expect(
+      (
+        await sendWebhook(
+          signWebhook(
+            'plivo',
+            url,
+            params(a1, '+14155550403', 'attacker got here first'),
+            attacker.authToken,
+          ),
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await sendWebhook(
+          signWebhook('plivo', url, params(v1, vn, 'the victim’s own words'), PROVIDERS.plivo.authToken),
+        )
+      ).status,
+    ).toBe(200);
+    await expectEventually(() => {
+      const texts = outside.for(sendPath('plivo')).map((r) => readSend('plivo', r));
+      expect(texts.filter((x) => x.text === 'the victim’s own words').map((x) => x.to)).toEqual([v2]);
+    });
+    const view = await expectEventually(async () => {
+      const v = (
+        (await (await accounts.plivo.api(`/Masking/Session/${String(vs.session_uuid)}/`)).json()) as {
+          response: Json;
+        }
+      ).response;
+      expect(v.total_message_count).toBe(1);
+      return v;
+    });
+    expect((view.interaction as Json[]).find((i) => i.type === 'message')).toMatchObject({
+      message_uuid: id,
+      status: 'relayed',
+    });
+    await accounts.plivo.api(`/Masking/Session/${String(vs.session_uuid)}/`, { method: 'DELETE' });
+  });
+
   it('writes no message text to any log line (every service logged at debug level)', () => {
     const raw = system.rawLogs();
     expect(raw.length).toBeGreaterThan(1000);

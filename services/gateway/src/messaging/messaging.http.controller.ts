@@ -88,7 +88,9 @@ export class MessagingHttpController {
             .map((m) => ({ url: m.url, contentType: m.contentType?.slice(0, 128) ?? null })),
           at: new Date().toISOString(),
         },
-        { msgId: `message-received:${provider}:${message.messageId}` },
+        // Scoped to the number its credentials verified: an id another tenant chose for its own
+        // number's webhook cannot shadow this one.
+        { msgId: `message-received:${provider}:${message.to}:${message.messageId}` },
       );
     } catch (err) {
       this.outcomes.inc({ provider, outcome: 'unavailable' });

@@ -22,8 +22,9 @@ export class MessageOutcomeConsumer {
     const relayed = event.subject === MessageRelayed.subject;
     const step = relayed ? 'message-relayed' : 'message-failed';
     await this.events.record({
-      // One outcome per message: a redelivery, or a late second outcome, is the same document.
-      _id: `message:${p.provider}:${p.messageId}`,
+      // One outcome per message of this session: a redelivery is the same document, and an id
+      // another tenant's webhook carried lands in that tenant's session, never in this one.
+      _id: `message:${p.sessionId}:${p.messageId}`,
       accountId: p.accountId,
       sessionId: p.sessionId,
       callId: p.messageId,
