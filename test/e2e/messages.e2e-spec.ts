@@ -527,5 +527,10 @@ describe('message masking through real message webhooks', () => {
     const texts = [...textsSent].filter((t) => t.length >= 12);
     expect(texts.length).toBeGreaterThan(10);
     for (const t of texts) expect(raw).not.toContain(t.slice(0, 40));
+    // Every service that hears message events takes them without complaint.
+    const complaints = raw
+      .split('\n')
+      .filter((l) => /"level":"(error|fatal)"/.test(l) && l.includes('events.message'));
+    expect(complaints).toEqual([]);
   });
 });

@@ -25,6 +25,11 @@ export class MessageTextSeal {
     return encryptSecret(this.keys, text, bindingOf(binding));
   }
 
+  /** Whether this keyring holds the key the text was sealed with. */
+  knows(sealed: { k: string }): boolean {
+    return this.keys.get(sealed.k) !== undefined;
+  }
+
   /** Throws when the text was sealed with another key or for another message. */
   open(sealed: { k: string; iv: string; ct: string; tag: string }, binding: SealedTextBinding): string {
     return decryptSecret(this.keys, sealed, bindingOf(binding));

@@ -103,6 +103,7 @@ export class MessageRelayConsumer {
       return;
     }
     const outcome = await this.sendOnce(m, meta, {
+      accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
       from: m.virtualNumber,
@@ -214,6 +215,7 @@ export class MessageRelayConsumer {
       return;
     }
     const sent = await this.sender.send({
+      accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
       from: m.virtualNumber,
@@ -236,6 +238,11 @@ export class MessageRelayConsumer {
   }
 
   private open(m: Inbound): string {
+    if (!this.seal.knows(m.text)) {
+      // Sealed with a key this replica does not hold yet (keys being rotated): another replica, or this
+      // one once it has the new keys, opens it. Never dropped for it.
+      throw new RetryLater('the message text is sealed with a key this replica does not hold', 30_000);
+    }
     try {
       return this.seal.open(m.text, {
         provider: m.provider,

@@ -5,6 +5,8 @@ import { BreakerRegistry } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 export interface OutboundMessage {
+  /** The Maskline account sending: a breaker is never shared with another tenant's numbers. */
+  accountId: string;
   provider: TelephonyProvider;
   credentials: { accountId: string; authToken: string };
   from: string;
@@ -38,7 +40,7 @@ export class ProviderMessageSender {
 
   async send(message: OutboundMessage): Promise<SendOutcome> {
     const request = this.requestOf(message);
-    const breaker = `provider-account:${message.provider}:${message.credentials.accountId}`;
+    const breaker = `provider-account:${message.accountId}:${message.provider}:${message.credentials.accountId}`;
     let res: Response;
     try {
       res = await this.breakers.fire(

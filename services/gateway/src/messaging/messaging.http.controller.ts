@@ -135,7 +135,7 @@ export class MessagingHttpController {
     if (check) {
       if (!routing.credentials) return refuse('number has no provider credentials');
       const url = signedUrlOf(this.config.PUBLIC_BASE_URL, req);
-      if (!dialect.signing.signatureValid(req, url, params, routing.credentials.authToken)) {
+      if (!url || !dialect.signing.signatureValid(req, url, params, routing.credentials.authToken)) {
         return refuse('signature does not verify with the number’s credentials');
       }
       const account = dialect.signing.providerAccount(params);

@@ -93,6 +93,10 @@ export class VoiceHttpController {
     const { [CALL_CONTEXT_PARAM]: _context, ...queryParams } = query;
     const params = req.method === 'POST' ? stringParams(req.body) : queryParams;
     const requestUrl = signedUrlOf(this.config.PUBLIC_BASE_URL, req);
+    if (requestUrl === null) {
+      end();
+      this.refuse(dialect, voiceStage, 'request target is no URL');
+    }
 
     const verdict = await this.authenticator.authenticate(
       dialect,

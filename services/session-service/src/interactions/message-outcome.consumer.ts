@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { MessageFailed, MessageRelayed } from '@maskline/contracts';
+import { MessageFailed, MessageReceived, MessageRelayed } from '@maskline/contracts';
 import { DurableConsumer, type EventOf } from '@maskline/messaging';
 import { CallEventRepository } from './call-event.repository';
 
-const EVENTS = [MessageRelayed, MessageFailed] as const;
+/** Its filter (`events.message.*.v1`) takes inbound messages too: known here, and passed over. */
+const EVENTS = [MessageRelayed, MessageFailed, MessageReceived] as const;
 
 /** Stores each message's outcome as an interaction of its session; acknowledged only once stored. */
 @Injectable()
@@ -18,6 +19,7 @@ export class MessageOutcomeConsumer {
     concurrency: 64,
   })
   async onOutcome(event: EventOf<typeof EVENTS>): Promise<void> {
+    if (event.subject === MessageReceived.subject) return;
     const p = event.payload;
     const relayed = event.subject === MessageRelayed.subject;
     const step = relayed ? 'message-relayed' : 'message-failed';
