@@ -54,6 +54,7 @@ export default tseslint.config(
             '../../../deploy/local/system.cjs',
             '../../../deploy/local/dev-secrets.cjs',
             '../../deploy/local/dev-secrets.cjs',
+            '../../deploy/local/provider-sandbox.cjs',
             '../../scripts/seed-demo.cjs',
           ],
           depConstraints: [

@@ -8,7 +8,7 @@ const fs = require('node:fs');
 
 const DEMO_NUMBERS = ['+14155550100', '+14155550101', '+14155550102', '+442071838750', '+442071838751'];
 
-async function seedDemo({ baseUrl, operatorKey, stateFile }) {
+async function seedDemo({ baseUrl, operatorKey, stateFile, sandboxUrl = null }) {
   let account = readState(stateFile);
   if (!account || !(await works(baseUrl, account))) {
     const res = await fetch(`${baseUrl}/admin/v1/accounts`, {
@@ -28,6 +28,8 @@ async function seedDemo({ baseUrl, operatorKey, stateFile }) {
       auth_token: crypto.randomBytes(20).toString('hex'),
     };
   }
+  // Where `npm run demo` sees the texts it relays arrive (the provider sandbox of this start).
+  account.sandbox_url = sandboxUrl;
   fs.writeFileSync(stateFile, JSON.stringify(account, null, 2), { mode: 0o600 });
   const auth = `Basic ${Buffer.from(`${account.auth_id}:${account.auth_token}`).toString('base64')}`;
   const res = await fetch(`${baseUrl}/v1/Account/${account.auth_id}/Number/`, {

@@ -17,6 +17,7 @@ const system = require('../deploy/local/system.cjs');
 const { buildServices } = require('./build-services.cjs');
 const { seedDemo } = require('./seed-demo.cjs');
 const { loadOrCreateSecrets } = require('../deploy/local/dev-secrets.cjs');
+const { startProviderSandbox } = require('../deploy/local/provider-sandbox.cjs');
 
 const INFRA_DIR = path.join(ROOT, '.infra');
 const LOG_DIR = path.join(INFRA_DIR, 'logs');
@@ -37,6 +38,10 @@ async function main() {
   fs.mkdirSync(INFRA_DIR, { recursive: true });
   const secrets = loadOrCreateSecrets(path.join(INFRA_DIR, 'secrets.json'));
   const operatorKey = process.env.OPERATOR_KEY || secrets.OPERATOR_KEY;
+  // Texts and calls Maskline asks a provider to send go to a sandbox on loopback unless the real
+  // APIs are named: nothing leaves this machine by default.
+  const real = process.env.PLIVO_API_BASE_URL || process.env.TWILIO_API_BASE_URL;
+  const sandbox = real ? null : await startProviderSandbox();
   const env = {
     ...secrets,
     NODE_ENV: 'development',
@@ -46,6 +51,7 @@ async function main() {
     HTTP_PORT: String(port),
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || baseUrl,
     OPERATOR_KEY: operatorKey,
+    ...(sandbox ? { PLIVO_API_BASE_URL: sandbox.url, TWILIO_API_BASE_URL: sandbox.url } : {}),
   };
 
   fs.mkdirSync(LOG_DIR, { recursive: true });
@@ -62,8 +68,13 @@ async function main() {
     },
   });
 
-  const demo = await seedDemo({ baseUrl, operatorKey, stateFile: path.join(INFRA_DIR, 'demo-account.json') });
-  printWelcome({ baseUrl, operatorKey, demo });
+  const demo = await seedDemo({
+    baseUrl,
+    operatorKey,
+    stateFile: path.join(INFRA_DIR, 'demo-account.json'),
+    sandboxUrl: sandbox ? sandbox.url : null,
+  });
+  printWelcome({ baseUrl, operatorKey, demo, sandbox });
 
   let stopping = false;
   const stop = async () => {
@@ -85,7 +96,7 @@ async function main() {
   }
 }
 
-function printWelcome({ baseUrl, operatorKey, demo }) {
+function printWelcome({ baseUrl, operatorKey, demo, sandbox }) {
   const lines = [
     '',
     `Maskline is running at ${baseUrl}`,
@@ -95,6 +106,14 @@ function printWelcome({ baseUrl, operatorKey, demo }) {
     `  API docs:   ${baseUrl}/docs`,
   ];
   if (demo) lines.push('', ...demo.instructions);
+  if (sandbox) {
+    lines.push(
+      '',
+      `Provider sandbox: texts and calls Maskline sends go to ${sandbox.url} (nothing leaves this machine);`,
+      `  what it was asked to send:  curl ${sandbox.url}/sandbox/messages`,
+      '  set PLIVO_API_BASE_URL / TWILIO_API_BASE_URL to use the real provider APIs.',
+    );
+  }
   lines.push('', `Logs are in .infra/logs/. Ctrl-C stops the services.`, '');
   console.log(lines.join('\n'));
 }

@@ -1,8 +1,4 @@
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { CallProgressed } from '@maskline/contracts';
 import { TelephonySimulator, type CallReport, type Provider } from '@maskline/telephony-simulator';
@@ -11,7 +7,6 @@ import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
 import { consumerCaughtUp, eventsOn } from './support/stream-events';
-import { seedDemo } from '../../scripts/seed-demo.cjs';
 
 type Json = Record<string, unknown>;
 
@@ -526,25 +521,6 @@ describe('call routing through real telephony webhooks', () => {
       expect(bad.status).toBe(400);
       expect(JSON.stringify(await bad.json())).toContain('fallback_answer_url must be an http or https URL');
     });
-  });
-
-  it('`npm run demo`: the seeded demo account makes a PIN call end to end', async () => {
-    const stateFile = join(mkdtempSync(join(tmpdir(), 'maskline-demo-')), 'demo-account.json');
-    await seedDemo({ baseUrl: system.baseUrl, operatorKey: system.operatorKey, stateFile });
-    const demo = spawnSync(
-      process.execPath,
-      ['-r', './tools/runtime/alias-hook.cjs', 'dist/workspace/libs/telephony-simulator/src/demo.js'],
-      {
-        env: { ...process.env, MASKLINE_DEMO_STATE: stateFile, MASKLINE_URL: system.baseUrl },
-        encoding: 'utf8',
-      },
-    );
-    expect(demo.stderr).toBe('');
-    expect(demo.status).toBe(0);
-    expect(demo.stdout).toContain('Please enter your PIN');
-    expect(demo.stdout).toContain('That PIN is not correct.');
-    expect(demo.stdout).toContain('Both calls were connected');
-    expect(demo.stdout).not.toMatch(/typed \d/);
   });
 
   it('writes no PIN and no provider token to any log line (every service logged at debug level)', () => {

@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect, headers, type NatsConnection } from 'nats';
 import { MessageReceived, MessageTextSeal, eventToWire } from '@maskline/contracts';
@@ -6,10 +10,12 @@ import { encodeJson } from '@maskline/messaging';
 import type { Provider } from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
-import { CallbackReceiver, type ReceivedCallback } from './support/callback-receiver';
+import { CallbackReceiver } from './support/callback-receiver';
+import { startProviderSandbox, type ProviderSandbox } from '../../deploy/local/provider-sandbox.cjs';
 import { E2eSystem } from './support/e2e-system';
 import { sendWebhook, signWebhook } from './support/signed-webhook';
 import { consumerCaughtUp, eventsOn } from './support/stream-events';
+import { seedDemo } from '../../scripts/seed-demo.cjs';
 
 type Json = Record<string, unknown>;
 
@@ -31,52 +37,19 @@ const textsSent = new Set<string>();
 let phone = 0;
 const nextPhone = () => `+1628556${String(1000 + phone++)}`;
 
-/** Where each provider's REST API takes a message. */
-const sendPath = (provider: Provider) =>
-  provider === 'plivo'
-    ? `/v1/Account/${PROVIDERS.plivo.accountId}/Message/`
-    : `/2010-04-01/Accounts/${PROVIDERS.twilio.accountId}/Messages.json`;
-
-/** A send request, read in Maskline's terms. */
-function readSend(provider: Provider, r: ReceivedCallback) {
-  if (provider === 'plivo') {
-    const body = JSON.parse(r.body || '{}') as Json;
-    return {
-      from: `+${String(body.src)}`,
-      to: `+${String(body.dst)}`,
-      text: String(body.text),
-      media: (body.media_urls as string[] | undefined) ?? [],
-    };
-  }
-  const form = new URLSearchParams(r.body);
-  return { from: r.params.From, to: r.params.To, text: r.params.Body, media: form.getAll('MediaUrl') };
-}
-
 describe('message masking through real message webhooks', () => {
   let system: E2eSystem;
-  /** Plays the providers' REST APIs (recording every send) and the customer's callback endpoint. */
+  /** Plays the customer's callback endpoint. */
   let outside: CallbackReceiver;
+  /** Plays the providers' REST APIs (`npm start`'s sandbox): records every send, fails when told. */
+  let providers: ProviderSandbox;
   const accounts = {} as Record<Provider, TestAccount>;
   let nc: NatsConnection;
-  /** What each provider's API answers next (set per test); default: accepted. */
-  const answers: Record<Provider, Array<{ status: number; headers?: Record<string, string> }>> = {
-    plivo: [],
-    twilio: [],
-  };
 
   beforeAll(async () => {
     outside = await CallbackReceiver.start();
-    for (const provider of ['plivo', 'twilio'] as const) {
-      outside.on(sendPath(provider), () => {
-        const next = answers[provider].shift();
-        if (next) return { status: next.status, headers: next.headers, body: '{"error":"busy"}' };
-        const id = randomUUID();
-        return provider === 'plivo'
-          ? { status: 202, body: JSON.stringify({ api_id: randomUUID(), message_uuid: [id] }) }
-          : { status: 201, body: JSON.stringify({ sid: `SM${id.replace(/-/g, '')}` }) };
-      });
-    }
-    const providerApis = { PLIVO_API_BASE_URL: outside.baseUrl, TWILIO_API_BASE_URL: outside.baseUrl };
+    providers = await startProviderSandbox();
+    const providerApis = { PLIVO_API_BASE_URL: providers.url, TWILIO_API_BASE_URL: providers.url };
     system = await E2eSystem.start(
       {},
       (service): Record<string, string> =>
@@ -109,17 +82,21 @@ describe('message masking through real message webhooks', () => {
     await nc?.close();
     await system?.stop();
     await outside?.stop();
+    await providers?.close();
   });
 
   describe.each(['plivo', 'twilio'] as const)('%s dialect', (provider) => {
     const api = () => accounts[provider];
     const inboundUrl = () => `${system.baseUrl}/messaging/${provider}/inbound`;
-    const sends = () => outside.for(sendPath(provider)).map((r) => ({ ...readSend(provider, r), at: r.at }));
+    /** What Maskline asked this dialect's provider account to send. */
+    const sends = () =>
+      providers.messages.filter(
+        (m) => m.provider === provider && m.account === PROVIDERS[provider].accountId,
+      );
     const created: string[] = [];
 
     afterEach(async () => {
       for (const id of created.splice(0)) await api().api(`/Masking/Session/${id}/`, { method: 'DELETE' });
-      answers[provider].length = 0;
     });
 
     const createSession = async (body: Json): Promise<Json> => {
@@ -364,15 +341,22 @@ describe('message masking through real message webhooks', () => {
     it('retries after 503 and 429 (honouring Retry-After) and sends once', async () => {
       const [first, second] = [nextPhone(), nextPhone()];
       const s = await createSession({ first_party: first, second_party: second, message_masking: true });
-      answers[provider].push({ status: 503 }, { status: 429, headers: { 'retry-after': '1' } });
-      const before = outside.for(sendPath(provider)).length;
+      providers.failNext(1, 503);
+      providers.failNext(1, 429, { 'retry-after': '1' });
+      const before = providers.requests();
       await text(first, vnOf(s), 'third time lucky');
       await expectEventually(
-        () => expect(sends().filter((x) => x.text === 'third time lucky').length).toBe(3),
+        () =>
+          expect(
+            sends()
+              .filter((x) => x.text === 'third time lucky')
+              .map((x) => x.to),
+          ).toEqual([second]),
         { timeoutMs: 20_000 },
       );
       await settled();
-      expect(outside.for(sendPath(provider)).length - before).toBe(3);
+      // Refused twice, taken the third time; sent once.
+      expect(providers.requests() - before).toBe(3);
       const view = await expectEventually(async () => {
         const v = await getSession(s.session_uuid);
         expect(v.total_message_count).toBe(1);
@@ -501,7 +485,7 @@ describe('message masking through real message webhooks', () => {
       ).status,
     ).toBe(200);
     await expectEventually(() => {
-      const texts = outside.for(sendPath('plivo')).map((r) => readSend('plivo', r));
+      const texts = providers.messages;
       expect(texts.filter((x) => x.text === 'the victim’s own words').map((x) => x.to)).toEqual([v2]);
     });
     const view = await expectEventually(async () => {
@@ -518,6 +502,39 @@ describe('message masking through real message webhooks', () => {
       status: 'relayed',
     });
     await accounts.plivo.api(`/Masking/Session/${String(vs.session_uuid)}/`, { method: 'DELETE' });
+  });
+
+  it('`npm run demo`: the seeded demo account makes a PIN call, then the parties text each other through the number', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'maskline-demo-')), 'demo-account.json');
+    await seedDemo({
+      baseUrl: system.baseUrl,
+      operatorKey: system.operatorKey,
+      stateFile,
+      sandboxUrl: providers.url,
+    });
+    // Run beside this process, not blocking it: the provider sandbox the demo reads lives here.
+    const demo = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['-r', './tools/runtime/alias-hook.cjs', 'dist/workspace/libs/telephony-simulator/src/demo.js'],
+        {
+          env: { ...process.env, MASKLINE_DEMO_STATE: stateFile, MASKLINE_URL: system.baseUrl },
+          timeout: 60_000,
+        },
+        (err, stdout, stderr) =>
+          resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(demo.stderr).toBe('');
+    expect(demo.status).toBe(0);
+    expect(demo.stdout).toContain('Please enter your PIN');
+    expect(demo.stdout).toContain('That PIN is not correct.');
+    expect(demo.stdout).toContain('Both calls were connected');
+    expect(demo.stdout).not.toMatch(/typed \d/);
+    expect(demo.stdout).toContain('rider');
+    expect(demo.stdout).toMatch(/the driver's phone shows it from \+1\d+, not from \+1\d+/);
+    expect(demo.stdout).toMatch(/the rider's phone shows it from \+1\d+, not from \+1\d+/);
+    expect(demo.stdout).toContain('The session counts 2 messages');
   });
 
   it('writes no message text to any log line (every service logged at debug level)', () => {

@@ -236,10 +236,15 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       );
       return 'terminal';
     }
-    const delay =
-      err instanceof RetryLater
-        ? err.delayMs
-        : backoffWithJitter(meta.deliveryCount, settings.retryBaseMs, settings.retryMaxMs);
+    // Whole milliseconds: the server reads a fractional delay as none and redelivers at once.
+    const delay = Math.max(
+      1,
+      Math.round(
+        err instanceof RetryLater
+          ? err.delayMs
+          : backoffWithJitter(meta.deliveryCount, settings.retryBaseMs, settings.retryMaxMs),
+      ),
+    );
     msg.nak(delay);
     if (err instanceof RetryLater) {
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');

@@ -23,12 +23,21 @@ const PARKED = '00000000';
 class Parker {
   readonly handled = new Set<string>();
 
+  /** When each delivery of an event whose probe id starts with FRACTIONAL arrived. */
+  readonly deliveries: number[] = [];
+
   @DurableConsumer({ durable: 'parker', events: EVENTS, concurrency: 16, maxAckPending: 'unlimited' })
   onEvent({ payload }: EventOf<typeof EVENTS>): void {
     if (payload.probeId.startsWith(PARKED)) throw new RetryLater('endpoint keeps failing', 3_600_000);
+    if (payload.probeId.startsWith(FRACTIONAL)) {
+      this.deliveries.push(performance.now());
+      // A computed delay with a fraction (backoff with jitter, a Retry-After plus jitter).
+      if (this.deliveries.length === 1) throw new RetryLater('provider busy', 1500 + 1 / 3);
+    }
     this.handled.add(payload.probeId);
   }
 }
+const FRACTIONAL = 'ffffffff';
 
 describe('a durable consumer with many retries parked (real NATS JetStream)', () => {
   let nats: RunningProcess;
@@ -65,6 +74,18 @@ describe('a durable consumer with many retries parked (real NATS JetStream)', ()
     await expectEventually(() => expect(parker.handled.has(fresh)).toBe(true), { timeoutMs: 20_000 });
     const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'parker');
     expect(info.num_ack_pending).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('waits out a retry delay with a fraction of a millisecond (the server would take it as none)', async () => {
+    const probeId = `${FRACTIONAL}-${randomUUID().slice(9)}`;
+    await nc
+      .jetstream()
+      .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    const parker = app.get(Parker);
+    await expectEventually(() => expect(parker.handled.has(probeId)).toBe(true), { timeoutMs: 20_000 });
+    expect(parker.deliveries).toHaveLength(2);
+    // A lower bound only: a redelivery can come late on a busy machine, never early.
+    expect(parker.deliveries[1] - parker.deliveries[0]).toBeGreaterThanOrEqual(1400);
   });
 });
 

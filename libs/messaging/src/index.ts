@@ -21,3 +21,4 @@ export * from './shared-token-buckets';
 export * from './shared-slots';
 export * from './jetstream-retry';
 export * from './kv-mirror';
+export * from './number-routing.cache';

@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import type { Provider } from './simulated-provider';
 import { TelephonySimulator, type CallReport } from './telephony-simulator';
 
-const USAGE = `maskline-sim: place a simulated call against Maskline's telephony webhooks
+const USAGE = `maskline-sim: place a simulated call, or send a text, against Maskline's webhooks
 
   npm run sim -- --from +14155551234 --to +14155550100 [options]
+  npm run sim -- --from +14155551234 --to +14155550100 --text "I'm at gate B" [--media URL,URL]
 
   --gateway URL        Maskline's public base URL (default http://127.0.0.1:8080)
   --provider NAME      plivo or twilio (default plivo)
@@ -13,6 +14,8 @@ const USAGE = `maskline-sim: place a simulated call against Maskline's telephony
   --digits LIST        what the caller types at each prompt, comma-separated ("" types nothing)
   --no-answer          the dialled phone does not pick up
   --talk SECONDS       how long the call lasts once answered (default 30)
+  --text TEXT          send this text message instead of calling (both providers' message webhooks)
+  --media URLS         with --text: MMS media URLs, comma-separated (Maskline relays them, never fetches them)
   --json               print the report as JSON
 `;
 
@@ -35,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
       'no-answer': { type: 'boolean', default: false },
       talk: { type: 'string', default: '30' },
       json: { type: 'boolean', default: false },
+      text: { type: 'string' },
+      media: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -54,6 +59,20 @@ export async function main(argv: string[]): Promise<number> {
     accountId: values['account-id'],
     authToken: values['auth-token'],
   });
+  if (values.text !== undefined) {
+    const taken = await sim.text({
+      from: values.from,
+      to: values.to,
+      text: values.text,
+      media: values.media ? values.media.split(',').filter(Boolean) : [],
+    });
+    const line =
+      taken.status === 200
+        ? `Maskline took message ${taken.messageId} (HTTP 200): it goes to the other party of the sender's session, from ${values.to}, when that session has message masking on`
+        : `Maskline refused message ${taken.messageId}: HTTP ${taken.status}`;
+    process.stdout.write(`${values.json ? JSON.stringify(taken) : line}\n`);
+    return taken.status === 200 ? 0 : 1;
+  }
   const report = await sim.call({
     from: values.from,
     to: values.to,

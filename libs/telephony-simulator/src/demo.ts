@@ -8,6 +8,14 @@ interface DemoState {
   auth_id: string;
   auth_token: string;
   provider?: { auth_id: string; auth_token: string };
+  /** The provider sandbox `npm start` runs: where the texts Maskline relays arrive. */
+  sandbox_url?: string | null;
+}
+
+interface SandboxMessage {
+  from: string;
+  to: string;
+  text: string;
 }
 
 type Json = Record<string, unknown>;
@@ -18,7 +26,8 @@ const phone = () => `+1628555${String(randomInt(1000, 10000))}`;
  * `npm run demo`: a PIN call end to end against the running system. Creates a PIN session through
  * the API, then plays Plivo: the first party calls the virtual number and is connected; a spare
  * phone types a wrong PIN, then the second party's PIN, and is connected to the first party. Shows
- * the session's interactions, then expires it.
+ * the session's interactions; then the two text each other through the same number (the texts
+ * Maskline relays are read back from `npm start`'s provider sandbox), then it expires the session.
  */
 export async function runDemo(gateway: string, state: DemoState): Promise<boolean> {
   if (!state.provider) throw new Error('the demo account has no provider credentials: run `npm start` again');
@@ -41,6 +50,7 @@ export async function runDemo(gateway: string, state: DemoState): Promise<boolea
       generate_pin: true,
       generate_pin_length: 6,
       session_expiry: 600,
+      message_masking: true,
     },
   });
   if (created.status !== 201) throw new Error(`could not create a session: ${JSON.stringify(created.body)}`);
@@ -85,6 +95,12 @@ export async function runDemo(gateway: string, state: DemoState): Promise<boolea
       s.total_call_billed_duration,
     )} s billed, status ${String(s.status)}.`,
   );
+  const texted = await textExchange(sim, state.sandbox_url ?? null, { rider, driver, vn });
+  if (texted) {
+    const after = ((await api(`/Masking/Session/${String(created.body.session_uuid)}/`)).body.response ??
+      {}) as Json;
+    say(`   The session counts ${String(after.total_message_count)} messages; it keeps no text.`);
+  }
   await api(`/Masking/Session/${String(created.body.session_uuid)}/`, { method: 'DELETE' });
   say('   (the demo session is expired again)');
 
@@ -92,7 +108,8 @@ export async function runDemo(gateway: string, state: DemoState): Promise<boolea
     first.dials.length === 1 &&
     first.dials[0].number === driver &&
     second.dials.length === 1 &&
-    second.dials[0].number === rider;
+    second.dials[0].number === rider &&
+    texted !== false;
   say();
   say(
     ok
@@ -100,6 +117,48 @@ export async function runDemo(gateway: string, state: DemoState): Promise<boolea
       : 'Something went wrong: see above.',
   );
   return ok;
+}
+
+/**
+ * Step 4: the rider texts the virtual number, the driver's phone receives it from the virtual number,
+ * and the driver answers. True when both arrived; null when there is no sandbox to see them in.
+ */
+async function textExchange(
+  sim: TelephonySimulator,
+  sandboxUrl: string | null,
+  { rider, driver, vn }: { rider: string; driver: string; vn: string },
+): Promise<boolean | null> {
+  say();
+  if (!sandboxUrl) {
+    say('4. (The text exchange reads what Maskline sends from `npm start`’s provider sandbox: none here.)');
+    return null;
+  }
+  say(`4. They text each other through ${vn} (message masking is on for this session):`);
+  const exchange = [
+    { from: rider, to: driver, who: 'rider', whom: 'driver', text: 'I’m at gate B, blue jacket 🚕' },
+    { from: driver, to: rider, who: 'driver', whom: 'rider', text: 'On my way, 2 minutes' },
+  ];
+  for (const t of exchange) {
+    const taken = await sim.text({ from: t.from, to: vn, text: t.text });
+    if (taken.status !== 200) {
+      say(`   Maskline refused the ${t.who}'s text: HTTP ${taken.status}`);
+      return false;
+    }
+    let arrived: SandboxMessage | undefined;
+    for (let i = 0; i < 50 && !arrived; i++) {
+      const res = await fetch(`${sandboxUrl}/sandbox/messages`);
+      const { messages } = (await res.json()) as { messages: SandboxMessage[] };
+      arrived = messages.find((m) => m.to === t.to && m.from === vn && m.text === t.text);
+      if (!arrived) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!arrived) {
+      say(`   The ${t.who}'s text did not reach the ${t.whom}.`);
+      return false;
+    }
+    say(`   ${t.who} ${t.from} → ${vn}: "${t.text}"`);
+    say(`   the ${t.whom}'s phone shows it from ${vn}, not from ${t.from}`);
+  }
+  return true;
 }
 
 if (require.main === module) {

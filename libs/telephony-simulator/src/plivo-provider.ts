@@ -8,6 +8,16 @@ import type { SimulatedProvider } from './simulated-provider';
 export const plivoProvider: SimulatedProvider = {
   name: 'plivo',
   newCallId: () => randomUUID(),
+  newMessageId: () => randomUUID(),
+
+  messageParams: (messageId, from, to, text, media) => ({
+    MessageUUID: messageId,
+    From: toPlivoNumber(from),
+    To: toPlivoNumber(to),
+    Text: text,
+    Type: media.length > 0 ? 'mms' : 'sms',
+    ...Object.fromEntries(media.map((url, i) => [`Media${i}`, url])),
+  }),
 
   callParams: (callId, from, to) => ({
     CallUUID: callId,

@@ -42,6 +42,17 @@ export interface SimulatedProvider {
     seconds: number,
     account: ProviderAccount,
   ): Array<[string, Params]>;
+  /** A new message id (Plivo's MessageUUID, Twilio's MessageSid). */
+  newMessageId(): string;
+  /** The parameters of the provider's webhook for a text message (with media URLs) from `from` to `to`. */
+  messageParams(
+    messageId: string,
+    from: string,
+    to: string,
+    text: string,
+    media: string[],
+    account: ProviderAccount,
+  ): Params;
   /** The headers that sign a POST of these form parameters to this URL (checked against the provider's own package). */
   sign(url: string, params: Params, token: string): Record<string, string>;
 }

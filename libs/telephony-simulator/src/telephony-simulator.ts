@@ -42,6 +42,19 @@ export interface CallReport {
   requests: Array<{ url: string; status: number; xml: string; ms: number; answeredAt: number }>;
 }
 
+/** A text message to a virtual number, as the provider delivers it to Maskline's message webhook. */
+export interface TextScript {
+  from: string;
+  to: string;
+  text: string;
+  /** MMS media URLs (relayed by Maskline, never fetched). */
+  media?: string[];
+  /** Send the same message id again (a provider retrying its webhook). */
+  messageId?: string;
+  /** Send it unsigned or signed with this token instead (to test refusal). */
+  signWith?: string | null;
+}
+
 /**
  * Plays a telephony provider against Maskline's webhooks: places a call, signs every request the
  * way Plivo or Twilio does, follows the XML it gets back (plays and speech are logged, digits go
@@ -202,6 +215,28 @@ export class TelephonySimulator {
     if (answers && recordings.length > 0) report.transcript.push('recording started');
     talk(seconds);
     return { url: verb.attrs.action, params: this.dialect.dialEnded(base, legId, answers, seconds) };
+  }
+
+  /**
+   * Delivers a text message to Maskline's message webhook, signed as the provider signs; Maskline
+   * answers at once and relays it from its stream (the send reaches the provider's REST API).
+   */
+  async text(script: TextScript): Promise<{ messageId: string; status: number }> {
+    const messageId = script.messageId ?? this.dialect.newMessageId();
+    const params = this.dialect.messageParams(
+      messageId,
+      script.from,
+      script.to,
+      script.text,
+      script.media ?? [],
+      this.account,
+    );
+    const res = await this.post(
+      `${this.gatewayUrl}/messaging/${this.provider}/inbound`,
+      params,
+      script.signWith,
+    );
+    return { messageId, status: res.status };
   }
 
   /** Posts form parameters, signed as the provider signs (checked against the provider's own library). */

@@ -8,6 +8,24 @@ const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 export const twilioProvider: SimulatedProvider = {
   name: 'twilio',
   newCallId: () => sid('CA'),
+  newMessageId: () => sid('SM'),
+
+  messageParams: (messageId, from, to, text, media, account) => ({
+    MessageSid: messageId,
+    SmsMessageSid: messageId,
+    AccountSid: account.accountId,
+    From: from,
+    To: to,
+    Body: text,
+    NumMedia: String(media.length),
+    NumSegments: '1',
+    ...Object.fromEntries(
+      media.flatMap((url, i) => [
+        [`MediaUrl${i}`, url],
+        [`MediaContentType${i}`, 'image/jpeg'],
+      ]),
+    ),
+  }),
 
   callParams: (callId, from, to, account) => ({
     CallSid: callId,

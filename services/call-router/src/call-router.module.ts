@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { NumberRoutingCache } from '@maskline/messaging';
 import { ServiceKitModule } from '@maskline/service-kit';
 import { CallEvents } from './calls/call-events';
 import { CallState } from './calls/call-state';
@@ -40,6 +41,7 @@ export class CallRouterModule {
         InboundCallDecider,
         CallProgressTranslator,
         OutboundCaller,
+        NumberRoutingCache,
         MessageRelayClaims,
         FallbackGate,
         ProviderMessageSender,

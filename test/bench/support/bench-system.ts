@@ -1,3 +1,4 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
 /**
  * What every whole-system benchmark starts the same way: the store (FerretDB, or MONGO_URL) and a
  * NATS server for the run, every service as a process on a free port with production settings and
@@ -16,6 +17,9 @@ export const system = require(
 export const secrets = require(
   path.join(root, 'deploy', 'local', 'dev-secrets.cjs'),
 ) as typeof import('../../../deploy/local/dev-secrets.cjs');
+export const providerSandbox = require(
+  path.join(root, 'deploy', 'local', 'provider-sandbox.cjs'),
+) as typeof import('../../../deploy/local/provider-sandbox.cjs');
 
 export type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;
 
@@ -68,7 +72,16 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     ...(profiled.has(service) ? { MASKLINE_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
     ...options.serviceEnv?.(service),
   });
-  const onLine = options.onLine ?? errorLines;
+  // BENCH_LOG_DIR=<dir> keeps every line each service writes (one file per service), for diagnosis.
+  const logDir = process.env.BENCH_LOG_DIR;
+  if (logDir) mkdirSync(logDir, { recursive: true });
+  const shown = options.onLine ?? errorLines;
+  const onLine = logDir
+    ? (service: string, line: string) => {
+        appendFileSync(path.join(logDir, `${service}.log`), `${line}\n`);
+        shown(service, line);
+      }
+    : shown;
   const running = await system.startSystem({ env, envFor: envFor as never, baseUrl, onLine });
   return {
     env,

@@ -19,6 +19,8 @@ export const callRouterConfigSchema = z.object({
   OUTBOUND_TIMEOUT_MS: envInt(5000, 100, 60000),
   /** Sends of one relayed text message before it is announced failed (5xx, 429 and timeouts are retried). */
   MESSAGE_RELAY_ATTEMPTS: envInt(8, 1, 50),
+  /** Sends one replica makes at once through one provider account (a hanging API holds no more). */
+  MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: envInt(16, 1, 1000),
   /** At most one fallback_message per number and sender within this many seconds (0: every time). */
   MESSAGE_FALLBACK_INTERVAL_SECONDS: envInt(3600, 0, 7 * 86400),
   /** Sessions per page when a router loads its routing index. */

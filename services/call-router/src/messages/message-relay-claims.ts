@@ -15,27 +15,41 @@ export const MESSAGE_FALLBACK_BUCKET = 'maskline-message-fallbacks';
 /** Longer than any provider's retries of a webhook and than the stream keeps the event. */
 const CLAIM_TTL_MS = 8 * 86400 * 1000;
 
-/** What became of a message once it is dealt with: announced again on a redelivery (the same event id). */
-export type RelayOutcome =
-  | { event: 'relayed'; relayedMessageId: string | null }
-  | { event: 'failed'; reason: 'provider-refused' | 'provider-unavailable' }
-  /** A fallback message sent, or nothing to send: nothing to announce. */
-  | { event: 'none' };
+/**
+ * A message's outcome, to be announced (MessageRelayed or MessageFailed, without the routing view).
+ * Kept in the claim only until it is published: a redelivery after a lost publish announces it again
+ * (the same event id) instead of deciding afresh; once published it is dropped, so party numbers do
+ * not linger here.
+ */
+export interface Announcement {
+  event: 'relayed' | 'failed';
+  payload: Record<string, unknown>;
+}
 
-type Claim = { state: 'sending'; until: number } | { state: 'done'; outcome: RelayOutcome };
+type Claim =
+  | { state: 'sending'; until: number; sends: number }
+  /** Given back: the provider did not take it (`sends` so far); a retry may send it. */
+  | { state: 'waiting'; sends: number }
+  | { state: 'done'; announce: Announcement | null };
 
 export type ClaimResult =
-  | { kind: 'claimed' }
-  /** Already sent (or given up on): only its outcome is announced again. */
-  | { kind: 'done'; outcome: RelayOutcome }
+  /** This replica sends now; `sends` were made before (retries count real sends, nothing else). */
+  | { kind: 'claimed'; sends: number }
+  /** Dealt with: only its announcement, if still unpublished, remains. */
+  | { kind: 'done'; announce: Announcement | null }
   /** Another replica is sending it now: ask again after this. */
   | { kind: 'busy'; retryInMs: number };
+
+/** How often a claim's last write is tried before the handler gives up (it is then redelivered). */
+const FINISH_TRIES = 3;
 
 /**
  * Exactly one send per inbound message, across redeliveries and replicas: a claim is created in
  * KV before the send (atomic create: one winner), marked done after it, and given back when the
  * provider did not take the message (so a retry may send it). A claim whose holder died expires
- * after its lease and is taken over by compare-and-set.
+ * after its lease and is taken over by compare-and-set: the one window where a message can go
+ * twice is a holder that died between the provider taking it and the claim saying so (neither
+ * provider has an idempotency key for sends).
  */
 @Injectable()
 export class MessageRelayClaims {
@@ -47,34 +61,61 @@ export class MessageRelayClaims {
     return this.kv.bucket(MESSAGE_RELAY_BUCKET, { ttlMs: CLAIM_TTL_MS });
   }
 
+  /** What the claim says now, without taking it (undefined: nobody has touched the message). */
+  async peek(key: string): Promise<Claim | undefined> {
+    const entry = await (await this.bucket()).get(claimKey(key));
+    return entry && entry.operation === 'PUT' ? (kvDecode<Claim>(entry.value) ?? undefined) : undefined;
+  }
+
   async claim(key: string, leaseMs: number, nowMs = Date.now()): Promise<ClaimResult> {
     const kv = await this.bucket();
     const k = claimKey(key);
-    const mine = kvEncode({ state: 'sending', until: nowMs + leaseMs } satisfies Claim);
-    if (await createIfAbsent(kv, k, mine)) return { kind: 'claimed' };
+    const sending = (sends: number) =>
+      kvEncode({ state: 'sending', until: nowMs + leaseMs, sends } satisfies Claim);
+    if (await createIfAbsent(kv, k, sending(0))) return { kind: 'claimed', sends: 0 };
     const entry = await kv.get(k);
     if (!entry || entry.operation !== 'PUT') {
-      return (await createIfAbsent(kv, k, mine)) ? { kind: 'claimed' } : { kind: 'busy', retryInMs: 1000 };
+      return (await createIfAbsent(kv, k, sending(0)))
+        ? { kind: 'claimed', sends: 0 }
+        : { kind: 'busy', retryInMs: 1000 };
     }
     const held = kvDecode<Claim>(entry.value);
-    if (held?.state === 'done') return { kind: 'done', outcome: held.outcome };
-    if (held && held.until > nowMs) return { kind: 'busy', retryInMs: held.until - nowMs };
+    if (held?.state === 'done') return { kind: 'done', announce: held.announce };
+    if (held?.state === 'sending' && held.until > nowMs)
+      return { kind: 'busy', retryInMs: held.until - nowMs };
+    // Given back, or its holder died (its send counts: it may have gone).
+    const sends = held ? held.sends + (held.state === 'sending' ? 1 : 0) : 0;
     try {
-      await kv.update(k, mine, entry.revision);
-      return { kind: 'claimed' };
+      await kv.update(k, sending(sends), entry.revision);
+      return { kind: 'claimed', sends };
     } catch (err) {
       if (isWrongLastSequence(err)) return { kind: 'busy', retryInMs: 1000 };
       throw err;
     }
   }
 
-  async done(key: string, outcome: RelayOutcome): Promise<void> {
-    await (await this.bucket()).put(claimKey(key), kvEncode({ state: 'done', outcome } satisfies Claim));
+  /** Dealt with; `announce` is what is still to be published. Tried a few times: a lost write means a second send. */
+  async finish(key: string, announce: Announcement | null): Promise<void> {
+    const value = kvEncode({ state: 'done', announce } satisfies Claim);
+    for (let tryNo = 1; ; tryNo++) {
+      try {
+        await (await this.bucket()).put(claimKey(key), value);
+        return;
+      } catch (err) {
+        if (tryNo >= FINISH_TRIES) throw err;
+        await new Promise((r) => setTimeout(r, 100 * tryNo));
+      }
+    }
   }
 
-  /** The provider did not take it: a retry may send it. */
-  async giveBack(key: string): Promise<void> {
-    await (await this.bucket()).delete(claimKey(key));
+  /** The announcement is published: nothing more is kept but that the message was dealt with. */
+  async announced(key: string): Promise<void> {
+    await this.finish(key, null);
+  }
+
+  /** The provider did not take it (`sends` made so far): a retry may send it. */
+  async giveBack(key: string, sends: number): Promise<void> {
+    await (await this.bucket()).put(claimKey(key), kvEncode({ state: 'waiting', sends } satisfies Claim));
   }
 }
 

@@ -3,29 +3,33 @@ import type { Logger } from 'pino';
 import {
   CallErrorCodes,
   CodedError,
-  GetNumberRouting,
   MessageFailed,
+  GetNumberRouting,
   MessageReceived,
   MessageRelayed,
   MessageTextSeal,
   e164Schema,
+  MESSAGE_FAILURE_REASONS,
+  type EventPayloadInputOf,
   type EventPayloadOf,
   type RoutingSession,
+  type TelephonyProvider,
 } from '@maskline/contracts';
 import {
   DurableConsumer,
   EventPublisher,
   RetryLater,
+  type EventMeta,
+  NumberRoutingCache,
   RpcClient,
   backoffWithJitter,
-  type EventMeta,
   type EventOf,
 } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { SessionFinder } from '../routing/session-finder';
-import { FallbackGate, MessageRelayClaims, type RelayOutcome } from './message-relay-claims';
+import { FallbackGate, MessageRelayClaims, type Announcement } from './message-relay-claims';
 import { PROVIDER_TEXT_MAX, characterCount, segmentCount } from './message-segments';
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay } from './relay-decision';
@@ -33,7 +37,12 @@ import { decideRelay } from './relay-decision';
 const EVENTS = [MessageReceived] as const;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
+/** A message not sent because its provider account's breaker is open (or compartment full) first waits about this. */
+const NOT_SENT_RETRY_MS = 2500;
 type Inbound = EventPayloadOf<typeof MessageReceived>;
+type Outcome =
+  | { event: 'relayed'; relayedMessageId: string | null }
+  | { event: 'failed'; reason: (typeof MESSAGE_FAILURE_REASONS)[number] };
 type Relay = { session: RoutingSession; to: string; direction: 'first-to-second' | 'second-to-first' };
 
 /**
@@ -49,6 +58,7 @@ export class MessageRelayConsumer {
   private readonly outcomes;
 
   constructor(
+    private readonly numbers: NumberRoutingCache,
     private readonly rpc: RpcClient,
     private readonly finder: SessionFinder,
     private readonly claims: MessageRelayClaims,
@@ -78,31 +88,58 @@ export class MessageRelayConsumer {
     maxAckPending: 'unlimited',
   })
   async onMessage({ payload: m }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
-    const number = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
-    if (number.accountId !== m.accountId || number.provider !== m.provider) {
+    const key = `${m.provider}|${m.virtualNumber}|${m.providerMessageId}`;
+    // Dealt with before (a redelivery): at most its announcement is left to publish.
+    const prior = await this.claims.peek(key);
+    if (prior?.state === 'done') return this.publish(key, prior.announce);
+
+    // Per replica, forgotten on every change to the number (its owner, provider, credentials, fallback).
+    const number = await this.numbers.get(m.virtualNumber);
+    if (!number || number.accountId !== m.accountId || number.provider !== m.provider) {
       // The number changed hands (or provider) since the message was taken: not the new owner's.
       throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
     }
     const text = this.open(m);
+    const decide = (sessions: RoutingSession[]) =>
+      e164Schema.safeParse(m.sender).success
+        ? decideRelay(sessions, m.sender, this.now())
+        : ({ kind: 'none', why: 'no-session' } as const);
     const known = this.finder.knownSessionOfParty(m.virtualNumber, m.accountId, m.sender);
-    const sessions = known ? [known] : await this.finder.onNumber(m.virtualNumber, m.accountId);
-    const decision = e164Schema.safeParse(m.sender).success
-      ? decideRelay(sessions, m.sender, this.now())
-      : ({ kind: 'none', why: 'no-session' } as const);
+    let decision = decide(known ? [known] : await this.finder.onNumber(m.virtualNumber, m.accountId));
     if (decision.kind === 'none') {
-      await this.fallback(m, number, meta);
+      // Before saying no: the store's word, in case this replica has not yet heard of an update
+      // that turned masking on or added the sender (the rare path pays for the read, not the relay).
+      decision = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
+    }
+    if (decision.kind === 'none') {
+      // The fallback message is read afresh too: an edit applies to the next message.
+      const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
+      await this.fallback(
+        m,
+        key,
+        meta,
+        fresh.accountId === m.accountId ? fresh : { fallbackMessage: null, credentials: null },
+      );
       this.outcomes.inc({ provider: m.provider, outcome: decision.why });
       return;
     }
+    const announcement = (outcome: Outcome) => this.announcementOf(m, decision, text, outcome);
+    // Refused before any send: announced at once (its event id makes a repeat the same event).
     if (characterCount(text) > PROVIDER_TEXT_MAX[m.provider]) {
-      await this.announce(m, decision, text, { event: 'failed', reason: 'too-long' });
-      return;
+      return this.publish(null, announcement({ event: 'failed', reason: 'too-long' }));
     }
     if (!number.credentials) {
-      await this.announce(m, decision, text, { event: 'failed', reason: 'no-credentials' });
-      return;
+      return this.publish(null, announcement({ event: 'failed', reason: 'no-credentials' }));
     }
-    const outcome = await this.sendOnce(m, meta, {
+    const claim = await this.claims.claim(key, this.leaseMs(), this.now());
+    if (claim.kind === 'done') return this.publish(key, claim.announce);
+    if (claim.kind === 'busy') {
+      throw new RetryLater(
+        'another replica is sending this message',
+        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
+      );
+    }
+    const sent = await this.send(key, claim.sends, meta, {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
@@ -111,59 +148,61 @@ export class MessageRelayConsumer {
       text,
       mediaUrls: m.media.map((x) => x.url),
     });
-    await this.announce(m, decision, text, outcome);
+    const pending = announcement(
+      sent.kind === 'sent'
+        ? { event: 'relayed', relayedMessageId: sent.providerMessageId }
+        : { event: 'failed', reason: sent.kind === 'refused' ? 'provider-refused' : 'provider-unavailable' },
+    );
+    await this.claims.finish(key, pending);
+    await this.publish(key, pending);
   }
 
-  /** Sends once under the message's claim; the outcome, or a retry later while the provider fails. */
-  private async sendOnce(
-    m: Inbound,
+  /**
+   * One send under the message's claim. When the provider does not take it and sends remain, the
+   * claim is given back and the message retried later (Retry-After, else backoff); the last failure
+   * is returned as it is.
+   */
+  private async send(
+    key: string,
+    sendsBefore: number,
     meta: EventMeta,
     message: Parameters<ProviderMessageSender['send']>[0],
-  ): Promise<RelayOutcome> {
-    const key = `${m.provider}|${m.virtualNumber}|${m.providerMessageId}`;
-    const lease = this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000;
-    const claim = await this.claims.claim(key, lease, this.now());
-    if (claim.kind === 'done') return claim.outcome;
-    if (claim.kind === 'busy')
-      throw new RetryLater(
-        'another replica is sending this message',
-        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
-      );
+  ): Promise<SendOutcome> {
     let sent: SendOutcome;
     try {
       sent = await this.sender.send(message);
     } catch (err) {
-      await this.claims.giveBack(key);
+      await this.claims.giveBack(key, sendsBefore + 1);
       throw err;
     }
+    if (sent.kind === 'retry' && !sent.attempted) {
+      // Nothing went out (its breaker is open, or its compartment full): no send is counted. Asked
+      // again later and later (by its deliveries), so a provider account that stays down costs
+      // little while its messages wait for it.
+      await this.claims.giveBack(key, sendsBefore);
+      throw new RetryLater(
+        `the message was not sent (${sent.reason})`,
+        backoffWithJitter(meta.deliveryCount, NOT_SENT_RETRY_MS, 60_000),
+      );
+    }
+    const sends = sendsBefore + 1;
     if (sent.kind === 'retry') {
-      if (meta.deliveryCount < this.config.MESSAGE_RELAY_ATTEMPTS) {
-        await this.claims.giveBack(key);
-        const delay = sent.retryAfterMs ?? backoffWithJitter(meta.deliveryCount, 1000, 60_000);
+      if (sends < this.config.MESSAGE_RELAY_ATTEMPTS) {
+        await this.claims.giveBack(key, sends);
+        const delay = sent.retryAfterMs ?? backoffWithJitter(sends, 1000, 60_000);
         throw new RetryLater(`the provider did not take the message (${sent.reason})`, delay);
       }
       this.logger.warn(
-        { provider: m.provider, messageId: m.providerMessageId, reason: sent.reason },
+        { provider: message.provider, reason: sent.reason, sends },
         'message not sent: the provider kept failing',
       );
     }
-    const outcome: RelayOutcome =
-      sent.kind === 'sent'
-        ? { event: 'relayed', relayedMessageId: sent.providerMessageId }
-        : { event: 'failed', reason: sent.kind === 'refused' ? 'provider-refused' : 'provider-unavailable' };
-    await this.claims.done(key, outcome);
-    return outcome;
+    return sent;
   }
 
-  /** The outcome, as an event (its id is the message's: announcing it again is the same event). */
-  private async announce(
-    m: Inbound,
-    relay: Relay,
-    text: string,
-    outcome: RelayOutcome | { event: 'failed'; reason: 'too-long' | 'no-credentials' },
-  ): Promise<void> {
-    if (outcome.event === 'none') return;
-    const base = {
+  /** The outcome event of a relay, ready to publish (never the text: its length and segments). */
+  private announcementOf(m: Inbound, relay: Relay, text: string, outcome: Outcome): Announcement {
+    const payload = {
       accountId: m.accountId,
       sessionId: relay.session.sessionId,
       virtualNumber: m.virtualNumber,
@@ -177,44 +216,59 @@ export class MessageRelayConsumer {
       mediaCount: m.media.length,
       at: new Date(this.now()).toISOString(),
       routing: relay.session,
+      ...(outcome.event === 'relayed'
+        ? { relayedMessageId: outcome.relayedMessageId }
+        : { reason: outcome.reason }),
     };
-    const msgId = `message-outcome:${relay.session.sessionId}:${m.providerMessageId}`;
-    if (outcome.event === 'relayed') {
-      await this.events.publish(
-        MessageRelayed,
-        { ...base, relayedMessageId: outcome.relayedMessageId },
-        { msgId },
-      );
-    } else {
-      await this.events.publish(MessageFailed, { ...base, reason: outcome.reason }, { msgId });
+    return { event: outcome.event, payload };
+  }
+
+  /**
+   * Publishes an outcome (its event id is the session's and the message's: publishing it again is
+   * the same event), then drops it from the claim, if it came from one.
+   */
+  private async publish(key: string | null, announce: Announcement | null): Promise<void> {
+    if (announce) {
+      const p = announce.payload as { sessionId: string; messageId: string; provider: TelephonyProvider };
+      const msgId = `message-outcome:${p.sessionId}:${p.messageId}`;
+      if (announce.event === 'relayed') {
+        await this.events.publish(
+          MessageRelayed,
+          announce.payload as EventPayloadInputOf<typeof MessageRelayed>,
+          { msgId },
+        );
+        this.outcomes.inc({ provider: p.provider, outcome: 'relayed' });
+      } else {
+        const failed = announce.payload as EventPayloadInputOf<typeof MessageFailed>;
+        await this.events.publish(MessageFailed, failed, { msgId });
+        this.outcomes.inc({ provider: p.provider, outcome: failed.reason });
+      }
     }
-    this.outcomes.inc({
-      provider: m.provider,
-      outcome: outcome.event === 'relayed' ? 'relayed' : outcome.reason,
-    });
+    if (key && announce) await this.claims.announced(key);
   }
 
   /** Nothing relayed: the number's fallback message to the sender, if it has one and has not just sent it. */
   private async fallback(
     m: Inbound,
-    number: { fallbackMessage: string | null; credentials: { accountId: string; authToken: string } | null },
+    key: string,
     meta: EventMeta,
+    number: { fallbackMessage: string | null; credentials: { accountId: string; authToken: string } | null },
   ): Promise<void> {
     if (!number.fallbackMessage || !number.credentials || !e164Schema.safeParse(m.sender).success) return;
-    const key = `${m.provider}|${m.virtualNumber}|${m.providerMessageId}`;
-    const claim = await this.claims.claim(key, this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000, this.now());
+    const claim = await this.claims.claim(key, this.leaseMs(), this.now());
     if (claim.kind === 'done') return;
-    if (claim.kind === 'busy')
+    if (claim.kind === 'busy') {
       throw new RetryLater(
         'another replica is answering this message',
         Math.min(claim.retryInMs, BUSY_RECHECK_MS),
       );
+    }
     const intervalMs = this.config.MESSAGE_FALLBACK_INTERVAL_SECONDS * 1000;
     if (!(await this.fallbacks.mayAnswer(intervalMs, m.virtualNumber, m.sender, key))) {
-      await this.claims.done(key, { event: 'none' });
+      await this.claims.finish(key, null);
       return;
     }
-    const sent = await this.sender.send({
+    const sent = await this.send(key, claim.sends, meta, {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
@@ -223,18 +277,16 @@ export class MessageRelayConsumer {
       text: number.fallbackMessage,
       mediaUrls: [],
     });
-    if (sent.kind === 'retry' && meta.deliveryCount < this.config.MESSAGE_RELAY_ATTEMPTS) {
-      await this.claims.giveBack(key);
-      throw new RetryLater(
-        `the provider did not take the fallback message (${sent.reason})`,
-        sent.retryAfterMs ?? backoffWithJitter(meta.deliveryCount, 1000, 60_000),
-      );
-    }
-    await this.claims.done(key, { event: 'none' });
+    await this.claims.finish(key, null);
     this.outcomes.inc({
       provider: m.provider,
       outcome: sent.kind === 'sent' ? 'fallback-sent' : 'fallback-failed',
     });
+  }
+
+  /** Longer than a send can take (its timeout, twice) with room to record it. */
+  private leaseMs(): number {
+    return this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000;
   }
 
   private open(m: Inbound): string {

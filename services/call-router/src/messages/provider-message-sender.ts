@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
 import { toPlivoNumber } from '@maskline/plivo-wire';
-import { BreakerRegistry } from '@maskline/resilience';
+import { BreakerRegistry, Bulkheads } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 export interface OutboundMessage {
@@ -17,8 +17,11 @@ export interface OutboundMessage {
 
 export type SendOutcome =
   | { kind: 'sent'; providerMessageId: string | null }
-  /** Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, no connection, an open breaker. */
-  | { kind: 'retry'; reason: string; retryAfterMs: number | null }
+  /**
+   * Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, no connection
+   * (`attempted`: the request went out); an open breaker or a full compartment (not attempted).
+   */
+  | { kind: 'retry'; reason: string; retryAfterMs: number | null; attempted: boolean }
   /** Refused for good (4xx other than 429). */
   | { kind: 'refused'; status: number };
 
@@ -33,14 +36,30 @@ const RETRY_AFTER_MAX_MS = 5 * 60_000;
  */
 @Injectable()
 export class ProviderMessageSender {
+  private readonly compartments: Bulkheads;
+
   constructor(
     private readonly breakers: BreakerRegistry,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
-  ) {}
+  ) {
+    this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT);
+  }
 
+  /**
+   * Sends in the provider account's compartment: an account whose API hangs holds at most
+   * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica, never every relay slot.
+   */
   async send(message: OutboundMessage): Promise<SendOutcome> {
-    const request = this.requestOf(message);
     const breaker = `provider-account:${message.accountId}:${message.provider}:${message.credentials.accountId}`;
+    const ran = await this.compartments.run(breaker, () => this.sendThrough(breaker, message));
+    if (!ran.admitted) {
+      return { kind: 'retry', reason: 'provider account busy', retryAfterMs: null, attempted: false };
+    }
+    return ran.value;
+  }
+
+  private async sendThrough(breaker: string, message: OutboundMessage): Promise<SendOutcome> {
+    const request = this.requestOf(message);
     let res: Response;
     try {
       res = await this.breakers.fire(
@@ -65,13 +84,23 @@ export class ProviderMessageSender {
       );
     } catch (err) {
       if (err instanceof ProviderBusy) {
-        return { kind: 'retry', reason: `HTTP ${err.status}`, retryAfterMs: retryAfterMs(err.retryAfter) };
+        return {
+          kind: 'retry',
+          reason: `HTTP ${err.status}`,
+          retryAfterMs: retryAfterMs(err.retryAfter),
+          attempted: true,
+        };
       }
       if (err instanceof CodedError && err.code === ErrorCodes.CIRCUIT_OPEN) {
-        return { kind: 'retry', reason: 'breaker open', retryAfterMs: null };
+        return { kind: 'retry', reason: 'breaker open', retryAfterMs: null, attempted: false };
       }
       const timedOut = (err as { name?: string }).name === 'TimeoutError';
-      return { kind: 'retry', reason: timedOut ? 'timeout' : 'unreachable', retryAfterMs: null };
+      return {
+        kind: 'retry',
+        reason: timedOut ? 'timeout' : 'unreachable',
+        retryAfterMs: null,
+        attempted: true,
+      };
     }
     const body = await res.text().catch(() => '');
     if (res.status >= 300) return { kind: 'refused', status: res.status };

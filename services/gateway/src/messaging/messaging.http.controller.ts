@@ -10,11 +10,10 @@ import {
   MessageTextSeal,
   e164Schema,
 } from '@maskline/contracts';
-import { EventPublisher } from '@maskline/messaging';
+import { EventPublisher, NumberRoutingCache } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
-import { NumberRoutingCache } from '../voice/number-routing.cache';
 import { stringParams, type WebhookParams } from '../voice/webhook-dialect';
 import { plivoMessages, twilioMessages, type MessageDialect } from './message-dialect';
 

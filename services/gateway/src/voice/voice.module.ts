@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { FollowUpUrls } from './follow-up-urls';
-import { NumberRoutingCache } from './number-routing.cache';
+import { NumberRoutingCache } from '@maskline/messaging';
 import { ReplayGuard } from './replay-guard';
 import { VoiceHttpController } from './voice.http.controller';
 import { WebhookAuthenticator } from './webhook-authenticator';

@@ -10,7 +10,7 @@ import {
 import { Keyring } from '@maskline/crypto';
 import { plivoV3Signature } from '@maskline/webhook-signatures';
 import type { GatewayConfig } from '../config/gateway.config';
-import type { NumberRouting, NumberRoutingCache } from './number-routing.cache';
+import type { NumberRouting, NumberRoutingCache } from '@maskline/messaging';
 import { plivoWebhook } from './plivo-webhook.dialect';
 import type { ReplayGuard } from './replay-guard';
 import { twilioWebhook } from './twilio-webhook.dialect';

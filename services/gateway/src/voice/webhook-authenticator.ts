@@ -9,7 +9,7 @@ import {
   type VoiceStage,
 } from '@maskline/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { NumberRoutingCache } from './number-routing.cache';
+import { NumberRoutingCache } from '@maskline/messaging';
 import { ReplayGuard } from './replay-guard';
 import { toE164, type Direction, type WebhookDialect, type WebhookParams } from './webhook-dialect';
 

@@ -8,7 +8,9 @@ import {
   VirtualNumberChanged,
   type RpcReplyOf,
 } from '@maskline/contracts';
-import { InvalidatedCache, NATS_CONNECTION, RpcClient } from '@maskline/messaging';
+import { InvalidatedCache } from './invalidated-cache';
+import { NATS_CONNECTION } from './messaging.options';
+import { RpcClient } from './rpc-client';
 import { LOGGER } from '@maskline/observability';
 
 export type NumberRouting = RpcReplyOf<typeof GetNumberRouting>;
@@ -18,7 +20,9 @@ const TTL_MS = 30_000;
 const MISS_TTL_MS = 5_000;
 
 /**
- * A number's owner and provider credentials, kept per replica (webhooks come in bursts per call).
+ * A number's owner and provider credentials, kept per replica (webhooks come in bursts per call;
+ * messages relayed from it, in bursts per conversation): the gateway's webhook check and the call
+ * router's relay read it.
  * number-pool announces every change to a number (`events.number.changed.v1`); every replica
  * hears it and forgets the number, so new credentials apply to the next webhook. A lookup that
  * fails (number-pool down, NATS down) throws: it is never mistaken for "no credentials".

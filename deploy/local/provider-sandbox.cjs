@@ -1,0 +1,132 @@
+'use strict';
+/**
+ * The providers' REST APIs as `npm start` runs them: a server on loopback that takes every text
+ * message and call Maskline asks Plivo or Twilio to send, answers as they do, and keeps the last
+ * ones, so a local system never sends a packet off this machine. Set PLIVO_API_BASE_URL /
+ * TWILIO_API_BASE_URL to reach the real APIs instead.
+ *
+ *   POST /v1/Account/{auth_id}/Message/               Plivo: 202 {api_id, message, message_uuid: [id]}
+ *   POST /2010-04-01/Accounts/{sid}/Messages.json     Twilio: 201 {sid, status: "queued", ...}
+ *   POST /v1/Account/{auth_id}/Call/, .../Calls.json  calls: 201
+ *   GET  /sandbox/messages                            what it was asked to send, oldest first
+ *
+ * Tests may make it fail the next requests (`failNext`), as a provider under load does, or never
+ * answer one provider account (`hangAccount`), as a provider whose API is down; benchmarks may
+ * watch every message arrive (`onMessage`).
+ */
+const crypto = require('node:crypto');
+const http = require('node:http');
+
+const KEEP = 1000;
+const PLIVO_MESSAGE = /^\/v1\/Account\/([^/]+)\/Message\/?$/;
+const TWILIO_MESSAGE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
+const CALL = /^\/(v1\/Account\/[^/]+\/Call\/?|2010-04-01\/Accounts\/[^/]+\/Calls\.json)$/;
+
+/** Starts the sandbox on 127.0.0.1 (`port` 0: any free port). */
+async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
+  /** @type {Array<{provider: string, account: string, authorization: string, from: string, to: string, text: string, media: string[], id: string, at: number}>} */
+  const messages = [];
+  /** @type {Array<{status: number, headers?: Record<string, string>}>} */
+  const failures = [];
+  let requests = 0;
+  /** Provider accounts whose requests are never answered. */
+  const hung = new Set();
+
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      requests++;
+      const url = new URL(req.url || '/', 'http://sandbox');
+      const send = (status, json, headers = {}) => {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        res.end(JSON.stringify(json));
+      };
+      if (req.method === 'GET' && url.pathname === '/sandbox/messages') return send(200, { messages });
+      if (req.method !== 'POST') return send(405, { error: 'method not allowed' });
+      const plivo = PLIVO_MESSAGE.exec(url.pathname);
+      const twilio = TWILIO_MESSAGE.exec(url.pathname);
+      const account = decodeURIComponent((plivo || twilio || [])[1] || '');
+      if ((plivo || twilio) && hung.has(account)) return; // never answers
+      if ((plivo || twilio) && failures.length > 0) {
+        const failure = failures.shift();
+        return send(failure.status, { error: 'sandbox failure' }, failure.headers);
+      }
+      if (plivo) {
+        let json;
+        try {
+          json = JSON.parse(body || '{}');
+        } catch {
+          return send(400, { error: 'body is not JSON' });
+        }
+        const id = crypto.randomUUID();
+        keep(
+          messages,
+          {
+            provider: 'plivo',
+            account: decodeURIComponent(plivo[1]),
+            authorization: req.headers.authorization || '',
+            from: `+${String(json.src).replace(/^\+/, '')}`,
+            to: `+${String(json.dst).replace(/^\+/, '')}`,
+            text: String(json.text ?? ''),
+            media: Array.isArray(json.media_urls) ? json.media_urls.map(String) : [],
+            id,
+            at: Date.now(),
+          },
+          onMessage,
+        );
+        return send(202, { api_id: crypto.randomUUID(), message: 'message(s) queued', message_uuid: [id] });
+      }
+      if (twilio) {
+        const form = new URLSearchParams(body);
+        const id = `SM${crypto.randomBytes(16).toString('hex')}`;
+        keep(
+          messages,
+          {
+            provider: 'twilio',
+            account: decodeURIComponent(twilio[1]),
+            authorization: req.headers.authorization || '',
+            from: form.get('From') || '',
+            to: form.get('To') || '',
+            text: form.get('Body') || '',
+            media: form.getAll('MediaUrl'),
+            id,
+            at: Date.now(),
+          },
+          onMessage,
+        );
+        return send(201, { sid: id, status: 'queued', from: form.get('From'), to: form.get('To') });
+      }
+      if (CALL.test(url.pathname)) return send(201, { api_id: crypto.randomUUID(), message: 'call fired' });
+      return send(404, { error: 'not a provider API path' });
+    });
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
+    messages,
+    /** How many requests it has answered. */
+    requests: () => requests,
+    /** The next `count` message sends get `status` (with `headers`), then it takes them again. */
+    failNext(count, status, headers) {
+      for (let i = 0; i < count; i++) failures.push({ status, headers });
+    },
+    /** Requests for this provider account are never answered (until the sandbox closes). */
+    hangAccount(account) {
+      hung.add(account);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function keep(list, item, onMessage) {
+  onMessage(item);
+  list.push(item);
+  if (list.length > KEEP) list.shift();
+}
+
+module.exports = { startProviderSandbox };

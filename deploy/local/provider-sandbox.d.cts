@@ -1,0 +1,28 @@
+export interface SandboxMessage {
+  provider: 'plivo' | 'twilio';
+  /** The provider account in the request path (Plivo Auth ID / Twilio Account SID). */
+  account: string;
+  authorization: string;
+  from: string;
+  to: string;
+  text: string;
+  media: string[];
+  /** The id it answered with. */
+  id: string;
+  at: number;
+}
+
+export interface ProviderSandbox {
+  url: string;
+  messages: SandboxMessage[];
+  requests(): number;
+  failNext(count: number, status: number, headers?: Record<string, string>): void;
+  hangAccount(account: string): void;
+  close(): Promise<void>;
+}
+
+export function startProviderSandbox(options?: {
+  port?: number;
+  /** Called as each message send arrives (before it is answered). */
+  onMessage?: (message: SandboxMessage) => void;
+}): Promise<ProviderSandbox>;

@@ -1,0 +1,69 @@
+import pino from 'pino';
+import { connect, type NatsConnection } from 'nats';
+import { KeyValueStores, type MessagingOptions } from '@maskline/messaging';
+import { startTestNats, type RunningProcess } from '@maskline/testing';
+import { FallbackGate, MessageRelayClaims } from './message-relay-claims';
+
+describe('message relay claims (real NATS KV, replicas on their own connections)', () => {
+  let nats: RunningProcess;
+  const connections: NatsConnection[] = [];
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+  });
+
+  afterAll(async () => {
+    await Promise.all(connections.map((nc) => nc.close()));
+    await nats?.stop();
+  });
+
+  async function replica() {
+    const nc = await connect({ servers: nats.url });
+    connections.push(nc);
+    const kv = new KeyValueStores(
+      nc,
+      { service: 'call-router', servers: nats.url } as MessagingOptions,
+      pino({ level: 'silent' }),
+    );
+    return { claims: new MessageRelayClaims(kv), fallbacks: new FallbackGate(kv) };
+  }
+
+  it('lets exactly one of many racing replicas send a message', async () => {
+    const replicas = await Promise.all([1, 2, 3, 4, 5, 6].map(() => replica()));
+    const results = await Promise.all(replicas.map((r) => r.claims.claim('plivo|+14155550100|race', 10_000)));
+    expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
+    expect(results.filter((r) => r.kind === 'busy')).toHaveLength(5);
+  });
+
+  it('counts real sends across give-backs, and a dead holder’s send counts too', async () => {
+    const { claims } = await replica();
+    const key = 'twilio|+14155550100|sends';
+    const now = Date.now();
+    expect(await claims.claim(key, 10_000, now)).toEqual({ kind: 'claimed', sends: 0 });
+    await claims.giveBack(key, 1);
+    expect(await claims.claim(key, 10_000, now)).toEqual({ kind: 'claimed', sends: 1 });
+    // This holder dies mid-send: within its lease nobody else sends; after it, the send it may have made counts.
+    expect((await claims.claim(key, 10_000, now + 5_000)).kind).toBe('busy');
+    expect(await claims.claim(key, 10_000, now + 10_001)).toEqual({ kind: 'claimed', sends: 2 });
+  });
+
+  it('keeps an announcement until it is published, then only that the message was dealt with', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const key = 'plivo|+14155550100|announce';
+    expect((await a.claims.claim(key, 10_000)).kind).toBe('claimed');
+    const announce = { event: 'relayed' as const, payload: { messageId: 'M1', sessionId: 'S1' } };
+    await a.claims.finish(key, announce);
+    // The publish was lost: a redelivery on another replica finds it still to announce, and sends nothing.
+    expect(await b.claims.claim(key, 10_000)).toEqual({ kind: 'done', announce });
+    await b.claims.announced(key);
+    expect(await a.claims.peek(key)).toEqual({ state: 'done', announce: null });
+  });
+
+  it('answers one message per sender and number with the fallback within the interval; its own retry goes through', async () => {
+    const { fallbacks } = await replica();
+    expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550111', 'm1')).toBe(true);
+    expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550111', 'm1')).toBe(true);
+    expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550111', 'm2')).toBe(false);
+    expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550122', 'm3')).toBe(true);
+  });
+});
