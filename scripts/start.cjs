@@ -40,8 +40,12 @@ async function main() {
   const operatorKey = process.env.OPERATOR_KEY || secrets.OPERATOR_KEY;
   // Texts and calls Maskline asks a provider to send go to a sandbox on loopback unless the real
   // APIs are named: nothing leaves this machine by default.
-  const real = process.env.PLIVO_API_BASE_URL || process.env.TWILIO_API_BASE_URL;
-  const sandbox = real ? null : await startProviderSandbox();
+  // Either provider left unnamed goes to the sandbox (not to its real API by default).
+  const named = {
+    PLIVO_API_BASE_URL: process.env.PLIVO_API_BASE_URL,
+    TWILIO_API_BASE_URL: process.env.TWILIO_API_BASE_URL,
+  };
+  const sandbox = named.PLIVO_API_BASE_URL && named.TWILIO_API_BASE_URL ? null : await startProviderSandbox();
   const env = {
     ...secrets,
     NODE_ENV: 'development',
@@ -51,7 +55,8 @@ async function main() {
     HTTP_PORT: String(port),
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL || baseUrl,
     OPERATOR_KEY: operatorKey,
-    ...(sandbox ? { PLIVO_API_BASE_URL: sandbox.url, TWILIO_API_BASE_URL: sandbox.url } : {}),
+    PLIVO_API_BASE_URL: named.PLIVO_API_BASE_URL || sandbox.url,
+    TWILIO_API_BASE_URL: named.TWILIO_API_BASE_URL || sandbox.url,
   };
 
   fs.mkdirSync(LOG_DIR, { recursive: true });

@@ -65,7 +65,8 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
           {
             provider: 'plivo',
             account: decodeURIComponent(plivo[1]),
-            authorization: req.headers.authorization || '',
+            // Whether the request carried Basic credentials; never the credentials themselves.
+            authenticated: /^Basic /.test(req.headers.authorization || ''),
             from: `+${String(json.src).replace(/^\+/, '')}`,
             to: `+${String(json.dst).replace(/^\+/, '')}`,
             text: String(json.text ?? ''),
@@ -85,7 +86,8 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
           {
             provider: 'twilio',
             account: decodeURIComponent(twilio[1]),
-            authorization: req.headers.authorization || '',
+            // Whether the request carried Basic credentials; never the credentials themselves.
+            authenticated: /^Basic /.test(req.headers.authorization || ''),
             from: form.get('From') || '',
             to: form.get('To') || '',
             text: form.get('Body') || '',

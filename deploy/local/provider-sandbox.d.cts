@@ -2,7 +2,8 @@ export interface SandboxMessage {
   provider: 'plivo' | 'twilio';
   /** The provider account in the request path (Plivo Auth ID / Twilio Account SID). */
   account: string;
-  authorization: string;
+  /** Whether the request carried Basic credentials (the credentials are not kept). */
+  authenticated: boolean;
   from: string;
   to: string;
   text: string;

@@ -146,8 +146,14 @@ async function textExchange(
     }
     let arrived: SandboxMessage | undefined;
     for (let i = 0; i < 50 && !arrived; i++) {
-      const res = await fetch(`${sandboxUrl}/sandbox/messages`);
-      const { messages } = (await res.json()) as { messages: SandboxMessage[] };
+      let messages: SandboxMessage[];
+      try {
+        const res = await fetch(`${sandboxUrl}/sandbox/messages`);
+        ({ messages } = (await res.json()) as { messages: SandboxMessage[] });
+      } catch {
+        say(`   The provider sandbox at ${sandboxUrl} does not answer: is this \`npm start\` still running?`);
+        return false;
+      }
       arrived = messages.find((m) => m.to === t.to && m.from === vn && m.text === t.text);
       if (!arrived) await new Promise((r) => setTimeout(r, 100));
     }

@@ -2,7 +2,9 @@ import pino from 'pino';
 import { connect, type NatsConnection } from 'nats';
 import { KeyValueStores, type MessagingOptions } from '@maskline/messaging';
 import { startTestNats, type RunningProcess } from '@maskline/testing';
-import { FallbackGate, MessageRelayClaims } from './message-relay-claims';
+import { FallbackGate, MessageRelayClaims, type RelayPlan } from './message-relay-claims';
+
+const PLAN: RelayPlan = { kind: 'relay', sessionId: 'S1', to: '+14155550122', direction: 'first-to-second' };
 
 describe('message relay claims (real NATS KV, replicas on their own connections)', () => {
   let nats: RunningProcess;
@@ -30,31 +32,42 @@ describe('message relay claims (real NATS KV, replicas on their own connections)
 
   it('lets exactly one of many racing replicas send a message', async () => {
     const replicas = await Promise.all([1, 2, 3, 4, 5, 6].map(() => replica()));
-    const results = await Promise.all(replicas.map((r) => r.claims.claim('plivo|+14155550100|race', 10_000)));
+    const results = await Promise.all(
+      replicas.map((r) => r.claims.claim('plivo|+14155550100|race', 10_000, PLAN)),
+    );
     expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
     expect(results.filter((r) => r.kind === 'busy')).toHaveLength(5);
   });
 
-  it('counts real sends across give-backs, and a dead holder’s send counts too', async () => {
+  it('counts real sends across give-backs, keeps the first plan, and a dead holder’s send counts too', async () => {
     const { claims } = await replica();
     const key = 'twilio|+14155550100|sends';
     const now = Date.now();
-    expect(await claims.claim(key, 10_000, now)).toEqual({ kind: 'claimed', sends: 0 });
-    await claims.giveBack(key, 1);
-    expect(await claims.claim(key, 10_000, now)).toEqual({ kind: 'claimed', sends: 1 });
+    const first = await claims.claim(key, 10_000, PLAN, now);
+    expect(first).toMatchObject({ kind: 'claimed', sends: 0, plan: PLAN });
+    if (first.kind !== 'claimed') throw new Error('not claimed');
+    await claims.giveBack(key, { ...first, sends: 1 });
+    // A retry that would decide otherwise (the session ended meanwhile) carries out the first plan.
+    const second = await claims.claim(key, 10_000, { kind: 'fallback' }, now);
+    expect(second).toMatchObject({ kind: 'claimed', sends: 1, plan: PLAN });
     // This holder dies mid-send: within its lease nobody else sends; after it, the send it may have made counts.
-    expect((await claims.claim(key, 10_000, now + 5_000)).kind).toBe('busy');
-    expect(await claims.claim(key, 10_000, now + 10_001)).toEqual({ kind: 'claimed', sends: 2 });
+    expect((await claims.claim(key, 10_000, PLAN, now + 5_000)).kind).toBe('busy');
+    const third = await claims.claim(key, 10_000, PLAN, now + 10_001);
+    expect(third).toMatchObject({ kind: 'claimed', sends: 2 });
+    // The holder whose lease lapsed wakes and gives back: it cannot undo the take-over.
+    if (second.kind !== 'claimed') throw new Error('not claimed');
+    await claims.giveBack(key, { ...second, sends: 9 });
+    expect(await claims.peek(key)).toMatchObject({ state: 'sending', sends: 2 });
   });
 
   it('keeps an announcement until it is published, then only that the message was dealt with', async () => {
     const [a, b] = [await replica(), await replica()];
     const key = 'plivo|+14155550100|announce';
-    expect((await a.claims.claim(key, 10_000)).kind).toBe('claimed');
+    expect((await a.claims.claim(key, 10_000, PLAN)).kind).toBe('claimed');
     const announce = { event: 'relayed' as const, payload: { messageId: 'M1', sessionId: 'S1' } };
     await a.claims.finish(key, announce);
     // The publish was lost: a redelivery on another replica finds it still to announce, and sends nothing.
-    expect(await b.claims.claim(key, 10_000)).toEqual({ kind: 'done', announce });
+    expect(await b.claims.claim(key, 10_000, PLAN)).toEqual({ kind: 'done', announce });
     await b.claims.announced(key);
     expect(await a.claims.peek(key)).toEqual({ state: 'done', announce: null });
   });

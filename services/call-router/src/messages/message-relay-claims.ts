@@ -26,15 +26,30 @@ export interface Announcement {
   payload: Record<string, unknown>;
 }
 
-type Claim =
-  | { state: 'sending'; until: number; sends: number }
-  /** Given back: the provider did not take it (`sends` so far); a retry may send it. */
-  | { state: 'waiting'; sends: number }
+/**
+ * What the first attempt decided to do with a message: relay it to a party of a session, or answer
+ * the sender with the number's fallback. A retry carries out the same plan, even if the session has
+ * ended meanwhile: a message half sent one way is never then sent the other way.
+ */
+export type RelayPlan =
+  | { kind: 'relay'; sessionId: string; to: string; direction: 'first-to-second' | 'second-to-first' }
+  | { kind: 'fallback' };
+
+export type Claim =
+  | { state: 'sending'; until: number; sends: number; plan: RelayPlan }
+  /**
+   * Given back: the provider did not take it (`sends` so far); a retry may send it (`refresh`: with
+   * the number's credentials read afresh, the provider having refused those the last one had).
+   */
+  | { state: 'waiting'; sends: number; plan: RelayPlan; refresh?: true }
   | { state: 'done'; announce: Announcement | null };
 
 export type ClaimResult =
-  /** This replica sends now; `sends` were made before (retries count real sends, nothing else). */
-  | { kind: 'claimed'; sends: number }
+  /**
+   * This replica sends now: `sends` were made before (retries count real sends, nothing else), under
+   * `plan` (the first attempt's, or this one's); `revision` guards giving it back.
+   */
+  | { kind: 'claimed'; sends: number; plan: RelayPlan; revision: number }
   /** Dealt with: only its announcement, if still unpublished, remains. */
   | { kind: 'done'; announce: Announcement | null }
   /** Another replica is sending it now: ask again after this. */
@@ -67,34 +82,45 @@ export class MessageRelayClaims {
     return entry && entry.operation === 'PUT' ? (kvDecode<Claim>(entry.value) ?? undefined) : undefined;
   }
 
-  async claim(key: string, leaseMs: number, nowMs = Date.now()): Promise<ClaimResult> {
+  /** Takes the claim to send under `plan`, unless an earlier attempt left a plan of its own. */
+  async claim(key: string, leaseMs: number, plan: RelayPlan, nowMs = Date.now()): Promise<ClaimResult> {
     const kv = await this.bucket();
     const k = claimKey(key);
-    const sending = (sends: number) =>
-      kvEncode({ state: 'sending', until: nowMs + leaseMs, sends } satisfies Claim);
-    if (await createIfAbsent(kv, k, sending(0))) return { kind: 'claimed', sends: 0 };
+    const sending = (sends: number, p: RelayPlan) =>
+      kvEncode({ state: 'sending', until: nowMs + leaseMs, sends, plan: p } satisfies Claim);
+    const create = async (): Promise<ClaimResult | undefined> => {
+      try {
+        const revision = await kv.create(k, sending(0, plan));
+        return { kind: 'claimed', sends: 0, plan, revision };
+      } catch (err) {
+        if (isWrongLastSequence(err)) return undefined;
+        throw err;
+      }
+    };
+    const created = await create();
+    if (created) return created;
     const entry = await kv.get(k);
-    if (!entry || entry.operation !== 'PUT') {
-      return (await createIfAbsent(kv, k, sending(0)))
-        ? { kind: 'claimed', sends: 0 }
-        : { kind: 'busy', retryInMs: 1000 };
-    }
+    if (!entry || entry.operation !== 'PUT') return (await create()) ?? { kind: 'busy', retryInMs: 1000 };
     const held = kvDecode<Claim>(entry.value);
-    if (held?.state === 'done') return { kind: 'done', announce: held.announce };
-    if (held?.state === 'sending' && held.until > nowMs)
+    if (!held) return { kind: 'busy', retryInMs: 1000 };
+    if (held.state === 'done') return { kind: 'done', announce: held.announce };
+    if (held.state === 'sending' && held.until > nowMs)
       return { kind: 'busy', retryInMs: held.until - nowMs };
-    // Given back, or its holder died (its send counts: it may have gone).
-    const sends = held ? held.sends + (held.state === 'sending' ? 1 : 0) : 0;
+    // Given back, or its holder died (its send counts: it may have gone). Its plan stands.
+    const sends = held.sends + (held.state === 'sending' ? 1 : 0);
     try {
-      await kv.update(k, sending(sends), entry.revision);
-      return { kind: 'claimed', sends };
+      const revision = await kv.update(k, sending(sends, held.plan), entry.revision);
+      return { kind: 'claimed', sends, plan: held.plan, revision };
     } catch (err) {
       if (isWrongLastSequence(err)) return { kind: 'busy', retryInMs: 1000 };
       throw err;
     }
   }
 
-  /** Dealt with; `announce` is what is still to be published. Tried a few times: a lost write means a second send. */
+  /**
+   * Dealt with; `announce` is what is still to be published. Written whatever the claim says now
+   * (a send happened: nothing may send it again). Tried a few times: a lost write means a second send.
+   */
   async finish(key: string, announce: Announcement | null): Promise<void> {
     const value = kvEncode({ state: 'done', announce } satisfies Claim);
     for (let tryNo = 1; ; tryNo++) {
@@ -113,9 +139,27 @@ export class MessageRelayClaims {
     await this.finish(key, null);
   }
 
-  /** The provider did not take it (`sends` made so far): a retry may send it. */
-  async giveBack(key: string, sends: number): Promise<void> {
-    await (await this.bucket()).put(claimKey(key), kvEncode({ state: 'waiting', sends } satisfies Claim));
+  /**
+   * The provider did not take it (`sends` made so far): a retry may send it, under the same plan.
+   * Only if the claim is still this holder's (`revision`): a holder whose lease lapsed while it
+   * waited must not undo what the one that took over did.
+   */
+  async giveBack(
+    key: string,
+    claimed: { sends: number; plan: RelayPlan; revision: number },
+    options: { refresh?: true } = {},
+  ): Promise<void> {
+    try {
+      await (
+        await this.bucket()
+      ).update(
+        claimKey(key),
+        kvEncode({ state: 'waiting', sends: claimed.sends, plan: claimed.plan, ...options } satisfies Claim),
+        claimed.revision,
+      );
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   CallErrorCodes,
   CodedError,
+  ErrorCodes,
   MessageFailed,
   GetNumberRouting,
   MessageReceived,
@@ -21,6 +22,7 @@ import {
   RetryLater,
   type EventMeta,
   NumberRoutingCache,
+  type NumberRouting,
   RpcClient,
   backoffWithJitter,
   type EventOf,
@@ -29,12 +31,15 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { SessionFinder } from '../routing/session-finder';
-import { FallbackGate, MessageRelayClaims, type Announcement } from './message-relay-claims';
+import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
 import { PROVIDER_TEXT_MAX, characterCount, segmentCount } from './message-segments';
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay } from './relay-decision';
 
 const EVENTS = [MessageReceived] as const;
+/** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
+const MAX_DELIVER = 1000;
+const LAST_DELIVERY = MAX_DELIVER - 1;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
 /** A message not sent because its provider account's breaker is open (or compartment full) first waits about this. */
@@ -43,7 +48,6 @@ type Inbound = EventPayloadOf<typeof MessageReceived>;
 type Outcome =
   | { event: 'relayed'; relayedMessageId: string | null }
   | { event: 'failed'; reason: (typeof MESSAGE_FAILURE_REASONS)[number] };
-type Relay = { session: RoutingSession; to: string; direction: 'first-to-second' | 'second-to-first' };
 
 /**
  * Relays a party's text message to the other party of its session, from the virtual number,
@@ -81,8 +85,8 @@ export class MessageRelayConsumer {
     durable: 'call-router-message-relay',
     events: EVENTS,
     concurrency: 64,
-    // Attempts are counted against MESSAGE_RELAY_ATTEMPTS; the server never drops a message first.
-    maxDeliver: 1000,
+    // The handler gives up before the server does (see LAST_DELIVERY), with an outcome announced.
+    maxDeliver: MAX_DELIVER,
     ackWaitMs: 30_000,
     // Retries wait out their delay unacknowledged: a failing provider must not stall the others.
     maxAckPending: 'unlimited',
@@ -93,45 +97,16 @@ export class MessageRelayConsumer {
     const prior = await this.claims.peek(key);
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
-    // Per replica, forgotten on every change to the number (its owner, provider, credentials, fallback).
-    const number = await this.numbers.get(m.virtualNumber);
-    if (!number || number.accountId !== m.accountId || number.provider !== m.provider) {
-      // The number changed hands (or provider) since the message was taken: not the new owner's.
-      throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
-    }
+    const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
     const text = this.open(m);
-    const decide = (sessions: RoutingSession[]) =>
-      e164Schema.safeParse(m.sender).success
-        ? decideRelay(sessions, m.sender, this.now())
-        : ({ kind: 'none', why: 'no-session' } as const);
-    const known = this.finder.knownSessionOfParty(m.virtualNumber, m.accountId, m.sender);
-    let decision = decide(known ? [known] : await this.finder.onNumber(m.virtualNumber, m.accountId));
-    if (decision.kind === 'none') {
-      // Before saying no: the store's word, in case this replica has not yet heard of an update
-      // that turned masking on or added the sender (the rare path pays for the read, not the relay).
-      decision = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
+    // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
+    const decided = prior ? undefined : await this.decide(m);
+    const plan: RelayPlan | undefined = prior?.plan ?? decided?.plan;
+    if (!plan) {
+      this.outcomes.inc({ provider: m.provider, outcome: decided?.why ?? 'no-session' });
+      return; // nothing to relay and no fallback to send: nothing to remember either
     }
-    if (decision.kind === 'none') {
-      // The fallback message is read afresh too: an edit applies to the next message.
-      const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
-      await this.fallback(
-        m,
-        key,
-        meta,
-        fresh.accountId === m.accountId ? fresh : { fallbackMessage: null, credentials: null },
-      );
-      this.outcomes.inc({ provider: m.provider, outcome: decision.why });
-      return;
-    }
-    const announcement = (outcome: Outcome) => this.announcementOf(m, decision, text, outcome);
-    // Refused before any send: announced at once (its event id makes a repeat the same event).
-    if (characterCount(text) > PROVIDER_TEXT_MAX[m.provider]) {
-      return this.publish(null, announcement({ event: 'failed', reason: 'too-long' }));
-    }
-    if (!number.credentials) {
-      return this.publish(null, announcement({ event: 'failed', reason: 'no-credentials' }));
-    }
-    const claim = await this.claims.claim(key, this.leaseMs(), this.now());
+    const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
     if (claim.kind === 'done') return this.publish(key, claim.announce);
     if (claim.kind === 'busy') {
       throw new RetryLater(
@@ -139,12 +114,32 @@ export class MessageRelayConsumer {
         Math.min(claim.retryInMs, BUSY_RECHECK_MS),
       );
     }
-    const sent = await this.send(key, claim.sends, meta, {
+    if (claim.plan.kind === 'fallback') return this.fallback(m, key, meta, claim);
+
+    const relay = {
+      ...claim.plan,
+      routing: decided?.session?.sessionId === claim.plan.sessionId ? decided.session : undefined,
+    };
+    const announcement = (outcome: Outcome) => this.announcementOf(m, relay, text, outcome);
+    // Refused before any send: recorded and announced (its event id makes a repeat the same event).
+    const refusal =
+      characterCount(text) > PROVIDER_TEXT_MAX[m.provider]
+        ? 'too-long'
+        : !number.credentials
+          ? 'no-credentials'
+          : undefined;
+    if (refusal || !number.credentials) {
+      const pending = announcement({ event: 'failed', reason: refusal ?? 'no-credentials' });
+      await this.claims.finish(key, pending);
+      return this.publish(key, pending);
+    }
+    const refreshed = prior?.state === 'waiting' && prior.refresh === true;
+    const sent = await this.send(key, { ...claim, refreshed }, meta, {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
       from: m.virtualNumber,
-      to: decision.to,
+      to: claim.plan.to,
       text,
       mediaUrls: m.media.map((x) => x.url),
     });
@@ -158,13 +153,68 @@ export class MessageRelayConsumer {
   }
 
   /**
+   * The number the message came to, as this replica knows it; read afresh when what it knows does
+   * not match (a change it has not heard of yet) or the provider refused the credentials it knew
+   * (`fresh`). Not the message's number any more (another owner, another provider, none): nobody's
+   * to relay, ended. (Reading afresh on every redelivery put a store read on each retry of a
+   * provider that is down: the relay of every other account waited behind them.)
+   */
+  private async numberOf(m: Inbound, fresh: boolean) {
+    const matches = (n: NumberRouting | null): n is NumberRouting =>
+      !!n && n.accountId === m.accountId && n.provider === m.provider;
+    if (!fresh) {
+      const known = await this.numbers.get(m.virtualNumber);
+      if (matches(known)) return known;
+    }
+    let read: NumberRouting | null;
+    try {
+      read = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
+    } catch (err) {
+      if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) read = null;
+      else throw err;
+    }
+    if (!matches(read)) {
+      throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
+    }
+    return read;
+  }
+
+  /**
+   * Who the message goes to: the other party of the sender's live session with masking on, or the
+   * number's fallback message back to the sender (read afresh: an edit applies to the next
+   * message), or nobody (`plan` undefined).
+   */
+  private async decide(m: Inbound): Promise<{ plan?: RelayPlan; session?: RoutingSession; why?: string }> {
+    const decide = (sessions: RoutingSession[]) =>
+      e164Schema.safeParse(m.sender).success
+        ? decideRelay(sessions, m.sender, this.now())
+        : ({ kind: 'none', why: 'no-session' } as const);
+    const known = this.finder.knownSessionOfParty(m.virtualNumber, m.accountId, m.sender);
+    let decision = decide(known ? [known] : await this.finder.onNumber(m.virtualNumber, m.accountId));
+    if (decision.kind === 'none') {
+      // Before saying no: the store's word, in case this replica has not yet heard of an update
+      // that turned masking on or added the sender (the rare path pays for the read, not the relay).
+      decision = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
+    }
+    if (decision.kind === 'relay') {
+      const { session, to, direction } = decision;
+      return { plan: { kind: 'relay', sessionId: session.sessionId, to, direction }, session };
+    }
+    const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
+    const answers = fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials;
+    return answers && e164Schema.safeParse(m.sender).success
+      ? { plan: { kind: 'fallback' }, why: decision.why }
+      : { why: decision.why };
+  }
+
+  /**
    * One send under the message's claim. When the provider does not take it and sends remain, the
    * claim is given back and the message retried later (Retry-After, else backoff); the last failure
    * is returned as it is.
    */
   private async send(
     key: string,
-    sendsBefore: number,
+    claim: { sends: number; plan: RelayPlan; revision: number; refreshed?: boolean },
     meta: EventMeta,
     message: Parameters<ProviderMessageSender['send']>[0],
   ): Promise<SendOutcome> {
@@ -172,26 +222,34 @@ export class MessageRelayConsumer {
     try {
       sent = await this.sender.send(message);
     } catch (err) {
-      await this.claims.giveBack(key, sendsBefore + 1);
+      await this.claims.giveBack(key, { ...claim, sends: claim.sends + 1 });
       throw err;
     }
-    if (sent.kind === 'retry' && !sent.attempted) {
+    const last = meta.deliveryCount >= LAST_DELIVERY;
+    if (sent.kind === 'retry' && !sent.attempted && !last) {
       // Nothing went out (its breaker is open, or its compartment full): no send is counted. Asked
       // again later and later (by its deliveries), so a provider account that stays down costs
-      // little while its messages wait for it.
-      await this.claims.giveBack(key, sendsBefore);
+      // little while its messages wait for it, until the last delivery says it failed.
+      await this.claims.giveBack(key, claim);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
         backoffWithJitter(meta.deliveryCount, NOT_SENT_RETRY_MS, 60_000),
       );
     }
-    const sends = sendsBefore + 1;
-    if (sent.kind === 'retry') {
+    const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);
+    if (sent.kind === 'refused' && (sent.status === 401 || sent.status === 403) && !claim.refreshed) {
+      // Refused with the credentials this replica knew: maybe rotated since. Once more, read afresh.
+      await this.claims.giveBack(key, { ...claim, sends }, { refresh: true });
+      throw new RetryLater('the provider refused the credentials; reading them afresh', 500);
+    }
+    if (sent.kind === 'retry' && !last) {
       if (sends < this.config.MESSAGE_RELAY_ATTEMPTS) {
-        await this.claims.giveBack(key, sends);
+        await this.claims.giveBack(key, { ...claim, sends });
         const delay = sent.retryAfterMs ?? backoffWithJitter(sends, 1000, 60_000);
         throw new RetryLater(`the provider did not take the message (${sent.reason})`, delay);
       }
+    }
+    if (sent.kind === 'retry') {
       this.logger.warn(
         { provider: message.provider, reason: sent.reason, sends },
         'message not sent: the provider kept failing',
@@ -201,10 +259,20 @@ export class MessageRelayConsumer {
   }
 
   /** The outcome event of a relay, ready to publish (never the text: its length and segments). */
-  private announcementOf(m: Inbound, relay: Relay, text: string, outcome: Outcome): Announcement {
+  private announcementOf(
+    m: Inbound,
+    relay: {
+      sessionId: string;
+      to: string;
+      direction: 'first-to-second' | 'second-to-first';
+      routing?: RoutingSession;
+    },
+    text: string,
+    outcome: Outcome,
+  ): Announcement {
     const payload = {
       accountId: m.accountId,
-      sessionId: relay.session.sessionId,
+      sessionId: relay.sessionId,
       virtualNumber: m.virtualNumber,
       provider: m.provider,
       messageId: m.providerMessageId,
@@ -215,7 +283,7 @@ export class MessageRelayConsumer {
       segments: segmentCount(text),
       mediaCount: m.media.length,
       at: new Date(this.now()).toISOString(),
-      routing: relay.session,
+      ...(relay.routing ? { routing: relay.routing } : {}),
       ...(outcome.event === 'relayed'
         ? { relayedMessageId: outcome.relayedMessageId }
         : { reason: outcome.reason }),
@@ -225,50 +293,48 @@ export class MessageRelayConsumer {
 
   /**
    * Publishes an outcome (its event id is the session's and the message's: publishing it again is
-   * the same event), then drops it from the claim, if it came from one.
+   * the same event), then drops it from the claim.
    */
-  private async publish(key: string | null, announce: Announcement | null): Promise<void> {
-    if (announce) {
-      const p = announce.payload as { sessionId: string; messageId: string; provider: TelephonyProvider };
-      const msgId = `message-outcome:${p.sessionId}:${p.messageId}`;
-      if (announce.event === 'relayed') {
-        await this.events.publish(
-          MessageRelayed,
-          announce.payload as EventPayloadInputOf<typeof MessageRelayed>,
-          { msgId },
-        );
-        this.outcomes.inc({ provider: p.provider, outcome: 'relayed' });
-      } else {
-        const failed = announce.payload as EventPayloadInputOf<typeof MessageFailed>;
-        await this.events.publish(MessageFailed, failed, { msgId });
-        this.outcomes.inc({ provider: p.provider, outcome: failed.reason });
-      }
+  private async publish(key: string, announce: Announcement | null): Promise<void> {
+    if (!announce) return;
+    const p = announce.payload as { sessionId: string; messageId: string; provider: TelephonyProvider };
+    const msgId = `message-outcome:${p.sessionId}:${p.messageId}`;
+    if (announce.event === 'relayed') {
+      await this.events.publish(
+        MessageRelayed,
+        announce.payload as EventPayloadInputOf<typeof MessageRelayed>,
+        {
+          msgId,
+        },
+      );
+      this.outcomes.inc({ provider: p.provider, outcome: 'relayed' });
+    } else {
+      const failed = announce.payload as EventPayloadInputOf<typeof MessageFailed>;
+      await this.events.publish(MessageFailed, failed, { msgId });
+      this.outcomes.inc({ provider: p.provider, outcome: failed.reason });
     }
-    if (key && announce) await this.claims.announced(key);
+    await this.claims.announced(key);
   }
 
-  /** Nothing relayed: the number's fallback message to the sender, if it has one and has not just sent it. */
+  /** The number's fallback message to the sender, unless the number answered this sender within the interval. */
   private async fallback(
     m: Inbound,
     key: string,
     meta: EventMeta,
-    number: { fallbackMessage: string | null; credentials: { accountId: string; authToken: string } | null },
+    claim: { sends: number; plan: RelayPlan; revision: number },
   ): Promise<void> {
-    if (!number.fallbackMessage || !number.credentials || !e164Schema.safeParse(m.sender).success) return;
-    const claim = await this.claims.claim(key, this.leaseMs(), this.now());
-    if (claim.kind === 'done') return;
-    if (claim.kind === 'busy') {
-      throw new RetryLater(
-        'another replica is answering this message',
-        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
-      );
-    }
     const intervalMs = this.config.MESSAGE_FALLBACK_INTERVAL_SECONDS * 1000;
     if (!(await this.fallbacks.mayAnswer(intervalMs, m.virtualNumber, m.sender, key))) {
       await this.claims.finish(key, null);
       return;
     }
-    const sent = await this.send(key, claim.sends, meta, {
+    // Read afresh: the text (and credentials) as they are now.
+    const number = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
+    if (!number.fallbackMessage || !number.credentials || number.accountId !== m.accountId) {
+      await this.claims.finish(key, null);
+      return;
+    }
+    const sent = await this.send(key, claim, meta, {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,

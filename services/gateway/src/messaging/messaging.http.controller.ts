@@ -129,7 +129,8 @@ export class MessagingHttpController {
         cause: err,
       });
     }
-    if (!routing || routing.status !== 'active') return refuse('number is in no inventory');
+    // A deleted number still serves the sessions that live on it (as for calls) until they end.
+    if (!routing) return refuse('number is in no inventory');
     if (routing.provider !== dialect.provider) return refuse('number is served by another provider');
     if (check) {
       if (!routing.credentials) return refuse('number has no provider credentials');
