@@ -6,6 +6,7 @@ import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
+import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
 import { consumerCaughtUp, eventsOn } from './support/stream-events';
 
 type Json = Record<string, unknown>;
@@ -21,18 +22,10 @@ const SPOKEN = {
 const MEDIA = 'https://media.example.com';
 
 /** One provider account per dialect, as a team would configure it at Plivo or Twilio. */
-const PROVIDERS: Record<Provider, { accountId: string; authToken: string; numbers: string[] }> = {
-  plivo: {
-    accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
-    authToken: randomBytes(20).toString('hex'),
-    numbers: ['+14155550201', '+14155550202'],
-  },
-  twilio: {
-    accountId: `AC${randomBytes(16).toString('hex')}`,
-    authToken: randomBytes(16).toString('hex'),
-    numbers: ['+14155550301', '+14155550302'],
-  },
-};
+const PROVIDERS = providerAccounts({
+  plivo: ['+14155550201', '+14155550202'],
+  twilio: ['+14155550301', '+14155550302'],
+});
 
 /** Every PIN a test typed or read, to prove no log line carries one. */
 const pinsSeen = new Set<string>();
@@ -70,19 +63,7 @@ describe('call routing through real telephony webhooks', () => {
               : {},
     );
     nc = await connect({ servers: system.natsUrl });
-    for (const provider of ['plivo', 'twilio'] as const) {
-      const account = await createAccount(system, `calls-${provider}`);
-      const added = await account.api('/Number/', {
-        body: {
-          numbers: PROVIDERS[provider].numbers.join(','),
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-        },
-      });
-      expect(added.status).toBe(202);
-      accounts[provider] = account;
-    }
+    Object.assign(accounts, await accountsWithNumbers(system, PROVIDERS, 'calls'));
   });
 
   afterAll(async () => {

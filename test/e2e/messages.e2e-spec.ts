@@ -13,6 +13,7 @@ import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { startProviderSandbox, type ProviderSandbox } from '../../deploy/local/provider-sandbox.cjs';
 import { E2eSystem } from './support/e2e-system';
+import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
 import { sendWebhook, signWebhook } from './support/signed-webhook';
 import { consumerCaughtUp, eventsOn } from './support/stream-events';
 import { seedDemo } from '../../scripts/seed-demo.cjs';
@@ -20,18 +21,10 @@ import { seedDemo } from '../../scripts/seed-demo.cjs';
 type Json = Record<string, unknown>;
 
 /** One provider account per dialect, with a number of its own for each kind of test. */
-const PROVIDERS: Record<Provider, { accountId: string; authToken: string; numbers: string[] }> = {
-  plivo: {
-    accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
-    authToken: randomBytes(20).toString('hex'),
-    numbers: ['+14155550401', '+14155550402'],
-  },
-  twilio: {
-    accountId: `AC${randomBytes(16).toString('hex')}`,
-    authToken: randomBytes(16).toString('hex'),
-    numbers: ['+14155550501', '+14155550502'],
-  },
-};
+const PROVIDERS = providerAccounts({
+  plivo: ['+14155550401', '+14155550402'],
+  twilio: ['+14155550501', '+14155550502'],
+});
 /** Every text a test sent, to prove no log line carries one. */
 const textsSent = new Set<string>();
 let phone = 0;
@@ -63,19 +56,7 @@ describe('message masking through real message webhooks', () => {
     system.startService('call-router', {}, 'call-router#2');
     await system.waitHealthy();
     nc = await connect({ servers: system.natsUrl });
-    for (const provider of ['plivo', 'twilio'] as const) {
-      const account = await createAccount(system, `messages-${provider}`);
-      const added = await account.api('/Number/', {
-        body: {
-          numbers: PROVIDERS[provider].numbers.join(','),
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-        },
-      });
-      expect(added.status).toBe(202);
-      accounts[provider] = account;
-    }
+    Object.assign(accounts, await accountsWithNumbers(system, PROVIDERS, 'messages'));
   });
 
   afterAll(async () => {

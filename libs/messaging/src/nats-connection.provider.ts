@@ -42,7 +42,14 @@ export const natsConnectionProvider: Provider = {
   },
 };
 
-/** Closes the connection last: after RPC handlers and consumers have drained (they do it before shutdown). */
+/** How long a drain of the connection may take before it is closed outright. */
+const DRAIN_TIMEOUT_MS = 5000;
+
+/**
+ * Closes the connection last: after RPC handlers and consumers have drained (they do it before
+ * shutdown). A drain that does not finish (a subscription that never settles) is cut short after
+ * DRAIN_TIMEOUT_MS: shutdown never waits on it until the orchestrator's kill.
+ */
 @Injectable()
 export class NatsConnectionCloser implements OnApplicationShutdown {
   constructor(
@@ -52,11 +59,22 @@ export class NatsConnectionCloser implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.nc.isClosed()) return;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.nc.drain();
+      await Promise.race([
+        this.nc.drain(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`NATS drain took over ${DRAIN_TIMEOUT_MS} ms`)),
+            DRAIN_TIMEOUT_MS,
+          );
+        }),
+      ]);
     } catch (err) {
       this.logger.warn({ err }, 'NATS drain failed; closing');
-      await this.nc.close();
+      if (!this.nc.isClosed()) await this.nc.close();
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import {
@@ -28,7 +33,7 @@ const MISS_TTL_MS = 5_000;
  * fails (number-pool down, NATS down) throws: it is never mistaken for "no credentials".
  */
 @Injectable()
-export class NumberRoutingCache implements OnApplicationBootstrap, OnApplicationShutdown {
+export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly cache = new InvalidatedCache<string, NumberRouting | null>({
     ttlMs: TTL_MS,
     maxEntries: 50_000,
@@ -52,7 +57,8 @@ export class NumberRoutingCache implements OnApplicationBootstrap, OnApplication
     );
   }
 
-  onApplicationShutdown(): void {
+  /** Before the connection drains (its closer runs on application shutdown). */
+  beforeApplicationShutdown(): void {
     this.cache.stopFollowing();
     this.misses.stopFollowing();
   }

@@ -73,7 +73,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             ? { EXPIRY_POLL_MS: '2000', ORPHAN_AGE_MS: '15000' }
             : service === 'number-pool'
               ? { REAPER_INTERVAL_MS: '2000' }
-              : {},
+              : service === 'gateway'
+                ? // Its shutdown steps are info lines: a drain that has to be killed shows where it stopped.
+                  { LOG_LEVEL: 'info' }
+                : {},
   );
   const gatewayDrains: string[] = [];
   const timeline: string[] = [];
@@ -107,6 +110,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           `${new Date().toISOString()} ${name} stopped (code ${exit.code}); its replacement starts`,
         );
         if (name.startsWith('gateway')) gatewayDrains.push(`${name} exited with code ${exit.code}`);
+        // A replica that had to be killed: what it wrote last says where its shutdown stopped.
+        if (exit.code !== 0) for (const line of exit.lastLines) timeline.push(`  ${name}: ${line}`);
       }),
     );
     await fault(`pause the store for ${options.storePauseMs / 1000} s`, () =>

@@ -154,17 +154,19 @@ export class ChaosSystem {
   async stopReplica(
     name: string,
     signal: NodeJS.Signals,
-  ): Promise<{ code: number | null; signal: string | null }> {
+  ): Promise<{ code: number | null; signal: string | null; lastLines: string[] }> {
     const replica = this.replicas.get(name);
     if (!replica) throw new Error(`${name} is not running`);
-    const result = await replica.process.stop(signal, 30_000);
+    const result = { ...(await replica.process.stop(signal, 30_000)), lastLines: replica.lastLines };
     this.replicas.delete(name);
     if (replica.service === 'gateway') this.balancer.remove(name);
     return result;
   }
 
   /** Every replica in turn: SIGTERM, wait for it to exit, start its replacement, wait until it is ready. */
-  async rollingRestart(onStep: (name: string, exit: { code: number | null }) => void = () => undefined) {
+  async rollingRestart(
+    onStep: (name: string, exit: { code: number | null; lastLines: string[] }) => void = () => undefined,
+  ) {
     for (const service of SERVICES) {
       for (let r = 1; r <= REPLICAS; r++) {
         const exit = await this.stopReplica(`${service}#${r}`, 'SIGTERM');

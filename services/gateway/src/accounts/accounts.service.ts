@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
@@ -22,7 +27,7 @@ const MAX_CACHED = 10_000;
 const AUTH_ID = /^(MA|SA)[A-Z0-9]{18}$/;
 
 @Injectable()
-export class AccountsService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AccountsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   /** Accounts found, and Auth IDs found to name none: cached alike, kept apart (made-up ids cannot push real ones out). */
   private readonly found: InvalidatedCache<string, Account | null>;
   private readonly missing: InvalidatedCache<string, null>;
@@ -53,7 +58,8 @@ export class AccountsService implements OnApplicationBootstrap, OnApplicationShu
     );
   }
 
-  onApplicationShutdown(): void {
+  /** Before the connection drains (its closer runs on application shutdown). */
+  beforeApplicationShutdown(): void {
     this.found.stopFollowing();
     this.missing.stopFollowing();
   }
