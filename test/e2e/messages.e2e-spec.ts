@@ -7,7 +7,7 @@ import { connect, headers, type NatsConnection } from 'nats';
 import { MessageReceived, MessageTextSeal, eventToWire } from '@maskline/contracts';
 import { parseKeyring } from '@maskline/crypto';
 import { encodeJson } from '@maskline/messaging';
-import type { Provider } from '@maskline/telephony-simulator';
+import { simulatedProvider, type Provider } from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
@@ -99,32 +99,10 @@ describe('message masking through real message webhooks', () => {
       options: { media?: string[]; id?: string; token?: string } = {},
     ) => {
       textsSent.add(text);
-      const id = options.id ?? (provider === 'plivo' ? randomUUID() : `SM${randomBytes(16).toString('hex')}`);
-      const media = options.media ?? [];
-      const params: Record<string, string> =
-        provider === 'plivo'
-          ? {
-              MessageUUID: id,
-              From: from.slice(1),
-              To: to.slice(1),
-              Text: text,
-              Type: media.length > 0 ? 'mms' : 'sms',
-              ...Object.fromEntries(media.map((url, i) => [`Media${i}`, url])),
-            }
-          : {
-              MessageSid: id,
-              AccountSid: PROVIDERS.twilio.accountId,
-              From: from,
-              To: to,
-              Body: text,
-              NumMedia: String(media.length),
-              ...Object.fromEntries(
-                media.flatMap((url, i) => [
-                  [`MediaUrl${i}`, url],
-                  [`MediaContentType${i}`, 'image/jpeg'],
-                ]),
-              ),
-            };
+      // The provider's own parameters, as the simulator writes them (one definition of the wire format).
+      const dialect = simulatedProvider(provider);
+      const id = options.id ?? dialect.newMessageId();
+      const params = dialect.messageParams(id, from, to, text, options.media ?? [], PROVIDERS[provider]);
       return {
         id,
         webhook: signWebhook(provider, inboundUrl(), params, options.token ?? PROVIDERS[provider].authToken),

@@ -5,6 +5,11 @@ import { twilioProvider } from './twilio-provider';
 
 const PROVIDERS: Record<Provider, SimulatedProvider> = { plivo: plivoProvider, twilio: twilioProvider };
 
+/** How a provider writes its webhooks (ids, call and message parameters, signatures): for tests that send them by hand. */
+export function simulatedProvider(provider: Provider): SimulatedProvider {
+  return PROVIDERS[provider];
+}
+
 export interface CallScript {
   from: string;
   to: string;

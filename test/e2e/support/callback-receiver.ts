@@ -8,8 +8,6 @@ export interface ReceivedCallback {
   url: string;
   headers: IncomingMessage['headers'];
   params: Record<string, string>;
-  /** The body as sent (repeated form fields, JSON arrays: what `params` flattens). */
-  body: string;
   at: number;
 }
 
@@ -63,7 +61,6 @@ export class CallbackReceiver {
           url: `${this.baseUrl}${req.url ?? '/'}`,
           headers: req.headers,
           params,
-          body,
           at: Date.now(),
         };
         this.received.push(entry);

@@ -93,8 +93,10 @@ export class MessageRelayConsumer {
   })
   async onMessage({ payload: m }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     const key = `${m.provider}|${m.virtualNumber}|${m.providerMessageId}`;
-    // Dealt with before (a redelivery): at most its announcement is left to publish.
-    const prior = await this.claims.peek(key);
+    // Dealt with before (a redelivery): at most its announcement is left to publish. A first
+    // delivery skips the read (one KV round trip per message): its claim, below, finds whatever an
+    // earlier copy of the event left, and the plan that copy made.
+    const prior = meta.deliveryCount > 1 ? await this.claims.peek(key) : undefined;
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
