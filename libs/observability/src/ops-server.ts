@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { MetricsService } from './metrics.service';
 
+/** How long an ops request in flight at shutdown has before its connection is cut. */
+const STOP_GRACE_MS = 1000;
+
 /**
  * A tiny HTTP server every service runs beside its NATS handlers: `/metrics` for Prometheus,
  * `/livez` and `/readyz` for Kubernetes probes.
@@ -10,6 +13,7 @@ import type { MetricsService } from './metrics.service';
 export class OpsServer {
   private server?: Server;
   private ready = false;
+  private closing = false;
 
   constructor(
     private readonly metrics: MetricsService,
@@ -18,6 +22,9 @@ export class OpsServer {
 
   async start(port: number, host = '0.0.0.0'): Promise<number> {
     const server = createServer((req, res) => {
+      // Once stopping, every answer ends its connection: a prober that reuses one kept-alive
+      // connection without pause would otherwise keep the server from ever closing.
+      if (this.closing) res.setHeader('Connection', 'close');
       void this.handle(req.url ?? '/', req.method ?? 'GET')
         .then(({ status, type, body }) => {
           res.writeHead(status, { 'content-type': type });
@@ -43,11 +50,21 @@ export class OpsServer {
     this.ready = ready;
   }
 
+  /**
+   * Stops listening and ends every connection: idle ones at once, busy ones with their answer, and
+   * any still open after STOP_GRACE_MS outright (these are probes and scrapes; none is worth a
+   * shutdown that never ends).
+   */
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+    await closed;
+    clearTimeout(cut);
   }
 
   private async handle(url: string, method: string): Promise<{ status: number; type: string; body: string }> {

@@ -109,8 +109,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         timeline.push(
           `${new Date().toISOString()} ${name} stopped (code ${exit.code}); its replacement starts`,
         );
-        if (name.startsWith('gateway')) gatewayDrains.push(`${name} exited with code ${exit.code}`);
-        // A replica that had to be killed: what it wrote last says where its shutdown stopped.
+        // A replica that had to be killed: what it wrote last says where its shutdown stopped (in
+        // the drain's own line too, so a failed assertion shows it).
+        const stuck = exit.code === 0 ? '' : `; its last lines:\n${exit.lastLines.slice(-6).join('\n')}`;
+        if (name.startsWith('gateway')) gatewayDrains.push(`${name} exited with code ${exit.code}${stuck}`);
         if (exit.code !== 0) for (const line of exit.lastLines) timeline.push(`  ${name}: ${line}`);
       }),
     );
