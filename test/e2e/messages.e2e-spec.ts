@@ -25,6 +25,8 @@ const PROVIDERS = providerAccounts({
   plivo: ['+14155550401', '+14155550402'],
   twilio: ['+14155550501', '+14155550502'],
 });
+/** A number of the same provider account, in an account of its own, that is told it does not text. */
+const NON_TEXTING: Record<Provider, string> = { plivo: '+14155550404', twilio: '+14155550504' };
 /** Every text a test sent, to prove no log line carries one. */
 const textsSent = new Set<string>();
 let phone = 0;
@@ -88,6 +90,8 @@ describe('message masking through real message webhooks', () => {
       return json;
     };
     const vnOf = (s: Json) => `+${String(s.virtual_number).replace(/^\+/, '')}`;
+    const getSessionOf = async (account: TestAccount, path: string) =>
+      ((await (await account.api(path)).json()) as { response: Json }).response;
     const getSession = async (id: unknown) =>
       ((await (await api().api(`/Masking/Session/${String(id)}/`)).json()) as { response: Json }).response;
 
@@ -265,6 +269,70 @@ describe('message masking through real message webhooks', () => {
       expect(sends().filter((x) => x.to === second)).toEqual([]);
       const cleared = await api().api(`/Number/${number.slice(1)}/`, { body: { fallback_message: '' } });
       expect(cleared.status).toBe(202);
+    });
+
+    it('keeps message masking to numbers that text: none given to such a session, none switched on, nothing sent from one', async () => {
+      const account = await createAccount(system, `no-texting-${provider}`);
+      const number = NON_TEXTING[provider];
+      const numberPath = `/Number/${number.slice(1)}/`;
+      const added = await account.api('/Number/', {
+        body: {
+          numbers: number,
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+          sms_enabled: false,
+        },
+      });
+      expect(added.status).toBe(202);
+      expect(await (await account.api(numberPath)).json()).toMatchObject({
+        voice_enabled: true,
+        sms_enabled: false,
+      });
+      const [first, second] = [nextPhone(), nextPhone()];
+
+      // A session that texts needs a number that texts: this account has none.
+      const refused = await account.api('/Masking/Session/', {
+        body: { first_party: first, second_party: second, message_masking: true },
+      });
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as Json).error).toContain('that takes text messages');
+
+      // A calls-only session gets the number, and cannot switch masking on while the number does not text.
+      const created = await account.api('/Masking/Session/', {
+        body: { first_party: first, second_party: second },
+      });
+      expect(created.status).toBe(201);
+      const session = (await created.json()) as Json;
+      const sessionPath = `/Masking/Session/${String(session.session_uuid)}/`;
+      try {
+        expect(vnOf(session)).toBe(number);
+        const switched = await account.api(sessionPath, { body: { message_masking: true } });
+        expect(switched.status).toBe(400);
+        expect(((await switched.json()) as Json).error).toMatch(
+          /^message_masking cannot be turned on: .*sms_enabled is false/,
+        );
+        expect((await getSessionOf(account, sessionPath)).message_masking).toBe(false);
+
+        // Once the number texts, masking goes on; a number turned back to calls only sends nothing.
+        expect((await account.api(numberPath, { body: { sms_enabled: true } })).status).toBe(202);
+        expect((await account.api(sessionPath, { body: { message_masking: true } })).status).toBe(200);
+        expect((await account.api(numberPath, { body: { sms_enabled: false } })).status).toBe(202);
+        const id = await text(first, number, 'sent to a number that no longer texts');
+        await expectEventually(async () =>
+          expect((await getSessionOf(account, sessionPath)).interaction).toEqual([
+            expect.objectContaining({
+              type: 'message',
+              message_uuid: id,
+              status: 'failed',
+              failure_reason: 'sms-disabled',
+            }),
+          ]),
+        );
+        expect(providers.messages.filter((m) => m.from === number)).toEqual([]);
+      } finally {
+        await account.api(sessionPath, { method: 'DELETE' });
+      }
     });
 
     it('refuses a text longer than the provider takes with a SessionMessageFailed event, never a cut copy', async () => {

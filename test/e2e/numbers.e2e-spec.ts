@@ -61,7 +61,13 @@ describe('Number API (Plivo-compatible) through the gateway', () => {
     });
 
     const one = await client.numbers.get('+442071838750');
-    expect(one).toMatchObject({ number: '442071838750', country: 'GB', voiceEnabled: true, region: 'west' });
+    expect(one).toMatchObject({
+      number: '442071838750',
+      country: 'GB',
+      voiceEnabled: true,
+      smsEnabled: true,
+      region: 'west',
+    });
 
     const updated = await client.numbers.update('14155550100', { alias: 'front desk' });
     expect(updated.message).toBe('changed');
@@ -107,6 +113,29 @@ describe('Number API (Plivo-compatible) through the gateway', () => {
     const res = await acme.api('/Number/', { body });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { error: string }).error).toMatch(message);
+  });
+
+  it('says what a number carries, and refuses a capability that is not a boolean, naming it', async () => {
+    const bad = await acme.api('/Number/', { body: { numbers: '14155550160', sms_enabled: 'sometimes' } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^sms_enabled/);
+    expect((await acme.api('/Number/14155550160/')).status).toBe(404);
+
+    const added = await acme.api('/Number/', { body: { numbers: '14155550160', voice_enabled: false } });
+    expect(added.status).toBe(202);
+    expect(await (await acme.api('/Number/14155550160/')).json()).toMatchObject({
+      voice_enabled: false,
+      sms_enabled: true,
+    });
+    const updated = await acme.api('/Number/14155550160/', {
+      body: { voice_enabled: true, sms_enabled: false },
+    });
+    expect(updated.status).toBe(202);
+    expect(await (await acme.api('/Number/14155550160/')).json()).toMatchObject({
+      voice_enabled: true,
+      sms_enabled: false,
+    });
+    await acme.api('/Number/14155550160/', { method: 'DELETE' });
   });
 
   it('rejects out-of-range list parameters', async () => {

@@ -15,6 +15,7 @@ import {
   PoolErrorCodes,
   ReleaseAllocation,
   ReleaseSessionNumber,
+  UpdateVirtualNumber,
   type AccountScope,
 } from '@maskline/contracts';
 import {
@@ -385,6 +386,48 @@ describe('number-pool (real NATS + store)', () => {
       ).rejects.toMatchObject({
         code: ErrorCodes.NOT_FOUND,
       });
+    });
+
+    it('gives a session that texts only a number that takes text messages, and any session only one that takes calls', async () => {
+      const scope: AccountScope = { accountId: 'MAEEEEEEEEEEEEEEEEE6' };
+      const [voiceOnly, textOnly, both] = ['+14155550130', '+14155550131', '+14155550132'];
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [voiceOnly],
+        provider: 'plivo',
+        smsEnabled: false,
+      });
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [textOnly],
+        provider: 'plivo',
+        voiceEnabled: false,
+      });
+      expect(await client.request(GetVirtualNumber, { scope, number: voiceOnly })).toMatchObject({
+        voiceEnabled: true,
+        smsEnabled: false,
+      });
+      const texting = (parties: string[]) =>
+        client.request(AllocateNumber, { ...allocationRequest(parties), scope, needs: ['voice', 'sms'] });
+
+      // Calls only: the number that takes calls, never the one that only texts.
+      expect((await allocate([rider(110), rider(111)], {}, scope)).virtualNumber).toBe(voiceOnly);
+      await expect(allocate([rider(110), rider(112)], {}, scope)).rejects.toMatchObject({
+        code: PoolErrorCodes.EXHAUSTED,
+      });
+      // Calls and texts: neither number carries both.
+      await expect(texting([rider(113), rider(114)])).rejects.toMatchObject({
+        code: PoolErrorCodes.EXHAUSTED,
+        message: expect.stringContaining('that takes text messages'),
+      });
+      await client.request(AddVirtualNumbers, { scope, numbers: [both], provider: 'plivo' });
+      expect((await texting([rider(113), rider(114)])).virtualNumber).toBe(both);
+      // A number that stops texting takes no more sessions that text (the pool hears of the change at once).
+      await client.request(UpdateVirtualNumber, { scope, number: both, smsEnabled: false });
+      await expect(texting([rider(115), rider(116)])).rejects.toMatchObject({
+        code: PoolErrorCodes.EXHAUSTED,
+      });
+      expect((await allocate([rider(115), rider(116)], {}, scope)).virtualNumber).toBe(voiceOnly);
     });
 
     it('reports utilization against Δ', async () => {

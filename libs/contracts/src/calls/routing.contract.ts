@@ -61,5 +61,7 @@ export const GetNumberRouting = defineRpc(
     fallbackAnswerUrl: z.string().nullable(),
     /** Absent from a number-pool before message masking: none. */
     fallbackMessage: z.string().nullable().default(null),
+    /** Whether messages may be sent from the number (absent from an older number-pool: yes). */
+    smsEnabled: z.boolean().default(true),
   }),
 );

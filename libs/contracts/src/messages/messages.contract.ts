@@ -70,6 +70,8 @@ export const MESSAGE_FAILURE_REASONS = [
   'provider-unavailable',
   /** The number has no provider credentials to send with. */
   'no-credentials',
+  /** The number does not take text messages (its `sms_enabled` is false): nothing is sent from it. */
+  'sms-disabled',
 ] as const;
 export const messageFailureReasonSchema = z.enum(MESSAGE_FAILURE_REASONS);
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRpc, withPreviousVersion } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
 import { e164Schema, uuidSchema } from '../common/primitives.schema';
+import { numberCapabilitySchema } from './virtual-number.schema';
 
 export const partiesSchema = z
   .array(e164Schema)
@@ -17,6 +18,11 @@ const allocationRequest = {
   cooloffSeconds: z.number().int().min(0).max(3600),
   /** Numbers not to use (e.g. the PIN service refused them for this session). */
   excludeNumbers: z.array(e164Schema).max(100).default([]),
+  /**
+   * What the number must carry besides calls (absent: calls only). Sent only when it says more,
+   * so that a number-pool of the previous release still takes every other allocation.
+   */
+  needs: z.array(numberCapabilitySchema).max(2).optional(),
 };
 const allocationReply = z.object({ virtualNumber: e164Schema, country: z.string().length(2) });
 

@@ -1,4 +1,4 @@
-import { choice, optionalShapeOf, text, url, type FieldKind, type ValueOf } from '../common/field-kind';
+import { bool, choice, optionalShapeOf, text, url, type FieldKind, type ValueOf } from '../common/field-kind';
 import { telephonyProviderSchema } from './virtual-number.schema';
 
 export interface NumberFieldSpec {
@@ -58,6 +58,24 @@ export const NUMBER_FIELDS = {
     onAdd: true,
     onUpdate: 'set',
     description: 'Which provider carries the number (whose webhooks and calls it takes)',
+  },
+  voiceEnabled: {
+    plivo: 'voice_enabled',
+    kind: bool,
+    default: true,
+    onAdd: true,
+    onUpdate: 'set',
+    description:
+      'The number takes calls: only such numbers are given to sessions (every Plivo-style session is a voice session)',
+  },
+  smsEnabled: {
+    plivo: 'sms_enabled',
+    kind: bool,
+    default: true,
+    onAdd: true,
+    onUpdate: 'set',
+    description:
+      'The number sends and receives text messages: only such numbers are given to sessions with message_masking, and messages are relayed only from them',
   },
   fallbackAnswerUrl: {
     plivo: 'fallback_answer_url',

@@ -30,7 +30,14 @@ export const virtualNumberSchema = z.object({
   fallbackAnswerUrl: z.string().nullable(),
   /** Texted back when a message to the number is not relayed (else nothing is sent). */
   fallbackMessage: z.string().nullable().default(null),
+  /** What the number can carry (absent from a number-pool before capabilities: both). */
+  voiceEnabled: z.boolean().default(true),
+  smsEnabled: z.boolean().default(true),
   status: z.enum(['active', 'deleted']),
   addedOn: isoTimeSchema,
 });
 export type VirtualNumber = z.infer<typeof virtualNumberSchema>;
+
+/** What a session needs of its number: calls always, text messages with message masking. */
+export const numberCapabilitySchema = z.enum(['voice', 'sms']);
+export type NumberCapability = z.infer<typeof numberCapabilitySchema>;

@@ -127,9 +127,11 @@ export class MessageRelayConsumer {
     const refusal =
       characterCount(text) > PROVIDER_TEXT_MAX[m.provider]
         ? 'too-long'
-        : !number.credentials
-          ? 'no-credentials'
-          : undefined;
+        : !number.smsEnabled
+          ? 'sms-disabled'
+          : !number.credentials
+            ? 'no-credentials'
+            : undefined;
     if (refusal || !number.credentials) {
       const pending = announcement({ event: 'failed', reason: refusal ?? 'no-credentials' });
       await this.claims.finish(key, pending);
@@ -203,7 +205,8 @@ export class MessageRelayConsumer {
       return { plan: { kind: 'relay', sessionId: session.sessionId, to, direction }, session };
     }
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
-    const answers = fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials;
+    const answers =
+      fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials && fresh.smsEnabled;
     return answers && e164Schema.safeParse(m.sender).success
       ? { plan: { kind: 'fallback' }, why: decision.why }
       : { why: decision.why };
@@ -332,7 +335,12 @@ export class MessageRelayConsumer {
     }
     // Read afresh: the text (and credentials) as they are now.
     const number = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
-    if (!number.fallbackMessage || !number.credentials || number.accountId !== m.accountId) {
+    if (
+      !number.fallbackMessage ||
+      !number.credentials ||
+      !number.smsEnabled ||
+      number.accountId !== m.accountId
+    ) {
       await this.claims.finish(key, null);
       return;
     }

@@ -47,6 +47,7 @@ function setup(
         credentials: { accountId: providerAccount[dialect.provider], authToken: tokens[n] },
         fallbackAnswerUrl: null,
         fallbackMessage: null,
+        smsEnabled: true,
       };
     },
   } as unknown as NumberRoutingCache;

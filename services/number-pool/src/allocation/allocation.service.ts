@@ -67,11 +67,13 @@ export class AllocationService {
     if (request.geomatch && !origin) {
       throw CodedError.validation('first_party', 'first_party has no country to geomatch on');
     }
+    const needs = request.needs ?? ['voice'];
     const candidates = await this.pool.candidates(
       scope.accountId,
       scope.subaccountId ?? null,
       origin,
       request.geomatch,
+      needs,
     );
     try {
       const allocation = await this.allocateOrRecall(scope.accountId, allocationId, {
@@ -81,8 +83,8 @@ export class AllocationService {
         candidates,
         exclude: new Set(request.excludeNumbers),
         cooloffSeconds: request.cooloffSeconds,
-        poolLabel: request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country',
-        stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n),
+        poolLabel: `${request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country'}${needs.includes('sms') ? ' that takes text messages' : ''}`,
+        stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n, needs),
       });
       if ('recalled' in allocation) return allocation.recalled;
       const recorded = await this.store

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
+import type { NumberCapability } from '@maskline/contracts';
+import { capabilitiesOf, carries, type NumberCapabilities } from './number-capabilities';
 import { originOf, type NumberOrigin } from './phone-number';
 import { VirtualNumberRepository } from './virtual-number.repository';
 
 interface PoolEntry {
-  numbers: Array<{ number: string } & NumberOrigin>;
+  numbers: Array<{ number: string } & NumberOrigin & NumberCapabilities>;
   expiresAt: number;
 }
 
@@ -26,15 +28,16 @@ export class CandidatePool {
   /**
    * Geomatch (Plivo's rule) keeps numbers with the first party's country calling code, the
    * party's own country first (+44: GB before GG/JE/IM). Without geomatch, every number, the
-   * matching ones first.
+   * matching ones first. Only numbers that carry what the session needs.
    */
   async candidates(
     accountId: string,
     subaccountId: string | null,
     origin: NumberOrigin | undefined,
     geomatch: boolean,
+    needs: readonly NumberCapability[],
   ) {
-    const all = await this.load(accountId, subaccountId);
+    const all = (await this.load(accountId, subaccountId)).filter((n) => carries(n, needs));
     const sameCountry = all.filter((n) => n.country === origin?.country);
     const sameCode = all.filter(
       (n) => n.country !== origin?.country && n.callingCode === origin?.callingCode,
@@ -58,6 +61,7 @@ export class CandidatePool {
       number: d._id,
       country: d.country,
       callingCode: originOf(d._id)?.callingCode ?? '',
+      ...capabilitiesOf(d),
     }));
     this.cache.set(key, { numbers, expiresAt: now + this.config.POOL_CACHE_TTL_MS });
     return numbers;

@@ -11,6 +11,7 @@ import {
   type AddVirtualNumbers,
   type ListVirtualNumbers,
   type VirtualNumber,
+  type NumberCapability,
   NUMBER_FIELDS,
   VirtualNumberChanged,
 } from '@maskline/contracts';
@@ -18,6 +19,7 @@ import { decryptSecret, encryptSecret } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { CandidatePool } from './candidate-pool';
+import { capabilitiesOf, carries } from './number-capabilities';
 import { parsePhoneNumber } from './phone-number';
 import { VirtualNumberRepository } from './virtual-number.repository';
 import type { VirtualNumberDocument } from './virtual-number.schema';
@@ -66,6 +68,8 @@ export class InventoryService {
         country: p.country,
         fallbackAnswerUrl: request.fallbackAnswerUrl ?? null,
         fallbackMessage: request.fallbackMessage ?? null,
+        voiceEnabled: request.voiceEnabled ?? NUMBER_FIELDS.voiceEnabled.default,
+        smsEnabled: request.smsEnabled ?? NUMBER_FIELDS.smsEnabled.default,
         region: request.region ?? null,
         numberType: request.numberType ?? NUMBER_FIELDS.numberType.default,
         carrier: request.carrier ?? null,
@@ -133,6 +137,8 @@ export class InventoryService {
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
+    if (request.voiceEnabled !== undefined) set.voiceEnabled = request.voiceEnabled;
+    if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
     await this.announce(request.scope.accountId, existing._id);
@@ -147,10 +153,14 @@ export class InventoryService {
     await this.announce(scope.accountId, existing._id);
   }
 
-  /** For the allocator's last check before claiming. */
-  async takesNewSessions(accountId: string, number: string): Promise<boolean> {
+  /** For the allocator's last check before claiming: still active, and still carrying what is needed. */
+  async takesNewSessions(
+    accountId: string,
+    number: string,
+    needs: readonly NumberCapability[],
+  ): Promise<boolean> {
     const doc = await this.numbers.get(accountId, number);
-    return doc?.status === 'active';
+    return doc?.status === 'active' && carries(capabilitiesOf(doc), needs);
   }
 
   /** Who owns a number and the provider credentials its webhooks are signed with. */
@@ -173,6 +183,7 @@ export class InventoryService {
       credentials,
       fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
       fallbackMessage: doc.fallbackMessage ?? null,
+      smsEnabled: capabilitiesOf(doc).smsEnabled,
     };
   }
 
@@ -220,6 +231,7 @@ function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
     hasProviderCredentials: doc.credentials !== null,
     fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
     fallbackMessage: doc.fallbackMessage ?? null,
+    ...capabilitiesOf(doc),
     status: doc.status,
     addedOn: doc.createdAt.toISOString(),
   };

@@ -20,6 +20,9 @@ export class VirtualNumberDocument {
   /** Where calls go when no live session is on the number. */
   @Prop({ type: String, default: null }) fallbackAnswerUrl!: string | null;
   @Prop({ type: String, default: null }) fallbackMessage!: string | null;
+  /** What the number carries (absent on numbers stored before capabilities: both). */
+  @Prop({ type: Boolean, default: true }) voiceEnabled?: boolean;
+  @Prop({ type: Boolean, default: true }) smsEnabled?: boolean;
   @Prop({ type: String, required: true, enum: ['active', 'deleted'] }) status!: 'active' | 'deleted';
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
   createdAt!: Date;

@@ -127,6 +127,8 @@ export class SessionCreator {
               geomatch: settings.geomatch,
               cooloffSeconds: settings.virtualNumberCooloffSeconds,
               excludeNumbers: exclude,
+              // Calls always; with message masking the number must text too.
+              ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
             },
             WRITE_CALL,
           ),

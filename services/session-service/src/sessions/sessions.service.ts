@@ -3,6 +3,8 @@ import type { FilterQuery } from 'mongoose';
 import {
   AddAllocationParty,
   CodedError,
+  ErrorCodes,
+  GetVirtualNumber,
   SessionErrorCodes,
   SessionUpdated,
   type AccountScope,
@@ -66,6 +68,7 @@ export class SessionsService {
     if (doc.status === 'expired')
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     const { firstParty, secondParty, sessionExpirySeconds, ...settings } = request.changes;
+    if (settings.messageMasking && !doc.settings.messageMasking) await this.requireTexting(doc);
     const now = new Date();
     const set: Partial<SessionDocument> = { modifiedAt: now, settings: { ...doc.settings, ...settings } };
     for (const [field, value] of [
@@ -129,6 +132,25 @@ export class SessionsService {
     if (doc.status === 'expired')
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     await this.expirer.expire(doc, 'api');
+  }
+
+  /**
+   * Message masking turned on later: the session's number must take text messages (a number
+   * since deleted is not the account's to look at any more; the relay decides for its messages).
+   */
+  private async requireTexting(doc: SessionDocument): Promise<void> {
+    const number = await this.rpc
+      .request(GetVirtualNumber, { scope: { accountId: doc.accountId }, number: doc.virtualNumber })
+      .catch((err: unknown) => {
+        if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
+        throw err;
+      });
+    if (number && !number.smsEnabled) {
+      throw CodedError.validation(
+        'message_masking',
+        `message_masking cannot be turned on: the session's virtual number ${doc.virtualNumber} does not take text messages (its sms_enabled is false)`,
+      );
+    }
   }
 
   private async require(scope: AccountScope, sessionId: string): Promise<SessionDocument> {
