@@ -114,9 +114,13 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
     failNext(count, status, headers) {
       for (let i = 0; i < count; i++) failures.push({ status, headers });
     },
-    /** Requests for this provider account are never answered (until the sandbox closes). */
+    /** Requests for this provider account are never answered (until `answerAgain` or the sandbox closes). */
     hangAccount(account) {
       hung.add(account);
+    },
+    /** The provider account's API is back: its next requests are answered. */
+    answerAgain(account) {
+      hung.delete(account);
     },
     async close() {
       server.closeAllConnections();

@@ -19,6 +19,7 @@ export interface ProviderSandbox {
   requests(): number;
   failNext(count: number, status: number, headers?: Record<string, string>): void;
   hangAccount(account: string): void;
+  answerAgain(account: string): void;
   close(): Promise<void>;
 }
 

@@ -49,7 +49,14 @@ describe('message masking through real message webhooks', () => {
       {},
       (service): Record<string, string> =>
         service === 'call-router'
-          ? { ...providerApis, MESSAGE_RELAY_ATTEMPTS: '4' }
+          ? // Short provider timeouts and breaker pauses: an outage and its end fit in a test.
+            {
+              ...providerApis,
+              MESSAGE_RELAY_ATTEMPTS: '4',
+              OUTBOUND_TIMEOUT_MS: '1000',
+              BREAKER_RESET_MS: '1000',
+              BREAKER_VOLUME_THRESHOLD: '4',
+            }
           : service === 'callback-dispatcher'
             ? { CALLBACK_RETRY_SCHEDULE_SECONDS: '1,1,1', CALLBACK_TIMEOUT_MS: '2000' }
             : {},
@@ -452,6 +459,90 @@ describe('message masking through real message webhooks', () => {
         sends().filter((x) => ['forged', 'unsigned', 'changed', 'tampered', 'elsewhere'].includes(x.text)),
       ).toEqual([]);
     });
+  });
+
+  it('a provider account whose API stops answering loses nothing: its texts wait, are relayed once when it answers again, and another account’s go on meanwhile', async () => {
+    const down = {
+      accountId: `MA${randomBytes(9).toString('hex').toUpperCase()}`,
+      authToken: randomBytes(20).toString('hex'),
+    };
+    const number = '+14155550405';
+    const team = await createAccount(system, 'messages-outage');
+    const added = await team.api('/Number/', {
+      body: {
+        numbers: number,
+        provider: 'plivo',
+        provider_auth_id: down.accountId,
+        provider_auth_token: down.authToken,
+      },
+    });
+    expect(added.status).toBe(202);
+    const [first, second] = [nextPhone(), nextPhone()];
+    const created = await team.api('/Masking/Session/', {
+      body: { first_party: first, second_party: second, message_masking: true },
+    });
+    expect(created.status).toBe(201);
+    const session = (await created.json()) as Json;
+    const url = `${system.baseUrl}/messaging/plivo/inbound`;
+    const dialect = simulatedProvider('plivo');
+    const textIn = async (
+      from: string,
+      to: string,
+      body: string,
+      account: { accountId: string; authToken: string },
+    ) => {
+      textsSent.add(body);
+      const params = dialect.messageParams(dialect.newMessageId(), from, to, body, [], account);
+      expect((await sendWebhook(signWebhook('plivo', url, params, account.authToken))).status).toBe(200);
+    };
+
+    providers.hangAccount(down.accountId);
+    // More texts than the breaker needs to open: each first send times out, the rest wait behind it.
+    const waiting = Array.from({ length: 12 }, (_, i) => `during the outage ${i}`);
+    for (const body of waiting) await textIn(first, number, body, down);
+    // Another account's texts are relayed meanwhile.
+    const [otherFirst, otherSecond] = [nextPhone(), nextPhone()];
+    const other = await accounts.plivo.api('/Masking/Session/', {
+      body: { first_party: otherFirst, second_party: otherSecond, message_masking: true },
+    });
+    const otherSession = (await other.json()) as Json;
+    await textIn(otherFirst, `+${String(otherSession.virtual_number)}`, 'unaffected', PROVIDERS.plivo);
+    await expectEventually(() =>
+      expect(providers.messages.filter((m) => m.text === 'unaffected').map((m) => m.to)).toEqual([
+        otherSecond,
+      ]),
+    );
+    await expectEventually(
+      async () =>
+        expect(
+          await system.metric('call-router', 'maskline_message_retries_held_back_total'),
+        ).toBeGreaterThan(0),
+      { timeoutMs: 30_000 },
+    );
+    expect(providers.messages.filter((m) => m.from === number)).toEqual([]);
+
+    providers.answerAgain(down.accountId);
+    await expectEventually(
+      () =>
+        expect(
+          providers.messages
+            .filter((m) => m.from === number)
+            .map((m) => m.text)
+            .sort(),
+        ).toEqual([...waiting].sort()),
+      { timeoutMs: 90_000 },
+    );
+    await expectEventually(async () => {
+      const view = (
+        (await (await team.api(`/Masking/Session/${String(session.session_uuid)}/`)).json()) as {
+          response: Json;
+        }
+      ).response;
+      expect(view.total_message_count).toBe(waiting.length);
+      expect((view.interaction as Json[]).every((i) => i.status === 'relayed')).toBe(true);
+    });
+    await team.api(`/Masking/Session/${String(session.session_uuid)}/`, { method: 'DELETE' });
+    await accounts.plivo.api(`/Masking/Session/${String(otherSession.session_uuid)}/`, { method: 'DELETE' });
   });
 
   it('an id another tenant puts in its own webhooks shadows nothing: the victim’s message with that id is still relayed and recorded', async () => {

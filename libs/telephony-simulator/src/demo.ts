@@ -97,8 +97,14 @@ export async function runDemo(gateway: string, state: DemoState): Promise<boolea
   );
   const texted = await textExchange(sim, state.sandbox_url ?? null, { rider, driver, vn });
   if (texted) {
-    const after = ((await api(`/Masking/Session/${String(created.body.session_uuid)}/`)).body.response ??
-      {}) as Json;
+    // Each relay reaches the session's record a moment after the provider took it: wait for both.
+    let after: Json = {};
+    for (let i = 0; i < 50; i++) {
+      after = ((await api(`/Masking/Session/${String(created.body.session_uuid)}/`)).body.response ??
+        {}) as Json;
+      if (Number(after.total_message_count) >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     say(`   The session counts ${String(after.total_message_count)} messages; it keeps no text.`);
   }
   await api(`/Masking/Session/${String(created.body.session_uuid)}/`, { method: 'DELETE' });

@@ -127,13 +127,28 @@ export class E2eSystem {
     return last.opsPort as number;
   }
 
-  /** The sum of a metric's samples as a service's ops port serves it now (0 when it has none yet). */
+  /**
+   * The sum of a metric's samples as every running replica of a service serves it now (0 when none
+   * has it yet).
+   */
   async metric(service: ServiceName, name: string): Promise<number> {
-    const text = await (await fetch(`http://127.0.0.1:${this.opsPort(service)}/metrics`)).text();
+    const ports = new Set(
+      this.logs(service)
+        .map((r) => r.opsPort)
+        .filter((p): p is number => typeof p === 'number'),
+    );
     let sum = 0;
-    for (const line of text.split('\n')) {
-      const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-      if (match && match[1] === name) sum += Number(match[3]);
+    for (const port of ports) {
+      let text: string;
+      try {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      } catch {
+        continue; // a replica that has stopped
+      }
+      for (const line of text.split('\n')) {
+        const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+        if (match && match[1] === name) sum += Number(match[3]);
+      }
     }
     return sum;
   }

@@ -60,6 +60,7 @@ type Outcome =
 export class MessageRelayConsumer {
   private readonly seal: MessageTextSeal;
   private readonly outcomes;
+  private readonly heldBack;
 
   constructor(
     private readonly numbers: NumberRoutingCache,
@@ -79,6 +80,11 @@ export class MessageRelayConsumer {
       'provider',
       'outcome',
     ]);
+    this.heldBack = metrics.counter(
+      'maskline_message_retries_held_back_total',
+      'Message retries put off because their provider account is held back (breaker open or sends full)',
+      ['provider'],
+    );
   }
 
   @DurableConsumer({
@@ -100,6 +106,21 @@ export class MessageRelayConsumer {
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
+    if (
+      prior?.state === 'waiting' &&
+      number.credentials &&
+      meta.deliveryCount < LAST_DELIVERY &&
+      this.sender.heldBack({ accountId: m.accountId, provider: m.provider, credentials: number.credentials })
+    ) {
+      // Its plan is stored and nothing is in flight: while the provider account is held back (its
+      // breaker open, its compartment full) the message waits without touching its claim, so an
+      // account that stays down costs one read per retry, not four writes.
+      this.heldBack.inc({ provider: m.provider });
+      throw new RetryLater(
+        'the provider account is held back; not sent',
+        backoffWithJitter(meta.deliveryCount, NOT_SENT_RETRY_MS, 60_000),
+      );
+    }
     const text = this.open(m);
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
     const decided = prior ? undefined : await this.decide(m);

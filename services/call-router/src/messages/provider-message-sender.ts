@@ -50,12 +50,25 @@ export class ProviderMessageSender {
    * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica, never every relay slot.
    */
   async send(message: OutboundMessage): Promise<SendOutcome> {
-    const breaker = `provider-account:${message.accountId}:${message.provider}:${message.credentials.accountId}`;
+    const breaker = breakerOf(message);
     const ran = await this.compartments.run(breaker, () => this.sendThrough(breaker, message));
     if (!ran.admitted) {
       return { kind: 'retry', reason: 'provider account busy', retryAfterMs: null, attempted: false };
     }
     return ran.value;
+  }
+
+  /**
+   * Whether a send for this provider account would not even be tried now: its breaker is open, or
+   * its compartment on this replica is full. (A message waiting for such an account is asked again
+   * later without touching its claim.)
+   */
+  heldBack(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): boolean {
+    const breaker = breakerOf(message);
+    return (
+      this.breakers.isOpen(breaker) ||
+      this.compartments.used(breaker) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT
+    );
   }
 
   private async sendThrough(breaker: string, message: OutboundMessage): Promise<SendOutcome> {
@@ -131,6 +144,11 @@ export class ProviderMessageSender {
       body: form.toString(),
     };
   }
+}
+
+/** One breaker and one compartment per Maskline account and provider account. */
+function breakerOf(m: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): string {
+  return `provider-account:${m.accountId}:${m.provider}:${m.credentials.accountId}`;
 }
 
 class ProviderBusy extends Error {
