@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import { StoreRpcErrorFilter } from '@maskline/persistence';
 import { ServiceKitModule } from '@maskline/service-kit';
 import { AccountsModule } from './accounts/accounts.module';
+import { TwilioModule } from './twilio/twilio.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { VoiceModule } from './voice/voice.module';
 import { MessagingModule } from './messaging/messaging.module';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
 import type { GatewayConfig } from './config/gateway.config';
-import { PlivoErrorFilter } from './errors/plivo-error.filter';
+import { ApiErrorFilter } from './errors/api-error.filter';
 import { HealthHttpController } from './health/health.http.controller';
 import { SystemHealthService } from './health/system-health';
 import { plivoValidationPipe } from './http/validation.pipe';
@@ -33,10 +34,11 @@ export class GatewayModule {
         SessionsModule,
         VoiceModule,
         MessagingModule,
+        TwilioModule,
       ],
       controllers: [HealthHttpController, SelfTestHttpController],
       providers: [
-        { provide: APP_FILTER, useClass: PlivoErrorFilter },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
         { provide: APP_PIPE, useFactory: plivoValidationPipe },
         SystemHealthService,
       ],

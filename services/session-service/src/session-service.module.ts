@@ -4,6 +4,7 @@ import { ServiceKitModule } from '@maskline/service-kit';
 import type { SessionServiceConfig } from './config/session-service.config';
 import { SessionServiceRpcErrorFilter } from './errors/session-service.rpc-error-filter';
 import { SelfTestModule } from './self-test/self-test.module';
+import { ProxyServicesModule } from './proxy-services/proxy-services.module';
 import { SessionsModule } from './sessions/sessions.module';
 
 @Module({})
@@ -21,6 +22,7 @@ export class SessionServiceModule {
         }),
         SelfTestModule,
         SessionsModule,
+        ProxyServicesModule,
       ],
     };
   }

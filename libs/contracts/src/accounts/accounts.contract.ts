@@ -24,3 +24,13 @@ export const AccountCredentialsChanged = defineEvent(
   'events.account.credentials-changed.v1',
   z.object({ authId: z.string().regex(/^(MA|SA)[A-Z0-9]{18}$/), at: isoTimeSchema }).strict(),
 );
+
+/** A Twilio-shaped API key's SID: `SK` and 32 hex digits. */
+export const apiKeySidSchema = z.string().regex(/^SK[0-9a-f]{32}$/);
+
+/** An API key was revoked: every gateway replica forgets it at once. */
+export const ApiKeyRevoked = defineEvent(
+  'MASKLINE_EVENTS',
+  'events.account.api-key-revoked.v1',
+  z.object({ sid: apiKeySidSchema, at: isoTimeSchema }).strict(),
+);

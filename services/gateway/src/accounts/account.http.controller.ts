@@ -3,6 +3,7 @@ import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
+import { accountSidOf } from '../twilio/twilio-account-sid';
 import { AccountsService } from './accounts.service';
 
 /** Plivo's "get account details": `GET /v1/Account/{auth_id}/`. */
@@ -25,6 +26,7 @@ export class AccountHttpController {
       enabled: account.enabled,
       created: account.createdAt.toISOString().slice(0, 10),
       resource_uri: `/v1/Account/${account._id}/`,
+      twilio_account_sid: accountSidOf(account._id),
     };
   }
 }

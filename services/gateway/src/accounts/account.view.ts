@@ -1,3 +1,4 @@
+import { accountSidOf } from '../twilio/twilio-account-sid';
 import type { Account } from './account.schema';
 
 export interface AccountView {
@@ -7,6 +8,8 @@ export interface AccountView {
   parent_auth_id: string | null;
   enabled: boolean;
   created: string;
+  /** Its name on the Twilio-compatible API (with the Auth Token, or an API key of it). */
+  twilio_account_sid: string;
 }
 
 /** What the API shows of an account. Never the token. */
@@ -18,5 +21,6 @@ export function accountView(account: Account): AccountView {
     parent_auth_id: account.kind === 'sub' ? account.accountId : null,
     enabled: account.enabled,
     created: account.createdAt.toISOString(),
+    twilio_account_sid: accountSidOf(account._id),
   };
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { CodedError } from '@maskline/contracts';
 import { AccountPrivacy } from '@maskline/messaging';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -6,6 +6,9 @@ import { OPERATOR_KEY_HEADER, OperatorKeyGuard } from '../admin/operator-key.gua
 import { AccountPrivacyDto } from './account-privacy.dto';
 import { accountView, type AccountView } from './account.view';
 import { AccountsService } from './accounts.service';
+import { apiKeyView } from './api-key.view';
+import { ApiKeysService } from './api-keys.service';
+import { CreateApiKeyDto } from './create-api-key.dto';
 import { CreateAccountDto, CreateSubaccountDto } from './create-account.dto';
 
 type WithToken = AccountView & { auth_token: string };
@@ -19,6 +22,7 @@ export class AccountsAdminHttpController {
   constructor(
     private readonly accounts: AccountsService,
     private readonly privacy: AccountPrivacy,
+    private readonly keys: ApiKeysService,
   ) {}
 
   @Post()
@@ -79,5 +83,29 @@ export class AccountsAdminHttpController {
     const account = await this.accounts.getForOperator(authId);
     const token = await this.accounts.rotateToken(account.accountId, authId);
     return { auth_id: authId, auth_token: token };
+  }
+
+  @Post(':auth_id/api-keys')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Make an API key (SK…) acting as this account; its secret is shown only here' })
+  async createKey(@Param('auth_id') authId: string, @Body() body: CreateApiKeyDto) {
+    const account = await this.accounts.getForOperator(authId);
+    const issued = await this.keys.create(account.accountId, authId, body.friendly_name ?? 'API key');
+    return { ...apiKeyView(issued.key), secret: issued.secret };
+  }
+
+  @Get(':auth_id/api-keys')
+  @ApiOperation({ summary: "An account's API keys (never their secrets)" })
+  async listKeys(@Param('auth_id') authId: string) {
+    const account = await this.accounts.getForOperator(authId);
+    return { objects: (await this.keys.list(account.accountId, authId)).map(apiKeyView) };
+  }
+
+  @Delete(':auth_id/api-keys/:sid')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key: it stops working at once, on every gateway replica' })
+  async revokeKey(@Param('auth_id') authId: string, @Param('sid') sid: string): Promise<void> {
+    const account = await this.accounts.getForOperator(authId);
+    await this.keys.revoke(account.accountId, authId, sid);
   }
 }

@@ -5,6 +5,10 @@ import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { AccountCredentials } from './account-credentials';
 import { AccountRepository } from './account.repository';
 import { Account, AccountSchema } from './account.schema';
+import { ApiKeyRepository } from './api-key.repository';
+import { ApiKey, ApiKeySchema } from './api-key.schema';
+import { ApiKeysHttpController } from './api-keys.http.controller';
+import { ApiKeysService } from './api-keys.service';
 import { AccountHttpController } from './account.http.controller';
 import { AccountsAdminHttpController } from './accounts.admin.http.controller';
 import { AccountsNatsController } from './accounts.nats.controller';
@@ -12,14 +16,28 @@ import { AccountsService } from './accounts.service';
 import { SubaccountsHttpController } from './subaccounts.http.controller';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: Account.name, schema: AccountSchema }])],
+  imports: [
+    MongooseModule.forFeature([
+      { name: Account.name, schema: AccountSchema },
+      { name: ApiKey.name, schema: ApiKeySchema },
+    ]),
+  ],
   controllers: [
     AccountsAdminHttpController,
     SubaccountsHttpController,
     AccountHttpController,
+    ApiKeysHttpController,
     AccountsNatsController,
   ],
-  providers: [AccountRepository, AccountCredentials, AccountsService, AccountRateLimiter, PlivoAuthGuard],
-  exports: [AccountsService, AccountRateLimiter, PlivoAuthGuard],
+  providers: [
+    AccountRepository,
+    AccountCredentials,
+    AccountsService,
+    ApiKeyRepository,
+    ApiKeysService,
+    AccountRateLimiter,
+    PlivoAuthGuard,
+  ],
+  exports: [AccountsService, ApiKeysService, AccountRateLimiter, PlivoAuthGuard],
 })
 export class AccountsModule {}

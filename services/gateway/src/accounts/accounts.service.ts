@@ -125,14 +125,16 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
         ErrorCodes.AUTH_FAILED,
         'authentication failed: Auth ID or Auth Token is incorrect',
       );
-    if (!account.enabled)
-      throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: account is disabled');
-    return {
-      authId: account._id,
-      accountId: account.accountId,
-      kind: account.kind,
-      subaccountId: account.kind === 'sub' ? account._id : undefined,
-    };
+    return principalOf(account);
+  }
+
+  /** Who an API key of the account `authId` acts as: the account, which must exist and be enabled. */
+  async principalOf(authId: string): Promise<Principal> {
+    const account = await this.lookup(authId);
+    if (!account) {
+      throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: the account of this key is gone');
+    }
+    return principalOf(account);
   }
 
   /** The Auth Token callbacks are signed with: the subaccount's when given, else the main account's. */
@@ -184,4 +186,15 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     if (!account) await this.missing.get(authId, async () => null);
     return account;
   }
+}
+
+function principalOf(account: Account): Principal {
+  if (!account.enabled)
+    throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: account is disabled');
+  return {
+    authId: account._id,
+    accountId: account.accountId,
+    kind: account.kind,
+    subaccountId: account.kind === 'sub' ? account._id : undefined,
+  };
 }

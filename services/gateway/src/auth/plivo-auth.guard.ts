@@ -2,6 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { AccountsService } from '../accounts/accounts.service';
 import { AccountRateLimiter } from './account-rate-limiter';
+import { parseBasic } from './basic-credentials';
 import type { AuthenticatedRequest } from './principal';
 
 /**
@@ -17,7 +18,10 @@ export class PlivoAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const { authId, token } = parseBasic(req.header('authorization'));
+    const { username: authId, password: token } = parseBasic(
+      req.header('authorization'),
+      'Auth ID:Auth Token',
+    );
     const principal = await this.accounts.authenticate(authId, token);
     const pathAuthId = req.params.auth_id;
     if (pathAuthId !== undefined && pathAuthId !== principal.authId) {
@@ -30,23 +34,4 @@ export class PlivoAuthGuard implements CanActivate {
     req.principal = principal;
     return true;
   }
-}
-
-function parseBasic(header: string | undefined): { authId: string; token: string } {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
-  if (!match) {
-    throw new CodedError(
-      ErrorCodes.AUTH_FAILED,
-      'authentication failed: HTTP Basic credentials (Auth ID:Auth Token) are required',
-    );
-  }
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon <= 0) {
-    throw new CodedError(
-      ErrorCodes.AUTH_FAILED,
-      'authentication failed: HTTP Basic credentials (Auth ID:Auth Token) are required',
-    );
-  }
-  return { authId: decoded.slice(0, colon), token: decoded.slice(colon + 1) };
 }

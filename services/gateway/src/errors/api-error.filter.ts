@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { LOGGER, currentCorrelationId } from '@maskline/observability';
+import { isTwilioApiPath, twilioErrorBody } from '../twilio/twilio-error-codes';
 import { httpStatusForCode } from './http-status.map';
 
 /** Plivo's error body: `{ api_id, error }`. */
@@ -12,11 +13,12 @@ export interface PlivoErrorBody {
 }
 
 /**
- * The gateway's one exception filter: every error leaves as Plivo's body with the status its
- * code maps to. Messages of server faults never carry internals.
+ * The gateway's one exception filter: every error leaves with the status its code maps to, in the
+ * error body of the API it came from: Twilio's on the Twilio-compatible API (`/v1/Services…`),
+ * Plivo's everywhere else. Messages of server faults never carry internals.
  */
 @Catch()
-export class PlivoErrorFilter implements ExceptionFilter {
+export class ApiErrorFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -34,6 +36,10 @@ export class PlivoErrorFilter implements ExceptionFilter {
     if (typeof details?.retryAfterSeconds === 'number')
       res.setHeader('Retry-After', String(details.retryAfterSeconds));
     if (typeof details?.allow === 'string') res.setHeader('Allow', details.allow);
+    if (isTwilioApiPath(req.path)) {
+      res.status(status).json(twilioErrorBody(code, status, message));
+      return;
+    }
     const body: PlivoErrorBody = { api_id: currentCorrelationId() ?? '', error: message };
     res.status(status).json(body);
   }

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { defineRpc } from '../contract';
+import { accountScopeSchema } from '../common/account-scope.schema';
+import { isoTimeSchema } from '../common/primitives.schema';
+import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
+import { zodOf } from '../common/field-kind';
+import { PROXY_SERVICE_FIELDS, proxyServiceSettingsShape } from './proxy-service-fields';
+
+/** A Twilio-shaped SID: two letters and 32 hex digits. */
+export const twilioSidSchema = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-f]{32}$`));
+export const proxyServiceSidSchema = twilioSidSchema('KS');
+
+/** A Proxy Service as services see it. */
+export const proxyServiceSchema = z.object({
+  sid: proxyServiceSidSchema,
+  accountId: mainAccountIdSchema,
+  subaccountId: subaccountIdSchema.nullable(),
+  uniqueName: zodOf(PROXY_SERVICE_FIELDS.uniqueName.kind),
+  defaultTtl: zodOf(PROXY_SERVICE_FIELDS.defaultTtl.kind),
+  callbackUrl: zodOf(PROXY_SERVICE_FIELDS.callbackUrl.kind),
+  geoMatchLevel: zodOf(PROXY_SERVICE_FIELDS.geoMatchLevel.kind),
+  numberSelectionBehavior: zodOf(PROXY_SERVICE_FIELDS.numberSelectionBehavior.kind),
+  interceptCallbackUrl: zodOf(PROXY_SERVICE_FIELDS.interceptCallbackUrl.kind),
+  outOfSessionCallbackUrl: zodOf(PROXY_SERVICE_FIELDS.outOfSessionCallbackUrl.kind),
+  chatInstanceSid: zodOf(PROXY_SERVICE_FIELDS.chatInstanceSid.kind).nullable(),
+  interceptFailClosed: zodOf(PROXY_SERVICE_FIELDS.interceptFailClosed.kind),
+  createdAt: isoTimeSchema,
+  updatedAt: isoTimeSchema,
+});
+export type ProxyService = z.infer<typeof proxyServiceSchema>;
+
+/** A Service named by its SID or its UniqueName, as Twilio's paths allow. */
+const serviceRef = z.string().min(1).max(191);
+
+export const CreateProxyService = defineRpc(
+  'session-service',
+  'session-service.proxy-services.create.v1',
+  z
+    .object({ scope: accountScopeSchema, settings: z.object(proxyServiceSettingsShape).strict() })
+    .strict()
+    .refine((r) => !!r.settings.uniqueName, {
+      message: 'UniqueName is required',
+      path: ['settings', 'uniqueName'],
+    }),
+  proxyServiceSchema,
+);
+
+export const GetProxyService = defineRpc(
+  'session-service',
+  'session-service.proxy-services.get.v1',
+  z.object({ scope: accountScopeSchema, service: serviceRef }).strict(),
+  proxyServiceSchema,
+);
+
+/** Newest first, a page at a time (Twilio's `Page` from 0 and `PageSize`). */
+export const ListProxyServices = defineRpc(
+  'session-service',
+  'session-service.proxy-services.list.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      page: z.number().int().min(0).max(10_000),
+      pageSize: z.number().int().min(1).max(1000),
+    })
+    .strict(),
+  z.object({ services: z.array(proxyServiceSchema), more: z.boolean() }),
+);
+
+export const UpdateProxyService = defineRpc(
+  'session-service',
+  'session-service.proxy-services.update.v1',
+  z
+    .object({
+      scope: accountScopeSchema,
+      service: serviceRef,
+      settings: z.object(proxyServiceSettingsShape).strict(),
+    })
+    .strict(),
+  proxyServiceSchema,
+);
+
+export const DeleteProxyService = defineRpc(
+  'session-service',
+  'session-service.proxy-services.delete.v1',
+  z.object({ scope: accountScopeSchema, service: serviceRef }).strict(),
+  z.object({ deleted: z.literal(true) }),
+);

@@ -1,0 +1,124 @@
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { ApiKeyRevoked, CodedError, ErrorCodes, apiKeySidSchema } from '@maskline/contracts';
+import { constantTimeEqual, randomString } from '@maskline/crypto';
+import { EventPublisher, InvalidatedCache, NATS_CONNECTION } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import type { Principal } from '../auth/principal';
+import { AccountCredentials } from './account-credentials';
+import { AccountsService } from './accounts.service';
+import { ApiKeyRepository } from './api-key.repository';
+import type { ApiKey } from './api-key.schema';
+
+const MAX_CACHED = 10_000;
+
+export interface IssuedApiKey {
+  key: ApiKey;
+  /** Shown once, in the answer that creates the key. */
+  secret: string;
+}
+
+/**
+ * Twilio-shaped API keys: `SK…` and a 32-character secret, each acting as the account (or
+ * subaccount) that made it. Revoking one stops it at once on every gateway replica.
+ */
+@Injectable()
+export class ApiKeysService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly found: InvalidatedCache<string, ApiKey | null>;
+  private readonly decoyDigest: string;
+
+  constructor(
+    private readonly repository: ApiKeyRepository,
+    private readonly credentials: AccountCredentials,
+    private readonly accounts: AccountsService,
+    private readonly events: EventPublisher,
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.found = new InvalidatedCache({ ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED });
+    this.decoyDigest = credentials.digest(newSid(), randomString(32));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.found.follow(
+      this.nc,
+      ApiKeyRevoked,
+      (p) => p.sid,
+      (err) => this.logger.warn({ err }, 'API key revocations missed: keys are read afresh'),
+    );
+  }
+
+  beforeApplicationShutdown(): void {
+    this.found.stopFollowing();
+  }
+
+  /** A new key for the account `authId` of main account `accountId`. */
+  async create(accountId: string, authId: string, friendlyName: string): Promise<IssuedApiKey> {
+    await this.accounts.get(accountId, authId); // the account must be this tenant's
+    const sid = newSid();
+    const secret = randomString(32);
+    const key = await this.repository.insert({
+      _id: sid,
+      accountId,
+      authId,
+      friendlyName,
+      secretDigest: this.credentials.digest(sid, secret),
+    });
+    return { key, secret };
+  }
+
+  list(accountId: string, authId: string): Promise<ApiKey[]> {
+    return this.repository.listOf(accountId, authId);
+  }
+
+  /** Revokes a key of the account `authId`; another account's key is not found. */
+  async revoke(accountId: string, authId: string, sid: string): Promise<void> {
+    if (!apiKeySidSchema.safeParse(sid).success || !(await this.repository.remove(accountId, authId, sid))) {
+      throw CodedError.notFound(`API key ${sid} not found`);
+    }
+    this.found.invalidate(sid);
+    await this.events.publish(
+      ApiKeyRevoked,
+      { sid, at: new Date().toISOString() },
+      { msgId: `api-key-revoked:${sid}` },
+    );
+  }
+
+  /**
+   * Verifies an API key and its secret, in constant time, and answers as the account that made it
+   * (which must still be enabled). An unknown SID costs what a wrong secret costs.
+   */
+  async authenticate(sid: string, secret: string): Promise<Principal> {
+    const key = apiKeySidSchema.safeParse(sid).success
+      ? await this.found.get(
+          sid,
+          () => this.repository.findForAuthentication(sid),
+          (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
+        )
+      : null;
+    const matches = constantTimeEqual(
+      this.credentials.digest(sid, secret),
+      key?.secretDigest ?? this.decoyDigest,
+    );
+    if (!matches || !key) {
+      throw new CodedError(
+        ErrorCodes.AUTH_FAILED,
+        'authentication failed: API key SID or secret is incorrect',
+      );
+    }
+    return this.accounts.principalOf(key.authId);
+  }
+}
+
+function newSid(): string {
+  return `SK${randomBytes(16).toString('hex')}`;
+}

@@ -1,0 +1,118 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  CreateProxyService,
+  DeleteProxyService,
+  GetProxyService,
+  ListProxyServices,
+  UpdateProxyService,
+  proxyServiceFieldEntries,
+  type RpcRequestOf,
+} from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
+import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { CallbackUrlChecker } from '../sessions/callback-url-checker';
+import { twilioServiceView } from './proxy-service.view';
+import { readTwilioPaging, twilioPage } from './twilio-page';
+import { readTwilioParams } from './twilio-params';
+
+/** The settings as the contract takes them (the RPC client checks them against it again). */
+type Settings = RpcRequestOf<typeof UpdateProxyService>['settings'];
+
+/**
+ * Twilio Proxy's Services, as `client.proxy.v1.services` calls them: `/v1/Services` and
+ * `/v1/Services/{Sid or UniqueName}`. Authenticated as Twilio does (Account SID and Auth Token, or
+ * an API key); a subaccount sees only its own.
+ */
+@ApiTags('twilio proxy')
+@ApiBasicAuth()
+@UseGuards(TwilioAuthGuard)
+@Controller('v1/Services')
+export class ProxyServicesHttpController {
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly callbackUrls: CallbackUrlChecker,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  private get base(): string {
+    return this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create a Service (UniqueName required)' })
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
+    const settings = readTwilioParams(proxyServiceFieldEntries, body, { create: true }) as Settings;
+    await this.callbackUrls.check(callbackUrlsOf(settings));
+    const service = await this.rpc.request(CreateProxyService, { scope: scopeOf(principal), settings });
+    return twilioServiceView(service, this.base);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List Services, newest first' })
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: Record<string, unknown>) {
+    const paging = readTwilioPaging(query);
+    const page = await this.rpc.request(ListProxyServices, { scope: scopeOf(principal), ...paging });
+    return twilioPage(
+      `${this.base}/v1/Services`,
+      'services',
+      page.services.map((s) => twilioServiceView(s, this.base)),
+      { ...paging, more: page.more },
+    );
+  }
+
+  @Get(':service')
+  @ApiOperation({ summary: 'Fetch a Service by SID or UniqueName' })
+  async get(@CurrentPrincipal() principal: Principal, @Param('service') ref: string) {
+    const service = await this.rpc.request(GetProxyService, { scope: scopeOf(principal), service: ref });
+    return twilioServiceView(service, this.base);
+  }
+
+  @Post(':service')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Update a Service (any of its settings, UniqueName included)' })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') ref: string,
+    @Body() body: unknown,
+  ) {
+    const settings = readTwilioParams(proxyServiceFieldEntries, body, { create: false }) as Settings;
+    await this.callbackUrls.check(callbackUrlsOf(settings));
+    const service = await this.rpc.request(UpdateProxyService, {
+      scope: scopeOf(principal),
+      service: ref,
+      settings,
+    });
+    return twilioServiceView(service, this.base);
+  }
+
+  @Delete(':service')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a Service' })
+  async delete(@CurrentPrincipal() principal: Principal, @Param('service') ref: string): Promise<void> {
+    await this.rpc.request(DeleteProxyService, { scope: scopeOf(principal), service: ref });
+  }
+}
+
+/** The URLs Maskline itself will request, by their Twilio names: what the SSRF check looks at. */
+function callbackUrlsOf(settings: Settings): Record<string, string | null | undefined> {
+  return Object.fromEntries(
+    proxyServiceFieldEntries
+      .filter(([, field]) => field.calledByMaskline)
+      .map(([key, field]) => [field.param, settings[key] as string | null | undefined]),
+  );
+}

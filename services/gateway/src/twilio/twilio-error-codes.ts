@@ -1,0 +1,42 @@
+import { ErrorCodes, ProxyErrorCodes, errorFamilyOf } from '@maskline/contracts';
+
+/**
+ * Twilio's error codes for Maskline's, on the Twilio-compatible API: a code listed here, else its
+ * family's, else 20500. `more_info` points at Twilio's page for the code (a link for people;
+ * Maskline never requests it).
+ */
+const BY_CODE: Partial<Record<string, number>> = {
+  [ErrorCodes.FORBIDDEN]: 20403,
+  [ErrorCodes.METHOD_NOT_ALLOWED]: 20004,
+  [ProxyErrorCodes.SERVICE_NAME_TAKEN]: 80602,
+};
+
+const BY_FAMILY: Partial<Record<string, number>> = {
+  AUTH: 20003,
+  NOT_FOUND: 20404,
+  VALIDATION: 20001,
+  HTTP: 20001,
+  RATE_LIMITED: 20429,
+  RPC: 20503,
+  CONFLICT: 20409,
+};
+
+export function twilioCodeOf(code: string, status: number): number {
+  return BY_CODE[code] ?? BY_FAMILY[errorFamilyOf(code)] ?? (status === 503 ? 20503 : 20500);
+}
+
+/** Twilio's error body: `{ code, message, more_info, status }`. */
+export function twilioErrorBody(code: string, status: number, message: string) {
+  const twilioCode = twilioCodeOf(code, status);
+  return {
+    code: twilioCode,
+    message,
+    more_info: `https://www.twilio.com/docs/errors/${twilioCode}`,
+    status,
+  };
+}
+
+/** Paths of the Twilio-compatible API (they answer in Twilio's error shape). */
+export function isTwilioApiPath(path: string): boolean {
+  return /^\/v1\/Services(\/|$)/.test(path);
+}

@@ -1,0 +1,133 @@
+import { Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import {
+  CodedError,
+  PROXY_SERVICE_FIELDS,
+  ProxyErrorCodes,
+  proxyServiceFieldEntries,
+  proxyServiceSidSchema,
+  type AccountScope,
+  type ProxyService,
+  type RpcParsedRequestOf,
+  type CreateProxyService,
+  type ListProxyServices,
+  type UpdateProxyService,
+} from '@maskline/contracts';
+import { ProxyServiceNameRepository, ProxyServiceRepository } from './proxy-service.repository';
+import type { ProxyServiceDocument } from './proxy-service.schema';
+
+type Settings = RpcParsedRequestOf<typeof UpdateProxyService>['settings'];
+
+/** Twilio Proxy Services: made, read, changed and deleted by their owner; names unique per owner. */
+@Injectable()
+export class ProxyServicesService {
+  constructor(
+    private readonly services: ProxyServiceRepository,
+    private readonly names: ProxyServiceNameRepository,
+  ) {}
+
+  async create(request: RpcParsedRequestOf<typeof CreateProxyService>): Promise<ProxyService> {
+    const { scope, settings } = request;
+    const sid = `KS${randomBytes(16).toString('hex')}`;
+    const uniqueName = settings.uniqueName!;
+    await this.holdName(scope, uniqueName, sid);
+    const defaults = Object.fromEntries(proxyServiceFieldEntries.map(([key, f]) => [key, f.default]));
+    try {
+      const doc = await this.services.insert({
+        ...(defaults as Omit<
+          ProxyServiceDocument,
+          '_id' | 'accountId' | 'subaccountId' | 'createdAt' | 'updatedAt'
+        >),
+        ...withoutUndefined(settings),
+        uniqueName,
+        _id: sid,
+        accountId: scope.accountId,
+        subaccountId: scope.subaccountId ?? null,
+      });
+      return viewOf(doc);
+    } catch (err) {
+      await this.names.release(scope, uniqueName, sid);
+      throw err;
+    }
+  }
+
+  async get(scope: AccountScope, ref: string): Promise<ProxyService> {
+    return viewOf(await this.require(scope, ref));
+  }
+
+  async list(request: RpcParsedRequestOf<typeof ListProxyServices>) {
+    const { scope, page, pageSize } = request;
+    const docs = await this.services.list(scope, page * pageSize, pageSize + 1);
+    return { services: docs.slice(0, pageSize).map(viewOf), more: docs.length > pageSize };
+  }
+
+  async update(request: RpcParsedRequestOf<typeof UpdateProxyService>): Promise<ProxyService> {
+    const { scope } = request;
+    const doc = await this.require(scope, request.service);
+    const set = withoutUndefined(request.settings) as Partial<ProxyServiceDocument>;
+    const renamed = set.uniqueName !== undefined && set.uniqueName !== doc.uniqueName;
+    if (renamed) await this.holdName(scope, set.uniqueName!, doc._id);
+    if (!(await this.services.update(scope, doc._id, set))) {
+      if (renamed) await this.names.release(scope, set.uniqueName!, doc._id);
+      throw CodedError.notFound(`Service ${request.service} not found`);
+    }
+    if (renamed) await this.names.release(scope, doc.uniqueName, doc._id);
+    return viewOf((await this.services.get(scope, doc._id)) ?? { ...doc, ...set });
+  }
+
+  /** Deletes the Service (its name is free again at once). */
+  async delete(scope: AccountScope, ref: string): Promise<void> {
+    const doc = await this.require(scope, ref);
+    await this.services.remove(scope, doc._id);
+    await this.names.release(scope, doc.uniqueName, doc._id);
+  }
+
+  /**
+   * Holds the name for the Service. A name held for a Service that no longer exists (its creation
+   * failed half-way) is taken over; one held for a live Service is refused with Twilio's 80602.
+   */
+  private async holdName(scope: AccountScope, name: string, sid: string): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (await this.names.hold(scope, name, sid)) return;
+      const holder = await this.names.holder(scope, name);
+      if (holder && (await this.services.get(scope, holder))) break;
+      if (holder) await this.names.release(scope, name, holder);
+    }
+    throw new CodedError(
+      ProxyErrorCodes.SERVICE_NAME_TAKEN,
+      `UniqueName: another Service of this account is named "${name}" (Service UniqueName must be unique)`,
+      { field: 'UniqueName' },
+    );
+  }
+
+  /** By SID, or by UniqueName as Twilio's paths allow; another owner's Service is not found. */
+  private async require(scope: AccountScope, ref: string): Promise<ProxyServiceDocument> {
+    const sid = proxyServiceSidSchema.safeParse(ref).success ? ref : await this.names.holder(scope, ref);
+    const doc = sid ? await this.services.get(scope, sid) : null;
+    if (!doc) throw CodedError.notFound(`Service ${ref} not found`);
+    return doc;
+  }
+}
+
+function withoutUndefined(settings: Settings): Partial<Settings> {
+  return Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)) as Partial<Settings>;
+}
+
+function viewOf(doc: ProxyServiceDocument): ProxyService {
+  return {
+    sid: doc._id,
+    accountId: doc.accountId,
+    subaccountId: doc.subaccountId,
+    uniqueName: doc.uniqueName,
+    defaultTtl: doc.defaultTtl ?? PROXY_SERVICE_FIELDS.defaultTtl.default,
+    callbackUrl: doc.callbackUrl ?? null,
+    geoMatchLevel: doc.geoMatchLevel as ProxyService['geoMatchLevel'],
+    numberSelectionBehavior: doc.numberSelectionBehavior as ProxyService['numberSelectionBehavior'],
+    interceptCallbackUrl: doc.interceptCallbackUrl ?? null,
+    outOfSessionCallbackUrl: doc.outOfSessionCallbackUrl ?? null,
+    chatInstanceSid: doc.chatInstanceSid ?? null,
+    interceptFailClosed: doc.interceptFailClosed ?? false,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}

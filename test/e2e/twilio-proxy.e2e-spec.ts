@@ -1,0 +1,228 @@
+import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
+import { E2eSystem } from './support/e2e-system';
+import { twilioClient } from './support/twilio-sdk';
+
+type Json = Record<string, unknown>;
+
+/** What Twilio's SDK throws for an error answer (its RestException). */
+interface RestError {
+  status: number;
+  code: number;
+  message: string;
+  moreInfo: string;
+}
+
+async function rejection(p: Promise<unknown>): Promise<RestError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as RestError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SDK', () => {
+  let system: E2eSystem;
+  let acme: TestAccount;
+  let acmeSid: string;
+
+  const accountSidOf = async (account: TestAccount) =>
+    String(((await (await account.api('/')).json()) as Json).twilio_account_sid);
+
+  beforeAll(async () => {
+    system = await E2eSystem.start();
+    acme = await createAccount(system, 'acme-proxy');
+    acmeSid = await accountSidOf(acme);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  it('gives each account a Twilio Account SID, and with it and the Auth Token the SDK manages Services', async () => {
+    expect(acmeSid).toMatch(/^AC[0-9a-f]{32}$/);
+    const client = twilioClient(system.baseUrl, acmeSid, acme.authToken);
+    const services = client.proxy.v1.services;
+
+    const created = await services.create({
+      uniqueName: 'rides',
+      defaultTtl: 3600,
+      geoMatchLevel: 'area-code',
+      numberSelectionBehavior: 'avoid-sticky',
+      callbackUrl: 'http://127.0.0.1:9/proxy-callbacks',
+    });
+    expect(created.sid).toMatch(/^KS[0-9a-f]{32}$/);
+    expect(created).toMatchObject({
+      accountSid: acmeSid,
+      uniqueName: 'rides',
+      defaultTtl: 3600,
+      geoMatchLevel: 'area-code',
+      numberSelectionBehavior: 'avoid-sticky',
+      callbackUrl: 'http://127.0.0.1:9/proxy-callbacks',
+      interceptCallbackUrl: null,
+      url: `${system.baseUrl}/v1/Services/${created.sid}`,
+    });
+    expect(created.dateCreated).toBeInstanceOf(Date);
+    expect(Math.abs(created.dateCreated.getTime() - Date.now())).toBeLessThan(60_000);
+
+    // By SID and by UniqueName, as Twilio's paths allow.
+    expect((await services(created.sid).fetch()).uniqueName).toBe('rides');
+    expect((await services('rides').fetch()).sid).toBe(created.sid);
+
+    const updated = await services(created.sid).update({ defaultTtl: 600, callbackUrl: '' });
+    expect(updated).toMatchObject({ defaultTtl: 600, callbackUrl: null, uniqueName: 'rides' });
+    expect((await services(created.sid).update({ uniqueName: 'rides-eu' })).uniqueName).toBe('rides-eu');
+    // The old name is free again, the new one taken.
+    const reused = await services.create({ uniqueName: 'rides' });
+    const taken = await rejection(services.create({ uniqueName: 'rides-eu' }));
+    expect(taken).toMatchObject({ status: 409, code: 80602 });
+    expect(taken.message).toContain('UniqueName');
+
+    expect(await services(reused.sid).remove()).toBe(true);
+    expect(await services(created.sid).remove()).toBe(true);
+    const gone = await rejection(services(created.sid).fetch());
+    expect(gone).toMatchObject({
+      status: 404,
+      code: 20404,
+      moreInfo: 'https://www.twilio.com/docs/errors/20404',
+    });
+  });
+
+  it('pages lists as Twilio does: the SDK follows next_page_url to the end, newest first', async () => {
+    const account = await createAccount(system, 'pager');
+    const client = twilioClient(system.baseUrl, await accountSidOf(account), account.authToken);
+    for (const name of ['one', 'two', 'three']) await client.proxy.v1.services.create({ uniqueName: name });
+
+    const all = await client.proxy.v1.services.list({ pageSize: 2 });
+    expect(all.map((s) => s.uniqueName)).toEqual(['three', 'two', 'one']);
+
+    const page = (await (
+      await fetch(`${system.baseUrl}/v1/Services?PageSize=2&Page=0`, {
+        headers: { authorization: basic(await accountSidOf(account), account.authToken) },
+      })
+    ).json()) as { meta: Json; services: Json[] };
+    expect(page.services).toHaveLength(2);
+    expect(page.meta).toEqual({
+      page: 0,
+      page_size: 2,
+      first_page_url: `${system.baseUrl}/v1/Services?PageSize=2&Page=0`,
+      previous_page_url: null,
+      next_page_url: `${system.baseUrl}/v1/Services?PageSize=2&Page=1`,
+      url: `${system.baseUrl}/v1/Services?PageSize=2&Page=0`,
+      key: 'services',
+    });
+  });
+
+  it('authenticates API keys (SK…) made through the account API, until they are revoked', async () => {
+    const made = await acme.api('/ApiKey/', { body: { friendly_name: 'ci' } });
+    expect(made.status).toBe(201);
+    const key = (await made.json()) as Json;
+    expect(key).toMatchObject({ friendly_name: 'ci', account_sid: acmeSid, auth_id: acme.authId });
+    expect(String(key.sid)).toMatch(/^SK[0-9a-f]{32}$/);
+    expect(String(key.secret)).toHaveLength(32);
+
+    const client = twilioClient(system.baseUrl, String(key.sid), String(key.secret), { accountSid: acmeSid });
+    const service = await client.proxy.v1.services.create({ uniqueName: 'via-key' });
+    expect(service.accountSid).toBe(acmeSid);
+
+    // Listed without its secret; another account can neither see nor revoke it.
+    const listed = (await (await acme.api('/ApiKey/')).json()) as { objects: Json[] };
+    expect(listed.objects.map((k) => k.sid)).toEqual([key.sid]);
+    expect(JSON.stringify(listed)).not.toContain(String(key.secret));
+    const rival = await createAccount(system, 'rival-proxy');
+    expect((await rival.api(`/ApiKey/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await (await rival.api('/ApiKey/')).json()) as Json).toMatchObject({ objects: [] });
+
+    expect((await acme.api(`/ApiKey/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(204);
+    const refused = await rejection(client.proxy.v1.services(service.sid).fetch());
+    expect(refused).toMatchObject({ status: 401, code: 20003 });
+    await twilioClient(system.baseUrl, acmeSid, acme.authToken).proxy.v1.services(service.sid).remove();
+  });
+
+  it('lets the operator make and revoke keys of any account', async () => {
+    const admin = (path: string, init: RequestInit = {}) =>
+      fetch(`${system.baseUrl}/admin/v1/accounts/${acme.authId}${path}`, {
+        ...init,
+        headers: { 'content-type': 'application/json', 'x-operator-key': system.operatorKey },
+      });
+    const made = await admin('/api-keys', { method: 'POST', body: JSON.stringify({ friendly_name: 'ops' }) });
+    expect(made.status).toBe(201);
+    const key = (await made.json()) as Json;
+    const client = twilioClient(system.baseUrl, String(key.sid), String(key.secret), { accountSid: acmeSid });
+    expect(Array.isArray(await client.proxy.v1.services.list())).toBe(true);
+    expect((await admin(`/api-keys/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await rejection(client.proxy.v1.services.list())).toMatchObject({ status: 401, code: 20003 });
+    expect((await admin(`/api-keys/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('keeps a subaccount’s Services its own, and its parent’s out of its reach', async () => {
+    const sub = await createSubaccount(system, acme, 'drivers-eu');
+    const subSid = await accountSidOf(sub);
+    expect(subSid).not.toBe(acmeSid);
+    const parent = twilioClient(system.baseUrl, acmeSid, acme.authToken).proxy.v1.services;
+    const child = twilioClient(system.baseUrl, subSid, sub.authToken).proxy.v1.services;
+
+    const mine = await parent.create({ uniqueName: 'shared-name' });
+    // Names are unique per account: the subaccount may use the same one.
+    const theirs = await child.create({ uniqueName: 'shared-name' });
+    expect(theirs.accountSid).toBe(subSid);
+    expect((await child.list()).map((s) => s.sid)).toEqual([theirs.sid]);
+    expect((await parent.list()).map((s) => s.sid)).not.toContain(theirs.sid);
+    expect(await rejection(child(mine.sid).fetch())).toMatchObject({ status: 404, code: 20404 });
+    expect(await rejection(child(mine.sid).remove())).toMatchObject({ status: 404 });
+    expect(await rejection(child(mine.sid).update({ defaultTtl: 1 }))).toMatchObject({ status: 404 });
+    expect(await rejection(parent(theirs.sid).fetch())).toMatchObject({ status: 404 });
+    expect((await parent('shared-name').fetch()).sid).toBe(mine.sid);
+    expect((await child('shared-name').fetch()).sid).toBe(theirs.sid);
+    await parent(mine.sid).remove();
+    await child(theirs.sid).remove();
+  });
+
+  it('answers bad input and bad credentials in Twilio’s error shape, naming the parameter', async () => {
+    const post = (path: string, form: Record<string, string>, auth = basic(acmeSid, acme.authToken)) =>
+      fetch(`${system.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ DefaultTtl: '60' }, 'UniqueName is required'],
+      [{ UniqueName: 'x', DefaultTtl: 'soon' }, 'DefaultTtl must be a whole number'],
+      [{ UniqueName: 'x', DefaultTtl: '-1' }, 'DefaultTtl must be a whole number'],
+      [{ UniqueName: 'x', GeoMatchLevel: 'planet' }, 'GeoMatchLevel must be one of'],
+      [{ UniqueName: 'x', CallbackUrl: 'ftp://127.0.0.1/x' }, 'CallbackUrl must be an absolute http(s) URL'],
+      [
+        { UniqueName: 'x', InterceptCallbackUrl: 'http://169.254.169.254/latest/meta-data' },
+        'InterceptCallbackUrl',
+      ],
+      [{ UniqueName: 'x', OutOfSessionCallbackUrl: 'http://10.1.2.3/oos' }, 'OutOfSessionCallbackUrl'],
+      [{ UniqueName: 'x', InterceptFailClosed: 'maybe' }, 'InterceptFailClosed must be true or false'],
+      [{ UniqueName: 'x', Colour: 'blue' }, 'Colour is not a parameter'],
+      [{ UniqueName: ' ' }, 'UniqueName must be 1 to 191 characters'],
+    ];
+    for (const [form, expected] of cases) {
+      const res = await post('/v1/Services', form);
+      const body = (await res.json()) as Json;
+      expect([res.status, body.code, body.status]).toEqual([400, 20001, 400]);
+      expect(String(body.message)).toContain(expected);
+      expect(body.more_info).toBe('https://www.twilio.com/docs/errors/20001');
+    }
+    expect(await twilioClient(system.baseUrl, acmeSid, acme.authToken).proxy.v1.services.list()).toEqual([]);
+
+    const wrong = [
+      basic(acmeSid, 'not-the-token'),
+      basic(`AC${'0'.repeat(32)}`, acme.authToken),
+      basic(acme.authId, acme.authToken), // Plivo's Auth ID is not a Twilio username
+      basic(`SK${'0'.repeat(32)}`, 'whatever'),
+      'Bearer abc',
+    ];
+    for (const auth of wrong) {
+      const res = await post('/v1/Services', { UniqueName: 'nope' }, auth);
+      expect([res.status, ((await res.json()) as Json).code]).toEqual([401, 20003]);
+    }
+  });
+});
+
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
