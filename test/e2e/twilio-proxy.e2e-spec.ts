@@ -178,6 +178,69 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     await child(theirs.sid).remove();
   });
 
+  it('gives a Service numbers of the account, one Service per number, on the pool Plivo-style sessions share', async () => {
+    const team = await createAccount(system, 'proxy-numbers');
+    const numbers = ['+14155550171', '+14155550172'];
+    const added = await team.api('/Number/', { body: { numbers: numbers.join(','), provider: 'twilio' } });
+    expect(added.status).toBe(202);
+    const client = twilioClient(system.baseUrl, await accountSidOf(team), team.authToken);
+    const service = await client.proxy.v1.services.create({ uniqueName: 'deliveries' });
+    const pool = client.proxy.v1.services(service.sid).phoneNumbers;
+
+    const first = await pool.create({ phoneNumber: numbers[0] });
+    expect(first).toMatchObject({
+      phoneNumber: numbers[0],
+      serviceSid: service.sid,
+      isReserved: false,
+      inUse: 0,
+      isoCountry: 'US',
+      capabilities: expect.objectContaining({ voice_inbound: true, sms_outbound: true }),
+    });
+    expect(first.sid).toMatch(/^PN[0-9a-f]{32}$/);
+    // By the number's SID too, reserved: only sessions that name it may have it.
+    const secondSid = (await pool.create({ phoneNumber: numbers[1] })).sid;
+    await pool(secondSid).remove();
+    const second = await pool.create({ sid: secondSid, isReserved: true });
+    expect(second).toMatchObject({ phoneNumber: numbers[1], isReserved: true });
+    expect((await pool.list()).map((n) => n.phoneNumber)).toEqual(numbers);
+    expect((await pool(numbers[1]).fetch()).sid).toBe(secondSid);
+
+    // A number serves one Service; a number not the account's is not available either.
+    const other = await client.proxy.v1.services.create({ uniqueName: 'other' });
+    const busy = await rejection(
+      client.proxy.v1.services(other.sid).phoneNumbers.create({ phoneNumber: numbers[0] }),
+    );
+    expect(busy).toMatchObject({ status: 409, code: 80601 });
+    const foreign = await rejection(pool.create({ phoneNumber: '+14155550100' }));
+    expect(foreign).toMatchObject({ status: 409, code: 80601 });
+    expect(await rejection(pool.create({ isReserved: true }))).toMatchObject({ status: 400, code: 20001 });
+
+    // One pool: a Plivo-style session takes the unreserved number, never the reserved one, and
+    // the Service sees it in use.
+    const plivoSession = async () =>
+      team.api('/Masking/Session/', { body: { first_party: '+16285550101', second_party: '+16285550102' } });
+    const s1 = await plivoSession();
+    expect(s1.status).toBe(201);
+    expect(((await s1.json()) as Json).virtual_number).toBe(numbers[0]);
+    expect((await pool(first.sid).fetch()).inUse).toBe(1);
+    expect((await plivoSession()).status).toBe(409); // the same parties: only the reserved number is left
+    expect((await pool(secondSid).update({ isReserved: false })).isReserved).toBe(false);
+    const s2 = await plivoSession();
+    expect(s2.status).toBe(201);
+    expect(((await s2.json()) as Json).virtual_number).toBe(numbers[1]);
+
+    // Deleting the Service gives its numbers back to the account alone: another Service may take them.
+    expect(await client.proxy.v1.services(service.sid).remove()).toBe(true);
+    expect(
+      (await client.proxy.v1.services(other.sid).phoneNumbers.create({ phoneNumber: numbers[0] })).serviceSid,
+    ).toBe(other.sid);
+    // Another account sees none of it.
+    const rival = twilioClient(system.baseUrl, acmeSid, acme.authToken);
+    expect(await rejection(rival.proxy.v1.services(other.sid).phoneNumbers.list())).toMatchObject({
+      status: 404,
+    });
+  });
+
   it('answers bad input and bad credentials in Twilio’s error shape, naming the parameter', async () => {
     const post = (path: string, form: Record<string, string>, auth = basic(acmeSid, acme.authToken)) =>
       fetch(`${system.baseUrl}${path}`, {

@@ -40,3 +40,4 @@ export * from './messages/message-text-seal';
 export * from './proxy/proxy-service-fields';
 export * from './proxy/proxy-error-codes';
 export * from './proxy/proxy-services.contract';
+export * from './proxy/proxy-numbers.contract';

@@ -15,6 +15,8 @@ import type { NumberPoolConfig } from './config/number-pool.config';
 import { NumberPoolRpcErrorFilter } from './errors/number-pool.rpc-error-filter';
 import { CandidatePool } from './inventory/candidate-pool';
 import { InventoryNatsController } from './inventory/inventory.nats.controller';
+import { ProxyNumbersNatsController } from './inventory/proxy-numbers.nats.controller';
+import { ProxyNumbersService } from './inventory/proxy-numbers.service';
 import { InventoryService } from './inventory/inventory.service';
 import { VirtualNumberRepository } from './inventory/virtual-number.repository';
 import { VirtualNumberDocument, VirtualNumberSchema } from './inventory/virtual-number.schema';
@@ -41,8 +43,14 @@ export class NumberPoolModule {
           { name: AllocationDocument.name, schema: AllocationSchema },
         ]),
       ],
-      controllers: [InventoryNatsController, AllocationNatsController, UtilizationNatsController],
+      controllers: [
+        InventoryNatsController,
+        ProxyNumbersNatsController,
+        AllocationNatsController,
+        UtilizationNatsController,
+      ],
       providers: [
+        ProxyNumbersService,
         VirtualNumberRepository,
         CandidatePool,
         InventoryService,

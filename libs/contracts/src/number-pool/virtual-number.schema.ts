@@ -33,6 +33,9 @@ export const virtualNumberSchema = z.object({
   /** What the number can carry (absent from a number-pool before capabilities: both). */
   voiceEnabled: z.boolean().default(true),
   smsEnabled: z.boolean().default(true),
+  /** The Twilio Proxy Service it serves (at most one), and whether it is kept for pinned use only. */
+  proxyServiceSid: z.string().nullable().default(null),
+  isReserved: z.boolean().default(false),
   status: z.enum(['active', 'deleted']),
   addedOn: isoTimeSchema,
 });

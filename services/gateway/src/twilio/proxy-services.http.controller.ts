@@ -16,6 +16,7 @@ import {
   DeleteProxyService,
   GetProxyService,
   ListProxyServices,
+  UnassignServiceNumbers,
   UpdateProxyService,
   proxyServiceFieldEntries,
   type RpcRequestOf,
@@ -102,9 +103,14 @@ export class ProxyServicesHttpController {
 
   @Delete(':service')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a Service' })
+  @ApiOperation({ summary: 'Delete a Service (its numbers stay the account’s)' })
   async delete(@CurrentPrincipal() principal: Principal, @Param('service') ref: string): Promise<void> {
-    await this.rpc.request(DeleteProxyService, { scope: scopeOf(principal), service: ref });
+    const scope = scopeOf(principal);
+    const service = await this.rpc.request(GetProxyService, { scope, service: ref });
+    // Its numbers first: they go back to being the account's only (a crash in between leaves
+    // numbers naming a Service that is still there, and deleting it again finishes the work).
+    await this.rpc.request(UnassignServiceNumbers, { scope, serviceSid: service.sid });
+    await this.rpc.request(DeleteProxyService, { scope, service: service.sid });
   }
 }
 

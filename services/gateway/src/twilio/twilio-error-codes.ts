@@ -9,6 +9,7 @@ const BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.FORBIDDEN]: 20403,
   [ErrorCodes.METHOD_NOT_ALLOWED]: 20004,
   [ProxyErrorCodes.SERVICE_NAME_TAKEN]: 80602,
+  [ProxyErrorCodes.NUMBER_NOT_AVAILABLE]: 80601,
 };
 
 const BY_FAMILY: Partial<Record<string, number>> = {

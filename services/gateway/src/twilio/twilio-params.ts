@@ -12,7 +12,7 @@ interface ParamSpec {
  * A parameter the table does not know, or a value out of its rule, is a 400 that names it.
  */
 export function readTwilioParams<K extends string>(
-  fields: ReadonlyArray<[K, ParamSpec]>,
+  fields: ReadonlyArray<readonly [K, ParamSpec]>,
   body: unknown,
   { create }: { create: boolean },
 ): Partial<Record<K, unknown>> {

@@ -56,7 +56,8 @@ export class CandidatePool {
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.expiresAt > now) return hit.numbers;
-    const docs = await this.numbers.activeForOwner(accountId, subaccountId);
+    // A reserved number (a Proxy Service keeps it for sessions that name it) is never picked.
+    const docs = (await this.numbers.activeForOwner(accountId, subaccountId)).filter((d) => !d.isReserved);
     const numbers = docs.map((d) => ({
       number: d._id,
       country: d.country,

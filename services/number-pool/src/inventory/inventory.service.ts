@@ -217,7 +217,7 @@ export class InventoryService {
   }
 }
 
-function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
+export function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
   return {
     number: doc._id,
     country: doc.country,
@@ -232,6 +232,8 @@ function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {
     fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
     fallbackMessage: doc.fallbackMessage ?? null,
     ...capabilitiesOf(doc),
+    proxyServiceSid: doc.proxyServiceSid ?? null,
+    isReserved: doc.isReserved ?? false,
     status: doc.status,
     addedOn: doc.createdAt.toISOString(),
   };

@@ -47,6 +47,19 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     return { objects, total };
   }
 
+  /** A Proxy Service's numbers, in E.164 order. */
+  ofProxyService(accountId: string, serviceSid: string, offset: number, limit: number) {
+    return this.findScoped({ accountId, proxyServiceSid: serviceSid }, { offset, limit, sort: { _id: 1 } });
+  }
+
+  /** Takes every number of a Service back from it; how many there were. */
+  async unassignService(accountId: string, serviceSid: string): Promise<number> {
+    const numbers = await this.findScoped({ accountId, proxyServiceSid: serviceSid });
+    for (const n of numbers)
+      await this.update(accountId, n._id, { proxyServiceSid: null, isReserved: false });
+    return numbers.length;
+  }
+
   /** Active numbers that may take new sessions for this owner, in the pool's fixed order. */
   async activeForOwner(accountId: string, subaccountId: string | null): Promise<VirtualNumberDocument[]> {
     return this.findScoped(

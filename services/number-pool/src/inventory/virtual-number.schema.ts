@@ -23,6 +23,9 @@ export class VirtualNumberDocument {
   /** What the number carries (absent on numbers stored before capabilities: both). */
   @Prop({ type: Boolean, default: true }) voiceEnabled?: boolean;
   @Prop({ type: Boolean, default: true }) smsEnabled?: boolean;
+  /** The Twilio Proxy Service the number serves, if any, and whether it is kept for pinned use. */
+  @Prop({ type: String, default: null }) proxyServiceSid?: string | null;
+  @Prop({ type: Boolean, default: false }) isReserved?: boolean;
   @Prop({ type: String, required: true, enum: ['active', 'deleted'] }) status!: 'active' | 'deleted';
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
   createdAt!: Date;
@@ -32,3 +35,5 @@ export class VirtualNumberDocument {
 export const VirtualNumberSchema = SchemaFactory.createForClass(VirtualNumberDocument);
 // The allocator's candidate pool and the list API: an account's (or subaccount's) numbers by status and country.
 VirtualNumberSchema.index({ accountId: 1, subaccountId: 1, status: 1, country: 1, _id: 1 });
+// A Proxy Service's numbers: { accountId, proxyServiceSid } sorted by _id.
+VirtualNumberSchema.index({ accountId: 1, proxyServiceSid: 1, _id: 1 });

@@ -1,0 +1,166 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  AssignProxyNumber,
+  CodedError,
+  GetProxyNumber,
+  GetProxyService,
+  ListProxyNumbers,
+  UnassignProxyNumber,
+  UpdateProxyNumber,
+  bool,
+  text,
+} from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
+import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { numberFromPath } from '../numbers/number.view';
+import { twilioPhoneNumberView } from './proxy-phone-number.view';
+import { numberOfSid } from './twilio-number-sid';
+import { readTwilioPaging, twilioPage } from './twilio-page';
+import { readTwilioParams } from './twilio-params';
+
+/** Twilio's PhoneNumber parameters: which number (by SID or in E.164), and whether it is reserved. */
+const CREATE_PARAMS = [
+  ['sid', { param: 'Sid', kind: text(34, 34) }],
+  ['phoneNumber', { param: 'PhoneNumber', kind: text(2, 20) }],
+  ['isReserved', { param: 'IsReserved', kind: bool }],
+] as const;
+const UPDATE_PARAMS = [CREATE_PARAMS[2]] as const;
+
+/**
+ * A Service's numbers, as `client.proxy.v1.services(sid).phoneNumbers` calls them. A number must
+ * be one of the account's (added with the Number API, with its provider credentials); it then
+ * serves this Service, and is still the account's for Plivo-style sessions (one pool: the same
+ * party never holds it in two live sessions, whichever API made them). A reserved number is
+ * given only to sessions that name it.
+ */
+@ApiTags('twilio proxy')
+@ApiBasicAuth()
+@UseGuards(TwilioAuthGuard)
+@Controller('v1/Services/:service/PhoneNumbers')
+export class ProxyPhoneNumbersHttpController {
+  constructor(
+    private readonly rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  private get base(): string {
+    return this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Add one of the account’s numbers to the Service (by Sid or PhoneNumber)' })
+  async add(@CurrentPrincipal() principal: Principal, @Param('service') ref: string, @Body() body: unknown) {
+    const { scope, serviceSid } = await this.service(principal, ref);
+    const p = readTwilioParams(CREATE_PARAMS, body, { create: true }) as {
+      sid?: string;
+      phoneNumber?: string;
+      isReserved?: boolean;
+    };
+    if (!p.sid === !p.phoneNumber) {
+      throw CodedError.validation('PhoneNumber', 'give either Sid or PhoneNumber (one of them, not both)');
+    }
+    const number = p.sid ? numberOfSid(p.sid) : numberFromPath(p.phoneNumber!);
+    if (!number) throw CodedError.validation('Sid', 'Sid names no phone number (PN and 32 hex digits)');
+    const added = await this.rpc.request(AssignProxyNumber, {
+      scope,
+      serviceSid,
+      number,
+      ...(p.isReserved !== undefined ? { isReserved: p.isReserved } : {}),
+    });
+    return twilioPhoneNumberView(added, serviceSid, this.base);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'The Service’s numbers' })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') ref: string,
+    @Query() query: Record<string, unknown>,
+  ) {
+    const { scope, serviceSid } = await this.service(principal, ref);
+    const paging = readTwilioPaging(query);
+    const page = await this.rpc.request(ListProxyNumbers, { scope, serviceSid, ...paging });
+    return twilioPage(
+      `${this.base}/v1/Services/${serviceSid}/PhoneNumbers`,
+      'phone_numbers',
+      page.numbers.map((n) => twilioPhoneNumberView(n, serviceSid, this.base)),
+      { ...paging, more: page.more },
+    );
+  }
+
+  @Get(':number')
+  @ApiOperation({ summary: 'One of the Service’s numbers, by its SID or in E.164' })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') ref: string,
+    @Param('number') n: string,
+  ) {
+    const { scope, serviceSid } = await this.service(principal, ref);
+    const found = await this.rpc.request(GetProxyNumber, { scope, serviceSid, number: numberIn(n) });
+    return twilioPhoneNumberView(found, serviceSid, this.base);
+  }
+
+  @Post(':number')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reserve a number of the Service, or free it for any session' })
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') ref: string,
+    @Param('number') n: string,
+    @Body() body: unknown,
+  ) {
+    const { scope, serviceSid } = await this.service(principal, ref);
+    const { isReserved } = readTwilioParams(UPDATE_PARAMS, body, { create: false }) as {
+      isReserved?: boolean;
+    };
+    if (isReserved === undefined) throw CodedError.validation('IsReserved', 'IsReserved is required');
+    const updated = await this.rpc.request(UpdateProxyNumber, {
+      scope,
+      serviceSid,
+      number: numberIn(n),
+      isReserved,
+    });
+    return twilioPhoneNumberView(updated, serviceSid, this.base);
+  }
+
+  @Delete(':number')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Take a number out of the Service (it stays the account’s)' })
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') ref: string,
+    @Param('number') n: string,
+  ): Promise<void> {
+    const { scope, serviceSid } = await this.service(principal, ref);
+    await this.rpc.request(UnassignProxyNumber, { scope, serviceSid, number: numberIn(n) });
+  }
+
+  /** The caller's Service (by SID or UniqueName); another account's is not found. */
+  private async service(principal: Principal, ref: string) {
+    const scope = scopeOf(principal);
+    const service = await this.rpc.request(GetProxyService, { scope, service: ref });
+    return { scope, serviceSid: service.sid };
+  }
+}
+
+/** A number in a path: its PN SID, or the number itself. */
+function numberIn(raw: string): string {
+  const number = raw.startsWith('PN') ? numberOfSid(raw) : numberFromPath(raw);
+  if (!number || !/^\+[1-9]\d{5,14}$/.test(number)) throw CodedError.notFound(`PhoneNumber ${raw} not found`);
+  return number;
+}

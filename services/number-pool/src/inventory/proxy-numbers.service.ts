@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import {
+  CodedError,
+  ProxyErrorCodes,
+  type AccountScope,
+  type ProxyNumber,
+  type RpcParsedRequestOf,
+  type AssignProxyNumber,
+  type ListProxyNumbers,
+} from '@maskline/contracts';
+import { HoldMaintenance } from '../allocation/hold-maintenance';
+import { CandidatePool } from './candidate-pool';
+import { toVirtualNumber } from './inventory.service';
+import { VirtualNumberRepository } from './virtual-number.repository';
+import type { VirtualNumberDocument } from './virtual-number.schema';
+
+/**
+ * The numbers of Twilio Proxy Services: numbers of the account's inventory, each serving at most
+ * one Service. (The Service itself is session-service's; the gateway has checked that it is the
+ * caller's before asking here.)
+ */
+@Injectable()
+export class ProxyNumbersService {
+  constructor(
+    private readonly numbers: VirtualNumberRepository,
+    private readonly pool: CandidatePool,
+    private readonly holds: HoldMaintenance,
+  ) {}
+
+  async assign(request: RpcParsedRequestOf<typeof AssignProxyNumber>): Promise<ProxyNumber> {
+    const { scope, serviceSid, number } = request;
+    const doc = await this.visible(scope, number);
+    if (!doc || (doc.proxyServiceSid && doc.proxyServiceSid !== serviceSid)) {
+      throw new CodedError(
+        ProxyErrorCodes.NUMBER_NOT_AVAILABLE,
+        doc
+          ? `PhoneNumber: ${number} serves another Service (a number serves one Service at a time)`
+          : `PhoneNumber: ${number} is not in this account's numbers (add it with POST /v1/Account/{auth_id}/Number/ first)`,
+        { field: 'PhoneNumber' },
+      );
+    }
+    await this.numbers.update(scope.accountId, number, {
+      proxyServiceSid: serviceSid,
+      ...(request.isReserved !== undefined ? { isReserved: request.isReserved } : {}),
+    });
+    this.pool.invalidate(scope.accountId);
+    return this.get(scope, serviceSid, number);
+  }
+
+  async get(scope: AccountScope, serviceSid: string, number: string): Promise<ProxyNumber> {
+    const doc = await this.ofService(scope, serviceSid, number);
+    return { ...toVirtualNumber(doc), inUse: (await this.sessionsOn(scope.accountId)).get(number) ?? 0 };
+  }
+
+  async list(request: RpcParsedRequestOf<typeof ListProxyNumbers>) {
+    const { scope, serviceSid, page, pageSize } = request;
+    const docs = await this.numbers.ofProxyService(
+      scope.accountId,
+      serviceSid,
+      page * pageSize,
+      pageSize + 1,
+    );
+    const inUse = await this.sessionsOn(scope.accountId);
+    return {
+      numbers: docs.slice(0, pageSize).map((d) => ({ ...toVirtualNumber(d), inUse: inUse.get(d._id) ?? 0 })),
+      more: docs.length > pageSize,
+    };
+  }
+
+  async setReserved(scope: AccountScope, serviceSid: string, number: string, isReserved: boolean) {
+    await this.ofService(scope, serviceSid, number);
+    await this.numbers.update(scope.accountId, number, { isReserved });
+    this.pool.invalidate(scope.accountId);
+    return this.get(scope, serviceSid, number);
+  }
+
+  async unassign(scope: AccountScope, serviceSid: string, number: string): Promise<void> {
+    await this.ofService(scope, serviceSid, number);
+    await this.numbers.update(scope.accountId, number, { proxyServiceSid: null, isReserved: false });
+    this.pool.invalidate(scope.accountId);
+  }
+
+  async unassignAll(scope: AccountScope, serviceSid: string): Promise<number> {
+    const removed = await this.numbers.unassignService(scope.accountId, serviceSid);
+    this.pool.invalidate(scope.accountId);
+    return removed;
+  }
+
+  /** An active number this caller may use (a subaccount: only its own). */
+  private async visible(scope: AccountScope, number: string): Promise<VirtualNumberDocument | null> {
+    const doc = await this.numbers.get(scope.accountId, number);
+    const visible =
+      doc && doc.status === 'active' && (doc.subaccountId ?? null) === (scope.subaccountId ?? null);
+    return visible ? doc : null;
+  }
+
+  private async ofService(scope: AccountScope, serviceSid: string, number: string) {
+    const doc = await this.visible(scope, number);
+    if (!doc || doc.proxyServiceSid !== serviceSid) {
+      throw CodedError.notFound(`PhoneNumber ${number} is not a number of Service ${serviceSid}`);
+    }
+    return doc;
+  }
+
+  /** Live sessions per number of the account (sessions hold a number once per party). */
+  private async sessionsOn(accountId: string): Promise<Map<string, number>> {
+    const allocations = new Map<string, Set<string>>();
+    for (const h of await this.holds.liveHolds(new Date(), accountId)) {
+      let set = allocations.get(h.virtualNumber);
+      if (!set) allocations.set(h.virtualNumber, (set = new Set()));
+      set.add(h.allocationId);
+    }
+    return new Map([...allocations].map(([n, s]) => [n, s.size]));
+  }
+}
