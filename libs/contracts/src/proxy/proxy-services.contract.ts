@@ -29,6 +29,12 @@ export const proxyServiceSchema = z.object({
 });
 export type ProxyService = z.infer<typeof proxyServiceSchema>;
 
+/** A page of a Twilio list: `Page` from 0, `PageSize` 1–1000 (the gateway applies Twilio's default). */
+export const proxyPageShape = {
+  page: z.number().int().min(0).max(10_000),
+  pageSize: z.number().int().min(1).max(1000),
+};
+
 /** A Service named by its SID or its UniqueName, as Twilio's paths allow. */
 const serviceRef = z.string().min(1).max(191);
 
@@ -56,13 +62,7 @@ export const GetProxyService = defineRpc(
 export const ListProxyServices = defineRpc(
   'session-service',
   'session-service.proxy-services.list.v1',
-  z
-    .object({
-      scope: accountScopeSchema,
-      page: z.number().int().min(0).max(10_000),
-      pageSize: z.number().int().min(1).max(1000),
-    })
-    .strict(),
+  z.object({ scope: accountScopeSchema, ...proxyPageShape }).strict(),
   z.object({ services: z.array(proxyServiceSchema), more: z.boolean() }),
 );
 

@@ -32,7 +32,9 @@ export interface IssuedApiKey {
  */
 @Injectable()
 export class ApiKeysService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  /** Keys found, and SIDs found to name none: cached alike, kept apart (made-up SIDs cannot push real ones out). */
   private readonly found: InvalidatedCache<string, ApiKey | null>;
+  private readonly missing: InvalidatedCache<string, null>;
   private readonly decoyDigest: string;
 
   constructor(
@@ -44,12 +46,15 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.found = new InvalidatedCache({ ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED });
+    const options = { ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED };
+    this.found = new InvalidatedCache(options);
+    this.missing = new InvalidatedCache(options);
     this.decoyDigest = credentials.digest(newSid(), randomString(32));
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.found.follow(
+    await InvalidatedCache.followTogether(
+      [this.found, this.missing],
       this.nc,
       ApiKeyRevoked,
       (p) => p.sid,
@@ -59,6 +64,7 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
 
   beforeApplicationShutdown(): void {
     this.found.stopFollowing();
+    this.missing.stopFollowing();
   }
 
   /** A new key for the account `authId` of main account `accountId`. */
@@ -73,6 +79,7 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
       friendlyName,
       secretDigest: this.credentials.digest(sid, secret),
     });
+    this.missing.invalidate(sid); // a miss remembered before it existed
     return { key, secret };
   }
 
@@ -98,13 +105,7 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
    * (which must still be enabled). An unknown SID costs what a wrong secret costs.
    */
   async authenticate(sid: string, secret: string): Promise<Principal> {
-    const key = apiKeySidSchema.safeParse(sid).success
-      ? await this.found.get(
-          sid,
-          () => this.repository.findForAuthentication(sid),
-          (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
-        )
-      : null;
+    const key = await this.lookup(sid);
     const matches = constantTimeEqual(
       this.credentials.digest(sid, secret),
       key?.secretDigest ?? this.decoyDigest,
@@ -116,6 +117,19 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
       );
     }
     return this.accounts.principalOf(key.authId);
+  }
+
+  /** The key, or null; found and not found are cached alike. Malformed SIDs name no key. */
+  private async lookup(sid: string): Promise<ApiKey | null> {
+    if (!apiKeySidSchema.safeParse(sid).success) return null;
+    if (this.missing.peek(sid) === null) return null;
+    const key = await this.found.get(
+      sid,
+      () => this.repository.findForAuthentication(sid),
+      (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
+    );
+    if (!key) await this.missing.get(sid, async () => null);
+    return key;
   }
 }
 

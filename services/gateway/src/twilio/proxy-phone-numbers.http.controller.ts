@@ -28,6 +28,7 @@ import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { numberFromPath } from '../numbers/number.view';
 import { twilioPhoneNumberView } from './proxy-phone-number.view';
+import { twilioApiBase } from './proxy-service.view';
 import { numberOfSid } from './twilio-number-sid';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 import { readTwilioParams } from './twilio-params';
@@ -58,7 +59,7 @@ export class ProxyPhoneNumbersHttpController {
   ) {}
 
   private get base(): string {
-    return this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+    return twilioApiBase(this.config);
   }
 
   @Post()

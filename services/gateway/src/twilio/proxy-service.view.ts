@@ -19,6 +19,11 @@ export function twilioServiceView(s: ProxyService, baseUrl: string) {
   };
 }
 
+/** Where the Twilio API's own URLs (`url`, `links`, paging) point: this Maskline's public base URL. */
+export function twilioApiBase(config: { PUBLIC_BASE_URL: string }): string {
+  return config.PUBLIC_BASE_URL.replace(/\/$/, '');
+}
+
 /** Twilio's date-times: ISO 8601 in UTC, to the second. */
 export function twilioDate(iso: string): string {
   return `${iso.slice(0, 19)}Z`;

@@ -26,7 +26,7 @@ import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { CallbackUrlChecker } from '../sessions/callback-url-checker';
-import { twilioServiceView } from './proxy-service.view';
+import { twilioApiBase, twilioServiceView } from './proxy-service.view';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 import { readTwilioParams } from './twilio-params';
 
@@ -50,7 +50,7 @@ export class ProxyServicesHttpController {
   ) {}
 
   private get base(): string {
-    return this.config.PUBLIC_BASE_URL.replace(/\/$/, '');
+    return twilioApiBase(this.config);
   }
 
   @Post()

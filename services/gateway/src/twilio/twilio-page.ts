@@ -1,9 +1,8 @@
-import { CodedError } from '@maskline/contracts';
+import { CodedError, proxyPageShape } from '@maskline/contracts';
 
 const DEFAULT_PAGE_SIZE = 50;
-const MAX_PAGE_SIZE = 1000;
 
-/** Twilio's paging parameters: `Page` (from 0), `PageSize` (1–1000, 50), `PageToken` (accepted, not needed). */
+/** Twilio's paging parameters: `Page` (from 0), `PageSize` (as the contract bounds it; 50), `PageToken` (accepted, not needed). */
 export function readTwilioPaging(query: Record<string, unknown>): { page: number; pageSize: number } {
   const int = (name: string, fallback: number, min: number, max: number) => {
     const raw = query[name];
@@ -16,7 +15,11 @@ export function readTwilioPaging(query: Record<string, unknown>): { page: number
     if (!['Page', 'PageSize', 'PageToken'].includes(name))
       throw CodedError.validation(name, `${name} is not a parameter of this list`);
   }
-  return { page: int('Page', 0, 0, 10_000), pageSize: int('PageSize', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE) };
+  const { page, pageSize } = proxyPageShape;
+  return {
+    page: int('Page', 0, page.minValue!, page.maxValue!),
+    pageSize: int('PageSize', DEFAULT_PAGE_SIZE, pageSize.minValue!, pageSize.maxValue!),
+  };
 }
 
 /** A list page in Twilio's shape: `meta` (with its page URLs) and the records under `key`. */
