@@ -72,6 +72,7 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     const updated = await services(created.sid).update({ defaultTtl: 600, callbackUrl: '' });
     expect(updated).toMatchObject({ defaultTtl: 600, callbackUrl: null, uniqueName: 'rides' });
     expect((await services(created.sid).update({ uniqueName: 'rides-eu' })).uniqueName).toBe('rides-eu');
+    expect(await rejection(services('rides').fetch())).toMatchObject({ status: 404 });
     // The old name is free again, the new one taken.
     const reused = await services.create({ uniqueName: 'rides' });
     const taken = await rejection(services.create({ uniqueName: 'rides-eu' }));
@@ -234,6 +235,55 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     expect(
       (await client.proxy.v1.services(other.sid).phoneNumbers.create({ phoneNumber: numbers[0] })).serviceSid,
     ).toBe(other.sid);
+    // The Plivo-style view says which Service a number serves.
+    const plivoView = (await (await team.api(`/Number/${numbers[0].slice(1)}/`)).json()) as Json;
+    expect(plivoView).toMatchObject({ proxy_service_sid: other.sid, is_reserved: false });
+
+    // Two Services asking for one free number at once: one gets it, the other is told it is taken.
+    const third = await client.proxy.v1.services.create({ uniqueName: 'third' });
+    const race = await Promise.allSettled([
+      client.proxy.v1.services(third.sid).phoneNumbers.create({ phoneNumber: numbers[1] }),
+      client.proxy.v1.services(other.sid).phoneNumbers.create({ phoneNumber: numbers[1] }),
+    ]);
+    expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(race.find((r) => r.status === 'rejected')).toMatchObject({ reason: { status: 409, code: 80601 } });
+    const winner = (
+      race.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ serviceSid: string }>
+    ).value.serviceSid;
+    const loser = winner === third.sid ? other.sid : third.sid;
+    expect((await client.proxy.v1.services(winner).phoneNumbers.list()).map((n) => n.phoneNumber)).toContain(
+      numbers[1],
+    );
+    expect(
+      (await client.proxy.v1.services(loser).phoneNumbers.list()).map((n) => n.phoneNumber),
+    ).not.toContain(numbers[1]);
+
+    // A number the account moves to a subaccount leaves its Service (a Service is its owner's).
+    const sub = await createSubaccount(system, team, 'moved-to');
+    expect(
+      (await team.api(`/Number/${numbers[1].slice(1)}/`, { body: { subaccount: sub.authId } })).status,
+    ).toBe(202);
+    expect((await client.proxy.v1.services(winner).phoneNumbers.list()).map((n) => n.phoneNumber)).toEqual(
+      [],
+    );
+
+    // Bad paths are 4xx in Twilio's shape, never a 500.
+    const raw = (path: string) =>
+      fetch(`${system.baseUrl}${path}`, { headers: { authorization: basic(acmeSid, acme.authToken) } });
+    for (const path of [
+      `/v1/Services/${other.sid}/PhoneNumbers/%25E0`,
+      `/v1/Services/${other.sid}/PhoneNumbers/PN123`,
+      `/v1/Services/${other.sid}/Nonsense`,
+      '/v1/services/KS0',
+    ]) {
+      const res = await raw(path);
+      expect([path, res.status, ((await res.json()) as Json).code]).toEqual([path, 404, 20404]);
+    }
+    const stray = await rejection(
+      client.proxy.v1.services(other.sid).phoneNumbers.create({ phoneNumber: '%' }),
+    );
+    expect(stray).toMatchObject({ status: 400, code: 20001 });
+
     // Another account sees none of it.
     const rival = twilioClient(system.baseUrl, acmeSid, acme.authToken);
     expect(await rejection(rival.proxy.v1.services(other.sid).phoneNumbers.list())).toMatchObject({

@@ -20,6 +20,8 @@ import { ProxyNumbersService } from './inventory/proxy-numbers.service';
 import { InventoryService } from './inventory/inventory.service';
 import { VirtualNumberRepository } from './inventory/virtual-number.repository';
 import { VirtualNumberDocument, VirtualNumberSchema } from './inventory/virtual-number.schema';
+import { ProxyNumberClaimDocument, ProxyNumberClaimSchema } from './inventory/proxy-number-claim.schema';
+import { ProxyNumberClaimRepository } from './inventory/proxy-number-claim.repository';
 import { UtilizationNatsController } from './utilization/utilization.nats.controller';
 import { UtilizationMetrics } from './utilization/utilization-metrics';
 import { UtilizationService } from './utilization/utilization.service';
@@ -39,6 +41,7 @@ export class NumberPoolModule {
         }),
         MongooseModule.forFeature([
           { name: VirtualNumberDocument.name, schema: VirtualNumberSchema },
+          { name: ProxyNumberClaimDocument.name, schema: ProxyNumberClaimSchema },
           { name: HoldDocument.name, schema: HoldSchema },
           { name: AllocationDocument.name, schema: AllocationSchema },
         ]),
@@ -51,6 +54,7 @@ export class NumberPoolModule {
       ],
       providers: [
         ProxyNumbersService,
+        ProxyNumberClaimRepository,
         VirtualNumberRepository,
         CandidatePool,
         InventoryService,

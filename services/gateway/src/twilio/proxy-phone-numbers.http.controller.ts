@@ -20,6 +20,7 @@ import {
   UnassignProxyNumber,
   UpdateProxyNumber,
   bool,
+  e164Schema,
   text,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
@@ -77,6 +78,9 @@ export class ProxyPhoneNumbersHttpController {
     }
     const number = p.sid ? numberOfSid(p.sid) : numberFromPath(p.phoneNumber!);
     if (!number) throw CodedError.validation('Sid', 'Sid names no phone number (PN and 32 hex digits)');
+    if (!e164Schema.safeParse(number).success) {
+      throw CodedError.validation('PhoneNumber', 'PhoneNumber must be an E.164 number such as +14155550100');
+    }
     const added = await this.rpc.request(AssignProxyNumber, {
       scope,
       serviceSid,
@@ -162,6 +166,7 @@ export class ProxyPhoneNumbersHttpController {
 /** A number in a path: its PN SID, or the number itself. */
 function numberIn(raw: string): string {
   const number = raw.startsWith('PN') ? numberOfSid(raw) : numberFromPath(raw);
-  if (!number || !/^\+[1-9]\d{5,14}$/.test(number)) throw CodedError.notFound(`PhoneNumber ${raw} not found`);
+  if (!number || !e164Schema.safeParse(number).success)
+    throw CodedError.notFound(`PhoneNumber ${raw} not found`);
   return number;
 }

@@ -111,6 +111,8 @@ export class ProxyServicesHttpController {
     // numbers naming a Service that is still there, and deleting it again finishes the work).
     await this.rpc.request(UnassignServiceNumbers, { scope, serviceSid: service.sid });
     await this.rpc.request(DeleteProxyService, { scope, service: service.sid });
+    // Once more after: a number added while the Service was being deleted is given back too.
+    await this.rpc.request(UnassignServiceNumbers, { scope, serviceSid: service.sid });
   }
 }
 

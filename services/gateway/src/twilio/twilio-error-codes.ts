@@ -23,6 +23,7 @@ const BY_FAMILY: Partial<Record<string, number>> = {
 };
 
 export function twilioCodeOf(code: string, status: number): number {
+  if (status === 404) return 20404; // no such route, or no such resource
   return BY_CODE[code] ?? BY_FAMILY[errorFamilyOf(code)] ?? (status === 503 ? 20503 : 20500);
 }
 
@@ -39,5 +40,5 @@ export function twilioErrorBody(code: string, status: number, message: string) {
 
 /** Paths of the Twilio-compatible API (they answer in Twilio's error shape). */
 export function isTwilioApiPath(path: string): boolean {
-  return /^\/v1\/Services(\/|$)/.test(path);
+  return /^\/v1\/Services(\/|$)/i.test(path); // Express routes ignore case
 }

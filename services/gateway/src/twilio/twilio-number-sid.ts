@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { e164Schema } from '@maskline/contracts';
 
 const NUMBER_SID = /^PN([0-9a-f]{32})$/;
 /** Spreads the digits (public: the SID names a number, it hides nothing). */
@@ -11,15 +12,14 @@ const MASK = BigInt(
  * number of the inventory has one, derived, never stored.
  */
 export function numberSidOf(e164: string): string {
-  const digits = /^\+([1-9]\d{5,14})$/.exec(e164)?.[1];
-  if (!digits) throw new Error(`not an E.164 number: ${e164}`);
-  return `PN${(BigInt(digits) ^ MASK).toString(16).padStart(32, '0')}`;
+  if (!e164Schema.safeParse(e164).success) throw new Error(`not an E.164 number: ${e164}`);
+  return `PN${(BigInt(e164.slice(1)) ^ MASK).toString(16).padStart(32, '0')}`;
 }
 
 /** The number a SID stands for, or null when it stands for none. */
 export function numberOfSid(sid: string): string | null {
   const m = NUMBER_SID.exec(sid);
   if (!m) return null;
-  const digits = (BigInt(`0x${m[1]}`) ^ MASK).toString();
-  return /^[1-9]\d{5,14}$/.test(digits) ? `+${digits}` : null;
+  const number = `+${(BigInt(`0x${m[1]}`) ^ MASK).toString()}`;
+  return e164Schema.safeParse(number).success ? number : null;
 }

@@ -45,7 +45,7 @@ export class HoldMaintenance {
   async liveHolds(
     now: Date,
     accountId?: string,
-  ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId'>>> {
+  ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId' | 'blockedUntil'>>> {
     const rows = accountId ? await this.holds.liveOfAccount(accountId) : await this.holds.liveSystemWide();
     return rows.filter((h) => h.blockedUntil === null || h.blockedUntil > now);
   }

@@ -20,9 +20,13 @@ import { EventPublisher } from '@maskline/messaging';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { CandidatePool } from './candidate-pool';
 import { capabilitiesOf, carries } from './number-capabilities';
+import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
 import { parsePhoneNumber } from './phone-number';
 import { VirtualNumberRepository } from './virtual-number.repository';
 import type { VirtualNumberDocument } from './virtual-number.schema';
+
+/** A number that serves no Twilio Proxy Service. */
+const NO_PROXY_SERVICE = { proxyServiceSid: null, isReserved: false };
 
 /** The account's virtual-number inventory: add, list, get, update, delete. */
 @Injectable()
@@ -30,6 +34,7 @@ export class InventoryService {
   constructor(
     private readonly numbers: VirtualNumberRepository,
     private readonly pool: CandidatePool,
+    private readonly proxyClaims: ProxyNumberClaimRepository,
     private readonly events: EventPublisher,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
   ) {}
@@ -86,7 +91,14 @@ export class InventoryService {
           credentials: fields.credentials ?? existing.credentials,
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
           fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
+          // Deleted before, or another owner's now: it serves no Service until one takes it.
+          ...(existing.status === 'deleted' || (existing.subaccountId ?? null) !== fields.subaccountId
+            ? NO_PROXY_SERVICE
+            : {}),
         });
+        if (existing.status === 'deleted' || (existing.subaccountId ?? null) !== fields.subaccountId) {
+          await this.proxyClaims.release(request.scope.accountId, p.e164);
+        }
       } else {
         await this.numbers.insert({
           _id: p.e164,
@@ -132,11 +144,14 @@ export class InventoryService {
         throw new CodedError(ErrorCodes.FORBIDDEN, 'a subaccount cannot move numbers between subaccounts');
       }
       set.subaccountId = request.subaccountId;
+      // Another owner: the number leaves the Service it served (a Service is its owner's).
+      if (request.subaccountId !== existing.subaccountId) Object.assign(set, NO_PROXY_SERVICE);
     }
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
+    if (set.proxyServiceSid === null) await this.proxyClaims.release(request.scope.accountId, existing._id);
     if (request.voiceEnabled !== undefined) set.voiceEnabled = request.voiceEnabled;
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
@@ -148,19 +163,24 @@ export class InventoryService {
   /** Stops new sessions on the number at once; live sessions keep it until they end. */
   async delete(scope: AccountScope, number: string): Promise<void> {
     const existing = await this.require(scope, number);
-    await this.numbers.update(scope.accountId, existing._id, { status: 'deleted', deletedAt: new Date() });
+    await this.numbers.update(scope.accountId, existing._id, {
+      status: 'deleted',
+      deletedAt: new Date(),
+      ...NO_PROXY_SERVICE,
+    });
+    await this.proxyClaims.release(scope.accountId, existing._id);
     this.pool.invalidate(scope.accountId);
     await this.announce(scope.accountId, existing._id);
   }
 
-  /** For the allocator's last check before claiming: still active, and still carrying what is needed. */
+  /** For the allocator's last check before claiming: still active, not reserved, and carrying what is needed. */
   async takesNewSessions(
     accountId: string,
     number: string,
     needs: readonly NumberCapability[],
   ): Promise<boolean> {
     const doc = await this.numbers.get(accountId, number);
-    return doc?.status === 'active' && carries(capabilitiesOf(doc), needs);
+    return doc?.status === 'active' && !doc.isReserved && carries(capabilitiesOf(doc), needs);
   }
 
   /** Who owns a number and the provider credentials its webhooks are signed with. */

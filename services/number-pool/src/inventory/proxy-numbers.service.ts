@@ -10,9 +10,13 @@ import {
 } from '@maskline/contracts';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
+import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
 import { toVirtualNumber } from './inventory.service';
 import { VirtualNumberRepository } from './virtual-number.repository';
 import type { VirtualNumberDocument } from './virtual-number.schema';
+
+/** How old a claim with no number record to match must be before another Service may take it over. */
+const CLAIM_GRACE_MS = 60_000;
 
 /**
  * The numbers of Twilio Proxy Services: numbers of the account's inventory, each serving at most
@@ -25,19 +29,27 @@ export class ProxyNumbersService {
     private readonly numbers: VirtualNumberRepository,
     private readonly pool: CandidatePool,
     private readonly holds: HoldMaintenance,
+    private readonly claims: ProxyNumberClaimRepository,
   ) {}
 
+  /**
+   * Gives the number to the Service: its claim decides between concurrent requests (one wins; the
+   * other is told the number serves another Service). A claim left by a request that died before
+   * writing the number's record, older than CLAIM_GRACE_MS, is taken over.
+   */
   async assign(request: RpcParsedRequestOf<typeof AssignProxyNumber>): Promise<ProxyNumber> {
     const { scope, serviceSid, number } = request;
     const doc = await this.visible(scope, number);
-    if (!doc || (doc.proxyServiceSid && doc.proxyServiceSid !== serviceSid)) {
-      throw new CodedError(
-        ProxyErrorCodes.NUMBER_NOT_AVAILABLE,
-        doc
-          ? `PhoneNumber: ${number} serves another Service (a number serves one Service at a time)`
-          : `PhoneNumber: ${number} is not in this account's numbers (add it with POST /v1/Account/{auth_id}/Number/ first)`,
-        { field: 'PhoneNumber' },
-      );
+    if (!doc) throw notAvailable(number, 'not-yours');
+    for (let attempt = 0; ; attempt++) {
+      if (await this.claims.take(scope.accountId, number, serviceSid)) break;
+      const holder = await this.claims.holder(scope.accountId, number);
+      if (!holder) continue; // released meanwhile: take it
+      if (holder.serviceSid === serviceSid) break;
+      const stale =
+        doc.proxyServiceSid !== holder.serviceSid && holder.createdAt.getTime() < Date.now() - CLAIM_GRACE_MS;
+      if (!stale || attempt > 0) throw notAvailable(number, 'taken');
+      await this.claims.release(scope.accountId, number, holder.serviceSid);
     }
     await this.numbers.update(scope.accountId, number, {
       proxyServiceSid: serviceSid,
@@ -54,12 +66,7 @@ export class ProxyNumbersService {
 
   async list(request: RpcParsedRequestOf<typeof ListProxyNumbers>) {
     const { scope, serviceSid, page, pageSize } = request;
-    const docs = await this.numbers.ofProxyService(
-      scope.accountId,
-      serviceSid,
-      page * pageSize,
-      pageSize + 1,
-    );
+    const docs = await this.numbers.ofProxyService(scope, serviceSid, page * pageSize, pageSize + 1);
     const inUse = await this.sessionsOn(scope.accountId);
     return {
       numbers: docs.slice(0, pageSize).map((d) => ({ ...toVirtualNumber(d), inUse: inUse.get(d._id) ?? 0 })),
@@ -77,13 +84,15 @@ export class ProxyNumbersService {
   async unassign(scope: AccountScope, serviceSid: string, number: string): Promise<void> {
     await this.ofService(scope, serviceSid, number);
     await this.numbers.update(scope.accountId, number, { proxyServiceSid: null, isReserved: false });
+    await this.claims.release(scope.accountId, number, serviceSid);
     this.pool.invalidate(scope.accountId);
   }
 
   async unassignAll(scope: AccountScope, serviceSid: string): Promise<number> {
-    const removed = await this.numbers.unassignService(scope.accountId, serviceSid);
+    const numbers = await this.numbers.unassignService(scope.accountId, serviceSid);
+    for (const n of numbers) await this.claims.release(scope.accountId, n, serviceSid);
     this.pool.invalidate(scope.accountId);
-    return removed;
+    return numbers.length;
   }
 
   /** An active number this caller may use (a subaccount: only its own). */
@@ -102,14 +111,25 @@ export class ProxyNumbersService {
     return doc;
   }
 
-  /** Live sessions per number of the account (sessions hold a number once per party). */
+  /** Live sessions per number of the account (not those in cool-off; a session holds a number once per party). */
   private async sessionsOn(accountId: string): Promise<Map<string, number>> {
     const allocations = new Map<string, Set<string>>();
     for (const h of await this.holds.liveHolds(new Date(), accountId)) {
+      if (h.blockedUntil !== null) continue;
       let set = allocations.get(h.virtualNumber);
       if (!set) allocations.set(h.virtualNumber, (set = new Set()));
       set.add(h.allocationId);
     }
     return new Map([...allocations].map(([n, s]) => [n, s.size]));
   }
+}
+
+function notAvailable(number: string, why: 'taken' | 'not-yours'): CodedError {
+  return new CodedError(
+    ProxyErrorCodes.NUMBER_NOT_AVAILABLE,
+    why === 'taken'
+      ? `PhoneNumber: ${number} serves another Service (a number serves one Service at a time)`
+      : `PhoneNumber: ${number} is not in this account's numbers (add it with POST /v1/Account/{auth_id}/Number/ first)`,
+    { field: 'PhoneNumber' },
+  );
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository, type ScopedFilter } from '@maskline/persistence';
 import { VirtualNumberDocument } from './virtual-number.schema';
 
@@ -47,17 +48,25 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     return { objects, total };
   }
 
-  /** A Proxy Service's numbers, in E.164 order. */
-  ofProxyService(accountId: string, serviceSid: string, offset: number, limit: number) {
-    return this.findScoped({ accountId, proxyServiceSid: serviceSid }, { offset, limit, sort: { _id: 1 } });
+  /** A Proxy Service's numbers that this owner still has, in E.164 order. */
+  ofProxyService(scope: AccountScope, serviceSid: string, offset: number, limit: number) {
+    return this.findScoped(
+      {
+        accountId: scope.accountId,
+        subaccountId: scope.subaccountId ?? null,
+        status: 'active',
+        proxyServiceSid: serviceSid,
+      },
+      { offset, limit, sort: { _id: 1 } },
+    );
   }
 
-  /** Takes every number of a Service back from it; how many there were. */
-  async unassignService(accountId: string, serviceSid: string): Promise<number> {
+  /** Takes every number of a Service back from it; the numbers it had. */
+  async unassignService(accountId: string, serviceSid: string): Promise<string[]> {
     const numbers = await this.findScoped({ accountId, proxyServiceSid: serviceSid });
     for (const n of numbers)
       await this.update(accountId, n._id, { proxyServiceSid: null, isReserved: false });
-    return numbers.length;
+    return numbers.map((n) => n._id);
   }
 
   /** Active numbers that may take new sessions for this owner, in the pool's fixed order. */

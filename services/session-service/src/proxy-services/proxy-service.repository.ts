@@ -33,11 +33,20 @@ export class ProxyServiceRepository extends AccountScopedRepository<ProxyService
   }
 
   async update(scope: AccountScope, sid: string, set: Partial<ProxyServiceDocument>): Promise<boolean> {
-    return (await this.updateOneScoped({ _id: sid, accountId: scope.accountId }, { $set: set })) === 1;
+    return (
+      (await this.updateOneScoped(
+        { _id: sid, accountId: scope.accountId, subaccountId: scope.subaccountId ?? null },
+        { $set: set },
+      )) === 1
+    );
   }
 
   remove(scope: AccountScope, sid: string): Promise<void> {
-    return this.deleteScoped({ _id: sid, accountId: scope.accountId });
+    return this.deleteScoped({
+      _id: sid,
+      accountId: scope.accountId,
+      subaccountId: scope.subaccountId ?? null,
+    });
   }
 }
 
@@ -52,10 +61,9 @@ export class ProxyServiceNameRepository extends AccountScopedRepository<ProxySer
     return this.insertUnlessTaken({ _id: nameKey(scope, name), accountId: scope.accountId, serviceSid });
   }
 
-  async holder(scope: AccountScope, name: string): Promise<string | null> {
-    return (
-      (await this.findByIdScoped({ accountId: scope.accountId }, nameKey(scope, name)))?.serviceSid ?? null
-    );
+  /** The hold on `name`, if any: the Service it is for, and since when. */
+  holder(scope: AccountScope, name: string): Promise<ProxyServiceNameDocument | null> {
+    return this.findByIdScoped({ accountId: scope.accountId }, nameKey(scope, name));
   }
 
   release(scope: AccountScope, name: string, serviceSid: string): Promise<void> {

@@ -18,6 +18,9 @@ import type { ProxyServiceDocument } from './proxy-service.schema';
 
 type Settings = RpcParsedRequestOf<typeof UpdateProxyService>['settings'];
 
+/** How old a name's hold with no Service behind it must be before another Service may take the name. */
+const NAME_GRACE_MS = 60_000;
+
 /** Twilio Proxy Services: made, read, changed and deleted by their owner; names unique per owner. */
 @Injectable()
 export class ProxyServicesService {
@@ -83,15 +86,22 @@ export class ProxyServicesService {
   }
 
   /**
-   * Holds the name for the Service. A name held for a Service that no longer exists (its creation
-   * failed half-way) is taken over; one held for a live Service is refused with Twilio's 80602.
+   * Holds the name for the Service. A hold is taken over only when it is certainly left over: its
+   * Service now has another name (a rename that stopped half-way), or it has none and the hold is
+   * older than NAME_GRACE_MS (a create that died before storing its Service; a younger hold may be
+   * a create still under way). Otherwise Twilio's 80602.
    */
   private async holdName(scope: AccountScope, name: string, sid: string): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (await this.names.hold(scope, name, sid)) return;
-      const holder = await this.names.holder(scope, name);
-      if (holder && (await this.services.get(scope, holder))) break;
-      if (holder) await this.names.release(scope, name, holder);
+      const hold = await this.names.holder(scope, name);
+      if (!hold) continue; // released meanwhile
+      const service = await this.services.get(scope, hold.serviceSid);
+      const leftOver = service
+        ? service.uniqueName !== name
+        : hold.createdAt.getTime() < Date.now() - NAME_GRACE_MS;
+      if (!leftOver) break;
+      await this.names.release(scope, name, hold.serviceSid);
     }
     throw new CodedError(
       ProxyErrorCodes.SERVICE_NAME_TAKEN,
@@ -102,9 +112,11 @@ export class ProxyServicesService {
 
   /** By SID, or by UniqueName as Twilio's paths allow; another owner's Service is not found. */
   private async require(scope: AccountScope, ref: string): Promise<ProxyServiceDocument> {
-    const sid = proxyServiceSidSchema.safeParse(ref).success ? ref : await this.names.holder(scope, ref);
+    const bySid = proxyServiceSidSchema.safeParse(ref).success;
+    const sid = bySid ? ref : (await this.names.holder(scope, ref))?.serviceSid;
     const doc = sid ? await this.services.get(scope, sid) : null;
-    if (!doc) throw CodedError.notFound(`Service ${ref} not found`);
+    // A name still held for a Service since renamed names nothing.
+    if (!doc || (!bySid && doc.uniqueName !== ref)) throw CodedError.notFound(`Service ${ref} not found`);
     return doc;
   }
 }
