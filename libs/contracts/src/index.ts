@@ -41,3 +41,4 @@ export * from './proxy/proxy-service-fields';
 export * from './proxy/proxy-error-codes';
 export * from './proxy/proxy-services.contract';
 export * from './proxy/proxy-numbers.contract';
+export * from './common/twilio-sid';

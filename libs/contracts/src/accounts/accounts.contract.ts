@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent, defineRpc } from '../contract';
 import { isoTimeSchema } from '../common/primitives.schema';
+import { twilioSidSchema } from '../common/twilio-sid';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 
 /**
@@ -26,7 +27,7 @@ export const AccountCredentialsChanged = defineEvent(
 );
 
 /** A Twilio-shaped API key's SID: `SK` and 32 hex digits. */
-export const apiKeySidSchema = z.string().regex(/^SK[0-9a-f]{32}$/);
+export const apiKeySidSchema = twilioSidSchema('SK');
 
 /** An API key was revoked: every gateway replica forgets it at once. */
 export const ApiKeyRevoked = defineEvent(

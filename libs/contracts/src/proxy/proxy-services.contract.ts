@@ -4,10 +4,9 @@ import { accountScopeSchema } from '../common/account-scope.schema';
 import { isoTimeSchema } from '../common/primitives.schema';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { zodOf } from '../common/field-kind';
+import { twilioSidSchema } from '../common/twilio-sid';
 import { PROXY_SERVICE_FIELDS, proxyServiceSettingsShape } from './proxy-service-fields';
 
-/** A Twilio-shaped SID: two letters and 32 hex digits. */
-export const twilioSidSchema = (prefix: string) => z.string().regex(new RegExp(`^${prefix}[0-9a-f]{32}$`));
 export const proxyServiceSidSchema = twilioSidSchema('KS');
 
 /** A Proxy Service as services see it. */

@@ -4,10 +4,9 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { ApiKeyRevoked, CodedError, ErrorCodes, apiKeySidSchema } from '@maskline/contracts';
+import { ApiKeyRevoked, CodedError, ErrorCodes, apiKeySidSchema, newTwilioSid } from '@maskline/contracts';
 import { constantTimeEqual, randomString } from '@maskline/crypto';
 import { EventPublisher, InvalidatedCache, NATS_CONNECTION } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
@@ -49,7 +48,7 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
     const options = { ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED };
     this.found = new InvalidatedCache(options);
     this.missing = new InvalidatedCache(options);
-    this.decoyDigest = credentials.digest(newSid(), randomString(32));
+    this.decoyDigest = credentials.digest(newTwilioSid('SK'), randomString(32));
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -70,7 +69,7 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
   /** A new key for the account `authId` of main account `accountId`. */
   async create(accountId: string, authId: string, friendlyName: string): Promise<IssuedApiKey> {
     await this.accounts.get(accountId, authId); // the account must be this tenant's
-    const sid = newSid();
+    const sid = newTwilioSid('SK');
     const secret = randomString(32);
     const key = await this.repository.insert({
       _id: sid,
@@ -131,8 +130,4 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
     if (!key) await this.missing.get(sid, async () => null);
     return key;
   }
-}
-
-function newSid(): string {
-  return `SK${randomBytes(16).toString('hex')}`;
 }

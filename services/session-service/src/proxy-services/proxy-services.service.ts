@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
 import {
   CodedError,
+  newTwilioSid,
   PROXY_SERVICE_FIELDS,
   ProxyErrorCodes,
   proxyServiceFieldEntries,
@@ -31,7 +31,7 @@ export class ProxyServicesService {
 
   async create(request: RpcParsedRequestOf<typeof CreateProxyService>): Promise<ProxyService> {
     const { scope, settings } = request;
-    const sid = `KS${randomBytes(16).toString('hex')}`;
+    const sid = newTwilioSid('KS');
     const uniqueName = settings.uniqueName!;
     await this.holdName(scope, uniqueName, sid);
     const defaults = Object.fromEntries(proxyServiceFieldEntries.map(([key, f]) => [key, f.default]));
