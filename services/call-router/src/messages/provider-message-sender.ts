@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry, Bulkheads } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+import { ProviderHttpClient, ProviderTimeout, type ProviderAnswer } from './provider-http.client';
 
 export interface OutboundMessage {
   /** The Maskline account sending: a breaker is never shared with another tenant's numbers. */
@@ -35,14 +36,19 @@ const RETRY_AFTER_MAX_MS = 5 * 60_000;
  * whose API does not answer fails fast without slowing another's.
  */
 @Injectable()
-export class ProviderMessageSender {
+export class ProviderMessageSender implements OnApplicationShutdown {
   private readonly compartments: Bulkheads;
+  private readonly http = new ProviderHttpClient();
 
   constructor(
     private readonly breakers: BreakerRegistry,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
   ) {
     this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT);
+  }
+
+  onApplicationShutdown(): void {
+    this.http.close();
   }
 
   /**
@@ -73,24 +79,20 @@ export class ProviderMessageSender {
 
   private async sendThrough(breaker: string, message: OutboundMessage): Promise<SendOutcome> {
     const request = this.requestOf(message);
-    let res: Response;
+    let answer: ProviderAnswer;
     try {
-      res = await this.breakers.fire(
+      answer = await this.breakers.fire(
         breaker,
         async () => {
-          const r = await fetch(request.url, {
-            method: 'POST',
-            headers: request.headers,
-            body: request.body,
-            redirect: 'error',
-            signal: AbortSignal.timeout(this.config.OUTBOUND_TIMEOUT_MS),
-          });
+          const a = await this.http.post(
+            request.url,
+            request.headers,
+            request.body,
+            this.config.OUTBOUND_TIMEOUT_MS,
+          );
           // A provider that fails counts against its breaker; one that refuses the message does not.
-          if (r.status >= 500 || r.status === 429) {
-            await r.arrayBuffer().catch(() => undefined);
-            throw new ProviderBusy(r.status, r.headers.get('retry-after'));
-          }
-          return r;
+          if (a.status >= 500 || a.status === 429) throw new ProviderBusy(a.status, header(a, 'retry-after'));
+          return a;
         },
         {},
         { timeoutMs: this.config.OUTBOUND_TIMEOUT_MS + 1000 },
@@ -107,7 +109,7 @@ export class ProviderMessageSender {
       if (err instanceof CodedError && err.code === ErrorCodes.CIRCUIT_OPEN) {
         return { kind: 'retry', reason: 'breaker open', retryAfterMs: null, attempted: false };
       }
-      const timedOut = (err as { name?: string }).name === 'TimeoutError';
+      const timedOut = err instanceof ProviderTimeout;
       return {
         kind: 'retry',
         reason: timedOut ? 'timeout' : 'unreachable',
@@ -115,9 +117,8 @@ export class ProviderMessageSender {
         attempted: true,
       };
     }
-    const body = await res.text().catch(() => '');
-    if (res.status >= 300) return { kind: 'refused', status: res.status };
-    return { kind: 'sent', providerMessageId: providerIdOf(message.provider, body) };
+    if (answer.status >= 300) return { kind: 'refused', status: answer.status };
+    return { kind: 'sent', providerMessageId: providerIdOf(message.provider, answer.body) };
   }
 
   private requestOf(m: OutboundMessage) {
@@ -158,6 +159,11 @@ class ProviderBusy extends Error {
   ) {
     super(`provider answered ${status}`);
   }
+}
+
+function header(answer: ProviderAnswer, name: string): string | null {
+  const value = answer.headers[name];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
 /** Retry-After in seconds or as an HTTP date; null when absent or unreadable. */

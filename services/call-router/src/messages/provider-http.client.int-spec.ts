@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ProviderHttpClient, ProviderTimeout } from './provider-http.client';
+
+/** A provider API on loopback: answers as `answer` says, and counts the connections it was given. */
+async function provider(answer: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
+  let connections = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => answer(req, body, res));
+  });
+  server.on('connection', () => (connections += 1));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connections: () => connections,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('the provider HTTP client', () => {
+  const client = new ProviderHttpClient();
+  afterAll(() => client.close());
+
+  it('posts the body with its headers and reads the answer, over one kept-alive connection', async () => {
+    const api = await provider((req, body, res) => {
+      res.writeHead(202, { 'content-type': 'application/json', 'x-echo': req.headers.authorization ?? '' });
+      res.end(JSON.stringify({ got: body, length: req.headers['content-length'] }));
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const answer = await client.post(
+          `${api.url}/v1/Message/`,
+          { authorization: 'Basic x' },
+          'héllo',
+          2000,
+        );
+        expect(answer.status).toBe(202);
+        expect(answer.headers['x-echo']).toBe('Basic x');
+        expect(JSON.parse(answer.body)).toEqual({ got: 'héllo', length: '6' });
+      }
+      expect(api.connections()).toBe(1);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('gives up at the deadline with a timeout, and says "unreachable" apart from it', async () => {
+    const api = await provider(() => undefined); // never answers
+    try {
+      await expect(client.post(api.url, {}, 'x', 200)).rejects.toBeInstanceOf(ProviderTimeout);
+    } finally {
+      await api.close();
+    }
+    await expect(client.post('http://127.0.0.1:9/', {}, 'x', 2000)).rejects.not.toBeInstanceOf(
+      ProviderTimeout,
+    );
+  });
+
+  it('returns a redirect as an answer, never following it', async () => {
+    const api = await provider((_req, _body, res) => {
+      res.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere' });
+      res.end();
+    });
+    try {
+      expect((await client.post(api.url, {}, 'x', 2000)).status).toBe(302);
+    } finally {
+      await api.close();
+    }
+  });
+});
