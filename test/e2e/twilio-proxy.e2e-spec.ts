@@ -140,6 +140,43 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     await twilioClient(system.baseUrl, acmeSid, acme.authToken).proxy.v1.services(service.sid).remove();
   });
 
+  it('lets a main account make, see and revoke its subaccounts’ keys; a subaccount only its own', async () => {
+    const sub = await createSubaccount(system, acme, 'keys-sub');
+    const subSid = await accountSidOf(sub);
+    const made = await acme.api('/ApiKey/', { body: { friendly_name: 'for-sub', subaccount: sub.authId } });
+    expect(made.status).toBe(201);
+    const key = (await made.json()) as Json;
+    expect(key).toMatchObject({ auth_id: sub.authId, account_sid: subSid });
+    // It acts as the subaccount: it sees the subaccount's Services, not the parent's.
+    const asSub = twilioClient(system.baseUrl, String(key.sid), String(key.secret), { accountSid: subSid });
+    const subService = await asSub.proxy.v1.services.create({ uniqueName: 'sub-only' });
+    expect(subService.accountSid).toBe(subSid);
+
+    const own = await sub.api('/ApiKey/', { body: { friendly_name: 'its-own' } });
+    const ownKey = (await own.json()) as Json;
+    const parentKey = (await (
+      await acme.api('/ApiKey/', { body: { friendly_name: 'parent' } })
+    ).json()) as Json;
+    const sids = (res: Json) => (res.objects as Json[]).map((k) => k.sid);
+    expect(sids((await (await acme.api('/ApiKey/')).json()) as Json)).toEqual(
+      expect.arrayContaining([key.sid, ownKey.sid, parentKey.sid]),
+    );
+    expect(sids((await (await sub.api('/ApiKey/')).json()) as Json).sort()).toEqual(
+      [key.sid, ownKey.sid].sort(),
+    );
+    // The subaccount can neither revoke its parent's key nor act for another account.
+    expect((await sub.api(`/ApiKey/${String(parentKey.sid)}`, { method: 'DELETE' })).status).toBe(404);
+    expect((await sub.api('/ApiKey/', { body: { subaccount: sub.authId } })).status).toBe(400);
+    const stranger = await createSubaccount(system, await createAccount(system, 'other-parent'), 'not-yours');
+    expect((await acme.api('/ApiKey/', { body: { subaccount: stranger.authId } })).status).toBe(400);
+
+    // The parent revokes the subaccount's key: it stops at once.
+    expect((await acme.api(`/ApiKey/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(204);
+    expect(await rejection(asSub.proxy.v1.services.list())).toMatchObject({ status: 401, code: 20003 });
+    for (const k of [ownKey, parentKey]) await acme.api(`/ApiKey/${String(k.sid)}`, { method: 'DELETE' });
+    await twilioClient(system.baseUrl, subSid, sub.authToken).proxy.v1.services(subService.sid).remove();
+  });
+
   it('lets the operator make and revoke keys of any account', async () => {
     const admin = (path: string, init: RequestInit = {}) =>
       fetch(`${system.baseUrl}/admin/v1/accounts/${acme.authId}${path}`, {

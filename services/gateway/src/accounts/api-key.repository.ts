@@ -20,14 +20,19 @@ export class ApiKeyRepository extends AccountScopedRepository<ApiKey> {
     return this.systemWide.findById(sid);
   }
 
-  listOf(accountId: string, authId: string): Promise<ApiKey[]> {
-    return this.findScoped({ accountId, authId }, { limit: 1000, offset: 0, sort: { _id: 1 } });
+  /** An account's keys (`authId` undefined: every key of the main account and its subaccounts). */
+  listOf(accountId: string, authId: string | undefined): Promise<ApiKey[]> {
+    return this.findScoped(
+      { accountId, ...(authId ? { authId } : {}) },
+      { limit: 1000, offset: 0, sort: { _id: 1 } },
+    );
   }
 
   /** Deletes the key if it is this account's; whether it was. */
-  async remove(accountId: string, authId: string, sid: string): Promise<boolean> {
-    if (!(await this.findOneScoped({ _id: sid, accountId, authId }))) return false;
-    await this.deleteScoped({ _id: sid, accountId, authId });
+  async remove(accountId: string, authId: string | undefined, sid: string): Promise<boolean> {
+    const filter = { _id: sid, accountId, ...(authId ? { authId } : {}) };
+    if (!(await this.findOneScoped(filter))) return false;
+    await this.deleteScoped(filter);
     return true;
   }
 }

@@ -82,21 +82,34 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
     return { key, secret };
   }
 
-  list(accountId: string, authId: string): Promise<ApiKey[]> {
+  /** The keys of the account `authId` (a main account's `authId` undefined: its own and its subaccounts'). */
+  list(accountId: string, authId: string | undefined): Promise<ApiKey[]> {
     return this.repository.listOf(accountId, authId);
   }
 
-  /** Revokes a key of the account `authId`; another account's key is not found. */
-  async revoke(accountId: string, authId: string, sid: string): Promise<void> {
+  /**
+   * Revokes a key of the account `authId` (a main account's `authId` undefined: its own or any of
+   * its subaccounts'); another account's key is not found.
+   */
+  async revoke(accountId: string, authId: string | undefined, sid: string): Promise<void> {
     if (!apiKeySidSchema.safeParse(sid).success || !(await this.repository.remove(accountId, authId, sid))) {
       throw CodedError.notFound(`API key ${sid} not found`);
     }
     this.found.invalidate(sid);
-    await this.events.publish(
-      ApiKeyRevoked,
-      { sid, at: new Date().toISOString() },
-      { msgId: `api-key-revoked:${sid}` },
-    );
+    try {
+      await this.events.publish(
+        ApiKeyRevoked,
+        { sid, at: new Date().toISOString() },
+        { msgId: `api-key-revoked:${sid}` },
+      );
+    } catch (err) {
+      // The key is gone from the store (a retry would find nothing to revoke): this replica refuses
+      // it now, the others once their cached copy expires.
+      this.logger.warn(
+        { err, sid, withinMs: this.config.AUTH_CACHE_TTL_MS },
+        'API key revoked but not announced: other gateway replicas refuse it once their cache expires',
+      );
+    }
   }
 
   /**
