@@ -1,11 +1,7 @@
-import { createHash } from 'node:crypto';
 import { e164Schema } from '@maskline/contracts';
+import { DerivedSid } from './derived-sid';
 
-const NUMBER_SID = /^PN([0-9a-f]{32})$/;
-/** Spreads the digits (public: the SID names a number, it hides nothing). */
-const MASK = BigInt(
-  `0x${createHash('sha256').update('maskline twilio number sid').digest('hex').slice(0, 32)}`,
-);
+const NUMBER_SIDS = new DerivedSid('PN', 'maskline twilio number sid');
 
 /**
  * A number's Twilio-shaped SID (`PN` and 32 hex digits), one to one with its E.164 form: every
@@ -13,13 +9,13 @@ const MASK = BigInt(
  */
 export function numberSidOf(e164: string): string {
   if (!e164Schema.safeParse(e164).success) throw new Error(`not an E.164 number: ${e164}`);
-  return `PN${(BigInt(e164.slice(1)) ^ MASK).toString(16).padStart(32, '0')}`;
+  return NUMBER_SIDS.of(BigInt(e164.slice(1)));
 }
 
 /** The number a SID stands for, or null when it stands for none. */
 export function numberOfSid(sid: string): string | null {
-  const m = NUMBER_SID.exec(sid);
-  if (!m) return null;
-  const number = `+${(BigInt(`0x${m[1]}`) ^ MASK).toString()}`;
+  const value = NUMBER_SIDS.valueOf(sid);
+  if (value === null) return null;
+  const number = `+${value.toString()}`;
   return e164Schema.safeParse(number).success ? number : null;
 }
