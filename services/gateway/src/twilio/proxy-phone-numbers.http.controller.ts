@@ -19,9 +19,7 @@ import {
   ListProxyNumbers,
   UnassignProxyNumber,
   UpdateProxyNumber,
-  bool,
   e164Schema,
-  text,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
@@ -32,15 +30,7 @@ import { twilioPhoneNumberView } from './proxy-phone-number.view';
 import { twilioApiBase } from './proxy-service.view';
 import { numberOfSid } from './twilio-number-sid';
 import { readTwilioPaging, twilioPage } from './twilio-page';
-import { readTwilioParams } from './twilio-params';
-
-/** Twilio's PhoneNumber parameters: which number (by SID or in E.164), and whether it is reserved. */
-const CREATE_PARAMS = [
-  ['sid', { param: 'Sid', kind: text(34, 34) }],
-  ['phoneNumber', { param: 'PhoneNumber', kind: text(2, 20) }],
-  ['isReserved', { param: 'IsReserved', kind: bool }],
-] as const;
-const UPDATE_PARAMS = [CREATE_PARAMS[2]] as const;
+import { ProxyPhoneNumberParamsDto, ProxyPhoneNumberUpdateDto } from './proxy-phone-number-params.dto';
 
 /**
  * A Service's numbers, as `client.proxy.v1.services(sid).phoneNumbers` calls them. A number must
@@ -66,13 +56,13 @@ export class ProxyPhoneNumbersHttpController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Add one of the account’s numbers to the Service (by Sid or PhoneNumber)' })
-  async add(@CurrentPrincipal() principal: Principal, @Param('service') ref: string, @Body() body: unknown) {
+  async add(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') ref: string,
+    @Body() body: ProxyPhoneNumberParamsDto,
+  ) {
     const { scope, serviceSid } = await this.service(principal, ref);
-    const p = readTwilioParams(CREATE_PARAMS, body, { create: true }) as {
-      sid?: string;
-      phoneNumber?: string;
-      isReserved?: boolean;
-    };
+    const p = { sid: body?.Sid, phoneNumber: body?.PhoneNumber, isReserved: body?.IsReserved };
     if (!p.sid === !p.phoneNumber) {
       throw CodedError.validation('PhoneNumber', 'give either Sid or PhoneNumber (one of them, not both)');
     }
@@ -127,12 +117,10 @@ export class ProxyPhoneNumbersHttpController {
     @CurrentPrincipal() principal: Principal,
     @Param('service') ref: string,
     @Param('number') n: string,
-    @Body() body: unknown,
+    @Body() body: ProxyPhoneNumberUpdateDto,
   ) {
     const { scope, serviceSid } = await this.service(principal, ref);
-    const { isReserved } = readTwilioParams(UPDATE_PARAMS, body, { create: false }) as {
-      isReserved?: boolean;
-    };
+    const isReserved = body?.IsReserved;
     if (isReserved === undefined) throw CodedError.validation('IsReserved', 'IsReserved is required');
     const updated = await this.rpc.request(UpdateProxyNumber, {
       scope,

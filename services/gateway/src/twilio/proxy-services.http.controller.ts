@@ -17,6 +17,7 @@ import {
   GetProxyService,
   ListProxyServices,
   UnassignServiceNumbers,
+  CodedError,
   UpdateProxyService,
   proxyServiceFieldEntries,
   type RpcRequestOf,
@@ -28,7 +29,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { CallbackUrlChecker } from '../sessions/callback-url-checker';
 import { twilioApiBase, twilioServiceView } from './proxy-service.view';
 import { readTwilioPaging, twilioPage } from './twilio-page';
-import { readTwilioParams } from './twilio-params';
+import { ProxyServiceParamsDto, proxyServiceSettingsOf } from './proxy-service-params.dto';
 
 /** The settings as the contract takes them (the RPC client checks them against it again). */
 type Settings = RpcRequestOf<typeof UpdateProxyService>['settings'];
@@ -56,8 +57,9 @@ export class ProxyServicesHttpController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a Service (UniqueName required)' })
-  async create(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
-    const settings = readTwilioParams(proxyServiceFieldEntries, body, { create: true }) as Settings;
+  async create(@CurrentPrincipal() principal: Principal, @Body() body: ProxyServiceParamsDto) {
+    const settings = proxyServiceSettingsOf(body ?? {}) as Settings;
+    if (!settings.uniqueName) throw CodedError.validation('UniqueName', 'UniqueName is required');
     await this.callbackUrls.check(callbackUrlsOf(settings));
     const service = await this.rpc.request(CreateProxyService, { scope: scopeOf(principal), settings });
     return twilioServiceView(service, this.base);
@@ -89,9 +91,9 @@ export class ProxyServicesHttpController {
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('service') ref: string,
-    @Body() body: unknown,
+    @Body() body: ProxyServiceParamsDto,
   ) {
-    const settings = readTwilioParams(proxyServiceFieldEntries, body, { create: false }) as Settings;
+    const settings = proxyServiceSettingsOf(body ?? {}) as Settings;
     await this.callbackUrls.check(callbackUrlsOf(settings));
     const service = await this.rpc.request(UpdateProxyService, {
       scope: scopeOf(principal),
