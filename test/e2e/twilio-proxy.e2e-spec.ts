@@ -316,6 +316,10 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
       const res = await raw(path);
       expect([path, res.status, ((await res.json()) as Json).code]).toEqual([path, 404, 20404]);
     }
+    // What is not served yet says so (not a 404 that looks like a wrong SID).
+    const notYet = await rejection(client.proxy.v1.services(other.sid).sessions.create({ uniqueName: 's' }));
+    expect(notYet).toMatchObject({ status: 404, code: 20404 });
+    expect(notYet.message).toContain('not served yet');
     const stray = await rejection(
       client.proxy.v1.services(other.sid).phoneNumbers.create({ phoneNumber: '%' }),
     );
