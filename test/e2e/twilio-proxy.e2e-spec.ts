@@ -177,6 +177,17 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     await twilioClient(system.baseUrl, subSid, sub.authToken).proxy.v1.services(subService.sid).remove();
   });
 
+  it('bounds the API keys one account can hold', async () => {
+    const team = await createAccount(system, 'key-hoarder');
+    const made = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => team.api('/ApiKey/', { body: { friendly_name: `k${i}` } })),
+    );
+    expect(made.map((r) => r.status).filter((s) => s !== 201)).toEqual([]);
+    const refused = await team.api('/ApiKey/', { body: { friendly_name: 'one too many' } });
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as Json).error).toContain('at most 100 API keys');
+  });
+
   it('lets the operator make and revoke keys of any account', async () => {
     const admin = (path: string, init: RequestInit = {}) =>
       fetch(`${system.baseUrl}/admin/v1/accounts/${acme.authId}${path}`, {
@@ -191,6 +202,19 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     expect((await admin(`/api-keys/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(204);
     expect(await rejection(client.proxy.v1.services.list())).toMatchObject({ status: 401, code: 20003 });
     expect((await admin(`/api-keys/${String(key.sid)}`, { method: 'DELETE' })).status).toBe(404);
+
+    // For one of the account's subaccounts, as on the account API; never another account's.
+    const sub = await createSubaccount(system, acme, 'ops-sub');
+    const forSub = await admin('/api-keys', {
+      method: 'POST',
+      body: JSON.stringify({ subaccount: sub.authId }),
+    });
+    expect([forSub.status, ((await forSub.json()) as Json).auth_id]).toEqual([201, sub.authId]);
+    const strangerSub = await createSubaccount(system, await createAccount(system, 'elsewhere'), 'x');
+    expect(
+      (await admin('/api-keys', { method: 'POST', body: JSON.stringify({ subaccount: strangerSub.authId }) }))
+        .status,
+    ).toBe(400);
   });
 
   it('keeps a subaccount’s Services its own, and its parent’s out of its reach', async () => {

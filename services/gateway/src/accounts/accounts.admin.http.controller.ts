@@ -90,7 +90,12 @@ export class AccountsAdminHttpController {
   @ApiOperation({ summary: 'Make an API key (SK…) acting as this account; its secret is shown only here' })
   async createKey(@Param('auth_id') authId: string, @Body() body: CreateApiKeyDto) {
     const account = await this.accounts.getForOperator(authId);
-    const issued = await this.keys.create(account.accountId, authId, body.friendly_name ?? 'API key');
+    // As on the account API: `subaccount` makes the key act as one of this main account's subaccounts.
+    const owner =
+      body.subaccount === undefined
+        ? authId
+        : (await this.accounts.requireSubaccount(account.accountId, body.subaccount))._id;
+    const issued = await this.keys.create(account.accountId, owner, body.friendly_name ?? 'API key');
     return { ...apiKeyView(issued.key), secret: issued.secret };
   }
 

@@ -18,6 +18,8 @@ import { ApiKeyRepository } from './api-key.repository';
 import type { ApiKey } from './api-key.schema';
 
 const MAX_CACHED = 10_000;
+/** API keys one account (or subaccount) may hold at once. */
+export const MAX_KEYS_PER_ACCOUNT = 100;
 
 export interface IssuedApiKey {
   key: ApiKey;
@@ -69,6 +71,13 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
   /** A new key for the account `authId` of main account `accountId`. */
   async create(accountId: string, authId: string, friendlyName: string): Promise<IssuedApiKey> {
     await this.accounts.get(accountId, authId); // the account must be this tenant's
+    // A bound on what one account can make the store keep (keys are not history: they stay until revoked).
+    if ((await this.repository.listOf(accountId, authId)).length >= MAX_KEYS_PER_ACCOUNT) {
+      throw new CodedError(
+        ErrorCodes.CONFLICT,
+        `an account has at most ${MAX_KEYS_PER_ACCOUNT} API keys: revoke one before making another`,
+      );
+    }
     const sid = newTwilioSid('SK');
     const secret = randomString(32);
     const key = await this.repository.insert({

@@ -26,3 +26,22 @@ export class CallbackUrlChecker {
     }
   }
 }
+
+/**
+ * The URLs Maskline itself will request (the fields a table marks `calledByMaskline`), by their
+ * names on the wire: what the SSRF check looks at. One reading for every field table.
+ */
+export function urlsMasklineCalls<K extends string>(
+  entries: ReadonlyArray<readonly [K, { calledByMaskline?: true }]>,
+  values: Partial<Record<K, unknown>>,
+  wireName: (field: { calledByMaskline?: true } & Record<string, unknown>) => string,
+): Record<string, string | null | undefined> {
+  return Object.fromEntries(
+    entries
+      .filter(([, field]) => field.calledByMaskline)
+      .map(([key, field]) => [
+        wireName(field as Record<string, unknown>),
+        values[key] as string | null | undefined,
+      ]),
+  );
+}

@@ -1,3 +1,4 @@
+import { urlsMasklineCalls } from './callback-url-checker';
 import {
   DEFAULT_SESSION_SETTINGS,
   sessionFieldEntries,
@@ -42,9 +43,5 @@ export function changesFromUpdate(
 export function callbackUrlsOf(
   settings: Partial<SessionSettings>,
 ): Record<string, string | null | undefined> {
-  return Object.fromEntries(
-    sessionFieldEntries
-      .filter(([, field]) => field.calledByMaskline)
-      .map(([key, field]) => [field.plivo, settings[key] as string | null | undefined]),
-  );
+  return urlsMasklineCalls(sessionFieldEntries, settings, (field) => String(field.plivo));
 }

@@ -26,7 +26,7 @@ import { RpcClient } from '@maskline/messaging';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { CallbackUrlChecker } from '../sessions/callback-url-checker';
+import { CallbackUrlChecker, urlsMasklineCalls } from '../sessions/callback-url-checker';
 import { twilioApiBase, twilioServiceView } from './proxy-service.view';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 import { ProxyServiceParamsDto, proxyServiceSettingsOf } from './proxy-service-params.dto';
@@ -60,7 +60,9 @@ export class ProxyServicesHttpController {
   async create(@CurrentPrincipal() principal: Principal, @Body() body: ProxyServiceParamsDto) {
     const settings = proxyServiceSettingsOf(body ?? {}) as Settings;
     if (!settings.uniqueName) throw CodedError.validation('UniqueName', 'UniqueName is required');
-    await this.callbackUrls.check(callbackUrlsOf(settings));
+    await this.callbackUrls.check(
+      urlsMasklineCalls(proxyServiceFieldEntries, settings, (f) => String(f.param)),
+    );
     const service = await this.rpc.request(CreateProxyService, { scope: scopeOf(principal), settings });
     return twilioServiceView(service, this.base);
   }
@@ -94,7 +96,9 @@ export class ProxyServicesHttpController {
     @Body() body: ProxyServiceParamsDto,
   ) {
     const settings = proxyServiceSettingsOf(body ?? {}) as Settings;
-    await this.callbackUrls.check(callbackUrlsOf(settings));
+    await this.callbackUrls.check(
+      urlsMasklineCalls(proxyServiceFieldEntries, settings, (f) => String(f.param)),
+    );
     const service = await this.rpc.request(UpdateProxyService, {
       scope: scopeOf(principal),
       service: ref,
@@ -116,13 +120,4 @@ export class ProxyServicesHttpController {
     // Once more after: a number added while the Service was being deleted is given back too.
     await this.rpc.request(UnassignServiceNumbers, { scope, serviceSid: service.sid });
   }
-}
-
-/** The URLs Maskline itself will request, by their Twilio names: what the SSRF check looks at. */
-function callbackUrlsOf(settings: Settings): Record<string, string | null | undefined> {
-  return Object.fromEntries(
-    proxyServiceFieldEntries
-      .filter(([, field]) => field.calledByMaskline)
-      .map(([key, field]) => [field.param, settings[key] as string | null | undefined]),
-  );
 }
