@@ -42,3 +42,5 @@ export * from './proxy/proxy-error-codes';
 export * from './proxy/proxy-services.contract';
 export * from './proxy/proxy-numbers.contract';
 export * from './common/twilio-sid';
+export * from './proxy/proxy-session-fields';
+export * from './proxy/proxy-sessions.contract';

@@ -8,3 +8,17 @@ export const twilioSidSchema = (prefix: string) => z.string().regex(new RegExp(`
 export function newTwilioSid(prefix: string): string {
   return `${prefix}${randomBytes(16).toString('hex')}`;
 }
+
+/**
+ * A Proxy Session's SID is its engine session's id in Twilio's shape (`KC` and the UUID's 32 hex
+ * digits): one id, two spellings, nothing to look up.
+ */
+export function proxySessionSidOf(sessionId: string): string {
+  return `KC${sessionId.replace(/-/g, '').toLowerCase()}`;
+}
+
+/** The engine session id a `KC…` SID spells, or null when it is not one. */
+export function sessionIdOfProxySid(sid: string): string | null {
+  const m = /^KC([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/.exec(sid);
+  return m ? m.slice(1).join('-') : null;
+}

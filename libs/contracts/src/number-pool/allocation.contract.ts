@@ -3,6 +3,7 @@ import { defineRpc, withPreviousVersion } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
 import { e164Schema, uuidSchema } from '../common/primitives.schema';
 import { numberCapabilitySchema } from './virtual-number.schema';
+import { twilioSidSchema } from '../common/twilio-sid';
 
 export const partiesSchema = z
   .array(e164Schema)
@@ -23,6 +24,24 @@ const allocationRequest = {
    * so that a number-pool of the previous release still takes every other allocation.
    */
   needs: z.array(numberCapabilitySchema).max(2).optional(),
+  /**
+   * A Twilio Proxy participant's allocation: only its Service's numbers (absent: any number of the
+   * owner that no Service reserves, as for every Plivo-API session).
+   */
+  proxy: z
+    .object({
+      serviceSid: twilioSidSchema('KS'),
+      /** The number the participant asked for (Twilio's ProxyIdentifier): that one or none; a reserved one may be. */
+      pinned: e164Schema.nullable(),
+      /** NANP only: the first party's area code (Twilio's geo_match_level area-code). */
+      areaCode: z.boolean(),
+      /** Tried first, in order (prefer-sticky: the numbers the participant had before). */
+      prefer: z.array(e164Schema).max(20),
+      /** Tried last (avoid-sticky: the numbers the participant had before). */
+      avoid: z.array(e164Schema).max(20),
+    })
+    .strict()
+    .optional(),
 };
 const allocationReply = z.object({ virtualNumber: e164Schema, country: z.string().length(2) });
 

@@ -4,17 +4,17 @@ import { CodedError } from '@maskline/contracts';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 
 /**
- * Proxy resources Maskline does not serve yet (Sessions and what hangs off them): a 404 that says
- * so, instead of one that looks like a wrong SID. Authenticated first, as every Proxy call.
+ * Proxy resources Maskline does not serve yet (MessageInteractions): a 404 that says so, instead
+ * of one that looks like a wrong SID. Authenticated first, as every Proxy call.
  */
 @ApiExcludeController()
 @UseGuards(TwilioAuthGuard)
-@Controller('v1/Services/:service')
+@Controller('v1/Services/:service/Sessions/:session/Participants/:participant')
 export class ProxyNotYetHttpController {
-  @All(['Sessions', 'Sessions/*'])
+  @All(['MessageInteractions', 'MessageInteractions/*'])
   notYet(): never {
     throw CodedError.notFound(
-      'Sessions, Participants and Interactions are not served yet by this Maskline: Services and PhoneNumbers are (see docs/twilio-proxy.md)',
+      'MessageInteractions are not served yet by this Maskline: Services, PhoneNumbers, Sessions, Participants and Interactions are (see docs/twilio-proxy.md)',
     );
   }
 }

@@ -1,4 +1,4 @@
-import { ErrorCodes, ProxyErrorCodes, errorFamilyOf } from '@maskline/contracts';
+import { ErrorCodes, PoolErrorCodes, ProxyErrorCodes, errorFamilyOf } from '@maskline/contracts';
 
 /**
  * Twilio's error codes for Maskline's, on the Twilio-compatible API: a code listed here, else its
@@ -10,6 +10,15 @@ const BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.METHOD_NOT_ALLOWED]: 20004,
   [ProxyErrorCodes.SERVICE_NAME_TAKEN]: 80602,
   [ProxyErrorCodes.NUMBER_NOT_AVAILABLE]: 80601,
+  [ProxyErrorCodes.SESSION_NAME_TAKEN]: 80603,
+  [ProxyErrorCodes.SESSION_CLOSED]: 80607,
+  [ProxyErrorCodes.SESSION_STATUS_INVALID]: 80608,
+  [ProxyErrorCodes.PARTICIPANT_LIMIT]: 80609,
+  [ProxyErrorCodes.PARTICIPANT_EXISTS]: 80103,
+  [ProxyErrorCodes.PARTICIPANT_BUSY]: 80623,
+  [ProxyErrorCodes.PROXY_IDENTIFIER_IN_USE]: 80604,
+  // No number of the Service can serve the participant.
+  [PoolErrorCodes.EXHAUSTED]: 80206,
 };
 
 const BY_FAMILY: Partial<Record<string, number>> = {

@@ -74,6 +74,7 @@ export class AllocationService {
       origin,
       request.geomatch,
       needs,
+      request.proxy ? { ...request.proxy, party: parties[0] } : undefined,
     );
     try {
       const allocation = await this.allocateOrRecall(scope.accountId, allocationId, {
@@ -83,8 +84,12 @@ export class AllocationService {
         candidates,
         exclude: new Set(request.excludeNumbers),
         cooloffSeconds: request.cooloffSeconds,
-        poolLabel: `${request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country'}${needs.includes('sms') ? ' that takes text messages' : ''}`,
-        stillActive: (n) => this.inventory.takesNewSessions(scope.accountId, n, needs),
+        poolLabel: `${request.proxy ? `of Service ${request.proxy.serviceSid}${request.proxy.pinned ? ` (${request.proxy.pinned})` : ''} ` : ''}${request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country'}${request.proxy?.areaCode ? ' in the party’s area code' : ''}${needs.includes('sms') ? ' that takes text messages' : ''}`,
+        stillActive: (n) =>
+          this.inventory.takesNewSessions(scope.accountId, n, needs, {
+            serviceSid: request.proxy?.serviceSid ?? null,
+            reservedAllowed: request.proxy?.pinned === n,
+          }),
       });
       if ('recalled' in allocation) return allocation.recalled;
       const recorded = await this.store

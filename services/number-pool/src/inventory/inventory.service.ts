@@ -173,14 +173,26 @@ export class InventoryService {
     await this.announce(scope.accountId, existing._id);
   }
 
-  /** For the allocator's last check before claiming: still active, not reserved, and carrying what is needed. */
+  /**
+   * For the allocator's last check before claiming: still active, carrying what is needed, not
+   * reserved (unless the Proxy participant named it), and still its Service's for a Proxy one.
+   */
   async takesNewSessions(
     accountId: string,
     number: string,
     needs: readonly NumberCapability[],
+    proxy: { serviceSid: string | null; reservedAllowed: boolean } = {
+      serviceSid: null,
+      reservedAllowed: false,
+    },
   ): Promise<boolean> {
     const doc = await this.numbers.get(accountId, number);
-    return doc?.status === 'active' && !doc.isReserved && carries(capabilitiesOf(doc), needs);
+    if (proxy.serviceSid && doc?.proxyServiceSid !== proxy.serviceSid) return false;
+    return (
+      doc?.status === 'active' &&
+      (!doc.isReserved || proxy.reservedAllowed) &&
+      carries(capabilitiesOf(doc), needs)
+    );
   }
 
   /** Who owns a number and the provider credentials its webhooks are signed with. */

@@ -9,6 +9,7 @@ import { isDuplicateKeyError } from '@maskline/persistence';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
+import { hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryClaimDocument } from './expiry-claim.schema';
@@ -39,7 +40,10 @@ export class SessionExpirer {
   async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<boolean> {
     if (!(await this.claim(session._id))) return false;
     const scope = { accountId: session.accountId };
-    await this.rpc.request(ReleaseAllocation, { scope, allocationId: session.allocationId }, WRITE_CALL);
+    // A Proxy session closed before its first participant holds no number.
+    if (session.allocationId) {
+      await this.rpc.request(ReleaseAllocation, { scope, allocationId: session.allocationId }, WRITE_CALL);
+    }
     if (session.settings.isPinAuthenticationRequired) {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id }, WRITE_CALL);
     }
@@ -50,21 +54,24 @@ export class SessionExpirer {
       ...((await this.sessions.getLiveSystemWide(session._id)) ?? session),
       ...end,
     };
-    await this.events.publish(
-      SessionExpired,
-      {
-        accountId: ended.accountId,
-        subaccountId: ended.subaccountId,
-        sessionId: ended._id,
-        virtualNumber: ended.virtualNumber,
-        firstParty: ended.firstParty,
-        secondParty: ended.secondParty,
-        reason,
-        at: now.toISOString(),
-        routing: routingView(ended),
-      },
-      { msgId: `session-expired:${session._id}` },
-    );
+    // A session with no number was never announced, and no router knows it.
+    if (hasNumber(ended)) {
+      await this.events.publish(
+        SessionExpired,
+        {
+          accountId: ended.accountId,
+          subaccountId: ended.subaccountId,
+          sessionId: ended._id,
+          virtualNumber: ended.virtualNumber,
+          firstParty: ended.firstParty,
+          secondParty: ended.secondParty,
+          reason,
+          at: now.toISOString(),
+          routing: routingView(ended),
+        },
+        { msgId: `session-expired:${session._id}` },
+      );
+    }
     // Announced first, then moved to the history: if the move fails, the session is still live and
     // due, so the expiry is retried and the announcement repeated under the same message id
     // (deduplicated by the stream for 10 min); the other way round a failed announcement was lost.

@@ -2,12 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { CallProgressed } from '@maskline/contracts';
 import { DurableConsumer, type EventOf } from '@maskline/messaging';
 import { CallEventRepository } from './call-event.repository';
+import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock';
 
 const EVENTS = [CallProgressed] as const;
 
+/** The steps that count as an interaction for a Proxy session's sliding TTL: a call's start and end. */
+const INTERACTION_STEPS = new Set(['first-party-answered', 'parties-hangup']);
+
 @Injectable()
 export class CallProgressConsumer {
-  constructor(private readonly events: CallEventRepository) {}
+  constructor(
+    private readonly events: CallEventRepository,
+    private readonly clock: ProxyInteractionClock,
+  ) {}
 
   /** Stores each call step; acknowledged only once stored. */
   // Up to 64 steps in hand at once: those stored together share one insert (CallEventRepository).
@@ -27,5 +34,8 @@ export class CallProgressConsumer {
       billedDurationSeconds: payload.billedDurationSeconds,
       recordingUrl: payload.recordingUrl,
     });
+    if (INTERACTION_STEPS.has(payload.step)) {
+      await this.clock.interacted(payload.accountId, payload.sessionId, new Date(payload.at));
+    }
   }
 }

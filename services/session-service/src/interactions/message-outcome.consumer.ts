@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { MessageFailed, MessageReceived, MessageRelayed } from '@maskline/contracts';
 import { DurableConsumer, type EventOf } from '@maskline/messaging';
 import { CallEventRepository } from './call-event.repository';
+import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock';
 
 /** Its filter (`events.message.*.v1`) takes inbound messages too: known here, and passed over. */
 const EVENTS = [MessageRelayed, MessageFailed, MessageReceived] as const;
@@ -9,7 +10,10 @@ const EVENTS = [MessageRelayed, MessageFailed, MessageReceived] as const;
 /** Stores each message's outcome as an interaction of its session; acknowledged only once stored. */
 @Injectable()
 export class MessageOutcomeConsumer {
-  constructor(private readonly events: CallEventRepository) {}
+  constructor(
+    private readonly events: CallEventRepository,
+    private readonly clock: ProxyInteractionClock,
+  ) {}
 
   // Outcomes stored together share one insert (CallEventRepository), as call steps do.
   @DurableConsumer({
@@ -43,5 +47,6 @@ export class MessageOutcomeConsumer {
       relayedMessageId: 'relayedMessageId' in p ? p.relayedMessageId : null,
       failureReason: 'reason' in p ? p.reason : null,
     });
+    await this.clock.interacted(p.accountId, p.sessionId, new Date(p.at));
   }
 }

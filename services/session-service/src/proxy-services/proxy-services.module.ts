@@ -20,5 +20,6 @@ import { ProxyServicesService } from './proxy-services.service';
   ],
   controllers: [ProxyServicesNatsController],
   providers: [ProxyServiceRepository, ProxyServiceNameRepository, ProxyServicesService],
+  exports: [ProxyServicesService],
 })
 export class ProxyServicesModule {}

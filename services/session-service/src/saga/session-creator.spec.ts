@@ -15,6 +15,7 @@ import {
   type SessionView,
 } from '@maskline/contracts';
 import type { EventPublisher, RpcClient } from '@maskline/messaging';
+import { SessionAnnouncer } from '../sessions/session-announcer';
 import type { MetricsService } from '@maskline/observability';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
@@ -112,7 +113,7 @@ function saga(world: {
   const reached: SagaCheckpoint[] = [];
   const creator = new SessionCreator(
     rpc,
-    events,
+    new SessionAnnouncer(events),
     store,
     steps,
     views,

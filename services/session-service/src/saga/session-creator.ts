@@ -10,20 +10,19 @@ import {
   RegisterSessionPins,
   ReleaseAllocation,
   ReleaseSessionPins,
-  SessionCreated,
   type AccountScope,
   type CreateSession,
   type RpcParsedRequestOf,
   type SessionView,
 } from '@maskline/contracts';
-import { EventPublisher, RpcClient } from '@maskline/messaging';
+import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
-import { routingView } from '../sessions/routing-view';
+import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
@@ -48,7 +47,7 @@ export class SessionCreator {
 
   constructor(
     private readonly rpc: RpcClient,
-    private readonly events: EventPublisher,
+    private readonly announcer: SessionAnnouncer,
     private readonly sessions: SessionRepository,
     private readonly steps: SagaStepsRepository,
     private readonly views: SessionViews,
@@ -71,7 +70,7 @@ export class SessionCreator {
       const claim = await this.idempotency.claim(request.scope, request.idempotency, sessionId);
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
-        if (existing) return this.views.render(existing);
+        if (existing && hasNumber(existing)) return this.views.render(existing);
         if (!retried && (await this.sessions.isAbandonedSystemWide(claim.sessionId))) {
           // The creation that held the key died and the orphan reaper abandoned it: start afresh.
           await this.idempotency.forget(request.scope, request.idempotency.key);
@@ -207,24 +206,7 @@ export class SessionCreator {
       }
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
-      await timer.time(
-        'announce',
-        this.events.publish(
-          SessionCreated,
-          {
-            accountId: doc.accountId,
-            subaccountId: doc.subaccountId,
-            sessionId,
-            virtualNumber: doc.virtualNumber,
-            firstParty: doc.firstParty,
-            secondParty: doc.secondParty,
-            expiresAt: doc.expiresAt.toISOString(),
-            at: now.toISOString(),
-            routing: routingView(doc),
-          },
-          { msgId: `session-created:${sessionId}` },
-        ),
-      );
+      await timer.time('announce', this.announcer.created(doc, now));
       // Announced: the session exists for everyone now and is never taken back. Leftover steps are
       // the orphan reaper's (it only forgets those of a session that holds what they name).
       await timer

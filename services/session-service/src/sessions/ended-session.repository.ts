@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { FilterQuery, Model } from 'mongoose';
+import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
 import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
@@ -41,6 +41,13 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
   /** One expiry's record, written with those of the expiries running with it; a second is a no-op. */
   async recordOne(doc: SessionDocument): Promise<void> {
     await this.insertUnlessTaken(doc);
+  }
+
+  /** A Proxy session deleted through its API after it ended: it leaves the Service's list. */
+  async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<void> {
+    await this.updateOneScoped({ _id: sessionId, accountId: scope.accountId }, {
+      $set: { 'proxy.deletedAt': at },
+    } as UpdateQuery<SessionDocument>);
   }
 
   getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {

@@ -2,7 +2,7 @@ import type { RoutingSession } from '@maskline/contracts';
 import type { SessionDocument } from './session.schema';
 
 /** What a call router needs of a session: served on request, and carried by session events. */
-export function routingView(d: SessionDocument): RoutingSession {
+export function routingView(d: SessionDocument & { virtualNumber: string }): RoutingSession {
   return {
     sessionId: d._id,
     accountId: d.accountId,

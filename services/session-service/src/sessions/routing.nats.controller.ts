@@ -7,6 +7,7 @@ import {
 } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
 import { routingView } from './routing-view';
+import { hasNumber } from './session-announcer';
 import { SessionRepository } from './session.repository';
 
 /** What the call routers need to route calls: live sessions, by page, by number, one by id. */
@@ -17,13 +18,17 @@ export class RoutingNatsController {
   @RpcHandler(GetRoutingSnapshot)
   async snapshot(request: Req<typeof GetRoutingSnapshot>) {
     const page = await this.sessions.activePageSystemWide(request.offset, request.limit + 1);
-    return { sessions: page.slice(0, request.limit).map(routingView), more: page.length > request.limit };
+    // A Proxy session before its first participant has no number: nothing to route.
+    const sessions = page.slice(0, request.limit).filter(hasNumber).map(routingView);
+    return { sessions, more: page.length > request.limit };
   }
 
   @RpcHandler(GetSessionsOnNumber)
   async onNumber(request: Req<typeof GetSessionsOnNumber>) {
     return {
-      sessions: (await this.sessions.activeOnNumberSystemWide(request.virtualNumber)).map(routingView),
+      sessions: (await this.sessions.activeOnNumberSystemWide(request.virtualNumber))
+        .filter(hasNumber)
+        .map(routingView),
     };
   }
 
@@ -31,6 +36,6 @@ export class RoutingNatsController {
   async one(request: Req<typeof GetRoutingSession>) {
     const doc = await this.sessions.getByIdSystemWide(request.sessionId);
     // A tombstone of an abandoned creation is not a session.
-    return { session: doc && !doc.abandoned ? routingView(doc) : null };
+    return { session: doc && !doc.abandoned && hasNumber(doc) ? routingView(doc) : null };
   }
 }

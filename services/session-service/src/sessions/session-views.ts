@@ -11,6 +11,7 @@ import { buildInteractions } from '../interactions/build-interactions';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import type { CallEventDocument } from '../interactions/call-event.schema';
 import type { SessionDocument } from './session.schema';
+import type { NumberedSession } from './session-announcer';
 
 /** Renders a stored session with its PINs (asked of pin-auth) and its interactions. */
 @Injectable()
@@ -25,7 +26,7 @@ export class SessionViews {
    * for a session just created; or read for a whole page at once by renderMany).
    */
   async render(
-    doc: SessionDocument,
+    doc: NumberedSession,
     known: { pins?: { first: string; second: string } | null; events?: CallEventDocument[] } = {},
   ): Promise<SessionView> {
     const shownPins = known.pins !== undefined ? known.pins : await this.pinsOf(doc);
@@ -59,7 +60,7 @@ export class SessionViews {
    * A page of one account's sessions: the call events of all of them in one query, the PINs of
    * all of them in one call to pin-auth.
    */
-  async renderMany(accountId: string, docs: SessionDocument[]): Promise<SessionView[]> {
+  async renderMany(accountId: string, docs: NumberedSession[]): Promise<SessionView[]> {
     const withPins = docs.filter(showsPins).map((d) => d._id);
     const [events, pins] = await Promise.all([
       this.callEvents.forSessions(

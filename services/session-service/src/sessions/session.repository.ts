@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { FilterQuery, Model } from 'mongoose';
+import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
 import { EndedSessionRepository } from './ended-session.repository';
@@ -41,6 +41,17 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   /** Stores a new session; false when its id is taken (the orphan reaper abandoned the creation). */
   insert(doc: SessionDocument): Promise<boolean> {
     return this.insertUnlessTaken(doc);
+  }
+
+  /**
+   * A Proxy session deleted through its API: marked where it is, live or in the history (a session
+   * moving between the two is marked in both).
+   */
+  async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<void> {
+    await this.updateOneScoped({ _id: sessionId, accountId: scope.accountId }, {
+      $set: { 'proxy.deletedAt': at },
+    } as UpdateQuery<SessionDocument>);
+    await this.ended.markProxyDeleted(scope, sessionId, at);
   }
 
   /**

@@ -1,8 +1,25 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { SessionSettings } from '@maskline/contracts';
+import type { ProxySessionMode, SessionSettings } from '@maskline/contracts';
 import { baseSchemaOptions } from '@maskline/persistence';
 
-/** A masking session. Its virtual number is held by number-pool under `allocationId`. */
+/** What a session made through Twilio's Proxy API has besides the engine's fields. */
+export interface ProxySessionFacts {
+  serviceSid: string;
+  uniqueName: string | null;
+  mode: ProxySessionMode;
+  /** Seconds after creation or the last interaction (0: no limit), unless `dateExpiry` is set. */
+  ttl: number;
+  dateExpiry: Date | null;
+  lastInteractionAt: Date | null;
+  closedReason: string | null;
+  /** Deleted through the API: gone from the Service's list and lookups (kept as history). */
+  deletedAt?: Date | null;
+}
+
+/**
+ * A masking session. Its virtual number is held by number-pool under `allocationId`. A Proxy
+ * session may have neither yet: it gets them with its first participant.
+ */
 @Schema({ ...baseSchemaOptions, collection: 'sessions', timestamps: false })
 export class SessionDocument {
   /** session_uuid */
@@ -11,9 +28,11 @@ export class SessionDocument {
   @Prop({ type: String, default: null }) subaccountId!: string | null;
   @Prop({ type: String, default: null }) firstParty!: string | null;
   @Prop({ type: String, default: null }) secondParty!: string | null;
-  @Prop({ type: String, required: true }) virtualNumber!: string;
+  @Prop({ type: String, default: null }) virtualNumber!: string | null;
   /** The key number-pool knows this session's holds by (one per allocation attempt). */
-  @Prop({ type: String, required: true }) allocationId!: string;
+  @Prop({ type: String, default: null }) allocationId!: string | null;
+  /** Made through Twilio's Proxy API (seen only there); absent for Plivo's. */
+  @Prop({ type: Object, default: undefined }) proxy?: ProxySessionFacts | null;
   @Prop({ type: String, required: true, enum: ['active', 'expired'] }) status!: 'active' | 'expired';
   @Prop({ type: Object, required: true }) settings!: SessionSettings;
   @Prop({ type: Date, required: true }) createdAt!: Date;

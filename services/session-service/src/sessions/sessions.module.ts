@@ -24,9 +24,24 @@ import { ENDED_SESSION_MODEL, EndedSessionSchema, SessionDocument, SessionSchema
 import { EndedSessionRepository } from './ended-session.repository';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
+import { SessionAnnouncer } from './session-announcer';
 import { RoutingNatsController } from './routing.nats.controller';
 import { SessionsNatsController } from './sessions.nats.controller';
 import { SessionsService } from './sessions.service';
+import { ProxyServicesModule } from '../proxy-services/proxy-services.module';
+import { ProxyParticipantDocument, ProxyParticipantSchema } from '../proxy-sessions/proxy-participant.schema';
+import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
+import { ProxyParticipantsService } from '../proxy-sessions/proxy-participants.service';
+import {
+  ProxySessionNameDocument,
+  ProxySessionNameSchema,
+} from '../proxy-sessions/proxy-session-name.schema';
+import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
+import { ProxySessionViews } from '../proxy-sessions/proxy-session-views';
+import { ProxySessionsNatsController } from '../proxy-sessions/proxy-sessions.nats.controller';
+import { ProxySessionsService } from '../proxy-sessions/proxy-sessions.service';
+import { ProxyStickyNumbers } from '../proxy-sessions/proxy-sticky-numbers';
+import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock';
 
 @Module({
   imports: [
@@ -37,9 +52,12 @@ import { SessionsService } from './sessions.service';
       { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
       { name: ExpiryClaimDocument.name, schema: ExpiryClaimSchema },
       { name: CallEventDocument.name, schema: CallEventSchema },
+      { name: ProxyParticipantDocument.name, schema: ProxyParticipantSchema },
+      { name: ProxySessionNameDocument.name, schema: ProxySessionNameSchema },
     ]),
+    ProxyServicesModule,
   ],
-  controllers: [SessionsNatsController, RoutingNatsController],
+  controllers: [SessionsNatsController, RoutingNatsController, ProxySessionsNatsController],
   providers: [
     SessionRepository,
     EndedSessionRepository,
@@ -47,6 +65,7 @@ import { SessionsService } from './sessions.service';
     IdempotencyKeys,
     CallEventRepository,
     SessionViews,
+    SessionAnnouncer,
     SessionCreator,
     {
       provide: SAGA_CHECKPOINTS,
@@ -62,6 +81,14 @@ import { SessionsService } from './sessions.service';
     MessageOutcomeConsumer,
     PartyRedaction,
     RetentionSweeper,
+    // Twilio Proxy's Sessions, on this module's engine.
+    ProxySessionsService,
+    ProxyParticipantsService,
+    ProxyParticipantRepository,
+    ProxySessionNameRepository,
+    ProxySessionViews,
+    ProxyStickyNumbers,
+    ProxyInteractionClock,
   ],
 })
 export class SessionsModule {}

@@ -13,6 +13,7 @@ import {
 import { RpcHandler } from '@maskline/messaging';
 import { SessionCreator } from '../saga/session-creator';
 import { SessionRepository } from './session.repository';
+import { hasNumber } from './session-announcer';
 import { SessionsService } from './sessions.service';
 
 @Controller()
@@ -27,7 +28,7 @@ export class SessionsNatsController {
   @RpcHandler(GetCallbackTarget)
   async callbackTarget(request: Req<typeof GetCallbackTarget>) {
     const doc = await this.repository.get({ accountId: request.accountId }, request.sessionId);
-    if (!doc) throw CodedError.notFound(`session ${request.sessionId} not found`);
+    if (!doc || !hasNumber(doc)) throw CodedError.notFound(`session ${request.sessionId} not found`);
     return callbackTargetOf(doc);
   }
 

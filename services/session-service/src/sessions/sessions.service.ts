@@ -6,18 +6,17 @@ import {
   ErrorCodes,
   GetVirtualNumber,
   SessionErrorCodes,
-  SessionUpdated,
   type AccountScope,
   type ListSessions,
   type RpcParsedRequestOf,
   type SessionView,
   type UpdateSession,
 } from '@maskline/contracts';
-import { EventPublisher, RpcClient } from '@maskline/messaging';
+import { RpcClient } from '@maskline/messaging';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
-import { routingView } from './routing-view';
+import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-announcer';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
@@ -32,7 +31,7 @@ export class SessionsService {
     private readonly expirer: SessionExpirer,
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
-    private readonly events: EventPublisher,
+    private readonly announcer: SessionAnnouncer,
     private readonly redaction: PartyRedaction,
   ) {}
 
@@ -46,6 +45,8 @@ export class SessionsService {
       accountId: request.scope.accountId,
     };
     if (request.scope.subaccountId) filter.subaccountId = request.scope.subaccountId;
+    // Sessions made through Twilio's Proxy API are seen only there.
+    filter.proxy = { $exists: false };
     // A party is found by number whether its sessions still show it or its digest.
     const forms = (number: string) => ({ $in: this.redaction.storedForms(request.scope.accountId, number) });
     if (request.firstParty) filter.firstParty = forms(request.firstParty);
@@ -60,7 +61,10 @@ export class SessionsService {
     const duration = toRange(request.durationSeconds, (v) => v);
     if (Object.keys(duration).length > 0) filter.durationSeconds = duration;
     const page = await this.sessions.list(filter, request.limit, request.offset);
-    return { total: page.total, objects: await this.views.renderMany(request.scope.accountId, page.objects) };
+    return {
+      total: page.total,
+      objects: await this.views.renderMany(request.scope.accountId, page.objects.filter(hasNumber)),
+    };
   }
 
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
@@ -105,24 +109,10 @@ export class SessionsService {
     if (!(await this.sessions.updateActive(request.scope, doc._id, set)))
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     if (set.expiresAt) this.expiry.schedule(doc._id, set.expiresAt);
-    // The event carries the session as stored after this write (with its time, so a router that
-    // hears two updates out of order keeps the later one), not as this request saw it.
-    const updated =
-      (await this.sessions.get(request.scope, doc._id)) ?? ({ ...doc, ...set } as SessionDocument);
-    await this.events.publish(
-      SessionUpdated,
-      {
-        accountId: updated.accountId,
-        subaccountId: updated.subaccountId,
-        sessionId: updated._id,
-        virtualNumber: updated.virtualNumber,
-        firstParty: updated.firstParty,
-        secondParty: updated.secondParty,
-        at: now.toISOString(),
-        routing: routingView(updated),
-      },
-      { msgId: `session-updated:${updated._id}:${now.getTime()}` },
-    );
+    // Announced as stored after this write, not as this request saw it.
+    const stored = await this.sessions.get(request.scope, doc._id);
+    const updated = stored && hasNumber(stored) ? stored : ({ ...doc, ...set } as NumberedSession);
+    await this.announcer.updated(updated, now);
     return this.views.render(updated);
   }
 
@@ -138,7 +128,7 @@ export class SessionsService {
    * Message masking turned on later: the session's number must take text messages (a number
    * since deleted is not the account's to look at any more; the relay decides for its messages).
    */
-  private async requireTexting(doc: SessionDocument): Promise<void> {
+  private async requireTexting(doc: NumberedSession): Promise<void> {
     const number = await this.rpc
       .request(GetVirtualNumber, { scope: { accountId: doc.accountId }, number: doc.virtualNumber })
       .catch((err: unknown) => {
@@ -153,9 +143,10 @@ export class SessionsService {
     }
   }
 
-  private async require(scope: AccountScope, sessionId: string): Promise<SessionDocument> {
+  /** A session of the Plivo API (one made through Twilio's Proxy API is seen only there). */
+  private async require(scope: AccountScope, sessionId: string): Promise<NumberedSession> {
     const doc = await this.sessions.get(scope, sessionId);
-    if (!doc) throw CodedError.notFound(`session ${sessionId} not found`);
+    if (!doc || doc.proxy || !hasNumber(doc)) throw CodedError.notFound(`session ${sessionId} not found`);
     return doc;
   }
 }

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { defineRpc } from '../contract';
+import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
+import { zodOf } from '../common/field-kind';
+import { e164Schema, isoTimeSchema } from '../common/primitives.schema';
+import { twilioSidSchema } from '../common/twilio-sid';
+import { interactionSchema } from '../sessions/session.schema';
+import { PROXY_SESSION_FIELDS, PROXY_SESSION_MODES } from './proxy-session-fields';
+import { proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
+
+export const proxySessionSidSchema = twilioSidSchema('KC');
+export const proxyParticipantSidSchema = twilioSidSchema('KP');
+export const proxyInteractionSidSchema = twilioSidSchema('KI');
+
+/** A Twilio Proxy Session as services see it: an engine session, told in Twilio's terms. */
+export const proxySessionSchema = z.object({
+  sid: proxySessionSidSchema,
+  serviceSid: proxyServiceSidSchema,
+  accountId: mainAccountIdSchema,
+  subaccountId: subaccountIdSchema.nullable(),
+  uniqueName: z.string().nullable(),
+  /** `open` until its first interaction, then `in-progress`; `closed` once ended. */
+  status: z.enum(['open', 'in-progress', 'closed', 'failed']),
+  closedReason: z.string().nullable(),
+  ttl: z.number().int().nonnegative(),
+  mode: z.enum(PROXY_SESSION_MODES),
+  /** The proxy number its participants share (null until the first participant). */
+  proxyNumber: e164Schema.nullable(),
+  dateStarted: isoTimeSchema,
+  dateEnded: isoTimeSchema.nullable(),
+  dateLastInteraction: isoTimeSchema.nullable(),
+  /** When it ends unless an interaction comes first (null: no limit). */
+  dateExpiry: isoTimeSchema.nullable(),
+  createdAt: isoTimeSchema,
+  updatedAt: isoTimeSchema,
+});
+export type ProxySession = z.infer<typeof proxySessionSchema>;
+
+export const proxyParticipantSchema = z.object({
+  sid: proxyParticipantSidSchema,
+  sessionSid: proxySessionSidSchema,
+  serviceSid: proxyServiceSidSchema,
+  accountId: mainAccountIdSchema,
+  friendlyName: z.string().nullable(),
+  identifier: e164Schema,
+  proxyIdentifier: e164Schema,
+  createdAt: isoTimeSchema,
+  updatedAt: isoTimeSchema,
+});
+export type ProxyParticipant = z.infer<typeof proxyParticipantSchema>;
+
+/** A participant as a create names it (Twilio's `Identifier`, `FriendlyName`, `ProxyIdentifier`). */
+export const participantRequestSchema = z
+  .object({
+    identifier: e164Schema,
+    friendlyName: z.string().min(1).max(255).nullable().default(null),
+    /** The proxy number asked for; reserved numbers of the Service are given only this way. */
+    proxyIdentifier: e164Schema.nullable().default(null),
+  })
+  .strict();
+export type ParticipantRequest = z.infer<typeof participantRequestSchema>;
+
+/** An interaction of a Proxy Session: the engine's, with its SID and its participants. */
+export const proxyInteractionSchema = z.object({
+  sid: proxyInteractionSidSchema,
+  sessionSid: proxySessionSidSchema,
+  serviceSid: proxyServiceSidSchema,
+  accountId: mainAccountIdSchema,
+  /** The participant who called or texted, and the one reached (null: no such participant now). */
+  inboundParticipantSid: proxyParticipantSidSchema.nullable(),
+  outboundParticipantSid: proxyParticipantSidSchema.nullable(),
+  interaction: interactionSchema,
+});
+export type ProxyInteraction = z.infer<typeof proxyInteractionSchema>;
+
+/** A Session or Service named by its SID or its UniqueName, as Twilio's paths allow. */
+const ref = z.string().min(1).max(191);
+const inService = { scope: accountScopeSchema, service: ref };
+const inSession = { ...inService, session: ref };
+
+export const CreateProxySession = defineRpc(
+  'session-service',
+  'session-service.proxy-sessions.create.v1',
+  z
+    .object({
+      ...inService,
+      uniqueName: zodOf(PROXY_SESSION_FIELDS.uniqueName.kind).optional(),
+      ttl: zodOf(PROXY_SESSION_FIELDS.ttl.kind).optional(),
+      mode: zodOf(PROXY_SESSION_FIELDS.mode.kind).optional(),
+      dateExpiry: isoTimeSchema.optional(),
+      participants: z.array(participantRequestSchema).max(2).default([]),
+    })
+    .strict(),
+  proxySessionSchema,
+);
+
+export const GetProxySession = defineRpc(
+  'session-service',
+  'session-service.proxy-sessions.get.v1',
+  z.object(inSession).strict(),
+  proxySessionSchema,
+);
+
+/** Newest first, open and closed alike, a page at a time. */
+export const ListProxySessions = defineRpc(
+  'session-service',
+  'session-service.proxy-sessions.list.v1',
+  z.object({ ...inService, ...proxyPageShape }).strict(),
+  z.object({ sessions: z.array(proxySessionSchema), more: z.boolean() }),
+);
+
+export const UpdateProxySession = defineRpc(
+  'session-service',
+  'session-service.proxy-sessions.update.v1',
+  z
+    .object({
+      ...inSession,
+      ttl: zodOf(PROXY_SESSION_FIELDS.ttl.kind).optional(),
+      dateExpiry: isoTimeSchema.optional(),
+      status: zodOf(PROXY_SESSION_FIELDS.status.kind).optional(),
+    })
+    .strict(),
+  proxySessionSchema,
+);
+
+/** Closes the Session (if open) and removes it from the Service's list. */
+export const DeleteProxySession = defineRpc(
+  'session-service',
+  'session-service.proxy-sessions.delete.v1',
+  z.object(inSession).strict(),
+  z.object({ deleted: z.literal(true) }),
+);
+
+export const CreateProxyParticipant = defineRpc(
+  'session-service',
+  'session-service.proxy-participants.create.v1',
+  z.object({ ...inSession, participant: participantRequestSchema }).strict(),
+  proxyParticipantSchema,
+);
+
+export const ListProxyParticipants = defineRpc(
+  'session-service',
+  'session-service.proxy-participants.list.v1',
+  z.object(inSession).strict(),
+  z.object({ participants: z.array(proxyParticipantSchema) }),
+);
+
+export const GetProxyParticipant = defineRpc(
+  'session-service',
+  'session-service.proxy-participants.get.v1',
+  z.object({ ...inSession, participantSid: z.string().min(1).max(64) }).strict(),
+  proxyParticipantSchema,
+);
+
+/** A Session's interactions, newest first. */
+export const ListProxyInteractions = defineRpc(
+  'session-service',
+  'session-service.proxy-interactions.list.v1',
+  z.object(inSession).strict(),
+  z.object({ interactions: z.array(proxyInteractionSchema) }),
+);

@@ -1,0 +1,115 @@
+import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import {
+  proxySessionSidOf,
+  type Interaction,
+  type ProxyInteraction,
+  type ProxyParticipant,
+  type ProxySession,
+} from '@maskline/contracts';
+import { buildInteractions, type InteractionSummary } from '../interactions/build-interactions';
+import { CallEventRepository } from '../interactions/call-event.repository';
+import type { ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
+import type { ProxyParticipantDocument } from './proxy-participant.schema';
+
+type ProxySessionDocument = SessionDocument & { proxy: ProxySessionFacts };
+
+/** Proxy sessions, participants and interactions, as the contract shows them. */
+@Injectable()
+export class ProxySessionViews {
+  constructor(private readonly callEvents: CallEventRepository) {}
+
+  async session(doc: ProxySessionDocument): Promise<ProxySession> {
+    return sessionView(doc, buildInteractions(await this.callEvents.forSession(doc.accountId, doc._id)));
+  }
+
+  /** A page of one account's sessions: their interactions in one query. */
+  async sessions(accountId: string, docs: ProxySessionDocument[]): Promise<ProxySession[]> {
+    const events = await this.callEvents.forSessions(
+      accountId,
+      docs.map((d) => d._id),
+    );
+    return docs.map((d) => sessionView(d, buildInteractions(events.get(d._id) ?? [])));
+  }
+
+  /** A session's interactions, newest first, each with the participants it went between. */
+  async interactions(
+    doc: ProxySessionDocument,
+    participants: ProxyParticipantDocument[],
+  ): Promise<ProxyInteraction[]> {
+    const summary = buildInteractions(await this.callEvents.forSession(doc.accountId, doc._id));
+    const bySlot = (slot: 1 | 2) => participants.find((p) => p.slot === slot)?._id ?? null;
+    return summary.interactions
+      .map((interaction) => {
+        const [from, to] = endsOf(interaction);
+        return {
+          sid: interactionSidOf(doc._id, interaction.callId),
+          sessionSid: proxySessionSidOf(doc._id),
+          serviceSid: doc.proxy.serviceSid,
+          accountId: doc.accountId,
+          inboundParticipantSid: from ? bySlot(from) : null,
+          outboundParticipantSid: to ? bySlot(to) : null,
+          interaction,
+        };
+      })
+      .reverse();
+  }
+}
+
+export function participantView(
+  doc: ProxyParticipantDocument,
+  session: ProxySessionDocument,
+): ProxyParticipant {
+  return {
+    sid: doc._id,
+    sessionSid: proxySessionSidOf(session._id),
+    serviceSid: session.proxy.serviceSid,
+    accountId: session.accountId,
+    friendlyName: doc.friendlyName,
+    identifier: doc.identifier,
+    proxyIdentifier: doc.proxyIdentifier!,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** An interaction's SID: `KI` and 32 hex digits of a digest of its session and its call or message id. */
+export function interactionSidOf(sessionId: string, callId: string): string {
+  return `KI${createHash('sha256').update(`${sessionId}|${callId}`).digest('hex').slice(0, 32)}`;
+}
+
+/** Which slot a message came from and went to; a call's direction is not recorded (null). */
+function endsOf(i: Interaction): [1 | 2 | null, 1 | 2 | null] {
+  if (!i.message) return [null, null];
+  return i.message.direction === 'first-to-second' ? [1, 2] : [2, 1];
+}
+
+function sessionView(doc: ProxySessionDocument, summary: InteractionSummary): ProxySession {
+  const closed = doc.status === 'expired';
+  const last = latest(doc.proxy.lastInteractionAt?.toISOString() ?? null, summary.lastInteractionTime);
+  const noLimit = !doc.proxy.dateExpiry && doc.proxy.ttl === 0;
+  return {
+    sid: proxySessionSidOf(doc._id),
+    serviceSid: doc.proxy.serviceSid,
+    accountId: doc.accountId,
+    subaccountId: doc.subaccountId,
+    uniqueName: doc.proxy.uniqueName,
+    status: closed ? 'closed' : summary.interactions.length > 0 ? 'in-progress' : 'open',
+    closedReason: closed ? (doc.proxy.closedReason ?? 'ttl') : null,
+    ttl: doc.proxy.ttl,
+    mode: doc.proxy.mode,
+    proxyNumber: doc.virtualNumber,
+    dateStarted: doc.createdAt.toISOString(),
+    dateEnded: doc.expiredAt ? doc.expiredAt.toISOString() : null,
+    dateLastInteraction: last,
+    dateExpiry: noLimit ? null : doc.expiresAt.toISOString(),
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.modifiedAt.toISOString(),
+  };
+}
+
+function latest(a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a > b ? a : b;
+}

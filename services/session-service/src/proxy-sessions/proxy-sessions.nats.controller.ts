@@ -1,0 +1,70 @@
+import { Controller } from '@nestjs/common';
+import {
+  CreateProxyParticipant,
+  CreateProxySession,
+  DeleteProxySession,
+  GetProxyParticipant,
+  GetProxySession,
+  ListProxyInteractions,
+  ListProxyParticipants,
+  ListProxySessions,
+  UpdateProxySession,
+  type RpcParsedRequestOf as Req,
+} from '@maskline/contracts';
+import { RpcHandler } from '@maskline/messaging';
+import { ProxySessionsService } from './proxy-sessions.service';
+
+@Controller()
+export class ProxySessionsNatsController {
+  constructor(private readonly sessions: ProxySessionsService) {}
+
+  @RpcHandler(CreateProxySession)
+  create(request: Req<typeof CreateProxySession>) {
+    return this.sessions.create(request);
+  }
+
+  @RpcHandler(GetProxySession)
+  get(request: Req<typeof GetProxySession>) {
+    return this.sessions.get(request.scope, request.service, request.session);
+  }
+
+  @RpcHandler(ListProxySessions)
+  list(request: Req<typeof ListProxySessions>) {
+    return this.sessions.list(request);
+  }
+
+  @RpcHandler(UpdateProxySession)
+  update(request: Req<typeof UpdateProxySession>) {
+    return this.sessions.update(request);
+  }
+
+  @RpcHandler(DeleteProxySession)
+  async delete(request: Req<typeof DeleteProxySession>) {
+    await this.sessions.delete(request.scope, request.service, request.session);
+    return { deleted: true as const };
+  }
+
+  @RpcHandler(CreateProxyParticipant)
+  addParticipant(request: Req<typeof CreateProxyParticipant>) {
+    return this.sessions.addParticipant(request);
+  }
+
+  @RpcHandler(ListProxyParticipants)
+  async participants(request: Req<typeof ListProxyParticipants>) {
+    return {
+      participants: await this.sessions.participantsOf(request.scope, request.service, request.session),
+    };
+  }
+
+  @RpcHandler(GetProxyParticipant)
+  participant(request: Req<typeof GetProxyParticipant>) {
+    return this.sessions.participant(request.scope, request.service, request.session, request.participantSid);
+  }
+
+  @RpcHandler(ListProxyInteractions)
+  async interactions(request: Req<typeof ListProxyInteractions>) {
+    return {
+      interactions: await this.sessions.interactions(request.scope, request.service, request.session),
+    };
+  }
+}

@@ -1,0 +1,323 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  CodedError,
+  DEFAULT_SESSION_SETTINGS,
+  ProxyErrorCodes,
+  SESSION_FIELDS,
+  modeNeeds,
+  proxySessionSidOf,
+  sessionIdOfProxySid,
+  type AccountScope,
+  type CreateProxySession,
+  type CreateProxyParticipant,
+  type ProxyParticipant,
+  type ListProxySessions,
+  type ProxyService,
+  type ProxySession,
+  type RpcParsedRequestOf,
+  type UpdateProxySession,
+} from '@maskline/contracts';
+import { LOGGER } from '@maskline/observability';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { SessionExpirer } from '../expiry/session-expirer';
+import { ProxyServicesService } from '../proxy-services/proxy-services.service';
+import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
+import { SessionRepository } from '../sessions/session.repository';
+import type { ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
+import { ProxyParticipantsService } from './proxy-participants.service';
+import { ProxySessionNameRepository } from './proxy-session-name.repository';
+import { ProxySessionViews, participantView } from './proxy-session-views';
+import { proxyExpiry } from './proxy-expiry';
+
+/** A Proxy session as stored: an engine session with its Proxy facts. */
+export type ProxySessionDocument = SessionDocument & { proxy: ProxySessionFacts };
+
+/**
+ * Twilio Proxy's Sessions on Maskline's engine. A Session is an engine session (one id: its
+ * `KC…` SID spells the session's UUID) that carries its Proxy facts, seen only through the Proxy
+ * API. It has no number until its first participant, which gets one from the Service's numbers;
+ * the second shares it. Expiry, routing, interactions and the pool are the engine's.
+ */
+@Injectable()
+export class ProxySessionsService {
+  constructor(
+    private readonly sessions: SessionRepository,
+    private readonly names: ProxySessionNameRepository,
+    private readonly services: ProxyServicesService,
+    private readonly participants: ProxyParticipantsService,
+    private readonly views: ProxySessionViews,
+    private readonly expirer: SessionExpirer,
+    private readonly expiry: ExpiryScheduler,
+    private readonly announcer: SessionAnnouncer,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async create(request: RpcParsedRequestOf<typeof CreateProxySession>): Promise<ProxySession> {
+    const { scope } = request;
+    const service = await this.services.get(scope, request.service);
+    const identifiers = request.participants.map((p) => p.identifier);
+    if (new Set(identifiers).size < identifiers.length) {
+      throw new CodedError(
+        ProxyErrorCodes.PARTICIPANT_EXISTS,
+        'Participants: the same Identifier is given twice (The identifier is already a participant in the Session)',
+        { field: 'Participants' },
+      );
+    }
+    const now = new Date();
+    const dateExpiry = request.dateExpiry ? futureDate(request.dateExpiry, now) : null;
+    const sessionId = randomUUID();
+    const uniqueName = request.uniqueName ?? null;
+    if (uniqueName && !(await this.names.hold(scope.accountId, service.sid, uniqueName, sessionId))) {
+      throw new CodedError(
+        ProxyErrorCodes.SESSION_NAME_TAKEN,
+        `UniqueName: another Session of this Service is named "${uniqueName}" (Session UniqueName must be unique)`,
+        { field: 'UniqueName' },
+      );
+    }
+    const mode = request.mode ?? 'voice-and-message';
+    const facts: ProxySessionFacts = {
+      serviceSid: service.sid,
+      uniqueName,
+      mode,
+      ttl: request.ttl ?? service.defaultTtl,
+      dateExpiry,
+      lastInteractionAt: null,
+      closedReason: null,
+    };
+    const expiresAt = proxyExpiry(facts, now);
+    const doc: ProxySessionDocument = {
+      _id: sessionId,
+      accountId: scope.accountId,
+      subaccountId: scope.subaccountId ?? null,
+      firstParty: null,
+      secondParty: null,
+      virtualNumber: null,
+      allocationId: null,
+      status: 'active',
+      settings: engineSettings(facts),
+      createdAt: now,
+      modifiedAt: now,
+      expiresAt,
+      durationSeconds: Math.round((expiresAt.getTime() - now.getTime()) / 1000),
+      expiredAt: null,
+      proxy: facts,
+    };
+    try {
+      if (!(await this.sessions.insert(doc))) throw new Error(`session id ${sessionId} taken`);
+    } catch (err) {
+      if (uniqueName) await this.names.release(scope.accountId, service.sid, uniqueName, sessionId);
+      throw err;
+    }
+    this.expiry.schedule(sessionId, expiresAt);
+    try {
+      for (const participant of request.participants) {
+        const live = await this.requireLive(scope, service, proxySessionSidOf(sessionId));
+        await this.participants.add(scope, service, live, participant);
+      }
+    } catch (err) {
+      // All or nothing, as a create: the session and what its first participants took go back.
+      await this.discard(scope, doc).catch((cleanup: unknown) =>
+        this.logger.warn({ err: cleanup, sessionId }, 'a failed Proxy session create is left to expire'),
+      );
+      throw err;
+    }
+    return this.views.session(await this.requireStored(scope, service, sessionId));
+  }
+
+  async get(scope: AccountScope, serviceRef: string, ref: string): Promise<ProxySession> {
+    const service = await this.services.get(scope, serviceRef);
+    return this.views.session(await this.require(scope, service, ref));
+  }
+
+  async list(request: RpcParsedRequestOf<typeof ListProxySessions>) {
+    const { scope, page, pageSize } = request;
+    const service = await this.services.get(scope, request.service);
+    const filter = {
+      accountId: scope.accountId,
+      subaccountId: scope.subaccountId ?? null,
+      'proxy.serviceSid': service.sid,
+      'proxy.deletedAt': { $exists: false },
+    };
+    const found = await this.sessions.list(filter, pageSize + 1, page * pageSize);
+    const docs = found.objects.slice(0, pageSize) as ProxySessionDocument[];
+    return {
+      sessions: await this.views.sessions(scope.accountId, docs),
+      more: found.objects.length > pageSize,
+    };
+  }
+
+  /** Twilio's update: `Ttl` and `DateExpiry` move the expiry; `Status=closed` closes it. */
+  async update(request: RpcParsedRequestOf<typeof UpdateProxySession>): Promise<ProxySession> {
+    const { scope } = request;
+    const service = await this.services.get(scope, request.service);
+    const doc = await this.require(scope, service, request.session);
+    if (doc.status === 'expired') {
+      if (request.status === 'open' || request.status === 'in-progress') {
+        throw new CodedError(
+          ProxyErrorCodes.SESSION_STATUS_INVALID,
+          'Status: Maskline does not re-open a closed Session (its number may be another party’s now); create a new one',
+          { field: 'Status' },
+        );
+      }
+      throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed and cannot be updated', {
+        field: 'Status',
+      });
+    }
+    if (request.status === 'closed') {
+      await this.close(scope, doc, 'api');
+      return this.views.session(await this.requireStored(scope, service, doc._id));
+    }
+    // open and in-progress are what an unclosed session already is: nothing to change.
+    if (request.ttl !== undefined || request.dateExpiry !== undefined) {
+      const now = new Date();
+      const facts: ProxySessionFacts = {
+        ...doc.proxy,
+        ...(request.ttl !== undefined ? { ttl: request.ttl } : {}),
+        ...(request.dateExpiry !== undefined ? { dateExpiry: futureDate(request.dateExpiry, now) } : {}),
+      };
+      // The TTL counts from the later of creation and the last interaction, as it always has.
+      const expiresAt = proxyExpiry(facts, facts.lastInteractionAt ?? doc.createdAt);
+      const set: Partial<SessionDocument> = {
+        proxy: facts,
+        expiresAt,
+        modifiedAt: now,
+        durationSeconds: Math.round((expiresAt.getTime() - doc.createdAt.getTime()) / 1000),
+        settings: engineSettings(facts, doc.settings),
+      };
+      if (!(await this.sessions.updateActive(scope, doc._id, set))) {
+        throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed and cannot be updated');
+      }
+      this.expiry.schedule(doc._id, expiresAt);
+      const updated = await this.requireStored(scope, service, doc._id);
+      if (hasNumber(updated)) await this.announcer.updated(updated, now);
+      return this.views.session(updated);
+    }
+    return this.views.session(doc);
+  }
+
+  /** Twilio's DELETE: the session is closed if open, leaves the Service's list, and frees its name. */
+  async delete(scope: AccountScope, serviceRef: string, ref: string): Promise<void> {
+    const service = await this.services.get(scope, serviceRef);
+    const doc = await this.require(scope, service, ref);
+    const deletedAt = new Date();
+    if (doc.status === 'active') {
+      await this.sessions.updateActive(scope, doc._id, {
+        proxy: { ...doc.proxy, closedReason: doc.proxy.closedReason ?? 'deleted', deletedAt },
+      });
+      await this.close(scope, { ...doc, proxy: { ...doc.proxy, deletedAt } }, 'api');
+    }
+    // Ended (now or before): marked deleted in the history too.
+    await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
+    if (doc.proxy.uniqueName)
+      await this.names.release(scope.accountId, service.sid, doc.proxy.uniqueName, doc._id);
+  }
+
+  async addParticipant(
+    request: RpcParsedRequestOf<typeof CreateProxyParticipant>,
+  ): Promise<ProxyParticipant> {
+    const service = await this.services.get(request.scope, request.service);
+    const doc = await this.requireLive(request.scope, service, request.session);
+    const added = await this.participants.add(request.scope, service, doc, request.participant);
+    return participantView(added, doc);
+  }
+
+  async participantsOf(scope: AccountScope, serviceRef: string, ref: string): Promise<ProxyParticipant[]> {
+    const service = await this.services.get(scope, serviceRef);
+    const doc = await this.require(scope, service, ref);
+    return (await this.participants.list(doc.accountId, doc._id)).map((p) => participantView(p, doc));
+  }
+
+  async participant(scope: AccountScope, serviceRef: string, ref: string, sid: string) {
+    const found = (await this.participantsOf(scope, serviceRef, ref)).find((p) => p.sid === sid);
+    if (!found) throw CodedError.notFound(`Participant ${sid} not found`);
+    return found;
+  }
+
+  async interactions(scope: AccountScope, serviceRef: string, ref: string) {
+    const service = await this.services.get(scope, serviceRef);
+    const doc = await this.require(scope, service, ref);
+    return this.views.interactions(doc, await this.participants.list(doc.accountId, doc._id));
+  }
+
+  /** Ends the session as every session ends (its number and holds go back, the routers hear it). */
+  private async close(scope: AccountScope, doc: ProxySessionDocument, reason: 'api'): Promise<void> {
+    if (!doc.proxy.closedReason) {
+      await this.sessions.updateActive(scope, doc._id, { proxy: { ...doc.proxy, closedReason: 'api' } });
+    }
+    if (!(await this.expirer.expire({ ...doc, proxy: { ...doc.proxy, closedReason: 'api' } }, reason))) {
+      // Another replica is ending it right now: it is closed, or will be within moments.
+      this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
+    }
+  }
+
+  /** A create that failed part-way: closed, deleted, its name freed. */
+  private async discard(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
+    const live = await this.sessions.getLiveSystemWide(doc._id);
+    const deletedAt = new Date();
+    if (live && live.status === 'active') {
+      await this.close(
+        scope,
+        { ...(live as ProxySessionDocument), proxy: { ...doc.proxy, deletedAt } },
+        'api',
+      );
+    }
+    await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
+    if (doc.proxy.uniqueName) {
+      await this.names.release(scope.accountId, doc.proxy.serviceSid, doc.proxy.uniqueName, doc._id);
+    }
+  }
+
+  /** By `KC…` SID or by UniqueName, of this Service and owner; a deleted one is not found. */
+  async require(scope: AccountScope, service: ProxyService, ref: string): Promise<ProxySessionDocument> {
+    const sessionId =
+      sessionIdOfProxySid(ref) ?? (await this.names.sessionNamed(scope.accountId, service.sid, ref));
+    const doc = sessionId ? await this.sessions.get(scope, sessionId) : null;
+    if (!doc || !doc.proxy || doc.proxy.serviceSid !== service.sid || doc.proxy.deletedAt) {
+      throw CodedError.notFound(`Session ${ref} not found`);
+    }
+    if ((doc.subaccountId ?? null) !== (scope.subaccountId ?? null)) {
+      throw CodedError.notFound(`Session ${ref} not found`);
+    }
+    return doc as ProxySessionDocument;
+  }
+
+  private requireStored(scope: AccountScope, service: ProxyService, sessionId: string) {
+    return this.require(scope, service, proxySessionSidOf(sessionId));
+  }
+
+  /** As `require`, and still open: a closed session takes no participants. */
+  async requireLive(scope: AccountScope, service: ProxyService, ref: string): Promise<ProxySessionDocument> {
+    const doc = await this.require(scope, service, ref);
+    if (doc.status === 'expired') {
+      throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, `Session ${ref} is closed`);
+    }
+    return doc;
+  }
+}
+
+/** A DateExpiry must lie ahead. */
+function futureDate(iso: string, now: Date): Date {
+  const at = new Date(iso);
+  if (at.getTime() <= now.getTime()) {
+    throw CodedError.validation('DateExpiry', 'DateExpiry must be in the future');
+  }
+  return at;
+}
+
+/**
+ * The engine's settings of a Proxy session: Plivo's defaults (no PIN, no single-party reach, no
+ * callbacks of Plivo's kind), the mode's message relay, and the country geomatch every Proxy
+ * geo-match level includes. `sessionExpirySeconds` is the engine's bookkeeping only (the expiry is
+ * the Proxy facts'), kept within the engine's range.
+ */
+function engineSettings(facts: ProxySessionFacts, current = DEFAULT_SESSION_SETTINGS) {
+  const range = SESSION_FIELDS.sessionExpirySeconds.kind;
+  return {
+    ...current,
+    messageMasking: modeNeeds(facts.mode).messages,
+    geomatch: true,
+    sessionExpirySeconds: Math.min(Math.max(facts.ttl, range.min), range.max),
+  };
+}

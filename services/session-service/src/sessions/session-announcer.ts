@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import { SessionCreated, SessionUpdated } from '@maskline/contracts';
+import { EventPublisher } from '@maskline/messaging';
+import { routingView } from './routing-view';
+import type { SessionDocument } from './session.schema';
+
+/** A session that has its number (and the allocation that holds it), as the routers need it announced. */
+export type NumberedSession = SessionDocument & { virtualNumber: string; allocationId: string };
+
+/**
+ * Announces a session's start and its changes to the routers and the callback dispatcher, each
+ * under a message id that makes a repeat of the same announcement a no-op.
+ */
+@Injectable()
+export class SessionAnnouncer {
+  constructor(private readonly events: EventPublisher) {}
+
+  /** The session exists, with its number (a Proxy session: from its first participant on). */
+  async created(doc: NumberedSession, at: Date): Promise<void> {
+    await this.events.publish(
+      SessionCreated,
+      {
+        accountId: doc.accountId,
+        subaccountId: doc.subaccountId,
+        sessionId: doc._id,
+        virtualNumber: doc.virtualNumber,
+        firstParty: doc.firstParty,
+        secondParty: doc.secondParty,
+        expiresAt: doc.expiresAt.toISOString(),
+        at: at.toISOString(),
+        routing: routingView(doc),
+      },
+      { msgId: `session-created:${doc._id}` },
+    );
+  }
+
+  /**
+   * The session as stored after a change (with its time, so that a router that hears two updates
+   * out of order keeps the later one).
+   */
+  async updated(doc: NumberedSession, at: Date): Promise<void> {
+    await this.events.publish(
+      SessionUpdated,
+      {
+        accountId: doc.accountId,
+        subaccountId: doc.subaccountId,
+        sessionId: doc._id,
+        virtualNumber: doc.virtualNumber,
+        firstParty: doc.firstParty,
+        secondParty: doc.secondParty,
+        at: at.toISOString(),
+        routing: routingView(doc),
+      },
+      { msgId: `session-updated:${doc._id}:${at.getTime()}` },
+    );
+  }
+}
+
+/** Whether the session has its number yet (a Proxy session before its first participant has not). */
+export function hasNumber(doc: SessionDocument): doc is NumberedSession {
+  return doc.virtualNumber !== null && doc.allocationId !== null;
+}

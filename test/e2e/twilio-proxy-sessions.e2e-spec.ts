@@ -1,0 +1,319 @@
+import { TelephonySimulator, simulatedProvider } from '@maskline/telephony-simulator';
+import { expectEventually } from '@maskline/testing';
+import { startProviderSandbox, type ProviderSandbox } from '../../deploy/local/provider-sandbox.cjs';
+import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
+import { E2eSystem } from './support/e2e-system';
+import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
+import { sendWebhook, signWebhook } from './support/signed-webhook';
+import { twilioClient } from './support/twilio-sdk';
+
+type Json = Record<string, unknown>;
+
+interface RestError {
+  status: number;
+  code: number;
+  message: string;
+}
+
+async function rejection(p: Promise<unknown>): Promise<RestError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as RestError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+/** The team's Twilio account and the numbers it brings (area codes 415 and 628). */
+const PROVIDERS = providerAccounts({
+  plivo: ['+14155550690'],
+  twilio: ['+14155550601', '+14155550602', '+14155550603', '+16285550604', '+16285550605', '+14155550606'],
+});
+const [N1, N2, N3, N628a, N628b, N6] = PROVIDERS.twilio.numbers;
+let phone = 0;
+const nextPhone = (area = '415') => `+1${area}7${String(100000 + phone++).slice(-6)}`;
+
+describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven by Twilio’s SDK', () => {
+  let system: E2eSystem;
+  let providers: ProviderSandbox;
+  let team: TestAccount;
+  let client: ReturnType<typeof twilioClient>;
+
+  const sim = () => new TelephonySimulator(system.baseUrl, 'twilio', PROVIDERS.twilio);
+  const text = async (from: string, to: string, body: string) => {
+    const dialect = simulatedProvider('twilio');
+    const params = dialect.messageParams(dialect.newMessageId(), from, to, body, [], PROVIDERS.twilio);
+    const url = `${system.baseUrl}/messaging/twilio/inbound`;
+    const res = await sendWebhook(signWebhook('twilio', url, params, PROVIDERS.twilio.authToken));
+    expect(res.status).toBe(200);
+  };
+  const sent = (text: string) => providers.messages.filter((m) => m.text === text);
+
+  beforeAll(async () => {
+    providers = await startProviderSandbox();
+    system = await E2eSystem.start(
+      {},
+      (service): Record<string, string> =>
+        service === 'call-router'
+          ? { PLIVO_API_BASE_URL: providers.url, TWILIO_API_BASE_URL: providers.url }
+          : {},
+    );
+    team = (await accountsWithNumbers(system, PROVIDERS, 'proxy-sessions')).twilio;
+    const accountSid = String(((await (await team.api('/')).json()) as Json).twilio_account_sid);
+    client = twilioClient(system.baseUrl, accountSid, team.authToken);
+  });
+
+  afterAll(async () => {
+    await system?.stop();
+    await providers?.close();
+  });
+
+  it('creates a Session with two participants on the Service’s number; a call and texts both ways become Interactions and slide its TTL; close ends it; delete removes it', async () => {
+    const service = await client.proxy.v1.services.create({ uniqueName: 'rides', defaultTtl: 3600 });
+    await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: N1 });
+    const [rider, driver] = [nextPhone(), nextPhone()];
+    const sessions = client.proxy.v1.services(service.sid).sessions;
+
+    const created = await sessions.create({
+      uniqueName: 'trip-1',
+      ttl: 600,
+      participants: [{ Identifier: rider, FriendlyName: 'rider' }, { Identifier: driver }],
+    });
+    expect(created.sid).toMatch(/^KC[0-9a-f]{32}$/);
+    expect(created).toMatchObject({
+      serviceSid: service.sid,
+      uniqueName: 'trip-1',
+      status: 'open',
+      ttl: 600,
+      mode: 'voice-and-message',
+      closedReason: null,
+    });
+    const firstExpiry = created.dateExpiry.getTime();
+    expect(Math.abs(firstExpiry - (Date.now() + 600_000))).toBeLessThan(60_000);
+    expect((await sessions('trip-1').fetch()).sid).toBe(created.sid);
+
+    const participants = await sessions(created.sid).participants.list();
+    expect(participants.map((p) => [p.identifier, p.proxyIdentifier, p.friendlyName])).toEqual([
+      [rider, N1, 'rider'],
+      [driver, N1, null],
+    ]);
+    expect(participants[0].sid).toMatch(/^KP[0-9a-f]{32}$/);
+    expect(participants[0].proxyIdentifierSid).toMatch(/^PN[0-9a-f]{32}$/);
+    expect((await sessions(created.sid).participants(participants[1].sid).fetch()).identifier).toBe(driver);
+
+    // The rider calls the proxy number: the driver's phone rings, showing the proxy number.
+    const call = await sim().call({ from: rider, to: N1, callee: { answers: true, talkSeconds: 30 } });
+    expect(call.dials).toEqual([expect.objectContaining({ number: driver, callerId: N1, answered: true })]);
+    // Texts both ways, from the proxy number.
+    await text(rider, N1, 'at gate B');
+    await text(driver, N1, 'on my way');
+    await expectEventually(() => {
+      expect(sent('at gate B')).toEqual([expect.objectContaining({ from: N1, to: driver })]);
+      expect(sent('on my way')).toEqual([expect.objectContaining({ from: N1, to: rider })]);
+    });
+
+    await expectEventually(async () => {
+      const interactions = await sessions(created.sid).interactions.list();
+      expect(interactions.map((i) => i.type).sort()).toEqual(['message', 'message', 'voice']);
+      const fromRider = interactions.find(
+        (i) => i.type === 'message' && i.inboundParticipantSid === participants[0].sid,
+      );
+      expect(fromRider).toMatchObject({
+        outboundParticipantSid: participants[1].sid,
+        inboundResourceStatus: 'delivered',
+      });
+      // A message's text is never kept: its data says how many segments it was.
+      expect(JSON.parse(String(fromRider?.data))).toEqual({ segments: 1 });
+      expect(interactions[0].sid).toMatch(/^KI[0-9a-f]{32}$/);
+      expect((await sessions(created.sid).interactions(interactions[0].sid).fetch()).sid).toBe(
+        interactions[0].sid,
+      );
+    });
+    await expectEventually(async () => {
+      const now = await sessions(created.sid).fetch();
+      expect(now.status).toBe('in-progress');
+      // The TTL counts from the last interaction now (Twilio's dates are to the second).
+      const last = now.dateLastInteraction.getTime();
+      expect(last).toBeGreaterThanOrEqual(created.dateStarted.getTime());
+      expect(now.dateExpiry.getTime() - last).toBeGreaterThanOrEqual(599_000);
+      expect(now.dateExpiry.getTime() - last).toBeLessThanOrEqual(601_000);
+      expect(now.dateExpiry.getTime()).toBeGreaterThanOrEqual(firstExpiry);
+    });
+
+    // Closed: the number no longer connects them, and a closed session cannot be changed.
+    const closed = await sessions(created.sid).update({ status: 'closed' });
+    expect(closed).toMatchObject({ status: 'closed', closedReason: 'api' });
+    expect(closed.dateEnded).toBeInstanceOf(Date);
+    expect((await sim().call({ from: rider, to: N1 })).dials).toEqual([]);
+    expect(await rejection(sessions(created.sid).update({ ttl: 60 }))).toMatchObject({
+      code: 80607,
+      status: 400,
+    });
+    expect(
+      await rejection(sessions(created.sid).participants.create({ identifier: nextPhone() })),
+    ).toMatchObject({ code: 80607 });
+
+    // Deleted: gone from the Service, its UniqueName free again.
+    expect(await sessions(created.sid).remove()).toBe(true);
+    expect(await rejection(sessions(created.sid).fetch())).toMatchObject({ status: 404, code: 20404 });
+    expect((await sessions.list()).map((s) => s.sid)).not.toContain(created.sid);
+    const again = await sessions.create({ uniqueName: 'trip-1' });
+    expect(again.status).toBe('open');
+    await sessions(again.sid).remove();
+  });
+
+  it('adds participants one at a time; refuses a third, a repeated one, a taken name, a bad request, in Twilio’s codes', async () => {
+    const service = await client.proxy.v1.services.create({ uniqueName: 'errors' });
+    await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: N2 });
+    const sessions = client.proxy.v1.services(service.sid).sessions;
+    const s = await sessions.create({ uniqueName: 'job-7', mode: 'voice-only' });
+    expect(s).toMatchObject({ status: 'open', mode: 'voice-only' });
+    expect(await sessions(s.sid).participants.list()).toEqual([]);
+
+    const [a, b] = [nextPhone(), nextPhone()];
+    expect((await sessions(s.sid).participants.create({ identifier: a })).proxyIdentifier).toBe(N2);
+    const repeated = await rejection(sessions(s.sid).participants.create({ identifier: a }));
+    expect(repeated).toMatchObject({ code: 80103, status: 400 });
+    expect((await sessions(s.sid).participants.create({ identifier: b })).proxyIdentifier).toBe(N2);
+    const third = await rejection(sessions(s.sid).participants.create({ identifier: nextPhone() }));
+    expect(third).toMatchObject({ code: 80609, status: 400 });
+    expect(third.message).toContain('at most 2 participants');
+
+    expect(await rejection(sessions.create({ uniqueName: 'job-7' }))).toMatchObject({
+      code: 80603,
+      status: 409,
+    });
+    const past = await rejection(sessions.create({ dateExpiry: new Date(Date.now() - 60_000) }));
+    expect(past).toMatchObject({ code: 20001, status: 400 });
+    expect(past.message).toContain('DateExpiry');
+    const badMode = await rejection(sessions.create({ mode: 'video' as never }));
+    expect(badMode).toMatchObject({ code: 20001 });
+    expect(badMode.message).toContain('Mode');
+    const badIdentifier = await rejection(sessions(s.sid).participants.create({ identifier: 'rider-7' }));
+    expect(badIdentifier).toMatchObject({ code: 20001 });
+    expect(badIdentifier.message).toContain('Identifier');
+    // Three participants at create, or one twice: refused before anything is made.
+    const tooMany = await rejection(
+      sessions.create({
+        participants: [{ Identifier: nextPhone() }, { Identifier: nextPhone() }, { Identifier: nextPhone() }],
+      }),
+    );
+    expect(tooMany).toMatchObject({ code: 20001 });
+    const twice = nextPhone();
+    expect(
+      await rejection(sessions.create({ participants: [{ Identifier: twice }, { Identifier: twice }] })),
+    ).toMatchObject({ code: 80103 });
+
+    // No number of the Service is free for this participant: 80206, and the failed create leaves nothing.
+    const other = await sessions
+      .create({ participants: [{ Identifier: a }] })
+      .catch((e: unknown) => e as RestError);
+    expect(other).toMatchObject({ code: 80206 });
+    expect((await sessions.list()).map((x) => x.sid)).toEqual([s.sid]);
+
+    // Another account sees none of it.
+    const rival = await createAccount(system, 'proxy-rival');
+    const rivalClient = twilioClient(
+      system.baseUrl,
+      String(((await (await rival.api('/')).json()) as Json).twilio_account_sid),
+      rival.authToken,
+    );
+    expect(await rejection(rivalClient.proxy.v1.services(service.sid).sessions(s.sid).fetch())).toMatchObject(
+      { status: 404 },
+    );
+    await sessions(s.sid).remove();
+  });
+
+  it('gives reserved numbers only when named, matches the area code, and keeps or avoids a participant’s earlier number', async () => {
+    const service = await client.proxy.v1.services.create({
+      uniqueName: 'local',
+      geoMatchLevel: 'area-code',
+      numberSelectionBehavior: 'prefer-sticky',
+    });
+    const pool = client.proxy.v1.services(service.sid).phoneNumbers;
+    for (const n of [N3, N628a, N6]) await pool.create({ phoneNumber: n });
+    await pool.create({ phoneNumber: N628b, isReserved: true });
+    const sessions = client.proxy.v1.services(service.sid).sessions;
+
+    // A 628 caller gets the 628 number; the reserved 628 one only when named.
+    const local = nextPhone('628');
+    const s1 = await sessions.create({ participants: [{ Identifier: local }] });
+    expect((await sessions(s1.sid).participants.list())[0].proxyIdentifier).toBe(N628a);
+    const s2 = await rejection(sessions.create({ participants: [{ Identifier: local }] }));
+    expect(s2).toMatchObject({ code: 80206 });
+    const pinned = await sessions.create({ participants: [{ Identifier: local, ProxyIdentifier: N628b }] });
+    expect((await sessions(pinned.sid).participants.list())[0].proxyIdentifier).toBe(N628b);
+
+    // prefer-sticky: the 415 participant gets the number it had before once that is free again.
+    const regular = nextPhone('415');
+    const first = await sessions.create({ participants: [{ Identifier: regular }] });
+    const had = (await sessions(first.sid).participants.list())[0].proxyIdentifier;
+    expect([N3, N6]).toContain(had);
+    await sessions(first.sid).update({ status: 'closed' });
+    for (let i = 0; i < 2; i++) {
+      const next = await sessions.create({ participants: [{ Identifier: regular }] });
+      expect((await sessions(next.sid).participants.list())[0].proxyIdentifier).toBe(had);
+      await sessions(next.sid).update({ status: 'closed' });
+    }
+    // avoid-sticky: a different one, while there is one.
+    await client.proxy.v1.services(service.sid).update({ numberSelectionBehavior: 'avoid-sticky' });
+    const avoided = await sessions.create({ participants: [{ Identifier: regular }] });
+    expect((await sessions(avoided.sid).participants.list())[0].proxyIdentifier).toBe(had === N3 ? N6 : N3);
+
+    for (const s of await sessions.list()) await sessions(s.sid).remove();
+  });
+
+  it('shares one pool with the Plivo API: a party never holds one number in two live sessions, and each API sees only its own sessions', async () => {
+    const service = await client.proxy.v1.services.create({ uniqueName: 'shared', geoMatchLevel: 'country' });
+    // The Service has N1 (freed by the first test) and N2's sessions are gone too.
+    for (const n of [N1, N2]) {
+      await client.proxy.v1.services.list().then(async (all) => {
+        for (const other of all.filter((x) => x.sid !== service.sid)) {
+          await client.proxy.v1
+            .services(other.sid)
+            .phoneNumbers(n)
+            .remove()
+            .catch(() => undefined);
+        }
+      });
+      await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: n });
+    }
+    const [party, other] = [nextPhone(), nextPhone()];
+    // A Plivo-style session takes a number for the party first...
+    const plivo = await team.api('/Masking/Session/', {
+      body: { first_party: party, second_party: other, geomatch: true },
+    });
+    expect(plivo.status).toBe(201);
+    const plivoSession = (await plivo.json()) as Json;
+    const plivoNumber = `+${String(plivoSession.virtual_number).replace(/^\+/, '')}`;
+
+    // ...and a Proxy session for the same party gets another of the Service's numbers, never that one.
+    const sessions = client.proxy.v1.services(service.sid).sessions;
+    const proxied = await sessions.create({ participants: [{ Identifier: party }] });
+    const proxyNumber = (await sessions(proxied.sid).participants.list())[0].proxyIdentifier;
+    expect([N1, N2]).toContain(proxyNumber);
+    expect(proxyNumber).not.toBe(plivoNumber);
+
+    // Each API sees its own sessions only.
+    const uuid = proxied.sid.slice(2).replace(/^(.{8})(.{4})(.{4})(.{4})(.{12})$/, '$1-$2-$3-$4-$5');
+    expect((await team.api(`/Masking/Session/${uuid}/`)).status).toBe(404);
+    const listed = (await (await team.api('/Masking/Session/')).json()) as { response: { objects: Json[] } };
+    expect(listed.response.objects.map((o) => o.session_uuid)).toEqual([plivoSession.session_uuid]);
+    const plivoAsKc = `KC${String(plivoSession.session_uuid).replace(/-/g, '')}`;
+    expect(await rejection(sessions(plivoAsKc).fetch())).toMatchObject({ status: 404 });
+
+    // A subaccount's Sessions are its own.
+    const sub = await createSubaccount(system, team, 'proxy-sub');
+    const subClient = twilioClient(
+      system.baseUrl,
+      String(((await (await sub.api('/')).json()) as Json).twilio_account_sid),
+      sub.authToken,
+    );
+    expect(await rejection(subClient.proxy.v1.services(service.sid).sessions.list())).toMatchObject({
+      status: 404,
+    });
+
+    await sessions(proxied.sid).remove();
+    await team.api(`/Masking/Session/${String(plivoSession.session_uuid)}/`, { method: 'DELETE' });
+  });
+});
