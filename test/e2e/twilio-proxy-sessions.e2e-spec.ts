@@ -140,6 +140,40 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
       expect(now.dateExpiry.getTime()).toBeGreaterThanOrEqual(firstExpiry);
     });
 
+    // A message through the API to the driver, from the proxy number: sent once, then an Interaction.
+    const driverSid = participants[1].sid;
+    const sentByApi = await sessions(created.sid)
+      .participants(driverSid)
+      .messageInteractions.create({ body: 'your rider is at gate B' });
+    expect(sentByApi.sid).toMatch(/^KI[0-9a-f]{32}$/);
+    expect(sentByApi).toMatchObject({
+      participantSid: driverSid,
+      outboundResourceStatus: 'queued',
+      type: 'message',
+    });
+    expect(JSON.stringify(sentByApi.toJSON())).not.toContain('gate B');
+    await expectEventually(async () => {
+      expect(sent('your rider is at gate B')).toEqual([expect.objectContaining({ from: N1, to: driver })]);
+      const listed = await sessions(created.sid).participants(driverSid).messageInteractions.list();
+      expect(listed.map((m) => [m.sid, m.outboundResourceStatus, m.inboundParticipantSid])).toEqual([
+        [sentByApi.sid, 'delivered', null],
+      ]);
+    });
+    expect(await sessions(created.sid).participants(participants[0].sid).messageInteractions.list()).toEqual(
+      [],
+    );
+    const voiceOnly = await sessions.create({
+      mode: 'voice-only',
+      participants: [{ Identifier: nextPhone() }],
+    });
+    const onlyVoice = (await sessions(voiceOnly.sid).participants.list())[0];
+    const refused = await rejection(
+      sessions(voiceOnly.sid).participants(onlyVoice.sid).messageInteractions.create({ body: 'x' }),
+    );
+    expect(refused).toMatchObject({ status: 400, code: 20001 });
+    expect(refused.message).toContain('voice-only');
+    await sessions(voiceOnly.sid).remove();
+
     // Closed: the number no longer connects them, and a closed session cannot be changed.
     const closed = await sessions(created.sid).update({ status: 'closed' });
     expect(closed).toMatchObject({ status: 'closed', closedReason: 'api' });

@@ -44,3 +44,4 @@ export * from './proxy/proxy-numbers.contract';
 export * from './common/twilio-sid';
 export * from './proxy/proxy-session-fields';
 export * from './proxy/proxy-sessions.contract';
+export * from './messages/message-segments';

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /** Twilio's SID shape: a two-letter prefix naming the kind (`KS` a Proxy Service, `SK` an API key, …) and 32 hex digits. */
@@ -21,4 +21,9 @@ export function proxySessionSidOf(sessionId: string): string {
 export function sessionIdOfProxySid(sid: string): string | null {
   const m = /^KC([0-9a-f]{8})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{4})([0-9a-f]{12})$/.exec(sid);
   return m ? m.slice(1).join('-') : null;
+}
+
+/** An interaction's SID: `KI` and 32 hex digits of a digest of its session and its call or message id. */
+export function interactionSidOf(sessionId: string, callId: string): string {
+  return `KI${createHash('sha256').update(`${sessionId}|${callId}`).digest('hex').slice(0, 32)}`;
 }

@@ -31,6 +31,10 @@ export const messageMediaSchema = z
 /** A provider's id for a message (Plivo's MessageUUID, Twilio's MessageSid). */
 const providerMessageIdSchema = z.string().min(1).max(64);
 
+/** Which way a relayed message went between the session's parties. */
+export const messageDirectionSchema = z.enum(['first-to-second', 'second-to-first']);
+export type MessageDirection = z.infer<typeof messageDirectionSchema>;
+
 /**
  * A text message to a virtual number, taken by the gateway after its signature verified with
  * that number's credentials. Published with the provider's message id as the message id, so a
@@ -52,13 +56,17 @@ export const MessageReceived = defineEvent(
       text: sealedTextSchema,
       media: z.array(messageMediaSchema).max(MESSAGE_MEDIA_MAX),
       at: isoTimeSchema,
+      /**
+       * A message sent through the API (Twilio Proxy's MessageInteractions) to a participant, from
+       * its session's number: sent as it says, no relay decision. `sender` is then the number.
+       */
+      request: z
+        .object({ sessionId: uuidSchema, to: e164Schema, direction: messageDirectionSchema })
+        .strict()
+        .optional(),
     })
     .strict(),
 );
-
-/** Which way a relayed message went between the session's parties. */
-export const messageDirectionSchema = z.enum(['first-to-second', 'second-to-first']);
-export type MessageDirection = z.infer<typeof messageDirectionSchema>;
 
 /** Why a message that had somewhere to go did not get there. */
 export const MESSAGE_FAILURE_REASONS = [
@@ -92,6 +100,8 @@ const messageOutcome = {
   at: isoTimeSchema,
   /** The session as routing saw it: the dispatcher takes the callback target from it. */
   routing: routingSessionSchema.optional(),
+  /** Sent through the API to the party `direction` leads to (no party sent it). */
+  viaApi: z.literal(true).optional(),
 };
 
 /** A message relayed to the other party (Plivo-style callback SessionMessageRelayed). */

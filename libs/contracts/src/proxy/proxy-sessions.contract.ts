@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { zodOf } from '../common/field-kind';
-import { e164Schema, isoTimeSchema } from '../common/primitives.schema';
+import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
+import { messageDirectionSchema } from '../messages/messages.contract';
 import { twilioSidSchema } from '../common/twilio-sid';
 import { interactionSchema } from '../sessions/session.schema';
 import { PROXY_SESSION_FIELDS, PROXY_SESSION_MODES } from './proxy-session-fields';
@@ -158,4 +159,24 @@ export const ListProxyInteractions = defineRpc(
   'session-service.proxy-interactions.list.v1',
   z.object(inSession).strict(),
   z.object({ interactions: z.array(proxyInteractionSchema) }),
+);
+
+/**
+ * Where a message sent through the API to a participant goes (Twilio's MessageInteraction): the
+ * participant's number, from the session's; refused when the session is closed or voice-only.
+ */
+export const PrepareProxyMessage = defineRpc(
+  'session-service',
+  'session-service.proxy-messages.prepare.v1',
+  z.object({ ...inSession, participantSid: z.string().min(1).max(64) }).strict(),
+  z.object({
+    accountId: mainAccountIdSchema,
+    sessionId: uuidSchema,
+    sessionSid: proxySessionSidSchema,
+    serviceSid: proxyServiceSidSchema,
+    participantSid: proxyParticipantSidSchema,
+    virtualNumber: e164Schema,
+    to: e164Schema,
+    direction: messageDirectionSchema,
+  }),
 );

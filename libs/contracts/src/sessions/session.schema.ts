@@ -31,6 +31,8 @@ export const interactionSchema = z.object({
       failureReason: z.string().nullable(),
       segments: z.number().int().nonnegative(),
       relayedMessageId: z.string().nullable(),
+      /** Sent through the API to a party (Twilio's MessageInteraction), not by the other party. */
+      viaApi: z.boolean().default(false),
     })
     .nullable()
     .default(null),

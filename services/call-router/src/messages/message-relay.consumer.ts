@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import {
+  PROVIDER_TEXT_MAX,
+  characterCount,
+  segmentCount,
   CallErrorCodes,
   CodedError,
   ErrorCodes,
@@ -32,7 +35,7 @@ import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
-import { PROVIDER_TEXT_MAX, characterCount, segmentCount } from './message-segments';
+
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay } from './relay-decision';
 
@@ -123,7 +126,7 @@ export class MessageRelayConsumer {
     }
     const text = this.open(m);
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
-    const decided = prior ? undefined : await this.decide(m);
+    const decided = prior ? undefined : m.request ? { plan: requestedPlan(m.request) } : await this.decide(m);
     const plan: RelayPlan | undefined = prior?.plan ?? decided?.plan;
     if (!plan) {
       this.outcomes.inc({ provider: m.provider, outcome: decided?.why ?? 'no-session' });
@@ -310,6 +313,7 @@ export class MessageRelayConsumer {
       mediaCount: m.media.length,
       at: new Date(this.now()).toISOString(),
       ...(relay.routing ? { routing: relay.routing } : {}),
+      ...(m.request ? { viaApi: true as const } : {}),
       ...(outcome.event === 'relayed'
         ? { relayedMessageId: outcome.relayedMessageId }
         : { reason: outcome.reason }),
@@ -402,4 +406,9 @@ export class MessageRelayConsumer {
       throw new CodedError(CallErrorCodes.FORBIDDEN, 'the message text does not open with the current keys');
     }
   }
+}
+
+/** A message sent through the API: to whom the request says, from the session's number. */
+function requestedPlan(request: NonNullable<Inbound['request']>): RelayPlan {
+  return { kind: 'relay', sessionId: request.sessionId, to: request.to, direction: request.direction };
 }

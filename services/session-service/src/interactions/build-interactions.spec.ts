@@ -90,6 +90,7 @@ describe('buildInteractions', () => {
       failureReason: null,
       segments: 2,
       relayedMessageId: 'R1',
+      viaApi: false,
     });
     expect(summary.interactions[2].message).toMatchObject({ status: 'failed', failureReason: 'too-long' });
     expect(summary).toMatchObject({

@@ -84,6 +84,7 @@ function messageInteraction(e: CallEventDocument): Interaction {
       failureReason: e.failureReason ?? null,
       segments: e.segments ?? 0,
       relayedMessageId: e.relayedMessageId ?? null,
+      viaApi: e.viaApi === true,
     },
   };
 }

@@ -29,6 +29,8 @@ export class CallEventDocument {
   @Prop({ type: String, default: null }) relayedMessageId?: string | null;
   /** Messages only: why it was not relayed. */
   @Prop({ type: String, default: null }) failureReason?: string | null;
+  /** A message sent through the API to a party (Twilio's MessageInteraction). */
+  @Prop({ type: Boolean }) viaApi?: boolean;
 }
 
 export const CallEventSchema = SchemaFactory.createForClass(CallEventDocument);

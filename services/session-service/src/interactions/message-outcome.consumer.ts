@@ -46,6 +46,7 @@ export class MessageOutcomeConsumer {
       segments: p.segments,
       relayedMessageId: 'relayedMessageId' in p ? p.relayedMessageId : null,
       failureReason: 'reason' in p ? p.reason : null,
+      ...(p.viaApi ? { viaApi: true } : {}),
     });
     await this.clock.interacted(p.accountId, p.sessionId, new Date(p.at));
   }

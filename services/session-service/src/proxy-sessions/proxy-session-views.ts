@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import {
+  interactionSidOf,
   proxySessionSidOf,
   type Interaction,
   type ProxyInteraction,
@@ -73,15 +73,12 @@ export function participantView(
   };
 }
 
-/** An interaction's SID: `KI` and 32 hex digits of a digest of its session and its call or message id. */
-export function interactionSidOf(sessionId: string, callId: string): string {
-  return `KI${createHash('sha256').update(`${sessionId}|${callId}`).digest('hex').slice(0, 32)}`;
-}
-
-/** Which slot a message came from and went to; a call's direction is not recorded (null). */
+/** Which slot a message came from (null: sent through the API) and went to; a call's direction is not recorded (null). */
 function endsOf(i: Interaction): [1 | 2 | null, 1 | 2 | null] {
   if (!i.message) return [null, null];
-  return i.message.direction === 'first-to-second' ? [1, 2] : [2, 1];
+  const [from, to]: [1 | 2, 1 | 2] = i.message.direction === 'first-to-second' ? [1, 2] : [2, 1];
+  // Sent through the API: no participant sent it.
+  return [i.message.viaApi ? null : from, to];
 }
 
 function sessionView(doc: ProxySessionDocument, summary: InteractionSummary): ProxySession {

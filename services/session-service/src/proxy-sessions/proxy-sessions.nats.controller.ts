@@ -8,6 +8,7 @@ import {
   ListProxyInteractions,
   ListProxyParticipants,
   ListProxySessions,
+  PrepareProxyMessage,
   UpdateProxySession,
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
@@ -59,6 +60,11 @@ export class ProxySessionsNatsController {
   @RpcHandler(GetProxyParticipant)
   participant(request: Req<typeof GetProxyParticipant>) {
     return this.sessions.participant(request.scope, request.service, request.session, request.participantSid);
+  }
+
+  @RpcHandler(PrepareProxyMessage)
+  prepareMessage(request: Req<typeof PrepareProxyMessage>) {
+    return this.sessions.prepareMessage(request);
   }
 
   @RpcHandler(ListProxyInteractions)

@@ -12,6 +12,7 @@ import {
   type AccountScope,
   type CreateProxySession,
   type CreateProxyParticipant,
+  type PrepareProxyMessage,
   type ProxyParticipant,
   type ListProxySessions,
   type ProxyService,
@@ -239,6 +240,33 @@ export class ProxySessionsService {
     const service = await this.services.get(scope, serviceRef);
     const doc = await this.require(scope, service, ref);
     return this.views.interactions(doc, await this.participants.list(doc.accountId, doc._id));
+  }
+
+  /** Where a message through the API to the participant goes: only while the session is open and texts. */
+  async prepareMessage(request: RpcParsedRequestOf<typeof PrepareProxyMessage>) {
+    const { scope } = request;
+    const service = await this.services.get(scope, request.service);
+    const doc = await this.require(scope, service, request.session);
+    const participant = (await this.participants.list(doc.accountId, doc._id)).find(
+      (p) => p._id === request.participantSid,
+    );
+    if (!participant) throw CodedError.notFound(`Participant ${request.participantSid} not found`);
+    if (doc.status === 'expired' || !hasNumber(doc)) {
+      throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed: no message can be sent in it');
+    }
+    if (!modeNeeds(doc.proxy.mode).messages) {
+      throw CodedError.validation('Body', `the Session's mode is ${doc.proxy.mode}: it relays no messages`);
+    }
+    return {
+      accountId: doc.accountId,
+      sessionId: doc._id,
+      sessionSid: proxySessionSidOf(doc._id),
+      serviceSid: service.sid,
+      participantSid: participant._id,
+      virtualNumber: doc.virtualNumber,
+      to: participant.identifier,
+      direction: participant.slot === 1 ? ('second-to-first' as const) : ('first-to-second' as const),
+    };
   }
 
   /** Ends the session as every session ends (its number and holds go back, the routers hear it). */

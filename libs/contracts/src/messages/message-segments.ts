@@ -1,4 +1,4 @@
-import type { TelephonyProvider } from '@maskline/contracts';
+import type { TelephonyProvider } from '../number-pool/virtual-number.schema';
 
 /**
  * The longest text each provider sends as one message, in characters: Twilio refuses a body over

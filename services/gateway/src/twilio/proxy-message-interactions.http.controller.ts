@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  CodedError,
+  ErrorCodes,
+  ListProxyInteractions,
+  MESSAGE_MEDIA_MAX,
+  MessageReceived,
+  MessageTextSeal,
+  PrepareProxyMessage,
+  interactionSidOf,
+  segmentCount,
+} from '@maskline/contracts';
+import { EventPublisher, NumberRoutingCache, RpcClient } from '@maskline/messaging';
+import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
+import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { INBOUND_TEXT_MAX } from '../messaging/messaging.http.controller';
+import { twilioApiBase, twilioDate } from './proxy-service.view';
+import { twilioInteractionView } from './proxy-session.view';
+import { ProxyMessageParamsDto } from './proxy-message-params.dto';
+import { accountSidOf } from './twilio-account-sid';
+import { readTwilioPaging, twilioPage } from './twilio-page';
+
+/**
+ * Messages sent through the API to a participant, from its Session's proxy number (Twilio's
+ * MessageInteractions). Taken as a durable event, as an inbound text is: the call router sends it
+ * once through the number's provider, retried, and records it as an Interaction of the Session.
+ */
+@ApiTags('twilio proxy')
+@ApiBasicAuth()
+@UseGuards(TwilioAuthGuard)
+@Controller('v1/Services/:service/Sessions/:session/Participants/:participant/MessageInteractions')
+export class ProxyMessageInteractionsHttpController {
+  private readonly seal: MessageTextSeal;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly numbers: NumberRoutingCache,
+    private readonly events: EventPublisher,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {
+    this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
+  }
+
+  private get base(): string {
+    return twilioApiBase(this.config);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Send a message to the participant from its proxy number' })
+  async send(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') service: string,
+    @Param('session') session: string,
+    @Param('participant') participant: string,
+    @Body() body: ProxyMessageParamsDto,
+  ) {
+    const text = typeof body?.Body === 'string' ? body.Body : '';
+    const media = body?.MediaUrl === undefined ? [] : [body.MediaUrl].flat();
+    if (!text && media.length === 0) throw CodedError.validation('Body', 'Body or MediaUrl is required');
+    if ([...text].length > INBOUND_TEXT_MAX) {
+      throw CodedError.validation('Body', `Body must be at most ${INBOUND_TEXT_MAX} characters`);
+    }
+    if (media.length > MESSAGE_MEDIA_MAX) {
+      throw CodedError.validation('MediaUrl', `at most ${MESSAGE_MEDIA_MAX} MediaUrl values`);
+    }
+    for (const url of media) {
+      if (typeof url !== 'string' || !/^https?:\/\/[^\s]{1,2040}$/.test(url)) {
+        throw CodedError.validation('MediaUrl', 'MediaUrl must be an http(s) URL of at most 2048 characters');
+      }
+    }
+    const target = await this.rpc.request(PrepareProxyMessage, {
+      scope: scopeOf(principal),
+      service,
+      session,
+      participantSid: participant.slice(0, 64),
+    });
+    const number = await this.numbers.get(target.virtualNumber);
+    if (!number || number.accountId !== target.accountId) {
+      throw CodedError.notFound(
+        `the Session's proxy number ${target.virtualNumber} is no longer the account's`,
+      );
+    }
+    const messageId = `api-${randomUUID()}`;
+    const binding = {
+      provider: number.provider,
+      providerMessageId: messageId,
+      virtualNumber: target.virtualNumber,
+    };
+    const now = new Date().toISOString();
+    try {
+      await this.events.publish(
+        MessageReceived,
+        {
+          provider: number.provider,
+          providerMessageId: messageId,
+          accountId: target.accountId,
+          virtualNumber: target.virtualNumber,
+          sender: target.virtualNumber,
+          text: this.seal.seal(text, binding),
+          media: media.map((url) => ({ url: url as string, contentType: null })),
+          at: now,
+          request: { sessionId: target.sessionId, to: target.to, direction: target.direction },
+        },
+        { msgId: `message-received:api:${target.virtualNumber}:${messageId}` },
+      );
+    } catch (err) {
+      throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const sid = interactionSidOf(target.sessionId, messageId);
+    const url = `${this.base}/v1/Services/${target.serviceSid}/Sessions/${target.sessionSid}/Participants/${target.participantSid}/MessageInteractions/${sid}`;
+    return {
+      sid,
+      session_sid: target.sessionSid,
+      service_sid: target.serviceSid,
+      account_sid: accountSidOf(principal.subaccountId ?? principal.accountId),
+      // Maskline never keeps or repeats a message's text: its segment count.
+      data: JSON.stringify({ segments: segmentCount(text) }),
+      type: 'message',
+      participant_sid: target.participantSid,
+      inbound_participant_sid: null,
+      inbound_resource_sid: null,
+      inbound_resource_status: null,
+      inbound_resource_type: null,
+      inbound_resource_url: null,
+      outbound_participant_sid: target.participantSid,
+      outbound_resource_sid: null,
+      outbound_resource_status: 'queued',
+      outbound_resource_type: 'Message',
+      outbound_resource_url: null,
+      date_created: twilioDate(now),
+      date_updated: twilioDate(now),
+      url,
+    };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List the messages sent to the participant through the API, newest first' })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') service: string,
+    @Param('session') session: string,
+    @Param('participant') participant: string,
+    @Query() query: Record<string, unknown>,
+  ) {
+    const paging = readTwilioPaging(query);
+    const all = await this.sentTo(principal, service, session, participant);
+    const from = paging.page * paging.pageSize;
+    return twilioPage(
+      `${this.base}/v1/Services/${service}/Sessions/${session}/Participants/${participant}/MessageInteractions`,
+      'interactions',
+      all.slice(from, from + paging.pageSize),
+      { ...paging, more: all.length > from + paging.pageSize },
+    );
+  }
+
+  @Get(':interaction')
+  @ApiOperation({ summary: 'Fetch a message sent to the participant through the API' })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') service: string,
+    @Param('session') session: string,
+    @Param('participant') participant: string,
+    @Param('interaction') sid: string,
+  ) {
+    const found = (await this.sentTo(principal, service, session, participant)).find((i) => i.sid === sid);
+    if (!found) throw CodedError.notFound(`MessageInteraction ${sid.slice(0, 64)} not found`);
+    return found;
+  }
+
+  private async sentTo(principal: Principal, service: string, session: string, participant: string) {
+    const { interactions } = await this.rpc.request(ListProxyInteractions, {
+      scope: scopeOf(principal),
+      service,
+      session,
+    });
+    const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
+    return interactions
+      .filter((i) => i.interaction.message?.viaApi && i.outboundParticipantSid === participant)
+      .map((i) => ({
+        ...twilioInteractionView(i, accountSid, this.base),
+        participant_sid: participant,
+        url: `${this.base}/v1/Services/${i.serviceSid}/Sessions/${i.sessionSid}/Participants/${participant}/MessageInteractions/${i.sid}`,
+      }));
+  }
+}
