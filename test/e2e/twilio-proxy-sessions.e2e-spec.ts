@@ -6,6 +6,10 @@ import { E2eSystem } from './support/e2e-system';
 import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
 import { sendWebhook, signWebhook } from './support/signed-webhook';
 import { twilioClient } from './support/twilio-sdk';
+import { CallbackReceiver } from './support/callback-receiver';
+import { consumerCaughtUp } from './support/stream-events';
+import { verifyTwilioSignature } from '@maskline/webhook-signatures';
+import { connect, type NatsConnection } from 'nats';
 
 type Json = Record<string, unknown>;
 
@@ -27,9 +31,19 @@ async function rejection(p: Promise<unknown>): Promise<RestError> {
 /** The team's Twilio account and the numbers it brings (area codes 415 and 628). */
 const PROVIDERS = providerAccounts({
   plivo: ['+14155550690'],
-  twilio: ['+14155550601', '+14155550602', '+14155550603', '+16285550604', '+16285550605', '+14155550606'],
+  twilio: [
+    '+14155550601',
+    '+14155550602',
+    '+14155550603',
+    '+16285550604',
+    '+16285550605',
+    '+14155550606',
+    '+14155550607',
+    '+14155550608',
+    '+14155550609',
+  ],
 });
-const [N1, N2, N3, N628a, N628b, N6] = PROVIDERS.twilio.numbers;
+const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9] = PROVIDERS.twilio.numbers;
 let phone = 0;
 const nextPhone = (area = '415') => `+1${area}7${String(100000 + phone++).slice(-6)}`;
 
@@ -38,6 +52,9 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
   let providers: ProviderSandbox;
   let team: TestAccount;
   let client: ReturnType<typeof twilioClient>;
+  /** Plays the customer's intercept endpoint. */
+  let outside: CallbackReceiver;
+  let nc: NatsConnection;
 
   const sim = () => new TelephonySimulator(system.baseUrl, 'twilio', PROVIDERS.twilio);
   const text = async (from: string, to: string, body: string) => {
@@ -51,21 +68,30 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
 
   beforeAll(async () => {
     providers = await startProviderSandbox();
+    outside = await CallbackReceiver.start();
     system = await E2eSystem.start(
       {},
       (service): Record<string, string> =>
         service === 'call-router'
-          ? { PLIVO_API_BASE_URL: providers.url, TWILIO_API_BASE_URL: providers.url }
+          ? // An intercept that has not answered in half a second is treated as no answer.
+            {
+              PLIVO_API_BASE_URL: providers.url,
+              TWILIO_API_BASE_URL: providers.url,
+              INTERCEPT_TIMEOUT_MS: '500',
+            }
           : {},
     );
+    nc = await connect({ servers: system.natsUrl });
     team = (await accountsWithNumbers(system, PROVIDERS, 'proxy-sessions')).twilio;
     const accountSid = String(((await (await team.api('/')).json()) as Json).twilio_account_sid);
     client = twilioClient(system.baseUrl, accountSid, team.authToken);
   });
 
   afterAll(async () => {
+    await nc?.close();
     await system?.stop();
     await providers?.close();
+    await outside?.stop();
   });
 
   it('creates a Session with two participants on the Service’s number; a call and texts both ways become Interactions and slide its TTL; close ends it; delete removes it', async () => {
@@ -349,5 +375,65 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
 
     await sessions(proxied.sid).remove();
     await team.api(`/Masking/Session/${String(plivoSession.session_uuid)}/`, { method: 'DELETE' });
+  });
+
+  it('asks the Service’s intercept before each call and text: 403 blocks; a timeout lets it through, or blocks when fail-closed', async () => {
+    outside.on('/intercept/block', () => ({ status: 403 }));
+    outside.on('/intercept/slow', () => ({ status: 200, delayMs: 1500 }));
+    const scenario = async (name: string, number: string, path: string, failClosed: boolean) => {
+      const service = await client.proxy.v1.services.create({
+        uniqueName: name,
+        interceptCallbackUrl: `${outside.baseUrl}${path}`,
+      });
+      if (failClosed) {
+        // Maskline's extension: Twilio's SDK does not know it, so it is set with a plain request.
+        const res = await fetch(`${system.baseUrl}/v1/Services/${service.sid}`, {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${service.accountSid}:${team.authToken}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
+          body: 'InterceptFailClosed=true',
+        });
+        expect([res.status, ((await res.json()) as Json).intercept_fail_closed]).toEqual([200, true]);
+      }
+      await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: number });
+      const [a, b] = [nextPhone(), nextPhone()];
+      const session = await client.proxy.v1
+        .services(service.sid)
+        .sessions.create({ participants: [{ Identifier: a }, { Identifier: b }] });
+      const call = await sim().call({ from: a, to: number, callee: { answers: true, talkSeconds: 5 } });
+      const body = `${name}: are you there?`;
+      await text(a, number, body);
+      await expectEventually(async () =>
+        expect(await consumerCaughtUp(nc, 'call-router-message-relay')).toBe(true),
+      );
+      return { service, session, call, relayed: sent(body).length > 0, a, b };
+    };
+
+    const blocked = await scenario('intercept-403', N7, '/intercept/block', false);
+    expect(blocked.call.dials).toEqual([]);
+    expect(blocked.call.heard).toContain('say:This call cannot be connected. Goodbye.');
+    expect(blocked.relayed).toBe(false);
+    // Asked twice (the call, the text), signed with the account's Auth Token, with SIDs and no numbers.
+    const asked = outside.for('/intercept/block');
+    expect(asked.map((r) => r.params.interactionType).sort()).toEqual(['Message', 'Voice']);
+    for (const r of asked) {
+      expect(r.params.interactionSessionSid).toBe(blocked.session.sid);
+      expect(r.params.interactionServiceSid).toBe(blocked.service.sid);
+      expect(
+        verifyTwilioSignature(team.authToken, r.url, r.params, String(r.headers['x-twilio-signature'])),
+      ).toBe(true);
+      expect(JSON.stringify(r.params)).not.toContain(blocked.a.slice(1));
+      expect(JSON.stringify(r.params)).not.toContain('are you there');
+    }
+
+    const open = await scenario('intercept-slow', N8, '/intercept/slow', false);
+    expect(open.call.dials).toEqual([expect.objectContaining({ number: open.b, callerId: N8 })]);
+    expect(open.relayed).toBe(true);
+
+    const closed = await scenario('intercept-fail-closed', N9, '/intercept/slow', true);
+    expect(closed.call.dials).toEqual([]);
+    expect(closed.relayed).toBe(false);
   });
 });

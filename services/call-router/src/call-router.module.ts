@@ -10,6 +10,7 @@ import { OutboundCaller } from './outbound/outbound-caller';
 import { FallbackGate, MessageRelayClaims } from './messages/message-relay-claims';
 import { MessageRelayConsumer } from './messages/message-relay.consumer';
 import { ProviderMessageSender } from './messages/provider-message-sender';
+import { ProxyInterceptor } from './proxy/proxy-interceptor';
 import { CallProgressTranslator } from './calls/call-progress-translator';
 import { InboundCallDecider } from './routing/inbound-call-decider';
 import { RouteNatsController } from './routing/route.nats.controller';
@@ -45,6 +46,7 @@ export class CallRouterModule {
         MessageRelayClaims,
         FallbackGate,
         ProviderMessageSender,
+        ProxyInterceptor,
         MessageRelayConsumer,
       ],
     };

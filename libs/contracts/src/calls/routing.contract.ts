@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
 import { defineRpc } from '../contract';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
@@ -21,6 +22,8 @@ export const routingSessionSchema = z.object({
   /** When the view was read from the store (absent from an older session-service): the later view wins. */
   modifiedAt: isoTimeSchema.optional(),
   settings: sessionSettingsSchema,
+  /** The Twilio Proxy Service of a session made through that API (its intercept applies). */
+  proxyServiceSid: twilioSidSchema('KS').optional(),
 });
 export type RoutingSession = z.infer<typeof routingSessionSchema>;
 

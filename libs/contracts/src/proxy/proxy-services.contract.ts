@@ -84,3 +84,23 @@ export const DeleteProxyService = defineRpc(
   z.object({ scope: accountScopeSchema, service: serviceRef }).strict(),
   z.object({ deleted: z.literal(true) }),
 );
+
+/**
+ * What routing needs of a Service (asked by the call routers, cached briefly): its intercept,
+ * asked before each interaction of its Sessions, and whether a failed intercept blocks.
+ */
+export const GetProxyServicePolicy = defineRpc(
+  'session-service',
+  'session-service.proxy-services.policy.v1',
+  z
+    .object({
+      accountId: mainAccountIdSchema,
+      subaccountId: subaccountIdSchema.nullable(),
+      serviceSid: proxyServiceSidSchema,
+    })
+    .strict(),
+  z.object({
+    interceptCallbackUrl: zodOf(PROXY_SERVICE_FIELDS.interceptCallbackUrl.kind),
+    interceptFailClosed: zodOf(PROXY_SERVICE_FIELDS.interceptFailClosed.kind),
+  }),
+);

@@ -17,6 +17,8 @@ export const callRouterConfigSchema = z.object({
   PLIVO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.plivo.com'),
   TWILIO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.twilio.com'),
   OUTBOUND_TIMEOUT_MS: envInt(5000, 100, 60000),
+  /** How long a Proxy Service's intercept callback may take to answer before the interaction goes ahead (or, fail-closed, is blocked). */
+  INTERCEPT_TIMEOUT_MS: envInt(3000, 100, 30000),
   /** Sends of one relayed text message before it is announced failed (5xx, 429 and timeouts are retried). */
   MESSAGE_RELAY_ATTEMPTS: envInt(8, 1, 50),
   /** Sends one replica makes at once through one provider account (a hanging API holds no more). */

@@ -38,6 +38,7 @@ import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } f
 
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay } from './relay-decision';
+import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 
 const EVENTS = [MessageReceived] as const;
 /** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
@@ -73,6 +74,7 @@ export class MessageRelayConsumer {
     private readonly fallbacks: FallbackGate,
     private readonly sender: ProviderMessageSender,
     private readonly events: EventPublisher,
+    private readonly interceptor: ProxyInterceptor,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -226,6 +228,10 @@ export class MessageRelayConsumer {
     }
     if (decision.kind === 'relay') {
       const { session, to, direction } = decision;
+      // A Proxy Service's intercept may block it (asked once: the plan, once claimed, stands).
+      if (!(await this.interceptor.allows(session, { type: 'Message', resourceSid: m.providerMessageId }))) {
+        return { why: 'intercepted' };
+      }
       return { plan: { kind: 'relay', sessionId: session.sessionId, to, direction }, session };
     }
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });

@@ -14,6 +14,7 @@ import type { MetricsService } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { CallEvents } from '../calls/call-events';
 import type { CallState, ConnectedCall } from '../calls/call-state';
+import type { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import { InboundCallDecider, SPOKEN } from './inbound-call-decider';
 import type { SessionFinder } from './session-finder';
 
@@ -99,7 +100,7 @@ function decider(world: {
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
   const logger = { warn: jest.fn() } as unknown as Logger;
   return {
-    d: new InboundCallDecider(finder, rpc, events, state, logger, metrics),
+    d: new InboundCallDecider(finder, rpc, events, state, noIntercept, logger, metrics),
     asked,
     remembered,
     steps,
@@ -397,3 +398,6 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
     });
   });
 });
+
+/** Sessions of the Plivo API: no intercept. */
+const noIntercept = { allows: async () => true } as unknown as ProxyInterceptor;

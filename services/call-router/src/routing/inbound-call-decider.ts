@@ -16,6 +16,7 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { CallEvents } from '../calls/call-events';
 import { CallState, type Role } from '../calls/call-state';
 import { SessionFinder } from './session-finder';
+import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 
 type Request = RpcParsedRequestOf<typeof RouteCall>;
 
@@ -28,6 +29,7 @@ export const SPOKEN = {
   unknownCaller: 'This number can only be reached from a registered phone. Goodbye.',
   notInService: 'This number is not in service. Goodbye.',
   nobodyToConnect: 'There is no one to connect you to yet. Goodbye.',
+  intercepted: 'This call cannot be connected. Goodbye.',
 } as const;
 
 const other = (role: Role): Role => (role === 'first' ? 'second' : 'first');
@@ -56,6 +58,7 @@ export class InboundCallDecider {
     private readonly rpc: RpcClient,
     private readonly events: CallEvents,
     private readonly state: CallState,
+    private readonly interceptor: ProxyInterceptor,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -145,6 +148,10 @@ export class InboundCallDecider {
             'could not record the authorized caller',
           ),
         );
+    }
+    if (!(await this.interceptor.allows(own, { type: 'Voice', resourceSid: r.callId }))) {
+      this.count('answer', 'intercepted');
+      return [{ type: 'say', text: SPOKEN.intercepted }, { type: 'hangup' }];
     }
     this.count('answer', 'party');
     return this.connect(own, role, r.callId, r.caller);

@@ -43,6 +43,8 @@ const exceptionKey = (slot: number, field: number) => slot * 32 + field;
 interface Owner {
   accountId: string;
   subaccountId: string | null;
+  /** The Twilio Proxy Service of the session, for one made through that API. */
+  proxyServiceSid?: string;
 }
 
 /**
@@ -297,8 +299,16 @@ export class RoutingIndex {
     if (numberId >= this.firstOnNumber.length) this.growNumbers(numberId + 1);
     this.ints[i + NUMBER] = numberId;
     this.doubles[n + NUMBER_KEY] = keyOf(s.virtualNumber);
-    const owner = { accountId: s.accountId, subaccountId: s.subaccountId };
-    this.ints[i + OWNER] = this.owners.hold(`${owner.accountId}/${owner.subaccountId ?? ''}`, () => owner);
+    // With its Proxy Service, if any: one interned value per owner and Service.
+    const owner = {
+      accountId: s.accountId,
+      subaccountId: s.subaccountId,
+      proxyServiceSid: s.proxyServiceSid,
+    };
+    this.ints[i + OWNER] = this.owners.hold(
+      `${owner.accountId}/${owner.subaccountId ?? ''}/${owner.proxyServiceSid ?? ''}`,
+      () => owner,
+    );
     this.ints[i + SETTINGS] = this.settings.hold(s.settings);
     this.doubles[n + FIRST_PARTY] = s.firstParty === null ? 0 : keyOf(s.firstParty);
     this.doubles[n + SECOND_PARTY] = s.secondParty === null ? 0 : keyOf(s.secondParty);
@@ -340,7 +350,8 @@ export class RoutingIndex {
     const i = slot * INTS;
     const flags = this.ints[i + FLAGS];
     const sessionId = this.sessionIdAt(slot);
-    const { accountId, subaccountId } = this.owners.value(this.ints[i + OWNER]);
+    const { accountId, subaccountId, proxyServiceSid } = this.owners.value(this.ints[i + OWNER]);
+    const proxy = proxyServiceSid ? { proxyServiceSid } : {};
     const virtualNumber = this.virtualNumbers.value(this.ints[i + NUMBER]);
     const firstParty = this.party(slot, FIRST_PARTY);
     const secondParty = this.party(slot, SECOND_PARTY);
@@ -361,6 +372,7 @@ export class RoutingIndex {
           createdAt,
           modifiedAt: this.time(slot, MODIFIED, flags),
           settings,
+          ...proxy,
         }
       : {
           sessionId,
@@ -373,6 +385,7 @@ export class RoutingIndex {
           expiresAt,
           createdAt,
           settings,
+          ...proxy,
         };
   }
 

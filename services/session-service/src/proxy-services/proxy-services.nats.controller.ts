@@ -3,6 +3,7 @@ import {
   CreateProxyService,
   DeleteProxyService,
   GetProxyService,
+  GetProxyServicePolicy,
   ListProxyServices,
   UpdateProxyService,
   type RpcParsedRequestOf as Req,
@@ -32,6 +33,16 @@ export class ProxyServicesNatsController {
   @RpcHandler(UpdateProxyService)
   update(request: Req<typeof UpdateProxyService>) {
     return this.services.update(request);
+  }
+
+  @RpcHandler(GetProxyServicePolicy)
+  async policy(request: Req<typeof GetProxyServicePolicy>) {
+    const scope = { accountId: request.accountId, subaccountId: request.subaccountId ?? undefined };
+    const service = await this.services.get(scope, request.serviceSid);
+    return {
+      interceptCallbackUrl: service.interceptCallbackUrl,
+      interceptFailClosed: service.interceptFailClosed,
+    };
   }
 
   @RpcHandler(DeleteProxyService)

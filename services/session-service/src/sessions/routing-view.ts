@@ -15,5 +15,6 @@ export function routingView(d: SessionDocument & { virtualNumber: string }): Rou
     createdAt: d.createdAt.toISOString(),
     modifiedAt: d.modifiedAt.toISOString(),
     settings: d.settings,
+    ...(d.proxy ? { proxyServiceSid: d.proxy.serviceSid } : {}),
   };
 }
