@@ -41,9 +41,10 @@ const PROVIDERS = providerAccounts({
     '+14155550607',
     '+14155550608',
     '+14155550609',
+    '+14155550610',
   ],
 });
-const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9] = PROVIDERS.twilio.numbers;
+const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10] = PROVIDERS.twilio.numbers;
 let phone = 0;
 const nextPhone = (area = '415') => `+1${area}7${String(100000 + phone++).slice(-6)}`;
 
@@ -220,6 +221,13 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     const again = await sessions.create({ uniqueName: 'trip-1' });
     expect(again.status).toBe('open');
     await sessions(again.sid).remove();
+
+    // Deleting the Service ends its open Sessions: their number connects nobody any more.
+    const open = await sessions.create({ participants: [{ Identifier: rider }, { Identifier: driver }] });
+    expect((await sim().call({ from: rider, to: N1 })).dials).toHaveLength(1);
+    expect(await client.proxy.v1.services(service.sid).remove()).toBe(true);
+    expect((await sim().call({ from: rider, to: N1 })).dials).toEqual([]);
+    expect(await rejection(sessions(open.sid).fetch())).toMatchObject({ status: 404 });
   });
 
   it('adds participants one at a time; refuses a third, a repeated one, a taken name, a bad request, in Twilio’s codes', async () => {
@@ -435,5 +443,55 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     const closed = await scenario('intercept-fail-closed', N9, '/intercept/slow', true);
     expect(closed.call.dials).toEqual([]);
     expect(closed.relayed).toBe(false);
+  });
+
+  it('asks the out-of-session callback about a stranger; its auto-create answer makes a Session and the text goes through', async () => {
+    const agent = nextPhone();
+    outside.on('/out-of-session', () => ({
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uniqueName: 'listing-42', ttl: 3600, participantIdentifier: agent }),
+    }));
+    const service = await client.proxy.v1.services.create({
+      uniqueName: 'directory',
+      outOfSessionCallbackUrl: `${outside.baseUrl}/out-of-session`,
+    });
+    // A reserved number (a seller's published one): only named, or reached this way.
+    await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: N10, isReserved: true });
+    const buyer = nextPhone();
+    await text(buyer, N10, 'is the bike still for sale?');
+    await expectEventually(() =>
+      expect(sent('is the bike still for sale?')).toEqual([
+        expect.objectContaining({ from: N10, to: agent }),
+      ]),
+    );
+    const asked = outside.for('/out-of-session');
+    expect(asked).toHaveLength(1);
+    expect(asked[0].params).toMatchObject({ From: buyer, To: N10, interactionType: 'Message' });
+    expect(JSON.stringify(asked[0].params)).not.toContain('bike');
+    expect(
+      verifyTwilioSignature(
+        team.authToken,
+        asked[0].url,
+        asked[0].params,
+        String(asked[0].headers['x-twilio-signature']),
+      ),
+    ).toBe(true);
+
+    const made = await client.proxy.v1.services(service.sid).sessions('listing-42').fetch();
+    const parties = await client.proxy.v1.services(service.sid).sessions(made.sid).participants.list();
+    expect(parties.map((p) => [p.identifier, p.proxyIdentifier])).toEqual([
+      [buyer, N10],
+      [agent, N10],
+    ]);
+    // From now on they are in a Session: the agent's reply and a call go through without asking.
+    await text(agent, N10, 'yes, come by at six');
+    await expectEventually(() =>
+      expect(sent('yes, come by at six')).toEqual([expect.objectContaining({ from: N10, to: buyer })]),
+    );
+    expect((await sim().call({ from: buyer, to: N10 })).dials).toEqual([
+      expect.objectContaining({ number: agent, callerId: N10 }),
+    ]);
+    expect(outside.for('/out-of-session')).toHaveLength(1);
   });
 });

@@ -2,3 +2,4 @@ export * from './address-policy';
 export * from './host-resolver';
 export * from './url-host';
 export * from './url-guard';
+export * from './pinned-http';

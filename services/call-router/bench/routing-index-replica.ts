@@ -20,6 +20,7 @@ import type { CallState } from '../src/calls/call-state';
 import { InboundCallDecider } from '../src/routing/inbound-call-decider';
 import { RoutingIndex } from '../src/routing/routing-index';
 import type { ProxyInterceptor } from '../src/proxy/proxy-interceptor';
+import type { ProxyOutOfSession } from '../src/proxy/proxy-out-of-session';
 import { SessionFinder } from '../src/routing/session-finder';
 import { CALLS_PER_ROUND, type LookupKind, type ReplicaReply, type ReplicaRequest } from './replica-protocol';
 import { sessionAt, sessionWorld, type SessionWorld } from './routing-sessions';
@@ -119,7 +120,16 @@ async function main() {
   } as unknown as CallState;
   const logger = { warn: () => undefined } as unknown as Logger;
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
-  const decider = new InboundCallDecider(finder, rpc, events, state, noIntercept, logger, metrics);
+  const decider = new InboundCallDecider(
+    finder,
+    rpc,
+    events,
+    state,
+    noIntercept,
+    noOutOfSession,
+    logger,
+    metrics,
+  );
 
   const dialed = (actions: CallAction[]) => actions.find((a) => a.type === 'dial');
   const samples: Record<LookupKind, number[]> = { answer: [], number: [] };
@@ -171,3 +181,4 @@ void main();
 
 /** Sessions of the Plivo API: no intercept. */
 const noIntercept = { allows: async () => true } as unknown as ProxyInterceptor;
+const noOutOfSession = { ask: async () => null } as unknown as ProxyOutOfSession;

@@ -10,7 +10,9 @@ import { OutboundCaller } from './outbound/outbound-caller';
 import { FallbackGate, MessageRelayClaims } from './messages/message-relay-claims';
 import { MessageRelayConsumer } from './messages/message-relay.consumer';
 import { ProviderMessageSender } from './messages/provider-message-sender';
+import { ProxyCallbacks } from './proxy/proxy-callbacks';
 import { ProxyInterceptor } from './proxy/proxy-interceptor';
+import { ProxyOutOfSession } from './proxy/proxy-out-of-session';
 import { CallProgressTranslator } from './calls/call-progress-translator';
 import { InboundCallDecider } from './routing/inbound-call-decider';
 import { RouteNatsController } from './routing/route.nats.controller';
@@ -46,7 +48,9 @@ export class CallRouterModule {
         MessageRelayClaims,
         FallbackGate,
         ProviderMessageSender,
+        ProxyCallbacks,
         ProxyInterceptor,
+        ProxyOutOfSession,
         MessageRelayConsumer,
       ],
     };

@@ -66,5 +66,7 @@ export const GetNumberRouting = defineRpc(
     fallbackMessage: z.string().nullable().default(null),
     /** Whether messages may be sent from the number (absent from an older number-pool: yes). */
     smsEnabled: z.boolean().default(true),
+    /** The Twilio Proxy Service the number serves, if any (absent from an older number-pool: none). */
+    proxyServiceSid: twilioSidSchema('KS').nullable().default(null),
   }),
 );

@@ -87,7 +87,8 @@ export const DeleteProxyService = defineRpc(
 
 /**
  * What routing needs of a Service (asked by the call routers, cached briefly): its intercept,
- * asked before each interaction of its Sessions, and whether a failed intercept blocks.
+ * asked before each interaction of its Sessions, whether a failed intercept blocks, and where to
+ * tell of a call or text from someone in none of its open Sessions.
  */
 export const GetProxyServicePolicy = defineRpc(
   'session-service',
@@ -102,5 +103,6 @@ export const GetProxyServicePolicy = defineRpc(
   z.object({
     interceptCallbackUrl: zodOf(PROXY_SERVICE_FIELDS.interceptCallbackUrl.kind),
     interceptFailClosed: zodOf(PROXY_SERVICE_FIELDS.interceptFailClosed.kind),
+    outOfSessionCallbackUrl: zodOf(PROXY_SERVICE_FIELDS.outOfSessionCallbackUrl.kind),
   }),
 );

@@ -5,6 +5,7 @@ import { zodOf } from '../common/field-kind';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { messageDirectionSchema } from '../messages/messages.contract';
 import { twilioSidSchema } from '../common/twilio-sid';
+import { storedPartySchema } from '../common/party-number';
 import { interactionSchema } from '../sessions/session.schema';
 import { PROXY_SESSION_FIELDS, PROXY_SESSION_MODES } from './proxy-session-fields';
 import { proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
@@ -43,7 +44,8 @@ export const proxyParticipantSchema = z.object({
   serviceSid: proxyServiceSidSchema,
   accountId: mainAccountIdSchema,
   friendlyName: z.string().nullable(),
-  identifier: e164Schema,
+  /** E.164; a keyed digest once the ended session's parties are redacted. */
+  identifier: storedPartySchema,
   proxyIdentifier: e164Schema,
   createdAt: isoTimeSchema,
   updatedAt: isoTimeSchema,
@@ -153,12 +155,22 @@ export const GetProxyParticipant = defineRpc(
   proxyParticipantSchema,
 );
 
-/** A Session's interactions, newest first. */
+/**
+ * A Session's interactions, newest first, a page at a time: all of them, the one with this SID,
+ * or the messages sent through the API to this participant (its MessageInteractions).
+ */
 export const ListProxyInteractions = defineRpc(
   'session-service',
   'session-service.proxy-interactions.list.v1',
-  z.object(inSession).strict(),
-  z.object({ interactions: z.array(proxyInteractionSchema) }),
+  z
+    .object({
+      ...inSession,
+      ...proxyPageShape,
+      sid: z.string().min(1).max(64).optional(),
+      sentThroughApiTo: z.string().min(1).max(64).optional(),
+    })
+    .strict(),
+  z.object({ interactions: z.array(proxyInteractionSchema), more: z.boolean() }),
 );
 
 /**
@@ -179,4 +191,15 @@ export const PrepareProxyMessage = defineRpc(
     to: e164Schema,
     direction: messageDirectionSchema,
   }),
+);
+
+/**
+ * Ends and deletes every Session of a Service (the Service is being deleted): their numbers and
+ * names go back. Idempotent; by SID, so it works after the Service is gone too.
+ */
+export const CloseProxyServiceSessions = defineRpc(
+  'session-service',
+  'session-service.proxy-sessions.close-service.v1',
+  z.object({ scope: accountScopeSchema, serviceSid: proxyServiceSidSchema }).strict(),
+  z.object({ closed: z.number().int().nonnegative() }),
 );

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  callbackUrlConfigShape,
   callContextConfigShape,
   commonServiceConfigShape,
   envInt,
@@ -10,6 +11,8 @@ import {
 export const callRouterConfigSchema = z.object({
   ...commonServiceConfigShape,
   ...callContextConfigShape,
+  // The SSRF rules for the Proxy Services' intercept and out-of-session URLs, checked at each call.
+  ...callbackUrlConfigShape,
   MASKLINE_VERSION: z.string().default('dev'),
   /** The gateway's public URL: outbound calls (initiate_call_to_first_party) are answered there. */
   PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),
@@ -17,8 +20,12 @@ export const callRouterConfigSchema = z.object({
   PLIVO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.plivo.com'),
   TWILIO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.twilio.com'),
   OUTBOUND_TIMEOUT_MS: envInt(5000, 100, 60000),
-  /** How long a Proxy Service's intercept callback may take to answer before the interaction goes ahead (or, fail-closed, is blocked). */
-  INTERCEPT_TIMEOUT_MS: envInt(3000, 100, 30000),
+  /**
+   * How long a Proxy Service's intercept or out-of-session callback may take to answer before the
+   * interaction goes ahead (or, fail-closed, is blocked). A call waits for it inside the gateway's
+   * VOICE_DECISION_TIMEOUT_MS (1500 ms): kept well under it.
+   */
+  INTERCEPT_TIMEOUT_MS: envInt(800, 100, 1000),
   /** Sends of one relayed text message before it is announced failed (5xx, 429 and timeouts are retried). */
   MESSAGE_RELAY_ATTEMPTS: envInt(8, 1, 50),
   /** Sends one replica makes at once through one provider account (a hanging API holds no more). */

@@ -39,6 +39,7 @@ import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } f
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
+import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 
 const EVENTS = [MessageReceived] as const;
 /** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
@@ -75,6 +76,7 @@ export class MessageRelayConsumer {
     private readonly sender: ProviderMessageSender,
     private readonly events: EventPublisher,
     private readonly interceptor: ProxyInterceptor,
+    private readonly outOfSession: ProxyOutOfSession,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -128,7 +130,7 @@ export class MessageRelayConsumer {
     }
     const text = this.open(m);
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
-    const decided = prior ? undefined : m.request ? { plan: requestedPlan(m.request) } : await this.decide(m);
+    const decided = prior ? undefined : m.request ? await this.requested(m, m.request) : await this.decide(m);
     const plan: RelayPlan | undefined = prior?.plan ?? decided?.plan;
     if (!plan) {
       this.outcomes.inc({ provider: m.provider, outcome: decided?.why ?? 'no-session' });
@@ -209,6 +211,13 @@ export class MessageRelayConsumer {
     return read;
   }
 
+  /** A message sent through the API: to whom it says, while its session lives (it may have closed since). */
+  private async requested(m: Inbound, request: NonNullable<Inbound['request']>) {
+    const session = await this.finder.byId(request.sessionId, m.virtualNumber, m.accountId);
+    if (!session) return { why: 'session-ended' };
+    return { plan: requestedPlan(request), session };
+  }
+
   /**
    * Who the message goes to: the other party of the sender's live session with masking on, or the
    * number's fallback message back to the sender (read afresh: an edit applies to the next
@@ -235,6 +244,25 @@ export class MessageRelayConsumer {
       return { plan: { kind: 'relay', sessionId: session.sessionId, to, direction }, session };
     }
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
+    // A Proxy Service's number: its out-of-session callback may make a Session for the sender.
+    if (fresh.proxyServiceSid && fresh.accountId === m.accountId && e164Schema.safeParse(m.sender).success) {
+      const made = await this.outOfSession.ask({
+        type: 'Message',
+        resourceSid: m.providerMessageId,
+        from: m.sender,
+        number: m.virtualNumber,
+        owner: {
+          accountId: fresh.accountId,
+          subaccountId: fresh.subaccountId,
+          serviceSid: fresh.proxyServiceSid,
+        },
+      });
+      if (made) {
+        return {
+          plan: { kind: 'relay', sessionId: made.sessionId, to: made.to, direction: 'first-to-second' },
+        };
+      }
+    }
     const answers =
       fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials && fresh.smsEnabled;
     return answers && e164Schema.safeParse(m.sender).success

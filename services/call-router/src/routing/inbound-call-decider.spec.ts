@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { CallEvents } from '../calls/call-events';
 import type { CallState, ConnectedCall } from '../calls/call-state';
 import type { ProxyInterceptor } from '../proxy/proxy-interceptor';
+import type { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 import { InboundCallDecider, SPOKEN } from './inbound-call-decider';
 import type { SessionFinder } from './session-finder';
 
@@ -100,7 +101,7 @@ function decider(world: {
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
   const logger = { warn: jest.fn() } as unknown as Logger;
   return {
-    d: new InboundCallDecider(finder, rpc, events, state, noIntercept, logger, metrics),
+    d: new InboundCallDecider(finder, rpc, events, state, noIntercept, noOutOfSession, logger, metrics),
     asked,
     remembered,
     steps,
@@ -401,3 +402,4 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
 
 /** Sessions of the Plivo API: no intercept. */
 const noIntercept = { allows: async () => true } as unknown as ProxyInterceptor;
+const noOutOfSession = { ask: async () => null } as unknown as ProxyOutOfSession;

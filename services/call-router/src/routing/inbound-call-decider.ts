@@ -8,6 +8,7 @@ import {
   VerifyPin,
   type CallAction,
   type RouteCall,
+  type RpcReplyOf,
   type RoutingSession,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
@@ -17,8 +18,10 @@ import { CallEvents } from '../calls/call-events';
 import { CallState, type Role } from '../calls/call-state';
 import { SessionFinder } from './session-finder';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
+import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 
 type Request = RpcParsedRequestOf<typeof RouteCall>;
+type NumberRouting = RpcReplyOf<typeof GetNumberRouting>;
 
 /** What callers hear when nothing in a session says otherwise. */
 export const SPOKEN = {
@@ -59,6 +62,7 @@ export class InboundCallDecider {
     private readonly events: CallEvents,
     private readonly state: CallState,
     private readonly interceptor: ProxyInterceptor,
+    private readonly outOfSession: ProxyOutOfSession,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -100,8 +104,12 @@ export class InboundCallDecider {
       sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, { fresh: true });
     }
     if (sessions.length === 0) {
+      // A failed read is an outage (the caller hears "try again later"), not "not in service".
+      const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });
+      const outside = await this.outsideContact(r, number);
+      if (outside) return outside;
       this.count('answer', 'no-session');
-      return this.noSession(r.virtualNumber);
+      return this.noSession(number);
     }
     const own = sessions.find(isParty);
     if (own) return this.answerParty(own, r);
@@ -116,6 +124,12 @@ export class InboundCallDecider {
     if (open) {
       this.count('answer', 'single-party');
       return this.connectToRegistered(open, r.callId, r.caller);
+    }
+    // On a number a Proxy Service's sessions use, a stranger may be given a Session of their own.
+    if (sessions.some((s) => s.proxyServiceSid)) {
+      const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });
+      const outside = await this.outsideContact(r, number);
+      if (outside) return outside;
     }
     this.count('answer', 'unknown-caller');
     const play = common(sessions.map((s) => s.settings.unknownCallerPlay));
@@ -157,10 +171,33 @@ export class InboundCallDecider {
     return this.connect(own, role, r.callId, r.caller);
   }
 
+  /**
+   * A caller in none of the number's open sessions, on a Proxy Service's number: the Service's
+   * out-of-session callback may make a Session for them (then they are its party); null otherwise.
+   */
+  private async outsideContact(r: Request, number: NumberRouting): Promise<CallAction[] | null> {
+    if (!number.proxyServiceSid || number.accountId !== r.accountId) return null;
+    const made = await this.outOfSession.ask({
+      type: 'Voice',
+      resourceSid: r.callId,
+      from: r.caller,
+      number: r.virtualNumber,
+      owner: {
+        accountId: number.accountId,
+        subaccountId: number.subaccountId,
+        serviceSid: number.proxyServiceSid,
+      },
+    });
+    if (!made) return null;
+    const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, { fresh: true });
+    const own = sessions.find((s) => s.sessionId === made.sessionId);
+    if (!own) return null;
+    this.count('answer', 'out-of-session-created');
+    return this.answerParty(own, r);
+  }
+
   /** No live session: the number's own application when it has one, else a message. */
-  private async noSession(virtualNumber: string): Promise<CallAction[]> {
-    // A failed read is an outage (the caller hears "try again later"), not "not in service".
-    const number = await this.rpc.request(GetNumberRouting, { number: virtualNumber });
+  private noSession(number: NumberRouting): CallAction[] {
     if (number.fallbackAnswerUrl) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
     return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
   }

@@ -6,7 +6,7 @@ import {
   type CallbackDispatcherConfig,
 } from '../config/callback-dispatcher.config';
 import { CallbackSigner } from './callback-signer';
-import { send, type SendResult } from './http-sender';
+import { sendPinned, type SendResult } from '@maskline/net-guard';
 import { judge } from './retry-policy';
 
 const USER_AGENT = 'Maskline-Callbacks/1.0';
@@ -70,7 +70,7 @@ export class CallbackAttempt {
       return await this.breakers.fire(
         breaker,
         async () => {
-          const result = await send({
+          const result = await sendPinned({
             method: r.method,
             url: requestUrl,
             headers,

@@ -18,7 +18,7 @@ import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger } from './delivery-ledger';
 import { afterAttempt, beforeAttempt, type DeliveryRules } from './delivery-state-machine';
-import type { SendResult } from './http-sender';
+import type { SendResult } from '@maskline/net-guard';
 
 export interface DeliveryJob {
   /** Stable per event: receivers use it (X-Maskline-Event-Id) to drop duplicates. */

@@ -1,5 +1,5 @@
 import { afterAttempt, beforeAttempt, maxAttempts, type DeliveryRules } from './delivery-state-machine';
-import type { SendResult } from './http-sender';
+import type { SendResult } from '@maskline/net-guard';
 
 const rules: DeliveryRules = { retryScheduleSeconds: [30, 120, 600], maxAgeSeconds: 3600 };
 const T0 = Date.parse('2026-11-28T10:00:00Z');

@@ -1,4 +1,4 @@
-import type { SendResult } from './http-sender';
+import type { SendResult } from '@maskline/net-guard';
 import { judge, retryDelayMs } from './retry-policy';
 
 /** The rules a delivery follows; from config. */

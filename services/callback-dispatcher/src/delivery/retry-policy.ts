@@ -1,4 +1,4 @@
-import type { SendResult } from './http-sender';
+import type { SendResult } from '@maskline/net-guard';
 
 export type Verdict =
   | { kind: 'delivered' }

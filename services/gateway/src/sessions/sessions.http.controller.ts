@@ -23,6 +23,7 @@ import {
 } from '@maskline/contracts';
 import { parsePlivoFilterTime } from '@maskline/plivo-wire';
 import { RpcClient } from '@maskline/messaging';
+import { WRITE_CALL } from '../http/write-call';
 import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
@@ -40,12 +41,6 @@ import { plivoSession, plivoSessionListObject } from './session.view';
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
 
 /** Plivo's Masking Session API. */
-/**
- * Creating, updating and ending a session are writes across services (number-pool, pin-auth, the
- * store, the event stream): the answer waits for all of it, as a client would rather have a slow
- * success than a 503 for a change that was made.
- */
-const WRITE_CALL = { timeoutMs: 10_000 };
 
 @ApiTags('masking sessions')
 @ApiBasicAuth()

@@ -25,16 +25,6 @@ export class ProxyInteractionsHttpController {
     return twilioApiBase(this.config);
   }
 
-  private async all(principal: Principal, service: string, session: string) {
-    const { interactions } = await this.rpc.request(ListProxyInteractions, {
-      scope: scopeOf(principal),
-      service,
-      session,
-    });
-    const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
-    return interactions.map((i) => twilioInteractionView(i, accountSid, this.base));
-  }
-
   @Get()
   @ApiOperation({ summary: 'List the Session’s interactions, newest first' })
   async list(
@@ -44,13 +34,18 @@ export class ProxyInteractionsHttpController {
     @Query() query: Record<string, unknown>,
   ) {
     const paging = readTwilioPaging(query);
-    const all = await this.all(principal, service, session);
-    const from = paging.page * paging.pageSize;
+    const page = await this.rpc.request(ListProxyInteractions, {
+      scope: scopeOf(principal),
+      service,
+      session,
+      ...paging,
+    });
+    const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
     return twilioPage(
       `${this.base}/v1/Services/${service}/Sessions/${session}/Interactions`,
       'interactions',
-      all.slice(from, from + paging.pageSize),
-      { ...paging, more: all.length > from + paging.pageSize },
+      page.interactions.map((i) => twilioInteractionView(i, accountSid, this.base)),
+      { ...paging, more: page.more },
     );
   }
 
@@ -62,8 +57,19 @@ export class ProxyInteractionsHttpController {
     @Param('session') session: string,
     @Param('interaction') sid: string,
   ) {
-    const found = (await this.all(principal, service, session)).find((i) => i.sid === sid);
-    if (!found) throw CodedError.notFound(`Interaction ${sid.slice(0, 64)} not found`);
-    return found;
+    const { interactions } = await this.rpc.request(ListProxyInteractions, {
+      scope: scopeOf(principal),
+      service,
+      session,
+      page: 0,
+      pageSize: 1,
+      sid: sid.slice(0, 64),
+    });
+    if (interactions.length === 0) throw CodedError.notFound(`Interaction ${sid.slice(0, 64)} not found`);
+    return twilioInteractionView(
+      interactions[0],
+      accountSidOf(principal.subaccountId ?? principal.accountId),
+      this.base,
+    );
   }
 }

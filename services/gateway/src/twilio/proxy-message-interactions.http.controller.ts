@@ -11,12 +11,13 @@ import {
   PrepareProxyMessage,
   interactionSidOf,
   segmentCount,
+  characterCount,
+  PROVIDER_TEXT_MAX,
 } from '@maskline/contracts';
 import { EventPublisher, NumberRoutingCache, RpcClient } from '@maskline/messaging';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { INBOUND_TEXT_MAX } from '../messaging/messaging.http.controller';
 import { twilioApiBase, twilioDate } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
 import { ProxyMessageParamsDto } from './proxy-message-params.dto';
@@ -61,8 +62,12 @@ export class ProxyMessageInteractionsHttpController {
     const text = typeof body?.Body === 'string' ? body.Body : '';
     const media = body?.MediaUrl === undefined ? [] : [body.MediaUrl].flat();
     if (!text && media.length === 0) throw CodedError.validation('Body', 'Body or MediaUrl is required');
-    if ([...text].length > INBOUND_TEXT_MAX) {
-      throw CodedError.validation('Body', `Body must be at most ${INBOUND_TEXT_MAX} characters`);
+    // The longest any provider sends (each number's provider is checked below).
+    if (characterCount(text) > Math.max(...Object.values(PROVIDER_TEXT_MAX))) {
+      throw CodedError.validation(
+        'Body',
+        `Body must be at most ${Math.max(...Object.values(PROVIDER_TEXT_MAX))} characters`,
+      );
     }
     if (media.length > MESSAGE_MEDIA_MAX) {
       throw CodedError.validation('MediaUrl', `at most ${MESSAGE_MEDIA_MAX} MediaUrl values`);
@@ -82,6 +87,12 @@ export class ProxyMessageInteractionsHttpController {
     if (!number || number.accountId !== target.accountId) {
       throw CodedError.notFound(
         `the Session's proxy number ${target.virtualNumber} is no longer the account's`,
+      );
+    }
+    if (characterCount(text) > PROVIDER_TEXT_MAX[number.provider]) {
+      throw CodedError.validation(
+        'Body',
+        `Body must be at most ${PROVIDER_TEXT_MAX[number.provider]} characters (the number's provider takes no more)`,
       );
     }
     const messageId = `api-${randomUUID()}`;
@@ -150,13 +161,12 @@ export class ProxyMessageInteractionsHttpController {
     @Query() query: Record<string, unknown>,
   ) {
     const paging = readTwilioPaging(query);
-    const all = await this.sentTo(principal, service, session, participant);
-    const from = paging.page * paging.pageSize;
+    const page = await this.sentTo(principal, service, session, participant, paging);
     return twilioPage(
       `${this.base}/v1/Services/${service}/Sessions/${session}/Participants/${participant}/MessageInteractions`,
       'interactions',
-      all.slice(from, from + paging.pageSize),
-      { ...paging, more: all.length > from + paging.pageSize },
+      page.interactions,
+      { ...paging, more: page.more },
     );
   }
 
@@ -169,24 +179,37 @@ export class ProxyMessageInteractionsHttpController {
     @Param('participant') participant: string,
     @Param('interaction') sid: string,
   ) {
-    const found = (await this.sentTo(principal, service, session, participant)).find((i) => i.sid === sid);
-    if (!found) throw CodedError.notFound(`MessageInteraction ${sid.slice(0, 64)} not found`);
-    return found;
+    const page = await this.sentTo(principal, service, session, participant, { page: 0, pageSize: 1 }, sid);
+    if (page.interactions.length === 0) {
+      throw CodedError.notFound(`MessageInteraction ${sid.slice(0, 64)} not found`);
+    }
+    return page.interactions[0];
   }
 
-  private async sentTo(principal: Principal, service: string, session: string, participant: string) {
-    const { interactions } = await this.rpc.request(ListProxyInteractions, {
+  private async sentTo(
+    principal: Principal,
+    service: string,
+    session: string,
+    participant: string,
+    paging: { page: number; pageSize: number },
+    sid?: string,
+  ) {
+    const page = await this.rpc.request(ListProxyInteractions, {
       scope: scopeOf(principal),
       service,
       session,
+      ...paging,
+      sentThroughApiTo: participant.slice(0, 64),
+      ...(sid ? { sid: sid.slice(0, 64) } : {}),
     });
     const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
-    return interactions
-      .filter((i) => i.interaction.message?.viaApi && i.outboundParticipantSid === participant)
-      .map((i) => ({
+    return {
+      more: page.more,
+      interactions: page.interactions.map((i) => ({
         ...twilioInteractionView(i, accountSid, this.base),
         participant_sid: participant,
         url: `${this.base}/v1/Services/${i.serviceSid}/Sessions/${i.sessionSid}/Participants/${participant}/MessageInteractions/${i.sid}`,
-      }));
+      })),
+    };
   }
 }

@@ -19,6 +19,7 @@ import {
   ProxyErrorCodes,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { WRITE_CALL } from '../http/write-call';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -60,7 +61,11 @@ export class ProxyParticipantsHttpController {
       proxyIdentifierSid: b.ProxyIdentifierSid,
     });
     const scope = scopeOf(principal);
-    const added = await this.rpc.request(CreateProxyParticipant, { scope, service, session, participant });
+    const added = await this.rpc.request(
+      CreateProxyParticipant,
+      { scope, service, session, participant },
+      WRITE_CALL,
+    );
     return twilioParticipantView(
       added,
       accountSidOf(principal.subaccountId ?? principal.accountId),

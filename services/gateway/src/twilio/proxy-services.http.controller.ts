@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  CloseProxyServiceSessions,
   CreateProxyService,
   DeleteProxyService,
   GetProxyService,
@@ -23,6 +24,7 @@ import {
   type RpcRequestOf,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { WRITE_CALL } from '../http/write-call';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -113,11 +115,14 @@ export class ProxyServicesHttpController {
   async delete(@CurrentPrincipal() principal: Principal, @Param('service') ref: string): Promise<void> {
     const scope = scopeOf(principal);
     const service = await this.rpc.request(GetProxyService, { scope, service: ref });
-    // Its numbers first: they go back to being the account's only (a crash in between leaves
-    // numbers naming a Service that is still there, and deleting it again finishes the work).
+    // Its Sessions first (closed and deleted: their numbers and names go back), then its numbers
+    // (the account's only again). A crash in between leaves a Service that is still there, and
+    // deleting it again finishes the work.
+    await this.rpc.request(CloseProxyServiceSessions, { scope, serviceSid: service.sid }, WRITE_CALL);
     await this.rpc.request(UnassignServiceNumbers, { scope, serviceSid: service.sid });
     await this.rpc.request(DeleteProxyService, { scope, service: service.sid });
-    // Once more after: a number added while the Service was being deleted is given back too.
+    // Once more after: what was added while the Service was being deleted goes too.
+    await this.rpc.request(CloseProxyServiceSessions, { scope, serviceSid: service.sid }, WRITE_CALL);
     await this.rpc.request(UnassignServiceNumbers, { scope, serviceSid: service.sid });
   }
 }

@@ -20,6 +20,7 @@ import {
   type RpcRequestOf,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { WRITE_CALL } from '../http/write-call';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -64,13 +65,17 @@ export class ProxySessionsHttpController {
   ) {
     const params = body ?? {};
     const { status: _status, ...settings } = proxySessionSettingsOf(params);
-    const session = await this.rpc.request(CreateProxySession, {
-      scope: scopeOf(principal),
-      service,
-      ...(settings as CreateSettings),
-      ...(dateExpiryOf(params) ? { dateExpiry: dateExpiryOf(params) } : {}),
-      participants: participantsOf(params.Participants),
-    });
+    const session = await this.rpc.request(
+      CreateProxySession,
+      {
+        scope: scopeOf(principal),
+        service,
+        ...(settings as CreateSettings),
+        ...(dateExpiryOf(params) ? { dateExpiry: dateExpiryOf(params) } : {}),
+        participants: participantsOf(params.Participants),
+      },
+      WRITE_CALL,
+    );
     return twilioSessionView(session, this.base);
   }
 
@@ -117,13 +122,17 @@ export class ProxySessionsHttpController {
       'ttl' | 'status'
     >;
     const dateExpiry = dateExpiryOf(params);
-    const updated = await this.rpc.request(UpdateProxySession, {
-      scope: scopeOf(principal),
-      service,
-      session,
-      ...settings,
-      ...(dateExpiry ? { dateExpiry } : {}),
-    });
+    const updated = await this.rpc.request(
+      UpdateProxySession,
+      {
+        scope: scopeOf(principal),
+        service,
+        session,
+        ...settings,
+        ...(dateExpiry ? { dateExpiry } : {}),
+      },
+      WRITE_CALL,
+    );
     return twilioSessionView(updated, this.base);
   }
 
@@ -135,6 +144,6 @@ export class ProxySessionsHttpController {
     @Param('service') service: string,
     @Param('session') session: string,
   ): Promise<void> {
-    await this.rpc.request(DeleteProxySession, { scope: scopeOf(principal), service, session });
+    await this.rpc.request(DeleteProxySession, { scope: scopeOf(principal), service, session }, WRITE_CALL);
   }
 }

@@ -48,6 +48,7 @@ function setup(
         fallbackAnswerUrl: null,
         fallbackMessage: null,
         smsEnabled: true,
+        proxyServiceSid: null,
       };
     },
   } as unknown as NumberRoutingCache;

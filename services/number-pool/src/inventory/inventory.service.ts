@@ -216,6 +216,7 @@ export class InventoryService {
       fallbackAnswerUrl: doc.fallbackAnswerUrl ?? null,
       fallbackMessage: doc.fallbackMessage ?? null,
       smsEnabled: capabilitiesOf(doc).smsEnabled,
+      proxyServiceSid: doc.proxyServiceSid ?? null,
     };
   }
 

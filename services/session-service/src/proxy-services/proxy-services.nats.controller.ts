@@ -42,6 +42,7 @@ export class ProxyServicesNatsController {
     return {
       interceptCallbackUrl: service.interceptCallbackUrl,
       interceptFailClosed: service.interceptFailClosed,
+      outOfSessionCallbackUrl: service.outOfSessionCallbackUrl,
     };
   }
 

@@ -5,14 +5,22 @@ import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { slidExpiry } from './proxy-expiry';
 
+const PLAIN_MAX = 100_000;
+
 /**
  * Twilio's sliding TTL: an interaction of a Proxy session (a call answered or ended, a message
  * relayed or failed) records when it happened and, when the session has a TTL and no DateExpiry,
  * moves its expiry to that time plus the TTL. Reads only live sessions (the collection the size of
- * what is live); a Plivo session is read and left alone.
+ * what is live); a Plivo session is read once per replica and then left alone.
  */
 @Injectable()
 export class ProxyInteractionClock {
+  /**
+   * Sessions this replica found to be Plivo-API ones (a session never changes API): their later
+   * interactions cost no read. Bounded: forgotten all at once when full.
+   */
+  private readonly plain = new Set<string>();
+
   constructor(
     private readonly sessions: SessionRepository,
     private readonly expiry: ExpiryScheduler,
@@ -20,26 +28,31 @@ export class ProxyInteractionClock {
   ) {}
 
   async interacted(accountId: string, sessionId: string, at: Date): Promise<void> {
+    if (this.plain.has(sessionId)) return;
     const doc = await this.sessions.getLiveSystemWide(sessionId);
+    if (doc && !doc.proxy) {
+      if (this.plain.size >= PLAIN_MAX) this.plain.clear();
+      this.plain.add(sessionId);
+    }
     if (!doc?.proxy || doc.status !== 'active' || doc.accountId !== accountId) return;
     const last = doc.proxy.lastInteractionAt;
     const next = slidExpiry(doc.proxy, doc.expiresAt, at);
     if (!next && last && last.getTime() >= at.getTime()) return;
     const now = new Date();
-    const set: Partial<SessionDocument> = {
-      proxy: { ...doc.proxy, lastInteractionAt: last && last > at ? last : at },
-      modifiedAt: now,
-      ...(next
-        ? {
-            expiresAt: next,
-            durationSeconds: Math.round((next.getTime() - doc.createdAt.getTime()) / 1000),
-          }
-        : {}),
-    };
-    if (!(await this.sessions.updateActive({ accountId }, sessionId, set))) return; // ended meanwhile
+    const engine: Partial<SessionDocument> = next
+      ? {
+          expiresAt: next,
+          modifiedAt: now,
+          durationSeconds: Math.round((next.getTime() - doc.createdAt.getTime()) / 1000),
+        }
+      : { modifiedAt: now };
+    const lastInteractionAt = last && last > at ? last : at;
+    // Only its own fields: a Ttl update or a close written meanwhile stays.
+    if (!(await this.sessions.setProxyFields({ accountId }, sessionId, { lastInteractionAt }, engine)))
+      return;
     if (!next) return;
     this.expiry.schedule(sessionId, next);
-    const updated = { ...doc, ...set } as SessionDocument;
+    const updated = { ...doc, ...engine, proxy: { ...doc.proxy, lastInteractionAt } } as SessionDocument;
     // The routers hold each session's expiry: they hear of the later one.
     if (hasNumber(updated)) await this.announcer.updated(updated, now);
   }

@@ -2,9 +2,10 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { baseSchemaOptions } from '@maskline/persistence';
 
 /**
- * A participant of a Proxy Session. Its two unique indexes are what keep a Session to two
- * participants and an identifier to one place in it, whatever requests race: a participant is
- * its insert, in slot 1 or slot 2.
+ * A participant's place in a Proxy Session, taken by inserting it: the two unique indexes keep a
+ * Session to two participants and an identifier to one place in it, whatever requests race. Only
+ * a keyed digest of the identifier is kept here (the number itself is the session's party, redacted
+ * with it); the session document carries what is shown.
  */
 @Schema({ ...baseSchemaOptions, collection: 'proxy_participants' })
 export class ProxyParticipantDocument {
@@ -14,16 +15,14 @@ export class ProxyParticipantDocument {
   @Prop({ type: String, required: true }) sessionId!: string;
   /** 1: the session's first party (it chose the number); 2: the second. */
   @Prop({ type: Number, required: true }) slot!: 1 | 2;
-  @Prop({ type: String, required: true }) identifier!: string;
-  @Prop({ type: String, default: null }) friendlyName!: string | null;
-  /** Set once the participant holds it (null while it is being added). */
-  @Prop({ type: String, default: null }) proxyIdentifier!: string | null;
+  /** The identifier's keyed digest (the deployment's party redaction key). */
+  @Prop({ type: String, required: true }) identifierDigest!: string;
   createdAt!: Date;
   updatedAt!: Date;
 }
 
 export const ProxyParticipantSchema = SchemaFactory.createForClass(ProxyParticipantDocument);
-// At most two participants per Session (insert-time check), and a Session's participants by slot.
+// At most two participants per Session (insert-time check); a place left by a failed add, by slot.
 ProxyParticipantSchema.index({ sessionId: 1, slot: 1 }, { unique: true });
-// One participant per identifier in a Session (insert-time check).
-ProxyParticipantSchema.index({ sessionId: 1, identifier: 1 }, { unique: true });
+// One place per identifier in a Session (insert-time check).
+ProxyParticipantSchema.index({ sessionId: 1, identifierDigest: 1 }, { unique: true });

@@ -5,6 +5,7 @@ import {
   AddAllocationParty,
   AllocateNumber,
   CodedError,
+  ErrorCodes,
   newTwilioSid,
   PoolErrorCodes,
   ProxyErrorCodes,
@@ -17,31 +18,50 @@ import {
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { WRITE_CALL } from '../config/write-call';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { PartyRedaction } from '../privacy/party-redaction';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
-import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
+import { mayHaveHappened } from '../saga/may-have-happened';
+import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
-import type { ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
-import type { ProxyParticipantDocument } from './proxy-participant.schema';
+import type {
+  ProxyParticipantFacts,
+  ProxySessionDocument,
+  SessionDocument,
+} from '../sessions/session.schema';
 import { ProxyParticipantRepository } from './proxy-participant.repository';
 import { ProxyStickyNumbers } from './proxy-sticky-numbers';
 
-type ProxySessionDocument = SessionDocument & { proxy: ProxySessionFacts };
+/** How old a place whose participant never joined must be before another add may take it. */
+const STALE_PLACE_MS = 60_000;
+/** Announcing a session that holds its number: tries before it is ended rather than left unannounced. */
+const ANNOUNCE_TRIES = 3;
+
+/** A participant that joined: its facts and its number. */
+export interface JoinedParticipant extends ProxyParticipantFacts {
+  identifier: string;
+  proxyIdentifier: string;
+}
 
 /**
- * Adds a participant to a Proxy session. Its slot is its insert (1 or 2, unique per session, and
- * an identifier once per session): slot 1 takes a number from the Service's numbers for the
+ * Adds a participant to a Proxy session. Its place is an insert (slot 1 or 2, unique per session,
+ * and an identifier once per session): slot 1 takes a number from the Service's numbers for the
  * session (the allocator's one-party-one-number rule, shared with the Plivo API); slot 2 joins
- * that number. What fails part-way is given back, and a crash leaves its allocation step for the
- * orphan reaper, as a Plivo creation does.
+ * that number. Once the session holds the number it is never given back by a failure here: the
+ * announcement is retried, and if it cannot be made the session is ended as every session ends.
+ * A failure before that gives back what was taken; a crash leaves its allocation step for the
+ * orphan reaper and its place to be taken over after STALE_PLACE_MS.
  */
 @Injectable()
 export class ProxyParticipantsService {
   constructor(
-    private readonly participants: ProxyParticipantRepository,
+    private readonly places: ProxyParticipantRepository,
     private readonly sessions: SessionRepository,
     private readonly steps: SagaStepsRepository,
     private readonly sticky: ProxyStickyNumbers,
     private readonly announcer: SessionAnnouncer,
+    private readonly expiry: ExpiryScheduler,
+    private readonly redaction: PartyRedaction,
     private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -51,56 +71,90 @@ export class ProxyParticipantsService {
     service: ProxyService,
     doc: ProxySessionDocument,
     request: ParticipantRequest,
-  ): Promise<ProxyParticipantDocument> {
-    const participant = await this.takeSlot(doc, request);
+  ): Promise<JoinedParticipant> {
+    const place = await this.takePlace(doc, request.identifier);
+    const facts: ProxyParticipantFacts = {
+      sid: place.sid,
+      slot: place.slot,
+      friendlyName: request.friendlyName,
+      createdAt: new Date(),
+    };
+    let joined: NumberedSession;
     try {
-      const number =
-        participant.slot === 1
-          ? await this.allocateFirst(scope, service, doc, participant, request.proxyIdentifier)
-          : await this.joinSecond(scope, doc, participant, request.proxyIdentifier);
-      await this.participants.setProxyIdentifier(doc.accountId, participant._id, number);
-      await this.sticky
-        .remember(doc.accountId, service.sid, participant.identifier, number)
-        .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
-      return { ...participant, proxyIdentifier: number };
+      joined =
+        place.slot === 1
+          ? await this.allocateFirst(scope, service, doc, request, facts)
+          : await this.joinSecond(scope, doc, request, facts);
     } catch (err) {
-      await this.participants.remove(doc.accountId, participant._id);
+      await this.places.remove(doc.accountId, place.sid);
       throw err;
     }
+    await this.announce(scope, joined, place.slot === 1 ? 'created' : 'updated');
+    await this.sticky
+      .remember(doc.accountId, service.sid, request.identifier, joined.virtualNumber)
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
+    return { ...facts, identifier: request.identifier, proxyIdentifier: joined.virtualNumber };
   }
 
-  async list(accountId: string, sessionId: string): Promise<ProxyParticipantDocument[]> {
-    // A participant still being added (no number yet) is not shown.
-    return (await this.participants.ofSession(accountId, sessionId)).filter((p) => p.proxyIdentifier);
+  /** The session's participants that joined, by slot. */
+  list(doc: SessionDocument): JoinedParticipant[] {
+    const parties = { 1: doc.firstParty, 2: doc.secondParty } as const;
+    return (doc.proxy?.participants ?? [])
+      .filter((p) => parties[p.slot] && doc.virtualNumber)
+      .sort((a, b) => a.slot - b.slot)
+      .map((p) => ({ ...p, identifier: parties[p.slot]!, proxyIdentifier: doc.virtualNumber! }));
   }
 
-  /** The participant's slot: the first free one; refused when the identifier is in already, or both are taken. */
-  private async takeSlot(doc: ProxySessionDocument, request: ParticipantRequest) {
-    for (const slot of [1, 2] as const) {
-      const participant: Omit<ProxyParticipantDocument, 'createdAt' | 'updatedAt'> = {
-        _id: newTwilioSid('KP'),
-        accountId: doc.accountId,
-        sessionId: doc._id,
-        slot,
-        identifier: request.identifier,
-        friendlyName: request.friendlyName,
-        proxyIdentifier: null,
-      };
-      if (await this.participants.take(participant)) {
-        return { ...participant, createdAt: new Date(), updatedAt: new Date() };
+  /**
+   * The participant's place: the first free slot. Refused when the identifier is in the session,
+   * both slots are held, or another add is under way; a place whose participant never joined and
+   * is older than STALE_PLACE_MS is taken over.
+   */
+  private async takePlace(doc: ProxySessionDocument, identifier: string) {
+    const identifierDigest = this.redaction.redact(doc.accountId, identifier);
+    for (let round = 0; round < 2; round++) {
+      for (const slot of [1, 2] as const) {
+        const sid = newTwilioSid('KP');
+        if (
+          await this.places.take({
+            _id: sid,
+            accountId: doc.accountId,
+            sessionId: doc._id,
+            slot,
+            identifierDigest,
+          })
+        ) {
+          return { sid, slot };
+        }
       }
-      const present = await this.participants.ofSession(doc.accountId, doc._id);
-      if (present.some((p) => p.identifier === request.identifier)) {
+      // Refused: say why, from the session as stored now.
+      const current = await this.sessions.get({ accountId: doc.accountId }, doc._id);
+      const parties = [current?.firstParty, current?.secondParty];
+      if (parties.includes(identifier)) {
         throw new CodedError(
           ProxyErrorCodes.PARTICIPANT_EXISTS,
-          `Identifier: ${request.identifier} is already a participant in the Session`,
+          `Identifier: ${identifier} is already a participant in the Session`,
           { field: 'Identifier' },
         );
       }
+      if (parties[0] && parties[1]) {
+        throw new CodedError(ProxyErrorCodes.PARTICIPANT_LIMIT, 'A Session may have at most 2 participants', {
+          field: 'Identifier',
+        });
+      }
+      // A place held by a participant that has not joined: under way, or left by a failed add.
+      const held = await this.places.ofSession(doc.accountId, doc._id);
+      const stale = held.filter(
+        (p) => !parties[p.slot - 1] && p.createdAt.getTime() < Date.now() - STALE_PLACE_MS,
+      );
+      if (stale.length === 0) break;
+      for (const p of stale) await this.places.remove(doc.accountId, p._id);
     }
-    throw new CodedError(ProxyErrorCodes.PARTICIPANT_LIMIT, 'A Session may have at most 2 participants', {
-      field: 'Identifier',
-    });
+    throw new CodedError(
+      ProxyErrorCodes.PARTICIPANT_BUSY,
+      'another participant of this Session is being added; retry when it is',
+      { retryable: true },
+    );
   }
 
   /** The session's number, from the Service's numbers, held for the first participant. */
@@ -108,14 +162,13 @@ export class ProxyParticipantsService {
     scope: AccountScope,
     service: ProxyService,
     doc: ProxySessionDocument,
-    participant: ProxyParticipantDocument,
-    pinned: string | null,
-  ): Promise<string> {
-    const previous =
-      service.numberSelectionBehavior === 'prefer-sticky' ||
-      service.numberSelectionBehavior === 'avoid-sticky'
-        ? await this.sticky.previous(doc.accountId, service.sid, participant.identifier).catch(() => null)
-        : null;
+    request: ParticipantRequest,
+    facts: ProxyParticipantFacts,
+  ): Promise<NumberedSession> {
+    const behaviour = service.numberSelectionBehavior;
+    const previous = await this.sticky
+      .previous(doc.accountId, service.sid, request.identifier)
+      .catch(() => null);
     const allocationId = randomUUID();
     await this.steps.record({
       sessionId: doc._id,
@@ -132,41 +185,40 @@ export class ProxyParticipantsService {
           {
             scope,
             allocationId,
-            parties: [participant.identifier],
+            parties: [request.identifier],
             geomatch: true,
             cooloffSeconds: 0,
             excludeNumbers: [],
             needs: modeNeeds(doc.proxy.mode).needs,
             proxy: {
               serviceSid: service.sid,
-              pinned,
+              pinned: request.proxyIdentifier,
               areaCode: service.geoMatchLevel !== 'country',
-              prefer: service.numberSelectionBehavior === 'prefer-sticky' && previous ? [previous] : [],
-              avoid: service.numberSelectionBehavior === 'avoid-sticky' && previous ? [previous] : [],
+              prefer: behaviour === 'prefer-sticky' && previous ? [previous] : [],
+              avoid: behaviour === 'avoid-sticky' && previous ? [previous] : [],
             },
           },
           WRITE_CALL,
         )
         .catch((err: unknown) => {
-          throw pinnedRefusal(err, participant, pinned ?? undefined);
+          throw inProxyTerms(err, request.identifier, request.proxyIdentifier);
         });
       allocated = true;
       const now = new Date();
-      const set: Partial<SessionDocument> = {
+      const engine: Partial<SessionDocument> = {
         virtualNumber,
         allocationId,
-        firstParty: participant.identifier,
+        firstParty: request.identifier,
         modifiedAt: now,
       };
-      if (!(await this.sessions.updateActive(scope, doc._id, set))) {
+      if (!(await this.sessions.setProxyFields(scope, doc._id, { participants: [facts] }, engine))) {
         throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
       }
-      const stored = { ...doc, ...set } as SessionDocument;
-      if (hasNumber(stored)) await this.announcer.created(stored, now);
       await this.steps.forgetSession(scope, doc._id).catch(() => undefined);
-      return virtualNumber;
+      return { ...doc, ...engine, proxy: { ...doc.proxy, participants: [facts] } } as NumberedSession;
     } catch (err) {
-      if (allocated) {
+      // Not stored (or the session ended meanwhile): the number goes back, or the reaper gives it back.
+      if (allocated || mayHaveHappened(err)) {
         await this.rpc
           .request(ReleaseAllocation, { scope, allocationId }, WRITE_CALL)
           .catch((release: unknown) =>
@@ -181,9 +233,9 @@ export class ProxyParticipantsService {
   private async joinSecond(
     scope: AccountScope,
     doc: ProxySessionDocument,
-    participant: ProxyParticipantDocument,
-    pinned: string | null,
-  ): Promise<string> {
+    request: ParticipantRequest,
+    facts: ProxyParticipantFacts,
+  ): Promise<NumberedSession> {
     const current = await this.sessions.get(scope, doc._id);
     if (!current || current.status !== 'active') {
       throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
@@ -195,7 +247,7 @@ export class ProxyParticipantsService {
         { retryable: true },
       );
     }
-    if (pinned && pinned !== current.virtualNumber) {
+    if (request.proxyIdentifier && request.proxyIdentifier !== current.virtualNumber) {
       throw new CodedError(
         ProxyErrorCodes.PROXY_IDENTIFIER_IN_USE,
         `ProxyIdentifier: Maskline gives both participants of a Session one proxy number, and this Session’s is ${current.virtualNumber}`,
@@ -203,35 +255,58 @@ export class ProxyParticipantsService {
       );
     }
     await this.rpc
-      .request(AddAllocationParty, {
-        scope,
-        allocationId: current.allocationId,
-        party: participant.identifier,
-      })
+      .request(
+        AddAllocationParty,
+        { scope, allocationId: current.allocationId, party: request.identifier },
+        WRITE_CALL,
+      )
       .catch((err: unknown) => {
-        throw pinnedRefusal(err, participant, current.virtualNumber);
+        throw inProxyTerms(err, request.identifier, current.virtualNumber);
       });
     const now = new Date();
-    if (
-      !(await this.sessions.updateActive(scope, doc._id, {
-        secondParty: participant.identifier,
-        modifiedAt: now,
-      }))
-    ) {
+    const participants = [...(current.proxy?.participants ?? []), facts];
+    const engine = { secondParty: request.identifier, modifiedAt: now };
+    if (!(await this.sessions.setProxyFields(scope, doc._id, { participants }, engine))) {
+      // Ended meanwhile: its expiry released the allocation, this party's hold with it.
       throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
     }
-    await this.announcer.updated({ ...current, secondParty: participant.identifier, modifiedAt: now }, now);
-    return current.virtualNumber;
+    return { ...current, ...engine, proxy: { ...current.proxy!, participants } };
+  }
+
+  /**
+   * Tells the routers. The session holds its number from here on: an announcement that cannot be
+   * made ends the session (its expiry releases the number and announces the end) rather than
+   * leaving a session the routers do not know.
+   */
+  private async announce(scope: AccountScope, doc: NumberedSession, kind: 'created' | 'updated') {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.announcer[kind](doc, doc.modifiedAt);
+        return;
+      } catch (err) {
+        if (attempt < ANNOUNCE_TRIES) continue;
+        this.logger.warn({ err, sessionId: doc._id }, 'Proxy session not announced: ending it');
+        const now = new Date();
+        await this.sessions
+          .updateActive(scope, doc._id, { expiresAt: now, modifiedAt: now })
+          .catch(() => false);
+        this.expiry.schedule(doc._id, now);
+        throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the participant could not be added; retry', {
+          retryable: true,
+          cause: err,
+        });
+      }
+    }
   }
 }
 
 /** The pool's refusals, in Proxy's words where Proxy has some. */
-function pinnedRefusal(err: unknown, participant: ProxyParticipantDocument, number?: string): unknown {
+function inProxyTerms(err: unknown, identifier: string, number: string | null): unknown {
   if (!(err instanceof CodedError)) return err;
   if (err.code === PoolErrorCodes.PARTY_CONFLICT) {
     return new CodedError(
       ProxyErrorCodes.PROXY_IDENTIFIER_IN_USE,
-      `${participant.identifier} already has proxy number ${number ?? 'that number'} in another open Session`,
+      `${identifier} already has proxy number ${number ?? 'that number'} in another open Session`,
       { field: 'Identifier' },
     );
   }

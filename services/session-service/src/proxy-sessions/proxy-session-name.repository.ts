@@ -17,7 +17,12 @@ export class ProxySessionNameRepository extends AccountScopedRepository<ProxySes
 
   /** The Session holding the name, if any. */
   async sessionNamed(accountId: string, serviceSid: string, name: string): Promise<string | null> {
-    return (await this.findByIdScoped({ accountId }, `${serviceSid}|${name}`))?.sessionId ?? null;
+    return (await this.holder(accountId, serviceSid, name))?.sessionId ?? null;
+  }
+
+  /** The hold on the name, if any: the Session it is for, and since when. */
+  holder(accountId: string, serviceSid: string, name: string): Promise<ProxySessionNameDocument | null> {
+    return this.findByIdScoped({ accountId }, `${serviceSid}|${name}`);
   }
 
   release(accountId: string, serviceSid: string, name: string, sessionId: string): Promise<void> {

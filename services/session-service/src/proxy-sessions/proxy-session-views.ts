@@ -9,10 +9,8 @@ import {
 } from '@maskline/contracts';
 import { buildInteractions, type InteractionSummary } from '../interactions/build-interactions';
 import { CallEventRepository } from '../interactions/call-event.repository';
-import type { ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
-import type { ProxyParticipantDocument } from './proxy-participant.schema';
-
-type ProxySessionDocument = SessionDocument & { proxy: ProxySessionFacts };
+import type { ProxySessionDocument } from '../sessions/session.schema';
+import type { JoinedParticipant } from './proxy-participants.service';
 
 /** Proxy sessions, participants and interactions, as the contract shows them. */
 @Injectable()
@@ -35,10 +33,10 @@ export class ProxySessionViews {
   /** A session's interactions, newest first, each with the participants it went between. */
   async interactions(
     doc: ProxySessionDocument,
-    participants: ProxyParticipantDocument[],
+    participants: JoinedParticipant[],
   ): Promise<ProxyInteraction[]> {
     const summary = buildInteractions(await this.callEvents.forSession(doc.accountId, doc._id));
-    const bySlot = (slot: 1 | 2) => participants.find((p) => p.slot === slot)?._id ?? null;
+    const bySlot = (slot: 1 | 2) => participants.find((p) => p.slot === slot)?.sid ?? null;
     return summary.interactions
       .map((interaction) => {
         const [from, to] = endsOf(interaction);
@@ -56,20 +54,18 @@ export class ProxySessionViews {
   }
 }
 
-export function participantView(
-  doc: ProxyParticipantDocument,
-  session: ProxySessionDocument,
-): ProxyParticipant {
+export function participantView(p: JoinedParticipant, session: ProxySessionDocument): ProxyParticipant {
+  const at = new Date(p.createdAt).toISOString();
   return {
-    sid: doc._id,
+    sid: p.sid,
     sessionSid: proxySessionSidOf(session._id),
     serviceSid: session.proxy.serviceSid,
     accountId: session.accountId,
-    friendlyName: doc.friendlyName,
-    identifier: doc.identifier,
-    proxyIdentifier: doc.proxyIdentifier!,
-    createdAt: doc.createdAt.toISOString(),
-    updatedAt: doc.updatedAt.toISOString(),
+    friendlyName: p.friendlyName,
+    identifier: p.identifier,
+    proxyIdentifier: p.proxyIdentifier,
+    createdAt: at,
+    updatedAt: at,
   };
 }
 

@@ -1,5 +1,6 @@
 import { Controller } from '@nestjs/common';
 import {
+  CloseProxyServiceSessions,
   CreateProxyParticipant,
   CreateProxySession,
   DeleteProxySession,
@@ -45,6 +46,11 @@ export class ProxySessionsNatsController {
     return { deleted: true as const };
   }
 
+  @RpcHandler(CloseProxyServiceSessions)
+  async closeService(request: Req<typeof CloseProxyServiceSessions>) {
+    return { closed: await this.sessions.closeAllOf(request.scope, request.serviceSid) };
+  }
+
   @RpcHandler(CreateProxyParticipant)
   addParticipant(request: Req<typeof CreateProxyParticipant>) {
     return this.sessions.addParticipant(request);
@@ -68,9 +74,7 @@ export class ProxySessionsNatsController {
   }
 
   @RpcHandler(ListProxyInteractions)
-  async interactions(request: Req<typeof ListProxyInteractions>) {
-    return {
-      interactions: await this.sessions.interactions(request.scope, request.service, request.session),
-    };
+  interactions(request: Req<typeof ListProxyInteractions>) {
+    return this.sessions.interactions(request);
   }
 }

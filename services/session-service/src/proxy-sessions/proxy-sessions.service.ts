@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   CodedError,
+  ErrorCodes,
   DEFAULT_SESSION_SETTINGS,
   ProxyErrorCodes,
   SESSION_FIELDS,
@@ -15,6 +16,7 @@ import {
   type PrepareProxyMessage,
   type ProxyParticipant,
   type ListProxySessions,
+  type ListProxyInteractions,
   type ProxyService,
   type ProxySession,
   type RpcParsedRequestOf,
@@ -26,14 +28,14 @@ import { SessionExpirer } from '../expiry/session-expirer';
 import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
-import type { ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
+import type { ProxySessionDocument, ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
 import { ProxyParticipantsService } from './proxy-participants.service';
 import { ProxySessionNameRepository } from './proxy-session-name.repository';
 import { ProxySessionViews, participantView } from './proxy-session-views';
 import { proxyExpiry } from './proxy-expiry';
 
-/** A Proxy session as stored: an engine session with its Proxy facts. */
-export type ProxySessionDocument = SessionDocument & { proxy: ProxySessionFacts };
+/** How old a name's hold with no session behind it must be before another session may take the name. */
+const NAME_GRACE_MS = 60_000;
 
 /**
  * Twilio Proxy's Sessions on Maskline's engine. A Session is an engine session (one id: its
@@ -70,7 +72,7 @@ export class ProxySessionsService {
     const dateExpiry = request.dateExpiry ? futureDate(request.dateExpiry, now) : null;
     const sessionId = randomUUID();
     const uniqueName = request.uniqueName ?? null;
-    if (uniqueName && !(await this.names.hold(scope.accountId, service.sid, uniqueName, sessionId))) {
+    if (uniqueName && !(await this.holdName(scope, service.sid, uniqueName, sessionId))) {
       throw new CodedError(
         ProxyErrorCodes.SESSION_NAME_TAKEN,
         `UniqueName: another Session of this Service is named "${uniqueName}" (Session UniqueName must be unique)`,
@@ -106,7 +108,11 @@ export class ProxySessionsService {
       proxy: facts,
     };
     try {
-      if (!(await this.sessions.insert(doc))) throw new Error(`session id ${sessionId} taken`);
+      if (!(await this.sessions.insert(doc))) {
+        throw new CodedError(ErrorCodes.CONFLICT, 'the session could not be created; try again', {
+          retryable: true,
+        });
+      }
     } catch (err) {
       if (uniqueName) await this.names.release(scope.accountId, service.sid, uniqueName, sessionId);
       throw err;
@@ -167,27 +173,26 @@ export class ProxySessionsService {
       });
     }
     if (request.status === 'closed') {
-      await this.close(scope, doc, 'api');
+      await this.close(scope, doc);
       return this.views.session(await this.requireStored(scope, service, doc._id));
     }
     // open and in-progress are what an unclosed session already is: nothing to change.
     if (request.ttl !== undefined || request.dateExpiry !== undefined) {
       const now = new Date();
-      const facts: ProxySessionFacts = {
-        ...doc.proxy,
+      const changes: Partial<ProxySessionFacts> = {
         ...(request.ttl !== undefined ? { ttl: request.ttl } : {}),
         ...(request.dateExpiry !== undefined ? { dateExpiry: futureDate(request.dateExpiry, now) } : {}),
       };
+      const facts: ProxySessionFacts = { ...doc.proxy, ...changes };
       // The TTL counts from the later of creation and the last interaction, as it always has.
       const expiresAt = proxyExpiry(facts, facts.lastInteractionAt ?? doc.createdAt);
-      const set: Partial<SessionDocument> = {
-        proxy: facts,
+      const engine: Partial<SessionDocument> = {
         expiresAt,
         modifiedAt: now,
         durationSeconds: Math.round((expiresAt.getTime() - doc.createdAt.getTime()) / 1000),
         settings: engineSettings(facts, doc.settings),
       };
-      if (!(await this.sessions.updateActive(scope, doc._id, set))) {
+      if (!(await this.sessions.setProxyFields(scope, doc._id, changes, engine))) {
         throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed and cannot be updated');
       }
       this.expiry.schedule(doc._id, expiresAt);
@@ -203,16 +208,33 @@ export class ProxySessionsService {
     const service = await this.services.get(scope, serviceRef);
     const doc = await this.require(scope, service, ref);
     const deletedAt = new Date();
-    if (doc.status === 'active') {
-      await this.sessions.updateActive(scope, doc._id, {
-        proxy: { ...doc.proxy, closedReason: doc.proxy.closedReason ?? 'deleted', deletedAt },
-      });
-      await this.close(scope, { ...doc, proxy: { ...doc.proxy, deletedAt } }, 'api');
-    }
-    // Ended (now or before): marked deleted in the history too.
+    // Closed first: a close that fails leaves it visible, and a DELETE repeated finishes the work.
+    if (doc.status === 'active') await this.close(scope, doc);
+    // Ended (now or before): marked deleted where it is.
     await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
     if (doc.proxy.uniqueName)
       await this.names.release(scope.accountId, service.sid, doc.proxy.uniqueName, doc._id);
+  }
+
+  /** The Service is being deleted: each of its live Sessions is closed and deleted. */
+  async closeAllOf(scope: AccountScope, serviceSid: string): Promise<number> {
+    let closed = 0;
+    for (;;) {
+      const batch = (await this.sessions.liveOfProxyService(
+        scope,
+        serviceSid,
+        100,
+      )) as ProxySessionDocument[];
+      if (batch.length === 0) return closed;
+      for (const doc of batch) {
+        await this.close(scope, doc);
+        await this.sessions.markProxyDeleted(scope, doc._id, new Date());
+        if (doc.proxy.uniqueName) {
+          await this.names.release(scope.accountId, serviceSid, doc.proxy.uniqueName, doc._id);
+        }
+        closed++;
+      }
+    }
   }
 
   async addParticipant(
@@ -227,7 +249,7 @@ export class ProxySessionsService {
   async participantsOf(scope: AccountScope, serviceRef: string, ref: string): Promise<ProxyParticipant[]> {
     const service = await this.services.get(scope, serviceRef);
     const doc = await this.require(scope, service, ref);
-    return (await this.participants.list(doc.accountId, doc._id)).map((p) => participantView(p, doc));
+    return this.participants.list(doc).map((p) => participantView(p, doc));
   }
 
   async participant(scope: AccountScope, serviceRef: string, ref: string, sid: string) {
@@ -236,10 +258,18 @@ export class ProxySessionsService {
     return found;
   }
 
-  async interactions(scope: AccountScope, serviceRef: string, ref: string) {
-    const service = await this.services.get(scope, serviceRef);
-    const doc = await this.require(scope, service, ref);
-    return this.views.interactions(doc, await this.participants.list(doc.accountId, doc._id));
+  async interactions(request: RpcParsedRequestOf<typeof ListProxyInteractions>) {
+    const { scope, page, pageSize } = request;
+    const service = await this.services.get(scope, request.service);
+    const doc = await this.require(scope, service, request.session);
+    const all = (await this.views.interactions(doc, this.participants.list(doc))).filter(
+      (i) =>
+        (!request.sid || i.sid === request.sid) &&
+        (!request.sentThroughApiTo ||
+          (i.interaction.message?.viaApi === true && i.outboundParticipantSid === request.sentThroughApiTo)),
+    );
+    const from = page * pageSize;
+    return { interactions: all.slice(from, from + pageSize), more: all.length > from + pageSize };
   }
 
   /** Where a message through the API to the participant goes: only while the session is open and texts. */
@@ -247,9 +277,7 @@ export class ProxySessionsService {
     const { scope } = request;
     const service = await this.services.get(scope, request.service);
     const doc = await this.require(scope, service, request.session);
-    const participant = (await this.participants.list(doc.accountId, doc._id)).find(
-      (p) => p._id === request.participantSid,
-    );
+    const participant = this.participants.list(doc).find((p) => p.sid === request.participantSid);
     if (!participant) throw CodedError.notFound(`Participant ${request.participantSid} not found`);
     if (doc.status === 'expired' || !hasNumber(doc)) {
       throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed: no message can be sent in it');
@@ -262,19 +290,31 @@ export class ProxySessionsService {
       sessionId: doc._id,
       sessionSid: proxySessionSidOf(doc._id),
       serviceSid: service.sid,
-      participantSid: participant._id,
+      participantSid: participant.sid,
       virtualNumber: doc.virtualNumber,
       to: participant.identifier,
       direction: participant.slot === 1 ? ('second-to-first' as const) : ('first-to-second' as const),
     };
   }
 
+  /**
+   * Holds the name for the session. A hold is taken over only when it is certainly left over: no
+   * session was ever stored under it and it is older than NAME_GRACE_MS (a create that died).
+   */
+  private async holdName(scope: AccountScope, serviceSid: string, name: string, sessionId: string) {
+    if (await this.names.hold(scope.accountId, serviceSid, name, sessionId)) return true;
+    const hold = await this.names.holder(scope.accountId, serviceSid, name);
+    if (!hold) return this.names.hold(scope.accountId, serviceSid, name, sessionId);
+    const stored = await this.sessions.getByIdSystemWide(hold.sessionId);
+    if (stored || hold.createdAt.getTime() >= Date.now() - NAME_GRACE_MS) return false;
+    await this.names.release(scope.accountId, serviceSid, name, hold.sessionId);
+    return this.names.hold(scope.accountId, serviceSid, name, sessionId);
+  }
+
   /** Ends the session as every session ends (its number and holds go back, the routers hear it). */
-  private async close(scope: AccountScope, doc: ProxySessionDocument, reason: 'api'): Promise<void> {
-    if (!doc.proxy.closedReason) {
-      await this.sessions.updateActive(scope, doc._id, { proxy: { ...doc.proxy, closedReason: 'api' } });
-    }
-    if (!(await this.expirer.expire({ ...doc, proxy: { ...doc.proxy, closedReason: 'api' } }, reason))) {
+  private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
+    await this.sessions.setProxyFields(scope, doc._id, { closedReason: 'api' });
+    if (!(await this.expirer.expire(doc, 'api'))) {
       // Another replica is ending it right now: it is closed, or will be within moments.
       this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
     }
@@ -284,13 +324,7 @@ export class ProxySessionsService {
   private async discard(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
     const live = await this.sessions.getLiveSystemWide(doc._id);
     const deletedAt = new Date();
-    if (live && live.status === 'active') {
-      await this.close(
-        scope,
-        { ...(live as ProxySessionDocument), proxy: { ...doc.proxy, deletedAt } },
-        'api',
-      );
-    }
+    if (live && live.status === 'active') await this.close(scope, live as ProxySessionDocument);
     await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
     if (doc.proxy.uniqueName) {
       await this.names.release(scope.accountId, doc.proxy.serviceSid, doc.proxy.uniqueName, doc._id);

@@ -26,6 +26,7 @@ import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
+import { mayHaveHappened } from './may-have-happened';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
@@ -290,18 +291,6 @@ class StepTimer {
   totalMs(): number {
     return Math.round(performance.now() - this.start);
   }
-}
-
-/** A call that failed this way may still have been carried out (no answer, or a failure mid-way). */
-function mayHaveHappened(err: unknown): boolean {
-  return (
-    !(err instanceof CodedError) ||
-    err.code === ErrorCodes.RPC_TIMEOUT ||
-    err.code === ErrorCodes.INTERNAL ||
-    err.code === ErrorCodes.DEPENDENCY_UNAVAILABLE ||
-    // The call was carried out, and its answer did not pass its contract.
-    err.code === ErrorCodes.BAD_REPLY
-  );
 }
 
 function stepOf(scope: AccountScope, sessionId: string, kind: 'allocation' | 'pins', ref: string) {

@@ -4,7 +4,7 @@ import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
 import { EndedSessionRepository } from './ended-session.repository';
-import { SessionDocument } from './session.schema';
+import { SessionDocument, type ProxySessionFacts } from './session.schema';
 
 /**
  * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
@@ -41,6 +41,39 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   /** Stores a new session; false when its id is taken (the orphan reaper abandoned the creation). */
   insert(doc: SessionDocument): Promise<boolean> {
     return this.insertUnlessTaken(doc);
+  }
+
+  /**
+   * Sets single fields of a live session's Proxy facts (`proxy.<name>`), with any engine fields:
+   * each writer changes only what it owns (an interaction's time, a close's reason), so a write
+   * from an older read cannot undo another's. False when the session is not active.
+   */
+  async setProxyFields(
+    scope: AccountScope,
+    sessionId: string,
+    proxy: Partial<ProxySessionFacts>,
+    engine: Partial<SessionDocument> = {},
+  ): Promise<boolean> {
+    const set: Record<string, unknown> = { ...engine };
+    for (const [name, value] of Object.entries(proxy)) set[`proxy.${name}`] = value;
+    const matched = await this.updateOneScoped(
+      { _id: sessionId, accountId: scope.accountId, status: 'active' },
+      { $set: set } as UpdateQuery<SessionDocument>,
+    );
+    return matched > 0;
+  }
+
+  /** An owner's live sessions of a Proxy Service, a batch at a time (the Service's deletion). */
+  liveOfProxyService(scope: AccountScope, serviceSid: string, limit: number): Promise<SessionDocument[]> {
+    return this.findScoped(
+      {
+        accountId: scope.accountId,
+        subaccountId: scope.subaccountId ?? null,
+        status: 'active',
+        'proxy.serviceSid': serviceSid,
+      } as FilterQuery<SessionDocument> & { accountId: string },
+      { limit, offset: 0 },
+    );
   }
 
   /**

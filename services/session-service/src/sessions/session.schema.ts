@@ -14,7 +14,23 @@ export interface ProxySessionFacts {
   closedReason: string | null;
   /** Deleted through the API: gone from the Service's list and lookups (kept as history). */
   deletedAt?: Date | null;
+  /**
+   * Its participants, by slot (1: `firstParty`, who chose the number; 2: `secondParty`): written
+   * once each joins. Their numbers are the session's parties (redacted with them), never here.
+   */
+  participants?: ProxyParticipantFacts[];
 }
+
+export interface ProxyParticipantFacts {
+  /** Its `KP…` SID. */
+  sid: string;
+  slot: 1 | 2;
+  friendlyName: string | null;
+  createdAt: Date;
+}
+
+/** A session made through Twilio's Proxy API, as stored. */
+export type ProxySessionDocument = SessionDocument & { proxy: ProxySessionFacts };
 
 /**
  * A masking session. Its virtual number is held by number-pool under `allocationId`. A Proxy

@@ -13,19 +13,29 @@ export interface OutboundRequest {
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   maxBodyBytes: number;
+  /** Keep the answer's body (up to maxBodyBytes) and content type: for answers that say what to do. */
+  keepBody?: boolean;
 }
 
 export type SendResult =
-  | { kind: 'response'; statusCode: number; latencyMs: number; retryAfterSeconds?: number }
+  | {
+      kind: 'response';
+      statusCode: number;
+      latencyMs: number;
+      retryAfterSeconds?: number;
+      /** With keepBody: the body as read (cut at maxBodyBytes) and its content type. */
+      body?: string;
+      contentType?: string;
+    }
   | { kind: 'network-error'; latencyMs: number; error: string }
   | { kind: 'timeout'; latencyMs: number; error: string };
 
 /**
- * One HTTP attempt. Connects to the pinned address (TLS still checks the URL's host name), gives up
- * after the connect or total timeout, reads at most maxBodyBytes of the answer, follows no
- * redirect (a 3xx is an answer like any other).
+ * One HTTP attempt to an address a UrlGuard approved. Connects to the pinned address (TLS still
+ * checks the URL's host name), gives up after the connect or total timeout, reads at most
+ * maxBodyBytes of the answer, follows no redirect (a 3xx is an answer like any other).
  */
-export function send(req: OutboundRequest): Promise<SendResult> {
+export function sendPinned(req: OutboundRequest): Promise<SendResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
@@ -50,8 +60,10 @@ export function send(req: OutboundRequest): Promise<SendResult> {
       { method: req.method, headers: req.headers, lookup, servername: url.hostname, agent: false },
       (res: IncomingMessage) => {
         let read = 0;
+        const kept: Buffer[] = [];
         res.on('data', (chunk: Buffer) => {
           read += chunk.length;
+          if (req.keepBody && read <= req.maxBodyBytes) kept.push(chunk);
           if (read > req.maxBodyBytes) res.destroy();
         });
         const done = () =>
@@ -60,6 +72,12 @@ export function send(req: OutboundRequest): Promise<SendResult> {
             statusCode: res.statusCode ?? 0,
             latencyMs: elapsed(),
             retryAfterSeconds: retryAfter(res.headers['retry-after']),
+            ...(req.keepBody
+              ? {
+                  body: Buffer.concat(kept).toString('utf8'),
+                  contentType: String(res.headers['content-type'] ?? ''),
+                }
+              : {}),
           });
         res.on('end', done);
         res.on('close', done);

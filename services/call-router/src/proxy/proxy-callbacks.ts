@@ -1,0 +1,121 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  CodedError,
+  ErrorCodes,
+  GetCallbackSigningToken,
+  GetProxyServicePolicy,
+  type RpcReplyOf,
+} from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { UrlGuard, hostResolver, sendPinned } from '@maskline/net-guard';
+import { BreakerRegistry } from '@maskline/resilience';
+import { twilioSignature } from '@maskline/webhook-signatures';
+import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+
+/** How long a replica keeps a Service's policy and an account's signing token. */
+const POLICY_TTL_MS = 10_000;
+const TOKEN_TTL_MS = 60_000;
+/** The most of an answer read (an out-of-session JSON answer is a few hundred bytes). */
+const ANSWER_MAX_BYTES = 16_384;
+
+export type ProxyServicePolicy = RpcReplyOf<typeof GetProxyServicePolicy>;
+
+/** Whose Service: the owner (account, subaccount) and the Service's SID. */
+export interface ServiceOwner {
+  accountId: string;
+  subaccountId: string | null;
+  serviceSid: string;
+}
+
+export type CallbackAnswer =
+  | { kind: 'answered'; status: number; contentType: string; body: string }
+  | { kind: 'failed' };
+
+/**
+ * What the routers need to call a Proxy Service's own URLs (intercept, out-of-session): the
+ * Service's settings (read over NATS, kept 10 s), and a POST signed as Twilio signs
+ * (X-Twilio-Signature, the owner's Auth Token). Each call is judged by the SSRF rules at the
+ * moment it is made (the address checked is the one connected to, so DNS cannot change in
+ * between), goes through a breaker per account and host, and is bounded in time
+ * (INTERCEPT_TIMEOUT_MS) and size.
+ */
+@Injectable()
+export class ProxyCallbacks {
+  private readonly policies = new Map<string, { value: ProxyServicePolicy | null; until: number }>();
+  private readonly tokens = new Map<string, { value: string; until: number }>();
+  private readonly guard: UrlGuard;
+
+  constructor(
+    private readonly rpc: RpcClient,
+    private readonly breakers: BreakerRegistry,
+    @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
+  ) {
+    this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
+  }
+
+  /** The Service's settings; null for a Service since deleted. */
+  async policy(owner: ServiceOwner): Promise<ProxyServicePolicy | null> {
+    const key = `${owner.accountId}/${owner.subaccountId ?? ''}/${owner.serviceSid}`;
+    const hit = this.policies.get(key);
+    if (hit && hit.until > Date.now()) return hit.value;
+    let value: ProxyServicePolicy | null;
+    try {
+      value = await this.rpc.request(GetProxyServicePolicy, owner);
+    } catch (err) {
+      if (!(err instanceof CodedError) || err.code !== ErrorCodes.NOT_FOUND) throw err;
+      value = null;
+    }
+    this.policies.set(key, { value, until: Date.now() + POLICY_TTL_MS });
+    return value;
+  }
+
+  /** POSTs the form to the Service's URL, signed; `failed` when it may not be called or did not answer in time. */
+  async post(owner: ServiceOwner, url: string, params: Record<string, string>): Promise<CallbackAnswer> {
+    const verdict = await this.guard.check(url);
+    if (verdict.ok !== true) return { kind: 'failed' };
+    const token = await this.token(owner.accountId, owner.subaccountId);
+    const body = new URLSearchParams(params).toString();
+    try {
+      // One tenant's failing endpoint opens its own breaker only.
+      return await this.breakers.fire(`proxy-callback:${owner.accountId}:${new URL(url).host}`, async () => {
+        const sent = await sendPinned({
+          method: 'POST',
+          url,
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'content-length': String(Buffer.byteLength(body)),
+            'x-twilio-signature': twilioSignature(token, url, params),
+          },
+          body,
+          address: verdict.address,
+          family: verdict.family,
+          connectTimeoutMs: this.config.INTERCEPT_TIMEOUT_MS,
+          totalTimeoutMs: this.config.INTERCEPT_TIMEOUT_MS,
+          maxBodyBytes: ANSWER_MAX_BYTES,
+          keepBody: true,
+        });
+        if (sent.kind !== 'response') throw new Error(sent.error);
+        return {
+          kind: 'answered' as const,
+          status: sent.statusCode,
+          contentType: sent.contentType ?? '',
+          body: sent.body ?? '',
+        };
+      });
+    } catch {
+      return { kind: 'failed' };
+    }
+  }
+
+  private async token(accountId: string, subaccountId: string | null): Promise<string> {
+    const key = subaccountId ?? accountId;
+    const hit = this.tokens.get(key);
+    if (hit && hit.until > Date.now()) return hit.value;
+    const { authToken } = await this.rpc.request(GetCallbackSigningToken, {
+      accountId,
+      subaccountId: subaccountId ?? undefined,
+    });
+    this.tokens.set(key, { value: authToken, until: Date.now() + TOKEN_TTL_MS });
+    return authToken;
+  }
+}

@@ -1,0 +1,128 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  CodedError,
+  CreateProxySession,
+  PROXY_SESSION_FIELDS,
+  e164Schema,
+  isoTimeSchema,
+  sessionIdOfProxySid,
+  zodOf,
+} from '@maskline/contracts';
+import { RpcClient } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { ProxyCallbacks } from './proxy-callbacks';
+
+/** Twilio's auto-create answer: a Session between the caller (on the number called) and `participantIdentifier`. */
+const autoCreateSchema = z.object({
+  uniqueName: zodOf(PROXY_SESSION_FIELDS.uniqueName.kind).optional(),
+  mode: zodOf(PROXY_SESSION_FIELDS.mode.kind).optional(),
+  ttl: zodOf(PROXY_SESSION_FIELDS.ttl.kind).optional(),
+  dateExpiry: isoTimeSchema.optional(),
+  participantIdentifier: e164Schema,
+  participantProxyIdentifier: e164Schema.optional(),
+});
+
+/** A call or text to a Service's number from someone in none of its open Sessions. */
+export interface OutsideContact {
+  type: 'Voice' | 'Message';
+  resourceSid: string;
+  from: string;
+  number: string;
+  owner: { accountId: string; subaccountId: string | null; serviceSid: string };
+}
+
+/**
+ * Twilio Proxy's out-of-session callback: the Service's `out_of_session_callback_url` is told of
+ * the call or text (signed; `From`, `To`, the SIDs and the type; never a message's text). An
+ * auto-create JSON answer makes a Session between the caller, on the number called, and the
+ * participant it names, and the interaction then goes on as in any open Session. Any other answer
+ * (TwiML included, not executed yet), or none, leaves the number's own fallback to answer.
+ */
+@Injectable()
+export class ProxyOutOfSession {
+  private readonly outcomes;
+
+  constructor(
+    private readonly callbacks: ProxyCallbacks,
+    private readonly rpc: RpcClient,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    this.outcomes = metrics.counter(
+      'maskline_proxy_out_of_session_total',
+      'Out-of-session callbacks by outcome',
+      ['outcome'],
+    );
+  }
+
+  /** The Session the callback's answer made, with whom to reach in it; null when it made none. */
+  async ask(contact: OutsideContact): Promise<{ sessionId: string; to: string } | null> {
+    const policy = await this.callbacks.policy(contact.owner);
+    if (!policy?.outOfSessionCallbackUrl) return null;
+    const answer = await this.callbacks.post(contact.owner, policy.outOfSessionCallbackUrl, {
+      From: contact.from,
+      To: contact.number,
+      interactionServiceSid: contact.owner.serviceSid,
+      interactionType: contact.type,
+      inboundResourceSid: contact.resourceSid,
+      inboundResourceType: contact.type === 'Voice' ? 'Call' : 'Message',
+    });
+    if (answer.kind === 'failed' || answer.status < 200 || answer.status >= 300) {
+      this.outcomes.inc({ outcome: 'no-answer' });
+      return null;
+    }
+    if (!/^application\/json\b/i.test(answer.contentType)) {
+      this.outcomes.inc({ outcome: 'not-auto-create' });
+      return null;
+    }
+    const parsed = autoCreateSchema.safeParse(safeJson(answer.body));
+    if (!parsed.success || (parsed.data.participantProxyIdentifier ?? contact.number) !== contact.number) {
+      // Maskline gives a Session's two participants one number: the one that was called.
+      this.outcomes.inc({ outcome: 'invalid-auto-create' });
+      this.logger.warn(
+        { serviceSid: contact.owner.serviceSid },
+        'out-of-session answer is not a usable auto-create',
+      );
+      return null;
+    }
+    const create = parsed.data;
+    try {
+      const session = await this.rpc.request(CreateProxySession, {
+        scope: {
+          accountId: contact.owner.accountId,
+          ...(contact.owner.subaccountId ? { subaccountId: contact.owner.subaccountId } : {}),
+        },
+        service: contact.owner.serviceSid,
+        ...(create.uniqueName ? { uniqueName: create.uniqueName } : {}),
+        ...(create.mode ? { mode: create.mode } : {}),
+        ...(create.ttl !== undefined ? { ttl: create.ttl } : {}),
+        ...(create.dateExpiry ? { dateExpiry: create.dateExpiry } : {}),
+        participants: [
+          { identifier: contact.from, friendlyName: null, proxyIdentifier: contact.number },
+          { identifier: create.participantIdentifier, friendlyName: null, proxyIdentifier: contact.number },
+        ],
+      });
+      this.outcomes.inc({ outcome: 'auto-created' });
+      return { sessionId: sessionIdOfProxySid(session.sid)!, to: create.participantIdentifier };
+    } catch (err) {
+      if (!(err instanceof CodedError)) throw err;
+      // Refused (the name taken, the number held by one of them elsewhere, …): no Session.
+      this.outcomes.inc({ outcome: 'auto-create-refused' });
+      this.logger.warn(
+        { code: err.code, serviceSid: contact.owner.serviceSid },
+        'out-of-session auto-create refused',
+      );
+      return null;
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
