@@ -22,6 +22,7 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { mayHaveHappened } from '../saga/may-have-happened';
+import { AllocationFates } from '../saga/allocation-fates.repository';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type {
@@ -58,6 +59,7 @@ export class ProxyParticipantsService {
     private readonly places: ProxyParticipantRepository,
     private readonly sessions: SessionRepository,
     private readonly steps: SagaStepsRepository,
+    private readonly fates: AllocationFates,
     private readonly sticky: ProxyStickyNumbers,
     private readonly announcer: SessionAnnouncer,
     private readonly expiry: ExpiryScheduler,
@@ -204,6 +206,13 @@ export class ProxyParticipantsService {
           throw inProxyTerms(err, request.identifier, request.proxyIdentifier);
         });
       allocated = true;
+      // Kept, unless the orphan reaper judged this add dead and gave the allocation back first.
+      if (!(await this.fates.decide(doc.accountId, allocationId, 'kept'))) {
+        allocated = false;
+        throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'the participant could not be added in time; retry', {
+          retryable: true,
+        });
+      }
       const now = new Date();
       const engine: Partial<SessionDocument> = {
         virtualNumber,

@@ -11,6 +11,7 @@ import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import type { SagaStepDocument } from './saga-step.schema';
 import { SagaStepsRepository } from './saga-steps.repository';
+import { AllocationFates } from './allocation-fates.repository';
 
 /**
  * Finds reservations that a creation made and never finished (the process died mid-saga) and gives
@@ -25,6 +26,7 @@ export class OrphanReaper extends PeriodicTask {
     private readonly steps: SagaStepsRepository,
     private readonly sessions: SessionRepository,
     private readonly idempotency: IdempotencyKeys,
+    private readonly fates: AllocationFates,
     private readonly rpc: RpcClient,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) logger: Logger,
@@ -43,7 +45,12 @@ export class OrphanReaper extends PeriodicTask {
     for (const step of await this.steps.olderThanSystemWide(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
       const session = await this.sessionOf(step);
       const scope = { accountId: step.accountId };
-      if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
+      // A Proxy session's add may still store the allocation: whichever decides first wins.
+      const reapable =
+        step.kind === 'allocation' &&
+        session?.allocationId !== step.ref &&
+        (!session?.proxy || (await this.fates.decide(step.accountId, step.ref, 'reaped')));
+      if (reapable) {
         await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref }, WRITE_CALL);
         this.reclaimed.inc({ kind: 'allocation' });
         this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
@@ -56,6 +63,7 @@ export class OrphanReaper extends PeriodicTask {
       await this.steps.forgetSystemWide(step._id);
     }
     await this.idempotency.purgeSystemWide(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
+    await this.fates.purgeSystemWide(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
   }
 
   /**

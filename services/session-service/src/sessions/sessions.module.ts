@@ -15,6 +15,8 @@ import { MessageOutcomeConsumer } from '../interactions/message-outcome.consumer
 import { OrphanReaper } from '../saga/orphan-reaper';
 import { SagaStepDocument, SagaStepSchema } from '../saga/saga-step.schema';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
+import { AllocationFateDocument, AllocationFateSchema } from '../saga/allocation-fate.schema';
+import { AllocationFates } from '../saga/allocation-fates.repository';
 import { SAGA_CHECKPOINTS, noCheckpoints } from '../saga/saga-checkpoints';
 import { SessionCreator } from '../saga/session-creator';
 import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-checkpoints';
@@ -54,6 +56,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
       { name: CallEventDocument.name, schema: CallEventSchema },
       { name: ProxyParticipantDocument.name, schema: ProxyParticipantSchema },
       { name: ProxySessionNameDocument.name, schema: ProxySessionNameSchema },
+      { name: AllocationFateDocument.name, schema: AllocationFateSchema },
     ]),
     ProxyServicesModule,
   ],
@@ -62,6 +65,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SessionRepository,
     EndedSessionRepository,
     SagaStepsRepository,
+    AllocationFates,
     IdempotencyKeys,
     CallEventRepository,
     SessionViews,
