@@ -8,6 +8,8 @@ import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { CallEventRepository } from '../interactions/call-event.repository';
+import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
+import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 
@@ -32,6 +34,8 @@ export class RetentionSweeper extends PeriodicTask {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly callEvents: CallEventRepository,
+    private readonly participantPlaces: ProxyParticipantRepository,
+    private readonly sessionNames: ProxySessionNameRepository,
     private readonly expirer: SessionExpirer,
     private readonly privacy: AccountPrivacy,
     private readonly redaction: PartyRedaction,
@@ -82,6 +86,10 @@ export class RetentionSweeper extends PeriodicTask {
     const ids = await this.sessions.ended.endedBeforeSystemWide(endedBefore, BATCH);
     // Steps first: a crash in between leaves sessions without steps, never steps without a session.
     await this.callEvents.deleteForSessionsSystemWide(ids);
+    // A Proxy session's participants' places go with it (its name went when it was deleted, or
+    // goes now: an undeleted closed session kept it until its record goes).
+    await this.participantPlaces.deleteForSessionsSystemWide(ids);
+    await this.sessionNames.deleteForSessionsSystemWide(ids);
     await this.sessions.ended.deleteSystemWide(ids);
     const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, BATCH);
     await this.sessions.deleteSystemWide(tombstones);

@@ -29,4 +29,10 @@ export class ProxyParticipantRepository extends AccountScopedRepository<ProxyPar
   remove(accountId: string, sid: string): Promise<void> {
     return this.deleteScoped({ _id: sid, accountId });
   }
+
+  /** The retention sweep: the places of sessions whose records are deleted. */
+  deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
+    if (sessionIds.length === 0) return Promise.resolve(0);
+    return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });
+  }
 }

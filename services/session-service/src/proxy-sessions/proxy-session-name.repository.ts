@@ -28,4 +28,10 @@ export class ProxySessionNameRepository extends AccountScopedRepository<ProxySes
   release(accountId: string, serviceSid: string, name: string, sessionId: string): Promise<void> {
     return this.deleteScoped({ _id: `${serviceSid}|${name}`, accountId, sessionId });
   }
+
+  /** The retention sweep: names still held by sessions whose records are deleted. */
+  deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
+    if (sessionIds.length === 0) return Promise.resolve(0);
+    return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });
+  }
 }
