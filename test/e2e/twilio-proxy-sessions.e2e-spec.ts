@@ -42,9 +42,10 @@ const PROVIDERS = providerAccounts({
     '+14155550608',
     '+14155550609',
     '+14155550610',
+    '+14155550611',
   ],
 });
-const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10] = PROVIDERS.twilio.numbers;
+const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10, N11] = PROVIDERS.twilio.numbers;
 let phone = 0;
 const nextPhone = (area = '415') => `+1${area}7${String(100000 + phone++).slice(-6)}`;
 
@@ -493,5 +494,46 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
       expect.objectContaining({ number: agent, callerId: N10 }),
     ]);
     expect(outside.for('/out-of-session')).toHaveLength(1);
+  });
+
+  it('tells the Service’s callback_url of each interaction, in Twilio’s parameters, signed as Twilio signs', async () => {
+    const service = await client.proxy.v1.services.create({
+      uniqueName: 'with-callbacks',
+      callbackUrl: `${outside.baseUrl}/proxy-callbacks`,
+    });
+    await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: N11 });
+    const [a, b] = [nextPhone(), nextPhone()];
+    const session = await client.proxy.v1
+      .services(service.sid)
+      .sessions.create({ participants: [{ Identifier: a }, { Identifier: b }] });
+    await text(a, N11, 'see you at the corner');
+    await sim().call({ from: b, to: N11, callee: { answers: true, talkSeconds: 12 } });
+
+    await expectEventually(() => expect(outside.for('/proxy-callbacks')).toHaveLength(2));
+    const heard = outside.for('/proxy-callbacks');
+    const interactions = await client.proxy.v1
+      .services(service.sid)
+      .sessions(session.sid)
+      .interactions.list();
+    expect(heard.map((r) => r.params.interactionSid).sort()).toEqual(interactions.map((i) => i.sid).sort());
+    const message = heard.find((r) => r.params.interactionType === 'Message')!;
+    expect(message.params).toMatchObject({
+      interactionSessionSid: session.sid,
+      interactionServiceSid: service.sid,
+      interactionAccountSid: service.accountSid,
+      outboundResourceStatus: 'delivered',
+      interactionData: JSON.stringify({ segments: 1 }),
+    });
+    const voice = heard.find((r) => r.params.interactionType === 'Voice')!;
+    expect(JSON.parse(voice.params.interactionData)).toEqual({ duration: '12' });
+    for (const r of heard) {
+      expect(
+        verifyTwilioSignature(team.authToken, r.url, r.params, String(r.headers['x-twilio-signature'])),
+      ).toBe(true);
+      // Never a participant's number, never a message's text; and not Plivo's session callbacks.
+      for (const n of [a, b]) expect(JSON.stringify(r.params)).not.toContain(n.slice(2));
+      expect(JSON.stringify(r.params)).not.toContain('corner');
+      expect(r.params.EventName).toBeUndefined();
+    }
   });
 });

@@ -45,3 +45,5 @@ export * from './common/twilio-sid';
 export * from './proxy/proxy-session-fields';
 export * from './proxy/proxy-sessions.contract';
 export * from './messages/message-segments';
+export * from './common/derived-sid';
+export * from './common/twilio-account-sid';

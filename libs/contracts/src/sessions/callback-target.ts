@@ -5,7 +5,7 @@ import type { RpcReplyOf } from '../contract';
 export type CallbackTarget = RpcReplyOf<typeof GetCallbackTarget>;
 
 /**
- * Where a session's callbacks go, from the session as its events carry it: session-service answers
+ * Where a Plivo-API session's callbacks go, from the session as its events carry it: session-service answers
  * GetCallbackTarget with it, and the dispatcher takes it from an event's `routing` tail without asking.
  */
 export function callbackTargetOf(
@@ -20,5 +20,6 @@ export function callbackTargetOf(
     firstParty: s.firstParty,
     secondParty: s.secondParty,
     virtualNumber: s.virtualNumber,
+    proxyServiceSid: null,
   };
 }

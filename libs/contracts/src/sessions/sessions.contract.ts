@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
 import { defineEvent, defineRpc } from '../contract';
 import { PAGE_LIMIT_MAX, PAGE_OFFSET_MAX } from '../common/paging';
@@ -192,5 +193,10 @@ export const GetCallbackTarget = defineRpc(
     firstParty: storedPartySchema.nullable(),
     secondParty: storedPartySchema.nullable(),
     virtualNumber: e164Schema,
+    /**
+     * A Twilio Proxy session's Service: its callbacks go to the Service's callback_url, in Twilio's
+     * parameters, signed as Twilio signs (absent from an older session-service: none).
+     */
+    proxyServiceSid: twilioSidSchema('KS').nullable().default(null),
   }),
 );

@@ -21,6 +21,8 @@ export interface AttemptRequest {
   /** The address the SSRF guard approved: the connection goes there. */
   address: string;
   family: 4 | 6;
+  /** Plivo's signature headers, or Twilio's (a Proxy Service's callback). */
+  dialect: 'plivo' | 'twilio';
 }
 
 export type AttemptResult = SendResult | { kind: 'circuit-open'; host: string };
@@ -32,7 +34,7 @@ class RetryableSendFailure extends Error {
 }
 
 /**
- * One HTTP attempt of a callback: signed as Plivo signs (with the session owner's token), through
+ * One HTTP attempt of a callback: signed as Plivo signs (Twilio, for a Proxy Service's callback), with the session owner's token, through
  * the breaker of its account and host (a tenant's failing endpoint on a shared host opens its own
  * breaker, not everyone's there), to the approved address.
  */
@@ -55,13 +57,20 @@ export class CallbackAttempt {
     const query = new URLSearchParams(r.params).toString();
     const requestUrl = r.method === 'GET' ? `${r.url}${r.url.includes('?') ? '&' : '?'}${query}` : r.url;
     const headers: Record<string, string> = {
-      ...(await this.signer.headers(
-        r.accountId,
-        r.subaccountId,
-        r.method,
-        requestUrl,
-        r.method === 'POST' ? r.params : {},
-      )),
+      ...(r.dialect === 'twilio'
+        ? await this.signer.twilioHeaders(
+            r.accountId,
+            r.subaccountId,
+            requestUrl,
+            r.method === 'POST' ? r.params : {},
+          )
+        : await this.signer.headers(
+            r.accountId,
+            r.subaccountId,
+            r.method,
+            requestUrl,
+            r.method === 'POST' ? r.params : {},
+          )),
       'User-Agent': USER_AGENT,
       'X-Maskline-Event-Id': r.eventId,
     };

@@ -25,6 +25,7 @@ const target = (over: Partial<CallbackTarget> = {}): CallbackTarget => ({
   firstParty: '+16285550001',
   secondParty: '+16285550002',
   virtualNumber: '+14155550100',
+  proxyServiceSid: null,
   ...over,
 });
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { accountSidOf } from '@maskline/contracts';
 import { RetryLater } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -11,6 +12,7 @@ import {
   type CallbackDispatcherConfig,
 } from '../config/callback-dispatcher.config';
 import type { PlivoCallback } from '../events/plivo-callback';
+import type { TwilioCallback } from '../events/twilio-callback';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt } from './callback-attempt';
@@ -31,6 +33,10 @@ export interface DeliveryJob {
   attemptKey: string;
   /** The session's subaccount, once known: its dead letters are that subaccount's to see. */
   subaccountId?: string | null;
+  /** What a Twilio Proxy session's Service hears of the event instead, if anything. */
+  twilio?: TwilioCallback;
+  /** How the callback is worded and signed (set once the target is known). */
+  dialect?: 'plivo' | 'twilio';
 }
 
 /** How an attempt is written down. */
@@ -90,22 +96,28 @@ export class CallbackDeliverer {
     );
   }
 
-  async deliver(job: DeliveryJob): Promise<void> {
-    const { callback } = job;
+  async deliver(plivoJob: DeliveryJob): Promise<void> {
     // The target first: it is cached, and most events of sessions without a callback URL end there.
-    const target = await this.targets.get(callback.accountId, callback.sessionId);
+    const target = await this.targets.get(plivoJob.callback.accountId, plivoJob.callback.sessionId);
     if (!target) {
-      if (!(await this.ledger.isDelivered(job.eventId))) {
-        await this.deadLetter(job, '', 'the session no longer exists', 0);
+      if (!(await this.ledger.isDelivered(plivoJob.eventId))) {
+        await this.deadLetter(plivoJob, '', 'the session no longer exists', 0);
       }
       return;
     }
+    // A Twilio Proxy session's Service hears its interactions only, in Twilio's words.
+    const job = target.proxyServiceSid ? asTwilio(plivoJob, target.proxyServiceSid, target) : plivoJob;
+    if (!job) return;
+    const { callback } = job;
     job.subaccountId = target.subaccountId;
     const url = callback.target === 'session' ? target.callbackUrl : target.recordingCallbackUrl;
     if (!url || (await this.ledger.isDelivered(job.eventId))) return;
     const method = callback.target === 'session' ? target.callbackMethod : target.recordingCallbackMethod;
-    const params: Record<string, string> = { ...callback.params, SequenceNumber: String(job.sequence) };
-    if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
+    const params: Record<string, string> = { ...callback.params };
+    if (job.dialect !== 'twilio') {
+      params.SequenceNumber = String(job.sequence);
+      if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
+    }
 
     const made = await this.ledger.attemptsMade(job.attemptKey);
     const before = beforeAttempt(this.rules, made, job.publishedAt.getTime(), this.now());
@@ -153,6 +165,7 @@ export class CallbackDeliverer {
         params,
         address: verdict.address,
         family: verdict.family,
+        dialect: job.dialect ?? 'plivo',
       }),
     );
     if (!ran.admitted) {
@@ -253,4 +266,23 @@ export class CallbackDeliverer {
       'callback dead-lettered',
     );
   }
+}
+
+/** The job as a Proxy Service's callback: Twilio's interaction parameters, or none for this event. */
+function asTwilio(job: DeliveryJob, serviceSid: string, target: CallbackTarget): DeliveryJob | undefined {
+  if (!job.twilio) return undefined;
+  return {
+    ...job,
+    dialect: 'twilio',
+    callback: {
+      ...job.callback,
+      target: 'session',
+      eventName: job.twilio.eventName,
+      params: {
+        ...job.twilio.params,
+        interactionServiceSid: serviceSid,
+        interactionAccountSid: accountSidOf(target.subaccountId ?? job.callback.accountId),
+      },
+    },
+  };
 }

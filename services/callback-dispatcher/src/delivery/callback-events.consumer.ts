@@ -15,6 +15,7 @@ import {
 } from '@maskline/contracts';
 import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
 import { toPlivoCallback } from '../events/plivo-callback';
+import { PROXY_INTERACTION_EVENT, toTwilioCallback } from '../events/twilio-callback';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackDeliverer } from './callback-deliverer';
 import { CallbackTargets } from './callback-targets';
@@ -77,12 +78,17 @@ export class CallbackEventsConsumer {
         publishedAt: meta.publishedAt,
         attemptKey: `${eventId}.r.${replayId}`,
         subaccountId: letter.subaccountId,
+        // A Proxy Service's callback is replayed as it was recorded.
+        ...(letter.eventName === PROXY_INTERACTION_EVENT
+          ? { twilio: { eventName: PROXY_INTERACTION_EVENT, params: stripServiceSids(letter.params) } }
+          : {}),
       });
       return;
     }
     const callback = toPlivoCallback(event);
     if (!callback) return;
-    if ('routing' in event.payload && event.payload.routing) {
+    // A Proxy session's target is its Service's (asked of session-service), not its routing's.
+    if ('routing' in event.payload && event.payload.routing && !event.payload.routing.proxyServiceSid) {
       this.targets.learn(event.payload.routing, callback);
     }
     const eventId = `evt-${meta.streamSequence}`;
@@ -92,6 +98,13 @@ export class CallbackEventsConsumer {
       sequence: meta.streamSequence,
       publishedAt: meta.publishedAt,
       attemptKey: eventId,
+      twilio: toTwilioCallback(event),
     });
   }
+}
+
+/** A recorded Proxy callback's own parameters (the Service's SIDs are added again at delivery). */
+function stripServiceSids(params: Record<string, string>): Record<string, string> {
+  const { interactionServiceSid: _s, interactionAccountSid: _a, ...own } = params;
+  return own;
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { GetCallbackSigningToken } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
-import { plivoV3Signature, type Params } from '@maskline/webhook-signatures';
+import { plivoV3Signature, twilioSignature, type Params } from '@maskline/webhook-signatures';
 
 const TOKEN_TTL_MS = 60_000;
 
@@ -34,6 +34,16 @@ export class CallbackSigner {
     const main = subaccountId ? await this.token(accountId, null) : own;
     headers['X-Plivo-Signature-Ma-V3'] = plivoV3Signature(method, url, signed, nonce, main);
     return headers;
+  }
+
+  /** Twilio's signature (a Proxy Service's callbacks): X-Twilio-Signature with the owner's Auth Token. */
+  async twilioHeaders(
+    accountId: string,
+    subaccountId: string | null,
+    url: string,
+    params: Params,
+  ): Promise<Record<string, string>> {
+    return { 'X-Twilio-Signature': twilioSignature(await this.token(accountId, subaccountId), url, params) };
   }
 
   private async token(accountId: string, subaccountId: string | null): Promise<string> {

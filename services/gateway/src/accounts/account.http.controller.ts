@@ -1,9 +1,9 @@
+import { accountSidOf } from '@maskline/contracts';
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
-import { accountSidOf } from '../twilio/twilio-account-sid';
 import { AccountsService } from './accounts.service';
 
 /** Plivo's "get account details": `GET /v1/Account/{auth_id}/`. */

@@ -1,4 +1,4 @@
-import { accountSidOf } from '../twilio/twilio-account-sid';
+import { accountSidOf } from '@maskline/contracts';
 import type { Account } from './account.schema';
 
 export interface AccountView {

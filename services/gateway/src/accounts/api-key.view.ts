@@ -1,4 +1,4 @@
-import { accountSidOf } from '../twilio/twilio-account-sid';
+import { accountSidOf } from '@maskline/contracts';
 import type { ApiKey } from './api-key.schema';
 
 /** What the API shows of an API key: never its secret (shown once, when it is made). */

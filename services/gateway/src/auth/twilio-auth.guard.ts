@@ -1,7 +1,7 @@
+import { authIdOf } from '@maskline/contracts';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { AccountsService } from '../accounts/accounts.service';
 import { ApiKeysService } from '../accounts/api-keys.service';
-import { authIdOf } from '../twilio/twilio-account-sid';
 import { AccountRateLimiter } from './account-rate-limiter';
 import { parseBasic } from './basic-credentials';
 import type { AuthenticatedRequest } from './principal';

@@ -1,13 +1,12 @@
 import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CodedError, ListProxyInteractions } from '@maskline/contracts';
+import { CodedError, ListProxyInteractions, accountSidOf } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { twilioApiBase } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
-import { accountSidOf } from './twilio-account-sid';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 
 /** A Session's Interactions (calls and messages between its participants), newest first. */

@@ -13,6 +13,7 @@ import {
   segmentCount,
   characterCount,
   PROVIDER_TEXT_MAX,
+  accountSidOf,
 } from '@maskline/contracts';
 import { EventPublisher, NumberRoutingCache, RpcClient } from '@maskline/messaging';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
@@ -21,7 +22,6 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { twilioApiBase, twilioDate } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
 import { ProxyMessageParamsDto } from './proxy-message-params.dto';
-import { accountSidOf } from './twilio-account-sid';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 
 /**

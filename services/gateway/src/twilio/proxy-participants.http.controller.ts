@@ -17,6 +17,7 @@ import {
   GetProxyParticipant,
   ListProxyParticipants,
   ProxyErrorCodes,
+  accountSidOf,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { WRITE_CALL } from '../http/write-call';
@@ -26,7 +27,6 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { twilioApiBase } from './proxy-service.view';
 import { twilioParticipantView } from './proxy-session.view';
 import { ProxyParticipantParamsDto, participantRequestOf } from './proxy-session-params.dto';
-import { accountSidOf } from './twilio-account-sid';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 
 /** A Session's Participants, as `client.proxy.v1.services(sid).sessions(sid).participants` calls them. */

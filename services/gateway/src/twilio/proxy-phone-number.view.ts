@@ -1,5 +1,5 @@
+import { accountSidOf } from '@maskline/contracts';
 import type { ProxyNumber } from '@maskline/contracts';
-import { accountSidOf } from './twilio-account-sid';
 import { numberSidOf } from './twilio-number-sid';
 import { twilioDate } from './proxy-service.view';
 

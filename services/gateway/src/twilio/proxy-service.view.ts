@@ -1,5 +1,4 @@
-import { proxyServiceFieldEntries, type ProxyService } from '@maskline/contracts';
-import { accountSidOf } from './twilio-account-sid';
+import { proxyServiceFieldEntries, type ProxyService, accountSidOf } from '@maskline/contracts';
 
 /** Twilio's Service resource, its URLs on this Maskline (`PUBLIC_BASE_URL`). */
 export function twilioServiceView(s: ProxyService, baseUrl: string) {

@@ -1,5 +1,4 @@
-import { e164Schema } from '@maskline/contracts';
-import { DerivedSid } from './derived-sid';
+import { e164Schema, DerivedSid } from '@maskline/contracts';
 
 const NUMBER_SIDS = new DerivedSid('PN', 'maskline twilio number sid');
 

@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import {
   CodedError,
+  ErrorCodes,
   CreateSession,
   ExpireSession,
   GetCallbackTarget,
@@ -13,6 +14,7 @@ import {
 import { RpcHandler } from '@maskline/messaging';
 import { SessionCreator } from '../saga/session-creator';
 import { SessionRepository } from './session.repository';
+import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { hasNumber } from './session-announcer';
 import { SessionsService } from './sessions.service';
 
@@ -22,6 +24,7 @@ export class SessionsNatsController {
     private readonly creator: SessionCreator,
     private readonly sessions: SessionsService,
     private readonly repository: SessionRepository,
+    private readonly proxyServices: ProxyServicesService,
   ) {}
 
   /** Where the callback dispatcher delivers this session's events. */
@@ -29,7 +32,21 @@ export class SessionsNatsController {
   async callbackTarget(request: Req<typeof GetCallbackTarget>) {
     const doc = await this.repository.get({ accountId: request.accountId }, request.sessionId);
     if (!doc || !hasNumber(doc)) throw CodedError.notFound(`session ${request.sessionId} not found`);
-    return callbackTargetOf(doc);
+    if (!doc.proxy) return callbackTargetOf(doc);
+    // A Proxy session's: its Service's callback_url as it is now (none once the Service is gone).
+    const service = await this.proxyServices
+      .get({ accountId: doc.accountId, subaccountId: doc.subaccountId ?? undefined }, doc.proxy.serviceSid)
+      .catch((err: unknown) => {
+        if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
+        throw err;
+      });
+    return {
+      ...callbackTargetOf(doc),
+      callbackUrl: service?.callbackUrl ?? null,
+      callbackMethod: 'POST' as const,
+      recordingCallbackUrl: null,
+      proxyServiceSid: doc.proxy.serviceSid,
+    };
   }
 
   @RpcHandler(CreateSession)
