@@ -535,5 +535,16 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
       expect(JSON.stringify(r.params)).not.toContain('corner');
       expect(r.params.EventName).toBeUndefined();
     }
+
+    // An interaction's record can be deleted; the Session and its other interactions stay.
+    const interactionsOf = client.proxy.v1.services(service.sid).sessions(session.sid).interactions;
+    const voiceSid = voice.params.interactionSid;
+    expect(await interactionsOf(voiceSid).remove()).toBe(true);
+    expect((await interactionsOf.list()).map((i) => i.type)).toEqual(['message']);
+    expect(await rejection(interactionsOf(voiceSid).fetch())).toMatchObject({ status: 404, code: 20404 });
+    expect(await rejection(interactionsOf(voiceSid).remove())).toMatchObject({ status: 404 });
+    expect((await client.proxy.v1.services(service.sid).sessions(session.sid).fetch()).status).toBe(
+      'in-progress',
+    );
   });
 });

@@ -203,3 +203,11 @@ export const CloseProxyServiceSessions = defineRpc(
   z.object({ scope: accountScopeSchema, serviceSid: proxyServiceSidSchema }).strict(),
   z.object({ closed: z.number().int().nonnegative() }),
 );
+
+/** Deletes an interaction's record (a call's steps, or a message's outcome); the Session is unchanged. */
+export const DeleteProxyInteraction = defineRpc(
+  'session-service',
+  'session-service.proxy-interactions.delete.v1',
+  z.object({ ...inSession, sid: z.string().min(1).max(64) }).strict(),
+  z.object({ deleted: z.literal(true) }),
+);

@@ -1,6 +1,6 @@
-import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Param, Query, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CodedError, ListProxyInteractions, accountSidOf } from '@maskline/contracts';
+import { CodedError, DeleteProxyInteraction, ListProxyInteractions, accountSidOf } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
@@ -70,5 +70,22 @@ export class ProxyInteractionsHttpController {
       accountSidOf(principal.subaccountId ?? principal.accountId),
       this.base,
     );
+  }
+
+  @Delete(':interaction')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an interaction’s record (the Session is unchanged)' })
+  async remove(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service') service: string,
+    @Param('session') session: string,
+    @Param('interaction') sid: string,
+  ): Promise<void> {
+    await this.rpc.request(DeleteProxyInteraction, {
+      scope: scopeOf(principal),
+      service,
+      session,
+      sid: sid.slice(0, 64),
+    });
   }
 }

@@ -44,6 +44,11 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
   }
 
   /** The retention sweep: the call steps of sessions being deleted. */
+  /** One interaction's events (a call's steps, or a message's outcome), as its session's owner deletes it. */
+  async deleteInteraction(accountId: string, sessionId: string, callId: string): Promise<void> {
+    await this.deleteScoped({ accountId, sessionId, callId });
+  }
+
   async deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return 0;
     return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });

@@ -3,6 +3,7 @@ import {
   CloseProxyServiceSessions,
   CreateProxyParticipant,
   CreateProxySession,
+  DeleteProxyInteraction,
   DeleteProxySession,
   GetProxyParticipant,
   GetProxySession,
@@ -71,6 +72,12 @@ export class ProxySessionsNatsController {
   @RpcHandler(PrepareProxyMessage)
   prepareMessage(request: Req<typeof PrepareProxyMessage>) {
     return this.sessions.prepareMessage(request);
+  }
+
+  @RpcHandler(DeleteProxyInteraction)
+  async deleteInteraction(request: Req<typeof DeleteProxyInteraction>) {
+    await this.sessions.deleteInteraction(request);
+    return { deleted: true as const };
   }
 
   @RpcHandler(ListProxyInteractions)

@@ -13,6 +13,7 @@ import {
   type AccountScope,
   type CreateProxySession,
   type CreateProxyParticipant,
+  type DeleteProxyInteraction,
   type PrepareProxyMessage,
   type ProxyParticipant,
   type ListProxySessions,
@@ -26,6 +27,7 @@ import { LOGGER } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { ProxyServicesService } from '../proxy-services/proxy-services.service';
+import { CallEventRepository } from '../interactions/call-event.repository';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type { ProxySessionDocument, ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
@@ -54,6 +56,7 @@ export class ProxySessionsService {
     private readonly expirer: SessionExpirer,
     private readonly expiry: ExpiryScheduler,
     private readonly announcer: SessionAnnouncer,
+    private readonly callEvents: CallEventRepository,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -270,6 +273,18 @@ export class ProxySessionsService {
     );
     const from = page * pageSize;
     return { interactions: all.slice(from, from + pageSize), more: all.length > from + pageSize };
+  }
+
+  /** Deletes one interaction's record; another's SID, or one already deleted, is not found. */
+  async deleteInteraction(request: RpcParsedRequestOf<typeof DeleteProxyInteraction>): Promise<void> {
+    const found = await this.interactions({ ...request, page: 0, pageSize: 1 });
+    const interaction = found.interactions[0];
+    if (!interaction) throw CodedError.notFound(`Interaction ${request.sid} not found`);
+    await this.callEvents.deleteInteraction(
+      interaction.accountId,
+      sessionIdOfProxySid(interaction.sessionSid)!,
+      interaction.interaction.callId,
+    );
   }
 
   /** Where a message through the API to the participant goes: only while the session is open and texts. */
