@@ -5,28 +5,13 @@ import { createAccount, createSubaccount, type TestAccount } from './support/acc
 import { E2eSystem } from './support/e2e-system';
 import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
 import { sendWebhook, signWebhook } from './support/signed-webhook';
-import { twilioClient } from './support/twilio-sdk';
+import { rejection, twilioClient, type RestError } from './support/twilio-sdk';
 import { CallbackReceiver } from './support/callback-receiver';
 import { consumerCaughtUp } from './support/stream-events';
 import { verifyTwilioSignature } from '@maskline/webhook-signatures';
 import { connect, type NatsConnection } from 'nats';
 
 type Json = Record<string, unknown>;
-
-interface RestError {
-  status: number;
-  code: number;
-  message: string;
-}
-
-async function rejection(p: Promise<unknown>): Promise<RestError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as RestError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 /** The team's Twilio account and the numbers it brings (area codes 415 and 628). */
 const PROVIDERS = providerAccounts({

@@ -1,25 +1,8 @@
 import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
 import { E2eSystem } from './support/e2e-system';
-import { twilioClient } from './support/twilio-sdk';
+import { rejection, twilioClient } from './support/twilio-sdk';
 
 type Json = Record<string, unknown>;
-
-/** What Twilio's SDK throws for an error answer (its RestException). */
-interface RestError {
-  status: number;
-  code: number;
-  message: string;
-  moreInfo: string;
-}
-
-async function rejection(p: Promise<unknown>): Promise<RestError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as RestError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SDK', () => {
   let system: E2eSystem;

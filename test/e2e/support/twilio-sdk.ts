@@ -23,3 +23,21 @@ export function twilioClient(
   }
   return twilio(username, password, { accountSid: options.accountSid, httpClient: new ToMaskline() });
 }
+
+/** What Twilio's SDK throws for an error answer (its RestException). */
+export interface RestError {
+  status: number;
+  code: number;
+  message: string;
+  moreInfo: string;
+}
+
+/** The SDK's error for a call that must fail (the test fails if it succeeds). */
+export async function rejection(p: Promise<unknown>): Promise<RestError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as RestError;
+  }
+  throw new Error('expected the call to fail');
+}

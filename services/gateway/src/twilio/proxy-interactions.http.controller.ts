@@ -1,29 +1,14 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Query, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CodedError, DeleteProxyInteraction, ListProxyInteractions, accountSidOf } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
-import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
+import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
+import { CodedError, DeleteProxyInteraction, ListProxyInteractions } from '@maskline/contracts';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { twilioApiBase } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 
 /** A Session's Interactions (calls and messages between its participants), newest first. */
-@ApiTags('twilio proxy')
-@ApiBasicAuth()
-@UseGuards(TwilioAuthGuard)
-@Controller('v1/Services/:service/Sessions/:session/Interactions')
-export class ProxyInteractionsHttpController {
-  constructor(
-    private readonly rpc: RpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private get base(): string {
-    return twilioApiBase(this.config);
-  }
-
+@TwilioApiController('v1/Services/:service/Sessions/:session/Interactions')
+export class ProxyInteractionsHttpController extends TwilioApiBase {
   @Get()
   @ApiOperation({ summary: 'List the Session’s interactions, newest first' })
   async list(
@@ -39,7 +24,7 @@ export class ProxyInteractionsHttpController {
       session,
       ...paging,
     });
-    const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
+    const accountSid = this.accountSid(principal);
     return twilioPage(
       `${this.base}/v1/Services/${service}/Sessions/${session}/Interactions`,
       'interactions',
@@ -65,11 +50,7 @@ export class ProxyInteractionsHttpController {
       sid: sid.slice(0, 64),
     });
     if (interactions.length === 0) throw CodedError.notFound(`Interaction ${sid.slice(0, 64)} not found`);
-    return twilioInteractionView(
-      interactions[0],
-      accountSidOf(principal.subaccountId ?? principal.accountId),
-      this.base,
-    );
+    return twilioInteractionView(interactions[0], this.accountSid(principal), this.base);
   }
 
   @Delete(':interaction')

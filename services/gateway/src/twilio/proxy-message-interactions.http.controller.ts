@@ -1,6 +1,7 @@
+import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
 import { randomUUID } from 'node:crypto';
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   CodedError,
   ErrorCodes,
@@ -13,13 +14,11 @@ import {
   segmentCount,
   characterCount,
   PROVIDER_TEXT_MAX,
-  accountSidOf,
 } from '@maskline/contracts';
 import { EventPublisher, NumberRoutingCache, RpcClient } from '@maskline/messaging';
-import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { twilioApiBase, twilioDate } from './proxy-service.view';
+import { twilioDate } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
 import { ProxyMessageParamsDto } from './proxy-message-params.dto';
 import { readTwilioPaging, twilioPage } from './twilio-page';
@@ -29,24 +28,19 @@ import { readTwilioPaging, twilioPage } from './twilio-page';
  * MessageInteractions). Taken as a durable event, as an inbound text is: the call router sends it
  * once through the number's provider, retried, and records it as an Interaction of the Session.
  */
-@ApiTags('twilio proxy')
-@ApiBasicAuth()
-@UseGuards(TwilioAuthGuard)
-@Controller('v1/Services/:service/Sessions/:session/Participants/:participant/MessageInteractions')
-export class ProxyMessageInteractionsHttpController {
+@TwilioApiController('v1/Services/:service/Sessions/:session/Participants/:participant/MessageInteractions')
+export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   private readonly seal: MessageTextSeal;
 
+  // The base's parameters first, in its order (its injection tokens are inherited by position).
   constructor(
-    private readonly rpc: RpcClient,
+    rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly numbers: NumberRoutingCache,
     private readonly events: EventPublisher,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
+    super(rpc, config);
     this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
-  }
-
-  private get base(): string {
-    return twilioApiBase(this.config);
   }
 
   @Post()
@@ -130,7 +124,7 @@ export class ProxyMessageInteractionsHttpController {
       sid,
       session_sid: target.sessionSid,
       service_sid: target.serviceSid,
-      account_sid: accountSidOf(principal.subaccountId ?? principal.accountId),
+      account_sid: this.accountSid(principal),
       // Maskline never keeps or repeats a message's text: its segment count.
       data: JSON.stringify({ segments: segmentCount(text) }),
       type: 'message',
@@ -202,7 +196,7 @@ export class ProxyMessageInteractionsHttpController {
       sentThroughApiTo: participant.slice(0, 64),
       ...(sid ? { sid: sid.slice(0, 64) } : {}),
     });
-    const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
+    const accountSid = this.accountSid(principal);
     return {
       more: page.more,
       interactions: page.interactions.map((i) => ({

@@ -1,49 +1,22 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   CodedError,
   CreateProxyParticipant,
   GetProxyParticipant,
   ListProxyParticipants,
   ProxyErrorCodes,
-  accountSidOf,
 } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
 import { WRITE_CALL } from '../http/write-call';
-import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { twilioApiBase } from './proxy-service.view';
 import { twilioParticipantView } from './proxy-session.view';
 import { ProxyParticipantParamsDto, participantRequestOf } from './proxy-session-params.dto';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 
 /** A Session's Participants, as `client.proxy.v1.services(sid).sessions(sid).participants` calls them. */
-@ApiTags('twilio proxy')
-@ApiBasicAuth()
-@UseGuards(TwilioAuthGuard)
-@Controller('v1/Services/:service/Sessions/:session/Participants')
-export class ProxyParticipantsHttpController {
-  constructor(
-    private readonly rpc: RpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private get base(): string {
-    return twilioApiBase(this.config);
-  }
-
+@TwilioApiController('v1/Services/:service/Sessions/:session/Participants')
+export class ProxyParticipantsHttpController extends TwilioApiBase {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Add a participant: the Session’s proxy number is chosen, or the one named' })
@@ -66,11 +39,7 @@ export class ProxyParticipantsHttpController {
       { scope, service, session, participant },
       WRITE_CALL,
     );
-    return twilioParticipantView(
-      added,
-      accountSidOf(principal.subaccountId ?? principal.accountId),
-      this.base,
-    );
+    return twilioParticipantView(added, this.accountSid(principal), this.base);
   }
 
   @Get()
@@ -87,7 +56,7 @@ export class ProxyParticipantsHttpController {
       service,
       session,
     });
-    const accountSid = accountSidOf(principal.subaccountId ?? principal.accountId);
+    const accountSid = this.accountSid(principal);
     const from = paging.page * paging.pageSize;
     return twilioPage(
       `${this.base}/v1/Services/${service}/Sessions/${session}/Participants`,
@@ -113,11 +82,7 @@ export class ProxyParticipantsHttpController {
       session,
       participantSid: participantSid.slice(0, 64),
     });
-    return twilioParticipantView(
-      found,
-      accountSidOf(principal.subaccountId ?? principal.accountId),
-      this.base,
-    );
+    return twilioParticipantView(found, this.accountSid(principal), this.base);
   }
 
   @Delete(':participant')

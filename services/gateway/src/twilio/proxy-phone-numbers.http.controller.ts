@@ -1,16 +1,6 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   AssignProxyNumber,
   CodedError,
@@ -21,13 +11,9 @@ import {
   UpdateProxyNumber,
   e164Schema,
 } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
-import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { numberFromPath } from '../numbers/number.view';
 import { twilioPhoneNumberView } from './proxy-phone-number.view';
-import { twilioApiBase } from './proxy-service.view';
 import { numberOfSid } from './twilio-number-sid';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 import { ProxyPhoneNumberParamsDto, ProxyPhoneNumberUpdateDto } from './proxy-phone-number-params.dto';
@@ -39,20 +25,8 @@ import { ProxyPhoneNumberParamsDto, ProxyPhoneNumberUpdateDto } from './proxy-ph
  * party never holds it in two live sessions, whichever API made them). A reserved number is
  * given only to sessions that name it.
  */
-@ApiTags('twilio proxy')
-@ApiBasicAuth()
-@UseGuards(TwilioAuthGuard)
-@Controller('v1/Services/:service/PhoneNumbers')
-export class ProxyPhoneNumbersHttpController {
-  constructor(
-    private readonly rpc: RpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private get base(): string {
-    return twilioApiBase(this.config);
-  }
-
+@TwilioApiController('v1/Services/:service/PhoneNumbers')
+export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Add one of the account’s numbers to the Service (by Sid or PhoneNumber)' })

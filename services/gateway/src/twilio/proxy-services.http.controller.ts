@@ -1,16 +1,6 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { Body, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   CloseProxyServiceSessions,
   CreateProxyService,
@@ -25,11 +15,10 @@ import {
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { WRITE_CALL } from '../http/write-call';
-import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { CallbackUrlChecker, urlsMasklineCalls } from '../sessions/callback-url-checker';
-import { twilioApiBase, twilioServiceView } from './proxy-service.view';
+import { twilioServiceView } from './proxy-service.view';
 import { readTwilioPaging, twilioPage } from './twilio-page';
 import { ProxyServiceParamsDto, proxyServiceSettingsOf } from './proxy-service-params.dto';
 
@@ -41,19 +30,15 @@ type Settings = RpcRequestOf<typeof UpdateProxyService>['settings'];
  * `/v1/Services/{Sid or UniqueName}`. Authenticated as Twilio does (Account SID and Auth Token, or
  * an API key); a subaccount sees only its own.
  */
-@ApiTags('twilio proxy')
-@ApiBasicAuth()
-@UseGuards(TwilioAuthGuard)
-@Controller('v1/Services')
-export class ProxyServicesHttpController {
+@TwilioApiController('v1/Services')
+export class ProxyServicesHttpController extends TwilioApiBase {
+  // The base's parameters first, in its order (its injection tokens are inherited by position).
   constructor(
-    private readonly rpc: RpcClient,
+    rpc: RpcClient,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly callbackUrls: CallbackUrlChecker,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private get base(): string {
-    return twilioApiBase(this.config);
+  ) {
+    super(rpc, config);
   }
 
   @Post()

@@ -1,16 +1,6 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
-import { ApiBasicAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation } from '@nestjs/swagger';
 import {
   CreateProxySession,
   DeleteProxySession,
@@ -19,12 +9,8 @@ import {
   UpdateProxySession,
   type RpcRequestOf,
 } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
 import { WRITE_CALL } from '../http/write-call';
-import { TwilioAuthGuard } from '../auth/twilio-auth.guard';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { twilioApiBase } from './proxy-service.view';
 import { twilioSessionView } from './proxy-session.view';
 import {
   ProxySessionParamsDto,
@@ -41,20 +27,8 @@ type CreateSettings = Omit<RpcRequestOf<typeof CreateProxySession>, 'scope' | 's
  * A Service's Sessions, as `client.proxy.v1.services(sid).sessions` calls them. A Session is a
  * Maskline session (the engine the Plivo-style API uses too), seen only through this API.
  */
-@ApiTags('twilio proxy')
-@ApiBasicAuth()
-@UseGuards(TwilioAuthGuard)
-@Controller('v1/Services/:service/Sessions')
-export class ProxySessionsHttpController {
-  constructor(
-    private readonly rpc: RpcClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  private get base(): string {
-    return twilioApiBase(this.config);
-  }
-
+@TwilioApiController('v1/Services/:service/Sessions')
+export class ProxySessionsHttpController extends TwilioApiBase {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a Session, with up to 2 participants' })

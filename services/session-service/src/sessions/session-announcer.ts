@@ -19,17 +19,7 @@ export class SessionAnnouncer {
   async created(doc: NumberedSession, at: Date): Promise<void> {
     await this.events.publish(
       SessionCreated,
-      {
-        accountId: doc.accountId,
-        subaccountId: doc.subaccountId,
-        sessionId: doc._id,
-        virtualNumber: doc.virtualNumber,
-        firstParty: doc.firstParty,
-        secondParty: doc.secondParty,
-        expiresAt: doc.expiresAt.toISOString(),
-        at: at.toISOString(),
-        routing: routingView(doc),
-      },
+      { ...sessionTail(doc, at), expiresAt: doc.expiresAt.toISOString() },
       { msgId: `session-created:${doc._id}` },
     );
   }
@@ -39,21 +29,24 @@ export class SessionAnnouncer {
    * out of order keeps the later one).
    */
   async updated(doc: NumberedSession, at: Date): Promise<void> {
-    await this.events.publish(
-      SessionUpdated,
-      {
-        accountId: doc.accountId,
-        subaccountId: doc.subaccountId,
-        sessionId: doc._id,
-        virtualNumber: doc.virtualNumber,
-        firstParty: doc.firstParty,
-        secondParty: doc.secondParty,
-        at: at.toISOString(),
-        routing: routingView(doc),
-      },
-      { msgId: `session-updated:${doc._id}:${at.getTime()}` },
-    );
+    await this.events.publish(SessionUpdated, sessionTail(doc, at), {
+      msgId: `session-updated:${doc._id}:${at.getTime()}`,
+    });
   }
+}
+
+/** What every session announcement says: whose, which, its number and parties, when, and its routing view. */
+function sessionTail(doc: NumberedSession, at: Date) {
+  return {
+    accountId: doc.accountId,
+    subaccountId: doc.subaccountId,
+    sessionId: doc._id,
+    virtualNumber: doc.virtualNumber,
+    firstParty: doc.firstParty,
+    secondParty: doc.secondParty,
+    at: at.toISOString(),
+    routing: routingView(doc),
+  };
 }
 
 /** Whether the session has its number yet (a Proxy session before its first participant has not). */
