@@ -47,3 +47,4 @@ export * from './proxy/proxy-sessions.contract';
 export * from './messages/message-segments';
 export * from './common/derived-sid';
 export * from './common/twilio-account-sid';
+export * from './errors/may-have-happened';

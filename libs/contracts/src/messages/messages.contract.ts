@@ -80,6 +80,8 @@ export const MESSAGE_FAILURE_REASONS = [
   'no-credentials',
   /** The number does not take text messages (its `sms_enabled` is false): nothing is sent from it. */
   'sms-disabled',
+  /** Sent through the API (a MessageInteraction), and its session closed before it went. */
+  'session-ended',
 ] as const;
 export const messageFailureReasonSchema = z.enum(MESSAGE_FAILURE_REASONS);
 

@@ -37,7 +37,7 @@ import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
 
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
-import { decideRelay } from './relay-decision';
+import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 
@@ -132,6 +132,12 @@ export class MessageRelayConsumer {
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
     const decided = prior ? undefined : m.request ? await this.requested(m, m.request) : await this.decide(m);
     const plan: RelayPlan | undefined = prior?.plan ?? decided?.plan;
+    if (!plan && m.request && decided?.why === 'session-ended') {
+      // Sent through the API and its session closed before it went: said so, once, as a failure.
+      const pending = this.announcementOf(m, m.request, text, { event: 'failed', reason: 'session-ended' });
+      await this.claims.finish(key, pending);
+      return this.publish(key, pending);
+    }
     if (!plan) {
       this.outcomes.inc({ provider: m.provider, outcome: decided?.why ?? 'no-session' });
       return; // nothing to relay and no fallback to send: nothing to remember either
@@ -235,17 +241,16 @@ export class MessageRelayConsumer {
       // that turned masking on or added the sender (the rare path pays for the read, not the relay).
       decision = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
     }
-    if (decision.kind === 'relay') {
-      const { session, to, direction } = decision;
-      // A Proxy Service's intercept may block it (asked once: the plan, once claimed, stands).
-      if (!(await this.interceptor.allows(session, { type: 'Message', resourceSid: m.providerMessageId }))) {
-        return { why: 'intercepted' };
-      }
-      return { plan: { kind: 'relay', sessionId: session.sessionId, to, direction }, session };
-    }
+    if (decision.kind === 'relay') return this.relayed(m, decision);
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
-    // A Proxy Service's number: its out-of-session callback may make a Session for the sender.
-    if (fresh.proxyServiceSid && fresh.accountId === m.accountId && e164Schema.safeParse(m.sender).success) {
+    // A stranger to a Proxy Service's number: its out-of-session callback may make them a Session,
+    // which the text then goes through as any other (its mode and intercept apply).
+    if (
+      decision.why === 'no-session' &&
+      fresh.proxyServiceSid &&
+      fresh.accountId === m.accountId &&
+      e164Schema.safeParse(m.sender).success
+    ) {
       const made = await this.outOfSession.ask({
         type: 'Message',
         resourceSid: m.providerMessageId,
@@ -258,9 +263,9 @@ export class MessageRelayConsumer {
         },
       });
       if (made) {
-        return {
-          plan: { kind: 'relay', sessionId: made.sessionId, to: made.to, direction: 'first-to-second' },
-        };
+        const now = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
+        if (now.kind === 'relay') return this.relayed(m, now);
+        return { why: now.why };
       }
     }
     const answers =
@@ -268,6 +273,15 @@ export class MessageRelayConsumer {
     return answers && e164Schema.safeParse(m.sender).success
       ? { plan: { kind: 'fallback' }, why: decision.why }
       : { why: decision.why };
+  }
+
+  /** A relay decided: unless its Proxy Service's intercept blocks it (asked once: a claimed plan stands). */
+  private async relayed(m: Inbound, decision: Extract<RelayDecision, { kind: 'relay' }>) {
+    const { session, to, direction } = decision;
+    if (!(await this.interceptor.allows(session, { type: 'Message', resourceSid: m.providerMessageId }))) {
+      return { why: 'intercepted' };
+    }
+    return { plan: { kind: 'relay' as const, sessionId: session.sessionId, to, direction }, session };
   }
 
   /**

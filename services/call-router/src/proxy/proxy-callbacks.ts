@@ -8,13 +8,15 @@ import {
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { UrlGuard, hostResolver, sendPinned } from '@maskline/net-guard';
-import { BreakerRegistry } from '@maskline/resilience';
+import { BreakerRegistry, Bulkheads } from '@maskline/resilience';
 import { twilioSignature } from '@maskline/webhook-signatures';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 /** How long a replica keeps a Service's policy and an account's signing token. */
 const POLICY_TTL_MS = 10_000;
 const TOKEN_TTL_MS = 60_000;
+/** A Service's callbacks one replica makes at once for one account: a slow endpoint holds no more. */
+const CALLBACKS_PER_ACCOUNT = 8;
 /** The most of an answer read (an out-of-session JSON answer is a few hundred bytes). */
 const ANSWER_MAX_BYTES = 16_384;
 
@@ -44,6 +46,7 @@ export class ProxyCallbacks {
   private readonly policies = new Map<string, { value: ProxyServicePolicy | null; until: number }>();
   private readonly tokens = new Map<string, { value: string; until: number }>();
   private readonly guard: UrlGuard;
+  private readonly perAccount = new Bulkheads(CALLBACKS_PER_ACCOUNT);
 
   constructor(
     private readonly rpc: RpcClient,
@@ -69,39 +72,48 @@ export class ProxyCallbacks {
     return value;
   }
 
-  /** POSTs the form to the Service's URL, signed; `failed` when it may not be called or did not answer in time. */
+  /**
+   * POSTs the form to the Service's URL, signed; `failed` when it may not be called, did not answer
+   * within INTERCEPT_TIMEOUT_MS (its name's lookup included), its breaker is open, or its account
+   * has CALLBACKS_PER_ACCOUNT of them in flight on this replica already.
+   */
   async post(owner: ServiceOwner, url: string, params: Record<string, string>): Promise<CallbackAnswer> {
-    const verdict = await this.guard.check(url);
-    if (verdict.ok !== true) return { kind: 'failed' };
     const token = await this.token(owner.accountId, owner.subaccountId);
     const body = new URLSearchParams(params).toString();
+    const deadline = Date.now() + this.config.INTERCEPT_TIMEOUT_MS;
     try {
-      // One tenant's failing endpoint opens its own breaker only.
-      return await this.breakers.fire(`proxy-callback:${owner.accountId}:${new URL(url).host}`, async () => {
-        const sent = await sendPinned({
-          method: 'POST',
-          url,
-          headers: {
-            'content-type': 'application/x-www-form-urlencoded',
-            'content-length': String(Buffer.byteLength(body)),
-            'x-twilio-signature': twilioSignature(token, url, params),
-          },
-          body,
-          address: verdict.address,
-          family: verdict.family,
-          connectTimeoutMs: this.config.INTERCEPT_TIMEOUT_MS,
-          totalTimeoutMs: this.config.INTERCEPT_TIMEOUT_MS,
-          maxBodyBytes: ANSWER_MAX_BYTES,
-          keepBody: true,
-        });
-        if (sent.kind !== 'response') throw new Error(sent.error);
-        return {
-          kind: 'answered' as const,
-          status: sent.statusCode,
-          contentType: sent.contentType ?? '',
-          body: sent.body ?? '',
-        };
-      });
+      const ran = await this.perAccount.run(owner.accountId, () =>
+        // One tenant's failing endpoint (or name server) opens its own breaker only.
+        this.breakers.fire(`proxy-callback:${owner.accountId}:${new URL(url).host}`, async () => {
+          const verdict = await withDeadline(this.guard.check(url), deadline);
+          if (verdict.ok !== true) throw new Error(`the URL may not be called: ${verdict.reason}`);
+          const left = Math.max(1, deadline - Date.now());
+          const sent = await sendPinned({
+            method: 'POST',
+            url,
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'content-length': String(Buffer.byteLength(body)),
+              'x-twilio-signature': twilioSignature(token, url, params),
+            },
+            body,
+            address: verdict.address,
+            family: verdict.family,
+            connectTimeoutMs: left,
+            totalTimeoutMs: left,
+            maxBodyBytes: ANSWER_MAX_BYTES,
+            keepBody: true,
+          });
+          if (sent.kind !== 'response') throw new Error(sent.error);
+          return {
+            kind: 'answered' as const,
+            status: sent.statusCode,
+            contentType: sent.contentType ?? '',
+            body: sent.body ?? '',
+          };
+        }),
+      );
+      return ran.admitted ? ran.value : { kind: 'failed' };
     } catch {
       return { kind: 'failed' };
     }
@@ -118,4 +130,13 @@ export class ProxyCallbacks {
     this.tokens.set(key, { value: authToken, until: Date.now() + TOKEN_TTL_MS });
     return authToken;
   }
+}
+
+/** The work's result, or a rejection once the deadline has passed. */
+function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer in time')), Math.max(0, deadline - Date.now()));
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }

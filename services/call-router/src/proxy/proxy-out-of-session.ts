@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   CodedError,
+  mayHaveHappened,
   CreateProxySession,
   PROXY_SESSION_FIELDS,
   e164Schema,
@@ -107,7 +108,9 @@ export class ProxyOutOfSession {
       this.outcomes.inc({ outcome: 'auto-created' });
       return { sessionId: sessionIdOfProxySid(session.sid)!, to: create.participantIdentifier };
     } catch (err) {
-      if (!(err instanceof CodedError)) throw err;
+      // No answer: the session may have been made. Asked again later (a redelivery, the caller's
+      // retry), the caller is then a party of it; said no now, the text would be lost.
+      if (!(err instanceof CodedError) || mayHaveHappened(err)) throw err;
       // Refused (the name taken, the number held by one of them elsewhere, …): no Session.
       this.outcomes.inc({ outcome: 'auto-create-refused' });
       this.logger.warn(

@@ -6,6 +6,7 @@ import {
   GetNumberRouting,
   RecordAuthorizedCaller,
   VerifyPin,
+  e164Schema,
   type CallAction,
   type RouteCall,
   type RpcReplyOf,
@@ -176,7 +177,13 @@ export class InboundCallDecider {
    * out-of-session callback may make a Session for them (then they are its party); null otherwise.
    */
   private async outsideContact(r: Request, number: NumberRouting): Promise<CallAction[] | null> {
-    if (!number.proxyServiceSid || number.accountId !== r.accountId) return null;
+    // Only a caller with a number (a withheld one cannot be made a participant).
+    if (
+      !number.proxyServiceSid ||
+      number.accountId !== r.accountId ||
+      !e164Schema.safeParse(r.caller).success
+    )
+      return null;
     const made = await this.outOfSession.ask({
       type: 'Voice',
       resourceSid: r.callId,

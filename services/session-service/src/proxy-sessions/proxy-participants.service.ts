@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  mayHaveHappened,
   AddAllocationParty,
   AllocateNumber,
   CodedError,
@@ -21,7 +22,6 @@ import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
-import { mayHaveHappened } from '../saga/may-have-happened';
 import { AllocationFates } from '../saga/allocation-fates.repository';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';

@@ -36,6 +36,10 @@ import { ProxySessionNameRepository } from './proxy-session-name.repository';
 import { ProxySessionViews, participantView } from './proxy-session-views';
 import { proxyExpiry } from './proxy-expiry';
 
+/** Closing a deleted Service's Sessions: how many a batch, and batches at most per request. */
+const CLOSE_BATCH = 100;
+const CLOSE_ROUNDS = 20;
+
 /** How old a name's hold with no session behind it must be before another session may take the name. */
 const NAME_GRACE_MS = 60_000;
 
@@ -219,18 +223,24 @@ export class ProxySessionsService {
       await this.names.release(scope.accountId, service.sid, doc.proxy.uniqueName, doc._id);
   }
 
-  /** The Service is being deleted: each of its live Sessions is closed and deleted. */
+  /**
+   * The Service is being deleted: each of its live Sessions is closed and deleted. Bounded: a
+   * session another replica is ending right now is left to it; if any is left, a retryable error
+   * says so (the Service's deletion, repeated, finishes the work).
+   */
   async closeAllOf(scope: AccountScope, serviceSid: string): Promise<number> {
     let closed = 0;
-    for (;;) {
-      const batch = (await this.sessions.liveOfProxyService(
-        scope,
-        serviceSid,
-        100,
-      )) as ProxySessionDocument[];
-      if (batch.length === 0) return closed;
+    const left = new Set<string>();
+    for (let round = 0; round < CLOSE_ROUNDS; round++) {
+      const batch = (
+        (await this.sessions.liveOfProxyService(scope, serviceSid, CLOSE_BATCH)) as ProxySessionDocument[]
+      ).filter((doc) => !left.has(doc._id));
+      if (batch.length === 0) break;
       for (const doc of batch) {
-        await this.close(scope, doc);
+        if (!(await this.close(scope, doc))) {
+          left.add(doc._id);
+          continue;
+        }
         await this.sessions.markProxyDeleted(scope, doc._id, new Date());
         if (doc.proxy.uniqueName) {
           await this.names.release(scope.accountId, serviceSid, doc.proxy.uniqueName, doc._id);
@@ -238,6 +248,15 @@ export class ProxySessionsService {
         closed++;
       }
     }
+    const remaining = await this.sessions.liveOfProxyService(scope, serviceSid, 1);
+    if (remaining.length > 0) {
+      throw new CodedError(
+        ErrorCodes.DEPENDENCY_UNAVAILABLE,
+        'the Service’s Sessions are still being closed; repeat the request',
+        { retryable: true },
+      );
+    }
+    return closed;
   }
 
   async addParticipant(
@@ -327,12 +346,12 @@ export class ProxySessionsService {
   }
 
   /** Ends the session as every session ends (its number and holds go back, the routers hear it). */
-  private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
+  private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<boolean> {
     await this.sessions.setProxyFields(scope, doc._id, { closedReason: 'api' });
-    if (!(await this.expirer.expire(doc, 'api'))) {
-      // Another replica is ending it right now: it is closed, or will be within moments.
-      this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
-    }
+    if (await this.expirer.expire(doc, 'api')) return true;
+    // Another replica is ending it right now: it is closed, or will be within moments.
+    this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
+    return false;
   }
 
   /** A create that failed part-way: closed, deleted, its name freed. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
+  mayHaveHappened,
   AllocateNumber,
   CodedError,
   ErrorCodes,
@@ -26,7 +27,6 @@ import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
-import { mayHaveHappened } from './may-have-happened';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 

@@ -1,4 +1,5 @@
-import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { CodedError } from './coded-error';
+import { ErrorCodes } from './error-codes';
 
 /** A call that failed this way may still have been carried out (no answer, or a failure mid-way). */
 export function mayHaveHappened(err: unknown): boolean {
