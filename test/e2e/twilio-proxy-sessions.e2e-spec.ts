@@ -28,9 +28,10 @@ const PROVIDERS = providerAccounts({
     '+14155550609',
     '+14155550610',
     '+14155550611',
+    '+14155550612',
   ],
 });
-const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10, N11] = PROVIDERS.twilio.numbers;
+const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10, N11, N12] = PROVIDERS.twilio.numbers;
 let phone = 0;
 const nextPhone = (area = '415') => `+1${area}7${String(100000 + phone++).slice(-6)}`;
 
@@ -479,6 +480,32 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
       expect.objectContaining({ number: agent, callerId: N10 }),
     ]);
     expect(outside.for('/out-of-session')).toHaveLength(1);
+
+    // A TwiML answer is carried out: spoken to a caller, sent back to a texter.
+    outside.on('/out-of-session/closed', (r) => ({
+      status: 200,
+      headers: { 'content-type': 'application/xml' },
+      body:
+        r.params.interactionType === 'Voice'
+          ? '<?xml version="1.0" encoding="UTF-8"?><Response><Say>This listing has closed.</Say></Response>'
+          : '<Response><Message>This listing has closed. Reply STOP to stop.</Message></Response>',
+    }));
+    const closedListing = await client.proxy.v1.services.create({
+      uniqueName: 'closed-listings',
+      outOfSessionCallbackUrl: `${outside.baseUrl}/out-of-session/closed`,
+    });
+    await client.proxy.v1.services(closedListing.sid).phoneNumbers.create({ phoneNumber: N12 });
+    const latecomer = nextPhone();
+    const call = await sim().call({ from: latecomer, to: N12 });
+    expect(call.heard).toEqual(['say:This listing has closed.']);
+    expect(call.dials).toEqual([]);
+    await text(latecomer, N12, 'still available?');
+    await expectEventually(() =>
+      expect(sent('This listing has closed. Reply STOP to stop.')).toEqual([
+        expect.objectContaining({ from: N12, to: latecomer }),
+      ]),
+    );
+    expect(await client.proxy.v1.services(closedListing.sid).sessions.list()).toEqual([]);
   });
 
   it('tells the Service’s callback_url of each interaction, in Twilio’s parameters, signed as Twilio signs', async () => {

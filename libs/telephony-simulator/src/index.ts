@@ -1,4 +1,4 @@
-export * from './mini-xml';
+export * from '@maskline/telephony-xml';
 export * from './simulated-provider';
 export * from './telephony-simulator';
 export * from './cli';

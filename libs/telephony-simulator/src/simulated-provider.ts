@@ -1,4 +1,4 @@
-import type { XmlNode } from './mini-xml';
+import type { XmlNode } from '@maskline/telephony-xml';
 
 export type Provider = 'plivo' | 'twilio';
 

@@ -1,4 +1,4 @@
-import { parseXml, type XmlNode } from './mini-xml';
+import { parseXml, type XmlNode } from '@maskline/telephony-xml';
 import { plivoProvider } from './plivo-provider';
 import type { Params, Provider, ProviderAccount, SimulatedProvider } from './simulated-provider';
 import { twilioProvider } from './twilio-provider';

@@ -26,6 +26,8 @@ export interface Announcement {
   payload: Record<string, unknown>;
 }
 
+type SealedText = { k: string; iv: string; ct: string; tag: string };
+
 /**
  * What the first attempt decided to do with a message: relay it to a party of a session, or answer
  * the sender with the number's fallback. A retry carries out the same plan, even if the session has
@@ -33,7 +35,9 @@ export interface Announcement {
  */
 export type RelayPlan =
   | { kind: 'relay'; sessionId: string; to: string; direction: 'first-to-second' | 'second-to-first' }
-  | { kind: 'fallback' };
+  | { kind: 'fallback' }
+  /** A Proxy Service's TwiML reply to the sender, sealed (it rests here until sent). */
+  | { kind: 'reply'; text: SealedText };
 
 export type Claim =
   | { state: 'sending'; until: number; sends: number; plan: RelayPlan }

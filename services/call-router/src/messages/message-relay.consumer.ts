@@ -40,6 +40,7 @@ import { ProviderMessageSender, type SendOutcome } from './provider-message-send
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
+import { twimlReply } from '../proxy/twiml-answer';
 
 const EVENTS = [MessageReceived] as const;
 /** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
@@ -151,6 +152,7 @@ export class MessageRelayConsumer {
       );
     }
     if (claim.plan.kind === 'fallback') return this.fallback(m, key, meta, claim);
+    if (claim.plan.kind === 'reply') return this.reply(m, key, meta, { ...claim, plan: claim.plan });
 
     const relay = {
       ...claim.plan,
@@ -262,11 +264,14 @@ export class MessageRelayConsumer {
           serviceSid: fresh.proxyServiceSid,
         },
       });
-      if (made) {
+      if (made?.kind === 'session') {
         const now = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
         if (now.kind === 'relay') return this.relayed(m, now);
         return { why: now.why };
       }
+      const reply = made?.kind === 'twiml' ? twimlReply(made.xml) : null;
+      // The customer's reply to the sender: sealed in the plan (it rests in KV until sent).
+      if (reply) return { plan: { kind: 'reply' as const, text: this.seal.seal(reply, bindingOf(m)) } };
     }
     const answers =
       fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials && fresh.smsEnabled;
@@ -433,6 +438,34 @@ export class MessageRelayConsumer {
     });
   }
 
+  /** A Proxy Service's TwiML reply (its out-of-session answer) to the sender, from the number. */
+  private async reply(
+    m: Inbound,
+    key: string,
+    meta: EventMeta,
+    claim: { sends: number; plan: Extract<RelayPlan, { kind: 'reply' }>; revision: number },
+  ): Promise<void> {
+    const number = await this.numberOf(m, false);
+    if (!number.credentials || !number.smsEnabled) {
+      await this.claims.finish(key, null);
+      return;
+    }
+    const sent = await this.send(key, claim, meta, {
+      accountId: m.accountId,
+      provider: m.provider,
+      credentials: number.credentials,
+      from: m.virtualNumber,
+      to: m.sender,
+      text: this.seal.open(claim.plan.text, bindingOf(m)),
+      mediaUrls: [],
+    });
+    await this.claims.finish(key, null);
+    this.outcomes.inc({
+      provider: m.provider,
+      outcome: sent.kind === 'sent' ? 'reply-sent' : 'reply-failed',
+    });
+  }
+
   /** Longer than a send can take (its timeout, twice) with room to record it. */
   private leaseMs(): number {
     return this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000;
@@ -459,4 +492,9 @@ export class MessageRelayConsumer {
 /** A message sent through the API: to whom the request says, from the session's number. */
 function requestedPlan(request: NonNullable<Inbound['request']>): RelayPlan {
   return { kind: 'relay', sessionId: request.sessionId, to: request.to, direction: request.direction };
+}
+
+/** What a message's sealed texts are bound to: this message of this number at this provider. */
+function bindingOf(m: Inbound) {
+  return { provider: m.provider, providerMessageId: m.providerMessageId, virtualNumber: m.virtualNumber };
 }

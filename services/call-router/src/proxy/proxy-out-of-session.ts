@@ -25,6 +25,11 @@ const autoCreateSchema = z.object({
   participantProxyIdentifier: e164Schema.optional(),
 });
 
+export type OutOfSessionAnswer =
+  | { kind: 'session'; sessionId: string; to: string }
+  /** A TwiML document, to carry out (what Maskline executes of it: see twiml-answer.ts). */
+  | { kind: 'twiml'; xml: string };
+
 /** A call or text to a Service's number from someone in none of its open Sessions. */
 export interface OutsideContact {
   type: 'Voice' | 'Message';
@@ -38,8 +43,9 @@ export interface OutsideContact {
  * Twilio Proxy's out-of-session callback: the Service's `out_of_session_callback_url` is told of
  * the call or text (signed; `From`, `To`, the SIDs and the type; never a message's text). An
  * auto-create JSON answer makes a Session between the caller, on the number called, and the
- * participant it names, and the interaction then goes on as in any open Session. Any other answer
- * (TwiML included, not executed yet), or none, leaves the number's own fallback to answer.
+ * participant it names, and the interaction then goes on as in any open Session. A TwiML answer
+ * (`application/xml` or `text/xml`) is carried out. Any other answer, or none, leaves the number's
+ * own fallback to answer.
  */
 @Injectable()
 export class ProxyOutOfSession {
@@ -58,8 +64,11 @@ export class ProxyOutOfSession {
     );
   }
 
-  /** The Session the callback's answer made, with whom to reach in it; null when it made none. */
-  async ask(contact: OutsideContact): Promise<{ sessionId: string; to: string } | null> {
+  /**
+   * What the callback's answer says to do: go on in the Session it made (with whom to reach in
+   * it), or carry out its TwiML; null for anything else.
+   */
+  async ask(contact: OutsideContact): Promise<OutOfSessionAnswer | null> {
     const policy = await this.callbacks.policy(contact.owner);
     if (!policy?.outOfSessionCallbackUrl) return null;
     const answer = await this.callbacks.post(contact.owner, policy.outOfSessionCallbackUrl, {
@@ -74,8 +83,12 @@ export class ProxyOutOfSession {
       this.outcomes.inc({ outcome: 'no-answer' });
       return null;
     }
+    if (/^(application|text)\/xml\b/i.test(answer.contentType)) {
+      this.outcomes.inc({ outcome: 'twiml' });
+      return { kind: 'twiml', xml: answer.body };
+    }
     if (!/^application\/json\b/i.test(answer.contentType)) {
-      this.outcomes.inc({ outcome: 'not-auto-create' });
+      this.outcomes.inc({ outcome: 'not-understood' });
       return null;
     }
     const parsed = autoCreateSchema.safeParse(safeJson(answer.body));
@@ -106,7 +119,11 @@ export class ProxyOutOfSession {
         ],
       });
       this.outcomes.inc({ outcome: 'auto-created' });
-      return { sessionId: sessionIdOfProxySid(session.sid)!, to: create.participantIdentifier };
+      return {
+        kind: 'session',
+        sessionId: sessionIdOfProxySid(session.sid)!,
+        to: create.participantIdentifier,
+      };
     } catch (err) {
       // No answer: the session may have been made. Asked again later (a redelivery, the caller's
       // retry), the caller is then a party of it; said no now, the text would be lost.

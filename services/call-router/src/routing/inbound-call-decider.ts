@@ -20,6 +20,7 @@ import { CallState, type Role } from '../calls/call-state';
 import { SessionFinder } from './session-finder';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
+import { twimlCallActions } from '../proxy/twiml-answer';
 
 type Request = RpcParsedRequestOf<typeof RouteCall>;
 type NumberRouting = RpcReplyOf<typeof GetNumberRouting>;
@@ -196,6 +197,11 @@ export class InboundCallDecider {
       },
     });
     if (!made) return null;
+    if (made.kind === 'twiml') {
+      const actions = twimlCallActions(made.xml);
+      if (actions) this.count('answer', 'out-of-session-twiml');
+      return actions;
+    }
     const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, { fresh: true });
     const own = sessions.find((s) => s.sessionId === made.sessionId);
     if (!own) return null;

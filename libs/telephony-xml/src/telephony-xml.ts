@@ -9,14 +9,22 @@ export interface XmlNode {
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 const decode = (s: string) => s.replace(/&(amp|lt|gt|quot|apos);/g, (_, e: string) => ENTITIES[e]);
 
-/** Parses one document; throws on anything malformed (so a test sees invalid XML as a failure). */
+/** How deep elements may nest: Plivo XML and TwiML need 3; a hostile document gets no deeper. */
+const MAX_DEPTH = 16;
+
+/**
+ * Parses one small document (no comments, CDATA or DTDs); throws on anything malformed or nested
+ * deeper than MAX_DEPTH. Used by the simulator to read Maskline's answers, and by the call router
+ * to read a customer's TwiML answer.
+ */
 export function parseXml(xml: string): XmlNode {
   const src = xml.replace(/^\s*<\?xml[^>]*\?>/, '').trim();
   let i = 0;
   const fail = (why: string): never => {
     throw new Error(`invalid XML at ${i}: ${why}: ${src.slice(Math.max(0, i - 20), i + 20)}`);
   };
-  const node = (): XmlNode => {
+  const node = (depth = 0): XmlNode => {
+    if (depth > MAX_DEPTH) fail('nested too deep');
     if (src[i] !== '<') fail('expected <');
     const open = /^<([A-Za-z][\w.-]*)((?:\s+[\w:.-]+="[^"]*")*)\s*(\/?)>/.exec(src.slice(i));
     if (!open) fail('bad start tag');
@@ -37,7 +45,7 @@ export function parseXml(xml: string): XmlNode {
         return el;
       }
       if (src.startsWith('</', i)) fail(`mismatched close in <${name}>`);
-      el.children.push(node());
+      el.children.push(node(depth + 1));
     }
   };
   const root = node();
