@@ -422,20 +422,7 @@ export class MessageRelayConsumer {
       await this.claims.finish(key, null);
       return;
     }
-    const sent = await this.send(key, claim, meta, {
-      accountId: m.accountId,
-      provider: m.provider,
-      credentials: number.credentials,
-      from: m.virtualNumber,
-      to: m.sender,
-      text: number.fallbackMessage,
-      mediaUrls: [],
-    });
-    await this.claims.finish(key, null);
-    this.outcomes.inc({
-      provider: m.provider,
-      outcome: sent.kind === 'sent' ? 'fallback-sent' : 'fallback-failed',
-    });
+    await this.answerSender(m, key, meta, claim, number.credentials, number.fallbackMessage, 'fallback');
   }
 
   /** A Proxy Service's TwiML reply (its out-of-session answer) to the sender, from the number. */
@@ -450,19 +437,33 @@ export class MessageRelayConsumer {
       await this.claims.finish(key, null);
       return;
     }
+    const text = this.seal.open(claim.plan.text, bindingOf(m));
+    await this.answerSender(m, key, meta, claim, number.credentials, text, 'reply');
+  }
+
+  /** A text back to the sender from the number (the number's fallback, a Service's reply), once. */
+  private async answerSender(
+    m: Inbound,
+    key: string,
+    meta: EventMeta,
+    claim: { sends: number; plan: RelayPlan; revision: number },
+    credentials: NonNullable<NumberRouting['credentials']>,
+    text: string,
+    what: 'fallback' | 'reply',
+  ): Promise<void> {
     const sent = await this.send(key, claim, meta, {
       accountId: m.accountId,
       provider: m.provider,
-      credentials: number.credentials,
+      credentials,
       from: m.virtualNumber,
       to: m.sender,
-      text: this.seal.open(claim.plan.text, bindingOf(m)),
+      text,
       mediaUrls: [],
     });
     await this.claims.finish(key, null);
     this.outcomes.inc({
       provider: m.provider,
-      outcome: sent.kind === 'sent' ? 'reply-sent' : 'reply-failed',
+      outcome: `${what}-${sent.kind === 'sent' ? 'sent' : 'failed'}`,
     });
   }
 
