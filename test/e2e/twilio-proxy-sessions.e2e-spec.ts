@@ -60,14 +60,17 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     system = await E2eSystem.start(
       {},
       (service): Record<string, string> =>
-        service === 'call-router'
-          ? // An intercept that has not answered in half a second is treated as no answer.
-            {
-              PLIVO_API_BASE_URL: providers.url,
-              TWILIO_API_BASE_URL: providers.url,
-              INTERCEPT_TIMEOUT_MS: '500',
-            }
-          : {},
+        service === 'session-service'
+          ? // A small bound on Sessions without participants, so a test can reach it.
+            { PROXY_EMPTY_SESSIONS_MAX: '4' }
+          : service === 'call-router'
+            ? // An intercept that has not answered in half a second is treated as no answer.
+              {
+                PLIVO_API_BASE_URL: providers.url,
+                TWILIO_API_BASE_URL: providers.url,
+                INTERCEPT_TIMEOUT_MS: '500',
+              }
+            : {},
     );
     nc = await connect({ servers: system.natsUrl });
     team = (await accountsWithNumbers(system, PROVIDERS, 'proxy-sessions')).twilio;
@@ -558,5 +561,23 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     expect((await client.proxy.v1.services(service.sid).sessions(session.sid).fetch()).status).toBe(
       'in-progress',
     );
+  });
+
+  it('bounds the Sessions without participants one account may hold open', async () => {
+    const service = await client.proxy.v1.services.create({ uniqueName: 'empties' });
+    await client.proxy.v1
+      .services(service.sid)
+      .phoneNumbers.create({ phoneNumber: N12 })
+      .catch(() => undefined);
+    const sessions = client.proxy.v1.services(service.sid).sessions;
+    const open = [];
+    for (let i = 0; i < 4; i++) open.push(await sessions.create({ uniqueName: `empty-${i}` }));
+    const refused = await rejection(sessions.create({ uniqueName: 'one-too-many' }));
+    expect(refused).toMatchObject({ status: 409, code: 20409 });
+    expect(refused.message).toContain('without participants');
+    // Closing one makes room.
+    await sessions(open[0].sid).update({ status: 'closed' });
+    expect((await sessions.create({ uniqueName: 'room-again' })).status).toBe('open');
+    for (const s of await sessions.list()) await sessions(s.sid).remove();
   });
 });

@@ -18,6 +18,8 @@ export const ProxyErrorCodes = {
   PARTICIPANT_BUSY: 'CONFLICT.PROXY_PARTICIPANT_BUSY',
   /** The proxy number asked for cannot serve this participant (Twilio 80604). */
   PROXY_IDENTIFIER_IN_USE: 'CONFLICT.PROXY_IDENTIFIER_IN_USE',
+  /** The owner holds as many open Sessions without participants as it may (Twilio 20409 family). */
+  TOO_MANY_EMPTY_SESSIONS: 'CONFLICT.PROXY_EMPTY_SESSIONS',
   /** A removal Maskline does not make (a participant of a live Session). */
   PARTICIPANT_REMOVAL_UNSUPPORTED: 'VALIDATION.PROXY_PARTICIPANT_REMOVAL',
 } as const;

@@ -32,6 +32,11 @@ export const sessionServiceConfigSchema = z
     /** A creation's reservations left this long without a session are given back. */
     ORPHAN_AGE_MS: envInt(30000, 100, 3600000),
     REAPER_INTERVAL_MS: envInt(5000, 100, 3600000),
+    /**
+     * Twilio Proxy Sessions an owner may hold open with no participant yet: they need no number, so
+     * nothing else bounds them, and they live in the collection every hot path reads.
+     */
+    PROXY_EMPTY_SESSIONS_MAX: envInt(1000, 1, 1_000_000),
     ...privacyConfigShape,
     /**
      * Days an ended session (and its call steps) is kept, then deleted: long enough for a monthly

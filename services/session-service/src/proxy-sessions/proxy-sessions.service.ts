@@ -25,6 +25,7 @@ import {
 } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { CallEventRepository } from '../interactions/call-event.repository';
@@ -61,6 +62,7 @@ export class ProxySessionsService {
     private readonly expiry: ExpiryScheduler,
     private readonly announcer: SessionAnnouncer,
     private readonly callEvents: CallEventRepository,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -77,6 +79,14 @@ export class ProxySessionsService {
     }
     const now = new Date();
     const dateExpiry = request.dateExpiry ? futureDate(request.dateExpiry, now) : null;
+    // Approximate under concurrent creates: a bound on what one owner makes every hot path read.
+    const limit = this.config.PROXY_EMPTY_SESSIONS_MAX;
+    if ((await this.sessions.emptyProxySessionsOf(scope, limit)) >= limit) {
+      throw new CodedError(
+        ProxyErrorCodes.TOO_MANY_EMPTY_SESSIONS,
+        `this account holds ${limit} open Sessions without participants, the most it may; add participants to them, or close them`,
+      );
+    }
     const sessionId = randomUUID();
     const uniqueName = request.uniqueName ?? null;
     if (uniqueName && !(await this.holdName(scope, service.sid, uniqueName, sessionId))) {

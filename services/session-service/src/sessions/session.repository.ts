@@ -63,6 +63,21 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return matched > 0;
   }
 
+  /** How many open Proxy sessions without a number an owner holds (at most `limit`+1 are counted). */
+  async emptyProxySessionsOf(scope: AccountScope, limit: number): Promise<number> {
+    const found = await this.findScoped(
+      {
+        accountId: scope.accountId,
+        subaccountId: scope.subaccountId ?? null,
+        status: 'active',
+        virtualNumber: null,
+        proxy: { $exists: true },
+      } as FilterQuery<SessionDocument> & { accountId: string },
+      { limit: limit + 1, offset: 0 },
+    );
+    return found.length;
+  }
+
   /** An owner's live sessions of a Proxy Service, a batch at a time (the Service's deletion). */
   liveOfProxyService(scope: AccountScope, serviceSid: string, limit: number): Promise<SessionDocument[]> {
     return this.findScoped(
