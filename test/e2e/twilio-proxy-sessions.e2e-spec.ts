@@ -132,6 +132,11 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     await expectEventually(async () => {
       const interactions = await sessions(created.sid).interactions.list();
       expect(interactions.map((i) => i.type).sort()).toEqual(['message', 'message', 'voice']);
+      // The rider called the driver.
+      expect(interactions.find((i) => i.type === 'voice')).toMatchObject({
+        inboundParticipantSid: participants[0].sid,
+        outboundParticipantSid: participants[1].sid,
+      });
       const fromRider = interactions.find(
         (i) => i.type === 'message' && i.inboundParticipantSid === participants[0].sid,
       );

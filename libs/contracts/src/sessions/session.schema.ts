@@ -23,6 +23,8 @@ export const interactionSchema = z.object({
   billedDurationSeconds: z.number().int().nonnegative(),
   recordingUrl: z.string().nullable(),
   legs: z.number().int().nonnegative(),
+  /** A call's caller: the session's first or second party (recorded for Proxy sessions; else null). */
+  callerRole: z.enum(['first', 'second']).nullable().default(null),
   /** A message's: which way it went, its outcome, its segments, the provider's id of the relayed copy. */
   message: z
     .object({

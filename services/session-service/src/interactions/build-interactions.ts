@@ -49,6 +49,7 @@ export function buildInteractions(events: ReadonlyArray<CallEventDocument>): Int
       billedDurationSeconds: end?.billedDurationSeconds ?? 0,
       recordingUrl: sorted.find((e) => e.recordingUrl)?.recordingUrl ?? null,
       legs: (first ? 1 : 0) + (second ? 1 : 0),
+      callerRole: sorted.find((e) => e.callerRole)?.callerRole ?? null,
     });
   }
   interactions.sort((a, b) => a.startTime.localeCompare(b.startTime));
@@ -78,6 +79,7 @@ function messageInteraction(e: CallEventDocument): Interaction {
     billedDurationSeconds: 0,
     recordingUrl: null,
     legs: 0,
+    callerRole: null,
     message: {
       direction: e.direction === 'second-to-first' ? 'second-to-first' : 'first-to-second',
       status: e.step === 'message-relayed' ? 'relayed' : 'failed',

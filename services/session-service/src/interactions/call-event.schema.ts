@@ -29,6 +29,8 @@ export class CallEventDocument {
   @Prop({ type: String, default: null }) relayedMessageId?: string | null;
   /** Messages only: why it was not relayed. */
   @Prop({ type: String, default: null }) failureReason?: string | null;
+  /** A call's caller, the session's first or second party (Proxy sessions). */
+  @Prop({ type: String }) callerRole?: 'first' | 'second';
   /** A message sent through the API to a party (Twilio's MessageInteraction). */
   @Prop({ type: Boolean }) viaApi?: boolean;
 }

@@ -6,8 +6,11 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
 
 const EVENTS = [CallProgressed] as const;
 
-/** The steps that count as an interaction for a Proxy session's sliding TTL: a call's start and end. */
-const INTERACTION_STEPS = new Set(['first-party-answered', 'parties-hangup']);
+/**
+ * The steps that count as an interaction for a Proxy session's sliding TTL: a call's start (the
+ * caller's leg answered, whichever party called) and its end. Every step's `from` is the caller.
+ */
+const INTERACTION_STEPS = new Set(['first-party-answered', 'second-party-answered', 'parties-hangup']);
 
 @Injectable()
 export class CallProgressConsumer {
@@ -20,6 +23,10 @@ export class CallProgressConsumer {
   // Up to 64 steps in hand at once: those stored together share one insert (CallEventRepository).
   @DurableConsumer({ durable: 'session-service-call-progress', events: EVENTS, concurrency: 64 })
   async onCallProgressed({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    // A Proxy session's interaction moves its expiry; its answer step also says who called.
+    const callerRole = INTERACTION_STEPS.has(payload.step)
+      ? await this.clock.interacted(payload.accountId, payload.sessionId, new Date(payload.at), payload.from)
+      : null;
     await this.events.record({
       _id: `${payload.callId}:${payload.step}`,
       accountId: payload.accountId,
@@ -33,9 +40,7 @@ export class CallProgressConsumer {
       durationSeconds: payload.durationSeconds,
       billedDurationSeconds: payload.billedDurationSeconds,
       recordingUrl: payload.recordingUrl,
+      ...(callerRole ? { callerRole } : {}),
     });
-    if (INTERACTION_STEPS.has(payload.step)) {
-      await this.clock.interacted(payload.accountId, payload.sessionId, new Date(payload.at));
-    }
   }
 }

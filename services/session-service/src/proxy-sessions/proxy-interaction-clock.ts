@@ -27,17 +27,28 @@ export class ProxyInteractionClock {
     private readonly announcer: SessionAnnouncer,
   ) {}
 
-  async interacted(accountId: string, sessionId: string, at: Date): Promise<void> {
-    if (this.plain.has(sessionId)) return;
+  /**
+   * Moves the session's sliding expiry; answers which of a Proxy session's parties `from` is (the
+   * caller of a call), or null (not a Proxy session, or neither party).
+   */
+  async interacted(
+    accountId: string,
+    sessionId: string,
+    at: Date,
+    from: string | null = null,
+  ): Promise<'first' | 'second' | null> {
+    if (this.plain.has(sessionId)) return null;
     const doc = await this.sessions.getLiveSystemWide(sessionId);
     if (doc && !doc.proxy) {
       if (this.plain.size >= PLAIN_MAX) this.plain.clear();
       this.plain.add(sessionId);
     }
-    if (!doc?.proxy || doc.status !== 'active' || doc.accountId !== accountId) return;
+    if (!doc?.proxy || doc.status !== 'active' || doc.accountId !== accountId) return null;
+    const role =
+      from && from === doc.firstParty ? 'first' : from && from === doc.secondParty ? 'second' : null;
     const last = doc.proxy.lastInteractionAt;
     const next = slidExpiry(doc.proxy, doc.expiresAt, at);
-    if (!next && last && last.getTime() >= at.getTime()) return;
+    if (!next && last && last.getTime() >= at.getTime()) return role;
     const now = new Date();
     const engine: Partial<SessionDocument> = next
       ? {
@@ -49,11 +60,12 @@ export class ProxyInteractionClock {
     const lastInteractionAt = last && last > at ? last : at;
     // Only its own fields: a Ttl update or a close written meanwhile stays.
     if (!(await this.sessions.setProxyFields({ accountId }, sessionId, { lastInteractionAt }, engine)))
-      return;
-    if (!next) return;
+      return role;
+    if (!next) return role;
     this.expiry.schedule(sessionId, next);
     const updated = { ...doc, ...engine, proxy: { ...doc.proxy, lastInteractionAt } } as SessionDocument;
     // The routers hold each session's expiry: they hear of the later one.
     if (hasNumber(updated)) await this.announcer.updated(updated, now);
+    return role;
   }
 }

@@ -69,9 +69,12 @@ export function participantView(p: JoinedParticipant, session: ProxySessionDocum
   };
 }
 
-/** Which slot a message came from (null: sent through the API) and went to; a call's direction is not recorded (null). */
+/** Which slot an interaction came from and went to (null: sent through the API; a call whose caller was not recorded). */
 function endsOf(i: Interaction): [1 | 2 | null, 1 | 2 | null] {
-  if (!i.message) return [null, null];
+  if (!i.message) {
+    if (!i.callerRole) return [null, null];
+    return i.callerRole === 'first' ? [1, 2] : [2, 1];
+  }
   const [from, to]: [1 | 2, 1 | 2] = i.message.direction === 'first-to-second' ? [1, 2] : [2, 1];
   // Sent through the API: no participant sent it.
   return [i.message.viaApi ? null : from, to];
