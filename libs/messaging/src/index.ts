@@ -22,3 +22,4 @@ export * from './shared-slots';
 export * from './jetstream-retry';
 export * from './kv-mirror';
 export * from './number-routing.cache';
+export * from './signing-tokens';

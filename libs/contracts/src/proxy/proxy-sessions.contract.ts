@@ -26,8 +26,6 @@ export const proxySessionSchema = z.object({
   closedReason: z.string().nullable(),
   ttl: z.number().int().nonnegative(),
   mode: z.enum(PROXY_SESSION_MODES),
-  /** The proxy number its participants share (null until the first participant). */
-  proxyNumber: e164Schema.nullable(),
   dateStarted: isoTimeSchema,
   dateEnded: isoTimeSchema.nullable(),
   dateLastInteraction: isoTimeSchema.nullable(),

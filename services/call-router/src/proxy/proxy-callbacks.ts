@@ -1,20 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  CodedError,
-  ErrorCodes,
-  GetCallbackSigningToken,
-  GetProxyServicePolicy,
-  type RpcReplyOf,
-} from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
+import { CodedError, ErrorCodes, GetProxyServicePolicy, type RpcReplyOf } from '@maskline/contracts';
+import { InvalidatedCache, RpcClient, SigningTokens } from '@maskline/messaging';
 import { UrlGuard, hostResolver, sendPinned } from '@maskline/net-guard';
 import { BreakerRegistry, Bulkheads } from '@maskline/resilience';
 import { twilioSignature } from '@maskline/webhook-signatures';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
-/** How long a replica keeps a Service's policy and an account's signing token. */
+/** How long a replica keeps a Service's policy (a change reaches the routers within this). */
 const POLICY_TTL_MS = 10_000;
-const TOKEN_TTL_MS = 60_000;
 /** A Service's callbacks one replica makes at once for one account: a slow endpoint holds no more. */
 const CALLBACKS_PER_ACCOUNT = 8;
 /** The most of an answer read (an out-of-session JSON answer is a few hundred bytes). */
@@ -43,8 +36,11 @@ export type CallbackAnswer =
  */
 @Injectable()
 export class ProxyCallbacks {
-  private readonly policies = new Map<string, { value: ProxyServicePolicy | null; until: number }>();
-  private readonly tokens = new Map<string, { value: string; until: number }>();
+  private readonly policies = new InvalidatedCache<string, ProxyServicePolicy | null>({
+    ttlMs: POLICY_TTL_MS,
+    maxEntries: 10_000,
+  });
+  private readonly tokens: SigningTokens;
   private readonly guard: UrlGuard;
   private readonly perAccount = new Bulkheads(CALLBACKS_PER_ACCOUNT);
 
@@ -53,23 +49,21 @@ export class ProxyCallbacks {
     private readonly breakers: BreakerRegistry,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
   ) {
+    this.tokens = new SigningTokens(rpc);
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
   }
 
   /** The Service's settings; null for a Service since deleted. */
   async policy(owner: ServiceOwner): Promise<ProxyServicePolicy | null> {
     const key = `${owner.accountId}/${owner.subaccountId ?? ''}/${owner.serviceSid}`;
-    const hit = this.policies.get(key);
-    if (hit && hit.until > Date.now()) return hit.value;
-    let value: ProxyServicePolicy | null;
-    try {
-      value = await this.rpc.request(GetProxyServicePolicy, owner);
-    } catch (err) {
-      if (!(err instanceof CodedError) || err.code !== ErrorCodes.NOT_FOUND) throw err;
-      value = null;
-    }
-    this.policies.set(key, { value, until: Date.now() + POLICY_TTL_MS });
-    return value;
+    return this.policies.get(key, async () => {
+      try {
+        return await this.rpc.request(GetProxyServicePolicy, owner);
+      } catch (err) {
+        if (!(err instanceof CodedError) || err.code !== ErrorCodes.NOT_FOUND) throw err;
+        return null;
+      }
+    });
   }
 
   /**
@@ -78,7 +72,7 @@ export class ProxyCallbacks {
    * has CALLBACKS_PER_ACCOUNT of them in flight on this replica already.
    */
   async post(owner: ServiceOwner, url: string, params: Record<string, string>): Promise<CallbackAnswer> {
-    const token = await this.token(owner.accountId, owner.subaccountId);
+    const token = await this.tokens.of(owner.accountId, owner.subaccountId);
     const body = new URLSearchParams(params).toString();
     const deadline = Date.now() + this.config.INTERCEPT_TIMEOUT_MS;
     try {
@@ -117,18 +111,6 @@ export class ProxyCallbacks {
     } catch {
       return { kind: 'failed' };
     }
-  }
-
-  private async token(accountId: string, subaccountId: string | null): Promise<string> {
-    const key = subaccountId ?? accountId;
-    const hit = this.tokens.get(key);
-    if (hit && hit.until > Date.now()) return hit.value;
-    const { authToken } = await this.rpc.request(GetCallbackSigningToken, {
-      accountId,
-      subaccountId: subaccountId ?? undefined,
-    });
-    this.tokens.set(key, { value: authToken, until: Date.now() + TOKEN_TTL_MS });
-    return authToken;
   }
 }
 

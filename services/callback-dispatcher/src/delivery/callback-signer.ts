@@ -1,10 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { GetCallbackSigningToken } from '@maskline/contracts';
-import { RpcClient } from '@maskline/messaging';
+import { RpcClient, SigningTokens } from '@maskline/messaging';
 import { plivoV3Signature, twilioSignature, type Params } from '@maskline/webhook-signatures';
-
-const TOKEN_TTL_MS = 60_000;
 
 /**
  * Signs callbacks as Plivo does (X-Plivo-Signature-V3 with a fresh nonce), with the Auth Token of
@@ -13,9 +10,11 @@ const TOKEN_TTL_MS = 60_000;
  */
 @Injectable()
 export class CallbackSigner {
-  private readonly tokens = new Map<string, { token: string; until: number }>();
+  private readonly tokens: SigningTokens;
 
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(rpc: RpcClient) {
+    this.tokens = new SigningTokens(rpc);
+  }
 
   async headers(
     accountId: string,
@@ -26,12 +25,12 @@ export class CallbackSigner {
   ): Promise<Record<string, string>> {
     const nonce = randomBytes(16).toString('hex');
     const signed = method === 'POST' ? params : {};
-    const own = await this.token(accountId, subaccountId);
+    const own = await this.tokens.of(accountId, subaccountId);
     const headers: Record<string, string> = {
       'X-Plivo-Signature-V3-Nonce': nonce,
       'X-Plivo-Signature-V3': plivoV3Signature(method, url, signed, nonce, own),
     };
-    const main = subaccountId ? await this.token(accountId, null) : own;
+    const main = subaccountId ? await this.tokens.of(accountId, null) : own;
     headers['X-Plivo-Signature-Ma-V3'] = plivoV3Signature(method, url, signed, nonce, main);
     return headers;
   }
@@ -43,18 +42,8 @@ export class CallbackSigner {
     url: string,
     params: Params,
   ): Promise<Record<string, string>> {
-    return { 'X-Twilio-Signature': twilioSignature(await this.token(accountId, subaccountId), url, params) };
-  }
-
-  private async token(accountId: string, subaccountId: string | null): Promise<string> {
-    const key = subaccountId ?? accountId;
-    const hit = this.tokens.get(key);
-    if (hit && hit.until > Date.now()) return hit.token;
-    const { authToken } = await this.rpc.request(GetCallbackSigningToken, {
-      accountId,
-      subaccountId: subaccountId ?? undefined,
-    });
-    this.tokens.set(key, { token: authToken, until: Date.now() + TOKEN_TTL_MS });
-    return authToken;
+    return {
+      'X-Twilio-Signature': twilioSignature(await this.tokens.of(accountId, subaccountId), url, params),
+    };
   }
 }

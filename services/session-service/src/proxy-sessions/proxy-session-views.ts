@@ -94,7 +94,6 @@ function sessionView(doc: ProxySessionDocument, summary: InteractionSummary): Pr
     closedReason: closed ? (doc.proxy.closedReason ?? 'ttl') : null,
     ttl: doc.proxy.ttl,
     mode: doc.proxy.mode,
-    proxyNumber: doc.virtualNumber,
     dateStarted: doc.createdAt.toISOString(),
     dateEnded: doc.expiredAt ? doc.expiredAt.toISOString() : null,
     dateLastInteraction: last,
