@@ -42,16 +42,25 @@ function goBinary() {
 }
 
 /** A free TCP port on 127.0.0.1 (the OS picks it). */
+/**
+ * A port that is free now, for a process to listen on soon. Chosen below the kernel's ephemeral
+ * range (32768 and up on Linux): a port handed out by `listen(0)` could be taken, before its
+ * listener starts, by another process's `listen(0)` or outgoing connection (a gateway failed with
+ * EADDRINUSE on the port a call-router's ops server had just been given).
+ */
 function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+  const tryPort = (attempt) =>
+    new Promise((resolve, reject) => {
+      const port = 20000 + Math.floor(Math.random() * 12000);
+      const srv = net.createServer();
+      srv.unref();
+      srv.once('error', (err) => {
+        if (err.code === 'EADDRINUSE' && attempt < 50) resolve(tryPort(attempt + 1));
+        else reject(err);
+      });
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(port)));
     });
-  });
+  return tryPort(1);
 }
 
 function portOpen(port, host = '127.0.0.1') {
