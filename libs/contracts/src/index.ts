@@ -22,6 +22,7 @@ export * from './number-pool/numbers.contract';
 export * from './number-pool/allocation.contract';
 export * from './pin-auth/pin-error-codes';
 export * from './pin-auth/pin-auth.contract';
+export * from './pin-auth/pin-attempts.contract';
 export * from './common/field-kind';
 export * from './sessions/session-fields';
 export * from './sessions/session.schema';

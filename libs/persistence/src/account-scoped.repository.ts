@@ -50,6 +50,10 @@ export class SystemWideQueries<T> {
     return (await this.model.findById(id).lean().exec()) as T | null;
   }
 
+  count(filter: FilterQuery<T>): Promise<number> {
+    return this.model.countDocuments(filter).exec();
+  }
+
   async updateById(id: string, update: UpdateQuery<T>): Promise<void> {
     await this.model.updateOne({ _id: id } as FilterQuery<T>, update).exec();
   }

@@ -85,6 +85,16 @@ export class BreakerRegistry {
     return this.breakers.get(name)?.breaker.opened ?? false;
   }
 
+  /** The breakers not closed now (open or half-open), for the operator's system view. */
+  notClosed(): Array<{ name: string; state: 'open' | 'half-open' }> {
+    const out: Array<{ name: string; state: 'open' | 'half-open' }> = [];
+    for (const [name, { breaker }] of this.breakers) {
+      if (breaker.opened) out.push({ name, state: 'open' });
+      else if (breaker.halfOpen) out.push({ name, state: 'half-open' });
+    }
+    return out;
+  }
+
   names(): string[] {
     return [...this.breakers.keys()];
   }

@@ -4,12 +4,16 @@ import type { Logger } from 'pino';
 import { StoreRpcErrorFilter } from '@maskline/persistence';
 import { ServiceKitModule } from '@maskline/service-kit';
 import { AccountsModule } from './accounts/accounts.module';
+import { ConsoleModule } from './console/console.module';
+import { InsightsModule } from './insights/insights.module';
 import { TwilioModule } from './twilio/twilio.module';
 import { NumbersModule } from './numbers/numbers.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { VoiceModule } from './voice/voice.module';
 import { MessagingModule } from './messaging/messaging.module';
+import { ConsumerLagReader } from './admin/consumer-lag';
 import { SelfTestHttpController } from './admin/self-test.http.controller';
+import { SystemAdminHttpController } from './admin/system.admin.http.controller';
 import type { GatewayConfig } from './config/gateway.config';
 import { ApiErrorFilter } from './errors/api-error.filter';
 import { HealthHttpController } from './health/health.http.controller';
@@ -35,12 +39,15 @@ export class GatewayModule {
         VoiceModule,
         MessagingModule,
         TwilioModule,
+        ConsoleModule,
+        InsightsModule,
       ],
-      controllers: [HealthHttpController, SelfTestHttpController],
+      controllers: [HealthHttpController, SelfTestHttpController, SystemAdminHttpController],
       providers: [
         { provide: APP_FILTER, useClass: ApiErrorFilter },
         { provide: APP_PIPE, useFactory: plivoValidationPipe },
         SystemHealthService,
+        ConsumerLagReader,
       ],
     };
   }

@@ -25,6 +25,15 @@ import { ProxyNumberClaimRepository } from './inventory/proxy-number-claim.repos
 import { UtilizationNatsController } from './utilization/utilization.nats.controller';
 import { UtilizationMetrics } from './utilization/utilization-metrics';
 import { UtilizationService } from './utilization/utilization.service';
+import { ExhaustionCounter } from './utilization/exhaustion-counter';
+import { ExhaustionMinutes, UtilizationMinutes } from './utilization/utilization-history.repository';
+import {
+  ExhaustionMinuteDocument,
+  ExhaustionMinuteSchema,
+  UtilizationMinuteDocument,
+  UtilizationMinuteSchema,
+} from './utilization/utilization-minute.schema';
+import { UtilizationRollup } from './utilization/utilization-rollup';
 
 @Module({})
 export class NumberPoolModule {
@@ -44,6 +53,8 @@ export class NumberPoolModule {
           { name: ProxyNumberClaimDocument.name, schema: ProxyNumberClaimSchema },
           { name: HoldDocument.name, schema: HoldSchema },
           { name: AllocationDocument.name, schema: AllocationSchema },
+          { name: UtilizationMinuteDocument.name, schema: UtilizationMinuteSchema },
+          { name: ExhaustionMinuteDocument.name, schema: ExhaustionMinuteSchema },
         ]),
       ],
       controllers: [
@@ -66,6 +77,10 @@ export class NumberPoolModule {
         AllocationService,
         UtilizationService,
         UtilizationMetrics,
+        UtilizationMinutes,
+        ExhaustionMinutes,
+        ExhaustionCounter,
+        UtilizationRollup,
       ],
     };
   }

@@ -3,6 +3,10 @@ import { MongooseModule } from '@nestjs/mongoose';
 import type { Logger } from 'pino';
 import { ServiceKitModule } from '@maskline/service-kit';
 import type { PinAuthConfig } from './config/pin-auth.config';
+import { PinAttemptLog } from './attempts/pin-attempt-log';
+import { PinAttemptRetention } from './attempts/pin-attempt-retention';
+import { PinAttemptDocument, PinAttemptSchema } from './attempts/pin-attempt.schema';
+import { PinAttemptsNatsController } from './attempts/pin-attempts.nats.controller';
 import { BackgroundWork } from './background/background-work';
 import { PinAuthRpcErrorFilter } from './errors/pin-auth.rpc-error-filter';
 import { PinReaper } from './maintenance/pin-reaper';
@@ -39,9 +43,10 @@ export class PinAuthModule {
           { name: PinRegistrationDocument.name, schema: PinRegistrationSchema },
           { name: PinFailureDocument.name, schema: PinFailureSchema },
           { name: PinLockoutDocument.name, schema: PinLockoutSchema },
+          { name: PinAttemptDocument.name, schema: PinAttemptSchema },
         ]),
       ],
-      controllers: [RegistrationNatsController, VerificationNatsController],
+      controllers: [RegistrationNatsController, VerificationNatsController, PinAttemptsNatsController],
       providers: [
         BackgroundWork,
         MongoPinRegistryStore,
@@ -51,6 +56,8 @@ export class PinAuthModule {
         OutcomeAnnouncer,
         PinVerifier,
         PinReaper,
+        PinAttemptLog,
+        PinAttemptRetention,
       ],
     };
   }

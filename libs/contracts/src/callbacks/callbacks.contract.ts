@@ -67,3 +67,41 @@ export const CallbackReplayRequested = defineEvent(
     .object({ accountId: mainAccountIdSchema, eventId: z.string(), replayId: z.string(), at: isoTimeSchema })
     .strict(),
 );
+
+/** The hours callback statistics can look back over. */
+export const CALLBACK_STATS_MAX_HOURS = 168;
+
+/**
+ * How an account's callbacks fared over the last hours: per hour (every hour present, oldest
+ * first), the share delivered, and the endpoints that fail most.
+ */
+export const GetCallbackStats = defineRpc(
+  'callback-dispatcher',
+  'callback-dispatcher.stats.v1',
+  z
+    .object({ accountId: mainAccountIdSchema, hours: z.number().int().min(1).max(CALLBACK_STATS_MAX_HOURS) })
+    .strict(),
+  z.object({
+    buckets: z.array(
+      z.object({
+        at: isoTimeSchema,
+        delivered: z.number().int(),
+        failed: z.number().int(),
+        retried: z.number().int(),
+        p50LatencyMs: z.number().int().nullable(),
+        p95LatencyMs: z.number().int().nullable(),
+      }),
+    ),
+    /** Delivered ÷ callbacks that reached an end (delivered or failed); null when none did. */
+    successRate: z.number().min(0).max(1).nullable(),
+    failingEndpoints: z.array(
+      z.object({
+        url: z.string(),
+        failures: z.number().int(),
+        lastStatusCode: z.number().int().nullable(),
+        lastError: z.string().nullable(),
+        lastAt: isoTimeSchema,
+      }),
+    ),
+  }),
+);

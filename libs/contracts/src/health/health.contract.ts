@@ -17,6 +17,8 @@ export const serviceHealthSchema = z.object({
   uptimeSeconds: z.number(),
   version: z.string(),
   instance: z.string(),
+  /** Breakers of this replica that are not closed (for the operator only: names may hold customer hosts). */
+  breakers: z.array(z.object({ name: z.string(), state: z.enum(['open', 'half-open']) })).optional(),
 });
 export type ServiceHealth = z.infer<typeof serviceHealthSchema>;
 

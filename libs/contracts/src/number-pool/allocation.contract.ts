@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineRpc, withPreviousVersion } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
-import { e164Schema, uuidSchema } from '../common/primitives.schema';
+import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { numberCapabilitySchema } from './virtual-number.schema';
 import { twilioSidSchema } from '../common/twilio-sid';
 
@@ -141,5 +141,38 @@ export const GetPoolUtilization = defineRpc(
     delta: z.number().int(),
     /** What Plivo's sizing rule (2Δ − 1) would ask for. */
     plivoRuleNumbers: z.number().int(),
+    /** Numbers and numbers in use per country (ISO 3166 alpha-2). */
+    numbersByCountry: z
+      .array(
+        z.object({ country: z.string(), numbersTotal: z.number().int(), numbersInUse: z.number().int() }),
+      )
+      .default([]),
+  }),
+);
+
+/** The hours of per-minute utilization history kept (and so the most a query may ask for). */
+export const UTILIZATION_HISTORY_HOURS = 24;
+
+/**
+ * The pool's use minute by minute (a rollup written once a minute, not a scan of sessions), and the
+ * allocations refused for lack of numbers in each minute. Minutes without a sample are left out.
+ */
+export const GetUtilizationHistory = defineRpc(
+  'number-pool',
+  'number-pool.utilization-history.v1',
+  z
+    .object({ scope: accountScopeSchema, hours: z.number().int().min(1).max(UTILIZATION_HISTORY_HOURS) })
+    .strict(),
+  z.object({
+    points: z.array(
+      z.object({
+        at: isoTimeSchema,
+        numbersTotal: z.number().int(),
+        numbersInUse: z.number().int(),
+        liveSessions: z.number().int(),
+        delta: z.number().int(),
+      }),
+    ),
+    exhaustions: z.array(z.object({ at: isoTimeSchema, count: z.number().int() })),
   }),
 );

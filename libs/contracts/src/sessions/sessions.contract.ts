@@ -52,6 +52,8 @@ export const ListSessions = defineRpc(
       scope: accountScopeSchema,
       firstParty: e164Schema.optional(),
       secondParty: e164Schema.optional(),
+      /** Either party (Maskline's extension, for the console's search). */
+      party: e164Schema.optional(),
       virtualNumber: e164Schema.optional(),
       status: z.enum(['active', 'expired', 'all']),
       /** ISO bounds on the creation time (the gateway parses Plivo's formats). */

@@ -20,6 +20,11 @@ export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDoc
     return this.findScoped({ accountId, sessionId }, { limit: 10_000, offset: 0, sort: { at: 1 } });
   }
 
+  /** An account's attempts since a time, newest first, at most `limit`: for the statistics. Served by `{ accountId, at }`. */
+  since(accountId: string, since: Date, limit: number): Promise<CallbackAttemptDocument[]> {
+    return this.findScoped({ accountId, at: { $gte: since } }, { limit, offset: 0, sort: { at: -1 } });
+  }
+
   /** The retention sweep: attempts made before `before`. Served by `{ at }`. */
   async purgeSystemWide(before: Date, limit: number): Promise<number> {
     const old = await this.systemWide.find({ at: { $lt: before } }, { limit }, ['_id']);

@@ -21,6 +21,8 @@ export class CallbackAttemptDocument {
 export const CallbackAttemptSchema = SchemaFactory.createForClass(CallbackAttemptDocument);
 // Attempts API: a session's attempts in time order.
 CallbackAttemptSchema.index({ accountId: 1, sessionId: 1, at: 1 });
+// Callback statistics: an account's attempts since a time.
+CallbackAttemptSchema.index({ accountId: 1, at: 1 });
 // Retention purge.
 CallbackAttemptSchema.index({ at: 1 });
 

@@ -36,7 +36,11 @@ describe('dead-letter replay', () => {
         order.push(`published ${payload.eventId}`);
       },
     } as unknown as EventPublisher;
-    return { ctl: new CallbacksNatsController({} as CallbackAttempts, records, events), order, msgIds };
+    return {
+      ctl: new CallbacksNatsController({} as CallbackAttempts, records, events, () => Date.now()),
+      order,
+      msgIds,
+    };
   }
 
   it('marks a letter replayed only after its replay is on the stream', async () => {

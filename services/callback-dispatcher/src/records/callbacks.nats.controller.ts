@@ -1,7 +1,8 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Inject } from '@nestjs/common';
 import {
   CallbackReplayRequested,
   CodedError,
+  GetCallbackStats,
   ListCallbackAttempts,
   ListDeadLetters,
   ReplayDeadLetters,
@@ -9,6 +10,8 @@ import {
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
 import { EventPublisher, RpcHandler } from '@maskline/messaging';
+import { CLOCK, type Clock } from '@maskline/service-kit';
+import { summarizeCallbackStats } from './callback-stats-summary';
 import { CallbackAttempts } from './callback-attempts.repository';
 import { DeadLetters } from './dead-letters.repository';
 import type { DeadLetterDocument } from './callback-records.schema';
@@ -19,7 +22,23 @@ export class CallbacksNatsController {
     private readonly attemptRecords: CallbackAttempts,
     private readonly letters: DeadLetters,
     private readonly events: EventPublisher,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
+
+  /** Reads at most this many attempts for the statistics (the newest; the view says when it is capped). */
+  static readonly STATS_READ_MAX = 50_000;
+
+  @RpcHandler(GetCallbackStats)
+  async stats(request: Req<typeof GetCallbackStats>) {
+    const now = this.clock();
+    const since = new Date(Math.floor(now / 3600_000) * 3600_000 - (request.hours - 1) * 3600_000);
+    const attempts = await this.attemptRecords.since(
+      request.accountId,
+      since,
+      CallbacksNatsController.STATS_READ_MAX,
+    );
+    return summarizeCallbackStats(attempts, now, request.hours);
+  }
 
   @RpcHandler(ListCallbackAttempts)
   async attempts(request: Req<typeof ListCallbackAttempts>) {

@@ -29,6 +29,15 @@ export class AccountRepository extends AccountScopedRepository<Account> {
     return this.findByIdScoped({ accountId }, authId);
   }
 
+  /** The operator's list: every main account, by Auth ID, a page at a time; and how many there are. */
+  async listMainSystemWide(limit: number, offset: number): Promise<{ total: number; objects: Account[] }> {
+    const [objects, total] = await Promise.all([
+      this.systemWide.find({ kind: 'main' }, { sort: { _id: 1 }, limit, offset }),
+      this.systemWide.count({ kind: 'main' }),
+    ]);
+    return { total, objects };
+  }
+
   listSubaccounts(accountId: string): Promise<Account[]> {
     return this.findScoped({ accountId, kind: 'sub' }, { limit: 10_000, offset: 0, sort: { _id: 1 } });
   }

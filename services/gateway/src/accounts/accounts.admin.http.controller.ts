@@ -1,4 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { currentCorrelationId } from '@maskline/observability';
+import { PaginationQuery, pageOf } from '../http/pagination.query';
 import { CodedError } from '@maskline/contracts';
 import { AccountPrivacy } from '@maskline/messaging';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -39,6 +41,18 @@ export class AccountsAdminHttpController {
   async createSub(@Param('auth_id') authId: string, @Body() body: CreateSubaccountDto): Promise<WithToken> {
     const issued = await this.accounts.createSubaccount(authId, body.name, body.enabled ?? true);
     return { ...accountView(issued.account), auth_token: issued.authToken };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List main accounts, by Auth ID (never their tokens)' })
+  async list(@Query() query: PaginationQuery) {
+    const { limit, offset } = pageOf(query);
+    const page = await this.accounts.listMainAccounts(limit, offset);
+    return {
+      api_id: currentCorrelationId(),
+      meta: { limit, offset, total_count: page.total },
+      objects: page.objects.map(accountView),
+    };
   }
 
   @Get(':auth_id')

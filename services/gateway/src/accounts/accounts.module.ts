@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AccountRateLimiter } from '../auth/account-rate-limiter';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
+import { ConsoleSessions } from '../console/console-sessions';
 import { AccountCredentials } from './account-credentials';
 import { AccountRepository } from './account.repository';
 import { Account, AccountSchema } from './account.schema';
@@ -37,7 +38,8 @@ import { SubaccountsHttpController } from './subaccounts.http.controller';
     ApiKeysService,
     AccountRateLimiter,
     PlivoAuthGuard,
+    ConsoleSessions,
   ],
-  exports: [AccountsService, ApiKeysService, AccountRateLimiter, PlivoAuthGuard],
+  exports: [AccountsService, ApiKeysService, AccountRateLimiter, PlivoAuthGuard, ConsoleSessions],
 })
 export class AccountsModule {}

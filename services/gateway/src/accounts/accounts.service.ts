@@ -106,6 +106,10 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     return account;
   }
 
+  listMainAccounts(limit: number, offset: number) {
+    return this.repository.listMainSystemWide(limit, offset);
+  }
+
   listSubaccounts(accountId: string): Promise<Account[]> {
     return this.repository.listSubaccounts(accountId);
   }
@@ -135,6 +139,17 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
       throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: the account of this key is gone');
     }
     return principalOf(account);
+  }
+
+  /**
+   * The stored digest of the account's Auth Token (cached like authentication): it changes when the
+   * token is rotated, which ends the console sessions opened with the old one.
+   */
+  async credentialDigest(authId: string): Promise<string> {
+    const account = await this.lookup(authId);
+    if (!account)
+      throw new CodedError(ErrorCodes.AUTH_FAILED, `authentication failed: account ${authId} is gone`);
+    return account.tokenDigest;
   }
 
   /** The Auth Token callbacks are signed with: the subaccount's when given, else the main account's. */

@@ -52,6 +52,12 @@ export const gatewayConfigSchema = z.object({
   WEBHOOK_SIGNATURE_CHECK: envBoolean(true),
   /** A routing decision's budget (providers wait 5–15 s; this stays far below). */
   VOICE_DECISION_TIMEOUT_MS: envInt(1500, 100, 5000),
+  /** The operator console signs a browser out after this long without a request. */
+  CONSOLE_IDLE_TIMEOUT_SECONDS: envInt(900, 60, 86400),
+  /** ...and after this long in any case. */
+  CONSOLE_SESSION_MAX_HOURS: envInt(12, 1, 168),
+  /** Where the built console is (`/console`); by default `console/` next to the gateway's build. */
+  CONSOLE_ASSETS_DIR: z.string().min(1).optional(),
   /** How long `GET /health` waits for each service. */
   HEALTH_TIMEOUT_MS: envInt(1000, 50, 10000),
 });

@@ -8,6 +8,7 @@ import {
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { HealthRegistry } from '@maskline/observability';
+import { BreakerRegistry } from '@maskline/resilience';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 export type ServiceHealthView = ServiceHealth | { service: ServiceName; status: 'down'; detail: string };
@@ -25,11 +26,27 @@ export class SystemHealthService {
   constructor(
     private readonly rpc: RpcClient,
     private readonly health: HealthRegistry,
+    private readonly breakers: BreakerRegistry,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  /** The public report: no breaker names (they may name customers' hosts). */
   async report(): Promise<SystemHealth> {
-    const own = await this.health.report();
+    const detailed = await this.detailed();
+    const services: Record<string, ServiceHealthView> = {};
+    for (const [name, view] of Object.entries(detailed.services)) {
+      const { breakers: _breakers, ...rest } = view as ServiceHealth;
+      services[name] = rest as ServiceHealthView;
+    }
+    return { ...detailed, services };
+  }
+
+  /** The operator's report: each service's breakers that are not closed included. */
+  async detailed(): Promise<SystemHealth> {
+    const own = {
+      ...(await this.health.report()),
+      breakers: this.breakers.notClosed().slice(0, 100),
+    };
     const others = SERVICE_NAMES.filter((s) => s !== 'gateway');
     const answers = await Promise.all(others.map((s) => this.ask(s)));
     const services: Record<string, ServiceHealthView> = { gateway: own };

@@ -2,6 +2,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import {
+  CONSOLE_PATH,
+  consoleAssetsMiddleware,
+  defaultConsoleDir,
+} from '../console/console-assets.middleware';
 import { bodyParsers } from './body-parsers';
 import { correlationIdMiddleware } from './correlation-id.middleware';
 import { setupOpenApi } from './openapi';
@@ -18,6 +23,8 @@ export function configureHttp(app: NestExpressApplication): void {
   app.set('query parser', 'simple');
   app.use(correlationIdMiddleware);
   app.use(requestLogMiddleware(logger));
+  // The console's files (its API calls go through the routes below like anyone's).
+  app.use(CONSOLE_PATH, consoleAssetsMiddleware(config.CONSOLE_ASSETS_DIR ?? defaultConsoleDir()));
   app.use(methodNotAllowedMiddleware(app.getHttpAdapter().getInstance()));
   app.use(queryShapeMiddleware);
   for (const parser of bodyParsers(config.MAX_BODY_BYTES)) app.use(parser);

@@ -35,6 +35,11 @@ export class UtilizationHttpController {
       sessions_per_number: u.sessionsPerNumber,
       delta: u.delta,
       plivo_rule_numbers: u.plivoRuleNumbers,
+      numbers_by_country: u.numbersByCountry.map((c) => ({
+        country: c.country,
+        numbers_total: c.numbersTotal,
+        numbers_in_use: c.numbersInUse,
+      })),
     };
   }
 }

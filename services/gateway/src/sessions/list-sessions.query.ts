@@ -30,6 +30,11 @@ export class ListSessionsQuery extends PaginationQuery {
   @Matches(PHONE, { message: 'second_party must be a phone number' })
   second_party?: string;
 
+  @ApiPropertyOptional({ description: 'Either party (Maskline extension)' })
+  @IsOptional()
+  @Matches(PHONE, { message: 'party must be a phone number' })
+  party?: string;
+
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(PHONE, { message: 'virtual_number must be a phone number' })

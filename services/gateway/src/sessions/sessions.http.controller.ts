@@ -108,6 +108,7 @@ export class SessionsHttpController {
       scope,
       firstParty: query.first_party ? normalizeParty('first_party', query.first_party) : undefined,
       secondParty: query.second_party ? normalizeParty('second_party', query.second_party) : undefined,
+      party: query.party ? normalizeParty('party', query.party) : undefined,
       virtualNumber: query.virtual_number
         ? normalizeParty('virtual_number', query.virtual_number)
         : undefined,

@@ -16,6 +16,7 @@ import { originOf } from '../inventory/phone-number';
 import { HOLD_STORE } from './hold-store.token';
 import type { HoldStore } from './hold-store.port';
 import type { AllocationRecord } from './hold';
+import { ExhaustionCounter } from '../utilization/exhaustion-counter';
 import { NumberAllocator } from './number-allocator';
 
 /** Allocator refusals that a record of the same allocation, written by an earlier attempt, explains. */
@@ -38,6 +39,7 @@ export class AllocationService {
     @Inject(NUMBER_POOL_CONFIG) config: NumberPoolConfig,
     metrics: MetricsService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly exhaustions: ExhaustionCounter,
   ) {
     this.allocator = new NumberAllocator(store, {
       strategy: 'first-fit',
@@ -126,6 +128,7 @@ export class AllocationService {
     } catch (err) {
       if (err instanceof CodedError && err.code === PoolErrorCodes.EXHAUSTED) {
         this.exhausted.inc({ reason: String(err.details?.reason ?? 'unknown') });
+        this.exhaustions.count(scope.accountId, scope.subaccountId ?? null, this.clock());
       }
       this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });
       throw err;

@@ -15,6 +15,8 @@ export const numberPoolConfigSchema = z.object({
   /** How long a replica caches an owner's list of active numbers. */
   POOL_CACHE_TTL_MS: envInt(5000, 0, 600000),
   REAPER_INTERVAL_MS: envInt(5000, 100, 600000),
+  /** How often each replica samples pool use for the per-minute history (one sample per minute is kept). */
+  UTILIZATION_ROLLUP_INTERVAL_MS: envInt(60000, 1000, 3600000),
   /**
    * How long the store keeps the record a release leaves when it came before its allocation (a
    * tombstone; a released allocation's own store copy goes at release). What stops a late

@@ -77,6 +77,11 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     );
   }
 
+  /** Every account's active numbers (the per-minute utilization sample): bounded by the pool, not by history. */
+  activeSystemWide(): Promise<VirtualNumberDocument[]> {
+    return this.systemWide.find({ status: 'active' }, {}, ['accountId', 'subaccountId', 'country']);
+  }
+
   async countForOwner(accountId: string, subaccountId: string | null): Promise<number> {
     return this.countScoped({ accountId, subaccountId, status: 'active' });
   }

@@ -1,5 +1,7 @@
 /** The pool's use from its live holds: numbers in use, sessions per number, and Δ (the most holds of one party). */
-export function summarize(holds: Array<{ virtualNumber: string; party: string; allocationId: string }>) {
+export function summarize(
+  holds: ReadonlyArray<{ virtualNumber: string; party: string; allocationId: string }>,
+) {
   const sessionsPerNumber = new Map<string, Set<string>>();
   const perParty = new Map<string, number>();
   const sessions = new Set<string>();
@@ -22,5 +24,40 @@ export function summarize(holds: Array<{ virtualNumber: string; party: string; a
     },
     delta,
     plivoRuleNumbers: delta === 0 ? 0 : 2 * delta - 1,
+  };
+}
+
+export interface OwnedNumber {
+  _id: string;
+  country: string;
+  subaccountId: string | null;
+}
+
+/**
+ * The utilization an owner sees: a main account its own numbers (not its subaccounts') against
+ * every live hold of the account; a subaccount its numbers against the holds on them.
+ */
+export function utilizationOfScope(
+  numbers: readonly OwnedNumber[],
+  holds: ReadonlyArray<{ virtualNumber: string; party: string; allocationId: string }>,
+  subaccountId: string | null,
+) {
+  const owned = numbers.filter((n) => n.subaccountId === subaccountId);
+  const ownedSet = new Set(owned.map((n) => n._id));
+  const visible = subaccountId === null ? holds : holds.filter((h) => ownedSet.has(h.virtualNumber));
+  const inUse = new Set(visible.map((h) => h.virtualNumber));
+  const countries = new Map<string, { numbersTotal: number; numbersInUse: number }>();
+  for (const n of owned) {
+    const c = countries.get(n.country) ?? { numbersTotal: 0, numbersInUse: 0 };
+    c.numbersTotal++;
+    if (inUse.has(n._id)) c.numbersInUse++;
+    countries.set(n.country, c);
+  }
+  return {
+    ...summarize(visible),
+    numbersTotal: owned.length,
+    numbersByCountry: [...countries]
+      .map(([country, c]) => ({ country, ...c }))
+      .sort((a, b) => a.country.localeCompare(b.country)),
   };
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { AccountScope, GetPoolUtilization, RpcReplyInputOf } from '@maskline/contracts';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { VirtualNumberRepository } from '../inventory/virtual-number.repository';
-import { summarize } from './utilization-summary';
+import { utilizationOfScope } from './utilization-summary';
 
 type Utilization = RpcReplyInputOf<typeof GetPoolUtilization>;
 
@@ -15,11 +15,11 @@ export class UtilizationService {
   ) {}
 
   async forScope(scope: AccountScope): Promise<Utilization> {
-    const owned = await this.numbers.activeForOwner(scope.accountId, scope.subaccountId ?? null);
-    const ownedSet = new Set(owned.map((n) => n._id));
-    const holds = (await this.maintenance.liveHolds(new Date(), scope.accountId)).filter(
-      (h) => !scope.subaccountId || ownedSet.has(h.virtualNumber),
-    );
-    return { ...summarize(holds), numbersTotal: owned.length };
+    const subaccountId = scope.subaccountId ?? null;
+    const [owned, holds] = await Promise.all([
+      this.numbers.activeForOwner(scope.accountId, subaccountId),
+      this.maintenance.liveHolds(new Date(), scope.accountId),
+    ]);
+    return utilizationOfScope(owned, holds, subaccountId);
   }
 }

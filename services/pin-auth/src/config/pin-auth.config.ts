@@ -29,6 +29,11 @@ export const pinAuthConfigSchema = z.object({
   MAX_LOCKOUT_SECONDS: envInt(86400, 1, 30 * 86400),
   REAPER_INTERVAL_MS: envInt(60000, 100, 3600000),
   RETIRED_RETENTION_MS: envInt(3600000, 0, 30 * 24 * 3600000),
+  /**
+   * Days the record of PIN entries (outcome, masked caller; never digits) is kept for the console's
+   * timelines and PIN security view. A month covers a support question and a brute-force review.
+   */
+  PIN_ATTEMPT_RETENTION_DAYS: envInt(30, 7, 365),
 });
 
 export type PinAuthConfig = z.output<typeof pinAuthConfigSchema>;

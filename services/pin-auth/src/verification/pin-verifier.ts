@@ -4,6 +4,7 @@ import { constantTimeEqual } from '@maskline/crypto';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import type { Logger } from 'pino';
+import { PinAttemptLog } from '../attempts/pin-attempt-log';
 import { PinRegistry } from '../registration/pin-registry';
 import { PinThrottle } from '../throttling/pin-throttle';
 import { OutcomeAnnouncer } from './outcome-announcer';
@@ -34,6 +35,7 @@ export class PinVerifier {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly attempts: PinAttemptLog,
   ) {
     this.outcomes = metrics.counter('maskline_pin_verifications_total', 'PIN verifications by outcome', [
       'outcome',
@@ -42,6 +44,17 @@ export class PinVerifier {
 
   async verify(request: Request): Promise<Reply> {
     const reply = await this.decide(request);
+    this.attempts.recordSoon({
+      accountId: request.accountId,
+      virtualNumber: request.virtualNumber,
+      callerNumber: request.callerNumber,
+      callId: request.callId,
+      attempt: request.attempt,
+      outcome: reply.outcome === 'match' ? 'success' : reply.outcome === 'mismatch' ? 'failed' : 'locked',
+      lockReason: reply.outcome === 'locked' ? reply.reason : undefined,
+      sessionId: reply.outcome === 'match' ? reply.sessionId : null,
+      at: new Date(this.clock()),
+    });
     this.outcomes.inc({ outcome: reply.outcome === 'locked' ? `locked-${reply.reason}` : reply.outcome });
     this.logger.info(
       {

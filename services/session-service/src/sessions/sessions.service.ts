@@ -51,6 +51,8 @@ export class SessionsService {
     const forms = (number: string) => ({ $in: this.redaction.storedForms(request.scope.accountId, number) });
     if (request.firstParty) filter.firstParty = forms(request.firstParty);
     if (request.secondParty) filter.secondParty = forms(request.secondParty);
+    if (request.party)
+      filter.$or = [{ firstParty: forms(request.party) }, { secondParty: forms(request.party) }];
     if (request.virtualNumber) filter.virtualNumber = request.virtualNumber;
     if (request.status !== 'all') filter.status = request.status;
     const created = toRange(request.createdTime, (v) => new Date(v));

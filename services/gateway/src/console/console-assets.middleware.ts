@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { currentCorrelationId } from '@maskline/observability';
+
+/** Where the console's built files are served from. */
+export const CONSOLE_PATH = '/console';
+
+/**
+ * The page may load only its own script, style and data: no inline code, no other origin, no frames.
+ * The console's API calls go to this same origin.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "object-src 'none'",
+].join('; ');
+
+/** By default the console is built next to the gateway's own build (`dist/services/gateway/console`). */
+export function defaultConsoleDir(): string {
+  return path.join(path.dirname(require.main?.filename ?? process.cwd()), 'console');
+}
+
+/**
+ * Serves the built console under `/console`, with a strict CSP. When it was not built, the page
+ * says how to build it, in the API's own error shape.
+ */
+export function consoleAssetsMiddleware(dir: string) {
+  const serve = express.static(dir, {
+    index: 'index.html',
+    fallthrough: false,
+    setHeaders: (res, file) => {
+      res.setHeader('Cache-Control', file.endsWith('index.html') ? 'no-cache' : 'public, max-age=300');
+    },
+  });
+  return (req: Request, res: Response, next: NextFunction) => {
+    // Mounted at /console: the console's own API (`/console/api/...`) is an ordinary route.
+    if (req.path === '/api' || req.path.startsWith('/api/')) return next();
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      res
+        .status(405)
+        .json({ api_id: currentCorrelationId() ?? '', error: `${req.method} is not allowed here` });
+      return;
+    }
+    if (!existsSync(path.join(dir, 'index.html'))) {
+      res.status(404).json({
+        api_id: currentCorrelationId() ?? '',
+        error: 'the console is not built: run `npm run build` (or `npm start`, which builds it)',
+      });
+      return;
+    }
+    serve(req, res, (err?: unknown) => {
+      if (!err) return next();
+      const status = (err as { status?: number }).status ?? 500;
+      if (status === 404) {
+        res.status(404).json({ api_id: currentCorrelationId() ?? '', error: 'resource not found' });
+        return;
+      }
+      next(err);
+    });
+  };
+}

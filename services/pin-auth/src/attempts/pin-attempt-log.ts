@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import type { PinAttempt, PinAttemptOutcome } from '@maskline/contracts';
+import { keyedDigest } from '@maskline/crypto';
+import { maskPhone } from '@maskline/observability';
+import { isDuplicateKeyError } from '@maskline/persistence';
+import { BackgroundWork } from '../background/background-work';
+import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
+import { PinAttemptDocument } from './pin-attempt.schema';
+
+export interface PinEntry {
+  accountId: string;
+  virtualNumber: string;
+  callerNumber: string;
+  callId: string;
+  attempt: number;
+  outcome: PinAttemptOutcome;
+  lockReason?: 'call' | 'caller' | 'number';
+  sessionId: string | null;
+  at: Date;
+}
+
+/** The most entries one read returns: a session's calls, or an account's window for the summary. */
+const SESSION_READ_MAX = 500;
+const WINDOW_READ_MAX = 50_000;
+
+/**
+ * The record of PIN entries the console reads. Written after the reply (BackgroundWork), so PIN
+ * verification never waits for it; read only by the console's queries, never on a call's path.
+ */
+@Injectable()
+export class PinAttemptLog {
+  private readonly callerDigestKey: Buffer;
+
+  constructor(
+    @InjectModel(PinAttemptDocument.name) private readonly model: Model<PinAttemptDocument>,
+    private readonly background: BackgroundWork,
+    @Inject(PIN_AUTH_CONFIG) config: PinAuthConfig,
+  ) {
+    this.callerDigestKey = config.PIN_DIGEST_KEY;
+  }
+
+  recordSoon(entry: PinEntry): void {
+    const doc: PinAttemptDocument = {
+      _id: `${entry.callId}:${entry.outcome}:${entry.attempt}`,
+      accountId: entry.accountId,
+      virtualNumber: entry.virtualNumber,
+      // Grouped per account: the same caller has unrelated keys in two accounts.
+      callerKey: keyedDigest(this.callerDigestKey, 'pin-caller', entry.accountId, entry.callerNumber).slice(
+        0,
+        16,
+      ),
+      callerMasked: String(maskPhone(entry.callerNumber)),
+      callId: entry.callId,
+      outcome: entry.outcome,
+      lockReason: entry.lockReason ?? null,
+      attempt: entry.attempt,
+      sessionId: entry.sessionId,
+      at: entry.at,
+    };
+    void this.background.run(
+      async () => {
+        try {
+          await this.model.create(doc);
+        } catch (err) {
+          if (!isDuplicateKeyError(err)) throw err;
+        }
+      },
+      { what: 'pin attempt record', key: entry.callId },
+    );
+  }
+
+  /** The entries that matched the session, and every other entry of the same calls, oldest first. */
+  async ofSession(accountId: string, sessionId: string): Promise<PinAttempt[]> {
+    const matched = await this.model
+      .find({ accountId, sessionId }, { callId: 1 })
+      .limit(SESSION_READ_MAX)
+      .lean()
+      .exec();
+    const callIds = [...new Set(matched.map((m) => m.callId))];
+    if (callIds.length === 0) return [];
+    const docs = await this.model
+      .find({ accountId, callId: { $in: callIds } })
+      .limit(SESSION_READ_MAX)
+      .lean()
+      .exec();
+    return docs.map(toAttempt).sort((a, b) => a.at.localeCompare(b.at) || a.attempt - b.attempt);
+  }
+
+  /** An account's entries since a time (for the summary; at most WINDOW_READ_MAX, newest kept). */
+  async since(accountId: string, since: Date): Promise<PinAttempt[]> {
+    const docs = await this.model
+      .find({ accountId, at: { $gte: since } })
+      .sort({ at: -1 })
+      .limit(WINDOW_READ_MAX)
+      .lean()
+      .exec();
+    return docs.map(toAttempt);
+  }
+
+  /** Deletes up to `batch` entries older than `cutoff`, every account's; returns how many. */
+  async purgeSystemWide(cutoff: Date, batch: number): Promise<number> {
+    const old = await this.model
+      .find({ at: { $lt: cutoff } }, { _id: 1 })
+      .limit(batch)
+      .lean()
+      .exec();
+    if (old.length === 0) return 0;
+    const r = await this.model.deleteMany({ _id: { $in: old.map((o) => o._id) } }).exec();
+    return r.deletedCount ?? 0;
+  }
+}
+
+function toAttempt(d: PinAttemptDocument): PinAttempt {
+  return {
+    at: d.at.toISOString(),
+    callId: d.callId,
+    virtualNumber: d.virtualNumber,
+    callerMasked: d.callerMasked,
+    callerKey: d.callerKey,
+    outcome: d.outcome,
+    lockReason: d.lockReason ?? null,
+    attempt: d.attempt,
+    sessionId: d.sessionId ?? null,
+  };
+}
