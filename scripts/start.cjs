@@ -109,6 +109,8 @@ function printWelcome({ baseUrl, operatorKey, demo, sandbox }) {
     `  health:     curl ${baseUrl}/health`,
     `  self-test:  curl -X POST -H 'X-Operator-Key: ${operatorKey}' ${baseUrl}/admin/v1/self-test`,
     `  API docs:   ${baseUrl}/docs`,
+    `  console:    ${baseUrl}/console/  (sign in with the demo account's Auth ID and Auth Token below,`,
+    `              or with the operator key in .infra/secrets.json for the System and Accounts views)`,
   ];
   if (demo) lines.push('', ...demo.instructions);
   if (sandbox) {

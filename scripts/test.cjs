@@ -24,6 +24,7 @@ const steps = [
   ['lint', bin('eslint'), ['.']],
   ['format', bin('prettier'), ['--check', '.', '--log-level', 'warn']],
   ['typecheck', bin('tsc'), ['-p', 'tsconfig.json']],
+  ['typecheck console', bin('tsc'), ['-p', 'libs/console/tsconfig.json']],
   ['build', bin('tsc'), ['-p', 'tsconfig.build.json']],
   // What each image ships; the end-to-end tests run exactly this.
   ['build services', process.execPath, ['scripts/build-services.cjs']],

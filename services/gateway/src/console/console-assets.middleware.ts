@@ -14,7 +14,7 @@ const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self'",
   "connect-src 'self'",
   "frame-ancestors 'none'",
   "base-uri 'none'",
@@ -22,9 +22,12 @@ const CONTENT_SECURITY_POLICY = [
   "object-src 'none'",
 ].join('; ');
 
-/** By default the console is built next to the gateway's own build (`dist/services/gateway/console`). */
+/**
+ * By default the console is built into the gateway's own build, `dist/services/gateway/console`
+ * (what its image ships): this file runs from `<build>/services/gateway/src/console/`.
+ */
 export function defaultConsoleDir(): string {
-  return path.join(path.dirname(require.main?.filename ?? process.cwd()), 'console');
+  return path.resolve(__dirname, '..', '..', '..', '..', 'console');
 }
 
 /**
@@ -35,9 +38,8 @@ export function consoleAssetsMiddleware(dir: string) {
   const serve = express.static(dir, {
     index: 'index.html',
     fallthrough: false,
-    setHeaders: (res, file) => {
-      res.setHeader('Cache-Control', file.endsWith('index.html') ? 'no-cache' : 'public, max-age=300');
-    },
+    // The file names are fixed: a browser revalidates each (ETag), so a new build is used at once.
+    setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
   });
   return (req: Request, res: Response, next: NextFunction) => {
     // Mounted at /console: the console's own API (`/console/api/...`) is an ordinary route.

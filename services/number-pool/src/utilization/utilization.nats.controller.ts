@@ -2,7 +2,6 @@ import { Controller, Inject } from '@nestjs/common';
 import { GetPoolUtilization, GetUtilizationHistory, type RpcParsedRequestOf } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
-import { MINUTE_MS } from './exhaustion-counter';
 import { ExhaustionMinutes, UtilizationMinutes } from './utilization-history.repository';
 import { UtilizationService } from './utilization.service';
 
@@ -35,18 +34,15 @@ export class UtilizationNatsController {
     const perMinute = new Map<number, number>();
     for (const r of refusals)
       perMinute.set(r.minute.getTime(), (perMinute.get(r.minute.getTime()) ?? 0) + r.count);
-    const nowMinute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
     return {
       points: [
-        ...minutes
-          .filter((m) => m.minute.getTime() < nowMinute)
-          .map((m) => ({
-            at: m.minute.toISOString(),
-            numbersTotal: m.numbersTotal,
-            numbersInUse: m.numbersInUse,
-            liveSessions: m.liveSessions,
-            delta: m.delta,
-          })),
+        ...minutes.map((m) => ({
+          at: m.minute.toISOString(),
+          numbersTotal: m.numbersTotal,
+          numbersInUse: m.numbersInUse,
+          liveSessions: m.liveSessions,
+          delta: m.delta,
+        })),
         {
           at: new Date(now).toISOString(),
           numbersTotal: current.numbersTotal,
