@@ -170,6 +170,35 @@ describe('operator console in a real browser', () => {
     await other.close();
   });
 
+  it('lets the operator see the system and the accounts, and nothing of an account', async () => {
+    const ops = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const p = await ops.newPage();
+    await p.goto(consoleUrl());
+    await p.getByLabel('Operator').check();
+    await p.getByLabel('Operator key').fill(system.operatorKey);
+    await p.getByRole('button', { name: 'Sign in' }).click();
+    const services = p.getByRole('table', { name: 'Services' });
+    await services.waitFor();
+    for (const name of [
+      'gateway',
+      'session-service',
+      'number-pool',
+      'pin-auth',
+      'call-router',
+      'callback-dispatcher',
+    ])
+      expect(await services.innerText()).toContain(name);
+    await p.getByRole('table', { name: 'Consumers' }).waitFor();
+    await screenshot(p, '09-system');
+    await p.getByRole('link', { name: 'Accounts' }).click();
+    await expectEventually(async () =>
+      expect(await p.getByRole('table', { name: 'Accounts' }).innerText()).toContain(acme.authId),
+    );
+    await screenshot(p, '10-accounts');
+    expect(await p.getByRole('navigation', { name: 'Main' }).innerText()).not.toContain('Sessions');
+    await ops.close();
+  });
+
   it('signs out, and the cookie it had opens nothing afterwards', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'maskline_console');
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
+import { isolatedIndices } from '../logic/isolated-points';
 
 export interface ChartSeries {
   label: string;
@@ -80,7 +81,8 @@ export function TimeSeriesChart({ x, series }: { x: number[]; series: ChartSerie
           dash: s.dash,
           scale: s.scale ?? 'count',
           spanGaps: false,
-          points: { show: false },
+          // A sample with no neighbour (one minute among empty ones) shows as a dot, not as nothing.
+          points: { show: true, size: 6, fill: s.color, filter: isolatedIndices(s.values) },
         })),
       ],
     };

@@ -65,11 +65,12 @@ export function consoleAssetsMiddleware(dir: string) {
     serve(req, res, (err?: unknown) => {
       if (!err) return next();
       const status = (err as { status?: number }).status ?? 500;
-      if (status === 404) {
-        res.status(404).json({ api_id: currentCorrelationId() ?? '', error: 'resource not found' });
-        return;
-      }
-      next(err);
+      if (status >= 500) return next(err);
+      // A missing file, a malformed or forbidden path (`%00`, `..`): the API's own error shape.
+      res.status(status).json({
+        api_id: currentCorrelationId() ?? '',
+        error: status === 404 ? 'resource not found' : `the path is not allowed (HTTP ${status})`,
+      });
     });
   };
 }

@@ -206,6 +206,11 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: 'resource not found' });
     expect((await fetch(url('/console/../package.json'))).status).not.toBe(200);
+    for (const bad of ['/console/%2e%2e/%2e%2e/package.json', '/console/app.js%00', '/console/%E0%A4%A']) {
+      const res = await fetch(url(bad));
+      expect([bad, res.status >= 400 && res.status < 500]).toEqual([bad, true]);
+      expect(await res.json()).toMatchObject({ error: expect.any(String) });
+    }
     expect((await fetch(url('/console/'), { method: 'POST' })).status).toBe(405);
   });
 });
