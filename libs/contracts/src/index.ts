@@ -8,6 +8,7 @@ export * from './errors/coded-error';
 export * from './errors/rpc-envelope';
 export * from './errors/zod-to-coded-error';
 export * from './common/paging';
+export * from './common/hourly-window';
 export * from './common/primitives.schema';
 export * from './health/health.contract';
 export * from './self-test/self-test.contract';

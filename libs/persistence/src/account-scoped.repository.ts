@@ -148,8 +148,13 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     return doc;
   }
 
-  protected async findScoped(filter: ScopedFilter<T>, page?: PageRequest): Promise<T[]> {
-    let query = this.#model.find(filter);
+  protected async findScoped(
+    filter: ScopedFilter<T>,
+    page?: PageRequest,
+    /** Only these fields (and `_id`). */
+    fields?: readonly (keyof T & string)[],
+  ): Promise<T[]> {
+    let query = this.#model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined);
     if (page)
       query = query
         .sort(page.sort ?? { _id: 1 })

@@ -17,6 +17,8 @@ interface Entry {
 }
 
 const STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
+/** The most breakers `notClosed` lists (a health answer stays small when a thousand are open). */
+const NOT_CLOSED_SHOWN_MAX = 100;
 
 /**
  * Named opossum breakers, one per downstream (a service, or a webhook host). State changes are
@@ -85,10 +87,11 @@ export class BreakerRegistry {
     return this.breakers.get(name)?.breaker.opened ?? false;
   }
 
-  /** The breakers not closed now (open or half-open), for the operator's system view. */
+  /** The breakers not closed now (open or half-open; at most 100), for the operator's system view. */
   notClosed(): Array<{ name: string; state: 'open' | 'half-open' }> {
     const out: Array<{ name: string; state: 'open' | 'half-open' }> = [];
     for (const [name, { breaker }] of this.breakers) {
+      if (out.length >= NOT_CLOSED_SHOWN_MAX) break;
       if (breaker.opened) out.push({ name, state: 'open' });
       else if (breaker.halfOpen) out.push({ name, state: 'half-open' });
     }

@@ -18,7 +18,7 @@ export class HealthResponder implements OnModuleInit {
   onModuleInit(): void {
     this.server.addHandler(HealthContracts[this.options.service], async () => ({
       ...(await this.health.report()),
-      breakers: this.breakers?.notClosed().slice(0, 100) ?? [],
+      breakers: this.breakers?.notClosed() ?? [],
     }));
   }
 }

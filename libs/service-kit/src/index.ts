@@ -5,5 +5,6 @@ export * from './ops-server.host';
 export * from './bootstrap-service';
 export * from './clock';
 export * from './periodic-task';
+export * from './shared-reads';
 export * from './http-drain';
 export * from './seeded-random';

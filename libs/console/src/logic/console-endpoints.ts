@@ -1,5 +1,5 @@
 /**
- * Every URL the console calls, in one place (see notes/console-api.md). Path segments are encoded, and a
+ * Every URL the console calls, in one place (see docs/console.md). Path segments are encoded, and a
  * segment made only of dots is escaped so that "." or ".." can never walk out of the account's path.
  */
 function segment(value: string): string {

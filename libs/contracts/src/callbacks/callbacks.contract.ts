@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent, defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
+import { STATS_WINDOW_MAX_HOURS } from '../common/hourly-window';
 import { isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 
 export const deliveryAttemptSchema = z.object({
@@ -68,9 +69,6 @@ export const CallbackReplayRequested = defineEvent(
     .strict(),
 );
 
-/** The hours callback statistics can look back over. */
-export const CALLBACK_STATS_MAX_HOURS = 168;
-
 /**
  * How an account's callbacks fared over the last hours: per hour (every hour present, oldest
  * first), the share delivered, and the endpoints that fail most.
@@ -79,9 +77,11 @@ export const GetCallbackStats = defineRpc(
   'callback-dispatcher',
   'callback-dispatcher.stats.v1',
   z
-    .object({ accountId: mainAccountIdSchema, hours: z.number().int().min(1).max(CALLBACK_STATS_MAX_HOURS) })
+    .object({ accountId: mainAccountIdSchema, hours: z.number().int().min(1).max(STATS_WINDOW_MAX_HOURS) })
     .strict(),
   z.object({
+    /** True when the window held more attempts than one read takes: the figures cover the newest. */
+    capped: z.boolean(),
     buckets: z.array(
       z.object({
         at: isoTimeSchema,

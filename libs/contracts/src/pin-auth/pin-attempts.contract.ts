@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRpc } from '../contract';
 import { mainAccountIdSchema } from '../common/account-scope.schema';
+import { STATS_WINDOW_MAX_HOURS } from '../common/hourly-window';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 
 /** What became of one PIN entry (or of a registered caller let through without one). */
@@ -8,8 +9,8 @@ export const pinAttemptOutcomeSchema = z.enum(['success', 'failed', 'locked', 'a
 export type PinAttemptOutcome = z.infer<typeof pinAttemptOutcomeSchema>;
 
 /**
- * One PIN entry as the console shows it: never the digits, and the caller only masked (its first
- * and last digits) with a keyed digest to group by.
+ * One PIN entry as the console shows it: never the digits, and the caller only masked (its last four
+ * digits) with a keyed digest to group by.
  */
 export const pinAttemptSchema = z.object({
   at: isoTimeSchema,
@@ -37,9 +38,6 @@ export const ListPinAttempts = defineRpc(
   z.object({ attempts: z.array(pinAttemptSchema) }),
 );
 
-/** The hours PIN security can look back over (the attempt log keeps at least this long). */
-export const PIN_SECURITY_MAX_HOURS = 168;
-
 const countsSchema = z.object({
   successes: z.number().int(),
   failures: z.number().int(),
@@ -53,10 +51,12 @@ export const GetPinSecurity = defineRpc(
   z
     .object({
       accountId: mainAccountIdSchema,
-      hours: z.number().int().min(1).max(PIN_SECURITY_MAX_HOURS),
+      hours: z.number().int().min(1).max(STATS_WINDOW_MAX_HOURS),
     })
     .strict(),
   z.object({
+    /** True when the window held more entries than one read takes: the counts cover the newest. */
+    capped: z.boolean(),
     buckets: z.array(countsSchema.extend({ at: isoTimeSchema })),
     byNumber: z.array(countsSchema.extend({ virtualNumber: e164Schema })),
     byCaller: z.array(countsSchema.extend({ callerMasked: z.string(), callerKey: z.string() })),

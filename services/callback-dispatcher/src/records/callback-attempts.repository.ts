@@ -22,7 +22,14 @@ export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDoc
 
   /** An account's attempts since a time, newest first, at most `limit`: for the statistics. Served by `{ accountId, at }`. */
   since(accountId: string, since: Date, limit: number): Promise<CallbackAttemptDocument[]> {
-    return this.findScoped({ accountId, at: { $gte: since } }, { limit, offset: 0, sort: { at: -1 } });
+    return this.findScoped({ accountId, at: { $gte: since } }, { limit, offset: 0, sort: { at: -1 } }, [
+      'at',
+      'url',
+      'outcome',
+      'statusCode',
+      'latencyMs',
+      'error',
+    ]);
   }
 
   /** The retention sweep: attempts made before `before`. Served by `{ at }`. */

@@ -1,6 +1,4 @@
-import type { RpcReplyInputOf, GetCallbackStats } from '@maskline/contracts';
-
-const HOUR_MS = 3600_000;
+import { HOUR_MS, hourlyWindowStart, type GetCallbackStats, type RpcReplyInputOf } from '@maskline/contracts';
 /** The most failing endpoints the view lists. */
 export const FAILING_ENDPOINTS_TOP = 10;
 
@@ -28,8 +26,9 @@ export function summarizeCallbackStats(
   attempts: readonly AttemptFacts[],
   now: number,
   hours: number,
+  capped = false,
 ): RpcReplyInputOf<typeof GetCallbackStats> {
-  const firstHour = Math.floor(now / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
+  const firstHour = hourlyWindowStart(now, hours);
   const hoursOf = Array.from({ length: hours }, () => ({
     delivered: 0,
     failed: 0,
@@ -58,6 +57,7 @@ export function summarizeCallbackStats(
   const delivered = hoursOf.reduce((n, h) => n + h.delivered, 0);
   const failed = hoursOf.reduce((n, h) => n + h.failed, 0);
   return {
+    capped,
     buckets: hoursOf.map((h, i) => {
       const sorted = [...h.latencies].sort((a, b) => a - b);
       return {

@@ -3,6 +3,8 @@ import {
   CallbackReplayRequested,
   CodedError,
   GetCallbackStats,
+  hourlyWindowStart,
+  type RpcReplyInputOf,
   ListCallbackAttempts,
   ListDeadLetters,
   ReplayDeadLetters,
@@ -10,7 +12,7 @@ import {
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
 import { EventPublisher, RpcHandler } from '@maskline/messaging';
-import { CLOCK, type Clock } from '@maskline/service-kit';
+import { CLOCK, SharedReads, type Clock } from '@maskline/service-kit';
 import { summarizeCallbackStats } from './callback-stats-summary';
 import { CallbackAttempts } from './callback-attempts.repository';
 import { DeadLetters } from './dead-letters.repository';
@@ -23,21 +25,24 @@ export class CallbacksNatsController {
     private readonly letters: DeadLetters,
     private readonly events: EventPublisher,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.statistics = new SharedReads({ ttlMs: 30_000, maxEntries: 1000 }, clock);
+  }
 
-  /** Reads at most this many attempts for the statistics (the newest; the view says when it is capped). */
-  static readonly STATS_READ_MAX = 50_000;
+  /** Reads at most this many attempts for the statistics (the newest; the reply says when it is capped). */
+  static readonly STATS_READ_MAX = 20_000;
+  /** One read per account and window every 30 s, however many ask: the view may be that old. */
+  private readonly statistics: SharedReads<string, RpcReplyInputOf<typeof GetCallbackStats>>;
 
   @RpcHandler(GetCallbackStats)
-  async stats(request: Req<typeof GetCallbackStats>) {
-    const now = this.clock();
-    const since = new Date(Math.floor(now / 3600_000) * 3600_000 - (request.hours - 1) * 3600_000);
-    const attempts = await this.attemptRecords.since(
-      request.accountId,
-      since,
-      CallbacksNatsController.STATS_READ_MAX,
-    );
-    return summarizeCallbackStats(attempts, now, request.hours);
+  stats(request: Req<typeof GetCallbackStats>) {
+    return this.statistics.get(`${request.accountId}:${request.hours}`, async () => {
+      const now = this.clock();
+      const since = new Date(hourlyWindowStart(now, request.hours));
+      const max = CallbacksNatsController.STATS_READ_MAX;
+      const attempts = await this.attemptRecords.since(request.accountId, since, max);
+      return summarizeCallbackStats(attempts, now, request.hours, attempts.length >= max);
+    });
   }
 
   @RpcHandler(ListCallbackAttempts)

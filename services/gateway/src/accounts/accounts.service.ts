@@ -121,6 +121,14 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    * so the time of the answer does not tell whether an Auth ID exists.
    */
   async authenticate(authId: string, token: string): Promise<Principal> {
+    return (await this.authenticateWithDigest(authId, token)).principal;
+  }
+
+  /** As `authenticate`, with the stored digest the token matched (what a console session is stamped with). */
+  async authenticateWithDigest(
+    authId: string,
+    token: string,
+  ): Promise<{ principal: Principal; tokenDigest: string }> {
     const account = await this.lookup(authId);
     const digest = this.credentials.digest(authId, token);
     const matches = constantTimeEqual(digest, account?.tokenDigest ?? this.decoyDigest);
@@ -129,7 +137,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
         ErrorCodes.AUTH_FAILED,
         'authentication failed: Auth ID or Auth Token is incorrect',
       );
-    return principalOf(account);
+    return { principal: principalOf(account), tokenDigest: account.tokenDigest };
   }
 
   /** Who an API key of the account `authId` acts as: the account, which must exist and be enabled. */

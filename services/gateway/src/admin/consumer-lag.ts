@@ -35,9 +35,13 @@ export class ConsumerLagReader {
           ackPending: c.num_ack_pending,
           redelivered: c.num_redelivered,
         });
-        if (out.length >= CONSUMERS_MAX) return out;
+        if (out.length >= CONSUMERS_MAX) return mostBehindFirst(out);
       }
     }
-    return out.sort((a, b) => b.pending + b.ackPending - (a.pending + a.ackPending));
+    return mostBehindFirst(out);
   }
+}
+
+function mostBehindFirst(lags: ConsumerLag[]): ConsumerLag[] {
+  return lags.sort((a, b) => b.pending + b.ackPending - (a.pending + a.ackPending));
 }

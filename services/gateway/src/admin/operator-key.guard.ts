@@ -1,10 +1,9 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ConsoleSessions } from '../console/console-sessions';
-import { CSRF_HEADER, cookieToken } from '../console/console-session-rules';
 
 export const OPERATOR_KEY_HEADER = 'X-Operator-Key';
 
@@ -26,15 +25,9 @@ export class OperatorKeyGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const given = req.header(OPERATOR_KEY_HEADER);
-    const console = given === undefined ? cookieToken(req.header('cookie')) : null;
-    if (console) {
-      const identity = await this.consoles.identify(console, req.header(CSRF_HEADER));
-      if (identity.kind !== 'operator')
-        throw new CodedError(
-          ErrorCodes.AUTH_FAILED,
-          'authentication failed: sign in with the operator key for this',
-        );
-      return true;
+    if (given === undefined) {
+      const res = context.switchToHttp().getResponse<Response>();
+      if (await this.consoles.fromRequest(req, res, 'operator')) return true;
     }
     if (!given || !timingSafeEqual(digest(given), this.expected)) {
       throw new CodedError(ErrorCodes.AUTH_FAILED, `missing or wrong ${OPERATOR_KEY_HEADER} header`);

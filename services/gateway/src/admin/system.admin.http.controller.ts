@@ -1,6 +1,5 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServiceHealth } from '@maskline/contracts';
 import { currentCorrelationId } from '@maskline/observability';
 import { SystemHealthService } from '../health/system-health';
 import { ConsumerLagReader } from './consumer-lag';
@@ -27,26 +26,13 @@ export class SystemAdminHttpController {
         return err instanceof Error ? err : new Error(String(err));
       }),
     ]);
-    const breakers = Object.values(report.services).flatMap((s) =>
-      ((s as ServiceHealth).breakers ?? []).map((b) => ({
-        service: s.service,
-        name: b.name,
-        state: b.state,
-      })),
-    );
-    const services = Object.fromEntries(
-      Object.entries(report.services).map(([name, s]) => {
-        const { breakers: _b, ...rest } = s as ServiceHealth;
-        return [name, rest];
-      }),
-    );
     return {
       api_id: currentCorrelationId(),
       status: report.status,
       nats: report.nats,
       store: report.store,
-      services,
-      breakers,
+      services: report.services,
+      breakers: report.breakers,
       consumers: Array.isArray(consumers)
         ? consumers.map((c) => ({
             stream: c.stream,

@@ -1,8 +1,8 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import type { Response } from 'express';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { AccountsService } from '../accounts/accounts.service';
 import { ConsoleSessions } from '../console/console-sessions';
-import { CSRF_HEADER, cookieToken } from '../console/console-session-rules';
 import { AccountRateLimiter } from './account-rate-limiter';
 import { parseBasic } from './basic-credentials';
 import type { AuthenticatedRequest } from './principal';
@@ -23,7 +23,7 @@ export class PlivoAuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const principal = await this.principalOf(req);
+    const principal = await this.principalOf(req, context.switchToHttp().getResponse<Response>());
     const pathAuthId = req.params.auth_id;
     if (pathAuthId !== undefined && pathAuthId !== principal.authId) {
       throw new CodedError(
@@ -36,17 +36,10 @@ export class PlivoAuthGuard implements CanActivate {
     return true;
   }
 
-  private async principalOf(req: AuthenticatedRequest) {
-    const console = req.header('authorization') === undefined ? cookieToken(req.header('cookie')) : null;
-    if (console) {
-      const identity = await this.consoles.identify(console, req.header(CSRF_HEADER));
-      if (identity.kind !== 'account')
-        throw new CodedError(
-          ErrorCodes.AUTH_FAILED,
-          'authentication failed: sign in with an account for this',
-        );
-      return this.accounts.principalOf(identity.authId);
-    }
+  private async principalOf(req: AuthenticatedRequest, res: Response) {
+    const console =
+      req.header('authorization') === undefined ? await this.consoles.fromRequest(req, res, 'account') : null;
+    if (console?.kind === 'account') return this.accounts.principalOf(console.authId);
     const { username: authId, password: token } = parseBasic(
       req.header('authorization'),
       'Auth ID:Auth Token',

@@ -1,7 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** The console's cookie: an opaque token, HttpOnly, SameSite=Strict, Secure behind TLS. */
 export const CONSOLE_COOKIE = 'maskline_console';
+/**
+ * Its name behind TLS: a `__Host-` cookie is Secure, host-only and `Path=/`, so no sibling subdomain
+ * can set one that shadows it. Over TLS only this name is read.
+ */
+export const CONSOLE_COOKIE_TLS = `__Host-${CONSOLE_COOKIE}`;
+
+export const cookieNameFor = (secure: boolean): string => (secure ? CONSOLE_COOKIE_TLS : CONSOLE_COOKIE);
 /** Every cookie-authenticated request carries this header, equal to the session's CSRF token. */
 export const CSRF_HEADER = 'X-CSRF-Token';
 
@@ -35,9 +42,12 @@ export const sessionKey = (token: string): string =>
 export const csrfTokenOf = (token: string): string =>
   createHash('sha256').update(`console-csrf:${token}`).digest('base64url');
 
-/** A stamp of a credential: a session ends when the credential behind it changes (token rotated). */
-export const credentialStamp = (credential: string): string =>
-  createHash('sha256').update(`console-stamp:${credential}`).digest('base64url');
+/**
+ * A stamp of a credential: a session ends when the credential behind it changes (token rotated,
+ * operator key replaced). Keyed, so a dump of the sessions gives nothing to guess the key against.
+ */
+export const credentialStamp = (key: Buffer, credential: string): string =>
+  createHmac('sha256', key).update(`console-stamp:${credential}`).digest('base64url');
 
 export type SessionVerdict = 'live' | 'idle' | 'too-old';
 
@@ -58,23 +68,26 @@ export const TOUCH_EVERY_MS = 30_000;
 export const needsTouch = (record: ConsoleSessionRecord, now: number): boolean =>
   now - record.lastSeenAt >= TOUCH_EVERY_MS;
 
-/** The cookie's value from a Cookie header (first occurrence), or null. */
-export function cookieToken(header: string | undefined): string | null {
+/**
+ * The session token from a Cookie header: the first well-formed value of the cookie's name for this
+ * transport (only the `__Host-` one over TLS), or null.
+ */
+export function cookieToken(header: string | undefined, secure: boolean): string | null {
   if (!header) return null;
+  const name = cookieNameFor(secure);
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() !== CONSOLE_COOKIE) continue;
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
     const value = part.slice(eq + 1).trim();
-    return /^[A-Za-z0-9_-]{20,100}$/.test(value) ? value : null;
+    if (/^[A-Za-z0-9_-]{20,100}$/.test(value)) return value;
   }
   return null;
 }
 
-/** The Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Secure when the request came over TLS. */
+/** The Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Secure (and `__Host-`) when over TLS. */
 export function setCookieValue(token: string, secure: boolean, maxAgeSeconds: number): string {
   return [
-    `${CONSOLE_COOKIE}=${token}`,
+    `${cookieNameFor(secure)}=${token}`,
     'Path=/',
     'HttpOnly',
     'SameSite=Strict',
@@ -84,5 +97,20 @@ export function setCookieValue(token: string, secure: boolean, maxAgeSeconds: nu
 }
 
 export function clearCookieValue(secure: boolean): string {
-  return setCookieValue('', secure, 0).replace(`${CONSOLE_COOKIE}=;`, `${CONSOLE_COOKIE}=deleted;`);
+  return setCookieValue('deleted', secure, 0);
+}
+
+/**
+ * Whether a browser says this request came from another site (a login-CSRF form, say): by
+ * `Sec-Fetch-Site`, or else by an `Origin` whose host is not the one asked.
+ */
+export function isCrossSite(headers: { secFetchSite?: string; origin?: string; host?: string }): boolean {
+  if (headers.secFetchSite !== undefined)
+    return headers.secFetchSite !== 'same-origin' && headers.secFetchSite !== 'none';
+  if (headers.origin === undefined || headers.origin === 'null') return headers.origin === 'null';
+  try {
+    return new URL(headers.origin).host !== headers.host;
+  } catch {
+    return true;
+  }
 }

@@ -2,12 +2,14 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { AccountRateLimiter } from '../auth/account-rate-limiter';
 import { ConsoleSessions } from './console-sessions';
 import {
   CSRF_HEADER,
   clearCookieValue,
   cookieToken,
   csrfTokenOf,
+  isCrossSite,
   setCookieValue,
   type ConsoleIdentity,
 } from './console-session-rules';
@@ -23,12 +25,33 @@ const notSignedIn = () =>
 @ApiTags('console')
 @Controller('console/api/session')
 export class ConsoleSessionHttpController {
-  constructor(private readonly sessions: ConsoleSessions) {}
+  constructor(
+    private readonly sessions: ConsoleSessions,
+    private readonly limiter: AccountRateLimiter,
+  ) {}
 
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in to the console (Auth ID and Auth Token, or the operator key)' })
   async signIn(@Body() body: SignInDto, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
+    // Only the console's own page signs in: a form (or a page) elsewhere cannot plant its session.
+    if (!req.is('application/json'))
+      throw new CodedError(
+        ErrorCodes.UNSUPPORTED_MEDIA_TYPE,
+        'sign in with a JSON body (Content-Type: application/json)',
+      );
+    if (
+      isCrossSite({
+        secFetchSite: req.header('sec-fetch-site'),
+        origin: req.header('origin'),
+        host: req.header('host'),
+      })
+    )
+      throw new CodedError(ErrorCodes.FORBIDDEN, 'sign in from the console itself, not from another site');
+    // Each identity opens sessions at most at the account request rate, across replicas.
+    await this.limiter.take(
+      `console-sign-in:${body.operator_key !== undefined ? 'operator' : (body.auth_id ?? '')}`,
+    );
     let token: string;
     let identity: Pick<ConsoleIdentity, 'kind'> & { authId?: string; subaccountId?: string };
     if (body.operator_key !== undefined) {
@@ -52,7 +75,7 @@ export class ConsoleSessionHttpController {
   @Get()
   @ApiOperation({ summary: 'Who is signed in to the console, and the CSRF token to send' })
   async whoAmI(@Req() req: Request, @Res({ passthrough: true }) res: Response) {
-    const token = cookieToken(req.header('cookie'));
+    const token = cookieToken(req.header('cookie'), req.secure);
     if (!token) throw notSignedIn();
     res.setHeader('Cache-Control', 'no-store');
     return this.view(await this.sessions.whoIs(token), token);
@@ -62,7 +85,7 @@ export class ConsoleSessionHttpController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Sign out of the console (needs the CSRF header)' })
   async signOut(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    const token = cookieToken(req.header('cookie'));
+    const token = cookieToken(req.header('cookie'), req.secure);
     if (!token) throw notSignedIn();
     await this.sessions.identify(token, req.header(CSRF_HEADER));
     await this.sessions.signOut(token);

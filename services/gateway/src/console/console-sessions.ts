@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, Response } from 'express';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
-import { KeyValueStores, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { AccountsService } from '../accounts/accounts.service';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import {
+  CSRF_HEADER,
+  cookieToken,
   credentialStamp,
   csrfTokenOf,
   needsTouch,
@@ -34,6 +37,7 @@ const signedOut = () =>
 export class ConsoleSessions {
   readonly limits: ConsoleSessionLimits;
   private readonly ttlMs: number;
+  private readonly stampKey: Buffer;
   private readonly operatorStamp: string;
 
   constructor(
@@ -48,21 +52,22 @@ export class ConsoleSessions {
     };
     // The store forgets an entry a little after its idle limit; the limits are enforced here.
     this.ttlMs = this.limits.idleMs + 60_000;
-    this.operatorStamp = credentialStamp(`operator:${config.OPERATOR_KEY}`);
+    this.stampKey = config.ACCOUNT_TOKEN_PEPPER;
+    this.operatorStamp = credentialStamp(this.stampKey, `operator:${config.OPERATOR_KEY}`);
     this.kv.declare(CONSOLE_SESSION_BUCKET, { ttlMs: this.ttlMs });
   }
 
   /** Opens a session for an account's Auth ID and Auth Token; returns the cookie token. */
   async signInAccount(authId: string, token: string): Promise<{ token: string; principal: Principal }> {
-    const principal = await this.accounts.authenticate(authId, token);
-    const stamp = credentialStamp(await this.accounts.credentialDigest(principal.authId));
+    // The digest the token was checked against is the one stamped: a rotation in between ends it.
+    const { principal, tokenDigest } = await this.accounts.authenticateWithDigest(authId, token);
     return {
       token: await this.open({
         kind: 'account',
         authId: principal.authId,
         accountId: principal.accountId,
         subaccountId: principal.subaccountId,
-        credentialStamp: stamp,
+        credentialStamp: credentialStamp(this.stampKey, tokenDigest),
       }),
       principal,
     };
@@ -70,10 +75,34 @@ export class ConsoleSessions {
 
   /** Opens an operator session when `key` is the operator key (compared in constant time). */
   async signInOperator(key: string): Promise<string> {
-    const given = credentialStamp(`operator:${key}`);
-    if (!timingSafeEqual(Buffer.from(given), Buffer.from(this.operatorStamp)))
+    if (!sameText(credentialStamp(this.stampKey, `operator:${key}`), this.operatorStamp))
       throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: the operator key is incorrect');
     return this.open({ kind: 'operator', credentialStamp: this.operatorStamp });
+  }
+
+  /**
+   * The console identity a request carries in place of credentials, when it has the session cookie
+   * (null when it has none): the session must be live, of `kind`, and the request must carry its
+   * CSRF token. Answers made this way are not to be stored by any cache.
+   */
+  async fromRequest(
+    req: Request,
+    res: Response,
+    kind: ConsoleIdentity['kind'],
+  ): Promise<ConsoleIdentity | null> {
+    const token = cookieToken(req.header('cookie'), req.secure);
+    if (!token) return null;
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Vary', 'Cookie');
+    const identity = await this.identify(token, req.header(CSRF_HEADER));
+    if (identity.kind !== kind)
+      throw new CodedError(
+        ErrorCodes.AUTH_FAILED,
+        kind === 'operator'
+          ? 'authentication failed: sign in with the operator key for this'
+          : 'authentication failed: sign in with an account for this',
+      );
+    return identity;
   }
 
   /**
@@ -95,13 +124,21 @@ export class ConsoleSessions {
     const key = sessionKey(token);
     const entry = await bucket.get(key);
     const record = entry && entry.operation === 'PUT' ? kvDecode<ConsoleSessionRecord>(entry.value) : null;
-    if (!record) throw signedOut();
+    if (!entry || !record) throw signedOut();
     const now = this.clock();
     if (verdictOf(record, now, this.limits) !== 'live' || !(await this.stillValid(record.identity))) {
       await bucket.delete(key);
       throw signedOut();
     }
-    if (needsTouch(record, now)) await bucket.put(key, kvEncode({ ...record, lastSeenAt: now }));
+    if (needsTouch(record, now)) {
+      try {
+        // Only over the entry as read: a sign-out (or another replica's end of it) in between stands.
+        await bucket.update(key, kvEncode({ ...record, lastSeenAt: now }), entry.revision);
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+        if ((await bucket.get(key))?.operation !== 'PUT') throw signedOut();
+      }
+    }
     return record.identity;
   }
 
@@ -122,7 +159,7 @@ export class ConsoleSessions {
     try {
       await this.accounts.principalOf(identity.authId); // exists and is enabled
       const digest = await this.accounts.credentialDigest(identity.authId);
-      return credentialStamp(digest) === identity.credentialStamp;
+      return credentialStamp(this.stampKey, digest) === identity.credentialStamp;
     } catch (err) {
       if (err instanceof CodedError && err.code === ErrorCodes.AUTH_FAILED) return false;
       throw err;

@@ -99,7 +99,21 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
       { auth_id: acct.auth_id, auth_token: acct.auth_token },
       { 'x-forwarded-proto': 'https' },
     );
-    expect(tls.setCookie).toMatch(/; Secure/);
+    // Behind TLS: Secure, and a __Host- name no sibling subdomain can shadow.
+    expect(tls.setCookie).toMatch(/^__Host-maskline_console=.*; Secure/);
+    const overTls = await fetch(url(`/v1/Account/${acct.auth_id}/`), {
+      headers: { cookie: tls.cookie, 'x-csrf-token': tls.csrf, 'x-forwarded-proto': 'https' },
+    });
+    expect(overTls.status).toBe(200);
+    // A plain-named cookie is not read over TLS.
+    const plainOverTls = await fetch(url(`/v1/Account/${acct.auth_id}/`), {
+      headers: {
+        cookie: tls.cookie.replace('__Host-', ''),
+        'x-csrf-token': tls.csrf,
+        'x-forwarded-proto': 'https',
+      },
+    });
+    expect(plainOverTls.status).toBe(401);
 
     const who = await withSession(s, '/console/api/session', {}, null);
     expect(who.status).toBe(200);
@@ -110,7 +124,11 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
     const acct = await newAccount('Csrf Co');
     const other = await newAccount('Other Co');
     const s = await signIn({ auth_id: acct.auth_id, auth_token: acct.auth_token });
-    expect((await withSession(s, `/v1/Account/${acct.auth_id}/`)).status).toBe(200);
+    const ok = await withSession(s, `/v1/Account/${acct.auth_id}/`);
+    expect(ok.status).toBe(200);
+    // No cache keeps an answer given to a cookie.
+    expect(ok.headers.get('cache-control')).toBe('no-store');
+    expect(ok.headers.get('vary')).toMatch(/Cookie/);
     const noCsrf = await withSession(s, `/v1/Account/${acct.auth_id}/`, {}, null);
     expect(noCsrf.status).toBe(401);
     expect(((await noCsrf.json()) as { error: string }).error).toMatch(/X-CSRF-Token/);
@@ -144,6 +162,23 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
       });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: string }).error).toContain(field);
+    }
+    // Only the console's own page signs in: not a form, not another site.
+    const form = await fetch(url('/console/api/session'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ auth_id: acct.auth_id, auth_token: acct.auth_token }).toString(),
+    });
+    expect(form.status).toBe(415);
+    expect(form.headers.get('set-cookie')).toBeNull();
+    for (const headers of [{ origin: 'https://evil.test' }, { 'sec-fetch-site': 'cross-site' }]) {
+      const res = await fetch(url('/console/api/session'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ auth_id: acct.auth_id, auth_token: acct.auth_token }),
+      });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
     }
     const badKey = await fetch(url('/console/api/session'), {
       method: 'POST',

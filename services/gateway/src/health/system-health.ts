@@ -13,6 +13,13 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 export type ServiceHealthView = ServiceHealth | { service: ServiceName; status: 'down'; detail: string };
 
+/** A breaker that is not closed, and the service it is in. */
+export interface OpenBreaker {
+  service: string;
+  name: string;
+  state: 'open' | 'half-open';
+}
+
 export interface SystemHealth {
   status: 'up' | 'degraded';
   nats: HealthCheckResult;
@@ -32,31 +39,29 @@ export class SystemHealthService {
 
   /** The public report: no breaker names (they may name customers' hosts). */
   async report(): Promise<SystemHealth> {
-    const detailed = await this.detailed();
-    const services: Record<string, ServiceHealthView> = {};
-    for (const [name, view] of Object.entries(detailed.services)) {
-      const { breakers: _breakers, ...rest } = view as ServiceHealth;
-      services[name] = rest as ServiceHealthView;
-    }
-    return { ...detailed, services };
+    const { breakers: _breakers, ...report } = await this.detailed();
+    return report;
   }
 
-  /** The operator's report: each service's breakers that are not closed included. */
-  async detailed(): Promise<SystemHealth> {
-    const own = {
-      ...(await this.health.report()),
-      breakers: this.breakers.notClosed().slice(0, 100),
-    };
+  /** The operator's report: also every service's breakers that are not closed, by service. */
+  async detailed(): Promise<SystemHealth & { breakers: OpenBreaker[] }> {
+    const own = { ...(await this.health.report()), breakers: this.breakers.notClosed() };
     const others = SERVICE_NAMES.filter((s) => s !== 'gateway');
     const answers = await Promise.all(others.map((s) => this.ask(s)));
-    const services: Record<string, ServiceHealthView> = { gateway: own };
-    for (const a of answers) services[a.service] = a;
+    const services: Record<string, ServiceHealthView> = {};
+    const breakers: OpenBreaker[] = [];
+    for (const a of [own, ...answers]) {
+      const { breakers: open = [], ...view } = a as ServiceHealth;
+      services[a.service] = view as ServiceHealthView;
+      for (const b of open) breakers.push({ service: a.service, ...b });
+    }
     const all = Object.values(services);
     return {
       status: all.every((s) => s.status === 'up') ? 'up' : 'degraded',
       nats: own.checks.nats ?? { status: 'down', detail: 'not checked' },
       store: own.checks.store ?? { status: 'down', detail: 'not checked' },
       services,
+      breakers,
     };
   }
 

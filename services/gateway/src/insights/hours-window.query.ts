@@ -1,11 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, Max, Min } from 'class-validator';
-import { CodedError, PIN_SECURITY_MAX_HOURS } from '@maskline/contracts';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { CodedError, STATS_WINDOW_MAX_HOURS } from '@maskline/contracts';
 import { toInteger } from '../http/param-transforms';
 
 /** The longest window any statistics endpoint takes (each may take less). */
-export const WINDOW_MAX_HOURS = PIN_SECURITY_MAX_HOURS;
+export const WINDOW_MAX_HOURS = STATS_WINDOW_MAX_HOURS;
 export const WINDOW_DEFAULT_HOURS = 24;
 
 /** `hours`: how far back a statistics view looks (default 24). */
@@ -17,6 +17,14 @@ export class HoursWindowQuery {
   @Min(1, { message: `hours must be between 1 and ${WINDOW_MAX_HOURS}` })
   @Max(WINDOW_MAX_HOURS, { message: `hours must be between 1 and ${WINDOW_MAX_HOURS}` })
   hours?: number;
+}
+
+/** The pool's history: a window, and (for a main account) which subaccount's pool. */
+export class UtilizationHistoryQuery extends HoursWindowQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString({ message: 'subaccount must be a subaccount auth id' })
+  subaccount?: string;
 }
 
 /** The window asked for, at most `max` hours. */

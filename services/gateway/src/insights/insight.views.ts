@@ -22,6 +22,7 @@ export const pinAttemptView = (a: PinAttempt) => ({
 export function pinSecurityView(r: RpcReplyOf<typeof GetPinSecurity>) {
   return {
     interval_seconds: 3600,
+    capped: r.capped,
     buckets: r.buckets.map((b) => ({
       time: b.at,
       successes: b.successes,
@@ -45,6 +46,7 @@ export function pinSecurityView(r: RpcReplyOf<typeof GetPinSecurity>) {
 export function callbackStatsView(r: RpcReplyOf<typeof GetCallbackStats>) {
   return {
     interval_seconds: 3600,
+    capped: r.capped,
     success_rate: r.successRate,
     buckets: r.buckets.map((b) => ({
       time: b.at,

@@ -16,7 +16,7 @@ import { currentCorrelationId } from '@maskline/observability';
 import { PlivoAuthGuard } from '../auth/plivo-auth.guard';
 import { CurrentPrincipal, type Principal } from '../auth/principal';
 import { ScopeResolver } from '../auth/scope-resolver';
-import { HoursWindowQuery, hoursOf } from './hours-window.query';
+import { HoursWindowQuery, UtilizationHistoryQuery, hoursOf } from './hours-window.query';
 import { callbackStatsView, pinAttemptView, pinSecurityView, utilizationPointView } from './insight.views';
 
 /**
@@ -77,9 +77,12 @@ export class InsightsHttpController {
     'v1/Account/:auth_id/Masking/Utilization/History/',
   ])
   @ApiOperation({ summary: 'Pool use minute by minute (a per-minute rollup), and refused allocations' })
-  async utilizationHistory(@CurrentPrincipal() principal: Principal, @Query() query: HoursWindowQuery) {
+  async utilizationHistory(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: UtilizationHistoryQuery,
+  ) {
     const r = await this.rpc.request(GetUtilizationHistory, {
-      scope: await this.scopes.resolve(principal),
+      scope: await this.scopes.resolve(principal, query.subaccount),
       hours: hoursOf(query, UTILIZATION_HISTORY_HOURS),
     });
     return {

@@ -17,11 +17,11 @@ export interface ExhaustionCount {
 export class ExhaustionCounter {
   private pending = new Map<string, ExhaustionCount>();
 
-  count(accountId: string, subaccountId: string | null, at: number): void {
+  count(accountId: string, subaccountId: string | null, at: number, n = 1): void {
     const minute = Math.floor(at / MINUTE_MS) * MINUTE_MS;
     const key = `${accountId}|${subaccountId ?? ''}|${minute}`;
     const c = this.pending.get(key) ?? { accountId, subaccountId, minute, count: 0 };
-    c.count++;
+    c.count += n;
     this.pending.set(key, c);
   }
 
@@ -33,7 +33,6 @@ export class ExhaustionCounter {
   }
 
   restore(counts: readonly ExhaustionCount[]): void {
-    for (const c of counts)
-      for (let i = 0; i < c.count; i++) this.count(c.accountId, c.subaccountId, c.minute);
+    for (const c of counts) this.count(c.accountId, c.subaccountId, c.minute, c.count);
   }
 }

@@ -22,9 +22,10 @@ describe('utilizationOfScope', () => {
     hold('+4930555011', '+49X', 's3'),
   ];
 
-  it('counts numbers and numbers in use per country for the main account (its own numbers)', () => {
+  it('counts numbers and numbers in use per country for the main account (its own numbers and their holds)', () => {
     const u = utilizationOfScope(numbers, holds, null);
     expect(u.numbersTotal).toBe(3);
+    expect(u.liveSessions).toBe(2); // the subaccount's session is on its own number
     expect(u.numbersByCountry).toEqual([
       { country: 'DE', numbersTotal: 1, numbersInUse: 0 },
       { country: 'US', numbersTotal: 2, numbersInUse: 2 },

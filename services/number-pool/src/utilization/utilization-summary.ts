@@ -34,8 +34,9 @@ export interface OwnedNumber {
 }
 
 /**
- * The utilization an owner sees: a main account its own numbers (not its subaccounts') against
- * every live hold of the account; a subaccount its numbers against the holds on them.
+ * The utilization an owner sees: its numbers (a main account's own, not its subaccounts'; a
+ * subaccount's) and the live holds on them, so "in use" never exceeds "total". A main account sees a
+ * subaccount's with the `subaccount` parameter.
  */
 export function utilizationOfScope(
   numbers: readonly OwnedNumber[],
@@ -44,7 +45,7 @@ export function utilizationOfScope(
 ) {
   const owned = numbers.filter((n) => n.subaccountId === subaccountId);
   const ownedSet = new Set(owned.map((n) => n._id));
-  const visible = subaccountId === null ? holds : holds.filter((h) => ownedSet.has(h.virtualNumber));
+  const visible = holds.filter((h) => ownedSet.has(h.virtualNumber));
   const inUse = new Set(visible.map((h) => h.virtualNumber));
   const countries = new Map<string, { numbersTotal: number; numbersInUse: number }>();
   for (const n of owned) {

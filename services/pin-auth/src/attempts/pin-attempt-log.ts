@@ -23,7 +23,7 @@ export interface PinEntry {
 
 /** The most entries one read returns: a session's calls, or an account's window for the summary. */
 const SESSION_READ_MAX = 500;
-const WINDOW_READ_MAX = 50_000;
+export const WINDOW_READ_MAX = 20_000;
 
 /**
  * The record of PIN entries the console reads. Written after the reply (BackgroundWork), so PIN
@@ -67,7 +67,8 @@ export class PinAttemptLog {
           if (!isDuplicateKeyError(err)) throw err;
         }
       },
-      { what: 'pin attempt record', key: entry.callId },
+      // Its own queue: a slow record never holds back the call's status events.
+      { what: 'pin attempt record', key: `pin-attempt:${entry.callId}` },
     );
   }
 
@@ -88,15 +89,27 @@ export class PinAttemptLog {
     return docs.map(toAttempt).sort((a, b) => a.at.localeCompare(b.at) || a.attempt - b.attempt);
   }
 
-  /** An account's entries since a time (for the summary; at most WINDOW_READ_MAX, newest kept). */
-  async since(accountId: string, since: Date): Promise<PinAttempt[]> {
+  /** An account's entries since a time (for the summary; at most WINDOW_READ_MAX, newest kept; only what it counts). */
+  async since(
+    accountId: string,
+    since: Date,
+  ): Promise<Pick<PinAttempt, 'at' | 'outcome' | 'virtualNumber' | 'callerKey' | 'callerMasked'>[]> {
     const docs = await this.model
-      .find({ accountId, at: { $gte: since } })
+      .find(
+        { accountId, at: { $gte: since } },
+        { at: 1, outcome: 1, virtualNumber: 1, callerKey: 1, callerMasked: 1 },
+      )
       .sort({ at: -1 })
       .limit(WINDOW_READ_MAX)
       .lean()
       .exec();
-    return docs.map(toAttempt);
+    return docs.map((d) => ({
+      at: d.at.toISOString(),
+      outcome: d.outcome,
+      virtualNumber: d.virtualNumber,
+      callerKey: d.callerKey,
+      callerMasked: d.callerMasked,
+    }));
   }
 
   /** Deletes up to `batch` entries older than `cutoff`, every account's; returns how many. */

@@ -1,19 +1,28 @@
 import { Controller, Inject } from '@nestjs/common';
-import { GetPinSecurity, ListPinAttempts, type RpcParsedRequestOf as Req } from '@maskline/contracts';
+import {
+  GetPinSecurity,
+  ListPinAttempts,
+  hourlyWindowStart,
+  type RpcParsedRequestOf as Req,
+  type RpcReplyInputOf,
+} from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
-import { CLOCK, type Clock } from '@maskline/service-kit';
-import { PinAttemptLog } from './pin-attempt-log';
+import { CLOCK, SharedReads, type Clock } from '@maskline/service-kit';
+import { PinAttemptLog, WINDOW_READ_MAX } from './pin-attempt-log';
 import { summarizePinSecurity } from './pin-security-summary';
-
-const HOUR_MS = 3600_000;
 
 /** The console's reads of the PIN entry record. */
 @Controller()
 export class PinAttemptsNatsController {
+  /** One read per account and window every 30 s, however many ask: the view may be that old. */
+  private readonly summaries: SharedReads<string, RpcReplyInputOf<typeof GetPinSecurity>>;
+
   constructor(
     private readonly log: PinAttemptLog,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.summaries = new SharedReads({ ttlMs: 30_000, maxEntries: 1000 }, clock);
+  }
 
   @RpcHandler(ListPinAttempts)
   async list(request: Req<typeof ListPinAttempts>) {
@@ -21,9 +30,12 @@ export class PinAttemptsNatsController {
   }
 
   @RpcHandler(GetPinSecurity)
-  async security(request: Req<typeof GetPinSecurity>) {
-    const now = this.clock();
-    const since = new Date(Math.floor(now / HOUR_MS) * HOUR_MS - (request.hours - 1) * HOUR_MS);
-    return summarizePinSecurity(await this.log.since(request.accountId, since), now, request.hours);
+  security(request: Req<typeof GetPinSecurity>) {
+    return this.summaries.get(`${request.accountId}:${request.hours}`, async () => {
+      const now = this.clock();
+      const since = new Date(hourlyWindowStart(now, request.hours));
+      const attempts = await this.log.since(request.accountId, since);
+      return summarizePinSecurity(attempts, now, request.hours, attempts.length >= WINDOW_READ_MAX);
+    });
   }
 }

@@ -1,6 +1,4 @@
-import type { PinAttempt } from '@maskline/contracts';
-
-const HOUR_MS = 3600_000;
+import { HOUR_MS, hourlyWindowStart, type PinAttempt } from '@maskline/contracts';
 /** The longest lists the view shows: the numbers and callers with the most failures. */
 export const PIN_SECURITY_TOP = 20;
 
@@ -28,8 +26,9 @@ export function summarizePinSecurity(
   attempts: readonly Pick<PinAttempt, 'at' | 'outcome' | 'virtualNumber' | 'callerKey' | 'callerMasked'>[],
   now: number,
   hours: number,
+  capped = false,
 ) {
-  const firstHour = Math.floor(now / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
+  const firstHour = hourlyWindowStart(now, hours);
   const buckets = Array.from({ length: hours }, (_, i) => ({
     at: new Date(firstHour + i * HOUR_MS).toISOString(),
     ...zero(),
@@ -49,6 +48,7 @@ export function summarizePinSecurity(
     byCaller.set(a.callerKey, c);
   }
   return {
+    capped,
     buckets,
     byNumber: [...byNumber]
       .map(([virtualNumber, c]) => ({ virtualNumber, ...c }))
