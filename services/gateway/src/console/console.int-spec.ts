@@ -171,7 +171,11 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
     });
     expect(form.status).toBe(415);
     expect(form.headers.get('set-cookie')).toBeNull();
-    for (const headers of [{ origin: 'https://evil.test' }, { 'sec-fetch-site': 'cross-site' }]) {
+    const foreign: Record<string, string>[] = [
+      { origin: 'https://evil.test' },
+      { 'sec-fetch-site': 'cross-site' },
+    ];
+    for (const headers of foreign) {
       const res = await fetch(url('/console/api/session'), {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
