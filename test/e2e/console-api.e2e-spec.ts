@@ -4,6 +4,7 @@ import { createSubaccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { consoleSignIn, type ConsoleClient } from './support/console-client';
 import { E2eSystem } from './support/e2e-system';
+import { sessionWithPinCall } from './support/pin-call-session';
 import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
 
 type Json = Record<string, unknown>;
@@ -44,27 +45,15 @@ describe('console read API (whole system)', () => {
     sub = await createSubaccount(system, acme, 'console-sub');
     console = await consoleSignIn(system.baseUrl, { auth_id: acme.authId, auth_token: acme.authToken });
 
-    const res = await acme.api('/Masking/Session/', {
-      body: {
-        first_party: RIDER,
-        second_party: DRIVER,
-        is_pin_authentication_required: true,
-        generate_pin: true,
-        generate_pin_length: 6,
-        callback_url: `${outside.baseUrl}/cb/ok`,
-      },
+    const made = await sessionWithPinCall(system.baseUrl, acme, PROVIDERS.plivo, {
+      first: RIDER,
+      second: DRIVER,
+      spare: SPARE,
+      callbackUrl: `${outside.baseUrl}/cb/ok`,
     });
-    expect(res.status).toBe(201);
-    session = (await res.json()) as Json;
-    const pin = String((session.session as Json).first_party_pin);
-    const wrong = pin === '000000' ? '000001' : '000000';
-    typed.push(pin, wrong);
-    const sim = new TelephonySimulator(system.baseUrl, 'plivo', PROVIDERS.plivo);
-    const report = await sim.call({
-      from: SPARE,
-      to: `+${plivoNumber(session.virtual_number)}`,
-      digits: [wrong, pin],
-    });
+    session = made.session;
+    typed.push(made.pin, made.wrong);
+    const report = made.report;
     expect(report.dials.map((d) => d.number)).toEqual([DRIVER]);
   });
 

@@ -1,10 +1,10 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { TelephonySimulator } from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
 import { createSubaccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { launchBrowser, screenshot } from './support/console-browser';
 import { E2eSystem } from './support/e2e-system';
+import { sessionWithPinCall } from './support/pin-call-session';
 import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
 
 type Json = Record<string, unknown>;
@@ -41,26 +41,12 @@ describe('operator console in a real browser', () => {
     );
     acme = (await accountsWithNumbers(system, PROVIDERS, 'console-ui')).plivo;
     sub = await createSubaccount(system, acme, 'console-ui-sub');
-    const res = await acme.api('/Masking/Session/', {
-      body: {
-        first_party: RIDER,
-        second_party: DRIVER,
-        is_pin_authentication_required: true,
-        generate_pin: true,
-        generate_pin_length: 6,
-        callback_url: `${outside.baseUrl}/cb/console`,
-      },
-    });
-    session = (await res.json()) as Json;
-    pin = String((session.session as Json).first_party_pin);
-    // A call from a phone not in the session: a wrong PIN, then the right one.
-    const wrong = pin === '000000' ? '000001' : '000000';
-    await new TelephonySimulator(system.baseUrl, 'plivo', PROVIDERS.plivo).call({
-      from: SPARE,
-      to: `+${String(session.virtual_number).replace(/^\+/, '')}`,
-      digits: [wrong, pin],
-      callee: { answers: true, talkSeconds: 12 },
-    });
+    ({ session, pin } = await sessionWithPinCall(system.baseUrl, acme, PROVIDERS.plivo, {
+      first: RIDER,
+      second: DRIVER,
+      spare: SPARE,
+      callbackUrl: `${outside.baseUrl}/cb/console`,
+    }));
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();

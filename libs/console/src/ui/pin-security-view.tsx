@@ -7,6 +7,7 @@ import type { PinSecurityResponse } from '../logic/pin-security.types';
 import { ChartFigure } from './chart-figure';
 import { useAuthId, useConsole } from './console-context';
 import { ErrorAlert } from './error-alert';
+import { FailureCountsPanel } from './failure-counts-panel';
 import { PageHeading } from './page-heading';
 import { ScrollTable } from './scroll-table';
 import { StatCard, StatCards } from './stat-card';
@@ -96,54 +97,38 @@ export function PinSecurityView() {
       </section>
 
       <div class="two-columns">
-        <section class="panel" aria-labelledby="pin-by-number-title">
-          <h2 id="pin-by-number-title">By number</h2>
-          {!report.data ? (
-            <p class="loading-note">{report.loading ? 'Loading…' : ''}</p>
-          ) : byNumber.length === 0 ? (
-            <p class="empty-state">No failed PINs on any virtual number in the last 24 hours.</p>
-          ) : (
-            <ScrollTable
-              caption="By number"
-              captionHidden
-              columns={['Virtual number', 'Failures', 'Lockouts']}
-            >
-              {byNumber.map((row) => (
-                <tr key={row.virtual_number}>
-                  <th scope="row" class="cell-nowrap">
-                    {formatPhoneNumber(row.virtual_number)}
-                  </th>
-                  <td class="cell-number">{formatCount(row.failures)}</td>
-                  <td class="cell-number">{formatCount(row.lockouts)}</td>
-                </tr>
-              ))}
-            </ScrollTable>
-          )}
-        </section>
-        <section class="panel" aria-labelledby="pin-by-caller-title">
-          <h2 id="pin-by-caller-title">By caller</h2>
-          {!report.data ? (
-            <p class="loading-note">{report.loading ? 'Loading…' : ''}</p>
-          ) : byCaller.length === 0 ? (
-            <p class="empty-state">No caller failed a PIN in the last 24 hours.</p>
-          ) : (
-            <ScrollTable
-              caption="By caller"
-              captionHidden
-              columns={['Caller (masked)', 'Failures', 'Lockouts']}
-            >
-              {byCaller.map((row, index) => (
-                <tr key={row.caller_key ?? `${row.caller}-${index}`}>
-                  <th scope="row" class="cell-nowrap">
-                    {row.caller}
-                  </th>
-                  <td class="cell-number">{formatCount(row.failures)}</td>
-                  <td class="cell-number">{formatCount(row.lockouts)}</td>
-                </tr>
-              ))}
-            </ScrollTable>
-          )}
-        </section>
+        <FailureCountsPanel
+          id="pin-by-number"
+          title="By number"
+          column="Virtual number"
+          empty="No failed PINs on any virtual number in the last 24 hours."
+          loading={report.loading}
+          rows={
+            report.data
+              ? byNumber.map((row) => ({
+                  ...row,
+                  key: row.virtual_number,
+                  label: formatPhoneNumber(row.virtual_number),
+                }))
+              : null
+          }
+        />
+        <FailureCountsPanel
+          id="pin-by-caller"
+          title="By caller"
+          column="Caller (masked)"
+          empty="No caller failed a PIN in the last 24 hours."
+          loading={report.loading}
+          rows={
+            report.data
+              ? byCaller.map((row, index) => ({
+                  ...row,
+                  key: row.caller_key ?? `${row.caller}-${index}`,
+                  label: row.caller,
+                }))
+              : null
+          }
+        />
       </div>
     </section>
   );
