@@ -232,6 +232,25 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
     expect((await withSession(s, '/console/api/session', {}, null)).status).toBe(401);
   });
 
+  it('documents the console sign-in and every read endpoint it uses in the OpenAPI document', async () => {
+    const doc = (await (await fetch(url('/docs-json'))).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const documented = (path: string, method: string) => [path, method, Boolean(doc.paths[path]?.[method])];
+    for (const [path, method] of [
+      ['/console/api/session', 'post'],
+      ['/console/api/session', 'get'],
+      ['/console/api/session', 'delete'],
+      ['/v1/Account/{auth_id}/Masking/Session/{session_uuid}/PinAttempts', 'get'],
+      ['/v1/Account/{auth_id}/Masking/PinSecurity', 'get'],
+      ['/v1/Account/{auth_id}/Masking/Callbacks/Stats', 'get'],
+      ['/v1/Account/{auth_id}/Masking/Utilization/History', 'get'],
+      ['/admin/v1/system', 'get'],
+      ['/admin/v1/accounts', 'get'],
+    ])
+      expect(documented(path, method)).toEqual([path, method, true]);
+  });
+
   it('serves the built console with a strict content security policy', async () => {
     const page = await fetch(url('/console/'));
     expect(page.status).toBe(200);
