@@ -22,6 +22,13 @@ export const commonServiceConfigShape = {
   BREAKER_VOLUME_THRESHOLD: envInt(10, 1, 10000),
   /** How long shutdown waits for in-flight handlers before closing NATS. */
   SHUTDOWN_GRACE_MS: envInt(10000, 0, 120000),
+  /**
+   * The longest any one store command may take (the driver's client-side operation timeout): a command
+   * the store does not answer in time fails as "store unavailable" (retryable) instead of holding up
+   * every later command behind it. Shorter than the gateway's write timeout (10 s), so a stalled store
+   * gives a clear retryable answer, not a gateway timeout. 0: no limit. Index builds at boot have none.
+   */
+  STORE_COMMAND_TIMEOUT_MS: envInt(4000, 0, 600000),
   /** A diagnostic for benchmarks: a directory where the service writes its store commands' totals at exit. */
   STORE_COMMAND_STATS_DIR: z.string().min(1).optional(),
 };

@@ -20,12 +20,14 @@ export class IndexSynchronizer implements OnModuleInit {
       await db.admin().ping();
       return { status: 'up' };
     });
+    // An index build on a large collection may take longer than any one command is otherwise allowed.
+    const unbounded = { timeoutMS: 0 } as Record<string, unknown>;
     for (const model of Object.values(this.connection.models)) {
       try {
-        await model.createCollection().catch((err: { codeName?: string; code?: number }) => {
+        await model.createCollection(unbounded).catch((err: { codeName?: string; code?: number }) => {
           if (err?.codeName !== 'NamespaceExists' && err?.code !== 48) throw err;
         });
-        await model.createIndexes();
+        await model.createIndexes(unbounded);
       } catch (err) {
         this.logger.fatal({ err, model: model.modelName }, 'could not build indexes');
         throw err;

@@ -8,10 +8,22 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w.code === 11000);
 }
 
-/** True when the store could not be reached (network, server selection): worth retrying later. */
-export function isStoreUnavailableError(err: unknown): boolean {
-  const name = (err as { name?: string } | null)?.name ?? '';
-  return /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed/.test(name);
+const UNAVAILABLE =
+  /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed|MongoOperationTimeout/;
+
+/**
+ * True when the store could not be reached or did not answer in time (network, server selection, the
+ * command deadline): worth retrying later. A write that timed out may still have happened. A batch
+ * write carries the driver's error inside (`errorResponse`), so that is looked at too.
+ */
+export function isStoreUnavailableError(err: unknown, depth = 0): boolean {
+  const e = err as { name?: string; errorResponse?: unknown; cause?: unknown } | null;
+  if (!e || typeof e !== 'object' || depth > 3) return false;
+  if (UNAVAILABLE.test(e.name ?? '')) return true;
+  return (
+    (e.errorResponse instanceof Error && isStoreUnavailableError(e.errorResponse, depth + 1)) ||
+    (e.cause instanceof Error && isStoreUnavailableError(e.cause, depth + 1))
+  );
 }
 
 /** True when every document a batch insert refused was refused by a unique index (the rest went in). */

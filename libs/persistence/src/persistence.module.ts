@@ -11,6 +11,8 @@ export interface PersistenceOptions {
   dbName: string;
   /** Where to write the totals of this process's store commands at exit (a benchmark diagnostic). */
   statsDir?: string;
+  /** The longest one store command may take (client-side); 0 or absent: no limit. */
+  commandTimeoutMs?: number;
 }
 
 /** The mongoose connection for one service's database, with indexes built at boot. */
@@ -28,6 +30,7 @@ export class PersistenceModule {
           autoCreate: false,
           serverSelectionTimeoutMS: 5000,
           maxPoolSize: 20,
+          ...(options.commandTimeoutMs ? { timeoutMS: options.commandTimeoutMs } : {}),
           ...(statsDir
             ? {
                 monitorCommands: true,

@@ -38,7 +38,13 @@ export class ServiceKitModule {
       }),
     ];
     if (options.store) {
-      imports.push(PersistenceModule.forRoot({ ...options.store, statsDir: config.STORE_COMMAND_STATS_DIR }));
+      imports.push(
+        PersistenceModule.forRoot({
+          ...options.store,
+          statsDir: config.STORE_COMMAND_STATS_DIR,
+          commandTimeoutMs: config.STORE_COMMAND_TIMEOUT_MS,
+        }),
+      );
     }
     return {
       module: ServiceKitModule,

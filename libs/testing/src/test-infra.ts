@@ -23,3 +23,8 @@ export function startTestNats(): Promise<infra.RunningProcess> {
 }
 
 export const freePort = infra.freePort;
+
+/** A store of the test's own (not the shared one), for a test that stops or pauses it. */
+export function startOwnTestStore(): ReturnType<typeof infra.startStore> {
+  return infra.startStore({});
+}

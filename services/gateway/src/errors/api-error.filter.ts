@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { LOGGER, currentCorrelationId } from '@maskline/observability';
+import { isStoreUnavailableError } from '@maskline/persistence';
 import { isTwilioApiPath, twilioErrorBody } from '../twilio/twilio-error-codes';
 import { httpStatusForCode } from './http-status.map';
 
@@ -51,6 +52,14 @@ export class ApiErrorFilter implements ExceptionFilter {
         status,
         code: exception.code,
         message: status >= 500 && status !== 503 ? 'internal error' : exception.message,
+      };
+    }
+    // The gateway's own store (accounts, keys) not answering in time: retryable, like any dependency.
+    if (isStoreUnavailableError(exception)) {
+      return {
+        status: 503,
+        code: ErrorCodes.DEPENDENCY_UNAVAILABLE,
+        message: 'the account store is temporarily unavailable; try again',
       };
     }
     if (exception instanceof HttpException) {
