@@ -145,6 +145,8 @@ describe('operator console in a real browser', () => {
     const other = await browser.newContext({ viewport: { width: 390, height: 844 } });
     const p = await other.newPage();
     await signIn(p, sub);
+    // PIN security covers the whole main account: a subaccount is not offered it.
+    expect(await p.getByRole('navigation', { name: 'Main' }).innerText()).not.toContain('PIN security');
     await p.getByRole('link', { name: 'Sessions' }).click();
     await p.getByLabel('Party').fill(DRIVER);
     await p.getByRole('button', { name: 'Search' }).click();

@@ -53,6 +53,14 @@ describe('navigation', () => {
     expect(navigationFor('operator').map((l) => l.label)).toEqual(['System', 'Accounts']);
   });
 
+  it('does not offer a subaccount the views that cover the whole main account', () => {
+    expect(navigationFor('account', { subaccount: true }).map((l) => l.label)).toEqual([
+      'Sessions',
+      'Pool',
+      'Callbacks',
+    ]);
+  });
+
   it('marks the current page, and the section on a session page', () => {
     const [sessions, pool] = navigationFor('account');
     expect(currentState(sessions, { view: 'sessions' })).toBe('page');

@@ -33,8 +33,16 @@ const NAVIGATION: Readonly<Record<ConsoleSessionKind, NavigationLink[]>> = {
   ],
 };
 
-export function navigationFor(kind: ConsoleSessionKind): NavigationLink[] {
-  return NAVIGATION[kind];
+/** Views a subaccount is refused (they cover the whole main account): not offered in its navigation. */
+const MAIN_ACCOUNT_ONLY: ReadonlySet<ConsoleRoute['view']> = new Set(['pin-security']);
+
+export function navigationFor(
+  kind: ConsoleSessionKind,
+  options: { subaccount?: boolean } = {},
+): NavigationLink[] {
+  return options.subaccount
+    ? NAVIGATION[kind].filter((link) => !link.views.some((v) => MAIN_ACCOUNT_ONLY.has(v)))
+    : NAVIGATION[kind];
 }
 
 export function defaultHashFor(kind: ConsoleSessionKind): string {

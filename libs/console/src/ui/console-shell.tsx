@@ -110,7 +110,7 @@ export function ConsoleShell({
         </header>
         <nav class="main-nav" aria-label="Main">
           <ul>
-            {navigationFor(session.kind).map((link) => (
+            {navigationFor(session.kind, { subaccount: session.subaccount }).map((link) => (
               <li key={link.href}>
                 <a href={link.href} aria-current={route ? currentState(link, route) : undefined}>
                   {link.label}
