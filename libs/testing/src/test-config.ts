@@ -16,7 +16,7 @@ export function testServiceConfig(
     BREAKER_RESET_MS: 1000,
     BREAKER_VOLUME_THRESHOLD: 5,
     SHUTDOWN_GRACE_MS: 5000,
-    STORE_COMMAND_TIMEOUT_MS: 4000,
+    STORE_COMMAND_TIMEOUT_MS: 0,
     ...overrides,
   };
 }
