@@ -151,12 +151,14 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   /**
    * The stored digest of the account's Auth Token (cached like authentication): it changes when the
-   * token is rotated, which ends the console sessions opened with the old one.
+   * token is rotated, which ends the console sessions opened with the old one. Refused, like
+   * authentication, for an account that is gone or disabled.
    */
   async credentialDigest(authId: string): Promise<string> {
     const account = await this.lookup(authId);
     if (!account)
       throw new CodedError(ErrorCodes.AUTH_FAILED, `authentication failed: account ${authId} is gone`);
+    principalOf(account); // throws when disabled
     return account.tokenDigest;
   }
 

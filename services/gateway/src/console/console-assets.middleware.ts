@@ -41,6 +41,7 @@ export function consoleAssetsMiddleware(dir: string) {
     // The file names are fixed: a browser revalidates each (ETag), so a new build is used at once.
     setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
   });
+  let built = false;
   return (req: Request, res: Response, next: NextFunction) => {
     // Mounted at /console: the console's own API (`/console/api/...`) is an ordinary route.
     if (req.path === '/api' || req.path.startsWith('/api/')) return next();
@@ -55,7 +56,9 @@ export function consoleAssetsMiddleware(dir: string) {
         .json({ api_id: currentCorrelationId() ?? '', error: `${req.method} is not allowed here` });
       return;
     }
-    if (!existsSync(path.join(dir, 'index.html'))) {
+    // Looked for until found (a build may come after the gateway started), then not again.
+    built ||= existsSync(path.join(dir, 'index.html'));
+    if (!built) {
       res.status(404).json({
         api_id: currentCorrelationId() ?? '',
         error: 'the console is not built: run `npm run build` (or `npm start`, which builds it)',

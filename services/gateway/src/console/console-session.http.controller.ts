@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
-import { AccountRateLimiter } from '../auth/account-rate-limiter';
 import { ConsoleSessions } from './console-sessions';
 import {
   CSRF_HEADER,
@@ -25,10 +24,7 @@ const notSignedIn = () =>
 @ApiTags('console')
 @Controller('console/api/session')
 export class ConsoleSessionHttpController {
-  constructor(
-    private readonly sessions: ConsoleSessions,
-    private readonly limiter: AccountRateLimiter,
-  ) {}
+  constructor(private readonly sessions: ConsoleSessions) {}
 
   @Post()
   @HttpCode(200)
@@ -48,10 +44,6 @@ export class ConsoleSessionHttpController {
       })
     )
       throw new CodedError(ErrorCodes.FORBIDDEN, 'sign in from the console itself, not from another site');
-    // Each identity opens sessions at most at the account request rate, across replicas.
-    await this.limiter.take(
-      `console-sign-in:${body.operator_key !== undefined ? 'operator' : (body.auth_id ?? '')}`,
-    );
     let token: string;
     let identity: Pick<ConsoleIdentity, 'kind'> & { authId?: string; subaccountId?: string };
     if (body.operator_key !== undefined) {

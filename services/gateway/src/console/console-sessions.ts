@@ -5,6 +5,7 @@ import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { AccountsService } from '../accounts/accounts.service';
+import { AccountRateLimiter } from '../auth/account-rate-limiter';
 import type { Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import {
@@ -43,6 +44,7 @@ export class ConsoleSessions {
   constructor(
     private readonly kv: KeyValueStores,
     private readonly accounts: AccountsService,
+    private readonly limiter: AccountRateLimiter,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
@@ -147,6 +149,9 @@ export class ConsoleSessions {
   }
 
   private async open(identity: ConsoleIdentity): Promise<string> {
+    // An identity that proved itself opens sessions at most at the account request rate, across
+    // replicas (counted only after the check: a wrong guess writes nothing to KV).
+    await this.limiter.take(`console-sign-in.${identity.kind === 'operator' ? 'operator' : identity.authId}`);
     const token = newSessionToken();
     const now = this.clock();
     const record: ConsoleSessionRecord = { identity, createdAt: now, lastSeenAt: now };
@@ -157,7 +162,6 @@ export class ConsoleSessions {
   private async stillValid(identity: ConsoleIdentity): Promise<boolean> {
     if (identity.kind === 'operator') return identity.credentialStamp === this.operatorStamp;
     try {
-      await this.accounts.principalOf(identity.authId); // exists and is enabled
       const digest = await this.accounts.credentialDigest(identity.authId);
       return credentialStamp(this.stampKey, digest) === identity.credentialStamp;
     } catch (err) {

@@ -12,6 +12,8 @@ import {
   type HttpTestApp,
   type RunningProcess,
 } from '@maskline/testing';
+import { connect } from 'nats';
+import { ACCOUNT_RATE_BUCKET } from '../auth/account-rate-limiter';
 import { gatewayConfigSchema } from '../config/gateway.config';
 import { GatewayModule } from '../gateway.module';
 import { configureHttp } from '../http/configure-http';
@@ -184,6 +186,23 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
       expect(res.status).toBe(403);
       expect(res.headers.get('set-cookie')).toBeNull();
     }
+    // Wrong guesses cost the server no shared state: only a proven identity is counted.
+    const nc = await connect({ servers: nats.url });
+    const rateKeys = async () => {
+      const kv = await nc.jetstream().views.kv(ACCOUNT_RATE_BUCKET);
+      const keys: string[] = [];
+      for await (const k of await kv.keys()) keys.push(k);
+      return keys.length;
+    };
+    const before = await rateKeys();
+    for (let i = 0; i < 5; i++)
+      await fetch(url('/console/api/session'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ auth_id: `MA${i}NOSUCHACCOUNT${i}`, auth_token: 'x'.repeat(40) }),
+      });
+    expect(await rateKeys()).toBe(before);
+    await nc.close();
     const badKey = await fetch(url('/console/api/session'), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -24,8 +24,8 @@ const PURGE_BATCH = 2000;
 /**
  * Once a minute: one sample of every owner's pool use (two reads of bounded collections, numbers and
  * live holds, whatever the history), taken by the one replica that wins the minute's turn in KV (and
- * inserted under owner and minute, so a second sample of a minute could never stand); then, on every
- * replica, its refusal counts and the purge of old minutes.
+ * inserted under owner and minute, so a second sample of a minute could never stand) and the purge
+ * of old minutes; on every replica, its own refusal counts.
  */
 @Injectable()
 export class UtilizationRollup extends PeriodicTask implements OnApplicationBootstrap {
@@ -54,8 +54,10 @@ export class UtilizationRollup extends PeriodicTask implements OnApplicationBoot
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    if (await this.myTurn(now)) await this.sample(now);
+    // This replica's refusal counts are its own to write; the sample and the purge are the minute's.
     await this.flushExhaustions();
+    if (!(await this.myTurn(now))) return;
+    await this.sample(now);
     await this.minutes.purgeSystemWide(new Date(now - KEEP_MS), PURGE_BATCH);
     await this.exhaustions.purgeSystemWide(new Date(now - KEEP_MS), PURGE_BATCH);
   }
