@@ -39,7 +39,7 @@ const pin = (overrides: Partial<PinAttempt> = {}): PinAttempt => ({
 const attempt = (overrides: Partial<CallbackAttempt> = {}): CallbackAttempt => ({
   event_id: 'evt-a',
   event_name: 'session.call.started',
-  url: 'https://hooks.example.com/masking',
+  url: 'http://127.0.0.1:9/masking',
   method: 'post',
   attempt: 1,
   time: '2026-11-29T16:00:05Z',
@@ -54,7 +54,7 @@ const deadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => ({
   event_id: 'evt-a',
   event_name: 'session.call.started',
   session_uuid: 'sess-1',
-  url: 'https://hooks.example.com/masking',
+  url: 'http://127.0.0.1:9/masking',
   reason: 'max attempts reached',
   attempts: 3,
   time: '2026-11-29T16:09:00Z',
@@ -150,7 +150,7 @@ describe('buildSessionTimeline', () => {
     const [first, second] = timeline;
     expect(first.title).toBe('Callback — session.call.started, delivered after 3 attempts');
     expect(first.timeText).toBe('2026-11-29 16:00:05 UTC');
-    expect(first.details).toContainEqual({ term: 'URL', value: 'POST https://hooks.example.com/masking' });
+    expect(first.details).toContainEqual({ term: 'URL', value: 'POST http://127.0.0.1:9/masking' });
     expect(first.attempts.map((a) => [a.attempt, a.outcome, a.statusCode, a.latency, a.error])).toEqual([
       [1, 'failed, will retry', 'HTTP 500', '1200 ms', 'HTTP 500'],
       [2, 'failed, will retry', 'no response', '—', 'connect ETIMEDOUT'],
