@@ -2,7 +2,6 @@ import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common'
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { UTILIZATION_HISTORY_HOURS } from '@maskline/contracts';
-import { KeyValueStores, createIfAbsent, kvEncode } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
@@ -13,19 +12,14 @@ import { ExhaustionMinutes, UtilizationMinutes } from './utilization-history.rep
 import type { UtilizationMinuteDocument } from './utilization-minute.schema';
 import { utilizationOfScope } from './utilization-summary';
 
-/** Which replica samples each minute: the first to create the minute's key (kept a few minutes). */
-export const ROLLUP_TURNS_BUCKET = 'maskline-utilization-turns';
-const TURN_TTL_MS = 5 * MINUTE_MS;
-
 /** Samples are kept an hour beyond the history any query may ask for. */
 const KEEP_MS = (UTILIZATION_HISTORY_HOURS + 1) * 3600_000;
 const PURGE_BATCH = 2000;
 
 /**
- * Once a minute: one sample of every owner's pool use (two reads of bounded collections, numbers and
- * live holds, whatever the history), taken by the one replica that wins the minute's turn in KV (and
- * inserted under owner and minute, so a second sample of a minute could never stand) and the purge
- * of old minutes; on every replica, its own refusal counts.
+ * Once a minute on every replica: one sample of every owner's pool use (two reads of bounded
+ * collections, numbers and live holds, whatever the history), inserted under owner and minute so
+ * the first replica's sample stands; this replica's refusal counts; and the purge of old minutes.
  */
 @Injectable()
 export class UtilizationRollup extends PeriodicTask implements OnApplicationBootstrap {
@@ -41,10 +35,8 @@ export class UtilizationRollup extends PeriodicTask implements OnApplicationBoot
     @Inject(NUMBER_POOL_CONFIG) config: NumberPoolConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
-    private readonly kv: KeyValueStores,
   ) {
     super('utilization rollup', config.UTILIZATION_ROLLUP_INTERVAL_MS, logger);
-    kv.declare(ROLLUP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
   }
 
   override onApplicationBootstrap(): void {
@@ -54,18 +46,10 @@ export class UtilizationRollup extends PeriodicTask implements OnApplicationBoot
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    // This replica's refusal counts are its own to write; the sample and the purge are the minute's.
-    await this.flushExhaustions();
-    if (!(await this.myTurn(now))) return;
     await this.sample(now);
+    await this.flushExhaustions();
     await this.minutes.purgeSystemWide(new Date(now - KEEP_MS), PURGE_BATCH);
     await this.exhaustions.purgeSystemWide(new Date(now - KEEP_MS), PURGE_BATCH);
-  }
-
-  private async myTurn(now: number): Promise<boolean> {
-    const minute = Math.floor(now / MINUTE_MS) * MINUTE_MS;
-    const bucket = await this.kv.bucket(ROLLUP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
-    return createIfAbsent(bucket, `m${minute}`, kvEncode(this.replica));
   }
 
   private async sample(now: number): Promise<void> {
