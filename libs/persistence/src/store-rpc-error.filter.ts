@@ -4,12 +4,16 @@ import { isStoreUnavailableError } from './mongo-errors';
 
 /**
  * Base RPC error filter for services with a store: an unreachable store becomes a retryable
- * `RPC.UNAVAILABLE` instead of an internal error. Each service extends it with its own mappings.
+ * `INTERNAL.DEPENDENCY_UNAVAILABLE` instead of an internal error. Not `RPC.UNAVAILABLE` ("nobody
+ * got the request"): a write the store did not answer may still be carried out, so the caller
+ * compensates as for a timeout. Each service extends it with its own mappings.
  */
 export class StoreRpcErrorFilter extends RpcErrorFilter {
   protected override mapUnknown(err: unknown): CodedError | undefined {
     if (isStoreUnavailableError(err)) {
-      return new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'the store is unavailable', { retryable: true });
+      return new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', {
+        retryable: true,
+      });
     }
     return this.mapServiceError(err);
   }
