@@ -37,7 +37,7 @@ describe('IdempotencyKeys', () => {
   it('gives a retry the session the first request made, and refuses another body under the key', async () => {
     const keys = new IdempotencyKeys(fakeModel().model);
     expect(await keys.claim(MAIN, idem, 's1')).toEqual({ kind: 'new', sessionId: 's1' });
-    expect(await keys.claim(MAIN, idem, 's2')).toEqual({ kind: 'existing', sessionId: 's1' });
+    expect(await keys.claim(MAIN, idem, 's2')).toMatchObject({ kind: 'existing', sessionId: 's1' });
     await expect(keys.claim(MAIN, { ...idem, requestHash: 'b'.repeat(64) }, 's3')).rejects.toMatchObject({
       code: SessionErrorCodes.IDEMPOTENCY_MISMATCH,
     });
@@ -57,7 +57,7 @@ describe('IdempotencyKeys', () => {
       sessionId: 'old',
     });
     const keys = new IdempotencyKeys(model);
-    expect(await keys.claim(MAIN, idem, 's2')).toEqual({ kind: 'existing', sessionId: 'old' });
+    expect(await keys.claim(MAIN, idem, 's2')).toMatchObject({ kind: 'existing', sessionId: 'old' });
     await keys.forget(MAIN, 'order-1');
     expect(rows.size).toBe(0);
   });

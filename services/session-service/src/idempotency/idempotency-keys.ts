@@ -5,7 +5,9 @@ import { CodedError, SessionErrorCodes, type AccountScope } from '@maskline/cont
 import { AccountScopedRepository } from '@maskline/persistence';
 import { IdempotencyKeyDocument } from './idempotency-key.schema';
 
-export type IdempotencyClaim = { kind: 'new'; sessionId: string } | { kind: 'existing'; sessionId: string };
+export type IdempotencyClaim =
+  | { kind: 'new'; sessionId: string }
+  | { kind: 'existing'; sessionId: string; claimedAt: Date };
 
 /**
  * `Idempotency-Key` on create: the first request with a key reserves it (a unique insert); a retry
@@ -49,7 +51,7 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
         { field: 'Idempotency-Key' },
       );
     }
-    return { kind: 'existing', sessionId: existing.sessionId };
+    return { kind: 'existing', sessionId: existing.sessionId, claimedAt: existing.createdAt };
   }
 
   /** A failed creation frees its key, so the client can retry with it. */

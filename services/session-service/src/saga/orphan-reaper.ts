@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { DEFAULT_SESSION_SETTINGS, ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
+import { ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
@@ -75,22 +75,11 @@ export class OrphanReaper extends PeriodicTask {
   private async sessionOf(step: SagaStepDocument): Promise<SessionDocument | null> {
     const found = await this.sessions.getByIdSystemWide(step.sessionId);
     if (found) return found.abandoned ? null : found;
-    const now = new Date();
     const fenced = await this.sessions.abandonSystemWide({
-      _id: step.sessionId,
+      sessionId: step.sessionId,
       accountId: step.accountId,
       subaccountId: step.subaccountId,
-      firstParty: null,
-      secondParty: null,
-      virtualNumber: 'abandoned',
       allocationId: step.ref,
-      status: 'expired',
-      settings: { ...DEFAULT_SESSION_SETTINGS },
-      createdAt: now,
-      modifiedAt: now,
-      expiresAt: now,
-      durationSeconds: 0,
-      expiredAt: now,
     });
     if (fenced) return null;
     const stored = await this.sessions.getByIdSystemWide(step.sessionId);

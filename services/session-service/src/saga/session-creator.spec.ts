@@ -7,6 +7,7 @@ import {
   PinErrorCodes,
   PoolErrorCodes,
   RegisterSessionPins,
+  SessionErrorCodes,
   ReleaseAllocation,
   ReleaseSessionPins,
   type CreateSession,
@@ -38,10 +39,14 @@ function saga(world: {
   insert?: Error;
   /** The orphan reaper's tombstone took the session id first. */
   fenced?: boolean;
+  /** What the saga's own fence finds after an unanswered session write. */
+  fence?: 'fenced' | 'stored' | Error;
   /** The Idempotency-Key names a creation the orphan reaper abandoned. */
   abandoned?: boolean;
   publish?: Error;
-  idempotent?: { kind: 'new' | 'existing'; sessionId: string };
+  idempotent?: { kind: 'existing'; sessionId: string; claimedAt?: Date };
+  /** Whether the session a claimed key names is stored (default yes, unless abandoned). */
+  stored?: boolean;
   attempts?: number;
 }) {
   const calls: string[] = [];
@@ -79,7 +84,12 @@ function saga(world: {
       calls.push(`expire-at ${set.expiresAt.getTime() <= Date.now() ? 'now' : 'later'}`);
       return true;
     }),
-    get: jest.fn(async () => (world.abandoned ? null : { _id: 'existing' })),
+    abandonSystemWide: jest.fn(async () => {
+      calls.push('fence');
+      if (world.fence instanceof Error) throw world.fence;
+      return world.fence !== 'stored';
+    }),
+    get: jest.fn(async () => (world.abandoned || world.stored === false ? null : { _id: 'existing' })),
     isAbandonedSystemWide: jest.fn(async () => Boolean(world.abandoned)),
   } as unknown as SessionRepository;
   const events = {
@@ -98,7 +108,9 @@ function saga(world: {
   } as unknown as SessionViews;
   const keys = {
     claim: jest.fn(async (_s: unknown, _i: unknown, id: string) =>
-      world.idempotent && !keyForgotten ? world.idempotent : { kind: 'new', sessionId: id },
+      world.idempotent && !keyForgotten
+        ? { claimedAt: new Date(), ...world.idempotent }
+        : { kind: 'new', sessionId: id },
     ),
     forget: jest.fn(async () => {
       keyForgotten = true;
@@ -119,7 +131,7 @@ function saga(world: {
     views,
     keys,
     expiry,
-    { SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3 } as SessionServiceConfig,
+    { SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3, ORPHAN_AGE_MS: 30_000 } as SessionServiceConfig,
     { reached: (p: SagaCheckpoint) => void reached.push(p) },
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
@@ -225,6 +237,37 @@ describe('creating a session, as a saga', () => {
     ]);
   });
 
+  describe('the store does not answer the session write (it may still carry it out)', () => {
+    const unanswered = () =>
+      Object.assign(new Error('operation exceeded time limit'), { name: 'MongoOperationTimeoutError' });
+
+    it('its id is fenced first; then PINs and number are given back', async () => {
+      const { creator, calls } = saga({ insert: unanswered(), fence: 'fenced' });
+      await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
+      expect(names(calls).slice(2)).toEqual([
+        'store',
+        'fence',
+        ReleaseSessionPins.subject,
+        ReleaseAllocation.subject,
+        'forget',
+        'forget',
+      ]);
+    });
+
+    it('the write landed after all: nothing is given back from under it; it ends as every session ends', async () => {
+      const { creator, calls } = saga({ insert: unanswered(), fence: 'stored' });
+      await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
+      expect(names(calls).slice(2)).toEqual(['store', 'fence', 'expire-at', 'end', 'forget']);
+    });
+
+    it('the fence is not answered either: nothing is given back and the steps stay for the orphan reaper', async () => {
+      const { creator, calls, steps } = saga({ insert: unanswered(), fence: unanswered() });
+      await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
+      expect(names(calls).slice(2)).toEqual(['store', 'fence', 'forget']);
+      expect(steps.forgetSession).not.toHaveBeenCalled();
+    });
+  });
+
   it('the orphan reaper abandoned the creation first: nothing is announced, all is given back, the answer is retryable', async () => {
     const { creator, calls } = saga({ fenced: true });
     await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
@@ -280,6 +323,41 @@ describe('creating a session, as a saga', () => {
       'announce',
       'forget',
     ]);
+  });
+
+  describe('the Idempotency-Key names a session that was never stored, and no reaper abandoned it', () => {
+    it('claimed a moment ago (a creation still running): the answer is "in progress", nothing is fenced', async () => {
+      const { creator, calls } = saga({
+        idempotent: { kind: 'existing', sessionId: 'running', claimedAt: new Date() },
+        stored: false,
+      });
+      await expect(creator.create(request())).rejects.toMatchObject({
+        code: SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
+      });
+      expect(calls).toEqual([]);
+    });
+
+    it('claimed longer ago than any creation runs (its creation died before leaving a step): fenced, freed, made afresh', async () => {
+      const { creator, calls } = saga({
+        idempotent: { kind: 'existing', sessionId: 'dead', claimedAt: new Date(Date.now() - 60_000) },
+        stored: false,
+      });
+      const made = await creator.create(request());
+      expect(made.sessionId).not.toBe('dead');
+      expect(names(calls).slice(0, 3)).toEqual(['fence', 'forget', AllocateNumber.subject]);
+    });
+
+    it('old, and stored just before the fence: not made twice', async () => {
+      const { creator, calls } = saga({
+        idempotent: { kind: 'existing', sessionId: 'late', claimedAt: new Date(Date.now() - 60_000) },
+        stored: false,
+        fence: 'stored',
+      });
+      await expect(creator.create(request())).rejects.toMatchObject({
+        code: SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
+      });
+      expect(calls).toEqual(['fence']);
+    });
   });
 
   it('refuses what cannot be a session before holding anything', async () => {

@@ -67,13 +67,17 @@ export class SessionCreator {
   async create(request: Request, retried = false): Promise<SessionView> {
     checkParties(request);
     let sessionId: string = randomUUID();
+    const timer = new StepTimer();
     if (request.idempotency) {
-      const claim = await this.idempotency.claim(request.scope, request.idempotency, sessionId);
+      const claim = await timer.time(
+        'claim-key',
+        this.idempotency.claim(request.scope, request.idempotency, sessionId),
+      );
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
         if (existing && hasNumber(existing)) return this.views.render(existing);
-        if (!retried && (await this.sessions.isAbandonedSystemWide(claim.sessionId))) {
-          // The creation that held the key died and the orphan reaper abandoned it: start afresh.
+        if (!existing && !retried && (await this.isDeadCreation(request.scope, claim))) {
+          // The creation that held the key died, or will never store its session: start afresh.
           await this.idempotency.forget(request.scope, request.idempotency.key);
           return this.create(request, true);
         }
@@ -86,7 +90,7 @@ export class SessionCreator {
       sessionId = claim.sessionId;
     }
     try {
-      const view = await this.runSaga(request, sessionId);
+      const view = await this.runSaga(request, sessionId, timer);
       this.outcomes.inc({ outcome: 'created' });
       return view;
     } catch (err) {
@@ -96,18 +100,21 @@ export class SessionCreator {
     }
   }
 
-  private async runSaga(request: Request, sessionId: string): Promise<SessionView> {
+  private async runSaga(request: Request, sessionId: string, timer: StepTimer): Promise<SessionView> {
     const { scope, settings } = request;
     const parties = [request.firstParty, request.secondParty].filter((p): p is string => p !== null);
     const held: string[] = [];
     let pinsRegistered = false;
     let stored = false;
-    /** The reservation asked for and not yet answered: if the answer never comes, it may yet be made. */
-    let pending: { kind: 'allocation'; allocationId: string } | { kind: 'pins' } | undefined;
-    const timer = new StepTimer();
+    /** The write asked for and not yet answered: if the answer never comes, it may yet be made. */
+    let pending:
+      | { kind: 'allocation'; allocationId: string }
+      | { kind: 'pins' }
+      | { kind: 'session' }
+      | undefined;
+    let chosen: { virtualNumber: string; allocationId: string } | undefined;
     try {
       const exclude: string[] = [];
-      let chosen: { virtualNumber: string; allocationId: string } | undefined;
       let pins: { first: string; second: string } | undefined;
       for (let attempt = 1; !chosen; attempt++) {
         const allocationId = randomUUID();
@@ -201,7 +208,10 @@ export class SessionCreator {
         durationSeconds: settings.sessionExpirySeconds,
         expiredAt: null,
       };
-      if (!(await timer.time('store', this.sessions.insert(doc)))) {
+      pending = { kind: 'session' };
+      const inserted = await timer.time('store', this.sessions.insert(doc));
+      pending = undefined;
+      if (!inserted) {
         // The orphan reaper judged this creation dead and gave back what it held: it must not live.
         throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'the session could not be created in time; try again');
       }
@@ -219,8 +229,17 @@ export class SessionCreator {
     } catch (err) {
       // No answer, or a failure part-way: the reservation may be made (or half made). It is given
       // back like the others (releases are idempotent; a late one is refused by number-pool).
-      const unconfirmed = pending !== undefined && mayHaveHappened(err);
+      let unconfirmed = pending !== undefined && mayHaveHappened(err);
       if (unconfirmed && pending?.kind === 'allocation') held.push(pending.allocationId);
+      if (unconfirmed && pending?.kind === 'session') {
+        // The store did not answer the session's write, and it may still carry it out (a command
+        // past its deadline, a dropped connection). Nothing is given back while the session may yet
+        // appear holding it: its id is fenced first, as the orphan reaper would.
+        const fate = await this.fence(scope, sessionId, chosen?.allocationId ?? null);
+        if (fate === 'unknown') throw err; // the steps stay: the orphan reaper fences and gives back
+        if (fate === 'stored') stored = true; // it landed after all: it ends as every session ends
+        unconfirmed = false;
+      }
       await this.compensate(scope, sessionId, {
         held,
         pinsRegistered: pinsRegistered || (unconfirmed && pending?.kind === 'pins'),
@@ -235,6 +254,49 @@ export class SessionCreator {
           'slow session creation',
         );
       }
+    }
+  }
+
+  /**
+   * Whether the creation that claimed an Idempotency-Key will never store its session: the orphan
+   * reaper abandoned it, or the claim is older than any creation runs (ORPHAN_AGE_MS) and its id is
+   * fenced now. The second covers a creation that left no saga step for the reaper to find: its
+   * process died right after the claim, or the claim was a store write carried out after the
+   * creation had failed. Without it the key would answer "in progress" until it is purged.
+   */
+  private async isDeadCreation(
+    scope: AccountScope,
+    claim: { sessionId: string; claimedAt: Date },
+  ): Promise<boolean> {
+    if (await this.sessions.isAbandonedSystemWide(claim.sessionId)) return true;
+    if (Date.now() - claim.claimedAt.getTime() < this.config.ORPHAN_AGE_MS) return false;
+    return (await this.fence(scope, claim.sessionId, null)) === 'fenced';
+  }
+
+  /**
+   * Takes the session id with a tombstone so that a session write still on its way can never land:
+   * 'fenced' (it never will), 'stored' (it landed first), or 'unknown' (the store did not answer
+   * this either).
+   */
+  private async fence(
+    scope: AccountScope,
+    sessionId: string,
+    allocationId: string | null,
+  ): Promise<'fenced' | 'stored' | 'unknown'> {
+    try {
+      const fenced = await this.sessions.abandonSystemWide({
+        sessionId,
+        accountId: scope.accountId,
+        subaccountId: scope.subaccountId ?? null,
+        allocationId,
+      });
+      return fenced ? 'fenced' : 'stored';
+    } catch (err) {
+      this.logger.warn(
+        { err, sessionId },
+        'could not fence an unanswered session write; the orphan reaper will',
+      );
+      return 'unknown';
     }
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
-import type { AccountScope } from '@maskline/contracts';
+import { DEFAULT_SESSION_SETTINGS, type AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
 import { EndedSessionRepository } from './ended-session.repository';
 import { SessionDocument, type ProxySessionFacts } from './session.schema';
@@ -103,12 +103,35 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The orphan reaper's fence: takes a creation's session id with a tombstone, so that the creation
-   * can never store it later. True when the tombstone went in (the session will never exist); false
-   * when the session was stored first.
+   * The fence of a creation that may still store its session (the orphan reaper's, or the saga's
+   * own when its store write went unanswered): takes the session id with a tombstone, so that the
+   * creation can never store it later. True when the tombstone went in (the session will never
+   * exist); false when the session was stored first.
    */
-  abandonSystemWide(tombstone: SessionDocument): Promise<boolean> {
-    return this.insertUnlessTaken({ ...tombstone, abandoned: true });
+  abandonSystemWide(creation: {
+    sessionId: string;
+    accountId: string;
+    subaccountId: string | null;
+    allocationId: string | null;
+  }): Promise<boolean> {
+    const now = new Date();
+    return this.insertUnlessTaken({
+      _id: creation.sessionId,
+      accountId: creation.accountId,
+      subaccountId: creation.subaccountId,
+      firstParty: null,
+      secondParty: null,
+      virtualNumber: 'abandoned',
+      allocationId: creation.allocationId,
+      status: 'expired',
+      settings: { ...DEFAULT_SESSION_SETTINGS },
+      createdAt: now,
+      modifiedAt: now,
+      expiresAt: now,
+      durationSeconds: 0,
+      expiredAt: now,
+      abandoned: true,
+    });
   }
 
   /** Whether the id is an abandoned creation's tombstone. */
