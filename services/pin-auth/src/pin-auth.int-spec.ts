@@ -30,6 +30,7 @@ import {
 } from '@maskline/testing';
 import { pinAuthConfigSchema, type PinAuthConfig } from './config/pin-auth.config';
 import { PinAuthModule } from './pin-auth.module';
+import { LivePinRegistryStore } from './registration/live-pin-registry.store';
 
 const SCOPE: AccountScope = { accountId: 'MAPINPINPINPINPINPI1' };
 let seq = 0;
@@ -129,6 +130,33 @@ describe('pin-auth (real NATS + store)', () => {
     for (const line of logs.lines) for (const pin of pins) expect(line).not.toContain(pin);
     const dump = JSON.stringify(await db.collection('pin_registrations').find({}).toArray());
     for (const pin of pins) expect(dump).not.toContain(pin);
+  });
+
+  it('retires a record a late store write left live without its KV entry, and nothing else', async () => {
+    const v = vn();
+    const session = randomUUID();
+    const pins = await register(v, { mode: 'supplied', first: '60417', second: '60418' }, session);
+    const records = db.collection<{ _id: string; liveMarker: string; digest: string; slot: number }>(
+      'pin_registrations',
+    );
+    const [kept] = await records.find({ sessionId: session, party: 'first' }).toArray();
+    // What an insert the store carried out after its registration had given up and taken its KV
+    // entry back looks like: a live record whose digest KV does not hold.
+    const strayId = randomUUID();
+    await records.insertOne({ ...kept, _id: strayId, digest: 'f'.repeat(64), slot: kept.slot + 1 });
+
+    const sweeper = apps[1].get(LivePinRegistryStore);
+    // The first sweep only suspects it (a release may be between its KV delete and its retire).
+    expect(await sweeper.retireStrays(new Date())).toBe(0);
+    expect((await records.findOne({ _id: strayId }))?.liveMarker).toBe('L');
+    expect(await sweeper.retireStrays(new Date())).toBe(1);
+    expect((await records.findOne({ _id: strayId }))?.liveMarker).toBe(strayId);
+    expect(await records.countDocuments({ sessionId: session, liveMarker: 'L' })).toBe(2);
+    expect(await verify(v, pins.first, '+14155559011')).toMatchObject({
+      outcome: 'match',
+      sessionId: session,
+    });
+    expect(await sweeper.retireStrays(new Date())).toBe(0);
   });
 
   it('keeps PINs unique per number, refuses a clash, and keeps the density cap', async () => {

@@ -7,13 +7,19 @@ import { LivePinRegistryStore } from '../registration/live-pin-registry.store';
 import { MongoPinRegistryStore } from '../registration/mongo-pin-registry.store';
 import { PinThrottle } from '../throttling/pin-throttle';
 
+/** The stray sweep reads every live record (a scan on FerretDB): one run in this many. */
+const STRAY_SWEEP_EVERY_RUNS = 5;
+
 /**
  * Purges retired registrations, old failures and old lockouts from the store, a bounded batch per
- * interval; forgets throttle keys that no longer matter from this replica's copy; and, hourly,
- * removes the live bucket's markers of PINs released long ago.
+ * interval; forgets throttle keys that no longer matter from this replica's copy; every fifth run,
+ * retires live records that KV holds no entry of (see LivePinRegistryStore.retireStrays); and,
+ * hourly, removes the live bucket's markers of PINs released long ago.
  */
 @Injectable()
 export class PinReaper extends PeriodicTask {
+  private runs = 0;
+
   constructor(
     private readonly registrations: MongoPinRegistryStore,
     private readonly livePins: LivePinRegistryStore,
@@ -32,6 +38,7 @@ export class PinReaper extends PeriodicTask {
         1000,
       )) + (await this.throttle.purge(now, 1000));
     if (purged > 0) this.logger.debug({ purged }, 'pin reaper sweep');
+    if (++this.runs % STRAY_SWEEP_EVERY_RUNS === 0) await this.livePins.retireStrays(now);
     if (await this.livePins.purgeOldReleases(now)) this.logger.debug('old release markers purged from KV');
   }
 }

@@ -41,6 +41,8 @@ const DELETE_MARKER_RETENTION_MS = 3600_000;
 export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnApplicationShutdown {
   readonly view: LivePinView;
   private lastPurge = Date.now();
+  /** Live records the last stray sweep found without their KV entry. */
+  private strayIds = new Set<string>();
 
   constructor(
     private readonly kv: KeyValueStores,
@@ -156,6 +158,33 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
       }
     }
     await this.records.retire(accountId, registration, at);
+  }
+
+  /**
+   * Retires records that say live while KV holds no entry of theirs, and returns how many. Such a
+   * record verifies nothing (KV is what verification reads) but holds its slot and digest in the
+   * store: a store write carried out after its undo (a command past its deadline that ran once the
+   * store resumed, a dropped connection), or a release stopped between its two writes. A
+   * registration writes KV before the store, so a record the store shows has its entry in this
+   * replica's copy once the copy has caught up with KV, unless it is a stray (or its release is
+   * between its two writes: hence two sweeps).
+   */
+  async retireStrays(now: Date): Promise<number> {
+    if (!this.view.ready || !this.view.backfilled) return 0;
+    const live = await this.records.liveIdentitiesSystemWide();
+    if (!(await this.view.mirror.sync(SYNC_TIMEOUT_MS))) return 0;
+    const unbacked = live
+      .filter((r) => this.view.byDigest(r.digest)?.registration._id !== r._id)
+      .map((r) => r._id);
+    // A release deletes the KV entry a moment before it retires the record: only a record found
+    // without its entry by two sweeps in a row, and live still, is a stray.
+    const confirmed = unbacked.filter((id) => this.strayIds.has(id));
+    this.strayIds = new Set(unbacked);
+    const strays = await this.records.liveByIds(confirmed);
+    for (const r of strays) await this.records.retire(r.accountId, r, now);
+    if (strays.length > 0)
+      this.logger.warn({ retired: strays.length }, 'retired live PIN records that KV holds no entry of');
+    return strays.length;
   }
 
   /**

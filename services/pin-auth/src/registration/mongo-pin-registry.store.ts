@@ -56,6 +56,20 @@ export class MongoPinRegistryStore
     return this.systemWide.find({ liveMarker: LIVE });
   }
 
+  /** Every live record's identity, across accounts: the stray sweep's read (a scan on FerretDB). */
+  async liveIdentitiesSystemWide(): Promise<Array<Pick<PinRegistration, '_id' | 'accountId' | 'digest'>>> {
+    return this.systemWide.find({ liveMarker: LIVE }, undefined, ['_id', 'accountId', 'digest']);
+  }
+
+  /** Of these records, those still live, across accounts. By `_id`. */
+  async liveByIds(ids: readonly string[]): Promise<Array<Pick<PinRegistration, '_id' | 'accountId'>>> {
+    if (ids.length === 0) return [];
+    return this.systemWide.find({ _id: { $in: [...ids] }, liveMarker: LIVE }, undefined, [
+      '_id',
+      'accountId',
+    ]);
+  }
+
   /** Served by the session index. */
   async liveForSession(accountId: string, sessionId: string): Promise<PinRegistration[]> {
     return this.findScoped({ accountId, sessionId, liveMarker: LIVE });
