@@ -519,6 +519,36 @@ describe('number-pool (real NATS + store)', () => {
         expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(0);
       }));
 
+    it('releases a claim the store carried out after its allocation was released (a late write), and only that', () =>
+      withReaper(0, async () => {
+        const live = randomUUID();
+        await allocate(live, [rider(97), rider(98)], 0);
+        const released = randomUUID();
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: released });
+        // The claim of an allocation whose insert timed out, landing once the store resumed: after
+        // the caller's release found nothing to release.
+        await db.collection('holds').insertOne({
+          _id: randomUUID() as never,
+          accountId: ACCOUNT.accountId,
+          allocationId: released,
+          sessionId: released,
+          virtualNumber: US[1],
+          party: rider(96),
+          liveMarker: 'L',
+          cooloffSeconds: 0,
+          createdAt: new Date(),
+          releasedAt: null,
+          blockedUntil: null,
+          retiredAt: null,
+        });
+        await expectEventually(async () => {
+          expect(
+            await db.collection('holds').countDocuments({ allocationId: released, liveMarker: 'L' }),
+          ).toBe(0);
+        });
+        expect(await db.collection('holds').countDocuments({ allocationId: live, liveMarker: 'L' })).toBe(2);
+      }));
+
     it('keeps only what is live in the store: a release takes the holds and the allocation record at once', async () => {
       const allocationId = randomUUID();
       const parties = [rider(92), rider(93)];

@@ -15,7 +15,7 @@ import { InventoryService } from '../inventory/inventory.service';
 import { originOf } from '../inventory/phone-number';
 import { HOLD_STORE } from './hold-store.token';
 import type { HoldStore } from './hold-store.port';
-import type { AllocationRecord } from './hold';
+import type { AllocationRecord, Hold } from './hold';
 import { ExhaustionCounter } from '../utilization/exhaustion-counter';
 import { NumberAllocator } from './number-allocator';
 
@@ -229,6 +229,31 @@ export class AllocationService {
     // The parties' numbers go with the release: a released record only answers retries.
     await this.store.releaseAllocation(record, now);
     return record.holdIds.length;
+  }
+
+  /**
+   * Releases, of these holds, those whose allocation KV records as released: a claim the store
+   * carried out after its allocation had given up (a command past its deadline that ran once the
+   * store resumed, a dropped connection) and been released. They are released as the allocation
+   * was (its cool-off, from its release), so a late write never holds a pair for ever. Returns how
+   * many.
+   */
+  async releaseStrays(holds: readonly Hold[]): Promise<number> {
+    let released = 0;
+    const checked = new Set<string>();
+    for (const h of holds) {
+      if (checked.has(h.allocationId)) continue;
+      checked.add(h.allocationId);
+      const record = await this.store.knownAllocation(h.accountId, h.allocationId);
+      if (!record?.releasedAt) continue;
+      // Read again: the hold seen a moment ago may be one its own release has released since.
+      const strays = (await this.store.liveHoldsOf(h.accountId, h.allocationId)).filter(
+        (live) => live.blockedUntil === null,
+      );
+      await this.allocator.release(strays, record.cooloffSeconds, record.releasedAt);
+      released += strays.length;
+    }
+    return released;
   }
 
   private previousResult(virtualNumber: string, releasedAt: Date | null) {

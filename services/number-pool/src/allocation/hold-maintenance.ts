@@ -11,6 +11,9 @@ import type { HoldStore } from './hold-store.port';
  */
 @Injectable()
 export class HoldMaintenance {
+  /** The id after which the next stray check goes on. */
+  private strayCursor = '';
+
   constructor(
     private readonly holds: HoldRepository,
     private readonly allocations: AllocationRepository,
@@ -39,6 +42,20 @@ export class HoldMaintenance {
       (await this.holds.purgeRetiredSystemWide(holdsRetiredBefore, limit)) +
       (await this.allocations.purgeReleasedSystemWide(allocationsReleasedBefore, limit))
     );
+  }
+
+  /**
+   * The next `limit` active holds for the stray check (AllocationService.releaseStrays), in turn:
+   * each run goes on from where the last stopped, so every hold is looked at within a few runs
+   * however many are live, and a run asks KV about at most `limit` allocations.
+   */
+  async nextActiveHolds(limit: number): Promise<Hold[]> {
+    const active = (await this.holds.activeSystemWide()).sort((a, b) => (a._id < b._id ? -1 : 1));
+    const start = active.findIndex((h) => h._id > this.strayCursor);
+    const turn = start < 0 ? active : [...active.slice(start), ...active.slice(0, start)];
+    const batch = turn.slice(0, limit);
+    this.strayCursor = batch.length < active.length ? (batch.at(-1)?._id ?? '') : '';
+    return batch;
   }
 
   /** Live holds blocking their pair now, of one account or (for metrics) of all. */

@@ -3,12 +3,18 @@ import type { Logger } from 'pino';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
+import { AllocationService } from './allocation.service';
 import { HoldMaintenance } from './hold-maintenance';
+
+/** Active holds whose allocation is looked up in KV per run (the stray check). */
+const STRAY_CHECKS_PER_RUN = 200;
 
 /**
  * Every REAPER_INTERVAL_MS: retires (deletes) holds whose cool-off has ended (allocation also does
  * this lazily, so a pair is free the moment its cool-off ends), purges retired holds an earlier
- * version kept, and purges release tombstones after RETIRED_RETENTION_MS, a bounded batch at a time.
+ * version kept, purges release tombstones after RETIRED_RETENTION_MS, a bounded batch at a time, and
+ * releases stray holds of released allocations (AllocationService.releaseStrays), a few hundred
+ * holds looked at per run.
  */
 @Injectable()
 export class HoldReaper extends PeriodicTask {
@@ -16,6 +22,7 @@ export class HoldReaper extends PeriodicTask {
 
   constructor(
     private readonly maintenance: HoldMaintenance,
+    private readonly allocations: AllocationService,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
@@ -40,6 +47,11 @@ export class HoldReaper extends PeriodicTask {
       new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
       1000,
     );
+    const strays = await this.allocations.releaseStrays(
+      await this.maintenance.nextActiveHolds(STRAY_CHECKS_PER_RUN),
+    );
+    if (strays > 0) this.logger.warn({ released: strays }, 'released live holds of released allocations');
+    this.swept.inc({ action: 'stray-released' }, strays);
     this.swept.inc({ action: 'retired' }, retired);
     this.swept.inc({ action: 'purged' }, purged);
     if (retired + purged > 0) this.logger.debug({ retired, purged }, 'hold reaper sweep');

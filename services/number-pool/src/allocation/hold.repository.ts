@@ -101,6 +101,11 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
     return this.systemWide.deleteByIds(old.filter((h) => h.liveMarker !== LIVE).map((h) => h._id));
   }
 
+  /** Live holds not released (blocking for their session, not a cool-off), across accounts: a scan. */
+  async activeSystemWide(): Promise<Hold[]> {
+    return (await this.systemWide.find({ liveMarker: LIVE, blockedUntil: null })).map(asHold);
+  }
+
   /** Utilization of one account: its live holds. Served by `{ accountId, liveMarker }`. */
   async liveOfAccount(accountId: string): Promise<Hold[]> {
     return (await this.findScoped({ accountId, liveMarker: LIVE })).map(asHold);
