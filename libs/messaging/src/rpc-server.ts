@@ -26,6 +26,9 @@ import { incomingCorrelationId } from './nats-headers';
 import { RPC_ERROR_FILTER, RpcErrorFilter } from './rpc-error-filter';
 import { RPC_HANDLER_METADATA } from './rpc-handler.decorator';
 
+/** An answer this slow is logged at warn (a caller waiting 5–10 s has likely given up). */
+const SLOW_ANSWER_MS = 5000;
+
 /**
  * Subscribes every `@RpcHandler` method to its subject in this service's queue group, so replicas
  * share the load. Shutdown drains the subscriptions and waits for in-flight handlers.
@@ -118,8 +121,10 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
           throw new CodedError(ErrorCodes.BAD_REPLY, 'internal error');
         }
         envelope = { ok: true, data: reply.data };
-        const seconds = end({ outcome: 'ok' });
-        this.logger.debug({ subject: contract.subject, ms: Math.round(seconds * 1000) }, 'request answered');
+        const ms = Math.round(end({ outcome: 'ok' }) * 1000);
+        if (ms >= SLOW_ANSWER_MS)
+          this.logger.warn({ subject: contract.subject, ms }, 'request answered slowly');
+        else this.logger.debug({ subject: contract.subject, ms }, 'request answered');
       } catch (err) {
         const wire = this.filter.toWire(err);
         envelope = { ok: false, error: wire };
