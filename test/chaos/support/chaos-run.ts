@@ -64,8 +64,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { log } = options;
   const receiver = await CallbackReceiver.start();
   const system = await ChaosSystem.start(
-    (service): Record<string, string> =>
-      service === 'callback-dispatcher'
+    (service): Record<string, string> => ({
+      // Store commands give up after 3 s, so the 10 s store pause makes writes that time out and are
+      // carried out later routine: what they leave must still be cleaned up (the invariants below).
+      STORE_COMMAND_TIMEOUT_MS: '3000',
+      ...(service === 'callback-dispatcher'
         ? { CALLBACK_RETRY_SCHEDULE_SECONDS: '1,2,4,8,15,30', CALLBACK_TIMEOUT_MS: '3000' }
         : service === 'pin-auth'
           ? { NUMBER_MAX_FAILURES: '100000', REAPER_INTERVAL_MS: '2000' }
@@ -76,7 +79,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
               : service === 'gateway'
                 ? // Its shutdown steps are info lines: a drain that has to be killed shows where it stopped.
                   { LOG_LEVEL: 'info' }
-                : {},
+                : {}),
+    }),
   );
   const gatewayDrains: string[] = [];
   const timeline: string[] = [];
