@@ -124,6 +124,8 @@ describe('pin-auth (real NATS + store)', () => {
       released: 2,
     });
     expect(await verify(v, supplied.second, '+14155559004')).toMatchObject({ outcome: 'mismatch' });
+    // Released PINs leave the store at once, sealed copy and all.
+    expect(await db.collection('pin_registrations').countDocuments({ sessionId: sessionA })).toBe(0);
 
     const pins = [supplied.first, supplied.second, generated.first, generated.second];
     expect(logs.lines.length).toBeGreaterThan(5);
@@ -150,7 +152,7 @@ describe('pin-auth (real NATS + store)', () => {
     expect(await sweeper.retireStrays(new Date())).toBe(0);
     expect((await records.findOne({ _id: strayId }))?.liveMarker).toBe('L');
     expect(await sweeper.retireStrays(new Date())).toBe(1);
-    expect((await records.findOne({ _id: strayId }))?.liveMarker).toBe(strayId);
+    expect(await records.findOne({ _id: strayId })).toBeNull();
     expect(await records.countDocuments({ sessionId: session, liveMarker: 'L' })).toBe(2);
     expect(await verify(v, pins.first, '+14155559011')).toMatchObject({
       outcome: 'match',

@@ -28,6 +28,7 @@ export const pinAuthConfigSchema = z.object({
   /** Lockouts double with each repeat in a day, up to this. */
   MAX_LOCKOUT_SECONDS: envInt(86400, 1, 30 * 86400),
   REAPER_INTERVAL_MS: envInt(60000, 100, 3600000),
+  /** How long records an earlier version retired in place are kept (a release now deletes its records). */
   RETIRED_RETENTION_MS: envInt(3600000, 0, 30 * 24 * 3600000),
   /**
    * Days the record of PIN entries (outcome, masked caller; never digits) is kept for the console's

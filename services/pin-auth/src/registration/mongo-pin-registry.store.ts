@@ -1,7 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
+import {
+  AccountScopedRepository,
+  STATEMENT_BATCH,
+  StatementBatcher,
+  isDuplicateKeyError,
+  type ScopedKey,
+} from '@maskline/persistence';
 import { LIVE, type InsertOutcome, type PinRegistration, type PinRegistryStore } from './pin-registration';
 import { PinRegistrationDocument } from './pin-registration.schema';
 
@@ -10,8 +16,14 @@ export class MongoPinRegistryStore
   extends AccountScopedRepository<PinRegistrationDocument>
   implements PinRegistryStore
 {
+  private readonly retirements: StatementBatcher<ScopedKey>;
+
   constructor(@InjectModel(PinRegistrationDocument.name) model: Model<PinRegistrationDocument>) {
     super(model);
+    this.retirements = new StatementBatcher<ScopedKey>(
+      (keys) => this.deleteEachScoped(keys),
+      STATEMENT_BATCH,
+    );
   }
 
   /**
@@ -92,12 +104,17 @@ export class MongoPinRegistryStore
     return rows.map((r) => r.slot);
   }
 
-  async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, at: Date): Promise<void> {
-    const id = registration._id;
-    await this.updateOneScoped({ accountId, _id: id }, { $set: { liveMarker: id, retiredAt: at } });
+  /**
+   * Ends a registration by deleting its record: nothing reads a retired one, and every filtered
+   * write to this collection is a scan on FerretDB, so the collection holds what is live (it held
+   * every PIN released in the last hour, some sixty times the live ones under steady load). The
+   * sealed PIN goes with it. The retirements that arrive together go in one statement.
+   */
+  async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, _at: Date): Promise<void> {
+    await this.retirements.run({ accountId, _id: registration._id });
   }
 
-  /** The reaper's sweep, across accounts. Served by the `retiredAt` index. */
+  /** The reaper's purge of records an earlier version retired in place. Served by the `retiredAt` index. */
   async purgeRetiredSystemWide(olderThan: Date, limit: number): Promise<number> {
     const old = await this.systemWide.find({ retiredAt: { $ne: null, $lte: olderThan } }, { limit });
     return this.systemWide.deleteByIds(old.map((r) => r._id));
