@@ -16,8 +16,13 @@ export const privacyConfigShape = {
    * can opt out (operator API).
    */
   PARTY_REDACTION_AFTER_HOURS: envInt(24, 1, 24 * 365),
-  /** How often each replica runs the retention and redaction sweeps (each run takes a bounded batch). */
-  RETENTION_SWEEP_INTERVAL_MS: envInt(60000, 100, 3600000),
+  /**
+   * How often the retention and redaction sweeps run: once per interval across the replicas (the
+   * one that takes the turn), draining what became due since. Every sweep reads collections that
+   * grow with history (a scan each on FerretDB), so seldom is cheap; ten minutes is fine-grained
+   * next to retention in days and redaction in hours.
+   */
+  RETENTION_SWEEP_INTERVAL_MS: envInt(600000, 100, 3600000),
 };
 
 const HOUR_MS = 3600_000;

@@ -23,3 +23,4 @@ export * from './jetstream-retry';
 export * from './kv-mirror';
 export * from './number-routing.cache';
 export * from './signing-tokens';
+export * from './sweep-turns';

@@ -5,6 +5,7 @@ import { EventPublisher } from './event-publisher';
 import { HandlerDiscovery } from './handler-discovery';
 import { AccountPrivacy } from './account-privacy';
 import { KeyValueStores } from './key-value-stores';
+import { SweepTurns } from './sweep-turns';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { NatsConnectionCloser, natsConnectionProvider } from './nats-connection.provider';
 import { RPC_ERROR_FILTER, RpcErrorFilter } from './rpc-error-filter';
@@ -42,6 +43,7 @@ export class MessagingModule {
         DurableConsumerHost,
         KeyValueStores,
         AccountPrivacy,
+        SweepTurns,
       ],
       exports: [
         NATS_CONNECTION,
@@ -51,6 +53,7 @@ export class MessagingModule {
         EventPublisher,
         KeyValueStores,
         AccountPrivacy,
+        SweepTurns,
         RPC_ERROR_FILTER,
       ],
     };

@@ -8,3 +8,4 @@ export * from './periodic-task';
 export * from './shared-reads';
 export * from './http-drain';
 export * from './seeded-random';
+export * from './batch-drain';

@@ -5,7 +5,8 @@ import { CodedError, ErrorCodes } from '@maskline/contracts';
 /**
  * Work done every `intervalMs` on every replica (reapers, sweeps): one run at a time (a slow run is
  * never overlapped), and at shutdown the run in progress is waited for. A failed run is logged
- * with its code and the work is tried again at the next interval: it must be idempotent.
+ * with its code and the work is tried again at the next interval: it must be idempotent. With
+ * `turns` (SweepTurns), a timed run happens only on the replica that takes the interval's turn.
  */
 export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
@@ -16,19 +17,26 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
     private readonly taskName: string,
     private readonly intervalMs: number,
     protected readonly logger: Logger,
+    /** Whether this replica runs this interval's timed run (every replica does, without it). */
+    private readonly turns?: () => Promise<boolean>,
   ) {}
 
   /** One run; errors are the base's to log. */
   protected abstract runOnce(): Promise<void>;
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.runNow(), this.intervalMs);
+    this.timer = setInterval(() => void this.onTick(), this.intervalMs);
     this.timer.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+  }
+
+  private async onTick(): Promise<void> {
+    if (this.turns && !(await this.turns())) return;
+    await this.runNow();
   }
 
   /** Runs now unless a run is under way (then waits for that one). */

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { redactPartyNumber } from '@maskline/contracts';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
-import { AccountPrivacy } from '@maskline/messaging';
+import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
+import { CLOCK, PeriodicTask, drainInBatches, type Clock } from '@maskline/service-kit';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
@@ -14,12 +14,16 @@ import { DeadLetters } from '../records/dead-letters.repository';
 import { redactCallbackParams } from './redact-callback-params';
 
 const BATCH = 500;
+/** Batches of each step per run: up to 20,000 records. */
+const MAX_BATCHES = 40;
 
 /**
- * Every RETENTION_SWEEP_INTERVAL_MS, on every replica (each step is idempotent): dead letters'
- * party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS after the failure (unless
- * the account keeps them); attempts go after CALLBACK_ATTEMPT_RETENTION_DAYS, dead letters after
- * DEAD_LETTER_RETENTION_DAYS. A bounded batch of each per run.
+ * Every RETENTION_SWEEP_INTERVAL_MS, on the replica that takes the interval's turn (each step is
+ * idempotent): dead letters' party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS
+ * after the failure (unless the account keeps them); attempts go after
+ * CALLBACK_ATTEMPT_RETENTION_DAYS, dead letters after DEAD_LETTER_RETENTION_DAYS. Both collections
+ * grow with history (each read a scan on FerretDB), so it runs seldom and drains what became due
+ * since, batch after batch.
  */
 @Injectable()
 export class CallbackRetentionSweeper extends PeriodicTask {
@@ -33,8 +37,14 @@ export class CallbackRetentionSweeper extends PeriodicTask {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
+    turns: SweepTurns,
   ) {
-    super('callback retention sweep', config.RETENTION_SWEEP_INTERVAL_MS, logger);
+    super(
+      'callback retention sweep',
+      config.RETENTION_SWEEP_INTERVAL_MS,
+      logger,
+      turns.turnsOf('callback-retention', config.RETENTION_SWEEP_INTERVAL_MS, clock),
+    );
     this.swept = metrics.counter(
       'maskline_callback_retention_total',
       'Callback records redacted or deleted by the retention sweep',
@@ -45,33 +55,43 @@ export class CallbackRetentionSweeper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = this.clock();
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
-    const attempts = await this.attempts.purgeSystemWide(
-      retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now),
+    const attemptsFrom = retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now);
+    const attempts = await drainInBatches(
+      () => this.attempts.purgeSystemWide(attemptsFrom, BATCH),
       BATCH,
+      MAX_BATCHES,
     );
-    const letters = await this.letters.purgeSystemWide(
-      retentionCutoff(this.config.DEAD_LETTER_RETENTION_DAYS, now),
+    const lettersFrom = retentionCutoff(this.config.DEAD_LETTER_RETENTION_DAYS, now);
+    const letters = await drainInBatches(
+      () => this.letters.purgeSystemWide(lettersFrom, BATCH),
       BATCH,
+      MAX_BATCHES,
     );
     const keepers = await this.privacy.accountsKeepingNumbers();
-    const due = await this.letters.unredactedBeforeSystemWide(
-      redactionCutoff(this.config, now),
-      keepers,
+    const redactFrom = redactionCutoff(this.config, now);
+    const redacted = await drainInBatches(
+      () => this.redactDue(redactFrom, keepers, new Date(now)),
       BATCH,
+      MAX_BATCHES,
     );
+    this.swept.inc({ record: 'dead-letter', action: 'redacted' }, redacted);
+    this.swept.inc({ record: 'attempt', action: 'deleted' }, attempts);
+    this.swept.inc({ record: 'dead-letter', action: 'deleted' }, letters);
+    if (redacted + attempts + letters > 0) {
+      this.logger.info({ redacted, attempts, letters }, 'callback retention sweep');
+    }
+  }
+
+  private async redactDue(before: Date, keepers: readonly string[], at: Date): Promise<number> {
+    const due = await this.letters.unredactedBeforeSystemWide(before, keepers, BATCH);
     for (const letter of due) {
       await this.letters.redactSystemWide(letter._id, {
         params: redactCallbackParams(letter.params, (e164) =>
           redactPartyNumber(this.config.PARTY_REDACTION_KEY, letter.accountId, e164),
         ),
-        redactedAt: new Date(now),
+        redactedAt: at,
       });
     }
-    this.swept.inc({ record: 'dead-letter', action: 'redacted' }, due.length);
-    this.swept.inc({ record: 'attempt', action: 'deleted' }, attempts);
-    this.swept.inc({ record: 'dead-letter', action: 'deleted' }, letters);
-    if (due.length + attempts + letters > 0) {
-      this.logger.info({ redacted: due.length, attempts, letters }, 'callback retention sweep');
-    }
+    return due.length;
   }
 }

@@ -1,14 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { retentionCutoff } from '@maskline/config';
+import { SweepTurns } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
-import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
+import { CLOCK, PeriodicTask, drainInBatches, type Clock } from '@maskline/service-kit';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
 import { PinAttemptLog } from './pin-attempt-log';
 
 const BATCH = 500;
 
-/** Every REAPER_INTERVAL_MS on every replica (idempotent): PIN entries older than PIN_ATTEMPT_RETENTION_DAYS go. */
+/** Batches per run: up to 20,000 entries. */
+const MAX_BATCHES = 40;
+
+/**
+ * Every REAPER_INTERVAL_MS, on the replica that takes the interval's turn (idempotent): PIN entries
+ * older than PIN_ATTEMPT_RETENTION_DAYS go, batch after batch until none is due.
+ */
 @Injectable()
 export class PinAttemptRetention extends PeriodicTask {
   constructor(
@@ -16,15 +23,19 @@ export class PinAttemptRetention extends PeriodicTask {
     @Inject(PIN_AUTH_CONFIG) private readonly config: PinAuthConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
+    turns: SweepTurns,
   ) {
-    super('pin attempt retention', config.REAPER_INTERVAL_MS, logger);
+    super(
+      'pin attempt retention',
+      config.REAPER_INTERVAL_MS,
+      logger,
+      turns.turnsOf('pin-attempt-retention', config.REAPER_INTERVAL_MS, clock),
+    );
   }
 
   protected async runOnce(): Promise<void> {
-    const deleted = await this.log.purgeSystemWide(
-      retentionCutoff(this.config.PIN_ATTEMPT_RETENTION_DAYS, this.clock()),
-      BATCH,
-    );
+    const before = retentionCutoff(this.config.PIN_ATTEMPT_RETENTION_DAYS, this.clock());
+    const deleted = await drainInBatches(() => this.log.purgeSystemWide(before, BATCH), BATCH, MAX_BATCHES);
     if (deleted > 0) this.logger.info({ deleted }, 'pin attempt retention sweep');
   }
 }

@@ -193,15 +193,42 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect((await get(REDACTING, young._id)).interactions).toHaveLength(1);
   });
 
-  it('drains a backlog larger than one batch over several runs', async () => {
-    const backlog = await Promise.all(Array.from({ length: 230 }, () => endedSession(REDACTING, 40 * DAY)));
+  it('drains in one run what became due since the last, though it is more than one batch', async () => {
+    const backlog = await Promise.all(Array.from({ length: 430 }, () => endedSession(REDACTING, 40 * DAY)));
     const ids = backlog.map((s) => s._id);
     const left = () => ended.countDocuments({ _id: { $in: ids } });
 
     await app.get(RetentionSweeper).runNow();
-    expect(await left()).toBe(30);
-    await app.get(RetentionSweeper).runNow();
     expect(await left()).toBe(0);
+  });
+
+  it('forgets Idempotency-Keys and allocation fates past IDEMPOTENCY_RETENTION_MS (a day), and keeps younger ones', async () => {
+    const keys = sessions.db.collection<{ _id: string }>('idempotency_keys');
+    const fates = sessions.db.collection<{ _id: string }>('allocation_fates');
+    const at = (ago: number) => new Date(clock.now() - ago);
+    const key = (id: string, ago: number) => ({
+      _id: id,
+      accountId: REDACTING,
+      requestHash: 'a'.repeat(64),
+      sessionId: randomUUID(),
+      createdAt: at(ago),
+    });
+    const fate = (id: string, ago: number) => ({
+      _id: id,
+      accountId: REDACTING,
+      fate: 'kept',
+      createdAt: at(ago),
+    });
+    const [oldKey, newKey, oldFate, newFate] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await keys.insertMany([key(oldKey, 2 * DAY), key(newKey, HOUR)]);
+    await fates.insertMany([fate(oldFate, 2 * DAY), fate(newFate, HOUR)]);
+
+    await app.get(RetentionSweeper).runNow();
+
+    expect(await keys.countDocuments({ _id: { $in: [oldKey, newKey] } })).toBe(1);
+    expect(await keys.findOne({ _id: newKey })).not.toBeNull();
+    expect(await fates.countDocuments({ _id: { $in: [oldFate, newFate] } })).toBe(1);
+    expect(await fates.findOne({ _id: newFate })).not.toBeNull();
   });
 
   it('moves ended sessions an earlier version left among the live ones to the history, then treats them alike', async () => {

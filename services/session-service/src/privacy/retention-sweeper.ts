@@ -2,30 +2,35 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { isRedactedParty } from '@maskline/contracts';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
-import { AccountPrivacy } from '@maskline/messaging';
+import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
+import { CLOCK, PeriodicTask, drainInBatches, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionExpirer } from '../expiry/session-expirer';
+import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { CallEventRepository } from '../interactions/call-event.repository';
+import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
 import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 
 const BATCH = 200;
-/** Batches of the catch-up move per run (an upgrade's backlog drains at up to 20,000 a run). */
-const CATCH_UP_BATCHES = 100;
+/** Batches of each step per run: up to 20,000 records (an upgrade's backlog drains over a few runs). */
+const MAX_BATCHES = 100;
 
 /**
- * Every RETENTION_SWEEP_INTERVAL_MS, on every replica (each step is idempotent):
+ * Every RETENTION_SWEEP_INTERVAL_MS, on one replica (the one that takes the interval's turn; each
+ * step is idempotent, so a second replica running it would only cost time). Every step reads a
+ * collection that grows with history, a scan on FerretDB, so it runs seldom and drains what became
+ * due since, batch after batch:
  * - an ended session's party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS after
  *   it ended, unless its account keeps them (operator opt-out);
  * - an ended session and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
  * - expiry claims older than a day are deleted (they only matter while an expiry runs);
+ * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
  *   and the orphan reaper's tombstones are deleted after the retention period.
- * A bounded batch of each per run, so a backlog drains over several runs.
  */
 @Injectable()
 export class RetentionSweeper extends PeriodicTask {
@@ -39,12 +44,20 @@ export class RetentionSweeper extends PeriodicTask {
     private readonly expirer: SessionExpirer,
     private readonly privacy: AccountPrivacy,
     private readonly redaction: PartyRedaction,
+    private readonly idempotency: IdempotencyKeys,
+    private readonly fates: AllocationFates,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
+    turns: SweepTurns,
   ) {
-    super('retention sweep', config.RETENTION_SWEEP_INTERVAL_MS, logger);
+    super(
+      'retention sweep',
+      config.RETENTION_SWEEP_INTERVAL_MS,
+      logger,
+      turns.turnsOf('session-retention', config.RETENTION_SWEEP_INTERVAL_MS, clock),
+    );
     this.swept = metrics.counter(
       'maskline_session_retention_total',
       'Ended sessions redacted or deleted by the retention sweep',
@@ -56,13 +69,19 @@ export class RetentionSweeper extends PeriodicTask {
     const now = this.clock();
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
-    let batches = 0;
-    while (batches++ < CATCH_UP_BATCHES && (await this.sessions.moveEndedSystemWide(BATCH)) === BATCH) {
-      // a full batch: there may be more
-    }
-    const deleted = await this.deleteEnded(retentionCutoff(this.config.SESSION_RETENTION_DAYS, now));
-    await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), 1000);
-    const redacted = await this.redactEnded(redactionCutoff(this.config, now));
+    await drainInBatches(() => this.sessions.moveEndedSystemWide(BATCH), BATCH, MAX_BATCHES);
+    const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
+    const deleted = await drainInBatches(() => this.deleteEnded(retainedFrom), BATCH, MAX_BATCHES);
+    await drainInBatches(
+      () => this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), BATCH),
+      BATCH,
+      MAX_BATCHES,
+    );
+    const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
+    await drainInBatches(() => this.idempotency.purgeSystemWide(keysFrom, BATCH), BATCH, MAX_BATCHES);
+    await drainInBatches(() => this.fates.purgeSystemWide(keysFrom, BATCH), BATCH, MAX_BATCHES);
+    const redactFrom = redactionCutoff(this.config, now);
+    const redacted = await drainInBatches(() => this.redactEnded(redactFrom), BATCH, MAX_BATCHES);
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
     if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');
@@ -93,7 +112,7 @@ export class RetentionSweeper extends PeriodicTask {
     await this.sessions.ended.deleteSystemWide(ids);
     const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, BATCH);
     await this.sessions.deleteSystemWide(tombstones);
-    return ids.length + tombstones.length;
+    return Math.max(ids.length, tombstones.length);
   }
 
   private digestOf(accountId: string, party: string | null): string | null {

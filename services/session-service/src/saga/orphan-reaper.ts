@@ -6,7 +6,6 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
-import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import type { SagaStepDocument } from './saga-step.schema';
@@ -25,7 +24,6 @@ export class OrphanReaper extends PeriodicTask {
   constructor(
     private readonly steps: SagaStepsRepository,
     private readonly sessions: SessionRepository,
-    private readonly idempotency: IdempotencyKeys,
     private readonly fates: AllocationFates,
     private readonly rpc: RpcClient,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
@@ -62,8 +60,6 @@ export class OrphanReaper extends PeriodicTask {
       }
       await this.steps.forgetSystemWide(step._id);
     }
-    await this.idempotency.purgeSystemWide(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
-    await this.fates.purgeSystemWide(new Date(now - this.config.IDEMPOTENCY_RETENTION_MS), 500);
   }
 
   /**

@@ -1,0 +1,33 @@
+import pino from 'pino';
+import { PeriodicTask } from './periodic-task';
+
+class Counting extends PeriodicTask {
+  runs = 0;
+  constructor(turns?: () => Promise<boolean>) {
+    super('counting', 1000, pino({ level: 'silent' }), turns);
+  }
+  protected async runOnce(): Promise<void> {
+    this.runs++;
+  }
+}
+
+describe('PeriodicTask', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('runs on every tick without turns, and only on the ticks whose turn it takes with them', async () => {
+    const alone = new Counting();
+    const answers = [true, false, true];
+    const shared = new Counting(async () => answers.shift() ?? false);
+    alone.onApplicationBootstrap();
+    shared.onApplicationBootstrap();
+    for (let tick = 0; tick < 3; tick++) await jest.advanceTimersByTimeAsync(1000);
+    expect(alone.runs).toBe(3);
+    expect(shared.runs).toBe(2);
+    // An explicit run (a test, an operator) does not ask for a turn.
+    await shared.runNow();
+    expect(shared.runs).toBe(3);
+    await alone.onApplicationShutdown();
+    await shared.onApplicationShutdown();
+  });
+});
