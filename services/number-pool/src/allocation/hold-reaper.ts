@@ -6,7 +6,9 @@ import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool
 import { AllocationService } from './allocation.service';
 import { HoldMaintenance } from './hold-maintenance';
 
-/** Active holds whose allocation is looked up in KV per run (the stray check). */
+/** The stray check reads every active hold: one run in this many (a minute at the default interval). */
+const STRAY_CHECK_EVERY_RUNS = 12;
+/** Active holds whose allocation is looked up in KV per check. */
 const STRAY_CHECKS_PER_RUN = 200;
 
 /**
@@ -14,10 +16,11 @@ const STRAY_CHECKS_PER_RUN = 200;
  * this lazily, so a pair is free the moment its cool-off ends), purges retired holds an earlier
  * version kept, purges release tombstones after RETIRED_RETENTION_MS, a bounded batch at a time, and
  * releases stray holds of released allocations (AllocationService.releaseStrays), a few hundred
- * holds looked at per run.
+ * holds looked at every twelfth run.
  */
 @Injectable()
 export class HoldReaper extends PeriodicTask {
+  private runs = 0;
   private readonly swept;
 
   constructor(
@@ -47,9 +50,10 @@ export class HoldReaper extends PeriodicTask {
       new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
       1000,
     );
-    const strays = await this.allocations.releaseStrays(
-      await this.maintenance.nextActiveHolds(STRAY_CHECKS_PER_RUN),
-    );
+    const strays =
+      ++this.runs % STRAY_CHECK_EVERY_RUNS === 0
+        ? await this.allocations.releaseStrays(await this.maintenance.nextActiveHolds(STRAY_CHECKS_PER_RUN))
+        : 0;
     if (strays > 0) this.logger.warn({ released: strays }, 'released live holds of released allocations');
     this.swept.inc({ action: 'stray-released' }, strays);
     this.swept.inc({ action: 'retired' }, retired);
