@@ -28,6 +28,8 @@ import { RPC_HANDLER_METADATA } from './rpc-handler.decorator';
 
 /** An answer this slow is logged at warn (a caller waiting 5–10 s has likely given up). */
 const SLOW_ANSWER_MS = 5000;
+/** A request still running this long is logged at warn, once: one that may never end says so. */
+const STILL_RUNNING_MS = 15_000;
 
 /**
  * Subscribes every `@RpcHandler` method to its subject in this service's queue group, so replicas
@@ -38,6 +40,9 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
   private readonly subscriptions: Subscription[] = [];
   private readonly inFlight = new InFlightTracker();
   private readonly duration;
+  /** Requests being answered, by start: the watchdog's view. */
+  private readonly running = new Map<object, { subject: string; correlationId: string; start: number }>();
+  private watchdog?: NodeJS.Timeout;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -91,9 +96,24 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       this.subscriptions.push(sub);
     }
     this.logger.info({ subjects: [...seen] }, 'answering NATS requests');
+    this.watchdog = setInterval(() => this.reportLongRunning(), STILL_RUNNING_MS / 3);
+    this.watchdog.unref();
+  }
+
+  private reportLongRunning(): void {
+    const now = performance.now();
+    for (const [key, r] of this.running) {
+      if (now - r.start < STILL_RUNNING_MS) continue;
+      this.logger.warn(
+        { subject: r.subject, correlationId: r.correlationId, ms: Math.round(now - r.start) },
+        'request still running',
+      );
+      this.running.delete(key); // reported once
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.watchdog);
     await Promise.allSettled(this.subscriptions.map((s) => s.drain()));
     const left = await this.inFlight.settle(this.options.shutdownGraceMs);
     if (left > 0) this.logger.warn({ left }, 'shutdown grace elapsed with requests still running');
@@ -105,6 +125,21 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     invoke: (...args: unknown[]) => Promise<unknown>,
   ): Promise<void> {
     const correlationId = incomingCorrelationId(msg.headers);
+    const key = {};
+    this.running.set(key, { subject: contract.subject, correlationId, start: performance.now() });
+    try {
+      await this.answerWithin(correlationId, contract, msg, invoke);
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  private async answerWithin(
+    correlationId: string,
+    contract: RpcContract,
+    msg: Msg,
+    invoke: (...args: unknown[]) => Promise<unknown>,
+  ): Promise<void> {
     await runWithContext({ correlationId }, async () => {
       const end = this.duration.startTimer({ subject: contract.subject });
       let envelope: RpcEnvelope<unknown>;

@@ -271,8 +271,12 @@ async function account(
           50,
         )
       : 0;
+  // A request belongs to the fault it was in flight during, whatever phase it started in: one sent
+  // a moment before a replica is killed gets no answer because of the kill.
+  const faultOf = (a: { phase: string; at: number; ms: number }) =>
+    windows.find((w) => a.at <= w.end && a.at + a.ms >= w.start)?.fault ?? a.phase;
   const faults: FaultReport[] = windows.map((w) => {
-    const during = load.api.filter((a) => a.phase === w.fault);
+    const during = load.api.filter((a) => faultOf(a) === w.fault);
     const calls = load.calls.filter((c) => c.phase === w.fault);
     return {
       fault: w.fault,
@@ -307,7 +311,7 @@ async function account(
       .filter((a) => a.status >= 500)
       .map(
         (a) =>
-          `${new Date(a.at).toISOString()} +${a.ms} ms ${a.phase}: ${a.kind} ${a.status} ${a.detail ?? ''}`,
+          `${new Date(a.at).toISOString()} +${a.ms} ms ${faultOf(a)}: ${a.kind} ${a.status} ${a.detail ?? ''}`,
       )
       .slice(0, 60),
   };
