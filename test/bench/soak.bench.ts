@@ -59,6 +59,10 @@ const record = (measure: Measure, index: number, ms: number) => {
   list.push({ index, ms });
   samples.set(measure, list);
 };
+/** Probes that got no 200 (a timeout is a 503 from the gateway): counted, not left out silently. */
+const failures = new Map<Measure, string[]>();
+const recordFailure = (measure: Measure, status: number) =>
+  failures.set(measure, [...(failures.get(measure) ?? []), String(status)]);
 
 async function main() {
   if (!Number.isInteger(TOTAL) || TOTAL < 100) throw new Error('--sessions must be an integer ≥ 100');
@@ -226,10 +230,12 @@ async function main() {
       const got = await fetch(`${api}/Masking/Session/${id}/`, { headers: { authorization: auth } });
       await got.arrayBuffer();
       if (got.status === 200) record('API get', index, performance.now() - t0);
+      else recordFailure('API get', got.status);
       t0 = performance.now();
       const listed = await fetch(`${api}/Masking/Session/?limit=20`, { headers: { authorization: auth } });
       await listed.arrayBuffer();
       if (listed.status === 200) record('API list', index, performance.now() - t0);
+      else recordFailure('API list', listed.status);
     };
 
     log(
@@ -342,6 +348,12 @@ async function main() {
       const ratio = pct(end, 99) / Math.max(0.001, pct(start, 99));
       log(
         `${measure.padEnd(20)} | ${`${pct(start, 50).toFixed(1)} / ${pct(start, 99).toFixed(1)}`.padStart(20)} | ${`${pct(end, 50).toFixed(1)} / ${pct(end, 99).toFixed(1)}`.padStart(18)} | ${ratio.toFixed(2).padStart(17)} | ${targets[measure].padStart(6)} | ${start.length} / ${end.length}`,
+      );
+    }
+    for (const [measure, statuses] of failures) {
+      const answered = samples.get(measure)?.length ?? 0;
+      log(
+        `${measure}: ${statuses.length} of ${statuses.length + answered} probes failed (status ${[...new Set(statuses)].join(', ')})`,
       );
     }
     log('');

@@ -18,6 +18,21 @@ export interface RpcContract<
    * its reply back.
    */
   readonly previous?: PreviousVersion;
+  /**
+   * The answer reads a collection that grows with history (ended sessions, call steps, attempts):
+   * on FerretDB a scan of it, slower the longer the system runs. Callers wait for it up to
+   * HISTORY_READ_TIMEOUT_MS, not the hot paths' RPC_TIMEOUT_MS: a slow answer to a read that would
+   * succeed beats a 503.
+   */
+  readonly readsHistory?: boolean;
+}
+
+/** How long a caller waits for an answer that reads history (see `readsHistory`). */
+export const HISTORY_READ_TIMEOUT_MS = 10_000;
+
+/** `contract`, marked as reading history. */
+export function readingHistory<C extends RpcContract>(contract: C): C {
+  return { ...contract, readsHistory: true };
 }
 
 export interface PreviousVersion {

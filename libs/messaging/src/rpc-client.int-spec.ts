@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import pino from 'pino';
-import { AllocateNumber, AllocateVirtualNumber, ErrorCodes } from '@maskline/contracts';
+import { AllocateNumber, AllocateVirtualNumber, ErrorCodes, ListSessions } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
 import { startTestNats, type RunningProcess } from '@maskline/testing';
@@ -76,6 +76,38 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
       virtualNumber: '+14155550199',
     });
     expect([current.length, old.length]).toEqual([1, 0]);
+  });
+
+  it('waits longer for an answer that reads history than for a hot-path one', async () => {
+    const metrics = new MetricsService('test-deadlines');
+    const impatient = new RpcClient(
+      nc,
+      { service: 'gateway', rpcTimeoutMs: 100, breaker: {} } as unknown as MessagingOptions,
+      new BreakerRegistry(pino({ level: 'silent' }), metrics),
+      metrics,
+    );
+    /** A replica that answers after `ms` (a store scanning its history). */
+    const slowly = (subject: string, data: unknown, ms: number) =>
+      subs.push(
+        nc.subscribe(subject, {
+          callback: (_err, m) => void setTimeout(() => m.respond(encodeJson({ ok: true, data })), ms),
+        }),
+      );
+    slowly(ListSessions.subject, { total: 0, objects: [] }, 400);
+    slowly(AllocateNumber.subject, { virtualNumber: '+14155550199', country: 'US' }, 400);
+    const list = {
+      scope: { accountId: 'MAAAAAAAAAAAAAAAAAA1' },
+      status: 'all' as const,
+      createdTime: {},
+      expiryTime: {},
+      durationSeconds: {},
+      limit: 20,
+      offset: 0,
+    };
+    await expect(impatient.request(ListSessions, list)).resolves.toEqual({ total: 0, objects: [] });
+    await expect(impatient.request(AllocateNumber, request())).rejects.toMatchObject({
+      code: ErrorCodes.RPC_TIMEOUT,
+    });
   });
 
   it('is unavailable when neither version answers', async () => {

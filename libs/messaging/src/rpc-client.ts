@@ -3,6 +3,7 @@ import { ErrorCode as NatsErrorCode, NatsError, type NatsConnection } from 'nats
 import {
   CodedError,
   ErrorCodes,
+  HISTORY_READ_TIMEOUT_MS,
   codedErrorFromZod,
   rpcEnvelopeSchema,
   type RpcContract,
@@ -51,7 +52,11 @@ export class RpcClient {
   ): Promise<RpcReplyOf<C>> {
     const checked = contract.request.safeParse(payload);
     if (!checked.success) throw codedErrorFromZod(checked.error, 'request');
-    const timeoutMs = options.timeoutMs ?? this.options.rpcTimeoutMs;
+    const timeoutMs =
+      options.timeoutMs ??
+      (contract.readsHistory
+        ? Math.max(this.options.rpcTimeoutMs, HISTORY_READ_TIMEOUT_MS)
+        : this.options.rpcTimeoutMs);
     const end = this.duration.startTimer({ subject: contract.subject });
     try {
       const data = await this.breakers.fire(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, defineRpc } from '../contract';
+import { defineEvent, defineRpc, readingHistory } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
 import { STATS_WINDOW_MAX_HOURS } from '../common/hourly-window';
 import { isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -32,24 +32,28 @@ export const deadLetterSchema = z.object({
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 /** Every attempt and dead letter of a session's callbacks. */
-export const ListCallbackAttempts = defineRpc(
-  'callback-dispatcher',
-  'callback-dispatcher.attempts.list.v1',
-  z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
-  z.object({ attempts: z.array(deliveryAttemptSchema), deadLetters: z.array(deadLetterSchema) }),
+export const ListCallbackAttempts = readingHistory(
+  defineRpc(
+    'callback-dispatcher',
+    'callback-dispatcher.attempts.list.v1',
+    z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
+    z.object({ attempts: z.array(deliveryAttemptSchema), deadLetters: z.array(deadLetterSchema) }),
+  ),
 );
 
-export const ListDeadLetters = defineRpc(
-  'callback-dispatcher',
-  'callback-dispatcher.dead-letters.list.v1',
-  z
-    .object({
-      scope: accountScopeSchema,
-      limit: z.number().int().min(1).max(20),
-      offset: z.number().int().min(0),
-    })
-    .strict(),
-  z.object({ total: z.number().int(), objects: z.array(deadLetterSchema) }),
+export const ListDeadLetters = readingHistory(
+  defineRpc(
+    'callback-dispatcher',
+    'callback-dispatcher.dead-letters.list.v1',
+    z
+      .object({
+        scope: accountScopeSchema,
+        limit: z.number().int().min(1).max(20),
+        offset: z.number().int().min(0),
+      })
+      .strict(),
+    z.object({ total: z.number().int(), objects: z.array(deadLetterSchema) }),
+  ),
 );
 
 /** Replays one dead letter (by event id) or all of the account's that were not replayed yet. */
@@ -73,35 +77,37 @@ export const CallbackReplayRequested = defineEvent(
  * How an account's callbacks fared over the last hours: per hour (every hour present, oldest
  * first), the share delivered, and the endpoints that fail most.
  */
-export const GetCallbackStats = defineRpc(
-  'callback-dispatcher',
-  'callback-dispatcher.stats.v1',
-  z
-    .object({ accountId: mainAccountIdSchema, hours: z.number().int().min(1).max(STATS_WINDOW_MAX_HOURS) })
-    .strict(),
-  z.object({
-    /** True when the window held more attempts than one read takes: the figures cover the newest. */
-    capped: z.boolean(),
-    buckets: z.array(
-      z.object({
-        at: isoTimeSchema,
-        delivered: z.number().int(),
-        failed: z.number().int(),
-        retried: z.number().int(),
-        p50LatencyMs: z.number().int().nullable(),
-        p95LatencyMs: z.number().int().nullable(),
-      }),
-    ),
-    /** Delivered ÷ callbacks that reached an end (delivered or failed); null when none did. */
-    successRate: z.number().min(0).max(1).nullable(),
-    failingEndpoints: z.array(
-      z.object({
-        url: z.string(),
-        failures: z.number().int(),
-        lastStatusCode: z.number().int().nullable(),
-        lastError: z.string().nullable(),
-        lastAt: isoTimeSchema,
-      }),
-    ),
-  }),
+export const GetCallbackStats = readingHistory(
+  defineRpc(
+    'callback-dispatcher',
+    'callback-dispatcher.stats.v1',
+    z
+      .object({ accountId: mainAccountIdSchema, hours: z.number().int().min(1).max(STATS_WINDOW_MAX_HOURS) })
+      .strict(),
+    z.object({
+      /** True when the window held more attempts than one read takes: the figures cover the newest. */
+      capped: z.boolean(),
+      buckets: z.array(
+        z.object({
+          at: isoTimeSchema,
+          delivered: z.number().int(),
+          failed: z.number().int(),
+          retried: z.number().int(),
+          p50LatencyMs: z.number().int().nullable(),
+          p95LatencyMs: z.number().int().nullable(),
+        }),
+      ),
+      /** Delivered ÷ callbacks that reached an end (delivered or failed); null when none did. */
+      successRate: z.number().min(0).max(1).nullable(),
+      failingEndpoints: z.array(
+        z.object({
+          url: z.string(),
+          failures: z.number().int(),
+          lastStatusCode: z.number().int().nullable(),
+          lastError: z.string().nullable(),
+          lastAt: isoTimeSchema,
+        }),
+      ),
+    }),
+  ),
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc, withPreviousVersion } from '../contract';
+import { defineRpc, withPreviousVersion, readingHistory } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { numberCapabilitySchema } from './virtual-number.schema';
@@ -157,22 +157,24 @@ export const UTILIZATION_HISTORY_HOURS = 24;
  * The pool's use minute by minute (a rollup written once a minute, not a scan of sessions), and the
  * allocations refused for lack of numbers in each minute. Minutes without a sample are left out.
  */
-export const GetUtilizationHistory = defineRpc(
-  'number-pool',
-  'number-pool.utilization-history.v1',
-  z
-    .object({ scope: accountScopeSchema, hours: z.number().int().min(1).max(UTILIZATION_HISTORY_HOURS) })
-    .strict(),
-  z.object({
-    points: z.array(
-      z.object({
-        at: isoTimeSchema,
-        numbersTotal: z.number().int(),
-        numbersInUse: z.number().int(),
-        liveSessions: z.number().int(),
-        delta: z.number().int(),
-      }),
-    ),
-    exhaustions: z.array(z.object({ at: isoTimeSchema, count: z.number().int() })),
-  }),
+export const GetUtilizationHistory = readingHistory(
+  defineRpc(
+    'number-pool',
+    'number-pool.utilization-history.v1',
+    z
+      .object({ scope: accountScopeSchema, hours: z.number().int().min(1).max(UTILIZATION_HISTORY_HOURS) })
+      .strict(),
+    z.object({
+      points: z.array(
+        z.object({
+          at: isoTimeSchema,
+          numbersTotal: z.number().int(),
+          numbersInUse: z.number().int(),
+          liveSessions: z.number().int(),
+          delta: z.number().int(),
+        }),
+      ),
+      exhaustions: z.array(z.object({ at: isoTimeSchema, count: z.number().int() })),
+    }),
+  ),
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc } from '../contract';
+import { defineRpc, readingHistory } from '../contract';
 import { mainAccountIdSchema } from '../common/account-scope.schema';
 import { STATS_WINDOW_MAX_HOURS } from '../common/hourly-window';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -31,11 +31,13 @@ export type PinAttempt = z.infer<typeof pinAttemptSchema>;
  * The PIN entries of one session: those that matched it, and every other entry of the same calls
  * (the wrong PINs typed before the right one). The caller checks that the session is the account's.
  */
-export const ListPinAttempts = defineRpc(
-  'pin-auth',
-  'pin-auth.attempts.list.v1',
-  z.object({ accountId: mainAccountIdSchema, sessionId: uuidSchema }).strict(),
-  z.object({ attempts: z.array(pinAttemptSchema) }),
+export const ListPinAttempts = readingHistory(
+  defineRpc(
+    'pin-auth',
+    'pin-auth.attempts.list.v1',
+    z.object({ accountId: mainAccountIdSchema, sessionId: uuidSchema }).strict(),
+    z.object({ attempts: z.array(pinAttemptSchema) }),
+  ),
 );
 
 const countsSchema = z.object({
@@ -45,20 +47,22 @@ const countsSchema = z.object({
 });
 
 /** An account's PIN entries over the last hours: per hour, by virtual number and by caller. */
-export const GetPinSecurity = defineRpc(
-  'pin-auth',
-  'pin-auth.security.v1',
-  z
-    .object({
-      accountId: mainAccountIdSchema,
-      hours: z.number().int().min(1).max(STATS_WINDOW_MAX_HOURS),
-    })
-    .strict(),
-  z.object({
-    /** True when the window held more entries than one read takes: the counts cover the newest. */
-    capped: z.boolean(),
-    buckets: z.array(countsSchema.extend({ at: isoTimeSchema })),
-    byNumber: z.array(countsSchema.extend({ virtualNumber: e164Schema })),
-    byCaller: z.array(countsSchema.extend({ callerMasked: z.string(), callerKey: z.string() })),
-  }),
+export const GetPinSecurity = readingHistory(
+  defineRpc(
+    'pin-auth',
+    'pin-auth.security.v1',
+    z
+      .object({
+        accountId: mainAccountIdSchema,
+        hours: z.number().int().min(1).max(STATS_WINDOW_MAX_HOURS),
+      })
+      .strict(),
+    z.object({
+      /** True when the window held more entries than one read takes: the counts cover the newest. */
+      capped: z.boolean(),
+      buckets: z.array(countsSchema.extend({ at: isoTimeSchema })),
+      byNumber: z.array(countsSchema.extend({ virtualNumber: e164Schema })),
+      byCaller: z.array(countsSchema.extend({ callerMasked: z.string(), callerKey: z.string() })),
+    }),
+  ),
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc } from '../contract';
+import { defineRpc, readingHistory } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { zodOf } from '../common/field-kind';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -95,19 +95,23 @@ export const CreateProxySession = defineRpc(
   proxySessionSchema,
 );
 
-export const GetProxySession = defineRpc(
-  'session-service',
-  'session-service.proxy-sessions.get.v1',
-  z.object(inSession).strict(),
-  proxySessionSchema,
+export const GetProxySession = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.proxy-sessions.get.v1',
+    z.object(inSession).strict(),
+    proxySessionSchema,
+  ),
 );
 
 /** Newest first, open and closed alike, a page at a time. */
-export const ListProxySessions = defineRpc(
-  'session-service',
-  'session-service.proxy-sessions.list.v1',
-  z.object({ ...inService, ...proxyPageShape }).strict(),
-  z.object({ sessions: z.array(proxySessionSchema), more: z.boolean() }),
+export const ListProxySessions = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.proxy-sessions.list.v1',
+    z.object({ ...inService, ...proxyPageShape }).strict(),
+    z.object({ sessions: z.array(proxySessionSchema), more: z.boolean() }),
+  ),
 );
 
 export const UpdateProxySession = defineRpc(
@@ -157,18 +161,20 @@ export const GetProxyParticipant = defineRpc(
  * A Session's interactions, newest first, a page at a time: all of them, the one with this SID,
  * or the messages sent through the API to this participant (its MessageInteractions).
  */
-export const ListProxyInteractions = defineRpc(
-  'session-service',
-  'session-service.proxy-interactions.list.v1',
-  z
-    .object({
-      ...inSession,
-      ...proxyPageShape,
-      sid: z.string().min(1).max(64).optional(),
-      sentThroughApiTo: z.string().min(1).max(64).optional(),
-    })
-    .strict(),
-  z.object({ interactions: z.array(proxyInteractionSchema), more: z.boolean() }),
+export const ListProxyInteractions = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.proxy-interactions.list.v1',
+    z
+      .object({
+        ...inSession,
+        ...proxyPageShape,
+        sid: z.string().min(1).max(64).optional(),
+        sentThroughApiTo: z.string().min(1).max(64).optional(),
+      })
+      .strict(),
+    z.object({ interactions: z.array(proxyInteractionSchema), more: z.boolean() }),
+  ),
 );
 
 /**

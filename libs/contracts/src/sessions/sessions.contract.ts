@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
-import { defineEvent, defineRpc } from '../contract';
+import { defineEvent, defineRpc, readingHistory } from '../contract';
 import { PAGE_LIMIT_MAX, PAGE_OFFSET_MAX } from '../common/paging';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -30,11 +30,13 @@ export const CreateSession = defineRpc(
   sessionViewSchema,
 );
 
-export const GetSession = defineRpc(
-  'session-service',
-  'session-service.sessions.get.v1',
-  z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
-  sessionViewSchema,
+export const GetSession = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.sessions.get.v1',
+    z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
+    sessionViewSchema,
+  ),
 );
 
 const range = z
@@ -44,27 +46,29 @@ const numRange = z
   .object({ gt: z.number(), gte: z.number(), lt: z.number(), lte: z.number(), eq: z.number() })
   .partial();
 
-export const ListSessions = defineRpc(
-  'session-service',
-  'session-service.sessions.list.v1',
-  z
-    .object({
-      scope: accountScopeSchema,
-      firstParty: e164Schema.optional(),
-      secondParty: e164Schema.optional(),
-      /** Either party (Maskline's extension, for the console's search). */
-      party: e164Schema.optional(),
-      virtualNumber: e164Schema.optional(),
-      status: z.enum(['active', 'expired', 'all']),
-      /** ISO bounds on the creation time (the gateway parses Plivo's formats). */
-      createdTime: range,
-      expiryTime: range,
-      durationSeconds: numRange,
-      limit: z.number().int().min(1).max(PAGE_LIMIT_MAX),
-      offset: z.number().int().min(0).max(PAGE_OFFSET_MAX),
-    })
-    .strict(),
-  z.object({ total: z.number().int(), objects: z.array(sessionViewSchema) }),
+export const ListSessions = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.sessions.list.v1',
+    z
+      .object({
+        scope: accountScopeSchema,
+        firstParty: e164Schema.optional(),
+        secondParty: e164Schema.optional(),
+        /** Either party (Maskline's extension, for the console's search). */
+        party: e164Schema.optional(),
+        virtualNumber: e164Schema.optional(),
+        status: z.enum(['active', 'expired', 'all']),
+        /** ISO bounds on the creation time (the gateway parses Plivo's formats). */
+        createdTime: range,
+        expiryTime: range,
+        durationSeconds: numRange,
+        limit: z.number().int().min(1).max(PAGE_LIMIT_MAX),
+        offset: z.number().int().min(0).max(PAGE_OFFSET_MAX),
+      })
+      .strict(),
+    z.object({ total: z.number().int(), objects: z.array(sessionViewSchema) }),
+  ),
 );
 
 export const UpdateSession = defineRpc(
