@@ -30,11 +30,12 @@ const EXPIRY: [number, number] = [20, 40];
 const WINDOW = 0.1;
 const MAX_IN_FLIGHT = 400;
 /**
- * One API get and one list this often. On FerretDB both read the history (a scan of the ended
- * sessions and call steps: a second each at 5,000 ended sessions); any more often and their load on
- * the store, not the hot paths' own work, is what slows the hot paths at the end of the run.
+ * One API get and one list this often (`--api-probe-every <ms>`; 0: none, to see the hot paths
+ * without them). On FerretDB both read the history (a scan of the ended sessions and call steps:
+ * a second or more each at 5,000 ended sessions); any more often and their load on the store, not
+ * the hot paths' own work, is what slows the hot paths at the end of the run.
  */
-const API_PROBE_EVERY_MS = 30_000;
+const API_PROBE_EVERY_MS = Number(argValue('--api-probe-every') ?? 30_000);
 const PROVIDERS: Provider[] = ['plivo', 'twilio'];
 
 interface Sample {
@@ -67,6 +68,7 @@ const recordFailure = (measure: Measure, status: number) =>
 async function main() {
   if (!Number.isInteger(TOTAL) || TOTAL < 100) throw new Error('--sessions must be an integer ≥ 100');
   if (!(RATE > 0)) throw new Error('--rate must be positive');
+  if (!(API_PROBE_EVERY_MS >= 0)) throw new Error('--api-probe-every must be 0 (none) or a number of ms');
   const receiver = await CallbackReceiver.start();
   // The receiver is on loopback, which callbacks may reach only when the operator allows it.
   const bench = await startBenchSystem({ env: { CALLBACK_HOST_ALLOWLIST: '127.0.0.1' } });
@@ -282,7 +284,7 @@ async function main() {
         lastProbe = Date.now();
         launch(probeAllocation(measuring));
       }
-      if (Date.now() - lastApi >= API_PROBE_EVERY_MS) {
+      if (API_PROBE_EVERY_MS > 0 && Date.now() - lastApi >= API_PROBE_EVERY_MS) {
         lastApi = Date.now();
         launch(probeApi(measuring));
       }

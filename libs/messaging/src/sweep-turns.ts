@@ -14,9 +14,8 @@ const TURN_TTL_MS = 24 * 3600_000;
  */
 @Injectable()
 export class SweepTurns {
-  constructor(private readonly kv: KeyValueStores) {
-    kv.declare(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
-  }
+  /** The bucket is made at the first turn asked for, so services that sweep nothing never make it. */
+  constructor(private readonly kv: KeyValueStores) {}
 
   /** A taker of `task`'s turns, one per `windowMs` of `clock` time. `task`: letters, digits, `-_`. */
   turnsOf(task: string, windowMs: number, clock: () => number): () => Promise<boolean> {

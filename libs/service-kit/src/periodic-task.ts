@@ -11,6 +11,7 @@ import { CodedError, ErrorCodes } from '@maskline/contracts';
 export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private stopped = false;
 
   protected constructor(
     /** Named in the log. */
@@ -30,12 +31,15 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     await this.running;
   }
 
   private async onTick(): Promise<void> {
     if (this.turns && !(await this.turns())) return;
+    // A turn taken while shutting down is not used: the run would start after shutdown waited.
+    if (this.stopped) return;
     await this.runNow();
   }
 

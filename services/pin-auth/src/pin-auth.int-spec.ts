@@ -145,7 +145,8 @@ describe('pin-auth (real NATS + store)', () => {
     // What an insert the store carried out after its registration had given up and taken its KV
     // entry back looks like: a live record whose digest KV does not hold.
     const strayId = randomUUID();
-    await records.insertOne({ ...kept, _id: strayId, digest: 'f'.repeat(64), slot: kept.slot + 1 });
+    // A slot past the number's capacity: no live registration can hold it.
+    await records.insertOne({ ...kept, _id: strayId, digest: 'f'.repeat(64), slot: 10 ** 6 });
 
     const sweeper = apps[1].get(LivePinRegistryStore);
     // The first sweep only suspects it (a release may be between its KV delete and its retire).

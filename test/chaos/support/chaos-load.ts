@@ -30,6 +30,9 @@ export interface ApiResult {
 
 export interface CallResult {
   phase: string;
+  /** When it started and how long it took: which fault it was in flight during. */
+  at: number;
+  ms: number;
   provider: Provider;
   pin: boolean;
   /** Every webhook answered 200 with a <Response> document. */
@@ -65,7 +68,7 @@ export class ChaosLoad {
   readonly calls: CallResult[] = [];
   readonly sessions: CreatedSession[] = [];
   /** Creates that ended without a session after every retry (status of the last try). */
-  readonly failedCreates: Array<{ phase: string; status: number }> = [];
+  readonly failedCreates: Array<{ phase: string; status: number; at: number; ms: number }> = [];
   private running = false;
   private workers: Promise<void>[] = [];
   private auth = '';
@@ -166,6 +169,7 @@ export class ChaosLoad {
     };
     const key = randomUUID();
     let last = 0;
+    const began = Date.now();
     this.inFlightCreates += 1;
     try {
       for (let attempt = 0; attempt < 6; attempt++) {
@@ -209,7 +213,7 @@ export class ChaosLoad {
     } finally {
       this.inFlightCreates -= 1;
     }
-    this.failedCreates.push({ phase: this.phase, status: last });
+    this.failedCreates.push({ phase: this.phase, status: last, at: began, ms: Date.now() - began });
     return undefined;
   }
 
@@ -229,6 +233,8 @@ export class ChaosLoad {
       this.api.push({ phase, kind: 'call', status: report.refused ?? 200, at: t0, ms: Date.now() - t0 });
       this.calls.push({
         phase,
+        at: t0,
+        ms: Date.now() - t0,
         provider: s.provider,
         pin: Boolean(s.pin),
         valid,
@@ -243,6 +249,8 @@ export class ChaosLoad {
     } catch (err) {
       this.calls.push({
         phase,
+        at: t0,
+        ms: Date.now() - t0,
         provider: s.provider,
         pin: Boolean(s.pin),
         valid: false,

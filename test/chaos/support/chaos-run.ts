@@ -277,7 +277,7 @@ async function account(
     windows.find((w) => a.at <= w.end && a.at + a.ms >= w.start)?.fault ?? a.phase;
   const faults: FaultReport[] = windows.map((w) => {
     const during = load.api.filter((a) => faultOf(a) === w.fault);
-    const calls = load.calls.filter((c) => c.phase === w.fault);
+    const calls = load.calls.filter((c) => faultOf(c) === w.fault);
     return {
       fault: w.fault,
       api5xx: during.filter((a) => a.status >= 500).length,
@@ -286,7 +286,7 @@ async function account(
       callsValid: calls.filter((c) => c.valid).length,
       callsUnavailable: calls.filter((c) => c.unavailable).length,
       callsInvalid: calls.filter((c) => !c.valid).length,
-      createsFailed: load.failedCreates.filter((f) => f.phase === w.fault).length,
+      createsFailed: load.failedCreates.filter((f) => faultOf(f) === w.fault).length,
       recoveryMs: recovery(load, w.end, baselineP50),
       notes: [...new Set(calls.filter((c) => c.error).map((c) => c.error!))].slice(0, 3),
     };

@@ -38,11 +38,9 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
       .map((r) => r.slot);
   }
 
-  async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, at: Date) {
+  /** As the store does: a retired registration is deleted. */
+  async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, _at: Date) {
     const r = this.rows.get(registration._id);
-    if (r && r.accountId === accountId && r.liveMarker === LIVE) {
-      r.liveMarker = r._id;
-      r.retiredAt = at;
-    }
+    if (r && r.accountId === accountId) this.rows.delete(r._id);
   }
 }

@@ -51,13 +51,19 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
         { field: 'Idempotency-Key' },
       );
     }
-    return { kind: 'existing', sessionId: existing.sessionId, claimedAt: existing.createdAt };
+    // A key of release 0.1.0 may carry no time: as old as can be.
+    return { kind: 'existing', sessionId: existing.sessionId, claimedAt: existing.createdAt ?? new Date(0) };
   }
 
-  /** A failed creation frees its key, so the client can retry with it. */
-  async forget(scope: AccountScope, key: string): Promise<void> {
+  /**
+   * A failed creation frees its key, so the client can retry with it: only while the key still
+   * names that creation's session. A retry may have claimed the key afresh meanwhile (it found the
+   * creation dead and fenced it); the late failure of the first must not free the retry's claim.
+   */
+  async forget(scope: AccountScope, key: string, sessionId: string): Promise<void> {
     const _id = keyId(scope, key);
-    if (await this.own(scope, _id)) await this.systemWide.deleteById(_id);
+    const held = await this.own(scope, _id);
+    if (held?.sessionId === sessionId) await this.systemWide.deleteMany({ _id, sessionId });
   }
 
   /**

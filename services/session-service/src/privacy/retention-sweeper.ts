@@ -71,7 +71,16 @@ export class RetentionSweeper extends PeriodicTask {
     // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
     await drainInBatches(() => this.sessions.moveEndedSystemWide(BATCH), BATCH, MAX_BATCHES);
     const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
-    const deleted = await drainInBatches(() => this.deleteEnded(retainedFrom), BATCH, MAX_BATCHES);
+    let deleted = 0;
+    await drainInBatches(
+      async () => {
+        const { sessions, tombstones } = await this.deleteEnded(retainedFrom);
+        deleted += sessions + tombstones;
+        return Math.max(sessions, tombstones);
+      },
+      BATCH,
+      MAX_BATCHES,
+    );
     await drainInBatches(
       () => this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), BATCH),
       BATCH,
@@ -101,7 +110,7 @@ export class RetentionSweeper extends PeriodicTask {
     return due.length;
   }
 
-  private async deleteEnded(endedBefore: Date): Promise<number> {
+  private async deleteEnded(endedBefore: Date): Promise<{ sessions: number; tombstones: number }> {
     const ids = await this.sessions.ended.endedBeforeSystemWide(endedBefore, BATCH);
     // Steps first: a crash in between leaves sessions without steps, never steps without a session.
     await this.callEvents.deleteForSessionsSystemWide(ids);
@@ -112,7 +121,7 @@ export class RetentionSweeper extends PeriodicTask {
     await this.sessions.ended.deleteSystemWide(ids);
     const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, BATCH);
     await this.sessions.deleteSystemWide(tombstones);
-    return Math.max(ids.length, tombstones.length);
+    return { sessions: ids.length, tombstones: tombstones.length };
   }
 
   private digestOf(accountId: string, party: string | null): string | null {

@@ -136,7 +136,7 @@ function saga(world: {
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
-  return { creator, calls, reached, store, steps };
+  return { creator, calls, reached, store, steps, keys };
 }
 
 const request = (
@@ -260,6 +260,19 @@ describe('creating a session, as a saga', () => {
       expect(names(calls).slice(2)).toEqual(['store', 'fence', 'expire-at', 'end', 'forget']);
     });
 
+    it('the orphan reaper fenced it first: the fence finds its tombstone, and everything is given back', async () => {
+      const { creator, calls } = saga({ insert: unanswered(), fence: 'stored', abandoned: true });
+      await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
+      expect(names(calls).slice(2)).toEqual([
+        'store',
+        'fence',
+        ReleaseSessionPins.subject,
+        ReleaseAllocation.subject,
+        'forget',
+        'forget',
+      ]);
+    });
+
     it('the fence is not answered either: nothing is given back and the steps stay for the orphan reaper', async () => {
       const { creator, calls, steps } = saga({ insert: unanswered(), fence: unanswered() });
       await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
@@ -338,13 +351,15 @@ describe('creating a session, as a saga', () => {
     });
 
     it('claimed longer ago than any creation runs (its creation died before leaving a step): fenced, freed, made afresh', async () => {
-      const { creator, calls } = saga({
+      const { creator, calls, keys } = saga({
         idempotent: { kind: 'existing', sessionId: 'dead', claimedAt: new Date(Date.now() - 60_000) },
         stored: false,
       });
       const made = await creator.create(request());
       expect(made.sessionId).not.toBe('dead');
       expect(names(calls).slice(0, 3)).toEqual(['fence', 'forget', AllocateNumber.subject]);
+      // Only the dead creation's claim is freed (a conditional delete on its session id).
+      expect(keys.forget).toHaveBeenCalledWith(SCOPE, 'order-1', 'dead');
     });
 
     it('old, and stored just before the fence: not made twice', async () => {

@@ -78,7 +78,7 @@ export class SessionCreator {
         if (existing && hasNumber(existing)) return this.views.render(existing);
         if (!existing && !retried && (await this.isDeadCreation(request.scope, claim))) {
           // The creation that held the key died, or will never store its session: start afresh.
-          await this.idempotency.forget(request.scope, request.idempotency.key);
+          await this.idempotency.forget(request.scope, request.idempotency.key, claim.sessionId);
           return this.create(request, true);
         }
         throw new CodedError(
@@ -95,7 +95,8 @@ export class SessionCreator {
       return view;
     } catch (err) {
       this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });
-      if (request.idempotency) await this.idempotency.forget(request.scope, request.idempotency.key);
+      if (request.idempotency)
+        await this.idempotency.forget(request.scope, request.idempotency.key, sessionId);
       throw err;
     }
   }
@@ -259,8 +260,9 @@ export class SessionCreator {
 
   /**
    * Whether the creation that claimed an Idempotency-Key will never store its session: the orphan
-   * reaper abandoned it, or the claim is older than any creation runs (ORPHAN_AGE_MS) and its id is
-   * fenced now. The second covers a creation that left no saga step for the reaper to find: its
+   * reaper abandoned it, or the claim is older than ORPHAN_AGE_MS (when the orphan reaper, too,
+   * judges a creation dead) and its id is fenced now. A creation still running then fails at its
+   * store write and gives back what it holds; its failure does not free the retry's new claim. The second covers a creation that left no saga step for the reaper to find: its
    * process died right after the claim, or the claim was a store write carried out after the
    * creation had failed. Without it the key would answer "in progress" until it is purged.
    */
@@ -290,7 +292,9 @@ export class SessionCreator {
         subaccountId: scope.subaccountId ?? null,
         allocationId,
       });
-      return fenced ? 'fenced' : 'stored';
+      if (fenced) return 'fenced';
+      // Taken already: by the session, or by the orphan reaper's own tombstone.
+      return (await this.sessions.isAbandonedSystemWide(sessionId)) ? 'fenced' : 'stored';
     } catch (err) {
       this.logger.warn(
         { err, sessionId },

@@ -144,7 +144,9 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
     if (scope.subaccountId) filter.subaccountId = scope.subaccountId;
     const live = await this.findByIdScoped(filter, sessionId);
-    if (live) return live.abandoned ? null : live;
+    if (live && !live.abandoned) return live;
+    // A tombstone: the session never lived, unless a fence came after it had already ended and
+    // moved (a creation whose store write landed unanswered): the history says which.
     return this.ended.get(filter, sessionId);
   }
 
