@@ -87,6 +87,23 @@ describe('number-pool (real NATS + store)', () => {
     excludeNumbers: [] as string[],
   });
 
+  /** A live, unreleased hold written straight into the store, as a claim the allocator made. */
+  const insertLiveHold = (allocationId: string, virtualNumber: string, party: string) =>
+    db.collection('holds').insertOne({
+      _id: randomUUID() as never,
+      accountId: ACCOUNT.accountId,
+      allocationId,
+      sessionId: allocationId,
+      virtualNumber,
+      party,
+      liveMarker: 'L',
+      cooloffSeconds: 0,
+      createdAt: new Date(),
+      releasedAt: null,
+      blockedUntil: null,
+      retiredAt: null,
+    });
+
   const allocate = (
     parties: string[],
     extra: Partial<{ cooloffSeconds: number; geomatch: boolean; excludeNumbers: string[] }> = {},
@@ -297,20 +314,7 @@ describe('number-pool (real NATS + store)', () => {
     it('a release of an allocation that failed after claiming holds (no record) frees those holds', async () => {
       const allocationId = randomUUID();
       // What an allocation that died between its hold and its record leaves behind.
-      await db.collection('holds').insertOne({
-        _id: randomUUID() as never,
-        accountId: ACCOUNT.accountId,
-        allocationId,
-        sessionId: allocationId,
-        virtualNumber: US[1],
-        party: rider(62),
-        liveMarker: 'L',
-        cooloffSeconds: 0,
-        createdAt: new Date(),
-        releasedAt: null,
-        blockedUntil: null,
-        retiredAt: null,
-      });
+      await insertLiveHold(allocationId, US[1], rider(62));
       expect(await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId })).toMatchObject({
         released: 1,
       });
@@ -527,20 +531,7 @@ describe('number-pool (real NATS + store)', () => {
         await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: released });
         // The claim of an allocation whose insert timed out, landing once the store resumed: after
         // the caller's release found nothing to release.
-        await db.collection('holds').insertOne({
-          _id: randomUUID() as never,
-          accountId: ACCOUNT.accountId,
-          allocationId: released,
-          sessionId: released,
-          virtualNumber: US[1],
-          party: rider(96),
-          liveMarker: 'L',
-          cooloffSeconds: 0,
-          createdAt: new Date(),
-          releasedAt: null,
-          blockedUntil: null,
-          retiredAt: null,
-        });
+        await insertLiveHold(released, US[1], rider(96));
         await expectEventually(async () => {
           expect(
             await db.collection('holds').countDocuments({ allocationId: released, liveMarker: 'L' }),
