@@ -107,7 +107,7 @@ export class MongoPinRegistryStore
   /**
    * Ends a registration by deleting its record: nothing reads a retired one, and every filtered
    * write to this collection is a scan on FerretDB, so the collection holds what is live (it held
-   * every PIN released in the last hour, some sixty times the live ones under steady load). The
+   * every PIN released in the last hour as well). The
    * sealed PIN goes with it. The retirements that arrive together go in one statement.
    */
   async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, _at: Date): Promise<void> {
