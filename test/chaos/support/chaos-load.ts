@@ -207,7 +207,10 @@ export class ChaosLoad {
           this.sessions.push(s);
           return s;
         }
-        if (status !== 0 && status < 500) break;
+        // Given up on a 4xx, except "still being processed; retry shortly" (409): the key's first
+        // attempt may be on a replica that died, and the retry is answered once it is judged dead.
+        const retryShortly = status === 409 && JSON.stringify(json).includes('retry shortly');
+        if (status !== 0 && status < 500 && !retryShortly) break;
         await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
       }
     } finally {

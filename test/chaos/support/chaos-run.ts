@@ -49,6 +49,8 @@ export interface ChaosReport {
   doubles: string[];
   orphans: string[];
   serverErrors: string[];
+  /** Creates given up on: when, under which fault, and the last answer. */
+  failedCreates: string[];
   /** When each replica of the rolling restart stopped. */
   timeline?: string[];
 }
@@ -307,6 +309,9 @@ async function account(
     errors: system.errors.slice(0, 20),
     doubles,
     orphans: stored.orphans,
+    failedCreates: load.failedCreates.map(
+      (f) => `${new Date(f.at).toISOString()} +${f.ms} ms ${faultOf(f)}: last status ${f.status}`,
+    ),
     serverErrors: load.api
       .filter((a) => a.status >= 500)
       .map(
@@ -359,5 +364,6 @@ export function printReport(report: ChaosReport, log: (line: string) => void): v
   for (const o of report.orphans) log(`orphan: ${o}`);
   for (const t of report.timeline ?? []) log(`rolling restart: ${t}`);
   for (const e of report.serverErrors) log(`5xx: ${e}`);
+  for (const e of report.failedCreates) log(`create given up: ${e}`);
   for (const e of report.errors) log(`service error: ${e}`);
 }
