@@ -62,23 +62,13 @@ export class OrphanReaper extends PeriodicTask {
     }
   }
 
-  /**
-   * The step's session, or null when it will never exist. A creation may still be running (its
-   * store write held up by a paused store, say): before giving back what it holds, the reaper
-   * takes the session id with a tombstone, so that the creation can no longer store the session
-   * and announce a number that was given back. Whichever insert comes first wins.
-   */
-  private async sessionOf(step: SagaStepDocument): Promise<SessionDocument | null> {
-    const found = await this.sessions.getByIdSystemWide(step.sessionId);
-    if (found) return found.abandoned ? null : found;
-    const fenced = await this.sessions.abandonSystemWide({
+  /** The step's session, or null when it will never exist (fencing a creation that may still run). */
+  private sessionOf(step: SagaStepDocument): Promise<SessionDocument | null> {
+    return this.sessions.fenceCreationSystemWide({
       sessionId: step.sessionId,
       accountId: step.accountId,
       subaccountId: step.subaccountId,
       allocationId: step.ref,
     });
-    if (fenced) return null;
-    const stored = await this.sessions.getByIdSystemWide(step.sessionId);
-    return stored?.abandoned ? null : stored;
   }
 }

@@ -286,15 +286,13 @@ export class SessionCreator {
     allocationId: string | null,
   ): Promise<'fenced' | 'stored' | 'unknown'> {
     try {
-      const fenced = await this.sessions.abandonSystemWide({
+      const stored = await this.sessions.fenceCreationSystemWide({
         sessionId,
         accountId: scope.accountId,
         subaccountId: scope.subaccountId ?? null,
         allocationId,
       });
-      if (fenced) return 'fenced';
-      // Taken already: by the session, or by the orphan reaper's own tombstone.
-      return (await this.sessions.isAbandonedSystemWide(sessionId)) ? 'fenced' : 'stored';
+      return stored ? 'stored' : 'fenced';
     } catch (err) {
       this.logger.warn(
         { err, sessionId },

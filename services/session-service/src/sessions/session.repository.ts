@@ -104,11 +104,25 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
 
   /**
    * The fence of a creation that may still store its session (the orphan reaper's, or the saga's
-   * own when its store write went unanswered): takes the session id with a tombstone, so that the
-   * creation can never store it later. True when the tombstone went in (the session will never
-   * exist); false when the session was stored first.
+   * own when its store write went unanswered): the session as stored (live, or ended and moved to
+   * the history), or null when it never will be. Unless it is found stored, the id is taken with a
+   * tombstone so that the creation can never store it later; whichever insert comes first wins.
    */
-  abandonSystemWide(creation: {
+  async fenceCreationSystemWide(creation: {
+    sessionId: string;
+    accountId: string;
+    subaccountId: string | null;
+    allocationId: string | null;
+  }): Promise<SessionDocument | null> {
+    const found = await this.getByIdSystemWide(creation.sessionId);
+    if (found) return found.abandoned ? null : found;
+    if (await this.abandonSystemWide(creation)) return null;
+    const stored = await this.getByIdSystemWide(creation.sessionId);
+    return stored?.abandoned ? null : stored;
+  }
+
+  /** The tombstone itself: true when it went in, false when the id was taken first. */
+  private abandonSystemWide(creation: {
     sessionId: string;
     accountId: string;
     subaccountId: string | null;
