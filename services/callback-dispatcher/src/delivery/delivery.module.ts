@@ -1,4 +1,5 @@
 import { CallbackRetentionSweeper } from '../privacy/callback-retention-sweeper';
+import { CallbackPartyRedaction } from '../privacy/callback-party-redaction';
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
@@ -29,6 +30,7 @@ import { DeliveryLedger } from './delivery-ledger';
   providers: [
     CallbackAttempts,
     DeadLetters,
+    CallbackPartyRedaction,
     CallbackSigner,
     CallbackTargets,
     DeliveryLedger,

@@ -17,6 +17,7 @@ import {
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
 import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
 import { CallbackAttemptDocument, DeadLetterDocument } from '../records/callback-records.schema';
+import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackRetentionSweeper } from './callback-retention-sweeper';
 
 const HOUR = 3600_000;
@@ -56,7 +57,14 @@ describe('retention and redaction of callback records (real NATS + store)', () =
 
   const sweep = () => app.get(CallbackRetentionSweeper).runNow();
 
-  async function deadLetter(accountId: string, agoMs: number, from = '14155551234', to = '14155555678') {
+  /** A dead letter recorded as the deliverer records one (or, `withoutDigests`, as earlier versions did). */
+  async function deadLetter(
+    accountId: string,
+    agoMs: number,
+    from = '14155551234',
+    to = '14155555678',
+    withoutDigests = false,
+  ) {
     const doc = {
       _id: randomUUID(),
       accountId,
@@ -78,8 +86,10 @@ describe('retention and redaction of callback records (real NATS + store)', () =
       reason: 'HTTP 500',
       attempts: 5,
       at: new Date(clock.now() - agoMs),
+      replayedAt: null,
     };
-    await letters.create(doc);
+    if (withoutDigests) await letters.create(doc);
+    else await app.get(DeadLetters).record(doc);
     return doc;
   }
 
@@ -115,6 +125,8 @@ describe('retention and redaction of callback records (real NATS + store)', () =
       To: redactPartyNumber(key, REDACTING, '+14155555678'),
     });
     expect(redacted!.redactedAt).toBeInstanceOf(Date);
+    expect(JSON.stringify(redacted)).not.toContain('14155551234');
+    expect(JSON.stringify(redacted)).not.toContain('14155555678');
     expect((await letters.findById(outbound._id).lean())!.params).toMatchObject({
       From: VIRTUAL,
       To: redactPartyNumber(key, REDACTING, '+14155559999'),
@@ -126,6 +138,24 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     // Idempotent: a second sweep leaves a redacted letter as it is.
     await sweep();
     expect((await letters.findById(old._id).lean())!.params).toEqual(redacted!.params);
+  });
+
+  it('redacts, batch by batch, dead letters an earlier version wrote without digests', async () => {
+    const earlier = await Promise.all(
+      Array.from({ length: 520 }, (_, i) =>
+        deadLetter(REDACTING, 2 * DAY, `1415444${String(i).padStart(4, '0')}`, '14155555678', true),
+      ),
+    );
+    const kept = await deadLetter(KEEPER, 2 * DAY, '14155551234', '14155555678', true);
+
+    await sweep();
+
+    for (const letter of earlier) {
+      const stored = await letters.findById(letter._id).lean();
+      expect(stored!.params.From).toBe(redactPartyNumber(key, REDACTING, `+${letter.params.From}`));
+      expect(stored!.params.To).toBe(redactPartyNumber(key, REDACTING, '+14155555678'));
+    }
+    expect((await letters.findById(kept._id).lean())!.params).toEqual(kept.params);
   });
 
   it('deletes attempts and dead letters past their retention, and only those', async () => {

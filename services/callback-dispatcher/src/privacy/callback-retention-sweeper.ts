@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { redactPartyNumber } from '@maskline/contracts';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -11,7 +10,7 @@ import {
 } from '../config/callback-dispatcher.config';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
 import { DeadLetters } from '../records/dead-letters.repository';
-import { redactCallbackParams } from './redact-callback-params';
+import { CallbackPartyRedaction } from './callback-party-redaction';
 
 const BATCH = 500;
 /** Batches of each step per run: up to 20,000 records. */
@@ -20,7 +19,8 @@ const MAX_BATCHES = 40;
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on the replica that takes the interval's turn (each step is
  * idempotent): dead letters' party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS
- * after the failure (unless the account keeps them); attempts go after
+ * after the failure (unless the account keeps them; one statement for all that are due, as the
+ * digests were recorded with the letter); attempts go after
  * CALLBACK_ATTEMPT_RETENTION_DAYS, dead letters after DEAD_LETTER_RETENTION_DAYS. Both collections
  * grow with history (each read a scan on FerretDB), so it runs seldom and drains what became due
  * since, batch after batch.
@@ -33,6 +33,7 @@ export class CallbackRetentionSweeper extends PeriodicTask {
     private readonly attempts: CallbackAttempts,
     private readonly letters: DeadLetters,
     private readonly privacy: AccountPrivacy,
+    private readonly redaction: CallbackPartyRedaction,
     @Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
@@ -68,12 +69,7 @@ export class CallbackRetentionSweeper extends PeriodicTask {
       MAX_BATCHES,
     );
     const keepers = await this.privacy.accountsKeepingNumbers();
-    const redactFrom = redactionCutoff(this.config, now);
-    const redacted = await drainInBatches(
-      () => this.redactDue(redactFrom, keepers, new Date(now)),
-      BATCH,
-      MAX_BATCHES,
-    );
+    const redacted = await this.redactDue(redactionCutoff(this.config, now), keepers, new Date(now));
     this.swept.inc({ record: 'dead-letter', action: 'redacted' }, redacted);
     this.swept.inc({ record: 'attempt', action: 'deleted' }, attempts);
     this.swept.inc({ record: 'dead-letter', action: 'deleted' }, letters);
@@ -82,16 +78,25 @@ export class CallbackRetentionSweeper extends PeriodicTask {
     }
   }
 
+  /** What became due, in one statement; then, batch by batch, letters an earlier version wrote. */
   private async redactDue(before: Date, keepers: readonly string[], at: Date): Promise<number> {
-    const due = await this.letters.unredactedBeforeSystemWide(before, keepers, BATCH);
-    for (const letter of due) {
-      await this.letters.redactSystemWide(letter._id, {
-        params: redactCallbackParams(letter.params, (e164) =>
-          redactPartyNumber(this.config.PARTY_REDACTION_KEY, letter.accountId, e164),
-        ),
-        redactedAt: at,
-      });
-    }
-    return due.length;
+    const redacted = await this.letters.redactDueSystemWide(before, keepers, at);
+    return (
+      redacted +
+      (await drainInBatches(
+        async () => {
+          const due = await this.letters.unredactedWithoutDigestsSystemWide(before, keepers, BATCH);
+          for (const letter of due) {
+            await this.letters.redactSystemWide(letter._id, {
+              params: this.redaction.redactedParams(letter.accountId, letter.params),
+              redactedAt: at,
+            });
+          }
+          return due.length;
+        },
+        BATCH,
+        MAX_BATCHES,
+      ))
+    );
   }
 }

@@ -1,14 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
+import type { FilterQuery, Model } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
+import { CallbackPartyRedaction } from '../privacy/callback-party-redaction';
 import { DeadLetterDocument } from './callback-records.schema';
 
 /** Callbacks that could not be delivered, kept for a replay; a subaccount sees only its own. */
 @Injectable()
 export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
-  constructor(@InjectModel(DeadLetterDocument.name) model: Model<DeadLetterDocument>) {
+  constructor(
+    @InjectModel(DeadLetterDocument.name) model: Model<DeadLetterDocument>,
+    private readonly redaction: CallbackPartyRedaction,
+  ) {
     super(model);
   }
 
@@ -17,7 +21,8 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
    * a redelivery after a crash writes the same thing.
    */
   async record(letter: DeadLetterDocument): Promise<void> {
-    if (await this.insertUnlessTaken(letter)) return;
+    const redactedParams = this.redaction.redactedParams(letter.accountId, letter.params);
+    if (await this.insertUnlessTaken({ ...letter, redactedParams })) return;
     const { _id, accountId, reason, attempts, at, url } = letter;
     await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, at, url, replayedAt: null } });
   }
@@ -48,22 +53,31 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     await this.updateOneScoped({ _id: eventId, accountId }, { $set: { replayedAt: at } });
   }
 
-  /** The redaction sweep: dead letters from before `before` whose numbers are still in clear. */
-  unredactedBeforeSystemWide(
+  /**
+   * The redaction sweep, in one statement (one scan on FerretDB, however many are due): in each
+   * letter from before `before` with its numbers in clear, the redacted parameters recorded with it
+   * take the parameters' place. Letters without them (an earlier version's) are `…WithoutDigests`'.
+   */
+  redactDueSystemWide(before: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
+    return this.systemWide.updateMany(
+      { ...unredactedBefore(before, exceptAccounts), redactedParams: { $exists: true } },
+      { $rename: { redactedParams: 'params' }, $set: { redactedAt: at } },
+    );
+  }
+
+  /** The redaction sweep's catch-up: letters an earlier version wrote without digests, still in clear. */
+  unredactedWithoutDigestsSystemWide(
     before: Date,
     exceptAccounts: readonly string[],
     limit: number,
   ): Promise<DeadLetterDocument[]> {
     return this.systemWide.find(
-      {
-        at: { $lte: before },
-        redactedAt: null,
-        ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
-      },
+      { ...unredactedBefore(before, exceptAccounts), redactedParams: { $exists: false } },
       { limit },
     );
   }
 
+  /** The catch-up's write. */
   redactSystemWide(id: string, set: Pick<DeadLetterDocument, 'params' | 'redactedAt'>): Promise<void> {
     return this.systemWide.updateById(id, { $set: set });
   }
@@ -80,4 +94,13 @@ function scopeFilter(scope: AccountScope): { accountId: string; subaccountId?: s
   return scope.subaccountId
     ? { accountId: scope.accountId, subaccountId: scope.subaccountId }
     : { accountId: scope.accountId };
+}
+
+/** From before `before`, numbers in clear, and not of an account that keeps them. */
+function unredactedBefore(before: Date, exceptAccounts: readonly string[]): FilterQuery<DeadLetterDocument> {
+  return {
+    at: { $lte: before },
+    redactedAt: null,
+    ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
+  };
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { redactPartyNumber } from '@maskline/contracts';
+import { isRedactedParty, redactPartyNumber } from '@maskline/contracts';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 
 /** This deployment's digest of a party number (the same in every service that shares the key). */
@@ -9,6 +9,11 @@ export class PartyRedaction {
 
   redact(accountId: string, number: string): string {
     return redactPartyNumber(this.config.PARTY_REDACTION_KEY, accountId, number);
+  }
+
+  /** A stored party as redaction leaves it: its digest (none stays none; a digest stays as it is). */
+  digestOf(accountId: string, party: string | null): string | null {
+    return party === null || isRedactedParty(party) ? party : this.redact(accountId, party);
   }
 
   /** What an account's stored party may read for this number: the number, or its digest once redacted. */

@@ -27,6 +27,7 @@ import {
 } from '@maskline/testing';
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { CallEventDocument } from '../interactions/call-event.schema';
+import { EndedSessionRepository } from '../sessions/ended-session.repository';
 import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
 import { SessionServiceModule } from '../session-service.module';
 import { RetentionSweeper } from './retention-sweeper';
@@ -77,10 +78,10 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
   /**
    * A session stored as the system stores one, ended `endedAgoMs` before the test clock's now (in
-   * the history), or live (null). `where: 'live'` stores an ended one in `sessions`, as versions
-   * before the history did.
+   * the history, recorded as the expiry records it), or live (null). As earlier versions stored
+   * one: `'live'` an ended one in `sessions`, `'without digests'` one in the history.
    */
-  async function endedSession(accountId: string, endedAgoMs: number | null, where?: 'live') {
+  async function endedSession(accountId: string, endedAgoMs: number | null, as?: 'live' | 'without digests') {
     const now = clock.now();
     const createdAt = new Date(now - (endedAgoMs ?? 0) - HOUR);
     const doc = {
@@ -99,7 +100,9 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       durationSeconds: 3600,
       expiredAt: endedAgoMs === null ? null : new Date(now - endedAgoMs),
     };
-    await (endedAgoMs === null || where === 'live' ? sessions : ended).create(doc);
+    if (endedAgoMs === null || as === 'live') await sessions.create(doc);
+    else if (as === 'without digests') await ended.create(doc);
+    else await app.get(EndedSessionRepository).recordOne(doc as SessionDocument);
     await callEvents.create({
       _id: `${randomUUID()}:answered`,
       accountId,
@@ -128,6 +131,10 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const stored = await ended.findById(old._id).lean();
     expect(stored?.redactedAt).toBeTruthy();
     expect(JSON.stringify(stored)).not.toContain(old.firstParty);
+    expect(JSON.stringify(stored)).not.toContain(old.secondParty);
+    // The digests took the numbers' place: none is left beside them.
+    expect(stored).not.toHaveProperty('firstPartyDigest');
+    expect(stored).not.toHaveProperty('secondPartyDigest');
     // Its calls are still there: the record stays, the numbers go.
     expect(redacted.interactions).toHaveLength(1);
 
@@ -146,6 +153,37 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect((await get(REDACTING, old._id)).firstParty).toBe(
       redactPartyNumber(key, old.accountId, old.firstParty),
     );
+  });
+
+  it('redacts, batch by batch, records an earlier version wrote without digests, alongside new ones', async () => {
+    const earlier = await Promise.all(
+      Array.from({ length: 230 }, () => endedSession(REDACTING, 3 * DAY, 'without digests')),
+    );
+    const recorded = await endedSession(REDACTING, 3 * DAY);
+    const kept = await endedSession(KEEPER, 3 * DAY, 'without digests');
+
+    await app.get(RetentionSweeper).runNow();
+
+    for (const s of [...earlier, recorded]) {
+      const stored = await ended.findById(s._id).lean();
+      expect(stored?.firstParty).toBe(redactPartyNumber(key, s.accountId, s.firstParty));
+      expect(stored?.secondParty).toBe(redactPartyNumber(key, s.accountId, s.secondParty));
+      expect(stored?.redactedAt).toBeTruthy();
+    }
+    expect((await ended.findById(kept._id).lean())?.firstParty).toBe(kept.firstParty);
+  });
+
+  it('redacts a session with one party (a Proxy session its second participant never joined)', async () => {
+    const alone = { ...(await endedSession(REDACTING, 3 * DAY)) };
+    await ended.deleteOne({ _id: alone._id });
+    await app.get(EndedSessionRepository).recordOne({ ...alone, secondParty: null } as SessionDocument);
+
+    await app.get(RetentionSweeper).runNow();
+
+    const stored = await ended.findById(alone._id).lean();
+    expect(stored?.firstParty).toBe(redactPartyNumber(key, alone.accountId, alone.firstParty));
+    expect(stored?.secondParty).toBeNull();
+    expect(stored?.redactedAt).toBeTruthy();
   });
 
   it('still finds a redacted session by the party’s number', async () => {

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { isRedactedParty } from '@maskline/contracts';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -25,7 +24,8 @@ const MAX_BATCHES = 100;
  * collection that grows with history, a scan on FerretDB, so it runs seldom and drains what became
  * due since, batch after batch:
  * - an ended session's party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS after
- *   it ended, unless its account keeps them (operator opt-out);
+ *   it ended, unless its account keeps them (operator opt-out): one statement for all that are due,
+ *   as the digests were recorded with the session;
  * - an ended session and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
  * - expiry claims older than a day are deleted (they only matter while an expiry runs);
  * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
@@ -89,25 +89,39 @@ export class RetentionSweeper extends PeriodicTask {
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
     await drainInBatches(() => this.idempotency.purgeSystemWide(keysFrom, BATCH), BATCH, MAX_BATCHES);
     await drainInBatches(() => this.fates.purgeSystemWide(keysFrom, BATCH), BATCH, MAX_BATCHES);
-    const redactFrom = redactionCutoff(this.config, now);
-    const redacted = await drainInBatches(() => this.redactEnded(redactFrom), BATCH, MAX_BATCHES);
+    const redacted = await this.redactEnded(redactionCutoff(this.config, now));
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
     if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');
   }
 
+  /** What became due, in one statement; then, batch by batch, records an earlier version wrote. */
   private async redactEnded(endedBefore: Date): Promise<number> {
     const keepers = await this.privacy.accountsKeepingNumbers();
-    const due = await this.sessions.ended.unredactedEndedBeforeSystemWide(endedBefore, keepers, BATCH);
     const at = new Date(this.clock());
-    for (const s of due) {
-      await this.sessions.ended.redactSystemWide(s._id, {
-        firstParty: this.digestOf(s.accountId, s.firstParty),
-        secondParty: this.digestOf(s.accountId, s.secondParty),
-        redactedAt: at,
-      });
-    }
-    return due.length;
+    const redacted = await this.sessions.ended.redactDueSystemWide(endedBefore, keepers, at);
+    return (
+      redacted +
+      (await drainInBatches(
+        async () => {
+          const due = await this.sessions.ended.unredactedWithoutDigestsSystemWide(
+            endedBefore,
+            keepers,
+            BATCH,
+          );
+          for (const s of due) {
+            await this.sessions.ended.redactSystemWide(s._id, {
+              firstParty: this.redaction.digestOf(s.accountId, s.firstParty),
+              secondParty: this.redaction.digestOf(s.accountId, s.secondParty),
+              redactedAt: at,
+            });
+          }
+          return due.length;
+        },
+        BATCH,
+        MAX_BATCHES,
+      ))
+    );
   }
 
   private async deleteEnded(endedBefore: Date): Promise<{ sessions: number; tombstones: number }> {
@@ -122,9 +136,5 @@ export class RetentionSweeper extends PeriodicTask {
     const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, BATCH);
     await this.sessions.deleteSystemWide(tombstones);
     return { sessions: ids.length, tombstones: tombstones.length };
-  }
-
-  private digestOf(accountId: string, party: string | null): string | null {
-    return party === null || isRedactedParty(party) ? party : this.redaction.redact(accountId, party);
   }
 }

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
+import { PartyRedaction } from '../privacy/party-redaction';
 import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
 
 /**
@@ -12,7 +13,10 @@ import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
  */
 @Injectable()
 export class EndedSessionRepository extends AccountScopedRepository<SessionDocument> {
-  constructor(@InjectModel(ENDED_SESSION_MODEL) model: Model<SessionDocument>) {
+  constructor(
+    @InjectModel(ENDED_SESSION_MODEL) model: Model<SessionDocument>,
+    private readonly redaction: PartyRedaction,
+  ) {
     super(model);
   }
 
@@ -35,12 +39,21 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
    * Idempotent: a session already recorded keeps its first record.
    */
   record(docs: SessionDocument[]): Promise<void> {
-    return this.insertManyKeepingFirst(docs);
+    return this.insertManyKeepingFirst(docs.map((d) => this.withDigests(d)));
   }
 
   /** One expiry's record, written with those of the expiries running with it; a second is a no-op. */
   async recordOne(doc: SessionDocument): Promise<void> {
-    await this.insertUnlessTaken(doc);
+    await this.insertUnlessTaken(this.withDigests(doc));
+  }
+
+  /** A record as the history keeps it: with the digests its redaction will put in the numbers' place. */
+  private withDigests(doc: SessionDocument): SessionDocument {
+    return {
+      ...doc,
+      firstPartyDigest: this.redaction.digestOf(doc.accountId, doc.firstParty),
+      secondPartyDigest: this.redaction.digestOf(doc.accountId, doc.secondParty),
+    };
   }
 
   /** A Proxy session deleted through its API after it ended: it leaves the Service's list. */
@@ -54,28 +67,51 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     return this.systemWide.findById(sessionId);
   }
 
-  /** The redaction sweep: sessions ended before `endedBefore` whose numbers are still in clear. */
-  unredactedEndedBeforeSystemWide(
+  /**
+   * The redaction sweep, in one statement (one scan on FerretDB, however many are due): in each
+   * session that ended before `endedBefore` with its numbers in clear, the digests recorded with it
+   * take the numbers' place. Records without digests (an earlier version's) are `…WithoutDigests`'.
+   */
+  redactDueSystemWide(endedBefore: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
+    return this.systemWide.updateMany(
+      { ...this.unredactedBefore(endedBefore, exceptAccounts), firstPartyDigest: { $exists: true } },
+      {
+        $rename: { firstPartyDigest: 'firstParty', secondPartyDigest: 'secondParty' },
+        $set: { redactedAt: at },
+      },
+    );
+  }
+
+  /** The redaction sweep's catch-up: records an earlier version wrote without digests, still in clear. */
+  unredactedWithoutDigestsSystemWide(
     endedBefore: Date,
     exceptAccounts: readonly string[],
     limit: number,
   ): Promise<SessionDocument[]> {
     return this.systemWide.find(
-      {
-        expiredAt: { $ne: null, $lte: endedBefore },
-        redactedAt: null,
-        ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
-      },
+      { ...this.unredactedBefore(endedBefore, exceptAccounts), firstPartyDigest: { $exists: false } },
       { limit },
     );
   }
 
-  /** The redaction sweep's write: the parties' digests in place of their numbers. */
+  /** The catch-up's write: the parties' digests in place of their numbers. */
   redactSystemWide(
     sessionId: string,
     set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
   ): Promise<void> {
     return this.systemWide.updateById(sessionId, { $set: set });
+  }
+
+  /** Ended before `endedBefore`, numbers in clear, and not of an account that keeps them. */
+  private unredactedBefore(
+    endedBefore: Date,
+    exceptAccounts: readonly string[],
+  ): FilterQuery<SessionDocument> {
+    return {
+      expiredAt: { $ne: null, $lte: endedBefore },
+      redactedAt: null,
+      ...(exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {}),
+    };
   }
 
   /** The retention sweep: sessions that ended before `endedBefore`, their ids alone. */

@@ -60,6 +60,13 @@ export class SessionDocument {
   /** When the parties' numbers gave way to their digests (null: not yet, or the account keeps them). */
   @Prop({ type: Date, default: null }) redactedAt?: Date | null;
   /**
+   * The history's copy of each party's digest, written with the record, which redaction renames over
+   * the number: one statement for every session due, not a write per session (each a scan on
+   * FerretDB). Never on a live session, gone once redacted; a record an earlier version wrote has none.
+   */
+  @Prop({ type: String }) firstPartyDigest?: string | null;
+  @Prop({ type: String }) secondPartyDigest?: string | null;
+  /**
    * A tombstone, not a session: the orphan reaper took this id from a creation that never finished,
    * so that the creation cannot store it afterwards (the unique `_id` decides which came first).
    * Tenants never see one; the retention sweep deletes it like any ended session.
