@@ -17,6 +17,7 @@ import { decodeJson, encodeJson } from '@maskline/messaging';
 import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
 import { CallbackReceiver } from '../e2e/support/callback-receiver';
 import { log, pct, startBenchSystem } from './support/bench-system';
+import { seedHistory, type SeedReport } from './support/history-seeder';
 
 const argValue = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -37,6 +38,12 @@ const MAX_IN_FLIGHT = 400;
  */
 const API_PROBE_EVERY_MS = Number(argValue('--api-probe-every') ?? 30_000);
 const PROVIDERS: Provider[] = ['plivo', 'twilio'];
+/**
+ * `--seed-history <sessions>`: once the start window has run, the store is given the history of that
+ * many more sessions (copies of the run's own, spread over the last days: `support/history-seeder`),
+ * so the end window runs on a history of that size without hours of load to build it. 0: none.
+ */
+const SEED_HISTORY = Number(argValue('--seed-history') ?? 0);
 
 interface Sample {
   /** The session's index in creation order: which window the sample belongs to. */
@@ -69,6 +76,8 @@ async function main() {
   if (!Number.isInteger(TOTAL) || TOTAL < 100) throw new Error('--sessions must be an integer ≥ 100');
   if (!(RATE > 0)) throw new Error('--rate must be positive');
   if (!(API_PROBE_EVERY_MS >= 0)) throw new Error('--api-probe-every must be 0 (none) or a number of ms');
+  if (!Number.isInteger(SEED_HISTORY) || SEED_HISTORY < 0)
+    throw new Error('--seed-history must be 0 (none) or a number of sessions');
   const receiver = await CallbackReceiver.start();
   // The receiver is on loopback, which callbacks may reach only when the operator allows it.
   const bench = await startBenchSystem({ env: { CALLBACK_HOST_ALLOWLIST: '127.0.0.1' } });
@@ -254,6 +263,10 @@ async function main() {
         .finally(() => running.delete(tracked));
       running.add(tracked);
     };
+    // The seeding starts once the start window's sessions have all been created and most have
+    // expired (it must not load the start window), and must end before the end window begins.
+    let seeding: Promise<SeedReport> | undefined;
+    let seededBy: number | undefined;
     let lastReport = Date.now();
     let lastProbe = 0;
     let lastApi = 0;
@@ -284,6 +297,21 @@ async function main() {
         lastProbe = Date.now();
         launch(probeAllocation(measuring));
       }
+      if (SEED_HISTORY > 0 && !seeding && next >= 2 * limit && timeoutAt.size >= limit * 0.9) {
+        log(`  seeding the history of ${SEED_HISTORY} sessions (session ${next})...`);
+        seeding = seedHistory(store, bench.prefix, SEED_HISTORY);
+        void seeding.then(
+          (r) => {
+            seededBy = next;
+            log(
+              `  seeded in ${(r.ms / 1000).toFixed(0)} s (by session ${next}): ${Object.entries(r.inserted)
+                .map(([c, n]) => `${c} ${n}`)
+                .join(', ')}`,
+            );
+          },
+          () => undefined,
+        );
+      }
       if (API_PROBE_EVERY_MS > 0 && Date.now() - lastApi >= API_PROBE_EVERY_MS) {
         lastApi = Date.now();
         launch(probeApi(measuring));
@@ -297,7 +325,26 @@ async function main() {
       await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.allSettled([...running]);
+    if (SEED_HISTORY > 0) {
+      if (!seeding) throw new Error('the history was never seeded: the start window did not end in time');
+      await seeding;
+      if (seededBy === undefined || seededBy >= TOTAL - limit)
+        log(
+          `  NOTE: the seeding ended after the end window began (session ${seededBy}): its inserts loaded it`,
+        );
+    }
     const seconds = (Date.now() - started) / 1000;
+    // The API's reads once the load has stopped, on the whole history: what one get and one list cost.
+    const quiet: string[] = [];
+    for (const [what, url] of [
+      ['get', `${api}/Masking/Session/${recent[recent.length - 1] ?? ''}/`],
+      ['list', `${api}/Masking/Session/?limit=20`],
+    ] as const) {
+      const t0 = performance.now();
+      const res = await fetch(url, { headers: { authorization: auth } });
+      await res.arrayBuffer();
+      quiet.push(`${what} ${(performance.now() - t0).toFixed(0)} ms (HTTP ${res.status})`);
+    }
     for (const [id, due] of dueAt) {
       const heard = timeoutAt.get(id);
       if (heard !== undefined) record('expiry lag', due.index, heard - due.at);
@@ -316,6 +363,7 @@ async function main() {
       ['number_pool', 'allocations'],
       ['pin_auth', 'pin_registrations'],
       ['callback_dispatcher', 'callback_attempts'],
+      ['pin_auth', 'pin_attempts'],
     ] as const) {
       const n = await store.useDb(`${bench.prefix}_${db}`).collection(collection).estimatedDocumentCount();
       counts.push(`${collection} ${n}`);
@@ -358,6 +406,7 @@ async function main() {
         `${measure}: ${statuses.length} of ${statuses.length + answered} probes failed (status ${[...new Set(statuses)].join(', ')})`,
       );
     }
+    log(`API reads after the load, on the whole history: ${quiet.join(', ')}`);
     log('');
     log(
       'API list: the first page merges live and ended sessions, and its count and the ended side read the history (on FerretDB a scan of it): it grows with history by design; the hot paths do not.',

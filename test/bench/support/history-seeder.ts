@@ -1,0 +1,126 @@
+/**
+ * Gives a running system the history of `sessions` more sessions, spread over the last HISTORY_DAYS,
+ * without running them: copies of what the run itself has written to each collection that grows
+ * with history, so the shape and the mix (calls, PIN entries and callbacks per session) are the
+ * system's own. Each copy gets its own ids (every UUID and 32-hex id is mapped, consistently within a
+ * copy, so a copied call step still belongs to its copied session) and its own age; what would have
+ * been redacted or purged by that age is written redacted, or not at all. Inserts only: nothing the
+ * system wrote is changed.
+ */
+import { createHash } from 'node:crypto';
+import mongoose, { type Connection } from 'mongoose';
+
+const { ObjectId } = mongoose.mongo;
+type Document = mongoose.mongo.Document;
+
+/** The seeded history's span: 100,000 sessions over 5 days is 20,000 a day, a busy tenant. */
+const HISTORY_DAYS = 5;
+const DAY = 24 * 3600_000;
+/** The redaction period of the run's services (`PARTY_REDACTION_AFTER_HOURS`' default). */
+const REDACTED_AFTER_MS = DAY;
+const INSERT_BATCH = 1000;
+
+interface HistoryCollection {
+  db: string;
+  collection: string;
+  /** Kept only this long after it was written (older copies are left out, as the sweeps would). */
+  keptMs?: number;
+}
+
+/** Every collection that grows with sessions ended, calls made and callbacks sent. */
+const HISTORY: HistoryCollection[] = [
+  { db: 'session_service', collection: 'ended_sessions' },
+  { db: 'session_service', collection: 'call_events' },
+  { db: 'session_service', collection: 'expiry_claims', keptMs: DAY },
+  { db: 'session_service', collection: 'allocation_fates', keptMs: DAY },
+  { db: 'callback_dispatcher', collection: 'callback_attempts' },
+  { db: 'callback_dispatcher', collection: 'dead_letters' },
+  { db: 'pin_auth', collection: 'pin_attempts' },
+  { db: 'pin_auth', collection: 'pin_failures', keptMs: DAY },
+];
+
+const ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-fA-F]{32}\b/g;
+
+/** The same id in copy `copy`: a different one, the same wherever it appears in that copy. */
+function mappedId(id: string, copy: number): string {
+  const hex = createHash('sha256').update(`${copy}:${id.toLowerCase()}`).digest('hex');
+  if (id.includes('-')) {
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  }
+  return id === id.toUpperCase() ? hex.slice(0, 32).toUpperCase() : hex.slice(0, 32);
+}
+
+function copied(value: unknown, copy: number, agedMs: number): unknown {
+  if (typeof value === 'string') return value.replace(ID, (id) => mappedId(id, copy));
+  if (value instanceof Date) return new Date(value.getTime() - agedMs);
+  if (value instanceof ObjectId) return new ObjectId();
+  if (Array.isArray(value)) return value.map((v) => copied(v, copy, agedMs));
+  if (value && typeof value === 'object' && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copied(v, copy, agedMs)]));
+  }
+  return value;
+}
+
+/** An ended session past the redaction period, as the sweep leaves it: its digests in its numbers' place. */
+function redactedIfDue(doc: Document, now: number): Document {
+  const ended = doc.expiredAt instanceof Date ? doc.expiredAt.getTime() : null;
+  if (ended === null || now - ended < REDACTED_AFTER_MS || !('firstPartyDigest' in doc)) return doc;
+  const { firstPartyDigest, secondPartyDigest, ...rest } = doc;
+  return {
+    ...rest,
+    firstParty: firstPartyDigest,
+    secondParty: secondPartyDigest,
+    redactedAt: new Date(ended + REDACTED_AFTER_MS),
+  };
+}
+
+export interface SeedReport {
+  copies: number;
+  inserted: Record<string, number>;
+  ms: number;
+}
+
+/** Seeds `sessions` sessions' worth of history into the databases under `prefix`. */
+export async function seedHistory(store: Connection, prefix: string, sessions: number): Promise<SeedReport> {
+  const t0 = Date.now();
+  const dbOf = (db: string) => store.useDb(`${prefix}_${db}`, { useCache: true }).db!;
+  // What the sessions that have ended left (a live session's calls and callbacks are not history
+  // yet: copied with the ended ones, they would skew the mix).
+  const endedDocs = await dbOf(HISTORY[0]!.db).collection(HISTORY[0]!.collection).find({}).toArray();
+  if (endedDocs.length === 0) throw new Error('seeding history: the run has ended no session yet to copy');
+  const ended = new Set(endedDocs.map((d) => String(d._id)));
+  const ofEnded = (d: Document) =>
+    !('sessionId' in d) || d.sessionId === null || ended.has(String(d.sessionId));
+  const originals = new Map<HistoryCollection, Document[]>();
+  for (const h of HISTORY) {
+    originals.set(h, (await dbOf(h.db).collection(h.collection).find({}).toArray()).filter(ofEnded));
+  }
+  const copies = Math.ceil(sessions / ended.size);
+  const inserted: Record<string, number> = {};
+  const now = Date.now();
+  for (const h of HISTORY) {
+    const docs = originals.get(h)!;
+    const target = dbOf(h.db).collection(h.collection);
+    let batch: Document[] = [];
+    let count = 0;
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await target.insertMany(batch, { ordered: false });
+      count += batch.length;
+      batch = [];
+    };
+    for (let copy = 1; copy <= copies; copy++) {
+      // Copy k is k/copies of the span old, so the copies are spread evenly over it.
+      const agedMs = Math.round((copy / copies) * HISTORY_DAYS * DAY);
+      if (h.keptMs !== undefined && agedMs > h.keptMs) continue;
+      for (const doc of docs) {
+        const copy_ = copied(doc, copy, agedMs) as Document;
+        batch.push(h.collection === 'ended_sessions' ? redactedIfDue(copy_, now) : copy_);
+        if (batch.length >= INSERT_BATCH) await flush();
+      }
+    }
+    await flush();
+    inserted[h.collection] = count;
+  }
+  return { copies, inserted, ms: Date.now() - t0 };
+}
