@@ -26,12 +26,25 @@ export interface PageRequest {
 }
 
 /**
+ * The deadline of a history sweep's store command (`systemWideSweeps`), in place of
+ * STORE_COMMAND_TIMEOUT_MS. On FerretDB v1 each of them scans a collection that grows with history:
+ * at 100,000 ended sessions on a busy two-core store one took over 30 s, so under the ordinary
+ * deadline no command of the sweep could finish and retention never made progress. A store silent
+ * for this long is down.
+ */
+export const HISTORY_SWEEP_TIMEOUT_MS = 600_000;
+
+/**
  * Queries across every account's documents: the system's own work (expiry sweeps, reapers,
  * routing snapshots, authentication before a tenant is known). Written as `this.systemWide.…` so
  * that each one stands out in review; everything else a tenant repository does carries the tenant.
  */
 export class SystemWideQueries<T> {
-  constructor(private readonly model: Model<T>) {}
+  constructor(
+    private readonly model: Model<T>,
+    /** A deadline of its own for every command (the connection's, without it). */
+    private readonly deadline?: { timeoutMs: number },
+  ) {}
 
   async find<P extends keyof T & string = keyof T & string>(
     filter: FilterQuery<T>,
@@ -39,7 +52,9 @@ export class SystemWideQueries<T> {
     /** Only these fields (and `_id`). */
     fields?: readonly P[],
   ): Promise<T[]> {
-    let query = this.model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined);
+    let query = this.timed(
+      this.model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined),
+    );
     if (page?.sort) query = query.sort(page.sort);
     if (page?.offset) query = query.skip(page.offset);
     if (page?.limit) query = query.limit(page.limit);
@@ -47,29 +62,29 @@ export class SystemWideQueries<T> {
   }
 
   async findById(id: string): Promise<T | null> {
-    return (await this.model.findById(id).lean().exec()) as T | null;
+    return (await this.timed(this.model.findById(id)).lean().exec()) as T | null;
   }
 
   count(filter: FilterQuery<T>): Promise<number> {
-    return this.model.countDocuments(filter).exec();
+    return this.timed(this.model.countDocuments(filter)).exec();
   }
 
   async updateById(id: string, update: UpdateQuery<T>): Promise<void> {
-    await this.model.updateOne({ _id: id } as FilterQuery<T>, update).exec();
+    await this.timed(this.model.updateOne({ _id: id } as FilterQuery<T>, update)).exec();
   }
 
   /** How many matched. */
   async updateMany(filter: FilterQuery<T>, update: UpdateQuery<T>): Promise<number> {
-    return (await this.model.updateMany(filter, update).exec()).matchedCount;
+    return (await this.timed(this.model.updateMany(filter, update)).exec()).matchedCount;
   }
 
   async deleteById(id: string): Promise<void> {
-    await this.model.deleteOne({ _id: id } as FilterQuery<T>).exec();
+    await this.timed(this.model.deleteOne({ _id: id } as FilterQuery<T>)).exec();
   }
 
   /** How many went. */
   async deleteMany(filter: FilterQuery<T>): Promise<number> {
-    return (await this.model.deleteMany(filter).exec()).deletedCount;
+    return (await this.timed(this.model.deleteMany(filter)).exec()).deletedCount;
   }
 
   /**
@@ -79,6 +94,11 @@ export class SystemWideQueries<T> {
   async deleteByIds(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return this.deleteMany({ _id: { $in: [...ids] } } as FilterQuery<T>);
+  }
+
+  /** The query with this deadline, if there is one (the driver's per-operation `timeoutMS`). */
+  private timed<Q extends { setOptions(options: { timeoutMS: number }): Q }>(query: Q): Q {
+    return this.deadline ? query.setOptions({ timeoutMS: this.deadline.timeoutMs }) : query;
   }
 }
 
@@ -92,10 +112,16 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   /** insertUnlessTaken's writes, batched across concurrent callers (made on first use). */
   #inserts: InsertBatcher<T> | undefined;
   protected readonly systemWide: SystemWideQueries<T>;
+  /**
+   * `systemWide`'s queries for the retention and redaction sweeps of a collection that grows with
+   * history, with HISTORY_SWEEP_TIMEOUT_MS as their deadline. Never for what a caller waits on.
+   */
+  protected readonly systemWideSweeps: SystemWideQueries<T>;
 
   protected constructor(model: Model<T>) {
     this.#model = model;
     this.systemWide = new SystemWideQueries(model);
+    this.systemWideSweeps = new SystemWideQueries(model, { timeoutMs: HISTORY_SWEEP_TIMEOUT_MS });
   }
 
   /** Inserts one document (it names its account by type). */

@@ -1,9 +1,10 @@
 import { Test } from '@nestjs/testing';
 import { getConnectionToken } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import { Schema, type Connection } from 'mongoose';
 import pino from 'pino';
 import { HealthRegistry, MetricsService, ObservabilityModule } from '@maskline/observability';
 import { startOwnTestStore, uniqueDbName } from '@maskline/testing';
+import { SystemWideQueries } from './account-scoped.repository';
 import { isStoreUnavailableError } from './mongo-errors';
 import { PersistenceModule } from './persistence.module';
 
@@ -63,5 +64,28 @@ describe('store command deadline (a store of its own, paused)', () => {
     // The deadline (500 ms), not the store's pause, ended it: well before the 5 s server selection.
     expect(tookMs).toBeLessThan(4000);
     expect(await docs.findOne({ _id: 'a' as never })).toMatchObject({ n: 1 });
+  });
+
+  it('gives a history sweep’s commands a deadline of their own: they outlast a pause the ordinary deadline fails in', async () => {
+    const model = connection.model('SweptDoc', new Schema({ _id: String, n: Number }), 'swept');
+    await model.create({ _id: 'b', n: 2 });
+    const ordinary = new SystemWideQueries(model);
+    const sweep = new SystemWideQueries(model, { timeoutMs: 30_000 });
+
+    // The store is paused for 1.5 s (a scan that takes that long, as far as the caller can tell).
+    process.kill(Number(store.pid), 'SIGSTOP');
+    const resume = setTimeout(() => process.kill(Number(store.pid), 'SIGCONT'), 1500);
+    const [plain, swept, deleted] = await Promise.allSettled([
+      ordinary.find({ n: 2 }),
+      sweep.find({ n: 2 }),
+      sweep.deleteMany({ n: 3 }),
+    ]);
+    clearTimeout(resume);
+    process.kill(Number(store.pid), 'SIGCONT');
+
+    expect(plain.status).toBe('rejected');
+    expect(isStoreUnavailableError((plain as PromiseRejectedResult).reason)).toBe(true);
+    expect(swept).toMatchObject({ status: 'fulfilled', value: [{ _id: 'b', n: 2 }] });
+    expect(deleted).toMatchObject({ status: 'fulfilled', value: 0 });
   });
 });

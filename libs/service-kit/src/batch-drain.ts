@@ -17,3 +17,12 @@ export async function drainInBatches(
   }
   return total;
 }
+
+/**
+ * Records per statement of a history sweep (a purge's find and its delete, a retention's deletes):
+ * on FerretDB each statement is one scan of its collection however many records it covers, so the
+ * batches are large.
+ */
+export const SWEEP_BATCH = 1000;
+/** A sweep's run drains up to this many batches of each kind: 20,000 records. */
+export const SWEEP_MAX_BATCHES = 20;

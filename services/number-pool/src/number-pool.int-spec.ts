@@ -33,6 +33,9 @@ import {
 import { numberPoolConfigSchema } from './config/number-pool.config';
 import type { HoldStore } from './allocation/hold-store.port';
 import { HOLD_STORE } from './allocation/hold-store.token';
+import { HoldMaintenance } from './allocation/hold-maintenance';
+import { HoldRepository } from './allocation/hold.repository';
+import { AllocationRepository } from './allocation/allocation.repository';
 import { ALLOCATIONS_BUCKET } from './allocation/mongo-hold-store';
 import { NumberPoolModule } from './number-pool.module';
 
@@ -539,6 +542,33 @@ describe('number-pool (real NATS + store)', () => {
         });
         expect(await db.collection('holds').countDocuments({ allocationId: live, liveMarker: 'L' })).toBe(2);
       }));
+
+    it('looks at every active hold in turn for the stray check, a page a run, from where the last run stopped', async () => {
+      for (let i = 0; i < 7; i++) await allocate(randomUUID(), [rider(300 + 2 * i), rider(301 + 2 * i)], 0);
+      const active = await db
+        .collection('holds')
+        .find({ liveMarker: 'L', blockedUntil: null }, { projection: { _id: 1 } })
+        .toArray();
+      const ids = active.map((h) => String(h._id));
+      expect(ids.length).toBeGreaterThanOrEqual(14);
+      // Its own instance: the service's reaper moves the service's cursor.
+      const maintenance = new HoldMaintenance(
+        app.get(HoldRepository),
+        app.get(AllocationRepository),
+        app.get<HoldStore>(HOLD_STORE),
+      );
+      const limit = 4;
+      const seen = new Map<string, number>();
+      for (let run = 0; run < Math.ceil(ids.length / limit); run++) {
+        const page = await maintenance.nextActiveHolds(limit);
+        expect(page.length).toBe(limit);
+        expect(new Set(page.map((h) => h._id)).size).toBe(limit);
+        for (const h of page) seen.set(h._id, (seen.get(h._id) ?? 0) + 1);
+      }
+      // One turn of the runs has looked at every hold, and at none twice but where the turn wrapped.
+      for (const id of ids) expect(seen.get(id)).toBeGreaterThanOrEqual(1);
+      expect([...seen.values()].filter((n) => n > 1).length).toBeLessThan(limit);
+    });
 
     it('keeps only what is live in the store: a release takes the holds and the allocation record at once', async () => {
       const allocationId = randomUUID();

@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { CLOCK, PeriodicTask, drainInBatches, type Clock } from '@maskline/service-kit';
+import {
+  CLOCK,
+  PeriodicTask,
+  SWEEP_BATCH,
+  SWEEP_MAX_BATCHES,
+  drainInBatches,
+  type Clock,
+} from '@maskline/service-kit';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
@@ -12,9 +19,9 @@ import { CallbackAttempts } from '../records/callback-attempts.repository';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackPartyRedaction } from './callback-party-redaction';
 
-const BATCH = 500;
-/** Batches of each step per run: up to 20,000 records. */
-const MAX_BATCHES = 40;
+/** Letters an earlier version wrote without digests are redacted a write each, so many a batch. */
+const LEGACY_BATCH = 500;
+const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on the replica that takes the interval's turn (each step is
@@ -58,15 +65,15 @@ export class CallbackRetentionSweeper extends PeriodicTask {
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     const attemptsFrom = retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now);
     const attempts = await drainInBatches(
-      () => this.attempts.purgeSystemWide(attemptsFrom, BATCH),
-      BATCH,
-      MAX_BATCHES,
+      () => this.attempts.purgeSystemWide(attemptsFrom, SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
     );
     const lettersFrom = retentionCutoff(this.config.DEAD_LETTER_RETENTION_DAYS, now);
     const letters = await drainInBatches(
-      () => this.letters.purgeSystemWide(lettersFrom, BATCH),
-      BATCH,
-      MAX_BATCHES,
+      () => this.letters.purgeSystemWide(lettersFrom, SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
     );
     const keepers = await this.privacy.accountsKeepingNumbers();
     const redacted = await this.redactDue(redactionCutoff(this.config, now), keepers, new Date(now));
@@ -85,7 +92,7 @@ export class CallbackRetentionSweeper extends PeriodicTask {
       redacted +
       (await drainInBatches(
         async () => {
-          const due = await this.letters.unredactedWithoutDigestsSystemWide(before, keepers, BATCH);
+          const due = await this.letters.unredactedWithoutDigestsSystemWide(before, keepers, LEGACY_BATCH);
           for (const letter of due) {
             await this.letters.redactSystemWide(letter._id, {
               params: this.redaction.redactedParams(letter.accountId, letter.params),
@@ -94,8 +101,8 @@ export class CallbackRetentionSweeper extends PeriodicTask {
           }
           return due.length;
         },
-        BATCH,
-        MAX_BATCHES,
+        LEGACY_BATCH,
+        LEGACY_MAX_BATCHES,
       ))
     );
   }

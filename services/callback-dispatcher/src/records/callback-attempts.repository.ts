@@ -34,7 +34,7 @@ export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDoc
 
   /** The retention sweep: attempts made before `before`. Served by `{ at }`. */
   async purgeSystemWide(before: Date, limit: number): Promise<number> {
-    const old = await this.systemWide.find({ at: { $lt: before } }, { limit }, ['_id']);
-    return this.systemWide.deleteByIds(old.map((o) => o._id));
+    const old = await this.systemWideSweeps.find({ at: { $lt: before } }, { limit }, ['_id']);
+    return this.systemWideSweeps.deleteByIds(old.map((o) => o._id));
   }
 }

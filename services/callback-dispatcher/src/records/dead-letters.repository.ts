@@ -59,7 +59,7 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
    * take the parameters' place. Letters without them (an earlier version's) are `…WithoutDigests`'.
    */
   redactDueSystemWide(before: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
-    return this.systemWide.updateMany(
+    return this.systemWideSweeps.updateMany(
       { ...unredactedBefore(before, exceptAccounts), redactedParams: { $exists: true } },
       { $rename: { redactedParams: 'params' }, $set: { redactedAt: at } },
     );
@@ -71,7 +71,7 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     exceptAccounts: readonly string[],
     limit: number,
   ): Promise<DeadLetterDocument[]> {
-    return this.systemWide.find(
+    return this.systemWideSweeps.find(
       { ...unredactedBefore(before, exceptAccounts), redactedParams: { $exists: false } },
       { limit },
     );
@@ -79,13 +79,13 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
 
   /** The catch-up's write. */
   redactSystemWide(id: string, set: Pick<DeadLetterDocument, 'params' | 'redactedAt'>): Promise<void> {
-    return this.systemWide.updateById(id, { $set: set });
+    return this.systemWideSweeps.updateById(id, { $set: set });
   }
 
   /** The retention sweep: dead letters from before `before`. Served by `{ at }`. */
   async purgeSystemWide(before: Date, limit: number): Promise<number> {
-    const old = await this.systemWide.find({ at: { $lt: before } }, { limit }, ['_id']);
-    return this.systemWide.deleteByIds(old.map((o) => o._id));
+    const old = await this.systemWideSweeps.find({ at: { $lt: before } }, { limit }, ['_id']);
+    return this.systemWideSweeps.deleteByIds(old.map((o) => o._id));
   }
 }
 

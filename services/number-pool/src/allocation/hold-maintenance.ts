@@ -50,11 +50,14 @@ export class HoldMaintenance {
    * however many are live, and a run asks KV about at most `limit` allocations.
    */
   async nextActiveHolds(limit: number): Promise<Hold[]> {
-    const active = (await this.holds.activeSystemWide()).sort((a, b) => (a._id < b._id ? -1 : 1));
-    const start = active.findIndex((h) => h._id > this.strayCursor);
-    const turn = start < 0 ? active : [...active.slice(start), ...active.slice(0, start)];
-    const batch = turn.slice(0, limit);
-    this.strayCursor = batch.length < active.length ? (batch.at(-1)?._id ?? '') : '';
+    const batch = await this.holds.activeAfterSystemWide(this.strayCursor, limit);
+    if (batch.length < limit && this.strayCursor !== '') {
+      // The end was reached: the turn goes on from the start, up to where this one began.
+      const from = this.strayCursor;
+      const wrapped = await this.holds.activeAfterSystemWide('', limit - batch.length);
+      batch.push(...wrapped.filter((h) => h._id <= from));
+    }
+    this.strayCursor = batch.length === limit ? (batch.at(-1)?._id ?? '') : '';
     return batch;
   }
 

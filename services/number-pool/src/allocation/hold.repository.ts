@@ -101,9 +101,17 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
     return this.systemWide.deleteByIds(old.filter((h) => h.liveMarker !== LIVE).map((h) => h._id));
   }
 
-  /** Live holds not released (blocking for their session, not a cool-off), across accounts: a scan. */
-  async activeSystemWide(): Promise<Hold[]> {
-    return (await this.systemWide.find({ liveMarker: LIVE, blockedUntil: null })).map(asHold);
+  /**
+   * Live holds not released (blocking for their session, not a cool-off), across accounts: the first
+   * `limit` after `afterId` in `_id` order (a page of the stray check; `_id` serves the order).
+   */
+  async activeAfterSystemWide(afterId: string, limit: number): Promise<Hold[]> {
+    return (
+      await this.systemWide.find(
+        { liveMarker: LIVE, blockedUntil: null, _id: { $gt: afterId } },
+        { sort: { _id: 1 }, limit },
+      )
+    ).map(asHold);
   }
 
   /** Utilization of one account: its live holds. Served by `{ accountId, liveMarker }`. */

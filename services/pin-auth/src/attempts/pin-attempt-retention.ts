@@ -3,14 +3,16 @@ import type { Logger } from 'pino';
 import { retentionCutoff } from '@maskline/config';
 import { SweepTurns } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
-import { CLOCK, PeriodicTask, drainInBatches, type Clock } from '@maskline/service-kit';
+import {
+  CLOCK,
+  PeriodicTask,
+  SWEEP_BATCH,
+  SWEEP_MAX_BATCHES,
+  drainInBatches,
+  type Clock,
+} from '@maskline/service-kit';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
 import { PinAttemptLog } from './pin-attempt-log';
-
-const BATCH = 500;
-
-/** Batches per run: up to 20,000 entries. */
-const MAX_BATCHES = 40;
 
 /**
  * Every REAPER_INTERVAL_MS, on the replica that takes the interval's turn (idempotent): PIN entries
@@ -35,7 +37,11 @@ export class PinAttemptRetention extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const before = retentionCutoff(this.config.PIN_ATTEMPT_RETENTION_DAYS, this.clock());
-    const deleted = await drainInBatches(() => this.log.purgeSystemWide(before, BATCH), BATCH, MAX_BATCHES);
+    const deleted = await drainInBatches(
+      () => this.log.purgeSystemWide(before, SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
+    );
     if (deleted > 0) this.logger.info({ deleted }, 'pin attempt retention sweep');
   }
 }

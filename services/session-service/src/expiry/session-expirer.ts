@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { isDuplicateKeyError } from '@maskline/persistence';
+import { HISTORY_SWEEP_TIMEOUT_MS, isDuplicateKeyError } from '@maskline/persistence';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
@@ -101,12 +101,19 @@ export class SessionExpirer {
 
   /** The retention sweep: claims of expiries long finished. Served by `{ claimedAt }`. */
   async purgeClaimsSystemWide(olderThan: Date, limit: number): Promise<number> {
+    const sweep = { timeoutMS: HISTORY_SWEEP_TIMEOUT_MS };
     const old = await this.claims
       .find({ claimedAt: { $lt: olderThan } }, { _id: 1 })
+      .setOptions(sweep)
       .limit(limit)
       .lean()
       .exec();
     if (old.length === 0) return 0;
-    return (await this.claims.deleteMany({ _id: { $in: old.map((c) => c._id) } }).exec()).deletedCount;
+    return (
+      await this.claims
+        .deleteMany({ _id: { $in: old.map((c) => c._id) } })
+        .setOptions(sweep)
+        .exec()
+    ).deletedCount;
   }
 }

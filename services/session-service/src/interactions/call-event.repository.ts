@@ -51,6 +51,6 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
 
   async deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return 0;
-    return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });
+    return this.systemWideSweeps.deleteMany({ sessionId: { $in: [...sessionIds] } });
   }
 }

@@ -14,6 +14,7 @@ import {
   type SessionSettings,
 } from '@maskline/contracts';
 import { AccountPrivacy } from '@maskline/messaging';
+import { SWEEP_BATCH } from '@maskline/service-kit';
 import {
   TestNatsClient,
   startServiceApp,
@@ -232,7 +233,9 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   });
 
   it('drains in one run what became due since the last, though it is more than one batch', async () => {
-    const backlog = await Promise.all(Array.from({ length: 430 }, () => endedSession(REDACTING, 40 * DAY)));
+    const backlog = await Promise.all(
+      Array.from({ length: SWEEP_BATCH + 30 }, () => endedSession(REDACTING, 40 * DAY)),
+    );
     const ids = backlog.map((s) => s._id);
     const left = () => ended.countDocuments({ _id: { $in: ids } });
 

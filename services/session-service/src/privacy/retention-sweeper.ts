@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { CLOCK, PeriodicTask, drainInBatches, type Clock } from '@maskline/service-kit';
+import {
+  CLOCK,
+  PeriodicTask,
+  SWEEP_BATCH,
+  SWEEP_MAX_BATCHES,
+  drainInBatches,
+  type Clock,
+} from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
@@ -14,9 +21,9 @@ import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 
-const BATCH = 200;
-/** Batches of each step per run: up to 20,000 records (an upgrade's backlog drains over a few runs). */
-const MAX_BATCHES = 100;
+/** Records an earlier version wrote without digests are redacted a write each, so many a batch. */
+const LEGACY_BATCH = 200;
+const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on one replica (the one that takes the interval's turn; each
@@ -69,7 +76,11 @@ export class RetentionSweeper extends PeriodicTask {
     const now = this.clock();
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
-    await drainInBatches(() => this.sessions.moveEndedSystemWide(BATCH), BATCH, MAX_BATCHES);
+    await drainInBatches(
+      () => this.sessions.moveEndedSystemWide(SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
+    );
     const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
     let deleted = 0;
     await drainInBatches(
@@ -78,17 +89,25 @@ export class RetentionSweeper extends PeriodicTask {
         deleted += sessions + tombstones;
         return Math.max(sessions, tombstones);
       },
-      BATCH,
-      MAX_BATCHES,
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
     );
     await drainInBatches(
-      () => this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), BATCH),
-      BATCH,
-      MAX_BATCHES,
+      () => this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
     );
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
-    await drainInBatches(() => this.idempotency.purgeSystemWide(keysFrom, BATCH), BATCH, MAX_BATCHES);
-    await drainInBatches(() => this.fates.purgeSystemWide(keysFrom, BATCH), BATCH, MAX_BATCHES);
+    await drainInBatches(
+      () => this.idempotency.purgeSystemWide(keysFrom, SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
+    );
+    await drainInBatches(
+      () => this.fates.purgeSystemWide(keysFrom, SWEEP_BATCH),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
+    );
     const redacted = await this.redactEnded(redactionCutoff(this.config, now));
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
@@ -107,7 +126,7 @@ export class RetentionSweeper extends PeriodicTask {
           const due = await this.sessions.ended.unredactedWithoutDigestsSystemWide(
             endedBefore,
             keepers,
-            BATCH,
+            LEGACY_BATCH,
           );
           for (const s of due) {
             await this.sessions.ended.redactSystemWide(s._id, {
@@ -118,14 +137,14 @@ export class RetentionSweeper extends PeriodicTask {
           }
           return due.length;
         },
-        BATCH,
-        MAX_BATCHES,
+        LEGACY_BATCH,
+        LEGACY_MAX_BATCHES,
       ))
     );
   }
 
   private async deleteEnded(endedBefore: Date): Promise<{ sessions: number; tombstones: number }> {
-    const ids = await this.sessions.ended.endedBeforeSystemWide(endedBefore, BATCH);
+    const ids = await this.sessions.ended.endedBeforeSystemWide(endedBefore, SWEEP_BATCH);
     // Steps first: a crash in between leaves sessions without steps, never steps without a session.
     await this.callEvents.deleteForSessionsSystemWide(ids);
     // A Proxy session's participants' places go with it (its name went when it was deleted, or
@@ -133,7 +152,7 @@ export class RetentionSweeper extends PeriodicTask {
     await this.participantPlaces.deleteForSessionsSystemWide(ids);
     await this.sessionNames.deleteForSessionsSystemWide(ids);
     await this.sessions.ended.deleteSystemWide(ids);
-    const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, BATCH);
+    const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, SWEEP_BATCH);
     await this.sessions.deleteSystemWide(tombstones);
     return { sessions: ids.length, tombstones: tombstones.length };
   }

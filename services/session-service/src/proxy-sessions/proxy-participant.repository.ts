@@ -33,6 +33,6 @@ export class ProxyParticipantRepository extends AccountScopedRepository<ProxyPar
   /** The retention sweep: the places of sessions whose records are deleted. */
   deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return Promise.resolve(0);
-    return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });
+    return this.systemWideSweeps.deleteMany({ sessionId: { $in: [...sessionIds] } });
   }
 }

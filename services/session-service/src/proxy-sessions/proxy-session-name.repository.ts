@@ -32,6 +32,6 @@ export class ProxySessionNameRepository extends AccountScopedRepository<ProxySes
   /** The retention sweep: names still held by sessions whose records are deleted. */
   deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return Promise.resolve(0);
-    return this.systemWide.deleteMany({ sessionId: { $in: [...sessionIds] } });
+    return this.systemWideSweeps.deleteMany({ sessionId: { $in: [...sessionIds] } });
   }
 }

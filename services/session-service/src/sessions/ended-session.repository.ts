@@ -73,7 +73,7 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
    * take the numbers' place. Records without digests (an earlier version's) are `…WithoutDigests`'.
    */
   redactDueSystemWide(endedBefore: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
-    return this.systemWide.updateMany(
+    return this.systemWideSweeps.updateMany(
       { ...this.unredactedBefore(endedBefore, exceptAccounts), firstPartyDigest: { $exists: true } },
       {
         $rename: { firstPartyDigest: 'firstParty', secondPartyDigest: 'secondParty' },
@@ -88,7 +88,7 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     exceptAccounts: readonly string[],
     limit: number,
   ): Promise<SessionDocument[]> {
-    return this.systemWide.find(
+    return this.systemWideSweeps.find(
       { ...this.unredactedBefore(endedBefore, exceptAccounts), firstPartyDigest: { $exists: false } },
       { limit },
     );
@@ -99,7 +99,7 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     sessionId: string,
     set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
   ): Promise<void> {
-    return this.systemWide.updateById(sessionId, { $set: set });
+    return this.systemWideSweeps.updateById(sessionId, { $set: set });
   }
 
   /** Ended before `endedBefore`, numbers in clear, and not of an account that keeps them. */
@@ -116,13 +116,15 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
 
   /** The retention sweep: sessions that ended before `endedBefore`, their ids alone. */
   async endedBeforeSystemWide(endedBefore: Date, limit: number): Promise<string[]> {
-    const rows = await this.systemWide.find({ expiredAt: { $ne: null, $lte: endedBefore } }, { limit }, [
-      '_id',
-    ]);
+    const rows = await this.systemWideSweeps.find(
+      { expiredAt: { $ne: null, $lte: endedBefore } },
+      { limit },
+      ['_id'],
+    );
     return rows.map((r) => r._id);
   }
 
   deleteSystemWide(sessionIds: readonly string[]): Promise<number> {
-    return this.systemWide.deleteByIds(sessionIds);
+    return this.systemWideSweeps.deleteByIds(sessionIds);
   }
 }
