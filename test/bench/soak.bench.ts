@@ -44,6 +44,14 @@ const PROVIDERS: Provider[] = ['plivo', 'twilio'];
  * so the end window runs on a history of that size without hours of load to build it. 0: none.
  */
 const SEED_HISTORY = Number(argValue('--seed-history') ?? 0);
+/**
+ * With a seeded history, every record is kept this long (the shortest retention pin-auth allows),
+ * and the seeded history reaches one sweep interval past it: the sweeps have their steady work to
+ * do during the run, and the report shows whether they kept up.
+ */
+const SEEDED_RETENTION_DAYS = 7;
+const SWEEP_INTERVAL_MS = 600_000;
+const DAY_MS = 24 * 3600_000;
 
 interface Sample {
   /** The session's index in creation order: which window the sample belongs to. */
@@ -80,7 +88,21 @@ async function main() {
     throw new Error('--seed-history must be 0 (none) or a number of sessions');
   const receiver = await CallbackReceiver.start();
   // The receiver is on loopback, which callbacks may reach only when the operator allows it.
-  const bench = await startBenchSystem({ env: { CALLBACK_HOST_ALLOWLIST: '127.0.0.1' } });
+  const retention = String(SEEDED_RETENTION_DAYS);
+  const bench = await startBenchSystem({
+    env: {
+      CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
+      RETENTION_SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
+      ...(SEED_HISTORY > 0
+        ? {
+            SESSION_RETENTION_DAYS: retention,
+            CALLBACK_ATTEMPT_RETENTION_DAYS: retention,
+            DEAD_LETTER_RETENTION_DAYS: retention,
+            PIN_ATTEMPT_RETENTION_DAYS: retention,
+          }
+        : {}),
+    },
+  });
   const nc = await connect({ servers: bench.nats.url });
   const store = await mongoose.createConnection(bench.mongoUrl).asPromise();
   try {
@@ -299,7 +321,12 @@ async function main() {
       }
       if (SEED_HISTORY > 0 && !seeding && next >= 2 * limit && timeoutAt.size >= limit * 0.9) {
         log(`  seeding the history of ${SEED_HISTORY} sessions (session ${next})...`);
-        seeding = seedHistory(store, bench.prefix, SEED_HISTORY);
+        seeding = seedHistory(
+          store,
+          bench.prefix,
+          SEED_HISTORY,
+          SEEDED_RETENTION_DAYS * DAY_MS + SWEEP_INTERVAL_MS,
+        );
         void seeding.then(
           (r) => {
             seededBy = next;
@@ -369,6 +396,23 @@ async function main() {
       counts.push(`${collection} ${n}`);
     }
 
+    // What the sweeps left past the retention period: 0 when they kept up.
+    const pastRetention: string[] = [];
+    if (SEED_HISTORY > 0) {
+      const cutoff = new Date(Date.now() - SEEDED_RETENTION_DAYS * DAY_MS);
+      for (const [db, collection, field] of [
+        ['session_service', 'ended_sessions', 'expiredAt'],
+        ['callback_dispatcher', 'callback_attempts', 'at'],
+        ['pin_auth', 'pin_attempts', 'at'],
+      ] as const) {
+        const n = await store
+          .useDb(`${bench.prefix}_${db}`)
+          .collection(collection)
+          .countDocuments({ [field]: { $lt: cutoff } });
+        pastRetention.push(`${collection} ${n}`);
+      }
+    }
+
     log('');
     log(
       `${created} sessions created in ${seconds.toFixed(0)} s (${failed} failed, ${skipped} not sent); store at the end: ${counts.join(', ')}`,
@@ -407,6 +451,10 @@ async function main() {
       );
     }
     log(`API reads after the load, on the whole history: ${quiet.join(', ')}`);
+    if (pastRetention.length > 0)
+      log(
+        `past the retention period (${SEEDED_RETENTION_DAYS} days) at the end, left by the sweeps: ${pastRetention.join(', ')}`,
+      );
     log('');
     log(
       'API list: the first page merges live and ended sessions, and its count and the ended side read the history (on FerretDB a scan of it): it grows with history by design; the hot paths do not.',

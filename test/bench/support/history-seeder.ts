@@ -1,5 +1,5 @@
 /**
- * Gives a running system the history of `sessions` more sessions, spread over the last HISTORY_DAYS,
+ * Gives a running system the history of `sessions` more sessions, spread over the last `spanMs`,
  * without running them: copies of what the run itself has written to each collection that grows
  * with history, so the shape and the mix (calls, PIN entries and callbacks per session) are the
  * system's own. Each copy gets its own ids (every UUID and 32-hex id is mapped, consistently within a
@@ -13,8 +13,6 @@ import mongoose, { type Connection } from 'mongoose';
 const { ObjectId } = mongoose.mongo;
 type Document = mongoose.mongo.Document;
 
-/** The seeded history's span: 100,000 sessions over 5 days is 20,000 a day, a busy tenant. */
-const HISTORY_DAYS = 5;
 const DAY = 24 * 3600_000;
 /** The redaction period of the run's services (`PARTY_REDACTION_AFTER_HOURS`' default). */
 const REDACTED_AFTER_MS = DAY;
@@ -80,8 +78,16 @@ export interface SeedReport {
   ms: number;
 }
 
-/** Seeds `sessions` sessions' worth of history into the databases under `prefix`. */
-export async function seedHistory(store: Connection, prefix: string, sessions: number): Promise<SeedReport> {
+/**
+ * Seeds `sessions` sessions' worth of history into the databases under `prefix`, the oldest of it
+ * `spanMs` old (past the retention period, it is the sweeps' to delete).
+ */
+export async function seedHistory(
+  store: Connection,
+  prefix: string,
+  sessions: number,
+  spanMs: number,
+): Promise<SeedReport> {
   const t0 = Date.now();
   const dbOf = (db: string) => store.useDb(`${prefix}_${db}`, { useCache: true }).db!;
   // What the sessions that have ended left (a live session's calls and callbacks are not history
@@ -111,7 +117,7 @@ export async function seedHistory(store: Connection, prefix: string, sessions: n
     };
     for (let copy = 1; copy <= copies; copy++) {
       // Copy k is k/copies of the span old, so the copies are spread evenly over it.
-      const agedMs = Math.round((copy / copies) * HISTORY_DAYS * DAY);
+      const agedMs = Math.round((copy / copies) * spanMs);
       if (h.keptMs !== undefined && agedMs > h.keptMs) continue;
       for (const doc of docs) {
         const copy_ = copied(doc, copy, agedMs) as Document;
