@@ -68,16 +68,20 @@ describe('store command deadline (a store of its own, paused)', () => {
 
   it('gives a history sweep’s commands a deadline of their own: they outlast a pause the ordinary deadline fails in', async () => {
     const model = connection.model('SweptDoc', new Schema({ _id: String, n: Number }), 'swept');
-    await model.create({ _id: 'b', n: 2 });
+    await model.create([
+      { _id: 'b', n: 2 },
+      { _id: 'c', n: 5 },
+    ]);
     const ordinary = new SystemWideQueries(model);
     const sweep = new SystemWideQueries(model, { timeoutMs: 30_000 });
 
     // The store is paused for 1.5 s (a scan that takes that long, as far as the caller can tell).
     process.kill(Number(store.pid), 'SIGSTOP');
     const resume = setTimeout(() => process.kill(Number(store.pid), 'SIGCONT'), 1500);
-    const [plain, swept, deleted] = await Promise.allSettled([
+    const [plain, swept, updated, deleted] = await Promise.allSettled([
       ordinary.find({ n: 2 }),
       sweep.find({ n: 2 }),
+      sweep.updateMany({ n: 5 }, { $set: { n: 6 } }),
       sweep.deleteMany({ n: 3 }),
     ]);
     clearTimeout(resume);
@@ -86,6 +90,7 @@ describe('store command deadline (a store of its own, paused)', () => {
     expect(plain.status).toBe('rejected');
     expect(isStoreUnavailableError((plain as PromiseRejectedResult).reason)).toBe(true);
     expect(swept).toMatchObject({ status: 'fulfilled', value: [{ _id: 'b', n: 2 }] });
+    expect(updated).toMatchObject({ status: 'fulfilled', value: 1 });
     expect(deleted).toMatchObject({ status: 'fulfilled', value: 0 });
   });
 });

@@ -3,9 +3,10 @@
  * without running them: copies of what the run itself has written to each collection that grows
  * with history, so the shape and the mix (calls, PIN entries and callbacks per session) are the
  * system's own. Each copy gets its own ids (every UUID and 32-hex id is mapped, consistently within a
- * copy, so a copied call step still belongs to its copied session) and its own age; what would have
- * been redacted or purged by that age is written redacted, or not at all. Inserts only: nothing the
- * system wrote is changed.
+ * copy, so a copied call step still belongs to its copied session) and its own age; an ended
+ * session past the redaction period is written redacted, and a record of a kind kept only a day is
+ * left out past it (dead letters, which a soak does not make, are copied as they are). Inserts only:
+ * nothing the system wrote is changed.
  */
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
@@ -63,7 +64,7 @@ function copied(value: unknown, copy: number, agedMs: number): unknown {
 function redactedIfDue(doc: Document, now: number): Document {
   const ended = doc.expiredAt instanceof Date ? doc.expiredAt.getTime() : null;
   if (ended === null || now - ended < REDACTED_AFTER_MS || !('firstPartyDigest' in doc)) return doc;
-  const { firstPartyDigest, secondPartyDigest, ...rest } = doc;
+  const { firstPartyDigest, secondPartyDigest, digestKeyId: _keyId, ...rest } = doc;
   return {
     ...rest,
     firstParty: firstPartyDigest,

@@ -15,6 +15,15 @@ export function redactPartyNumber(key: Buffer, accountId: string, number: string
 
 const REDACTED_PREFIX = 'redacted:';
 
+/**
+ * Which PARTY_REDACTION_KEY made a digest (a digest of the key itself, never the key): kept with
+ * digests written ahead of redaction, so that after the key changes the sweep redacts those records
+ * under the new key instead of putting the old key's digests in place.
+ */
+export function redactionKeyId(key: Buffer): string {
+  return keyedDigest(key, 'party-redaction-key-id', 'key').slice(0, 16);
+}
+
 export const redactedPartySchema = z.string().regex(/^redacted:[0-9a-f]{20}$/, 'must be a redacted number');
 
 /** A party's number as records keep it: E.164, or its digest after the redaction period. */

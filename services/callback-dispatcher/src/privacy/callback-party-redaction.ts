@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { redactPartyNumber } from '@maskline/contracts';
+import { redactPartyNumber, redactionKeyId } from '@maskline/contracts';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
@@ -9,7 +9,12 @@ import { redactCallbackParams } from './redact-callback-params';
 /** A callback's parameters as redaction leaves them: each party's number its keyed digest. */
 @Injectable()
 export class CallbackPartyRedaction {
-  constructor(@Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig) {}
+  /** Which key this deployment's digests are made under now. */
+  readonly keyId: string;
+
+  constructor(@Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig) {
+    this.keyId = redactionKeyId(config.PARTY_REDACTION_KEY);
+  }
 
   redactedParams(accountId: string, params: Record<string, string>): Record<string, string> {
     return redactCallbackParams(params, (e164) =>

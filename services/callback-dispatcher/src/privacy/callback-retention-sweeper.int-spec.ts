@@ -127,6 +127,7 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     expect(redacted!.redactedAt).toBeInstanceOf(Date);
     expect(JSON.stringify(redacted)).not.toContain('14155551234');
     expect(JSON.stringify(redacted)).not.toContain('14155555678');
+    expect(redacted).not.toHaveProperty('digestKeyId');
     expect((await letters.findById(outbound._id).lean())!.params).toMatchObject({
       From: VIRTUAL,
       To: redactPartyNumber(key, REDACTING, '+14155559999'),
@@ -156,6 +157,38 @@ describe('retention and redaction of callback records (real NATS + store)', () =
       expect(stored!.params.To).toBe(redactPartyNumber(key, REDACTING, '+14155555678'));
     }
     expect((await letters.findById(kept._id).lean())!.params).toEqual(kept.params);
+  });
+
+  it('redacts under the current key a letter recorded under an earlier one, and keeps no old digest', async () => {
+    const before = await deadLetter(REDACTING, 2 * DAY, '14155550001', '14155550002');
+    await letters.updateOne(
+      { _id: before._id },
+      { $set: { digestKeyId: 'an-earlier-key', 'redactedParams.From': 'redacted:00000000000000000001' } },
+    );
+
+    await sweep();
+
+    const stored = await letters.findById(before._id).lean();
+    expect(stored!.params.From).toBe(redactPartyNumber(key, REDACTING, '+14155550001'));
+    expect(stored!.params.To).toBe(redactPartyNumber(key, REDACTING, '+14155550002'));
+    expect(stored).not.toHaveProperty('redactedParams');
+    expect(stored).not.toHaveProperty('digestKeyId');
+  });
+
+  it('keeps a redacted letter redacted when its replay fails again', async () => {
+    const letter = await deadLetter(REDACTING, 2 * DAY, '14155550003', '14155550004');
+    await sweep();
+    const redacted = await letters.findById(letter._id).lean();
+    expect(redacted!.redactedAt).toBeInstanceOf(Date);
+
+    // The replay's delivery fails again: the dispatcher records the letter anew.
+    await app.get(DeadLetters).record({ ...letter, reason: 'HTTP 503', at: new Date(clock.now()) });
+
+    const again = await letters.findById(letter._id).lean();
+    expect(again!.params).toEqual(redacted!.params);
+    expect(again!.reason).toBe('HTTP 503');
+    expect(JSON.stringify(again)).not.toContain('14155550003');
+    expect(JSON.stringify(again)).not.toContain('14155550004');
   });
 
   it('deletes attempts and dead letters past their retention, and only those', async () => {

@@ -85,14 +85,21 @@ export class CallbackRetentionSweeper extends PeriodicTask {
     }
   }
 
-  /** What became due, in one statement; then, batch by batch, letters an earlier version wrote. */
+  /**
+   * What became due, in one statement; then, batch by batch, letters without digests under the
+   * current key (an earlier version's, or recorded before the key changed).
+   */
   private async redactDue(before: Date, keepers: readonly string[], at: Date): Promise<number> {
     const redacted = await this.letters.redactDueSystemWide(before, keepers, at);
     return (
       redacted +
       (await drainInBatches(
         async () => {
-          const due = await this.letters.unredactedWithoutDigestsSystemWide(before, keepers, LEGACY_BATCH);
+          const due = await this.letters.unredactedWithoutCurrentDigestsSystemWide(
+            before,
+            keepers,
+            LEGACY_BATCH,
+          );
           for (const letter of due) {
             await this.letters.redactSystemWide(letter._id, {
               params: this.redaction.redactedParams(letter.accountId, letter.params),

@@ -47,11 +47,12 @@ export class DeadLetterDocument {
   /** When the parties' numbers in `params` gave way to their digests (null: not yet, or kept). */
   @Prop({ type: Date, default: null }) redactedAt?: Date | null;
   /**
-   * `params` with the parties' digests, written with the letter, which redaction renames over
-   * `params`: one statement for every letter due, not a write per letter (each a scan on FerretDB).
-   * Gone once redacted; a letter an earlier version wrote has none.
+   * `params` with the parties' digests, written with the letter under the key `digestKeyId` names,
+   * which redaction renames over `params`: one statement for every letter due. Removed by redaction
+   * (a sweep of an earlier version leaves it); a letter an earlier version wrote has none.
    */
   @Prop({ type: Object }) redactedParams?: Record<string, string>;
+  @Prop({ type: String }) digestKeyId?: string;
 }
 export const DeadLetterSchema = SchemaFactory.createForClass(DeadLetterDocument);
 // Dead-letter API: an account's dead letters, newest first; a session's.

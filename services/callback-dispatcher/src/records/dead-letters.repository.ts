@@ -22,7 +22,8 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
    */
   async record(letter: DeadLetterDocument): Promise<void> {
     const redactedParams = this.redaction.redactedParams(letter.accountId, letter.params);
-    if (await this.insertUnlessTaken({ ...letter, redactedParams })) return;
+    if (await this.insertUnlessTaken({ ...letter, redactedParams, digestKeyId: this.redaction.keyId }))
+      return;
     const { _id, accountId, reason, attempts, at, url } = letter;
     await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, at, url, replayedAt: null } });
   }
@@ -54,32 +55,40 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   }
 
   /**
-   * The redaction sweep, in one statement (one scan on FerretDB, however many are due): in each
-   * letter from before `before` with its numbers in clear, the redacted parameters recorded with it
-   * take the parameters' place. Letters without them (an earlier version's) are `…WithoutDigests`'.
+   * The redaction sweep, in one statement however many are due (on FerretDB: one scan to find them,
+   * then a write each by `_id`): in each letter from before `before` with its numbers in clear, the
+   * redacted parameters recorded with it under the current key take the parameters' place. Served by
+   * `{ at }`. The rest (an earlier version's, or recorded under an earlier key) are
+   * `…WithoutCurrentDigests`'.
    */
   redactDueSystemWide(before: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
     return this.systemWideSweeps.updateMany(
-      { ...unredactedBefore(before, exceptAccounts), redactedParams: { $exists: true } },
-      { $rename: { redactedParams: 'params' }, $set: { redactedAt: at } },
+      { ...unredactedBefore(before, exceptAccounts), digestKeyId: this.redaction.keyId },
+      { $rename: { redactedParams: 'params' }, $set: { redactedAt: at }, $unset: { digestKeyId: '' } },
     );
   }
 
-  /** The redaction sweep's catch-up: letters an earlier version wrote without digests, still in clear. */
-  unredactedWithoutDigestsSystemWide(
+  /**
+   * The redaction sweep's catch-up, served by `{ at }`: letters still in clear without digests under
+   * the current key (an earlier version wrote them, or the key has changed since).
+   */
+  unredactedWithoutCurrentDigestsSystemWide(
     before: Date,
     exceptAccounts: readonly string[],
     limit: number,
   ): Promise<DeadLetterDocument[]> {
     return this.systemWideSweeps.find(
-      { ...unredactedBefore(before, exceptAccounts), redactedParams: { $exists: false } },
+      { ...unredactedBefore(before, exceptAccounts), digestKeyId: { $ne: this.redaction.keyId } },
       { limit },
     );
   }
 
-  /** The catch-up's write. */
+  /** The catch-up's write: the parameters redacted, and no digests of another key. */
   redactSystemWide(id: string, set: Pick<DeadLetterDocument, 'params' | 'redactedAt'>): Promise<void> {
-    return this.systemWideSweeps.updateById(id, { $set: set });
+    return this.systemWideSweeps.updateById(id, {
+      $set: set,
+      $unset: { redactedParams: '', digestKeyId: '' },
+    });
   }
 
   /** The retention sweep: dead letters from before `before`. Served by `{ at }`. */

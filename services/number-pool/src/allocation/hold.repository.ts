@@ -103,7 +103,8 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
 
   /**
    * Live holds not released (blocking for their session, not a cool-off), across accounts: the first
-   * `limit` after `afterId` in `_id` order (a page of the stray check; `_id` serves the order).
+   * `limit` after `afterId` in `_id` order (a page of the stray check). Served by
+   * `{ liveMarker, blockedUntil, _id }`.
    */
   async activeAfterSystemWide(afterId: string, limit: number): Promise<Hold[]> {
     return (

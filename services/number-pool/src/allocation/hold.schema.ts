@@ -27,8 +27,9 @@ export const HoldSchema = SchemaFactory.createForClass(HoldDocument);
 // The invariant: one live hold per (virtual number, party). Also answers the conflict slow path
 // "the live hold of this pair", and "live sessions on a number" by its prefix.
 HoldSchema.index({ virtualNumber: 1, party: 1, liveMarker: 1 }, { unique: true });
-// The reaper: live holds whose cool-off has ended.
-HoldSchema.index({ liveMarker: 1, blockedUntil: 1 });
+// The reaper: live holds whose cool-off has ended (by the prefix); the stray check: a page of
+// active holds (blockedUntil null) after an _id, in _id order.
+HoldSchema.index({ liveMarker: 1, blockedUntil: 1, _id: 1 });
 // Utilization per account: its live holds.
 HoldSchema.index({ accountId: 1, liveMarker: 1 });
 // The purge: retired holds older than the retention.

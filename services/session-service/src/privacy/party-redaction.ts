@@ -1,11 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isRedactedParty, redactPartyNumber } from '@maskline/contracts';
+import { isRedactedParty, redactPartyNumber, redactionKeyId } from '@maskline/contracts';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 
 /** This deployment's digest of a party number (the same in every service that shares the key). */
 @Injectable()
 export class PartyRedaction {
-  constructor(@Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig) {}
+  /** Which key this deployment's digests are made under now. */
+  readonly keyId: string;
+
+  constructor(@Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig) {
+    this.keyId = redactionKeyId(config.PARTY_REDACTION_KEY);
+  }
 
   redact(accountId: string, number: string): string {
     return redactPartyNumber(this.config.PARTY_REDACTION_KEY, accountId, number);

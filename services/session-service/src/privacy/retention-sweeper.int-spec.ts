@@ -136,6 +136,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     // The digests took the numbers' place: none is left beside them.
     expect(stored).not.toHaveProperty('firstPartyDigest');
     expect(stored).not.toHaveProperty('secondPartyDigest');
+    expect(stored).not.toHaveProperty('digestKeyId');
     // Its calls are still there: the record stays, the numbers go.
     expect(redacted.interactions).toHaveLength(1);
 
@@ -172,6 +173,30 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       expect(stored?.redactedAt).toBeTruthy();
     }
     expect((await ended.findById(kept._id).lean())?.firstParty).toBe(kept.firstParty);
+  });
+
+  it('redacts under the current key a record whose digests were made under an earlier one, and keeps no old digest', async () => {
+    const before = await endedSession(REDACTING, 3 * DAY);
+    // As if recorded before PARTY_REDACTION_KEY changed: digests under another key.
+    await ended.updateOne(
+      { _id: before._id },
+      {
+        $set: {
+          digestKeyId: 'an-earlier-key',
+          firstPartyDigest: 'redacted:00000000000000000001',
+          secondPartyDigest: 'redacted:00000000000000000002',
+        },
+      },
+    );
+
+    await app.get(RetentionSweeper).runNow();
+
+    const stored = await ended.findById(before._id).lean();
+    expect(stored?.firstParty).toBe(redactPartyNumber(key, before.accountId, before.firstParty));
+    expect(stored?.secondParty).toBe(redactPartyNumber(key, before.accountId, before.secondParty));
+    expect(stored).not.toHaveProperty('firstPartyDigest');
+    expect(stored).not.toHaveProperty('secondPartyDigest');
+    expect(stored).not.toHaveProperty('digestKeyId');
   });
 
   it('redacts a session with one party (a Proxy session its second participant never joined)', async () => {

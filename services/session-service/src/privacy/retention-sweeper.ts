@@ -114,7 +114,10 @@ export class RetentionSweeper extends PeriodicTask {
     if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');
   }
 
-  /** What became due, in one statement; then, batch by batch, records an earlier version wrote. */
+  /**
+   * What became due, in one statement; then, batch by batch, records without digests under the
+   * current key (an earlier version's, or written before the key changed).
+   */
   private async redactEnded(endedBefore: Date): Promise<number> {
     const keepers = await this.privacy.accountsKeepingNumbers();
     const at = new Date(this.clock());
@@ -123,7 +126,7 @@ export class RetentionSweeper extends PeriodicTask {
       redacted +
       (await drainInBatches(
         async () => {
-          const due = await this.sessions.ended.unredactedWithoutDigestsSystemWide(
+          const due = await this.sessions.ended.unredactedWithoutCurrentDigestsSystemWide(
             endedBefore,
             keepers,
             LEGACY_BATCH,

@@ -53,6 +53,7 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
       ...doc,
       firstPartyDigest: this.redaction.digestOf(doc.accountId, doc.firstParty),
       secondPartyDigest: this.redaction.digestOf(doc.accountId, doc.secondParty),
+      digestKeyId: this.redaction.keyId,
     };
   }
 
@@ -68,38 +69,47 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
   }
 
   /**
-   * The redaction sweep, in one statement (one scan on FerretDB, however many are due): in each
-   * session that ended before `endedBefore` with its numbers in clear, the digests recorded with it
-   * take the numbers' place. Records without digests (an earlier version's) are `…WithoutDigests`'.
+   * The redaction sweep, in one statement however many are due (on FerretDB: one scan to find them,
+   * then a write each by `_id`): in each session that ended before `endedBefore` with its numbers in
+   * clear, the digests recorded with it under the current key take the numbers' place. Served by
+   * `{ expiredAt }`. The rest (written by an earlier version, or under an earlier key) are
+   * `…WithoutCurrentDigests`'.
    */
   redactDueSystemWide(endedBefore: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
     return this.systemWideSweeps.updateMany(
-      { ...this.unredactedBefore(endedBefore, exceptAccounts), firstPartyDigest: { $exists: true } },
+      { ...this.unredactedBefore(endedBefore, exceptAccounts), digestKeyId: this.redaction.keyId },
       {
         $rename: { firstPartyDigest: 'firstParty', secondPartyDigest: 'secondParty' },
         $set: { redactedAt: at },
+        $unset: { digestKeyId: '' },
       },
     );
   }
 
-  /** The redaction sweep's catch-up: records an earlier version wrote without digests, still in clear. */
-  unredactedWithoutDigestsSystemWide(
+  /**
+   * The redaction sweep's catch-up, served by `{ expiredAt }`: records still in clear without digests
+   * under the current key (an earlier version wrote them, or the key has changed since).
+   */
+  unredactedWithoutCurrentDigestsSystemWide(
     endedBefore: Date,
     exceptAccounts: readonly string[],
     limit: number,
   ): Promise<SessionDocument[]> {
     return this.systemWideSweeps.find(
-      { ...this.unredactedBefore(endedBefore, exceptAccounts), firstPartyDigest: { $exists: false } },
+      { ...this.unredactedBefore(endedBefore, exceptAccounts), digestKeyId: { $ne: this.redaction.keyId } },
       { limit },
     );
   }
 
-  /** The catch-up's write: the parties' digests in place of their numbers. */
+  /** The catch-up's write: the parties' digests in place of their numbers, and no digest of another key. */
   redactSystemWide(
     sessionId: string,
     set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
   ): Promise<void> {
-    return this.systemWideSweeps.updateById(sessionId, { $set: set });
+    return this.systemWideSweeps.updateById(sessionId, {
+      $set: set,
+      $unset: { firstPartyDigest: '', secondPartyDigest: '', digestKeyId: '' },
+    });
   }
 
   /** Ended before `endedBefore`, numbers in clear, and not of an account that keeps them. */

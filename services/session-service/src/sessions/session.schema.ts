@@ -60,12 +60,14 @@ export class SessionDocument {
   /** When the parties' numbers gave way to their digests (null: not yet, or the account keeps them). */
   @Prop({ type: Date, default: null }) redactedAt?: Date | null;
   /**
-   * The history's copy of each party's digest, written with the record, which redaction renames over
-   * the number: one statement for every session due, not a write per session (each a scan on
-   * FerretDB). Never on a live session, gone once redacted; a record an earlier version wrote has none.
+   * The history's copy of each party's digest, written with the record under the key `digestKeyId`
+   * names, which redaction renames over the number: one statement for every session due. Never on a
+   * live session; removed by redaction (a sweep of an earlier version leaves them beside the digests
+   * it writes); a record an earlier version wrote has none.
    */
   @Prop({ type: String }) firstPartyDigest?: string | null;
   @Prop({ type: String }) secondPartyDigest?: string | null;
+  @Prop({ type: String }) digestKeyId?: string;
   /**
    * A tombstone, not a session: the orphan reaper took this id from a creation that never finished,
    * so that the creation cannot store it afterwards (the unique `_id` decides which came first).
