@@ -11,6 +11,15 @@ class Counting extends PeriodicTask {
   }
 }
 
+class Slow extends PeriodicTask {
+  constructor(turns: (() => Promise<boolean>) & { finished(ms: number): Promise<void> }) {
+    super('slow', 1000, pino({ level: 'silent' }), turns);
+  }
+  protected runOnce(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, 2500));
+  }
+}
+
 describe('PeriodicTask', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
@@ -29,5 +38,21 @@ describe('PeriodicTask', () => {
     expect(shared.runs).toBe(3);
     await alone.onApplicationShutdown();
     await shared.onApplicationShutdown();
+  });
+
+  it('tells its turns how long each timed run took (for pacing), and not of a run asked for outright', async () => {
+    const took: number[] = [];
+    const turns = Object.assign(async () => took.length === 0, {
+      finished: async (ms: number) => void took.push(ms),
+    });
+    const slow = new Slow(turns);
+    slow.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(1000 + 2500);
+    expect(took).toEqual([2500]);
+    const explicit = slow.runNow();
+    await jest.advanceTimersByTimeAsync(2500);
+    await explicit;
+    expect(took).toEqual([2500]);
+    await slow.onApplicationShutdown();
   });
 });

@@ -18,8 +18,11 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
     private readonly taskName: string,
     private readonly intervalMs: number,
     protected readonly logger: Logger,
-    /** Whether this replica runs this interval's timed run (every replica does, without it). */
-    private readonly turns?: () => Promise<boolean>,
+    /**
+     * Whether this replica runs this interval's timed run (every replica does, without it), and,
+     * when it can be told, how long each timed run took (SweepTurns paces the runs by it).
+     */
+    private readonly turns?: (() => Promise<boolean>) & { finished?(ms: number): Promise<void> },
   ) {}
 
   /** One run; errors are the base's to log. */
@@ -40,7 +43,12 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
     if (this.turns && !(await this.turns())) return;
     // A turn taken while shutting down is not used: the run would start after shutdown waited.
     if (this.stopped) return;
+    // A run still under way covers this turn too (and holding the turn keeps other replicas from
+    // starting one beside it); only the tick that started a run tells how long it took.
+    if (this.running) return this.running;
+    const started = Date.now();
     await this.runNow();
+    await this.turns?.finished?.(Date.now() - started);
   }
 
   /** Runs now unless a run is under way (then waits for that one). */
