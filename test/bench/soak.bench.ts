@@ -24,7 +24,7 @@ const argValue = (name: string) => {
   return i >= 0 ? process.argv[i + 1] : undefined;
 };
 const TOTAL = Number(argValue('--sessions') ?? process.env.SOAK_SESSIONS ?? 100_000);
-const RATE = Number(argValue('--rate') ?? process.env.SOAK_RATE ?? 10);
+const RATE = Number(argValue('--rate') ?? process.env.SOAK_RATE ?? 5);
 /** Session lifetimes, seconds. */
 const EXPIRY: [number, number] = [20, 40];
 /** The share of the sessions measured at each end. */
