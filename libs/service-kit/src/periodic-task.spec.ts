@@ -1,4 +1,7 @@
+import { Injectable } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import pino from 'pino';
+import { MetricsService } from '@maskline/observability';
 import { PeriodicTask } from './periodic-task';
 
 class Counting extends PeriodicTask {
@@ -17,6 +20,16 @@ class Slow extends PeriodicTask {
   }
   protected runOnce(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, 2500));
+  }
+}
+
+@Injectable()
+class Failing extends PeriodicTask {
+  constructor() {
+    super('failing sweep', 1000, pino({ level: 'silent' }));
+  }
+  protected runOnce(): Promise<void> {
+    return Promise.reject(new Error('the store did not answer'));
   }
 }
 
@@ -54,5 +67,20 @@ describe('PeriodicTask', () => {
     await explicit;
     expect(took).toEqual([2500]);
     await slow.onApplicationShutdown();
+  });
+
+  it('counts each failed run by task, for the alert on a sweep that keeps failing', async () => {
+    jest.useRealTimers();
+    const metrics = new MetricsService('test');
+    const moduleRef = await Test.createTestingModule({
+      providers: [{ provide: MetricsService, useValue: metrics }, Failing],
+    }).compile();
+    const failing = moduleRef.get(Failing);
+    await failing.runNow();
+    await failing.runNow();
+    expect(await metrics.render()).toContain(
+      'maskline_periodic_task_failures_total{task="failing sweep",service="test"} 2',
+    );
+    await moduleRef.close();
   });
 });

@@ -1,6 +1,7 @@
-import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Optional, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { MetricsService } from '@maskline/observability';
 
 /**
  * Work done every `intervalMs` on every replica (reapers, sweeps): one run at a time (a slow run is
@@ -12,6 +13,8 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private stopped = false;
+  /** The service's metrics (Nest sets it; a task made by hand has none). */
+  @Optional() @Inject(MetricsService) private readonly metrics?: MetricsService;
 
   protected constructor(
     /** Named in the log. */
@@ -54,12 +57,20 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   /** Runs now unless a run is under way (then waits for that one). */
   runNow(): Promise<void> {
     this.running ??= this.runOnce()
-      .catch((err: unknown) =>
+      .catch((err: unknown) => {
+        // Counted as well as logged: a sweep that fails run after run (retention stopped) must page someone.
+        this.metrics
+          ?.counter(
+            'maskline_periodic_task_failures_total',
+            'Runs of background tasks (sweeps, reapers) that failed',
+            ['task'],
+          )
+          .inc({ task: this.taskName });
         this.logger.warn(
           { err, code: err instanceof CodedError ? err.code : ErrorCodes.INTERNAL, task: this.taskName },
           `${this.taskName} failed; it runs again in ${this.intervalMs} ms`,
-        ),
-      )
+        );
+      })
       .finally(() => (this.running = undefined));
     return this.running;
   }
