@@ -33,6 +33,8 @@ export interface PageRequest {
  * for this long is down.
  */
 export const HISTORY_SWEEP_TIMEOUT_MS = 600_000;
+/** A history sweep's query options, for a sweep over a model used outside a repository. */
+export const HISTORY_SWEEP_OPTIONS = { timeoutMS: HISTORY_SWEEP_TIMEOUT_MS } as const;
 
 /**
  * Queries across every account's documents: the system's own work (expiry sweeps, reapers,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { HISTORY_SWEEP_TIMEOUT_MS, isDuplicateKeyError } from '@maskline/persistence';
+import { HISTORY_SWEEP_OPTIONS, isDuplicateKeyError } from '@maskline/persistence';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
@@ -101,10 +101,9 @@ export class SessionExpirer {
 
   /** The retention sweep: claims of expiries long finished. Served by `{ claimedAt }`. */
   async purgeClaimsSystemWide(olderThan: Date, limit: number): Promise<number> {
-    const sweep = { timeoutMS: HISTORY_SWEEP_TIMEOUT_MS };
     const old = await this.claims
       .find({ claimedAt: { $lt: olderThan } }, { _id: 1 })
-      .setOptions(sweep)
+      .setOptions(HISTORY_SWEEP_OPTIONS)
       .limit(limit)
       .lean()
       .exec();
@@ -112,7 +111,7 @@ export class SessionExpirer {
     return (
       await this.claims
         .deleteMany({ _id: { $in: old.map((c) => c._id) } })
-        .setOptions(sweep)
+        .setOptions(HISTORY_SWEEP_OPTIONS)
         .exec()
     ).deletedCount;
   }
