@@ -180,6 +180,7 @@ async function account(
       firstParty: 1,
       secondParty: 1,
       createdAt: 1,
+      expiresAt: 1,
       expiredAt: 1,
       status: 1,
     };
