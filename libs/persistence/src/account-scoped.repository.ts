@@ -33,8 +33,17 @@ export interface PageRequest {
  * for this long is down.
  */
 export const HISTORY_SWEEP_TIMEOUT_MS = 600_000;
-/** A history sweep's query options, for a sweep over a model used outside a repository. */
-export const HISTORY_SWEEP_OPTIONS = { timeoutMS: HISTORY_SWEEP_TIMEOUT_MS } as const;
+
+/**
+ * The most documents one history-sweep statement matches. FerretDB v1 deletes what a filter matched
+ * with one SQL statement binding every matched `_id`; SQLite takes at most 32,766 bound parameters
+ * and PostgreSQL 65,535, so a `deleteMany` matching more fails outright ("too many SQL variables";
+ * both seen with 70,000 matches, 2026-11-30). A slice is one range, found in one scan and deleted in
+ * one more, however many it holds.
+ */
+export const SWEEP_SLICE = 10_000;
+/** A sweep's call drains up to this many slices: 200,000 documents. */
+export const SWEEP_MAX_SLICES = 20;
 
 /**
  * Queries across every account's documents: the system's own work (expiry sweeps, reapers,
@@ -98,10 +107,80 @@ export class SystemWideQueries<T> {
     return this.deleteMany({ _id: { $in: [...ids] } } as FilterQuery<T>);
   }
 
+  /**
+   * A range sweep's next slice: at most SWEEP_SLICE of the documents matching `filter` whose `field`
+   * (a date) is before `before`, the oldest first, with their ids and a filter that matches exactly
+   * them (a range, so that deleting them is one scan on FerretDB, not a comparison of every
+   * document with every id); `last` when it holds all that were due. None left: null. Served by an
+   * index on `field`.
+   */
+  async dueSlice(
+    filter: FilterQuery<T>,
+    field: keyof T & string,
+    before: Date,
+    size = SWEEP_SLICE,
+  ): Promise<{ ids: string[]; filter: FilterQuery<T>; last: boolean } | null> {
+    const rows = (await this.find(
+      { ...filter, [field]: { $lt: before } } as FilterQuery<T>,
+      { sort: { [field]: 1 }, limit: size + 1 },
+      [field],
+    )) as unknown as Array<{ _id: string } & Record<string, Date>>;
+    if (rows.length === 0) return null;
+    const at = (i: number) => rows[i]![field]!.getTime();
+    if (rows.length <= size) {
+      const last = new Date(at(rows.length - 1));
+      return {
+        ids: rows.map((r) => r._id),
+        filter: { ...filter, [field]: { $lte: last } } as FilterQuery<T>,
+        last: true,
+      };
+    }
+    const bound = at(size);
+    const inSlice = rows.filter((_, i) => at(i) < bound);
+    if (inSlice.length > 0) {
+      return {
+        ids: inSlice.map((r) => r._id),
+        filter: { ...filter, [field]: { $lt: new Date(bound) } } as FilterQuery<T>,
+        last: false,
+      };
+    }
+    // More than a slice share one instant: these by id.
+    const ids = rows.slice(0, size).map((r) => r._id);
+    return { ids, filter: { _id: { $in: ids } } as FilterQuery<T>, last: false };
+  }
+
+  /**
+   * Deletes, slice by slice (`dueSlice`), the documents matching `filter` whose `field` is before
+   * `before`; at most `maxSlices` slices in one call (a backlog drains over a few runs). How many went.
+   */
+  async deleteDue(
+    filter: FilterQuery<T>,
+    field: keyof T & string,
+    before: Date,
+    {
+      maxSlices = SWEEP_MAX_SLICES,
+      sliceSize = SWEEP_SLICE,
+    }: { maxSlices?: number; sliceSize?: number } = {},
+  ): Promise<number> {
+    let deleted = 0;
+    for (let n = 0; n < maxSlices; n++) {
+      const slice = await this.dueSlice(filter, field, before, sliceSize);
+      if (!slice) break;
+      deleted += await this.deleteMany(slice.filter);
+      if (slice.last) break;
+    }
+    return deleted;
+  }
+
   /** The query with this deadline, if there is one (the driver's per-operation `timeoutMS`). */
   private timed<Q extends { setOptions(options: { timeoutMS: number }): Q }>(query: Q): Q {
     return this.deadline ? query.setOptions({ timeoutMS: this.deadline.timeoutMs }) : query;
   }
+}
+
+/** A history sweep's queries over `model`: every command with HISTORY_SWEEP_TIMEOUT_MS. */
+export function historySweepQueries<T>(model: Model<T>): SystemWideQueries<T> {
+  return new SystemWideQueries(model, { timeoutMs: HISTORY_SWEEP_TIMEOUT_MS });
 }
 
 /**
@@ -123,7 +202,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   protected constructor(model: Model<T>) {
     this.#model = model;
     this.systemWide = new SystemWideQueries(model);
-    this.systemWideSweeps = new SystemWideQueries(model, { timeoutMs: HISTORY_SWEEP_TIMEOUT_MS });
+    this.systemWideSweeps = historySweepQueries(model);
   }
 
   /** Inserts one document (it names its account by type). */

@@ -3,10 +3,10 @@
  * without running them: copies of what the run itself has written to each collection that grows
  * with history, so the shape and the mix (calls, PIN entries and callbacks per session) are the
  * system's own. Each copy gets its own ids (every UUID and 32-hex id is mapped, consistently within a
- * copy, so a copied call step still belongs to its copied session) and its own age; an ended
- * session past the redaction period is written redacted, and a record of a kind kept only a day is
- * left out past it (dead letters, which a soak does not make, are copied as they are). Inserts only:
- * nothing the system wrote is changed.
+ * copy, so a copied call step still belongs to its copied session) and its own age; a record of a
+ * kind kept only a day (an ended session's numbers, kept apart until redaction deletes them, among
+ * them) is left out past it, as the sweeps would leave it (dead letters, which a soak does not make,
+ * are copied as they are). Inserts only: nothing the system wrote is changed.
  */
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
@@ -29,6 +29,7 @@ interface HistoryCollection {
 /** Every collection that grows with sessions ended, calls made and callbacks sent. */
 const HISTORY: HistoryCollection[] = [
   { db: 'session_service', collection: 'ended_sessions' },
+  { db: 'session_service', collection: 'ended_session_parties', keptMs: REDACTED_AFTER_MS },
   { db: 'session_service', collection: 'call_events' },
   { db: 'session_service', collection: 'expiry_claims', keptMs: DAY },
   { db: 'session_service', collection: 'allocation_fates', keptMs: DAY },
@@ -58,19 +59,6 @@ function copied(value: unknown, copy: number, agedMs: number): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copied(v, copy, agedMs)]));
   }
   return value;
-}
-
-/** An ended session past the redaction period, as the sweep leaves it: its digests in its numbers' place. */
-function redactedIfDue(doc: Document, now: number): Document {
-  const ended = doc.expiredAt instanceof Date ? doc.expiredAt.getTime() : null;
-  if (ended === null || now - ended < REDACTED_AFTER_MS || !('firstPartyDigest' in doc)) return doc;
-  const { firstPartyDigest, secondPartyDigest, digestKeyId: _keyId, ...rest } = doc;
-  return {
-    ...rest,
-    firstParty: firstPartyDigest,
-    secondParty: secondPartyDigest,
-    redactedAt: new Date(ended + REDACTED_AFTER_MS),
-  };
 }
 
 export interface SeedReport {
@@ -104,7 +92,6 @@ export async function seedHistory(
   }
   const copies = Math.ceil(sessions / ended.size);
   const inserted: Record<string, number> = {};
-  const now = Date.now();
   for (const h of HISTORY) {
     const docs = originals.get(h)!;
     const target = dbOf(h.db).collection(h.collection);
@@ -121,8 +108,7 @@ export async function seedHistory(
       const agedMs = Math.round((copy / copies) * spanMs);
       if (h.keptMs !== undefined && agedMs > h.keptMs) continue;
       for (const doc of docs) {
-        const copy_ = copied(doc, copy, agedMs) as Document;
-        batch.push(h.collection === 'ended_sessions' ? redactedIfDue(copy_, now) : copy_);
+        batch.push(copied(doc, copy, agedMs) as Document);
         if (batch.length >= INSERT_BATCH) await flush();
       }
     }

@@ -184,12 +184,23 @@ async function account(
       expiredAt: 1,
       status: 1,
     };
+    // An ended session's record holds its parties' digests; their numbers are kept apart.
+    const kept = new Map(
+      (await db('session-service').collection('ended_session_parties').find({}).toArray()).map((p) => [
+        String(p._id),
+        p,
+      ]),
+    );
+    const withNumbers = <D extends { _id: unknown }>(d: D) => {
+      const p = kept.get(String(d._id));
+      return p ? { ...d, firstParty: p.firstParty, secondParty: p.secondParty } : d;
+    };
     // One per session: one caught between its move's two writes is in both.
     const docs = [
       ...new Map(
         [
           ...(await sessions.find({}, { projection }).toArray()),
-          ...(await ended.find({}, { projection }).toArray()),
+          ...(await ended.find({}, { projection }).toArray()).map(withNumbers),
         ].map((d) => [String(d._id), d]),
       ).values(),
     ];

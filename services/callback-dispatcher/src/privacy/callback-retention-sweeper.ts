@@ -29,8 +29,8 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
  * after the failure (unless the account keeps them; one statement for all that are due, as the
  * digests were recorded with the letter); attempts go after
  * CALLBACK_ATTEMPT_RETENTION_DAYS, dead letters after DEAD_LETTER_RETENTION_DAYS. Both collections
- * grow with history (each read a scan on FerretDB), so it runs seldom and drains what became due
- * since, batch after batch.
+ * grow with history (each read a scan on FerretDB), so it runs seldom and deletes what became due
+ * since a range at a time (one scan to find a range, one to delete it).
  */
 @Injectable()
 export class CallbackRetentionSweeper extends PeriodicTask {
@@ -64,17 +64,9 @@ export class CallbackRetentionSweeper extends PeriodicTask {
     const now = this.clock();
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     const attemptsFrom = retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now);
-    const attempts = await drainInBatches(
-      () => this.attempts.purgeSystemWide(attemptsFrom, SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
+    const attempts = await this.attempts.purgeSystemWide(attemptsFrom);
     const lettersFrom = retentionCutoff(this.config.DEAD_LETTER_RETENTION_DAYS, now);
-    const letters = await drainInBatches(
-      () => this.letters.purgeSystemWide(lettersFrom, SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
+    const letters = await this.letters.purgeSystemWide(lettersFrom);
     const keepers = await this.privacy.accountsKeepingNumbers();
     const redacted = await this.redactDue(redactionCutoff(this.config, now), keepers, new Date(now));
     this.swept.inc({ record: 'dead-letter', action: 'redacted' }, redacted);

@@ -32,9 +32,8 @@ export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDoc
     ]);
   }
 
-  /** The retention sweep: attempts made before `before`. Served by `{ at }`. */
-  async purgeSystemWide(before: Date, limit: number): Promise<number> {
-    const old = await this.systemWideSweeps.find({ at: { $lt: before } }, { limit }, ['_id']);
-    return this.systemWideSweeps.deleteByIds(old.map((o) => o._id));
+  /** The retention sweep: attempts made before `before`, a range at a time. Served by `{ at }`. */
+  purgeSystemWide(before: Date): Promise<number> {
+    return this.systemWideSweeps.deleteDue({}, 'at', before);
   }
 }

@@ -91,10 +91,9 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     });
   }
 
-  /** The retention sweep: dead letters from before `before`. Served by `{ at }`. */
-  async purgeSystemWide(before: Date, limit: number): Promise<number> {
-    const old = await this.systemWideSweeps.find({ at: { $lt: before } }, { limit }, ['_id']);
-    return this.systemWideSweeps.deleteByIds(old.map((o) => o._id));
+  /** The retention sweep: dead letters from before `before`, a range at a time. Served by `{ at }`. */
+  purgeSystemWide(before: Date): Promise<number> {
+    return this.systemWideSweeps.deleteDue({}, 'at', before);
   }
 }
 

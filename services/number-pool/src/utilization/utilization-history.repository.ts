@@ -24,9 +24,9 @@ export class UtilizationMinutes extends AccountScopedRepository<UtilizationMinut
     );
   }
 
-  async purgeSystemWide(before: Date, limit: number): Promise<number> {
-    const old = await this.systemWide.find({ minute: { $lt: before } }, { limit }, ['_id']);
-    return this.systemWide.deleteByIds(old.map((o) => o._id));
+  /** Minutes before `before`, a range at a time. Served by `{ minute }`. */
+  purgeSystemWide(before: Date): Promise<number> {
+    return this.systemWide.deleteDue({}, 'minute', before);
   }
 }
 
@@ -49,8 +49,8 @@ export class ExhaustionMinutes extends AccountScopedRepository<ExhaustionMinuteD
     );
   }
 
-  async purgeSystemWide(before: Date, limit: number): Promise<number> {
-    const old = await this.systemWide.find({ minute: { $lt: before } }, { limit }, ['_id']);
-    return this.systemWide.deleteByIds(old.map((o) => o._id));
+  /** Minutes before `before`, a range at a time. Served by `{ minute }`. */
+  purgeSystemWide(before: Date): Promise<number> {
+    return this.systemWide.deleteDue({}, 'minute', before);
   }
 }

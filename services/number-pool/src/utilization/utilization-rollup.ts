@@ -14,7 +14,6 @@ import { utilizationOfScope } from './utilization-summary';
 
 /** Samples are kept an hour beyond the history any query may ask for. */
 const KEEP_MS = (UTILIZATION_HISTORY_HOURS + 1) * 3600_000;
-const PURGE_BATCH = 2000;
 
 /**
  * Once a minute on every replica: one sample of every owner's pool use (two reads of bounded
@@ -48,8 +47,8 @@ export class UtilizationRollup extends PeriodicTask implements OnApplicationBoot
     const now = this.clock();
     await this.sample(now);
     await this.flushExhaustions();
-    await this.minutes.purgeSystemWide(new Date(now - KEEP_MS), PURGE_BATCH);
-    await this.exhaustions.purgeSystemWide(new Date(now - KEEP_MS), PURGE_BATCH);
+    await this.minutes.purgeSystemWide(new Date(now - KEEP_MS));
+    await this.exhaustions.purgeSystemWide(new Date(now - KEEP_MS));
   }
 
   private async sample(now: number): Promise<void> {

@@ -4,7 +4,7 @@ import type { Model } from 'mongoose';
 import type { PinAttempt, PinAttemptOutcome } from '@maskline/contracts';
 import { keyedDigest } from '@maskline/crypto';
 import { maskPhone } from '@maskline/observability';
-import { HISTORY_SWEEP_OPTIONS, isDuplicateKeyError } from '@maskline/persistence';
+import { historySweepQueries, isDuplicateKeyError } from '@maskline/persistence';
 import { BackgroundWork } from '../background/background-work';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
 import { PinAttemptDocument } from './pin-attempt.schema';
@@ -112,20 +112,9 @@ export class PinAttemptLog {
     }));
   }
 
-  /** Deletes up to `batch` entries older than `cutoff`, every account's; returns how many. */
-  async purgeSystemWide(cutoff: Date, batch: number): Promise<number> {
-    const old = await this.model
-      .find({ at: { $lt: cutoff } }, { _id: 1 })
-      .setOptions(HISTORY_SWEEP_OPTIONS)
-      .limit(batch)
-      .lean()
-      .exec();
-    if (old.length === 0) return 0;
-    const r = await this.model
-      .deleteMany({ _id: { $in: old.map((o) => o._id) } })
-      .setOptions(HISTORY_SWEEP_OPTIONS)
-      .exec();
-    return r.deletedCount ?? 0;
+  /** Deletes the entries older than `cutoff`, every account's, a range at a time; returns how many. */
+  purgeSystemWide(cutoff: Date): Promise<number> {
+    return historySweepQueries(this.model).deleteDue({}, 'at', cutoff);
   }
 }
 

@@ -3,20 +3,13 @@ import type { Logger } from 'pino';
 import { retentionCutoff } from '@maskline/config';
 import { SweepTurns } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
-import {
-  CLOCK,
-  PeriodicTask,
-  SWEEP_BATCH,
-  SWEEP_MAX_BATCHES,
-  drainInBatches,
-  type Clock,
-} from '@maskline/service-kit';
+import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
 import { PinAttemptLog } from './pin-attempt-log';
 
 /**
  * Every REAPER_INTERVAL_MS, on the replica that takes the interval's turn (idempotent): PIN entries
- * older than PIN_ATTEMPT_RETENTION_DAYS go, batch after batch until none is due.
+ * older than PIN_ATTEMPT_RETENTION_DAYS go, a range at a time until none is due.
  */
 @Injectable()
 export class PinAttemptRetention extends PeriodicTask {
@@ -37,11 +30,7 @@ export class PinAttemptRetention extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const before = retentionCutoff(this.config.PIN_ATTEMPT_RETENTION_DAYS, this.clock());
-    const deleted = await drainInBatches(
-      () => this.log.purgeSystemWide(before, SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
+    const deleted = await this.log.purgeSystemWide(before);
     if (deleted > 0) this.logger.info({ deleted }, 'pin attempt retention sweep');
   }
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { HISTORY_SWEEP_OPTIONS, isDuplicateKeyError } from '@maskline/persistence';
+import { historySweepQueries, isDuplicateKeyError } from '@maskline/persistence';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
@@ -23,6 +23,7 @@ import { ExpiryClaimDocument } from './expiry-claim.schema';
 @Injectable()
 export class SessionExpirer {
   private readonly expired;
+  private readonly claimSweeps;
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -34,6 +35,7 @@ export class SessionExpirer {
     metrics: MetricsService,
   ) {
     this.expired = metrics.counter('maskline_sessions_expired_total', 'Sessions ended', ['reason']);
+    this.claimSweeps = historySweepQueries(claims);
   }
 
   /** Returns false when another replica holds a fresh claim (it is being done). */
@@ -99,20 +101,8 @@ export class SessionExpirer {
     return false;
   }
 
-  /** The retention sweep: claims of expiries long finished. Served by `{ claimedAt }`. */
-  async purgeClaimsSystemWide(olderThan: Date, limit: number): Promise<number> {
-    const old = await this.claims
-      .find({ claimedAt: { $lt: olderThan } }, { _id: 1 })
-      .setOptions(HISTORY_SWEEP_OPTIONS)
-      .limit(limit)
-      .lean()
-      .exec();
-    if (old.length === 0) return 0;
-    return (
-      await this.claims
-        .deleteMany({ _id: { $in: old.map((c) => c._id) } })
-        .setOptions(HISTORY_SWEEP_OPTIONS)
-        .exec()
-    ).deletedCount;
+  /** The retention sweep: claims of expiries long finished, a range at a time. Served by `{ claimedAt }`. */
+  purgeClaimsSystemWide(olderThan: Date): Promise<number> {
+    return this.claimSweeps.deleteDue({}, 'claimedAt', olderThan);
   }
 }

@@ -78,9 +78,8 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
   }
 
   /** System-wide, for the reaper: keys past their retention. */
-  async purgeSystemWide(olderThan: Date, limit: number): Promise<number> {
-    const old = await this.systemWideSweeps.find({ createdAt: { $lt: olderThan } }, { limit });
-    return this.systemWideSweeps.deleteByIds(old.map((k) => k._id));
+  purgeSystemWide(olderThan: Date): Promise<number> {
+    return this.systemWideSweeps.deleteDue({}, 'createdAt', olderThan);
   }
 }
 

@@ -4,6 +4,9 @@ import type { Model, mongo } from 'mongoose';
 import { AccountScopedRepository, InsertBatcher } from '@maskline/persistence';
 import { CallEventDocument } from './call-event.schema';
 
+/** Later than any step's time. */
+const END_OF_TIME = new Date(8_640_000_000_000_000);
+
 @Injectable()
 export class CallEventRepository extends AccountScopedRepository<CallEventDocument> {
   /**
@@ -43,14 +46,20 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
     return bySession;
   }
 
-  /** The retention sweep: the call steps of sessions being deleted. */
   /** One interaction's events (a call's steps, or a message's outcome), as its session's owner deletes it. */
   async deleteInteraction(accountId: string, sessionId: string, callId: string): Promise<void> {
     await this.deleteScoped({ accountId, sessionId, callId });
   }
 
+  /**
+   * The retention sweep: the steps of sessions being deleted, a range of them at a time (a long
+   * Proxy session's messages are many steps; one statement may match only so many). Served by
+   * `{ sessionId, at }`.
+   */
   async deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return 0;
-    return this.systemWideSweeps.deleteMany({ sessionId: { $in: [...sessionIds] } });
+    return this.systemWideSweeps.deleteDue({ sessionId: { $in: [...sessionIds] } }, 'at', END_OF_TIME, {
+      maxSlices: 1000,
+    });
   }
 }

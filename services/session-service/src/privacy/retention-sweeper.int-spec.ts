@@ -11,6 +11,7 @@ import {
   ListSessions,
   redactPartyNumber,
   redactedPartySchema,
+  redactionKeyId,
   type SessionSettings,
 } from '@maskline/contracts';
 import { AccountPrivacy } from '@maskline/messaging';
@@ -29,6 +30,7 @@ import {
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { CallEventDocument } from '../interactions/call-event.schema';
 import { EndedSessionRepository } from '../sessions/ended-session.repository';
+import { EndedSessionPartiesDocument } from '../sessions/ended-session-parties.schema';
 import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
 import { SessionServiceModule } from '../session-service.module';
 import { RetentionSweeper } from './retention-sweeper';
@@ -47,6 +49,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   let sessions: Model<SessionDocument>;
   let ended: Model<SessionDocument>;
   let callEvents: Model<CallEventDocument>;
+  let parties: Model<EndedSessionPartiesDocument>;
   let key: Buffer;
   const clock = testClock();
 
@@ -68,6 +71,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     sessions = app.get(getModelToken(SessionDocument.name));
     ended = app.get(getModelToken(ENDED_SESSION_MODEL));
     callEvents = app.get(getModelToken(CallEventDocument.name));
+    parties = app.get(getModelToken(EndedSessionPartiesDocument.name));
     await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
   });
 
@@ -80,9 +84,14 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   /**
    * A session stored as the system stores one, ended `endedAgoMs` before the test clock's now (in
    * the history, recorded as the expiry records it), or live (null). As earlier versions stored
-   * one: `'live'` an ended one in `sessions`, `'without digests'` one in the history.
+   * one: `'live'` an ended one in `sessions`; in the history with its numbers in clear,
+   * `'without digests'` alone, `'with digests'` beside their digests under the current key.
    */
-  async function endedSession(accountId: string, endedAgoMs: number | null, as?: 'live' | 'without digests') {
+  async function endedSession(
+    accountId: string,
+    endedAgoMs: number | null,
+    as?: 'live' | 'without digests' | 'with digests',
+  ) {
     const now = clock.now();
     const createdAt = new Date(now - (endedAgoMs ?? 0) - HOUR);
     const doc = {
@@ -103,7 +112,14 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     };
     if (endedAgoMs === null || as === 'live') await sessions.create(doc);
     else if (as === 'without digests') await ended.create(doc);
-    else await app.get(EndedSessionRepository).recordOne(doc as SessionDocument);
+    else if (as === 'with digests') {
+      await ended.create({
+        ...doc,
+        firstPartyDigest: redactPartyNumber(key, accountId, doc.firstParty),
+        secondPartyDigest: redactPartyNumber(key, accountId, doc.secondParty),
+        digestKeyId: redactionKeyId(key),
+      });
+    } else await app.get(EndedSessionRepository).recordOne(doc as SessionDocument);
     await callEvents.create({
       _id: `${randomUUID()}:answered`,
       accountId,
@@ -122,6 +138,13 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const recent = await endedSession(REDACTING, 23 * HOUR);
     const old = await endedSession(REDACTING, 25 * HOUR);
     const live = await endedSession(REDACTING, null);
+    // The history's record never holds the numbers: they are kept apart until redaction deletes them.
+    for (const s of [recent, old]) {
+      const record = JSON.stringify(await ended.findById(s._id).lean());
+      expect(record).not.toContain(s.firstParty);
+      expect(record).not.toContain(s.secondParty);
+      expect((await parties.findById(s._id).lean())?.firstParty).toBe(s.firstParty);
+    }
 
     await app.get(RetentionSweeper).runNow();
 
@@ -139,6 +162,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(stored).not.toHaveProperty('digestKeyId');
     // Its calls are still there: the record stays, the numbers go.
     expect(redacted.interactions).toHaveLength(1);
+    expect(await parties.findById(old._id).lean()).toBeNull();
+    expect(await parties.findById(recent._id).lean()).not.toBeNull();
 
     expect((await get(REDACTING, recent._id)).firstParty).toBe(recent.firstParty);
     expect((await get(REDACTING, live._id)).firstParty).toBe(live.firstParty);
@@ -175,8 +200,27 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect((await ended.findById(kept._id).lean())?.firstParty).toBe(kept.firstParty);
   });
 
+  it('redacts in one statement records an earlier version wrote with digests beside the numbers', async () => {
+    const earlier = await Promise.all(
+      Array.from({ length: 5 }, () => endedSession(REDACTING, 3 * DAY, 'with digests')),
+    );
+    const young = await endedSession(REDACTING, HOUR, 'with digests');
+
+    await app.get(RetentionSweeper).runNow();
+
+    for (const s of earlier) {
+      const stored = await ended.findById(s._id).lean();
+      expect(stored?.firstParty).toBe(redactPartyNumber(key, s.accountId, s.firstParty));
+      expect(stored?.secondParty).toBe(redactPartyNumber(key, s.accountId, s.secondParty));
+      expect(stored?.redactedAt).toBeTruthy();
+      expect(stored).not.toHaveProperty('firstPartyDigest');
+      expect(stored).not.toHaveProperty('digestKeyId');
+    }
+    expect((await get(REDACTING, young._id)).firstParty).toBe(young.firstParty);
+  });
+
   it('redacts under the current key a record whose digests were made under an earlier one, and keeps no old digest', async () => {
-    const before = await endedSession(REDACTING, 3 * DAY);
+    const before = await endedSession(REDACTING, 3 * DAY, 'with digests');
     // As if recorded before PARTY_REDACTION_KEY changed: digests under another key.
     await ended.updateOne(
       { _id: before._id },
@@ -212,22 +256,29 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(stored?.redactedAt).toBeTruthy();
   });
 
-  it('still finds a redacted session by the party’s number', async () => {
+  it('finds an ended session by the party’s number, shown with it until redaction and with its digest after', async () => {
     const old = await endedSession(REDACTING, 2 * DAY);
+    const recent = await endedSession(REDACTING, HOUR);
     await app.get(RetentionSweeper).runNow();
 
-    const byFirst = await client.request(ListSessions, {
-      scope: { accountId: REDACTING },
-      firstParty: old.firstParty,
-      status: 'all',
-      createdTime: { gte: new Date(clock.now() - 10 * DAY).toISOString() },
-      expiryTime: {},
-      durationSeconds: {},
-      limit: 20,
-      offset: 0,
-    });
-    expect(byFirst.objects.map((s) => s.sessionId)).toEqual([old._id]);
-    expect(byFirst.objects[0]!.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
+    const byFirst = (firstParty: string) =>
+      client.request(ListSessions, {
+        scope: { accountId: REDACTING },
+        firstParty,
+        status: 'all',
+        createdTime: { gte: new Date(clock.now() - 10 * DAY).toISOString() },
+        expiryTime: {},
+        durationSeconds: {},
+        limit: 20,
+        offset: 0,
+      });
+    const redacted = await byFirst(old.firstParty);
+    expect(redacted.objects.map((s) => s.sessionId)).toEqual([old._id]);
+    expect(redacted.objects[0]!.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
+    const shown = await byFirst(recent.firstParty);
+    expect(shown.objects.map((s) => [s.sessionId, s.firstParty, s.secondParty])).toEqual([
+      [recent._id, recent.firstParty, recent.secondParty],
+    ]);
   });
 
   it('keeps the numbers of an account that opted out, and redacts them once it opts back in', async () => {
@@ -253,6 +304,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     for (const gone of [expired, kept]) {
       await expect(get(gone.accountId, gone._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
       expect(await callEvents.countDocuments({ sessionId: gone._id })).toBe(0);
+      expect(await parties.findById(gone._id).lean()).toBeNull();
     }
     expect((await get(REDACTING, young._id)).interactions).toHaveLength(1);
   });
@@ -262,10 +314,11 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       Array.from({ length: SWEEP_BATCH + 30 }, () => endedSession(REDACTING, 40 * DAY)),
     );
     const ids = backlog.map((s) => s._id);
-    const left = () => ended.countDocuments({ _id: { $in: ids } });
 
     await app.get(RetentionSweeper).runNow();
-    expect(await left()).toBe(0);
+    expect(await ended.countDocuments({ _id: { $in: ids } })).toBe(0);
+    expect(await parties.countDocuments({ _id: { $in: ids } })).toBe(0);
+    expect(await callEvents.countDocuments({ sessionId: { $in: ids } })).toBe(0);
   });
 
   it('forgets Idempotency-Keys and allocation fates past IDEMPOTENCY_RETENTION_MS (a day), and keeps younger ones', async () => {

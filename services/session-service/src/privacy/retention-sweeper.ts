@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { SWEEP_MAX_SLICES } from '@maskline/persistence';
 import {
   CLOCK,
   PeriodicTask,
@@ -18,6 +19,7 @@ import { CallEventRepository } from '../interactions/call-event.repository';
 import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
 import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
+import { EndedSessionParties } from '../sessions/ended-session-parties.repository';
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 
@@ -28,12 +30,13 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on one replica (the one that takes the interval's turn; each
  * step is idempotent, so a second replica running it would only cost time). Every step reads a
- * collection that grows with history, a scan on FerretDB, so it runs seldom and drains what became
- * due since, batch after batch:
- * - an ended session's party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS after
- *   it ended, unless its account keeps them (operator opt-out): one statement for all that are due,
- *   as the digests were recorded with the session;
- * - an ended session and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
+ * collection that grows with history, a scan on FerretDB, so it runs seldom and deletes what became
+ * due since a range at a time (`deleteDue`: one scan to find a range, one to delete it). It never
+ * updates a record but those an earlier version wrote: on FerretDB an update is a scan per
+ * document under the store's write lock.
+ * - an ended session's party numbers are deleted PARTY_REDACTION_AFTER_HOURS after it ended, unless
+ *   its account keeps them (operator opt-out); its record has held their digests from the start;
+ * - an ended session, its numbers and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
  * - expiry claims older than a day are deleted (they only matter while an expiry runs);
  * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
@@ -51,6 +54,7 @@ export class RetentionSweeper extends PeriodicTask {
     private readonly expirer: SessionExpirer,
     private readonly privacy: AccountPrivacy,
     private readonly redaction: PartyRedaction,
+    private readonly parties: EndedSessionParties,
     private readonly idempotency: IdempotencyKeys,
     private readonly fates: AllocationFates,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
@@ -82,32 +86,11 @@ export class RetentionSweeper extends PeriodicTask {
       SWEEP_MAX_BATCHES,
     );
     const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
-    let deleted = 0;
-    await drainInBatches(
-      async () => {
-        const { sessions, tombstones } = await this.deleteEnded(retainedFrom);
-        deleted += sessions + tombstones;
-        return Math.max(sessions, tombstones);
-      },
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
-    await drainInBatches(
-      () => this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now), SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
+    const deleted = (await this.deleteEnded(retainedFrom)) + (await this.deleteTombstones(retainedFrom));
+    await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now));
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
-    await drainInBatches(
-      () => this.idempotency.purgeSystemWide(keysFrom, SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
-    await drainInBatches(
-      () => this.fates.purgeSystemWide(keysFrom, SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
+    await this.idempotency.purgeSystemWide(keysFrom);
+    await this.fates.purgeSystemWide(keysFrom);
     const redacted = await this.redactEnded(redactionCutoff(this.config, now));
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
@@ -115,13 +98,16 @@ export class RetentionSweeper extends PeriodicTask {
   }
 
   /**
-   * What became due, in one statement; then, batch by batch, records without digests under the
-   * current key (an earlier version's, or written before the key changed).
+   * The numbers that became due, deleted a range at a time; then what an earlier version left in
+   * its records: in one statement those with digests under the current key beside the numbers, and
+   * batch by batch the rest (no digests, or an earlier key's).
    */
   private async redactEnded(endedBefore: Date): Promise<number> {
     const keepers = await this.privacy.accountsKeepingNumbers();
     const at = new Date(this.clock());
-    const redacted = await this.sessions.ended.redactDueSystemWide(endedBefore, keepers, at);
+    const redacted =
+      (await this.parties.redactDueSystemWide(endedBefore, keepers)) +
+      (await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at));
     return (
       redacted +
       (await drainInBatches(
@@ -146,17 +132,38 @@ export class RetentionSweeper extends PeriodicTask {
     );
   }
 
-  private async deleteEnded(endedBefore: Date): Promise<{ sessions: number; tombstones: number }> {
-    const ids = await this.sessions.ended.endedBeforeSystemWide(endedBefore, SWEEP_BATCH);
-    // Steps first: a crash in between leaves sessions without steps, never steps without a session.
-    await this.callEvents.deleteForSessionsSystemWide(ids);
-    // A Proxy session's participants' places go with it (its name went when it was deleted, or
-    // goes now: an undeleted closed session kept it until its record goes).
-    await this.participantPlaces.deleteForSessionsSystemWide(ids);
-    await this.sessionNames.deleteForSessionsSystemWide(ids);
-    await this.sessions.ended.deleteSystemWide(ids);
-    const tombstones = await this.sessions.tombstonesBeforeSystemWide(endedBefore, SWEEP_BATCH);
-    await this.sessions.deleteSystemWide(tombstones);
-    return { sessions: ids.length, tombstones: tombstones.length };
+  /**
+   * Ended sessions due for deletion, a slice at a time: their numbers, call steps and Proxy places
+   * first (a crash in between leaves a record without them, never them without a record), then the
+   * slice's records in one statement.
+   */
+  private async deleteEnded(endedBefore: Date): Promise<number> {
+    await this.parties.purgeSystemWide(endedBefore);
+    let deleted = 0;
+    for (let n = 0; n < SWEEP_MAX_SLICES; n++) {
+      const slice = await this.sessions.ended.dueForDeletionSystemWide(endedBefore);
+      if (!slice) break;
+      for (let i = 0; i < slice.ids.length; i += SWEEP_BATCH) {
+        const ids = slice.ids.slice(i, i + SWEEP_BATCH);
+        await this.callEvents.deleteForSessionsSystemWide(ids);
+        // A Proxy session's participants' places go with it (its name went when it was deleted, or
+        // goes now: an undeleted closed session kept it until its record goes).
+        await this.participantPlaces.deleteForSessionsSystemWide(ids);
+        await this.sessionNames.deleteForSessionsSystemWide(ids);
+      }
+      deleted += await this.sessions.ended.deleteSliceSystemWide(slice);
+      if (slice.last) break;
+    }
+    return deleted;
+  }
+
+  /** The orphan reaper's tombstones past retention (few: creations that never finished). */
+  private async deleteTombstones(before: Date): Promise<number> {
+    return drainInBatches(
+      async () =>
+        this.sessions.deleteSystemWide(await this.sessions.tombstonesBeforeSystemWide(before, SWEEP_BATCH)),
+      SWEEP_BATCH,
+      SWEEP_MAX_BATCHES,
+    );
   }
 }

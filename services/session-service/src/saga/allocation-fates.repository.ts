@@ -16,8 +16,7 @@ export class AllocationFates extends AccountScopedRepository<AllocationFateDocum
   }
 
   /** The retention sweep: fates decided long ago (their allocations are held or given back by now). */
-  async purgeSystemWide(olderThan: Date, limit: number): Promise<number> {
-    const old = await this.systemWideSweeps.find({ createdAt: { $lt: olderThan } }, { limit }, ['_id']);
-    return this.systemWideSweeps.deleteByIds(old.map((f) => f._id));
+  purgeSystemWide(olderThan: Date): Promise<number> {
+    return this.systemWideSweeps.deleteDue({}, 'createdAt', olderThan);
   }
 }

@@ -4,56 +4,75 @@ import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
 import { PartyRedaction } from '../privacy/party-redaction';
+import { EndedSessionParties } from './ended-session-parties.repository';
+import type { EndedSessionPartiesDocument } from './ended-session-parties.schema';
 import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
 
 /**
- * The history: sessions that ended, as they were when they ended (then redacted, then deleted by
- * the retention sweep). Written once per session by the expiry and read only by the API and the
- * sweeps; no hot path touches it, so its growth slows nothing a caller waits for.
+ * The history: sessions that ended, as they were when they ended, their parties' numbers as digests
+ * (the numbers themselves are kept apart, `EndedSessionParties`, until redaction deletes them), then
+ * deleted by the retention sweep. Written once per session by the expiry and read only by the API
+ * and the sweeps; no hot path touches it, so its growth slows nothing a caller waits for. Every read
+ * gives the session as the API shows it: with its numbers while they are kept.
  */
 @Injectable()
 export class EndedSessionRepository extends AccountScopedRepository<SessionDocument> {
   constructor(
     @InjectModel(ENDED_SESSION_MODEL) model: Model<SessionDocument>,
     private readonly redaction: PartyRedaction,
+    private readonly parties: EndedSessionParties,
   ) {
     super(model);
   }
 
   /** An ended session visible to this scope. */
-  get(scope: AccountScope & Partial<SessionDocument>, sessionId: string): Promise<SessionDocument | null> {
-    return this.findByIdScoped(scope, sessionId);
+  async get(
+    scope: AccountScope & Partial<SessionDocument>,
+    sessionId: string,
+  ): Promise<SessionDocument | null> {
+    const record = await this.findByIdScoped(scope, sessionId);
+    return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
   /** The first `limit` matches in the list order, and how many there are. */
   async firstPage(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
-    const [objects, total] = await Promise.all([
+    const [records, total] = await Promise.all([
       this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }),
       this.countScoped(filter),
     ]);
-    return { objects, total };
+    const kept = await this.parties.ofMany(
+      filter.accountId,
+      records.map((r) => r._id),
+    );
+    return { objects: records.map((r) => withNumbers(r, kept.get(r._id) ?? null)), total };
   }
 
   /**
-   * Records ended sessions (the expiry's move; the sweep's catch-up of ended ones left in `sessions`).
-   * Idempotent: a session already recorded keeps its first record.
+   * Records ended sessions (the expiry's move; the sweep's catch-up of ended ones left in `sessions`):
+   * their numbers first, then the record. Idempotent: a session already recorded keeps its first
+   * record, and a retry after a crash between the two writes finishes the second.
    */
-  record(docs: SessionDocument[]): Promise<void> {
-    return this.insertManyKeepingFirst(docs.map((d) => this.withDigests(d)));
+  async record(docs: SessionDocument[]): Promise<void> {
+    await this.parties.keep(docs.map(partiesOf));
+    await this.insertManyKeepingFirst(docs.map((d) => this.asRecorded(d)));
   }
 
   /** One expiry's record, written with those of the expiries running with it; a second is a no-op. */
   async recordOne(doc: SessionDocument): Promise<void> {
-    await this.insertUnlessTaken(this.withDigests(doc));
+    await this.parties.keepOne(partiesOf(doc));
+    await this.insertUnlessTaken(this.asRecorded(doc));
   }
 
-  /** A record as the history keeps it: with the digests its redaction will put in the numbers' place. */
-  private withDigests(doc: SessionDocument): SessionDocument {
+  /**
+   * A record as the history keeps it: the parties' digests in their numbers' place from the start
+   * (made under the key in force when the session ended), so redaction never has to write it.
+   */
+  private asRecorded(doc: SessionDocument): SessionDocument {
     return {
       ...doc,
-      firstPartyDigest: this.redaction.digestOf(doc.accountId, doc.firstParty),
-      secondPartyDigest: this.redaction.digestOf(doc.accountId, doc.secondParty),
-      digestKeyId: this.redaction.keyId,
+      firstParty: this.redaction.digestOf(doc.accountId, doc.firstParty),
+      secondParty: this.redaction.digestOf(doc.accountId, doc.secondParty),
+      redactedAt: doc.expiredAt,
     };
   }
 
@@ -64,18 +83,19 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     } as UpdateQuery<SessionDocument>);
   }
 
-  getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
-    return this.systemWide.findById(sessionId);
+  async getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
+    const record = await this.systemWide.findById(sessionId);
+    return record && withNumbers(record, await this.parties.ofSystemWide(sessionId));
   }
 
   /**
-   * The redaction sweep, in one statement however many are due (on FerretDB: one scan to find them,
-   * then a write each by `_id`): in each session that ended before `endedBefore` with its numbers in
-   * clear, the digests recorded with it under the current key take the numbers' place. Served by
-   * `{ expiredAt }`. The rest (written by an earlier version, or under an earlier key) are
+   * The redaction sweep of records an earlier version wrote with the numbers in clear and, beside
+   * them, their digests under the current key: one statement renames the digests over the numbers
+   * (on FerretDB one scan, then a write each by `_id`, a scan each; a backlog an upgrade leaves,
+   * never again). Served by `{ expiredAt }`. The rest of them (no digests, or an earlier key's) are
    * `…WithoutCurrentDigests`'.
    */
-  redactDueSystemWide(endedBefore: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
+  redactLegacyDueSystemWide(endedBefore: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
     return this.systemWideSweeps.updateMany(
       { ...this.unredactedBefore(endedBefore, exceptAccounts), digestKeyId: this.redaction.keyId },
       {
@@ -124,17 +144,32 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     };
   }
 
-  /** The retention sweep: sessions that ended before `endedBefore`, their ids alone. */
-  async endedBeforeSystemWide(endedBefore: Date, limit: number): Promise<string[]> {
-    const rows = await this.systemWideSweeps.find(
-      { expiredAt: { $ne: null, $lte: endedBefore } },
-      { limit },
-      ['_id'],
-    );
-    return rows.map((r) => r._id);
+  /**
+   * The retention sweep's next slice: sessions that ended before `endedBefore`, the oldest first,
+   * their ids and the range that holds exactly them. Served by `{ expiredAt }`.
+   */
+  dueForDeletionSystemWide(endedBefore: Date) {
+    return this.systemWideSweeps.dueSlice({}, 'expiredAt', endedBefore);
   }
 
-  deleteSystemWide(sessionIds: readonly string[]): Promise<number> {
-    return this.systemWideSweeps.deleteByIds(sessionIds);
+  /** The retention sweep's delete of a slice, in one statement. */
+  deleteSliceSystemWide(slice: { filter: FilterQuery<SessionDocument> }): Promise<number> {
+    return this.systemWideSweeps.deleteMany(slice.filter);
   }
+}
+
+/** The parties of an ended session, as kept apart from its record. */
+function partiesOf(doc: SessionDocument): EndedSessionPartiesDocument {
+  return {
+    _id: doc._id,
+    accountId: doc.accountId,
+    firstParty: doc.firstParty,
+    secondParty: doc.secondParty,
+    endedAt: doc.expiredAt ?? doc.modifiedAt,
+  };
+}
+
+/** A record as shown: its parties' numbers while they are kept, their digests after. */
+function withNumbers(record: SessionDocument, kept: EndedSessionPartiesDocument | null): SessionDocument {
+  return kept ? { ...record, firstParty: kept.firstParty, secondParty: kept.secondParty } : record;
 }

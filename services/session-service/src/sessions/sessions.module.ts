@@ -23,6 +23,8 @@ import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-check
 import { PartyRedaction } from '../privacy/party-redaction';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
 import { ENDED_SESSION_MODEL, EndedSessionSchema, SessionDocument, SessionSchema } from './session.schema';
+import { EndedSessionParties } from './ended-session-parties.repository';
+import { EndedSessionPartiesDocument, EndedSessionPartiesSchema } from './ended-session-parties.schema';
 import { EndedSessionRepository } from './ended-session.repository';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
@@ -50,6 +52,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     MongooseModule.forFeature([
       { name: SessionDocument.name, schema: SessionSchema },
       { name: ENDED_SESSION_MODEL, schema: EndedSessionSchema },
+      { name: EndedSessionPartiesDocument.name, schema: EndedSessionPartiesSchema },
       { name: SagaStepDocument.name, schema: SagaStepSchema },
       { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
       { name: ExpiryClaimDocument.name, schema: ExpiryClaimSchema },
@@ -64,6 +67,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
   providers: [
     SessionRepository,
     EndedSessionRepository,
+    EndedSessionParties,
     SagaStepsRepository,
     AllocationFates,
     IdempotencyKeys,

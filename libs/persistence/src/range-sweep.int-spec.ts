@@ -1,0 +1,93 @@
+import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import { testStoreUrl, uniqueDbName } from '@maskline/testing';
+import { historySweepQueries } from './account-scoped.repository';
+
+interface Doc {
+  _id: string;
+  accountId: string;
+  at: Date;
+}
+
+const T = Date.UTC(2026, 0, 1);
+
+describe('a history sweep’s range deletes on the real store (SystemWideQueries.deleteDue)', () => {
+  let connection: Connection;
+  let n = 0;
+  const model = (): Model<Doc> =>
+    connection.model<Doc>(
+      `Doc${n++}`,
+      new Schema<Doc>({ _id: String, accountId: String, at: Date }, { versionKey: false }).index({ at: 1 }),
+    );
+
+  beforeAll(async () => {
+    connection = await mongoose
+      .createConnection(testStoreUrl(), { dbName: uniqueDbName('range_sweep') })
+      .asPromise();
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const docs = (prefix: string, count: number, at: (i: number) => number, accountId = 'A') =>
+    Array.from({ length: count }, (_, i) => ({ _id: `${prefix}-${i}`, accountId, at: new Date(at(i)) }));
+
+  it('deletes more due records than one store statement may match, and none that is not due', async () => {
+    // FerretDB deletes what a filter matched with one SQL statement binding every matched id:
+    // SQLite takes 32,766 at most, so one deleteMany of all of these fails there.
+    const m = model();
+    const due = docs('due', 33_000, (i) => T + i);
+    for (let i = 0; i < due.length; i += 5000) await m.insertMany(due.slice(i, i + 5000));
+    await m.insertMany(docs('young', 50, (i) => T + 40_000 + i));
+
+    const deleted = await historySweepQueries(m).deleteDue({}, 'at', new Date(T + 40_000));
+
+    expect(deleted).toBe(33_000);
+    expect(await m.countDocuments({})).toBe(50);
+    expect(await m.countDocuments({ _id: /^young-/ })).toBe(50);
+  });
+
+  it('slices where many records share one instant: each deleted once, none left, the rest kept', async () => {
+    const m = model();
+    // 5 a millisecond before T, 10 at T exactly, with slices of 4: the 5th and the 10 share a bound.
+    await m.insertMany([
+      ...docs('before', 5, () => T - 1),
+      ...docs('at', 10, () => T),
+      ...docs('after', 3, () => T + 5),
+    ]);
+    const sweeps = historySweepQueries(m);
+    const slices: string[][] = [];
+    let slice = await sweeps.dueSlice({}, 'at', new Date(T + 1), 4);
+    while (slice) {
+      expect(slice.ids.length).toBeLessThanOrEqual(4);
+      // The slice's filter matches exactly its ids.
+      const matched = (await m.find(slice.filter, { _id: 1 }).lean()).map((d) => d._id).sort();
+      expect(matched).toEqual([...slice.ids].sort());
+      slices.push(slice.ids);
+      await sweeps.deleteMany(slice.filter);
+      if (slice.last) break;
+      slice = await sweeps.dueSlice({}, 'at', new Date(T + 1), 4);
+    }
+
+    expect(slices.flat().sort()).toEqual(
+      [...docs('before', 5, () => 0), ...docs('at', 10, () => 0)].map((d) => d._id).sort(),
+    );
+    expect((await m.find({}, { _id: 1 }).lean()).map((d) => d._id).sort()).toEqual([
+      'after-0',
+      'after-1',
+      'after-2',
+    ]);
+  });
+
+  it('keeps what the filter leaves out, and stops at the slices it may take in one call', async () => {
+    const m = model();
+    await m.insertMany([...docs('a', 9, (i) => T + i, 'A'), ...docs('k', 3, (i) => T + i, 'KEEP')]);
+    const sweeps = historySweepQueries(m);
+    const filter = { accountId: { $nin: ['KEEP'] } };
+
+    expect(await sweeps.deleteDue(filter, 'at', new Date(T + 100), { sliceSize: 2, maxSlices: 3 })).toBe(6);
+    expect(await sweeps.deleteDue(filter, 'at', new Date(T + 100), { sliceSize: 2 })).toBe(3);
+    expect(await m.countDocuments({ accountId: 'KEEP' })).toBe(3);
+    expect(await m.countDocuments({})).toBe(3);
+  });
+});
