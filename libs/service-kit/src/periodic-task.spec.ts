@@ -6,8 +6,8 @@ import { PeriodicTask } from './periodic-task';
 
 class Counting extends PeriodicTask {
   runs = 0;
-  constructor(turns?: () => Promise<boolean>) {
-    super('counting', 1000, pino({ level: 'silent' }), turns);
+  constructor(turns?: () => Promise<boolean>, logger = pino({ level: 'silent' })) {
+    super('counting', 1000, logger, turns);
   }
   protected async runOnce(): Promise<void> {
     this.runs++;
@@ -15,8 +15,11 @@ class Counting extends PeriodicTask {
 }
 
 class Slow extends PeriodicTask {
-  constructor(turns: (() => Promise<boolean>) & { finished(ms: number): Promise<void> }) {
-    super('slow', 1000, pino({ level: 'silent' }), turns);
+  constructor(
+    turns: (() => Promise<boolean>) & { finished(ms: number): Promise<void> },
+    logger = pino({ level: 'silent' }),
+  ) {
+    super('slow', 1000, logger, turns);
   }
   protected runOnce(): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, 2500));
@@ -67,6 +70,24 @@ describe('PeriodicTask', () => {
     await explicit;
     expect(took).toEqual([2500]);
     await slow.onApplicationShutdown();
+  });
+
+  it('logs a timed run that took a second or more with its length, and not a quick one', async () => {
+    const lines: Array<{ msg: string; task: string; ms: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const turns = Object.assign(async () => true, { finished: async () => undefined });
+    const slow = new Slow(turns, logger);
+    slow.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(1000 + 2500);
+    await slow.onApplicationShutdown();
+    expect(lines.map((l) => [l.msg, l.task, l.ms])).toEqual([['slow run', 'slow', 2500]]);
+
+    const quick = new Counting(async () => true, logger);
+    quick.onApplicationBootstrap();
+    await jest.advanceTimersByTimeAsync(1000);
+    await quick.onApplicationShutdown();
+    expect(quick.runs).toBe(1);
+    expect(lines).toHaveLength(1);
   });
 
   it('counts each failed run by task, for the alert on a sweep that keeps failing', async () => {

@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
 
+/** A timed run at least this long is logged with its length. */
+const LONG_RUN_MS = 1000;
+
 /**
  * Work done every `intervalMs` on every replica (reapers, sweeps): one run at a time (a slow run is
  * never overlapped), and at shutdown the run in progress is waited for. A failed run is logged
@@ -51,7 +54,16 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
     if (this.running) return this.running;
     const started = Date.now();
     await this.runNow();
-    await this.turns?.finished?.(Date.now() - started);
+    const ms = Date.now() - started;
+    // How long a timed run holds the store is an operator's question (a sweep over a large history
+    // on FerretDB takes minutes): a long one says so.
+    if (ms >= LONG_RUN_MS) {
+      this.logger.info(
+        { task: this.taskName, ms, startedAt: new Date(started).toISOString() },
+        `${this.taskName} run`,
+      );
+    }
+    await this.turns?.finished?.(ms);
   }
 
   /** Runs now unless a run is under way (then waits for that one). */
