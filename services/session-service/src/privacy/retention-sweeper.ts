@@ -99,15 +99,17 @@ export class RetentionSweeper extends PeriodicTask {
 
   /**
    * The numbers that became due, deleted a range at a time; then what an earlier version left in
-   * its records: in one statement those with digests under the current key beside the numbers, and
-   * batch by batch the rest (no digests, or an earlier key's).
+   * its records, if one query finds any (an upgrade's backlog; usually none, and one scan says so):
+   * in one statement those with digests under the current key beside the numbers, and batch by batch
+   * the rest (no digests, or an earlier key's).
    */
   private async redactEnded(endedBefore: Date): Promise<number> {
     const keepers = await this.privacy.accountsKeepingNumbers();
     const at = new Date(this.clock());
+    const deleted = await this.parties.redactDueSystemWide(endedBefore, keepers);
+    if (!(await this.sessions.ended.anyUnredactedSystemWide(endedBefore, keepers))) return deleted;
     const redacted =
-      (await this.parties.redactDueSystemWide(endedBefore, keepers)) +
-      (await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at));
+      deleted + (await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at));
     return (
       redacted +
       (await drainInBatches(

@@ -121,6 +121,19 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     );
   }
 
+  /**
+   * Whether any record that ended before `endedBefore` still holds numbers (an earlier version wrote
+   * it so), bar those of accounts that keep them. Served by `{ expiredAt }`.
+   */
+  async anyUnredactedSystemWide(endedBefore: Date, exceptAccounts: readonly string[]): Promise<boolean> {
+    const found = await this.systemWideSweeps.find(
+      this.unredactedBefore(endedBefore, exceptAccounts),
+      { limit: 1 },
+      ['_id'],
+    );
+    return found.length > 0;
+  }
+
   /** The catch-up's write: the parties' digests in place of their numbers, and no digest of another key. */
   redactSystemWide(
     sessionId: string,
