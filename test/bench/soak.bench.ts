@@ -17,7 +17,7 @@ import { decodeJson, encodeJson } from '@maskline/messaging';
 import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
 import { CallbackReceiver } from '../e2e/support/callback-receiver';
 import { log, pct, startBenchSystem } from './support/bench-system';
-import { seedHistory, type SeedReport } from './support/history-seeder';
+import { REDACTED_AFTER_MS, seedHistory, type SeedReport } from './support/history-seeder';
 
 const argValue = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -411,6 +411,11 @@ async function main() {
           .countDocuments({ [field]: { $lt: cutoff } });
         pastRetention.push(`${collection} ${n}`);
       }
+      const numbersPastRedaction = await store
+        .useDb(`${bench.prefix}_session_service`)
+        .collection('ended_session_parties')
+        .countDocuments({ endedAt: { $lt: new Date(Date.now() - REDACTED_AFTER_MS) } });
+      pastRetention.push(`ended sessions' numbers past the redaction period ${numbersPastRedaction}`);
     }
 
     log('');

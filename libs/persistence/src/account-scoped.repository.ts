@@ -112,7 +112,9 @@ export class SystemWideQueries<T> {
    * (a date) is before `before`, the oldest first, with their ids and a filter that matches exactly
    * them (a range, so that deleting them is one scan on FerretDB, not a comparison of every
    * document with every id); `last` when it holds all that were due. None left: null. Served by an
-   * index on `field`.
+   * index on `field`. The filter matches what is in the range when it runs: a caller that deletes
+   * what belongs to `ids` first (a cascade) relies on nothing being written into a past range, as
+   * history is written at the time it happens.
    */
   async dueSlice(
     filter: FilterQuery<T>,

@@ -4,9 +4,9 @@
  * with history, so the shape and the mix (calls, PIN entries and callbacks per session) are the
  * system's own. Each copy gets its own ids (every UUID and 32-hex id is mapped, consistently within a
  * copy, so a copied call step still belongs to its copied session) and its own age; a record of a
- * kind kept only a day (an ended session's numbers, kept apart until redaction deletes them, among
- * them) is left out past it, as the sweeps would leave it (dead letters, which a soak does not make,
- * are copied as they are). Inserts only: nothing the system wrote is changed.
+ * kind kept only a day is left out past it, as the sweeps would leave it, and an ended session's
+ * numbers (kept apart until redaction deletes them) past two days (dead letters, which a soak does
+ * not make, are copied as they are). Inserts only: nothing the system wrote is changed.
  */
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
@@ -16,7 +16,7 @@ type Document = mongoose.mongo.Document;
 
 const DAY = 24 * 3600_000;
 /** The redaction period of the run's services (`PARTY_REDACTION_AFTER_HOURS`' default). */
-const REDACTED_AFTER_MS = DAY;
+export const REDACTED_AFTER_MS = DAY;
 const INSERT_BATCH = 1000;
 
 interface HistoryCollection {
@@ -29,7 +29,8 @@ interface HistoryCollection {
 /** Every collection that grows with sessions ended, calls made and callbacks sent. */
 const HISTORY: HistoryCollection[] = [
   { db: 'session_service', collection: 'ended_sessions' },
-  { db: 'session_service', collection: 'ended_session_parties', keptMs: REDACTED_AFTER_MS },
+  // Numbers kept apart: the redaction period's, and a day past it that the redaction sweep must delete.
+  { db: 'session_service', collection: 'ended_session_parties', keptMs: 2 * REDACTED_AFTER_MS },
   { db: 'session_service', collection: 'call_events' },
   { db: 'session_service', collection: 'expiry_claims', keptMs: DAY },
   { db: 'session_service', collection: 'allocation_fates', keptMs: DAY },

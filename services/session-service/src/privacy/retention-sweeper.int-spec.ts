@@ -166,6 +166,17 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(await parties.findById(recent._id).lean()).not.toBeNull();
 
     expect((await get(REDACTING, recent._id)).firstParty).toBe(recent.firstParty);
+    // …and what the dispatcher and the routers ask of one not yet redacted answers with its numbers.
+    const recentTarget = await client.request(GetCallbackTarget, {
+      accountId: REDACTING,
+      sessionId: recent._id,
+    });
+    expect([recentTarget.firstParty, recentTarget.secondParty]).toEqual([
+      recent.firstParty,
+      recent.secondParty,
+    ]);
+    const recentRouting = await client.request(GetRoutingSession, { sessionId: recent._id });
+    expect(recentRouting.session?.secondParty).toBe(recent.secondParty);
     expect((await get(REDACTING, live._id)).firstParty).toBe(live.firstParty);
 
     // What the dispatcher and the routers ask of an ended session (a late callback, a replay)
@@ -246,14 +257,19 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   it('redacts a session with one party (a Proxy session its second participant never joined)', async () => {
     const alone = { ...(await endedSession(REDACTING, 3 * DAY)) };
     await ended.deleteOne({ _id: alone._id });
+    await parties.deleteOne({ _id: alone._id });
     await app.get(EndedSessionRepository).recordOne({ ...alone, secondParty: null } as SessionDocument);
+    const before = await get(REDACTING, alone._id);
+    expect([before.firstParty, before.secondParty]).toEqual([alone.firstParty, null]);
 
     await app.get(RetentionSweeper).runNow();
 
-    const stored = await ended.findById(alone._id).lean();
-    expect(stored?.firstParty).toBe(redactPartyNumber(key, alone.accountId, alone.firstParty));
-    expect(stored?.secondParty).toBeNull();
-    expect(stored?.redactedAt).toBeTruthy();
+    const after = await get(REDACTING, alone._id);
+    expect([after.firstParty, after.secondParty]).toEqual([
+      redactPartyNumber(key, alone.accountId, alone.firstParty),
+      null,
+    ]);
+    expect(await parties.findById(alone._id).lean()).toBeNull();
   });
 
   it('finds an ended session by the party’s number, shown with it until redaction and with its digest after', async () => {

@@ -78,38 +78,47 @@ export class RetentionSweeper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
     await drainInBatches(
       () => this.sessions.moveEndedSystemWide(SWEEP_BATCH),
       SWEEP_BATCH,
       SWEEP_MAX_BATCHES,
     );
+    // The numbers first: they are what the privacy promise is about, and deleting them is cheap (they
+    // are the redaction period's, not the history's). That needs the opt-out list; when it cannot be
+    // read, the deletions go on, and the run fails after them.
+    const endedBefore = redactionCutoff(this.config, now);
+    let keepers: readonly string[] | undefined;
+    let failure: unknown;
+    let redacted = 0;
+    try {
+      keepers = await this.privacy.accountsKeepingNumbers();
+      redacted += await this.parties.redactDueSystemWide(endedBefore, keepers);
+    } catch (err) {
+      failure = err;
+    }
     const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
     const deleted = (await this.deleteEnded(retainedFrom)) + (await this.deleteTombstones(retainedFrom));
     await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now));
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
     await this.idempotency.purgeSystemWide(keysFrom);
     await this.fates.purgeSystemWide(keysFrom);
-    const redacted = await this.redactEnded(redactionCutoff(this.config, now));
+    if (keepers) redacted += await this.redactLegacy(endedBefore, keepers);
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
     if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');
+    if (failure !== undefined) throw failure;
   }
 
   /**
-   * The numbers that became due, deleted a range at a time; then what an earlier version left in
-   * its records, if one query finds any (an upgrade's backlog; usually none, and one scan says so):
-   * in one statement those with digests under the current key beside the numbers, and batch by batch
-   * the rest (no digests, or an earlier key's).
+   * What an earlier version left in its records, if one query finds any (an upgrade's backlog;
+   * usually none, and one scan says so): in one statement those with digests under the current key
+   * beside the numbers, and batch by batch the rest (no digests, or an earlier key's).
    */
-  private async redactEnded(endedBefore: Date): Promise<number> {
-    const keepers = await this.privacy.accountsKeepingNumbers();
+  private async redactLegacy(endedBefore: Date, keepers: readonly string[]): Promise<number> {
+    if (!(await this.sessions.ended.anyUnredactedSystemWide(endedBefore, keepers))) return 0;
     const at = new Date(this.clock());
-    const deleted = await this.parties.redactDueSystemWide(endedBefore, keepers);
-    if (!(await this.sessions.ended.anyUnredactedSystemWide(endedBefore, keepers))) return deleted;
-    const redacted =
-      deleted + (await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at));
+    const redacted = await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at);
     return (
       redacted +
       (await drainInBatches(

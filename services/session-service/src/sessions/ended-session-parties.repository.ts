@@ -43,10 +43,6 @@ export class EndedSessionParties extends AccountScopedRepository<EndedSessionPar
     return new Map(found.map((p) => [p._id, p]));
   }
 
-  ofSystemWide(sessionId: string): Promise<EndedSessionPartiesDocument | null> {
-    return this.systemWide.findById(sessionId);
-  }
-
   /**
    * Redaction: the numbers of sessions that ended before `endedBefore`, except those of accounts
    * that keep them, a range at a time. Served by `{ endedAt }`.

@@ -34,17 +34,25 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
-  /** The first `limit` matches in the list order, and how many there are. */
+  /**
+   * The first `limit` matches in the list order, and how many there are: records as stored (their
+   * parties' digests); `shown` gives the ones a page keeps their numbers.
+   */
   async firstPage(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
-    const [records, total] = await Promise.all([
+    const [objects, total] = await Promise.all([
       this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }),
       this.countScoped(filter),
     ]);
+    return { objects, total };
+  }
+
+  /** An account's records as shown: with their parties' numbers while they are kept. */
+  async shown(accountId: string, records: SessionDocument[]): Promise<SessionDocument[]> {
     const kept = await this.parties.ofMany(
-      filter.accountId,
+      accountId,
       records.map((r) => r._id),
     );
-    return { objects: records.map((r) => withNumbers(r, kept.get(r._id) ?? null)), total };
+    return records.map((r) => withNumbers(r, kept.get(r._id) ?? null));
   }
 
   /**
@@ -85,7 +93,7 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
 
   async getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
     const record = await this.systemWide.findById(sessionId);
-    return record && withNumbers(record, await this.parties.ofSystemWide(sessionId));
+    return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
   /**

@@ -187,7 +187,17 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     const merged = [...livePage[0].filter((s) => !endedIds.has(s._id)), ...endedPage.objects].sort(
       (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
     );
-    return { objects: merged.slice(offset, offset + limit), total: livePage[1] + endedPage.total };
+    // The page's ended sessions alone are given their numbers (the merge read offset + limit of them).
+    const page = merged.slice(offset, offset + limit);
+    const shown = new Map(
+      (
+        await this.ended.shown(
+          filter.accountId,
+          page.filter((s) => endedIds.has(s._id)),
+        )
+      ).map((s) => [s._id, s]),
+    );
+    return { objects: page.map((s) => shown.get(s._id) ?? s), total: livePage[1] + endedPage.total };
   }
 
   /** Changes a session of the account while it is active; false when it is not (ended meanwhile). */

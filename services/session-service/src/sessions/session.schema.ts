@@ -57,13 +57,16 @@ export class SessionDocument {
   /** expiresAt − createdAt in seconds (Plivo's `duration`), kept for the list filter. */
   @Prop({ type: Number, required: true }) durationSeconds!: number;
   @Prop({ type: Date, default: null }) expiredAt!: Date | null;
-  /** When the parties' numbers gave way to their digests (null: not yet, or the account keeps them). */
+  /**
+   * When the record stopped holding the parties' numbers: for a record written now, when it was
+   * written (it holds their digests from the start, the numbers being kept apart in
+   * `ended_session_parties`); for one an earlier version wrote with the numbers in it, when the
+   * redaction sweep replaced them (null until then, or while its account keeps numbers).
+   */
   @Prop({ type: Date, default: null }) redactedAt?: Date | null;
   /**
-   * The history's copy of each party's digest, written with the record under the key `digestKeyId`
-   * names, which redaction renames over the number: one statement for every session due. Never on a
-   * live session; removed by redaction (a sweep of an earlier version leaves them beside the digests
-   * it writes); a record an earlier version wrote has none.
+   * Only in records an earlier version wrote: each party's digest beside its number, under the key
+   * `digestKeyId` names, which the redaction sweep renames over the number. Never on a live session.
    */
   @Prop({ type: String }) firstPartyDigest?: string | null;
   @Prop({ type: String }) secondPartyDigest?: string | null;
