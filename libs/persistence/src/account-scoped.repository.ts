@@ -1,3 +1,4 @@
+import { HISTORY_READ_TIMEOUT_MS } from '@maskline/contracts';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
 import { isOnlyDuplicateKeyErrors } from './mongo-errors';
@@ -180,6 +181,26 @@ export class SystemWideQueries<T> {
   }
 }
 
+/**
+ * The deadline of a store read that answers a request reading history (`readsHistory` in contracts):
+ * a second before its caller gives up (HISTORY_READ_TIMEOUT_MS), so that the service answers
+ * "unavailable" while the caller still listens, and the store stops scanning for an answer nobody
+ * waits for. On FerretDB such a read scans a collection that grows with history; at 100,000 ended
+ * sessions the gateway answered 503 after 10 s while the list's two store commands ran on to the
+ * connection's 30 s, competing with every hot path for the store.
+ */
+export const HISTORY_READ_COMMAND_TIMEOUT_MS = HISTORY_READ_TIMEOUT_MS - 1_000;
+
+/** A history read's options on `model`: HISTORY_READ_COMMAND_TIMEOUT_MS, or the connection's deadline if shorter. */
+export function historyReadOptions(model: Pick<Model<unknown>, 'db'>): { timeoutMS: number } {
+  const connection = (model.db.getClient().options as { timeoutMS?: number }).timeoutMS;
+  return {
+    timeoutMS: connection
+      ? Math.min(connection, HISTORY_READ_COMMAND_TIMEOUT_MS)
+      : HISTORY_READ_COMMAND_TIMEOUT_MS,
+  };
+}
+
 /** A history sweep's queries over `model`: every command with HISTORY_SWEEP_TIMEOUT_MS. */
 export function historySweepQueries<T>(model: Model<T>): SystemWideQueries<T> {
   return new SystemWideQueries(model, { timeoutMs: HISTORY_SWEEP_TIMEOUT_MS });
@@ -200,11 +221,22 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
    * history, with HISTORY_SWEEP_TIMEOUT_MS as their deadline. Never for what a caller waits on.
    */
   protected readonly systemWideSweeps: SystemWideQueries<T>;
+  /** A collection that grows with history: its tenant reads have HISTORY_READ_COMMAND_TIMEOUT_MS. */
+  readonly #growsWithHistory: boolean;
+  #readOptions: { timeoutMS: number } | undefined;
 
-  protected constructor(model: Model<T>) {
+  protected constructor(
+    model: Model<T>,
+    /**
+     * The collection grows with history (ended sessions, call steps, attempts): only requests that
+     * read history (`readsHistory`) read it, and its reads give up before their callers do.
+     */
+    { growsWithHistory = false }: { growsWithHistory?: boolean } = {},
+  ) {
     this.#model = model;
     this.systemWide = new SystemWideQueries(model);
     this.systemWideSweeps = historySweepQueries(model);
+    this.#growsWithHistory = growsWithHistory;
   }
 
   /** Inserts one document (it names its account by type). */
@@ -241,7 +273,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   protected async findOneScoped(filter: ScopedFilter<T>): Promise<T | null> {
-    return (await this.#model.findOne(filter).lean().exec()) as T | null;
+    return (await this.#read(this.#model.findOne(filter)).lean().exec()) as T | null;
   }
 
   /**
@@ -249,7 +281,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
    * FerretDB pushes down to its storage) and checks the account in code.
    */
   protected async findByIdScoped(scope: AccountScope & Partial<T>, id: string): Promise<T | null> {
-    const doc = (await this.#model.findById(id).lean().exec()) as T | null;
+    const doc = (await this.#read(this.#model.findById(id)).lean().exec()) as T | null;
     if (!doc) return null;
     for (const [key, value] of Object.entries(scope)) {
       if ((doc as Record<string, unknown>)[key] !== value) return null;
@@ -263,7 +295,9 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     /** Only these fields (and `_id`). */
     fields?: readonly (keyof T & string)[],
   ): Promise<T[]> {
-    let query = this.#model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined);
+    let query = this.#read(
+      this.#model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined),
+    );
     if (page)
       query = query
         .sort(page.sort ?? { _id: 1 })
@@ -273,7 +307,14 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   protected async countScoped(filter: ScopedFilter<T>): Promise<number> {
-    return this.#model.countDocuments(filter).exec();
+    return this.#read(this.#model.countDocuments(filter)).exec();
+  }
+
+  /** A tenant read, with the history read deadline if the collection grows with history. */
+  #read<Q extends { setOptions(options: { timeoutMS: number }): Q }>(query: Q): Q {
+    if (!this.#growsWithHistory) return query;
+    this.#readOptions ??= historyReadOptions(this.#model);
+    return query.setOptions(this.#readOptions);
   }
 
   /** Updates one document of the account; how many matched (0: none of this account's). */

@@ -9,7 +9,7 @@ import { CallbackAttemptDocument } from './callback-records.schema';
 @Injectable()
 export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDocument> {
   constructor(@InjectModel(CallbackAttemptDocument.name) model: Model<CallbackAttemptDocument>) {
-    super(model);
+    super(model, { growsWithHistory: true });
   }
 
   async record(attempt: Omit<CallbackAttemptDocument, '_id'>): Promise<void> {

@@ -13,7 +13,7 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     @InjectModel(DeadLetterDocument.name) model: Model<DeadLetterDocument>,
     private readonly redaction: CallbackPartyRedaction,
   ) {
-    super(model);
+    super(model, { growsWithHistory: true });
   }
 
   /**

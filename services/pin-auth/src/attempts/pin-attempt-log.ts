@@ -4,7 +4,7 @@ import type { Model } from 'mongoose';
 import type { PinAttempt, PinAttemptOutcome } from '@maskline/contracts';
 import { keyedDigest } from '@maskline/crypto';
 import { maskPhone } from '@maskline/observability';
-import { historySweepQueries, isDuplicateKeyError } from '@maskline/persistence';
+import { historyReadOptions, historySweepQueries, isDuplicateKeyError } from '@maskline/persistence';
 import { BackgroundWork } from '../background/background-work';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
 import { PinAttemptDocument } from './pin-attempt.schema';
@@ -76,6 +76,7 @@ export class PinAttemptLog {
   async ofSession(accountId: string, sessionId: string): Promise<PinAttempt[]> {
     const matched = await this.model
       .find({ accountId, sessionId }, { callId: 1 })
+      .setOptions(historyReadOptions(this.model))
       .limit(SESSION_READ_MAX)
       .lean()
       .exec();
@@ -83,6 +84,7 @@ export class PinAttemptLog {
     if (callIds.length === 0) return [];
     const docs = await this.model
       .find({ accountId, callId: { $in: callIds } })
+      .setOptions(historyReadOptions(this.model))
       .limit(SESSION_READ_MAX)
       .lean()
       .exec();
@@ -99,6 +101,7 @@ export class PinAttemptLog {
         { accountId, at: { $gte: since } },
         { at: 1, outcome: 1, virtualNumber: 1, callerKey: 1, callerMasked: 1 },
       )
+      .setOptions(historyReadOptions(this.model))
       .sort({ at: -1 })
       .limit(WINDOW_READ_MAX)
       .lean()

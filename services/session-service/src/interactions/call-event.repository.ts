@@ -17,7 +17,7 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
   private readonly inserts: InsertBatcher<CallEventDocument>;
 
   constructor(@InjectModel(CallEventDocument.name) model: Model<CallEventDocument>) {
-    super(model);
+    super(model, { growsWithHistory: true });
     this.inserts = new InsertBatcher<CallEventDocument>(
       async (docs) => (await this.insertManyUnordered(docs)) as mongo.InsertManyResult<CallEventDocument>,
       { maxBatch: 100, maxWaitMs: 20 },

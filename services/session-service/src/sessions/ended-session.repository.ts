@@ -22,7 +22,7 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
     private readonly redaction: PartyRedaction,
     private readonly parties: EndedSessionParties,
   ) {
-    super(model);
+    super(model, { growsWithHistory: true });
   }
 
   /** An ended session visible to this scope. */
