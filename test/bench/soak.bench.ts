@@ -11,9 +11,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
-import { connect } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import { AllocateNumber, ReleaseAllocation, rpcEnvelopeSchema, type RpcContract } from '@maskline/contracts';
-import { decodeJson, encodeJson } from '@maskline/messaging';
+import { SWEEP_TURNS_BUCKET, decodeJson, encodeJson, kvDecode } from '@maskline/messaging';
 import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
 import { CallbackReceiver } from '../e2e/support/callback-receiver';
 import { log, pct, startBenchSystem } from './support/bench-system';
@@ -289,6 +289,9 @@ async function main() {
     // expired (it must not load the start window), and must end before the end window begins.
     let seeding: Promise<SeedReport> | undefined;
     let seededBy: number | undefined;
+    // When the end window's first session was sent, and when its last settled: the sweeps' runs are
+    // reported against it.
+    let endWindowFrom: number | undefined;
     let lastReport = Date.now();
     let lastProbe = 0;
     let lastApi = 0;
@@ -301,6 +304,7 @@ async function main() {
       const due = Math.floor(elapsed * RATE);
       while (next < due) {
         const index = next++;
+        if (index === TOTAL - limit) endWindowFrom = Date.now();
         if (inFlight >= MAX_IN_FLIGHT) {
           skipped++;
           settle(index);
@@ -352,6 +356,7 @@ async function main() {
       await new Promise((r) => setTimeout(r, 20));
     }
     await Promise.allSettled([...running]);
+    const endWindowTo = Date.now();
     if (SEED_HISTORY > 0) {
       if (!seeding) throw new Error('the history was never seeded: the start window did not end in time');
       await seeding;
@@ -460,6 +465,11 @@ async function main() {
       log(
         `past the retention period (${SEEDED_RETENTION_DAYS} days) at the end, left by the sweeps: ${pastRetention.join(', ')}`,
       );
+    const sweeps = await lastSweepRuns(nc, endWindowFrom ?? endWindowTo, endWindowTo);
+    if (sweeps.length > 0)
+      log(
+        `history sweeps' last runs (the end window: the last ${((endWindowTo - (endWindowFrom ?? endWindowTo)) / 1000).toFixed(0)} s): ${sweeps.join('; ')}`,
+      );
     log('');
     log(
       'API list: the first page merges live and ended sessions, and its count and the ended side read the history (on FerretDB a scan of it): it grows with history by design; the hot paths do not.',
@@ -476,3 +486,23 @@ main().catch((err: unknown) => {
   process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+
+/**
+ * Each sweep's last timed run, as SweepTurns keeps it in KV (its end and length), and whether it
+ * overlapped the end window: a sweep over a large history loads the store while it runs.
+ */
+async function lastSweepRuns(nc: NatsConnection, from: number, to: number): Promise<string[]> {
+  const kv = await nc.jetstream().views.kv(SWEEP_TURNS_BUCKET);
+  const runs: string[] = [];
+  for await (const key of await kv.keys('*.last')) {
+    const entry = await kv.get(key);
+    const run = entry ? kvDecode<{ endedAt: number; ms: number }>(entry.value) : null;
+    if (!run) continue;
+    const start = run.endedAt - run.ms;
+    const overlap = Math.max(0, Math.min(run.endedAt, to) - Math.max(start, from));
+    runs.push(
+      `${key.slice(0, -'.last'.length)} ${(run.ms / 1000).toFixed(1)} s, ended ${((to - run.endedAt) / 1000).toFixed(0)} s before the end (${overlap > 0 ? `${(overlap / 1000).toFixed(0)} s of it in the end window` : 'not in the end window'})`,
+    );
+  }
+  return runs.sort();
+}
