@@ -494,7 +494,10 @@ main().catch((err: unknown) => {
 async function lastSweepRuns(nc: NatsConnection, from: number, to: number): Promise<string[]> {
   const kv = await nc.jetstream().views.kv(SWEEP_TURNS_BUCKET);
   const runs: string[] = [];
-  for await (const key of await kv.keys('*.last')) {
+  // Every key first: a KV read while the key listing is under way ends the listing (nats.js).
+  const keys: string[] = [];
+  for await (const key of await kv.keys('*.last')) keys.push(key);
+  for (const key of keys) {
     const entry = await kv.get(key);
     const run = entry ? kvDecode<{ endedAt: number; ms: number }>(entry.value) : null;
     if (!run) continue;

@@ -14,8 +14,12 @@ export class AccountPrivacy {
   /** The main accounts whose records keep their parties' numbers. */
   async accountsKeepingNumbers(): Promise<string[]> {
     const kv = await this.bucket();
+    // Every key first: a read while the listing is under way ends the listing (nats.js), which
+    // left every keeper but the first to be redacted.
+    const keys: string[] = [];
+    for await (const key of await kv.keys()) keys.push(key);
     const out: string[] = [];
-    for await (const key of await kv.keys()) {
+    for (const key of keys) {
       const entry = await kv.get(key);
       if (entry?.operation === 'PUT' && accountPrivacySchema.safeParse(kvDecode(entry.value)).success) {
         out.push(key);
