@@ -357,6 +357,8 @@ async function main() {
     }
     await Promise.allSettled([...running]);
     const endWindowTo = Date.now();
+    // Read now: a run that ends later would replace the record of the one that overlapped the window.
+    const sweeps = await sweepRuns(nc, endWindowFrom ?? endWindowTo, endWindowTo);
     if (SEED_HISTORY > 0) {
       if (!seeding) throw new Error('the history was never seeded: the start window did not end in time');
       await seeding;
@@ -465,7 +467,6 @@ async function main() {
       log(
         `past the retention period (${SEEDED_RETENTION_DAYS} days) at the end, left by the sweeps: ${pastRetention.join(', ')}`,
       );
-    const sweeps = await lastSweepRuns(nc, endWindowFrom ?? endWindowTo, endWindowTo);
     if (sweeps.length > 0)
       log(
         `history sweeps' last runs (the end window: the last ${((endWindowTo - (endWindowFrom ?? endWindowTo)) / 1000).toFixed(0)} s): ${sweeps.join('; ')}`,
@@ -489,23 +490,39 @@ main().catch((err: unknown) => {
 
 /**
  * Each sweep's last timed run, as SweepTurns keeps it in KV (its end and length), and whether it
- * overlapped the end window: a sweep over a large history loads the store while it runs.
+ * overlapped the end window; and a run still going at the window's end (a turn taken after the last
+ * run ended). A sweep over a large history loads the store while it runs.
  */
-async function lastSweepRuns(nc: NatsConnection, from: number, to: number): Promise<string[]> {
+async function sweepRuns(nc: NatsConnection, from: number, to: number): Promise<string[]> {
   const kv = await nc.jetstream().views.kv(SWEEP_TURNS_BUCKET);
-  const runs: string[] = [];
-  // Every key first: a KV read while the key listing is under way ends the listing (nats.js).
+  // Every key first: nats.js ends a key listing once it has delivered its batch, dropping keys that
+  // arrive while the loop awaits a read.
   const keys: string[] = [];
-  for await (const key of await kv.keys('*.last')) keys.push(key);
-  for (const key of keys) {
+  for await (const key of await kv.keys()) keys.push(key);
+  const read = async <T>(key: string) => {
     const entry = await kv.get(key);
-    const run = entry ? kvDecode<{ endedAt: number; ms: number }>(entry.value) : null;
-    if (!run) continue;
-    const start = run.endedAt - run.ms;
-    const overlap = Math.max(0, Math.min(run.endedAt, to) - Math.max(start, from));
-    runs.push(
-      `${key.slice(0, -'.last'.length)} ${(run.ms / 1000).toFixed(1)} s, ended ${((to - run.endedAt) / 1000).toFixed(0)} s before the end (${overlap > 0 ? `${(overlap / 1000).toFixed(0)} s of it in the end window` : 'not in the end window'})`,
-    );
+    return entry ? kvDecode<T>(entry.value) : null;
+  };
+  const runs: string[] = [];
+  for (const task of new Set(keys.map((k) => k.slice(0, k.lastIndexOf('.'))))) {
+    const last = await read<{ endedAt: number; ms: number }>(`${task}.last`);
+    // The first turn taken since the last run ended started the run under way, if any (later turns
+    // joined it).
+    let runStart = Number.POSITIVE_INFINITY;
+    for (const key of keys.filter((k) => k.startsWith(`${task}.`) && k !== `${task}.last`)) {
+      const at = (await read<{ at: number }>(key))?.at ?? 0;
+      if (at > (last?.endedAt ?? 0)) runStart = Math.min(runStart, at);
+    }
+    if (last) {
+      const start = last.endedAt - last.ms;
+      const overlap = Math.max(0, Math.min(last.endedAt, to) - Math.max(start, from));
+      runs.push(
+        `${task} ${(last.ms / 1000).toFixed(1)} s, ended ${((to - last.endedAt) / 1000).toFixed(0)} s before the end (${overlap > 0 ? `${(overlap / 1000).toFixed(0)} s of it in the end window` : 'not in the end window'})`,
+      );
+    }
+    if (runStart < to) {
+      runs.push(`${task} running since ${((to - runStart) / 1000).toFixed(0)} s before the end`);
+    }
   }
   return runs.sort();
 }

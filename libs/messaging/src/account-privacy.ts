@@ -14,8 +14,9 @@ export class AccountPrivacy {
   /** The main accounts whose records keep their parties' numbers. */
   async accountsKeepingNumbers(): Promise<string[]> {
     const kv = await this.bucket();
-    // Every key first: a read while the listing is under way ends the listing (nats.js), which
-    // left every keeper but the first to be redacted.
+    // Every key first: nats.js ends a key listing once it has delivered its batch, dropping keys
+    // that arrive while the loop awaits something else (here a read), which left every keeper but
+    // the first to be redacted.
     const keys: string[] = [];
     for await (const key of await kv.keys()) keys.push(key);
     const out: string[] = [];

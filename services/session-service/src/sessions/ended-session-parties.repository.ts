@@ -12,7 +12,7 @@ import { EndedSessionPartiesDocument } from './ended-session-parties.schema';
 @Injectable()
 export class EndedSessionParties extends AccountScopedRepository<EndedSessionPartiesDocument> {
   constructor(@InjectModel(EndedSessionPartiesDocument.name) model: Model<EndedSessionPartiesDocument>) {
-    super(model);
+    super(model, { growsWithHistory: true });
   }
 
   /** Keeps these sessions' numbers; a session's second keep is a no-op. */
