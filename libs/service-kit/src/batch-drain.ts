@@ -19,9 +19,10 @@ export async function drainInBatches(
 }
 
 /**
- * Records per statement of a history sweep (a purge's find and its delete, a retention's deletes):
- * on FerretDB each statement is one scan of its collection however many records it covers, so the
- * batches are large.
+ * Records per statement of a sweep that goes by ids (the catch-up of ended sessions left among the
+ * live ones, tombstones, the call steps and Proxy places of deleted sessions): on FerretDB each
+ * statement is one scan of its collection however many records it covers, so the batches are large.
+ * Purges by time go a range at a time instead (`SystemWideQueries.deleteDue`).
  */
 export const SWEEP_BATCH = 1000;
 /** A sweep's run drains up to this many batches of each kind: 20,000 records. */
