@@ -155,6 +155,7 @@ export class SystemWideQueries<T> {
   /**
    * Deletes, slice by slice (`dueSlice`), the documents matching `filter` whose `field` is before
    * `before`; at most `maxSlices` slices in one call (a backlog drains over a few runs). How many went.
+   * `beforeEach` runs with each slice's ids before it is deleted (what belongs to them goes first).
    */
   async deleteDue(
     filter: FilterQuery<T>,
@@ -163,12 +164,14 @@ export class SystemWideQueries<T> {
     {
       maxSlices = SWEEP_MAX_SLICES,
       sliceSize = SWEEP_SLICE,
-    }: { maxSlices?: number; sliceSize?: number } = {},
+      beforeEach,
+    }: { maxSlices?: number; sliceSize?: number; beforeEach?: (ids: string[]) => Promise<void> } = {},
   ): Promise<number> {
     let deleted = 0;
     for (let n = 0; n < maxSlices; n++) {
       const slice = await this.dueSlice(filter, field, before, sliceSize);
       if (!slice) break;
+      await beforeEach?.(slice.ids);
       deleted += await this.deleteMany(slice.filter);
       if (slice.last) break;
     }

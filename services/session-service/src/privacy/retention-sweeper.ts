@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { SWEEP_MAX_SLICES } from '@maskline/persistence';
 import {
   CLOCK,
   PeriodicTask,
@@ -150,22 +149,16 @@ export class RetentionSweeper extends PeriodicTask {
    */
   private async deleteEnded(endedBefore: Date): Promise<number> {
     await this.parties.purgeSystemWide(endedBefore);
-    let deleted = 0;
-    for (let n = 0; n < SWEEP_MAX_SLICES; n++) {
-      const slice = await this.sessions.ended.dueForDeletionSystemWide(endedBefore);
-      if (!slice) break;
-      for (let i = 0; i < slice.ids.length; i += SWEEP_BATCH) {
-        const ids = slice.ids.slice(i, i + SWEEP_BATCH);
+    return this.sessions.ended.deleteEndedBeforeSystemWide(endedBefore, async (sessionIds) => {
+      for (let i = 0; i < sessionIds.length; i += SWEEP_BATCH) {
+        const ids = sessionIds.slice(i, i + SWEEP_BATCH);
         await this.callEvents.deleteForSessionsSystemWide(ids);
         // A Proxy session's participants' places go with it (its name went when it was deleted, or
         // goes now: an undeleted closed session kept it until its record goes).
         await this.participantPlaces.deleteForSessionsSystemWide(ids);
         await this.sessionNames.deleteForSessionsSystemWide(ids);
       }
-      deleted += await this.sessions.ended.deleteSliceSystemWide(slice);
-      if (slice.last) break;
-    }
-    return deleted;
+    });
   }
 
   /** The orphan reaper's tombstones past retention (few: creations that never finished). */

@@ -166,16 +166,15 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
   }
 
   /**
-   * The retention sweep's next slice: sessions that ended before `endedBefore`, the oldest first,
-   * their ids and the range that holds exactly them. Served by `{ expiredAt }`.
+   * The retention sweep: sessions that ended before `endedBefore`, a range at a time, oldest first;
+   * `beforeEach` deletes what belongs to each slice's sessions before their records go. Served by
+   * `{ expiredAt }`.
    */
-  dueForDeletionSystemWide(endedBefore: Date) {
-    return this.systemWideSweeps.dueSlice({}, 'expiredAt', endedBefore);
-  }
-
-  /** The retention sweep's delete of a slice, in one statement. */
-  deleteSliceSystemWide(slice: { filter: FilterQuery<SessionDocument> }): Promise<number> {
-    return this.systemWideSweeps.deleteMany(slice.filter);
+  deleteEndedBeforeSystemWide(
+    endedBefore: Date,
+    beforeEach: (ids: string[]) => Promise<void>,
+  ): Promise<number> {
+    return this.systemWideSweeps.deleteDue({}, 'expiredAt', endedBefore, { beforeEach });
   }
 }
 
