@@ -32,6 +32,15 @@ export const commonServiceConfigShape = {
    * retire records a late write left live (the chaos run uses 3 s to make that routine). 0 turns it off.
    */
   STORE_COMMAND_TIMEOUT_MS: envInt(30000, 0, 600000),
+  /**
+   * Requests that read history (ended sessions, call steps, attempts; each a scan of a collection
+   * that grows with history on FerretDB) answered at once for one main account, and in all, across
+   * every replica of every service. Past them a request is refused at once: 429 for the account's
+   * own limit, 503 (retryable) for the system's. One tenant's reads can then never take the store
+   * from everyone's calls. A console page asks for up to three at once.
+   */
+  HISTORY_READS_PER_ACCOUNT: envInt(4, 1, 1000),
+  HISTORY_READS_IN_FLIGHT: envInt(16, 1, 10000),
   /** A diagnostic for benchmarks: a directory where the service writes its store commands' totals at exit. */
   STORE_COMMAND_STATS_DIR: z.string().min(1).optional(),
 };

@@ -22,18 +22,35 @@ export interface RpcContract<
    * The answer reads a collection that grows with history (ended sessions, call steps, attempts):
    * on FerretDB a scan of it, slower the longer the system runs. Callers wait for it up to
    * HISTORY_READ_TIMEOUT_MS, not the hot paths' RPC_TIMEOUT_MS: a slow answer to a read that would
-   * succeed beats a 503.
+   * succeed beats a 503. The answering service admits a bounded number of them at a time, per
+   * account (`accountOf`, the main account that asks) and in all (see `HistoryReadAdmission`).
    */
-  readonly readsHistory?: boolean;
+  readonly readsHistory?: { readonly accountOf: (request: never) => string };
 }
 
 /** How long a caller waits for an answer that reads history (see `readsHistory`). */
 export const HISTORY_READ_TIMEOUT_MS = 10_000;
 
-/** `contract`, marked as reading history. */
-export function readingHistory<C extends RpcContract>(contract: C): C {
-  return { ...contract, readsHistory: true };
+/**
+ * How long the answering service works on a request that reads history: a second less than its
+ * caller waits, so that it answers "unavailable" while the caller still listens, and the store
+ * stops scanning for an answer nobody waits for. Every store command of the request takes what is
+ * left of it (on FerretDB at 100,000 ended sessions a list's three reads each ran to their own 9 s).
+ */
+export const HISTORY_READ_ANSWER_MS = HISTORY_READ_TIMEOUT_MS - 1_000;
+
+/** `contract`, marked as reading history, on behalf of the main account `accountOf` names. */
+export function readingHistory<C extends RpcContract>(
+  contract: C,
+  accountOf: (request: z.output<C['request']>) => string,
+): C {
+  return { ...contract, readsHistory: { accountOf: accountOf as (request: never) => string } };
 }
+
+/** The main account of a request with an account scope (subaccounts count as their main account). */
+export const scopeAccount = (request: { scope: { accountId: string } }): string => request.scope.accountId;
+/** The main account of a request that names it. */
+export const namedAccount = (request: { accountId: string }): string => request.accountId;
 
 export interface PreviousVersion {
   readonly contract: RpcContract;

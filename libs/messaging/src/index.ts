@@ -24,3 +24,4 @@ export * from './kv-mirror';
 export * from './number-routing.cache';
 export * from './signing-tokens';
 export * from './sweep-turns';
+export * from './history-read-admission';

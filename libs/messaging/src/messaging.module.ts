@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { DurableConsumerHost } from './durable-consumer.host';
 import { EventPublisher } from './event-publisher';
 import { HandlerDiscovery } from './handler-discovery';
+import { HistoryReadAdmission } from './history-read-admission';
 import { AccountPrivacy } from './account-privacy';
 import { KeyValueStores } from './key-value-stores';
 import { SweepTurns } from './sweep-turns';
@@ -36,6 +37,7 @@ export class MessagingModule {
         NatsConnectionCloser,
         { provide: RPC_ERROR_FILTER, useClass: errorFilter ?? RpcErrorFilter },
         HandlerDiscovery,
+        HistoryReadAdmission,
         StreamProvisioner,
         RpcServer,
         RpcClient,

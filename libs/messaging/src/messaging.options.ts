@@ -12,6 +12,8 @@ export interface MessagingOptions {
   breaker: Partial<BreakerSettings>;
   /** How long shutdown waits for in-flight handlers. */
   shutdownGraceMs: number;
+  /** Requests that read history answered at once, per main account and in all (see `HistoryReadAdmission`). */
+  historyReads: { perAccount: number; inFlight: number };
   /** JetStream stream replicas when this service creates a stream (3 on a NATS cluster). */
   streamReplicas?: number;
 }

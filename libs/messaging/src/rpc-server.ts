@@ -11,6 +11,7 @@ import {
   CORRELATION_ID_HEADER,
   CodedError,
   ErrorCodes,
+  HISTORY_READ_ANSWER_MS,
   codedErrorFromZod,
   type RpcContract,
   type RpcEnvelope,
@@ -19,6 +20,7 @@ import {
 } from '@maskline/contracts';
 import { LOGGER, MetricsService, runWithContext } from '@maskline/observability';
 import { HandlerDiscovery } from './handler-discovery';
+import { HistoryReadAdmission } from './history-read-admission';
 import { InFlightTracker } from './in-flight-tracker';
 import { decodeJson, encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
@@ -50,6 +52,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     @Inject(RPC_ERROR_FILTER) private readonly filter: RpcErrorFilter,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly discovery: HandlerDiscovery,
+    private readonly historyReads: HistoryReadAdmission,
     metrics: MetricsService,
   ) {
     this.duration = metrics.histogram('maskline_rpc_server_seconds', 'Time to answer a NATS request', [
@@ -140,13 +143,19 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
     msg: Msg,
     invoke: (...args: unknown[]) => Promise<unknown>,
   ): Promise<void> {
-    await runWithContext({ correlationId }, async () => {
+    // A read of history is answered within HISTORY_READ_ANSWER_MS of its arrival, admission included:
+    // every store command made for it takes what is left (see `historyReadOptions`).
+    const deadline = contract.readsHistory ? Date.now() + HISTORY_READ_ANSWER_MS : undefined;
+    await runWithContext({ correlationId, deadline }, async () => {
       const end = this.duration.startTimer({ subject: contract.subject });
       let envelope: RpcEnvelope<unknown>;
       try {
         const parsed = contract.request.safeParse(decodeJson(msg.data));
         if (!parsed.success) throw codedErrorFromZod(parsed.error, 'request');
-        const result = await invoke(parsed.data);
+        const history = contract.readsHistory;
+        const result = history
+          ? await this.historyReads.run(history.accountOf(parsed.data as never), () => invoke(parsed.data))
+          : await invoke(parsed.data);
         const reply = contract.reply.safeParse(result);
         if (!reply.success) {
           this.logger.error(

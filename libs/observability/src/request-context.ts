@@ -4,6 +4,11 @@ import { randomUUID } from 'node:crypto';
 export interface RequestContext {
   /** Born at the gateway (or taken from `X-Request-Id`), carried in NATS headers. */
   correlationId: string;
+  /**
+   * When the request's answer is due (`Date.now()` ms), if it has a deadline (a read of history):
+   * the store commands made for it take what is left.
+   */
+  deadline?: number;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -19,6 +24,12 @@ export function currentContext(): RequestContext | undefined {
 
 export function currentCorrelationId(): string | undefined {
   return storage.getStore()?.correlationId;
+}
+
+/** Milliseconds left before the current request's deadline, if it has one (never below 0). */
+export function msLeftOfRequest(now = Date.now()): number | undefined {
+  const deadline = storage.getStore()?.deadline;
+  return deadline === undefined ? undefined : Math.max(0, deadline - now);
 }
 
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;

@@ -1,4 +1,5 @@
-import { HISTORY_READ_TIMEOUT_MS } from '@maskline/contracts';
+import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
+import { msLeftOfRequest } from '@maskline/observability';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
 import { isOnlyDuplicateKeyErrors } from './mongo-errors';
@@ -185,23 +186,24 @@ export class SystemWideQueries<T> {
 }
 
 /**
- * The deadline of a store read that answers a request reading history (`readsHistory` in contracts):
- * a second before its caller gives up (HISTORY_READ_TIMEOUT_MS), so that the service answers
- * "unavailable" while the caller still listens, and the store stops scanning for an answer nobody
- * waits for. On FerretDB such a read scans a collection that grows with history; at 100,000 ended
+ * The longest a store read that answers a request reading history (`readsHistory` in contracts) may
+ * take: HISTORY_READ_ANSWER_MS, so that the service answers "unavailable" while the caller still
+ * listens. On FerretDB such a read scans a collection that grows with history; at 100,000 ended
  * sessions the gateway answered 503 after 10 s while the list's two store commands ran on to the
  * connection's 30 s, competing with every hot path for the store.
  */
-export const HISTORY_READ_COMMAND_TIMEOUT_MS = HISTORY_READ_TIMEOUT_MS - 1_000;
+export const HISTORY_READ_COMMAND_TIMEOUT_MS = HISTORY_READ_ANSWER_MS;
 
-/** A history read's options on `model`: HISTORY_READ_COMMAND_TIMEOUT_MS, or the connection's deadline if shorter. */
+/**
+ * A history read's options on `model`: what is left of the request's deadline when it has one (the
+ * RPC server sets it for `readsHistory` requests: each command of the request takes what the ones
+ * before it left), else HISTORY_READ_COMMAND_TIMEOUT_MS; the connection's deadline if shorter. At
+ * least 1 ms: a request already past its deadline fails at once as "store unavailable".
+ */
 export function historyReadOptions(model: Pick<Model<unknown>, 'db'>): { timeoutMS: number } {
   const connection = (model.db.getClient().options as { timeoutMS?: number }).timeoutMS;
-  return {
-    timeoutMS: connection
-      ? Math.min(connection, HISTORY_READ_COMMAND_TIMEOUT_MS)
-      : HISTORY_READ_COMMAND_TIMEOUT_MS,
-  };
+  const left = msLeftOfRequest() ?? HISTORY_READ_COMMAND_TIMEOUT_MS;
+  return { timeoutMS: Math.max(1, Math.min(connection || Infinity, HISTORY_READ_COMMAND_TIMEOUT_MS, left)) };
 }
 
 /** A history sweep's queries over `model`: every command with HISTORY_SWEEP_TIMEOUT_MS. */
@@ -224,9 +226,8 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
    * history, with HISTORY_SWEEP_TIMEOUT_MS as their deadline. Never for what a caller waits on.
    */
   protected readonly systemWideSweeps: SystemWideQueries<T>;
-  /** A collection that grows with history: its tenant reads have HISTORY_READ_COMMAND_TIMEOUT_MS. */
+  /** A collection that grows with history: its tenant reads have a history read's deadline. */
   readonly #growsWithHistory: boolean;
-  #readOptions: { timeoutMS: number } | undefined;
 
   protected constructor(
     model: Model<T>,
@@ -315,9 +316,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
 
   /** A tenant read, with the history read deadline if the collection grows with history. */
   #read<Q extends { setOptions(options: { timeoutMS: number }): Q }>(query: Q): Q {
-    if (!this.#growsWithHistory) return query;
-    this.#readOptions ??= historyReadOptions(this.#model);
-    return query.setOptions(this.#readOptions);
+    return this.#growsWithHistory ? query.setOptions(historyReadOptions(this.#model)) : query;
   }
 
   /** Updates one document of the account; how many matched (0: none of this account's). */

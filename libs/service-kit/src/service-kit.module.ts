@@ -33,6 +33,10 @@ export class ServiceKitModule {
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         streamReplicas: config.NATS_STREAM_REPLICAS,
+        historyReads: {
+          perAccount: config.HISTORY_READS_PER_ACCOUNT,
+          inFlight: config.HISTORY_READS_IN_FLIGHT,
+        },
         breaker: {},
         errorFilter: options.errorFilter,
       }),

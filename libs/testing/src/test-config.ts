@@ -1,4 +1,5 @@
-import type { CommonServiceConfig } from '@maskline/config';
+import { z } from 'zod';
+import { commonServiceConfigShape, type CommonServiceConfig } from '@maskline/config';
 
 /** Common config for a service under test, pointed at this file's NATS. */
 export function testServiceConfig(
@@ -6,6 +7,8 @@ export function testServiceConfig(
   overrides: Partial<CommonServiceConfig> = {},
 ): CommonServiceConfig {
   return {
+    // Every default of the schema, then what a test needs.
+    ...z.object(commonServiceConfigShape).parse({}),
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     NATS_URL: natsUrl,

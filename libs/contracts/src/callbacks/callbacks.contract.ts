@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, defineRpc, readingHistory } from '../contract';
+import { defineEvent, defineRpc, namedAccount, readingHistory, scopeAccount } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
 import { STATS_WINDOW_MAX_HOURS } from '../common/hourly-window';
 import { isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -39,6 +39,7 @@ export const ListCallbackAttempts = readingHistory(
     z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
     z.object({ attempts: z.array(deliveryAttemptSchema), deadLetters: z.array(deadLetterSchema) }),
   ),
+  scopeAccount,
 );
 
 export const ListDeadLetters = readingHistory(
@@ -54,6 +55,7 @@ export const ListDeadLetters = readingHistory(
       .strict(),
     z.object({ total: z.number().int(), objects: z.array(deadLetterSchema) }),
   ),
+  scopeAccount,
 );
 
 /** Replays one dead letter (by event id) or all of the account's that were not replayed yet. */
@@ -110,4 +112,5 @@ export const GetCallbackStats = readingHistory(
       ),
     }),
   ),
+  namedAccount,
 );

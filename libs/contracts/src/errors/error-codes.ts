@@ -15,6 +15,13 @@ export const ErrorCodes = {
   CONFLICT: 'CONFLICT',
   /** Rate limit hit. */
   RATE_LIMITED: 'RATE_LIMITED',
+  /** The account already has as many reads of its history in flight as it may (HISTORY_READS_PER_ACCOUNT). */
+  HISTORY_READS_LIMITED: 'RATE_LIMITED.HISTORY_READS',
+  /**
+   * The system is answering as many reads of history as it may at once (HISTORY_READS_IN_FLIGHT):
+   * retryable, and not a fault of the service (it never opens a caller's circuit breaker).
+   */
+  HISTORY_READS_BUSY: 'RATE_LIMITED.HISTORY_BUSY',
   /** The remote service did not answer in time. */
   RPC_TIMEOUT: 'RPC.TIMEOUT',
   /** Nobody is listening on the subject, or the connection is down. */

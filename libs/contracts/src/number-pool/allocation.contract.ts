@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc, withPreviousVersion, readingHistory } from '../contract';
+import { defineRpc, readingHistory, scopeAccount, withPreviousVersion } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { numberCapabilitySchema } from './virtual-number.schema';
@@ -177,4 +177,5 @@ export const GetUtilizationHistory = readingHistory(
       exhaustions: z.array(z.object({ at: isoTimeSchema, count: z.number().int() })),
     }),
   ),
+  scopeAccount,
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc, readingHistory } from '../contract';
+import { defineRpc, namedAccount, readingHistory } from '../contract';
 import { mainAccountIdSchema } from '../common/account-scope.schema';
 import { STATS_WINDOW_MAX_HOURS } from '../common/hourly-window';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -38,6 +38,7 @@ export const ListPinAttempts = readingHistory(
     z.object({ accountId: mainAccountIdSchema, sessionId: uuidSchema }).strict(),
     z.object({ attempts: z.array(pinAttemptSchema) }),
   ),
+  namedAccount,
 );
 
 const countsSchema = z.object({
@@ -65,4 +66,5 @@ export const GetPinSecurity = readingHistory(
       byCaller: z.array(countsSchema.extend({ callerMasked: z.string(), callerKey: z.string() })),
     }),
   ),
+  namedAccount,
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineRpc, readingHistory } from '../contract';
+import { defineRpc, readingHistory, scopeAccount } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { zodOf } from '../common/field-kind';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -102,6 +102,7 @@ export const GetProxySession = readingHistory(
     z.object(inSession).strict(),
     proxySessionSchema,
   ),
+  scopeAccount,
 );
 
 /** Newest first, open and closed alike, a page at a time. */
@@ -112,6 +113,7 @@ export const ListProxySessions = readingHistory(
     z.object({ ...inService, ...proxyPageShape }).strict(),
     z.object({ sessions: z.array(proxySessionSchema), more: z.boolean() }),
   ),
+  scopeAccount,
 );
 
 export const UpdateProxySession = defineRpc(
@@ -175,6 +177,7 @@ export const ListProxyInteractions = readingHistory(
       .strict(),
     z.object({ interactions: z.array(proxyInteractionSchema), more: z.boolean() }),
   ),
+  scopeAccount,
 );
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
-import { defineEvent, defineRpc, readingHistory } from '../contract';
+import { defineEvent, defineRpc, readingHistory, scopeAccount } from '../contract';
 import { PAGE_LIMIT_MAX, PAGE_OFFSET_MAX } from '../common/paging';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
@@ -37,6 +37,7 @@ export const GetSession = readingHistory(
     z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
     sessionViewSchema,
   ),
+  scopeAccount,
 );
 
 const range = z
@@ -69,6 +70,7 @@ export const ListSessions = readingHistory(
       .strict(),
     z.object({ total: z.number().int(), objects: z.array(sessionViewSchema) }),
   ),
+  scopeAccount,
 );
 
 export const UpdateSession = defineRpc(

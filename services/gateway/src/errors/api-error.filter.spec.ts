@@ -44,4 +44,25 @@ describe('ApiErrorFilter', () => {
       body: { error: 'limit must be an integer' },
     });
   });
+
+  it('tells a tenant over its reads of history, in either API’s shape, when to try again', () => {
+    const own = new CodedError(ErrorCodes.HISTORY_READS_LIMITED, 'too many reads of history at once', {
+      details: { retryAfterSeconds: 10 },
+    });
+    expect(answer(own)).toMatchObject({
+      status: 429,
+      headers: { 'Retry-After': '10' },
+      body: { error: 'too many reads of history at once' },
+    });
+    const busy = new CodedError(ErrorCodes.HISTORY_READS_BUSY, 'retry shortly', {
+      retryable: true,
+      details: { retryAfterSeconds: 1 },
+    });
+    expect(answer(busy, '/v1/Services/KS1/Sessions')).toMatchObject({
+      status: 503,
+      headers: { 'Retry-After': '1' },
+      body: { code: 20503, status: 503, message: 'retry shortly' },
+    });
+    expect(answer(own, '/v1/Services/KS1/Sessions').body).toMatchObject({ code: 20429, status: 429 });
+  });
 });

@@ -17,6 +17,8 @@ describe('httpStatusForCode', () => {
     [ErrorCodes.NOT_FOUND, 404],
     [ErrorCodes.CONFLICT, 409],
     [ErrorCodes.RATE_LIMITED, 429],
+    [ErrorCodes.HISTORY_READS_LIMITED, 429],
+    [ErrorCodes.HISTORY_READS_BUSY, 503],
     [ErrorCodes.RPC_TIMEOUT, 503],
     [ErrorCodes.RPC_UNAVAILABLE, 503],
     [ErrorCodes.CIRCUIT_OPEN, 503],
@@ -50,6 +52,7 @@ describe('httpStatusForCode', () => {
       ErrorCodes.EVENT_INVALID,
       ErrorCodes.EVENT_GIVEN_UP,
       PoolErrorCodes.CONTENDED,
+      ErrorCodes.HISTORY_READS_BUSY,
       CallErrorCodes.PROVIDER_REFUSED,
       CallErrorCodes.PROVIDER_TIMEOUT,
     ]);

@@ -42,6 +42,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [PoolErrorCodes.CONTENDED]: 503,
+  // Load shed, not the account's doing: the request may succeed if repeated.
+  [ErrorCodes.HISTORY_READS_BUSY]: 503,
   [SessionErrorCodes.ALREADY_EXPIRED]: 400,
   [SessionErrorCodes.IDEMPOTENCY_MISMATCH]: 422,
   [CallErrorCodes.FORBIDDEN]: 403,

@@ -8,6 +8,7 @@ import { ErrorCodes, PoolErrorCodes, ProxyErrorCodes, errorFamilyOf } from '@mas
 const BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.FORBIDDEN]: 20403,
   [ErrorCodes.METHOD_NOT_ALLOWED]: 20004,
+  [ErrorCodes.HISTORY_READS_BUSY]: 20503,
   [ProxyErrorCodes.SERVICE_NAME_TAKEN]: 80602,
   [ProxyErrorCodes.NUMBER_NOT_AVAILABLE]: 80601,
   [ProxyErrorCodes.SESSION_NAME_TAKEN]: 80603,

@@ -1,0 +1,152 @@
+import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import {
+  CodedError,
+  ErrorCodes,
+  ExpireSession,
+  GetSession,
+  HISTORY_READ_ANSWER_MS,
+  type RpcParsedRequestOf,
+} from '@maskline/contracts';
+import { msLeftOfRequest } from '@maskline/observability';
+import { ServiceKitModule } from '@maskline/service-kit';
+import {
+  expectEventually,
+  startServiceApp,
+  startTestNats,
+  testServiceConfig,
+  type RunningProcess,
+} from '@maskline/testing';
+import { RpcClient } from './rpc-client';
+import { RpcHandler } from './rpc-handler.decorator';
+
+/** History reads wait at this gate until the test opens it; each then answers "not found". */
+let gate: { opened: Promise<void>; open: () => void };
+const newGate = () => {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  gate = { opened, open };
+};
+/** What each history read saw: its account, and how long it had left when it began. */
+const started: Array<{ accountId: string; msLeft: number | undefined }> = [];
+/** How long a request that does not read history had left (none: undefined). */
+const hotPathLeft: Array<number | undefined> = [];
+
+@Injectable()
+class HistoryAnswerer {
+  @RpcHandler(GetSession)
+  async get(request: RpcParsedRequestOf<typeof GetSession>): Promise<never> {
+    started.push({ accountId: request.scope.accountId, msLeft: msLeftOfRequest() });
+    await gate.opened;
+    throw new CodedError(ErrorCodes.NOT_FOUND, 'no such session');
+  }
+
+  @RpcHandler(ExpireSession)
+  async expire() {
+    hotPathLeft.push(msLeftOfRequest());
+    return { expired: true as const };
+  }
+}
+
+const PER_ACCOUNT = 2;
+const IN_FLIGHT = 3;
+
+describe('reads of history admitted per account and in all, across replicas (real NATS KV)', () => {
+  let nats: RunningProcess;
+  const apps: INestApplicationContext[] = [];
+  let client: RpcClient;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    const config = testServiceConfig(nats.url, {
+      HISTORY_READS_PER_ACCOUNT: PER_ACCOUNT,
+      HISTORY_READS_IN_FLIGHT: IN_FLIGHT,
+      RPC_TIMEOUT_MS: 5000,
+    });
+    for (let replica = 0; replica < 2; replica++) {
+      @Module({
+        imports: [ServiceKitModule.forRoot({ service: 'session-service', config })],
+        providers: [HistoryAnswerer],
+      })
+      class SessionReplica {}
+      apps.push(await startServiceApp({ module: SessionReplica }));
+    }
+    @Module({ imports: [ServiceKitModule.forRoot({ service: 'gateway', config })] })
+    class Gateway {}
+    const gateway = await startServiceApp({ module: Gateway });
+    apps.push(gateway);
+    client = gateway.get(RpcClient);
+  });
+
+  afterAll(async () => {
+    gate?.open();
+    for (const app of apps.reverse()) await app.close();
+    await nats?.stop();
+  });
+
+  const account = () => `MA${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
+  const get = (accountId: string, subaccountId?: string) =>
+    client.request(GetSession, { scope: { accountId, subaccountId }, sessionId: randomUUID() }).then(
+      () => 'answered',
+      (err: CodedError) => err.code,
+    );
+
+  it('runs an account’s reads up to its limit, refuses the rest at once with 429’s code, and serves other accounts', async () => {
+    newGate();
+    started.length = 0;
+    const tenant = account();
+    // Its subaccounts count as the account: they share its slots.
+    const own = [get(tenant), get(tenant, 'SA' + tenant.slice(2)), get(tenant), get(tenant)];
+    await expectEventually(() => expect(started).toHaveLength(PER_ACCOUNT));
+    const other = account();
+    const others = get(other);
+    await expectEventually(() => expect(started).toHaveLength(IN_FLIGHT));
+    // The system is full: a third account is told to retry, with the system's code, not its own.
+    const third = account();
+    const refused = await get(third);
+    gate.open();
+    const outcomes = await Promise.all(own);
+    expect(outcomes.filter((o) => o === ErrorCodes.NOT_FOUND)).toHaveLength(PER_ACCOUNT);
+    expect(outcomes.filter((o) => o === ErrorCodes.HISTORY_READS_LIMITED)).toHaveLength(
+      own.length - PER_ACCOUNT,
+    );
+    expect(await others).toBe(ErrorCodes.NOT_FOUND);
+    expect(refused).toBe(ErrorCodes.HISTORY_READS_BUSY);
+    expect(started.map((s) => s.accountId).sort()).toEqual([tenant, tenant, other].sort());
+    // Slots come back as reads end, answered or failed.
+    newGate();
+    gate.open();
+    expect(await Promise.all([get(tenant), get(tenant), get(third)])).toEqual([
+      ErrorCodes.NOT_FOUND,
+      ErrorCodes.NOT_FOUND,
+      ErrorCodes.NOT_FOUND,
+    ]);
+  });
+
+  it('never opens the caller’s circuit breaker to the service by refusing reads (its hot paths go on)', async () => {
+    newGate();
+    started.length = 0;
+    const tenant = account();
+    const held = [get(tenant), get(tenant)];
+    await expectEventually(() => expect(started).toHaveLength(PER_ACCOUNT));
+    const refusals = await Promise.all(Array.from({ length: 30 }, () => get(tenant)));
+    expect(new Set(refusals)).toEqual(new Set([ErrorCodes.HISTORY_READS_LIMITED]));
+    await expect(
+      client.request(ExpireSession, { scope: { accountId: tenant }, sessionId: randomUUID() }),
+    ).resolves.toEqual({ expired: true });
+    gate.open();
+    await Promise.all(held);
+  });
+
+  it('gives a read of history a deadline a second short of its caller’s, and a hot-path request none', async () => {
+    newGate();
+    gate.open();
+    started.length = 0;
+    hotPathLeft.length = 0;
+    await get(account());
+    await client.request(ExpireSession, { scope: { accountId: account() }, sessionId: randomUUID() });
+    expect(started[0].msLeft).toBeLessThanOrEqual(HISTORY_READ_ANSWER_MS);
+    expect(started[0].msLeft).toBeGreaterThan(HISTORY_READ_ANSWER_MS - 2_000);
+    expect(hotPathLeft).toEqual([undefined]);
+  });
+});
