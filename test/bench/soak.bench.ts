@@ -515,7 +515,9 @@ async function sweepRuns(nc: NatsConnection, from: number, to: number): Promise<
     return entry ? kvDecode<T>(entry.value) : null;
   };
   const runs: string[] = [];
-  for (const task of new Set(keys.map((k) => k.slice(0, k.lastIndexOf('.'))))) {
+  // `<task>.<window>` and `<task>.last` (the store's baton has no dot).
+  const tasks = new Set(keys.filter((k) => k.includes('.')).map((k) => k.slice(0, k.lastIndexOf('.'))));
+  for (const task of tasks) {
     const last = await read<{ endedAt: number; ms: number }>(`${task}.last`);
     // The first turn taken since the last run ended started the run under way, if any (later turns
     // joined it).

@@ -37,12 +37,16 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
 
     const first = await Promise.all(takers.flatMap((take) => [take(), take()]));
     expect(first.filter(Boolean)).toHaveLength(1);
+    await takers[first.indexOf(true) >> 1]!.finished(10);
 
     now += 60_000;
     const second = await Promise.all(takers.map((take) => take()));
     expect(second.filter(Boolean)).toHaveLength(1);
+    await takers[second.indexOf(true)]!.finished(10);
     // Another task's turns are its own.
-    expect(await replicas[0].turnsOf('other-sweep', 60_000, clock)()).toBe(true);
+    const other = replicas[0].turnsOf('other-sweep', 60_000, clock);
+    expect(await other()).toBe(true);
+    await other.finished(10);
   });
 
   it('paces the runs: after a run of d, no replica gets a turn for nine times d, then turns go on', async () => {
@@ -51,11 +55,12 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     const replicas = await Promise.all([replica(), replica()]);
     const takers = replicas.map((r) => r.turnsOf('paced-sweep', 60_000, clock));
 
-    expect((await Promise.all(takers.map((take) => take()))).filter(Boolean)).toHaveLength(1);
+    const first = await Promise.all(takers.map((take) => take()));
+    expect(first.filter(Boolean)).toHaveLength(1);
     // The run took five windows (a sweep over a large history on FerretDB).
     now += 300_000;
     const ended = now;
-    await takers[0]!.finished(300_000);
+    await takers[first.indexOf(true)]!.finished(300_000);
 
     // Windows come and go, but for 9 × 300 s after the run ended nobody sweeps.
     for (const after of [60_000, 1_200_000, 2_640_000]) {
@@ -75,6 +80,67 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     await take.finished(2_000);
     now += 60_000;
     expect(await take()).toBe(true);
+  });
+
+  it('runs one task at a time over the store: another waits for its next window while one runs', async () => {
+    let now = 4_000_000_000;
+    const clock = () => now;
+    const [a, b] = await Promise.all([replica(), replica()]);
+    const sessions = a.turnsOf('sessions-sweep', 60_000, clock);
+    const callbacks = b.turnsOf('callbacks-sweep', 60_000, clock);
+    const pins = b.turnsOf('pins-sweep', 10_000, clock);
+
+    // Asked at once, one of the three gets the store.
+    const asked = [sessions, callbacks, pins];
+    const first = await Promise.all(asked.map((take) => take()));
+    expect(first.filter(Boolean)).toHaveLength(1);
+    const running = asked[first.indexOf(true)]!;
+    await running.finished(0);
+    // In the next window one runs, and the others ask while it does.
+    now += 60_000;
+    expect(await sessions()).toBe(true);
+    expect(await Promise.all([callbacks(), pins()])).toEqual([false, false]);
+    // Windows pass while the first run goes on: the others still wait.
+    now += 120_000;
+    expect(await Promise.all([callbacks(), pins()])).toEqual([false, false]);
+    now += 1_000;
+    await sessions.finished(121_000);
+    // Given back: the next to ask runs, and holds the store in its turn.
+    expect(await pins()).toBe(true);
+    expect(await callbacks()).toBe(false);
+    now += 2_000;
+    await pins.finished(2_000);
+    expect(await callbacks()).toBe(true);
+    await callbacks.finished(1_000);
+  });
+
+  it('takes the store back from a run that never gave it back (a replica killed mid-run) after half an hour', async () => {
+    let now = 9_000_000_000;
+    const clock = () => now;
+    const [killed, survivor] = await Promise.all([replica(), replica()]);
+    expect(await killed.turnsOf('killed-sweep', 60_000, clock)()).toBe(true);
+    const other = survivor.turnsOf('survivor-sweep', 60_000, clock);
+    now += 29 * 60_000;
+    expect(await other()).toBe(false);
+    now += 60_000 + 1;
+    expect(await other()).toBe(true);
+    await other.finished(1_000);
+  });
+
+  it('gives the store back for a turn that went unused, without pacing the task', async () => {
+    let now = 7_000_000_000;
+    const clock = () => now;
+    const r = await replica();
+    const unused = r.turnsOf('unused-sweep', 60_000, clock);
+    const next = r.turnsOf('next-sweep', 60_000, clock);
+    expect(await unused()).toBe(true);
+    expect(await next()).toBe(false);
+    await unused.release();
+    now += 60_000;
+    expect(await next()).toBe(true);
+    await next.finished(1_000);
+    expect(await unused()).toBe(true);
+    await unused.finished(1_000);
   });
 
   it('takes the turn when KV cannot be asked: the work is idempotent, skipping it is not', async () => {

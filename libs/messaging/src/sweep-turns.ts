@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from './key-value-stores';
+import type { KV } from 'nats';
+import { KeyValueStores, createIfAbsent, isWrongLastSequence, kvDecode, kvEncode } from './key-value-stores';
 
 /** One entry per task and window; a day outlives any window a sweep uses. */
 export const SWEEP_TURNS_BUCKET = 'maskline-sweep-turns';
@@ -12,15 +13,33 @@ const TURN_TTL_MS = 24 * 3600_000;
  */
 const PACE = 9;
 
-/** A taker of one task's turns, told how long each run it took lasted. */
-export type SweepTurnTaker = (() => Promise<boolean>) & { finished(ms: number): Promise<void> };
+/**
+ * One sweep at a time over the store, whichever service's: the key every sweep's run holds while it
+ * runs. On FerretDB each sweep reads its collections whole; two services' sweeps at once (session
+ * retention and callback retention, 2026-11-30's soak run I) doubled what the hot paths lost to
+ * them. A holder that vanished (a replica killed mid-run) loses it after BATON_MS; a run longer than
+ * that may then have another beside it, which costs time, never correctness.
+ */
+const STORE_BATON = 'store-baton';
+const BATON_MS = 30 * 60_000;
+
+/**
+ * A taker of one task's turns, told how long each run it took lasted (`finished`), or that a turn
+ * went unused (`release`): either gives the store's baton back.
+ */
+export type SweepTurnTaker = (() => Promise<boolean>) & {
+  finished(ms: number): Promise<void>;
+  release(): Promise<void>;
+};
 
 /**
  * Turns at periodic work that every replica could do and one is enough for (sweeps that read a
  * collection growing with history: on FerretDB each such read is a scan, so N replicas doing it
  * cost N scans for nothing). Of the replicas asking for one task's turn in one window, exactly one
- * gets it: a KV create of `<task>.<window>`. When KV cannot be asked, the replica takes the turn
- * (the work is idempotent: a second run costs time, never correctness).
+ * gets it: a KV create of `<task>.<window>`. And of all tasks, one runs at a time: a turn comes
+ * with the store's baton (STORE_BATON), and a task that finds another holding it waits for its next
+ * window. When KV cannot be asked, the replica takes the turn (the work is idempotent: a second run
+ * costs time, never correctness).
  */
 @Injectable()
 export class SweepTurns {
@@ -29,10 +48,13 @@ export class SweepTurns {
 
   /**
    * A taker of `task`'s turns, one per `windowMs` of `clock` time, none while the last run's pace
-   * holds. `task`: letters, digits, `-_`.
+   * holds or another task's run holds the store. `task`: letters, digits, `-_`. Each turn taken
+   * must be ended by `finished` or `release` (PeriodicTask does), which give the baton back.
    */
   turnsOf(task: string, windowMs: number, clock: () => number): SweepTurnTaker {
     const bucket = () => this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
+    /** The revision of the baton this taker holds, to give back only its own. */
+    let held: number | undefined;
     const take = async () => {
       const now = clock();
       try {
@@ -40,9 +62,25 @@ export class SweepTurns {
         const last = await kv.get(`${task}.last`);
         const ran = last ? kvDecode<{ endedAt: number; ms: number }>(last.value) : null;
         if (ran && now < ran.endedAt + PACE * ran.ms) return false;
-        return await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }));
+        const baton = await takeBaton(kv, task, now);
+        if (baton === undefined) return false;
+        if (await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }))) {
+          held = baton;
+          return true;
+        }
+        await giveBack(kv, baton);
+        return false;
       } catch {
         return true;
+      }
+    };
+    const release = async () => {
+      const revision = held;
+      held = undefined;
+      try {
+        if (revision !== undefined) await giveBack(await bucket(), revision);
+      } catch {
+        // It frees itself after BATON_MS.
       }
     };
     const finished = async (ms: number) => {
@@ -51,7 +89,32 @@ export class SweepTurns {
       } catch {
         // Not paced this once: the next run comes at its window, as without pacing.
       }
+      await release();
     };
-    return Object.assign(take, { finished });
+    return Object.assign(take, { finished, release });
+  }
+}
+
+/** The baton's revision if `task` took it (nobody held it, or its holder's time ran out). */
+async function takeBaton(kv: KV, task: string, now: number): Promise<number | undefined> {
+  const entry = await kv.get(STORE_BATON);
+  const holder = entry?.operation === 'PUT' ? kvDecode<{ task: string; until: number }>(entry.value) : null;
+  if (holder && holder.until > now) return undefined;
+  const value = kvEncode({ task, until: now + BATON_MS });
+  try {
+    // Conditioned on what was read: of tasks racing for a free baton, one gets it.
+    return entry ? await kv.update(STORE_BATON, value, entry.revision) : await kv.create(STORE_BATON, value);
+  } catch (err) {
+    if (isWrongLastSequence(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Gives the baton back if it is still the one taken at `revision`. */
+async function giveBack(kv: KV, revision: number): Promise<void> {
+  try {
+    await kv.update(STORE_BATON, kvEncode({ task: '', until: 0 }), revision);
+  } catch (err) {
+    if (!isWrongLastSequence(err)) throw err;
   }
 }

@@ -2,7 +2,7 @@ import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
 import { msLeftOfRequest } from '@maskline/observability';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
-import { isOnlyDuplicateKeyErrors } from './mongo-errors';
+import { isOnlyDuplicateKeyErrors, isStoreUnavailableError } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
@@ -116,7 +116,8 @@ export class SystemWideQueries<T> {
    * document with every id); `last` when it holds all that were due. None left: null. Served by an
    * index on `field`. The filter matches what is in the range when it runs: a caller that deletes
    * what belongs to `ids` first (a cascade) relies on nothing being written into a past range, as
-   * history is written at the time it happens.
+   * history is written at the time it happens. `filter` names no condition on `field` (the slice's
+   * range takes its place; wrap it in `$and` if it must).
    */
   async dueSlice(
     filter: FilterQuery<T>,
@@ -179,11 +180,34 @@ export class SystemWideQueries<T> {
     return deleted;
   }
 
+  /**
+   * Deletes every document matching `filter`: in one statement (one scan on FerretDB), or, when the
+   * store refuses one that large (FerretDB binds every matched id: SQLite takes 32,766, PostgreSQL
+   * 65,535), slice by slice on `field` (`deleteDue`, at most `maxSlices`). A store that did not
+   * answer is not asked again. How many went.
+   */
+  async deleteAll(
+    filter: FilterQuery<T>,
+    field: keyof T & string,
+    { maxSlices = SWEEP_MAX_SLICES }: { maxSlices?: number } = {},
+  ): Promise<number> {
+    try {
+      return await this.deleteMany(filter);
+    } catch (err) {
+      if (isStoreUnavailableError(err)) throw err;
+    }
+    // In `$and`: the slices' range on `field` must narrow `filter`, never replace a condition it has on it.
+    return this.deleteDue({ $and: [filter] } as FilterQuery<T>, field, END_OF_TIME, { maxSlices });
+  }
+
   /** The query with this deadline, if there is one (the driver's per-operation `timeoutMS`). */
   private timed<Q extends { setOptions(options: { timeoutMS: number }): Q }>(query: Q): Q {
     return this.deadline ? query.setOptions({ timeoutMS: this.deadline.timeoutMs }) : query;
   }
 }
+
+/** Later than any date a document holds (JavaScript's last). */
+const END_OF_TIME = new Date(8_640_000_000_000_000);
 
 /**
  * The longest a store read that answers a request reading history (`readsHistory` in contracts) may

@@ -1,10 +1,24 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
-import type { Connection } from 'mongoose';
+import type { Connection, Model, mongo } from 'mongoose';
 import type { Logger } from 'pino';
 import { HealthRegistry, LOGGER } from '@maskline/observability';
 
-/** Builds every registered model's indexes at boot; a failure stops the boot with the reason. */
+/**
+ * Codes of a build that can never succeed as asked (existing duplicates under a unique index, an
+ * index of the same name or keys with other options): tried again, it would fail again.
+ */
+const PERMANENT_CODES = new Set([11000, 67, 85, 86]);
+/** Waits between tries of a build that failed for a moment: about 15 s in all. */
+export const INDEX_BUILD_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
+
+/**
+ * Builds every registered model's indexes at boot. A build the store interrupted or refused for a
+ * moment (FerretDB's SQLite answered "interrupted (9)" to a replica restarting in the chaos run, its
+ * write lock held elsewhere) is tried again after INDEX_BUILD_RETRY_DELAYS_MS, so a replica does
+ * not die on a busy store; one that can never succeed, or still fails after the last wait, stops the
+ * boot with the reason.
+ */
 @Injectable()
 export class IndexSynchronizer implements OnModuleInit {
   constructor(
@@ -20,19 +34,52 @@ export class IndexSynchronizer implements OnModuleInit {
       await db.admin().ping();
       return { status: 'up' };
     });
-    // An index build on a large collection may take longer than any one command is otherwise allowed.
-    const unbounded = { timeoutMS: 0 } as Record<string, unknown>;
-    for (const model of Object.values(this.connection.models)) {
+    for (const model of Object.values(this.connection.models)) await this.build(model);
+    this.logger.info({ models: Object.keys(this.connection.models) }, 'store indexes ready');
+  }
+
+  private async build(model: Model<unknown>): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
       try {
-        await model.createCollection(unbounded).catch((err: { codeName?: string; code?: number }) => {
-          if (err?.codeName !== 'NamespaceExists' && err?.code !== 48) throw err;
-        });
-        await model.createIndexes(unbounded);
+        await buildIndexes(model);
+        return;
       } catch (err) {
-        this.logger.fatal({ err, model: model.modelName }, 'could not build indexes');
-        throw err;
+        const wait = INDEX_BUILD_RETRY_DELAYS_MS[attempt];
+        const code = (err as { code?: unknown })?.code;
+        if (wait === undefined || (typeof code === 'number' && PERMANENT_CODES.has(code))) {
+          this.logger.fatal({ err, model: model.modelName }, 'could not build indexes');
+          throw err;
+        }
+        this.logger.warn(
+          { err, model: model.modelName, retryInMs: wait },
+          'index build failed; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait));
       }
     }
-    this.logger.info({ models: Object.keys(this.connection.models) }, 'store indexes ready');
+  }
+}
+
+/**
+ * The collection and its schema's indexes, with no deadline: an index build on a large collection
+ * may take longer than any one command is otherwise allowed (STORE_COMMAND_TIMEOUT_MS). Through the
+ * driver, as mongoose's `createIndexes` and `createCollection` send the connection's deadline as
+ * `maxTimeMS` whatever they are given (seen on the wire): a build past it was interrupted by the
+ * store, and the boot failed.
+ */
+async function buildIndexes(model: Model<unknown>): Promise<void> {
+  const unbounded = { timeoutMS: 0 } as Record<string, unknown>;
+  const db = model.db.db;
+  if (!db) throw new Error('the store connection is not open');
+  await db
+    .createCollection(model.collection.collectionName, unbounded)
+    .catch((err: { codeName?: string; code?: number }) => {
+      if (err?.codeName !== 'NamespaceExists' && err?.code !== 48) throw err;
+    });
+  for (const [fields, options] of model.schema.indexes()) {
+    await model.collection.createIndex(
+      fields as mongo.IndexSpecification,
+      { ...options, ...unbounded } as mongo.CreateIndexesOptions,
+    );
   }
 }

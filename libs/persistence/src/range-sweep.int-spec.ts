@@ -32,19 +32,39 @@ describe('a history sweep’s range deletes on the real store (SystemWideQueries
   const docs = (prefix: string, count: number, at: (i: number) => number, accountId = 'A') =>
     Array.from({ length: count }, (_, i) => ({ _id: `${prefix}-${i}`, accountId, at: new Date(at(i)) }));
 
-  it('deletes more due records than one store statement may match, and none that is not due', async () => {
-    // FerretDB deletes what a filter matched with one SQL statement binding every matched id:
-    // SQLite takes 32,766 at most, so one deleteMany of all of these fails there.
+  it.each([
+    ['deleteDue', (m: Model<Doc>) => historySweepQueries(m).deleteDue({}, 'at', new Date(T + 40_000))],
+    [
+      'deleteAll',
+      (m: Model<Doc>) => historySweepQueries(m).deleteAll({ at: { $lt: new Date(T + 40_000) } }, 'at'),
+    ],
+  ])(
+    '%s: deletes more due records than one store statement may match, and none that is not due',
+    async (_, sweep) => {
+      // FerretDB deletes what a filter matched with one SQL statement binding every matched id:
+      // SQLite takes 32,766 at most, so one deleteMany of all of these fails there.
+      const m = model();
+      const due = docs('due', 33_000, (i) => T + i);
+      for (let i = 0; i < due.length; i += 5000) await m.insertMany(due.slice(i, i + 5000));
+      await m.insertMany(docs('young', 50, (i) => T + 40_000 + i));
+
+      const deleted = await sweep(m);
+
+      expect(deleted).toBe(33_000);
+      expect(await m.countDocuments({})).toBe(50);
+      expect(await m.countDocuments({ _id: /^young-/ })).toBe(50);
+    },
+  );
+
+  it('deleteAll: one statement when the store takes it (no read to find a range)', async () => {
     const m = model();
-    const due = docs('due', 33_000, (i) => T + i);
-    for (let i = 0; i < due.length; i += 5000) await m.insertMany(due.slice(i, i + 5000));
-    await m.insertMany(docs('young', 50, (i) => T + 40_000 + i));
+    await m.insertMany([...docs('s1', 30, (i) => T + i, 'A'), ...docs('other', 5, (i) => T + i, 'B')]);
+    const find = jest.spyOn(m, 'find');
+    const deleteMany = jest.spyOn(m, 'deleteMany');
 
-    const deleted = await historySweepQueries(m).deleteDue({}, 'at', new Date(T + 40_000));
-
-    expect(deleted).toBe(33_000);
-    expect(await m.countDocuments({})).toBe(50);
-    expect(await m.countDocuments({ _id: /^young-/ })).toBe(50);
+    expect(await historySweepQueries(m).deleteAll({ accountId: 'A' }, 'at')).toBe(30);
+    expect([find.mock.calls.length, deleteMany.mock.calls.length]).toEqual([0, 1]);
+    expect(await m.countDocuments({})).toBe(5);
   });
 
   it('slices where many records share one instant: each deleted once, none left, the rest kept', async () => {

@@ -58,7 +58,9 @@ describe('PeriodicTask', () => {
 
   it('tells its turns how long each timed run took (for pacing), and not of a run asked for outright', async () => {
     const took: number[] = [];
-    const turns = Object.assign(async () => took.length === 0, {
+    let granted = 0;
+    // One turn is granted (as SweepTurns does while a run holds the store's baton).
+    const turns = Object.assign(async () => ++granted === 1, {
       finished: async (ms: number) => void took.push(ms),
     });
     const slow = new Slow(turns);
@@ -69,6 +71,20 @@ describe('PeriodicTask', () => {
     await jest.advanceTimersByTimeAsync(2500);
     await explicit;
     expect(took).toEqual([2500]);
+    await slow.onApplicationShutdown();
+  });
+
+  it('gives back a turn it cannot use (a run still under way, or shutting down) unused', async () => {
+    const took: Array<number | 'unused'> = [];
+    const turns = Object.assign(async () => true, {
+      finished: async (ms: number) => void took.push(ms),
+      release: async () => void took.push('unused'),
+    });
+    const slow = new Slow(turns);
+    slow.onApplicationBootstrap();
+    // Ticks at 1 s (the run, 2.5 s) and 2 s and 3 s (turns granted while it runs).
+    await jest.advanceTimersByTimeAsync(1000 + 2500);
+    expect(took).toEqual(['unused', 'unused', 2500]);
     await slow.onApplicationShutdown();
   });
 

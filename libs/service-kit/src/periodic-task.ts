@@ -26,9 +26,13 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
     protected readonly logger: Logger,
     /**
      * Whether this replica runs this interval's timed run (every replica does, without it), and,
-     * when it can be told, how long each timed run took (SweepTurns paces the runs by it).
+     * when it can be told, how long each timed run took (SweepTurns paces the runs by it) or that a
+     * turn went unused.
      */
-    private readonly turns?: (() => Promise<boolean>) & { finished?(ms: number): Promise<void> },
+    private readonly turns?: (() => Promise<boolean>) & {
+      finished?(ms: number): Promise<void>;
+      release?(): Promise<void>;
+    },
   ) {}
 
   /** One run; errors are the base's to log. */
@@ -47,11 +51,13 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
 
   private async onTick(): Promise<void> {
     if (this.turns && !(await this.turns())) return;
-    // A turn taken while shutting down is not used: the run would start after shutdown waited.
-    if (this.stopped) return;
-    // A run still under way covers this turn too (and holding the turn keeps other replicas from
-    // starting one beside it); only the tick that started a run tells how long it took.
-    if (this.running) return this.running;
+    // A turn taken while shutting down is not used (the run would start after shutdown waited), and
+    // a run still under way covers this turn too: either way it is given back unused; only the tick
+    // that started a run tells how long it took.
+    if (this.stopped || this.running) {
+      await this.turns?.release?.();
+      return this.running;
+    }
     const started = Date.now();
     await this.runNow();
     const ms = Date.now() - started;

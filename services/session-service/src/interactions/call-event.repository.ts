@@ -4,9 +4,6 @@ import type { Model, mongo } from 'mongoose';
 import { AccountScopedRepository, InsertBatcher } from '@maskline/persistence';
 import { CallEventDocument } from './call-event.schema';
 
-/** Later than any step's time. */
-const END_OF_TIME = new Date(8_640_000_000_000_000);
-
 @Injectable()
 export class CallEventRepository extends AccountScopedRepository<CallEventDocument> {
   /**
@@ -52,13 +49,13 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
   }
 
   /**
-   * The retention sweep: the steps of sessions being deleted, a range of them at a time (a long
-   * Proxy session's messages are many steps; one statement may match only so many). Served by
-   * `{ sessionId, at }`.
+   * The retention sweep: the steps of sessions being deleted, in one statement, or a range of them
+   * at a time when the store refuses one that large (a long Proxy session's messages are many steps;
+   * one statement may match only so many on FerretDB). Served by `{ sessionId, at }`.
    */
   async deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return 0;
-    return this.systemWideSweeps.deleteDue({ sessionId: { $in: [...sessionIds] } }, 'at', END_OF_TIME, {
+    return this.systemWideSweeps.deleteAll({ sessionId: { $in: [...sessionIds] } }, 'at', {
       maxSlices: 1000,
     });
   }

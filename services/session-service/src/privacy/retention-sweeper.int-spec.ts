@@ -33,7 +33,7 @@ import { EndedSessionRepository } from '../sessions/ended-session.repository';
 import { EndedSessionPartiesDocument } from '../sessions/ended-session-parties.schema';
 import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
 import { SessionServiceModule } from '../session-service.module';
-import { RetentionSweeper } from './retention-sweeper';
+import { LEGACY_CHECK_EVERY_MS, RetentionSweeper } from './retention-sweeper';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -200,6 +200,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const recorded = await endedSession(REDACTING, 3 * DAY);
     const kept = await endedSession(KEEPER, 3 * DAY, 'without digests');
 
+    // An hour on: the sweep looks for an earlier version's records again (LEGACY_CHECK_EVERY_MS).
+    clock.advance(LEGACY_CHECK_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
 
     for (const s of [...earlier, recorded]) {
@@ -211,12 +213,27 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect((await ended.findById(kept._id).lean())?.firstParty).toBe(kept.firstParty);
   });
 
+  it('looks for an earlier version’s records at most once an hour once it has found none (a scan of the history)', async () => {
+    clock.advance(LEGACY_CHECK_EVERY_MS);
+    await app.get(RetentionSweeper).runNow(); // finds none
+    const earlier = await endedSession(REDACTING, 3 * DAY, 'without digests');
+    await app.get(RetentionSweeper).runNow();
+    expect((await ended.findById(earlier._id).lean())?.firstParty).toBe(earlier.firstParty);
+    clock.advance(LEGACY_CHECK_EVERY_MS);
+    await app.get(RetentionSweeper).runNow();
+    expect((await ended.findById(earlier._id).lean())?.firstParty).toBe(
+      redactPartyNumber(key, earlier.accountId, earlier.firstParty),
+    );
+  });
+
   it('redacts in one statement records an earlier version wrote with digests beside the numbers', async () => {
     const earlier = await Promise.all(
       Array.from({ length: 5 }, () => endedSession(REDACTING, 3 * DAY, 'with digests')),
     );
     const young = await endedSession(REDACTING, HOUR, 'with digests');
 
+    // An hour on: the sweep looks for an earlier version's records again (LEGACY_CHECK_EVERY_MS).
+    clock.advance(LEGACY_CHECK_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
 
     for (const s of earlier) {
@@ -244,6 +261,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       },
     );
 
+    // An hour on: the sweep looks for an earlier version's records again (LEGACY_CHECK_EVERY_MS).
+    clock.advance(LEGACY_CHECK_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
 
     const stored = await ended.findById(before._id).lean();

@@ -1,0 +1,53 @@
+import mongoose, { Schema } from 'mongoose';
+import pino from 'pino';
+import { HealthRegistry } from '@maskline/observability';
+import { testStoreUrl, uniqueDbName } from '@maskline/testing';
+import { IndexSynchronizer } from './index-synchronizer';
+
+describe('index builds at boot on the real store', () => {
+  it('builds every index with no deadline, though the connection has one (a large build is not cut short)', async () => {
+    const connection = await mongoose
+      .createConnection(testStoreUrl(), {
+        dbName: uniqueDbName('index_boot'),
+        timeoutMS: 3000,
+        monitorCommands: true,
+        autoIndex: false,
+        autoCreate: false,
+      } as mongoose.ConnectOptions)
+      .asPromise();
+    try {
+      const sent: Array<Record<string, unknown>> = [];
+      connection.getClient().on('commandStarted', (e) => {
+        if (e.commandName === 'createIndexes' || e.commandName === 'create') sent.push(e.command);
+      });
+      const model = connection.model(
+        'Booted',
+        new Schema({ a: String, b: Date }).index({ a: 1 }, { unique: true }).index({ b: 1 }),
+      );
+
+      await new IndexSynchronizer(
+        connection,
+        pino({ level: 'silent' }),
+        new HealthRegistry('t', 'dev'),
+      ).onModuleInit();
+
+      expect(sent.map((c) => Object.keys(c).find((k) => k === 'create' || k === 'createIndexes'))).toEqual([
+        'create',
+        'createIndexes',
+        'createIndexes',
+      ]);
+      expect(sent.filter((c) => 'maxTimeMS' in c)).toEqual([]);
+      const names = (await model.collection.indexes()).map((i) => i.name).sort();
+      expect(names).toEqual(['_id_', 'a_1', 'b_1']);
+      // Booting again (a restart) finds it all in place.
+      await new IndexSynchronizer(
+        connection,
+        pino({ level: 'silent' }),
+        new HealthRegistry('t', 'dev'),
+      ).onModuleInit();
+    } finally {
+      await connection.dropDatabase();
+      await connection.close();
+    }
+  });
+});

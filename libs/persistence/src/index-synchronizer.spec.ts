@@ -1,0 +1,63 @@
+import pino from 'pino';
+import type { Connection } from 'mongoose';
+import { HealthRegistry } from '@maskline/observability';
+import { INDEX_BUILD_RETRY_DELAYS_MS, IndexSynchronizer } from './index-synchronizer';
+
+/** A connection with one model whose index builds fail with these errors, in turn, then succeed. */
+function storeFailing(...failures: Array<{ code?: number; message: string }>) {
+  let builds = 0;
+  const model = {
+    modelName: 'Session',
+    db: { db: { createCollection: async () => undefined } },
+    schema: { indexes: () => [[{ sessionId: 1 }, { unique: true }]] },
+    collection: {
+      collectionName: 'sessions',
+      createIndex: async () => {
+        builds++;
+        const failure = failures.shift();
+        if (failure) throw Object.assign(new Error(failure.message), failure);
+      },
+    },
+  };
+  const connection = { models: { Session: model }, db: undefined } as unknown as Connection;
+  return {
+    synchronizer: new IndexSynchronizer(
+      connection,
+      pino({ level: 'silent' }),
+      new HealthRegistry('test', 'dev'),
+    ),
+    builds: () => builds,
+  };
+}
+
+describe('IndexSynchronizer', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it('tries a build the store interrupted for a moment again, and boots', async () => {
+    const store = storeFailing({ message: 'indexesCreate] interrupted (9)', code: 1 }, { message: 'busy' });
+    const boot = store.synchronizer.onModuleInit();
+    await jest.advanceTimersByTimeAsync(INDEX_BUILD_RETRY_DELAYS_MS[0]! + INDEX_BUILD_RETRY_DELAYS_MS[1]!);
+    await expect(boot).resolves.toBeUndefined();
+    expect(store.builds()).toBe(3);
+  });
+
+  it('stops the boot at once for a build that can never succeed (duplicates under a unique index)', async () => {
+    const store = storeFailing({ message: 'E11000 duplicate key', code: 11000 });
+    await expect(store.synchronizer.onModuleInit()).rejects.toThrow('E11000');
+    expect(store.builds()).toBe(1);
+  });
+
+  it('stops the boot once the store has failed every try', async () => {
+    const store = storeFailing(
+      ...Array.from({ length: INDEX_BUILD_RETRY_DELAYS_MS.length + 1 }, () => ({
+        message: 'interrupted (9)',
+      })),
+    );
+    const boot = store.synchronizer.onModuleInit();
+    const failed = expect(boot).rejects.toThrow('interrupted');
+    await jest.advanceTimersByTimeAsync(INDEX_BUILD_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0));
+    await failed;
+    expect(store.builds()).toBe(INDEX_BUILD_RETRY_DELAYS_MS.length + 1);
+  });
+});
