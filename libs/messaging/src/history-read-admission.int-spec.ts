@@ -8,7 +8,7 @@ import {
   HISTORY_READ_ANSWER_MS,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
-import { msLeftOfRequest } from '@maskline/observability';
+import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
 import { ServiceKitModule } from '@maskline/service-kit';
 import {
   expectEventually,
@@ -42,13 +42,22 @@ class HistoryAnswerer {
   }
 
   @RpcHandler(ExpireSession)
-  async expire() {
+  async expire(request: RpcParsedRequestOf<typeof ExpireSession>) {
     hotPathLeft.push(msLeftOfRequest());
+    // A request of a contract not marked as reading history that reads it all the same (as a
+    // repository of a collection that grows with history does): admitted at that read.
+    if (request.sessionId.startsWith(READS_HISTORY)) {
+      await admitHistoryRead();
+      started.push({ accountId: request.scope.accountId, msLeft: msLeftOfRequest() });
+      await gate.opened;
+    }
     return { expired: true as const };
   }
 }
 
 const PER_ACCOUNT = 2;
+/** An ExpireSession for a session id starting so reads history in its handler. */
+const READS_HISTORY = '00000000';
 const IN_FLIGHT = 3;
 
 describe('reads of history admitted per account and in all, across replicas (real NATS KV)', () => {
@@ -136,6 +145,34 @@ describe('reads of history admitted per account and in all, across replicas (rea
     ).resolves.toEqual({ expired: true });
     gate.open();
     await Promise.all(held);
+  });
+
+  it('admits a request that reads history though its contract does not say so, at that read, under the same limits', async () => {
+    newGate();
+    started.length = 0;
+    const tenant = account();
+    const expire = (sessionId: string) =>
+      client.request(ExpireSession, { scope: { accountId: tenant }, sessionId }).then(
+        () => 'answered',
+        (err: CodedError) => err.code,
+      );
+    const lazily = expire(`${READS_HISTORY}-0000-4000-8000-000000000000`);
+    const marked = get(tenant);
+    await expectEventually(() => expect(started).toHaveLength(PER_ACCOUNT));
+    // The account's slots are both held, one by the request admitted at its read.
+    expect(await get(tenant)).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    expect(await expire(`${READS_HISTORY}-1111-4000-8000-000000000000`)).toBe(
+      ErrorCodes.HISTORY_READS_LIMITED,
+    );
+    // A request that reads no history is never asked to wait for a slot.
+    expect(await expire(randomUUID())).toBe('answered');
+    gate.open();
+    expect(await Promise.all([lazily, marked])).toEqual(['answered', ErrorCodes.NOT_FOUND]);
+    // Given back at the end of each request.
+    expect(await Promise.all([get(tenant), get(tenant)])).toEqual([
+      ErrorCodes.NOT_FOUND,
+      ErrorCodes.NOT_FOUND,
+    ]);
   });
 
   it('gives a read of history a deadline a second short of its caller’s, and a hot-path request none', async () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes, HISTORY_READ_TIMEOUT_MS } from '@maskline/contracts';
-import { LOGGER } from '@maskline/observability';
+import { LOGGER, MetricsService } from '@maskline/observability';
 import { KeyValueStores } from './key-value-stores';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { SharedSlots } from './shared-slots';
@@ -14,50 +14,139 @@ const ALL = 'all';
 const SLOT_TTL_MS = 3 * HISTORY_READ_TIMEOUT_MS;
 /** When a refused read is worth trying again: a read holds its slot for at most about this. */
 const RETRY_AFTER_SECONDS = Math.ceil(HISTORY_READ_TIMEOUT_MS / 1000);
+/** While KV cannot be asked, this replica says so at most this often. */
+const FALLBACK_WARN_EVERY_MS = 10_000;
+
+/** One request's admission: taken at the first read of history (`admit`), given back at its end (`close`). */
+export interface HistoryReadPass {
+  /** Takes the request's slots, once (later calls find them taken), or throws the refusal. */
+  admit(): Promise<void>;
+  /** Gives back what `admit` took, if anything; never throws. */
+  close(): Promise<void>;
+}
 
 /**
- * Admission of requests that read history (`readsHistory` contracts): on FerretDB each is a scan of
- * a collection that grows with history, seconds of the store's CPU at 100,000 ended sessions, and an
- * account's rate limit (100 requests a second) would let one tenant keep hundreds of them running
- * and take the store from every tenant's calls. So at most `perAccount` of one main account's (its
- * subaccounts included) and `inFlight` in all run at once, across every replica of every service
- * (slots in NATS KV, `SharedSlots`); a request past either is refused at once, never queued:
+ * Admission of requests that read history: on FerretDB each is a scan of a collection that grows
+ * with history, seconds of the store's CPU at 100,000 ended sessions, and an account's rate limit
+ * (100 requests a second) would let one tenant keep hundreds of them running and take the store
+ * from every tenant's calls. So at most `perAccount` of one main account's (its subaccounts
+ * included) and `inFlight` in all run at once, across every replica of every service (slots in
+ * NATS KV, `SharedSlots`); a request past either is refused at once, never queued:
  * HISTORY_READS_LIMITED (429) for the account's own, HISTORY_READS_BUSY (503, retryable) for the
- * system's. Each costs a KV read and two writes per slot, a millisecond beside a read of history.
+ * system's. A request of a `readsHistory` contract is admitted before its handler runs; any other
+ * request at its first read of history (`admitHistoryRead`, from the repositories). While KV
+ * cannot be asked, each replica counts its own under the same limits (a looser cap, never none,
+ * and never an error of the service's). Each costs a KV read and two writes per slot.
  */
 @Injectable()
 export class HistoryReadAdmission {
   private slots?: { perAccount: SharedSlots; all: SharedSlots };
+  /** This replica's own count, used while KV cannot be asked. */
+  private readonly local = { perAccount: new Map<string, number>(), all: 0 };
+  private lastFallbackWarning = Number.NEGATIVE_INFINITY;
+  private readonly fallbacks;
 
   constructor(
     private readonly kv: KeyValueStores,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.fallbacks = metrics.counter(
+      'maskline_history_read_admission_fallbacks_total',
+      'Reads of history admitted by a replica on its own count, as NATS KV could not be asked',
+    );
+  }
 
-  /** `read` on behalf of `accountId` if a slot of the account's and one of the system's are free. */
+  /** A pass for one request on behalf of the main account `accountId`. */
+  pass(accountId: string): HistoryReadPass {
+    let taken: Promise<() => Promise<void>> | undefined;
+    return {
+      admit: async () => {
+        taken ??= this.take(accountId);
+        await taken;
+      },
+      close: async () => {
+        const giveBack = await taken?.catch(() => undefined);
+        await giveBack?.();
+      },
+    };
+  }
+
+  /** `read` on behalf of `accountId` once admitted. */
   async run<T>(accountId: string, read: () => Promise<T>): Promise<T> {
+    const pass = this.pass(accountId);
+    try {
+      await pass.admit();
+      return await read();
+    } finally {
+      await pass.close();
+    }
+  }
+
+  /** A slot of the account's and one of the system's (a function giving both back), or the refusal. */
+  private async take(accountId: string): Promise<() => Promise<void>> {
     const { perAccount, all } = this.slotsOf();
-    const own = await perAccount.run(accountId, async () => {
-      const shared = await all.run(ALL, read);
-      if (!shared.admitted) {
-        throw new CodedError(
-          ErrorCodes.HISTORY_READS_BUSY,
-          'the service is answering as many reads of history as it may at once; retry shortly',
-          { retryable: true, details: { retryAfterSeconds: 1 } },
-        );
-      }
-      return shared.value;
-    });
-    if (!own.admitted) {
-      throw new CodedError(
-        ErrorCodes.HISTORY_READS_LIMITED,
-        `too many reads of history at once: this account may have ${this.options.historyReads.perAccount} in flight; ` +
-          'retry when one has answered',
-        { details: { retryAfterSeconds: RETRY_AFTER_SECONDS } },
+    let own: (() => Promise<void>) | null = null;
+    try {
+      own = await perAccount.take(accountId);
+      if (!own) throw this.limited();
+      const shared = await all.take(ALL);
+      if (!shared) throw this.busy();
+      const ownSlot = own;
+      return async () => {
+        await shared();
+        await ownSlot();
+      };
+    } catch (err) {
+      await own?.();
+      if (isRefusal(err)) throw err;
+      return this.takeLocally(accountId, err);
+    }
+  }
+
+  private takeLocally(accountId: string, cause: unknown): () => Promise<void> {
+    const now = Date.now();
+    if (now >= this.lastFallbackWarning + FALLBACK_WARN_EVERY_MS) {
+      this.lastFallbackWarning = now;
+      this.logger.warn(
+        { err: cause },
+        'history read slots could not be asked in NATS KV; this replica counts its own meanwhile',
       );
     }
-    return own.value;
+    const { perAccount, inFlight } = this.options.historyReads;
+    const held = this.local.perAccount.get(accountId) ?? 0;
+    if (held >= perAccount) throw this.limited();
+    if (this.local.all >= inFlight) throw this.busy();
+    this.fallbacks.inc();
+    this.local.perAccount.set(accountId, held + 1);
+    this.local.all += 1;
+    let given = false;
+    return async () => {
+      if (given) return;
+      given = true;
+      this.local.all -= 1;
+      const left = (this.local.perAccount.get(accountId) ?? 1) - 1;
+      if (left > 0) this.local.perAccount.set(accountId, left);
+      else this.local.perAccount.delete(accountId);
+    };
+  }
+
+  private limited(): CodedError {
+    return new CodedError(
+      ErrorCodes.HISTORY_READS_LIMITED,
+      `too many reads of history at once: this account may have ${this.options.historyReads.perAccount} in flight; ` +
+        'retry when one has answered',
+      { details: { retryAfterSeconds: RETRY_AFTER_SECONDS } },
+    );
+  }
+
+  private busy(): CodedError {
+    return new CodedError(
+      ErrorCodes.HISTORY_READS_BUSY,
+      'the service is answering as many reads of history as it may at once; retry shortly',
+      { retryable: true, details: { retryAfterSeconds: 1 } },
+    );
   }
 
   /** Made at the first history read, so a service that answers none never makes the bucket. */
@@ -75,4 +164,22 @@ export class HistoryReadAdmission {
     this.slots = { perAccount: slots(perAccount), all: slots(inFlight) };
     return this.slots;
   }
+}
+
+function isRefusal(err: unknown): boolean {
+  return (
+    err instanceof CodedError &&
+    (err.code === ErrorCodes.HISTORY_READS_LIMITED || err.code === ErrorCodes.HISTORY_READS_BUSY)
+  );
+}
+
+/**
+ * The main account a request is made for, by its shape (`scope.accountId`, else `accountId`): the
+ * key of its admission when its contract does not name it (`readsHistory.accountOf`). A request that
+ * names none shares one key with every other such request.
+ */
+export function accountNamedBy(request: unknown): string {
+  const r = request as { scope?: { accountId?: unknown }; accountId?: unknown } | null;
+  const id = r?.scope?.accountId ?? r?.accountId;
+  return typeof id === 'string' ? id : '-';
 }

@@ -18,9 +18,9 @@ import {
   type RpcParsedRequestOf,
   type RpcReplyInputOf,
 } from '@maskline/contracts';
-import { LOGGER, MetricsService, runWithContext } from '@maskline/observability';
+import { LOGGER, MetricsService, runWithContext, type RequestContext } from '@maskline/observability';
 import { HandlerDiscovery } from './handler-discovery';
-import { HistoryReadAdmission } from './history-read-admission';
+import { HistoryReadAdmission, accountNamedBy, type HistoryReadPass } from './history-read-admission';
 import { InFlightTracker } from './in-flight-tracker';
 import { decodeJson, encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
@@ -145,17 +145,26 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
   ): Promise<void> {
     // A read of history is answered within HISTORY_READ_ANSWER_MS of its arrival, admission included:
     // every store command made for it takes what is left (see `historyReadOptions`).
-    const deadline = contract.readsHistory ? Date.now() + HISTORY_READ_ANSWER_MS : undefined;
-    await runWithContext({ correlationId, deadline }, async () => {
+    const history = contract.readsHistory;
+    const context: RequestContext = {
+      correlationId,
+      deadline: history ? Date.now() + HISTORY_READ_ANSWER_MS : undefined,
+    };
+    let pass: HistoryReadPass | undefined;
+    await runWithContext(context, async () => {
       const end = this.duration.startTimer({ subject: contract.subject });
       let envelope: RpcEnvelope<unknown>;
       try {
         const parsed = contract.request.safeParse(decodeJson(msg.data));
         if (!parsed.success) throw codedErrorFromZod(parsed.error, 'request');
-        const history = contract.readsHistory;
-        const result = history
-          ? await this.historyReads.run(history.accountOf(parsed.data as never), () => invoke(parsed.data))
-          : await invoke(parsed.data);
+        // Admitted among the reads of history allowed at once: a contract that reads history before
+        // its handler runs, any other request at its first read of history (the repositories ask).
+        pass = this.historyReads.pass(
+          history ? history.accountOf(parsed.data as never) : accountNamedBy(parsed.data),
+        );
+        context.admitHistoryRead = pass.admit;
+        if (history) await pass.admit();
+        const result = await invoke(parsed.data);
         const reply = contract.reply.safeParse(result);
         if (!reply.success) {
           this.logger.error(
@@ -183,6 +192,8 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
           this.logger.error({ subject: contract.subject, code: wire.code, err }, 'request failed');
         }
       }
+      // The slots go back before the answer: a caller that asks again on it finds them free.
+      await pass?.close();
       if (!msg.reply) {
         this.logger.warn({ subject: contract.subject }, 'request without a reply subject: nothing to answer');
         return;

@@ -38,14 +38,23 @@ export class SharedSlots {
     key: string,
     work: () => Promise<T>,
   ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-    const kv = await this.kv.bucket(this.options.bucket, { ttlMs: this.options.slotTtlMs });
-    const slot = await this.acquire(kv, kvToken(key));
-    if (!slot) return { admitted: false };
+    const giveBack = await this.take(key);
+    if (!giveBack) return { admitted: false };
     try {
       return { admitted: true, value: await work() };
     } finally {
-      await this.release(kv, slot);
+      await giveBack();
     }
+  }
+
+  /**
+   * A slot of `key`'s, held until the returned function gives it back (it never throws), or null
+   * when all are taken. Throws when KV cannot be asked.
+   */
+  async take(key: string): Promise<(() => Promise<void>) | null> {
+    const kv = await this.kv.bucket(this.options.bucket, { ttlMs: this.options.slotTtlMs });
+    const slot = await this.acquire(kv, kvToken(key));
+    return slot && (() => this.release(kv, slot));
   }
 
   /** The slot taken, or null when all are. Tried from a random one, so replicas rarely collide. */

@@ -1,9 +1,9 @@
 import pino from 'pino';
 import { connect, type NatsConnection } from 'nats';
-import { startTestNats, type RunningProcess } from '@maskline/testing';
-import { KeyValueStores } from './key-value-stores';
+import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
+import { KeyValueStores, kvDecode } from './key-value-stores';
 import type { MessagingOptions } from './messaging.options';
-import { SweepTurns } from './sweep-turns';
+import { BATON_MS, SWEEP_TURNS_BUCKET, SweepTurns } from './sweep-turns';
 
 describe('turns at a sweep shared by replicas (real NATS KV)', () => {
   let nats: RunningProcess;
@@ -68,7 +68,9 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
       expect(await Promise.all(takers.map((take) => take()))).toEqual([false, false]);
     }
     now = ended + 9 * 300_000 + 1;
-    expect((await Promise.all(takers.map((take) => take()))).filter(Boolean)).toHaveLength(1);
+    const next = await Promise.all(takers.map((take) => take()));
+    expect(next.filter(Boolean)).toHaveLength(1);
+    await takers[next.indexOf(true)]!.finished(1_000);
   });
 
   it('does not pace runs far shorter than a window', async () => {
@@ -80,6 +82,7 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     await take.finished(2_000);
     now += 60_000;
     expect(await take()).toBe(true);
+    await take.finished(2_000);
   });
 
   it('runs one task at a time over the store: another waits for its next window while one runs', async () => {
@@ -114,21 +117,52 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     await callbacks.finished(1_000);
   });
 
-  it('takes the store back from a run that never gave it back (a replica killed mid-run) after half an hour', async () => {
+  it('takes the store back from a run that stopped renewing it (a replica killed mid-run) after BATON_MS', async () => {
     let now = 9_000_000_000;
     const clock = () => now;
     const [killed, survivor] = await Promise.all([replica(), replica()]);
-    expect(await killed.turnsOf('killed-sweep', 60_000, clock)()).toBe(true);
+    const dead = killed.turnsOf('killed-sweep', 60_000, clock);
+    expect(await dead()).toBe(true);
+    // Killed: it never gives the baton back, and (no time passing here) never renews it.
     const other = survivor.turnsOf('survivor-sweep', 60_000, clock);
-    now += 29 * 60_000;
+    now += BATON_MS - 1_000;
     expect(await other()).toBe(false);
-    now += 60_000 + 1;
+    now += 1_001;
     expect(await other()).toBe(true);
     await other.finished(1_000);
   });
 
+  it('keeps the store while a run renews it, however long the run', async () => {
+    jest.useFakeTimers({
+      doNotFake: ['setTimeout', 'nextTick', 'setImmediate', 'queueMicrotask', 'performance', 'Date'],
+    });
+    try {
+      let now = 9_500_000_000;
+      const clock = () => now;
+      const [a, b] = await Promise.all([replica(), replica()]);
+      const long = a.turnsOf('long-sweep', 60_000, clock);
+      const waiting = b.turnsOf('waiting-sweep', 60_000, clock);
+      expect(await long()).toBe(true);
+      const kv = await connections.at(-1)!.jetstream().views.kv(SWEEP_TURNS_BUCKET);
+      const until = async () => kvDecode<{ until: number }>((await kv.get('store-baton'))!.value)!.until;
+      for (let minute = 1; minute <= 5; minute++) {
+        now += 60_000;
+        jest.advanceTimersByTime(60_000); // the renewal
+        await expectEventually(async () => expect(await until()).toBe(now + BATON_MS));
+      }
+      // Five minutes on, past the first lease: still held.
+      expect(await waiting()).toBe(false);
+      await long.finished(300_000);
+      now += 60_000;
+      expect(await waiting()).toBe(true);
+      await waiting.finished(1_000);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('gives the store back for a turn that went unused, without pacing the task', async () => {
-    let now = 7_000_000_000;
+    let now = 9_900_000_000;
     const clock = () => now;
     const r = await replica();
     const unused = r.turnsOf('unused-sweep', 60_000, clock);

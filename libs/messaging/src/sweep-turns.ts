@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { KV } from 'nats';
 import { KeyValueStores, createIfAbsent, isWrongLastSequence, kvDecode, kvEncode } from './key-value-stores';
 
@@ -17,11 +18,13 @@ const PACE = 9;
  * One sweep at a time over the store, whichever service's: the key every sweep's run holds while it
  * runs. On FerretDB each sweep reads its collections whole; two services' sweeps at once (session
  * retention and callback retention, 2026-11-30's soak run I) doubled what the hot paths lost to
- * them. A holder that vanished (a replica killed mid-run) loses it after BATON_MS; a run longer than
- * that may then have another beside it, which costs time, never correctness.
+ * them. The holder renews it every BATON_RENEW_MS while it runs; one that vanished (a replica
+ * killed mid-run) loses it BATON_MS after its last renewal. A holder that could not renew in time
+ * may then have another run beside it, which costs time, never correctness.
  */
 const STORE_BATON = 'store-baton';
-const BATON_MS = 30 * 60_000;
+export const BATON_MS = 3 * 60_000;
+const BATON_RENEW_MS = 60_000;
 
 /**
  * A taker of one task's turns, told how long each run it took lasted (`finished`), or that a turn
@@ -53,8 +56,36 @@ export class SweepTurns {
    */
   turnsOf(task: string, windowMs: number, clock: () => number): SweepTurnTaker {
     const bucket = () => this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
-    /** The revision of the baton this taker holds, to give back only its own. */
-    let held: number | undefined;
+    /** Who holds the baton, in its value: this taker's runs, and no other's. */
+    const holder = randomUUID();
+    /** The baton this taker holds (its revision, to give back only its own), renewed while held. */
+    let held: { revision: number; renewal: NodeJS.Timeout } | undefined;
+    const hold = (kv: KV, revision: number) => {
+      const renewal = setInterval(() => {
+        const current = held;
+        if (current?.renewal !== renewal) return;
+        renewBaton(kv, { task, holder, until: clock() + BATON_MS }, current.revision).then(
+          (next) => {
+            if (held === current && next !== undefined) current.revision = next;
+          },
+          // KV away for a moment: tried again at the next renewal, while the lease lasts.
+          () => undefined,
+        );
+      }, BATON_RENEW_MS);
+      renewal.unref();
+      held = { revision, renewal };
+    };
+    const release = async () => {
+      const baton = held;
+      held = undefined;
+      if (!baton) return;
+      clearInterval(baton.renewal);
+      try {
+        await giveBack(await bucket(), baton.revision);
+      } catch {
+        // It frees itself BATON_MS after its last renewal.
+      }
+    };
     const take = async () => {
       const now = clock();
       try {
@@ -62,25 +93,16 @@ export class SweepTurns {
         const last = await kv.get(`${task}.last`);
         const ran = last ? kvDecode<{ endedAt: number; ms: number }>(last.value) : null;
         if (ran && now < ran.endedAt + PACE * ran.ms) return false;
-        const baton = await takeBaton(kv, task, now);
+        const baton = await takeBaton(kv, task, holder, now);
         if (baton === undefined) return false;
-        if (await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }))) {
-          held = baton;
+        // Held from here: whatever happens next, `release` (or `finished`) gives it back.
+        hold(kv, baton);
+        if (await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now })))
           return true;
-        }
-        await giveBack(kv, baton);
+        await release();
         return false;
       } catch {
         return true;
-      }
-    };
-    const release = async () => {
-      const revision = held;
-      held = undefined;
-      try {
-        if (revision !== undefined) await giveBack(await bucket(), revision);
-      } catch {
-        // It frees itself after BATON_MS.
       }
     };
     const finished = async (ms: number) => {
@@ -95,12 +117,18 @@ export class SweepTurns {
   }
 }
 
-/** The baton's revision if `task` took it (nobody held it, or its holder's time ran out). */
-async function takeBaton(kv: KV, task: string, now: number): Promise<number | undefined> {
+interface Baton {
+  task: string;
+  holder: string;
+  until: number;
+}
+
+/** The baton's revision if `holder` took it for `task` (nobody held it, or its holder's time ran out). */
+async function takeBaton(kv: KV, task: string, holder: string, now: number): Promise<number | undefined> {
   const entry = await kv.get(STORE_BATON);
-  const holder = entry?.operation === 'PUT' ? kvDecode<{ task: string; until: number }>(entry.value) : null;
-  if (holder && holder.until > now) return undefined;
-  const value = kvEncode({ task, until: now + BATON_MS });
+  const current = entry?.operation === 'PUT' ? kvDecode<Baton>(entry.value) : null;
+  if (current && current.until > now) return undefined;
+  const value = kvEncode({ task, holder, until: now + BATON_MS });
   try {
     // Conditioned on what was read: of tasks racing for a free baton, one gets it.
     return entry ? await kv.update(STORE_BATON, value, entry.revision) : await kv.create(STORE_BATON, value);
@@ -110,10 +138,32 @@ async function takeBaton(kv: KV, task: string, now: number): Promise<number | un
   }
 }
 
+/**
+ * The baton's lease extended to `baton.until`, if `baton.holder` still holds it: its new revision,
+ * or undefined when another took it (after the lease lapsed). Conditioned on the revision last
+ * written; one that moved on is read again, and renewed if still the holder's.
+ */
+async function renewBaton(kv: KV, baton: Baton, revision: number): Promise<number | undefined> {
+  try {
+    return await kv.update(STORE_BATON, kvEncode(baton), revision);
+  } catch (err) {
+    if (!isWrongLastSequence(err)) throw err;
+  }
+  const entry = await kv.get(STORE_BATON);
+  const current = entry?.operation === 'PUT' ? kvDecode<Baton>(entry.value) : null;
+  if (!entry || current?.holder !== baton.holder) return undefined;
+  try {
+    return await kv.update(STORE_BATON, kvEncode(baton), entry.revision);
+  } catch (err) {
+    if (isWrongLastSequence(err)) return undefined;
+    throw err;
+  }
+}
+
 /** Gives the baton back if it is still the one taken at `revision`. */
 async function giveBack(kv: KV, revision: number): Promise<void> {
   try {
-    await kv.update(STORE_BATON, kvEncode({ task: '', until: 0 }), revision);
+    await kv.update(STORE_BATON, kvEncode({ task: '', holder: '', until: 0 }), revision);
   } catch (err) {
     if (!isWrongLastSequence(err)) throw err;
   }

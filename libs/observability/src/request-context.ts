@@ -9,6 +9,11 @@ export interface RequestContext {
    * the store commands made for it take what is left.
    */
   deadline?: number;
+  /**
+   * Takes the request's share of the reads of history allowed at once (the RPC server sets it; the
+   * first call takes it, later ones find it taken): a request that reads history must hold it.
+   */
+  admitHistoryRead?: () => Promise<void>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -30,6 +35,15 @@ export function currentCorrelationId(): string | undefined {
 export function msLeftOfRequest(now = Date.now()): number | undefined {
   const deadline = storage.getStore()?.deadline;
   return deadline === undefined ? undefined : Math.max(0, deadline - now);
+}
+
+/**
+ * Before a read of history (a collection that grows with history) made for a request: waits for
+ * the request's admission, or throws its refusal. Outside a request (a sweep, an event handler)
+ * there is none to wait for.
+ */
+export async function admitHistoryRead(): Promise<void> {
+  await storage.getStore()?.admitHistoryRead?.();
 }
 
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;

@@ -1,5 +1,5 @@
 import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
-import { msLeftOfRequest } from '@maskline/observability';
+import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
 import { isOnlyDuplicateKeyErrors, isStoreUnavailableError } from './mongo-errors';
@@ -301,6 +301,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   protected async findOneScoped(filter: ScopedFilter<T>): Promise<T | null> {
+    await this.#admit();
     return (await this.#read(this.#model.findOne(filter)).lean().exec()) as T | null;
   }
 
@@ -309,6 +310,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
    * FerretDB pushes down to its storage) and checks the account in code.
    */
   protected async findByIdScoped(scope: AccountScope & Partial<T>, id: string): Promise<T | null> {
+    await this.#admit();
     const doc = (await this.#read(this.#model.findById(id)).lean().exec()) as T | null;
     if (!doc) return null;
     for (const [key, value] of Object.entries(scope)) {
@@ -323,6 +325,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     /** Only these fields (and `_id`). */
     fields?: readonly (keyof T & string)[],
   ): Promise<T[]> {
+    await this.#admit();
     let query = this.#read(
       this.#model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined),
     );
@@ -335,12 +338,27 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   protected async countScoped(filter: ScopedFilter<T>): Promise<number> {
+    await this.#admit();
     return this.#read(this.#model.countDocuments(filter)).exec();
   }
 
-  /** A tenant read, with the history read deadline if the collection grows with history. */
+  /**
+   * A tenant read, with a history read's deadline if the collection grows with history, or if it
+   * is made for a request with a deadline (what is left of it). Admitted first (`#admit`).
+   */
   #read<Q extends { setOptions(options: { timeoutMS: number }): Q }>(query: Q): Q {
-    return this.#growsWithHistory ? query.setOptions(historyReadOptions(this.#model)) : query;
+    return this.#growsWithHistory || msLeftOfRequest() !== undefined
+      ? query.setOptions(historyReadOptions(this.#model))
+      : query;
+  }
+
+  /**
+   * Before a tenant read: on a collection that grows with history, the request's admission among
+   * the reads of history allowed at once (`admitHistoryRead`), whatever the request: a refusal
+   * fails the read with its code. (A query is not returned from an async function: awaiting it runs it.)
+   */
+  async #admit(): Promise<void> {
+    if (this.#growsWithHistory) await admitHistoryRead();
   }
 
   /** Updates one document of the account; how many matched (0: none of this account's). */

@@ -35,16 +35,23 @@ describe('IndexSynchronizer', () => {
   afterEach(() => jest.useRealTimers());
 
   it('tries a build the store interrupted for a moment again, and boots', async () => {
-    const store = storeFailing({ message: 'indexesCreate] interrupted (9)', code: 1 }, { message: 'busy' });
+    const store = storeFailing(
+      { message: 'indexesCreate] interrupted (9)', code: 1 },
+      { message: 'operation exceeded time limit', code: 50 },
+    );
     const boot = store.synchronizer.onModuleInit();
     await jest.advanceTimersByTimeAsync(INDEX_BUILD_RETRY_DELAYS_MS[0]! + INDEX_BUILD_RETRY_DELAYS_MS[1]!);
     await expect(boot).resolves.toBeUndefined();
     expect(store.builds()).toBe(3);
   });
 
-  it('stops the boot at once for a build that can never succeed (duplicates under a unique index)', async () => {
-    const store = storeFailing({ message: 'E11000 duplicate key', code: 11000 });
-    await expect(store.synchronizer.onModuleInit()).rejects.toThrow('E11000');
+  it.each([
+    ['duplicates under a unique index (MongoDB)', { message: 'E11000 duplicate key', code: 11000 }],
+    ['duplicates under a unique index (FerretDB)', { message: 'UNIQUE constraint failed', code: 1 }],
+    ['conflicting options', { message: 'Index with name: a_1 already exists', code: 85 }],
+  ])('stops the boot at once for a build that can never succeed: %s', async (_, failure) => {
+    const store = storeFailing(failure);
+    await expect(store.synchronizer.onModuleInit()).rejects.toThrow(failure.message);
     expect(store.builds()).toBe(1);
   });
 

@@ -3,21 +3,35 @@ import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection, Model, mongo } from 'mongoose';
 import type { Logger } from 'pino';
 import { HealthRegistry, LOGGER } from '@maskline/observability';
+import { isStoreUnavailableError } from './mongo-errors';
 
 /**
- * Codes of a build that can never succeed as asked (existing duplicates under a unique index, an
- * index of the same name or keys with other options): tried again, it would fail again.
+ * Codes of a build the store broke off for a moment (interrupted, a time limit, a primary stepping
+ * down or shutting down): tried again, it may succeed. Anything else (duplicates under a unique
+ * index, conflicting options, bad values, authorisation) stops the boot at once.
  */
-const PERMANENT_CODES = new Set([11000, 67, 85, 86]);
+const TRANSIENT_CODES = new Set([50, 91, 189, 262, 10107, 11600, 11601, 11602, 13435]);
+
+/** A build failure worth trying again: the store unreachable or broke it off (FerretDB: "interrupted"). */
+function isTransient(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    isStoreUnavailableError(err) ||
+    (typeof code === 'number' && TRANSIENT_CODES.has(code)) ||
+    (typeof message === 'string' && /\binterrupted\b/i.test(message))
+  );
+}
+
 /** Waits between tries of a build that failed for a moment: about 15 s in all. */
 export const INDEX_BUILD_RETRY_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 
 /**
- * Builds every registered model's indexes at boot. A build the store interrupted or refused for a
- * moment (FerretDB's SQLite answered "interrupted (9)" to a replica restarting in the chaos run, its
- * write lock held elsewhere) is tried again after INDEX_BUILD_RETRY_DELAYS_MS, so a replica does
- * not die on a busy store; one that can never succeed, or still fails after the last wait, stops the
- * boot with the reason.
+ * Builds every registered model's indexes at boot, with no deadline (`buildIndexes`). A build the
+ * store broke off for a moment (unreachable, interrupted, a primary stepping down) is tried again
+ * after INDEX_BUILD_RETRY_DELAYS_MS, so a replica does not die on a store that is busy or failing
+ * over; one that can never succeed, or still fails after the last wait, stops the boot with the
+ * reason. (In a chaos run FerretDB answered a restarting replica "interrupted (9)": the build had
+ * been sent with the connection's 3 s deadline as `maxTimeMS`, and the store was busy.)
  */
 @Injectable()
 export class IndexSynchronizer implements OnModuleInit {
@@ -45,8 +59,7 @@ export class IndexSynchronizer implements OnModuleInit {
         return;
       } catch (err) {
         const wait = INDEX_BUILD_RETRY_DELAYS_MS[attempt];
-        const code = (err as { code?: unknown })?.code;
-        if (wait === undefined || (typeof code === 'number' && PERMANENT_CODES.has(code))) {
+        if (wait === undefined || !isTransient(err)) {
           this.logger.fatal({ err, model: model.modelName }, 'could not build indexes');
           throw err;
         }

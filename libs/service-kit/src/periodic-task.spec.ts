@@ -74,18 +74,31 @@ describe('PeriodicTask', () => {
     await slow.onApplicationShutdown();
   });
 
-  it('gives back a turn it cannot use (a run still under way, or shutting down) unused', async () => {
+  it('leaves a turn granted while its run goes on to that run, and gives one granted while shutting down back unused', async () => {
     const took: Array<number | 'unused'> = [];
-    const turns = Object.assign(async () => true, {
-      finished: async (ms: number) => void took.push(ms),
-      release: async () => void took.push('unused'),
-    });
+    let onAsk: () => void = () => undefined;
+    const turns = Object.assign(
+      async () => {
+        onAsk();
+        return true;
+      },
+      {
+        finished: async (ms: number) => void took.push(ms),
+        release: async () => void took.push('unused'),
+      },
+    );
     const slow = new Slow(turns);
     slow.onApplicationBootstrap();
-    // Ticks at 1 s (the run, 2.5 s) and 2 s and 3 s (turns granted while it runs).
+    // Ticks at 1 s (the run, 2.5 s), and at 2 s and 3 s, turns granted while it runs.
     await jest.advanceTimersByTimeAsync(1000 + 2500);
-    expect(took).toEqual(['unused', 'unused', 2500]);
-    await slow.onApplicationShutdown();
+    expect(took).toEqual([2500]);
+
+    // A turn granted as shutdown begins (the tick at 4 s): given back, and shutdown waits for that.
+    let shutdown: Promise<void> | undefined;
+    onAsk = () => (shutdown = slow.onApplicationShutdown());
+    await jest.advanceTimersByTimeAsync(500);
+    await shutdown;
+    expect(took).toEqual([2500, 'unused']);
   });
 
   it('logs a timed run that took a second or more with its length, and not a quick one', async () => {

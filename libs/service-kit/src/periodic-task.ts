@@ -15,6 +15,8 @@ const LONG_RUN_MS = 1000;
 export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Ticks under way (asking for a turn, running, giving it back). */
+  private readonly ticks = new Set<Promise<void>>();
   private stopped = false;
   /** The service's metrics (Nest sets it; a task made by hand has none). */
   @Optional() @Inject(MetricsService) private readonly metrics?: MetricsService;
@@ -39,25 +41,28 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   protected abstract runOnce(): Promise<void>;
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.onTick(), this.intervalMs);
+    this.timer = setInterval(() => {
+      const tick = this.onTick().finally(() => this.ticks.delete(tick));
+      this.ticks.add(tick);
+    }, this.intervalMs);
     this.timer.unref();
   }
 
+  /** At shutdown the run in progress is waited for, and so is what its tick does after it (give its turn back). */
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.running;
+    await Promise.all([...this.ticks]);
   }
 
   private async onTick(): Promise<void> {
     if (this.turns && !(await this.turns())) return;
-    // A turn taken while shutting down is not used (the run would start after shutdown waited), and
-    // a run still under way covers this turn too: either way it is given back unused; only the tick
-    // that started a run tells how long it took.
-    if (this.stopped || this.running) {
-      await this.turns?.release?.();
-      return this.running;
-    }
+    // A run still under way covers this turn too (what it holds, its own tick gives back: only the
+    // tick that started a run tells how long it took). A turn taken while shutting down is not used
+    // (the run would start after shutdown waited): it is given back unused.
+    if (this.running) return this.running;
+    if (this.stopped) return this.turns?.release?.();
     const started = Date.now();
     await this.runNow();
     const ms = Date.now() - started;

@@ -59,11 +59,14 @@ export const ListDeadLetters = readingHistory(
 );
 
 /** Replays one dead letter (by event id) or all of the account's that were not replayed yet. */
-export const ReplayDeadLetters = defineRpc(
-  'callback-dispatcher',
-  'callback-dispatcher.dead-letters.replay.v1',
-  z.object({ scope: accountScopeSchema, eventId: z.string().max(128).optional() }).strict(),
-  z.object({ replayed: z.number().int() }),
+export const ReplayDeadLetters = readingHistory(
+  defineRpc(
+    'callback-dispatcher',
+    'callback-dispatcher.dead-letters.replay.v1',
+    z.object({ scope: accountScopeSchema, eventId: z.string().max(128).optional() }).strict(),
+    z.object({ replayed: z.number().int() }),
+  ),
+  scopeAccount,
 );
 
 /** A dead letter sent around again: the dispatcher delivers it with fresh attempts. */

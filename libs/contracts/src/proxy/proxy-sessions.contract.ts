@@ -116,18 +116,21 @@ export const ListProxySessions = readingHistory(
   scopeAccount,
 );
 
-export const UpdateProxySession = defineRpc(
-  'session-service',
-  'session-service.proxy-sessions.update.v1',
-  z
-    .object({
-      ...inSession,
-      ttl: zodOf(PROXY_SESSION_FIELDS.ttl.kind).optional(),
-      dateExpiry: isoTimeSchema.optional(),
-      status: zodOf(PROXY_SESSION_FIELDS.status.kind).optional(),
-    })
-    .strict(),
-  proxySessionSchema,
+export const UpdateProxySession = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.proxy-sessions.update.v1',
+    z
+      .object({
+        ...inSession,
+        ttl: zodOf(PROXY_SESSION_FIELDS.ttl.kind).optional(),
+        dateExpiry: isoTimeSchema.optional(),
+        status: zodOf(PROXY_SESSION_FIELDS.status.kind).optional(),
+      })
+      .strict(),
+    proxySessionSchema,
+  ),
+  scopeAccount,
 );
 
 /** Closes the Session (if open) and removes it from the Service's list. */
@@ -212,9 +215,12 @@ export const CloseProxyServiceSessions = defineRpc(
 );
 
 /** Deletes an interaction's record (a call's steps, or a message's outcome); the Session is unchanged. */
-export const DeleteProxyInteraction = defineRpc(
-  'session-service',
-  'session-service.proxy-interactions.delete.v1',
-  z.object({ ...inSession, sid: z.string().min(1).max(64) }).strict(),
-  z.object({ deleted: z.literal(true) }),
+export const DeleteProxyInteraction = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.proxy-interactions.delete.v1',
+    z.object({ ...inSession, sid: z.string().min(1).max(64) }).strict(),
+    z.object({ deleted: z.literal(true) }),
+  ),
+  scopeAccount,
 );

@@ -73,21 +73,24 @@ export const ListSessions = readingHistory(
   scopeAccount,
 );
 
-export const UpdateSession = defineRpc(
-  'session-service',
-  'session-service.sessions.update.v1',
-  z
-    .object({
-      scope: accountScopeSchema,
-      sessionId: uuidSchema,
-      changes: sessionSettingsSchema
-        .pick(UPDATABLE_SETTINGS)
-        .partial()
-        .extend({ firstParty: e164Schema.optional(), secondParty: e164Schema.optional() })
-        .strict(),
-    })
-    .strict(),
-  sessionViewSchema,
+export const UpdateSession = readingHistory(
+  defineRpc(
+    'session-service',
+    'session-service.sessions.update.v1',
+    z
+      .object({
+        scope: accountScopeSchema,
+        sessionId: uuidSchema,
+        changes: sessionSettingsSchema
+          .pick(UPDATABLE_SETTINGS)
+          .partial()
+          .extend({ firstParty: e164Schema.optional(), secondParty: e164Schema.optional() })
+          .strict(),
+      })
+      .strict(),
+    sessionViewSchema,
+  ),
+  scopeAccount,
 );
 
 /** Expires a session now (Plivo's DELETE). */

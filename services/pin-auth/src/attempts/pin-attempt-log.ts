@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import type { PinAttempt, PinAttemptOutcome } from '@maskline/contracts';
 import { keyedDigest } from '@maskline/crypto';
-import { maskPhone } from '@maskline/observability';
+import { admitHistoryRead, maskPhone } from '@maskline/observability';
 import { historyReadOptions, historySweepQueries, isDuplicateKeyError } from '@maskline/persistence';
 import { BackgroundWork } from '../background/background-work';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
@@ -74,6 +74,7 @@ export class PinAttemptLog {
 
   /** The entries that matched the session, and every other entry of the same calls, oldest first. */
   async ofSession(accountId: string, sessionId: string): Promise<PinAttempt[]> {
+    await admitHistoryRead();
     const matched = await this.model
       .find({ accountId, sessionId }, { callId: 1 })
       .setOptions(historyReadOptions(this.model))
@@ -96,6 +97,7 @@ export class PinAttemptLog {
     accountId: string,
     since: Date,
   ): Promise<Pick<PinAttempt, 'at' | 'outcome' | 'virtualNumber' | 'callerKey' | 'callerMasked'>[]> {
+    await admitHistoryRead();
     const docs = await this.model
       .find(
         { accountId, at: { $gte: since } },
