@@ -17,6 +17,9 @@ import {
   testServiceConfig,
   type RunningProcess,
 } from '@maskline/testing';
+import { connect, type NatsConnection } from 'nats';
+import { decodeJson, encodeJson } from './json-codec';
+import { outgoingHeaders } from './nats-headers';
 import { RpcClient } from './rpc-client';
 import { RpcHandler } from './rpc-handler.decorator';
 
@@ -64,6 +67,7 @@ describe('reads of history admitted per account and in all, across replicas (rea
   let nats: RunningProcess;
   const apps: INestApplicationContext[] = [];
   let client: RpcClient;
+  let nc: NatsConnection;
 
   beforeAll(async () => {
     nats = await startTestNats();
@@ -85,10 +89,12 @@ describe('reads of history admitted per account and in all, across replicas (rea
     const gateway = await startServiceApp({ module: Gateway });
     apps.push(gateway);
     client = gateway.get(RpcClient);
+    nc = await connect({ servers: nats.url });
   });
 
   afterAll(async () => {
     gate?.open();
+    await nc?.close();
     for (const app of apps.reverse()) await app.close();
     await nats?.stop();
   });
@@ -166,8 +172,17 @@ describe('reads of history admitted per account and in all, across replicas (rea
     );
     // A request that reads no history is never asked to wait for a slot.
     expect(await expire(randomUUID())).toBe('answered');
+    // Nor is one a service makes of another (a callback's target): the system's work, not the tenant's.
+    // It reads history with the account's slots all taken, and is not refused.
+    const fromService = nc.request(
+      ExpireSession.subject,
+      encodeJson({ scope: { accountId: tenant }, sessionId: `${READS_HISTORY}-2222-4000-8000-000000000000` }),
+      { timeout: 5000, headers: outgoingHeaders('callback-dispatcher') },
+    );
+    await expectEventually(() => expect(started).toHaveLength(PER_ACCOUNT + 1));
     gate.open();
     expect(await Promise.all([lazily, marked])).toEqual(['answered', ErrorCodes.NOT_FOUND]);
+    expect(decodeJson((await fromService).data)).toEqual({ ok: true, data: { expired: true } });
     // Given back at the end of each request.
     expect(await Promise.all([get(tenant), get(tenant)])).toEqual([
       ErrorCodes.NOT_FOUND,

@@ -9,6 +9,8 @@ import type { Logger } from 'pino';
 import {
   SERVER_FAULT_CODES,
   CORRELATION_ID_HEADER,
+  SENDER_HEADER,
+  SERVICE_NAMES,
   CodedError,
   ErrorCodes,
   HISTORY_READ_ANSWER_MS,
@@ -158,12 +160,16 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         const parsed = contract.request.safeParse(decodeJson(msg.data));
         if (!parsed.success) throw codedErrorFromZod(parsed.error, 'request');
         // Admitted among the reads of history allowed at once: a contract that reads history before
-        // its handler runs, any other request at its first read of history (the repositories ask).
-        pass = this.historyReads.pass(
-          history ? history.accountOf(parsed.data as never) : accountNamedBy(parsed.data),
-        );
-        context.admitHistoryRead = pass.admit;
-        if (history) await pass.admit();
+        // its handler runs; any other request made for a tenant (through the gateway) at its first read
+        // of history (the repositories ask). Services' own requests to each other (a callback's target,
+        // a call's route) are the system's work, bounded by their consumers.
+        if (history || isForTenant(msg)) {
+          pass = this.historyReads.pass(
+            history ? history.accountOf(parsed.data as never) : accountNamedBy(parsed.data),
+          );
+          context.admitHistoryRead = pass.admit;
+          if (history) await pass.admit();
+        }
         const result = await invoke(parsed.data);
         const reply = contract.reply.safeParse(result);
         if (!reply.success) {
@@ -207,4 +213,10 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
 
 export function isServerFault(code: string): boolean {
   return SERVER_FAULT_CODES.has(code);
+}
+
+/** A request made for a tenant: from the gateway, or from a client that is none of the services. */
+function isForTenant(msg: Msg): boolean {
+  const sender = msg.headers?.get(SENDER_HEADER) ?? '';
+  return sender === 'gateway' || !(SERVICE_NAMES as readonly string[]).includes(sender);
 }
