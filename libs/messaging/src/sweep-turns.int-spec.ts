@@ -66,6 +66,7 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     for (const after of [60_000, 1_200_000, 2_640_000]) {
       now = ended + after;
       expect(await Promise.all(takers.map((take) => take()))).toEqual([false, false]);
+      expect(takers.map((take) => take.storeBusy())).toEqual([false, false]);
     }
     now = ended + 9 * 300_000 + 1;
     const next = await Promise.all(takers.map((take) => take()));
@@ -106,6 +107,8 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     // Windows pass while the first run goes on: the others still wait.
     now += 120_000;
     expect(await Promise.all([callbacks(), pins()])).toEqual([false, false]);
+    // Refused for the store (they ask again soon), not for their pace or window.
+    expect([callbacks.storeBusy(), pins.storeBusy()]).toEqual([true, true]);
     now += 1_000;
     await sessions.finished(121_000);
     // Given back: the next to ask runs, and holds the store in its turn.

@@ -33,6 +33,8 @@ const BATON_RENEW_MS = 60_000;
 export type SweepTurnTaker = (() => Promise<boolean>) & {
   finished(ms: number): Promise<void>;
   release(): Promise<void>;
+  /** The last turn asked for was refused because another task's run held the store. */
+  storeBusy(): boolean;
 };
 
 /**
@@ -86,15 +88,20 @@ export class SweepTurns {
         // It frees itself BATON_MS after its last renewal.
       }
     };
+    let busy = false;
     const take = async () => {
       const now = clock();
+      busy = false;
       try {
         const kv = await bucket();
         const last = await kv.get(`${task}.last`);
         const ran = last ? kvDecode<{ endedAt: number; ms: number }>(last.value) : null;
         if (ran && now < ran.endedAt + PACE * ran.ms) return false;
         const baton = await takeBaton(kv, task, holder, now);
-        if (baton === undefined) return false;
+        if (baton === undefined) {
+          busy = true;
+          return false;
+        }
         // Held from here: whatever happens next, `release` (or `finished`) gives it back.
         hold(kv, baton);
         if (await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now })))
@@ -113,7 +120,7 @@ export class SweepTurns {
       }
       await release();
     };
-    return Object.assign(take, { finished, release });
+    return Object.assign(take, { finished, release, storeBusy: () => busy });
   }
 }
 

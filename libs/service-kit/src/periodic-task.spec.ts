@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pino from 'pino';
 import { MetricsService } from '@maskline/observability';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicTask, STORE_BUSY_RETRY_MS } from './periodic-task';
 
 class Counting extends PeriodicTask {
   runs = 0;
-  constructor(turns?: () => Promise<boolean>, logger = pino({ level: 'silent' })) {
-    super('counting', 1000, logger, turns);
+  constructor(turns?: () => Promise<boolean>, logger = pino({ level: 'silent' }), intervalMs = 1000) {
+    super('counting', intervalMs, logger, turns);
   }
   protected async runOnce(): Promise<void> {
     this.runs++;
@@ -99,6 +99,27 @@ describe('PeriodicTask', () => {
     await jest.advanceTimersByTimeAsync(500);
     await shutdown;
     expect(took).toEqual([2500, 'unused']);
+  });
+
+  it('asks again soon when another task’s run held the store, not a whole interval later', async () => {
+    const asked: number[] = [];
+    let busy = true;
+    const turns = Object.assign(
+      async () => {
+        asked.push(Date.now());
+        return !busy;
+      },
+      { storeBusy: () => busy },
+    );
+    const task = new Counting(turns, undefined, 600_000);
+    task.onApplicationBootstrap();
+    const start = Date.now();
+    await jest.advanceTimersByTimeAsync(600_000); // the first tick: refused, the store busy
+    busy = false;
+    await jest.advanceTimersByTimeAsync(STORE_BUSY_RETRY_MS);
+    expect(asked.map((t) => t - start)).toEqual([600_000, 600_000 + STORE_BUSY_RETRY_MS]);
+    expect(task.runs).toBe(1);
+    await task.onApplicationShutdown();
   });
 
   it('logs a timed run that took a second or more with its length, and not a quick one', async () => {

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
 
+/** How soon a task refused its turn because another task's run held the store asks again. */
+export const STORE_BUSY_RETRY_MS = 30_000;
 /** A timed run at least this long is logged with its length. */
 const LONG_RUN_MS = 1000;
 
@@ -15,6 +17,8 @@ const LONG_RUN_MS = 1000;
 export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** A turn asked for again soon, as the store was busy with another task's run. */
+  private retry?: NodeJS.Timeout;
   /** Ticks under way (asking for a turn, running, giving it back). */
   private readonly ticks = new Set<Promise<void>>();
   private stopped = false;
@@ -34,6 +38,8 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
     private readonly turns?: (() => Promise<boolean>) & {
       finished?(ms: number): Promise<void>;
       release?(): Promise<void>;
+      /** The last turn was refused because another task's run held the store. */
+      storeBusy?(): boolean;
     },
   ) {}
 
@@ -41,10 +47,7 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   protected abstract runOnce(): Promise<void>;
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      const tick = this.onTick().finally(() => this.ticks.delete(tick));
-      this.ticks.add(tick);
-    }, this.intervalMs);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -52,12 +55,29 @@ export abstract class PeriodicTask implements OnApplicationBootstrap, OnApplicat
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retry);
     await this.running;
     await Promise.all([...this.ticks]);
   }
 
+  private tick(): void {
+    const tick = this.onTick().finally(() => this.ticks.delete(tick));
+    this.ticks.add(tick);
+  }
+
   private async onTick(): Promise<void> {
-    if (this.turns && !(await this.turns())) return;
+    if (this.turns && !(await this.turns())) {
+      // Another task's run held the store: asked again soon, not a whole interval later (the window
+      // is still this task's to take).
+      if (this.turns.storeBusy?.() && !this.stopped && !this.retry && STORE_BUSY_RETRY_MS < this.intervalMs) {
+        this.retry = setTimeout(() => {
+          this.retry = undefined;
+          this.tick();
+        }, STORE_BUSY_RETRY_MS);
+        this.retry.unref();
+      }
+      return;
+    }
     // A run still under way covers this turn too (what it holds, its own tick gives back: only the
     // tick that started a run tells how long it took). A turn taken while shutting down is not used
     // (the run would start after shutdown waited): it is given back unused.
