@@ -105,16 +105,39 @@ describe('a history sweep’s range deletes on the real store (SystemWideQueries
     const sweeps = historySweepQueries(m);
     const filter = { accountId: { $nin: ['KEEP'] } };
 
-    expect(await sweeps.deleteDue(filter, 'at', new Date(T + 100), { sliceSize: 2, maxSlices: 3 })).toBe(6);
     const handed: string[][] = [];
     const beforeEach = async (ids: string[]) => {
       // Each slice's ids come while its records are still there (a cascade deletes what is theirs first).
       expect(await m.countDocuments({ _id: { $in: ids } })).toBe(ids.length);
       handed.push(ids);
     };
+    expect(
+      await sweeps.deleteDue(filter, 'at', new Date(T + 100), { sliceSize: 2, maxSlices: 3, beforeEach }),
+    ).toBe(6);
+    expect(handed).toHaveLength(3);
+    handed.length = 0;
     expect(await sweeps.deleteDue(filter, 'at', new Date(T + 100), { sliceSize: 2, beforeEach })).toBe(3);
     expect(handed.flat().sort()).toEqual(['a-6', 'a-7', 'a-8']);
     expect(await m.countDocuments({ accountId: 'KEEP' })).toBe(3);
     expect(await m.countDocuments({})).toBe(3);
+  });
+
+  it('deletes what is due in one statement when nothing is to go first and the store takes it (no sorted read)', async () => {
+    const m = model();
+    await m.insertMany([
+      ...docs('due', 40, (i) => T + i, 'A'),
+      ...docs('kept', 3, (i) => T + i, 'KEEP'),
+      ...docs('young', 5, (i) => T + 1_000 + i, 'A'),
+    ]);
+    const find = jest.spyOn(m, 'find');
+    const deleteMany = jest.spyOn(m, 'deleteMany');
+
+    expect(
+      await historySweepQueries(m).deleteDue({ accountId: { $nin: ['KEEP'] } }, 'at', new Date(T + 1_000)),
+    ).toBe(40);
+    expect([find.mock.calls.length, deleteMany.mock.calls.length]).toEqual([0, 1]);
+    expect((await m.find({}, { _id: 1 }).lean()).map((d) => d._id).sort()).toEqual(
+      [...docs('kept', 3, () => 0), ...docs('young', 5, () => 0)].map((d) => d._id).sort(),
+    );
   });
 });
