@@ -30,7 +30,7 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
  * digests were recorded with the letter); attempts go after
  * CALLBACK_ATTEMPT_RETENTION_DAYS, dead letters after DEAD_LETTER_RETENTION_DAYS. Both collections
  * grow with history (each read a scan on FerretDB), so it runs seldom and deletes what became due
- * since a range at a time (one scan to find a range, one to delete it).
+ * since as one range (one scan; slices, each found by a sorted read, when the store refuses one that large).
  */
 @Injectable()
 export class CallbackRetentionSweeper extends PeriodicTask {

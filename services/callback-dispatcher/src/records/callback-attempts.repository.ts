@@ -32,7 +32,7 @@ export class CallbackAttempts extends AccountScopedRepository<CallbackAttemptDoc
     ]);
   }
 
-  /** The retention sweep: attempts made before `before`, a range at a time. Served by `{ at }`. */
+  /** The retention sweep: attempts made before `before`, as one range (slices of it when the store refuses one that large). Served by `{ at }`. */
   purgeSystemWide(before: Date): Promise<number> {
     return this.systemWideSweeps.deleteDue({}, 'at', before);
   }

@@ -91,7 +91,7 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     });
   }
 
-  /** The retention sweep: dead letters from before `before`, a range at a time. Served by `{ at }`. */
+  /** The retention sweep: dead letters from before `before`, as one range (slices of it when the store refuses one that large). Served by `{ at }`. */
   purgeSystemWide(before: Date): Promise<number> {
     return this.systemWideSweeps.deleteDue({}, 'at', before);
   }

@@ -24,7 +24,7 @@ export class UtilizationMinutes extends AccountScopedRepository<UtilizationMinut
     );
   }
 
-  /** Minutes before `before`, a range at a time. Served by `{ minute }`. */
+  /** Minutes before `before`, as one range (slices of it when the store refuses one that large). Served by `{ minute }`. */
   purgeSystemWide(before: Date): Promise<number> {
     return this.systemWide.deleteDue({}, 'minute', before);
   }
@@ -49,7 +49,7 @@ export class ExhaustionMinutes extends AccountScopedRepository<ExhaustionMinuteD
     );
   }
 
-  /** Minutes before `before`, a range at a time. Served by `{ minute }`. */
+  /** Minutes before `before`, as one range (slices of it when the store refuses one that large). Served by `{ minute }`. */
   purgeSystemWide(before: Date): Promise<number> {
     return this.systemWide.deleteDue({}, 'minute', before);
   }

@@ -117,7 +117,7 @@ export class PinAttemptLog {
     }));
   }
 
-  /** Deletes the entries older than `cutoff`, every account's, a range at a time; returns how many. */
+  /** Deletes the entries older than `cutoff`, every account's, as one range (slices of it when the store refuses one that large); returns how many. */
   purgeSystemWide(cutoff: Date): Promise<number> {
     return historySweepQueries(this.model).deleteDue({}, 'at', cutoff);
   }

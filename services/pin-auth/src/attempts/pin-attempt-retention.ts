@@ -9,7 +9,7 @@ import { PinAttemptLog } from './pin-attempt-log';
 
 /**
  * Every REAPER_INTERVAL_MS, on the replica that takes the interval's turn (idempotent): PIN entries
- * older than PIN_ATTEMPT_RETENTION_DAYS go, a range at a time until none is due.
+ * older than PIN_ATTEMPT_RETENTION_DAYS go, as one range (slices of it when the store refuses one that large).
  */
 @Injectable()
 export class PinAttemptRetention extends PeriodicTask {

@@ -101,7 +101,7 @@ export class SessionExpirer {
     return false;
   }
 
-  /** The retention sweep: claims of expiries long finished, a range at a time. Served by `{ claimedAt }`. */
+  /** The retention sweep: claims of expiries long finished, as one range (slices of it when the store refuses one that large). Served by `{ claimedAt }`. */
   purgeClaimsSystemWide(olderThan: Date): Promise<number> {
     return this.claimSweeps.deleteDue({}, 'claimedAt', olderThan);
   }

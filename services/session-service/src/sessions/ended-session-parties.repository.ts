@@ -45,7 +45,7 @@ export class EndedSessionParties extends AccountScopedRepository<EndedSessionPar
 
   /**
    * Redaction: the numbers of sessions that ended before `endedBefore`, except those of accounts
-   * that keep them, a range at a time. Served by `{ endedAt }`.
+   * that keep them, as one range (slices of it when the store refuses one that large). Served by `{ endedAt }`.
    */
   redactDueSystemWide(endedBefore: Date, exceptAccounts: readonly string[]): Promise<number> {
     const filter = exceptAccounts.length > 0 ? { accountId: { $nin: [...exceptAccounts] } } : {};
