@@ -227,24 +227,16 @@ export class SystemWideQueries<T> {
 const END_OF_TIME = new Date(8_640_000_000_000_000);
 
 /**
- * The longest a store read that answers a request reading history (`readsHistory` in contracts) may
- * take: HISTORY_READ_ANSWER_MS, so that the service answers "unavailable" while the caller still
- * listens. On FerretDB such a read scans a collection that grows with history; at 100,000 ended
- * sessions the gateway answered 503 after 10 s while the list's two store commands ran on to the
- * connection's 30 s, competing with every hot path for the store.
- */
-export const HISTORY_READ_COMMAND_TIMEOUT_MS = HISTORY_READ_ANSWER_MS;
-
-/**
  * A history read's options on `model`: what is left of the request's deadline when it has one (the
  * RPC server sets it for `readsHistory` requests: each command of the request takes what the ones
- * before it left), else HISTORY_READ_COMMAND_TIMEOUT_MS; the connection's deadline if shorter. At
- * least 1 ms: a request already past its deadline fails at once as "store unavailable".
+ * before it left), else HISTORY_READ_ANSWER_MS (outside a request: a read a service makes for itself);
+ * the connection's deadline if shorter. At least 1 ms: a request already past its deadline fails at
+ * once as "store unavailable".
  */
 export function historyReadOptions(model: Pick<Model<unknown>, 'db'>): { timeoutMS: number } {
   const connection = (model.db.getClient().options as { timeoutMS?: number }).timeoutMS;
-  const left = msLeftOfRequest() ?? HISTORY_READ_COMMAND_TIMEOUT_MS;
-  return { timeoutMS: Math.max(1, Math.min(connection || Infinity, HISTORY_READ_COMMAND_TIMEOUT_MS, left)) };
+  const left = msLeftOfRequest() ?? HISTORY_READ_ANSWER_MS;
+  return { timeoutMS: Math.max(1, Math.min(connection || Infinity, HISTORY_READ_ANSWER_MS, left)) };
 }
 
 /** A history sweep's queries over `model`: every command with HISTORY_SWEEP_TIMEOUT_MS. */
