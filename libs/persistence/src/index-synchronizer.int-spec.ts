@@ -39,12 +39,38 @@ describe('index builds at boot on the real store', () => {
       expect(sent.filter((c) => 'maxTimeMS' in c)).toEqual([]);
       const names = (await model.collection.indexes()).map((i) => i.name).sort();
       expect(names).toEqual(['_id_', 'a_1', 'b_1']);
-      // Booting again (a restart) finds it all in place.
+      // Booting again (a restart) finds it all in place and writes nothing to the store's catalogue.
+      sent.length = 0;
       await new IndexSynchronizer(
         connection,
         pino({ level: 'silent' }),
         new HealthRegistry('t', 'dev'),
       ).onModuleInit();
+      expect(sent).toEqual([]);
+
+      // A new version's schema with one more index: only that one is built.
+      connection.deleteModel('Booted');
+      connection.model(
+        'Booted',
+        new Schema({ a: String, b: Date, c: Number })
+          .index({ a: 1 }, { unique: true })
+          .index({ b: 1 })
+          .index({ c: 1, b: -1 }),
+      );
+      await new IndexSynchronizer(
+        connection,
+        pino({ level: 'silent' }),
+        new HealthRegistry('t', 'dev'),
+      ).onModuleInit();
+      expect(sent.map((c) => (c.indexes as Array<{ name: string }>).map((i) => i.name))).toEqual([
+        ['c_1_b_-1'],
+      ]);
+      expect((await model.collection.indexes()).map((i) => i.name).sort()).toEqual([
+        '_id_',
+        'a_1',
+        'b_1',
+        'c_1_b_-1',
+      ]);
     } finally {
       await connection.dropDatabase();
       await connection.close();

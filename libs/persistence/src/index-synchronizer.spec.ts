@@ -1,14 +1,19 @@
 import pino from 'pino';
 import type { Connection } from 'mongoose';
 import { HealthRegistry } from '@maskline/observability';
-import { INDEX_BUILD_RETRY_DELAYS_MS, IndexSynchronizer } from './index-synchronizer';
+import { INDEX_BUILD_RETRY_DELAYS_MS, IndexSynchronizer, isSameIndex } from './index-synchronizer';
 
 /** A connection with one model whose index builds fail with these errors, in turn, then succeed. */
 function storeFailing(...failures: Array<{ code?: number; message: string }>) {
   let builds = 0;
   const model = {
     modelName: 'Session',
-    db: { db: { createCollection: async () => undefined } },
+    db: {
+      db: {
+        listCollections: () => ({ toArray: async () => [] }),
+        createCollection: async () => undefined,
+      },
+    },
     schema: { indexes: () => [[{ sessionId: 1 }, { unique: true }]] },
     collection: {
       collectionName: 'sessions',
@@ -66,5 +71,35 @@ describe('IndexSynchronizer', () => {
     await jest.advanceTimersByTimeAsync(INDEX_BUILD_RETRY_DELAYS_MS.reduce((a, b) => a + b, 0));
     await failed;
     expect(store.builds()).toBe(INDEX_BUILD_RETRY_DELAYS_MS.length + 1);
+  });
+});
+
+describe('isSameIndex (what a restarting replica need not build again)', () => {
+  const existing = { v: 2, key: { accountId: 1, createdAt: -1 }, name: 'accountId_1_createdAt_-1' };
+
+  it('is the same index: the same keys in the same order, the same defining options', () => {
+    expect(isSameIndex(existing, { accountId: 1, createdAt: -1 }, {})).toBe(true);
+    expect(
+      isSameIndex({ ...existing, unique: true }, { accountId: 1, createdAt: -1 }, { unique: true }),
+    ).toBe(true);
+    expect(
+      isSameIndex(
+        { ...existing, name: 'by_account' },
+        { accountId: 1, createdAt: -1 },
+        { name: 'by_account' },
+      ),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['other keys', { accountId: 1 }, {}],
+    ['the keys in another order', { createdAt: -1, accountId: 1 }, {}],
+    ['another direction', { accountId: 1, createdAt: 1 }, {}],
+    ['now unique', { accountId: 1, createdAt: -1 }, { unique: true }],
+    ['now sparse', { accountId: 1, createdAt: -1 }, { sparse: true }],
+    ['a TTL', { accountId: 1, createdAt: -1 }, { expireAfterSeconds: 60 }],
+    ['another name', { accountId: 1, createdAt: -1 }, { name: 'by_account' }],
+  ])('is another index (sent to the store, which builds it or refuses it): %s', (_, fields, options) => {
+    expect(isSameIndex(existing, fields, options as Record<string, unknown>)).toBe(false);
   });
 });

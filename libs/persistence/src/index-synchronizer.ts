@@ -79,20 +79,58 @@ export class IndexSynchronizer implements OnModuleInit {
  * driver, as mongoose's `createIndexes` and `createCollection` send the connection's deadline as
  * `maxTimeMS` whatever they are given (seen on the wire): a build past it was interrupted by the
  * store, and the boot failed.
+ *
+ * Only what is missing is sent. A restarting replica finds everything in place and sends no
+ * `create` or `createIndexes` at all: on FerretDB each of those is a write to the store's catalogue
+ * that waits for (and then holds) its write lock, so a rolling restart during a long sweep made every
+ * replica queue behind the sweep and the hot path queue behind the replicas.
  */
 async function buildIndexes(model: Model<unknown>): Promise<void> {
   const unbounded = { timeoutMS: 0 } as Record<string, unknown>;
   const db = model.db.db;
   if (!db) throw new Error('the store connection is not open');
-  await db
-    .createCollection(model.collection.collectionName, unbounded)
-    .catch((err: { codeName?: string; code?: number }) => {
+  const name = model.collection.collectionName;
+  const found = await db.listCollections({ name }, { nameOnly: true, ...unbounded }).toArray();
+  if (found.length === 0) {
+    await db.createCollection(name, unbounded).catch((err: { codeName?: string; code?: number }) => {
       if (err?.codeName !== 'NamespaceExists' && err?.code !== 48) throw err;
     });
+  }
+  const present = found.length === 0 ? [] : await model.collection.indexes(unbounded);
   for (const [fields, options] of model.schema.indexes()) {
+    if (present.some((index) => isSameIndex(index, fields, options))) continue;
     await model.collection.createIndex(
       fields as mongo.IndexSpecification,
       { ...options, ...unbounded } as mongo.CreateIndexesOptions,
     );
   }
+}
+
+/** Options that make two indexes on the same keys different indexes (a change of one is sent, and the store decides). */
+const DEFINING_OPTIONS = [
+  'unique',
+  'sparse',
+  'expireAfterSeconds',
+  'partialFilterExpression',
+  'name',
+] as const;
+
+/**
+ * True when the store already has this index: the same keys in the same order with the same defining
+ * options (a name only when the schema gives one). Anything else is sent to the store, which builds it
+ * or refuses a conflict, and the boot stops with the reason as before.
+ */
+export function isSameIndex(
+  existing: Record<string, unknown>,
+  fields: Record<string, unknown>,
+  options: Record<string, unknown>,
+): boolean {
+  const key = existing.key as Record<string, unknown> | undefined;
+  if (!key || JSON.stringify(Object.entries(key)) !== JSON.stringify(Object.entries(fields))) return false;
+  return DEFINING_OPTIONS.every((option) => {
+    if (option === 'name' && options.name === undefined) return true;
+    const wanted = option === 'unique' || option === 'sparse' ? Boolean(options[option]) : options[option];
+    const has = option === 'unique' || option === 'sparse' ? Boolean(existing[option]) : existing[option];
+    return JSON.stringify(wanted) === JSON.stringify(has);
+  });
 }
