@@ -45,6 +45,24 @@ export const commonServiceConfigShape = {
   STORE_COMMAND_STATS_DIR: z.string().min(1).optional(),
 };
 
+/** A rule between variables of the common shape: checked for every service whose schema has all of `keys`. */
+export interface CommonConfigRule {
+  keys: readonly string[];
+  /** The variable the problem is reported against. */
+  path: string;
+  message: string;
+  holds(config: Record<string, unknown>): boolean;
+}
+
+export const commonServiceConfigRules: readonly CommonConfigRule[] = [
+  {
+    keys: ['HISTORY_READS_PER_ACCOUNT', 'HISTORY_READS_IN_FLIGHT'],
+    path: 'HISTORY_READS_PER_ACCOUNT',
+    message: 'must be at most HISTORY_READS_IN_FLIGHT (an account cannot hold more than the system has)',
+    holds: (c) => Number(c.HISTORY_READS_PER_ACCOUNT) <= Number(c.HISTORY_READS_IN_FLIGHT),
+  },
+];
+
 export const storeConfigShape = {
   /** MongoDB connection string (MongoDB ≥ 6 replica set in production, FerretDB locally). */
   MONGO_URL: envUrl(['mongodb', 'mongodb+srv'], 'mongodb://127.0.0.1:27018/'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envBoolean, envInt, envUrl } from './env-types';
+import { commonServiceConfigShape } from './common-service.config';
 import { ConfigValidationError, loadConfig, secret, secretKeys } from './load-config';
 
 const schema = z.object({
@@ -48,5 +49,16 @@ describe('loadConfig', () => {
 
   it('knows which variables are secret', () => {
     expect(secretKeys(schema)).toEqual(['API_KEY']);
+  });
+
+  it('checks the rules between common variables for every service that reads them', () => {
+    const common = z.object(commonServiceConfigShape);
+    expect(() =>
+      loadConfig('svc', common, { HISTORY_READS_PER_ACCOUNT: '20', HISTORY_READS_IN_FLIGHT: '16' }),
+    ).toThrow('HISTORY_READS_PER_ACCOUNT: must be at most HISTORY_READS_IN_FLIGHT');
+    expect(
+      loadConfig('svc', common, { HISTORY_READS_PER_ACCOUNT: '16', HISTORY_READS_IN_FLIGHT: '16' })
+        .HISTORY_READS_PER_ACCOUNT,
+    ).toBe(16);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { commonServiceConfigRules } from './common-service.config';
 
 /** Marks a config variable as secret: it is never printed, logged, or echoed in an error. */
 export function secret<T extends z.ZodTypeAny>(schema: T): T {
@@ -15,10 +16,6 @@ export class ConfigValidationError extends Error {
   }
 }
 
-/**
- * Reads and validates a service's environment once, failing at boot with every bad variable listed.
- * Values of secret variables never appear in the message.
- */
 /** A config schema: an object of variables, possibly with cross-variable rules (`.refine`). */
 export type ConfigSchema = z.ZodObject<z.ZodRawShape> | z.ZodEffects<z.ZodObject<z.ZodRawShape>>;
 
@@ -26,6 +23,11 @@ function shapeOf(schema: ConfigSchema): z.ZodRawShape {
   return schema instanceof z.ZodEffects ? schema.innerType().shape : schema.shape;
 }
 
+/**
+ * Reads and validates a service's environment once, failing at boot with every bad variable listed.
+ * Values of secret variables never appear in the message. Rules between the common variables
+ * (`commonServiceConfigRules`) are checked for every service that reads them.
+ */
 export function loadConfig<S extends ConfigSchema>(
   service: string,
   schema: S,
@@ -37,7 +39,17 @@ export function loadConfig<S extends ConfigSchema>(
     input[key] = value === '' ? undefined : value;
   }
   const result = schema.safeParse(input);
-  if (result.success) return result.data;
+  if (result.success) {
+    const data = result.data as Record<string, unknown>;
+    const broken = commonServiceConfigRules.filter(
+      (rule) => rule.keys.every((key) => key in data) && !rule.holds(data),
+    );
+    if (broken.length === 0) return result.data;
+    throw new ConfigValidationError(
+      service,
+      broken.map((rule) => `${rule.path}: ${rule.message}`),
+    );
+  }
   const problems = result.error.issues.map((issue) => {
     const key = issue.path.join('.') || '(config)';
     return `${key}: ${issue.message}`;

@@ -8,8 +8,18 @@ import { SharedSlots } from './shared-slots';
 
 /** Slots of history reads in flight: `<main account>.<n>`, and `all.<n>` for the system's. */
 export const HISTORY_READ_SLOTS_BUCKET = 'maskline-history-read-slots';
-/** The system-wide key (account ids are Plivo-style auth ids, never this). */
+/** The system-wide keys (account ids are Plivo-style auth ids, never these). */
 const ALL = 'all';
+const FIRST = 'first';
+
+/**
+ * Of the system's `inFlight` slots, those only an account's first read in flight may take (a
+ * quarter, rounded down): while busy accounts hold all the rest, this many other accounts can still
+ * read their history. An account holds at most one of them at a time.
+ */
+export function historyReadsReservedForFirst(inFlight: number): number {
+  return Math.floor(inFlight / 4);
+}
 /** Longer than any read holds one: its answer is due within HISTORY_READ_TIMEOUT_MS. */
 const SLOT_TTL_MS = 3 * HISTORY_READ_TIMEOUT_MS;
 /** When a refused read is worth trying again: a read holds its slot for at most about this. */
@@ -33,14 +43,16 @@ export interface HistoryReadPass {
  * included) and `inFlight` in all run at once, across every replica of every service (slots in
  * NATS KV, `SharedSlots`); a request past either is refused at once, never queued:
  * HISTORY_READS_LIMITED (429) for the account's own, HISTORY_READS_BUSY (503, retryable) for the
- * system's. A request of a `readsHistory` contract is admitted before its handler runs; any other
+ * system's. A quarter of the system's slots is kept for accounts' first reads in flight
+ * (`historyReadsReservedForFirst`), so a few busy accounts filling the rest cannot refuse every
+ * other tenant. A request of a `readsHistory` contract is admitted before its handler runs; any other
  * request at its first read of history (`admitHistoryRead`, from the repositories). While KV
  * cannot be asked, each replica counts its own under the same limits (a looser cap, never none,
  * and never an error of the service's). Each costs a KV read and two writes per slot.
  */
 @Injectable()
 export class HistoryReadAdmission {
-  private slots?: { perAccount: SharedSlots; all: SharedSlots };
+  private slots?: { perAccount: SharedSlots; all: SharedSlots; first?: SharedSlots };
   /** This replica's own count, used while KV cannot be asked. */
   private readonly local = { perAccount: new Map<string, number>(), all: 0 };
   private lastFallbackWarning = Number.NEGATIVE_INFINITY;
@@ -86,20 +98,21 @@ export class HistoryReadAdmission {
 
   /** A slot of the account's and one of the system's (a function giving both back), or the refusal. */
   private async take(accountId: string): Promise<() => Promise<void>> {
-    const { perAccount, all } = this.slotsOf();
-    let own: (() => Promise<void>) | null = null;
+    const { perAccount, all, first } = this.slotsOf();
+    let own: { slot: number; giveBack: () => Promise<void> } | null = null;
     try {
-      own = await perAccount.take(accountId);
+      own = await perAccount.takeLowest(accountId);
       if (!own) throw this.limited();
-      const shared = await all.take(ALL);
+      // The account's slot 0 marks its first read in flight: that one may take a reserved slot.
+      const shared = (await all.take(ALL)) ?? (own.slot === 0 && first ? await first.take(FIRST) : null);
       if (!shared) throw this.busy();
       const ownSlot = own;
       return async () => {
         await shared();
-        await ownSlot();
+        await ownSlot.giveBack();
       };
     } catch (err) {
-      await own?.();
+      await own?.giveBack();
       if (isRefusal(err)) throw err;
       return this.takeLocally(accountId, err);
     }
@@ -161,7 +174,12 @@ export class HistoryReadAdmission {
         onReleaseError: (err) =>
           this.logger.warn({ err }, 'a history read slot could not be given back; it frees itself by TTL'),
       });
-    this.slots = { perAccount: slots(perAccount), all: slots(inFlight) };
+    const reserved = historyReadsReservedForFirst(inFlight);
+    this.slots = {
+      perAccount: slots(perAccount),
+      all: slots(inFlight - reserved),
+      first: reserved > 0 ? slots(reserved) : undefined,
+    };
     return this.slots;
   }
 }
