@@ -13,7 +13,11 @@ export function isJetStreamUnavailable(err: unknown): boolean {
     e?.api_error?.code === 503 ||
     // "JetStream system temporarily unavailable", "insufficient resources" while peers rejoin.
     e?.api_error?.err_code === 10008 ||
-    e?.api_error?.err_code === 10023
+    e?.api_error?.err_code === 10023 ||
+    // "no suitable peers for placement": a replicated stream or bucket asked for while the cluster's
+    // leader does not yet know enough peers (a cluster forming, a node down). Seen in a chaos run: a
+    // replica booting a moment after the cluster elected its leader died on it.
+    e?.api_error?.err_code === 10005
   );
 }
 

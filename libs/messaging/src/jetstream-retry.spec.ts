@@ -1,0 +1,53 @@
+import pino from 'pino';
+import { isJetStreamUnavailable, retryWhileJetStreamUnavailable } from './jetstream-retry';
+
+const apiError = (code: number, err_code: number, description: string) =>
+  Object.assign(new Error(description), { api_error: { code, err_code, description } });
+
+describe('JetStream setup while the cluster is not ready', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  it.each([
+    ['no responders', Object.assign(new Error('503'), { code: '503' })],
+    ['a timeout', Object.assign(new Error('TIMEOUT'), { code: 'TIMEOUT' })],
+    ['JetStream temporarily unavailable', apiError(503, 10008, 'JetStream system temporarily unavailable')],
+    ['insufficient resources', apiError(503, 10023, 'insufficient resources')],
+    ['no suitable peers for placement', apiError(400, 10005, 'no suitable peers for placement')],
+  ])('counts %s as unavailable for now', (_, err) => {
+    expect(isJetStreamUnavailable(err)).toBe(true);
+  });
+
+  it.each([
+    ['a bad stream configuration', apiError(400, 10052, 'stream configuration invalid')],
+    ['a subject in another stream', apiError(400, 10065, 'subjects overlap with an existing stream')],
+  ])('does not count %s: the boot stops with it', (_, err) => {
+    expect(isJetStreamUnavailable(err)).toBe(false);
+  });
+
+  it('asks again until the cluster can place a replicated stream, then goes on', async () => {
+    let asked = 0;
+    const created = retryWhileJetStreamUnavailable('stream EVENTS', pino({ level: 'silent' }), async () => {
+      asked++;
+      if (asked < 3) throw apiError(400, 10005, 'no suitable peers for placement');
+      return 'created';
+    });
+    await jest.advanceTimersByTimeAsync(250 + 500);
+    await expect(created).resolves.toBe('created');
+    expect(asked).toBe(3);
+  });
+
+  it('gives up after its time with the error', async () => {
+    const failed = retryWhileJetStreamUnavailable(
+      'stream EVENTS',
+      pino({ level: 'silent' }),
+      async () => {
+        throw apiError(400, 10005, 'no suitable peers for placement');
+      },
+      2_000,
+    );
+    const rejected = expect(failed).rejects.toThrow('no suitable peers');
+    await jest.advanceTimersByTimeAsync(2_000);
+    await rejected;
+  });
+});
