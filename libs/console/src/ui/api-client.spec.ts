@@ -9,11 +9,13 @@ const SESSION: ConsoleSession = {
   idle_timeout_seconds: 60,
 };
 
-const reply = (status: number, body?: unknown): Response =>
+const reply = (status: number, body?: unknown, headers: Record<string, string> = {}): Response =>
   new Response(body === undefined ? null : JSON.stringify(body), {
     status,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...headers },
   });
+const tooManyReads = () =>
+  reply(429, { api_id: 'a', error: 'too many reads of history at once' }, { 'Retry-After': '2' });
 
 describe('ApiClient', () => {
   const fetchMock = jest.fn<Promise<Response>, [string, RequestInit]>();
@@ -104,5 +106,50 @@ describe('ApiClient', () => {
       status: 0,
       message: expect.stringMatching(/reach/),
     });
+  });
+
+  it('asks again for a read refused for now, after the Retry-After wait, and shows the answer', async () => {
+    jest.useFakeTimers();
+    const client = new ApiClient();
+    fetchMock.mockResolvedValueOnce(tooManyReads());
+    fetchMock.mockResolvedValueOnce(reply(200, { api_id: 'a', sessions: [] }));
+
+    const read = client.get('/v1/x');
+    await jest.advanceTimersByTimeAsync(1_999);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(1);
+    await expect(read).resolves.toEqual({ api_id: 'a', sessions: [] });
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
+  it('shows the refusal once its retries are spent, and never asks again for a write', async () => {
+    jest.useFakeTimers();
+    const client = new ApiClient();
+    fetchMock.mockImplementation(async () => tooManyReads());
+
+    const read = client.get('/v1/x');
+    const refused = expect(read).rejects.toMatchObject({ status: 429, retryAfter: '2' });
+    await jest.advanceTimersByTimeAsync(4_000);
+    await refused;
+    expect(fetchMock).toHaveBeenCalledTimes(3);
+
+    fetchMock.mockClear();
+    await expect(client.request('POST', '/v1/x', { body: {} })).rejects.toMatchObject({ status: 429 });
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+  });
+
+  it('stops waiting to ask again when the page is left (aborted)', async () => {
+    jest.useFakeTimers();
+    const client = new ApiClient();
+    fetchMock.mockResolvedValueOnce(tooManyReads());
+    const controller = new AbortController();
+
+    const read = client.get('/v1/x', controller.signal);
+    const aborted = expect(read).rejects.toMatchObject({ name: 'AbortError' });
+    await jest.advanceTimersByTimeAsync(500);
+    controller.abort();
+    await aborted;
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 });

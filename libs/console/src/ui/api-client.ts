@@ -1,5 +1,6 @@
 import { apiErrorMessage } from '../logic/api-error';
 import { consoleEndpoints } from '../logic/console-endpoints';
+import { retryWaitMs } from '../logic/retry-after';
 import type { ConsoleSession } from '../logic/console-session.types';
 
 /** A request the API answered with an error; `message` is the API's own `error` text when it sent one. */
@@ -7,6 +8,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The answer's `Retry-After`, when it had one. */
+    readonly retryAfter: string | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -78,8 +81,27 @@ export class ApiClient {
     return this.request<T>('GET', path, { signal });
   }
 
-  /** Sends the request; resolves with the parsed body (null for an empty one such as 204). */
+  /**
+   * Sends the request; resolves with the parsed body (null for an empty one such as 204). A read the
+   * API refused for now (429 or 503 with `Retry-After`: too many reads of history at once, say; a
+   * page asks for several) is asked again after the wait it names, a few times (`retryWaitMs`).
+   */
   async request<T>(method: HttpMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    for (let retries = 0; ; retries++) {
+      try {
+        return await this.requestOnce<T>(method, path, options);
+      } catch (error) {
+        const wait =
+          method === 'GET' && error instanceof ApiError
+            ? retryWaitMs(error.status, error.retryAfter, retries, Date.now())
+            : null;
+        if (wait === null) throw error;
+        await waitFor(wait, options.signal);
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: HttpMethod, path: string, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.csrfToken !== null) headers['X-CSRF-Token'] = this.csrfToken;
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
@@ -106,7 +128,13 @@ export class ApiClient {
     }
     // Any answer but a 401 means the server saw activity on a live session.
     if (response.status !== 401) this.restartIdleTimer();
-    if (!response.ok) throw new ApiError(response.status, apiErrorMessage(response.status, body));
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        apiErrorMessage(response.status, body),
+        response.headers.get('Retry-After'),
+      );
+    }
     return body as T;
   }
 
@@ -126,6 +154,22 @@ export class ApiClient {
     if (this.csrfToken === null || this.idleTimeoutMs <= 0) return;
     this.idleTimer = setTimeout(() => this.endSession(), this.idleTimeoutMs + IDLE_GRACE_MS);
   }
+}
+
+/** Resolves after `ms`, or rejects as the fetch would when `signal` aborts first. */
+function waitFor(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new DOMException('The request was aborted', 'AbortError'));
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new DOMException('The request was aborted', 'AbortError'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function readBody(response: Response): Promise<unknown> {
