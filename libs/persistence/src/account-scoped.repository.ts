@@ -2,7 +2,7 @@ import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
 import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
-import { isOnlyDuplicateKeyErrors, isStoreUnavailableError } from './mongo-errors';
+import { isOnlyDuplicateKeyErrors, isTooManyMatchesError } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
@@ -176,7 +176,8 @@ export class SystemWideQueries<T> {
       try {
         return await this.deleteMany({ $and: [filter, { [field]: { $lt: before } }] } as FilterQuery<T>);
       } catch (err) {
-        if (isStoreUnavailableError(err)) throw err;
+        // Only the store's refusal of one that large goes on in slices; anything else fails the sweep's run.
+        if (!isTooManyMatchesError(err)) throw err;
       }
     }
     return this.deleteSlices(filter, field, before, { maxSlices, sliceSize, beforeEach });

@@ -35,3 +35,13 @@ export function isOnlyDuplicateKeyErrors(err: unknown): boolean {
   if (writeErrors.length === 0) return isDuplicateKeyError(err);
   return writeErrors.every((w) => w.code === 11000);
 }
+
+/**
+ * True when the store refused a statement for how many documents it matched: FerretDB v1 binds every
+ * matched `_id` in one SQL statement ("too many SQL variables" on SQLite past 32,766; "extended
+ * protocol limited to 65535 parameters" on PostgreSQL). MongoDB has no such limit.
+ */
+export function isTooManyMatchesError(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return typeof message === 'string' && /too many SQL variables|limited to 65535 parameters/i.test(message);
+}

@@ -67,6 +67,21 @@ describe('a history sweep’s range deletes on the real store (SystemWideQueries
     expect(await m.countDocuments({})).toBe(5);
   });
 
+  it('deleteDue: a store error other than "too many matches" fails the sweep at once, never slices it quietly', async () => {
+    const m = model();
+    await m.insertMany(docs('due', 10, (i) => T + i));
+    jest.spyOn(m, 'deleteMany').mockImplementationOnce(() => {
+      throw Object.assign(new Error('not authorized on callback_dispatcher'), { code: 13 });
+    });
+    const find = jest.spyOn(m, 'find');
+
+    await expect(historySweepQueries(m).deleteDue({}, 'at', new Date(T + 40_000))).rejects.toThrow(
+      'not authorized',
+    );
+    expect(find).not.toHaveBeenCalled();
+    expect(await m.countDocuments({})).toBe(10);
+  });
+
   it('slices where many records share one instant: each deleted once, none left, the rest kept', async () => {
     const m = model();
     // 5 a millisecond before T, 10 at T exactly, with slices of 4: the 5th and the 10 share a bound.
