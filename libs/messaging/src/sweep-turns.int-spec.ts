@@ -185,4 +185,30 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     await connections.at(-1)?.close();
     expect(await turns.turnsOf('test-sweep', 60_000, () => 5_000_000)()).toBe(true);
   });
+
+  it('looks for a backlog once a window across replicas, and at every run of one that found some', async () => {
+    let now = 5_000_000_000;
+    const clock = () => now;
+    const [a, b] = [await replica(), await replica()];
+    const looks = [
+      a.backlogLook('legacy-look', 3_600_000, clock),
+      b.backlogLook('legacy-look', 3_600_000, clock),
+    ];
+
+    // Asked at once by both: one of them looks this window, and finds none.
+    const first = await Promise.all(looks.map((look) => look.due()));
+    expect(first.filter(Boolean)).toHaveLength(1);
+    looks[first.indexOf(true)]!.found(false);
+    expect(await looks[0]!.due()).toBe(false);
+    expect(await looks[1]!.due()).toBe(false);
+
+    // The next window: one of them looks, finds some, and looks again at every run until none.
+    now += 3_600_000;
+    expect(await looks[1]!.due()).toBe(true);
+    looks[1]!.found(true);
+    expect(await looks[0]!.due()).toBe(false);
+    expect(await looks[1]!.due()).toBe(true);
+    looks[1]!.found(false);
+    expect(await looks[1]!.due()).toBe(false);
+  });
 });

@@ -122,6 +122,41 @@ export class SweepTurns {
     };
     return Object.assign(take, { finished, release, storeBusy: () => busy });
   }
+
+  /**
+   * A look for a backlog inside a sweep's run (records an earlier version left to redact: usually
+   * none, and on FerretDB each look is a scan of the history): `due()` is true for one replica's run
+   * in each `windowMs` of `clock` time (`<task>.<window>`, created by the first to ask), and at every
+   * run of a replica whose last look found some (`found(true)`) until it finds none. When KV cannot
+   * be asked, true (a look costs time, never correctness).
+   */
+  backlogLook(task: string, windowMs: number, clock: () => number): BacklogLook {
+    let backlog = false;
+    return {
+      due: async () => {
+        const now = clock();
+        let turn: boolean;
+        try {
+          // Claimed even when the backlog makes the look due: a look this window counts as its look.
+          const kv = await this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
+          turn = await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }));
+        } catch {
+          turn = true;
+        }
+        return backlog || turn;
+      },
+      found: (some) => {
+        backlog = some;
+      },
+    };
+  }
+}
+
+/** See `SweepTurns.backlogLook`. */
+export interface BacklogLook {
+  due(): Promise<boolean>;
+  /** What the look found: some (look again at the next run) or none. */
+  found(some: boolean): void;
 }
 
 interface Baton {

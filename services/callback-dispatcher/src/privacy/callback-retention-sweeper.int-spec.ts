@@ -18,7 +18,7 @@ import { CallbackDispatcherModule } from '../callback-dispatcher.module';
 import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
 import { CallbackAttemptDocument, DeadLetterDocument } from '../records/callback-records.schema';
 import { DeadLetters } from '../records/dead-letters.repository';
-import { CallbackRetentionSweeper } from './callback-retention-sweeper';
+import { CallbackRetentionSweeper, LEGACY_LETTERS_CHECK_EVERY_MS } from './callback-retention-sweeper';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -149,6 +149,8 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     );
     const kept = await deadLetter(KEEPER, 2 * DAY, '14155551234', '14155555678', true);
 
+    // An hour on: the sweep looks for such letters again (LEGACY_LETTERS_CHECK_EVERY_MS).
+    clock.advance(LEGACY_LETTERS_CHECK_EVERY_MS);
     await sweep();
 
     for (const letter of earlier) {
@@ -166,6 +168,8 @@ describe('retention and redaction of callback records (real NATS + store)', () =
       { $set: { digestKeyId: 'an-earlier-key', 'redactedParams.From': 'redacted:00000000000000000001' } },
     );
 
+    // An hour on: the sweep looks for such letters again (LEGACY_LETTERS_CHECK_EVERY_MS).
+    clock.advance(LEGACY_LETTERS_CHECK_EVERY_MS);
     await sweep();
 
     const stored = await letters.findById(before._id).lean();
@@ -173,6 +177,19 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     expect(stored!.params.To).toBe(redactPartyNumber(key, REDACTING, '+14155550002'));
     expect(stored).not.toHaveProperty('redactedParams');
     expect(stored).not.toHaveProperty('digestKeyId');
+  });
+
+  it('looks for letters without current digests once an hour across replicas, and at every run while it finds some', async () => {
+    clock.advance(LEGACY_LETTERS_CHECK_EVERY_MS);
+    await sweep(); // this hour's look: finds none
+    const earlier = await deadLetter(REDACTING, 2 * DAY, '14155550005', '14155550006', true);
+    await sweep();
+    expect((await letters.findById(earlier._id).lean())!.params.From).toBe('14155550005');
+    clock.advance(LEGACY_LETTERS_CHECK_EVERY_MS);
+    await sweep();
+    expect((await letters.findById(earlier._id).lean())!.params.From).toBe(
+      redactPartyNumber(key, REDACTING, '+14155550005'),
+    );
   });
 
   it('keeps a redacted letter redacted when its replay fails again', async () => {

@@ -22,6 +22,14 @@ import { CallbackPartyRedaction } from './callback-party-redaction';
 /** Letters an earlier version wrote without digests are redacted a write each, so many a batch. */
 const LEGACY_BATCH = 500;
 const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
+/**
+ * How often the system looks for letters without digests under the current key (an earlier
+ * version's, or recorded before PARTY_REDACTION_KEY changed): one replica's run in each such window,
+ * and every run while the last look found some. Each look is a scan of the dead letters on FerretDB,
+ * and it finds none but after an upgrade or a key change; such a letter is redacted up to this much
+ * later than it falls due.
+ */
+export const LEGACY_LETTERS_CHECK_EVERY_MS = 3_600_000;
 
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on the replica that takes the interval's turn (each step is
@@ -35,6 +43,7 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 @Injectable()
 export class CallbackRetentionSweeper extends PeriodicTask {
   private readonly swept;
+  private readonly legacyLook;
 
   constructor(
     private readonly attempts: CallbackAttempts,
@@ -53,6 +62,7 @@ export class CallbackRetentionSweeper extends PeriodicTask {
       logger,
       turns.turnsOf('callback-retention', config.RETENTION_SWEEP_INTERVAL_MS, clock),
     );
+    this.legacyLook = turns.backlogLook('callback-legacy-letters', LEGACY_LETTERS_CHECK_EVERY_MS, clock);
     this.swept = metrics.counter(
       'maskline_callback_retention_total',
       'Callback records redacted or deleted by the retention sweep',
@@ -79,30 +89,31 @@ export class CallbackRetentionSweeper extends PeriodicTask {
 
   /**
    * What became due, in one statement; then, batch by batch, letters without digests under the
-   * current key (an earlier version's, or recorded before the key changed).
+   * current key (an earlier version's, or recorded before the key changed), when it is time to look
+   * for them (LEGACY_LETTERS_CHECK_EVERY_MS).
    */
   private async redactDue(before: Date, keepers: readonly string[], at: Date): Promise<number> {
     const redacted = await this.letters.redactDueSystemWide(before, keepers, at);
-    return (
-      redacted +
-      (await drainInBatches(
-        async () => {
-          const due = await this.letters.unredactedWithoutCurrentDigestsSystemWide(
-            before,
-            keepers,
-            LEGACY_BATCH,
-          );
-          for (const letter of due) {
-            await this.letters.redactSystemWide(letter._id, {
-              params: this.redaction.redactedParams(letter.accountId, letter.params),
-              redactedAt: at,
-            });
-          }
-          return due.length;
-        },
-        LEGACY_BATCH,
-        LEGACY_MAX_BATCHES,
-      ))
+    if (!(await this.legacyLook.due())) return redacted;
+    const legacy = await drainInBatches(
+      async () => {
+        const due = await this.letters.unredactedWithoutCurrentDigestsSystemWide(
+          before,
+          keepers,
+          LEGACY_BATCH,
+        );
+        for (const letter of due) {
+          await this.letters.redactSystemWide(letter._id, {
+            params: this.redaction.redactedParams(letter.accountId, letter.params),
+            redactedAt: at,
+          });
+        }
+        return due.length;
+      },
+      LEGACY_BATCH,
+      LEGACY_MAX_BATCHES,
     );
+    this.legacyLook.found(legacy > 0);
+    return redacted + legacy;
   }
 }

@@ -26,10 +26,11 @@ import { PartyRedaction } from './party-redaction';
 const LEGACY_BATCH = 200;
 const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 /**
- * How often a replica looks for records an earlier version left with numbers (at its first run,
- * then at most this often): the query is a scan of the history on FerretDB (23–42 s at 100,000
- * ended sessions in the soak) and after an upgrade it finds none. Such a record is redacted up to
- * this much later than it falls due, only during an upgrade from a version before 2026-11-30.
+ * How often the system looks for records an earlier version left with numbers (one replica's run in
+ * each such window, whichever takes it first; every run while the last look found some): the query
+ * is a scan of the history on FerretDB (23–42 s at 100,000 ended sessions in the soak) and after an
+ * upgrade it finds none. Such a record is redacted up to this much later than it falls due, only
+ * during an upgrade from a version before 2026-11-30.
  */
 export const LEGACY_CHECK_EVERY_MS = 3_600_000;
 
@@ -51,8 +52,8 @@ export const LEGACY_CHECK_EVERY_MS = 3_600_000;
 @Injectable()
 export class RetentionSweeper extends PeriodicTask {
   private readonly swept;
-  /** When this replica last looked for an earlier version's records (none yet: at its first run). */
-  private legacyCheckedAt = Number.NEGATIVE_INFINITY;
+  /** Looks for an earlier version's records: one replica's run a window, and every run while some are found. */
+  private readonly legacyLook;
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -77,6 +78,7 @@ export class RetentionSweeper extends PeriodicTask {
       logger,
       turns.turnsOf('session-retention', config.RETENTION_SWEEP_INTERVAL_MS, clock),
     );
+    this.legacyLook = turns.backlogLook('session-legacy-check', LEGACY_CHECK_EVERY_MS, clock);
     this.swept = metrics.counter(
       'maskline_session_retention_total',
       'Ended sessions redacted or deleted by the retention sweep',
@@ -120,16 +122,15 @@ export class RetentionSweeper extends PeriodicTask {
 
   /**
    * What an earlier version left in its records, if one query finds any (an upgrade's backlog;
-   * usually none, and one scan says so; once it has said so, asked again after LEGACY_CHECK_EVERY_MS): in one statement those with digests under the current key
-   * beside the numbers, and batch by batch the rest (no digests, or an earlier key's).
+   * usually none, and one scan says so; asked once per LEGACY_CHECK_EVERY_MS across replicas): in
+   * one statement those with digests under the current key beside the numbers, and batch by batch the
+   * rest (no digests, or an earlier key's).
    */
   private async redactLegacy(endedBefore: Date, keepers: readonly string[]): Promise<number> {
-    const now = this.clock();
-    if (now < this.legacyCheckedAt + LEGACY_CHECK_EVERY_MS) return 0;
-    if (!(await this.sessions.ended.anyUnredactedSystemWide(endedBefore, keepers))) {
-      this.legacyCheckedAt = now;
-      return 0;
-    }
+    if (!(await this.legacyLook.due())) return 0;
+    const some = await this.sessions.ended.anyUnredactedSystemWide(endedBefore, keepers);
+    this.legacyLook.found(some);
+    if (!some) return 0;
     const at = new Date(this.clock());
     const redacted = await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at);
     return (
