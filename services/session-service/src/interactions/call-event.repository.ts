@@ -49,6 +49,20 @@ export class CallEventRepository extends AccountScopedRepository<CallEventDocume
   }
 
   /**
+   * The retention sweep: every step recorded before `before` but those of the sessions in `keep`
+   * (still live, or kept), as one range: one scan on FerretDB, however many sessions they belong to,
+   * where a cascade by session id costs a scan per thousand ids (`deleteForSessionsSystemWide`).
+   * Slices when the store refuses one that large. Served by `{ at }`.
+   */
+  deleteRecordedBeforeSystemWide(before: Date, keep: readonly string[]): Promise<number> {
+    return this.systemWideSweeps.deleteDue(
+      keep.length > 0 ? { sessionId: { $nin: [...keep] } } : {},
+      'at',
+      before,
+    );
+  }
+
+  /**
    * The retention sweep: the steps of sessions being deleted, in one statement, or a range of them
    * at a time when the store refuses one that large (a long Proxy session's messages are many steps;
    * one statement may match only so many on FerretDB). Served by `{ sessionId, at }`.

@@ -38,3 +38,5 @@ export class CallEventDocument {
 export const CallEventSchema = SchemaFactory.createForClass(CallEventDocument);
 // A session's calls, for its interactions and totals.
 CallEventSchema.index({ sessionId: 1, at: 1 });
+// Retention sweep: the steps recorded before a time (but those of sessions still kept).
+CallEventSchema.index({ at: 1 });

@@ -29,11 +29,12 @@ import {
 } from '@maskline/testing';
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { CallEventDocument } from '../interactions/call-event.schema';
+import { ProxyParticipantDocument } from '../proxy-sessions/proxy-participant.schema';
 import { EndedSessionRepository } from '../sessions/ended-session.repository';
 import { EndedSessionPartiesDocument } from '../sessions/ended-session-parties.schema';
 import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
 import { SessionServiceModule } from '../session-service.module';
-import { LEGACY_CHECK_EVERY_MS, RetentionSweeper } from './retention-sweeper';
+import { CALL_STEPS_GRACE_MS, LEGACY_CHECK_EVERY_MS, RetentionSweeper } from './retention-sweeper';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -342,6 +343,75 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       expect(await parties.findById(gone._id).lean()).toBeNull();
     }
     expect((await get(REDACTING, young._id)).interactions).toHaveLength(1);
+  });
+
+  it('deletes call steps by when they were recorded, within a day of their session, and never a step of a session still live or kept', async () => {
+    /** A step of `sessionId`'s, recorded `agoMs` before now. */
+    const step = async (accountId: string, sessionId: string, agoMs: number) => {
+      const id = `${randomUUID()}:answered`;
+      await callEvents.create({
+        _id: id,
+        accountId,
+        sessionId,
+        callId: randomUUID(),
+        step: 'answered',
+        at: new Date(clock.now() - agoMs),
+      });
+      return id;
+    };
+    // Due (ended 30 days and 2 hours ago, after three days): a step from its start, and one from its
+    // last minutes, recorded less than a day before the cutoff.
+    const due = await endedSession(REDACTING, 30 * DAY + 2 * HOUR);
+    const earlyStep = await step(REDACTING, due._id, 33 * DAY);
+    const lateStep = await step(REDACTING, due._id, 30 * DAY + 2 * HOUR + 60_000);
+    // Sessions that lasted long: one began 40 days ago and is still live; one began 45 days ago and
+    // ended 10 days ago (kept). Their old steps stay with them.
+    const live = await endedSession(REDACTING, null);
+    await sessions.updateOne({ _id: live._id }, { $set: { createdAt: new Date(clock.now() - 40 * DAY) } });
+    const liveStep = await step(REDACTING, live._id, 39 * DAY);
+    const kept = await endedSession(REDACTING, 10 * DAY);
+    await ended.updateOne({ _id: kept._id }, { $set: { createdAt: new Date(clock.now() - 45 * DAY) } });
+    const keptStep = await step(REDACTING, kept._id, 44 * DAY);
+
+    await app.get(RetentionSweeper).runNow();
+
+    await expect(get(REDACTING, due._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+    // Its early step went with it; the late one is kept no longer than a day past the cutoff.
+    expect(await callEvents.exists({ _id: earlyStep })).toBeNull();
+    expect(await callEvents.exists({ _id: lateStep })).toBeTruthy();
+    expect(await callEvents.exists({ _id: liveStep })).toBeTruthy();
+    expect(await callEvents.exists({ _id: keptStep })).toBeTruthy();
+    expect((await get(REDACTING, kept._id)).interactions).toHaveLength(2);
+
+    clock.advance(CALL_STEPS_GRACE_MS);
+    await app.get(RetentionSweeper).runNow();
+    expect(await callEvents.countDocuments({ sessionId: due._id })).toBe(0);
+    expect(await callEvents.exists({ _id: liveStep })).toBeTruthy();
+    expect(await callEvents.exists({ _id: keptStep })).toBeTruthy();
+  });
+
+  it('deletes a due Proxy session’s participants’ places with it, and keeps a kept one’s', async () => {
+    const places: Model<ProxyParticipantDocument> = app.get(getModelToken(ProxyParticipantDocument.name));
+    const proxied = async (endedAgoMs: number) => {
+      const s = await endedSession(REDACTING, endedAgoMs);
+      await ended.updateOne({ _id: s._id }, { $set: { proxy: { serviceSid: 'KS' + '0'.repeat(32) } } });
+      await places.create({
+        _id: `KP${randomUUID().replace(/-/g, '')}`,
+        accountId: REDACTING,
+        sessionId: s._id,
+        slot: 1,
+        identifierDigest: `digest-${s._id}`,
+      });
+      return s;
+    };
+    const [gone, young] = [await proxied(31 * DAY), await proxied(29 * DAY)];
+
+    await app.get(RetentionSweeper).runNow();
+
+    expect(await ended.exists({ _id: gone._id })).toBeNull();
+    expect(await places.countDocuments({ sessionId: gone._id })).toBe(0);
+    expect(await ended.exists({ _id: young._id })).toBeTruthy();
+    expect(await places.countDocuments({ sessionId: young._id })).toBe(1);
   });
 
   it('drains in one run what became due since the last, though it is more than one batch', async () => {

@@ -35,6 +35,21 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 export const LEGACY_CHECK_EVERY_MS = 3_600_000;
 
 /**
+ * How much longer than its session's record a call step may be kept: steps go by the time they were
+ * recorded (one range), not with their session (a scan per thousand sessions on FerretDB), and a
+ * session's steps were recorded up to its whole life before it ended. Sessions that lived longer
+ * than this are spared by id. Steps hold no number and no content (a call's or message's times,
+ * outcome and length).
+ */
+export const CALL_STEPS_GRACE_MS = 24 * 3_600_000;
+/**
+ * The most sessions the range of call steps spares by id (`$nin`: on FerretDB each document is
+ * compared with each id). Past it (many sessions live longer than the retention period), the steps
+ * go with their sessions, by id.
+ */
+const STEPS_KEEP_MAX = 5_000;
+
+/**
  * Every RETENTION_SWEEP_INTERVAL_MS, on one replica (the one that takes the interval's turn; each
  * step is idempotent, so a second replica running it would only cost time). Every step reads a
  * collection that grows with history, a scan on FerretDB, so it runs seldom and deletes what became
@@ -43,7 +58,8 @@ export const LEGACY_CHECK_EVERY_MS = 3_600_000;
  * document under the store's write lock.
  * - an ended session's party numbers are deleted PARTY_REDACTION_AFTER_HOURS after it ended, unless
  *   its account keeps them (operator opt-out); its record has held their digests from the start;
- * - an ended session, its numbers and its call steps are deleted SESSION_RETENTION_DAYS after it ended;
+ * - an ended session and its numbers are deleted SESSION_RETENTION_DAYS after it ended, its call steps
+ *   within CALL_STEPS_GRACE_MS after that (they go by the time they were recorded);
  * - expiry claims older than a day are deleted (they only matter while an expiry runs);
  * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
@@ -158,22 +174,46 @@ export class RetentionSweeper extends PeriodicTask {
   }
 
   /**
-   * Ended sessions due for deletion, a slice at a time: their numbers, call steps and Proxy places
-   * first (a crash in between leaves a record without them, never them without a record), then the
-   * slice's records in one statement.
+   * Ended sessions due for deletion: their numbers, call steps and Proxy places first (a crash in
+   * between leaves a record without them, never a place or a number without a record), then the
+   * records. Call steps go by their own time (`deleteCallSteps`); Proxy sessions' places and names
+   * a slice of sessions at a time; the other records as one range.
    */
   private async deleteEnded(endedBefore: Date): Promise<number> {
     await this.parties.purgeSystemWide(endedBefore);
-    return this.sessions.ended.deleteEndedBeforeSystemWide(endedBefore, async (sessionIds) => {
+    const stepsByTime = await this.deleteCallSteps(endedBefore);
+    const cascade = async (sessionIds: string[]) => {
       for (let i = 0; i < sessionIds.length; i += SWEEP_BATCH) {
         const ids = sessionIds.slice(i, i + SWEEP_BATCH);
-        await this.callEvents.deleteForSessionsSystemWide(ids);
+        if (!stepsByTime) await this.callEvents.deleteForSessionsSystemWide(ids);
         // A Proxy session's participants' places go with it (its name went when it was deleted, or
         // goes now: an undeleted closed session kept it until its record goes).
         await this.participantPlaces.deleteForSessionsSystemWide(ids);
         await this.sessionNames.deleteForSessionsSystemWide(ids);
       }
-    });
+    };
+    return stepsByTime
+      ? this.sessions.ended.deleteEndedBeforeWithProxyCascadeSystemWide(endedBefore, cascade)
+      : this.sessions.ended.deleteEndedBeforeSystemWide(endedBefore, cascade);
+  }
+
+  /**
+   * Call steps recorded more than CALL_STEPS_GRACE_MS before the retention cutoff, but those of
+   * sessions that began before then and are still live or kept, as one range (one scan on FerretDB;
+   * a cascade by session id costs a scan per thousand sessions: 100 scans for a backlog of 100,000).
+   * Every step of a session due was recorded before it ended, so none is left past the cutoff plus
+   * the grace. False (nothing done) when more than STEPS_KEEP_MAX sessions would have to be spared:
+   * the steps then go with their sessions, by id. The ids are read from `sessions` before the
+   * history, so a session moving between them meanwhile is in one or the other.
+   */
+  private async deleteCallSteps(endedBefore: Date): Promise<boolean> {
+    const recordedBefore = new Date(endedBefore.getTime() - CALL_STEPS_GRACE_MS);
+    const live = await this.sessions.createdBeforeSystemWide(recordedBefore);
+    if (live.length > STEPS_KEEP_MAX) return false;
+    const kept = await this.sessions.ended.keptCreatedBeforeSystemWide(recordedBefore, endedBefore);
+    if (live.length + kept.length > STEPS_KEEP_MAX) return false;
+    await this.callEvents.deleteRecordedBeforeSystemWide(recordedBefore, [...live, ...kept]);
+    return true;
   }
 
   /** The orphan reaper's tombstones past retention (few: creations that never finished). */

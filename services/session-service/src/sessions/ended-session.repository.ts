@@ -176,6 +176,40 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
   ): Promise<number> {
     return this.systemWideSweeps.deleteDue({}, 'expiredAt', endedBefore, { beforeEach });
   }
+
+  /**
+   * The retention sweep: ended sessions due, Proxy sessions a slice at a time after `beforeEachProxy`
+   * has run with their ids (their places and names go first), the rest as one range. On FerretDB that
+   * is two scans when no Proxy session is due, where slices of all of them cost a sorted scan each.
+   * Served by `{ expiredAt }`.
+   */
+  async deleteEndedBeforeWithProxyCascadeSystemWide(
+    endedBefore: Date,
+    beforeEachProxy: (ids: string[]) => Promise<void>,
+  ): Promise<number> {
+    const proxies = await this.systemWideSweeps.deleteDue(
+      { proxy: { $ne: null } },
+      'expiredAt',
+      endedBefore,
+      {
+        beforeEach: beforeEachProxy,
+      },
+    );
+    return proxies + (await this.systemWideSweeps.deleteDue({ proxy: null }, 'expiredAt', endedBefore));
+  }
+
+  /**
+   * The retention sweep: the ids of ended sessions that began before `createdBefore` and are still
+   * kept (ended at or after `endedFrom`): sessions that lasted long. Served by `{ createdAt }`.
+   */
+  async keptCreatedBeforeSystemWide(createdBefore: Date, endedFrom: Date): Promise<string[]> {
+    const rows = await this.systemWideSweeps.find(
+      { createdAt: { $lt: createdBefore }, expiredAt: { $gte: endedFrom } },
+      {},
+      ['_id'],
+    );
+    return rows.map((r) => r._id);
+  }
 }
 
 /** The parties of an ended session, as kept apart from its record. */

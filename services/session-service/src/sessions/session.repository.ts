@@ -268,6 +268,12 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return this.systemWide.deleteByIds(stranded.map((s) => s._id));
   }
 
+  /** The retention sweep: the ids of what `sessions` holds that began before `before` (live sessions, tombstones). */
+  async createdBeforeSystemWide(before: Date): Promise<string[]> {
+    const rows = await this.systemWide.find({ createdAt: { $lt: before } }, {}, ['_id']);
+    return rows.map((r) => r._id);
+  }
+
   /** The retention sweep: tombstones older than `before`, their ids alone. */
   async tombstonesBeforeSystemWide(before: Date, limit: number): Promise<string[]> {
     const rows = await this.systemWide.find({ abandoned: true, expiredAt: { $lte: before } }, { limit }, [

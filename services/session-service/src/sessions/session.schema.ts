@@ -103,5 +103,7 @@ EndedSessionSchema.set('collection', 'ended_sessions');
 EndedSessionSchema.index({ accountId: 1, createdAt: -1 });
 // Retention and redaction sweeps: ended sessions by when they ended.
 EndedSessionSchema.index({ expiredAt: 1 });
+// Retention sweep: kept sessions that began before a time (their call steps are kept with them).
+EndedSessionSchema.index({ createdAt: 1 });
 // List filters by number.
 EndedSessionSchema.index({ accountId: 1, virtualNumber: 1 });
