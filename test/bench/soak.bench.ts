@@ -17,7 +17,7 @@ import { SWEEP_TURNS_BUCKET, decodeJson, encodeJson, kvDecode } from '@maskline/
 import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
 import { CallbackReceiver } from '../e2e/support/callback-receiver';
 import { log, pct, startBenchSystem } from './support/bench-system';
-import { REDACTED_AFTER_MS, seedHistory, type SeedReport } from './support/history-seeder';
+import { REDACTED_AFTER_MS, collectionsOf, seedHistory, type SeedReport } from './support/history-seeder';
 
 const argValue = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -59,6 +59,8 @@ const SWEEP_IN_END_WINDOW = process.argv.includes('--sweep-in-end-window');
 const SEEDED_RETENTION_DAYS = 7;
 const SWEEP_INTERVAL_MS = 600_000;
 const DAY_MS = 24 * 3600_000;
+/** Histories kept one collection per day, by the date field named (counted across their days). */
+const BY_DAY: Record<string, string | undefined> = { callback_attempts: 'at' };
 
 interface Sample {
   /** The session's index in creation order: which window the sample belongs to. */
@@ -410,7 +412,11 @@ async function main() {
       ['callback_dispatcher', 'callback_attempts'],
       ['pin_auth', 'pin_attempts'],
     ] as const) {
-      const n = await store.useDb(`${bench.prefix}_${db}`).collection(collection).estimatedDocumentCount();
+      let n = 0;
+      const dbHandle = store.useDb(`${bench.prefix}_${db}`).db!;
+      for (const name of await collectionsOf(dbHandle, { collection, byDay: BY_DAY[collection] })) {
+        n += await dbHandle.collection(name).estimatedDocumentCount();
+      }
       counts.push(`${collection} ${n}`);
     }
 
@@ -423,10 +429,11 @@ async function main() {
         ['callback_dispatcher', 'callback_attempts', 'at'],
         ['pin_auth', 'pin_attempts', 'at'],
       ] as const) {
-        const n = await store
-          .useDb(`${bench.prefix}_${db}`)
-          .collection(collection)
-          .countDocuments({ [field]: { $lt: cutoff } });
+        let n = 0;
+        const dbHandle = store.useDb(`${bench.prefix}_${db}`).db!;
+        for (const name of await collectionsOf(dbHandle, { collection, byDay: BY_DAY[collection] })) {
+          n += await dbHandle.collection(name).countDocuments({ [field]: { $lt: cutoff } });
+        }
         pastRetention.push(`${collection} ${n}`);
       }
       const numbersPastRedaction = await store

@@ -85,7 +85,7 @@ export class IndexSynchronizer implements OnModuleInit {
  * that waits for (and then holds) its write lock, so a rolling restart during a long sweep made every
  * replica queue behind the sweep and the hot path queue behind the replicas.
  */
-async function buildIndexes(model: Model<unknown>): Promise<void> {
+export async function buildIndexes(model: Model<unknown>): Promise<void> {
   const unbounded = { timeoutMS: 0 } as Record<string, unknown>;
   const db = model.db.db;
   if (!db) throw new Error('the store connection is not open');

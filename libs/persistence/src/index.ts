@@ -6,3 +6,4 @@ export * from './index-synchronizer';
 export * from './store-rpc-error.filter';
 export * from './insert-batcher';
 export * from './write-batcher';
+export * from './day-partitions';

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
+import { dayPartitionSuffix } from '@maskline/persistence';
 
 const { ObjectId } = mongoose.mongo;
 type Document = mongoose.mongo.Document;
@@ -24,6 +25,8 @@ interface HistoryCollection {
   collection: string;
   /** Kept only this long after it was written (older copies are left out, as the sweeps would). */
   keptMs?: number;
+  /** Kept one collection per UTC day of this date field (`<collection>_<yyyymmdd>`, `DayPartitions`). */
+  byDay?: string;
 }
 
 /** Every collection that grows with sessions ended, calls made and callbacks sent. */
@@ -34,7 +37,7 @@ const HISTORY: HistoryCollection[] = [
   { db: 'session_service', collection: 'call_events' },
   { db: 'session_service', collection: 'expiry_claims', keptMs: DAY },
   { db: 'session_service', collection: 'allocation_fates', keptMs: DAY },
-  { db: 'callback_dispatcher', collection: 'callback_attempts' },
+  { db: 'callback_dispatcher', collection: 'callback_attempts', byDay: 'at' },
   { db: 'callback_dispatcher', collection: 'dead_letters' },
   { db: 'pin_auth', collection: 'pin_attempts' },
   { db: 'pin_auth', collection: 'pin_failures', keptMs: DAY },
@@ -89,32 +92,52 @@ export async function seedHistory(
     !('sessionId' in d) || d.sessionId === null || ended.has(String(d.sessionId));
   const originals = new Map<HistoryCollection, Document[]>();
   for (const h of HISTORY) {
-    originals.set(h, (await dbOf(h.db).collection(h.collection).find({}).toArray()).filter(ofEnded));
+    const docs: Document[] = [];
+    for (const name of await collectionsOf(dbOf(h.db), h)) {
+      docs.push(...(await dbOf(h.db).collection(name).find({}).toArray()).filter(ofEnded));
+    }
+    originals.set(h, docs);
   }
   const copies = Math.ceil(sessions / ended.size);
   const inserted: Record<string, number> = {};
   for (const h of HISTORY) {
     const docs = originals.get(h)!;
-    const target = dbOf(h.db).collection(h.collection);
-    let batch: Document[] = [];
+    // A batch per target collection: one, or one per day.
+    const batches = new Map<string, Document[]>();
     let count = 0;
-    const flush = async () => {
+    const flush = async (name: string) => {
+      const batch = batches.get(name) ?? [];
       if (batch.length === 0) return;
-      await target.insertMany(batch, { ordered: false });
+      await dbOf(h.db).collection(name).insertMany(batch, { ordered: false });
       count += batch.length;
-      batch = [];
+      batches.set(name, []);
     };
     for (let copy = 1; copy <= copies; copy++) {
       // Copy k is k/copies of the span old, so the copies are spread evenly over it.
       const agedMs = Math.round((copy / copies) * spanMs);
       if (h.keptMs !== undefined && agedMs > h.keptMs) continue;
       for (const doc of docs) {
-        batch.push(copied(doc, copy, agedMs) as Document);
-        if (batch.length >= INSERT_BATCH) await flush();
+        const copy_ = copied(doc, copy, agedMs) as Document;
+        const name = h.byDay ? `${h.collection}_${dayPartitionSuffix(copy_[h.byDay] as Date)}` : h.collection;
+        const batch = batches.get(name) ?? [];
+        batch.push(copy_);
+        batches.set(name, batch);
+        if (batch.length >= INSERT_BATCH) await flush(name);
       }
     }
-    await flush();
+    for (const name of batches.keys()) await flush(name);
     inserted[h.collection] = count;
   }
   return { copies, inserted, ms: Date.now() - t0 };
+}
+
+/** The collections a history kind is kept in: its own, and for one kept by day, each day's. */
+export async function collectionsOf(
+  db: mongoose.mongo.Db,
+  h: { collection: string; byDay?: string },
+): Promise<string[]> {
+  if (!h.byDay) return [h.collection];
+  const days = new RegExp(`^${h.collection}_\\d{8}$`);
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+  return [h.collection, ...names.filter((n) => days.test(n))];
 }

@@ -35,8 +35,9 @@ export const LEGACY_LETTERS_CHECK_EVERY_MS = 3_600_000;
  * Every RETENTION_SWEEP_INTERVAL_MS, on the replica that takes the interval's turn (each step is
  * idempotent): dead letters' party numbers give way to their digests PARTY_REDACTION_AFTER_HOURS
  * after the failure (unless the account keeps them; one statement for all that are due, as the
- * digests were recorded with the letter); attempts go after
- * CALLBACK_ATTEMPT_RETENTION_DAYS, dead letters after DEAD_LETTER_RETENTION_DAYS. Both collections
+ * digests were recorded with the letter); attempts go after CALLBACK_ATTEMPT_RETENTION_DAYS (whole
+ * days' collections dropped, a range of the cutoff's day deleted), dead letters after
+ * DEAD_LETTER_RETENTION_DAYS. Both collections
  * grow with history (each read a scan on FerretDB), so it runs seldom and deletes what became due
  * since as one range (one scan; slices, each found by a sorted read, when the store refuses one that large).
  */
@@ -72,6 +73,8 @@ export class CallbackRetentionSweeper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
+    // Tomorrow's attempts' collection, made ahead: the first delivery of the day waits for no build.
+    await this.attempts.prepare(new Date(now));
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     const attemptsFrom = retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now);
     const attempts = await this.attempts.purgeSystemWide(attemptsFrom);

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import type { Model } from 'mongoose';
+import { AccountScopedRepository } from '@maskline/persistence';
+import type { CallbackAttemptDocument } from './callback-records.schema';
+
+/** The attempts in one collection (one day's, or the one kept before attempts were kept by day). */
+export class CallbackAttemptRecords extends AccountScopedRepository<CallbackAttemptDocument> {
+  constructor(model: Model<CallbackAttemptDocument>) {
+    super(model, { growsWithHistory: true });
+  }
+
+  async record(attempt: Omit<CallbackAttemptDocument, '_id'>): Promise<void> {
+    await this.insertOne({ ...attempt, _id: randomUUID() });
+  }
+
+  /** A session's attempts in time order, at most `limit`. Served by `{ accountId, sessionId, at }`. */
+  ofSession(accountId: string, sessionId: string, limit: number): Promise<CallbackAttemptDocument[]> {
+    return this.findScoped({ accountId, sessionId }, { limit, offset: 0, sort: { at: 1 } });
+  }
+
+  /** An account's attempts since a time, newest first, at most `limit`: for the statistics. Served by `{ accountId, at }`. */
+  since(accountId: string, since: Date, limit: number): Promise<CallbackAttemptDocument[]> {
+    return this.findScoped({ accountId, at: { $gte: since } }, { limit, offset: 0, sort: { at: -1 } }, [
+      'at',
+      'url',
+      'outcome',
+      'statusCode',
+      'latencyMs',
+      'error',
+    ]);
+  }
+
+  /** Attempts made before `before`, as one range (slices of it when the store refuses one that large). Served by `{ at }`. */
+  purgeSystemWide(before: Date): Promise<number> {
+    return this.systemWideSweeps.deleteDue({}, 'at', before);
+  }
+}
