@@ -15,7 +15,9 @@ const FIRST = 'first';
 /**
  * Of the system's `inFlight` slots, those only an account's first read in flight may take (a
  * quarter, rounded down): while busy accounts hold all the rest, this many other accounts can still
- * read their history. An account holds at most one of them at a time.
+ * read their history. A read takes one only when its account holds no other slot (counted in KV
+ * when the shared slots are full), and an account holding one reads nothing more until that read
+ * ends, so no account holds a reserved slot beside shared ones.
  */
 export function historyReadsReservedForFirst(inFlight: number): number {
   return Math.floor(inFlight / 4);
@@ -52,7 +54,12 @@ export interface HistoryReadPass {
  */
 @Injectable()
 export class HistoryReadAdmission {
-  private slots?: { perAccount: SharedSlots; all: SharedSlots; first?: SharedSlots };
+  private slots?: {
+    perAccount: SharedSlots;
+    all: SharedSlots;
+    /** The reserved slots, and which accounts hold one (one each at most). */
+    first?: { slots: SharedSlots; holders: SharedSlots };
+  };
   /** This replica's own count, used while KV cannot be asked. */
   private readonly local = { perAccount: new Map<string, number>(), all: 0 };
   private lastFallbackWarning = Number.NEGATIVE_INFINITY;
@@ -99,23 +106,45 @@ export class HistoryReadAdmission {
   /** A slot of the account's and one of the system's (a function giving both back), or the refusal. */
   private async take(accountId: string): Promise<() => Promise<void>> {
     const { perAccount, all, first } = this.slotsOf();
-    let own: { slot: number; giveBack: () => Promise<void> } | null = null;
+    let own: (() => Promise<void>) | null = null;
     try {
-      own = await perAccount.takeLowest(accountId);
+      own = await perAccount.take(accountId);
       if (!own) throw this.limited();
-      // The account's slot 0 marks its first read in flight: that one may take a reserved slot.
-      const shared = (await all.take(ALL)) ?? (own.slot === 0 && first ? await first.take(FIRST) : null);
+      // An account holding a reserved slot reads nothing more until that read ends: else, as the
+      // shared slots free up, each busy account would come to hold a reserved one beside them.
+      if (first && (await first.holders.heldCount(reservedBy(accountId))) > 0) throw this.busy();
+      const shared = (await all.take(ALL)) ?? (first && (await this.takeReserved(accountId)));
       if (!shared) throw this.busy();
       const ownSlot = own;
       return async () => {
         await shared();
-        await ownSlot.giveBack();
+        await ownSlot();
       };
     } catch (err) {
-      await own?.giveBack();
+      await own?.();
       if (isRefusal(err)) throw err;
       return this.takeLocally(accountId, err);
     }
+  }
+
+  /**
+   * A reserved slot, for an account that holds no other (its own slot just taken is its only one),
+   * marked as the account's (`reservedBy`, one at most): a function giving both back, or null.
+   */
+  private async takeReserved(accountId: string): Promise<(() => Promise<void>) | null> {
+    const { perAccount, first } = this.slotsOf();
+    if (!first || (await perAccount.heldCount(accountId)) !== 1) return null;
+    const mark = await first.holders.take(reservedBy(accountId));
+    if (!mark) return null;
+    const slot = await first.slots.take(FIRST);
+    if (!slot) {
+      await mark();
+      return null;
+    }
+    return async () => {
+      await slot();
+      await mark();
+    };
   }
 
   private takeLocally(accountId: string, cause: unknown): () => Promise<void> {
@@ -178,10 +207,15 @@ export class HistoryReadAdmission {
     this.slots = {
       perAccount: slots(perAccount),
       all: slots(inFlight - reserved),
-      first: reserved > 0 ? slots(reserved) : undefined,
+      first: reserved > 0 ? { slots: slots(reserved), holders: slots(1) } : undefined,
     };
     return this.slots;
   }
+}
+
+/** The key marking that an account holds a reserved slot (never an account id: those are Plivo-style auth ids). */
+function reservedBy(accountId: string): string {
+  return `reserved-by-${accountId}`;
 }
 
 function isRefusal(err: unknown): boolean {

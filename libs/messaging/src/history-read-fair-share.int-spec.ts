@@ -92,4 +92,24 @@ describe('a share of the history read slots kept for accounts’ first reads (re
     expect(again.map((r) => r.outcome)).toEqual(Array(PER_ACCOUNT).fill('admitted'));
     await Promise.all(again.map((r) => r.pass.close()));
   });
+
+  it('never lets an account hold a reserved slot beside others, however its reads end and begin', async () => {
+    // The shared six held: four by X, two by Y.
+    const x = [];
+    for (let i = 0; i < PER_ACCOUNT; i++) x.push(await read('MADRIFTX'));
+    const y = [await read('MADRIFTY'), await read('MADRIFTY')];
+    // Y's third: it holds two, so no reserved slot for it, though the reserve is free.
+    expect((await read('MADRIFTY')).outcome).toBe(ErrorCodes.HISTORY_READS_BUSY);
+    // Z, holding none, gets a reserved one …
+    const z = await read('MADRIFTZ');
+    expect(z.outcome).toBe('admitted');
+    // … and, while it holds it, nothing more, even once shared slots are free again.
+    await Promise.all(x.map((r) => r.pass.close()));
+    expect((await read('MADRIFTZ')).outcome).toBe(ErrorCodes.HISTORY_READS_BUSY);
+    // Its reserved read over, it reads from the shared slots like anyone.
+    await z.pass.close();
+    const next = [await read('MADRIFTZ'), await read('MADRIFTZ')];
+    expect(next.map((r) => r.outcome)).toEqual(['admitted', 'admitted']);
+    await Promise.all([...y, ...next].map((r) => r.pass.close()));
+  });
 });

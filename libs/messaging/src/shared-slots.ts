@@ -57,15 +57,16 @@ export class SharedSlots {
     return slot && (() => this.release(kv, slot));
   }
 
-  /**
-   * Like `take`, but the lowest free slot, and which it is: slot 0 is held by at most one run of
-   * `key` at a time, so "holds slot 0" can mark one run of a key's as its first (see
-   * HistoryReadAdmission). Replicas racing for it collide more often than `take`'s, and move on.
-   */
-  async takeLowest(key: string): Promise<{ slot: number; giveBack: () => Promise<void> } | null> {
+  /** How many of `key`'s slots are taken now (a read of each: `limit` KV reads). */
+  async heldCount(key: string): Promise<number> {
     const kv = await this.kv.bucket(this.options.bucket, { ttlMs: this.options.slotTtlMs });
-    const slot = await this.acquire(kv, kvToken(key), 0);
-    return slot && { slot: slot.index, giveBack: () => this.release(kv, slot) };
+    const token = kvToken(key);
+    let held = 0;
+    for (let i = 0; i < this.options.limit; i++) {
+      const entry = await kv.get(`${token}.${i}`);
+      if (entry?.operation === 'PUT' && entry.value[0] === TAKEN[0]) held++;
+    }
+    return held;
   }
 
   /** The slot taken, or null when all are, tried from `start` on (`take` starts at a random one, so replicas rarely collide). */
@@ -73,7 +74,7 @@ export class SharedSlots {
     kv: KV,
     token: string,
     start: number,
-  ): Promise<{ key: string; index: number; revision: number } | null> {
+  ): Promise<{ key: string; revision: number } | null> {
     const { limit } = this.options;
     for (let i = 0; i < limit; i++) {
       const index = (start + i) % limit;
@@ -83,7 +84,7 @@ export class SharedSlots {
       try {
         // Conditioned on what was read: of replicas racing for one free slot, one gets it.
         const revision = entry ? await kv.update(key, TAKEN, entry.revision) : await kv.create(key, TAKEN);
-        return { key, index, revision };
+        return { key, revision };
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
       }

@@ -186,7 +186,7 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     expect(await turns.turnsOf('test-sweep', 60_000, () => 5_000_000)()).toBe(true);
   });
 
-  it('looks for a backlog once a window across replicas, and at every run of one that found some', async () => {
+  it('looks for a backlog once a window across replicas, and at every run of any replica while one is found', async () => {
     let now = 5_000_000_000;
     const clock = () => now;
     const [a, b] = [await replica(), await replica()];
@@ -198,17 +198,19 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
     // Asked at once by both: one of them looks this window, and finds none.
     const first = await Promise.all(looks.map((look) => look.due()));
     expect(first.filter(Boolean)).toHaveLength(1);
-    looks[first.indexOf(true)]!.found(false);
+    await looks[first.indexOf(true)]!.found(false);
     expect(await looks[0]!.due()).toBe(false);
     expect(await looks[1]!.due()).toBe(false);
 
-    // The next window: one of them looks, finds some, and looks again at every run until none.
+    // The next window: one looks and finds some; every run looks again, whichever replica's (the
+    // sweep's turns go to either), until a look finds none.
     now += 3_600_000;
     expect(await looks[1]!.due()).toBe(true);
-    looks[1]!.found(true);
-    expect(await looks[0]!.due()).toBe(false);
+    await looks[1]!.found(true);
+    expect(await looks[0]!.due()).toBe(true);
     expect(await looks[1]!.due()).toBe(true);
-    looks[1]!.found(false);
+    await looks[0]!.found(false);
     expect(await looks[1]!.due()).toBe(false);
+    expect(await looks[0]!.due()).toBe(false);
   });
 });

@@ -124,29 +124,51 @@ export class SweepTurns {
   }
 
   /**
+   * A step inside a sweep's run that one replica's run a window is enough for: true for the first to
+   * ask in each `windowMs` of `clock` time (`<task>.<window>`, created by one), false for the rest.
+   * When KV cannot be asked, true (the step is idempotent: a second one costs time, never correctness).
+   */
+  oncePerWindow(task: string, windowMs: number, clock: () => number): () => Promise<boolean> {
+    return async () => {
+      const now = clock();
+      try {
+        const kv = await this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
+        return await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }));
+      } catch {
+        return true;
+      }
+    };
+  }
+
+  /**
    * A look for a backlog inside a sweep's run (records an earlier version left to redact: usually
    * none, and on FerretDB each look is a scan of the history): `due()` is true for one replica's run
-   * in each `windowMs` of `clock` time (`<task>.<window>`, created by the first to ask), and at every
-   * run of a replica whose last look found some (`found(true)`) until it finds none. When KV cannot
-   * be asked, true (a look costs time, never correctness).
+   * in each `windowMs` of `clock` time (`<task>.<window>`, created by the first to ask), and for every
+   * run, whichever replica's, while the last look found some (`<task>.backlog`, set and cleared by
+   * `found`). When KV cannot be asked, true (a look costs time, never correctness). A look that
+   * failed is made again in the next window.
    */
   backlogLook(task: string, windowMs: number, clock: () => number): BacklogLook {
-    let backlog = false;
+    const bucket = () => this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
+    const flag = `${task}.backlog`;
+    const turn = this.oncePerWindow(task, windowMs, clock);
     return {
       due: async () => {
-        const now = clock();
-        let turn: boolean;
+        if (await turn()) return true;
         try {
-          // Claimed even when the backlog makes the look due: a look this window counts as its look.
-          const kv = await this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
-          turn = await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }));
+          return (await (await bucket()).get(flag))?.operation === 'PUT';
         } catch {
-          turn = true;
+          return true;
         }
-        return backlog || turn;
       },
-      found: (some) => {
-        backlog = some;
+      found: async (some) => {
+        try {
+          const kv = await bucket();
+          if (some) await kv.put(flag, kvEncode({ at: clock() }));
+          else await kv.delete(flag);
+        } catch {
+          // KV away: the next window's look finds the backlog again.
+        }
       },
     };
   }
@@ -155,8 +177,8 @@ export class SweepTurns {
 /** See `SweepTurns.backlogLook`. */
 export interface BacklogLook {
   due(): Promise<boolean>;
-  /** What the look found: some (look again at the next run) or none. */
-  found(some: boolean): void;
+  /** What the look found: some (every run looks again, on any replica) or none. */
+  found(some: boolean): Promise<void>;
 }
 
 interface Baton {

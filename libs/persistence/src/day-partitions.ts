@@ -81,6 +81,21 @@ export class DayPartitions<T> {
     return days.sort((a, b) => a.from.getTime() - b.from.getTime());
   }
 
+  /**
+   * Forgets this process's models of days no longer in `existing` (dropped by any replica's sweep),
+   * on the connection too: one model a day would otherwise pile up for as long as the process runs.
+   */
+  forgetMissing(existing: readonly DayPartition[]): void {
+    const names = new Set(existing.map((d) => d.name));
+    for (const name of Object.keys(this.connection.models)) {
+      if (this.#pattern.test(name) && !names.has(name)) {
+        this.#models.delete(name);
+        this.connection.deleteModel(name);
+      }
+    }
+    for (const name of [...this.#models.keys()]) if (!names.has(name)) this.#models.delete(name);
+  }
+
   /** Those of `existing` that may hold documents at or after `since`. */
   async since(since: Date): Promise<DayPartition[]> {
     return (await this.existing()).filter((d) => d.from.getTime() + DAY_MS > since.getTime());
@@ -113,8 +128,8 @@ export class DayPartitions<T> {
         // Another replica's sweep dropped it first.
         if (err?.codeName !== 'NamespaceNotFound' && err?.code !== 26) throw err;
       });
-      this.#models.delete(day.name);
     }
+    this.forgetMissing(await this.existing());
     return dropped;
   }
 }

@@ -39,14 +39,18 @@ describe('index builds at boot on the real store', () => {
       expect(sent.filter((c) => 'maxTimeMS' in c)).toEqual([]);
       const names = (await model.collection.indexes()).map((i) => i.name).sort();
       expect(names).toEqual(['_id_', 'a_1', 'b_1']);
-      // Booting again (a restart) finds it all in place and writes nothing to the store's catalogue.
+      // Booting again (a restart) finds it all in place: on FerretDB it writes nothing to the store's
+      // catalogue; on MongoDB it sends each index again (a no-op for a built one, a wait for one in
+      // progress), never the collection.
+      const ferret = 'ferretdbVersion' in (await connection.db!.admin().command({ buildInfo: 1 }));
       sent.length = 0;
       await new IndexSynchronizer(
         connection,
         pino({ level: 'silent' }),
         new HealthRegistry('t', 'dev'),
       ).onModuleInit();
-      expect(sent).toEqual([]);
+      expect(sent.map((c) => Object.keys(c)[0])).toEqual(ferret ? [] : ['createIndexes', 'createIndexes']);
+      sent.length = 0;
 
       // A new version's schema with one more index: only that one is built.
       connection.deleteModel('Booted');
@@ -62,9 +66,9 @@ describe('index builds at boot on the real store', () => {
         pino({ level: 'silent' }),
         new HealthRegistry('t', 'dev'),
       ).onModuleInit();
-      expect(sent.map((c) => (c.indexes as Array<{ name: string }>).map((i) => i.name))).toEqual([
-        ['c_1_b_-1'],
-      ]);
+      expect(sent.map((c) => (c.indexes as Array<{ name: string }>).map((i) => i.name))).toEqual(
+        ferret ? [['c_1_b_-1']] : [['a_1'], ['b_1'], ['c_1_b_-1']],
+      );
       expect((await model.collection.indexes()).map((i) => i.name).sort()).toEqual([
         '_id_',
         'a_1',

@@ -80,10 +80,13 @@ export class IndexSynchronizer implements OnModuleInit {
  * `maxTimeMS` whatever they are given (seen on the wire): a build past it was interrupted by the
  * store, and the boot failed.
  *
- * Only what is missing is sent. A restarting replica finds everything in place and sends no
- * `create` or `createIndexes` at all: on FerretDB each of those is a write to the store's catalogue
- * that waits for (and then holds) its write lock, so a rolling restart during a long sweep made every
- * replica queue behind the sweep and the hot path queue behind the replicas.
+ * On FerretDB only what is missing is sent: a restarting replica finds everything in place and sends
+ * no `create` or `createIndexes` at all, as each of those is a write to the store's catalogue that
+ * waits for (and then holds) its write lock, so a rolling restart during a long sweep made every
+ * replica queue behind the sweep and the hot path queue behind the replicas. Its builds finish within
+ * their command, so what `listIndexes` shows is built. On MongoDB every index is sent: `listIndexes`
+ * also shows builds in progress (another replica's, which may yet fail on duplicates), and a
+ * `createIndexes` of a built one is a no-op there, of one being built waits for it.
  */
 export async function buildIndexes(model: Model<unknown>): Promise<void> {
   const unbounded = { timeoutMS: 0 } as Record<string, unknown>;
@@ -96,7 +99,8 @@ export async function buildIndexes(model: Model<unknown>): Promise<void> {
       if (err?.codeName !== 'NamespaceExists' && err?.code !== 48) throw err;
     });
   }
-  const present = found.length === 0 ? [] : await model.collection.indexes(unbounded);
+  const present =
+    found.length === 0 || !(await isFerretDb(db)) ? [] : await model.collection.indexes(unbounded);
   for (const [fields, options] of model.schema.indexes()) {
     if (present.some((index) => isSameIndex(index, fields, options))) continue;
     await model.collection.createIndex(
@@ -104,6 +108,23 @@ export async function buildIndexes(model: Model<unknown>): Promise<void> {
       { ...options, ...unbounded } as mongo.CreateIndexesOptions,
     );
   }
+}
+
+const ferretDb = new WeakMap<object, Promise<boolean>>();
+
+/** Whether the store is FerretDB (its `buildInfo` says so), asked once per connection. */
+function isFerretDb(db: mongo.Db): Promise<boolean> {
+  const client = db.client as object;
+  let answer = ferretDb.get(client);
+  if (!answer) {
+    answer = db
+      .admin()
+      .command({ buildInfo: 1 })
+      .then((info) => 'ferretdbVersion' in info);
+    ferretDb.set(client, answer);
+    answer.catch(() => ferretDb.delete(client));
+  }
+  return answer;
 }
 
 /** Options that make two indexes on the same keys different indexes (a change of one is sent, and the store decides). */

@@ -146,7 +146,9 @@ export class Balancer {
   async stop(): Promise<void> {
     clearInterval(this.probe);
     this.agent.destroy();
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }

@@ -42,7 +42,13 @@ export class ChaosSystem {
 
   static async start(serviceEnv: (service: ServiceName) => Record<string, string> = () => ({})) {
     const s = new ChaosSystem();
-    await s.boot(serviceEnv);
+    try {
+      await s.boot(serviceEnv);
+    } catch (err) {
+      // What did start (the NATS cluster, the store, replicas) must not outlive a boot that failed.
+      await s.stop().catch(() => undefined);
+      throw err;
+    }
     return s;
   }
 

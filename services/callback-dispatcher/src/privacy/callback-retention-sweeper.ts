@@ -73,8 +73,6 @@ export class CallbackRetentionSweeper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    // Tomorrow's attempts' collection, made ahead: the first delivery of the day waits for no build.
-    await this.attempts.prepare(new Date(now));
     // Deletion first: it needs nothing but the store, so it goes on when the opt-out list cannot be read.
     const attemptsFrom = retentionCutoff(this.config.CALLBACK_ATTEMPT_RETENTION_DAYS, now);
     const attempts = await this.attempts.purgeSystemWide(attemptsFrom);
@@ -116,7 +114,7 @@ export class CallbackRetentionSweeper extends PeriodicTask {
       LEGACY_BATCH,
       LEGACY_MAX_BATCHES,
     );
-    this.legacyLook.found(legacy > 0);
+    await this.legacyLook.found(legacy > 0);
     return redacted + legacy;
   }
 }

@@ -1,6 +1,8 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
+import type { Logger } from 'pino';
+import { LOGGER } from '@maskline/observability';
 import { DayPartitions } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CallbackAttemptRecords } from './callback-attempt-records';
@@ -9,6 +11,8 @@ import { CallbackAttemptDocument, CallbackAttemptSchema } from './callback-recor
 /** The most attempts a session's list gives (the API pages within it). */
 export const SESSION_ATTEMPTS_MAX = 10_000;
 const DAY_MS = 86_400_000;
+/** How often each replica makes today's and tomorrow's collections (and forgets dropped days). */
+export const PREPARE_EVERY_MS = 3_600_000;
 
 /**
  * Every try to deliver a callback: inserted, never changed, kept CALLBACK_ATTEMPT_RETENTION_DAYS.
@@ -20,7 +24,8 @@ const DAY_MS = 86_400_000;
  * within the retention period.
  */
 @Injectable()
-export class CallbackAttempts implements OnModuleInit {
+export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
+  private preparing?: NodeJS.Timeout;
   private readonly days: DayPartitions<CallbackAttemptDocument>;
   /** The collection kept before attempts were kept by day: read and swept until empty. */
   private readonly before: CallbackAttemptRecords;
@@ -30,14 +35,40 @@ export class CallbackAttempts implements OnModuleInit {
     @InjectConnection() connection: Connection,
     @InjectModel(CallbackAttemptDocument.name) model: Model<CallbackAttemptDocument>,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.days = new DayPartitions(connection, model.collection.collectionName, CallbackAttemptSchema);
     this.before = new CallbackAttemptRecords(model);
   }
 
-  /** Today's and tomorrow's collections, at boot. */
+  /**
+   * Today's and tomorrow's collections at boot and every PREPARE_EVERY_MS on every replica, so the
+   * first delivery of a day waits for no index build (it would build them itself if it had to). A
+   * failure is logged and tried again at the next tick: attempts can still be recorded meanwhile.
+   */
   async onModuleInit(): Promise<void> {
-    await this.prepare(new Date(this.clock()));
+    await this.prepareNow();
+    this.preparing = setInterval(() => void this.prepareNow(), PREPARE_EVERY_MS);
+    this.preparing.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.preparing);
+  }
+
+  private async prepareNow(): Promise<void> {
+    try {
+      await this.prepare(new Date(this.clock()));
+      const left = await this.days.existing();
+      this.days.forgetMissing(left);
+      for (const name of this.records.keys())
+        if (!left.some((d) => d.name === name)) this.records.delete(name);
+    } catch (err) {
+      this.logger.warn(
+        { err },
+        "could not make the callback attempts' collections ahead; tried again within the hour",
+      );
+    }
   }
 
   async record(attempt: Omit<CallbackAttemptDocument, '_id'>): Promise<void> {
@@ -50,22 +81,31 @@ export class CallbackAttempts implements OnModuleInit {
     return this.days.prepare(now, new Date(now.getTime() + DAY_MS));
   }
 
-  /** A session's attempts in time order, at most SESSION_ATTEMPTS_MAX. */
+  /** A session's attempts in time order, at most SESSION_ATTEMPTS_MAX: the oldest collections first, stopping once it has that many. */
   async ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
     const found: CallbackAttemptDocument[] = [];
-    for (const records of await this.allRecords()) {
-      found.push(...(await records.ofSession(accountId, sessionId, SESSION_ATTEMPTS_MAX)));
+    const days = (await this.days.existing()).map((d) => this.recordsOf(d.name));
+    for (const records of [this.before, ...days]) {
+      const left = SESSION_ATTEMPTS_MAX - found.length;
+      if (left <= 0) break;
+      found.push(...(await records.ofSession(accountId, sessionId, left)));
     }
-    return found.sort((a, b) => a.at.getTime() - b.at.getTime()).slice(0, SESSION_ATTEMPTS_MAX);
+    return found.sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
-  /** An account's attempts since a time, newest first, at most `limit`: only the days since then are read. */
+  /**
+   * An account's attempts since a time, newest first, at most `limit`: only the days since then are
+   * read, the newest first, stopping once it has that many.
+   */
   async since(accountId: string, since: Date, limit: number): Promise<CallbackAttemptDocument[]> {
     const found: CallbackAttemptDocument[] = [];
-    const days = (await this.days.since(since)).map((d) => this.recordsOf(d.name));
-    for (const records of [this.before, ...days])
-      found.push(...(await records.since(accountId, since, limit)));
-    return found.sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, limit);
+    const days = (await this.days.since(since)).map((d) => this.recordsOf(d.name)).reverse();
+    for (const records of [...days, this.before]) {
+      const left = limit - found.length;
+      if (left <= 0) break;
+      found.push(...(await records.since(accountId, since, left)));
+    }
+    return found.sort((a, b) => b.at.getTime() - a.at.getTime());
   }
 
   /** The retention sweep: the days wholly before `before` dropped, then a range of the day it falls in and of the collection kept before. */
@@ -76,10 +116,6 @@ export class CallbackAttempts implements OnModuleInit {
     const day = left.find((d) => d.name === this.days.nameOf(before));
     if (day) deleted += await this.recordsOf(day.name).purgeSystemWide(before);
     return deleted + (await this.before.purgeSystemWide(before));
-  }
-
-  private async allRecords(): Promise<CallbackAttemptRecords[]> {
-    return [this.before, ...(await this.days.existing()).map((d) => this.recordsOf(d.name))];
   }
 
   private recordsOf(name: string, model?: Model<CallbackAttemptDocument>): CallbackAttemptRecords {

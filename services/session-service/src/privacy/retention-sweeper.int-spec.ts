@@ -34,7 +34,12 @@ import { EndedSessionRepository } from '../sessions/ended-session.repository';
 import { EndedSessionPartiesDocument } from '../sessions/ended-session-parties.schema';
 import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
 import { SessionServiceModule } from '../session-service.module';
-import { CALL_STEPS_GRACE_MS, LEGACY_CHECK_EVERY_MS, RetentionSweeper } from './retention-sweeper';
+import {
+  CALL_STEPS_EVERY_MS,
+  CALL_STEPS_GRACE_MS,
+  LEGACY_CHECK_EVERY_MS,
+  RetentionSweeper,
+} from './retention-sweeper';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -335,6 +340,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const kept = await endedSession(KEEPER, 31 * DAY);
     const young = await endedSession(REDACTING, 29 * DAY);
 
+    // The next hour: call steps go by time in one run an hour (CALL_STEPS_EVERY_MS).
+    clock.advance(CALL_STEPS_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
 
     for (const gone of [expired, kept]) {
@@ -373,6 +380,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await ended.updateOne({ _id: kept._id }, { $set: { createdAt: new Date(clock.now() - 45 * DAY) } });
     const keptStep = await step(REDACTING, kept._id, 44 * DAY);
 
+    clock.advance(CALL_STEPS_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
 
     await expect(get(REDACTING, due._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
@@ -420,6 +428,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     );
     const ids = backlog.map((s) => s._id);
 
+    clock.advance(CALL_STEPS_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
     expect(await ended.countDocuments({ _id: { $in: ids } })).toBe(0);
     expect(await parties.countDocuments({ _id: { $in: ids } })).toBe(0);

@@ -21,6 +21,7 @@ import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name
 import { EndedSessionParties } from '../sessions/ended-session-parties.repository';
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
+import { isStoreUnavailableError } from '@maskline/persistence';
 
 /** Records an earlier version wrote without digests are redacted a write each, so many a batch. */
 const LEGACY_BATCH = 200;
@@ -42,6 +43,8 @@ export const LEGACY_CHECK_EVERY_MS = 3_600_000;
  * outcome and length).
  */
 export const CALL_STEPS_GRACE_MS = 24 * 3_600_000;
+/** How often call steps are deleted by time (one replica's run in each such window). */
+export const CALL_STEPS_EVERY_MS = 3_600_000;
 /**
  * The most sessions the range of call steps spares by id (`$nin`: on FerretDB each document is
  * compared with each id). Past it (many sessions live longer than the retention period), the steps
@@ -70,6 +73,8 @@ export class RetentionSweeper extends PeriodicTask {
   private readonly swept;
   /** Looks for an earlier version's records: one replica's run a window, and every run while some are found. */
   private readonly legacyLook;
+  /** Call steps go by time in one replica's run an hour (`deleteCallSteps`). */
+  private readonly stepsTurn;
 
   constructor(
     private readonly sessions: SessionRepository,
@@ -95,6 +100,7 @@ export class RetentionSweeper extends PeriodicTask {
       turns.turnsOf('session-retention', config.RETENTION_SWEEP_INTERVAL_MS, clock),
     );
     this.legacyLook = turns.backlogLook('session-legacy-check', LEGACY_CHECK_EVERY_MS, clock);
+    this.stepsTurn = turns.oncePerWindow('session-call-steps', CALL_STEPS_EVERY_MS, clock);
     this.swept = metrics.counter(
       'maskline_session_retention_total',
       'Ended sessions redacted or deleted by the retention sweep',
@@ -145,7 +151,7 @@ export class RetentionSweeper extends PeriodicTask {
   private async redactLegacy(endedBefore: Date, keepers: readonly string[]): Promise<number> {
     if (!(await this.legacyLook.due())) return 0;
     const some = await this.sessions.ended.anyUnredactedSystemWide(endedBefore, keepers);
-    this.legacyLook.found(some);
+    await this.legacyLook.found(some);
     if (!some) return 0;
     const at = new Date(this.clock());
     const redacted = await this.sessions.ended.redactLegacyDueSystemWide(endedBefore, keepers, at);
@@ -201,19 +207,36 @@ export class RetentionSweeper extends PeriodicTask {
    * Call steps recorded more than CALL_STEPS_GRACE_MS before the retention cutoff, but those of
    * sessions that began before then and are still live or kept, as one range (one scan on FerretDB;
    * a cascade by session id costs a scan per thousand sessions: 100 scans for a backlog of 100,000).
-   * Every step of a session due was recorded before it ended, so none is left past the cutoff plus
-   * the grace. False (nothing done) when more than STEPS_KEEP_MAX sessions would have to be spared:
-   * the steps then go with their sessions, by id. The ids are read from `sessions` before the
-   * history, so a session moving between them meanwhile is in one or the other.
+   * A session's steps were recorded before it ended (or during a call that outlived it, at most
+   * CALL_TIME_LIMIT later), so none is kept much past the cutoff plus the grace. Done in one
+   * replica's run an hour (`stepsTurn`; the grace is a day): true then, and in the runs between
+   * (the steps wait for the next hour's range). False when the steps must go with their sessions, by
+   * id: more than STEPS_KEEP_MAX sessions to spare, or the range failed (logged). The ids are read
+   * from `sessions` before the history, so a session moving between them meanwhile is in one or the
+   * other.
    */
   private async deleteCallSteps(endedBefore: Date): Promise<boolean> {
+    if (!(await this.stepsTurn())) return true;
     const recordedBefore = new Date(endedBefore.getTime() - CALL_STEPS_GRACE_MS);
-    const live = await this.sessions.createdBeforeSystemWide(recordedBefore);
+    const live = await this.sessions.createdBeforeSystemWide(recordedBefore, STEPS_KEEP_MAX + 1);
     if (live.length > STEPS_KEEP_MAX) return false;
-    const kept = await this.sessions.ended.keptCreatedBeforeSystemWide(recordedBefore, endedBefore);
+    const kept = await this.sessions.ended.keptCreatedBeforeSystemWide(
+      recordedBefore,
+      endedBefore,
+      STEPS_KEEP_MAX + 1 - live.length,
+    );
     if (live.length + kept.length > STEPS_KEEP_MAX) return false;
-    await this.callEvents.deleteRecordedBeforeSystemWide(recordedBefore, [...live, ...kept]);
-    return true;
+    try {
+      await this.callEvents.deleteRecordedBeforeSystemWide(recordedBefore, [...live, ...kept]);
+      return true;
+    } catch (err) {
+      if (isStoreUnavailableError(err)) throw err;
+      this.logger.warn(
+        { err },
+        'call steps could not be deleted as one range; they go with their sessions, by id',
+      );
+      return false;
+    }
   }
 
   /** The orphan reaper's tombstones past retention (few: creations that never finished). */

@@ -200,12 +200,12 @@ export class EndedSessionRepository extends AccountScopedRepository<SessionDocum
 
   /**
    * The retention sweep: the ids of ended sessions that began before `createdBefore` and are still
-   * kept (ended at or after `endedFrom`): sessions that lasted long. Served by `{ createdAt }`.
+   * kept (ended at or after `endedFrom`): sessions that lasted long; at most `limit`. Served by `{ createdAt }`.
    */
-  async keptCreatedBeforeSystemWide(createdBefore: Date, endedFrom: Date): Promise<string[]> {
+  async keptCreatedBeforeSystemWide(createdBefore: Date, endedFrom: Date, limit: number): Promise<string[]> {
     const rows = await this.systemWideSweeps.find(
       { createdAt: { $lt: createdBefore }, expiredAt: { $gte: endedFrom } },
-      {},
+      { limit },
       ['_id'],
     );
     return rows.map((r) => r._id);

@@ -268,9 +268,9 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return this.systemWide.deleteByIds(stranded.map((s) => s._id));
   }
 
-  /** The retention sweep: the ids of what `sessions` holds that began before `before` (live sessions, tombstones). */
-  async createdBeforeSystemWide(before: Date): Promise<string[]> {
-    const rows = await this.systemWide.find({ createdAt: { $lt: before } }, {}, ['_id']);
+  /** The retention sweep: the ids of what `sessions` holds that began before `before` (live sessions, tombstones), at most `limit`. */
+  async createdBeforeSystemWide(before: Date, limit: number): Promise<string[]> {
+    const rows = await this.systemWide.find({ createdAt: { $lt: before } }, { limit }, ['_id']);
     return rows.map((r) => r._id);
   }
 
