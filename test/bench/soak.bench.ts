@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import mongoose from 'mongoose';
 import { connect, type NatsConnection } from 'nats';
 import { AllocateNumber, ReleaseAllocation, rpcEnvelopeSchema, type RpcContract } from '@maskline/contracts';
-import { SWEEP_TURNS_BUCKET, decodeJson, encodeJson, kvDecode } from '@maskline/messaging';
+import { STEP_PREFIX, SWEEP_TURNS_BUCKET, decodeJson, encodeJson, kvDecode } from '@maskline/messaging';
 import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
 import { CallbackReceiver } from '../e2e/support/callback-receiver';
 import { log, pct, startBenchSystem } from './support/bench-system';
@@ -522,8 +522,20 @@ async function sweepRuns(nc: NatsConnection, from: number, to: number): Promise<
     return entry ? kvDecode<T>(entry.value) : null;
   };
   const runs: string[] = [];
-  // `<task>.<window>` and `<task>.last` (the store's baton has no dot).
-  const tasks = new Set(keys.filter((k) => k.includes('.')).map((k) => k.slice(0, k.lastIndexOf('.'))));
+  // `<task>.<window>` and `<task>.last` (the store's baton has no dot); steps inside runs apart.
+  const steps = keys.filter((k) => k.startsWith(STEP_PREFIX) && !k.endsWith('.backlog'));
+  const tasks = new Set(
+    keys
+      .filter((k) => k.includes('.') && !k.startsWith(STEP_PREFIX))
+      .map((k) => k.slice(0, k.lastIndexOf('.'))),
+  );
+  for (const key of steps) {
+    const at = (await read<{ at: number }>(key))?.at ?? 0;
+    if (at >= from && at < to) {
+      const step = key.slice(STEP_PREFIX.length, key.lastIndexOf('.'));
+      runs.push(`${step} (a step of a run) taken ${((to - at) / 1000).toFixed(0)} s before the end`);
+    }
+  }
   for (const task of tasks) {
     const last = await read<{ endedAt: number; ms: number }>(`${task}.last`);
     // The first turn taken since the last run ended started the run under way, if any (later turns

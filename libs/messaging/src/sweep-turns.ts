@@ -23,6 +23,8 @@ const PACE = 9;
  * may then have another run beside it, which costs time, never correctness.
  */
 const STORE_BATON = 'store-baton';
+/** Keys of steps inside a run (`oncePerWindow`, `backlogLook`), told apart from tasks' turns (`<task>.<window>`, `<task>.last`). */
+export const STEP_PREFIX = 'step.';
 export const BATON_MS = 3 * 60_000;
 const BATON_RENEW_MS = 60_000;
 
@@ -133,7 +135,11 @@ export class SweepTurns {
       const now = clock();
       try {
         const kv = await this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
-        return await createIfAbsent(kv, `${task}.${Math.floor(now / windowMs)}`, kvEncode({ at: now }));
+        return await createIfAbsent(
+          kv,
+          `${STEP_PREFIX}${task}.${Math.floor(now / windowMs)}`,
+          kvEncode({ at: now }),
+        );
       } catch {
         return true;
       }
@@ -150,7 +156,7 @@ export class SweepTurns {
    */
   backlogLook(task: string, windowMs: number, clock: () => number): BacklogLook {
     const bucket = () => this.kv.bucket(SWEEP_TURNS_BUCKET, { ttlMs: TURN_TTL_MS });
-    const flag = `${task}.backlog`;
+    const flag = `${STEP_PREFIX}${task}.backlog`;
     const turn = this.oncePerWindow(task, windowMs, clock);
     return {
       due: async () => {

@@ -110,7 +110,7 @@ describe('ApiClient', () => {
 
   it('asks again for a read refused for now, after the Retry-After wait, and shows the answer', async () => {
     jest.useFakeTimers();
-    const client = new ApiClient();
+    const client = new ApiClient(() => 0);
     fetchMock.mockResolvedValueOnce(tooManyReads());
     fetchMock.mockResolvedValueOnce(reply(200, { api_id: 'a', sessions: [] }));
 
@@ -124,7 +124,7 @@ describe('ApiClient', () => {
 
   it('shows the refusal once its retries are spent, and never asks again for a write', async () => {
     jest.useFakeTimers();
-    const client = new ApiClient();
+    const client = new ApiClient(() => 0);
     fetchMock.mockImplementation(async () => tooManyReads());
 
     const read = client.get('/v1/x');
@@ -138,9 +138,23 @@ describe('ApiClient', () => {
     expect(fetchMock).toHaveBeenCalledTimes(1);
   });
 
+  it('spreads the retries of reads refused together: up to a quarter of the wait more', async () => {
+    jest.useFakeTimers();
+    const client = new ApiClient(() => 1);
+    fetchMock.mockResolvedValueOnce(tooManyReads());
+    fetchMock.mockResolvedValueOnce(reply(200, { api_id: 'a' }));
+
+    const read = client.get('/v1/x');
+    await jest.advanceTimersByTimeAsync(2_000);
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    await jest.advanceTimersByTimeAsync(500);
+    await expect(read).resolves.toEqual({ api_id: 'a' });
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+  });
+
   it('stops waiting to ask again when the page is left (aborted)', async () => {
     jest.useFakeTimers();
-    const client = new ApiClient();
+    const client = new ApiClient(() => 0);
     fetchMock.mockResolvedValueOnce(tooManyReads());
     const controller = new AbortController();
 

@@ -41,6 +41,11 @@ const IDLE_GRACE_MS = 5_000;
  * The token lives only in this object's memory; after a reload it comes back from GET /console/api/session.
  */
 export class ApiClient {
+  constructor(
+    /** Spreads retries of refused reads (up to a quarter of the wait, at most 1 s more), so tabs refused together do not ask again together. */
+    private readonly random: () => number = Math.random,
+  ) {}
+
   private csrfToken: string | null = null;
   private idleTimeoutMs = 0;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
@@ -96,7 +101,7 @@ export class ApiClient {
             ? retryWaitMs(error.status, error.retryAfter, retries, Date.now())
             : null;
         if (wait === null) throw error;
-        await waitFor(wait, options.signal);
+        await waitFor(wait + this.random() * Math.min(1000, wait / 4), options.signal);
       }
     }
   }
