@@ -1,3 +1,4 @@
+import { mongo } from 'mongoose';
 import { isDuplicateKeyError, isStoreUnavailableError } from './mongo-errors';
 
 const named = (name: string, extra: Record<string, unknown> = {}) =>
@@ -11,6 +12,11 @@ describe('store error kinds', () => {
     const bulk = named('MongoBulkWriteError', { errorResponse: named('MongoOperationTimeoutError') });
     expect(isStoreUnavailableError(bulk)).toBe(true);
     expect(isStoreUnavailableError(named('Error', { cause: named('MongoNetworkTimeoutError') }))).toBe(true);
+    // A paused store resumes, and the driver clears its pool under the commands waiting on it.
+    expect(isStoreUnavailableError(named('MongoPoolClearedError'))).toBe(true);
+    expect(isStoreUnavailableError(named('MongoServerClosedError'))).toBe(true);
+    // Whatever a network error of the driver's is named.
+    expect(isStoreUnavailableError(new mongo.MongoNetworkError('connection reset'))).toBe(true);
   });
 
   it('does not count a refused write or a plain fault as unavailable', () => {

@@ -1,3 +1,5 @@
+import { mongo } from 'mongoose';
+
 /** True when a write hit a unique index: the one race-safe arbiter on both MongoDB and FerretDB. */
 export function isDuplicateKeyError(err: unknown): boolean {
   const e = err as { code?: number; writeErrors?: Array<{ code?: number }> } | null;
@@ -8,8 +10,13 @@ export function isDuplicateKeyError(err: unknown): boolean {
   return Array.isArray(e.writeErrors) && e.writeErrors.some((w) => w.code === 11000);
 }
 
+/**
+ * The driver's errors for a store it could not reach or that did not answer, by name (the driver
+ * names its classes; `MongoPoolClearedError` is a network error named otherwise, seen when a paused
+ * store resumes and the driver clears its pool under the commands waiting on it).
+ */
 const UNAVAILABLE =
-  /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed|MongoOperationTimeout/;
+  /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed|MongoPoolCleared|MongoServerClosed|MongoClientClosed|MongoOperationTimeout/;
 
 /**
  * True when the store could not be reached or did not answer in time (network, server selection, the
@@ -19,7 +26,7 @@ const UNAVAILABLE =
 export function isStoreUnavailableError(err: unknown, depth = 0): boolean {
   const e = err as { name?: string; errorResponse?: unknown; cause?: unknown } | null;
   if (!e || typeof e !== 'object' || depth > 3) return false;
-  if (UNAVAILABLE.test(e.name ?? '')) return true;
+  if (UNAVAILABLE.test(e.name ?? '') || e instanceof mongo.MongoNetworkError) return true;
   return (
     (e.errorResponse instanceof Error && isStoreUnavailableError(e.errorResponse, depth + 1)) ||
     (e.cause instanceof Error && isStoreUnavailableError(e.cause, depth + 1))

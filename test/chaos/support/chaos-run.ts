@@ -45,6 +45,8 @@ export interface ChaosReport {
   baselineCreateP50Ms: number;
   gatewayDrains: string[];
   errors: string[];
+  /** Every service error line, grouped by service, code, type and message: how many of each. */
+  errorKinds: string[];
   /** Samples, to find the cause. */
   doubles: string[];
   orphans: string[];
@@ -319,6 +321,7 @@ async function account(
     baselineCreateP50Ms: baselineP50,
     gatewayDrains,
     errors: system.errors.slice(0, 20),
+    errorKinds: errorKinds(system.errors),
     doubles,
     orphans: stored.orphans,
     failedCreates: load.failedCreates.map(
@@ -378,4 +381,21 @@ export function printReport(report: ChaosReport, log: (line: string) => void): v
   for (const e of report.serverErrors) log(`5xx: ${e}`);
   for (const e of report.failedCreates) log(`create given up: ${e}`);
   for (const e of report.errors) log(`service error: ${e}`);
+  for (const k of report.errorKinds) log(`service errors by kind: ${k}`);
+}
+
+/** `[replica] {json}` error lines grouped by service, code, error type and message (ids and times left out). */
+function errorKinds(lines: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    const service = /^\[([a-z-]+)#/.exec(line)?.[1] ?? '?';
+    const code = /"code":"([^"]+)"/.exec(line)?.[1] ?? '-';
+    const type = /"err":\{"type":"([^"]+)"/.exec(line)?.[1] ?? '-';
+    const message = (/"message":"([^"]{0,80})/.exec(line)?.[1] ?? /"msg":"([^"]{0,80})/.exec(line)?.[1] ?? '')
+      .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')
+      .replace(/\d+/g, 'N');
+    const key = `${service} ${code} ${type}: ${message}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} × ${k}`);
 }
