@@ -115,10 +115,10 @@ export class DayPartitions<T> {
   }
 
   /**
-   * Drops every day wholly before `before`: how many documents they held. The day `before` falls in
-   * is left to a range delete.
+   * Drops every day wholly before `before`: how many documents they held, and the days left. The day
+   * `before` falls in is left to a range delete.
    */
-  async dropBefore(before: Date): Promise<number> {
+  async dropBefore(before: Date): Promise<{ dropped: number; left: DayPartition[] }> {
     let dropped = 0;
     for (const day of await this.existing()) {
       if (day.from.getTime() + DAY_MS > before.getTime()) break;
@@ -129,7 +129,8 @@ export class DayPartitions<T> {
         if (err?.codeName !== 'NamespaceNotFound' && err?.code !== 26) throw err;
       });
     }
-    this.forgetMissing(await this.existing());
-    return dropped;
+    const left = await this.existing();
+    this.forgetMissing(left);
+    return { dropped, left };
   }
 }

@@ -77,7 +77,7 @@ export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Makes the collections of today and tomorrow ahead of their first attempt (a delivery then waits for no build). */
-  prepare(now: Date): Promise<void> {
+  private prepare(now: Date): Promise<void> {
     return this.days.prepare(now, new Date(now.getTime() + DAY_MS));
   }
 
@@ -110,8 +110,8 @@ export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
 
   /** The retention sweep: the days wholly before `before` dropped, then a range of the day it falls in and of the collection kept before. */
   async purgeSystemWide(before: Date): Promise<number> {
-    let deleted = await this.days.dropBefore(before);
-    const left = await this.days.existing();
+    const { dropped, left } = await this.days.dropBefore(before);
+    let deleted = dropped;
     for (const name of this.records.keys()) if (!left.some((d) => d.name === name)) this.records.delete(name);
     const day = left.find((d) => d.name === this.days.nameOf(before));
     if (day) deleted += await this.recordsOf(day.name).purgeSystemWide(before);
