@@ -320,11 +320,14 @@ describe('call routing through real telephony webhooks', () => {
         pin_retry: 5,
       });
       let locked: CallReport | undefined;
+      // Wrong guesses only: a fixed guess equal to the session's random PIN would be let in, rightly.
+      const pins = new Set([pinOf(s, 'first'), pinOf(s, 'second')]);
+      const wrong = Array.from({ length: 70 }, (_, i) => String(10_000_000 + i)).filter((d) => !pins.has(d));
       for (let call = 0; call < 10 && !locked; call++) {
         const report = await sim().call({
           from: guesser,
           to: vnOf(s),
-          digits: Array.from({ length: 6 }, (_, i) => String(10_000_000 + call * 6 + i)),
+          digits: wrong.slice(call * 6, call * 6 + 6),
         });
         if (report.heard.includes(SPOKEN.locked)) locked = report;
       }
