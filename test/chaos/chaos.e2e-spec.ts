@@ -20,6 +20,7 @@ describe('chaos under load (three NATS nodes, two replicas of everything)', () =
       },
       baselineMs: 8_000,
       settleMs: 6_000,
+      steadyWithinMs: 24_000,
       natsDownMs: 6_000,
       storePauseMs: 10_000,
       drainTimeoutMs: 120_000,

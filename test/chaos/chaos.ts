@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     },
     baselineMs: 20_000,
     settleMs: 15_000,
+    steadyWithinMs: 60_000,
     natsDownMs: 10_000,
     storePauseMs: 10_000,
     drainTimeoutMs: 180_000,
