@@ -19,6 +19,35 @@ describe('store error kinds', () => {
     expect(isStoreUnavailableError(new mongo.MongoNetworkError('connection reset'))).toBe(true);
   });
 
+  it('counts a command the store itself ended at its deadline as unavailable (MongoDB, and FerretDB on both backends)', () => {
+    expect(isStoreUnavailableError(named('MongoServerError', { code: 50 }))).toBe(true);
+    // A find whose maxTimeMS passed between its batches (seen on FerretDB): the cursor is gone.
+    expect(
+      isStoreUnavailableError(
+        named('MongoServerError', { code: 43, message: 'cursor id 1915110879 not found' }),
+      ),
+    ).toBe(true);
+    // FerretDB v1 on SQLite, as a chaos run's store pause left them: a find, an update, a batch insert.
+    const ferret = (message: string, name = 'MongoServerError') =>
+      Object.assign(new Error(message), { name, code: 1, codeName: 'InternalError' });
+    for (const message of [
+      '[msg_find.go:344 handler.handleMaxTimeMSError] [collection.go:94 sqlite.(*collection).Query] interrupted (9)',
+      '[msg_update.go:117 handler.(*Handler).updateDocument] [collection.go:94 sqlite.(*collection).Query] interrupted (9)',
+      '[msg_insert.go:168 handler.(*Handler).MsgInsert] [db.go:134 fsql.(*DB).InTransaction] interrupted (9)',
+      // On PostgreSQL.
+      '[msg_insert.go:168 handler.(*Handler).MsgInsert] ERROR: canceling statement due to user request (SQLSTATE 57014)',
+      '[msg_update.go:117 handler.(*Handler).updateDocument] context canceled',
+    ]) {
+      expect(isStoreUnavailableError(ferret(message))).toBe(true);
+      expect(isStoreUnavailableError(ferret(message, 'MongoBulkWriteError'))).toBe(true);
+    }
+    // Any other InternalError is a fault, not the store being slow.
+    expect(isStoreUnavailableError(ferret('[msg_update.go:117] unexpected type'))).toBe(false);
+    expect(isStoreUnavailableError(named('MongoServerError', { code: 2, message: 'interrupted (9)' }))).toBe(
+      false,
+    );
+  });
+
   it('does not count a refused write or a plain fault as unavailable', () => {
     const duplicate = named('MongoBulkWriteError', { code: 11000, errorResponse: { code: 11000 } });
     expect(isStoreUnavailableError(duplicate)).toBe(false);

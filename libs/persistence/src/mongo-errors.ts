@@ -18,15 +18,44 @@ export function isDuplicateKeyError(err: unknown): boolean {
 const UNAVAILABLE =
   /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed|MongoPoolCleared|MongoServerClosed|MongoClientClosed|MongoOperationTimeout/;
 
+/** MongoDB's MaxTimeMSExpired: the server ended the command at the deadline it was sent with. */
+const MAX_TIME_MS_EXPIRED = 50;
+/**
+ * CursorNotFound: the store dropped the cursor a read was paging through (FerretDB v1 drops it when
+ * the read's maxTimeMS passes, MongoDB after a cursor's idle timeout). Reading again works.
+ */
+const CURSOR_NOT_FOUND = 43;
+/** MongoDB's InternalError code, which FerretDB v1 gives every error it has no code for. */
+const INTERNAL_ERROR = 1;
+/**
+ * FerretDB v1 ends a command at its deadline (`maxTimeMS`, which the driver sends from the command
+ * timeout) by cancelling its SQL statement, and reports a statement cancelled mid-run as an
+ * InternalError: "interrupted (9)" on SQLite, a cancelled statement or context on PostgreSQL.
+ * Seen right after a paused store resumed, on finds, updates and inserts alike.
+ */
+const INTERRUPTED_AT_DEADLINE =
+  /interrupted \(9\)|context canceled|context deadline exceeded|canceling statement due to user request/;
+
 /**
  * True when the store could not be reached or did not answer in time (network, server selection, the
- * command deadline): worth retrying later. A write that timed out may still have happened. A batch
- * write carries the driver's error inside (`errorResponse`), so that is looked at too.
+ * command deadline, on the client's side or the store's): worth retrying later. A write that timed
+ * out may still have happened. A batch write carries the driver's error inside (`errorResponse`), so
+ * that is looked at too.
  */
 export function isStoreUnavailableError(err: unknown, depth = 0): boolean {
-  const e = err as { name?: string; errorResponse?: unknown; cause?: unknown } | null;
+  const e = err as {
+    name?: string;
+    code?: unknown;
+    message?: unknown;
+    errorResponse?: unknown;
+    cause?: unknown;
+  } | null;
   if (!e || typeof e !== 'object' || depth > 3) return false;
   if (UNAVAILABLE.test(e.name ?? '') || e instanceof mongo.MongoNetworkError) return true;
+  if (e.code === MAX_TIME_MS_EXPIRED || e.code === CURSOR_NOT_FOUND) return true;
+  if (e.code === INTERNAL_ERROR && typeof e.message === 'string' && INTERRUPTED_AT_DEADLINE.test(e.message)) {
+    return true;
+  }
   return (
     (e.errorResponse instanceof Error && isStoreUnavailableError(e.errorResponse, depth + 1)) ||
     (e.cause instanceof Error && isStoreUnavailableError(e.cause, depth + 1))
