@@ -27,6 +27,7 @@ import {
   uniqueDbName,
   type CapturedLogs,
   type RunningProcess,
+  expectEventually,
 } from '@maskline/testing';
 import { pinAuthConfigSchema, type PinAuthConfig } from './config/pin-auth.config';
 import { PinAuthModule } from './pin-auth.module';
@@ -216,18 +217,22 @@ describe('pin-auth (real NATS + store)', () => {
     await verify(v, '999999', '+14155559200', { callId, attempt: 1 });
     await verify(v, pins.second, '+14155559200', { callId, attempt: 2 });
     const jsm = await client.nc.jetstreamManager();
-    const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
-    const events = [];
-    for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
-      const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq: s });
-      if (m.subject === PinAuthenticationStatus.subject)
-        events.push(decodeJson(m.data) as { callId: string });
-    }
-    const mine = events.filter((e) => e.callId === callId);
-    expect(mine).toEqual([
-      expect.objectContaining({ status: 'failed', retryCounter: 1, sessionId: null, virtualNumber: v }),
-      expect.objectContaining({ status: 'success', retryCounter: 1, sessionId }),
-    ]);
+    // Outcome events are published after the reply, not before it: wait for both.
+    await expectEventually(async () => {
+      const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
+      const events = [];
+      for (let s = info.state.first_seq; s <= info.state.last_seq; s++) {
+        const m = await jsm.streams.getMessage(STREAMS.MASKLINE_EVENTS.name, { seq: s });
+        if (m.subject === PinAuthenticationStatus.subject)
+          events.push(decodeJson(m.data) as { callId: string; status: string });
+      }
+      const mine = events.filter((e) => e.callId === callId);
+      // Each is published on its own: they may be stored in either order.
+      expect(mine.sort((a, b) => a.status.localeCompare(b.status))).toEqual([
+        expect.objectContaining({ status: 'failed', retryCounter: 1, sessionId: null, virtualNumber: v }),
+        expect.objectContaining({ status: 'success', retryCounter: 1, sessionId }),
+      ]);
+    });
   });
 
   describe('brute force against a number with 100 live PIN sessions', () => {
