@@ -41,24 +41,42 @@ function goBinary() {
   return which('go') || (fs.existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it). */
+/** Ports this process has handed out: none is handed out twice (several may wait to be listened on). */
+const handedOut = new Set();
+
 /**
  * A port that is free now, for a process to listen on soon. Chosen below the kernel's ephemeral
  * range (32768 and up on Linux): a port handed out by `listen(0)` could be taken, before its
  * listener starts, by another process's `listen(0)` or outgoing connection (a gateway failed with
- * EADDRINUSE on the port a call-router's ops server had just been given).
+ * EADDRINUSE on the port a call-router's ops server had just been given). Never one this process
+ * handed out before: a cluster's six ports, or replicas started together, are all chosen before
+ * any of them listens.
  */
 function freePort() {
   const tryPort = (attempt) =>
     new Promise((resolve, reject) => {
       const port = 20000 + Math.floor(Math.random() * 12000);
+      if (handedOut.has(port)) {
+        resolve(tryPort(attempt));
+        return;
+      }
       const srv = net.createServer();
       srv.unref();
       srv.once('error', (err) => {
         if (err.code === 'EADDRINUSE' && attempt < 50) resolve(tryPort(attempt + 1));
         else reject(err);
       });
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(port)));
+      srv.listen(port, '127.0.0.1', () =>
+        srv.close(() => {
+          if (handedOut.has(port)) {
+            // Handed out meanwhile, to a call that was checking the same port.
+            resolve(tryPort(attempt));
+            return;
+          }
+          handedOut.add(port);
+          resolve(port);
+        }),
+      );
     });
   return tryPort(1);
 }

@@ -11,7 +11,9 @@ type Json = Record<string, unknown>;
 const party = (i: number) => `+1415558${String(1000 + i)}`;
 const DISPATCHER_ENV = {
   CALLBACK_RETRY_SCHEDULE_SECONDS: '1,1,1',
-  CALLBACK_TIMEOUT_MS: '1000',
+  // Long enough that a receiver in this busy process is never timed out (a retry would then be a
+  // second delivery, rightly, and the exact counts below would fail); the hanging one hangs longer.
+  CALLBACK_TIMEOUT_MS: '5000',
   CALLBACK_CONNECT_TIMEOUT_MS: '500',
   HOST_BREAKER_RESET_MS: '1500',
   HOST_BREAKER_VOLUME: '3',
@@ -197,7 +199,7 @@ describe('callback dispatcher: signed, retried, never-lost callbacks', () => {
   });
 
   it('keeps healthy endpoints fast while another one times out', async () => {
-    receiver.on('/hang', () => ({ status: 200, delayMs: 5000 }));
+    receiver.on('/hang', () => ({ status: 200, delayMs: 30_000 }));
     // Another host (breakers and in-flight caps are per host), same receiver.
     const slow = await session('/hang', {
       callback_url: `${receiver.baseUrl.replace('127.0.0.1', 'localhost')}/hang`,

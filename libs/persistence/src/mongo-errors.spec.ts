@@ -37,6 +37,8 @@ describe('store error kinds', () => {
       // On PostgreSQL.
       '[msg_insert.go:168 handler.(*Handler).MsgInsert] ERROR: canceling statement due to user request (SQLSTATE 57014)',
       '[msg_update.go:117 handler.(*Handler).updateDocument] context canceled',
+      // SQLite's busy timeout for the write lock passed.
+      '[msg_insert.go:168 handler.(*Handler).MsgInsert] [db.go:134 fsql.(*DB).InTransaction] database is locked (5) (SQLITE_BUSY)',
     ]) {
       expect(isStoreUnavailableError(ferret(message))).toBe(true);
       expect(isStoreUnavailableError(ferret(message, 'MongoBulkWriteError'))).toBe(true);

@@ -31,10 +31,11 @@ const INTERNAL_ERROR = 1;
  * FerretDB v1 ends a command at its deadline (`maxTimeMS`, which the driver sends from the command
  * timeout) by cancelling its SQL statement, and reports a statement cancelled mid-run as an
  * InternalError: "interrupted (9)" on SQLite, a cancelled statement or context on PostgreSQL.
- * Seen right after a paused store resumed, on finds, updates and inserts alike.
+ * Seen right after a paused store resumed, on finds, updates and inserts alike. A statement that
+ * waited out SQLite's busy timeout (10 s) for the write lock is reported the same way.
  */
 const INTERRUPTED_AT_DEADLINE =
-  /interrupted \(9\)|context canceled|context deadline exceeded|canceling statement due to user request/;
+  /interrupted \(9\)|context canceled|context deadline exceeded|canceling statement due to user request|database is locked/;
 
 /**
  * True when the store could not be reached or did not answer in time (network, server selection, the

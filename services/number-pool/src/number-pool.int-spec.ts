@@ -504,13 +504,17 @@ describe('number-pool (real NATS + store)', () => {
     it('retires a pair when its cool-off ends and purges old records, so nothing piles up', () =>
       withReaper(0, async () => {
         const allocationId = randomUUID();
-        await allocate(allocationId, [rider(90), rider(91)], 1);
+        // A cool-off of 3 s: long enough that the pair is still held when looked at on a busy machine.
+        await allocate(allocationId, [rider(90), rider(91)], 3);
         await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
         expect(await db.collection('holds').countDocuments({ allocationId, liveMarker: 'L' })).toBe(2);
-        await expectEventually(async () => {
-          expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
-          expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
-        });
+        await expectEventually(
+          async () => {
+            expect(await db.collection('holds').countDocuments({ allocationId })).toBe(0);
+            expect(await db.collection('allocations').countDocuments({ _id: allocationId as never })).toBe(0);
+          },
+          { timeoutMs: 20_000 },
+        );
       }));
 
     it('purges the store copy of a release tombstone after the retention; KV still refuses the late allocation', () =>

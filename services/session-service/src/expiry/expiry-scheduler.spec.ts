@@ -116,6 +116,23 @@ describe('ExpiryScheduler', () => {
     expect(w.expired).toEqual(['a']);
   });
 
+  it('ends now a session told to end now, whatever later expiry the store holds, retrying until it has', async () => {
+    const w = world();
+    w.put('a', 15_000); // bringing the expiry forward did not reach the store
+    w.scheduler.onApplicationBootstrap();
+    w.failOnce();
+    w.scheduler.endNow('a');
+    await advance(10);
+    expect(w.expired).toEqual([]); // the first try failed
+    // Its retry comes once its claim would be stale (7 s), not at the stored time the scans see.
+    await advance(5000 + 2100);
+    expect(w.expired).toEqual(['a']);
+    // Ended once: later scans and timers leave it alone.
+    await advance(30_000);
+    expect(w.expired).toEqual(['a']);
+    await w.scheduler.onApplicationShutdown();
+  });
+
   it('at shutdown lets running expirations finish and starts none of those still waiting', async () => {
     const w = world();
     for (let i = 0; i < EXPIRY_CONCURRENCY + 4; i++) {

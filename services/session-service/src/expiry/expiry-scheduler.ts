@@ -30,6 +30,13 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  /**
+   * Sessions this replica ends now whatever their stored expiry says (a creation that failed after
+   * its session was stored, whose expiry could not be brought forward in the store): retried until
+   * they have ended. Kept in memory: should this replica stop first, such a session ends at its
+   * stored expiry.
+   */
+  private readonly endingNow = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -79,6 +86,13 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
     this.timers.set(sessionId, { at, timer });
   }
 
+  /** Ends a session now, whatever expiry the store holds for it; retried until it has ended. */
+  endNow(sessionId: string): void {
+    if (this.stopped) return;
+    this.endingNow.add(sessionId);
+    this.schedule(sessionId, new Date());
+  }
+
   private unschedule(sessionId: string): void {
     const existing = this.timers.get(sessionId);
     if (existing) clearTimeout(existing.timer);
@@ -93,7 +107,8 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   private async scan(): Promise<void> {
     try {
       const due = await this.sessions.dueForExpirySystemWide(new Date(Date.now() + this.horizonMs), 1000);
-      for (const s of due) this.schedule(s._id, s.expiresAt);
+      // A session ending now keeps its own timer: its stored expiry would put it off.
+      for (const s of due) if (!this.endingNow.has(s._id)) this.schedule(s._id, s.expiresAt);
     } catch (err) {
       this.logger.warn({ err }, 'expiry scan failed; the next one retries');
     }
@@ -122,15 +137,20 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   private async expireIfDue(sessionId: string): Promise<void> {
     try {
       const session = await this.sessions.getLiveSystemWide(sessionId);
-      if (!session || session.status !== 'active') return;
-      if (session.expiresAt.getTime() > Date.now()) {
+      if (!session || session.status !== 'active') {
+        this.endingNow.delete(sessionId);
+        return;
+      }
+      if (session.expiresAt.getTime() > Date.now() && !this.endingNow.has(sessionId)) {
         this.schedule(sessionId, session.expiresAt);
         return;
       }
       if (!(await this.expirer.expire(session, 'timeout'))) {
         // Another replica's claim is fresh: look again once it would be stale (a crashed claimer).
         this.schedule(sessionId, new Date(Date.now() + this.config.EXPIRY_CLAIM_STALE_MS + RETRY_MS));
+        return;
       }
+      this.endingNow.delete(sessionId);
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'expiry failed; it will be retried');
       // Failed after its claim, this replica's own claim stands until it is stale: retry then.

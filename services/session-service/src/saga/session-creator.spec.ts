@@ -44,6 +44,8 @@ function saga(world: {
   /** The Idempotency-Key names a creation the orphan reaper abandoned. */
   abandoned?: boolean;
   publish?: Error;
+  /** Bringing a stored session's expiry forward fails (the store did not answer). */
+  expireAt?: Error;
   idempotent?: { kind: 'existing'; sessionId: string; claimedAt?: Date };
   /** Whether the session a claimed key names is stored (default yes, unless abandoned). */
   stored?: boolean;
@@ -82,6 +84,7 @@ function saga(world: {
     }),
     updateActive: jest.fn(async (_s: unknown, _id: string, set: { expiresAt: Date }) => {
       calls.push(`expire-at ${set.expiresAt.getTime() <= Date.now() ? 'now' : 'later'}`);
+      if (world.expireAt) throw world.expireAt;
       return true;
     }),
     fenceCreationSystemWide: jest.fn(async () => {
@@ -120,8 +123,9 @@ function saga(world: {
   } as unknown as IdempotencyKeys;
   const expiry = {
     schedule: jest.fn((_id: string, at: Date) => {
-      if (at.getTime() <= Date.now()) calls.push('end now');
+      if (at.getTime() <= Date.now()) calls.push('end at its time, now');
     }),
+    endNow: jest.fn(() => void calls.push('end now')),
   } as unknown as ExpiryScheduler;
   const reached: SagaCheckpoint[] = [];
   const creator = new SessionCreator(
@@ -294,6 +298,17 @@ describe('creating a session, as a saga', () => {
     const { creator, calls } = saga({ publish: coded(ErrorCodes.RPC_TIMEOUT) });
     await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
     // The expiry releases number and PINs and announces the end (with retries); nothing is deleted.
+    expect(calls.slice(2)).toEqual(['store', 'announce', 'expire-at now', 'end now', 'forget key']);
+  });
+
+  it('the announcement fails and so does bringing the expiry forward: the session is ended now all the same', async () => {
+    // Left to the stored expiry, a session whose creation answered 503 stayed live (number held,
+    // calls connected) until then.
+    const { creator, calls } = saga({
+      publish: coded(ErrorCodes.RPC_TIMEOUT),
+      expireAt: new Error('Timed out during socket read'),
+    });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
     expect(calls.slice(2)).toEqual(['store', 'announce', 'expire-at now', 'end now', 'forget key']);
   });
 
