@@ -26,6 +26,8 @@ export interface ApiResult {
   ms: number;
   /** A server error's body, shortened. */
   detail?: string;
+  /** A create asked again under its Idempotency-Key (answered from what the first attempt did, maybe). */
+  retry?: boolean;
 }
 
 export interface CallResult {
@@ -191,6 +193,7 @@ export class ChaosLoad {
           at: t0,
           ms: Date.now() - t0,
           detail: status >= 500 ? JSON.stringify(json).slice(0, 160) : undefined,
+          retry: attempt > 0,
         });
         last = status;
         if (status === 201) {

@@ -357,17 +357,29 @@ function baselineCreateP50(load: ChaosLoad): number {
     : 0;
 }
 
+/** How long after a window a create sent in it may take to be answered and still be seen. */
+const ANSWER_SLACK_MS = 3000;
+
 /**
- * From `after` until the first 2-second window of creates (sent and answered before `until`) whose
- * p50 is within 1.5 × the baseline's; null when there is none.
+ * From `after` until the first 2-second window of creates sent before `until` (less a slack for their
+ * answers) in which every create was answered, none with a 5xx, and their p50 is within 1.5 × the
+ * baseline's; null when there is none.
  */
 function recovery(load: ChaosLoad, after: number, until: number, baselineP50: number): number | null {
-  const creates = load.api.filter(
-    (a) => a.kind === 'create' && a.status === 201 && a.at >= after && a.at + a.ms <= until,
-  );
-  for (let t = after; t + 2000 <= until; t += 250) {
-    const window = creates.filter((a) => a.at >= t && a.at < t + 2000).map((a) => a.ms);
-    if (window.length >= 3 && pct(window, 50) <= 1.5 * Math.max(baselineP50, 1)) return t - after;
+  // First attempts only: a retry under the same key may be answered from what its first attempt did.
+  const creates = load.api.filter((a) => a.kind === 'create' && !a.retry && a.at >= after);
+  for (let t = after; t + 2000 + ANSWER_SLACK_MS <= until; t += 250) {
+    const window = creates.filter((a) => a.at >= t && a.at < t + 2000);
+    if (window.length < 3 || window.some((a) => a.status === 0 || a.status >= 500)) continue;
+    if (
+      pct(
+        window.map((a) => a.ms),
+        50,
+      ) <=
+      1.5 * Math.max(baselineP50, 1)
+    ) {
+      return t - after;
+    }
   }
   return null;
 }

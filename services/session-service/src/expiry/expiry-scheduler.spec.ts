@@ -9,7 +9,7 @@ const EXPIRY_CONCURRENCY = 8;
 const POLL_MS = 10_000;
 
 /** The store as the scheduler sees it: sessions by id, and who got expired. */
-function world() {
+function world(claimStaleMs = 5000) {
   const sessions = new Map<string, { status: string; expiresAt: Date }>();
   const expired: string[] = [];
   let failNext = 0;
@@ -39,7 +39,11 @@ function world() {
   const scheduler = new ExpiryScheduler(
     repo as unknown as SessionRepository,
     expirer as unknown as SessionExpirer,
-    { EXPIRY_POLL_MS: POLL_MS, EXPIRY_CLAIM_STALE_MS: 5000, EXPIRY_CONCURRENCY } as SessionServiceConfig,
+    {
+      EXPIRY_POLL_MS: POLL_MS,
+      EXPIRY_CLAIM_STALE_MS: claimStaleMs,
+      EXPIRY_CONCURRENCY,
+    } as SessionServiceConfig,
     pino({ enabled: false }),
   );
   const put = (id: string, inMs: number) =>
@@ -129,6 +133,21 @@ describe('ExpiryScheduler', () => {
     expect(w.expired).toEqual(['a']);
     // Ended once: later scans and timers leave it alone.
     await advance(30_000);
+    expect(w.expired).toEqual(['a']);
+    await w.scheduler.onApplicationShutdown();
+  });
+
+  it('keeps retrying a session ending now past the horizon, and no later time (an update, a scan) puts it off', async () => {
+    // The shipped claim staleness (30 s): a retry is due beyond the horizon (2 polls, 20 s).
+    const w = world(30_000);
+    w.put('a', 10 * 60_000); // its stored expiry: ten minutes away
+    w.scheduler.onApplicationBootstrap();
+    w.failOnce();
+    w.scheduler.endNow('a');
+    await advance(10);
+    expect(w.expired).toEqual([]);
+    w.scheduler.schedule('a', new Date(Date.now() + 5 * 60_000)); // an update moves its expiry
+    await advance(30_000 + 2100);
     expect(w.expired).toEqual(['a']);
     await w.scheduler.onApplicationShutdown();
   });

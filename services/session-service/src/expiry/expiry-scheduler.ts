@@ -73,12 +73,16 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   schedule(sessionId: string, expiresAt: Date): void {
     if (this.stopped) return;
     const at = expiresAt.getTime();
-    if (at > Date.now() + this.horizonMs) {
+    const existing = this.timers.get(sessionId);
+    if (this.endingNow.has(sessionId)) {
+      // Ending now: a later time (its stored expiry, an update's) never puts it off, and a retry
+      // beyond the horizon is kept (a scan would not find a session whose stored expiry is far).
+      if (existing && existing.at <= at) return;
+    } else if (at > Date.now() + this.horizonMs) {
       // Beyond the horizon: a later scan schedules it. Forget an earlier, nearer time.
       this.unschedule(sessionId);
       return;
     }
-    const existing = this.timers.get(sessionId);
     if (existing?.at === at) return;
     if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => this.due(sessionId), Math.max(0, at - Date.now()));
@@ -107,8 +111,8 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   private async scan(): Promise<void> {
     try {
       const due = await this.sessions.dueForExpirySystemWide(new Date(Date.now() + this.horizonMs), 1000);
-      // A session ending now keeps its own timer: its stored expiry would put it off.
-      for (const s of due) if (!this.endingNow.has(s._id)) this.schedule(s._id, s.expiresAt);
+      // A session ending now has its own timer (or runs): its stored expiry would not move it.
+      for (const s of due) this.schedule(s._id, s.expiresAt);
     } catch (err) {
       this.logger.warn({ err }, 'expiry scan failed; the next one retries');
     }
