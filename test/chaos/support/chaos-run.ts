@@ -31,6 +31,8 @@ export interface FaultReport {
   recoveryMs: number | null;
   /** How long load ran after the fault's end before the next fault (or the end): what recoveryMs looked at. */
   observedMs: number;
+  /** From the fault's start, per 2 s of first create attempts sent: their p50 in ms (5xx marked), for the shape of a slow return. */
+  trace: string;
   notes: string[];
 }
 
@@ -314,6 +316,7 @@ async function account(
       createsFailed: load.failedCreates.filter((f) => faultOf(f) === w.fault).length,
       recoveryMs: recovery(load, w.end, observedUntil, baselineP50),
       observedMs: observedUntil - w.end,
+      trace: createTrace(load, w.start, observedUntil),
       notes: [...new Set(calls.filter((c) => c.error).map((c) => c.error!))].slice(0, 3),
     };
   });
@@ -355,6 +358,25 @@ function baselineCreateP50(load: ChaosLoad): number {
         50,
       )
     : 0;
+}
+
+/** `+0s 210 | +2s 850 (2×5xx) | …`: first create attempts per 2 s from `from`, their p50 and 5xx. */
+function createTrace(load: ChaosLoad, from: number, until: number): string {
+  const creates = load.api.filter((a) => a.kind === 'create' && !a.retry && a.at >= from && a.at < until);
+  const parts: string[] = [];
+  for (let t = from; t < until; t += 2000) {
+    const window = creates.filter((a) => a.at >= t && a.at < t + 2000);
+    const failed = window.filter((a) => a.status === 0 || a.status >= 500).length;
+    const p50 =
+      window.length > 0
+        ? pct(
+            window.map((a) => a.ms),
+            50,
+          ).toFixed(0)
+        : '-';
+    parts.push(`+${((t - from) / 1000).toFixed(0)}s ${p50}${failed > 0 ? ` (${failed}×5xx)` : ''}`);
+  }
+  return parts.join(' | ');
 }
 
 /** How long after a window a create sent in it may take to be answered and still be seen. */
@@ -412,6 +434,7 @@ export function printReport(report: ChaosReport, log: (line: string) => void): v
   log(`| baseline create p50 | ${report.baselineCreateP50Ms} ms | |`);
   for (const d of report.gatewayDrains) log(`graceful drain: ${d}`);
   for (const f of report.faults) for (const n of f.notes) log(`note (${f.fault}): ${n}`);
+  for (const f of report.faults) log(`creates' p50 ms per 2 s from the start of "${f.fault}": ${f.trace}`);
   for (const d of report.doubles) log(`double allocation: ${d}`);
   for (const o of report.orphans) log(`orphan: ${o}`);
   for (const t of report.timeline ?? []) log(`rolling restart: ${t}`);
