@@ -18,7 +18,8 @@ async function main(): Promise<void> {
       parties: 400,
       numbersPerProvider: 25,
     },
-    baselineMs: 20_000,
+    // Longer than a session lives (40 s): the baseline's second half has expiries and callbacks in it.
+    baselineMs: 60_000,
     settleMs: 15_000,
     steadyWithinMs: 60_000,
     natsDownMs: 10_000,
