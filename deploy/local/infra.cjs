@@ -60,23 +60,16 @@ function freePort() {
         resolve(tryPort(attempt));
         return;
       }
+      // Taken before it is checked, so a call checking at the same time picks another.
+      handedOut.add(port);
       const srv = net.createServer();
       srv.unref();
       srv.once('error', (err) => {
+        handedOut.delete(port);
         if (err.code === 'EADDRINUSE' && attempt < 50) resolve(tryPort(attempt + 1));
         else reject(err);
       });
-      srv.listen(port, '127.0.0.1', () =>
-        srv.close(() => {
-          if (handedOut.has(port)) {
-            // Handed out meanwhile, to a call that was checking the same port.
-            resolve(tryPort(attempt));
-            return;
-          }
-          handedOut.add(port);
-          resolve(port);
-        }),
-      );
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(port)));
     });
   return tryPort(1);
 }

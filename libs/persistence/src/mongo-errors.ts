@@ -53,9 +53,11 @@ export function isStoreUnavailableError(err: unknown, depth = 0): boolean {
   } | null;
   if (!e || typeof e !== 'object' || depth > 3) return false;
   if (UNAVAILABLE.test(e.name ?? '') || e instanceof mongo.MongoNetworkError) return true;
-  if (e.code === MAX_TIME_MS_EXPIRED || e.code === CURSOR_NOT_FOUND) return true;
-  if (e.code === INTERNAL_ERROR && typeof e.message === 'string' && INTERRUPTED_AT_DEADLINE.test(e.message)) {
-    return true;
+  // The store's own codes, only on the driver's errors (another error's numeric code means nothing here).
+  if (/^Mongo/.test(e.name ?? '')) {
+    if (e.code === MAX_TIME_MS_EXPIRED || e.code === CURSOR_NOT_FOUND) return true;
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (e.code === INTERNAL_ERROR && INTERRUPTED_AT_DEADLINE.test(message)) return true;
   }
   return (
     (e.errorResponse instanceof Error && isStoreUnavailableError(e.errorResponse, depth + 1)) ||
