@@ -3,7 +3,7 @@ import type { SessionServiceConfig } from '../config/session-service.config';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryScheduler } from './expiry-scheduler';
-import type { SessionExpirer } from './session-expirer';
+import type { ExpiryAttempt, SessionExpirer } from './session-expirer';
 
 const EXPIRY_CONCURRENCY = 8;
 const POLL_MS = 10_000;
@@ -15,25 +15,31 @@ function world(claimStaleMs = 5000) {
   let failNext = 0;
   let gate: Promise<void> | undefined;
   const repo = {
-    getLiveSystemWide: async (id: string) => {
-      const s = sessions.get(id);
-      return s ? ({ _id: id, ...s } as unknown as SessionDocument) : null;
-    },
     dueForExpirySystemWide: async (until: Date) =>
       [...sessions]
         .filter(([, s]) => s.status === 'active' && s.expiresAt <= until)
         .map(([id, s]) => ({ _id: id, ...s }) as unknown as SessionDocument),
   };
+  /** Another replica's fresh claim, per session: until when (epoch ms). */
+  const heldElsewhere = new Map<string, number>();
+  const attempts: string[] = [];
   const expirer = {
-    expire: async (s: SessionDocument) => {
+    expireIfDue: async (id: string, options: { now?: boolean } = {}): Promise<ExpiryAttempt> => {
+      attempts.push(id);
+      const elsewhere = heldElsewhere.get(id);
+      if (elsewhere !== undefined && elsewhere > Date.now()) return { kind: 'busy', untilMs: elsewhere };
+      const s = sessions.get(id);
+      if (!s || s.status !== 'active') return { kind: 'ended' };
+      if (s.expiresAt.getTime() > Date.now() && !options.now)
+        return { kind: 'later', expiresAt: s.expiresAt };
       if (gate) await gate;
       if (failNext > 0) {
         failNext--;
         throw new Error('pool unavailable');
       }
-      expired.push(s._id);
-      sessions.set(s._id, { ...(sessions.get(s._id) as { expiresAt: Date }), status: 'expired' });
-      return true;
+      expired.push(id);
+      sessions.set(id, { ...s, status: 'expired' });
+      return { kind: 'ended' };
     },
   };
   const scheduler = new ExpiryScheduler(
@@ -53,7 +59,10 @@ function world(claimStaleMs = 5000) {
     expired,
     scheduler,
     put,
+    attempts,
+    heldElsewhere,
     failOnce: () => (failNext = 1),
+    fail: (times: number) => (failNext = times),
     hold: () => {
       let open = () => {};
       gate = new Promise<void>((r) => (open = r));
@@ -109,15 +118,40 @@ describe('ExpiryScheduler', () => {
     await w.scheduler.onApplicationShutdown();
   });
 
-  it('retries an expiry that failed, once its own claim would be stale', async () => {
-    const w = world();
+  it('retries an expiry that failed here, backing off (2 s, 4 s, ...), and not at every scan meanwhile', async () => {
+    const w = world(60_000);
     w.put('a', 1000);
-    w.failOnce();
-    w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
+    w.fail(3);
+    w.scheduler.onApplicationBootstrap();
     await advance(1100);
+    expect(w.attempts).toEqual(['a']);
+    await advance(2000); // the first retry
+    expect(w.attempts).toHaveLength(2);
+    await advance(4000); // the second
+    expect(w.attempts).toHaveLength(3);
+    await advance(7800); // a scan came meanwhile (every 10 s): the third retry waits for its 8 s
+    expect(w.attempts).toHaveLength(3);
     expect(w.expired).toEqual([]);
-    await advance(5000 + 2100);
+    await advance(200);
+    expect(w.attempts).toHaveLength(4);
     expect(w.expired).toEqual(['a']);
+    await w.scheduler.onApplicationShutdown();
+  });
+
+  it('leaves a session another replica is ending until that claim would be stale, however often scans find it', async () => {
+    const w = world(30_000);
+    w.put('a', 1000);
+    w.heldElsewhere.set('a', Date.now() + 1000 + 30_000); // its claimer died right after claiming
+    w.scheduler.onApplicationBootstrap();
+    await advance(1100);
+    expect(w.attempts).toEqual(['a']);
+    await advance(30_000); // three scans found it still live
+    expect(w.attempts).toEqual(['a']);
+    expect(w.expired).toEqual([]);
+    await advance(2100); // stale, plus the margin: taken over
+    expect(w.attempts).toEqual(['a', 'a']);
+    expect(w.expired).toEqual(['a']);
+    await w.scheduler.onApplicationShutdown();
   });
 
   it('ends now a session told to end now, whatever later expiry the store holds, retrying until it has', async () => {
@@ -128,8 +162,8 @@ describe('ExpiryScheduler', () => {
     w.scheduler.endNow('a');
     await advance(10);
     expect(w.expired).toEqual([]); // the first try failed
-    // Its retry comes once its claim would be stale (7 s), not at the stored time the scans see.
-    await advance(5000 + 2100);
+    // Its retry comes after 2 s, not at the stored time the scans see.
+    await advance(2000);
     expect(w.expired).toEqual(['a']);
     // Ended once: later scans and timers leave it alone.
     await advance(30_000);
@@ -138,16 +172,21 @@ describe('ExpiryScheduler', () => {
   });
 
   it('keeps retrying a session ending now past the horizon, and no later time (an update, a scan) puts it off', async () => {
-    // The shipped claim staleness (30 s): a retry is due beyond the horizon (2 polls, 20 s).
+    // The shipped claim staleness (30 s): after 2+4+8+16 s of failures, the next retry (30 s) is
+    // due beyond the horizon (2 polls, 20 s).
     const w = world(30_000);
     w.put('a', 10 * 60_000); // its stored expiry: ten minutes away
     w.scheduler.onApplicationBootstrap();
-    w.failOnce();
+    w.fail(5);
     w.scheduler.endNow('a');
     await advance(10);
     expect(w.expired).toEqual([]);
     w.scheduler.schedule('a', new Date(Date.now() + 5 * 60_000)); // an update moves its expiry
-    await advance(30_000 + 2100);
+    await advance(2000 + 4000 + 8000 + 16_000 + 100);
+    expect(w.attempts).toHaveLength(5);
+    expect(w.expired).toEqual([]);
+    await advance(30_000);
+    expect(w.attempts).toHaveLength(6);
     expect(w.expired).toEqual(['a']);
     await w.scheduler.onApplicationShutdown();
   });

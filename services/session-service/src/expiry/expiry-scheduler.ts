@@ -37,6 +37,12 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
    * stored expiry.
    */
   private readonly endingNow = new Set<string>();
+  /**
+   * Sessions not to be tried again before a time: another replica holds their claim (until it would
+   * be stale), or ending them failed here (backing off). Every scan that still finds such a session
+   * live would otherwise try it again, and under load that was most of the expiries' cost.
+   */
+  private readonly heldOff = new Map<string, { until: number; failures: number }>();
   private stopped = false;
 
   constructor(
@@ -72,7 +78,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   /** A session this replica stored with this expiry: ended at that time if it is within the horizon. */
   schedule(sessionId: string, expiresAt: Date): void {
     if (this.stopped) return;
-    const at = expiresAt.getTime();
+    const at = Math.max(expiresAt.getTime(), this.heldOff.get(sessionId)?.until ?? 0);
     const existing = this.timers.get(sessionId);
     if (this.endingNow.has(sessionId)) {
       // Ending now: a later time (its stored expiry, an update's) never puts it off, and a retry
@@ -113,6 +119,13 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
       const due = await this.sessions.dueForExpirySystemWide(new Date(Date.now() + this.horizonMs), 1000);
       // A session ending now has its own timer (or runs): its stored expiry would not move it.
       for (const s of due) this.schedule(s._id, s.expiresAt);
+      // Held off and past it, yet no longer due: ended elsewhere (or moved later). Forgotten.
+      const dueIds = new Set(due.map((s) => s._id));
+      for (const [id, { until }] of this.heldOff) {
+        if (until < Date.now() && !dueIds.has(id) && !this.timers.has(id) && !this.queued.has(id)) {
+          this.heldOff.delete(id);
+        }
+      }
     } catch (err) {
       this.logger.warn({ err }, 'expiry scan failed; the next one retries');
     }
@@ -140,28 +153,29 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   private async expireIfDue(sessionId: string): Promise<void> {
     try {
-      const session = await this.sessions.getLiveSystemWide(sessionId);
-      if (!session || session.status !== 'active') {
+      const attempt = await this.expirer.expireIfDue(sessionId, { now: this.endingNow.has(sessionId) });
+      if (attempt.kind === 'ended') {
         this.endingNow.delete(sessionId);
-        return;
+        this.heldOff.delete(sessionId);
+      } else if (attempt.kind === 'later') {
+        this.schedule(sessionId, attempt.expiresAt);
+      } else {
+        // Another replica's claim is fresh: look again once it would be stale (a crashed claimer),
+        // not at every scan that still finds the session live meanwhile.
+        this.holdOff(sessionId, attempt.untilMs + RETRY_MS, 0);
       }
-      if (session.expiresAt.getTime() > Date.now() && !this.endingNow.has(sessionId)) {
-        this.schedule(sessionId, session.expiresAt);
-        return;
-      }
-      if (!(await this.expirer.expire(session, 'timeout'))) {
-        // Another replica's claim is fresh: look again once it would be stale (a crashed claimer).
-        this.schedule(sessionId, new Date(Date.now() + this.config.EXPIRY_CLAIM_STALE_MS + RETRY_MS));
-        return;
-      }
-      this.endingNow.delete(sessionId);
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'expiry failed; it will be retried');
-      // Failed after its claim, this replica's own claim stands until it is stale: retry then.
-      // (Failed before it, the retry comes as soon; the scan would find it too.)
-      if (!this.stopped) {
-        this.schedule(sessionId, new Date(Date.now() + this.config.EXPIRY_CLAIM_STALE_MS + RETRY_MS));
-      }
+      // Its claim stays with this replica (the others wait it out): retried here, backing off.
+      const failures = (this.heldOff.get(sessionId)?.failures ?? 0) + 1;
+      const backoffMs = Math.min(RETRY_MS * 2 ** (failures - 1), this.config.EXPIRY_CLAIM_STALE_MS);
+      this.holdOff(sessionId, Date.now() + backoffMs, failures);
     }
+  }
+
+  private holdOff(sessionId: string, untilMs: number, failures: number): void {
+    if (this.stopped) return;
+    this.heldOff.set(sessionId, { until: untilMs, failures });
+    this.schedule(sessionId, new Date(untilMs));
   }
 }

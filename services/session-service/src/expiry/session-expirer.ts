@@ -1,46 +1,96 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { historySweepQueries, isDuplicateKeyError } from '@maskline/persistence';
-import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
 import { hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
-import { ExpiryClaimDocument } from './expiry-claim.schema';
+import { ExpiryClaims } from './expiry-claims';
+
+/** What came of asking for a session to be ended. */
+export type ExpiryAttempt =
+  /** It has ended: by this call, or before it. */
+  | { kind: 'ended' }
+  /** Another replica is ending it now: look again after `untilMs` (epoch ms), should it still be live. */
+  | { kind: 'busy'; untilMs: number }
+  /** Not due yet (its expiry moved since it was timed): at this time, then. */
+  | { kind: 'later'; expiresAt: Date };
 
 /**
- * Ends a session exactly once, whichever replica gets there: the first to insert the session's
- * expiry claim does it; a claim left unfinished (a crash) is taken over after
+ * Ends a session exactly once, whichever replica gets there: the one holding the session's claim
+ * (`ExpiryClaims`, in NATS KV) does it; a claim left unfinished (a crash) is taken over after
  * EXPIRY_CLAIM_STALE_MS. Every step is idempotent, and the SessionTimeout event carries a
  * message id, so a takeover never announces twice.
  */
 @Injectable()
 export class SessionExpirer {
   private readonly expired;
-  private readonly claimSweeps;
 
   constructor(
     private readonly sessions: SessionRepository,
     private readonly rpc: RpcClient,
     private readonly events: EventPublisher,
-    @InjectModel(ExpiryClaimDocument.name) private readonly claims: Model<ExpiryClaimDocument>,
-    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    private readonly claims: ExpiryClaims,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
     this.expired = metrics.counter('maskline_sessions_expired_total', 'Sessions ended', ['reason']);
-    this.claimSweeps = historySweepQueries(claims);
   }
 
-  /** Returns false when another replica holds a fresh claim (it is being done). */
-  async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<boolean> {
-    if (!(await this.claim(session._id))) return false;
+  /** Ends this session now (the API's DELETE, a Proxy close): `busy` when another replica is at it. */
+  async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<ExpiryAttempt> {
+    const claim = await this.claims.claim(session._id);
+    if (claim.kind !== 'claimed') return claim;
+    return this.endClaimed(session, reason);
+  }
+
+  /**
+   * The timer's path: the claim is taken before the store is read, so a replica that lost the race
+   * costs the store nothing. Ended if still live and due (or `now`: whatever its stored expiry).
+   */
+  async expireIfDue(sessionId: string, options: { now?: boolean } = {}): Promise<ExpiryAttempt> {
+    const claim = await this.claims.claim(sessionId);
+    if (claim.kind !== 'claimed') return claim;
+    let session: SessionDocument | null;
+    try {
+      session = await this.sessions.getLiveSystemWide(sessionId);
+    } catch (err) {
+      this.claims.drop(sessionId);
+      throw err;
+    }
+    if (!session || session.status !== 'active') {
+      await this.claims.finish(sessionId);
+      return { kind: 'ended' };
+    }
+    if (session.expiresAt.getTime() > Date.now() && !options.now) {
+      await this.claims.release(sessionId, claim);
+      return { kind: 'later', expiresAt: session.expiresAt };
+    }
+    return this.endClaimed(session, 'timeout');
+  }
+
+  private async endClaimed(session: SessionDocument, reason: 'timeout' | 'api'): Promise<ExpiryAttempt> {
+    try {
+      await this.end(session, reason);
+    } catch (err) {
+      // The claim stays: other replicas wait it out, this one may retry at once.
+      this.claims.drop(session._id);
+      throw err;
+    }
+    // Ended: marking the claim done only spares the others a read of the store, which finds it ended.
+    await this.claims.finish(session._id).catch((err: unknown) => {
+      this.logger.warn(
+        { err, sessionId: session._id },
+        'expiry claim not marked done; the store says it ended',
+      );
+    });
+    return { kind: 'ended' };
+  }
+
+  private async end(session: SessionDocument, reason: 'timeout' | 'api'): Promise<void> {
     const scope = { accountId: session.accountId };
     // A Proxy session closed before its first participant holds no number.
     if (session.allocationId) {
@@ -80,29 +130,5 @@ export class SessionExpirer {
     await this.sessions.moveToEndedSystemWide(session._id, now);
     this.expired.inc({ reason });
     this.logger.info({ sessionId: session._id, reason }, 'session expired');
-    return true;
-  }
-
-  private async claim(sessionId: string): Promise<boolean> {
-    for (let attempt = 1; attempt <= 20; attempt++) {
-      try {
-        await this.claims.create({ _id: `${sessionId}:${attempt}`, sessionId, claimedAt: new Date() });
-        return true;
-      } catch (err) {
-        if (!isDuplicateKeyError(err)) throw err;
-      }
-      const existing = (await this.claims
-        .findById(`${sessionId}:${attempt}`)
-        .lean()
-        .exec()) as ExpiryClaimDocument | null;
-      if (existing && Date.now() - existing.claimedAt.getTime() < this.config.EXPIRY_CLAIM_STALE_MS)
-        return false;
-    }
-    return false;
-  }
-
-  /** The retention sweep: claims of expiries long finished, as one range (slices of it when the store refuses one that large). Served by `{ claimedAt }`. */
-  purgeClaimsSystemWide(olderThan: Date): Promise<number> {
-    return this.claimSweeps.deleteDue({}, 'claimedAt', olderThan);
   }
 }

@@ -12,7 +12,6 @@ import {
   type Clock,
 } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
-import { SessionExpirer } from '../expiry/session-expirer';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { AllocationFates } from '../saga/allocation-fates.repository';
@@ -63,7 +62,6 @@ const STEPS_KEEP_MAX = 5_000;
  *   its account keeps them (operator opt-out); its record has held their digests from the start;
  * - an ended session and its numbers are deleted SESSION_RETENTION_DAYS after it ended, its call steps
  *   within CALL_STEPS_GRACE_MS after that (they go by the time they were recorded);
- * - expiry claims older than a day are deleted (they only matter while an expiry runs);
  * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
  *   and the orphan reaper's tombstones are deleted after the retention period.
@@ -81,7 +79,6 @@ export class RetentionSweeper extends PeriodicTask {
     private readonly callEvents: CallEventRepository,
     private readonly participantPlaces: ProxyParticipantRepository,
     private readonly sessionNames: ProxySessionNameRepository,
-    private readonly expirer: SessionExpirer,
     private readonly privacy: AccountPrivacy,
     private readonly redaction: PartyRedaction,
     private readonly parties: EndedSessionParties,
@@ -131,7 +128,6 @@ export class RetentionSweeper extends PeriodicTask {
     }
     const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
     const deleted = (await this.deleteEnded(retainedFrom)) + (await this.deleteTombstones(retainedFrom));
-    await this.expirer.purgeClaimsSystemWide(retentionCutoff(1, now));
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
     await this.idempotency.purgeSystemWide(keysFrom);
     await this.fates.purgeSystemWide(keysFrom);

@@ -358,7 +358,7 @@ export class ProxySessionsService {
   /** Ends the session as every session ends (its number and holds go back, the routers hear it). */
   private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<boolean> {
     await this.sessions.setProxyFields(scope, doc._id, { closedReason: 'api' });
-    if (await this.expirer.expire(doc, 'api')) return true;
+    if ((await this.expirer.expire(doc, 'api')).kind === 'ended') return true;
     // Another replica is ending it right now: it is closed, or will be within moments.
     this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
     return false;

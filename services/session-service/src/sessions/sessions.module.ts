@@ -3,7 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
-import { ExpiryClaimDocument, ExpiryClaimSchema } from '../expiry/expiry-claim.schema';
+import { ExpiryClaims } from '../expiry/expiry-claims';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { IdempotencyKeyDocument, IdempotencyKeySchema } from '../idempotency/idempotency-key.schema';
@@ -55,7 +55,6 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
       { name: EndedSessionPartiesDocument.name, schema: EndedSessionPartiesSchema },
       { name: SagaStepDocument.name, schema: SagaStepSchema },
       { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
-      { name: ExpiryClaimDocument.name, schema: ExpiryClaimSchema },
       { name: CallEventDocument.name, schema: CallEventSchema },
       { name: ProxyParticipantDocument.name, schema: ProxyParticipantSchema },
       { name: ProxySessionNameDocument.name, schema: ProxySessionNameSchema },
@@ -82,6 +81,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
         config.SAGA_FAULT === 'none' ? noCheckpoints : faultInjectingCheckpoints(config.SAGA_FAULT, logger),
     },
     SessionExpirer,
+    ExpiryClaims,
     SessionsService,
     ExpiryScheduler,
     OrphanReaper,
