@@ -7,14 +7,23 @@ import type { ExpiryAttempt, SessionExpirer } from './session-expirer';
 
 const EXPIRY_CONCURRENCY = 8;
 const POLL_MS = 10_000;
+const SCOPE = { accountId: 'MAACCOUNT' };
 
 /** The store as the scheduler sees it: sessions by id, and who got expired. */
 function world(claimStaleMs = 5000) {
   const sessions = new Map<string, { status: string; expiresAt: Date }>();
   const expired: string[] = [];
   let failNext = 0;
+  let failWrites = false;
   let gate: Promise<void> | undefined;
   const repo = {
+    updateActive: async (_scope: unknown, id: string, set: { expiresAt: Date }) => {
+      if (failWrites) throw new Error('Timed out during socket read');
+      const s = sessions.get(id);
+      if (!s || s.status !== 'active') return false;
+      sessions.set(id, { ...s, expiresAt: set.expiresAt });
+      return true;
+    },
     dueForExpirySystemWide: async (until: Date) =>
       [...sessions]
         .filter(([, s]) => s.status === 'active' && s.expiresAt <= until)
@@ -63,6 +72,7 @@ function world(claimStaleMs = 5000) {
     heldElsewhere,
     failOnce: () => (failNext = 1),
     fail: (times: number) => (failNext = times),
+    failWrites: () => (failWrites = true),
     hold: () => {
       let open = () => {};
       gate = new Promise<void>((r) => (open = r));
@@ -159,7 +169,7 @@ describe('ExpiryScheduler', () => {
     w.put('a', 15_000); // bringing the expiry forward did not reach the store
     w.scheduler.onApplicationBootstrap();
     w.failOnce();
-    w.scheduler.endNow('a');
+    w.scheduler.endNow(SCOPE, 'a');
     await advance(10);
     expect(w.expired).toEqual([]); // the first try failed
     // Its retry comes after 2 s, not at the stored time the scans see.
@@ -171,6 +181,23 @@ describe('ExpiryScheduler', () => {
     await w.scheduler.onApplicationShutdown();
   });
 
+  it('ends now a session whose stored expiry could not be brought forward; brought forward, another replica would too', async () => {
+    const w = world();
+    w.put('a', 15 * 60_000);
+    w.scheduler.onApplicationBootstrap();
+    w.failWrites();
+    await w.scheduler.endNow(SCOPE, 'a');
+    expect(w.sessions.get('a')!.expiresAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
+    await advance(10);
+    expect(w.expired).toEqual(['a']);
+
+    const other = world();
+    other.put('b', 15 * 60_000);
+    other.hold(); // this replica stops before it gets there
+    await other.scheduler.endNow(SCOPE, 'b');
+    expect(other.sessions.get('b')!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
+  });
+
   it('keeps retrying a session ending now past the horizon, and no later time (an update, a scan) puts it off', async () => {
     // The shipped claim staleness (30 s): after 2+4+8+16 s of failures, the next retry (30 s) is
     // due beyond the horizon (2 polls, 20 s).
@@ -178,7 +205,7 @@ describe('ExpiryScheduler', () => {
     w.put('a', 10 * 60_000); // its stored expiry: ten minutes away
     w.scheduler.onApplicationBootstrap();
     w.fail(5);
-    w.scheduler.endNow('a');
+    w.scheduler.endNow(SCOPE, 'a');
     await advance(10);
     expect(w.expired).toEqual([]);
     w.scheduler.schedule('a', new Date(Date.now() + 5 * 60_000)); // an update moves its expiry

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
+import type { AccountScope } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionRepository } from '../sessions/session.repository';
@@ -96,11 +97,21 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
     this.timers.set(sessionId, { at, timer });
   }
 
-  /** Ends a session now, whatever expiry the store holds for it; retried until it has ended. */
-  endNow(sessionId: string): void {
+  /**
+   * Ends a session now, whatever expiry the store holds for it; retried until it has ended. Its
+   * stored expiry is brought forward too (best effort), so that should this replica stop first,
+   * another ends it at its next scan.
+   */
+  async endNow(scope: AccountScope, sessionId: string): Promise<void> {
     if (this.stopped) return;
     this.endingNow.add(sessionId);
     this.schedule(sessionId, new Date());
+    const now = new Date();
+    try {
+      await this.sessions.updateActive(scope, sessionId, { expiresAt: now, modifiedAt: now });
+    } catch (err) {
+      this.logger.warn({ err, sessionId }, 'could not bring the expiry of a session ending now forward');
+    }
   }
 
   private unschedule(sessionId: string): void {

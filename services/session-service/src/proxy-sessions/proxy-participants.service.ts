@@ -295,15 +295,7 @@ export class ProxyParticipantsService {
       } catch (err) {
         if (attempt < ANNOUNCE_TRIES) continue;
         this.logger.warn({ err, sessionId: doc._id }, 'Proxy session not announced: ending it');
-        const now = new Date();
-        await this.sessions
-          .updateActive(scope, doc._id, { expiresAt: now, modifiedAt: now })
-          .catch((writeErr: unknown) => {
-            this.logger.warn({ err: writeErr, sessionId: doc._id }, 'could not bring its expiry forward');
-            return false;
-          });
-        // Ended now by this replica whatever the store still says (the write above may have failed).
-        this.expiry.endNow(doc._id);
+        await this.expiry.endNow(scope, doc._id);
         throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the participant could not be added; retry', {
           retryable: true,
           cause: err,

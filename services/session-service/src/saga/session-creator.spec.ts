@@ -44,8 +44,6 @@ function saga(world: {
   /** The Idempotency-Key names a creation the orphan reaper abandoned. */
   abandoned?: boolean;
   publish?: Error;
-  /** Bringing a stored session's expiry forward fails (the store did not answer). */
-  expireAt?: Error;
   idempotent?: { kind: 'existing'; sessionId: string; claimedAt?: Date };
   /** Whether the session a claimed key names is stored (default yes, unless abandoned). */
   stored?: boolean;
@@ -81,11 +79,6 @@ function saga(world: {
       calls.push('store');
       if (world.insert) throw world.insert;
       return !world.fenced;
-    }),
-    updateActive: jest.fn(async (_s: unknown, _id: string, set: { expiresAt: Date }) => {
-      calls.push(`expire-at ${set.expiresAt.getTime() <= Date.now() ? 'now' : 'later'}`);
-      if (world.expireAt) throw world.expireAt;
-      return true;
     }),
     fenceCreationSystemWide: jest.fn(async () => {
       calls.push('fence');
@@ -125,7 +118,7 @@ function saga(world: {
     schedule: jest.fn((_id: string, at: Date) => {
       if (at.getTime() <= Date.now()) calls.push('end at its time, now');
     }),
-    endNow: jest.fn(() => void calls.push('end now')),
+    endNow: jest.fn(async () => void calls.push('end now')),
   } as unknown as ExpiryScheduler;
   const reached: SagaCheckpoint[] = [];
   const creator = new SessionCreator(
@@ -264,7 +257,7 @@ describe('creating a session, as a saga', () => {
     it('the write landed after all: nothing is given back from under it; it ends as every session ends', async () => {
       const { creator, calls } = saga({ insert: unanswered(), fence: 'stored' });
       await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
-      expect(names(calls).slice(2)).toEqual(['store', 'fence', 'expire-at', 'end', 'forget']);
+      expect(names(calls).slice(2)).toEqual(['store', 'fence', 'end', 'forget']);
     });
 
     it('the orphan reaper fenced it first: the fence finds its tombstone, and everything is given back', async () => {
@@ -298,18 +291,7 @@ describe('creating a session, as a saga', () => {
     const { creator, calls } = saga({ publish: coded(ErrorCodes.RPC_TIMEOUT) });
     await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
     // The expiry releases number and PINs and announces the end (with retries); nothing is deleted.
-    expect(calls.slice(2)).toEqual(['store', 'announce', 'expire-at now', 'end now', 'forget key']);
-  });
-
-  it('the announcement fails and so does bringing the expiry forward: the session is ended now all the same', async () => {
-    // Left to the stored expiry, a session whose creation answered 503 stayed live (number held,
-    // calls connected) until then.
-    const { creator, calls } = saga({
-      publish: coded(ErrorCodes.RPC_TIMEOUT),
-      expireAt: new Error('Timed out during socket read'),
-    });
-    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
-    expect(calls.slice(2)).toEqual(['store', 'announce', 'expire-at now', 'end now', 'forget key']);
+    expect(calls.slice(2)).toEqual(['store', 'announce', 'end now', 'forget key']);
   });
 
   it('announced, then the bookkeeping fails: the session stands and the answer is a success', async () => {
@@ -317,7 +299,7 @@ describe('creating a session, as a saga', () => {
     (steps.forgetSession as jest.Mock).mockRejectedValueOnce(new Error('store down'));
     await expect(creator.create(request())).resolves.toMatchObject({ sessionId: expect.any(String) });
     expect(names(calls)).not.toContain(ReleaseAllocation.subject);
-    expect(names(calls)).not.toContain('expire-at');
+    expect(names(calls)).not.toContain('end');
   });
 
   it('a session without PINs holds only a number', async () => {

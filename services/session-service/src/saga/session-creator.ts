@@ -313,15 +313,8 @@ export class SessionCreator {
       // Stored, and the announcement failed: it may have reached the stream all the same (a
       // timeout), so routers may know the session. It is ended as every session ends, now: the
       // expiry releases its number and PINs and announces the end, and is retried until it has,
-      // whatever expiry the store still holds (the write below may fail too: then other replicas
-      // know only the stored expiry, this one ends it now).
-      const now = new Date();
-      try {
-        await this.sessions.updateActive(scope, sessionId, { expiresAt: now, modifiedAt: now });
-      } catch (err) {
-        this.logger.warn({ err, sessionId }, 'could not bring the expiry of a failed creation forward');
-      }
-      this.expiry.endNow(sessionId);
+      // whatever expiry the store still holds.
+      await this.expiry.endNow(scope, sessionId);
       return;
     }
     try {
