@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STREAMS } from '@maskline/contracts';
 import {
   commonServiceConfigShape,
   envInt,
@@ -21,8 +22,12 @@ export const sessionServiceConfigSchema = z
      * creates or updates itself it times exactly. A session whose replica is gone ends at most this late.
      */
     EXPIRY_POLL_MS: envInt(10000, 50, 600000),
-    /** An expiry claimed this long ago but not finished (a crashed replica) is taken over. */
-    EXPIRY_CLAIM_STALE_MS: envInt(30000, 1000, 3600000),
+    /**
+     * An expiry claimed this long ago but not finished (a crashed replica) is taken over. At most
+     * half the event stream's duplicate window (10 min): a claimer that died after announcing the
+     * end is taken over while the stream still drops the repeated announcement.
+     */
+    EXPIRY_CLAIM_STALE_MS: envInt(30000, 1000, STREAMS.MASKLINE_EVENTS.duplicateWindowMs / 2),
     /**
      * Expirations one replica runs at once. Their store writes go in one statement per kind, so more
      * at once costs the store less per expiry (a backlog drains faster than expiries come due); each

@@ -33,15 +33,20 @@ describe('expiry claims across replicas (real NATS KV)', () => {
     return new ExpiryClaims(kv, { EXPIRY_CLAIM_STALE_MS: STALE_MS } as SessionServiceConfig);
   }
 
-  it('gives a session to exactly one of many racing replicas; the others wait until the claim would be stale', async () => {
+  it('gives a session to exactly one of many racing replicas; the others look again soon, then wait out the lease', async () => {
     const replicas = await Promise.all(Array.from({ length: 6 }, () => replica()));
     const sessionId = randomUUID();
     const now = Date.now();
     const results = await Promise.all(replicas.map((r) => r.claim(sessionId, now)));
+    const winner = results.findIndex((r) => r.kind === 'claimed');
     expect(results.filter((r) => r.kind === 'claimed')).toHaveLength(1);
+    // Just taken, it may be a check given back at once (the session's expiry moved): a second later.
     for (const r of results.filter((x) => x.kind !== 'claimed')) {
-      expect(r).toEqual({ kind: 'busy', untilMs: now + STALE_MS });
+      expect(r).toEqual({ kind: 'busy', untilMs: now + 1000 });
     }
+    // Held for a while, it is being ended: until its lease would be stale.
+    const loser = replicas[(winner + 1) % replicas.length];
+    expect(await loser.claim(sessionId, now + 5000)).toEqual({ kind: 'busy', untilMs: now + STALE_MS });
   });
 
   it('once ended, every replica (the holder too) is told so and nobody claims it again, even long after', async () => {
@@ -98,12 +103,18 @@ describe('expiry claims across replicas (real NATS KV)', () => {
 });
 
 describe('claimDecision', () => {
-  const fresh = { owner: 'b', until: 2000 };
+  const fresh = { owner: 'b', claimedAt: 10_000, until: 40_000 };
   it('takes a missing, its own, or a stale claim; waits out another fresh one; leaves an ended one', () => {
-    expect(claimDecision(null, 'a', 1000)).toEqual({ kind: 'take' });
-    expect(claimDecision(fresh, 'a', 1000)).toEqual({ kind: 'busy', untilMs: 2000 });
-    expect(claimDecision(fresh, 'b', 1000)).toEqual({ kind: 'take' });
-    expect(claimDecision(fresh, 'a', 2000)).toEqual({ kind: 'take' });
-    expect(claimDecision({ owner: 'b', until: 0, done: true }, 'a', 1000)).toEqual({ kind: 'ended' });
+    expect(claimDecision(null, 'a', 15_000)).toEqual({ kind: 'take' });
+    expect(claimDecision(fresh, 'a', 15_000)).toEqual({ kind: 'busy', untilMs: 40_000 });
+    expect(claimDecision(fresh, 'b', 15_000)).toEqual({ kind: 'take' });
+    expect(claimDecision(fresh, 'a', 40_000)).toEqual({ kind: 'take' });
+    expect(claimDecision({ ...fresh, done: true }, 'a', 15_000)).toEqual({ kind: 'ended' });
+    expect(claimDecision({ ...fresh, done: true }, 'a', 99_000)).toEqual({ kind: 'ended' });
+  });
+
+  it('looks again a second later at a claim taken under 2 s ago (it may be a check about to be given back)', () => {
+    expect(claimDecision(fresh, 'a', 11_000)).toEqual({ kind: 'busy', untilMs: 12_000 });
+    expect(claimDecision(fresh, 'a', 12_000)).toEqual({ kind: 'busy', untilMs: 40_000 });
   });
 });

@@ -6,18 +6,26 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 /** One key per session being ended: who ends it, until when, or that it has ended. */
 export const EXPIRY_CLAIM_BUCKET = 'maskline-expiry-claims';
 /**
- * A claim matters only while its session is live; kept longer than the largest staleness the
- * config allows (1 h), so a claim never lapses while it still counts, and the bucket stays the
+ * A claim matters only while its session is live; kept far longer than the largest staleness the
+ * config allows (5 min), so a claim never lapses while it still counts, and the bucket stays the
  * size of the last two hours' expiries.
  */
 const CLAIM_TTL_MS = 2 * 3_600_000;
-/** How soon to look again when the claim could not be read or changed under a racing replica. */
+/**
+ * How soon to look again when the claim could not be read or changed under a racing replica, or
+ * was taken just now: its holder may only be checking that the session is due (its expiry may
+ * have moved), and gives it back at once if not.
+ */
 const CONTENDED_MS = 1000;
+/** A claim younger than this may be a check about to be given back (see CONTENDED_MS). */
+const YOUNG_MS = 2000;
 
 /** What a claim key holds. */
 export interface ClaimValue {
   /** The process that holds it (a random id per process). */
   owner: string;
+  /** When it was taken (epoch ms). */
+  claimedAt: number;
   /** Taken over by another process after this (epoch ms): its holder is presumed dead. */
   until: number;
   /** The session has ended: nothing is left to do. */
@@ -34,8 +42,9 @@ export type ExpiryClaim =
 
 /**
  * What a process does about a claim it found (pure): an ended session is left alone; another
- * process's fresh claim is waited out; its own claim (a retry after a failure here) or a stale one
- * (a holder that died) is taken, by compare-and-set.
+ * process's fresh claim is waited out (a young one briefly: it may be given back at once); its own
+ * claim (a retry after a failure here) or a stale one (a holder that died) is taken, by
+ * compare-and-set.
  */
 export function claimDecision(
   held: ClaimValue | null,
@@ -45,6 +54,7 @@ export function claimDecision(
   if (!held) return { kind: 'take' };
   if (held.done) return { kind: 'ended' };
   if (held.owner === owner || held.until <= nowMs) return { kind: 'take' };
+  if (nowMs - held.claimedAt < YOUNG_MS) return { kind: 'busy', untilMs: nowMs + CONTENDED_MS };
   return { kind: 'busy', untilMs: held.until };
 }
 
@@ -90,6 +100,7 @@ export class ExpiryClaims {
     const key = claimKey(sessionId);
     const mine = kvEncode({
       owner: this.owner,
+      claimedAt: nowMs,
       until: nowMs + this.config.EXPIRY_CLAIM_STALE_MS,
     } satisfies ClaimValue);
     try {
@@ -115,7 +126,7 @@ export class ExpiryClaims {
    */
   async finish(sessionId: string): Promise<void> {
     try {
-      const done: ClaimValue = { owner: this.owner, until: 0, done: true };
+      const done: ClaimValue = { owner: this.owner, claimedAt: Date.now(), until: 0, done: true };
       await (await this.bucket()).put(claimKey(sessionId), kvEncode(done));
     } finally {
       this.running.delete(sessionId);

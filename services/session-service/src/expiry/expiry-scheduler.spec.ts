@@ -3,7 +3,7 @@ import type { SessionServiceConfig } from '../config/session-service.config';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryScheduler } from './expiry-scheduler';
-import type { ExpiryAttempt, SessionExpirer } from './session-expirer';
+import type { ExpiryAttempt, ExpiryReason, SessionExpirer } from './session-expirer';
 
 const EXPIRY_CONCURRENCY = 8;
 const POLL_MS = 10_000;
@@ -32,8 +32,12 @@ function world(claimStaleMs = 5000) {
   /** Another replica's fresh claim, per session: until when (epoch ms). */
   const heldElsewhere = new Map<string, number>();
   const attempts: string[] = [];
+  const reasons = new Map<string, ExpiryReason>();
   const expirer = {
-    expireIfDue: async (id: string, options: { now?: boolean } = {}): Promise<ExpiryAttempt> => {
+    expireIfDue: async (
+      id: string,
+      options: { now?: boolean; reason?: ExpiryReason } = {},
+    ): Promise<ExpiryAttempt> => {
       attempts.push(id);
       const elsewhere = heldElsewhere.get(id);
       if (elsewhere !== undefined && elsewhere > Date.now()) return { kind: 'busy', untilMs: elsewhere };
@@ -47,6 +51,7 @@ function world(claimStaleMs = 5000) {
         throw new Error('pool unavailable');
       }
       expired.push(id);
+      reasons.set(id, options.reason ?? 'timeout');
       sessions.set(id, { ...s, status: 'expired' });
       return { kind: 'ended' };
     },
@@ -69,6 +74,7 @@ function world(claimStaleMs = 5000) {
     scheduler,
     put,
     attempts,
+    reasons,
     heldElsewhere,
     failOnce: () => (failNext = 1),
     fail: (times: number) => (failNext = times),
@@ -191,11 +197,51 @@ describe('ExpiryScheduler', () => {
     await advance(10);
     expect(w.expired).toEqual(['a']);
 
+    await w.scheduler.onApplicationShutdown();
+
     const other = world();
     other.put('b', 15 * 60_000);
-    other.hold(); // this replica stops before it gets there
+    await other.scheduler.onApplicationShutdown(); // stopping: only the other replicas can end it now
     await other.scheduler.endNow(SCOPE, 'b');
     expect(other.sessions.get('b')!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
+    await advance(60_000);
+    expect(other.expired).toEqual([]);
+  });
+
+  it("ends at its owner's request at once when its claim is free, as ended by the API", async () => {
+    const w = world();
+    w.put('a', 15 * 60_000);
+    await expect(w.scheduler.expireNow(SCOPE, 'a')).resolves.toBe(true);
+    expect(w.expired).toEqual(['a']);
+    expect(w.reasons.get('a')).toBe('api');
+  });
+
+  it("ends at its owner's request a session another replica holds (perhaps only checking its expiry), once that claim is free", async () => {
+    const w = world(30_000);
+    w.put('a', 15 * 60_000);
+    w.scheduler.onApplicationBootstrap();
+    // Another replica's timer took the claim to check a time since moved; it gives it back in a moment.
+    w.heldElsewhere.set('a', Date.now() + 1000);
+    await expect(w.scheduler.expireNow(SCOPE, 'a')).resolves.toBe(false);
+    // Every replica's next scan finds it due; this one looks again itself.
+    expect(w.sessions.get('a')!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
+    await advance(1000 + 2100);
+    expect(w.expired).toEqual(['a']);
+    expect(w.reasons.get('a')).toBe('api');
+    await w.scheduler.onApplicationShutdown();
+  });
+
+  it('a request to end that fails part-way is answered with the error and the session still ends, retried here', async () => {
+    const w = world();
+    w.put('a', 15 * 60_000);
+    w.scheduler.onApplicationBootstrap();
+    w.failOnce();
+    await expect(w.scheduler.expireNow(SCOPE, 'a')).rejects.toThrow('pool unavailable');
+    expect(w.expired).toEqual([]);
+    await advance(2100);
+    expect(w.expired).toEqual(['a']);
+    expect(w.reasons.get('a')).toBe('api');
+    await w.scheduler.onApplicationShutdown();
   });
 
   it('keeps retrying a session ending now past the horizon, and no later time (an update, a scan) puts it off', async () => {

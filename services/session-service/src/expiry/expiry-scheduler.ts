@@ -4,7 +4,7 @@ import type { AccountScope } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionRepository } from '../sessions/session.repository';
-import { SessionExpirer } from './session-expirer';
+import { SessionExpirer, type ExpiryReason } from './session-expirer';
 
 /** Margin past a claim's staleness before looking at a session again. */
 const RETRY_MS = 2000;
@@ -37,7 +37,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
    * they have ended. Kept in memory: should this replica stop first, such a session ends at its
    * stored expiry.
    */
-  private readonly endingNow = new Set<string>();
+  private readonly endingNow = new Map<string, ExpiryReason>();
   /**
    * Sessions not to be tried again before a time: another replica holds their claim (until it would
    * be stale), or ending them failed here (backing off). Every scan that still finds such a session
@@ -102,16 +102,36 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
    * stored expiry is brought forward too (best effort), so that should this replica stop first,
    * another ends it at its next scan.
    */
-  async endNow(scope: AccountScope, sessionId: string): Promise<void> {
-    if (this.stopped) return;
-    this.endingNow.add(sessionId);
-    this.schedule(sessionId, new Date());
+  async endNow(scope: AccountScope, sessionId: string, reason: ExpiryReason = 'timeout'): Promise<void> {
+    if (!this.stopped) {
+      this.endingNow.set(sessionId, reason);
+      this.schedule(sessionId, new Date());
+    }
+    // Written when stopping too: then only the other replicas' scans will end it.
     const now = new Date();
     try {
       await this.sessions.updateActive(scope, sessionId, { expiresAt: now, modifiedAt: now });
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'could not bring the expiry of a session ending now forward');
     }
+  }
+
+  /**
+   * Ends a session at its owner's request (DELETE, a Proxy close): here and now when its claim is
+   * free. Otherwise (another replica holds it, perhaps only to check an expiry that has since
+   * moved, or ending it failed here) it is made to end all the same (`endNow`), and the error, if
+   * any, is the caller's. True when it has ended by the time this returns.
+   */
+  async expireNow(scope: AccountScope, sessionId: string): Promise<boolean> {
+    try {
+      if ((await this.expirer.expireIfDue(sessionId, { now: true, reason: 'api' })).kind === 'ended')
+        return true;
+    } catch (err) {
+      await this.endNow(scope, sessionId, 'api');
+      throw err;
+    }
+    await this.endNow(scope, sessionId, 'api');
+    return false;
   }
 
   private unschedule(sessionId: string): void {
@@ -164,7 +184,8 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   private async expireIfDue(sessionId: string): Promise<void> {
     try {
-      const attempt = await this.expirer.expireIfDue(sessionId, { now: this.endingNow.has(sessionId) });
+      const reason = this.endingNow.get(sessionId);
+      const attempt = await this.expirer.expireIfDue(sessionId, { now: reason !== undefined, reason });
       if (attempt.kind === 'ended') {
         this.endingNow.delete(sessionId);
         this.heldOff.delete(sessionId);
@@ -177,9 +198,10 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
       }
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'expiry failed; it will be retried');
-      // Its claim stays with this replica (the others wait it out): retried here, backing off.
+      // Its claim stays with this replica (the others wait it out): retried here, backing off, within
+      // half the claim's lease (past it, any replica may take it over).
       const failures = (this.heldOff.get(sessionId)?.failures ?? 0) + 1;
-      const backoffMs = Math.min(RETRY_MS * 2 ** (failures - 1), this.config.EXPIRY_CLAIM_STALE_MS);
+      const backoffMs = Math.min(RETRY_MS * 2 ** (failures - 1), this.config.EXPIRY_CLAIM_STALE_MS / 2);
       this.holdOff(sessionId, Date.now() + backoffMs, failures);
     }
   }

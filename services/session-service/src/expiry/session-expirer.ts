@@ -10,6 +10,9 @@ import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryClaims } from './expiry-claims';
 
+/** Why a session ended: its time came, or its owner ended it (DELETE, a Proxy close). */
+export type ExpiryReason = 'timeout' | 'api';
+
 /** What came of asking for a session to be ended. */
 export type ExpiryAttempt =
   /** It has ended: by this call, or before it. */
@@ -40,18 +43,16 @@ export class SessionExpirer {
     this.expired = metrics.counter('maskline_sessions_expired_total', 'Sessions ended', ['reason']);
   }
 
-  /** Ends this session now (the API's DELETE, a Proxy close): `busy` when another replica is at it. */
-  async expire(session: SessionDocument, reason: 'timeout' | 'api'): Promise<ExpiryAttempt> {
-    const claim = await this.claims.claim(session._id);
-    if (claim.kind !== 'claimed') return claim;
-    return this.endClaimed(session, reason);
-  }
-
   /**
-   * The timer's path: the claim is taken before the store is read, so a replica that lost the race
-   * costs the store nothing. Ended if still live and due (or `now`: whatever its stored expiry).
+   * Ends the session if it is still live and due (or whatever its stored expiry, with `now`). The
+   * claim is taken before the store is read, so a replica that lost the race costs the store
+   * nothing; the session is read after it, so what is ended (its number, its PINs) is what is
+   * stored, not what a caller read before.
    */
-  async expireIfDue(sessionId: string, options: { now?: boolean } = {}): Promise<ExpiryAttempt> {
+  async expireIfDue(
+    sessionId: string,
+    options: { now?: boolean; reason?: ExpiryReason } = {},
+  ): Promise<ExpiryAttempt> {
     const claim = await this.claims.claim(sessionId);
     if (claim.kind !== 'claimed') return claim;
     let session: SessionDocument | null;
@@ -69,10 +70,10 @@ export class SessionExpirer {
       await this.claims.release(sessionId, claim);
       return { kind: 'later', expiresAt: session.expiresAt };
     }
-    return this.endClaimed(session, 'timeout');
+    return this.endClaimed(session, options.reason ?? 'timeout');
   }
 
-  private async endClaimed(session: SessionDocument, reason: 'timeout' | 'api'): Promise<ExpiryAttempt> {
+  private async endClaimed(session: SessionDocument, reason: ExpiryReason): Promise<ExpiryAttempt> {
     try {
       await this.end(session, reason);
     } catch (err) {
@@ -90,7 +91,7 @@ export class SessionExpirer {
     return { kind: 'ended' };
   }
 
-  private async end(session: SessionDocument, reason: 'timeout' | 'api'): Promise<void> {
+  private async end(session: SessionDocument, reason: ExpiryReason): Promise<void> {
     const scope = { accountId: session.accountId };
     // A Proxy session closed before its first participant holds no number.
     if (session.allocationId) {

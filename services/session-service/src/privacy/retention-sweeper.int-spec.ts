@@ -140,6 +140,20 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   const get = (accountId: string, sessionId: string) =>
     client.request(GetSession, { scope: { accountId }, sessionId });
 
+  it('drops a collection an earlier version wrote and this one never uses (expiry claims, now in NATS KV)', async () => {
+    const db = sessions.db.db!;
+    await db
+      .collection('expiry_claims')
+      .insertOne({ _id: 'S-old:1', sessionId: 'S-old', claimedAt: new Date() } as never);
+    const listed = async () => (await db.listCollections({ name: 'expiry_claims' }).toArray()).length;
+    expect(await listed()).toBe(1);
+    await app.get(RetentionSweeper).runNow();
+    expect(await listed()).toBe(0);
+    // Gone, the next run finds nothing to drop.
+    await app.get(RetentionSweeper).runNow();
+    expect(await listed()).toBe(0);
+  });
+
   it('replaces an ended session’s party numbers by their digest after the redaction period, and only then', async () => {
     const recent = await endedSession(REDACTING, 23 * HOUR);
     const old = await endedSession(REDACTING, 25 * HOUR);

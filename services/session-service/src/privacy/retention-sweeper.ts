@@ -1,3 +1,4 @@
+import { RetiredCollections } from './retired-collections';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
@@ -63,6 +64,7 @@ const STEPS_KEEP_MAX = 5_000;
  * - an ended session and its numbers are deleted SESSION_RETENTION_DAYS after it ended, its call steps
  *   within CALL_STEPS_GRACE_MS after that (they go by the time they were recorded);
  * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
+ * - collections an earlier version wrote and this one never uses are dropped (`RETIRED_COLLECTIONS`);
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
  *   and the orphan reaper's tombstones are deleted after the retention period.
  */
@@ -84,6 +86,7 @@ export class RetentionSweeper extends PeriodicTask {
     private readonly parties: EndedSessionParties,
     private readonly idempotency: IdempotencyKeys,
     private readonly fates: AllocationFates,
+    private readonly retired: RetiredCollections,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
@@ -131,6 +134,7 @@ export class RetentionSweeper extends PeriodicTask {
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
     await this.idempotency.purgeSystemWide(keysFrom);
     await this.fates.purgeSystemWide(keysFrom);
+    await this.retired.dropAll();
     if (keepers) redacted += await this.redactLegacy(endedBefore, keepers);
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);

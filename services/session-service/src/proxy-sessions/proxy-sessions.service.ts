@@ -26,7 +26,6 @@ import {
 import { LOGGER } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
-import { SessionExpirer } from '../expiry/session-expirer';
 import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
@@ -58,7 +57,6 @@ export class ProxySessionsService {
     private readonly services: ProxyServicesService,
     private readonly participants: ProxyParticipantsService,
     private readonly views: ProxySessionViews,
-    private readonly expirer: SessionExpirer,
     private readonly expiry: ExpiryScheduler,
     private readonly announcer: SessionAnnouncer,
     private readonly callEvents: CallEventRepository,
@@ -358,8 +356,8 @@ export class ProxySessionsService {
   /** Ends the session as every session ends (its number and holds go back, the routers hear it). */
   private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<boolean> {
     await this.sessions.setProxyFields(scope, doc._id, { closedReason: 'api' });
-    if ((await this.expirer.expire(doc, 'api')).kind === 'ended') return true;
-    // Another replica is ending it right now: it is closed, or will be within moments.
+    if (await this.expiry.expireNow(scope, doc._id)) return true;
+    // Another replica holds its claim: it is closed, or will be within moments.
     this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
     return false;
   }

@@ -22,6 +22,7 @@ import { SessionCreator } from '../saga/session-creator';
 import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-checkpoints';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
+import { RetiredCollections } from '../privacy/retired-collections';
 import { ENDED_SESSION_MODEL, EndedSessionSchema, SessionDocument, SessionSchema } from './session.schema';
 import { EndedSessionParties } from './ended-session-parties.repository';
 import { EndedSessionPartiesDocument, EndedSessionPartiesSchema } from './ended-session-parties.schema';
@@ -89,6 +90,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     MessageOutcomeConsumer,
     PartyRedaction,
     RetentionSweeper,
+    RetiredCollections,
     // Twilio Proxy's Sessions, on this module's engine.
     ProxySessionsService,
     ProxyParticipantsService,

@@ -13,7 +13,6 @@ import {
   type UpdateSession,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
-import { SessionExpirer } from '../expiry/session-expirer';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-announcer';
@@ -28,7 +27,6 @@ export class SessionsService {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly views: SessionViews,
-    private readonly expirer: SessionExpirer,
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
     private readonly announcer: SessionAnnouncer,
@@ -123,7 +121,7 @@ export class SessionsService {
     const doc = await this.require(scope, sessionId);
     if (doc.status === 'expired')
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
-    await this.expirer.expire(doc, 'api');
+    await this.expiry.expireNow(scope, doc._id);
   }
 
   /**

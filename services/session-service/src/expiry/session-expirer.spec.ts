@@ -1,0 +1,161 @@
+import pino from 'pino';
+import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
+import type { EventPublisher, RpcClient } from '@maskline/messaging';
+import { MetricsService } from '@maskline/observability';
+import type { SessionRepository } from '../sessions/session.repository';
+import type { SessionDocument } from '../sessions/session.schema';
+import type { ExpiryClaim, ExpiryClaims } from './expiry-claims';
+import { SessionExpirer } from './session-expirer';
+
+const NOW = new Date('2026-11-30T12:00:00Z').getTime();
+
+function session(over: Partial<SessionDocument> = {}): SessionDocument {
+  return {
+    _id: 'S1',
+    accountId: 'MAACCOUNT',
+    subaccountId: null,
+    virtualNumber: '+14155550100',
+    allocationId: 'A1',
+    firstParty: '+14155550111',
+    secondParty: '+14155550122',
+    status: 'active',
+    expiresAt: new Date(NOW - 1000),
+    createdAt: new Date(NOW - 60_000),
+    modifiedAt: new Date(NOW - 60_000),
+    settings: { isPinAuthenticationRequired: true },
+    ...over,
+  } as unknown as SessionDocument;
+}
+
+/** The expirer over a store holding `stored` (null: not live), a claim answering `claim`. */
+function expirer(world: {
+  stored: SessionDocument | null | Error;
+  claim?: ExpiryClaim;
+  release?: Error;
+  finish?: Error;
+}) {
+  const steps: string[] = [];
+  const published: unknown[] = [];
+  const sessions = {
+    getLiveSystemWide: jest.fn(async () => {
+      steps.push('read');
+      if (world.stored instanceof Error) throw world.stored;
+      return world.stored;
+    }),
+    moveToEndedSystemWide: jest.fn(async () => void steps.push('move')),
+  };
+  const requests: unknown[] = [];
+  const rpc = {
+    request: jest.fn(async (contract: { subject: string }, payload: unknown) => {
+      steps.push(contract.subject);
+      requests.push(payload);
+      if (contract === ReleaseAllocation && world.release) throw world.release;
+      return {};
+    }),
+  };
+  const events = {
+    publish: jest.fn(async (contract: { subject: string }, payload: unknown, opts: unknown) => {
+      steps.push(contract.subject);
+      published.push({ payload, opts });
+    }),
+  };
+  const claims = {
+    claim: jest.fn(async () => {
+      steps.push('claim');
+      return world.claim ?? { kind: 'claimed', revision: 7 };
+    }),
+    finish: jest.fn(async () => {
+      steps.push('finish');
+      if (world.finish) throw world.finish;
+    }),
+    release: jest.fn(async () => void steps.push('release')),
+    drop: jest.fn(() => void steps.push('drop')),
+  };
+  const e = new SessionExpirer(
+    sessions as unknown as SessionRepository,
+    rpc as unknown as RpcClient,
+    events as unknown as EventPublisher,
+    claims as unknown as ExpiryClaims,
+    pino({ enabled: false }),
+    new MetricsService('session-expirer-spec'),
+  );
+  return { e, steps, published, requests };
+}
+
+describe('SessionExpirer', () => {
+  beforeEach(() => jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate'] }));
+  afterEach(() => jest.useRealTimers());
+
+  it('ends a due session once claimed: number and PINs back, the end announced under one message id, then moved', async () => {
+    const { e, steps, published } = expirer({ stored: session() });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(steps).toEqual([
+      'claim',
+      'read',
+      ReleaseAllocation.subject,
+      ReleaseSessionPins.subject,
+      'read',
+      SessionExpired.subject,
+      'move',
+      'finish',
+    ]);
+    expect(published).toEqual([
+      expect.objectContaining({
+        payload: expect.objectContaining({ sessionId: 'S1', reason: 'timeout' }),
+        opts: { msgId: 'session-expired:S1' },
+      }),
+    ]);
+  });
+
+  it('another replica holds the claim: nothing is read from the store, and the caller is told until when', async () => {
+    const { e, steps } = expirer({ stored: session(), claim: { kind: 'busy', untilMs: NOW + 30_000 } });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'busy', untilMs: NOW + 30_000 });
+    expect(steps).toEqual(['claim']);
+  });
+
+  it('ended already (its claim says so, or the store no longer has it live): nothing is released twice', async () => {
+    const marked = expirer({ stored: session(), claim: { kind: 'ended' } });
+    await expect(marked.e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(marked.steps).toEqual(['claim']);
+    const gone = expirer({ stored: null });
+    await expect(gone.e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(gone.steps).toEqual(['claim', 'read', 'finish']);
+  });
+
+  it('not due (its expiry moved since it was timed): the claim is given back and the new time returned', async () => {
+    const later = new Date(NOW + 60_000);
+    const { e, steps } = expirer({ stored: session({ expiresAt: later }) });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'later', expiresAt: later });
+    expect(steps).toEqual(['claim', 'read', 'release']);
+  });
+
+  it('`now` (its owner ended it) ends a session not yet due, announced as ended by the API', async () => {
+    const { e, published } = expirer({ stored: session({ expiresAt: new Date(NOW + 60_000) }) });
+    await expect(e.expireIfDue('S1', { now: true, reason: 'api' })).resolves.toEqual({ kind: 'ended' });
+    expect(published).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ reason: 'api' }) }),
+    ]);
+  });
+
+  it('releases the number the store holds now, not one a caller read before (a Proxy participant added meanwhile)', async () => {
+    const { e, requests } = expirer({ stored: session({ allocationId: 'A2' }) });
+    await e.expireIfDue('S1', { now: true });
+    expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A2' }));
+    expect(requests).not.toContainEqual(expect.objectContaining({ allocationId: 'A1' }));
+  });
+
+  it('a failure part-way keeps the claim (others wait it out) and lets this replica take it again; nothing is marked ended', async () => {
+    const failed = expirer({ stored: session(), release: new Error('number-pool did not answer') });
+    await expect(failed.e.expireIfDue('S1')).rejects.toThrow('number-pool did not answer');
+    expect(failed.steps).toEqual(['claim', 'read', ReleaseAllocation.subject, 'drop']);
+    const unread = expirer({ stored: new Error('the store is unavailable') });
+    await expect(unread.e.expireIfDue('S1')).rejects.toThrow('the store is unavailable');
+    expect(unread.steps).toEqual(['claim', 'read', 'drop']);
+  });
+
+  it('ended, but the claim could not say so: still ended (a later look finds it gone from the store)', async () => {
+    const { e, steps } = expirer({ stored: session(), finish: new Error('no responders') });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(steps.slice(-2)).toEqual(['move', 'finish']);
+  });
+});
