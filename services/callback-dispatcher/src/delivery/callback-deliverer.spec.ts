@@ -9,7 +9,7 @@ import type { AttemptRequest, AttemptResult, CallbackAttempt } from './callback-
 import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
-import type { DeliveryLedger } from './delivery-ledger';
+import type { Delivered, DeliveryLedger } from './delivery-ledger';
 
 const ACCOUNT = 'MA000000000000000001';
 const SESSION = '00000000-0000-4000-8000-000000000001';
@@ -50,21 +50,33 @@ function deliverer(world: {
   made?: number;
   delivered?: boolean;
   answers?: AttemptResult[];
+  /** The store refuses this many attempt records first. */
+  recordFailures?: number;
   now?: number;
 }) {
   const attemptsSent: AttemptRequest[] = [];
   const recorded: Array<Record<string, unknown>> = [];
   const dead: Array<Record<string, unknown>> = [];
-  const state = { made: world.made ?? 0, delivered: world.delivered ?? false };
+  const state: { made: number; delivered: boolean; record?: Delivered } = {
+    made: world.made ?? 0,
+    delivered: world.delivered ?? false,
+  };
+  let recordFailures = world.recordFailures ?? 0;
   const ledger = {
     get made(): number {
       return state.made;
     },
-    get delivered(): boolean {
+    get isMarked(): boolean {
       return state.delivered;
     },
     isDelivered: jest.fn(async (): Promise<boolean> => state.delivered),
-    markDelivered: jest.fn(async (): Promise<void> => void (state.delivered = true)),
+    delivered: jest.fn(
+      async (): Promise<Delivered | null> => (state.delivered ? (state.record ?? { at: 0 }) : null),
+    ),
+    markDelivered: jest.fn(async (_e: string, d: Delivered): Promise<void> => {
+      state.delivered = true;
+      state.record = d;
+    }),
     attemptsMade: jest.fn(async (): Promise<number> => state.made),
     setAttemptsMade: jest.fn(async (_k: string, n: number): Promise<void> => void (state.made = n)),
   };
@@ -79,7 +91,15 @@ function deliverer(world: {
     }),
   } as unknown as CallbackAttempt;
   const attemptRecords = {
-    record: jest.fn(async (a: Record<string, unknown>) => void recorded.push(a)),
+    record: jest.fn(async (a: Record<string, unknown>, id?: string) => {
+      if (recordFailures > 0) {
+        recordFailures--;
+        throw new Error('the store is unavailable');
+      }
+      // Under an id, once: the store's unique _id.
+      if (id && recorded.some((r) => r._id === id)) return;
+      recorded.push(id ? { ...a, _id: id } : a);
+    }),
   } as unknown as CallbackAttempts;
   const deadLetters = {
     record: jest.fn(async (d: Record<string, unknown>) => void dead.push(d)),
@@ -133,7 +153,26 @@ describe('delivering a callback', () => {
     expect(recorded).toEqual([
       expect.objectContaining({ attempt: 1, outcome: 'delivered', statusCode: 200 }),
     ]);
-    expect(ledger.delivered).toBe(true);
+    expect(ledger.isMarked).toBe(true);
+  });
+
+  it('delivered while the store would not take its record: the redelivery writes the record once and sends nothing', async () => {
+    const { d, attemptsSent, recorded } = deliverer({ recordFailures: 1 });
+    await expect(d.deliver(job())).rejects.toThrow('the store is unavailable');
+    expect(attemptsSent).toHaveLength(1);
+    expect(recorded).toEqual([]);
+    await d.deliver(job()); // the event, redelivered
+    await d.deliver(job()); // and again (a record already there is not written twice)
+    expect(attemptsSent).toHaveLength(1);
+    expect(recorded).toEqual([
+      expect.objectContaining({
+        eventId: 'evt-7',
+        attempt: 1,
+        outcome: 'delivered',
+        statusCode: 200,
+        url: PUBLIC,
+      }),
+    ]);
   });
 
   it('does nothing for a session without a callback URL, or an event already delivered', async () => {

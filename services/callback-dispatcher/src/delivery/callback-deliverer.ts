@@ -18,7 +18,7 @@ import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt } from './callback-attempt';
 import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
-import { DeliveryLedger } from './delivery-ledger';
+import { DeliveryLedger, type DeliveredAttempt } from './delivery-ledger';
 import { afterAttempt, beforeAttempt, type DeliveryRules } from './delivery-state-machine';
 import type { SendResult } from '@maskline/net-guard';
 
@@ -111,7 +111,13 @@ export class CallbackDeliverer {
     const { callback } = job;
     job.subaccountId = target.subaccountId;
     const url = callback.target === 'session' ? target.callbackUrl : target.recordingCallbackUrl;
-    if (!url || (await this.ledger.isDelivered(job.eventId))) return;
+    if (!url) return;
+    const delivered = await this.ledger.delivered(job.eventId);
+    if (delivered) {
+      // Delivered already: sent again, never. Its attempt's record, if the store did not take it then, now.
+      if (delivered.attempt) await this.recordDelivered(job, delivered.at, delivered.attempt);
+      return;
+    }
     const method = callback.target === 'session' ? target.callbackMethod : target.recordingCallbackMethod;
     const params: Record<string, string> = { ...callback.params };
     if (job.dialect !== 'twilio') {
@@ -177,6 +183,7 @@ export class CallbackDeliverer {
     const result = ran.value;
     if (result.kind === 'circuit-open') {
       const error = `circuit open for ${result.host}`;
+      this.outcomes.inc({ outcome: 'circuit-open' });
       await this.record(job, url, method, {
         attempt: made,
         outcome: 'circuit-open',
@@ -201,18 +208,19 @@ export class CallbackDeliverer {
     await this.ledger.setAttemptsMade(job.attemptKey, next.attempt);
     const latencyMs = result.latencyMs;
     if (next.kind === 'delivered') {
-      await this.record(job, url, method, {
-        attempt: next.attempt,
-        outcome: 'delivered',
-        statusCode: next.statusCode,
-        latencyMs,
-        error: null,
-      });
-      await this.ledger.markDelivered(job.eventId, this.now());
+      // Delivered is written down first, in KV, with the attempt: should the store not take the
+      // attempt's record now, the redelivery writes it and sends nothing. (The record first, a store
+      // pause had every callback delivered during it sent again.)
+      const at = this.now();
+      const attempt = { url, method, attempt: next.attempt, statusCode: next.statusCode, latencyMs };
+      this.outcomes.inc({ outcome: 'delivered' });
+      await this.ledger.markDelivered(job.eventId, { at, attempt });
+      await this.recordDelivered(job, at, attempt);
       this.latency.observe((this.now() - job.publishedAt.getTime()) / 1000);
       return;
     }
     const outcome = next.kind === 'retry' ? 'retry' : 'failed';
+    this.outcomes.inc({ outcome });
     await this.record(job, url, method, {
       attempt: next.attempt,
       outcome,
@@ -229,18 +237,38 @@ export class CallbackDeliverer {
     url: string,
     method: 'GET' | 'POST',
     a: AttemptRecord,
+    written: { at: number; id?: string } = { at: this.now() },
   ): Promise<void> {
-    this.outcomes.inc({ outcome: a.outcome });
-    await this.attemptRecords.record({
-      eventId: job.eventId,
-      eventName: job.callback.eventName,
-      accountId: job.callback.accountId,
-      sessionId: job.callback.sessionId,
-      url,
-      method,
-      at: new Date(this.now()),
-      ...a,
-    });
+    await this.attemptRecords.record(
+      {
+        eventId: job.eventId,
+        eventName: job.callback.eventName,
+        accountId: job.callback.accountId,
+        sessionId: job.callback.sessionId,
+        url,
+        method,
+        at: new Date(written.at),
+        ...a,
+      },
+      written.id,
+    );
+  }
+
+  /** The delivering attempt's record: one per event, however often it is written. */
+  private recordDelivered(job: DeliveryJob, at: number, d: DeliveredAttempt): Promise<void> {
+    return this.record(
+      job,
+      d.url,
+      d.method,
+      {
+        attempt: d.attempt,
+        outcome: 'delivered',
+        statusCode: d.statusCode,
+        latencyMs: d.latencyMs,
+        error: null,
+      },
+      { at, id: `${job.eventId}:delivered` },
+    );
   }
 
   /** Recorded before the event is acknowledged: nothing is lost, it waits here for a replay. */

@@ -5,6 +5,21 @@ import { KeyValueStores, kvDecode, kvEncode } from '@maskline/messaging';
 export const DELIVERY_STATE_BUCKET = 'maskline-callback-state';
 const STATE_TTL_MS = 8 * 86400 * 1000;
 
+/** A delivered callback's attempt, as its record in the store says it (no parameters). */
+export interface DeliveredAttempt {
+  url: string;
+  method: 'GET' | 'POST';
+  attempt: number;
+  statusCode: number | null;
+  latencyMs: number | null;
+}
+
+/** A callback delivered: when, and the attempt that did it (kept until its record is surely in the store). */
+export interface Delivered {
+  at: number;
+  attempt?: DeliveredAttempt;
+}
+
 /**
  * What every dispatcher replica must agree on about a callback: whether it was delivered, and how
  * many attempts were made (per event, or per replay of a dead letter). In NATS KV: O(1), shared.
@@ -20,12 +35,20 @@ export class DeliveryLedger {
   }
 
   async isDelivered(eventId: string): Promise<boolean> {
-    const entry = await (await this.bucket()).get(`d.${eventId}`);
-    return entry !== null && entry.operation === 'PUT';
+    return (await this.delivered(eventId)) !== null;
   }
 
-  async markDelivered(eventId: string, atMs: number): Promise<void> {
-    await (await this.bucket()).put(`d.${eventId}`, kvEncode(atMs));
+  /** When the callback was delivered, and its attempt's record (null: not delivered). */
+  async delivered(eventId: string): Promise<Delivered | null> {
+    const entry = await (await this.bucket()).get(`d.${eventId}`);
+    if (entry === null || entry.operation !== 'PUT') return null;
+    // An earlier version wrote the time alone.
+    const value = kvDecode<number | Delivered>(entry.value);
+    return typeof value === 'number' || value === null ? { at: value ?? 0 } : value;
+  }
+
+  async markDelivered(eventId: string, delivered: Delivered): Promise<void> {
+    await (await this.bucket()).put(`d.${eventId}`, kvEncode(delivered));
   }
 
   async attemptsMade(attemptKey: string): Promise<number> {

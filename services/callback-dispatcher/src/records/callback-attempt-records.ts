@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
-import { AccountScopedRepository } from '@maskline/persistence';
+import { AccountScopedRepository, isDuplicateKeyError } from '@maskline/persistence';
 import type { CallbackAttemptDocument } from './callback-records.schema';
 
 /** The attempts in one collection (one day's, or the one kept before attempts were kept by day). */
@@ -9,8 +9,13 @@ export class CallbackAttemptRecords extends AccountScopedRepository<CallbackAtte
     super(model, { growsWithHistory: true });
   }
 
-  async record(attempt: Omit<CallbackAttemptDocument, '_id'>): Promise<void> {
-    await this.insertOne({ ...attempt, _id: randomUUID() });
+  /** Writes the attempt down; under `id`, once (written again, it is already there). */
+  async record(attempt: Omit<CallbackAttemptDocument, '_id'>, id?: string): Promise<void> {
+    try {
+      await this.insertOne({ ...attempt, _id: id ?? randomUUID() });
+    } catch (err) {
+      if (!(id && isDuplicateKeyError(err))) throw err;
+    }
   }
 
   /** A session's attempts in time order, at most `limit`. Served by `{ accountId, sessionId, at }`. */

@@ -84,6 +84,30 @@ describe('callback attempts kept one collection per day (real NATS + store)', ()
     expect(indexes).toEqual(['_id_', 'accountId_1_at_1', 'accountId_1_sessionId_1_at_1', 'at_1']);
   });
 
+  it('writes a delivering attempt once under its id, however often it is written (a redelivery after a lost write)', async () => {
+    const session = randomUUID();
+    const eventId = randomUUID();
+    const delivered = {
+      eventId,
+      eventName: 'SessionCallFinished',
+      accountId: OTHER,
+      sessionId: session,
+      url: 'http://127.0.0.1:9/cb',
+      method: 'POST' as const,
+      attempt: 2,
+      at: new Date(clock.now()),
+      outcome: 'delivered' as const,
+      statusCode: 200,
+      latencyMs: 3,
+      error: null,
+    };
+    await attempts.record(delivered, `${eventId}:delivered`);
+    await attempts.record(delivered, `${eventId}:delivered`);
+    expect(await attempts.ofSession(OTHER, session)).toEqual([
+      expect.objectContaining({ eventId, attempt: 2, outcome: 'delivered' }),
+    ]);
+  });
+
   it('reads a session’s attempts across days and the collection kept before, in time order, and only its account’s', async () => {
     const session = randomUUID();
     const times = [await attempt(session, 3 * DAY), await attempt(session, 0), await attempt(session, DAY)];

@@ -71,9 +71,10 @@ export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async record(attempt: Omit<CallbackAttemptDocument, '_id'>): Promise<void> {
+  /** Writes the attempt down in its day's collection; under `id`, once. */
+  async record(attempt: Omit<CallbackAttemptDocument, '_id'>, id?: string): Promise<void> {
     const model = await this.days.modelFor(attempt.at);
-    await this.recordsOf(model.collection.collectionName, model).record(attempt);
+    await this.recordsOf(model.collection.collectionName, model).record(attempt, id);
   }
 
   /** Makes the collections of today and tomorrow ahead of their first attempt (a delivery then waits for no build). */
