@@ -69,6 +69,9 @@ function deliverer(world: {
     get isMarked(): boolean {
       return state.delivered;
     },
+    get marker(): Delivered | undefined {
+      return state.record;
+    },
     isDelivered: jest.fn(async (): Promise<boolean> => state.delivered),
     delivered: jest.fn(
       async (): Promise<Delivered | null> => (state.delivered ? (state.record ?? { at: 0 }) : null),
@@ -162,7 +165,7 @@ describe('delivering a callback', () => {
     expect(attemptsSent).toHaveLength(1);
     expect(recorded).toEqual([]);
     await d.deliver(job()); // the event, redelivered
-    await d.deliver(job()); // and again (a record already there is not written twice)
+    await d.deliver(job()); // and again
     expect(attemptsSent).toHaveLength(1);
     expect(recorded).toEqual([
       expect.objectContaining({
@@ -173,6 +176,29 @@ describe('delivering a callback', () => {
         url: PUBLIC,
       }),
     ]);
+  });
+
+  it('keeps the attempt (its URL) in the delivered marker only until its record is in the store', async () => {
+    const { d, ledger } = deliverer({ recordFailures: 1 });
+    await expect(d.deliver(job())).rejects.toThrow('the store is unavailable');
+    expect(ledger.marker).toEqual({
+      at: expect.any(Number),
+      attempt: expect.objectContaining({ url: PUBLIC }),
+    });
+    await d.deliver(job());
+    expect(ledger.marker).toEqual({ at: expect.any(Number) });
+  });
+
+  it('delivered, unrecorded, and the session gone by the redelivery: the record is written, no dead letter', async () => {
+    const w = deliverer({ recordFailures: 1 });
+    await expect(w.d.deliver(job())).rejects.toThrow('the store is unavailable');
+    const gone = deliverer({ target: undefined, delivered: true });
+    await gone.ledger.markDelivered('evt-7', w.ledger.marker as Delivered);
+    await gone.d.deliver(job());
+    expect(gone.recorded).toEqual([
+      expect.objectContaining({ eventId: 'evt-7', outcome: 'delivered', url: PUBLIC }),
+    ]);
+    expect(gone.dead).toEqual([]);
   });
 
   it('does nothing for a session without a callback URL, or an event already delivered', async () => {

@@ -100,9 +100,9 @@ export class CallbackDeliverer {
     // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.targets.get(plivoJob.callback.accountId, plivoJob.callback.sessionId);
     if (!target) {
-      if (!(await this.ledger.isDelivered(plivoJob.eventId))) {
-        await this.deadLetter(plivoJob, '', 'the session no longer exists', 0);
-      }
+      const delivered = await this.ledger.delivered(plivoJob.eventId);
+      if (!delivered) await this.deadLetter(plivoJob, '', 'the session no longer exists', 0);
+      else if (delivered.attempt) await this.recordDelivered(plivoJob, delivered.at, delivered.attempt);
       return;
     }
     // A Twilio Proxy session's Service hears its interactions only, in Twilio's words.
@@ -212,11 +212,18 @@ export class CallbackDeliverer {
       // attempt's record now, the redelivery writes it and sends nothing. (The record first, a store
       // pause had every callback delivered during it sent again.)
       const at = this.now();
-      const attempt = { url, method, attempt: next.attempt, statusCode: next.statusCode, latencyMs };
+      const attempt = {
+        eventName: job.callback.eventName,
+        url,
+        method,
+        attempt: next.attempt,
+        statusCode: next.statusCode,
+        latencyMs,
+      };
       this.outcomes.inc({ outcome: 'delivered' });
+      this.latency.observe((at - job.publishedAt.getTime()) / 1000);
       await this.ledger.markDelivered(job.eventId, { at, attempt });
       await this.recordDelivered(job, at, attempt);
-      this.latency.observe((this.now() - job.publishedAt.getTime()) / 1000);
       return;
     }
     const outcome = next.kind === 'retry' ? 'retry' : 'failed';
@@ -254,10 +261,14 @@ export class CallbackDeliverer {
     );
   }
 
-  /** The delivering attempt's record: one per event, however often it is written. */
-  private recordDelivered(job: DeliveryJob, at: number, d: DeliveredAttempt): Promise<void> {
-    return this.record(
-      job,
+  /**
+   * The delivering attempt's record: one per event, however often it is written. Once it is in the
+   * store the delivered marker keeps only the time (a lost rewrite leaves the attempt there until
+   * the marker expires: logged).
+   */
+  private async recordDelivered(job: DeliveryJob, at: number, d: DeliveredAttempt): Promise<void> {
+    await this.record(
+      { ...job, callback: { ...job.callback, eventName: d.eventName } },
       d.url,
       d.method,
       {
@@ -269,6 +280,9 @@ export class CallbackDeliverer {
       },
       { at, id: `${job.eventId}:delivered` },
     );
+    await this.ledger.markDelivered(job.eventId, { at }).catch((err: unknown) => {
+      this.logger.warn({ err, eventId: job.eventId }, 'delivered marker still holds its attempt');
+    });
   }
 
   /** Recorded before the event is acknowledged: nothing is lost, it waits here for a replay. */

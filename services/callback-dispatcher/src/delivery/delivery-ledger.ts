@@ -7,6 +7,8 @@ const STATE_TTL_MS = 8 * 86400 * 1000;
 
 /** A delivered callback's attempt, as its record in the store says it (no parameters). */
 export interface DeliveredAttempt {
+  /** As sent (Plivo's name, or Twilio's for a Proxy Service). */
+  eventName: string;
   url: string;
   method: 'GET' | 'POST';
   attempt: number;
@@ -14,7 +16,10 @@ export interface DeliveredAttempt {
   latencyMs: number | null;
 }
 
-/** A callback delivered: when, and the attempt that did it (kept until its record is surely in the store). */
+/**
+ * A callback delivered: when, and the attempt that did it, kept only until its record is in the
+ * store (the URL is not kept here longer than the store keeps it).
+ */
 export interface Delivered {
   at: number;
   attempt?: DeliveredAttempt;

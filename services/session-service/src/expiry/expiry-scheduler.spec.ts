@@ -39,13 +39,13 @@ function world(claimStaleMs = 5000) {
       options: { now?: boolean; reason?: ExpiryReason } = {},
     ): Promise<ExpiryAttempt> => {
       attempts.push(id);
+      if (gate) await gate;
       const elsewhere = heldElsewhere.get(id);
       if (elsewhere !== undefined && elsewhere > Date.now()) return { kind: 'busy', untilMs: elsewhere };
       const s = sessions.get(id);
       if (!s || s.status !== 'active') return { kind: 'ended' };
       if (s.expiresAt.getTime() > Date.now() && !options.now)
         return { kind: 'later', expiresAt: s.expiresAt };
-      if (gate) await gate;
       if (failNext > 0) {
         failNext--;
         throw new Error('pool unavailable');
@@ -229,6 +229,22 @@ describe('ExpiryScheduler', () => {
     expect(w.expired).toEqual(['a']);
     expect(w.reasons.get('a')).toBe('api');
     await w.scheduler.onApplicationShutdown();
+  });
+
+  it("ends at its owner's request a session this replica is looking at right then, found not due by that look", async () => {
+    const w = world();
+    w.put('a', 1000);
+    w.scheduler.schedule('a', w.sessions.get('a')!.expiresAt);
+    w.put('a', 15 * 60_000); // an update elsewhere moved it; this replica's old timer looks anyway
+    const release = w.hold();
+    await advance(1100); // the look has begun (its claim taken: a DELETE meanwhile finds it busy)
+    w.failWrites(); // and the stored expiry cannot be brought forward: this replica alone ends it
+    await w.scheduler.endNow(SCOPE, 'a', 'api');
+    await advance(10); // its timer fires while the look still runs
+    release(); // the look ends: "not due, at its new time"
+    await advance(10);
+    expect(w.expired).toEqual(['a']);
+    expect(w.reasons.get('a')).toBe('api');
   });
 
   it('a request to end that fails part-way is answered with the error and the session still ends, retried here', async () => {

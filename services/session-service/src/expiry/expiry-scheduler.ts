@@ -190,7 +190,8 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
         this.endingNow.delete(sessionId);
         this.heldOff.delete(sessionId);
       } else if (attempt.kind === 'later') {
-        this.schedule(sessionId, attempt.expiresAt);
+        // Told to end now while this look (begun before) found it not due: now, then.
+        this.schedule(sessionId, this.endingNow.has(sessionId) ? new Date() : attempt.expiresAt);
       } else {
         // Another replica's claim is fresh: look again once it would be stale (a crashed claimer),
         // not at every scan that still finds the session live meanwhile.

@@ -134,7 +134,12 @@ export class RetentionSweeper extends PeriodicTask {
     const keysFrom = new Date(now - this.config.IDEMPOTENCY_RETENTION_MS);
     await this.idempotency.purgeSystemWide(keysFrom);
     await this.fates.purgeSystemWide(keysFrom);
-    await this.retired.dropAll();
+    // Like the redaction above: a failure here fails the run after the steps below.
+    try {
+      await this.retired.dropAll();
+    } catch (err) {
+      failure ??= err;
+    }
     if (keepers) redacted += await this.redactLegacy(endedBefore, keepers);
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
