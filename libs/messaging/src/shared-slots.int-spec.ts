@@ -1,36 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { connect, type NatsConnection } from 'nats';
-import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
-import { KeyValueStores } from './key-value-stores';
-import type { MessagingOptions } from './messaging.options';
+import { expectEventually, startKvReplicas, type KvReplicas } from '@maskline/testing';
 import { SharedSlots } from './shared-slots';
 
 describe('work in flight capped across replicas (real NATS KV)', () => {
-  let nats: RunningProcess;
-  const connections: NatsConnection[] = [];
+  let replicas: KvReplicas;
   const releaseErrors: unknown[] = [];
 
   beforeAll(async () => {
-    nats = await startTestNats();
+    replicas = await startKvReplicas('callback-dispatcher');
   });
 
   afterAll(async () => {
-    await Promise.all(connections.filter((nc) => !nc.isClosed()).map((nc) => nc.close()));
-    await nats?.stop();
+    await replicas?.stop();
   });
 
   async function replica(bucket: string, limit: number, slotTtlMs = 60_000) {
-    const nc = await connect({ servers: nats.url });
-    connections.push(nc);
-    const kv = new KeyValueStores(
-      nc,
-      {
-        service: 'callback-dispatcher',
-        servers: nats.url,
-      } as MessagingOptions,
-      pino({ level: 'silent' }),
-    );
+    const { nc, kv } = await replicas.replica();
     return {
       nc,
       slots: new SharedSlots(kv, { bucket, limit, slotTtlMs, onReleaseError: (e) => releaseErrors.push(e) }),

@@ -1,35 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { connect, type NatsConnection } from 'nats';
-import { startTestNats, type RunningProcess } from '@maskline/testing';
-import { KeyValueStores } from './key-value-stores';
-import type { MessagingOptions } from './messaging.options';
+import { startKvReplicas, type KvReplicas } from '@maskline/testing';
 import { SharedTokenBuckets, type SharedTokenBucketsOptions } from './shared-token-buckets';
 
 describe('token buckets shared by replicas (real NATS KV)', () => {
-  let nats: RunningProcess;
-  const connections: NatsConnection[] = [];
+  let replicas: KvReplicas;
 
   beforeAll(async () => {
-    nats = await startTestNats();
+    replicas = await startKvReplicas('gateway');
   });
 
   afterAll(async () => {
-    await Promise.all(connections.map((nc) => nc.close()));
-    await nats?.stop();
+    await replicas?.stop();
   });
 
   /** One replica: its own NATS connection, its own leases, the shared bucket. */
   async function replica(
     options: Partial<SharedTokenBucketsOptions> & { now: () => number; bucket: string },
   ) {
-    const nc = await connect({ servers: nats.url });
-    connections.push(nc);
-    const kv = new KeyValueStores(
-      nc,
-      { service: 'gateway', servers: nats.url } as MessagingOptions,
-      pino({ level: 'silent' }),
-    );
+    const { kv } = await replicas.replica();
     return new SharedTokenBuckets(kv, {
       ratePerSecond: 10,
       burst: 50,
@@ -56,7 +44,7 @@ describe('token buckets shared by replicas (real NATS KV)', () => {
   it('limits on its own, without waiting on NATS, when KV cannot be reached', async () => {
     const t = 3_000_000;
     const cut = await replica({ now: () => t, bucket: `test-rate-${randomUUID()}`, burst: 5 });
-    await connections[connections.length - 1]!.close();
+    await replicas.connections.at(-1)!.close();
     const results = [];
     for (let i = 0; i < 8; i++) results.push(await cut.take('MAACCOUNT00000000009'));
     expect(results.filter((r) => r.ok)).toHaveLength(5);

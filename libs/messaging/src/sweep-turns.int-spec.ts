@@ -1,31 +1,20 @@
-import pino from 'pino';
-import { connect, type NatsConnection } from 'nats';
-import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
-import { KeyValueStores, kvDecode } from './key-value-stores';
-import type { MessagingOptions } from './messaging.options';
+import { expectEventually, startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { kvDecode } from './key-value-stores';
 import { BATON_MS, SWEEP_TURNS_BUCKET, SweepTurns } from './sweep-turns';
 
 describe('turns at a sweep shared by replicas (real NATS KV)', () => {
-  let nats: RunningProcess;
-  const connections: NatsConnection[] = [];
+  let replicas: KvReplicas;
 
   beforeAll(async () => {
-    nats = await startTestNats();
+    replicas = await startKvReplicas('session-service');
   });
 
   afterAll(async () => {
-    await Promise.all(connections.filter((nc) => !nc.isClosed()).map((nc) => nc.close()));
-    await nats?.stop();
+    await replicas?.stop();
   });
 
   async function replica(): Promise<SweepTurns> {
-    const nc = await connect({ servers: nats.url });
-    connections.push(nc);
-    const kv = new KeyValueStores(
-      nc,
-      { service: 'session-service', servers: nats.url } as MessagingOptions,
-      pino({ level: 'silent' }),
-    );
+    const { kv } = await replicas.replica();
     return new SweepTurns(kv);
   }
 
@@ -146,7 +135,7 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
       const long = a.turnsOf('long-sweep', 60_000, clock);
       const waiting = b.turnsOf('waiting-sweep', 60_000, clock);
       expect(await long()).toBe(true);
-      const kv = await connections.at(-1)!.jetstream().views.kv(SWEEP_TURNS_BUCKET);
+      const kv = await replicas.connections.at(-1)!.jetstream().views.kv(SWEEP_TURNS_BUCKET);
       const until = async () => kvDecode<{ until: number }>((await kv.get('store-baton'))!.value)!.until;
       for (let minute = 1; minute <= 5; minute++) {
         now += 60_000;
@@ -182,7 +171,7 @@ describe('turns at a sweep shared by replicas (real NATS KV)', () => {
 
   it('takes the turn when KV cannot be asked: the work is idempotent, skipping it is not', async () => {
     const turns = await replica();
-    await connections.at(-1)?.close();
+    await replicas.connections.at(-1)?.close();
     expect(await turns.turnsOf('test-sweep', 60_000, () => 5_000_000)()).toBe(true);
   });
 

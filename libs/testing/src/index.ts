@@ -7,3 +7,4 @@ export * from './http-harness';
 export * from './test-keys';
 export * from './test-dns-server';
 export * from './test-clock';
+export * from './kv-replicas';

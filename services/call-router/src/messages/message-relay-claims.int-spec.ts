@@ -1,32 +1,21 @@
-import pino from 'pino';
-import { connect, type NatsConnection } from 'nats';
-import { KeyValueStores, type MessagingOptions } from '@maskline/messaging';
-import { startTestNats, type RunningProcess } from '@maskline/testing';
+import { startKvReplicas, type KvReplicas } from '@maskline/testing';
 import { FallbackGate, MessageRelayClaims, type RelayPlan } from './message-relay-claims';
 
 const PLAN: RelayPlan = { kind: 'relay', sessionId: 'S1', to: '+14155550122', direction: 'first-to-second' };
 
 describe('message relay claims (real NATS KV, replicas on their own connections)', () => {
-  let nats: RunningProcess;
-  const connections: NatsConnection[] = [];
+  let replicas: KvReplicas;
 
   beforeAll(async () => {
-    nats = await startTestNats();
+    replicas = await startKvReplicas('call-router');
   });
 
   afterAll(async () => {
-    await Promise.all(connections.map((nc) => nc.close()));
-    await nats?.stop();
+    await replicas?.stop();
   });
 
   async function replica() {
-    const nc = await connect({ servers: nats.url });
-    connections.push(nc);
-    const kv = new KeyValueStores(
-      nc,
-      { service: 'call-router', servers: nats.url } as MessagingOptions,
-      pino({ level: 'silent' }),
-    );
+    const { kv } = await replicas.replica();
     return { claims: new MessageRelayClaims(kv), fallbacks: new FallbackGate(kv) };
   }
 

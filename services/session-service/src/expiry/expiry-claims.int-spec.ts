@@ -1,35 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import pino from 'pino';
-import { connect, type NatsConnection } from 'nats';
-import { KeyValueStores, type MessagingOptions } from '@maskline/messaging';
-import { startTestNats, type RunningProcess } from '@maskline/testing';
+import { startKvReplicas, type KvReplicas } from '@maskline/testing';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import { claimDecision, ExpiryClaims } from './expiry-claims';
 
 const STALE_MS = 30_000;
 
 describe('expiry claims across replicas (real NATS KV)', () => {
-  let nats: RunningProcess;
-  const connections: NatsConnection[] = [];
+  let replicas: KvReplicas;
 
   beforeAll(async () => {
-    nats = await startTestNats();
+    replicas = await startKvReplicas('session-service');
   });
 
   afterAll(async () => {
-    await Promise.all(connections.filter((nc) => !nc.isClosed()).map((nc) => nc.close()));
-    await nats?.stop();
+    await replicas?.stop();
   });
 
   /** One session-service process's claims (each has its own owner id). */
   async function replica(): Promise<ExpiryClaims> {
-    const nc = await connect({ servers: nats.url });
-    connections.push(nc);
-    const kv = new KeyValueStores(
-      nc,
-      { service: 'session-service', servers: nats.url } as MessagingOptions,
-      pino({ level: 'silent' }),
-    );
+    const { kv } = await replicas.replica();
     return new ExpiryClaims(kv, { EXPIRY_CLAIM_STALE_MS: STALE_MS } as SessionServiceConfig);
   }
 

@@ -1,0 +1,40 @@
+import pino from 'pino';
+import { connect, type NatsConnection } from 'nats';
+import { KeyValueStores, type MessagingOptions } from '@maskline/messaging';
+import type { RunningProcess } from '../../../deploy/local/infra.cjs';
+import { startTestNats } from './test-infra';
+
+/** A real NATS server and replicas of one service on it, each on its own connection: they share only the buckets. */
+export interface KvReplicas {
+  nats: RunningProcess;
+  /** The replicas' connections, in the order they were made (a test may close one: NATS gone for it). */
+  connections: readonly NatsConnection[];
+  /** One more replica: its connection and its KV stores. */
+  replica(): Promise<{ nc: NatsConnection; kv: KeyValueStores }>;
+  /** Closes every replica's connection (those still open) and stops the server. */
+  stop(): Promise<void>;
+}
+
+/** For tests of what replicas agree on through NATS KV (claims, turns, shared limits). */
+export async function startKvReplicas(service: string): Promise<KvReplicas> {
+  const nats = await startTestNats();
+  const connections: NatsConnection[] = [];
+  return {
+    nats,
+    connections,
+    async replica() {
+      const nc = await connect({ servers: nats.url });
+      connections.push(nc);
+      const kv = new KeyValueStores(
+        nc,
+        { service, servers: nats.url } as MessagingOptions,
+        pino({ level: 'silent' }),
+      );
+      return { nc, kv };
+    },
+    async stop() {
+      await Promise.all(connections.filter((nc) => !nc.isClosed()).map((nc) => nc.close()));
+      await nats.stop();
+    },
+  };
+}
