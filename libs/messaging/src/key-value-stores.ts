@@ -52,7 +52,7 @@ export class KeyValueStores implements OnModuleInit {
           ttl: options.ttlMs ?? 0,
           replicas: this.options.streamReplicas ?? 1,
         })
-        .then((opened) => this.keepingAge(name, opened, options.ttlMs ?? 0))
+        .then((opened) => this.keepingAge(opened, options.ttlMs ?? 0))
         .then(retryingNoResponders);
       this.open.set(name, kv);
       kv.catch(() => this.open.delete(name));
@@ -64,22 +64,17 @@ export class KeyValueStores implements OnModuleInit {
    * Opening a bucket that exists leaves its settings alone (nats.js): a bucket whose entries should
    * now live longer or shorter (its setting changed) is given the age asked for.
    */
-  private async keepingAge(name: string, kv: KV, ttlMs: number): Promise<KV> {
-    try {
-      const status = await kv.status();
-      if (status.ttl === ttlMs) return kv;
-      const config = status.streamInfo.config;
-      await (
-        await this.nc.jetstreamManager()
-      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
-      this.logger.info(
-        { bucket: status.bucket, from: status.ttl, to: ttlMs },
-        'KV bucket entries now kept for a new age',
-      );
-    } catch (err) {
-      // The bucket works with the age it has: said, and tried again at this process's next start.
-      this.logger.warn({ err, bucket: name }, 'KV bucket age not brought to the setting');
-    }
+  private async keepingAge(kv: KV, ttlMs: number): Promise<KV> {
+    const status = await kv.status();
+    if (status.ttl === ttlMs) return kv;
+    const config = status.streamInfo.config;
+    await (
+      await this.nc.jetstreamManager()
+    ).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
+    this.logger.info(
+      { bucket: status.bucket, from: status.ttl, to: ttlMs },
+      'KV bucket entries now kept for a new age',
+    );
     return kv;
   }
 }

@@ -12,11 +12,6 @@ export class IdempotencyKeyDocument {
   @Prop({ type: String, required: true }) requestHash!: string;
   @Prop({ type: String, required: true }) sessionId!: string;
   @Prop({ type: Date, required: true }) createdAt!: Date;
-  /**
-   * 2: written by a version that keeps keys in NATS KV, for the earlier versions still running
-   * beside it (a rolling upgrade); absent: written by an earlier version.
-   */
-  @Prop({ type: Number }) v?: number;
 }
 
 export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKeyDocument);

@@ -79,10 +79,9 @@ export class IdempotencyKeys {
       const entry = await kv.get(kvKey(id));
       const held = entry?.operation === 'PUT' ? kvDecode<HeldKey>(entry.value) : null;
       if (held && nowMs - held.createdAt < this.config.IDEMPOTENCY_RETENTION_MS) return answer(held, idem);
-      // Free here (never used, forgotten, or past retention). While earlier versions may be running
-      // or have left keys, the store is claimed first: they see this claim, and theirs wins.
-      const earlier = await this.claimInStore(scope, id, mine);
-      const value = earlier ?? mine;
+      // Free (never used, forgotten, or past retention): an earlier version's key in the store first.
+      const legacy = await this.storedKey(scope, id);
+      const value = legacy ?? mine;
       try {
         if (entry) await kv.update(kvKey(id), kvEncode(value), entry.revision);
         else await kv.create(kvKey(id), kvEncode(value));
@@ -91,7 +90,7 @@ export class IdempotencyKeys {
         if (isWrongLastSequence(err)) continue;
         throw err;
       }
-      return earlier ? answer(earlier, idem) : { kind: 'new', sessionId };
+      return legacy ? answer(legacy, idem) : { kind: 'new', sessionId };
     }
     throw new CodedError(
       SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
@@ -117,26 +116,15 @@ export class IdempotencyKeys {
         if (!isWrongLastSequence(err)) throw err;
       }
     }
-    // Claimed in the store too (`claimInStore`): freed there, or it would come back.
+    // Taken from the store by this version (`storedKey`): freed there too, or it would come back.
     if (this.mayHoldStoreKeys()) await this.stored.forget(id, sessionId);
   }
 
-  /**
-   * The upgrade window's claim in the store: null when this one took it (or the window is over),
-   * else the key an earlier claim holds there.
-   */
-  private async claimInStore(scope: AccountScope, id: string, mine: HeldKey): Promise<HeldKey | null> {
+  /** An earlier version's key for `id` in the store, while the store may still hold some. */
+  private async storedKey(scope: AccountScope, id: string): Promise<HeldKey | null> {
     if (!this.mayHoldStoreKeys()) return null;
-    const doc = await this.stored.claim(scope, id, {
-      requestHash: mine.requestHash,
-      sessionId: mine.sessionId,
-      createdAt: new Date(mine.createdAt),
-    });
+    const doc = await this.stored.own(scope, id);
     if (!doc) return null;
-    // Past retention (not yet purged there): free, as in KV.
-    if (doc.createdAt && mine.createdAt - doc.createdAt.getTime() >= this.config.IDEMPOTENCY_RETENTION_MS) {
-      return null;
-    }
     // A key of release 0.1.0 may carry no time: as old as can be (a dead creation is then taken over at once).
     return {
       requestHash: doc.requestHash,
@@ -146,10 +134,10 @@ export class IdempotencyKeys {
   }
 
   /**
-   * Whether earlier versions may be running or have left keys in the store. Decided once for good
-   * when the store has held none of theirs for STORE_KEYS_SEEN_WITHIN_MS and holds none then
-   * (across replicas: a marker in KV, kept without an age); until then looked at once a minute at
-   * most (a KV read and one document read), and the store is claimed too meanwhile.
+   * Whether the store may hold an earlier version's keys. Decided once for good when the store has
+   * held none for STORE_KEYS_SEEN_WITHIN_MS (across replicas: a marker in KV, kept without an age);
+   * until then looked at once a minute at most (a KV read and one document read), and the keys are
+   * asked for meanwhile.
    */
   private mayHoldStoreKeys(): boolean {
     if (this.storeKeysGone) return false;
@@ -157,28 +145,25 @@ export class IdempotencyKeys {
     if (!this.storeKeysLook && now - this.lastStoreLook >= 60_000) {
       this.lastStoreLook = now;
       this.storeKeysLook = this.lookAtStoreKeys(now)
-        // KV or the store away: looked at again in a minute; meanwhile the store is still claimed.
+        // KV or the store away: looked at again in a minute; meanwhile the keys are still asked for.
         .catch(() => undefined)
         .finally(() => (this.storeKeysLook = undefined));
     }
     return true;
   }
 
-  /** The look in progress, if any (tests wait for it). */
-  async looked(): Promise<void> {
-    await this.storeKeysLook;
-  }
-
   private async lookAtStoreKeys(now: number): Promise<void> {
     const kv = await this.kv.bucket(UPGRADES_BUCKET);
     const entry = await kv.get(STORE_KEYS_NONE_SINCE);
     const noneSince = entry?.operation === 'PUT' ? kvDecode<number>(entry.value) : null;
-    if (await this.stored.anyFromEarlierVersions()) {
-      if (entry?.operation === 'PUT') await kv.delete(STORE_KEYS_NONE_SINCE, { previousSeq: entry.revision });
+    if (noneSince !== null && now - noneSince >= STORE_KEYS_SEEN_WITHIN_MS) {
+      this.storeKeysGone = true;
+      return;
+    }
+    if (await this.stored.anyLeft()) {
+      if (entry?.operation === 'PUT') await kv.delete(STORE_KEYS_NONE_SINCE);
     } else if (noneSince === null) {
       await createIfAbsent(kv, STORE_KEYS_NONE_SINCE, kvEncode(now));
-    } else if (now - noneSince >= STORE_KEYS_SEEN_WITHIN_MS) {
-      this.storeKeysGone = true;
     }
   }
 }

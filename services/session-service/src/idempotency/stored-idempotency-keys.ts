@@ -26,28 +26,14 @@ export class StoredIdempotencyKeys extends AccountScopedRepository<IdempotencyKe
     return doc && (doc.accountId === scope.accountId || doc.accountId === undefined) ? doc : null;
   }
 
-  /**
-   * Claims the key in the store too, for an earlier version's replicas (they read only the store):
-   * null when this claim took it, else the key as the store holds it (an earlier claim's; null too
-   * if that was freed meanwhile).
-   */
-  async claim(
-    scope: AccountScope,
-    _id: string,
-    key: { requestHash: string; sessionId: string; createdAt: Date },
-  ): Promise<IdempotencyKeyDocument | null> {
-    if (await this.insertUnlessTaken({ _id, accountId: scope.accountId, ...key, v: 2 })) return null;
-    return this.own(scope, _id);
-  }
-
   /** Frees the key only while it still names `sessionId`. */
   async forget(_id: string, sessionId: string): Promise<void> {
     await this.systemWide.deleteMany({ _id, sessionId });
   }
 
-  /** Whether any key an earlier version wrote is left (those this version writes beside KV do not count). */
-  async anyFromEarlierVersions(): Promise<boolean> {
-    return (await this.systemWide.find({ v: { $exists: false } }, { limit: 1 }, ['_id'])).length > 0;
+  /** Whether any is left (one document read, however many there are). */
+  async anyLeft(): Promise<boolean> {
+    return (await this.systemWide.find({}, { limit: 1 }, ['_id'])).length > 0;
   }
 
   /** The retention sweep: keys past their retention. Served by `{ createdAt }`. */

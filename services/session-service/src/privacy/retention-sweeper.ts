@@ -63,8 +63,7 @@ const STEPS_KEEP_MAX = 5_000;
  *   its account keeps them (operator opt-out); its record has held their digests from the start;
  * - an ended session and its numbers are deleted SESSION_RETENTION_DAYS after it ended, its call steps
  *   within CALL_STEPS_GRACE_MS after that (they go by the time they were recorded);
- * - Idempotency-Keys left in the store (an upgrade's window: they live in NATS KV) and allocation
- *   fates go after IDEMPOTENCY_RETENTION_MS;
+ * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
  * - collections an earlier version wrote and this one never uses are dropped (`RETIRED_COLLECTIONS`);
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
  *   and the orphan reaper's tombstones are deleted after the retention period.
