@@ -13,7 +13,7 @@ import {
   type Clock,
 } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
-import { StoredIdempotencyKeys } from '../idempotency/stored-idempotency-keys';
+import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
@@ -84,7 +84,7 @@ export class RetentionSweeper extends PeriodicTask {
     private readonly privacy: AccountPrivacy,
     private readonly redaction: PartyRedaction,
     private readonly parties: EndedSessionParties,
-    private readonly idempotency: StoredIdempotencyKeys,
+    private readonly idempotency: IdempotencyKeys,
     private readonly fates: AllocationFates,
     private readonly retired: RetiredCollections,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,

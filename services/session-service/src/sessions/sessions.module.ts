@@ -8,7 +8,6 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { IdempotencyKeyDocument, IdempotencyKeySchema } from '../idempotency/idempotency-key.schema';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
-import { StoredIdempotencyKeys } from '../idempotency/stored-idempotency-keys';
 import { CallEventDocument, CallEventSchema } from '../interactions/call-event.schema';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { CallProgressConsumer } from '../interactions/call-progress.consumer';
@@ -72,7 +71,6 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SagaStepsRepository,
     AllocationFates,
     IdempotencyKeys,
-    StoredIdempotencyKeys,
     CallEventRepository,
     SessionViews,
     SessionAnnouncer,
