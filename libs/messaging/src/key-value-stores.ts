@@ -1,12 +1,15 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { KV, NatsConnection } from 'nats';
+import { nanos, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 
 export interface BucketOptions {
-  /** Entries older than this are removed by the server (0: kept until deleted). */
+  /**
+   * Entries older than this are removed by the server (0: kept until deleted). A bucket made
+   * earlier with another age gets this one (the setting changed since).
+   */
   ttlMs?: number;
 }
 
@@ -49,9 +52,33 @@ export class KeyValueStores implements OnModuleInit {
           ttl: options.ttlMs ?? 0,
           replicas: this.options.streamReplicas ?? 1,
         })
+        .then((opened) => this.keepingAge(name, opened, options.ttlMs ?? 0))
         .then(retryingNoResponders);
       this.open.set(name, kv);
       kv.catch(() => this.open.delete(name));
+    }
+    return kv;
+  }
+
+  /**
+   * Opening a bucket that exists leaves its settings alone (nats.js): a bucket whose entries should
+   * now live longer or shorter (its setting changed) is given the age asked for.
+   */
+  private async keepingAge(name: string, kv: KV, ttlMs: number): Promise<KV> {
+    try {
+      const status = await kv.status();
+      if (status.ttl === ttlMs) return kv;
+      const config = status.streamInfo.config;
+      await (
+        await this.nc.jetstreamManager()
+      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
+      this.logger.info(
+        { bucket: status.bucket, from: status.ttl, to: ttlMs },
+        'KV bucket entries now kept for a new age',
+      );
+    } catch (err) {
+      // The bucket works with the age it has: said, and tried again at this process's next start.
+      this.logger.warn({ err, bucket: name }, 'KV bucket age not brought to the setting');
     }
     return kv;
   }
