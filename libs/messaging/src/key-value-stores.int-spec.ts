@@ -1,16 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { kvReplicasForSuite } from '@maskline/testing';
 
 describe('KV buckets (real NATS)', () => {
-  let replicas: KvReplicas;
-
-  beforeAll(async () => {
-    replicas = await startKvReplicas('pin-auth');
-  });
-
-  afterAll(async () => {
-    await replicas?.stop();
-  });
+  const replicas = kvReplicasForSuite('pin-auth');
 
   it('gives a bucket made earlier with another age the one its service now asks for (a setting changed)', async () => {
     const name = `test-age-${randomUUID()}`;

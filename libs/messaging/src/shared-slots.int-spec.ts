@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { expectEventually, startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { expectEventually, kvReplicasForSuite } from '@maskline/testing';
 import { SharedSlots } from './shared-slots';
 
 describe('work in flight capped across replicas (real NATS KV)', () => {
-  let replicas: KvReplicas;
+  const replicas = kvReplicasForSuite('callback-dispatcher');
   const releaseErrors: unknown[] = [];
-
-  beforeAll(async () => {
-    replicas = await startKvReplicas('callback-dispatcher');
-  });
-
-  afterAll(async () => {
-    await replicas?.stop();
-  });
 
   async function replica(bucket: string, limit: number, slotTtlMs = 60_000) {
     const { nc, kv } = await replicas.replica();

@@ -1,17 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { kvReplicasForSuite } from '@maskline/testing';
 import { SharedTokenBuckets, type SharedTokenBucketsOptions } from './shared-token-buckets';
 
 describe('token buckets shared by replicas (real NATS KV)', () => {
-  let replicas: KvReplicas;
-
-  beforeAll(async () => {
-    replicas = await startKvReplicas('gateway');
-  });
-
-  afterAll(async () => {
-    await replicas?.stop();
-  });
+  const replicas = kvReplicasForSuite('gateway');
 
   /** One replica: its own NATS connection, its own leases, the shared bucket. */
   async function replica(

@@ -1,17 +1,9 @@
-import { expectEventually, startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { expectEventually, kvReplicasForSuite } from '@maskline/testing';
 import { kvDecode } from './key-value-stores';
 import { BATON_MS, SWEEP_TURNS_BUCKET, SweepTurns } from './sweep-turns';
 
 describe('turns at a sweep shared by replicas (real NATS KV)', () => {
-  let replicas: KvReplicas;
-
-  beforeAll(async () => {
-    replicas = await startKvReplicas('session-service');
-  });
-
-  afterAll(async () => {
-    await replicas?.stop();
-  });
+  const replicas = kvReplicasForSuite('session-service');
 
   async function replica(): Promise<SweepTurns> {
     const { kv } = await replicas.replica();

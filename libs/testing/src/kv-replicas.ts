@@ -38,3 +38,30 @@ export async function startKvReplicas(service: string): Promise<KvReplicas> {
     },
   };
 }
+
+/**
+ * `startKvReplicas` for a whole jest suite: started before its tests, stopped after them. The
+ * returned replicas may be used from the tests (not while the suite is being defined).
+ */
+export function kvReplicasForSuite(service: string): Omit<KvReplicas, 'stop'> {
+  let started: KvReplicas | undefined;
+  beforeAll(async () => {
+    started = await startKvReplicas(service);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  const running = (): KvReplicas => {
+    if (!started) throw new Error('the KV replicas start before the suite’s tests, not while it is defined');
+    return started;
+  };
+  return {
+    get nats() {
+      return running().nats;
+    },
+    get connections() {
+      return running().connections;
+    },
+    replica: () => running().replica(),
+  };
+}

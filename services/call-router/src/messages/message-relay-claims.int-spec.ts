@@ -1,18 +1,10 @@
-import { startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { kvReplicasForSuite } from '@maskline/testing';
 import { FallbackGate, MessageRelayClaims, type RelayPlan } from './message-relay-claims';
 
 const PLAN: RelayPlan = { kind: 'relay', sessionId: 'S1', to: '+14155550122', direction: 'first-to-second' };
 
 describe('message relay claims (real NATS KV, replicas on their own connections)', () => {
-  let replicas: KvReplicas;
-
-  beforeAll(async () => {
-    replicas = await startKvReplicas('call-router');
-  });
-
-  afterAll(async () => {
-    await replicas?.stop();
-  });
+  const replicas = kvReplicasForSuite('call-router');
 
   async function replica() {
     const { kv } = await replicas.replica();

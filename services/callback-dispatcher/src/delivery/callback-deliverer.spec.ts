@@ -72,7 +72,6 @@ function deliverer(world: {
     get marker(): Delivered | undefined {
       return state.record;
     },
-    isDelivered: jest.fn(async (): Promise<boolean> => state.delivered),
     delivered: jest.fn(
       async (): Promise<Delivered | null> => (state.delivered ? (state.record ?? { at: 0 }) : null),
     ),

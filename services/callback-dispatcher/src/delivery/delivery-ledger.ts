@@ -39,10 +39,6 @@ export class DeliveryLedger {
     return this.kv.bucket(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS });
   }
 
-  async isDelivered(eventId: string): Promise<boolean> {
-    return (await this.delivered(eventId)) !== null;
-  }
-
   /** When the callback was delivered, and its attempt's record (null: not delivered). */
   async delivered(eventId: string): Promise<Delivered | null> {
     const entry = await (await this.bucket()).get(`d.${eventId}`);

@@ -1,20 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { startKvReplicas, type KvReplicas } from '@maskline/testing';
+import { kvReplicasForSuite } from '@maskline/testing';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import { claimDecision, ExpiryClaims } from './expiry-claims';
 
 const STALE_MS = 30_000;
 
 describe('expiry claims across replicas (real NATS KV)', () => {
-  let replicas: KvReplicas;
-
-  beforeAll(async () => {
-    replicas = await startKvReplicas('session-service');
-  });
-
-  afterAll(async () => {
-    await replicas?.stop();
-  });
+  const replicas = kvReplicasForSuite('session-service');
 
   /** One session-service process's claims (each has its own owner id). */
   async function replica(): Promise<ExpiryClaims> {
