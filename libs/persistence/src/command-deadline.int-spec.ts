@@ -3,7 +3,7 @@ import { getConnectionToken } from '@nestjs/mongoose';
 import { Schema, type Connection } from 'mongoose';
 import pino from 'pino';
 import { HealthRegistry, MetricsService, ObservabilityModule } from '@maskline/observability';
-import { expectEventually, startOwnTestStore, uniqueDbName } from '@maskline/testing';
+import { expectEventually, pauseProcess, startOwnTestStore, uniqueDbName } from '@maskline/testing';
 import { SystemWideQueries } from './account-scoped.repository';
 import { isStoreUnavailableError } from './mongo-errors';
 import { PersistenceModule } from './persistence.module';
@@ -60,7 +60,7 @@ describe('store command deadline (a store of its own, paused)', () => {
   it('fails a command the paused store does not answer, as unavailable, within the deadline; then works again', async () => {
     const docs = connection.collection('docs');
     await put('docs', [{ _id: 'a', n: 1 }]);
-    process.kill(Number(store.pid), 'SIGSTOP');
+    await pauseProcess(Number(store.pid));
     const started = Date.now();
     let failure: unknown;
     try {
@@ -90,7 +90,7 @@ describe('store command deadline (a store of its own, paused)', () => {
     const sweep = new SystemWideQueries(model, { timeoutMs: 30_000 });
 
     // The store is paused (a scan that takes that long, as far as the caller can tell).
-    process.kill(Number(store.pid), 'SIGSTOP');
+    await pauseProcess(Number(store.pid));
     const sweeps = Promise.allSettled([
       sweep.find({ n: 2 }),
       sweep.updateMany({ n: 5 }, { $set: { n: 6 } }),

@@ -1,6 +1,6 @@
 import mongoose, { Schema, type Connection, type Model } from 'mongoose';
 import { HISTORY_READ_TIMEOUT_MS } from '@maskline/contracts';
-import { startOwnTestStore, uniqueDbName } from '@maskline/testing';
+import { pauseProcess, startOwnTestStore, uniqueDbName } from '@maskline/testing';
 import { AccountScopedRepository } from './account-scoped.repository';
 import { isStoreUnavailableError } from './mongo-errors';
 
@@ -50,7 +50,7 @@ describe('history read deadline (a store of its own, paused, no connection deadl
     const history = new Records(model, true);
     const ordinary = new Records(model, false);
 
-    process.kill(Number(store.pid), 'SIGSTOP');
+    await pauseProcess(Number(store.pid));
     let ordinaryDone = false;
     const waiting = ordinary.list('A').finally(() => (ordinaryDone = true));
     const started = Date.now();

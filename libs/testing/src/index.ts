@@ -8,3 +8,4 @@ export * from './test-keys';
 export * from './test-dns-server';
 export * from './test-clock';
 export * from './kv-replicas';
+export * from './pause-process';
