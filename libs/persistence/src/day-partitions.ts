@@ -2,6 +2,8 @@ import type { Connection, Model, Schema } from 'mongoose';
 import { buildIndexes } from './index-synchronizer';
 
 const DAY_MS = 86_400_000;
+/** How often each replica makes the coming days' collections ahead and forgets dropped days (`keepAhead`). */
+export const DAY_PARTITIONS_PREPARE_EVERY_MS = 3_600_000;
 
 /** A UTC day's suffix of a partition's name: `yyyymmdd`. */
 export function dayPartitionSuffix(at: Date): string {
@@ -20,10 +22,11 @@ export interface DayPartition {
  * attempts one range delete took 137 s of a busy store), where dropping a collection costs the same
  * at any size. Reads of a time range read only its days. Each day's collection gets the schema's
  * indexes when it is first written to (`modelFor`), or ahead of time (`prepare`); the day's model is
- * made once per process.
+ * made once per process, and so is its view (`viewOf`: the repository a service reads a day through).
  */
-export class DayPartitions<T> {
+export class DayPartitions<T, V = Model<T>> {
   readonly #models = new Map<string, Promise<Model<T>>>();
+  readonly #views = new Map<string, V>();
   readonly #schema: Schema;
   readonly #pattern: RegExp;
 
@@ -32,6 +35,8 @@ export class DayPartitions<T> {
     /** The collections' common name; the days' are `<base>_<yyyymmdd>`. */
     readonly base: string,
     schema: Schema,
+    /** What a day is read and written through, made once per day and process. */
+    private readonly view: (model: Model<T>) => V = (model) => model as unknown as V,
   ) {
     // Never created or indexed by mongoose on the side (with the connection's deadline): `buildIndexes` does both.
     const own = schema.clone() as Schema;
@@ -63,9 +68,54 @@ export class DayPartitions<T> {
     return model;
   }
 
+  /** The view of `at`'s day, its collection made first if missing (`modelFor`). */
+  async viewFor(at: Date): Promise<V> {
+    return this.viewOf((await this.modelFor(at)).collection.collectionName);
+  }
+
+  /** The view of an existing day's collection, by name. */
+  viewOf(name: string): V {
+    let view = this.#views.get(name);
+    if (!view) {
+      view = this.view(this.modelOf(name));
+      this.#views.set(name, view);
+    }
+    return view;
+  }
+
+  /**
+   * `prepareAhead` now and every DAY_PARTITIONS_PREPARE_EVERY_MS, so that the first write of a day
+   * waits for no index build (it would build them itself if it had to): each replica's upkeep. A
+   * failure goes to `onFailure` and is tried again at the next tick. The returned function stops it.
+   */
+  async keepAhead(clock: () => number, onFailure: (err: unknown) => void): Promise<() => void> {
+    const run = async () => {
+      try {
+        await this.prepareAhead(new Date(clock()));
+      } catch (err) {
+        onFailure(err);
+      }
+    };
+    await run();
+    const timer = setInterval(() => void run(), DAY_PARTITIONS_PREPARE_EVERY_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** Makes the collections of the days of `at` ahead of their first write (a write then waits for no index build). */
   async prepare(...at: Date[]): Promise<void> {
     for (const day of at) await this.modelFor(day);
+  }
+
+  /**
+   * Each replica's upkeep: makes the collections of `now`'s day and the next ahead of their first
+   * write, and forgets the days any replica's sweep dropped. The days left, oldest first.
+   */
+  async prepareAhead(now: Date): Promise<DayPartition[]> {
+    await this.prepare(now, new Date(now.getTime() + DAY_MS));
+    const left = await this.existing();
+    this.forgetMissing(left);
+    return left;
   }
 
   /** The days' collections that exist, oldest first. */
@@ -94,6 +144,7 @@ export class DayPartitions<T> {
       }
     }
     for (const name of [...this.#models.keys()]) if (!names.has(name)) this.#models.delete(name);
+    for (const name of [...this.#views.keys()]) if (!names.has(name)) this.#views.delete(name);
   }
 
   /** Those of `existing` that may hold documents at or after `since`. */
@@ -116,13 +167,18 @@ export class DayPartitions<T> {
 
   /**
    * Drops every day wholly before `before`: how many documents they held, and the days left. The day
-   * `before` falls in is left to a range delete.
+   * `before` falls in is left to a range delete. `beforeDrop` runs with each day first (what belongs
+   * to its documents goes before them: a failure leaves the day for the next run).
    */
-  async dropBefore(before: Date): Promise<{ dropped: number; left: DayPartition[] }> {
+  async dropBefore(
+    before: Date,
+    beforeDrop?: (day: DayPartition, model: Model<T>) => Promise<void>,
+  ): Promise<{ dropped: number; left: DayPartition[] }> {
     let dropped = 0;
     for (const day of await this.existing()) {
       if (day.from.getTime() + DAY_MS > before.getTime()) break;
       const model = this.modelOf(day.name);
+      await beforeDrop?.(day, model);
       dropped += await model.estimatedDocumentCount();
       await model.collection.drop().catch((err: { codeName?: string; code?: number }) => {
         // Another replica's sweep dropped it first.

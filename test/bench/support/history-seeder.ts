@@ -31,7 +31,9 @@ interface HistoryCollection {
 
 /** Every collection that grows with sessions ended, calls made and callbacks sent. */
 const HISTORY: HistoryCollection[] = [
-  { db: 'session_service', collection: 'ended_sessions' },
+  { db: 'session_service', collection: 'ended_sessions', byDay: 'expiredAt' },
+  // Sessions that lived longer than a day (none in a soak, copied all the same).
+  { db: 'session_service', collection: 'long_lived_sessions' },
   // Numbers kept apart: the redaction period's, and a day past it that the redaction sweep must delete.
   { db: 'session_service', collection: 'ended_session_parties', keptMs: 2 * REDACTED_AFTER_MS },
   { db: 'session_service', collection: 'call_events' },
@@ -84,7 +86,10 @@ export async function seedHistory(
   const dbOf = (db: string) => store.useDb(`${prefix}_${db}`, { useCache: true }).db!;
   // What the sessions that have ended left (a live session's calls and callbacks are not history
   // yet: copied with the ended ones, they would skew the mix).
-  const endedDocs = await dbOf(HISTORY[0]!.db).collection(HISTORY[0]!.collection).find({}).toArray();
+  const endedDocs: Document[] = [];
+  for (const name of await collectionsOf(dbOf(HISTORY[0]!.db), HISTORY[0]!)) {
+    endedDocs.push(...(await dbOf(HISTORY[0]!.db).collection(name).find({}).toArray()));
+  }
   if (endedDocs.length === 0) throw new Error('seeding history: the run has ended no session yet to copy');
   const ended = new Set(endedDocs.map((d) => String(d._id)));
   const ofEnded = (d: Document) =>

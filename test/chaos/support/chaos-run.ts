@@ -1,4 +1,5 @@
 import { pct } from '../../bench/support/bench-system';
+import { collectionsOf } from '../../bench/support/history-seeder';
 import { CallbackReceiver } from '../../e2e/support/callback-receiver';
 import { ChaosLoad, type LoadOptions } from './chaos-load';
 import { ChaosSystem } from './chaos-system';
@@ -194,7 +195,10 @@ async function account(
       await wait(500);
     } while (Date.now() < deadline);
     // Live sessions and the history (an ended session moves there).
-    const ended = db('session-service').collection('ended_sessions');
+    // The history: a collection per day of the end, and the one kept before days.
+    const history = (
+      await collectionsOf(db('session-service').db!, { collection: 'ended_sessions', byDay: 'expiredAt' })
+    ).map((name) => db('session-service').collection(name));
     const projection = {
       _id: 1,
       virtualNumber: 1,
@@ -221,7 +225,9 @@ async function account(
       ...new Map(
         [
           ...(await sessions.find({}, { projection }).toArray()),
-          ...(await ended.find({}, { projection }).toArray()).map(withNumbers),
+          ...(await Promise.all(history.map((c) => c.find({}, { projection }).toArray())))
+            .flat()
+            .map(withNumbers),
         ].map((d) => [String(d._id), d]),
       ).values(),
     ];
@@ -229,9 +235,8 @@ async function account(
     const orphans: string[] = [];
     for (const h of await holds.find({ liveMarker: 'L' }).limit(5).toArray()) {
       const record = await db('number-pool').collection('allocations').findOne({ _id: h.allocationId });
-      const owner =
-        (await sessions.findOne({ allocationId: h.allocationId })) ??
-        (await ended.findOne({ allocationId: h.allocationId }));
+      let owner = await sessions.findOne({ allocationId: h.allocationId });
+      for (const c of history) owner ??= await c.findOne({ allocationId: h.allocationId });
       orphans.push(
         `hold ${String(h._id)} of allocation ${String(h.allocationId)} made ${new Date(h.createdAt).toISOString()}: record ${record ? `released ${String(record.releasedAt)}` : 'none'}; session ${owner ? `${String(owner._id)} ${String(owner.status)}${owner.abandoned ? ' (abandoned)' : ''}` : 'none'}`,
       );

@@ -10,9 +10,6 @@ import { CallbackAttemptDocument, CallbackAttemptSchema } from './callback-recor
 
 /** The most attempts a session's list gives (the API pages within it). */
 export const SESSION_ATTEMPTS_MAX = 10_000;
-const DAY_MS = 86_400_000;
-/** How often each replica makes today's and tomorrow's collections (and forgets dropped days). */
-export const PREPARE_EVERY_MS = 3_600_000;
 
 /**
  * Every try to deliver a callback: inserted, never changed, kept CALLBACK_ATTEMPT_RETENTION_DAYS.
@@ -25,11 +22,10 @@ export const PREPARE_EVERY_MS = 3_600_000;
  */
 @Injectable()
 export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
-  private preparing?: NodeJS.Timeout;
-  private readonly days: DayPartitions<CallbackAttemptDocument>;
+  private stopPreparing?: () => void;
+  private readonly days: DayPartitions<CallbackAttemptDocument, CallbackAttemptRecords>;
   /** The collection kept before attempts were kept by day: read and swept until empty. */
   private readonly before: CallbackAttemptRecords;
-  private readonly records = new Map<string, CallbackAttemptRecords>();
 
   constructor(
     @InjectConnection() connection: Connection,
@@ -37,55 +33,42 @@ export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.days = new DayPartitions(connection, model.collection.collectionName, CallbackAttemptSchema);
+    this.days = new DayPartitions(
+      connection,
+      model.collection.collectionName,
+      CallbackAttemptSchema,
+      (day) => new CallbackAttemptRecords(day),
+    );
     this.before = new CallbackAttemptRecords(model);
   }
 
   /**
-   * Today's and tomorrow's collections at boot and every PREPARE_EVERY_MS on every replica, so the
-   * first delivery of a day waits for no index build (it would build them itself if it had to). A
-   * failure is logged and tried again at the next tick: attempts can still be recorded meanwhile.
+   * Today's and tomorrow's collections at boot and every hour on every replica (`keepAhead`), so the
+   * first delivery of a day waits for no index build. A failure is logged: attempts can still be
+   * recorded meanwhile.
    */
   async onModuleInit(): Promise<void> {
-    await this.prepareNow();
-    this.preparing = setInterval(() => void this.prepareNow(), PREPARE_EVERY_MS);
-    this.preparing.unref();
-  }
-
-  onModuleDestroy(): void {
-    clearInterval(this.preparing);
-  }
-
-  private async prepareNow(): Promise<void> {
-    try {
-      await this.prepare(new Date(this.clock()));
-      const left = await this.days.existing();
-      this.days.forgetMissing(left);
-      for (const name of this.records.keys())
-        if (!left.some((d) => d.name === name)) this.records.delete(name);
-    } catch (err) {
+    this.stopPreparing = await this.days.keepAhead(this.clock, (err) =>
       this.logger.warn(
         { err },
         "could not make the callback attempts' collections ahead; tried again within the hour",
-      );
-    }
+      ),
+    );
+  }
+
+  onModuleDestroy(): void {
+    this.stopPreparing?.();
   }
 
   /** Writes the attempt down in its day's collection; under `id`, once. */
   async record(attempt: Omit<CallbackAttemptDocument, '_id'>, id?: string): Promise<void> {
-    const model = await this.days.modelFor(attempt.at);
-    await this.recordsOf(model.collection.collectionName, model).record(attempt, id);
-  }
-
-  /** Makes the collections of today and tomorrow ahead of their first attempt (a delivery then waits for no build). */
-  private prepare(now: Date): Promise<void> {
-    return this.days.prepare(now, new Date(now.getTime() + DAY_MS));
+    await (await this.days.viewFor(attempt.at)).record(attempt, id);
   }
 
   /** A session's attempts in time order, at most SESSION_ATTEMPTS_MAX: the oldest collections first, stopping once it has that many. */
   async ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
     const found: CallbackAttemptDocument[] = [];
-    const days = (await this.days.existing()).map((d) => this.recordsOf(d.name));
+    const days = (await this.days.existing()).map((d) => this.days.viewOf(d.name));
     for (const records of [this.before, ...days]) {
       const left = SESSION_ATTEMPTS_MAX - found.length;
       if (left <= 0) break;
@@ -100,7 +83,7 @@ export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
    */
   async since(accountId: string, since: Date, limit: number): Promise<CallbackAttemptDocument[]> {
     const found: CallbackAttemptDocument[] = [];
-    const days = (await this.days.since(since)).map((d) => this.recordsOf(d.name)).reverse();
+    const days = (await this.days.since(since)).map((d) => this.days.viewOf(d.name)).reverse();
     for (const records of [...days, this.before]) {
       const left = limit - found.length;
       if (left <= 0) break;
@@ -113,18 +96,8 @@ export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
   async purgeSystemWide(before: Date): Promise<number> {
     const { dropped, left } = await this.days.dropBefore(before);
     let deleted = dropped;
-    for (const name of this.records.keys()) if (!left.some((d) => d.name === name)) this.records.delete(name);
     const day = left.find((d) => d.name === this.days.nameOf(before));
-    if (day) deleted += await this.recordsOf(day.name).purgeSystemWide(before);
+    if (day) deleted += await this.days.viewOf(day.name).purgeSystemWide(before);
     return deleted + (await this.before.purgeSystemWide(before));
-  }
-
-  private recordsOf(name: string, model?: Model<CallbackAttemptDocument>): CallbackAttemptRecords {
-    let records = this.records.get(name);
-    if (!records) {
-      records = new CallbackAttemptRecords(model ?? this.days.modelOf(name));
-      this.records.set(name, records);
-    }
-    return records;
   }
 }

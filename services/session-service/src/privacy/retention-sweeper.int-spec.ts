@@ -88,8 +88,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   });
 
   /**
-   * A session stored as the system stores one, ended `endedAgoMs` before the test clock's now (in
-   * the history, recorded as the expiry records it), or live (null). As earlier versions stored
+   * A session stored as the system stores one, that lived `livedMs` and ended `endedAgoMs` before the
+   * test clock's now (in the history, recorded as the expiry records it), or live (null). As earlier versions stored
    * one: `'live'` an ended one in `sessions`; in the history with its numbers in clear,
    * `'without digests'` alone, `'with digests'` beside their digests under the current key.
    */
@@ -97,9 +97,10 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     accountId: string,
     endedAgoMs: number | null,
     as?: 'live' | 'without digests' | 'with digests',
+    livedMs = HOUR,
   ) {
     const now = clock.now();
-    const createdAt = new Date(now - (endedAgoMs ?? 0) - HOUR);
+    const createdAt = new Date(now - (endedAgoMs ?? 0) - livedMs);
     const doc = {
       _id: randomUUID(),
       accountId,
@@ -137,6 +138,35 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     return doc;
   }
 
+  /**
+   * The history's collections: one per day of the end (`ended_sessions_<yyyymmdd>`) and the one kept
+   * before days (`ended_sessions`, where `ended` writes an earlier version's records).
+   */
+  async function historyCollections() {
+    const db = sessions.db.db!;
+    const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    return names.filter((n) => /^ended_sessions(_\d{8})?$/.test(n)).map((n) => db.collection(n));
+  }
+  /** A session's record as stored, wherever the history keeps it. */
+  async function stored(sessionId: string) {
+    for (const c of await historyCollections()) {
+      const doc = await c.findOne({ _id: sessionId as never });
+      if (doc) return doc as unknown as SessionDocument;
+    }
+    return null;
+  }
+  /** Changes a session's stored record, wherever the history keeps it. */
+  async function updateStored(sessionId: string, set: Partial<SessionDocument>) {
+    for (const c of await historyCollections()) await c.updateOne({ _id: sessionId as never }, { $set: set });
+  }
+  /** How many of these sessions the history holds. */
+  async function countStored(sessionIds: string[]) {
+    let n = 0;
+    for (const c of await historyCollections())
+      n += await c.countDocuments({ _id: { $in: sessionIds as never[] } });
+    return n;
+  }
+
   const get = (accountId: string, sessionId: string) =>
     client.request(GetSession, { scope: { accountId }, sessionId });
 
@@ -160,7 +190,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const live = await endedSession(REDACTING, null);
     // The history's record never holds the numbers: they are kept apart until redaction deletes them.
     for (const s of [recent, old]) {
-      const record = JSON.stringify(await ended.findById(s._id).lean());
+      const record = JSON.stringify(await stored(s._id));
       expect(record).not.toContain(s.firstParty);
       expect(record).not.toContain(s.secondParty);
       expect((await parties.findById(s._id).lean())?.firstParty).toBe(s.firstParty);
@@ -172,14 +202,14 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(redacted.firstParty).toBe(redactPartyNumber(key, old.accountId, old.firstParty));
     expect(redacted.secondParty).toBe(redactPartyNumber(key, old.accountId, old.secondParty));
     expect(redactedPartySchema.safeParse(redacted.firstParty).success).toBe(true);
-    const stored = await ended.findById(old._id).lean();
-    expect(stored?.redactedAt).toBeTruthy();
-    expect(JSON.stringify(stored)).not.toContain(old.firstParty);
-    expect(JSON.stringify(stored)).not.toContain(old.secondParty);
+    const record = await stored(old._id);
+    expect(record?.redactedAt).toBeTruthy();
+    expect(JSON.stringify(record)).not.toContain(old.firstParty);
+    expect(JSON.stringify(record)).not.toContain(old.secondParty);
     // The digests took the numbers' place: none is left beside them.
-    expect(stored).not.toHaveProperty('firstPartyDigest');
-    expect(stored).not.toHaveProperty('secondPartyDigest');
-    expect(stored).not.toHaveProperty('digestKeyId');
+    expect(record).not.toHaveProperty('firstPartyDigest');
+    expect(record).not.toHaveProperty('secondPartyDigest');
+    expect(record).not.toHaveProperty('digestKeyId');
     // Its calls are still there: the record stays, the numbers go.
     expect(redacted.interactions).toHaveLength(1);
     expect(await parties.findById(old._id).lean()).toBeNull();
@@ -225,12 +255,12 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow();
 
     for (const s of [...earlier, recorded]) {
-      const stored = await ended.findById(s._id).lean();
-      expect(stored?.firstParty).toBe(redactPartyNumber(key, s.accountId, s.firstParty));
-      expect(stored?.secondParty).toBe(redactPartyNumber(key, s.accountId, s.secondParty));
-      expect(stored?.redactedAt).toBeTruthy();
+      const record = await stored(s._id);
+      expect(record?.firstParty).toBe(redactPartyNumber(key, s.accountId, s.firstParty));
+      expect(record?.secondParty).toBe(redactPartyNumber(key, s.accountId, s.secondParty));
+      expect(record?.redactedAt).toBeTruthy();
     }
-    expect((await ended.findById(kept._id).lean())?.firstParty).toBe(kept.firstParty);
+    expect((await stored(kept._id))?.firstParty).toBe(kept.firstParty);
   });
 
   it('looks for an earlier version’s records at most once an hour once it has found none (a scan of the history)', async () => {
@@ -238,10 +268,10 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow(); // finds none
     const earlier = await endedSession(REDACTING, 3 * DAY, 'without digests');
     await app.get(RetentionSweeper).runNow();
-    expect((await ended.findById(earlier._id).lean())?.firstParty).toBe(earlier.firstParty);
+    expect((await stored(earlier._id))?.firstParty).toBe(earlier.firstParty);
     clock.advance(LEGACY_CHECK_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
-    expect((await ended.findById(earlier._id).lean())?.firstParty).toBe(
+    expect((await stored(earlier._id))?.firstParty).toBe(
       redactPartyNumber(key, earlier.accountId, earlier.firstParty),
     );
   });
@@ -257,12 +287,12 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow();
 
     for (const s of earlier) {
-      const stored = await ended.findById(s._id).lean();
-      expect(stored?.firstParty).toBe(redactPartyNumber(key, s.accountId, s.firstParty));
-      expect(stored?.secondParty).toBe(redactPartyNumber(key, s.accountId, s.secondParty));
-      expect(stored?.redactedAt).toBeTruthy();
-      expect(stored).not.toHaveProperty('firstPartyDigest');
-      expect(stored).not.toHaveProperty('digestKeyId');
+      const record = await stored(s._id);
+      expect(record?.firstParty).toBe(redactPartyNumber(key, s.accountId, s.firstParty));
+      expect(record?.secondParty).toBe(redactPartyNumber(key, s.accountId, s.secondParty));
+      expect(record?.redactedAt).toBeTruthy();
+      expect(record).not.toHaveProperty('firstPartyDigest');
+      expect(record).not.toHaveProperty('digestKeyId');
     }
     expect((await get(REDACTING, young._id)).firstParty).toBe(young.firstParty);
   });
@@ -285,17 +315,17 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     clock.advance(LEGACY_CHECK_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
 
-    const stored = await ended.findById(before._id).lean();
-    expect(stored?.firstParty).toBe(redactPartyNumber(key, before.accountId, before.firstParty));
-    expect(stored?.secondParty).toBe(redactPartyNumber(key, before.accountId, before.secondParty));
-    expect(stored).not.toHaveProperty('firstPartyDigest');
-    expect(stored).not.toHaveProperty('secondPartyDigest');
-    expect(stored).not.toHaveProperty('digestKeyId');
+    const record = await stored(before._id);
+    expect(record?.firstParty).toBe(redactPartyNumber(key, before.accountId, before.firstParty));
+    expect(record?.secondParty).toBe(redactPartyNumber(key, before.accountId, before.secondParty));
+    expect(record).not.toHaveProperty('firstPartyDigest');
+    expect(record).not.toHaveProperty('secondPartyDigest');
+    expect(record).not.toHaveProperty('digestKeyId');
   });
 
   it('redacts a session with one party (a Proxy session its second participant never joined)', async () => {
     const alone = { ...(await endedSession(REDACTING, 3 * DAY)) };
-    await ended.deleteOne({ _id: alone._id });
+    for (const c of await historyCollections()) await c.deleteOne({ _id: alone._id as never });
     await parties.deleteOne({ _id: alone._id });
     await app.get(EndedSessionRepository).recordOne({ ...alone, secondParty: null } as SessionDocument);
     const before = await get(REDACTING, alone._id);
@@ -390,9 +420,11 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const live = await endedSession(REDACTING, null);
     await sessions.updateOne({ _id: live._id }, { $set: { createdAt: new Date(clock.now() - 40 * DAY) } });
     const liveStep = await step(REDACTING, live._id, 39 * DAY);
-    const kept = await endedSession(REDACTING, 10 * DAY);
-    await ended.updateOne({ _id: kept._id }, { $set: { createdAt: new Date(clock.now() - 45 * DAY) } });
+    const kept = await endedSession(REDACTING, 10 * DAY, undefined, 35 * DAY);
     const keptStep = await step(REDACTING, kept._id, 44 * DAY);
+    // …and one an earlier version recorded (in the collection kept before days, never noted as long-lived).
+    const keptEarlier = await endedSession(REDACTING, 10 * DAY, 'with digests', 35 * DAY);
+    const keptEarlierStep = await step(REDACTING, keptEarlier._id, 44 * DAY);
 
     clock.advance(CALL_STEPS_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
@@ -403,6 +435,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(await callEvents.exists({ _id: lateStep })).toBeTruthy();
     expect(await callEvents.exists({ _id: liveStep })).toBeTruthy();
     expect(await callEvents.exists({ _id: keptStep })).toBeTruthy();
+    expect(await callEvents.exists({ _id: keptEarlierStep })).toBeTruthy();
     expect((await get(REDACTING, kept._id)).interactions).toHaveLength(2);
 
     clock.advance(CALL_STEPS_GRACE_MS);
@@ -416,7 +449,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const places: Model<ProxyParticipantDocument> = app.get(getModelToken(ProxyParticipantDocument.name));
     const proxied = async (endedAgoMs: number) => {
       const s = await endedSession(REDACTING, endedAgoMs);
-      await ended.updateOne({ _id: s._id }, { $set: { proxy: { serviceSid: 'KS' + '0'.repeat(32) } } });
+      await updateStored(s._id, { proxy: { serviceSid: 'KS' + '0'.repeat(32) } } as Partial<SessionDocument>);
       await places.create({
         _id: `KP${randomUUID().replace(/-/g, '')}`,
         accountId: REDACTING,
@@ -430,10 +463,60 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
     await app.get(RetentionSweeper).runNow();
 
-    expect(await ended.exists({ _id: gone._id })).toBeNull();
+    expect(await stored(gone._id)).toBeNull();
     expect(await places.countDocuments({ sessionId: gone._id })).toBe(0);
-    expect(await ended.exists({ _id: young._id })).toBeTruthy();
+    expect(await stored(young._id)).toBeTruthy();
     expect(await places.countDocuments({ sessionId: young._id })).toBe(1);
+  });
+
+  it('keeps the history one collection per day of the end: drops the days past retention, a range of the cutoff’s day, and lists across days', async () => {
+    const account = `MADAYS${randomUUID().replace(/-/g, '').slice(0, 14).toUpperCase()}`;
+    const cutoff = clock.now() - 30 * DAY;
+    // Either side of the cutoff by a minute, and in days well before and after it.
+    const [wellPast, justPast, justKept, recent] = [
+      await endedSession(account, 33 * DAY),
+      await endedSession(account, 30 * DAY + 60_000),
+      await endedSession(account, 30 * DAY - 60_000),
+      await endedSession(account, 2 * DAY),
+    ];
+    const live = await endedSession(account, null);
+    const dayOf = (ms: number) =>
+      `ended_sessions_${new Date(ms).toISOString().slice(0, 10).replace(/-/g, '')}`;
+    const names = async () => (await historyCollections()).map((c) => c.collectionName);
+    // Each record is in the collection of the day its session ended.
+    for (const s of [wellPast, justPast, justKept, recent]) {
+      const day = (await historyCollections()).find(
+        (c) => c.collectionName === dayOf(s.expiredAt!.getTime()),
+      )!;
+      expect(await day.findOne({ _id: s._id as never })).not.toBeNull();
+    }
+
+    // Listed across days and the live sessions, newest first, with the total of them all.
+    const listed = await client.request(ListSessions, {
+      scope: { accountId: account },
+      status: 'all',
+      createdTime: { gte: new Date(clock.now() - 40 * DAY).toISOString() },
+      expiryTime: {},
+      durationSeconds: {},
+      limit: 3,
+      offset: 1,
+    });
+    expect(listed.total).toBe(5);
+    expect(listed.objects.map((o) => o.sessionId)).toEqual([recent._id, justKept._id, justPast._id]);
+    expect(listed.objects.map((o) => o.sessionId)).not.toContain(live._id);
+
+    await app.get(RetentionSweeper).runNow();
+
+    await expect(get(account, wellPast._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+    await expect(get(account, justPast._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+    expect((await get(account, justKept._id)).sessionId).toBe(justKept._id);
+    expect((await get(account, recent._id)).sessionId).toBe(recent._id);
+    // No day wholly before the cutoff is left; the cutoff's own day stays, with what it still keeps.
+    const left = await names();
+    expect(left).not.toContain(dayOf(wellPast.expiredAt!.getTime()));
+    for (const name of left.filter((n) => n !== 'ended_sessions')) {
+      expect(name >= dayOf(cutoff)).toBe(true);
+    }
   });
 
   it('drains in one run what became due since the last, though it is more than one batch', async () => {
@@ -444,7 +527,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
     clock.advance(CALL_STEPS_EVERY_MS);
     await app.get(RetentionSweeper).runNow();
-    expect(await ended.countDocuments({ _id: { $in: ids } })).toBe(0);
+    expect(await countStored(ids)).toBe(0);
     expect(await parties.countDocuments({ _id: { $in: ids } })).toBe(0);
     expect(await callEvents.countDocuments({ sessionId: { $in: ids } })).toBe(0);
   });
@@ -485,7 +568,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow();
 
     expect(await sessions.findById(stranded._id).lean()).toBeNull();
-    expect((await ended.findById(stranded._id).lean())?._id).toBe(stranded._id);
+    expect((await stored(stranded._id))?._id).toBe(stranded._id);
     expect((await sessions.findById(live._id).lean())?.status).toBe('active');
     await app.get(RetentionSweeper).runNow();
     const shown = await get(REDACTING, stranded._id);

@@ -19,6 +19,7 @@ import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
 import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import { EndedSessionParties } from '../sessions/ended-session-parties.repository';
+import { CALL_STEPS_GRACE_MS } from '../sessions/long-lived-sessions.repository';
 import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 import { isStoreUnavailableError } from '@maskline/persistence';
@@ -29,20 +30,14 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
 /**
  * How often the system looks for records an earlier version left with numbers (one replica's run in
  * each such window, whichever takes it first; every run while the last look found some): the query
- * is a scan of the history on FerretDB (23–42 s at 100,000 ended sessions in the soak) and after an
- * upgrade it finds none. Such a record is redacted up to this much later than it falls due, only
+ * is a scan of the collection ended sessions were kept in before days (`ended_sessions`; 23–42 s at
+ * 100,000 on FerretDB), which no longer grows, and after an upgrade it finds none. Such a record is redacted up to this much later than it falls due, only
  * during an upgrade from a version before 2026-11-30.
  */
 export const LEGACY_CHECK_EVERY_MS = 3_600_000;
 
-/**
- * How much longer than its session's record a call step may be kept: steps go by the time they were
- * recorded (one range), not with their session (a scan per thousand sessions on FerretDB), and a
- * session's steps were recorded up to its whole life before it ended. Sessions that lived longer
- * than this are spared by id. Steps hold no number and no content (a call's or message's times,
- * outcome and length).
- */
-export const CALL_STEPS_GRACE_MS = 24 * 3_600_000;
+/** Defined with the sessions it makes long-lived (`LongLivedSessions`). */
+export { CALL_STEPS_GRACE_MS };
 /** How often call steps are deleted by time (one replica's run in each such window). */
 export const CALL_STEPS_EVERY_MS = 3_600_000;
 /**
@@ -188,7 +183,8 @@ export class RetentionSweeper extends PeriodicTask {
    * Ended sessions due for deletion: their numbers, call steps and Proxy places first (a crash in
    * between leaves a record without them, never a place or a number without a record), then the
    * records. Call steps go by their own time (`deleteCallSteps`); Proxy sessions' places and names
-   * a slice of sessions at a time; the other records as one range.
+   * a slice of sessions at a time; the records themselves a day's collection at a time, and a range of
+   * the cutoff's day (`EndedSessionRepository.deleteEndedBeforeSystemWide`).
    */
   private async deleteEnded(endedBefore: Date): Promise<number> {
     await this.parties.purgeSystemWide(endedBefore);
@@ -203,9 +199,9 @@ export class RetentionSweeper extends PeriodicTask {
         await this.sessionNames.deleteForSessionsSystemWide(ids);
       }
     };
-    return stepsByTime
-      ? this.sessions.ended.deleteEndedBeforeWithProxyCascadeSystemWide(endedBefore, cascade)
-      : this.sessions.ended.deleteEndedBeforeSystemWide(endedBefore, cascade);
+    return this.sessions.ended.deleteEndedBeforeSystemWide(endedBefore, cascade, {
+      proxiesOnly: stepsByTime,
+    });
   }
 
   /**

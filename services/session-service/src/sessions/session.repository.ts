@@ -4,7 +4,7 @@ import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import { DEFAULT_SESSION_SETTINGS, type AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
 import { EndedSessionRepository } from './ended-session.repository';
-import { SessionDocument, type ProxySessionFacts } from './session.schema';
+import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.schema';
 
 /**
  * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
@@ -185,7 +185,7 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     ]);
     const endedIds = new Set(endedPage.objects.map((s) => s._id));
     const merged = [...livePage[0].filter((s) => !endedIds.has(s._id)), ...endedPage.objects].sort(
-      (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0),
+      newestFirst,
     );
     // The page's ended sessions alone are given their numbers (the merge read offset + limit of them).
     const page = merged.slice(offset, offset + limit);

@@ -83,7 +83,8 @@ export class SessionDocument {
  * `sessions` holds live sessions only (and the orphan reaper's tombstones): every hot path (create,
  * update, expiry, routing snapshots) reads and writes it, and on FerretDB v1 each of those is a scan
  * of the whole collection, so it must stay the size of what is live. An ended session moves to
- * `ended_sessions` (the history), which only the API's reads and the privacy sweeps touch.
+ * `ended_sessions_<yyyymmdd>` (the history, a collection per day of the end), which only the API's
+ * reads and the privacy sweeps touch.
  */
 export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
 // List API: an account's live sessions, newest first.
@@ -95,6 +96,11 @@ SessionSchema.index({ virtualNumber: 1, status: 1 });
 // List filters by number.
 SessionSchema.index({ accountId: 1, virtualNumber: 1 });
 
+/** The list order: the newest first, then by id. */
+export function newestFirst(a: SessionDocument, b: SessionDocument): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+}
+
 /** The model name of the history: sessions that ended, same fields, kept SESSION_RETENTION_DAYS. */
 export const ENDED_SESSION_MODEL = 'EndedSessionDocument';
 export const EndedSessionSchema = SchemaFactory.createForClass(SessionDocument);
@@ -103,7 +109,8 @@ EndedSessionSchema.set('collection', 'ended_sessions');
 EndedSessionSchema.index({ accountId: 1, createdAt: -1 });
 // Retention and redaction sweeps: ended sessions by when they ended.
 EndedSessionSchema.index({ expiredAt: 1 });
-// Retention sweep: kept sessions that began before a time (their call steps are kept with them).
+// Retention sweep, in the collection kept before days (`ended_sessions`): kept sessions that began
+// before a time (their call steps are kept with them; the days' are noted in `long_lived_sessions`).
 EndedSessionSchema.index({ createdAt: 1 });
 // List filters by number.
 EndedSessionSchema.index({ accountId: 1, virtualNumber: 1 });

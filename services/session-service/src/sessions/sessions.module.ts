@@ -27,6 +27,8 @@ import { ENDED_SESSION_MODEL, EndedSessionSchema, SessionDocument, SessionSchema
 import { EndedSessionParties } from './ended-session-parties.repository';
 import { EndedSessionPartiesDocument, EndedSessionPartiesSchema } from './ended-session-parties.schema';
 import { EndedSessionRepository } from './ended-session.repository';
+import { LongLivedSessionDocument, LongLivedSessionSchema } from './long-lived-session.schema';
+import { LongLivedSessions } from './long-lived-sessions.repository';
 import { SessionRepository } from './session.repository';
 import { SessionViews } from './session-views';
 import { SessionAnnouncer } from './session-announcer';
@@ -54,6 +56,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
       { name: SessionDocument.name, schema: SessionSchema },
       { name: ENDED_SESSION_MODEL, schema: EndedSessionSchema },
       { name: EndedSessionPartiesDocument.name, schema: EndedSessionPartiesSchema },
+      { name: LongLivedSessionDocument.name, schema: LongLivedSessionSchema },
       { name: SagaStepDocument.name, schema: SagaStepSchema },
       { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
       { name: CallEventDocument.name, schema: CallEventSchema },
@@ -68,6 +71,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SessionRepository,
     EndedSessionRepository,
     EndedSessionParties,
+    LongLivedSessions,
     SagaStepsRepository,
     AllocationFates,
     IdempotencyKeys,

@@ -1,0 +1,138 @@
+import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
+import type { AccountScope } from '@maskline/contracts';
+import { AccountScopedRepository } from '@maskline/persistence';
+import type { SessionDocument } from './session.schema';
+
+/**
+ * The ended sessions' records in one collection: one day's (`ended_sessions_<yyyymmdd>`), or the one
+ * kept before records were kept by day (`ended_sessions`). Records as stored: `EndedSessionRepository`
+ * gives them their numbers.
+ */
+export class EndedSessionRecords extends AccountScopedRepository<SessionDocument> {
+  constructor(model: Model<SessionDocument>) {
+    super(model, { growsWithHistory: true });
+  }
+
+  get(scope: AccountScope & Partial<SessionDocument>, sessionId: string): Promise<SessionDocument | null> {
+    return this.findByIdScoped(scope, sessionId);
+  }
+
+  getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
+    return this.systemWide.findById(sessionId);
+  }
+
+  /** The first `limit` matches in the list order, and how many there are. Served by `{ accountId, createdAt }`. */
+  async firstPage(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
+    const [objects, total] = await Promise.all([
+      this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }),
+      this.countScoped(filter),
+    ]);
+    return { objects, total };
+  }
+
+  /** Records not stored yet; one already stored keeps its first version. */
+  keep(docs: SessionDocument[]): Promise<void> {
+    return this.insertManyKeepingFirst(docs);
+  }
+
+  /** One record, written with those of the expiries running with it; a second is a no-op. */
+  async keepOne(doc: SessionDocument): Promise<void> {
+    await this.insertUnlessTaken(doc);
+  }
+
+  /** A Proxy session deleted through its API after it ended: whether its record is here. */
+  async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<boolean> {
+    const matched = await this.updateOneScoped({ _id: sessionId, accountId: scope.accountId }, {
+      $set: { 'proxy.deletedAt': at },
+    } as UpdateQuery<SessionDocument>);
+    return matched > 0;
+  }
+
+  /** The ids of every record here matching `filter` (a day about to be dropped): one read. */
+  async idsSystemWide(filter: FilterQuery<SessionDocument>): Promise<string[]> {
+    return (await this.systemWideSweeps.find(filter, {}, ['_id'])).map((r) => r._id);
+  }
+
+  /**
+   * Ended before `endedBefore`: Proxy sessions a slice at a time after `beforeEachProxy` has run with
+   * their ids, the rest as one range (on FerretDB two scans when no Proxy session is due), or every
+   * one a slice at a time after `beforeEach` when all need it. Served by `{ expiredAt }`.
+   */
+  async deleteEndedBeforeSystemWide(
+    endedBefore: Date,
+    cascade: (ids: string[]) => Promise<void>,
+    { proxiesOnly }: { proxiesOnly: boolean },
+  ): Promise<number> {
+    if (!proxiesOnly) {
+      return this.systemWideSweeps.deleteDue({}, 'expiredAt', endedBefore, { beforeEach: cascade });
+    }
+    const proxies = await this.systemWideSweeps.deleteDue(
+      { proxy: { $ne: null } },
+      'expiredAt',
+      endedBefore,
+      {
+        beforeEach: cascade,
+      },
+    );
+    return proxies + (await this.systemWideSweeps.deleteDue({ proxy: null }, 'expiredAt', endedBefore));
+  }
+
+  /**
+   * The ids of records of sessions that began before `createdBefore` and are still kept (ended at
+   * or after `endedFrom`), at most `limit`. Served by `{ createdAt }`.
+   */
+  async keptCreatedBeforeSystemWide(createdBefore: Date, endedFrom: Date, limit: number): Promise<string[]> {
+    const rows = await this.systemWideSweeps.find(
+      { createdAt: { $lt: createdBefore }, expiredAt: { $gte: endedFrom } },
+      { limit },
+      ['_id'],
+    );
+    return rows.map((r) => r._id);
+  }
+
+  // ---- Records an earlier version wrote with the numbers in clear (the collection kept before days). ----
+
+  /**
+   * In one statement, those with digests under the current key beside the numbers: the digests
+   * renamed over the numbers (on FerretDB one scan, then a write each by `_id`). Served by `{ expiredAt }`.
+   */
+  redactLegacyDueSystemWide(
+    unredacted: FilterQuery<SessionDocument>,
+    keyId: string,
+    at: Date,
+  ): Promise<number> {
+    return this.systemWideSweeps.updateMany(
+      { ...unredacted, digestKeyId: keyId },
+      {
+        $rename: { firstPartyDigest: 'firstParty', secondPartyDigest: 'secondParty' },
+        $set: { redactedAt: at },
+        $unset: { digestKeyId: '' },
+      },
+    );
+  }
+
+  /** The rest: in clear without digests under the current key. Served by `{ expiredAt }`. */
+  unredactedWithoutDigestsOf(
+    unredacted: FilterQuery<SessionDocument>,
+    keyId: string,
+    limit: number,
+  ): Promise<SessionDocument[]> {
+    return this.systemWideSweeps.find({ ...unredacted, digestKeyId: { $ne: keyId } }, { limit });
+  }
+
+  /** Whether any matches. Served by `{ expiredAt }`. */
+  async anySystemWide(filter: FilterQuery<SessionDocument>): Promise<boolean> {
+    return (await this.systemWideSweeps.find(filter, { limit: 1 }, ['_id'])).length > 0;
+  }
+
+  /** The catch-up's write: the parties' digests in place of their numbers, and no digest of another key. */
+  redactSystemWide(
+    sessionId: string,
+    set: Pick<SessionDocument, 'firstParty' | 'secondParty' | 'redactedAt'>,
+  ): Promise<void> {
+    return this.systemWideSweeps.updateById(sessionId, {
+      $set: set,
+      $unset: { firstPartyDigest: '', secondPartyDigest: '', digestKeyId: '' },
+    });
+  }
+}
