@@ -126,11 +126,15 @@ export const SessionCreated = defineEvent(
   SESSION_EVENT_ADDITIONS,
 );
 
+/** Why a session ended: its time came, or its owner ended it (DELETE, a Proxy close). */
+export const sessionEndReasonSchema = z.enum(['timeout', 'api']);
+export type SessionEndReason = z.infer<typeof sessionEndReasonSchema>;
+
 /** Plivo's SessionTimeout (also sent when a session is expired through the API). */
 export const SessionExpired = defineEvent(
   'MASKLINE_EVENTS',
   'events.session.expired.v1',
-  z.object({ ...sessionEventBase, reason: z.enum(['timeout', 'api']) }).strict(),
+  z.object({ ...sessionEventBase, reason: sessionEndReasonSchema }).strict(),
   SESSION_EVENT_ADDITIONS,
 );
 

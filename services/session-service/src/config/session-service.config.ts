@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STREAMS } from '@maskline/contracts';
 import {
   commonServiceConfigShape,
+  envBoolean,
   envInt,
   loadConfig,
   privacyConfigShape,
@@ -48,6 +49,13 @@ export const sessionServiceConfigSchema = z
      * invoice question, short enough that old conversations are not a liability.
      */
     SESSION_RETENTION_DAYS: envInt(30, 1, 3650),
+    /**
+     * Ended sessions are recorded in the collection of the UTC day they ended
+     * (`ended_sessions_<yyyymmdd>`); false: in `ended_sessions`, as versions before 2026-11-30 did
+     * (both are read either way). Only for the first step of an upgrade from such a version: those
+     * replicas read `ended_sessions` alone (deploy/README.md).
+     */
+    ENDED_SESSIONS_BY_DAY: envBoolean(true),
     /** How long an Idempotency-Key is remembered. */
     IDEMPOTENCY_RETENTION_MS: envInt(86400000, 60000, 30 * 86400000),
     /**

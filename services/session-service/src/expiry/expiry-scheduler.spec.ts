@@ -11,17 +11,17 @@ const SCOPE = { accountId: 'MAACCOUNT' };
 
 /** The store as the scheduler sees it: sessions by id, and who got expired. */
 function world(claimStaleMs = 5000) {
-  const sessions = new Map<string, { status: string; expiresAt: Date }>();
+  const sessions = new Map<string, { status: string; expiresAt: Date; endReason?: ExpiryReason }>();
   const expired: string[] = [];
   let failNext = 0;
   let failWrites = false;
   let gate: Promise<void> | undefined;
   const repo = {
-    updateActive: async (_scope: unknown, id: string, set: { expiresAt: Date }) => {
+    updateActive: async (_scope: unknown, id: string, set: { expiresAt: Date; endReason?: ExpiryReason }) => {
       if (failWrites) throw new Error('Timed out during socket read');
       const s = sessions.get(id);
       if (!s || s.status !== 'active') return false;
-      sessions.set(id, { ...s, expiresAt: set.expiresAt });
+      sessions.set(id, { ...s, expiresAt: set.expiresAt, endReason: set.endReason });
       return true;
     },
     dueForExpirySystemWide: async (until: Date) =>
@@ -223,8 +223,9 @@ describe('ExpiryScheduler', () => {
     // Another replica's timer took the claim to check a time since moved; it gives it back in a moment.
     w.heldElsewhere.set('a', Date.now() + 1000);
     await expect(w.scheduler.expireNow(SCOPE, 'a')).resolves.toBe(false);
-    // Every replica's next scan finds it due; this one looks again itself.
+    // Every replica's next scan finds it due, and ends it as ended by the API; this one looks again itself.
     expect(w.sessions.get('a')!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(w.sessions.get('a')!.endReason).toBe('api');
     await advance(1000 + 2100);
     expect(w.expired).toEqual(['a']);
     expect(w.reasons.get('a')).toBe('api');

@@ -99,8 +99,8 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Ends a session now, whatever expiry the store holds for it; retried until it has ended. Its
-   * stored expiry is brought forward too (best effort), so that should this replica stop first,
-   * another ends it at its next scan.
+   * stored expiry is brought forward too (best effort), with the reason, so that should this
+   * replica stop first, or another's scan come first, that one ends it for the same reason.
    */
   async endNow(scope: AccountScope, sessionId: string, reason: ExpiryReason = 'timeout'): Promise<void> {
     if (!this.stopped) {
@@ -110,7 +110,11 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
     // Written when stopping too: then only the other replicas' scans will end it.
     const now = new Date();
     try {
-      await this.sessions.updateActive(scope, sessionId, { expiresAt: now, modifiedAt: now });
+      await this.sessions.updateActive(scope, sessionId, {
+        expiresAt: now,
+        modifiedAt: now,
+        endReason: reason,
+      });
     } catch (err) {
       this.logger.warn({ err, sessionId }, 'could not bring the expiry of a session ending now forward');
     }

@@ -137,6 +137,16 @@ describe('SessionExpirer', () => {
     ]);
   });
 
+  it('ended by another replica after its owner brought the expiry forward: announced as ended by the API, not as a timeout', async () => {
+    const { e, published } = expirer({
+      stored: session({ expiresAt: new Date(NOW - 10), endReason: 'api' }),
+    });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(published).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ reason: 'api' }) }),
+    ]);
+  });
+
   it('releases the number the store holds now, not one a caller read before (a Proxy participant added meanwhile)', async () => {
     const { e, requests } = expirer({ stored: session({ allocationId: 'A2' }) });
     await e.expireIfDue('S1', { now: true });

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ReleaseAllocation, ReleaseSessionPins, SessionExpired } from '@maskline/contracts';
+import {
+  ReleaseAllocation,
+  ReleaseSessionPins,
+  SessionExpired,
+  type SessionEndReason,
+} from '@maskline/contracts';
 import { EventPublisher, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { WRITE_CALL } from '../config/write-call';
@@ -10,8 +15,8 @@ import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryClaims } from './expiry-claims';
 
-/** Why a session ended: its time came, or its owner ended it (DELETE, a Proxy close). */
-export type ExpiryReason = 'timeout' | 'api';
+/** Why a session ended (`SessionExpired`'s reason). */
+export type ExpiryReason = SessionEndReason;
 
 /** What came of asking for a session to be ended. */
 export type ExpiryAttempt =
@@ -70,7 +75,8 @@ export class SessionExpirer {
       await this.claims.release(sessionId, claim);
       return { kind: 'later', expiresAt: session.expiresAt };
     }
-    return this.endClaimed(session, options.reason ?? 'timeout');
+    // Its owner's request, when one brought its expiry forward and another replica ends it.
+    return this.endClaimed(session, options.reason ?? session.endReason ?? 'timeout');
   }
 
   private async endClaimed(session: SessionDocument, reason: ExpiryReason): Promise<ExpiryAttempt> {

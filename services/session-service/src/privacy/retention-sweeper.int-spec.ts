@@ -471,6 +471,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
   it('keeps the history one collection per day of the end: drops the days past retention, a range of the cutoff’s day, and lists across days', async () => {
     const account = `MADAYS${randomUUID().replace(/-/g, '').slice(0, 14).toUpperCase()}`;
+    // Noon (UTC), so that a minute either side of the cutoff is the same day, whenever the suite runs.
+    clock.advance((((12 * HOUR - (clock.now() % DAY)) % DAY) + DAY) % DAY);
     const cutoff = clock.now() - 30 * DAY;
     // Either side of the cutoff by a minute, and in days well before and after it.
     const [wellPast, justPast, justKept, recent] = [
@@ -516,6 +518,55 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(left).not.toContain(dayOf(wellPast.expiredAt!.getTime()));
     for (const name of left.filter((n) => n !== 'ended_sessions')) {
       expect(name >= dayOf(cutoff)).toBe(true);
+    }
+  });
+
+  it('records once a session an earlier version recorded and left among the live ones: listed and counted once', async () => {
+    const account = `MAONCE${randomUUID().replace(/-/g, '').slice(0, 14).toUpperCase()}`;
+    // An earlier version recorded it in `ended_sessions`, then stopped before taking it out of `sessions`.
+    const twice = await endedSession(account, 2 * DAY, 'with digests');
+    await sessions.create({ ...twice, status: 'expired' });
+    await app.get(RetentionSweeper).runNow();
+    expect(await sessions.findById(twice._id).lean()).toBeNull();
+    expect(await countStored([twice._id])).toBe(1);
+    const listed = await client.request(ListSessions, {
+      scope: { accountId: account },
+      status: 'all',
+      createdTime: { gte: new Date(clock.now() - 10 * DAY).toISOString() },
+      expiryTime: {},
+      durationSeconds: {},
+      limit: 20,
+      offset: 0,
+    });
+    expect(listed.total).toBe(1);
+    expect(listed.objects.map((o) => o.sessionId)).toEqual([twice._id]);
+  });
+
+  it('records ended sessions in `ended_sessions` with ENDED_SESSIONS_BY_DAY=false (an upgrade’s first step), and reads both', async () => {
+    const account = `MAFLAG${randomUUID().replace(/-/g, '').slice(0, 14).toUpperCase()}`;
+    const firstStep = await startServiceApp(
+      SessionServiceModule.forRoot(
+        sessionServiceConfigSchema.parse({
+          ...testServiceConfig(nats.url),
+          MONGO_URL: testStoreUrl(),
+          MONGO_DB: sessions.db.name,
+          PARTY_REDACTION_KEY: testKey(),
+          RETENTION_SWEEP_INTERVAL_MS: '3600000',
+          ENDED_SESSIONS_BY_DAY: 'false',
+        }),
+      ),
+      { clock: clock.now },
+    );
+    try {
+      const doc = await endedSession(account, null);
+      const marked = { ...doc, status: 'expired', expiredAt: new Date(clock.now()) } as SessionDocument;
+      await firstStep.get(EndedSessionRepository).recordOne(marked);
+      expect(await ended.findById(doc._id).lean()).not.toBeNull();
+      // This version (by day) finds it there too.
+      expect((await app.get(EndedSessionRepository).getByIdSystemWide(doc._id))?._id).toBe(doc._id);
+      await sessions.deleteOne({ _id: doc._id });
+    } finally {
+      await firstStep.close();
     }
   });
 

@@ -21,13 +21,26 @@ export class EndedSessionRecords extends AccountScopedRepository<SessionDocument
     return this.systemWide.findById(sessionId);
   }
 
-  /** The first `limit` matches in the list order, and how many there are. Served by `{ accountId, createdAt }`. */
-  async firstPage(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
-    const [objects, total] = await Promise.all([
-      this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }),
+  /**
+   * The first `limit` matches in the list order, as their ids and start times alone (a page is
+   * cut from every collection's, then read in full: `byIds`), and how many there are. Served by
+   * `{ accountId, createdAt }`.
+   */
+  async firstKeys(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
+    const [keys, total] = await Promise.all([
+      this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }, ['createdAt']),
       this.countScoped(filter),
     ]);
-    return { objects, total };
+    return { keys: keys as Pick<SessionDocument, '_id' | 'createdAt'>[], total };
+  }
+
+  /** An account's records by id (a page of the list). */
+  byIds(accountId: string, sessionIds: readonly string[]): Promise<SessionDocument[]> {
+    if (sessionIds.length === 0) return Promise.resolve([]);
+    return this.findScoped(
+      { accountId, _id: { $in: [...sessionIds] } },
+      { limit: sessionIds.length, offset: 0 },
+    );
   }
 
   /** Records not stored yet; one already stored keeps its first version. */
@@ -54,9 +67,10 @@ export class EndedSessionRecords extends AccountScopedRepository<SessionDocument
   }
 
   /**
-   * Ended before `endedBefore`: Proxy sessions a slice at a time after `beforeEachProxy` has run with
-   * their ids, the rest as one range (on FerretDB two scans when no Proxy session is due), or every
-   * one a slice at a time after `beforeEach` when all need it. Served by `{ expiredAt }`.
+   * Ended before `endedBefore`, after `cascade` has run with the ids of those whose belongings must
+   * go first: every one's, a slice at a time; or with `proxiesOnly` the Proxy sessions' alone, a
+   * slice at a time, and the rest as one range (on FerretDB two scans when no Proxy session is
+   * due). Served by `{ expiredAt }`.
    */
   async deleteEndedBeforeSystemWide(
     endedBefore: Date,

@@ -6,28 +6,46 @@ import type { AccountScope } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { DayPartitions } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { EndedSessionParties } from './ended-session-parties.repository';
 import type { EndedSessionPartiesDocument } from './ended-session-parties.schema';
 import { EndedSessionRecords } from './ended-session-records';
 import { LongLivedSessions, endedAtOf } from './long-lived-sessions.repository';
-import { ENDED_SESSION_MODEL, EndedSessionSchema, newestFirst, type SessionDocument } from './session.schema';
+import {
+  ENDED_SESSION_MODEL,
+  EndedSessionDaySchema,
+  newestFirst,
+  type SessionDocument,
+} from './session.schema';
+
+/** The days' collections one read reads at once (a read by id, a list, a mark). */
+const DAYS_AT_ONCE = 8;
+/** A list's ended session before it is read in full: its key, and the collection it is in. */
+export interface EndedKey extends Pick<SessionDocument, '_id' | 'createdAt'> {
+  in: EndedSessionRecords;
+}
 
 /**
  * The history: sessions that ended, as they were when they ended, their parties' numbers as digests
  * (the numbers themselves are kept apart, `EndedSessionParties`, until redaction deletes them), then
- * deleted by the retention sweep. Written once per session by the expiry and read only by the API
- * and the sweeps; no hot path touches it, so its growth slows nothing a caller waits for. Every read
+ * deleted by the retention sweep. Written once per session by the expiry, read by the API, the
+ * sweeps, and the services' asks about a session no longer live (a late callback's target, a call
+ * to a number whose session ended); no hot path of a live session reads it. Every read
  * gives the session as the API shows it: with its numbers while they are kept.
  *
  * Kept one collection per UTC day of the session's end (`ended_sessions_<yyyymmdd>`, `DayPartitions`):
  * retention drops whole days and deletes a range of the cutoff's day alone, where each of its
  * statements was a scan of the whole history on FerretDB (the range delete 44 s, the Proxy slice 38 s
  * at 108,000 ended sessions, every sweep interval, while creates waited behind them). The sessions
- * whose call steps the sweep must spare are noted apart (`LongLivedSessions`). A read by id or a list
- * reads every day kept (on FerretDB the same scans as one collection of them all). The collection
- * kept before (`ended_sessions`) is still read and swept, and empties within the retention period;
- * only its records may hold numbers in clear (an earlier version's), so only it is redacted by update.
+ * whose call steps the sweep must spare are noted apart (`LongLivedSessions`). A read by id reads
+ * the days kept, the newest first, DAYS_AT_ONCE at a time, until one has it (an `_id` lookup each,
+ * where it was one); a list reads the keys of each day it may find sessions in (those since the
+ * list's earliest start), then the page's sessions in full. The collection kept before
+ * (`ended_sessions`) is still read, swept and redacted (only its records may hold numbers in clear,
+ * an earlier version's); the sweep's catch-up of ended sessions left in `sessions` writes there
+ * too (never into a past day, which a sweep may be dropping), and so does an upgrade's first step
+ * (`ENDED_SESSIONS_BY_DAY=false`).
  */
 @Injectable()
 export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
@@ -42,13 +60,14 @@ export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
     private readonly redaction: PartyRedaction,
     private readonly parties: EndedSessionParties,
     private readonly longLived: LongLivedSessions,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.days = new DayPartitions(
       connection,
       model.collection.collectionName,
-      EndedSessionSchema,
+      EndedSessionDaySchema,
       (day) => new EndedSessionRecords(day),
     );
     this.before = new EndedSessionRecords(model);
@@ -68,10 +87,23 @@ export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
     this.stopPreparing?.();
   }
 
-  /** Every collection of records, the newest day first and the one kept before last. */
-  private async newestFirst(): Promise<EndedSessionRecords[]> {
-    const days = (await this.days.existing()).map((d) => this.days.viewOf(d.name));
-    return [...days.reverse(), this.before];
+  /**
+   * Every collection of records, the newest day first and the one kept before last; with `since`,
+   * only the days that may hold sessions that ended since then.
+   */
+  private async newestFirst(since?: Date): Promise<EndedSessionRecords[]> {
+    const days = since ? await this.days.since(since) : await this.days.existing();
+    return [...days.map((d) => this.days.viewOf(d.name)).reverse(), this.before];
+  }
+
+  /** The first answer of `read` over the collections, newest first, DAYS_AT_ONCE at a time. */
+  private async firstFound<R>(read: (records: EndedSessionRecords) => Promise<R | null>): Promise<R | null> {
+    const all = await this.newestFirst();
+    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
+      const found = (await Promise.all(all.slice(i, i + DAYS_AT_ONCE).map(read))).find((r) => r !== null);
+      if (found) return found;
+    }
+    return null;
   }
 
   /** An ended session visible to this scope. */
@@ -79,75 +111,87 @@ export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
     scope: AccountScope & Partial<SessionDocument>,
     sessionId: string,
   ): Promise<SessionDocument | null> {
-    for (const records of await this.newestFirst()) {
-      const record = await records.get(scope, sessionId);
-      if (record) return withNumbers(record, await this.parties.of(record.accountId, sessionId));
-    }
-    return null;
+    const record = await this.firstFound((records) => records.get(scope, sessionId));
+    return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
   async getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
-    for (const records of await this.newestFirst()) {
-      const record = await records.getByIdSystemWide(sessionId);
-      if (record) return withNumbers(record, await this.parties.of(record.accountId, sessionId));
-    }
-    return null;
+    const record = await this.firstFound((records) => records.getByIdSystemWide(sessionId));
+    return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
   /**
-   * The first `limit` matches in the list order, and how many there are: records as stored (their
-   * parties' digests); `shown` gives the ones a page keeps their numbers. Each collection gives its
-   * first `limit`; a record in two (an expiry an earlier version recorded, recorded again by the
-   * catch-up) is given once.
+   * The keys of the first `limit` matches in the list order, each with the collection it is in,
+   * and how many there are: `shown` reads a page of them in full. Only the days since the filter's
+   * earliest start are read (a session ends after it began), DAYS_AT_ONCE at a time. A session in
+   * two collections (recorded by an earlier version and, in a race with it, by this one) is given
+   * and counted once.
    */
-  async firstPage(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
-    const seen = new Set<string>();
-    const objects: SessionDocument[] = [];
+  async firstKeys(
+    filter: FilterQuery<SessionDocument> & { accountId: string },
+    limit: number,
+  ): Promise<{ keys: EndedKey[]; total: number }> {
+    const createdFrom = (filter.createdAt as { $gte?: unknown } | undefined)?.$gte;
+    const all = await this.newestFirst(createdFrom instanceof Date ? createdFrom : undefined);
+    const seen = new Map<string, EndedKey>();
     let total = 0;
-    for (const records of await this.newestFirst()) {
-      const page = await records.firstPage(filter, limit);
-      total += page.total;
-      for (const record of page.objects) {
-        if (seen.has(record._id)) continue;
-        seen.add(record._id);
-        objects.push(record);
-      }
+    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
+      const chunk = all.slice(i, i + DAYS_AT_ONCE);
+      const pages = await Promise.all(chunk.map((records) => records.firstKeys(filter, limit)));
+      pages.forEach((page, j) => {
+        total += page.total;
+        for (const key of page.keys) {
+          if (seen.has(key._id)) total--;
+          else seen.set(key._id, { ...key, in: chunk[j]! });
+        }
+      });
     }
-    return { objects: objects.sort(newestFirst).slice(0, limit), total };
+    return { keys: [...seen.values()].sort(newestFirst).slice(0, limit), total };
   }
 
-  /** An account's records as shown: with their parties' numbers while they are kept. */
-  async shown(accountId: string, records: SessionDocument[]): Promise<SessionDocument[]> {
-    const kept = await this.parties.ofMany(
-      accountId,
-      records.map((r) => r._id),
-    );
-    return records.map((r) => withNumbers(r, kept.get(r._id) ?? null));
+  /** A page of an account's ended sessions, in its order, as shown: with their numbers while they are kept. */
+  async shown(accountId: string, keys: readonly EndedKey[]): Promise<SessionDocument[]> {
+    const byCollection = new Map<EndedSessionRecords, string[]>();
+    for (const key of keys) byCollection.set(key.in, [...(byCollection.get(key.in) ?? []), key._id]);
+    const records = new Map<string, SessionDocument>();
+    for (const [collection, ids] of byCollection) {
+      for (const record of await collection.byIds(accountId, ids)) records.set(record._id, record);
+    }
+    const kept = await this.parties.ofMany(accountId, [...records.keys()]);
+    return keys.flatMap((key) => {
+      const record = records.get(key._id);
+      // Deleted by the retention sweep since its key was read: not shown.
+      return record ? [withNumbers(record, kept.get(key._id) ?? null)] : [];
+    });
   }
 
   /**
-   * Records ended sessions (the sweep's catch-up of ended ones left in `sessions`): their numbers
-   * and long-lived notes first, then the records, each in its end's day. Idempotent: a session
-   * already recorded keeps its first record, and a retry after a crash between the writes finishes them.
+   * The sweep's catch-up of ended sessions left in `sessions`: their numbers and long-lived notes
+   * first, then those not recorded yet (an expiry that crashed after recording, an earlier
+   * version's) in the collection kept before, never into a past day's, which a sweep may be
+   * dropping. Idempotent: a session already recorded keeps its first record.
    */
   async record(docs: SessionDocument[]): Promise<void> {
+    if (docs.length === 0) return;
     await this.parties.keep(docs.map(partiesOf));
     await this.longLived.note(docs);
-    const byDay = new Map<string, SessionDocument[]>();
-    for (const doc of docs) {
-      const day = this.days.nameOf(endedAtOf(doc));
-      byDay.set(day, [...(byDay.get(day) ?? []), doc]);
+    const recorded = new Set<string>();
+    const ids = { _id: { $in: docs.map((d) => d._id) } };
+    for (const records of await this.newestFirst()) {
+      for (const id of await records.idsSystemWide(ids)) recorded.add(id);
     }
-    for (const group of byDay.values()) {
-      await (await this.days.viewFor(endedAtOf(group[0]!))).keep(group.map((d) => this.asRecorded(d)));
-    }
+    await this.before.keep(docs.filter((d) => !recorded.has(d._id)).map((d) => this.asRecorded(d)));
   }
 
-  /** One expiry's record, written with those of the expiries running with it; a second is a no-op. */
+  /**
+   * One expiry's record, written with those of the expiries running with it, in its end's day (in
+   * the collection kept before with `ENDED_SESSIONS_BY_DAY=false`); a second is a no-op.
+   */
   async recordOne(doc: SessionDocument): Promise<void> {
     await this.parties.keepOne(partiesOf(doc));
     await this.longLived.note([doc]);
-    await (await this.days.viewFor(endedAtOf(doc))).keepOne(this.asRecorded(doc));
+    const records = this.config.ENDED_SESSIONS_BY_DAY ? await this.days.viewFor(endedAtOf(doc)) : this.before;
+    await records.keepOne(this.asRecorded(doc));
   }
 
   /**
@@ -163,10 +207,14 @@ export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** A Proxy session deleted through its API after it ended: it leaves the Service's list. */
+  /**
+   * A Proxy session deleted through its API after it ended: it leaves the Service's list. Marked
+   * wherever it is recorded (in two collections, each copy), DAYS_AT_ONCE collections at a time.
+   */
   async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<void> {
-    for (const records of await this.newestFirst()) {
-      if (await records.markProxyDeleted(scope, sessionId, at)) return;
+    const all = await this.newestFirst();
+    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
+      await Promise.all(all.slice(i, i + DAYS_AT_ONCE).map((r) => r.markProxyDeleted(scope, sessionId, at)));
     }
   }
 
@@ -257,11 +305,9 @@ export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
   async keptCreatedBeforeSystemWide(createdBefore: Date, endedFrom: Date, limit: number): Promise<string[]> {
     const noted = await this.longLived.keptCreatedBeforeSystemWide(createdBefore, endedFrom, limit);
     if (noted.length >= limit) return noted;
-    const before = await this.before.keptCreatedBeforeSystemWide(
-      createdBefore,
-      endedFrom,
-      limit - noted.length,
-    );
+    // The full limit: a session in both (recorded by an earlier version and noted by this one) must
+    // not hide that there are more than the limit.
+    const before = await this.before.keptCreatedBeforeSystemWide(createdBefore, endedFrom, limit);
     return [...new Set([...noted, ...before])];
   }
 }

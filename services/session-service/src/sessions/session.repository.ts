@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import { DEFAULT_SESSION_SETTINGS, type AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
-import { EndedSessionRepository } from './ended-session.repository';
+import { EndedSessionRepository, type EndedKey } from './ended-session.repository';
 import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.schema';
 
 /**
@@ -166,8 +166,9 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
 
   /**
    * A page of the account's sessions, live and ended, newest first. Each collection gives its first
-   * offset + limit matches; the page is cut from their merge. A session caught between its move's
-   * two writes is in both and shown once.
+   * offset + limit matches (the ended ones as keys alone); the page is cut from their merge, then
+   * its ended sessions are read in full. A session caught between its move's two writes is in both
+   * and shown once, as ended.
    */
   async list(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number, offset: number) {
     const wantsLive = filter.status !== 'expired';
@@ -181,23 +182,22 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
             this.countScoped(live),
           ])
         : Promise.resolve([[], 0] as [SessionDocument[], number]),
-      wantsEnded ? this.ended.firstPage(ended, offset + limit) : Promise.resolve({ objects: [], total: 0 }),
+      wantsEnded ? this.ended.firstKeys(ended, offset + limit) : Promise.resolve({ keys: [], total: 0 }),
     ]);
-    const endedIds = new Set(endedPage.objects.map((s) => s._id));
-    const merged = [...livePage[0].filter((s) => !endedIds.has(s._id)), ...endedPage.objects].sort(
-      newestFirst,
-    );
-    // The page's ended sessions alone are given their numbers (the merge read offset + limit of them).
+    const endedIds = new Set(endedPage.keys.map((k) => k._id));
+    const merged: Array<SessionDocument | EndedKey> = [
+      ...livePage[0].filter((s) => !endedIds.has(s._id)),
+      ...endedPage.keys,
+    ].sort(newestFirst);
     const page = merged.slice(offset, offset + limit);
     const shown = new Map(
-      (
-        await this.ended.shown(
-          filter.accountId,
-          page.filter((s) => endedIds.has(s._id)),
-        )
-      ).map((s) => [s._id, s]),
+      (await this.ended.shown(filter.accountId, page.filter(isEndedKey))).map((s) => [s._id, s]),
     );
-    return { objects: page.map((s) => shown.get(s._id) ?? s), total: livePage[1] + endedPage.total };
+    // An ended session deleted by the retention sweep since its key was read is left out.
+    const objects = page.flatMap((s) =>
+      isEndedKey(s) ? (shown.has(s._id) ? [shown.get(s._id)!] : []) : [s],
+    );
+    return { objects, total: livePage[1] + endedPage.total };
   }
 
   /** Changes a session of the account while it is active; false when it is not (ended meanwhile). */
@@ -286,4 +286,8 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   deleteSystemWide(sessionIds: readonly string[]): Promise<number> {
     return this.systemWide.deleteByIds(sessionIds);
   }
+}
+
+function isEndedKey(s: SessionDocument | EndedKey): s is EndedKey {
+  return 'in' in s;
 }

@@ -1,5 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { ProxySessionMode, SessionSettings } from '@maskline/contracts';
+import {
+  sessionEndReasonSchema,
+  type ProxySessionMode,
+  type SessionEndReason,
+  type SessionSettings,
+} from '@maskline/contracts';
 import { baseSchemaOptions } from '@maskline/persistence';
 
 /** What a session made through Twilio's Proxy API has besides the engine's fields. */
@@ -58,6 +63,12 @@ export class SessionDocument {
   @Prop({ type: Number, required: true }) durationSeconds!: number;
   @Prop({ type: Date, default: null }) expiredAt!: Date | null;
   /**
+   * Why it was told to end before its time (its owner's DELETE or Proxy close, written with its
+   * expiry brought to now): whichever replica then ends it announces that reason. Absent: its
+   * time came.
+   */
+  @Prop({ type: String, enum: sessionEndReasonSchema.options }) endReason?: SessionEndReason;
+  /**
    * When the record stopped holding the parties' numbers: for a record written now, when it was
    * written (it holds their digests from the start, the numbers being kept apart in
    * `ended_session_parties`); for one an earlier version wrote with the numbers in it, when the
@@ -97,7 +108,10 @@ SessionSchema.index({ virtualNumber: 1, status: 1 });
 SessionSchema.index({ accountId: 1, virtualNumber: 1 });
 
 /** The list order: the newest first, then by id. */
-export function newestFirst(a: SessionDocument, b: SessionDocument): number {
+export function newestFirst(
+  a: Pick<SessionDocument, '_id' | 'createdAt'>,
+  b: Pick<SessionDocument, '_id' | 'createdAt'>,
+): number {
   return b.createdAt.getTime() - a.createdAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 }
 
@@ -109,8 +123,10 @@ EndedSessionSchema.set('collection', 'ended_sessions');
 EndedSessionSchema.index({ accountId: 1, createdAt: -1 });
 // Retention and redaction sweeps: ended sessions by when they ended.
 EndedSessionSchema.index({ expiredAt: 1 });
-// Retention sweep, in the collection kept before days (`ended_sessions`): kept sessions that began
-// before a time (their call steps are kept with them; the days' are noted in `long_lived_sessions`).
-EndedSessionSchema.index({ createdAt: 1 });
 // List filters by number.
 EndedSessionSchema.index({ accountId: 1, virtualNumber: 1 });
+/** A day's collection of the history (`ended_sessions_<yyyymmdd>`): the same indexes, but for `{ createdAt }`. */
+export const EndedSessionDaySchema = EndedSessionSchema.clone();
+// Retention sweep, in the collection kept before days (`ended_sessions`) alone: kept sessions that
+// began before a time (their call steps are kept with them; the days' are in `long_lived_sessions`).
+EndedSessionSchema.index({ createdAt: 1 });
