@@ -122,6 +122,8 @@ export async function seedHistory(
       if (h.keptMs !== undefined && agedMs > h.keptMs) continue;
       for (const doc of docs) {
         const copy_ = copied(doc, copy, agedMs) as Document;
+        // An id made of no UUID (a delivered callback's record, `<event id>:delivered`) gets the copy's mark.
+        if (typeof doc._id === 'string' && copy_._id === doc._id) copy_._id = `${doc._id}~${copy}`;
         const name = h.byDay ? `${h.collection}_${dayPartitionSuffix(copy_[h.byDay] as Date)}` : h.collection;
         const batch = batches.get(name) ?? [];
         batch.push(copy_);
