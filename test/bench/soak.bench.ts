@@ -60,7 +60,11 @@ const SEEDED_RETENTION_DAYS = 7;
 const SWEEP_INTERVAL_MS = 600_000;
 const DAY_MS = 24 * 3600_000;
 /** Histories kept one collection per day, by the date field named (counted across their days). */
-const BY_DAY: Record<string, string | undefined> = { callback_attempts: 'at', ended_sessions: 'expiredAt' };
+const BY_DAY: Record<string, string | undefined> = {
+  callback_attempts: 'at',
+  ended_sessions: 'expiredAt',
+  call_events: 'at',
+};
 
 interface Sample {
   /** The session's index in creation order: which window the sample belongs to. */

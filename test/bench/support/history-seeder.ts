@@ -36,7 +36,7 @@ const HISTORY: HistoryCollection[] = [
   { db: 'session_service', collection: 'long_lived_sessions' },
   // Numbers kept apart: the redaction period's, and a day past it that the redaction sweep must delete.
   { db: 'session_service', collection: 'ended_session_parties', keptMs: 2 * REDACTED_AFTER_MS },
-  { db: 'session_service', collection: 'call_events' },
+  { db: 'session_service', collection: 'call_events', byDay: 'at' },
   { db: 'session_service', collection: 'allocation_fates', keptMs: DAY },
   { db: 'callback_dispatcher', collection: 'callback_attempts', byDay: 'at' },
   { db: 'callback_dispatcher', collection: 'dead_letters' },

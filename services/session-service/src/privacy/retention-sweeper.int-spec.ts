@@ -28,7 +28,8 @@ import {
   type RunningProcess,
 } from '@maskline/testing';
 import { sessionServiceConfigSchema } from '../config/session-service.config';
-import { CallEventDocument } from '../interactions/call-event.schema';
+import { CallEventRepository } from '../interactions/call-event.repository';
+import type { CallEventDocument } from '../interactions/call-event.schema';
 import { ProxyParticipantDocument } from '../proxy-sessions/proxy-participant.schema';
 import { EndedSessionRepository } from '../sessions/ended-session.repository';
 import { EndedSessionPartiesDocument } from '../sessions/ended-session-parties.schema';
@@ -54,7 +55,6 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   let client: TestNatsClient;
   let sessions: Model<SessionDocument>;
   let ended: Model<SessionDocument>;
-  let callEvents: Model<CallEventDocument>;
   let parties: Model<EndedSessionPartiesDocument>;
   let key: Buffer;
   const clock = testClock();
@@ -76,7 +76,6 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     client = await TestNatsClient.connect(nats.url);
     sessions = app.get(getModelToken(SessionDocument.name));
     ended = app.get(getModelToken(ENDED_SESSION_MODEL));
-    callEvents = app.get(getModelToken(CallEventDocument.name));
     parties = app.get(getModelToken(EndedSessionPartiesDocument.name));
     await app.get(AccountPrivacy).setKeepNumbers(KEEPER, true);
   });
@@ -127,7 +126,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
         digestKeyId: redactionKeyId(key),
       });
     } else await app.get(EndedSessionRepository).recordOne(doc as SessionDocument);
-    await callEvents.create({
+    await recordStep({
       _id: `${randomUUID()}:answered`,
       accountId,
       sessionId: doc._id,
@@ -142,11 +141,22 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
    * The history's collections: one per day of the end (`ended_sessions_<yyyymmdd>`) and the one kept
    * before days (`ended_sessions`, where `ended` writes an earlier version's records).
    */
-  async function historyCollections() {
+  async function historyCollections(base = 'ended_sessions') {
     const db = sessions.db.db!;
     const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
-    return names.filter((n) => /^ended_sessions(_\d{8})?$/.test(n)).map((n) => db.collection(n));
+    return names.filter((n) => new RegExp(`^${base}(_\\d{8})?$`).test(n)).map((n) => db.collection(n));
   }
+  /** How many call steps match, in every collection the steps are kept in (one per day, and the one kept before). */
+  async function countSteps(filter: Record<string, unknown>) {
+    let n = 0;
+    for (const c of await historyCollections('call_events')) n += await c.countDocuments(filter);
+    return n;
+  }
+  const stepExists = async (id: string) => (await countSteps({ _id: id })) > 0;
+  /** A call step recorded as the system records one (in its day's collection). */
+  const recordStep = (
+    step: Pick<CallEventDocument, '_id' | 'accountId' | 'sessionId' | 'callId' | 'step' | 'at'>,
+  ) => app.get(CallEventRepository).record(step as CallEventDocument);
   /** A session's record as stored, wherever the history keeps it. */
   async function stored(sessionId: string) {
     for (const c of await historyCollections()) {
@@ -390,7 +400,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
     for (const gone of [expired, kept]) {
       await expect(get(gone.accountId, gone._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
-      expect(await callEvents.countDocuments({ sessionId: gone._id })).toBe(0);
+      expect(await countSteps({ sessionId: gone._id })).toBe(0);
       expect(await parties.findById(gone._id).lean()).toBeNull();
     }
     expect((await get(REDACTING, young._id)).interactions).toHaveLength(1);
@@ -400,7 +410,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     /** A step of `sessionId`'s, recorded `agoMs` before now. */
     const step = async (accountId: string, sessionId: string, agoMs: number) => {
       const id = `${randomUUID()}:answered`;
-      await callEvents.create({
+      await recordStep({
         _id: id,
         accountId,
         sessionId,
@@ -431,18 +441,24 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
 
     await expect(get(REDACTING, due._id)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
     // Its early step went with it; the late one is kept no longer than a day past the cutoff.
-    expect(await callEvents.exists({ _id: earlyStep })).toBeNull();
-    expect(await callEvents.exists({ _id: lateStep })).toBeTruthy();
-    expect(await callEvents.exists({ _id: liveStep })).toBeTruthy();
-    expect(await callEvents.exists({ _id: keptStep })).toBeTruthy();
-    expect(await callEvents.exists({ _id: keptEarlierStep })).toBeTruthy();
+    expect(await stepExists(earlyStep)).toBe(false);
+    expect(await stepExists(lateStep)).toBe(true);
+    expect(await stepExists(liveStep)).toBe(true);
+    expect(await stepExists(keptStep)).toBe(true);
+    expect(await stepExists(keptEarlierStep)).toBe(true);
     expect((await get(REDACTING, kept._id)).interactions).toHaveLength(2);
+    // The steps are kept a collection per day: the days before the range are gone (their kept steps moved).
+    const stepDays = (await historyCollections('call_events')).map((c) => c.collectionName);
+    const dayOf = (agoMs: number) =>
+      `call_events_${new Date(clock.now() - agoMs).toISOString().slice(0, 10).replace(/-/g, '')}`;
+    expect(stepDays).not.toContain(dayOf(44 * DAY));
+    expect(stepDays).not.toContain(dayOf(33 * DAY));
 
     clock.advance(CALL_STEPS_GRACE_MS);
     await app.get(RetentionSweeper).runNow();
-    expect(await callEvents.countDocuments({ sessionId: due._id })).toBe(0);
-    expect(await callEvents.exists({ _id: liveStep })).toBeTruthy();
-    expect(await callEvents.exists({ _id: keptStep })).toBeTruthy();
+    expect(await countSteps({ sessionId: due._id })).toBe(0);
+    expect(await stepExists(liveStep)).toBe(true);
+    expect(await stepExists(keptStep)).toBe(true);
   });
 
   it('deletes a due Proxy session’s participants’ places with it, and keeps a kept one’s', async () => {
@@ -580,7 +596,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow();
     expect(await countStored(ids)).toBe(0);
     expect(await parties.countDocuments({ _id: { $in: ids } })).toBe(0);
-    expect(await callEvents.countDocuments({ sessionId: { $in: ids } })).toBe(0);
+    expect(await countSteps({ sessionId: { $in: ids } })).toBe(0);
   });
 
   it('forgets Idempotency-Keys and allocation fates past IDEMPOTENCY_RETENTION_MS (a day), and keeps younger ones', async () => {
