@@ -7,3 +7,4 @@ export * from './store-rpc-error.filter';
 export * from './insert-batcher';
 export * from './write-batcher';
 export * from './day-partitions';
+export * from './day-kept-history';

@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
-import { DayPartitions } from '@maskline/persistence';
+import { DayKeptHistory } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CallbackAttemptRecords } from './callback-attempt-records';
 import { CallbackAttemptDocument, CallbackAttemptSchema } from './callback-records.schema';
@@ -21,43 +21,21 @@ export const SESSION_ATTEMPTS_MAX = 10_000;
  * within the retention period.
  */
 @Injectable()
-export class CallbackAttempts implements OnModuleInit, OnModuleDestroy {
-  private stopPreparing?: () => void;
-  private readonly days: DayPartitions<CallbackAttemptDocument, CallbackAttemptRecords>;
-  /** The collection kept before attempts were kept by day: read and swept until empty. */
-  private readonly before: CallbackAttemptRecords;
-
+export class CallbackAttempts extends DayKeptHistory<CallbackAttemptDocument, CallbackAttemptRecords> {
   constructor(
     @InjectConnection() connection: Connection,
     @InjectModel(CallbackAttemptDocument.name) model: Model<CallbackAttemptDocument>,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(LOGGER) logger: Logger,
   ) {
-    this.days = new DayPartitions(
-      connection,
-      model.collection.collectionName,
-      CallbackAttemptSchema,
-      (day) => new CallbackAttemptRecords(day),
-    );
-    this.before = new CallbackAttemptRecords(model);
-  }
-
-  /**
-   * Today's and tomorrow's collections at boot and every hour on every replica (`keepAhead`), so the
-   * first delivery of a day waits for no index build. A failure is logged: attempts can still be
-   * recorded meanwhile.
-   */
-  async onModuleInit(): Promise<void> {
-    this.stopPreparing = await this.days.keepAhead(this.clock, (err) =>
-      this.logger.warn(
-        { err },
-        "could not make the callback attempts' collections ahead; tried again within the hour",
-      ),
-    );
-  }
-
-  onModuleDestroy(): void {
-    this.stopPreparing?.();
+    super(connection, model, CallbackAttemptSchema, (day) => new CallbackAttemptRecords(day), {
+      clock,
+      onFailure: (err) =>
+        logger.warn(
+          { err },
+          "could not make the callback attempts' collections ahead; tried again within the hour",
+        ),
+    });
   }
 
   /** Writes the attempt down in its day's collection; under `id`, once. */

@@ -1,9 +1,9 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
-import { DayPartitions } from '@maskline/persistence';
+import { DayKeptHistory } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CallEventRecords } from './call-event-records';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
@@ -20,39 +20,18 @@ const DAYS_AT_ONCE = 8;
  * which is read and swept as before. A session's steps are read from every day kept and that one.
  */
 @Injectable()
-export class CallEventRepository implements OnModuleInit, OnModuleDestroy {
-  private stopPreparing?: () => void;
-  private readonly days: DayPartitions<CallEventDocument, CallEventRecords>;
-  /** The collection kept before days, and the steps dropped days spared. */
-  private readonly before: CallEventRecords;
-
+export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallEventRecords> {
   constructor(
     @InjectConnection() connection: Connection,
     @InjectModel(CallEventDocument.name) model: Model<CallEventDocument>,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(LOGGER) logger: Logger,
   ) {
-    this.days = new DayPartitions(
-      connection,
-      model.collection.collectionName,
-      CallEventSchema,
-      (day) => new CallEventRecords(day),
-    );
-    this.before = new CallEventRecords(model);
-  }
-
-  /** Today's and tomorrow's collections at boot and every hour (a step then waits for no index build). */
-  async onModuleInit(): Promise<void> {
-    this.stopPreparing = await this.days.keepAhead(this.clock, (err) =>
-      this.logger.warn(
-        { err },
-        "could not make the call steps' collections ahead; tried again within the hour",
-      ),
-    );
-  }
-
-  onModuleDestroy(): void {
-    this.stopPreparing?.();
+    super(connection, model, CallEventSchema, (day) => new CallEventRecords(day), {
+      clock,
+      onFailure: (err) =>
+        logger.warn({ err }, "could not make the call steps' collections ahead; tried again within the hour"),
+    });
   }
 
   /** Every collection of steps: the days, oldest first, and the one kept before. */

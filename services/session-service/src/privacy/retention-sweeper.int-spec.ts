@@ -177,6 +177,16 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     return n;
   }
 
+  /** An account's sessions, live and ended, started in the last `days` days. */
+  const listOf = (accountId: string, days: number, page: { limit: number; offset: number }) =>
+    client.request(ListSessions, {
+      scope: { accountId },
+      status: 'all',
+      createdTime: { gte: new Date(clock.now() - days * DAY).toISOString() },
+      expiryTime: {},
+      durationSeconds: {},
+      ...page,
+    });
   const get = (accountId: string, sessionId: string) =>
     client.request(GetSession, { scope: { accountId }, sessionId });
 
@@ -510,15 +520,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     }
 
     // Listed across days and the live sessions, newest first, with the total of them all.
-    const listed = await client.request(ListSessions, {
-      scope: { accountId: account },
-      status: 'all',
-      createdTime: { gte: new Date(clock.now() - 40 * DAY).toISOString() },
-      expiryTime: {},
-      durationSeconds: {},
-      limit: 3,
-      offset: 1,
-    });
+    const listed = await listOf(account, 40, { limit: 3, offset: 1 });
     expect(listed.total).toBe(5);
     expect(listed.objects.map((o) => o.sessionId)).toEqual([recent._id, justKept._id, justPast._id]);
     expect(listed.objects.map((o) => o.sessionId)).not.toContain(live._id);
@@ -545,15 +547,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     await app.get(RetentionSweeper).runNow();
     expect(await sessions.findById(twice._id).lean()).toBeNull();
     expect(await countStored([twice._id])).toBe(1);
-    const listed = await client.request(ListSessions, {
-      scope: { accountId: account },
-      status: 'all',
-      createdTime: { gte: new Date(clock.now() - 10 * DAY).toISOString() },
-      expiryTime: {},
-      durationSeconds: {},
-      limit: 20,
-      offset: 0,
-    });
+    const listed = await listOf(account, 10, { limit: 20, offset: 0 });
     expect(listed.total).toBe(1);
     expect(listed.objects.map((o) => o.sessionId)).toEqual([twice._id]);
   });

@@ -1,10 +1,10 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, FilterQuery, Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { AccountScope } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
-import { DayPartitions } from '@maskline/persistence';
+import { DayKeptHistory } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { PartyRedaction } from '../privacy/party-redaction';
@@ -48,12 +48,7 @@ export interface EndedKey extends Pick<SessionDocument, '_id' | 'createdAt'> {
  * (`ENDED_SESSIONS_BY_DAY=false`).
  */
 @Injectable()
-export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
-  private stopPreparing?: () => void;
-  private readonly days: DayPartitions<SessionDocument, EndedSessionRecords>;
-  /** The collection kept before records were kept by day: read and swept until empty. */
-  private readonly before: EndedSessionRecords;
-
+export class EndedSessionRepository extends DayKeptHistory<SessionDocument, EndedSessionRecords> {
   constructor(
     @InjectConnection() connection: Connection,
     @InjectModel(ENDED_SESSION_MODEL) model: Model<SessionDocument>,
@@ -61,30 +56,17 @@ export class EndedSessionRepository implements OnModuleInit, OnModuleDestroy {
     private readonly parties: EndedSessionParties,
     private readonly longLived: LongLivedSessions,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(LOGGER) logger: Logger,
   ) {
-    this.days = new DayPartitions(
-      connection,
-      model.collection.collectionName,
-      EndedSessionDaySchema,
-      (day) => new EndedSessionRecords(day),
-    );
-    this.before = new EndedSessionRecords(model);
-  }
-
-  /** Today's and tomorrow's collections at boot and every hour (an expiry then waits for no index build). */
-  async onModuleInit(): Promise<void> {
-    this.stopPreparing = await this.days.keepAhead(this.clock, (err) =>
-      this.logger.warn(
-        { err },
-        "could not make the ended sessions' collections ahead; tried again within the hour",
-      ),
-    );
-  }
-
-  onModuleDestroy(): void {
-    this.stopPreparing?.();
+    super(connection, model, EndedSessionDaySchema, (day) => new EndedSessionRecords(day), {
+      clock,
+      onFailure: (err) =>
+        logger.warn(
+          { err },
+          "could not make the ended sessions' collections ahead; tried again within the hour",
+        ),
+    });
   }
 
   /**
