@@ -36,6 +36,14 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
  */
 export const LEGACY_CHECK_EVERY_MS = 3_600_000;
 
+/**
+ * An ended session still in `sessions` this long after it ended was left there (an earlier version,
+ * an expiry that stopped between its writes); younger ones are being moved by their expiry right
+ * now (under load there are always a few), which the catch-up would only duplicate, reading the
+ * history to find whether each is recorded.
+ */
+const STRANDED_AFTER_MS = 60_000;
+
 /** Defined with the sessions it makes long-lived (`LongLivedSessions`). */
 export { CALL_STEPS_GRACE_MS };
 /** How often call steps are deleted by time (one replica's run in each such window). */
@@ -107,7 +115,7 @@ export class RetentionSweeper extends PeriodicTask {
     const now = this.clock();
     // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
     await drainInBatches(
-      () => this.sessions.moveEndedSystemWide(SWEEP_BATCH),
+      () => this.sessions.moveEndedSystemWide(new Date(now - STRANDED_AFTER_MS), SWEEP_BATCH),
       SWEEP_BATCH,
       SWEEP_MAX_BATCHES,
     );

@@ -148,18 +148,24 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
   }
 
   /**
-   * The sweep's catch-up of ended sessions left in `sessions`: their numbers and long-lived notes
-   * first, then those not recorded yet (an expiry that crashed after recording, an earlier
-   * version's) in the collection kept before, never into a past day's, which a sweep may be
+   * The sweep's catch-up of ended sessions left in `sessions` (few: an earlier version's, an expiry
+   * that stopped between its writes): their numbers and long-lived notes first, then those not
+   * recorded yet in the collection kept before, never into a past day's, which a sweep may be
    * dropping. Idempotent: a session already recorded keeps its first record.
    */
   async record(docs: SessionDocument[]): Promise<void> {
     if (docs.length === 0) return;
     await this.parties.keep(docs.map(partiesOf));
     await this.longLived.note(docs);
+    // Recorded by an expiry in its end's day, or by an earlier version in the collection kept before:
+    // one read of each (not of every day: on FerretDB each is a scan).
     const recorded = new Set<string>();
     const ids = { _id: { $in: docs.map((d) => d._id) } };
-    for (const records of await this.newestFirst()) {
+    const existing = new Set((await this.days.existing()).map((d) => d.name));
+    const days = new Set(
+      docs.map((d) => this.days.nameOf(endedAtOf(d))).filter((name) => existing.has(name)),
+    );
+    for (const records of [...[...days].map((name) => this.days.viewOf(name)), this.before]) {
       for (const id of await records.idsSystemWide(ids)) recorded.add(id);
     }
     await this.before.keep(docs.filter((d) => !recorded.has(d._id)).map((d) => this.asRecorded(d)));

@@ -259,11 +259,16 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The retention sweep's catch-up: ended sessions still in `sessions` (stored by a version that
-   * kept them there) move to the history; tombstones, never sessions, stay until retention.
+   * The retention sweep's catch-up: ended sessions still in `sessions` that ended before
+   * `endedBefore` (stored by a version that kept them there, or left by an expiry that stopped
+   * between its writes; not those an expiry is moving now) move to the history; tombstones, never
+   * sessions, stay until retention.
    */
-  async moveEndedSystemWide(limit: number): Promise<number> {
-    const stranded = await this.systemWide.find({ status: 'expired', abandoned: { $ne: true } }, { limit });
+  async moveEndedSystemWide(endedBefore: Date, limit: number): Promise<number> {
+    const stranded = await this.systemWide.find(
+      { status: 'expired', abandoned: { $ne: true }, expiredAt: { $lt: endedBefore } },
+      { limit },
+    );
     await this.ended.record(stranded);
     return this.systemWide.deleteByIds(stranded.map((s) => s._id));
   }
