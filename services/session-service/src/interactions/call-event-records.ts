@@ -42,6 +42,11 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
     return this.systemWideSweeps.find({ sessionId: { $in: [...sessionIds] } });
   }
 
+  /** Steps by id, whoever's (the sweep taking back a moved step its owner deleted meanwhile). */
+  deleteByIdsSystemWide(ids: readonly string[]): Promise<number> {
+    return this.systemWideSweeps.deleteByIds(ids);
+  }
+
   /** One interaction's steps, as its session's owner deletes it. */
   async deleteInteraction(accountId: string, sessionId: string, callId: string): Promise<void> {
     await this.deleteScoped({ accountId, sessionId, callId });

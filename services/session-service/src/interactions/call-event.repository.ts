@@ -10,6 +10,10 @@ import { CallEventDocument, CallEventSchema } from './call-event.schema';
 
 /** The days' collections one read or sweep step works on at once. */
 const DAYS_AT_ONCE = 8;
+/** How much earlier than its session's start a step may be timed (the routers' clocks against session-service's). */
+const CLOCK_SKEW_MS = 3_600_000;
+/** A session, as far as reading its steps goes. */
+export type SessionStart = { _id: string; createdAt: Date };
 
 /**
  * Call steps (and messages' outcomes), kept one collection per UTC day of when they were recorded
@@ -34,14 +38,21 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
     });
   }
 
-  /** Every collection of steps: the days, oldest first, and the one kept before. */
-  private async all(): Promise<CallEventRecords[]> {
-    return [this.before, ...(await this.days.existing()).map((d) => this.days.viewOf(d.name))];
+  /**
+   * Every collection of steps: the one kept before and the days, oldest first; with `since`, only the
+   * days that may hold steps recorded since then.
+   */
+  private async all(since?: Date): Promise<CallEventRecords[]> {
+    const days = since ? await this.days.since(since) : await this.days.existing();
+    return [this.before, ...days.map((d) => this.days.viewOf(d.name))];
   }
 
-  /** `each` over every collection, DAYS_AT_ONCE at a time. */
-  private async eachCollection<R>(each: (records: CallEventRecords) => Promise<R>): Promise<R[]> {
-    const all = await this.all();
+  /** `each` over the collections (`all`), DAYS_AT_ONCE at a time, in their order. */
+  private async eachCollection<R>(
+    each: (records: CallEventRecords) => Promise<R>,
+    since?: Date,
+  ): Promise<R[]> {
+    const all = await this.all(since);
     const out: R[] = [];
     for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
       out.push(...(await Promise.all(all.slice(i, i + DAYS_AT_ONCE).map(each))));
@@ -54,18 +65,28 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
     await (await this.days.viewFor(event.at)).record(event);
   }
 
-  async forSession(accountId: string, sessionId: string): Promise<CallEventDocument[]> {
-    return (await this.forSessions(accountId, [sessionId])).get(sessionId) ?? [];
+  /** A session's steps, in time order: read from the days since it began (and the collection kept before). */
+  async forSession(accountId: string, session: SessionStart): Promise<CallEventDocument[]> {
+    return (await this.forSessions(accountId, [session])).get(session._id) ?? [];
   }
 
-  /** The steps of several sessions of one account, by session, in time order. */
-  async forSessions(accountId: string, sessionIds: string[]): Promise<Map<string, CallEventDocument[]>> {
+  /**
+   * The steps of several sessions of one account, by session, in time order: read from the days since
+   * the earliest of them began (less CLOCK_SKEW_MS: steps are timed by the routers' clocks), and the
+   * collection kept before. A step in two collections (spared and moved, until its day is dropped;
+   * an earlier version's) is given once, its first copy.
+   */
+  async forSessions(
+    accountId: string,
+    sessions: ReadonlyArray<SessionStart>,
+  ): Promise<Map<string, CallEventDocument[]>> {
     const bySession = new Map<string, CallEventDocument[]>();
-    if (sessionIds.length === 0) return bySession;
+    if (sessions.length === 0) return bySession;
+    const ids = sessions.map((s) => s._id);
+    const since = new Date(Math.min(...sessions.map((s) => s.createdAt.getTime())) - CLOCK_SKEW_MS);
     const found = new Map<string, CallEventDocument>();
-    for (const events of await this.eachCollection((r) => r.ofSessions(accountId, sessionIds))) {
-      // A step a dropped day spared may be in the collection kept before and, until the drop, in its day.
-      for (const e of events) found.set(e._id, e);
+    for (const events of await this.eachCollection((r) => r.ofSessions(accountId, ids), since)) {
+      for (const e of events) if (!found.has(e._id)) found.set(e._id, e);
     }
     for (const e of [...found.values()].sort((a, b) => a.at.getTime() - b.at.getTime())) {
       const list = bySession.get(e.sessionId);
@@ -75,9 +96,15 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
     return bySession;
   }
 
-  /** One interaction's steps (a call's, or a message's outcome), as its session's owner deletes it. */
+  /**
+   * One interaction's steps (a call's, or a message's outcome), as its session's owner deletes it:
+   * from the days first, the collection kept before last, so that a step the sweep is moving there
+   * from a day meanwhile goes too (the sweep also takes back what left its day while it moved).
+   */
   async deleteInteraction(accountId: string, sessionId: string, callId: string): Promise<void> {
-    await this.eachCollection((r) => r.deleteInteraction(accountId, sessionId, callId));
+    const all = await this.all();
+    await Promise.all(all.slice(1).map((r) => r.deleteInteraction(accountId, sessionId, callId)));
+    await this.before.deleteInteraction(accountId, sessionId, callId);
   }
 
   /**
@@ -88,8 +115,13 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
    */
   async deleteRecordedBeforeSystemWide(before: Date, keep: readonly string[]): Promise<number> {
     const { dropped, left } = await this.days.dropBefore(before, async (day) => {
-      if (keep.length > 0)
-        await this.before.keep(await this.days.viewOf(day.name).ofSessionsSystemWide(keep));
+      if (keep.length === 0) return;
+      const records = this.days.viewOf(day.name);
+      const moved = await records.ofSessionsSystemWide(keep);
+      await this.before.keep(moved);
+      // An interaction its owner deleted while they moved is taken back.
+      const still = new Set((await records.ofSessionsSystemWide(keep)).map((e) => e._id));
+      await this.before.deleteByIdsSystemWide(moved.filter((e) => !still.has(e._id)).map((e) => e._id));
     });
     let deleted = dropped;
     const day = left.find((d) => d.name === this.days.nameOf(before));
@@ -98,8 +130,9 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
   }
 
   /**
-   * The retention sweep: the steps of sessions being deleted, from every collection (when the steps
-   * cannot go by time: more sessions to spare than a range may name).
+   * The retention sweep: the steps of sessions being deleted, from every collection (a scan of each
+   * on FerretDB), when the steps cannot go by time: more sessions to spare than a range may name.
+   * Days are not dropped meanwhile.
    */
   async deleteForSessionsSystemWide(sessionIds: readonly string[]): Promise<number> {
     if (sessionIds.length === 0) return 0;

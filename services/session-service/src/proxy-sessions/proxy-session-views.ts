@@ -9,6 +9,7 @@ import {
 } from '@maskline/contracts';
 import { buildInteractions, type InteractionSummary } from '../interactions/build-interactions';
 import { CallEventRepository } from '../interactions/call-event.repository';
+import type { CallEventDocument } from '../interactions/call-event.schema';
 import type { ProxySessionDocument } from '../sessions/session.schema';
 import type { JoinedParticipant } from './proxy-participants.service';
 
@@ -17,16 +18,17 @@ import type { JoinedParticipant } from './proxy-participants.service';
 export class ProxySessionViews {
   constructor(private readonly callEvents: CallEventRepository) {}
 
-  async session(doc: ProxySessionDocument): Promise<ProxySession> {
-    return sessionView(doc, buildInteractions(await this.callEvents.forSession(doc.accountId, doc._id)));
+  /** `events`: what the caller already knows (none, for a session just created). */
+  async session(doc: ProxySessionDocument, events?: CallEventDocument[]): Promise<ProxySession> {
+    return sessionView(
+      doc,
+      buildInteractions(events ?? (await this.callEvents.forSession(doc.accountId, doc))),
+    );
   }
 
   /** A page of one account's sessions: their interactions in one query. */
   async sessions(accountId: string, docs: ProxySessionDocument[]): Promise<ProxySession[]> {
-    const events = await this.callEvents.forSessions(
-      accountId,
-      docs.map((d) => d._id),
-    );
+    const events = await this.callEvents.forSessions(accountId, docs);
     return docs.map((d) => sessionView(d, buildInteractions(events.get(d._id) ?? [])));
   }
 
@@ -35,7 +37,7 @@ export class ProxySessionViews {
     doc: ProxySessionDocument,
     participants: JoinedParticipant[],
   ): Promise<ProxyInteraction[]> {
-    const summary = buildInteractions(await this.callEvents.forSession(doc.accountId, doc._id));
+    const summary = buildInteractions(await this.callEvents.forSession(doc.accountId, doc));
     const bySlot = (slot: 1 | 2) => participants.find((p) => p.slot === slot)?.sid ?? null;
     return summary.interactions
       .map((interaction) => {

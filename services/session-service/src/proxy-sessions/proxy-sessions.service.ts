@@ -145,7 +145,8 @@ export class ProxySessionsService {
       );
       throw err;
     }
-    return this.views.session(await this.requireStored(scope, service, sessionId));
+    // Just created: no call or message yet (none to read from the history).
+    return this.views.session(await this.requireStored(scope, service, sessionId), []);
   }
 
   async get(scope: AccountScope, serviceRef: string, ref: string): Promise<ProxySession> {

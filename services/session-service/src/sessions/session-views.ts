@@ -30,7 +30,7 @@ export class SessionViews {
     known: { pins?: { first: string; second: string } | null; events?: CallEventDocument[] } = {},
   ): Promise<SessionView> {
     const shownPins = known.pins !== undefined ? known.pins : await this.pinsOf(doc);
-    const events = known.events ?? (await this.callEvents.forSession(doc.accountId, doc._id));
+    const events = known.events ?? (await this.callEvents.forSession(doc.accountId, doc));
     const summary = buildInteractions(events);
     const status = doc.status === 'expired' ? 'expired' : summary.inProgress ? 'in-progress' : 'active';
     return {
@@ -63,10 +63,7 @@ export class SessionViews {
   async renderMany(accountId: string, docs: NumberedSession[]): Promise<SessionView[]> {
     const withPins = docs.filter(showsPins).map((d) => d._id);
     const [events, pins] = await Promise.all([
-      this.callEvents.forSessions(
-        accountId,
-        docs.map((d) => d._id),
-      ),
+      this.callEvents.forSessions(accountId, docs),
       withPins.length === 0
         ? { pins: {} as Record<string, { first: string; second: string }> }
         : this.revealMany(accountId, withPins),
