@@ -2,6 +2,27 @@ import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Connection, Model, Schema } from 'mongoose';
 import { DayPartitions } from './day-partitions';
 
+/** How many of a history's collections one read or sweep step works on at once. */
+export const DAYS_AT_ONCE = 8;
+
+/**
+ * `each` over `collections`, DAYS_AT_ONCE at a time, the answers in their order; with `enough`, it
+ * stops after the first group whose answers satisfy it.
+ */
+export async function eachDayAtOnce<V, R>(
+  collections: readonly V[],
+  each: (collection: V) => Promise<R>,
+  enough?: (answers: R[]) => boolean,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < collections.length; i += DAYS_AT_ONCE) {
+    const answers = await Promise.all(collections.slice(i, i + DAYS_AT_ONCE).map(each));
+    out.push(...answers);
+    if (enough?.(answers)) break;
+  }
+  return out;
+}
+
 /**
  * A history kept one collection per UTC day (`DayPartitions`), beside the collection it was kept in
  * before days (`before`, read and swept until it empties): each replica makes today's and

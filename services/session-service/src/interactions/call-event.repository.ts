@@ -3,13 +3,11 @@ import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
-import { DayKeptHistory } from '@maskline/persistence';
+import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CallEventRecords } from './call-event-records';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
 
-/** The days' collections one read or sweep step works on at once. */
-const DAYS_AT_ONCE = 8;
 /** How much earlier than its session's start a step may be timed (the routers' clocks against session-service's). */
 const CLOCK_SKEW_MS = 3_600_000;
 /** A session, as far as reading its steps goes. */
@@ -52,12 +50,7 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
     each: (records: CallEventRecords) => Promise<R>,
     since?: Date,
   ): Promise<R[]> {
-    const all = await this.all(since);
-    const out: R[] = [];
-    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
-      out.push(...(await Promise.all(all.slice(i, i + DAYS_AT_ONCE).map(each))));
-    }
-    return out;
+    return eachDayAtOnce(await this.all(since), each);
   }
 
   /** Records the step once, in the day it was recorded; a redelivery is a no-op (the same day, the same id). */

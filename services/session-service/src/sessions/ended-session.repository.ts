@@ -4,7 +4,7 @@ import type { Connection, FilterQuery, Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { AccountScope } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
-import { DayKeptHistory } from '@maskline/persistence';
+import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { PartyRedaction } from '../privacy/party-redaction';
@@ -19,8 +19,6 @@ import {
   type SessionDocument,
 } from './session.schema';
 
-/** The days' collections one read reads at once (a read by id, a list, a mark). */
-const DAYS_AT_ONCE = 8;
 /** A list's ended session before it is read in full: its key, and the collection it is in. */
 export interface EndedKey extends Pick<SessionDocument, '_id' | 'createdAt'> {
   in: EndedSessionRecords;
@@ -80,12 +78,10 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
 
   /** The first answer of `read` over the collections, newest first, DAYS_AT_ONCE at a time. */
   private async firstFound<R>(read: (records: EndedSessionRecords) => Promise<R | null>): Promise<R | null> {
-    const all = await this.newestFirst();
-    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
-      const found = (await Promise.all(all.slice(i, i + DAYS_AT_ONCE).map(read))).find((r) => r !== null);
-      if (found) return found;
-    }
-    return null;
+    const answers = await eachDayAtOnce(await this.newestFirst(), read, (group) =>
+      group.some((r) => r !== null),
+    );
+    return answers.find((r) => r !== null) ?? null;
   }
 
   /** An ended session visible to this scope. */
@@ -117,16 +113,16 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     const all = await this.newestFirst(createdFrom instanceof Date ? createdFrom : undefined);
     const seen = new Map<string, EndedKey>();
     let total = 0;
-    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
-      const chunk = all.slice(i, i + DAYS_AT_ONCE);
-      const pages = await Promise.all(chunk.map((records) => records.firstKeys(filter, limit)));
-      pages.forEach((page, j) => {
-        total += page.total;
-        for (const key of page.keys) {
-          if (seen.has(key._id)) total--;
-          else seen.set(key._id, { ...key, in: chunk[j]! });
-        }
-      });
+    const pages = await eachDayAtOnce(all, async (records) => ({
+      records,
+      page: await records.firstKeys(filter, limit),
+    }));
+    for (const { records, page } of pages) {
+      total += page.total;
+      for (const key of page.keys) {
+        if (seen.has(key._id)) total--;
+        else seen.set(key._id, { ...key, in: records });
+      }
     }
     return { keys: [...seen.values()].sort(newestFirst).slice(0, limit), total };
   }
@@ -200,10 +196,7 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
    * wherever it is recorded (in two collections, each copy), DAYS_AT_ONCE collections at a time.
    */
   async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<void> {
-    const all = await this.newestFirst();
-    for (let i = 0; i < all.length; i += DAYS_AT_ONCE) {
-      await Promise.all(all.slice(i, i + DAYS_AT_ONCE).map((r) => r.markProxyDeleted(scope, sessionId, at)));
-    }
+    await eachDayAtOnce(await this.newestFirst(), (r) => r.markProxyDeleted(scope, sessionId, at));
   }
 
   // ---- Records an earlier version wrote with the numbers in clear: only in the collection kept before. ----
