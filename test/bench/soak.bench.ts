@@ -17,7 +17,13 @@ import { STEP_PREFIX, SWEEP_TURNS_BUCKET, decodeJson, encodeJson, kvDecode } fro
 import { TelephonySimulator, type Provider } from '@maskline/telephony-simulator';
 import { CallbackReceiver } from '../e2e/support/callback-receiver';
 import { log, pct, startBenchSystem } from './support/bench-system';
-import { REDACTED_AFTER_MS, collectionsOf, seedHistory, type SeedReport } from './support/history-seeder';
+import {
+  BY_DAY,
+  REDACTED_AFTER_MS,
+  collectionsOf,
+  seedHistory,
+  type SeedReport,
+} from './support/history-seeder';
 
 const argValue = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -59,12 +65,6 @@ const SWEEP_IN_END_WINDOW = process.argv.includes('--sweep-in-end-window');
 const SEEDED_RETENTION_DAYS = 7;
 const SWEEP_INTERVAL_MS = 600_000;
 const DAY_MS = 24 * 3600_000;
-/** Histories kept one collection per day, by the date field named (counted across their days). */
-const BY_DAY: Record<string, string | undefined> = {
-  callback_attempts: 'at',
-  ended_sessions: 'expiredAt',
-  call_events: 'at',
-};
 
 interface Sample {
   /** The session's index in creation order: which window the sample belongs to. */

@@ -52,6 +52,40 @@ export abstract class DayKeptHistory<T, V> implements OnModuleInit, OnModuleDest
     this.before = view(model);
   }
 
+  /** The views of the days that may hold records at or after `since` (every day without it), oldest first. */
+  protected async dayViews(since?: Date): Promise<V[]> {
+    const days = since ? await this.days.since(since) : await this.days.existing();
+    return days.map((d) => this.days.viewOf(d.name));
+  }
+
+  /** `read` over `collections` in their order, each asked for what is left of `limit`, stopping once it has that many. */
+  protected async readUpTo<R>(
+    collections: readonly V[],
+    limit: number,
+    read: (records: V, left: number) => Promise<R[]>,
+  ): Promise<R[]> {
+    const found: R[] = [];
+    for (const records of collections) {
+      const left = limit - found.length;
+      if (left <= 0) break;
+      found.push(...(await read(records, left)));
+    }
+    return found;
+  }
+
+  /**
+   * The retention sweep of a history kept by the day of the date its range delete goes by: the days
+   * wholly before `before` dropped, then `trim` (that range delete) of the day `before` falls in and of
+   * the collection kept before. How many records went.
+   */
+  protected async dropAndTrim(before: Date, trim: (records: V) => Promise<number>): Promise<number> {
+    const { dropped, left } = await this.days.dropBefore(before);
+    let deleted = dropped;
+    const day = left.find((d) => d.name === this.days.nameOf(before));
+    if (day) deleted += await trim(this.days.viewOf(day.name));
+    return deleted + (await trim(this.before));
+  }
+
   async onModuleInit(): Promise<void> {
     this.#stopPreparing = await this.days.keepAhead(this.upkeep.clock, this.upkeep.onFailure);
   }

@@ -40,9 +40,14 @@ const HISTORY: HistoryCollection[] = [
   { db: 'session_service', collection: 'allocation_fates', keptMs: DAY },
   { db: 'callback_dispatcher', collection: 'callback_attempts', byDay: 'at' },
   { db: 'callback_dispatcher', collection: 'dead_letters' },
-  { db: 'pin_auth', collection: 'pin_attempts' },
+  { db: 'pin_auth', collection: 'pin_attempts', byDay: 'at' },
   { db: 'pin_auth', collection: 'pin_failures', keptMs: DAY },
 ];
+
+/** Histories kept one collection per day, by the date field named (counted across their days). */
+export const BY_DAY: Record<string, string | undefined> = Object.fromEntries(
+  HISTORY.filter((h) => h.byDay).map((h) => [h.collection, h.byDay]),
+);
 
 const ID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-fA-F]{32}\b/g;
 

@@ -45,13 +45,11 @@ export class CallbackAttempts extends DayKeptHistory<CallbackAttemptDocument, Ca
 
   /** A session's attempts in time order, at most SESSION_ATTEMPTS_MAX: the oldest collections first, stopping once it has that many. */
   async ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
-    const found: CallbackAttemptDocument[] = [];
-    const days = (await this.days.existing()).map((d) => this.days.viewOf(d.name));
-    for (const records of [this.before, ...days]) {
-      const left = SESSION_ATTEMPTS_MAX - found.length;
-      if (left <= 0) break;
-      found.push(...(await records.ofSession(accountId, sessionId, left)));
-    }
+    const found = await this.readUpTo(
+      [this.before, ...(await this.dayViews())],
+      SESSION_ATTEMPTS_MAX,
+      (records, left) => records.ofSession(accountId, sessionId, left),
+    );
     return found.sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
@@ -60,22 +58,16 @@ export class CallbackAttempts extends DayKeptHistory<CallbackAttemptDocument, Ca
    * read, the newest first, stopping once it has that many.
    */
   async since(accountId: string, since: Date, limit: number): Promise<CallbackAttemptDocument[]> {
-    const found: CallbackAttemptDocument[] = [];
-    const days = (await this.days.since(since)).map((d) => this.days.viewOf(d.name)).reverse();
-    for (const records of [...days, this.before]) {
-      const left = limit - found.length;
-      if (left <= 0) break;
-      found.push(...(await records.since(accountId, since, left)));
-    }
+    const found = await this.readUpTo(
+      [...(await this.dayViews(since)).reverse(), this.before],
+      limit,
+      (records, left) => records.since(accountId, since, left),
+    );
     return found.sort((a, b) => b.at.getTime() - a.at.getTime());
   }
 
   /** The retention sweep: the days wholly before `before` dropped, then a range of the day it falls in and of the collection kept before. */
-  async purgeSystemWide(before: Date): Promise<number> {
-    const { dropped, left } = await this.days.dropBefore(before);
-    let deleted = dropped;
-    const day = left.find((d) => d.name === this.days.nameOf(before));
-    if (day) deleted += await this.days.viewOf(day.name).purgeSystemWide(before);
-    return deleted + (await this.before.purgeSystemWide(before));
+  purgeSystemWide(before: Date): Promise<number> {
+    return this.dropAndTrim(before, (records) => records.purgeSystemWide(before));
   }
 }

@@ -9,7 +9,8 @@ import { PinAttemptLog } from './pin-attempt-log';
 
 /**
  * Every REAPER_INTERVAL_MS, on the replica that takes the interval's turn (idempotent): PIN entries
- * older than PIN_ATTEMPT_RETENTION_DAYS go, as one range (slices of it when the store refuses one that large).
+ * older than PIN_ATTEMPT_RETENTION_DAYS go: whole days dropped, a range of the
+ * cutoff's day deleted.
  */
 @Injectable()
 export class PinAttemptRetention extends PeriodicTask {
