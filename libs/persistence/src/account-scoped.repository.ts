@@ -110,6 +110,36 @@ export class SystemWideQueries<T> {
   }
 
   /**
+   * The documents `filter` matches, through one cursor (one scan on FerretDB however many match),
+   * handed to `each` up to `batch` at a time, in turn. `each` answering false stops the pass.
+   */
+  async eachBatch<P extends keyof T & string = keyof T & string>(
+    filter: FilterQuery<T>,
+    batch: number,
+    each: (docs: T[]) => Promise<boolean | void>,
+    /** Only these fields (and `_id`). */
+    fields?: readonly P[],
+  ): Promise<void> {
+    const cursor = this.timed(
+      this.model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined),
+    )
+      .lean()
+      .batchSize(batch)
+      .cursor();
+    let docs: T[] = [];
+    // Leaving the loop (a stop, a failure) closes the cursor.
+    for await (const doc of cursor) {
+      docs.push(doc as T);
+      if (docs.length >= batch) {
+        const go = await each(docs);
+        docs = [];
+        if (go === false) return;
+      }
+    }
+    if (docs.length > 0) await each(docs);
+  }
+
+  /**
    * A range sweep's next slice: at most SWEEP_SLICE of the documents matching `filter` whose `field`
    * (a date) is before `before`, the oldest first, with their ids and a filter that matches exactly
    * them (a range, so that deleting them is one scan on FerretDB, not a comparison of every

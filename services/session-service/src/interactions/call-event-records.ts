@@ -1,6 +1,14 @@
 import type { Model, mongo } from 'mongoose';
-import { AccountScopedRepository, InsertBatcher } from '@maskline/persistence';
+import { AccountScopedRepository, InsertBatcher, SWEEP_MAX_SLICES, SWEEP_SLICE } from '@maskline/persistence';
 import type { CallEventDocument } from './call-event.schema';
+
+/**
+ * The most session ids a sweep's query names (`$in`, `$nin`); on FerretDB each document is compared
+ * with each id, so past it a pass reads the steps and matches the ids in memory.
+ */
+export const IN_QUERY_MAX = 5_000;
+/** Steps per batch of a sweep's pass over a collection, and ids per delete statement. */
+const STEPS_PASS_BATCH = 2_000;
 
 /**
  * The call steps in one collection: one day's (`call_events_<yyyymmdd>`), or the one kept before
@@ -37,14 +45,36 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
     return this.findScoped({ sessionId: { $in: [...sessionIds] }, accountId });
   }
 
-  /** Every account's steps of these sessions (the ones a dropped day spares). Served by `{ sessionId, at }`. */
-  ofSessionsSystemWide(sessionIds: readonly string[]): Promise<CallEventDocument[]> {
-    return this.systemWideSweeps.find({ sessionId: { $in: [...sessionIds] } });
+  /**
+   * Every account's steps of these sessions (the ones a dropped day spares), handed to `each` up to
+   * STEPS_PASS_BATCH at a time: one pass over the collection whatever their number. Up to
+   * IN_QUERY_MAX ids the store matches them (`{ sessionId, at }`); past it the pass reads every
+   * step and matches them in memory (on FerretDB each document is compared with each id of a query).
+   */
+  eachOfSessionsSystemWide(
+    sessionIds: ReadonlySet<string>,
+    each: (events: CallEventDocument[]) => Promise<void>,
+    fields?: readonly (keyof CallEventDocument & string)[],
+  ): Promise<void> {
+    const filter = sessionIds.size <= IN_QUERY_MAX ? { sessionId: { $in: [...sessionIds] } } : {};
+    return this.systemWideSweeps.eachBatch(
+      filter,
+      STEPS_PASS_BATCH,
+      async (docs) => {
+        const of = docs.filter((d) => sessionIds.has(d.sessionId));
+        if (of.length > 0) await each(of);
+      },
+      fields && [...new Set([...fields, 'sessionId' as const])],
+    );
   }
 
-  /** Steps by id, whoever's (the sweep taking back a moved step its owner deleted meanwhile). */
-  deleteByIdsSystemWide(ids: readonly string[]): Promise<number> {
-    return this.systemWideSweeps.deleteByIds(ids);
+  /** Steps by id, whoever's, STEPS_PASS_BATCH per statement (the sweep taking back a moved step its owner deleted meanwhile). */
+  async deleteByIdsSystemWide(ids: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (let i = 0; i < ids.length; i += STEPS_PASS_BATCH) {
+      deleted += await this.systemWideSweeps.deleteByIds(ids.slice(i, i + STEPS_PASS_BATCH));
+    }
+    return deleted;
   }
 
   /** One interaction's steps, as its session's owner deletes it. */
@@ -53,15 +83,31 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
   }
 
   /**
-   * Every step recorded before `before` but those of the sessions in `keep`, as one range (slices
-   * when the store refuses one that large). Served by `{ at }`.
+   * Every step recorded before `before` but those of the sessions in `keep`: up to IN_QUERY_MAX of
+   * them, as one range (slices when the store refuses one that large; served by `{ at }`); past it,
+   * one pass over the range (ids and sessions only) matching `keep` in memory, and what is not
+   * kept deleted by id, at most SWEEP_SLICE × SWEEP_MAX_SLICES a run (the next run goes on).
    */
-  deleteRecordedBeforeSystemWide(before: Date, keep: readonly string[]): Promise<number> {
-    return this.systemWideSweeps.deleteDue(
-      keep.length > 0 ? { sessionId: { $nin: [...keep] } } : {},
-      'at',
-      before,
+  async deleteRecordedBeforeSystemWide(before: Date, keep: ReadonlySet<string>): Promise<number> {
+    if (keep.size <= IN_QUERY_MAX) {
+      return this.systemWideSweeps.deleteDue(
+        keep.size > 0 ? { sessionId: { $nin: [...keep] } } : {},
+        'at',
+        before,
+      );
+    }
+    // Read first, then deleted: the store is never written while a pass over it is open.
+    const due: string[] = [];
+    await this.systemWideSweeps.eachBatch(
+      { at: { $lt: before } },
+      STEPS_PASS_BATCH,
+      async (docs) => {
+        for (const d of docs) if (!keep.has(d.sessionId)) due.push(d._id);
+        return due.length < SWEEP_SLICE * SWEEP_MAX_SLICES;
+      },
+      ['sessionId'],
     );
+    return this.deleteByIdsSystemWide(due);
   }
 
   /**

@@ -103,23 +103,34 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
   /**
    * The retention sweep: every step recorded before `before` but those of the sessions in `keep`
    * (still live, or kept). Days wholly before it: the kept sessions' steps moved to the collection
-   * kept before (one read of the day), then the day dropped; the day it falls in and the collection
-   * kept before: a range each (one scan of each on FerretDB). Served by `{ at }`.
+   * kept before (one pass over the day, a batch at a time, whatever their number), then the day
+   * dropped; the day it falls in and the collection kept before: a range each (one scan of each on
+   * FerretDB; past IN_QUERY_MAX sessions kept, a pass that matches them in memory).
    */
   async deleteRecordedBeforeSystemWide(before: Date, keep: readonly string[]): Promise<number> {
+    const spare = new Set(keep);
     const { dropped, left } = await this.days.dropBefore(before, async (day) => {
-      if (keep.length === 0) return;
+      if (spare.size === 0) return;
       const records = this.days.viewOf(day.name);
-      const moved = await records.ofSessionsSystemWide(keep);
-      await this.before.keep(moved);
+      const moved = new Set<string>();
+      await records.eachOfSessionsSystemWide(spare, async (events) => {
+        await this.before.keep(events);
+        for (const e of events) moved.add(e._id);
+      });
       // An interaction its owner deleted while they moved is taken back.
-      const still = new Set((await records.ofSessionsSystemWide(keep)).map((e) => e._id));
-      await this.before.deleteByIdsSystemWide(moved.filter((e) => !still.has(e._id)).map((e) => e._id));
+      await records.eachOfSessionsSystemWide(
+        spare,
+        async (events) => {
+          for (const e of events) moved.delete(e._id);
+        },
+        ['_id'],
+      );
+      await this.before.deleteByIdsSystemWide([...moved]);
     });
     let deleted = dropped;
     const day = left.find((d) => d.name === this.days.nameOf(before));
-    if (day) deleted += await this.days.viewOf(day.name).deleteRecordedBeforeSystemWide(before, keep);
-    return deleted + (await this.before.deleteRecordedBeforeSystemWide(before, keep));
+    if (day) deleted += await this.days.viewOf(day.name).deleteRecordedBeforeSystemWide(before, spare);
+    return deleted + (await this.before.deleteRecordedBeforeSystemWide(before, spare));
   }
 
   /**

@@ -29,7 +29,8 @@ import {
 } from '@maskline/testing';
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { CallEventRepository } from '../interactions/call-event.repository';
-import type { CallEventDocument } from '../interactions/call-event.schema';
+import { IN_QUERY_MAX } from '../interactions/call-event-records';
+import { CallEventDocument } from '../interactions/call-event.schema';
 import { ProxyParticipantDocument } from '../proxy-sessions/proxy-participant.schema';
 import { EndedSessionRepository } from '../sessions/ended-session.repository';
 import { EndedSessionPartiesDocument } from '../sessions/ended-session-parties.schema';
@@ -469,6 +470,64 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     expect(await countSteps({ sessionId: due._id })).toBe(0);
     expect(await stepExists(liveStep)).toBe(true);
     expect(await stepExists(keptStep)).toBe(true);
+  });
+
+  it('drops the days of call steps and deletes the range with more sessions to spare than one query names, moving the spared steps', async () => {
+    const now = clock.now();
+    const before = new Date(now - 100 * DAY);
+    const spared = randomUUID();
+    const other = randomUUID();
+    const at = (ms: number) => new Date(before.getTime() + ms);
+    const step = async (sessionId: string, when: Date) => {
+      const id = `${randomUUID()}:answered`;
+      await recordStep({
+        _id: id,
+        accountId: REDACTING,
+        sessionId,
+        callId: randomUUID(),
+        step: 'answered',
+        at: when,
+      });
+      return id;
+    };
+    // In days wholly before the range (dropped), in the cutoff's day or the one before it (a
+    // range, or dropped), after the cutoff (kept), and in the collection kept before days.
+    const sparedOld = await step(spared, at(-3 * DAY));
+    const otherOld = await step(other, at(-3 * DAY));
+    const sparedNear = await step(spared, at(-1000));
+    const otherNear = await step(other, at(-1000));
+    const otherAfter = await step(other, at(1000));
+    const beforeDays: Model<CallEventDocument> = app.get(getModelToken(CallEventDocument.name));
+    const earlier = (sessionId: string) =>
+      beforeDays
+        .create({
+          _id: `${randomUUID()}:answered`,
+          accountId: REDACTING,
+          sessionId,
+          callId: randomUUID(),
+          step: 'answered',
+          at: at(-5 * DAY),
+        })
+        .then((d) => d._id);
+    const sparedEarlier = await earlier(spared);
+    const otherEarlier = await earlier(other);
+    // One more than a query may name: the steps are matched in memory.
+    const keep = [spared, ...Array.from({ length: IN_QUERY_MAX }, () => randomUUID())];
+
+    await app.get(CallEventRepository).deleteRecordedBeforeSystemWide(before, keep);
+
+    for (const id of [sparedOld, sparedNear, sparedEarlier, otherAfter])
+      expect(await stepExists(id)).toBe(true);
+    for (const id of [otherOld, otherNear, otherEarlier]) expect(await stepExists(id)).toBe(false);
+    const stepDays = (await historyCollections('call_events')).map((c) => c.collectionName);
+    expect(stepDays).not.toContain(
+      `call_events_${at(-3 * DAY)
+        .toISOString()
+        .slice(0, 10)
+        .replace(/-/g, '')}`,
+    );
+    // The spared step that was in a dropped day is read with its session's.
+    expect(await countSteps({ sessionId: spared })).toBe(3);
   });
 
   it('deletes a due Proxy session’s participants’ places with it, and keeps a kept one’s', async () => {

@@ -49,11 +49,11 @@ export { CALL_STEPS_GRACE_MS };
 /** How often call steps are deleted by time (one replica's run in each such window). */
 export const CALL_STEPS_EVERY_MS = 3_600_000;
 /**
- * The most sessions the range of call steps spares by id (`$nin`: on FerretDB each document is
- * compared with each id). Past it (many sessions live longer than the retention period), the steps
- * go with their sessions, by id.
+ * The most sessions the call steps' sweep spares (their ids are held in memory while it runs; past
+ * IN_QUERY_MAX it matches them in memory). Past it (more sessions live longer than the retention
+ * period), no day of steps is dropped and the steps go with their sessions, by id.
  */
-const STEPS_KEEP_MAX = 5_000;
+const STEPS_SPARE_MAX = 100_000;
 
 /**
  * Every RETENTION_SWEEP_INTERVAL_MS, on one replica (the one that takes the interval's turn; each
@@ -220,21 +220,29 @@ export class RetentionSweeper extends PeriodicTask {
    * CALL_TIME_LIMIT later), so none is kept much past the cutoff plus the grace. Done in one
    * replica's run an hour (`stepsTurn`; the grace is a day): true then, and in the runs between
    * (the steps wait for the next hour's range). False when the steps must go with their sessions, by
-   * id: more than STEPS_KEEP_MAX sessions to spare, or the range failed (logged). The ids are read
-   * from `sessions` before the history, so a session moving between them meanwhile is in one or the
-   * other.
+   * id: more than STEPS_SPARE_MAX sessions to spare (logged), or the range failed (logged). The ids are
+   * read from `sessions` before the history, so a session moving between them meanwhile is in one or
+   * the other.
    */
   private async deleteCallSteps(endedBefore: Date): Promise<boolean> {
     if (!(await this.stepsTurn())) return true;
     const recordedBefore = new Date(endedBefore.getTime() - CALL_STEPS_GRACE_MS);
-    const live = await this.sessions.createdBeforeSystemWide(recordedBefore, STEPS_KEEP_MAX + 1);
-    if (live.length > STEPS_KEEP_MAX) return false;
-    const kept = await this.sessions.ended.keptCreatedBeforeSystemWide(
-      recordedBefore,
-      endedBefore,
-      STEPS_KEEP_MAX + 1 - live.length,
-    );
-    if (live.length + kept.length > STEPS_KEEP_MAX) return false;
+    const live = await this.sessions.createdBeforeSystemWide(recordedBefore, STEPS_SPARE_MAX + 1);
+    const kept =
+      live.length > STEPS_SPARE_MAX
+        ? []
+        : await this.sessions.ended.keptCreatedBeforeSystemWide(
+            recordedBefore,
+            endedBefore,
+            STEPS_SPARE_MAX + 1 - live.length,
+          );
+    if (live.length + kept.length > STEPS_SPARE_MAX) {
+      this.logger.warn(
+        { spareMax: STEPS_SPARE_MAX },
+        'more sessions to spare than the call steps sweep holds; steps go with their sessions, by id, and no day of steps is dropped',
+      );
+      return false;
+    }
     try {
       await this.callEvents.deleteRecordedBeforeSystemWide(recordedBefore, [...live, ...kept]);
       return true;
@@ -242,7 +250,7 @@ export class RetentionSweeper extends PeriodicTask {
       if (isStoreUnavailableError(err)) throw err;
       this.logger.warn(
         { err },
-        'call steps could not be deleted as one range; they go with their sessions, by id',
+        'call steps could not be deleted by time; they go with their sessions, by id',
       );
       return false;
     }
