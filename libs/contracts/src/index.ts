@@ -44,6 +44,7 @@ export * from './proxy/proxy-error-codes';
 export * from './proxy/proxy-services.contract';
 export * from './proxy/proxy-numbers.contract';
 export * from './common/twilio-sid';
+export * from './common/session-id';
 export * from './proxy/proxy-session-fields';
 export * from './proxy/proxy-sessions.contract';
 export * from './messages/message-segments';

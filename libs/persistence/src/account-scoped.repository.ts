@@ -111,7 +111,9 @@ export class SystemWideQueries<T> {
 
   /**
    * The documents `filter` matches, through one cursor (one scan on FerretDB however many match),
-   * handed to `each` up to `batch` at a time, in turn. `each` answering false stops the pass.
+   * handed to `each` up to `batch` at a time, in turn. `each` answering false stops the pass. The
+   * deadline, if any, is each batch's (the pass as a whole may take longer), and the cursor is closed
+   * however the pass ends.
    */
   async eachBatch<P extends keyof T & string = keyof T & string>(
     filter: FilterQuery<T>,
@@ -120,23 +122,26 @@ export class SystemWideQueries<T> {
     /** Only these fields (and `_id`). */
     fields?: readonly P[],
   ): Promise<void> {
-    const cursor = this.timed(
-      this.model.find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined),
-    )
+    const cursor = this.model
+      .find(filter, fields ? Object.fromEntries(fields.map((f) => [f, 1])) : undefined)
+      .setOptions(this.deadline ? { timeoutMS: this.deadline.timeoutMs, timeoutMode: 'iteration' } : {})
       .lean()
       .batchSize(batch)
       .cursor();
-    let docs: T[] = [];
-    // Leaving the loop (a stop, a failure) closes the cursor.
-    for await (const doc of cursor) {
-      docs.push(doc as T);
-      if (docs.length >= batch) {
-        const go = await each(docs);
-        docs = [];
-        if (go === false) return;
+    try {
+      let docs: T[] = [];
+      for (let doc = await cursor.next(); doc !== null; doc = await cursor.next()) {
+        docs.push(doc as T);
+        if (docs.length >= batch) {
+          const go = await each(docs);
+          docs = [];
+          if (go === false) return;
+        }
       }
+      if (docs.length > 0) await each(docs);
+    } finally {
+      await cursor.close();
     }
-    if (docs.length > 0) await each(docs);
   }
 
   /**

@@ -157,4 +157,32 @@ describe('a history sweep’s range deletes on the real store (SystemWideQueries
       [...docs('kept', 3, () => 0), ...docs('young', 5, () => 0)].map((d) => d._id).sort(),
     );
   });
+
+  it('passes over what a filter matches a batch at a time through one cursor, with a deadline per batch, and stops when told', async () => {
+    const m = model();
+    await m.insertMany([...docs('in', 5, (i) => T + i), ...docs('out', 2, (i) => T + 1_000 + i)]);
+    const sweeps = historySweepQueries(m);
+    const batches: string[][] = [];
+    await sweeps.eachBatch({ at: { $lt: new Date(T + 1_000) } }, 2, async (batch) => {
+      batches.push(batch.map((d) => d._id));
+    });
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(batches.flat().sort()).toEqual(docs('in', 5, () => 0).map((d) => d._id));
+
+    // Told to stop after the first batch: no more handed, and the store is written right after.
+    let handed = 0;
+    await sweeps.eachBatch({}, 2, async () => {
+      handed++;
+      return false;
+    });
+    expect(handed).toBe(1);
+    expect(await sweeps.deleteByIds(['in-0', 'in-1'])).toBe(2);
+    // A failure in a batch reaches the caller.
+    await expect(
+      sweeps.eachBatch({}, 2, async () => {
+        throw new Error('the batch failed');
+      }),
+    ).rejects.toThrow('the batch failed');
+    expect(await m.countDocuments({})).toBe(5);
+  });
 });

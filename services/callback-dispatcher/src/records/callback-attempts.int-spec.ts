@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
+import { newSessionId } from '@maskline/contracts';
 import { dayPartitionSuffix } from '@maskline/persistence';
 import {
   startServiceApp,
@@ -109,7 +110,8 @@ describe('callback attempts kept one collection per day (real NATS + store)', ()
   });
 
   it('reads a session’s attempts across days and the collection kept before, in time order, and only its account’s', async () => {
-    const session = randomUUID();
+    // Made by the system: its id says when it began, and reads start there.
+    const session = newSessionId(clock.now() - 4 * DAY - 1000);
     const times = [await attempt(session, 3 * DAY), await attempt(session, 0), await attempt(session, DAY)];
     // One written where attempts were kept before days (an earlier version's).
     const before: Model<CallbackAttemptDocument> = app.get(getModelToken(CallbackAttemptDocument.name));

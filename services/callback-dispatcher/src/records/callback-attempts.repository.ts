@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { sessionRecordsFrom } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { DayKeptHistory } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
@@ -43,10 +44,13 @@ export class CallbackAttempts extends DayKeptHistory<CallbackAttemptDocument, Ca
     await (await this.days.viewFor(attempt.at)).record(attempt, id);
   }
 
-  /** A session's attempts in time order, at most SESSION_ATTEMPTS_MAX: the oldest collections first, stopping once it has that many. */
+  /**
+   * A session's attempts in time order, at most SESSION_ATTEMPTS_MAX: the oldest collections first
+   * (of the days since it began, by its id: `sessionRecordsFrom`), stopping once it has that many.
+   */
   async ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
     const found = await this.readUpTo(
-      [this.before, ...(await this.dayViews())],
+      [this.before, ...(await this.dayViews(sessionRecordsFrom(sessionId)))],
       SESSION_ATTEMPTS_MAX,
       (records, left) => records.ofSession(accountId, sessionId, left),
     );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { getConnectionToken, getModelToken } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
+import { newSessionId } from '@maskline/contracts';
 import { dayPartitionSuffix } from '@maskline/persistence';
 import {
   startServiceApp,
@@ -101,6 +102,7 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
   });
 
   it('gives a session’s entries and the other entries of its calls across days and the collection kept before, oldest first, only its account’s', async () => {
+    // An earlier version's session id (random): every day is read for its entries.
     const session = randomUUID();
     const callId = randomUUID();
     // A call whose entries are in two days' collections (as one straddling midnight): two failures a day ago, the match now.
@@ -123,7 +125,7 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
       sessionId: session,
       at: earliest,
     });
-    // Another account's entry under the same session and call ids: never given.
+    // Another account's entries: one under the same session and call ids, never given to this one.
     await entry({ agoMs: 0, accountId: OTHER, callId, attempt: 4, sessionId: session });
 
     const found = await log.ofSession(ACCOUNT, session);
@@ -133,7 +135,8 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
       [callId, 2, second.at.toISOString()],
       [callId, 3, matched.at.toISOString()],
     ]);
-    expect(await log.ofSession(OTHER, randomUUID())).toEqual([]);
+    // …and this account's never given to the other, though they share the session and call ids.
+    expect((await log.ofSession(OTHER, session)).map((a) => [a.callId, a.attempt])).toEqual([[callId, 4]]);
 
     // The PIN security summary's read: newest first, from the days since then.
     const recent = await log.since(ACCOUNT, new Date(second.at.getTime() - 1));
@@ -147,7 +150,8 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
   it('drops the days past retention whole, deletes the cutoff day’s range and the collection kept before’s, and keeps the rest', async () => {
     // Pinned at noon, so that a second either side of the cutoff falls in its day.
     clock.advance(Date.UTC(2031, 5, 1, 12) - clock.now());
-    const session = randomUUID();
+    // Made by the system: its id says when it began, and reads start there.
+    const session = newSessionId(clock.now() - retentionDays * DAY - 4 * DAY);
     const at = (agoMs: number) =>
       entry({ agoMs, sessionId: session, callId: randomUUID(), outcome: 'success' }).then((e) => e.at);
     const old = [await at(retentionDays * DAY + 3 * DAY), await at(retentionDays * DAY + 2 * DAY)];

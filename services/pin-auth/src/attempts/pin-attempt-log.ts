@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
-import type { PinAttempt, PinAttemptOutcome } from '@maskline/contracts';
+import { sessionRecordsFrom, type PinAttempt, type PinAttemptOutcome } from '@maskline/contracts';
 import { keyedDigest } from '@maskline/crypto';
 import { LOGGER, maskPhone } from '@maskline/observability';
 import { DayKeptHistory } from '@maskline/persistence';
@@ -91,11 +91,13 @@ export class PinAttemptLog extends DayKeptHistory<PinAttemptDocument, PinAttempt
   }
 
   /**
-   * The entries that matched the session, and every other entry of the same calls (a call's entries
-   * may straddle midnight: every day is read for them), oldest first; an entry kept twice, once.
+   * The entries that matched the session, and every other entry of the same calls, oldest first; an
+   * entry kept twice, once. Read from the days since the session began, by its id
+   * (`sessionRecordsFrom`: a call's entries may straddle midnight, never precede the session by more
+   * than its call), and the collection kept before.
    */
   async ofSession(accountId: string, sessionId: string): Promise<PinAttempt[]> {
-    const all = [this.before, ...(await this.dayViews())];
+    const all = [this.before, ...(await this.dayViews(sessionRecordsFrom(sessionId)))];
     const callIds = await this.readUpTo(all, SESSION_READ_MAX, (records, left) =>
       records.callsOfSession(accountId, sessionId, left),
     );
@@ -120,7 +122,9 @@ export class PinAttemptLog extends DayKeptHistory<PinAttemptDocument, PinAttempt
       WINDOW_READ_MAX,
       (records, left) => records.since(accountId, since, left),
     );
-    return docs
+    // An entry kept twice (written again across midnight, or by an earlier version during an upgrade) counts once.
+    const once = new Map(docs.map((d) => [d._id, d]));
+    return [...once.values()]
       .sort((a, b) => b.at.getTime() - a.at.getTime())
       .map((d) => ({
         at: d.at.toISOString(),

@@ -1,4 +1,4 @@
-import type { Model, mongo } from 'mongoose';
+import type { FilterQuery, Model, mongo } from 'mongoose';
 import { AccountScopedRepository, InsertBatcher, SWEEP_MAX_SLICES, SWEEP_SLICE } from '@maskline/persistence';
 import type { CallEventDocument } from './call-event.schema';
 
@@ -54,9 +54,18 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
   eachOfSessionsSystemWide(
     sessionIds: ReadonlySet<string>,
     each: (events: CallEventDocument[]) => Promise<void>,
-    fields?: readonly (keyof CallEventDocument & string)[],
+    options: {
+      /** Only these fields (and `_id`). */
+      fields?: readonly (keyof CallEventDocument & string)[];
+      /** Only the steps recorded before then. */
+      recordedBefore?: Date;
+    } = {},
   ): Promise<void> {
-    const filter = sessionIds.size <= IN_QUERY_MAX ? { sessionId: { $in: [...sessionIds] } } : {};
+    const { fields, recordedBefore } = options;
+    const filter: FilterQuery<CallEventDocument> = {
+      ...(sessionIds.size <= IN_QUERY_MAX ? { sessionId: { $in: [...sessionIds] } } : {}),
+      ...(recordedBefore ? { at: { $lt: recordedBefore } } : {}),
+    };
     return this.systemWideSweeps.eachBatch(
       filter,
       STEPS_PASS_BATCH,
@@ -68,11 +77,14 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
     );
   }
 
-  /** Steps by id, whoever's, STEPS_PASS_BATCH per statement (the sweep taking back a moved step its owner deleted meanwhile). */
+  /**
+   * Steps by id, whoever's, SWEEP_SLICE per statement (one scan each on FerretDB): the sweep taking
+   * back a moved step its owner deleted meanwhile, or deleting what a pass found due.
+   */
   async deleteByIdsSystemWide(ids: readonly string[]): Promise<number> {
     let deleted = 0;
-    for (let i = 0; i < ids.length; i += STEPS_PASS_BATCH) {
-      deleted += await this.systemWideSweeps.deleteByIds(ids.slice(i, i + STEPS_PASS_BATCH));
+    for (let i = 0; i < ids.length; i += SWEEP_SLICE) {
+      deleted += await this.systemWideSweeps.deleteByIds(ids.slice(i, i + SWEEP_SLICE));
     }
     return deleted;
   }
@@ -86,7 +98,9 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
    * Every step recorded before `before` but those of the sessions in `keep`: up to IN_QUERY_MAX of
    * them, as one range (slices when the store refuses one that large; served by `{ at }`); past it,
    * one pass over the range (ids and sessions only) matching `keep` in memory, and what is not
-   * kept deleted by id, at most SWEEP_SLICE × SWEEP_MAX_SLICES a run (the next run goes on).
+   * kept deleted by id, SWEEP_SLICE a statement (a scan each on FerretDB: in the steady state an
+   * hour's steps of sessions that ended), at most SWEEP_SLICE × SWEEP_MAX_SLICES a run (the next run
+   * goes on).
    */
   async deleteRecordedBeforeSystemWide(before: Date, keep: ReadonlySet<string>): Promise<number> {
     if (keep.size <= IN_QUERY_MAX) {

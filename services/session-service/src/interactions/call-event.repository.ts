@@ -2,14 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, Model } from 'mongoose';
 import type { Logger } from 'pino';
+import { CLOCK_SKEW_MS } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
-import { CallEventRecords } from './call-event-records';
+import { CallEventRecords, IN_QUERY_MAX } from './call-event-records';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
 
-/** How much earlier than its session's start a step may be timed (the routers' clocks against session-service's). */
-const CLOCK_SKEW_MS = 3_600_000;
 /** A session, as far as reading its steps goes. */
 export type SessionStart = { _id: string; createdAt: Date };
 
@@ -103,34 +102,54 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
   /**
    * The retention sweep: every step recorded before `before` but those of the sessions in `keep`
    * (still live, or kept). Days wholly before it: the kept sessions' steps moved to the collection
-   * kept before (one pass over the day, a batch at a time, whatever their number), then the day
-   * dropped; the day it falls in and the collection kept before: a range each (one scan of each on
-   * FerretDB; past IN_QUERY_MAX sessions kept, a pass that matches them in memory).
+   * kept before (`moveSpared`), then the day dropped. The day it falls in: a range (one scan on
+   * FerretDB), sparing `keep` in its query; past IN_QUERY_MAX of them, their steps in the range are
+   * moved first and the range spares none. The collection kept before: a range sparing `keep`
+   * (past IN_QUERY_MAX, a pass that matches them in memory).
    */
   async deleteRecordedBeforeSystemWide(before: Date, keep: readonly string[]): Promise<number> {
     const spare = new Set(keep);
-    const { dropped, left } = await this.days.dropBefore(before, async (day) => {
-      if (spare.size === 0) return;
-      const records = this.days.viewOf(day.name);
-      const moved = new Set<string>();
-      await records.eachOfSessionsSystemWide(spare, async (events) => {
-        await this.before.keep(events);
-        for (const e of events) moved.add(e._id);
-      });
-      // An interaction its owner deleted while they moved is taken back.
-      await records.eachOfSessionsSystemWide(
-        spare,
-        async (events) => {
-          for (const e of events) moved.delete(e._id);
-        },
-        ['_id'],
-      );
-      await this.before.deleteByIdsSystemWide([...moved]);
-    });
+    const { dropped, left } = await this.days.dropBefore(before, (day) =>
+      this.moveSpared(this.days.viewOf(day.name), spare),
+    );
     let deleted = dropped;
     const day = left.find((d) => d.name === this.days.nameOf(before));
-    if (day) deleted += await this.days.viewOf(day.name).deleteRecordedBeforeSystemWide(before, spare);
+    if (day) {
+      const records = this.days.viewOf(day.name);
+      if (spare.size > IN_QUERY_MAX) {
+        await this.moveSpared(records, spare, before);
+        deleted += await records.deleteRecordedBeforeSystemWide(before, new Set());
+      } else deleted += await records.deleteRecordedBeforeSystemWide(before, spare);
+    }
     return deleted + (await this.before.deleteRecordedBeforeSystemWide(before, spare));
+  }
+
+  /**
+   * The steps of the sessions in `spare` (recorded before `recordedBefore`, if given) copied from a
+   * day to the collection kept before, a batch at a time in one pass over the day; then an
+   * interaction its owner deleted from the day meanwhile is taken back from there (a second pass,
+   * ids only). Idempotent: a step already there keeps its first copy. Holds the ids of the steps
+   * it moves (a day's spared steps) until it has taken back.
+   */
+  private async moveSpared(records: CallEventRecords, spare: ReadonlySet<string>, recordedBefore?: Date) {
+    if (spare.size === 0) return;
+    const moved = new Set<string>();
+    await records.eachOfSessionsSystemWide(
+      spare,
+      async (events) => {
+        await this.before.keep(events);
+        for (const e of events) moved.add(e._id);
+      },
+      { recordedBefore },
+    );
+    await records.eachOfSessionsSystemWide(
+      spare,
+      async (events) => {
+        for (const e of events) moved.delete(e._id);
+      },
+      { fields: ['_id'], recordedBefore },
+    );
+    await this.before.deleteByIdsSystemWide([...moved]);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   GetRoutingSession,
   GetSession,
   ListSessions,
+  newSessionId,
   redactPartyNumber,
   redactedPartySchema,
   redactionKeyId,
@@ -102,7 +103,8 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
     const now = clock.now();
     const createdAt = new Date(now - (endedAgoMs ?? 0) - livedMs);
     const doc = {
-      _id: randomUUID(),
+      // As the system makes one: its id says when it began (reads of its records start there).
+      _id: newSessionId(createdAt.getTime()),
       accountId,
       subaccountId: null,
       firstParty: number(),

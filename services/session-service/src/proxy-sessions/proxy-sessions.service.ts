@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   CodedError,
@@ -22,6 +21,7 @@ import {
   type ProxySession,
   type RpcParsedRequestOf,
   type UpdateProxySession,
+  newSessionId,
 } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
@@ -85,7 +85,7 @@ export class ProxySessionsService {
         `this account holds ${limit} open Sessions without participants, the most it may; add participants to them, or close them`,
       );
     }
-    const sessionId = randomUUID();
+    const sessionId = newSessionId();
     const uniqueName = request.uniqueName ?? null;
     if (uniqueName && !(await this.holdName(scope, service.sid, uniqueName, sessionId))) {
       throw new CodedError(

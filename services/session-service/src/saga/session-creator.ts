@@ -15,6 +15,7 @@ import {
   type CreateSession,
   type RpcParsedRequestOf,
   type SessionView,
+  newSessionId,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -66,7 +67,7 @@ export class SessionCreator {
 
   async create(request: Request, retried = false): Promise<SessionView> {
     checkParties(request);
-    let sessionId: string = randomUUID();
+    let sessionId: string = newSessionId();
     const timer = new StepTimer();
     if (request.idempotency) {
       const claim = await timer.time(

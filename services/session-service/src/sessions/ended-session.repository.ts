@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, FilterQuery, Model } from 'mongoose';
 import type { Logger } from 'pino';
-import type { AccountScope } from '@maskline/contracts';
+import { sessionRecordsFrom, type AccountScope } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
@@ -37,8 +37,9 @@ export interface EndedKey extends Pick<SessionDocument, '_id' | 'createdAt'> {
  * statements was a scan of the whole history on FerretDB (the range delete 44 s, the Proxy slice 38 s
  * at 108,000 ended sessions, every sweep interval, while creates waited behind them). The sessions
  * whose call steps the sweep must spare are noted apart (`LongLivedSessions`). A read by id reads
- * the days kept, the newest first, DAYS_AT_ONCE at a time, until one has it (an `_id` lookup each,
- * where it was one); a list reads the keys of each day it may find sessions in (those since the
+ * the days since the session began (its id says when: `sessionRecordsFrom`; every day kept for an
+ * earlier version's id), the newest first, DAYS_AT_ONCE at a time, until one has it (an `_id`
+ * lookup each, where it was one); a list reads the keys of each day it may find sessions in (those since the
  * list's earliest start), then the page's sessions in full. The collection kept before
  * (`ended_sessions`) is still read, swept and redacted (only its records may hold numbers in clear,
  * an earlier version's); the sweep's catch-up of ended sessions left in `sessions` writes there
@@ -76,10 +77,20 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     return [...days.map((d) => this.days.viewOf(d.name)).reverse(), this.before];
   }
 
-  /** The first answer of `read` over the collections, newest first, DAYS_AT_ONCE at a time. */
-  private async firstFound<R>(read: (records: EndedSessionRecords) => Promise<R | null>): Promise<R | null> {
-    const answers = await eachDayAtOnce(await this.newestFirst(), read, (group) =>
-      group.some((r) => r !== null),
+  /**
+   * The first answer of `read` over the collections that may hold the session, newest first,
+   * DAYS_AT_ONCE at a time: the days since it began, by its id (`sessionRecordsFrom`: a session
+   * ends after it began; for a recent session, a day or two where it was every day kept), and the
+   * collection kept before.
+   */
+  private async firstFound<R>(
+    sessionId: string,
+    read: (records: EndedSessionRecords) => Promise<R | null>,
+  ): Promise<R | null> {
+    const answers = await eachDayAtOnce(
+      await this.newestFirst(sessionRecordsFrom(sessionId)),
+      read,
+      (group) => group.some((r) => r !== null),
     );
     return answers.find((r) => r !== null) ?? null;
   }
@@ -89,12 +100,12 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     scope: AccountScope & Partial<SessionDocument>,
     sessionId: string,
   ): Promise<SessionDocument | null> {
-    const record = await this.firstFound((records) => records.get(scope, sessionId));
+    const record = await this.firstFound(sessionId, (records) => records.get(scope, sessionId));
     return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
   async getByIdSystemWide(sessionId: string): Promise<SessionDocument | null> {
-    const record = await this.firstFound((records) => records.getByIdSystemWide(sessionId));
+    const record = await this.firstFound(sessionId, (records) => records.getByIdSystemWide(sessionId));
     return record && withNumbers(record, await this.parties.of(record.accountId, sessionId));
   }
 
@@ -193,10 +204,13 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
 
   /**
    * A Proxy session deleted through its API after it ended: it leaves the Service's list. Marked
-   * wherever it is recorded (in two collections, each copy), DAYS_AT_ONCE collections at a time.
+   * wherever it is recorded (in two collections, each copy: the days since it began, by its id, and
+   * the collection kept before), DAYS_AT_ONCE collections at a time.
    */
   async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<void> {
-    await eachDayAtOnce(await this.newestFirst(), (r) => r.markProxyDeleted(scope, sessionId, at));
+    await eachDayAtOnce(await this.newestFirst(sessionRecordsFrom(sessionId)), (r) =>
+      r.markProxyDeleted(scope, sessionId, at),
+    );
   }
 
   // ---- Records an earlier version wrote with the numbers in clear: only in the collection kept before. ----
