@@ -75,6 +75,25 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
     return e;
   }
 
+  /** An entry as an earlier version wrote it: in `pin_attempts`, the collection kept before days. */
+  async function earlierVersionEntry(sessionId: string, at: Date): Promise<string> {
+    const before: Model<PinAttemptDocument> = app.get(getModelToken(PinAttemptDocument.name));
+    const callId = randomUUID();
+    await before.create({
+      _id: `${callId}:success:1`,
+      accountId: ACCOUNT,
+      virtualNumber: '+14155550100',
+      callerKey: 'k',
+      callerMasked: '+1415***0161',
+      callId,
+      outcome: 'success',
+      attempt: 1,
+      sessionId,
+      at,
+    });
+    return callId;
+  }
+
   it('has today’s and tomorrow’s collections ready at boot, with the indexes its reads use', async () => {
     const now = new Date(clock.now());
     const names = await collections();
@@ -110,21 +129,8 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
     const second = await entry({ agoMs: DAY + 1000, callId, attempt: 2 });
     const matched = await entry({ agoMs: 0, callId, attempt: 3, outcome: 'success', sessionId: session });
     // One written where entries were kept before days (an earlier version's).
-    const before: Model<PinAttemptDocument> = app.get(getModelToken(PinAttemptDocument.name));
-    const olderCall = randomUUID();
     const earliest = new Date(clock.now() - 3 * DAY);
-    await before.create({
-      _id: `${olderCall}:success:1`,
-      accountId: ACCOUNT,
-      virtualNumber: '+14155550100',
-      callerKey: 'k',
-      callerMasked: '+1415***0161',
-      callId: olderCall,
-      outcome: 'success',
-      attempt: 1,
-      sessionId: session,
-      at: earliest,
-    });
+    const olderCall = await earlierVersionEntry(session, earliest);
     // Another account's entries: one under the same session and call ids, never given to this one.
     await entry({ agoMs: 0, accountId: OTHER, callId, attempt: 4, sessionId: session });
 
@@ -159,20 +165,7 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
     const justBefore = await at(retentionDays * DAY + 1000);
     const justAfter = await at(retentionDays * DAY - 1000);
     const young = await at(DAY);
-    const before: Model<PinAttemptDocument> = app.get(getModelToken(PinAttemptDocument.name));
-    const oldCall = randomUUID();
-    await before.create({
-      _id: `${oldCall}:success:1`,
-      accountId: ACCOUNT,
-      virtualNumber: '+14155550100',
-      callerKey: 'k',
-      callerMasked: '+1415***0161',
-      callId: oldCall,
-      outcome: 'success',
-      attempt: 1,
-      sessionId: session,
-      at: new Date(clock.now() - retentionDays * DAY - 5000),
-    });
+    await earlierVersionEntry(session, new Date(clock.now() - retentionDays * DAY - 5000));
     expect(await collections()).toEqual(expect.arrayContaining(oldDays));
 
     await app.get(PinAttemptRetention).runNow();
