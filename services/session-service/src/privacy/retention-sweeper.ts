@@ -1,6 +1,7 @@
 import { RetiredCollections } from './retired-collections';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { STREAMS } from '@maskline/contracts';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -39,10 +40,11 @@ export const LEGACY_CHECK_EVERY_MS = 3_600_000;
 /**
  * An ended session still in `sessions` this long after it ended was left there (an earlier version,
  * an expiry that stopped between its writes); younger ones are being moved by their expiry right
- * now (under load there are always a few), which the catch-up would only duplicate, reading the
- * history to find whether each is recorded.
+ * now (under load there are always a few; a store stall of 54 s was seen), or will be by the
+ * replica that takes over a stalled expiry's claim once it is stale (EXPIRY_CLAIM_STALE_MS, at most
+ * half the events' duplicate window): the catch-up would only record them twice.
  */
-const STRANDED_AFTER_MS = 60_000;
+const STRANDED_AFTER_MS = STREAMS.MASKLINE_EVENTS.duplicateWindowMs;
 
 /** Defined with the sessions it makes long-lived (`LongLivedSessions`). */
 export { CALL_STEPS_GRACE_MS };
