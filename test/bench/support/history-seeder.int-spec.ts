@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
-import { newSessionId } from '@maskline/contracts';
+import { newSessionId, sessionIdTime } from '@maskline/contracts';
 import { dayPartitionSuffix } from '@maskline/persistence';
 import { testStoreUrl, uniqueDbName } from '@maskline/testing';
 import { seedHistory } from './history-seeder';
@@ -68,6 +68,8 @@ describe('the soak’s history seeder (real store)', () => {
       .find({})
       .toArray();
     expect(oldSession?._id).not.toBe(sessionId);
+    // A copy's id is not of version 7: its time would say it began today, and reads by it would skip its days.
+    expect(sessionIdTime(String(oldSession?._id))).toBeNull();
     const [oldStep] = await db('session_service').collection(`call_events_${oldDay}`).find({}).toArray();
     expect(oldStep?.sessionId).toBe(oldSession?._id);
     expect(oldStep?.callId).not.toBe(callId);

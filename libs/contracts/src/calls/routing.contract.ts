@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
-import { defineRpc } from '../contract';
+import { defineRpc, withPreviousVersion } from '../contract';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
@@ -27,12 +27,44 @@ export const routingSessionSchema = z.object({
 });
 export type RoutingSession = z.infer<typeof routingSessionSchema>;
 
-/** A page of live sessions for a call router that is (re)building its index. */
-export const GetRoutingSnapshot = defineRpc(
+const routingPageSchema = z.object({ sessions: z.array(routingSessionSchema), more: z.boolean() });
+
+/**
+ * A page of live sessions by offset: what a call router of an earlier release asks (still answered
+ * during a rolling upgrade). A session on an earlier page that ended during the load moved every later
+ * one back by one, so one was never read.
+ */
+export const GetRoutingSnapshotByOffset = defineRpc(
   'session-service',
   'session-service.sessions.routing-snapshot.v1',
   z.object({ offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000) }).strict(),
-  z.object({ sessions: z.array(routingSessionSchema), more: z.boolean() }),
+  routingPageSchema,
+);
+
+/**
+ * A page of live sessions for a call router that is (re)building its index: those after `after` in
+ * id order (`next` of the page before; null for the first), whatever ended meanwhile. `next` is the
+ * last id the page looked at (a Proxy session without a number yet is looked at, not given). `offset`
+ * is for a session-service of an earlier release, asked by offset when only it answers.
+ */
+export const GetRoutingSnapshot = withPreviousVersion(
+  defineRpc(
+    'session-service',
+    'session-service.sessions.routing-snapshot.v2',
+    z
+      .object({
+        after: uuidSchema.nullable(),
+        offset: z.number().int().min(0),
+        limit: z.number().int().min(1).max(1000),
+      })
+      .strict(),
+    routingPageSchema.extend({ next: uuidSchema.nullable() }),
+  ),
+  GetRoutingSnapshotByOffset,
+  {
+    request: ({ offset, limit }) => ({ offset, limit }),
+    reply: (page) => ({ ...page, next: null }),
+  },
 );
 
 /** The live sessions on one virtual number (the router's fallback on an index miss). */

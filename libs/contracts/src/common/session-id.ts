@@ -10,7 +10,8 @@ export const CLOCK_SKEW_MS = 3_600_000;
  * A new session's id: a UUID of version 7, whose first 48 bits are the time it was made (ms since
  * the epoch) and whose other 74 are random. The history is kept one collection per day, so a read of
  * an ended session's records starts at the day it began (`sessionRecordsFrom`) instead of reading
- * every day kept. The time is the one its `createdTime` shows its owner.
+ * every day kept. The time is its creation's start: at most the saga's length before the `createdTime` its
+ * owner sees.
  */
 export function newSessionId(now: number = Date.now()): string {
   const b = randomBytes(16);

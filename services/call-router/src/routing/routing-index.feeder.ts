@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import {
   GetRoutingSession,
   GetRoutingSnapshot,
+  type RpcReplyOf,
   SessionCreated,
   SessionExpired,
   SessionUpdated,
@@ -70,11 +71,14 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
     this.touched = new Set();
     const seen = new Set<string>();
     try {
+      // After the last id of the page before (`next`); by offset only where an earlier release's
+      // session-service answers (it gives no `next`).
+      let after: string | null = null;
       let offset = 0;
       for (;;) {
-        const page = await this.rpc.request(
+        const page: RpcReplyOf<typeof GetRoutingSnapshot> = await this.rpc.request(
           GetRoutingSnapshot,
-          { offset, limit: this.config.SNAPSHOT_PAGE_SIZE },
+          { after, offset, limit: this.config.SNAPSHOT_PAGE_SIZE },
           { timeoutMs: 10_000 },
         );
         for (const s of page.sessions) {
@@ -83,6 +87,7 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
           if (!this.touched.has(s.sessionId)) this.index.upsert(s);
         }
         offset += page.sessions.length;
+        after = page.next;
         if (!page.more) break;
       }
       this.index.retainOnly((id) => seen.has(id) || this.touched.has(id));

@@ -225,9 +225,19 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return this.systemWide.findById(sessionId);
   }
 
-  /** Live sessions for the call routers' snapshot, in a stable order. */
-  activePageSystemWide(offset: number, limit: number): Promise<SessionDocument[]> {
-    return this.systemWide.find({ status: 'active' }, { sort: { _id: 1 }, offset, limit });
+  /**
+   * Live sessions for the call routers' snapshot, in id order: after an id (whatever ended before it
+   * meanwhile), or from an offset (an earlier release's router).
+   */
+  activePageSystemWide(
+    from: { after: string | null } | { offset: number },
+    limit: number,
+  ): Promise<SessionDocument[]> {
+    if ('offset' in from)
+      return this.systemWide.find({ status: 'active' }, { sort: { _id: 1 }, offset: from.offset, limit });
+    const filter: FilterQuery<SessionDocument> = { status: 'active' };
+    if (from.after !== null) filter._id = { $gt: from.after };
+    return this.systemWide.find(filter, { sort: { _id: 1 }, limit });
   }
 
   /** Live sessions on a number, every account's (the router confines them to the number's owner). */
