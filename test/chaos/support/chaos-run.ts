@@ -181,16 +181,29 @@ async function account(
 
   // Every session ends (they are short-lived), the reapers run, the callbacks arrive.
   const stored = await system.withStore(async (db) => {
+    /**
+     * A count while the system settles: a command the busy store gives up ("interrupted", seen once
+     * after a run) is asked again until the deadline, not taken for the run's failure.
+     */
+    const count = async (collection: { countDocuments(filter: object): Promise<number> }, filter: object) => {
+      for (;;) {
+        try {
+          return await collection.countDocuments(filter);
+        } catch (err) {
+          if (Date.now() >= deadline) throw err;
+          await wait(500);
+        }
+      }
+    };
     const sessions = db('session-service').collection('sessions');
-    while (Date.now() < deadline && (await sessions.countDocuments({ status: 'active' })) > 0)
-      await wait(500);
+    while (Date.now() < deadline && (await count(sessions, { status: 'active' })) > 0) await wait(500);
     const holds = db('number-pool').collection('holds');
     const pins = db('pin-auth').collection('pin_registrations');
     let orphanHolds = 0;
     let orphanPins = 0;
     do {
-      orphanHolds = await holds.countDocuments({ liveMarker: 'L' });
-      orphanPins = await pins.countDocuments({ liveMarker: 'L' });
+      orphanHolds = await count(holds, { liveMarker: 'L' });
+      orphanPins = await count(pins, { liveMarker: 'L' });
       if (orphanHolds + orphanPins === 0) break;
       await wait(500);
     } while (Date.now() < deadline);
