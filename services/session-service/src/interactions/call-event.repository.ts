@@ -40,8 +40,7 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
    * days that may hold steps recorded since then.
    */
   private async all(since?: Date): Promise<CallEventRecords[]> {
-    const days = since ? await this.days.since(since) : await this.days.existing();
-    return [this.before, ...days.map((d) => this.days.viewOf(d.name))];
+    return [this.before, ...(await this.dayViews(since))];
   }
 
   /** `each` over the collections (`all`), DAYS_AT_ONCE at a time, in their order. */

@@ -73,8 +73,7 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
    * only the days that may hold sessions that ended since then.
    */
   private async newestFirst(since?: Date): Promise<EndedSessionRecords[]> {
-    const days = since ? await this.days.since(since) : await this.days.existing();
-    return [...days.map((d) => this.days.viewOf(d.name)).reverse(), this.before];
+    return [...(await this.dayViews(since)).reverse(), this.before];
   }
 
   /**
