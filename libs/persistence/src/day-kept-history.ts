@@ -1,6 +1,6 @@
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Connection, Model, Schema } from 'mongoose';
-import { DayPartitions } from './day-partitions';
+import { DayPartitions, type DayPartition } from './day-partitions';
 
 /** How many of a history's collections one read or sweep step works on at once. */
 export const DAYS_AT_ONCE = 8;
@@ -54,8 +54,13 @@ export abstract class DayKeptHistory<T, V> implements OnModuleInit, OnModuleDest
 
   /** The views of the days that may hold records at or after `since` (every day without it), oldest first. */
   protected async dayViews(since?: Date): Promise<V[]> {
+    return (await this.daysWithViews(since)).map((d) => d.view);
+  }
+
+  /** `dayViews`, each with its day. */
+  protected async daysWithViews(since?: Date): Promise<Array<DayPartition & { view: V }>> {
     const days = since ? await this.days.since(since) : await this.days.existing();
-    return days.map((d) => this.days.viewOf(d.name));
+    return days.map((d) => ({ ...d, view: this.days.viewOf(d.name) }));
   }
 
   /** `read` over `collections` in their order, each asked for what is left of `limit`, stopping once it has that many. */

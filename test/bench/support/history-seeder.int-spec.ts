@@ -52,7 +52,15 @@ describe('the soak’s history seeder (real store)', () => {
       .collection(`pin_attempts_${today}`)
       .insertOne({ _id: `${callId}:failed:1` as never, sessionId, callId, at: now, outcome: 'failed' });
 
+    // A tally a sweep made of a past day before the seeding: it would not count the copies.
+    const yesterday = `ended_sessions_${dayPartitionSuffix(new Date(now.getTime() - DAY))}`;
+    await db('session_service')
+      .collection('ended_session_tallies')
+      .insertOne({ _id: yesterday as never, day: yesterday, groups: [], tooMany: false, talliedAt: now });
+
     const report = await seedHistory(store, prefix, 3, 3 * DAY);
+
+    expect(await db('session_service').collection('ended_session_tallies').countDocuments()).toBe(0);
 
     expect(report.copies).toBe(3);
     expect(report.inserted).toMatchObject({

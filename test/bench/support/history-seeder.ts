@@ -19,6 +19,8 @@ const DAY = 24 * 3600_000;
 /** The redaction period of the run's services (`PARTY_REDACTION_AFTER_HOURS`' default). */
 export const REDACTED_AFTER_MS = DAY;
 const INSERT_BATCH = 1000;
+/** Past days' tallies of ended sessions, for lists' counts (`EndedSessionTallies`). */
+const TALLIES = 'ended_session_tallies';
 
 interface HistoryCollection {
   db: string;
@@ -139,6 +141,9 @@ export async function seedHistory(
     for (const name of batches.keys()) await flush(name);
     inserted[h.collection] = count;
   }
+  // History written into past days after the fact: a tally a sweep made of one of them before would
+  // not count it. The next sweep tallies them again (as after an operator's import).
+  await dbOf('session_service').collection(TALLIES).deleteMany({});
   return { copies, inserted, ms: Date.now() - t0 };
 }
 

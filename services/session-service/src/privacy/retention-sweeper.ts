@@ -70,6 +70,7 @@ const STEPS_SPARE_MAX = 100_000;
  *   within CALL_STEPS_GRACE_MS after that (they go by the time they were recorded);
  * - Idempotency-Keys and allocation fates go after IDEMPOTENCY_RETENTION_MS;
  * - collections an earlier version wrote and this one never uses are dropped (`RETIRED_COLLECTIONS`);
+ * - past days of ended sessions are tallied for lists' counts (`EndedSessionTallies`), once each;
  * - ended sessions an earlier version left in `sessions` move to the history (a one-off catch-up),
  *   and the orphan reaper's tombstones are deleted after the retention period.
  */
@@ -146,6 +147,12 @@ export class RetentionSweeper extends PeriodicTask {
       failure ??= err;
     }
     if (keepers) redacted += await this.redactLegacy(endedBefore, keepers);
+    // Last: past days' tallies save lists their counts, and nothing above waits on them.
+    try {
+      await this.sessions.ended.tallyPastDaysSystemWide();
+    } catch (err) {
+      failure ??= err;
+    }
     this.swept.inc({ action: 'redacted' }, redacted);
     this.swept.inc({ action: 'deleted' }, deleted);
     if (redacted + deleted > 0) this.logger.info({ redacted, deleted }, 'retention sweep');

@@ -1,7 +1,11 @@
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
+import { DayTallyBuilder, type TallyGroup } from './ended-day-tally';
 import type { SessionDocument } from './session.schema';
+
+/** Records a tally's pass takes at a time. */
+const TALLY_BATCH = 2_000;
 
 /**
  * The ended sessions' records in one collection: one day's (`ended_sessions_<yyyymmdd>`), or the one
@@ -23,15 +27,30 @@ export class EndedSessionRecords extends AccountScopedRepository<SessionDocument
 
   /**
    * The first `limit` matches in the list order, as their ids and start times alone (a page is
-   * cut from every collection's, then read in full: `byIds`), and how many there are. Served by
-   * `{ accountId, createdAt }`.
+   * cut from every collection's, then read in full: `byIds`). Served by `{ accountId, createdAt }`.
    */
-  async firstKeys(filter: FilterQuery<SessionDocument> & { accountId: string }, limit: number) {
-    const [keys, total] = await Promise.all([
-      this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }, ['createdAt']),
-      this.countScoped(filter),
+  async firstKeys(
+    filter: FilterQuery<SessionDocument> & { accountId: string },
+    limit: number,
+  ): Promise<Pick<SessionDocument, '_id' | 'createdAt'>[]> {
+    return this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }, ['createdAt']);
+  }
+
+  /** How many match. Served by `{ accountId, createdAt }`. */
+  count(filter: FilterQuery<SessionDocument> & { accountId: string }): Promise<number> {
+    return this.countScoped(filter);
+  }
+
+  /** This collection's tally (a past day's), in one pass over it. */
+  async tallySystemWide(): Promise<TallyGroup[] | 'too many'> {
+    const tally = new DayTallyBuilder();
+    await this.systemWideSweeps.eachBatch({}, TALLY_BATCH, async (records) => tally.add(records), [
+      'accountId',
+      'subaccountId',
+      'createdAt',
+      'proxy',
     ]);
-    return { keys: keys as Pick<SessionDocument, '_id' | 'createdAt'>[], total };
+    return tally.groups();
   }
 
   /** An account's records by id (a page of the list). */

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectConnection, InjectModel } from '@nestjs/mongoose';
 import type { Connection, FilterQuery, Model } from 'mongoose';
 import type { Logger } from 'pino';
-import { sessionRecordsFrom, type AccountScope } from '@maskline/contracts';
+import { CLOCK_SKEW_MS, sessionRecordsFrom, type AccountScope } from '@maskline/contracts';
+import { retentionCutoff } from '@maskline/config';
 import { LOGGER } from '@maskline/observability';
 import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
@@ -10,7 +11,9 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { PartyRedaction } from '../privacy/party-redaction';
 import { EndedSessionParties } from './ended-session-parties.repository';
 import type { EndedSessionPartiesDocument } from './ended-session-parties.schema';
+import { firstTalliedDay, tallyHolds, talliedMatches, type TalliedMatches } from './ended-day-tally';
 import { EndedSessionRecords } from './ended-session-records';
+import { EndedSessionTallies } from './ended-session-tallies.repository';
 import { LongLivedSessions, endedAtOf } from './long-lived-sessions.repository';
 import {
   ENDED_SESSION_MODEL,
@@ -18,6 +21,17 @@ import {
   newestFirst,
   type SessionDocument,
 } from './session.schema';
+
+const DAY_MS = 86_400_000;
+/** The most past days one retention run tallies (an upgrade's backlog is spread over runs). */
+const TALLY_DAYS_PER_RUN = 8;
+
+/** A collection a list reads: what its tally tells of the list's filter (null: it is counted), and the latest start it may hold. */
+interface ListedCollection {
+  records: EndedSessionRecords;
+  tallied: TalliedMatches | null;
+  latestStart: number;
+}
 
 /** A list's ended session before it is read in full: its key, and the collection it is in. */
 export interface EndedKey extends Pick<SessionDocument, '_id' | 'createdAt'> {
@@ -54,8 +68,9 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     private readonly redaction: PartyRedaction,
     private readonly parties: EndedSessionParties,
     private readonly longLived: LongLivedSessions,
+    private readonly tallies: EndedSessionTallies,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
-    @Inject(CLOCK) clock: Clock,
+    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
   ) {
     super(connection, model, EndedSessionDaySchema, (day) => new EndedSessionRecords(day), {
@@ -111,30 +126,105 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
   /**
    * The keys of the first `limit` matches in the list order, each with the collection it is in,
    * and how many there are: `shown` reads a page of them in full. Only the days since the filter's
-   * earliest start are read (a session ends after it began), DAYS_AT_ONCE at a time. A session in
-   * two collections (recorded by an earlier version and, in a race with it, by this one) is given
-   * and counted once.
+   * earliest start are read (a session ends after it began). A past day's tally (`EndedSessionTallies`)
+   * answers its count when it can tell; the other collections are counted, DAYS_AT_ONCE at a time.
+   * The keys are read one collection at a time, the latest starts first, until the page is full
+   * and no collection left can hold a later start (a session starts before the end of the day it
+   * ended, give or take CLOCK_SKEW_MS): for the first page, the newest day alone. A day made ahead
+   * that has not begun is not read. A session in two
+   * collections (recorded by an earlier version and, in a race with it, by this one) is given once,
+   * and counted once where both keys were read.
    */
   async firstKeys(
     filter: FilterQuery<SessionDocument> & { accountId: string },
     limit: number,
   ): Promise<{ keys: EndedKey[]; total: number }> {
     const createdFrom = (filter.createdAt as { $gte?: unknown } | undefined)?.$gte;
-    const all = await this.newestFirst(createdFrom instanceof Date ? createdFrom : undefined);
+    const since = createdFrom instanceof Date ? createdFrom : undefined;
+    const collections = await this.countable(filter, since);
+    const [counts, keys] = await Promise.all([
+      eachDayAtOnce(collections, async (c) => c.tallied?.count ?? (await c.records.count(filter))),
+      this.keysInOrder(collections, filter, limit),
+    ]);
+    const total = counts.reduce((sum, n) => sum + n, 0) - keys.twice;
+    return { keys: keys.keys, total };
+  }
+
+  /**
+   * The collections a list reads, newest first (the one kept before first: it may hold any start),
+   * each with what its tally tells of `filter` (null: it must be counted) and the latest start it
+   * may hold.
+   */
+  private async countable(
+    filter: FilterQuery<SessionDocument> & { accountId: string },
+    since: Date | undefined,
+  ): Promise<ListedCollection[]> {
+    const now = this.clock();
+    const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
+    // Not a day made ahead that has not begun (give or take CLOCK_SKEW_MS): it holds nothing yet.
+    const days = (await this.daysWithViews(since))
+      .filter((d) => d.from.getTime() <= now + CLOCK_SKEW_MS)
+      .reverse();
+    const trusted = days.filter((d) => tallyHolds(d.from, retainedFrom, now)).map((d) => d.name);
+    const tallies =
+      trusted.length > 0 ? await this.tallies.of(trusted, filter.accountId) : new Map<string, never>();
+    return [
+      { records: this.before, tallied: null, latestStart: Number.POSITIVE_INFINITY },
+      ...days.map((d) => {
+        const groups = tallies.get(d.name);
+        const tallied = groups ? talliedMatches(groups, filter) : null;
+        const latestStart = tallied
+          ? (tallied.lastCreatedAt?.getTime() ?? Number.NEGATIVE_INFINITY)
+          : d.from.getTime() + DAY_MS + CLOCK_SKEW_MS;
+        return { records: d.view, tallied, latestStart };
+      }),
+    ];
+  }
+
+  /** The first `limit` keys over `collections` (see `firstKeys`), and how many were read twice. */
+  private async keysInOrder(
+    collections: readonly ListedCollection[],
+    filter: FilterQuery<SessionDocument> & { accountId: string },
+    limit: number,
+  ): Promise<{ keys: EndedKey[]; twice: number }> {
     const seen = new Map<string, EndedKey>();
-    let total = 0;
-    const pages = await eachDayAtOnce(all, async (records) => ({
-      records,
-      page: await records.firstKeys(filter, limit),
-    }));
-    for (const { records, page } of pages) {
-      total += page.total;
-      for (const key of page.keys) {
-        if (seen.has(key._id)) total--;
-        else seen.set(key._id, { ...key, in: records });
+    let twice = 0;
+    let page: EndedKey[] = [];
+    for (const c of [...collections].sort((a, b) => b.latestStart - a.latestStart)) {
+      if (c.tallied?.count === 0) continue;
+      // The page is full, and every start left is earlier than its last (ties may still come).
+      const last = page[limit - 1];
+      if (last && last.createdAt.getTime() > c.latestStart) break;
+      for (const key of await c.records.firstKeys(filter, limit)) {
+        if (seen.has(key._id)) twice++;
+        else seen.set(key._id, { ...key, in: c.records });
       }
+      page = [...seen.values()].sort(newestFirst).slice(0, limit);
     }
-    return { keys: [...seen.values()].sort(newestFirst).slice(0, limit), total };
+    return { keys: page, twice };
+  }
+
+  /**
+   * The retention sweep's tally of past days (`EndedSessionTallies`): up to TALLY_DAYS_PER_RUN of the
+   * days a list may trust a tally of and none was made for yet, the newest first, one pass over each;
+   * then the tallies of days no longer trusted go. How many days were tallied.
+   */
+  async tallyPastDaysSystemWide(): Promise<number> {
+    const now = this.clock();
+    const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
+    const due = (await this.days.existing()).filter((d) => tallyHolds(d.from, retainedFrom, now)).reverse();
+    const done = await this.tallies.talliedOf(due.map((d) => d.name));
+    let tallied = 0;
+    for (const day of due.filter((d) => !done.has(d.name)).slice(0, TALLY_DAYS_PER_RUN)) {
+      await this.tallies.keep(
+        day.name,
+        await this.days.viewOf(day.name).tallySystemWide(),
+        new Date(this.clock()),
+      );
+      tallied++;
+    }
+    await this.tallies.forgetBefore(this.days.nameOf(firstTalliedDay(retainedFrom)));
+    return tallied;
   }
 
   /** A page of an account's ended sessions, in its order, as shown: with their numbers while they are kept. */

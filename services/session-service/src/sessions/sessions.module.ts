@@ -27,6 +27,8 @@ import { ENDED_SESSION_MODEL, EndedSessionSchema, SessionDocument, SessionSchema
 import { EndedSessionParties } from './ended-session-parties.repository';
 import { EndedSessionPartiesDocument, EndedSessionPartiesSchema } from './ended-session-parties.schema';
 import { EndedSessionRepository } from './ended-session.repository';
+import { EndedSessionTallies } from './ended-session-tallies.repository';
+import { EndedSessionTallyDocument, EndedSessionTallySchema } from './ended-session-tally.schema';
 import { LongLivedSessionDocument, LongLivedSessionSchema } from './long-lived-session.schema';
 import { LongLivedSessions } from './long-lived-sessions.repository';
 import { SessionRepository } from './session.repository';
@@ -57,6 +59,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
       { name: ENDED_SESSION_MODEL, schema: EndedSessionSchema },
       { name: EndedSessionPartiesDocument.name, schema: EndedSessionPartiesSchema },
       { name: LongLivedSessionDocument.name, schema: LongLivedSessionSchema },
+      { name: EndedSessionTallyDocument.name, schema: EndedSessionTallySchema },
       { name: SagaStepDocument.name, schema: SagaStepSchema },
       { name: IdempotencyKeyDocument.name, schema: IdempotencyKeySchema },
       { name: CallEventDocument.name, schema: CallEventSchema },
@@ -72,6 +75,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     EndedSessionRepository,
     EndedSessionParties,
     LongLivedSessions,
+    EndedSessionTallies,
     SagaStepsRepository,
     AllocationFates,
     IdempotencyKeys,

@@ -1,0 +1,170 @@
+import type { FilterQuery } from 'mongoose';
+import type { SessionDocument } from './session.schema';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How long after its day ends a day of ended sessions is tallied: past every write that may still
+ * land in it (an expiry writes into the day its session ended, and one taken over from a stalled
+ * replica finishes within minutes; the catch-up of sessions left behind writes into the collection
+ * kept before, never into a past day).
+ */
+export const TALLY_AFTER_DAY_MS = 3_600_000;
+
+/**
+ * The most accounts and subaccounts one day's tally lists (a document of about 120 bytes each, far
+ * under the store's 16 MB); a day with more is left untallied, and lists count it.
+ */
+export const TALLY_GROUPS_MAX = 50_000;
+
+/**
+ * The sessions one account (or one of its subaccounts) made through the Plivo-style API that ended
+ * on a day: how many, and the first and last start among them. No id, no number.
+ */
+export interface TallyGroup {
+  accountId: string;
+  subaccountId: string | null;
+  count: number;
+  firstCreatedAt: Date;
+  lastCreatedAt: Date;
+}
+
+/** What one record adds to a tally: the fields a list's count filters on. */
+export type TalliedFields = Pick<SessionDocument, 'accountId' | 'subaccountId' | 'createdAt' | 'proxy'>;
+
+/** A day's tally, built record by record in one pass over the day; Proxy sessions are not in it (nor in the list). */
+export class DayTallyBuilder {
+  readonly #groups = new Map<string, TallyGroup>();
+
+  add(records: readonly TalliedFields[]): void {
+    for (const r of records) {
+      if (r.proxy !== undefined) continue;
+      const subaccountId = r.subaccountId ?? null;
+      const key = JSON.stringify([r.accountId, subaccountId]);
+      const group = this.#groups.get(key);
+      if (!group) {
+        this.#groups.set(key, {
+          accountId: r.accountId,
+          subaccountId,
+          count: 1,
+          firstCreatedAt: r.createdAt,
+          lastCreatedAt: r.createdAt,
+        });
+        continue;
+      }
+      group.count++;
+      if (r.createdAt < group.firstCreatedAt) group.firstCreatedAt = r.createdAt;
+      if (r.createdAt > group.lastCreatedAt) group.lastCreatedAt = r.createdAt;
+    }
+  }
+
+  /** The groups, or 'too many' past TALLY_GROUPS_MAX. */
+  groups(): TallyGroup[] | 'too many' {
+    return this.#groups.size > TALLY_GROUPS_MAX ? 'too many' : [...this.#groups.values()];
+  }
+}
+
+/**
+ * The first day whose tally a list may trust, with `retainedFrom` the retention cutoff: the days after
+ * the one the retention sweep range-deletes and the next (a sweep may run a little later than a
+ * list's clock says), so nothing is deleted from a day while its tally is kept.
+ */
+export function firstTalliedDay(retainedFrom: Date): Date {
+  return new Date(Math.floor(retainedFrom.getTime() / DAY_MS) * DAY_MS + 2 * DAY_MS);
+}
+
+/**
+ * Whether the tally of the day starting at `dayFrom` may be made (`now`) or trusted by a list: it is
+ * at or after `firstTalliedDay`, and it ended TALLY_AFTER_DAY_MS ago.
+ */
+export function tallyHolds(dayFrom: Date, retainedFrom: Date, now: number): boolean {
+  return (
+    dayFrom.getTime() >= firstTalliedDay(retainedFrom).getTime() &&
+    now >= dayFrom.getTime() + DAY_MS + TALLY_AFTER_DAY_MS
+  );
+}
+
+/** What a day's tally tells a list: how many of the day's records match, and the latest start among them. */
+export interface TalliedMatches {
+  count: number;
+  /** The latest start among them (null: none). */
+  lastCreatedAt: Date | null;
+}
+
+const TALLIED_KEYS = new Set(['accountId', 'subaccountId', 'proxy', 'createdAt']);
+const RANGE_KEYS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/**
+ * How many of a day's records `filter` matches, from the day's tally alone; null when the tally
+ * cannot tell: the filter asks about anything but the account, the subaccount, "not a Proxy session"
+ * and a range of start times, or the range cuts through a matching group's starts.
+ */
+export function talliedMatches(
+  groups: readonly TallyGroup[],
+  filter: FilterQuery<SessionDocument> & { accountId: string },
+): TalliedMatches | null {
+  if (Object.keys(filter).some((k) => !TALLIED_KEYS.has(k))) return null;
+  const proxy = filter.proxy as unknown;
+  if (!isExactly(proxy, { $exists: false })) return null;
+  const range = createdRange(filter.createdAt);
+  if (range === null) return null;
+  const subaccount = filter.subaccountId as unknown;
+  if (subaccount !== undefined && subaccount !== null && typeof subaccount !== 'string') return null;
+  let count = 0;
+  let lastCreatedAt: Date | null = null;
+  for (const g of groups) {
+    if (g.accountId !== filter.accountId) continue;
+    if (subaccount !== undefined && g.subaccountId !== subaccount) continue;
+    const first = within(range, g.firstCreatedAt);
+    const last = within(range, g.lastCreatedAt);
+    if (first && last) {
+      count += g.count;
+      if (!lastCreatedAt || g.lastCreatedAt > lastCreatedAt) lastCreatedAt = g.lastCreatedAt;
+    } else if (first || last || crosses(range, g)) {
+      return null;
+    }
+  }
+  return { count, lastCreatedAt };
+}
+
+type Range = { $gt?: Date; $gte?: Date; $lt?: Date; $lte?: Date };
+
+/** The filter's start-time range (every instant without one); null when it is not a plain range of dates. */
+function createdRange(value: unknown): Range | null {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || value instanceof Date) return null;
+  const entries = Object.entries(value);
+  if (entries.some(([k, v]) => !RANGE_KEYS.has(k) || !(v instanceof Date))) return null;
+  return Object.fromEntries(entries) as Range;
+}
+
+function within(range: Range, at: Date): boolean {
+  const t = at.getTime();
+  return (
+    (range.$gt === undefined || t > range.$gt.getTime()) &&
+    (range.$gte === undefined || t >= range.$gte.getTime()) &&
+    (range.$lt === undefined || t < range.$lt.getTime()) &&
+    (range.$lte === undefined || t <= range.$lte.getTime())
+  );
+}
+
+/** Whether the range lies between the group's first and last start, touching neither (some may match). */
+function crosses(range: Range, g: TallyGroup): boolean {
+  const lower = range.$gt ?? range.$gte;
+  const upper = range.$lt ?? range.$lte;
+  const first = g.firstCreatedAt.getTime();
+  const last = g.lastCreatedAt.getTime();
+  // Wholly before the group's first start, or wholly after its last: it matches none of them.
+  if (upper !== undefined && upper.getTime() < first) return false;
+  if (lower !== undefined && lower.getTime() > last) return false;
+  return true;
+}
+
+function isExactly(value: unknown, expected: Record<string, unknown>): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const keys = Object.keys(value);
+  return (
+    keys.length === Object.keys(expected).length &&
+    keys.every((k) => (value as Record<string, unknown>)[k] === expected[k])
+  );
+}
