@@ -86,7 +86,10 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
           // An event applied during the load read the session later than this page did.
           if (!this.touched.has(s.sessionId)) this.index.upsert(s);
         }
-        offset += page.sessions.length;
+        // By offset, past every session the page looked at: a page with more after it looked at
+        // `limit`, though it gives none without a number (a Proxy session before its first
+        // participant). Moved on by what it gave, a page of those alone was asked for again and again.
+        offset += this.config.SNAPSHOT_PAGE_SIZE;
         after = page.next;
         if (!page.more) break;
       }
