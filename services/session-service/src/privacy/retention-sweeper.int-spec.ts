@@ -132,9 +132,10 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
         digestKeyId: redactionKeyId(key),
       });
     } else {
-      await app.get(EndedSessionRepository).recordOne(doc as SessionDocument);
+      // Recorded as its expiry recorded it: when it ended.
+      await app.get(EndedSessionRepository).recordOne(doc as SessionDocument, doc.expiredAt!.getTime());
       // History written after the fact, which the system never does: a tally an earlier sweep made
-      // of its day would not count it, so the tallies go, as an operator who imports history does.
+      // of its day would not count it, so the tallies go (as after an operator's import).
       await tallies.deleteMany({});
     }
     await recordStep({

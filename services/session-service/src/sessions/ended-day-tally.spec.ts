@@ -1,10 +1,13 @@
 import {
   DayTallyBuilder,
+  RECORD_IN_DAY_WITHIN_MS,
+  recordsInItsDay,
   TALLY_AFTER_DAY_MS,
   TALLY_GROUPS_MAX,
   firstTalliedDay,
   tallyHolds,
   talliedMatches,
+  type AccountTally,
   type TalliedFields,
   type TallyGroup,
 } from './ended-day-tally';
@@ -15,9 +18,10 @@ const at = (iso: string) => new Date(iso);
 function tallyOf(records: TalliedFields[]): TallyGroup[] {
   const builder = new DayTallyBuilder();
   builder.add(records);
-  const groups = builder.groups();
-  if (groups === 'too many') throw new Error('unexpected');
-  return groups;
+  return builder.accounts().flatMap((a) => {
+    if (a.groups === 'too many') throw new Error('unexpected');
+    return a.groups;
+  });
 }
 
 const record = (accountId: string, createdAt: string, more: Partial<TalliedFields> = {}): TalliedFields => ({
@@ -128,26 +132,41 @@ describe('a day of ended sessions tallied for lists', () => {
     expect(talliedMatches(groups, { ...base, createdAt: { $gte: '2026-11-20' } })).toBeNull();
   });
 
-  it('gives up past TALLY_GROUPS_MAX accounts and subaccounts', () => {
+  it('gives up on one account past TALLY_GROUPS_MAX subaccounts, and on that account alone', async () => {
     const builder = new DayTallyBuilder();
-    builder.add(Array.from({ length: TALLY_GROUPS_MAX }, (_, i) => record(`MA${i}`, '2026-11-20T08:00:00Z')));
-    expect(builder.groups()).toHaveLength(TALLY_GROUPS_MAX);
-    builder.add([record('MAone-more', '2026-11-20T08:00:00Z')]);
-    expect(builder.groups()).toBe('too many');
+    const many = Array.from({ length: TALLY_GROUPS_MAX }, (_, i) =>
+      record('MA1', '2026-11-20T08:00:00Z', { subaccountId: `SA${String(i).padStart(18, '0')}` }),
+    );
+    builder.add([...many, record('MA2', '2026-11-20T08:00:00Z')]);
+    const count = (a: AccountTally) => (a.groups === 'too many' ? a.groups : a.groups.length);
+    expect(builder.accounts().map(count)).toEqual([TALLY_GROUPS_MAX, 1]);
+    builder.add([record('MA1', '2026-11-20T08:00:00Z')]);
+    expect(builder.accounts().map(count)).toEqual(['too many', 1]);
   });
 
-  it('is made and trusted for a day once it ended an hour ago and while retention deletes nothing from it', () => {
+  it('leaves a record in its day for an hour after the day, then in the collection kept before', () => {
+    const ended = at('2026-11-20T23:59:00Z');
+    const dayEnd = at('2026-11-21T00:00:00Z').getTime();
+    expect(recordsInItsDay(ended, ended.getTime())).toBe(true);
+    expect(recordsInItsDay(ended, dayEnd + RECORD_IN_DAY_WITHIN_MS - 1)).toBe(true);
+    expect(recordsInItsDay(ended, dayEnd + RECORD_IN_DAY_WITHIN_MS)).toBe(false);
+  });
+
+  it('is made and trusted for a day three hours after it ended, and while no retention sweep deletes from it', () => {
     const retainedFrom = at('2026-11-01T15:00:00Z');
-    expect(firstTalliedDay(retainedFrom)).toEqual(at('2026-11-03T00:00:00Z'));
+    // A sweep on a clock an hour ahead deletes what ended before 16:00 on the 1st: the 2nd is whole.
+    expect(firstTalliedDay(retainedFrom)).toEqual(at('2026-11-02T00:00:00Z'));
+    // Within the last hour of a day, that clock is already in the next one.
+    expect(firstTalliedDay(at('2026-11-01T23:30:00Z'))).toEqual(at('2026-11-03T00:00:00Z'));
+    expect(firstTalliedDay(at('2026-11-01T23:00:00Z'))).toEqual(at('2026-11-02T00:00:00Z'));
     const day = at('2026-11-20T00:00:00Z');
     const dayEnd = day.getTime() + DAY;
     expect(tallyHolds(day, retainedFrom, dayEnd)).toBe(false);
     expect(tallyHolds(day, retainedFrom, dayEnd + TALLY_AFTER_DAY_MS - 1)).toBe(false);
     expect(tallyHolds(day, retainedFrom, dayEnd + TALLY_AFTER_DAY_MS)).toBe(true);
-    // The day retention range-deletes, and the next: never.
+    expect(TALLY_AFTER_DAY_MS).toBeGreaterThanOrEqual(3 * 3_600_000);
     const late = at('2026-11-30T00:00:00Z').getTime();
     expect(tallyHolds(at('2026-11-01T00:00:00Z'), retainedFrom, late)).toBe(false);
-    expect(tallyHolds(at('2026-11-02T00:00:00Z'), retainedFrom, late)).toBe(false);
-    expect(tallyHolds(at('2026-11-03T00:00:00Z'), retainedFrom, late)).toBe(true);
+    expect(tallyHolds(at('2026-11-02T00:00:00Z'), retainedFrom, late)).toBe(true);
   });
 });

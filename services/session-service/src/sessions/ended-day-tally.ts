@@ -1,21 +1,28 @@
 import type { FilterQuery } from 'mongoose';
+import { CLOCK_SKEW_MS } from '@maskline/contracts';
 import type { SessionDocument } from './session.schema';
 
 const DAY_MS = 86_400_000;
 
 /**
- * How long after its day ends a day of ended sessions is tallied: past every write that may still
- * land in it (an expiry writes into the day its session ended, and one taken over from a stalled
- * replica finishes within minutes; the catch-up of sessions left behind writes into the collection
- * kept before, never into a past day).
+ * How long after its day ends an ended session's record still goes into its day's collection, by the
+ * writer's clock; later, into the collection kept before, which is never tallied. An expiry writes
+ * into the day its session ended; one taken over from a stalled replica finishes within minutes.
  */
-export const TALLY_AFTER_DAY_MS = 3_600_000;
+export const RECORD_IN_DAY_WITHIN_MS = 3_600_000;
 
 /**
- * The most accounts and subaccounts one day's tally lists (a document of about 120 bytes each, far
- * under the store's 16 MB); a day with more is left untallied, and lists count it.
+ * How long after its day ends a day of ended sessions is tallied, by the sweeping replica's clock:
+ * after the last write into it by a clock up to CLOCK_SKEW_MS behind (RECORD_IN_DAY_WITHIN_MS), with
+ * an hour more for that write to land.
  */
-export const TALLY_GROUPS_MAX = 50_000;
+export const TALLY_AFTER_DAY_MS = RECORD_IN_DAY_WITHIN_MS + CLOCK_SKEW_MS + 3_600_000;
+
+/**
+ * The most subaccounts (and the account itself) one account's tally of a day lists (about 120 bytes
+ * each); an account with more that day is left untallied for it, and its lists count that day.
+ */
+export const TALLY_GROUPS_MAX = 1_000;
 
 /**
  * The sessions one account (or one of its subaccounts) made through the Plivo-style API that ended
@@ -32,18 +39,25 @@ export interface TallyGroup {
 /** What one record adds to a tally: the fields a list's count filters on. */
 export type TalliedFields = Pick<SessionDocument, 'accountId' | 'subaccountId' | 'createdAt' | 'proxy'>;
 
+/** One account's part of a day's tally: its groups, or 'too many' past TALLY_GROUPS_MAX. */
+export interface AccountTally {
+  accountId: string;
+  groups: TallyGroup[] | 'too many';
+}
+
 /** A day's tally, built record by record in one pass over the day; Proxy sessions are not in it (nor in the list). */
 export class DayTallyBuilder {
-  readonly #groups = new Map<string, TallyGroup>();
+  readonly #groups = new Map<string, Map<string | null, TallyGroup>>();
 
   add(records: readonly TalliedFields[]): void {
     for (const r of records) {
       if (r.proxy !== undefined) continue;
       const subaccountId = r.subaccountId ?? null;
-      const key = JSON.stringify([r.accountId, subaccountId]);
-      const group = this.#groups.get(key);
+      let account = this.#groups.get(r.accountId);
+      if (!account) this.#groups.set(r.accountId, (account = new Map()));
+      const group = account.get(subaccountId);
       if (!group) {
-        this.#groups.set(key, {
+        account.set(subaccountId, {
           accountId: r.accountId,
           subaccountId,
           count: 1,
@@ -58,19 +72,28 @@ export class DayTallyBuilder {
     }
   }
 
-  /** The groups, or 'too many' past TALLY_GROUPS_MAX. */
-  groups(): TallyGroup[] | 'too many' {
-    return this.#groups.size > TALLY_GROUPS_MAX ? 'too many' : [...this.#groups.values()];
+  /** Each account's groups. */
+  accounts(): AccountTally[] {
+    return [...this.#groups].map(([accountId, groups]) => ({
+      accountId,
+      groups: groups.size > TALLY_GROUPS_MAX ? 'too many' : [...groups.values()],
+    }));
   }
 }
 
+/** Whether a record of a session that ended at `endedAt` still goes into its day's collection (`now`, the writer's clock). */
+export function recordsInItsDay(endedAt: Date, now: number): boolean {
+  const dayEnd = Math.floor(endedAt.getTime() / DAY_MS) * DAY_MS + DAY_MS;
+  return now < dayEnd + RECORD_IN_DAY_WITHIN_MS;
+}
+
 /**
- * The first day whose tally a list may trust, with `retainedFrom` the retention cutoff: the days after
- * the one the retention sweep range-deletes and the next (a sweep may run a little later than a
- * list's clock says), so nothing is deleted from a day while its tally is kept.
+ * The first day whose tally a list may trust, with `retainedFrom` the retention cutoff by the list's
+ * clock: the first day nothing of is deleted by a retention sweep running now on a clock up to
+ * CLOCK_SKEW_MS ahead (it deletes what ended before its own cutoff).
  */
 export function firstTalliedDay(retainedFrom: Date): Date {
-  return new Date(Math.floor(retainedFrom.getTime() / DAY_MS) * DAY_MS + 2 * DAY_MS);
+  return new Date(Math.ceil((retainedFrom.getTime() + CLOCK_SKEW_MS) / DAY_MS) * DAY_MS);
 }
 
 /**

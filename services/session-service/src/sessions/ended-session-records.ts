@@ -1,7 +1,7 @@
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import type { AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
-import { DayTallyBuilder, type TallyGroup } from './ended-day-tally';
+import { DayTallyBuilder, type AccountTally } from './ended-day-tally';
 import type { SessionDocument } from './session.schema';
 
 /** Records a tally's pass takes at a time. */
@@ -36,13 +36,26 @@ export class EndedSessionRecords extends AccountScopedRepository<SessionDocument
     return this.findScoped(filter, { limit, offset: 0, sort: { createdAt: -1, _id: 1 } }, ['createdAt']);
   }
 
+  /**
+   * `firstKeys`, and how many match, from one read of up to `most` keys (one scan on FerretDB, where
+   * a count is a second): null past `most`. Served by `{ accountId, createdAt }`.
+   */
+  async firstKeysCounted(
+    filter: FilterQuery<SessionDocument> & { accountId: string },
+    limit: number,
+    most: number,
+  ): Promise<{ keys: Pick<SessionDocument, '_id' | 'createdAt'>[]; total: number | null }> {
+    const keys = await this.firstKeys(filter, most + 1);
+    return { keys: keys.slice(0, limit), total: keys.length > most ? null : keys.length };
+  }
+
   /** How many match. Served by `{ accountId, createdAt }`. */
   count(filter: FilterQuery<SessionDocument> & { accountId: string }): Promise<number> {
     return this.countScoped(filter);
   }
 
-  /** This collection's tally (a past day's), in one pass over it. */
-  async tallySystemWide(): Promise<TallyGroup[] | 'too many'> {
+  /** This collection's tally (a past day's), each account's, in one pass over it. */
+  async tallySystemWide(): Promise<AccountTally[]> {
     const tally = new DayTallyBuilder();
     await this.systemWideSweeps.eachBatch({}, TALLY_BATCH, async (records) => tally.add(records), [
       'accountId',
@@ -50,7 +63,7 @@ export class EndedSessionRecords extends AccountScopedRepository<SessionDocument
       'createdAt',
       'proxy',
     ]);
-    return tally.groups();
+    return tally.accounts();
   }
 
   /** An account's records by id (a page of the list). */

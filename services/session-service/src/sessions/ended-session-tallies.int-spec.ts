@@ -25,7 +25,7 @@ import { SessionServiceModule } from '../session-service.module';
 import { EndedSessionRecords } from './ended-session-records';
 import { EndedSessionRepository } from './ended-session.repository';
 import { EndedSessionTallyDocument } from './ended-session-tally.schema';
-import type { SessionDocument } from './session.schema';
+import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -75,7 +75,8 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
       expiredAt: new Date(endedAt),
       ...more,
     } as SessionDocument;
-    await app.get(EndedSessionRepository).recordOne(doc);
+    // Recorded as its expiry recorded it: when it ended.
+    await app.get(EndedSessionRepository).recordOne(doc, endedAt);
     recorded.push(doc);
     return doc;
   }
@@ -210,7 +211,8 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
       const page = await list(A, { createdFrom: clock.now() - 7 * DAY }, { limit: 2, offset: 0 });
       expect(page.objects.map((o) => o.sessionId)).toEqual(expected(plivoOf(A)).slice(0, 2));
       expect(page.total).toBe(expected(plivoOf(A)).length);
-      expect(counted).toHaveBeenCalledTimes(2);
+      // Today's and the collection kept before's keys and counts, in one read each.
+      expect(counted).not.toHaveBeenCalled();
       expect(keyed).toHaveBeenCalledTimes(2);
     } finally {
       counted.mockRestore();
@@ -246,6 +248,29 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
     expect(all).toContain(late._id);
     expect(await everyPage(A, { createdFrom: since }, 20)).toEqual({ totals: [all.length], ids: all });
     expect(await app.get(EndedSessionRepository).tallyPastDaysSystemWide()).toBe(5);
+    expect(await everyPage(A, { createdFrom: since }, 20)).toEqual({ totals: [all.length], ids: all });
+  });
+
+  it('records a session whose expiry finishes more than an hour after its day in the collection kept before: listed and counted', async () => {
+    await app.get(EndedSessionRepository).tallyPastDaysSystemWide();
+    // An expiry that stalled: the session ended yesterday, its record is written now.
+    const endedAt = todayStart - DAY + 20 * HOUR;
+    const createdAt = new Date(endedAt - HOUR);
+    const late = {
+      ...recorded.find((s) => s.accountId === A && !s.proxy)!,
+      _id: newSessionId(createdAt.getTime()),
+      createdAt,
+      modifiedAt: createdAt,
+      expiresAt: new Date(endedAt),
+      expiredAt: new Date(endedAt),
+    };
+    await app.get(EndedSessionRepository).recordOne(late);
+    recorded.push(late);
+    const before = app.get(getModelToken(ENDED_SESSION_MODEL)) as Model<SessionDocument>;
+    expect(await before.findById(late._id).lean()).not.toBeNull();
+    const since = clock.now() - 7 * DAY;
+    const all = expected(plivoOf(A));
+    expect(all).toContain(late._id);
     expect(await everyPage(A, { createdFrom: since }, 20)).toEqual({ totals: [all.length], ids: all });
   });
 

@@ -6,9 +6,9 @@ import type { TallyGroup } from './ended-day-tally';
  * One past day of ended sessions, tallied once (`EndedSessionTallies`): for each account that had
  * sessions end that day, a document of how many it and each of its subaccounts made through the
  * Plivo-style API, with the first and last start among them (`_id` `<day>:<account>`); then the day's
- * own document (`_id` the day), written last, which says the day was tallied. Written once (a second
- * writer's insert is a no-op: both counted the same day), never changed, deleted once its day is
- * no longer trusted. No id, no number.
+ * own document (`_id` the day), written last, which says the day was tallied. Never changed; a day
+ * tallied again (its own document deleted) has its accounts' documents replaced; deleted once its day
+ * is no longer trusted. No id, no number.
  */
 @Schema({ ...baseSchemaOptions, collection: 'ended_session_tallies', timestamps: false })
 export class EndedSessionTallyDocument {
@@ -18,7 +18,7 @@ export class EndedSessionTallyDocument {
   @Prop({ type: String, required: true }) day!: string;
   /** The account's groups; none in the day's own document. */
   @Prop({ type: [Object], required: true }) groups!: TallyGroup[];
-  /** In the day's own document: the day had more than TALLY_GROUPS_MAX groups, and lists count it. */
+  /** In an account's document: it had more than TALLY_GROUPS_MAX groups that day (none kept), and its lists count the day. */
   @Prop({ type: Boolean, required: true }) tooMany!: boolean;
   /** When the day was tallied. */
   @Prop({ type: Date, required: true }) talliedAt!: Date;

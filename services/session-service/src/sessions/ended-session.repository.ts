@@ -5,13 +5,19 @@ import type { Logger } from 'pino';
 import { CLOCK_SKEW_MS, sessionRecordsFrom, type AccountScope } from '@maskline/contracts';
 import { retentionCutoff } from '@maskline/config';
 import { LOGGER } from '@maskline/observability';
-import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
+import { DAYS_AT_ONCE, DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { EndedSessionParties } from './ended-session-parties.repository';
 import type { EndedSessionPartiesDocument } from './ended-session-parties.schema';
-import { firstTalliedDay, tallyHolds, talliedMatches, type TalliedMatches } from './ended-day-tally';
+import {
+  firstTalliedDay,
+  recordsInItsDay,
+  tallyHolds,
+  talliedMatches,
+  type TalliedMatches,
+} from './ended-day-tally';
 import { EndedSessionRecords } from './ended-session-records';
 import { EndedSessionTallies } from './ended-session-tallies.repository';
 import { LongLivedSessions, endedAtOf } from './long-lived-sessions.repository';
@@ -23,6 +29,13 @@ import {
 } from './session.schema';
 
 const DAY_MS = 86_400_000;
+/** How many collections a list's first read takes keys from: the one kept before and the newest day. */
+const FIRST_READ = 2;
+/**
+ * The most keys a list's first read takes of a collection to count it by them (`firstKeysCounted`);
+ * past it, the collection is counted apart.
+ */
+const KEYS_COUNTED_MAX = 50_000;
 /** The most past days one retention run tallies (an upgrade's backlog is spread over runs). */
 const TALLY_DAYS_PER_RUN = 8;
 
@@ -125,28 +138,46 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
 
   /**
    * The keys of the first `limit` matches in the list order, each with the collection it is in,
-   * and how many there are: `shown` reads a page of them in full. Only the days since the filter's
-   * earliest start are read (a session ends after it began). A past day's tally (`EndedSessionTallies`)
-   * answers its count when it can tell; the other collections are counted, DAYS_AT_ONCE at a time.
-   * The keys are read one collection at a time, the latest starts first, until the page is full
-   * and no collection left can hold a later start (a session starts before the end of the day it
-   * ended, give or take CLOCK_SKEW_MS): for the first page, the newest day alone. A day made ahead
-   * that has not begun is not read. A session in two
-   * collections (recorded by an earlier version and, in a race with it, by this one) is given once,
-   * and counted once where both keys were read.
+   * and how many there are: `shown` reads a page of them in full. Only the days that may hold
+   * sessions since the filter's earliest start are read (`earliestEnd`), and no day made ahead that
+   * has not begun. A past day's tally (`EndedSessionTallies`) answers its count when it can tell; the
+   * other collections are counted, DAYS_AT_ONCE at a time. The keys are read the latest starts first
+   * until the page is full and no collection left can hold a later start (a session starts before
+   * the end of the day it ended, give or take CLOCK_SKEW_MS; a tally knows its day's last start):
+   * for the first page of recent sessions, the collection kept before and the newest day alone
+   * (`keysInOrder`). A session in two collections (recorded by an earlier version and, in a race
+   * with it, by this one) is given once, and counted once where both keys were read.
    */
   async firstKeys(
     filter: FilterQuery<SessionDocument> & { accountId: string },
     limit: number,
   ): Promise<{ keys: EndedKey[]; total: number }> {
-    const createdFrom = (filter.createdAt as { $gte?: unknown } | undefined)?.$gte;
-    const since = createdFrom instanceof Date ? createdFrom : undefined;
-    const collections = await this.countable(filter, since);
+    const collections = (await this.countable(filter, earliestEnd(filter.createdAt))).sort(
+      (a, b) => b.latestStart - a.latestStart,
+    );
+    // The first read's collections (the one kept before and the newest day) give their keys and
+    // count in one read (one scan on FerretDB, where a count is another); the rest are counted
+    // meanwhile.
+    const first = new Set(collections.slice(0, FIRST_READ));
+    const counted = new Map<ListedCollection, number>();
+    const readKeys = async (c: ListedCollection) => {
+      if (c.tallied || !first.has(c)) return c.records.firstKeys(filter, limit);
+      const read = await c.records.firstKeysCounted(filter, limit, KEYS_COUNTED_MAX);
+      if (read.total !== null) counted.set(c, read.total);
+      return read.keys;
+    };
     const [counts, keys] = await Promise.all([
-      eachDayAtOnce(collections, async (c) => c.tallied?.count ?? (await c.records.count(filter))),
-      this.keysInOrder(collections, filter, limit),
+      eachDayAtOnce(
+        collections.filter((c) => !first.has(c)),
+        async (c) => c.tallied?.count ?? (await c.records.count(filter)),
+      ),
+      this.keysInOrder(collections, limit, readKeys),
     ]);
-    const total = counts.reduce((sum, n) => sum + n, 0) - keys.twice;
+    // Past KEYS_COUNTED_MAX, a first read's collection is counted after all.
+    const firstCounts = await Promise.all(
+      [...first].map(async (c) => c.tallied?.count ?? counted.get(c) ?? (await c.records.count(filter))),
+    );
+    const total = [...counts, ...firstCounts].reduce((sum, n) => sum + n, 0) - keys.twice;
     return { keys: keys.keys, total };
   }
 
@@ -181,23 +212,34 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     ];
   }
 
-  /** The first `limit` keys over `collections` (see `firstKeys`), and how many were read twice. */
+  /**
+   * The first `limit` keys over `collections` (the latest starts first: see `firstKeys`), and how
+   * many were read twice: FIRST_READ collections at once (the one kept before and the newest day),
+   * then DAYS_AT_ONCE at a time, until none left can hold a start later than the full page's last.
+   * A session in the collection kept before and in a day is given as the day's (the earlier
+   * version's record may still hold numbers in clear).
+   */
   private async keysInOrder(
     collections: readonly ListedCollection[],
-    filter: FilterQuery<SessionDocument> & { accountId: string },
     limit: number,
+    readKeys: (c: ListedCollection) => Promise<Pick<SessionDocument, '_id' | 'createdAt'>[]>,
   ): Promise<{ keys: EndedKey[]; twice: number }> {
+    const left = collections.filter((c) => c.tallied?.count !== 0);
     const seen = new Map<string, EndedKey>();
     let twice = 0;
     let page: EndedKey[] = [];
-    for (const c of [...collections].sort((a, b) => b.latestStart - a.latestStart)) {
-      if (c.tallied?.count === 0) continue;
+    for (let at = FIRST_READ; left.length > 0; at = DAYS_AT_ONCE) {
       // The page is full, and every start left is earlier than its last (ties may still come).
       const last = page[limit - 1];
-      if (last && last.createdAt.getTime() > c.latestStart) break;
-      for (const key of await c.records.firstKeys(filter, limit)) {
-        if (seen.has(key._id)) twice++;
-        else seen.set(key._id, { ...key, in: c.records });
+      const group = left.splice(0, at).filter((c) => !last || last.createdAt.getTime() <= c.latestStart);
+      if (group.length === 0) break;
+      const read = await Promise.all(group.map(async (c) => ({ c, keys: await readKeys(c) })));
+      for (const { c, keys } of read) {
+        for (const key of keys) {
+          const had = seen.get(key._id);
+          if (had) twice++;
+          if (!had || had.in === this.before) seen.set(key._id, { ...key, in: c.records });
+        }
       }
       page = [...seen.values()].sort(newestFirst).slice(0, limit);
     }
@@ -269,12 +311,19 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
 
   /**
    * One expiry's record, written with those of the expiries running with it, in its end's day (in
-   * the collection kept before with `ENDED_SESSIONS_BY_DAY=false`); a second is a no-op.
+   * the collection kept before with `ENDED_SESSIONS_BY_DAY=false`, or RECORD_IN_DAY_WITHIN_MS after
+   * that day: `recordsInItsDay`); a second is a no-op.
    */
-  async recordOne(doc: SessionDocument): Promise<void> {
+  async recordOne(
+    doc: SessionDocument,
+    /** When it is written, by this replica's clock (a test's history: when it ended). */
+    now = this.clock(),
+  ): Promise<void> {
     await this.parties.keepOne(partiesOf(doc));
     await this.longLived.note([doc]);
-    const records = this.config.ENDED_SESSIONS_BY_DAY ? await this.days.viewFor(endedAtOf(doc)) : this.before;
+    // Into its day's collection, unless that day may be tallied already (an expiry that stalled for an hour).
+    const inDay = this.config.ENDED_SESSIONS_BY_DAY && recordsInItsDay(endedAtOf(doc), now);
+    const records = inDay ? await this.days.viewFor(endedAtOf(doc)) : this.before;
     await records.keepOne(this.asRecorded(doc));
   }
 
@@ -422,4 +471,16 @@ function partiesOf(doc: SessionDocument): EndedSessionPartiesDocument {
 /** A record as shown: its parties' numbers while they are kept, their digests after. */
 function withNumbers(record: SessionDocument, kept: EndedSessionPartiesDocument | null): SessionDocument {
   return kept ? { ...record, firstParty: kept.firstParty, secondParty: kept.secondParty } : record;
+}
+
+/**
+ * The earliest end a session matching a list's start range may carry: its earliest start, less
+ * CLOCK_SKEW_MS (it may have ended on a clock behind the one it began on); none without a lower bound.
+ */
+function earliestEnd(created: unknown): Date | undefined {
+  if (typeof created !== 'object' || created === null) return undefined;
+  const range = created as { $gte?: unknown; $gt?: unknown; $eq?: unknown };
+  const bounds = [range.$gte, range.$gt, range.$eq].filter((b): b is Date => b instanceof Date);
+  if (bounds.length === 0) return undefined;
+  return new Date(Math.max(...bounds.map((b) => b.getTime())) - CLOCK_SKEW_MS);
 }
