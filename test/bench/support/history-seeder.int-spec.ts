@@ -60,7 +60,27 @@ describe('the soak’s history seeder (real store)', () => {
 
     const report = await seedHistory(store, prefix, 3, 3 * DAY);
 
-    expect(await db('session_service').collection('ended_session_tallies').countDocuments()).toBe(0);
+    // Each seeded day before today is tallied as the sweeps tally a day (the stale tally replaced);
+    // today, which holds the run's own sessions, is left to them.
+    const tallies = await db('session_service').collection('ended_session_tallies').find({}).toArray();
+    const days = [1, 2, 3].map(
+      (d) => `ended_sessions_${dayPartitionSuffix(new Date(now.getTime() - d * DAY))}`,
+    );
+    const seededDays = days.filter((d) => d < `ended_sessions_${today}`);
+    for (const day of seededDays) {
+      expect(tallies.find((t) => String(t._id) === day)).toMatchObject({ day, groups: [], tooMany: false });
+      const ofAccount = tallies.find((t) => String(t._id) === `${day}:MASEEDCHECK000000001`);
+      const records = await db('session_service').collection(day).countDocuments();
+      expect(ofAccount?.groups).toEqual([
+        expect.objectContaining({ accountId: 'MASEEDCHECK000000001', subaccountId: null, count: records }),
+      ]);
+    }
+    expect(
+      tallies
+        .filter((t) => t._id === t.day)
+        .map((t) => t._id)
+        .sort(),
+    ).toEqual(seededDays.sort());
 
     expect(report.copies).toBe(3);
     expect(report.inserted).toMatchObject({

@@ -19,8 +19,76 @@ const DAY = 24 * 3600_000;
 /** The redaction period of the run's services (`PARTY_REDACTION_AFTER_HOURS`' default). */
 export const REDACTED_AFTER_MS = DAY;
 const INSERT_BATCH = 1000;
-/** Past days' tallies of ended sessions, for lists' counts (`EndedSessionTallies`). */
+/**
+ * Past days' tallies of ended sessions, for lists' counts (session-service's `EndedSessionTallies`,
+ * whose document shape `keepTallies` writes): the sweeps make each day's three hours after it ends, so
+ * a history that reached this run has them for every day before it. Made here for the seeded days.
+ */
 const TALLIES = 'ended_session_tallies';
+const TALLIED = 'ended_sessions';
+
+/** One account's or subaccount's sessions of a day (a Proxy session is not counted). */
+interface Tally {
+  accountId: string;
+  subaccountId: string | null;
+  count: number;
+  firstCreatedAt: Date;
+  lastCreatedAt: Date;
+}
+
+function tallyInto(tallies: Map<string, Map<string, Tally>>, day: string, doc: Document): void {
+  if (doc.proxy !== undefined) return;
+  const createdAt = doc.createdAt as Date;
+  const subaccountId = (doc.subaccountId as string | null | undefined) ?? null;
+  const key = JSON.stringify([doc.accountId, subaccountId]);
+  const ofDay = tallies.get(day) ?? new Map<string, Tally>();
+  tallies.set(day, ofDay);
+  const t = ofDay.get(key);
+  if (!t) {
+    ofDay.set(key, {
+      accountId: String(doc.accountId),
+      subaccountId,
+      count: 1,
+      firstCreatedAt: createdAt,
+      lastCreatedAt: createdAt,
+    });
+    return;
+  }
+  t.count++;
+  if (createdAt < t.firstCreatedAt) t.firstCreatedAt = createdAt;
+  if (createdAt > t.lastCreatedAt) t.lastCreatedAt = createdAt;
+}
+
+/**
+ * The tallies of the seeded days before the run's (`startedAt`'s: a day that also holds the run's
+ * own sessions is left to the sweeps): each account's document, then the day's, in place of any made
+ * before the seeding.
+ */
+async function keepTallies(
+  db: mongoose.mongo.Db,
+  tallies: Map<string, Map<string, Tally>>,
+  startedAt: number,
+): Promise<void> {
+  const runDay = `${TALLIED}_${dayPartitionSuffix(new Date(startedAt))}`;
+  const days = [...tallies.keys()].filter((day) => day < runDay);
+  const collection = db.collection(TALLIES);
+  await collection.deleteMany({ day: { $in: days } });
+  const talliedAt = new Date();
+  for (const day of days) {
+    const byAccount = new Map<string, Tally[]>();
+    for (const t of tallies.get(day)!.values())
+      byAccount.set(t.accountId, [...(byAccount.get(t.accountId) ?? []), t]);
+    const docs = [...byAccount].map(([accountId, groups]) => ({
+      _id: `${day}:${accountId}`,
+      day,
+      groups,
+      tooMany: false,
+      talliedAt,
+    }));
+    if (docs.length > 0) await collection.insertMany(docs as never[]);
+    await collection.insertOne({ _id: day, day, groups: [], tooMany: false, talliedAt } as never);
+  }
+}
 
 interface HistoryCollection {
   db: string;
@@ -111,6 +179,7 @@ export async function seedHistory(
   }
   const copies = Math.ceil(sessions / ended.size);
   const inserted: Record<string, number> = {};
+  const tallies = new Map<string, Map<string, Tally>>();
   for (const h of HISTORY) {
     const docs = originals.get(h)!;
     // A batch per target collection: one, or one per day.
@@ -132,6 +201,7 @@ export async function seedHistory(
         // An id made of no UUID (a delivered callback's record, `<event id>:delivered`) gets the copy's mark.
         if (typeof doc._id === 'string' && copy_._id === doc._id) copy_._id = `${doc._id}~${copy}`;
         const name = h.byDay ? `${h.collection}_${dayPartitionSuffix(copy_[h.byDay] as Date)}` : h.collection;
+        if (h.collection === TALLIED) tallyInto(tallies, name, copy_);
         const batch = batches.get(name) ?? [];
         batch.push(copy_);
         batches.set(name, batch);
@@ -141,9 +211,7 @@ export async function seedHistory(
     for (const name of batches.keys()) await flush(name);
     inserted[h.collection] = count;
   }
-  // History written into past days after the fact: a tally a sweep made of one of them before would
-  // not count it. The next sweep tallies them again (as after an operator's import).
-  await dbOf('session_service').collection(TALLIES).deleteMany({});
+  await keepTallies(dbOf('session_service'), tallies, t0);
   return { copies, inserted, ms: Date.now() - t0 };
 }
 
