@@ -2,6 +2,7 @@ import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
 import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
+import { isFerretDb } from './index-synchronizer';
 import { isOnlyDuplicateKeyErrors, isTooManyMatchesError } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
 
@@ -310,6 +311,12 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     this.systemWide = new SystemWideQueries(model);
     this.systemWideSweeps = historySweepQueries(model);
     this.#growsWithHistory = growsWithHistory;
+  }
+
+  /** Whether every filtered read and count of the store is a scan of the collection (FerretDB v1). */
+  protected storeScansReads(): Promise<boolean> {
+    const db = this.#model.db.db;
+    return db ? isFerretDb(db) : Promise.resolve(false);
   }
 
   /** Inserts one document (it names its account by type). */

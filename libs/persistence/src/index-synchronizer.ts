@@ -112,8 +112,11 @@ export async function buildIndexes(model: Model<unknown>): Promise<void> {
 
 const ferretDb = new WeakMap<object, Promise<boolean>>();
 
-/** Whether the store is FerretDB (its `buildInfo` says so), asked once per connection. */
-function isFerretDb(db: mongo.Db): Promise<boolean> {
+/**
+ * Whether the store is FerretDB (its `buildInfo` says so), asked once per connection: where every
+ * filtered read and count is a scan, and a read that answers two questions saves one.
+ */
+export function isFerretDb(db: mongo.Db): Promise<boolean> {
   const client = db.client as object;
   let answer = ferretDb.get(client);
   if (!answer) {

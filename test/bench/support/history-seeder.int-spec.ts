@@ -53,20 +53,21 @@ describe('the soak’s history seeder (real store)', () => {
       .insertOne({ _id: `${callId}:failed:1` as never, sessionId, callId, at: now, outcome: 'failed' });
 
     // A tally a sweep made of a past day before the seeding: it would not count the copies.
-    const yesterday = `ended_sessions_${dayPartitionSuffix(new Date(now.getTime() - DAY))}`;
+    const twoDaysAgo = `ended_sessions_${dayPartitionSuffix(new Date(now.getTime() - 2 * DAY))}`;
     await db('session_service')
       .collection('ended_session_tallies')
-      .insertOne({ _id: yesterday as never, day: yesterday, groups: [], tooMany: false, talliedAt: now });
+      .insertOne({ _id: twoDaysAgo as never, day: twoDaysAgo, groups: [], tooMany: false, talliedAt: now });
 
     const report = await seedHistory(store, prefix, 3, 3 * DAY);
 
-    // Each seeded day before today is tallied as the sweeps tally a day (the stale tally replaced);
-    // today, which holds the run's own sessions, is left to them.
+    // Each seeded day the sweeps would have tallied by now (three hours after it) is tallied as they
+    // tally one (the stale tally replaced); today, which holds the run's own sessions, is left to them.
     const tallies = await db('session_service').collection('ended_session_tallies').find({}).toArray();
-    const days = [1, 2, 3].map(
-      (d) => `ended_sessions_${dayPartitionSuffix(new Date(now.getTime() - d * DAY))}`,
-    );
-    const seededDays = days.filter((d) => d < `ended_sessions_${today}`);
+    const dayStart = Math.floor(now.getTime() / DAY) * DAY;
+    const seededDays = [1, 2, 3]
+      .filter((d) => dayStart - (d - 1) * DAY + 3 * 3_600_000 <= now.getTime())
+      .map((d) => `ended_sessions_${dayPartitionSuffix(new Date(now.getTime() - d * DAY))}`);
+    expect(seededDays).toContain(twoDaysAgo);
     for (const day of seededDays) {
       expect(tallies.find((t) => String(t._id) === day)).toMatchObject({ day, groups: [], tooMany: false });
       const ofAccount = tallies.find((t) => String(t._id) === `${day}:MASEEDCHECK000000001`);

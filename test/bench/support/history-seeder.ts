@@ -59,21 +59,34 @@ function tallyInto(tallies: Map<string, Map<string, Tally>>, day: string, doc: D
   if (createdAt > t.lastCreatedAt) t.lastCreatedAt = createdAt;
 }
 
+/** How long after its day ends the sweeps tally a day (session-service's `TALLY_AFTER_DAY_MS`). */
+const TALLY_AFTER_DAY_MS = 3 * 3_600_000;
+
 /**
- * The tallies of the seeded days before the run's (`startedAt`'s: a day that also holds the run's
- * own sessions is left to the sweeps): each account's document, then the day's, in place of any made
- * before the seeding.
+ * The tallies of the seeded days the sweeps would have tallied by `seededAt` (three hours after the
+ * day), but those that hold the run's own sessions (`runDays`, left to the sweeps): each account's
+ * document, then the day's, in place of any made of the day before. The soak's sweeps run only at
+ * its end, so nothing else writes them meanwhile; a duplicate is ignored all the same.
  */
 async function keepTallies(
   db: mongoose.mongo.Db,
   tallies: Map<string, Map<string, Tally>>,
-  startedAt: number,
+  seededAt: number,
+  runDays: ReadonlySet<string>,
 ): Promise<void> {
-  const runDay = `${TALLIED}_${dayPartitionSuffix(new Date(startedAt))}`;
-  const days = [...tallies.keys()].filter((day) => day < runDay);
+  const days = [...tallies.keys()].filter(
+    (day) => !runDays.has(day) && dayEnd(day) + TALLY_AFTER_DAY_MS <= seededAt,
+  );
   const collection = db.collection(TALLIES);
   await collection.deleteMany({ day: { $in: days } });
   const talliedAt = new Date();
+  const insert = async (docs: Document[]) => {
+    try {
+      await collection.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 11000) throw err;
+    }
+  };
   for (const day of days) {
     const byAccount = new Map<string, Tally[]>();
     for (const t of tallies.get(day)!.values())
@@ -85,9 +98,15 @@ async function keepTallies(
       tooMany: false,
       talliedAt,
     }));
-    if (docs.length > 0) await collection.insertMany(docs as never[]);
-    await collection.insertOne({ _id: day, day, groups: [], tooMany: false, talliedAt } as never);
+    if (docs.length > 0) await insert(docs);
+    await insert([{ _id: day, day, groups: [], tooMany: false, talliedAt }]);
   }
+}
+
+/** The end of a day's collection's day (`<name>_<yyyymmdd>`). */
+function dayEnd(name: string): number {
+  const m = /_(\d{4})(\d{2})(\d{2})$/.exec(name)!;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) + DAY;
 }
 
 interface HistoryCollection {
@@ -162,8 +181,12 @@ export async function seedHistory(
   // What the sessions that have ended left (a live session's calls and callbacks are not history
   // yet: copied with the ended ones, they would skew the mix).
   const endedDocs: Document[] = [];
+  /** The days that hold the run's own ended sessions (left to the sweeps to tally). */
+  const runDays = new Set<string>();
   for (const name of await collectionsOf(dbOf(HISTORY[0]!.db), HISTORY[0]!)) {
-    endedDocs.push(...(await dbOf(HISTORY[0]!.db).collection(name).find({}).toArray()));
+    const docs = await dbOf(HISTORY[0]!.db).collection(name).find({}).toArray();
+    if (docs.length > 0) runDays.add(name);
+    endedDocs.push(...docs);
   }
   if (endedDocs.length === 0) throw new Error('seeding history: the run has ended no session yet to copy');
   const ended = new Set(endedDocs.map((d) => String(d._id)));
@@ -211,7 +234,7 @@ export async function seedHistory(
     for (const name of batches.keys()) await flush(name);
     inserted[h.collection] = count;
   }
-  await keepTallies(dbOf('session_service'), tallies, t0);
+  await keepTallies(dbOf('session_service'), tallies, t0, runDays);
   return { copies, inserted, ms: Date.now() - t0 };
 }
 

@@ -90,7 +90,9 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
         // `limit`, though it gives none without a number (a Proxy session before its first
         // participant). Moved on by what it gave, a page of those alone was asked for again and again.
         offset += this.config.SNAPSHOT_PAGE_SIZE;
-        after = page.next;
+        // By id after the page's last: where an earlier release answered this page, the last session
+        // it gave (so a page a current one answers next goes on from there, not from the start).
+        after = page.next ?? page.sessions.at(-1)?.sessionId ?? after;
         if (!page.more) break;
       }
       this.index.retainOnly((id) => seen.has(id) || this.touched.has(id));

@@ -32,7 +32,8 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
  * How often the system looks for records an earlier version left with numbers (one replica's run in
  * each such window, whichever takes it first; every run while the last look found some): the query
  * is a scan of the collection ended sessions were kept in before days (`ended_sessions`; 23–42 s at
- * 100,000 on FerretDB), which stops growing once an upgrade is done, and after it finds none. Such a record is redacted up to this much later than it falls due, only
+ * 100,000 on FerretDB), which holds little once an upgrade is done (the catch-up's sessions, and an
+ * expiry's that finished over an hour after its day), and after it finds none. Such a record is redacted up to this much later than it falls due, only
  * during an upgrade from a version before 2026-11-30.
  */
 export const LEGACY_CHECK_EVERY_MS = 3_600_000;

@@ -37,15 +37,17 @@ export class EndedSessionRecords extends AccountScopedRepository<SessionDocument
   }
 
   /**
-   * `firstKeys`, and how many match, from one read of up to `most` keys (one scan on FerretDB, where
-   * a count is a second): null past `most`. Served by `{ accountId, createdAt }`.
+   * `firstKeys`, and how many match, from one read of up to `most` keys where the store scans the
+   * collection for each (FerretDB: one scan, where a count is a second); elsewhere, and past `most`,
+   * the keys alone (null: count them apart, an index count on MongoDB). Served by `{ accountId, createdAt }`.
    */
   async firstKeysCounted(
     filter: FilterQuery<SessionDocument> & { accountId: string },
     limit: number,
     most: number,
   ): Promise<{ keys: Pick<SessionDocument, '_id' | 'createdAt'>[]; total: number | null }> {
-    const keys = await this.firstKeys(filter, most + 1);
+    if (!(await this.storeScansReads())) return { keys: await this.firstKeys(filter, limit), total: null };
+    const keys = await this.firstKeys(filter, Math.max(limit, most) + 1);
     return { keys: keys.slice(0, limit), total: keys.length > most ? null : keys.length };
   }
 

@@ -51,12 +51,13 @@ export class EndedSessionTallies {
   }
 
   /**
-   * A day's tally: each account's document (in place of any a tally before wrote), then the day's
-   * own. A writer stopped half-way left no day's document, so the day is tallied again; two writers
-   * at once count the same day, and the second's day's document is a no-op.
+   * A day's tally: each account's document, then the day's own. Insert-only: a writer stopped
+   * half-way left no day's document, so the day is tallied again (what it wrote is kept: the same
+   * counts); two writers at once count the same day, and the second's writes are no-ops. Nothing
+   * here deletes a day's documents but the retention sweep (`forgetBefore`), so no list ever finds a
+   * day's document without its accounts'. To tally a day again, delete all of it (`{ day }`).
    */
   async keep(day: string, accounts: readonly AccountTally[], at: Date): Promise<void> {
-    await this.queries.deleteMany({ day, _id: { $ne: day } });
     await this.insertAll(
       accounts.map(({ accountId, groups }) => ({
         _id: accountKey(day, accountId),

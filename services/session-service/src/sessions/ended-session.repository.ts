@@ -29,8 +29,6 @@ import {
 } from './session.schema';
 
 const DAY_MS = 86_400_000;
-/** How many collections a list's first read takes keys from: the one kept before and the newest day. */
-const FIRST_READ = 2;
 /**
  * The most keys a list's first read takes of a collection to count it by them (`firstKeysCounted`);
  * past it, the collection is counted apart.
@@ -39,11 +37,15 @@ const KEYS_COUNTED_MAX = 50_000;
 /** The most past days one retention run tallies (an upgrade's backlog is spread over runs). */
 const TALLY_DAYS_PER_RUN = 8;
 
-/** A collection a list reads: what its tally tells of the list's filter (null: it is counted), and the latest start it may hold. */
+/**
+ * A collection a list reads: what its tally tells of the list's filter (null: it is counted), the
+ * latest start it may hold, and the end of its day (the one kept before: none).
+ */
 interface ListedCollection {
   records: EndedSessionRecords;
   tallied: TalliedMatches | null;
   latestStart: number;
+  until: number;
 }
 
 /** A list's ended session before it is read in full: its key, and the collection it is in. */
@@ -70,8 +72,10 @@ export interface EndedKey extends Pick<SessionDocument, '_id' | 'createdAt'> {
  * list's earliest start), then the page's sessions in full. The collection kept before
  * (`ended_sessions`) is still read, swept and redacted (only its records may hold numbers in clear,
  * an earlier version's); the sweep's catch-up of ended sessions left in `sessions` writes there
- * too (never into a past day, which a sweep may be dropping), and so does an upgrade's first step
- * (`ENDED_SESSIONS_BY_DAY=false`).
+ * too (never into a past day, which a sweep may be dropping), and so do an upgrade's first step
+ * (`ENDED_SESSIONS_BY_DAY=false`) and an expiry that finishes more than an hour after its session's
+ * day (`recordsInItsDay`: that day may be tallied). Lists count past days from their tallies
+ * (`EndedSessionTallies`).
  */
 @Injectable()
 export class EndedSessionRepository extends DayKeptHistory<SessionDocument, EndedSessionRecords> {
@@ -152,13 +156,14 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     filter: FilterQuery<SessionDocument> & { accountId: string },
     limit: number,
   ): Promise<{ keys: EndedKey[]; total: number }> {
-    const collections = (await this.countable(filter, earliestEnd(filter.createdAt))).sort(
+    const now = this.clock();
+    const collections = (await this.countable(filter, earliestEnd(filter.createdAt), now)).sort(
       (a, b) => b.latestStart - a.latestStart,
     );
-    // The first read's collections (the one kept before and the newest day) give their keys and
-    // count in one read (one scan on FerretDB, where a count is another); the rest are counted
-    // meanwhile.
-    const first = new Set(collections.slice(0, FIRST_READ));
+    // The first read (the one kept before and the days not over yet: today, and tomorrow's once a
+    // clock may have reached it) gives their keys and, where every read is a scan, their counts in
+    // the same read; the rest are counted meanwhile.
+    const first = new Set(collections.filter((c) => c.until > now));
     const counted = new Map<ListedCollection, number>();
     const readKeys = async (c: ListedCollection) => {
       if (c.tallied || !first.has(c)) return c.records.firstKeys(filter, limit);
@@ -171,9 +176,9 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
         collections.filter((c) => !first.has(c)),
         async (c) => c.tallied?.count ?? (await c.records.count(filter)),
       ),
-      this.keysInOrder(collections, limit, readKeys),
+      this.keysInOrder(collections, first, limit, readKeys),
     ]);
-    // Past KEYS_COUNTED_MAX, a first read's collection is counted after all.
+    // Not counted by the first read (another store, or past KEYS_COUNTED_MAX): counted now.
     const firstCounts = await Promise.all(
       [...first].map(async (c) => c.tallied?.count ?? counted.get(c) ?? (await c.records.count(filter))),
     );
@@ -189,8 +194,8 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
   private async countable(
     filter: FilterQuery<SessionDocument> & { accountId: string },
     since: Date | undefined,
+    now: number,
   ): Promise<ListedCollection[]> {
-    const now = this.clock();
     const retainedFrom = retentionCutoff(this.config.SESSION_RETENTION_DAYS, now);
     // Not a day made ahead that has not begun (give or take CLOCK_SKEW_MS): it holds nothing yet.
     const days = (await this.daysWithViews(since))
@@ -200,27 +205,35 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     const tallies =
       trusted.length > 0 ? await this.tallies.of(trusted, filter.accountId) : new Map<string, never>();
     return [
-      { records: this.before, tallied: null, latestStart: Number.POSITIVE_INFINITY },
+      {
+        records: this.before,
+        tallied: null,
+        latestStart: Number.POSITIVE_INFINITY,
+        until: Number.POSITIVE_INFINITY,
+      },
       ...days.map((d) => {
         const groups = tallies.get(d.name);
         const tallied = groups ? talliedMatches(groups, filter) : null;
+        const until = d.from.getTime() + DAY_MS;
         const latestStart = tallied
           ? (tallied.lastCreatedAt?.getTime() ?? Number.NEGATIVE_INFINITY)
-          : d.from.getTime() + DAY_MS + CLOCK_SKEW_MS;
-        return { records: d.view, tallied, latestStart };
+          : until + CLOCK_SKEW_MS;
+        return { records: d.view, tallied, latestStart, until };
       }),
     ];
   }
 
   /**
    * The first `limit` keys over `collections` (the latest starts first: see `firstKeys`), and how
-   * many were read twice: FIRST_READ collections at once (the one kept before and the newest day),
-   * then DAYS_AT_ONCE at a time, until none left can hold a start later than the full page's last.
-   * A session in the collection kept before and in a day is given as the day's (the earlier
-   * version's record may still hold numbers in clear).
+   * many were read twice: the `first` collections at once, then the next ones, as many as their
+   * tallies say may fill the page and up to the first untallied one (at most DAYS_AT_ONCE), until
+   * none left can hold a start later than the full page's last. A session in the collection kept
+   * before and in a day is given as the day's (the earlier version's record may still hold numbers
+   * in clear).
    */
   private async keysInOrder(
     collections: readonly ListedCollection[],
+    first: ReadonlySet<ListedCollection>,
     limit: number,
     readKeys: (c: ListedCollection) => Promise<Pick<SessionDocument, '_id' | 'createdAt'>[]>,
   ): Promise<{ keys: EndedKey[]; twice: number }> {
@@ -228,11 +241,9 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     const seen = new Map<string, EndedKey>();
     let twice = 0;
     let page: EndedKey[] = [];
-    for (let at = FIRST_READ; left.length > 0; at = DAYS_AT_ONCE) {
-      // The page is full, and every start left is earlier than its last (ties may still come).
-      const last = page[limit - 1];
-      const group = left.splice(0, at).filter((c) => !last || last.createdAt.getTime() <= c.latestStart);
-      if (group.length === 0) break;
+    let group = left.filter((c) => first.has(c));
+    for (;;) {
+      for (const c of group) left.splice(left.indexOf(c), 1);
       const read = await Promise.all(group.map(async (c) => ({ c, keys: await readKeys(c) })));
       for (const { c, keys } of read) {
         for (const key of keys) {
@@ -242,6 +253,18 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
         }
       }
       page = [...seen.values()].sort(newestFirst).slice(0, limit);
+      // The page is full, and every start left is earlier than its last (ties may still come).
+      const last = page[limit - 1];
+      const next = left.filter((c) => !last || last.createdAt.getTime() <= c.latestStart);
+      if (next.length === 0) break;
+      group = [];
+      let known = page.length;
+      for (const c of next.slice(0, DAYS_AT_ONCE)) {
+        group.push(c);
+        if (!c.tallied) break;
+        known += c.tallied.count;
+        if (known >= limit) break;
+      }
     }
     return { keys: page, twice };
   }
