@@ -220,6 +220,27 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
     }
   });
 
+  it("reads today's collection first in a day's last hour too, when tomorrow's (made ahead) may already be written to", async () => {
+    await app.get(EndedSessionRepository).tallyPastDaysSystemWide();
+    // 23:30: a clock an hour ahead is in tomorrow, whose collection was made ahead at boot.
+    const toLastHour = todayStart + DAY - 30 * 60_000 - clock.now();
+    clock.advance(toLastHour);
+    const counted = jest.spyOn(EndedSessionRecords.prototype, 'count');
+    const keyed = jest.spyOn(EndedSessionRecords.prototype, 'firstKeys');
+    try {
+      const page = await list(A, { createdFrom: clock.now() - 7 * DAY }, { limit: 2, offset: 0 });
+      expect(page.objects.map((o) => o.sessionId)).toEqual(expected(plivoOf(A)).slice(0, 2));
+      expect(page.total).toBe(expected(plivoOf(A)).length);
+      // Today's, tomorrow's (empty) and the collection kept before's, in one read each: no past day's.
+      expect(counted).not.toHaveBeenCalled();
+      expect(keyed).toHaveBeenCalledTimes(3);
+    } finally {
+      counted.mockRestore();
+      keyed.mockRestore();
+      clock.advance(-toLastHour);
+    }
+  });
+
   it('keeps nothing but counts and start times in a tally, each account apart', async () => {
     await app.get(EndedSessionRepository).tallyPastDaysSystemWide();
     const stored = await tallies.find().lean();
