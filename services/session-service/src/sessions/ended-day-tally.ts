@@ -2,7 +2,8 @@ import type { FilterQuery } from 'mongoose';
 import { CLOCK_SKEW_MS } from '@maskline/contracts';
 import type { SessionDocument } from './session.schema';
 
-const DAY_MS = 86_400_000;
+/** A UTC day, the unit the history is kept and tallied by. */
+export const DAY_MS = 86_400_000;
 
 /**
  * How long after its day ends an ended session's record still goes into its day's collection, by the

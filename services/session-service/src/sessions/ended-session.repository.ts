@@ -12,6 +12,7 @@ import { PartyRedaction } from '../privacy/party-redaction';
 import { EndedSessionParties } from './ended-session-parties.repository';
 import type { EndedSessionPartiesDocument } from './ended-session-parties.schema';
 import {
+  DAY_MS,
   firstTalliedDay,
   recordsInItsDay,
   tallyHolds,
@@ -28,7 +29,6 @@ import {
   type SessionDocument,
 } from './session.schema';
 
-const DAY_MS = 86_400_000;
 /**
  * The most keys a list's first read takes of a collection to count it by them (`firstKeysCounted`);
  * past it, the collection is counted apart.
