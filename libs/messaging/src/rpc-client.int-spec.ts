@@ -115,4 +115,71 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
       code: ErrorCodes.RPC_UNAVAILABLE,
     });
   });
+
+  describe("its breaker for a service counts that service's faults, not its dependencies'", () => {
+    /** A client whose breaker opens after 4 calls at half of them failed, and stays open a minute. */
+    const touchyClient = (name: string) => {
+      const metrics = new MetricsService(name);
+      return new RpcClient(
+        nc,
+        {
+          service: 'gateway',
+          rpcTimeoutMs: 150,
+          breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 },
+        } as unknown as MessagingOptions,
+        new BreakerRegistry(pino({ level: 'silent' }), metrics),
+        metrics,
+      );
+    };
+    /** A replica that fails `times` requests with `code` (null: does not answer them), then allocates. */
+    const failingThenWell = (code: string | null, times: number) => {
+      let failed = 0;
+      subs.push(
+        nc.subscribe(AllocateNumber.subject, {
+          callback: (_err, m) => {
+            if (failed++ < times) {
+              if (code !== null) {
+                m.respond(encodeJson({ ok: false, error: { code, message: 'it failed', retryable: true } }));
+              }
+              return;
+            }
+            m.respond(encodeJson({ ok: true, data: { virtualNumber: '+14155550199', country: 'US' } }));
+          },
+        }),
+      );
+    };
+
+    it.each([
+      ErrorCodes.DEPENDENCY_UNAVAILABLE,
+      ErrorCodes.RPC_TIMEOUT,
+      ErrorCodes.RPC_UNAVAILABLE,
+      ErrorCodes.CIRCUIT_OPEN,
+    ])(
+      'answered %s: the breaker stays closed, and the next call goes through once its dependency is back',
+      async (code) => {
+        const touchy = touchyClient(`dep-${code}`);
+        failingThenWell(code, 8);
+        for (let i = 0; i < 8; i++) {
+          await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({ code });
+        }
+        await expect(touchy.request(AllocateNumber, request())).resolves.toMatchObject({
+          virtualNumber: '+14155550199',
+        });
+      },
+    );
+
+    it.each([
+      ['answered INTERNAL (its own fault)', ErrorCodes.INTERNAL, ErrorCodes.INTERNAL],
+      ['no answer in time', null, ErrorCodes.RPC_TIMEOUT],
+    ])('%s: the breaker opens, and refuses the next call without asking', async (_name, code, seen) => {
+      const touchy = touchyClient(`own-${String(code)}`);
+      failingThenWell(code, 8);
+      for (let i = 0; i < 4; i++) {
+        await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({ code: seen });
+      }
+      await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({
+        code: ErrorCodes.CIRCUIT_OPEN,
+      });
+    });
+  });
 });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode as NatsErrorCode, NatsError, type NatsConnection } from 'nats';
 import {
   CodedError,
+  DEPENDENCY_FAULT_CODES,
   ErrorCodes,
   HISTORY_READ_TIMEOUT_MS,
   codedErrorFromZod,
@@ -62,7 +63,7 @@ export class RpcClient {
       const data = await this.breakers.fire(
         `rpc:${contract.service}`,
         () => this.sendOrAskPrevious(contract, payload, checked.data, timeoutMs),
-        { isClientError: (err) => err instanceof CodedError && !isServerFault(err.code) },
+        { isClientError: (err) => !countsAgainstBreaker(err) },
         // A breaker's settings are fixed when it is first used, so its own timeout stays out of the
         // way: each call carries its own NATS timeout, which the breaker counts as a failure.
         { ...this.options.breaker, timeoutMs: BREAKER_CALL_CEILING_MS },
@@ -129,9 +130,27 @@ export class RpcClient {
         `${contract.subject} answered with something that is not an envelope`,
       );
     }
-    if (!envelope.data.ok) throw CodedError.fromWire(envelope.data.error);
+    if (!envelope.data.ok) {
+      const answered = CodedError.fromWire(envelope.data.error);
+      ANSWERED.add(answered);
+      throw answered;
+    }
     return envelope.data.data;
   }
+}
+
+/** Errors the called service answered with (as opposed to failures this side saw on the way). */
+const ANSWERED = new WeakSet<CodedError>();
+
+/**
+ * Whether a failed call says the called service is unwell: no answer in time, nobody listening, a
+ * broken reply, or its own fault answered; not a refusal of the request, nor its word that what it
+ * stands on failed (`DEPENDENCY_FAULT_CODES`: its own breakers count those).
+ */
+export function countsAgainstBreaker(err: unknown): boolean {
+  if (!(err instanceof CodedError)) return true;
+  if (!isServerFault(err.code)) return false;
+  return !(ANSWERED.has(err) && DEPENDENCY_FAULT_CODES.has(err.code));
 }
 
 /** Nobody listens on the subject (as opposed to a listener that did not answer in time). */

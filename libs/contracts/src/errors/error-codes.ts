@@ -63,3 +63,18 @@ export const SERVER_FAULT_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.RPC_UNAVAILABLE,
   ErrorCodes.CIRCUIT_OPEN,
 ]);
+
+/**
+ * Server faults that, in a service's answer, tell of what that service stands on (its store, NATS,
+ * a service it asked in turn), not of the service itself: it answered. They do not count against
+ * the caller's breaker for it: that service's own breakers guard its dependencies, and counting them
+ * again opens one breaker per hop, each refusing for its reset time after the dependency is back
+ * (chaos, a NATS node killed: the gateways refused creates for 6 s after it returned). A call that
+ * the caller itself saw fail (no answer in time, nobody listening) counts, whatever its code.
+ */
+export const DEPENDENCY_FAULT_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.DEPENDENCY_UNAVAILABLE,
+  ErrorCodes.RPC_TIMEOUT,
+  ErrorCodes.RPC_UNAVAILABLE,
+  ErrorCodes.CIRCUIT_OPEN,
+]);
