@@ -6,7 +6,9 @@
  * with a second provider account sending as much whose API never answers: the healthy account's
  * p99 with it ÷ without it (target ≤ 1.2). A control run with a second account sending as much
  * whose API answers separates the cost of the extra load (this machine's two cores serve both)
- * from the cost of the failing API.
+ * from the cost of the failing API. Each run also prints the CPU each process spent per inbound
+ * message, and the table the p99 of the webhook's own answer (the message taken into the stream):
+ * what of the relay's time is taking the message, and what is relaying it.
  *
  *   --rate N       messages a second (default 100)   --seconds S   length of each run (default 20)
  *   --quick        --seconds 6
@@ -17,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
 import { log, pct, providerSandbox, startBenchSystem } from './support/bench-system';
+import { cpuMsByName, cpuPerOperation } from './support/process-cpu';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -99,7 +102,9 @@ async function main() {
 
     /** Sends `rate` messages a second for `seconds` from each tenant; the healthy ones' relay latencies. */
     const run = async (label: string, tenants: Tenant[]) => {
+      const cpuBefore = cpuMsByName([...bench.pids(), { name: 'bench', pid: process.pid }]);
       const started = new Map<string, number>();
+      const answered: number[] = [];
       const total = rate * seconds;
       const t0 = performance.now();
       const inFlight: Array<Promise<unknown>> = [];
@@ -110,8 +115,10 @@ async function main() {
         for (const [k, t] of tenants.entries()) {
           const [vn, first] = t.sessions[i % t.sessions.length];
           const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
-          if (k === 0) started.set(text, performance.now());
-          inFlight.push(t.sim.text({ from: first, to: vn, text }));
+          const at = performance.now();
+          if (k === 0) started.set(text, at);
+          const sent = t.sim.text({ from: first, to: vn, text });
+          inFlight.push(k === 0 ? sent.then(() => answered.push(performance.now() - at)) : sent);
         }
       }
       await Promise.all(inFlight);
@@ -120,7 +127,13 @@ async function main() {
         await new Promise((r) => setTimeout(r, 100));
       }
       const latencies = [...started].flatMap(([t, at]) => (arrivals.has(t) ? [arrivals.get(t)! - at] : []));
-      return { latencies, missing: started.size - latencies.length };
+      const cpu = cpuPerOperation(
+        cpuBefore,
+        cpuMsByName([...bench.pids(), { name: 'bench', pid: process.pid }]),
+        total * tenants.length,
+      );
+      log(`${label}: CPU per inbound message ${cpu}`);
+      return { latencies, answered, missing: started.size - latencies.length };
     };
 
     /** The floor: the same signed webhook, answered by an HTTP server that asks a NATS echo. */
@@ -151,20 +164,28 @@ async function main() {
     const alone = await run('alone', [healthy]);
     const withOther = await run('with-other', [healthy, other]);
     const withBroken = await run('with-broken', [healthy, broken]);
-    const row = (name: string, v: number[], base: number[]) =>
+    // The webhook's own answer (the gateway has the message in the stream): what of the relay's
+    // time is taking the message, and what is relaying it.
+    const row = (name: string, v: number[], base: number[], answered = v) =>
       log(
-        `| ${name} | ${v.length} | ${pct(v, 50).toFixed(1)} | ${pct(v, 99).toFixed(1)} | ${(pct(v, 50) / pct(base, 50)).toFixed(1)} | ${(pct(v, 99) / pct(base, 99)).toFixed(1)} |`,
+        `| ${name} | ${v.length} | ${pct(v, 50).toFixed(1)} | ${pct(v, 99).toFixed(1)} | ${(pct(v, 50) / pct(base, 50)).toFixed(1)} | ${(pct(v, 99) / pct(base, 99)).toFixed(1)} | ${pct(answered, 99).toFixed(1)} |`,
       );
     log();
-    log('| run | messages | p50 ms | p99 ms | p50 ÷ floor | p99 ÷ floor |');
-    log('| --- | --- | --- | --- | --- | --- |');
+    log('| run | messages | p50 ms | p99 ms | p50 ÷ floor | p99 ÷ floor | webhook answered p99 ms |');
+    log('| --- | --- | --- | --- | --- | --- | --- |');
     row('floor: signed webhook → HTTP server → NATS echo', floorMs, floorMs);
-    row('webhook → provider receives the send', alone.latencies, floorMs);
-    row('the same, with another account sending as much (its API answering)', withOther.latencies, floorMs);
+    row('webhook → provider receives the send', alone.latencies, floorMs, alone.answered);
+    row(
+      'the same, with another account sending as much (its API answering)',
+      withOther.latencies,
+      floorMs,
+      withOther.answered,
+    );
     row(
       'the same, with another account sending as much (its API never answering)',
       withBroken.latencies,
       floorMs,
+      withBroken.answered,
     );
     log();
     const ratio = pct(withBroken.latencies, 99) / pct(alone.latencies, 99);
