@@ -110,6 +110,30 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
     });
   });
 
+  it('does not ask the previous version when the current one answers that nobody listened to it', async () => {
+    const old = answer(AllocateVirtualNumber.subject, { virtualNumber: '+14155550100', country: 'US' });
+    subs.push(
+      nc.subscribe(AllocateNumber.subject, {
+        callback: (_err, m) =>
+          m.respond(
+            encodeJson({
+              ok: false,
+              error: {
+                code: ErrorCodes.RPC_UNAVAILABLE,
+                message: 'pin-auth is not available',
+                retryable: true,
+                details: { reason: 'no-responders' },
+              },
+            }),
+          ),
+      }),
+    );
+    await expect(client.request(AllocateNumber, request())).rejects.toMatchObject({
+      code: ErrorCodes.RPC_UNAVAILABLE,
+    });
+    expect(old).toEqual([]);
+  });
+
   it('is unavailable when neither version answers', async () => {
     await expect(client.request(AllocateNumber, request())).rejects.toMatchObject({
       code: ErrorCodes.RPC_UNAVAILABLE,
@@ -117,14 +141,17 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
   });
 
   describe("its breaker for a service counts that service's faults, not its dependencies'", () => {
-    /** A client whose breaker opens after 4 calls at half of them failed, and stays open a minute. */
-    const touchyClient = (name: string) => {
+    /**
+     * A client whose breaker opens after 4 calls at half of them failed, and stays open a minute;
+     * `timeoutMs` short only where a call is to go unanswered (a loaded machine answers late).
+     */
+    const touchyClient = (name: string, timeoutMs = 2000) => {
       const metrics = new MetricsService(name);
       return new RpcClient(
         nc,
         {
           service: 'gateway',
-          rpcTimeoutMs: 150,
+          rpcTimeoutMs: timeoutMs,
           breaker: { volumeThreshold: 4, errorThresholdPercentage: 50, resetTimeoutMs: 60_000 },
         } as unknown as MessagingOptions,
         new BreakerRegistry(pino({ level: 'silent' }), metrics),
@@ -172,11 +199,24 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
       ['answered INTERNAL (its own fault)', ErrorCodes.INTERNAL, ErrorCodes.INTERNAL],
       ['no answer in time', null, ErrorCodes.RPC_TIMEOUT],
     ])('%s: the breaker opens, and refuses the next call without asking', async (_name, code, seen) => {
-      const touchy = touchyClient(`own-${String(code)}`);
+      const touchy = touchyClient(`own-${String(code)}`, code === null ? 150 : 2000);
       failingThenWell(code, 8);
       for (let i = 0; i < 4; i++) {
         await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({ code: seen });
       }
+      await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({
+        code: ErrorCodes.CIRCUIT_OPEN,
+      });
+    });
+
+    it('nobody listening (a NATS node lost with the replicas on it): the breaker opens', async () => {
+      const touchy = touchyClient('no-responders');
+      for (let i = 0; i < 4; i++) {
+        await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({
+          code: ErrorCodes.RPC_UNAVAILABLE,
+        });
+      }
+      failingThenWell(null, 0); // back: it would answer now
       await expect(touchy.request(AllocateNumber, request())).rejects.toMatchObject({
         code: ErrorCodes.CIRCUIT_OPEN,
       });

@@ -97,7 +97,8 @@ export class RpcClient {
       return await this.send(contract, payload, timeoutMs);
     } catch (err) {
       const previous = contract.previous;
-      if (!previous || !isNoResponders(err)) throw err;
+      // Only this side's "nobody listens": a callee's answer that nobody listened to it says nothing of this subject.
+      if (!previous || ANSWERED.has(err as CodedError) || !isNoResponders(err)) throw err;
       const asked = previous.contract.request.safeParse(previous.request(parsed as never));
       if (!asked.success) throw codedErrorFromZod(asked.error, 'request');
       const answer = previous.contract.reply.safeParse(

@@ -67,10 +67,12 @@ export const SERVER_FAULT_CODES: ReadonlySet<string> = new Set<string>([
 /**
  * Server faults that, in a service's answer, tell of what that service stands on (its store, NATS,
  * a service it asked in turn), not of the service itself: it answered. They do not count against
- * the caller's breaker for it: that service's own breakers guard its dependencies, and counting them
- * again opens one breaker per hop, each refusing for its reset time after the dependency is back
- * (chaos, a NATS node killed: the gateways refused creates for 6 s after it returned). A call that
- * the caller itself saw fail (no answer in time, nobody listening) counts, whatever its code.
+ * the caller's breaker for it. Counted, they opened one breaker per hop, each refusing for its reset
+ * time after the dependency was back (chaos, a NATS node killed: the gateways refused creates for
+ * 6 s after it returned), and one tenant's requests that a store could not answer in time opened
+ * the breaker every tenant's requests go through. A call that the caller itself saw fail (no answer
+ * in time, nobody listening) counts, whatever its code. No breaker guards a store: a store failing
+ * fast shows in the callers' RPC outcomes (the MasklineDependencyUnavailable alert).
  */
 export const DEPENDENCY_FAULT_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.DEPENDENCY_UNAVAILABLE,
