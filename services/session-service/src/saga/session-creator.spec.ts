@@ -266,12 +266,21 @@ describe('creating a session, as a saga', () => {
       expect(names(calls).slice(2)).toEqual(FENCED_AND_GIVEN_BACK);
     });
 
-    it('the fence is not answered either: nothing is given back and the steps stay for the orphan reaper', async () => {
-      const { creator, calls, steps } = saga({ insert: unanswered(), fence: unanswered() });
+    it('the fence is not answered either: nothing is given back, the steps stay for the orphan reaper, and the Idempotency-Key still names the session', async () => {
+      const { creator, calls, steps, keys } = saga({ insert: unanswered(), fence: unanswered() });
       await expect(creator.create(request())).rejects.toThrow('operation exceeded time limit');
-      expect(names(calls).slice(2)).toEqual(['store', 'fence', 'forget']);
+      expect(names(calls).slice(2)).toEqual(['store', 'fence']);
       expect(steps.forgetSession).not.toHaveBeenCalled();
+      // Freed, a retry under it would make a second session beside the one the store may still write.
+      expect(keys.forget).not.toHaveBeenCalled();
     });
+  });
+
+  it("the store is down, and stays down for the key's release too: the creation's own failure is the answer", async () => {
+    const failure = coded(ErrorCodes.RPC_UNAVAILABLE);
+    const { creator, keys } = saga({ insert: failure });
+    (keys.forget as jest.Mock).mockRejectedValueOnce(new Error('store down'));
+    await expect(creator.create(request())).rejects.toBe(failure);
   });
 
   it('the orphan reaper abandoned the creation first: nothing is announced, all is given back, the answer is retryable', async () => {

@@ -90,19 +90,38 @@ export class SessionCreator {
       }
       sessionId = claim.sessionId;
     }
+    const fate = { sessionMayLand: false };
     try {
-      const view = await this.runSaga(request, sessionId, timer);
+      const view = await this.runSaga(request, sessionId, timer, fate);
       this.outcomes.inc({ outcome: 'created' });
       return view;
     } catch (err) {
       this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });
-      if (request.idempotency)
-        await this.idempotency.forget(request.scope, request.idempotency.key, sessionId);
+      // The key names this creation while its session may still be stored (a write the store did
+      // not answer, not fenced either): a retry under it must find that session, or wait for the
+      // verdict on it (ORPHAN_AGE_MS), never make a second one beside it.
+      if (request.idempotency && !fate.sessionMayLand) {
+        await this.idempotency
+          .forget(request.scope, request.idempotency.key, sessionId)
+          .catch((forgetErr: unknown) =>
+            // The creation's own failure is the answer; the key left is judged as a dead creation's.
+            this.logger.warn(
+              { err: forgetErr, sessionId },
+              'Idempotency-Key of a failed creation not freed; a retry frees it once the creation is judged dead',
+            ),
+          );
+      }
       throw err;
     }
   }
 
-  private async runSaga(request: Request, sessionId: string, timer: StepTimer): Promise<SessionView> {
+  /** `fate.sessionMayLand`: it failed with its session's write unanswered and not fenced. */
+  private async runSaga(
+    request: Request,
+    sessionId: string,
+    timer: StepTimer,
+    fate: { sessionMayLand: boolean },
+  ): Promise<SessionView> {
     const { scope, settings } = request;
     const parties = [request.firstParty, request.secondParty].filter((p): p is string => p !== null);
     const held: string[] = [];
@@ -237,9 +256,12 @@ export class SessionCreator {
         // The store did not answer the session's write, and it may still carry it out (a command
         // past its deadline, a dropped connection). Nothing is given back while the session may yet
         // appear holding it: its id is fenced first, as the orphan reaper would.
-        const fate = await this.fence(scope, sessionId, chosen?.allocationId ?? null);
-        if (fate === 'unknown') throw err; // the steps stay: the orphan reaper fences and gives back
-        if (fate === 'stored') stored = true; // it landed after all: it ends as every session ends
+        const fenced = await this.fence(scope, sessionId, chosen?.allocationId ?? null);
+        if (fenced === 'unknown') {
+          fate.sessionMayLand = true;
+          throw err; // the steps stay: the orphan reaper fences and gives back
+        }
+        if (fenced === 'stored') stored = true; // it landed after all: it ends as every session ends
         unconfirmed = false;
       }
       await this.compensate(scope, sessionId, {
