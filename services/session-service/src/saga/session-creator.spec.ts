@@ -8,6 +8,7 @@ import {
   PoolErrorCodes,
   RegisterSessionPins,
   SessionErrorCodes,
+  SessionCreated,
   ReleaseAllocation,
   ReleaseSessionPins,
   type CreateSession,
@@ -47,6 +48,8 @@ function saga(world: {
   idempotent?: { kind: 'existing'; sessionId: string; claimedAt?: Date };
   /** Whether the session a claimed key names is stored (default yes, unless abandoned). */
   stored?: boolean;
+  /** What the stored session a claimed key names holds, besides its id. */
+  storedAs?: Record<string, unknown>;
   attempts?: number;
 }) {
   const calls: string[] = [];
@@ -86,7 +89,9 @@ function saga(world: {
       // Found stored, unless what holds the id is the orphan reaper's tombstone.
       return world.fence === 'stored' && !world.abandoned ? { _id: 'stored' } : null;
     }),
-    get: jest.fn(async () => (world.abandoned || world.stored === false ? null : { _id: 'existing' })),
+    get: jest.fn(async () =>
+      world.abandoned || world.stored === false ? null : { _id: 'existing', ...world.storedAs },
+    ),
     isAbandonedSystemWide: jest.fn(async () => Boolean(world.abandoned)),
   } as unknown as SessionRepository;
   const events = {
@@ -134,7 +139,7 @@ function saga(world: {
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
-  return { creator, calls, reached, store, steps, keys };
+  return { creator, calls, reached, store, steps, keys, events };
 }
 
 const request = (
@@ -281,6 +286,7 @@ describe('creating a session, as a saga', () => {
     const { creator, keys } = saga({ insert: failure });
     (keys.forget as jest.Mock).mockRejectedValueOnce(new Error('store down'));
     await expect(creator.create(request())).rejects.toBe(failure);
+    expect(keys.forget).toHaveBeenCalledTimes(1);
   });
 
   it('the orphan reaper abandoned the creation first: nothing is announced, all is given back, the answer is retryable', async () => {
@@ -321,6 +327,48 @@ describe('creating a session, as a saga', () => {
     const { creator, calls } = saga({ idempotent: { kind: 'existing', sessionId: 'existing' } });
     await expect(creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
     expect(calls).toEqual([]);
+  });
+
+  describe('the same Idempotency-Key again, its session live', () => {
+    const live = {
+      status: 'active',
+      virtualNumber: NUMBERS[0],
+      allocationId: 'a1',
+      createdAt: new Date(),
+      modifiedAt: new Date(),
+      expiresAt: new Date(Date.now() + 3600_000),
+      accountId: SCOPE.accountId,
+      subaccountId: null,
+      firstParty: '+16285550001',
+      secondParty: '+16285550002',
+      settings: DEFAULT_SESSION_SETTINGS,
+    };
+
+    it("within the stream's duplicate window: announced again under its own id (a no-op unless its store write landed after its creation failed)", async () => {
+      const { creator, calls, events } = saga({
+        idempotent: { kind: 'existing', sessionId: 'existing', claimedAt: new Date(Date.now() - 60_000) },
+        storedAs: live,
+      });
+      await expect(creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
+      expect(calls).toEqual(['announce']);
+      expect(events.publish).toHaveBeenCalledWith(SessionCreated, expect.anything(), {
+        msgId: 'session-created:existing',
+      });
+    });
+
+    it('past the window (its creation long over), or ended: not announced again', async () => {
+      const old = saga({
+        idempotent: { kind: 'existing', sessionId: 'existing', claimedAt: new Date(Date.now() - 3600_000) },
+        storedAs: live,
+      });
+      await expect(old.creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
+      const ended = saga({
+        idempotent: { kind: 'existing', sessionId: 'existing' },
+        storedAs: { ...live, status: 'expired' },
+      });
+      await expect(ended.creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
+      expect([old.calls, ended.calls]).toEqual([[], []]);
+    });
   });
 
   it('the Idempotency-Key names a creation the orphan reaper abandoned: the key is freed and a new session made', async () => {

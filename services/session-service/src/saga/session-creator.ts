@@ -9,6 +9,8 @@ import {
   SessionErrorCodes,
   PinErrorCodes,
   RegisterSessionPins,
+  STREAMS,
+  SessionCreated,
   ReleaseAllocation,
   ReleaseSessionPins,
   type AccountScope,
@@ -24,7 +26,7 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { WRITE_CALL } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
-import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
+import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
@@ -76,7 +78,10 @@ export class SessionCreator {
       );
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
-        if (existing && hasNumber(existing)) return this.views.render(existing);
+        if (existing && hasNumber(existing)) {
+          await this.announceIfUnheard(existing, claim.claimedAt);
+          return this.views.render(existing);
+        }
         if (!existing && !retried && (await this.isDeadCreation(request.scope, claim))) {
           // The creation that held the key died, or will never store its session: start afresh.
           await this.idempotency.forget(request.scope, request.idempotency.key, claim.sessionId);
@@ -107,11 +112,26 @@ export class SessionCreator {
             // The creation's own failure is the answer; the key left is judged as a dead creation's.
             this.logger.warn(
               { err: forgetErr, sessionId },
-              'Idempotency-Key of a failed creation not freed; a retry frees it once the creation is judged dead',
+              'Idempotency-Key of a failed creation not freed; a retry under it finds what the creation left',
             ),
           );
       }
       throw err;
+    }
+  }
+
+  /**
+   * A replay while the stream still remembers the creation's announcement (its duplicate window,
+   * counted from the key's claim, which came first) announces the live session again under the same
+   * message id: nothing, if the creation announced it; the announcement it never had, if its store
+   * write landed after the creation had failed (its routers' index, its outbound call). Past the
+   * window its creation is long over, and a repeat could be a second event.
+   */
+  private async announceIfUnheard(session: NumberedSession, claimedAt: Date): Promise<void> {
+    const now = Date.now();
+    const remembered = now - claimedAt.getTime() < STREAMS[SessionCreated.stream].duplicateWindowMs;
+    if (remembered && session.status === 'active' && session.expiresAt.getTime() > now) {
+      await this.announcer.created(session, session.createdAt);
     }
   }
 
@@ -285,9 +305,11 @@ export class SessionCreator {
    * Whether the creation that claimed an Idempotency-Key will never store its session: the orphan
    * reaper abandoned it, or the claim is older than ORPHAN_AGE_MS (when the orphan reaper, too,
    * judges a creation dead) and its id is fenced now. A creation still running then fails at its
-   * store write and gives back what it holds; its failure does not free the retry's new claim. The second covers a creation that left no saga step for the reaper to find: its
-   * process died right after the claim, or the claim was a store write carried out after the
-   * creation had failed. Without it the key would answer "in progress" until it is purged.
+   * store write and gives back what it holds; its failure does not free the retry's new claim. The
+   * second covers a creation that left no saga step for the reaper to find (its process died right
+   * after the claim, or the claim was a store write carried out after the creation had failed), and
+   * one whose session write and fence both went unanswered (its key kept). Without it the key would
+   * answer "in progress" until it is purged.
    */
   private async isDeadCreation(
     scope: AccountScope,
