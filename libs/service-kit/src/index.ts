@@ -9,3 +9,4 @@ export * from './shared-reads';
 export * from './http-drain';
 export * from './seeded-random';
 export * from './batch-drain';
+export * from './clock-offset.probe';

@@ -4,6 +4,7 @@ import { MessagingModule } from '@maskline/messaging';
 import { PersistenceModule } from '@maskline/persistence';
 import { ResilienceModule } from '@maskline/resilience';
 import { CLOCK, systemClock } from './clock';
+import { ClockOffsetProbe } from './clock-offset.probe';
 import { HealthResponder } from './health-responder';
 import { OpsServerHost } from './ops-server.host';
 import { SERVICE_CONFIG, SERVICE_KIT_OPTIONS, type ServiceKitOptions } from './service-kit.options';
@@ -60,6 +61,7 @@ export class ServiceKitModule {
         { provide: CLOCK, useValue: systemClock },
         HealthResponder,
         OpsServerHost,
+        ClockOffsetProbe,
       ],
       exports: [SERVICE_KIT_OPTIONS, SERVICE_CONFIG, CLOCK, OpsServerHost],
     };
