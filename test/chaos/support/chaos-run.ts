@@ -22,6 +22,8 @@ export interface ChaosOptions {
 export interface FaultReport {
   fault: string;
   api5xx: number;
+  /** 5xx answered to requests sent after the fault's end, before the next fault: its aftermath (breakers it opened, say). */
+  api5xxAfter: number;
   apiNoAnswer: number;
   calls: number;
   callsValid: number;
@@ -117,9 +119,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       await wait(options.settleMs);
       // The next fault waits until creates are steady again (or a bound), so each fault's time back
       // to steady is its own, not cut off by the run's end nor stretched by the next fault.
+      // Steady means now, not once since the fault: a clean window early on (creates without PINs
+      // going through) while a breaker the fault opened still refused the rest let the next fault
+      // start inside this one's aftermath, and its 5xx were counted as the next fault's.
       const baselineP50 = baselineCreateP50(load);
       while (Date.now() - end < options.settleMs + options.steadyWithinMs) {
-        if (recovery(load, end, Date.now(), baselineP50) !== null) break;
+        const now = Date.now();
+        if (recovery(load, end, now, baselineP50) !== null && !failedSince(load, now - QUIET_MS)) break;
         await wait(250);
       }
     };
@@ -328,6 +334,7 @@ async function account(
     return {
       fault: w.fault,
       api5xx: during.filter((a) => a.status >= 500).length,
+      api5xxAfter: load.api.filter((a) => faultOf(a) === `after ${w.fault}` && a.status >= 500).length,
       apiNoAnswer: during.filter((a) => a.status === 0).length,
       calls: calls.length,
       callsValid: calls.filter((c) => c.valid).length,
@@ -419,6 +426,14 @@ function createTrace(load: ChaosLoad, from: number, until: number): string {
 /** How long after a window a create sent in it may take to be answered and still be seen. */
 const ANSWER_SLACK_MS = 3000;
 
+/** How long the API must have answered every request without a 5xx (or silence) to be steady now. */
+const QUIET_MS = 5000;
+
+/** Whether a request sent since `since` was answered with a 5xx or not at all. */
+function failedSince(load: ChaosLoad, since: number): boolean {
+  return load.api.some((a) => a.at >= since && (a.status === 0 || a.status >= 500));
+}
+
 /**
  * From `after` until the first 2-second window of creates sent before `until` (less a slack for their
  * answers) in which every create was answered, none with a 5xx, and their p50 is within 1.5 × the
@@ -449,12 +464,12 @@ function recovery(load: ChaosLoad, after: number, until: number, baselineP50: nu
 export function printReport(report: ChaosReport, log: (line: string) => void): void {
   log('');
   log(
-    '| fault | API 5xx | no answer | calls (valid / unavailable / invalid) | creates failed | back to steady |',
+    '| fault | API 5xx | API 5xx after it | no answer | calls (valid / unavailable / invalid) | creates failed | back to steady |',
   );
-  log('| --- | --- | --- | --- | --- | --- |');
+  log('| --- | --- | --- | --- | --- | --- | --- |');
   for (const f of report.faults) {
     log(
-      `| ${f.fault} | ${f.api5xx} | ${f.apiNoAnswer} | ${f.calls} (${f.callsValid} / ${f.callsUnavailable} / ${f.callsInvalid}) | ${f.createsFailed} | ${f.recoveryMs === null ? `not within ${(f.observedMs / 1000).toFixed(0)} s` : `${(f.recoveryMs / 1000).toFixed(1)} s`} |`,
+      `| ${f.fault} | ${f.api5xx} | ${f.api5xxAfter} | ${f.apiNoAnswer} | ${f.calls} (${f.callsValid} / ${f.callsUnavailable} / ${f.callsInvalid}) | ${f.createsFailed} | ${f.recoveryMs === null ? `not within ${(f.observedMs / 1000).toFixed(0)} s` : `${(f.recoveryMs / 1000).toFixed(1)} s`} |`,
     );
   }
   log('');
