@@ -4,7 +4,10 @@ import {
   recordsInItsDay,
   TALLY_AFTER_DAY_MS,
   TALLY_GROUPS_MAX,
+  TALLY_STARTS_MAX,
   firstTalliedDay,
+  packStarts,
+  unpackStarts,
   tallyHolds,
   talliedMatches,
   type AccountTally,
@@ -52,6 +55,7 @@ describe('a day of ended sessions tallied for lists', () => {
           count: 2,
           firstCreatedAt: at('2026-11-20T08:00:00Z'),
           lastCreatedAt: at('2026-11-20T12:00:00Z'),
+          starts: packStarts([at('2026-11-20T08:00:00Z').getTime(), at('2026-11-20T12:00:00Z').getTime()]),
         },
         {
           accountId: 'MA1',
@@ -59,6 +63,7 @@ describe('a day of ended sessions tallied for lists', () => {
           count: 1,
           firstCreatedAt: at('2026-11-19T23:00:00Z'),
           lastCreatedAt: at('2026-11-19T23:00:00Z'),
+          starts: packStarts([at('2026-11-19T23:00:00Z').getTime()]),
         },
       ]),
     );
@@ -82,14 +87,32 @@ describe('a day of ended sessions tallied for lists', () => {
     expect(talliedMatches(groups, { accountId: 'MA2', subaccountId: 'SA1', ...plivoList })?.count).toBe(0);
   });
 
-  it('counts a range of starts that holds a group whole or misses it, and cannot tell one that cuts through it', () => {
+  it('counts a range of starts that holds a group whole, misses it, or cuts through it (by its starts)', () => {
     const since = (iso: string) => ({ accountId: 'MA1', ...plivoList, createdAt: { $gte: at(iso) } });
     // Holds both groups whole.
     expect(talliedMatches(groups, since('2026-11-19T00:00:00Z'))?.count).toBe(3);
     // Misses the subaccount's group, holds the other whole.
     expect(talliedMatches(groups, since('2026-11-20T00:00:00Z'))?.count).toBe(2);
-    // Cuts between 08:00 and 12:00: a count would need the records.
-    expect(talliedMatches(groups, since('2026-11-20T10:00:00Z'))).toBeNull();
+    // Cuts between 08:00 and 12:00: counted from the starts, with the latest start among the matches.
+    expect(talliedMatches(groups, since('2026-11-20T10:00:00Z'))).toEqual({
+      count: 1,
+      lastCreatedAt: at('2026-11-20T12:00:00Z'),
+    });
+    expect(
+      talliedMatches(groups, {
+        accountId: 'MA1',
+        ...plivoList,
+        createdAt: { $lt: at('2026-11-20T10:00:00Z') },
+      }),
+    ).toEqual({ count: 2, lastCreatedAt: at('2026-11-20T08:00:00Z') });
+    // A tally made before starts were kept (or past TALLY_STARTS_MAX) cannot tell: the day is counted.
+    const withoutStarts = groups.map(({ starts: _starts, ...g }) => g);
+    expect(talliedMatches(withoutStarts, since('2026-11-20T10:00:00Z'))).toBeNull();
+    // Nor can starts that do not add up to the count.
+    const short = groups.map((g) =>
+      g.count === 2 ? { ...g, starts: packStarts([g.firstCreatedAt.getTime()]) } : g,
+    );
+    expect(talliedMatches(short, since('2026-11-20T10:00:00Z'))).toBeNull();
     // Bounds on the very first and last starts are inclusive or not as asked.
     expect(
       talliedMatches(groups, {
@@ -106,7 +129,15 @@ describe('a day of ended sessions tallied for lists', () => {
         ...plivoList,
         createdAt: { $gt: at('2026-11-20T08:00:00Z') },
       }),
-    ).toBeNull();
+    ).toEqual({ count: 1, lastCreatedAt: at('2026-11-20T12:00:00Z') });
+    expect(
+      talliedMatches(groups, {
+        accountId: 'MA1',
+        subaccountId: null,
+        ...plivoList,
+        createdAt: { $gte: at('2026-11-20T08:00:00Z'), $lt: at('2026-11-20T12:00:00Z') },
+      }),
+    ).toEqual({ count: 1, lastCreatedAt: at('2026-11-20T08:00:00Z') });
     // Wholly after every start: none.
     expect(talliedMatches(groups, since('2026-11-21T00:00:00Z'))).toEqual({ count: 0, lastCreatedAt: null });
     // Wholly before the account's first start: none.
@@ -130,6 +161,32 @@ describe('a day of ended sessions tallied for lists', () => {
     expect(talliedMatches(groups, { ...base, createdAt: { $eq: at('2026-11-20T08:00:00Z') } })).toBeNull();
     expect(talliedMatches(groups, { ...base, createdAt: at('2026-11-20T08:00:00Z') })).toBeNull();
     expect(talliedMatches(groups, { ...base, createdAt: { $gte: '2026-11-20' } })).toBeNull();
+  });
+
+  it('packs starts a few bytes each, and unpacks them as they were (equal ones and far ones too)', () => {
+    const base = at('2026-11-20T00:00:00Z').getTime();
+    const starts = [base - 3 * DAY, base, base, base + 1, base + 4_000, base + 86_399_999];
+    expect(unpackStarts(packStarts(starts))).toEqual(starts);
+    expect(unpackStarts(packStarts([]))).toEqual([]);
+    const day = Array.from({ length: 20_000 }, (_, i) => base + i * 4_000);
+    expect(Buffer.from(packStarts(day), 'base64').length).toBeLessThan(3 * day.length);
+  });
+
+  it('keeps no starts for an account past TALLY_STARTS_MAX sessions that day, and for that account alone', () => {
+    const builder = new DayTallyBuilder();
+    const base = at('2026-11-20T00:00:00Z').getTime();
+    builder.add(
+      Array.from({ length: TALLY_STARTS_MAX + 1 }, (_, i) => ({
+        accountId: 'MA1',
+        subaccountId: i % 2 === 0 ? null : 'SA1',
+        createdAt: new Date(base + i),
+      })),
+    );
+    builder.add([record('MA2', '2026-11-20T08:00:00Z')]);
+    const kept = builder
+      .accounts()
+      .map((a) => (a.groups === 'too many' ? [] : a.groups.map((g) => g.starts !== undefined)));
+    expect(kept).toEqual([[false, false], [true]]);
   });
 
   it('gives up on one account past TALLY_GROUPS_MAX subaccounts, and on that account alone', async () => {

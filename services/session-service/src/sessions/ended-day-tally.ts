@@ -26,8 +26,15 @@ export const TALLY_AFTER_DAY_MS = RECORD_IN_DAY_WITHIN_MS + CLOCK_SKEW_MS + 3_60
 export const TALLY_GROUPS_MAX = 1_000;
 
 /**
+ * The most starts one account's tally of a day keeps (packed, about 3 bytes each): past it, none of
+ * its groups keeps them, and a list whose start range cuts through one of them counts that day.
+ */
+export const TALLY_STARTS_MAX = 100_000;
+
+/**
  * The sessions one account (or one of its subaccounts) made through the Plivo-style API that ended
- * on a day: how many, and the first and last start among them. No id, no number.
+ * on a day: how many, the first and last start among them, and every start (`starts`). No id, no
+ * number.
  */
 export interface TallyGroup {
   accountId: string;
@@ -35,6 +42,11 @@ export interface TallyGroup {
   count: number;
   firstCreatedAt: Date;
   lastCreatedAt: Date;
+  /**
+   * Every start among them, packed (`packStarts`): a list's start range that cuts through the group
+   * counts its matches from them. Absent past TALLY_STARTS_MAX, and in tallies made before them.
+   */
+  starts?: string;
 }
 
 /** What one record adds to a tally: the fields a list's count filters on. */
@@ -49,6 +61,7 @@ export interface AccountTally {
 /** A day's tally, built record by record in one pass over the day; Proxy sessions are not in it (nor in the list). */
 export class DayTallyBuilder {
   readonly #groups = new Map<string, Map<string | null, TallyGroup>>();
+  readonly #starts = new Map<TallyGroup, number[]>();
 
   add(records: readonly TalliedFields[]): void {
     for (const r of records) {
@@ -58,27 +71,37 @@ export class DayTallyBuilder {
       if (!account) this.#groups.set(r.accountId, (account = new Map()));
       const group = account.get(subaccountId);
       if (!group) {
-        account.set(subaccountId, {
+        const made: TallyGroup = {
           accountId: r.accountId,
           subaccountId,
           count: 1,
           firstCreatedAt: r.createdAt,
           lastCreatedAt: r.createdAt,
-        });
+        };
+        account.set(subaccountId, made);
+        this.#starts.set(made, [r.createdAt.getTime()]);
         continue;
       }
       group.count++;
+      this.#starts.get(group)!.push(r.createdAt.getTime());
       if (r.createdAt < group.firstCreatedAt) group.firstCreatedAt = r.createdAt;
       if (r.createdAt > group.lastCreatedAt) group.lastCreatedAt = r.createdAt;
     }
   }
 
-  /** Each account's groups. */
+  /** Each account's groups, with their starts while the account has at most TALLY_STARTS_MAX. */
   accounts(): AccountTally[] {
-    return [...this.#groups].map(([accountId, groups]) => ({
-      accountId,
-      groups: groups.size > TALLY_GROUPS_MAX ? 'too many' : [...groups.values()],
-    }));
+    return [...this.#groups].map(([accountId, groups]) => {
+      if (groups.size > TALLY_GROUPS_MAX) return { accountId, groups: 'too many' as const };
+      const all = [...groups.values()];
+      const keepStarts = all.reduce((n, g) => n + g.count, 0) <= TALLY_STARTS_MAX;
+      return {
+        accountId,
+        groups: all.map((g) =>
+          keepStarts ? { ...g, starts: packStarts(this.#starts.get(g)!.sort((a, b) => a - b)) } : { ...g },
+        ),
+      };
+    });
   }
 }
 
@@ -121,7 +144,7 @@ const RANGE_KEYS = new Set(['$gt', '$gte', '$lt', '$lte']);
 /**
  * How many of a day's records `filter` matches, from the day's tally alone; null when the tally
  * cannot tell: the filter asks about anything but the account, the subaccount, "not a Proxy session"
- * and a range of start times, or the range cuts through a matching group's starts.
+ * and a range of start times, or the range cuts through a matching group that keeps no starts.
  */
 export function talliedMatches(
   groups: readonly TallyGroup[],
@@ -139,16 +162,61 @@ export function talliedMatches(
   for (const g of groups) {
     if (g.accountId !== filter.accountId) continue;
     if (subaccount !== undefined && g.subaccountId !== subaccount) continue;
-    const first = within(range, g.firstCreatedAt);
-    const last = within(range, g.lastCreatedAt);
+    const first = within(range, g.firstCreatedAt.getTime());
+    const last = within(range, g.lastCreatedAt.getTime());
     if (first && last) {
       count += g.count;
       if (!lastCreatedAt || g.lastCreatedAt > lastCreatedAt) lastCreatedAt = g.lastCreatedAt;
     } else if (first || last || crosses(range, g)) {
-      return null;
+      // The range cuts through the group: its matches by its starts, when it keeps them whole.
+      const starts = g.starts === undefined ? [] : unpackStarts(g.starts);
+      if (starts.length !== g.count) return null;
+      const matching = starts.filter((t) => within(range, t));
+      count += matching.length;
+      const latest = matching.length > 0 ? new Date(matching[matching.length - 1]) : null;
+      if (latest && (!lastCreatedAt || latest > lastCreatedAt)) lastCreatedAt = latest;
     }
   }
   return { count, lastCreatedAt };
+}
+
+/**
+ * Starts (ms, ascending) packed: each the difference from the one before (the first from 0) as a
+ * base-128 varint, base64. About 3 bytes a start at a few seconds apart.
+ */
+export function packStarts(ascending: readonly number[]): string {
+  const bytes: number[] = [];
+  let previous = 0;
+  for (const t of ascending) {
+    let delta = t - previous;
+    previous = t;
+    while (delta >= 128) {
+      bytes.push((delta % 128) + 128);
+      delta = Math.floor(delta / 128);
+    }
+    bytes.push(delta);
+  }
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** `packStarts` undone: the starts, ascending. */
+export function unpackStarts(packed: string): number[] {
+  const starts: number[] = [];
+  let previous = 0;
+  let delta = 0;
+  let scale = 1;
+  for (const byte of Buffer.from(packed, 'base64')) {
+    delta += (byte % 128) * scale;
+    if (byte >= 128) {
+      scale *= 128;
+      continue;
+    }
+    previous += delta;
+    starts.push(previous);
+    delta = 0;
+    scale = 1;
+  }
+  return starts;
 }
 
 type Range = { $gt?: Date; $gte?: Date; $lt?: Date; $lte?: Date };
@@ -162,8 +230,7 @@ function createdRange(value: unknown): Range | null {
   return Object.fromEntries(entries) as Range;
 }
 
-function within(range: Range, at: Date): boolean {
-  const t = at.getTime();
+function within(range: Range, t: number): boolean {
   return (
     (range.$gt === undefined || t > range.$gt.getTime()) &&
     (range.$gte === undefined || t >= range.$gte.getTime()) &&

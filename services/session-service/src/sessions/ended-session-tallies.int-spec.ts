@@ -22,6 +22,7 @@ import {
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
 import { SessionServiceModule } from '../session-service.module';
+import { unpackStarts } from './ended-day-tally';
 import { EndedSessionRecords } from './ended-session-records';
 import { EndedSessionRepository } from './ended-session.repository';
 import { EndedSessionTallyDocument } from './ended-session-tally.schema';
@@ -160,7 +161,7 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
 
   it('gives the same pages and totals with the tallies as without, for every filter a list takes', async () => {
     const since = clock.now() - 7 * DAY;
-    // Cuts through the sessions of three days ago: that day is counted, not tallied.
+    // Cuts through the sessions of three days ago: that day's matches come from its tally's starts.
     const cut = todayStart - 3 * DAY + 9 * HOUR;
     const party = recorded.find((s) => s.accountId === A && !s.proxy)!.firstParty!;
     const cases: Array<[string, Parameters<typeof list>[1], string[]]> = [
@@ -207,14 +208,15 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
    * The first page of the last 7 days (the right sessions, the right total), and how many of the
    * collections' counts and key reads it made.
    */
-  async function firstPageReads() {
+  async function firstPageReads(createdFrom = clock.now() - 7 * DAY) {
     await app.get(EndedSessionRepository).tallyPastDaysSystemWide();
     const counted = jest.spyOn(EndedSessionRecords.prototype, 'count');
     const keyed = jest.spyOn(EndedSessionRecords.prototype, 'firstKeys');
     try {
-      const page = await list(A, { createdFrom: clock.now() - 7 * DAY }, { limit: 2, offset: 0 });
-      expect(page.objects.map((o) => o.sessionId)).toEqual(expected(plivoOf(A)).slice(0, 2));
-      expect(page.total).toBe(expected(plivoOf(A)).length);
+      const page = await list(A, { createdFrom }, { limit: 2, offset: 0 });
+      const listed = expected((s) => plivoOf(A)(s) && s.createdAt.getTime() >= createdFrom);
+      expect(page.objects.map((o) => o.sessionId)).toEqual(listed.slice(0, 2));
+      expect(page.total).toBe(listed.length);
       return { counts: counted.mock.calls.length, keyReads: keyed.mock.calls.length };
     } finally {
       counted.mockRestore();
@@ -225,6 +227,12 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
   it('reads, for the first page of the last 7 days, only what no tally answers for: today and the collection kept before', async () => {
     // Today's and the collection kept before's keys and counts, in one read each.
     expect(await firstPageReads()).toEqual({ counts: 0, keyReads: 2 });
+  });
+
+  it('counts a past day that the start range cuts through from its tally (a full week of history cut the oldest day)', async () => {
+    const cut = todayStart - 3 * DAY + 9 * HOUR;
+    expect(recorded.some((s) => s.accountId === A && s.createdAt.getTime() < cut)).toBe(true);
+    expect((await firstPageReads(cut)).counts).toBe(0);
   });
 
   it("reads today's collection first in a day's last hour too, when tomorrow's (made ahead) may already be written to", async () => {
@@ -252,8 +260,10 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
       for (const group of tally.groups) {
         expect(`${tally.day}:${group.accountId}`).toBe(tally._id);
         expect(Object.keys(group).sort()).toEqual(
-          ['accountId', 'count', 'firstCreatedAt', 'lastCreatedAt', 'subaccountId'].sort(),
+          ['accountId', 'count', 'firstCreatedAt', 'lastCreatedAt', 'starts', 'subaccountId'].sort(),
         );
+        // The starts: as many as the count, each a time (no id, no number).
+        expect(unpackStarts(group.starts!)).toHaveLength(group.count);
       }
     }
   });

@@ -5,7 +5,8 @@ import type { TallyGroup } from './ended-day-tally';
 /**
  * One past day of ended sessions, tallied once (`EndedSessionTallies`): for each account that had
  * sessions end that day, a document of how many it and each of its subaccounts made through the
- * Plivo-style API, with the first and last start among them (`_id` `<day>:<account>`); then the day's
+ * Plivo-style API, with the first and last start among them and every start, packed (`_id`
+ * `<day>:<account>`); then the day's
  * own document (`_id` the day), written last, which says the day was tallied. Written once, never
  * changed, deleted once its day is no longer trusted (or, all of a day's, by an operator who wrote
  * history into it: `{ day }`). No id, no number.
