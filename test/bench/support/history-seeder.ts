@@ -21,8 +21,10 @@ export const REDACTED_AFTER_MS = DAY;
 const INSERT_BATCH = 1000;
 /**
  * Past days' tallies of ended sessions, for lists' counts (session-service's `EndedSessionTallies`,
- * whose document shape `keepTallies` writes): the sweeps make each day's three hours after it ends, so
- * a history that reached this run has them for every day before it. Made here for the seeded days.
+ * whose document shape `keepTallies` writes, but without each group's packed `starts`: a seeded day
+ * that a list's dates cut through is counted as a tally made before starts were kept): the sweeps
+ * make each day's three hours after it ends, so a history that reached this run has them for every
+ * day before it. Made here for the seeded days.
  */
 const TALLIES = 'ended_session_tallies';
 const TALLIED = 'ended_sessions';

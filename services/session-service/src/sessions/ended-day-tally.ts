@@ -61,12 +61,17 @@ export interface AccountTally {
 /** A day's tally, built record by record in one pass over the day; Proxy sessions are not in it (nor in the list). */
 export class DayTallyBuilder {
   readonly #groups = new Map<string, Map<string | null, TallyGroup>>();
+  /** Each group's starts, while its account has at most TALLY_STARTS_MAX sessions that day. */
   readonly #starts = new Map<TallyGroup, number[]>();
+  /** Each account's sessions that day so far (past the cap, its starts are let go). */
+  readonly #sessions = new Map<string, number>();
 
   add(records: readonly TalliedFields[]): void {
     for (const r of records) {
       if (r.proxy !== undefined) continue;
       const subaccountId = r.subaccountId ?? null;
+      const sessions = (this.#sessions.get(r.accountId) ?? 0) + 1;
+      this.#sessions.set(r.accountId, sessions);
       let account = this.#groups.get(r.accountId);
       if (!account) this.#groups.set(r.accountId, (account = new Map()));
       const group = account.get(subaccountId);
@@ -79,11 +84,13 @@ export class DayTallyBuilder {
           lastCreatedAt: r.createdAt,
         };
         account.set(subaccountId, made);
-        this.#starts.set(made, [r.createdAt.getTime()]);
+        if (sessions <= TALLY_STARTS_MAX) this.#starts.set(made, [r.createdAt.getTime()]);
+        else this.#forgetStarts(account);
         continue;
       }
       group.count++;
-      this.#starts.get(group)!.push(r.createdAt.getTime());
+      if (sessions <= TALLY_STARTS_MAX) this.#starts.get(group)?.push(r.createdAt.getTime());
+      else this.#forgetStarts(account);
       if (r.createdAt < group.firstCreatedAt) group.firstCreatedAt = r.createdAt;
       if (r.createdAt > group.lastCreatedAt) group.lastCreatedAt = r.createdAt;
     }
@@ -93,15 +100,21 @@ export class DayTallyBuilder {
   accounts(): AccountTally[] {
     return [...this.#groups].map(([accountId, groups]) => {
       if (groups.size > TALLY_GROUPS_MAX) return { accountId, groups: 'too many' as const };
-      const all = [...groups.values()];
-      const keepStarts = all.reduce((n, g) => n + g.count, 0) <= TALLY_STARTS_MAX;
+      const keepStarts = (this.#sessions.get(accountId) ?? 0) <= TALLY_STARTS_MAX;
       return {
         accountId,
-        groups: all.map((g) =>
-          keepStarts ? { ...g, starts: packStarts(this.#starts.get(g)!.sort((a, b) => a - b)) } : { ...g },
-        ),
+        groups: [...groups.values()].map((g) => {
+          const starts = keepStarts ? this.#starts.get(g)?.sort((a, b) => a - b) : undefined;
+          const packed = starts && starts.length === g.count ? packStarts(starts) : undefined;
+          return packed === undefined ? { ...g } : { ...g, starts: packed };
+        }),
       };
     });
+  }
+
+  /** An account past TALLY_STARTS_MAX: its groups keep no starts, and none are held for it. */
+  #forgetStarts(account: Map<string | null, TallyGroup>): void {
+    for (const g of account.values()) this.#starts.delete(g);
   }
 }
 
@@ -182,12 +195,15 @@ export function talliedMatches(
 
 /**
  * Starts (ms, ascending) packed: each the difference from the one before (the first from 0) as a
- * base-128 varint, base64. About 3 bytes a start at a few seconds apart.
+ * base-128 varint, base64: 3–4 characters a start at a few seconds apart. Undefined when one is not
+ * a whole number of ms at or after 1970, or they are not ascending: that group keeps no starts.
  */
-export function packStarts(ascending: readonly number[]): string {
+export function packStarts(ascending: readonly number[]): string | undefined {
   const bytes: number[] = [];
   let previous = 0;
   for (const t of ascending) {
+    // Only whole, non-negative, ascending ms pack exactly (anything else would unpack shifted).
+    if (!Number.isSafeInteger(t) || t < previous) return undefined;
     let delta = t - previous;
     previous = t;
     while (delta >= 128) {

@@ -13,7 +13,8 @@ const accountKey = (day: string, accountId: string) => `${day}:${accountId}`;
  * tallied day's sessions from its tally, where on FerretDB counting them was a scan of the day
  * (seven days' counts took a list past its deadline at 100,000 ended sessions). A list reads its
  * account's documents of the days it lists and the days' own, by `_id`, in one query (on FerretDB a
- * scan of this collection: a document per account and day, each at most TALLY_GROUPS_MAX groups):
+ * scan of this collection: a document per account and day, each at most TALLY_GROUPS_MAX groups and
+ * TALLY_STARTS_MAX packed starts, 3–4 characters each, about 400 KB at most):
  * nothing is held in memory, so a day whose own document is deleted is tallied again by the next
  * sweep and trusted by no replica meanwhile.
  */
