@@ -10,6 +10,8 @@ import { PeriodicTask } from './periodic-task';
 /** Each replica's probe entry: the server stamps when it stored it. Kept a few intervals. */
 export const CLOCK_PROBE_BUCKET = 'maskline-clock-probes';
 const PROBE_INTERVAL_MS = 60_000;
+/** Opened at the first probe, a minute after start: nothing is added to a replica's boot. */
+const PROBE_BUCKET_OPTIONS = { ttlMs: 5 * PROBE_INTERVAL_MS };
 /**
  * A clock this far from the NATS server's is said to be off (a warning, and the alert's threshold):
  * a twelfth of CLOCK_SKEW_MS, the most the history's day partitions and tallies allow between
@@ -36,7 +38,6 @@ export class ClockOffsetProbe extends PeriodicTask {
     metrics: MetricsService,
   ) {
     super('clock offset probe', PROBE_INTERVAL_MS, logger);
-    kv.declare(CLOCK_PROBE_BUCKET, { ttlMs: 5 * PROBE_INTERVAL_MS });
     this.key = `c.${options.service}.${randomBytes(6).toString('hex')}`;
     this.offset = metrics.gauge(
       'maskline_clock_offset_seconds',
@@ -46,7 +47,7 @@ export class ClockOffsetProbe extends PeriodicTask {
 
   /** Measures the offset now (ms, this clock minus the server's), and exports it. */
   async measure(): Promise<number> {
-    const kv = await this.kv.bucket(CLOCK_PROBE_BUCKET, { ttlMs: 5 * PROBE_INTERVAL_MS });
+    const kv = await this.kv.bucket(CLOCK_PROBE_BUCKET, PROBE_BUCKET_OPTIONS);
     const sent = this.clock();
     await kv.put(this.key, kvEncode(sent));
     const entry = await kv.get(this.key);
