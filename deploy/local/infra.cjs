@@ -431,6 +431,7 @@ module.exports = {
   portOpen,
   waitForPort,
   ensureFerretdbBinary,
+  goBinary,
   startNats,
   startStore,
   up,

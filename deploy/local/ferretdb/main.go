@@ -2,6 +2,10 @@
 // backend for local development and tests. It exists because `go install
 // .../cmd/ferretdb@v1.24.2` builds a binary that panics at start (FerretDB #2982);
 // the embeddable package does not, and keeps telemetry off.
+//
+// go.mod pins modernc.org/sqlite at v1.40.1, past the v1.32.0 FerretDB v1.24.2 names: the older
+// driver left a pool connection interrupted for good after a query cancelled at its first row
+// (docs/architecture.md, "The SQLite driver under FerretDB"; sqlite_interrupt_test.go).
 package main
 
 import (
@@ -49,9 +53,9 @@ func main() {
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: *listen},
-		Logger:    logger,
-		Handler:   "sqlite",
+		Listener: ferretdb.ListenerConfig{TCP: *listen},
+		Logger:   logger,
+		Handler:  "sqlite",
 		// WAL with synchronous=NORMAL: a commit survives the store process crashing or being killed
 		// (what the tests and the chaos run do to it), not the machine losing power; it no longer
 		// waits for an fsync while holding the database's one write lock, so concurrent writers do

@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const infra = require('../../deploy/local/infra.cjs') as {
+  ROOT: string;
+  goBinary(): string | undefined;
+  which(cmd: string): string | undefined;
+};
+
+/**
+ * The local store is FerretDB built from deploy/local/ferretdb. Its SQLite driver once left a pool
+ * connection interrupted for good when a query's context ended at its first row (a client's
+ * maxTimeMS, or a client gone mid-query): every later statement on it failed "interrupted (9)".
+ * The Go test beside the launcher reproduces that moment against the driver go.mod pins; it fails
+ * on modernc.org/sqlite v1.32.0 (what FerretDB v1.24.2 names) and passes on v1.40.1.
+ */
+describe('the local store’s SQLite driver', () => {
+  it('keeps a connection usable after a query cancelled at its first row', () => {
+    const go = infra.goBinary();
+    if (!go) {
+      // Without Go there is no FerretDB here: the store in use is MONGO_URL's or mongod.
+      expect(Boolean(process.env.MONGO_URL) || Boolean(infra.which('mongod'))).toBe(true);
+      return;
+    }
+    const res = spawnSync(go, ['test', '-trimpath', '-count=1', '.'], {
+      cwd: join(infra.ROOT, 'deploy', 'local', 'ferretdb'),
+      env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly' },
+      encoding: 'utf8',
+      timeout: 280_000,
+    });
+    expect({ status: res.status, output: `${res.stdout}${res.stderr}`.slice(-2000) }).toEqual({
+      status: 0,
+      output: expect.stringContaining('ok'),
+    });
+  }, 300_000);
+});
