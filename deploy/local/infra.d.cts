@@ -25,6 +25,8 @@ export function waitForPort(
   options?: { timeoutMs?: number; child?: ChildProcess; name?: string; logFile?: string },
 ): Promise<void>;
 export function ensureFerretdbBinary(options?: { log?: (line: string) => void }): string;
+/** The go command (PATH, or /usr/local/go/bin/go), if installed. */
+export function goBinary(): string | undefined;
 export function startNats(options?: {
   port?: number;
   dir?: string;

@@ -1,12 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const infra = require('../../deploy/local/infra.cjs') as {
-  ROOT: string;
-  goBinary(): string | undefined;
-  which(cmd: string): string | undefined;
-};
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, outside every project
+const infra = require(
+  join(process.cwd(), 'deploy', 'local', 'infra.cjs'),
+) as typeof import('../../deploy/local/infra.cjs');
 
 /**
  * The local store is FerretDB built from deploy/local/ferretdb. Its SQLite driver once left a pool
