@@ -178,6 +178,7 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
 
     it.each([
       ErrorCodes.DEPENDENCY_UNAVAILABLE,
+      ErrorCodes.ABANDONED,
       ErrorCodes.RPC_TIMEOUT,
       ErrorCodes.RPC_UNAVAILABLE,
       ErrorCodes.CIRCUIT_OPEN,

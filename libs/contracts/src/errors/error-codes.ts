@@ -37,6 +37,13 @@ export const ErrorCodes = {
    * retryable, and what it did before may stand (a caller compensates as for a timeout).
    */
   DEPENDENCY_UNAVAILABLE: 'INTERNAL.DEPENDENCY_UNAVAILABLE',
+  /**
+   * The work took so long that the service's orphan reaper judged it dead and gave back what it
+   * held (a session's create, a Proxy participant's add): nothing was made, and it may succeed if
+   * asked again. Said by the service about itself, unlike RPC.TIMEOUT, which a caller says of a
+   * service that did not answer.
+   */
+  ABANDONED: 'INTERNAL.ABANDONED',
   /** A durable event's payload failed validation: it will never succeed, so it is terminated. */
   EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
   /** A durable event was redelivered as often as its consumer allows and is given up (logged, terminated). */
@@ -58,6 +65,7 @@ export type KnownErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 export const SERVER_FAULT_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.INTERNAL,
   ErrorCodes.DEPENDENCY_UNAVAILABLE,
+  ErrorCodes.ABANDONED,
   ErrorCodes.BAD_REPLY,
   ErrorCodes.RPC_TIMEOUT,
   ErrorCodes.RPC_UNAVAILABLE,
@@ -76,6 +84,9 @@ export const SERVER_FAULT_CODES: ReadonlySet<string> = new Set<string>([
  */
 export const DEPENDENCY_FAULT_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.DEPENDENCY_UNAVAILABLE,
+  // Slow because what it stands on was slow (the store, a service it asked), and often one
+  // tenant's doing: counted, it would open the breaker every tenant goes through.
+  ErrorCodes.ABANDONED,
   ErrorCodes.RPC_TIMEOUT,
   ErrorCodes.RPC_UNAVAILABLE,
   ErrorCodes.CIRCUIT_OPEN,

@@ -25,6 +25,7 @@ describe('httpStatusForCode', () => {
     [ErrorCodes.BAD_REPLY, 500],
     [ErrorCodes.INTERNAL, 500],
     [ErrorCodes.DEPENDENCY_UNAVAILABLE, 503],
+    [ErrorCodes.ABANDONED, 503],
     [ErrorCodes.METHOD_NOT_ALLOWED, 405],
     [ErrorCodes.PAYLOAD_TOO_LARGE, 413],
     [ErrorCodes.UNSUPPORTED_MEDIA_TYPE, 415],

@@ -38,6 +38,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.BAD_REPLY]: 500,
   // JetStream or KV was away for a moment: the request may succeed if repeated.
   [ErrorCodes.DEPENDENCY_UNAVAILABLE]: 503,
+  // Given up by the service's own reaper, nothing made: the request may succeed if repeated.
+  [ErrorCodes.ABANDONED]: 503,
   [ErrorCodes.METHOD_NOT_ALLOWED]: 405,
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,

@@ -209,7 +209,7 @@ export class ProxyParticipantsService {
       // Kept, unless the orphan reaper judged this add dead and gave the allocation back first.
       if (!(await this.fates.decide(doc.accountId, allocationId, 'kept'))) {
         allocated = false;
-        throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'the participant could not be added in time; retry', {
+        throw new CodedError(ErrorCodes.ABANDONED, 'the participant could not be added in time; retry', {
           retryable: true,
         });
       }

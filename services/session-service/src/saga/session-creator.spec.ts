@@ -291,7 +291,7 @@ describe('creating a session, as a saga', () => {
 
   it('the orphan reaper abandoned the creation first: nothing is announced, all is given back, the answer is retryable', async () => {
     const { creator, calls } = saga({ fenced: true });
-    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+    await expect(creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.ABANDONED });
     expect(names(calls).slice(2)).toEqual([
       'store',
       ReleaseSessionPins.subject,

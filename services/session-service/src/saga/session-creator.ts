@@ -254,7 +254,7 @@ export class SessionCreator {
       pending = undefined;
       if (!inserted) {
         // The orphan reaper judged this creation dead and gave back what it held: it must not live.
-        throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'the session could not be created in time; try again');
+        throw new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again');
       }
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
