@@ -8,3 +8,4 @@ export * from './insert-batcher';
 export * from './write-batcher';
 export * from './day-partitions';
 export * from './day-kept-history';
+export * from './packed-ascending';

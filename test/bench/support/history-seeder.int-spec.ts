@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
 import { newSessionId, sessionIdTime } from '@maskline/contracts';
-import { dayPartitionSuffix } from '@maskline/persistence';
+import { dayPartitionSuffix, unpackAscending } from '@maskline/persistence';
 import { testStoreUrl, uniqueDbName } from '@maskline/testing';
 import { seedHistory } from './history-seeder';
 
@@ -75,6 +75,11 @@ describe('the soak’s history seeder (real store)', () => {
       expect(ofAccount?.groups).toEqual([
         expect.objectContaining({ accountId: 'MASEEDCHECK000000001', subaccountId: null, count: records }),
       ]);
+      // Each start, as the service packs them: a list whose dates cut through the day counts from them.
+      const starts = (await db('session_service').collection(day).find({}).toArray())
+        .map((r) => (r.createdAt as Date).getTime())
+        .sort((a, b) => a - b);
+      expect(unpackAscending(String(ofAccount?.groups[0].starts))).toEqual(starts);
     }
     expect(
       tallies

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import mongoose, { type Connection } from 'mongoose';
-import { dayPartitionSuffix } from '@maskline/persistence';
+import { dayPartitionSuffix, packAscending } from '@maskline/persistence';
 
 const { ObjectId } = mongoose.mongo;
 type Document = mongoose.mongo.Document;
@@ -21,10 +21,11 @@ export const REDACTED_AFTER_MS = DAY;
 const INSERT_BATCH = 1000;
 /**
  * Past days' tallies of ended sessions, for lists' counts (session-service's `EndedSessionTallies`,
- * whose document shape `keepTallies` writes, but without each group's packed `starts`: a seeded day
- * that a list's dates cut through is counted as a tally made before starts were kept): the sweeps
- * make each day's three hours after it ends, so a history that reached this run has them for every
- * day before it. Made here for the seeded days.
+ * whose document shape `keepTallies` writes, each group's starts packed as the service packs them:
+ * a list whose dates cut through a seeded day counts it from them, as it would a day the sweeps
+ * tallied; an account-day here is far below the service's 100,000-start cap): the sweeps make each
+ * day's three hours after it ends, so a history that reached this run has them for every day
+ * before it. Made here for the seeded days.
  */
 const TALLIES = 'ended_session_tallies';
 const TALLIED = 'ended_sessions';
@@ -36,6 +37,8 @@ interface Tally {
   count: number;
   firstCreatedAt: Date;
   lastCreatedAt: Date;
+  /** Every start, in ms (packed when written). */
+  starts: number[];
 }
 
 function tallyInto(tallies: Map<string, Map<string, Tally>>, day: string, doc: Document): void {
@@ -53,10 +56,12 @@ function tallyInto(tallies: Map<string, Map<string, Tally>>, day: string, doc: D
       count: 1,
       firstCreatedAt: createdAt,
       lastCreatedAt: createdAt,
+      starts: [createdAt.getTime()],
     });
     return;
   }
   t.count++;
+  t.starts.push(createdAt.getTime());
   if (createdAt < t.firstCreatedAt) t.firstCreatedAt = createdAt;
   if (createdAt > t.lastCreatedAt) t.lastCreatedAt = createdAt;
 }
@@ -90,9 +95,12 @@ async function keepTallies(
     }
   };
   for (const day of days) {
-    const byAccount = new Map<string, Tally[]>();
+    const byAccount = new Map<string, Array<Omit<Tally, 'starts'> & { starts?: string }>>();
     for (const t of tallies.get(day)!.values())
-      byAccount.set(t.accountId, [...(byAccount.get(t.accountId) ?? []), t]);
+      byAccount.set(t.accountId, [
+        ...(byAccount.get(t.accountId) ?? []),
+        { ...t, starts: packAscending(t.starts.sort((a, b) => a - b)) },
+      ]);
     const docs = [...byAccount].map(([accountId, groups]) => ({
       _id: `${day}:${accountId}`,
       day,

@@ -1,5 +1,6 @@
 import type { FilterQuery } from 'mongoose';
 import { CLOCK_SKEW_MS } from '@maskline/contracts';
+import { packAscending, unpackAscending } from '@maskline/persistence';
 import type { SessionDocument } from './session.schema';
 
 /** A UTC day, the unit the history is kept and tallied by. */
@@ -43,7 +44,7 @@ export interface TallyGroup {
   firstCreatedAt: Date;
   lastCreatedAt: Date;
   /**
-   * Every start among them, packed (`packStarts`): a list's start range that cuts through the group
+   * Every start among them, packed (`packAscending`): a list's start range that cuts through the group
    * counts its matches from them. Absent past TALLY_STARTS_MAX, and in tallies made before them.
    */
   starts?: string;
@@ -105,7 +106,7 @@ export class DayTallyBuilder {
         accountId,
         groups: [...groups.values()].map((g) => {
           const starts = keepStarts ? this.#starts.get(g)?.sort((a, b) => a - b) : undefined;
-          const packed = starts && starts.length === g.count ? packStarts(starts) : undefined;
+          const packed = starts && starts.length === g.count ? packAscending(starts) : undefined;
           return packed === undefined ? { ...g } : { ...g, starts: packed };
         }),
       };
@@ -182,7 +183,7 @@ export function talliedMatches(
       if (!lastCreatedAt || g.lastCreatedAt > lastCreatedAt) lastCreatedAt = g.lastCreatedAt;
     } else if (first || last || crosses(range, g)) {
       // The range cuts through the group: its matches by its starts, when it keeps them whole.
-      const starts = g.starts === undefined ? [] : unpackStarts(g.starts);
+      const starts = g.starts === undefined ? [] : unpackAscending(g.starts);
       if (starts.length !== g.count) return null;
       const matching = starts.filter((t) => within(range, t));
       count += matching.length;
@@ -191,48 +192,6 @@ export function talliedMatches(
     }
   }
   return { count, lastCreatedAt };
-}
-
-/**
- * Starts (ms, ascending) packed: each the difference from the one before (the first from 0) as a
- * base-128 varint, base64: 3–4 characters a start at a few seconds apart. Undefined when one is not
- * a whole number of ms at or after 1970, or they are not ascending: that group keeps no starts.
- */
-export function packStarts(ascending: readonly number[]): string | undefined {
-  const bytes: number[] = [];
-  let previous = 0;
-  for (const t of ascending) {
-    // Only whole, non-negative, ascending ms pack exactly (anything else would unpack shifted).
-    if (!Number.isSafeInteger(t) || t < previous) return undefined;
-    let delta = t - previous;
-    previous = t;
-    while (delta >= 128) {
-      bytes.push((delta % 128) + 128);
-      delta = Math.floor(delta / 128);
-    }
-    bytes.push(delta);
-  }
-  return Buffer.from(bytes).toString('base64');
-}
-
-/** `packStarts` undone: the starts, ascending. */
-export function unpackStarts(packed: string): number[] {
-  const starts: number[] = [];
-  let previous = 0;
-  let delta = 0;
-  let scale = 1;
-  for (const byte of Buffer.from(packed, 'base64')) {
-    delta += (byte % 128) * scale;
-    if (byte >= 128) {
-      scale *= 128;
-      continue;
-    }
-    previous += delta;
-    starts.push(previous);
-    delta = 0;
-    scale = 1;
-  }
-  return starts;
 }
 
 type Range = { $gt?: Date; $gte?: Date; $lt?: Date; $lte?: Date };

@@ -22,7 +22,7 @@ import {
 import { sessionServiceConfigSchema } from '../config/session-service.config';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
 import { SessionServiceModule } from '../session-service.module';
-import { unpackStarts } from './ended-day-tally';
+import { unpackAscending } from '@maskline/persistence';
 import { EndedSessionRecords } from './ended-session-records';
 import { EndedSessionRepository } from './ended-session.repository';
 import { EndedSessionTallyDocument } from './ended-session-tally.schema';
@@ -263,7 +263,7 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
           ['accountId', 'count', 'firstCreatedAt', 'lastCreatedAt', 'starts', 'subaccountId'].sort(),
         );
         // The starts: as many as the count, each a time (no id, no number).
-        expect(unpackStarts(group.starts!)).toHaveLength(group.count);
+        expect(unpackAscending(group.starts!)).toHaveLength(group.count);
       }
     }
   });
