@@ -13,7 +13,8 @@ const STRAY_SWEEP_EVERY_RUNS = 5;
 /**
  * Purges retired registrations, old failures and old lockouts from the store, a bounded batch per
  * interval; forgets throttle keys that no longer matter from this replica's copy; every fifth run,
- * retires live records that KV holds no entry of (see LivePinRegistryStore.retireStrays); and,
+ * retires live records that KV holds no entry of and deletes old KV entries no live record backs
+ * (see LivePinRegistryStore.retireStrays and forgetUnrecorded); and,
  * hourly, removes the live bucket's markers of PINs released long ago.
  */
 @Injectable()

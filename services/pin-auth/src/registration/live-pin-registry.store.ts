@@ -36,6 +36,12 @@ import type { InsertOutcome, PinRegistration, PinRegistryStore } from './pin-reg
 const SYNC_TIMEOUT_MS = 1000;
 /** How long the marker of a released PIN stays in the live bucket. */
 const DELETE_MARKER_RETENTION_MS = 3600_000;
+/**
+ * How old (by its registration's time) a KV entry without a live record must be before a sweep may
+ * take it for a stray: far longer than a registration takes between its two writes, store deadline
+ * (30 s) included.
+ */
+export const UNRECORDED_ENTRY_AGE_MS = 10 * 60_000;
 
 @Injectable()
 export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnApplicationShutdown {
@@ -43,6 +49,8 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
   private lastPurge = Date.now();
   /** Live records the last stray sweep found without their KV entry. */
   private strayIds = new Set<string>();
+  /** KV entries (key → revision) the last stray sweep found without a live record. */
+  private unrecordedEntries = new Map<string, number>();
 
   constructor(
     private readonly kv: KeyValueStores,
@@ -119,6 +127,24 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
     return this.view.forSession(accountId, sessionId);
   }
 
+  /**
+   * A session's registrations this replica found in KV, each given its record if it has none: a
+   * first attempt that wrote KV and then stopped (its record insert failed, and so did taking the
+   * entry back) leaves entries a retry answers with. Recorded, they are what every successful
+   * registration is, and an entry without a record is a stray (`forgetUnrecorded`). A read of the
+   * records by id (a scan on FerretDB), on a retry only.
+   */
+  async recorded(registrations: readonly PinRegistration[]): Promise<boolean> {
+    const held = new Set((await this.records.liveByIds(registrations.map((r) => r._id))).map((r) => r._id));
+    const kv = await this.bucket();
+    for (const r of registrations) {
+      if (held.has(r._id)) continue;
+      if ((await this.recordOrRepair(kv, r)) !== 'inserted') return false;
+      this.logger.warn({ registrationId: r._id }, 'recorded a live PIN that KV held without its record');
+    }
+    return true;
+  }
+
   async liveForSessions(accountId: string, sessionIds: readonly string[]): Promise<PinRegistration[]> {
     if (!(await this.view.mirror.sync(SYNC_TIMEOUT_MS)))
       return this.records.liveForSessions(accountId, sessionIds);
@@ -184,7 +210,47 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
     for (const r of strays) await this.records.retire(r.accountId, r, now);
     if (strays.length > 0)
       this.logger.warn({ retired: strays.length }, 'retired live PIN records that KV holds no entry of');
+    await this.forgetUnrecorded(new Set(live.map((r) => r._id)), now);
     return strays.length;
+  }
+
+  /**
+   * Deletes the KV entries no live record backs, and returns how many: a registration's KV create
+   * that landed after it had timed out (its session had given the PINs up, and its release, finding
+   * nothing yet, left the entry), or one whose take-back failed. Such an entry verifies a PIN for a
+   * session that holds none, and keeps its digest and slot on the number for ever. A registration
+   * writes KV a moment before the store, so only an entry older than UNRECORDED_ENTRY_AGE_MS, found
+   * unrecorded at the same revision by two sweeps in a row, is deleted, and only at that revision.
+   * A record that lands later still is then a record without its entry: the sweep above retires it.
+   * `recorded`: the ids of every live record, read before this replica's copy was synced.
+   */
+  async forgetUnrecorded(recorded: ReadonlySet<string>, now: Date): Promise<number> {
+    const unrecorded = new Map<string, number>();
+    for (const { key, registration, revision } of this.view.all()) {
+      if (recorded.has(registration._id)) continue;
+      if (now.getTime() - registration.createdAt.getTime() < UNRECORDED_ENTRY_AGE_MS) continue;
+      unrecorded.set(key, revision);
+    }
+    const confirmed = [...unrecorded].filter(
+      ([key, revision]) => this.unrecordedEntries.get(key) === revision,
+    );
+    this.unrecordedEntries = unrecorded;
+    if (confirmed.length === 0) return 0;
+    const kv = await this.bucket();
+    let forgotten = 0;
+    for (const [key, revision] of confirmed) {
+      try {
+        await kv.delete(key, { previousSeq: revision });
+        this.view.mirror.applyOwnWrite(key, null, revision);
+        this.unrecordedEntries.delete(key);
+        forgotten++;
+      } catch (err) {
+        // Changed since (released, or registered again): not a stray any more.
+        if (!isWrongLastSequence(err)) throw err;
+      }
+    }
+    if (forgotten > 0) this.logger.warn({ forgotten }, 'deleted live PIN entries that no live record backs');
+    return forgotten;
   }
 
   /**

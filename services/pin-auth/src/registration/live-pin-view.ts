@@ -78,6 +78,14 @@ export class LivePinView {
       : undefined;
   }
 
+  /** Every live registration this copy holds, with the revision it was written at. */
+  *all(): IterableIterator<{ key: string; registration: PinRegistration; revision: number }> {
+    for (const [key, hit] of this.mirror.values()) {
+      if (isPin(key))
+        yield { key, registration: toRegistration(hit.value as LivePinEntry), revision: hit.revision };
+    }
+  }
+
   forSession(accountId: string, sessionId: string): PinRegistration[] {
     const out: PinRegistration[] = [];
     for (const key of this.bySession.get(sessionKey(accountId, sessionId)) ?? []) {

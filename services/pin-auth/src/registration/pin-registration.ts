@@ -40,6 +40,11 @@ export interface PinRegistryStore {
    * number's, as the unique index is); advisory: inserts enforce the cap.
    */
   liveSlotsOnNumber(virtualNumber: string, pinLength: number): Promise<number[]>;
+  /**
+   * Whether each of these live registrations (a session's, found again by its retried registration)
+   * has its record, giving one that lacks it its record now: false when one cannot be recorded.
+   */
+  recorded(registrations: readonly PinRegistration[]): Promise<boolean>;
   /** Ends a live registration (named by id; the digest says where its live state is kept). */
   retire(accountId: string, registration: Pick<PinRegistration, '_id' | 'digest'>, at: Date): Promise<void>;
 }

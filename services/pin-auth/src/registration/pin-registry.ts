@@ -46,7 +46,7 @@ export class PinRegistry {
   async register(request: SessionPinsRequest): Promise<Record<PartyRole, string>> {
     const { accountId } = request;
     const existing = await this.store.liveForSession(accountId, request.sessionId);
-    if (existing.length === 2) return this.reveal(existing);
+    if (existing.length === 2 && (await this.store.recorded(existing))) return this.reveal(existing);
     for (const partial of existing) await this.store.retire(accountId, partial, new Date());
 
     const created: PinRegistration[] = [];
