@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   CodedError,
   mayHaveHappened,
+  SERVER_FAULT_CODES,
   CreateProxySession,
   PROXY_SESSION_FIELDS,
   e164Schema,
@@ -127,7 +128,9 @@ export class ProxyOutOfSession {
     } catch (err) {
       // No answer: the session may have been made. Asked again later (a redelivery, the caller's
       // retry), the caller is then a party of it; said no now, the text would be lost.
-      if (!(err instanceof CodedError) || mayHaveHappened(err)) throw err;
+      // Or not made for a moment (a service away, a breaker open, a creation abandoned): asked again
+      // later too, never taken for a refusal (the text would go to the number's fallback instead).
+      if (!(err instanceof CodedError) || mayHaveHappened(err) || SERVER_FAULT_CODES.has(err.code)) throw err;
       // Refused (the name taken, the number held by one of them elsewhere, …): no Session.
       this.outcomes.inc({ outcome: 'auto-create-refused' });
       this.logger.warn(

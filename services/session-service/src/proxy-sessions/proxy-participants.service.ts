@@ -227,7 +227,12 @@ export class ProxyParticipantsService {
       return { ...doc, ...engine, proxy: { ...doc.proxy, participants: [facts] } } as NumberedSession;
     } catch (err) {
       // Not stored (or the session ended meanwhile): the number goes back, or the reaper gives it back.
-      if (allocated || mayHaveHappened(err)) {
+      // Abandoned: the orphan reaper gives the allocation back too; released here as well, in case its release failed.
+      if (
+        allocated ||
+        mayHaveHappened(err) ||
+        (err instanceof CodedError && err.code === ErrorCodes.ABANDONED)
+      ) {
         await this.rpc
           .request(ReleaseAllocation, { scope, allocationId }, WRITE_CALL)
           .catch((release: unknown) =>

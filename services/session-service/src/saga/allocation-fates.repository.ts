@@ -10,9 +10,16 @@ export class AllocationFates extends AccountScopedRepository<AllocationFateDocum
     super(model);
   }
 
-  /** Decides the allocation's fate; false when it was decided the other way (or this way) before. */
-  decide(accountId: string, allocationId: string, fate: 'kept' | 'reaped'): Promise<boolean> {
-    return this.insertUnlessTaken({ _id: allocationId, accountId, fate, createdAt: new Date() });
+  /**
+   * Decides the allocation's fate: true when it is `fate`, decided now or this way before (a reaper
+   * run whose release failed after it had decided: the next run releases it, where it forgot the
+   * step and left the number held), false when it was decided the other way. Reads the decision
+   * (by id) only when it was taken before.
+   */
+  async decide(accountId: string, allocationId: string, fate: 'kept' | 'reaped'): Promise<boolean> {
+    if (await this.insertUnlessTaken({ _id: allocationId, accountId, fate, createdAt: new Date() }))
+      return true;
+    return (await this.findByIdScoped({ accountId }, allocationId))?.fate === fate;
   }
 
   /** The retention sweep: fates decided long ago (their allocations are held or given back by now). */
