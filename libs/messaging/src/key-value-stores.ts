@@ -11,6 +11,13 @@ export interface BucketOptions {
    * earlier with another age gets this one (the setting changed since).
    */
   ttlMs?: number;
+  /**
+   * How long one read or write waits for JetStream's answer (nats.js's 5 s when unset). A service
+   * whose callers give it less than that sets it lower, so that while a stream leader is elected
+   * (a NATS node lost) it answers "unavailable" in their time instead of leaving them without an
+   * answer (a timeout, which their breakers count). A write given up may still land.
+   */
+  opTimeoutMs?: number;
 }
 
 /**
@@ -42,11 +49,12 @@ export class KeyValueStores implements OnModuleInit {
     }
   }
 
-  bucket(name: string, options: BucketOptions = {}): Promise<KV> {
+  /** The bucket, opened with the options it was declared with unless others are given. */
+  bucket(name: string, options: BucketOptions = this.declared.get(name) ?? {}): Promise<KV> {
     let kv = this.open.get(name);
     if (!kv) {
       kv = this.nc
-        .jetstream()
+        .jetstream(options.opTimeoutMs === undefined ? {} : { timeout: options.opTimeoutMs })
         .views.kv(name, {
           history: 1,
           ttl: options.ttlMs ?? 0,

@@ -38,12 +38,12 @@ export class InMemoryPinRegistryStore implements PinRegistryStore {
       .map((r) => r.slot);
   }
 
-  /** As the store does: a retired registration is deleted. */
   /** What this store finds is its record. */
   async recorded(_registrations: readonly PinRegistration[]): Promise<boolean> {
     return true;
   }
 
+  /** As the store does: a retired registration is deleted. */
   async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, _at: Date) {
     const r = this.rows.get(registration._id);
     if (r && r.accountId === accountId) this.rows.delete(r._id);

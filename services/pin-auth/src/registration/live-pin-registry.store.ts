@@ -37,11 +37,20 @@ const SYNC_TIMEOUT_MS = 1000;
 /** How long the marker of a released PIN stays in the live bucket. */
 const DELETE_MARKER_RETENTION_MS = 3600_000;
 /**
- * How old (by its registration's time) a KV entry without a live record must be before a sweep may
- * take it for a stray: far longer than a registration takes between its two writes, store deadline
- * (30 s) included.
+ * How long a KV entry must have been found without a live record (at one revision, by this
+ * replica's sweeps and its own clock) before it is taken for a stray: far longer than a
+ * registration takes between its two writes, store deadline (30 s) included.
  */
 export const UNRECORDED_ENTRY_AGE_MS = 10 * 60_000;
+/**
+ * How long one write of the live bucket waits for JetStream: a registration makes two, and its
+ * caller (the creation saga) waits 5 s for the whole. While a stream leader is elected, a write
+ * that waited nats.js's 5 s left the saga without an answer (chaos, a NATS node killed: "pin-auth
+ * did not answer in time" after 5.1 s, and the saga's breaker counted it); given up sooner, it is
+ * answered "unavailable", which the saga asks again. One that lands after all is an entry no
+ * record backs (`forgetUnrecorded`).
+ */
+const LIVE_PIN_OP_TIMEOUT_MS = 2000;
 
 @Injectable()
 export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnApplicationShutdown {
@@ -49,15 +58,18 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
   private lastPurge = Date.now();
   /** Live records the last stray sweep found without their KV entry. */
   private strayIds = new Set<string>();
-  /** KV entries (key → revision) the last stray sweep found without a live record. */
-  private unrecordedEntries = new Map<string, number>();
+  /**
+   * KV entries the last stray sweep found without a live record: the revision it found, and when
+   * (this replica's clock) it first found it so at that revision.
+   */
+  private unrecordedEntries = new Map<string, { revision: number; since: number }>();
 
   constructor(
     private readonly kv: KeyValueStores,
     private readonly records: MongoPinRegistryStore,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    kv.declare(LIVE_PINS_BUCKET);
+    kv.declare(LIVE_PINS_BUCKET, { opTimeoutMs: LIVE_PIN_OP_TIMEOUT_MS });
     this.view = new LivePinView(() => this.bucket(), logger);
   }
 
@@ -100,6 +112,9 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
    */
   private async recordOrRepair(kv: KV, registration: PinRegistration): Promise<InsertOutcome> {
     if ((await this.records.insertRecord(registration)) === 'inserted') return 'inserted';
+    // Its own record, made a moment ago by an attempt that overlapped this one (a retry, or the
+    // attempt a retry overtook): recorded, not refused.
+    if ((await this.records.liveByIds([registration._id])).length > 0) return 'inserted';
     const { virtualNumber, pinLength, slot, digest } = registration;
     if (this.view.slotHeldByOther(virtualNumber, pinLength, slot, digest)) return 'slot-taken';
     const conflicting = await this.records.liveConflicting(registration);
@@ -139,7 +154,21 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
     const kv = await this.bucket();
     for (const r of registrations) {
       if (held.has(r._id)) continue;
+      const key = livePinKey(r.digest);
+      const known = this.view.mirror.get(key);
+      if (!known || (known.value as { _id?: string })._id !== r._id) return false;
       if ((await this.recordOrRepair(kv, r)) !== 'inserted') return false;
+      // The entry is written again at its revision: a stray sweep that took it for unrecorded
+      // meanwhile deletes nothing (its revision is gone); one that deleted it first makes this
+      // fail, and the record goes (the PIN would verify nothing).
+      try {
+        const revision = await kv.update(key, kvEncode(toLivePinEntry(r)), known.revision);
+        this.view.mirror.applyOwnWrite(key, toLivePinEntry(r), revision);
+      } catch (err) {
+        if (!isWrongLastSequence(err)) throw err;
+        await this.records.retire(r.accountId, r, new Date());
+        return false;
+      }
       this.logger.warn({ registrationId: r._id }, 'recorded a live PIN that KV held without its record');
     }
     return true;
@@ -219,33 +248,34 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
    * that landed after it had timed out (its session had given the PINs up, and its release, finding
    * nothing yet, left the entry), or one whose take-back failed. Such an entry verifies a PIN for a
    * session that holds none, and keeps its digest and slot on the number for ever. A registration
-   * writes KV a moment before the store, so only an entry older than UNRECORDED_ENTRY_AGE_MS, found
-   * unrecorded at the same revision by two sweeps in a row, is deleted, and only at that revision.
-   * A record that lands later still is then a record without its entry: the sweep above retires it.
-   * `recorded`: the ids of every live record, read before this replica's copy was synced.
+   * writes KV a moment before the store, and a retried one records an entry it finds (writing the
+   * entry again), so only an entry this replica's sweeps have found unrecorded at one revision for
+   * UNRECORDED_ENTRY_AGE_MS is deleted, and only at that revision. A record that lands later still
+   * is then a record without its entry: the sweep above retires it. `recorded`: the ids of every
+   * live record, read before this replica's copy was synced.
    */
   async forgetUnrecorded(recorded: ReadonlySet<string>, now: Date): Promise<number> {
-    const unrecorded = new Map<string, number>();
+    const unrecorded = new Map<string, { revision: number; since: number }>();
+    const due: Array<[string, number]> = [];
     for (const { key, registration, revision } of this.view.all()) {
       if (recorded.has(registration._id)) continue;
-      if (now.getTime() - registration.createdAt.getTime() < UNRECORDED_ENTRY_AGE_MS) continue;
-      unrecorded.set(key, revision);
+      const before = this.unrecordedEntries.get(key);
+      const since = before?.revision === revision ? before.since : now.getTime();
+      unrecorded.set(key, { revision, since });
+      if (now.getTime() - since >= UNRECORDED_ENTRY_AGE_MS) due.push([key, revision]);
     }
-    const confirmed = [...unrecorded].filter(
-      ([key, revision]) => this.unrecordedEntries.get(key) === revision,
-    );
     this.unrecordedEntries = unrecorded;
-    if (confirmed.length === 0) return 0;
+    if (due.length === 0) return 0;
     const kv = await this.bucket();
     let forgotten = 0;
-    for (const [key, revision] of confirmed) {
+    for (const [key, revision] of due) {
       try {
         await kv.delete(key, { previousSeq: revision });
         this.view.mirror.applyOwnWrite(key, null, revision);
         this.unrecordedEntries.delete(key);
         forgotten++;
       } catch (err) {
-        // Changed since (released, or registered again): not a stray any more.
+        // Changed since (released, recorded, or registered again): not a stray any more.
         if (!isWrongLastSequence(err)) throw err;
       }
     }

@@ -104,17 +104,17 @@ export class MongoPinRegistryStore
     return rows.map((r) => r.slot);
   }
 
+  /** What this store finds is its record. */
+  async recorded(_registrations: readonly PinRegistration[]): Promise<boolean> {
+    return true;
+  }
+
   /**
    * Ends a registration by deleting its record: nothing reads a retired one, and every filtered
    * write to this collection is a scan on FerretDB, so the collection holds what is live (it held
    * every PIN released in the last hour as well). The
    * sealed PIN goes with it. The retirements that arrive together go in one statement.
    */
-  /** What this store finds is its record. */
-  async recorded(_registrations: readonly PinRegistration[]): Promise<boolean> {
-    return true;
-  }
-
   async retire(accountId: string, registration: Pick<PinRegistration, '_id'>, _at: Date): Promise<void> {
     await this.retirements.run({ accountId, _id: registration._id });
   }
