@@ -29,6 +29,7 @@ import { SessionRepository } from '../sessions/session.repository';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
+import { withStepRetry } from './step-retry';
 import { SagaStepsRepository } from './saga-steps.repository';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
@@ -154,6 +155,8 @@ export class SessionCreator {
       | { kind: 'session' }
       | undefined;
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
+    // When the creation began (the key's claim included): the gateway's wait began then.
+    const startedAt = Date.now() - timer.totalMs();
     try {
       const exclude: string[] = [];
       let pins: { first: string; second: string } | undefined;
@@ -166,19 +169,23 @@ export class SessionCreator {
         pending = { kind: 'allocation', allocationId };
         const allocation = await timer.time(
           'allocate',
-          this.rpc.request(
-            AllocateNumber,
-            {
-              scope,
-              allocationId,
-              parties,
-              geomatch: settings.geomatch,
-              cooloffSeconds: settings.virtualNumberCooloffSeconds,
-              excludeNumbers: exclude,
-              // Calls always; with message masking the number must text too.
-              ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
-            },
-            WRITE_CALL,
+          withStepRetry(
+            () =>
+              this.rpc.request(
+                AllocateNumber,
+                {
+                  scope,
+                  allocationId,
+                  parties,
+                  geomatch: settings.geomatch,
+                  cooloffSeconds: settings.virtualNumberCooloffSeconds,
+                  excludeNumbers: exclude,
+                  // Calls always; with message masking the number must text too.
+                  ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
+                },
+                WRITE_CALL,
+              ),
+            startedAt,
           ),
         );
         pending = undefined;
@@ -196,21 +203,25 @@ export class SessionCreator {
           pending = { kind: 'pins' };
           pins = await timer.time(
             'register-pins',
-            this.rpc.request(
-              RegisterSessionPins,
-              {
-                scope,
-                sessionId,
-                virtualNumber: allocation.virtualNumber,
-                pins: settings.generatePin
-                  ? { mode: 'generated', length: settings.generatePinLength }
-                  : {
-                      mode: 'supplied',
-                      first: request.firstPartyPin as string,
-                      second: request.secondPartyPin as string,
-                    },
-              },
-              WRITE_CALL,
+            withStepRetry(
+              () =>
+                this.rpc.request(
+                  RegisterSessionPins,
+                  {
+                    scope,
+                    sessionId,
+                    virtualNumber: allocation.virtualNumber,
+                    pins: settings.generatePin
+                      ? { mode: 'generated', length: settings.generatePinLength }
+                      : {
+                          mode: 'supplied',
+                          first: request.firstPartyPin as string,
+                          second: request.secondPartyPin as string,
+                        },
+                  },
+                  WRITE_CALL,
+                ),
+              startedAt,
             ),
           );
           pending = undefined;
@@ -254,7 +265,9 @@ export class SessionCreator {
       pending = undefined;
       if (!inserted) {
         // The orphan reaper judged this creation dead and gave back what it held: it must not live.
-        throw new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again');
+        throw new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again', {
+          retryable: true,
+        });
       }
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
