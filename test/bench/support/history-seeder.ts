@@ -23,11 +23,13 @@ const INSERT_BATCH = 1000;
  * Past days' tallies of ended sessions, for lists' counts (session-service's `EndedSessionTallies`,
  * whose document shape `keepTallies` writes, each group's starts packed as the service packs them:
  * a list whose dates cut through a seeded day counts it from them, as it would a day the sweeps
- * tallied; an account-day here is far below the service's 100,000-start cap): the sweeps make each
+ * tallied, up to the service's 100,000 starts an account-day): the sweeps make each
  * day's three hours after it ends, so a history that reached this run has them for every day
  * before it. Made here for the seeded days.
  */
 const TALLIES = 'ended_session_tallies';
+/** session-service's TALLY_STARTS_MAX: past it in a day, none of an account's groups keeps starts. */
+const TALLY_STARTS_MAX = 100_000;
 const TALLIED = 'ended_sessions';
 
 /** One account's or subaccount's sessions of a day (a Proxy session is not counted). */
@@ -96,11 +98,16 @@ async function keepTallies(
   };
   for (const day of days) {
     const byAccount = new Map<string, Array<Omit<Tally, 'starts'> & { starts?: string }>>();
+    const sessions = new Map<string, number>();
     for (const t of tallies.get(day)!.values())
-      byAccount.set(t.accountId, [
-        ...(byAccount.get(t.accountId) ?? []),
-        { ...t, starts: packAscending(t.starts.sort((a, b) => a - b)) },
-      ]);
+      sessions.set(t.accountId, (sessions.get(t.accountId) ?? 0) + t.count);
+    for (const t of tallies.get(day)!.values()) {
+      const starts =
+        sessions.get(t.accountId)! <= TALLY_STARTS_MAX
+          ? packAscending(t.starts.sort((a, b) => a - b))
+          : undefined;
+      byAccount.set(t.accountId, [...(byAccount.get(t.accountId) ?? []), { ...t, starts }]);
+    }
     const docs = [...byAccount].map(([accountId, groups]) => ({
       _id: `${day}:${accountId}`,
       day,
