@@ -1,0 +1,56 @@
+import pino from 'pino';
+import { CodedError, ErrorCodes, ProxyErrorCodes } from '@maskline/contracts';
+import type { RpcClient } from '@maskline/messaging';
+import { MetricsService } from '@maskline/observability';
+import type { ProxyCallbacks } from './proxy-callbacks';
+import { ProxyOutOfSession, type OutsideContact } from './proxy-out-of-session';
+
+const CONTACT: OutsideContact = {
+  type: 'Message',
+  resourceSid: 'SM00000000000000000000000000000001',
+  from: '+14155550111',
+  number: '+14155550199',
+  owner: {
+    accountId: 'MA000000000000000001',
+    subaccountId: null,
+    serviceSid: 'KS00000000000000000000000000000001',
+  },
+};
+
+/** The Service's callback answers an auto-create; session-service answers `created` with `failure`. */
+function outOfSession(failure: Error) {
+  const callbacks = {
+    policy: async () => ({ outOfSessionCallbackUrl: 'http://127.0.0.1:9/out-of-session' }),
+    post: async () => ({
+      kind: 'answered',
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ participantIdentifier: '+14155550122' }),
+    }),
+  } as unknown as ProxyCallbacks;
+  const rpc = {
+    request: async () => {
+      throw failure;
+    },
+  } as unknown as RpcClient;
+  return new ProxyOutOfSession(callbacks, rpc, pino({ level: 'silent' }), new MetricsService('test'));
+}
+
+describe('an out-of-session auto-create that failed', () => {
+  it.each([
+    ErrorCodes.ABANDONED,
+    ErrorCodes.RPC_UNAVAILABLE,
+    ErrorCodes.CIRCUIT_OPEN,
+    ErrorCodes.DEPENDENCY_UNAVAILABLE,
+    ErrorCodes.RPC_TIMEOUT,
+  ])('for a moment (%s): the failure goes up, so the text or call is asked again later', async (code) => {
+    await expect(outOfSession(new CodedError(code, 'for a moment')).ask(CONTACT)).rejects.toMatchObject({
+      code,
+    });
+  });
+
+  it('refused (the participant held elsewhere): no Session, and the number’s fallback answers', async () => {
+    const refused = new CodedError(ProxyErrorCodes.PARTICIPANT_BUSY, 'busy');
+    await expect(outOfSession(refused).ask(CONTACT)).resolves.toBeNull();
+  });
+});
