@@ -29,7 +29,6 @@ import { SessionRepository } from '../sessions/session.repository';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
-import { withStepRetry } from './step-retry';
 import { SagaStepsRepository } from './saga-steps.repository';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
@@ -155,8 +154,6 @@ export class SessionCreator {
       | { kind: 'session' }
       | undefined;
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
-    // When the creation began (the key's claim included): the gateway's wait began then.
-    const startedAt = Date.now() - timer.totalMs();
     try {
       const exclude: string[] = [];
       let pins: { first: string; second: string } | undefined;
@@ -169,23 +166,19 @@ export class SessionCreator {
         pending = { kind: 'allocation', allocationId };
         const allocation = await timer.time(
           'allocate',
-          withStepRetry(
-            () =>
-              this.rpc.request(
-                AllocateNumber,
-                {
-                  scope,
-                  allocationId,
-                  parties,
-                  geomatch: settings.geomatch,
-                  cooloffSeconds: settings.virtualNumberCooloffSeconds,
-                  excludeNumbers: exclude,
-                  // Calls always; with message masking the number must text too.
-                  ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
-                },
-                WRITE_CALL,
-              ),
-            startedAt,
+          this.rpc.request(
+            AllocateNumber,
+            {
+              scope,
+              allocationId,
+              parties,
+              geomatch: settings.geomatch,
+              cooloffSeconds: settings.virtualNumberCooloffSeconds,
+              excludeNumbers: exclude,
+              // Calls always; with message masking the number must text too.
+              ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
+            },
+            WRITE_CALL,
           ),
         );
         pending = undefined;
@@ -203,25 +196,21 @@ export class SessionCreator {
           pending = { kind: 'pins' };
           pins = await timer.time(
             'register-pins',
-            withStepRetry(
-              () =>
-                this.rpc.request(
-                  RegisterSessionPins,
-                  {
-                    scope,
-                    sessionId,
-                    virtualNumber: allocation.virtualNumber,
-                    pins: settings.generatePin
-                      ? { mode: 'generated', length: settings.generatePinLength }
-                      : {
-                          mode: 'supplied',
-                          first: request.firstPartyPin as string,
-                          second: request.secondPartyPin as string,
-                        },
-                  },
-                  WRITE_CALL,
-                ),
-              startedAt,
+            this.rpc.request(
+              RegisterSessionPins,
+              {
+                scope,
+                sessionId,
+                virtualNumber: allocation.virtualNumber,
+                pins: settings.generatePin
+                  ? { mode: 'generated', length: settings.generatePinLength }
+                  : {
+                      mode: 'supplied',
+                      first: request.firstPartyPin as string,
+                      second: request.secondPartyPin as string,
+                    },
+              },
+              WRITE_CALL,
             ),
           );
           pending = undefined;
