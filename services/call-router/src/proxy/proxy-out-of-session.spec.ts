@@ -39,18 +39,22 @@ function outOfSession(failure: Error) {
 describe('an out-of-session auto-create that failed', () => {
   it.each([
     ErrorCodes.ABANDONED,
-    ErrorCodes.RPC_UNAVAILABLE,
-    ErrorCodes.CIRCUIT_OPEN,
     ErrorCodes.DEPENDENCY_UNAVAILABLE,
     ErrorCodes.RPC_TIMEOUT,
-  ])('for a moment (%s): the failure goes up, so the text or call is asked again later', async (code) => {
-    await expect(outOfSession(new CodedError(code, 'for a moment')).ask(CONTACT)).rejects.toMatchObject({
-      code,
-    });
-  });
+    ErrorCodes.INTERNAL,
+  ])(
+    'in a way that may be made or may pass (%s): the failure goes up, so the text or call is asked again later',
+    async (code) => {
+      await expect(outOfSession(new CodedError(code, 'for a moment')).ask(CONTACT)).rejects.toMatchObject({
+        code,
+      });
+    },
+  );
 
-  it('refused (the participant held elsewhere): no Session, and the number’s fallback answers', async () => {
-    const refused = new CodedError(ProxyErrorCodes.PARTICIPANT_BUSY, 'busy');
-    await expect(outOfSession(refused).ask(CONTACT)).resolves.toBeNull();
-  });
+  it.each([ProxyErrorCodes.PARTICIPANT_BUSY, ErrorCodes.CIRCUIT_OPEN, ErrorCodes.RPC_UNAVAILABLE])(
+    'refused, or not asked at all (%s): no Session, and the number’s fallback answers',
+    async (code) => {
+      await expect(outOfSession(new CodedError(code, 'no')).ask(CONTACT)).resolves.toBeNull();
+    },
+  );
 });

@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
   CodedError,
+  ErrorCodes,
   mayHaveHappened,
-  SERVER_FAULT_CODES,
   CreateProxySession,
   PROXY_SESSION_FIELDS,
   e164Schema,
@@ -128,9 +128,12 @@ export class ProxyOutOfSession {
     } catch (err) {
       // No answer: the session may have been made. Asked again later (a redelivery, the caller's
       // retry), the caller is then a party of it; said no now, the text would be lost.
-      // Or not made for a moment (a service away, a breaker open, a creation abandoned): asked again
-      // later too, never taken for a refusal (the text would go to the number's fallback instead).
-      if (!(err instanceof CodedError) || mayHaveHappened(err) || SERVER_FAULT_CODES.has(err.code)) throw err;
+      // Or given up by session-service's own reaper (it answered RPC.TIMEOUT for this before it had
+      // a code of its own): asked again later too. Other server faults (a breaker open, nobody
+      // listening) go to the fallback as before: asked again, each redelivery would post the
+      // Service's callback and ask for a Session anew.
+      if (!(err instanceof CodedError) || mayHaveHappened(err) || err.code === ErrorCodes.ABANDONED)
+        throw err;
       // Refused (the name taken, the number held by one of them elsewhere, …): no Session.
       this.outcomes.inc({ outcome: 'auto-create-refused' });
       this.logger.warn(

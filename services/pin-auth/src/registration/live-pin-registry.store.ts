@@ -43,12 +43,12 @@ const DELETE_MARKER_RETENTION_MS = 3600_000;
  */
 export const UNRECORDED_ENTRY_AGE_MS = 10 * 60_000;
 /**
- * How long one write of the live bucket waits for JetStream: a registration makes two, and its
- * caller (the creation saga) waits 5 s for the whole. While a stream leader is elected, a write
+ * How long one read or write of the live bucket waits for JetStream: a registration makes two, and
+ * its caller (the creation saga) waits 5 s for the whole. While a stream leader is elected, a write
  * that waited nats.js's 5 s left the saga without an answer (chaos, a NATS node killed: "pin-auth
- * did not answer in time" after 5.1 s, and the saga's breaker counted it); given up sooner, it is
- * answered "unavailable", which the saga asks again. One that lands after all is an entry no
- * record backs (`forgetUnrecorded`).
+ * did not answer in time" after 5.1 s), which its breaker to pin-auth counted; given up sooner, it
+ * is answered "unavailable", which the breaker does not count. One that lands after all is an entry
+ * no record backs (`forgetUnrecorded`).
  */
 const LIVE_PIN_OP_TIMEOUT_MS = 2000;
 
@@ -166,6 +166,9 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
         this.view.mirror.applyOwnWrite(key, toLivePinEntry(r), revision);
       } catch (err) {
         if (!isWrongLastSequence(err)) throw err;
+        // Written again meanwhile by an overlapping attempt that recorded it too: still ours.
+        await this.view.mirror.refresh(key);
+        if ((this.view.mirror.get(key)?.value as { _id?: string } | undefined)?._id === r._id) continue;
         await this.records.retire(r.accountId, r, new Date());
         return false;
       }
