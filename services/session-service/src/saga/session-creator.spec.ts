@@ -26,7 +26,7 @@ import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionViews } from '../sessions/session-views';
 import type { SagaCheckpoint } from './saga-checkpoints';
 import type { SagaStepsRepository } from './saga-steps.repository';
-import { SessionCreator } from './session-creator';
+import { SessionCreator, announceWithinMs } from './session-creator';
 
 const SCOPE = { accountId: 'MA000000000000000001' };
 const NUMBERS = ['+14155550100', '+14155550101', '+14155550102'];
@@ -437,5 +437,15 @@ describe('creating a session, as a saga', () => {
       ),
     ).rejects.toMatchObject({ field: 'first_party_pin' });
     expect(calls).toEqual([]);
+  });
+});
+
+describe("how long a creation's announcement waits for the stream", () => {
+  it("up to 5 s while the creation stays within 8 s, never less than the publisher's default", () => {
+    expect(announceWithinMs(300, 2000)).toBe(5000);
+    expect(announceWithinMs(4500, 2000)).toBe(3500);
+    expect(announceWithinMs(7000, 2000)).toBe(2000);
+    expect(announceWithinMs(12_000, 2000)).toBe(2000);
+    expect(announceWithinMs(300, 6000)).toBe(6000);
   });
 });

@@ -16,11 +16,15 @@ export class SessionAnnouncer {
   constructor(private readonly events: EventPublisher) {}
 
   /** The session exists, with its number (a Proxy session: from its first participant on). */
-  async created(doc: NumberedSession, at: Date): Promise<void> {
+  /**
+   * `timeoutMs`: how long to wait for the stream (the publisher's default when unset). Asked again
+   * under its message id, the stream stores it once (its duplicate window), so waiting longer is safe.
+   */
+  async created(doc: NumberedSession, at: Date, timeoutMs?: number): Promise<void> {
     await this.events.publish(
       SessionCreated,
       { ...sessionTail(doc, at), expiresAt: doc.expiresAt.toISOString() },
-      { msgId: `session-created:${doc._id}` },
+      { msgId: `session-created:${doc._id}`, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
     );
   }
 
