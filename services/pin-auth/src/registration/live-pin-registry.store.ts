@@ -155,8 +155,8 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
     for (const r of registrations) {
       if (held.has(r._id)) continue;
       const key = livePinKey(r.digest);
-      const known = this.view.mirror.get(key);
-      if (!known || (known.value as { _id?: string })._id !== r._id) return false;
+      const known = this.view.byDigest(r.digest);
+      if (known?.registration._id !== r._id) return false;
       if ((await this.recordOrRepair(kv, r)) !== 'inserted') return false;
       // The entry is written again at its revision: a stray sweep that took it for unrecorded
       // meanwhile deletes nothing (its revision is gone); one that deleted it first makes this
@@ -168,7 +168,7 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
         if (!isWrongLastSequence(err)) throw err;
         // Written again meanwhile by an overlapping attempt that recorded it too: still ours.
         await this.view.mirror.refresh(key);
-        if ((this.view.mirror.get(key)?.value as { _id?: string } | undefined)?._id === r._id) continue;
+        if (this.view.byDigest(r.digest)?.registration._id === r._id) continue;
         await this.records.retire(r.accountId, r, new Date());
         return false;
       }

@@ -15,8 +15,8 @@ export type NumberedSession = SessionDocument & { virtualNumber: string; allocat
 export class SessionAnnouncer {
   constructor(private readonly events: EventPublisher) {}
 
-  /** The session exists, with its number (a Proxy session: from its first participant on). */
   /**
+   * The session exists, with its number (a Proxy session: from its first participant on).
    * `timeoutMs`: how long to wait for the stream (the publisher's default when unset). Asked again
    * under its message id, the stream stores it once (its duplicate window), so waiting longer is safe.
    */
