@@ -30,6 +30,7 @@ import {
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
+import { KeyValueStores } from '@maskline/messaging';
 import { numberPoolConfigSchema } from './config/number-pool.config';
 import type { HoldStore } from './allocation/hold-store.port';
 import { HOLD_STORE } from './allocation/hold-store.token';
@@ -240,6 +241,47 @@ describe('number-pool (real NATS + store)', () => {
           code: PoolErrorCodes.EXHAUSTED,
         });
       });
+    });
+
+    it('keeps the claim of an attempt whose record was written and whose KV copy failed: its retry answers that number, which no other session gets', async () => {
+      const request = allocationRequest([rider(170), rider(171)]);
+      const stores = app.get(KeyValueStores);
+      const open = stores.bucket.bind(stores);
+      // The allocations bucket refuses writes (its stream electing a leader), as after the store's insert.
+      const refusing = jest.spyOn(stores, 'bucket').mockImplementation(async (name, options) => {
+        const kv = await open(name, options);
+        if (name !== ALLOCATIONS_BUCKET) return kv;
+        return new Proxy(kv, {
+          get: (target, prop) => {
+            if (prop === 'create') return () => Promise.reject(new Error('stream not available'));
+            const value: unknown = Reflect.get(target, prop, target);
+            return typeof value === 'function' ? value.bind(target) : value;
+          },
+        });
+      });
+      try {
+        await expect(client.request(AllocateNumber, request)).rejects.toMatchObject({
+          code: ErrorCodes.INTERNAL,
+        });
+      } finally {
+        refusing.mockRestore();
+      }
+      const record = await db.collection('allocations').findOne({ _id: request.allocationId as never });
+      expect(record?.virtualNumber).toBe(US[0]);
+      const live = () =>
+        db.collection('holds').countDocuments({ allocationId: request.allocationId, liveMarker: 'L' });
+      expect(await live()).toBe(2);
+      // The retry answers the recorded number, and its parties still hold it: another session of the
+      // first party gets another number, never the pair the first session was given.
+      expect((await client.request(AllocateNumber, request)).virtualNumber).toBe(US[0]);
+      expect((await allocate([rider(170), rider(172)])).virtualNumber).toBe(US[1]);
+      // The caller's release (it counts a failed allocation as possibly made) frees the claim.
+      expect(
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: request.allocationId }),
+      ).toMatchObject({
+        released: 2,
+      });
+      expect(await live()).toBe(0);
     });
 
     it('answers concurrent attempts of one allocation alike, with one claim per party left live', async () => {

@@ -94,23 +94,21 @@ export class AllocationService {
           }),
       });
       if ('recalled' in allocation) return allocation.recalled;
-      const recorded = await this.store
-        .insertAllocation({
-          _id: allocationId,
-          accountId: scope.accountId,
-          virtualNumber: allocation.virtualNumber,
-          holdIds: allocation.holds.map((h) => h._id),
-          parties: [...parties],
-          cooloffSeconds: request.cooloffSeconds,
-          releasedAt: null,
-          createdAt: new Date(this.clock()),
-        })
-        .catch(async (err: unknown) => {
-          // Not recorded as far as anyone can tell: the claim goes back. (A record made after all is
-          // released by the caller, which counts a failed allocation as possibly made.)
-          await this.allocator.withdraw(allocation.holds);
-          throw err;
-        });
+      // If this throws, the record may have been written all the same (its KV copy not, or its
+      // answer lost), so the claim is kept: a retry under this id answers the record's number with
+      // its holds live, never a number whose pair is free for another session. The caller, which
+      // counts a failed allocation as possibly made, releases it (the record's holds, or, with no
+      // record, the holds claimed under the id).
+      const recorded = await this.store.insertAllocation({
+        _id: allocationId,
+        accountId: scope.accountId,
+        virtualNumber: allocation.virtualNumber,
+        holdIds: allocation.holds.map((h) => h._id),
+        parties: [...parties],
+        cooloffSeconds: request.cooloffSeconds,
+        releasedAt: null,
+        createdAt: new Date(this.clock()),
+      });
       if (!recorded) {
         // Another attempt of this allocation was recorded first, or a release that came first:
         // give our claim back and answer as the record does.
