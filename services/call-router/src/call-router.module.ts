@@ -8,6 +8,8 @@ import type { CallRouterConfig } from './config/call-router.config';
 import { CallRouterRpcErrorFilter } from './errors/call-router.rpc-error-filter';
 import { OutboundCaller } from './outbound/outbound-caller';
 import { FallbackGate, MessageRelayClaims } from './messages/message-relay-claims';
+import { PendingAutoCreates } from './messages/pending-auto-creates';
+import { OutOfSessionTexts } from './messages/out-of-session-texts';
 import { MessageRelayConsumer } from './messages/message-relay.consumer';
 import { ProviderMessageSender } from './messages/provider-message-sender';
 import { ProxyCallbacks } from './proxy/proxy-callbacks';
@@ -46,6 +48,8 @@ export class CallRouterModule {
         OutboundCaller,
         NumberRoutingCache,
         MessageRelayClaims,
+        PendingAutoCreates,
+        OutOfSessionTexts,
         FallbackGate,
         ProviderMessageSender,
         ProxyCallbacks,

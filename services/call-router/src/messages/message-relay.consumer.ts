@@ -39,7 +39,8 @@ import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } f
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
-import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
+import type { OutsideContact } from '../proxy/proxy-out-of-session';
+import { OutOfSessionTexts } from './out-of-session-texts';
 import { twimlReply } from '../proxy/twiml-answer';
 
 const EVENTS = [MessageReceived] as const;
@@ -77,7 +78,7 @@ export class MessageRelayConsumer {
     private readonly sender: ProviderMessageSender,
     private readonly events: EventPublisher,
     private readonly interceptor: ProxyInterceptor,
-    private readonly outOfSession: ProxyOutOfSession,
+    private readonly outOfSession: OutOfSessionTexts,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -131,7 +132,11 @@ export class MessageRelayConsumer {
     }
     const text = this.open(m);
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
-    const decided = prior ? undefined : m.request ? await this.requested(m, m.request) : await this.decide(m);
+    const decided = prior
+      ? undefined
+      : m.request
+        ? await this.requested(m, m.request)
+        : await this.decide(m, key, meta);
     const plan: RelayPlan | undefined = prior?.plan ?? decided?.plan;
     if (!plan && m.request && decided?.why === 'session-ended') {
       // Sent through the API and its session closed before it went: said so, once, as a failure.
@@ -231,7 +236,11 @@ export class MessageRelayConsumer {
    * number's fallback message back to the sender (read afresh: an edit applies to the next
    * message), or nobody (`plan` undefined).
    */
-  private async decide(m: Inbound): Promise<{ plan?: RelayPlan; session?: RoutingSession; why?: string }> {
+  private async decide(
+    m: Inbound,
+    key: string,
+    meta: EventMeta,
+  ): Promise<{ plan?: RelayPlan; session?: RoutingSession; why?: string }> {
     const decide = (sessions: RoutingSession[]) =>
       e164Schema.safeParse(m.sender).success
         ? decideRelay(sessions, m.sender, this.now())
@@ -243,7 +252,13 @@ export class MessageRelayConsumer {
       // that turned masking on or added the sender (the rare path pays for the read, not the relay).
       decision = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
     }
-    if (decision.kind === 'relay') return this.relayed(m, decision);
+    // An auto-create an earlier delivery asked for and did not see made (read on redeliveries only).
+    const pending = await this.outOfSession.pending(key, meta.deliveryCount);
+    if (decision.kind === 'relay') {
+      // Made after all: the sender is a party now.
+      await this.outOfSession.settled(key, pending);
+      return this.relayed(m, decision);
+    }
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
     // A stranger to a Proxy Service's number: its out-of-session callback may make them a Session,
     // which the text then goes through as any other (its mode and intercept apply).
@@ -253,7 +268,7 @@ export class MessageRelayConsumer {
       fresh.accountId === m.accountId &&
       e164Schema.safeParse(m.sender).success
     ) {
-      const made = await this.outOfSession.ask({
+      const contact: OutsideContact = {
         type: 'Message',
         resourceSid: m.providerMessageId,
         from: m.sender,
@@ -263,7 +278,8 @@ export class MessageRelayConsumer {
           subaccountId: fresh.subaccountId,
           serviceSid: fresh.proxyServiceSid,
         },
-      });
+      };
+      const made = await this.outOfSession.ask(contact, key, pending);
       if (made?.kind === 'session') {
         const now = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
         if (now.kind === 'relay') return this.relayed(m, now);
@@ -272,6 +288,9 @@ export class MessageRelayConsumer {
       const reply = made?.kind === 'twiml' ? twimlReply(made.xml) : null;
       // The customer's reply to the sender: sealed in the plan (it rests in KV until sent).
       if (reply) return { plan: { kind: 'reply' as const, text: this.seal.seal(reply, bindingOf(m)) } };
+    } else {
+      // No longer a stranger to a Service's number (another owner, a Session ended meanwhile).
+      await this.outOfSession.settled(key, pending);
     }
     const answers =
       fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials && fresh.smsEnabled;

@@ -26,6 +26,12 @@ const autoCreateSchema = z.object({
   participantProxyIdentifier: e164Schema.optional(),
 });
 
+/** An auto-create answer: the Session to make (its fields as Twilio names them). */
+export type AutoCreate = z.infer<typeof autoCreateSchema>;
+
+/** The callback's answer: a Session to make, or a TwiML document. */
+export type OutOfSessionReply = { kind: 'auto-create'; create: AutoCreate } | { kind: 'twiml'; xml: string };
+
 export type OutOfSessionAnswer =
   | { kind: 'session'; sessionId: string; to: string }
   /** A TwiML document, to carry out (what Maskline executes of it: see twiml-answer.ts). */
@@ -70,6 +76,16 @@ export class ProxyOutOfSession {
    * it), or carry out its TwiML; null for anything else.
    */
   async ask(contact: OutsideContact): Promise<OutOfSessionAnswer | null> {
+    const reply = await this.callback(contact);
+    if (reply?.kind !== 'auto-create') return reply;
+    return this.autoCreate(contact, reply.create);
+  }
+
+  /**
+   * Posts the Service's out-of-session callback about the contact: its answer, an auto-create (not
+   * yet made) or TwiML; null when there is no callback or its answer is not one of those.
+   */
+  async callback(contact: OutsideContact): Promise<OutOfSessionReply | null> {
     const policy = await this.callbacks.policy(contact.owner);
     if (!policy?.outOfSessionCallbackUrl) return null;
     const answer = await this.callbacks.post(contact.owner, policy.outOfSessionCallbackUrl, {
@@ -102,7 +118,17 @@ export class ProxyOutOfSession {
       );
       return null;
     }
-    const create = parsed.data;
+    return { kind: 'auto-create', create: parsed.data };
+  }
+
+  /**
+   * Makes the Session an auto-create answer asks for: the Session, or null when session-service
+   * refused it. Throws when it may have been made or may pass if asked again.
+   */
+  async autoCreate(
+    contact: OutsideContact,
+    create: AutoCreate,
+  ): Promise<Extract<OutOfSessionAnswer, { kind: 'session' }> | null> {
     try {
       const session = await this.rpc.request(CreateProxySession, {
         scope: {
@@ -130,8 +156,7 @@ export class ProxyOutOfSession {
       // retry), the caller is then a party of it; said no now, the text would be lost.
       // Or given up by session-service's own reaper (it answered RPC.TIMEOUT for this before it had
       // a code of its own): asked again later too. Other server faults (a breaker open, nobody
-      // listening) go to the fallback as before: asked again, each redelivery would post the
-      // Service's callback and ask for a Session anew.
+      // listening) go to the fallback as before.
       if (!(err instanceof CodedError) || mayHaveHappened(err) || err.code === ErrorCodes.ABANDONED)
         throw err;
       // Refused (the name taken, the number held by one of them elsewhere, …): no Session.

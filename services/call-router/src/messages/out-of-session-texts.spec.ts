@@ -1,0 +1,112 @@
+import pino from 'pino';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { RetryLater } from '@maskline/messaging';
+import type { AutoCreate, OutsideContact, ProxyOutOfSession } from '../proxy/proxy-out-of-session';
+import type { PendingAutoCreate, PendingAutoCreates } from './pending-auto-creates';
+import { OutOfSessionTexts } from './out-of-session-texts';
+
+const CONTACT: OutsideContact = {
+  type: 'Message',
+  resourceSid: 'SM00000000000000000000000000000001',
+  from: '+14155550111',
+  number: '+14155550199',
+  owner: {
+    accountId: 'MA000000000000000001',
+    subaccountId: null,
+    serviceSid: 'KS00000000000000000000000000000001',
+  },
+};
+const KEY = 'twilio|+14155550199|SM00000000000000000000000000000001';
+const CREATE: AutoCreate = { participantIdentifier: '+14155550122', uniqueName: 'listing-42' };
+const SESSION = { kind: 'session' as const, sessionId: 'sess-1', to: CREATE.participantIdentifier };
+
+/**
+ * The Service's callback answers an auto-create; session-service answers each create as `creates`
+ * says in turn (an Error: unanswered or failed; null: refused; otherwise made). Kept auto-creates
+ * live in a map, as the KV bucket keeps them.
+ */
+function texts(creates: Array<Error | null | 'made'>) {
+  const asked = { callbacks: 0, creates: [] as AutoCreate[] };
+  const proxy = {
+    callback: async () => {
+      asked.callbacks++;
+      return { kind: 'auto-create', create: CREATE };
+    },
+    autoCreate: async (_contact: OutsideContact, create: AutoCreate) => {
+      asked.creates.push(create);
+      const next = creates.shift();
+      if (next instanceof Error) throw next;
+      return next === 'made' ? SESSION : null;
+    },
+  } as unknown as ProxyOutOfSession;
+  const kept = new Map<string, PendingAutoCreate>();
+  const pendings = {
+    of: async (key: string) => kept.get(key),
+    keep: async (key: string, p: PendingAutoCreate) => void kept.set(key, structuredClone(p)),
+    forget: async (key: string) => void kept.delete(key),
+  } as unknown as PendingAutoCreates;
+  const subject = new OutOfSessionTexts(proxy, pendings, pino({ level: 'silent' }));
+  /** One delivery of the text, as the relay consumer makes it: the answer, or what it threw. */
+  const deliver = async (deliveryCount: number) => {
+    const pending = await subject.pending(KEY, deliveryCount);
+    return subject.ask(CONTACT, KEY, pending).catch((err: unknown) => err);
+  };
+  return { asked, kept, deliver };
+}
+
+const unanswered = () => new CodedError(ErrorCodes.RPC_TIMEOUT, 'session-service did not answer in time');
+
+describe('a stranger’s text whose auto-create goes unanswered', () => {
+  it('posts the Service’s callback once, and makes the same Session again on later deliveries until made', async () => {
+    const { asked, kept, deliver } = texts([unanswered(), unanswered(), 'made']);
+    expect(await deliver(1)).toBeInstanceOf(RetryLater);
+    expect(kept.get(KEY)).toEqual({ create: CREATE, tries: 1 });
+    expect(await deliver(2)).toBeInstanceOf(RetryLater);
+    expect(await deliver(3)).toEqual(SESSION);
+    expect(asked.callbacks).toBe(1);
+    expect(asked.creates).toEqual([CREATE, CREATE, CREATE]);
+    // Nothing of the sender's Session stays behind once it is made.
+    expect(kept.size).toBe(0);
+  });
+
+  it('is asked again whatever the failure’s code, even one a handler would end the text on', async () => {
+    const { deliver } = texts([new CodedError(ErrorCodes.INTERNAL, 'unexpected'), 'made']);
+    const first = await deliver(1);
+    expect(first).toBeInstanceOf(RetryLater);
+    expect((first as RetryLater).reason).toContain(ErrorCodes.INTERNAL);
+    expect(await deliver(2)).toEqual(SESSION);
+  });
+
+  it('waits longer each time, up to a minute', async () => {
+    const { deliver } = texts(Array.from({ length: 7 }, unanswered));
+    const delays: number[] = [];
+    for (let d = 1; d <= 7; d++) delays.push(((await deliver(d)) as RetryLater).delayMs);
+    expect(delays[0]).toBeLessThanOrEqual(1000);
+    expect(delays[6]).toBeGreaterThanOrEqual(30_000);
+    expect(delays[6]).toBeLessThanOrEqual(60_000);
+  });
+
+  it('gives up after eight creates: the number’s fallback answers (null), and nothing is kept', async () => {
+    const { asked, kept, deliver } = texts(Array.from({ length: 8 }, unanswered));
+    for (let d = 1; d <= 7; d++) expect(await deliver(d)).toBeInstanceOf(RetryLater);
+    expect(await deliver(8)).toBeNull();
+    expect(asked.callbacks).toBe(1);
+    expect(asked.creates).toHaveLength(8);
+    expect(kept.size).toBe(0);
+  });
+
+  it('refused on a later delivery (the name taken meanwhile): no Session, and nothing is kept', async () => {
+    const { kept, deliver } = texts([unanswered(), null]);
+    expect(await deliver(1)).toBeInstanceOf(RetryLater);
+    expect(await deliver(2)).toBeNull();
+    expect(kept.size).toBe(0);
+  });
+
+  it('counts tries per message: a text first delivered late (after other failures) still gets eight', async () => {
+    const { asked, deliver } = texts([unanswered(), 'made']);
+    // Its first deliveries failed before the callback (a read that timed out): nothing was kept.
+    expect(await deliver(12)).toBeInstanceOf(RetryLater);
+    expect(await deliver(13)).toEqual(SESSION);
+    expect(asked.callbacks).toBe(1);
+  });
+});

@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { CodedError } from '@maskline/contracts';
+import { RetryLater, backoffWithJitter } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
+import {
+  ProxyOutOfSession,
+  type OutOfSessionAnswer,
+  type OutsideContact,
+} from '../proxy/proxy-out-of-session';
+import { PendingAutoCreates, type PendingAutoCreate } from './pending-auto-creates';
+
+/**
+ * Creates of one auto-create answer that may go unanswered (each a delivery, with backoff: about
+ * two minutes in all) before its Session is given up on and the number's fallback answers.
+ */
+const AUTO_CREATE_TRIES = 8;
+/** The first wait before an unanswered auto-create is made again (doubling, to a minute). */
+const AUTO_CREATE_RETRY_MS = 1000;
+
+/**
+ * A stranger's text to a Proxy Service's number: the Service's out-of-session callback is posted
+ * once per message, however often the text is delivered, and an auto-create it answers is made
+ * again on later deliveries until made, refused, or given up on.
+ */
+@Injectable()
+export class OutOfSessionTexts {
+  constructor(
+    private readonly proxy: ProxyOutOfSession,
+    private readonly pendings: PendingAutoCreates,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** An auto-create an earlier delivery of the message kept (read on redeliveries only). */
+  async pending(key: string, deliveryCount: number): Promise<PendingAutoCreate | undefined> {
+    return deliveryCount > 1 ? this.pendings.of(key) : undefined;
+  }
+
+  /** The message found its sender in a Session (a kept auto-create was made after all): forgotten. */
+  async settled(key: string, pending: PendingAutoCreate | undefined): Promise<void> {
+    if (pending) await this.pendings.forget(key);
+  }
+
+  /**
+   * The Service's out-of-session answer about a stranger's text, its auto-create made. The callback
+   * is posted once per message: an auto-create that went unanswered (it may have been made, or may
+   * pass if asked again) is kept, and the text is redelivered; a redelivery that does not find the
+   * sender in a Session makes the kept one again, without asking the Service again. After
+   * AUTO_CREATE_TRIES it is given up on: null, and the number's fallback answers.
+   */
+  async ask(
+    contact: OutsideContact,
+    key: string,
+    pending: PendingAutoCreate | undefined,
+  ): Promise<OutOfSessionAnswer | null> {
+    const reply = pending
+      ? ({ kind: 'auto-create', create: pending.create } as const)
+      : await this.proxy.callback(contact);
+    if (reply?.kind !== 'auto-create') return reply;
+    const tries = (pending?.tries ?? 0) + 1;
+    try {
+      const made = await this.proxy.autoCreate(contact, reply.create);
+      await this.settled(key, pending);
+      return made;
+    } catch (err) {
+      this.logger.warn(
+        { err, serviceSid: contact.owner.serviceSid, tries },
+        tries < AUTO_CREATE_TRIES
+          ? 'out-of-session auto-create unanswered; made again later'
+          : "out-of-session auto-create unanswered; given up, the number's fallback answers",
+      );
+      if (tries < AUTO_CREATE_TRIES) {
+        await this.pendings.keep(key, { create: reply.create, tries });
+        // Asked again later whatever the failure's code (one that is not retryable would end the
+        // text unanswered): a made Session then has the sender as a party.
+        throw new RetryLater(
+          `out-of-session auto-create unanswered (${err instanceof CodedError ? err.code : 'error'})`,
+          backoffWithJitter(tries, AUTO_CREATE_RETRY_MS, 60_000),
+        );
+      }
+      await this.pendings.forget(key);
+      return null;
+    }
+  }
+}
