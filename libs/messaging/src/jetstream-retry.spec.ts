@@ -1,5 +1,9 @@
 import pino from 'pino';
-import { isJetStreamUnavailable, retryWhileJetStreamUnavailable } from './jetstream-retry';
+import {
+  isJetStreamUnavailable,
+  retryWhileJetStreamUnavailable,
+  retryWhileNoResponders,
+} from './jetstream-retry';
 
 const apiError = (code: number, err_code: number, description: string) =>
   Object.assign(new Error(description), { api_error: { code, err_code, description } });
@@ -49,5 +53,50 @@ describe('JetStream setup while the cluster is not ready', () => {
     const rejected = expect(failed).rejects.toThrow('no suitable peers');
     await jest.advanceTimersByTimeAsync(2_000);
     await rejected;
+  });
+});
+
+describe('a read or write while nobody serves its stream (a leader being elected)', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+  const noResponders = () => Object.assign(new Error('503'), { code: '503' });
+
+  it('is asked again through its whole window, every 400 ms at most, and goes on once someone answers', async () => {
+    const asked: number[] = [];
+    const start = Date.now();
+    const done = retryWhileNoResponders(async () => {
+      asked.push(Date.now() - start);
+      if (Date.now() - start < 3_000) throw noResponders();
+      return 'stored';
+    }, 3_500);
+    await jest.advanceTimersByTimeAsync(3_500);
+    await expect(done).resolves.toBe('stored');
+    const gaps = asked.slice(1).map((t, i) => t - asked[i]);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(400);
+    expect(asked[asked.length - 1]).toBeLessThan(3_500);
+  });
+
+  it('makes its last try at the end of the window, then fails with the error', async () => {
+    const asked: number[] = [];
+    const start = Date.now();
+    const failed = retryWhileNoResponders(async () => {
+      asked.push(Date.now() - start);
+      throw noResponders();
+    }, 1_500);
+    const rejected = expect(failed).rejects.toThrow('503');
+    await jest.advanceTimersByTimeAsync(1_500);
+    await rejected;
+    expect(asked[asked.length - 1]).toBe(1_500);
+  });
+
+  it('is not asked again after a timeout: the request may have been carried out', async () => {
+    let asked = 0;
+    await expect(
+      retryWhileNoResponders(async () => {
+        asked++;
+        throw Object.assign(new Error('TIMEOUT'), { code: 'TIMEOUT' });
+      }, 1_500),
+    ).rejects.toThrow('TIMEOUT');
+    expect(asked).toBe(1);
   });
 });

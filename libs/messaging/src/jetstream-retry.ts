@@ -40,19 +40,24 @@ export async function retryWhileJetStreamUnavailable<T>(
   }
 }
 
+/** The longest wait between two tries while nobody answers: a leader elected is found soon after. */
+const NO_RESPONDERS_MAX_DELAY_MS = 400;
+
 /**
- * Runs `work` again while JetStream answers "no responders" (503), for at most `withinMs`: for a
- * moment while a NATS node is lost and a leader moves, nobody serves the request, and a request
- * that found nobody was not carried out. A timeout is not retried: it may have been.
+ * Runs `work` again while JetStream answers "no responders" (503), for at most `withinMs` (its last
+ * try at the end of it): for a moment while a NATS node is lost and a leader moves, nobody serves
+ * the request, and a request that found nobody was not carried out. A timeout is not retried: it
+ * may have been.
  */
 export async function retryWhileNoResponders<T>(work: () => Promise<T>, withinMs: number): Promise<T> {
   const deadline = Date.now() + withinMs;
-  for (let delay = 50; ; delay *= 2) {
+  for (let delay = 50; ; delay = Math.min(delay * 2, NO_RESPONDERS_MAX_DELAY_MS)) {
     try {
       return await work();
     } catch (err) {
-      if ((err as { code?: string }).code !== '503' || Date.now() + delay >= deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      const left = deadline - Date.now();
+      if ((err as { code?: string }).code !== '503' || left <= 0) throw err;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
     }
   }
 }

@@ -18,6 +18,13 @@ export interface BucketOptions {
    * answer (a timeout, which their breakers count). A write given up may still land.
    */
   opTimeoutMs?: number;
+  /**
+   * How long one read or write is asked again while JetStream has no responders (a stream leader
+   * being elected): `NO_RESPONDERS_WITHIN_MS` when unset, inside any caller's 2 s. A service whose
+   * callers give it longer rides out more of an election. A request nobody answered was not
+   * carried out, so asking again is safe.
+   */
+  noRespondersWithinMs?: number;
 }
 
 /**
@@ -61,7 +68,9 @@ export class KeyValueStores implements OnModuleInit {
           replicas: this.options.streamReplicas ?? 1,
         })
         .then((opened) => this.keepingAge(name, opened, options.ttlMs ?? 0))
-        .then(retryingNoResponders);
+        .then((opened) =>
+          retryingNoResponders(opened, options.noRespondersWithinMs ?? NO_RESPONDERS_WITHIN_MS),
+        );
       this.open.set(name, kv);
       kv.catch(() => this.open.delete(name));
     }
@@ -93,11 +102,11 @@ export class KeyValueStores implements OnModuleInit {
 }
 
 const RETRIED: ReadonlySet<string | symbol> = new Set(['get', 'put', 'create', 'update', 'delete', 'purge']);
-/** How long a read or write waits out "no responders" (inside any caller's 2 s budget). */
+/** How long a read or write waits out "no responders" unless its bucket says (inside any caller's 2 s). */
 const NO_RESPONDERS_WITHIN_MS = 1500;
 
 /** The bucket, with its reads and writes asked again while JetStream has no responders. */
-function retryingNoResponders(kv: KV): KV {
+function retryingNoResponders(kv: KV, withinMs: number): KV {
   return new Proxy(kv, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -105,7 +114,7 @@ function retryingNoResponders(kv: KV): KV {
       return (...args: unknown[]) =>
         retryWhileNoResponders(
           () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args),
-          NO_RESPONDERS_WITHIN_MS,
+          withinMs,
         );
     },
   });

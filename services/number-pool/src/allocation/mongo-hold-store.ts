@@ -10,6 +10,13 @@ import type { HoldStore, PairHint } from './hold-store.port';
 export const PAIR_HINTS_BUCKET = 'maskline-pool-pairs';
 export const ALLOCATIONS_BUCKET = 'maskline-pool-allocations';
 const ALLOCATION_TTL_MS = 30 * 24 * 3600 * 1000;
+/**
+ * How long a read or write of these buckets is asked again while nobody serves their stream (a
+ * leader being elected after a NATS node was lost), instead of the 1.5 s made for a caller's 2 s:
+ * number-pool's callers give it 5 s, and an allocation's other steps take a few milliseconds once
+ * a leader answers. Given up at 1.5 s, elections that took longer answered creates 503 (chaos).
+ */
+const ELECTION_WAIT_MS = 3000;
 
 type StoredAllocation = Omit<AllocationRecord, 'releasedAt' | 'createdAt'> & {
   releasedAt: number | null;
@@ -31,8 +38,11 @@ export class MongoHoldStore implements HoldStore {
     private readonly allocations: AllocationRepository,
     private readonly kv: KeyValueStores,
   ) {
-    kv.declare(PAIR_HINTS_BUCKET);
-    kv.declare(ALLOCATIONS_BUCKET, { ttlMs: ALLOCATION_TTL_MS });
+    kv.declare(PAIR_HINTS_BUCKET, { noRespondersWithinMs: ELECTION_WAIT_MS });
+    kv.declare(ALLOCATIONS_BUCKET, {
+      ttlMs: ALLOCATION_TTL_MS,
+      noRespondersWithinMs: ELECTION_WAIT_MS,
+    });
   }
 
   private pairs(): Promise<KV> {
@@ -40,7 +50,7 @@ export class MongoHoldStore implements HoldStore {
   }
 
   private records(): Promise<KV> {
-    return this.kv.bucket(ALLOCATIONS_BUCKET, { ttlMs: ALLOCATION_TTL_MS });
+    return this.kv.bucket(ALLOCATIONS_BUCKET);
   }
 
   async pairHint(virtualNumber: string, party: string): Promise<PairHint | null> {
