@@ -26,7 +26,8 @@ import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionViews } from '../sessions/session-views';
 import type { SagaCheckpoint } from './saga-checkpoints';
 import type { SagaStepsRepository } from './saga-steps.repository';
-import { SessionCreator, announceWithinMs } from './session-creator';
+import { SessionCreator } from './session-creator';
+import { announceWithinMs } from '../sessions/session-announcer';
 
 const SCOPE = { accountId: 'MA000000000000000001' };
 const NUMBERS = ['+14155550100', '+14155550101', '+14155550102'];

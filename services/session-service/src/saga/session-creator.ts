@@ -26,7 +26,12 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { WRITE_CALL } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
-import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
+import {
+  SessionAnnouncer,
+  announceWithinMs,
+  hasNumber,
+  type NumberedSession,
+} from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
@@ -37,19 +42,6 @@ type Request = RpcParsedRequestOf<typeof CreateSession>;
 const SLOW_CREATE_MS = 2000;
 
 const PIN_REFUSALS = new Set<string>([PinErrorCodes.CAPACITY, PinErrorCodes.CONFLICT]);
-
-/**
- * How long a creation's announcement may wait for the stream, with `elapsedMs` of the creation
- * gone: up to 5 s while the creation stays within 8 s of the gateway's 10 (the store write is made
- * by then; a stream leader elected after a NATS node was lost is usually back within it, where the
- * publisher's default failed the creation: CI at 9a22dc7 and f559132, "event stream is not
- * available" for 6 of 7 creates lost to the node), never less than that default (`defaultMs`).
- */
-export function announceWithinMs(elapsedMs: number, defaultMs: number): number {
-  return Math.max(defaultMs, Math.min(ANNOUNCE_MAX_MS, CREATION_BUDGET_MS - elapsedMs));
-}
-const ANNOUNCE_MAX_MS = 5000;
-const CREATION_BUDGET_MS = 8000;
 
 /**
  * Creates a session as a saga across services, leaving nothing behind when it fails:

@@ -8,6 +8,20 @@ import type { SessionDocument } from './session.schema';
 export type NumberedSession = SessionDocument & { virtualNumber: string; allocationId: string };
 
 /**
+ * How long the announcement of a session write (a creation, an update) may wait for the stream,
+ * with `elapsedMs` of the request gone: up to 5 s while the request stays within 8 s of the
+ * gateway's 10 (the store write is made by then; a stream leader elected after a NATS node was lost
+ * is usually back within it, where the publisher's default failed the request: CI at 9a22dc7 and
+ * f559132, "event stream is not available" for 6 of 7 creates lost to the node), never less than
+ * that default (`defaultMs`).
+ */
+export function announceWithinMs(elapsedMs: number, defaultMs: number): number {
+  return Math.max(defaultMs, Math.min(ANNOUNCE_MAX_MS, REQUEST_BUDGET_MS - elapsedMs));
+}
+const ANNOUNCE_MAX_MS = 5000;
+const REQUEST_BUDGET_MS = 8000;
+
+/**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each
  * under a message id that makes a repeat of the same announcement a no-op.
  */
@@ -30,11 +44,13 @@ export class SessionAnnouncer {
 
   /**
    * The session as stored after a change (with its time, so that a router that hears two updates
-   * out of order keeps the later one).
+   * out of order keeps the later one). `timeoutMs` as for `created`: asked again, the stream stores
+   * it once (the change's time is in its message id).
    */
-  async updated(doc: NumberedSession, at: Date): Promise<void> {
+  async updated(doc: NumberedSession, at: Date, timeoutMs?: number): Promise<void> {
     await this.events.publish(SessionUpdated, sessionTail(doc, at), {
       msgId: `session-updated:${doc._id}:${at.getTime()}`,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
   }
 }

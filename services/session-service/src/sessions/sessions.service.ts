@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { FilterQuery } from 'mongoose';
 import {
   AddAllocationParty,
@@ -13,9 +13,10 @@ import {
   type UpdateSession,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
-import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-announcer';
+import { SessionAnnouncer, announceWithinMs, hasNumber, type NumberedSession } from './session-announcer';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
@@ -31,6 +32,7 @@ export class SessionsService {
     private readonly rpc: RpcClient,
     private readonly announcer: SessionAnnouncer,
     private readonly redaction: PartyRedaction,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
   ) {}
 
   async get(scope: AccountScope, sessionId: string): Promise<SessionView> {
@@ -68,6 +70,7 @@ export class SessionsService {
   }
 
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
+    const began = performance.now();
     const doc = await this.require(request.scope, request.sessionId);
     if (doc.status === 'expired')
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
@@ -112,7 +115,13 @@ export class SessionsService {
     // Announced as stored after this write, not as this request saw it.
     const stored = await this.sessions.get(request.scope, doc._id);
     const updated = stored && hasNumber(stored) ? stored : ({ ...doc, ...set } as NumberedSession);
-    await this.announcer.updated(updated, now);
+    // Stored: waited for longer than the default, so that a stream leader being elected does not
+    // leave the routers without the change (the caller, answered 503, may never ask again).
+    await this.announcer.updated(
+      updated,
+      now,
+      announceWithinMs(performance.now() - began, this.config.RPC_TIMEOUT_MS),
+    );
     return this.views.render(updated);
   }
 
