@@ -3,19 +3,10 @@ import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { RetryLater } from '@maskline/messaging';
 import type { AutoCreate, OutsideContact, ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 import type { PendingAutoCreate, PendingAutoCreates } from './pending-auto-creates';
+import { OUTSIDE_TEXT } from '../proxy/outside-contact.test-fixture';
 import { OutOfSessionTexts } from './out-of-session-texts';
 
-const CONTACT: OutsideContact = {
-  type: 'Message',
-  resourceSid: 'SM00000000000000000000000000000001',
-  from: '+14155550111',
-  number: '+14155550199',
-  owner: {
-    accountId: 'MA000000000000000001',
-    subaccountId: null,
-    serviceSid: 'KS00000000000000000000000000000001',
-  },
-};
+const CONTACT = OUTSIDE_TEXT;
 const KEY = 'twilio|+14155550199|SM00000000000000000000000000000001';
 const CREATE: AutoCreate = { participantIdentifier: '+14155550122', uniqueName: 'listing-42' };
 const SESSION = { kind: 'session' as const, sessionId: 'sess-1', to: CREATE.participantIdentifier };

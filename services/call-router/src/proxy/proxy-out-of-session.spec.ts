@@ -3,19 +3,10 @@ import { CodedError, ErrorCodes, ProxyErrorCodes } from '@maskline/contracts';
 import type { RpcClient } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import type { ProxyCallbacks } from './proxy-callbacks';
-import { ProxyOutOfSession, type OutsideContact } from './proxy-out-of-session';
+import { ProxyOutOfSession } from './proxy-out-of-session';
+import { OUTSIDE_TEXT } from './outside-contact.test-fixture';
 
-const CONTACT: OutsideContact = {
-  type: 'Message',
-  resourceSid: 'SM00000000000000000000000000000001',
-  from: '+14155550111',
-  number: '+14155550199',
-  owner: {
-    accountId: 'MA000000000000000001',
-    subaccountId: null,
-    serviceSid: 'KS00000000000000000000000000000001',
-  },
-};
+const CONTACT = OUTSIDE_TEXT;
 
 /** The Service's callback answers an auto-create; session-service answers `created` with `failure`. */
 function outOfSession(failure: Error) {
