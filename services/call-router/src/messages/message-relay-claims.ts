@@ -13,7 +13,7 @@ export const MESSAGE_RELAY_BUCKET = 'maskline-message-relays';
 /** Fallback messages sent, per number and sender: at most one per interval. */
 export const MESSAGE_FALLBACK_BUCKET = 'maskline-message-fallbacks';
 /** Longer than any provider's retries of a webhook and than the stream keeps the event. */
-export const CLAIM_TTL_MS = 8 * 86400 * 1000;
+const CLAIM_TTL_MS = 8 * 86400 * 1000;
 
 /**
  * A message's outcome, to be announced (MessageRelayed or MessageFailed, without the routing view).

@@ -280,10 +280,12 @@ export class MessageRelayConsumer {
         },
       };
       const made = await this.outOfSession.ask(contact, key, pending);
-      if (made?.kind === 'session') {
+      // Made; or refused when made again, perhaps by the Session an earlier try made after all
+      // (its name or its pair taken): either way the sender may be a party now.
+      if (made?.kind === 'session' || (made === null && pending)) {
         const now = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
         if (now.kind === 'relay') return this.relayed(m, now);
-        return { why: now.why };
+        if (made) return { why: now.why };
       }
       const reply = made?.kind === 'twiml' ? twimlReply(made.xml) : null;
       // The customer's reply to the sender: sealed in the plan (it rests in KV until sent).

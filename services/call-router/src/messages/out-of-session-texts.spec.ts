@@ -17,13 +17,14 @@ const SESSION = { kind: 'session' as const, sessionId: 'sess-1', to: CREATE.part
  * live in a map, as the KV bucket keeps them.
  */
 function texts(creates: Array<Error | null | 'made'>) {
-  const asked = { callbacks: 0, creates: [] as AutoCreate[] };
+  const asked = { callbacks: 0, creates: [] as AutoCreate[], timeouts: [] as Array<number | undefined> };
   const proxy = {
     callback: async () => {
       asked.callbacks++;
       return { kind: 'auto-create', create: CREATE };
     },
-    autoCreate: async (_contact: OutsideContact, create: AutoCreate) => {
+    autoCreate: async (_contact: OutsideContact, create: AutoCreate, options: { timeoutMs?: number }) => {
+      asked.timeouts.push(options.timeoutMs);
       asked.creates.push(create);
       const next = creates.shift();
       if (next instanceof Error) throw next;
@@ -38,9 +39,9 @@ function texts(creates: Array<Error | null | 'made'>) {
   } as unknown as PendingAutoCreates;
   const subject = new OutOfSessionTexts(proxy, pendings, pino({ level: 'silent' }));
   /** One delivery of the text, as the relay consumer makes it: the answer, or what it threw. */
-  const deliver = async (deliveryCount: number) => {
+  const deliver = async (deliveryCount: number, contact = CONTACT) => {
     const pending = await subject.pending(KEY, deliveryCount);
-    return subject.ask(CONTACT, KEY, pending).catch((err: unknown) => err);
+    return subject.ask(contact, KEY, pending).catch((err: unknown) => err);
   };
   return { asked, kept, deliver };
 }
@@ -51,11 +52,13 @@ describe('a stranger’s text whose auto-create goes unanswered', () => {
   it('posts the Service’s callback once, and makes the same Session again on later deliveries until made', async () => {
     const { asked, kept, deliver } = texts([unanswered(), unanswered(), 'made']);
     expect(await deliver(1)).toBeInstanceOf(RetryLater);
-    expect(kept.get(KEY)).toEqual({ create: CREATE, tries: 1 });
+    expect(kept.get(KEY)).toEqual({ create: CREATE, serviceSid: CONTACT.owner.serviceSid, tries: 1 });
     expect(await deliver(2)).toBeInstanceOf(RetryLater);
     expect(await deliver(3)).toEqual(SESSION);
     expect(asked.callbacks).toBe(1);
     expect(asked.creates).toEqual([CREATE, CREATE, CREATE]);
+    // Each waits as long as the gateway waits for a create: a try still running is not raced.
+    expect(asked.timeouts).toEqual([10_000, 10_000, 10_000]);
     // Nothing of the sender's Session stays behind once it is made.
     expect(kept.size).toBe(0);
   });
@@ -99,5 +102,17 @@ describe('a stranger’s text whose auto-create goes unanswered', () => {
     expect(await deliver(12)).toBeInstanceOf(RetryLater);
     expect(await deliver(13)).toEqual(SESSION);
     expect(asked.callbacks).toBe(1);
+  });
+
+  it('asks the Service the number belongs to now when it moved meanwhile: the kept answer was another Service’s', async () => {
+    const { asked, kept, deliver } = texts([unanswered(), 'made']);
+    expect(await deliver(1)).toBeInstanceOf(RetryLater);
+    const moved = {
+      ...CONTACT,
+      owner: { ...CONTACT.owner, serviceSid: 'KS00000000000000000000000000000002' },
+    };
+    expect(await deliver(2, moved)).toEqual(SESSION);
+    expect(asked.callbacks).toBe(2);
+    expect(kept.size).toBe(0);
   });
 });

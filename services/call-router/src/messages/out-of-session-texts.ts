@@ -17,6 +17,12 @@ import { PendingAutoCreates, type PendingAutoCreate } from './pending-auto-creat
 const AUTO_CREATE_TRIES = 8;
 /** The first wait before an unanswered auto-create is made again (doubling, to a minute). */
 const AUTO_CREATE_RETRY_MS = 1000;
+/**
+ * How long a text's auto-create waits for session-service: as long as the gateway waits for a
+ * create (whose saga fits in 8 s). Nobody waits on a text's answer, and a create asked again while
+ * the first still ran would be refused (its name or its pair taken) and the text go to the fallback.
+ */
+const AUTO_CREATE_WAIT_MS = 10_000;
 
 /**
  * A stranger's text to a Proxy Service's number: the Service's out-of-session callback is posted
@@ -51,17 +57,19 @@ export class OutOfSessionTexts {
   async ask(
     contact: OutsideContact,
     key: string,
-    pending: PendingAutoCreate | undefined,
+    kept: PendingAutoCreate | undefined,
   ): Promise<OutOfSessionAnswer | null> {
+    // Kept for another Service (the number moved meanwhile): that Service's answer does not apply.
+    const pending = kept?.serviceSid === contact.owner.serviceSid ? kept : undefined;
+    if (kept && !pending) await this.pendings.forget(key);
     const reply = pending
       ? ({ kind: 'auto-create', create: pending.create } as const)
       : await this.proxy.callback(contact);
     if (reply?.kind !== 'auto-create') return reply;
     const tries = (pending?.tries ?? 0) + 1;
+    let made: Awaited<ReturnType<ProxyOutOfSession['autoCreate']>>;
     try {
-      const made = await this.proxy.autoCreate(contact, reply.create);
-      await this.settled(key, pending);
-      return made;
+      made = await this.proxy.autoCreate(contact, reply.create, { timeoutMs: AUTO_CREATE_WAIT_MS });
     } catch (err) {
       this.logger.warn(
         { err, serviceSid: contact.owner.serviceSid, tries },
@@ -69,17 +77,19 @@ export class OutOfSessionTexts {
           ? 'out-of-session auto-create unanswered; made again later'
           : "out-of-session auto-create unanswered; given up, the number's fallback answers",
       );
-      if (tries < AUTO_CREATE_TRIES) {
-        await this.pendings.keep(key, { create: reply.create, tries });
-        // Asked again later whatever the failure's code (one that is not retryable would end the
-        // text unanswered): a made Session then has the sender as a party.
-        throw new RetryLater(
-          `out-of-session auto-create unanswered (${err instanceof CodedError ? err.code : 'error'})`,
-          backoffWithJitter(tries, AUTO_CREATE_RETRY_MS, 60_000),
-        );
+      if (tries >= AUTO_CREATE_TRIES) {
+        await this.pendings.forget(key);
+        return null;
       }
-      await this.pendings.forget(key);
-      return null;
+      await this.pendings.keep(key, { create: reply.create, serviceSid: contact.owner.serviceSid, tries });
+      // Asked again later whatever the failure's code (one that is not retryable would end the
+      // text unanswered): a made Session then has the sender as a party.
+      throw new RetryLater(
+        `out-of-session auto-create unanswered (${err instanceof CodedError ? err.code : 'error'})`,
+        backoffWithJitter(tries, AUTO_CREATE_RETRY_MS, 60_000),
+      );
     }
+    await this.settled(key, pending);
+    return made;
   }
 }

@@ -123,28 +123,34 @@ export class ProxyOutOfSession {
 
   /**
    * Makes the Session an auto-create answer asks for: the Session, or null when session-service
-   * refused it. Throws when it may have been made or may pass if asked again.
+   * refused it. Throws when it may have been made or may pass if asked again. `timeoutMs`: how long
+   * to wait for session-service (the RPC default unless given).
    */
   async autoCreate(
     contact: OutsideContact,
     create: AutoCreate,
+    options: { timeoutMs?: number } = {},
   ): Promise<Extract<OutOfSessionAnswer, { kind: 'session' }> | null> {
     try {
-      const session = await this.rpc.request(CreateProxySession, {
-        scope: {
-          accountId: contact.owner.accountId,
-          ...(contact.owner.subaccountId ? { subaccountId: contact.owner.subaccountId } : {}),
+      const session = await this.rpc.request(
+        CreateProxySession,
+        {
+          scope: {
+            accountId: contact.owner.accountId,
+            ...(contact.owner.subaccountId ? { subaccountId: contact.owner.subaccountId } : {}),
+          },
+          service: contact.owner.serviceSid,
+          ...(create.uniqueName ? { uniqueName: create.uniqueName } : {}),
+          ...(create.mode ? { mode: create.mode } : {}),
+          ...(create.ttl !== undefined ? { ttl: create.ttl } : {}),
+          ...(create.dateExpiry ? { dateExpiry: create.dateExpiry } : {}),
+          participants: [
+            { identifier: contact.from, friendlyName: null, proxyIdentifier: contact.number },
+            { identifier: create.participantIdentifier, friendlyName: null, proxyIdentifier: contact.number },
+          ],
         },
-        service: contact.owner.serviceSid,
-        ...(create.uniqueName ? { uniqueName: create.uniqueName } : {}),
-        ...(create.mode ? { mode: create.mode } : {}),
-        ...(create.ttl !== undefined ? { ttl: create.ttl } : {}),
-        ...(create.dateExpiry ? { dateExpiry: create.dateExpiry } : {}),
-        participants: [
-          { identifier: contact.from, friendlyName: null, proxyIdentifier: contact.number },
-          { identifier: create.participantIdentifier, friendlyName: null, proxyIdentifier: contact.number },
-        ],
-      });
+        options,
+      );
       this.outcomes.inc({ outcome: 'auto-created' });
       return {
         kind: 'session',

@@ -23,7 +23,7 @@ import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
-import { WRITE_CALL } from '../config/write-call';
+import { WRITE_CALL, WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { SessionRepository } from '../sessions/session.repository';
 import {
@@ -267,7 +267,11 @@ export class SessionCreator {
       this.expiry.schedule(sessionId, doc.expiresAt);
       await timer.time(
         'announce',
-        this.announcer.created(doc, now, announceWithinMs(timer.totalMs(), this.config.RPC_TIMEOUT_MS)),
+        this.announcer.created(
+          doc,
+          now,
+          announceWithinMs(WRITE_REQUEST_BUDGET_MS - timer.totalMs(), this.config.RPC_TIMEOUT_MS),
+        ),
       );
       // Announced: the session exists for everyone now and is never taken back. Leftover steps are
       // the orphan reaper's (it only forgets those of a session that holds what they name).

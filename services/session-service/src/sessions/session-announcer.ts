@@ -9,17 +9,15 @@ export type NumberedSession = SessionDocument & { virtualNumber: string; allocat
 
 /**
  * How long the announcement of a session write (a creation, an update) may wait for the stream,
- * with `elapsedMs` of the request gone: up to 5 s while the request stays within 8 s of the
- * gateway's 10 (the store write is made by then; a stream leader elected after a NATS node was lost
- * is usually back within it, where the publisher's default failed the request: CI at 9a22dc7 and
- * f559132, "event stream is not available" for 6 of 7 creates lost to the node), never less than
- * that default (`defaultMs`).
+ * with `leftMs` of the request's time left for it: up to 5 s (the store write is made by then; a
+ * stream leader elected after a NATS node was lost is usually back within it, where the
+ * publisher's default failed the request: CI at 9a22dc7 and f559132, "event stream is not
+ * available" for 6 of 7 creates lost to the node), never less than that default (`defaultMs`).
  */
-export function announceWithinMs(elapsedMs: number, defaultMs: number): number {
-  return Math.max(defaultMs, Math.min(ANNOUNCE_MAX_MS, REQUEST_BUDGET_MS - elapsedMs));
+export function announceWithinMs(leftMs: number, defaultMs: number): number {
+  return Math.max(defaultMs, Math.min(ANNOUNCE_MAX_MS, leftMs));
 }
 const ANNOUNCE_MAX_MS = 5000;
-const REQUEST_BUDGET_MS = 8000;
 
 /**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each

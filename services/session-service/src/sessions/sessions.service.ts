@@ -13,6 +13,8 @@ import {
   type UpdateSession,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { msLeftOfRequest } from '@maskline/observability';
+import { WRITE_CALL, WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
@@ -22,6 +24,8 @@ import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
 
 const DEFAULT_WINDOW_MS = 7 * 86400 * 1000;
+/** Of an update's time, what rendering its answer (a PIN lookup, a read of its calls) may need after the announcement. */
+const RENDER_RESERVE_MS = 3000;
 
 @Injectable()
 export class SessionsService {
@@ -70,7 +74,6 @@ export class SessionsService {
   }
 
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
-    const began = performance.now();
     const doc = await this.require(request.scope, request.sessionId);
     if (doc.status === 'expired')
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
@@ -94,11 +97,11 @@ export class SessionsService {
       const other = field === 'first_party' ? doc.secondParty : doc.firstParty;
       if (other === value)
         throw CodedError.validation(field, 'first_party and second_party must be different numbers');
-      await this.rpc.request(AddAllocationParty, {
-        scope: { accountId: doc.accountId },
-        allocationId: doc.allocationId,
-        party: value,
-      });
+      await this.rpc.request(
+        AddAllocationParty,
+        { scope: { accountId: doc.accountId }, allocationId: doc.allocationId, party: value },
+        WRITE_CALL,
+      );
       if (field === 'first_party') set.firstParty = value;
       else set.secondParty = value;
     }
@@ -120,7 +123,10 @@ export class SessionsService {
     await this.announcer.updated(
       updated,
       now,
-      announceWithinMs(performance.now() - began, this.config.RPC_TIMEOUT_MS),
+      announceWithinMs(
+        (msLeftOfRequest() ?? WRITE_REQUEST_BUDGET_MS) - RENDER_RESERVE_MS,
+        this.config.RPC_TIMEOUT_MS,
+      ),
     );
     return this.views.render(updated);
   }
