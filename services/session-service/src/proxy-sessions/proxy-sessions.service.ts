@@ -213,7 +213,7 @@ export class ProxySessionsService {
       }
       this.expiry.schedule(doc._id, expiresAt);
       const updated = await this.requireStored(scope, service, doc._id);
-      if (hasNumber(updated)) await this.announcer.updated(updated, now);
+      if (hasNumber(updated)) await this.announcer.updatedInRequest(updated, now);
       return this.views.session(updated);
     }
     return this.views.session(doc);

@@ -127,15 +127,19 @@ function saga(world: {
     endNow: jest.fn(async () => void calls.push('end now')),
   } as unknown as ExpiryScheduler;
   const reached: SagaCheckpoint[] = [];
+  const config = {
+    SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3,
+    ORPHAN_AGE_MS: 30_000,
+  } as SessionServiceConfig;
   const creator = new SessionCreator(
     rpc,
-    new SessionAnnouncer(events),
+    new SessionAnnouncer(events, config),
     store,
     steps,
     views,
     keys,
     expiry,
-    { SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3, ORPHAN_AGE_MS: 30_000 } as SessionServiceConfig,
+    config,
     { reached: (p: SagaCheckpoint) => void reached.push(p) },
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,

@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { SessionCreated, SessionUpdated } from '@maskline/contracts';
 import { EventPublisher } from '@maskline/messaging';
+import { msLeftOfRequest } from '@maskline/observability';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { routingView } from './routing-view';
 import type { SessionDocument } from './session.schema';
 
@@ -18,6 +21,8 @@ export function announceWithinMs(leftMs: number, defaultMs: number): number {
   return Math.max(defaultMs, Math.min(ANNOUNCE_MAX_MS, leftMs));
 }
 const ANNOUNCE_MAX_MS = 5000;
+/** Of an update's time, what rendering its answer (a PIN lookup, a read of its calls) may need after the announcement. */
+const ANSWER_RESERVE_MS = 3000;
 
 /**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each
@@ -25,7 +30,10 @@ const ANNOUNCE_MAX_MS = 5000;
  */
 @Injectable()
 export class SessionAnnouncer {
-  constructor(private readonly events: EventPublisher) {}
+  constructor(
+    private readonly events: EventPublisher,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+  ) {}
 
   /**
    * The session exists, with its number (a Proxy session: from its first participant on).
@@ -50,6 +58,17 @@ export class SessionAnnouncer {
       msgId: `session-updated:${doc._id}:${at.getTime()}`,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
     });
+  }
+
+  /**
+   * `updated`, for a change an API request made and is still to answer: waits for the stream in what
+   * the request has left, less what its answer needs. Stored by then, the change would otherwise
+   * stay unknown to the routers when the stream was away for a moment and the caller, answered 503,
+   * never asked again.
+   */
+  async updatedInRequest(doc: NumberedSession, at: Date): Promise<void> {
+    const leftMs = (msLeftOfRequest() ?? WRITE_REQUEST_BUDGET_MS) - ANSWER_RESERVE_MS;
+    await this.updated(doc, at, announceWithinMs(leftMs, this.config.RPC_TIMEOUT_MS));
   }
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { FilterQuery } from 'mongoose';
 import {
   AddAllocationParty,
@@ -13,19 +13,15 @@ import {
   type UpdateSession,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
-import { msLeftOfRequest } from '@maskline/observability';
-import { WRITE_CALL, WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
-import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
-import { SessionAnnouncer, announceWithinMs, hasNumber, type NumberedSession } from './session-announcer';
+import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-announcer';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
 
 const DEFAULT_WINDOW_MS = 7 * 86400 * 1000;
-/** Of an update's time, what rendering its answer (a PIN lookup, a read of its calls) may need after the announcement. */
-const RENDER_RESERVE_MS = 3000;
 
 @Injectable()
 export class SessionsService {
@@ -36,7 +32,6 @@ export class SessionsService {
     private readonly rpc: RpcClient,
     private readonly announcer: SessionAnnouncer,
     private readonly redaction: PartyRedaction,
-    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
   ) {}
 
   async get(scope: AccountScope, sessionId: string): Promise<SessionView> {
@@ -118,16 +113,7 @@ export class SessionsService {
     // Announced as stored after this write, not as this request saw it.
     const stored = await this.sessions.get(request.scope, doc._id);
     const updated = stored && hasNumber(stored) ? stored : ({ ...doc, ...set } as NumberedSession);
-    // Stored: waited for longer than the default, so that a stream leader being elected does not
-    // leave the routers without the change (the caller, answered 503, may never ask again).
-    await this.announcer.updated(
-      updated,
-      now,
-      announceWithinMs(
-        (msLeftOfRequest() ?? WRITE_REQUEST_BUDGET_MS) - RENDER_RESERVE_MS,
-        this.config.RPC_TIMEOUT_MS,
-      ),
-    );
+    await this.announcer.updatedInRequest(updated, now);
     return this.views.render(updated);
   }
 
