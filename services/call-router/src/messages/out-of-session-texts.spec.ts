@@ -16,17 +16,25 @@ const SESSION = { kind: 'session' as const, sessionId: 'sess-1', to: CREATE.part
  * says in turn (an Error: unanswered or failed; null: refused; otherwise made). Kept auto-creates
  * live in a map, as the KV bucket keeps them.
  */
-function texts(creates: Array<Error | null | 'made'>) {
+function texts(creates: Array<Error | null | 'made' | 'hang'>) {
   const asked = { callbacks: 0, creates: [] as AutoCreate[], timeouts: [] as Array<number | undefined> };
+  /** Creates that hang (session-service not answering yet), in the order they were asked. */
+  const hanging: Array<{ contact: OutsideContact; answer: (made: boolean) => void }> = [];
+  let started = () => {};
   const proxy = {
     callback: async () => {
       asked.callbacks++;
       return { kind: 'auto-create', create: CREATE };
     },
-    autoCreate: async (_contact: OutsideContact, create: AutoCreate, options: { timeoutMs?: number }) => {
+    autoCreate: async (contact: OutsideContact, create: AutoCreate, options: { timeoutMs?: number }) => {
       asked.timeouts.push(options.timeoutMs);
       asked.creates.push(create);
       const next = creates.shift();
+      if (next === 'hang') {
+        const made = new Promise<boolean>((answer) => hanging.push({ contact, answer }));
+        started();
+        return (await made) ? SESSION : null;
+      }
       if (next instanceof Error) throw next;
       return next === 'made' ? SESSION : null;
     },
@@ -39,11 +47,17 @@ function texts(creates: Array<Error | null | 'made'>) {
   } as unknown as PendingAutoCreates;
   const subject = new OutOfSessionTexts(proxy, pendings, pino({ level: 'silent' }));
   /** One delivery of the text, as the relay consumer makes it: the answer, or what it threw. */
-  const deliver = async (deliveryCount: number, contact = CONTACT) => {
-    const pending = await subject.pending(KEY, deliveryCount);
-    return subject.ask(contact, KEY, pending).catch((err: unknown) => err);
+  const deliver = async (deliveryCount: number, contact = CONTACT, key = KEY) => {
+    const pending = await subject.pending(key, deliveryCount);
+    return subject.ask(contact, key, pending).catch((err: unknown) => err);
   };
-  return { asked, kept, deliver };
+  /** Resolves once `count` creates hang. */
+  const hangingCount = (count: number) =>
+    new Promise<void>((resolve) => {
+      started = () => hanging.length >= count && resolve();
+      started();
+    });
+  return { asked, kept, deliver, hanging, hangingCount };
 }
 
 const unanswered = () => new CodedError(ErrorCodes.RPC_TIMEOUT, 'session-service did not answer in time');
@@ -114,5 +128,33 @@ describe('a stranger’s text whose auto-create goes unanswered', () => {
     expect(await deliver(2, moved)).toEqual(SESSION);
     expect(asked.callbacks).toBe(2);
     expect(kept.size).toBe(0);
+  });
+
+  it('keeps the answer before the Session is made: a try that never ends (a crash) is made again without asking the Service', async () => {
+    const { asked, kept, deliver, hangingCount } = texts(['hang', 'made']);
+    void deliver(1);
+    await hangingCount(1);
+    expect(kept.get(KEY)).toEqual({ create: CREATE, serviceSid: CONTACT.owner.serviceSid, tries: 0 });
+    expect(await deliver(2)).toEqual(SESSION);
+    expect(asked.callbacks).toBe(1);
+    expect(kept.size).toBe(0);
+  });
+
+  it('runs at most 4 of one account’s auto-creates at once on a replica: its next text waits, another account’s goes on', async () => {
+    const { asked, deliver, hanging, hangingCount } = texts(['hang', 'hang', 'hang', 'hang', 'made', 'made']);
+    const mine = Array.from({ length: 4 }, (_, i) => deliver(1, CONTACT, `${KEY}-${i}`));
+    await hangingCount(4);
+    const waiting = await deliver(1, CONTACT, `${KEY}-4`);
+    expect(waiting).toBeInstanceOf(RetryLater);
+    expect((waiting as RetryLater).reason).toContain('busy');
+    expect(asked.creates).toHaveLength(4);
+    const other = { ...CONTACT, owner: { ...CONTACT.owner, accountId: 'MA000000000000000002' } };
+    expect(await deliver(1, other, `${KEY}-other`)).toEqual(SESSION);
+    // One of the account's creates answers: its waiting text goes through on its next delivery.
+    hanging[0].answer(true);
+    await expect(mine[0]).resolves.toEqual(SESSION);
+    expect(await deliver(2, CONTACT, `${KEY}-4`)).toEqual(SESSION);
+    for (const h of hanging.slice(1)) h.answer(false);
+    await Promise.all(mine);
   });
 });

@@ -23,6 +23,13 @@ const AUTO_CREATE_RETRY_MS = 1000;
  * the first still ran would be refused (its name or its pair taken) and the text go to the fallback.
  */
 const AUTO_CREATE_WAIT_MS = 10_000;
+/**
+ * Auto-creates one account may have running at once on a replica: a Service whose creates go
+ * unanswered holds at most these of the relay's 64 slots (each up to AUTO_CREATE_WAIT_MS).
+ */
+const AUTO_CREATES_PER_ACCOUNT = 4;
+/** When a text whose account's auto-creates are busy is looked at again. */
+const BUSY_RETRY_MS = 1000;
 
 /**
  * A stranger's text to a Proxy Service's number: the Service's out-of-session callback is posted
@@ -31,6 +38,9 @@ const AUTO_CREATE_WAIT_MS = 10_000;
  */
 @Injectable()
 export class OutOfSessionTexts {
+  /** Auto-creates this replica is making now, per account. */
+  private readonly running = new Map<string, number>();
+
   constructor(
     private readonly proxy: ProxyOutOfSession,
     private readonly pendings: PendingAutoCreates,
@@ -49,10 +59,11 @@ export class OutOfSessionTexts {
 
   /**
    * The Service's out-of-session answer about a stranger's text, its auto-create made. The callback
-   * is posted once per message: an auto-create that went unanswered (it may have been made, or may
-   * pass if asked again) is kept, and the text is redelivered; a redelivery that does not find the
-   * sender in a Session makes the kept one again, without asking the Service again. After
-   * AUTO_CREATE_TRIES it is given up on: null, and the number's fallback answers.
+   * is posted once per message: its auto-create is kept before it is made, and one that went
+   * unanswered (it may have been made, or may pass if asked again) is made again by a redelivery
+   * that does not find the sender in a Session, without asking the Service again. After
+   * AUTO_CREATE_TRIES it is given up on: null, and the number's fallback answers. At most
+   * AUTO_CREATES_PER_ACCOUNT of an account's run at once on a replica.
    */
   async ask(
     contact: OutsideContact,
@@ -60,16 +71,28 @@ export class OutOfSessionTexts {
     kept: PendingAutoCreate | undefined,
   ): Promise<OutOfSessionAnswer | null> {
     // Kept for another Service (the number moved meanwhile): that Service's answer does not apply.
-    const pending = kept?.serviceSid === contact.owner.serviceSid ? kept : undefined;
+    let pending = kept?.serviceSid === contact.owner.serviceSid ? kept : undefined;
     if (kept && !pending) await this.pendings.forget(key);
-    const reply = pending
-      ? ({ kind: 'auto-create', create: pending.create } as const)
-      : await this.proxy.callback(contact);
-    if (reply?.kind !== 'auto-create') return reply;
-    const tries = (pending?.tries ?? 0) + 1;
+    if (!pending) {
+      const reply = await this.proxy.callback(contact);
+      if (reply?.kind !== 'auto-create') return reply;
+      // Kept before it is made: should this try not end (a crash, the ack wait passed), the next
+      // delivery makes it without posting the Service's callback again.
+      pending = { create: reply.create, serviceSid: contact.owner.serviceSid, tries: 0 };
+      await this.pendings.keep(key, pending);
+    }
+    const { accountId } = contact.owner;
+    const running = this.running.get(accountId) ?? 0;
+    if (running >= AUTO_CREATES_PER_ACCOUNT) {
+      // This account's creates fill its share of the relay's slots: its text waits its turn, and
+      // costs neither a try nor a slot (other accounts' texts go on).
+      throw new RetryLater('the account’s out-of-session auto-creates are busy', BUSY_RETRY_MS);
+    }
+    const tries = pending.tries + 1;
     let made: Awaited<ReturnType<ProxyOutOfSession['autoCreate']>>;
+    this.running.set(accountId, running + 1);
     try {
-      made = await this.proxy.autoCreate(contact, reply.create, { timeoutMs: AUTO_CREATE_WAIT_MS });
+      made = await this.proxy.autoCreate(contact, pending.create, { timeoutMs: AUTO_CREATE_WAIT_MS });
     } catch (err) {
       this.logger.warn(
         { err, serviceSid: contact.owner.serviceSid, tries },
@@ -81,15 +104,19 @@ export class OutOfSessionTexts {
         await this.pendings.forget(key);
         return null;
       }
-      await this.pendings.keep(key, { create: reply.create, serviceSid: contact.owner.serviceSid, tries });
+      await this.pendings.keep(key, { ...pending, tries });
       // Asked again later whatever the failure's code (one that is not retryable would end the
       // text unanswered): a made Session then has the sender as a party.
       throw new RetryLater(
         `out-of-session auto-create unanswered (${err instanceof CodedError ? err.code : 'error'})`,
         backoffWithJitter(tries, AUTO_CREATE_RETRY_MS, 60_000),
       );
+    } finally {
+      const left = (this.running.get(accountId) ?? 1) - 1;
+      if (left > 0) this.running.set(accountId, left);
+      else this.running.delete(accountId);
     }
-    await this.settled(key, pending);
+    await this.pendings.forget(key);
     return made;
   }
 }
