@@ -29,13 +29,14 @@ const autoCreateSchema = z.object({
 /** An auto-create answer: the Session to make (its fields as Twilio names them). */
 export type AutoCreate = z.infer<typeof autoCreateSchema>;
 
-/** The callback's answer: a Session to make, or a TwiML document. */
-export type OutOfSessionReply = { kind: 'auto-create'; create: AutoCreate } | { kind: 'twiml'; xml: string };
+/** A TwiML document, to carry out (what Maskline executes of it: see twiml-answer.ts). */
+type TwimlAnswer = { kind: 'twiml'; xml: string };
 
-export type OutOfSessionAnswer =
-  | { kind: 'session'; sessionId: string; to: string }
-  /** A TwiML document, to carry out (what Maskline executes of it: see twiml-answer.ts). */
-  | { kind: 'twiml'; xml: string };
+/** The callback's answer: a Session to make, or a TwiML document. */
+export type OutOfSessionReply = { kind: 'auto-create'; create: AutoCreate } | TwimlAnswer;
+
+/** What to do: go on in the Session made, or carry out the TwiML. */
+export type OutOfSessionAnswer = { kind: 'session'; sessionId: string; to: string } | TwimlAnswer;
 
 /** A call or text to a Service's number from someone in none of its open Sessions. */
 export interface OutsideContact {
