@@ -1,5 +1,6 @@
 import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
 import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
+import { byIds, byIdsPerAccount } from './by-id-statements';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
 import { isFerretDb } from './index-synchronizer';
@@ -16,10 +17,6 @@ export type ScopedFilter<T> = FilterQuery<T> & AccountScope;
 /** One document of an account, by id. */
 export interface ScopedKey extends AccountScope {
   _id: string;
-}
-
-function eachScoped<T>(keys: ReadonlyArray<ScopedKey>): FilterQuery<T> {
-  return { $or: keys.map(({ accountId, _id }) => ({ accountId, _id })) } as FilterQuery<T>;
 }
 
 export interface PageRequest {
@@ -102,12 +99,28 @@ export class SystemWideQueries<T> {
   }
 
   /**
-   * A batch by id in one statement: on FerretDB v1 every filtered delete scans the collection, so a
-   * sweep deletes its whole batch in one scan, never one per document.
+   * A batch by id, each matching `also` too: one statement per id while they are few, one for all
+   * from ONE_STATEMENT_FROM on (`byIds`: on FerretDB v1 a delete by `_id` scans without decoding, one
+   * by `_id: { $in }` decodes every document, so a sweep's whole batch goes in one scan). How many went.
    */
-  async deleteByIds(ids: readonly string[]): Promise<number> {
-    if (ids.length === 0) return 0;
-    return this.deleteMany({ _id: { $in: [...ids] } } as FilterQuery<T>);
+  deleteByIds(ids: readonly string[], also: FilterQuery<T> = {}): Promise<number> {
+    return byIds(
+      ids,
+      async (id) =>
+        (await this.timed(this.model.deleteOne({ ...also, _id: id } as FilterQuery<T>)).exec()).deletedCount,
+      (many) => this.deleteMany({ ...also, _id: { $in: many } } as FilterQuery<T>),
+    );
+  }
+
+  /** As `deleteByIds`, an update: how many matched. */
+  updateByIds(ids: readonly string[], also: FilterQuery<T>, update: UpdateQuery<T>): Promise<number> {
+    return byIds(
+      ids,
+      async (id) =>
+        (await this.timed(this.model.updateOne({ ...also, _id: id } as FilterQuery<T>, update)).exec())
+          .matchedCount,
+      (many) => this.updateMany({ ...also, _id: { $in: many } } as FilterQuery<T>, update),
+    );
   }
 
   /**
@@ -419,18 +432,30 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   /**
-   * Documents by id, each within its own account, in one statement (a batch: one scan on FerretDB v1,
-   * an `_id` lookup per clause on MongoDB).
+   * Documents by id, each within its own account: per account, one statement per id while they are
+   * few, one for all of them from ONE_STATEMENT_FROM on (`byIdsPerAccount`).
    */
   protected async deleteEachScoped(keys: ReadonlyArray<ScopedKey>): Promise<void> {
-    if (keys.length === 0) return;
-    await this.#model.deleteMany(eachScoped<T>(keys)).exec();
+    await byIdsPerAccount(
+      keys,
+      async ({ accountId, _id }) =>
+        (await this.#model.deleteOne({ accountId, _id } as FilterQuery<T>).exec()).deletedCount,
+      async (accountId, ids) =>
+        (await this.#model.deleteMany({ accountId, _id: { $in: ids } } as FilterQuery<T>).exec())
+          .deletedCount,
+    );
   }
 
-  /** As `deleteEachScoped`, one update for all of them. */
+  /** As `deleteEachScoped`, an update. */
   protected async updateEachScoped(keys: ReadonlyArray<ScopedKey>, update: UpdateQuery<T>): Promise<void> {
-    if (keys.length === 0) return;
-    await this.#model.updateMany(eachScoped<T>(keys), update).exec();
+    await byIdsPerAccount(
+      keys,
+      async ({ accountId, _id }) =>
+        (await this.#model.updateOne({ accountId, _id } as FilterQuery<T>, update).exec()).matchedCount,
+      async (accountId, ids) =>
+        (await this.#model.updateMany({ accountId, _id: { $in: ids } } as FilterQuery<T>, update).exec())
+          .matchedCount,
+    );
   }
 
   protected async deleteScoped(filter: ScopedFilter<T>): Promise<void> {

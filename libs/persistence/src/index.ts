@@ -6,6 +6,7 @@ export * from './index-synchronizer';
 export * from './store-rpc-error.filter';
 export * from './insert-batcher';
 export * from './write-batcher';
+export * from './by-id-statements';
 export * from './day-partitions';
 export * from './day-kept-history';
 export * from './packed-ascending';

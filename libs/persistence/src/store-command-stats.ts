@@ -27,7 +27,7 @@ export function recordStoreCommands(connection: Connection, dir: string, label: 
       e.command?.query ??
       (e.command?.deletes as Array<{ q?: object }>)?.[0]?.q ??
       (e.command?.updates as Array<{ q?: object }>)?.[0]?.q) as Record<string, unknown> | undefined;
-    const shape = filter ? `{${Object.keys(filter).join(',')}}` : '';
+    const shape = filter ? `{${Object.entries(filter).map(fieldShape).join(',')}}` : '';
     started.set(e.requestId, `${e.commandName} ${typeof target === 'string' ? target : ''} ${shape}`.trim());
   });
   const finished = (e: CommandEvent) => {
@@ -44,4 +44,13 @@ export function recordStoreCommands(connection: Connection, dir: string, label: 
     const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).map(([command, t]) => ({ command, ...t }));
     writeFileSync(join(dir, `${label}-${process.pid}.json`), JSON.stringify(rows, null, 1));
   });
+}
+
+/** A filter field's name, with the operators it uses (`_id:$in`): which query shape, never its values. */
+function fieldShape([name, value]: [string, unknown]): string {
+  const operators =
+    value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Date)
+      ? Object.keys(value).filter((k) => k.startsWith('$'))
+      : [];
+  return operators.length > 0 ? `${name}:${operators.join(':')}` : name;
 }

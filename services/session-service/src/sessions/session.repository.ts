@@ -14,8 +14,8 @@ import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.
 @Injectable()
 export class SessionRepository extends AccountScopedRepository<SessionDocument> {
   /**
-   * The moves' first and last steps, for the expiries that run together: one statement each (one
-   * scan on FerretDB, not one per session). A mark is timed by the latest expiry of its batch.
+   * The moves' first and last steps, for the expiries that run together: one statement each once
+   * there are many (`byIds`). A mark is timed by the latest expiry of its batch.
    */
   private readonly marks: StatementBatcher<{ sessionId: string; at: Date }>;
   private readonly movedOut: StatementBatcher<string>;
@@ -27,13 +27,14 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     super(model);
     this.marks = new StatementBatcher<{ sessionId: string; at: Date }>((items) => {
       const at = latestOf(items.map((i) => i.at));
-      return this.systemWide.updateMany(
-        { _id: { $in: items.map((i) => i.sessionId) }, status: 'active' },
+      return this.systemWide.updateByIds(
+        items.map((i) => i.sessionId),
+        { status: 'active' },
         { $set: { status: 'expired', expiredAt: at, modifiedAt: at } },
       );
     }, STATEMENT_BATCH);
     this.movedOut = new StatementBatcher<string>(
-      (ids) => this.systemWide.deleteMany({ _id: { $in: ids }, status: 'expired' }),
+      (ids) => this.systemWide.deleteByIds(ids, { status: 'expired' }),
       STATEMENT_BATCH,
     );
   }

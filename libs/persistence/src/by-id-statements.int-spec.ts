@@ -1,0 +1,103 @@
+import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import { testStoreUrl, uniqueDbName } from '@maskline/testing';
+import { AccountScopedRepository, type ScopedKey } from './account-scoped.repository';
+import { ONE_STATEMENT_FROM } from './by-id-statements';
+
+interface Doc {
+  _id: string;
+  accountId: string;
+  state: string;
+}
+
+/** The statements under test, as a service's repository uses them. */
+class Docs extends AccountScopedRepository<Doc> {
+  constructor(model: Model<Doc>) {
+    super(model);
+  }
+  deleteEach = (keys: ScopedKey[]) => this.deleteEachScoped(keys);
+  updateEach = (keys: ScopedKey[], state: string) => this.updateEachScoped(keys, { $set: { state } });
+  deleteIds = (ids: string[], also: Partial<Doc>) => this.systemWide.deleteByIds(ids, also);
+  updateIds = (ids: string[], also: Partial<Doc>, state: string) =>
+    this.systemWide.updateByIds(ids, also, { $set: { state } });
+}
+
+describe('statements by id on the real store, few (one per id) and many (one for all)', () => {
+  let connection: Connection;
+  let n = 0;
+  const fresh = async (count: number) => {
+    const model = connection.model<Doc>(
+      `ByIdDoc${n++}`,
+      new Schema<Doc>({ _id: String, accountId: String, state: String }, { versionKey: false }),
+    );
+    // Even ids are account A's, odd ones B's; every other one of each is "done".
+    await model.insertMany(
+      Array.from({ length: count }, (_, i) => ({
+        _id: `d-${i}`,
+        accountId: i % 2 === 0 ? 'A' : 'B',
+        state: i % 4 < 2 ? 'open' : 'done',
+      })),
+    );
+    return { model, docs: new Docs(model) };
+  };
+  const left = async (model: Model<Doc>) =>
+    (await model.find({}).sort({ _id: 1 }).lean()).map((d) => `${d._id}:${d.state}`);
+
+  beforeAll(async () => {
+    connection = await mongoose
+      .createConnection(testStoreUrl(), { dbName: uniqueDbName('by_id_statements') })
+      .asPromise();
+  });
+  afterAll(async () => {
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  describe.each([
+    ['few', 3],
+    ['many', ONE_STATEMENT_FROM + 4],
+  ])('%s', (_, size) => {
+    const count = 2 * size + 8;
+    // `size` ids of account A, each asked for as A's and as B's: only A's own go.
+    const aIds = Array.from({ length: size }, (_, i) => `d-${2 * i}`);
+    const asA = aIds.map((_id) => ({ accountId: 'A', _id }));
+    const asB = aIds.map((_id) => ({ accountId: 'B', _id }));
+
+    it('deletes each document within its own account, never another account’s of that id', async () => {
+      const { model, docs } = await fresh(count);
+      await docs.deleteEach([...asB, { accountId: 'A', _id: 'no-such' }]);
+      expect(await model.countDocuments({})).toBe(count);
+
+      await docs.deleteEach([...asA, ...asB]);
+
+      expect(await model.countDocuments({})).toBe(count - size);
+      expect(await model.countDocuments({ _id: { $in: aIds } })).toBe(0);
+    });
+
+    it('updates each document within its own account, never another account’s of that id', async () => {
+      const { model, docs } = await fresh(count);
+      const before = await left(model);
+      await docs.updateEach(asB, 'stolen');
+      expect(await left(model)).toEqual(before);
+
+      await docs.updateEach(asA, 'closed');
+
+      expect(await model.countDocuments({ state: 'closed' })).toBe(size);
+      expect(await model.countDocuments({ _id: { $in: aIds }, state: 'closed' })).toBe(size);
+    });
+
+    it('system-wide: deletes and updates by id only the documents that match the rest of the filter too', async () => {
+      const { model, docs } = await fresh(count);
+      const ids = Array.from({ length: size }, (_, i) => `d-${i}`);
+      const open = ids.filter((id) => Number(id.slice(2)) % 4 < 2);
+
+      expect(await docs.updateIds(ids, { state: 'open' }, 'closing')).toBe(open.length);
+      expect((await model.find({ state: 'closing' }).lean()).map((d) => d._id).sort()).toEqual(
+        [...open].sort(),
+      );
+      expect(await docs.deleteIds(ids, { state: 'closing' })).toBe(open.length);
+
+      expect(await model.countDocuments({})).toBe(count - open.length);
+      expect(await model.countDocuments({ _id: { $in: open } })).toBe(0);
+    });
+  });
+});
