@@ -1,11 +1,11 @@
 import { HISTORY_READ_ANSWER_MS } from '@maskline/contracts';
 import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
-import { byIds, byIdsPerAccount } from './by-id-statements';
+import { byIds, byIdsPerAccount, guardedById, guardedIdOf, type ByIdGuard } from './by-id-statements';
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
 import { isFerretDb } from './index-synchronizer';
 import { isOnlyDuplicateKeyErrors, isTooManyMatchesError } from './mongo-errors';
-import type { FilterQuery, Model, SortOrder, UpdateQuery } from 'mongoose';
+import type { FilterQuery, Model, SortOrder, UpdateQuery, mongo } from 'mongoose';
 
 /** The tenant key: every query against account data carries it, so a foreign id simply finds nothing. */
 export interface AccountScope {
@@ -44,6 +44,12 @@ export const HISTORY_SWEEP_TIMEOUT_MS = 600_000;
 export const SWEEP_SLICE = 10_000;
 /** A sweep's call drains up to this many slices: 200,000 documents. */
 export const SWEEP_MAX_SLICES = 20;
+
+/** Whether every filtered read and count of the model's store is a scan of the collection (FerretDB v1). */
+function scansReads(model: { db: { db?: mongo.Db } }): Promise<boolean> {
+  const db = model.db.db;
+  return db ? isFerretDb(db) : Promise.resolve(false);
+}
 
 /**
  * Queries across every account's documents: the system's own work (expiry sweeps, reapers,
@@ -103,25 +109,42 @@ export class SystemWideQueries<T> {
    * from ONE_STATEMENT_FROM on (`byIds`: on FerretDB v1 a delete by `_id` scans without decoding, one
    * by `_id: { $in }` decodes every document, so a sweep's whole batch goes in one scan). How many went.
    */
-  deleteByIds(ids: readonly string[], also: FilterQuery<T> = {}): Promise<number> {
+  deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
     return byIds(
       ids,
-      async (id) =>
-        (await this.timed(this.model.deleteOne({ ...also, _id: id } as FilterQuery<T>)).exec()).deletedCount,
+      (id) =>
+        guardedById(
+          id,
+          also,
+          this.byId,
+          async (filter) =>
+            (await this.timed(this.model.deleteOne(filter as FilterQuery<T>)).exec()).deletedCount,
+        ),
       (many) => this.deleteMany({ ...also, _id: { $in: many } } as FilterQuery<T>),
     );
   }
 
   /** As `deleteByIds`, an update: how many matched. */
-  updateByIds(ids: readonly string[], also: FilterQuery<T>, update: UpdateQuery<T>): Promise<number> {
+  updateByIds(ids: readonly string[], also: ByIdGuard, update: UpdateQuery<T>): Promise<number> {
     return byIds(
       ids,
-      async (id) =>
-        (await this.timed(this.model.updateOne({ ...also, _id: id } as FilterQuery<T>, update)).exec())
-          .matchedCount,
+      (id) =>
+        guardedById(
+          id,
+          also,
+          this.byId,
+          async (filter) =>
+            (await this.timed(this.model.updateOne(filter as FilterQuery<T>, update)).exec()).matchedCount,
+        ),
       (many) => this.updateMany({ ...also, _id: { $in: many } } as FilterQuery<T>, update),
     );
   }
+
+  /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
+  private readonly byId = {
+    scansReads: () => scansReads(this.model),
+    read: (id: string) => this.findById(id),
+  };
 
   /**
    * The documents `filter` matches, through one cursor (one scan on FerretDB however many match),
@@ -328,9 +351,14 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
 
   /** Whether every filtered read and count of the store is a scan of the collection (FerretDB v1). */
   protected storeScansReads(): Promise<boolean> {
-    const db = this.#model.db.db;
-    return db ? isFerretDb(db) : Promise.resolve(false);
+    return scansReads(this.#model);
   }
+
+  /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
+  readonly #byId = {
+    scansReads: () => this.storeScansReads(),
+    read: async (id: string) => (await this.#model.findById(id).lean().exec()) as T | null,
+  };
 
   /** Inserts one document (it names its account by type). */
   protected async insertOne(doc: T | Omit<T, 'createdAt' | 'updatedAt'>): Promise<T> {
@@ -428,7 +456,10 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
 
   /** Updates one document of the account; how many matched (0: none of this account's). */
   protected async updateOneScoped(filter: ScopedFilter<T>, update: UpdateQuery<T>): Promise<number> {
-    return (await this.#model.updateOne(filter, update).exec()).matchedCount;
+    const statement = async (f: FilterQuery<T>) =>
+      (await this.#model.updateOne(f, update).exec()).matchedCount;
+    const byId = guardedIdOf(filter);
+    return byId ? guardedById(byId.id, byId.guard, this.#byId, statement) : statement(filter);
   }
 
   /**
@@ -438,8 +469,13 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   protected async deleteEachScoped(keys: ReadonlyArray<ScopedKey>): Promise<void> {
     await byIdsPerAccount(
       keys,
-      async ({ accountId, _id }) =>
-        (await this.#model.deleteOne({ accountId, _id } as FilterQuery<T>).exec()).deletedCount,
+      ({ accountId, _id }) =>
+        guardedById(
+          _id,
+          { accountId },
+          this.#byId,
+          async (filter) => (await this.#model.deleteOne(filter as FilterQuery<T>).exec()).deletedCount,
+        ),
       async (accountId, ids) =>
         (await this.#model.deleteMany({ accountId, _id: { $in: ids } } as FilterQuery<T>).exec())
           .deletedCount,
@@ -450,8 +486,14 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   protected async updateEachScoped(keys: ReadonlyArray<ScopedKey>, update: UpdateQuery<T>): Promise<void> {
     await byIdsPerAccount(
       keys,
-      async ({ accountId, _id }) =>
-        (await this.#model.updateOne({ accountId, _id } as FilterQuery<T>, update).exec()).matchedCount,
+      ({ accountId, _id }) =>
+        guardedById(
+          _id,
+          { accountId },
+          this.#byId,
+          async (filter) =>
+            (await this.#model.updateOne(filter as FilterQuery<T>, update).exec()).matchedCount,
+        ),
       async (accountId, ids) =>
         (await this.#model.updateMany({ accountId, _id: { $in: ids } } as FilterQuery<T>, update).exec())
           .matchedCount,
@@ -459,6 +501,8 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   protected async deleteScoped(filter: ScopedFilter<T>): Promise<void> {
-    await this.#model.deleteMany(filter).exec();
+    const statement = async (f: FilterQuery<T>) => (await this.#model.deleteMany(f).exec()).deletedCount;
+    const byId = guardedIdOf(filter);
+    await (byId ? guardedById(byId.id, byId.guard, this.#byId, statement) : statement(filter));
   }
 }

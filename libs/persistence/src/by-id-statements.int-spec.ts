@@ -19,6 +19,9 @@ class Docs extends AccountScopedRepository<Doc> {
   deleteIds = (ids: string[], also: Partial<Doc>) => this.systemWide.deleteByIds(ids, also);
   updateIds = (ids: string[], also: Partial<Doc>, state: string) =>
     this.systemWide.updateByIds(ids, also, { $set: { state } });
+  updateOne = (filter: Partial<Doc> & { accountId: string }, state: string) =>
+    this.updateOneScoped(filter, { $set: { state } });
+  deleteOne = (filter: Partial<Doc> & { accountId: string }) => this.deleteScoped(filter);
 }
 
 describe('statements by id on the real store, few (one per id) and many (one for all)', () => {
@@ -99,5 +102,28 @@ describe('statements by id on the real store, few (one per id) and many (one for
       expect(await model.countDocuments({})).toBe(count - open.length);
       expect(await model.countDocuments({ _id: { $in: open } })).toBe(0);
     });
+  });
+
+  it('one statement by id and account (and a state) reaches only a document that has them all', async () => {
+    const { model, docs } = await fresh(8);
+    // d-0: A, open; d-1: B, open; d-2: A, done.
+    expect(await docs.updateOne({ _id: 'd-0', accountId: 'B' }, 'stolen')).toBe(0);
+    expect(await docs.updateOne({ _id: 'd-2', accountId: 'A', state: 'open' }, 'reopened')).toBe(0);
+    expect(await docs.updateOne({ _id: 'd-0', accountId: 'A', state: 'open' }, 'closed')).toBe(1);
+    await docs.deleteOne({ _id: 'd-1', accountId: 'A' });
+    await docs.deleteOne({ _id: 'd-2', accountId: 'A', state: 'open' });
+
+    expect(await left(model)).toEqual([
+      'd-0:closed',
+      'd-1:open',
+      'd-2:done',
+      'd-3:done',
+      'd-4:open',
+      'd-5:open',
+      'd-6:done',
+      'd-7:done',
+    ]);
+    await docs.deleteOne({ _id: 'd-1', accountId: 'B' });
+    expect(await model.countDocuments({ _id: 'd-1' })).toBe(0);
   });
 });

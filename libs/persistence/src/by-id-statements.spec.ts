@@ -1,4 +1,4 @@
-import { ONE_STATEMENT_FROM, byIds, byIdsPerAccount } from './by-id-statements';
+import { ONE_STATEMENT_FROM, byIds, byIdsPerAccount, guardedById, guardedIdOf } from './by-id-statements';
 
 describe('statements on documents named by id (byIds)', () => {
   const ids = (n: number, prefix = 'id') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
@@ -52,5 +52,79 @@ describe('statements on documents named by id (byIds)', () => {
     expect(together).toHaveBeenCalledWith('A', ids(ONE_STATEMENT_FROM, 'a'));
     expect(each.mock.calls.map(([key]) => key)).toEqual(few);
     expect(counted).toBe(ONE_STATEMENT_FROM + 2);
+  });
+
+  describe('guardedById', () => {
+    const stored: Record<string, Record<string, unknown>> = {
+      'h-1': { _id: 'h-1', accountId: 'A', state: 'open' },
+      'h-2': { _id: 'h-2', accountId: 'B', state: 'open', note: null },
+    };
+    const store = (scans: boolean) => ({
+      scansReads: jest.fn(async () => scans),
+      read: jest.fn(async (id: string) => stored[id] ?? null),
+    });
+
+    it('where the store scans, reads the document by id, checks the guard, and sends the statement by id alone', async () => {
+      const s = store(true);
+      const statement = jest.fn(async () => 1);
+
+      expect(await guardedById('h-1', { accountId: 'A', state: 'open' }, s, statement)).toBe(1);
+      expect(statement).toHaveBeenCalledWith({ _id: 'h-1' });
+
+      expect(await guardedById('h-2', { accountId: 'A' }, s, statement)).toBe(0);
+      expect(await guardedById('h-1', { state: 'closed' }, s, statement)).toBe(0);
+      expect(await guardedById('gone', { accountId: 'A' }, s, statement)).toBe(0);
+      expect(statement).toHaveBeenCalledTimes(1);
+    });
+
+    it('where the store scans, a null in the guard matches a field that is null or absent', async () => {
+      const s = store(true);
+      const statement = jest.fn(async () => 1);
+      expect(await guardedById('h-2', { note: null }, s, statement)).toBe(1);
+      expect(await guardedById('h-1', { note: null }, s, statement)).toBe(1);
+      expect(await guardedById('h-1', { state: null }, s, statement)).toBe(0);
+    });
+
+    it('where the store has indexes, sends the guard in the statement, unread', async () => {
+      const s = store(false);
+      const statement = jest.fn(async () => 0);
+
+      await guardedById('h-1', { accountId: 'B' }, s, statement);
+
+      expect(statement).toHaveBeenCalledWith({ accountId: 'B', _id: 'h-1' });
+      expect(s.read).not.toHaveBeenCalled();
+    });
+
+    it('with no guard, sends the statement by id alone, unread', async () => {
+      const s = store(true);
+      const statement = jest.fn(async () => 1);
+      await guardedById('h-1', {}, s, statement);
+      expect(statement).toHaveBeenCalledWith({ _id: 'h-1' });
+      expect(s.read).not.toHaveBeenCalled();
+    });
+  });
+
+  describe('guardedIdOf', () => {
+    it('takes a string _id with fields of plain equal values', () => {
+      expect(
+        guardedIdOf({ _id: 's-1', accountId: 'A', status: 'active', n: 2, on: true, gone: null }),
+      ).toEqual({
+        id: 's-1',
+        guard: { accountId: 'A', status: 'active', n: 2, on: true, gone: null },
+      });
+      expect(guardedIdOf({ accountId: 'A', _id: 's-1' })).toEqual({ id: 's-1', guard: { accountId: 'A' } });
+    });
+
+    it.each([
+      ['no _id', { accountId: 'A' }],
+      ['an _id operator', { _id: { $in: ['s-1'] }, accountId: 'A' }],
+      ['an operator on a field', { _id: 's-1', expiresAt: { $lte: new Date() } }],
+      ['a date', { _id: 's-1', at: new Date() }],
+      ['a path into a sub-document', { _id: 's-1', 'proxy.serviceSid': 'KS1' }],
+      ['a top-level operator', { _id: 's-1', $or: [{ a: 1 }] }],
+      ['an undefined value', { _id: 's-1', serviceSid: undefined }],
+    ])('leaves any other filter as it is: %s', (_, filter) => {
+      expect(guardedIdOf(filter)).toBeUndefined();
+    });
   });
 });

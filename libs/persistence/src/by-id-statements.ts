@@ -3,13 +3,58 @@
  * rather than one statement per document (`_id: id`).
  *
  * On FerretDB v1.24.2 (SQLite), measured 2026-12-01 with 10,000 documents, the targets last in the
- * table: a find, update or delete by `_id` took 58, 114 and 58 ms (SQLite is given the `_id` and
- * scans without decoding); the same statements by `_id: { $in }` took 757, 720 and 708 ms, whatever
- * the number of ids (every document decoded and compared), and an `$or` of twenty `{ _id, accountId }`
- * clauses 2,527 ms. So a batch of a few ids costs 6–13 times more as one statement than as one per
- * id. MongoDB serves both from the `_id` index: a few more round trips below this size.
+ * table: a find, update or delete by `_id` alone took 58, 114 and 58 ms (SQLite is given the `_id`
+ * and scans without decoding); the same statements by `_id: { $in }` took 757, 720 and 708 ms,
+ * whatever the number of ids (every document decoded and compared), and an `$or` of twenty
+ * `{ _id, accountId }` clauses 2,527 ms. A statement guarded by another field (`guardedById`) costs
+ * two by-id statements there. MongoDB serves all of them from the `_id` index: a few more round
+ * trips below this size.
  */
-export const ONE_STATEMENT_FROM = 12;
+export const ONE_STATEMENT_FROM = 8;
+
+/** What a statement by id may also require of its document: fields equal to these values. */
+export type ByIdGuard = Readonly<Record<string, string | number | boolean | null>>;
+
+/**
+ * One document's statement by id, sent only if the document also matches `guard` (its account, a
+ * state). FerretDB v1 hands SQLite the `_id` only of a filter that names `_id` alone; with any other
+ * field beside it, it decodes and compares every document of the collection (3,000 documents: a
+ * delete by `_id` 23 ms, by `{ accountId, _id }` 285 ms). So there the document is read by `_id`,
+ * the guard checked here, and the statement sent by `_id` alone. Nothing atomic is lost: FerretDB's
+ * own guarded update reads the document and writes it back without a lock, and the guards used are
+ * fields that never change back (an account, a state a session does not leave). On a store that
+ * serves filters from indexes (MongoDB) the guard goes in the statement, atomic.
+ */
+export async function guardedById<T>(
+  id: string,
+  guard: ByIdGuard,
+  store: { scansReads(): Promise<boolean>; read(id: string): Promise<T | null> },
+  statement: (filter: Record<string, unknown>) => Promise<number>,
+): Promise<number> {
+  if (Object.keys(guard).length === 0) return statement({ _id: id });
+  if (!(await store.scansReads())) return statement({ ...guard, _id: id });
+  const doc = (await store.read(id)) as Record<string, unknown> | null;
+  if (!doc || Object.entries(guard).some(([field, value]) => (doc[field] ?? null) !== value)) return 0;
+  return statement({ _id: id });
+}
+
+/**
+ * A filter that names one document by a string `_id` and requires only equal values of other fields
+ * (`{ _id, accountId, status: 'active' }`), as `guardedById` takes it; undefined for any other
+ * filter (an operator, a date, a sub-document), which goes to the store as it is.
+ */
+export function guardedIdOf(filter: object): { id: string; guard: ByIdGuard } | undefined {
+  const { _id: id, ...rest } = filter as Record<string, unknown>;
+  if (typeof id !== 'string') return undefined;
+  const guard: Record<string, string | number | boolean | null> = {};
+  for (const [field, value] of Object.entries(rest)) {
+    // An operator, or a path into a sub-document: not a field of the document's own.
+    if (field.startsWith('$') || field.includes('.')) return undefined;
+    if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) return undefined;
+    guard[field] = value as string | number | boolean | null;
+  }
+  return { id, guard };
+}
 
 /**
  * Runs a statement on documents named by id: one per id (concurrently) while they are few, one for
