@@ -1,5 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TelephonySimulator, type CallReport, type Provider } from '@maskline/telephony-simulator';
+import {
+  TelephonySimulator,
+  simulatedProvider,
+  type CallReport,
+  type Provider,
+} from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
@@ -32,6 +37,8 @@ const NUMBERS: Record<Tenant, Record<Provider, string>> = {
 };
 let phone = 0;
 const nextPhone = () => `+1628777${String(1000 + phone++)}`;
+/** Each account's inbound allowance here: above what the forgery tests send, far below the flood. */
+const INBOUND = { perSecond: 10, burst: 40 };
 
 describe('a tenant cannot forge another tenant’s calls', () => {
   let system: E2eSystem;
@@ -43,7 +50,15 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     outside = await CallbackReceiver.start();
     system = await E2eSystem.start(
       {},
-      (service): Record<string, string> => (service === 'pin-auth' ? { NUMBER_MAX_FAILURES: '1000' } : {}),
+      (service): Record<string, string> =>
+        service === 'pin-auth'
+          ? { NUMBER_MAX_FAILURES: '1000' }
+          : service === 'gateway'
+            ? {
+                INBOUND_RATE_LIMIT_PER_SECOND: String(INBOUND.perSecond),
+                INBOUND_RATE_LIMIT_BURST: String(INBOUND.burst),
+              }
+            : {},
     );
     for (const tenant of ['victim', 'attacker'] as const) {
       for (const provider of ['plivo', 'twilio'] as const) {
@@ -307,6 +322,86 @@ describe('a tenant cannot forge another tenant’s calls', () => {
         true,
       );
     });
+  });
+
+  it('a tenant flooding its own numbers with signed texts is held to its inbound limit, and its calls then hear "try later"; the other tenant’s go through', async () => {
+    const textUrl = `${system.baseUrl}/messaging/plivo/inbound`;
+    const signedText = (tenant: Tenant, text: string) =>
+      signWebhook(
+        'plivo',
+        textUrl,
+        simulatedProvider('plivo').messageParams(
+          randomUUID(),
+          nextPhone(),
+          NUMBERS[tenant].plivo,
+          text,
+          [],
+          CREDENTIALS[tenant].plivo,
+        ),
+        CREDENTIALS[tenant].plivo.authToken,
+      );
+    const post = (w: ReturnType<typeof signWebhook>) =>
+      fetch(w.url, { method: 'POST', headers: w.headers, body: new URLSearchParams(w.params).toString() });
+    const flood = Array.from({ length: 3 * INBOUND.burst }, (_, i) => `flood text ${i} ${randomUUID()}`);
+
+    const started = Date.now();
+    const answers = await Promise.all(flood.map((text) => post(signedText('attacker', text))));
+    const seconds = (Date.now() - started) / 1000;
+
+    const taken = answers.filter((r) => r.status === 200).length;
+    const refused = answers.filter((r) => r.status === 429);
+    expect(taken + refused.length).toBe(flood.length);
+    // Never more than the burst and what the rate refilled meanwhile (the shared limit errs low).
+    expect(taken).toBeLessThanOrEqual(INBOUND.burst + Math.ceil(INBOUND.perSecond * seconds) + 1);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(Number(refused[0].headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const error = (await refused[0].json()) as Json;
+    expect(JSON.stringify(error)).toMatch(/inbound/);
+
+    // Its bucket empty, the attacker's own call is answered with valid XML: "try again later".
+    const call = signWebhook(
+      'plivo',
+      `${system.baseUrl}/voice/plivo/answer`,
+      callParams(
+        'plivo',
+        randomUUID(),
+        nextPhone(),
+        NUMBERS.attacker.plivo,
+        CREDENTIALS.attacker.plivo.accountId,
+      ),
+      CREDENTIALS.attacker.plivo.authToken,
+    );
+    const answered = await sendWebhook(call);
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatch(/^<\?xml[\s\S]*<Speak[^>]*>We cannot connect your call right now/);
+    expect(answered.body).not.toMatch(/<Dial/);
+
+    // The victim's text and call, meanwhile, are taken and routed as ever.
+    expect((await post(signedText('victim', 'the victim texts during the flood'))).status).toBe(200);
+    const victimCall = await sendWebhook(
+      signWebhook(
+        'plivo',
+        `${system.baseUrl}/voice/plivo/answer`,
+        callParams(
+          'plivo',
+          randomUUID(),
+          nextPhone(),
+          NUMBERS.victim.plivo,
+          CREDENTIALS.victim.plivo.accountId,
+        ),
+        CREDENTIALS.victim.plivo.authToken,
+      ),
+    );
+    expect(victimCall.status).toBe(200);
+    expect(victimCall.body).not.toMatch(/We cannot connect your call right now/);
+
+    const overLimit = system
+      .logs('gateway')
+      .filter((l) => /over its account’s inbound limit/.test(String(l.msg)));
+    expect(overLimit.length).toBeGreaterThanOrEqual(refused.length);
+    // A refused text's body is never logged.
+    const logged = JSON.stringify(system.logs('gateway'));
+    expect(flood.filter((text) => logged.includes(text))).toEqual([]);
   });
 
   it('logs why each webhook was refused, with its code', () => {

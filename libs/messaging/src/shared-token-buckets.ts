@@ -50,6 +50,22 @@ export class SharedTokenBuckets {
     kv.declare(options.bucket, { ttlMs: IDLE_TTL_MS });
   }
 
+  /**
+   * A limit of `ratePerSecond` per key (bursts of `burst`), whatever the number of replicas: each
+   * replica leases a twentieth of a second's tokens at a time (at least one, at most the burst) and
+   * drops what it has not spent after a second.
+   */
+  static perSecond(
+    kv: KeyValueStores,
+    rule: { bucket: string; ratePerSecond: number; burst: number; now: () => number },
+  ): SharedTokenBuckets {
+    return new SharedTokenBuckets(kv, {
+      ...rule,
+      leaseSize: Math.max(1, Math.min(rule.burst, Math.ceil(rule.ratePerSecond / 20))),
+      leaseMs: 1000,
+    });
+  }
+
   async take(key: string): Promise<TakeResult> {
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);
     try {

@@ -60,6 +60,9 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     PUBLIC_BASE_URL: baseUrl,
     RATE_LIMIT_PER_SECOND: '100000',
     RATE_LIMIT_BURST: '100000',
+    // The load runs through one account: its inbound calls and texts are not the measure here.
+    INBOUND_RATE_LIMIT_PER_SECOND: '100000',
+    INBOUND_RATE_LIMIT_BURST: '100000',
     ...options.env,
   };
   const prefix = `bench_${randomBytes(3).toString('hex')}`;

@@ -91,6 +91,9 @@ export class ChaosSystem {
       CALLBACK_HOST_ALLOWLIST: '127.0.0.1',
       RATE_LIMIT_PER_SECOND: '100000',
       RATE_LIMIT_BURST: '100000',
+      // The load runs through one account: its inbound calls and texts are not the measure here.
+      INBOUND_RATE_LIMIT_PER_SECOND: '100000',
+      INBOUND_RATE_LIMIT_BURST: '100000',
       // No call here asks a provider to dial out; were one to, it would reach nothing off this machine.
       PLIVO_API_BASE_URL: 'http://127.0.0.1:9',
       TWILIO_API_BASE_URL: 'http://127.0.0.1:9',

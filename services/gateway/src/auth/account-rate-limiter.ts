@@ -21,12 +21,10 @@ export class AccountRateLimiter {
     kv: KeyValueStores,
     @Inject(CLOCK) clock: Clock,
   ) {
-    this.buckets = new SharedTokenBuckets(kv, {
+    this.buckets = SharedTokenBuckets.perSecond(kv, {
       bucket: ACCOUNT_RATE_BUCKET,
       ratePerSecond: config.RATE_LIMIT_PER_SECOND,
       burst: config.RATE_LIMIT_BURST,
-      leaseSize: Math.max(1, Math.min(config.RATE_LIMIT_BURST, Math.ceil(config.RATE_LIMIT_PER_SECOND / 20))),
-      leaseMs: 1000,
       now: clock,
     });
   }

@@ -44,6 +44,16 @@ export const gatewayConfigSchema = z.object({
   /** Requests per second per account, across every replica (token bucket in NATS KV), and the burst it allows. */
   RATE_LIMIT_PER_SECOND: envInt(100, 1, 100000),
   RATE_LIMIT_BURST: envInt(200, 1, 1000000),
+  /**
+   * Calls and texts a provider starts towards one account's numbers (answer, status and message
+   * webhooks with no call context of ours), per second across every replica, and the burst allowed.
+   * A tenant holds its own provider credentials, so it can sign as many webhooks to its own numbers
+   * as it likes: this keeps it from taking the call routers and the message relay from the other
+   * tenants. Set well above real traffic; over it a caller hears "temporarily unavailable" and a
+   * text is refused with 429.
+   */
+  INBOUND_RATE_LIMIT_PER_SECOND: envInt(200, 1, 100000),
+  INBOUND_RATE_LIMIT_BURST: envInt(1000, 1, 1000000),
   ...callbackUrlConfigShape,
   /**
    * Check X-Plivo-Signature-V3 / X-Twilio-Signature on telephony webhooks. Turning it off is for

@@ -12,6 +12,7 @@ import {
 } from '@maskline/contracts';
 import { EventPublisher, NumberRoutingCache } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
 import { stringParams, type WebhookParams } from '../voice/webhook-dialect';
@@ -27,7 +28,8 @@ export const INBOUND_TEXT_MAX = 10_000;
  * same provider, and its stored credentials must verify the signature; otherwise 403 and nothing
  * happens. A message taken is published (sealed, deduplicated by the provider's message id) and
  * answered at once, empty; the relay runs from the stream. When it cannot be published the
- * provider gets a 503 and sends it again.
+ * provider gets a 503 and sends it again. Past the number owner's inbound limit
+ * (InboundWebhookLimiter) it is refused with 429, unpublished.
  */
 @ApiExcludeController()
 @Controller('messaging')
@@ -38,6 +40,7 @@ export class MessagingHttpController {
   constructor(
     private readonly numbers: NumberRoutingCache,
     private readonly events: EventPublisher,
+    private readonly limiter: InboundWebhookLimiter,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -60,6 +63,11 @@ export class MessagingHttpController {
     if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
     const params = stringParams(req.body);
     const accountId = await this.authenticate(dialect, req, params);
+    await this.limiter.take(accountId).catch((err: unknown) => {
+      this.outcomes.inc({ provider, outcome: 'over-limit' });
+      this.logger.warn({ err, provider, accountId }, 'message webhook over its account’s inbound limit');
+      throw err;
+    });
 
     const message = dialect.read(params);
     if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);

@@ -14,6 +14,7 @@ import {
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
 import { FollowUpUrls } from './follow-up-urls';
@@ -51,6 +52,7 @@ export class VoiceHttpController {
     private readonly rpc: RpcClient,
     private readonly authenticator: WebhookAuthenticator,
     private readonly followUps: FollowUpUrls,
+    private readonly limiter: InboundWebhookLimiter,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -113,6 +115,8 @@ export class VoiceHttpController {
     let actions: CallAction[];
     if (verdict.kind === 'unavailable') {
       actions = this.unavailable(dialect, voiceStage, verdict.err);
+    } else if (!(await this.withinLimit(dialect, voiceStage, verdict.webhook))) {
+      actions = CALLER_WAITING.has(voiceStage) ? UNAVAILABLE : [];
     } else {
       try {
         actions = await this.route(dialect, voiceStage, verdict.webhook, params);
@@ -172,6 +176,30 @@ export class VoiceHttpController {
       { timeoutMs: this.config.VOICE_DECISION_TIMEOUT_MS },
     );
     return decision.actions;
+  }
+
+  /**
+   * A webhook the provider started (no call context of ours: a new call, a status report) spends one
+   * of the number owner's inbound allowance; a follow-up of a call taken never does. False, counted
+   * and logged, when the account is over it.
+   */
+  private async withinLimit(
+    dialect: WebhookDialect,
+    stage: VoiceStage,
+    webhook: VerifiedWebhook,
+  ): Promise<boolean> {
+    if (webhook.context) return true;
+    try {
+      await this.limiter.take(webhook.accountId);
+      return true;
+    } catch (err) {
+      this.outcomes.inc({ provider: dialect.provider, outcome: 'over-limit' });
+      this.logger.warn(
+        { err, provider: dialect.provider, stage, accountId: webhook.accountId },
+        'telephony webhook over its account’s inbound limit',
+      );
+      return false;
+    }
   }
 
   /** 403 in the API's error shape; why is logged, not told (it would guide a forger). */

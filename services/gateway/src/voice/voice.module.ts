@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { FollowUpUrls } from './follow-up-urls';
 import { NumberRoutingCache } from '@maskline/messaging';
 import { ReplayGuard } from './replay-guard';
@@ -7,7 +8,7 @@ import { WebhookAuthenticator } from './webhook-authenticator';
 
 @Module({
   controllers: [VoiceHttpController],
-  providers: [NumberRoutingCache, ReplayGuard, WebhookAuthenticator, FollowUpUrls],
-  exports: [NumberRoutingCache],
+  providers: [NumberRoutingCache, ReplayGuard, WebhookAuthenticator, FollowUpUrls, InboundWebhookLimiter],
+  exports: [NumberRoutingCache, InboundWebhookLimiter],
 })
 export class VoiceModule {}
