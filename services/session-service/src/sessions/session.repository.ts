@@ -15,7 +15,10 @@ import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.
 export class SessionRepository extends AccountScopedRepository<SessionDocument> {
   /**
    * The moves' first and last steps, for the expiries that run together: one statement each once
-   * there are many (`byIds`). A mark is timed by the latest expiry of its batch.
+   * there are many (`byIds`). A mark is timed by the latest expiry of its batch. Neither repeats the
+   * state it expects (active, then expired) in its filter: the expiry holds the session's claim, has
+   * just read it active before the mark and marked after it, and nothing else ends a session or
+   * brings one back; on FerretDB each such guard costs a read of the session first.
    */
   private readonly marks: StatementBatcher<{ sessionId: string; at: Date }>;
   private readonly movedOut: StatementBatcher<string>;
@@ -29,14 +32,11 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
       const at = latestOf(items.map((i) => i.at));
       return this.systemWide.updateByIds(
         items.map((i) => i.sessionId),
-        { status: 'active' },
+        {},
         { $set: { status: 'expired', expiredAt: at, modifiedAt: at } },
       );
     }, STATEMENT_BATCH);
-    this.movedOut = new StatementBatcher<string>(
-      (ids) => this.systemWide.deleteByIds(ids, { status: 'expired' }),
-      STATEMENT_BATCH,
-    );
+    this.movedOut = new StatementBatcher<string>((ids) => this.systemWide.deleteByIds(ids), STATEMENT_BATCH);
   }
 
   /** Stores a new session; false when its id is taken (the orphan reaper abandoned the creation). */
