@@ -45,6 +45,11 @@ export const SWEEP_SLICE = 10_000;
 /** A sweep's call drains up to this many slices: 200,000 documents. */
 export const SWEEP_MAX_SLICES = 20;
 
+/** Documents by id, each within its own account, in one statement: on MongoDB an `_id` lookup per clause. */
+function eachScoped<T>(keys: ReadonlyArray<ScopedKey>): FilterQuery<T> {
+  return { $or: keys.map(({ accountId, _id }) => ({ accountId, _id })) } as FilterQuery<T>;
+}
+
 /** Whether every filtered read and count of the model's store is a scan of the collection (FerretDB v1). */
 function scansReads(model: { db: { db?: mongo.Db } }): Promise<boolean> {
   const db = model.db.db;
@@ -105,11 +110,15 @@ export class SystemWideQueries<T> {
   }
 
   /**
-   * A batch by id, each matching `also` too: one statement per id while they are few, one for all
-   * from ONE_STATEMENT_FROM on (`byIds`: on FerretDB v1 a delete by `_id` scans without decoding, one
-   * by `_id: { $in }` decodes every document, so a sweep's whole batch goes in one scan). How many went.
+   * A batch by id, each matching `also` too: on MongoDB one statement; on FerretDB v1 one statement
+   * per id while they are few, one for all from ONE_STATEMENT_FROM on (`byIds`: there a delete by
+   * `_id` scans without decoding, one by `_id: { $in }` decodes every document, so a sweep's whole
+   * batch goes in one scan). How many went.
    */
-  deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
+  async deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
+    if (ids.length === 0) return 0;
+    if (!(await scansReads(this.model)))
+      return this.deleteMany({ ...also, _id: { $in: [...ids] } } as FilterQuery<T>);
     return byIds(
       ids,
       (id) =>
@@ -125,7 +134,10 @@ export class SystemWideQueries<T> {
   }
 
   /** As `deleteByIds`, an update: how many matched. */
-  updateByIds(ids: readonly string[], also: ByIdGuard, update: UpdateQuery<T>): Promise<number> {
+  async updateByIds(ids: readonly string[], also: ByIdGuard, update: UpdateQuery<T>): Promise<number> {
+    if (ids.length === 0) return 0;
+    if (!(await scansReads(this.model)))
+      return this.updateMany({ ...also, _id: { $in: [...ids] } } as FilterQuery<T>, update);
     return byIds(
       ids,
       (id) =>
@@ -463,10 +475,16 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   }
 
   /**
-   * Documents by id, each within its own account: per account, one statement per id while they are
-   * few, one for all of them from ONE_STATEMENT_FROM on (`byIdsPerAccount`).
+   * Documents by id, each within its own account: on MongoDB one statement (an `_id` lookup per
+   * clause); on FerretDB v1, per account, one statement per id while they are few, one for all of
+   * them from ONE_STATEMENT_FROM on (`byIdsPerAccount`).
    */
   protected async deleteEachScoped(keys: ReadonlyArray<ScopedKey>): Promise<void> {
+    if (keys.length === 0) return;
+    if (!(await this.storeScansReads())) {
+      await this.#model.deleteMany(eachScoped<T>(keys)).exec();
+      return;
+    }
     await byIdsPerAccount(
       keys,
       ({ accountId, _id }) =>
@@ -484,6 +502,11 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
 
   /** As `deleteEachScoped`, an update. */
   protected async updateEachScoped(keys: ReadonlyArray<ScopedKey>, update: UpdateQuery<T>): Promise<void> {
+    if (keys.length === 0) return;
+    if (!(await this.storeScansReads())) {
+      await this.#model.updateMany(eachScoped<T>(keys), update).exec();
+      return;
+    }
     await byIdsPerAccount(
       keys,
       ({ accountId, _id }) =>

@@ -4,40 +4,67 @@ import { KeyValueStores, SharedTokenBuckets } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
-/** One entry per account whose numbers were called or texted in the last hour: its shared token bucket. */
+/** One entry per account whose numbers were called or texted in the last hour (two: starts, follow-ups). */
 export const INBOUND_RATE_BUCKET = 'maskline-inbound-rate';
 
 /**
+ * The webhooks a call brings after its answer, at most: PIN entries, dial events, a recording, its
+ * status reports. Follow-ups get this many times an account's allowance of calls started, so a
+ * real call never runs out of them, and a tenant replaying its own calls' signed contexts cannot
+ * send the routers more than this.
+ */
+export const FOLLOW_UPS_PER_START = 8;
+
+/** What a provider's webhook is to an account's allowance. */
+export type InboundKind =
+  /** A new inbound call (its answer) or a text: INBOUND_RATE_LIMIT_PER_SECOND. */
+  | 'start'
+  /** Any other telephony webhook (PIN entry, dial and hangup reports, recordings): FOLLOW_UPS_PER_START times that. */
+  | 'follow-up';
+
+/**
  * The calls and texts providers start towards one account's numbers (INBOUND_RATE_LIMIT_PER_SECOND,
- * bursts of INBOUND_RATE_LIMIT_BURST), the account's whatever the number of gateway replicas. Taken
- * once a webhook's signature has verified with its number's credentials, and keyed by that number's
- * owner: only that account's own webhooks spend it.
+ * bursts of INBOUND_RATE_LIMIT_BURST), and the webhooks that follow them, the account's whatever
+ * the number of gateway replicas. Taken once a webhook's signature has verified with its number's
+ * credentials, and keyed by that number's owner: only that account's own webhooks spend it.
  */
 @Injectable()
 export class InboundWebhookLimiter {
-  private readonly buckets: SharedTokenBuckets;
+  private readonly buckets: Record<InboundKind, SharedTokenBuckets>;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     kv: KeyValueStores,
     @Inject(CLOCK) clock: Clock,
   ) {
-    this.buckets = SharedTokenBuckets.perSecond(kv, {
+    const rule = (times: number) => ({
       bucket: INBOUND_RATE_BUCKET,
-      ratePerSecond: config.INBOUND_RATE_LIMIT_PER_SECOND,
-      burst: config.INBOUND_RATE_LIMIT_BURST,
+      ratePerSecond: times * config.INBOUND_RATE_LIMIT_PER_SECOND,
+      burst: times * config.INBOUND_RATE_LIMIT_BURST,
       now: clock,
     });
+    this.buckets = {
+      start: SharedTokenBuckets.perSecond(kv, rule(1)),
+      'follow-up': SharedTokenBuckets.perSecond(kv, rule(FOLLOW_UPS_PER_START)),
+    };
   }
 
-  /** Spends one of the account's inbound webhooks, or fails with RATE_LIMITED. */
-  async take(accountId: string): Promise<void> {
-    const taken = await this.buckets.take(accountId);
+  /** Spends one of the account's inbound webhooks of this kind, or fails with RATE_LIMITED. */
+  async take(accountId: string, kind: InboundKind): Promise<void> {
+    // One KV bucket, a key per account and kind.
+    const taken = await this.buckets[kind].take(kind === 'start' ? accountId : `${accountId}.follow-ups`);
     if (taken.ok) return;
     throw new CodedError(
       ErrorCodes.RATE_LIMITED,
-      `too many inbound calls and messages: this account's numbers take ${this.config.INBOUND_RATE_LIMIT_PER_SECOND} per second`,
+      kind === 'start'
+        ? `too many inbound calls and messages: this account's numbers take ${this.config.INBOUND_RATE_LIMIT_PER_SECOND} per second`
+        : `too many webhooks for this account's calls: they take ${FOLLOW_UPS_PER_START * this.config.INBOUND_RATE_LIMIT_PER_SECOND} per second`,
       { details: { retryAfterSeconds: taken.retryAfterSeconds } },
     );
+  }
+
+  /** Whether an error is this limiter's refusal (anything else is not the account's doing). */
+  static refused(err: unknown): boolean {
+    return err instanceof CodedError && err.code === ErrorCodes.RATE_LIMITED;
   }
 }

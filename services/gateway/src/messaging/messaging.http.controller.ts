@@ -63,7 +63,13 @@ export class MessagingHttpController {
     if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
     const params = stringParams(req.body);
     const accountId = await this.authenticate(dialect, req, params);
-    await this.limiter.take(accountId).catch((err: unknown) => {
+    await this.limiter.take(accountId, 'start').catch((err: unknown) => {
+      if (!InboundWebhookLimiter.refused(err)) {
+        throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
+          retryable: true,
+          cause: err,
+        });
+      }
       this.outcomes.inc({ provider, outcome: 'over-limit' });
       this.logger.warn({ err, provider, accountId }, 'message webhook over its account’s inbound limit');
       throw err;

@@ -115,12 +115,14 @@ export class VoiceHttpController {
     let actions: CallAction[];
     if (verdict.kind === 'unavailable') {
       actions = this.unavailable(dialect, voiceStage, verdict.err);
-    } else if (!(await this.withinLimit(dialect, voiceStage, verdict.webhook))) {
-      actions = CALLER_WAITING.has(voiceStage) ? UNAVAILABLE : [];
     } else {
       try {
-        actions = await this.route(dialect, voiceStage, verdict.webhook, params);
-        this.outcomes.inc({ provider, outcome: 'routed' });
+        if (!(await this.withinLimit(dialect, voiceStage, verdict.webhook))) {
+          actions = CALLER_WAITING.has(voiceStage) ? UNAVAILABLE : [];
+        } else {
+          actions = await this.route(dialect, voiceStage, verdict.webhook, params);
+          this.outcomes.inc({ provider, outcome: 'routed' });
+        }
       } catch (err) {
         if (err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN) {
           end();
@@ -179,20 +181,21 @@ export class VoiceHttpController {
   }
 
   /**
-   * A webhook the provider started (no call context of ours: a new call, a status report) spends one
-   * of the number owner's inbound allowance; a follow-up of a call taken never does. False, counted
-   * and logged, when the account is over it.
+   * Spends one of the number owner's inbound allowance: a new call's answer as a start, any other
+   * webhook (even with a call context of ours, which its owner can sign again at will) as a
+   * follow-up (`InboundWebhookLimiter`). False, counted and logged, when the account is over it; a
+   * failure of the limiter itself is an outage, thrown.
    */
   private async withinLimit(
     dialect: WebhookDialect,
     stage: VoiceStage,
     webhook: VerifiedWebhook,
   ): Promise<boolean> {
-    if (webhook.context) return true;
     try {
-      await this.limiter.take(webhook.accountId);
+      await this.limiter.take(webhook.accountId, stage === 'answer' ? 'start' : 'follow-up');
       return true;
     } catch (err) {
+      if (!InboundWebhookLimiter.refused(err)) throw err;
       this.outcomes.inc({ provider: dialect.provider, outcome: 'over-limit' });
       this.logger.warn(
         { err, provider: dialect.provider, stage, accountId: webhook.accountId },
