@@ -340,6 +340,20 @@ describe('a tenant cannot forge another tenant’s calls', () => {
         ),
         CREDENTIALS[tenant].plivo.authToken,
       );
+    /** A new call from a stranger to the tenant's Plivo number, as its provider signs it. */
+    const newCall = (tenant: Tenant) =>
+      signWebhook(
+        'plivo',
+        `${system.baseUrl}/voice/plivo/answer`,
+        callParams(
+          'plivo',
+          randomUUID(),
+          nextPhone(),
+          NUMBERS[tenant].plivo,
+          CREDENTIALS[tenant].plivo.accountId,
+        ),
+        CREDENTIALS[tenant].plivo.authToken,
+      );
     const post = (w: ReturnType<typeof signWebhook>) =>
       fetch(w.url, { method: 'POST', headers: w.headers, body: new URLSearchParams(w.params).toString() });
     const flood = Array.from({ length: 3 * INBOUND.burst }, (_, i) => `flood text ${i} ${randomUUID()}`);
@@ -359,39 +373,14 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     expect(JSON.stringify(error)).toMatch(/inbound/);
 
     // Its bucket empty, the attacker's own call is answered with valid XML: "try again later".
-    const call = signWebhook(
-      'plivo',
-      `${system.baseUrl}/voice/plivo/answer`,
-      callParams(
-        'plivo',
-        randomUUID(),
-        nextPhone(),
-        NUMBERS.attacker.plivo,
-        CREDENTIALS.attacker.plivo.accountId,
-      ),
-      CREDENTIALS.attacker.plivo.authToken,
-    );
-    const answered = await sendWebhook(call);
+    const answered = await sendWebhook(newCall('attacker'));
     expect(answered.status).toBe(200);
     expect(answered.body).toMatch(/^<\?xml[\s\S]*<Speak[^>]*>We cannot connect your call right now/);
     expect(answered.body).not.toMatch(/<Dial/);
 
     // The victim's text and call, meanwhile, are taken and routed as ever.
     expect((await post(signedText('victim', 'the victim texts during the flood'))).status).toBe(200);
-    const victimCall = await sendWebhook(
-      signWebhook(
-        'plivo',
-        `${system.baseUrl}/voice/plivo/answer`,
-        callParams(
-          'plivo',
-          randomUUID(),
-          nextPhone(),
-          NUMBERS.victim.plivo,
-          CREDENTIALS.victim.plivo.accountId,
-        ),
-        CREDENTIALS.victim.plivo.authToken,
-      ),
-    );
+    const victimCall = await sendWebhook(newCall('victim'));
     expect(victimCall.status).toBe(200);
     expect(victimCall.body).not.toMatch(/We cannot connect your call right now/);
 

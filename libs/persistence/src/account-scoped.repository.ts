@@ -115,45 +115,33 @@ export class SystemWideQueries<T> {
    * `_id` scans without decoding, one by `_id: { $in }` decodes every document, so a sweep's whole
    * batch goes in one scan). How many went.
    */
-  async deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
-    if (ids.length === 0) return 0;
-    if (!(await scansReads(this.model)))
-      return this.deleteMany({ ...also, _id: { $in: [...ids] } } as FilterQuery<T>);
-    return byIds(
-      ids,
-      (id) =>
-        guardedById(
-          id,
-          also,
-          this.byId,
-          async (filter) =>
-            (await this.timed(this.model.deleteOne(filter as FilterQuery<T>)).exec()).deletedCount,
-        ),
-      (many) => this.deleteMany({ ...also, _id: { $in: many } } as FilterQuery<T>),
-    );
+  deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
+    return this.byIds(ids, also, (filter) => this.deleteMany(filter));
   }
 
   /** As `deleteByIds`, an update: how many matched. */
-  async updateByIds(ids: readonly string[], also: ByIdGuard, update: UpdateQuery<T>): Promise<number> {
+  updateByIds(ids: readonly string[], also: ByIdGuard, update: UpdateQuery<T>): Promise<number> {
+    return this.byIds(ids, also, (filter) => this.updateMany(filter, update));
+  }
+
+  /** The statement of `deleteByIds` or `updateByIds`, with the filters the store needs. */
+  private async byIds(
+    ids: readonly string[],
+    also: ByIdGuard,
+    statement: (filter: FilterQuery<T>) => Promise<number>,
+  ): Promise<number> {
     if (ids.length === 0) return 0;
-    if (!(await scansReads(this.model)))
-      return this.updateMany({ ...also, _id: { $in: [...ids] } } as FilterQuery<T>, update);
+    const together = (many: string[]) => statement({ ...also, _id: { $in: many } } as FilterQuery<T>);
+    if (!(await scansReads(this.model))) return together([...ids]);
     return byIds(
       ids,
-      (id) =>
-        guardedById(
-          id,
-          also,
-          this.byId,
-          async (filter) =>
-            (await this.timed(this.model.updateOne(filter as FilterQuery<T>, update)).exec()).matchedCount,
-        ),
-      (many) => this.updateMany({ ...also, _id: { $in: many } } as FilterQuery<T>, update),
+      (id) => guardedById(id, also, this.byIdReads, (filter) => statement(filter as FilterQuery<T>)),
+      together,
     );
   }
 
   /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
-  private readonly byId = {
+  private readonly byIdReads = {
     scansReads: () => scansReads(this.model),
     read: (id: string) => this.findById(id),
   };
@@ -480,46 +468,35 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
    * them from ONE_STATEMENT_FROM on (`byIdsPerAccount`).
    */
   protected async deleteEachScoped(keys: ReadonlyArray<ScopedKey>): Promise<void> {
-    if (keys.length === 0) return;
-    if (!(await this.storeScansReads())) {
-      await this.#model.deleteMany(eachScoped<T>(keys)).exec();
-      return;
-    }
-    await byIdsPerAccount(
+    await this.#eachScoped(
       keys,
-      ({ accountId, _id }) =>
-        guardedById(
-          _id,
-          { accountId },
-          this.#byId,
-          async (filter) => (await this.#model.deleteOne(filter as FilterQuery<T>).exec()).deletedCount,
-        ),
-      async (accountId, ids) =>
-        (await this.#model.deleteMany({ accountId, _id: { $in: ids } } as FilterQuery<T>).exec())
-          .deletedCount,
+      async (filter) => (await this.#model.deleteMany(filter).exec()).deletedCount,
     );
   }
 
   /** As `deleteEachScoped`, an update. */
   protected async updateEachScoped(keys: ReadonlyArray<ScopedKey>, update: UpdateQuery<T>): Promise<void> {
+    await this.#eachScoped(
+      keys,
+      async (filter) => (await this.#model.updateMany(filter, update).exec()).matchedCount,
+    );
+  }
+
+  /** The statement of `deleteEachScoped` or `updateEachScoped`, with the filters the store needs. */
+  async #eachScoped(
+    keys: ReadonlyArray<ScopedKey>,
+    statement: (filter: FilterQuery<T>) => Promise<number>,
+  ): Promise<void> {
     if (keys.length === 0) return;
     if (!(await this.storeScansReads())) {
-      await this.#model.updateMany(eachScoped<T>(keys), update).exec();
+      await statement(eachScoped<T>(keys));
       return;
     }
     await byIdsPerAccount(
       keys,
       ({ accountId, _id }) =>
-        guardedById(
-          _id,
-          { accountId },
-          this.#byId,
-          async (filter) =>
-            (await this.#model.updateOne(filter as FilterQuery<T>, update).exec()).matchedCount,
-        ),
-      async (accountId, ids) =>
-        (await this.#model.updateMany({ accountId, _id: { $in: ids } } as FilterQuery<T>, update).exec())
-          .matchedCount,
+        guardedById(_id, { accountId }, this.#byId, (filter) => statement(filter as FilterQuery<T>)),
+      (accountId, ids) => statement({ accountId, _id: { $in: ids } } as FilterQuery<T>),
     );
   }
 
