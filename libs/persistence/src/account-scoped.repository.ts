@@ -45,6 +45,11 @@ export const SWEEP_SLICE = 10_000;
 /** A sweep's call drains up to this many slices: 200,000 documents. */
 export const SWEEP_MAX_SLICES = 20;
 
+/** An operator in place of an id (`{ $ne: … }`) would reach documents it does not name: refused. */
+function refuseNonStringIds(ids: readonly unknown[]): void {
+  if (ids.some((id) => typeof id !== 'string')) throw new TypeError('a statement by id takes string ids');
+}
+
 /** Documents by id, each within its own account, in one statement: on MongoDB an `_id` lookup per clause. */
 function eachScoped<T>(keys: ReadonlyArray<ScopedKey>): FilterQuery<T> {
   return { $or: keys.map(({ accountId, _id }) => ({ accountId, _id })) } as FilterQuery<T>;
@@ -131,6 +136,7 @@ export class SystemWideQueries<T> {
     statement: (filter: FilterQuery<T>) => Promise<number>,
   ): Promise<number> {
     if (ids.length === 0) return 0;
+    refuseNonStringIds(ids);
     const together = (many: string[]) => statement({ ...also, _id: { $in: many } } as FilterQuery<T>);
     if (!(await scansReads(this.model))) return together([...ids]);
     return byIds(
@@ -488,6 +494,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     statement: (filter: FilterQuery<T>) => Promise<number>,
   ): Promise<void> {
     if (keys.length === 0) return;
+    refuseNonStringIds(keys.map((k) => k._id));
     if (!(await this.storeScansReads())) {
       await statement(eachScoped<T>(keys));
       return;

@@ -126,4 +126,16 @@ describe('statements by id on the real store, few (one per id) and many (one for
     await docs.deleteOne({ _id: 'd-1', accountId: 'B' });
     expect(await model.countDocuments({ _id: 'd-1' })).toBe(0);
   });
+
+  it('refuses an operator in place of an id, which would reach documents it does not name', async () => {
+    const { model, docs } = await fresh(4);
+    const operator = { $ne: 'd-0' } as unknown as string;
+
+    await expect(docs.deleteEach([{ accountId: 'A', _id: operator }])).rejects.toThrow(TypeError);
+    await expect(docs.updateEach([{ accountId: 'A', _id: operator }], 'stolen')).rejects.toThrow(TypeError);
+    await expect(docs.deleteIds([operator], {})).rejects.toThrow(TypeError);
+
+    expect(await model.countDocuments({})).toBe(4);
+    expect(await model.countDocuments({ state: 'stolen' })).toBe(0);
+  });
 });

@@ -8,18 +8,19 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 export const INBOUND_RATE_BUCKET = 'maskline-inbound-rate';
 
 /**
- * The webhooks a call brings after its answer, at most: PIN entries, dial events, a recording, its
- * status reports. Follow-ups get this many times an account's allowance of calls started, so a
- * real call never runs out of them, and a tenant replaying its own calls' signed contexts cannot
+ * Follow-ups allowed per call started. A call brings about 10 webhooks after its answer with the
+ * defaults (dial events, the dial's end, recording reports, its hangup, a PIN entry) and up to 15
+ * (six PIN attempts, every leg event): twice that keeps a real call from running out even when its
+ * account's calls start at the limit, and a tenant signing its own calls' contexts again cannot
  * send the routers more than this.
  */
-export const FOLLOW_UPS_PER_START = 8;
+export const FOLLOW_UPS_PER_START = 16;
 
 /** What a provider's webhook is to an account's allowance. */
 export type InboundKind =
-  /** A new inbound call (its answer) or a text: INBOUND_RATE_LIMIT_PER_SECOND. */
+  /** A new inbound call (its answer), a text, or a status report with no call context of ours: INBOUND_RATE_LIMIT_PER_SECOND. */
   | 'start'
-  /** Any other telephony webhook (PIN entry, dial and hangup reports, recordings): FOLLOW_UPS_PER_START times that. */
+  /** A webhook of a call taken (its context): PIN entry, dial events, recordings; FOLLOW_UPS_PER_START times that. */
   | 'follow-up';
 
 /**

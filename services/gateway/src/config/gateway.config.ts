@@ -46,12 +46,12 @@ export const gatewayConfigSchema = z.object({
   RATE_LIMIT_BURST: envInt(200, 1, 1000000),
   /**
    * Calls and texts a provider starts towards one account's numbers (a new call's answer, an inbound
-   * message), per second across every replica, and the burst allowed; every other telephony webhook
-   * of the account's calls gets FOLLOW_UPS_PER_START (8) times as much. A tenant holds its own
-   * provider credentials, so it can sign as many webhooks to its own numbers as it likes: this keeps
-   * it from taking the call routers and the message relay from the other tenants. Set well above
-   * real traffic; over it a caller hears "temporarily unavailable", a status report is dropped, and
-   * a text is refused with 429.
+   * message, a status report with no call context of ours), per second across every replica, and the
+   * burst allowed; the webhooks of calls taken get FOLLOW_UPS_PER_START (16) times as much. A tenant
+   * holds its own provider credentials, so it can sign as many webhooks to its own numbers as it
+   * likes: this keeps it from taking the call routers and the message relay from the other tenants.
+   * Set well above real traffic; over it a caller hears "temporarily unavailable", a report is
+   * dropped, and a text is refused with 429.
    */
   INBOUND_RATE_LIMIT_PER_SECOND: envInt(200, 1, 100000),
   INBOUND_RATE_LIMIT_BURST: envInt(1000, 1, 1000000),

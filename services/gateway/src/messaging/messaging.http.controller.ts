@@ -65,6 +65,7 @@ export class MessagingHttpController {
     const accountId = await this.authenticate(dialect, req, params);
     await this.limiter.take(accountId, 'start').catch((err: unknown) => {
       if (!InboundWebhookLimiter.refused(err)) {
+        this.outcomes.inc({ provider, outcome: 'unavailable' });
         throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
           retryable: true,
           cause: err,

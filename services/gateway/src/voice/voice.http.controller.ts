@@ -181,9 +181,9 @@ export class VoiceHttpController {
   }
 
   /**
-   * Spends one of the number owner's inbound allowance: a new call's answer as a start, any other
-   * webhook (even with a call context of ours, which its owner can sign again at will) as a
-   * follow-up (`InboundWebhookLimiter`). False, counted and logged, when the account is over it; a
+   * Spends one of the number owner's inbound allowance: a new call's answer, or a report with no call
+   * context of ours (a call id anyone can make up), as a start; a webhook of a call taken (its context,
+   * which its owner can sign again at will) as a follow-up (`InboundWebhookLimiter`). False, counted and logged, when the account is over it; a
    * failure of the limiter itself is an outage, thrown.
    */
   private async withinLimit(
@@ -192,13 +192,22 @@ export class VoiceHttpController {
     webhook: VerifiedWebhook,
   ): Promise<boolean> {
     try {
-      await this.limiter.take(webhook.accountId, stage === 'answer' ? 'start' : 'follow-up');
+      await this.limiter.take(
+        webhook.accountId,
+        stage === 'answer' || !webhook.context ? 'start' : 'follow-up',
+      );
       return true;
     } catch (err) {
       if (!InboundWebhookLimiter.refused(err)) throw err;
       this.outcomes.inc({ provider: dialect.provider, outcome: 'over-limit' });
       this.logger.warn(
-        { err, provider: dialect.provider, stage, accountId: webhook.accountId },
+        {
+          err,
+          provider: dialect.provider,
+          stage,
+          withContext: webhook.context !== null,
+          accountId: webhook.accountId,
+        },
         'telephony webhook over its account’s inbound limit',
       );
       return false;
