@@ -63,4 +63,16 @@ describe('token buckets shared by replicas (real NATS KV)', () => {
     // Another account was never touched.
     expect(await drain('calm')).toBe(10);
   });
+
+  it('says a key is refused without asking anyone only while its last refusal stands', async () => {
+    let t = 4_000_000;
+    const r = await replica({ now: () => t, bucket: `test-rate-${randomUUID()}`, burst: 2, leaseSize: 1 });
+    expect(r.refusing('MAACCOUNT00000000007')).toBe(false);
+    for (let i = 0; i < 3; i++) await r.take('MAACCOUNT00000000007');
+    expect(r.refusing('MAACCOUNT00000000007')).toBe(true);
+    expect(r.refusing('MAACCOUNT00000000008')).toBe(false);
+    // A token is due a tenth of a second later at 10 a second.
+    t += 150;
+    expect(r.refusing('MAACCOUNT00000000007')).toBe(false);
+  });
 });

@@ -66,6 +66,16 @@ export class SharedTokenBuckets {
     });
   }
 
+  /**
+   * Whether this replica refused the key a moment ago and would refuse it again now, without asking
+   * anyone: a caller can skip work it would do before `take` (a replay guard's write, say) for a
+   * key over its limit.
+   */
+  refusing(key: string): boolean {
+    const until = this.leases.get(key)?.refusedUntil;
+    return until !== undefined && until > this.options.now();
+  }
+
   async take(key: string): Promise<TakeResult> {
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);
     try {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { CodedError, ErrorCodes, type VoiceStage } from '@maskline/contracts';
 import { KeyValueStores, SharedTokenBuckets } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -22,6 +22,15 @@ export type InboundKind =
   | 'start'
   /** A webhook of a call taken (its context): PIN entry, dial events, recordings; FOLLOW_UPS_PER_START times that. */
   | 'follow-up';
+
+/**
+ * Which allowance a telephony webhook spends: a new call's answer, or a report with no call context
+ * of ours (a call id anyone can make up), is a start; a webhook of a call taken (its context, which
+ * its owner can sign again at will) a follow-up.
+ */
+export function inboundKindOf(stage: VoiceStage, withContext: boolean): InboundKind {
+  return stage === 'answer' || !withContext ? 'start' : 'follow-up';
+}
 
 /**
  * The calls and texts providers start towards one account's numbers (INBOUND_RATE_LIMIT_PER_SECOND,
@@ -52,8 +61,7 @@ export class InboundWebhookLimiter {
 
   /** Spends one of the account's inbound webhooks of this kind, or fails with RATE_LIMITED. */
   async take(accountId: string, kind: InboundKind): Promise<void> {
-    // One KV bucket, a key per account and kind.
-    const taken = await this.buckets[kind].take(kind === 'start' ? accountId : `${accountId}.follow-ups`);
+    const taken = await this.buckets[kind].take(keyOf(accountId, kind));
     if (taken.ok) return;
     throw new CodedError(
       ErrorCodes.RATE_LIMITED,
@@ -64,8 +72,18 @@ export class InboundWebhookLimiter {
     );
   }
 
+  /** Whether this replica already knows the account is over this allowance now (no I/O, nothing spent). */
+  refusing(accountId: string, kind: InboundKind): boolean {
+    return this.buckets[kind].refusing(keyOf(accountId, kind));
+  }
+
   /** Whether an error is this limiter's refusal (anything else is not the account's doing). */
   static refused(err: unknown): boolean {
     return err instanceof CodedError && err.code === ErrorCodes.RATE_LIMITED;
   }
+}
+
+/** One KV bucket, a key per account and allowance. */
+function keyOf(accountId: string, kind: InboundKind): string {
+  return kind === 'start' ? accountId : `${accountId}.follow-ups`;
 }

@@ -14,7 +14,7 @@ import {
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
+import { InboundWebhookLimiter, inboundKindOf } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
 import { FollowUpUrls } from './follow-up-urls';
@@ -115,10 +115,13 @@ export class VoiceHttpController {
     let actions: CallAction[];
     if (verdict.kind === 'unavailable') {
       actions = this.unavailable(dialect, voiceStage, verdict.err);
+    } else if (verdict.kind === 'over-limit') {
+      actions = this.overLimit(dialect, voiceStage, verdict.accountId, undefined);
     } else {
       try {
-        if (!(await this.withinLimit(dialect, voiceStage, verdict.webhook))) {
-          actions = CALLER_WAITING.has(voiceStage) ? UNAVAILABLE : [];
+        const heldBack = await this.overAllowance(dialect, voiceStage, verdict.webhook);
+        if (heldBack) {
+          actions = heldBack;
         } else {
           actions = await this.route(dialect, voiceStage, verdict.webhook, params);
           this.outcomes.inc({ provider, outcome: 'routed' });
@@ -181,37 +184,37 @@ export class VoiceHttpController {
   }
 
   /**
-   * Spends one of the number owner's inbound allowance: a new call's answer, or a report with no call
-   * context of ours (a call id anyone can make up), as a start; a webhook of a call taken (its context,
-   * which its owner can sign again at will) as a follow-up (`InboundWebhookLimiter`). False, counted and logged, when the account is over it; a
-   * failure of the limiter itself is an outage, thrown.
+   * Spends one of the number owner's inbound allowance (`InboundWebhookLimiter`, `inboundKindOf`).
+   * What the webhook is answered with when the account is over it (counted and logged); undefined
+   * when it may be routed. A failure of the limiter itself is an outage, thrown.
    */
-  private async withinLimit(
+  private async overAllowance(
     dialect: WebhookDialect,
     stage: VoiceStage,
     webhook: VerifiedWebhook,
-  ): Promise<boolean> {
+  ): Promise<CallAction[] | undefined> {
     try {
-      await this.limiter.take(
-        webhook.accountId,
-        stage === 'answer' || !webhook.context ? 'start' : 'follow-up',
-      );
-      return true;
+      await this.limiter.take(webhook.accountId, inboundKindOf(stage, webhook.context !== null));
+      return undefined;
     } catch (err) {
       if (!InboundWebhookLimiter.refused(err)) throw err;
-      this.outcomes.inc({ provider: dialect.provider, outcome: 'over-limit' });
-      this.logger.warn(
-        {
-          err,
-          provider: dialect.provider,
-          stage,
-          withContext: webhook.context !== null,
-          accountId: webhook.accountId,
-        },
-        'telephony webhook over its account’s inbound limit',
-      );
-      return false;
+      return this.overLimit(dialect, stage, webhook.accountId, err);
     }
+  }
+
+  /** Over the owner's inbound allowance: counted, logged, and answered as an outage is. */
+  private overLimit(
+    dialect: WebhookDialect,
+    stage: VoiceStage,
+    accountId: string,
+    err: unknown,
+  ): CallAction[] {
+    this.outcomes.inc({ provider: dialect.provider, outcome: 'over-limit' });
+    this.logger.warn(
+      { err, provider: dialect.provider, stage, accountId },
+      'telephony webhook over its account’s inbound limit',
+    );
+    return CALLER_WAITING.has(stage) ? UNAVAILABLE : [];
   }
 
   /** 403 in the API's error shape; why is logged, not told (it would guide a forger). */

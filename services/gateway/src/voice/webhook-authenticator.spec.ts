@@ -9,6 +9,7 @@ import {
 } from '@maskline/contracts';
 import { Keyring } from '@maskline/crypto';
 import { plivoV3Signature } from '@maskline/webhook-signatures';
+import type { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import type { GatewayConfig } from '../config/gateway.config';
 import type { NumberRouting, NumberRoutingCache } from '@maskline/messaging';
 import { plivoWebhook } from './plivo-webhook.dialect';
@@ -30,7 +31,7 @@ type Setup = { dialect: WebhookDialect; numbers: NumberRoutingCache; replay: Rep
 
 function setup(
   dialect: WebhookDialect,
-  options: { numbersDown?: boolean; replayDown?: boolean } = {},
+  options: { numbersDown?: boolean; replayDown?: boolean; overLimit?: boolean } = {},
 ): Setup & {
   auth: WebhookAuthenticator;
 } {
@@ -65,7 +66,17 @@ function setup(
     CALL_CONTEXT_TTL_SECONDS: 600,
     WEBHOOK_SIGNATURE_CHECK: true,
   } as unknown as GatewayConfig;
-  return { dialect, numbers, replay, seen, auth: new WebhookAuthenticator(numbers, replay, config) };
+  // Over its allowance only when a test says so (what the limiter itself does has its own spec).
+  const limiter = {
+    refusing: () => options.overLimit === true,
+  } as unknown as InboundWebhookLimiter;
+  return {
+    dialect,
+    numbers,
+    replay,
+    seen,
+    auth: new WebhookAuthenticator(numbers, replay, limiter, config),
+  };
 }
 
 /** A webhook as the provider sends it, signed with the token of `signer`'s number. */
@@ -236,6 +247,19 @@ describe.each([plivoWebhook, twilioWebhook])('webhook authentication ($provider)
       await run(s, webhook(dialect, 'answer', call(dialect, OTHER), { signer: OTHER, nonce: 'shared' })),
     ).toMatchObject({
       kind: 'accepted',
+    });
+  });
+
+  it('answers a signed webhook of an owner over its allowance as such, before writing its replay keys; a forged one is still refused', async () => {
+    const s = setup(dialect, { overLimit: true });
+
+    expect(await run(s, webhook(dialect, 'answer', call(dialect, OWN)))).toEqual({
+      kind: 'over-limit',
+      accountId: accountOf[OWN],
+    });
+    expect(s.seen.size).toBe(0);
+    expect(await run(s, webhook(dialect, 'answer', call(dialect, OWN), { signer: OTHER }))).toMatchObject({
+      kind: 'refused',
     });
   });
 

@@ -8,6 +8,7 @@ import {
   type CallContext,
   type VoiceStage,
 } from '@maskline/contracts';
+import { InboundWebhookLimiter, inboundKindOf } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { NumberRoutingCache } from '@maskline/messaging';
 import { ReplayGuard } from './replay-guard';
@@ -33,7 +34,12 @@ export type WebhookVerdict =
   /** 403: forged, spliced, replayed, or not for a number Maskline serves. `reason` is for the log only. */
   | { kind: 'refused'; reason: string }
   /** A dependency could not be asked (number-pool, NATS KV): the caller hears "try again later". */
-  | { kind: 'unavailable'; err: unknown };
+  | { kind: 'unavailable'; err: unknown }
+  /**
+   * Signed by the number's owner, who is over its inbound allowance on this replica right now
+   * (`InboundWebhookLimiter.refusing`): not checked for a replay, so a flood writes no replay entries.
+   */
+  | { kind: 'over-limit'; accountId: string };
 
 /**
  * The trust boundary of the telephony edge. A webhook concerns exactly one virtual number: the
@@ -48,6 +54,7 @@ export class WebhookAuthenticator {
   constructor(
     private readonly numbers: NumberRoutingCache,
     private readonly replay: ReplayGuard,
+    private readonly limiter: InboundWebhookLimiter,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -120,6 +127,11 @@ export class WebhookAuthenticator {
       const account = dialect.providerAccount(params);
       if (account !== undefined && account !== routing.credentials.accountId) {
         return refused('provider account is not the number’s');
+      }
+      // Its owner over its allowance already: refused before its replay keys are written (each
+      // kept a day), which a tenant flooding its own numbers would otherwise fill the bucket with.
+      if (this.limiter.refusing(routing.accountId, inboundKindOf(stage, context !== null))) {
+        return { kind: 'over-limit', accountId: routing.accountId };
       }
       // 7. Not seen before: every key new.
       const keys = dialect.replayKeys(req, stage, params, context);
