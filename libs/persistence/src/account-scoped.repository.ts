@@ -147,7 +147,7 @@ export class SystemWideQueries<T> {
   }
 
   /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
-  private readonly byIdReads = {
+  readonly byIdReads = {
     scansReads: () => scansReads(this.model),
     read: (id: string) => this.findById(id),
   };
@@ -360,12 +360,6 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     return scansReads(this.#model);
   }
 
-  /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
-  readonly #byId = {
-    scansReads: () => this.storeScansReads(),
-    read: async (id: string) => (await this.#model.findById(id).lean().exec()) as T | null,
-  };
-
   /** Inserts one document (it names its account by type). */
   protected async insertOne(doc: T | Omit<T, 'createdAt' | 'updatedAt'>): Promise<T> {
     return (await this.#model.create(doc)).toObject() as T;
@@ -465,7 +459,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     const statement = async (f: FilterQuery<T>) =>
       (await this.#model.updateOne(f, update).exec()).matchedCount;
     const byId = guardedIdOf(filter);
-    return byId ? guardedById(byId.id, byId.guard, this.#byId, statement) : statement(filter);
+    return byId ? guardedById(byId.id, byId.guard, this.systemWide.byIdReads, statement) : statement(filter);
   }
 
   /**
@@ -502,7 +496,9 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     await byIdsPerAccount(
       keys,
       ({ accountId, _id }) =>
-        guardedById(_id, { accountId }, this.#byId, (filter) => statement(filter as FilterQuery<T>)),
+        guardedById(_id, { accountId }, this.systemWide.byIdReads, (filter) =>
+          statement(filter as FilterQuery<T>),
+        ),
       (accountId, ids) => statement({ accountId, _id: { $in: ids } } as FilterQuery<T>),
     );
   }
@@ -510,6 +506,6 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   protected async deleteScoped(filter: ScopedFilter<T>): Promise<void> {
     const statement = async (f: FilterQuery<T>) => (await this.#model.deleteMany(f).exec()).deletedCount;
     const byId = guardedIdOf(filter);
-    await (byId ? guardedById(byId.id, byId.guard, this.#byId, statement) : statement(filter));
+    await (byId ? guardedById(byId.id, byId.guard, this.systemWide.byIdReads, statement) : statement(filter));
   }
 }

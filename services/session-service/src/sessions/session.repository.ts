@@ -18,7 +18,7 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
    * there are many (`byIds`). A mark is timed by the latest expiry of its batch. Neither repeats the
    * state it expects (active, then expired) in its filter: the expiry holds the session's claim, has
    * just read it active before the mark and marked after it, and nothing else ends a session or
-   * brings one back; on FerretDB each such guard costs a read of the session first.
+   * brings one back; on FerretDB such a guard would make each statement decode every live session.
    */
   private readonly marks: StatementBatcher<{ sessionId: string; at: Date }>;
   private readonly movedOut: StatementBatcher<string>;
