@@ -246,12 +246,17 @@ export class MessageRelayConsumer {
         ? decideRelay(sessions, m.sender, this.now())
         : ({ kind: 'none', why: 'no-session' } as const);
     const known = this.finder.knownSessionOfParty(m.virtualNumber, m.accountId, m.sender);
-    let decision = decide(known ? [known] : await this.finder.onNumber(m.virtualNumber, m.accountId));
-    if (decision.kind === 'none') {
-      // Before saying no: the store's word, in case this replica has not yet heard of an update
-      // that turned masking on or added the sender (the rare path pays for the read, not the relay).
-      decision = decide(await this.finder.onNumber(m.virtualNumber, m.accountId, { fresh: true }));
-    }
+    // Before saying no: the store's word (once), in case this replica has not yet heard of an update
+    // that turned masking on or added the sender (the rare path pays for the read, not the relay).
+    const relays = (sessions: RoutingSession[]) => decide(sessions).kind !== 'none';
+    const decision = decide(
+      known && relays([known])
+        ? [known]
+        : await this.finder.onNumber(m.virtualNumber, m.accountId, {
+            fresh: known !== undefined,
+            freshUnless: relays,
+          }),
+    );
     // An auto-create an earlier delivery asked for and did not see made (read on redeliveries only).
     const pending = await this.outOfSession.pending(key, meta.deliveryCount);
     if (decision.kind === 'relay') {

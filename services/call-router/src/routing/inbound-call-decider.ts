@@ -98,13 +98,11 @@ export class InboundCallDecider {
     // Most calls are a party calling its session: found by (number, caller), the number's other sessions unread.
     const known = this.finder.knownSessionOfParty(r.virtualNumber, r.accountId, r.caller);
     if (known) return this.answerParty(known, r);
-    let sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
     const isParty = (s: RoutingSession) => s.firstParty === r.caller || s.secondParty === r.caller;
-    // A session created moments ago may not have reached this replica's index yet: before treating
-    // the caller as a stranger, ask the store.
-    if (!sessions.some(isParty)) {
-      sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, { fresh: true });
-    }
+    // Before treating the caller as a stranger, the store's word (once).
+    const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, {
+      freshUnless: (indexed) => indexed.some(isParty),
+    });
     if (sessions.length === 0) {
       // A failed read is an outage (the caller hears "try again later"), not "not in service".
       const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });

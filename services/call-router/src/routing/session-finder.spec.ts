@@ -92,6 +92,22 @@ describe('finding the sessions a call may reach', () => {
     expect(reads).toEqual([]);
   });
 
+  it('reads the store before a decision the index cannot make, and at most once', async () => {
+    const s = session(1);
+    const { f, index, reads } = finder([s]);
+    index.ready = true;
+    index.upsert(s);
+    const party = (sessions: RoutingSession[]) => sessions.some((x) => x.firstParty === s.firstParty);
+    const stranger = (sessions: RoutingSession[]) => sessions.some((x) => x.firstParty === '+16285550009');
+    expect(await f.onNumber(VN, MINE, { freshUnless: party })).toEqual([s]); // the index decides
+    expect(reads).toEqual([]);
+    expect(await f.onNumber(VN, MINE, { freshUnless: stranger })).toEqual([s]); // the store's word
+    expect(reads).toEqual([GetSessionsOnNumber.subject]);
+    // Nothing indexed on the number: the store is read for that, and not again for the test.
+    expect(await f.onNumber(OTHER_VN, MINE, { freshUnless: stranger })).toEqual([]);
+    expect(reads).toEqual([GetSessionsOnNumber.subject, GetSessionsOnNumber.subject]);
+  });
+
   it('answers from the index once it is loaded, and from the store while it is not or on a miss', async () => {
     const s = session(1);
     const { f, index, reads } = finder([s]);

@@ -17,18 +17,25 @@ export class SessionFinder {
     @Inject(CLOCK) private readonly now: Clock,
   ) {}
 
+  /**
+   * `freshUnless`: what the index holds decides only if it passes this test (the caller is a party of
+   * one of them, say); otherwise the store is read, as a session created or changed moments ago may
+   * not have reached this replica's index yet. The store is read once at most: not again when the
+   * index had nothing on the number and the store was read already.
+   */
   async onNumber(
     virtualNumber: string,
     accountId: string,
-    options: { fresh?: boolean } = {},
+    options: { fresh?: boolean; freshUnless?: (sessions: RoutingSession[]) => boolean } = {},
   ): Promise<RoutingSession[]> {
-    let sessions = this.index.on(virtualNumber, this.now());
-    if (!this.index.ready || options.fresh || sessions.length === 0) {
-      const reply = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
-      this.index.replaceNumber(virtualNumber, reply.sessions);
-      sessions = this.index.on(virtualNumber, this.now());
+    const mine = (sessions: RoutingSession[]) => sessions.filter((s) => s.accountId === accountId);
+    const indexed = this.index.on(virtualNumber, this.now());
+    if (this.index.ready && !options.fresh && indexed.length > 0) {
+      if (!options.freshUnless || options.freshUnless(mine(indexed))) return mine(indexed);
     }
-    return sessions.filter((s) => s.accountId === accountId);
+    const reply = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
+    this.index.replaceNumber(virtualNumber, reply.sessions);
+    return mine(this.index.on(virtualNumber, this.now()));
   }
 
   /**
