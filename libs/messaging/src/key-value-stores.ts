@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { nanos, type KV, type NatsConnection } from 'nats';
+import { ErrorCode, nanos, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
@@ -27,6 +27,13 @@ export interface BucketOptions {
   noRespondersWithinMs?: number;
 }
 
+/** One key's latest entry, as `leaderEntry` reads it (the shape of a KV entry's fields a reader needs). */
+export interface LeaderEntry {
+  operation: 'PUT' | 'DEL' | 'PURGE';
+  value: Uint8Array;
+  revision: number;
+}
+
 /**
  * NATS JetStream key-value buckets: O(1) reads, atomic create and compare-and-set by revision.
  * Opening a bucket creates it if missing; every replica may do so at once.
@@ -35,6 +42,7 @@ export interface BucketOptions {
 export class KeyValueStores implements OnModuleInit {
   private readonly open = new Map<string, Promise<KV>>();
   private readonly declared = new Map<string, BucketOptions>();
+  private manager?: Promise<JetStreamManager>;
 
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
@@ -63,6 +71,10 @@ export class KeyValueStores implements OnModuleInit {
       kv = this.nc
         .jetstream(options.opTimeoutMs === undefined ? {} : { timeout: options.opTimeoutMs })
         .views.kv(name, {
+          // Every read by key from the stream's leader, never a replica's copy: reads here decide
+          // compare-and-sets, which the leader checks, and a replica may lag or, after a crash,
+          // disagree with it (`leaderEntry`). An existing bucket is read so too, whatever its config.
+          allow_direct: false,
           history: 1,
           ttl: options.ttlMs ?? 0,
           replicas: this.options.streamReplicas ?? 1,
@@ -75,6 +87,34 @@ export class KeyValueStores implements OnModuleInit {
       kv.catch(() => this.open.delete(name));
     }
     return kv;
+  }
+
+  /**
+   * A key's latest entry as its bucket's stream leader holds it, or null when the bucket holds none.
+   * A KV get may be answered by any replica of the bucket (`allow_direct`), and a replica may lag,
+   * or, after a crash, disagree; a compare-and-set is checked by the leader, so the revision to set
+   * against after a lost one is read here.
+   */
+  async leaderEntry(bucket: string, key: string): Promise<LeaderEntry | null> {
+    if (!this.manager) {
+      const opening = this.nc.jetstreamManager({ checkAPI: false });
+      this.manager = opening;
+      opening.catch(() => (this.manager = undefined));
+    }
+    try {
+      const m = await (
+        await this.manager
+      ).streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` });
+      const operation = m.header?.get('KV-Operation');
+      return {
+        operation: operation === 'DEL' || operation === 'PURGE' ? operation : 'PUT',
+        value: m.data,
+        revision: m.seq,
+      };
+    } catch (err) {
+      if ((err as { code?: string } | null)?.code === ErrorCode.JetStream404NoMessages) return null;
+      throw err;
+    }
   }
 
   /**

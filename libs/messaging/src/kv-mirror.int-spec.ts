@@ -4,7 +4,7 @@ import { connect, type KV, type NatsConnection } from 'nats';
 import { KeyValueStores, kvEncode } from './key-value-stores';
 import type { MessagingOptions } from './messaging.options';
 import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
-import { KvMirror } from './kv-mirror';
+import { KvMirror, type KvMirrorOptions } from './kv-mirror';
 
 describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
   let nats: RunningProcess;
@@ -25,10 +25,14 @@ describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
     await nats?.stop();
   });
 
-  const mirrorOf = <T>(kv: KV, changes: Array<[string, T | undefined]> = []) => {
+  const mirrorOf = <T>(
+    kv: KV,
+    changes: Array<[string, T | undefined]> = [],
+    readFromLeader?: KvMirrorOptions['readFromLeader'],
+  ) => {
     const m = new KvMirror<T>(
       async () => kv,
-      { what: 'test', catchUpTimeoutMs: 10_000 },
+      { what: 'test', catchUpTimeoutMs: 10_000, readFromLeader },
       logger,
       (key, now) => changes.push([key, now]),
     );
@@ -92,6 +96,51 @@ describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
     const again = await kv.create('b', kvEncode('again'));
     await mirror.until(again);
     expect(mirror.get('b')?.value).toBe('again');
+  });
+
+  it('after a lost compare-and-set, takes the leader’s entry over a revision the leader does not hold, and then wins the next one', async () => {
+    const name = `test-mirror-${randomUUID()}`;
+    const kv = await stores.bucket(name);
+    const changes: Array<[string, string | undefined]> = [];
+    const mirror = mirrorOf<string>(kv, changes, (key) => stores.leaderEntry(name, key));
+    await mirror.start();
+    const stored = await kv.put('pin.a', kvEncode('live'));
+    await mirror.until(stored);
+    // The copy believes a revision the bucket never held (as a watch served by a replica that
+    // disagreed with its leader after a crash delivered): every compare-and-set on it fails.
+    mirror.applyOwnWrite('pin.a', 'phantom', stored + 1000);
+    await expect(kv.delete('pin.a', { previousSeq: mirror.get('pin.a')!.revision })).rejects.toMatchObject({
+      api_error: { err_code: 10071 },
+    });
+    await mirror.refresh('pin.a');
+    expect(mirror.get('pin.a')).toEqual({ value: 'live', revision: stored });
+    expect(changes.slice(-2)).toEqual([
+      ['pin.a', undefined],
+      ['pin.a', 'live'],
+    ]);
+    await kv.delete('pin.a', { previousSeq: mirror.get('pin.a')!.revision });
+
+    // A key the leader holds nothing under leaves the copy; an unknown key stays unknown.
+    mirror.applyOwnWrite('pin.b', 'phantom', stored + 1000);
+    await mirror.refresh('pin.b');
+    expect(mirror.get('pin.b')).toBeUndefined();
+    await mirror.refresh('pin.c');
+    expect(mirror.get('pin.c')).toBeUndefined();
+  });
+
+  it('a refresh does not overrule what reached the copy while it read', async () => {
+    const name = `test-mirror-${randomUUID()}`;
+    const kv = await stores.bucket(name);
+    const first = await kv.put('k', kvEncode('first'));
+    const mirror: KvMirror<string> = mirrorOf<string>(kv, [], async (key) => {
+      const entry = await stores.leaderEntry(name, key);
+      // This replica's own write lands while the leader's answer is on its way back.
+      mirror.applyOwnWrite('k', 'written meanwhile', first + 1);
+      return entry;
+    });
+    await mirror.start();
+    await mirror.refresh('k');
+    expect(mirror.get('k')).toEqual({ value: 'written meanwhile', revision: first + 1 });
   });
 
   it('loads again after its watch ends, with what changed meanwhile (purged deletes too), reading the bucket until then', async () => {

@@ -1,6 +1,6 @@
 import type { KV, KvEntry, QueuedIterator } from 'nats';
 import type { Logger } from 'pino';
-import { kvDecode } from './key-value-stores';
+import { kvDecode, type LeaderEntry } from './key-value-stores';
 import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 
 /** One key's value as this replica knows it, with the bucket revision it was written at. */
@@ -16,6 +16,16 @@ export interface KvMirrorOptions {
   what: string;
   /** How long `start()` waits for the bucket's current values before the replica gives up starting. */
   catchUpTimeoutMs: number;
+  /**
+   * A key's entry as the bucket's stream leader holds it (KeyValueStores.leaderEntry): `refresh`
+   * then takes the leader's word over the copy's. Without it, `refresh` asks the bucket (any replica).
+   */
+  readFromLeader?: (key: string) => Promise<LeaderEntry | null>;
+}
+
+/** A key as the copy holds it, and when it was last applied (the copy's own count of changes). */
+interface Held<T> extends Mirrored<T> {
+  applied: number;
 }
 
 /**
@@ -35,7 +45,9 @@ export interface KvMirrorOptions {
  * A candidate for libs/messaging (it knows nothing of PINs); it lives here until that lib exports it.
  */
 export class KvMirror<T> {
-  private readonly entries = new Map<string, Mirrored<T | null>>();
+  private readonly entries = new Map<string, Held<T | null>>();
+  /** Changes applied to the copy so far (a refresh knows whether its key changed while it read). */
+  private applied = 0;
   /** The highest bucket revision the watch has delivered. */
   private position = 0;
   private iterator?: QueuedIterator<KvEntry>;
@@ -77,11 +89,12 @@ export class KvMirror<T> {
 
   get(key: string): Mirrored<T> | undefined {
     const entry = this.entries.get(key);
-    return entry && entry.value !== null ? (entry as Mirrored<T>) : undefined;
+    return entry && entry.value !== null ? { value: entry.value, revision: entry.revision } : undefined;
   }
 
   *values(): IterableIterator<[string, Mirrored<T>]> {
-    for (const [key, entry] of this.entries) if (entry.value !== null) yield [key, entry as Mirrored<T>];
+    for (const [key, entry] of this.entries)
+      if (entry.value !== null) yield [key, { value: entry.value, revision: entry.revision }];
   }
 
   /**
@@ -94,16 +107,36 @@ export class KvMirror<T> {
     this.apply(key, value, value === null ? revision + 0.5 : revision);
   }
 
-  /** Reads one key from the bucket itself into the copy (while the watch is not running, after a lost compare-and-set). */
+  /**
+   * Reads one key into the copy: while the watch is not running, and after a lost compare-and-set.
+   * From the bucket's leader when the mirror was given `readFromLeader`, whose word then replaces
+   * the copy's, even an entry at a higher revision, unless the key changed in the copy while the read
+   * was under way: a copy that believes a revision the leader does not hold (a watch served by a
+   * replica that disagreed with the leader after a crash, seen in chaos runs on nats-server 2.9.10:
+   * every release of those PINs lost its compare-and-set for minutes) would otherwise lose every
+   * compare-and-set on that key, for good.
+   */
   async refresh(key: string): Promise<void> {
-    const entry = await (await this.kv()).get(key);
+    const started = this.applied;
+    const read = this.options.readFromLeader;
+    const entry = read ? await read(key) : await (await this.kv()).get(key);
+    const known = this.entries.get(key);
+    const overrule = read !== undefined && !(known && known.applied > started);
     if (!entry) {
       // Gone from the bucket (expired), unless this replica wrote it after the read was answered.
-      const known = this.entries.get(key);
-      if (known && known.revision <= this.position) this.forget(key);
+      if (known && (overrule || known.revision <= this.position)) this.forget(key);
       return;
     }
-    this.apply(key, entry.operation === 'PUT' ? this.decode(entry) : null, entry.revision);
+    const value = entry.operation === 'PUT' ? this.decode({ key, value: entry.value }) : null;
+    if (overrule && known && known.revision > entry.revision) {
+      this.logger.warn(
+        { what: this.options.what, held: known.revision, leader: entry.revision },
+        'KV copy held a revision its bucket’s leader does not: the leader’s entry replaces it',
+      );
+      this.entries.delete(key);
+      if (known.value !== null) this.onChange(key, undefined, known.value);
+    }
+    this.apply(key, value, entry.revision);
     const now = this.entries.get(key);
     if (now && now.value === null && now.revision <= this.position) this.entries.delete(key);
   }
@@ -144,7 +177,7 @@ export class KvMirror<T> {
     const known = this.entries.get(key);
     if (known && known.revision >= revision) return;
     const before = known?.value ?? undefined;
-    this.entries.set(key, { value, revision });
+    this.entries.set(key, { value, revision, applied: ++this.applied });
     if (value !== null || before !== undefined) this.onChange(key, value ?? undefined, before);
   }
 
@@ -160,7 +193,7 @@ export class KvMirror<T> {
     }
   }
 
-  private decode(entry: KvEntry): T | null {
+  private decode(entry: Pick<KvEntry, 'key' | 'value'>): T | null {
     try {
       return kvDecode<T>(entry.value);
     } catch (err) {

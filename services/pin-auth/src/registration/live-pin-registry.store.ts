@@ -70,7 +70,11 @@ export class LivePinRegistryStore implements PinRegistryStore, OnModuleInit, OnA
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     kv.declare(LIVE_PINS_BUCKET, { opTimeoutMs: LIVE_PIN_OP_TIMEOUT_MS });
-    this.view = new LivePinView(() => this.bucket(), logger);
+    this.view = new LivePinView(
+      () => this.bucket(),
+      (key) => kv.leaderEntry(LIVE_PINS_BUCKET, key),
+      logger,
+    );
   }
 
   /** Before the replica answers: its copy holds every live registration. */

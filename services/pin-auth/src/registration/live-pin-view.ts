@@ -1,6 +1,6 @@
 import type { KV } from 'nats';
 import type { Logger } from 'pino';
-import { KvMirror } from '@maskline/messaging';
+import { KvMirror, type KvMirrorOptions } from '@maskline/messaging';
 import { LIVE, type PinRegistration } from './pin-registration';
 
 /** Live registrations, one entry per digest (`pin.<digest>`), and the backfill marker (`meta.backfilled`). */
@@ -54,10 +54,10 @@ export class LivePinView {
   /** Per number and length: slot → how many entries hold it (two may, for the moment a race lasts). */
   private readonly slots = new Map<string, Map<number, number>>();
 
-  constructor(kv: () => Promise<KV>, logger: Logger) {
+  constructor(kv: () => Promise<KV>, readFromLeader: KvMirrorOptions['readFromLeader'], logger: Logger) {
     this.mirror = new KvMirror<LivePinEntry | BackfillMarker>(
       kv,
-      { what: 'live PINs', catchUpTimeoutMs: 60_000 },
+      { what: 'live PINs', catchUpTimeoutMs: 60_000, readFromLeader },
       logger,
       (key, now, before) => {
         if (!isPin(key)) return;

@@ -118,7 +118,11 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     kv.declare(PIN_THROTTLE_BUCKET, { ttlMs: this.ttlMs });
     this.mirror = new KvMirror<ThrottleState>(
       () => this.bucket(),
-      { what: 'PIN throttle', catchUpTimeoutMs: 30_000 },
+      {
+        what: 'PIN throttle',
+        catchUpTimeoutMs: 30_000,
+        readFromLeader: (key) => kv.leaderEntry(PIN_THROTTLE_BUCKET, key),
+      },
       logger,
     );
   }
