@@ -324,22 +324,25 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     });
   });
 
+  /** A new text from a stranger to the tenant's Plivo number, as its provider signs it. */
+  const signedText = (tenant: Tenant, text: string) =>
+    signWebhook(
+      'plivo',
+      `${system.baseUrl}/messaging/plivo/inbound`,
+      simulatedProvider('plivo').messageParams(
+        randomUUID(),
+        nextPhone(),
+        NUMBERS[tenant].plivo,
+        text,
+        [],
+        CREDENTIALS[tenant].plivo,
+      ),
+      CREDENTIALS[tenant].plivo.authToken,
+    );
+  const post = (w: ReturnType<typeof signWebhook>) =>
+    fetch(w.url, { method: 'POST', headers: w.headers, body: new URLSearchParams(w.params).toString() });
+
   it('a tenant flooding its own numbers with signed texts is held to its inbound limit, and so are its calls ("try later"); the other tenant’s go through', async () => {
-    const textUrl = `${system.baseUrl}/messaging/plivo/inbound`;
-    const signedText = (tenant: Tenant, text: string) =>
-      signWebhook(
-        'plivo',
-        textUrl,
-        simulatedProvider('plivo').messageParams(
-          randomUUID(),
-          nextPhone(),
-          NUMBERS[tenant].plivo,
-          text,
-          [],
-          CREDENTIALS[tenant].plivo,
-        ),
-        CREDENTIALS[tenant].plivo.authToken,
-      );
     /** A new call from a stranger to the tenant's Plivo number, as its provider signs it. */
     const newCall = (tenant: Tenant) =>
       signWebhook(
@@ -354,8 +357,6 @@ describe('a tenant cannot forge another tenant’s calls', () => {
         ),
         CREDENTIALS[tenant].plivo.authToken,
       );
-    const post = (w: ReturnType<typeof signWebhook>) =>
-      fetch(w.url, { method: 'POST', headers: w.headers, body: new URLSearchParams(w.params).toString() });
     const flood = Array.from({ length: 3 * INBOUND.burst }, (_, i) => `flood text ${i} ${randomUUID()}`);
 
     const started = Date.now();
@@ -400,6 +401,20 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     // A refused text's body is never logged.
     const logged = JSON.stringify(system.logs('gateway'));
     expect(flood.filter((text) => logged.includes(text))).toEqual([]);
+  });
+
+  it('a signed text captured and replayed spends its owner’s inbound allowance once, however many copies are sent', async () => {
+    const captured = signedText('victim', 'a text overheard on its way in');
+    expect((await post(captured)).status).toBe(200);
+    // Three bursts' worth of copies, all at once: each answered as the text was, none spending.
+    const copies = await Promise.all(Array.from({ length: 3 * INBOUND.burst }, () => post(captured)));
+    expect(copies.map((r) => r.status)).toEqual(copies.map(() => 200));
+    // The victim's own texts after them still fit in its burst (it spent two in the test before).
+    const own = INBOUND.burst - 10;
+    const answers = await Promise.all(
+      Array.from({ length: own }, (_, i) => post(signedText('victim', `the victim's own text ${i}`))),
+    );
+    expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
   });
 
   it('logs why each webhook was refused, with its code', () => {

@@ -8,15 +8,18 @@ import {
   ErrorCodes,
   MessageReceived,
   MessageTextSeal,
+  STREAMS,
   e164Schema,
 } from '@maskline/contracts';
 import { EventPublisher, NumberRoutingCache } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
 import { stringParams, type WebhookParams } from '../voice/webhook-dialect';
-import { plivoMessages, twilioMessages, type MessageDialect } from './message-dialect';
+import { plivoMessages, twilioMessages, type InboundMessage, type MessageDialect } from './message-dialect';
+import { TakenMessages } from './taken-messages';
 
 const DIALECTS: Record<string, MessageDialect> = { plivo: plivoMessages, twilio: twilioMessages };
 /** Longest text taken at the edge; what a provider cannot send is refused later, with an event. */
@@ -29,13 +32,15 @@ export const INBOUND_TEXT_MAX = 10_000;
  * happens. A message taken is published (sealed, deduplicated by the provider's message id) and
  * answered at once, empty; the relay runs from the stream. When it cannot be published the
  * provider gets a 503 and sends it again. Past the number owner's inbound limit
- * (InboundWebhookLimiter) it is refused with 429, unpublished.
+ * (InboundWebhookLimiter) it is refused with 429, unpublished. A copy of a message this replica took
+ * lately is answered 200 at once, spending and publishing nothing (TakenMessages).
  */
 @ApiExcludeController()
 @Controller('messaging')
 export class MessagingHttpController {
   private readonly outcomes;
   private readonly seal: MessageTextSeal;
+  private readonly taken: TakenMessages;
 
   constructor(
     private readonly numbers: NumberRoutingCache,
@@ -44,12 +49,14 @@ export class MessagingHttpController {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
+    @Inject(CLOCK) clock: Clock,
   ) {
     this.outcomes = metrics.counter('maskline_message_webhooks_total', 'Message webhooks by outcome', [
       'provider',
       'outcome',
     ]);
     this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
+    this.taken = new TakenMessages(clock, STREAMS[MessageReceived.stream].duplicateWindowMs);
   }
 
   @Post(':provider/inbound')
@@ -63,6 +70,30 @@ export class MessagingHttpController {
     if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
     const params = stringParams(req.body);
     const accountId = await this.authenticate(dialect, req, params);
+    const message = dialect.read(params);
+    if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
+    if (message.messageId.length > 64) {
+      const field = provider === 'plivo' ? 'MessageUUID' : 'MessageSid';
+      throw CodedError.validation(field, `${field} must be at most 64 characters`);
+    }
+    if ([...message.text].length > INBOUND_TEXT_MAX) {
+      const field = provider === 'plivo' ? 'Text' : 'Body';
+      throw CodedError.validation(field, `${field} must be at most ${INBOUND_TEXT_MAX} characters`);
+    }
+    // Scoped to the number its credentials verified: an id another tenant chose for its own
+    // number's webhook cannot shadow this one.
+    const msgId = `message-received:${provider}:${message.to}:${message.messageId}`;
+    const outcome = await this.taken.once(msgId, async () => {
+      await this.takeAllowance(provider, accountId);
+      await this.publish(dialect, accountId, message, msgId);
+    });
+    // Taken again: a copy of a message taken already, answered as it was.
+    this.outcomes.inc({ provider, outcome });
+    res.status(200).type(dialect.accepted.contentType).send(dialect.accepted.body);
+  }
+
+  /** One of the number owner's inbound allowance (InboundWebhookLimiter), or 429 (503 if it cannot be asked). */
+  private async takeAllowance(provider: string, accountId: string): Promise<void> {
     await this.limiter.take(accountId, 'start').catch((err: unknown) => {
       if (!InboundWebhookLimiter.refused(err)) {
         this.outcomes.inc({ provider, outcome: 'unavailable' });
@@ -75,23 +106,22 @@ export class MessagingHttpController {
       this.logger.warn({ err, provider, accountId }, 'message webhook over its account’s inbound limit');
       throw err;
     });
+  }
 
-    const message = dialect.read(params);
-    if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
-    if (message.messageId.length > 64) {
-      const field = provider === 'plivo' ? 'MessageUUID' : 'MessageSid';
-      throw CodedError.validation(field, `${field} must be at most 64 characters`);
-    }
-    if ([...message.text].length > INBOUND_TEXT_MAX) {
-      const field = provider === 'plivo' ? 'Text' : 'Body';
-      throw CodedError.validation(field, `${field} must be at most ${INBOUND_TEXT_MAX} characters`);
-    }
+  /** The message in the stream, its text sealed (to its number and id), or 503 for the provider to send it again. */
+  private async publish(
+    dialect: MessageDialect,
+    accountId: string,
+    message: InboundMessage,
+    msgId: string,
+  ): Promise<void> {
+    const provider = dialect.provider;
     const binding = { provider, providerMessageId: message.messageId, virtualNumber: message.to };
     try {
       await this.events.publish(
         MessageReceived,
         {
-          provider: dialect.provider,
+          provider,
           providerMessageId: message.messageId,
           accountId,
           virtualNumber: message.to,
@@ -102,9 +132,7 @@ export class MessagingHttpController {
             .map((m) => ({ url: m.url, contentType: m.contentType?.slice(0, 128) ?? null })),
           at: new Date().toISOString(),
         },
-        // Scoped to the number its credentials verified: an id another tenant chose for its own
-        // number's webhook cannot shadow this one.
-        { msgId: `message-received:${provider}:${message.to}:${message.messageId}` },
+        { msgId },
       );
     } catch (err) {
       this.outcomes.inc({ provider, outcome: 'unavailable' });
@@ -114,8 +142,6 @@ export class MessagingHttpController {
         cause: err,
       });
     }
-    this.outcomes.inc({ provider, outcome: 'taken' });
-    res.status(200).type(dialect.accepted.contentType).send(dialect.accepted.body);
   }
 
   /** The owner of the number the message was sent to, once its credentials verified the request. */
