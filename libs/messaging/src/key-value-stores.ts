@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ErrorCode, nanos, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import { nanos, type JetStreamManager, type KV, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
@@ -26,6 +26,11 @@ export interface BucketOptions {
    */
   noRespondersWithinMs?: number;
 }
+
+/** A KV key as the bucket takes it (tokens of these characters, dot-separated: no wildcard). */
+const KV_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
+/** How long `leaderEntry` waits for the leader unless told (inside any caller's 2 s). */
+const LEADER_READ_TIMEOUT_MS = 1500;
 
 /** One key's latest entry, as `leaderEntry` reads it (the shape of a KV entry's fields a reader needs). */
 export interface LeaderEntry {
@@ -71,10 +76,6 @@ export class KeyValueStores implements OnModuleInit {
       kv = this.nc
         .jetstream(options.opTimeoutMs === undefined ? {} : { timeout: options.opTimeoutMs })
         .views.kv(name, {
-          // Every read by key from the stream's leader, never a replica's copy: reads here decide
-          // compare-and-sets, which the leader checks, and a replica may lag or, after a crash,
-          // disagree with it (`leaderEntry`). An existing bucket is read so too, whatever its config.
-          allow_direct: false,
           history: 1,
           ttl: options.ttlMs ?? 0,
           replicas: this.options.streamReplicas ?? 1,
@@ -92,19 +93,27 @@ export class KeyValueStores implements OnModuleInit {
   /**
    * A key's latest entry as its bucket's stream leader holds it, or null when the bucket holds none.
    * A KV get may be answered by any replica of the bucket (`allow_direct`), and a replica may lag,
-   * or, after a crash, disagree; a compare-and-set is checked by the leader, so the revision to set
-   * against after a lost one is read here.
+   * or, after a crash, disagree with the leader (nats-server 2.9: nats-io/nats-server#4174, fixed
+   * in 2.10 by #5054); a compare-and-set is checked by the leader, so the revision to set against
+   * after a lost one is read here. Within `timeoutMs`; no responders are waited out as for any read.
    */
-  async leaderEntry(bucket: string, key: string): Promise<LeaderEntry | null> {
+  async leaderEntry(
+    bucket: string,
+    key: string,
+    timeoutMs = LEADER_READ_TIMEOUT_MS,
+  ): Promise<LeaderEntry | null> {
+    if (!KV_KEY.test(key)) throw new Error(`not a KV key: ${key.slice(0, 80)}`);
     if (!this.manager) {
-      const opening = this.nc.jetstreamManager({ checkAPI: false });
+      const opening = this.nc.jetstreamManager({ checkAPI: false, timeout: timeoutMs });
       this.manager = opening;
       opening.catch(() => (this.manager = undefined));
     }
+    const manager = await this.manager;
     try {
-      const m = await (
-        await this.manager
-      ).streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` });
+      const m = await retryWhileNoResponders(
+        () => manager.streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` }),
+        NO_RESPONDERS_WITHIN_MS,
+      );
       const operation = m.header?.get('KV-Operation');
       return {
         operation: operation === 'DEL' || operation === 'PURGE' ? operation : 'PUT',
@@ -112,7 +121,8 @@ export class KeyValueStores implements OnModuleInit {
         revision: m.seq,
       };
     } catch (err) {
-      if ((err as { code?: string } | null)?.code === ErrorCode.JetStream404NoMessages) return null;
+      // "no message found": nothing under the key (a missing stream is an error, not an answer).
+      if ((err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10037) return null;
       throw err;
     }
   }

@@ -98,49 +98,64 @@ describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
     expect(mirror.get('b')?.value).toBe('again');
   });
 
-  it('after a lost compare-and-set, takes the leader’s entry over a revision the leader does not hold, and then wins the next one', async () => {
+  it('after a lost compare-and-set, takes the leader’s entry over one the leader does not hold, and loads the whole copy again', async () => {
     const name = `test-mirror-${randomUUID()}`;
     const kv = await stores.bucket(name);
     const changes: Array<[string, string | undefined]> = [];
     const mirror = mirrorOf<string>(kv, changes, (key) => stores.leaderEntry(name, key));
     await mirror.start();
-    const stored = await kv.put('pin.a', kvEncode('live'));
-    await mirror.until(stored);
-    // The copy believes a revision the bucket never held (as a watch served by a replica that
-    // disagreed with its leader after a crash delivered): every compare-and-set on it fails.
-    mirror.applyOwnWrite('pin.a', 'phantom', stored + 1000);
+    const a = await kv.put('pin.a', kvEncode('live'));
+    const b = await kv.put('pin.b', kvEncode('live too'));
+    await mirror.until(b);
+    // The copy believes what the bucket never held (as a watch served by a replica that disagreed
+    // with its leader after a crash delivered it): every compare-and-set against it fails.
+    mirror.applyOwnWrite('pin.a', 'phantom', b + 1000);
+    mirror.applyOwnWrite('pin.b', 'phantom', b + 1001);
     await expect(kv.delete('pin.a', { previousSeq: mirror.get('pin.a')!.revision })).rejects.toMatchObject({
       api_error: { err_code: 10071 },
     });
     await mirror.refresh('pin.a');
-    expect(mirror.get('pin.a')).toEqual({ value: 'live', revision: stored });
-    expect(changes.slice(-2)).toEqual([
-      ['pin.a', undefined],
-      ['pin.a', 'live'],
-    ]);
+    // The key is the leader's at once, and the rest of the copy is loaded again.
+    expect(mirror.get('pin.a')).toEqual({ value: 'live', revision: a });
+    expect(mirror.ready).toBe(false);
+    await expectEventually(() => expect(mirror.ready).toBe(true));
+    expect(mirror.get('pin.b')).toEqual({ value: 'live too', revision: b });
+    expect(changes).toContainEqual(['pin.b', undefined]);
     await kv.delete('pin.a', { previousSeq: mirror.get('pin.a')!.revision });
 
+    const c = b + 1000;
     // A key the leader holds nothing under leaves the copy; an unknown key stays unknown.
-    mirror.applyOwnWrite('pin.b', 'phantom', stored + 1000);
-    await mirror.refresh('pin.b');
-    expect(mirror.get('pin.b')).toBeUndefined();
-    await mirror.refresh('pin.c');
-    expect(mirror.get('pin.c')).toBeUndefined();
+    mirror.applyOwnWrite('pin.d', 'phantom', c + 1000);
+    await mirror.refresh('pin.d');
+    expect(mirror.get('pin.d')).toBeUndefined();
+    await mirror.refresh('pin.e');
+    expect(mirror.get('pin.e')).toBeUndefined();
   });
 
-  it('a refresh does not overrule what reached the copy while it read', async () => {
+  it('a refresh yields to what reached the copy while it read: a write, or a delete', async () => {
     const name = `test-mirror-${randomUUID()}`;
     const kv = await stores.bucket(name);
     const first = await kv.put('k', kvEncode('first'));
+    const gone = await kv.put('g', kvEncode('about to go'));
+    let during: (() => Promise<void>) | undefined;
     const mirror: KvMirror<string> = mirrorOf<string>(kv, [], async (key) => {
       const entry = await stores.leaderEntry(name, key);
-      // This replica's own write lands while the leader's answer is on its way back.
-      mirror.applyOwnWrite('k', 'written meanwhile', first + 1);
+      await during?.();
       return entry;
     });
     await mirror.start();
+    // This replica's own write lands while the leader's answer is on its way back.
+    during = async () => mirror.applyOwnWrite('k', 'written meanwhile', first + 1);
     await mirror.refresh('k');
     expect(mirror.get('k')).toEqual({ value: 'written meanwhile', revision: first + 1 });
+    // The watch brings a committed delete meanwhile: the answer read before it does not bring the key back.
+    during = async () => {
+      await kv.delete('g', { previousSeq: gone });
+      await expectEventually(() => expect(mirror.get('g')).toBeUndefined());
+    };
+    await mirror.refresh('g');
+    expect(mirror.get('g')).toBeUndefined();
+    expect(mirror.ready).toBe(true);
   });
 
   it('loads again after its watch ends, with what changed meanwhile (purged deletes too), reading the bucket until then', async () => {

@@ -23,11 +23,6 @@ export interface KvMirrorOptions {
   readFromLeader?: (key: string) => Promise<LeaderEntry | null>;
 }
 
-/** A key as the copy holds it, and when it was last applied (the copy's own count of changes). */
-interface Held<T> extends Mirrored<T> {
-  applied: number;
-}
-
 /**
  * This replica's copy of a NATS KV bucket, kept by a watch (an ordered consumer of the bucket's
  * stream): reads cost a map lookup whatever the bucket holds, and every replica converges on the
@@ -45,9 +40,9 @@ interface Held<T> extends Mirrored<T> {
  * A candidate for libs/messaging (it knows nothing of PINs); it lives here until that lib exports it.
  */
 export class KvMirror<T> {
-  private readonly entries = new Map<string, Held<T | null>>();
-  /** Changes applied to the copy so far (a refresh knows whether its key changed while it read). */
-  private applied = 0;
+  private readonly entries = new Map<string, Mirrored<T | null>>();
+  /** Keys a refresh is reading, and whether the copy's entry for one changed meanwhile (a delete too). */
+  private readonly reading = new Map<string, { readers: number; changed: boolean }>();
   /** The highest bucket revision the watch has delivered. */
   private position = 0;
   private iterator?: QueuedIterator<KvEntry>;
@@ -89,12 +84,11 @@ export class KvMirror<T> {
 
   get(key: string): Mirrored<T> | undefined {
     const entry = this.entries.get(key);
-    return entry && entry.value !== null ? { value: entry.value, revision: entry.revision } : undefined;
+    return entry && entry.value !== null ? (entry as Mirrored<T>) : undefined;
   }
 
   *values(): IterableIterator<[string, Mirrored<T>]> {
-    for (const [key, entry] of this.entries)
-      if (entry.value !== null) yield [key, { value: entry.value, revision: entry.revision }];
+    for (const [key, entry] of this.entries) if (entry.value !== null) yield [key, entry as Mirrored<T>];
   }
 
   /**
@@ -109,36 +103,84 @@ export class KvMirror<T> {
 
   /**
    * Reads one key into the copy: while the watch is not running, and after a lost compare-and-set.
-   * From the bucket's leader when the mirror was given `readFromLeader`, whose word then replaces
-   * the copy's, even an entry at a higher revision, unless the key changed in the copy while the read
-   * was under way: a copy that believes a revision the leader does not hold (a watch served by a
-   * replica that disagreed with the leader after a crash, seen in chaos runs on nats-server 2.9.10:
-   * every release of those PINs lost its compare-and-set for minutes) would otherwise lose every
-   * compare-and-set on that key, for good.
+   * With `readFromLeader`, from the bucket's leader, whose word then stands over the copy's unless
+   * the copy's entry changed while the read was under way. A copy that held a revision the leader
+   * does not got it from a replica that disagrees with its leader (seen in a chaos run on nats-server 2.9.10 after a kill -9: every release of those
+   * PINs lost its compare-and-set for minutes): the key takes the leader's entry, and the whole copy,
+   * which came from the same watch, is dropped and loaded again (`ready` is false until then).
    */
   async refresh(key: string): Promise<void> {
-    const started = this.applied;
     const read = this.options.readFromLeader;
-    const entry = read ? await read(key) : await (await this.kv()).get(key);
+    const watching = this.reading.get(key) ?? { readers: 0, changed: false };
+    if (watching.readers === 0) watching.changed = false;
+    watching.readers++;
+    this.reading.set(key, watching);
+    let entry: LeaderEntry | KvEntry | null;
+    try {
+      entry = read ? await read(key) : await (await this.kv()).get(key);
+    } finally {
+      if (--watching.readers === 0) this.reading.delete(key);
+    }
     const known = this.entries.get(key);
-    const overrule = read !== undefined && !(known && known.applied > started);
-    if (!entry) {
-      // Gone from the bucket (expired), unless this replica wrote it after the read was answered.
-      if (known && (overrule || known.revision <= this.position)) this.forget(key);
+    if (!read) {
+      this.merge(key, entry, known);
       return;
     }
-    const value = entry.operation === 'PUT' ? this.decode({ key, value: entry.value }) : null;
-    if (overrule && known && known.revision > entry.revision) {
-      this.logger.warn(
-        { what: this.options.what, held: known.revision, leader: entry.revision },
-        'KV copy held a revision its bucket’s leader does not: the leader’s entry replaces it',
-      );
-      this.entries.delete(key);
-      if (known.value !== null) this.onChange(key, undefined, known.value);
+    // The copy's entry changed while the leader's answer was on its way: the change is the newer.
+    if (watching.changed) return;
+    if (!entry) {
+      // Nothing under the key at the leader (deleted, or aged out of the bucket): gone from the copy.
+      this.forget(key);
+      return;
     }
-    this.apply(key, value, entry.revision);
+    if (!(known && Number.isInteger(known.revision) && known.revision > entry.revision)) {
+      this.merge(key, entry, known);
+      return;
+    }
+    this.logger.error(
+      { what: this.options.what, held: known.revision, leader: entry.revision },
+      'KV copy holds a revision its bucket’s leader does not: the leader’s entry stands, and the copy is loaded again',
+    );
+    this.forget(key);
+    this.reload();
+    // The key itself is known now, reloading or not (the caller sets against it next).
+    const value = entry.operation === 'PUT' ? this.decode({ key, value: entry.value }) : null;
+    if (value !== null) this.apply(key, value, entry.revision);
+  }
+
+  /** `refresh`'s read, merged by revision order (the newer wins), as the watch's entries are. */
+  private merge(
+    key: string,
+    entry: LeaderEntry | KvEntry | null,
+    known: Mirrored<T | null> | undefined,
+  ): void {
+    if (!entry) {
+      // Gone from the bucket (expired), unless this replica wrote it after the read was answered.
+      if (known && known.revision <= this.position) this.forget(key);
+      return;
+    }
+    this.apply(
+      key,
+      entry.operation === 'PUT' ? this.decode({ key, value: entry.value }) : null,
+      entry.revision,
+    );
     const now = this.entries.get(key);
     if (now && now.value === null && now.revision <= this.position) this.entries.delete(key);
+  }
+
+  /**
+   * Drops the copy and loads it again from a new watch: what this watch brought cannot be trusted.
+   * Readers see `ready` false (and read the bucket) until the new copy is complete.
+   */
+  private reload(): void {
+    if (this.stopped || !this.iterator) return;
+    const iterator = this.iterator;
+    this.iterator = undefined;
+    this.caughtUp = false;
+    iterator.stop();
+    for (const key of [...this.entries.keys()]) this.forget(key);
+    this.position = 0;
+    this.resume(new Error('KV copy disagreed with its bucket’s leader'));
   }
 
   /** Drops a key this replica no longer needs to know (an idle throttle entry, say). Local only. */
@@ -146,6 +188,7 @@ export class KvMirror<T> {
     const entry = this.entries.get(key);
     if (!entry) return;
     this.entries.delete(key);
+    this.touched(key);
     if (entry.value !== null) this.onChange(key, undefined, entry.value);
   }
 
@@ -177,7 +220,8 @@ export class KvMirror<T> {
     const known = this.entries.get(key);
     if (known && known.revision >= revision) return;
     const before = known?.value ?? undefined;
-    this.entries.set(key, { value, revision, applied: ++this.applied });
+    this.entries.set(key, { value, revision });
+    this.touched(key);
     if (value !== null || before !== undefined) this.onChange(key, value ?? undefined, before);
   }
 
@@ -186,11 +230,20 @@ export class KvMirror<T> {
     this.apply(entry.key, value, entry.revision);
     // The watch delivers in revision order: a delete it brought needs no marker once applied.
     const now = this.entries.get(entry.key);
-    if (now && now.value === null && now.revision <= entry.revision) this.entries.delete(entry.key);
+    if (now && now.value === null && now.revision <= entry.revision) {
+      this.entries.delete(entry.key);
+      this.touched(entry.key);
+    }
     this.position = Math.max(this.position, entry.revision);
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       if (this.waiters[i].revision <= this.position) this.waiters.splice(i, 1)[0].resolve();
     }
+  }
+
+  /** The copy's entry for `key` changed (or left): a refresh reading it meanwhile yields to that. */
+  private touched(key: string): void {
+    const watching = this.reading.get(key);
+    if (watching) watching.changed = true;
   }
 
   private decode(entry: Pick<KvEntry, 'key' | 'value'>): T | null {
@@ -235,6 +288,8 @@ export class KvMirror<T> {
     }
     void (async () => {
       for await (const entry of iterator) {
+        // A watch this copy dropped (`reload`) brings nothing more into it.
+        if (iterator !== this.iterator) break;
         this.fromWatch(entry);
         if (!seen) continue;
         seen.add(entry.key);
@@ -291,6 +346,11 @@ export class KvMirror<T> {
   private ended(iterator: QueuedIterator<KvEntry>, err: unknown): void {
     if (this.stopped || iterator !== this.iterator) return;
     this.caughtUp = false;
+    this.resume(err);
+  }
+
+  /** A new watch loads the copy again (soon, then backing off while it cannot). */
+  private resume(err: unknown): void {
     this.logger.warn(
       { err, what: this.options.what },
       'KV watch ended; reading the bucket directly until it is loaded again',
