@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { nanos, type JetStreamManager, type KV, type NatsConnection } from 'nats';
+import { nanos, type JetStreamManager, type KV, type KvEntry, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
@@ -81,6 +81,7 @@ export class KeyValueStores implements OnModuleInit {
           replicas: this.options.streamReplicas ?? 1,
         })
         .then((opened) => this.keepingAge(name, opened, options.ttlMs ?? 0))
+        .then((opened) => readingLeaderAfterLostSets(name, opened, (key) => this.leaderEntry(name, key)))
         .then((opened) =>
           retryingNoResponders(opened, options.noRespondersWithinMs ?? NO_RESPONDERS_WITHIN_MS),
         );
@@ -168,6 +169,71 @@ function retryingNoResponders(kv: KV, withinMs: number): KV {
         );
     },
   });
+}
+
+/** Compare-and-sets (by key, the first argument) whose loss sends the key's next read to the leader. */
+const CONDITIONAL: ReadonlySet<string | symbol> = new Set(['create', 'update', 'delete', 'purge']);
+/** Keys a bucket remembers to read at the leader next, at most (the oldest go first). */
+const LEADER_NEXT_MAX = 10_000;
+
+/**
+ * The bucket, with the next read of a key whose compare-and-set was just lost made at the bucket's
+ * stream leader (`leaderEntry`). A KV get may be answered by any replica; one that lags, or that
+ * disagrees with its leader after a crash (nats-server 2.9), answers every read of a get-then-set
+ * loop with a revision the leader refuses, and the loop loses every round. The first read after a
+ * loss is the leader's; every other read stays as fast as before.
+ */
+export function readingLeaderAfterLostSets(
+  bucket: string,
+  kv: KV,
+  readLeader: (key: string) => Promise<LeaderEntry | null>,
+): KV {
+  const leaderNext = new Set<string>();
+  return new Proxy(kv, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      const call = (args: unknown[]) => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      if (prop === 'get') {
+        return async (...args: unknown[]) => {
+          const [key, options] = args;
+          if (typeof key !== 'string' || options !== undefined || !leaderNext.delete(key)) return call(args);
+          const entry = await readLeader(key);
+          return entry && leaderKvEntry(bucket, key, entry);
+        };
+      }
+      if (!CONDITIONAL.has(prop)) return value;
+      return async (...args: unknown[]) => {
+        try {
+          return await call(args);
+        } catch (err) {
+          if (isWrongLastSequence(err) && typeof args[0] === 'string') {
+            leaderNext.delete(args[0]);
+            leaderNext.add(args[0]);
+            if (leaderNext.size > LEADER_NEXT_MAX)
+              leaderNext.delete(leaderNext.values().next().value as string);
+          }
+          throw err;
+        }
+      };
+    },
+  });
+}
+
+/** A leader's entry in the shape a KV get gives (what readers of one use). */
+function leaderKvEntry(bucket: string, key: string, entry: LeaderEntry): KvEntry {
+  return {
+    bucket,
+    key,
+    value: entry.value,
+    revision: entry.revision,
+    operation: entry.operation,
+    created: new Date(0),
+    delta: 0,
+    length: entry.value.length,
+    json: <T>() => JSON.parse(decoder.decode(entry.value)) as T,
+    string: () => decoder.decode(entry.value),
+  };
 }
 
 const decoder = new TextDecoder();
