@@ -21,13 +21,23 @@ function laggingBucket() {
     delete: jest.fn(async () => {
       throw lost;
     }),
+    create: jest.fn(async () => {
+      throw new Error('the client’s own create reads a replica');
+    }),
+    // The last message under every key exists (a live entry, or a delete's marker).
+    put: jest.fn(async () => {
+      throw lost;
+    }),
     keys: jest.fn(),
   } as unknown as KV;
   const readLeader = async (key: string): Promise<LeaderEntry | null> => {
     leaderReads.push(key);
-    return key === 'gone' ? null : { operation: 'PUT', value: leader.value, revision: leader.revision };
+    if (key === 'gone') return null;
+    if (key === 'released')
+      return { operation: 'DEL', value: new Uint8Array(), revision: 9, created: new Date() };
+    return { operation: 'PUT', value: leader.value, revision: leader.revision, created: new Date() };
   };
-  return { kv: readingLeaderAfterLostSets('b', kv, readLeader), leader, replicaReads, leaderReads };
+  return { kv: readingLeaderAfterLostSets('b', kv, readLeader), raw: kv, leader, replicaReads, leaderReads };
 }
 
 describe('readingLeaderAfterLostSets', () => {
@@ -65,6 +75,23 @@ describe('readingLeaderAfterLostSets', () => {
     expect(again?.revision).toBe(5);
     expect(replicaReads).toEqual(['other', 'gone']);
     expect(leaderReads).toEqual(['gone']);
+  });
+
+  it('creates a key over a delete the leader holds, whatever a replica says; a live key stays refused', async () => {
+    const { kv, raw, leaderReads } = laggingBucket();
+    (raw.update as jest.Mock).mockImplementation(async (_k: string, _v: Uint8Array, version: number) => {
+      if (version !== 9)
+        throw Object.assign(new Error('wrong last sequence'), { api_error: { err_code: 10071 } });
+      return 10;
+    });
+    expect(await kv.create('released', kvEncode({ claim: 1 }))).toBe(10);
+    await expect(kv.create('k', kvEncode({ claim: 2 }))).rejects.toMatchObject({
+      api_error: { err_code: 10071 },
+    });
+    expect(leaderReads).toEqual(['released', 'k']);
+    // The refused create's key is read at the leader next.
+    await kv.get('k');
+    expect(leaderReads).toEqual(['released', 'k', 'k']);
   });
 
   it('leaves everything else as it was', async () => {

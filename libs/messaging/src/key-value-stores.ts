@@ -37,6 +37,7 @@ export interface LeaderEntry {
   operation: 'PUT' | 'DEL' | 'PURGE';
   value: Uint8Array;
   revision: number;
+  created: Date;
 }
 
 /**
@@ -120,6 +121,7 @@ export class KeyValueStores implements OnModuleInit {
         operation: operation === 'DEL' || operation === 'PURGE' ? operation : 'PUT',
         value: m.data,
         revision: m.seq,
+        created: m.time,
       };
     } catch (err) {
       // "no message found": nothing under the key (a missing stream is an error, not an answer).
@@ -203,19 +205,36 @@ export function readingLeaderAfterLostSets(
         };
       }
       if (!CONDITIONAL.has(prop)) return value;
-      return async (...args: unknown[]) => {
+      const lost = (key: unknown) => {
+        if (typeof key !== 'string') return;
+        leaderNext.delete(key);
+        leaderNext.add(key);
+        if (leaderNext.size > LEADER_NEXT_MAX) leaderNext.delete(leaderNext.values().next().value as string);
+      };
+      const conditional = async (args: unknown[], write: (args: unknown[]) => Promise<unknown>) => {
         try {
-          return await call(args);
+          return await write(args);
         } catch (err) {
-          if (isWrongLastSequence(err) && typeof args[0] === 'string') {
-            leaderNext.delete(args[0]);
-            leaderNext.add(args[0]);
-            if (leaderNext.size > LEADER_NEXT_MAX)
-              leaderNext.delete(leaderNext.values().next().value as string);
-          }
+          if (isWrongLastSequence(err)) lost(args[0]);
           throw err;
         }
       };
+      if (prop === 'create') {
+        // nats.js's own: a key whose latest entry is a delete is created over it, and taken to be
+        // live otherwise; which one it is, the leader says (the client's own create asks a replica).
+        return (...args: unknown[]) =>
+          conditional(args, async ([key, data]) => {
+            try {
+              return await target.put(key as string, data as Uint8Array, { previousSeq: 0 });
+            } catch (err) {
+              if (!isWrongLastSequence(err)) throw err;
+              const latest = await readLeader(key as string);
+              if (latest?.operation !== 'DEL' && latest?.operation !== 'PURGE') throw err;
+              return target.update(key as string, data as Uint8Array, latest.revision);
+            }
+          });
+      }
+      return (...args: unknown[]) => conditional(args, call);
     },
   });
 }
@@ -228,7 +247,7 @@ function leaderKvEntry(bucket: string, key: string, entry: LeaderEntry): KvEntry
     value: entry.value,
     revision: entry.revision,
     operation: entry.operation,
-    created: new Date(0),
+    created: entry.created,
     delta: 0,
     length: entry.value.length,
     json: <T>() => JSON.parse(decoder.decode(entry.value)) as T,

@@ -132,6 +132,28 @@ describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
     expect(mirror.get('pin.e')).toBeUndefined();
   });
 
+  it('a copy loaded again under a refresh of another key still takes that refresh’s answer', async () => {
+    const name = `test-mirror-${randomUUID()}`;
+    const kv = await stores.bucket(name);
+    const b = await kv.put('pin.b', kvEncode('live'));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const mirror: KvMirror<string> = mirrorOf<string>(kv, [], async (key) => {
+      const entry = await stores.leaderEntry(name, key);
+      if (key === 'pin.b') await gate;
+      return entry;
+    });
+    await mirror.start();
+    const reading = mirror.refresh('pin.b');
+    mirror.applyOwnWrite('pin.a', 'phantom', b + 1000);
+    await mirror.refresh('pin.a'); // the copy is dropped and loaded again meanwhile
+    release();
+    await reading;
+    expect(mirror.get('pin.b')).toEqual({ value: 'live', revision: b });
+    await expectEventually(() => expect(mirror.ready).toBe(true));
+    expect(mirror.get('pin.b')).toEqual({ value: 'live', revision: b });
+  });
+
   it('a refresh yields to what reached the copy while it read: a write, or a delete', async () => {
     const name = `test-mirror-${randomUUID()}`;
     const kv = await stores.bucket(name);

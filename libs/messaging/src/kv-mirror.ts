@@ -173,23 +173,30 @@ export class KvMirror<T> {
    * Readers see `ready` false (and read the bucket) until the new copy is complete.
    */
   private reload(): void {
-    if (this.stopped || !this.iterator) return;
+    // A copy still loading (or loading again) is left to finish: its key is mended all the same.
+    if (this.stopped || !this.caughtUp || !this.iterator) return;
     const iterator = this.iterator;
     this.iterator = undefined;
     this.caughtUp = false;
     iterator.stop();
-    for (const key of [...this.entries.keys()]) this.forget(key);
+    // Not a change a refresh under way should yield to: the leader's answer it brings still stands.
+    for (const key of [...this.entries.keys()]) this.drop(key);
     this.position = 0;
     this.resume(new Error('KV copy disagreed with its bucket’s leader'));
   }
 
   /** Drops a key this replica no longer needs to know (an idle throttle entry, say). Local only. */
   forget(key: string): void {
+    if (this.drop(key)) this.touched(key);
+  }
+
+  /** The key out of the copy (its readers told), without counting as a change; whether it was there. */
+  private drop(key: string): boolean {
     const entry = this.entries.get(key);
-    if (!entry) return;
+    if (!entry) return false;
     this.entries.delete(key);
-    this.touched(key);
     if (entry.value !== null) this.onChange(key, undefined, entry.value);
+    return true;
   }
 
   /**
@@ -314,12 +321,14 @@ export class KvMirror<T> {
         }),
       ]);
     } catch (err) {
-      this.iterator = undefined;
+      if (this.iterator === iterator) this.iterator = undefined;
       iterator.stop();
       throw err;
     } finally {
       clearTimeout(timer);
     }
+    // Dropped while it loaded: the watch that replaced it says when the copy is complete.
+    if (this.iterator !== iterator) return;
     // The watch is past every revision up to here: a key it did not bring is no longer in the bucket.
     for (const [key, entry] of [...this.entries]) {
       if (!seen.has(key) && entry.revision <= this.position) this.forget(key);

@@ -28,8 +28,13 @@ describe('work in flight capped across replicas (real NATS KV)', () => {
     const g = gate();
     const key = 'MAACCOUNT|hooks.customer.test:8443';
 
-    const runs = Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).slots.run(key, g.work));
+    let refused = 0;
+    const runs = Array.from({ length: 8 }, (_, i) =>
+      (i % 2 ? a : b).slots.run(key, g.work).then((r) => ((refused += r.admitted ? 0 : 1), r)),
+    );
     await expectEventually(() => expect(g.started()).toBe(3));
+    // Every run decided before any ends: one still trying (a slow machine) would find a slot given back.
+    await expectEventually(() => expect(refused).toBe(5));
     // Another key has its own slots.
     expect(await a.slots.run('MAACCOUNT|other.test', async () => 'other')).toEqual({
       admitted: true,
