@@ -29,7 +29,7 @@ export interface BucketOptions {
 
 /** A KV key as the bucket takes it (tokens of these characters, dot-separated: no wildcard). */
 const KV_KEY = /^[-/=\w]+(\.[-/=\w]+)*$/;
-/** How long `leaderEntry` waits for the leader unless told (inside any caller's 2 s). */
+/** How long `leaderEntry` waits for the leader (inside any caller's 2 s). */
 const LEADER_READ_TIMEOUT_MS = 1500;
 
 /** One key's latest entry, as `leaderEntry` reads it (the shape of a KV entry's fields a reader needs). */
@@ -97,16 +97,13 @@ export class KeyValueStores implements OnModuleInit {
    * A KV get may be answered by any replica of the bucket (`allow_direct`), and a replica may lag,
    * or, after a crash, disagree with the leader (nats-server 2.9: nats-io/nats-server#4174, fixed
    * in 2.10 by #5054); a compare-and-set is checked by the leader, so the revision to set against
-   * after a lost one is read here. Within `timeoutMs`; no responders are waited out as for any read.
+   * after a lost one is read here. Within LEADER_READ_TIMEOUT_MS; no responders are waited out as for
+   * any read.
    */
-  async leaderEntry(
-    bucket: string,
-    key: string,
-    timeoutMs = LEADER_READ_TIMEOUT_MS,
-  ): Promise<LeaderEntry | null> {
+  async leaderEntry(bucket: string, key: string): Promise<LeaderEntry | null> {
     if (!KV_KEY.test(key)) throw new Error(`not a KV key: ${key.slice(0, 80)}`);
     if (!this.manager) {
-      const opening = this.nc.jetstreamManager({ checkAPI: false, timeout: timeoutMs });
+      const opening = this.nc.jetstreamManager({ checkAPI: false, timeout: LEADER_READ_TIMEOUT_MS });
       this.manager = opening;
       opening.catch(() => (this.manager = undefined));
     }

@@ -104,10 +104,11 @@ export class KvMirror<T> {
   /**
    * Reads one key into the copy: while the watch is not running, and after a lost compare-and-set.
    * With `readFromLeader`, from the bucket's leader, whose word then stands over the copy's unless
-   * the copy's entry changed while the read was under way. A copy that held a revision the leader
-   * does not got it from a replica that disagrees with its leader (seen in a chaos run on nats-server 2.9.10 after a kill -9: every release of those
-   * PINs lost its compare-and-set for minutes): the key takes the leader's entry, and the whole copy,
-   * which came from the same watch, is dropped and loaded again (`ready` is false until then).
+   * the copy's entry changed while the read was under way. A copy that holds a revision the leader
+   * does not got it from a replica that disagrees with its leader (seen in a chaos run on
+   * nats-server 2.9.10 after a kill -9: every release of those PINs lost its compare-and-set for
+   * minutes): the key takes the leader's entry, and the whole copy, which came from the same watch,
+   * is dropped and loaded again (`ready` is false until then).
    */
   async refresh(key: string): Promise<void> {
     const read = this.options.readFromLeader;
