@@ -83,8 +83,8 @@ export class MessagingHttpController {
     // Scoped to the number its credentials verified: an id another tenant chose for its own
     // number's webhook cannot shadow this one.
     const msgId = `message-received:${provider}:${message.to}:${message.messageId}`;
-    // Remembered under the owner too: a number that changes hands starts afresh.
-    const outcome = await this.taken.once(`${accountId}:${msgId}`, async () => {
+    // Remembered under the owner: a number that changes hands starts afresh.
+    const outcome = await this.taken.once(accountId, msgId, async () => {
       await this.takeAllowance(provider, accountId);
       await this.publish(dialect, accountId, message, msgId);
     });

@@ -11,9 +11,9 @@ describe('TakenMessages', () => {
 
   it('takes a message once; a copy afterwards is answered without taking', async () => {
     const take = jest.fn(async () => undefined);
-    expect(await taken.once('a', take)).toBe('taken');
-    expect(await taken.once('a', take)).toBe('again');
-    expect(await taken.once('b', take)).toBe('taken');
+    expect(await taken.once('A', 'a', take)).toBe('taken');
+    expect(await taken.once('A', 'a', take)).toBe('again');
+    expect(await taken.once('A', 'b', take)).toBe('taken');
     expect(take).toHaveBeenCalledTimes(2);
   });
 
@@ -21,7 +21,10 @@ describe('TakenMessages', () => {
     let finish!: () => void;
     const first = jest.fn(() => new Promise<void>((resolve) => (finish = resolve)));
     const copy = jest.fn(async () => undefined);
-    const answers = [taken.once('a', first), ...Array.from({ length: 50 }, () => taken.once('a', copy))];
+    const answers = [
+      taken.once('A', 'a', first),
+      ...Array.from({ length: 50 }, () => taken.once('A', 'a', copy)),
+    ];
     finish();
     expect(await Promise.all(answers)).toEqual(['taken', ...Array(50).fill('again')]);
     expect(first).toHaveBeenCalledTimes(1);
@@ -32,24 +35,56 @@ describe('TakenMessages', () => {
     const refusal = new Error('over the limit');
     let fail!: (err: Error) => void;
     const first = () => new Promise<void>((_, reject) => (fail = reject));
-    const answers = [taken.once('a', first), taken.once('a', async () => undefined)];
+    const answers = [taken.once('A', 'a', first), taken.once('A', 'a', async () => undefined)];
     fail(refusal);
     await expect(answers[0]).rejects.toBe(refusal);
     await expect(answers[1]).rejects.toBe(refusal);
     const retry = jest.fn(async () => undefined);
-    expect(await taken.once('a', retry)).toBe('taken');
+    expect(await taken.once('A', 'a', retry)).toBe('taken');
     expect(retry).toHaveBeenCalledTimes(1);
   });
 
   it('forgets a message after the window, and the oldest first past its size', async () => {
     const take = jest.fn(async () => undefined);
-    await taken.once('a', take);
+    await taken.once('A', 'a', take);
     now += KEEP_MS;
-    expect(await taken.once('a', take)).toBe('taken');
-    for (const id of ['b', 'c', 'd']) await taken.once(id, take);
+    expect(await taken.once('A', 'a', take)).toBe('taken');
+    for (const id of ['b', 'c', 'd']) await taken.once('A', id, take);
     // 'a' was the oldest of four, over the size of three.
-    expect(await taken.once('a', take)).toBe('taken');
-    expect(await taken.once('d', take)).toBe('again');
+    expect(await taken.once('A', 'a', take)).toBe('taken');
+    expect(await taken.once('A', 'd', take)).toBe('again');
     expect(take).toHaveBeenCalledTimes(6);
+  });
+
+  it("one owner's texts push out its own oldest, never another owner's, however many it sends", async () => {
+    const take = jest.fn(async () => undefined);
+    expect(await taken.once('victim', 'v1', take)).toBe('taken');
+    for (let i = 0; i < 100; i++) expect(await taken.once('tenant', `t${i}`, take)).toBe('taken');
+    // The victim's text is still remembered: its replay spends nothing.
+    expect(await taken.once('victim', 'v1', take)).toBe('again');
+    // The other tenant's memory holds its newest (3 in all, less the victim's one).
+    expect(await taken.once('tenant', 't99', take)).toBe('again');
+    expect(await taken.once('tenant', 't98', take)).toBe('again');
+    expect(await taken.once('tenant', 't97', take)).toBe('taken');
+  });
+
+  it('the same id under two owners is two messages', async () => {
+    const take = jest.fn(async () => undefined);
+    expect(await taken.once('A', 'm', take)).toBe('taken');
+    expect(await taken.once('B', 'm', take)).toBe('taken');
+    expect(await taken.once('A', 'm', take)).toBe('again');
+  });
+
+  it("a message past its window is forgotten when its owner's next is remembered", async () => {
+    const take = jest.fn(async () => undefined);
+    await taken.once('A', 'a', take);
+    await taken.once('A', 'b', take);
+    now += KEEP_MS;
+    await taken.once('A', 'c', take);
+    await taken.once('B', 'x', take);
+    await taken.once('B', 'y', take);
+    // A holds only 'c' (a and b expired and were dropped), so B's two fit beside it.
+    expect(await taken.once('B', 'x', take)).toBe('again');
+    expect(await taken.once('A', 'c', take)).toBe('again');
   });
 });

@@ -1,5 +1,5 @@
-/** Messages remembered at most; past it, the oldest are forgotten first. */
-const MAX_REMEMBERED = 50_000;
+/** Messages remembered at most, over every number owner; past it, the oldest of the owner holding the most go first. */
+const MAX_REMEMBERED = 200_000;
 
 /**
  * The inbound messages this replica has taken lately (published to the stream), by their
@@ -9,9 +9,14 @@ const MAX_REMEMBERED = 50_000;
  * first is under way waits for it and shares its outcome, refusal included. Remembered for `keepMs`
  * (the stream's duplicate window: within it the stream would drop the copy anyway), so a replayed
  * request costs its owner at most one token per replica and window, whatever the number of copies.
+ *
+ * Remembered per number owner: when the memory is full, the owner holding the most loses its
+ * oldest. A tenant's own traffic (within its limit) pushes another tenant's texts out before the
+ * window ends, reopening their replay, only when that tenant holds more than it does.
  */
 export class TakenMessages {
-  private readonly taken = new Map<string, number>();
+  private readonly byOwner = new Map<string, Map<string, number>>();
+  private remembered = 0;
   private readonly underWay = new Map<string, Promise<void>>();
 
   constructor(
@@ -20,29 +25,50 @@ export class TakenMessages {
     private readonly max = MAX_REMEMBERED,
   ) {}
 
-  /** `take` once for `id`: 'taken' when this call took it, 'again' when an earlier one had or did. */
-  async once(id: string, take: () => Promise<void>): Promise<'taken' | 'again'> {
-    const until = this.taken.get(id);
+  /** `take` once for `owner`'s `id`: 'taken' when this call took it, 'again' when an earlier one had or did. */
+  async once(owner: string, id: string, take: () => Promise<void>): Promise<'taken' | 'again'> {
+    const until = this.byOwner.get(owner)?.get(id);
     if (until !== undefined && until > this.now()) return 'again';
-    const running = this.underWay.get(id);
+    const key = `${owner}\n${id}`;
+    const running = this.underWay.get(key);
     if (running) {
       await running;
       return 'again';
     }
     const work = take();
-    this.underWay.set(id, work);
+    this.underWay.set(key, work);
     try {
       await work;
     } finally {
-      this.underWay.delete(id);
+      this.underWay.delete(key);
     }
-    this.remember(id);
+    this.remember(owner, id);
     return 'taken';
   }
 
-  private remember(id: string): void {
-    this.taken.delete(id);
-    this.taken.set(id, this.now() + this.keepMs);
-    while (this.taken.size > this.max) this.taken.delete(this.taken.keys().next().value as string);
+  private remember(owner: string, id: string): void {
+    let taken = this.byOwner.get(owner);
+    if (!taken) this.byOwner.set(owner, (taken = new Map()));
+    if (taken.delete(id)) this.remembered -= 1;
+    // Kept in the order remembered, so the expired are at the front.
+    const now = this.now();
+    for (const [first, until] of taken) {
+      if (until > now) break;
+      taken.delete(first);
+      this.remembered -= 1;
+    }
+    taken.set(id, now + this.keepMs);
+    this.remembered += 1;
+    while (this.remembered > this.max) this.forgetOldestOfLargest();
+  }
+
+  private forgetOldestOfLargest(): void {
+    let largest: [string, Map<string, number>] | undefined;
+    for (const entry of this.byOwner) if (!largest || entry[1].size > largest[1].size) largest = entry;
+    if (!largest) return;
+    const [owner, taken] = largest;
+    taken.delete(taken.keys().next().value as string);
+    this.remembered -= 1;
+    if (taken.size === 0) this.byOwner.delete(owner);
   }
 }
