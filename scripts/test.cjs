@@ -9,6 +9,8 @@ const { spawnSync } = require('node:child_process');
 const { ensureDeps, ROOT } = require('./ensure-deps.cjs');
 
 ensureDeps();
+// Fetched before any test starts a NATS (tests never fetch): see deploy/local/infra.cjs.
+require('../deploy/local/infra.cjs').ensureNatsServer({ log: console.log });
 
 const env = {
   ...process.env,

