@@ -87,4 +87,60 @@ describe('TakenMessages', () => {
     expect(await taken.once('B', 'x', take)).toBe('again');
     expect(await taken.once('A', 'c', take)).toBe('again');
   });
+
+  it('on a tie the owner remembering loses its own oldest', async () => {
+    const take = jest.fn(async () => undefined);
+    await taken.once('victim', 'v1', take);
+    await taken.once('tenant', 't1', take);
+    await taken.once('victim', 'v2', take);
+    // Four over a size of three, two each: the tenant, remembering, loses t1.
+    await taken.once('tenant', 't2', take);
+    expect(await taken.once('victim', 'v1', take)).toBe('again');
+    expect(await taken.once('victim', 'v2', take)).toBe('again');
+    expect(await taken.once('tenant', 't1', take)).toBe('taken');
+  });
+
+  it("what has expired goes before anything in its window, whoever's it was", async () => {
+    const take = jest.fn(async () => undefined);
+    await taken.once('idle', 'old1', take);
+    await taken.once('idle', 'old2', take);
+    now += KEEP_MS;
+    // The idle owner's two have expired: the busy one's three all fit.
+    for (const id of ['b1', 'b2', 'b3']) await taken.once('busy', id, take);
+    for (const id of ['b1', 'b2', 'b3']) expect(await taken.once('busy', id, take)).toBe('again');
+  });
+
+  it('answers as a plain model of the rule does, over random traffic of several owners', async () => {
+    // The model: every remembering in order; the expired dropped; past the size, the oldest of the
+    // owner holding the most (the one remembering, on a tie).
+    const max = 7;
+    let model: Array<{ owner: string; id: string; until: number }> = [];
+    const modelOnce = (owner: string, id: string): 'taken' | 'again' => {
+      model = model.filter((e) => e.until > now);
+      if (model.some((e) => e.owner === owner && e.id === id)) return 'again';
+      model.push({ owner, id, until: now + KEEP_MS });
+      while (model.length > max) {
+        const count = (o: string) => model.filter((e) => e.owner === o).length;
+        let most = owner;
+        for (const e of model) if (count(e.owner) > count(most)) most = e.owner;
+        model.splice(
+          model.findIndex((e) => e.owner === most),
+          1,
+        );
+      }
+      return 'taken';
+    };
+    const memory = new TakenMessages(() => now, KEEP_MS, max);
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return Math.floor(seed / 65536) % n;
+    };
+    for (let i = 0; i < 5000; i++) {
+      now += random(5) === 0 ? random(KEEP_MS / 4) : 0;
+      const owner = `o${random(4)}`;
+      const id = `m${random(12)}`;
+      expect([i, await memory.once(owner, id, async () => undefined)]).toEqual([i, modelOnce(owner, id)]);
+    }
+  });
 });

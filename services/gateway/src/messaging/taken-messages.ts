@@ -10,14 +10,22 @@ const MAX_REMEMBERED = 200_000;
  * (the stream's duplicate window: within it the stream would drop the copy anyway), so a replayed
  * request costs its owner at most one token per replica and window, whatever the number of copies.
  *
- * Remembered per number owner: when the memory is full, the owner holding the most loses its
- * oldest. A tenant's own traffic (within its limit) pushes another tenant's texts out before the
- * window ends, reopening their replay, only when that tenant holds more than it does.
+ * Remembered per number owner. Every message is kept for the same time, so the order remembered is
+ * the order of expiry: the expired go first, whoever owned them. Past `max` messages still in their
+ * window, the owner holding the most (the one remembering, on a tie) loses its oldest: a tenant's
+ * own traffic pushes another tenant's texts out before their window ends, reopening their replay,
+ * only when that tenant holds more than it does.
  */
 export class TakenMessages {
   private readonly byOwner = new Map<string, Map<string, number>>();
+  /** Every remembering, in order (so in order of expiry); some since forgotten or remembered again. */
+  private readonly order: Array<{ owner: string; id: string; until: number }> = [];
+  private head = 0;
   private remembered = 0;
   private readonly underWay = new Map<string, Promise<void>>();
+  /** Owners by how many they hold, and the most any holds: the one to evict from in constant time. */
+  private readonly bySize = new Map<number, Set<string>>();
+  private most = 0;
 
   constructor(
     private readonly now: () => number,
@@ -29,6 +37,7 @@ export class TakenMessages {
   async once(owner: string, id: string, take: () => Promise<void>): Promise<'taken' | 'again'> {
     const until = this.byOwner.get(owner)?.get(id);
     if (until !== undefined && until > this.now()) return 'again';
+    // Owners are account ids (no newline): one key per owner and id.
     const key = `${owner}\n${id}`;
     const running = this.underWay.get(key);
     if (running) {
@@ -47,28 +56,67 @@ export class TakenMessages {
   }
 
   private remember(owner: string, id: string): void {
-    let taken = this.byOwner.get(owner);
-    if (!taken) this.byOwner.set(owner, (taken = new Map()));
-    if (taken.delete(id)) this.remembered -= 1;
-    // Kept in the order remembered, so the expired are at the front.
     const now = this.now();
-    for (const [first, until] of taken) {
-      if (until > now) break;
-      taken.delete(first);
-      this.remembered -= 1;
-    }
-    taken.set(id, now + this.keepMs);
+    this.forgetExpired(now);
+    const taken = this.byOwner.get(owner) ?? new Map<string, number>();
+    if (taken.has(id)) this.forget(owner, taken, id);
+    const until = now + this.keepMs;
+    this.resize(owner, taken.size, taken.size + 1);
+    taken.set(id, until);
+    this.byOwner.set(owner, taken);
+    this.order.push({ owner, id, until });
     this.remembered += 1;
-    while (this.remembered > this.max) this.forgetOldestOfLargest();
+    while (this.remembered > this.max) this.forgetOldestOf(this.holdingMost(owner));
   }
 
-  private forgetOldestOfLargest(): void {
-    let largest: [string, Map<string, number>] | undefined;
-    for (const entry of this.byOwner) if (!largest || entry[1].size > largest[1].size) largest = entry;
-    if (!largest) return;
-    const [owner, taken] = largest;
-    taken.delete(taken.keys().next().value as string);
+  /** From the front of `order`, what has expired (or was forgotten or remembered again since). */
+  private forgetExpired(now: number): void {
+    while (this.head < this.order.length) {
+      const first = this.order[this.head]!;
+      const taken = this.byOwner.get(first.owner);
+      const until = taken?.get(first.id);
+      if (until === first.until) {
+        if (until > now) break;
+        this.forget(first.owner, taken!, first.id);
+      }
+      this.head += 1;
+    }
+    // Compacted once the forgotten front is half of it: amortised constant time per remembering.
+    if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The owner holding the most, `remembering` on a tie. */
+  private holdingMost(remembering: string): string {
+    if (this.byOwner.get(remembering)?.size === this.most) return remembering;
+    return this.bySize.get(this.most)!.values().next().value as string;
+  }
+
+  /** Moves `owner` from those holding `from` to those holding `to` (0: none). */
+  private resize(owner: string, from: number, to: number): void {
+    const was = this.bySize.get(from);
+    was?.delete(owner);
+    if (was?.size === 0) this.bySize.delete(from);
+    if (to > 0) {
+      const now = this.bySize.get(to);
+      if (now) now.add(owner);
+      else this.bySize.set(to, new Set([owner]));
+    }
+    if (to > this.most) this.most = to;
+    else if (from === this.most && !this.bySize.has(from)) this.most = to;
+  }
+
+  private forgetOldestOf(owner: string): void {
+    const taken = this.byOwner.get(owner)!;
+    this.forget(owner, taken, taken.keys().next().value as string);
+  }
+
+  private forget(owner: string, taken: Map<string, number>, id: string): void {
+    taken.delete(id);
     this.remembered -= 1;
+    this.resize(owner, taken.size + 1, taken.size);
     if (taken.size === 0) this.byOwner.delete(owner);
   }
 }
