@@ -256,6 +256,12 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         }),
       ]);
     });
+    // An update answers with the session as stored, its calls included (read while it is written).
+    const updated = await acme.api(`/Masking/Session/${id}/`, { body: { session_expiry: 600 } });
+    expect(updated.status).toBe(200);
+    const { session } = (await updated.json()) as { session: Json };
+    expect(session).toMatchObject({ total_call_count: 2, total_call_billed_duration: 60 });
+    expect(session.interaction).toEqual([expect.objectContaining({ type: 'call', duration: 48 })]);
     // A list page reads the calls of all its sessions at once: each gets its own, no one else's.
     const other = await create({ first_party: party(18), second_party: party(20) });
     const listed = (await (

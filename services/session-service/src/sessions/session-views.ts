@@ -29,8 +29,11 @@ export class SessionViews {
     doc: NumberedSession,
     known: { pins?: { first: string; second: string } | null; events?: CallEventDocument[] } = {},
   ): Promise<SessionView> {
-    const shownPins = known.pins !== undefined ? known.pins : await this.pinsOf(doc);
-    const events = known.events ?? (await this.callEvents.forSession(doc.accountId, doc));
+    // Asked at once: the PINs of pin-auth, the steps of the store.
+    const [shownPins, events] = await Promise.all([
+      known.pins !== undefined ? known.pins : this.pinsOf(doc),
+      known.events ?? this.eventsOf(doc),
+    ]);
     const summary = buildInteractions(events);
     const status = doc.status === 'expired' ? 'expired' : summary.inProgress ? 'in-progress' : 'active';
     return {
@@ -54,6 +57,14 @@ export class SessionViews {
       totalMessageCount: summary.totalMessageCount,
       lastInteractionTime: summary.lastInteractionTime,
     };
+  }
+
+  /**
+   * A session's call steps and messages' outcomes, in time order: a read of every day of steps since
+   * it began (a scan of each on FerretDB), for `render`'s `known.events`.
+   */
+  eventsOf(doc: SessionDocument): Promise<CallEventDocument[]> {
+    return this.callEvents.forSession(doc.accountId, doc);
   }
 
   /**

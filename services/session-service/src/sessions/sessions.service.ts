@@ -106,6 +106,11 @@ export class SessionsService {
       set.durationSeconds = Math.round((set.expiresAt.getTime() - doc.createdAt.getTime()) / 1000);
       set.settings = { ...set.settings!, sessionExpirySeconds };
     }
+    // Its steps, for the answer, read while it is written and read back (their days' scans on
+    // FerretDB were the longest wait of an update). Marked handled, so that an update refused
+    // below leaves no unhandled rejection; awaited, it still throws.
+    const events = this.views.eventsOf(doc);
+    events.catch(() => undefined);
     // Only while the session is active: an expiry or DELETE that won the race stays the last word.
     if (!(await this.sessions.updateActive(request.scope, doc._id, set)))
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
@@ -114,7 +119,7 @@ export class SessionsService {
     const stored = await this.sessions.get(request.scope, doc._id);
     const updated = stored && hasNumber(stored) ? stored : ({ ...doc, ...set } as NumberedSession);
     await this.announcer.updatedInRequest(updated, now);
-    return this.views.render(updated);
+    return this.views.render(updated, { events: await events });
   }
 
   /** Plivo's DELETE: marks the session expired; the second time is "Session already expired". */
