@@ -391,6 +391,27 @@ describe('call routing through real telephony webhooks', () => {
       );
     });
 
+    it('each call step carries the session as the router held it: the dispatcher learns where its callbacks go without asking', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const url = `${outside.baseUrl}/cb/${provider}/steps`;
+      const s = await createSession({ first_party: first, second_party: second, callback_url: url });
+      await sim().call({ from: first, to: vnOf(s), callee: { answers: true, talkSeconds: 2 } });
+      await expectEventually(() =>
+        expect(callbacks(`/cb/${provider}/steps`, s.session_uuid).map((r) => r.params.EventName)).toContain(
+          'SessionPartiesHangup',
+        ),
+      );
+      const steps = (await eventsOn(nc, CallProgressed)).filter((e) => e.sessionId === s.session_uuid);
+      expect(steps.length).toBeGreaterThan(1);
+      for (const step of steps) {
+        expect(step.routing).toMatchObject({
+          sessionId: s.session_uuid,
+          virtualNumber: vnOf(s),
+          settings: expect.objectContaining({ callbackUrl: url }),
+        });
+      }
+    });
+
     it('refuses unsigned or wrongly signed webhooks with 403 and routes nothing', async () => {
       const [first, second] = [nextPhone(), nextPhone()];
       const s = await createSession({

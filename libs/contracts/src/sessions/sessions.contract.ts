@@ -187,10 +187,16 @@ export const CallProgressed = defineEvent(
       from: z.string().max(32).nullable().default(null),
       to: z.string().max(32).nullable().default(null),
       hangupCause: z.string().max(64).nullable().default(null),
+      /**
+       * The session as the router held it when the step happened (absent from routers before it, and
+       * when the router did not hold the session): the callback dispatcher learns the session's
+       * callback target from it instead of asking session-service, whose answer is a store read.
+       */
+      routing: routingSessionSchema.optional(),
     })
     .strict(),
   // Added after release 0.1.0, whose consumers read this event strictly: sent in a header.
-  { inHeader: ['virtualNumber'] },
+  { inHeader: ['virtualNumber', 'routing'] },
 );
 
 /** Where a session's callbacks go (asked by the callback dispatcher). */

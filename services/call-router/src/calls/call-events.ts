@@ -1,13 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { CallProgressed, type EventPayloadInputOf } from '@maskline/contracts';
+import { CallProgressed, routingSessionSchema, type EventPayloadInputOf } from '@maskline/contracts';
 import { EventPublisher } from '@maskline/messaging';
+import { RoutingIndex } from '../routing/routing-index';
 
 type Step = EventPayloadInputOf<typeof CallProgressed>['step'];
 
 /** Announces what happened on a call through a session (session-service and the callbacks follow). */
 @Injectable()
 export class CallEvents {
-  constructor(private readonly events: EventPublisher) {}
+  constructor(
+    private readonly events: EventPublisher,
+    private readonly index: RoutingIndex,
+  ) {}
 
   async step(
     step: Step,
@@ -21,6 +25,11 @@ export class CallEvents {
     },
     extra: Partial<EventPayloadInputOf<typeof CallProgressed>> = {},
   ): Promise<void> {
+    // The session as this router holds it, for the callback dispatcher (its account's only; a view
+    // that would not pass the event's check is left out rather than failing the step).
+    const held = this.index.get(call.sessionId);
+    const routing =
+      held?.accountId === call.accountId && routingSessionSchema.safeParse(held).success ? held : undefined;
     await this.events.publish(
       CallProgressed,
       {
@@ -33,6 +42,7 @@ export class CallEvents {
         from: call.from,
         to: call.to,
         ...extra,
+        ...(routing ? { routing } : {}),
       },
       { msgId: `call:${call.callId}:${step}` },
     );

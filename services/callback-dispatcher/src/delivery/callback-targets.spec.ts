@@ -62,4 +62,24 @@ describe('CallbackTargets', () => {
     expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-session-service');
     expect(asked).toEqual([SESSION]);
   });
+
+  it('keeps the newest view it learns: an older one (a router behind an update) does not bring back its target', async () => {
+    const { t, asked } = targets();
+    const at = (iso: string, url: string) =>
+      routing({ modifiedAt: iso, settings: { ...DEFAULT_SESSION_SETTINGS, callbackUrl: url } });
+    const about = { accountId: ACCOUNT, sessionId: SESSION };
+    t.learn(at('2026-01-01T00:00:02.000Z', 'http://127.0.0.1:9/new'), about);
+    t.learn(at('2026-01-01T00:00:01.000Z', 'http://127.0.0.1:9/old'), about);
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/new');
+    // An update heard forgets the target; a call step's view from before that update is not kept.
+    t.heardUpdate({ sessionId: SESSION, routing: { modifiedAt: '2026-01-01T00:00:03.000Z' } });
+    t.learn(at('2026-01-01T00:00:02.000Z', 'http://127.0.0.1:9/new'), about);
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-session-service');
+    expect(asked).toEqual([SESSION]);
+    // The update's own view, or a later one, is.
+    t.heardUpdate({ sessionId: SESSION, routing: { modifiedAt: '2026-01-01T00:00:03.000Z' } });
+    t.learn(at('2026-01-01T00:00:03.000Z', 'http://127.0.0.1:9/updated'), about);
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/updated');
+    expect(asked).toEqual([SESSION]);
+  });
 });

@@ -17,6 +17,10 @@ export type { CallbackTarget };
 
 /** How long a target is trusted without word of an update. */
 const TARGET_TTL_MS = 60_000;
+/** Sessions whose last update heard is remembered, to refuse views older than it (oldest forgotten first). */
+const UPDATES_REMEMBERED = 10_000;
+
+type Known = { accountId: string; target?: CallbackTarget; modifiedAt?: number };
 
 /**
  * Where each session's callbacks go, asked of session-service once and kept: every replica hears
@@ -27,10 +31,12 @@ const TARGET_TTL_MS = 60_000;
  */
 @Injectable()
 export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly cache = new InvalidatedCache<string, { accountId: string; target?: CallbackTarget }>({
+  private readonly cache = new InvalidatedCache<string, Known>({
     ttlMs: TARGET_TTL_MS,
     maxEntries: 10_000,
   });
+  /** The time of the view each session update heard carried: a view from before it is out of date. */
+  private readonly updatedAt = new Map<string, number>();
 
   /** Session updates this replica has heard (and forgotten the target of). */
   private readonly heard;
@@ -51,12 +57,24 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     return this.cache.follow(
       this.nc,
       SessionUpdated,
-      (p) => {
-        this.heard.inc();
-        return p.sessionId;
-      },
+      (p) => this.heardUpdate(p),
       (err) => this.logger.warn({ err }, 'session updates missed: callback targets are read afresh'),
     );
+  }
+
+  /** A session update heard: its target is forgotten (the key returned), and its view's time kept. */
+  heardUpdate(update: { sessionId: string; routing?: { modifiedAt?: string } }): string {
+    this.heard.inc();
+    this.cache.invalidate(update.sessionId);
+    const at = timeOf(update.routing?.modifiedAt);
+    if (at !== undefined) {
+      this.updatedAt.delete(update.sessionId);
+      this.updatedAt.set(update.sessionId, at);
+      if (this.updatedAt.size > UPDATES_REMEMBERED) {
+        this.updatedAt.delete(this.updatedAt.keys().next().value as string);
+      }
+    }
+    return update.sessionId;
   }
 
   onApplicationShutdown(): void {
@@ -64,14 +82,28 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * The target as a session event carried it (its `routing` tail): the event about to be delivered
-   * needs no question to session-service. A session's expiry is one such event, and by then the
-   * session is only in session-service's history, which no callback should have to wait for.
+   * The target as an event carried it (its `routing` tail: a session event's, or a call step's as
+   * the router held the session): the event about to be delivered needs no question to
+   * session-service. A session's expiry is one such event, and by then the session is only in
+   * session-service's history, which no callback should have to wait for; a replica just started
+   * learns every session with calls under way from their steps instead of asking once for each (a
+   * store read each, all at once). A view older than one already known, or than the last update
+   * heard, is not kept: a router that had not yet heard of an update would bring back its target.
    */
   learn(routing: RoutingSession, about: { accountId: string; sessionId: string }): void {
     // Only a tail that describes the event's own session (anything else is a fault upstream).
     if (routing.sessionId !== about.sessionId || routing.accountId !== about.accountId) return;
-    this.cache.put(routing.sessionId, { accountId: routing.accountId, target: callbackTargetOf(routing) });
+    const modifiedAt = timeOf(routing.modifiedAt);
+    const newest = Math.max(
+      this.updatedAt.get(routing.sessionId) ?? -Infinity,
+      this.cache.peek(routing.sessionId)?.modifiedAt ?? -Infinity,
+    );
+    if (newest > (modifiedAt ?? -Infinity)) return;
+    this.cache.put(routing.sessionId, {
+      accountId: routing.accountId,
+      target: callbackTargetOf(routing),
+      modifiedAt,
+    });
   }
 
   /** The session's target, or undefined when session-service knows no such session. */
@@ -89,4 +121,9 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     // Keys are session ids; the account is part of the question, so another account's is asked afresh.
     return cached.accountId === accountId ? cached.target : (await load()).target;
   }
+}
+
+function timeOf(iso: string | undefined): number | undefined {
+  const at = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isNaN(at) ? undefined : at;
 }
