@@ -19,7 +19,11 @@ export const routingSessionSchema = z.object({
   status: z.enum(['active', 'expired']),
   expiresAt: isoTimeSchema,
   createdAt: isoTimeSchema,
-  /** When the view was read from the store (absent from an older session-service): the later view wins. */
+  /**
+   * The session's stored modifiedAt (absent from an older session-service): the time its last write's
+   * request began, on that replica's clock. The later view wins; two updates of one session at once
+   * may be ordered by it otherwise than the store ordered their writes.
+   */
   modifiedAt: isoTimeSchema.optional(),
   settings: sessionSettingsSchema,
   /** The Twilio Proxy Service of a session made through that API (its intercept applies). */

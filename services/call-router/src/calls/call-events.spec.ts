@@ -51,6 +51,7 @@ describe('CallEvents', () => {
     const index = new RoutingIndex();
     const session = held();
     index.upsert(session);
+    index.ready = true;
     const { events, published } = callEvents(index);
     await events.step('first-party-answered', call());
     expect(published[0]!.routing).toEqual(index.get(SESSION));
@@ -61,12 +62,19 @@ describe('CallEvents', () => {
     });
   });
 
-  it('carries none for a session it does not hold, nor another account’s', async () => {
+  it('carries none for a session it does not hold, nor another account’s, nor while its index is not trusted', async () => {
     const index = new RoutingIndex();
+    index.ready = true;
     const { events, published } = callEvents(index);
     await events.step('first-party-answered', call());
     index.upsert(held({ accountId: 'MABBBBBBBBBBBBBBBBBB' }));
     await events.step('parties-hangup', call());
-    expect(published.map((p) => 'routing' in p)).toEqual([false, false]);
+    const own = new RoutingIndex();
+    own.upsert(held());
+    // Loading, or behind a broken feed: what it holds may be out of date.
+    own.ready = false;
+    const untrusted = callEvents(own);
+    await untrusted.events.step('first-party-answered', call());
+    expect([...published, ...untrusted.published].map((p) => 'routing' in p)).toEqual([false, false, false]);
   });
 });

@@ -25,9 +25,10 @@ export class CallEvents {
     },
     extra: Partial<EventPayloadInputOf<typeof CallProgressed>> = {},
   ): Promise<void> {
-    // The session as this router holds it, for the callback dispatcher (its account's only; a view
-    // that would not pass the event's check is left out rather than failing the step).
-    const held = this.index.get(call.sessionId);
+    // The session as this router holds it, for the callback dispatcher (its account's only; none
+    // while the index is not trusted, being loaded or behind a broken feed; a view that would not
+    // pass the event's check is left out rather than failing the step).
+    const held = this.index.ready ? this.index.get(call.sessionId) : undefined;
     const routing =
       held?.accountId === call.accountId && routingSessionSchema.safeParse(held).success ? held : undefined;
     await this.events.publish(

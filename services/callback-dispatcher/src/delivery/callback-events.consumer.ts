@@ -87,9 +87,11 @@ export class CallbackEventsConsumer {
     }
     const callback = toPlivoCallback(event);
     if (!callback) return;
-    // A Proxy session's target is its Service's (asked of session-service), not its routing's.
-    if ('routing' in event.payload && event.payload.routing && !event.payload.routing.proxyServiceSid) {
-      this.targets.learn(event.payload.routing, callback);
+    if ('routing' in event.payload && event.payload.routing) {
+      // A call step's view (a router's) only fills a target not known; a session event's is the session's.
+      this.targets.learn(event.payload.routing, callback, {
+        fillOnly: event.subject === CallProgressed.subject,
+      });
     }
     const eventId = `evt-${meta.streamSequence}`;
     await this.deliverer.deliver({

@@ -82,4 +82,37 @@ describe('CallbackTargets', () => {
     expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/updated');
     expect(asked).toEqual([SESSION]);
   });
+
+  it('a call step’s view only fills a target not known: it never replaces nor renews one', async () => {
+    const { t, asked } = targets();
+    const about = { accountId: ACCOUNT, sessionId: SESSION };
+    const view = (iso: string, url: string) =>
+      routing({ modifiedAt: iso, settings: { ...DEFAULT_SESSION_SETTINGS, callbackUrl: url } });
+    // Unknown: filled from the step, nothing asked.
+    t.learn(view('2026-01-01T00:00:01.000Z', 'http://127.0.0.1:9/step'), about, { fillOnly: true });
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/step');
+    // Known (a session event's view): a step's, even a later one, does not replace it.
+    t.learn(view('2026-01-01T00:00:02.000Z', 'http://127.0.0.1:9/session-event'), about);
+    t.learn(view('2026-01-01T00:00:03.000Z', 'http://127.0.0.1:9/router'), about, { fillOnly: true });
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/session-event');
+    expect(asked).toEqual([]);
+  });
+
+  it('never learns a Proxy session’s target from a view (its Service’s is asked), and keeps the latest update heard', async () => {
+    const { t, asked } = targets();
+    const about = { accountId: ACCOUNT, sessionId: SESSION };
+    t.learn(routing({ proxyServiceSid: `KS${'a'.repeat(32)}` }), about);
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-session-service');
+    expect(asked).toEqual([SESSION]);
+    // Updates heard out of order: the later one's time stands.
+    const other = 'e0c6d0a4-1b7e-4a61-8f43-0a9b2b9b7c22';
+    t.heardUpdate({ sessionId: other, routing: { modifiedAt: '2026-01-01T00:00:05.000Z' } });
+    t.heardUpdate({ sessionId: other, routing: { modifiedAt: '2026-01-01T00:00:04.000Z' } });
+    t.learn(routing({ sessionId: other, modifiedAt: '2026-01-01T00:00:04.500Z' }), {
+      accountId: ACCOUNT,
+      sessionId: other,
+    });
+    await t.get(ACCOUNT, other);
+    expect(asked).toEqual([SESSION, other]);
+  });
 });

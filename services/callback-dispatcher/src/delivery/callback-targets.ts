@@ -68,8 +68,9 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     this.cache.invalidate(update.sessionId);
     const at = timeOf(update.routing?.modifiedAt);
     if (at !== undefined) {
+      const known = this.updatedAt.get(update.sessionId) ?? -Infinity;
       this.updatedAt.delete(update.sessionId);
-      this.updatedAt.set(update.sessionId, at);
+      this.updatedAt.set(update.sessionId, Math.max(known, at));
       if (this.updatedAt.size > UPDATES_REMEMBERED) {
         this.updatedAt.delete(this.updatedAt.keys().next().value as string);
       }
@@ -82,21 +83,30 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * The target as an event carried it (its `routing` tail: a session event's, or a call step's as
-   * the router held the session): the event about to be delivered needs no question to
-   * session-service. A session's expiry is one such event, and by then the session is only in
-   * session-service's history, which no callback should have to wait for; a replica just started
-   * learns every session with calls under way from their steps instead of asking once for each (a
-   * store read each, all at once). A view older than one already known, or than the last update
-   * heard, is not kept: a router that had not yet heard of an update would bring back its target.
+   * The target as an event carried it (its `routing` tail): the event about to be delivered needs no
+   * question to session-service. A session's expiry is one such event, and by then the session is
+   * only in session-service's history, which no callback should have to wait for. A call step's tail
+   * (`fillOnly`: the session as a call router held it) only fills a target not known: a replica just
+   * started learns every session with a call under way from its steps instead of asking once for
+   * each (a store read each, all at once); it never replaces nor renews a target known, so what
+   * session-service or a session event said stands, and is asked again after TARGET_TTL_MS. A view
+   * older than the last update heard, or than one known, is not kept (a router that had not yet heard
+   * of an update). A Proxy session's target is its Service's, asked of session-service: never learnt.
    */
-  learn(routing: RoutingSession, about: { accountId: string; sessionId: string }): void {
+  learn(
+    routing: RoutingSession,
+    about: { accountId: string; sessionId: string },
+    { fillOnly = false }: { fillOnly?: boolean } = {},
+  ): void {
     // Only a tail that describes the event's own session (anything else is a fault upstream).
     if (routing.sessionId !== about.sessionId || routing.accountId !== about.accountId) return;
+    if (routing.proxyServiceSid) return;
+    const known = this.cache.peek(routing.sessionId);
+    if (fillOnly && known) return;
     const modifiedAt = timeOf(routing.modifiedAt);
     const newest = Math.max(
       this.updatedAt.get(routing.sessionId) ?? -Infinity,
-      this.cache.peek(routing.sessionId)?.modifiedAt ?? -Infinity,
+      known?.modifiedAt ?? -Infinity,
     );
     if (newest > (modifiedAt ?? -Infinity)) return;
     this.cache.put(routing.sessionId, {

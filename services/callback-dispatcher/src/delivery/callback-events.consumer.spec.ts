@@ -1,0 +1,112 @@
+import pino from 'pino';
+import {
+  CallProgressed,
+  DEFAULT_SESSION_SETTINGS,
+  SessionExpired,
+  type RoutingSession,
+} from '@maskline/contracts';
+import type { EventMeta, RpcClient } from '@maskline/messaging';
+import { MetricsService } from '@maskline/observability';
+import type { DeadLetters } from '../records/dead-letters.repository';
+import type { CallbackDeliverer } from './callback-deliverer';
+import { CallbackEventsConsumer } from './callback-events.consumer';
+import { CallbackTargets } from './callback-targets';
+
+const ACCOUNT = 'MAAAAAAAAAAAAAAAAAAA';
+const SESSION = '0193a2b4-0000-7000-8000-000000000001';
+const AT = '2026-01-01T00:00:00.000Z';
+
+const view = (url: string): RoutingSession => ({
+  sessionId: SESSION,
+  accountId: ACCOUNT,
+  subaccountId: null,
+  virtualNumber: '+14155550100',
+  firstParty: '+14155550101',
+  secondParty: '+14155550102',
+  status: 'active',
+  expiresAt: '2026-01-01T01:00:00.000Z',
+  createdAt: AT,
+  modifiedAt: AT,
+  settings: { ...DEFAULT_SESSION_SETTINGS, callbackUrl: url },
+});
+
+function consumer() {
+  const asked: string[] = [];
+  const rpc = {
+    request: async (_contract: unknown, payload: { sessionId: string }) => {
+      asked.push(payload.sessionId);
+      throw new Error('session-service is not asked in this spec');
+    },
+  } as unknown as RpcClient;
+  const targets = new CallbackTargets(
+    {} as never,
+    rpc,
+    pino({ level: 'silent' }),
+    new MetricsService('test'),
+  );
+  const sentTo: Array<string | null | undefined> = [];
+  const deliverer = {
+    deliver: async (job: { callback: { accountId: string; sessionId: string } }) => {
+      sentTo.push((await targets.get(job.callback.accountId, job.callback.sessionId))?.callbackUrl);
+    },
+  } as unknown as CallbackDeliverer;
+  const c = new CallbackEventsConsumer(deliverer, {} as DeadLetters, targets);
+  let seq = 0;
+  const meta = (): EventMeta => ({
+    subject: CallProgressed.subject,
+    streamSequence: ++seq,
+    deliveryCount: 1,
+    publishedAt: new Date(AT),
+  });
+  const step = (routing?: RoutingSession) =>
+    c.onEvent(
+      {
+        subject: CallProgressed.subject,
+        payload: CallProgressed.payload.parse({
+          accountId: ACCOUNT,
+          sessionId: SESSION,
+          callId: 'call-1',
+          step: 'first-party-answered',
+          at: AT,
+          from: '+14155550101',
+          to: '+14155550102',
+          ...(routing ? { routing } : {}),
+        }),
+      } as never,
+      meta(),
+    );
+  return { c, step, asked, sentTo, meta };
+}
+
+describe('CallbackEventsConsumer', () => {
+  it('delivers a call step to the target its routing view names, asking session-service nothing (a replica just started)', async () => {
+    const { step, asked, sentTo } = consumer();
+    await step(view('http://127.0.0.1:9/from-step'));
+    expect(sentTo).toEqual(['http://127.0.0.1:9/from-step']);
+    expect(asked).toEqual([]);
+  });
+
+  it('a step’s view does not replace the target a session event gave (its expiry)', async () => {
+    const { c, step, asked, sentTo, meta } = consumer();
+    await c.onEvent(
+      {
+        subject: SessionExpired.subject,
+        payload: SessionExpired.payload.parse({
+          accountId: ACCOUNT,
+          subaccountId: null,
+          sessionId: SESSION,
+          virtualNumber: '+14155550100',
+          firstParty: '+14155550101',
+          secondParty: '+14155550102',
+          at: AT,
+          reason: 'timeout',
+          routing: view('http://127.0.0.1:9/from-session'),
+        }),
+      } as never,
+      { ...meta(), subject: SessionExpired.subject },
+    );
+    await step(view('http://127.0.0.1:9/from-step'));
+    expect(sentTo.at(-1)).toBe('http://127.0.0.1:9/from-session');
+    expect(asked).toEqual([]);
+  });
+});
