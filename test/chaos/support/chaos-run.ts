@@ -49,6 +49,8 @@ export interface ChaosReport {
   callbacksExpected: number;
   callbacksLost: number;
   callbacksDuplicated: number;
+  /** The copies, by the fault they arrived during or after (or the baseline) and event name: where to look. */
+  duplicatesBy: string[];
   /** Deliveries of one logical event under two different event ids (must be 0). */
   duplicatesWithDifferentIds: number;
   baselineCreateP50Ms: number;
@@ -320,6 +322,19 @@ async function account(
     idsPerEvent.set(logical, new Set([...(idsPerEvent.get(logical) ?? []), eventId]));
   }
   const callbacksDuplicated = [...byEventId.values()].reduce((n, c) => n + c - 1, 0);
+  const firstSeen = new Set<string>();
+  const copies = new Map<string, number>();
+  for (const r of [...receiver.received].sort((a, b) => a.at - b.at)) {
+    const eventId = String(r.headers['x-maskline-event-id'] ?? '');
+    if (!firstSeen.has(eventId)) {
+      firstSeen.add(eventId);
+      continue;
+    }
+    const during = windows.filter((w) => w.start <= r.at).at(-1)?.fault ?? 'baseline';
+    const key = `${during} | ${r.params.EventName ?? '?'}`;
+    copies.set(key, (copies.get(key) ?? 0) + 1);
+  }
+  const duplicatesBy = [...copies].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${n} × ${k}`);
   const duplicatesWithDifferentIds = [...idsPerEvent.values()].filter((s) => s.size > 1).length;
 
   const baselineP50 = baselineCreateP50(load);
@@ -357,6 +372,7 @@ async function account(
     callbacksExpected: expected.length,
     callbacksLost,
     callbacksDuplicated,
+    duplicatesBy,
     duplicatesWithDifferentIds,
     baselineCreateP50Ms: baselineP50,
     baselineHalvesP50Ms: [baselineCreateP50(load, 'first'), baselineCreateP50(load, 'second')],
@@ -499,6 +515,8 @@ export function printReport(report: ChaosReport, log: (line: string) => void): v
   for (const e of report.failedCreates) log(`create given up: ${e}`);
   for (const e of report.errors) log(`service error: ${e}`);
   for (const k of report.errorKinds) log(`service errors by kind: ${k}`);
+  for (const d of report.duplicatesBy)
+    log(`callbacks duplicated, by the fault they arrived during or after: ${d}`);
 }
 
 /** `[replica] {json}` error lines grouped by service, code, error type and message (ids and times left out). */
