@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { CallProgressed, SESSION_FIELDS, SessionExpired } from '@maskline/contracts';
+import { CallProgressed, SESSION_FIELDS, SessionExpired, SessionUpdated } from '@maskline/contracts';
 import { encodeJson } from '@maskline/messaging';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
@@ -193,6 +193,52 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
     expect(((await res.json()) as { session: Json }).session.second_party).toBe('14155561014');
     const again = await acme.api(`/Masking/Session/${id}`, { body: { second_party: party(15) } });
     expect(again.status).toBe(400);
+  });
+
+  it('takes updates of one session sent at once in turn: each keeps the others’ changes, announced in order', async () => {
+    const changes: Json[] = [{ ring_timeout: 45 }, { call_time_limit: 1200 }, { record: true }];
+    // An account's requests that read history (an update answers with its calls) are at most 4 at once.
+    const ids: string[] = [];
+    for (const i of [30, 32]) {
+      const { status, body } = await create({ first_party: party(i), second_party: party(i + 1) });
+      expect(status).toBe(201);
+      const id = body.session_uuid as string;
+      ids.push(id);
+      const answers = await Promise.all(changes.map((body) => acme.api(`/Masking/Session/${id}/`, { body })));
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+    }
+    const settled = { ringTimeoutSeconds: 45, callTimeLimitSeconds: 1200, record: true };
+    for (const id of ids) {
+      const got = (await (await acme.api(`/Masking/Session/${id}`)).json()) as { response: Json };
+      expect(got.response).toMatchObject({ ring_timeout: 45, call_time_limit: 1200, record: true });
+      // The routers and dispatchers keep the latest view by modifiedAt: that one is the store's.
+      await expectEventually(async () => {
+        const updates = (await eventsOn(nc, SessionUpdated)).filter((e) => e.sessionId === id);
+        expect(updates).toHaveLength(3);
+        const times = updates.map((e) => Date.parse(e.routing!.modifiedAt!));
+        expect([...times].sort((a, b) => a - b)).toEqual(times);
+        expect(new Set(times).size).toBe(3);
+        expect(updates[2]!.routing!.settings).toMatchObject(settled);
+      });
+    }
+
+    // Two updates racing to give a single-party session its second party: one wins, one is told why.
+    const { body } = await create({ first_party: party(36), create_session_with_single_party: true });
+    const single = body.session_uuid as string;
+    const racing = await Promise.all(
+      [37, 38].map((i) => acme.api(`/Masking/Session/${single}`, { body: { second_party: party(i) } })),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 400]);
+    const won = racing.find((r) => r.status === 200)!;
+    const winner = ((await won.json()) as { session: Json }).session.second_party;
+    const stored = (await (await acme.api(`/Masking/Session/${single}`)).json()) as { response: Json };
+    expect(stored.response.second_party).toBe(winner);
+
+    // Another tenant naming the session gets 404 and changes nothing.
+    const foreign = await rival.api(`/Masking/Session/${ids[0]}/`, { body: { ring_timeout: 5 } });
+    expect(foreign.status).toBe(404);
+    const after = (await (await acme.api(`/Masking/Session/${ids[0]}`)).json()) as { response: Json };
+    expect(after.response.ring_timeout).toBe(45);
   });
 
   it('expires a session at its expiry time: status, number released, one SessionTimeout event', async () => {

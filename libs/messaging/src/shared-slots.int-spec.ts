@@ -74,4 +74,48 @@ describe('work in flight capped across replicas (real NATS KV)', () => {
       },
     );
   });
+
+  it('lets a run wait its turn: one at a time across replicas, in turn, and not past its wait', async () => {
+    const bucket = `test-slots-${randomUUID()}`;
+    const [a, b] = [await replica(bucket, 1), await replica(bucket, 1)];
+    const order: string[] = [];
+    const held = gate();
+    const first = a.slots.runWhenFree(
+      'session',
+      async () => {
+        order.push('first starts');
+        await held.work();
+        order.push('first ends');
+        return 1;
+      },
+      { withinMs: 5000 },
+    );
+    await expectEventually(() => expect(held.started()).toBe(1));
+
+    // Another replica's run waits while the slot is held...
+    let waits = 0;
+    const second = b.slots.runWhenFree('session', async () => (order.push('second runs'), 2), {
+      withinMs: 30_000,
+      onWait: () => (waits += 1),
+    });
+    await expectEventually(() => expect(waits).toBeGreaterThanOrEqual(2));
+    // ...one whose wait is short gives up without running...
+    expect(await a.slots.runWhenFree('session', async () => order.push('never'), { withinMs: 50 })).toEqual({
+      admitted: false,
+    });
+    expect(order).toEqual(['first starts']);
+
+    // ...and the waiting one runs once the holder ends.
+    held.open();
+    expect(await first).toEqual({ admitted: true, value: 1 });
+    expect(await second).toEqual({ admitted: true, value: 2 });
+    expect(order).toEqual(['first starts', 'first ends', 'second runs']);
+
+    // Work that fails gives its slot back too.
+    await expect(
+      a.slots.runWhenFree('session', async () => Promise.reject(new Error('write failed')), { withinMs: 0 }),
+    ).rejects.toThrow('write failed');
+    expect(await b.slots.run('session', async () => 'free')).toEqual({ admitted: true, value: 'free' });
+    expect(releaseErrors).toEqual([]);
+  });
 });

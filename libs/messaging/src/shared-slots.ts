@@ -4,6 +4,9 @@ import { KeyValueStores, isWrongLastSequence, kvToken } from './key-value-stores
 
 const TAKEN = new Uint8Array([1]);
 const FREE = new Uint8Array([0]);
+/** `runWhenFree`'s first pause before it looks for a slot again, and its longest. */
+const FIRST_LOOK_MS = 10;
+const LAST_LOOK_MS = 200;
 
 export interface SharedSlotsOptions {
   /** The KV bucket of slots (`<key token>.<slot>`). */
@@ -38,12 +41,38 @@ export class SharedSlots {
     key: string,
     work: () => Promise<T>,
   ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-    const giveBack = await this.take(key);
-    if (!giveBack) return { admitted: false };
-    try {
-      return { admitted: true, value: await work() };
-    } finally {
-      await giveBack();
+    return this.runWhenFree(key, work, { withinMs: 0 });
+  }
+
+  /**
+   * `work` run once a slot of `key`'s is free, waiting up to `withinMs` for one: looked for again
+   * after FIRST_LOOK_MS, the pause doubling to LAST_LOOK_MS, each shortened at random so that
+   * waiters on several replicas do not look in step. Not admitted when none was freed in time.
+   * `onWait` hears each time one was looked for and none was free (tests watch the waiting with it).
+   */
+  async runWhenFree<T>(
+    key: string,
+    work: () => Promise<T>,
+    wait: { withinMs: number; onWait?: () => void },
+  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+    const until = Date.now() + wait.withinMs;
+    let pauseMs = FIRST_LOOK_MS;
+    for (;;) {
+      const giveBack = await this.take(key);
+      if (giveBack) {
+        try {
+          return { admitted: true, value: await work() };
+        } finally {
+          await giveBack();
+        }
+      }
+      wait.onWait?.();
+      const leftMs = until - Date.now();
+      if (leftMs <= 0) return { admitted: false };
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(leftMs, pauseMs * (0.5 + Math.random() / 2))),
+      );
+      pauseMs = Math.min(LAST_LOOK_MS, pauseMs * 2);
     }
   }
 

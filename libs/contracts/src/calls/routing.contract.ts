@@ -20,9 +20,9 @@ export const routingSessionSchema = z.object({
   expiresAt: isoTimeSchema,
   createdAt: isoTimeSchema,
   /**
-   * The session's stored modifiedAt (absent from an older session-service): the time its last write's
-   * request began, on that replica's clock. The later view wins; two updates of one session at once
-   * may be ordered by it otherwise than the store ordered their writes.
+   * The session's stored modifiedAt (absent from an older session-service): when its last change was
+   * made, later than the change before it (changes of one session take turns, each after the last
+   * one's time, whatever the replica's clock says). The later view wins.
    */
   modifiedAt: isoTimeSchema.optional(),
   settings: sessionSettingsSchema,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
+import { SessionWriteTurns } from '../sessions/session-write-turns';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { slidExpiry } from './proxy-expiry';
 
@@ -25,6 +26,7 @@ export class ProxyInteractionClock {
     private readonly sessions: SessionRepository,
     private readonly expiry: ExpiryScheduler,
     private readonly announcer: SessionAnnouncer,
+    private readonly turns: SessionWriteTurns,
   ) {}
 
   /**
@@ -43,13 +45,27 @@ export class ProxyInteractionClock {
       if (this.plain.size >= PLAIN_MAX) this.plain.clear();
       this.plain.add(sessionId);
     }
-    if (!doc?.proxy || doc.status !== 'active' || doc.accountId !== accountId) return null;
+    if (!isLiveProxyOf(doc, accountId)) return null;
+    // In the session's turn, read again: a Ttl update under way is not undone by this write, nor
+    // this one by it.
+    return this.turns.during(accountId, sessionId, async () => {
+      const current = await this.sessions.getLiveSystemWide(sessionId);
+      return isLiveProxyOf(current, accountId) ? this.slide(current, at, from) : null;
+    });
+  }
+
+  private async slide(
+    doc: LiveProxySession,
+    at: Date,
+    from: string | null,
+  ): Promise<'first' | 'second' | null> {
+    const { accountId, _id: sessionId } = doc;
     const role =
       from && from === doc.firstParty ? 'first' : from && from === doc.secondParty ? 'second' : null;
     const last = doc.proxy.lastInteractionAt;
     const next = slidExpiry(doc.proxy, doc.expiresAt, at);
     if (!next && last && last.getTime() >= at.getTime()) return role;
-    const now = new Date();
+    const now = new Date(Math.max(Date.now(), doc.modifiedAt.getTime() + 1));
     const engine: Partial<SessionDocument> = next
       ? {
           expiresAt: next,
@@ -68,4 +84,11 @@ export class ProxyInteractionClock {
     if (hasNumber(updated)) await this.announcer.updated(updated, now);
     return role;
   }
+}
+
+type LiveProxySession = SessionDocument & { proxy: NonNullable<SessionDocument['proxy']> };
+
+/** A live Proxy session of this account's (a Plivo one's interactions move nothing). */
+function isLiveProxyOf(doc: SessionDocument | null, accountId: string): doc is LiveProxySession {
+  return !!doc?.proxy && doc.status === 'active' && doc.accountId === accountId;
 }

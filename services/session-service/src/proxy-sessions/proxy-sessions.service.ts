@@ -30,6 +30,7 @@ import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
+import { SessionWriteTurns } from '../sessions/session-write-turns';
 import type { ProxySessionDocument, ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
 import { ProxyParticipantsService } from './proxy-participants.service';
 import { ProxySessionNameRepository } from './proxy-session-name.repository';
@@ -60,6 +61,7 @@ export class ProxySessionsService {
     private readonly expiry: ExpiryScheduler,
     private readonly announcer: SessionAnnouncer,
     private readonly callEvents: CallEventRepository,
+    private readonly turns: SessionWriteTurns,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -175,7 +177,20 @@ export class ProxySessionsService {
   async update(request: RpcParsedRequestOf<typeof UpdateProxySession>): Promise<ProxySession> {
     const { scope } = request;
     const service = await this.services.get(scope, request.service);
-    const doc = await this.require(scope, service, request.session);
+    // In the session's turn (`SessionWriteTurns`), read after any change of it under way: a Ttl
+    // set meanwhile, or an interaction's sliding expiry, is not undone.
+    const sessionId = await this.sessionIdOf(scope, service, request.session);
+    return this.turns.during(scope.accountId, sessionId, async () =>
+      this.change(request, service, await this.require(scope, service, request.session)),
+    );
+  }
+
+  private async change(
+    request: RpcParsedRequestOf<typeof UpdateProxySession>,
+    service: ProxyService,
+    doc: ProxySessionDocument,
+  ): Promise<ProxySession> {
+    const { scope } = request;
     if (doc.status === 'expired') {
       if (request.status === 'open' || request.status === 'in-progress') {
         throw new CodedError(
@@ -194,7 +209,7 @@ export class ProxySessionsService {
     }
     // open and in-progress are what an unclosed session already is: nothing to change.
     if (request.ttl !== undefined || request.dateExpiry !== undefined) {
-      const now = new Date();
+      const now = new Date(Math.max(Date.now(), doc.modifiedAt.getTime() + 1));
       const changes: Partial<ProxySessionFacts> = {
         ...(request.ttl !== undefined ? { ttl: request.ttl } : {}),
         ...(request.dateExpiry !== undefined ? { dateExpiry: futureDate(request.dateExpiry, now) } : {}),
@@ -374,11 +389,17 @@ export class ProxySessionsService {
     }
   }
 
-  /** By `KC…` SID or by UniqueName, of this Service and owner; a deleted one is not found. */
-  async require(scope: AccountScope, service: ProxyService, ref: string): Promise<ProxySessionDocument> {
+  /** The session id a `KC…` SID or a UniqueName of this Service's names; not found when neither. */
+  private async sessionIdOf(scope: AccountScope, service: ProxyService, ref: string): Promise<string> {
     const sessionId =
       sessionIdOfProxySid(ref) ?? (await this.names.sessionNamed(scope.accountId, service.sid, ref));
-    const doc = sessionId ? await this.sessions.get(scope, sessionId) : null;
+    if (!sessionId) throw CodedError.notFound(`Session ${ref} not found`);
+    return sessionId;
+  }
+
+  /** By `KC…` SID or by UniqueName, of this Service and owner; a deleted one is not found. */
+  async require(scope: AccountScope, service: ProxyService, ref: string): Promise<ProxySessionDocument> {
+    const doc = await this.sessions.get(scope, await this.sessionIdOf(scope, service, ref));
     if (!doc || !doc.proxy || doc.proxy.serviceSid !== service.sid || doc.proxy.deletedAt) {
       throw CodedError.notFound(`Session ${ref} not found`);
     }

@@ -37,6 +37,7 @@ import { SessionAnnouncer } from './session-announcer';
 import { RoutingNatsController } from './routing.nats.controller';
 import { SessionsNatsController } from './sessions.nats.controller';
 import { SessionsService } from './sessions.service';
+import { SessionWriteTurns } from './session-write-turns';
 import { ProxyServicesModule } from '../proxy-services/proxy-services.module';
 import { ProxyParticipantDocument, ProxyParticipantSchema } from '../proxy-sessions/proxy-participant.schema';
 import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.repository';
@@ -92,6 +93,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SessionExpirer,
     ExpiryClaims,
     SessionsService,
+    SessionWriteTurns,
     ExpiryScheduler,
     OrphanReaper,
     CallProgressConsumer,

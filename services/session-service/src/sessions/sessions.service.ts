@@ -13,6 +13,7 @@ import {
   type UpdateSession,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
+import { admitHistoryRead } from '@maskline/observability';
 import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
@@ -20,6 +21,7 @@ import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-ann
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
+import { SessionWriteTurns } from './session-write-turns';
 
 const DEFAULT_WINDOW_MS = 7 * 86400 * 1000;
 
@@ -32,6 +34,7 @@ export class SessionsService {
     private readonly rpc: RpcClient,
     private readonly announcer: SessionAnnouncer,
     private readonly redaction: PartyRedaction,
+    private readonly turns: SessionWriteTurns,
   ) {}
 
   async get(scope: AccountScope, sessionId: string): Promise<SessionView> {
@@ -68,13 +71,29 @@ export class SessionsService {
     };
   }
 
+  /**
+   * In the session's turn (`SessionWriteTurns`): read, checked, written and announced after any
+   * other change of it under way; its answer is rendered once the turn is given back.
+   */
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
+    // Its answer reads the session's steps, a read of history: refused (too many at once for the
+    // account) before anything is written, never after the update stood.
+    await admitHistoryRead();
+    const { updated, events } = await this.turns.during(request.scope.accountId, request.sessionId, () =>
+      this.change(request),
+    );
+    return this.views.render(updated, { events: await events });
+  }
+
+  private async change(request: RpcParsedRequestOf<typeof UpdateSession>) {
     const doc = await this.require(request.scope, request.sessionId);
     if (doc.status === 'expired')
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     const { firstParty, secondParty, sessionExpirySeconds, ...settings } = request.changes;
     if (settings.messageMasking && !doc.settings.messageMasking) await this.requireTexting(doc);
-    const now = new Date();
+    // Later than the change before it, whatever this replica's clock says: readers keep the
+    // latest view of a session by this time.
+    const now = new Date(Math.max(Date.now(), doc.modifiedAt.getTime() + 1));
     const set: Partial<SessionDocument> = { modifiedAt: now, settings: { ...doc.settings, ...settings } };
     for (const [field, value] of [
       ['first_party', firstParty],
@@ -119,15 +138,17 @@ export class SessionsService {
     const stored = await this.sessions.get(request.scope, doc._id);
     const updated = stored && hasNumber(stored) ? stored : ({ ...doc, ...set } as NumberedSession);
     await this.announcer.updatedInRequest(updated, now);
-    return this.views.render(updated, { events: await events });
+    return { updated, events };
   }
 
   /** Plivo's DELETE: marks the session expired; the second time is "Session already expired". */
   async expire(scope: AccountScope, sessionId: string): Promise<void> {
-    const doc = await this.require(scope, sessionId);
-    if (doc.status === 'expired')
-      throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
-    await this.expiry.expireNow(scope, doc._id);
+    await this.turns.during(scope.accountId, sessionId, async () => {
+      const doc = await this.require(scope, sessionId);
+      if (doc.status === 'expired')
+        throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
+      await this.expiry.expireNow(scope, doc._id);
+    });
   }
 
   /**
