@@ -7,7 +7,8 @@ import { accountsWithNumbers, providerAccounts } from './support/provider-accoun
 import { sendWebhook, signWebhook } from './support/signed-webhook';
 import { rejection, twilioClient, type RestError } from './support/twilio-sdk';
 import { CallbackReceiver } from './support/callback-receiver';
-import { consumerCaughtUp } from './support/stream-events';
+import { SessionUpdated } from '@maskline/contracts';
+import { consumerCaughtUp, eventsOn } from './support/stream-events';
 import { verifyTwilioSignature } from '@maskline/webhook-signatures';
 import { connect, type NatsConnection } from 'nats';
 
@@ -29,9 +30,10 @@ const PROVIDERS = providerAccounts({
     '+14155550610',
     '+14155550611',
     '+14155550612',
+    '+14155550613',
   ],
 });
-const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10, N11, N12] = PROVIDERS.twilio.numbers;
+const [N1, N2, N3, N628a, N628b, N6, N7, N8, N9, N10, N11, N12, N13] = PROVIDERS.twilio.numbers;
 let phone = 0;
 const nextPhone = (area = '415') => `+1${area}7${String(100000 + phone++).slice(-6)}`;
 
@@ -566,6 +568,35 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     expect((await client.proxy.v1.services(service.sid).sessions(session.sid).fetch()).status).toBe(
       'in-progress',
     );
+  });
+
+  it('takes a Ttl update and a participant joining at once in turn: the routers’ latest view has both', async () => {
+    const service = await client.proxy.v1.services.create({ uniqueName: 'in-turn' });
+    await client.proxy.v1.services(service.sid).phoneNumbers.create({ phoneNumber: N13 });
+    const [a, b] = [nextPhone(), nextPhone()];
+    const sessions = client.proxy.v1.services(service.sid).sessions;
+    const session = await sessions.create({ ttl: 600, participants: [{ Identifier: a }] });
+    const [, updated] = await Promise.all([
+      sessions(session.sid).participants.create({ identifier: b }),
+      sessions(session.sid).update({ ttl: 7200 }),
+    ]);
+    expect(updated.ttl).toBe(7200);
+    const stored = await sessions(session.sid).fetch();
+    expect(Math.abs(stored.dateExpiry.getTime() - (Date.now() + 7_200_000))).toBeLessThan(60_000);
+
+    // The routers keep the latest view by modifiedAt: each change's is later than the last, and
+    // the last is the session as stored, with the joined party and the new expiry.
+    await expectEventually(async () => {
+      const views = (await eventsOn(nc, SessionUpdated))
+        .map((e) => e.routing!)
+        .filter((r) => r.proxyServiceSid === service.sid);
+      expect(views).toHaveLength(2);
+      const times = views.map((r) => Date.parse(r.modifiedAt!));
+      expect(times[1]).toBeGreaterThan(times[0]!);
+      expect(views[1]).toMatchObject({ firstParty: a, secondParty: b });
+      // Twilio's DateExpiry is shown to the second.
+      expect(Math.floor(Date.parse(views[1]!.expiresAt) / 1000) * 1000).toBe(stored.dateExpiry.getTime());
+    });
   });
 
   it('bounds the Sessions without participants one account may hold open', async () => {

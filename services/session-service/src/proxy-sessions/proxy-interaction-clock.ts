@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
-import { SessionWriteTurns } from '../sessions/session-write-turns';
+import { SessionWriteTurns, changeTime } from '../sessions/session-write-turns';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { slidExpiry } from './proxy-expiry';
 
@@ -65,7 +65,7 @@ export class ProxyInteractionClock {
     const last = doc.proxy.lastInteractionAt;
     const next = slidExpiry(doc.proxy, doc.expiresAt, at);
     if (!next && last && last.getTime() >= at.getTime()) return role;
-    const now = new Date(Math.max(Date.now(), doc.modifiedAt.getTime() + 1));
+    const now = changeTime(doc);
     const engine: Partial<SessionDocument> = next
       ? {
           expiresAt: next,

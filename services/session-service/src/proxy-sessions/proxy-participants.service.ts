@@ -32,6 +32,7 @@ import type {
 } from '../sessions/session.schema';
 import { ProxyParticipantRepository } from './proxy-participant.repository';
 import { ProxyStickyNumbers } from './proxy-sticky-numbers';
+import { changeTime } from '../sessions/session-write-turns';
 
 /** How old a place whose participant never joined must be before another add may take it. */
 const STALE_PLACE_MS = 60_000;
@@ -213,7 +214,7 @@ export class ProxyParticipantsService {
           retryable: true,
         });
       }
-      const now = new Date();
+      const now = changeTime(doc);
       const engine: Partial<SessionDocument> = {
         virtualNumber,
         allocationId,
@@ -277,7 +278,7 @@ export class ProxyParticipantsService {
       .catch((err: unknown) => {
         throw inProxyTerms(err, request.identifier, current.virtualNumber);
       });
-    const now = new Date();
+    const now = changeTime(current);
     const participants = [...(current.proxy?.participants ?? []), facts];
     const engine = { secondParty: request.identifier, modifiedAt: now };
     if (!(await this.sessions.setProxyFields(scope, doc._id, { participants }, engine))) {

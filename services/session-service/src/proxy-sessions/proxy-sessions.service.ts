@@ -30,7 +30,7 @@ import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
-import { SessionWriteTurns } from '../sessions/session-write-turns';
+import { SessionWriteTurns, changeTime } from '../sessions/session-write-turns';
 import type { ProxySessionDocument, ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
 import { ProxyParticipantsService } from './proxy-participants.service';
 import { ProxySessionNameRepository } from './proxy-session-name.repository';
@@ -209,7 +209,7 @@ export class ProxySessionsService {
     }
     // open and in-progress are what an unclosed session already is: nothing to change.
     if (request.ttl !== undefined || request.dateExpiry !== undefined) {
-      const now = new Date(Math.max(Date.now(), doc.modifiedAt.getTime() + 1));
+      const now = changeTime(doc);
       const changes: Partial<ProxySessionFacts> = {
         ...(request.ttl !== undefined ? { ttl: request.ttl } : {}),
         ...(request.dateExpiry !== undefined ? { dateExpiry: futureDate(request.dateExpiry, now) } : {}),
@@ -287,9 +287,14 @@ export class ProxySessionsService {
     request: RpcParsedRequestOf<typeof CreateProxyParticipant>,
   ): Promise<ProxyParticipant> {
     const service = await this.services.get(request.scope, request.service);
-    const doc = await this.requireLive(request.scope, service, request.session);
-    const added = await this.participants.add(request.scope, service, doc, request.participant);
-    return participantView(added, doc);
+    // In the session's turn: its number and parties are written and announced after a change under
+    // way (a Ttl update, an interaction), from the session as that left it, and before the next.
+    const sessionId = await this.sessionIdOf(request.scope, service, request.session);
+    return this.turns.during(request.scope.accountId, sessionId, async () => {
+      const doc = await this.requireLive(request.scope, service, request.session);
+      const added = await this.participants.add(request.scope, service, doc, request.participant);
+      return participantView(added, doc);
+    });
   }
 
   async participantsOf(scope: AccountScope, serviceRef: string, ref: string): Promise<ProxyParticipant[]> {

@@ -16,6 +16,14 @@ const TURN_TTL_MS = 2 * WRITE_REQUEST_BUDGET_MS;
 const TURN_WAIT_MS = WRITE_REQUEST_BUDGET_MS / 2;
 
 /**
+ * When a change made in the session's turn happened: now, or just after the change before it if
+ * this replica's clock is behind that one's. Readers keep the latest view of a session by it.
+ */
+export function changeTime(before: { modifiedAt: Date }, nowMs = Date.now()): Date {
+  return new Date(Math.max(nowMs, before.modifiedAt.getTime() + 1));
+}
+
+/**
  * Changes to one session by requests (an update, a DELETE), one at a time across every replica:
  * each reads the session as the one before it left it, and its write and announcement come after
  * that one's. Without it two updates at once each wrote the settings they had read, so the later

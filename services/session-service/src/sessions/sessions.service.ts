@@ -21,7 +21,7 @@ import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-ann
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 import { SessionViews } from './session-views';
-import { SessionWriteTurns } from './session-write-turns';
+import { SessionWriteTurns, changeTime } from './session-write-turns';
 
 const DEFAULT_WINDOW_MS = 7 * 86400 * 1000;
 
@@ -91,9 +91,7 @@ export class SessionsService {
       throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     const { firstParty, secondParty, sessionExpirySeconds, ...settings } = request.changes;
     if (settings.messageMasking && !doc.settings.messageMasking) await this.requireTexting(doc);
-    // Later than the change before it, whatever this replica's clock says: readers keep the
-    // latest view of a session by this time.
-    const now = new Date(Math.max(Date.now(), doc.modifiedAt.getTime() + 1));
+    const now = changeTime(doc);
     const set: Partial<SessionDocument> = { modifiedAt: now, settings: { ...doc.settings, ...settings } };
     for (const [field, value] of [
       ['first_party', firstParty],
