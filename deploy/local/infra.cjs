@@ -5,8 +5,11 @@
  * Used by `npm start` (long-lived, under .infra/) and by the test harness (throwaway, on free
  * ports, in temp dirs). Plain Node with no dependencies, so it runs before `npm install`.
  *
- * Store, in order of preference: MONGO_URL if set; `mongod` if on PATH; otherwise FerretDB v1.24.2
- * on SQLite, built from deploy/local/ferretdb with Go (cached; rebuilt only when its sources change).
+ * Store, in order of preference: MONGO_URL if set; `mongod` if on PATH; otherwise FerretDB v1.24.2,
+ * built from deploy/local/ferretdb with Go (cached; rebuilt only when its sources change), on
+ * PostgreSQL when one answers at STORE_POSTGRESQL_URL (its reads and writes cost a tenth to a
+ * hundredth of SQLite's: docs/architecture.md), else on SQLite. STORE_BACKEND=sqlite or postgresql
+ * decides instead.
  */
 const { spawn, spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -113,8 +116,56 @@ function tail(logFile) {
 
 function sourcesHash() {
   const h = crypto.createHash('sha256');
-  for (const f of ['main.go', 'go.mod', 'go.sum']) h.update(fs.readFileSync(path.join(FERRET_SRC, f)));
+  const sources = fs
+    .readdirSync(FERRET_SRC)
+    .filter((f) => (f.endsWith('.go') && !f.endsWith('_test.go')) || f === 'go.mod' || f === 'go.sum')
+    .sort();
+  for (const f of sources) h.update(f).update(fs.readFileSync(path.join(FERRET_SRC, f)));
   return h.digest('hex');
+}
+
+/** The PostgreSQL server the local store uses when it answers (trust auth on loopback, as Debian's). */
+const DEFAULT_STORE_POSTGRESQL_URL = 'postgres://postgres@127.0.0.1:5432/';
+/** The database of the long-lived store (`npm start`); a throwaway store makes its own and drops it. */
+const KEPT_STORE_DATABASE = 'maskline';
+/** PostgreSQL connections one FerretDB store opens at most. */
+const STORE_POOL_CONNECTIONS = 20;
+/** The launcher's exit status when PostgreSQL cannot be used (deploy/local/ferretdb/postgresql.go). */
+const EXIT_NO_POSTGRESQL = 3;
+
+/**
+ * Which backend FerretDB runs on: STORE_BACKEND if set (`sqlite` or `postgresql`), else PostgreSQL
+ * when its port answers (the launcher falls back to SQLite if it then refuses us).
+ */
+async function storeBackend() {
+  const chosen = process.env.STORE_BACKEND;
+  if (chosen === 'sqlite' || chosen === 'postgresql') return { backend: chosen, required: true };
+  if (chosen) throw new InfraError(`STORE_BACKEND must be sqlite or postgresql, not ${chosen}`);
+  const url = new URL(postgresqlUrl());
+  const open = await portOpen(Number(url.port || 5432), url.hostname.replace(/^\[|\]$/g, ''));
+  return { backend: open ? 'postgresql' : 'sqlite', required: false };
+}
+
+function postgresqlUrl() {
+  return process.env.STORE_POSTGRESQL_URL || DEFAULT_STORE_POSTGRESQL_URL;
+}
+
+/**
+ * The launcher's arguments for a backend: SQLite's files under `dir`; on PostgreSQL the kept store's
+ * database, or one of its own dropped at exit. Commits on PostgreSQL do not wait for its disk
+ * (`synchronous_commit=off`, as SQLite's synchronous=normal): a commit survives the store being
+ * killed, not the machine losing power. STORE_POSTGRESQL_URL's own parameters win.
+ */
+function launcherArgs(backend, { dir, kept }) {
+  if (backend === 'sqlite') return ['-data', path.join(dir, 'data')];
+  const url = new URL(postgresqlUrl());
+  if (kept) url.pathname = `/${KEPT_STORE_DATABASE}`;
+  if (!url.searchParams.has('synchronous_commit')) url.searchParams.set('synchronous_commit', 'off');
+  // FerretDB's default is 50 connections a store; PostgreSQL's whole default is 100, and a test run
+  // may have three stores up at once (its own, a test's own, a benchmark's).
+  if (!url.searchParams.has('pool_max_conns'))
+    url.searchParams.set('pool_max_conns', String(STORE_POOL_CONNECTIONS));
+  return ['-postgresql', url.toString(), ...(kept ? [] : ['-temporary'])];
 }
 
 /**
@@ -426,37 +477,45 @@ async function waitForJetStreamCluster(nodes, size, timeoutMs = 30000) {
 }
 
 /**
- * Starts the MongoDB-wire store: `mongod` when on PATH, else the FerretDB launcher.
- * Returns { url, port, pid, child, kind, stop() }.
+ * Starts the MongoDB-wire store: `mongod` when on PATH, else the FerretDB launcher (`storeBackend`).
+ * With a `dir`, the project's long-lived store (kept across restarts); without, a throwaway one.
+ * Returns { url, port, pid, child, kind, backend, stop() }.
  */
-async function startStore({ port, dir, detached = false, log } = {}) {
+async function startStore({ port, dir, detached = false, log = () => {} } = {}) {
   const p = port || (await freePort());
+  const kept = Boolean(dir);
   const d = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-store-'));
   fs.mkdirSync(d, { recursive: true });
   const logFile = path.join(d, 'store.log');
+  const url = `mongodb://127.0.0.1:${p}/`;
   const mongod = which('mongod');
-  let child;
-  let kind;
   if (mongod) {
-    kind = 'mongod';
     fs.mkdirSync(path.join(d, 'db'), { recursive: true });
-    child = spawnLogged(
-      mongod,
-      ['--bind_ip', '127.0.0.1', '--port', String(p), '--dbpath', path.join(d, 'db')],
-      logFile,
-      {
-        detached,
-      },
-    );
-  } else {
-    kind = 'ferretdb';
-    const bin = ensureFerretdbBinary({ log });
-    child = spawnLogged(bin, ['-listen', `127.0.0.1:${p}`, '-data', path.join(d, 'data')], logFile, {
-      detached,
-    });
+    const args = ['--bind_ip', '127.0.0.1', '--port', String(p), '--dbpath', path.join(d, 'db')];
+    const child = spawnLogged(mongod, args, logFile, { detached });
+    await waitForPort(p, { child, name: 'mongod', logFile });
+    return handle(child, { url, port: p, dir: d, logFile, kind: 'mongod' });
   }
-  await waitForPort(p, { child, name: kind, logFile });
-  return handle(child, { url: `mongodb://127.0.0.1:${p}/`, port: p, dir: d, logFile, kind });
+  const bin = ensureFerretdbBinary({ log });
+  const choice = await storeBackend();
+  const backends =
+    choice.backend === 'postgresql' && !choice.required ? ['postgresql', 'sqlite'] : [choice.backend];
+  for (const backend of backends) {
+    const args = ['-listen', `127.0.0.1:${p}`, ...launcherArgs(backend, { dir: d, kept })];
+    const child = spawnLogged(bin, args, logFile, { detached });
+    try {
+      await waitForPort(p, { child, name: `ferretdb on ${backend}`, logFile });
+    } catch (err) {
+      if (backend !== 'postgresql' || backends.length === 1 || child.exitCode !== EXIT_NO_POSTGRESQL)
+        throw err;
+      log(
+        `store: PostgreSQL at ${postgresqlUrl()} cannot be used, so FerretDB runs on SQLite${tail(logFile)}`,
+      );
+      continue;
+    }
+    return handle(child, { url, port: p, dir: d, logFile, kind: 'ferretdb', backend });
+  }
+  throw new InfraError('unreachable: no store backend was tried');
 }
 
 function handle(child, info) {
@@ -538,9 +597,21 @@ async function up({ log = console.log } = {}) {
       throw new InfraError(`port ${port} is taken by something else; set MASKLINE_STORE_PORT`);
     const store = await startStore({ port, dir: path.join(INFRA_DIR, 'store'), detached: true, log });
     store.child.unref();
-    state.store = { pid: store.pid, port: store.port, url: store.url, kind: store.kind };
+    state.store = {
+      pid: store.pid,
+      port: store.port,
+      url: store.url,
+      kind: store.kind,
+      backend: store.backend,
+    };
     result.mongoUrl = store.url;
-    log(`Store: started ${store.kind} at ${store.url} (pid ${store.pid}, data in .infra/store)`);
+    const where =
+      store.backend === 'postgresql'
+        ? `PostgreSQL database ${KEPT_STORE_DATABASE}`
+        : store.kind === 'ferretdb'
+          ? 'SQLite files in .infra/store'
+          : '.infra/store';
+    log(`Store: started ${store.kind} at ${store.url} (pid ${store.pid}, data in ${where})`);
   }
   fs.writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
   return result;
@@ -574,6 +645,7 @@ module.exports = {
   goBinary,
   startNats,
   startStore,
+  postgresqlUrl,
   up,
   down,
   readState,

@@ -14,6 +14,8 @@ export interface RunningProcess {
 
 export interface RunningStore extends RunningProcess {
   kind: 'mongod' | 'ferretdb';
+  /** FerretDB's backend (absent for mongod). */
+  backend?: 'postgresql' | 'sqlite';
 }
 
 export const ROOT: string;
@@ -38,6 +40,8 @@ export function startStore(options?: {
   detached?: boolean;
   log?: (line: string) => void;
 }): Promise<RunningStore>;
+/** The PostgreSQL server FerretDB runs on when it answers (STORE_POSTGRESQL_URL, or loopback's). */
+export function postgresqlUrl(): string;
 export function up(options?: {
   log?: (line: string) => void;
 }): Promise<{ natsUrl: string; mongoUrl: string }>;

@@ -27,21 +27,25 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:27017", "TCP address to listen on")
 	dataDir := flag.String("data", "", "directory for the SQLite database files (created if missing)")
+	postgresURL := flag.String("postgresql", "", "PostgreSQL URL: the PostgreSQL backend instead of SQLite, on the URL's database (created if missing)")
+	temporary := flag.Bool("temporary", false, "with -postgresql: a database of its own, dropped at exit")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
 	flag.Parse()
 
-	if *dataDir == "" {
-		fmt.Fprintln(os.Stderr, "ferretdb-launcher: -data is required")
+	if (*dataDir == "") == (*postgresURL == "") {
+		fmt.Fprintln(os.Stderr, "ferretdb-launcher: one of -data and -postgresql is required")
 		os.Exit(2)
 	}
-	abs, err := filepath.Abs(*dataDir)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
-		os.Exit(2)
-	}
-	if err := os.MkdirAll(abs, 0o700); err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
-		os.Exit(2)
+	abs := ""
+	if *dataDir != "" {
+		var err error
+		if abs, err = filepath.Abs(*dataDir); err == nil {
+			err = os.MkdirAll(abs, 0o700)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
+			os.Exit(2)
+		}
 	}
 
 	var level slog.Level
@@ -52,7 +56,10 @@ func main() {
 	var out io.Writer = os.Stderr
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 
-	f, err := ferretdb.New(&ferretdb.Config{
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	config := &ferretdb.Config{
 		Listener: ferretdb.ListenerConfig{TCP: *listen},
 		Logger:   logger,
 		Handler:  "sqlite",
@@ -61,14 +68,23 @@ func main() {
 		// waits for an fsync while holding the database's one write lock, so concurrent writers do
 		// not queue behind the disk. Production runs MongoDB.
 		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)",
-	})
+	}
+	if *postgresURL != "" {
+		url, drop, err := postgresDatabase(ctx, *postgresURL, *temporary)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ferretdb-launcher: PostgreSQL: %v\n", err)
+			os.Exit(exitNoPostgreSQL)
+		}
+		if drop != nil {
+			defer drop()
+		}
+		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", url
+	}
+	f, err := ferretdb.New(config)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
 		os.Exit(1)
 	}
-
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 
 	done := make(chan struct{})
 	go func() {

@@ -23,7 +23,7 @@ export const providerSandbox = require(
 
 export type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;
 
-import type { NamedPids } from './process-cpu';
+import { postgresPids, type NamedPids } from './process-cpu';
 
 export const log = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -117,7 +117,8 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     pids: (): NamedPids => [
       ...running.processes.map((p: ServiceProcess) => ({ name: p.service, pid: p.child.pid })),
       { name: 'nats', pid: nats.pid },
-      ...(store ? [{ name: 'store', pid: (store as { pid: number }).pid }] : []),
+      ...(store ? [{ name: 'store', pid: store.pid }] : []),
+      ...(store?.backend === 'postgresql' ? postgresPids('store') : []),
     ],
     /** Stops the services startSystem started, NATS and the store (the caller stops any it added). */
     async stop(): Promise<void> {

@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Processes whose CPU a bench accounts for, by name. */
 export type NamedPids = Array<{ name: string; pid: number | undefined }>;
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
-/** CPU time (user + system, ms) each named process has used so far; 0 for one that is gone. */
+/**
+ * CPU time (user + system, ms) each named process has used so far, its waited-for children's
+ * included (a PostgreSQL backend that exited is counted in its postmaster's); 0 for one that is gone.
+ */
 export function cpuMsByName(pids: NamedPids): Map<string, number> {
   const out = new Map<string, number>();
   for (const { name, pid } of pids) {
@@ -14,7 +17,8 @@ export function cpuMsByName(pids: NamedPids): Map<string, number> {
       // Fields after the command (which may hold spaces) start after the last ')'.
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+      const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+      ms = (ticks * 1000) / TICKS_PER_SECOND;
     } catch {
       ms = 0;
     }
@@ -35,4 +39,22 @@ export function cpuPerOperation(
     .sort((a, b) => b[1] - a[1])
     .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
     .join(', ')}`;
+}
+
+/**
+ * Every process of the machine's PostgreSQL server, under one name: the store's backend when FerretDB
+ * runs on PostgreSQL (the server's other databases, if any are busy, are counted too).
+ */
+export function postgresPids(name: string): NamedPids {
+  const out: NamedPids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres')
+        out.push({ name, pid: Number(entry) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }

@@ -1,0 +1,112 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, outside every project
+const infra = require(
+  join(process.cwd(), 'deploy', 'local', 'infra.cjs'),
+) as typeof import('../../deploy/local/infra.cjs');
+
+/** What the launcher's PostgreSQL databases are called (deploy/local/ferretdb/postgresql.go). */
+const TEMPORARY = 'maskline_tmp_';
+
+/** The store answers as a MongoDB-wire store: a write, a read, a unique index that holds. */
+async function expectWorking(url: string): Promise<void> {
+  const client = await MongoClient.connect(url, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    const things = client.db('local_store_check').collection<{ _id: string; key: string }>('things');
+    await things.createIndex({ key: 1 }, { unique: true });
+    await things.insertOne({ _id: 'a', key: 'k1' });
+    await expect(things.insertOne({ _id: 'b', key: 'k1' })).rejects.toMatchObject({ code: 11000 });
+    expect(await things.findOne({ key: 'k1' })).toEqual({ _id: 'a', key: 'k1' });
+  } finally {
+    await client.close();
+  }
+}
+
+/** The PostgreSQL server's temporary store databases, through psql (PostgreSQL's own client). */
+function temporaryDatabases(): string[] {
+  const res = spawnSync(
+    'psql',
+    [
+      infra.postgresqlUrl().replace(/\/[^/?]*(\?.*)?$/, '/postgres'),
+      '-tAc',
+      `SELECT datname FROM pg_database WHERE datname LIKE '${TEMPORARY}%'`,
+    ],
+    { encoding: 'utf8' },
+  );
+  expect(res.status).toBe(0);
+  return res.stdout.split('\n').filter(Boolean);
+}
+
+describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLite', () => {
+  const saved = { backend: process.env.STORE_BACKEND, url: process.env.STORE_POSTGRESQL_URL };
+  const ferretdb = !process.env.MONGO_URL && !infra.which('mongod');
+
+  afterEach(() => {
+    for (const [name, value] of [
+      ['STORE_BACKEND', saved.backend],
+      ['STORE_POSTGRESQL_URL', saved.url],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('runs on PostgreSQL when it answers, in a database of its own that goes when the store does, or when a later store finds it left', async () => {
+    if (!ferretdb) return expect(process.env.MASKLINE_TEST_MONGO_URL).toBeTruthy(); // not FerretDB here
+    delete process.env.STORE_BACKEND;
+    const server = new URL(infra.postgresqlUrl());
+    if (!(await infra.portOpen(Number(server.port || 5432), server.hostname))) {
+      // No PostgreSQL on this machine: the store runs on SQLite, as the README says.
+      const store = await infra.startStore({});
+      expect(store.backend).toBe('sqlite');
+      await expectWorking(store.url);
+      return store.stop();
+    }
+    const before = temporaryDatabases();
+    const store = await infra.startStore({});
+    expect(store.backend).toBe('postgresql');
+    await expectWorking(store.url);
+    const own = temporaryDatabases().filter((d) => !before.includes(d));
+    expect(own).toHaveLength(1);
+    await store.stop();
+    expect(temporaryDatabases()).not.toContain(own[0]);
+
+    // A store killed outright leaves its database; the next store to start drops it.
+    const killed = await infra.startStore({});
+    const left = temporaryDatabases().filter((d) => !before.includes(d));
+    expect(left).toHaveLength(1);
+    process.kill(killed.pid!, 'SIGKILL');
+    await new Promise((resolve) => killed.child.once('exit', resolve));
+    expect(temporaryDatabases()).toContain(left[0]);
+    const next = await infra.startStore({});
+    expect(temporaryDatabases()).not.toContain(left[0]);
+    await next.stop();
+  }, 60_000);
+
+  it('runs on SQLite when told to, and when PostgreSQL refuses it (unless told to use PostgreSQL)', async () => {
+    if (!ferretdb) return expect(process.env.MASKLINE_TEST_MONGO_URL).toBeTruthy();
+    process.env.STORE_BACKEND = 'sqlite';
+    const told = await infra.startStore({});
+    expect(told.backend).toBe('sqlite');
+    await expectWorking(told.url);
+    await told.stop();
+
+    delete process.env.STORE_BACKEND;
+    const server = new URL(infra.postgresqlUrl());
+    if (!(await infra.portOpen(Number(server.port || 5432), server.hostname))) return;
+    // A role the server does not have: it refuses, and the store runs on SQLite, saying why.
+    server.username = 'no_such_role_maskline';
+    process.env.STORE_POSTGRESQL_URL = server.toString();
+    const said: string[] = [];
+    const refused = await infra.startStore({ log: (line) => said.push(line) });
+    expect(refused.backend).toBe('sqlite');
+    expect(said.join('\n')).toMatch(/cannot be used, so FerretDB runs on SQLite[\s\S]*no_such_role_maskline/);
+    await expectWorking(refused.url);
+    await refused.stop();
+
+    process.env.STORE_BACKEND = 'postgresql';
+    await expect(infra.startStore({})).rejects.toThrow(/exited with code 3/);
+  }, 60_000);
+});
