@@ -58,3 +58,44 @@ describe('HistoryReadAdmission while NATS KV cannot be asked', () => {
     expect(accountNamedBy(null)).toBe('-');
   });
 });
+
+describe('HistoryReadAdmission by what the store does with a read', () => {
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'admitted',
+      (err: { code?: string }) => err.code,
+    );
+  const admissionOn = (storeScans: () => Promise<boolean>) => {
+    const metrics = new MetricsService('test');
+    const admission = new HistoryReadAdmission(
+      kvAway,
+      { historyReads: { perAccount: 1, inFlight: 2 } } as MessagingOptions,
+      pino({ level: 'silent' }),
+      metrics,
+      storeScans,
+    );
+    const fallbacks = () =>
+      metrics.registry.getSingleMetricAsString('maskline_history_read_admission_fallbacks_total');
+    return { admission, fallbacks };
+  };
+
+  it('admits every read where the store reads by index (MongoDB), asking no slot of anyone', async () => {
+    let asked = 0;
+    const { admission, fallbacks } = admissionOn(async () => ((asked += 1), false));
+    const passes = Array.from({ length: 5 }, () => admission.pass('MA1'));
+    expect(await Promise.all(passes.map((p) => codeOf(p.admit())))).toEqual(passes.map(() => 'admitted'));
+    await Promise.all(passes.map((p) => p.close()));
+    expect(await fallbacks()).toMatch(/ 0$/m);
+    expect(asked).toBe(1);
+  });
+
+  it('holds reads to their limits where the store scans (FerretDB), and while it has not said', async () => {
+    for (const storeScans of [async () => true, () => Promise.reject(new Error('store not connected'))]) {
+      const { admission } = admissionOn(storeScans);
+      const [first, second] = [admission.pass('MA1'), admission.pass('MA1')];
+      expect(await codeOf(first.admit())).toBe('admitted');
+      expect(await codeOf(second.admit())).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+      await first.close();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
+import { MongooseModule, getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { IndexSynchronizer } from './index-synchronizer';
+import { STORE_SCANS_READS, type StoreScansReads } from '@maskline/messaging';
+import { IndexSynchronizer, isFerretDb } from './index-synchronizer';
 import { recordStoreCommands } from './store-command-stats';
 
 export interface PersistenceOptions {
@@ -42,8 +43,19 @@ export class PersistenceModule {
             : {}),
         }),
       ],
-      providers: [IndexSynchronizer],
-      exports: [MongooseModule],
+      providers: [
+        IndexSynchronizer,
+        {
+          // FerretDB v1 scans a collection for every filtered read; MongoDB uses its indexes.
+          provide: STORE_SCANS_READS,
+          useFactory:
+            (connection: Connection): StoreScansReads =>
+            async () =>
+              isFerretDb((await connection.asPromise()).db!),
+          inject: [getConnectionToken()],
+        },
+      ],
+      exports: [MongooseModule, STORE_SCANS_READS],
     };
   }
 }
