@@ -45,6 +45,43 @@ describe('a cache kept fresh by change events', () => {
     expect(await c.get('a', async () => 'loaded')).toBe('loaded');
   });
 
+  it('shares one load among misses of a key at once, and loads again for a miss after its key changed', async () => {
+    const c = cache();
+    const loads: Array<ReturnType<typeof deferred>> = [];
+    const load = () => {
+      loads.push(deferred());
+      return loads[loads.length - 1]!.promise;
+    };
+    const first = [c.get('a', load), c.get('a', load), c.get('a', load)];
+    const other = c.get('b', load);
+    expect(loads).toHaveLength(2);
+    c.invalidate('a');
+    const after = c.get('a', load);
+    const alsoAfter = c.get('a', load);
+    expect(loads).toHaveLength(3);
+    loads[0]!.resolve('before');
+    loads[1]!.resolve('b');
+    loads[2]!.resolve('after');
+    expect(await Promise.all(first)).toEqual(['before', 'before', 'before']);
+    expect(await Promise.all([other, after, alsoAfter])).toEqual(['b', 'after', 'after']);
+    expect(await c.get('a', load)).toBe('after');
+    expect(loads).toHaveLength(3);
+  });
+
+  it('gives a failed load’s error to every miss that shared it, and loads again at the next', async () => {
+    const c = cache();
+    let calls = 0;
+    const failing = async () => {
+      calls += 1;
+      throw new Error('owner unavailable');
+    };
+    const misses = [c.get('a', failing), c.get('a', failing)];
+    await expect(Promise.all(misses)).rejects.toThrow('owner unavailable');
+    await expect(misses[1]).rejects.toThrow('owner unavailable');
+    expect(calls).toBe(1);
+    expect(await c.get('a', async () => 'recovered')).toBe('recovered');
+  });
+
   it('keeps a load that overlapped another key’s change', async () => {
     const c = cache();
     const slow = deferred();

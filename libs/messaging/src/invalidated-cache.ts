@@ -18,6 +18,8 @@ export class InvalidatedCache<K, V> {
   private readonly entries = new Map<K, { value: V; until: number }>();
   /** Loads under way, per key: an invalidation of their key (or of everything) marks them stale. */
   private readonly loading = new Map<K, Set<{ stale: boolean }>>();
+  /** The latest load of each key under way, which a concurrent miss of that key waits for. */
+  private readonly shared = new Map<K, { token: { stale: boolean }; value: Promise<V> }>();
   private tail?: EventTail;
 
   constructor(
@@ -25,7 +27,11 @@ export class InvalidatedCache<K, V> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The cached value, or `load()`'s, kept for `ttlOf(value)` ms (0: not kept). */
+  /**
+   * The cached value, or `load()`'s, kept for `ttlOf(value)` ms (0: not kept). Misses of one key at
+   * once share one load (a replica just started asked the owner once per caller), unless the key
+   * changed since that load began: then the next miss loads again.
+   */
   async get(
     key: K,
     load: () => Promise<V>,
@@ -33,7 +39,24 @@ export class InvalidatedCache<K, V> {
   ): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.until > this.now()) return hit.value;
+    const under = this.shared.get(key);
+    if (under && !under.token.stale) return under.value;
     const token = { stale: false };
+    const value = this.load(key, token, load, ttlOf);
+    this.shared.set(key, { token, value });
+    const forget = () => {
+      if (this.shared.get(key)?.value === value) this.shared.delete(key);
+    };
+    value.then(forget, forget);
+    return value;
+  }
+
+  private async load(
+    key: K,
+    token: { stale: boolean },
+    load: () => Promise<V>,
+    ttlOf: (value: V) => number,
+  ): Promise<V> {
     const pending = this.loading.get(key) ?? new Set();
     pending.add(token);
     this.loading.set(key, pending);
