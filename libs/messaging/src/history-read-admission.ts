@@ -1,14 +1,9 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes, HISTORY_READ_TIMEOUT_MS } from '@maskline/contracts';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { KeyValueStores } from './key-value-stores';
-import {
-  MESSAGING_OPTIONS,
-  STORE_SCANS_READS,
-  type MessagingOptions,
-  type StoreScansReads,
-} from './messaging.options';
+import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { SharedSlots } from './shared-slots';
 
 /** Slots of history reads in flight: `<main account>.<n>`, and `all.<n>` for the system's. */
@@ -31,8 +26,6 @@ export function historyReadsReservedForFirst(inFlight: number): number {
 const SLOT_TTL_MS = 3 * HISTORY_READ_TIMEOUT_MS;
 /** When a refused read is worth trying again: a read holds its slot for at most about this. */
 const RETRY_AFTER_SECONDS = Math.ceil(HISTORY_READ_TIMEOUT_MS / 1000);
-/** What a read admitted without a slot gives back. */
-const NOTHING_TAKEN = async (): Promise<void> => undefined;
 /** While KV cannot be asked, this replica says so at most this often. */
 const FALLBACK_WARN_EVERY_MS = 10_000;
 
@@ -57,8 +50,7 @@ export interface HistoryReadPass {
  * other tenant. A request of a `readsHistory` contract is admitted before its handler runs; any other
  * request at its first read of history (`admitHistoryRead`, from the repositories). While KV
  * cannot be asked, each replica counts its own under the same limits (a looser cap, never none,
- * and never an error of the service's). Each costs a KV read and two writes per slot. Only where the
- * store scans (`STORE_SCANS_READS`): on MongoDB every read of history is admitted, without KV.
+ * and never an error of the service's). Each costs a KV read and two writes per slot.
  */
 @Injectable()
 export class HistoryReadAdmission {
@@ -72,15 +64,12 @@ export class HistoryReadAdmission {
   private readonly local = { perAccount: new Map<string, number>(), all: 0 };
   private lastFallbackWarning = Number.NEGATIVE_INFINITY;
   private readonly fallbacks;
-  /** Whether this service's store scans (asked once; a failed answer is asked again next time). */
-  private scanning?: Promise<boolean>;
 
   constructor(
     private readonly kv: KeyValueStores,
     @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
-    @Optional() @Inject(STORE_SCANS_READS) private readonly storeScans?: StoreScansReads,
   ) {
     this.fallbacks = metrics.counter(
       'maskline_history_read_admission_fallbacks_total',
@@ -93,7 +82,7 @@ export class HistoryReadAdmission {
     let taken: Promise<() => Promise<void>> | undefined;
     return {
       admit: async () => {
-        taken ??= this.scans().then((scans) => (scans ? this.take(accountId) : NOTHING_TAKEN));
+        taken ??= this.take(accountId);
         await taken;
       },
       close: async () => {
@@ -112,20 +101,6 @@ export class HistoryReadAdmission {
     } finally {
       await pass.close();
     }
-  }
-
-  /**
-   * Whether reads of history scan here: on MongoDB they are index lookups, and admitting them would
-   * only cap an account at `perAccount` session gets at once, and the system at `inFlight`, for
-   * nothing. Unknown (no answer from the store yet): they scan, as on the local store.
-   */
-  private scans(): Promise<boolean> {
-    if (!this.storeScans) return Promise.resolve(true);
-    const asked = (this.scanning ??= this.storeScans());
-    return asked.catch(() => {
-      if (this.scanning === asked) this.scanning = undefined;
-      return true;
-    });
   }
 
   /** A slot of the account's and one of the system's (a function giving both back), or the refusal. */

@@ -20,12 +20,3 @@ export interface MessagingOptions {
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');
 export const NATS_CONNECTION = Symbol('NATS_CONNECTION');
-
-/**
- * A function answering whether this service's store scans a collection for each filtered read
- * (FerretDB v1) rather than using its indexes (MongoDB): reads of history are admitted
- * (`HistoryReadAdmission`) only where they scan. Provided by the persistence module; a service
- * without a store has no reads of history, and without it every such read is admitted as if it scanned.
- */
-export const STORE_SCANS_READS = Symbol('STORE_SCANS_READS');
-export type StoreScansReads = () => Promise<boolean>;

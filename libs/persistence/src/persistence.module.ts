@@ -1,8 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { MongooseModule, getConnectionToken } from '@nestjs/mongoose';
+import { MongooseModule } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { STORE_SCANS_READS, type StoreScansReads } from '@maskline/messaging';
-import { IndexSynchronizer, isFerretDb } from './index-synchronizer';
+import { IndexSynchronizer } from './index-synchronizer';
 import { recordStoreCommands } from './store-command-stats';
 
 export interface PersistenceOptions {
@@ -43,19 +42,8 @@ export class PersistenceModule {
             : {}),
         }),
       ],
-      providers: [
-        IndexSynchronizer,
-        {
-          // FerretDB v1 scans a collection for every filtered read; MongoDB uses its indexes.
-          provide: STORE_SCANS_READS,
-          useFactory:
-            (connection: Connection): StoreScansReads =>
-            async () =>
-              isFerretDb((await connection.asPromise()).db!),
-          inject: [getConnectionToken()],
-        },
-      ],
-      exports: [MongooseModule, STORE_SCANS_READS],
+      providers: [IndexSynchronizer],
+      exports: [MongooseModule],
     };
   }
 }
