@@ -124,7 +124,7 @@ function sourcesHash() {
   return h.digest('hex');
 }
 
-/** The PostgreSQL server the local store uses when it answers (trust auth on loopback, as Debian's). */
+/** The PostgreSQL server the local store uses when it lets it in (a server that trusts loopback, as CI's machines). */
 const DEFAULT_STORE_POSTGRESQL_URL = 'postgres://postgres@127.0.0.1:5432/';
 /** The database of the long-lived store (`npm start`); a throwaway store makes its own and drops it. */
 const KEPT_STORE_DATABASE = 'maskline';
@@ -134,13 +134,16 @@ const STORE_POOL_CONNECTIONS = 20;
 const EXIT_NO_POSTGRESQL = 3;
 
 /**
- * Which backend FerretDB runs on: STORE_BACKEND if set (`sqlite` or `postgresql`), else PostgreSQL
- * when its port answers (the launcher falls back to SQLite if it then refuses us).
+ * Which backend FerretDB runs on: STORE_BACKEND if set (`sqlite` or `postgresql`), else the one a
+ * long-lived store's data is in (`keptIn`), else PostgreSQL when its port answers (the launcher
+ * falls back to SQLite if it then refuses us).
  */
-async function storeBackend() {
+async function storeBackend(keptIn) {
   const chosen = process.env.STORE_BACKEND;
   if (chosen === 'sqlite' || chosen === 'postgresql') return { backend: chosen, required: true };
   if (chosen) throw new InfraError(`STORE_BACKEND must be sqlite or postgresql, not ${chosen}`);
+  // A long-lived store stays on the backend its data is in.
+  if (keptIn === 'sqlite' || keptIn === 'postgresql') return { backend: keptIn, required: false };
   const url = new URL(postgresqlUrl());
   const open = await portOpen(Number(url.port || 5432), url.hostname.replace(/^\[|\]$/g, ''));
   return { backend: open ? 'postgresql' : 'sqlite', required: false };
@@ -497,7 +500,10 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
     return handle(child, { url, port: p, dir: d, logFile, kind: 'mongod' });
   }
   const bin = ensureFerretdbBinary({ log });
-  const choice = await storeBackend();
+  // Which backend holds a long-lived store's data: written beside it when it first starts.
+  const keptFile = path.join(d, 'backend');
+  const keptIn = kept && fs.existsSync(keptFile) ? fs.readFileSync(keptFile, 'utf8').trim() : undefined;
+  const choice = await storeBackend(keptIn);
   const backends =
     choice.backend === 'postgresql' && !choice.required ? ['postgresql', 'sqlite'] : [choice.backend];
   for (const backend of backends) {
@@ -511,8 +517,13 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
       log(
         `store: PostgreSQL at ${postgresqlUrl()} cannot be used, so FerretDB runs on SQLite${tail(logFile)}`,
       );
+      if (keptIn === 'postgresql')
+        log(
+          `store: the data of earlier runs is in PostgreSQL's database ${KEPT_STORE_DATABASE}, not on SQLite`,
+        );
       continue;
     }
+    if (kept) fs.writeFileSync(keptFile, `${backend}\n`);
     return handle(child, { url, port: p, dir: d, logFile, kind: 'ferretdb', backend });
   }
   throw new InfraError('unreachable: no store backend was tried');

@@ -24,19 +24,17 @@ async function expectWorking(url: string): Promise<void> {
   }
 }
 
-/** The PostgreSQL server's temporary store databases, through psql (PostgreSQL's own client). */
-function temporaryDatabases(): string[] {
-  const res = spawnSync(
-    'psql',
-    [
-      infra.postgresqlUrl().replace(/\/[^/?]*(\?.*)?$/, '/postgres'),
-      '-tAc',
-      `SELECT datname FROM pg_database WHERE datname LIKE '${TEMPORARY}%'`,
-    ],
-    { encoding: 'utf8' },
-  );
+/** The rows of a query of the PostgreSQL server, through psql (PostgreSQL's own client). */
+function psql(query: string): string[] {
+  const server = infra.postgresqlUrl().replace(/\/[^/?]*(\?.*)?$/, '/postgres');
+  const res = spawnSync('psql', [server, '-tAc', query], { encoding: 'utf8' });
   expect(res.status).toBe(0);
   return res.stdout.split('\n').filter(Boolean);
+}
+
+/** The PostgreSQL server's temporary store databases. */
+function temporaryDatabases(): string[] {
+  return psql(`SELECT datname FROM pg_database WHERE datname LIKE '${TEMPORARY}%'`);
 }
 
 describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLite', () => {
@@ -70,6 +68,10 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
     await expectWorking(store.url);
     const own = temporaryDatabases().filter((d) => !before.includes(d));
     expect(own).toHaveLength(1);
+    // Made in UTF8 with the C collation FerretDB requires, whatever the server's default.
+    expect(
+      psql(`SELECT pg_encoding_to_char(encoding), datcollate FROM pg_database WHERE datname = '${own[0]}'`),
+    ).toEqual(['UTF8|C']);
     await store.stop();
     expect(temporaryDatabases()).not.toContain(own[0]);
 
@@ -77,6 +79,11 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
     const killed = await infra.startStore({});
     const left = temporaryDatabases().filter((d) => !before.includes(d));
     expect(left).toHaveLength(1);
+    // A store starting beside a live one leaves its database alone (the live one holds its lock).
+    const alongside = await infra.startStore({});
+    expect(temporaryDatabases()).toContain(left[0]);
+    await expectWorking(killed.url);
+    await alongside.stop();
     process.kill(killed.pid!, 'SIGKILL');
     await new Promise((resolve) => killed.child.once('exit', resolve));
     expect(temporaryDatabases()).toContain(left[0]);

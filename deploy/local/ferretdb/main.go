@@ -70,14 +70,12 @@ func main() {
 		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)",
 	}
 	if *postgresURL != "" {
-		url, drop, err := postgresDatabase(ctx, *postgresURL, *temporary)
+		url, atExit, err := postgresDatabase(ctx, *postgresURL, *temporary)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ferretdb-launcher: PostgreSQL: %v\n", err)
 			os.Exit(exitNoPostgreSQL)
 		}
-		if drop != nil {
-			defer drop()
-		}
+		defer atExit()
 		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", url
 	}
 	f, err := ferretdb.New(config)

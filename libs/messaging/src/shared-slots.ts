@@ -20,6 +20,8 @@ export interface SharedSlotsOptions {
   slotTtlMs: number;
   /** A slot that could not be given back (NATS unreachable): it frees itself after `slotTtlMs`. */
   onReleaseError: (err: unknown) => void;
+  /** How long one KV read or write of a slot waits (nats.js's 5 s when unset). */
+  opTimeoutMs?: number;
 }
 
 /**
@@ -34,7 +36,12 @@ export class SharedSlots {
     private readonly kv: KeyValueStores,
     private readonly options: SharedSlotsOptions,
   ) {
-    kv.declare(options.bucket, { ttlMs: options.slotTtlMs });
+    kv.declare(options.bucket, this.bucketOptions());
+  }
+
+  private bucketOptions() {
+    const { slotTtlMs, opTimeoutMs } = this.options;
+    return { ttlMs: slotTtlMs, ...(opTimeoutMs === undefined ? {} : { opTimeoutMs }) };
   }
 
   async run<T>(
@@ -81,14 +88,14 @@ export class SharedSlots {
    * when all are taken. Throws when KV cannot be asked.
    */
   async take(key: string): Promise<(() => Promise<void>) | null> {
-    const kv = await this.kv.bucket(this.options.bucket, { ttlMs: this.options.slotTtlMs });
+    const kv = await this.kv.bucket(this.options.bucket, this.bucketOptions());
     const slot = await this.acquire(kv, kvToken(key), randomInt(this.options.limit));
     return slot && (() => this.release(kv, slot));
   }
 
   /** How many of `key`'s slots are taken now (a read of each: `limit` KV reads). */
   async heldCount(key: string): Promise<number> {
-    const kv = await this.kv.bucket(this.options.bucket, { ttlMs: this.options.slotTtlMs });
+    const kv = await this.kv.bucket(this.options.bucket, this.bucketOptions());
     const token = kvToken(key);
     let held = 0;
     for (let i = 0; i < this.options.limit; i++) {

@@ -23,10 +23,12 @@ export class CallProgressConsumer {
   // Up to 64 steps in hand at once: those stored together share one insert (CallEventRepository).
   @DurableConsumer({ durable: 'session-service-call-progress', events: EVENTS, concurrency: 64 })
   async onCallProgressed({ payload }: EventOf<typeof EVENTS>): Promise<void> {
-    // A Proxy session's interaction moves its expiry; its answer step also says who called.
-    const callerRole = INTERACTION_STEPS.has(payload.step)
+    // A Proxy session's interaction moves its expiry; its answer step also says who called. The
+    // step is stored whatever becomes of the move (tried again on redelivery, the step kept once).
+    const interaction = INTERACTION_STEPS.has(payload.step)
       ? await this.clock.interacted(payload.accountId, payload.sessionId, new Date(payload.at), payload.from)
       : null;
+    const callerRole = interaction?.role ?? null;
     await this.events.record({
       _id: `${payload.callId}:${payload.step}`,
       accountId: payload.accountId,
@@ -42,5 +44,6 @@ export class CallProgressConsumer {
       recordingUrl: payload.recordingUrl,
       ...(callerRole ? { callerRole } : {}),
     });
+    await interaction?.slid;
   }
 }

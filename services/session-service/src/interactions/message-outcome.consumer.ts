@@ -48,6 +48,8 @@ export class MessageOutcomeConsumer {
       failureReason: 'reason' in p ? p.reason : null,
       ...(p.viaApi ? { viaApi: true } : {}),
     });
-    await this.clock.interacted(p.accountId, p.sessionId, new Date(p.at));
+    await (
+      await this.clock.interacted(p.accountId, p.sessionId, new Date(p.at))
+    ).slid;
   }
 }

@@ -7,6 +7,8 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { slidExpiry } from './proxy-expiry';
 
 const PLAIN_MAX = 100_000;
+/** How long an interaction waits for its session's turn before it is tried again later. */
+const CONSUMER_TURN_WAIT_MS = 1000;
 
 /**
  * Twilio's sliding TTL: an interaction of a Proxy session (a call answered or ended, a message
@@ -30,41 +32,48 @@ export class ProxyInteractionClock {
   ) {}
 
   /**
-   * Moves the session's sliding expiry; answers which of a Proxy session's parties `from` is (the
-   * caller of a call), or null (not a Proxy session, or neither party).
+   * Which of a Proxy session's parties `from` is (the caller of a call), or null (not a Proxy
+   * session, or neither party), from one read; and the move of its sliding expiry, under way
+   * (`slid`, which rejects if it must be tried again). A caller stores what the interaction was
+   * whatever becomes of the move.
    */
   async interacted(
     accountId: string,
     sessionId: string,
     at: Date,
     from: string | null = null,
-  ): Promise<'first' | 'second' | null> {
-    if (this.plain.has(sessionId)) return null;
+  ): Promise<{ role: 'first' | 'second' | null; slid: Promise<void> }> {
+    const none = { role: null, slid: Promise.resolve() };
+    if (this.plain.has(sessionId)) return none;
     const doc = await this.sessions.getLiveSystemWide(sessionId);
     if (doc && !doc.proxy) {
       if (this.plain.size >= PLAIN_MAX) this.plain.clear();
       this.plain.add(sessionId);
     }
-    if (!isLiveProxyOf(doc, accountId)) return null;
-    // In the session's turn, read again: a Ttl update under way is not undone by this write, nor
-    // this one by it.
-    return this.turns.during(accountId, sessionId, async () => {
-      const current = await this.sessions.getLiveSystemWide(sessionId);
-      return isLiveProxyOf(current, accountId) ? this.slide(current, at, from) : null;
-    });
-  }
-
-  private async slide(
-    doc: LiveProxySession,
-    at: Date,
-    from: string | null,
-  ): Promise<'first' | 'second' | null> {
-    const { accountId, _id: sessionId } = doc;
+    if (!isLiveProxyOf(doc, accountId)) return none;
     const role =
       from && from === doc.firstParty ? 'first' : from && from === doc.secondParty ? 'second' : null;
+    if (!movesOn(doc, at)) return { role, slid: Promise.resolve() };
+    // In the session's turn, read again: a Ttl update under way is not undone by this write, nor
+    // this one by it. Waited for briefly, since the consumers that call this serve every tenant: a
+    // turn held longer is tried again later (a retryable CONFLICT), the interaction stored meanwhile.
+    const slid = this.turns.during(
+      accountId,
+      sessionId,
+      async () => {
+        const current = await this.sessions.getLiveSystemWide(sessionId);
+        if (isLiveProxyOf(current, accountId) && movesOn(current, at)) await this.slide(current, at);
+      },
+      CONSUMER_TURN_WAIT_MS,
+    );
+    slid.catch(() => undefined);
+    return { role, slid };
+  }
+
+  private async slide(doc: LiveProxySession, at: Date): Promise<void> {
+    const { accountId, _id: sessionId } = doc;
     const last = doc.proxy.lastInteractionAt;
     const next = slidExpiry(doc.proxy, doc.expiresAt, at);
-    if (!next && last && last.getTime() >= at.getTime()) return role;
     const now = changeTime(doc);
     const engine: Partial<SessionDocument> = next
       ? {
@@ -76,17 +85,22 @@ export class ProxyInteractionClock {
     const lastInteractionAt = last && last > at ? last : at;
     // Only its own fields: a Ttl update or a close written meanwhile stays.
     if (!(await this.sessions.setProxyFields({ accountId }, sessionId, { lastInteractionAt }, engine)))
-      return role;
-    if (!next) return role;
+      return;
+    if (!next) return;
     this.expiry.schedule(sessionId, next);
     const updated = { ...doc, ...engine, proxy: { ...doc.proxy, lastInteractionAt } } as SessionDocument;
     // The routers hold each session's expiry: they hear of the later one.
     if (hasNumber(updated)) await this.announcer.updated(updated, now);
-    return role;
   }
 }
 
 type LiveProxySession = SessionDocument & { proxy: NonNullable<SessionDocument['proxy']> };
+
+/** Whether an interaction at `at` moves anything: the sliding expiry, or the last interaction's time. */
+function movesOn(doc: LiveProxySession, at: Date): boolean {
+  const last = doc.proxy.lastInteractionAt;
+  return !!slidExpiry(doc.proxy, doc.expiresAt, at) || !last || last.getTime() < at.getTime();
+}
 
 /** A live Proxy session of this account's (a Plivo one's interactions move nothing). */
 function isLiveProxyOf(doc: SessionDocument | null, accountId: string): doc is LiveProxySession {

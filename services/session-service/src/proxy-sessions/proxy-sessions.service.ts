@@ -179,9 +179,11 @@ export class ProxySessionsService {
     const service = await this.services.get(scope, request.service);
     // In the session's turn (`SessionWriteTurns`), read after any change of it under way: a Ttl
     // set meanwhile, or an interaction's sliding expiry, is not undone.
+    // Read inside it by the id the ref named when the turn was asked for (a UniqueName freed and
+    // taken again meanwhile names another session).
     const sessionId = await this.sessionIdOf(scope, service, request.session);
     return this.turns.during(scope.accountId, sessionId, async () =>
-      this.change(request, service, await this.require(scope, service, request.session)),
+      this.change(request, service, await this.requireStored(scope, service, sessionId)),
     );
   }
 
@@ -237,7 +239,14 @@ export class ProxySessionsService {
   /** Twilio's DELETE: the session is closed if open, leaves the Service's list, and frees its name. */
   async delete(scope: AccountScope, serviceRef: string, ref: string): Promise<void> {
     const service = await this.services.get(scope, serviceRef);
-    const doc = await this.require(scope, service, ref);
+    const sessionId = await this.sessionIdOf(scope, service, ref);
+    // In the session's turn, as every change of it a request makes.
+    await this.turns.during(scope.accountId, sessionId, async () =>
+      this.remove(scope, service, await this.requireStored(scope, service, sessionId)),
+    );
+  }
+
+  private async remove(scope: AccountScope, service: ProxyService, doc: ProxySessionDocument): Promise<void> {
     const deletedAt = new Date();
     // Closed first: a close that fails leaves it visible, and a DELETE repeated finishes the work.
     if (doc.status === 'active') await this.close(scope, doc);
@@ -291,7 +300,7 @@ export class ProxySessionsService {
     // way (a Ttl update, an interaction), from the session as that left it, and before the next.
     const sessionId = await this.sessionIdOf(request.scope, service, request.session);
     return this.turns.during(request.scope.accountId, sessionId, async () => {
-      const doc = await this.requireLive(request.scope, service, request.session);
+      const doc = await this.requireLive(request.scope, service, proxySessionSidOf(sessionId));
       const added = await this.participants.add(request.scope, service, doc, request.participant);
       return participantView(added, doc);
     });

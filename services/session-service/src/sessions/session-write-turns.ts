@@ -8,12 +8,16 @@ import { WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 /** One KV slot per session being changed by a request (`<account>|<session>`). */
 export const SESSION_WRITE_TURN_BUCKET = 'maskline-session-write-turns';
 /**
- * A turn whose holder died (a replica killed mid-update) frees itself after this: twice a write
- * request's budget, for a store that answers late. Until then that session's changes answer 409.
+ * A turn whose holder died (a replica killed mid-change) frees itself after this; until then that
+ * session's changes answer 409. Far longer than a change holds it (an update's budget is
+ * WRITE_REQUEST_BUDGET_MS; a Participant's add or a DELETE waits on number-pool and pin-auth for up
+ * to WRITE_CALL each), since a turn that lapsed under a live holder would let a second writer in.
  */
-const TURN_TTL_MS = 2 * WRITE_REQUEST_BUDGET_MS;
-/** How long a change waits for the session's turn: half its budget, the other half for its work. */
-const TURN_WAIT_MS = WRITE_REQUEST_BUDGET_MS / 2;
+const TURN_TTL_MS = 60_000;
+/** How long a request's change waits for the session's turn: half its budget, the other half for its work. */
+export const REQUEST_TURN_WAIT_MS = WRITE_REQUEST_BUDGET_MS / 2;
+/** One KV read or write of a turn: well inside the wait, so a NATS node being replaced fails it in time. */
+const TURN_KV_OP_MS = 2000;
 
 /**
  * When a change made in the session's turn happened: now, or just after the change before it if
@@ -28,8 +32,9 @@ export function changeTime(before: { modifiedAt: Date }, nowMs = Date.now()): Da
  * each reads the session as the one before it left it, and its write and announcement come after
  * that one's. Without it two updates at once each wrote the settings they had read, so the later
  * write undid the other's change while both answered 200, and on FerretDB v1 (whose updates write
- * the whole document back) any two writes could. The turn is the account's: another tenant
- * naming the same session id waits on its own key, never on this one's.
+ * the whole document back) any two writes could. The turn is the main account's: another main
+ * account naming the same session id waits on its own key, never on this one's (a subaccount
+ * shares its main account's).
  */
 @Injectable()
 export class SessionWriteTurns {
@@ -40,14 +45,23 @@ export class SessionWriteTurns {
       bucket: SESSION_WRITE_TURN_BUCKET,
       limit: 1,
       slotTtlMs: TURN_TTL_MS,
+      opTimeoutMs: TURN_KV_OP_MS,
       onReleaseError: (err) =>
         logger.warn({ err }, "a session's write turn could not be given back; it frees itself by TTL"),
     });
   }
 
-  /** `change` run in the session's turn; CONFLICT (retryable) when the turn stayed taken past the wait. */
-  async during<T>(accountId: string, sessionId: string, change: () => Promise<T>): Promise<T> {
-    const run = await this.slots.runWhenFree(`${accountId}|${sessionId}`, change, { withinMs: TURN_WAIT_MS });
+  /**
+   * `change` run in the session's turn; CONFLICT (retryable) when the turn stayed taken past
+   * `withinMs`. Fails as NATS KV does: without KV no session changes.
+   */
+  async during<T>(
+    accountId: string,
+    sessionId: string,
+    change: () => Promise<T>,
+    withinMs = REQUEST_TURN_WAIT_MS,
+  ): Promise<T> {
+    const run = await this.slots.runWhenFree(`${accountId}|${sessionId}`, change, { withinMs });
     if (run.admitted) return run.value;
     throw new CodedError(
       ErrorCodes.CONFLICT,
