@@ -135,15 +135,16 @@ const EXIT_NO_POSTGRESQL = 3;
 
 /**
  * Which backend FerretDB runs on: STORE_BACKEND if set (`sqlite` or `postgresql`), else the one a
- * long-lived store's data is in (`keptIn`), else PostgreSQL when its port answers (the launcher
- * falls back to SQLite if it then refuses us).
+ * long-lived store's data is in (`keptIn`; where it cannot be had the start fails rather than
+ * moving the store to an empty one), else PostgreSQL when its port answers (the launcher falls back
+ * to SQLite if it then refuses us).
  */
 async function storeBackend(keptIn) {
   const chosen = process.env.STORE_BACKEND;
   if (chosen === 'sqlite' || chosen === 'postgresql') return { backend: chosen, required: true };
   if (chosen) throw new InfraError(`STORE_BACKEND must be sqlite or postgresql, not ${chosen}`);
-  // A long-lived store stays on the backend its data is in.
-  if (keptIn === 'sqlite' || keptIn === 'postgresql') return { backend: keptIn, required: false };
+  // A long-lived store stays on the backend its data is in: never moved to an empty one.
+  if (keptIn === 'sqlite' || keptIn === 'postgresql') return { backend: keptIn, required: true };
   const url = new URL(postgresqlUrl());
   const open = await portOpen(Number(url.port || 5432), url.hostname.replace(/^\[|\]$/g, ''));
   return { backend: open ? 'postgresql' : 'sqlite', required: false };
@@ -162,7 +163,8 @@ function postgresqlUrl() {
 function launcherArgs(backend, { dir, kept }) {
   if (backend === 'sqlite') return ['-data', path.join(dir, 'data')];
   const url = new URL(postgresqlUrl());
-  if (kept) url.pathname = `/${KEPT_STORE_DATABASE}`;
+  // The long-lived store's database: the one STORE_POSTGRESQL_URL names, else `maskline`.
+  if (kept && (url.pathname === '' || url.pathname === '/')) url.pathname = `/${KEPT_STORE_DATABASE}`;
   if (!url.searchParams.has('synchronous_commit')) url.searchParams.set('synchronous_commit', 'off');
   // FerretDB's default is 50 connections a store; PostgreSQL's whole default is 100, and a test run
   // may have three stores up at once (its own, a test's own, a benchmark's).
@@ -500,9 +502,20 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
     return handle(child, { url, port: p, dir: d, logFile, kind: 'mongod' });
   }
   const bin = ensureFerretdbBinary({ log });
-  // Which backend holds a long-lived store's data: written beside it when it first starts.
+  // Which backend holds a long-lived store's data: written beside it when it first starts (SQLite's
+  // files there before that file was: an earlier version's store).
   const keptFile = path.join(d, 'backend');
-  const keptIn = kept && fs.existsSync(keptFile) ? fs.readFileSync(keptFile, 'utf8').trim() : undefined;
+  const keptIn = !kept
+    ? undefined
+    : fs.existsSync(keptFile)
+      ? fs.readFileSync(keptFile, 'utf8').trim()
+      : fs.existsSync(path.join(d, 'data'))
+        ? 'sqlite'
+        : undefined;
+  if (keptIn && process.env.STORE_BACKEND && process.env.STORE_BACKEND !== keptIn)
+    log(
+      `store: STORE_BACKEND=${process.env.STORE_BACKEND}, so this run does not see the data earlier runs kept on ${keptIn}`,
+    );
   const choice = await storeBackend(keptIn);
   const backends =
     choice.backend === 'postgresql' && !choice.required ? ['postgresql', 'sqlite'] : [choice.backend];
@@ -512,18 +525,21 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
     try {
       await waitForPort(p, { child, name: `ferretdb on ${backend}`, logFile });
     } catch (err) {
+      if (keptIn === 'postgresql' && child.exitCode === EXIT_NO_POSTGRESQL) {
+        throw new InfraError(
+          `the store's data is in PostgreSQL, and PostgreSQL at ${postgresqlUrl()} ` +
+            `cannot be used now: start it (or set STORE_POSTGRESQL_URL), or set STORE_BACKEND=sqlite for a store ` +
+            `without that data${tail(logFile)}`,
+        );
+      }
       if (backend !== 'postgresql' || backends.length === 1 || child.exitCode !== EXIT_NO_POSTGRESQL)
         throw err;
       log(
         `store: PostgreSQL at ${postgresqlUrl()} cannot be used, so FerretDB runs on SQLite${tail(logFile)}`,
       );
-      if (keptIn === 'postgresql')
-        log(
-          `store: the data of earlier runs is in PostgreSQL's database ${KEPT_STORE_DATABASE}, not on SQLite`,
-        );
       continue;
     }
-    if (kept) fs.writeFileSync(keptFile, `${backend}\n`);
+    if (kept && !keptIn) fs.writeFileSync(keptFile, `${backend}\n`);
     return handle(child, { url, port: p, dir: d, logFile, kind: 'ferretdb', backend });
   }
   throw new InfraError('unreachable: no store backend was tried');

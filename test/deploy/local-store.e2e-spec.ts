@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 
@@ -115,5 +117,40 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
 
     process.env.STORE_BACKEND = 'postgresql';
     await expect(infra.startStore({})).rejects.toThrow(/exited with code 3/);
+  }, 60_000);
+
+  it('keeps the long-lived store (npm start’s) on the backend its data is in, and will not move it to an empty one', async () => {
+    if (!ferretdb) return expect(process.env.MASKLINE_TEST_MONGO_URL).toBeTruthy();
+    delete process.env.STORE_BACKEND;
+    const server = new URL(infra.postgresqlUrl());
+    if (!(await infra.portOpen(Number(server.port || 5432), server.hostname))) return;
+    const dir = mkdtempSync(join(tmpdir(), 'maskline-kept-'));
+    // A database of this test's own, not npm start's `maskline`.
+    const database = `maskline_kept_test_${process.pid}`;
+    server.pathname = `/${database}`;
+    process.env.STORE_POSTGRESQL_URL = server.toString();
+    try {
+      const first = await infra.startStore({ dir });
+      expect(first.backend).toBe('postgresql');
+      await expectWorking(first.url);
+      await first.stop();
+      expect(readFileSync(join(dir, 'backend'), 'utf8').trim()).toBe('postgresql');
+
+      // PostgreSQL cannot be had: the start fails, saying where the data is, rather than run on SQLite.
+      const refused = new URL(server);
+      refused.username = 'no_such_role_maskline';
+      process.env.STORE_POSTGRESQL_URL = refused.toString();
+      await expect(infra.startStore({ dir })).rejects.toThrow(/the store's data is in PostgreSQL/);
+
+      // A store an earlier version kept on SQLite (its files, no record) stays there.
+      const older = mkdtempSync(join(tmpdir(), 'maskline-kept-'));
+      mkdirSync(join(older, 'data'));
+      process.env.STORE_POSTGRESQL_URL = server.toString();
+      const stayed = await infra.startStore({ dir: older });
+      expect(stayed.backend).toBe('sqlite');
+      await stayed.stop();
+    } finally {
+      psql(`DROP DATABASE IF EXISTS ${database}`);
+    }
   }, 60_000);
 });

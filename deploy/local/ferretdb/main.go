@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -73,6 +74,10 @@ func main() {
 		url, atExit, err := postgresDatabase(ctx, *postgresURL, *temporary)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ferretdb-launcher: PostgreSQL: %v\n", err)
+			var locale *localeError
+			if errors.As(err, &locale) {
+				os.Exit(1)
+			}
 			os.Exit(exitNoPostgreSQL)
 		}
 		defer atExit()

@@ -101,7 +101,7 @@ func create(ctx context.Context, conn *pgx.Conn, name string) error {
 		return fmt.Errorf("cannot look for database %s: %w", name, err)
 	}
 	if exists {
-		return nil
+		return checkLocale(ctx, conn, name)
 	}
 	err := step(ctx, func(c context.Context) error {
 		_, err := conn.Exec(c, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+
@@ -115,7 +115,32 @@ func create(ctx context.Context, conn *pgx.Conn, name string) error {
 	return nil
 }
 
-// dropGone drops the temporary databases whose launcher no longer holds their lock.
+// checkLocale refuses a database FerretDB would fail every command on: not UTF8, or a collation
+// other than those it takes (one made by hand, or before the launcher asked for C).
+func checkLocale(ctx context.Context, conn *pgx.Conn, name string) error {
+	var encoding, collate, ctype string
+	if err := step(ctx, func(c context.Context) error {
+		return conn.QueryRow(c, "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database WHERE datname = $1",
+			name).Scan(&encoding, &collate, &ctype)
+	}); err != nil {
+		return fmt.Errorf("cannot read database %s's locale: %w", name, err)
+	}
+	takes := map[string]bool{"C": true, "POSIX": true, "C.UTF8": true, "C.UTF-8": true, "en_US.UTF8": true, "en_US.utf8": true, "en_US.UTF-8": true}
+	if encoding != "UTF8" || !takes[collate] || !takes[ctype] {
+		return &localeError{fmt.Sprintf("database %s is %s with collation %s and ctype %s; FerretDB needs UTF8 with C "+
+			"(or C.UTF8, POSIX, en_US.UTF8): drop it, or name another database", name, encoding, collate, ctype)}
+	}
+	return nil
+}
+
+// localeError is a database FerretDB cannot use: not a reason to run elsewhere, as an unreachable server is.
+type localeError struct{ message string }
+
+func (e *localeError) Error() string { return e.message }
+
+// dropGone drops the temporary databases whose launcher no longer holds their lock. A plain DROP:
+// a launcher gone has no connections left, and one whose lock was lost but that still runs (a
+// server restart ends the lock's session) keeps its database, as the drop fails on its connections.
 func dropGone(ctx context.Context, admin *pgx.ConnConfig) {
 	conn, err := connect(ctx, admin)
 	if err != nil {
@@ -124,7 +149,7 @@ func dropGone(ctx context.Context, admin *pgx.ConnConfig) {
 	defer conn.Close(context.Background())
 	var names []string
 	if err := step(ctx, func(c context.Context) error {
-		rows, err := conn.Query(c, "SELECT datname FROM pg_database WHERE datname LIKE $1", temporaryPrefix+"%")
+		rows, err := conn.Query(c, "SELECT datname FROM pg_database WHERE starts_with(datname, $1)", temporaryPrefix)
 		if err == nil {
 			names, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		}
@@ -139,7 +164,10 @@ func dropGone(ctx context.Context, admin *pgx.ConnConfig) {
 		}) != nil || !free {
 			continue
 		}
-		drop(ctx, conn, name)
+		_ = step(ctx, func(c context.Context) error {
+			_, err := conn.Exec(c, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+			return err
+		})
 		_ = step(ctx, func(c context.Context) error {
 			_, err := conn.Exec(c, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", name)
 			return err
@@ -147,7 +175,8 @@ func dropGone(ctx context.Context, admin *pgx.ConnConfig) {
 	}
 }
 
-// drop drops the database, its open connections with it where the server can (PostgreSQL ≥ 13).
+// drop drops this launcher's own database at exit, its open connections with it where the server
+// can (PostgreSQL ≥ 13).
 func drop(ctx context.Context, conn *pgx.Conn, name string) {
 	quoted := pgx.Identifier{name}.Sanitize()
 	if step(ctx, func(c context.Context) error {

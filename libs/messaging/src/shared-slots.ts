@@ -6,6 +6,8 @@ const TAKEN = new Uint8Array([1]);
 const FREE = new Uint8Array([0]);
 /** `runWhenFree`'s first pause before it looks for a slot again, and its longest. */
 const FIRST_LOOK_MS = 10;
+/** How many times a slot is given back before it is left to its TTL. */
+const RELEASE_TRIES = 3;
 const LAST_LOOK_MS = 200;
 
 export interface SharedSlotsOptions {
@@ -129,12 +131,19 @@ export class SharedSlots {
   }
 
   private async release(kv: KV, slot: { key: string; revision: number }): Promise<void> {
-    try {
-      // Only our own: if the TTL gave the slot to another run meanwhile, that one keeps it.
-      await kv.update(slot.key, FREE, slot.revision);
-    } catch (err) {
-      // The work is done and its outcome stands; the slot comes back through the TTL.
-      if (!isWrongLastSequence(err)) this.options.onReleaseError(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // Only our own: if the TTL gave the slot to another run meanwhile, that one keeps it.
+        await kv.update(slot.key, FREE, slot.revision);
+        return;
+      } catch (err) {
+        if (isWrongLastSequence(err)) return;
+        // Asked again (a stream leader being elected); then the work's outcome stands and the
+        // slot comes back through the TTL.
+        if (attempt < RELEASE_TRIES) continue;
+        this.options.onReleaseError(err);
+        return;
+      }
     }
   }
 }
