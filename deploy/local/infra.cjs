@@ -145,9 +145,13 @@ async function storeBackend(keptIn) {
   if (chosen) throw new InfraError(`STORE_BACKEND must be sqlite or postgresql, not ${chosen}`);
   // A long-lived store stays on the backend its data is in: never moved to an empty one.
   if (keptIn === 'sqlite' || keptIn === 'postgresql') return { backend: keptIn, required: true };
+  return { backend: (await postgresqlAnswers()) ? 'postgresql' : 'sqlite', required: false };
+}
+
+/** Whether the PostgreSQL server of STORE_POSTGRESQL_URL takes connections on its port. */
+function postgresqlAnswers() {
   const url = new URL(postgresqlUrl());
-  const open = await portOpen(Number(url.port || 5432), url.hostname.replace(/^\[|\]$/g, ''));
-  return { backend: open ? 'postgresql' : 'sqlite', required: false };
+  return portOpen(Number(url.port || 5432), url.hostname.replace(/^\[|\]$/g, ''));
 }
 
 function postgresqlUrl() {
@@ -673,6 +677,7 @@ module.exports = {
   startNats,
   startStore,
   postgresqlUrl,
+  postgresqlAnswers,
   up,
   down,
   readState,

@@ -42,6 +42,8 @@ export function startStore(options?: {
 }): Promise<RunningStore>;
 /** The PostgreSQL server FerretDB runs on when it answers (STORE_POSTGRESQL_URL, or loopback's). */
 export function postgresqlUrl(): string;
+/** Whether that server takes connections on its port. */
+export function postgresqlAnswers(): Promise<boolean>;
 export function up(options?: {
   log?: (line: string) => void;
 }): Promise<{ natsUrl: string; mongoUrl: string }>;

@@ -122,8 +122,7 @@ async function main() {
     return;
   }
   infra.ensureFerretdbBinary({ log });
-  const server = new URL(infra.postgresqlUrl());
-  const havePostgres = await infra.portOpen(Number(server.port || 5432), server.hostname);
+  const havePostgres = await infra.postgresqlAnswers();
   log(`FerretDB v1.24.2 on each backend this machine has; ${SAMPLES} samples a statement`);
   await measure('sqlite', docs);
   if (havePostgres) await measure('postgresql', docs);

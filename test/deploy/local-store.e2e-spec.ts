@@ -56,8 +56,7 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
   it('runs on PostgreSQL when it answers, in a database of its own that goes when the store does, or when a later store finds it left', async () => {
     if (!ferretdb) return expect(process.env.MASKLINE_TEST_MONGO_URL).toBeTruthy(); // not FerretDB here
     delete process.env.STORE_BACKEND;
-    const server = new URL(infra.postgresqlUrl());
-    if (!(await infra.portOpen(Number(server.port || 5432), server.hostname))) {
+    if (!(await infra.postgresqlAnswers())) {
       // No PostgreSQL on this machine: the store runs on SQLite, as the README says.
       const store = await infra.startStore({});
       expect(store.backend).toBe('sqlite');
@@ -103,8 +102,8 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
     await told.stop();
 
     delete process.env.STORE_BACKEND;
+    if (!(await infra.postgresqlAnswers())) return;
     const server = new URL(infra.postgresqlUrl());
-    if (!(await infra.portOpen(Number(server.port || 5432), server.hostname))) return;
     // A role the server does not have: it refuses, and the store runs on SQLite, saying why.
     server.username = 'no_such_role_maskline';
     process.env.STORE_POSTGRESQL_URL = server.toString();
@@ -122,8 +121,8 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
   it('keeps the long-lived store (npm start’s) on the backend its data is in, and will not move it to an empty one', async () => {
     if (!ferretdb) return expect(process.env.MASKLINE_TEST_MONGO_URL).toBeTruthy();
     delete process.env.STORE_BACKEND;
+    if (!(await infra.postgresqlAnswers())) return;
     const server = new URL(infra.postgresqlUrl());
-    if (!(await infra.portOpen(Number(server.port || 5432), server.hostname))) return;
     const dir = mkdtempSync(join(tmpdir(), 'maskline-kept-'));
     // A database of this test's own, not npm start's `maskline`.
     const database = `maskline_kept_test_${process.pid}`;

@@ -54,10 +54,7 @@ func postgresDatabase(ctx context.Context, serverURL string, temporary bool) (st
 	}
 	closeConn := func() { conn.Close(context.Background()) }
 	if temporary {
-		if err := step(ctx, func(c context.Context) error {
-			_, err := conn.Exec(c, "SELECT pg_advisory_lock(hashtextextended($1, 0))", name)
-			return err
-		}); err != nil {
+		if err := exec(ctx, conn, "SELECT pg_advisory_lock(hashtextextended($1, 0))", name); err != nil {
 			closeConn()
 			return "", nil, fmt.Errorf("cannot lock database name %s: %w", name, err)
 		}
@@ -91,6 +88,14 @@ func step(ctx context.Context, run func(context.Context) error) error {
 	return run(c)
 }
 
+// exec runs one statement within stepTimeout.
+func exec(ctx context.Context, conn *pgx.Conn, sql string, args ...any) error {
+	return step(ctx, func(c context.Context) error {
+		_, err := conn.Exec(c, sql, args...)
+		return err
+	})
+}
+
 // create makes the database unless it exists, in UTF8 with the C collation FerretDB requires
 // (a server whose default locale is another would otherwise give a store that fails every command).
 func create(ctx context.Context, conn *pgx.Conn, name string) error {
@@ -103,11 +108,8 @@ func create(ctx context.Context, conn *pgx.Conn, name string) error {
 	if exists {
 		return checkLocale(ctx, conn, name)
 	}
-	err := step(ctx, func(c context.Context) error {
-		_, err := conn.Exec(c, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+
-			" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
-		return err
-	})
+	err := exec(ctx, conn, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+
+		" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
 	var pgErr *pgconn.PgError
 	if err != nil && !(errors.As(err, &pgErr) && pgErr.Code == pgerrcode.DuplicateDatabase) {
 		return fmt.Errorf("cannot create database %s: %w", name, err)
@@ -164,14 +166,8 @@ func dropGone(ctx context.Context, admin *pgx.ConnConfig) {
 		}) != nil || !free {
 			continue
 		}
-		_ = step(ctx, func(c context.Context) error {
-			_, err := conn.Exec(c, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
-			return err
-		})
-		_ = step(ctx, func(c context.Context) error {
-			_, err := conn.Exec(c, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", name)
-			return err
-		})
+		_ = exec(ctx, conn, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize())
+		_ = exec(ctx, conn, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", name)
 	}
 }
 
@@ -179,14 +175,8 @@ func dropGone(ctx context.Context, admin *pgx.ConnConfig) {
 // can (PostgreSQL ≥ 13).
 func drop(ctx context.Context, conn *pgx.Conn, name string) {
 	quoted := pgx.Identifier{name}.Sanitize()
-	if step(ctx, func(c context.Context) error {
-		_, err := conn.Exec(c, "DROP DATABASE IF EXISTS "+quoted+" WITH (FORCE)")
-		return err
-	}) != nil {
-		_ = step(ctx, func(c context.Context) error {
-			_, err := conn.Exec(c, "DROP DATABASE IF EXISTS "+quoted)
-			return err
-		})
+	if exec(ctx, conn, "DROP DATABASE IF EXISTS "+quoted+" WITH (FORCE)") != nil {
+		_ = exec(ctx, conn, "DROP DATABASE IF EXISTS "+quoted)
 	}
 }
 
