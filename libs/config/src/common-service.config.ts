@@ -33,14 +33,21 @@ export const commonServiceConfigShape = {
    */
   STORE_COMMAND_TIMEOUT_MS: envInt(30000, 0, 600000),
   /**
-   * Requests that read history (ended sessions, call steps, attempts; each a scan of a collection
+   * Requests that read an account's history (lists, counts, replays; each a scan of a collection
    * that grows with history on FerretDB) answered at once for one main account, and in all, across
    * every replica of every service. Past them a request is refused at once: 429 for the account's
    * own limit, 503 (retryable) for the system's. One tenant's reads can then never take the store
-   * from everyone's calls. A console page asks for up to three at once.
+   * from everyone's calls.
    */
   HISTORY_READS_PER_ACCOUNT: envInt(4, 1, 1000),
   HISTORY_READS_IN_FLIGHT: envInt(16, 1, 10000),
+  /**
+   * The same for requests that read one session's records (a get or an update of a session, its
+   * interactions, PIN entries and callback attempts): counted apart, as each reads only the days
+   * since that session began. A console page asks for up to three at once.
+   */
+  HISTORY_LOOKUPS_PER_ACCOUNT: envInt(16, 1, 1000),
+  HISTORY_LOOKUPS_IN_FLIGHT: envInt(64, 1, 10000),
   /** A diagnostic for benchmarks: a directory where the service writes its store commands' totals at exit. */
   STORE_COMMAND_STATS_DIR: z.string().min(1).optional(),
 };
@@ -55,12 +62,13 @@ export interface CommonConfigRule {
 }
 
 export const commonServiceConfigRules: readonly CommonConfigRule[] = [
-  {
-    keys: ['HISTORY_READS_PER_ACCOUNT', 'HISTORY_READS_IN_FLIGHT'],
-    path: 'HISTORY_READS_PER_ACCOUNT',
-    message: 'must be at most HISTORY_READS_IN_FLIGHT (an account cannot hold more than the system has)',
-    holds: (c) => Number(c.HISTORY_READS_PER_ACCOUNT) <= Number(c.HISTORY_READS_IN_FLIGHT),
-  },
+  ...(['READS', 'LOOKUPS'] as const).map((kind) => ({
+    keys: [`HISTORY_${kind}_PER_ACCOUNT`, `HISTORY_${kind}_IN_FLIGHT`],
+    path: `HISTORY_${kind}_PER_ACCOUNT`,
+    message: `must be at most HISTORY_${kind}_IN_FLIGHT (an account cannot hold more than the system has)`,
+    holds: (c: Record<string, unknown>) =>
+      Number(c[`HISTORY_${kind}_PER_ACCOUNT`]) <= Number(c[`HISTORY_${kind}_IN_FLIGHT`]),
+  })),
 ];
 
 export const storeConfigShape = {

@@ -56,6 +56,10 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig('svc', common, { HISTORY_READS_PER_ACCOUNT: '20', HISTORY_READS_IN_FLIGHT: '16' }),
     ).toThrow('HISTORY_READS_PER_ACCOUNT: must be at most HISTORY_READS_IN_FLIGHT');
+    // The same rule for lookups of one session; the defaults (16 of 64) keep it.
+    expect(() => loadConfig('svc', common, { HISTORY_LOOKUPS_IN_FLIGHT: '8' })).toThrow(
+      'HISTORY_LOOKUPS_PER_ACCOUNT: must be at most HISTORY_LOOKUPS_IN_FLIGHT',
+    );
     expect(
       loadConfig('svc', common, { HISTORY_READS_PER_ACCOUNT: '16', HISTORY_READS_IN_FLIGHT: '16' })
         .HISTORY_READS_PER_ACCOUNT,

@@ -23,10 +23,22 @@ export interface RpcContract<
    * on FerretDB a scan of it, slower the longer the system runs. Callers wait for it up to
    * HISTORY_READ_TIMEOUT_MS, not the hot paths' RPC_TIMEOUT_MS: a slow answer to a read that would
    * succeed beats a 503. The answering service admits a bounded number of them at a time, per
-   * account (`accountOf`, the main account that asks) and in all (see `HistoryReadAdmission`).
+   * account (`accountOf`, the main account that asks) and in all, counted apart by `reads` (see
+   * `HistoryReadAdmission`).
    */
-  readonly readsHistory?: { readonly accountOf: (request: never) => string };
+  readonly readsHistory?: {
+    readonly accountOf: (request: never) => string;
+    readonly reads: HistoryReadKind;
+  };
 }
+
+/**
+ * What a request reads of history; each kind has its own number admitted at once:
+ * - `lookup`: one session's records (the session, its call steps and interactions, its PIN entries and
+ *   callback attempts): an index lookup on MongoDB, on FerretDB a scan of the days since it began;
+ * - `scan`: an account's history (a list, a count, a replay): on FerretDB a scan of every record kept.
+ */
+export type HistoryReadKind = 'lookup' | 'scan';
 
 /** How long a caller waits for an answer that reads history (see `readsHistory`). */
 export const HISTORY_READ_TIMEOUT_MS = 10_000;
@@ -39,12 +51,13 @@ export const HISTORY_READ_TIMEOUT_MS = 10_000;
  */
 export const HISTORY_READ_ANSWER_MS = HISTORY_READ_TIMEOUT_MS - 1_000;
 
-/** `contract`, marked as reading history, on behalf of the main account `accountOf` names. */
+/** `contract`, marked as reading history (`reads`), on behalf of the main account `accountOf` names. */
 export function readingHistory<C extends RpcContract>(
   contract: C,
+  reads: HistoryReadKind,
   accountOf: (request: z.output<C['request']>) => string,
 ): C {
-  return { ...contract, readsHistory: { accountOf: accountOf as (request: never) => string } };
+  return { ...contract, readsHistory: { reads, accountOf: accountOf as (request: never) => string } };
 }
 
 /** The main account of a request with an account scope (subaccounts count as their main account). */

@@ -6,6 +6,7 @@ import {
   ExpireSession,
   GetSession,
   HISTORY_READ_ANSWER_MS,
+  ListSessions,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
 import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
@@ -32,14 +33,25 @@ const newGate = () => {
 };
 /** What each history read saw: its account, and how long it had left when it began. */
 const started: Array<{ accountId: string; msLeft: number | undefined }> = [];
+/** The accounts of the lookups under way (GetSession), apart from the scans (`started`). */
+const looked: string[] = [];
 /** How long a request that does not read history had left (none: undefined). */
 const hotPathLeft: Array<number | undefined> = [];
 
 @Injectable()
 class HistoryAnswerer {
+  /** A scan of the account's history. */
+  @RpcHandler(ListSessions)
+  async list(request: RpcParsedRequestOf<typeof ListSessions>): Promise<never> {
+    started.push({ accountId: request.scope.accountId, msLeft: msLeftOfRequest() });
+    await gate.opened;
+    throw new CodedError(ErrorCodes.NOT_FOUND, 'nothing to list');
+  }
+
+  /** A lookup of one session's records. */
   @RpcHandler(GetSession)
   async get(request: RpcParsedRequestOf<typeof GetSession>): Promise<never> {
-    started.push({ accountId: request.scope.accountId, msLeft: msLeftOfRequest() });
+    looked.push(request.scope.accountId);
     await gate.opened;
     throw new CodedError(ErrorCodes.NOT_FOUND, 'no such session');
   }
@@ -62,6 +74,9 @@ const PER_ACCOUNT = 2;
 /** An ExpireSession for a session id starting so reads history in its handler. */
 const READS_HISTORY = '00000000';
 const IN_FLIGHT = 3;
+/** Lookups of one session: more allowed at once than scans, counted apart. */
+const LOOKUPS_PER_ACCOUNT = 3;
+const LOOKUPS_IN_FLIGHT = 3;
 
 describe('reads of history admitted per account and in all, across replicas (real NATS KV)', () => {
   let nats: RunningProcess;
@@ -74,6 +89,8 @@ describe('reads of history admitted per account and in all, across replicas (rea
     const config = testServiceConfig(nats.url, {
       HISTORY_READS_PER_ACCOUNT: PER_ACCOUNT,
       HISTORY_READS_IN_FLIGHT: IN_FLIGHT,
+      HISTORY_LOOKUPS_PER_ACCOUNT: LOOKUPS_PER_ACCOUNT,
+      HISTORY_LOOKUPS_IN_FLIGHT: LOOKUPS_IN_FLIGHT,
       RPC_TIMEOUT_MS: 5000,
     });
     for (let replica = 0; replica < 2; replica++) {
@@ -100,10 +117,29 @@ describe('reads of history admitted per account and in all, across replicas (rea
   });
 
   const account = () => `MA${randomUUID().replace(/-/g, '').slice(0, 18).toUpperCase()}`;
-  const get = (accountId: string, subaccountId?: string) =>
-    client.request(GetSession, { scope: { accountId, subaccountId }, sessionId: randomUUID() }).then(
+  const outcome = (request: Promise<unknown>) =>
+    request.then(
       () => 'answered',
       (err: CodedError) => err.code,
+    );
+  /** A list of the account's sessions: a scan. */
+  const get = (accountId: string, subaccountId?: string) =>
+    outcome(
+      client.request(ListSessions, {
+        scope: { accountId, subaccountId },
+        status: 'all',
+        createdTime: {},
+        expiryTime: {},
+        durationSeconds: {},
+        limit: 20,
+        offset: 0,
+      }),
+    );
+  /** A get of one session: a lookup. */
+  const lookUp = (accountId: string) =>
+    client.request(GetSession, { scope: { accountId }, sessionId: randomUUID() }).then(
+      () => 'answered',
+      (err: CodedError) => ({ code: err.code, message: err.message }),
     );
 
   it('runs an account’s reads up to its limit, refuses the rest at once with 429’s code, and serves other accounts', async () => {
@@ -188,6 +224,36 @@ describe('reads of history admitted per account and in all, across replicas (rea
       ErrorCodes.NOT_FOUND,
       ErrorCodes.NOT_FOUND,
     ]);
+  });
+
+  it('counts reads of one session apart from scans, with their own limits, named in the refusal', async () => {
+    newGate();
+    started.length = 0;
+    looked.length = 0;
+    const tenant = account();
+    // The account's scans hold all its scan slots …
+    const scans = [get(tenant), get(tenant)];
+    await expectEventually(() => expect(started).toHaveLength(PER_ACCOUNT));
+    // … and its gets of single sessions still run, up to their own limit.
+    const lookups = Array.from({ length: LOOKUPS_PER_ACCOUNT }, () => lookUp(tenant));
+    await expectEventually(() => expect(looked).toHaveLength(LOOKUPS_PER_ACCOUNT));
+    const past = await lookUp(tenant);
+    expect(past).toEqual({
+      code: ErrorCodes.HISTORY_READS_LIMITED,
+      message: expect.stringContaining('HISTORY_LOOKUPS_PER_ACCOUNT'),
+    });
+    // The system's lookups are all held (by one account here): another account's get is told to retry.
+    expect(await lookUp(account())).toEqual({
+      code: ErrorCodes.HISTORY_READS_BUSY,
+      message: expect.stringContaining('HISTORY_LOOKUPS_IN_FLIGHT'),
+    });
+    // Its scans are still held to theirs.
+    expect(await get(tenant)).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    gate.open();
+    expect(await Promise.all(scans)).toEqual([ErrorCodes.NOT_FOUND, ErrorCodes.NOT_FOUND]);
+    expect((await Promise.all(lookups)).map((l) => (l as { code: string }).code)).toEqual(
+      Array(LOOKUPS_PER_ACCOUNT).fill(ErrorCodes.NOT_FOUND),
+    );
   });
 
   it('gives a read of history a deadline a second short of its caller’s, and a hot-path request none', async () => {

@@ -1,13 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, HISTORY_READ_TIMEOUT_MS } from '@maskline/contracts';
+import { CodedError, ErrorCodes, HISTORY_READ_TIMEOUT_MS, type HistoryReadKind } from '@maskline/contracts';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { KeyValueStores } from './key-value-stores';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
 import { SharedSlots } from './shared-slots';
 
-/** Slots of history reads in flight: `<main account>.<n>`, and `all.<n>` for the system's. */
-export const HISTORY_READ_SLOTS_BUCKET = 'maskline-history-read-slots';
+/**
+ * Slots of history reads in flight, a bucket per kind: `<main account>.<n>`, and `all.<n>` for the
+ * system's. Scans keep the bucket all reads of history shared before lookups were counted apart.
+ */
+export const HISTORY_READ_SLOTS_BUCKETS: Readonly<Record<HistoryReadKind, string>> = {
+  scan: 'maskline-history-read-slots',
+  lookup: 'maskline-history-lookup-slots',
+};
+/** The variables that set each kind's limits, named in its refusals. */
+const LIMITS_SET_BY: Readonly<Record<HistoryReadKind, { perAccount: string; inFlight: string }>> = {
+  scan: { perAccount: 'HISTORY_READS_PER_ACCOUNT', inFlight: 'HISTORY_READS_IN_FLIGHT' },
+  lookup: { perAccount: 'HISTORY_LOOKUPS_PER_ACCOUNT', inFlight: 'HISTORY_LOOKUPS_IN_FLIGHT' },
+};
 /** The system-wide keys (account ids are Plivo-style auth ids, never these). */
 const ALL = 'all';
 const FIRST = 'first';
@@ -39,50 +50,49 @@ export interface HistoryReadPass {
 
 /**
  * Admission of requests that read history: on FerretDB each is a scan of a collection that grows
- * with history, seconds of the store's CPU at 100,000 ended sessions, and an account's rate limit
- * (100 requests a second) would let one tenant keep hundreds of them running and take the store
- * from every tenant's calls. So at most `perAccount` of one main account's (its subaccounts
- * included) and `inFlight` in all run at once, across every replica of every service (slots in
- * NATS KV, `SharedSlots`); a request past either is refused at once, never queued:
- * HISTORY_READS_LIMITED (429) for the account's own, HISTORY_READS_BUSY (503, retryable) for the
- * system's. A quarter of the system's slots is kept for accounts' first reads in flight
- * (`historyReadsReservedForFirst`), so a few busy accounts filling the rest cannot refuse every
- * other tenant. A request of a `readsHistory` contract is admitted before its handler runs; any other
- * request at its first read of history (`admitHistoryRead`, from the repositories). While KV
- * cannot be asked, each replica counts its own under the same limits (a looser cap, never none,
- * and never an error of the service's). Each costs a KV read and two writes per slot.
+ * with history, seconds of the store's CPU at 100,000 ended sessions for a list, and an account's rate
+ * limit (100 requests a second) would let one tenant keep hundreds of them running and take the store
+ * from every tenant's calls. So of each kind (`HistoryReadKind`: one session's `lookup`, an account's
+ * `scan`) at most `perAccount` of one main account's (its subaccounts included) and `inFlight` in all
+ * run at once, across every replica of every service (slots in NATS KV, `SharedSlots`, a bucket per
+ * kind); a request past either is refused at once, never queued: HISTORY_READS_LIMITED (429) for the
+ * account's own, HISTORY_READS_BUSY (503, retryable) for the system's. Lookups are counted apart and
+ * allowed more: they read one session's days, and four of them at once (a console page, a client
+ * getting sessions in parallel) are ordinary use, not a scan of the history. A quarter of each kind's
+ * system slots is kept for accounts' first reads in flight (`historyReadsReservedForFirst`), so a few
+ * busy accounts filling the rest cannot refuse every other tenant. A request of a `readsHistory`
+ * contract is admitted before its handler runs; any other request at its first read of history
+ * (`admitHistoryRead`, from the repositories), as a scan. While KV cannot be asked, each replica counts
+ * its own under the same limits (a looser cap, never none, and never an error of the service's). Each
+ * costs a KV read and two writes per slot.
  */
 @Injectable()
 export class HistoryReadAdmission {
-  private slots?: {
-    perAccount: SharedSlots;
-    all: SharedSlots;
-    /** The reserved slots, and which accounts hold one (one each at most). */
-    first?: { slots: SharedSlots; holders: SharedSlots };
-  };
-  /** This replica's own count, used while KV cannot be asked. */
-  private readonly local = { perAccount: new Map<string, number>(), all: 0 };
-  private lastFallbackWarning = Number.NEGATIVE_INFINITY;
-  private readonly fallbacks;
+  private readonly pools: Record<HistoryReadKind, HistoryReadPool>;
 
   constructor(
-    private readonly kv: KeyValueStores,
-    @Inject(MESSAGING_OPTIONS) private readonly options: MessagingOptions,
-    @Inject(LOGGER) private readonly logger: Logger,
+    kv: KeyValueStores,
+    @Inject(MESSAGING_OPTIONS) options: MessagingOptions,
+    @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
   ) {
-    this.fallbacks = metrics.counter(
+    const fallbacks = metrics.counter(
       'maskline_history_read_admission_fallbacks_total',
       'Reads of history admitted by a replica on its own count, as NATS KV could not be asked',
     );
+    const warning = { last: Number.NEGATIVE_INFINITY };
+    const pool = (kind: HistoryReadKind) =>
+      new HistoryReadPool(kind, kv, options.historyReads[kind], logger, () => fallbacks.inc(), warning);
+    this.pools = { lookup: pool('lookup'), scan: pool('scan') };
   }
 
-  /** A pass for one request on behalf of the main account `accountId`. */
-  pass(accountId: string): HistoryReadPass {
+  /** A pass for one request of `kind` on behalf of the main account `accountId`. */
+  pass(kind: HistoryReadKind, accountId: string): HistoryReadPass {
+    const pool = this.pools[kind];
     let taken: Promise<() => Promise<void>> | undefined;
     return {
       admit: async () => {
-        taken ??= this.take(accountId);
+        taken ??= pool.take(accountId);
         await taken;
       },
       close: async () => {
@@ -92,9 +102,9 @@ export class HistoryReadAdmission {
     };
   }
 
-  /** `read` on behalf of `accountId` once admitted. */
-  async run<T>(accountId: string, read: () => Promise<T>): Promise<T> {
-    const pass = this.pass(accountId);
+  /** `read` of `kind` on behalf of `accountId` once admitted. */
+  async run<T>(kind: HistoryReadKind, accountId: string, read: () => Promise<T>): Promise<T> {
+    const pass = this.pass(kind, accountId);
     try {
       await pass.admit();
       return await read();
@@ -102,9 +112,31 @@ export class HistoryReadAdmission {
       await pass.close();
     }
   }
+}
+
+/** The slots of one kind of history read. */
+class HistoryReadPool {
+  private slots?: {
+    perAccount: SharedSlots;
+    all: SharedSlots;
+    /** The reserved slots, and which accounts hold one (one each at most). */
+    first?: { slots: SharedSlots; holders: SharedSlots };
+  };
+  /** This replica's own count, used while KV cannot be asked. */
+  private readonly local = { perAccount: new Map<string, number>(), all: 0 };
+
+  constructor(
+    private readonly kind: HistoryReadKind,
+    private readonly kv: KeyValueStores,
+    private readonly limits: { perAccount: number; inFlight: number },
+    private readonly logger: Logger,
+    private readonly countFallback: () => void,
+    /** When this replica last said it counts on its own (shared by the kinds). */
+    private readonly warning: { last: number },
+  ) {}
 
   /** A slot of the account's and one of the system's (a function giving both back), or the refusal. */
-  private async take(accountId: string): Promise<() => Promise<void>> {
+  async take(accountId: string): Promise<() => Promise<void>> {
     const { perAccount, all, first } = this.slotsOf();
     let own: (() => Promise<void>) | null = null;
     try {
@@ -149,18 +181,18 @@ export class HistoryReadAdmission {
 
   private takeLocally(accountId: string, cause: unknown): () => Promise<void> {
     const now = Date.now();
-    if (now >= this.lastFallbackWarning + FALLBACK_WARN_EVERY_MS) {
-      this.lastFallbackWarning = now;
+    if (now >= this.warning.last + FALLBACK_WARN_EVERY_MS) {
+      this.warning.last = now;
       this.logger.warn(
         { err: cause },
         'history read slots could not be asked in NATS KV; this replica counts its own meanwhile',
       );
     }
-    const { perAccount, inFlight } = this.options.historyReads;
+    const { perAccount, inFlight } = this.limits;
     const held = this.local.perAccount.get(accountId) ?? 0;
     if (held >= perAccount) throw this.limited();
     if (this.local.all >= inFlight) throw this.busy();
-    this.fallbacks.inc();
+    this.countFallback();
     this.local.perAccount.set(accountId, held + 1);
     this.local.all += 1;
     let given = false;
@@ -175,10 +207,11 @@ export class HistoryReadAdmission {
   }
 
   private limited(): CodedError {
+    const what = this.kind === 'lookup' ? 'reads of one session' : 'lists and other reads of history';
     return new CodedError(
       ErrorCodes.HISTORY_READS_LIMITED,
-      `too many reads of history at once: this account may have ${this.options.historyReads.perAccount} in flight; ` +
-        'retry when one has answered',
+      `too many ${what} at once: this account may have ${this.limits.perAccount} in flight ` +
+        `(${LIMITS_SET_BY[this.kind].perAccount}); retry when one has answered`,
       { details: { retryAfterSeconds: RETRY_AFTER_SECONDS } },
     );
   }
@@ -186,7 +219,8 @@ export class HistoryReadAdmission {
   private busy(): CodedError {
     return new CodedError(
       ErrorCodes.HISTORY_READS_BUSY,
-      'the service is answering as many reads of history as it may at once; retry shortly',
+      'the service is answering as many reads of history as it may at once ' +
+        `(${LIMITS_SET_BY[this.kind].inFlight}); retry shortly`,
       { retryable: true, details: { retryAfterSeconds: 1 } },
     );
   }
@@ -194,10 +228,10 @@ export class HistoryReadAdmission {
   /** Made at the first history read, so a service that answers none never makes the bucket. */
   private slotsOf() {
     if (this.slots) return this.slots;
-    const { perAccount, inFlight } = this.options.historyReads;
+    const { perAccount, inFlight } = this.limits;
     const slots = (limit: number) =>
       new SharedSlots(this.kv, {
-        bucket: HISTORY_READ_SLOTS_BUCKET,
+        bucket: HISTORY_READ_SLOTS_BUCKETS[this.kind],
         limit,
         slotTtlMs: SLOT_TTL_MS,
         onReleaseError: (err) =>

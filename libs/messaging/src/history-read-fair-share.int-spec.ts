@@ -25,7 +25,10 @@ describe('a share of the history read slots kept for accounts’ first reads (re
       const options = {
         service: 'session-service',
         servers: nats.url,
-        historyReads: { perAccount: PER_ACCOUNT, inFlight: IN_FLIGHT },
+        historyReads: {
+          scan: { perAccount: PER_ACCOUNT, inFlight: IN_FLIGHT },
+          lookup: { perAccount: PER_ACCOUNT, inFlight: IN_FLIGHT },
+        },
       } as MessagingOptions;
       const logger = pino({ level: 'silent' });
       replicas.push(
@@ -47,7 +50,7 @@ describe('a share of the history read slots kept for accounts’ first reads (re
   /** A pass admitted on alternate replicas: its outcome, and the pass to close later. */
   let turn = 0;
   async function read(accountId: string) {
-    const pass = replicas[turn++ % 2]!.pass(accountId);
+    const pass = replicas[turn++ % 2]!.pass('scan', accountId);
     const outcome = await pass.admit().then(
       () => 'admitted',
       (err: { code?: string }) => err.code,

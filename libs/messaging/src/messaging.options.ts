@@ -1,5 +1,5 @@
 import type { BreakerSettings } from '@maskline/resilience';
-import type { ServiceName } from '@maskline/contracts';
+import type { HistoryReadKind, ServiceName } from '@maskline/contracts';
 
 export interface MessagingOptions {
   /** This service's name: its NATS connection name and the queue group of its RPC handlers. */
@@ -12,8 +12,8 @@ export interface MessagingOptions {
   breaker: Partial<BreakerSettings>;
   /** How long shutdown waits for in-flight handlers. */
   shutdownGraceMs: number;
-  /** Requests that read history answered at once, per main account and in all (see `HistoryReadAdmission`). */
-  historyReads: { perAccount: number; inFlight: number };
+  /** Requests that read history answered at once, per main account and in all, by kind (see `HistoryReadAdmission`). */
+  historyReads: Record<HistoryReadKind, { perAccount: number; inFlight: number }>;
   /** JetStream stream replicas when this service creates a stream (3 on a NATS cluster). */
   streamReplicas?: number;
 }

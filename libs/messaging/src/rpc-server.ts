@@ -164,9 +164,9 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         // of history (the repositories ask). Services' own requests to each other (a callback's target,
         // a call's route) are the system's work, bounded by their consumers.
         if (history || isForTenant(msg)) {
-          pass = this.historyReads.pass(
-            history ? history.accountOf(parsed.data as never) : accountNamedBy(parsed.data),
-          );
+          pass = history
+            ? this.historyReads.pass(history.reads, history.accountOf(parsed.data as never))
+            : this.historyReads.pass('scan', accountNamedBy(parsed.data));
           context.admitHistoryRead = pass.admit;
           if (history) await pass.admit();
         }

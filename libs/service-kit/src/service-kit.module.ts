@@ -35,8 +35,11 @@ export class ServiceKitModule {
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         streamReplicas: config.NATS_STREAM_REPLICAS,
         historyReads: {
-          perAccount: config.HISTORY_READS_PER_ACCOUNT,
-          inFlight: config.HISTORY_READS_IN_FLIGHT,
+          scan: { perAccount: config.HISTORY_READS_PER_ACCOUNT, inFlight: config.HISTORY_READS_IN_FLIGHT },
+          lookup: {
+            perAccount: config.HISTORY_LOOKUPS_PER_ACCOUNT,
+            inFlight: config.HISTORY_LOOKUPS_IN_FLIGHT,
+          },
         },
         breaker: {},
         errorFilter: options.errorFilter,

@@ -39,6 +39,7 @@ export const ListCallbackAttempts = readingHistory(
     z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
     z.object({ attempts: z.array(deliveryAttemptSchema), deadLetters: z.array(deadLetterSchema) }),
   ),
+  'lookup',
   scopeAccount,
 );
 
@@ -55,6 +56,7 @@ export const ListDeadLetters = readingHistory(
       .strict(),
     z.object({ total: z.number().int(), objects: z.array(deadLetterSchema) }),
   ),
+  'scan',
   scopeAccount,
 );
 
@@ -66,6 +68,7 @@ export const ReplayDeadLetters = readingHistory(
     z.object({ scope: accountScopeSchema, eventId: z.string().max(128).optional() }).strict(),
     z.object({ replayed: z.number().int() }),
   ),
+  'scan',
   scopeAccount,
 );
 
@@ -115,5 +118,6 @@ export const GetCallbackStats = readingHistory(
       ),
     }),
   ),
+  'scan',
   namedAccount,
 );

@@ -177,5 +177,6 @@ export const GetUtilizationHistory = readingHistory(
       exhaustions: z.array(z.object({ at: isoTimeSchema, count: z.number().int() })),
     }),
   ),
+  'scan',
   scopeAccount,
 );

@@ -38,6 +38,7 @@ export const ListPinAttempts = readingHistory(
     z.object({ accountId: mainAccountIdSchema, sessionId: uuidSchema }).strict(),
     z.object({ attempts: z.array(pinAttemptSchema) }),
   ),
+  'lookup',
   namedAccount,
 );
 
@@ -66,5 +67,6 @@ export const GetPinSecurity = readingHistory(
       byCaller: z.array(countsSchema.extend({ callerMasked: z.string(), callerKey: z.string() })),
     }),
   ),
+  'scan',
   namedAccount,
 );

@@ -102,6 +102,7 @@ export const GetProxySession = readingHistory(
     z.object(inSession).strict(),
     proxySessionSchema,
   ),
+  'lookup',
   scopeAccount,
 );
 
@@ -113,6 +114,7 @@ export const ListProxySessions = readingHistory(
     z.object({ ...inService, ...proxyPageShape }).strict(),
     z.object({ sessions: z.array(proxySessionSchema), more: z.boolean() }),
   ),
+  'scan',
   scopeAccount,
 );
 
@@ -130,6 +132,7 @@ export const UpdateProxySession = readingHistory(
       .strict(),
     proxySessionSchema,
   ),
+  'lookup',
   scopeAccount,
 );
 
@@ -180,6 +183,7 @@ export const ListProxyInteractions = readingHistory(
       .strict(),
     z.object({ interactions: z.array(proxyInteractionSchema), more: z.boolean() }),
   ),
+  'lookup',
   scopeAccount,
 );
 
@@ -222,5 +226,6 @@ export const DeleteProxyInteraction = readingHistory(
     z.object({ ...inSession, sid: z.string().min(1).max(64) }).strict(),
     z.object({ deleted: z.literal(true) }),
   ),
+  'lookup',
   scopeAccount,
 );

@@ -37,6 +37,7 @@ export const GetSession = readingHistory(
     z.object({ scope: accountScopeSchema, sessionId: uuidSchema }).strict(),
     sessionViewSchema,
   ),
+  'lookup',
   scopeAccount,
 );
 
@@ -70,6 +71,7 @@ export const ListSessions = readingHistory(
       .strict(),
     z.object({ total: z.number().int(), objects: z.array(sessionViewSchema) }),
   ),
+  'scan',
   scopeAccount,
 );
 
@@ -90,6 +92,7 @@ export const UpdateSession = readingHistory(
       .strict(),
     sessionViewSchema,
   ),
+  'lookup',
   scopeAccount,
 );
 
