@@ -13,20 +13,39 @@ interface Run {
   p50: number;
   p99: number;
   perSecond: number;
-  errors: number;
+  /** The answers other than the one expected, by status and message. */
+  errors: Map<string, number>;
 }
 
-async function load(concurrency: number, total: number, op: (i: number) => Promise<boolean>): Promise<Run> {
+/** true for the status expected; else the status and the start of the API's error message. */
+async function outcomeOf(res: Response, expected: number): Promise<true | string> {
+  const text = await res.text();
+  if (res.status === expected) return true;
+  let message = '';
+  try {
+    message = String((JSON.parse(text) as { error?: unknown }).error ?? '');
+  } catch {
+    message = text;
+  }
+  return `${res.status} ${message.slice(0, 70)}`;
+}
+
+async function load(
+  concurrency: number,
+  total: number,
+  op: (i: number) => Promise<true | string>,
+): Promise<Run> {
   const times: number[] = [];
   let next = 0;
-  let errors = 0;
+  const errors = new Map<string, number>();
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const i = next++;
         const t0 = performance.now();
-        if (!(await op(i))) errors++;
+        const outcome = await op(i);
+        if (outcome !== true) errors.set(outcome, (errors.get(outcome) ?? 0) + 1);
         times.push(performance.now() - t0);
       }
     }),
@@ -66,13 +85,13 @@ async function main() {
     for (const concurrency of [16, 64]) {
       const floor = await load(concurrency, total, async () => {
         const res = await fetch(`${api}/`, { headers: { authorization: auth } });
-        await res.arrayBuffer();
+        const outcome = await outcomeOf(res, 200);
         await floorDocs.insertOne({
           _id: randomUUID() as never,
           accountId: authId,
           padding: 'x'.repeat(1200),
         });
-        return res.status === 200;
+        return outcome;
       });
       const cpuBefore = cpuMsByName(bench.pids());
       const create = await load(concurrency, total, async () => {
@@ -85,17 +104,17 @@ async function main() {
             second_party: `+1718${String(5550000 + 2 * n)}`,
           }),
         });
-        const body = (await res.json()) as { session_uuid?: string };
+        const outcome = await outcomeOf(res.clone(), 201);
+        const body = (await res.json().catch(() => ({}))) as { session_uuid?: string };
         if (body.session_uuid) ids.push(body.session_uuid);
-        return res.status === 201;
+        return outcome;
       });
       cpuPerCreate.push(`c${concurrency}: ${cpuPerOperation(cpuBefore, cpuMsByName(bench.pids()), total)}`);
       const get = await load(concurrency, total, async (i) => {
         const res = await fetch(`${api}/Masking/Session/${ids[i % ids.length]}/`, {
           headers: { authorization: auth },
         });
-        await res.arrayBuffer();
-        return res.status === 200;
+        return outcomeOf(res, 200);
       });
       for (const [name, r] of [
         ['create', create],
@@ -109,9 +128,10 @@ async function main() {
             )} | ${r.perSecond.toFixed(0).padStart(10)} | ${`${floor.p50.toFixed(1)} / ${floor.p99.toFixed(1)}`.padStart(
             20,
           )} | ${(r.p50 / floor.p50).toFixed(1)} / ${(r.p99 / floor.p99).toFixed(1)} / ${(r.perSecond / floor.perSecond).toFixed(2)}${
-            r.errors ? `  (${r.errors} errors)` : ''
+            r.errors.size > 0 ? `  (${[...r.errors.values()].reduce((a, b) => a + b)} errors)` : ''
           }`,
         );
+        for (const [what, count] of r.errors) log(`             ${count} × ${what}`);
       }
     }
     log('');

@@ -107,14 +107,19 @@ export class SharedSlots {
     return held;
   }
 
-  /** The slot taken, or null when all are, tried from `start` on (`take` starts at a random one, so replicas rarely collide). */
+  /**
+   * The slot taken, or null when all are, tried from `start` on (`take` starts at a random one, so
+   * replicas rarely collide). Each slot is looked at twice: one given back after the first look went
+   * by it (all the others taken meanwhile) is found on the second, so a caller holding one fewer than
+   * the limit is not refused by the timing of another's release.
+   */
   private async acquire(
     kv: KV,
     token: string,
     start: number,
   ): Promise<{ key: string; revision: number } | null> {
     const { limit } = this.options;
-    for (let i = 0; i < limit; i++) {
+    for (let i = 0; i < 2 * limit; i++) {
       const index = (start + i) % limit;
       const key = `${token}.${index}`;
       const entry = await kv.get(key);
