@@ -64,7 +64,17 @@ describe('HistoryReadAdmission while NATS KV cannot be asked', () => {
     // The account's scans are at their limit; its lookups are not.
     const lookups = [1, 2, 3].map(() => admission.pass('lookup', 'MB1'));
     expect(await Promise.all(lookups.map((p) => codeOf(p.admit())))).toEqual(Array(3).fill('admitted'));
-    expect(await codeOf(admission.pass('lookup', 'MB1').admit())).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    // Refused past its own limit, and told to try again sooner than a scan is (which holds its slot longer).
+    const refusal = (kind: 'lookup' | 'scan') =>
+      admission
+        .pass(kind, 'MB1')
+        .admit()
+        .catch((err: { code: string; details?: { retryAfterSeconds?: number } }) => ({
+          code: err.code,
+          retryAfterSeconds: err.details?.retryAfterSeconds,
+        }));
+    expect(await refusal('lookup')).toEqual({ code: ErrorCodes.HISTORY_READS_LIMITED, retryAfterSeconds: 1 });
+    expect(await refusal('scan')).toEqual({ code: ErrorCodes.HISTORY_READS_LIMITED, retryAfterSeconds: 10 });
     const other = admission.pass('lookup', 'MB2');
     expect(await codeOf(other.admit())).toBe('admitted');
     expect(await codeOf(admission.pass('lookup', 'MB3').admit())).toBe(ErrorCodes.HISTORY_READS_BUSY);

@@ -35,8 +35,14 @@ export function historyReadsReservedForFirst(inFlight: number): number {
 }
 /** Longer than any read holds one: its answer is due within HISTORY_READ_TIMEOUT_MS. */
 const SLOT_TTL_MS = 3 * HISTORY_READ_TIMEOUT_MS;
-/** When a refused read is worth trying again: a read holds its slot for at most about this. */
-const RETRY_AFTER_SECONDS = Math.ceil(HISTORY_READ_TIMEOUT_MS / 1000);
+/**
+ * When a read refused for its account's limit is worth trying again: a scan holds its slot for up to
+ * about HISTORY_READ_TIMEOUT_MS; a lookup of one session answers in a fraction of a second.
+ */
+const RETRY_AFTER_SECONDS: Readonly<Record<HistoryReadKind, number>> = {
+  scan: Math.ceil(HISTORY_READ_TIMEOUT_MS / 1000),
+  lookup: 1,
+};
 /** While KV cannot be asked, this replica says so at most this often. */
 const FALLBACK_WARN_EVERY_MS = 10_000;
 
@@ -212,7 +218,7 @@ class HistoryReadPool {
       ErrorCodes.HISTORY_READS_LIMITED,
       `too many ${what} at once: this account may have ${this.limits.perAccount} in flight ` +
         `(${LIMITS_SET_BY[this.kind].perAccount}); retry when one has answered`,
-      { details: { retryAfterSeconds: RETRY_AFTER_SECONDS } },
+      { details: { retryAfterSeconds: RETRY_AFTER_SECONDS[this.kind] } },
     );
   }
 
