@@ -33,6 +33,9 @@ interface Tenant {
   sessions: Array<[string, string, string]>;
 }
 
+/** The width of the windows the healthy account's p99 is shown by. */
+const WINDOW_S = 2;
+
 async function main() {
   const rate = arg('rate', 100);
   const seconds = process.argv.includes('--quick') ? 6 : arg('seconds', 20);
@@ -127,12 +130,20 @@ async function main() {
         await new Promise((r) => setTimeout(r, 100));
       }
       const latencies = [...started].flatMap(([t, at]) => (arrivals.has(t) ? [arrivals.get(t)! - at] : []));
+      // The healthy account's p99 by window of the run: a cost at the start (a breaker tripping) or throughout.
+      const windows = Array.from({ length: Math.ceil(seconds / WINDOW_S) }, () => [] as number[]);
+      for (const [t, at] of started) {
+        if (arrivals.has(t)) windows[Math.floor((at - t0) / 1000 / WINDOW_S)]?.push(arrivals.get(t)! - at);
+      }
       const cpu = cpuPerOperation(
         cpuBefore,
         cpuMsByName([...bench.pids(), { name: 'bench', pid: process.pid }]),
         total * tenants.length,
       );
       log(`${label}: CPU per inbound message ${cpu}`);
+      log(
+        `${label}: p99 ms by ${WINDOW_S} s window: ${windows.map((w) => (w.length ? pct(w, 99).toFixed(0) : '-')).join(' ')}`,
+      );
       return { latencies, answered, missing: started.size - latencies.length };
     };
 
