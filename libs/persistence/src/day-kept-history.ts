@@ -52,14 +52,17 @@ export abstract class DayKeptHistory<T, V> implements OnModuleInit, OnModuleDest
     this.before = view(model);
   }
 
-  /** The views of the days that may hold records at or after `since` (every day without it), oldest first. */
-  protected async dayViews(since?: Date): Promise<V[]> {
-    return (await this.daysWithViews(since)).map((d) => d.view);
+  /**
+   * The views of the days that may hold records at or after `since` (every day without it) and, with
+   * `until`, at or before it; oldest first.
+   */
+  protected async dayViews(since?: Date, until?: Date): Promise<V[]> {
+    return (await this.daysWithViews(since, until)).map((d) => d.view);
   }
 
   /** `dayViews`, each with its day. */
-  protected async daysWithViews(since?: Date): Promise<Array<DayPartition & { view: V }>> {
-    const days = since ? await this.days.since(since) : await this.days.existing();
+  protected async daysWithViews(since?: Date, until?: Date): Promise<Array<DayPartition & { view: V }>> {
+    const days = since ? await this.days.since(since, until) : await this.days.existing();
     return days.map((d) => ({ ...d, view: this.days.viewOf(d.name) }));
   }
 

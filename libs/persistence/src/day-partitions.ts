@@ -147,9 +147,13 @@ export class DayPartitions<T, V = Model<T>> {
     for (const name of [...this.#views.keys()]) if (!names.has(name)) this.#views.delete(name);
   }
 
-  /** Those of `existing` that may hold documents at or after `since`. */
-  async since(since: Date): Promise<DayPartition[]> {
-    return (await this.existing()).filter((d) => d.from.getTime() + DAY_MS > since.getTime());
+  /** Those of `existing` that may hold documents at or after `since` (and, with `until`, at or before it). */
+  async since(since: Date, until?: Date): Promise<DayPartition[]> {
+    return (await this.existing()).filter(
+      (d) =>
+        d.from.getTime() + DAY_MS > since.getTime() &&
+        (until === undefined || d.from.getTime() <= until.getTime()),
+    );
   }
 
   /** The model of an existing day's collection, by name (reads and sweeps; no index build). */

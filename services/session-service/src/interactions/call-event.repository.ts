@@ -8,9 +8,22 @@ import { DayKeptHistory, eachDayAtOnce } from '@maskline/persistence';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CallEventRecords, IN_QUERY_MAX } from './call-event-records';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
+import { CALL_STEPS_GRACE_MS, endedAtOf } from '../sessions/long-lived-sessions.repository';
+import type { SessionDocument } from '../sessions/session.schema';
 
-/** A session, as far as reading its steps goes. */
-export type SessionStart = { _id: string; createdAt: Date };
+/**
+ * A session, as far as reading its steps goes: when it began and, once it has ended, when (its
+ * `expiredAt`, else its last change: `endedAtOf`).
+ */
+export type SessionStart = Pick<SessionDocument, '_id' | 'createdAt'> &
+  Partial<Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>>;
+
+/**
+ * The latest a step of an ended session is recorded, after its end: during a call that outlived it,
+ * or as the outcome of a message it took while live (retried while its provider is held back); the
+ * retention sweep of steps relies on the same bound. Plus the routers' clock skew.
+ */
+const RECORDED_AFTER_END_MS = CALL_STEPS_GRACE_MS + CLOCK_SKEW_MS;
 
 /**
  * Call steps (and messages' outcomes), kept one collection per UTC day of when they were recorded
@@ -39,16 +52,17 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
    * Every collection of steps: the one kept before and the days, oldest first; with `since`, only the
    * days that may hold steps recorded since then.
    */
-  private async all(since?: Date): Promise<CallEventRecords[]> {
-    return [this.before, ...(await this.dayViews(since))];
+  private async all(since?: Date, until?: Date): Promise<CallEventRecords[]> {
+    return [this.before, ...(await this.dayViews(since, until))];
   }
 
   /** `each` over the collections (`all`), DAYS_AT_ONCE at a time, in their order. */
   private async eachCollection<R>(
     each: (records: CallEventRecords) => Promise<R>,
     since?: Date,
+    until?: Date,
   ): Promise<R[]> {
-    return eachDayAtOnce(await this.all(since), each);
+    return eachDayAtOnce(await this.all(since, until), each);
   }
 
   /** Records the step once, in the day it was recorded; a redelivery is a no-op (the same day, the same id). */
@@ -63,8 +77,9 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
 
   /**
    * The steps of several sessions of one account, by session, in time order: read from the days since
-   * the earliest of them began (less CLOCK_SKEW_MS: steps are timed by the routers' clocks), and the
-   * collection kept before. A step in two collections (spared and moved, until its day is dropped;
+   * the earliest of them began (less CLOCK_SKEW_MS: steps are timed by the routers' clocks) and, when
+   * all have ended, until RECORDED_AFTER_END_MS after the last of them ended; and the collection kept
+   * before. So a get of a session that ended weeks ago reads its own days, not every day since. A step in two collections (spared and moved, until its day is dropped;
    * an earlier version's) is given once, its first copy.
    */
   async forSessions(
@@ -75,8 +90,11 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
     if (sessions.length === 0) return bySession;
     const ids = sessions.map((s) => s._id);
     const since = new Date(Math.min(...sessions.map((s) => s.createdAt.getTime())) - CLOCK_SKEW_MS);
+    const until = sessions.every(hasEnded)
+      ? new Date(Math.max(...sessions.map((s) => endedAtOf(s).getTime())) + RECORDED_AFTER_END_MS)
+      : undefined;
     const found = new Map<string, CallEventDocument>();
-    for (const events of await this.eachCollection((r) => r.ofSessions(accountId, ids), since)) {
+    for (const events of await this.eachCollection((r) => r.ofSessions(accountId, ids), since, until)) {
       for (const e of events) if (!found.has(e._id)) found.set(e._id, e);
     }
     for (const e of [...found.values()].sort((a, b) => a.at.getTime() - b.at.getTime())) {
@@ -163,4 +181,10 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
       0,
     );
   }
+}
+
+function hasEnded(
+  s: SessionStart,
+): s is SessionStart & Pick<SessionDocument, 'expiredAt' | 'modifiedAt'> & { status: 'expired' } {
+  return s.status === 'expired' && (s.expiredAt instanceof Date || s.modifiedAt instanceof Date);
 }

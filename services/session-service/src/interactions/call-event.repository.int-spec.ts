@@ -1,0 +1,94 @@
+import mongoose, { type Connection } from 'mongoose';
+import pino from 'pino';
+import { newSessionId } from '@maskline/contracts';
+import { testClock, testStoreUrl, uniqueDbName } from '@maskline/testing';
+import { CallEventRepository } from './call-event.repository';
+import { CallEventDocument, CallEventSchema } from './call-event.schema';
+import { CALL_STEPS_GRACE_MS } from '../sessions/long-lived-sessions.repository';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ACCOUNT = 'MACALLSTEPSDAYS00001';
+
+describe('call steps of a session read from its own days (real store)', () => {
+  let connection: Connection;
+  let repository: CallEventRepository;
+  /** The collections the store was asked to find in, in order. */
+  const finds: string[] = [];
+  const clock = testClock();
+
+  beforeAll(async () => {
+    connection = await mongoose
+      .createConnection(testStoreUrl(), { dbName: uniqueDbName('call_steps_days'), monitorCommands: true })
+      .asPromise();
+    connection.getClient().on('commandStarted', (e) => {
+      if (e.commandName === 'find') finds.push(String(e.command.find));
+    });
+    repository = new CallEventRepository(
+      connection,
+      connection.model(CallEventDocument.name, CallEventSchema),
+      clock.now,
+      pino({ level: 'silent' }),
+    );
+  });
+
+  afterAll(async () => {
+    await connection?.dropDatabase();
+    await connection?.close();
+  });
+
+  const step = (sessionId: string, at: number, callId: string): CallEventDocument => ({
+    _id: `${callId}:answered`,
+    accountId: ACCOUNT,
+    sessionId,
+    callId,
+    step: 'answered',
+    at: new Date(at),
+    firstPartyCallUuid: null,
+    secondPartyCallUuid: null,
+    status: 'answered',
+    durationSeconds: 0,
+    billedDurationSeconds: 0,
+    recordingUrl: null,
+  });
+  const dayOf = (at: number) => `call_events_${new Date(at).toISOString().slice(0, 10).replace(/-/g, '')}`;
+
+  it('reads an ended session from the days it lived and the grace after, not every day since', async () => {
+    const now = clock.now();
+    // Ended ten days ago after an hour; a message's outcome recorded 20 h after its end (within the grace).
+    const createdAt = now - 10 * DAY - HOUR;
+    const endedAt = now - 10 * DAY;
+    const ended = newSessionId(createdAt);
+    const live = newSessionId(now - 5 * DAY);
+    const steps = [
+      step(ended, createdAt + 60_000, 'call-1'),
+      step(ended, endedAt + 20 * HOUR, 'message-1'),
+      // Steps of another session on the days since: their collections exist.
+      ...[7, 5, 3, 1, 0].map((daysAgo) => step(live, now - daysAgo * DAY, `other-${daysAgo}`)),
+    ];
+    for (const s of steps) await repository.record(s);
+
+    finds.length = 0;
+    const read = await repository.forSession(ACCOUNT, {
+      _id: ended,
+      createdAt: new Date(createdAt),
+      status: 'expired',
+      expiredAt: new Date(endedAt),
+      modifiedAt: new Date(endedAt),
+    });
+    expect(read.map((e) => e.callId)).toEqual(['call-1', 'message-1']);
+    // Its own days (and the collection kept before days), none of the days since.
+    const ownDays = new Set([dayOf(createdAt), dayOf(endedAt), dayOf(endedAt + CALL_STEPS_GRACE_MS)]);
+    expect(new Set(finds)).toEqual(new Set(['call_events', ...ownDays]));
+
+    // A live session (or a page with one) reads on through today.
+    finds.length = 0;
+    const liveRead = await repository.forSession(ACCOUNT, {
+      _id: live,
+      createdAt: new Date(now - 7 * DAY),
+      status: 'active',
+    });
+    expect(liveRead.map((e) => e.callId)).toEqual(['other-7', 'other-5', 'other-3', 'other-1', 'other-0']);
+    expect(finds).toEqual(expect.arrayContaining([dayOf(now - 7 * DAY), dayOf(now)]));
+  });
+});
