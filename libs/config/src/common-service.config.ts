@@ -1,3 +1,4 @@
+import { HISTORY_READ_LIMIT_VARIABLES } from '@maskline/contracts';
 import { z } from 'zod';
 import { envInt, envPort, envUrl, logLevelSchema } from './env-types';
 
@@ -43,8 +44,9 @@ export const commonServiceConfigShape = {
   HISTORY_READS_IN_FLIGHT: envInt(16, 1, 10000),
   /**
    * The same for requests that read one session's records (a get or an update of a session, its
-   * interactions, PIN entries and callback attempts): counted apart, as each reads only the days
-   * since that session began. A console page asks for up to three at once.
+   * interactions, PIN entries and callback attempts): counted apart, as each reads that session's own
+   * days (one spanning more than LOOKUP_DAYS_MAX takes a scan's slot as well). A console page asks for
+   * up to three at once.
    */
   HISTORY_LOOKUPS_PER_ACCOUNT: envInt(16, 1, 1000),
   HISTORY_LOOKUPS_IN_FLIGHT: envInt(64, 1, 10000),
@@ -62,12 +64,11 @@ export interface CommonConfigRule {
 }
 
 export const commonServiceConfigRules: readonly CommonConfigRule[] = [
-  ...(['READS', 'LOOKUPS'] as const).map((kind) => ({
-    keys: [`HISTORY_${kind}_PER_ACCOUNT`, `HISTORY_${kind}_IN_FLIGHT`],
-    path: `HISTORY_${kind}_PER_ACCOUNT`,
-    message: `must be at most HISTORY_${kind}_IN_FLIGHT (an account cannot hold more than the system has)`,
-    holds: (c: Record<string, unknown>) =>
-      Number(c[`HISTORY_${kind}_PER_ACCOUNT`]) <= Number(c[`HISTORY_${kind}_IN_FLIGHT`]),
+  ...Object.values(HISTORY_READ_LIMIT_VARIABLES).map(({ perAccount, inFlight }) => ({
+    keys: [perAccount, inFlight],
+    path: perAccount,
+    message: `must be at most ${inFlight} (an account cannot hold more than the system has)`,
+    holds: (c: Record<string, unknown>) => Number(c[perAccount]) <= Number(c[inFlight]),
   })),
 ];
 

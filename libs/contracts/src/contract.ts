@@ -40,6 +40,15 @@ export interface RpcContract<
  */
 export type HistoryReadKind = 'lookup' | 'scan';
 
+/**
+ * The variables that set each kind's limits, per main account and in all (the scans' kept the names
+ * all reads of history had before lookups were counted apart).
+ */
+export const HISTORY_READ_LIMIT_VARIABLES = {
+  scan: { perAccount: 'HISTORY_READS_PER_ACCOUNT', inFlight: 'HISTORY_READS_IN_FLIGHT' },
+  lookup: { perAccount: 'HISTORY_LOOKUPS_PER_ACCOUNT', inFlight: 'HISTORY_LOOKUPS_IN_FLIGHT' },
+} as const satisfies Record<HistoryReadKind, { perAccount: string; inFlight: string }>;
+
 /** How long a caller waits for an answer that reads history (see `readsHistory`). */
 export const HISTORY_READ_TIMEOUT_MS = 10_000;
 

@@ -9,7 +9,7 @@ import {
   ListSessions,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
-import { admitHistoryRead, msLeftOfRequest } from '@maskline/observability';
+import { admitHistoryRead, admitHistoryScan, msLeftOfRequest } from '@maskline/observability';
 import { ServiceKitModule } from '@maskline/service-kit';
 import {
   expectEventually,
@@ -48,9 +48,10 @@ class HistoryAnswerer {
     throw new CodedError(ErrorCodes.NOT_FOUND, 'nothing to list');
   }
 
-  /** A lookup of one session's records. */
+  /** A lookup of one session's records; of one whose id starts so, a read that spans much of the history. */
   @RpcHandler(GetSession)
   async get(request: RpcParsedRequestOf<typeof GetSession>): Promise<never> {
+    if (request.sessionId.startsWith(READS_HISTORY)) await admitHistoryScan();
     looked.push(request.scope.accountId);
     await gate.opened;
     throw new CodedError(ErrorCodes.NOT_FOUND, 'no such session');
@@ -254,6 +255,43 @@ describe('reads of history admitted per account and in all, across replicas (rea
     expect((await Promise.all(lookups)).map((l) => (l as { code: string }).code)).toEqual(
       Array(LOOKUPS_PER_ACCOUNT).fill(ErrorCodes.NOT_FOUND),
     );
+  });
+
+  it('admits a lookup whose read spans much of the history as a scan as well: under the scans’ limit too', async () => {
+    newGate();
+    started.length = 0;
+    looked.length = 0;
+    const tenant = account();
+    const wide = () =>
+      client
+        .request(GetSession, {
+          scope: { accountId: tenant },
+          sessionId: `${READS_HISTORY}-3333-4000-8000-000000000000`,
+        })
+        .then(
+          () => 'answered',
+          (err: CodedError) => err.code,
+        );
+    // One wide lookup holds a scan slot beside its lookup slot; with one list, the account's two are taken.
+    const first = wide();
+    await expectEventually(() => expect(looked).toHaveLength(1));
+    const list = get(tenant);
+    await expectEventually(() => expect(started).toHaveLength(1));
+    expect(await wide()).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    expect(await get(tenant)).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    // A lookup that reads its own few days still goes ahead.
+    const narrow = lookUp(tenant);
+    await expectEventually(() => expect(looked).toHaveLength(2));
+    gate.open();
+    expect(await Promise.all([first, list])).toEqual([ErrorCodes.NOT_FOUND, ErrorCodes.NOT_FOUND]);
+    expect(await narrow).toEqual({ code: ErrorCodes.NOT_FOUND, message: 'no such session' });
+    // Both kinds' slots came back: the account's scans run again.
+    newGate();
+    gate.open();
+    expect(await Promise.all([get(tenant), get(tenant)])).toEqual([
+      ErrorCodes.NOT_FOUND,
+      ErrorCodes.NOT_FOUND,
+    ]);
   });
 
   it('gives a read of history a deadline a second short of its caller’s, and a hot-path request none', async () => {

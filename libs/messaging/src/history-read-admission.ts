@@ -1,6 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, HISTORY_READ_TIMEOUT_MS, type HistoryReadKind } from '@maskline/contracts';
+import {
+  CodedError,
+  ErrorCodes,
+  HISTORY_READ_LIMIT_VARIABLES,
+  HISTORY_READ_TIMEOUT_MS,
+  type HistoryReadKind,
+} from '@maskline/contracts';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { KeyValueStores } from './key-value-stores';
 import { MESSAGING_OPTIONS, type MessagingOptions } from './messaging.options';
@@ -13,11 +19,6 @@ import { SharedSlots } from './shared-slots';
 export const HISTORY_READ_SLOTS_BUCKETS: Readonly<Record<HistoryReadKind, string>> = {
   scan: 'maskline-history-read-slots',
   lookup: 'maskline-history-lookup-slots',
-};
-/** The variables that set each kind's limits, named in its refusals. */
-const LIMITS_SET_BY: Readonly<Record<HistoryReadKind, { perAccount: string; inFlight: string }>> = {
-  scan: { perAccount: 'HISTORY_READS_PER_ACCOUNT', inFlight: 'HISTORY_READS_IN_FLIGHT' },
-  lookup: { perAccount: 'HISTORY_LOOKUPS_PER_ACCOUNT', inFlight: 'HISTORY_LOOKUPS_IN_FLIGHT' },
 };
 /** The system-wide keys (account ids are Plivo-style auth ids, never these). */
 const ALL = 'all';
@@ -174,11 +175,14 @@ class HistoryReadPool {
     if (!first || (await perAccount.heldCount(accountId)) !== 1) return null;
     const mark = await first.holders.take(reservedBy(accountId));
     if (!mark) return null;
-    const slot = await first.slots.take(FIRST);
-    if (!slot) {
-      await mark();
-      return null;
+    let slot: (() => Promise<void>) | null = null;
+    try {
+      slot = await first.slots.take(FIRST);
+    } finally {
+      // Given back when no slot came of it, taken or failed (else the account reads nothing until its TTL).
+      if (!slot) await mark();
     }
+    if (!slot) return null;
     return async () => {
       await slot();
       await mark();
@@ -217,7 +221,7 @@ class HistoryReadPool {
     return new CodedError(
       ErrorCodes.HISTORY_READS_LIMITED,
       `too many ${what} at once: this account may have ${this.limits.perAccount} in flight ` +
-        `(${LIMITS_SET_BY[this.kind].perAccount}); retry when one has answered`,
+        `(${HISTORY_READ_LIMIT_VARIABLES[this.kind].perAccount}); retry when one has answered`,
       { details: { retryAfterSeconds: RETRY_AFTER_SECONDS[this.kind] } },
     );
   }
@@ -226,7 +230,7 @@ class HistoryReadPool {
     return new CodedError(
       ErrorCodes.HISTORY_READS_BUSY,
       'the service is answering as many reads of history as it may at once ' +
-        `(${LIMITS_SET_BY[this.kind].inFlight}); retry shortly`,
+        `(${HISTORY_READ_LIMIT_VARIABLES[this.kind].inFlight}); retry shortly`,
       { retryable: true, details: { retryAfterSeconds: 1 } },
     );
   }
@@ -240,6 +244,8 @@ class HistoryReadPool {
         bucket: HISTORY_READ_SLOTS_BUCKETS[this.kind],
         limit,
         slotTtlMs: SLOT_TTL_MS,
+        // A refused read is told "no" at once: not for a slot given back as the look went by.
+        lookTwice: true,
         onReleaseError: (err) =>
           this.logger.warn({ err }, 'a history read slot could not be given back; it frees itself by TTL'),
       });

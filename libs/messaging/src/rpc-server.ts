@@ -15,6 +15,7 @@ import {
   ErrorCodes,
   HISTORY_READ_ANSWER_MS,
   codedErrorFromZod,
+  type HistoryReadKind,
   type RpcContract,
   type RpcEnvelope,
   type RpcParsedRequestOf,
@@ -152,7 +153,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       correlationId,
       deadline: history ? Date.now() + HISTORY_READ_ANSWER_MS : undefined,
     };
-    let pass: HistoryReadPass | undefined;
+    const passes = new Map<HistoryReadKind, HistoryReadPass>();
     await runWithContext(context, async () => {
       const end = this.duration.startTimer({ subject: contract.subject });
       let envelope: RpcEnvelope<unknown>;
@@ -164,11 +165,15 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         // of history (the repositories ask). Services' own requests to each other (a callback's target,
         // a call's route) are the system's work, bounded by their consumers.
         if (history || isForTenant(msg)) {
-          pass = history
-            ? this.historyReads.pass(history.reads, history.accountOf(parsed.data as never))
-            : this.historyReads.pass('scan', accountNamedBy(parsed.data));
-          context.admitHistoryRead = pass.admit;
-          if (history) await pass.admit();
+          const account = history ? history.accountOf(parsed.data as never) : accountNamedBy(parsed.data);
+          const passOf = (kind: HistoryReadKind) => {
+            let pass = passes.get(kind);
+            if (!pass) passes.set(kind, (pass = this.historyReads.pass(kind, account)));
+            return pass;
+          };
+          // Its own kind (a scan for a request not marked), and a scan's as well when a read asks.
+          context.admitHistoryRead = (kind) => passOf(kind ?? history?.reads ?? 'scan').admit();
+          if (history) await passOf(history.reads).admit();
         }
         const result = await invoke(parsed.data);
         const reply = contract.reply.safeParse(result);
@@ -199,7 +204,7 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         }
       }
       // The slots go back before the answer: a caller that asks again on it finds them free.
-      await pass?.close();
+      await Promise.all([...passes.values()].map((p) => p.close()));
       if (!msg.reply) {
         this.logger.warn({ subject: contract.subject }, 'request without a reply subject: nothing to answer');
         return;

@@ -43,7 +43,7 @@ describe('SharedSlots', () => {
         declare: () => undefined,
         bucket: async () => bucket as unknown as KV,
       } as unknown as KeyValueStores,
-      { bucket: 'b', limit, slotTtlMs: 60_000, onReleaseError: () => undefined },
+      { bucket: 'b', limit, slotTtlMs: 60_000, onReleaseError: () => undefined, lookTwice: true },
     );
 
   it('finds a slot given back after its look went by it, all the others taken: no refusal below the limit', async () => {

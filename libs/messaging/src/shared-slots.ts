@@ -24,6 +24,12 @@ export interface SharedSlotsOptions {
   onReleaseError: (err: unknown) => void;
   /** How long one KV read or write of a slot waits (nats.js's 5 s when unset). */
   opTimeoutMs?: number;
+  /**
+   * Look at each slot twice before counting the key full (`acquire`): for a caller told "no" at once,
+   * never asked again, where a slot given back while the first look went by would refuse it needlessly.
+   * Twice the reads for a refusal.
+   */
+  lookTwice?: boolean;
 }
 
 /**
@@ -109,9 +115,9 @@ export class SharedSlots {
 
   /**
    * The slot taken, or null when all are, tried from `start` on (`take` starts at a random one, so
-   * replicas rarely collide). Each slot is looked at twice: one given back after the first look went
-   * by it (all the others taken meanwhile) is found on the second, so a caller holding one fewer than
-   * the limit is not refused by the timing of another's release.
+   * replicas rarely collide). With `lookTwice` each slot is looked at twice: one given back after the
+   * first look went by it (all the others taken meanwhile) is found on the second. (One given back
+   * after the second look, or lost to another's compare-and-set, still counts as taken.)
    */
   private async acquire(
     kv: KV,
@@ -119,7 +125,8 @@ export class SharedSlots {
     start: number,
   ): Promise<{ key: string; revision: number } | null> {
     const { limit } = this.options;
-    for (let i = 0; i < 2 * limit; i++) {
+    const looks = this.options.lookTwice && limit > 1 ? 2 : 1;
+    for (let i = 0; i < looks * limit; i++) {
       const index = (start + i) % limit;
       const key = `${token}.${index}`;
       const entry = await kv.get(key);

@@ -11,9 +11,11 @@ export interface RequestContext {
   deadline?: number;
   /**
    * Takes the request's share of the reads of history allowed at once (the RPC server sets it; the
-   * first call takes it, later ones find it taken): a request that reads history must hold it.
+   * first call takes it, later ones find it taken): a request that reads history must hold it. Without
+   * `kind`, the share the request was admitted with (a scan for one not marked as reading history);
+   * with `'scan'`, a scan's share as well, for a read that turns out to span much of the history.
    */
-  admitHistoryRead?: () => Promise<void>;
+  admitHistoryRead?: (kind?: 'scan') => Promise<void>;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -44,6 +46,15 @@ export function msLeftOfRequest(now = Date.now()): number | undefined {
  */
 export async function admitHistoryRead(): Promise<void> {
   await storage.getStore()?.admitHistoryRead?.();
+}
+
+/**
+ * Before a read made for a request that spans much of the history though the request reads one
+ * session (a session that has lived for weeks, an id that names no time): a scan's share of the reads
+ * allowed at once as well as its own, or the refusal. Outside a request, nothing.
+ */
+export async function admitHistoryScan(): Promise<void> {
+  await storage.getStore()?.admitHistoryRead?.('scan');
 }
 
 const CORRELATION_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;

@@ -1,9 +1,18 @@
 import type { OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { Connection, Model, Schema } from 'mongoose';
+import { admitHistoryScan } from '@maskline/observability';
 import { DayPartitions, type DayPartition } from './day-partitions';
 
 /** How many of a history's collections one read or sweep step works on at once. */
 export const DAYS_AT_ONCE = 8;
+
+/**
+ * The most days a read of one session's records spans and still counts as a lookup: a session that
+ * lived an hour spans up to four (the hour of clock skew before it, a day or two after its end). A read
+ * spanning more (a session live for weeks, an id that names no time) costs what a list does, and is
+ * admitted as a scan of the history as well (`admitHistoryScan`).
+ */
+export const LOOKUP_DAYS_MAX = 5;
 
 /**
  * `each` over `collections`, DAYS_AT_ONCE at a time, the answers in their order; with `enough`, it
@@ -58,6 +67,16 @@ export abstract class DayKeptHistory<T, V> implements OnModuleInit, OnModuleDest
    */
   protected async dayViews(since?: Date, until?: Date): Promise<V[]> {
     return (await this.daysWithViews(since, until)).map((d) => d.view);
+  }
+
+  /**
+   * `dayViews` for a read of one session's records: past LOOKUP_DAYS_MAX days, first admitted as a
+   * scan of the history as well (a request for a tenant; nothing otherwise), or refused.
+   */
+  protected async dayViewsOfOne(since?: Date, until?: Date): Promise<V[]> {
+    const views = await this.dayViews(since, until);
+    if (views.length > LOOKUP_DAYS_MAX) await admitHistoryScan();
+    return views;
   }
 
   /** `dayViews`, each with its day. */

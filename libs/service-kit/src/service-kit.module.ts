@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { HealthRegistry, MetricsService, ObservabilityModule, createLogger } from '@maskline/observability';
-import { MessagingModule } from '@maskline/messaging';
+import type { CommonServiceConfig } from '@maskline/config';
+import { HISTORY_READ_LIMIT_VARIABLES, type HistoryReadKind } from '@maskline/contracts';
+import { MessagingModule, type MessagingOptions } from '@maskline/messaging';
 import { PersistenceModule } from '@maskline/persistence';
 import { ResilienceModule } from '@maskline/resilience';
 import { CLOCK, systemClock } from './clock';
@@ -34,13 +36,7 @@ export class ServiceKitModule {
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         streamReplicas: config.NATS_STREAM_REPLICAS,
-        historyReads: {
-          scan: { perAccount: config.HISTORY_READS_PER_ACCOUNT, inFlight: config.HISTORY_READS_IN_FLIGHT },
-          lookup: {
-            perAccount: config.HISTORY_LOOKUPS_PER_ACCOUNT,
-            inFlight: config.HISTORY_LOOKUPS_IN_FLIGHT,
-          },
-        },
+        historyReads: historyReadLimitsOf(config),
         breaker: {},
         errorFilter: options.errorFilter,
       }),
@@ -69,4 +65,13 @@ export class ServiceKitModule {
       exports: [SERVICE_KIT_OPTIONS, SERVICE_CONFIG, CLOCK, OpsServerHost],
     };
   }
+}
+
+/** Each kind's limits of reads of history, from the variables that set them. */
+function historyReadLimitsOf(config: CommonServiceConfig): MessagingOptions['historyReads'] {
+  const of = ({ perAccount, inFlight }: (typeof HISTORY_READ_LIMIT_VARIABLES)[HistoryReadKind]) => ({
+    perAccount: config[perAccount],
+    inFlight: config[inFlight],
+  });
+  return { scan: of(HISTORY_READ_LIMIT_VARIABLES.scan), lookup: of(HISTORY_READ_LIMIT_VARIABLES.lookup) };
 }

@@ -226,6 +226,6 @@ export const DeleteProxyInteraction = readingHistory(
     z.object({ ...inSession, sid: z.string().min(1).max(64) }).strict(),
     z.object({ deleted: z.literal(true) }),
   ),
-  'lookup',
+  'scan',
   scopeAccount,
 );

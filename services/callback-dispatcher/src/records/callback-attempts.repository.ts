@@ -50,7 +50,7 @@ export class CallbackAttempts extends DayKeptHistory<CallbackAttemptDocument, Ca
    */
   async ofSession(accountId: string, sessionId: string): Promise<CallbackAttemptDocument[]> {
     const found = await this.readUpTo(
-      [this.before, ...(await this.dayViews(sessionRecordsFrom(sessionId)))],
+      [this.before, ...(await this.dayViewsOfOne(sessionRecordsFrom(sessionId)))],
       SESSION_ATTEMPTS_MAX,
       (records, left) => records.ofSession(accountId, sessionId, left),
     );

@@ -97,7 +97,7 @@ export class PinAttemptLog extends DayKeptHistory<PinAttemptDocument, PinAttempt
    * than its call), and the collection kept before.
    */
   async ofSession(accountId: string, sessionId: string): Promise<PinAttempt[]> {
-    const all = [this.before, ...(await this.dayViews(sessionRecordsFrom(sessionId)))];
+    const all = [this.before, ...(await this.dayViewsOfOne(sessionRecordsFrom(sessionId)))];
     const callIds = await this.readUpTo(all, SESSION_READ_MAX, (records, left) =>
       records.callsOfSession(accountId, sessionId, left),
     );

@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
 import { newSessionId } from '@maskline/contracts';
+import { runWithContext } from '@maskline/observability';
 import { testClock, testStoreUrl, uniqueDbName } from '@maskline/testing';
 import { CallEventRepository } from './call-event.repository';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
@@ -69,26 +70,44 @@ describe('call steps of a session read from its own days (real store)', () => {
     for (const s of steps) await repository.record(s);
 
     finds.length = 0;
-    const read = await repository.forSession(ACCOUNT, {
-      _id: ended,
-      createdAt: new Date(createdAt),
-      status: 'expired',
-      expiredAt: new Date(endedAt),
-      modifiedAt: new Date(endedAt),
-    });
+    const charged: Array<string | undefined> = [];
+    /** A read made for a tenant's request, whose admissions are heard (as the RPC server sets them). */
+    const forTenant = <T>(read: () => Promise<T>) =>
+      runWithContext(
+        {
+          correlationId: 't',
+          admitHistoryRead: async (kind) => {
+            charged.push(kind);
+          },
+        },
+        read,
+      );
+    const read = await forTenant(() =>
+      repository.forSession(ACCOUNT, {
+        _id: ended,
+        createdAt: new Date(createdAt),
+        status: 'expired',
+        expiredAt: new Date(endedAt),
+        modifiedAt: new Date(endedAt),
+      }),
+    );
     expect(read.map((e) => e.callId)).toEqual(['call-1', 'message-1']);
     // Its own days (and the collection kept before days), none of the days since.
     const ownDays = new Set([dayOf(createdAt), dayOf(endedAt), dayOf(endedAt + CALL_STEPS_GRACE_MS)]);
     expect(new Set(finds)).toEqual(new Set(['call_events', ...ownDays]));
+    // A lookup's few days: each read admitted as the request was, none charged as a scan.
+    expect(charged.length).toBeGreaterThan(0);
+    expect(charged.filter((kind) => kind === 'scan')).toStrictEqual([]);
+    charged.length = 0;
 
     // A live session (or a page with one) reads on through today.
     finds.length = 0;
-    const liveRead = await repository.forSession(ACCOUNT, {
-      _id: live,
-      createdAt: new Date(now - 7 * DAY),
-      status: 'active',
-    });
+    const liveRead = await forTenant(() =>
+      repository.forSession(ACCOUNT, { _id: live, createdAt: new Date(now - 11 * DAY), status: 'active' }),
+    );
     expect(liveRead.map((e) => e.callId)).toEqual(['other-7', 'other-5', 'other-3', 'other-1', 'other-0']);
-    expect(finds).toEqual(expect.arrayContaining([dayOf(now - 7 * DAY), dayOf(now)]));
+    expect(finds).toEqual(expect.arrayContaining([dayOf(createdAt), dayOf(now - 7 * DAY), dayOf(now)]));
+    // Live for eleven days, its read spans more days than a lookup's: admitted as a scan as well.
+    expect(charged.filter((kind) => kind === 'scan')).toStrictEqual(['scan']);
   });
 });

@@ -19,11 +19,13 @@ export type SessionStart = Pick<SessionDocument, '_id' | 'createdAt'> &
   Partial<Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>>;
 
 /**
- * The latest a step of an ended session is recorded, after its end: during a call that outlived it,
- * or as the outcome of a message it took while live (retried while its provider is held back); the
- * retention sweep of steps relies on the same bound. Plus the routers' clock skew.
+ * How long after an ended session's end its steps are read: a step is recorded before its session
+ * ends, during a call that outlived it (up to a day's time limit, then its recording), or as the
+ * outcome of a message it took while live (retried about 17 hours at most while its provider is held
+ * back), within CALL_STEPS_GRACE_MS as the sweep of steps counts; a day more for what is late beyond
+ * that (ringing, a provider's webhook retries, a relay that lagged), and the routers' clock skew.
  */
-const RECORDED_AFTER_END_MS = CALL_STEPS_GRACE_MS + CLOCK_SKEW_MS;
+const RECORDED_AFTER_END_MS = CALL_STEPS_GRACE_MS + 24 * 3_600_000 + CLOCK_SKEW_MS;
 
 /**
  * Call steps (and messages' outcomes), kept one collection per UTC day of when they were recorded
@@ -52,17 +54,16 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
    * Every collection of steps: the one kept before and the days, oldest first; with `since`, only the
    * days that may hold steps recorded since then.
    */
-  private async all(since?: Date, until?: Date): Promise<CallEventRecords[]> {
-    return [this.before, ...(await this.dayViews(since, until))];
+  private async all(since?: Date): Promise<CallEventRecords[]> {
+    return [this.before, ...(await this.dayViews(since))];
   }
 
   /** `each` over the collections (`all`), DAYS_AT_ONCE at a time, in their order. */
   private async eachCollection<R>(
     each: (records: CallEventRecords) => Promise<R>,
     since?: Date,
-    until?: Date,
   ): Promise<R[]> {
-    return eachDayAtOnce(await this.all(since, until), each);
+    return eachDayAtOnce(await this.all(since), each);
   }
 
   /** Records the step once, in the day it was recorded; a redelivery is a no-op (the same day, the same id). */
@@ -79,7 +80,8 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
    * The steps of several sessions of one account, by session, in time order: read from the days since
    * the earliest of them began (less CLOCK_SKEW_MS: steps are timed by the routers' clocks) and, when
    * all have ended, until RECORDED_AFTER_END_MS after the last of them ended; and the collection kept
-   * before. So a get of a session that ended weeks ago reads its own days, not every day since. A step in two collections (spared and moved, until its day is dropped;
+   * before. So a get of a session that ended weeks ago reads its own days, not every day since; one
+   * whose days are more than a lookup's is admitted as a scan as well (`dayViewsOfOne`). A step in two collections (spared and moved, until its day is dropped;
    * an earlier version's) is given once, its first copy.
    */
   async forSessions(
@@ -94,7 +96,8 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
       ? new Date(Math.max(...sessions.map((s) => endedAtOf(s).getTime())) + RECORDED_AFTER_END_MS)
       : undefined;
     const found = new Map<string, CallEventDocument>();
-    for (const events of await this.eachCollection((r) => r.ofSessions(accountId, ids), since, until)) {
+    const collections = [this.before, ...(await this.dayViewsOfOne(since, until))];
+    for (const events of await eachDayAtOnce(collections, (r) => r.ofSessions(accountId, ids))) {
       for (const e of events) if (!found.has(e._id)) found.set(e._id, e);
     }
     for (const e of [...found.values()].sort((a, b) => a.at.getTime() - b.at.getTime())) {

@@ -101,11 +101,12 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
   }
 
   /**
-   * Every collection of records, the newest day first and the one kept before last; with `since`,
-   * only the days that may hold sessions that ended since then.
+   * The collections that may hold one session, newest first: the days since it began, by its id
+   * (`sessionRecordsFrom`), and the collection kept before. One that ended long ago, or an id that
+   * names no time, spans more days than a lookup does, and is admitted as a scan too (`dayViewsOfOne`).
    */
-  private async newestFirst(since?: Date): Promise<EndedSessionRecords[]> {
-    return [...(await this.dayViews(since)).reverse(), this.before];
+  private async ofOneNewestFirst(sessionId: string): Promise<EndedSessionRecords[]> {
+    return [...(await this.dayViewsOfOne(sessionRecordsFrom(sessionId))).reverse(), this.before];
   }
 
   /**
@@ -118,10 +119,8 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
     sessionId: string,
     read: (records: EndedSessionRecords) => Promise<R | null>,
   ): Promise<R | null> {
-    const answers = await eachDayAtOnce(
-      await this.newestFirst(sessionRecordsFrom(sessionId)),
-      read,
-      (group) => group.some((r) => r !== null),
+    const answers = await eachDayAtOnce(await this.ofOneNewestFirst(sessionId), read, (group) =>
+      group.some((r) => r !== null),
     );
     return answers.find((r) => r !== null) ?? null;
   }
@@ -369,7 +368,7 @@ export class EndedSessionRepository extends DayKeptHistory<SessionDocument, Ende
    * the collection kept before), DAYS_AT_ONCE collections at a time.
    */
   async markProxyDeleted(scope: AccountScope, sessionId: string, at: Date): Promise<void> {
-    await eachDayAtOnce(await this.newestFirst(sessionRecordsFrom(sessionId)), (r) =>
+    await eachDayAtOnce(await this.ofOneNewestFirst(sessionId), (r) =>
       r.markProxyDeleted(scope, sessionId, at),
     );
   }
