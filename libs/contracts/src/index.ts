@@ -15,6 +15,7 @@ export * from './self-test/self-test.contract';
 export * from './common/account-scope.schema';
 export * from './accounts/accounts.contract';
 export * from './accounts/account-privacy';
+export * from './interactions/stored-interactions';
 export * from './common/party-number';
 export * from './number-pool/pool-error-codes';
 export * from './number-pool/virtual-number.schema';

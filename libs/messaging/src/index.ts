@@ -17,6 +17,7 @@ export * from './messaging.module';
 export * from './key-value-stores';
 export * from './breaker-ceiling';
 export * from './account-privacy';
+export * from './stored-interactions';
 export * from './shared-token-buckets';
 export * from './shared-slots';
 export * from './jetstream-retry';

@@ -19,6 +19,7 @@ import { PROXY_INTERACTION_EVENT, toTwilioCallback } from '../events/twilio-call
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackDeliverer } from './callback-deliverer';
 import { CallbackTargets } from './callback-targets';
+import { StoredInteractionGate } from './stored-interaction-gate';
 
 /** Every event on the stream; those without a Plivo callback are acknowledged at once. */
 const EVENTS = [
@@ -42,6 +43,7 @@ export class CallbackEventsConsumer {
     private readonly deliverer: CallbackDeliverer,
     private readonly deadLetters: DeadLetters,
     private readonly targets: CallbackTargets,
+    private readonly gate: StoredInteractionGate,
   ) {}
 
   /**
@@ -93,6 +95,8 @@ export class CallbackEventsConsumer {
         fillOnly: event.subject === CallProgressed.subject,
       });
     }
+    // About an interaction's end: once session-service has it stored (a fetch of it finds it).
+    await this.gate.clear(event, meta);
     const eventId = `evt-${meta.streamSequence}`;
     await this.deliverer.deliver({
       eventId,

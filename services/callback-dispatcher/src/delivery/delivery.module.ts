@@ -14,9 +14,11 @@ import { CallbacksNatsController } from '../records/callbacks.nats.controller';
 import { CallbackAttempt } from './callback-attempt';
 import { CallbackDeliverer } from './callback-deliverer';
 import { CallbackHostSlots } from './callback-host-slots';
+import { StoredInteractions } from '@maskline/messaging';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackSigner } from './callback-signer';
 import { CallbackTargets } from './callback-targets';
+import { StoredInteractionGate } from './stored-interaction-gate';
 import { DeliveryLedger } from './delivery-ledger';
 
 @Module({
@@ -38,6 +40,8 @@ import { DeliveryLedger } from './delivery-ledger';
     CallbackDeliverer,
     CallbackHostSlots,
     CallbackEventsConsumer,
+    StoredInteractions,
+    StoredInteractionGate,
     CallbackRetentionSweeper,
   ],
 })

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { CallProgressed } from '@maskline/contracts';
-import { DurableConsumer, type EventOf } from '@maskline/messaging';
+import { CallProgressed, interactionEndedBy } from '@maskline/contracts';
+import { DurableConsumer, StoredInteractions, type EventOf } from '@maskline/messaging';
 import { CallEventRepository } from './call-event.repository';
 import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock';
 
@@ -17,12 +17,14 @@ export class CallProgressConsumer {
   constructor(
     private readonly events: CallEventRepository,
     private readonly clock: ProxyInteractionClock,
+    private readonly stored: StoredInteractions,
   ) {}
 
   /** Stores each call step; acknowledged only once stored. */
   // Up to 64 steps in hand at once: those stored together share one insert (CallEventRepository).
   @DurableConsumer({ durable: 'session-service-call-progress', events: EVENTS, concurrency: 64 })
-  async onCallProgressed({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+  async onCallProgressed(event: EventOf<typeof EVENTS>): Promise<void> {
+    const { payload } = event;
     // A Proxy session's interaction moves its expiry; its answer step also says who called. The
     // step is stored whatever becomes of the move (tried again on redelivery, the step kept once).
     const interaction = INTERACTION_STEPS.has(payload.step)
@@ -44,6 +46,9 @@ export class CallProgressConsumer {
       recordingUrl: payload.recordingUrl,
       ...(callerRole ? { callerRole } : {}),
     });
+    // Stored: a callback about the call's end may now be sent (the dispatcher waits for this).
+    const end = interactionEndedBy(event);
+    if (end) await this.stored.mark(end);
     await interaction?.slid;
   }
 }

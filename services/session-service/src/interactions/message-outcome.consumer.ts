@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { MessageFailed, MessageReceived, MessageRelayed } from '@maskline/contracts';
-import { DurableConsumer, type EventOf } from '@maskline/messaging';
+import { MessageFailed, MessageReceived, MessageRelayed, interactionEndedBy } from '@maskline/contracts';
+import { DurableConsumer, StoredInteractions, type EventOf } from '@maskline/messaging';
 import { CallEventRepository } from './call-event.repository';
 import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock';
 
@@ -13,6 +13,7 @@ export class MessageOutcomeConsumer {
   constructor(
     private readonly events: CallEventRepository,
     private readonly clock: ProxyInteractionClock,
+    private readonly stored: StoredInteractions,
   ) {}
 
   // Outcomes stored together share one insert (CallEventRepository), as call steps do.
@@ -48,6 +49,9 @@ export class MessageOutcomeConsumer {
       failureReason: 'reason' in p ? p.reason : null,
       ...(p.viaApi ? { viaApi: true } : {}),
     });
+    // Stored: a callback about the message's outcome may now be sent (the dispatcher waits for this).
+    const end = interactionEndedBy(event);
+    if (end) await this.stored.mark(end);
     await (
       await this.clock.interacted(p.accountId, p.sessionId, new Date(p.at))
     ).slid;

@@ -10,6 +10,7 @@ import { IdempotencyKeyDocument, IdempotencyKeySchema } from '../idempotency/ide
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { CallEventDocument, CallEventSchema } from '../interactions/call-event.schema';
 import { CallEventRepository } from '../interactions/call-event.repository';
+import { StoredInteractions } from '@maskline/messaging';
 import { CallProgressConsumer } from '../interactions/call-progress.consumer';
 import { MessageOutcomeConsumer } from '../interactions/message-outcome.consumer';
 import { OrphanReaper } from '../saga/orphan-reaper';
@@ -98,6 +99,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     OrphanReaper,
     CallProgressConsumer,
     MessageOutcomeConsumer,
+    StoredInteractions,
     PartyRedaction,
     RetentionSweeper,
     RetiredCollections,
