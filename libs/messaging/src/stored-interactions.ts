@@ -7,13 +7,10 @@ import {
 import { KeyValueStores, kvToken } from './key-value-stores';
 
 const STORED = new Uint8Array([1]);
-/** `until`'s first pause before it looks again, and its longest. */
-const FIRST_LOOK_MS = 10;
-const LAST_LOOK_MS = 100;
 
 /**
  * Marks of interactions whose end is stored (see `stored-interactions.ts` in contracts): one KV put
- * per interaction where it is stored, one read (or a few, while it is being stored) where a callback
+ * per interaction where it is stored, one read (a few, while it is being stored) where a callback
  * about it is sent. Provided by the services that use it (the bucket is made where it is used).
  */
 @Injectable()
@@ -27,18 +24,9 @@ export class StoredInteractions {
     await (await this.kv.bucket(STORED_INTERACTIONS_BUCKET)).put(keyOf(end), STORED);
   }
 
-  /** Whether it is stored, looked for again until `withinMs` have passed (false if it is not by then). */
-  async within(end: InteractionEnd, withinMs: number): Promise<boolean> {
-    const kv = await this.kv.bucket(STORED_INTERACTIONS_BUCKET);
-    const until = Date.now() + withinMs;
-    let pauseMs = FIRST_LOOK_MS;
-    for (;;) {
-      if ((await kv.get(keyOf(end)))?.operation === 'PUT') return true;
-      const leftMs = until - Date.now();
-      if (leftMs <= 0) return false;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(leftMs, pauseMs)));
-      pauseMs = Math.min(LAST_LOOK_MS, pauseMs * 2);
-    }
+  /** Whether it is stored (one KV read). */
+  async isStored(end: InteractionEnd): Promise<boolean> {
+    return (await (await this.kv.bucket(STORED_INTERACTIONS_BUCKET)).get(keyOf(end)))?.operation === 'PUT';
   }
 }
 

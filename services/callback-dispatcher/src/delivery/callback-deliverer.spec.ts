@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { RetryLater } from '@maskline/messaging';
+import type { InteractionEnd } from '@maskline/contracts';
+import { RetryLater, type StoredInteractions } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import { Bulkheads } from '@maskline/resilience';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
@@ -10,6 +11,7 @@ import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
 import type { Delivered, DeliveryLedger } from './delivery-ledger';
+import { StoredInteractionGate } from './stored-interaction-gate';
 
 const ACCOUNT = 'MA000000000000000001';
 const SESSION = '00000000-0000-4000-8000-000000000001';
@@ -53,6 +55,8 @@ function deliverer(world: {
   /** The store refuses this many attempt records first. */
   recordFailures?: number;
   now?: number;
+  /** Whether session-service has marked interaction ends stored (default: yes). */
+  stored?: boolean;
 }) {
   const attemptsSent: AttemptRequest[] = [];
   const recorded: Array<Record<string, unknown>> = [];
@@ -118,6 +122,10 @@ function deliverer(world: {
     CALLBACK_MAX_AGE_SECONDS: 86400,
     HOST_BREAKER_RESET_MS: 30_000,
   } as unknown as CallbackDispatcherConfig;
+  const asked: InteractionEnd[] = [];
+  const marks = {
+    isStored: async (end: InteractionEnd) => (asked.push(end), world.stored ?? true),
+  } as unknown as StoredInteractions;
   const metrics = {
     counter: () => ({ inc: () => undefined }),
     histogram: () => ({ observe: () => undefined }),
@@ -134,8 +142,9 @@ function deliverer(world: {
     metrics,
     // The cap across replicas is KV's (int-tested in libs/messaging); here one process's.
     new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY) as unknown as CallbackHostSlots,
+    new StoredInteractionGate(marks, { warn: () => undefined } as unknown as Logger, metrics),
   );
-  return { d, ledger, attemptsSent, recorded, dead };
+  return { d, ledger, attemptsSent, recorded, dead, asked };
 }
 
 describe('delivering a callback', () => {
@@ -206,6 +215,33 @@ describe('delivering a callback', () => {
     const again = deliverer({ delivered: true });
     await again.d.deliver(job());
     expect([...none.attemptsSent, ...again.attemptsSent]).toEqual([]);
+  });
+
+  describe('about an interaction’s end', () => {
+    const end = { sessionId: SESSION, interactionId: 'call-1', deliveryCount: 1 };
+
+    it('sends it once session-service has stored that end; until then puts the event off, sending nothing', async () => {
+      const early = deliverer({ stored: false });
+      const putOff = await early.d.deliver(job({ endOf: end })).catch((e: unknown) => e);
+      expect(putOff).toBeInstanceOf(RetryLater);
+      expect((putOff as RetryLater).delayMs).toBe(100);
+      expect(early.attemptsSent).toEqual([]);
+      expect(early.asked).toEqual([{ sessionId: SESSION, interactionId: 'call-1' }]);
+      const stored = deliverer({ stored: true });
+      await stored.d.deliver(job({ endOf: { ...end, deliveryCount: 2 } }));
+      expect(stored.attemptsSent).toHaveLength(1);
+    });
+
+    it('asks nothing for a session without a callback URL, an event delivered, or a retry after a failed attempt', async () => {
+      const none = deliverer({ stored: false, target: target({ callbackUrl: null }) });
+      await none.d.deliver(job({ endOf: end }));
+      const again = deliverer({ stored: false, delivered: true });
+      await again.d.deliver(job({ endOf: end }));
+      const retry = deliverer({ stored: false, made: 1, now: T0 + 31_000 });
+      await retry.d.deliver(job({ endOf: end }));
+      expect([...none.asked, ...again.asked, ...retry.asked]).toEqual([]);
+      expect(retry.attemptsSent).toHaveLength(1);
+    });
   });
 
   it('schedules a retry after a failure, counting the attempt', async () => {

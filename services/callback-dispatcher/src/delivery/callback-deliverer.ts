@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { accountSidOf } from '@maskline/contracts';
+import { accountSidOf, type InteractionEnd } from '@maskline/contracts';
 import { RetryLater } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -20,6 +20,7 @@ import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger, type DeliveredAttempt } from './delivery-ledger';
 import { afterAttempt, beforeAttempt, type DeliveryRules } from './delivery-state-machine';
+import { StoredInteractionGate } from './stored-interaction-gate';
 import type { SendResult } from '@maskline/net-guard';
 
 export interface DeliveryJob {
@@ -37,6 +38,11 @@ export interface DeliveryJob {
   twilio?: TwilioCallback;
   /** How the callback is worded and signed (set once the target is known). */
   dialect?: 'plivo' | 'twilio';
+  /**
+   * The interaction the event ends, if it ends one, and which delivery of the event this is: its
+   * first attempt waits until that end is stored (`StoredInteractionGate`).
+   */
+  endOf?: InteractionEnd & { deliveryCount: number };
 }
 
 /** How an attempt is written down. */
@@ -78,6 +84,7 @@ export class CallbackDeliverer {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
     private readonly perHost: CallbackHostSlots,
+    private readonly gate: StoredInteractionGate,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
     this.perAccount = new Bulkheads(config.CALLBACK_PER_ACCOUNT_CONCURRENCY);
@@ -126,6 +133,11 @@ export class CallbackDeliverer {
     }
 
     const made = await this.ledger.attemptsMade(job.attemptKey);
+    // About an interaction's end, to an endpoint, not sent yet: once session-service has it stored.
+    if (made === 0 && job.endOf) {
+      const { deliveryCount, ...end } = job.endOf;
+      await this.gate.clear(end, deliveryCount);
+    }
     const before = beforeAttempt(this.rules, made, job.publishedAt.getTime(), this.now());
     if (before.kind === 'dead-letter') return this.deadLetter(job, url, before.reason, made);
 

@@ -5,13 +5,12 @@ import {
   SessionExpired,
   type RoutingSession,
 } from '@maskline/contracts';
-import type { EventMeta, RpcClient, StoredInteractions } from '@maskline/messaging';
+import type { EventMeta, RpcClient } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import type { DeadLetters } from '../records/dead-letters.repository';
 import type { CallbackDeliverer } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackTargets } from './callback-targets';
-import { StoredInteractionGate } from './stored-interaction-gate';
 
 const ACCOUNT = 'MAAAAAAAAAAAAAAAAAAA';
 const SESSION = '0193a2b4-0000-7000-8000-000000000001';
@@ -51,14 +50,7 @@ function consumer() {
       sentTo.push((await targets.get(job.callback.accountId, job.callback.sessionId))?.callbackUrl);
     },
   } as unknown as CallbackDeliverer;
-  // None of this spec's events ends an interaction: the gate never asks whether one is stored.
-  const gate = new StoredInteractionGate(
-    { within: () => Promise.reject(new Error('not asked in this spec')) } as unknown as StoredInteractions,
-    () => Date.parse(AT),
-    pino({ level: 'silent' }),
-    new MetricsService('test'),
-  );
-  const c = new CallbackEventsConsumer(deliverer, {} as DeadLetters, targets, gate);
+  const c = new CallbackEventsConsumer(deliverer, {} as DeadLetters, targets);
   let seq = 0;
   const meta = (): EventMeta => ({
     subject: CallProgressed.subject,

@@ -12,14 +12,14 @@ import {
   SessionExpired,
   SessionUpdated,
   VirtualNumberChanged,
+  interactionEndedBy,
 } from '@maskline/contracts';
 import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
 import { toPlivoCallback } from '../events/plivo-callback';
 import { PROXY_INTERACTION_EVENT, toTwilioCallback } from '../events/twilio-callback';
 import { DeadLetters } from '../records/dead-letters.repository';
-import { CallbackDeliverer } from './callback-deliverer';
+import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackTargets } from './callback-targets';
-import { StoredInteractionGate } from './stored-interaction-gate';
 
 /** Every event on the stream; those without a Plivo callback are acknowledged at once. */
 const EVENTS = [
@@ -43,7 +43,6 @@ export class CallbackEventsConsumer {
     private readonly deliverer: CallbackDeliverer,
     private readonly deadLetters: DeadLetters,
     private readonly targets: CallbackTargets,
-    private readonly gate: StoredInteractionGate,
   ) {}
 
   /**
@@ -95,8 +94,6 @@ export class CallbackEventsConsumer {
         fillOnly: event.subject === CallProgressed.subject,
       });
     }
-    // About an interaction's end: once session-service has it stored (a fetch of it finds it).
-    await this.gate.clear(event, meta);
     const eventId = `evt-${meta.streamSequence}`;
     await this.deliverer.deliver({
       eventId,
@@ -105,8 +102,15 @@ export class CallbackEventsConsumer {
       publishedAt: meta.publishedAt,
       attemptKey: eventId,
       twilio: toTwilioCallback(event),
+      endOf: endOf(event, meta),
     });
   }
+}
+
+/** The interaction the event ends, if any: its callback waits until that end is stored (`StoredInteractionGate`). */
+function endOf(event: Parameters<typeof interactionEndedBy>[0], meta: EventMeta): DeliveryJob['endOf'] {
+  const end = interactionEndedBy(event);
+  return end && { ...end, deliveryCount: meta.deliveryCount };
 }
 
 /** A recorded Proxy callback's own parameters (the Service's SIDs are added again at delivery). */

@@ -1,93 +1,69 @@
 import pino from 'pino';
-import {
-  CallProgressed,
-  MessageRelayed,
-  STORED_INTERACTION_WAIT_MS,
-  type InteractionEnd,
-} from '@maskline/contracts';
-import { RetryLater, type EventMeta, type StoredInteractions } from '@maskline/messaging';
+import { STORED_INTERACTION_WAIT_MS, type InteractionEnd } from '@maskline/contracts';
+import { RetryLater, type StoredInteractions } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
-import { StoredInteractionGate } from './stored-interaction-gate';
+import { StoredInteractionGate, looksWithin, recheckDelayMs } from './stored-interaction-gate';
 
-const SESSION = '0193a2b4-0000-7000-8000-000000000001';
-const PUBLISHED = Date.parse('2026-01-01T00:00:00.000Z');
+const END: InteractionEnd = { sessionId: '0193a2b4-0000-7000-8000-000000000001', interactionId: 'call-1' };
 
-/** A gate whose marks are `marked` (or whose KV fails), at `now` on its clock. */
+/** A gate over marks that are `marked` (or a KV that fails). */
 function gateWith(marked: 'stored' | 'not stored' | 'kv fails') {
-  const asked: Array<{ end: InteractionEnd; withinMs: number }> = [];
   const stored = {
-    within: async (end: InteractionEnd, withinMs: number) => {
-      asked.push({ end, withinMs });
+    isStored: async () => {
       if (marked === 'kv fails') throw new Error('503');
       return marked === 'stored';
     },
   } as unknown as StoredInteractions;
-  let now = PUBLISHED + 50;
   const metrics = new MetricsService('test');
-  const gate = new StoredInteractionGate(stored, () => now, pino({ level: 'silent' }), metrics);
   return {
-    gate,
-    asked,
-    at: (ms: number) => (now = PUBLISHED + ms),
+    gate: new StoredInteractionGate(stored, pino({ level: 'silent' }), metrics),
     unstored: async () =>
       (await metrics.registry.getSingleMetricAsString('maskline_callbacks_before_stored_total')).match(
         / (\d+)$/m,
       )?.[1],
   };
 }
-
-const meta: EventMeta = {
-  subject: 'x',
-  streamSequence: 1,
-  deliveryCount: 1,
-  publishedAt: new Date(PUBLISHED),
-};
-const hangup = {
-  subject: CallProgressed.subject,
-  payload: CallProgressed.payload.parse({
-    accountId: 'MAAAAAAAAAAAAAAAAAAA',
-    sessionId: SESSION,
-    callId: 'call-1',
-    step: 'parties-hangup',
-    at: '2026-01-01T00:00:00.000Z',
-  }),
-};
-const outcome = (error: unknown) => (error instanceof RetryLater ? { retryInMs: error.delayMs } : error);
+const outcome = (p: Promise<void>) =>
+  p.then(
+    () => 'goes',
+    (e: unknown) => (e instanceof RetryLater ? { putOffMs: e.delayMs } : e),
+  );
 
 describe('StoredInteractionGate', () => {
   it('lets a callback about an interaction’s end go once session-service has stored it', async () => {
-    const { gate, asked } = gateWith('stored');
-    await expect(gate.clear(hangup, meta)).resolves.toBeUndefined();
-    expect(asked).toEqual([{ end: { sessionId: SESSION, interactionId: 'call-1' }, withinMs: 500 }]);
+    expect(await outcome(gateWith('stored').gate.clear(END, 1))).toBe('goes');
   });
 
-  it('asks nothing about an event that ends no interaction (a call answered)', async () => {
-    const { gate, asked } = gateWith('not stored');
-    const answered = { ...hangup, payload: { ...hangup.payload, step: 'first-party-answered' as const } };
-    await expect(gate.clear(answered, meta)).resolves.toBeUndefined();
-    expect(asked).toEqual([]);
-  });
-
-  it('puts off a callback whose interaction is not stored yet, then lets it go once the wait is over, counted', async () => {
-    const { gate, at, unstored } = gateWith('not stored');
-    expect(outcome(await gate.clear(hangup, meta).catch((e: unknown) => e))).toEqual({ retryInMs: 1000 });
-    // Near the end of the wait: put off only as long as is left.
-    at(STORED_INTERACTION_WAIT_MS - 300);
-    expect(outcome(await gate.clear(hangup, meta).catch((e: unknown) => e))).toEqual({ retryInMs: 300 });
+  it('puts off a callback whose interaction is not stored yet, 100 ms doubling to a second, for about the wait', async () => {
+    const { gate, unstored } = gateWith('not stored');
+    const looks = looksWithin(STORED_INTERACTION_WAIT_MS);
+    const delays: number[] = [];
+    for (let delivery = 1; delivery < looks; delivery++) {
+      const o = await outcome(gate.clear(END, delivery));
+      delays.push((o as { putOffMs: number }).putOffMs);
+    }
+    expect(delays.slice(0, 5)).toEqual([100, 200, 400, 800, 1000]);
+    expect(delays.reduce((a, b) => a + b)).toBeGreaterThanOrEqual(STORED_INTERACTION_WAIT_MS - 1_000);
+    expect(delays.reduce((a, b) => a + b)).toBeLessThanOrEqual(STORED_INTERACTION_WAIT_MS);
+    // Then it goes without, counted.
     expect(await unstored()).toBe('0');
-    at(STORED_INTERACTION_WAIT_MS);
-    await expect(gate.clear(hangup, meta)).resolves.toBeUndefined();
+    expect(await outcome(gate.clear(END, looks))).toBe('goes');
     expect(await unstored()).toBe('1');
   });
 
+  it('does not count one stored by its last look', async () => {
+    const { gate, unstored } = gateWith('stored');
+    expect(await outcome(gate.clear(END, looksWithin(STORED_INTERACTION_WAIT_MS) + 5))).toBe('goes');
+    expect(await unstored()).toBe('0');
+  });
+
   it('waits as for an unstored interaction when its mark cannot be asked for (NATS KV away)', async () => {
-    const { gate, at } = gateWith('kv fails');
-    const relayed = {
-      subject: MessageRelayed.subject,
-      payload: { sessionId: SESSION, messageId: 'm-1' },
-    };
-    expect(outcome(await gate.clear(relayed, meta).catch((e: unknown) => e))).toEqual({ retryInMs: 1000 });
-    at(STORED_INTERACTION_WAIT_MS + 1);
-    await expect(gate.clear(relayed, meta)).resolves.toBeUndefined();
+    const { gate } = gateWith('kv fails');
+    expect(await outcome(gate.clear(END, 1))).toEqual({ putOffMs: 100 });
+    expect(await outcome(gate.clear(END, looksWithin(STORED_INTERACTION_WAIT_MS)))).toBe('goes');
+  });
+
+  it('spaces its looks by deliveries, whatever the clocks', () => {
+    expect([1, 2, 3, 4, 5, 40].map(recheckDelayMs)).toEqual([100, 200, 400, 800, 1000, 1000]);
   });
 });

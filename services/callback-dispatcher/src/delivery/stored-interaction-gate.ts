@@ -1,23 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { STORED_INTERACTION_WAIT_MS, interactionEndedBy } from '@maskline/contracts';
-import { RetryLater, StoredInteractions, type EventMeta } from '@maskline/messaging';
+import { STORED_INTERACTION_WAIT_MS, type InteractionEnd } from '@maskline/contracts';
+import { RetryLater, StoredInteractions } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { CLOCK, type Clock } from '@maskline/service-kit';
 
-/** How long one delivery of the event waits in hand for the mark before it is put off. */
-const IN_HAND_WAIT_MS = 500;
-/** How soon an event put off for its mark is looked at again. */
-const RECHECK_MS = 1_000;
+/** The pause before delivery `n` (1 on the first) of an event looks for its mark again: 100 ms, doubling to 1 s. */
+export function recheckDelayMs(deliveryCount: number): number {
+  return Math.min(1_000, 100 * 2 ** (Math.max(1, deliveryCount) - 1));
+}
+
+/** How many deliveries of an event look for its mark: their pauses add up to STORED_INTERACTION_WAIT_MS. */
+export function looksWithin(waitMs: number): number {
+  let waited = 0;
+  let looks = 0;
+  while (waited < waitMs) waited += recheckDelayMs(++looks);
+  return looks;
+}
+
+const LOOKS = looksWithin(STORED_INTERACTION_WAIT_MS);
 
 /**
  * A callback about an interaction's end (a call's both legs hung up, a message relayed or failed)
  * goes once session-service has stored that end (`StoredInteractions`), so a client that fetches the
  * interaction on hearing of it finds it. Both consume one event stream, in no order between them:
- * before this, a Proxy Voice interaction's callback could arrive before its Interaction existed. The
- * event waits up to IN_HAND_WAIT_MS in hand, then is put off (RetryLater), until
- * STORED_INTERACTION_WAIT_MS after it was published; past that (session-service or its store down)
- * the callback goes without, counted.
+ * before this, a Proxy Voice interaction's callback could arrive before its Interaction existed. Asked
+ * before the callback's first attempt, to an endpoint known (the deliverer): one KV read; not there,
+ * the event is put off (RetryLater, 100 ms doubling to 1 s), never held in hand, so marks running late
+ * take none of the dispatcher's handlers. Counted by deliveries, not clocks: after LOOKS of them (about
+ * STORED_INTERACTION_WAIT_MS) the callback goes without, counted when its mark is still missing then.
  */
 @Injectable()
 export class StoredInteractionGate {
@@ -25,30 +35,26 @@ export class StoredInteractionGate {
 
   constructor(
     private readonly stored: StoredInteractions,
-    @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
     this.unstored = metrics.counter(
       'maskline_callbacks_before_stored_total',
-      'Callbacks about an interaction sent before session-service said it was stored (it had not within the wait)',
+      'Callbacks about an interaction sent without session-service having stored it, after waiting for it',
     );
   }
 
-  /** Returns once a callback about `event` may go; throws RetryLater while it should wait. */
-  async clear(event: Parameters<typeof interactionEndedBy>[0], meta: EventMeta): Promise<void> {
-    const end = interactionEndedBy(event);
-    if (!end) return;
-    const leftMs = () => meta.publishedAt.getTime() + STORED_INTERACTION_WAIT_MS - this.now();
-    if (leftMs() > 0) {
-      try {
-        if (await this.stored.within(end, Math.min(IN_HAND_WAIT_MS, leftMs()))) return;
-      } catch (err) {
-        this.logger.warn({ err }, 'could not ask whether an interaction is stored; its callback waits');
-      }
-      if (leftMs() > 0)
-        throw new RetryLater('the interaction is not stored yet', Math.min(RECHECK_MS, leftMs()));
+  /** Returns once a callback about `end`, on delivery `deliveryCount` of its event, may go; else throws RetryLater. */
+  async clear(end: InteractionEnd, deliveryCount: number): Promise<void> {
+    let stored = false;
+    try {
+      stored = await this.stored.isStored(end);
+    } catch (err) {
+      this.logger.warn({ err }, 'could not ask whether an interaction is stored; taken as not yet');
     }
+    if (stored) return;
+    if (deliveryCount < LOOKS)
+      throw new RetryLater('the interaction is not stored yet', recheckDelayMs(deliveryCount));
     this.unstored.inc();
   }
 }
