@@ -286,9 +286,21 @@ describe('number-pool (real NATS + store)', () => {
 
     it('answers concurrent attempts of one allocation alike, with one claim per party left live', async () => {
       const request = allocationRequest([rider(160), rider(161)]);
-      const answers = await Promise.all(
-        Array.from({ length: 8 }, () => client.request(AllocateNumber, request)),
-      );
+      // Records written slowly (a busy store): attempts that each hold one of the numbers are still
+      // recording while the others find every number held by these parties. They wait for the
+      // record, never answering "every number is held" (which they did, now and then, in CI).
+      const records = app.get(AllocationRepository);
+      const insert = records.insert.bind(records);
+      const slow = jest.spyOn(records, 'insert').mockImplementation(async (record) => {
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        return insert(record);
+      });
+      let answers;
+      try {
+        answers = await Promise.all(Array.from({ length: 8 }, () => client.request(AllocateNumber, request)));
+      } finally {
+        slow.mockRestore();
+      }
       expect(new Set(answers.map((a) => a.virtualNumber)).size).toBe(1);
       const live = await db
         .collection('holds')

@@ -22,6 +22,12 @@ import { NumberAllocator } from './number-allocator';
 /** Allocator refusals that a record of the same allocation, written by an earlier attempt, explains. */
 const REFUSALS_A_RECORD_MAY_EXPLAIN = new Set<string>([PoolErrorCodes.EXHAUSTED, PoolErrorCodes.CONTENDED]);
 
+/**
+ * How long an attempt that found every number held waits for a sibling attempt of its allocation
+ * (claims under the same id, no record yet) to record it: well within the caller's 5 s.
+ */
+const SIBLING_RECORD_WAIT_MS = 2_000;
+
 /** The number of an allocation released before it was recorded (a tombstone). */
 const NEVER_ALLOCATED = 'none';
 
@@ -137,7 +143,13 @@ export class AllocationService {
 
   /**
    * The allocator's choice; or, when it finds nothing, the answer of a record the store holds under
-   * the id and KV lacks (a retry whose parties' numbers are held by its own first attempt).
+   * the id and KV lacks (a retry whose parties' numbers are held by its own first attempt). While
+   * another attempt of this allocation holds claims under the id and has not recorded it yet (attempts
+   * sent at once: each may hold one of the numbers, and this one finds them all held by its parties),
+   * the record is looked for again, up to SIBLING_RECORD_WAIT_MS: each such attempt records the
+   * allocation or gives its claim back. Still unrecorded then (a sibling stopped midway, its claims
+   * left to the reaper): CONTENDED, retryable, not "every number is held". Only on this refusal's
+   * path: an allocation that finds a number reads nothing more.
    */
   private async allocateOrRecall(
     accountId: string,
@@ -151,9 +163,20 @@ export class AllocationService {
       return await this.allocator.allocate(request);
     } catch (err) {
       if (!(err instanceof CodedError) || !REFUSALS_A_RECORD_MAY_EXPLAIN.has(err.code)) throw err;
-      const recorded = await this.store.allocation(accountId, allocationId);
-      if (!recorded) throw err;
-      return { recalled: this.previousResult(recorded.virtualNumber, recorded.releasedAt) };
+      const until = Date.now() + SIBLING_RECORD_WAIT_MS;
+      for (let pauseMs = 10; ; pauseMs = Math.min(100, pauseMs * 2)) {
+        const recorded = await this.store.allocation(accountId, allocationId);
+        if (recorded) return { recalled: this.previousResult(recorded.virtualNumber, recorded.releasedAt) };
+        if ((await this.store.liveHoldsOf(accountId, allocationId)).length === 0) throw err;
+        if (Date.now() >= until) {
+          throw new CodedError(
+            PoolErrorCodes.CONTENDED,
+            'another attempt of this allocation holds its numbers and has not recorded it; retry',
+            { retryable: true },
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, pauseMs * (0.5 + Math.random() / 2)));
+      }
     }
   }
 
