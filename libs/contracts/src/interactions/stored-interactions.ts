@@ -24,14 +24,15 @@ export interface InteractionEnd {
   interactionId: string;
 }
 
-type Event =
+/** An event that may end an interaction (a call's steps, a message's outcome), or any other. */
+export type InteractionEvent =
   | { subject: typeof CallProgressed.subject; payload: EventPayloadOf<typeof CallProgressed> }
   | { subject: typeof MessageRelayed.subject; payload: EventPayloadOf<typeof MessageRelayed> }
   | { subject: typeof MessageFailed.subject; payload: EventPayloadOf<typeof MessageFailed> }
   | { subject: string; payload: unknown };
 
 /** The interaction `event` ends, if it ends one: a call when both legs hung up; a message once relayed or failed. */
-export function interactionEndedBy(event: Event): InteractionEnd | undefined {
+export function interactionEndedBy(event: InteractionEvent): InteractionEnd | undefined {
   if (event.subject === CallProgressed.subject) {
     const p = event.payload as EventPayloadOf<typeof CallProgressed>;
     return p.step === 'parties-hangup' ? { sessionId: p.sessionId, interactionId: p.callId } : undefined;

@@ -13,6 +13,7 @@ import {
   SessionUpdated,
   VirtualNumberChanged,
   interactionEndedBy,
+  type InteractionEvent,
 } from '@maskline/contracts';
 import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
 import { toPlivoCallback } from '../events/plivo-callback';
@@ -108,7 +109,7 @@ export class CallbackEventsConsumer {
 }
 
 /** The interaction the event ends, if any: its callback waits until that end is stored (`StoredInteractionGate`). */
-function endOf(event: Parameters<typeof interactionEndedBy>[0], meta: EventMeta): DeliveryJob['endOf'] {
+function endOf(event: InteractionEvent, meta: EventMeta): DeliveryJob['endOf'] {
   const end = interactionEndedBy(event);
   return end && { ...end, deliveryCount: meta.deliveryCount };
 }

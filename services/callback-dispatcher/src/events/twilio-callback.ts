@@ -2,9 +2,12 @@ import {
   CallProgressed,
   MessageFailed,
   MessageRelayed,
+  interactionEndedBy,
   interactionSidOf,
   proxySessionSidOf,
   type EventPayloadOf,
+  type InteractionEnd,
+  type InteractionEvent,
 } from '@maskline/contracts';
 
 /** The event name a Twilio Proxy callback is recorded (and replayed) under. */
@@ -16,22 +19,18 @@ export interface TwilioCallback {
   params: Record<string, string>;
 }
 
-type Event =
-  | { subject: typeof CallProgressed.subject; payload: EventPayloadOf<typeof CallProgressed> }
-  | { subject: typeof MessageRelayed.subject; payload: EventPayloadOf<typeof MessageRelayed> }
-  | { subject: typeof MessageFailed.subject; payload: EventPayloadOf<typeof MessageFailed> }
-  | { subject: string; payload: unknown };
-
 /**
  * What a Proxy Service's callback_url hears of an event, if anything: each interaction once, when
  * it is over (a call when both legs hung up; a message when relayed or failed), as Twilio's
  * interaction parameters. Never a phone number or a message's text.
  */
-export function toTwilioCallback(event: Event): TwilioCallback | undefined {
+export function toTwilioCallback(event: InteractionEvent): TwilioCallback | undefined {
+  // Told of each interaction's end, as it is stored (`interactionEndedBy`), nothing else.
+  const end = interactionEndedBy(event);
+  if (!end) return undefined;
   if (event.subject === CallProgressed.subject) {
     const p = event.payload as EventPayloadOf<typeof CallProgressed>;
-    if (p.step !== 'parties-hangup') return undefined;
-    return interaction(p.sessionId, p.callId, {
+    return interaction(end, {
       interactionType: 'Voice',
       interactionData: JSON.stringify({ duration: String(p.durationSeconds) }),
       inboundResourceSid: p.firstPartyCallUuid ?? p.callId,
@@ -45,7 +44,7 @@ export function toTwilioCallback(event: Event): TwilioCallback | undefined {
   if (event.subject === MessageRelayed.subject || event.subject === MessageFailed.subject) {
     const p = event.payload as EventPayloadOf<typeof MessageRelayed | typeof MessageFailed>;
     const relayed = 'relayedMessageId' in p;
-    return interaction(p.sessionId, p.messageId, {
+    return interaction(end, {
       interactionType: 'Message',
       interactionData: JSON.stringify({ segments: p.segments }),
       inboundResourceSid: p.viaApi ? '' : p.messageId,
@@ -59,11 +58,14 @@ export function toTwilioCallback(event: Event): TwilioCallback | undefined {
   return undefined;
 }
 
-function interaction(sessionId: string, id: string, params: Record<string, string>): TwilioCallback {
+function interaction(
+  { sessionId, interactionId }: InteractionEnd,
+  params: Record<string, string>,
+): TwilioCallback {
   return {
     eventName: PROXY_INTERACTION_EVENT,
     params: {
-      interactionSid: interactionSidOf(sessionId, id),
+      interactionSid: interactionSidOf(sessionId, interactionId),
       interactionSessionSid: proxySessionSidOf(sessionId),
       ...params,
     },
