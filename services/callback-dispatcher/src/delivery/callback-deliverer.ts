@@ -136,7 +136,7 @@ export class CallbackDeliverer {
     // About an interaction's end, to an endpoint, not sent yet: once session-service has it stored.
     if (made === 0 && job.endOf) {
       const { deliveryCount, ...end } = job.endOf;
-      await this.gate.clear(end, deliveryCount);
+      await this.gate.clear(end, deliveryCount, job.publishedAt, this.now());
     }
     const before = beforeAttempt(this.rules, made, job.publishedAt.getTime(), this.now());
     if (before.kind === 'dead-letter') return this.deadLetter(job, url, before.reason, made);

@@ -1,9 +1,15 @@
 import pino from 'pino';
-import { STORED_INTERACTION_WAIT_MS, type InteractionEnd } from '@maskline/contracts';
+import {
+  STORED_INTERACTION_MARK_TTL_MS,
+  STORED_INTERACTION_WAIT_MS,
+  type InteractionEnd,
+} from '@maskline/contracts';
 import { RetryLater, type StoredInteractions } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import { StoredInteractionGate, looksWithin, recheckDelayMs } from './stored-interaction-gate';
 
+const PUBLISHED = new Date('2026-01-01T00:00:00.000Z');
+const NOW = PUBLISHED.getTime() + 1_000;
 const END: InteractionEnd = { sessionId: '0193a2b4-0000-7000-8000-000000000001', interactionId: 'call-1' };
 
 /** A gate over marks that are `marked` (or a KV that fails). */
@@ -31,7 +37,7 @@ const outcome = (p: Promise<void>) =>
 
 describe('StoredInteractionGate', () => {
   it('lets a callback about an interaction’s end go once session-service has stored it', async () => {
-    expect(await outcome(gateWith('stored').gate.clear(END, 1))).toBe('goes');
+    expect(await outcome(gateWith('stored').gate.clear(END, 1, PUBLISHED, NOW))).toBe('goes');
   });
 
   it('puts off a callback whose interaction is not stored yet, 100 ms doubling to a second, for about the wait', async () => {
@@ -39,7 +45,7 @@ describe('StoredInteractionGate', () => {
     const looks = looksWithin(STORED_INTERACTION_WAIT_MS);
     const delays: number[] = [];
     for (let delivery = 1; delivery < looks; delivery++) {
-      const o = await outcome(gate.clear(END, delivery));
+      const o = await outcome(gate.clear(END, delivery, PUBLISHED, NOW));
       delays.push((o as { putOffMs: number }).putOffMs);
     }
     expect(delays.slice(0, 5)).toEqual([100, 200, 400, 800, 1000]);
@@ -47,20 +53,40 @@ describe('StoredInteractionGate', () => {
     expect(delays.reduce((a, b) => a + b)).toBeLessThanOrEqual(STORED_INTERACTION_WAIT_MS);
     // Then it goes without, counted.
     expect(await unstored()).toBe('0');
-    expect(await outcome(gate.clear(END, looks))).toBe('goes');
+    expect(await outcome(gate.clear(END, looks, PUBLISHED, NOW))).toBe('goes');
     expect(await unstored()).toBe('1');
   });
 
   it('does not count one stored by its last look', async () => {
     const { gate, unstored } = gateWith('stored');
-    expect(await outcome(gate.clear(END, looksWithin(STORED_INTERACTION_WAIT_MS) + 5))).toBe('goes');
+    expect(await outcome(gate.clear(END, looksWithin(STORED_INTERACTION_WAIT_MS) + 5, PUBLISHED, NOW))).toBe(
+      'goes',
+    );
     expect(await unstored()).toBe('0');
   });
 
   it('waits as for an unstored interaction when its mark cannot be asked for (NATS KV away)', async () => {
     const { gate } = gateWith('kv fails');
-    expect(await outcome(gate.clear(END, 1))).toEqual({ putOffMs: 100 });
-    expect(await outcome(gate.clear(END, looksWithin(STORED_INTERACTION_WAIT_MS)))).toBe('goes');
+    expect(await outcome(gate.clear(END, 1, PUBLISHED, NOW))).toEqual({ putOffMs: 100 });
+    expect(await outcome(gate.clear(END, looksWithin(STORED_INTERACTION_WAIT_MS), PUBLISHED, NOW))).toBe(
+      'goes',
+    );
+  });
+
+  it('counts one let through unstored once, however often it comes back (put off elsewhere)', async () => {
+    const { gate, unstored } = gateWith('not stored');
+    const looks = looksWithin(STORED_INTERACTION_WAIT_MS);
+    for (const delivery of [looks, looks + 1, looks + 2]) {
+      expect(await outcome(gate.clear(END, delivery, PUBLISHED, PUBLISHED.getTime() + 40_000))).toBe('goes');
+    }
+    expect(await unstored()).toBe('1');
+  });
+
+  it('holds no event older than half its mark’s lifetime (a backlog caught up on): its mark is gone', async () => {
+    const { gate, unstored } = gateWith('not stored');
+    const late = PUBLISHED.getTime() + STORED_INTERACTION_MARK_TTL_MS / 2 + 1;
+    expect(await outcome(gate.clear(END, 1, PUBLISHED, late))).toBe('goes');
+    expect(await unstored()).toBe('0');
   });
 
   it('spaces its looks by deliveries, whatever the clocks', () => {

@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { STORED_INTERACTION_WAIT_MS, type InteractionEnd } from '@maskline/contracts';
+import {
+  STORED_INTERACTION_MARK_TTL_MS,
+  STORED_INTERACTION_WAIT_MS,
+  type InteractionEnd,
+} from '@maskline/contracts';
 import { RetryLater, StoredInteractions } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 
@@ -18,6 +22,11 @@ export function looksWithin(waitMs: number): number {
 }
 
 const LOOKS = looksWithin(STORED_INTERACTION_WAIT_MS);
+/**
+ * An event older than this is not held for its mark: its mark, if it was made, has expired (a
+ * dispatcher catching up on a backlog), so waiting would only hold it up. Far beyond any clock skew.
+ */
+const NOT_HELD_AFTER_MS = STORED_INTERACTION_MARK_TTL_MS / 2;
 
 /**
  * A callback about an interaction's end (a call's both legs hung up, a message relayed or failed)
@@ -44,8 +53,12 @@ export class StoredInteractionGate {
     );
   }
 
-  /** Returns once a callback about `end`, on delivery `deliveryCount` of its event, may go; else throws RetryLater. */
-  async clear(end: InteractionEnd, deliveryCount: number): Promise<void> {
+  /**
+   * Returns once a callback about `end`, on delivery `deliveryCount` of its event (published at
+   * `publishedAt`), may go; else throws RetryLater.
+   */
+  async clear(end: InteractionEnd, deliveryCount: number, publishedAt: Date, now: number): Promise<void> {
+    if (now - publishedAt.getTime() > NOT_HELD_AFTER_MS) return;
     let stored = false;
     try {
       stored = await this.stored.isStored(end);
@@ -55,6 +68,7 @@ export class StoredInteractionGate {
     if (stored) return;
     if (deliveryCount < LOOKS)
       throw new RetryLater('the interaction is not stored yet', recheckDelayMs(deliveryCount));
-    this.unstored.inc();
+    // Counted once, as it is let through (later deliveries, put off elsewhere, come back here).
+    if (deliveryCount === LOOKS) this.unstored.inc();
   }
 }

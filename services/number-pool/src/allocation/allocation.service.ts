@@ -27,6 +27,8 @@ const REFUSALS_A_RECORD_MAY_EXPLAIN = new Set<string>([PoolErrorCodes.EXHAUSTED,
  * (claims under the same id, no record yet) to record it: well within the caller's 5 s.
  */
 const SIBLING_RECORD_WAIT_MS = 2_000;
+/** A sibling's claims this young may still be recorded: the caller gives an allocation 5 s. */
+const SIBLING_CLAIM_FRESH_MS = 5_000;
 
 /** The number of an allocation released before it was recorded (a tombstone). */
 const NEVER_ALLOCATED = 'none';
@@ -146,10 +148,11 @@ export class AllocationService {
    * the id and KV lacks (a retry whose parties' numbers are held by its own first attempt). While
    * another attempt of this allocation holds claims under the id and has not recorded it yet (attempts
    * sent at once: each may hold one of the numbers, and this one finds them all held by its parties),
-   * the record is looked for again, up to SIBLING_RECORD_WAIT_MS: each such attempt records the
-   * allocation or gives its claim back. Still unrecorded then (a sibling stopped midway, its claims
-   * left to the reaper): CONTENDED, retryable, not "every number is held". Only on this refusal's
-   * path: an allocation that finds a number reads nothing more.
+   * the record is looked for again, up to SIBLING_RECORD_WAIT_MS, while those claims are fresh
+   * (SIBLING_CLAIM_FRESH_MS): such an attempt records the allocation or gives its claim back, unless
+   * its record failed (its claim then kept for the caller's release). Still unrecorded at the end of
+   * the wait: CONTENDED, retryable, not "every number is held". Only on this refusal's path: an
+   * allocation that finds a number reads nothing more.
    */
   private async allocateOrRecall(
     accountId: string,
@@ -167,7 +170,10 @@ export class AllocationService {
       for (let pauseMs = 10; ; pauseMs = Math.min(100, pauseMs * 2)) {
         const recorded = await this.store.allocation(accountId, allocationId);
         if (recorded) return { recalled: this.previousResult(recorded.virtualNumber, recorded.releasedAt) };
-        if ((await this.store.liveHoldsOf(accountId, allocationId)).length === 0) throw err;
+        // Only claims a sibling made moments ago may still be recorded; older ones (an attempt whose
+        // record failed keeps its claim for the caller's release) never will: the refusal stands.
+        const holds = await this.store.liveHoldsOf(accountId, allocationId);
+        if (!holds.some((h) => this.clock() - h.createdAt.getTime() < SIBLING_CLAIM_FRESH_MS)) throw err;
         if (Date.now() >= until) {
           throw new CodedError(
             PoolErrorCodes.CONTENDED,
