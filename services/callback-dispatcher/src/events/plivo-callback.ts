@@ -5,6 +5,7 @@ import {
   PinAuthenticationStatus,
   SessionExpired,
   type EventPayloadOf,
+  type InteractionEvent,
 } from '@maskline/contracts';
 import { plivoTime, toPlivoNumber } from '@maskline/plivo-wire';
 
@@ -33,16 +34,14 @@ const RECORDING_STEPS: Record<string, string> = {
   'recording-failed': 'SessionRecordingFailed',
 };
 
+/** A session's events, and those of its calls and messages (`InteractionEvent`). */
 type Event =
   | { subject: typeof SessionExpired.subject; payload: EventPayloadOf<typeof SessionExpired> }
   | {
       subject: typeof PinAuthenticationStatus.subject;
       payload: EventPayloadOf<typeof PinAuthenticationStatus>;
     }
-  | { subject: typeof CallProgressed.subject; payload: EventPayloadOf<typeof CallProgressed> }
-  | { subject: typeof MessageRelayed.subject; payload: EventPayloadOf<typeof MessageRelayed> }
-  | { subject: typeof MessageFailed.subject; payload: EventPayloadOf<typeof MessageFailed> }
-  | { subject: string; payload: unknown };
+  | InteractionEvent;
 
 /**
  * Which of Plivo's session callbacks an internal event is, if any. Events that name no session
