@@ -8,7 +8,7 @@ import {
 import type { EventMeta, RpcClient } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import type { DeadLetters } from '../records/dead-letters.repository';
-import type { CallbackDeliverer } from './callback-deliverer';
+import type { CallbackDeliverer, DeliveryJob } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackTargets } from './callback-targets';
 
@@ -45,8 +45,10 @@ function consumer() {
     new MetricsService('test'),
   );
   const sentTo: Array<string | null | undefined> = [];
+  const jobs: DeliveryJob[] = [];
   const deliverer = {
-    deliver: async (job: { callback: { accountId: string; sessionId: string } }) => {
+    deliver: async (job: DeliveryJob) => {
+      jobs.push(job);
       sentTo.push((await targets.get(job.callback.accountId, job.callback.sessionId))?.callbackUrl);
     },
   } as unknown as CallbackDeliverer;
@@ -58,7 +60,7 @@ function consumer() {
     deliveryCount: 1,
     publishedAt: new Date(AT),
   });
-  const step = (routing?: RoutingSession) =>
+  const step = (routing?: RoutingSession, over: Record<string, unknown> = {}, deliveryCount = 1) =>
     c.onEvent(
       {
         subject: CallProgressed.subject,
@@ -71,11 +73,12 @@ function consumer() {
           from: '+14155550101',
           to: '+14155550102',
           ...(routing ? { routing } : {}),
+          ...over,
         }),
       } as never,
-      meta(),
+      { ...meta(), deliveryCount },
     );
-  return { c, step, asked, sentTo, meta };
+  return { c, step, asked, sentTo, meta, jobs };
 }
 
 describe('CallbackEventsConsumer', () => {
@@ -108,5 +111,15 @@ describe('CallbackEventsConsumer', () => {
     await step(view('http://127.0.0.1:9/from-step'));
     expect(sentTo.at(-1)).toBe('http://127.0.0.1:9/from-session');
     expect(asked).toEqual([]);
+  });
+
+  it('hands the deliverer the interaction a call’s end ends, with the delivery it is on (its callback waits until stored)', async () => {
+    const { step, jobs } = consumer();
+    await step(view('http://127.0.0.1:9/cb'));
+    await step(view('http://127.0.0.1:9/cb'), { step: 'parties-hangup' }, 3);
+    expect(jobs.map((j) => j.endOf)).toStrictEqual([
+      undefined,
+      { sessionId: SESSION, interactionId: 'call-1', deliveryCount: 3 },
+    ]);
   });
 });
