@@ -286,20 +286,32 @@ describe('number-pool (real NATS + store)', () => {
 
     it('answers concurrent attempts of one allocation alike, with one claim per party left live', async () => {
       const request = allocationRequest([rider(160), rider(161)]);
-      // Records written slowly (a busy store): attempts that each hold one of the numbers are still
+      // Records held back (a busy store) until a refused attempt has begun waiting for its siblings'
+      // record, or an attempt has answered: the attempts that each hold one of the numbers are still
       // recording while the others find every number held by these parties. They wait for the
       // record, never answering "every number is held" (which they did, now and then, in CI).
+      let letRecordsIn!: () => void;
+      const recordsLetIn = new Promise<void>((resolve) => (letRecordsIn = resolve));
       const records = app.get(AllocationRepository);
       const insert = records.insert.bind(records);
-      const slow = jest.spyOn(records, 'insert').mockImplementation(async (record) => {
-        await new Promise((resolve) => setTimeout(resolve, 150));
+      const heldBack = jest.spyOn(records, 'insert').mockImplementation(async (record) => {
+        await recordsLetIn;
         return insert(record);
+      });
+      const holds = app.get<HoldStore>(HOLD_STORE);
+      const liveHoldsOf = holds.liveHoldsOf.bind(holds);
+      const waiting = jest.spyOn(holds, 'liveHoldsOf').mockImplementation(async (accountId, allocationId) => {
+        if (allocationId === request.allocationId) letRecordsIn();
+        return liveHoldsOf(accountId, allocationId);
       });
       let answers;
       try {
-        answers = await Promise.all(Array.from({ length: 8 }, () => client.request(AllocateNumber, request)));
+        answers = await Promise.all(
+          Array.from({ length: 8 }, () => client.request(AllocateNumber, request).finally(letRecordsIn)),
+        );
       } finally {
-        slow.mockRestore();
+        heldBack.mockRestore();
+        waiting.mockRestore();
       }
       expect(new Set(answers.map((a) => a.virtualNumber)).size).toBe(1);
       const live = await db
