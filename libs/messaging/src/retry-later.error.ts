@@ -20,6 +20,11 @@ export function backoffWithJitter(
   maxMs: number,
   random = Math.random,
 ): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  const ceiling = backoffCeiling(attempt, baseMs, maxMs);
   return Math.max(1, Math.round(ceiling / 2 + random() * (ceiling / 2)));
+}
+
+/** The backoff before attempt `attempt` (1 on the first) without jitter: `baseMs` doubling to `maxMs`. */
+export function backoffCeiling(attempt: number, baseMs: number, maxMs: number): number {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }

@@ -5,12 +5,12 @@ import {
   STORED_INTERACTION_WAIT_MS,
   type InteractionEnd,
 } from '@maskline/contracts';
-import { RetryLater, StoredInteractions } from '@maskline/messaging';
+import { RetryLater, StoredInteractions, backoffCeiling } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 
 /** The pause before delivery `n` (1 on the first) of an event looks for its mark again: 100 ms, doubling to 1 s. */
 export function recheckDelayMs(deliveryCount: number): number {
-  return Math.min(1_000, 100 * 2 ** (Math.max(1, deliveryCount) - 1));
+  return backoffCeiling(deliveryCount, 100, 1_000);
 }
 
 /** How many deliveries of an event look for its mark: their pauses add up to STORED_INTERACTION_WAIT_MS. */

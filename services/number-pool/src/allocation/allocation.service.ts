@@ -7,6 +7,7 @@ import {
   type AllocateNumber,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
+import { backoffWithJitter } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
@@ -167,7 +168,7 @@ export class AllocationService {
     } catch (err) {
       if (!(err instanceof CodedError) || !REFUSALS_A_RECORD_MAY_EXPLAIN.has(err.code)) throw err;
       const until = Date.now() + SIBLING_RECORD_WAIT_MS;
-      for (let pauseMs = 10; ; pauseMs = Math.min(100, pauseMs * 2)) {
+      for (let look = 1; ; look++) {
         const recorded = await this.store.allocation(accountId, allocationId);
         if (recorded) return { recalled: this.previousResult(recorded.virtualNumber, recorded.releasedAt) };
         // Only claims a sibling made moments ago may still be recorded; older ones (an attempt whose
@@ -181,7 +182,7 @@ export class AllocationService {
             { retryable: true },
           );
         }
-        await new Promise((resolve) => setTimeout(resolve, pauseMs * (0.5 + Math.random() / 2)));
+        await new Promise((resolve) => setTimeout(resolve, backoffWithJitter(look, 10, 100)));
       }
     }
   }
