@@ -294,6 +294,55 @@ describe('a tenant cannot forge another tenant’s calls', () => {
       expect(res.status).toBe(200);
     });
 
+    it('calls on the attacker’s own number under the victim’s call id, placed first, take nothing from the victim’s call', async () => {
+      // An id overheard while the victim's call is under way, raced ahead of its remaining steps:
+      // here the whole forged call comes first, so every step the victim's call takes is one the
+      // forgery already announced under that id.
+      const callId = newCallId();
+      const forged = await sim('attacker').call({ callId, from: attackerFirst, to: attackerVn });
+      expect(forged.dials.map((d) => d.number)).toEqual([attackerSecond]);
+      const before = outside.for(cbPath).length;
+      const genuine = await sim('victim').call({ callId, from: victimFirst, to: victimVn });
+      expect(genuine.dials.map((d) => d.number)).toEqual([victimSecond]);
+      legitimate.calls++;
+      legitimate.events.push(...fullCall);
+      // Every callback of the victim's call reaches the victim (the attacker's session has none).
+      const names = () =>
+        outside
+          .for(cbPath)
+          .slice(before)
+          .map((r) => r.params.EventName)
+          .filter((name) => name !== 'SessionPinAuthenticationStatus')
+          .sort();
+      await expectEventually(() => expect(names()).toEqual([...fullCall].sort()), { timeoutMs: 15_000 });
+      // …and the call is in the victim's session, whole.
+      await expectEventually(async () => {
+        const res = await accounts.victim[provider].api(
+          `/Masking/Session/${String(victimSession.session_uuid)}/`,
+        );
+        const calls = ((await res.json()) as { response: { interaction: Json[] } }).response.interaction;
+        expect(calls.filter((c) => JSON.stringify(c).includes(callId))).toHaveLength(1);
+      });
+    });
+
+    it('wrong PINs the attacker signs from a phone number lock that phone out of the attacker’s numbers only', async () => {
+      const stranger = nextPhone();
+      const wrong =
+        '000000' === String((victimSession.session as Json).first_party_pin) ? '111111' : '000000';
+      // Three calls of two wrong PINs each: past the per-caller bar (5 in 15 min).
+      for (let i = 0; i < 3; i++)
+        await sim('attacker').call({ from: stranger, to: attackerVn, digits: [wrong, wrong] });
+      const locked = await sim('attacker').call({ from: stranger, to: attackerVn, digits: [wrong] });
+      expect(locked.heard).toContain('say:Too many wrong attempts. Please try again later. Goodbye.');
+      // The same phone, calling the victim's number, enters the victim's PIN and is put through.
+      const pin = String((victimSession.session as Json).first_party_pin);
+      const call = await sim('victim').call({ from: stranger, to: victimVn, digits: [pin] });
+      expect(call.heard).not.toContain('say:Too many wrong attempts. Please try again later. Goodbye.');
+      expect(call.dials.map((d) => d.number)).toEqual([victimSecond]);
+      legitimate.calls++;
+      legitimate.events.push(...fullCall);
+    });
+
     it('…and the victim’s session shows its own calls and nothing else', async () => {
       // A last genuine call: once its callbacks are in, anything the forgeries set moving would be too.
       const marker = await sim('victim').call({ from: victimFirst, to: victimVn });
@@ -304,7 +353,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
         () =>
           expect(
             outside.for(cbPath).filter((r) => r.params.EventName === 'SessionPartiesHangup'),
-          ).toHaveLength(2),
+          ).toHaveLength(legitimate.events.filter((e) => e === 'SessionPartiesHangup').length),
         { timeoutMs: 15_000 },
       );
       await expectEventually(async () => {

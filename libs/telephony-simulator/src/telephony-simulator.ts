@@ -23,6 +23,8 @@ export interface CallScript {
   hangupUrl?: string;
   /** Send the requests unsigned or signed with this token instead (to test refusal). */
   signWith?: string | null;
+  /** Use this call id, not a new one (a forger who learned another call's id). */
+  callId?: string;
 }
 
 export interface DialRecord {
@@ -78,7 +80,7 @@ export class TelephonySimulator {
   }
 
   async call(script: CallScript): Promise<CallReport> {
-    const callId = this.dialect.newCallId();
+    const callId = script.callId ?? this.dialect.newCallId();
     const report: CallReport = { callId, transcript: [], heard: [], prompts: 0, dials: [], requests: [] };
     const base = this.dialect.callParams(callId, script.from, script.to, this.account);
     const digits = [...(script.digits ?? [])];

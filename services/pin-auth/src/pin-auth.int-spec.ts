@@ -79,15 +79,16 @@ describe('pin-auth (real NATS + store)', () => {
     virtualNumber: string,
     pins: { mode: 'supplied'; first: string; second: string } | { mode: 'generated'; length: number },
     sessionId = randomUUID(),
-  ) => client.request(RegisterSessionPins, { scope: SCOPE, sessionId, virtualNumber, pins });
+    scope = SCOPE,
+  ) => client.request(RegisterSessionPins, { scope, sessionId, virtualNumber, pins });
   const verify = (
     virtualNumber: string,
     digits: string,
     caller: string,
-    opts: { attempt?: number; registered?: boolean; callId?: string } = {},
+    opts: { attempt?: number; registered?: boolean; callId?: string; accountId?: string } = {},
   ) =>
     client.request(VerifyPin, {
-      accountId: SCOPE.accountId,
+      accountId: opts.accountId ?? SCOPE.accountId,
       virtualNumber,
       digits,
       callerNumber: caller,
@@ -250,6 +251,32 @@ describe('pin-auth (real NATS + store)', () => {
     >;
     expect(again.reason).toBe('caller');
     expect(again.retryAfterSeconds).toBeGreaterThan(2);
+  });
+
+  it('locks a caller out of one account’s numbers only: another tenant’s wrong PINs from that phone lock nothing of this one', async () => {
+    // A tenant signs webhooks for its own numbers with any caller number it likes.
+    const other: AccountScope = { accountId: 'MAPINPINPINPINPINPI2' };
+    const [mine, theirs] = [vn(), vn()];
+    const pins = await register(mine, { mode: 'generated', length: 6 });
+    await register(theirs, { mode: 'generated', length: 6 }, randomUUID(), other);
+    const phone = '+14155559111';
+    for (let i = 0; i < 5; i++)
+      expect((await verify(theirs, `16180${i}`, phone, { accountId: other.accountId })).outcome).toBe(
+        'mismatch',
+      );
+    expect(await verify(theirs, '161809', phone, { accountId: other.accountId })).toMatchObject({
+      outcome: 'locked',
+      reason: 'caller',
+    });
+    expect(await verify(mine, pins.first, phone)).toMatchObject({ outcome: 'match', party: 'first' });
+    // The lockout's record names the account whose numbers it closes.
+    await expectEventually(async () =>
+      expect(
+        await db
+          .collection('pin_lockouts')
+          .findOne({ kind: 'caller', key: phone }, { projection: { _id: 0 } }),
+      ).toMatchObject({ accountId: other.accountId }),
+    );
   });
 
   it('announces outcomes as durable SessionPinAuthenticationStatus events', async () => {

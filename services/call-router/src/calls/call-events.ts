@@ -45,7 +45,9 @@ export class CallEvents {
         ...extra,
         ...(routing ? { routing } : {}),
       },
-      { msgId: `call:${call.callId}:${step}` },
+      // Scoped to the session: a call id is the provider's, and another tenant can sign webhooks
+      // for its own number that carry this call's id; their steps must never dedupe away these.
+      { msgId: `call:${call.sessionId}:${call.callId}:${step}` },
     );
   }
 }

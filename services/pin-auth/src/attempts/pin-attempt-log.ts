@@ -64,14 +64,15 @@ export class PinAttemptLog extends DayKeptHistory<PinAttemptDocument, PinAttempt
     void this.background.run(
       () => this.record(entry),
       // Its own queue: a slow record never holds back the call's status events.
-      { what: 'pin attempt record', key: `pin-attempt:${entry.callId}` },
+      { what: 'pin attempt record', key: `pin-attempt:${entry.virtualNumber}:${entry.callId}` },
     );
   }
 
   /** Writes the entry in its day's collection now, once (written again, it is already there). */
   async record(entry: PinEntry): Promise<void> {
     const doc: PinAttemptDocument = {
-      _id: `${entry.callId}:${entry.outcome}:${entry.attempt}`,
+      // Scoped like the call's status events: another tenant's webhook may carry the same call id.
+      _id: `${entry.accountId}:${entry.virtualNumber}:${entry.callId}:${entry.outcome}:${entry.attempt}`,
       accountId: entry.accountId,
       virtualNumber: entry.virtualNumber,
       // Grouped per account: the same caller has unrelated keys in two accounts.

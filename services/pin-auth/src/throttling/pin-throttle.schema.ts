@@ -5,6 +5,8 @@ import { baseSchemaOptions } from '@maskline/persistence';
 @Schema({ ...baseSchemaOptions, collection: 'pin_failures', timestamps: false })
 export class PinFailureDocument {
   @Prop({ type: String, required: true }) _id!: string;
+  /** The called number's account (absent before 2026-12). */
+  @Prop({ type: String, default: null }) accountId!: string | null;
   @Prop({ type: String, required: true }) virtualNumber!: string;
   @Prop({ type: String, required: true }) callerNumber!: string;
   @Prop({ type: Boolean, required: true }) callerRegistered!: boolean;
@@ -19,11 +21,13 @@ PinFailureSchema.index({ virtualNumber: 1, at: 1 });
 // Purge: failures older than the longest window.
 PinFailureSchema.index({ at: 1 });
 
-/** A lockout of a caller (from PIN entry anywhere) or of a number (for unknown callers). */
+/** A lockout of a caller (from PIN entry on one account's numbers) or of a number (for unknown callers). */
 @Schema({ ...baseSchemaOptions, collection: 'pin_lockouts', timestamps: false })
 export class PinLockoutDocument {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, required: true, enum: ['caller', 'number'] }) kind!: 'caller' | 'number';
+  /** A caller's lockout: the account whose numbers it closes (null for a number's, and before 2026-12). */
+  @Prop({ type: String, default: null }) accountId!: string | null;
   /** The caller number or the virtual number. */
   @Prop({ type: String, required: true }) key!: string;
   /** 1 for the first lockout in a day; each further one doubles the duration. */

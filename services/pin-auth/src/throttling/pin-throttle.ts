@@ -26,10 +26,14 @@ import {
 
 export type { Lock, LockReason } from './throttle-rules';
 
-/** Throttle state, one entry per caller number (`caller.…`) and per virtual number (`number.…`). */
+/**
+ * Throttle state, one entry per caller number in each account (`caller.<account>.<caller>`) and
+ * per virtual number (`number.<number>`).
+ */
 export const PIN_THROTTLE_BUCKET = 'maskline-pin-throttle';
 
 export interface FailedAttempt {
+  accountId: string;
   virtualNumber: string;
   callerNumber: string;
   callerRegistered: boolean;
@@ -42,8 +46,12 @@ const CAS_TRIES = 16;
 /**
  * Throttling that holds across calls and replicas, kept in NATS KV with the store as its record.
  *
- * - Per caller number: CALLER_MAX_FAILURES wrong PINs inside CALLER_WINDOW_SECONDS lock the caller
- *   out of PIN entry for CALLER_LOCKOUT_SECONDS, doubling with each lockout that day.
+ * - Per caller number in an account: CALLER_MAX_FAILURES wrong PINs on the account's numbers inside
+ *   CALLER_WINDOW_SECONDS lock the caller out of PIN entry on them for CALLER_LOCKOUT_SECONDS,
+ *   doubling with each lockout that day. Never across accounts: a tenant signs webhooks for its
+ *   own numbers with any caller number it likes, and must not be able to lock a phone out of
+ *   another tenant's sessions. (An attacker spreading guesses over accounts gains nothing: a PIN
+ *   is tried only against the called number's sessions, and that number's account counts them.)
  * - Per virtual number: NUMBER_MAX_FAILURES wrong PINs from unknown callers inside
  *   NUMBER_WINDOW_SECONDS (a distributed guess) close PIN entry to unknown callers for
  *   NUMBER_LOCKOUT_SECONDS, doubling likewise. Callers registered in a session are never refused
@@ -143,11 +151,11 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    * Makes this replica's copy current for these keys when its watch is not running (a break being
    * repaired): then they are read from KV. Nothing to do, and no I/O, while the watch runs.
    */
-  async refresh(virtualNumber: string, callerNumber: string): Promise<void> {
+  async refresh(accountId: string, virtualNumber: string, callerNumber: string): Promise<void> {
     if (this.mirror.ready) return;
     await Promise.all([
-      this.mirror.refresh(keyOf('caller', callerNumber)),
-      this.mirror.refresh(keyOf('number', virtualNumber)),
+      this.mirror.refresh(callerKey(accountId, callerNumber)),
+      this.mirror.refresh(numberKey(virtualNumber)),
     ]);
   }
 
@@ -156,17 +164,12 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    * the failures it has judged but not yet shared. Synchronous, so that a caller can judge a guess
    * and count it (`recordFailure`) with nothing in between.
    */
-  activeLock(
-    virtualNumber: string,
-    callerNumber: string,
-    callerRegistered: boolean,
-    now: Date,
-  ): Lock | undefined {
+  activeLock(attempt: Omit<FailedAttempt, 'callId'>, now: Date): Lock | undefined {
     const at = now.getTime();
-    const caller = lockedUntil(this.current('caller', callerNumber), at);
+    const caller = lockedUntil(this.current(callerKey(attempt.accountId, attempt.callerNumber)), at);
     if (caller !== undefined) return { reason: 'caller', retryAfterSeconds: secondsUntil(caller, at) };
-    if (!callerRegistered) {
-      const number = lockedUntil(this.current('number', virtualNumber), at);
+    if (!attempt.callerRegistered) {
+      const number = lockedUntil(this.current(numberKey(attempt.virtualNumber)), at);
       if (number !== undefined) return { reason: 'number', retryAfterSeconds: secondsUntil(number, at) };
     }
     return undefined;
@@ -179,18 +182,23 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    */
   recordFailure(f: FailedAttempt, now: Date): Promise<void> {
     const failure: Failure = { at: now.getTime(), id: randomBytes(6).toString('base64url') };
-    const kinds: Array<[LockReason, string]> = [['caller', f.callerNumber]];
-    if (!f.callerRegistered) kinds.push(['number', f.virtualNumber]);
-    for (const [kind, id] of kinds) {
-      const key = keyOf(kind, id);
-      this.unshared.set(key, [...(this.unshared.get(key) ?? []), failure]);
-    }
-    const shared = Promise.all(kinds.map(([kind, id]) => this.share(keyOf(kind, id)))).then(() => undefined);
-    // The record waits for the shared write: the reply does not wait on the store's work.
+    const keys = [callerKey(f.accountId, f.callerNumber)];
+    if (!f.callerRegistered) keys.push(numberKey(f.virtualNumber));
+    for (const key of keys) this.unshared.set(key, [...(this.unshared.get(key) ?? []), failure]);
+    const shared = Promise.all(keys.map((key) => this.share(key))).then(() => undefined);
+    // The record waits for the shared write: the reply does not wait on the store's work. Only
+    // these fields: whatever else the caller's object holds (the digits typed) is never stored.
+    const record = {
+      _id: randomUUID(),
+      accountId: f.accountId,
+      virtualNumber: f.virtualNumber,
+      callerNumber: f.callerNumber,
+      callerRegistered: f.callerRegistered,
+      callId: f.callId,
+      at: now,
+    };
     void shared.then(() =>
-      this.background.run(() => this.failures.create({ _id: randomUUID(), ...f, at: now }), {
-        what: 'pin failure record',
-      }),
+      this.background.run(() => this.failures.create(record), { what: 'pin failure record' }),
     );
     return shared;
   }
@@ -232,11 +240,10 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** This replica's view of a key: the shared state with its own unshared failures added. */
-  private current(kind: LockReason, id: string): ThrottleState {
-    const key = keyOf(kind, id);
+  private current(key: string): ThrottleState {
     const shared = this.mirror.get(key)?.value ?? EMPTY_STATE;
     const mine = this.unshared.get(key);
-    return mine ? withFailures(shared, mine, this.rules[kind]) : shared;
+    return mine ? withFailures(shared, mine, this.rules[kindOf(key)]) : shared;
   }
 
   /** Writes this replica's unshared failures of `key` into the shared entry (one loop per key at a time). */
@@ -312,13 +319,14 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
   private lockoutStarted(key: string, lockout: { level: number; from: number; until: number }): void {
     const kind = kindOf(key);
     this.lockouts.inc({ kind });
-    const id = key.slice(kind.length + 1);
+    const ids = key.split('.').slice(1).map(fromToken);
     void this.background.run(
       () =>
         this.locks.create({
           _id: randomUUID(),
           kind,
-          key: fromToken(id),
+          accountId: kind === 'caller' ? ids[0] : null,
+          key: ids[ids.length - 1],
           level: lockout.level,
           from: new Date(lockout.from),
           until: new Date(lockout.until),
@@ -332,8 +340,13 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-function keyOf(kind: LockReason, id: string): string {
-  return `${kind}.${kvToken(id)}`;
+/** A caller's entry is its account's: see the class comment. */
+function callerKey(accountId: string, callerNumber: string): string {
+  return `caller.${kvToken(accountId)}.${kvToken(callerNumber)}`;
+}
+
+function numberKey(virtualNumber: string): string {
+  return `number.${kvToken(virtualNumber)}`;
 }
 
 function kindOf(key: string): LockReason {

@@ -39,7 +39,10 @@ export class OutcomeAnnouncer {
    * stored in the order they were made. Shutdown waits for those under way.
    */
   announceSoon(a: Announcement): void {
-    void this.background.run(() => this.announce(a), { what: 'pin status event', key: a.callId });
+    void this.background.run(() => this.announce(a), {
+      what: 'pin status event',
+      key: `${a.virtualNumber}:${a.callId}`,
+    });
   }
 }
 
@@ -57,5 +60,6 @@ function payloadOf(a: Announcement): EventPayloadInputOf<typeof PinAuthenticatio
 }
 
 function msgIdOf(a: Announcement): string {
-  return `pin-status:${a.callId}:${a.status}:${a.retryCounter}`;
+  // The call id is the provider's: scoped to the number (and its account) whose webhook carried it.
+  return `pin-status:${a.accountId}:${a.virtualNumber}:${a.callId}:${a.status}:${a.retryCounter}`;
 }

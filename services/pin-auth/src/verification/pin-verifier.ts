@@ -74,18 +74,13 @@ export class PinVerifier {
     // Map lookups while the copies are current; reads of KV itself while one is being repaired.
     const [found] = await Promise.all([
       this.registry.find(request.accountId, request.virtualNumber, request.digits),
-      this.throttle.refresh(request.virtualNumber, request.callerNumber),
+      this.throttle.refresh(request.accountId, request.virtualNumber, request.callerNumber),
     ]);
 
     // From the lock check to counting a failure nothing is awaited: guesses arriving together at
     // this replica are judged one after another, each seeing the failures judged before it.
     const now = new Date(this.clock());
-    const lock = this.throttle.activeLock(
-      request.virtualNumber,
-      request.callerNumber,
-      request.callerRegistered,
-      now,
-    );
+    const lock = this.throttle.activeLock(request, now);
     if (lock) return { outcome: 'locked', reason: lock.reason, retryAfterSeconds: lock.retryAfterSeconds };
 
     const expected = this.registry.digest(request.virtualNumber, request.digits);

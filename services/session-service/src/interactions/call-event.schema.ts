@@ -9,7 +9,11 @@ import { baseSchemaOptions } from '@maskline/persistence';
  */
 @Schema({ ...baseSchemaOptions, collection: 'call_events', timestamps: false })
 export class CallEventDocument {
-  /** `${callId}:${step}`: a redelivered event is the same document. */
+  /**
+   * `call:${sessionId}:${callId}:${step}` (`message:${sessionId}:${messageId}` for a message): a
+   * redelivered event is the same document, and only this session's steps can be. Before 2026-12
+   * a call's was `${callId}:${step}`, which another tenant's forged step could take first.
+   */
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, required: true }) accountId!: string;
   @Prop({ type: String, required: true }) sessionId!: string;

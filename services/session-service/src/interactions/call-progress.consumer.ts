@@ -32,7 +32,9 @@ export class CallProgressConsumer {
       : null;
     const callerRole = interaction?.role ?? null;
     await this.events.record({
-      _id: `${payload.callId}:${payload.step}`,
+      // One step per call of this session: a redelivery is the same document, and a call id
+      // another tenant's webhook carried lands in that tenant's session, never in this one.
+      _id: `call:${payload.sessionId}:${payload.callId}:${payload.step}`,
       accountId: payload.accountId,
       sessionId: payload.sessionId,
       callId: payload.callId,
