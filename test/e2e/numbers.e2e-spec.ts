@@ -108,6 +108,12 @@ describe('Number API (Plivo-compatible) through the gateway', () => {
     [{ numbers: '12' }, 400, /numbers\[0\] \(12\) must be digits/],
     [{ numbers: '14155550103', provider: 'vonage' }, 400, /provider must be plivo or twilio/],
     [{ numbers: '14155550103', provider_auth_token: 'abcdefgh1' }, 400, /^provider_auth_id /],
+    // It becomes a path segment of the provider's API: nothing that could lead elsewhere there.
+    [
+      { numbers: '14155550103', provider: 'plivo', provider_auth_id: '..', provider_auth_token: 'abcdefgh1' },
+      400,
+      /^provider_auth_id must be 1 to 64 letters, digits, "-" or "_"/,
+    ],
     [{ numbers: '14155550103', subaccount: 'SA000000000000000000' }, 400, /subaccount/],
   ])('rejects bad input %j with %i', async (body, status, message) => {
     const res = await acme.api('/Number/', { body });

@@ -210,6 +210,36 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
       });
     });
 
+    it('a call given a breaker scope opens that scope’s breaker only: the service’s own, and other scopes, stay closed', async () => {
+      const touchy = touchyClient('scoped', 150);
+      // Unanswered for the slow tenant, answered for everyone else.
+      subs.push(
+        nc.subscribe(AllocateNumber.subject, {
+          callback: (_err, m) => {
+            const asked = decodeJson(m.data) as { scope: { accountId: string } };
+            if (asked.scope.accountId === 'MASLOWSLOWSLOWSLOW01') return;
+            m.respond(encodeJson({ ok: true, data: { virtualNumber: '+14155550199', country: 'US' } }));
+          },
+        }),
+      );
+      const slow = { ...request(), scope: { accountId: 'MASLOWSLOWSLOWSLOW01' } };
+      for (let i = 0; i < 4; i++) {
+        await expect(
+          touchy.request(AllocateNumber, slow, { breakerScope: slow.scope.accountId }),
+        ).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
+      }
+      await expect(
+        touchy.request(AllocateNumber, slow, { breakerScope: slow.scope.accountId }),
+      ).rejects.toMatchObject({ code: ErrorCodes.CIRCUIT_OPEN });
+      const r = request();
+      await expect(
+        touchy.request(AllocateNumber, r, { breakerScope: r.scope.accountId }),
+      ).resolves.toMatchObject({ virtualNumber: '+14155550199' });
+      await expect(touchy.request(AllocateNumber, request())).resolves.toMatchObject({
+        virtualNumber: '+14155550199',
+      });
+    });
+
     it('nobody listening (a NATS node lost with the replicas on it): the breaker opens', async () => {
       const touchy = touchyClient('no-responders');
       for (let i = 0; i < 4; i++) {

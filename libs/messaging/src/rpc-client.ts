@@ -22,6 +22,13 @@ import { isServerFault } from './rpc-server';
 export interface RpcCallOptions {
   /** Overrides the service's default RPC timeout for this call. */
   timeoutMs?: number;
+  /**
+   * Whose breaker the call goes through: the service's own (`rpc:<service>`) unless given, else
+   * one of its own (`rpc:<service>:<scope>`). For a call whose time one tenant can stretch (its own
+   * slow endpoints called on the way): give its account, and that tenant's timeouts open its own
+   * breaker, never the one every tenant's calls go through.
+   */
+  breakerScope?: string;
 }
 
 /**
@@ -61,7 +68,9 @@ export class RpcClient {
     const end = this.duration.startTimer({ subject: contract.subject });
     try {
       const data = await this.breakers.fire(
-        `rpc:${contract.service}`,
+        options.breakerScope === undefined
+          ? `rpc:${contract.service}`
+          : `rpc:${contract.service}:${options.breakerScope}`,
         () => this.sendOrAskPrevious(contract, payload, checked.data, timeoutMs),
         { isClientError: (err) => !countsAgainstBreaker(err) },
         // A breaker's settings are fixed when it is first used, so its own timeout stays out of the

@@ -5,10 +5,19 @@ import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope
 export const telephonyProviderSchema = z.enum(['plivo', 'twilio']);
 export type TelephonyProvider = z.infer<typeof telephonyProviderSchema>;
 
+/**
+ * A provider account's id (Plivo Auth ID, Twilio Account SID; both are letters and digits): it is a
+ * path segment of the provider's API, so nothing that could name another path (`..`, `/`).
+ */
+export const PROVIDER_ACCOUNT_ID_RULE = {
+  pattern: /^[A-Za-z0-9_-]{1,64}$/,
+  says: 'must be 1 to 64 letters, digits, "-" or "_"',
+} as const;
+
 /** Credentials the provider signs its webhooks with (Plivo Auth ID/Token, Twilio Account SID/Auth Token). */
 export const providerCredentialsSchema = z
   .object({
-    accountId: z.string().min(1).max(64),
+    accountId: z.string().regex(PROVIDER_ACCOUNT_ID_RULE.pattern, PROVIDER_ACCOUNT_ID_RULE.says),
     authToken: z.string().min(8).max(128),
   })
   .strict();

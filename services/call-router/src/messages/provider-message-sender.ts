@@ -3,6 +3,7 @@ import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contra
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry, Bulkheads } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+import { providerAccountKey, providerApiUrl } from '../outbound/provider-api';
 import { ProviderHttpClient, ProviderTimeout, type ProviderAnswer } from './provider-http.client';
 
 export interface OutboundMessage {
@@ -56,7 +57,7 @@ export class ProviderMessageSender implements OnApplicationShutdown {
    * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica, never every relay slot.
    */
   async send(message: OutboundMessage): Promise<SendOutcome> {
-    const breaker = breakerOf(message);
+    const breaker = providerAccountKey(message);
     const ran = await this.compartments.run(breaker, () => this.sendThrough(breaker, message));
     if (!ran.admitted) {
       return { kind: 'retry', reason: 'provider account busy', retryAfterMs: null, attempted: false };
@@ -70,7 +71,7 @@ export class ProviderMessageSender implements OnApplicationShutdown {
    * later without touching its claim.)
    */
   heldBack(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): boolean {
-    const breaker = breakerOf(message);
+    const breaker = providerAccountKey(message);
     return (
       this.breakers.isOpen(breaker) ||
       this.compartments.used(breaker) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT
@@ -126,7 +127,7 @@ export class ProviderMessageSender implements OnApplicationShutdown {
     const authorization = `Basic ${Buffer.from(`${accountId}:${authToken}`).toString('base64')}`;
     if (m.provider === 'plivo') {
       return {
-        url: `${this.config.PLIVO_API_BASE_URL.replace(/\/$/, '')}/v1/Account/${encodeURIComponent(accountId)}/Message/`,
+        url: providerApiUrl(this.config, 'plivo', accountId, 'message'),
         headers: { authorization, 'content-type': 'application/json' },
         body: JSON.stringify({
           src: toPlivoNumber(m.from),
@@ -140,16 +141,11 @@ export class ProviderMessageSender implements OnApplicationShutdown {
     const form = new URLSearchParams({ From: m.from, To: m.to, Body: m.text });
     for (const url of m.mediaUrls) form.append('MediaUrl', url);
     return {
-      url: `${this.config.TWILIO_API_BASE_URL.replace(/\/$/, '')}/2010-04-01/Accounts/${encodeURIComponent(accountId)}/Messages.json`,
+      url: providerApiUrl(this.config, 'twilio', accountId, 'message'),
       headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
       body: form.toString(),
     };
   }
-}
-
-/** One breaker and one compartment per Maskline account and provider account. */
-function breakerOf(m: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): string {
-  return `provider-account:${m.accountId}:${m.provider}:${m.credentials.accountId}`;
 }
 
 class ProviderBusy extends Error {

@@ -16,6 +16,7 @@ import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
 import { CallState } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+import { providerAccountKey, providerApiUrl } from './provider-api';
 
 const EVENTS = [SessionCreated] as const;
 
@@ -84,7 +85,7 @@ export class OutboundCaller {
     const request =
       number.provider === 'plivo'
         ? {
-            url: `${this.config.PLIVO_API_BASE_URL.replace(/\/$/, '')}/v1/Account/${accountId}/Call/`,
+            url: providerApiUrl(this.config, 'plivo', accountId, 'call'),
             headers: { authorization: auth, 'content-type': 'application/json' },
             body: JSON.stringify({
               from: toPlivoNumber(session.virtualNumber),
@@ -97,7 +98,7 @@ export class OutboundCaller {
             }),
           }
         : {
-            url: `${this.config.TWILIO_API_BASE_URL.replace(/\/$/, '')}/2010-04-01/Accounts/${accountId}/Calls.json`,
+            url: providerApiUrl(this.config, 'twilio', accountId, 'call'),
             headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
             body: new URLSearchParams({
               From: session.virtualNumber,
@@ -110,10 +111,14 @@ export class OutboundCaller {
               TimeLimit: String(session.settings.callTimeLimitSeconds),
             }).toString(),
           };
-    const host = new URL(request.url).host;
+    const breaker = providerAccountKey({
+      accountId: session.accountId,
+      provider: number.provider,
+      credentials: number.credentials,
+    });
     const res = await this.place(session.sessionId, () =>
       this.breakers.fire(
-        `provider:${host}`,
+        breaker,
         () =>
           fetch(request.url, {
             method: 'POST',

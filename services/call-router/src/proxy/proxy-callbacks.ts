@@ -68,13 +68,20 @@ export class ProxyCallbacks {
 
   /**
    * POSTs the form to the Service's URL, signed; `failed` when it may not be called, did not answer
-   * within INTERCEPT_TIMEOUT_MS (its name's lookup included), its breaker is open, or its account
-   * has CALLBACKS_PER_ACCOUNT of them in flight on this replica already.
+   * within INTERCEPT_TIMEOUT_MS (its name's lookup included) or by `by` (epoch ms: what is left of a
+   * budget several callbacks share), its breaker is open, or its account has CALLBACKS_PER_ACCOUNT
+   * of them in flight on this replica already. Not sent at all once `by` has passed.
    */
-  async post(owner: ServiceOwner, url: string, params: Record<string, string>): Promise<CallbackAnswer> {
+  async post(
+    owner: ServiceOwner,
+    url: string,
+    params: Record<string, string>,
+    by?: number,
+  ): Promise<CallbackAnswer> {
+    const deadline = Math.min(by ?? Infinity, Date.now() + this.config.INTERCEPT_TIMEOUT_MS);
+    if (deadline <= Date.now()) return { kind: 'failed' };
     const token = await this.tokens.of(owner.accountId, owner.subaccountId);
     const body = new URLSearchParams(params).toString();
-    const deadline = Date.now() + this.config.INTERCEPT_TIMEOUT_MS;
     try {
       const ran = await this.perAccount.run(owner.accountId, () =>
         // One tenant's failing endpoint (or name server) opens its own breaker only.

@@ -8,6 +8,8 @@ export interface InterceptedInteraction {
   type: 'Voice' | 'Message';
   /** The inbound call's or message's id. */
   resourceSid: string;
+  /** When a budget the callback shares with others runs out (epoch ms; see ProxyCallbacks.post). */
+  by?: number;
 }
 
 /**
@@ -41,13 +43,18 @@ export class ProxyInterceptor {
     };
     const policy = await this.callbacks.policy(owner);
     if (!policy?.interceptCallbackUrl) return true;
-    const answer = await this.callbacks.post(owner, policy.interceptCallbackUrl, {
-      interactionSessionSid: proxySessionSidOf(session.sessionId),
-      interactionServiceSid: session.proxyServiceSid,
-      interactionType: interaction.type,
-      inboundResourceSid: interaction.resourceSid,
-      inboundResourceType: interaction.type === 'Voice' ? 'Call' : 'Message',
-    });
+    const answer = await this.callbacks.post(
+      owner,
+      policy.interceptCallbackUrl,
+      {
+        interactionSessionSid: proxySessionSidOf(session.sessionId),
+        interactionServiceSid: session.proxyServiceSid,
+        interactionType: interaction.type,
+        inboundResourceSid: interaction.resourceSid,
+        inboundResourceType: interaction.type === 'Voice' ? 'Call' : 'Message',
+      },
+      interaction.by,
+    );
     if (answer.kind === 'failed') {
       this.logger.warn(
         { host: new URL(policy.interceptCallbackUrl).host },

@@ -45,6 +45,8 @@ export interface OutsideContact {
   from: string;
   number: string;
   owner: { accountId: string; subaccountId: string | null; serviceSid: string };
+  /** When a budget the callback shares with others runs out (epoch ms; see ProxyCallbacks.post). */
+  by?: number;
 }
 
 /**
@@ -89,14 +91,19 @@ export class ProxyOutOfSession {
   async callback(contact: OutsideContact): Promise<OutOfSessionReply | null> {
     const policy = await this.callbacks.policy(contact.owner);
     if (!policy?.outOfSessionCallbackUrl) return null;
-    const answer = await this.callbacks.post(contact.owner, policy.outOfSessionCallbackUrl, {
-      From: contact.from,
-      To: contact.number,
-      interactionServiceSid: contact.owner.serviceSid,
-      interactionType: contact.type,
-      inboundResourceSid: contact.resourceSid,
-      inboundResourceType: contact.type === 'Voice' ? 'Call' : 'Message',
-    });
+    const answer = await this.callbacks.post(
+      contact.owner,
+      policy.outOfSessionCallbackUrl,
+      {
+        From: contact.from,
+        To: contact.number,
+        interactionServiceSid: contact.owner.serviceSid,
+        interactionType: contact.type,
+        inboundResourceSid: contact.resourceSid,
+        inboundResourceType: contact.type === 'Voice' ? 'Call' : 'Message',
+      },
+      contact.by,
+    );
     if (answer.kind === 'failed' || answer.status < 200 || answer.status >= 300) {
       this.outcomes.inc({ outcome: 'no-answer' });
       return null;

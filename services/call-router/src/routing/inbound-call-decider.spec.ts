@@ -14,8 +14,8 @@ import type { MetricsService } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { CallEvents } from '../calls/call-events';
 import type { CallState, ConnectedCall } from '../calls/call-state';
-import type { ProxyInterceptor } from '../proxy/proxy-interceptor';
-import type { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
+import type { InterceptedInteraction, ProxyInterceptor } from '../proxy/proxy-interceptor';
+import type { OutsideContact, ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 import { InboundCallDecider, SPOKEN } from './inbound-call-decider';
 import type { SessionFinder } from './session-finder';
 
@@ -57,6 +57,8 @@ function decider(world: {
   boundTo?: string | null;
   /** Whether the finder's index is loaded (else it knows no party, and reads the store). */
   indexLoaded?: boolean;
+  /** The number's Proxy Service, with its out-of-session callback and intercept. */
+  proxy?: { serviceSid: string; outOfSession: ProxyOutOfSession; interceptor: ProxyInterceptor };
 }) {
   const asked: Array<{ subject: string; payload: unknown }> = [];
   const remembered: Array<{ vn: string; callId: string; call: ConnectedCall }> = [];
@@ -89,7 +91,12 @@ function decider(world: {
       asked.push({ subject: contract.subject, payload });
       if (contract.subject === VerifyPin.subject) return world.verdict;
       if (contract.subject === GetNumberRouting.subject)
-        return { fallbackAnswerUrl: world.fallbackAnswerUrl ?? null };
+        return {
+          fallbackAnswerUrl: world.fallbackAnswerUrl ?? null,
+          accountId: ACCOUNT,
+          subaccountId: null,
+          proxyServiceSid: world.proxy?.serviceSid ?? null,
+        };
       if (contract.subject === RecordAuthorizedCaller.subject) return {};
       throw new Error(`unexpected ${contract.subject}`);
     }),
@@ -109,7 +116,17 @@ function decider(world: {
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
   const logger = { warn: jest.fn() } as unknown as Logger;
   return {
-    d: new InboundCallDecider(finder, rpc, events, state, noIntercept, noOutOfSession, logger, metrics),
+    d: new InboundCallDecider(
+      finder,
+      rpc,
+      events,
+      state,
+      world.proxy?.interceptor ?? noIntercept,
+      world.proxy?.outOfSession ?? noOutOfSession,
+      logger,
+      metrics,
+      { INTERCEPT_TIMEOUT_MS: 800 },
+    ),
     asked,
     remembered,
     steps,
@@ -404,6 +421,43 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
         context: { stage: 'outbound-answer', sessionId: '00000000-0000-4000-8000-999999999999' },
       });
       expect(await d.decide(r)).toEqual([{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }]);
+    });
+  });
+
+  describe('a stranger on a Proxy Service’s number', () => {
+    it('is made a party by the out-of-session callback, and the intercept gets what is left of the same budget', async () => {
+      const made = session({}, { firstParty: STRANGER, secondParty: BOB, proxyServiceSid: 'KS1' });
+      const budgets: Array<[string, number | undefined]> = [];
+      const started = Date.now();
+      // The store has the Session once the callback has made it.
+      const fresh: RoutingSession[] = [];
+      const { d } = decider({
+        sessions: [],
+        fresh,
+        proxy: {
+          serviceSid: 'KS1',
+          outOfSession: {
+            ask: async (contact: OutsideContact) => {
+              budgets.push(['out-of-session', contact.by]);
+              fresh.push(made);
+              return { kind: 'session', sessionId: made.sessionId, to: BOB };
+            },
+          } as unknown as ProxyOutOfSession,
+          interceptor: {
+            allows: async (_s: RoutingSession, interaction: InterceptedInteraction) => {
+              budgets.push(['intercept', interaction.by]);
+              return true;
+            },
+          } as unknown as ProxyInterceptor,
+        },
+      });
+      expect(await d.decide(request('answer', STRANGER))).toEqual([dialTo(BOB, made)]);
+      // One deadline, INTERCEPT_TIMEOUT_MS from the decision's start, for both.
+      expect(budgets.map(([what]) => what)).toEqual(['out-of-session', 'intercept']);
+      const [[, first], [, second]] = budgets;
+      expect(second).toBe(first);
+      expect(first).toBeGreaterThanOrEqual(started + 800);
+      expect(first).toBeLessThanOrEqual(Date.now() + 800);
     });
   });
 });

@@ -17,6 +17,7 @@ import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CallEvents } from '../calls/call-events';
 import { CallState, type Role } from '../calls/call-state';
+import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { SessionFinder } from './session-finder';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
@@ -67,6 +68,7 @@ export class InboundCallDecider {
     private readonly outOfSession: ProxyOutOfSession,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
+    @Inject(CALL_ROUTER_CONFIG) private readonly config: Pick<CallRouterConfig, 'INTERCEPT_TIMEOUT_MS'>,
   ) {
     this.decisions = metrics.counter('maskline_call_decisions_total', 'Routing decisions', [
       'stage',
@@ -95,9 +97,12 @@ export class InboundCallDecider {
   }
 
   private async answer(r: Request): Promise<CallAction[]> {
+    // The Proxy Service's callbacks this answer makes (out-of-session, then intercept) share one
+    // INTERCEPT_TIMEOUT_MS: the gateway waits VOICE_DECISION_TIMEOUT_MS for the whole decision.
+    const by = Date.now() + this.config.INTERCEPT_TIMEOUT_MS;
     // Most calls are a party calling its session: found by (number, caller), the number's other sessions unread.
     const known = this.finder.knownSessionOfParty(r.virtualNumber, r.accountId, r.caller);
-    if (known) return this.answerParty(known, r);
+    if (known) return this.answerParty(known, r, by);
     const isParty = (s: RoutingSession) => s.firstParty === r.caller || s.secondParty === r.caller;
     // Before treating the caller as a stranger, the store's word (once).
     const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, {
@@ -106,13 +111,13 @@ export class InboundCallDecider {
     if (sessions.length === 0) {
       // A failed read is an outage (the caller hears "try again later"), not "not in service".
       const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });
-      const outside = await this.outsideContact(r, number);
+      const outside = await this.outsideContact(r, number, by);
       if (outside) return outside;
       this.count('answer', 'no-session');
       return this.noSession(number);
     }
     const own = sessions.find(isParty);
-    if (own) return this.answerParty(own, r);
+    if (own) return this.answerParty(own, r, by);
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length > 0) {
       this.count('answer', 'pin-prompt');
@@ -128,7 +133,7 @@ export class InboundCallDecider {
     // On a number a Proxy Service's sessions use, a stranger may be given a Session of their own.
     if (sessions.some((s) => s.proxyServiceSid)) {
       const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });
-      const outside = await this.outsideContact(r, number);
+      const outside = await this.outsideContact(r, number, by);
       if (outside) return outside;
     }
     this.count('answer', 'unknown-caller');
@@ -140,7 +145,7 @@ export class InboundCallDecider {
   }
 
   /** A party of a live session on the number called: its PIN first when forced, else the other party. */
-  private async answerParty(own: RoutingSession, r: Request): Promise<CallAction[]> {
+  private async answerParty(own: RoutingSession, r: Request, by: number): Promise<CallAction[]> {
     const role: Role = own.firstParty === r.caller ? 'first' : 'second';
     if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
       this.count('answer', 'forced-pin');
@@ -163,7 +168,7 @@ export class InboundCallDecider {
           ),
         );
     }
-    if (!(await this.interceptor.allows(own, { type: 'Voice', resourceSid: r.callId }))) {
+    if (!(await this.interceptor.allows(own, { type: 'Voice', resourceSid: r.callId, by }))) {
       this.count('answer', 'intercepted');
       return [{ type: 'say', text: SPOKEN.intercepted }, { type: 'hangup' }];
     }
@@ -175,7 +180,7 @@ export class InboundCallDecider {
    * A caller in none of the number's open sessions, on a Proxy Service's number: the Service's
    * out-of-session callback may make a Session for them (then they are its party); null otherwise.
    */
-  private async outsideContact(r: Request, number: NumberRouting): Promise<CallAction[] | null> {
+  private async outsideContact(r: Request, number: NumberRouting, by: number): Promise<CallAction[] | null> {
     // Only a caller with a number (a withheld one cannot be made a participant).
     if (
       !number.proxyServiceSid ||
@@ -186,6 +191,7 @@ export class InboundCallDecider {
     const made = await this.outOfSession.ask({
       type: 'Voice',
       resourceSid: r.callId,
+      by,
       from: r.caller,
       number: r.virtualNumber,
       owner: {
@@ -204,7 +210,7 @@ export class InboundCallDecider {
     const own = sessions.find((s) => s.sessionId === made.sessionId);
     if (!own) return null;
     this.count('answer', 'out-of-session-created');
-    return this.answerParty(own, r);
+    return this.answerParty(own, r, by);
   }
 
   /** No live session: the number's own application when it has one, else a message. */

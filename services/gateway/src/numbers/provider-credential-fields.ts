@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Length, ValidateIf } from 'class-validator';
+import { IsString, Length, Matches, ValidateIf } from 'class-validator';
+import { PROVIDER_ACCOUNT_ID_RULE } from '@maskline/contracts';
 
 type WithCredentials = { provider_auth_id?: unknown; provider_auth_token?: unknown };
 const eitherGiven = (o: WithCredentials) =>
@@ -16,7 +17,7 @@ export class ProviderCredentialFields {
   })
   @ValidateIf(eitherGiven)
   @IsString({ message: 'provider_auth_id is required with provider_auth_token' })
-  @Length(1, 64, { message: 'provider_auth_id must be 1 to 64 characters' })
+  @Matches(PROVIDER_ACCOUNT_ID_RULE.pattern, { message: `provider_auth_id ${PROVIDER_ACCOUNT_ID_RULE.says}` })
   provider_auth_id?: string;
 
   @ApiPropertyOptional({ description: 'Its Auth Token: stored encrypted, never returned', writeOnly: true })

@@ -178,7 +178,9 @@ export class VoiceHttpController {
           : null,
         ...dialect.legReport(stage, params, context),
       },
-      { timeoutMs: this.config.VOICE_DECISION_TIMEOUT_MS },
+      // The number owner's breaker: its Proxy Services' own callbacks, called on the way, are its
+      // to make slow, and its calls timing out must not stop every tenant's calls being routed.
+      { timeoutMs: this.config.VOICE_DECISION_TIMEOUT_MS, breakerScope: webhook.accountId },
     );
     return decision.actions;
   }

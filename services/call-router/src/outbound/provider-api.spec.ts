@@ -1,0 +1,45 @@
+import { providerAccountKey, providerApiUrl } from './provider-api';
+
+const config = { PLIVO_API_BASE_URL: 'http://127.0.0.1:9/', TWILIO_API_BASE_URL: 'http://127.0.0.1:9' };
+
+describe('provider API requests', () => {
+  it('names the resource under the provider account, in each dialect', () => {
+    expect(providerApiUrl(config, 'plivo', 'MA123', 'call')).toBe(
+      'http://127.0.0.1:9/v1/Account/MA123/Call/',
+    );
+    expect(providerApiUrl(config, 'plivo', 'MA123', 'message')).toBe(
+      'http://127.0.0.1:9/v1/Account/MA123/Message/',
+    );
+    expect(providerApiUrl(config, 'twilio', 'AC1', 'call')).toBe(
+      'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Calls.json',
+    );
+    expect(providerApiUrl(config, 'twilio', 'AC1', 'message')).toBe(
+      'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json',
+    );
+  });
+
+  it('keeps a tenant’s account id one path segment', () => {
+    const url = new URL(providerApiUrl(config, 'plivo', 'x/../../admin?', 'call'));
+    expect(url.pathname).toBe('/v1/Account/x%2F..%2F..%2Fadmin%3F/Call/');
+    expect(url.search).toBe('');
+  });
+
+  it('gives each tenant its own breaker, even on one provider host and one provider account', () => {
+    const one = providerAccountKey({
+      accountId: 'MAONE',
+      provider: 'plivo',
+      credentials: { accountId: 'MA1' },
+    });
+    const other = providerAccountKey({
+      accountId: 'MATWO',
+      provider: 'plivo',
+      credentials: { accountId: 'MA1' },
+    });
+    const twilio = providerAccountKey({
+      accountId: 'MAONE',
+      provider: 'twilio',
+      credentials: { accountId: 'MA1' },
+    });
+    expect(new Set([one, other, twilio]).size).toBe(3);
+  });
+});
