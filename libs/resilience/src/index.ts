@@ -3,3 +3,4 @@ export * from './breaker-registry';
 export * from './resilience.module';
 export * from './bulkheads';
 export * from './token-bucket';
+export * from './fair-shares';

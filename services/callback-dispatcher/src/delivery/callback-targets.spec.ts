@@ -72,12 +72,20 @@ describe('CallbackTargets', () => {
     t.learn(at('2026-01-01T00:00:01.000Z', 'http://127.0.0.1:9/old'), about);
     expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/new');
     // An update heard forgets the target; a call step's view from before that update is not kept.
-    t.heardUpdate({ sessionId: SESSION, routing: { modifiedAt: '2026-01-01T00:00:03.000Z' } });
+    t.heardUpdate({
+      accountId: ACCOUNT,
+      sessionId: SESSION,
+      routing: { modifiedAt: '2026-01-01T00:00:03.000Z' },
+    });
     t.learn(at('2026-01-01T00:00:02.000Z', 'http://127.0.0.1:9/new'), about);
     expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-session-service');
     expect(asked).toEqual([SESSION]);
     // The update's own view, or a later one, is.
-    t.heardUpdate({ sessionId: SESSION, routing: { modifiedAt: '2026-01-01T00:00:03.000Z' } });
+    t.heardUpdate({
+      accountId: ACCOUNT,
+      sessionId: SESSION,
+      routing: { modifiedAt: '2026-01-01T00:00:03.000Z' },
+    });
     t.learn(at('2026-01-01T00:00:03.000Z', 'http://127.0.0.1:9/updated'), about);
     expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/updated');
     expect(asked).toEqual([SESSION]);
@@ -106,13 +114,49 @@ describe('CallbackTargets', () => {
     expect(asked).toEqual([SESSION]);
     // Updates heard out of order: the later one's time stands.
     const other = 'e0c6d0a4-1b7e-4a61-8f43-0a9b2b9b7c22';
-    t.heardUpdate({ sessionId: other, routing: { modifiedAt: '2026-01-01T00:00:05.000Z' } });
-    t.heardUpdate({ sessionId: other, routing: { modifiedAt: '2026-01-01T00:00:04.000Z' } });
+    t.heardUpdate({
+      accountId: ACCOUNT,
+      sessionId: other,
+      routing: { modifiedAt: '2026-01-01T00:00:05.000Z' },
+    });
+    t.heardUpdate({
+      accountId: ACCOUNT,
+      sessionId: other,
+      routing: { modifiedAt: '2026-01-01T00:00:04.000Z' },
+    });
     t.learn(routing({ sessionId: other, modifiedAt: '2026-01-01T00:00:04.500Z' }), {
       accountId: ACCOUNT,
       sessionId: other,
     });
     await t.get(ACCOUNT, other);
     expect(asked).toEqual([SESSION, other]);
+  });
+
+  it('another account’s flood of updates does not make it forget this account’s: an older view of this session stays refused', async () => {
+    const { t, asked } = targets();
+    t.heardUpdate({
+      accountId: ACCOUNT,
+      sessionId: SESSION,
+      routing: { modifiedAt: '2026-01-01T00:00:03.000Z' },
+    });
+    const flooder = 'MAFLOODFLOODFLOODFLO';
+    for (let i = 0; i < 60_000; i++) {
+      t.heardUpdate({
+        accountId: flooder,
+        sessionId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        routing: { modifiedAt: '2026-01-01T00:00:04.000Z' },
+      });
+    }
+    // A call step's view from before this session's update (a router behind it) is not learnt.
+    t.learn(
+      routing({
+        modifiedAt: '2026-01-01T00:00:02.000Z',
+        settings: { ...DEFAULT_SESSION_SETTINGS, callbackUrl: 'http://127.0.0.1:9/old' },
+      }),
+      { accountId: ACCOUNT, sessionId: SESSION },
+      { fillOnly: true },
+    );
+    expect((await t.get(ACCOUNT, SESSION))?.callbackUrl).toBe('http://127.0.0.1:9/from-session-service');
+    expect(asked).toEqual([SESSION]);
   });
 });

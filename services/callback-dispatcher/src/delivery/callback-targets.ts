@@ -12,13 +12,18 @@ import {
 } from '@maskline/contracts';
 import { InvalidatedCache, NATS_CONNECTION, RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
+import { FairShares } from '@maskline/resilience';
 
 export type { CallbackTarget };
 
 /** How long a target is trusted without word of an update. */
 const TARGET_TTL_MS = 60_000;
-/** Sessions whose last update heard is remembered, to refuse views older than it (oldest forgotten first). */
-const UPDATES_REMEMBERED = 10_000;
+/**
+ * Sessions whose last update heard is remembered, to refuse views older than it: past it, the
+ * account remembering the most forgets its oldest (FairShares), so one tenant's flood of updates
+ * makes no other tenant's stale views trusted again.
+ */
+const UPDATES_REMEMBERED = 50_000;
 
 type Known = { accountId: string; target?: CallbackTarget; modifiedAt?: number };
 
@@ -35,8 +40,8 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     ttlMs: TARGET_TTL_MS,
     maxEntries: 10_000,
   });
-  /** The time of the view each session update heard carried: a view from before it is out of date. */
-  private readonly updatedAt = new Map<string, number>();
+  /** The time of the view each session update heard carried, by account and session: a view from before it is out of date. */
+  private readonly updatedAt = new FairShares<number>(UPDATES_REMEMBERED);
 
   /** Session updates this replica has heard (and forgotten the target of). */
   private readonly heard;
@@ -63,17 +68,13 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** A session update heard: its target is forgotten (the key returned), and its view's time kept. */
-  heardUpdate(update: { sessionId: string; routing?: { modifiedAt?: string } }): string {
+  heardUpdate(update: { accountId: string; sessionId: string; routing?: { modifiedAt?: string } }): string {
     this.heard.inc();
     this.cache.invalidate(update.sessionId);
     const at = timeOf(update.routing?.modifiedAt);
     if (at !== undefined) {
-      const known = this.updatedAt.get(update.sessionId) ?? -Infinity;
-      this.updatedAt.delete(update.sessionId);
-      this.updatedAt.set(update.sessionId, Math.max(known, at));
-      if (this.updatedAt.size > UPDATES_REMEMBERED) {
-        this.updatedAt.delete(this.updatedAt.keys().next().value as string);
-      }
+      const known = this.updatedAt.get(update.accountId, update.sessionId) ?? -Infinity;
+      this.updatedAt.set(update.accountId, update.sessionId, Math.max(known, at));
     }
     return update.sessionId;
   }
@@ -105,7 +106,7 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
     if (fillOnly && known) return;
     const modifiedAt = timeOf(routing.modifiedAt);
     const newest = Math.max(
-      this.updatedAt.get(routing.sessionId) ?? -Infinity,
+      this.updatedAt.get(routing.accountId, routing.sessionId) ?? -Infinity,
       known?.modifiedAt ?? -Infinity,
     );
     if (newest > (modifiedAt ?? -Infinity)) return;

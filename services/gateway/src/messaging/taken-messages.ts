@@ -1,3 +1,5 @@
+import { FairShares } from '@maskline/resilience';
+
 /** Messages remembered at most, over every number owner; past it, the oldest of the owner holding the most go first. */
 const MAX_REMEMBERED = 200_000;
 
@@ -17,25 +19,24 @@ const MAX_REMEMBERED = 200_000;
  * only when that tenant holds more than it does.
  */
 export class TakenMessages {
-  private readonly byOwner = new Map<string, Map<string, number>>();
+  /** Until when each owner's message is remembered; the oldest of the owner holding the most go first past `max`. */
+  private readonly taken: FairShares<number>;
   /** Every remembering, in order (so in order of expiry); some since forgotten or remembered again. */
   private readonly order: Array<{ owner: string; id: string; until: number }> = [];
   private head = 0;
-  private remembered = 0;
   private readonly underWay = new Map<string, Promise<void>>();
-  /** Owners by how many they hold, and the most any holds: the one to evict from in constant time. */
-  private readonly bySize = new Map<number, Set<string>>();
-  private most = 0;
 
   constructor(
     private readonly now: () => number,
     private readonly keepMs: number,
-    private readonly max = MAX_REMEMBERED,
-  ) {}
+    max = MAX_REMEMBERED,
+  ) {
+    this.taken = new FairShares<number>(max);
+  }
 
   /** `take` once for `owner`'s `id`: 'taken' when this call took it, 'again' when an earlier one had or did. */
   async once(owner: string, id: string, take: () => Promise<void>): Promise<'taken' | 'again'> {
-    const until = this.byOwner.get(owner)?.get(id);
+    const until = this.taken.get(owner, id);
     if (until !== undefined && until > this.now()) return 'again';
     // Owners are account ids (no newline): one key per owner and id.
     const key = `${owner}\n${id}`;
@@ -58,26 +59,19 @@ export class TakenMessages {
   private remember(owner: string, id: string): void {
     const now = this.now();
     this.forgetExpired(now);
-    const taken = this.byOwner.get(owner) ?? new Map<string, number>();
-    if (taken.has(id)) this.forget(owner, taken, id);
     const until = now + this.keepMs;
-    this.resize(owner, taken.size, taken.size + 1);
-    taken.set(id, until);
-    this.byOwner.set(owner, taken);
+    this.taken.set(owner, id, until);
     this.order.push({ owner, id, until });
-    this.remembered += 1;
-    while (this.remembered > this.max) this.forgetOldestOf(this.holdingMost(owner));
   }
 
   /** From the front of `order`, what has expired (or was forgotten or remembered again since). */
   private forgetExpired(now: number): void {
     while (this.head < this.order.length) {
       const first = this.order[this.head]!;
-      const taken = this.byOwner.get(first.owner);
-      const until = taken?.get(first.id);
+      const until = this.taken.get(first.owner, first.id);
       if (until === first.until) {
         if (until > now) break;
-        this.forget(first.owner, taken!, first.id);
+        this.taken.delete(first.owner, first.id);
       }
       this.head += 1;
     }
@@ -86,37 +80,5 @@ export class TakenMessages {
       this.order.splice(0, this.head);
       this.head = 0;
     }
-  }
-
-  /** The owner holding the most, `remembering` on a tie. */
-  private holdingMost(remembering: string): string {
-    if (this.byOwner.get(remembering)?.size === this.most) return remembering;
-    return this.bySize.get(this.most)!.values().next().value as string;
-  }
-
-  /** Moves `owner` from those holding `from` to those holding `to` (0: none). */
-  private resize(owner: string, from: number, to: number): void {
-    const was = this.bySize.get(from);
-    was?.delete(owner);
-    if (was?.size === 0) this.bySize.delete(from);
-    if (to > 0) {
-      const now = this.bySize.get(to);
-      if (now) now.add(owner);
-      else this.bySize.set(to, new Set([owner]));
-    }
-    if (to > this.most) this.most = to;
-    else if (from === this.most && !this.bySize.has(from)) this.most = to;
-  }
-
-  private forgetOldestOf(owner: string): void {
-    const taken = this.byOwner.get(owner)!;
-    this.forget(owner, taken, taken.keys().next().value as string);
-  }
-
-  private forget(owner: string, taken: Map<string, number>, id: string): void {
-    taken.delete(id);
-    this.remembered -= 1;
-    this.resize(owner, taken.size + 1, taken.size);
-    if (taken.size === 0) this.byOwner.delete(owner);
   }
 }
