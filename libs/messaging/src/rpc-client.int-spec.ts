@@ -211,7 +211,7 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
     });
 
     it('a call given a breaker scope opens that scope’s breaker only: the service’s own, and other scopes, stay closed', async () => {
-      const touchy = touchyClient('scoped', 150);
+      const touchy = touchyClient('scoped');
       // Unanswered for the slow tenant, answered for everyone else.
       subs.push(
         nc.subscribe(AllocateNumber.subject, {
@@ -225,11 +225,11 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
       const slow = { ...request(), scope: { accountId: 'MASLOWSLOWSLOWSLOW01' } };
       for (let i = 0; i < 4; i++) {
         await expect(
-          touchy.request(AllocateNumber, slow, { breakerScope: slow.scope.accountId }),
+          touchy.request(AllocateNumber, slow, { timeoutMs: 150, breakerScope: slow.scope.accountId }),
         ).rejects.toMatchObject({ code: ErrorCodes.RPC_TIMEOUT });
       }
       await expect(
-        touchy.request(AllocateNumber, slow, { breakerScope: slow.scope.accountId }),
+        touchy.request(AllocateNumber, slow, { timeoutMs: 150, breakerScope: slow.scope.accountId }),
       ).rejects.toMatchObject({ code: ErrorCodes.CIRCUIT_OPEN });
       const r = request();
       await expect(

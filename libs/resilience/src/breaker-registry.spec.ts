@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
-import { BreakerRegistry } from './breaker-registry';
+import { BreakerRegistry, familyOf } from './breaker-registry';
 
 const settings = {
   timeoutMs: 200,
@@ -60,10 +60,21 @@ describe('BreakerRegistry', () => {
     breakers.shutdown();
   });
 
-  it('keeps the number of breakers bounded', async () => {
+  it('keeps the number of breakers bounded, forgetting the least recently used', async () => {
     const breakers = registry();
-    for (const host of ['a', 'b', 'c', 'd', 'e']) await breakers.fire(host, async () => 1);
-    expect(breakers.names()).toHaveLength(3);
+    for (const host of ['a', 'b', 'c']) await breakers.fire(host, async () => 1);
+    await breakers.fire('a', async () => 1);
+    for (const host of ['d', 'e']) await breakers.fire(host, async () => 1);
+    expect(breakers.names().sort()).toEqual(['a', 'd', 'e']);
     breakers.shutdown();
+  });
+
+  it('counts a tenant’s breaker under its family, never its own name', () => {
+    expect(familyOf('rpc:call-router:MA000000000000000001')).toBe('rpc:call-router');
+    expect(familyOf('rpc:session-service')).toBe('rpc:session-service');
+    expect(familyOf('provider-account:MA1:plivo:MA2')).toBe('provider-account');
+    expect(familyOf('host:MA1:hooks.test:443')).toBe('host');
+    expect(familyOf('proxy-callback:MA1:hooks.test')).toBe('proxy-callback');
+    expect(familyOf('jetstream')).toBe('jetstream');
   });
 });

@@ -13,7 +13,6 @@ export interface FireOptions {
 
 interface Entry {
   breaker: CircuitBreaker<[Thunk], unknown>;
-  lastUsed: number;
 }
 
 const STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
@@ -21,9 +20,11 @@ const STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
 const NOT_CLOSED_SHOWN_MAX = 100;
 
 /**
- * Named opossum breakers, one per downstream (a service, or a webhook host). State changes are
- * logged with the breaker's name and exported as metrics. The number of breakers is bounded:
- * the least recently used idle one is shut down when the limit is reached.
+ * Named opossum breakers, one per downstream (a service, or a webhook host), or per tenant and
+ * downstream. State changes are logged with the breaker's name; its state is a gauge by name
+ * (removed with the breaker), and its events and latency are counted by family (`familyOf`), so a
+ * breaker per tenant adds no series to them. The number of breakers is bounded: past the limit the
+ * least recently used closed one is shut down (in constant time: the map is kept in order of use).
  */
 export class BreakerRegistry {
   private readonly breakers = new Map<string, Entry>();
@@ -35,7 +36,7 @@ export class BreakerRegistry {
     private readonly logger: Logger,
     metrics: MetricsService,
     private readonly defaults: BreakerSettings = DEFAULT_BREAKER_SETTINGS,
-    private readonly maxBreakers = 1000,
+    private readonly maxBreakers = 10_000,
   ) {
     this.events = metrics.counter('maskline_breaker_events_total', 'Circuit breaker events', [
       'breaker',
@@ -60,8 +61,10 @@ export class BreakerRegistry {
     settings?: Partial<BreakerSettings>,
   ): Promise<T> {
     const entry = this.entry(name, settings, options.isClientError);
-    entry.lastUsed = Date.now();
-    const end = this.latency.startTimer({ breaker: name });
+    // The most recently used last: eviction takes from the front.
+    this.breakers.delete(name);
+    this.breakers.set(name, entry);
+    const end = this.latency.startTimer({ breaker: familyOf(name) });
     try {
       return (await entry.breaker.fire(call)) as T;
     } catch (err) {
@@ -125,7 +128,7 @@ export class BreakerRegistry {
       rollingCountTimeout: s.rollingCountTimeoutMs,
       errorFilter: (err: unknown) => (isClientError ? isClientError(err) : false),
     });
-    const count = (event: string) => this.events.inc({ breaker: name, event });
+    const count = (event: string) => this.events.inc({ breaker: familyOf(name), event });
     breaker.on('open', () => {
       count('open');
       this.state.set({ breaker: name }, STATE_VALUE.open);
@@ -146,16 +149,20 @@ export class BreakerRegistry {
     breaker.on('timeout', () => count('timeout'));
     breaker.on('reject', () => count('reject'));
     this.state.set({ breaker: name }, STATE_VALUE.closed);
-    const entry = { breaker, lastUsed: Date.now() };
+    const entry = { breaker };
     this.breakers.set(name, entry);
     return entry;
   }
 
   private evictIdle(): void {
+    // The least recently used that is closed (an open one is kept: forgetting it would let its
+    // downstream be hammered again); the least recently used of all when every one is open.
     let oldest: [string, Entry] | undefined;
     for (const item of this.breakers) {
-      if (item[1].breaker.opened || item[1].breaker.halfOpen) continue;
-      if (!oldest || item[1].lastUsed < oldest[1].lastUsed) oldest = item;
+      if (!item[1].breaker.opened && !item[1].breaker.halfOpen) {
+        oldest = item;
+        break;
+      }
     }
     const victim = oldest ?? this.breakers.entries().next().value;
     if (!victim) return;
@@ -171,4 +178,14 @@ function isOpossumOpenError(err: unknown): boolean {
 
 function isOpossumTimeout(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === 'ETIMEDOUT' && !(err instanceof CodedError);
+}
+
+/**
+ * A breaker's family, its name without the tenant: `rpc:<service>` for `rpc:<service>:<account>`,
+ * `provider-account`, `host`, `proxy-callback` for theirs, and any other name whole.
+ */
+export function familyOf(name: string): string {
+  const [kind, second] = name.split(':');
+  if (kind === 'rpc') return second === undefined ? name : `rpc:${second}`;
+  return ['provider-account', 'host', 'proxy-callback'].includes(kind) ? kind : name;
 }

@@ -129,7 +129,6 @@ async function main() {
     noOutOfSession,
     logger,
     metrics,
-    { INTERCEPT_TIMEOUT_MS: 800 },
   );
 
   const dialed = (actions: CallAction[]) => actions.find((a) => a.type === 'dial');

@@ -9,6 +9,7 @@ import {
   AllocateNumber,
   DeleteVirtualNumber,
   ErrorCodes,
+  GetNumberRouting,
   GetPoolUtilization,
   GetVirtualNumber,
   ListVirtualNumbers,
@@ -123,6 +124,25 @@ describe('number-pool (real NATS + store)', () => {
     });
 
   describe('inventory', () => {
+    it('gives no credentials for a number whose stored provider account id no provider issues (stored before the rule)', async () => {
+      const [kept, stale] = ['+14155550871', '+14155550872'];
+      await client.request(AddVirtualNumbers, {
+        scope: { accountId: 'MAFFFFFFFFFFFFFFFFF7' },
+        numbers: [kept, stale],
+        provider: 'twilio',
+        credentials: { accountId: `AC${'0'.repeat(32)}`, authToken: 'twilio-secret-token-value' },
+      });
+      // As an earlier release took it: an id that is a dot segment of the provider's URL.
+      await db
+        .collection('virtual_numbers')
+        .updateOne({ _id: stale as never }, { $set: { 'credentials.accountId': '..' } });
+      expect((await client.request(GetNumberRouting, { number: kept })).credentials).toEqual({
+        accountId: `AC${'0'.repeat(32)}`,
+        authToken: 'twilio-secret-token-value',
+      });
+      expect((await client.request(GetNumberRouting, { number: stale })).credentials).toBeNull();
+    });
+
     it('stores numbers as E.164 with their country, and never the provider token in clear', async () => {
       const n = await client.request(GetVirtualNumber, { scope: ACCOUNT, number: GB });
       expect(n).toMatchObject({ number: GB, country: 'GB', provider: 'plivo', hasProviderCredentials: true });

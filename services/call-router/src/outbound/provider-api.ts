@@ -1,4 +1,4 @@
-import type { TelephonyProvider } from '@maskline/contracts';
+import { PROVIDER_ACCOUNT_ID_RULE, type TelephonyProvider } from '@maskline/contracts';
 import type { CallRouterConfig } from '../config/call-router.config';
 
 /** What Maskline asks of a provider's REST API: to place a call, or to send a message. */
@@ -12,8 +12,9 @@ const PATHS: Record<TelephonyProvider, Record<ProviderResource, string>> = {
 /**
  * The resource's URL under the provider account: Plivo `POST /v1/Account/{auth_id}/Call/` and
  * `/Message/`, Twilio `POST /2010-04-01/Accounts/{sid}/Calls.json` and `/Messages.json`, on the
- * configured base URL. The account id is a tenant's input: encoded, it is one path segment and
- * never leads elsewhere on the provider's host.
+ * configured base URL. The account id is a tenant's input, held to PROVIDER_ACCOUNT_ID_RULE where
+ * it is taken and where it is read (number-pool gives none that breaks it): one path segment, never
+ * `.` or `..`, so it never leads elsewhere on the provider's host. Checked here once more.
  */
 export function providerApiUrl(
   config: Pick<CallRouterConfig, 'PLIVO_API_BASE_URL' | 'TWILIO_API_BASE_URL'>,
@@ -21,7 +22,10 @@ export function providerApiUrl(
   providerAccountId: string,
   resource: ProviderResource,
 ): string {
-  const id = encodeURIComponent(providerAccountId);
+  if (!PROVIDER_ACCOUNT_ID_RULE.pattern.test(providerAccountId)) {
+    throw new Error(`a provider account id ${PROVIDER_ACCOUNT_ID_RULE.says}`);
+  }
+  const id = providerAccountId;
   return provider === 'plivo'
     ? `${config.PLIVO_API_BASE_URL.replace(/\/$/, '')}/v1/Account/${id}/${PATHS.plivo[resource]}`
     : `${config.TWILIO_API_BASE_URL.replace(/\/$/, '')}/2010-04-01/Accounts/${id}/${PATHS.twilio[resource]}`;

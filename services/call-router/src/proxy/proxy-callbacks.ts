@@ -34,6 +34,15 @@ export type CallbackAnswer =
  * between), goes through a breaker per account and host, and is bounded in time
  * (INTERCEPT_TIMEOUT_MS) and size.
  */
+/**
+ * What the Proxy callbacks of one interaction share: INTERCEPT_TIMEOUT_MS from the first of them
+ * (`post` sets `by`, epoch ms), so a call's out-of-session and intercept callbacks together fit in
+ * the gateway's wait for the call's answer. Reads before the first callback do not spend it.
+ */
+export interface CallbackBudget {
+  by?: number;
+}
+
 @Injectable()
 export class ProxyCallbacks {
   private readonly policies = new InvalidatedCache<string, ProxyServicePolicy | null>({
@@ -68,17 +77,18 @@ export class ProxyCallbacks {
 
   /**
    * POSTs the form to the Service's URL, signed; `failed` when it may not be called, did not answer
-   * within INTERCEPT_TIMEOUT_MS (its name's lookup included) or by `by` (epoch ms: what is left of a
-   * budget several callbacks share), its breaker is open, or its account has CALLBACKS_PER_ACCOUNT
-   * of them in flight on this replica already. Not sent at all once `by` has passed.
+   * within INTERCEPT_TIMEOUT_MS (its name's lookup included) or what is left of `budget` (shared with
+   * the interaction's other callbacks), its breaker is open, or its account has CALLBACKS_PER_ACCOUNT
+   * of them in flight on this replica already. Not sent at all once the budget is spent.
    */
   async post(
     owner: ServiceOwner,
     url: string,
     params: Record<string, string>,
-    by?: number,
+    budget: CallbackBudget = {},
   ): Promise<CallbackAnswer> {
-    const deadline = Math.min(by ?? Infinity, Date.now() + this.config.INTERCEPT_TIMEOUT_MS);
+    budget.by ??= Date.now() + this.config.INTERCEPT_TIMEOUT_MS;
+    const deadline = budget.by;
     if (deadline <= Date.now()) return { kind: 'failed' };
     const token = await this.tokens.of(owner.accountId, owner.subaccountId);
     const body = new URLSearchParams(params).toString();

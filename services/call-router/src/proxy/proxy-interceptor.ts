@@ -2,14 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { proxySessionSidOf, type RoutingSession } from '@maskline/contracts';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { ProxyCallbacks } from './proxy-callbacks';
+import { ProxyCallbacks, type CallbackBudget } from './proxy-callbacks';
 
 export interface InterceptedInteraction {
   type: 'Voice' | 'Message';
   /** The inbound call's or message's id. */
   resourceSid: string;
-  /** When a budget the callback shares with others runs out (epoch ms; see ProxyCallbacks.post). */
-  by?: number;
+  /** What its callback shares with the interaction's others (see CallbackBudget). */
+  budget?: CallbackBudget;
 }
 
 /**
@@ -53,7 +53,7 @@ export class ProxyInterceptor {
         inboundResourceSid: interaction.resourceSid,
         inboundResourceType: interaction.type === 'Voice' ? 'Call' : 'Message',
       },
-      interaction.by,
+      interaction.budget,
     );
     if (answer.kind === 'failed') {
       this.logger.warn(

@@ -14,7 +14,7 @@ import {
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
-import { ProxyCallbacks } from './proxy-callbacks';
+import { ProxyCallbacks, type CallbackBudget } from './proxy-callbacks';
 
 /** Twilio's auto-create answer: a Session between the caller (on the number called) and `participantIdentifier`. */
 const autoCreateSchema = z.object({
@@ -45,8 +45,8 @@ export interface OutsideContact {
   from: string;
   number: string;
   owner: { accountId: string; subaccountId: string | null; serviceSid: string };
-  /** When a budget the callback shares with others runs out (epoch ms; see ProxyCallbacks.post). */
-  by?: number;
+  /** What its callback shares with the interaction's others (see CallbackBudget). */
+  budget?: CallbackBudget;
 }
 
 /**
@@ -102,7 +102,7 @@ export class ProxyOutOfSession {
         inboundResourceSid: contact.resourceSid,
         inboundResourceType: contact.type === 'Voice' ? 'Call' : 'Message',
       },
-      contact.by,
+      contact.budget,
     );
     if (answer.kind === 'failed' || answer.status < 200 || answer.status >= 300) {
       this.outcomes.inc({ outcome: 'no-answer' });

@@ -17,8 +17,8 @@ import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CallEvents } from '../calls/call-events';
 import { CallState, type Role } from '../calls/call-state';
-import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { SessionFinder } from './session-finder';
+import type { CallbackBudget } from '../proxy/proxy-callbacks';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import { ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 import { twimlCallActions } from '../proxy/twiml-answer';
@@ -68,7 +68,6 @@ export class InboundCallDecider {
     private readonly outOfSession: ProxyOutOfSession,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
-    @Inject(CALL_ROUTER_CONFIG) private readonly config: Pick<CallRouterConfig, 'INTERCEPT_TIMEOUT_MS'>,
   ) {
     this.decisions = metrics.counter('maskline_call_decisions_total', 'Routing decisions', [
       'stage',
@@ -98,11 +97,11 @@ export class InboundCallDecider {
 
   private async answer(r: Request): Promise<CallAction[]> {
     // The Proxy Service's callbacks this answer makes (out-of-session, then intercept) share one
-    // INTERCEPT_TIMEOUT_MS: the gateway waits VOICE_DECISION_TIMEOUT_MS for the whole decision.
-    const by = Date.now() + this.config.INTERCEPT_TIMEOUT_MS;
+    // INTERCEPT_TIMEOUT_MS from the first: the gateway waits VOICE_DECISION_TIMEOUT_MS for it all.
+    const budget: CallbackBudget = {};
     // Most calls are a party calling its session: found by (number, caller), the number's other sessions unread.
     const known = this.finder.knownSessionOfParty(r.virtualNumber, r.accountId, r.caller);
-    if (known) return this.answerParty(known, r, by);
+    if (known) return this.answerParty(known, r, budget);
     const isParty = (s: RoutingSession) => s.firstParty === r.caller || s.secondParty === r.caller;
     // Before treating the caller as a stranger, the store's word (once).
     const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, {
@@ -111,13 +110,13 @@ export class InboundCallDecider {
     if (sessions.length === 0) {
       // A failed read is an outage (the caller hears "try again later"), not "not in service".
       const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });
-      const outside = await this.outsideContact(r, number, by);
+      const outside = await this.outsideContact(r, number, budget);
       if (outside) return outside;
       this.count('answer', 'no-session');
       return this.noSession(number);
     }
     const own = sessions.find(isParty);
-    if (own) return this.answerParty(own, r, by);
+    if (own) return this.answerParty(own, r, budget);
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length > 0) {
       this.count('answer', 'pin-prompt');
@@ -133,7 +132,7 @@ export class InboundCallDecider {
     // On a number a Proxy Service's sessions use, a stranger may be given a Session of their own.
     if (sessions.some((s) => s.proxyServiceSid)) {
       const number = await this.rpc.request(GetNumberRouting, { number: r.virtualNumber });
-      const outside = await this.outsideContact(r, number, by);
+      const outside = await this.outsideContact(r, number, budget);
       if (outside) return outside;
     }
     this.count('answer', 'unknown-caller');
@@ -145,7 +144,7 @@ export class InboundCallDecider {
   }
 
   /** A party of a live session on the number called: its PIN first when forced, else the other party. */
-  private async answerParty(own: RoutingSession, r: Request, by: number): Promise<CallAction[]> {
+  private async answerParty(own: RoutingSession, r: Request, budget: CallbackBudget): Promise<CallAction[]> {
     const role: Role = own.firstParty === r.caller ? 'first' : 'second';
     if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
       this.count('answer', 'forced-pin');
@@ -168,7 +167,7 @@ export class InboundCallDecider {
           ),
         );
     }
-    if (!(await this.interceptor.allows(own, { type: 'Voice', resourceSid: r.callId, by }))) {
+    if (!(await this.interceptor.allows(own, { type: 'Voice', resourceSid: r.callId, budget }))) {
       this.count('answer', 'intercepted');
       return [{ type: 'say', text: SPOKEN.intercepted }, { type: 'hangup' }];
     }
@@ -180,7 +179,11 @@ export class InboundCallDecider {
    * A caller in none of the number's open sessions, on a Proxy Service's number: the Service's
    * out-of-session callback may make a Session for them (then they are its party); null otherwise.
    */
-  private async outsideContact(r: Request, number: NumberRouting, by: number): Promise<CallAction[] | null> {
+  private async outsideContact(
+    r: Request,
+    number: NumberRouting,
+    budget: CallbackBudget,
+  ): Promise<CallAction[] | null> {
     // Only a caller with a number (a withheld one cannot be made a participant).
     if (
       !number.proxyServiceSid ||
@@ -191,7 +194,7 @@ export class InboundCallDecider {
     const made = await this.outOfSession.ask({
       type: 'Voice',
       resourceSid: r.callId,
-      by,
+      budget,
       from: r.caller,
       number: r.virtualNumber,
       owner: {
@@ -210,7 +213,7 @@ export class InboundCallDecider {
     const own = sessions.find((s) => s.sessionId === made.sessionId);
     if (!own) return null;
     this.count('answer', 'out-of-session-created');
-    return this.answerParty(own, r, by);
+    return this.answerParty(own, r, budget);
   }
 
   /** No live session: the number's own application when it has one, else a message. */

@@ -118,10 +118,10 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
   }
 
   private async apply(event: EventOf<typeof SESSION_EVENTS>): Promise<void> {
-    const { sessionId } = event.payload;
+    const { accountId, sessionId } = event.payload;
     if (this.loading) this.touched.add(sessionId);
     if (event.subject === SessionExpired.subject) {
-      this.index.end(sessionId);
+      this.index.end(accountId, sessionId);
       return;
     }
     // The event carries the routing view; one from an older session-service does not: ask.

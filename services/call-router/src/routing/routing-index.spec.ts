@@ -86,7 +86,7 @@ describe('RoutingIndex against late and reordered events', () => {
     const index = new RoutingIndex();
     const s = session();
     index.upsert(s);
-    index.end(s.sessionId);
+    index.end(s.accountId, s.sessionId);
     // An update that raced the expiry, published after it.
     index.upsert({ ...s, modifiedAt: new Date(Date.now() + 1000).toISOString() });
     expect(index.get(s.sessionId)).toBeUndefined();
@@ -108,11 +108,25 @@ describe('RoutingIndex against late and reordered events', () => {
     const index = new RoutingIndex();
     index.maxEndedRemembered = 2;
     const [a, b, c] = [session(), session(), session()];
-    for (const s of [a, b, c]) index.end(s.sessionId);
+    for (const s of [a, b, c]) index.end(s.accountId, s.sessionId);
     index.upsert(a); // the oldest end is forgotten
     index.upsert(c);
     expect(index.get(a.sessionId)).toBeDefined();
     expect(index.get(c.sessionId)).toBeUndefined();
+  });
+
+  it('one account ending sessions in bulk forgets its own ends first, never another account’s', () => {
+    const index = new RoutingIndex();
+    index.maxEndedRemembered = 3;
+    const victim = session();
+    index.end(victim.accountId, victim.sessionId);
+    for (let i = 0; i < 100; i++) {
+      const s = session({ accountId: 'MA000000000000000009' });
+      index.end(s.accountId, s.sessionId);
+    }
+    // A view of the victim's session that raced its end, arriving now.
+    index.upsert({ ...victim, modifiedAt: new Date(Date.now() + 1000).toISOString() });
+    expect(index.get(victim.sessionId)).toBeUndefined();
   });
 });
 
@@ -169,14 +183,19 @@ class ReferenceIndex {
   private readonly numberOf = new Map<string, string>();
   private readonly expiresAt = new Map<string, number>();
   private readonly modifiedAt = new Map<string, number>();
-  private readonly ended = new Set<string>();
+  /** Ends heard, oldest first: [account, session]. */
+  private readonly ended: Array<[string, string]> = [];
   constructor(private readonly maxEndedRemembered: number) {}
+
+  private hasEnded(accountId: string, sessionId: string): boolean {
+    return this.ended.some(([a, s]) => a === accountId && s === sessionId);
+  }
 
   upsert(session: RoutingSession): void {
     const modified = session.modifiedAt ? Date.parse(session.modifiedAt) : 0;
     if ((this.modifiedAt.get(session.sessionId) ?? -1) > modified) return;
     this.remove(session.sessionId);
-    if (session.status !== 'active' || this.ended.has(session.sessionId)) return;
+    if (session.status !== 'active' || this.hasEnded(session.accountId, session.sessionId)) return;
     const onNumber = this.byNumber.get(session.virtualNumber) ?? new Map<string, RoutingSession>();
     onNumber.set(session.sessionId, session);
     this.byNumber.set(session.virtualNumber, onNumber);
@@ -184,11 +203,21 @@ class ReferenceIndex {
     this.expiresAt.set(session.sessionId, Date.parse(session.expiresAt));
     this.modifiedAt.set(session.sessionId, modified);
   }
-  end(sessionId: string): void {
+  /** Past the bound, the account holding the most ends (the one ending, on a tie) forgets its oldest. */
+  end(accountId: string, sessionId: string): void {
     this.remove(sessionId);
-    this.ended.add(sessionId);
-    if (this.ended.size > this.maxEndedRemembered)
-      this.ended.delete(this.ended.values().next().value as string);
+    const at = this.ended.findIndex(([a, s]) => a === accountId && s === sessionId);
+    if (at !== -1) this.ended.splice(at, 1);
+    this.ended.push([accountId, sessionId]);
+    while (this.ended.length > this.maxEndedRemembered) {
+      const held = (a: string) => this.ended.filter(([o]) => o === a).length;
+      let most = accountId;
+      for (const [a] of this.ended) if (held(a) > held(most)) most = a;
+      this.ended.splice(
+        this.ended.findIndex(([a]) => a === most),
+        1,
+      );
+    }
   }
   remove(sessionId: string): void {
     const number = this.numberOf.get(sessionId);
@@ -271,12 +300,18 @@ describe('RoutingIndex against the plain index it replaced', () => {
 
   type Op =
     | { kind: 'upsert'; session: RoutingSession }
-    | { kind: 'remove' | 'end'; id: string }
+    | { kind: 'remove'; id: string }
+    | { kind: 'end'; account: string; id: string }
     | { kind: 'replaceNumber'; number: string; sessions: RoutingSession[] }
     | { kind: 'retainOnly'; keep: string[] };
   const anOp: fc.Arbitrary<Op> = fc.oneof(
     { weight: 6, arbitrary: aSession.map((session) => ({ kind: 'upsert' as const, session })) },
-    fc.record({ kind: fc.constantFrom('remove' as const, 'end' as const), id: fc.constantFrom(...IDS) }),
+    fc.record({ kind: fc.constant('remove' as const), id: fc.constantFrom(...IDS) }),
+    fc.record({
+      kind: fc.constant('end' as const),
+      account: fc.constantFrom('MA000000000000000001', 'MA000000000000000002'),
+      id: fc.constantFrom(...IDS),
+    }),
     fc.record({
       kind: fc.constant('replaceNumber' as const),
       number: fc.constantFrom(...NUMBERS),
@@ -295,7 +330,7 @@ describe('RoutingIndex against the plain index it replaced', () => {
           for (const target of [index, reference]) {
             if (op.kind === 'upsert') target.upsert(op.session);
             else if (op.kind === 'remove') target.remove(op.id);
-            else if (op.kind === 'end') target.end(op.id);
+            else if (op.kind === 'end') target.end(op.account, op.id);
             else if (op.kind === 'replaceNumber') target.replaceNumber(op.number, op.sessions);
             else if (op.kind === 'retainOnly') {
               const keep = op.keep;

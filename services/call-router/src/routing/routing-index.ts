@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { RoutingSession } from '@maskline/contracts';
+import { FairShares } from '@maskline/resilience';
 import { InternedSettings } from './interned-settings';
 import { InternedValues } from './interned-values';
 import {
@@ -95,10 +96,14 @@ export class RoutingIndex {
   /** A scratch record for packing an id that is looked up. */
   private readonly lookupId = new Int32Array(4);
 
-  /** Sessions heard to have ended, most recent last: an ended session never comes back. */
-  private readonly ended = new Set<string>();
+  /**
+   * Sessions heard to have ended, by account: an ended session never comes back. Past
+   * `maxEndedRemembered`, the account remembering the most forgets its oldest end, so one tenant
+   * ending sessions in bulk cannot make another's ended sessions routable again by a late view.
+   */
+  private ended?: FairShares<true>;
   ready = false;
-  /** How many ended sessions are remembered (about a day of ends at one per second). */
+  /** How many ended sessions are remembered (about a day of ends at one per second); set before the first end. */
   maxEndedRemembered = 100_000;
 
   upsert(session: RoutingSession): void {
@@ -108,17 +113,15 @@ export class RoutingIndex {
     const held = this.slotOfPacked(session.sessionId, idPacked);
     if ((held === -1 ? -1 : this.doubles[held * DOUBLES + MODIFIED]) > modified) return;
     if (held !== -1) this.removeSlot(held, session.sessionId);
-    if (session.status !== 'active' || this.ended.has(session.sessionId)) return;
+    if (session.status !== 'active' || this.ended?.get(session.accountId, session.sessionId)) return;
     this.store(session, modified, packedModified !== undefined, idPacked);
   }
 
   /** The session ended (expired or deleted): out of the index, and no later view brings it back. */
-  end(sessionId: string): void {
+  end(accountId: string, sessionId: string): void {
     this.remove(sessionId);
-    this.ended.add(sessionId);
-    if (this.ended.size > this.maxEndedRemembered) {
-      this.ended.delete(this.ended.values().next().value as string);
-    }
+    this.ended ??= new FairShares<true>(this.maxEndedRemembered);
+    this.ended.set(accountId, sessionId, true);
   }
 
   remove(sessionId: string): void {

@@ -13,6 +13,7 @@ import {
   type VirtualNumber,
   type NumberCapability,
   NUMBER_FIELDS,
+  PROVIDER_ACCOUNT_ID_RULE,
   VirtualNumberChanged,
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
@@ -200,7 +201,9 @@ export class InventoryService {
     const doc = await this.numbers.findAnyAccountSystemWide(number);
     if (!doc) return null;
     let credentials: ProviderCredentials | null = null;
-    if (doc.credentials) {
+    // An id no provider issues (stored before the rule) is no credentials: it would be a path of the
+    // provider's API that leads elsewhere (`..`). The number's owner sets them again to use it.
+    if (doc.credentials && PROVIDER_ACCOUNT_ID_RULE.pattern.test(doc.credentials.accountId)) {
       const { accountId, ...sealed } = doc.credentials;
       credentials = {
         accountId,
