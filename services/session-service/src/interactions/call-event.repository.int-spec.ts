@@ -1,11 +1,10 @@
 import mongoose, { type Connection } from 'mongoose';
 import pino from 'pino';
-import { newSessionId } from '@maskline/contracts';
+import { CLOCK_SKEW_MS, newSessionId } from '@maskline/contracts';
 import { runWithContext } from '@maskline/observability';
 import { testClock, testStoreUrl, uniqueDbName } from '@maskline/testing';
-import { CallEventRepository } from './call-event.repository';
+import { CallEventRepository, RECORDED_AFTER_END_MS } from './call-event.repository';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
-import { CALL_STEPS_GRACE_MS } from '../sessions/long-lived-sessions.repository';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -92,9 +91,15 @@ describe('call steps of a session read from its own days (real store)', () => {
       }),
     );
     expect(read.map((e) => e.callId)).toEqual(['call-1', 'message-1']);
-    // Its own days (and the collection kept before days), none of the days since.
-    const ownDays = new Set([dayOf(createdAt), dayOf(endedAt), dayOf(endedAt + CALL_STEPS_GRACE_MS)]);
+    // Its own days (and the collection kept before days): those that exist from its start (less the
+    // clock skew) to RECORDED_AFTER_END_MS after its end, which the time of day decides; none after.
+    const [first, last] = [dayOf(createdAt - CLOCK_SKEW_MS), dayOf(endedAt + RECORDED_AFTER_END_MS)];
+    const ownDays = [...new Set(steps.map((s) => dayOf(s.at.getTime())))].filter(
+      (d) => d >= first && d <= last,
+    );
+    expect(ownDays).toEqual(expect.arrayContaining([dayOf(createdAt), dayOf(endedAt + 20 * HOUR)]));
     expect(new Set(finds)).toEqual(new Set(['call_events', ...ownDays]));
+    for (const daysAgo of [5, 3, 1, 0]) expect(finds).not.toContain(dayOf(now - daysAgo * DAY));
     // A lookup's few days: each read admitted as the request was, none charged as a scan.
     expect(charged.length).toBeGreaterThan(0);
     expect(charged.filter((kind) => kind === 'scan')).toStrictEqual([]);

@@ -25,7 +25,7 @@ export type SessionStart = Pick<SessionDocument, '_id' | 'createdAt'> &
  * back), within CALL_STEPS_GRACE_MS as the sweep of steps counts; a day more for what is late beyond
  * that (ringing, a provider's webhook retries, a relay that lagged), and the routers' clock skew.
  */
-const RECORDED_AFTER_END_MS = CALL_STEPS_GRACE_MS + 24 * 3_600_000 + CLOCK_SKEW_MS;
+export const RECORDED_AFTER_END_MS = CALL_STEPS_GRACE_MS + 24 * 3_600_000 + CLOCK_SKEW_MS;
 
 /**
  * Call steps (and messages' outcomes), kept one collection per UTC day of when they were recorded
