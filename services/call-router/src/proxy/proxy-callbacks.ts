@@ -27,14 +27,6 @@ export type CallbackAnswer =
   | { kind: 'failed' };
 
 /**
- * What the routers need to call a Proxy Service's own URLs (intercept, out-of-session): the
- * Service's settings (read over NATS, kept 10 s), and a POST signed as Twilio signs
- * (X-Twilio-Signature, the owner's Auth Token). Each call is judged by the SSRF rules at the
- * moment it is made (the address checked is the one connected to, so DNS cannot change in
- * between), goes through a breaker per account and host, and is bounded in time
- * (INTERCEPT_TIMEOUT_MS) and size.
- */
-/**
  * What the Proxy callbacks of one interaction share: INTERCEPT_TIMEOUT_MS from the first of them
  * (`post` sets `by`, epoch ms), so a call's out-of-session and intercept callbacks together fit in
  * the gateway's wait for the call's answer. Reads before the first callback do not spend it.
@@ -43,6 +35,14 @@ export interface CallbackBudget {
   by?: number;
 }
 
+/**
+ * What the routers need to call a Proxy Service's own URLs (intercept, out-of-session): the
+ * Service's settings (read over NATS, kept 10 s), and a POST signed as Twilio signs
+ * (X-Twilio-Signature, the owner's Auth Token). Each call is judged by the SSRF rules at the
+ * moment it is made (the address checked is the one connected to, so DNS cannot change in
+ * between), goes through a breaker per account and host, and is bounded in time
+ * (INTERCEPT_TIMEOUT_MS) and size.
+ */
 @Injectable()
 export class ProxyCallbacks {
   private readonly policies = new InvalidatedCache<string, ProxyServicePolicy | null>({

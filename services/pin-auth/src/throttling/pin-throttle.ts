@@ -151,11 +151,11 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    * Makes this replica's copy current for these keys when its watch is not running (a break being
    * repaired): then they are read from KV. Nothing to do, and no I/O, while the watch runs.
    */
-  async refresh(accountId: string, virtualNumber: string, callerNumber: string): Promise<void> {
+  async refresh(attempt: Pick<FailedAttempt, 'accountId' | 'virtualNumber' | 'callerNumber'>): Promise<void> {
     if (this.mirror.ready) return;
     await Promise.all([
-      this.mirror.refresh(callerKey(accountId, callerNumber)),
-      this.mirror.refresh(numberKey(virtualNumber)),
+      this.mirror.refresh(callerKey(attempt.accountId, attempt.callerNumber)),
+      this.mirror.refresh(numberKey(attempt.virtualNumber)),
     ]);
   }
 

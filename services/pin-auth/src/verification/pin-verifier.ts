@@ -74,7 +74,7 @@ export class PinVerifier {
     // Map lookups while the copies are current; reads of KV itself while one is being repaired.
     const [found] = await Promise.all([
       this.registry.find(request.accountId, request.virtualNumber, request.digits),
-      this.throttle.refresh(request.accountId, request.virtualNumber, request.callerNumber),
+      this.throttle.refresh(request),
     ]);
 
     // From the lock check to counting a failure nothing is awaited: guesses arriving together at
