@@ -359,7 +359,11 @@ describe('number-pool (real NATS + store)', () => {
       await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
       expect((await allocate([rider(20), rider(22)])).virtualNumber).not.toBe(first.virtualNumber);
       expect((await allocate([rider(23), rider(24)])).virtualNumber).toBe(first.virtualNumber);
+      const cooling = await client.request(GetPoolUtilization, { scope: ACCOUNT });
       clock.advance(2001); // the cool-off (2 s) is over
+      // Utilization agrees with the allocator: the pair stopped counting as live when its cool-off ended.
+      const cooled = await client.request(GetPoolUtilization, { scope: ACCOUNT });
+      expect(cooled.liveSessions).toBe(cooling.liveSessions - 1);
       expect((await allocate([rider(20), rider(25)])).virtualNumber).toBe(first.virtualNumber);
     });
 
@@ -646,6 +650,7 @@ describe('number-pool (real NATS + store)', () => {
         app.get(HoldRepository),
         app.get(AllocationRepository),
         app.get<HoldStore>(HOLD_STORE),
+        clock.now,
       );
       const limit = 4;
       const seen = new Map<string, number>();

@@ -88,7 +88,7 @@ export class CallbacksNatsController {
     } else {
       letters = await this.letters.notReplayed(request.scope, 1000);
     }
-    const now = new Date();
+    const now = new Date(this.clock());
     for (const letter of letters) {
       // One replay per dead-lettering: asking twice (or retrying after a failure) publishes it once.
       const replayId = `${letter.at.getTime()}`;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import type { Hold } from './hold';
 import { AllocationRepository } from './allocation.repository';
 import { HoldRepository } from './hold.repository';
@@ -18,6 +19,7 @@ export class HoldMaintenance {
     private readonly holds: HoldRepository,
     private readonly allocations: AllocationRepository,
     @Inject(HOLD_STORE) private readonly store: HoldStore,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
@@ -61,12 +63,16 @@ export class HoldMaintenance {
     return batch;
   }
 
-  /** Live holds blocking their pair now, of one account or (for metrics) of all. */
+  /**
+   * Live holds blocking their pair now, of one account or (for metrics) of all. "Now" is the
+   * service's clock, the one allocation decides cool-offs by: utilization read by another clock
+   * disagreed with the allocator about a cool-off's end.
+   */
   async liveHolds(
-    now: Date,
     accountId?: string,
   ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId' | 'blockedUntil'>>> {
     const rows = accountId ? await this.holds.liveOfAccount(accountId) : await this.holds.liveSystemWide();
-    return rows.filter((h) => h.blockedUntil === null || h.blockedUntil > now);
+    const now = this.clock();
+    return rows.filter((h) => h.blockedUntil === null || h.blockedUntil.getTime() > now);
   }
 }

@@ -114,7 +114,7 @@ export class ProxyNumbersService {
   /** Live sessions per number of the account (not those in cool-off; a session holds a number once per party). */
   private async sessionsOn(accountId: string): Promise<Map<string, number>> {
     const allocations = new Map<string, Set<string>>();
-    for (const h of await this.holds.liveHolds(new Date(), accountId)) {
+    for (const h of await this.holds.liveHolds(accountId)) {
       if (h.blockedUntil !== null) continue;
       let set = allocations.get(h.virtualNumber);
       if (!set) allocations.set(h.virtualNumber, (set = new Set()));

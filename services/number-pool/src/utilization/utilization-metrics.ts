@@ -35,7 +35,7 @@ export class UtilizationMetrics extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
-    const holds = await this.maintenance.liveHolds(new Date());
+    const holds = await this.maintenance.liveHolds();
     const byAccount = new Map<string, typeof holds>();
     for (const h of holds) byAccount.set(h.accountId, [...(byAccount.get(h.accountId) ?? []), h]);
     for (const [account, list] of byAccount) {

@@ -55,7 +55,7 @@ export class UtilizationRollup extends PeriodicTask implements OnApplicationBoot
     const minute = new Date(Math.floor(now / MINUTE_MS) * MINUTE_MS);
     const [numbers, holds] = await Promise.all([
       this.numbers.activeSystemWide(),
-      this.maintenance.liveHolds(new Date(now)),
+      this.maintenance.liveHolds(),
     ]);
     const numbersOf = groupBy(numbers, (n) => n.accountId);
     const holdsOf = groupBy(holds, (h) => h.accountId);

@@ -18,7 +18,7 @@ export class UtilizationService {
     const subaccountId = scope.subaccountId ?? null;
     const [owned, holds] = await Promise.all([
       this.numbers.activeForOwner(scope.accountId, subaccountId),
-      this.maintenance.liveHolds(new Date(), scope.accountId),
+      this.maintenance.liveHolds(scope.accountId),
     ]);
     return utilizationOfScope(owned, holds, subaccountId);
   }
