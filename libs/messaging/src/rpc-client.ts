@@ -70,7 +70,7 @@ export class RpcClient {
       const data = await this.breakers.fire(
         options.breakerScope === undefined
           ? `rpc:${contract.service}`
-          : `rpc:${contract.service}:${options.breakerScope}`,
+          : { family: `rpc:${contract.service}`, key: options.breakerScope },
         () => this.sendOrAskPrevious(contract, payload, checked.data, timeoutMs),
         { isClientError: (err) => !countsAgainstBreaker(err) },
         // A breaker's settings are fixed when it is first used, so its own timeout stays out of the

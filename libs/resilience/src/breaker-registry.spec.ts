@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
-import { BreakerRegistry, familyOf } from './breaker-registry';
+import { BreakerRegistry, breakerName } from './breaker-registry';
 
 const settings = {
   timeoutMs: 200,
@@ -69,12 +69,27 @@ describe('BreakerRegistry', () => {
     breakers.shutdown();
   });
 
-  it('counts a tenant’s breaker under its family, never its own name', () => {
-    expect(familyOf('rpc:call-router:MA000000000000000001')).toBe('rpc:call-router');
-    expect(familyOf('rpc:session-service')).toBe('rpc:session-service');
-    expect(familyOf('provider-account:MA1:plivo:MA2')).toBe('provider-account');
-    expect(familyOf('host:MA1:hooks.test:443')).toBe('host');
-    expect(familyOf('proxy-callback:MA1:hooks.test')).toBe('proxy-callback');
-    expect(familyOf('jetstream')).toBe('jetstream');
+  it('counts a tenant’s breaker under its family, never its own name, and labels its state by scope', async () => {
+    const metrics = new MetricsService('test');
+    const breakers = new BreakerRegistry(pino({ level: 'silent' }), metrics, settings, 3);
+    const tenant = { family: 'rpc:call-router', key: 'MA000000000000000001' };
+    await breakers.fire(tenant, async () => 1);
+    await breakers.fire('rpc:session-service', async () => 1);
+    const text = await metrics.registry.metrics();
+    const lines = (metric: string) => text.split('\n').filter((l) => l.startsWith(`${metric}{`));
+    expect(
+      lines('maskline_breaker_events_total')
+        .map((l) => /breaker="([^"]*)"/.exec(l)?.[1])
+        .sort(),
+    ).toEqual(['rpc:call-router', 'rpc:session-service']);
+    expect(lines('maskline_breaker_state')).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('breaker="rpc:call-router:MA000000000000000001",scope="tenant"'),
+        expect.stringContaining('breaker="rpc:session-service",scope="shared"'),
+      ]),
+    );
+    expect(breakerName(tenant)).toBe('rpc:call-router:MA000000000000000001');
+    expect(breakers.names().sort()).toEqual(['rpc:call-router:MA000000000000000001', 'rpc:session-service']);
+    breakers.shutdown();
   });
 });

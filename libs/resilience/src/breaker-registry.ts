@@ -7,6 +7,25 @@ import { DEFAULT_BREAKER_SETTINGS, type BreakerSettings } from './breaker-option
 
 type Thunk = () => Promise<unknown>;
 
+/**
+ * A breaker of one tenant's: named `<family>:<key>`, where the family says what it guards
+ * (`rpc:call-router`, `provider-account`, `host`, `proxy-callback`) and the key whose it is (an
+ * account, and its provider account or host). Metrics count it under its family, and its state is
+ * labelled `scope="tenant"`; a breaker named by a plain string is shared (`scope="shared"`), its
+ * name its family.
+ */
+export interface TenantBreaker {
+  family: string;
+  key: string;
+}
+
+export type BreakerName = string | TenantBreaker;
+
+/** The name a breaker is known by (in logs, its state gauge, `notClosed`). */
+export function breakerName(name: BreakerName): string {
+  return typeof name === 'string' ? name : `${name.family}:${name.key}`;
+}
+
 export interface FireOptions {
   /** Errors for which this returns true do not count against the breaker (a caller's 4xx, say). */
   isClientError?: (err: unknown) => boolean;
@@ -14,6 +33,10 @@ export interface FireOptions {
 
 interface Entry {
   breaker: CircuitBreaker<[Thunk], unknown>;
+  /** What its events and latency are counted under. */
+  family: string;
+  /** Its state gauge's labels. */
+  gauge: { breaker: string; scope: 'shared' | 'tenant' };
 }
 
 const STATE_VALUE = { closed: 0, halfOpen: 1, open: 2 } as const;
@@ -24,9 +47,9 @@ const ROLLING_BUCKETS = 10;
 
 /**
  * Named opossum breakers, one per downstream (a service, or a webhook host), or per tenant and
- * downstream. State changes are logged with the breaker's name; its state is a gauge by name
- * (removed with the breaker), and its events and latency are counted by family (`familyOf`), so a
- * breaker per tenant adds no series to them. The number of breakers is bounded: past the limit the
+ * downstream (`TenantBreaker`). State changes are logged with the breaker's name; its state is a
+ * gauge by name and scope (removed with the breaker), and its events and latency are counted by
+ * family, so a breaker per tenant adds no series to them. The number of breakers is bounded: past the limit the
  * least recently used closed one is shut down (in constant time: the map is kept in order of use).
  */
 export class BreakerRegistry {
@@ -50,9 +73,11 @@ export class BreakerRegistry {
       'breaker',
       'event',
     ]);
-    this.state = metrics.gauge('maskline_breaker_state', 'Breaker state: 0 closed, 1 half-open, 2 open', [
-      'breaker',
-    ]);
+    this.state = metrics.gauge(
+      'maskline_breaker_state',
+      'Breaker state: 0 closed, 1 half-open, 2 open; scope "shared" (every tenant) or "tenant" (one)',
+      ['breaker', 'scope'],
+    );
     this.latency = metrics.histogram('maskline_breaker_call_seconds', 'Latency of calls through a breaker', [
       'breaker',
     ]);
@@ -63,16 +88,17 @@ export class BreakerRegistry {
    * a `RPC.CIRCUIT_OPEN` coded error is thrown: callers turn that into their fallback.
    */
   async fire<T>(
-    name: string,
+    named: BreakerName,
     call: () => Promise<T>,
     options: FireOptions = {},
     settings?: Partial<BreakerSettings>,
   ): Promise<T> {
-    const entry = this.entry(name, settings, options.isClientError);
+    const name = breakerName(named);
+    const entry = this.entry(named, settings, options.isClientError);
     // The most recently used last: eviction takes from the front.
     this.breakers.delete(name);
     this.breakers.set(name, entry);
-    const end = this.latency.startTimer({ breaker: familyOf(name) });
+    const end = this.latency.startTimer({ breaker: entry.family });
     try {
       return (await entry.breaker.fire(call)) as T;
     } catch (err) {
@@ -94,8 +120,8 @@ export class BreakerRegistry {
     }
   }
 
-  isOpen(name: string): boolean {
-    return this.breakers.get(name)?.breaker.opened ?? false;
+  isOpen(name: BreakerName): boolean {
+    return this.breakers.get(breakerName(name))?.breaker.opened ?? false;
   }
 
   /** The breakers not closed now (open or half-open; at most 100), for the operator's system view. */
@@ -135,10 +161,11 @@ export class BreakerRegistry {
   }
 
   private entry(
-    name: string,
+    named: BreakerName,
     settings?: Partial<BreakerSettings>,
     isClientError?: (err: unknown) => boolean,
   ): Entry {
+    const name = breakerName(named);
     const existing = this.breakers.get(name);
     if (existing) return existing;
     if (this.breakers.size >= this.maxBreakers) this.evictIdle();
@@ -156,28 +183,30 @@ export class BreakerRegistry {
       enableSnapshots: false,
       errorFilter: (err: unknown) => (isClientError ? isClientError(err) : false),
     });
-    const count = (event: string) => this.events.inc({ breaker: familyOf(name), event });
+    const family = typeof named === 'string' ? named : named.family;
+    const gauge: Entry['gauge'] = { breaker: name, scope: typeof named === 'string' ? 'shared' : 'tenant' };
+    const count = (event: string) => this.events.inc({ breaker: family, event });
     breaker.on('open', () => {
       count('open');
-      this.state.set({ breaker: name }, STATE_VALUE.open);
+      this.state.set(gauge, STATE_VALUE.open);
       this.logger.warn({ breaker: name }, 'circuit breaker opened');
     });
     breaker.on('halfOpen', () => {
       count('halfOpen');
-      this.state.set({ breaker: name }, STATE_VALUE.halfOpen);
+      this.state.set(gauge, STATE_VALUE.halfOpen);
       this.logger.info({ breaker: name }, 'circuit breaker half-open: probing');
     });
     breaker.on('close', () => {
       count('close');
-      this.state.set({ breaker: name }, STATE_VALUE.closed);
+      this.state.set(gauge, STATE_VALUE.closed);
       this.logger.info({ breaker: name }, 'circuit breaker closed');
     });
     breaker.on('success', () => count('success'));
     breaker.on('failure', () => count('failure'));
     breaker.on('timeout', () => count('timeout'));
     breaker.on('reject', () => count('reject'));
-    this.state.set({ breaker: name }, STATE_VALUE.closed);
-    const entry = { breaker };
+    this.state.set(gauge, STATE_VALUE.closed);
+    const entry = { breaker, family, gauge };
     this.breakers.set(name, entry);
     return entry;
   }
@@ -196,7 +225,7 @@ export class BreakerRegistry {
     if (!victim) return;
     victim[1].breaker.shutdown();
     this.breakers.delete(victim[0]);
-    this.state.remove({ breaker: victim[0] });
+    this.state.remove(victim[1].gauge);
   }
 }
 
@@ -206,14 +235,4 @@ function isOpossumOpenError(err: unknown): boolean {
 
 function isOpossumTimeout(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === 'ETIMEDOUT' && !(err instanceof CodedError);
-}
-
-/**
- * A breaker's family, its name without the tenant: `rpc:<service>` for `rpc:<service>:<account>`,
- * `provider-account`, `host`, `proxy-callback` for theirs, and any other name whole.
- */
-export function familyOf(name: string): string {
-  const [kind, second] = name.split(':');
-  if (kind === 'rpc') return second === undefined ? name : `rpc:${second}`;
-  return ['provider-account', 'host', 'proxy-callback'].includes(kind) ? kind : name;
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
 import { toPlivoNumber } from '@maskline/plivo-wire';
-import { BreakerRegistry, Bulkheads } from '@maskline/resilience';
+import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
-import { providerAccountKey, providerApiUrl } from '../outbound/provider-api';
+import { providerAccountBreaker, providerApiUrl } from '../outbound/provider-api';
 import { ProviderHttpClient, ProviderTimeout, type ProviderAnswer } from './provider-http.client';
 
 export interface OutboundMessage {
@@ -57,8 +57,8 @@ export class ProviderMessageSender implements OnApplicationShutdown {
    * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica, never every relay slot.
    */
   async send(message: OutboundMessage): Promise<SendOutcome> {
-    const breaker = providerAccountKey(message);
-    const ran = await this.compartments.run(breaker, () => this.sendThrough(breaker, message));
+    const breaker = providerAccountBreaker(message);
+    const ran = await this.compartments.run(breakerName(breaker), () => this.sendThrough(breaker, message));
     if (!ran.admitted) {
       return { kind: 'retry', reason: 'provider account busy', retryAfterMs: null, attempted: false };
     }
@@ -71,14 +71,14 @@ export class ProviderMessageSender implements OnApplicationShutdown {
    * later without touching its claim.)
    */
   heldBack(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): boolean {
-    const breaker = providerAccountKey(message);
+    const breaker = providerAccountBreaker(message);
     return (
       this.breakers.isOpen(breaker) ||
-      this.compartments.used(breaker) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT
+      this.compartments.used(breakerName(breaker)) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT
     );
   }
 
-  private async sendThrough(breaker: string, message: OutboundMessage): Promise<SendOutcome> {
+  private async sendThrough(breaker: TenantBreaker, message: OutboundMessage): Promise<SendOutcome> {
     const request = this.requestOf(message);
     let answer: ProviderAnswer;
     try {

@@ -16,7 +16,7 @@ import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
 import { CallState } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
-import { providerAccountKey, providerApiUrl } from './provider-api';
+import { providerAccountBreaker, providerApiUrl } from './provider-api';
 
 const EVENTS = [SessionCreated] as const;
 
@@ -111,7 +111,7 @@ export class OutboundCaller {
               TimeLimit: String(session.settings.callTimeLimitSeconds),
             }).toString(),
           };
-    const breaker = providerAccountKey({
+    const breaker = providerAccountBreaker({
       accountId: session.accountId,
       provider: number.provider,
       credentials: number.credentials,

@@ -1,4 +1,5 @@
-import { providerAccountKey, providerApiUrl } from './provider-api';
+import { breakerName } from '@maskline/resilience';
+import { providerAccountBreaker, providerApiUrl } from './provider-api';
 
 const config = { PLIVO_API_BASE_URL: 'http://127.0.0.1:9/', TWILIO_API_BASE_URL: 'http://127.0.0.1:9' };
 
@@ -27,21 +28,22 @@ describe('provider API requests', () => {
   );
 
   it('gives each tenant its own breaker, even on one provider host and one provider account', () => {
-    const one = providerAccountKey({
+    const one = providerAccountBreaker({
       accountId: 'MAONE',
       provider: 'plivo',
       credentials: { accountId: 'MA1' },
     });
-    const other = providerAccountKey({
+    const other = providerAccountBreaker({
       accountId: 'MATWO',
       provider: 'plivo',
       credentials: { accountId: 'MA1' },
     });
-    const twilio = providerAccountKey({
+    const twilio = providerAccountBreaker({
       accountId: 'MAONE',
       provider: 'twilio',
       credentials: { accountId: 'MA1' },
     });
-    expect(new Set([one, other, twilio]).size).toBe(3);
+    expect(one.family).toBe('provider-account');
+    expect(new Set([one, other, twilio].map(breakerName)).size).toBe(3);
   });
 });

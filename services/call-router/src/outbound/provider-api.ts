@@ -1,4 +1,5 @@
 import { PROVIDER_ACCOUNT_ID_RULE, type TelephonyProvider } from '@maskline/contracts';
+import type { TenantBreaker } from '@maskline/resilience';
 import type { CallRouterConfig } from '../config/call-router.config';
 
 /** What Maskline asks of a provider's REST API: to place a call, or to send a message. */
@@ -36,10 +37,13 @@ export function providerApiUrl(
  * account and provider account, so a tenant whose provider account fails, or whose credentials aim
  * at a path that fails, opens its own breaker only, never another tenant's.
  */
-export function providerAccountKey(request: {
+export function providerAccountBreaker(request: {
   accountId: string;
   provider: TelephonyProvider;
   credentials: { accountId: string };
-}): string {
-  return `provider-account:${request.accountId}:${request.provider}:${request.credentials.accountId}`;
+}): TenantBreaker {
+  return {
+    family: 'provider-account',
+    key: `${request.accountId}:${request.provider}:${request.credentials.accountId}`,
+  };
 }

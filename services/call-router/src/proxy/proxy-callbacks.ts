@@ -95,34 +95,37 @@ export class ProxyCallbacks {
     try {
       const ran = await this.perAccount.run(owner.accountId, () =>
         // One tenant's failing endpoint (or name server) opens its own breaker only.
-        this.breakers.fire(`proxy-callback:${owner.accountId}:${new URL(url).host}`, async () => {
-          const verdict = await withDeadline(this.guard.check(url), deadline);
-          if (verdict.ok !== true) throw new Error(`the URL may not be called: ${verdict.reason}`);
-          const left = Math.max(1, deadline - Date.now());
-          const sent = await sendPinned({
-            method: 'POST',
-            url,
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              'content-length': String(Buffer.byteLength(body)),
-              'x-twilio-signature': twilioSignature(token, url, params),
-            },
-            body,
-            address: verdict.address,
-            family: verdict.family,
-            connectTimeoutMs: left,
-            totalTimeoutMs: left,
-            maxBodyBytes: ANSWER_MAX_BYTES,
-            keepBody: true,
-          });
-          if (sent.kind !== 'response') throw new Error(sent.error);
-          return {
-            kind: 'answered' as const,
-            status: sent.statusCode,
-            contentType: sent.contentType ?? '',
-            body: sent.body ?? '',
-          };
-        }),
+        this.breakers.fire(
+          { family: 'proxy-callback', key: `${owner.accountId}:${new URL(url).host}` },
+          async () => {
+            const verdict = await withDeadline(this.guard.check(url), deadline);
+            if (verdict.ok !== true) throw new Error(`the URL may not be called: ${verdict.reason}`);
+            const left = Math.max(1, deadline - Date.now());
+            const sent = await sendPinned({
+              method: 'POST',
+              url,
+              headers: {
+                'content-type': 'application/x-www-form-urlencoded',
+                'content-length': String(Buffer.byteLength(body)),
+                'x-twilio-signature': twilioSignature(token, url, params),
+              },
+              body,
+              address: verdict.address,
+              family: verdict.family,
+              connectTimeoutMs: left,
+              totalTimeoutMs: left,
+              maxBodyBytes: ANSWER_MAX_BYTES,
+              keepBody: true,
+            });
+            if (sent.kind !== 'response') throw new Error(sent.error);
+            return {
+              kind: 'answered' as const,
+              status: sent.statusCode,
+              contentType: sent.contentType ?? '',
+              body: sent.body ?? '',
+            };
+          },
+        ),
       );
       return ran.admitted ? ran.value : { kind: 'failed' };
     } catch {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
-import { BreakerRegistry } from '@maskline/resilience';
+import { BreakerRegistry, type TenantBreaker } from '@maskline/resilience';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
@@ -46,8 +46,8 @@ export class CallbackAttempt {
     @Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig,
   ) {}
 
-  breakerOf(accountId: string, url: string): string {
-    return `host:${accountId}:${new URL(url).host}`;
+  breakerOf(accountId: string, url: string): TenantBreaker {
+    return { family: 'host', key: `${accountId}:${new URL(url).host}` };
   }
 
   async send(r: AttemptRequest): Promise<AttemptResult> {

@@ -90,7 +90,7 @@ function deliverer(world: {
     ...(world.answers ?? [{ kind: 'response', statusCode: 200, latencyMs: 5 } as AttemptResult]),
   ];
   const attempts = {
-    breakerOf: (account: string, url: string) => `host:${account}:${new URL(url).host}`,
+    breakerOf: (account: string, url: string) => ({ family: 'host', key: `${account}:${new URL(url).host}` }),
     send: jest.fn(async (r: AttemptRequest) => {
       attemptsSent.push(r);
       return answers.shift() as AttemptResult;

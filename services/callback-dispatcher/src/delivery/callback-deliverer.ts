@@ -5,7 +5,7 @@ import { RetryLater } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { toPlivoNumber } from '@maskline/plivo-wire';
-import { Bulkheads } from '@maskline/resilience';
+import { Bulkheads, breakerName } from '@maskline/resilience';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import {
   CALLBACK_DISPATCHER_CONFIG,
@@ -173,7 +173,7 @@ export class CallbackDeliverer {
       });
     }
     const hostKey = this.attempts.breakerOf(callback.accountId, url);
-    const ran = await this.perHost.run(hostKey, () =>
+    const ran = await this.perHost.run(breakerName(hostKey), () =>
       this.attempts.send({
         accountId: callback.accountId,
         subaccountId: target.subaccountId,
