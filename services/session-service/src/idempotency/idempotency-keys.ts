@@ -3,19 +3,25 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { CodedError, SessionErrorCodes, type AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
+import { FinishedIdempotencyKeys } from './finished-idempotency-keys';
 import { IdempotencyKeyDocument } from './idempotency-key.schema';
 
 export type IdempotencyClaim =
-  | { kind: 'new'; sessionId: string }
+  | { kind: 'new'; sessionId: string; claimedAt: Date }
   | { kind: 'existing'; sessionId: string; claimedAt: Date };
 
 /**
  * `Idempotency-Key` on create: the first request with a key reserves it (a unique insert); a retry
- * with the same body gets the same session; the same key with another body is refused.
+ * with the same body gets the same session; the same key with another body is refused. A retry of
+ * a creation that finished is answered from `FinishedIdempotencyKeys` (one KV read); the store is
+ * read only for a key whose creation is still running, failed, or was not remembered.
  */
 @Injectable()
 export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocument> {
-  constructor(@InjectModel(IdempotencyKeyDocument.name) model: Model<IdempotencyKeyDocument>) {
+  constructor(
+    @InjectModel(IdempotencyKeyDocument.name) model: Model<IdempotencyKeyDocument>,
+    private readonly finishedKeys: FinishedIdempotencyKeys,
+  ) {
     super(model);
   }
 
@@ -26,14 +32,20 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
     tries = 2,
   ): Promise<IdempotencyClaim> {
     const _id = keyId(scope, idem.key);
+    const claimedAt = new Date();
     const claimed = await this.insertUnlessTaken({
       _id,
       accountId: scope.accountId,
       requestHash: idem.requestHash,
       sessionId,
-      createdAt: new Date(),
+      createdAt: claimedAt,
     });
-    if (claimed) return { kind: 'new', sessionId };
+    if (claimed) return { kind: 'new', sessionId, claimedAt };
+    const finished = await this.finishedKeys.get(scope.accountId, _id);
+    if (finished) {
+      mustMatch(finished.requestHash, idem.requestHash);
+      return { kind: 'existing', sessionId: finished.sessionId, claimedAt: new Date(finished.claimedAt) };
+    }
     const existing = await this.own(scope, _id);
     if (!existing) {
       // Freed between our insert and our read (a failed creation forgot it): try once more.
@@ -44,15 +56,25 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
         { retryable: true },
       );
     }
-    if (existing.requestHash !== idem.requestHash) {
-      throw new CodedError(
-        SessionErrorCodes.IDEMPOTENCY_MISMATCH,
-        'Idempotency-Key was already used with a different request body',
-        { field: 'Idempotency-Key' },
-      );
-    }
+    mustMatch(existing.requestHash, idem.requestHash);
     // A key of release 0.1.0 may carry no time: as old as can be.
     return { kind: 'existing', sessionId: existing.sessionId, claimedAt: existing.createdAt ?? new Date(0) };
+  }
+
+  /**
+   * The key's creation finished: its session is stored with its number, so the key names that
+   * session for good, and its retries are answered without reading the store.
+   */
+  finished(
+    scope: AccountScope,
+    idem: { key: string; requestHash: string },
+    claim: { sessionId: string; claimedAt: Date },
+  ): Promise<void> {
+    return this.finishedKeys.remember(scope.accountId, keyId(scope, idem.key), {
+      requestHash: idem.requestHash,
+      sessionId: claim.sessionId,
+      claimedAt: claim.claimedAt.getTime(),
+    });
   }
 
   /**
@@ -62,6 +84,8 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
    */
   async forget(scope: AccountScope, key: string, sessionId: string): Promise<void> {
     const _id = keyId(scope, key);
+    // First: a key still remembered as finished would keep answering with the session forgotten.
+    await this.finishedKeys.forget(scope.accountId, _id, sessionId);
     const held = await this.own(scope, _id);
     if (held?.sessionId === sessionId) await this.systemWide.deleteMany({ _id, sessionId });
   }
@@ -80,6 +104,16 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
   /** System-wide, for the reaper: keys past their retention. */
   purgeSystemWide(olderThan: Date): Promise<number> {
     return this.systemWideSweeps.deleteDue({}, 'createdAt', olderThan);
+  }
+}
+
+function mustMatch(claimedHash: string, requestHash: string): void {
+  if (claimedHash !== requestHash) {
+    throw new CodedError(
+      SessionErrorCodes.IDEMPOTENCY_MISMATCH,
+      'Idempotency-Key was already used with a different request body',
+      { field: 'Idempotency-Key' },
+    );
   }
 }
 

@@ -113,8 +113,9 @@ function saga(world: {
     claim: jest.fn(async (_s: unknown, _i: unknown, id: string) =>
       world.idempotent && !keyForgotten
         ? { claimedAt: new Date(), ...world.idempotent }
-        : { kind: 'new', sessionId: id },
+        : { kind: 'new', sessionId: id, claimedAt: new Date() },
     ),
+    finished: jest.fn(async () => void calls.push('key-finished')),
     forget: jest.fn(async () => {
       keyForgotten = true;
       calls.push('forget key');
@@ -163,7 +164,7 @@ const coded = (code: string) => new CodedError(code, code);
 const names = (calls: string[]) => calls.map((c) => c.split(' ')[0]);
 
 describe('creating a session, as a saga', () => {
-  it('allocates, registers PINs, stores, announces, and passes every checkpoint in order', async () => {
+  it('allocates, registers PINs, stores, announces, passes every checkpoint in order, and remembers its Idempotency-Key as finished', async () => {
     const { creator, calls, reached } = saga({});
     await creator.create(request());
     expect(names(calls)).toEqual([
@@ -172,6 +173,7 @@ describe('creating a session, as a saga', () => {
       'store',
       'announce',
       'forget',
+      'key-finished',
     ]);
     expect(reached).toEqual(['after-allocation', 'after-pins', 'before-store']);
   });
@@ -325,7 +327,7 @@ describe('creating a session, as a saga', () => {
   it('a session without PINs holds only a number', async () => {
     const { creator, calls } = saga({});
     await creator.create(request({ settings: DEFAULT_SESSION_SETTINGS }));
-    expect(names(calls)).toEqual([AllocateNumber.subject, 'store', 'announce', 'forget']);
+    expect(names(calls)).toEqual([AllocateNumber.subject, 'store', 'announce', 'forget', 'key-finished']);
   });
 
   it('the same Idempotency-Key again gives the session it made, without a second saga', async () => {
@@ -390,6 +392,7 @@ describe('creating a session, as a saga', () => {
       'store',
       'announce',
       'forget',
+      'key-finished',
     ]);
   });
 

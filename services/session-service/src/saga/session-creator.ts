@@ -75,6 +75,7 @@ export class SessionCreator {
   async create(request: Request, retried = false): Promise<SessionView> {
     checkParties(request);
     let sessionId: string = newSessionId();
+    let claimedAt: Date | undefined;
     const timer = new StepTimer();
     if (request.idempotency) {
       const claim = await timer.time(
@@ -99,11 +100,16 @@ export class SessionCreator {
         );
       }
       sessionId = claim.sessionId;
+      claimedAt = claim.claimedAt;
     }
     const fate = { sessionMayLand: false };
     try {
       const view = await this.runSaga(request, sessionId, timer, fate);
       this.outcomes.inc({ outcome: 'created' });
+      if (request.idempotency && claimedAt) {
+        // Not waited for: its retries read the store until it is remembered.
+        void this.idempotency.finished(request.scope, request.idempotency, { sessionId, claimedAt });
+      }
       return view;
     } catch (err) {
       this.outcomes.inc({ outcome: err instanceof CodedError ? err.code : 'error' });

@@ -7,6 +7,7 @@ import { ExpiryClaims } from '../expiry/expiry-claims';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionExpirer } from '../expiry/session-expirer';
 import { IdempotencyKeyDocument, IdempotencyKeySchema } from '../idempotency/idempotency-key.schema';
+import { FinishedIdempotencyKeys } from '../idempotency/finished-idempotency-keys';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { CallEventDocument, CallEventSchema } from '../interactions/call-event.schema';
 import { CallEventRepository } from '../interactions/call-event.repository';
@@ -81,6 +82,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SagaStepsRepository,
     AllocationFates,
     IdempotencyKeys,
+    FinishedIdempotencyKeys,
     CallEventRepository,
     SessionViews,
     SessionAnnouncer,
