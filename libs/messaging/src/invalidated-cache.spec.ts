@@ -103,4 +103,53 @@ describe('a cache kept fresh by change events', () => {
     for (const k of ['a', 'b', 'c']) await c.get(k, async () => k);
     expect(c.size).toBe(2);
   });
+
+  describe('with owners (fair shares by tenant)', () => {
+    type Row = { owner: string };
+    const owned = (max: number) =>
+      new InvalidatedCache<string, Row>(
+        { ttlMs: 1000, maxEntries: max, ownerOf: (_k, v) => v.owner },
+        () => now,
+      );
+    const loads: string[] = [];
+    const load = (key: string, owner: string) => async () => {
+      loads.push(key);
+      return { owner };
+    };
+    beforeEach(() => (loads.length = 0));
+
+    it('a tenant filling the cache pushes out its own entries, never another tenant’s', async () => {
+      const c = owned(4);
+      await c.get('victim-1', load('victim-1', 'victim'));
+      await c.get('victim-2', load('victim-2', 'victim'));
+      for (let i = 0; i < 100; i++) await c.get(`flood-${i}`, load(`flood-${i}`, 'attacker'));
+      expect(c.size).toBe(4);
+      loads.length = 0;
+      await c.get('victim-1', load('victim-1', 'victim'));
+      await c.get('victim-2', load('victim-2', 'victim'));
+      await c.get('flood-99', load('flood-99', 'attacker'));
+      expect(loads).toStrictEqual([]);
+      // The attacker's older entries are gone: asked again, they load.
+      await c.get('flood-0', load('flood-0', 'attacker'));
+      expect(loads).toStrictEqual(['flood-0']);
+    });
+
+    it('invalidates, clears and re-owns by key as the plain cache does', async () => {
+      const c = owned(2);
+      await c.get('k', load('k', 'a'));
+      c.invalidate('k');
+      expect(c.peek('k')).toBeUndefined();
+      c.put('k', { owner: 'b' }); // the key's value now belongs to another owner
+      c.put('j', { owner: 'b' });
+      c.put('i', { owner: 'a' }); // b holds the most: b's oldest (k) goes
+      expect([c.peek('k'), c.peek('j'), c.peek('i'), c.size]).toStrictEqual([
+        undefined,
+        { owner: 'b' },
+        { owner: 'a' },
+        2,
+      ]);
+      c.clear();
+      expect([c.peek('j'), c.size]).toStrictEqual([undefined, 0]);
+    });
+  });
 });

@@ -1,11 +1,90 @@
 import type { NatsConnection } from 'nats';
 import type { EventContract, EventPayloadOf } from '@maskline/contracts';
+import { FairShares } from '@maskline/resilience';
 import { tailEvents, type EventTail } from './event-tail';
 
-export interface InvalidatedCacheOptions {
+export interface InvalidatedCacheOptions<K = unknown, V = unknown> {
   /** How long an entry is trusted without word of a change (a missed word heals after this). */
   ttlMs: number;
   maxEntries: number;
+  /**
+   * The tenant an entry is of, where one is known: then the entries are kept in fair shares
+   * (`FairShares`), so a tenant that fills the cache pushes out its own entries first, not other
+   * tenants'. Without it, the oldest entry goes when the cache is full.
+   */
+  ownerOf?: (key: K, value: V) => string;
+}
+
+interface Entry<V> {
+  value: V;
+  until: number;
+}
+
+/** Where a cache keeps its entries: `maxEntries` at most. */
+interface Entries<K, V> {
+  get(key: K): Entry<V> | undefined;
+  set(key: K, entry: Entry<V>): void;
+  delete(key: K): void;
+  clear(): void;
+  readonly size: number;
+}
+
+/** The oldest entry goes when full. */
+class OldestFirst<K, V> implements Entries<K, V> {
+  private readonly map = new Map<K, Entry<V>>();
+  constructor(private readonly max: number) {}
+  get(key: K) {
+    return this.map.get(key);
+  }
+  set(key: K, entry: Entry<V>) {
+    if (!this.map.has(key) && this.map.size >= this.max) this.map.delete(this.map.keys().next().value as K);
+    this.map.set(key, entry);
+  }
+  delete(key: K) {
+    this.map.delete(key);
+  }
+  clear() {
+    this.map.clear();
+  }
+  get size() {
+    return this.map.size;
+  }
+}
+
+/** Fair shares by owner: the owner holding the most loses its oldest when full. */
+class ByOwner<K, V> implements Entries<K, V> {
+  private readonly owners = new Map<K, string>();
+  private readonly shares: FairShares<Entry<V>, K>;
+  constructor(
+    max: number,
+    private readonly ownerOf: (key: K, value: V) => string,
+  ) {
+    this.shares = new FairShares<Entry<V>, K>(max, (_owner, key) => this.owners.delete(key));
+  }
+  get(key: K) {
+    const owner = this.owners.get(key);
+    return owner === undefined ? undefined : this.shares.get(owner, key);
+  }
+  set(key: K, entry: Entry<V>) {
+    const owner = this.ownerOf(key, entry.value);
+    const before = this.owners.get(key);
+    if (before !== undefined && before !== owner) this.shares.delete(before, key);
+    this.owners.set(key, owner);
+    this.shares.set(owner, key, entry);
+  }
+  delete(key: K) {
+    const owner = this.owners.get(key);
+    if (owner === undefined) return;
+    this.owners.delete(key);
+    this.shares.delete(owner, key);
+  }
+  clear() {
+    this.owners.clear();
+    this.shares.clear();
+  }
+  get size() {
+    return this.shares.size;
+  }
 }
 
 /**
@@ -15,28 +94,31 @@ export interface InvalidatedCacheOptions {
  * changes do not matter to it).
  */
 export class InvalidatedCache<K, V> {
-  private readonly entries = new Map<K, { value: V; until: number }>();
+  private readonly entries: Entries<K, V>;
   /** Loads under way, per key: an invalidation of their key (or of everything) marks them stale. */
   private readonly loading = new Map<K, Set<{ stale: boolean }>>();
   /** The latest load of each key under way, which a concurrent miss of that key waits for. */
   private readonly shared = new Map<K, { token: { stale: boolean }; value: Promise<V> }>();
   private tail?: EventTail;
 
+  private readonly ttlMs: number;
+
   constructor(
-    private readonly options: InvalidatedCacheOptions,
+    options: InvalidatedCacheOptions<K, V>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.ttlMs = options.ttlMs;
+    this.entries = options.ownerOf
+      ? new ByOwner<K, V>(options.maxEntries, options.ownerOf)
+      : new OldestFirst<K, V>(options.maxEntries);
+  }
 
   /**
    * The cached value, or `load()`'s, kept for `ttlOf(value)` ms (0: not kept). Misses of one key at
    * once share one load (a replica just started asked the owner once per caller), unless the key
    * changed since that load began: then the next miss loads again.
    */
-  async get(
-    key: K,
-    load: () => Promise<V>,
-    ttlOf: (value: V) => number = () => this.options.ttlMs,
-  ): Promise<V> {
+  async get(key: K, load: () => Promise<V>, ttlOf: (value: V) => number = () => this.ttlMs): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.until > this.now()) return hit.value;
     const under = this.shared.get(key);
@@ -77,16 +159,13 @@ export class InvalidatedCache<K, V> {
    * A value the owner announced (an event carrying it): newer than any load under way, which is
    * therefore not kept.
    */
-  put(key: K, value: V, ttlMs = this.options.ttlMs): void {
+  put(key: K, value: V, ttlMs = this.ttlMs): void {
     for (const token of this.loading.get(key) ?? []) token.stale = true;
     this.keep(key, value, ttlMs);
   }
 
-  /** Keeps the entry, making room by dropping the oldest when full. */
+  /** Keeps the entry, making room when full (see `ownerOf`). */
   private keep(key: K, value: V, ttlMs: number): void {
-    if (!this.entries.has(key) && this.entries.size >= this.options.maxEntries) {
-      this.entries.delete(this.entries.keys().next().value as K);
-    }
     this.entries.set(key, { value, until: this.now() + ttlMs });
   }
 

@@ -37,6 +37,8 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
   private readonly cache = new InvalidatedCache<string, NumberRouting | null>({
     ttlMs: TTL_MS,
     maxEntries: 50_000,
+    // In fair shares by tenant: one with many numbers cannot push other tenants' out.
+    ownerOf: (number, routing) => routing?.accountId ?? number,
   });
   /** Numbers in no inventory, apart: a flood of made-up numbers cannot push real ones out. */
   private readonly misses = new InvalidatedCache<string, true>({ ttlMs: MISS_TTL_MS, maxEntries: 10_000 });

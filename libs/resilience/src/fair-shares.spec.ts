@@ -38,4 +38,21 @@ describe('FairShares', () => {
     shares.set('b', 'b3', 'x'); // a: 2, b: 3 → b loses b1
     expect([shares.get('b', 'b1'), shares.get('b', 'b2'), shares.size]).toEqual([undefined, 'x', 4]);
   });
+
+  it('tells which entries it dropped to make room (not those deleted or replaced), and forgets all on clear', () => {
+    const dropped: string[] = [];
+    const shares = new FairShares<string>(2, (owner, key) => dropped.push(`${owner}/${key}`));
+    shares.set('a', 'a1', 'x');
+    shares.set('a', 'a1', 'y');
+    shares.set('b', 'b1', 'x');
+    shares.delete('b', 'b1');
+    shares.set('a', 'a2', 'x');
+    shares.set('a', 'a3', 'x');
+    expect(dropped).toStrictEqual(['a/a1']);
+    shares.clear();
+    expect([shares.size, shares.get('a', 'a2')]).toStrictEqual([0, undefined]);
+    shares.set('b', 'b1', 'x');
+    shares.set('b', 'b2', 'x');
+    expect([shares.size, dropped.length]).toStrictEqual([2, 1]);
+  });
 });

@@ -4,14 +4,18 @@
  * pushes another's entries out only while it holds no more than they do: a tenant flooding it
  * forgets its own first. Per process; constant time per operation.
  */
-export class FairShares<V> {
-  private readonly byOwner = new Map<string, Map<string, V>>();
+export class FairShares<V, K = string> {
+  private readonly byOwner = new Map<string, Map<K, V>>();
   /** Owners by how many they hold, and the most any holds: the one to evict from in constant time. */
   private readonly bySize = new Map<number, Set<string>>();
   private most = 0;
   private total = 0;
 
-  constructor(private readonly max: number) {
+  /** `onEvict` hears of each entry dropped to make room (not of those deleted or replaced). */
+  constructor(
+    private readonly max: number,
+    private readonly onEvict?: (owner: string, key: K) => void,
+  ) {
     if (!(max >= 1)) throw new Error('FairShares holds at least one entry');
   }
 
@@ -19,13 +23,13 @@ export class FairShares<V> {
     return this.total;
   }
 
-  get(owner: string, key: string): V | undefined {
+  get(owner: string, key: K): V | undefined {
     return this.byOwner.get(owner)?.get(key);
   }
 
   /** Holds `value` as the owner's newest (one held already under `key` is replaced, and becomes the newest). */
-  set(owner: string, key: string, value: V): void {
-    const held = this.byOwner.get(owner) ?? new Map<string, V>();
+  set(owner: string, key: K, value: V): void {
+    const held = this.byOwner.get(owner) ?? new Map<K, V>();
     this.byOwner.set(owner, held);
     if (held.delete(key)) {
       held.set(key, value);
@@ -37,7 +41,7 @@ export class FairShares<V> {
     while (this.total > this.max) this.deleteOldestOf(this.holdingMost(owner));
   }
 
-  delete(owner: string, key: string): boolean {
+  delete(owner: string, key: K): boolean {
     const held = this.byOwner.get(owner);
     if (!held?.delete(key)) return false;
     this.total -= 1;
@@ -52,8 +56,18 @@ export class FairShares<V> {
     return this.bySize.get(this.most)!.values().next().value as string;
   }
 
+  /** Forgets everything. */
+  clear(): void {
+    this.byOwner.clear();
+    this.bySize.clear();
+    this.most = 0;
+    this.total = 0;
+  }
+
   private deleteOldestOf(owner: string): void {
-    this.delete(owner, this.byOwner.get(owner)!.keys().next().value as string);
+    const key = this.byOwner.get(owner)!.keys().next().value as K;
+    this.delete(owner, key);
+    this.onEvict?.(owner, key);
   }
 
   /** Moves `owner` from those holding `from` to those holding `to` (0: none). */

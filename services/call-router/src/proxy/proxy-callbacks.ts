@@ -48,6 +48,8 @@ export class ProxyCallbacks {
   private readonly policies = new InvalidatedCache<string, ProxyServicePolicy | null>({
     ttlMs: POLICY_TTL_MS,
     maxEntries: 10_000,
+    // In fair shares by tenant (the key's first part): one with many Services cannot push others' out.
+    ownerOf: (key) => key.slice(0, key.indexOf('/')),
   });
   private readonly tokens: SigningTokens;
   private readonly guard: UrlGuard;

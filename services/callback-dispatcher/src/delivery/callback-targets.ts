@@ -39,6 +39,8 @@ export class CallbackTargets implements OnApplicationBootstrap, OnApplicationShu
   private readonly cache = new InvalidatedCache<string, Known>({
     ttlMs: TARGET_TTL_MS,
     maxEntries: 10_000,
+    // In fair shares by tenant: one with many sessions cannot push other tenants' targets out.
+    ownerOf: (_sessionId, known) => known.accountId,
   });
   /** The time of the view each session update heard carried, by account and session: a view from before it is out of date. */
   private readonly updatedAt = new FairShares<number>(UPDATES_REMEMBERED);

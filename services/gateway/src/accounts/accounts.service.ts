@@ -44,7 +44,8 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   ) {
     this.decoyDigest = credentials.digest(credentials.newAuthId('main'), credentials.newAuthToken());
     const options = { ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED };
-    this.found = new InvalidatedCache(options);
+    // In fair shares by tenant: one with many subaccounts cannot push other tenants' out.
+    this.found = new InvalidatedCache({ ...options, ownerOf: (authId, a) => a?.accountId ?? authId });
     this.missing = new InvalidatedCache(options);
   }
 

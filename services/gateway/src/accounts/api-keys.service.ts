@@ -48,7 +48,8 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     const options = { ttlMs: config.AUTH_CACHE_TTL_MS, maxEntries: MAX_CACHED };
-    this.found = new InvalidatedCache(options);
+    // In fair shares by tenant: one with many keys cannot push other tenants' out.
+    this.found = new InvalidatedCache({ ...options, ownerOf: (sid, k) => k?.accountId ?? sid });
     this.missing = new InvalidatedCache(options);
     this.decoyDigest = credentials.digest(newTwilioSid('SK'), randomString(32));
   }
