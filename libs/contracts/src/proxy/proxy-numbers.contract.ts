@@ -3,7 +3,7 @@ import { defineRpc } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
 import { e164Schema } from '../common/primitives.schema';
 import { virtualNumberSchema } from '../number-pool/virtual-number.schema';
-import { proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
+import { pagedWithinReach, proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
 
 /** A number of a Proxy Service: the inventory's number, and how many live sessions hold it. */
 export const proxyNumberSchema = virtualNumberSchema.extend({
@@ -36,7 +36,7 @@ export const GetProxyNumber = defineRpc(
 export const ListProxyNumbers = defineRpc(
   'number-pool',
   'number-pool.proxy-numbers.list.v1',
-  z.object({ ...inService, ...proxyPageShape }).strict(),
+  pagedWithinReach(z.object({ ...inService, ...proxyPageShape }).strict()),
   z.object({ numbers: z.array(proxyNumberSchema), more: z.boolean() }),
 );
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineRpc } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
+import { PAGE_OFFSET_MAX } from '../common/paging';
 import { isoTimeSchema } from '../common/primitives.schema';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { zodOf } from '../common/field-kind';
@@ -34,6 +35,28 @@ export const proxyPageShape = {
   pageSize: z.number().int().min(1).max(1000),
 };
 
+/**
+ * The records before a page (`Page` × `PageSize`) are at most PAGE_OFFSET_MAX, as Plivo's offset
+ * is: a list merges live and ended records in memory up to the page's end, so an unbounded reach
+ * would let one tenant make session-service hold millions at once. Past it, a list is a search to
+ * narrow.
+ */
+export const PROXY_PAGE_REACH_RULE = `Page × PageSize must be at most ${PAGE_OFFSET_MAX}`;
+
+export function proxyPageWithinReach(p: { page: number; pageSize: number }): boolean {
+  return p.page * p.pageSize <= PAGE_OFFSET_MAX;
+}
+
+/** A list request, its page within reach (PROXY_PAGE_REACH_RULE). */
+export function pagedWithinReach<T extends z.ZodType<{ page: number; pageSize: number }>>(
+  request: T,
+): z.ZodEffects<T, z.output<T>, z.input<T>> {
+  return request.refine(proxyPageWithinReach, {
+    message: PROXY_PAGE_REACH_RULE,
+    path: ['page'],
+  }) as z.ZodEffects<T, z.output<T>, z.input<T>>;
+}
+
 /** A Service named by its SID or its UniqueName, as Twilio's paths allow. */
 const serviceRef = z.string().min(1).max(191);
 
@@ -61,7 +84,7 @@ export const GetProxyService = defineRpc(
 export const ListProxyServices = defineRpc(
   'session-service',
   'session-service.proxy-services.list.v1',
-  z.object({ scope: accountScopeSchema, ...proxyPageShape }).strict(),
+  pagedWithinReach(z.object({ scope: accountScopeSchema, ...proxyPageShape }).strict()),
   z.object({ services: z.array(proxyServiceSchema), more: z.boolean() }),
 );
 

@@ -8,7 +8,7 @@ import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
 import { interactionSchema } from '../sessions/session.schema';
 import { PROXY_SESSION_FIELDS, PROXY_SESSION_MODES } from './proxy-session-fields';
-import { proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
+import { pagedWithinReach, proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
 
 export const proxySessionSidSchema = twilioSidSchema('KC');
 export const proxyParticipantSidSchema = twilioSidSchema('KP');
@@ -111,7 +111,7 @@ export const ListProxySessions = readingHistory(
   defineRpc(
     'session-service',
     'session-service.proxy-sessions.list.v1',
-    z.object({ ...inService, ...proxyPageShape }).strict(),
+    pagedWithinReach(z.object({ ...inService, ...proxyPageShape }).strict()),
     z.object({ sessions: z.array(proxySessionSchema), more: z.boolean() }),
   ),
   'scan',
@@ -173,14 +173,16 @@ export const ListProxyInteractions = readingHistory(
   defineRpc(
     'session-service',
     'session-service.proxy-interactions.list.v1',
-    z
-      .object({
-        ...inSession,
-        ...proxyPageShape,
-        sid: z.string().min(1).max(64).optional(),
-        sentThroughApiTo: z.string().min(1).max(64).optional(),
-      })
-      .strict(),
+    pagedWithinReach(
+      z
+        .object({
+          ...inSession,
+          ...proxyPageShape,
+          sid: z.string().min(1).max(64).optional(),
+          sentThroughApiTo: z.string().min(1).max(64).optional(),
+        })
+        .strict(),
+    ),
     z.object({ interactions: z.array(proxyInteractionSchema), more: z.boolean() }),
   ),
   'lookup',

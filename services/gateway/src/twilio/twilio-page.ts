@@ -1,4 +1,4 @@
-import { CodedError, proxyPageShape } from '@maskline/contracts';
+import { CodedError, PROXY_PAGE_REACH_RULE, proxyPageShape, proxyPageWithinReach } from '@maskline/contracts';
 
 const DEFAULT_PAGE_SIZE = 50;
 
@@ -16,10 +16,12 @@ export function readTwilioPaging(query: Record<string, unknown>): { page: number
       throw CodedError.validation(name, `${name} is not a parameter of this list`);
   }
   const { page, pageSize } = proxyPageShape;
-  return {
+  const paging = {
     page: int('Page', 0, page.minValue!, page.maxValue!),
     pageSize: int('PageSize', DEFAULT_PAGE_SIZE, pageSize.minValue!, pageSize.maxValue!),
   };
+  if (!proxyPageWithinReach(paging)) throw CodedError.validation('Page', PROXY_PAGE_REACH_RULE);
+  return paging;
 }
 
 /** A list page in Twilio's shape: `meta` (with its page URLs) and the records under `key`. */
