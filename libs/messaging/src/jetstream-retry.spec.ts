@@ -99,4 +99,19 @@ describe('a read or write while nobody serves its stream (a leader being elected
     ).rejects.toThrow('TIMEOUT');
     expect(asked).toBe(1);
   });
+
+  it('is not asked again when JetStream answered with a refusal of its own (a full bucket: 503 with an API error)', async () => {
+    let asked = 0;
+    const full = Object.assign(new Error('maximum bytes exceeded'), {
+      code: '503',
+      api_error: { code: 503, err_code: 10077, description: 'maximum bytes exceeded' },
+    });
+    await expect(
+      retryWhileNoResponders(async () => {
+        asked++;
+        throw full;
+      }, 1_500),
+    ).rejects.toThrow('maximum bytes exceeded');
+    expect(asked).toBe(1);
+  });
 });

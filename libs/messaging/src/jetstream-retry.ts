@@ -40,6 +40,15 @@ export async function retryWhileJetStreamUnavailable<T>(
   }
 }
 
+/**
+ * Nobody served the request: NATS's 503 status. JetStream's own refusals carry 503 too (a bucket
+ * full, 10077), with the API's error: those were answered, and asking again changes nothing.
+ */
+export function isJetStreamNoResponders(err: unknown): boolean {
+  const e = err as { code?: string; api_error?: unknown } | null;
+  return e?.code === '503' && e.api_error === undefined;
+}
+
 /** The longest wait between two tries while nobody answers: a leader elected is found soon after. */
 const NO_RESPONDERS_MAX_DELAY_MS = 400;
 
@@ -56,7 +65,7 @@ export async function retryWhileNoResponders<T>(work: () => Promise<T>, withinMs
       return await work();
     } catch (err) {
       const left = deadline - Date.now();
-      if ((err as { code?: string }).code !== '503' || left <= 0) throw err;
+      if (!isJetStreamNoResponders(err) || left <= 0) throw err;
       await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
     }
   }

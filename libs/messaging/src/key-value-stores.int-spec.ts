@@ -17,4 +17,28 @@ describe('KV buckets (real NATS)', () => {
     const shorter = await (await replicas.replica()).kv.bucket(name, { ttlMs: 120_000 });
     expect((await shorter.status()).ttl).toBe(120_000);
   });
+
+  it('holds no more than the bound a bucket is given: past it a write is refused, and the bound follows the setting', async () => {
+    const name = `test-bound-${randomUUID()}`;
+    const bounded = await (await replicas.replica()).kv.bucket(name, { maxBytes: 4096 });
+    const big = 'x'.repeat(512);
+    const written: boolean[] = [];
+    for (let i = 0; i < 16; i++)
+      written.push(
+        await bounded.put(`k${i}`, big).then(
+          () => true,
+          () => false,
+        ),
+      );
+    expect(written.filter(Boolean).length).toBeGreaterThan(0);
+    expect(written.at(-1)).toBe(false);
+    expect((await bounded.status()).streamInfo.config.max_bytes).toBe(4096);
+    // Raised (a setting changed): writes go in again.
+    const raised = await (await replicas.replica()).kv.bucket(name, { maxBytes: 1024 * 1024 });
+    expect((await raised.status()).streamInfo.config.max_bytes).toBe(1024 * 1024);
+    await expect(raised.put('later', big)).resolves.toBeGreaterThan(0);
+    // And unbounded without one.
+    const unbounded = await (await replicas.replica()).kv.bucket(name, {});
+    expect((await unbounded.status()).streamInfo.config.max_bytes).toBe(-1);
+  });
 });

@@ -25,6 +25,12 @@ export interface BucketOptions {
    * carried out, so asking again is safe.
    */
   noRespondersWithinMs?: number;
+  /**
+   * The most the bucket holds, in bytes (unbounded when unset): past it, writes are refused
+   * (JetStream discards new) until entries age out. For buckets whose writes are best effort, which
+   * one tenant could otherwise grow without bound. A bucket made earlier with another bound gets this one.
+   */
+  maxBytes?: number;
 }
 
 /** A KV key as the bucket takes it (tokens of these characters, dot-separated: no wildcard). */
@@ -80,8 +86,9 @@ export class KeyValueStores implements OnModuleInit {
           history: 1,
           ttl: options.ttlMs ?? 0,
           replicas: this.options.streamReplicas ?? 1,
+          ...(options.maxBytes === undefined ? {} : { max_bytes: options.maxBytes }),
         })
-        .then((opened) => this.keepingAge(name, opened, options.ttlMs ?? 0))
+        .then((opened) => this.keepingSettings(name, opened, options.ttlMs ?? 0, options.maxBytes ?? -1))
         .then((opened) => readingLeaderAfterLostSets(name, opened, (key) => this.leaderEntry(name, key)))
         .then((opened) =>
           retryingNoResponders(opened, options.noRespondersWithinMs ?? NO_RESPONDERS_WITHIN_MS),
@@ -129,23 +136,28 @@ export class KeyValueStores implements OnModuleInit {
 
   /**
    * Opening a bucket that exists leaves its settings alone (nats.js): a bucket whose entries should
-   * now live longer or shorter (its setting changed) is given the age asked for.
+   * now live longer or shorter, or which should hold more or less (its setting changed), is given
+   * the age and bound asked for (`maxBytes` -1: unbounded).
    */
-  private async keepingAge(name: string, kv: KV, ttlMs: number): Promise<KV> {
+  private async keepingSettings(name: string, kv: KV, ttlMs: number, maxBytes: number): Promise<KV> {
     try {
       const status = await kv.status();
-      if (status.ttl === ttlMs) return kv;
       const config = status.streamInfo.config;
+      if (status.ttl === ttlMs && config.max_bytes === maxBytes) return kv;
       await (
         await this.nc.jetstreamManager()
-      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs) });
+      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs), max_bytes: maxBytes });
       this.logger.info(
-        { bucket: status.bucket, from: status.ttl, to: ttlMs },
-        'KV bucket entries now kept for a new age',
+        {
+          bucket: status.bucket,
+          from: { ttlMs: status.ttl, maxBytes: config.max_bytes },
+          to: { ttlMs, maxBytes },
+        },
+        'KV bucket settings brought to the configured age and bound',
       );
     } catch (err) {
-      // The bucket works with the age it has: said, and tried again at this process's next start.
-      this.logger.warn({ err, bucket: name }, 'KV bucket age not brought to the setting');
+      // The bucket works with the settings it has: said, and tried again at this process's next start.
+      this.logger.warn({ err, bucket: name }, 'KV bucket age or bound not brought to the setting');
     }
     return kv;
   }

@@ -2,7 +2,11 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import { kvReplicasForSuite } from '@maskline/testing';
 import type { SessionServiceConfig } from '../config/session-service.config';
-import { FINISHED_IDEMPOTENCY_BUCKET, FinishedIdempotencyKeys } from './finished-idempotency-keys';
+import {
+  FINISHED_IDEMPOTENCY_BUCKET,
+  FINISHED_IDEMPOTENCY_MAX_BYTES,
+  FinishedIdempotencyKeys,
+} from './finished-idempotency-keys';
 
 const RETENTION_MS = 3_600_000;
 const ACCOUNT = 'MAFFFFFFFFFFFFFFFFF1';
@@ -35,8 +39,9 @@ describe('finished Idempotency-Keys (real NATS KV)', () => {
     for await (const k of await bucket.keys()) names.push(k);
     expect(names.length).toBeGreaterThan(0);
     expect(names.join(' ')).not.toContain('order');
-    // Kept as long as the store keeps its keys.
+    // Kept as long as the store keeps its keys, and bounded (its writes are best effort).
     expect((await bucket.status()).ttl).toBe(RETENTION_MS);
+    expect((await bucket.status()).streamInfo.config.max_bytes).toBe(FINISHED_IDEMPOTENCY_MAX_BYTES);
   });
 
   it('forgets an entry only while it names the session forgotten', async () => {
@@ -61,6 +66,7 @@ describe('finished Idempotency-Keys (real NATS KV)', () => {
     });
     await nc.close();
     expect(await keys.get(ACCOUNT, `${ACCOUNT}:k`)).toBeNull();
+    await expect(keys.forget(ACCOUNT, `${ACCOUNT}:k`, 's')).resolves.toBeUndefined();
     await expect(
       keys.remember(ACCOUNT, `${ACCOUNT}:k2`, { requestHash: 'c', sessionId: 's', claimedAt: 1 }),
     ).resolves.toBeUndefined();

@@ -14,6 +14,11 @@ export const FINISHED_IDEMPOTENCY_BUCKET = 'maskline-idempotency-finished';
  */
 const OP_TIMEOUT_MS = 1000;
 const NO_RESPONDERS_WITHIN_MS = 500;
+/**
+ * The most the bucket holds (about a million finished keys): its writes are best effort, so a
+ * tenant creating sessions in bulk fills it to this and no further; past it, retries read the store.
+ */
+export const FINISHED_IDEMPOTENCY_MAX_BYTES = 256 * 1024 * 1024;
 
 /** What a finished key holds: the claim as the store has it (the request's hash is a digest already). */
 export interface FinishedKey {
@@ -68,19 +73,22 @@ export class FinishedIdempotencyKeys {
   /**
    * Forgets the key's finished claim if it names `sessionId` (compare-and-set: a newer claim's entry
    * stays). A finished session is forgotten only once it is gone from the store (kept for less time
-   * than its key), and a retry then makes a new one.
+   * than its key), and a retry then makes a new one. Best effort, like `remember`: freeing the key
+   * in the store never waits on NATS. An entry left naming a session that is gone sends the next
+   * retry the way of a dead creation's, which forgets it then.
    */
   async forget(accountId: string, keyId: string, sessionId: string): Promise<void> {
-    const kv = await this.bucket();
-    const key = finishedKey(accountId, keyId);
-    const entry = await kv.get(key);
-    if (!entry || entry.operation !== 'PUT') return;
-    if (kvDecode<FinishedKey>(entry.value)?.sessionId !== sessionId) return;
     try {
+      const kv = await this.bucket();
+      const key = finishedKey(accountId, keyId);
+      const entry = await kv.get(key);
+      if (!entry || entry.operation !== 'PUT') return;
+      if (kvDecode<FinishedKey>(entry.value)?.sessionId !== sessionId) return;
       await kv.delete(key, { previousSeq: entry.revision });
     } catch (err) {
       // Changed meanwhile: a newer claim finished, and its entry stays.
-      if (!isWrongLastSequence(err)) throw err;
+      if (isWrongLastSequence(err)) return;
+      this.logger.warn({ err }, 'finished Idempotency-Key not forgotten; a retry finds its session gone');
     }
   }
 
@@ -89,6 +97,7 @@ export class FinishedIdempotencyKeys {
       ttlMs: this.config.IDEMPOTENCY_RETENTION_MS,
       opTimeoutMs: OP_TIMEOUT_MS,
       noRespondersWithinMs: NO_RESPONDERS_WITHIN_MS,
+      maxBytes: FINISHED_IDEMPOTENCY_MAX_BYTES,
     };
   }
 
