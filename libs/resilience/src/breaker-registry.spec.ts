@@ -60,12 +60,30 @@ describe('BreakerRegistry', () => {
     breakers.shutdown();
   });
 
-  it('keeps the number of breakers bounded, forgetting the least recently used', async () => {
+  it('keeps the number of tenants’ breakers bounded, forgetting the least recently used', async () => {
     const breakers = registry();
-    for (const host of ['a', 'b', 'c']) await breakers.fire(host, async () => 1);
-    await breakers.fire('a', async () => 1);
-    for (const host of ['d', 'e']) await breakers.fire(host, async () => 1);
-    expect(breakers.names().sort()).toEqual(['a', 'd', 'e']);
+    const host = (key: string) => ({ family: 'host', key });
+    for (const key of ['a', 'b', 'c']) await breakers.fire(host(key), async () => 1);
+    await breakers.fire(host('a'), async () => 1);
+    for (const key of ['d', 'e']) await breakers.fire(host(key), async () => 1);
+    expect(breakers.names().sort()).toEqual(['host:a', 'host:d', 'host:e']);
+    breakers.shutdown();
+  });
+
+  it('never forgets a shared breaker to make room, open or not, and shows the shared ones first', async () => {
+    const breakers = registry();
+    const failing = async () => Promise.reject(new Error('down'));
+    for (let i = 0; i < 4; i++) await breakers.fire('rpc:pin-auth', failing).catch(() => 0);
+    expect(breakers.isOpen('rpc:pin-auth')).toBe(true);
+    // Tenants' breakers, all open, fill the registry (its bound is 3) many times over.
+    for (let t = 0; t < 10; t++) {
+      for (let i = 0; i < 4; i++)
+        await breakers.fire({ family: 'host', key: `t${t}` }, failing).catch(() => 0);
+    }
+    expect(breakers.isOpen('rpc:pin-auth')).toBe(true);
+    expect(breakers.names()).toContain('rpc:pin-auth');
+    expect(breakers.notClosed()[0]).toStrictEqual({ name: 'rpc:pin-auth', state: 'open' });
+    expect(breakers.names()).toHaveLength(3);
     breakers.shutdown();
   });
 

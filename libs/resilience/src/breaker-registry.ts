@@ -124,15 +124,19 @@ export class BreakerRegistry {
     return this.breakers.get(breakerName(name))?.breaker.opened ?? false;
   }
 
-  /** The breakers not closed now (open or half-open; at most 100), for the operator's system view. */
+  /**
+   * The breakers not closed now (open or half-open; at most 100), for the operator's system view:
+   * the shared ones first, so that tenants' own cannot push them out of it.
+   */
   notClosed(): Array<{ name: string; state: 'open' | 'half-open' }> {
-    const out: Array<{ name: string; state: 'open' | 'half-open' }> = [];
-    for (const [name, { breaker }] of this.breakers) {
-      if (out.length >= NOT_CLOSED_SHOWN_MAX) break;
-      if (breaker.opened) out.push({ name, state: 'open' });
-      else if (breaker.halfOpen) out.push({ name, state: 'half-open' });
+    const shared: Array<{ name: string; state: 'open' | 'half-open' }> = [];
+    const tenants: Array<{ name: string; state: 'open' | 'half-open' }> = [];
+    for (const [name, { breaker, gauge }] of this.breakers) {
+      const state = breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : undefined;
+      if (!state) continue;
+      (gauge.scope === 'shared' ? shared : tenants).push({ name, state });
     }
-    return out;
+    return [...shared, ...tenants].slice(0, NOT_CLOSED_SHOWN_MAX);
   }
 
   names(): string[] {
@@ -212,16 +216,20 @@ export class BreakerRegistry {
   }
 
   private evictIdle(): void {
-    // The least recently used that is closed (an open one is kept: forgetting it would let its
-    // downstream be hammered again); the least recently used of all when every one is open.
-    let oldest: [string, Entry] | undefined;
+    // A tenant's, never a shared one (every tenant's work goes through those, and they are few):
+    // the least recently used that is closed (an open one is kept: forgetting it would let its
+    // downstream be hammered again); the least recently used when every tenant's is open.
+    let closed: [string, Entry] | undefined;
+    let any: [string, Entry] | undefined;
     for (const item of this.breakers) {
+      if (item[1].gauge.scope === 'shared') continue;
+      any ??= item;
       if (!item[1].breaker.opened && !item[1].breaker.halfOpen) {
-        oldest = item;
+        closed = item;
         break;
       }
     }
-    const victim = oldest ?? this.breakers.entries().next().value;
+    const victim = closed ?? any;
     if (!victim) return;
     victim[1].breaker.shutdown();
     this.breakers.delete(victim[0]);
