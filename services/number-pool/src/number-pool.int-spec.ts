@@ -45,6 +45,8 @@ const ACCOUNT: AccountScope = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
 const OTHER: AccountScope = { accountId: 'MABBBBBBBBBBBBBBBBB2' };
 const US = ['+14155550101', '+14155550102', '+14155550103'];
 const GB = '+442071838750';
+/** The most numbers an account may hold in this suite (the largest pool a test adds is 24). */
+const INVENTORY_MAX = 30;
 const rider = (i: number) => `+1415556${String(1000 + i).padStart(4, '0')}`;
 
 describe('number-pool (real NATS + store)', () => {
@@ -58,6 +60,7 @@ describe('number-pool (real NATS + store)', () => {
       MONGO_URL: testStoreUrl(),
       MONGO_DB: dbName,
       PROVIDER_CREDENTIAL_KEYS: keys,
+      NUMBERS_PER_ACCOUNT_MAX: INVENTORY_MAX,
     });
   const dbName = uniqueDbName('pool');
   const clock = testClock();
@@ -175,6 +178,72 @@ describe('number-pool (real NATS + store)', () => {
       expect((await client.request(ListVirtualNumbers, { scope: OTHER, limit: 20, offset: 0 })).total).toBe(
         0,
       );
+    });
+
+    it('gives a number its owner deleted, and no session of its holds, to another account that adds it, afresh', async () => {
+      const owner: AccountScope = { accountId: 'MACCCCCCCCCCCCCCCCC8' };
+      const next: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDD9' };
+      const number = '+14155550881';
+      await client.request(AddVirtualNumbers, {
+        scope: owner,
+        numbers: [number],
+        provider: 'plivo',
+        credentials: { accountId: 'MAPLIVOAUTHID0000008', authToken: 'owner-token-value' },
+        fallbackMessage: 'owner fallback',
+      });
+      await client.request(UpdateVirtualNumber, { scope: owner, number, alias: 'owner alias' });
+      // In use by the owner's session: not another's, even once deleted, while the session lives.
+      const session = { ...allocationRequest([rider(400), rider(401)]), scope: owner };
+      expect((await client.request(AllocateNumber, session)).virtualNumber).toBe(number);
+      await client.request(DeleteVirtualNumber, { scope: owner, number });
+      await expect(
+        client.request(AddVirtualNumbers, { scope: next, numbers: [number], provider: 'twilio' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+      // The session over, the number is the next account's, with nothing of the owner's.
+      await client.request(ReleaseAllocation, { scope: owner, allocationId: session.allocationId });
+      const {
+        added: [taken],
+      } = await client.request(AddVirtualNumbers, {
+        scope: next,
+        numbers: [number],
+        provider: 'twilio',
+      });
+      expect(taken).toMatchObject({ number, provider: 'twilio', hasProviderCredentials: false, alias: null });
+      expect(taken.fallbackMessage ?? null).toBeNull();
+      expect((await client.request(GetNumberRouting, { number })).accountId).toBe(next.accountId);
+      await expect(client.request(GetVirtualNumber, { scope: owner, number })).rejects.toMatchObject({
+        code: ErrorCodes.NOT_FOUND,
+      });
+      // Active, it is the next account's to keep: the first owner cannot take it back.
+      await expect(
+        client.request(AddVirtualNumbers, { scope: owner, numbers: [number], provider: 'plivo' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+    });
+
+    it('holds at most NUMBERS_PER_ACCOUNT_MAX numbers per account, its subaccounts’ included', async () => {
+      const scope: AccountScope = { accountId: 'MAGGGGGGGGGGGGGGGG10' };
+      const numbers = Array.from({ length: INVENTORY_MAX }, (_, i) => `+1415558${String(1000 + i)}`);
+      await client.request(AddVirtualNumbers, { scope, numbers: numbers.slice(0, 20), provider: 'plivo' });
+      await client.request(AddVirtualNumbers, {
+        scope: { ...scope, subaccountId: 'SAGGGGGGGGGGGGGGGG11' },
+        numbers: numbers.slice(20),
+        provider: 'plivo',
+      });
+      const one = '+14155589999';
+      await expect(
+        client.request(AddVirtualNumbers, { scope, numbers: [one], provider: 'plivo' }),
+      ).rejects.toMatchObject({
+        code: PoolErrorCodes.INVENTORY_FULL,
+        field: 'numbers',
+        message: expect.stringContaining(`at most ${INVENTORY_MAX} numbers`),
+      });
+      // Adding one it holds again is no more; deleting one makes room.
+      await client.request(AddVirtualNumbers, { scope, numbers: [numbers[0]], provider: 'twilio' });
+      await client.request(DeleteVirtualNumber, { scope, number: numbers[1] });
+      await client.request(AddVirtualNumbers, { scope, numbers: [one], provider: 'plivo' });
+      await expect(
+        client.request(AddVirtualNumbers, { scope, numbers: [numbers[1]], provider: 'plivo' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.INVENTORY_FULL });
     });
 
     it('lists with filters and pagination', async () => {

@@ -8,4 +8,6 @@ export const PoolErrorCodes = {
   PARTY_CONFLICT: 'POOL.PARTY_CONFLICT',
   /** The number is already in some account's inventory. */
   NUMBER_TAKEN: 'POOL.NUMBER_TAKEN',
+  /** The account holds NUMBERS_PER_ACCOUNT_MAX numbers already. */
+  INVENTORY_FULL: 'POOL.INVENTORY_FULL',
 } as const;

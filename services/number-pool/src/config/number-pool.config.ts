@@ -23,6 +23,12 @@ export const numberPoolConfigSchema = z.object({
    * allocation is the released record in KV (30 days); this copy answers only when KV has lost it.
    */
   RETIRED_RETENTION_MS: envInt(600000, 0, 30 * 24 * 3600000),
+  /**
+   * The most numbers one account (with its subaccounts) may hold: adding a number needs no proof of
+   * its ownership, so this bounds what one tenant can take out of every other tenant's reach, and
+   * what the pool's per-minute sample reads.
+   */
+  NUMBERS_PER_ACCOUNT_MAX: envInt(10000, 1, 1000000),
 });
 
 export type NumberPoolConfig = z.output<typeof numberPoolConfigSchema>;

@@ -19,6 +19,7 @@ import {
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
+import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
 import { capabilitiesOf, carries } from './number-capabilities';
 import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
@@ -36,6 +37,7 @@ export class InventoryService {
     private readonly numbers: VirtualNumberRepository,
     private readonly pool: CandidatePool,
     private readonly proxyClaims: ProxyNumberClaimRepository,
+    private readonly holds: HoldMaintenance,
     private readonly events: EventPublisher,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
   ) {}
@@ -43,7 +45,9 @@ export class InventoryService {
   /**
    * Validates every number first (nothing is written if one is bad), then adds them. Re-adding a
    * number the account already has (even a deleted one) updates it; a number in another
-   * account's inventory is refused.
+   * account's inventory is refused, unless that account deleted it and no session of its still
+   * holds it: then it is this account's, afresh (nothing of the other account's comes with it).
+   * An account holds NUMBERS_PER_ACCOUNT_MAX at most.
    */
   async add(request: RpcParsedRequestOf<typeof AddVirtualNumbers>): Promise<VirtualNumber[]> {
     const parsed = request.numbers.map((raw, i) => {
@@ -52,6 +56,9 @@ export class InventoryService {
       return p;
     });
     const unique = new Map(parsed.map((p) => [p.e164, p]));
+    /** Numbers another account deleted and no longer uses, by number: their owner then. */
+    const released = new Map<string, string>();
+    let adding = 0;
     for (const p of unique.values()) {
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       // Another account's number, or (for a subaccount) a sibling's or the main account's: not
@@ -62,10 +69,22 @@ export class InventoryService {
         (existing.accountId !== request.scope.accountId ||
           (request.scope.subaccountId !== undefined && existing.subaccountId !== request.scope.subaccountId));
       if (foreign) {
-        throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
-          field: 'numbers',
-        });
+        if (existing.accountId === request.scope.accountId || !(await this.releasedBy(existing))) {
+          throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
+            field: 'numbers',
+          });
+        }
+        released.set(p.e164, existing.accountId);
       }
+      if (!existing || existing.status === 'deleted' || released.has(p.e164)) adding++;
+    }
+    const max = this.config.NUMBERS_PER_ACCOUNT_MAX;
+    if (adding > 0 && (await this.numbers.countOfAccount(request.scope.accountId)) + adding > max) {
+      throw new CodedError(
+        PoolErrorCodes.INVENTORY_FULL,
+        `an account (with its subaccounts) holds at most ${max} numbers; delete some first`,
+        { field: 'numbers' },
+      );
     }
     const added: VirtualNumber[] = [];
     for (const p of unique.values()) {
@@ -84,6 +103,17 @@ export class InventoryService {
         status: 'active' as const,
         deletedAt: null,
       };
+      const from = released.get(p.e164);
+      if (from !== undefined) {
+        const doc = { _id: p.e164, accountId: request.scope.accountId, alias: null, ...fields };
+        if (!(await this.numbers.takeOverDeleted(from, doc))) {
+          throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
+            field: 'numbers',
+          });
+        }
+        added.push(await this.get(request.scope, p.e164));
+        continue;
+      }
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
         // Adding a number again keeps what this request does not say (its alias, credentials, fallback).
@@ -159,6 +189,16 @@ export class InventoryService {
     this.pool.invalidate(request.scope.accountId);
     await this.announce(request.scope.accountId, existing._id);
     return this.get(request.scope, request.number);
+  }
+
+  /**
+   * Whether another account's number is free to be taken: deleted, and held by none of its
+   * sessions (nor their cool-offs), whose parties still call it.
+   */
+  private async releasedBy(existing: VirtualNumberDocument): Promise<boolean> {
+    if (existing.status !== 'deleted') return false;
+    const held = await this.holds.liveHolds(existing.accountId);
+    return !held.some((h) => h.virtualNumber === existing._id);
   }
 
   /** Stops new sessions on the number at once; live sessions keep it until they end. */

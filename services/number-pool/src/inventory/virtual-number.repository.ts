@@ -35,6 +35,24 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     return this.insertOne(doc);
   }
 
+  /**
+   * Inserts the number as `doc.accountId`'s, in place of `from`'s deleted record: false when that
+   * record is no longer there and deleted (its owner added it again), or another account took the
+   * number first (the unique id decides).
+   */
+  async takeOverDeleted(
+    from: string,
+    doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>,
+  ): Promise<boolean> {
+    await this.deleteScoped({ _id: doc._id, accountId: from, status: 'deleted' });
+    return this.insertUnlessTaken(doc);
+  }
+
+  /** The account's numbers, its subaccounts' too, that are not deleted. */
+  countOfAccount(accountId: string): Promise<number> {
+    return this.countScoped({ accountId, status: 'active' });
+  }
+
   async update(accountId: string, number: string, set: Partial<VirtualNumberDocument>): Promise<void> {
     await this.updateOneScoped({ _id: number, accountId }, { $set: set });
   }
