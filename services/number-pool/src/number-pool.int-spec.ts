@@ -47,6 +47,8 @@ const US = ['+14155550101', '+14155550102', '+14155550103'];
 const GB = '+442071838750';
 /** The most numbers an account may hold in this suite (the largest pool a test adds is 24). */
 const INVENTORY_MAX = 30;
+/** How long a deleted number stays out of other accounts' reach in this suite. */
+const QUARANTINE_MS = 60_000;
 const rider = (i: number) => `+1415556${String(1000 + i).padStart(4, '0')}`;
 
 describe('number-pool (real NATS + store)', () => {
@@ -61,6 +63,7 @@ describe('number-pool (real NATS + store)', () => {
       MONGO_DB: dbName,
       PROVIDER_CREDENTIAL_KEYS: keys,
       NUMBERS_PER_ACCOUNT_MAX: INVENTORY_MAX,
+      NUMBER_QUARANTINE_MS: QUARANTINE_MS,
     });
   const dbName = uniqueDbName('pool');
   const clock = testClock();
@@ -180,7 +183,7 @@ describe('number-pool (real NATS + store)', () => {
       );
     });
 
-    it('gives a number its owner deleted, and no session of its holds, to another account that adds it, afresh', async () => {
+    it('gives a number its owner deleted, after the quarantine and once no session of its holds it, to another account that adds it, afresh', async () => {
       const owner: AccountScope = { accountId: 'MACCCCCCCCCCCCCCCCC8' };
       const next: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDD9' };
       const number = '+14155550881';
@@ -199,8 +202,13 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(AddVirtualNumbers, { scope: next, numbers: [number], provider: 'twilio' }),
       ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
-      // The session over, the number is the next account's, with nothing of the owner's.
+      // The session over, the number is still out of reach until the quarantine has passed.
       await client.request(ReleaseAllocation, { scope: owner, allocationId: session.allocationId });
+      await expect(
+        client.request(AddVirtualNumbers, { scope: next, numbers: [number], provider: 'twilio' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+      clock.advance(QUARANTINE_MS);
+      // Then it is the next account's, with nothing of the owner's.
       const {
         added: [taken],
       } = await client.request(AddVirtualNumbers, {

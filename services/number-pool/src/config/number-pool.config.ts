@@ -29,6 +29,12 @@ export const numberPoolConfigSchema = z.object({
    * what the pool's per-minute sample reads.
    */
   NUMBERS_PER_ACCOUNT_MAX: envInt(10000, 1, 1000000),
+  /**
+   * How long a number its account deleted stays out of other accounts' reach: people who called or
+   * texted it in that account's sessions may still do so, and should not reach another business
+   * at once (the carriers' own recycling waits too).
+   */
+  NUMBER_QUARANTINE_MS: envInt(7 * 86400000, 0, 365 * 86400000),
 });
 
 export type NumberPoolConfig = z.output<typeof numberPoolConfigSchema>;

@@ -18,6 +18,7 @@ import {
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
@@ -40,13 +41,15 @@ export class InventoryService {
     private readonly holds: HoldMaintenance,
     private readonly events: EventPublisher,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   /**
    * Validates every number first (nothing is written if one is bad), then adds them. Re-adding a
    * number the account already has (even a deleted one) updates it; a number in another
-   * account's inventory is refused, unless that account deleted it and no session of its still
-   * holds it: then it is this account's, afresh (nothing of the other account's comes with it).
+   * account's inventory is refused, unless that account deleted it NUMBER_QUARANTINE_MS ago or more
+   * and no session of its still holds it: then it is this account's, afresh (nothing of the other
+   * account's comes with it).
    * An account holds NUMBERS_PER_ACCOUNT_MAX at most.
    */
   async add(request: RpcParsedRequestOf<typeof AddVirtualNumbers>): Promise<VirtualNumber[]> {
@@ -192,11 +195,13 @@ export class InventoryService {
   }
 
   /**
-   * Whether another account's number is free to be taken: deleted, and held by none of its
-   * sessions (nor their cool-offs), whose parties still call it.
+   * Whether another account's number is free to be taken: deleted at least NUMBER_QUARANTINE_MS ago,
+   * and held by none of its sessions (nor their cool-offs), whose parties still call it.
    */
   private async releasedBy(existing: VirtualNumberDocument): Promise<boolean> {
     if (existing.status !== 'deleted') return false;
+    const deletedAt = existing.deletedAt?.getTime() ?? 0;
+    if (this.clock() - deletedAt < this.config.NUMBER_QUARANTINE_MS) return false;
     const held = await this.holds.liveHolds(existing.accountId);
     return !held.some((h) => h.virtualNumber === existing._id);
   }
@@ -206,7 +211,7 @@ export class InventoryService {
     const existing = await this.require(scope, number);
     await this.numbers.update(scope.accountId, existing._id, {
       status: 'deleted',
-      deletedAt: new Date(),
+      deletedAt: new Date(this.clock()),
       ...NO_PROXY_SERVICE,
     });
     await this.proxyClaims.release(scope.accountId, existing._id);
