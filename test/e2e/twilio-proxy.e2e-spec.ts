@@ -95,6 +95,18 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
       url: `${system.baseUrl}/v1/Services?PageSize=2&Page=0`,
       key: 'services',
     });
+
+    // A page reaches 10,000 records before it at most (Page × PageSize): past that, a 400 naming Page.
+    const auth = { authorization: basic(await accountSidOf(account), account.authToken) };
+    expect(
+      (await fetch(`${system.baseUrl}/v1/Services?PageSize=1000&Page=10`, { headers: auth })).status,
+    ).toBe(200);
+    const far = await fetch(`${system.baseUrl}/v1/Services?PageSize=1000&Page=11`, { headers: auth });
+    expect(far.status).toBe(400);
+    expect(await far.json()).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^Page × PageSize must be at most 10000/),
+    });
   });
 
   it('authenticates API keys (SK…) made through the account API, until they are revoked', async () => {
