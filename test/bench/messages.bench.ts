@@ -6,7 +6,8 @@
  * with a second provider account sending as much whose API never answers: the healthy account's
  * p99 with it ÷ without it (target ≤ 1.2). A control run with a second account sending as much
  * whose API answers separates the cost of the extra load (this machine's two cores serve both)
- * from the cost of the failing API. Each run also prints the CPU each process spent per inbound
+ * from the cost of the failing API, and a run with a failing account sending a tenth as much shows
+ * the hang's cost without the doubled load. Each run also prints the CPU each process spent per inbound
  * message, and the table the p99 of the webhook's own answer (the message taken into the stream):
  * what of the relay's time is taking the message, and what is relaying it.
  *
@@ -101,14 +102,20 @@ async function main() {
     const healthy = await tenant('bench-healthy', '+1415555070', '+1628557');
     const broken = await tenant('bench-broken', '+1646555070', '+1628558');
     const other = await tenant('bench-other', '+1212555070', '+1628559');
+    const brokenLight = await tenant('bench-broken-light', '+1718555070', '+1628556');
     sandbox.hangAccount(broken.provider.accountId);
+    sandbox.hangAccount(brokenLight.provider.accountId);
 
-    /** Sends `rate` messages a second for `seconds` from each tenant; the healthy ones' relay latencies. */
-    const run = async (label: string, tenants: Tenant[]) => {
+    /**
+     * Sends `rate` messages a second for `seconds` from the first tenant, and from each other one
+     * every `every`-th of those ticks (1: as much); the first one's relay latencies.
+     */
+    const run = async (label: string, tenants: Tenant[], every = 1) => {
       const cpuBefore = cpuMsByName([...bench.pids(), { name: 'bench', pid: process.pid }]);
       const started = new Map<string, number>();
       const answered: number[] = [];
       const total = rate * seconds;
+      let sentInAll = 0;
       const t0 = performance.now();
       const inFlight: Array<Promise<unknown>> = [];
       for (let i = 0; i < total; i++) {
@@ -116,6 +123,8 @@ async function main() {
         const wait = due - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         for (const [k, t] of tenants.entries()) {
+          if (k > 0 && i % every !== 0) continue;
+          sentInAll++;
           const [vn, first] = t.sessions[i % t.sessions.length];
           const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
           const at = performance.now();
@@ -138,7 +147,7 @@ async function main() {
       const cpu = cpuPerOperation(
         cpuBefore,
         cpuMsByName([...bench.pids(), { name: 'bench', pid: process.pid }]),
-        total * tenants.length,
+        sentInAll,
       );
       log(`${label}: CPU per inbound message ${cpu}`);
       log(
@@ -174,6 +183,9 @@ async function main() {
     const floorMs = await floor();
     const alone = await run('alone', [healthy]);
     const withOther = await run('with-other', [healthy, other]);
+    // A failing account (another) at a tenth of the load: what the hang costs when the two cores are
+    // not also serving a doubled load. Before the full one, whose retries go on for a minute.
+    const withBrokenTenth = await run('with-broken-tenth', [healthy, brokenLight], 10);
     const withBroken = await run('with-broken', [healthy, broken]);
     // The webhook's own answer (the gateway has the message in the stream): what of the relay's
     // time is taking the message, and what is relaying it.
@@ -198,13 +210,23 @@ async function main() {
       floorMs,
       withBroken.answered,
     );
+    row(
+      'the same, with another account sending a tenth as much (its API never answering)',
+      withBrokenTenth.latencies,
+      floorMs,
+      withBrokenTenth.answered,
+    );
     log();
     const ratio = pct(withBroken.latencies, 99) / pct(alone.latencies, 99);
     const isolation = pct(withBroken.latencies, 99) / pct(withOther.latencies, 99);
     log(
       `healthy p99 with a never-answering account ÷ without: ${ratio.toFixed(2)} (target ≤ 1.2); ` +
         `÷ with an answering account at the same load: ${isolation.toFixed(2)}; ` +
-        `not relayed within 30 s: ${alone.missing} / ${withOther.missing} / ${withBroken.missing}`,
+        `not relayed within 30 s: ${alone.missing} / ${withOther.missing} / ${withBroken.missing} / ${withBrokenTenth.missing}`,
+    );
+    log(
+      `healthy p99 with a never-answering account sending a tenth as much ÷ without: ` +
+        `${(pct(withBrokenTenth.latencies, 99) / pct(alone.latencies, 99)).toFixed(2)}`,
     );
   } finally {
     floorServer.close();

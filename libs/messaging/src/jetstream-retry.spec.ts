@@ -114,4 +114,20 @@ describe('a read or write while nobody serves its stream (a leader being elected
     ).rejects.toThrow('maximum bytes exceeded');
     expect(asked).toBe(1);
   });
+
+  it('is asked again while JetStream says it is temporarily unavailable (10008: no meta leader)', async () => {
+    let asked = 0;
+    const unavailable = Object.assign(new Error('JetStream system temporarily unavailable'), {
+      code: '503',
+      api_error: { code: 503, err_code: 10008 },
+    });
+    const read = retryWhileNoResponders(async () => {
+      asked++;
+      if (asked < 3) throw unavailable;
+      return 'read';
+    }, 1_500);
+    await jest.advanceTimersByTimeAsync(1_500);
+    await expect(read).resolves.toBe('read');
+    expect(asked).toBe(3);
+  });
 });

@@ -41,12 +41,13 @@ export async function retryWhileJetStreamUnavailable<T>(
 }
 
 /**
- * Nobody served the request: NATS's 503 status. JetStream's own refusals carry 503 too (a bucket
- * full, 10077), with the API's error: those were answered, and asking again changes nothing.
+ * Nobody served the request: NATS's 503 status, or JetStream's "temporarily unavailable" (10008,
+ * while its meta group has no leader). Its other refusals carry 503 too (a bucket full, 10077), with
+ * the API's error: those were answered, and asking again changes nothing.
  */
 export function isJetStreamNoResponders(err: unknown): boolean {
-  const e = err as { code?: string; api_error?: unknown } | null;
-  return e?.code === '503' && e.api_error === undefined;
+  const e = err as { code?: string; api_error?: { err_code?: number } } | null;
+  return e?.code === '503' && (e.api_error === undefined || e.api_error.err_code === 10008);
 }
 
 /** The longest wait between two tries while nobody answers: a leader elected is found soon after. */

@@ -37,8 +37,8 @@ describe('KV buckets (real NATS)', () => {
     const raised = await (await replicas.replica()).kv.bucket(name, { maxBytes: 1024 * 1024 });
     expect((await raised.status()).streamInfo.config.max_bytes).toBe(1024 * 1024);
     await expect(raised.put('later', big)).resolves.toBeGreaterThan(0);
-    // And unbounded without one.
-    const unbounded = await (await replicas.replica()).kv.bucket(name, {});
-    expect((await unbounded.status()).streamInfo.config.max_bytes).toBe(-1);
+    // Declared without one, it keeps the bound it has (an operator may have set it).
+    const kept = await (await replicas.replica()).kv.bucket(name, {});
+    expect((await kept.status()).streamInfo.config.max_bytes).toBe(1024 * 1024);
   });
 });

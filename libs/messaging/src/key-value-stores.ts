@@ -88,7 +88,7 @@ export class KeyValueStores implements OnModuleInit {
           replicas: this.options.streamReplicas ?? 1,
           ...(options.maxBytes === undefined ? {} : { max_bytes: options.maxBytes }),
         })
-        .then((opened) => this.keepingSettings(name, opened, options.ttlMs ?? 0, options.maxBytes ?? -1))
+        .then((opened) => this.keepingSettings(name, opened, options.ttlMs ?? 0, options.maxBytes))
         .then((opened) => readingLeaderAfterLostSets(name, opened, (key) => this.leaderEntry(name, key)))
         .then((opened) =>
           retryingNoResponders(opened, options.noRespondersWithinMs ?? NO_RESPONDERS_WITHIN_MS),
@@ -137,21 +137,23 @@ export class KeyValueStores implements OnModuleInit {
   /**
    * Opening a bucket that exists leaves its settings alone (nats.js): a bucket whose entries should
    * now live longer or shorter, or which should hold more or less (its setting changed), is given
-   * the age and bound asked for (`maxBytes` -1: unbounded).
+   * the age and bound asked for. A bucket declared without a bound keeps the one it has (an
+   * operator's).
    */
-  private async keepingSettings(name: string, kv: KV, ttlMs: number, maxBytes: number): Promise<KV> {
+  private async keepingSettings(name: string, kv: KV, ttlMs: number, maxBytes?: number): Promise<KV> {
     try {
       const status = await kv.status();
       const config = status.streamInfo.config;
-      if (status.ttl === ttlMs && config.max_bytes === maxBytes) return kv;
+      const bound = maxBytes ?? config.max_bytes;
+      if (status.ttl === ttlMs && config.max_bytes === bound) return kv;
       await (
         await this.nc.jetstreamManager()
-      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs), max_bytes: maxBytes });
+      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs), max_bytes: bound });
       this.logger.info(
         {
           bucket: status.bucket,
           from: { ttlMs: status.ttl, maxBytes: config.max_bytes },
-          to: { ttlMs, maxBytes },
+          to: { ttlMs, maxBytes: bound },
         },
         'KV bucket settings brought to the configured age and bound',
       );

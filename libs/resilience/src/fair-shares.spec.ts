@@ -55,4 +55,20 @@ describe('FairShares', () => {
     shares.set('b', 'b2', 'x');
     expect([shares.size, dropped.length]).toStrictEqual([2, 1]);
   });
+
+  it('past as many owners as it holds, a new owner’s first entry stays and the first single one goes', () => {
+    const shares = new FairShares<string>(3);
+    for (const owner of ['a', 'b', 'c', 'd', 'e']) shares.set(owner, 'k', owner);
+    expect(['a', 'b', 'c', 'd', 'e'].map((o) => shares.get(o, 'k'))).toStrictEqual([
+      undefined,
+      undefined,
+      'c',
+      'd',
+      'e',
+    ]);
+    // An owner adding a second entry then holds the most, and pays with its own oldest.
+    shares.set('e', 'k2', 'x');
+    const held = [shares.get('c', 'k'), shares.get('d', 'k'), shares.get('e', 'k'), shares.get('e', 'k2')];
+    expect(held).toStrictEqual(['c', 'd', undefined, 'x']);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * A bounded memory shared by owners (tenants): values by (owner, key), at most `max` in all. Past
- * it, the owner holding the most (the one adding, on a tie) loses its oldest. So one owner's volume
+ * it, the owner holding the most (the one adding, on a tie, unless its new entry is all it holds)
+ * loses its oldest. So one owner's volume
  * pushes another's entries out only while it holds no more than they do: a tenant flooding it
  * forgets its own first. Per process; constant time per operation.
  */
@@ -50,10 +51,16 @@ export class FairShares<V, K = string> {
     return true;
   }
 
-  /** The owner holding the most, `adding` on a tie. */
+  /**
+   * The owner holding the most: `adding` on a tie, unless the entry it adds is all it holds (then
+   * another's, the first to have held that many): past `max` owners, each new one's first entry
+   * would otherwise push itself out, and a cache would keep no new tenant's.
+   */
   private holdingMost(adding: string): string {
-    if (this.byOwner.get(adding)?.size === this.most) return adding;
-    return this.bySize.get(this.most)!.values().next().value as string;
+    const held = this.byOwner.get(adding)?.size ?? 0;
+    if (held === this.most && held > 1) return adding;
+    for (const owner of this.bySize.get(this.most)!) if (owner !== adding) return owner;
+    return adding;
   }
 
   /** Forgets everything. */

@@ -7,6 +7,7 @@ import {
   AllocateVirtualNumber,
   AddVirtualNumbers,
   AllocateNumber,
+  AssignProxyNumber,
   DeleteVirtualNumber,
   ErrorCodes,
   GetNumberRouting,
@@ -47,6 +48,7 @@ const US = ['+14155550101', '+14155550102', '+14155550103'];
 const GB = '+442071838750';
 /** The most numbers an account may hold in this suite (the largest pool a test adds is 24). */
 const INVENTORY_MAX = 30;
+const NEXT_SERVICE = `KS${'d'.repeat(32)}`;
 /** How long a deleted number stays out of other accounts' reach in this suite. */
 const QUARANTINE_MS = 60_000;
 const rider = (i: number) => `+1415556${String(1000 + i).padStart(4, '0')}`;
@@ -202,6 +204,13 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(AddVirtualNumbers, { scope: next, numbers: [number], provider: 'twilio' }),
       ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+      await db.collection('proxy_number_claims').insertOne({
+        _id: number as never,
+        accountId: owner.accountId,
+        serviceSid: `KS${'c'.repeat(32)}`,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
       // The session over, the number is still out of reach until the quarantine has passed.
       await client.request(ReleaseAllocation, { scope: owner, allocationId: session.allocationId });
       await expect(
@@ -222,6 +231,9 @@ describe('number-pool (real NATS + store)', () => {
       await expect(client.request(GetVirtualNumber, { scope: owner, number })).rejects.toMatchObject({
         code: ErrorCodes.NOT_FOUND,
       });
+      // A Service claim the first account left on it (an assignment racing its delete) is not the
+      // next account's to wait on: its own Service takes the number.
+      await client.request(AssignProxyNumber, { scope: next, serviceSid: NEXT_SERVICE, number });
       // Active, it is the next account's to keep: the first owner cannot take it back.
       await expect(
         client.request(AddVirtualNumbers, { scope: owner, numbers: [number], provider: 'plivo' }),
@@ -245,9 +257,18 @@ describe('number-pool (real NATS + store)', () => {
         field: 'numbers',
         message: expect.stringContaining(`at most ${INVENTORY_MAX} numbers`),
       });
-      // Adding one it holds again is no more; deleting one makes room.
+      // Adding one it holds again is no more.
       await client.request(AddVirtualNumbers, { scope, numbers: [numbers[0]], provider: 'twilio' });
+      // A deleted one counts while it is out of others' reach (so deleting and adding anew cannot
+      // hold more), and adding it again then is no more either.
       await client.request(DeleteVirtualNumber, { scope, number: numbers[1] });
+      await expect(
+        client.request(AddVirtualNumbers, { scope, numbers: [one], provider: 'plivo' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.INVENTORY_FULL });
+      await client.request(AddVirtualNumbers, { scope, numbers: [numbers[1]], provider: 'plivo' });
+      // Past its quarantine, a deleted one makes room.
+      await client.request(DeleteVirtualNumber, { scope, number: numbers[1] });
+      clock.advance(QUARANTINE_MS);
       await client.request(AddVirtualNumbers, { scope, numbers: [one], provider: 'plivo' });
       await expect(
         client.request(AddVirtualNumbers, { scope, numbers: [numbers[1]], provider: 'plivo' }),

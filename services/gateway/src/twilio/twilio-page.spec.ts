@@ -1,5 +1,5 @@
 import { ErrorCodes, ListProxySessions, PAGE_OFFSET_MAX } from '@maskline/contracts';
-import { readTwilioPaging } from './twilio-page';
+import { readTwilioPaging, twilioPage } from './twilio-page';
 
 describe("Twilio's paging parameters", () => {
   it('defaults to the first page of 50, and reads Page and PageSize', () => {
@@ -45,5 +45,12 @@ describe("Twilio's paging parameters", () => {
     expect(() => readTwilioPaging({ Page: '-1' })).toThrow(expect.objectContaining({ field: 'Page' }));
     expect(() => readTwilioPaging({ PageSize: '0' })).toThrow(expect.objectContaining({ field: 'PageSize' }));
     expect(() => readTwilioPaging({ Status: 'open' })).toThrow(expect.objectContaining({ field: 'Status' }));
+  });
+
+  it('gives no next page past the reach, so the SDKs stop where a page would be refused', () => {
+    const page = (n: number) =>
+      twilioPage('http://127.0.0.1:9/v1/Services', 'services', [], { page: n, pageSize: 1000, more: true });
+    expect(page(9).meta.next_page_url).toBe('http://127.0.0.1:9/v1/Services?PageSize=1000&Page=10');
+    expect(page(10).meta.next_page_url).toBeNull();
   });
 });

@@ -38,7 +38,8 @@ export function twilioPage<T>(
       page_size: pageSize,
       first_page_url: at(0),
       previous_page_url: page > 0 ? at(page - 1) : null,
-      next_page_url: more ? at(page + 1) : null,
+      // None past the reach a page may have: the SDKs follow it, and would be refused there.
+      next_page_url: more && proxyPageWithinReach({ page: page + 1, pageSize }) ? at(page + 1) : null,
       url: at(page),
       key,
     },

@@ -63,6 +63,13 @@ export class HoldMaintenance {
     return batch;
   }
 
+  /** Whether a session of the account (or its cool-off) holds the number now. */
+  async holdsNumber(accountId: string, virtualNumber: string): Promise<boolean> {
+    const now = this.clock();
+    const rows = await this.holds.liveOnNumber(accountId, virtualNumber);
+    return rows.some((h) => h.blockedUntil === null || h.blockedUntil.getTime() > now);
+  }
+
   /**
    * Live holds blocking their pair now, of one account or (for metrics) of all. "Now" is the
    * service's clock, the one allocation decides cool-offs by: utilization read by another clock

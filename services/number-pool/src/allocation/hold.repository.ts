@@ -120,6 +120,11 @@ export class HoldRepository extends AccountScopedRepository<HoldDocument> {
     return (await this.findScoped({ accountId, liveMarker: LIVE })).map(asHold);
   }
 
+  /** The account's live holds on one number (whether it may change hands). */
+  async liveOnNumber(accountId: string, virtualNumber: string): Promise<Hold[]> {
+    return (await this.findScoped({ accountId, virtualNumber, liveMarker: LIVE })).map(asHold);
+  }
+
   /** Utilization metrics across accounts (a scan, never on the allocation path). */
   async liveSystemWide(): Promise<Hold[]> {
     return (await this.systemWide.find({ liveMarker: LIVE })).map(asHold);

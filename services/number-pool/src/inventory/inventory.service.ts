@@ -59,8 +59,8 @@ export class InventoryService {
       return p;
     });
     const unique = new Map(parsed.map((p) => [p.e164, p]));
-    /** Numbers another account deleted and no longer uses, by number: their owner then. */
-    const released = new Map<string, string>();
+    /** Numbers another account deleted and no longer uses, by number: their record as read. */
+    const released = new Map<string, VirtualNumberDocument>();
     let adding = 0;
     for (const p of unique.values()) {
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
@@ -77,12 +77,18 @@ export class InventoryService {
             field: 'numbers',
           });
         }
-        released.set(p.e164, existing.accountId);
+        released.set(p.e164, existing);
       }
-      if (!existing || existing.status === 'deleted' || released.has(p.e164)) adding++;
+      // Counted already: the account's active numbers, and those it deleted still in quarantine.
+      const counted = existing && !released.has(p.e164) && !this.pastQuarantine(existing);
+      if (!counted) adding++;
     }
     const max = this.config.NUMBERS_PER_ACCOUNT_MAX;
-    if (adding > 0 && (await this.numbers.countOfAccount(request.scope.accountId)) + adding > max) {
+    const quarantinedSince = new Date(this.clock() - this.config.NUMBER_QUARANTINE_MS);
+    if (
+      adding > 0 &&
+      (await this.numbers.countOfAccount(request.scope.accountId, quarantinedSince)) + adding > max
+    ) {
       throw new CodedError(
         PoolErrorCodes.INVENTORY_FULL,
         `an account (with its subaccounts) holds at most ${max} numbers; delete some first`,
@@ -109,6 +115,8 @@ export class InventoryService {
       const from = released.get(p.e164);
       if (from !== undefined) {
         const doc = { _id: p.e164, accountId: request.scope.accountId, alias: null, ...fields };
+        // A Service claim of the first account's left behind (an assignment racing its delete).
+        await this.proxyClaims.release(from.accountId, p.e164);
         if (!(await this.numbers.takeOverDeleted(from, doc))) {
           throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
             field: 'numbers',
@@ -199,11 +207,15 @@ export class InventoryService {
    * and held by none of its sessions (nor their cool-offs), whose parties still call it.
    */
   private async releasedBy(existing: VirtualNumberDocument): Promise<boolean> {
-    if (existing.status !== 'deleted') return false;
-    const deletedAt = existing.deletedAt?.getTime() ?? 0;
-    if (this.clock() - deletedAt < this.config.NUMBER_QUARANTINE_MS) return false;
-    const held = await this.holds.liveHolds(existing.accountId);
-    return !held.some((h) => h.virtualNumber === existing._id);
+    if (!this.pastQuarantine(existing)) return false;
+    return !(await this.holds.holdsNumber(existing.accountId, existing._id));
+  }
+
+  /** Deleted NUMBER_QUARANTINE_MS ago or more (one without a time as if just now). */
+  private pastQuarantine(n: VirtualNumberDocument): boolean {
+    if (n.status !== 'deleted') return false;
+    const deletedAt = n.deletedAt?.getTime() ?? this.clock();
+    return this.clock() - deletedAt >= this.config.NUMBER_QUARANTINE_MS;
   }
 
   /** Stops new sessions on the number at once; live sessions keep it until they end. */
@@ -277,7 +289,7 @@ export class InventoryService {
     // Every change is news of its own (an extra one only costs a cache miss): a fresh id each time.
     await this.events.publish(
       VirtualNumberChanged,
-      { accountId, number, at: new Date().toISOString() },
+      { accountId, number, at: new Date(this.clock()).toISOString() },
       { msgId: `number-changed:${number}:${randomUUID()}` },
     );
   }

@@ -44,7 +44,9 @@ export class ProxyNumbersService {
     for (let attempt = 0; ; attempt++) {
       if (await this.claims.take(scope.accountId, number, serviceSid)) break;
       const holder = await this.claims.holder(scope.accountId, number);
-      if (!holder) continue; // released meanwhile: take it
+      // Released meanwhile: take it (once; a claim no account of ours holds is not ours to wait on).
+      if (!holder && attempt === 0) continue;
+      if (!holder) throw notAvailable(number, 'taken');
       if (holder.serviceSid === serviceSid) break;
       const stale =
         doc.proxyServiceSid !== holder.serviceSid && holder.createdAt.getTime() < Date.now() - CLAIM_GRACE_MS;

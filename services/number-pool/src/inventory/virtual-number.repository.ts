@@ -36,21 +36,33 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   /**
-   * Inserts the number as `doc.accountId`'s, in place of `from`'s deleted record: false when that
-   * record is no longer there and deleted (its owner added it again), or another account took the
+   * Inserts the number as `doc.accountId`'s, in place of `from`'s deleted record as it was read:
+   * false when that record changed since (its owner added it again), or another account took the
    * number first (the unique id decides).
    */
   async takeOverDeleted(
-    from: string,
+    from: Pick<VirtualNumberDocument, 'accountId' | 'deletedAt'>,
     doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>,
   ): Promise<boolean> {
-    await this.deleteScoped({ _id: doc._id, accountId: from, status: 'deleted' });
+    // As read: deleted again since (re-added, used, deleted) it is not past its quarantine.
+    await this.deleteScoped({
+      _id: doc._id,
+      accountId: from.accountId,
+      status: 'deleted',
+      deletedAt: from.deletedAt,
+    });
     return this.insertUnlessTaken(doc);
   }
 
-  /** The account's numbers, its subaccounts' too, that are not deleted. */
-  countOfAccount(accountId: string): Promise<number> {
-    return this.countScoped({ accountId, status: 'active' });
+  /**
+   * The numbers an account holds, its subaccounts' too: active, or deleted since `quarantinedSince`
+   * (out of other accounts' reach still).
+   */
+  countOfAccount(accountId: string, quarantinedSince: Date): Promise<number> {
+    return this.countScoped({
+      accountId,
+      $or: [{ status: 'active' }, { status: 'deleted', deletedAt: { $gt: quarantinedSince } }],
+    });
   }
 
   async update(accountId: string, number: string, set: Partial<VirtualNumberDocument>): Promise<void> {

@@ -72,10 +72,11 @@ export class FinishedIdempotencyKeys {
 
   /**
    * Forgets the key's finished claim if it names `sessionId` (compare-and-set: a newer claim's entry
-   * stays). A finished session is forgotten only once it is gone from the store (kept for less time
-   * than its key), and a retry then makes a new one. Best effort, like `remember`: freeing the key
-   * in the store never waits on NATS. An entry left naming a session that is gone sends the next
-   * retry the way of a dead creation's, which forgets it then.
+   * stays). A finished session is forgotten only once it is gone from the store (where sessions are
+   * kept for less time than keys), and a retry then makes a new one. Best effort, like `remember`:
+   * freeing the key in the store never fails for NATS (it waits at most OP_TIMEOUT_MS and
+   * NO_RESPONDERS_WITHIN_MS). An entry left naming a session that is gone sends the next retry the
+   * way of a dead creation's, which forgets it then.
    */
   async forget(accountId: string, keyId: string, sessionId: string): Promise<void> {
     try {

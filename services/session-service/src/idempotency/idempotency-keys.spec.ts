@@ -114,9 +114,10 @@ describe('IdempotencyKeys', () => {
     expect(rows.size).toBe(1);
   });
 
-  it('answers the retry of a finished creation without reading the store, and refuses another body there too', async () => {
-    const { model, reads } = fakeModel();
-    const keys = keysOver(model);
+  it('answers the retry of a finished creation without reading the store; another body is the store’s to refuse', async () => {
+    const { model, reads, rows } = fakeModel();
+    const memory = fakeFinished();
+    const keys = new IdempotencyKeys(model, memory.finished);
     const first = await keys.claim(MAIN, idem, 's1');
     await keys.finished(MAIN, idem, first);
     expect(await keys.claim(MAIN, idem, 's2')).toEqual({
@@ -124,10 +125,15 @@ describe('IdempotencyKeys', () => {
       sessionId: 's1',
       claimedAt: first.claimedAt,
     });
+    expect(reads.count).toBe(0);
     await expect(keys.claim(MAIN, { ...idem, requestHash: 'b'.repeat(64) }, 's3')).rejects.toMatchObject({
       code: SessionErrorCodes.IDEMPOTENCY_MISMATCH,
     });
-    expect(reads.count).toBe(0);
+    // An entry left behind (its forget lost) names a session gone, and the key is another body's now.
+    rows.clear();
+    const other = { ...idem, requestHash: 'c'.repeat(64) };
+    expect(await keys.claim(MAIN, other, 's5')).toMatchObject({ kind: 'new', sessionId: 's5' });
+    expect(await keys.claim(MAIN, other, 's6')).toMatchObject({ kind: 'existing', sessionId: 's5' });
     // Another scope's finished key is not this one's.
     expect(await keys.claim(SUB, idem, 's4')).toMatchObject({ kind: 'new', sessionId: 's4' });
   });

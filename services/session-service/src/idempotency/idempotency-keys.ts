@@ -42,8 +42,9 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
     });
     if (claimed) return { kind: 'new', sessionId, claimedAt };
     const finished = await this.finishedKeys.get(scope.accountId, _id);
-    if (finished) {
-      mustMatch(finished.requestHash, idem.requestHash);
+    // Another body under a finished key is the store's to refuse: an entry left behind (its forget
+    // lost) may name a session gone, whose key a new request has claimed since.
+    if (finished && finished.requestHash === idem.requestHash) {
       return { kind: 'existing', sessionId: finished.sessionId, claimedAt: new Date(finished.claimedAt) };
     }
     const existing = await this.own(scope, _id);
