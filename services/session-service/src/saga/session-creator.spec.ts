@@ -47,6 +47,8 @@ function saga(world: {
   abandoned?: boolean;
   publish?: Error;
   idempotent?: { kind: 'existing'; sessionId: string; claimedAt?: Date };
+  /** The key's claim fails so. */
+  claim?: Error;
   /** Whether the session a claimed key names is stored (default yes, unless abandoned). */
   stored?: boolean;
   /** What the stored session a claimed key names holds, besides its id. */
@@ -110,11 +112,12 @@ function saga(world: {
     render: jest.fn(async (doc: { _id: string }) => ({ sessionId: doc._id }) as SessionView),
   } as unknown as SessionViews;
   const keys = {
-    claim: jest.fn(async (_s: unknown, _i: unknown, id: string) =>
-      world.idempotent && !keyForgotten
+    claim: jest.fn(async (_s: unknown, _i: unknown, id: string) => {
+      if (world.claim) throw world.claim;
+      return world.idempotent && !keyForgotten
         ? { claimedAt: new Date(), ...world.idempotent }
-        : { kind: 'new', sessionId: id, claimedAt: new Date() },
-    ),
+        : { kind: 'new', sessionId: id, claimedAt: new Date() };
+    }),
     finished: jest.fn(async () => void calls.push('key-finished')),
     forget: jest.fn(async () => {
       keyForgotten = true;
@@ -328,6 +331,20 @@ describe('creating a session, as a saga', () => {
     const { creator, calls } = saga({});
     await creator.create(request({ settings: DEFAULT_SESSION_SETTINGS }));
     expect(names(calls)).toEqual([AllocateNumber.subject, 'store', 'announce', 'forget', 'key-finished']);
+  });
+
+  it('the store does not answer the key’s claim (it may be carried out later): the attempted session id is fenced, so a retry starts afresh', async () => {
+    const unanswered = new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable');
+    const { creator, calls, store } = saga({ claim: unanswered });
+    await expect(creator.create(request())).rejects.toBe(unanswered);
+    expect(calls).toStrictEqual(['fence']);
+    const fenced = (store.fenceCreationSystemWide as jest.Mock).mock.calls[0]![0] as { sessionId: string };
+    expect(fenced.sessionId).toMatch(/^[0-9a-f-]{36}$/);
+    // A claim the store answered (another body, say) fences nothing.
+    const refused = new CodedError(SessionErrorCodes.IDEMPOTENCY_MISMATCH, 'another body');
+    const other = saga({ claim: refused });
+    await expect(other.creator.create(request())).rejects.toBe(refused);
+    expect(other.calls).toStrictEqual([]);
   });
 
   it('the same Idempotency-Key again gives the session it made, without a second saga', async () => {

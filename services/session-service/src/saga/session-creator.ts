@@ -80,7 +80,15 @@ export class SessionCreator {
     if (request.idempotency) {
       const claim = await timer.time(
         'claim-key',
-        this.idempotency.claim(request.scope, request.idempotency, sessionId),
+        this.idempotency.claim(request.scope, request.idempotency, sessionId).catch((err: unknown) => {
+          // The store did not answer the claim, which may yet be carried out: this creation is over
+          // and its session id is fenced, so a retry that finds the claim starts afresh at once
+          // (the orphan reaper's tombstone) instead of "in progress" until ORPHAN_AGE_MS.
+          if (err instanceof CodedError && err.code === ErrorCodes.DEPENDENCY_UNAVAILABLE) {
+            void this.fence(request.scope, sessionId, null);
+          }
+          throw err;
+        }),
       );
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
