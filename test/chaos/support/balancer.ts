@@ -8,6 +8,9 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/** Tries of one request that never reached a replica. */
+const MAX_TRIES = 4;
+
 export interface Backend {
   name: string;
   /** host:port of its HTTP server. */
@@ -21,9 +24,11 @@ export interface Backend {
 
 /**
  * A load balancer on loopback, as Kubernetes puts in front of the gateways: round robin over the
- * backends whose readiness probe answers 200 (probed every 100 ms, out after three failures), a request that could not be
- * connected tried once on another backend. What a replica answers is passed through unchanged, so
- * its 5xx are the clients' to see.
+ * backends whose readiness probe answers 200 (probed every 100 ms, out after three failures). A
+ * request that never reached a replica is tried again, as an ingress's proxy does: over a new
+ * connection to the same replica when the kept-alive socket it took had been closed by the replica,
+ * on another replica when the connection was refused; four tries at most. What a replica answers
+ * is passed through unchanged, so its 5xx are the clients' to see.
  */
 export class Balancer {
   private readonly backends = new Map<string, Backend>();
@@ -92,16 +97,18 @@ export class Balancer {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
     let backend = this.pick();
-    for (let attempt = 0; attempt < 2 && backend; attempt++) {
+    const tried: string[] = [];
+    for (let attempt = 0; attempt < MAX_TRIES && backend; attempt++) {
       try {
         await this.forward(backend, req, body, res);
         return;
       } catch (err) {
         // Only what never reached a replica is tried again: a refused connection, or a kept-alive
-        // socket the replica had closed as it drained (Node's documented retry case).
+        // socket the replica had closed (as it drained, or idle: Node's documented retry case).
         const code = (err as { code?: string }).code;
-        const retriable =
-          code === 'ECONNREFUSED' || (code === 'ECONNRESET' && (err as { reused?: boolean }).reused);
+        const staleSocket = code === 'ECONNRESET' && (err as { reused?: boolean }).reused === true;
+        const retriable = code === 'ECONNREFUSED' || staleSocket;
+        tried.push(`${backend.name} ${code ?? 'error'}${staleSocket ? ' on a kept-alive socket' : ''}`);
         if (res.headersSent || !retriable) {
           this.broken += 1;
           if (res.headersSent) res.destroy(err as Error);
@@ -111,12 +118,13 @@ export class Balancer {
           }
           return;
         }
-        backend = this.pick(backend.name);
+        // The agent dropped the stale socket: the same replica again takes a new connection.
+        backend = staleSocket ? backend : this.pick(backend.name);
       }
     }
     this.refused += 1;
-    res.writeHead(503, { 'content-type': 'text/plain' });
-    res.end('no ready backend');
+    res.writeHead(503, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: `no ready backend took it (${tried.join('; ') || 'none ready'})` }));
   }
 
   private forward(backend: Backend, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
