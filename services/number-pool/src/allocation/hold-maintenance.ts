@@ -66,8 +66,7 @@ export class HoldMaintenance {
   /** Whether a session of the account (or its cool-off) holds the number now. */
   async holdsNumber(accountId: string, virtualNumber: string): Promise<boolean> {
     const now = this.clock();
-    const rows = await this.holds.liveOnNumber(accountId, virtualNumber);
-    return rows.some((h) => h.blockedUntil === null || h.blockedUntil.getTime() > now);
+    return (await this.holds.liveOnNumber(accountId, virtualNumber)).some((h) => blocksNow(h, now));
   }
 
   /**
@@ -80,6 +79,11 @@ export class HoldMaintenance {
   ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId' | 'blockedUntil'>>> {
     const rows = accountId ? await this.holds.liveOfAccount(accountId) : await this.holds.liveSystemWide();
     const now = this.clock();
-    return rows.filter((h) => h.blockedUntil === null || h.blockedUntil.getTime() > now);
+    return rows.filter((h) => blocksNow(h, now));
   }
+}
+
+/** A live hold blocks its pair until its cool-off, if it has one, has ended. */
+function blocksNow(h: Pick<Hold, 'blockedUntil'>, now: number): boolean {
+  return h.blockedUntil === null || h.blockedUntil.getTime() > now;
 }
