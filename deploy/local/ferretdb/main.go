@@ -31,8 +31,13 @@ func main() {
 	postgresURL := flag.String("postgresql", "", "PostgreSQL URL: the PostgreSQL backend instead of SQLite, on the URL's database (created if missing)")
 	temporary := flag.Bool("temporary", false, "with -postgresql: a database of its own, dropped at exit")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
+	maxInFlight := flag.Int("max-in-flight", 16, "commands let into FerretDB at once, across all connections (gate.go)")
 	flag.Parse()
 
+	if *maxInFlight < 1 {
+		fmt.Fprintln(os.Stderr, "ferretdb-launcher: -max-in-flight must be at least 1")
+		os.Exit(2)
+	}
 	if (*dataDir == "") == (*postgresURL == "") {
 		fmt.Fprintln(os.Stderr, "ferretdb-launcher: one of -data and -postgresql is required")
 		os.Exit(2)
@@ -61,9 +66,8 @@ func main() {
 	defer stop()
 
 	config := &ferretdb.Config{
-		Listener: ferretdb.ListenerConfig{TCP: *listen},
-		Logger:   logger,
-		Handler:  "sqlite",
+		Logger:  logger,
+		Handler: "sqlite",
 		// WAL with synchronous=NORMAL: a commit survives the store process crashing or being killed
 		// (what the tests and the chaos run do to it), not the machine losing power; it no longer
 		// waits for an fsync while holding the database's one write lock, so concurrent writers do
@@ -83,8 +87,18 @@ func main() {
 		defer atExit()
 		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", url
 	}
+	// FerretDB listens on a socket of its own; clients reach it through the gate (gate.go) on -listen.
+	socketDir, err := os.MkdirTemp("", "ferretdb-gate-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
+		os.Exit(2)
+	}
+	defer os.RemoveAll(socketDir)
+	socket := filepath.Join(socketDir, "ferretdb.sock")
+	config.Listener = ferretdb.ListenerConfig{Unix: socket}
 	f, err := ferretdb.New(config)
 	if err != nil {
+		os.RemoveAll(socketDir)
 		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
 		os.Exit(1)
 	}
@@ -95,16 +109,16 @@ func main() {
 		_ = f.Run(ctx)
 	}()
 
-	// Announce readiness only once the port accepts connections.
+	// Announce readiness only once FerretDB accepts connections and the gate listens.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", *listen, 200*time.Millisecond)
+		conn, err := net.DialTimeout("unix", socket, 200*time.Millisecond)
 		if err == nil {
 			conn.Close()
 			break
 		}
 		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "ferretdb-launcher: not listening on %s after 30s: %v\n", *listen, err)
+			fmt.Fprintf(os.Stderr, "ferretdb-launcher: FerretDB not listening after 30s: %v\n", err)
 			os.Exit(1)
 		}
 		select {
@@ -114,7 +128,23 @@ func main() {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+	listener, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
+		os.Exit(1)
+	}
+	var dialer net.Dialer
+	g := newGate(listener, *maxInFlight, func(ctx context.Context) (net.Conn, error) {
+		return dialer.DialContext(ctx, "unix", socket)
+	}, logger)
+	gateDone := make(chan struct{})
+	go func() {
+		defer close(gateDone)
+		g.serve(ctx)
+	}()
 	fmt.Printf("ferretdb ready mongodb://%s/\n", *listen)
 
 	<-done
+	stop()
+	<-gateDone
 }
