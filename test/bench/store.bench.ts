@@ -3,7 +3,8 @@
  * (SQLite always, PostgreSQL when one answers): a collection of session-sized documents, the
  * statement shapes the services send, each next to a floor measured in the same run (a find by `_id`
  * in a collection of FLOOR_DOCS), and the store's CPU per statement (FerretDB's and, on PostgreSQL,
- * the server's). `--docs N` sizes the collection (default 10,000).
+ * the server's). `--docs N` sizes the collection (default 10,000); `--backend sqlite|postgresql`
+ * measures one backend only.
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type Collection } from 'mongodb';
@@ -12,6 +13,8 @@ import { cpuMsByName, postgresPids, type NamedPids } from './support/process-cpu
 
 const FLOOR_DOCS = 100;
 const SAMPLES = 40;
+/** The ids one batched statement names, against as many statements by one `_id` each. */
+const IN_IDS = 32;
 
 interface SessionLike {
   _id: string;
@@ -93,12 +96,44 @@ async function measure(backend: 'sqlite' | 'postgresql', docs: number): Promise<
           ),
       ],
       ['find by another field', () => sessions.findOne({ firstParty: any(stored).firstParty })],
+      // The batched statements (`byIds` in libs/persistence): one for many ids, against one per id.
+      [
+        `update by _id, ${IN_IDS} ids`,
+        () =>
+          Promise.all(
+            Array.from({ length: IN_IDS }, () =>
+              sessions.updateOne({ _id: any(stored)._id }, { $set: { 'settings.record': true } }),
+            ),
+          ),
+      ],
+      [
+        `update by _id $in ${IN_IDS}`,
+        () =>
+          sessions.updateMany(
+            { _id: { $in: Array.from({ length: IN_IDS }, () => any(stored)._id) } },
+            { $set: { 'settings.record': true } },
+          ),
+      ],
+      [
+        `find by _id $in ${IN_IDS}`,
+        () =>
+          sessions.find({ _id: { $in: Array.from({ length: IN_IDS }, () => any(stored)._id) } }).toArray(),
+      ],
+      // A delete that finds nothing (the collection stays the size it is): the statement's cost.
+      [
+        `delete by _id, ${IN_IDS} ids`,
+        () => Promise.all(Array.from({ length: IN_IDS }, () => sessions.deleteOne({ _id: randomUUID() }))),
+      ],
+      [
+        `delete by _id $in ${IN_IDS}`,
+        () => sessions.deleteMany({ _id: { $in: Array.from({ length: IN_IDS }, () => randomUUID()) } }),
+      ],
     ];
     log(`\nFerretDB on ${backend}: ${docs} documents inserted in ${(insertMs / 1000).toFixed(1)} s`);
     log(
       `floor (find by _id among ${FLOOR_DOCS}): p50 ${floor.p50.toFixed(1)} ms, p99 ${floor.p99.toFixed(1)} ms, store CPU ${floor.cpu.toFixed(1)} ms`,
     );
-    log('statement               | p50 (ms) | p99 (ms) | store CPU (ms) | p50 ÷ floor');
+    log('statement                   | p50 (ms) | p99 (ms) | store CPU (ms) | p50 ÷ floor');
     for (const [name, op] of rows) {
       const r = await timed(op, pids);
       log(
@@ -123,8 +158,15 @@ async function main() {
   }
   infra.ensureFerretdbBinary({ log });
   const havePostgres = await infra.postgresqlAnswers();
+  const only = process.argv.includes('--backend')
+    ? process.argv[process.argv.indexOf('--backend') + 1]
+    : undefined;
+  if (only !== undefined && only !== 'sqlite' && only !== 'postgresql') {
+    throw new Error('--backend takes sqlite or postgresql');
+  }
   log(`FerretDB v1.24.2 on each backend this machine has; ${SAMPLES} samples a statement`);
-  await measure('sqlite', docs);
+  if (only !== 'postgresql') await measure('sqlite', docs);
+  if (only === 'sqlite') return;
   if (havePostgres) await measure('postgresql', docs);
   else log(`\nno PostgreSQL answers at ${infra.postgresqlUrl()}: SQLite only`);
 }

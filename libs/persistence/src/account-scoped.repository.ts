@@ -4,6 +4,7 @@ import { byIds, byIdsPerAccount, guardedById, guardedIdOf, type ByIdGuard } from
 import { InsertBatcher } from './insert-batcher';
 import { STATEMENT_BATCH } from './write-batcher';
 import { isFerretDb } from './index-synchronizer';
+import { scanProfile } from './store-scan-profile';
 import { isOnlyDuplicateKeyErrors, isTooManyMatchesError } from './mongo-errors';
 import type { FilterQuery, Model, SortOrder, UpdateQuery, mongo } from 'mongoose';
 
@@ -61,6 +62,12 @@ function scansReads(model: { db: { db?: mongo.Db } }): Promise<boolean> {
   return db ? isFerretDb(db) : Promise.resolve(false);
 }
 
+/** How statements by id are best sent to the model's store (`ScanProfile`); null where it has indexes. */
+function profileOf(model: { db: { db?: mongo.Db }; collection: { collectionName: string } }) {
+  const db = model.db.db;
+  return db ? scanProfile(db, model.collection.collectionName) : Promise.resolve(null);
+}
+
 /**
  * Queries across every account's documents: the system's own work (expiry sweeps, reapers,
  * routing snapshots, authentication before a tenant is known). Written as `this.systemWide.…` so
@@ -116,9 +123,9 @@ export class SystemWideQueries<T> {
 
   /**
    * A batch by id, each matching `also` too: on MongoDB one statement; on FerretDB v1 one statement
-   * per id while they are few, one for all from ONE_STATEMENT_FROM on (`byIds`: there a delete by
-   * `_id` scans without decoding, one by `_id: { $in }` decodes every document, so a sweep's whole
-   * batch goes in one scan). How many went.
+   * per id while they are few, one for all from its profile's `oneStatementFrom` on (`byIds`: there
+   * a delete by `_id` is handed to the backend, one by `_id: { $in }` decodes every document; on
+   * SQLite a sweep's whole batch goes in one scan, on PostgreSQL never). How many went.
    */
   deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
     return this.byIds(ids, also, (filter) => this.deleteMany(filter));
@@ -138,17 +145,19 @@ export class SystemWideQueries<T> {
     if (ids.length === 0) return 0;
     refuseNonStringIds(ids);
     const together = (many: string[]) => statement({ ...also, _id: { $in: many } } as FilterQuery<T>);
-    if (!(await scansReads(this.model))) return together([...ids]);
+    const profile = await profileOf(this.model);
+    if (!profile) return together([...ids]);
     return byIds(
       ids,
       (id) => guardedById(id, also, this.byIdReads, (filter) => statement(filter as FilterQuery<T>)),
       together,
+      profile.oneStatementFrom,
     );
   }
 
   /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
   readonly byIdReads = {
-    scansReads: () => scansReads(this.model),
+    takesGuards: async () => (await profileOf(this.model))?.guardsHandedDown ?? true,
     read: (id: string) => this.findById(id),
   };
 
@@ -465,7 +474,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   /**
    * Documents by id, each within its own account: on MongoDB one statement (an `_id` lookup per
    * clause); on FerretDB v1, per account, one statement per id while they are few, one for all of
-   * them from ONE_STATEMENT_FROM on (`byIdsPerAccount`).
+   * them from its profile's `oneStatementFrom` on (`byIdsPerAccount`).
    */
   protected async deleteEachScoped(keys: ReadonlyArray<ScopedKey>): Promise<void> {
     await this.#eachScoped(
@@ -489,7 +498,8 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   ): Promise<void> {
     if (keys.length === 0) return;
     refuseNonStringIds(keys.map((k) => k._id));
-    if (!(await this.storeScansReads())) {
+    const profile = await profileOf(this.#model);
+    if (!profile) {
       await statement(eachScoped<T>(keys));
       return;
     }
@@ -500,6 +510,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
           statement(filter as FilterQuery<T>),
         ),
       (accountId, ids) => statement({ accountId, _id: { $in: ids } } as FilterQuery<T>),
+      profile.oneStatementFrom,
     );
   }
 

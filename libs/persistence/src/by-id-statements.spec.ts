@@ -24,6 +24,24 @@ describe('statements on documents named by id (byIds)', () => {
     expect(together).toHaveBeenCalledWith(ids(ONE_STATEMENT_FROM));
   });
 
+  it('sends one statement per id however many there are where the store never gains by naming them together', async () => {
+    const each = jest.fn(async () => 1);
+    const together = jest.fn(async () => 0);
+
+    expect(await byIds(ids(200), each, together, Number.POSITIVE_INFINITY)).toBe(200);
+    expect(
+      await byIdsPerAccount(
+        ids(50).map((_id) => ({ accountId: 'A', _id })),
+        each,
+        together,
+        Number.POSITIVE_INFINITY,
+      ),
+    ).toBe(50);
+
+    expect(each).toHaveBeenCalledTimes(250);
+    expect(together).not.toHaveBeenCalled();
+  });
+
   it('sends nothing for no ids', async () => {
     const each = jest.fn(async () => 1);
     const together = jest.fn(async () => 1);
@@ -60,7 +78,7 @@ describe('statements on documents named by id (byIds)', () => {
       'h-2': { _id: 'h-2', accountId: 'B', state: 'open', note: null },
     };
     const store = (scans: boolean) => ({
-      scansReads: jest.fn(async () => scans),
+      takesGuards: jest.fn(async () => !scans),
       read: jest.fn(async (id: string) => stored[id] ?? null),
     });
 

@@ -1,6 +1,6 @@
 /**
  * How many documents one statement must name before it names them together (`_id: { $in: [...] }`)
- * rather than one statement per document (`_id: id`).
+ * rather than one statement per document (`_id: id`), on FerretDB's SQLite backend (`ScanProfile`).
  *
  * On FerretDB v1.24.2 (SQLite), measured 2026-12-01 with 10,000 documents, the targets last in the
  * table: a find, update or delete by `_id` alone took 58, 114 and 58 ms (SQLite is given the `_id`
@@ -29,18 +29,23 @@ const NEVER_CHANGED = new Set(['accountId']);
  * by `{ accountId, _id }` 285 ms). So there, when the guard names only fields a document never
  * changes (its account), the document is read by `_id`, the guard checked here, and the statement
  * sent by `_id` alone: what the read found still holds when the statement lands. Any other guard
- * goes in the statement, as on a store that serves filters from indexes (MongoDB), where it is atomic.
+ * goes in the statement, as on a store that serves filters from indexes (MongoDB), where it is
+ * atomic, and on one that hands the guard down with the `_id` (FerretDB on PostgreSQL).
  */
 export async function guardedById<T>(
   id: string,
   guard: ByIdGuard,
-  store: { scansReads(): Promise<boolean>; read(id: string): Promise<T | null> },
+  store: {
+    /** The store serves the statement with its guard as cheaply as by `_id` alone (`ScanProfile`). */
+    takesGuards(): Promise<boolean>;
+    read(id: string): Promise<T | null>;
+  },
   statement: (filter: Record<string, unknown>) => Promise<number>,
 ): Promise<number> {
   // An operator in place of an id would reach documents the guard is not sent with.
   if (typeof id !== 'string') throw new TypeError('a statement by id takes a string id');
   if (Object.keys(guard).length === 0) return statement({ _id: id });
-  if (!Object.keys(guard).every((field) => NEVER_CHANGED.has(field)) || !(await store.scansReads())) {
+  if (!Object.keys(guard).every((field) => NEVER_CHANGED.has(field)) || (await store.takesGuards())) {
     return statement({ ...guard, _id: id });
   }
   const doc = (await store.read(id)) as Record<string, unknown> | null;
@@ -68,16 +73,17 @@ export function guardedIdOf(filter: object): { id: string; guard: ByIdGuard } | 
 
 /**
  * Runs a statement on documents named by id: one per id (concurrently) while they are few, one for
- * all of them (`together`) from ONE_STATEMENT_FROM on. Answers the sum of what the statements count
- * (matched, deleted).
+ * all of them (`together`) from `oneStatementFrom` on (SQLite's ONE_STATEMENT_FROM unless told).
+ * Answers the sum of what the statements count (matched, deleted).
  */
 export async function byIds<K>(
   keys: readonly K[],
   each: (key: K) => Promise<number>,
   together: (keys: K[]) => Promise<number>,
+  oneStatementFrom = ONE_STATEMENT_FROM,
 ): Promise<number> {
   if (keys.length === 0) return 0;
-  if (keys.length >= ONE_STATEMENT_FROM) return together([...keys]);
+  if (keys.length >= oneStatementFrom) return together([...keys]);
   const counts = await Promise.all(keys.map(each));
   return counts.reduce((a, b) => a + b, 0);
 }
@@ -91,6 +97,7 @@ export async function byIdsPerAccount<K extends { accountId: string; _id: string
   keys: readonly K[],
   each: (key: K) => Promise<number>,
   together: (accountId: string, ids: string[]) => Promise<number>,
+  oneStatementFrom = ONE_STATEMENT_FROM,
 ): Promise<number> {
   const byAccount = new Map<string, K[]>();
   for (const key of keys) {
@@ -100,11 +107,15 @@ export async function byIdsPerAccount<K extends { accountId: string; _id: string
   }
   const counts = await Promise.all(
     [...byAccount].map(([accountId, group]) =>
-      byIds(group, each, (many) =>
-        together(
-          accountId,
-          many.map((k) => k._id),
-        ),
+      byIds(
+        group,
+        each,
+        (many) =>
+          together(
+            accountId,
+            many.map((k) => k._id),
+          ),
+        oneStatementFrom,
       ),
     ),
   );

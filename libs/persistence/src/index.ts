@@ -7,6 +7,7 @@ export * from './store-rpc-error.filter';
 export * from './insert-batcher';
 export * from './write-batcher';
 export * from './by-id-statements';
+export * from './store-scan-profile';
 export * from './day-partitions';
 export * from './day-kept-history';
 export * from './packed-ascending';
