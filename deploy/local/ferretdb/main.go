@@ -31,11 +31,11 @@ func main() {
 	postgresURL := flag.String("postgresql", "", "PostgreSQL URL: the PostgreSQL backend instead of SQLite, on the URL's database (created if missing)")
 	temporary := flag.Bool("temporary", false, "with -postgresql: a database of its own, dropped at exit")
 	logLevel := flag.String("log-level", "warn", "debug, info, warn or error")
-	maxInFlight := flag.Int("max-in-flight", 16, "commands let into FerretDB at once, across all connections (gate.go)")
+	maxInFlight := flag.Int("max-in-flight", 0, "commands let into FerretDB at once, across all connections (gate.go); 0: half of PostgreSQL's pool")
 	flag.Parse()
 
-	if *maxInFlight < 1 {
-		fmt.Fprintln(os.Stderr, "ferretdb-launcher: -max-in-flight must be at least 1")
+	if *maxInFlight < 0 {
+		fmt.Fprintln(os.Stderr, "ferretdb-launcher: -max-in-flight must be 0 (derived) or more")
 		os.Exit(2)
 	}
 	if (*dataDir == "") == (*postgresURL == "") {
@@ -74,33 +74,52 @@ func main() {
 		// not queue behind the disk. Production runs MongoDB.
 		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)",
 	}
+	// What to undo at exit, last first: also on the way out through fail.
+	var cleanups []func()
+	fail := func(code int, format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "ferretdb-launcher: "+format+"\n", args...)
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+		os.Exit(code)
+	}
+	defer func() {
+		for i := len(cleanups) - 1; i >= 0; i-- {
+			cleanups[i]()
+		}
+	}()
+
 	if *postgresURL != "" {
 		url, atExit, err := postgresDatabase(ctx, *postgresURL, *temporary)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "ferretdb-launcher: PostgreSQL: %v\n", err)
 			var locale *localeError
 			if errors.As(err, &locale) {
-				os.Exit(1)
+				fail(1, "PostgreSQL: %v", err)
 			}
-			os.Exit(exitNoPostgreSQL)
+			fail(exitNoPostgreSQL, "PostgreSQL: %v", err)
 		}
-		defer atExit()
+		cleanups = append(cleanups, atExit)
 		config.Handler, config.SQLiteURL, config.PostgreSQLURL = "postgresql", "", url
 	}
-	// FerretDB listens on a socket of its own; clients reach it through the gate (gate.go) on -listen.
+	if *maxInFlight == 0 {
+		*maxInFlight = maxInFlightFor(config.PostgreSQLURL)
+	}
+	// Clients reach FerretDB through the gate (gate.go), on -listen; FerretDB listens on a socket of
+	// its own. The port is taken first, so that a port in use fails before FerretDB starts.
+	listener, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fail(1, "%v", err)
+	}
 	socketDir, err := os.MkdirTemp("", "ferretdb-gate-")
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
-		os.Exit(2)
+		fail(2, "%v", err)
 	}
-	defer os.RemoveAll(socketDir)
+	cleanups = append(cleanups, func() { os.RemoveAll(socketDir) })
 	socket := filepath.Join(socketDir, "ferretdb.sock")
 	config.Listener = ferretdb.ListenerConfig{Unix: socket}
 	f, err := ferretdb.New(config)
 	if err != nil {
-		os.RemoveAll(socketDir)
-		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
-		os.Exit(1)
+		fail(1, "%v", err)
 	}
 
 	done := make(chan struct{})
@@ -109,7 +128,7 @@ func main() {
 		_ = f.Run(ctx)
 	}()
 
-	// Announce readiness only once FerretDB accepts connections and the gate listens.
+	// Announce readiness only once FerretDB accepts connections; the gate then serves the port.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		conn, err := net.DialTimeout("unix", socket, 200*time.Millisecond)
@@ -118,20 +137,13 @@ func main() {
 			break
 		}
 		if time.Now().After(deadline) {
-			fmt.Fprintf(os.Stderr, "ferretdb-launcher: FerretDB not listening after 30s: %v\n", err)
-			os.Exit(1)
+			fail(1, "FerretDB not listening after 30s: %v", err)
 		}
 		select {
 		case <-done:
-			fmt.Fprintln(os.Stderr, "ferretdb-launcher: stopped before it was ready")
-			os.Exit(1)
+			fail(1, "stopped before it was ready")
 		case <-time.After(50 * time.Millisecond):
 		}
-	}
-	listener, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "ferretdb-launcher: %v\n", err)
-		os.Exit(1)
 	}
 	var dialer net.Dialer
 	g := newGate(listener, *maxInFlight, func(ctx context.Context) (net.Conn, error) {

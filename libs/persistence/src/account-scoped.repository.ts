@@ -124,8 +124,8 @@ export class SystemWideQueries<T> {
   /**
    * A batch by id, each matching `also` too: on MongoDB one statement; on FerretDB v1 one statement
    * per id while they are few, one for all from its profile's `oneStatementFrom` on (`byIds`: there
-   * a delete by `_id` is handed to the backend, one by `_id: { $in }` decodes every document; on
-   * SQLite a sweep's whole batch goes in one scan, on PostgreSQL never). How many went.
+   * a delete by `_id` is handed to the backend, one by `_id: { $in }` decodes every document, so a
+   * sweep's whole batch goes in one scan). How many went.
    */
   deleteByIds(ids: readonly string[], also: ByIdGuard = {}): Promise<number> {
     return this.byIds(ids, also, (filter) => this.deleteMany(filter));
@@ -157,7 +157,7 @@ export class SystemWideQueries<T> {
 
   /** How a guarded statement by id reads its document first where the store scans (`guardedById`). */
   readonly byIdReads = {
-    takesGuards: async () => (await profileOf(this.model))?.guardsHandedDown ?? true,
+    guardsHandedDown: async () => (await profileOf(this.model))?.guardsHandedDown ?? true,
     read: (id: string) => this.findById(id),
   };
 

@@ -78,7 +78,7 @@ describe('statements on documents named by id (byIds)', () => {
       'h-2': { _id: 'h-2', accountId: 'B', state: 'open', note: null },
     };
     const store = (scans: boolean) => ({
-      takesGuards: jest.fn(async () => !scans),
+      guardsHandedDown: jest.fn(async () => !scans),
       read: jest.fn(async (id: string) => stored[id] ?? null),
     });
 

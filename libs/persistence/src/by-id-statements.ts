@@ -37,7 +37,7 @@ export async function guardedById<T>(
   guard: ByIdGuard,
   store: {
     /** The store serves the statement with its guard as cheaply as by `_id` alone (`ScanProfile`). */
-    takesGuards(): Promise<boolean>;
+    guardsHandedDown(): Promise<boolean>;
     read(id: string): Promise<T | null>;
   },
   statement: (filter: Record<string, unknown>) => Promise<number>,
@@ -45,7 +45,7 @@ export async function guardedById<T>(
   // An operator in place of an id would reach documents the guard is not sent with.
   if (typeof id !== 'string') throw new TypeError('a statement by id takes a string id');
   if (Object.keys(guard).length === 0) return statement({ _id: id });
-  if (!Object.keys(guard).every((field) => NEVER_CHANGED.has(field)) || (await store.takesGuards())) {
+  if (!Object.keys(guard).every((field) => NEVER_CHANGED.has(field)) || (await store.guardsHandedDown())) {
     return statement({ ...guard, _id: id });
   }
   const doc = (await store.read(id)) as Record<string, unknown> | null;
