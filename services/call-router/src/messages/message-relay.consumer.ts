@@ -36,6 +36,7 @@ import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router
 import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
 
+import { heldBackRetryMs } from './held-back-retry';
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
@@ -64,14 +65,6 @@ type Outcome =
 @Injectable()
 export class MessageRelayConsumer {
   private readonly seal: MessageTextSeal;
-  /**
-   * How long a message not sent because its provider account is held back (breaker open, or
-   * compartment full) first waits: until the breaker may let a trial through and a hanging send in
-   * the compartment has timed out. Sooner, it is only held back again: with 2.5 s, a never-answering
-   * account's messages were each delivered about three times in their first 20 s, every delivery
-   * work that two cores share with the other accounts' relays.
-   */
-  private readonly notSentRetryMs: number;
   private readonly outcomes;
   private readonly heldBack;
 
@@ -91,7 +84,6 @@ export class MessageRelayConsumer {
     metrics: MetricsService,
   ) {
     this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
-    this.notSentRetryMs = Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
     this.outcomes = metrics.counter('maskline_messages_total', 'Inbound messages by outcome', [
       'provider',
       'outcome',
@@ -134,7 +126,7 @@ export class MessageRelayConsumer {
       this.heldBack.inc({ provider: m.provider });
       throw new RetryLater(
         'the provider account is held back; not sent',
-        backoffWithJitter(meta.deliveryCount, this.notSentRetryMs, 60_000),
+        heldBackRetryMs(meta.deliveryCount, this.config),
       );
     }
     const text = this.open(m);
@@ -348,7 +340,7 @@ export class MessageRelayConsumer {
       await this.claims.giveBack(key, claim);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
-        backoffWithJitter(meta.deliveryCount, this.notSentRetryMs, 60_000),
+        heldBackRetryMs(meta.deliveryCount, this.config),
       );
     }
     const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);

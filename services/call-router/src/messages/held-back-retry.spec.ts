@@ -1,0 +1,22 @@
+import { heldBackRetryMs } from './held-back-retry';
+
+describe('the wait of a message its provider account holds back', () => {
+  const config = { BREAKER_RESET_MS: 5000, OUTBOUND_TIMEOUT_MS: 2000 };
+
+  it('is never shorter than the breaker’s pause or a hanging send’s timeout, whichever is longer', () => {
+    for (const random of [0, 0.5, 0.999]) {
+      expect(heldBackRetryMs(1, config, () => random)).toBeGreaterThanOrEqual(5000);
+      expect(
+        heldBackRetryMs(1, { BREAKER_RESET_MS: 1000, OUTBOUND_TIMEOUT_MS: 3000 }, () => random),
+      ).toBeGreaterThanOrEqual(3000);
+    }
+  });
+
+  it('doubles with each look, to a minute at most', () => {
+    const ceilings = [1, 2, 3, 4, 10].map((n) => heldBackRetryMs(n, config, () => 1));
+    expect(ceilings).toStrictEqual([10_000, 20_000, 40_000, 60_000, 60_000]);
+    expect(heldBackRetryMs(1, { BREAKER_RESET_MS: 600_000, OUTBOUND_TIMEOUT_MS: 2000 }, () => 1)).toBe(
+      60_000,
+    );
+  });
+});
