@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -110,12 +111,17 @@ func main() {
 	if err != nil {
 		fail(1, "%v", err)
 	}
-	socketDir, err := os.MkdirTemp("", "ferretdb-gate-")
-	if err != nil {
-		fail(2, "%v", err)
+	// On Linux an abstract socket (no file: nothing is left behind, even by a SIGKILL); elsewhere a
+	// socket in a directory of its own, removed at exit.
+	socket := fmt.Sprintf("@maskline-ferretdb-%d", os.Getpid())
+	if runtime.GOOS != "linux" {
+		socketDir, err := os.MkdirTemp("", "ferretdb-gate-")
+		if err != nil {
+			fail(2, "%v", err)
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(socketDir) })
+		socket = filepath.Join(socketDir, "ferretdb.sock")
 	}
-	cleanups = append(cleanups, func() { os.RemoveAll(socketDir) })
-	socket := filepath.Join(socketDir, "ferretdb.sock")
 	config.Listener = ferretdb.ListenerConfig{Unix: socket}
 	f, err := ferretdb.New(config)
 	if err != nil {
