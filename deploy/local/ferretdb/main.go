@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -111,9 +112,14 @@ func main() {
 	if err != nil {
 		fail(1, "%v", err)
 	}
-	// On Linux an abstract socket (no file: nothing is left behind, even by a SIGKILL); elsewhere a
-	// socket in a directory of its own, removed at exit.
-	socket := fmt.Sprintf("@maskline-ferretdb-%d", os.Getpid())
+	// On Linux an abstract socket (no file: nothing is left behind, even by a SIGKILL), under a name
+	// nobody can guess and take first (an abstract name has no permissions); elsewhere a socket in a
+	// directory of its own (0700), removed at exit.
+	var nonce [16]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		fail(2, "%v", err)
+	}
+	socket := fmt.Sprintf("@maskline-ferretdb-%d-%x", os.Getpid(), nonce)
 	if runtime.GOOS != "linux" {
 		socketDir, err := os.MkdirTemp("", "ferretdb-gate-")
 		if err != nil {
