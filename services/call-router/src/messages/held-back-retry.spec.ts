@@ -5,18 +5,35 @@ describe('the wait of a message its provider account holds back', () => {
 
   it('is never shorter than the breaker’s pause or a hanging send’s timeout, whichever is longer', () => {
     for (const random of [0, 0.5, 0.999]) {
-      expect(heldBackRetryMs(1, config, () => random)).toBeGreaterThanOrEqual(5000);
+      expect(heldBackRetryMs(1, config, 'held-back', () => random)).toBeGreaterThanOrEqual(5000);
       expect(
-        heldBackRetryMs(1, { BREAKER_RESET_MS: 1000, OUTBOUND_TIMEOUT_MS: 3000 }, () => random),
+        heldBackRetryMs(1, { BREAKER_RESET_MS: 1000, OUTBOUND_TIMEOUT_MS: 3000 }, 'held-back', () => random),
       ).toBeGreaterThanOrEqual(3000);
     }
   });
 
   it('doubles with each look, to a minute at most', () => {
-    const ceilings = [1, 2, 3, 4, 10].map((n) => heldBackRetryMs(n, config, () => 1));
+    const ceilings = [1, 2, 3, 4, 10].map((n) => heldBackRetryMs(n, config, 'held-back', () => 1));
     expect(ceilings).toStrictEqual([10_000, 20_000, 40_000, 60_000, 60_000]);
-    expect(heldBackRetryMs(1, { BREAKER_RESET_MS: 600_000, OUTBOUND_TIMEOUT_MS: 2000 }, () => 1)).toBe(
-      60_000,
-    );
+    expect(
+      heldBackRetryMs(1, { BREAKER_RESET_MS: 600_000, OUTBOUND_TIMEOUT_MS: 2000 }, 'held-back', () => 1),
+    ).toBe(60_000);
+  });
+});
+
+describe('the wait of a message whose provider account is busy (its sends full, and answered)', () => {
+  const config = { BREAKER_RESET_MS: 5000, OUTBOUND_TIMEOUT_MS: 5000 };
+
+  it('is a tenth of a second at first, not the breaker’s pause: a turn comes as a send is answered', () => {
+    for (const random of [0, 0.5, 0.999]) {
+      const wait = heldBackRetryMs(1, config, 'busy', () => random);
+      expect(wait).toBeGreaterThanOrEqual(50);
+      expect(wait).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('doubles with each look, to a second at most, whatever the breaker’s settings', () => {
+    const ceilings = [1, 2, 3, 4, 5, 20].map((n) => heldBackRetryMs(n, config, 'busy', () => 1));
+    expect(ceilings).toStrictEqual([100, 200, 400, 800, 1000, 1000]);
   });
 });

@@ -1,22 +1,34 @@
 import { backoffWithJitter } from '@maskline/messaging';
+import type { ProviderHold } from './provider-message-sender';
 
 /** The longest a held-back message waits between two looks. */
 const HELD_BACK_RETRY_MAX_MS = 60_000;
+/** The first wait of a message whose provider account is busy, before jitter; doubling to the most below. */
+const BUSY_RETRY_BASE_MS = 100;
+/** The longest a message waits for a busy (answering) provider account between two looks. */
+const BUSY_RETRY_MAX_MS = 1_000;
 
 /**
- * How long a message not sent because its provider account is held back (breaker open, or
- * compartment full) waits before its `deliveryCount`+1-th look: never less than the time until the
- * breaker may let a trial through and a hanging send in the compartment has timed out (the backoff's
- * base is twice that, and its jitter takes off at most half), then doubling to a minute. Sooner, it is
- * only held back again: with a base of 2.5 s, a never-answering account's messages were each delivered
- * about three times in their first 20 s, every delivery work that two cores share with the other
- * accounts' relays.
+ * How long a message not sent because of its provider account's `hold` waits before its
+ * `deliveryCount`+1-th look.
+ *
+ * Held back (breaker open, or sends hanging): never less than the time until the breaker may let a
+ * trial through and a hanging send has timed out (the backoff's base is twice that, and its jitter
+ * takes off at most half), then doubling to a minute. Sooner, it is only held back again: with a
+ * base of 2.5 s, a never-answering account's messages were each delivered about three times in their
+ * first 20 s, every delivery work that two cores share with the other accounts' relays.
+ *
+ * Busy (its sends are full, and answered in time): a turn comes as soon as a send is answered, so
+ * 50–100 ms, doubling to a second. Waiting as if held back put 5–10 s on a healthy account's
+ * messages whenever a burst, or a slow minute at the provider, filled its sends.
  */
 export function heldBackRetryMs(
   deliveryCount: number,
   config: { BREAKER_RESET_MS: number; OUTBOUND_TIMEOUT_MS: number },
+  hold: ProviderHold,
   random = Math.random,
 ): number {
+  if (hold === 'busy') return backoffWithJitter(deliveryCount, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS, random);
   const base = 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
   return backoffWithJitter(deliveryCount, base, HELD_BACK_RETRY_MAX_MS, random);
 }

@@ -90,8 +90,8 @@ export class MessageRelayConsumer {
     ]);
     this.heldBack = metrics.counter(
       'maskline_message_retries_held_back_total',
-      'Message retries put off because their provider account is held back (breaker open or sends full)',
-      ['provider'],
+      'Message retries put off because their provider account is held back (breaker open, sends hanging) or busy (sends full)',
+      ['provider', 'hold'],
     );
   }
 
@@ -114,19 +114,22 @@ export class MessageRelayConsumer {
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
-    if (
-      prior?.state === 'waiting' &&
-      number.credentials &&
-      meta.deliveryCount < LAST_DELIVERY &&
-      this.sender.heldBack({ accountId: m.accountId, provider: m.provider, credentials: number.credentials })
-    ) {
+    const hold =
+      prior?.state === 'waiting' && number.credentials && meta.deliveryCount < LAST_DELIVERY
+        ? this.sender.holdOf({
+            accountId: m.accountId,
+            provider: m.provider,
+            credentials: number.credentials,
+          })
+        : null;
+    if (hold) {
       // Its plan is stored and nothing is in flight: while the provider account is held back (its
-      // breaker open, its compartment full) the message waits without touching its claim, so an
-      // account that stays down costs one read per retry, not four writes.
-      this.heldBack.inc({ provider: m.provider });
+      // breaker open, its sends hanging) or busy (its sends full) the message waits without
+      // touching its claim, so an account that stays down costs one read per retry, not four writes.
+      this.heldBack.inc({ provider: m.provider, hold });
       throw new RetryLater(
-        'the provider account is held back; not sent',
-        heldBackRetryMs(meta.deliveryCount, this.config),
+        `the provider account is ${hold === 'busy' ? 'busy' : 'held back'}; not sent`,
+        heldBackRetryMs(meta.deliveryCount, this.config, hold),
       );
     }
     const text = this.open(m);
@@ -340,7 +343,7 @@ export class MessageRelayConsumer {
       await this.claims.giveBack(key, claim);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
-        heldBackRetryMs(meta.deliveryCount, this.config),
+        heldBackRetryMs(meta.deliveryCount, this.config, sent.hold),
       );
     }
     const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
 import { toPlivoNumber } from '@maskline/plivo-wire';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { providerAccountBreaker, providerApiUrl } from '../outbound/provider-api';
@@ -17,13 +18,25 @@ export interface OutboundMessage {
   mediaUrls: string[];
 }
 
+/** Why a send through a provider account is not even tried now. */
+export type ProviderHold =
+  /**
+   * The account is not answering: its breaker is open, or its compartment is full and its oldest
+   * send has been out for more than half its timeout (a hanging API).
+   */
+  | 'held-back'
+  /** Its compartment is full of sends the provider is still answering in time: a turn comes soon. */
+  | 'busy';
+
 export type SendOutcome =
   | { kind: 'sent'; providerMessageId: string | null }
   /**
-   * Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, no connection
-   * (`attempted`: the request went out); an open breaker or a full compartment (not attempted).
+   * Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, no connection.
+   * The request went out.
    */
-  | { kind: 'retry'; reason: string; retryAfterMs: number | null; attempted: boolean }
+  | { kind: 'retry'; reason: string; retryAfterMs: number | null; attempted: true }
+  /** Not tried: the provider account is held back or busy (`hold`). */
+  | { kind: 'retry'; reason: string; retryAfterMs: null; attempted: false; hold: ProviderHold }
   /** Refused for good (4xx other than 429). */
   | { kind: 'refused'; status: number };
 
@@ -44,8 +57,9 @@ export class ProviderMessageSender implements OnApplicationShutdown {
   constructor(
     private readonly breakers: BreakerRegistry,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
+    @Inject(CLOCK) now: Clock,
   ) {
-    this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT);
+    this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT, now);
   }
 
   onApplicationShutdown(): void {
@@ -60,22 +74,33 @@ export class ProviderMessageSender implements OnApplicationShutdown {
     const breaker = providerAccountBreaker(message);
     const ran = await this.compartments.run(breakerName(breaker), () => this.sendThrough(breaker, message));
     if (!ran.admitted) {
-      return { kind: 'retry', reason: 'provider account busy', retryAfterMs: null, attempted: false };
+      const hold = this.holdOf(message) ?? 'busy';
+      return {
+        kind: 'retry',
+        reason: `provider account ${hold === 'busy' ? 'busy' : 'held back'}`,
+        retryAfterMs: null,
+        attempted: false,
+        hold,
+      };
     }
     return ran.value;
   }
 
   /**
-   * Whether a send for this provider account would not even be tried now: its breaker is open, or
-   * its compartment on this replica is full. (A message waiting for such an account is asked again
-   * later without touching its claim.)
+   * Whether a send through this provider account would not even be tried now, and why (null: it
+   * would be). A full compartment is not by itself a failing account: a healthy one that takes a
+   * burst, or answers slowly, fills it too, and its messages are only waiting for a turn. It is held
+   * back when its oldest send has been out for more than half OUTBOUND_TIMEOUT_MS. (A message
+   * waiting for such an account is asked again later without touching its claim.)
    */
-  heldBack(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): boolean {
+  holdOf(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): ProviderHold | null {
     const breaker = providerAccountBreaker(message);
-    return (
-      this.breakers.isOpen(breaker) ||
-      this.compartments.used(breakerName(breaker)) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT
-    );
+    if (this.breakers.isOpen(breaker)) return 'held-back';
+    const compartment = breakerName(breaker);
+    if (this.compartments.used(compartment) < this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) return null;
+    return this.compartments.oldestRunningMs(compartment) > this.config.OUTBOUND_TIMEOUT_MS / 2
+      ? 'held-back'
+      : 'busy';
   }
 
   private async sendThrough(breaker: TenantBreaker, message: OutboundMessage): Promise<SendOutcome> {
@@ -108,7 +133,13 @@ export class ProviderMessageSender implements OnApplicationShutdown {
         };
       }
       if (err instanceof CodedError && err.code === ErrorCodes.CIRCUIT_OPEN) {
-        return { kind: 'retry', reason: 'breaker open', retryAfterMs: null, attempted: false };
+        return {
+          kind: 'retry',
+          reason: 'breaker open',
+          retryAfterMs: null,
+          attempted: false,
+          hold: 'held-back',
+        };
       }
       const timedOut = err instanceof ProviderTimeout;
       return {

@@ -1,0 +1,97 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { MetricsService } from '@maskline/observability';
+import { BreakerRegistry } from '@maskline/resilience';
+import type { CallRouterConfig } from '../config/call-router.config';
+import { ProviderMessageSender, type OutboundMessage } from './provider-message-sender';
+
+/** A provider API on loopback that holds every request until the test answers it. */
+async function heldProvider() {
+  const waiting: ServerResponse[] = [];
+  let arrived: () => void = () => undefined;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      waiting.push(res);
+      arrived();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    /** Resolves once `n` requests are being held. */
+    holding: (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (waiting.length >= n ? resolve() : (arrived = check));
+        check();
+      }),
+    answerAll: () => {
+      for (const res of waiting.splice(0)) {
+        res.writeHead(202, { 'content-type': 'application/json' }).end('{"message_uuid":["sent-1"]}');
+      }
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+describe('a provider account whose sends are full', () => {
+  let now = 1_000_000;
+  let api: Awaited<ReturnType<typeof heldProvider>>;
+  let sender: ProviderMessageSender;
+  const message = (accountId: string): OutboundMessage => ({
+    accountId,
+    provider: 'plivo',
+    credentials: { accountId: `MA${accountId.toUpperCase().padEnd(18, '0')}`, authToken: 'token' },
+    from: '+14155550100',
+    to: '+14155550101',
+    text: 'hi',
+    mediaUrls: [],
+  });
+
+  beforeAll(async () => {
+    api = await heldProvider();
+    const config = {
+      PLIVO_API_BASE_URL: api.url,
+      TWILIO_API_BASE_URL: api.url,
+      MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
+      OUTBOUND_TIMEOUT_MS: 10_000,
+    } as CallRouterConfig;
+    const breakers = new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'));
+    sender = new ProviderMessageSender(breakers, config, () => now);
+  });
+  afterAll(async () => {
+    sender.onApplicationShutdown();
+    await api.close();
+  });
+
+  it('is busy while its oldest send is young, held back once it has been out half its timeout, and free again when answered', async () => {
+    const a = message('acct-a');
+    const sends = [sender.send(a), sender.send(a)];
+    await api.holding(2);
+    // A burst filled it: the next message waits a moment for a turn, not the breaker's pause.
+    expect(sender.holdOf(a)).toBe('busy');
+    expect(await sender.send(a)).toEqual({
+      kind: 'retry',
+      reason: 'provider account busy',
+      retryAfterMs: null,
+      attempted: false,
+      hold: 'busy',
+    });
+    // Another account is not held by this one's sends.
+    expect(sender.holdOf(message('acct-b'))).toBeNull();
+    // Out for more than half the timeout: the account is not answering.
+    now += 5_001;
+    expect(sender.holdOf(a)).toBe('held-back');
+    expect(await sender.send(a)).toMatchObject({ attempted: false, hold: 'held-back' });
+    api.answerAll();
+    expect(await Promise.all(sends)).toEqual([
+      { kind: 'sent', providerMessageId: 'sent-1' },
+      { kind: 'sent', providerMessageId: 'sent-1' },
+    ]);
+    expect(sender.holdOf(a)).toBeNull();
+  });
+});
