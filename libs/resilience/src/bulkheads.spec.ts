@@ -42,3 +42,53 @@ describe('how long a compartment’s oldest work has been running', () => {
     expect(b.used('a')).toBe(0);
   });
 });
+
+describe('waiting for a turn in a full compartment', () => {
+  const held = () => {
+    const gates: Array<() => void> = [];
+    return {
+      work: (label: string) => () => new Promise<string>((resolve) => gates.push(() => resolve(label))),
+      open: () => gates.shift()?.(),
+    };
+  };
+
+  it('hands the slot of work that ends to the first that waited, before work that arrives after', async () => {
+    const b = new Bulkheads(1);
+    const gates = held();
+    const first = b.run('a', gates.work('first'));
+    const waited = b.run('a', gates.work('waited'), { waitMs: 60_000 });
+    gates.open();
+    expect(await first).toEqual({ admitted: true, value: 'first' });
+    // The turn is the waiter's now: one that comes without waiting finds the compartment full.
+    expect(await b.run('a', async () => 'late')).toEqual({ admitted: false });
+    expect(b.used('a')).toBe(1);
+    gates.open();
+    expect(await waited).toEqual({ admitted: true, value: 'waited' });
+    expect(b.used('a')).toBe(0);
+  });
+
+  it('gives up when no turn comes in time, and lets no more wait than the limit', async () => {
+    jest.useFakeTimers();
+    try {
+      const b = new Bulkheads(2);
+      const gates = held();
+      const running = [b.run('a', gates.work('1')), b.run('a', gates.work('2'))];
+      const waiting = [
+        b.run('a', gates.work('3'), { waitMs: 500 }),
+        b.run('a', gates.work('4'), { waitMs: 500 }),
+      ];
+      // Two wait already (the limit): a third is not let in to wait.
+      expect(await b.run('a', gates.work('5'), { waitMs: 500 })).toEqual({ admitted: false });
+      jest.advanceTimersByTime(500);
+      expect(await Promise.all(waiting)).toEqual([{ admitted: false }, { admitted: false }]);
+      gates.open();
+      gates.open();
+      await Promise.all(running);
+      expect(b.used('a')).toBe(0);
+      // Nobody is left waiting: the next one runs at once.
+      expect(await b.run('a', async () => 'next')).toEqual({ admitted: true, value: 'next' });
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

@@ -1,43 +1,104 @@
+/** A piece of work in a compartment, from when it started (epoch ms). */
+interface Running {
+  startedAt: number;
+}
+
+interface Compartment {
+  /** The work running, oldest first (a Set iterates in insertion order, and work is inserted as it starts). */
+  running: Set<Running>;
+  /** Work waiting for a turn, first come first served: each is handed the slot of work that ends. */
+  waiting: Array<(slot: Running | null) => void>;
+}
+
 /**
  * Compartments of bounded concurrency, one per key (an account, an account and host): work in a
- * full compartment is not started, so one key's slow work cannot take every slot. Per process.
+ * full compartment is not started, so one key's slow work cannot take every slot. Work may wait a
+ * bounded time for a turn; at most as many as the limit wait in a compartment, so waiting too holds
+ * at most that many of a caller's slots. Per process.
  */
 export class Bulkheads {
-  /** Per key, the start time (epoch ms) of each piece of work in it, oldest first. */
-  private readonly inUse = new Map<string, Set<{ startedAt: number }>>();
+  private readonly compartments = new Map<string, Compartment>();
 
   constructor(
     private readonly limit: number,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Runs `work` in `key`'s compartment; `{ admitted: false }` without running it when the compartment is full. */
+  /**
+   * Runs `work` in `key`'s compartment. When it is full, waits up to `waitMs` for a turn (none by
+   * default; none either when as many already wait as the limit); `{ admitted: false }` without
+   * running it when no turn came.
+   */
   async run<T>(
     key: string,
     work: () => Promise<T>,
+    options: { waitMs?: number } = {},
   ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-    let running = this.inUse.get(key);
-    if ((running?.size ?? 0) >= this.limit) return { admitted: false };
-    if (!running) this.inUse.set(key, (running = new Set()));
-    const entry = { startedAt: this.now() };
-    running.add(entry);
+    let compartment = this.compartments.get(key);
+    if (!compartment) this.compartments.set(key, (compartment = { running: new Set(), waiting: [] }));
+    // Admitted at once, the work starts in this call (no await before it), as callers counting on it expect.
+    const taken = this.take(compartment, options.waitMs ?? 0);
+    const slot = taken instanceof Promise ? await taken : taken;
+    if (!slot) {
+      this.forgetIfIdle(key, compartment);
+      return { admitted: false };
+    }
     try {
       return { admitted: true, value: await work() };
     } finally {
-      running.delete(entry);
-      if (running.size === 0 && this.inUse.get(key) === running) this.inUse.delete(key);
+      compartment.running.delete(slot);
+      const next = compartment.waiting.shift();
+      if (next) {
+        // Handed over, so that work arriving meanwhile cannot take the turn of one that waited.
+        const handed = { startedAt: this.now() };
+        compartment.running.add(handed);
+        next(handed);
+      } else {
+        this.forgetIfIdle(key, compartment);
+      }
     }
   }
 
   /** Work running in `key`'s compartment now. */
   used(key: string): number {
-    return this.inUse.get(key)?.size ?? 0;
+    return this.compartments.get(key)?.running.size ?? 0;
   }
 
   /** How long the oldest work running in `key`'s compartment has been running (ms); 0 when none is. */
   oldestRunningMs(key: string): number {
-    // A Set iterates in insertion order, and work is inserted as it starts: the first is the oldest.
-    const oldest = this.inUse.get(key)?.values().next().value;
+    const oldest = this.compartments.get(key)?.running.values().next().value;
     return oldest ? Math.max(0, this.now() - oldest.startedAt) : 0;
+  }
+
+  private take(compartment: Compartment, waitMs: number): Promise<Running | null> | Running | null {
+    if (compartment.running.size < this.limit) {
+      const slot = { startedAt: this.now() };
+      compartment.running.add(slot);
+      return slot;
+    }
+    if (waitMs <= 0 || compartment.waiting.length >= this.limit) return null;
+    return new Promise<Running | null>((resolve) => {
+      const waiter = (slot: Running | null) => {
+        clearTimeout(timer);
+        resolve(slot);
+      };
+      const timer = setTimeout(() => {
+        const at = compartment.waiting.indexOf(waiter);
+        if (at >= 0) compartment.waiting.splice(at, 1);
+        resolve(null);
+      }, waitMs);
+      timer.unref();
+      compartment.waiting.push(waiter);
+    });
+  }
+
+  private forgetIfIdle(key: string, compartment: Compartment): void {
+    if (
+      compartment.running.size === 0 &&
+      compartment.waiting.length === 0 &&
+      this.compartments.get(key) === compartment
+    ) {
+      this.compartments.delete(key);
+    }
   }
 }

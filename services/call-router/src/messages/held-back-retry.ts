@@ -18,9 +18,10 @@ const BUSY_RETRY_MAX_MS = 1_000;
  * base of 2.5 s, a never-answering account's messages were each delivered about three times in their
  * first 20 s, every delivery work that two cores share with the other accounts' relays.
  *
- * Busy (its sends are full, and answered in time): a turn comes as soon as a send is answered, so
- * 50–100 ms, doubling to a second. Waiting as if held back put 5–10 s on a healthy account's
- * messages whenever a burst, or a slow minute at the provider, filled its sends.
+ * Busy (its sends are full and answered in time, and as many messages already wait in the replica
+ * for a turn): turns come as sends are answered, so 50–100 ms, doubling to a second. Waiting as if
+ * held back put 5–10 s on a healthy account's messages whenever a burst, or a slow minute at the
+ * provider, filled its sends.
  */
 export function heldBackRetryMs(
   deliveryCount: number,

@@ -48,6 +48,8 @@ const EVENTS = [MessageReceived] as const;
 /** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
 const MAX_DELIVER = 1000;
 const LAST_DELIVERY = MAX_DELIVER - 1;
+/** Messages one replica relays at once. */
+const RELAY_CONCURRENCY = 128;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
 type Inbound = EventPayloadOf<typeof MessageReceived>;
@@ -90,7 +92,7 @@ export class MessageRelayConsumer {
     ]);
     this.heldBack = metrics.counter(
       'maskline_message_retries_held_back_total',
-      'Message retries put off because their provider account is held back (breaker open, sends hanging) or busy (sends full)',
+      'Message retries put off because their provider account is held back (breaker open, sends hanging) or busy (as many waiting for a turn as it may send at once)',
       ['provider', 'hold'],
     );
   }
@@ -98,7 +100,9 @@ export class MessageRelayConsumer {
   @DurableConsumer({
     durable: 'call-router-message-relay',
     events: EVENTS,
-    concurrency: 64,
+    // A provider account holds at most twice MESSAGE_SENDS_PER_PROVIDER_ACCOUNT of these (its sends,
+    // and as many waiting for a turn), a quarter by default: two hanging at once leave half to the rest.
+    concurrency: RELAY_CONCURRENCY,
     // The handler gives up before the server does (see LAST_DELIVERY), with an outcome announced.
     maxDeliver: MAX_DELIVER,
     ackWaitMs: 30_000,
@@ -122,13 +126,14 @@ export class MessageRelayConsumer {
             credentials: number.credentials,
           })
         : null;
-    if (hold) {
+    if (hold === 'held-back') {
       // Its plan is stored and nothing is in flight: while the provider account is held back (its
-      // breaker open, its sends hanging) or busy (its sends full) the message waits without
-      // touching its claim, so an account that stays down costs one read per retry, not four writes.
+      // breaker open, its sends hanging) the message waits without touching its claim, so an
+      // account that stays down costs one read per retry, not four writes. (One that is only busy
+      // is sent: the send waits for a turn.)
       this.heldBack.inc({ provider: m.provider, hold });
       throw new RetryLater(
-        `the provider account is ${hold === 'busy' ? 'busy' : 'held back'}; not sent`,
+        'the provider account is held back; not sent',
         heldBackRetryMs(meta.deliveryCount, this.config, hold),
       );
     }
@@ -337,9 +342,10 @@ export class MessageRelayConsumer {
     }
     const last = meta.deliveryCount >= LAST_DELIVERY;
     if (sent.kind === 'retry' && !sent.attempted && !last) {
-      // Nothing went out (its breaker is open, or its compartment full): no send is counted. Asked
-      // again later and later (by its deliveries), so a provider account that stays down costs
-      // little while its messages wait for it, until the last delivery says it failed.
+      // Nothing went out (its breaker is open, its sends hang, or too many wait for a turn): no send
+      // is counted. Asked again later and later (by its deliveries), so a provider account that
+      // stays down costs little while its messages wait for it, until the last delivery says it failed.
+      this.heldBack.inc({ provider: message.provider, hold: sent.hold });
       await this.claims.giveBack(key, claim);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,

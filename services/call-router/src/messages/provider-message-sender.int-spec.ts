@@ -68,12 +68,17 @@ describe('a provider account whose sends are full', () => {
     await api.close();
   });
 
-  it('is busy while its oldest send is young, held back once it has been out half its timeout, and free again when answered', async () => {
+  it('makes a message wait for a turn while the account answers, and holds it back once its sends hang', async () => {
     const a = message('acct-a');
-    const sends = [sender.send(a), sender.send(a)];
+    const sent = { kind: 'sent', providerMessageId: 'sent-1' };
+    const first = [sender.send(a), sender.send(a)];
     await api.holding(2);
-    // A burst filled it: the next message waits a moment for a turn, not the breaker's pause.
+    // A burst filled it: busy, not failing.
     expect(sender.holdOf(a)).toBe('busy');
+    // Another account is not held by this one's sends.
+    expect(sender.holdOf(message('acct-b'))).toBeNull();
+    // The next two wait for a turn; as many as may send at once wait, no more: the fifth is told busy.
+    const waiting = [sender.send(a), sender.send(a)];
     expect(await sender.send(a)).toEqual({
       kind: 'retry',
       reason: 'provider account busy',
@@ -81,17 +86,16 @@ describe('a provider account whose sends are full', () => {
       attempted: false,
       hold: 'busy',
     });
-    // Another account is not held by this one's sends.
-    expect(sender.holdOf(message('acct-b'))).toBeNull();
-    // Out for more than half the timeout: the account is not answering.
-    now += 5_001;
+    api.answerAll();
+    expect(await Promise.all(first)).toEqual([sent, sent]);
+    // The waiting ones had their turns.
+    await api.holding(2);
+    // Out for half their timeout: the account is not answering, and nobody waits for it.
+    now += 5_000;
     expect(sender.holdOf(a)).toBe('held-back');
     expect(await sender.send(a)).toMatchObject({ attempted: false, hold: 'held-back' });
     api.answerAll();
-    expect(await Promise.all(sends)).toEqual([
-      { kind: 'sent', providerMessageId: 'sent-1' },
-      { kind: 'sent', providerMessageId: 'sent-1' },
-    ]);
+    expect(await Promise.all(waiting)).toEqual([sent, sent]);
     expect(sender.holdOf(a)).toBeNull();
   });
 });

@@ -68,11 +68,20 @@ export class ProviderMessageSender implements OnApplicationShutdown {
 
   /**
    * Sends in the provider account's compartment: an account whose API hangs holds at most
-   * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica, never every relay slot.
+   * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica (and as many waiting for a turn, briefly),
+   * never every relay slot.
    */
   async send(message: OutboundMessage): Promise<SendOutcome> {
     const breaker = providerAccountBreaker(message);
-    const ran = await this.compartments.run(breakerName(breaker), () => this.sendThrough(breaker, message));
+    const compartment = breakerName(breaker);
+    // A full compartment of an account that answers: wait for a turn, at most until its oldest send
+    // would count as hanging (then it is held back, below).
+    const waitMs = this.breakers.isOpen(breaker)
+      ? 0
+      : this.hangingAfterMs() - this.compartments.oldestRunningMs(compartment);
+    const ran = await this.compartments.run(compartment, () => this.sendThrough(breaker, message), {
+      waitMs,
+    });
     if (!ran.admitted) {
       const hold = this.holdOf(message) ?? 'busy';
       return {
@@ -98,9 +107,12 @@ export class ProviderMessageSender implements OnApplicationShutdown {
     if (this.breakers.isOpen(breaker)) return 'held-back';
     const compartment = breakerName(breaker);
     if (this.compartments.used(compartment) < this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) return null;
-    return this.compartments.oldestRunningMs(compartment) > this.config.OUTBOUND_TIMEOUT_MS / 2
-      ? 'held-back'
-      : 'busy';
+    return this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs() ? 'held-back' : 'busy';
+  }
+
+  /** A send out this long (half its timeout) says its provider account is not answering. */
+  private hangingAfterMs(): number {
+    return this.config.OUTBOUND_TIMEOUT_MS / 2;
   }
 
   private async sendThrough(breaker: TenantBreaker, message: OutboundMessage): Promise<SendOutcome> {
