@@ -92,3 +92,38 @@ describe('waiting for a turn in a full compartment', () => {
     }
   });
 });
+
+describe('a compartment’s waits, bounded and closed', () => {
+  it('lets at most maxWaiting wait, hands over the slot of work that failed, and refuses once full', async () => {
+    const b = new Bulkheads(1, Date.now, { maxWaiting: 1 });
+    let fail: (err: Error) => void = () => undefined;
+    const failing = b.run('a', () => new Promise<string>((_, reject) => (fail = reject)));
+    expect(b.refuses('a')).toBe(false);
+    const waited = b.run('a', async () => 'waited', { waitMs: 60_000 });
+    expect(b.waiting('a')).toBe(1);
+    expect(b.refuses('a')).toBe(true);
+    expect(await b.run('a', async () => 'third', { waitMs: 60_000 })).toEqual({ admitted: false });
+    fail(new Error('boom'));
+    await expect(failing).rejects.toThrow('boom');
+    expect(await waited).toEqual({ admitted: true, value: 'waited' });
+    expect([b.used('a'), b.waiting('a'), b.refuses('a')]).toEqual([0, 0, false]);
+  });
+
+  it('tells the waiting no turn came when closed, lets none wait after, and lets running work finish', async () => {
+    const b = new Bulkheads(1);
+    let finish: () => void = () => undefined;
+    const running = b.run('a', () => new Promise<string>((resolve) => (finish = () => resolve('ran'))));
+    const waiting = b.run('a', async () => 'never', { waitMs: 60_000 });
+    b.close();
+    expect(await waiting).toEqual({ admitted: false });
+    expect(b.refuses('a')).toBe(true);
+    expect(await b.run('a', async () => 'never', { waitMs: 60_000 })).toEqual({ admitted: false });
+    finish();
+    expect(await running).toEqual({ admitted: true, value: 'ran' });
+    // Admitted at once still runs, and in the call itself.
+    let started = false;
+    const now = b.run('a', async () => (started = true));
+    expect(started).toBe(true);
+    await now;
+  });
+});

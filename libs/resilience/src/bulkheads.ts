@@ -13,16 +13,21 @@ interface Compartment {
 /**
  * Compartments of bounded concurrency, one per key (an account, an account and host): work in a
  * full compartment is not started, so one key's slow work cannot take every slot. Work may wait a
- * bounded time for a turn; at most as many as the limit wait in a compartment, so waiting too holds
- * at most that many of a caller's slots. Per process.
+ * bounded time for a turn; at most `maxWaiting` (the limit by default) wait in a compartment, so
+ * waiting too holds a bounded number of a caller's slots. Per process.
  */
 export class Bulkheads {
   private readonly compartments = new Map<string, Compartment>();
+  private readonly maxWaiting: number;
+  private closed = false;
 
   constructor(
     private readonly limit: number,
     private readonly now: () => number = Date.now,
-  ) {}
+    options: { maxWaiting?: number } = {},
+  ) {
+    this.maxWaiting = options.maxWaiting ?? limit;
+  }
 
   /**
    * Runs `work` in `key`'s compartment. When it is full, waits up to `waitMs` for a turn (none by
@@ -64,6 +69,28 @@ export class Bulkheads {
     return this.compartments.get(key)?.running.size ?? 0;
   }
 
+  /** Work waiting for a turn in `key`'s compartment now. */
+  waiting(key: string): number {
+    return this.compartments.get(key)?.waiting.length ?? 0;
+  }
+
+  /** Whether work for `key` would be neither started nor let wait now (with a wait asked for). */
+  refuses(key: string): boolean {
+    return this.used(key) >= this.limit && (this.closed || this.waiting(key) >= this.maxWaiting);
+  }
+
+  /**
+   * Stops the waiting (at shutdown): work waiting for a turn is told no turn came, and work that
+   * finds its compartment full no longer waits. Work running, and work admitted at once, go on.
+   */
+  close(): void {
+    this.closed = true;
+    for (const [key, compartment] of this.compartments) {
+      for (const waiter of compartment.waiting.splice(0)) waiter(null);
+      this.forgetIfIdle(key, compartment);
+    }
+  }
+
   /** How long the oldest work running in `key`'s compartment has been running (ms); 0 when none is. */
   oldestRunningMs(key: string): number {
     const oldest = this.compartments.get(key)?.running.values().next().value;
@@ -76,7 +103,7 @@ export class Bulkheads {
       compartment.running.add(slot);
       return slot;
     }
-    if (waitMs <= 0 || compartment.waiting.length >= this.limit) return null;
+    if (waitMs <= 0 || this.closed || compartment.waiting.length >= this.maxWaiting) return null;
     return new Promise<Running | null>((resolve) => {
       const waiter = (slot: Running | null) => {
         clearTimeout(timer);

@@ -3,10 +3,8 @@ import type { ProviderHold } from './provider-message-sender';
 
 /** The longest a held-back message waits between two looks. */
 const HELD_BACK_RETRY_MAX_MS = 60_000;
-/** The first wait of a message whose provider account is busy, before jitter; doubling to the most below. */
+/** The first wait of a message whose provider account is busy, before jitter; doubling to a minute. */
 const BUSY_RETRY_BASE_MS = 100;
-/** The longest a message waits for a busy (answering) provider account between two looks. */
-const BUSY_RETRY_MAX_MS = 1_000;
 
 /**
  * How long a message not sent because of its provider account's `hold` waits before its
@@ -19,9 +17,10 @@ const BUSY_RETRY_MAX_MS = 1_000;
  * first 20 s, every delivery work that two cores share with the other accounts' relays.
  *
  * Busy (its sends are full and answered in time, and as many messages already wait in the replica
- * for a turn): turns come as sends are answered, so 50–100 ms, doubling to a second. Waiting as if
- * held back put 5–10 s on a healthy account's messages whenever a burst, or a slow minute at the
- * provider, filled its sends.
+ * for a turn): turns come as sends are answered, so 50–100 ms, doubling to the same minute. Waiting
+ * as if held back put 5–10 s on a healthy account's messages whenever a burst filled its sends; a
+ * backlog that outlasts the waits is one the account cannot send faster, and its looks slow down as
+ * a held-back account's do, so its deliveries last as long.
  */
 export function heldBackRetryMs(
   deliveryCount: number,
@@ -29,7 +28,7 @@ export function heldBackRetryMs(
   hold: ProviderHold,
   random = Math.random,
 ): number {
-  if (hold === 'busy') return backoffWithJitter(deliveryCount, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS, random);
-  const base = 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
+  const base =
+    hold === 'busy' ? BUSY_RETRY_BASE_MS : 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
   return backoffWithJitter(deliveryCount, base, HELD_BACK_RETRY_MAX_MS, random);
 }

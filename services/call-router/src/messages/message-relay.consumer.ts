@@ -37,6 +37,7 @@ import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
 
 import { heldBackRetryMs } from './held-back-retry';
+import { RELAY_CONCURRENCY } from './relay-slots';
 import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
@@ -48,8 +49,6 @@ const EVENTS = [MessageReceived] as const;
 /** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
 const MAX_DELIVER = 1000;
 const LAST_DELIVERY = MAX_DELIVER - 1;
-/** Messages one replica relays at once. */
-const RELAY_CONCURRENCY = 128;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
 type Inbound = EventPayloadOf<typeof MessageReceived>;
@@ -100,8 +99,8 @@ export class MessageRelayConsumer {
   @DurableConsumer({
     durable: 'call-router-message-relay',
     events: EVENTS,
-    // A provider account holds at most twice MESSAGE_SENDS_PER_PROVIDER_ACCOUNT of these (its sends,
-    // and as many waiting for a turn), a quarter by default: two hanging at once leave half to the rest.
+    // A provider account holds its sends (MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) and its waits for a
+    // turn (relay-slots.ts) of these, a quarter by default: two hanging at once leave half to the rest.
     concurrency: RELAY_CONCURRENCY,
     // The handler gives up before the server does (see LAST_DELIVERY), with an outcome announced.
     maxDeliver: MAX_DELIVER,
@@ -126,14 +125,14 @@ export class MessageRelayConsumer {
             credentials: number.credentials,
           })
         : null;
-    if (hold === 'held-back') {
+    if (hold) {
       // Its plan is stored and nothing is in flight: while the provider account is held back (its
-      // breaker open, its sends hanging) the message waits without touching its claim, so an
-      // account that stays down costs one read per retry, not four writes. (One that is only busy
-      // is sent: the send waits for a turn.)
+      // breaker open, its sends hanging) or busy (its sends full, and as many waiting for a turn)
+      // the message waits without touching its claim, so an account that stays down, or a backlog,
+      // costs one read per look, not four writes.
       this.heldBack.inc({ provider: m.provider, hold });
       throw new RetryLater(
-        'the provider account is held back; not sent',
+        `the provider account is ${hold === 'busy' ? 'busy' : 'held back'}; not sent`,
         heldBackRetryMs(meta.deliveryCount, this.config, hold),
       );
     }
@@ -501,7 +500,10 @@ export class MessageRelayConsumer {
     });
   }
 
-  /** Longer than a send can take (its timeout, twice) with room to record it. */
+  /**
+   * Longer than a send can take, with room to record it: a wait for a turn (at most half the
+   * timeout), then the send (its timeout, and the breaker's second more).
+   */
   private leaseMs(): number {
     return this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000;
   }

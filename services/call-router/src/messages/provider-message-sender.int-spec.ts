@@ -73,12 +73,13 @@ describe('a provider account whose sends are full', () => {
     const sent = { kind: 'sent', providerMessageId: 'sent-1' };
     const first = [sender.send(a), sender.send(a)];
     await api.holding(2);
-    // A burst filled it: busy, not failing.
+    // A burst filled it: not failing, so the next messages may wait for a turn.
+    expect(sender.holdOf(a)).toBeNull();
+    const waiting = [sender.send(a), sender.send(a)];
+    // As many wait as may send at once: the account is busy, and the next one is not even tried.
     expect(sender.holdOf(a)).toBe('busy');
     // Another account is not held by this one's sends.
-    expect(sender.holdOf(message('acct-b'))).toBeNull();
-    // The next two wait for a turn; as many as may send at once wait, no more: the fifth is told busy.
-    const waiting = [sender.send(a), sender.send(a)];
+    expect(sender.holdOf({ ...message('acct-b'), credentials: a.credentials })).toBeNull();
     expect(await sender.send(a)).toEqual({
       kind: 'retry',
       reason: 'provider account busy',
@@ -97,5 +98,19 @@ describe('a provider account whose sends are full', () => {
     api.answerAll();
     expect(await Promise.all(waiting)).toEqual([sent, sent]);
     expect(sender.holdOf(a)).toBeNull();
+  });
+
+  it('tells the messages waiting for a turn that none came when the service stops, so they are retried', async () => {
+    const c = message('acct-c');
+    const running = [sender.send(c), sender.send(c)];
+    await api.holding(2);
+    const waiting = sender.send(c);
+    sender.beforeApplicationShutdown();
+    expect(await waiting).toMatchObject({ kind: 'retry', attempted: false, hold: 'busy' });
+    api.answerAll();
+    expect(await Promise.all(running)).toEqual([
+      { kind: 'sent', providerMessageId: 'sent-1' },
+      { kind: 'sent', providerMessageId: 'sent-1' },
+    ]);
   });
 });

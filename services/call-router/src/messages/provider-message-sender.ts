@@ -1,4 +1,9 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { CLOCK, type Clock } from '@maskline/service-kit';
@@ -6,6 +11,7 @@ import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@ma
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { providerAccountBreaker, providerApiUrl } from '../outbound/provider-api';
 import { ProviderHttpClient, ProviderTimeout, type ProviderAnswer } from './provider-http.client';
+import { relayWaitersPerProviderAccount } from './relay-slots';
 
 export interface OutboundMessage {
   /** The Maskline account sending: a breaker is never shared with another tenant's numbers. */
@@ -50,7 +56,7 @@ const RETRY_AFTER_MAX_MS = 5 * 60_000;
  * whose API does not answer fails fast without slowing another's.
  */
 @Injectable()
-export class ProviderMessageSender implements OnApplicationShutdown {
+export class ProviderMessageSender implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly compartments: Bulkheads;
   private readonly http = new ProviderHttpClient();
 
@@ -59,7 +65,17 @@ export class ProviderMessageSender implements OnApplicationShutdown {
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) now: Clock,
   ) {
-    this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT, now);
+    this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT, now, {
+      maxWaiting: relayWaitersPerProviderAccount(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT),
+    });
+  }
+
+  /**
+   * Messages waiting for a turn are told none came (they give their claims back and are retried,
+   * here or on another replica), before the relay's grace runs out and the connections close.
+   */
+  beforeApplicationShutdown(): void {
+    this.compartments.close();
   }
 
   onApplicationShutdown(): void {
@@ -97,17 +113,20 @@ export class ProviderMessageSender implements OnApplicationShutdown {
 
   /**
    * Whether a send through this provider account would not even be tried now, and why (null: it
-   * would be). A full compartment is not by itself a failing account: a healthy one that takes a
-   * burst, or answers slowly, fills it too, and its messages are only waiting for a turn. It is held
-   * back when its oldest send has been out for more than half OUTBOUND_TIMEOUT_MS. (A message
-   * waiting for such an account is asked again later without touching its claim.)
+   * would be, or wait for a turn). A full compartment is not by itself a failing account: a healthy
+   * one that takes a burst, or answers slowly, fills it too, and its messages only wait for a turn.
+   * It is held back when its oldest send has been out for half OUTBOUND_TIMEOUT_MS; busy when as
+   * many messages already wait as may. (A message waiting for such an account is asked again later
+   * without touching its claim.)
    */
   holdOf(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): ProviderHold | null {
     const breaker = providerAccountBreaker(message);
     if (this.breakers.isOpen(breaker)) return 'held-back';
     const compartment = breakerName(breaker);
     if (this.compartments.used(compartment) < this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) return null;
-    return this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs() ? 'held-back' : 'busy';
+    if (this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs()) return 'held-back';
+    // Full and answering: a message may wait for a turn, unless as many as may already do.
+    return this.compartments.refuses(compartment) ? 'busy' : null;
   }
 
   /** A send out this long (half its timeout) says its provider account is not answering. */
