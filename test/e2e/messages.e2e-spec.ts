@@ -522,6 +522,12 @@ describe('message masking through real message webhooks', () => {
       { timeoutMs: 30_000 },
     );
     expect(providers.messages.filter((m) => m.from === number)).toEqual([]);
+    // Texts that come while it is held back are stored under their plan at their first look (parked),
+    // and go with the others.
+    for (const body of ['while held back 0', 'while held back 1']) {
+      waiting.push(body);
+      await textIn(first, number, body, down);
+    }
 
     providers.answerAgain(down.accountId);
     await expectEventually(

@@ -41,6 +41,22 @@ describe('message relay claims (real NATS KV, replicas on their own connections)
     expect(await claims.peek(key)).toMatchObject({ state: 'sending', sends: 2 });
   });
 
+  it('parks a message whose account is held back under its plan, once: the next look sends it under that plan', async () => {
+    const { claims } = await replica();
+    const key = 'plivo|+14155550100|parked';
+    expect(await claims.park(key, PLAN)).toBe(true);
+    expect(await claims.peek(key)).toEqual({ state: 'waiting', sends: 0, plan: PLAN });
+    // Another copy of the event finds it parked (or claimed): it goes the usual way, and the plan stands.
+    expect(await claims.park(key, { kind: 'fallback' })).toBe(false);
+    expect(await claims.claim(key, 10_000, { kind: 'fallback' })).toMatchObject({
+      kind: 'claimed',
+      sends: 0,
+      plan: PLAN,
+    });
+    expect(await claims.park(key, PLAN)).toBe(false);
+    expect(await claims.peek(key)).toMatchObject({ state: 'sending', sends: 0, plan: PLAN });
+  });
+
   it('keeps an announcement until it is published, then only that the message was dealt with', async () => {
     const [a, b] = [await replica(), await replica()];
     const key = 'plivo|+14155550100|announce';

@@ -122,6 +122,22 @@ export class MessageRelayClaims {
   }
 
   /**
+   * Stores `plan` as waiting, no send made, for a message nobody has touched yet whose provider
+   * account is held back: the one write a claim and its give-back would be two of. False when the
+   * message already has a claim (another copy got there): then it goes the usual way.
+   */
+  async park(key: string, plan: RelayPlan): Promise<boolean> {
+    const waiting = kvEncode({ state: 'waiting', sends: 0, plan } satisfies Claim);
+    try {
+      await (await this.bucket()).create(claimKey(key), waiting);
+      return true;
+    } catch (err) {
+      if (isWrongLastSequence(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Dealt with; `announce` is what is still to be published. Written whatever the claim says now
    * (a send happened: nothing may send it again). Tried a few times: a lost write means a second send.
    */

@@ -154,6 +154,12 @@ export class MessageRelayConsumer {
       this.outcomes.inc({ provider: m.provider, outcome: decided?.why ?? 'no-session' });
       return; // nothing to relay and no fallback to send: nothing to remember either
     }
+    if (!prior && (await this.parked(m, key, meta, plan, number, text))) {
+      throw new RetryLater(
+        'the provider account is held back; not sent',
+        heldBackRetryMs(meta.deliveryCount, this.config, 'held-back'),
+      );
+    }
     const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
     if (claim.kind === 'done') return this.publish(key, claim.announce);
     if (claim.kind === 'busy') {
@@ -171,14 +177,7 @@ export class MessageRelayConsumer {
     };
     const announcement = (outcome: Outcome) => this.announcementOf(m, relay, text, outcome);
     // Refused before any send: recorded and announced (its event id makes a repeat the same event).
-    const refusal =
-      characterCount(text) > PROVIDER_TEXT_MAX[m.provider]
-        ? 'too-long'
-        : !number.smsEnabled
-          ? 'sms-disabled'
-          : !number.credentials
-            ? 'no-credentials'
-            : undefined;
+    const refusal = refusalOf(m, number, text);
     if (refusal || !number.credentials) {
       const pending = announcement({ event: 'failed', reason: refusal ?? 'no-credentials' });
       await this.claims.finish(key, pending);
@@ -201,6 +200,38 @@ export class MessageRelayConsumer {
     );
     await this.claims.finish(key, pending);
     await this.publish(key, pending);
+  }
+
+  /**
+   * A first look at a relay its provider account would not even try now (breaker open, sends
+   * hanging): its plan is stored as waiting, one KV write where claiming and giving back are two,
+   * and it is looked at again as any held-back message is. Only a relay that would be sent: one to
+   * be refused (too long, no SMS, no credentials) is refused now, not when the account is back.
+   */
+  private async parked(
+    m: Inbound,
+    key: string,
+    meta: EventMeta,
+    plan: RelayPlan,
+    number: NumberRouting,
+    text: string,
+  ): Promise<boolean> {
+    if (
+      plan.kind !== 'relay' ||
+      !number.credentials ||
+      refusalOf(m, number, text) ||
+      meta.deliveryCount >= LAST_DELIVERY ||
+      this.sender.holdOf({
+        accountId: m.accountId,
+        provider: m.provider,
+        credentials: number.credentials,
+      }) !== 'held-back'
+    ) {
+      return false;
+    }
+    if (!(await this.claims.park(key, plan))) return false;
+    this.heldBack.inc({ provider: m.provider, hold: 'held-back' });
+    return true;
   }
 
   /**
@@ -534,4 +565,15 @@ function requestedPlan(request: NonNullable<Inbound['request']>): RelayPlan {
 /** What a message's sealed texts are bound to: this message of this number at this provider. */
 function bindingOf(m: Inbound) {
   return { provider: m.provider, providerMessageId: m.providerMessageId, virtualNumber: m.virtualNumber };
+}
+
+/** Why a relay is refused before any send (recorded and announced as failed), or undefined. */
+function refusalOf(
+  m: Inbound,
+  number: NumberRouting,
+  text: string,
+): 'too-long' | 'sms-disabled' | 'no-credentials' | undefined {
+  if (characterCount(text) > PROVIDER_TEXT_MAX[m.provider]) return 'too-long';
+  if (!number.smsEnabled) return 'sms-disabled';
+  return number.credentials ? undefined : 'no-credentials';
 }
