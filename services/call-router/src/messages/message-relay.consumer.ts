@@ -38,7 +38,7 @@ import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } f
 
 import { heldBackRetryMs } from './held-back-retry';
 import { RELAY_CONCURRENCY } from './relay-slots';
-import { ProviderMessageSender, type SendOutcome } from './provider-message-sender';
+import { ProviderMessageSender, type ProviderHold, type SendOutcome } from './provider-message-sender';
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import type { OutsideContact } from '../proxy/proxy-out-of-session';
@@ -154,10 +154,11 @@ export class MessageRelayConsumer {
       this.outcomes.inc({ provider: m.provider, outcome: decided?.why ?? 'no-session' });
       return; // nothing to relay and no fallback to send: nothing to remember either
     }
-    if (!prior && (await this.parked(m, key, meta, plan, number, text))) {
+    const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
+    if (parked) {
       throw new RetryLater(
-        'the provider account is held back; not sent',
-        heldBackRetryMs(meta.deliveryCount, this.config, 'held-back'),
+        `the provider account is ${parked === 'busy' ? 'busy' : 'held back'}; not sent`,
+        heldBackRetryMs(meta.deliveryCount, this.config, parked),
       );
     }
     const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
@@ -203,10 +204,11 @@ export class MessageRelayConsumer {
   }
 
   /**
-   * A first look at a relay its provider account would not even try now (breaker open, sends
-   * hanging): its plan is stored as waiting, one KV write where claiming and giving back are two,
-   * and it is looked at again as any held-back message is. Only a relay that would be sent: one to
-   * be refused (too long, no SMS, no credentials) is refused now, not when the account is back.
+   * A first look at a relay its provider account would not even try now (held back: breaker open,
+   * sends hanging; busy: sends full and as many waiting): its plan is stored as waiting, one KV write
+   * where claiming and giving back are two, and it is looked at again as any such message is (the
+   * hold, or null when it was not parked). Only a relay that would be sent: one to be refused (too
+   * long, no SMS, no credentials) is refused now, not when the account is back.
    */
   private async parked(
     m: Inbound,
@@ -215,23 +217,17 @@ export class MessageRelayConsumer {
     plan: RelayPlan,
     number: NumberRouting,
     text: string,
-  ): Promise<boolean> {
-    if (
-      plan.kind !== 'relay' ||
-      !number.credentials ||
-      refusalOf(m, number, text) ||
-      meta.deliveryCount >= LAST_DELIVERY ||
-      this.sender.holdOf({
-        accountId: m.accountId,
-        provider: m.provider,
-        credentials: number.credentials,
-      }) !== 'held-back'
-    ) {
-      return false;
-    }
-    if (!(await this.claims.park(key, plan))) return false;
-    this.heldBack.inc({ provider: m.provider, hold: 'held-back' });
-    return true;
+  ): Promise<ProviderHold | null> {
+    if (plan.kind !== 'relay' || !number.credentials || refusalOf(m, number, text)) return null;
+    if (meta.deliveryCount >= LAST_DELIVERY) return null;
+    const hold = this.sender.holdOf({
+      accountId: m.accountId,
+      provider: m.provider,
+      credentials: number.credentials,
+    });
+    if (!hold || !(await this.claims.park(key, plan))) return null;
+    this.heldBack.inc({ provider: m.provider, hold });
+    return hold;
   }
 
   /**
