@@ -30,6 +30,34 @@ describe('BreakerRegistry', () => {
     breakers.shutdown();
   });
 
+  it('refuses now while open, and while half open only once its one trial call is out', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      const breakers = registry();
+      const failing = async () => {
+        throw new Error('down');
+      };
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(false);
+      for (let i = 0; i < 4; i++)
+        await expect(breakers.fire('rpc:pin-auth', failing)).rejects.toThrow('down');
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(true);
+      jest.advanceTimersByTime(settings.resetTimeoutMs);
+      // Half open: the next call is the trial, so it is not refused.
+      expect(breakers.isOpen('rpc:pin-auth')).toBe(false);
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(false);
+      let answer: () => void = () => undefined;
+      const trial = breakers.fire('rpc:pin-auth', () => new Promise<string>((r) => (answer = () => r('up'))));
+      // Its trial is out: any other call now would be refused without being made.
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(true);
+      answer();
+      expect(await trial).toBe('up');
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(false);
+      breakers.shutdown();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it("does not open on the caller's own errors", async () => {
     const breakers = registry();
     const rejecting = async () => {

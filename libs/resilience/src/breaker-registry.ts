@@ -125,6 +125,15 @@ export class BreakerRegistry {
   }
 
   /**
+   * Whether a call through this breaker would be refused now without being made: it is open, or
+   * half open with its one trial call already made (the next call is the trial while none is).
+   */
+  refusesNow(name: BreakerName): boolean {
+    const breaker = this.breakers.get(breakerName(name))?.breaker;
+    return !!breaker && !breaker.closed && !breaker.pendingClose;
+  }
+
+  /**
    * The breakers not closed now (open or half-open; at most 100), for the operator's system view:
    * the shared ones first, so that tenants' own cannot push them out of it.
    */

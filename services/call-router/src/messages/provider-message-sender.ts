@@ -27,8 +27,8 @@ export interface OutboundMessage {
 /** Why a send through a provider account is not even tried now. */
 export type ProviderHold =
   /**
-   * The account is not answering: its breaker is open, or its compartment is full and its oldest
-   * send has been out for more than half its timeout (a hanging API).
+   * The account is not answering: its breaker refuses (open, or half open with its trial out), or
+   * its compartment is full and its oldest send has been out for half its timeout (a hanging API).
    */
   | 'held-back'
   /** Its compartment is full of sends the provider is still answering in time: a turn comes soon. */
@@ -92,7 +92,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
     const compartment = breakerName(breaker);
     // A full compartment of an account that answers: wait for a turn, at most until its oldest send
     // would count as hanging (then it is held back, below).
-    const waitMs = this.breakers.isOpen(breaker)
+    const waitMs = this.breakers.refusesNow(breaker)
       ? 0
       : this.hangingAfterMs() - this.compartments.oldestRunningMs(compartment);
     const ran = await this.compartments.run(compartment, () => this.sendThrough(breaker, message), {
@@ -121,7 +121,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
    */
   holdOf(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): ProviderHold | null {
     const breaker = providerAccountBreaker(message);
-    if (this.breakers.isOpen(breaker)) return 'held-back';
+    if (this.breakers.refusesNow(breaker)) return 'held-back';
     const compartment = breakerName(breaker);
     if (this.compartments.used(compartment) < this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) return null;
     if (this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs()) return 'held-back';
