@@ -522,12 +522,18 @@ describe('message masking through real message webhooks', () => {
       { timeoutMs: 30_000 },
     );
     expect(providers.messages.filter((m) => m.from === number)).toEqual([]);
-    // Texts that come while it is held back are stored under their plan at their first look (parked),
-    // and go with the others.
+    // Texts that come while it is held back are stored under their plan at their first look (parked:
+    // not claimed and given back), and go with the others. (One of them may be the breaker's trial.)
+    const parkedBefore = await system.metric('call-router', 'maskline_message_relays_parked_total');
     for (const body of ['while held back 0', 'while held back 1']) {
       waiting.push(body);
       await textIn(first, number, body, down);
     }
+    await expectEventually(async () =>
+      expect(await system.metric('call-router', 'maskline_message_relays_parked_total')).toBeGreaterThan(
+        parkedBefore,
+      ),
+    );
 
     providers.answerAgain(down.accountId);
     await expectEventually(

@@ -52,6 +52,14 @@ describe('BreakerRegistry', () => {
       answer();
       expect(await trial).toBe('up');
       expect(breakers.refusesNow('rpc:pin-auth')).toBe(false);
+      // A trial that fails opens it again: refused until the next pause is over.
+      for (let i = 0; i < 10 && !breakers.refusesNow('rpc:pin-auth'); i++) {
+        await breakers.fire('rpc:pin-auth', failing).catch(() => undefined);
+      }
+      jest.advanceTimersByTime(settings.resetTimeoutMs);
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(false);
+      await expect(breakers.fire('rpc:pin-auth', failing)).rejects.toThrow('down');
+      expect(breakers.refusesNow('rpc:pin-auth')).toBe(true);
       breakers.shutdown();
     } finally {
       jest.useRealTimers();

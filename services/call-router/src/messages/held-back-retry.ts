@@ -3,8 +3,14 @@ import type { ProviderHold } from './provider-message-sender';
 
 /** The longest a held-back message waits between two looks. */
 const HELD_BACK_RETRY_MAX_MS = 60_000;
-/** The first wait of a message whose provider account is busy, before jitter; doubling to a minute. */
+/** The first wait of a message whose provider account is busy, before jitter; doubling to the most below. */
 const BUSY_RETRY_BASE_MS = 100;
+/**
+ * The longest a message waits between two looks at a busy provider account: a turn comes as soon
+ * as the account catches up, and a message left sleeping long after it has is overtaken by newer
+ * ones. Its 999 deliveries last about an hour of backlog, then it is announced failed.
+ */
+const BUSY_RETRY_MAX_MS = 5_000;
 
 /**
  * How long a message not sent because of its provider account's `hold` waits before its
@@ -17,10 +23,8 @@ const BUSY_RETRY_BASE_MS = 100;
  * first 20 s, every delivery work that two cores share with the other accounts' relays.
  *
  * Busy (its sends are full and answered in time, and as many messages already wait in the replica
- * for a turn): turns come as sends are answered, so 50–100 ms, doubling to the same minute. Waiting
- * as if held back put 5–10 s on a healthy account's messages whenever a burst filled its sends; a
- * backlog that outlasts the waits is one the account cannot send faster, and its looks slow down as
- * a held-back account's do, so its deliveries last as long.
+ * for a turn): turns come as sends are answered, so 50–100 ms, doubling to 5 s. Waiting as if held
+ * back put 5–10 s on a healthy account's messages whenever a burst filled its sends.
  */
 export function heldBackRetryMs(
   deliveryCount: number,
@@ -28,7 +32,7 @@ export function heldBackRetryMs(
   hold: ProviderHold,
   random = Math.random,
 ): number {
-  const base =
-    hold === 'busy' ? BUSY_RETRY_BASE_MS : 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
+  if (hold === 'busy') return backoffWithJitter(deliveryCount, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS, random);
+  const base = 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
   return backoffWithJitter(deliveryCount, base, HELD_BACK_RETRY_MAX_MS, random);
 }

@@ -68,6 +68,7 @@ export class MessageRelayConsumer {
   private readonly seal: MessageTextSeal;
   private readonly outcomes;
   private readonly heldBack;
+  private readonly parkedLooks;
 
   constructor(
     private readonly numbers: NumberRoutingCache,
@@ -89,6 +90,11 @@ export class MessageRelayConsumer {
       'provider',
       'outcome',
     ]);
+    this.parkedLooks = metrics.counter(
+      'maskline_message_relays_parked_total',
+      'First looks at a relay stored as waiting, not tried, because its provider account was held back or busy',
+      ['provider', 'hold'],
+    );
     this.heldBack = metrics.counter(
       'maskline_message_retries_held_back_total',
       'Message retries put off because their provider account is held back (breaker open, sends hanging) or busy (as many waiting for a turn as it may send at once)',
@@ -117,8 +123,12 @@ export class MessageRelayConsumer {
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
+    const text = this.open(m);
+    // A relay refused now (its number's SMS turned off, say) is refused at once, not held.
+    const refusedNow =
+      prior?.state === 'waiting' && prior.plan.kind === 'relay' && !!refusalOf(m, number, text);
     const hold =
-      prior?.state === 'waiting' && number.credentials && meta.deliveryCount < LAST_DELIVERY
+      prior?.state === 'waiting' && number.credentials && !refusedNow && meta.deliveryCount < LAST_DELIVERY
         ? this.sender.holdOf({
             accountId: m.accountId,
             provider: m.provider,
@@ -136,7 +146,6 @@ export class MessageRelayConsumer {
         heldBackRetryMs(meta.deliveryCount, this.config, hold),
       );
     }
-    const text = this.open(m);
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
     const decided = prior
       ? undefined
@@ -226,7 +235,7 @@ export class MessageRelayConsumer {
       credentials: number.credentials,
     });
     if (!hold || !(await this.claims.park(key, plan))) return null;
-    this.heldBack.inc({ provider: m.provider, hold });
+    this.parkedLooks.inc({ provider: m.provider, hold });
     return hold;
   }
 

@@ -42,6 +42,7 @@ describe('a provider account whose sends are full', () => {
   let now = 1_000_000;
   let api: Awaited<ReturnType<typeof heldProvider>>;
   let sender: ProviderMessageSender;
+  let config: CallRouterConfig;
   const message = (accountId: string): OutboundMessage => ({
     accountId,
     provider: 'plivo',
@@ -54,7 +55,7 @@ describe('a provider account whose sends are full', () => {
 
   beforeAll(async () => {
     api = await heldProvider();
-    const config = {
+    config = {
       PLIVO_API_BASE_URL: api.url,
       TWILIO_API_BASE_URL: api.url,
       MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
@@ -101,16 +102,22 @@ describe('a provider account whose sends are full', () => {
   });
 
   it('tells the messages waiting for a turn that none came when the service stops, so they are retried', async () => {
+    const stopping = new ProviderMessageSender(
+      new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test')),
+      config,
+      () => now,
+    );
     const c = message('acct-c');
-    const running = [sender.send(c), sender.send(c)];
+    const running = [stopping.send(c), stopping.send(c)];
     await api.holding(2);
-    const waiting = sender.send(c);
-    sender.beforeApplicationShutdown();
+    const waiting = stopping.send(c);
+    stopping.beforeApplicationShutdown();
     expect(await waiting).toMatchObject({ kind: 'retry', attempted: false, hold: 'busy' });
     api.answerAll();
     expect(await Promise.all(running)).toEqual([
       { kind: 'sent', providerMessageId: 'sent-1' },
       { kind: 'sent', providerMessageId: 'sent-1' },
     ]);
+    stopping.onApplicationShutdown();
   });
 });
