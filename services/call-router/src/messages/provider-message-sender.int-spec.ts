@@ -5,6 +5,7 @@ import { MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { ProviderMessageSender, type OutboundMessage } from './provider-message-sender';
+import { RELAY_SLOTS_PER_ACCOUNT } from './relay-slots';
 
 /** A provider API on loopback that holds every request until the test answers it. */
 async function heldProvider() {
@@ -99,6 +100,38 @@ describe('a provider account whose sends are full', () => {
     api.answerAll();
     expect(await Promise.all(waiting)).toEqual([sent, sent]);
     expect(sender.holdOf(a)).toBeNull();
+  });
+
+  it('lets one Maskline account hold no more than its share of the relay, whatever number of provider accounts it uses', async () => {
+    const sharing = new ProviderMessageSender(
+      new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test')),
+      { ...config, MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: RELAY_SLOTS_PER_ACCOUNT / 2 },
+      () => now,
+    );
+    const through = (accountId: string, providerAccount: string): OutboundMessage => ({
+      ...message(accountId),
+      credentials: { accountId: providerAccount, authToken: 'token' },
+    });
+    const tenant = ['MATENANTPROVIDER00001', 'MATENANTPROVIDER00002', 'MATENANTPROVIDER00003'];
+    const sends = Array.from({ length: RELAY_SLOTS_PER_ACCOUNT }, (_, i) =>
+      sharing.send(through('acct-t', tenant[i % 2])),
+    );
+    await api.holding(RELAY_SLOTS_PER_ACCOUNT);
+    // Its third provider account is idle, yet the account holds its share: not even tried.
+    expect(sharing.holdOf(through('acct-t', tenant[2]))).toBe('busy');
+    expect(await sharing.send(through('acct-t', tenant[2]))).toMatchObject({
+      attempted: false,
+      hold: 'busy',
+    });
+    // Another account is not held by it, on the very same provider account.
+    expect(sharing.holdOf(through('acct-u', tenant[2]))).toBeNull();
+    const other = sharing.send(through('acct-u', tenant[2]));
+    await api.holding(RELAY_SLOTS_PER_ACCOUNT + 1);
+    api.answerAll();
+    expect(await other).toEqual({ kind: 'sent', providerMessageId: 'sent-1' });
+    expect(new Set((await Promise.all(sends)).map((sent) => sent.kind))).toEqual(new Set(['sent']));
+    expect(sharing.holdOf(through('acct-t', tenant[2]))).toBeNull();
+    sharing.onApplicationShutdown();
   });
 
   it('tells the messages waiting for a turn that none came when the service stops, so they are retried', async () => {

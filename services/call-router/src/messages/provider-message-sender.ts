@@ -11,7 +11,7 @@ import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@ma
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { providerAccountBreaker, providerApiUrl } from '../outbound/provider-api';
 import { ProviderHttpClient, ProviderTimeout, type ProviderAnswer } from './provider-http.client';
-import { relayWaitersPerProviderAccount } from './relay-slots';
+import { RELAY_SLOTS_PER_ACCOUNT, relayWaitersPerProviderAccount } from './relay-slots';
 
 export interface OutboundMessage {
   /** The Maskline account sending: a breaker is never shared with another tenant's numbers. */
@@ -58,6 +58,8 @@ const RETRY_AFTER_MAX_MS = 5 * 60_000;
 @Injectable()
 export class ProviderMessageSender implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly compartments: Bulkheads;
+  /** Per Maskline account, its sends and waits through all its provider accounts (no waiting here). */
+  private readonly tenants = new Bulkheads(RELAY_SLOTS_PER_ACCOUNT, Date.now, { maxWaiting: 0 });
   private readonly http = new ProviderHttpClient();
 
   constructor(
@@ -85,7 +87,8 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
   /**
    * Sends in the provider account's compartment: an account whose API hangs holds at most
    * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica (and as many waiting for a turn, briefly),
-   * never every relay slot.
+   * and a Maskline account at most RELAY_SLOTS_PER_ACCOUNT through all its provider accounts: never
+   * every relay slot.
    */
   async send(message: OutboundMessage): Promise<SendOutcome> {
     const breaker = providerAccountBreaker(message);
@@ -95,10 +98,10 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
     const waitMs = this.breakers.refusesNow(breaker)
       ? 0
       : this.hangingAfterMs() - this.compartments.oldestRunningMs(compartment);
-    const ran = await this.compartments.run(compartment, () => this.sendThrough(breaker, message), {
-      waitMs,
-    });
-    if (!ran.admitted) {
+    const ran = await this.tenants.run(message.accountId, () =>
+      this.compartments.run(compartment, () => this.sendThrough(breaker, message), { waitMs }),
+    );
+    if (!ran.admitted || !ran.value.admitted) {
       const hold = this.holdOf(message) ?? 'busy';
       return {
         kind: 'retry',
@@ -108,7 +111,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
         hold,
       };
     }
-    return ran.value;
+    return ran.value.value;
   }
 
   /**
@@ -123,10 +126,12 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
     const breaker = providerAccountBreaker(message);
     if (this.breakers.refusesNow(breaker)) return 'held-back';
     const compartment = breakerName(breaker);
-    if (this.compartments.used(compartment) < this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) return null;
-    if (this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs()) return 'held-back';
-    // Full and answering: a message may wait for a turn, unless as many as may already do.
-    return this.compartments.refuses(compartment) ? 'busy' : null;
+    const full = this.compartments.used(compartment) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT;
+    if (full && this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs()) return 'held-back';
+    // Full and answering: a message may wait for a turn, unless as many as may already do, or the
+    // Maskline account already holds its share of the relay through all its provider accounts.
+    if (full && this.compartments.refuses(compartment)) return 'busy';
+    return this.tenants.refuses(message.accountId) ? 'busy' : null;
   }
 
   /** A send out this long (half its timeout) says its provider account is not answering. */

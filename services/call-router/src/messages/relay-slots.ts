@@ -9,3 +9,11 @@ export const RELAY_CONCURRENCY = 128;
 export function relayWaitersPerProviderAccount(sendsPerAccount: number): number {
   return Math.min(sendsPerAccount, RELAY_CONCURRENCY / 8);
 }
+
+/**
+ * The most messages of one Maskline account (a main account, its subaccounts included: messages
+ * carry the main account) that send or wait for a turn in a replica at once, whatever number of provider accounts its numbers
+ * use: a quarter of the relay's slots. Without it a tenant that gave its numbers four sets of
+ * provider credentials could take every slot during a burst, or a hang.
+ */
+export const RELAY_SLOTS_PER_ACCOUNT = RELAY_CONCURRENCY / 4;
