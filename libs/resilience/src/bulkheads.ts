@@ -31,8 +31,8 @@ export class Bulkheads {
 
   /**
    * Runs `work` in `key`'s compartment. When it is full, waits up to `waitMs` for a turn (none by
-   * default; none either when as many already wait as the limit); `{ admitted: false }` without
-   * running it when no turn came.
+   * default; none either when `maxWaiting` already wait, or once closed); `{ admitted: false }`
+   * without running it when no turn came.
    */
   async run<T>(
     key: string,

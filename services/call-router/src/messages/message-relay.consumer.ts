@@ -38,7 +38,12 @@ import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } f
 
 import { heldBackRetryMs } from './held-back-retry';
 import { RELAY_CONCURRENCY } from './relay-slots';
-import { ProviderMessageSender, type ProviderHold, type SendOutcome } from './provider-message-sender';
+import {
+  ProviderMessageSender,
+  holdInWords,
+  type ProviderHold,
+  type SendOutcome,
+} from './provider-message-sender';
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import type { OutsideContact } from '../proxy/proxy-out-of-session';
@@ -141,10 +146,7 @@ export class MessageRelayConsumer {
       // the message waits without touching its claim, so an account that stays down, or a backlog,
       // costs one read per look, not four writes.
       this.heldBack.inc({ provider: m.provider, hold });
-      throw new RetryLater(
-        `the provider account is ${hold === 'busy' ? 'busy' : 'held back'}; not sent`,
-        heldBackRetryMs(meta.deliveryCount, this.config, hold),
-      );
+      throw this.notSent(hold, meta);
     }
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
     const decided = prior
@@ -164,12 +166,7 @@ export class MessageRelayConsumer {
       return; // nothing to relay and no fallback to send: nothing to remember either
     }
     const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
-    if (parked) {
-      throw new RetryLater(
-        `the provider account is ${parked === 'busy' ? 'busy' : 'held back'}; not sent`,
-        heldBackRetryMs(meta.deliveryCount, this.config, parked),
-      );
-    }
+    if (parked) throw this.notSent(parked, meta);
     const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
     if (claim.kind === 'done') return this.publish(key, claim.announce);
     if (claim.kind === 'busy') {
@@ -210,6 +207,14 @@ export class MessageRelayConsumer {
     );
     await this.claims.finish(key, pending);
     await this.publish(key, pending);
+  }
+
+  /** The retry of a message not tried because of its provider account's hold. */
+  private notSent(hold: ProviderHold, meta: EventMeta): RetryLater {
+    return new RetryLater(
+      `the provider account is ${holdInWords(hold)}; not sent`,
+      heldBackRetryMs(meta.deliveryCount, this.config, hold),
+    );
   }
 
   /**

@@ -31,8 +31,16 @@ export type ProviderHold =
    * its compartment is full and its oldest send has been out for half its timeout (a hanging API).
    */
   | 'held-back'
-  /** Its compartment is full of sends the provider is still answering in time: a turn comes soon. */
+  /**
+   * Its compartment is full of sends the provider is still answering in time and as many wait for a
+   * turn, or its Maskline account holds its share of the relay: a turn comes soon.
+   */
   | 'busy';
+
+/** A hold in words, for retry reasons. */
+export function holdInWords(hold: ProviderHold): string {
+  return hold === 'busy' ? 'busy' : 'held back';
+}
 
 export type SendOutcome =
   | { kind: 'sent'; providerMessageId: string | null }
@@ -59,7 +67,7 @@ const RETRY_AFTER_MAX_MS = 5 * 60_000;
 export class ProviderMessageSender implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly compartments: Bulkheads;
   /** Per Maskline account, its sends and waits through all its provider accounts (no waiting here). */
-  private readonly tenants = new Bulkheads(RELAY_SLOTS_PER_ACCOUNT, Date.now, { maxWaiting: 0 });
+  private readonly tenants: Bulkheads;
   private readonly http = new ProviderHttpClient();
 
   constructor(
@@ -67,6 +75,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) now: Clock,
   ) {
+    this.tenants = new Bulkheads(RELAY_SLOTS_PER_ACCOUNT, now, { maxWaiting: 0 });
     this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT, now, {
       maxWaiting: relayWaitersPerProviderAccount(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT),
     });
@@ -105,7 +114,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
       const hold = this.holdOf(message) ?? 'busy';
       return {
         kind: 'retry',
-        reason: `provider account ${hold === 'busy' ? 'busy' : 'held back'}`,
+        reason: `provider account ${holdInWords(hold)}`,
         retryAfterMs: null,
         attempted: false,
         hold,
