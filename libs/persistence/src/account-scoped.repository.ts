@@ -107,6 +107,18 @@ export class SystemWideQueries<T> {
     await this.timed(this.model.updateOne({ _id: id } as FilterQuery<T>, update)).exec();
   }
 
+  /**
+   * An update by id alone that answers the document as stored after it (null when there is none),
+   * in one statement: on FerretDB v1 a `findAndModify` costs what the update alone does.
+   */
+  async updateByIdReturning(id: string, update: UpdateQuery<T>): Promise<T | null> {
+    return (await this.timed(
+      this.model.findOneAndUpdate({ _id: id } as FilterQuery<T>, update, { returnDocument: 'after' }),
+    )
+      .lean()
+      .exec()) as T | null;
+  }
+
   /** How many matched. */
   async updateMany(filter: FilterQuery<T>, update: UpdateQuery<T>): Promise<number> {
     return (await this.timed(this.model.updateMany(filter, update)).exec()).matchedCount;

@@ -24,10 +24,16 @@ function world(claimStaleMs = 5000) {
       sessions.set(id, { ...s, expiresAt: set.expiresAt, endReason: set.endReason });
       return true;
     },
-    dueForExpirySystemWide: async (until: Date) =>
-      [...sessions]
+    // What the store's read gives: sessions marked ended by an expiry that stopped part-way (here
+    // 'marked'; in the store, status 'expired'), then the active ones due.
+    dueForExpirySystemWide: async (until: Date) => [
+      ...[...sessions]
+        .filter(([, s]) => s.status === 'marked')
+        .map(([id, s]) => ({ _id: id, ...s, status: 'expired' }) as unknown as SessionDocument),
+      ...[...sessions]
         .filter(([, s]) => s.status === 'active' && s.expiresAt <= until)
         .map(([id, s]) => ({ _id: id, ...s }) as unknown as SessionDocument),
+    ],
   };
   /** Another replica's fresh claim, per session: until when (epoch ms). */
   const heldElsewhere = new Map<string, number>();
@@ -43,8 +49,8 @@ function world(claimStaleMs = 5000) {
       const elsewhere = heldElsewhere.get(id);
       if (elsewhere !== undefined && elsewhere > Date.now()) return { kind: 'busy', untilMs: elsewhere };
       const s = sessions.get(id);
-      if (!s || s.status !== 'active') return { kind: 'ended' };
-      if (s.expiresAt.getTime() > Date.now() && !options.now)
+      if (!s || s.status === 'expired') return { kind: 'ended' };
+      if (s.status === 'active' && s.expiresAt.getTime() > Date.now() && !options.now)
         return { kind: 'later', expiresAt: s.expiresAt };
       if (failNext > 0) {
         failNext--;
@@ -131,6 +137,17 @@ describe('ExpiryScheduler', () => {
     expect(w.expired).toEqual(['overdue']);
     await advance(15_100);
     expect(w.expired).toEqual(['overdue', 'later']);
+    await w.scheduler.onApplicationShutdown();
+  });
+
+  it('finishes at the next scan a session an expiry marked ended and stopped on, whatever its stored expiry', async () => {
+    const w = world();
+    // Ended through the API an hour before its expiry, by a replica that died after the mark.
+    w.sessions.set('a', { status: 'marked', expiresAt: new Date(Date.now() + 3_600_000) });
+    w.scheduler.onApplicationBootstrap();
+    await advance(10);
+    expect(w.expired).toEqual(['a']);
+    expect(w.sessions.get('a')?.status).toBe('expired');
     await w.scheduler.onApplicationShutdown();
   });
 

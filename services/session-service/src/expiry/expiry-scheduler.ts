@@ -16,7 +16,8 @@ const RETRY_MS = 2000;
  *   session ends on time;
  * - every EXPIRY_POLL_MS each replica reads from the store the active sessions due within the
  *   horizon (overdue ones included), so nothing is lost to a restart or to the replica that made a
- *   session being gone: such a session ends at most one poll interval late.
+ *   session being gone: such a session ends at most one poll interval late. The same read finds the
+ *   sessions an expiry marked ended and stopped before finishing (announcing, moving).
  * When its timer fires a session is read again and ended only if it is still active and due: an
  * update on another replica may have moved its expiry.
  *
@@ -152,8 +153,9 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
   private async scan(): Promise<void> {
     try {
       const due = await this.sessions.dueForExpirySystemWide(new Date(Date.now() + this.horizonMs), 1000);
-      // A session ending now has its own timer (or runs): its stored expiry would not move it.
-      for (const s of due) this.schedule(s._id, s.expiresAt);
+      // A session ending now has its own timer (or runs): its stored expiry would not move it. One
+      // marked ended and not finished (an expiry that stopped part-way) is finished now.
+      for (const s of due) this.schedule(s._id, s.status === 'active' ? s.expiresAt : new Date());
       // Held off and past it, yet no longer due: ended elsewhere (or moved later). Forgotten.
       const dueIds = new Set(due.map((s) => s._id));
       for (const [id, { until }] of this.heldOff) {

@@ -33,8 +33,12 @@ function expirer(world: {
   claim?: ExpiryClaim;
   release?: Error;
   finish?: Error;
+  /** What the mark finds changed since the read (an update that landed between), null: moved already; an Error: it fails. */
+  mark?: Partial<SessionDocument> | null | Error;
+  move?: Error;
 }) {
   const steps: string[] = [];
+  const moved: SessionDocument[] = [];
   const published: unknown[] = [];
   const sessions = {
     getLiveSystemWide: jest.fn(async () => {
@@ -42,7 +46,18 @@ function expirer(world: {
       if (world.stored instanceof Error) throw world.stored;
       return world.stored;
     }),
-    moveToEndedSystemWide: jest.fn(async () => void steps.push('move')),
+    markEndedSystemWide: jest.fn(async (_id: string, at: Date) => {
+      steps.push('mark');
+      if (world.mark instanceof Error) throw world.mark;
+      if (world.mark === null) return null;
+      const current = world.stored instanceof Error ? null : world.stored;
+      return current ? { ...current, ...world.mark, status: 'expired', expiredAt: at, modifiedAt: at } : null;
+    }),
+    moveMarkedSystemWide: jest.fn(async (marked: SessionDocument) => {
+      steps.push('move');
+      moved.push(marked);
+      if (world.move) throw world.move;
+    }),
   };
   const requests: unknown[] = [];
   const rpc = {
@@ -79,32 +94,90 @@ function expirer(world: {
     pino({ enabled: false }),
     new MetricsService('session-expirer-spec'),
   );
-  return { e, steps, published, requests };
+  return { e, steps, published, requests, moved };
 }
 
 describe('SessionExpirer', () => {
   beforeEach(() => jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate'] }));
   afterEach(() => jest.useRealTimers());
 
-  it('ends a due session once claimed: number and PINs back, the end announced under one message id, then moved', async () => {
-    const { e, steps, published } = expirer({ stored: session() });
+  it('ends a due session once claimed: number and PINs back, marked, the marked copy announced under one message id, then moved', async () => {
+    const { e, steps, published, moved } = expirer({ stored: session() });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
     expect(steps).toEqual([
       'claim',
       'read',
       ReleaseAllocation.subject,
       ReleaseSessionPins.subject,
-      'read',
+      'mark',
       SessionExpired.subject,
       'move',
       'finish',
     ]);
     expect(published).toEqual([
       expect.objectContaining({
-        payload: expect.objectContaining({ sessionId: 'S1', reason: 'timeout' }),
+        payload: expect.objectContaining({
+          sessionId: 'S1',
+          reason: 'timeout',
+          at: new Date(NOW).toISOString(),
+        }),
         opts: { msgId: 'session-expired:S1' },
       }),
     ]);
+    expect(moved).toEqual([
+      expect.objectContaining({ _id: 'S1', status: 'expired', expiredAt: new Date(NOW) }),
+    ]);
+  });
+
+  it('announces and keeps the copy stored at the mark: an update that landed after the read is in both', async () => {
+    const { e, published, moved } = expirer({ stored: session(), mark: { secondParty: '+14155550133' } });
+    await e.expireIfDue('S1');
+    expect(published).toEqual([
+      expect.objectContaining({ payload: expect.objectContaining({ secondParty: '+14155550133' }) }),
+    ]);
+    expect(moved).toEqual([expect.objectContaining({ secondParty: '+14155550133' })]);
+  });
+
+  it('found marked but not moved (an expiry stopped after its mark): announced and moved, nothing released twice, its end time kept', async () => {
+    const endedAt = new Date(NOW - 120_000);
+    const { e, steps, published } = expirer({
+      stored: session({
+        status: 'expired',
+        expiredAt: endedAt,
+        endReason: 'api',
+      } as Partial<SessionDocument>),
+    });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(steps).toEqual(['claim', 'read', SessionExpired.subject, 'move', 'finish']);
+    expect(published).toEqual([
+      expect.objectContaining({
+        payload: expect.objectContaining({ reason: 'api', at: endedAt.toISOString() }),
+        opts: { msgId: 'session-expired:S1' },
+      }),
+    ]);
+  });
+
+  it('an announcement or a move that fails after the mark keeps the claim; the retry finds it marked and finishes it', async () => {
+    const world = {
+      stored: session() as SessionDocument | null,
+      move: new Error('store unavailable') as Error | undefined,
+    };
+    const first = expirer(world);
+    await expect(first.e.expireIfDue('S1')).rejects.toThrow('store unavailable');
+    expect(first.steps.slice(-3)).toEqual([SessionExpired.subject, 'move', 'drop']);
+    // The retry reads what the mark left.
+    const retry = expirer({ stored: first.moved[0] });
+    await expect(retry.e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(retry.steps).toEqual(['claim', 'read', SessionExpired.subject, 'move', 'finish']);
+    expect(retry.published).toEqual([expect.objectContaining({ opts: { msgId: 'session-expired:S1' } })]);
+  });
+
+  it('a tombstone (an abandoned creation) is nothing to end', async () => {
+    const { e, steps } = expirer({
+      stored: session({ status: 'expired', abandoned: true } as Partial<SessionDocument>),
+    });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(steps).toEqual(['claim', 'read', 'finish']);
   });
 
   it('another replica holds the claim: nothing is read from the store, and the caller is told until when', async () => {
@@ -154,7 +227,7 @@ describe('SessionExpirer', () => {
     expect(requests).not.toContainEqual(expect.objectContaining({ allocationId: 'A1' }));
   });
 
-  it('a failure part-way keeps the claim (others wait it out) and lets this replica take it again; nothing is marked ended', async () => {
+  it('a failure before the mark keeps the claim (others wait it out) and lets this replica take it again; nothing is marked ended', async () => {
     const failed = expirer({ stored: session(), release: new Error('number-pool did not answer') });
     await expect(failed.e.expireIfDue('S1')).rejects.toThrow('number-pool did not answer');
     expect(failed.steps).toEqual(['claim', 'read', ReleaseAllocation.subject, 'drop']);

@@ -67,21 +67,24 @@ export class SessionExpirer {
       this.claims.drop(sessionId);
       throw err;
     }
-    if (!session || session.status !== 'active') {
+    if (!session || session.abandoned) {
       await this.claims.finish(sessionId);
       return { kind: 'ended' };
     }
+    const reason = options.reason ?? session.endReason ?? 'timeout';
+    // Marked ended by an expiry that stopped before it announced and moved it: finished here.
+    if (session.status !== 'active') return this.endClaimed(session, () => this.finish(session, reason));
     if (session.expiresAt.getTime() > Date.now() && !options.now) {
       await this.claims.release(sessionId, claim);
       return { kind: 'later', expiresAt: session.expiresAt };
     }
     // Its owner's request, when one brought its expiry forward and another replica ends it.
-    return this.endClaimed(session, options.reason ?? session.endReason ?? 'timeout');
+    return this.endClaimed(session, () => this.end(session, reason));
   }
 
-  private async endClaimed(session: SessionDocument, reason: ExpiryReason): Promise<ExpiryAttempt> {
+  private async endClaimed(session: SessionDocument, ending: () => Promise<void>): Promise<ExpiryAttempt> {
     try {
-      await this.end(session, reason);
+      await ending();
     } catch (err) {
       // The claim stays: other replicas wait it out, this one may retry at once.
       this.claims.drop(session._id);
@@ -97,6 +100,10 @@ export class SessionExpirer {
     return { kind: 'ended' };
   }
 
+  /**
+   * Its number and PINs back, then marked ended: from the mark on, updates fail, and a retry after
+   * a failure finds it marked and only finishes it (`finish`).
+   */
   private async end(session: SessionDocument, reason: ExpiryReason): Promise<void> {
     const scope = { accountId: session.accountId };
     // A Proxy session closed before its first participant holds no number.
@@ -106,36 +113,39 @@ export class SessionExpirer {
     if (session.settings.isPinAuthenticationRequired) {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id }, WRITE_CALL);
     }
-    const now = new Date();
-    const end = { status: 'expired' as const, expiredAt: now, modifiedAt: now };
-    // Announced as stored now: an update may have landed since the session was read.
-    const ended: SessionDocument = {
-      ...((await this.sessions.getLiveSystemWide(session._id)) ?? session),
-      ...end,
-    };
+    // The copy stored at the mark: an update may have landed since the session was read.
+    const marked = await this.sessions.markEndedSystemWide(session._id, new Date());
+    // Gone from `sessions` already: another expiry (one this replica's claim outlived) moved it.
+    if (marked) await this.finish(marked, reason);
+  }
+
+  /**
+   * A session marked ended is announced, then moved to the history. Announced first: if the move
+   * fails, the session is still in `sessions`, marked, so the expiry sweep finds it and this is
+   * retried, the announcement repeated under the same message id (deduplicated by the stream within
+   * its window, STRANDED_AFTER_MS); the other way round a failed announcement was lost.
+   */
+  private async finish(marked: SessionDocument, reason: ExpiryReason): Promise<void> {
     // A session with no number was never announced, and no router knows it.
-    if (hasNumber(ended)) {
+    if (hasNumber(marked)) {
       await this.events.publish(
         SessionExpired,
         {
-          accountId: ended.accountId,
-          subaccountId: ended.subaccountId,
-          sessionId: ended._id,
-          virtualNumber: ended.virtualNumber,
-          firstParty: ended.firstParty,
-          secondParty: ended.secondParty,
+          accountId: marked.accountId,
+          subaccountId: marked.subaccountId,
+          sessionId: marked._id,
+          virtualNumber: marked.virtualNumber,
+          firstParty: marked.firstParty,
+          secondParty: marked.secondParty,
           reason,
-          at: now.toISOString(),
-          routing: routingView(ended),
+          at: (marked.expiredAt ?? new Date()).toISOString(),
+          routing: routingView(marked),
         },
-        { msgId: `session-expired:${session._id}` },
+        { msgId: `session-expired:${marked._id}` },
       );
     }
-    // Announced first, then moved to the history: if the move fails, the session is still live and
-    // due, so the expiry is retried and the announcement repeated under the same message id
-    // (deduplicated by the stream for 10 min); the other way round a failed announcement was lost.
-    await this.sessions.moveToEndedSystemWide(session._id, now);
+    await this.sessions.moveMarkedSystemWide(marked);
     this.expired.inc({ reason });
-    this.logger.info({ sessionId: session._id, reason }, 'session expired');
+    this.logger.info({ sessionId: marked._id, reason }, 'session expired');
   }
 }

@@ -72,8 +72,10 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
       PARTY_REDACTION_KEY: testKey(),
       PARTY_REDACTION_AFTER_HOURS: '24',
       SESSION_RETENTION_DAYS: '30',
-      // The test runs each sweep itself.
+      // The test runs each sweep itself; the expiry sweep, which finishes sessions an expiry marked
+      // ended in the last ten minutes, looks only at start.
       RETENTION_SWEEP_INTERVAL_MS: '3600000',
+      EXPIRY_POLL_MS: '600000',
     });
     key = config.PARTY_REDACTION_KEY;
     app = await startServiceApp(SessionServiceModule.forRoot(config), { clock: clock.now });
@@ -632,6 +634,7 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
           MONGO_DB: sessions.db.name,
           PARTY_REDACTION_KEY: testKey(),
           RETENTION_SWEEP_INTERVAL_MS: '3600000',
+          EXPIRY_POLL_MS: '600000',
           ENDED_SESSIONS_BY_DAY: 'false',
         }),
       ),

@@ -1,7 +1,6 @@
 import { RetiredCollections } from './retired-collections';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { STREAMS } from '@maskline/contracts';
 import { redactionCutoff, retentionCutoff } from '@maskline/config';
 import { AccountPrivacy, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -21,7 +20,7 @@ import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.
 import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import { EndedSessionParties } from '../sessions/ended-session-parties.repository';
 import { CALL_STEPS_GRACE_MS } from '../sessions/long-lived-sessions.repository';
-import { SessionRepository } from '../sessions/session.repository';
+import { STRANDED_AFTER_MS, SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 import { isStoreUnavailableError } from '@maskline/persistence';
 
@@ -37,15 +36,6 @@ const LEGACY_MAX_BATCHES = (SWEEP_BATCH * SWEEP_MAX_BATCHES) / LEGACY_BATCH;
  * during an upgrade from a version before 2026-11-30.
  */
 export const LEGACY_CHECK_EVERY_MS = 3_600_000;
-
-/**
- * An ended session still in `sessions` this long after it ended was left there (an earlier version,
- * an expiry that stopped between its writes); younger ones are being moved by their expiry right
- * now (under load there are always a few; a store stall of 54 s was seen), or will be by the
- * replica that takes over a stalled expiry's claim once it is stale (EXPIRY_CLAIM_STALE_MS, at most
- * half the events' duplicate window): the catch-up would only record them twice.
- */
-const STRANDED_AFTER_MS = STREAMS.MASKLINE_EVENTS.duplicateWindowMs;
 
 /** Defined with the sessions it makes long-lived (`LongLivedSessions`). */
 export { CALL_STEPS_GRACE_MS };

@@ -1,10 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
-import { DEFAULT_SESSION_SETTINGS, type AccountScope } from '@maskline/contracts';
-import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher, latestOf } from '@maskline/persistence';
+import { DEFAULT_SESSION_SETTINGS, STREAMS, type AccountScope } from '@maskline/contracts';
+import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher } from '@maskline/persistence';
 import { EndedSessionRepository, type EndedKey } from './ended-session.repository';
 import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.schema';
+
+/**
+ * An ended session still in `sessions` this long after it ended was left there (an earlier version,
+ * an expiry that stopped between its writes and was not finished since): the retention sweep's
+ * catch-up moves it to the history, unannounced. Younger ones are being moved by their expiry right
+ * now (under load there are always a few; a store stall of 54 s was seen), or are the expiry's to
+ * finish: the expiry sweep finds them, and the replica that takes over a stalled expiry's claim once
+ * it is stale (EXPIRY_CLAIM_STALE_MS, at most half this) announces and moves them. The events'
+ * duplicate window: an expiry finished within it announces the end under the first try's message
+ * id, which the stream drops should that try have announced it already.
+ */
+export const STRANDED_AFTER_MS = STREAMS.MASKLINE_EVENTS.duplicateWindowMs;
 
 /**
  * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
@@ -14,13 +26,11 @@ import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.
 @Injectable()
 export class SessionRepository extends AccountScopedRepository<SessionDocument> {
   /**
-   * The moves' first and last steps, for the expiries that run together: one statement each once
-   * there are many (`byIds`). A mark is timed by the latest expiry of its batch. Neither repeats the
-   * state it expects (active, then expired) in its filter: the expiry holds the session's claim, has
-   * just read it active before the mark and marked after it, and nothing else ends a session or
-   * brings one back; on FerretDB such a guard would make each statement decode every live session.
+   * The moves' last step, for the expiries that run together: one statement once there are many
+   * (`byIds`). It does not repeat the state it expects (expired) in its filter: the expiry holds the
+   * session's claim and has just marked it, and nothing else ends a session or brings one back; on
+   * FerretDB such a guard would make each statement decode every live session.
    */
-  private readonly marks: StatementBatcher<{ sessionId: string; at: Date }>;
   private readonly movedOut: StatementBatcher<string>;
 
   constructor(
@@ -28,14 +38,6 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     readonly ended: EndedSessionRepository,
   ) {
     super(model);
-    this.marks = new StatementBatcher<{ sessionId: string; at: Date }>((items) => {
-      const at = latestOf(items.map((i) => i.at));
-      return this.systemWide.updateByIds(
-        items.map((i) => i.sessionId),
-        {},
-        { $set: { status: 'expired', expiredAt: at, modifiedAt: at } },
-      );
-    }, STATEMENT_BATCH);
     this.movedOut = new StatementBatcher<string>((ids) => this.systemWide.deleteByIds(ids), STATEMENT_BATCH);
   }
 
@@ -246,34 +248,57 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return this.systemWide.find({ virtualNumber, status: 'active' });
   }
 
-  /** The expiry sweep: the most overdue first, whatever the limit leaves out. */
-  dueForExpirySystemWide(now: Date, limit: number): Promise<SessionDocument[]> {
-    return this.systemWide.find(
-      { status: 'active', expiresAt: { $lte: now } },
-      { sort: { expiresAt: 1 }, limit },
+  /**
+   * The expiry sweep's work: active sessions due by `now`, the most overdue first (whatever the limit
+   * leaves out), after the sessions an expiry marked ended and did not finish (it stopped before
+   * announcing and moving them) within the last STRANDED_AFTER_MS, ended first. Older ones are the
+   * retention sweep's catch-up's.
+   */
+  async dueForExpirySystemWide(now: Date, limit: number): Promise<SessionDocument[]> {
+    const unfinished = await this.systemWide.find(
+      {
+        status: 'expired',
+        abandoned: { $ne: true },
+        expiredAt: { $gte: new Date(now.getTime() - STRANDED_AFTER_MS) },
+      },
+      { limit },
     );
+    const due = await this.systemWide.find(
+      { status: 'active', expiresAt: { $lte: now } },
+      { sort: { expiresAt: 1 }, limit: limit - unfinished.length },
+    );
+    return [...unfinished, ...due];
   }
 
   /**
-   * The expiry's write (it holds the session's claim): the session is marked ended where it is, at
-   * `at` or a few milliseconds later (an update that lands after this finds it ended and fails; one
-   * that landed before is in the copy read after the mark), that copy goes to the history, then it
-   * leaves `sessions`. Each step is idempotent: an expiry retried after a crash finishes the move,
-   * and one marked but never moved is moved by the retention sweep's catch-up.
+   * The expiry's mark (it holds the session's claim): the session is marked ended where it is, and
+   * the copy stored after the mark comes back, in one statement. An update that lands after the mark
+   * finds it ended and fails; one that landed before is in the copy, which is what is announced and
+   * kept. Its filter is the id alone, for the reason `movedOut`'s is. Null when it is not in
+   * `sessions` (moved already).
    */
-  async moveToEndedSystemWide(sessionId: string, at: Date): Promise<void> {
-    await this.marks.run({ sessionId, at });
-    const marked = await this.systemWide.findById(sessionId);
-    if (!marked || marked.status !== 'expired') return;
+  markEndedSystemWide(sessionId: string, at: Date): Promise<SessionDocument | null> {
+    return this.systemWide.updateByIdReturning(sessionId, {
+      $set: { status: 'expired', expiredAt: at, modifiedAt: at },
+    });
+  }
+
+  /**
+   * The expiry's move of a session it marked ended: that copy goes to the history, then the session
+   * leaves `sessions`. Each step is idempotent: an expiry retried after a crash finishes the move
+   * (`dueForExpirySystemWide` finds it), and one marked but never moved is moved by the retention
+   * sweep's catch-up.
+   */
+  async moveMarkedSystemWide(marked: SessionDocument): Promise<void> {
     await this.ended.recordOne(marked);
-    await this.movedOut.run(sessionId);
+    await this.movedOut.run(marked._id);
   }
 
   /**
    * The retention sweep's catch-up: ended sessions still in `sessions` that ended before
-   * `endedBefore` (stored by a version that kept them there, or left by an expiry that stopped
-   * between its writes; not those an expiry is moving now) move to the history; tombstones, never
-   * sessions, stay until retention.
+   * `endedBefore` (STRANDED_AFTER_MS ago: stored by a version that kept them there, or left by an
+   * expiry that stopped between its writes and was not finished since) move to the history,
+   * unannounced; tombstones, never sessions, stay until retention.
    */
   async moveEndedSystemWide(endedBefore: Date, limit: number): Promise<number> {
     const stranded = await this.systemWide.find(
