@@ -172,6 +172,17 @@ describe('SessionExpirer', () => {
     expect(retry.published).toEqual([expect.objectContaining({ opts: { msgId: 'session-expired:S1' } })]);
   });
 
+  it('ended before the duplicate window and never moved (an earlier version left it): left to the retention catch-up, not announced again', async () => {
+    const { e, steps } = expirer({
+      stored: session({
+        status: 'expired',
+        expiredAt: new Date(NOW - 11 * 60_000),
+      } as Partial<SessionDocument>),
+    });
+    await expect(e.expireIfDue('S1', { now: true, reason: 'api' })).resolves.toEqual({ kind: 'ended' });
+    expect(steps).toEqual(['claim', 'read', 'finish']);
+  });
+
   it('a tombstone (an abandoned creation) is nothing to end', async () => {
     const { e, steps } = expirer({
       stored: session({ status: 'expired', abandoned: true } as Partial<SessionDocument>),

@@ -11,7 +11,7 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
 import { hasNumber } from '../sessions/session-announcer';
-import { SessionRepository } from '../sessions/session.repository';
+import { SessionRepository, endsUnfinished } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryClaims } from './expiry-claims';
 
@@ -67,7 +67,8 @@ export class SessionExpirer {
       this.claims.drop(sessionId);
       throw err;
     }
-    if (!session || session.abandoned) {
+    // Gone, a tombstone, or ended before the duplicate window (the retention sweep's catch-up moves it).
+    if (!session || (session.status !== 'active' && !endsUnfinished(session, Date.now()))) {
       await this.claims.finish(sessionId);
       return { kind: 'ended' };
     }

@@ -19,6 +19,26 @@ import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.
 export const STRANDED_AFTER_MS = STREAMS.MASKLINE_EVENTS.duplicateWindowMs;
 
 /**
+ * The sessions an expiry marked ended and stopped on (before it announced and moved them) within
+ * STRANDED_AFTER_MS: theirs to finish (`dueForExpirySystemWide` finds them), not the catch-up's.
+ */
+const UNFINISHED_SINCE = (nowMs: number) => ({
+  status: 'expired' as const,
+  abandoned: { $ne: true },
+  expiredAt: { $gte: new Date(nowMs - STRANDED_AFTER_MS) },
+});
+
+/** Whether a session is one `UNFINISHED_SINCE` describes, read at `nowMs`. */
+export function endsUnfinished(s: SessionDocument, nowMs: number): boolean {
+  return (
+    s.status === 'expired' &&
+    s.abandoned !== true &&
+    s.expiredAt !== null &&
+    s.expiredAt.getTime() >= nowMs - STRANDED_AFTER_MS
+  );
+}
+
+/**
  * Sessions, live and ended. The live ones (and the orphan reaper's tombstones) are in `sessions`,
  * which every hot path reads; an ended session moves to the history (`EndedSessionRepository`),
  * which only the API's reads of ended sessions and the privacy sweeps touch.
@@ -255,14 +275,7 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
    * retention sweep's catch-up's.
    */
   async dueForExpirySystemWide(now: Date, limit: number): Promise<SessionDocument[]> {
-    const unfinished = await this.systemWide.find(
-      {
-        status: 'expired',
-        abandoned: { $ne: true },
-        expiredAt: { $gte: new Date(now.getTime() - STRANDED_AFTER_MS) },
-      },
-      { limit },
-    );
+    const unfinished = await this.systemWide.find(UNFINISHED_SINCE(now.getTime()), { limit });
     const due = await this.systemWide.find(
       { status: 'active', expiresAt: { $lte: now } },
       { sort: { expiresAt: 1 }, limit: limit - unfinished.length },
