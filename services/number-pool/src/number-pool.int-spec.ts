@@ -781,6 +781,37 @@ describe('number-pool (real NATS + store)', () => {
   });
 
   describe('two replicas under contention', () => {
+    it('adds sent at once, through both replicas, never together hold more than NUMBERS_PER_ACCOUNT_MAX', async () => {
+      const scope: AccountScope = { accountId: 'MAHHHHHHHHHHHHHHHH12' };
+      const second = await startServiceApp(NumberPoolModule.forRoot(config()));
+      try {
+        // 8 adds of 5 new numbers each: 40 for a cap of 30. Each add alone fits.
+        const adds = Array.from({ length: 8 }, (_, a) =>
+          client
+            .request(AddVirtualNumbers, {
+              scope,
+              numbers: Array.from({ length: 5 }, (_, i) => `+1415559${String(1000 + a * 5 + i)}`),
+              provider: 'plivo',
+            })
+            .then(
+              () => 'added',
+              (err: { code?: string }) => err.code,
+            ),
+        );
+        const outcomes = await Promise.all(adds);
+        expect(outcomes.filter((o) => o === 'added')).toHaveLength(INVENTORY_MAX / 5);
+        expect(outcomes.filter((o) => o !== 'added')).toEqual([
+          PoolErrorCodes.INVENTORY_FULL,
+          PoolErrorCodes.INVENTORY_FULL,
+        ]);
+        expect(await db.collection('virtual_numbers').countDocuments({ accountId: scope.accountId })).toBe(
+          INVENTORY_MAX,
+        );
+      } finally {
+        await second.close();
+      }
+    });
+
     it('answers 200 concurrent overlapping allocations with zero invariant violations', async () => {
       const scope: AccountScope = { accountId: 'MACCCCCCCCCCCCCCCCC3' };
       const pool = Array.from({ length: 24 }, (_, i) => `+1415555${String(2000 + i)}`);

@@ -18,6 +18,7 @@ import { InventoryNatsController } from './inventory/inventory.nats.controller';
 import { ProxyNumbersNatsController } from './inventory/proxy-numbers.nats.controller';
 import { ProxyNumbersService } from './inventory/proxy-numbers.service';
 import { InventoryService } from './inventory/inventory.service';
+import { InventoryAddTurns } from './inventory/inventory-add-turns';
 import { VirtualNumberRepository } from './inventory/virtual-number.repository';
 import { VirtualNumberDocument, VirtualNumberSchema } from './inventory/virtual-number.schema';
 import { ProxyNumberClaimDocument, ProxyNumberClaimSchema } from './inventory/proxy-number-claim.schema';
@@ -69,6 +70,7 @@ export class NumberPoolModule {
         VirtualNumberRepository,
         CandidatePool,
         InventoryService,
+        InventoryAddTurns,
         HoldRepository,
         AllocationRepository,
         { provide: HOLD_STORE, useClass: MongoHoldStore },

@@ -22,6 +22,7 @@ import { CLOCK, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
+import { InventoryAddTurns } from './inventory-add-turns';
 import { capabilitiesOf, carries } from './number-capabilities';
 import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
 import { parsePhoneNumber } from './phone-number';
@@ -42,6 +43,7 @@ export class InventoryService {
     private readonly events: EventPublisher,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly addTurns: InventoryAddTurns,
   ) {}
 
   /**
@@ -50,7 +52,8 @@ export class InventoryService {
    * account's inventory is refused, unless that account deleted it NUMBER_QUARANTINE_MS ago or more
    * and no session of its still holds it: then it is this account's, afresh (nothing of the other
    * account's comes with it).
-   * An account holds NUMBERS_PER_ACCOUNT_MAX at most.
+   * An account holds NUMBERS_PER_ACCOUNT_MAX at most: its adds take turns (`InventoryAddTurns`), each
+   * counting what the one before it left.
    */
   async add(request: RpcParsedRequestOf<typeof AddVirtualNumbers>): Promise<VirtualNumber[]> {
     const parsed = request.numbers.map((raw, i) => {
@@ -59,6 +62,13 @@ export class InventoryService {
       return p;
     });
     const unique = new Map(parsed.map((p) => [p.e164, p]));
+    return this.addTurns.during(request.scope.accountId, () => this.addInTurn(request, unique));
+  }
+
+  private async addInTurn(
+    request: RpcParsedRequestOf<typeof AddVirtualNumbers>,
+    unique: Map<string, { e164: string; country: string }>,
+  ): Promise<VirtualNumber[]> {
     /** Numbers another account deleted and no longer uses, by number: their record as read. */
     const released = new Map<string, VirtualNumberDocument>();
     let adding = 0;
