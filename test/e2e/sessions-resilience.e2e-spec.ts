@@ -170,4 +170,33 @@ describe('session saga and expiry under failure', () => {
       await system.stopNamed('session-service-2');
     }
   });
+  it('finishes an ending whose replica died right after marking it: number and PINs free, announced once for its reason', async () => {
+    const res = await createPinSession(60);
+    expect(res.status).toBe(201);
+    const id = ((await res.json()) as Json).session_uuid as string;
+    await system.stopNamed('session-service');
+    // What a DELETE's expiry leaves when its replica dies after the mark, before it announces.
+    const now = new Date();
+    await system.withStore('session-service', (db) =>
+      db
+        .collection<{ _id: string }>('sessions')
+        .updateOne(
+          { _id: id },
+          { $set: { status: 'expired', expiredAt: now, modifiedAt: now, endReason: 'api' } },
+        ),
+    );
+    system.startService('session-service');
+    await system.waitHealthy();
+
+    await expectEventually(
+      async () => {
+        const events = await eventsOn(nc, SessionExpired);
+        expect(events.filter((e) => e.sessionId === id)).toEqual([
+          expect.objectContaining({ reason: 'api' }),
+        ]);
+      },
+      { timeoutMs: 10_000 },
+    );
+    await pinsAreFree();
+  });
 });

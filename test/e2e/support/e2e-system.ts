@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mongo } from 'mongoose';
 import { generateSecrets } from '../../../deploy/local/dev-secrets.cjs';
 import * as system from '../../../deploy/local/system.cjs';
 import { TestDnsServer, freePort, startTestNats, testStoreUrl, type RunningProcess } from '@maskline/testing';
@@ -184,6 +185,19 @@ export class E2eSystem {
 
   async waitHealthy(timeoutMs = 30_000): Promise<void> {
     await system.waitForHealthy(this.baseUrl, { timeoutMs, processes: [...this.processes.values()] });
+  }
+
+  /**
+   * `work` given a service's own database in the test store, as the store holds it: for a test that
+   * sets up what a replica that died part-way would have left.
+   */
+  async withStore<T>(service: ServiceName, work: (db: mongo.Db) => Promise<T>): Promise<T> {
+    const client = await mongo.MongoClient.connect(testStoreUrl());
+    try {
+      return await work(client.db(this.serviceEnv(service).MONGO_DB));
+    } finally {
+      await client.close();
+    }
   }
 
   async stop(): Promise<void> {

@@ -36,6 +36,7 @@ function expirer(world: {
   /** What the mark finds changed since the read (an update that landed between), null: moved already; an Error: it fails. */
   mark?: Partial<SessionDocument> | null | Error;
   move?: Error;
+  publish?: Error;
 }) {
   const steps: string[] = [];
   const moved: SessionDocument[] = [];
@@ -46,15 +47,17 @@ function expirer(world: {
       if (world.stored instanceof Error) throw world.stored;
       return world.stored;
     }),
-    markEndedSystemWide: jest.fn(async (_id: string, at: Date) => {
+    markEndedSystemWide: jest.fn(async (_id: string, at: Date, endReason: string) => {
       steps.push('mark');
       if (world.mark instanceof Error) throw world.mark;
       if (world.mark === null) return null;
       const current = world.stored instanceof Error ? null : world.stored;
-      return current ? { ...current, ...world.mark, status: 'expired', expiredAt: at, modifiedAt: at } : null;
+      return current
+        ? { ...current, ...world.mark, status: 'expired', expiredAt: at, modifiedAt: at, endReason }
+        : null;
     }),
-    moveMarkedSystemWide: jest.fn(async (marked: SessionDocument) => {
-      steps.push('move');
+    moveMarkedSystemWide: jest.fn(async (marked: SessionDocument, how: string) => {
+      steps.push(`move ${how}`);
       moved.push(marked);
       if (world.move) throw world.move;
     }),
@@ -71,6 +74,7 @@ function expirer(world: {
   const events = {
     publish: jest.fn(async (contract: { subject: string }, payload: unknown, opts: unknown) => {
       steps.push(contract.subject);
+      if (world.publish) throw world.publish;
       published.push({ payload, opts });
     }),
   };
@@ -94,7 +98,7 @@ function expirer(world: {
     pino({ enabled: false }),
     new MetricsService('session-expirer-spec'),
   );
-  return { e, steps, published, requests, moved };
+  return { e, steps, published, requests, moved, sessions };
 }
 
 describe('SessionExpirer', () => {
@@ -111,7 +115,7 @@ describe('SessionExpirer', () => {
       ReleaseSessionPins.subject,
       'mark',
       SessionExpired.subject,
-      'move',
+      'move as ended',
       'finish',
     ]);
     expect(published).toEqual([
@@ -138,17 +142,27 @@ describe('SessionExpirer', () => {
     expect(moved).toEqual([expect.objectContaining({ secondParty: '+14155550133' })]);
   });
 
-  it('found marked but not moved (an expiry stopped after its mark): announced and moved, nothing released twice, its end time kept', async () => {
+  it('found marked but not moved (an expiry stopped after its mark): released again (idempotent), announced for the reason the mark recorded, moved as found', async () => {
     const endedAt = new Date(NOW - 120_000);
-    const { e, steps, published } = expirer({
+    const { e, steps, published, requests } = expirer({
       stored: session({
         status: 'expired',
         expiredAt: endedAt,
         endReason: 'api',
+        allocationId: 'A2',
       } as Partial<SessionDocument>),
     });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
-    expect(steps).toEqual(['claim', 'read', SessionExpired.subject, 'move', 'finish']);
+    expect(steps).toEqual([
+      'claim',
+      'read',
+      ReleaseAllocation.subject,
+      ReleaseSessionPins.subject,
+      SessionExpired.subject,
+      'move as found',
+      'finish',
+    ]);
+    expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A2' }));
     expect(published).toEqual([
       expect.objectContaining({
         payload: expect.objectContaining({ reason: 'api', at: endedAt.toISOString() }),
@@ -157,35 +171,54 @@ describe('SessionExpirer', () => {
     ]);
   });
 
-  it('an announcement or a move that fails after the mark keeps the claim; the retry finds it marked and finishes it', async () => {
-    const world = {
-      stored: session() as SessionDocument | null,
-      move: new Error('store unavailable') as Error | undefined,
-    };
-    const first = expirer(world);
-    await expect(first.e.expireIfDue('S1')).rejects.toThrow('store unavailable');
-    expect(first.steps.slice(-3)).toEqual([SessionExpired.subject, 'move', 'drop']);
-    // The retry reads what the mark left.
-    const retry = expirer({ stored: first.moved[0] });
-    await expect(retry.e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
-    expect(retry.steps).toEqual(['claim', 'read', SessionExpired.subject, 'move', 'finish']);
-    expect(retry.published).toEqual([expect.objectContaining({ opts: { msgId: 'session-expired:S1' } })]);
-  });
-
-  it('ended before the duplicate window and never moved (an earlier version left it): left to the retention catch-up, not announced again', async () => {
+  it('found marked long ago (an earlier version left it, or no replica could finish it for hours): announced all the same, since it may never have been', async () => {
     const { e, steps } = expirer({
       stored: session({
         status: 'expired',
-        expiredAt: new Date(NOW - 11 * 60_000),
+        expiredAt: new Date(NOW - 86_400_000),
       } as Partial<SessionDocument>),
     });
-    await expect(e.expireIfDue('S1', { now: true, reason: 'api' })).resolves.toEqual({ kind: 'ended' });
-    expect(steps).toEqual(['claim', 'read', 'finish']);
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(steps).toContain(SessionExpired.subject);
+    expect(steps).toContain('move as found');
+  });
+
+  it('an announcement or a move that fails after the mark keeps the claim; the retry finds it marked and finishes it', async () => {
+    for (const failure of [{ publish: new Error('no stream') }, { move: new Error('store unavailable') }]) {
+      const first = expirer({ stored: session(), ...failure });
+      await expect(first.e.expireIfDue('S1')).rejects.toThrow(/no stream|store unavailable/);
+      expect(first.steps.at(-1)).toBe('drop');
+      expect(first.steps).not.toContain('finish');
+      // The retry reads what the mark left: status expired, why, and when.
+      const markedCopy = (await first.sessions.markEndedSystemWide.mock.results[0].value) as SessionDocument;
+      const retry = expirer({ stored: markedCopy });
+      await expect(retry.e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+      expect(retry.steps.slice(-3)).toEqual([SessionExpired.subject, 'move as found', 'finish']);
+      expect(retry.published).toEqual([
+        expect.objectContaining({
+          payload: expect.objectContaining({ reason: 'timeout' }),
+          opts: { msgId: 'session-expired:S1' },
+        }),
+      ]);
+    }
+  });
+
+  it('a Proxy session whose first Participant (and number) came between the read and the mark: that number is released too', async () => {
+    const { e, requests } = expirer({
+      stored: session({ allocationId: null } as Partial<SessionDocument>),
+      mark: { allocationId: 'A9' } as Partial<SessionDocument>,
+    });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A9' }));
   });
 
   it('a tombstone (an abandoned creation) is nothing to end', async () => {
     const { e, steps } = expirer({
-      stored: session({ status: 'expired', abandoned: true } as Partial<SessionDocument>),
+      stored: session({
+        status: 'expired',
+        expiredAt: new Date(NOW),
+        abandoned: true,
+      } as Partial<SessionDocument>),
     });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
     expect(steps).toEqual(['claim', 'read', 'finish']);
@@ -250,6 +283,6 @@ describe('SessionExpirer', () => {
   it('ended, but the claim could not say so: still ended (a later look finds it gone from the store)', async () => {
     const { e, steps } = expirer({ stored: session(), finish: new Error('no responders') });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
-    expect(steps.slice(-2)).toEqual(['move', 'finish']);
+    expect(steps.slice(-2)).toEqual(['move as ended', 'finish']);
   });
 });

@@ -30,8 +30,9 @@ export type ExpiryAttempt =
 /**
  * Ends a session exactly once, whichever replica gets there: the one holding the session's claim
  * (`ExpiryClaims`, in NATS KV) does it; a claim left unfinished (a crash) is taken over after
- * EXPIRY_CLAIM_STALE_MS. Every step is idempotent, and the SessionTimeout event carries a
- * message id, so a takeover never announces twice.
+ * EXPIRY_CLAIM_STALE_MS (at most half the events' duplicate window). Every step is idempotent, and
+ * the SessionTimeout event carries a message id, so a takeover within that window never announces
+ * twice.
  */
 @Injectable()
 export class SessionExpirer {
@@ -67,14 +68,21 @@ export class SessionExpirer {
       this.claims.drop(sessionId);
       throw err;
     }
-    // Gone, a tombstone, or ended before the duplicate window (the retention sweep's catch-up moves it).
-    if (!session || (session.status !== 'active' && !endsUnfinished(session, Date.now()))) {
+    // Gone (moved to the history), or a tombstone.
+    if (!session || (session.status !== 'active' && !endsUnfinished(session))) {
       await this.claims.finish(sessionId);
       return { kind: 'ended' };
     }
+    // Marked ended by an expiry that stopped before it announced and moved it: finished here, for
+    // the reason the mark recorded.
+    if (session.status !== 'active') {
+      const marked = session;
+      return this.endClaimed(marked, async () => {
+        await this.release(marked);
+        await this.finish(marked, marked.endReason ?? options.reason ?? 'timeout', 'as found');
+      });
+    }
     const reason = options.reason ?? session.endReason ?? 'timeout';
-    // Marked ended by an expiry that stopped before it announced and moved it: finished here.
-    if (session.status !== 'active') return this.endClaimed(session, () => this.finish(session, reason));
     if (session.expiresAt.getTime() > Date.now() && !options.now) {
       await this.claims.release(sessionId, claim);
       return { kind: 'later', expiresAt: session.expiresAt };
@@ -103,9 +111,27 @@ export class SessionExpirer {
 
   /**
    * Its number and PINs back, then marked ended: from the mark on, updates fail, and a retry after
-   * a failure finds it marked and only finishes it (`finish`).
+   * a failure finds it marked and only finishes it.
    */
   private async end(session: SessionDocument, reason: ExpiryReason): Promise<void> {
+    await this.release(session);
+    // The copy stored at the mark: an update may have landed since the session was read.
+    const marked = await this.sessions.markEndedSystemWide(session._id, new Date(), reason);
+    // Gone from `sessions` already: another expiry (one this replica's claim outlived) moved it.
+    if (!marked) return;
+    // What it held at the mark, should that be more than it held when read (a Proxy session's first
+    // Participant added meanwhile, with its number).
+    if (
+      (marked.allocationId && marked.allocationId !== session.allocationId) ||
+      (marked.settings.isPinAuthenticationRequired && !session.settings.isPinAuthenticationRequired)
+    ) {
+      await this.release(marked);
+    }
+    await this.finish(marked, reason, 'as ended');
+  }
+
+  /** The session's number and PINs back (both idempotent: a second release changes nothing). */
+  private async release(session: SessionDocument): Promise<void> {
     const scope = { accountId: session.accountId };
     // A Proxy session closed before its first participant holds no number.
     if (session.allocationId) {
@@ -114,19 +140,20 @@ export class SessionExpirer {
     if (session.settings.isPinAuthenticationRequired) {
       await this.rpc.request(ReleaseSessionPins, { scope, sessionId: session._id }, WRITE_CALL);
     }
-    // The copy stored at the mark: an update may have landed since the session was read.
-    const marked = await this.sessions.markEndedSystemWide(session._id, new Date());
-    // Gone from `sessions` already: another expiry (one this replica's claim outlived) moved it.
-    if (marked) await this.finish(marked, reason);
   }
 
   /**
    * A session marked ended is announced, then moved to the history. Announced first: if the move
    * fails, the session is still in `sessions`, marked, so the expiry sweep finds it and this is
-   * retried, the announcement repeated under the same message id (deduplicated by the stream within
-   * its window, STRANDED_AFTER_MS); the other way round a failed announcement was lost.
+   * retried, the announcement repeated under the same message id (dropped by the stream within its
+   * 10-minute duplicate window; past it, announced twice); the other way round a failed announcement
+   * was lost, and the routers kept routing a session ended early.
    */
-  private async finish(marked: SessionDocument, reason: ExpiryReason): Promise<void> {
+  private async finish(
+    marked: SessionDocument,
+    reason: ExpiryReason,
+    how: 'as ended' | 'as found',
+  ): Promise<void> {
     // A session with no number was never announced, and no router knows it.
     if (hasNumber(marked)) {
       await this.events.publish(
@@ -145,7 +172,7 @@ export class SessionExpirer {
         { msgId: `session-expired:${marked._id}` },
       );
     }
-    await this.sessions.moveMarkedSystemWide(marked);
+    await this.sessions.moveMarkedSystemWide(marked, how);
     this.expired.inc({ reason });
     this.logger.info({ sessionId: marked._id, reason }, 'session expired');
   }

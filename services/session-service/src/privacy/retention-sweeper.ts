@@ -20,7 +20,7 @@ import { ProxyParticipantRepository } from '../proxy-sessions/proxy-participant.
 import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import { EndedSessionParties } from '../sessions/ended-session-parties.repository';
 import { CALL_STEPS_GRACE_MS } from '../sessions/long-lived-sessions.repository';
-import { STRANDED_AFTER_MS, SessionRepository } from '../sessions/session.repository';
+import { SessionRepository } from '../sessions/session.repository';
 import { PartyRedaction } from './party-redaction';
 import { isStoreUnavailableError } from '@maskline/persistence';
 
@@ -107,12 +107,6 @@ export class RetentionSweeper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = this.clock();
-    // Until none is left (bounded per run): ended sessions left in `sessions` escape the sweeps below.
-    await drainInBatches(
-      () => this.sessions.moveEndedSystemWide(new Date(now - STRANDED_AFTER_MS), SWEEP_BATCH),
-      SWEEP_BATCH,
-      SWEEP_MAX_BATCHES,
-    );
     // The numbers first: they are what the privacy promise is about, and deleting them is cheap (they
     // are the redaction period's, not the history's). That needs the opt-out list; when it cannot be
     // read, the deletions go on, and the run fails after them.

@@ -1,41 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
-import { DEFAULT_SESSION_SETTINGS, STREAMS, type AccountScope } from '@maskline/contracts';
+import { DEFAULT_SESSION_SETTINGS, type AccountScope, type SessionEndReason } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher } from '@maskline/persistence';
 import { EndedSessionRepository, type EndedKey } from './ended-session.repository';
 import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.schema';
 
 /**
- * An ended session still in `sessions` this long after it ended was left there (an earlier version,
- * an expiry that stopped between its writes and was not finished since): the retention sweep's
- * catch-up moves it to the history, unannounced. Younger ones are being moved by their expiry right
- * now (under load there are always a few; a store stall of 54 s was seen), or are the expiry's to
- * finish: the expiry sweep finds them, and the replica that takes over a stalled expiry's claim once
- * it is stale (EXPIRY_CLAIM_STALE_MS, at most half this) announces and moves them. The events'
- * duplicate window: an expiry finished within it announces the end under the first try's message
- * id, which the stream drops should that try have announced it already.
+ * Sessions an expiry marked ended and did not finish (it stopped before it had announced and moved
+ * them; or an earlier version left them in `sessions`), whenever that was: the expiry sweep finds
+ * them (`dueForExpirySystemWide`), and whoever then holds the session's claim announces and moves
+ * them. Any of them may not have been announced, so none is moved without its announcement.
  */
-export const STRANDED_AFTER_MS = STREAMS.MASKLINE_EVENTS.duplicateWindowMs;
+const UNFINISHED = { status: 'expired' as const, abandoned: { $ne: true } };
 
-/**
- * The sessions an expiry marked ended and stopped on (before it announced and moved them) within
- * STRANDED_AFTER_MS: theirs to finish (`dueForExpirySystemWide` finds them), not the catch-up's.
- */
-const UNFINISHED_SINCE = (nowMs: number) => ({
-  status: 'expired' as const,
-  abandoned: { $ne: true },
-  expiredAt: { $gte: new Date(nowMs - STRANDED_AFTER_MS) },
-});
-
-/** Whether a session is one `UNFINISHED_SINCE` describes, read at `nowMs`. */
-export function endsUnfinished(s: SessionDocument, nowMs: number): boolean {
-  return (
-    s.status === 'expired' &&
-    s.abandoned !== true &&
-    s.expiredAt !== null &&
-    s.expiredAt.getTime() >= nowMs - STRANDED_AFTER_MS
-  );
+/** Whether a session is one `UNFINISHED` describes. */
+export function endsUnfinished(s: Pick<SessionDocument, 'status' | 'abandoned'>): boolean {
+  return s.status === 'expired' && s.abandoned !== true;
 }
 
 /**
@@ -269,13 +250,12 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The expiry sweep's work: active sessions due by `now`, the most overdue first (whatever the limit
-   * leaves out), after the sessions an expiry marked ended and did not finish (it stopped before
-   * announcing and moving them) within the last STRANDED_AFTER_MS, ended first. Older ones are the
-   * retention sweep's catch-up's.
+   * The expiry sweep's work: the sessions an expiry marked ended and did not finish (`UNFINISHED`),
+   * then the active sessions due by `now`, the most overdue first; `limit` in all.
    */
   async dueForExpirySystemWide(now: Date, limit: number): Promise<SessionDocument[]> {
-    const unfinished = await this.systemWide.find(UNFINISHED_SINCE(now.getTime()), { limit });
+    const unfinished = await this.systemWide.find(UNFINISHED, { limit });
+    if (unfinished.length >= limit) return unfinished;
     const due = await this.systemWide.find(
       { status: 'active', expiresAt: { $lte: now } },
       { sort: { expiresAt: 1 }, limit: limit - unfinished.length },
@@ -284,42 +264,33 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The expiry's mark (it holds the session's claim): the session is marked ended where it is, and
-   * the copy stored after the mark comes back, in one statement. An update that lands after the mark
+   * The expiry's mark (it holds the session's claim): the session is marked ended where it is, with
+   * why, and the copy stored after the mark comes back, in one statement. An update that lands after the mark
    * finds it ended and fails; one that landed before is in the copy, which is what is announced and
    * kept. Its filter is the id alone, for the reason `movedOut`'s is. Null when it is not in
    * `sessions` (moved already).
    */
-  markEndedSystemWide(sessionId: string, at: Date): Promise<SessionDocument | null> {
+  markEndedSystemWide(
+    sessionId: string,
+    at: Date,
+    reason: SessionEndReason,
+  ): Promise<SessionDocument | null> {
     return this.systemWide.updateByIdReturning(sessionId, {
-      $set: { status: 'expired', expiredAt: at, modifiedAt: at },
+      $set: { status: 'expired', expiredAt: at, modifiedAt: at, endReason: reason },
     });
   }
 
   /**
-   * The expiry's move of a session it marked ended: that copy goes to the history, then the session
-   * leaves `sessions`. Each step is idempotent: an expiry retried after a crash finishes the move
-   * (`dueForExpirySystemWide` finds it), and one marked but never moved is moved by the retention
-   * sweep's catch-up.
+   * The expiry's move of a session marked ended (`as ended`: by this expiry's mark; `as found`: by
+   * an earlier one, `UNFINISHED`): that copy goes to the history, then the session leaves `sessions`. Each step is idempotent: an expiry retried after a crash finishes the move
+   * (`dueForExpirySystemWide` finds it).
    */
-  async moveMarkedSystemWide(marked: SessionDocument): Promise<void> {
-    await this.ended.recordOne(marked);
+  async moveMarkedSystemWide(marked: SessionDocument, how: 'as ended' | 'as found'): Promise<void> {
+    // Found marked (`UNFINISHED`): an earlier version may have recorded it in the collection kept
+    // before days, which `record` looks in; an expiry's own record goes in its day, once.
+    if (how === 'as found') await this.ended.record([marked]);
+    else await this.ended.recordOne(marked);
     await this.movedOut.run(marked._id);
-  }
-
-  /**
-   * The retention sweep's catch-up: ended sessions still in `sessions` that ended before
-   * `endedBefore` (STRANDED_AFTER_MS ago: stored by a version that kept them there, or left by an
-   * expiry that stopped between its writes and was not finished since) move to the history,
-   * unannounced; tombstones, never sessions, stay until retention.
-   */
-  async moveEndedSystemWide(endedBefore: Date, limit: number): Promise<number> {
-    const stranded = await this.systemWide.find(
-      { status: 'expired', abandoned: { $ne: true }, expiredAt: { $lt: endedBefore } },
-      { limit },
-    );
-    await this.ended.record(stranded);
-    return this.systemWide.deleteByIds(stranded.map((s) => s._id));
   }
 
   /** The retention sweep: the ids of what `sessions` holds that began before `before` (live sessions, tombstones), at most `limit`. */
