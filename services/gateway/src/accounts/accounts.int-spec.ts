@@ -219,4 +219,34 @@ describe('accounts and authentication (real NATS + store)', () => {
     });
     expect(other.status).toBe(200);
   });
+  it('refuses a subaccount past its share of its main account’s limit, and leaves the rest to the main account', async () => {
+    const main = await createAccount('Reseller');
+    const sub = (await (await createSub(main.auth_id, main.auth_token, 'customer')).json()) as {
+      auth_id: string;
+      auth_token: string;
+    };
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    // The main account's burst is 20; the subaccount's share of it (50 %), 10.
+    for (let i = 0; i < 200 && !limited; i++) {
+      const res = await fetch(`${gateway.baseUrl}/v1/Account/${sub.auth_id}/`, {
+        headers: { authorization: basic(sub.auth_id, sub.auth_token) },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(admitted).toBeGreaterThanOrEqual(10);
+    expect(admitted).toBeLessThan(20);
+    expect(((await limited?.json()) as { error: string }).error).toMatch(
+      /this subaccount may make 1 requests per second/,
+    );
+    // The main account has what its subaccount could not take.
+    for (let i = 0; i < 5; i++) {
+      const own = await fetch(`${gateway.baseUrl}/v1/Account/${main.auth_id}/`, {
+        headers: { authorization: basic(main.auth_id, main.auth_token) },
+      });
+      expect(own.status).toBe(200);
+    }
+  });
 });

@@ -31,7 +31,7 @@ export class PlivoAuthGuard implements CanActivate {
         'authentication failed: auth_id in the URL does not match the credentials',
       );
     }
-    await this.limiter.take(principal.accountId);
+    await this.limiter.take(principal);
     req.principal = principal;
     return true;
   }

@@ -29,7 +29,7 @@ export class TwilioAuthGuard implements CanActivate {
       ? await this.keys.authenticate(username, password)
       : // An unknown or malformed SID costs what a wrong token costs (the account lookup's decoy).
         await this.accounts.authenticate(authIdOf(username) ?? '', password);
-    await this.limiter.take(principal.accountId);
+    await this.limiter.take(principal);
     req.principal = principal;
     return true;
   }

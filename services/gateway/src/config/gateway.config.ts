@@ -45,6 +45,11 @@ export const gatewayConfigSchema = z.object({
   RATE_LIMIT_PER_SECOND: envInt(100, 1, 100000),
   RATE_LIMIT_BURST: envInt(200, 1, 1000000),
   /**
+   * The most of its main account's rate and burst one subaccount may take, in percent: a reseller's
+   * customer on a subaccount cannot use the whole limit its main account and siblings share.
+   */
+  SUBACCOUNT_RATE_LIMIT_PERCENT: envInt(50, 1, 100),
+  /**
    * Calls and texts a provider starts towards one account's numbers (a new call's answer, an inbound
    * message, a status report with no call context of ours), per second across every replica, and the
    * burst allowed; the webhooks of calls taken get FOLLOW_UPS_PER_START (16) times as much. A tenant

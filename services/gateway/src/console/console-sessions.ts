@@ -151,7 +151,9 @@ export class ConsoleSessions {
   private async open(identity: ConsoleIdentity): Promise<string> {
     // An identity that proved itself opens sessions at most at the account request rate, across
     // replicas (counted only after the check: a wrong guess writes nothing to KV).
-    await this.limiter.take(`console-sign-in.${identity.kind === 'operator' ? 'operator' : identity.authId}`);
+    await this.limiter.take({
+      accountId: `console-sign-in.${identity.kind === 'operator' ? 'operator' : identity.authId}`,
+    });
     const token = newSessionToken();
     const now = this.clock();
     const record: ConsoleSessionRecord = { identity, createdAt: now, lastSeenAt: now };
