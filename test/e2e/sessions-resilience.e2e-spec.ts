@@ -171,9 +171,16 @@ describe('session saga and expiry under failure', () => {
     }
   });
   it('finishes an ending whose replica died right after marking it: number and PINs free, announced once for its reason', async () => {
-    const res = await createPinSession(60);
-    expect(res.status).toBe(201);
-    const id = ((await res.json()) as Json).session_uuid as string;
+    // The replica the test before stopped may have left the gateway's breaker to session-service
+    // open for a moment (503 "temporarily unavailable"): created once it takes sessions again.
+    const id = await expectEventually(
+      async () => {
+        const res = await createPinSession(60);
+        expect(res.status).toBe(201);
+        return ((await res.json()) as Json).session_uuid as string;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     await system.stopNamed('session-service');
     // What a DELETE's expiry leaves when its replica dies after the mark, before it announces.
     const now = new Date();
