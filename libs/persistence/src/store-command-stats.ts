@@ -28,7 +28,12 @@ export function recordStoreCommands(connection: Connection, dir: string, label: 
       (e.command?.deletes as Array<{ q?: object }>)?.[0]?.q ??
       (e.command?.updates as Array<{ q?: object }>)?.[0]?.q) as Record<string, unknown> | undefined;
     const shape = filter ? `{${Object.entries(filter).map(fieldShape).join(',')}}` : '';
-    started.set(e.requestId, `${e.commandName} ${typeof target === 'string' ? target : ''} ${shape}`.trim());
+    // A getMore names its collection apart (its own value is the cursor's id).
+    const collection = typeof target === 'string' ? target : e.command?.collection;
+    started.set(
+      e.requestId,
+      `${e.commandName} ${typeof collection === 'string' ? collection : ''} ${shape}`.trim(),
+    );
   });
   const finished = (e: CommandEvent) => {
     const key = started.get(e.requestId) ?? e.commandName;
