@@ -34,7 +34,10 @@ describe('lookups by id on the local store’s PostgreSQL backend', () => {
     try {
       const db = client.db('t_id_lookups');
       for (const name of ['first', 'second']) {
-        const docs = Array.from({ length: 500 }, (_, i) => ({ _id: `${name}-${i}`, accountId: `A${i % 5}` }));
+        const docs = Array.from({ length: 2000 }, (_, i) => ({
+          _id: `${name}-${i}`,
+          accountId: `A${i % 5}`,
+        }));
         await db.collection(name).insertMany(docs as never[]);
         const explained = (await db.command({
           explain: { find: name, filter: { _id: `${name}-42`, accountId: 'A2' } },

@@ -10,7 +10,7 @@ export const ACCOUNT_RATE_BUCKET = 'maskline-account-rate';
 /** One entry per subaccount that made requests in the last hour: its share's token bucket. */
 export const SUBACCOUNT_RATE_BUCKET = 'maskline-subaccount-rate';
 
-/** A subaccount's share of a main account's figure (rate or burst): at least one. */
+/** A subaccount's share of a main account's figure (rate or burst), rounded down but at least one (so all of a rate of 1). */
 export function subaccountShare(ofMain: number, percent: number): number {
   return Math.max(1, Math.floor((ofMain * percent) / 100));
 }
@@ -62,9 +62,10 @@ export class AccountRateLimiter {
     }
     const taken = await this.buckets.take(principal.accountId);
     if (taken.ok) return;
+    const whose = principal.subaccountId ? 'its main account, with its subaccounts,' : 'this account';
     throw new CodedError(
       ErrorCodes.RATE_LIMITED,
-      `too many requests: this account may make ${this.config.RATE_LIMIT_PER_SECOND} requests per second`,
+      `too many requests: ${whose} may make ${this.config.RATE_LIMIT_PER_SECOND} requests per second`,
       { details: { retryAfterSeconds: taken.retryAfterSeconds } },
     );
   }
