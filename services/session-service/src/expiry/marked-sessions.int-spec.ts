@@ -113,8 +113,9 @@ describe('sessions marked ended (real NATS + store)', () => {
 
     expect(new Set(work.slice(0, 2))).toEqual(new Set([recent._id, old._id]));
     expect(work.slice(2)).toEqual([due._id]);
-    // The limit counts both: the marked ones first.
-    expect(await repo.dueForExpirySystemWide(new Date(), 1)).toHaveLength(1);
+    // The limit counts both, and the marked ones take half of it at most.
+    const two = await repo.dueForExpirySystemWide(new Date(), 2);
+    expect(two.map((s) => s.status)).toEqual(['expired', 'active']);
     await sessions.deleteMany({ _id: { $in: [recent._id, old._id, due._id, tombstone._id, live._id] } });
   });
 

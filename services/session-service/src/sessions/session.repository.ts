@@ -254,14 +254,17 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * The expiry sweep's work: the sessions an expiry marked ended and did not finish (`UNFINISHED`),
-   * then the active sessions due by `now`, the most overdue first; `limit` in all. Their id, state
+   * The expiry sweep's work: the sessions an expiry marked ended and did not finish (`UNFINISHED`,
+   * half of `limit` at most), then the active sessions due by `now`, the most overdue first; `limit`
+   * in all. Their id, state
    * and expiry alone (`DUE_FIELDS`): the sweep only times them, and each is read in full when it
    * ends; whole sessions made FerretDB decode and send about 400 of them every 10 s at 20 sessions
    * a second, most of a page past the first (`getMore`).
    */
   async dueForExpirySystemWide(now: Date, limit: number): Promise<DueSession[]> {
-    const unfinished = await this.systemWide.find(UNFINISHED, { limit }, DUE_FIELDS);
+    // At most half of it: sessions that cannot be finished yet never keep due ones from ending.
+    const unfinished = await this.systemWide.find(UNFINISHED, { limit: Math.ceil(limit / 2) }, DUE_FIELDS);
+    // A limit of 0 would be none at all.
     if (unfinished.length >= limit) return unfinished;
     const due = await this.systemWide.find(
       { status: 'active', expiresAt: { $lte: now } },
