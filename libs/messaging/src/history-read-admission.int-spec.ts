@@ -175,6 +175,59 @@ describe('reads of history admitted per account and in all, across replicas (rea
     ]);
   });
 
+  it('lets one subaccount hold half of its main account’s reads at most, so the main account and its siblings keep the rest', async () => {
+    newGate();
+    started.length = 0;
+    const tenant = account();
+    const reseller = (n: number) => `SA${tenant.slice(2, 19)}${n}`;
+    // PER_ACCOUNT is 2: the subaccount's share is 1. Whichever of its two lists comes second is
+    // refused at once; the first waits at the gate.
+    const customer = [get(tenant, reseller(1)), get(tenant, reseller(1))];
+    await expectEventually(() => expect(started).toHaveLength(1));
+    expect(await Promise.race(customer)).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    // Its sibling, and its main account, still have the account's other slot.
+    const sibling = get(tenant, reseller(2));
+    await expectEventually(() => expect(started).toHaveLength(2));
+    expect(await get(tenant)).toBe(ErrorCodes.HISTORY_READS_LIMITED);
+    gate.open();
+    expect((await Promise.all(customer)).sort()).toEqual(
+      [ErrorCodes.NOT_FOUND, ErrorCodes.HISTORY_READS_LIMITED].sort(),
+    );
+    expect(await sibling).toBe(ErrorCodes.NOT_FOUND);
+  });
+
+  it('names whose share a refused subaccount went past', async () => {
+    newGate();
+    const tenant = account();
+    const sub = `SA${tenant.slice(2)}`;
+    const held = client.request(ListSessions, {
+      scope: { accountId: tenant, subaccountId: sub },
+      status: 'all',
+      createdTime: {},
+      expiryTime: {},
+      durationSeconds: {},
+      limit: 20,
+      offset: 0,
+    });
+    await expectEventually(() => expect(started.map((s) => s.accountId)).toContain(tenant));
+    await expect(
+      client.request(ListSessions, {
+        scope: { accountId: tenant, subaccountId: sub },
+        status: 'all',
+        createdTime: {},
+        expiryTime: {},
+        durationSeconds: {},
+        limit: 20,
+        offset: 0,
+      }),
+    ).rejects.toMatchObject({
+      code: ErrorCodes.HISTORY_READS_LIMITED,
+      message: expect.stringContaining('this subaccount may have 1 in flight'),
+    });
+    gate.open();
+    await held.catch(() => undefined);
+  });
+
   it('never opens the caller’s circuit breaker to the service by refusing reads (its hot paths go on)', async () => {
     newGate();
     started.length = 0;

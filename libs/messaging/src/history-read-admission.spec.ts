@@ -1,7 +1,12 @@
 import pino from 'pino';
 import { ErrorCodes } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
-import { HistoryReadAdmission, accountNamedBy } from './history-read-admission';
+import {
+  HistoryReadAdmission,
+  accountNamedBy,
+  subaccountNamedBy,
+  subaccountShareOf,
+} from './history-read-admission';
 import type { KeyValueStores } from './key-value-stores';
 import type { MessagingOptions } from './messaging.options';
 
@@ -85,6 +90,10 @@ describe('HistoryReadAdmission while NATS KV cannot be asked', () => {
   it('keys a request by its main account: the scope’s, else the one it names', () => {
     expect(accountNamedBy({ scope: { accountId: 'MA1', subaccountId: 'SA1' } })).toBe('MA1');
     expect(accountNamedBy({ accountId: 'MA2' })).toBe('MA2');
+    expect(subaccountNamedBy({ scope: { accountId: 'MA1', subaccountId: 'SA1' } })).toBe('SA1');
+    expect(subaccountNamedBy({ scope: { accountId: 'MA1' } })).toBeUndefined();
+    expect(subaccountShareOf(4)).toBe(2);
+    expect(subaccountShareOf(1)).toBe(1);
     expect(accountNamedBy({ sessionId: 'x' })).toBe('-');
     expect(accountNamedBy(null)).toBe('-');
   });

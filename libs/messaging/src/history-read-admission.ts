@@ -93,13 +93,13 @@ export class HistoryReadAdmission {
     this.pools = { lookup: pool('lookup'), scan: pool('scan') };
   }
 
-  /** A pass for one request of `kind` on behalf of the main account `accountId`. */
-  pass(kind: HistoryReadKind, accountId: string): HistoryReadPass {
+  /** A pass for one request of `kind` on behalf of the main account `accountId` (for its `subaccountId`). */
+  pass(kind: HistoryReadKind, accountId: string, subaccountId?: string): HistoryReadPass {
     const pool = this.pools[kind];
     let taken: Promise<() => Promise<void>> | undefined;
     return {
       admit: async () => {
-        taken ??= pool.take(accountId);
+        taken ??= pool.take(accountId, subaccountId);
         await taken;
       },
       close: async () => {
@@ -125,6 +125,8 @@ export class HistoryReadAdmission {
 class HistoryReadPool {
   private slots?: {
     perAccount: SharedSlots;
+    /** Keyed `<account>.<subaccount>`: an account id never has a dot, so never one of `perAccount`'s keys. */
+    perSubaccount: SharedSlots;
     all: SharedSlots;
     /** The reserved slots, and which accounts hold one (one each at most). */
     first?: { slots: SharedSlots; holders: SharedSlots };
@@ -142,8 +144,35 @@ class HistoryReadPool {
     private readonly warning: { last: number },
   ) {}
 
+  /**
+   * For a subaccount, first a slot of its own share (`subaccountShareOf`); then a slot of the
+   * account's and one of the system's (a function giving them all back), or the refusal. While KV
+   * cannot be asked for the share, the account's limit alone holds.
+   */
+  async take(accountId: string, subaccountId?: string): Promise<() => Promise<void>> {
+    if (!subaccountId) return this.takeForAccount(accountId);
+    let share: (() => Promise<void>) | null = null;
+    try {
+      share = await this.slotsOf().perSubaccount.take(`${accountId}.${subaccountId}`);
+    } catch {
+      return this.takeForAccount(accountId);
+    }
+    if (!share) throw this.limited(true);
+    const shareSlot = share;
+    try {
+      const rest = await this.takeForAccount(accountId);
+      return async () => {
+        await rest();
+        await shareSlot();
+      };
+    } catch (err) {
+      await shareSlot();
+      throw err;
+    }
+  }
+
   /** A slot of the account's and one of the system's (a function giving both back), or the refusal. */
-  async take(accountId: string): Promise<() => Promise<void>> {
+  private async takeForAccount(accountId: string): Promise<() => Promise<void>> {
     const { perAccount, all, first } = this.slotsOf();
     let own: (() => Promise<void>) | null = null;
     try {
@@ -216,12 +245,15 @@ class HistoryReadPool {
     };
   }
 
-  private limited(): CodedError {
+  private limited(subaccount = false): CodedError {
     const what = this.kind === 'lookup' ? 'reads of one session' : 'lists and other reads of history';
+    const whose = subaccount
+      ? `this subaccount may have ${subaccountShareOf(this.limits.perAccount)} in flight (half of its main account's`
+      : `this account may have ${this.limits.perAccount} in flight (`;
     return new CodedError(
       ErrorCodes.HISTORY_READS_LIMITED,
-      `too many ${what} at once: this account may have ${this.limits.perAccount} in flight ` +
-        `(${HISTORY_READ_LIMIT_VARIABLES[this.kind].perAccount}); retry when one has answered`,
+      `too many ${what} at once: ${whose}` +
+        `${HISTORY_READ_LIMIT_VARIABLES[this.kind].perAccount}); retry when one has answered`,
       { details: { retryAfterSeconds: RETRY_AFTER_SECONDS[this.kind] } },
     );
   }
@@ -252,6 +284,7 @@ class HistoryReadPool {
     const reserved = historyReadsReservedForFirst(inFlight);
     this.slots = {
       perAccount: slots(perAccount),
+      perSubaccount: slots(subaccountShareOf(perAccount)),
       all: slots(inFlight - reserved),
       first: reserved > 0 ? { slots: slots(reserved), holders: slots(1) } : undefined,
     };
@@ -276,6 +309,20 @@ function isRefusal(err: unknown): boolean {
  * key of its admission when its contract does not name it (`readsHistory.accountOf`). A request that
  * names none shares one key with every other such request.
  */
+/** The subaccount a request acts for (its `scope`'s), if any. */
+export function subaccountNamedBy(request: unknown): string | undefined {
+  const id = (request as { scope?: { subaccountId?: unknown } } | null)?.scope?.subaccountId;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
+
+/**
+ * A subaccount's share of its main account's reads in flight: half of them (at least one), so one
+ * subaccount (a reseller's customer) cannot take every slot from its main account and siblings.
+ */
+export function subaccountShareOf(perAccount: number): number {
+  return Math.max(1, Math.floor(perAccount / 2));
+}
+
 export function accountNamedBy(request: unknown): string {
   const r = request as { scope?: { accountId?: unknown }; accountId?: unknown } | null;
   const id = r?.scope?.accountId ?? r?.accountId;

@@ -23,7 +23,12 @@ import {
 } from '@maskline/contracts';
 import { LOGGER, MetricsService, runWithContext, type RequestContext } from '@maskline/observability';
 import { HandlerDiscovery } from './handler-discovery';
-import { HistoryReadAdmission, accountNamedBy, type HistoryReadPass } from './history-read-admission';
+import {
+  HistoryReadAdmission,
+  accountNamedBy,
+  subaccountNamedBy,
+  type HistoryReadPass,
+} from './history-read-admission';
 import { InFlightTracker } from './in-flight-tracker';
 import { decodeJson, encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
@@ -166,9 +171,10 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         // a call's route) are the system's work, bounded by their consumers.
         if (history || isForTenant(msg)) {
           const account = history ? history.accountOf(parsed.data as never) : accountNamedBy(parsed.data);
+          const subaccount = subaccountNamedBy(parsed.data);
           const passOf = (kind: HistoryReadKind) => {
             let pass = passes.get(kind);
-            if (!pass) passes.set(kind, (pass = this.historyReads.pass(kind, account)));
+            if (!pass) passes.set(kind, (pass = this.historyReads.pass(kind, account, subaccount)));
             return pass;
           };
           // Its own kind (a scan for a request not marked), and a scan's as well when a read asks.
