@@ -124,18 +124,18 @@ describe('reads of history admitted per account and in all, across replicas (rea
       (err: CodedError) => err.code,
     );
   /** A list of the account's sessions: a scan. */
-  const get = (accountId: string, subaccountId?: string) =>
-    outcome(
-      client.request(ListSessions, {
-        scope: { accountId, subaccountId },
-        status: 'all',
-        createdTime: {},
-        expiryTime: {},
-        durationSeconds: {},
-        limit: 20,
-        offset: 0,
-      }),
-    );
+  const list = (accountId: string, subaccountId?: string) =>
+    client.request(ListSessions, {
+      scope: { accountId, subaccountId },
+      status: 'all',
+      createdTime: {},
+      expiryTime: {},
+      durationSeconds: {},
+      limit: 20,
+      offset: 0,
+    });
+  /** A list's outcome. */
+  const get = (accountId: string, subaccountId?: string) => outcome(list(accountId, subaccountId));
   /** A get of one session: a lookup. */
   const lookUp = (accountId: string) =>
     client.request(GetSession, { scope: { accountId }, sessionId: randomUUID() }).then(
@@ -200,27 +200,9 @@ describe('reads of history admitted per account and in all, across replicas (rea
     newGate();
     const tenant = account();
     const sub = `SA${tenant.slice(2)}`;
-    const held = client.request(ListSessions, {
-      scope: { accountId: tenant, subaccountId: sub },
-      status: 'all',
-      createdTime: {},
-      expiryTime: {},
-      durationSeconds: {},
-      limit: 20,
-      offset: 0,
-    });
+    const held = list(tenant, sub);
     await expectEventually(() => expect(started.map((s) => s.accountId)).toContain(tenant));
-    await expect(
-      client.request(ListSessions, {
-        scope: { accountId: tenant, subaccountId: sub },
-        status: 'all',
-        createdTime: {},
-        expiryTime: {},
-        durationSeconds: {},
-        limit: 20,
-        offset: 0,
-      }),
-    ).rejects.toMatchObject({
+    await expect(list(tenant, sub)).rejects.toMatchObject({
       code: ErrorCodes.HISTORY_READS_LIMITED,
       message: expect.stringContaining('this subaccount may have 1 in flight'),
     });
