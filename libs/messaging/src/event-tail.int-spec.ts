@@ -161,4 +161,62 @@ describe('tailEvents (real NATS JetStream)', () => {
       messages.stop();
     }
   });
+
+  it('says it has caught up only once it has handled every message on its subjects the stream held when asked', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: 'TAIL_CAUGHT', subjects: ['caught.>'] });
+    const js = nc.jetstream();
+    await js.publish('caught.other', encodeJson({ n: 0 })); // before the tail, and not its subject
+    const handled: number[] = [];
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const tail = await tailSubjects(nc, {
+      stream: 'TAIL_CAUGHT',
+      filterSubjects: 'caught.mine.>',
+      onEvent: async (_subject, payload) => {
+        const n = (payload as { n: number }).n;
+        if (n === 2) await held; // the view is slow to apply this one
+        handled.push(n);
+      },
+      onError: (err) => {
+        throw err;
+      },
+    });
+    try {
+      expect(await tail.caughtUp(5000)).toBe(true); // nothing on its subjects yet
+      await js.publish('caught.mine.a', encodeJson({ n: 1 }));
+      expect(await tail.caughtUp(5000)).toBe(true);
+      expect(handled).toEqual([1]); // said only once handled
+      await js.publish('caught.mine.b', encodeJson({ n: 2 }));
+      await js.publish('caught.other', encodeJson({ n: 3 })); // later, not its subject: not waited for
+      expect(await tail.caughtUp(300)).toBe(false); // 2 is still being applied
+      const waiting = tail.caughtUp(10_000);
+      release();
+      expect(await waiting).toBe(true);
+      expect(handled).toEqual([1, 2]);
+    } finally {
+      tail.stop();
+    }
+    // A stopped tail never says so.
+    expect(await tail.caughtUp(5000)).toBe(false);
+  });
+
+  it('counts what the stream held before it started as handled (its view loads that from a snapshot)', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: 'TAIL_BEFORE', subjects: ['before.>'] });
+    await nc.jetstream().publish('before.x', encodeJson({ n: 1 }));
+    const tail = await tailSubjects(nc, {
+      stream: 'TAIL_BEFORE',
+      filterSubjects: ['before.x', 'before.y'],
+      onEvent: () => undefined,
+      onError: (err) => {
+        throw err;
+      },
+    });
+    try {
+      expect(await tail.caughtUp(5000)).toBe(true);
+    } finally {
+      tail.stop();
+    }
+  });
 });

@@ -1,4 +1,10 @@
-import { ConsumerEvents, DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import {
+  ConsumerEvents,
+  DeliverPolicy,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type NatsConnection,
+} from 'nats';
 import {
   CodedError,
   ErrorCodes,
@@ -33,7 +39,17 @@ export interface SubjectTailOptions {
 
 export interface EventTail {
   stop(): void;
+  /**
+   * Whether this tail has handled every message on its subjects that the stream held when asked (its
+   * leader's word): resolves true once it has, false when it has not within `timeoutMs` or the
+   * stream could not be asked. A view fed by the tail then knows everything written before the call
+   * (it may also hold what came after). A view that distrusts itself after an `onError` still must.
+   */
+  caughtUp(timeoutMs: number): Promise<boolean>;
 }
+
+/** "no message found" from a stream's message get: nothing on the subject. */
+const NO_MESSAGE = 10037;
 
 /**
  * Every message on the matching subjects from now on, in order, to this replica alone: an ordered,
@@ -43,11 +59,33 @@ export interface EventTail {
 export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptions): Promise<EventTail> {
   let stopped = false;
   let messages: ConsumerMessages | undefined;
+  let manager: Promise<JetStreamManager> | undefined;
+  const jsm = () => {
+    if (!manager) {
+      const opening = nc.jetstreamManager({ checkAPI: false });
+      manager = opening;
+      opening.catch(() => (manager = undefined));
+    }
+    return manager;
+  };
+  const filters = [options.filterSubjects].flat();
+  /** The stream sequence of the last message handled (or, at the start, of the last before the tail). */
+  let handled = 0;
+  const waiting = new Set<{ seq: number; done: (caught: boolean) => void }>();
+  const advance = (seq: number) => {
+    handled = Math.max(handled, seq);
+    for (const w of waiting) if (w.seq <= handled) w.done(true);
+  };
   const open = async () => {
+    // From the message after the stream's last: what came before is the view's snapshot's, and
+    // `caughtUp` counts it as handled.
+    const last = (await (await jsm()).streams.info(options.stream)).state.last_seq;
     const consumer = await nc.jetstream().consumers.get(options.stream, {
       filterSubjects: options.filterSubjects,
-      deliver_policy: DeliverPolicy.New,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: last + 1,
     });
+    advance(last);
     const current = await consumer.consume();
     messages = current;
     // The client keeps retrying a consumer whose stream is gone, silently and, once the stream is
@@ -73,7 +111,25 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
       } catch (err) {
         options.onError(err, m.subject);
       }
+      advance(m.seq);
     }
+  };
+  /** The sequence of the last message on the tail's subjects the stream's leader holds (0: none). */
+  const lastOnSubjects = async (): Promise<number> => {
+    const manager = await jsm();
+    const lasts = await Promise.all(
+      filters.map((subject) =>
+        manager.streams.getMessage(options.stream, { last_by_subj: subject }).then(
+          (m) => m.seq,
+          (err: unknown) => {
+            if ((err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === NO_MESSAGE)
+              return 0;
+            throw err;
+          },
+        ),
+      ),
+    );
+    return Math.max(0, ...lasts);
   };
   /** Runs the tail; if it ends or breaks while wanted, reports it and starts a new one from now. */
   const keep = (current: ConsumerMessages): void => {
@@ -104,6 +160,33 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
       if (stopped) return;
       stopped = true;
       messages?.stop();
+      for (const w of waiting) w.done(false);
+    },
+    caughtUp: async (timeoutMs) => {
+      if (stopped) return false;
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<number>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
+      });
+      try {
+        const seq = await Promise.race([lastOnSubjects(), deadline]);
+        if (seq <= handled) return true;
+        return await new Promise<boolean>((resolve) => {
+          const w = {
+            seq,
+            done: (caught: boolean) => {
+              waiting.delete(w);
+              resolve(caught);
+            },
+          };
+          waiting.add(w);
+          void deadline.catch(() => w.done(false));
+        });
+      } catch {
+        return false; // not known in time: the caller reads its source instead
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

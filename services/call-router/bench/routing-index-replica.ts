@@ -19,6 +19,7 @@ import type { CallEvents } from '../src/calls/call-events';
 import type { CallState } from '../src/calls/call-state';
 import { InboundCallDecider } from '../src/routing/inbound-call-decider';
 import { RoutingIndex } from '../src/routing/routing-index';
+import type { RoutingIndexFeeder } from '../src/routing/routing-index.feeder';
 import type { ProxyInterceptor } from '../src/proxy/proxy-interceptor';
 import type { ProxyOutOfSession } from '../src/proxy/proxy-out-of-session';
 import { SessionFinder } from '../src/routing/session-finder';
@@ -111,7 +112,9 @@ async function main() {
       return { sessions: [], session: null, fallbackAnswerUrl: null };
     },
   } as unknown as RpcClient;
-  const finder = new SessionFinder(index, rpc, () => Date.now());
+  // Every session event applied: what the index lacks does not exist.
+  const caughtUp = { caughtUp: async () => true } as unknown as RoutingIndexFeeder;
+  const finder = new SessionFinder(index, caughtUp, rpc, () => Date.now());
   const events = { step: async () => undefined } as unknown as CallEvents;
   const state = {
     remember: async () => undefined,

@@ -59,6 +59,14 @@ export class RoutingIndexFeeder implements OnApplicationBootstrap, OnApplication
     this.tail?.stop();
   }
 
+  /**
+   * Whether the index has applied every session event the stream held when asked (within
+   * `timeoutMs`): then, if it is `ready`, what it lacks does not exist (see `SessionFinder`).
+   */
+  caughtUp(timeoutMs: number): Promise<boolean> {
+    return this.tail?.caughtUp(timeoutMs) ?? Promise.resolve(false);
+  }
+
   /** A missed update makes the index untrustworthy: calls read the store until a fresh snapshot loads. */
   private invalidate(): void {
     this.index.ready = false;

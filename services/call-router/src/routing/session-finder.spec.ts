@@ -7,7 +7,8 @@ import {
 } from '@maskline/contracts';
 import type { RpcClient } from '@maskline/messaging';
 import { RoutingIndex } from './routing-index';
-import { SessionFinder } from './session-finder';
+import type { RoutingIndexFeeder } from './routing-index.feeder';
+import { INDEX_CATCH_UP_MS, SessionFinder } from './session-finder';
 
 const VN = '+14155550100';
 const OTHER_VN = '+14155550200';
@@ -29,9 +30,17 @@ const session = (id: number, over: Partial<RoutingSession> = {}): RoutingSession
   ...over,
 });
 
-function finder(store: RoutingSession[], now = NOW) {
+/** `caught`: whether the index applies every session event the stream holds in time. */
+function finder(store: RoutingSession[], now = NOW, caught = true) {
   const index = new RoutingIndex();
   const reads: string[] = [];
+  const waits: number[] = [];
+  const feeder = {
+    caughtUp: async (timeoutMs: number) => {
+      waits.push(timeoutMs);
+      return caught;
+    },
+  } as unknown as RoutingIndexFeeder;
   const rpc = {
     request: jest.fn(
       async (contract: RpcContract, payload: { virtualNumber?: string; sessionId?: string }) => {
@@ -46,7 +55,7 @@ function finder(store: RoutingSession[], now = NOW) {
       },
     ),
   } as unknown as RpcClient;
-  return { f: new SessionFinder(index, rpc, () => now), index, reads };
+  return { f: new SessionFinder(index, feeder, rpc, () => now), index, reads, waits };
 }
 
 describe('finding the sessions a call may reach', () => {
@@ -92,9 +101,39 @@ describe('finding the sessions a call may reach', () => {
     expect(reads).toEqual([]);
   });
 
-  it('reads the store before a decision the index cannot make, and at most once', async () => {
+  it('waits for the index to apply every session event before a decision it cannot make at once, and reads no store', async () => {
     const s = session(1);
-    const { f, index, reads } = finder([s]);
+    const { f, index, reads, waits } = finder([s]);
+    index.ready = true;
+    index.upsert(s);
+    const party = (sessions: RoutingSession[]) => sessions.some((x) => x.firstParty === s.firstParty);
+    const stranger = (sessions: RoutingSession[]) => sessions.some((x) => x.firstParty === '+16285550009');
+    expect(await f.onNumber(VN, MINE, { freshUnless: party })).toEqual([s]); // the index decides at once
+    expect(waits).toEqual([]);
+    expect(await f.onNumber(VN, MINE, { freshUnless: stranger })).toEqual([s]); // once caught up
+    expect(await f.onNumber(OTHER_VN, MINE)).toEqual([]); // nothing on the number, once caught up
+    expect(waits).toEqual([INDEX_CATCH_UP_MS, INDEX_CATCH_UP_MS]);
+    expect(reads).toEqual([]);
+  });
+
+  it('reads the store when the index cannot apply the events in time, or was invalidated while it waited', async () => {
+    const s = session(1);
+    const late = finder([s], NOW, false);
+    late.index.ready = true;
+    expect(await late.f.onNumber(VN, MINE)).toEqual([s]); // the store's word
+    expect(late.reads).toEqual([GetSessionsOnNumber.subject]);
+
+    const invalidated = finder([s]);
+    invalidated.index.ready = true;
+    const waiting = invalidated.f.onNumber(VN, MINE);
+    invalidated.index.ready = false; // an event failed to apply meanwhile
+    expect(await waiting).toEqual([s]);
+    expect(invalidated.reads).toEqual([GetSessionsOnNumber.subject]);
+  });
+
+  it('reads the store before a decision the index cannot make in time, and at most once', async () => {
+    const s = session(1);
+    const { f, index, reads } = finder([s], NOW, false);
     index.ready = true;
     index.upsert(s);
     const party = (sessions: RoutingSession[]) => sessions.some((x) => x.firstParty === s.firstParty);
@@ -108,9 +147,9 @@ describe('finding the sessions a call may reach', () => {
     expect(reads).toEqual([GetSessionsOnNumber.subject, GetSessionsOnNumber.subject]);
   });
 
-  it('answers from the index once it is loaded, and from the store while it is not or on a miss', async () => {
+  it('answers from the index once it is loaded, and from the store while it is not or on a miss it cannot wait out', async () => {
     const s = session(1);
-    const { f, index, reads } = finder([s]);
+    const { f, index, reads } = finder([s], NOW, false);
     await f.onNumber(VN, MINE); // not loaded: the store
     index.ready = true;
     await f.onNumber(VN, MINE); // loaded and known: the index

@@ -3,25 +3,37 @@ import { GetRoutingSession, GetSessionsOnNumber, type RoutingSession } from '@ma
 import { RpcClient } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { RoutingIndex } from './routing-index';
+import { RoutingIndexFeeder } from './routing-index.feeder';
+
+/**
+ * How long a call waits for the index to apply the session events written before it, before it
+ * reads the store instead. Applying is in memory, so only a stalled tail takes this long.
+ */
+export const INDEX_CATCH_UP_MS = 1000;
 
 /**
  * Live sessions for a call, always confined to the virtual number the webhook was verified for
  * and that number's owner: from the index; from the store when the index is not loaded (or was
- * invalidated by a missed update), has none on the number, or the caller asks for a fresh read.
+ * invalidated by a missed update), cannot apply the events written before the call in time, or
+ * the caller asks for a fresh read.
  */
 @Injectable()
 export class SessionFinder {
   constructor(
     private readonly index: RoutingIndex,
+    private readonly feeder: RoutingIndexFeeder,
     private readonly rpc: RpcClient,
     @Inject(CLOCK) private readonly now: Clock,
   ) {}
 
   /**
-   * `freshUnless`: what the index holds decides only if it passes this test (the caller is a party of
-   * one of them, say); otherwise the store is read, as a session created or changed moments ago may
-   * not have reached this replica's index yet. The store is read once at most: not again when the
-   * index had nothing on the number and the store was read already.
+   * `freshUnless`: what the index holds decides at once only if it passes this test (the caller is
+   * a party of one of them, say). Otherwise, and when it holds nothing on the number, a session
+   * created or changed moments ago may not have reached this replica's index yet: the index answers
+   * once it has applied every session event the stream holds (a session is announced before its
+   * creation or change is answered), and the store is read only if it cannot in INDEX_CATCH_UP_MS.
+   * Reading every session on a number from the store costs what the number holds (hundreds, on a
+   * busy pool's first number), for every stranger's call.
    */
   async onNumber(
     virtualNumber: string,
@@ -29,9 +41,13 @@ export class SessionFinder {
     options: { fresh?: boolean; freshUnless?: (sessions: RoutingSession[]) => boolean } = {},
   ): Promise<RoutingSession[]> {
     const mine = (sessions: RoutingSession[]) => sessions.filter((s) => s.accountId === accountId);
-    const indexed = this.index.on(virtualNumber, this.now());
-    if (this.index.ready && !options.fresh && indexed.length > 0) {
-      if (!options.freshUnless || options.freshUnless(mine(indexed))) return mine(indexed);
+    if (this.index.ready && !options.fresh) {
+      const indexed = mine(this.index.on(virtualNumber, this.now()));
+      if (indexed.length > 0 && (!options.freshUnless || options.freshUnless(indexed))) return indexed;
+      // Still ready after the wait: no event was missed meanwhile.
+      if ((await this.feeder.caughtUp(INDEX_CATCH_UP_MS)) && this.index.ready) {
+        return mine(this.index.on(virtualNumber, this.now()));
+      }
     }
     const reply = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
     this.index.replaceNumber(virtualNumber, reply.sessions);
