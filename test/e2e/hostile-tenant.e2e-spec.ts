@@ -6,7 +6,7 @@ import {
   type Provider,
 } from '@maskline/telephony-simulator';
 import { expectEventually } from '@maskline/testing';
-import { createAccount, type TestAccount } from './support/accounts';
+import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
 import { callParams, sendWebhook, signWebhook, urlsIn } from './support/signed-webhook';
@@ -450,6 +450,67 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     // A refused text's body is never logged.
     const logged = JSON.stringify(system.logs('gateway'));
     expect(flood.filter((text) => logged.includes(text))).toEqual([]);
+  });
+
+  it("a subaccount flooding its numbers with signed texts is held to its share of its main account's inbound limit; the main account keeps the rest", async () => {
+    // A reseller, and a customer of it on a subaccount whose number has provider credentials of its own.
+    const reseller = await createAccount(system, 'reseller');
+    const customer = await createSubaccount(system, reseller, 'customer');
+    const own = { number: '+14155550801', credentials: providerAccount('plivo') };
+    const customers = { number: '+14155550802', credentials: providerAccount('plivo') };
+    for (const [number, credentials, subaccount] of [
+      [own.number, own.credentials, undefined],
+      [customers.number, customers.credentials, customer.authId],
+    ] as const) {
+      const res = await reseller.api('/Number/', {
+        body: {
+          numbers: number,
+          provider: 'plivo',
+          provider_auth_id: credentials.accountId,
+          provider_auth_token: credentials.authToken,
+          ...(subaccount ? { subaccount } : {}),
+        },
+      });
+      expect(res.status).toBe(202);
+    }
+    const text = (
+      to: { number: string; credentials: { accountId: string; authToken: string } },
+      body: string,
+    ) =>
+      signWebhook(
+        'plivo',
+        `${system.baseUrl}/messaging/plivo/inbound`,
+        simulatedProvider('plivo').messageParams(
+          randomUUID(),
+          nextPhone(),
+          to.number,
+          body,
+          [],
+          to.credentials,
+        ),
+        to.credentials.authToken,
+      );
+
+    const started = Date.now();
+    const flood = await Promise.all(
+      Array.from({ length: 3 * INBOUND.burst }, (_, i) => post(text(customers, `customer flood ${i}`))),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const taken = flood.filter((r) => r.status === 200).length;
+    const refused = flood.filter((r) => r.status === 429);
+    expect(taken + refused.length).toBe(flood.length);
+    // SUBACCOUNT_RATE_LIMIT_PERCENT (50 %) of the burst and of what the rate refilled meanwhile.
+    expect(taken).toBeLessThanOrEqual(INBOUND.burst / 2 + Math.ceil((INBOUND.perSecond / 2) * seconds) + 1);
+    expect(refused.length).toBeGreaterThan(0);
+    const refusals = await Promise.all(refused.map(async (r) => JSON.stringify(await r.json())));
+    expect(refusals.filter((r) => /this subaccount's numbers/.test(r)).length).toBeGreaterThan(0);
+
+    // The reseller's own number still takes a quarter of the burst at once: without the share, the
+    // customer's flood would have spent it all.
+    const mine = await Promise.all(
+      Array.from({ length: INBOUND.burst / 4 }, (_, i) => post(text(own, `the reseller's own text ${i}`))),
+    );
+    expect(mine.map((r) => r.status)).toEqual(mine.map(() => 200));
   });
 
   it('a signed text captured and replayed spends its owner’s inbound allowance once, however many copies are sent', async () => {

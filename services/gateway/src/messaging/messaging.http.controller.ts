@@ -14,6 +14,7 @@ import {
 import { EventPublisher, NumberRoutingCache } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
+import type { AllowanceOwner } from '../auth/subaccount-share-buckets';
 import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
@@ -69,7 +70,8 @@ export class MessagingHttpController {
     const dialect = DIALECTS[provider];
     if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
     const params = stringParams(req.body);
-    const accountId = await this.authenticate(dialect, req, params);
+    const owner = await this.authenticate(dialect, req, params);
+    const { accountId } = owner;
     const message = dialect.read(params);
     if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
     if (message.messageId.length > 64) {
@@ -85,7 +87,7 @@ export class MessagingHttpController {
     const msgId = `message-received:${provider}:${message.to}:${message.messageId}`;
     // Remembered under the owner: a number that changes hands starts afresh.
     const outcome = await this.taken.once(accountId, msgId, async () => {
-      await this.takeAllowance(provider, accountId);
+      await this.takeAllowance(provider, owner);
       await this.publish(dialect, accountId, message, msgId);
     });
     // Taken again: a copy of a message taken already, answered as it was.
@@ -94,8 +96,9 @@ export class MessagingHttpController {
   }
 
   /** One of the number owner's inbound allowance (InboundWebhookLimiter), or 429 (503 if it cannot be asked). */
-  private async takeAllowance(provider: string, accountId: string): Promise<void> {
-    await this.limiter.take(accountId, 'start').catch((err: unknown) => {
+  private async takeAllowance(provider: string, owner: AllowanceOwner): Promise<void> {
+    const { accountId } = owner;
+    await this.limiter.take(owner, 'start').catch((err: unknown) => {
       if (!InboundWebhookLimiter.refused(err)) {
         this.outcomes.inc({ provider, outcome: 'unavailable' });
         throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
@@ -146,7 +149,12 @@ export class MessagingHttpController {
   }
 
   /** The owner of the number the message was sent to, once its credentials verified the request. */
-  private async authenticate(dialect: MessageDialect, req: Request, params: WebhookParams): Promise<string> {
+  /** The owner of the number whose credentials verified the webhook. */
+  private async authenticate(
+    dialect: MessageDialect,
+    req: Request,
+    params: WebhookParams,
+  ): Promise<AllowanceOwner> {
     const refuse = (reason: string): never => {
       this.outcomes.inc({ provider: dialect.provider, outcome: 'refused' });
       this.logger.warn(
@@ -185,6 +193,6 @@ export class MessagingHttpController {
         return refuse('provider account is not the number’s');
       }
     }
-    return routing.accountId;
+    return { accountId: routing.accountId, subaccountId: routing.subaccountId };
   }
 }

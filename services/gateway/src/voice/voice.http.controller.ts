@@ -196,7 +196,7 @@ export class VoiceHttpController {
     webhook: VerifiedWebhook,
   ): Promise<CallAction[] | undefined> {
     try {
-      await this.limiter.take(webhook.accountId, inboundKindOf(stage, webhook.context !== null));
+      await this.limiter.take(webhook, inboundKindOf(stage, webhook.context !== null));
       return undefined;
     } catch (err) {
       if (!InboundWebhookLimiter.refused(err)) throw err;

@@ -132,6 +132,7 @@ describe.each([plivoWebhook, twilioWebhook])('webhook authentication ($provider)
       webhook: {
         virtualNumber: OWN,
         accountId: accountOf[OWN],
+        subaccountId: null,
         callId: 'CALL-1',
         caller: CALLER,
         direction: 'inbound',

@@ -20,6 +20,8 @@ export interface VerifiedWebhook {
   virtualNumber: string;
   /** Its owner. */
   accountId: string;
+  /** The subaccount it belongs to, if any (whose share of the owner's inbound allowance it spends). */
+  subaccountId: string | null;
   /** The call's A leg. */
   callId: string;
   /** The other end of the A leg. */
@@ -130,7 +132,7 @@ export class WebhookAuthenticator {
       }
       // Its owner over its allowance already: refused before its replay keys are written (each
       // kept a day), which a tenant flooding its own numbers would otherwise fill the bucket with.
-      if (this.limiter.refusing(routing.accountId, inboundKindOf(stage, context !== null))) {
+      if (this.limiter.refusing(routing, inboundKindOf(stage, context !== null))) {
         return { kind: 'over-limit', accountId: routing.accountId };
       }
       // 7. Not seen before: every key new.
@@ -152,6 +154,7 @@ export class WebhookAuthenticator {
       webhook: {
         virtualNumber,
         accountId: routing.accountId,
+        subaccountId: routing.subaccountId,
         callId,
         caller: caller.slice(0, 32),
         direction,
