@@ -1,16 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { expectEventually, kvReplicasForSuite } from '@maskline/testing';
-import { SharedSlots } from './shared-slots';
+import { SharedSlots, type SharedSlotsOptions } from './shared-slots';
 
 describe('work in flight capped across replicas (real NATS KV)', () => {
   const replicas = kvReplicasForSuite('callback-dispatcher');
   const releaseErrors: unknown[] = [];
 
-  async function replica(bucket: string, limit: number, slotTtlMs = 60_000) {
+  async function replica(
+    bucket: string,
+    limit: number,
+    slotTtlMs = 60_000,
+    renewal: Pick<SharedSlotsOptions, 'renewEveryMs' | 'onRenewError'> = {},
+  ) {
     const { nc, kv } = await replicas.replica();
     return {
       nc,
-      slots: new SharedSlots(kv, { bucket, limit, slotTtlMs, onReleaseError: (e) => releaseErrors.push(e) }),
+      slots: new SharedSlots(kv, {
+        bucket,
+        limit,
+        slotTtlMs,
+        onReleaseError: (e) => releaseErrors.push(e),
+        ...renewal,
+      }),
     };
   }
 
@@ -73,6 +84,38 @@ describe('work in flight capped across replicas (real NATS KV)', () => {
         intervalMs: 200,
       },
     );
+  });
+
+  it('keeps the slot of a live holder that renews it, past its TTL, and frees it when the work ends', async () => {
+    const bucket = `test-slots-${randomUUID()}`;
+    const ttlMs = 1500;
+    const renewErrors: unknown[] = [];
+    const holder = await replica(bucket, 1, ttlMs, {
+      renewEveryMs: ttlMs / 4,
+      onRenewError: (e) => renewErrors.push(e),
+    });
+    const other = await replica(bucket, 1, ttlMs);
+    const held = gate();
+    const run = holder.slots.run('key', held.work);
+    await expectEventually(() => expect(held.started()).toBe(1));
+
+    // Asked for again and again until over twice its TTL has passed: never given to another.
+    const since = Date.now();
+    let stolen = false;
+    await expectEventually(
+      async () => {
+        if ((await other.slots.run('key', async () => 'stolen')).admitted) stolen = true;
+        expect(Date.now() - since).toBeGreaterThan(2 * ttlMs);
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(stolen).toBe(false);
+
+    held.open();
+    expect(await run).toEqual({ admitted: true, value: 'done' });
+    expect(await other.slots.run('key', async () => 'x')).toEqual({ admitted: true, value: 'x' });
+    expect(renewErrors).toEqual([]);
+    expect(releaseErrors).toEqual([]);
   });
 
   it('lets a run wait its turn: one at a time across replicas, in turn, and not past its wait', async () => {

@@ -22,6 +22,13 @@ export interface SharedSlotsOptions {
   slotTtlMs: number;
   /** A slot that could not be given back (NATS unreachable): it frees itself after `slotTtlMs`. */
   onReleaseError: (err: unknown) => void;
+  /**
+   * Written again this often while held (its TTL starts again), so work that outlasts `slotTtlMs`
+   * (a stalled store) keeps its slot; unset, a slot lapses after `slotTtlMs` even under a live holder.
+   */
+  renewEveryMs?: number;
+  /** A held slot that could not be renewed: lost to another holder after its TTL, or NATS unreachable. */
+  onRenewError?: (err: unknown) => void;
   /** How long one KV read or write of a slot waits (nats.js's 5 s when unset). */
   opTimeoutMs?: number;
   /**
@@ -98,7 +105,32 @@ export class SharedSlots {
   async take(key: string): Promise<(() => Promise<void>) | null> {
     const kv = await this.kv.bucket(this.options.bucket, this.bucketOptions());
     const slot = await this.acquire(kv, kvToken(key), randomInt(this.options.limit));
-    return slot && (() => this.release(kv, slot));
+    if (!slot) return null;
+    const { renewEveryMs } = this.options;
+    if (!renewEveryMs) return () => this.release(kv, slot);
+    let renewing: Promise<void> = Promise.resolve();
+    let renewed = true;
+    const timer = setInterval(() => {
+      if (!renewed) return; // the last renewal failed or is still under way
+      renewed = false;
+      renewing = kv.update(slot.key, TAKEN, slot.revision).then(
+        (revision) => {
+          slot.revision = revision;
+          renewed = true;
+        },
+        (err: unknown) => {
+          // Lost to another after its TTL (given back by then, it is theirs), or NATS away: not again.
+          clearInterval(timer);
+          this.options.onRenewError?.(err);
+        },
+      );
+    }, renewEveryMs);
+    timer.unref();
+    return async () => {
+      clearInterval(timer);
+      await renewing; // given back at the revision the last renewal left
+      await this.release(kv, slot);
+    };
   }
 
   /** How many of `key`'s slots are taken now (a read of each: `limit` KV reads). */

@@ -10,9 +10,11 @@ export const INVENTORY_ADD_TURN_BUCKET = 'maskline-inventory-add-turns';
 /**
  * A turn whose holder died (a replica killed mid-add) frees itself after this; until then the
  * account's adds answer 409. Far longer than an add holds it (a store read and write per number,
- * at most 100 numbers), since a turn lapsing under a live holder would let a second count in.
+ * at most 100 numbers); a live holder renews it (TURN_RENEW_MS) in case its store stalls, since a
+ * turn lapsing under a live holder would let a second count in.
  */
 const TURN_TTL_MS = 60_000;
+const TURN_RENEW_MS = TURN_TTL_MS / 4;
 /** One KV read or write of a turn. */
 const TURN_KV_OP_MS = 2000;
 
@@ -36,8 +38,11 @@ export class InventoryAddTurns {
       limit: 1,
       slotTtlMs: TURN_TTL_MS,
       opTimeoutMs: TURN_KV_OP_MS,
+      renewEveryMs: TURN_RENEW_MS,
       onReleaseError: (err) =>
         logger.warn({ err }, "an account's add turn could not be given back; it frees itself by TTL"),
+      onRenewError: (err) =>
+        logger.warn({ err }, "an account's add turn could not be renewed; another add may count at once"),
     });
   }
 
