@@ -162,6 +162,39 @@ describe('tailEvents (real NATS JetStream)', () => {
     }
   });
 
+  it('goes on where it stopped when its consumer is lost and its stream is not: nothing published meanwhile is missed', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.add({ name: 'TAIL_RESUME', subjects: ['resume.>'] });
+    const seen: number[] = [];
+    const breaks: unknown[] = [];
+    const tail = await tailSubjects(nc, {
+      stream: 'TAIL_RESUME',
+      filterSubjects: 'resume.>',
+      onEvent: (_subject, payload) => void seen.push((payload as { n: number }).n),
+      onError: (err, subject) => {
+        if (subject === undefined) breaks.push(err);
+      },
+    });
+    try {
+      const js = nc.jetstream();
+      await js.publish('resume.x', encodeJson({ n: 1 }));
+      await expectEventually(() => expect(seen).toEqual([1]));
+      for await (const c of await jsm.consumers.list('TAIL_RESUME')) {
+        await jsm.consumers.delete('TAIL_RESUME', c.name);
+      }
+      await expectEventually(() => expect(breaks.length).toBeGreaterThan(0), { timeoutMs: 15_000 });
+      // Published while the tail is down (it opens again a second after the break).
+      await js.publish('resume.x', encodeJson({ n: 2 }));
+      await js.publish('resume.x', encodeJson({ n: 3 }));
+      await expectEventually(() => expect(seen).toEqual([1, 2, 3]), { timeoutMs: 15_000 });
+      // Nothing missed: the break is reported once, not again as a restart from the stream's end.
+      expect(breaks).toHaveLength(1);
+      expect(await tail.caughtUp(5000)).toBe(true);
+    } finally {
+      tail.stop();
+    }
+  });
+
   it('says it has caught up only once it has handled every message on its subjects the stream held when asked', async () => {
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: 'TAIL_CAUGHT', subjects: ['caught.>'] });

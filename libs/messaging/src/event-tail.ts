@@ -30,9 +30,10 @@ export interface SubjectTailOptions {
   /** Called once per event, in stream order; the next waits for it. */
   onEvent: (subject: string, payload: unknown) => Promise<void> | void;
   /**
-   * A failed onEvent (the event is not retried: there is no ack), or the tail itself broken and
-   * restarted from now (`subject` is undefined: events in between are missed). Either way the view
-   * should distrust what it holds.
+   * A failed onEvent (the event is not retried: there is no ack), or the tail itself broken
+   * (`subject` is undefined): it is restarted where it stopped, or, when the stream no longer holds
+   * that, from now, and then reported again (events in between are missed: a view reloading its
+   * snapshot after that second report has them). Either way the view should distrust what it holds.
    */
   onError: (err: unknown, subject: string | undefined) => void;
 }
@@ -76,17 +77,25 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
     handled = Math.max(handled, seq);
     for (const w of waiting) if (w.seq <= handled) w.done(true);
   };
-  const open = async () => {
-    // From the message after the stream's last: what came before is the view's snapshot's, and
-    // `caughtUp` counts it as handled.
-    const last = (await (await jsm()).streams.info(options.stream)).state.last_seq;
+  /**
+   * A consumer from the message after the last one handled when the stream still holds it
+   * (`resume`: a tail lost with a NATS node, say, goes on without a gap), else after the stream's
+   * last message: what came before is the view's snapshot's, and `caughtUp` counts it as handled.
+   */
+  const open = async (resume: boolean): Promise<{ current: ConsumerMessages; gapless: boolean }> => {
+    const { first_seq: first, last_seq: last } = (await (await jsm()).streams.info(options.stream)).state;
+    const gapless = resume && handled + 1 >= first && handled <= last;
     const consumer = await nc.jetstream().consumers.get(options.stream, {
       filterSubjects: options.filterSubjects,
       deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: last + 1,
+      opt_start_seq: gapless ? handled + 1 : last + 1,
     });
-    advance(last);
     const current = await consumer.consume();
+    // From the stream's end: the last before it (lower than before if the stream was made again).
+    if (!gapless) {
+      handled = last;
+      advance(last);
+    }
     messages = current;
     // The client keeps retrying a consumer whose stream is gone, silently and, once the stream is
     // back, without success: end it, so that it is reported and opened again (`keep`).
@@ -99,7 +108,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
       options.onError(err, undefined);
       current.stop();
     });
-    return current;
+    return { current, gapless };
   };
   const run = async (current: ConsumerMessages): Promise<void> => {
     for await (const m of current) {
@@ -131,7 +140,30 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
     );
     return Math.max(0, ...lasts);
   };
-  /** Runs the tail; if it ends or breaks while wanted, reports it and starts a new one from now. */
+  /**
+   * `lastOnSubjects` asked after this call: concurrent callers share one question, and one asked
+   * while another is out waits for the next (the one out may have been sent before the call), so a
+   * replica sends at most one at a time however many calls wait.
+   */
+  let asking: Promise<number> | undefined;
+  let askingNext: Promise<number> | undefined;
+  const lastNow = (): Promise<number> => {
+    if (!asking) {
+      asking = lastOnSubjects().finally(() => (asking = undefined));
+      return asking;
+    }
+    askingNext ??= asking
+      .catch(() => undefined)
+      .then(() => {
+        askingNext = undefined;
+        return lastNow();
+      });
+    return askingNext;
+  };
+  /**
+   * Runs the tail; if it ends or breaks while wanted, reports it and starts a new one: where it
+   * stopped if the stream still holds that, else from now (and reports that too).
+   */
   const keep = (current: ConsumerMessages): void => {
     void run(current)
       .then(() => (stopped ? undefined : new Error('event tail ended')))
@@ -142,7 +174,15 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
           await new Promise((r) => setTimeout(r, 1000));
           if (stopped) return;
           try {
-            keep(await open());
+            const { current: next, gapless } = await open(true);
+            if (stopped) {
+              next.stop();
+              return;
+            }
+            keep(next);
+            // Started after events the view has not seen (the stream lost them, or was made again):
+            // told again now, so that what it reloads is read after the new tail's start.
+            if (!gapless) options.onError(new Error('event tail restarted from the stream’s end'), undefined);
             return;
           } catch (err) {
             failure = err;
@@ -154,7 +194,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
         process.emitWarning(err instanceof Error ? err : String(err), 'EventTailError'),
       );
   };
-  keep(await open());
+  keep((await open(false)).current);
   return {
     stop: () => {
       if (stopped) return;
@@ -169,7 +209,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
         timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
       });
       try {
-        const seq = await Promise.race([lastOnSubjects(), deadline]);
+        const seq = await Promise.race([lastNow(), deadline]);
         if (seq <= handled) return true;
         return await new Promise<boolean>((resolve) => {
           const w = {

@@ -7,9 +7,11 @@ import { RoutingIndexFeeder } from './routing-index.feeder';
 
 /**
  * How long a call waits for the index to apply the session events written before it, before it
- * reads the store instead. Applying is in memory, so only a stalled tail takes this long.
+ * reads the store instead. Applying is in memory and the question one message get, so only a
+ * stalled tail or stream takes this long; short, since the store read after it and the rest of
+ * the decision must fit in the gateway's VOICE_DECISION_TIMEOUT_MS.
  */
-export const INDEX_CATCH_UP_MS = 1000;
+export const INDEX_CATCH_UP_MS = 250;
 
 /**
  * Live sessions for a call, always confined to the virtual number the webhook was verified for
