@@ -53,7 +53,7 @@ export class ProxyInteractionClock {
     if (!isLiveProxyOf(doc, accountId)) return none;
     const role =
       from && from === doc.firstParty ? 'first' : from && from === doc.secondParty ? 'second' : null;
-    if (!movesOn(doc, at)) return { role, slid: Promise.resolve() };
+    if (!movesOn(doc, at)) return { role, slid: this.announcedAgain(doc, at) };
     // In the session's turn, read again: a Ttl update under way is not undone by this write, nor
     // this one by it. Waited for briefly, since the consumers that call this serve every tenant: a
     // turn held longer is tried again later (a retryable CONFLICT), the interaction stored meanwhile.
@@ -62,12 +62,26 @@ export class ProxyInteractionClock {
       sessionId,
       async () => {
         const current = await this.sessions.getLiveSystemWide(sessionId);
-        if (isLiveProxyOf(current, accountId) && movesOn(current, at)) await this.slide(current, at);
+        if (!isLiveProxyOf(current, accountId)) return;
+        if (movesOn(current, at)) await this.slide(current, at);
+        else await this.announcedAgain(current, at);
       },
       CONSUMER_TURN_WAIT_MS,
     );
     slid.catch(() => undefined);
     return { role, slid };
+  }
+
+  /**
+   * This interaction's move, found stored (its event delivered again): announced again, since the
+   * first try may have stored it and failed to announce it (the routers would drop the session at
+   * its old expiry). Under the message id the first try used (its change time, `modifiedAt`), so
+   * the stream keeps it once; a later change's time when one came since, which its own writer
+   * announced. Nothing for an interaction older than the last one recorded: that one's event did.
+   */
+  private async announcedAgain(doc: LiveProxySession, at: Date): Promise<void> {
+    if (doc.proxy.lastInteractionAt?.getTime() !== at.getTime() || !hasNumber(doc)) return;
+    await this.announcer.updated(doc, doc.modifiedAt);
   }
 
   private async slide(doc: LiveProxySession, at: Date): Promise<void> {

@@ -1,6 +1,7 @@
 import { SessionUpdated } from '@maskline/contracts';
 import type { EventPublisher } from '@maskline/messaging';
 import { runWithContext } from '@maskline/observability';
+import type { Logger } from 'pino';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import { SessionAnnouncer, type NumberedSession } from './session-announcer';
 
@@ -58,5 +59,61 @@ describe("an API update's announcement", () => {
     const { subject, waits } = announcer();
     await subject.updatedInRequest(SESSION, at);
     expect(waits).toEqual([5000]);
+  });
+
+  it('failed in its request, is tried again in the background, under the same change time, until the stream takes it', async () => {
+    jest.useFakeTimers();
+    try {
+      const tried: number[] = [];
+      let failures = 3;
+      const events = {
+        publish: async (_c: unknown, _p: unknown, options: { msgId: string }) => {
+          tried.push(Date.now());
+          expect(options.msgId).toBe(`session-updated:${SESSION._id}:${changedAt.getTime()}`);
+          if (failures-- > 0) throw new Error('event stream is not available');
+          return { seq: 1, duplicate: false };
+        },
+      } as unknown as EventPublisher;
+      const subject = new SessionAnnouncer(events, { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig);
+      const changedAt = new Date();
+      await expect(subject.updatedInRequest(SESSION, changedAt)).rejects.toThrow('not available');
+      expect(tried).toHaveLength(1);
+      // After 1 s, then 2 s more, then 4 s more: the third try again is the one taken.
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(tried).toHaveLength(2);
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(tried).toHaveLength(3);
+      await jest.advanceTimersByTimeAsync(4000);
+      expect(tried).toHaveLength(4);
+      // Taken: not tried again.
+      await jest.advanceTimersByTimeAsync(600_000);
+      expect(tried).toHaveLength(4);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('is not tried again past the stream’s duplicate window, where a try would be a second announcement', async () => {
+    jest.useFakeTimers();
+    try {
+      let tries = 0;
+      const events = {
+        publish: async () => {
+          tries++;
+          throw new Error('event stream is not available');
+        },
+      } as unknown as EventPublisher;
+      const errors: string[] = [];
+      const logger = { error: (_o: unknown, msg: string) => errors.push(msg) } as unknown as Logger;
+      const subject = new SessionAnnouncer(events, { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig, logger);
+      await expect(subject.updatedInRequest(SESSION, new Date())).rejects.toThrow('not available');
+      await jest.advanceTimersByTimeAsync(3_600_000);
+      // 1, 2, 4, … 32 s, then each minute, up to a minute before the 10-minute window ends.
+      expect(tries).toBeGreaterThan(5);
+      expect(tries).toBeLessThan(20);
+      expect(errors).toEqual([expect.stringContaining('stays unannounced')]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { SessionCreated, SessionUpdated } from '@maskline/contracts';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { STREAMS, SessionCreated, SessionUpdated } from '@maskline/contracts';
 import { EventPublisher } from '@maskline/messaging';
-import { msLeftOfRequest } from '@maskline/observability';
+import { LOGGER, msLeftOfRequest } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { routingView } from './routing-view';
@@ -23,6 +24,10 @@ export function announceWithinMs(leftMs: number, defaultMs: number): number {
 const ANNOUNCE_MAX_MS = 5000;
 /** Of an update's time, what rendering its answer (a PIN lookup, a read of its calls) may need after the announcement. */
 const ANSWER_RESERVE_MS = 3000;
+/** An update's announcement that failed in its request is tried again after 1 s, doubling to this. */
+const AGAIN_MAX_MS = 60_000;
+/** ...while the stream's duplicate window, less this margin, keeps every try one announcement. */
+const AGAIN_MARGIN_MS = 60_000;
 
 /**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each
@@ -33,6 +38,7 @@ export class SessionAnnouncer {
   constructor(
     private readonly events: EventPublisher,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Optional() @Inject(LOGGER) private readonly logger?: Logger,
   ) {}
 
   /**
@@ -68,7 +74,29 @@ export class SessionAnnouncer {
    */
   async updatedInRequest(doc: NumberedSession, at: Date): Promise<void> {
     const leftMs = (msLeftOfRequest() ?? WRITE_REQUEST_BUDGET_MS) - ANSWER_RESERVE_MS;
-    await this.updated(doc, at, announceWithinMs(leftMs, this.config.RPC_TIMEOUT_MS));
+    try {
+      await this.updated(doc, at, announceWithinMs(leftMs, this.config.RPC_TIMEOUT_MS));
+    } catch (err) {
+      // The change is stored and the caller hears 503, and may never ask again: the routers would
+      // route by the session as it was (its old expiry, parties, settings) until its next change.
+      this.updatedLater(doc, at, 1000);
+      throw err;
+    }
+  }
+
+  /** `updated` tried again in the background, backing off, while its tries stay one announcement. */
+  private updatedLater(doc: NumberedSession, at: Date, afterMs: number): void {
+    const lastTryAt = at.getTime() + STREAMS[SessionUpdated.stream].duplicateWindowMs - AGAIN_MARGIN_MS;
+    if (Date.now() + afterMs > lastTryAt) {
+      this.logger?.error(
+        { sessionId: doc._id },
+        'a session update stays unannounced: the call routers route by the session as it was until its next change',
+      );
+      return;
+    }
+    setTimeout(() => {
+      this.updated(doc, at).catch(() => this.updatedLater(doc, at, Math.min(AGAIN_MAX_MS, afterMs * 2)));
+    }, afterMs).unref();
   }
 }
 
