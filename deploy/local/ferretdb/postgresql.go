@@ -68,12 +68,14 @@ func postgresDatabase(ctx context.Context, serverURL string, temporary bool) (st
 	if indexIDs(ctx, admin, name) {
 		url = withCustomPlans(url)
 	}
+	stopVacuum := vacuumWhileRunning(ctx, admin, name)
 	if !temporary {
 		closeConn()
-		return url, func() {}, nil
+		return url, stopVacuum, nil
 	}
 	// Kept open: it holds the database's lock until the launcher exits.
 	return url, func() {
+		stopVacuum()
 		drop(context.Background(), conn, name)
 		closeConn()
 	}, nil
