@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // vacuumEvery is how often the launcher looks for tables with dead rows, where the server does not.
@@ -19,9 +22,12 @@ const vacuumTimeout = time.Minute
 // deadTablesSQL lists the database's tables whose dead rows outnumber 200 and a tenth of their live
 // ones, most first: autovacuum's rule with a lower bar, since the store's hottest tables (sessions,
 // holds, allocations, saga steps) hold a few hundred live rows and turn over many times a minute.
+// Only tables the launcher's role may vacuum (a non-owner's VACUUM only warns).
 const deadTablesSQL = `
-SELECT format('%I.%I', schemaname, relname), n_dead_tup FROM pg_stat_user_tables
-WHERE n_dead_tup > 200 + n_live_tup / 10 ORDER BY n_dead_tup DESC LIMIT 50`
+SELECT format('%I.%I', s.schemaname, s.relname), s.n_dead_tup FROM pg_stat_user_tables s
+JOIN pg_class c ON c.oid = s.relid
+WHERE s.n_dead_tup > 200 + s.n_live_tup / 10 AND pg_has_role(c.relowner, 'USAGE')
+ORDER BY s.n_dead_tup DESC LIMIT 50`
 
 // vacuumWhileRunning vacuums the database name's tables as autovacuum would, when the server's
 // autovacuum is off (this machine's CI PostgreSQL turns it off), until ctx ends or the returned
@@ -63,9 +69,12 @@ func vacuumWhileRunning(ctx context.Context, admin *pgx.ConnConfig, name string)
 			case <-ticker.C:
 			}
 			if conn.IsClosed() {
-				if conn, err = connect(loop, config); err != nil {
+				// A new connection, or the closed one kept until the next look (never nil).
+				next, err := connect(loop, config)
+				if err != nil {
 					continue
 				}
+				conn = next
 			}
 			vacuumed, err := vacuumDead(loop, conn)
 			if len(vacuumed) > 0 {
@@ -103,15 +112,25 @@ func vacuumDead(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 		return nil, err
 	}
 	var vacuumed []string
+	var failed []error
 	for _, t := range tables {
+		if ctx.Err() != nil || conn.IsClosed() {
+			break
+		}
 		c, cancel := context.WithTimeout(ctx, vacuumTimeout)
 		// The name is quoted by format('%I.%I'); VACUUM takes no parameters.
 		_, err := conn.Exec(c, "VACUUM (ANALYZE) "+t.name)
 		cancel()
-		if err != nil {
-			return vacuumed, fmt.Errorf("table %s: %w", t.name, err)
+		var pgErr *pgconn.PgError
+		switch {
+		case err == nil:
+			vacuumed = append(vacuumed, fmt.Sprintf("%s (%d dead rows)", t.name, t.dead))
+		case errors.As(err, &pgErr) && pgErr.Code == pgerrcode.UndefinedTable:
+			// Dropped since it was listed (a test's collection, say): nothing to do.
+		default:
+			// The others still get theirs: one table failing again and again must not starve them.
+			failed = append(failed, fmt.Errorf("table %s: %w", t.name, err))
 		}
-		vacuumed = append(vacuumed, fmt.Sprintf("%s (%d dead rows)", t.name, t.dead))
 	}
-	return vacuumed, nil
+	return vacuumed, errors.Join(failed...)
 }

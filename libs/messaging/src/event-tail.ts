@@ -72,6 +72,10 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
   const filters = [options.filterSubjects].flat();
   /** The stream sequence of the last message handled (or, at the start, of the last before the tail). */
   let handled = 0;
+  /** When the stream `handled` counts in was made. */
+  let streamCreated: string | undefined;
+  /** Between a break and the reopen: `handled` may belong to a stream since made again. */
+  let broken = false;
   const waiting = new Set<{ seq: number; done: (caught: boolean) => void }>();
   const advance = (seq: number) => {
     handled = Math.max(handled, seq);
@@ -83,8 +87,10 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
    * last message: what came before is the view's snapshot's, and `caughtUp` counts it as handled.
    */
   const open = async (resume: boolean): Promise<{ current: ConsumerMessages; gapless: boolean }> => {
-    const { first_seq: first, last_seq: last } = (await (await jsm()).streams.info(options.stream)).state;
-    const gapless = resume && handled + 1 >= first && handled <= last;
+    const info = await (await jsm()).streams.info(options.stream);
+    const { first_seq: first, last_seq: last } = info.state;
+    // The same stream (one made again numbers its messages afresh), still holding the next message.
+    const gapless = resume && info.created === streamCreated && handled + 1 >= first && handled <= last;
     const consumer = await nc.jetstream().consumers.get(options.stream, {
       filterSubjects: options.filterSubjects,
       deliver_policy: DeliverPolicy.StartSequence,
@@ -94,8 +100,10 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
     // From the stream's end: the last before it (lower than before if the stream was made again).
     if (!gapless) {
       handled = last;
-      advance(last);
+      // Asked before a gap (or of a stream since made again): not caught up, whatever the numbers say.
+      for (const w of waiting) w.done(false);
     }
+    streamCreated = info.created;
     messages = current;
     // The client keeps retrying a consumer whose stream is gone, silently and, once the stream is
     // back, without success: end it, so that it is reported and opened again (`keep`).
@@ -170,6 +178,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
       .catch((err: unknown) => err)
       .then(async (failure) => {
         while (failure && !stopped) {
+          broken = true;
           options.onError(failure, undefined);
           await new Promise((r) => setTimeout(r, 1000));
           if (stopped) return;
@@ -179,6 +188,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
               next.stop();
               return;
             }
+            broken = false;
             keep(next);
             // Started after events the view has not seen (the stream lost them, or was made again):
             // told again now, so that what it reloads is read after the new tail's start.
@@ -203,13 +213,14 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
       for (const w of waiting) w.done(false);
     },
     caughtUp: async (timeoutMs) => {
-      if (stopped) return false;
+      if (stopped || broken) return false;
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<number>((_, reject) => {
         timer = setTimeout(() => reject(new Error('timed out')), timeoutMs);
       });
       try {
         const seq = await Promise.race([lastNow(), deadline]);
+        if (broken) return false;
         if (seq <= handled) return true;
         return await new Promise<boolean>((resolve) => {
           const w = {

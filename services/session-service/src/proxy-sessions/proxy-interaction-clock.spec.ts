@@ -103,4 +103,25 @@ describe("a Proxy session's sliding expiry", () => {
     ).slid;
     expect(w.announced).toHaveLength(1);
   });
+
+  it('a redelivery whose announcement fails while its caller still writes leaves no unhandled rejection (the process would exit)', async () => {
+    const w = world();
+    const at = new Date(CREATED.getTime() + 60_000);
+    await (
+      await w.clock.interacted(ACCOUNT, w.doc._id, at)
+    ).slid;
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      w.failAnnouncements(1);
+      const { slid } = await w.clock.interacted(ACCOUNT, w.doc._id, at);
+      // The caller stores the interaction first: a macrotask passes before it awaits the move.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      await expect(slid).rejects.toThrow('not available');
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
 });

@@ -53,7 +53,11 @@ export class ProxyInteractionClock {
     if (!isLiveProxyOf(doc, accountId)) return none;
     const role =
       from && from === doc.firstParty ? 'first' : from && from === doc.secondParty ? 'second' : null;
-    if (!movesOn(doc, at)) return { role, slid: this.announcedAgain(doc, at) };
+    if (!movesOn(doc, at)) {
+      const again = this.announcedAgain(doc, at);
+      again.catch(() => undefined); // the caller awaits it after its own writes
+      return { role, slid: again };
+    }
     // In the session's turn, read again: a Ttl update under way is not undone by this write, nor
     // this one by it. Waited for briefly, since the consumers that call this serve every tenant: a
     // turn held longer is tried again later (a retryable CONFLICT), the interaction stored meanwhile.

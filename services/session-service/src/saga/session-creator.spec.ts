@@ -137,7 +137,7 @@ function saga(world: {
   } as SessionServiceConfig;
   const creator = new SessionCreator(
     rpc,
-    new SessionAnnouncer(events, config),
+    new SessionAnnouncer(events, config, store),
     store,
     steps,
     views,

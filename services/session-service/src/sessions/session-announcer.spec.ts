@@ -4,6 +4,10 @@ import { runWithContext } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import { SessionAnnouncer, type NumberedSession } from './session-announcer';
+import type { SessionRepository } from './session.repository';
+import type { SessionDocument } from './session.schema';
+
+const CONFIG = { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig;
 
 const SESSION = {
   _id: 'sess-1',
@@ -20,6 +24,11 @@ const SESSION = {
   expiresAt: new Date('2026-12-01T01:00:00Z'),
 } as unknown as NumberedSession;
 
+/** A store whose one live session is `doc` (null: none), as a retry reads it. */
+function storeHolding(doc: SessionDocument | null): SessionRepository {
+  return { getLiveSystemWide: async () => doc } as unknown as SessionRepository;
+}
+
 /** The announcer with a publisher that records how long each announcement may wait. */
 function announcer() {
   const waits: Array<number | undefined> = [];
@@ -30,8 +39,8 @@ function announcer() {
       return { seq: 1, duplicate: false };
     },
   } as unknown as EventPublisher;
-  const config = { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig;
-  return { subject: new SessionAnnouncer(events, config), waits };
+  const config = CONFIG;
+  return { subject: new SessionAnnouncer(events, config, storeHolding(SESSION)), waits };
 }
 
 describe("an API update's announcement", () => {
@@ -64,27 +73,28 @@ describe("an API update's announcement", () => {
   it('failed in its request, is tried again in the background, under the same change time, until the stream takes it', async () => {
     jest.useFakeTimers();
     try {
-      const tried: number[] = [];
+      const changedAt = new Date();
+      const stored = { ...SESSION, modifiedAt: changedAt } as NumberedSession;
+      const tried: string[] = [];
       let failures = 3;
       const events = {
         publish: async (_c: unknown, _p: unknown, options: { msgId: string }) => {
-          tried.push(Date.now());
-          expect(options.msgId).toBe(`session-updated:${SESSION._id}:${changedAt.getTime()}`);
+          tried.push(options.msgId);
           if (failures-- > 0) throw new Error('event stream is not available');
           return { seq: 1, duplicate: false };
         },
       } as unknown as EventPublisher;
-      const subject = new SessionAnnouncer(events, { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig);
-      const changedAt = new Date();
-      await expect(subject.updatedInRequest(SESSION, changedAt)).rejects.toThrow('not available');
+      const subject = new SessionAnnouncer(events, CONFIG, storeHolding(stored));
+      await expect(subject.updatedInRequest(stored, changedAt)).rejects.toThrow('not available');
       expect(tried).toHaveLength(1);
-      // After 1 s, then 2 s more, then 4 s more: the third try again is the one taken.
+      // After up to 1 s, then up to 2 s more, then up to 4 s more: the third try again is taken.
       await jest.advanceTimersByTimeAsync(1000);
       expect(tried).toHaveLength(2);
       await jest.advanceTimersByTimeAsync(2000);
       expect(tried).toHaveLength(3);
       await jest.advanceTimersByTimeAsync(4000);
       expect(tried).toHaveLength(4);
+      expect(new Set(tried)).toEqual(new Set([`session-updated:${SESSION._id}:${changedAt.getTime()}`]));
       // Taken: not tried again.
       await jest.advanceTimersByTimeAsync(600_000);
       expect(tried).toHaveLength(4);
@@ -93,9 +103,40 @@ describe("an API update's announcement", () => {
     }
   });
 
+  it.each<[string, (changedAt: Date) => SessionDocument | null]>([
+    ['ended since (deleted, or expired and moved out)', () => null],
+    [
+      'marked ended',
+      (changedAt) => ({ ...SESSION, modifiedAt: changedAt, status: 'expired' }) as SessionDocument,
+    ],
+    [
+      'changed again since',
+      (changedAt) => ({ ...SESSION, modifiedAt: new Date(changedAt.getTime() + 5) }) as SessionDocument,
+    ],
+  ])('is not tried again once the session was %s', async (_case, storedAs) => {
+    jest.useFakeTimers();
+    try {
+      const changedAt = new Date();
+      let tries = 0;
+      const events = {
+        publish: async () => {
+          tries++;
+          throw new Error('event stream is not available');
+        },
+      } as unknown as EventPublisher;
+      const subject = new SessionAnnouncer(events, CONFIG, storeHolding(storedAs(changedAt)));
+      await expect(subject.updatedInRequest(SESSION, changedAt)).rejects.toThrow('not available');
+      await jest.advanceTimersByTimeAsync(600_000);
+      expect(tries).toBe(1);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('is not tried again past the stream’s duplicate window, where a try would be a second announcement', async () => {
     jest.useFakeTimers();
     try {
+      const changedAt = new Date();
       let tries = 0;
       const events = {
         publish: async () => {
@@ -105,12 +146,13 @@ describe("an API update's announcement", () => {
       } as unknown as EventPublisher;
       const errors: string[] = [];
       const logger = { error: (_o: unknown, msg: string) => errors.push(msg) } as unknown as Logger;
-      const subject = new SessionAnnouncer(events, { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig, logger);
-      await expect(subject.updatedInRequest(SESSION, new Date())).rejects.toThrow('not available');
+      const stored = { ...SESSION, modifiedAt: changedAt } as NumberedSession;
+      const subject = new SessionAnnouncer(events, CONFIG, storeHolding(stored), logger);
+      await expect(subject.updatedInRequest(stored, changedAt)).rejects.toThrow('not available');
       await jest.advanceTimersByTimeAsync(3_600_000);
-      // 1, 2, 4, … 32 s, then each minute, up to a minute before the 10-minute window ends.
+      // Every wait up to double the last, to a minute, up to a minute before the 10-minute window ends.
       expect(tries).toBeGreaterThan(5);
-      expect(tries).toBeLessThan(20);
+      expect(tries).toBeLessThan(40);
       expect(errors).toEqual([expect.stringContaining('stays unannounced')]);
     } finally {
       jest.useRealTimers();

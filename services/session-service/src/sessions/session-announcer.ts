@@ -1,11 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { STREAMS, SessionCreated, SessionUpdated } from '@maskline/contracts';
+import { CodedError, STREAMS, SessionCreated, SessionUpdated } from '@maskline/contracts';
 import { EventPublisher } from '@maskline/messaging';
 import { LOGGER, msLeftOfRequest } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { routingView } from './routing-view';
+import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 
 /** A session that has its number (and the allocation that holds it), as the routers need it announced. */
@@ -28,6 +29,8 @@ const ANSWER_RESERVE_MS = 3000;
 const AGAIN_MAX_MS = 60_000;
 /** ...while the stream's duplicate window, less this margin, keeps every try one announcement. */
 const AGAIN_MARGIN_MS = 60_000;
+/** Updates waiting to be announced again, at most, per replica (a long outage's backlog is bounded). */
+const AGAIN_MAX_PENDING = 10_000;
 
 /**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each
@@ -35,9 +38,13 @@ const AGAIN_MARGIN_MS = 60_000;
  */
 @Injectable()
 export class SessionAnnouncer {
+  /** Updates waiting to be announced again (`updatedLater`). */
+  private pendingLater = 0;
+
   constructor(
     private readonly events: EventPublisher,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    private readonly sessions: SessionRepository,
     @Optional() @Inject(LOGGER) private readonly logger?: Logger,
   ) {}
 
@@ -84,19 +91,46 @@ export class SessionAnnouncer {
     }
   }
 
-  /** `updated` tried again in the background, backing off, while its tries stay one announcement. */
+  /**
+   * `updated` tried again in the background, backing off (each wait cut at random, so that what
+   * failed together does not come back together), while its tries stay one announcement.
+   */
   private updatedLater(doc: NumberedSession, at: Date, afterMs: number): void {
     const lastTryAt = at.getTime() + STREAMS[SessionUpdated.stream].duplicateWindowMs - AGAIN_MARGIN_MS;
-    if (Date.now() + afterMs > lastTryAt) {
+    if (Date.now() + afterMs > lastTryAt || this.pendingLater >= AGAIN_MAX_PENDING) {
       this.logger?.error(
         { sessionId: doc._id },
         'a session update stays unannounced: the call routers route by the session as it was until its next change',
       );
       return;
     }
-    setTimeout(() => {
-      this.updated(doc, at).catch(() => this.updatedLater(doc, at, Math.min(AGAIN_MAX_MS, afterMs * 2)));
-    }, afterMs).unref();
+    this.pendingLater++;
+    setTimeout(
+      () => {
+        void this.triedAgain(doc, at).then(
+          () => void this.pendingLater--,
+          (err: unknown) => {
+            this.pendingLater--;
+            // A stream away: later. Anything else (the announcement itself refused) will not pass.
+            if (!(err instanceof CodedError) || err.retryable)
+              this.updatedLater(doc, at, Math.min(AGAIN_MAX_MS, afterMs * 2));
+            else this.logger?.error({ err, sessionId: doc._id }, 'a session update could not be announced');
+          },
+        );
+      },
+      afterMs * (0.5 + Math.random() / 2),
+    ).unref();
+  }
+
+  /**
+   * The change announced, if it is still the session's last and the session lives: one ended or
+   * changed since was announced by that (or will be), and a late try would give a router that never
+   * heard of the end (one started since) the session back, live.
+   */
+  private async triedAgain(doc: NumberedSession, at: Date): Promise<void> {
+    const stored = await this.sessions.getLiveSystemWide(doc._id);
+    if (!stored || stored.status !== 'active' || stored.modifiedAt.getTime() !== at.getTime()) return;
+    if (hasNumber(stored)) await this.updated(stored, at);
   }
 }
 
