@@ -57,14 +57,25 @@ function deliverer(world: {
   now?: number;
   /** Whether session-service has marked interaction ends stored (default: yes). */
   stored?: boolean;
+  /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
+  perAccount?: number;
+  /** Sends, and attempt records, wait for these (held until the test lets them go). */
+  holdSends?: Promise<void>;
+  holdRecords?: Promise<void>;
 }) {
   const attemptsSent: AttemptRequest[] = [];
   const recorded: Array<Record<string, unknown>> = [];
   const dead: Array<Record<string, unknown>> = [];
-  const state: { made: number; delivered: boolean; record?: Delivered } = {
-    made: world.made ?? 0,
-    delivered: world.delivered ?? false,
+  // Per event (the default job's is `evt-7`).
+  type State = { made: number; delivered: boolean; record?: Delivered };
+  const states = new Map<string, State>([
+    ['evt-7', { made: world.made ?? 0, delivered: world.delivered ?? false }],
+  ]);
+  const stateOf = (key: string): State => {
+    if (!states.has(key)) states.set(key, { made: 0, delivered: false });
+    return states.get(key) as State;
   };
+  const state = stateOf('evt-7');
   let recordFailures = world.recordFailures ?? 0;
   const ledger = {
     get made(): number {
@@ -76,15 +87,16 @@ function deliverer(world: {
     get marker(): Delivered | undefined {
       return state.record;
     },
-    delivered: jest.fn(
-      async (): Promise<Delivered | null> => (state.delivered ? (state.record ?? { at: 0 }) : null),
-    ),
-    markDelivered: jest.fn(async (_e: string, d: Delivered): Promise<void> => {
-      state.delivered = true;
-      state.record = d;
+    delivered: jest.fn(async (e: string): Promise<Delivered | null> => {
+      const st = stateOf(e);
+      return st.delivered ? (st.record ?? { at: 0 }) : null;
     }),
-    attemptsMade: jest.fn(async (): Promise<number> => state.made),
-    setAttemptsMade: jest.fn(async (_k: string, n: number): Promise<void> => void (state.made = n)),
+    markDelivered: jest.fn(async (e: string, d: Delivered): Promise<void> => {
+      stateOf(e).delivered = true;
+      stateOf(e).record = d;
+    }),
+    attemptsMade: jest.fn(async (k: string): Promise<number> => stateOf(k).made),
+    setAttemptsMade: jest.fn(async (k: string, n: number): Promise<void> => void (stateOf(k).made = n)),
   };
   const answers = [
     ...(world.answers ?? [{ kind: 'response', statusCode: 200, latencyMs: 5 } as AttemptResult]),
@@ -93,11 +105,13 @@ function deliverer(world: {
     breakerOf: (account: string, url: string) => ({ family: 'host', key: `${account}:${new URL(url).host}` }),
     send: jest.fn(async (r: AttemptRequest) => {
       attemptsSent.push(r);
-      return answers.shift() as AttemptResult;
+      await world.holdSends;
+      return (answers.shift() ?? { kind: 'response', statusCode: 200, latencyMs: 5 }) as AttemptResult;
     }),
   } as unknown as CallbackAttempt;
   const attemptRecords = {
     record: jest.fn(async (a: Record<string, unknown>, id?: string) => {
+      await world.holdRecords;
       if (recordFailures > 0) {
         recordFailures--;
         throw new Error('the store is unavailable');
@@ -116,7 +130,7 @@ function deliverer(world: {
   const config = {
     CALLBACK_HOST_ALLOWLIST: [],
     DNS_SERVERS: ['127.0.0.1:9'],
-    CALLBACK_PER_ACCOUNT_CONCURRENCY: 16,
+    CALLBACK_PER_ACCOUNT_CONCURRENCY: world.perAccount ?? 16,
     CALLBACK_PER_HOST_CONCURRENCY: 8,
     CALLBACK_RETRY_SCHEDULE_SECONDS: [30, 120],
     CALLBACK_MAX_AGE_SECONDS: 86400,
@@ -302,5 +316,43 @@ describe('delivering a callback', () => {
     });
     expect(recorded).toEqual([expect.objectContaining({ outcome: 'circuit-open' })]);
     expect(ledger.made).toBe(0);
+  });
+
+  describe("in its account's turn", () => {
+    const second = () => job({ eventId: 'evt-8', attemptKey: 'evt-8', sequence: 8 });
+    /** Lets every settled promise's continuations run (the deliveries are all in this process). */
+    const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const gate = () => {
+      let open!: () => void;
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      return { open, opened };
+    };
+
+    it('waits for a turn when its account has every one, and is then sent (not sent back to come again)', async () => {
+      const sends = gate();
+      const { d, attemptsSent } = deliverer({ perAccount: 1, holdSends: sends.opened });
+      const first = d.deliver(job());
+      const next = d.deliver(second());
+      await settle();
+      expect(attemptsSent.map((a) => a.eventId)).toEqual(['evt-7']);
+      sends.open();
+      await expect(first).resolves.toBeUndefined();
+      await expect(next).resolves.toBeUndefined();
+      expect(attemptsSent.map((a) => a.eventId)).toEqual(['evt-7', 'evt-8']);
+    });
+
+    it('hands the turn on once sent: writing the attempt down (the store, slow) holds no turn', async () => {
+      const records = gate();
+      const { d, attemptsSent, recorded } = deliverer({ perAccount: 1, holdRecords: records.opened });
+      const first = d.deliver(job());
+      const next = d.deliver(second());
+      // Both sent while the first's record still waits for the store.
+      for (let i = 0; i < 5 && attemptsSent.length < 2; i++) await settle();
+      expect(attemptsSent.map((a) => a.eventId)).toEqual(['evt-7', 'evt-8']);
+      expect(recorded).toEqual([]);
+      records.open();
+      await Promise.all([first, next]);
+      expect(recorded).toHaveLength(2);
+    });
   });
 });

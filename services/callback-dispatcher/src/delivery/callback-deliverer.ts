@@ -58,6 +58,16 @@ type AttemptRecord = {
 const busyDelayMs = () => 500 + Math.random() * 1000;
 
 /**
+ * How long a callback waits in this replica for a turn of its account's when they are all taken,
+ * before it is redelivered later. Sent
+ * back at once, a busy account's callbacks came back again and again, each time decoded, looked up
+ * and refused anew: under load that work took the dispatcher's CPU from the sends, which made the
+ * account busier still (a soak at 20 sessions a second fell behind and did not recover).
+ * At most half CALLBACK_PER_ACCOUNT_CONCURRENCY wait per account.
+ */
+const ACCOUNT_TURN_WAIT_MS = 2000;
+
+/**
  * Delivers one callback attempt and decides the event's fate (`delivery-state-machine.ts`):
  * delivered (ack), retry later (the message is redelivered after a backoff, so a slow endpoint
  * holds no consumer slot), or dead letter (recorded before the event is acknowledged). Each account
@@ -87,7 +97,11 @@ export class CallbackDeliverer {
     private readonly gate: StoredInteractionGate,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
-    this.perAccount = new Bulkheads(config.CALLBACK_PER_ACCOUNT_CONCURRENCY);
+    // Half as many again may wait for a turn: an account's running and waiting callbacks hold at
+    // most 24 of the consumer's 64 by default, so other accounts keep the rest.
+    this.perAccount = new Bulkheads(config.CALLBACK_PER_ACCOUNT_CONCURRENCY, now, {
+      maxWaiting: Math.max(1, Math.floor(config.CALLBACK_PER_ACCOUNT_CONCURRENCY / 2)),
+    });
     this.rules = {
       retryScheduleSeconds: config.CALLBACK_RETRY_SCHEDULE_SECONDS,
       maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,
@@ -141,9 +155,12 @@ export class CallbackDeliverer {
     const before = beforeAttempt(this.rules, made, job.publishedAt.getTime(), this.now());
     if (before.kind === 'dead-letter') return this.deadLetter(job, url, before.reason, made);
 
-    // Each account gets a share of this replica's attempts (DNS included).
-    const ran = await this.perAccount.run(callback.accountId, () =>
-      this.attempt(job, target, url, method, params, made),
+    // Each account gets a share of this replica's attempts (DNS included), waited for briefly; what
+    // the attempt's outcome asks (its records, its fate) is done after its turn is handed on.
+    const ran = await this.perAccount.run(
+      callback.accountId,
+      () => this.attempt(job, target, url, method, params, made),
+      { waitMs: ACCOUNT_TURN_WAIT_MS },
     );
     if (!ran.admitted) {
       throw new RetryLater(
@@ -151,8 +168,14 @@ export class CallbackDeliverer {
         busyDelayMs(),
       );
     }
+    await ran.value();
   }
 
+  /**
+   * One attempt: the URL checked, the callback sent in a turn of its host's. Answers what its
+   * outcome asks (recorded, retried, dead-lettered), done by the caller once this account's turn is
+   * handed on.
+   */
   private async attempt(
     job: DeliveryJob,
     target: CallbackTarget,
@@ -160,17 +183,18 @@ export class CallbackDeliverer {
     method: 'GET' | 'POST',
     params: Record<string, string>,
     made: number,
-  ): Promise<void> {
+  ): Promise<() => Promise<void>> {
     const { callback } = job;
     const verdict = await this.guard.check(url);
-    if (verdict.ok === false) return this.deadLetter(job, url, `callback URL ${verdict.reason}`, made);
+    if (verdict.ok === false) return () => this.deadLetter(job, url, `callback URL ${verdict.reason}`, made);
     // A host that does not resolve now may later: an attempt that failed, retried on the schedule.
     if (verdict.ok === 'unresolved') {
-      return this.settle(job, url, method, made, {
-        kind: 'network-error',
-        latencyMs: 0,
-        error: verdict.reason,
-      });
+      return () =>
+        this.settle(job, url, method, made, {
+          kind: 'network-error',
+          latencyMs: 0,
+          error: verdict.reason,
+        });
     }
     const hostKey = this.attempts.breakerOf(callback.accountId, url);
     const ran = await this.perHost.run(breakerName(hostKey), () =>
@@ -196,16 +220,18 @@ export class CallbackDeliverer {
     if (result.kind === 'circuit-open') {
       const error = `circuit open for ${result.host}`;
       this.outcomes.inc({ outcome: 'circuit-open' });
-      await this.record(job, url, method, {
-        attempt: made,
-        outcome: 'circuit-open',
-        statusCode: null,
-        latencyMs: null,
-        error,
-      });
-      throw new RetryLater(error, this.config.HOST_BREAKER_RESET_MS);
+      return async () => {
+        await this.record(job, url, method, {
+          attempt: made,
+          outcome: 'circuit-open',
+          statusCode: null,
+          latencyMs: null,
+          error,
+        });
+        throw new RetryLater(error, this.config.HOST_BREAKER_RESET_MS);
+      };
     }
-    return this.settle(job, url, method, made, result);
+    return () => this.settle(job, url, method, made, result);
   }
 
   /** Writes the attempt down and carries out what the state machine decides. */
