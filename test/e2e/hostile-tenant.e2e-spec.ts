@@ -373,21 +373,21 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     });
   });
 
-  /** A new text from a stranger to the tenant's Plivo number, as its provider signs it. */
-  const signedText = (tenant: Tenant, text: string) =>
+  /** A new text from a stranger to a Plivo number, as its provider (these credentials) signs it. */
+  const signedTextTo = (
+    number: string,
+    credentials: { accountId: string; authToken: string },
+    text: string,
+  ) =>
     signWebhook(
       'plivo',
       `${system.baseUrl}/messaging/plivo/inbound`,
-      simulatedProvider('plivo').messageParams(
-        randomUUID(),
-        nextPhone(),
-        NUMBERS[tenant].plivo,
-        text,
-        [],
-        CREDENTIALS[tenant].plivo,
-      ),
-      CREDENTIALS[tenant].plivo.authToken,
+      simulatedProvider('plivo').messageParams(randomUUID(), nextPhone(), number, text, [], credentials),
+      credentials.authToken,
     );
+  /** A new text from a stranger to the tenant's Plivo number. */
+  const signedText = (tenant: Tenant, text: string) =>
+    signedTextTo(NUMBERS[tenant].plivo, CREDENTIALS[tenant].plivo, text);
   const post = (w: ReturnType<typeof signWebhook>) =>
     fetch(w.url, { method: 'POST', headers: w.headers, body: new URLSearchParams(w.params).toString() });
 
@@ -476,20 +476,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     const text = (
       to: { number: string; credentials: { accountId: string; authToken: string } },
       body: string,
-    ) =>
-      signWebhook(
-        'plivo',
-        `${system.baseUrl}/messaging/plivo/inbound`,
-        simulatedProvider('plivo').messageParams(
-          randomUUID(),
-          nextPhone(),
-          to.number,
-          body,
-          [],
-          to.credentials,
-        ),
-        to.credentials.authToken,
-      );
+    ) => signedTextTo(to.number, to.credentials, body);
 
     const started = Date.now();
     const flood = await Promise.all(
