@@ -23,6 +23,7 @@ const LOST = new Set<ConsumerEvents>([
   ConsumerEvents.ConsumerDeleted,
 ]);
 import { decodeJson } from './json-codec';
+import { isNoMessageFound } from './key-value-stores';
 
 export interface SubjectTailOptions {
   stream: string;
@@ -48,9 +49,6 @@ export interface EventTail {
    */
   caughtUp(timeoutMs: number): Promise<boolean>;
 }
-
-/** "no message found" from a stream's message get: nothing on the subject. */
-const NO_MESSAGE = 10037;
 
 /**
  * Every message on the matching subjects from now on, in order, to this replica alone: an ordered,
@@ -139,8 +137,7 @@ export async function tailSubjects(nc: NatsConnection, options: SubjectTailOptio
         manager.streams.getMessage(options.stream, { last_by_subj: subject }).then(
           (m) => m.seq,
           (err: unknown) => {
-            if ((err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === NO_MESSAGE)
-              return 0;
+            if (isNoMessageFound(err)) return 0;
             throw err;
           },
         ),

@@ -129,7 +129,7 @@ export class KeyValueStores implements OnModuleInit {
       };
     } catch (err) {
       // "no message found": nothing under the key (a missing stream is an error, not an answer).
-      if ((err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10037) return null;
+      if (isNoMessageFound(err)) return null;
       throw err;
     }
   }
@@ -288,7 +288,16 @@ export function kvToken(id: string): string {
 
 /** JetStream refused a write conditioned on a revision that is no longer the key's (10071). */
 export function isWrongLastSequence(err: unknown): boolean {
-  return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10071;
+  return jetStreamErrorCode(err) === 10071;
+}
+
+/** A stream's message get found nothing on the subject (10037): an answer, not a failure. */
+export function isNoMessageFound(err: unknown): boolean {
+  return jetStreamErrorCode(err) === 10037;
+}
+
+function jetStreamErrorCode(err: unknown): number | undefined {
+  return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
 }
 
 /**
