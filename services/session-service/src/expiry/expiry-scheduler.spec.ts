@@ -233,17 +233,43 @@ describe('ExpiryScheduler', () => {
     expect(w.reasons.get('a')).toBe('api');
   });
 
-  it("ends at its owner's request a session another replica holds (perhaps only checking its expiry), once that claim is free", async () => {
+  it("answers its owner's request only once the session has ended when another replica held its claim (perhaps only checking its expiry)", async () => {
     const w = world(30_000);
     w.put('a', 15 * 60_000);
     w.scheduler.onApplicationBootstrap();
     // Another replica's timer took the claim to check a time since moved; it gives it back in a moment.
     w.heldElsewhere.set('a', Date.now() + 1000);
-    await expect(w.scheduler.expireNow(SCOPE, 'a')).resolves.toBe(false);
-    // Every replica's next scan finds it due, and ends it as ended by the API; this one looks again itself.
+    let answered: boolean | undefined;
+    const asked = w.scheduler.expireNow(SCOPE, 'a').then((ended) => (answered = ended));
+    await advance(500);
+    // Not answered while the session is live: the routers would still put a stranger through.
+    expect(answered).toBeUndefined();
+    expect(w.expired).toEqual([]);
+    // Brought forward meanwhile, with the reason: every replica's next scan would end it too.
     expect(w.sessions.get('a')!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
     expect(w.sessions.get('a')!.endReason).toBe('api');
-    await advance(1000 + 2100);
+    await advance(700);
+    await asked;
+    expect(answered).toBe(true);
+    expect(w.expired).toEqual(['a']);
+    expect(w.reasons.get('a')).toBe('api');
+    await w.scheduler.onApplicationShutdown();
+  });
+
+  it("says false after 3 s when another replica's claim stays (its holder died), and the session still ends once that claim is stale", async () => {
+    const w = world(30_000);
+    w.put('a', 15 * 60_000);
+    w.scheduler.onApplicationBootstrap();
+    w.heldElsewhere.set('a', Date.now() + 30_000);
+    let answered: boolean | undefined;
+    const asked = w.scheduler.expireNow(SCOPE, 'a').then((ended) => (answered = ended));
+    await advance(2900);
+    expect(answered).toBeUndefined();
+    await advance(200);
+    await asked;
+    expect(answered).toBe(false);
+    expect(w.expired).toEqual([]);
+    await advance(30_000);
     expect(w.expired).toEqual(['a']);
     expect(w.reasons.get('a')).toBe('api');
     await w.scheduler.onApplicationShutdown();

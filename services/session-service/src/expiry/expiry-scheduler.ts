@@ -1,13 +1,32 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { AccountScope } from '@maskline/contracts';
-import { LOGGER } from '@maskline/observability';
+import { CodedError, ErrorCodes, type AccountScope } from '@maskline/contracts';
+import { LOGGER, msLeftOfRequest } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionRepository } from '../sessions/session.repository';
 import { SessionExpirer, type ExpiryReason } from './session-expirer';
 
 /** Margin past a claim's staleness before looking at a session again. */
 const RETRY_MS = 2000;
+/**
+ * How long an owner's request to end a session (DELETE, a Proxy close) waits for another replica
+ * that holds its claim, at most (less when the request has less left, with ANSWER_RESERVE_MS kept
+ * for the answer's way back): that replica is ending it (done in moments), or only checking its
+ * expiry (it gives the claim back at once, and this one ends it).
+ */
+const OWNER_END_WAIT_MS = 3000;
+/** How often, meanwhile, it looks whether the session has ended or its claim is free. */
+const OWNER_END_LOOK_MS = 200;
+const ANSWER_RESERVE_MS = 1000;
+
+/** An owner's request to end a session whose end another replica holds and did not finish in time. */
+export function endNotSeenInTime(): CodedError {
+  return new CodedError(
+    ErrorCodes.DEPENDENCY_UNAVAILABLE,
+    'the session is being ended by another replica and was not seen ended in time; it will end: send the request again to confirm',
+    { retryable: true },
+  );
+}
 
 /**
  * Ends sessions when they expire, exactly once whichever replica gets there (SessionExpirer claims
@@ -123,20 +142,42 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
 
   /**
    * Ends a session at its owner's request (DELETE, a Proxy close): here and now when its claim is
-   * free. Otherwise (another replica holds it, perhaps only to check an expiry that has since
-   * moved, or ending it failed here) it is made to end all the same (`endNow`), and the error, if
-   * any, is the caller's. True when it has ended by the time this returns.
+   * free. Otherwise another replica holds it (ending it, or only checking an expiry that has since
+   * moved): its stored expiry is brought forward (`endNow`), and this waits, looking again every
+   * OWNER_END_LOOK_MS, for it to have ended, so that the owner is answered once the routers have
+   * been told (answered before, a stranger could still be put through for that moment). True when
+   * it has ended by the time this returns; false when the wait ran out (it still ends: `endNow`).
    */
   async expireNow(scope: AccountScope, sessionId: string): Promise<boolean> {
+    const waitMs = Math.min(OWNER_END_WAIT_MS, (msLeftOfRequest() ?? Infinity) - ANSWER_RESERVE_MS);
+    const deadline = Date.now() + waitMs;
+    const endedNow = async () =>
+      (await this.expirer.expireIfDue(sessionId, { now: true, reason: 'api' })).kind === 'ended';
     try {
-      if ((await this.expirer.expireIfDue(sessionId, { now: true, reason: 'api' })).kind === 'ended')
-        return true;
+      if (await endedNow()) return true;
     } catch (err) {
       await this.endNow(scope, sessionId, 'api');
       throw err;
     }
     await this.endNow(scope, sessionId, 'api');
+    while (!this.stopped && Date.now() + OWNER_END_LOOK_MS <= deadline) {
+      await new Promise((resolve) => setTimeout(resolve, OWNER_END_LOOK_MS));
+      // A look that fails is left to the retries `endNow` set going; the next look asks again.
+      const ended = await endedNow().catch((err: unknown) => {
+        this.logger.warn({ err, sessionId }, 'could not look whether a session ending now has ended');
+        return false;
+      });
+      if (ended) return true;
+    }
     return false;
+  }
+
+  /**
+   * `expireNow` for a request that answers the owner: the session has ended when this returns;
+   * otherwise `endNotSeenInTime` (503, retryable), never an answer that it has ended before it has.
+   */
+  async expireNowForOwner(scope: AccountScope, sessionId: string): Promise<void> {
+    if (!(await this.expireNow(scope, sessionId))) throw endNotSeenInTime();
   }
 
   private unschedule(sessionId: string): void {

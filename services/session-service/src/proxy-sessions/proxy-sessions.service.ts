@@ -24,7 +24,7 @@ import {
   newSessionId,
 } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
-import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { ExpiryScheduler, endNotSeenInTime } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { CallEventRepository } from '../interactions/call-event.repository';
@@ -206,7 +206,7 @@ export class ProxySessionsService {
       });
     }
     if (request.status === 'closed') {
-      await this.close(scope, doc);
+      await this.closeForOwner(scope, doc);
       return this.views.session(await this.requireStored(scope, service, doc._id));
     }
     // open and in-progress are what an unclosed session already is: nothing to change.
@@ -249,7 +249,7 @@ export class ProxySessionsService {
   private async remove(scope: AccountScope, service: ProxyService, doc: ProxySessionDocument): Promise<void> {
     const deletedAt = new Date();
     // Closed first: a close that fails leaves it visible, and a DELETE repeated finishes the work.
-    if (doc.status === 'active') await this.close(scope, doc);
+    if (doc.status === 'active') await this.closeForOwner(scope, doc);
     // Ended (now or before): marked deleted where it is.
     await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
     if (doc.proxy.uniqueName)
@@ -387,9 +387,14 @@ export class ProxySessionsService {
   private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<boolean> {
     await this.sessions.setProxyFields(scope, doc._id, { closedReason: 'api' });
     if (await this.expiry.expireNow(scope, doc._id)) return true;
-    // Another replica holds its claim: it is closed, or will be within moments.
+    // Another replica holds its claim and did not finish within the wait: it will be closed.
     this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
     return false;
+  }
+
+  /** `close`, for a request that answers the owner: closed when this returns (else 503, retryable). */
+  private async closeForOwner(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
+    if (!(await this.close(scope, doc))) throw endNotSeenInTime();
   }
 
   /** A create that failed part-way: closed, deleted, its name freed. */

@@ -141,7 +141,7 @@ export class SessionsService {
       const doc = await this.require(scope, sessionId);
       if (doc.status === 'expired')
         throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
-      await this.expiry.expireNow(scope, doc._id);
+      await this.expiry.expireNowForOwner(scope, doc._id);
     });
   }
 
