@@ -269,6 +269,21 @@ describe('delivering a callback', () => {
     expect(ledger.made).toBe(1);
   });
 
+  it('reads no attempt count on an event’s first delivery (none can have been made), and counts on from it when redelivered', async () => {
+    const { d, recorded, ledger } = deliverer({
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 4 }],
+    });
+    await expect(d.deliver(job({ firstDelivery: true }))).rejects.toBeInstanceOf(RetryLater);
+    expect(ledger.attemptsMade).not.toHaveBeenCalled();
+    expect(ledger.made).toBe(1);
+    await d.deliver(job({ firstDelivery: false }));
+    expect(ledger.attemptsMade).toHaveBeenCalledWith('evt-7');
+    expect(recorded).toEqual([
+      expect.objectContaining({ attempt: 1, outcome: 'retry' }),
+      expect.objectContaining({ attempt: 2, outcome: 'delivered' }),
+    ]);
+  });
+
   it('dead-letters after the last attempt, with the reason, for its subaccount', async () => {
     const { d, dead, recorded } = deliverer({
       made: 2,

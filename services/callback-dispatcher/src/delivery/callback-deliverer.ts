@@ -32,6 +32,13 @@ export interface DeliveryJob {
   publishedAt: Date;
   /** Where the attempt count lives: the event id, or event id + replay id for a replay. */
   attemptKey: string;
+  /**
+   * The message's first delivery to the dispatchers (of the event, or of the replay's request): no
+   * attempt can have been made under `attemptKey`, so its count is not read (a KV read that misses,
+   * for every callback). Should the consumer be made anew and deliver again from the start, the
+   * count starts again (more tries within the same age limit); the delivered marker is read always.
+   */
+  firstDelivery?: boolean;
   /** The session's subaccount, once known: its dead letters are that subaccount's to see. */
   subaccountId?: string | null;
   /** What a Twilio Proxy session's Service hears of the event instead, if anything. */
@@ -146,7 +153,7 @@ export class CallbackDeliverer {
       if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
     }
 
-    const made = await this.ledger.attemptsMade(job.attemptKey);
+    const made = job.firstDelivery ? 0 : await this.ledger.attemptsMade(job.attemptKey);
     // About an interaction's end, to an endpoint, not sent yet: once session-service has it stored.
     if (made === 0 && job.endOf) {
       const { deliveryCount, ...end } = job.endOf;

@@ -121,5 +121,7 @@ describe('CallbackEventsConsumer', () => {
       undefined,
       { sessionId: SESSION, interactionId: 'call-1', deliveryCount: 3 },
     ]);
+    // Only a first delivery is known to have had no attempt (its count is not read).
+    expect(jobs.map((j) => j.firstDelivery)).toStrictEqual([true, false]);
   });
 });

@@ -79,6 +79,7 @@ export class CallbackEventsConsumer {
         sequence: letter.sequence,
         publishedAt: meta.publishedAt,
         attemptKey: `${eventId}.r.${replayId}`,
+        firstDelivery: meta.deliveryCount === 1,
         subaccountId: letter.subaccountId,
         // A Proxy Service's callback is replayed as it was recorded.
         ...(letter.eventName === PROXY_INTERACTION_EVENT
@@ -102,6 +103,7 @@ export class CallbackEventsConsumer {
       sequence: meta.streamSequence,
       publishedAt: meta.publishedAt,
       attemptKey: eventId,
+      firstDelivery: meta.deliveryCount === 1,
       twilio: toTwilioCallback(event),
       endOf: endOf(event, meta),
     });
