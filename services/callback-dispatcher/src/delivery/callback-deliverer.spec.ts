@@ -179,6 +179,8 @@ describe('delivering a callback', () => {
       expect.objectContaining({ attempt: 1, outcome: 'delivered', statusCode: 200 }),
     ]);
     expect(ledger.isMarked).toBe(true);
+    // Its marker holds its attempt: no count is written beside it.
+    expect(ledger.setAttemptsMade).not.toHaveBeenCalled();
   });
 
   it('delivered while the store would not take its record: the redelivery writes the record once and sends nothing', async () => {

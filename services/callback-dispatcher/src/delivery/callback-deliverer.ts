@@ -250,7 +250,8 @@ export class CallbackDeliverer {
     result: SendResult,
   ): Promise<void> {
     const next = afterAttempt(this.rules, made, result);
-    await this.ledger.setAttemptsMade(job.attemptKey, next.attempt);
+    // A delivered callback's count is its marker's (with the attempt): no other write.
+    if (next.kind !== 'delivered') await this.ledger.setAttemptsMade(job.attemptKey, next.attempt);
     const latencyMs = result.latencyMs;
     if (next.kind === 'delivered') {
       // Delivered is written down first, in KV, with the attempt: should the store not take the
