@@ -159,3 +159,60 @@ describe("an API update's announcement", () => {
     }
   });
 });
+
+describe('at start', () => {
+  /** A store of live sessions as the start-up look reads them: changed since a time, by id, a page at a time. */
+  function storeOf(docs: SessionDocument[]) {
+    const pages: number[] = [];
+    const repo = {
+      changedSinceSystemWide: async (since: Date, after: string, limit: number) => {
+        const page = docs
+          .filter((d) => d.status === 'active' && d.modifiedAt >= since && d._id > after)
+          .sort((a, b) => (a._id < b._id ? -1 : 1))
+          .slice(0, limit);
+        pages.push(page.length);
+        return page;
+      },
+    } as unknown as SessionRepository;
+    return { repo, pages };
+  }
+
+  it('announces again, each under its own change’s message id, the live sessions changed within the stream’s duplicate window', async () => {
+    const now = Date.now();
+    const changed = (id: string, agoMs: number, over: Partial<SessionDocument> = {}) =>
+      ({
+        ...SESSION,
+        _id: id,
+        createdAt: new Date(now - 3_600_000),
+        modifiedAt: new Date(now - agoMs),
+        ...over,
+      }) as SessionDocument;
+    const docs = [
+      ...Array.from({ length: 501 }, (_, i) => changed(`s-${String(i).padStart(4, '0')}`, 60_000)),
+      // Changed before the window's margin: a repeat could be a second event.
+      changed('old', 9.5 * 60_000),
+      // Never changed since its creation (a creation's failed announcement ends the session instead).
+      changed('unchanged', 60_000, { createdAt: new Date(now - 60_000) }),
+      changed('ended', 60_000, { status: 'expired' }),
+    ];
+    const published: Array<{ id: string; msgId: string }> = [];
+    const events = {
+      publish: async (contract: unknown, payload: { sessionId: string }, options: { msgId: string }) => {
+        expect(contract).toBe(SessionUpdated);
+        published.push({ id: payload.sessionId, msgId: options.msgId });
+        return { seq: 1, duplicate: true };
+      },
+    } as unknown as EventPublisher;
+    const { repo, pages } = storeOf(docs);
+    const count = await new SessionAnnouncer(events, CONFIG, repo).announceRecentChanges();
+    expect(count).toBe(501);
+    expect(pages).toEqual([500, 2]);
+    expect(published).toHaveLength(501);
+    expect(published[0]).toEqual({
+      id: 's-0000',
+      msgId: `session-updated:s-0000:${now - 60_000}`,
+    });
+    const ids = published.map((p) => p.id);
+    for (const left of ['old', 'unchanged', 'ended']) expect(ids).not.toContain(left);
+  });
+});
