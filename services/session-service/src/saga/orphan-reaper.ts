@@ -6,7 +6,6 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
-import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import type { SagaStepDocument } from './saga-step.schema';
@@ -17,12 +16,6 @@ import { AllocationFates } from './allocation-fates.repository';
  * Finds reservations that a creation made and never finished (the process died mid-saga) and gives
  * them back: a number allocation that is not its session's, PINs of a session that was never
  * stored. Runs on every replica; every release is idempotent.
- *
- * A creation (Plivo's API) that stopped with its session stored and live (its store write landed after the
- * creation had failed, or the process died before announcing) has it announced here, under the
- * creation's own message id: nothing if the creation announced it, else the announcement it never
- * had. Unannounced, the routers would never put its calls through, and a replay of its create with
- * its Idempotency-Key after the stream's duplicate window would return a session that does not work.
  */
 @Injectable()
 export class OrphanReaper extends PeriodicTask {
@@ -33,7 +26,6 @@ export class OrphanReaper extends PeriodicTask {
     private readonly sessions: SessionRepository,
     private readonly fates: AllocationFates,
     private readonly rpc: RpcClient,
-    private readonly announcer: SessionAnnouncer,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
@@ -60,21 +52,6 @@ export class OrphanReaper extends PeriodicTask {
         await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref }, WRITE_CALL);
         this.reclaimed.inc({ kind: 'allocation' });
         this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
-      }
-      if (
-        step.kind === 'allocation' &&
-        session?.allocationId === step.ref &&
-        // A Proxy session's Participant add announces it, or ends it when it cannot.
-        !session.proxy &&
-        session.status === 'active' &&
-        session.expiresAt.getTime() > now &&
-        hasNumber(session)
-      ) {
-        await this.announcer.created(session, session.createdAt);
-        this.logger.info(
-          { sessionId: step.sessionId },
-          'announced a session whose creation stopped after storing it',
-        );
       }
       if (step.kind === 'pins' && !session) {
         await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref }, WRITE_CALL);

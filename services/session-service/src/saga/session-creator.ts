@@ -144,8 +144,7 @@ export class SessionCreator {
    * counted from the key's claim, which came first) announces the live session again under the same
    * message id: nothing, if the creation announced it; the announcement it never had, if its store
    * write landed after the creation had failed (its routers' index, its outbound call). Past the
-   * window its creation is long over, and a repeat could be a second event; by then the orphan
-   * reaper has announced a session whose creation stopped after storing it.
+   * window its creation is long over, and a repeat could be a second event.
    */
   private async announceIfUnheard(session: NumberedSession, claimedAt: Date): Promise<void> {
     const now = Date.now();

@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Optional,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, STREAMS, SessionCreated, SessionUpdated } from '@maskline/contracts';
 import { EventPublisher } from '@maskline/messaging';
@@ -37,19 +31,15 @@ const AGAIN_MAX_MS = 60_000;
 const AGAIN_MARGIN_MS = 60_000;
 /** Updates waiting to be announced again, at most, per replica (a long outage's backlog is bounded). */
 const AGAIN_MAX_PENDING = 10_000;
-/** The start-up look for changes left unannounced reads this many sessions a page. */
-const RECENT_PAGE = 500;
 
 /**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each
  * under a message id that makes a repeat of the same announcement a no-op.
  */
 @Injectable()
-export class SessionAnnouncer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SessionAnnouncer {
   /** Updates waiting to be announced again (`updatedLater`). */
   private pendingLater = 0;
-  private stopped = false;
-  private recent?: Promise<void>;
 
   constructor(
     private readonly events: EventPublisher,
@@ -57,52 +47,6 @@ export class SessionAnnouncer implements OnApplicationBootstrap, OnApplicationSh
     private readonly sessions: SessionRepository,
     @Optional() @Inject(LOGGER) private readonly logger?: Logger,
   ) {}
-
-  /** In the background: the start-up is not held up by it (`announceRecentChanges`). */
-  onApplicationBootstrap(): void {
-    this.recent = this.announceRecentChanges().then(
-      (count) => {
-        if (count > 0) this.logger?.info({ count }, 'recent session changes announced again at start');
-      },
-      (err: unknown) =>
-        this.logger?.warn(
-          { err },
-          'recent session changes not announced again at start; their next change will be',
-        ),
-    );
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    await this.recent;
-  }
-
-  /**
-   * At start, every live session's last change made within the stream's duplicate window (less its
-   * margin) is announced again under its own message id: a no-op for those announced, and the
-   * announcement for a change whose request failed to announce it and whose replica stopped before
-   * its background tries (`updatedLater`, held in memory) got it out. Without it the routers would
-   * route by the session as it was (its old parties, its old expiry) until its next change. Changes
-   * older than the window are not repeated: past it a repeat would be a second event. Returns how
-   * many were announced.
-   */
-  async announceRecentChanges(): Promise<number> {
-    const since = new Date(Date.now() - STREAMS[SessionUpdated.stream].duplicateWindowMs + AGAIN_MARGIN_MS);
-    let after = '';
-    let count = 0;
-    while (!this.stopped) {
-      const page = await this.sessions.changedSinceSystemWide(since, after, RECENT_PAGE);
-      for (const doc of page) {
-        // Changed since its creation (whose announcement failing ends the session instead).
-        if (this.stopped || !hasNumber(doc) || doc.modifiedAt.getTime() <= doc.createdAt.getTime()) continue;
-        await this.updated(doc, doc.modifiedAt);
-        count++;
-      }
-      if (page.length < RECENT_PAGE) break;
-      after = page[page.length - 1]._id;
-    }
-    return count;
-  }
 
   /**
    * The session exists, with its number (a Proxy session: from its first participant on).

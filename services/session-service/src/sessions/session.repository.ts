@@ -275,19 +275,6 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * Live sessions changed at or after `since` (an update's `modifiedAt`), `limit` at most after the
-   * id `after`, in id order: the start-up look for changes whose announcement a replica may have
-   * left pending (`SessionAnnouncer.announceRecentChanges`). Once per start; narrowed by the
-   * `{ status, expiresAt }` index's first field on MongoDB (a scan of the live sessions on FerretDB).
-   */
-  changedSinceSystemWide(since: Date, after: string, limit: number): Promise<SessionDocument[]> {
-    return this.systemWide.find(
-      { status: 'active', modifiedAt: { $gte: since }, _id: { $gt: after } },
-      { sort: { _id: 1 }, limit },
-    );
-  }
-
-  /**
    * The expiry's mark (it holds the session's claim): the session is marked ended where it is, with
    * why, and the copy stored after the mark comes back, in one statement. An update that lands after the mark
    * finds it ended and fails; one that landed before is in the copy, which is what is announced and
