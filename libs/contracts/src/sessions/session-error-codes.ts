@@ -6,4 +6,9 @@ export const SessionErrorCodes = {
   IDEMPOTENCY_IN_PROGRESS: 'SESSION.IDEMPOTENCY_IN_PROGRESS',
   /** The session has ended: it can no longer be changed. */
   ALREADY_EXPIRED: 'SESSION.ALREADY_EXPIRED',
+  /**
+   * An owner's request to end the session (DELETE, a Proxy close) found another replica ending it,
+   * not finished within the request's wait: it will end; asked again, the request answers once it has.
+   */
+  END_IN_PROGRESS: 'SESSION.END_IN_PROGRESS',
 } as const;

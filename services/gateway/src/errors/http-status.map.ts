@@ -47,6 +47,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   // Load shed, not the account's doing: the request may succeed if repeated.
   [ErrorCodes.HISTORY_READS_BUSY]: 503,
   [SessionErrorCodes.ALREADY_EXPIRED]: 400,
+  // Another replica is ending the session: the request may succeed if repeated.
+  [SessionErrorCodes.END_IN_PROGRESS]: 503,
   [SessionErrorCodes.IDEMPOTENCY_MISMATCH]: 422,
   [CallErrorCodes.FORBIDDEN]: 403,
   // The number cannot be used until the account gives it provider credentials.

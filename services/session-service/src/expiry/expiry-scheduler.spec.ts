@@ -275,6 +275,26 @@ describe('ExpiryScheduler', () => {
     await w.scheduler.onApplicationShutdown();
   });
 
+  it('tells the owner to ask again (503, Retry-After) when the wait runs out, and does not wait for a caller that ends many at once', async () => {
+    const w = world(30_000);
+    w.put('a', 15 * 60_000);
+    w.put('b', 15 * 60_000);
+    w.scheduler.onApplicationBootstrap();
+    w.heldElsewhere.set('a', Date.now() + 30_000);
+    w.heldElsewhere.set('b', Date.now() + 30_000);
+    const owner = w.scheduler.expireNowForOwner(SCOPE, 'a');
+    owner.catch(() => undefined);
+    await advance(3100);
+    await expect(owner).rejects.toMatchObject({
+      code: 'SESSION.END_IN_PROGRESS',
+      retryable: true,
+      details: { retryAfterSeconds: 2 },
+    });
+    // A Service's deletion closing its sessions one after another: answered at once.
+    await expect(w.scheduler.expireNow(SCOPE, 'b', { waitMs: 0 })).resolves.toBe(false);
+    await w.scheduler.onApplicationShutdown();
+  });
+
   it("ends at its owner's request a session this replica is looking at right then, found not due by that look", async () => {
     const w = world();
     w.put('a', 1000);

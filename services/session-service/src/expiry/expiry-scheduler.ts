@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, type AccountScope } from '@maskline/contracts';
+import { CodedError, SessionErrorCodes, type AccountScope } from '@maskline/contracts';
 import { LOGGER, msLeftOfRequest } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { SessionRepository } from '../sessions/session.repository';
@@ -19,12 +19,20 @@ const OWNER_END_WAIT_MS = 3000;
 const OWNER_END_LOOK_MS = 200;
 const ANSWER_RESERVE_MS = 1000;
 
-/** An owner's request to end a session whose end another replica holds and did not finish in time. */
+/** How soon an owner told `endNotSeenInTime` may ask again (Retry-After). */
+const END_RETRY_AFTER_SECONDS = 2;
+
+/**
+ * An owner's request to end a session that another replica is ending and had not finished within
+ * the wait (its holder died, say: the claim is taken over once stale). Asked again, the request
+ * waits again; once the session has ended it answers as a second DELETE does ("Session already
+ * expired").
+ */
 export function endNotSeenInTime(): CodedError {
   return new CodedError(
-    ErrorCodes.DEPENDENCY_UNAVAILABLE,
-    'the session is being ended by another replica and was not seen ended in time; it will end: send the request again to confirm',
-    { retryable: true },
+    SessionErrorCodes.END_IN_PROGRESS,
+    'the session is being ended by another replica, not finished yet; it will end: ask again to see it ended',
+    { retryable: true, details: { retryAfterSeconds: END_RETRY_AFTER_SECONDS } },
   );
 }
 
@@ -147,9 +155,17 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
    * OWNER_END_LOOK_MS, for it to have ended, so that the owner is answered once the routers have
    * been told (answered before, a stranger could still be put through for that moment). True when
    * it has ended by the time this returns; false when the wait ran out (it still ends: `endNow`).
+   * `waitMs`: 0 for a caller that ends many sessions one after another (a Service's deletion).
    */
-  async expireNow(scope: AccountScope, sessionId: string): Promise<boolean> {
-    const waitMs = Math.min(OWNER_END_WAIT_MS, (msLeftOfRequest() ?? Infinity) - ANSWER_RESERVE_MS);
+  async expireNow(
+    scope: AccountScope,
+    sessionId: string,
+    options: { waitMs?: number } = {},
+  ): Promise<boolean> {
+    const waitMs = Math.min(
+      options.waitMs ?? OWNER_END_WAIT_MS,
+      (msLeftOfRequest() ?? Infinity) - ANSWER_RESERVE_MS,
+    );
     const deadline = Date.now() + waitMs;
     const endedNow = async () =>
       (await this.expirer.expireIfDue(sessionId, { now: true, reason: 'api' })).kind === 'ended';

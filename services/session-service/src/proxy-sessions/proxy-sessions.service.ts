@@ -270,7 +270,7 @@ export class ProxySessionsService {
       ).filter((doc) => !left.has(doc._id));
       if (batch.length === 0) break;
       for (const doc of batch) {
-        if (!(await this.close(scope, doc))) {
+        if (!(await this.close(scope, doc, 'no wait'))) {
           left.add(doc._id);
           continue;
         }
@@ -384,9 +384,13 @@ export class ProxySessionsService {
   }
 
   /** Ends the session as every session ends (its number and holds go back, the routers hear it). */
-  private async close(scope: AccountScope, doc: ProxySessionDocument): Promise<boolean> {
+  private async close(
+    scope: AccountScope,
+    doc: ProxySessionDocument,
+    wait: 'for its end' | 'no wait' = 'for its end',
+  ): Promise<boolean> {
     await this.sessions.setProxyFields(scope, doc._id, { closedReason: 'api' });
-    if (await this.expiry.expireNow(scope, doc._id)) return true;
+    if (await this.expiry.expireNow(scope, doc._id, wait === 'no wait' ? { waitMs: 0 } : {})) return true;
     // Another replica holds its claim and did not finish within the wait: it will be closed.
     this.logger.info({ sessionId: doc._id }, 'Proxy session close already under way');
     return false;
@@ -401,7 +405,7 @@ export class ProxySessionsService {
   private async discard(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
     const live = await this.sessions.getLiveSystemWide(doc._id);
     const deletedAt = new Date();
-    if (live && live.status === 'active') await this.close(scope, live as ProxySessionDocument);
+    if (live && live.status === 'active') await this.close(scope, live as ProxySessionDocument, 'no wait');
     await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
     if (doc.proxy.uniqueName) {
       await this.names.release(scope.accountId, doc.proxy.serviceSid, doc.proxy.uniqueName, doc._id);
