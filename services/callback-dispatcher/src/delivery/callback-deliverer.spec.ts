@@ -286,6 +286,15 @@ describe('delivering a callback', () => {
     ]);
   });
 
+  it('reads the count of a first delivery older than the first retry’s delay (a consumer made anew delivers all again)', async () => {
+    // Its tries were made (all of them) before the consumer was made anew: not started again.
+    const { d, attemptsSent, dead, ledger } = deliverer({ made: 3, now: T0 + 60_000 });
+    await d.deliver(job({ firstDelivery: true }));
+    expect(ledger.attemptsMade).toHaveBeenCalledWith('evt-7');
+    expect(attemptsSent).toEqual([]);
+    expect(dead).toEqual([expect.objectContaining({ attempts: 3 })]);
+  });
+
   it('dead-letters after the last attempt, with the reason, for its subaccount', async () => {
     const { d, dead, recorded } = deliverer({
       made: 2,

@@ -33,10 +33,10 @@ export interface DeliveryJob {
   /** Where the attempt count lives: the event id, or event id + replay id for a replay. */
   attemptKey: string;
   /**
-   * The message's first delivery to the dispatchers (of the event, or of the replay's request): no
-   * attempt can have been made under `attemptKey`, so its count is not read (a KV read that misses,
-   * for every callback). Should the consumer be made anew and deliver again from the start, the
-   * count starts again (more tries within the same age limit); the delivered marker is read always.
+   * The message's first delivery to the dispatchers (of the event, or of the replay's request):
+   * when it is also younger than the first retry's delay, no attempt can have been made under
+   * `attemptKey`, so its count is not read (a KV read that missed, for nearly every callback). The
+   * delivered marker is read always.
    */
   firstDelivery?: boolean;
   /** The session's subaccount, once known: its dead letters are that subaccount's to see. */
@@ -153,7 +153,7 @@ export class CallbackDeliverer {
       if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
     }
 
-    const made = job.firstDelivery ? 0 : await this.ledger.attemptsMade(job.attemptKey);
+    const made = this.noAttemptYet(job) ? 0 : await this.ledger.attemptsMade(job.attemptKey);
     // About an interaction's end, to an endpoint, not sent yet: once session-service has it stored.
     if (made === 0 && job.endOf) {
       const { deliveryCount, ...end } = job.endOf;
@@ -176,6 +176,17 @@ export class CallbackDeliverer {
       );
     }
     await ran.value();
+  }
+
+  /**
+   * No attempt can have been made under the job's key: its message's first delivery, published less
+   * than the first retry's delay ago. A consumer made anew delivers every message again as a first
+   * delivery; an older one may have had its tries (all of them, and its dead letter), so its count
+   * is read, never started again.
+   */
+  private noAttemptYet(job: DeliveryJob): boolean {
+    const firstRetryMs = (this.rules.retryScheduleSeconds[0] ?? 0) * 1000;
+    return job.firstDelivery === true && this.now() - job.publishedAt.getTime() < firstRetryMs;
   }
 
   /**

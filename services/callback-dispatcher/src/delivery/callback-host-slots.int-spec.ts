@@ -5,6 +5,8 @@ import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.con
 import { CallbackHostSlots } from './callback-host-slots';
 
 const CONFIG = {
+  // Two turns a host and 8 an account: 4 may wait for a host (`hostWaitersMax`).
+  CALLBACK_PER_ACCOUNT_CONCURRENCY: 8,
   CALLBACK_PER_HOST_CONCURRENCY: 2,
   CALLBACK_CONNECT_TIMEOUT_MS: 1000,
   CALLBACK_TIMEOUT_MS: 1000,
@@ -36,18 +38,17 @@ describe('callback attempts per host (real NATS KV)', () => {
     return new CallbackHostSlots(kv, CONFIG, pino({ enabled: false }));
   }
 
-  it("waits in this replica for a turn at a full host, as many again as the host's slots, and refuses the rest at once", async () => {
+  it('waits in this replica for a turn at a full host, up to its waiters, and refuses the rest at once', async () => {
     const slots = await replica();
     const host = `MAACCOUNT|${randomUUID()}.hooks.test`;
     const a = attempts();
-    const runs = Array.from({ length: 5 }, () => slots.run(host, a.work));
+    const runs = Array.from({ length: 7 }, () => slots.run(host, a.work));
     await expectEventually(() => expect(a.started()).toBe(2));
-    // Two run, two wait here for their turn, the fifth is refused (it comes back later).
-    const fifth = await runs[4];
-    expect(fifth).toEqual({ admitted: false });
+    // Two run, four wait here for their turn, the seventh is refused (it comes back later).
+    expect(await runs[6]).toEqual({ admitted: false });
     a.open();
-    const done = await Promise.all(runs.slice(0, 4));
-    expect(done).toEqual(Array(4).fill({ admitted: true, value: 'sent' }));
+    const done = await Promise.all(runs.slice(0, 6));
+    expect(done).toEqual(Array(6).fill({ admitted: true, value: 'sent' }));
     // Never more at once than the host's slots; each slot given back (two more fit at once).
     expect(a.most()).toBe(2);
     const again = attempts();

@@ -13,13 +13,22 @@ export const HOST_SLOTS_BUCKET = 'maskline-callback-host-slots';
 
 /**
  * How long an attempt waits in this replica for a turn at its host when this replica's attempts
- * take every one of the host's slots (at most as many again wait). Refused at once, the attempts of
+ * take every one of the host's slots (at most `hostWaitersMax` wait). Refused at once, the attempts of
  * an account whose callbacks all go to one host (its turns are twice the host's) came back again
  * and again, each decoded, looked up and refused anew, with up to twice the host's slots read in
  * KV for each refusal: in a soak at 10 sessions a second the dispatcher fell thousands behind with
  * CPU to spare, most of its handled events refused redeliveries.
  */
 export const HOST_TURN_WAIT_MS = 2000;
+
+/**
+ * How many of an account's attempts may wait here for a turn at one host: a host's turns and its
+ * waiters hold the account's turns (they are taken inside one), so together they leave at least a
+ * quarter of the account's turns to its other hosts (4 with the defaults, 16 a account and 8 a host).
+ */
+export function hostWaitersMax(accountTurns: number, hostTurns: number): number {
+  return Math.max(0, accountTurns - hostTurns - Math.ceil(accountTurns / 4));
+}
 
 /**
  * CALLBACK_PER_HOST_CONCURRENCY attempts in flight per account and destination host, across every
@@ -37,7 +46,12 @@ export class CallbackHostSlots {
     @Inject(CALLBACK_DISPATCHER_CONFIG) config: CallbackDispatcherConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
-    this.turns = new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY);
+    this.turns = new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY, Date.now, {
+      maxWaiting: hostWaitersMax(
+        config.CALLBACK_PER_ACCOUNT_CONCURRENCY,
+        config.CALLBACK_PER_HOST_CONCURRENCY,
+      ),
+    });
     this.slots = new SharedSlots(kv, {
       bucket: HOST_SLOTS_BUCKET,
       limit: config.CALLBACK_PER_HOST_CONCURRENCY,
