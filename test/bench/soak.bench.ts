@@ -99,7 +99,8 @@ async function main() {
   if (!(API_PROBE_EVERY_MS >= 0)) throw new Error('--api-probe-every must be 0 (none) or a number of ms');
   if (!Number.isInteger(SEED_HISTORY) || SEED_HISTORY < 0)
     throw new Error('--seed-history must be 0 (none) or a number of sessions');
-  const receiver = await CallbackReceiver.start();
+  // The soak reads each callback as it comes (its handler below); keeping them all would hold them all.
+  const receiver = await CallbackReceiver.start({ keepReceived: false });
   // The receiver is on loopback, which callbacks may reach only when the operator allows it.
   const retention = String(SEEDED_RETENTION_DAYS);
   const bench = await startBenchSystem({

@@ -16,15 +16,22 @@ type Behaviour = (
   countForPath: number,
 ) => { status: number; delayMs?: number; headers?: Record<string, string>; body?: string };
 
-/** A customer's callback endpoint: records every request; each path answers as told. */
+/**
+ * A customer's callback endpoint: records every request (unless told not to keep them: a soak's
+ * hundreds of thousands); each path answers as told.
+ */
 export class CallbackReceiver {
   readonly received: ReceivedCallback[] = [];
+  /** Requests per path, counted as they come (a behaviour's `countForPath`). */
+  private readonly counts = new Map<string, number>();
   private readonly behaviours = new Map<string, Behaviour>();
   private server?: Server;
   baseUrl = '';
 
-  static async start(): Promise<CallbackReceiver> {
-    const r = new CallbackReceiver();
+  private constructor(private readonly keep: boolean) {}
+
+  static async start(options: { keepReceived?: boolean } = {}): Promise<CallbackReceiver> {
+    const r = new CallbackReceiver(options.keepReceived ?? true);
     await r.listen();
     return r;
   }
@@ -63,9 +70,13 @@ export class CallbackReceiver {
           params,
           at: Date.now(),
         };
-        this.received.push(entry);
+        if (this.keep) this.received.push(entry);
+        // Counted, not filtered out of every request kept: that made each request cost as many as
+        // had come, and in a soak the receiver, slower and slower, held up the dispatcher's sends.
+        const count = (this.counts.get(url.pathname) ?? 0) + 1;
+        this.counts.set(url.pathname, count);
         const behaviour: Behaviour = this.behaviours.get(url.pathname) ?? (() => ({ status: 200 }));
-        const answer = behaviour(entry, this.for(url.pathname).length);
+        const answer = behaviour(entry, count);
         const reply = () => {
           if (res.destroyed) return;
           res.writeHead(answer.status, answer.headers);
