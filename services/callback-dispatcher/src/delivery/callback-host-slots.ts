@@ -24,7 +24,7 @@ export const HOST_TURN_WAIT_MS = 2000;
 /**
  * How many of an account's attempts may wait here for a turn at one host: a host's turns and its
  * waiters hold the account's turns (they are taken inside one), so together they leave at least a
- * quarter of the account's turns to its other hosts (4 with the defaults, 16 a account and 8 a host).
+ * quarter of the account's turns to its other hosts (4 with the defaults: 16 turns an account, 8 a host).
  */
 export function hostWaitersMax(accountTurns: number, hostTurns: number): number {
   return Math.max(0, accountTurns - hostTurns - Math.ceil(accountTurns / 4));

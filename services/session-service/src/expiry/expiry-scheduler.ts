@@ -152,8 +152,8 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
    * Ends a session at its owner's request (DELETE, a Proxy close): here and now when its claim is
    * free. Otherwise another replica holds it (ending it, or only checking an expiry that has since
    * moved): its stored expiry is brought forward (`endNow`), and this waits, looking again every
-   * OWNER_END_LOOK_MS, for it to have ended, so that the owner is answered once the routers have
-   * been told (answered before, a stranger could still be put through for that moment). True when
+   * OWNER_END_LOOK_MS, for it to have ended, so that the owner is answered once its end is on the
+   * stream (`SessionExpired`; answered before, a stranger could still be put through). True when
    * it has ended by the time this returns; false when the wait ran out (it still ends: `endNow`).
    * `waitMs`: 0 for a caller that ends many sessions one after another (a Service's deletion).
    */
