@@ -80,6 +80,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const { log } = options;
   const receiver = await CallbackReceiver.start();
+  // A boot that fails must not leave the receiver listening: jest would wait on it for ever.
   const system = await ChaosSystem.start(
     (service): Record<string, string> => ({
       // Store commands give up after 3 s, so the 10 s store pause makes writes that time out and are
@@ -98,7 +99,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
                   { LOG_LEVEL: 'info' }
                 : {}),
     }),
-  );
+  ).catch(async (err: unknown) => {
+    await receiver.stop();
+    throw err;
+  });
   const gatewayDrains: string[] = [];
   const timeline: string[] = [];
   const load = new ChaosLoad(system, receiver, options.load);

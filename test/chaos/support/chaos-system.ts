@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
+import { connect, RetentionPolicy, StorageType } from 'nats';
 import { infra, secrets, system } from '../../bench/support/bench-system';
 import { Balancer } from './balancer';
 
@@ -9,6 +10,9 @@ type ServiceName = import('../../../deploy/local/system.cjs').ServiceName;
 type ServiceProcess = import('../../../deploy/local/system.cjs').ServiceProcess;
 
 export const SERVICES = system.SERVICES;
+const CLUSTER_SIZE = 3;
+const PLACEMENT_WAIT_MS = 30_000;
+
 export const REPLICAS = 2;
 /** `CHAOS_LOG_DIR=<dir>` keeps every line each replica writes, one file per replica, for diagnosis. */
 const LOG_DIR = process.env.CHAOS_LOG_DIR || undefined;
@@ -75,7 +79,7 @@ export class ChaosSystem {
     this.serviceEnv = serviceEnv;
     this.store = process.env.MONGO_URL ? undefined : await infra.startStore();
     this.mongoUrl = process.env.MONGO_URL ?? this.store!.url;
-    this.cluster = await infra.startNatsCluster({ size: 3 });
+    this.cluster = await startPlacingCluster();
     await this.balancer.start();
     this.env = {
       ...secrets.generateSecrets(),
@@ -215,5 +219,53 @@ export class ChaosSystem {
     await this.balancer.stop();
     await this.cluster?.stop();
     await this.store?.stop();
+  }
+}
+
+type NatsCluster = Awaited<ReturnType<typeof infra.startNatsCluster>>;
+
+/**
+ * A three-node cluster that places a stream at 3 replicas. A meta leader in the logs is not
+ * enough: on a busy machine the leader has sometimes not yet counted every peer, and answered
+ * "no suitable peers for placement" to the first replica's streams for 30 s, until that replica
+ * gave up. So: create (and delete) a probe stream at 3 replicas until one is placed, and if none
+ * is within PLACEMENT_WAIT_MS, start a new cluster, once.
+ */
+async function startPlacingCluster(): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await infra.startNatsCluster({ size: CLUSTER_SIZE });
+    const placed = await untilPlaced(cluster.url).catch((err: unknown) => err as Error);
+    if (placed === true) return cluster;
+    await cluster.stop();
+    if (attempt === 2) {
+      throw new Error(`the NATS cluster placed no stream at ${CLUSTER_SIZE} replicas: ${placed.message}`);
+    }
+  }
+}
+
+async function untilPlaced(url: string): Promise<true> {
+  const nc = await connect({ servers: url.split(','), timeout: 5_000 });
+  const name = `placement_probe_${randomBytes(3).toString('hex')}`;
+  const deadline = Date.now() + PLACEMENT_WAIT_MS;
+  try {
+    const jsm = await nc.jetstreamManager({ checkAPI: false, timeout: 5_000 });
+    for (;;) {
+      try {
+        await jsm.streams.add({
+          name,
+          subjects: [`${name}.>`],
+          num_replicas: CLUSTER_SIZE,
+          storage: StorageType.Memory,
+          retention: RetentionPolicy.Limits,
+        });
+        await jsm.streams.delete(name);
+        return true;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  } finally {
+    await nc.close();
   }
 }
