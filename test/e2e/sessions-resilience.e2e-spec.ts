@@ -1,10 +1,13 @@
 import { connect, type NatsConnection } from 'nats';
-import { SessionExpired } from '@maskline/contracts';
+import { randomUUID } from 'node:crypto';
+import { SessionCreated, SessionExpired } from '@maskline/contracts';
 import { parsePlivoFilterTime } from '@maskline/plivo-wire';
 import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
+import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
-import { eventsOn } from './support/stream-events';
+import { providerAccounts } from './support/provider-accounts';
+import { consumerCaughtUp, eventsOn } from './support/stream-events';
 
 type Json = Record<string, unknown>;
 const party = (i: number) => `+1415557${String(1000 + i)}`;
@@ -14,23 +17,47 @@ const party = (i: number) => `+1415557${String(1000 + i)}`;
  * loaded machine: a 503 where the test expects 201.)
  */
 const FAST_REAPER = { ORPHAN_AGE_MS: '3000', REAPER_INTERVAL_MS: '250' };
+/** A Plivo account whose REST API is the local `provider` receiver: sessions on its number call out. */
+const PLIVO = providerAccounts({ plivo: ['+14155550120'], twilio: [] }).plivo;
+const PLIVO_CALLS = `/v1/Account/${PLIVO.accountId}/Call/`;
 
 /** Session creation leaves nothing behind when a step fails; expiry happens once, whatever restarts. */
 describe('session saga and expiry under failure', () => {
   let system: E2eSystem;
   let acme: TestAccount;
+  /** An account with one number on a Plivo account (calls to the first party go to `provider`). */
+  let dialer: TestAccount;
+  /** Plivo's Call API, recording the calls it is asked to place. */
+  let provider: CallbackReceiver;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    system = await E2eSystem.start();
+    provider = await CallbackReceiver.start();
+    provider.on(PLIVO_CALLS, () => ({ status: 201 }));
+    system = await E2eSystem.start(
+      {},
+      (service): Record<string, string> =>
+        service === 'call-router' ? { PLIVO_API_BASE_URL: provider.baseUrl } : {},
+    );
     acme = await createAccount(system, 'acme');
     await acme.api('/Number/', { body: { numbers: '14155550110,14155550111' } });
+    dialer = await createAccount(system, 'dialer');
+    const added = await dialer.api('/Number/', {
+      body: {
+        numbers: PLIVO.numbers.join(','),
+        provider: 'plivo',
+        provider_auth_id: PLIVO.accountId,
+        provider_auth_token: PLIVO.authToken,
+      },
+    });
+    expect(added.status).toBe(202);
     nc = await connect({ servers: system.natsUrl });
   });
 
   afterAll(async () => {
     await nc?.close();
     await system?.stop();
+    await provider?.stop();
   });
 
   const liveSessions = async () =>
@@ -100,6 +127,100 @@ describe('session saga and expiry under failure', () => {
       await system.waitHealthy();
     },
   );
+
+  describe('a session stored by a creation that died before answering', () => {
+    /** A dialer session that calls its first party on creation, with supplied PINs. */
+    const dialerSession = (i: number, headers: Record<string, string> = {}) =>
+      dialer.api('/Masking/Session/', {
+        headers,
+        body: {
+          first_party: party(i),
+          second_party: party(i + 1),
+          initiate_call_to_first_party: true,
+          is_pin_authentication_required: true,
+          first_party_pin: '31337',
+          second_party_pin: '73313',
+        },
+      });
+    const callsTo = (phone: string) => provider.for(PLIVO_CALLS).filter((r) => `+${r.params.to}` === phone);
+    /** The session the crashed creation stored for its first party (found in the store: its owner never heard of it). */
+    const storedFor = (firstParty: string) =>
+      system.withStore('session-service', async (db) => {
+        const found = await db
+          .collection<{ _id: string; status: string }>('sessions')
+          .findOne({ firstParty });
+        if (!found) throw new Error(`no session stored for ${firstParty}`);
+        return found;
+      });
+    const stepsOf = (sessionId: string) =>
+      system.withStore('session-service', (db) => db.collection('saga_steps').countDocuments({ sessionId }));
+    const crashAt = async (fault: string, create: () => Promise<Response>) => {
+      await system.stopNamed('session-service');
+      system.startService('session-service', { SAGA_FAULT: fault });
+      await system.waitHealthy();
+      const res = await create();
+      expect(res.status).toBe(503);
+      await expectEventually(async () => expect(system.process('session-service').child.exitCode).toBe(137));
+    };
+    const restart = async () => {
+      await system.stopNamed('session-service');
+      system.startService('session-service');
+      await system.waitHealthy();
+    };
+
+    it('never announced: the orphan reaper ends it (number and PINs back, never routed, its first party never called), and a replay of its key makes a new one', async () => {
+      const key = randomUUID();
+      await crashAt('crash-after-store', () => dialerSession(70, { 'idempotency-key': key }));
+      const stored = await storedFor(party(70));
+      expect(stored.status).toBe('active');
+
+      system.startService('session-service', FAST_REAPER);
+      await system.waitHealthy();
+      await expectEventually(
+        async () => {
+          const ended = (await eventsOn(nc, SessionExpired)).filter((e) => e.sessionId === stored._id);
+          expect(ended).toHaveLength(1);
+        },
+        { timeoutMs: 20_000 },
+      );
+      // Never announced: no router ever routed it, and its first party was never called.
+      expect((await eventsOn(nc, SessionCreated)).filter((e) => e.sessionId === stored._id)).toEqual([]);
+      await expectEventually(async () =>
+        expect(await consumerCaughtUp(nc, 'call-router-initiate-calls')).toBe(true),
+      );
+      expect(callsTo(party(70))).toEqual([]);
+      const view = (await (await dialer.api(`/Masking/Session/${stored._id}`)).json()) as Json;
+      expect((view.response as Json).status).toBe('expired');
+
+      // The replay: a new session, on the one number with the same PINs (both were given back).
+      const replay = await dialerSession(70, { 'idempotency-key': key });
+      expect(replay.status).toBe(201);
+      const made = (await replay.json()) as Json;
+      expect(made.session_uuid).not.toBe(stored._id);
+      expect(made.virtual_number).toBe(PLIVO.numbers[0]);
+      await expectEventually(async () => expect(callsTo(party(70))).toHaveLength(1));
+      await dialer.api(`/Masking/Session/${made.session_uuid as string}`, { method: 'DELETE' });
+      await restart();
+    });
+
+    it('announced, then died before forgetting its steps: the orphan reaper forgets them and the session lives on', async () => {
+      await crashAt('crash-after-announce', () => dialerSession(80));
+      const stored = await storedFor(party(80));
+      expect(await stepsOf(stored._id)).toBeGreaterThan(0);
+
+      system.startService('session-service', FAST_REAPER);
+      await system.waitHealthy();
+      await expectEventually(async () => expect(await stepsOf(stored._id)).toBe(0), { timeoutMs: 20_000 });
+      // As stored before the crash: not marked, its expiry where it was (the reaper's end would bring it to now).
+      expect(await storedFor(party(80))).toEqual(stored);
+      const view = (await (await dialer.api(`/Masking/Session/${stored._id}`)).json()) as Json;
+      expect((view.response as Json).status).toBe('active');
+      expect((await eventsOn(nc, SessionExpired)).filter((e) => e.sessionId === stored._id)).toEqual([]);
+      await expectEventually(async () => expect(callsTo(party(80))).toHaveLength(1));
+      await dialer.api(`/Masking/Session/${stored._id}`, { method: 'DELETE' });
+      await restart();
+    });
+  });
 
   it('expires on time across a restart, and exactly once with two replicas', async () => {
     system.startService('session-service', {}, 'session-service-2');

@@ -6,7 +6,12 @@ export interface TestAccount {
   /** fetch() against `/v1/Account/{auth_id}` + path with this account's Basic credentials. */
   api(
     path: string,
-    init?: { method?: string; body?: unknown; form?: Record<string, string> },
+    init?: {
+      method?: string;
+      body?: unknown;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+    },
   ): Promise<Response>;
 }
 
@@ -37,7 +42,7 @@ function accountFor(system: E2eSystem, body: { auth_id: string; auth_token: stri
     authId: body.auth_id,
     authToken: body.auth_token,
     api: (path, init = {}) => {
-      const headers: Record<string, string> = { authorization: auth };
+      const headers: Record<string, string> = { ...init.headers, authorization: auth };
       let payload: string | undefined;
       if (init.form) {
         headers['content-type'] = 'application/x-www-form-urlencoded';

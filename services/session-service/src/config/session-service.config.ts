@@ -60,10 +60,17 @@ export const sessionServiceConfigSchema = z
     IDEMPOTENCY_RETENTION_MS: envInt(86400000, 60000, 30 * 86400000),
     /**
      * Test-only fault injection in the creation saga (never in production): `crash-after-allocation`,
-     * `crash-after-pins`, `fail-before-store`.
+     * `crash-after-pins`, `fail-before-store`, `crash-after-store`, `crash-after-announce`.
      */
     SAGA_FAULT: z
-      .enum(['none', 'crash-after-allocation', 'crash-after-pins', 'fail-before-store'])
+      .enum([
+        'none',
+        'crash-after-allocation',
+        'crash-after-pins',
+        'fail-before-store',
+        'crash-after-store',
+        'crash-after-announce',
+      ])
       .default('none'),
   })
   .refine((c) => c.NODE_ENV !== 'production' || c.SAGA_FAULT === 'none', {

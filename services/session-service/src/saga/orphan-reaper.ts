@@ -8,6 +8,9 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { WRITE_CALL } from '../config/write-call';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
+import { hasNumber, type NumberedSession } from '../sessions/session-announcer';
+import { CreationVerdicts, verdictKnown } from './creation-verdicts';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import type { SagaStepDocument } from './saga-step.schema';
 import { SagaStepsRepository } from './saga-steps.repository';
 import { AllocationFates } from './allocation-fates.repository';
@@ -15,7 +18,8 @@ import { AllocationFates } from './allocation-fates.repository';
 /**
  * Finds reservations that a creation made and never finished (the process died mid-saga) and gives
  * them back: a number allocation that is not its session's, PINs of a session that was never
- * stored. Runs on every replica; every release is idempotent.
+ * stored, a session stored and never announced (`settle`). Runs on every replica; every release is
+ * idempotent.
  */
 @Injectable()
 export class OrphanReaper extends PeriodicTask {
@@ -25,6 +29,8 @@ export class OrphanReaper extends PeriodicTask {
     private readonly steps: SagaStepsRepository,
     private readonly sessions: SessionRepository,
     private readonly fates: AllocationFates,
+    private readonly verdicts: CreationVerdicts,
+    private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) logger: Logger,
@@ -53,6 +59,9 @@ export class OrphanReaper extends PeriodicTask {
         this.reclaimed.inc({ kind: 'allocation' });
         this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
       }
+      if (step.kind === 'allocation' && step.verdict && session && isCreationsLiveSession(session, step)) {
+        if (!(await this.settle(step, session))) continue;
+      }
       if (step.kind === 'pins' && !session) {
         await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref }, WRITE_CALL);
         this.reclaimed.inc({ kind: 'pins' });
@@ -60,6 +69,49 @@ export class OrphanReaper extends PeriodicTask {
       }
       await this.steps.forgetSystemWide(step._id);
     }
+  }
+
+  /**
+   * A stored session whose creation left its number's step behind: the creation either announced it
+   * and then could not forget its steps (the session lives, and its owner has it), or stopped before
+   * announcing it (its process died, or its store write landed after it had failed), so its owner
+   * was answered with an error. Its verdict tells which, taken here as `failed` unless the creation
+   * (or a retry of it) took `announced` first: a failed one is ended, giving back its number and
+   * PINs, as its creation's answer said. True when it is settled (its step may go).
+   */
+  private async settle(step: SagaStepDocument, session: NumberedSession): Promise<boolean> {
+    if (!verdictKnown(step.createdAt)) {
+      this.logger.warn(
+        { sessionId: session._id },
+        'a session whose creation left steps behind is too old to tell whether it was created; it ends at its time',
+      );
+      return true;
+    }
+    if ((await this.verdicts.decide(session._id, 'failed')) === 'announced') return true;
+    // Marked in the write that brings its end to now, before any expiry can move it to the history
+    // without the mark (a replay of the creation's Idempotency-Key then makes a new session). Not
+    // written, the step stays: the next pass finds the verdict taken and tries again.
+    const now = new Date();
+    const marked = await this.sessions
+      .updateActive({ accountId: session.accountId }, session._id, {
+        failedCreation: true,
+        expiresAt: now,
+        modifiedAt: now,
+      })
+      .catch((err: unknown) => {
+        this.logger.warn(
+          { err, sessionId: session._id },
+          'a failed creation’s session not marked; tried again',
+        );
+        return undefined;
+      });
+    if (marked === undefined) return false;
+    // Not active any more: ended meanwhile (by its creation's own compensation, say).
+    if (!marked) return true;
+    this.expiry.schedule(session._id, now);
+    this.reclaimed.inc({ kind: 'session' });
+    this.logger.info({ sessionId: session._id }, 'ending a session stored after its creation had failed');
+    return true;
   }
 
   /** The step's session, or null when it will never exist (fencing a creation that may still run). */
@@ -71,4 +123,17 @@ export class OrphanReaper extends PeriodicTask {
       allocationId: step.ref,
     });
   }
+}
+
+/**
+ * The session a Plivo-style creation stored with the number its step names, still live. (A Proxy
+ * session is announced with its first participant, by the add that stored its number: not here.)
+ */
+function isCreationsLiveSession(
+  session: SessionDocument,
+  step: SagaStepDocument,
+): session is NumberedSession {
+  return (
+    !session.proxy && session.status === 'active' && session.allocationId === step.ref && hasNumber(session)
+  );
 }

@@ -1,5 +1,13 @@
-/** Where the creation saga stands: after it holds a number, after it holds PINs, before it stores the session. */
-export type SagaCheckpoint = 'after-allocation' | 'after-pins' | 'before-store';
+/**
+ * Where the creation saga stands: after it holds a number, after it holds PINs, before it stores the
+ * session, after it stored it, after it announced it.
+ */
+export type SagaCheckpoint =
+  | 'after-allocation'
+  | 'after-pins'
+  | 'before-store'
+  | 'after-store'
+  | 'after-announce';
 
 /**
  * Told as the creation saga passes each checkpoint. In production nothing listens; the resilience

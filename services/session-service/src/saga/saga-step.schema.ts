@@ -17,6 +17,11 @@ export class SagaStepDocument {
   /** The allocation id (for `allocation`), the session id (for `pins`). */
   @Prop({ type: String, required: true }) ref!: string;
   @Prop({ type: Date, required: true }) createdAt!: Date;
+  /**
+   * Its creation takes a verdict (`CreationVerdicts`) before it announces its session. Absent from the
+   * steps of an earlier release's creation, which took none: the orphan reaper never settles its session.
+   */
+  @Prop({ type: Boolean }) verdict?: boolean;
 }
 
 export const SagaStepSchema = SchemaFactory.createForClass(SagaStepDocument);

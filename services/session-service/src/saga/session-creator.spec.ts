@@ -26,6 +26,7 @@ import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionViews } from '../sessions/session-views';
 import type { SagaCheckpoint } from './saga-checkpoints';
 import type { SagaStepsRepository } from './saga-steps.repository';
+import type { CreationVerdict, CreationVerdicts } from './creation-verdicts';
 import { SessionCreator } from './session-creator';
 import { announceWithinMs } from '../sessions/session-announcer';
 
@@ -54,6 +55,8 @@ function saga(world: {
   /** What the stored session a claimed key names holds, besides its id. */
   storedAs?: Record<string, unknown>;
   attempts?: number;
+  /** The verdict the orphan reaper took first on the first session's creation (none: the creation's own). */
+  verdictTaken?: 'failed';
 }) {
   const calls: string[] = [];
   const allocations = [...(world.allocations ?? [])];
@@ -130,6 +133,12 @@ function saga(world: {
     }),
     endNow: jest.fn(async () => void calls.push('end now')),
   } as unknown as ExpiryScheduler;
+  const verdicts = {
+    // Taken on the first session asked about; each later one is the creation's own.
+    decide: jest.fn(async (_id: string, wanted: CreationVerdict) =>
+      (verdicts.decide as jest.Mock).mock.calls.length === 1 ? (world.verdictTaken ?? wanted) : wanted,
+    ),
+  } as unknown as CreationVerdicts;
   const reached: SagaCheckpoint[] = [];
   const config = {
     SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3,
@@ -140,6 +149,7 @@ function saga(world: {
     new SessionAnnouncer(events, config, store),
     store,
     steps,
+    verdicts,
     views,
     keys,
     expiry,
@@ -148,7 +158,7 @@ function saga(world: {
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
-  return { creator, calls, reached, store, steps, keys, events };
+  return { creator, calls, reached, store, steps, keys, events, verdicts };
 }
 
 const request = (
@@ -178,7 +188,13 @@ describe('creating a session, as a saga', () => {
       'forget',
       'key-finished',
     ]);
-    expect(reached).toEqual(['after-allocation', 'after-pins', 'before-store']);
+    expect(reached).toEqual([
+      'after-allocation',
+      'after-pins',
+      'before-store',
+      'after-store',
+      'after-announce',
+    ]);
   });
 
   it('no number to be had: nothing is held, the Idempotency-Key is free again', async () => {
@@ -327,6 +343,22 @@ describe('creating a session, as a saga', () => {
     expect(names(calls)).not.toContain('end');
   });
 
+  it('stored, then found taken for dead by the orphan reaper (a creation slower than ORPHAN_AGE_MS): never announced nor answered, ended, its key freed', async () => {
+    const { creator, calls, verdicts } = saga({ verdictTaken: 'failed' });
+    await expect(creator.create(request())).rejects.toMatchObject({
+      code: ErrorCodes.ABANDONED,
+      retryable: true,
+    });
+    expect(verdicts.decide).toHaveBeenCalledWith(expect.any(String), 'announced');
+    expect(names(calls)).toEqual([
+      AllocateNumber.subject,
+      RegisterSessionPins.subject,
+      'store',
+      'end',
+      'forget',
+    ]);
+  });
+
   it('a session without PINs holds only a number', async () => {
     const { creator, calls } = saga({});
     await creator.create(request({ settings: DEFAULT_SESSION_SETTINGS }));
@@ -380,6 +412,26 @@ describe('creating a session, as a saga', () => {
       });
     });
 
+    it('within the window, after the orphan reaper took its creation for dead: not announced, the key freed and a new session made', async () => {
+      const { creator, calls, verdicts } = saga({
+        idempotent: { kind: 'existing', sessionId: 'existing', claimedAt: new Date(Date.now() - 60_000) },
+        storedAs: live,
+        verdictTaken: 'failed',
+      });
+      const made = await creator.create(request());
+      expect(made.sessionId).not.toBe('existing');
+      expect(verdicts.decide).toHaveBeenNthCalledWith(1, 'existing', 'announced');
+      expect(names(calls)).toEqual([
+        'forget',
+        AllocateNumber.subject,
+        RegisterSessionPins.subject,
+        'store',
+        'announce',
+        'forget',
+        'key-finished',
+      ]);
+    });
+
     it('past the window (its creation long over), or ended: not announced again', async () => {
       const old = saga({
         idempotent: { kind: 'existing', sessionId: 'existing', claimedAt: new Date(Date.now() - 3600_000) },
@@ -395,23 +447,41 @@ describe('creating a session, as a saga', () => {
     });
   });
 
-  it('the Idempotency-Key names a creation the orphan reaper abandoned: the key is freed and a new session made', async () => {
-    const { creator, calls } = saga({
-      idempotent: { kind: 'existing', sessionId: 'abandoned' },
-      abandoned: true,
-    });
-    const made = await creator.create(request());
-    expect(made.sessionId).not.toBe('abandoned');
-    expect(names(calls)).toEqual([
-      'forget',
-      AllocateNumber.subject,
-      RegisterSessionPins.subject,
-      'store',
-      'announce',
-      'forget',
-      'key-finished',
-    ]);
-  });
+  it.each([
+    ['a creation the orphan reaper abandoned', { sessionId: 'abandoned', world: { abandoned: true } }],
+    [
+      'a session stored after its creation failed, which the orphan reaper ended',
+      {
+        sessionId: 'existing',
+        world: {
+          storedAs: {
+            status: 'expired',
+            virtualNumber: NUMBERS[0],
+            allocationId: 'a1',
+            createdAt: new Date(),
+            expiresAt: new Date(),
+            failedCreation: true,
+          },
+        },
+      },
+    ],
+  ])(
+    'the Idempotency-Key names %s: the key is freed and a new session made',
+    async (_case, { sessionId, world }) => {
+      const { creator, calls } = saga({ idempotent: { kind: 'existing', sessionId }, ...world });
+      const made = await creator.create(request());
+      expect(made.sessionId).not.toBe(sessionId);
+      expect(names(calls)).toEqual([
+        'forget',
+        AllocateNumber.subject,
+        RegisterSessionPins.subject,
+        'store',
+        'announce',
+        'forget',
+        'key-finished',
+      ]);
+    },
+  );
 
   describe('the Idempotency-Key names a session that was never stored, and no reaper abandoned it', () => {
     it('claimed a moment ago (a creation still running): the answer is "in progress", nothing is fenced', async () => {

@@ -9,8 +9,6 @@ import {
   SessionErrorCodes,
   PinErrorCodes,
   RegisterSessionPins,
-  STREAMS,
-  SessionCreated,
   ReleaseAllocation,
   ReleaseSessionPins,
   type AccountScope,
@@ -29,12 +27,14 @@ import { SessionRepository } from '../sessions/session.repository';
 import {
   SessionAnnouncer,
   announceWithinMs,
+  withinDuplicateWindow,
   hasNumber,
   type NumberedSession,
 } from '../sessions/session-announcer';
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
+import { CreationVerdicts, type CreationVerdict } from './creation-verdicts';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
@@ -59,6 +59,7 @@ export class SessionCreator {
     private readonly announcer: SessionAnnouncer,
     private readonly sessions: SessionRepository,
     private readonly steps: SagaStepsRepository,
+    private readonly verdicts: CreationVerdicts,
     private readonly views: SessionViews,
     private readonly idempotency: IdempotencyKeys,
     private readonly expiry: ExpiryScheduler,
@@ -92,12 +93,15 @@ export class SessionCreator {
       );
       if (claim.kind === 'existing') {
         const existing = await this.sessions.get(request.scope, claim.sessionId);
-        if (existing && hasNumber(existing)) {
-          await this.announceIfUnheard(existing, claim.claimedAt);
-          return this.views.render(existing);
+        // Ended by the orphan reaper (its creation failed after its write landed), or to be.
+        let failedLate = existing?.failedCreation === true;
+        if (existing && !failedLate && hasNumber(existing)) {
+          failedLate = (await this.announceIfUnheard(existing, claim.claimedAt)) === 'failed';
+          if (!failedLate) return this.views.render(existing);
         }
-        if (!existing && !retried && (await this.isDeadCreation(request.scope, claim))) {
-          // The creation that held the key died, or will never store its session: start afresh.
+        if (!retried && (failedLate || (!existing && (await this.isDeadCreation(request.scope, claim))))) {
+          // The creation that held the key died, or will never store its session (or its session,
+          // stored after it failed, was ended for it): start afresh.
           await this.idempotency.forget(request.scope, request.idempotency.key, claim.sessionId);
           return this.create(request, true);
         }
@@ -144,14 +148,20 @@ export class SessionCreator {
    * counted from the key's claim, which came first) announces the live session again under the same
    * message id: nothing, if the creation announced it; the announcement it never had, if its store
    * write landed after the creation had failed (its routers' index, its outbound call). Past the
-   * window its creation is long over, and a repeat could be a second event.
+   * window its creation is long over, and a repeat could be a second event. 'failed': the orphan
+   * reaper took the creation for dead first, and ends the session.
    */
-  private async announceIfUnheard(session: NumberedSession, claimedAt: Date): Promise<void> {
+  private async announceIfUnheard(
+    session: NumberedSession,
+    claimedAt: Date,
+  ): Promise<CreationVerdict | 'not asked'> {
     const now = Date.now();
-    const remembered = now - claimedAt.getTime() < STREAMS[SessionCreated.stream].duplicateWindowMs;
-    if (remembered && session.status === 'active' && session.expiresAt.getTime() > now) {
-      await this.announcer.created(session, session.createdAt);
-    }
+    const live = session.status === 'active' && session.expiresAt.getTime() > now;
+    if (!withinDuplicateWindow(claimedAt, now) || !live) return 'not asked';
+    // As the creation would have: unless the orphan reaper took it for dead first (it ends it).
+    const verdict = await this.verdicts.decide(session._id, 'announced');
+    if (verdict === 'announced') await this.announcer.created(session, session.createdAt);
+    return verdict;
   }
 
   /** `fate.sessionMayLand`: it failed with its session's write unanswered and not fenced. */
@@ -279,6 +289,13 @@ export class SessionCreator {
       }
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
+      this.checkpoints.reached('after-store');
+      if ((await timer.time('verdict', this.verdicts.decide(sessionId, 'announced'))) === 'failed') {
+        // The orphan reaper took this creation for dead and ends its session: it must not be answered.
+        throw new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again', {
+          retryable: true,
+        });
+      }
       await timer.time(
         'announce',
         this.announcer.created(
@@ -287,6 +304,7 @@ export class SessionCreator {
           announceWithinMs(WRITE_REQUEST_BUDGET_MS - timer.totalMs(), this.config.RPC_TIMEOUT_MS),
         ),
       );
+      this.checkpoints.reached('after-announce');
       // Announced: the session exists for everyone now and is never taken back. Leftover steps are
       // the orphan reaper's (it only forgets those of a session that holds what they name).
       await timer
@@ -426,7 +444,8 @@ class StepTimer {
 }
 
 function stepOf(scope: AccountScope, sessionId: string, kind: 'allocation' | 'pins', ref: string) {
-  return { sessionId, accountId: scope.accountId, subaccountId: scope.subaccountId ?? null, kind, ref };
+  const subaccountId = scope.subaccountId ?? null;
+  return { sessionId, accountId: scope.accountId, subaccountId, kind, ref, verdict: true };
 }
 
 function checkParties(request: Request): void {

@@ -1,9 +1,9 @@
-import { SessionUpdated } from '@maskline/contracts';
+import { STREAMS, SessionCreated, SessionUpdated } from '@maskline/contracts';
 import type { EventPublisher } from '@maskline/messaging';
 import { runWithContext } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { SessionServiceConfig } from '../config/session-service.config';
-import { SessionAnnouncer, type NumberedSession } from './session-announcer';
+import { SessionAnnouncer, withinDuplicateWindow, type NumberedSession } from './session-announcer';
 import type { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
 
@@ -157,5 +157,16 @@ describe("an API update's announcement", () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe('a repeat of a session announcement', () => {
+  it('is dropped by the stream for sure while its duplicate window, less a margin, holds an announcement made after a time', () => {
+    const since = new Date('2026-12-01T00:00:00Z');
+    const window = STREAMS[SessionCreated.stream].duplicateWindowMs;
+    expect(withinDuplicateWindow(since, since.getTime() + 60_000)).toBe(true);
+    expect(withinDuplicateWindow(since, since.getTime() + window - 60_001)).toBe(true);
+    expect(withinDuplicateWindow(since, since.getTime() + window - 60_000)).toBe(false);
+    expect(withinDuplicateWindow(since, since.getTime() + window)).toBe(false);
   });
 });

@@ -27,10 +27,22 @@ const ANNOUNCE_MAX_MS = 5000;
 const ANSWER_RESERVE_MS = 3000;
 /** An update's announcement that failed in its request is tried again after 1 s, doubling to this. */
 const AGAIN_MAX_MS = 60_000;
-/** ...while the stream's duplicate window, less this margin, keeps every try one announcement. */
-const AGAIN_MARGIN_MS = 60_000;
+/**
+ * What is left of the stream's duplicate window for a repeat to be dropped by it for sure: the time
+ * a look and the publish after it may take, and clocks a little apart.
+ */
+const WINDOW_MARGIN_MS = 60_000;
 /** Updates waiting to be announced again, at most, per replica (a long outage's backlog is bounded). */
 const AGAIN_MAX_PENDING = 10_000;
+
+/**
+ * Whether a repeat at `at` of a session announcement first made after `since` (a creation's
+ * Idempotency-Key claim, an update's time) is still dropped by the stream for sure: within its
+ * duplicate window, less a margin. Past it, a repeat would be a second announcement.
+ */
+export function withinDuplicateWindow(since: Date, at = Date.now()): boolean {
+  return at - since.getTime() < STREAMS[SessionCreated.stream].duplicateWindowMs - WINDOW_MARGIN_MS;
+}
 
 /**
  * Announces a session's start and its changes to the routers and the callback dispatcher, each
@@ -96,8 +108,7 @@ export class SessionAnnouncer {
    * failed together does not come back together), while its tries stay one announcement.
    */
   private updatedLater(doc: NumberedSession, at: Date, afterMs: number): void {
-    const lastTryAt = at.getTime() + STREAMS[SessionUpdated.stream].duplicateWindowMs - AGAIN_MARGIN_MS;
-    if (Date.now() + afterMs > lastTryAt || this.pendingLater >= AGAIN_MAX_PENDING) {
+    if (!withinDuplicateWindow(at, Date.now() + afterMs) || this.pendingLater >= AGAIN_MAX_PENDING) {
       this.logger?.error(
         { sessionId: doc._id },
         'a session update stays unannounced: the call routers route by the session as it was until its next change',

@@ -69,6 +69,12 @@ export class SessionDocument {
    */
   @Prop({ type: String, enum: sessionEndReasonSchema.options }) endReason?: SessionEndReason;
   /**
+   * Its store write landed after its creation had failed (the creation's answer was an error, and it
+   * was never announced): the orphan reaper ends it, and a replay of the creation's Idempotency-Key
+   * makes a new session instead of answering with this one. Absent otherwise.
+   */
+  @Prop({ type: Boolean }) failedCreation?: boolean;
+  /**
    * When the record stopped holding the parties' numbers: for a record written now, when it was
    * written (it holds their digests from the start, the numbers being kept apart in
    * `ended_session_parties`); for one an earlier version wrote with the numbers in it, when the

@@ -15,6 +15,7 @@ import { StoredInteractions } from '@maskline/messaging';
 import { CallProgressConsumer } from '../interactions/call-progress.consumer';
 import { MessageOutcomeConsumer } from '../interactions/message-outcome.consumer';
 import { OrphanReaper } from '../saga/orphan-reaper';
+import { CreationVerdicts } from '../saga/creation-verdicts';
 import { SagaStepDocument, SagaStepSchema } from '../saga/saga-step.schema';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { AllocationFateDocument, AllocationFateSchema } from '../saga/allocation-fate.schema';
@@ -99,6 +100,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SessionWriteTurns,
     ExpiryScheduler,
     OrphanReaper,
+    CreationVerdicts,
     CallProgressConsumer,
     MessageOutcomeConsumer,
     StoredInteractions,

@@ -7,6 +7,8 @@ const FAULT_AT: Record<Exclude<SessionServiceConfig['SAGA_FAULT'], 'none'>, Saga
   'crash-after-allocation': 'after-allocation',
   'crash-after-pins': 'after-pins',
   'fail-before-store': 'before-store',
+  'crash-after-store': 'after-store',
+  'crash-after-announce': 'after-announce',
 };
 
 /**

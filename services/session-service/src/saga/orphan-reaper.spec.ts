@@ -1,0 +1,167 @@
+import type { Logger } from 'pino';
+import { DEFAULT_SESSION_SETTINGS, ReleaseAllocation } from '@maskline/contracts';
+import type { RpcClient } from '@maskline/messaging';
+import type { MetricsService } from '@maskline/observability';
+import type { SessionServiceConfig } from '../config/session-service.config';
+import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import type { SessionRepository } from '../sessions/session.repository';
+import type { SessionDocument } from '../sessions/session.schema';
+import type { AllocationFates } from './allocation-fates.repository';
+import type { CreationVerdict, CreationVerdicts } from './creation-verdicts';
+import { verdictKnown } from './creation-verdicts';
+import { OrphanReaper } from './orphan-reaper';
+import type { SagaStepDocument } from './saga-step.schema';
+import type { SagaStepsRepository } from './saga-steps.repository';
+
+const ACCOUNT = 'MA000000000000000001';
+
+/** A session a creation stored with the number its allocation step names. */
+const stored = (over: Partial<SessionDocument> = {}): SessionDocument =>
+  ({
+    _id: 's1',
+    accountId: ACCOUNT,
+    subaccountId: null,
+    firstParty: '+16285550001',
+    secondParty: '+16285550002',
+    virtualNumber: '+14155550100',
+    allocationId: 'a1',
+    status: 'active',
+    settings: DEFAULT_SESSION_SETTINGS,
+    createdAt: new Date(),
+    modifiedAt: new Date(),
+    expiresAt: new Date(Date.now() + 3600_000),
+    durationSeconds: 3600,
+    expiredAt: null,
+    ...over,
+  }) as SessionDocument;
+
+/** The reaper over one allocation step of session s1, with every port faked; what it did. */
+function reaper(world: {
+  session: SessionDocument | null;
+  /** The verdict taken first by the creation (none: the reaper's own, `failed`). */
+  verdictTaken?: CreationVerdict;
+  /** The marking write fails so. */
+  markFails?: Error;
+  stepAgeMs?: number;
+  /** The step is an earlier release's creation's, which took no verdict. */
+  earlierRelease?: boolean;
+}) {
+  const did: string[] = [];
+  const step = {
+    _id: 'step-1',
+    sessionId: 's1',
+    accountId: ACCOUNT,
+    subaccountId: null,
+    kind: 'allocation',
+    ref: 'a1',
+    createdAt: new Date(Date.now() - (world.stepAgeMs ?? 60_000)),
+    ...(world.earlierRelease ? {} : { verdict: true }),
+  } as SagaStepDocument;
+  const steps = {
+    olderThanSystemWide: async () => [step],
+    forgetSystemWide: async () => void did.push('forget step'),
+  } as unknown as SagaStepsRepository;
+  const sessions = {
+    fenceCreationSystemWide: async () => world.session,
+    updateActive: jest.fn(async (_scope: unknown, _id: string, set: Partial<SessionDocument>) => {
+      if (world.markFails) throw world.markFails;
+      did.push(`mark ${JSON.stringify(Object.keys(set))}`);
+      return true;
+    }),
+  } as unknown as SessionRepository;
+  const verdicts = {
+    decide: jest.fn(async (_id: string, wanted: CreationVerdict) => {
+      did.push(`decide ${wanted}`);
+      return world.verdictTaken ?? wanted;
+    }),
+  } as unknown as CreationVerdicts;
+  const expiry = {
+    schedule: jest.fn(
+      (id: string, at: Date) => void did.push(`end ${id} ${at.getTime() <= Date.now() ? 'now' : 'later'}`),
+    ),
+  } as unknown as ExpiryScheduler;
+  const rpc = {
+    request: async (contract: { subject: string }) => void did.push(contract.subject),
+  } as unknown as RpcClient;
+  const logger = { info: () => undefined, warn: () => undefined } as unknown as Logger;
+  const subject = new OrphanReaper(
+    steps,
+    sessions,
+    {} as AllocationFates,
+    verdicts,
+    expiry,
+    rpc,
+    { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5000 } as SessionServiceConfig,
+    logger,
+    { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
+  );
+  const pass = () => (subject as unknown as { runOnce(): Promise<void> }).runOnce();
+  return { pass, did, sessions };
+}
+
+describe('the orphan reaper, on a live session stored by a creation that left its number’s step behind', () => {
+  it('its creation announced it (the verdict was taken first): it lives; only the step goes', async () => {
+    const { pass, did } = reaper({ session: stored(), verdictTaken: 'announced' });
+    await pass();
+    expect(did).toEqual(['decide failed', 'forget step']);
+  });
+
+  it('never announced (its creation failed, or died): marked a failed creation in the write that ends it now, then ended here', async () => {
+    const { pass, did, sessions } = reaper({ session: stored() });
+    await pass();
+    expect(did).toEqual([
+      'decide failed',
+      'mark ["failedCreation","expiresAt","modifiedAt"]',
+      'end s1 now',
+      'forget step',
+    ]);
+    const set = (sessions.updateActive as jest.Mock).mock.calls[0]![2] as Partial<SessionDocument>;
+    expect(set.failedCreation).toBe(true);
+  });
+
+  it('the mark not written: the step stays, and the next pass, finding the verdict taken, ends it', async () => {
+    const world = { session: stored(), markFails: new Error('store away') as Error | undefined };
+    const first = reaper(world);
+    await first.pass();
+    expect(first.did).toEqual(['decide failed']);
+    world.markFails = undefined;
+    const next = reaper({ ...world, verdictTaken: 'failed' });
+    await next.pass();
+    expect(next.did).toEqual([
+      'decide failed',
+      'mark ["failedCreation","expiresAt","modifiedAt"]',
+      'end s1 now',
+      'forget step',
+    ]);
+  });
+
+  it('older than its verdict is kept, or an earlier release’s creation (which took none): nothing is decided; it ends at its time', async () => {
+    for (const world of [{ stepAgeMs: 3 * 3600_000 }, { earlierRelease: true }]) {
+      const { pass, did } = reaper({ session: stored(), ...world });
+      await pass();
+      expect(did).toEqual(['forget step']);
+    }
+  });
+
+  it('ended already, or a Proxy session (announced with its first participant), or holding another allocation: not settled here', async () => {
+    for (const session of [
+      stored({ status: 'expired' }),
+      stored({ proxy: { serviceSid: 'KS1' } as SessionDocument['proxy'] }),
+    ]) {
+      const { pass, did } = reaper({ session });
+      await pass();
+      expect(did).toEqual(['forget step']);
+    }
+    const other = reaper({ session: stored({ allocationId: 'a2' }) });
+    await other.pass();
+    expect(other.did).toEqual([ReleaseAllocation.subject, 'forget step']);
+  });
+});
+
+describe('a creation verdict', () => {
+  it('is counted on for the first hour and fifty minutes of a creation only', () => {
+    const began = new Date('2026-12-01T00:00:00Z');
+    expect(verdictKnown(began, began.getTime() + 109 * 60_000)).toBe(true);
+    expect(verdictKnown(began, began.getTime() + 110 * 60_000)).toBe(false);
+  });
+});
