@@ -175,19 +175,23 @@ const request = (
 });
 const coded = (code: string) => new CodedError(code, code);
 const names = (calls: string[]) => calls.map((c) => c.split(' ')[0]);
+/** What a creation with PINs does, start to end. */
+const MADE = [
+  AllocateNumber.subject,
+  RegisterSessionPins.subject,
+  'store',
+  'announce',
+  'forget',
+  'key-finished',
+];
+/** What a replay does that frees its Idempotency-Key and makes a new session. */
+const MADE_AFRESH = ['forget', ...MADE];
 
 describe('creating a session, as a saga', () => {
   it('allocates, registers PINs, stores, announces, passes every checkpoint in order, and remembers its Idempotency-Key as finished', async () => {
     const { creator, calls, reached } = saga({});
     await creator.create(request());
-    expect(names(calls)).toEqual([
-      AllocateNumber.subject,
-      RegisterSessionPins.subject,
-      'store',
-      'announce',
-      'forget',
-      'key-finished',
-    ]);
+    expect(names(calls)).toEqual(MADE);
     expect(reached).toEqual([
       'after-allocation',
       'after-pins',
@@ -421,15 +425,7 @@ describe('creating a session, as a saga', () => {
       const made = await creator.create(request());
       expect(made.sessionId).not.toBe('existing');
       expect(verdicts.decide).toHaveBeenNthCalledWith(1, 'existing', 'announced');
-      expect(names(calls)).toEqual([
-        'forget',
-        AllocateNumber.subject,
-        RegisterSessionPins.subject,
-        'store',
-        'announce',
-        'forget',
-        'key-finished',
-      ]);
+      expect(names(calls)).toEqual(MADE_AFRESH);
     });
 
     it('past the window (its creation long over), or ended: not announced again', async () => {
@@ -471,15 +467,7 @@ describe('creating a session, as a saga', () => {
       const { creator, calls } = saga({ idempotent: { kind: 'existing', sessionId }, ...world });
       const made = await creator.create(request());
       expect(made.sessionId).not.toBe(sessionId);
-      expect(names(calls)).toEqual([
-        'forget',
-        AllocateNumber.subject,
-        RegisterSessionPins.subject,
-        'store',
-        'announce',
-        'forget',
-        'key-finished',
-      ]);
+      expect(names(calls)).toEqual(MADE_AFRESH);
     },
   );
 
