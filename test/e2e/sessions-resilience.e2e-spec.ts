@@ -192,7 +192,9 @@ describe('session saga and expiry under failure', () => {
       const view = (await (await dialer.api(`/Masking/Session/${stored._id}`)).json()) as Json;
       expect((view.response as Json).status).toBe('expired');
 
-      // The replay: a new session, on the one number with the same PINs (both were given back).
+      // The replay (by a replica whose reaper takes no creation slower than usual for dead): a new
+      // session, on the one number with the same PINs (both were given back).
+      await restart();
       const replay = await dialerSession(70, { 'idempotency-key': key });
       expect(replay.status).toBe(201);
       const made = (await replay.json()) as Json;
@@ -200,6 +202,19 @@ describe('session saga and expiry under failure', () => {
       expect(made.virtual_number).toBe(PLIVO.numbers[0]);
       await expectEventually(async () => expect(callsTo(party(70))).toHaveLength(1));
       await dialer.api(`/Masking/Session/${made.session_uuid as string}`, { method: 'DELETE' });
+    });
+
+    it('took its verdict, then died before announcing: the orphan reaper announces it, once, and it lives on (its first party called)', async () => {
+      await crashAt('crash-after-verdict', () => dialerSession(90));
+      const stored = await storedFor(party(90));
+      system.startService('session-service', FAST_REAPER);
+      await system.waitHealthy();
+      await expectEventually(async () => expect(await stepsOf(stored._id)).toBe(0), { timeoutMs: 20_000 });
+      const created = (await eventsOn(nc, SessionCreated)).filter((e) => e.sessionId === stored._id);
+      expect(created.map((e) => e.routing?.status)).toEqual(['active']);
+      expect(await storedFor(party(90))).toEqual(stored);
+      await expectEventually(async () => expect(callsTo(party(90))).toHaveLength(1));
+      await dialer.api(`/Masking/Session/${stored._id}`, { method: 'DELETE' });
       await restart();
     });
 

@@ -60,7 +60,7 @@ export const sessionServiceConfigSchema = z
     IDEMPOTENCY_RETENTION_MS: envInt(86400000, 60000, 30 * 86400000),
     /**
      * Test-only fault injection in the creation saga (never in production): `crash-after-allocation`,
-     * `crash-after-pins`, `fail-before-store`, `crash-after-store`, `crash-after-announce`.
+     * `crash-after-pins`, `fail-before-store`, `crash-after-store`, `crash-after-verdict`, `crash-after-announce`.
      */
     SAGA_FAULT: z
       .enum([
@@ -69,6 +69,7 @@ export const sessionServiceConfigSchema = z
         'crash-after-pins',
         'fail-before-store',
         'crash-after-store',
+        'crash-after-verdict',
         'crash-after-announce',
       ])
       .default('none'),

@@ -14,23 +14,25 @@ describe('creation verdicts across replicas (real NATS KV)', () => {
   it('racing creations and reapers of one session: whichever asks first decides, for every one of them', async () => {
     const racing = await Promise.all(Array.from({ length: 6 }, () => replica()));
     const sessionId = randomUUID();
-    const verdicts = await Promise.all(
+    const answers = await Promise.all(
       racing.map((r, i) => r.decide(sessionId, i % 2 === 0 ? 'announced' : 'failed')),
     );
-    expect(new Set(verdicts).size).toBe(1);
-    // Asked again, by either side, long after: the same.
-    const [late] = [await replica()];
-    expect(await late.decide(sessionId, 'announced')).toBe(verdicts[0]);
-    expect(await late.decide(sessionId, 'failed')).toBe(verdicts[0]);
+    expect(new Set(answers.map((a) => a.verdict)).size).toBe(1);
+    expect(answers.filter((a) => a.taken)).toHaveLength(1);
+    // Asked again, by either side, later: the same, taken by none of them.
+    const late = await replica();
+    const verdict = answers[0]!.verdict;
+    expect(await late.decide(sessionId, 'announced')).toEqual({ verdict, taken: false });
+    expect(await late.decide(sessionId, 'failed')).toEqual({ verdict, taken: false });
   });
 
   it('a creation that announced first keeps its session from the reaper; a reaper first fails the creation', async () => {
     const [creation, reaper] = [await replica(), await replica()];
     const announced = randomUUID();
-    expect(await creation.decide(announced, 'announced')).toBe('announced');
-    expect(await reaper.decide(announced, 'failed')).toBe('announced');
+    expect(await creation.decide(announced, 'announced')).toEqual({ verdict: 'announced', taken: true });
+    expect(await reaper.decide(announced, 'failed')).toEqual({ verdict: 'announced', taken: false });
     const failed = randomUUID();
-    expect(await reaper.decide(failed, 'failed')).toBe('failed');
-    expect(await creation.decide(failed, 'announced')).toBe('failed');
+    expect(await reaper.decide(failed, 'failed')).toEqual({ verdict: 'failed', taken: true });
+    expect(await creation.decide(failed, 'announced')).toEqual({ verdict: 'failed', taken: false });
   });
 });

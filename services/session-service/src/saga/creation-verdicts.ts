@@ -5,12 +5,18 @@ import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/me
 /** One key per creation that stored its session: whether it goes on to announce it, or failed. */
 export const CREATION_VERDICT_BUCKET = 'maskline-creation-verdicts';
 /**
- * A verdict matters while a creation or a retry of it may still run (seconds; a retry announces
- * within the stream's 10-minute duplicate window), and while the orphan reaper may find its saga
- * steps (seconds, or the length of a store outage: past `verdictKnown`, the reaper leaves the
- * session to end at its time). The bucket holds the last two hours' creations, a key and a word each.
+ * A verdict matters while a creation or a retry of it may still run, and while the orphan reaper
+ * may find its saga steps (seconds, or the length of a store outage). Past `verdictKnown` neither
+ * asks, and the session stays as it is. The bucket holds the last two hours' creations, a key and a
+ * word each.
  */
 const VERDICT_TTL_MS = 2 * 3_600_000;
+/**
+ * The bucket's bound: about 2 million verdicts, hours of creations at this system's rates. Full
+ * (JetStream refuses new entries, never drops old ones, which would undo a verdict), creations fail,
+ * retryable, until verdicts age out.
+ */
+const VERDICT_MAX_BYTES = 256 * 1024 * 1024;
 /** Of a verdict's lifetime, what is not counted on: clocks a little apart, a reaper's pass. */
 const VERDICT_MARGIN_MS = 10 * 60_000;
 
@@ -37,17 +43,24 @@ export type CreationVerdict = 'announced' | 'failed';
 @Injectable()
 export class CreationVerdicts {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(CREATION_VERDICT_BUCKET, { ttlMs: VERDICT_TTL_MS });
+    kv.declare(CREATION_VERDICT_BUCKET, { ttlMs: VERDICT_TTL_MS, maxBytes: VERDICT_MAX_BYTES });
   }
 
-  /** The verdict on the session's creation: `wanted`, unless the other was taken first. */
-  async decide(sessionId: string, wanted: CreationVerdict): Promise<CreationVerdict> {
+  /**
+   * The verdict on the session's creation: `wanted`, unless the other was taken first. `taken`: this
+   * call took it (nobody had asked before). Throws, retryable, when the bucket did not answer: the
+   * verdict may then have been taken by this call or not.
+   */
+  async decide(
+    sessionId: string,
+    wanted: CreationVerdict,
+  ): Promise<{ verdict: CreationVerdict; taken: boolean }> {
     const kv = await this.kv.bucket(CREATION_VERDICT_BUCKET);
-    if (await createIfAbsent(kv, sessionId, kvEncode(wanted))) return wanted;
-    // Taken first: read from the bucket's leader (a lost create is read there next).
-    const entry = await kv.get(sessionId);
+    if (await createIfAbsent(kv, sessionId, kvEncode(wanted))) return { verdict: wanted, taken: true };
+    // Taken first: as the bucket's leader holds it (a replica may not have it yet).
+    const entry = await this.kv.leaderEntry(CREATION_VERDICT_BUCKET, sessionId);
     const held = entry?.operation === 'PUT' ? kvDecode<CreationVerdict>(entry.value) : null;
-    if (held === 'announced' || held === 'failed') return held;
+    if (held === 'announced' || held === 'failed') return { verdict: held, taken: false };
     throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'the creation verdict could not be read', {
       retryable: true,
     });

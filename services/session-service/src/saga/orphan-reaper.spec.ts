@@ -4,6 +4,7 @@ import type { RpcClient } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import type { SessionAnnouncer } from '../sessions/session-announcer';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import type { AllocationFates } from './allocation-fates.repository';
@@ -55,7 +56,7 @@ function reaper(world: {
     kind: 'allocation',
     ref: 'a1',
     createdAt: new Date(Date.now() - (world.stepAgeMs ?? 60_000)),
-    ...(world.earlierRelease ? {} : { verdict: true }),
+    ...(world.earlierRelease ? {} : { takesVerdict: true }),
   } as SagaStepDocument;
   const steps = {
     olderThanSystemWide: async () => [step],
@@ -72,9 +73,12 @@ function reaper(world: {
   const verdicts = {
     decide: jest.fn(async (_id: string, wanted: CreationVerdict) => {
       did.push(`decide ${wanted}`);
-      return world.verdictTaken ?? wanted;
+      return { verdict: world.verdictTaken ?? wanted, taken: !world.verdictTaken };
     }),
   } as unknown as CreationVerdicts;
+  const announcer = {
+    created: jest.fn(async (doc: SessionDocument) => void did.push(`announce ${doc._id}`)),
+  } as unknown as SessionAnnouncer;
   const expiry = {
     schedule: jest.fn(
       (id: string, at: Date) => void did.push(`end ${id} ${at.getTime() <= Date.now() ? 'now' : 'later'}`),
@@ -89,6 +93,7 @@ function reaper(world: {
     sessions,
     {} as AllocationFates,
     verdicts,
+    announcer,
     expiry,
     rpc,
     { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5000 } as SessionServiceConfig,
@@ -96,14 +101,30 @@ function reaper(world: {
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
   const pass = () => (subject as unknown as { runOnce(): Promise<void> }).runOnce();
-  return { pass, did, sessions };
+  return { pass, did, sessions, verdicts };
 }
 
 describe('the orphan reaper, on a live session stored by a creation that left its number’s step behind', () => {
-  it('its creation announced it (the verdict was taken first): it lives; only the step goes', async () => {
+  it('its creation took the verdict first: it lives, announced again under its message id (a no-op, unless the creation died before announcing), and the step goes', async () => {
     const { pass, did } = reaper({ session: stored(), verdictTaken: 'announced' });
     await pass();
+    expect(did).toEqual(['decide failed', 'announce s1', 'forget step']);
+  });
+
+  it('its creation took the verdict first, longer ago than the stream drops a repeat: not announced again (it could be a second announcement)', async () => {
+    const { pass, did } = reaper({
+      session: stored({ createdAt: new Date(Date.now() - 20 * 60_000) }),
+      verdictTaken: 'announced',
+    });
+    await pass();
     expect(did).toEqual(['decide failed', 'forget step']);
+  });
+
+  it('a step that cannot be dealt with now (NATS away) is left for the next pass, and holds up no other', async () => {
+    const { pass, did, verdicts } = reaper({ session: stored() });
+    (verdicts.decide as jest.Mock).mockRejectedValueOnce(new Error('NATS away'));
+    await pass();
+    expect(did).toEqual([]);
   });
 
   it('never announced (its creation failed, or died): marked a failed creation in the write that ends it now, then ended here', async () => {

@@ -6,14 +6,19 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
+import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
-import { hasNumber, type NumberedSession } from '../sessions/session-announcer';
+import {
+  SessionAnnouncer,
+  hasNumber,
+  withinDuplicateWindow,
+  type NumberedSession,
+} from '../sessions/session-announcer';
+import { AllocationFates } from './allocation-fates.repository';
 import { CreationVerdicts, verdictKnown } from './creation-verdicts';
-import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import type { SagaStepDocument } from './saga-step.schema';
 import { SagaStepsRepository } from './saga-steps.repository';
-import { AllocationFates } from './allocation-fates.repository';
 
 /**
  * Finds reservations that a creation made and never finished (the process died mid-saga) and gives
@@ -30,6 +35,7 @@ export class OrphanReaper extends PeriodicTask {
     private readonly sessions: SessionRepository,
     private readonly fates: AllocationFates,
     private readonly verdicts: CreationVerdicts,
+    private readonly announcer: SessionAnnouncer,
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
@@ -47,28 +53,38 @@ export class OrphanReaper extends PeriodicTask {
   protected async runOnce(): Promise<void> {
     const now = Date.now();
     for (const step of await this.steps.olderThanSystemWide(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
-      const session = await this.sessionOf(step);
-      const scope = { accountId: step.accountId };
-      // A Proxy session's add may still store the allocation: whichever decides first wins.
-      const reapable =
-        step.kind === 'allocation' &&
-        session?.allocationId !== step.ref &&
-        (!session?.proxy || (await this.fates.decide(step.accountId, step.ref, 'reaped')));
-      if (reapable) {
-        await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref }, WRITE_CALL);
-        this.reclaimed.inc({ kind: 'allocation' });
-        this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
-      }
-      if (step.kind === 'allocation' && step.verdict && session && isCreationsLiveSession(session, step)) {
-        if (!(await this.settle(step, session))) continue;
-      }
-      if (step.kind === 'pins' && !session) {
-        await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref }, WRITE_CALL);
-        this.reclaimed.inc({ kind: 'pins' });
-        this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
-      }
-      await this.steps.forgetSystemWide(step._id);
+      // One step that cannot be dealt with now (a service, the store or NATS away) holds up no other.
+      await this.reap(step).catch((err: unknown) =>
+        this.logger.warn(
+          { err, sessionId: step.sessionId },
+          'an orphaned saga step is left for the next pass',
+        ),
+      );
     }
+  }
+
+  private async reap(step: SagaStepDocument): Promise<void> {
+    const session = await this.sessionOf(step);
+    const scope = { accountId: step.accountId };
+    // A Proxy session's add may still store the allocation: whichever decides first wins.
+    const reapable =
+      step.kind === 'allocation' &&
+      session?.allocationId !== step.ref &&
+      (!session?.proxy || (await this.fates.decide(step.accountId, step.ref, 'reaped')));
+    if (reapable) {
+      await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref }, WRITE_CALL);
+      this.reclaimed.inc({ kind: 'allocation' });
+      this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
+    }
+    if (step.kind === 'allocation' && step.takesVerdict && session && isCreationsLiveSession(session, step)) {
+      if (!(await this.settle(step, session))) return;
+    }
+    if (step.kind === 'pins' && !session) {
+      await this.rpc.request(ReleaseSessionPins, { scope, sessionId: step.ref }, WRITE_CALL);
+      this.reclaimed.inc({ kind: 'pins' });
+      this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
+    }
+    await this.steps.forgetSystemWide(step._id);
   }
 
   /**
@@ -77,7 +93,8 @@ export class OrphanReaper extends PeriodicTask {
    * announcing it (its process died, or its store write landed after it had failed), so its owner
    * was answered with an error. Its verdict tells which, taken here as `failed` unless the creation
    * (or a retry of it) took `announced` first: a failed one is ended, giving back its number and
-   * PINs, as its creation's answer said. True when it is settled (its step may go).
+   * PINs, as its creation's answer said; an announced one is announced again (a creation that died
+   * between its verdict and its announcement). True when it is settled (its step may go).
    */
   private async settle(step: SagaStepDocument, session: NumberedSession): Promise<boolean> {
     if (!verdictKnown(step.createdAt)) {
@@ -87,7 +104,13 @@ export class OrphanReaper extends PeriodicTask {
       );
       return true;
     }
-    if ((await this.verdicts.decide(session._id, 'failed')) === 'announced') return true;
+    const { verdict } = await this.verdicts.decide(session._id, 'failed');
+    if (verdict === 'announced') {
+      // The creation (or a replay of it) took it, and announced the session, unless it died first:
+      // announced again under its message id while the stream drops a repeat.
+      if (withinDuplicateWindow(session.createdAt)) await this.announcer.created(session, session.createdAt);
+      return true;
+    }
     // Marked in the write that brings its end to now, before any expiry can move it to the history
     // without the mark (a replay of the creation's Idempotency-Key then makes a new session). Not
     // written, the step stays: the next pass finds the verdict taken and tries again.

@@ -1,12 +1,13 @@
 /**
  * Where the creation saga stands: after it holds a number, after it holds PINs, before it stores the
- * session, after it stored it, after it announced it.
+ * session, after it stored it, after it took its verdict, after it announced it.
  */
 export type SagaCheckpoint =
   | 'after-allocation'
   | 'after-pins'
   | 'before-store'
   | 'after-store'
+  | 'after-verdict'
   | 'after-announce';
 
 /**

@@ -21,7 +21,7 @@ export class SagaStepDocument {
    * Its creation takes a verdict (`CreationVerdicts`) before it announces its session. Absent from the
    * steps of an earlier release's creation, which took none: the orphan reaper never settles its session.
    */
-  @Prop({ type: Boolean }) verdict?: boolean;
+  @Prop({ type: Boolean }) takesVerdict?: boolean;
 }
 
 export const SagaStepSchema = SchemaFactory.createForClass(SagaStepDocument);

@@ -55,8 +55,13 @@ function saga(world: {
   /** What the stored session a claimed key names holds, besides its id. */
   storedAs?: Record<string, unknown>;
   attempts?: number;
-  /** The verdict the orphan reaper took first on the first session's creation (none: the creation's own). */
-  verdictTaken?: 'failed';
+  /**
+   * The verdict taken before the first session asked about was (by the orphan reaper, or by its own
+   * creation); none: nobody had asked.
+   */
+  verdictTaken?: CreationVerdict;
+  /** Taking the verdict fails so (NATS away, or its answer lost). */
+  verdictFails?: Error;
 }) {
   const calls: string[] = [];
   const allocations = [...(world.allocations ?? [])];
@@ -96,7 +101,9 @@ function saga(world: {
       return world.fence === 'stored' && !world.abandoned ? { _id: 'stored' } : null;
     }),
     get: jest.fn(async () =>
-      world.abandoned || world.stored === false ? null : { _id: 'existing', ...world.storedAs },
+      world.abandoned || world.stored === false
+        ? null
+        : { _id: 'existing', createdAt: new Date(), ...world.storedAs },
     ),
     isAbandonedSystemWide: jest.fn(async () => Boolean(world.abandoned)),
   } as unknown as SessionRepository;
@@ -135,9 +142,13 @@ function saga(world: {
   } as unknown as ExpiryScheduler;
   const verdicts = {
     // Taken on the first session asked about; each later one is the creation's own.
-    decide: jest.fn(async (_id: string, wanted: CreationVerdict) =>
-      (verdicts.decide as jest.Mock).mock.calls.length === 1 ? (world.verdictTaken ?? wanted) : wanted,
-    ),
+    decide: jest.fn(async (_id: string, wanted: CreationVerdict) => {
+      if (world.verdictFails) throw world.verdictFails;
+      const first = (verdicts.decide as jest.Mock).mock.calls.length === 1;
+      return first && world.verdictTaken
+        ? { verdict: world.verdictTaken, taken: false }
+        : { verdict: wanted, taken: true };
+    }),
   } as unknown as CreationVerdicts;
   const reached: SagaCheckpoint[] = [];
   const config = {
@@ -197,6 +208,7 @@ describe('creating a session, as a saga', () => {
       'after-pins',
       'before-store',
       'after-store',
+      'after-verdict',
       'after-announce',
     ]);
   });
@@ -363,6 +375,15 @@ describe('creating a session, as a saga', () => {
     ]);
   });
 
+  it('stored, and its verdict not known (NATS away, or its answer lost): nothing is ended or given back, the key kept; the orphan reaper settles it', async () => {
+    const away = new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'NATS away', { retryable: true });
+    const { creator, calls, steps } = saga({ verdictFails: away });
+    await expect(creator.create(request())).rejects.toBe(away);
+    // A replay under the key may have taken the verdict and answered with the session meanwhile.
+    expect(names(calls)).toEqual([AllocateNumber.subject, RegisterSessionPins.subject, 'store']);
+    expect(steps.forgetSession).not.toHaveBeenCalled();
+  });
+
   it('a session without PINs holds only a number', async () => {
     const { creator, calls } = saga({});
     await creator.create(request({ settings: DEFAULT_SESSION_SETTINGS }));
@@ -428,10 +449,20 @@ describe('creating a session, as a saga', () => {
       expect(names(calls)).toEqual(MADE_AFRESH);
     });
 
-    it('past the window (its creation long over), or ended: not announced again', async () => {
+    it('past the window, its verdict never taken (its creation died between its store write and its verdict): taken now, and announced', async () => {
+      const { creator, calls } = saga({
+        idempotent: { kind: 'existing', sessionId: 'existing', claimedAt: new Date(Date.now() - 3600_000) },
+        storedAs: live,
+      });
+      await expect(creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
+      expect(calls).toEqual(['announce']);
+    });
+
+    it('past the window (its creation, which took the verdict, long over), or ended: not announced again', async () => {
       const old = saga({
         idempotent: { kind: 'existing', sessionId: 'existing', claimedAt: new Date(Date.now() - 3600_000) },
         storedAs: live,
+        verdictTaken: 'announced',
       });
       await expect(old.creator.create(request())).resolves.toEqual({ sessionId: 'existing' });
       const ended = saga({

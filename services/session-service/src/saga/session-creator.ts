@@ -34,7 +34,7 @@ import {
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
-import { CreationVerdicts, type CreationVerdict } from './creation-verdicts';
+import { CreationVerdicts, verdictKnown, type CreationVerdict } from './creation-verdicts';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
@@ -96,7 +96,7 @@ export class SessionCreator {
         // Ended by the orphan reaper (its creation failed after its write landed), or to be.
         let failedLate = existing?.failedCreation === true;
         if (existing && !failedLate && hasNumber(existing)) {
-          failedLate = (await this.announceIfUnheard(existing, claim.claimedAt)) === 'failed';
+          failedLate = (await this.replayed(existing, claim.claimedAt)) === 'failed';
           if (!failedLate) return this.views.render(existing);
         }
         if (!retried && (failedLate || (!existing && (await this.isDeadCreation(request.scope, claim))))) {
@@ -144,27 +144,30 @@ export class SessionCreator {
   }
 
   /**
-   * A replay while the stream still remembers the creation's announcement (its duplicate window,
-   * counted from the key's claim, which came first) announces the live session again under the same
-   * message id: nothing, if the creation announced it; the announcement it never had, if its store
-   * write landed after the creation had failed (its routers' index, its outbound call). Past the
-   * window its creation is long over, and a repeat could be a second event. 'failed': the orphan
-   * reaper took the creation for dead first, and ends the session.
+   * A replay that found its creation's session stored takes the creation's verdict, as the creation
+   * would have: 'failed' when the orphan reaper took it for dead first (it ends the session; the
+   * replay makes a new one). Otherwise a live session is announced (again) under the creation's
+   * message id: when this replay took the verdict, nobody had announced it (its store write landed
+   * after its creation had failed, or the creation died after it); when the creation took it, while
+   * the stream's duplicate window (counted from the key's claim, which came first) makes a repeat a
+   * no-op, so that one whose announcement was lost with its creation gets it. Older than verdicts
+   * are kept, the session is answered as it is.
    */
-  private async announceIfUnheard(
-    session: NumberedSession,
-    claimedAt: Date,
-  ): Promise<CreationVerdict | 'not asked'> {
+  private async replayed(session: NumberedSession, claimedAt: Date): Promise<CreationVerdict | 'not asked'> {
+    if (!verdictKnown(session.createdAt)) return 'not asked';
+    const { verdict, taken } = await this.verdicts.decide(session._id, 'announced');
     const now = Date.now();
     const live = session.status === 'active' && session.expiresAt.getTime() > now;
-    if (!withinDuplicateWindow(claimedAt, now) || !live) return 'not asked';
-    // As the creation would have: unless the orphan reaper took it for dead first (it ends it).
-    const verdict = await this.verdicts.decide(session._id, 'announced');
-    if (verdict === 'announced') await this.announcer.created(session, session.createdAt);
+    if (verdict === 'announced' && live && (taken || withinDuplicateWindow(claimedAt, now))) {
+      await this.announcer.created(session, session.createdAt);
+    }
     return verdict;
   }
 
-  /** `fate.sessionMayLand`: it failed with its session's write unanswered and not fenced. */
+  /**
+   * `fate.sessionMayLand`: it failed with its session's write unanswered and not fenced, or stored
+   * with its verdict unknown.
+   */
   private async runSaga(
     request: Request,
     sessionId: string,
@@ -181,6 +184,7 @@ export class SessionCreator {
       | { kind: 'allocation'; allocationId: string }
       | { kind: 'pins' }
       | { kind: 'session' }
+      | { kind: 'verdict' }
       | undefined;
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
     try {
@@ -281,21 +285,17 @@ export class SessionCreator {
       pending = { kind: 'session' };
       const inserted = await timer.time('store', this.sessions.insert(doc));
       pending = undefined;
-      if (!inserted) {
-        // The orphan reaper judged this creation dead and gave back what it held: it must not live.
-        throw new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again', {
-          retryable: true,
-        });
-      }
+      // The orphan reaper judged this creation dead and gave back what it held: it must not live.
+      if (!inserted) throw abandoned();
       stored = true;
       this.expiry.schedule(sessionId, doc.expiresAt);
       this.checkpoints.reached('after-store');
-      if ((await timer.time('verdict', this.verdicts.decide(sessionId, 'announced'))) === 'failed') {
-        // The orphan reaper took this creation for dead and ends its session: it must not be answered.
-        throw new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again', {
-          retryable: true,
-        });
-      }
+      pending = { kind: 'verdict' };
+      const { verdict } = await timer.time('verdict', this.verdicts.decide(sessionId, 'announced'));
+      pending = undefined;
+      // The orphan reaper took this creation for dead and ends its session: it must not be answered.
+      if (verdict === 'failed') throw abandoned();
+      this.checkpoints.reached('after-verdict');
       await timer.time(
         'announce',
         this.announcer.created(
@@ -316,6 +316,13 @@ export class SessionCreator {
     } catch (err) {
       // No answer, or a failure part-way: the reservation may be made (or half made). It is given
       // back like the others (releases are idempotent; a late one is refused by number-pool).
+      if (pending?.kind === 'verdict') {
+        // The verdict not known: a replay under the key may have taken it and answered with the
+        // session, or the reaper may take it. Ended here, that answer would be undone: the session
+        // and its steps are left to the reaper's verdict, and the key to find it.
+        fate.sessionMayLand = true;
+        throw err;
+      }
       let unconfirmed = pending !== undefined && mayHaveHappened(err);
       if (unconfirmed && pending?.kind === 'allocation') held.push(pending.allocationId);
       if (unconfirmed && pending?.kind === 'session') {
@@ -445,7 +452,14 @@ class StepTimer {
 
 function stepOf(scope: AccountScope, sessionId: string, kind: 'allocation' | 'pins', ref: string) {
   const subaccountId = scope.subaccountId ?? null;
-  return { sessionId, accountId: scope.accountId, subaccountId, kind, ref, verdict: true };
+  return { sessionId, accountId: scope.accountId, subaccountId, kind, ref, takesVerdict: true };
+}
+
+/** The orphan reaper took this creation for dead: fenced its session id, or took its verdict. */
+function abandoned(): CodedError {
+  return new CodedError(ErrorCodes.ABANDONED, 'the session could not be created in time; try again', {
+    retryable: true,
+  });
 }
 
 function checkParties(request: Request): void {

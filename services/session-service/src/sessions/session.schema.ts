@@ -69,9 +69,10 @@ export class SessionDocument {
    */
   @Prop({ type: String, enum: sessionEndReasonSchema.options }) endReason?: SessionEndReason;
   /**
-   * Its store write landed after its creation had failed (the creation's answer was an error, and it
-   * was never announced): the orphan reaper ends it, and a replay of the creation's Idempotency-Key
-   * makes a new session instead of answering with this one. Absent otherwise.
+   * Stored by a creation that never announced it and whose answer was an error (its process died,
+   * it was slower than the orphan reaper's age, or its write landed after it had failed): the orphan
+   * reaper ends it, and a replay of the creation's Idempotency-Key makes a new session instead of
+   * answering with this one. Absent otherwise.
    */
   @Prop({ type: Boolean }) failedCreation?: boolean;
   /**

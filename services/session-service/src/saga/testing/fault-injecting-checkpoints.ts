@@ -8,6 +8,7 @@ const FAULT_AT: Record<Exclude<SessionServiceConfig['SAGA_FAULT'], 'none'>, Saga
   'crash-after-pins': 'after-pins',
   'fail-before-store': 'before-store',
   'crash-after-store': 'after-store',
+  'crash-after-verdict': 'after-verdict',
   'crash-after-announce': 'after-announce',
 };
 
