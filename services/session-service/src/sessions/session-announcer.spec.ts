@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import { SessionAnnouncer, withinDuplicateWindow, type NumberedSession } from './session-announcer';
 import type { SessionRepository } from './session.repository';
+import type { UnannouncedUpdates } from './unannounced-updates.repository';
 import type { SessionDocument } from './session.schema';
 
 const CONFIG = { RPC_TIMEOUT_MS: 2000 } as SessionServiceConfig;
@@ -139,6 +140,17 @@ describe("an API update's announcement", () => {
     }
   });
 
+  it('failed in its request, is noted in the store for the sweep, which announces it should this replica stop before its retries do', async () => {
+    const { events } = streamAway();
+    const noted: string[] = [];
+    const unannounced = {
+      note: async (accountId: string, sessionId: string) => void noted.push(`${accountId}/${sessionId}`),
+    } as unknown as UnannouncedUpdates;
+    const subject = new SessionAnnouncer(events, CONFIG, storeHolding(SESSION), undefined, unannounced);
+    await expect(subject.updatedInRequest(SESSION, SESSION.modifiedAt)).rejects.toThrow('not available');
+    expect(noted).toEqual([`${SESSION.accountId}/${SESSION._id}`]);
+  });
+
   it('is not tried again past the stream’s duplicate window, where a try would be a second announcement', async () => {
     jest.useFakeTimers();
     try {
@@ -153,7 +165,7 @@ describe("an API update's announcement", () => {
       // Every wait up to double the last, to a minute, up to a minute before the 10-minute window ends.
       expect(tries()).toBeGreaterThan(5);
       expect(tries()).toBeLessThan(40);
-      expect(errors).toEqual([expect.stringContaining('stays unannounced')]);
+      expect(errors).toEqual([expect.stringContaining('no longer tried here')]);
     } finally {
       jest.useRealTimers();
     }

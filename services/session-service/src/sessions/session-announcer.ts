@@ -7,6 +7,7 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { routingView } from './routing-view';
 import { SessionRepository } from './session.repository';
+import { UnannouncedUpdates } from './unannounced-updates.repository';
 import type { SessionDocument } from './session.schema';
 
 /** A session that has its number (and the allocation that holds it), as the routers need it announced. */
@@ -58,6 +59,7 @@ export class SessionAnnouncer {
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     private readonly sessions: SessionRepository,
     @Optional() @Inject(LOGGER) private readonly logger?: Logger,
+    @Optional() private readonly unannounced?: UnannouncedUpdates,
   ) {}
 
   /**
@@ -98,7 +100,17 @@ export class SessionAnnouncer {
     } catch (err) {
       // The change is stored and the caller hears 503, and may never ask again: the routers would
       // route by the session as it was (its old expiry, parties, settings) until its next change.
+      // Tried again here soon, and noted for the sweep (`UnannouncedUpdateSweeper`), which announces it
+      // should this replica stop first.
       this.updatedLater(doc, at, 1000);
+      await this.unannounced
+        ?.note(doc.accountId, doc._id)
+        .catch((noteErr: unknown) =>
+          this.logger?.error(
+            { err: noteErr, sessionId: doc._id },
+            'a session change not noted for the sweep: only this replica announces it',
+          ),
+        );
       throw err;
     }
   }
@@ -111,7 +123,7 @@ export class SessionAnnouncer {
     if (!withinDuplicateWindow(at, Date.now() + afterMs) || this.pendingLater >= AGAIN_MAX_PENDING) {
       this.logger?.error(
         { sessionId: doc._id },
-        'a session update stays unannounced: the call routers route by the session as it was until its next change',
+        'a session update is no longer tried here: the unannounced-update sweep announces it, if it was noted',
       );
       return;
     }

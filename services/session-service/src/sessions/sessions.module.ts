@@ -16,6 +16,9 @@ import { CallProgressConsumer } from '../interactions/call-progress.consumer';
 import { MessageOutcomeConsumer } from '../interactions/message-outcome.consumer';
 import { OrphanReaper } from '../saga/orphan-reaper';
 import { CreationVerdicts } from '../saga/creation-verdicts';
+import { UnannouncedUpdateDocument, UnannouncedUpdateSchema } from './unannounced-update.schema';
+import { UnannouncedUpdates } from './unannounced-updates.repository';
+import { UnannouncedUpdateSweeper } from './unannounced-update-sweeper';
 import { SagaStepDocument, SagaStepSchema } from '../saga/saga-step.schema';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { AllocationFateDocument, AllocationFateSchema } from '../saga/allocation-fate.schema';
@@ -70,6 +73,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
       { name: ProxyParticipantDocument.name, schema: ProxyParticipantSchema },
       { name: ProxySessionNameDocument.name, schema: ProxySessionNameSchema },
       { name: AllocationFateDocument.name, schema: AllocationFateSchema },
+      { name: UnannouncedUpdateDocument.name, schema: UnannouncedUpdateSchema },
     ]),
     ProxyServicesModule,
   ],
@@ -101,6 +105,8 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     ExpiryScheduler,
     OrphanReaper,
     CreationVerdicts,
+    UnannouncedUpdates,
+    UnannouncedUpdateSweeper,
     CallProgressConsumer,
     MessageOutcomeConsumer,
     StoredInteractions,

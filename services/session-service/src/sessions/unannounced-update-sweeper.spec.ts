@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { SessionAnnouncer } from './session-announcer';
+import type { SessionRepository } from './session.repository';
+import type { SessionDocument } from './session.schema';
+import { UnannouncedUpdateSweeper } from './unannounced-update-sweeper';
+import type { UnannouncedUpdates } from './unannounced-updates.repository';
+
+const changedAt = new Date('2026-12-03T08:00:00Z');
+const session = (id: string, status: 'active' | 'expired') =>
+  ({
+    _id: id,
+    accountId: 'MA000000000000000001',
+    subaccountId: null,
+    firstParty: '+14155550101',
+    secondParty: '+14155550102',
+    virtualNumber: '+14155550199',
+    allocationId: `alloc-${id}`,
+    status,
+    settings: {},
+    createdAt: new Date('2026-12-03T07:00:00Z'),
+    modifiedAt: changedAt,
+    expiresAt: new Date('2026-12-03T09:00:00Z'),
+  }) as unknown as SessionDocument;
+
+/** The sweeper over notes of live `live`, ended `ended` and gone `gone`; what it did. */
+function sweeper(options: { streamAwayFor?: string } = {}) {
+  const did: string[] = [];
+  const stored: Record<string, SessionDocument> = {
+    live: session('live', 'active'),
+    ended: session('ended', 'expired'),
+  };
+  const unannounced = {
+    pendingSystemWide: async () => ['live', 'ended', 'gone'].map((_id) => ({ _id })),
+    forgetSystemWide: async (id: string) => void did.push(`forget ${id}`),
+  } as unknown as UnannouncedUpdates;
+  const sessions = {
+    getLiveSystemWide: async (id: string) => stored[id] ?? null,
+  } as unknown as SessionRepository;
+  const announcer = {
+    updated: async (doc: SessionDocument, at: Date) => {
+      if (doc._id === options.streamAwayFor) throw new Error('event stream is not available');
+      did.push(`announce ${doc._id} at ${at.toISOString()}`);
+    },
+  } as unknown as SessionAnnouncer;
+  const logger = { info: () => undefined, warn: () => undefined } as unknown as Logger;
+  const subject = new UnannouncedUpdateSweeper(unannounced, sessions, announcer, logger);
+  const pass = () => (subject as unknown as { runOnce(): Promise<void> }).runOnce();
+  return { pass, did };
+}
+
+describe('the unannounced-update sweep', () => {
+  it('announces a live session as stored, under its change time, then forgets the note; an ended or gone one is forgotten unannounced', async () => {
+    const { pass, did } = sweeper();
+    await pass();
+    expect(did).toEqual([
+      `announce live at ${changedAt.toISOString()}`,
+      'forget live',
+      'forget ended',
+      'forget gone',
+    ]);
+  });
+
+  it('keeps a note whose announcement fails (the stream still away) for the next pass, and goes on with the others', async () => {
+    const { pass, did } = sweeper({ streamAwayFor: 'live' });
+    await pass();
+    expect(did).toEqual(['forget ended', 'forget gone']);
+  });
+});
