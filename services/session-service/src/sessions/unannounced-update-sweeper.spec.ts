@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
+import { CodedError } from '@maskline/contracts';
 import type { SessionAnnouncer } from './session-announcer';
 import type { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
+import type { SessionWriteTurns } from './session-write-turns';
 import { UnannouncedUpdateSweeper } from './unannounced-update-sweeper';
 import type { UnannouncedUpdates } from './unannounced-updates.repository';
 
@@ -23,7 +25,7 @@ const session = (id: string, status: 'active' | 'expired') =>
   }) as unknown as SessionDocument;
 
 /** The sweeper over notes of live `live`, ended `ended` and gone `gone`; what it did. */
-function sweeper(options: { streamAwayFor?: string } = {}) {
+function sweeper(options: { streamAwayFor?: string; refusedFor?: string } = {}) {
   const did: string[] = [];
   const stored: Record<string, SessionDocument> = {
     live: session('live', 'active'),
@@ -39,11 +41,22 @@ function sweeper(options: { streamAwayFor?: string } = {}) {
   const announcer = {
     updated: async (doc: SessionDocument, at: Date) => {
       if (doc._id === options.streamAwayFor) throw new Error('event stream is not available');
+      if (doc._id === options.refusedFor) throw CodedError.validation('routing', 'not a routing view');
       did.push(`announce ${doc._id} at ${at.toISOString()}`);
     },
   } as unknown as SessionAnnouncer;
-  const logger = { info: () => undefined, warn: () => undefined } as unknown as Logger;
-  const subject = new UnannouncedUpdateSweeper(unannounced, sessions, announcer, logger);
+  const turns = {
+    during: async (_account: string, id: string, change: () => Promise<unknown>) => {
+      did.push(`turn ${id}`);
+      return change();
+    },
+  } as unknown as SessionWriteTurns;
+  const logger = {
+    info: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+  } as unknown as Logger;
+  const subject = new UnannouncedUpdateSweeper(unannounced, sessions, announcer, turns, logger);
   const pass = () => (subject as unknown as { runOnce(): Promise<void> }).runOnce();
   return { pass, did };
 }
@@ -53,9 +66,12 @@ describe('the unannounced-update sweep', () => {
     const { pass, did } = sweeper();
     await pass();
     expect(did).toEqual([
+      'turn live',
       `announce live at ${changedAt.toISOString()}`,
       'forget live',
+      'turn ended',
       'forget ended',
+      'turn gone',
       'forget gone',
     ]);
   });
@@ -63,6 +79,19 @@ describe('the unannounced-update sweep', () => {
   it('keeps a note whose announcement fails (the stream still away) for the next pass, and goes on with the others', async () => {
     const { pass, did } = sweeper({ streamAwayFor: 'live' });
     await pass();
-    expect(did).toEqual(['forget ended', 'forget gone']);
+    expect(did).toEqual(['turn live', 'turn ended', 'forget ended', 'turn gone', 'forget gone']);
+  });
+
+  it('forgets a note whose announcement is refused for good (it would fail every pass, on every replica)', async () => {
+    const { pass, did } = sweeper({ refusedFor: 'live' });
+    await pass();
+    expect(did).toEqual([
+      'turn live',
+      'forget live',
+      'turn ended',
+      'forget ended',
+      'turn gone',
+      'forget gone',
+    ]);
   });
 });

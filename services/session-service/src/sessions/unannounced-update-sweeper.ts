@@ -1,22 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { CodedError } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SessionAnnouncer, hasNumber } from './session-announcer';
 import { SessionRepository } from './session.repository';
+import { SessionWriteTurns } from './session-write-turns';
 import { UnannouncedUpdates } from './unannounced-updates.repository';
 
 /** How often every replica looks for changes an API request could not announce. */
 export const UNANNOUNCED_SWEEP_INTERVAL_MS = 30_000;
-/** Entries a pass takes at most (a long outage's backlog goes over several passes). */
+/** Notes read at a time. */
 const SWEEP_BATCH = 100;
+/** Batches a pass takes at most while each settles some note (a long outage's backlog drains faster). */
+const SWEEP_BATCHES_PER_PASS = 10;
 
 /**
  * Announces the last stored change of each session noted in `unannounced_updates`, as the store
  * holds it now (under its change time: a repeat the stream drops, or, past its duplicate window, the
  * same view again, which routers keep once and which has no callback), then forgets the note. A
- * session ended meanwhile is left to its end's own announcement. Runs on every replica; a note
- * whose announcement fails stays for the next pass.
+ * session ended meanwhile is left to its end's own announcement. In the session's write turn, as
+ * the changes that note it: a change stored while a note was being settled is noted after it, never
+ * forgotten with it. Runs on every replica; a note whose announcement fails for now stays for the
+ * next pass; one whose announcement is refused for good is forgotten, logged with its code.
  */
 @Injectable()
 export class UnannouncedUpdateSweeper extends PeriodicTask {
@@ -24,19 +30,39 @@ export class UnannouncedUpdateSweeper extends PeriodicTask {
     private readonly unannounced: UnannouncedUpdates,
     private readonly sessions: SessionRepository,
     private readonly announcer: SessionAnnouncer,
+    private readonly writeTurns: SessionWriteTurns,
     @Inject(LOGGER) logger: Logger,
   ) {
     super('unannounced update sweep', UNANNOUNCED_SWEEP_INTERVAL_MS, logger);
   }
 
   protected async runOnce(): Promise<void> {
-    for (const note of await this.unannounced.pendingSystemWide(SWEEP_BATCH)) {
-      await this.announce(note._id).catch((err: unknown) =>
-        this.logger.warn(
-          { err, sessionId: note._id },
-          'a session change stays unannounced until the next pass',
-        ),
-      );
+    for (let batch = 0; batch < SWEEP_BATCHES_PER_PASS; batch++) {
+      const notes = await this.unannounced.pendingSystemWide(SWEEP_BATCH);
+      let settled = 0;
+      for (const note of notes) {
+        if (await this.settle(note.accountId, note._id)) settled++;
+      }
+      if (notes.length < SWEEP_BATCH || settled === 0) return;
+    }
+  }
+
+  /** True when the note is gone (announced, ended, or refused for good); false when it stays. */
+  private async settle(accountId: string, sessionId: string): Promise<boolean> {
+    try {
+      await this.writeTurns.during(accountId, sessionId, () => this.announce(sessionId));
+      return true;
+    } catch (err) {
+      if (err instanceof CodedError && !err.retryable) {
+        this.logger.error(
+          { err, code: err.code, sessionId },
+          'a session change could not be announced and will not be: the routers route by the session as it was until its next change',
+        );
+        await this.unannounced.forgetSystemWide(sessionId);
+        return true;
+      }
+      this.logger.warn({ err, sessionId }, 'a session change stays unannounced until the next pass');
+      return false;
     }
   }
 
