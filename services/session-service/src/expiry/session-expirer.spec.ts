@@ -212,6 +212,21 @@ describe('SessionExpirer', () => {
     expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A9' }));
   });
 
+  it('a failed creation (the orphan reaper took its verdict): number and PINs back and moved, but never announced, so no SessionTimeout reaches its owner', async () => {
+    const { e, steps, published } = expirer({ stored: session({ failedCreation: true }) });
+    await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
+    expect(steps).toEqual([
+      'claim',
+      'read',
+      ReleaseAllocation.subject,
+      ReleaseSessionPins.subject,
+      'mark',
+      'move as ended',
+      'finish',
+    ]);
+    expect(published).toEqual([]);
+  });
+
   it('a tombstone (an abandoned creation) is nothing to end', async () => {
     const { e, steps } = expirer({
       stored: session({

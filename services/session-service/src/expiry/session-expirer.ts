@@ -154,8 +154,10 @@ export class SessionExpirer {
     reason: ExpiryReason,
     how: 'as ended' | 'as found',
   ): Promise<void> {
-    // A session with no number was never announced, and no router knows it.
-    if (hasNumber(marked)) {
+    // A session with no number was never announced, and no router knows it; nor was a failed
+    // creation's (the orphan reaper's verdict): its owner was answered with an error and never had
+    // it, so no SessionTimeout is sent for it.
+    if (hasNumber(marked) && !marked.failedCreation) {
       await this.events.publish(
         SessionExpired,
         {
