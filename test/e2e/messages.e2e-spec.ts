@@ -233,6 +233,55 @@ describe('message masking through real message webhooks', () => {
       expect(sends().filter((x) => x.text === 'let me in')).toEqual([]);
     });
 
+    it('refuses the account’s own virtual numbers as parties (400 naming the field); relays nothing that comes from a number Maskline serves, nor answers it', async () => {
+      const own = PROVIDERS[provider].numbers[1];
+      const refused = await api().api('/Masking/Session/', {
+        body: { first_party: nextPhone(), second_party: own, message_masking: true },
+      });
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as Json).error).toMatch(
+        /^second_party must not be one of this account's virtual numbers/,
+      );
+      const single = await createSession({
+        first_party: nextPhone(),
+        create_session_with_single_party: true,
+      });
+      const update = await api().api(`/Masking/Session/${String(single.session_uuid)}/`, {
+        body: { second_party: own.slice(1) },
+      });
+      expect(update.status).toBe(400);
+      expect(((await update.json()) as Json).error).toMatch(
+        /^second_party must not be one of this account's virtual numbers/,
+      );
+      // Still without its second party (Plivo's view shows an absent party as an empty string).
+      expect(((await getSession(single.session_uuid)) as Json).second_party).toBe('');
+
+      // Another account's number is taken as a party (refusing it would tell which numbers Maskline
+      // serves), and texts go to it; but one that comes in from it is dropped, unanswered, even with
+      // a fallback message set: an answer would go back into Maskline, round and round.
+      const other = PROVIDERS[provider === 'plivo' ? 'twilio' : 'plivo'].numbers[0];
+      const first = nextPhone();
+      const s = await createSession({ first_party: first, second_party: other, message_masking: true });
+      const vn = vnOf(s);
+      const set = await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: 'Not here.' } });
+      expect(set.status).toBe(202);
+      try {
+        await text(other, vn, 'from another virtual number');
+        await settled();
+        expect(sends().filter((x) => x.text === 'from another virtual number' || x.to === other)).toEqual([]);
+        await text(first, vn, 'to the other party');
+        await expectEventually(() =>
+          expect(
+            sends()
+              .filter((x) => x.text === 'to the other party')
+              .map((x) => [x.from, x.to]),
+          ).toEqual([[vn, other]]),
+        );
+      } finally {
+        await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: '' } });
+      }
+    });
+
     it('answers a stranger, an expired session and a number with no session with the number’s fallback_message, once per sender per hour; with none set, sends nothing', async () => {
       const number = PROVIDERS[provider].numbers[1];
       const stranger = nextPhone();

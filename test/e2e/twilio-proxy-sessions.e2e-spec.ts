@@ -257,6 +257,20 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     const badIdentifier = await rejection(sessions(s.sid).participants.create({ identifier: 'rider-7' }));
     expect(badIdentifier).toMatchObject({ code: 20001 });
     expect(badIdentifier.message).toContain('Identifier');
+    // One of the account's own numbers, first (its allocation) or second (joining): calls and texts
+    // to it would come back in through Maskline.
+    const own = await sessions.create({ uniqueName: 'job-own', mode: 'voice-only' });
+    for (const number of [N2, N1]) {
+      const ownNumber = await rejection(sessions(own.sid).participants.create({ identifier: number }));
+      expect(ownNumber).toMatchObject({ code: 20001, status: 400 });
+      expect(ownNumber.message).toMatch(/^Identifier must not be one of this account's virtual numbers/);
+    }
+    await sessions(own.sid).participants.create({ identifier: nextPhone() });
+    const ownSecond = await rejection(sessions(own.sid).participants.create({ identifier: N1 }));
+    expect(ownSecond).toMatchObject({ code: 20001, status: 400 });
+    expect(ownSecond.message).toMatch(/^Identifier must not be one of this account's virtual numbers/);
+    expect(await sessions(own.sid).participants.list()).toHaveLength(1);
+    await sessions(own.sid).remove();
     // Three participants at create, or one twice: refused before anything is made.
     const tooMany = await rejection(
       sessions.create({

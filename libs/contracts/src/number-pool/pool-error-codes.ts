@@ -6,6 +6,11 @@ export const PoolErrorCodes = {
   CONTENDED: 'POOL.CONTENDED',
   /** The party already holds this virtual number in another live session. */
   PARTY_CONFLICT: 'POOL.PARTY_CONFLICT',
+  /**
+   * A party is one of the account's own virtual numbers (a call or text to it would come back in
+   * through Maskline, round and round). `details.partyIndex` is its place in the request's parties.
+   */
+  PARTY_IS_VIRTUAL_NUMBER: 'POOL.PARTY_IS_VIRTUAL_NUMBER',
   /** The number is already in some account's inventory. */
   NUMBER_TAKEN: 'POOL.NUMBER_TAKEN',
   /** The account holds NUMBERS_PER_ACCOUNT_MAX numbers already. */

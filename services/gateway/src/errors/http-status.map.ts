@@ -44,6 +44,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [PoolErrorCodes.CONTENDED]: 503,
+  [PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER]: 400,
   // Load shed, not the account's doing: the request may succeed if repeated.
   [ErrorCodes.HISTORY_READS_BUSY]: 503,
   [SessionErrorCodes.ALREADY_EXPIRED]: 400,

@@ -20,6 +20,7 @@ const BY_CODE: Partial<Record<string, number>> = {
   [ProxyErrorCodes.PROXY_IDENTIFIER_IN_USE]: 80604,
   // No number of the Service can serve the participant.
   [PoolErrorCodes.EXHAUSTED]: 80206,
+  [PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER]: 20001,
 };
 
 const BY_FAMILY: Partial<Record<string, number>> = {

@@ -73,6 +73,7 @@ export class AllocationService {
     const previous = await this.store.knownAllocation(scope.accountId, allocationId);
     if (previous) return this.previousResult(previous.virtualNumber, previous.releasedAt);
 
+    await this.refuseOwnNumbers(scope.accountId, parties);
     const end = this.latency.startTimer();
     const origin = originOf(parties[0]);
     if (request.geomatch && !origin) {
@@ -196,6 +197,7 @@ export class AllocationService {
     if (record.parties.length >= 2) {
       throw CodedError.validation('party', 'the session already has two parties');
     }
+    await this.refuseOwnNumbers(scope.accountId, [party]);
     const hold = await this.allocator.claimParty(
       scope.accountId,
       allocationId,
@@ -209,6 +211,24 @@ export class AllocationService {
       parties: [...record.parties, party],
     });
     return { virtualNumber: record.virtualNumber };
+  }
+
+  /**
+   * Refuses a party that is one of the account's own virtual numbers: a call or text relayed to it
+   * comes back in through Maskline as a party's of another session on it, and sessions naming each
+   * other's numbers relay one text round and round, at the account's cost, for as long as they live.
+   * (Another account's number is not refused: that would tell the caller which numbers Maskline
+   * serves; the routers refuse what comes in from any of them.)
+   */
+  private async refuseOwnNumbers(accountId: string, parties: readonly string[]): Promise<void> {
+    const owned = await Promise.all(parties.map((party) => this.inventory.owns(accountId, party)));
+    const partyIndex = owned.indexOf(true);
+    if (partyIndex < 0) return;
+    throw new CodedError(
+      PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER,
+      "a party must not be one of this account's virtual numbers",
+      { field: 'party', details: { partyIndex } },
+    );
   }
 
   /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */

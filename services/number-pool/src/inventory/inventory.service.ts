@@ -263,6 +263,11 @@ export class InventoryService {
     );
   }
 
+  /** Whether the number is in the account's inventory (its own or a subaccount's, in any state). */
+  async owns(accountId: string, number: string): Promise<boolean> {
+    return (await this.numbers.get(accountId, number)) !== null;
+  }
+
   /** Who owns a number and the provider credentials its webhooks are signed with. */
   async routingOf(number: string) {
     const doc = await this.numbers.findAnyAccountSystemWide(number);

@@ -23,6 +23,7 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { AllocationFates } from '../saga/allocation-fates.repository';
+import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
 import type {
@@ -314,6 +315,7 @@ export class ProxyParticipantsService {
 /** The pool's refusals, in Proxy's words where Proxy has some. */
 function inProxyTerms(err: unknown, identifier: string, number: string | null): unknown {
   if (!(err instanceof CodedError)) return err;
+  if (err.code === PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER) return ownNumberRefusal(err, () => 'Identifier');
   if (err.code === PoolErrorCodes.PARTY_CONFLICT) {
     return new CodedError(
       ProxyErrorCodes.PROXY_IDENTIFIER_IN_USE,

@@ -23,6 +23,7 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL, WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
+import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionRepository } from '../sessions/session.repository';
 import {
   SessionAnnouncer,
@@ -199,20 +200,26 @@ export class SessionCreator {
         pending = { kind: 'allocation', allocationId };
         const allocation = await timer.time(
           'allocate',
-          this.rpc.request(
-            AllocateNumber,
-            {
-              scope,
-              allocationId,
-              parties,
-              geomatch: settings.geomatch,
-              cooloffSeconds: settings.virtualNumberCooloffSeconds,
-              excludeNumbers: exclude,
-              // Calls always; with message masking the number must text too.
-              ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
-            },
-            WRITE_CALL,
-          ),
+          this.rpc
+            .request(
+              AllocateNumber,
+              {
+                scope,
+                allocationId,
+                parties,
+                geomatch: settings.geomatch,
+                cooloffSeconds: settings.virtualNumberCooloffSeconds,
+                excludeNumbers: exclude,
+                // Calls always; with message masking the number must text too.
+                ...(settings.messageMasking ? { needs: ['voice', 'sms'] as const } : {}),
+              },
+              WRITE_CALL,
+            )
+            .catch((err: unknown) => {
+              throw ownNumberRefusal(err, (i) =>
+                parties[i] === request.firstParty ? 'first_party' : 'second_party',
+              );
+            }),
         );
         pending = undefined;
         held.push(allocationId);

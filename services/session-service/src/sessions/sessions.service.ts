@@ -16,6 +16,7 @@ import { RpcClient } from '@maskline/messaging';
 import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
+import { ownNumberRefusal } from './own-number-refusal';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-announcer';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
@@ -105,11 +106,15 @@ export class SessionsService {
       const other = field === 'first_party' ? doc.secondParty : doc.firstParty;
       if (other === value)
         throw CodedError.validation(field, 'first_party and second_party must be different numbers');
-      await this.rpc.request(
-        AddAllocationParty,
-        { scope: { accountId: doc.accountId }, allocationId: doc.allocationId, party: value },
-        WRITE_CALL,
-      );
+      await this.rpc
+        .request(
+          AddAllocationParty,
+          { scope: { accountId: doc.accountId }, allocationId: doc.allocationId, party: value },
+          WRITE_CALL,
+        )
+        .catch((err: unknown) => {
+          throw ownNumberRefusal(err, () => field);
+        });
       if (field === 'first_party') set.firstParty = value;
       else set.secondParty = value;
     }
