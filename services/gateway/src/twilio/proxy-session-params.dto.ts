@@ -4,6 +4,7 @@ import {
   CodedError,
   bool,
   e164Schema,
+  isoTimeSchema,
   proxySessionFieldEntries,
   text,
   type ParticipantRequest,
@@ -86,8 +87,10 @@ export function proxySessionSettingsOf(
 export function dateExpiryOf(body: Record<string, unknown>): string | undefined {
   const raw = body.DateExpiry;
   if (raw === undefined || raw === '') return undefined;
-  const at = new Date(String(raw));
-  if (Number.isNaN(at.getTime())) {
+  // ISO 8601 with its offset, and a day the calendar has: never a guess by the server's time zone,
+  // nor 30 February rolled over to March.
+  const at = typeof raw === 'string' && isoTimeSchema.safeParse(raw).success ? new Date(raw) : null;
+  if (!at || Number.isNaN(at.getTime())) {
     throw CodedError.validation(
       'DateExpiry',
       'DateExpiry must be an ISO 8601 date and time, such as 2030-01-31T12:00:00Z',
