@@ -56,6 +56,8 @@ function decider(world: {
   verdict?: Verdict;
   fallbackAnswerUrl?: string | null;
   boundTo?: string | null;
+  /** Numbers with live sessions on them, as the index knows (Maskline's own numbers in use). */
+  servedNumbers?: string[];
   /** Whether the finder's index is loaded (else it knows no party, and reads the store). */
   indexLoaded?: boolean;
   /** The number's Proxy Service, with its out-of-session callback and intercept. */
@@ -66,6 +68,7 @@ function decider(world: {
   const steps: Array<{ step: string; call: Record<string, unknown>; extra: Record<string, unknown> }> = [];
   const bound: Array<[string, string]> = [];
   const finder = {
+    servesNumber: jest.fn((number: string) => (world.servedNumbers ?? []).includes(number)),
     // The index holds world.sessions: a party among them is known without reading the number.
     knownSessionOfParty: jest.fn((_vn: string, _account: string, caller: string) =>
       world.indexLoaded === false
@@ -164,6 +167,16 @@ const dialTo = (number: string, s: RoutingSession) => ({
 });
 
 describe('inbound call decisions (Plivo’s masking flow)', () => {
+  it('a call from one of Maskline’s numbers in use (a leg it placed to a party that is a virtual number) is hung up, never dialled on, even as a party', async () => {
+    const OTHER_VN = '+14155550177';
+    const s = session({}, { firstParty: OTHER_VN });
+    const { d, remembered, steps, asked } = decider({ sessions: [s], servedNumbers: [VN, OTHER_VN] });
+    expect(await d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
+    expect([remembered, steps, asked]).toEqual([[], [], []]);
+    // A phone is put through as ever.
+    expect(await d.decide(request('answer', BOB))).toEqual([dialTo(OTHER_VN, s)]);
+  });
+
   describe('a party of a live session on the number', () => {
     it('hears its play URL, then the other party is dialled with the session’s ring timeout, time limit and recording', async () => {
       const s = session({

@@ -99,6 +99,13 @@ export class InboundCallDecider {
     // The Proxy Service's callbacks this answer makes (out-of-session, then intercept) share one
     // INTERCEPT_TIMEOUT_MS from the first: the gateway waits VOICE_DECISION_TIMEOUT_MS for it all.
     const budget: CallbackBudget = {};
+    // A call from one of Maskline's own numbers (a leg it placed to a party that is a virtual
+    // number, of this account's or another's): connected on, it would call on from this number,
+    // round and round, each hop a leg on the account's bill. People call from phones.
+    if (this.finder.servesNumber(r.caller)) {
+      this.count('answer', 'from-virtual-number');
+      return [{ type: 'hangup' }];
+    }
     // Most calls are a party calling its session: found by (number, caller), the number's other sessions unread.
     const known = this.finder.knownSessionOfParty(r.virtualNumber, r.accountId, r.caller);
     if (known) return this.answerParty(known, r, budget);

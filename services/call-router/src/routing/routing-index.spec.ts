@@ -40,6 +40,21 @@ describe('RoutingIndex', () => {
     expect(index.get(elsewhere.sessionId)?.virtualNumber).toBe('+14155550199');
   });
 
+  it('tells whether a number has a live session on it, as on() would', () => {
+    const index = new RoutingIndex();
+    const gone = session({
+      virtualNumber: '+14155550111',
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
+    const live = session({ virtualNumber: '+14155550122' });
+    [gone, live].forEach((s) => index.upsert(s));
+    for (const number of ['+14155550111', '+14155550122', '+14155551001', '+14155550133'])
+      expect([number, index.hasLiveOn(number)]).toEqual([number, index.on(number).length > 0]);
+    expect(index.hasLiveOn('+14155550122')).toBe(true);
+    index.remove(live.sessionId);
+    expect(index.hasLiveOn('+14155550122')).toBe(false);
+  });
+
   it('moves a session when it is updated, and drops it when it is no longer active', () => {
     const index = new RoutingIndex();
     const a = session();

@@ -144,6 +144,20 @@ export class RoutingIndex {
     return live;
   }
 
+  /** Whether some live session is on the number: on(virtualNumber).length > 0, reading up to the first. */
+  hasLiveOn(virtualNumber: string, now = Date.now()): boolean {
+    const numberId = this.virtualNumbers.idOf(virtualNumber);
+    if (numberId === undefined) return false;
+    for (
+      let slot = this.firstOnNumber[numberId];
+      slot !== -1;
+      slot = this.ints[slot * INTS + NEXT_ON_NUMBER]
+    ) {
+      if (this.doubles[slot * DOUBLES + EXPIRES] > now) return true;
+    }
+    return false;
+  }
+
   /**
    * Live sessions on the number in which this phone is the first or the second party, in the
    * order on() gives them: on(virtualNumber) filtered by party, without reading the number's others.

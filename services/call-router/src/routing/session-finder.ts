@@ -66,6 +66,15 @@ export class SessionFinder {
     return this.index.partyOn(virtualNumber, party, this.now()).find((s) => s.accountId === accountId);
   }
 
+  /**
+   * Whether the number is one of Maskline's with a live session on it (any account's), as far as
+   * the loaded index knows: a caller with such a number is a leg Maskline placed from it. False
+   * when the index is not loaded.
+   */
+  servesNumber(number: string): boolean {
+    return this.index.ready && this.index.hasLiveOn(number, this.now());
+  }
+
   /** A live session, if it is on this number and of this account; undefined otherwise. */
   async byId(
     sessionId: string,
