@@ -197,6 +197,20 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     expect(refused).toMatchObject({ status: 400, code: 20001 });
     expect(refused.message).toContain('voice-only');
     await sessions(voiceOnly.sid).remove();
+    // A Body given twice beside a MediaUrl: refused, not dropped (the media alone would go out).
+    const twice = await fetch(
+      `${system.baseUrl}/v1/Services/${service.sid}/Sessions/${created.sid}/Participants/${driverSid}/MessageInteractions`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${service.accountSid}:${team.authToken}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: 'Body=one&Body=two&MediaUrl=https%3A%2F%2Fmedia.maskline.test%2Fa.jpg',
+      },
+    );
+    expect([twice.status, ((await twice.json()) as Json).code]).toEqual([400, 20001]);
+    expect(sent('one')).toEqual([]);
 
     // Closed: the number no longer connects them, and a closed session cannot be changed.
     const closed = await sessions(created.sid).update({ status: 'closed' });

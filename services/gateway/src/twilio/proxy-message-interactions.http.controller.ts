@@ -53,7 +53,11 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
     @Param('participant') participant: string,
     @Body() body: ProxyMessageParamsDto,
   ) {
-    const text = typeof body?.Body === 'string' ? body.Body : '';
+    // Given twice, or not text: refused, never dropped (the media would go out without it).
+    if (body?.Body !== undefined && typeof body.Body !== 'string') {
+      throw CodedError.validation('Body', 'Body must be given once, as text');
+    }
+    const text = body?.Body ?? '';
     const media = body?.MediaUrl === undefined ? [] : [body.MediaUrl].flat();
     if (!text && media.length === 0) throw CodedError.validation('Body', 'Body or MediaUrl is required');
     // The longest any provider sends (each number's provider is checked below).
