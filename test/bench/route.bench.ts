@@ -115,7 +115,7 @@ function startEcho(natsUrl: string): ChildProcess {
     ok: true,
     data: {
       actions: [
-        { type: 'play', url: 'https://media.example.com/hello.mp3' },
+        { type: 'play', url: 'http://127.0.0.1:9/media/hello.mp3' },
         {
           type: 'dial',
           number: '+16285550000',
@@ -174,7 +174,7 @@ async function main() {
         body: JSON.stringify({
           first_party: first,
           second_party: `+1718${String(5550000 + n)}`,
-          first_party_play_url: 'https://media.example.com/hello.mp3',
+          first_party_play_url: 'http://127.0.0.1:9/media/hello.mp3',
         }),
       });
       const body = (await res.json()) as { virtual_number?: string };
@@ -213,7 +213,7 @@ async function main() {
       if (good < 30) throw new Error(`no answers with ${marker}`);
     };
     const ECHO = '16285550000';
-    const PLAY = 'Play>https://media.example.com/hello.mp3';
+    const PLAY = 'Play>http://127.0.0.1:9/media/hello.mp3';
 
     log(
       `whole system as processes on ${store ? 'FerretDB' : 'MONGO_URL'} + NATS started for this run; ` +

@@ -19,7 +19,6 @@ const SPOKEN = {
   locked: 'say:Too many wrong attempts. Please try again later. Goodbye.',
   unavailable: 'say:We cannot connect your call right now. Please try again later. Goodbye.',
 };
-const MEDIA = 'https://media.example.com';
 
 /** One provider account per dialect, as a team would configure it at Plivo or Twilio. */
 const PROVIDERS = providerAccounts({
@@ -38,6 +37,8 @@ describe('call routing through real telephony webhooks', () => {
   let system: E2eSystem;
   /** Plays the customer's endpoints (callbacks, the fallback application) and the providers' REST APIs. */
   let outside: CallbackReceiver;
+  /** Prompts and messages to play: the provider fetches them; here they name the local receiver. */
+  const media = () => `${outside.baseUrl}/media`;
   const accounts = {} as Record<Provider, TestAccount>;
   let nc: NatsConnection;
 
@@ -107,7 +108,7 @@ describe('call routing through real telephony webhooks', () => {
       const s = await createSession({
         first_party: first,
         second_party: second,
-        first_party_play_url: `${MEDIA}/hello-rider.mp3`,
+        first_party_play_url: `${media()}/hello-rider.mp3`,
         ring_timeout: 25,
         call_time_limit: 900,
         record: true,
@@ -121,7 +122,7 @@ describe('call routing through real telephony webhooks', () => {
         callee: { answers: true, talkSeconds: 42 },
       });
       expect(report.refused).toBeUndefined();
-      expect(report.heard).toEqual([`play:${MEDIA}/hello-rider.mp3`]);
+      expect(report.heard).toEqual([`play:${media()}/hello-rider.mp3`]);
       expect(report.dials).toEqual([
         {
           number: second,
@@ -249,8 +250,8 @@ describe('call routing through real telephony webhooks', () => {
         is_pin_authentication_required: true,
         generate_pin: true,
         generate_pin_length: 6,
-        pin_prompt_play: `${MEDIA}/enter-pin.mp3`,
-        incorrect_pin_play: `${MEDIA}/wrong-pin.mp3`,
+        pin_prompt_play: `${media()}/enter-pin.mp3`,
+        incorrect_pin_play: `${media()}/wrong-pin.mp3`,
         pin_retry: 1,
         pin_retry_wait: 7,
       });
@@ -261,9 +262,9 @@ describe('call routing through real telephony webhooks', () => {
         digits: [wrong, pinOf(s, 'first')],
       });
       expect(report.heard).toEqual([
-        `play:${MEDIA}/enter-pin.mp3`,
-        `play:${MEDIA}/wrong-pin.mp3`,
-        `play:${MEDIA}/enter-pin.mp3`,
+        `play:${media()}/enter-pin.mp3`,
+        `play:${media()}/wrong-pin.mp3`,
+        `play:${media()}/enter-pin.mp3`,
       ]);
       expect(report.transcript).toContain('waited 7 s');
       expect(report.dials.map((d) => d.number)).toEqual([second]);
@@ -279,7 +280,7 @@ describe('call routing through real telephony webhooks', () => {
             second_party: nextPhone(),
             is_pin_authentication_required: true,
             generate_pin: true,
-            pin_prompt_play: `${MEDIA}/prompt-${i}.mp3`,
+            pin_prompt_play: `${media()}/prompt-${i}.mp3`,
           }),
         );
       }
@@ -345,11 +346,11 @@ describe('call routing through real telephony webhooks', () => {
         is_pin_authentication_required: true,
         force_pin_authentication: true,
         generate_pin: true,
-        first_party_play_url: `${MEDIA}/hello.mp3`,
+        first_party_play_url: `${media()}/hello.mp3`,
       });
       const withPin = await sim().call({ from: first, to: vnOf(s), digits: [pinOf(s, 'first')] });
       expect(withPin.prompts).toBe(1);
-      expect(withPin.heard).toEqual([SPOKEN.pinPrompt, `play:${MEDIA}/hello.mp3`]);
+      expect(withPin.heard).toEqual([SPOKEN.pinPrompt, `play:${media()}/hello.mp3`]);
       expect(withPin.dials.map((d) => d.number)).toEqual([second]);
       const without = await sim().call({ from: first, to: vnOf(s), digits: [] });
       expect(without.dials).toEqual([]);
@@ -360,10 +361,10 @@ describe('call routing through real telephony webhooks', () => {
       const s = await createSession({
         first_party: first,
         second_party: second,
-        unknown_caller_play: `${MEDIA}/use-your-phone.mp3`,
+        unknown_caller_play: `${media()}/use-your-phone.mp3`,
       });
       const report = await sim().call({ from: stranger, to: vnOf(s) });
-      expect(report.heard).toEqual([`play:${MEDIA}/use-your-phone.mp3`]);
+      expect(report.heard).toEqual([`play:${media()}/use-your-phone.mp3`]);
       expect(report.dials).toEqual([]);
     });
 

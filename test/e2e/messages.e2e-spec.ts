@@ -156,7 +156,7 @@ describe('message masking through real message webhooks', () => {
       expect([...long]).toHaveLength(1600);
       await text(first, vn, bodies[0]);
       await text(second, vn, bodies[1], {
-        media: ['https://media.example.com/a.jpg', 'https://media.example.com/b.png'],
+        media: [`${providers.url}/media/a.jpg`, `${providers.url}/media/b.png`],
       });
       await text(first, vn, bodies[2]);
       const got = await expectEventually(() => {
@@ -168,7 +168,7 @@ describe('message masking through real message webhooks', () => {
       expect(byText(bodies[0])).toMatchObject({ to: second, media: [] });
       expect(byText(bodies[1])).toMatchObject({
         to: first,
-        media: ['https://media.example.com/a.jpg', 'https://media.example.com/b.png'],
+        media: [`${providers.url}/media/a.jpg`, `${providers.url}/media/b.png`],
       });
       expect(byText(bodies[2])).toMatchObject({ to: second });
 

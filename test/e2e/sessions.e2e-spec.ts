@@ -368,7 +368,7 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
       ],
       [
         'callback_url not http',
-        { ...ok, callback_url: 'ftp://example.com/cb' },
+        { ...ok, callback_url: 'ftp://127.0.0.1/cb' },
         400,
         /callback_url must be an http or https URL/,
       ],
