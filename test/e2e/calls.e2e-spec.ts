@@ -356,6 +356,41 @@ describe('call routing through real telephony webhooks', () => {
       expect(without.dials).toEqual([]);
     });
 
+    it('hangs up a call from a number with a live session on it (a leg Maskline placed), even from a party, and never dials on', async () => {
+      // Another account's session: its number is one of Maskline's, in use.
+      const otherProvider = provider === 'plivo' ? 'twilio' : 'plivo';
+      const other = accounts[otherProvider];
+      const [rider, driver] = [nextPhone(), nextPhone()];
+      const res = await other.api('/Masking/Session/', {
+        body: { first_party: rider, second_party: driver },
+      });
+      expect(res.status).toBe(201);
+      const elsewhere = (await res.json()) as Json;
+      try {
+        const theirs = vnOf(elsewhere);
+        // Routed there: the router knows that session (its index is what the guard reads).
+        const there = await new TelephonySimulator(
+          system.baseUrl,
+          otherProvider,
+          PROVIDERS[otherProvider],
+        ).call({
+          from: rider,
+          to: theirs,
+        });
+        expect(there.dials.map((d) => d.number)).toEqual([driver]);
+        const phone = nextPhone();
+        // Taken as a party (refusing another account's number would tell which numbers Maskline serves).
+        const s = await createSession({ first_party: theirs, second_party: phone });
+        const looped = await sim().call({ from: theirs, to: vnOf(s) });
+        expect([looped.heard, looped.dials]).toEqual([[], []]);
+        // The other party, a phone, is put through to it as ever.
+        const report = await sim().call({ from: phone, to: vnOf(s) });
+        expect(report.dials.map((d) => d.number)).toEqual([theirs]);
+      } finally {
+        await other.api(`/Masking/Session/${String(elsewhere.session_uuid)}/`, { method: 'DELETE' });
+      }
+    });
+
     it('plays unknown_caller_play to a stranger when the session has no PIN, and hangs up', async () => {
       const [first, second, stranger] = [nextPhone(), nextPhone(), nextPhone()];
       const s = await createSession({

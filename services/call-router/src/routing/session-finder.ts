@@ -68,11 +68,12 @@ export class SessionFinder {
 
   /**
    * Whether the number is one of Maskline's with a live session on it (any account's), as far as
-   * the loaded index knows: a caller with such a number is a leg Maskline placed from it. False
-   * when the index is not loaded.
+   * the index knows, loaded or not (what it holds is live sessions, however it came by them; a
+   * number is no person's phone whatever it lacks): a caller with such a number is a leg Maskline
+   * placed from it.
    */
   servesNumber(number: string): boolean {
-    return this.index.ready && this.index.hasLiveOn(number, this.now());
+    return this.index.hasLiveOn(number, this.now());
   }
 
   /** A live session, if it is on this number and of this account; undefined otherwise. */
