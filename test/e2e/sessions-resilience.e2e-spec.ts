@@ -20,6 +20,8 @@ const FAST_REAPER = { ORPHAN_AGE_MS: '3000', REAPER_INTERVAL_MS: '250' };
 /** A Plivo account whose REST API is the local `provider` receiver: sessions on its number call out. */
 const PLIVO = providerAccounts({ plivo: ['+14155550120'], twilio: [] }).plivo;
 const PLIVO_CALLS = `/v1/Account/${PLIVO.accountId}/Call/`;
+/** The dialer's sessions' callback URL (on the same local receiver). */
+const SESSION_EVENTS = '/session-events';
 
 /** Session creation leaves nothing behind when a step fails; expiry happens once, whatever restarts. */
 describe('session saga and expiry under failure', () => {
@@ -134,6 +136,7 @@ describe('session saga and expiry under failure', () => {
       dialer.api('/Masking/Session/', {
         headers,
         body: {
+          callback_url: `${provider.baseUrl}${SESSION_EVENTS}`,
           first_party: party(i),
           second_party: party(i + 1),
           initiate_call_to_first_party: true,
@@ -142,6 +145,10 @@ describe('session saga and expiry under failure', () => {
           second_party_pin: '73313',
         },
       });
+    const timeoutsFor = (sessionId: string) =>
+      provider
+        .for(SESSION_EVENTS)
+        .filter((r) => r.params.EventName === 'SessionTimeout' && r.params.SessionUUID === sessionId);
     const callsTo = (phone: string) => provider.for(PLIVO_CALLS).filter((r) => `+${r.params.to}` === phone);
     /** The session the crashed creation stored for its first party (found in the store: its owner never heard of it). */
     const storedFor = (firstParty: string) =>
@@ -168,7 +175,7 @@ describe('session saga and expiry under failure', () => {
       await system.waitHealthy();
     };
 
-    it('never announced: the orphan reaper ends it (number and PINs back, never routed, its first party never called, no SessionTimeout), and a replay of its key makes a new one', async () => {
+    it('never announced: the orphan reaper ends it (number and PINs back, never routed, its first party never called, its owner never told), and a replay of its key makes a new one', async () => {
       const key = randomUUID();
       await crashAt('crash-after-store', () => dialerSession(70, { 'idempotency-key': key }));
       const stored = await storedFor(party(70));
@@ -176,20 +183,16 @@ describe('session saga and expiry under failure', () => {
 
       system.startService('session-service', FAST_REAPER);
       await system.waitHealthy();
-      // Ended and moved to the history (an expiry announces before it moves).
+      // Its end is announced (a router that read it from the store drops it), marked failed.
       await expectEventually(
-        async () =>
-          expect(
-            await system.withStore('session-service', (db) =>
-              db.collection('sessions').countDocuments({ _id: stored._id as never }),
-            ),
-          ).toBe(0),
+        async () => {
+          const ended = (await eventsOn(nc, SessionExpired)).filter((e) => e.sessionId === stored._id);
+          expect(ended.map((e) => e.failedCreation)).toEqual([true]);
+        },
         { timeoutMs: 20_000 },
       );
-      // Never announced, its end neither: no router ever routed it, its first party was never
-      // called, and its owner (answered 503) hears of no session it never had.
+      // Never announced: no router ever routed it, and its first party was never called.
       expect((await eventsOn(nc, SessionCreated)).filter((e) => e.sessionId === stored._id)).toEqual([]);
-      expect((await eventsOn(nc, SessionExpired)).filter((e) => e.sessionId === stored._id)).toEqual([]);
       await expectEventually(async () =>
         expect(await consumerCaughtUp(nc, 'call-router-initiate-calls')).toBe(true),
       );
@@ -207,6 +210,12 @@ describe('session saga and expiry under failure', () => {
       expect(made.virtual_number).toBe(PLIVO.numbers[0]);
       await expectEventually(async () => expect(callsTo(party(70))).toHaveLength(1));
       await dialer.api(`/Masking/Session/${made.session_uuid as string}`, { method: 'DELETE' });
+      // Its owner, answered 503, is told of the replay's end, never of the one it never had.
+      await expectEventually(async () => expect(timeoutsFor(made.session_uuid as string)).toHaveLength(1));
+      await expectEventually(async () =>
+        expect(await consumerCaughtUp(nc, 'callback-dispatcher-deliveries')).toBe(true),
+      );
+      expect(timeoutsFor(stored._id)).toEqual([]);
     });
 
     it('took its verdict, then died before announcing: the orphan reaper announces it, once, and it lives on (its first party called)', async () => {

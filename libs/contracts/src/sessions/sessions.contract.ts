@@ -133,12 +133,27 @@ export const SessionCreated = defineEvent(
 export const sessionEndReasonSchema = z.enum(['timeout', 'api']);
 export type SessionEndReason = z.infer<typeof sessionEndReasonSchema>;
 
-/** Plivo's SessionTimeout (also sent when a session is expired through the API). */
+/**
+ * A session ended: routers drop it; its owner hears Plivo's SessionTimeout (also sent when a
+ * session is expired through the API), unless its creation failed.
+ */
 export const SessionExpired = defineEvent(
   'MASKLINE_EVENTS',
   'events.session.expired.v1',
-  z.object({ ...sessionEventBase, reason: sessionEndReasonSchema }).strict(),
-  SESSION_EVENT_ADDITIONS,
+  z
+    .object({
+      ...sessionEventBase,
+      reason: sessionEndReasonSchema,
+      /**
+       * Its creation failed (the orphan reaper's verdict): its owner was answered with an error and
+       * never had its id, so no callback names it. Still announced: a router may have learned it
+       * from the store (a snapshot, a read by number) and must drop it. Absent from a
+       * session-service before it, whose ends were all told.
+       */
+      failedCreation: z.literal(true).optional(),
+    })
+    .strict(),
+  { inHeader: [...SESSION_EVENT_ADDITIONS.inHeader, 'failedCreation'] },
 );
 
 /** A session's settings or parties changed (routing caches refresh on it). */

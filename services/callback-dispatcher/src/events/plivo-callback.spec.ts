@@ -30,6 +30,25 @@ describe('toPlivoCallback', () => {
     });
   });
 
+  it('tells nobody of the end of a session whose creation failed (its owner never had its id)', () => {
+    const ended = {
+      accountId: ACCOUNT,
+      subaccountId: null,
+      sessionId: SESSION,
+      virtualNumber: '+14155550100',
+      firstParty: '+14155551001',
+      secondParty: '+14155551002',
+      reason: 'timeout' as const,
+      at: AT,
+    };
+    expect(
+      toPlivoCallback({ subject: SessionExpired.subject, payload: { ...ended, failedCreation: true } }),
+    ).toBeUndefined();
+    expect(toPlivoCallback({ subject: SessionExpired.subject, payload: ended })?.eventName).toBe(
+      'SessionTimeout',
+    );
+  });
+
   it('turns a PIN outcome into SessionPinAuthenticationStatus, and skips one that names no session', () => {
     const payload = {
       accountId: ACCOUNT,

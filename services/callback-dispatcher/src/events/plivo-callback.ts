@@ -45,11 +45,13 @@ type Event =
 
 /**
  * Which of Plivo's session callbacks an internal event is, if any. Events that name no session
- * (a wrong PIN on a number shared by several sessions) have nobody to tell: undefined.
+ * (a wrong PIN on a number shared by several sessions) have nobody to tell: undefined; nor has the
+ * end of a session whose creation failed (its owner never had its id).
  */
 export function toPlivoCallback(event: Event): PlivoCallback | undefined {
   if (event.subject === SessionExpired.subject) {
     const p = event.payload as EventPayloadOf<typeof SessionExpired>;
+    if (p.failedCreation) return undefined;
     return {
       accountId: p.accountId,
       sessionId: p.sessionId,

@@ -212,7 +212,7 @@ describe('SessionExpirer', () => {
     expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A9' }));
   });
 
-  it('a failed creation (the orphan reaper took its verdict): number and PINs back and moved, but never announced, so no SessionTimeout reaches its owner', async () => {
+  it('a failed creation (the orphan reaper took its verdict): number and PINs back, its end announced (a router may have read it from the store) and marked failed, so its owner hears no SessionTimeout', async () => {
     const { e, steps, published } = expirer({ stored: session({ failedCreation: true }) });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
     expect(steps).toEqual([
@@ -221,10 +221,26 @@ describe('SessionExpirer', () => {
       ReleaseAllocation.subject,
       ReleaseSessionPins.subject,
       'mark',
+      SessionExpired.subject,
       'move as ended',
       'finish',
     ]);
-    expect(published).toEqual([]);
+    expect(published).toEqual([
+      expect.objectContaining({
+        payload: expect.objectContaining({ sessionId: 'S1', failedCreation: true }),
+        opts: { msgId: 'session-expired:S1' },
+      }),
+    ]);
+  });
+
+  it('an ordinary end is not marked failed', async () => {
+    const { e, published } = expirer({ stored: session() });
+    await e.expireIfDue('S1');
+    expect(published).toEqual([
+      expect.objectContaining({
+        payload: expect.not.objectContaining({ failedCreation: expect.anything() }),
+      }),
+    ]);
   });
 
   it('a tombstone (an abandoned creation) is nothing to end', async () => {

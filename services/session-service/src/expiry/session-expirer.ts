@@ -154,10 +154,10 @@ export class SessionExpirer {
     reason: ExpiryReason,
     how: 'as ended' | 'as found',
   ): Promise<void> {
-    // A session with no number was never announced, and no router knows it; nor was a failed
-    // creation's (the orphan reaper's verdict): its owner was answered with an error and never had
-    // it, so no SessionTimeout is sent for it.
-    if (hasNumber(marked) && !marked.failedCreation) {
+    // A session with no number was never announced, and no router knows it. A failed creation's
+    // end is announced all the same (a router may have read it from the store), marked so that its
+    // owner, answered with an error, hears no SessionTimeout for an id it never had.
+    if (hasNumber(marked)) {
       await this.events.publish(
         SessionExpired,
         {
@@ -170,6 +170,7 @@ export class SessionExpirer {
           reason,
           at: (marked.expiredAt ?? new Date()).toISOString(),
           routing: routingView(marked),
+          ...(marked.failedCreation ? { failedCreation: true as const } : {}),
         },
         { msgId: `session-expired:${marked._id}` },
       );
