@@ -167,14 +167,65 @@ const dialTo = (number: string, s: RoutingSession) => ({
 });
 
 describe('inbound call decisions (Plivo’s masking flow)', () => {
-  it('a call from one of Maskline’s numbers in use (a leg it placed to a party that is a virtual number) is hung up, never dialled on, even as a party', async () => {
+  describe('a call from one of Maskline’s numbers in use (a leg it placed to a party that is a virtual number)', () => {
     const OTHER_VN = '+14155550177';
-    const s = session({}, { firstParty: OTHER_VN });
-    const { d, remembered, steps, asked } = decider({ sessions: [s], servedNumbers: [VN, OTHER_VN] });
-    expect(await d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
-    expect([remembered, steps, asked]).toEqual([[], [], []]);
-    // A phone is put through as ever.
-    expect(await d.decide(request('answer', BOB))).toEqual([dialTo(OTHER_VN, s)]);
+    const pinMatch = (s: RoutingSession, party: 'first' | 'second') =>
+      decider({
+        sessions: [s],
+        servedNumbers: [VN, OTHER_VN],
+        verdict: { outcome: 'match', sessionId: s.sessionId, party },
+      });
+    const pinFrom = (caller: string) =>
+      request('pin', caller, {
+        digits: '482193',
+        context: { stage: 'pin', pinAttempt: 1, callerRegistered: false },
+      });
+
+    it('is hung up, never dialled on, even as a party, with nothing recorded; a phone is put through as ever', async () => {
+      const s = session(pin(), { firstParty: OTHER_VN });
+      const { d, remembered, steps, asked } = decider({ sessions: [s], servedNumbers: [VN, OTHER_VN] });
+      expect(await d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
+      // Not even the PIN status callback's bookkeeping (RecordAuthorizedCaller).
+      expect([remembered, steps, asked]).toEqual([[], [], []]);
+      expect(await d.decide(request('answer', BOB))).toEqual([dialTo(OTHER_VN, s)]);
+    });
+
+    it('is hung up on a PIN’s match and on a single-party session, never bound as the one the party last talked to', async () => {
+      const s = session(pin());
+      const { d, remembered, steps } = pinMatch(s, 'second');
+      expect(await d.decide(pinFrom(OTHER_VN))).toEqual([{ type: 'hangup' }]);
+      expect([remembered, steps]).toEqual([[], []]);
+      const single = session(pin({ createSessionWithSingleParty: true }), { secondParty: null });
+      const matched = pinMatch(single, 'first');
+      expect(await matched.d.decide(pinFrom(OTHER_VN))).toEqual([{ type: 'hangup' }]);
+      expect(matched.bound).toEqual([]);
+      const open = decider({
+        sessions: [session({ createSessionWithSingleParty: true }, { secondParty: null })],
+        servedNumbers: [OTHER_VN],
+      });
+      expect(await open.d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
+      expect(open.bound).toEqual([]);
+    });
+
+    it('is answered as anyone where nobody would be dialled: the number’s own application, the unknown-caller message, the PIN prompt', async () => {
+      const { d } = decider({
+        sessions: [],
+        fallbackAnswerUrl: 'https://app.customer.test/answer',
+        servedNumbers: [OTHER_VN],
+      });
+      expect(await d.decide(request('answer', OTHER_VN))).toEqual([
+        { type: 'redirect', url: 'https://app.customer.test/answer' },
+      ]);
+      const unknown = decider({ sessions: [session()], servedNumbers: [VN, OTHER_VN] });
+      expect(await unknown.d.decide(request('answer', OTHER_VN))).toEqual([
+        { type: 'say', text: SPOKEN.unknownCaller },
+        { type: 'hangup' },
+      ]);
+      const prompted = decider({ sessions: [session(pin())], servedNumbers: [VN, OTHER_VN] });
+      expect(await prompted.d.decide(request('answer', OTHER_VN))).toEqual([
+        expect.objectContaining({ type: 'gather' }),
+      ]);
+    });
   });
 
   describe('a party of a live session on the number', () => {

@@ -99,13 +99,6 @@ export class InboundCallDecider {
     // The Proxy Service's callbacks this answer makes (out-of-session, then intercept) share one
     // INTERCEPT_TIMEOUT_MS from the first: the gateway waits VOICE_DECISION_TIMEOUT_MS for it all.
     const budget: CallbackBudget = {};
-    // A call from one of Maskline's own numbers (a leg it placed to a party that is a virtual
-    // number, of this account's or another's): connected on, it would call on from this number,
-    // round and round, each hop a leg on the account's bill. People call from phones.
-    if (this.finder.servesNumber(r.caller)) {
-      this.count('answer', 'from-virtual-number');
-      return [{ type: 'hangup' }];
-    }
     // Most calls are a party calling its session: found by (number, caller), the number's other sessions unread.
     const known = this.finder.knownSessionOfParty(r.virtualNumber, r.accountId, r.caller);
     if (known) return this.answerParty(known, r, budget);
@@ -152,6 +145,9 @@ export class InboundCallDecider {
 
   /** A party of a live session on the number called: its PIN first when forced, else the other party. */
   private async answerParty(own: RoutingSession, r: Request, budget: CallbackBudget): Promise<CallAction[]> {
+    // Refused before anything is recorded or any Proxy callback made for it.
+    const loop = this.loopRefused(r.caller, 'answer');
+    if (loop) return loop;
     const role: Role = own.firstParty === r.caller ? 'first' : 'second';
     if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
       this.count('answer', 'forced-pin');
@@ -304,12 +300,29 @@ export class InboundCallDecider {
     return this.dialFrom(s, role, callId, caller, target, true);
   }
 
+  /**
+   * A call from one of Maskline's own numbers in use (a leg it placed to a party that is a virtual
+   * number, of any account): dialled on, it would call on from this number, round and round, each
+   * hop a leg on the account's bill. People call from phones: it is hung up, wherever a decision
+   * would put it through (a party's call, a PIN's match, a single-party session, a bridge). Only
+   * there: the number's own application, the unknown-caller message and the PIN prompt dial nobody
+   * and are answered as to anyone.
+   */
+  private loopRefused(caller: string, stage: string): CallAction[] | null {
+    if (!this.finder.servesNumber(caller)) return null;
+    this.count(stage, 'from-virtual-number');
+    return [{ type: 'hangup' }];
+  }
+
   /** Someone reached a single-party session: connect them to the registered party and remember them. */
   private async connectToRegistered(
     s: RoutingSession,
     callId: string,
     caller: string,
   ): Promise<CallAction[]> {
+    // Refused before the caller is remembered as the one the party last talked to.
+    const loop = this.loopRefused(caller, 'connect');
+    if (loop) return loop;
     const registeredRole: Role = s.firstParty ? 'first' : 'second';
     const registered = partyOf(s, registeredRole) as string;
     await this.state.bind(s.sessionId, caller);
@@ -324,6 +337,8 @@ export class InboundCallDecider {
     target: string,
     playCallerMessage: boolean,
   ): Promise<CallAction[]> {
+    const loop = this.loopRefused(caller, 'connect');
+    if (loop) return loop;
     const calleeRole = other(callerRole);
     // Both are written before the provider hears the decision (its follow-ups need the context);
     // in parallel, as neither depends on the other.
