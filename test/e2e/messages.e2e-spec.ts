@@ -257,9 +257,16 @@ describe('message masking through real message webhooks', () => {
       expect(((await getSession(single.session_uuid)) as Json).second_party).toBe('');
 
       // Another account's number is taken as a party (refusing it would tell which numbers Maskline
-      // serves), and texts go to it; but one that comes in from it is dropped, unanswered, even with
-      // a fallback message set: an answer would go back into Maskline, round and round.
-      const other = PROVIDERS[provider === 'plivo' ? 'twilio' : 'plivo'].numbers[0];
+      // serves), and texts go to it; but one that comes in from it while a session of its own lives
+      // on it (a leg Maskline placed) is dropped, unanswered, even with a fallback message set: an
+      // answer would go back into Maskline, round and round.
+      const otherAccount = accounts[provider === 'plivo' ? 'twilio' : 'plivo'];
+      const inUse = await otherAccount.api('/Masking/Session/', {
+        body: { first_party: nextPhone(), second_party: nextPhone(), message_masking: true },
+      });
+      expect(inUse.status).toBe(201);
+      const its = (await inUse.json()) as Json;
+      const other = vnOf(its);
       const first = nextPhone();
       const s = await createSession({ first_party: first, second_party: other, message_masking: true });
       const vn = vnOf(s);
@@ -279,6 +286,7 @@ describe('message masking through real message webhooks', () => {
         );
       } finally {
         await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: '' } });
+        await otherAccount.api(`/Masking/Session/${String(its.session_uuid)}/`, { method: 'DELETE' });
       }
     });
 

@@ -288,10 +288,11 @@ export class MessageRelayConsumer {
     key: string,
     meta: EventMeta,
   ): Promise<{ plan?: RelayPlan; session?: RoutingSession; why?: string }> {
-    // From a number Maskline serves (any account's): a relay or a fallback answering it would go
-    // back into Maskline, where sessions naming each other's numbers pass one text round and round.
-    // People text from phones; such a text is dropped, answered with nothing.
-    if (e164Schema.safeParse(m.sender).success && (await this.numbers.get(m.sender)) !== null) {
+    // From one of Maskline's numbers in use (any account's, as the routing index knows; the voice
+    // guard's definition): a relay or a fallback answering it would go back into Maskline, where
+    // sessions naming each other's numbers pass one text round and round. People text from phones;
+    // such a text is dropped, answered with nothing.
+    if (this.finder.servesNumber(m.sender)) {
       return { why: 'from-virtual-number' };
     }
     const decide = (sessions: RoutingSession[]) =>
