@@ -318,6 +318,24 @@ describe('number-pool (real NATS + store)', () => {
       expect(v1.virtualNumber).toMatch(/^\+/);
     });
 
+    it('refuses a party that is one of the account’s own numbers (naming which), and when a party joins; a deleted one, or another account’s, is a party like any', async () => {
+      const scope: AccountScope = { accountId: 'MAFFFFFFFFFFFFFFFFF7' };
+      const [kept, gone] = ['+14155550181', '+14155550182'];
+      await client.request(AddVirtualNumbers, { scope, numbers: [kept, gone], provider: 'plivo' });
+      await client.request(DeleteVirtualNumber, { scope, number: gone });
+      await expect(allocate([rider(70), kept], {}, scope)).rejects.toMatchObject({
+        code: PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER,
+        details: { partyIndex: 1 },
+      });
+      const single = { ...allocationRequest([rider(73)]), scope };
+      expect((await client.request(AllocateNumber, single)).virtualNumber).toBe(kept);
+      await expect(
+        client.request(AddAllocationParty, { scope, allocationId: single.allocationId, party: kept }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER, details: { partyIndex: 0 } });
+      await expect(allocate([gone, rider(71)], {}, scope)).resolves.toMatchObject({ virtualNumber: kept });
+      await expect(allocate([US[0], rider(72)], {}, scope)).resolves.toMatchObject({ virtualNumber: kept });
+    });
+
     it('is idempotent per allocation id', async () => {
       const request = allocationRequest([rider(10), rider(11)]);
       const a = await client.request(AllocateNumber, request);

@@ -263,9 +263,12 @@ export class InventoryService {
     );
   }
 
-  /** Whether the number is in the account's inventory (its own or a subaccount's, in any state). */
+  /**
+   * Whether the number is in the account's inventory (its own or a subaccount's) and not deleted:
+   * a deleted one routes nothing, so a call or text to it cannot come back in through Maskline.
+   */
   async owns(accountId: string, number: string): Promise<boolean> {
-    return (await this.numbers.get(accountId, number)) !== null;
+    return (await this.numbers.get(accountId, number))?.status === 'active';
   }
 
   /** Who owns a number and the provider credentials its webhooks are signed with. */
