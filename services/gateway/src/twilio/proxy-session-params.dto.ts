@@ -12,6 +12,7 @@ import {
 } from '@maskline/contracts';
 import { declareField } from '../http/declare-field';
 import { numberOfSid } from './twilio-number-sid';
+import { canonicalNumber } from '../sessions/normalize-party';
 
 /** Twilio's flag against participant races (Maskline always refuses them): accepted and ignored. */
 const FAIL_ON_CONFLICT = 'FailOnParticipantConflict';
@@ -172,7 +173,9 @@ export function participantRequestOf(
   if (p.identifier === undefined || p.identifier === '') {
     throw CodedError.validation(`${prefix}Identifier`, `${prefix}Identifier is required`);
   }
-  const identifier = e164(p.identifier, 'Identifier');
+  // Canonical, as Plivo's parties are: refused as one of the account's own numbers, found in a
+  // session by the number that calls, whichever way it was written.
+  const identifier = canonicalNumber(e164(p.identifier, 'Identifier'));
   if (p.friendlyName !== undefined && (typeof p.friendlyName !== 'string' || p.friendlyName.length > 255)) {
     throw CodedError.validation(
       `${prefix}FriendlyName`,
