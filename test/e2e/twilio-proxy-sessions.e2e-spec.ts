@@ -186,6 +186,14 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     expect(await sessions(created.sid).participants(participants[0].sid).messageInteractions.list()).toEqual(
       [],
     );
+    // A participant the Session does not have: not found, not an empty page.
+    expect(
+      await rejection(
+        sessions(created.sid)
+          .participants(`KP${'0'.repeat(32)}`)
+          .messageInteractions.list(),
+      ),
+    ).toMatchObject({ status: 404, code: 20404 });
     const voiceOnly = await sessions.create({
       mode: 'voice-only',
       participants: [{ Identifier: nextPhone() }],
@@ -268,6 +276,21 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     const badMode = await rejection(sessions.create({ mode: 'video' as never }));
     expect(badMode).toMatchObject({ code: 20001 });
     expect(badMode.message).toContain('Mode');
+    // A Session closed from its start would relay nothing: refused, not made open.
+    const closedAtCreate = await rejection(sessions.create({ uniqueName: 'job-closed', status: 'closed' }));
+    expect(closedAtCreate).toMatchObject({ code: 20001, status: 400 });
+    expect(closedAtCreate.message).toMatch(/^Status at create must be open or in-progress/);
+    expect(await rejection(sessions('job-closed').fetch())).toMatchObject({ status: 404 });
+    // A reference longer than any SID or UniqueName names nothing: 404, whichever part of the path.
+    const long = 'k'.repeat(300);
+    for (const far of [
+      () => client.proxy.v1.services(long).sessions.list(),
+      () => sessions(long).fetch(),
+      () => sessions(s.sid).participants(long).fetch(),
+      () => sessions(s.sid).interactions(long).fetch(),
+    ]) {
+      expect(await rejection(far())).toMatchObject({ status: 404, code: 20404 });
+    }
     const badIdentifier = await rejection(sessions(s.sid).participants.create({ identifier: 'rider-7' }));
     expect(badIdentifier).toMatchObject({ code: 20001 });
     expect(badIdentifier.message).toContain('Identifier');

@@ -40,6 +40,7 @@ export * from './calls/call-actions.schema';
 export * from './calls/call-router.contract';
 export * from './messages/messages.contract';
 export * from './messages/message-text-seal';
+export * from './proxy/proxy-ref';
 export * from './proxy/proxy-service-fields';
 export * from './proxy/proxy-error-codes';
 export * from './proxy/proxy-services.contract';

@@ -1,3 +1,4 @@
+import { PROXY_UNIQUE_NAME_MAX } from './proxy-ref';
 import { bool, choice, int, optionalShapeOf, text, url, type FieldKind } from '../common/field-kind';
 
 export interface ProxyServiceFieldSpec {
@@ -23,7 +24,7 @@ export const PROXY_SERVICE_FIELDS = {
   uniqueName: {
     param: 'UniqueName',
     json: 'unique_name',
-    kind: text(1, 191),
+    kind: text(1, PROXY_UNIQUE_NAME_MAX),
     default: null,
     required: true,
     description: 'A name of your own, unique among the account’s Services; usable in place of the SID',

@@ -1,3 +1,4 @@
+import { proxyRefSchema } from './proxy-ref';
 import { z } from 'zod';
 import { defineRpc } from '../contract';
 import { accountScopeSchema } from '../common/account-scope.schema';
@@ -58,7 +59,7 @@ export function pagedWithinReach<T extends z.ZodType<{ page: number; pageSize: n
 }
 
 /** A Service named by its SID or its UniqueName, as Twilio's paths allow. */
-const serviceRef = z.string().min(1).max(191);
+const serviceRef = proxyRefSchema;
 
 export const CreateProxyService = defineRpc(
   'session-service',

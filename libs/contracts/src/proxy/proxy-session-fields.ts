@@ -1,3 +1,4 @@
+import { PROXY_UNIQUE_NAME_MAX } from './proxy-ref';
 import { choice, int, optionalShapeOf, text, type FieldKind } from '../common/field-kind';
 
 export interface ProxySessionFieldSpec {
@@ -24,7 +25,7 @@ export const PROXY_SESSION_FIELDS = {
   uniqueName: {
     param: 'UniqueName',
     json: 'unique_name',
-    kind: text(1, 191),
+    kind: text(1, PROXY_UNIQUE_NAME_MAX),
     updatable: false,
     description: 'A name of your own, unique among the Service’s Sessions; usable in place of the SID',
   },

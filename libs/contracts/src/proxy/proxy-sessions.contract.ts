@@ -1,3 +1,4 @@
+import { proxyRefSchema, proxySidRefSchema } from './proxy-ref';
 import { z } from 'zod';
 import { defineRpc, readingHistory, scopeAccount } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
@@ -74,8 +75,7 @@ export const proxyInteractionSchema = z.object({
 });
 export type ProxyInteraction = z.infer<typeof proxyInteractionSchema>;
 
-/** A Session or Service named by its SID or its UniqueName, as Twilio's paths allow. */
-const ref = z.string().min(1).max(191);
+const ref = proxyRefSchema;
 const inService = { scope: accountScopeSchema, service: ref };
 const inSession = { ...inService, session: ref };
 
@@ -161,7 +161,7 @@ export const ListProxyParticipants = defineRpc(
 export const GetProxyParticipant = defineRpc(
   'session-service',
   'session-service.proxy-participants.get.v1',
-  z.object({ ...inSession, participantSid: z.string().min(1).max(64) }).strict(),
+  z.object({ ...inSession, participantSid: proxySidRefSchema }).strict(),
   proxyParticipantSchema,
 );
 
@@ -178,8 +178,8 @@ export const ListProxyInteractions = readingHistory(
         .object({
           ...inSession,
           ...proxyPageShape,
-          sid: z.string().min(1).max(64).optional(),
-          sentThroughApiTo: z.string().min(1).max(64).optional(),
+          sid: proxySidRefSchema.optional(),
+          sentThroughApiTo: proxySidRefSchema.optional(),
         })
         .strict(),
     ),
@@ -196,7 +196,7 @@ export const ListProxyInteractions = readingHistory(
 export const PrepareProxyMessage = defineRpc(
   'session-service',
   'session-service.proxy-messages.prepare.v1',
-  z.object({ ...inSession, participantSid: z.string().min(1).max(64) }).strict(),
+  z.object({ ...inSession, participantSid: proxySidRefSchema }).strict(),
   z.object({
     accountId: mainAccountIdSchema,
     sessionId: uuidSchema,
@@ -225,7 +225,7 @@ export const DeleteProxyInteraction = readingHistory(
   defineRpc(
     'session-service',
     'session-service.proxy-interactions.delete.v1',
-    z.object({ ...inSession, sid: z.string().min(1).max(64) }).strict(),
+    z.object({ ...inSession, sid: proxySidRefSchema }).strict(),
     z.object({ deleted: z.literal(true) }),
   ),
   'scan',

@@ -1,4 +1,5 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { PROXY_REFS } from './proxy-ref.pipe';
 import { Delete, Get, HttpCode, Param, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import { CodedError, DeleteProxyInteraction, ListProxyInteractions } from '@maskline/contracts';
@@ -13,8 +14,8 @@ export class ProxyInteractionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'List the Session’s interactions, newest first' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
     @Query() query: Record<string, unknown>,
   ) {
     const paging = readTwilioPaging(query);
@@ -37,9 +38,9 @@ export class ProxyInteractionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Fetch an interaction' })
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('interaction') sid: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('interaction', PROXY_REFS.interaction) sid: string,
   ) {
     const { interactions } = await this.rpc.request(ListProxyInteractions, {
       scope: scopeOf(principal),
@@ -58,9 +59,9 @@ export class ProxyInteractionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Delete an interaction’s record (the Session is unchanged)' })
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('interaction') sid: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('interaction', PROXY_REFS.interaction) sid: string,
   ): Promise<void> {
     await this.rpc.request(DeleteProxyInteraction, {
       scope: scopeOf(principal),

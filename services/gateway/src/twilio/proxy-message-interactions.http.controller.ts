@@ -1,4 +1,5 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { PROXY_REFS } from './proxy-ref.pipe';
 import { randomUUID } from 'node:crypto';
 import { Body, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
@@ -48,9 +49,9 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Send a message to the participant from its proxy number' })
   async send(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('participant') participant: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('participant', PROXY_REFS.participant) participant: string,
     @Body() body: ProxyMessageParamsDto,
   ) {
     // Given twice, or not text: refused, never dropped (the media would go out without it).
@@ -153,9 +154,9 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'List the messages sent to the participant through the API, newest first' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('participant') participant: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('participant', PROXY_REFS.participant) participant: string,
     @Query() query: Record<string, unknown>,
   ) {
     const paging = readTwilioPaging(query);
@@ -172,10 +173,10 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Fetch a message sent to the participant through the API' })
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('participant') participant: string,
-    @Param('interaction') sid: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('participant', PROXY_REFS.participant) participant: string,
+    @Param('interaction', PROXY_REFS.interaction) sid: string,
   ) {
     const page = await this.sentTo(principal, service, session, participant, { page: 0, pageSize: 1 }, sid);
     if (page.interactions.length === 0) {

@@ -1,4 +1,5 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { PROXY_REFS } from './proxy-ref.pipe';
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import {
@@ -22,8 +23,8 @@ export class ProxyParticipantsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Add a participant: the Session’s proxy number is chosen, or the one named' })
   async add(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
     @Body() body: ProxyParticipantParamsDto,
   ) {
     const b = body ?? {};
@@ -46,8 +47,8 @@ export class ProxyParticipantsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'List the Session’s participants' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
     @Query() query: Record<string, unknown>,
   ) {
     const paging = readTwilioPaging(query);
@@ -72,9 +73,9 @@ export class ProxyParticipantsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Fetch a participant' })
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('participant') participantSid: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('participant', PROXY_REFS.participant) participantSid: string,
   ) {
     const found = await this.rpc.request(GetProxyParticipant, {
       scope: scopeOf(principal),
@@ -89,9 +90,9 @@ export class ProxyParticipantsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Not served: a participant stays until its Session closes' })
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
-    @Param('participant') participantSid: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
+    @Param('participant', PROXY_REFS.participant) participantSid: string,
   ): Promise<never> {
     // The participant must exist (else 404, as for any wrong SID) before the refusal.
     await this.rpc.request(GetProxyParticipant, {

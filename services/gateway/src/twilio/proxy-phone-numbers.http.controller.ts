@@ -1,4 +1,5 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { PROXY_REFS } from './proxy-ref.pipe';
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import {
@@ -32,7 +33,7 @@ export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Add one of the account’s numbers to the Service (by Sid or PhoneNumber)' })
   async add(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') ref: string,
+    @Param('service', PROXY_REFS.service) ref: string,
     @Body() body: ProxyPhoneNumberParamsDto,
   ) {
     const { scope, serviceSid } = await this.service(principal, ref);
@@ -58,7 +59,7 @@ export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'The Service’s numbers' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') ref: string,
+    @Param('service', PROXY_REFS.service) ref: string,
     @Query() query: Record<string, unknown>,
   ) {
     const { scope, serviceSid } = await this.service(principal, ref);
@@ -76,7 +77,7 @@ export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'One of the Service’s numbers, by its SID or in E.164' })
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') ref: string,
+    @Param('service', PROXY_REFS.service) ref: string,
     @Param('number') n: string,
   ) {
     const { scope, serviceSid } = await this.service(principal, ref);
@@ -89,7 +90,7 @@ export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Reserve a number of the Service, or free it for any session' })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') ref: string,
+    @Param('service', PROXY_REFS.service) ref: string,
     @Param('number') n: string,
     @Body() body: ProxyPhoneNumberUpdateDto,
   ) {
@@ -110,7 +111,7 @@ export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Take a number out of the Service (it stays the account’s)' })
   async remove(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') ref: string,
+    @Param('service', PROXY_REFS.service) ref: string,
     @Param('number') n: string,
   ): Promise<void> {
     const { scope, serviceSid } = await this.service(principal, ref);
@@ -129,6 +130,6 @@ export class ProxyPhoneNumbersHttpController extends TwilioApiBase {
 function numberIn(raw: string): string {
   const number = raw.startsWith('PN') ? numberOfSid(raw) : numberFromPath(raw);
   if (!number || !e164Schema.safeParse(number).success)
-    throw CodedError.notFound(`PhoneNumber ${raw} not found`);
+    throw CodedError.notFound(`PhoneNumber ${raw.slice(0, 64)} not found`);
   return number;
 }

@@ -1,4 +1,5 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { PROXY_REFS } from './proxy-ref.pipe';
 import { Body, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import {
@@ -69,7 +70,7 @@ export class ProxyServicesHttpController extends TwilioApiBase {
 
   @Get(':service')
   @ApiOperation({ summary: 'Fetch a Service by SID or UniqueName' })
-  async get(@CurrentPrincipal() principal: Principal, @Param('service') ref: string) {
+  async get(@CurrentPrincipal() principal: Principal, @Param('service', PROXY_REFS.service) ref: string) {
     const service = await this.rpc.request(GetProxyService, { scope: scopeOf(principal), service: ref });
     return twilioServiceView(service, this.base);
   }
@@ -79,7 +80,7 @@ export class ProxyServicesHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Update a Service (any of its settings, UniqueName included)' })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') ref: string,
+    @Param('service', PROXY_REFS.service) ref: string,
     @Body() body: ProxyServiceParamsDto,
   ) {
     const settings = proxyServiceSettingsOf(body ?? {}) as Settings;
@@ -97,7 +98,10 @@ export class ProxyServicesHttpController extends TwilioApiBase {
   @Delete(':service')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a Service (its numbers stay the account’s)' })
-  async delete(@CurrentPrincipal() principal: Principal, @Param('service') ref: string): Promise<void> {
+  async delete(
+    @CurrentPrincipal() principal: Principal,
+    @Param('service', PROXY_REFS.service) ref: string,
+  ): Promise<void> {
     const scope = scopeOf(principal);
     const service = await this.rpc.request(GetProxyService, { scope, service: ref });
     // Its Sessions first (closed and deleted: their numbers and names go back), then its numbers

@@ -1,7 +1,9 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
+import { PROXY_REFS } from './proxy-ref.pipe';
 import { Body, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation } from '@nestjs/swagger';
 import {
+  CodedError,
   CreateProxySession,
   DeleteProxySession,
   GetProxySession,
@@ -34,11 +36,18 @@ export class ProxySessionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Create a Session, with up to 2 participants' })
   async create(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
+    @Param('service', PROXY_REFS.service) service: string,
     @Body() body: ProxySessionParamsDto,
   ) {
     const params = body ?? {};
-    const { status: _status, ...settings } = proxySessionSettingsOf(params);
+    const { status, ...settings } = proxySessionSettingsOf(params);
+    // Open and in-progress are the same to a new Session; closed would make one that relays nothing.
+    if (status === 'closed') {
+      throw CodedError.validation(
+        'Status',
+        'Status at create must be open or in-progress (a Session is closed by updating it)',
+      );
+    }
     const session = await this.rpc.request(
       CreateProxySession,
       {
@@ -57,7 +66,7 @@ export class ProxySessionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'List the Service’s Sessions, newest first' })
   async list(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
+    @Param('service', PROXY_REFS.service) service: string,
     @Query() query: Record<string, unknown>,
   ) {
     const paging = readTwilioPaging(query);
@@ -74,8 +83,8 @@ export class ProxySessionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Fetch a Session by SID or UniqueName' })
   async get(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
   ) {
     const found = await this.rpc.request(GetProxySession, { scope: scopeOf(principal), service, session });
     return twilioSessionView(found, this.base);
@@ -86,8 +95,8 @@ export class ProxySessionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Update a Session: Ttl, DateExpiry, or Status=closed' })
   async update(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
     @Body() body: ProxySessionUpdateDto,
   ) {
     const params = body ?? {};
@@ -115,8 +124,8 @@ export class ProxySessionsHttpController extends TwilioApiBase {
   @ApiOperation({ summary: 'Delete a Session (closed first if open)' })
   async delete(
     @CurrentPrincipal() principal: Principal,
-    @Param('service') service: string,
-    @Param('session') session: string,
+    @Param('service', PROXY_REFS.service) service: string,
+    @Param('session', PROXY_REFS.session) session: string,
   ): Promise<void> {
     await this.rpc.request(DeleteProxySession, { scope: scopeOf(principal), service, session }, WRITE_CALL);
   }

@@ -322,7 +322,13 @@ export class ProxySessionsService {
     const { scope, page, pageSize } = request;
     const service = await this.services.get(scope, request.service);
     const doc = await this.require(scope, service, request.session);
-    const all = (await this.views.interactions(doc, this.participants.list(doc))).filter(
+    const participants = this.participants.list(doc);
+    // A participant's MessageInteractions: a participant the Session does not have is not found,
+    // as Twilio answers, not an empty page.
+    if (request.sentThroughApiTo && !participants.some((p) => p.sid === request.sentThroughApiTo)) {
+      throw CodedError.notFound(`Participant ${request.sentThroughApiTo} not found`);
+    }
+    const all = (await this.views.interactions(doc, participants)).filter(
       (i) =>
         (!request.sid || i.sid === request.sid) &&
         (!request.sentThroughApiTo ||
