@@ -136,9 +136,18 @@ export class ProxySessionsService {
     }
     this.expiry.schedule(sessionId, expiresAt);
     try {
+      // Its Service deleted meanwhile (read before it was stored): not made. Read after the store,
+      // so a deletion either is seen here or comes after the store, and its last sweep of the
+      // Service's Sessions (after the Service is gone) closes this one.
+      await this.services.get(scope, service.sid);
+      // In the session's turn, as any add: its UniqueName is already known, and a change asked for
+      // by it meanwhile (an update, another add) comes before or after each add, never between
+      // its writes.
       for (const participant of request.participants) {
-        const live = await this.requireLive(scope, service, proxySessionSidOf(sessionId));
-        await this.participants.add(scope, service, live, participant);
+        await this.turns.during(scope.accountId, sessionId, async () => {
+          const live = await this.requireLive(scope, service, proxySessionSidOf(sessionId));
+          await this.participants.add(scope, service, live, participant);
+        });
       }
     } catch (err) {
       // All or nothing, as a create: the session and what its first participants took go back.

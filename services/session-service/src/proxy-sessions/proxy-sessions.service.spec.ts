@@ -1,0 +1,76 @@
+import { CodedError, ErrorCodes, type ProxyService } from '@maskline/contracts';
+import type { Logger } from 'pino';
+import type { SessionServiceConfig } from '../config/session-service.config';
+import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import type { CallEventRepository } from '../interactions/call-event.repository';
+import type { ProxyServicesService } from '../proxy-services/proxy-services.service';
+import type { SessionAnnouncer } from '../sessions/session-announcer';
+import type { SessionRepository } from '../sessions/session.repository';
+import type { SessionWriteTurns } from '../sessions/session-write-turns';
+import type { ProxyParticipantsService } from './proxy-participants.service';
+import type { ProxySessionNameRepository } from './proxy-session-name.repository';
+import type { ProxySessionViews } from './proxy-session-views';
+import { ProxySessionsService } from './proxy-sessions.service';
+
+const SCOPE = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
+const SERVICE = { sid: `KS${'a'.repeat(32)}`, defaultTtl: 0 } as ProxyService;
+
+/** The service with its stores mocked: `serviceReads` answers each read of the Service in turn. */
+function proxySessions(serviceReads: Array<() => ProxyService>) {
+  const calls: string[] = [];
+  const reads = [...serviceReads];
+  const services = {
+    get: jest.fn(async () => {
+      calls.push('read service');
+      const next = reads.shift();
+      if (!next) throw new Error('the Service read more often than expected');
+      return next();
+    }),
+  } as unknown as ProxyServicesService;
+  const sessions = {
+    emptyProxySessionsOf: jest.fn(async () => 0),
+    insert: jest.fn(async () => (calls.push('store session'), true)),
+    getLiveSystemWide: jest.fn(async () => null),
+    markProxyDeleted: jest.fn(async () => void calls.push('mark deleted')),
+  } as unknown as SessionRepository;
+  const participants = {
+    add: jest.fn(async () => void calls.push('add participant')),
+  } as unknown as ProxyParticipantsService;
+  const turns = {
+    during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
+  } as unknown as SessionWriteTurns;
+  const service = new ProxySessionsService(
+    sessions,
+    {} as ProxySessionNameRepository,
+    services,
+    participants,
+    {} as ProxySessionViews,
+    { schedule: jest.fn() } as unknown as ExpiryScheduler,
+    {} as SessionAnnouncer,
+    {} as CallEventRepository,
+    turns,
+    { PROXY_EMPTY_SESSIONS_MAX: 100 } as SessionServiceConfig,
+    { warn: jest.fn() } as unknown as Logger,
+  );
+  return { service, calls, participants };
+}
+
+describe('ProxySessionsService.create', () => {
+  it('makes no Session of a Service deleted while it was being stored: discarded, and the Service not found', async () => {
+    const { service, calls, participants } = proxySessions([
+      () => SERVICE,
+      () => {
+        throw CodedError.notFound(`Service ${SERVICE.sid} not found`);
+      },
+    ]);
+    await expect(
+      service.create({
+        scope: SCOPE,
+        service: SERVICE.sid,
+        participants: [{ identifier: '+14155550123', friendlyName: null, proxyIdentifier: null }],
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+    expect(calls).toEqual(['read service', 'store session', 'read service', 'mark deleted']);
+    expect(participants.add).not.toHaveBeenCalled();
+  });
+});
