@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
+import { callbackEventIdOf } from '@maskline/contracts';
 import { log, pct, startBenchSystem } from './support/bench-system';
 
 const SUBJECT = 'events.call.progressed.v1';
@@ -92,7 +93,10 @@ async function main() {
         ),
         { msgID: `bench:${i}` },
       );
-      return { id: `evt-${ack.seq}`, at: performance.now() };
+      return {
+        id: callbackEventIdOf({ msgId: `bench:${i}`, streamSequence: ack.seq }),
+        at: performance.now(),
+      };
     };
 
     /** Publishes `count` events over the targets, `perSecond` at a time (0: as fast as possible). */

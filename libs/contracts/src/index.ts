@@ -31,6 +31,7 @@ export * from './sessions/session.schema';
 export * from './sessions/sessions.contract';
 export * from './sessions/callback-target';
 export * from './sessions/session-error-codes';
+export * from './callbacks/callback-event-id';
 export * from './callbacks/callbacks.contract';
 export * from './calls/voice-stage.schema';
 export * from './calls/call-error-codes';

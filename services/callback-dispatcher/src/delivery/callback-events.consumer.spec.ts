@@ -3,6 +3,7 @@ import {
   CallProgressed,
   DEFAULT_SESSION_SETTINGS,
   SessionExpired,
+  callbackEventIdOf,
   type RoutingSession,
 } from '@maskline/contracts';
 import type { EventMeta, RpcClient } from '@maskline/messaging';
@@ -60,7 +61,12 @@ function consumer() {
     deliveryCount: 1,
     publishedAt: new Date(AT),
   });
-  const step = (routing?: RoutingSession, over: Record<string, unknown> = {}, deliveryCount = 1) =>
+  const step = (
+    routing?: RoutingSession,
+    over: Record<string, unknown> = {},
+    deliveryCount = 1,
+    extraMeta: Partial<EventMeta> = {},
+  ) =>
     c.onEvent(
       {
         subject: CallProgressed.subject,
@@ -76,7 +82,7 @@ function consumer() {
           ...over,
         }),
       } as never,
-      { ...meta(), deliveryCount },
+      { ...meta(), deliveryCount, ...extraMeta },
     );
   return { c, step, asked, sentTo, meta, jobs };
 }
@@ -111,6 +117,20 @@ describe('CallbackEventsConsumer', () => {
     await step(view('http://127.0.0.1:9/from-step'));
     expect(sentTo.at(-1)).toBe('http://127.0.0.1:9/from-session');
     expect(asked).toEqual([]);
+  });
+
+  it('gives an event announced again (another message on the stream, the same message id) the event id it had; another event, another', async () => {
+    const { step, jobs } = consumer();
+    const cb = view('http://127.0.0.1:9/cb');
+    await step(cb, {}, 1, { msgId: 'call:S1:call-1:first-party-answered' });
+    await step(cb, {}, 1, { msgId: 'call:S1:call-1:first-party-answered' });
+    await step(cb, { step: 'parties-hangup' }, 1, { msgId: 'call:S1:call-1:parties-hangup' });
+    expect(jobs[1].sequence).not.toBe(jobs[0].sequence);
+    expect(jobs[1].eventId).toBe(jobs[0].eventId);
+    expect(jobs[1].attemptKey).toBe(jobs[0].eventId);
+    expect(jobs[2].eventId).not.toBe(jobs[0].eventId);
+    expect(jobs[0].eventId).toMatch(/^evt-[0-9a-f]{32}$/);
+    expect(callbackEventIdOf({ streamSequence: 42 })).toBe('evt-42');
   });
 
   it('hands the deliverer the interaction a call’s end ends, with the delivery it is on (its callback waits until stored)', async () => {

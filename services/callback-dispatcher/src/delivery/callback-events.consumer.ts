@@ -12,6 +12,7 @@ import {
   SessionExpired,
   SessionUpdated,
   VirtualNumberChanged,
+  callbackEventIdOf,
   interactionEndedBy,
   type InteractionEvent,
 } from '@maskline/contracts';
@@ -96,7 +97,7 @@ export class CallbackEventsConsumer {
         fillOnly: event.subject === CallProgressed.subject,
       });
     }
-    const eventId = `evt-${meta.streamSequence}`;
+    const eventId = callbackEventIdOf(meta);
     await this.deliverer.deliver({
       eventId,
       callback,
