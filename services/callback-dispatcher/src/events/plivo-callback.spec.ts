@@ -5,21 +5,21 @@ const ACCOUNT = 'MAAAAAAAAAAAAAAAAAA1';
 const SESSION = '0b7c8a5e-2f7e-4a4b-9a3a-8c4f1e2d3c4b';
 const AT = '2026-11-24T21:30:05.123Z';
 
+/** A session's end, as session-service announces it. */
+const ENDED = {
+  accountId: ACCOUNT,
+  subaccountId: null,
+  sessionId: SESSION,
+  virtualNumber: '+14155550100',
+  firstParty: '+14155551001',
+  secondParty: '+14155551002',
+  reason: 'timeout' as const,
+  at: AT,
+};
+
 describe('toPlivoCallback', () => {
   it('turns an expiry into SessionTimeout with Plivo’s attributes', () => {
-    const cb = toPlivoCallback({
-      subject: SessionExpired.subject,
-      payload: {
-        accountId: ACCOUNT,
-        subaccountId: null,
-        sessionId: SESSION,
-        virtualNumber: '+14155550100',
-        firstParty: '+14155551001',
-        secondParty: '+14155551002',
-        reason: 'timeout',
-        at: AT,
-      },
-    });
+    const cb = toPlivoCallback({ subject: SessionExpired.subject, payload: ENDED });
     expect(cb?.params).toEqual({
       EventName: 'SessionTimeout',
       EventTimestamp: '2026-11-24 21:30:05 +0000 UTC',
@@ -31,20 +31,10 @@ describe('toPlivoCallback', () => {
   });
 
   it('tells nobody of the end of a session whose creation failed (its owner never had its id)', () => {
-    const ended = {
-      accountId: ACCOUNT,
-      subaccountId: null,
-      sessionId: SESSION,
-      virtualNumber: '+14155550100',
-      firstParty: '+14155551001',
-      secondParty: '+14155551002',
-      reason: 'timeout' as const,
-      at: AT,
-    };
     expect(
-      toPlivoCallback({ subject: SessionExpired.subject, payload: { ...ended, failedCreation: true } }),
+      toPlivoCallback({ subject: SessionExpired.subject, payload: { ...ENDED, failedCreation: true } }),
     ).toBeUndefined();
-    expect(toPlivoCallback({ subject: SessionExpired.subject, payload: ended })?.eventName).toBe(
+    expect(toPlivoCallback({ subject: SessionExpired.subject, payload: ENDED })?.eventName).toBe(
       'SessionTimeout',
     );
   });
