@@ -190,11 +190,15 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       expect(await d.decide(request('answer', BOB))).toEqual([dialTo(OTHER_VN, s)]);
     });
 
-    it('is hung up on a PIN’s match and on a single-party session, never bound as the one the party last talked to', async () => {
+    it('is hung up on its PIN entry before the digits are checked, and on a single-party session, never bound as the one the party last talked to', async () => {
       const s = session(pin());
-      const { d, remembered, steps } = pinMatch(s, 'second');
+      const { d, remembered, steps, asked } = pinMatch(s, 'second');
       expect(await d.decide(pinFrom(OTHER_VN))).toEqual([{ type: 'hangup' }]);
-      expect([remembered, steps]).toEqual([[], []]);
+      // No attempt recorded against the PIN (nor a PIN callback sent): VerifyPin was never asked.
+      expect([remembered, steps, asked]).toEqual([[], [], []]);
+      // A phone entering the same digits is checked and put through.
+      expect(await d.decide(pinFrom(STRANGER))).toEqual([dialTo(ALICE, s)]);
+      expect(asked.map((a) => a.subject)).toEqual([VerifyPin.subject]);
       const single = session(pin({ createSessionWithSingleParty: true }), { secondParty: null });
       const matched = pinMatch(single, 'first');
       expect(await matched.d.decide(pinFrom(OTHER_VN))).toEqual([{ type: 'hangup' }]);
@@ -205,6 +209,28 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       });
       expect(await open.d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
       expect(open.bound).toEqual([]);
+    });
+
+    it('is hung up before a Proxy Service is asked to make it a participant; a phone is asked about as ever', async () => {
+      const asked: string[] = [];
+      const { d } = decider({
+        sessions: [],
+        servedNumbers: [OTHER_VN],
+        proxy: {
+          serviceSid: 'KS1',
+          outOfSession: {
+            ask: async (contact: OutsideContact) => {
+              asked.push(contact.from);
+              return null;
+            },
+          } as unknown as ProxyOutOfSession,
+          interceptor: noIntercept,
+        },
+      });
+      expect(await d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
+      expect(asked).toEqual([]);
+      await d.decide(request('answer', STRANGER));
+      expect(asked).toEqual([STRANGER]);
     });
 
     it('is answered as anyone where nobody would be dialled: the number’s own application, the unknown-caller message, the PIN prompt', async () => {

@@ -194,6 +194,9 @@ export class InboundCallDecider {
       !e164Schema.safeParse(r.caller).success
     )
       return null;
+    // Refused before the Service is asked: its callback could make the number a participant.
+    const loop = this.loopRefused(r.caller, 'answer');
+    if (loop) return loop;
     const made = await this.outOfSession.ask({
       type: 'Voice',
       resourceSid: r.callId,
@@ -226,6 +229,9 @@ export class InboundCallDecider {
   }
 
   private async pin(r: Request): Promise<CallAction[]> {
+    // Refused before the digits are checked (an attempt recorded, perhaps a callback sent).
+    const loop = this.loopRefused(r.caller, 'pin');
+    if (loop) return loop;
     const attempt = r.context?.pinAttempt ?? 1;
     const registered = r.context?.callerRegistered ?? false;
     const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
@@ -303,9 +309,10 @@ export class InboundCallDecider {
   /**
    * A call from one of Maskline's own numbers in use (a leg it placed to a party that is a virtual
    * number, of any account): dialled on, it would call on from this number, round and round, each
-   * hop a leg on the account's bill. People call from phones: it is hung up, wherever a decision
-   * would put it through (a party's call, a PIN's match, a single-party session, a bridge). Only
-   * there: the number's own application, the unknown-caller message and the PIN prompt dial nobody
+   * hop a leg on the account's bill. People call from phones: it is hung up wherever a decision
+   * would put it through or act on it (a party's call, the digits it entered at a PIN prompt, a
+   * single-party session, a bridge, a Proxy Service's out-of-session callback). Only there: the
+   * number's own application, the unknown-caller message and the PIN prompt dial nobody themselves
    * and are answered as to anyone.
    */
   private loopRefused(caller: string, stage: string): CallAction[] | null {
