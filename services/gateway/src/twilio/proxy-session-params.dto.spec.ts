@@ -7,6 +7,12 @@ describe('participantRequestOf', () => {
     expect(participantRequestOf({ identifier: ' +14155550100 ' }).identifier).toBe('+14155550100');
   });
 
+  it('writes a ProxyIdentifier the same way, as the number-pool keeps the number it names', () => {
+    expect(
+      participantRequestOf({ identifier: '+14155550100', proxyIdentifier: '+4402071234567' }).proxyIdentifier,
+    ).toBe('+442071234567');
+  });
+
   it('keeps an E.164 Identifier libphonenumber does not know as it was given', () => {
     expect(participantRequestOf({ identifier: '+8881234567' }).identifier).toBe('+8881234567');
   });

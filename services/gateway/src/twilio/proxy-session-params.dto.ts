@@ -189,7 +189,9 @@ export function participantRequestOf(
     );
   }
   let proxyIdentifier: string | null = null;
-  if (p.proxyIdentifier !== undefined) proxyIdentifier = e164(p.proxyIdentifier, 'ProxyIdentifier');
+  // Canonical too: the number-pool keeps its numbers as libphonenumber writes them.
+  if (p.proxyIdentifier !== undefined)
+    proxyIdentifier = canonicalNumber(e164(p.proxyIdentifier, 'ProxyIdentifier'));
   if (p.proxyIdentifierSid !== undefined) {
     proxyIdentifier = typeof p.proxyIdentifierSid === 'string' ? numberOfSid(p.proxyIdentifierSid) : null;
     if (!proxyIdentifier) {
