@@ -27,6 +27,8 @@ const PROVIDERS = providerAccounts({
 });
 /** A number of the same provider account, in an account of its own, that is told it does not text. */
 const NON_TEXTING: Record<Provider, string> = { plivo: '+14155550404', twilio: '+14155550504' };
+/** A number of the same provider account, in an account of its own, with no session on it ever. */
+const IDLE: Record<Provider, string> = { plivo: '+14155550406', twilio: '+14155550506' };
 /** Every text a test sent, to prove no log line carries one. */
 const textsSent = new Set<string>();
 let phone = 0;
@@ -287,6 +289,40 @@ describe('message masking through real message webhooks', () => {
       } finally {
         await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: '' } });
         await otherAccount.api(`/Masking/Session/${String(its.session_uuid)}/`, { method: 'DELETE' });
+      }
+    });
+
+    it('drops a text from another account’s number with no session on it, unanswered even with a fallback_message set (two idle numbers’ answers would answer each other); a phone is answered', async () => {
+      const idle = IDLE[provider];
+      const owner = await createAccount(system, `idle-number-${provider}`);
+      const added = await owner.api('/Number/', {
+        body: {
+          numbers: idle,
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+        },
+      });
+      expect(added.status).toBe(202);
+      const number = PROVIDERS[provider].numbers[1];
+      const set = await api().api(`/Number/${number.slice(1)}/`, { body: { fallback_message: 'Not here.' } });
+      expect(set.status).toBe(202);
+      try {
+        await text(idle, number, 'from an idle virtual number');
+        // The fallback is on: a phone texting just after is answered.
+        const person = nextPhone();
+        await text(person, number, 'from a phone');
+        await expectEventually(() =>
+          expect(
+            sends()
+              .filter((x) => x.to === person)
+              .map((x) => [x.from, x.text]),
+          ).toEqual([[number, 'Not here.']]),
+        );
+        await settled();
+        expect(sends().filter((x) => x.to === idle || x.text === 'from an idle virtual number')).toEqual([]);
+      } finally {
+        await api().api(`/Number/${number.slice(1)}/`, { body: { fallback_message: '' } });
       }
     });
 

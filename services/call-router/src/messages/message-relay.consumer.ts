@@ -318,6 +318,13 @@ export class MessageRelayConsumer {
       await this.outOfSession.settled(key, pending);
       return this.relayed(m, decision);
     }
+    // Not relayed, so perhaps answered (a Proxy callback's reply, the fallback message), which no
+    // live session on the sender's number need have sent it: from any of Maskline's active numbers,
+    // idle ones too, it is dropped unanswered, or two numbers' answers would answer each other.
+    if (await this.fromActiveNumber(m.sender)) {
+      await this.outOfSession.settled(key, pending);
+      return { why: 'from-virtual-number' };
+    }
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
     // A stranger to a Proxy Service's number: its out-of-session callback may make them a Session,
     // which the text then goes through as any other (its mode and intercept apply).
@@ -358,6 +365,12 @@ export class MessageRelayConsumer {
     return answers && e164Schema.safeParse(m.sender).success
       ? { plan: { kind: 'fallback' }, why: decision.why }
       : { why: decision.why };
+  }
+
+  /** The sender is one of Maskline's numbers (any account's) in use, whether or not a session lives on it. */
+  private async fromActiveNumber(sender: string): Promise<boolean> {
+    if (!e164Schema.safeParse(sender).success) return false;
+    return (await this.numbers.get(sender))?.status === 'active';
   }
 
   /** A relay decided: unless its Proxy Service's intercept blocks it (asked once: a claimed plan stands). */
