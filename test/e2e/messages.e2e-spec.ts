@@ -136,6 +136,21 @@ describe('message masking through real message webhooks', () => {
       else expect(res.body).toBe('<?xml version="1.0" encoding="UTF-8"?><Response/>');
       return id;
     };
+    /** A new account holding `number`, on this dialect's provider account. */
+    const accountWithNumber = async (name: string, number: string, extra: Json = {}) => {
+      const account = await createAccount(system, name);
+      const added = await account.api('/Number/', {
+        body: {
+          numbers: number,
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+          ...extra,
+        },
+      });
+      expect(added.status).toBe(202);
+      return account;
+    };
     /** Every relay-consumer message so far has been dealt with (no send still to come). */
     const settled = () =>
       expectEventually(async () =>
@@ -294,16 +309,7 @@ describe('message masking through real message webhooks', () => {
 
     it('drops a text from another account’s number with no session on it, unanswered even with a fallback_message set (two idle numbers’ answers would answer each other); a phone is answered', async () => {
       const idle = IDLE[provider];
-      const owner = await createAccount(system, `idle-number-${provider}`);
-      const added = await owner.api('/Number/', {
-        body: {
-          numbers: idle,
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-        },
-      });
-      expect(added.status).toBe(202);
+      await accountWithNumber(`idle-number-${provider}`, idle);
       const number = PROVIDERS[provider].numbers[1];
       const set = await api().api(`/Number/${number.slice(1)}/`, { body: { fallback_message: 'Not here.' } });
       expect(set.status).toBe(202);
@@ -374,19 +380,9 @@ describe('message masking through real message webhooks', () => {
     });
 
     it('keeps message masking to numbers that text: none given to such a session, none switched on, nothing sent from one', async () => {
-      const account = await createAccount(system, `no-texting-${provider}`);
       const number = NON_TEXTING[provider];
       const numberPath = `/Number/${number.slice(1)}/`;
-      const added = await account.api('/Number/', {
-        body: {
-          numbers: number,
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-          sms_enabled: false,
-        },
-      });
-      expect(added.status).toBe(202);
+      const account = await accountWithNumber(`no-texting-${provider}`, number, { sms_enabled: false });
       expect(await (await account.api(numberPath)).json()).toMatchObject({
         voice_enabled: true,
         sms_enabled: false,
