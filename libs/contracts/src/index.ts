@@ -10,6 +10,7 @@ export * from './errors/zod-to-coded-error';
 export * from './common/paging';
 export * from './common/hourly-window';
 export * from './common/primitives.schema';
+export * from './common/canonical-number';
 export * from './health/health.contract';
 export * from './self-test/self-test.contract';
 export * from './common/account-scope.schema';

@@ -7,6 +7,7 @@ import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.sche
 import { messageDirectionSchema } from '../messages/messages.contract';
 import { twilioSidSchema } from '../common/twilio-sid';
 import { storedPartySchema } from '../common/party-number';
+import { canonicalE164Schema } from '../common/canonical-number';
 import { interactionSchema } from '../sessions/session.schema';
 import { PROXY_SESSION_FIELDS, PROXY_SESSION_MODES } from './proxy-session-fields';
 import { pagedWithinReach, proxyPageShape, proxyServiceSidSchema } from './proxy-services.contract';
@@ -54,10 +55,11 @@ export type ProxyParticipant = z.infer<typeof proxyParticipantSchema>;
 /** A participant as a create names it (Twilio's `Identifier`, `FriendlyName`, `ProxyIdentifier`). */
 export const participantRequestSchema = z
   .object({
-    identifier: e164Schema,
+    /** Canonical whoever names it: refused as one of the account's own numbers in any spelling. */
+    identifier: canonicalE164Schema,
     friendlyName: z.string().min(1).max(255).nullable().default(null),
     /** The proxy number asked for; reserved numbers of the Service are given only this way. */
-    proxyIdentifier: e164Schema.nullable().default(null),
+    proxyIdentifier: canonicalE164Schema.nullable().default(null),
   })
   .strict();
 export type ParticipantRequest = z.infer<typeof participantRequestSchema>;

@@ -49,3 +49,51 @@ describe('an out-of-session auto-create that failed', () => {
     },
   );
 });
+
+describe('an out-of-session auto-create answer', () => {
+  /** The Service's callback answers `answer`; session-service records what it is asked to make. */
+  function answering(answer: Record<string, unknown>) {
+    const asked: unknown[] = [];
+    const callbacks = {
+      policy: async () => ({ outOfSessionCallbackUrl: 'http://127.0.0.1:9/out-of-session' }),
+      post: async () => ({
+        kind: 'answered',
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify(answer),
+      }),
+    } as unknown as ProxyCallbacks;
+    const rpc = {
+      request: async (_contract: unknown, request: unknown) => {
+        asked.push(request);
+        return { sid: 'KC0123456789abcdef0123456789abcdef' };
+      },
+    } as unknown as RpcClient;
+    const oos = new ProxyOutOfSession(callbacks, rpc, pino({ level: 'silent' }), new MetricsService('test'));
+    return { oos, asked };
+  }
+
+  it('names its participant in the canonical form, as the API’s participants are: the Session made and the number reached', async () => {
+    // +44 0 20…: a national prefix after the country code, the number a carrier dials is +44 20….
+    const { oos, asked } = answering({ participantIdentifier: '+4402071234567' });
+    const answer = await oos.ask(CONTACT);
+    expect(answer).toMatchObject({ kind: 'session', to: '+442071234567' });
+    expect(asked).toEqual([
+      expect.objectContaining({
+        participants: [
+          expect.objectContaining({ identifier: CONTACT.from }),
+          expect.objectContaining({ identifier: '+442071234567' }),
+        ],
+      }),
+    ]);
+  });
+
+  it('with a proxy number that is the number called in another spelling: usable, not refused', async () => {
+    const { oos } = answering({
+      participantIdentifier: '+442071234567',
+      participantProxyIdentifier: '+4402071234568',
+    });
+    const called = { ...CONTACT, number: '+442071234568' };
+    await expect(oos.ask(called)).resolves.toMatchObject({ kind: 'session', to: '+442071234567' });
+  });
+});

@@ -7,7 +7,7 @@ import {
   mayHaveHappened,
   CreateProxySession,
   PROXY_SESSION_FIELDS,
-  e164Schema,
+  canonicalE164Schema,
   isoTimeSchema,
   sessionIdOfProxySid,
   zodOf,
@@ -22,8 +22,9 @@ const autoCreateSchema = z.object({
   mode: zodOf(PROXY_SESSION_FIELDS.mode.kind).optional(),
   ttl: zodOf(PROXY_SESSION_FIELDS.ttl.kind).optional(),
   dateExpiry: isoTimeSchema.optional(),
-  participantIdentifier: e164Schema,
-  participantProxyIdentifier: e164Schema.optional(),
+  // Canonical, as the API's participants are: compared with the number called, dialled, texted.
+  participantIdentifier: canonicalE164Schema,
+  participantProxyIdentifier: canonicalE164Schema.optional(),
 });
 
 /** An auto-create answer: the Session to make (its fields as Twilio names them). */

@@ -2,6 +2,7 @@ import { Allow } from 'class-validator';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import {
   CodedError,
+  canonicalNumber,
   bool,
   e164Schema,
   isoTimeSchema,
@@ -12,7 +13,6 @@ import {
 } from '@maskline/contracts';
 import { declareField } from '../http/declare-field';
 import { numberOfSid } from './twilio-number-sid';
-import { canonicalNumber } from '../sessions/normalize-party';
 
 /** Twilio's flag against participant races (Maskline always refuses them): accepted and ignored. */
 const FAIL_ON_CONFLICT = 'FailOnParticipantConflict';

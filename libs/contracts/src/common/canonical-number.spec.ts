@@ -1,0 +1,17 @@
+import { participantRequestSchema } from '../proxy/proxy-sessions.contract';
+import { canonicalNumber } from './canonical-number';
+
+describe('canonicalNumber', () => {
+  it('drops a national prefix written after the country code; leaves an unknown number as given', () => {
+    expect(canonicalNumber('+4402071234567')).toBe('+442071234567');
+    expect(canonicalNumber('+442071234567')).toBe('+442071234567');
+    expect(canonicalNumber('+14155550100')).toBe('+14155550100');
+    expect(canonicalNumber('+999123456789')).toBe('+999123456789');
+  });
+
+  it('is what session-service is handed for a participant, whoever asked (the API, an out-of-session answer)', () => {
+    expect(
+      participantRequestSchema.parse({ identifier: '+4402071234567', proxyIdentifier: '+4402071234568' }),
+    ).toMatchObject({ identifier: '+442071234567', proxyIdentifier: '+442071234568' });
+  });
+});
