@@ -566,6 +566,16 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
         expect.objectContaining({ from: N12, to: latecomer }),
       ]),
     );
+    // Texted again within the hour: the Service is told again, but the number answers a sender on
+    // its own once an interval, as the fallback does (a reply to an auto-responder would loop).
+    const toldOfTexts = () =>
+      outside.for('/out-of-session/closed').filter((r) => r.params.interactionType === 'Message');
+    await text(latecomer, N12, 'hello?');
+    await expectEventually(() => expect(toldOfTexts()).toHaveLength(2));
+    await expectEventually(async () =>
+      expect(await consumerCaughtUp(nc, 'call-router-message-relay')).toBe(true),
+    );
+    expect(sent('This listing has closed. Reply STOP to stop.')).toHaveLength(1);
     expect(await client.proxy.v1.services(closedListing.sid).sessions.list()).toEqual([]);
   });
 

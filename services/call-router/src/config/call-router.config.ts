@@ -30,8 +30,11 @@ export const callRouterConfigSchema = z.object({
   MESSAGE_RELAY_ATTEMPTS: envInt(8, 1, 50),
   /** Sends one replica makes at once through one provider account (a hanging API holds no more). */
   MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: envInt(16, 1, 1000),
-  /** At most one fallback_message per number and sender within this many seconds (0: every time). */
-  MESSAGE_FALLBACK_INTERVAL_SECONDS: envInt(3600, 0, 7 * 86400),
+  /**
+   * At most one answer of its own (fallback_message, a Proxy Service's reply) per number and sender
+   * within this many seconds. Never 0: two numbers that answer would answer each other without end.
+   */
+  MESSAGE_FALLBACK_INTERVAL_SECONDS: envInt(3600, 60, 7 * 86400),
   /** Sessions per page when a router loads its routing index. */
   SNAPSHOT_PAGE_SIZE: envInt(500, 1, 1000),
 });

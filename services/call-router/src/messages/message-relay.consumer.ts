@@ -318,13 +318,6 @@ export class MessageRelayConsumer {
       await this.outOfSession.settled(key, pending);
       return this.relayed(m, decision);
     }
-    // Not relayed, so perhaps answered (a Proxy callback's reply, the fallback message), which no
-    // live session on the sender's number need have sent it: from any of Maskline's active numbers,
-    // idle ones too, it is dropped unanswered, or two numbers' answers would answer each other.
-    if (await this.fromActiveNumber(m.sender)) {
-      await this.outOfSession.settled(key, pending);
-      return { why: 'from-virtual-number' };
-    }
     const fresh = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
     // A stranger to a Proxy Service's number: its out-of-session callback may make them a Session,
     // which the text then goes through as any other (its mode and intercept apply).
@@ -365,12 +358,6 @@ export class MessageRelayConsumer {
     return answers && e164Schema.safeParse(m.sender).success
       ? { plan: { kind: 'fallback' }, why: decision.why }
       : { why: decision.why };
-  }
-
-  /** The sender is one of Maskline's numbers (any account's) in use, whether or not a session lives on it. */
-  private async fromActiveNumber(sender: string): Promise<boolean> {
-    if (!e164Schema.safeParse(sender).success) return false;
-    return (await this.numbers.get(sender))?.status === 'active';
   }
 
   /** A relay decided: unless its Proxy Service's intercept blocks it (asked once: a claimed plan stands). */
@@ -500,8 +487,7 @@ export class MessageRelayConsumer {
     meta: EventMeta,
     claim: { sends: number; plan: RelayPlan; revision: number },
   ): Promise<void> {
-    const intervalMs = this.config.MESSAGE_FALLBACK_INTERVAL_SECONDS * 1000;
-    if (!(await this.fallbacks.mayAnswer(intervalMs, m.virtualNumber, m.sender, key))) {
+    if (!(await this.mayAnswer(m, key))) {
       await this.claims.finish(key, null);
       return;
     }
@@ -519,13 +505,20 @@ export class MessageRelayConsumer {
     await this.answerSender(m, key, meta, claim, number.credentials, number.fallbackMessage, 'fallback');
   }
 
-  /** A Proxy Service's TwiML reply (its out-of-session answer) to the sender, from the number. */
+  /**
+   * A Proxy Service's TwiML reply (its out-of-session answer) to the sender, from the number: as
+   * the fallback, unless the number answered this sender within the interval.
+   */
   private async reply(
     m: Inbound,
     key: string,
     meta: EventMeta,
     claim: { sends: number; plan: Extract<RelayPlan, { kind: 'reply' }>; revision: number },
   ): Promise<void> {
+    if (!(await this.mayAnswer(m, key))) {
+      await this.claims.finish(key, null);
+      return;
+    }
     const number = await this.numberOf(m, false);
     if (!number.credentials || !number.smsEnabled) {
       await this.claims.finish(key, null);
@@ -533,6 +526,17 @@ export class MessageRelayConsumer {
     }
     const text = this.seal.open(claim.plan.text, bindingOf(m));
     await this.answerSender(m, key, meta, claim, number.credentials, text, 'reply');
+  }
+
+  /**
+   * Whether the number may answer this sender on its own (its fallback, a Service's reply): at most
+   * once within MESSAGE_FALLBACK_INTERVAL_SECONDS, whichever answered. Two numbers that answer (two
+   * Maskline numbers with nobody in a session on them, or one and any auto-responder) answer each
+   * other once an interval, never round and round.
+   */
+  private mayAnswer(m: Inbound, key: string): Promise<boolean> {
+    const intervalMs = this.config.MESSAGE_FALLBACK_INTERVAL_SECONDS * 1000;
+    return this.fallbacks.mayAnswer(intervalMs, m.virtualNumber, m.sender, key);
   }
 
   /** A text back to the sender from the number (the number's fallback, a Service's reply), once. */
