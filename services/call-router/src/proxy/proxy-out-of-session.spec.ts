@@ -8,23 +8,39 @@ import { OUTSIDE_TEXT } from './outside-contact.test-fixture';
 
 const CONTACT = OUTSIDE_TEXT;
 
-/** The Service's callback answers an auto-create; session-service answers `created` with `failure`. */
-function outOfSession(failure: Error) {
+/**
+ * The Service's callback answers the auto-create `answer`; session-service answers with `made`
+ * (what it was asked, recorded in `asked`).
+ */
+function outOfSessionAnswering(
+  answer: Record<string, unknown>,
+  made: (request: unknown) => Promise<unknown>,
+) {
+  const asked: unknown[] = [];
   const callbacks = {
     policy: async () => ({ outOfSessionCallbackUrl: 'http://127.0.0.1:9/out-of-session' }),
     post: async () => ({
       kind: 'answered',
       status: 200,
       contentType: 'application/json',
-      body: JSON.stringify({ participantIdentifier: '+14155550122' }),
+      body: JSON.stringify(answer),
     }),
   } as unknown as ProxyCallbacks;
   const rpc = {
-    request: async () => {
-      throw failure;
+    request: async (_contract: unknown, request: unknown) => {
+      asked.push(request);
+      return made(request);
     },
   } as unknown as RpcClient;
-  return new ProxyOutOfSession(callbacks, rpc, pino({ level: 'silent' }), new MetricsService('test'));
+  const oos = new ProxyOutOfSession(callbacks, rpc, pino({ level: 'silent' }), new MetricsService('test'));
+  return { oos, asked };
+}
+
+/** The Service's callback answers an auto-create; session-service answers with `failure`. */
+function outOfSession(failure: Error) {
+  return outOfSessionAnswering({ participantIdentifier: '+14155550122' }, async () => {
+    throw failure;
+  }).oos;
 }
 
 describe('an out-of-session auto-create that failed', () => {
@@ -51,27 +67,8 @@ describe('an out-of-session auto-create that failed', () => {
 });
 
 describe('an out-of-session auto-create answer', () => {
-  /** The Service's callback answers `answer`; session-service records what it is asked to make. */
-  function answering(answer: Record<string, unknown>) {
-    const asked: unknown[] = [];
-    const callbacks = {
-      policy: async () => ({ outOfSessionCallbackUrl: 'http://127.0.0.1:9/out-of-session' }),
-      post: async () => ({
-        kind: 'answered',
-        status: 200,
-        contentType: 'application/json',
-        body: JSON.stringify(answer),
-      }),
-    } as unknown as ProxyCallbacks;
-    const rpc = {
-      request: async (_contract: unknown, request: unknown) => {
-        asked.push(request);
-        return { sid: 'KC0123456789abcdef0123456789abcdef' };
-      },
-    } as unknown as RpcClient;
-    const oos = new ProxyOutOfSession(callbacks, rpc, pino({ level: 'silent' }), new MetricsService('test'));
-    return { oos, asked };
-  }
+  const answering = (answer: Record<string, unknown>) =>
+    outOfSessionAnswering(answer, async () => ({ sid: 'KC0123456789abcdef0123456789abcdef' }));
 
   it('names its participant in the canonical form, as the API’s participants are: the Session made and the number reached', async () => {
     // +44 0 20…: a national prefix after the country code, the number a carrier dials is +44 20….
