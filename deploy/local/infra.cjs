@@ -387,7 +387,11 @@ async function startNats({ port, dir, detached = false } = {}) {
     },
   );
   await waitForPort(p, { child, name: 'nats-server', logFile });
-  return handle(child, { url: `nats://127.0.0.1:${p}`, port: p, dir: d, logFile });
+  return handle(
+    child,
+    { url: `nats://127.0.0.1:${p}`, port: p, dir: d, logFile },
+    { throwawayDir: dir ? undefined : d },
+  );
 }
 
 /**
@@ -460,6 +464,7 @@ async function startNatsCluster({ size = 3, dir } = {}) {
     dir: base,
     async stop() {
       await Promise.all(nodes.map((n) => n.stop()));
+      removeThrowaway(dir ? undefined : base);
     },
   };
 }
@@ -503,7 +508,11 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
     const args = ['--bind_ip', '127.0.0.1', '--port', String(p), '--dbpath', path.join(d, 'db')];
     const child = spawnLogged(mongod, args, logFile, { detached });
     await waitForPort(p, { child, name: 'mongod', logFile });
-    return handle(child, { url, port: p, dir: d, logFile, kind: 'mongod' });
+    return handle(
+      child,
+      { url, port: p, dir: d, logFile, kind: 'mongod' },
+      { throwawayDir: kept ? undefined : d },
+    );
   }
   const bin = ensureFerretdbBinary({ log });
   // Which backend holds a long-lived store's data: written beside it when it first starts (SQLite's
@@ -544,25 +553,40 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
       continue;
     }
     if (kept && !keptIn) fs.writeFileSync(keptFile, `${backend}\n`);
-    return handle(child, { url, port: p, dir: d, logFile, kind: 'ferretdb', backend });
+    return handle(
+      child,
+      { url, port: p, dir: d, logFile, kind: 'ferretdb', backend },
+      { throwawayDir: kept ? undefined : d },
+    );
   }
   throw new InfraError('unreachable: no store backend was tried');
 }
 
-function handle(child, info) {
+function handle(child, info, { throwawayDir } = {}) {
   return {
     ...info,
     pid: child.pid,
     child,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+      removeThrowaway(throwawayDir);
     },
   };
+}
+
+/**
+ * A store or log directory made for one run (no `dir` given), removed once its process is gone:
+ * test and benchmark runs start dozens, and /tmp is the machine's. MASKLINE_KEEP_TMP_DIRS=1 keeps
+ * them, to read a run's server logs afterwards.
+ */
+function removeThrowaway(dir) {
+  if (dir && !process.env.MASKLINE_KEEP_TMP_DIRS) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /* ----------------------------- long-lived infra for `npm start` ----------------------------- */
