@@ -9,8 +9,9 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
   /** The events this consumer takes. They must share one stream. */
   events: E;
   /**
-   * Subject filter on the stream. Defaults to the single event's subject; required when `events`
-   * has more than one (NATS 2.9 allows one filter subject per consumer, so use a wildcard).
+   * A wildcard subject filter on the stream, for a consumer that takes a whole family of subjects
+   * (every session event, say). By default the consumer is filtered to `events`' own subjects
+   * (NATS 2.10 `filter_subjects`), so the server never delivers it an event it only passes over.
    */
   filterSubject?: string;
   /** Redeliveries before the server gives up (the handler is told the attempt number). */

@@ -116,10 +116,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     const streams = new Set(opts.events.map((e) => e.stream));
     if (streams.size !== 1) throw new Error(`consumer ${opts.durable}: events must share one stream`);
     const stream = [...streams][0];
-    const filterSubject =
-      opts.filterSubject ?? (opts.events.length === 1 ? opts.events[0].subject : undefined);
-    if (!filterSubject)
-      throw new Error(`consumer ${opts.durable}: filterSubject is required for several events`);
+    const filter = filterOf(opts);
     const bySubject = new Map<string, EventContract>(opts.events.map((e) => [e.subject, e]));
 
     const jsm = await this.nc.jetstreamManager();
@@ -127,7 +124,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       durable_name: opts.durable,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
-      filter_subject: filterSubject,
+      ...filter,
       max_deliver: settings.maxDeliver,
       ack_wait: nanos(settings.ackWaitMs),
       max_ack_pending:
@@ -142,6 +139,8 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
         try {
           await jsm.consumers.info(stream, opts.durable);
           await jsm.consumers.update(stream, opts.durable, {
+            // One made with another filter (an earlier release's wildcard) takes this one's from now on.
+            ...filter,
             max_deliver: config.max_deliver,
             ack_wait: config.ack_wait,
             max_ack_pending: config.max_ack_pending,
@@ -166,7 +165,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       if (!this.stopping) this.logger.error({ err, consumer: opts.durable }, 'consumer loop stopped');
     });
     this.running.push({ name: opts.durable, stream, messages, loop });
-    this.logger.info({ consumer: opts.durable, stream, filterSubject }, 'durable consumer started');
+    this.logger.info({ consumer: opts.durable, stream, ...filter }, 'durable consumer started');
   }
 
   private async handle(
@@ -272,4 +271,19 @@ class Semaphore {
     if (next) next();
     else this.free++;
   }
+}
+
+/**
+ * The consumer's subject filter: its wildcard, else its one event's subject, else its events'
+ * subjects (NATS 2.10 `filter_subjects`). Exactly one of the two fields is set, the other
+ * undefined, so that an update replaces whichever an earlier filter used.
+ */
+export function filterOf(opts: Pick<DurableConsumerOptions, 'filterSubject' | 'events'>): {
+  filter_subject: string | undefined;
+  filter_subjects: string[] | undefined;
+} {
+  const subjects = [...new Set(opts.events.map((e) => e.subject))];
+  if (opts.filterSubject) return { filter_subject: opts.filterSubject, filter_subjects: undefined };
+  if (subjects.length === 1) return { filter_subject: subjects[0], filter_subjects: undefined };
+  return { filter_subject: undefined, filter_subjects: subjects };
 }

@@ -1,7 +1,12 @@
 import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import { SelfTestProbeRecorded, STREAMS } from '@maskline/contracts';
+import {
+  AccountCredentialsChanged,
+  ApiKeyRevoked,
+  SelfTestProbeRecorded,
+  STREAMS,
+} from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
 import { ServiceKitModule } from '@maskline/service-kit';
 import {
@@ -148,5 +153,81 @@ describe('a durable consumer’s lag, as its metrics show it (real NATS JetStrea
     releaseBlocked();
     await expectEventually(() => expect(app.get(Blocker).handled.size).toBe(20));
     await expectEventually(async () => expect(await lag()).toBe(0));
+  });
+});
+
+const PAIR = [SelfTestProbeRecorded, AccountCredentialsChanged] as const;
+
+/** An earlier release's consumer of the pair: a wildcard filter, every event on the stream delivered. */
+@Injectable()
+class WideConsumer {
+  @DurableConsumer({ durable: 'pair', events: PAIR, filterSubject: 'events.>' })
+  onEvent(): void {}
+}
+
+/** This release's: filtered to the pair's subjects. */
+@Injectable()
+class PairConsumer {
+  readonly subjects: string[] = [];
+
+  @DurableConsumer({ durable: 'pair', events: PAIR })
+  onEvent({ subject }: EventOf<typeof PAIR>): void {
+    this.subjects.push(subject);
+  }
+}
+
+describe('a durable consumer of several events (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  const appWith = async (consumer: typeof WideConsumer | typeof PairConsumer) => {
+    @Module({
+      imports: [
+        ServiceKitModule.forRoot({ service: 'callback-dispatcher', config: testServiceConfig(nats.url) }),
+      ],
+      providers: [consumer],
+    })
+    class ConsumerModule {}
+    return startServiceApp({ module: ConsumerModule });
+  };
+
+  it('is delivered its events only, never another on the stream, once an earlier wildcard filter is replaced', async () => {
+    // The durable as an earlier release left it: filtered to the whole stream.
+    await (await appWith(WideConsumer)).close();
+    const jsm = await nc.jetstreamManager();
+    expect((await jsm.consumers.info(STREAMS.MASKLINE_EVENTS.name, 'pair')).config.filter_subject).toBe(
+      'events.>',
+    );
+
+    const app = await appWith(PairConsumer);
+    try {
+      const js = nc.jetstream();
+      const at = new Date().toISOString();
+      // Not one of its events, published first: delivered, it would come before the others.
+      await js.publish(ApiKeyRevoked.subject, encodeJson({ sid: `SK${'a'.repeat(32)}`, at }));
+      await js.publish(SelfTestProbeRecorded.subject, encodeJson({ probeId: randomUUID(), storedAt: at }));
+      await js.publish(AccountCredentialsChanged.subject, encodeJson({ authId: `MA${'A'.repeat(18)}`, at }));
+      const consumer = app.get(PairConsumer);
+      await expectEventually(() => expect(consumer.subjects).toHaveLength(2));
+      expect(consumer.subjects.sort()).toEqual(PAIR.map((e) => e.subject).sort());
+      const info = await jsm.consumers.info(STREAMS.MASKLINE_EVENTS.name, 'pair');
+      expect(info.config.filter_subjects?.sort()).toEqual(PAIR.map((e) => e.subject).sort());
+      expect(info.config.filter_subject ?? '').toBe('');
+      // Two deliveries in all: the server never sent it the revocation.
+      expect(info.delivered.consumer_seq).toBe(2);
+      expect(info.num_pending).toBe(0);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -4,7 +4,6 @@ import {
   CallProgressed,
   CallbackReplayRequested,
   MessageFailed,
-  MessageReceived,
   MessageRelayed,
   PinAuthenticationStatus,
   SelfTestProbeRecorded,
@@ -23,14 +22,16 @@ import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackTargets } from './callback-targets';
 
-/** Every event on the stream; those without a Plivo callback are acknowledged at once. */
+/**
+ * The events a callback may come of (the consumer's filter is their subjects: an inbound message,
+ * with its sealed text, is never delivered here); those without a callback are acknowledged at once.
+ */
 const EVENTS = [
   SessionCreated,
   SessionUpdated,
   SessionExpired,
   PinAuthenticationStatus,
   CallProgressed,
-  MessageReceived,
   MessageRelayed,
   MessageFailed,
   SelfTestProbeRecorded,
@@ -54,7 +55,6 @@ export class CallbackEventsConsumer {
   @DurableConsumer({
     durable: 'callback-dispatcher-deliveries',
     events: EVENTS,
-    filterSubject: 'events.>',
     maxDeliver: 10_000,
     // Above the longest attempt (CALLBACK_TIMEOUT_MS, 10 s by default) with room to record it.
     ackWaitMs: 30_000,

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { MessageFailed, MessageReceived, MessageRelayed, interactionEndedBy } from '@maskline/contracts';
+import { MessageFailed, MessageRelayed, interactionEndedBy } from '@maskline/contracts';
 import { DurableConsumer, StoredInteractions, type EventOf } from '@maskline/messaging';
 import { CallEventRepository } from './call-event.repository';
 import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock';
 
-/** Its filter (`events.message.*.v1`) takes inbound messages too: known here, and passed over. */
-const EVENTS = [MessageRelayed, MessageFailed, MessageReceived] as const;
+/** Outcomes only: the server never delivers this consumer an inbound message (its filter is these subjects). */
+const EVENTS = [MessageRelayed, MessageFailed] as const;
 
 /** Stores each message's outcome as an interaction of its session; acknowledged only once stored. */
 @Injectable()
@@ -20,11 +20,9 @@ export class MessageOutcomeConsumer {
   @DurableConsumer({
     durable: 'session-service-message-outcomes',
     events: EVENTS,
-    filterSubject: 'events.message.*.v1',
     concurrency: 64,
   })
   async onOutcome(event: EventOf<typeof EVENTS>): Promise<void> {
-    if (event.subject === MessageReceived.subject) return;
     const p = event.payload;
     const relayed = event.subject === MessageRelayed.subject;
     const step = relayed ? 'message-relayed' : 'message-failed';
