@@ -1,8 +1,10 @@
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { connect, type NatsConnection } from 'nats';
+import { version as NATS_VERSION } from 'nats/package.json';
 import type { Logger } from 'pino';
 import { HealthRegistry, LOGGER } from '@maskline/observability';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import { settleAnsweredRequestsQuietly } from './nats-answered-requests.patch';
 
 export const natsConnectionProvider: Provider = {
   provide: NATS_CONNECTION,
@@ -15,6 +17,12 @@ export const natsConnectionProvider: Provider = {
     const servers = Array.isArray(options.servers)
       ? options.servers
       : options.servers.split(',').map((s) => s.trim());
+    if (!settleAnsweredRequestsQuietly(NATS_VERSION)) {
+      logger.warn(
+        { nats: NATS_VERSION },
+        'nats.js is not the release its request patch was read against; not patched',
+      );
+    }
     const nc = await connect({
       servers,
       name: options.service,
