@@ -17,9 +17,9 @@ const CLAIM_TTL_MS = 8 * 86400 * 1000;
 
 /**
  * A message's outcome, to be announced (MessageRelayed or MessageFailed, without the routing view).
- * Kept in the claim only until it is published: a redelivery after a lost publish announces it again
- * (the same event id) instead of deciding afresh; once published it is dropped, so party numbers do
- * not linger here.
+ * Kept in the claim only when it could not be published: a redelivery then announces it again (the
+ * same event id) instead of deciding afresh; once published it is dropped, so party numbers do not
+ * linger here.
  */
 export interface Announcement {
   event: 'relayed' | 'failed';
@@ -67,8 +67,8 @@ const FINISH_TRIES = 3;
  * KV before the send (atomic create: one winner), marked done after it, and given back when the
  * provider did not take the message (so a retry may send it). A claim whose holder died expires
  * after its lease and is taken over by compare-and-set: the one window where a message can go
- * twice is a holder that died between the provider taking it and the claim saying so (neither
- * provider has an idempotency key for sends).
+ * twice is a holder that died between the provider taking it and the claim saying so, its outcome's
+ * publish included (neither provider has an idempotency key for sends).
  */
 @Injectable()
 export class MessageRelayClaims {

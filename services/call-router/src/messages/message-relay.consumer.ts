@@ -158,7 +158,6 @@ export class MessageRelayConsumer {
     if (!plan && m.request && decided?.why === 'session-ended') {
       // Sent through the API and its session closed before it went: said so, once, as a failure.
       const pending = this.announcementOf(m, m.request, text, { event: 'failed', reason: 'session-ended' });
-      await this.claims.finish(key, pending);
       return this.publish(key, pending);
     }
     if (!plan) {
@@ -187,7 +186,6 @@ export class MessageRelayConsumer {
     const refusal = refusalOf(m, number, text);
     if (refusal || !number.credentials) {
       const pending = announcement({ event: 'failed', reason: refusal ?? 'no-credentials' });
-      await this.claims.finish(key, pending);
       return this.publish(key, pending);
     }
     const refreshed = prior?.state === 'waiting' && prior.refresh === true;
@@ -205,7 +203,6 @@ export class MessageRelayConsumer {
         ? { event: 'relayed', relayedMessageId: sent.providerMessageId }
         : { event: 'failed', reason: sent.kind === 'refused' ? 'provider-refused' : 'provider-unavailable' },
     );
-    await this.claims.finish(key, pending);
     await this.publish(key, pending);
   }
 
@@ -457,10 +454,23 @@ export class MessageRelayConsumer {
 
   /**
    * Publishes an outcome (its event id is the session's and the message's: publishing it again is
-   * the same event), then drops it from the claim.
+   * the same event), then records the message dealt with, nothing left to announce: one claim
+   * write. When it cannot be published, the claim says dealt with and keeps the outcome, so that a
+   * redelivery publishes it and never sends the message again. (Writing the outcome to the claim
+   * first, then clearing it once published, cost a KV write per message.)
    */
   private async publish(key: string, announce: Announcement | null): Promise<void> {
     if (!announce) return;
+    try {
+      await this.publishOutcome(announce);
+    } catch (err) {
+      await this.claims.finish(key, announce);
+      throw err;
+    }
+    await this.claims.announced(key);
+  }
+
+  private async publishOutcome(announce: Announcement): Promise<void> {
     const p = announce.payload as { sessionId: string; messageId: string; provider: TelephonyProvider };
     const msgId = `message-outcome:${p.sessionId}:${p.messageId}`;
     if (announce.event === 'relayed') {
@@ -477,7 +487,6 @@ export class MessageRelayConsumer {
       await this.events.publish(MessageFailed, failed, { msgId });
       this.outcomes.inc({ provider: p.provider, outcome: failed.reason });
     }
-    await this.claims.announced(key);
   }
 
   /** The number's fallback message to the sender, unless the number answered this sender within the interval. */
