@@ -3,3 +3,4 @@ export * from './host-resolver';
 export * from './url-host';
 export * from './url-guard';
 export * from './pinned-http';
+export * from './kept-alive-http.client';

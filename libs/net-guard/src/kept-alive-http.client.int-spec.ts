@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ProviderHttpClient, ProviderTimeout } from './provider-http.client';
+import { HttpTimeout, KeptAliveHttpClient } from './kept-alive-http.client';
 
-/** A provider API on loopback: answers as `answer` says, and counts the connections it was given. */
+/** A server on loopback (a provider API, say): answers as `answer` says, and counts the connections it was given. */
 async function provider(answer: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
   let connections = 0;
   const server = createServer((req, res) => {
@@ -22,8 +22,8 @@ async function provider(answer: (req: IncomingMessage, body: string, res: Server
   };
 }
 
-describe('the provider HTTP client', () => {
-  const client = new ProviderHttpClient();
+describe('the kept-alive HTTP client', () => {
+  const client = new KeptAliveHttpClient();
   afterAll(() => client.close());
 
   it('posts the body with its headers and reads the answer, over one kept-alive connection', async () => {
@@ -52,13 +52,11 @@ describe('the provider HTTP client', () => {
   it('gives up at the deadline with a timeout, and says "unreachable" apart from it', async () => {
     const api = await provider(() => undefined); // never answers
     try {
-      await expect(client.post(api.url, {}, 'x', 200)).rejects.toBeInstanceOf(ProviderTimeout);
+      await expect(client.post(api.url, {}, 'x', 200)).rejects.toBeInstanceOf(HttpTimeout);
     } finally {
       await api.close();
     }
-    await expect(client.post('http://127.0.0.1:9/', {}, 'x', 2000)).rejects.not.toBeInstanceOf(
-      ProviderTimeout,
-    );
+    await expect(client.post('http://127.0.0.1:9/', {}, 'x', 2000)).rejects.not.toBeInstanceOf(HttpTimeout);
   });
 
   it('returns a redirect as an answer, never following it', async () => {

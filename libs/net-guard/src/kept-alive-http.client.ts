@@ -1,36 +1,31 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
-/** The most of a provider's answer that is read (its JSON names the message; the rest is dropped). */
+/** The most of an answer that is read (a provider's JSON names its message, a webhook's XML says what to do; the rest is dropped). */
 const MAX_ANSWER_BYTES = 64 * 1024;
 
-export interface ProviderAnswer {
+export interface HttpAnswer {
   status: number;
   headers: IncomingHttpHeaders;
   body: string;
 }
 
-/** No answer within the time given (the request may have reached the provider). */
-export class ProviderTimeout extends Error {
+/** No answer within the time given (the request may have reached the server). */
+export class HttpTimeout extends Error {
   override readonly name = 'TimeoutError';
 }
 
 /**
- * POSTs to a provider's REST API over kept-alive connections (one pool per replica), with a
- * deadline. Plain `node:http`: the relay sends every message through here, and `fetch` cost about
- * a third of the router's CPU per message (bench:messages profile). A redirect is an answer like
- * any other (never followed).
+ * POSTs over kept-alive connections (one pool per client), with a deadline: the message relay's
+ * sends to a provider's REST API, the telephony simulator's webhooks. Plain `node:http`: `fetch`
+ * cost about a third of the router's CPU per message (bench:messages profile). A redirect is an
+ * answer like any other (never followed).
  */
-export class ProviderHttpClient {
+export class KeptAliveHttpClient {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 256 });
   private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
 
-  post(
-    url: string,
-    headers: Record<string, string>,
-    body: string,
-    timeoutMs: number,
-  ): Promise<ProviderAnswer> {
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
     const target = new URL(url);
     const secure = target.protocol === 'https:';
     const signal = AbortSignal.timeout(timeoutMs);
@@ -58,12 +53,12 @@ export class ProviderHttpClient {
             }),
           );
           res.on('error', (err) =>
-            reject(signal.aborted ? new ProviderTimeout(`no answer within ${timeoutMs} ms`) : err),
+            reject(signal.aborted ? new HttpTimeout(`no answer within ${timeoutMs} ms`) : err),
           );
         },
       );
       req.on('error', (err) =>
-        reject(signal.aborted ? new ProviderTimeout(`no answer within ${timeoutMs} ms`) : err),
+        reject(signal.aborted ? new HttpTimeout(`no answer within ${timeoutMs} ms`) : err),
       );
       req.end(body);
     });

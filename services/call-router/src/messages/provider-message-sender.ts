@@ -5,12 +5,12 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
+import { HttpTimeout, KeptAliveHttpClient, type HttpAnswer } from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { providerAccountBreaker, providerApiUrl } from '../outbound/provider-api';
-import { ProviderHttpClient, ProviderTimeout, type ProviderAnswer } from './provider-http.client';
 import { RELAY_SLOTS_PER_ACCOUNT, relayWaitersPerProviderAccount } from './relay-slots';
 
 export interface OutboundMessage {
@@ -68,7 +68,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
   private readonly compartments: Bulkheads;
   /** Per Maskline account, its sends and waits through all its provider accounts (no waiting here). */
   private readonly tenants: Bulkheads;
-  private readonly http = new ProviderHttpClient();
+  private readonly http = new KeptAliveHttpClient();
 
   constructor(
     private readonly breakers: BreakerRegistry,
@@ -150,7 +150,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
 
   private async sendThrough(breaker: TenantBreaker, message: OutboundMessage): Promise<SendOutcome> {
     const request = this.requestOf(message);
-    let answer: ProviderAnswer;
+    let answer: HttpAnswer;
     try {
       answer = await this.breakers.fire(
         breaker,
@@ -186,7 +186,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
           hold: 'held-back',
         };
       }
-      const timedOut = err instanceof ProviderTimeout;
+      const timedOut = err instanceof HttpTimeout;
       return {
         kind: 'retry',
         reason: timedOut ? 'timeout' : 'unreachable',
@@ -233,7 +233,7 @@ class ProviderBusy extends Error {
   }
 }
 
-function header(answer: ProviderAnswer, name: string): string | null {
+function header(answer: HttpAnswer, name: string): string | null {
   const value = answer.headers[name];
   return (Array.isArray(value) ? value[0] : value) ?? null;
 }
