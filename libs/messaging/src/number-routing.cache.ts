@@ -68,19 +68,39 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
   /** The number's routing, or null when it is in no inventory. */
   async get(number: string): Promise<NumberRouting | null> {
     if (this.misses.peek(number)) return null;
-    const found = await this.cache.get(
+    return this.cache.get(
       number,
-      async () => {
-        try {
-          return await this.rpc.request(GetNumberRouting, { number }, { timeoutMs: 800 });
-        } catch (err) {
-          if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
-          throw err;
-        }
-      },
+      () => this.lookup(number),
       (value) => (value ? TTL_MS : 0),
     );
-    if (!found) await this.misses.get(number, async () => true);
-    return found;
+  }
+
+  /**
+   * Asks number-pool, as a load of both caches: a change to the number announced while it is
+   * asked (the number added, say) keeps either answer from being kept. (Noting the miss after the
+   * lookup, as a load of its own, kept a number added meanwhile as unknown for MISS_TTL_MS: its
+   * webhooks were refused with 403.)
+   */
+  private async lookup(number: string): Promise<NumberRouting | null> {
+    const asked: { routing?: NumberRouting | null } = {};
+    await this.misses.get(
+      number,
+      async () => {
+        asked.routing = await this.ask(number);
+        return true as const;
+      },
+      () => (asked.routing ? 0 : MISS_TTL_MS),
+    );
+    // Another lookup of the number was already under way in the misses cache alone: asked again.
+    return asked.routing === undefined ? this.ask(number) : asked.routing;
+  }
+
+  private async ask(number: string): Promise<NumberRouting | null> {
+    try {
+      return await this.rpc.request(GetNumberRouting, { number }, { timeoutMs: 800 });
+    } catch (err) {
+      if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
+      throw err;
+    }
   }
 }

@@ -1,0 +1,103 @@
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { connect, type NatsConnection } from 'nats';
+import { CodedError, ErrorCodes, VirtualNumberChanged } from '@maskline/contracts';
+import { ServiceKitModule } from '@maskline/service-kit';
+import {
+  expectEventually,
+  startServiceApp,
+  startTestNats,
+  testServiceConfig,
+  type RunningProcess,
+} from '@maskline/testing';
+import { encodeJson } from './json-codec';
+import { NumberRoutingCache, type NumberRouting } from './number-routing.cache';
+import { RpcClient } from './rpc-client';
+
+const ADDED = '+14155550901';
+/** A number whose cached routing, forgotten, tells that the changes before it were heard. */
+const MARKER = '+14155550902';
+const ACCOUNT = `MA${'B'.repeat(18)}`;
+
+const routingOf = (number: string) =>
+  ({ number, accountId: ACCOUNT, provider: 'plivo' }) as unknown as NumberRouting;
+
+/** number-pool as the cache asks it: answers held until the test lets them go. */
+class Pool {
+  readonly asked: string[] = [];
+  /** Numbers in the inventory. */
+  readonly held = new Set<string>([MARKER]);
+  private readonly gates: Array<() => void> = [];
+  /** While true, each answer waits for `release()`. */
+  holding = false;
+
+  async request(_contract: unknown, { number }: { number: string }): Promise<NumberRouting> {
+    this.asked.push(number);
+    const known = this.held.has(number);
+    if (this.holding) await new Promise<void>((r) => this.gates.push(r));
+    if (!known) throw new CodedError(ErrorCodes.NOT_FOUND, 'no such number');
+    return routingOf(number);
+  }
+
+  release(): void {
+    for (const go of this.gates.splice(0)) go();
+  }
+}
+
+describe('the number routing cache (real NATS)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+  const pool = new Pool();
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    @Module({
+      imports: [ServiceKitModule.forRoot({ service: 'gateway', config: testServiceConfig(nats.url) })],
+      providers: [NumberRoutingCache, { provide: RpcClient, useValue: pool }],
+    })
+    class CacheModule {}
+    app = await startServiceApp({ module: CacheModule });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('does not keep a number added while it was being looked up as unknown: the next look asks again', async () => {
+    const cache = app.get(NumberRoutingCache);
+    expect(await cache.get(MARKER)).toMatchObject({ number: MARKER });
+
+    // Looked up while it is in no inventory; added (and announced) before the answer arrives.
+    pool.holding = true;
+    const first = cache.get(ADDED);
+    await expectEventually(() => expect(pool.asked).toContain(ADDED));
+    pool.held.add(ADDED);
+    const js = nc.jetstream();
+    const at = new Date().toISOString();
+    for (const number of [ADDED, MARKER]) {
+      await js.publish(VirtualNumberChanged.subject, encodeJson({ accountId: ACCOUNT, number, at }));
+    }
+    // The marker's change heard (it is asked for again), so the added number's, before it, too.
+    pool.holding = false;
+    await expectEventually(async () => {
+      await cache.get(MARKER);
+      expect(pool.asked.filter((n) => n === MARKER)).toHaveLength(2);
+    });
+    pool.release();
+    expect(await first).toBeNull(); // the answer as it was asked
+
+    // Not remembered as unknown: asked again, and found.
+    expect(await cache.get(ADDED)).toMatchObject({ number: ADDED });
+    expect(pool.asked.filter((n) => n === ADDED)).toHaveLength(2);
+  });
+
+  it('remembers a number in no inventory for a while: a flood of made-up numbers asks once each', async () => {
+    const cache = app.get(NumberRoutingCache);
+    const unknown = '+14155550903';
+    for (let i = 0; i < 5; i++) expect(await cache.get(unknown)).toBeNull();
+    expect(pool.asked.filter((n) => n === unknown)).toHaveLength(1);
+  });
+});
