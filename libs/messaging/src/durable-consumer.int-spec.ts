@@ -1,4 +1,4 @@
-import { Injectable, Module, type INestApplicationContext } from '@nestjs/common';
+import { Injectable, type INestApplicationContext } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import {
@@ -8,14 +8,7 @@ import {
   STREAMS,
 } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
-import { ServiceKitModule } from '@maskline/service-kit';
-import {
-  expectEventually,
-  startServiceApp,
-  startTestNats,
-  testServiceConfig,
-  type RunningProcess,
-} from '@maskline/testing';
+import { expectEventually, startKitApp, startTestNats, type RunningProcess } from '@maskline/testing';
 import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
 import { encodeJson } from './json-codec';
 import { RetryLater } from './retry-later.error';
@@ -52,14 +45,7 @@ describe('a durable consumer with many retries parked (real NATS JetStream)', ()
   beforeAll(async () => {
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });
-    @Module({
-      imports: [
-        ServiceKitModule.forRoot({ service: 'callback-dispatcher', config: testServiceConfig(nats.url) }),
-      ],
-      providers: [Parker],
-    })
-    class ParkerModule {}
-    app = await startServiceApp({ module: ParkerModule });
+    app = await startKitApp(nats.url, [Parker], 'callback-dispatcher');
   });
 
   afterAll(async () => {
@@ -116,14 +102,7 @@ describe('a durable consumer’s lag, as its metrics show it (real NATS JetStrea
   beforeAll(async () => {
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });
-    @Module({
-      imports: [
-        ServiceKitModule.forRoot({ service: 'callback-dispatcher', config: testServiceConfig(nats.url) }),
-      ],
-      providers: [Blocker],
-    })
-    class BlockerModule {}
-    app = await startServiceApp({ module: BlockerModule });
+    app = await startKitApp(nats.url, [Blocker], 'callback-dispatcher');
   });
 
   afterAll(async () => {
@@ -190,16 +169,8 @@ describe('a durable consumer of several events (real NATS JetStream)', () => {
     await nats?.stop();
   });
 
-  const appWith = async (consumer: typeof WideConsumer | typeof PairConsumer) => {
-    @Module({
-      imports: [
-        ServiceKitModule.forRoot({ service: 'callback-dispatcher', config: testServiceConfig(nats.url) }),
-      ],
-      providers: [consumer],
-    })
-    class ConsumerModule {}
-    return startServiceApp({ module: ConsumerModule });
-  };
+  const appWith = (consumer: typeof WideConsumer | typeof PairConsumer) =>
+    startKitApp(nats.url, [consumer], 'callback-dispatcher');
 
   it('is delivered its events only, never another on the stream, once an earlier wildcard filter is replaced', async () => {
     // The durable as an earlier release left it: filtered to the whole stream.

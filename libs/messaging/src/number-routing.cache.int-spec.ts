@@ -1,14 +1,7 @@
-import { Module, type INestApplicationContext } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { connect, type NatsConnection } from 'nats';
 import { CodedError, ErrorCodes, VirtualNumberChanged } from '@maskline/contracts';
-import { ServiceKitModule } from '@maskline/service-kit';
-import {
-  expectEventually,
-  startServiceApp,
-  startTestNats,
-  testServiceConfig,
-  type RunningProcess,
-} from '@maskline/testing';
+import { expectEventually, startKitApp, startTestNats, type RunningProcess } from '@maskline/testing';
 import { encodeJson } from './json-codec';
 import { NumberRoutingCache, type NumberRouting } from './number-routing.cache';
 import { RpcClient } from './rpc-client';
@@ -52,12 +45,7 @@ describe('the number routing cache (real NATS)', () => {
   beforeAll(async () => {
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });
-    @Module({
-      imports: [ServiceKitModule.forRoot({ service: 'gateway', config: testServiceConfig(nats.url) })],
-      providers: [NumberRoutingCache, { provide: RpcClient, useValue: pool }],
-    })
-    class CacheModule {}
-    app = await startServiceApp({ module: CacheModule });
+    app = await startKitApp(nats.url, [NumberRoutingCache, { provide: RpcClient, useValue: pool }]);
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplicationContext } from '@nestjs/common';
+import { Module, type DynamicModule, type INestApplicationContext, type Provider } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { connect, type NatsConnection } from 'nats';
@@ -6,11 +6,13 @@ import {
   CodedError,
   rpcEnvelopeSchema,
   type RpcContract,
+  type ServiceName,
   type RpcReplyOf,
   type RpcRequestOf,
 } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
-import { CLOCK, type Clock } from '@maskline/service-kit';
+import { CLOCK, ServiceKitModule, type Clock } from '@maskline/service-kit';
+import { testServiceConfig } from './test-config';
 
 export interface ServiceAppOptions {
   /** The service's clock (CLOCK), for tests that move time on instead of waiting it out. */
@@ -69,4 +71,21 @@ export class TestNatsClient {
   async close(): Promise<void> {
     await this.nc.drain();
   }
+}
+
+/**
+ * Starts `providers` on a service's kit (its NATS connection, KV stores, durable consumers, RPC) at
+ * the NATS server `natsUrl`, in this process: a lib's mechanism under test, on the real server.
+ */
+export function startKitApp(
+  natsUrl: string,
+  providers: Provider[],
+  service: ServiceName = 'gateway',
+): Promise<INestApplicationContext> {
+  @Module({
+    imports: [ServiceKitModule.forRoot({ service, config: testServiceConfig(natsUrl) })],
+    providers,
+  })
+  class KitAppModule {}
+  return startServiceApp({ module: KitAppModule });
 }
