@@ -10,9 +10,10 @@
  *   POST /v1/Account/{auth_id}/Call/, .../Calls.json  calls: 201
  *   GET  /sandbox/messages                            what it was asked to send, oldest first
  *
- * Tests may make it fail the next requests (`failNext`), as a provider under load does, or never
- * answer one provider account (`hangAccount`), as a provider whose API is down; benchmarks may
- * watch every message arrive (`onMessage`).
+ * Tests may make it fail the next requests (`failNext`), as a provider under load does, never
+ * answer one provider account (`hangAccount`), as a provider whose API is down, or hold a number
+ * in no account (`disown`), so that a text from it is refused as the providers refuse one from a
+ * number the account does not hold; benchmarks may watch every message arrive (`onMessage`).
  */
 const crypto = require('node:crypto');
 const http = require('node:http');
@@ -31,6 +32,25 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
   let requests = 0;
   /** Provider accounts whose requests are never answered. */
   const hung = new Set();
+  /** Numbers no provider account holds: texts from them are refused. */
+  const disowned = new Set();
+  /** @type {Array<{provider: string, account: string, from: string, to: string, at: number}>} */
+  const refused = [];
+  /** A text from a number nobody holds: refused as each provider does (its text not kept). */
+  const refuseFrom = (provider, account, from, to) => {
+    refused.push({ provider, account, from, to, at: Date.now() });
+    return provider === 'plivo'
+      ? { status: 400, json: { api_id: crypto.randomUUID(), error: 'src parameter not valid' } }
+      : {
+          status: 400,
+          json: {
+            code: 21606,
+            message:
+              'The From phone number is not a valid, SMS-capable inbound phone number or short code for your account.',
+            status: 400,
+          },
+        };
+  };
 
   const server = http.createServer((req, res) => {
     let body = '';
@@ -59,6 +79,11 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
         } catch {
           return send(400, { error: 'body is not JSON' });
         }
+        const src = `+${String(json.src).replace(/^\+/, '')}`;
+        if (disowned.has(src)) {
+          const no = refuseFrom('plivo', account, src, `+${String(json.dst).replace(/^\+/, '')}`);
+          return send(no.status, no.json);
+        }
         const id = crypto.randomUUID();
         keep(
           messages,
@@ -80,6 +105,10 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
       }
       if (twilio) {
         const form = new URLSearchParams(body);
+        if (disowned.has(form.get('From') || '')) {
+          const no = refuseFrom('twilio', account, form.get('From') || '', form.get('To') || '');
+          return send(no.status, no.json);
+        }
         const id = `SM${crypto.randomBytes(16).toString('hex')}`;
         keep(
           messages,
@@ -108,6 +137,8 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
   return {
     url,
     messages,
+    /** Texts refused because no provider account holds their sender (`disown`). */
+    refused,
     /** How many requests it has answered. */
     requests: () => requests,
     /** The next `count` message sends get `status` (with `headers`), then it takes them again. */
@@ -121,6 +152,10 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
     /** The provider account's API is back: its next requests are answered. */
     answerAgain(account) {
       hung.delete(account);
+    },
+    /** No provider account holds this number (E.164): a text sent from it is refused with 400. */
+    disown(number) {
+      disowned.add(number);
     },
     async close() {
       server.closeAllConnections();

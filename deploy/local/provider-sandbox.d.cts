@@ -16,10 +16,14 @@ export interface SandboxMessage {
 export interface ProviderSandbox {
   url: string;
   messages: SandboxMessage[];
+  /** Texts refused because no provider account holds their sender (`disown`); their text is not kept. */
+  refused: Array<{ provider: 'plivo' | 'twilio'; account: string; from: string; to: string; at: number }>;
   requests(): number;
   failNext(count: number, status: number, headers?: Record<string, string>): void;
   hangAccount(account: string): void;
   answerAgain(account: string): void;
+  /** No provider account holds this number (E.164): a text sent from it is refused with 400. */
+  disown(number: string): void;
   close(): Promise<void>;
 }
 

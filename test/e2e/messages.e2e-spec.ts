@@ -32,6 +32,10 @@ const IDLE: Record<Provider, [string, string]> = {
   plivo: ['+14155550406', '+14155550407'],
   twilio: ['+14155550506', '+14155550507'],
 };
+/** A number of the same provider account, in an account of its own, whose session Maskline relays through. */
+const LOOPING: Record<Provider, string> = { plivo: '+14155550409', twilio: '+14155550509' };
+/** A person's phone another tenant adds as its number: no provider account holds it. */
+const SQUATTED: Record<Provider, string> = { plivo: '+14155550408', twilio: '+14155550508' };
 /** Every text a test sent, to prove no log line carries one. */
 const textsSent = new Set<string>();
 let phone = 0;
@@ -277,36 +281,82 @@ describe('message masking through real message webhooks', () => {
       expect(((await getSession(single.session_uuid)) as Json).second_party).toBe('');
 
       // Another account's number is taken as a party (refusing it would tell which numbers Maskline
-      // serves), and texts go to it; but one that comes in from it while a session of its own lives
-      // on it (a leg Maskline placed) is dropped, unanswered, even with a fallback message set: an
-      // answer would go back into Maskline, round and round.
-      const otherAccount = accounts[provider === 'plivo' ? 'twilio' : 'plivo'];
+      // serves), and texts go to it; but one that comes in from it once Maskline has texted from it
+      // (its own session relays through it: most likely Maskline's own text, back again) is dropped,
+      // unanswered, even with a fallback message set: an answer would go back into Maskline, round
+      // and round.
+      const other = LOOPING[provider];
+      const otherAccount = await accountWithNumber(`looping-${provider}`, other);
+      const [x, y] = [nextPhone(), nextPhone()];
       const inUse = await otherAccount.api('/Masking/Session/', {
-        body: { first_party: nextPhone(), second_party: nextPhone(), message_masking: true },
+        body: { first_party: x, second_party: y, message_masking: true },
       });
       expect(inUse.status).toBe(201);
       const its = (await inUse.json()) as Json;
-      const other = vnOf(its);
+      expect(vnOf(its)).toBe(other);
       const first = nextPhone();
       const s = await createSession({ first_party: first, second_party: other, message_masking: true });
       const vn = vnOf(s);
       const set = await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: 'Not here.' } });
       expect(set.status).toBe(202);
       try {
+        await text(x, other, 'through the other number');
+        await expectEventually(() =>
+          expect(
+            sends()
+              .filter((m) => m.text === 'through the other number')
+              .map((m) => [m.from, m.to]),
+          ).toEqual([[other, y]]),
+        );
         await text(other, vn, 'from another virtual number');
         await settled();
-        expect(sends().filter((x) => x.text === 'from another virtual number' || x.to === other)).toEqual([]);
+        expect(sends().filter((m) => m.text === 'from another virtual number' || m.to === other)).toEqual([]);
         await text(first, vn, 'to the other party');
         await expectEventually(() =>
           expect(
             sends()
-              .filter((x) => x.text === 'to the other party')
-              .map((x) => [x.from, x.to]),
+              .filter((m) => m.text === 'to the other party')
+              .map((m) => [m.from, m.to]),
           ).toEqual([[vn, other]]),
         );
       } finally {
         await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: '' } });
         await otherAccount.api(`/Masking/Session/${String(its.session_uuid)}/`, { method: 'DELETE' });
+      }
+    });
+
+    it('relays a phone’s texts even when another tenant added that phone as its own number and keeps a session on it: only a send its provider took makes a number one Maskline texts from', async () => {
+      const phone = SQUATTED[provider];
+      providers.disown(phone);
+      const squatter = await accountWithNumber(`squatter-${provider}`, phone);
+      const [a, b] = [nextPhone(), nextPhone()];
+      const held = await squatter.api('/Masking/Session/', {
+        body: { first_party: a, second_party: b, message_masking: true },
+      });
+      expect(held.status).toBe(201);
+      const heldSession = (await held.json()) as Json;
+      expect(vnOf(heldSession)).toBe(phone);
+      try {
+        // The squatter has Maskline text from the phone (a webhook it signs itself): the provider
+        // account it gave refuses, since it does not hold the phone.
+        await text(a, phone, 'from the squatted phone');
+        await expectEventually(() =>
+          expect(providers.refused.filter((r) => r.from === phone).map((r) => r.to)).toEqual([b]),
+        );
+        await settled();
+        // The phone's owner, a party of this account's session, texts it: relayed as anyone's text.
+        const other = nextPhone();
+        const s = await createSession({ first_party: phone, second_party: other, message_masking: true });
+        await text(phone, vnOf(s), 'from the phone’s owner');
+        await expectEventually(() =>
+          expect(
+            sends()
+              .filter((m) => m.text === 'from the phone’s owner')
+              .map((m) => [m.from, m.to]),
+          ).toEqual([[vnOf(s), other]]),
+        );
+      } finally {
+        await squatter.api(`/Masking/Session/${String(heldSession.session_uuid)}/`, { method: 'DELETE' });
       }
     });
 

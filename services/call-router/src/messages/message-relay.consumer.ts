@@ -48,6 +48,7 @@ import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import type { OutsideContact } from '../proxy/proxy-out-of-session';
 import { OutOfSessionTexts } from './out-of-session-texts';
+import { TextedFromNumbers } from './texted-from-numbers';
 import { twimlReply } from '../proxy/twiml-answer';
 
 const EVENTS = [MessageReceived] as const;
@@ -85,6 +86,7 @@ export class MessageRelayConsumer {
     private readonly events: EventPublisher,
     private readonly interceptor: ProxyInterceptor,
     private readonly outOfSession: OutOfSessionTexts,
+    private readonly textedFrom: TextedFromNumbers,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -285,11 +287,13 @@ export class MessageRelayConsumer {
     key: string,
     meta: EventMeta,
   ): Promise<{ plan?: RelayPlan; session?: RoutingSession; why?: string }> {
-    // From one of Maskline's numbers in use (any account's, as the routing index knows; the voice
-    // guard's definition): a relay or a fallback answering it would go back into Maskline, where
-    // sessions naming each other's numbers pass one text round and round. People text from phones;
-    // such a text is dropped, answered with nothing.
-    if (this.finder.servesNumber(m.sender)) {
+    // From one of Maskline's numbers in use (any account's, as the routing index knows) that
+    // Maskline itself texted from lately (its provider took the send: TextedFromNumbers): most likely
+    // Maskline's own text, and a relay or a fallback answering it would go back into Maskline, where
+    // sessions naming each other's numbers pass one text round and round. Dropped, answered with
+    // nothing. A number in use that Maskline has not texted from may be a person's phone another
+    // tenant added (no provider is asked when a number is added): its texts go on as anyone's.
+    if (this.finder.servesNumber(m.sender) && (await this.textedFrom.lately(m.sender))) {
       return { why: 'from-virtual-number' };
     }
     const decide = (sessions: RoutingSession[]) =>
@@ -384,6 +388,7 @@ export class MessageRelayConsumer {
       await this.claims.giveBack(key, { ...claim, sends: claim.sends + 1 });
       throw err;
     }
+    if (sent.kind === 'sent') await this.textedFrom.sent(message.from);
     const last = meta.deliveryCount >= LAST_DELIVERY;
     if (sent.kind === 'retry' && !sent.attempted && !last) {
       // Nothing went out (its breaker is open, its sends hang, or too many wait for a turn): no send
