@@ -257,7 +257,7 @@ describe('message masking through real message webhooks', () => {
       expect(sends().filter((x) => x.text === 'let me in')).toEqual([]);
     });
 
-    it('refuses the account’s own virtual numbers as parties (400 naming the field); relays nothing that comes from a number Maskline serves, nor answers it', async () => {
+    it('refuses the account’s own virtual numbers as parties (400 naming the field); relays nothing that comes back from a number Maskline texted it from, nor answers it', async () => {
       const own = PROVIDERS[provider].numbers[1];
       const refused = await api().api('/Masking/Session/', {
         body: { first_party: nextPhone(), second_party: own, message_masking: true },
@@ -281,36 +281,38 @@ describe('message masking through real message webhooks', () => {
       expect(((await getSession(single.session_uuid)) as Json).second_party).toBe('');
 
       // Another account's number is taken as a party (refusing it would tell which numbers Maskline
-      // serves), and texts go to it; but one that comes in from it once Maskline has texted from it
-      // (its own session relays through it: most likely Maskline's own text, back again) is dropped,
-      // unanswered, even with a fallback message set: an answer would go back into Maskline, round
-      // and round.
+      // serves), and texts go to it; but a text Maskline itself sent from it to this number (its own
+      // session relays to this number), coming back in, is dropped, unanswered, even with a fallback
+      // message set: relaying or answering it would send it round and round.
       const other = LOOPING[provider];
       const otherAccount = await accountWithNumber(`looping-${provider}`, other);
-      const [x, y] = [nextPhone(), nextPhone()];
+      const first = nextPhone();
+      const s = await createSession({ first_party: first, second_party: other, message_masking: true });
+      const vn = vnOf(s);
+      const x = nextPhone();
       const inUse = await otherAccount.api('/Masking/Session/', {
-        body: { first_party: x, second_party: y, message_masking: true },
+        body: { first_party: x, second_party: vn, message_masking: true },
       });
       expect(inUse.status).toBe(201);
       const its = (await inUse.json()) as Json;
       expect(vnOf(its)).toBe(other);
-      const first = nextPhone();
-      const s = await createSession({ first_party: first, second_party: other, message_masking: true });
-      const vn = vnOf(s);
       const set = await api().api(`/Number/${vn.slice(1)}/`, { body: { fallback_message: 'Not here.' } });
       expect(set.status).toBe(202);
       try {
-        await text(x, other, 'through the other number');
+        await text(x, other, 'round and round');
         await expectEventually(() =>
           expect(
             sends()
-              .filter((m) => m.text === 'through the other number')
+              .filter((m) => m.text === 'round and round')
               .map((m) => [m.from, m.to]),
-          ).toEqual([[other, y]]),
+          ).toEqual([[other, vn]]),
         );
-        await text(other, vn, 'from another virtual number');
         await settled();
-        expect(sends().filter((m) => m.text === 'from another virtual number' || m.to === other)).toEqual([]);
+        // Playing the carrier: the text Maskline sent arrives at this number.
+        await text(other, vn, 'round and round');
+        await settled();
+        expect(sends().filter((m) => m.text === 'round and round')).toHaveLength(1);
+        expect(sends().filter((m) => m.to === other || m.to === first)).toEqual([]);
         await text(first, vn, 'to the other party');
         await expectEventually(() =>
           expect(

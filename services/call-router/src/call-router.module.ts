@@ -8,7 +8,7 @@ import type { CallRouterConfig } from './config/call-router.config';
 import { CallRouterRpcErrorFilter } from './errors/call-router.rpc-error-filter';
 import { OutboundCaller } from './outbound/outbound-caller';
 import { FallbackGate, MessageRelayClaims } from './messages/message-relay-claims';
-import { TextedFromNumbers } from './messages/texted-from-numbers';
+import { TextedNumbers } from './messages/texted-numbers';
 import { PendingAutoCreates } from './messages/pending-auto-creates';
 import { OutOfSessionTexts } from './messages/out-of-session-texts';
 import { MessageRelayConsumer } from './messages/message-relay.consumer';
@@ -52,7 +52,7 @@ export class CallRouterModule {
         PendingAutoCreates,
         OutOfSessionTexts,
         FallbackGate,
-        TextedFromNumbers,
+        TextedNumbers,
         ProviderMessageSender,
         ProxyCallbacks,
         ProxyInterceptor,

@@ -48,7 +48,7 @@ import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import type { OutsideContact } from '../proxy/proxy-out-of-session';
 import { OutOfSessionTexts } from './out-of-session-texts';
-import { TextedFromNumbers } from './texted-from-numbers';
+import { TextedNumbers } from './texted-numbers';
 import { twimlReply } from '../proxy/twiml-answer';
 
 const EVENTS = [MessageReceived] as const;
@@ -86,7 +86,7 @@ export class MessageRelayConsumer {
     private readonly events: EventPublisher,
     private readonly interceptor: ProxyInterceptor,
     private readonly outOfSession: OutOfSessionTexts,
-    private readonly textedFrom: TextedFromNumbers,
+    private readonly texted: TextedNumbers,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -206,6 +206,8 @@ export class MessageRelayConsumer {
         : { event: 'failed', reason: sent.kind === 'refused' ? 'provider-refused' : 'provider-unavailable' },
     );
     await this.publish(key, pending);
+    // After the claim says done: a send is never made twice for want of this record.
+    if (sent.kind === 'sent') await this.texted.recordAcceptedSend(m.virtualNumber, claim.plan.to);
   }
 
   /** The retry of a message not tried because of its provider account's hold. */
@@ -288,12 +290,12 @@ export class MessageRelayConsumer {
     meta: EventMeta,
   ): Promise<{ plan?: RelayPlan; session?: RoutingSession; why?: string }> {
     // From one of Maskline's numbers in use (any account's, as the routing index knows) that
-    // Maskline itself texted from lately (its provider took the send: TextedFromNumbers): most likely
-    // Maskline's own text, and a relay or a fallback answering it would go back into Maskline, where
-    // sessions naming each other's numbers pass one text round and round. Dropped, answered with
-    // nothing. A number in use that Maskline has not texted from may be a person's phone another
-    // tenant added (no provider is asked when a number is added): its texts go on as anyone's.
-    if (this.finder.servesNumber(m.sender) && (await this.textedFrom.lately(m.sender))) {
+    // Maskline itself texted this number from lately (its provider took the send: TextedNumbers):
+    // most likely Maskline's own text, and a relay or a fallback answering it would go back into
+    // Maskline, where sessions naming each other's numbers pass one text round and round. Dropped,
+    // answered with nothing. Any other text from a number in use goes on as anyone's: it may be a
+    // person's phone another tenant added (no provider is asked when a number is added).
+    if (this.finder.servesNumber(m.sender) && (await this.texted.textedLately(m.sender, m.virtualNumber))) {
       return { why: 'from-virtual-number' };
     }
     const decide = (sessions: RoutingSession[]) =>
@@ -388,7 +390,6 @@ export class MessageRelayConsumer {
       await this.claims.giveBack(key, { ...claim, sends: claim.sends + 1 });
       throw err;
     }
-    if (sent.kind === 'sent') await this.textedFrom.sent(message.from);
     const last = meta.deliveryCount >= LAST_DELIVERY;
     if (sent.kind === 'retry' && !sent.attempted && !last) {
       // Nothing went out (its breaker is open, its sends hang, or too many wait for a turn): no send
@@ -469,6 +470,7 @@ export class MessageRelayConsumer {
     try {
       await this.publishOutcome(announce);
     } catch (err) {
+      this.logger.warn({ err }, 'message outcome not published; kept in its claim for the redelivery');
       await this.claims.finish(key, announce);
       throw err;
     }
@@ -573,6 +575,7 @@ export class MessageRelayConsumer {
       mediaUrls: [],
     });
     await this.claims.finish(key, null);
+    if (sent.kind === 'sent') await this.texted.recordAcceptedSend(m.virtualNumber, m.sender);
     this.outcomes.inc({
       provider: m.provider,
       outcome: `${what}-${sent.kind === 'sent' ? 'sent' : 'failed'}`,
