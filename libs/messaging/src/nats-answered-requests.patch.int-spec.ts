@@ -43,6 +43,16 @@ describe('answered NATS requests, settled without a throwaway error (real NATS)'
   });
 
   it('leaves another nats.js release alone', () => {
-    expect(settleAnsweredRequestsQuietly('3.0.0')).toBe(false);
+    jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports -- a fresh copy of the library and the patch */
+      const { RequestOne } =
+        require('nats/lib/nats-base-client/request') as typeof import('nats/lib/nats-base-client/request');
+      const patch =
+        require('./nats-answered-requests.patch') as typeof import('./nats-answered-requests.patch');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      const own = RequestOne.prototype.resolver;
+      expect(patch.settleAnsweredRequestsQuietly('3.0.0')).toBe(false);
+      expect(RequestOne.prototype.resolver).toBe(own);
+    });
   });
 });

@@ -18,8 +18,8 @@ let patched = false;
  * `Cancelled` NatsError: a stack trace captured for nothing, 2–5 % of a service's CPU in the
  * bench:messages profile. From here on an answered request is settled the same way without it (its
  * timer cleared, its promise resolved, its entry dropped from the mux); a failed one, a timeout or a
- * closed connection go the library's own way. Another nats.js release is left alone. Returns
- * whether the patch is in place.
+ * closed connection go the library's own way. Another nats.js release is left alone (its
+ * internals were not read): false, and nothing is changed.
  */
 export function settleAnsweredRequestsQuietly(version: string): boolean {
   if (version !== PATCHED_NATS_VERSION) return false;

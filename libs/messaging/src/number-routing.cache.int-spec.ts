@@ -45,7 +45,11 @@ describe('the number routing cache (real NATS)', () => {
   beforeAll(async () => {
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });
-    app = await startKitApp(nats.url, [NumberRoutingCache, { provide: RpcClient, useValue: pool }]);
+    app = await startKitApp(
+      nats.url,
+      [NumberRoutingCache, { provide: RpcClient, useValue: pool }],
+      'gateway',
+    );
   });
 
   afterAll(async () => {

@@ -91,7 +91,8 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
       },
       () => (asked.routing ? 0 : MISS_TTL_MS),
     );
-    // Another lookup of the number was already under way in the misses cache alone: asked again.
+    // Not asked here (another lookup was under way in the misses cache alone, which the two caches'
+    // joint invalidation rules out today): asked, rather than answering what was not asked.
     return asked.routing === undefined ? this.ask(number) : asked.routing;
   }
 

@@ -59,6 +59,34 @@ describe('the kept-alive HTTP client', () => {
     await expect(client.post('http://127.0.0.1:9/', {}, 'x', 2000)).rejects.not.toBeInstanceOf(HttpTimeout);
   });
 
+  it('sends once more, on a new connection, a request whose kept-alive connection the server had closed; not one refused on a new connection', async () => {
+    const [fresh, another] = [new KeptAliveHttpClient(), new KeptAliveHttpClient()];
+    const served = new WeakMap<object, number>();
+    let requests = 0;
+    let mode: 'close-reused' | 'close-all' = 'close-reused';
+    const api = await provider((req, _body, res) => {
+      requests += 1;
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      // A server whose idle timeout ended as the request arrived: the connection goes, unanswered.
+      if (mode === 'close-all' || n > 1) return req.socket.destroy();
+      res.writeHead(200).end('ok');
+    });
+    try {
+      expect((await fresh.post(api.url, {}, 'first', 2000)).status).toBe(200);
+      expect((await fresh.post(api.url, {}, 'second', 2000)).status).toBe(200);
+      expect([requests, api.connections()]).toEqual([3, 2]);
+      mode = 'close-all';
+      fresh.close();
+      await expect(another.post(api.url, {}, 'third', 2000)).rejects.toMatchObject({ code: 'ECONNRESET' });
+      expect(requests).toBe(4);
+    } finally {
+      fresh.close();
+      another.close();
+      await api.close();
+    }
+  });
+
   it('returns a redirect as an answer, never following it', async () => {
     const api = await provider((_req, _body, res) => {
       res.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere' });

@@ -19,17 +19,37 @@ export class HttpTimeout extends Error {
  * POSTs over kept-alive connections (one pool per client), with a deadline: the message relay's
  * sends to a provider's REST API, the telephony simulator's webhooks. Plain `node:http`: `fetch`
  * cost about a third of the router's CPU per message (bench:messages profile). A redirect is an
- * answer like any other (never followed).
+ * answer like any other (never followed). Not guarded: for hosts Maskline's configuration names
+ * (provider APIs, a local gateway); a URL a tenant gives goes through UrlGuard and sendPinned.
  */
 export class KeptAliveHttpClient {
   private readonly http = new HttpAgent({ keepAlive: true, maxSockets: 256 });
   private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
 
   post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
-    const target = new URL(url);
-    const secure = target.protocol === 'https:';
     const signal = AbortSignal.timeout(timeoutMs);
+    const timedOut = () => new HttpTimeout(`no answer within ${timeoutMs} ms`);
+    return this.attempt(new URL(url), headers, body, signal, timedOut, true);
+  }
+
+  /**
+   * One request. A kept-alive connection the server closed as it was taken for this request (the
+   * server's idle timeout ending as the request left, whatever its Keep-Alive hint said) fails at
+   * once with ECONNRESET or EPIPE, before any answer: the request is sent once more, on a new
+   * connection, within the same deadline (`retryStale`), as Node's documentation advises. Any other
+   * failure is the caller's.
+   */
+  private attempt(
+    target: URL,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+    timedOut: () => HttpTimeout,
+    retryStale: boolean,
+  ): Promise<HttpAnswer> {
+    const secure = target.protocol === 'https:';
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = (secure ? httpsRequest : httpRequest)(
         target,
         {
@@ -39,6 +59,7 @@ export class KeptAliveHttpClient {
           signal,
         },
         (res) => {
+          answered = true;
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -52,14 +73,18 @@ export class KeptAliveHttpClient {
               body: Buffer.concat(chunks).toString('utf8'),
             }),
           );
-          res.on('error', (err) =>
-            reject(signal.aborted ? new HttpTimeout(`no answer within ${timeoutMs} ms`) : err),
-          );
+          res.on('error', (err) => reject(signal.aborted ? timedOut() : err));
         },
       );
-      req.on('error', (err) =>
-        reject(signal.aborted ? new HttpTimeout(`no answer within ${timeoutMs} ms`) : err),
-      );
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (signal.aborted) return reject(timedOut());
+        const stale = req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        if (stale && retryStale) {
+          resolve(this.attempt(target, headers, body, signal, timedOut, false));
+          return;
+        }
+        reject(err);
+      });
       req.end(body);
     });
   }

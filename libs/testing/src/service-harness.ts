@@ -80,7 +80,7 @@ export class TestNatsClient {
 export function startKitApp(
   natsUrl: string,
   providers: Provider[],
-  service: ServiceName = 'gateway',
+  service: ServiceName,
 ): Promise<INestApplicationContext> {
   @Module({
     imports: [ServiceKitModule.forRoot({ service, config: testServiceConfig(natsUrl) })],
