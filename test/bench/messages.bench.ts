@@ -45,6 +45,8 @@ interface Tenant {
 interface Run {
   latencies: number[];
   answered: number[];
+  /** Webhooks (of every tenant in the run) not answered 200. */
+  failed: number;
   missing: number;
   others: string[];
 }
@@ -152,6 +154,7 @@ async function main() {
       const answered: number[] = [];
       const total = rate * seconds;
       let sentInAll = 0;
+      let failed = 0;
       const t0 = performance.now();
       const inFlight: Array<Promise<unknown>> = [];
       for (let i = 0; i < total; i++) {
@@ -166,8 +169,16 @@ async function main() {
           const at = performance.now();
           if (k === 0) started.set(text, at);
           else others.push(text);
-          const sent = t.sim.text({ from: first, to: vn, text });
-          inFlight.push(k === 0 ? sent.then(() => answered.push(performance.now() - at)) : sent);
+          // A webhook that fails (no answer, not 200) is counted, never left to reject unheard.
+          inFlight.push(
+            t.sim.text({ from: first, to: vn, text }).then(
+              ({ status }) => {
+                if (status !== 200) failed++;
+                else if (k === 0) answered.push(performance.now() - at);
+              },
+              () => failed++,
+            ),
+          );
         }
       }
       await Promise.all(inFlight);
@@ -188,7 +199,8 @@ async function main() {
         `${label}: p99 ms by ${WINDOW_S} s window: ${windows.map((w) => (w.length ? pct(w, 99).toFixed(0) : '-')).join(' ')}`,
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
-      return { latencies, answered, missing: started.size - latencies.length, others };
+      if (failed > 0) log(`${label}: ${failed} webhooks not answered 200`);
+      return { latencies, answered, missing: started.size - latencies.length, others, failed };
     };
 
     /**
@@ -211,6 +223,7 @@ async function main() {
 
     /** The floor: the same signed webhook, answered by an HTTP server that asks a NATS echo. */
     const floor = async () => {
+      let failed = 0;
       const latencies: number[] = [];
       const [vn, first] = healthy.sessions[0];
       const t0 = performance.now();
@@ -221,12 +234,14 @@ async function main() {
         const floorSim = new TelephonySimulator(floorUrl, 'plivo', healthy.provider);
         const at = performance.now();
         inFlight.push(
-          floorSim.text({ from: first, to: vn, text: `floor ${i}` }).then(() => {
-            latencies.push(performance.now() - at);
-          }),
+          floorSim.text({ from: first, to: vn, text: `floor ${i}` }).then(
+            () => void latencies.push(performance.now() - at),
+            () => void failed++,
+          ),
         );
       }
       await Promise.all(inFlight);
+      if (failed > 0) log(`floor: ${failed} requests failed`);
       return latencies;
     };
 
@@ -253,6 +268,7 @@ async function main() {
       latencies: pairs.flatMap((p) => pick(p).latencies),
       answered: pairs.flatMap((p) => pick(p).answered),
       missing: pairs.reduce((n, p) => n + pick(p).missing, 0),
+      failed: pairs.reduce((n, p) => n + pick(p).failed, 0),
       others: [],
     });
     const alone = pooled((p) => p.alone);
@@ -299,7 +315,8 @@ async function main() {
     log(
       `÷ with an answering account at the same load, by repetition: ${all(isolation)}; ` +
         `median ${median(isolation).toFixed(2)}; ` +
-        `not relayed within 30 s: ${alone.missing} / ${withOther.missing} / ${withBroken.missing} / ${withBrokenTenth.missing}`,
+        `not relayed within 30 s: ${alone.missing} / ${withOther.missing} / ${withBroken.missing} / ${withBrokenTenth.missing}; ` +
+        `webhooks not answered 200: ${[alone, withOther, withBroken, withBrokenTenth].map((r) => r.failed).join(' / ')}`,
     );
     log(
       `healthy p99 with a never-answering account sending a tenth as much ÷ without (pooled): ` +

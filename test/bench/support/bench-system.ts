@@ -85,7 +85,15 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
         shown(service, line);
       }
     : shown;
-  const running = await system.startSystem({ env, envFor: envFor as never, baseUrl, onLine });
+  let running: Awaited<ReturnType<typeof system.startSystem>>;
+  try {
+    running = await system.startSystem({ env, envFor: envFor as never, baseUrl, onLine });
+  } catch (err) {
+    // The services are stopped by startSystem; the bench's own NATS and store are stopped here.
+    await nats.stop();
+    await store?.stop();
+    throw err;
+  }
   return {
     env,
     envFor,
