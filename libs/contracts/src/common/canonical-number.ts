@@ -1,5 +1,17 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { parsePhoneNumberFromString as Parse } from 'libphonenumber-js/max';
 import { e164Schema } from './primitives.schema';
+
+/**
+ * libphonenumber's full metadata (2 MB, about 90 ms to load) on first use: every service imports
+ * contracts, few of them canonicalise numbers, and none before it takes a request.
+ */
+let parse: typeof Parse | undefined;
+function parser(): typeof Parse {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use
+  parse ??= (require('libphonenumber-js/max') as { parsePhoneNumberFromString: typeof Parse })
+    .parsePhoneNumberFromString;
+  return parse;
+}
 
 /**
  * An E.164 number as libphonenumber writes it, when it knows it as a valid number: a national
@@ -8,7 +20,7 @@ import { e164Schema } from './primitives.schema';
  * the number-pool's numbers).
  */
 export function canonicalNumber(e164: string): string {
-  const parsed = parsePhoneNumberFromString(e164);
+  const parsed = parser()(e164);
   return parsed?.isValid() ? parsed.number : e164;
 }
 
