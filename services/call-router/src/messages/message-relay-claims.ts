@@ -202,7 +202,6 @@ export class FallbackGate {
     sender: string,
     messageKey: string,
   ): Promise<boolean> {
-    if (intervalMs <= 0) return true;
     const kv = await this.kv.bucket(MESSAGE_FALLBACK_BUCKET, { ttlMs: intervalMs });
     const key = `f.${kvToken(virtualNumber)}.${kvToken(sender)}`;
     if (await createIfAbsent(kv, key, kvEncode(messageKey))) return true;
