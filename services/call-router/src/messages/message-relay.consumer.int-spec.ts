@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import pino from 'pino';
+import {
+  MessageReceived,
+  MessageTextSeal,
+  type EventPayloadOf,
+  type RoutingSession,
+} from '@maskline/contracts';
+import type { EventPublisher, NumberRouting, NumberRoutingCache, RpcClient } from '@maskline/messaging';
+import { KeyValueStores } from '@maskline/messaging';
+import { MetricsService } from '@maskline/observability';
+import { startKitApp, startTestNats, testKeyring, type RunningProcess } from '@maskline/testing';
+import { loadCallRouterConfig } from '../config/call-router.config';
+import type { ProxyInterceptor } from '../proxy/proxy-interceptor';
+import type { SessionFinder } from '../routing/session-finder';
+import { FallbackGate, MessageRelayClaims } from './message-relay-claims';
+import { MessageRelayConsumer } from './message-relay.consumer';
+import type { OutOfSessionTexts } from './out-of-session-texts';
+import type { OutboundMessage, ProviderMessageSender, SendOutcome } from './provider-message-sender';
+import type { TextedNumbers } from './texted-numbers';
+
+const ACCOUNT = `MA${'C'.repeat(18)}`;
+const NUMBER = '+14155550950';
+const [FIRST, SECOND] = ['+16285551950', '+16285551951'];
+
+describe('a relayed message whose outcome cannot be published (real NATS KV for its claim)', () => {
+  let nats: RunningProcess;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    app = await startKitApp(nats.url, [], 'call-router');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nats?.stop();
+  });
+
+  it('is sent once, its outcome kept in its claim, and announced by the redelivery, once', async () => {
+    const config = loadCallRouterConfig({ NATS_URL: nats.url, CALL_CONTEXT_KEYS: testKeyring() });
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    const session = {
+      sessionId: randomUUID(),
+      accountId: ACCOUNT,
+      subaccountId: null,
+      virtualNumber: NUMBER,
+      firstParty: FIRST,
+      secondParty: SECOND,
+      status: 'active',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdAt: new Date().toISOString(),
+      settings: { messageMasking: true },
+    } as unknown as RoutingSession;
+    const routing = {
+      accountId: ACCOUNT,
+      subaccountId: null,
+      provider: 'plivo',
+      credentials: { accountId: 'MAPROVIDER0000000000', authToken: 'token' },
+      smsEnabled: true,
+      fallbackMessage: null,
+    } as unknown as NumberRouting;
+    const sends: OutboundMessage[] = [];
+    const published: Array<{ subject: string; msgId: string | undefined }> = [];
+    let publishing: 'fails' | 'works' = 'fails';
+    const consumer = new MessageRelayConsumer(
+      { get: async () => routing } as unknown as NumberRoutingCache,
+      {} as RpcClient,
+      {
+        servesNumber: () => false,
+        knownSessionOfParty: () => session,
+        onNumber: async () => [session],
+      } as unknown as SessionFinder,
+      claims,
+      new FallbackGate(kv),
+      {
+        holdOf: () => null,
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          sends.push(m);
+          return { kind: 'sent', providerMessageId: 'MSG-1' };
+        },
+      } as unknown as ProviderMessageSender,
+      {
+        publish: async (contract: { subject: string }, _payload: unknown, options?: { msgId?: string }) => {
+          if (publishing === 'fails') throw new Error('JetStream did not answer');
+          published.push({ subject: contract.subject, msgId: options?.msgId });
+        },
+      } as unknown as EventPublisher,
+      { allows: async () => true } as unknown as ProxyInterceptor,
+      { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
+      {
+        recordAcceptedSend: async () => undefined,
+        textedLately: async () => false,
+      } as unknown as TextedNumbers,
+      config,
+      () => Date.now(),
+      pino({ enabled: false }),
+      new MetricsService('call-router'),
+    );
+
+    const providerMessageId = randomUUID();
+    const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
+    const payload: EventPayloadOf<typeof MessageReceived> = {
+      ...binding,
+      accountId: ACCOUNT,
+      sender: FIRST,
+      text: new MessageTextSeal(config.CALL_CONTEXT_KEYS).seal('at gate B', binding),
+      media: [],
+      at: new Date().toISOString(),
+    };
+    const deliver = (deliveryCount: number) =>
+      consumer.onMessage(
+        { subject: MessageReceived.subject, payload },
+        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      );
+    const key = `plivo|${NUMBER}|${providerMessageId}`;
+
+    // Sent, and its outcome not published: the delivery fails (to be redelivered), the claim says
+    // dealt with and keeps the outcome.
+    await expect(deliver(1)).rejects.toThrow('JetStream did not answer');
+    expect(sends.map((m) => [m.from, m.to, m.text])).toEqual([[NUMBER, SECOND, 'at gate B']]);
+    expect(await claims.peek(key)).toMatchObject({ state: 'done', announce: { event: 'relayed' } });
+
+    // The redelivery announces it, and sends nothing; the claim then keeps nothing of it.
+    publishing = 'works';
+    await deliver(2);
+    const msgId = `message-outcome:${session.sessionId}:${providerMessageId}`;
+    expect(published).toEqual([{ subject: 'events.message.relayed.v1', msgId }]);
+    expect(await claims.peek(key)).toEqual({ state: 'done', announce: null });
+
+    // Another redelivery: nothing more.
+    await deliver(3);
+    expect(sends).toHaveLength(1);
+    expect(published).toHaveLength(1);
+  });
+});
