@@ -499,6 +499,16 @@ async function startStore({ port, dir, detached = false, log = () => {} } = {}) 
   const p = port || (await freePort());
   const kept = Boolean(dir);
   const d = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'maskline-store-'));
+  try {
+    return await startStoreIn(d, p, { kept, detached, log });
+  } catch (err) {
+    // A throwaway store that did not start leaves no directory behind (its handle would have removed it).
+    if (!kept) removeThrowaway(d);
+    throw err;
+  }
+}
+
+async function startStoreIn(d, p, { kept, detached, log }) {
   fs.mkdirSync(d, { recursive: true });
   const logFile = path.join(d, 'store.log');
   const url = `mongodb://127.0.0.1:${p}/`;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -87,6 +87,7 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
     await alongside.stop();
     process.kill(killed.pid!, 'SIGKILL');
     await new Promise((resolve) => killed.child.once('exit', resolve));
+    await killed.stop(); // gone already: its throwaway directory goes
     expect(temporaryDatabases()).toContain(left[0]);
     const next = await infra.startStore({});
     expect(temporaryDatabases()).not.toContain(left[0]);
@@ -124,6 +125,7 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
     if (!(await infra.postgresqlAnswers())) return;
     const server = new URL(infra.postgresqlUrl());
     const dir = mkdtempSync(join(tmpdir(), 'maskline-kept-'));
+    let older: string | undefined;
     // A database of this test's own, not npm start's `maskline`.
     const database = `maskline_kept_test_${process.pid}`;
     server.pathname = `/${database}`;
@@ -142,7 +144,7 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
       await expect(infra.startStore({ dir })).rejects.toThrow(/the store's data is in PostgreSQL/);
 
       // A store an earlier version kept on SQLite (its files, no record) stays there.
-      const older = mkdtempSync(join(tmpdir(), 'maskline-kept-'));
+      older = mkdtempSync(join(tmpdir(), 'maskline-kept-'));
       mkdirSync(join(older, 'data'));
       process.env.STORE_POSTGRESQL_URL = server.toString();
       const stayed = await infra.startStore({ dir: older });
@@ -150,6 +152,7 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
       await stayed.stop();
     } finally {
       psql(`DROP DATABASE IF EXISTS ${database}`);
+      for (const kept of [dir, older]) if (kept) rmSync(kept, { recursive: true, force: true });
     }
   }, 60_000);
 });

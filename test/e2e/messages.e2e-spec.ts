@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -796,36 +796,41 @@ describe('message masking through real message webhooks', () => {
   });
 
   it('`npm run demo`: the seeded demo account makes a PIN call, then the parties text each other through the number', async () => {
-    const stateFile = join(mkdtempSync(join(tmpdir(), 'maskline-demo-')), 'demo-account.json');
-    await seedDemo({
-      baseUrl: system.baseUrl,
-      operatorKey: system.operatorKey,
-      stateFile,
-      sandboxUrl: providers.url,
-    });
-    // Run beside this process, not blocking it: the provider sandbox the demo reads lives here.
-    const demo = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ['-r', './tools/runtime/alias-hook.cjs', 'dist/workspace/libs/telephony-simulator/src/demo.js'],
-        {
-          env: { ...process.env, MASKLINE_DEMO_STATE: stateFile, MASKLINE_URL: system.baseUrl },
-          timeout: 60_000,
-        },
-        (err, stdout, stderr) =>
-          resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
-    expect(demo.stderr).toBe('');
-    expect(demo.status).toBe(0);
-    expect(demo.stdout).toContain('Please enter your PIN');
-    expect(demo.stdout).toContain('That PIN is not correct.');
-    expect(demo.stdout).toContain('Both calls were connected');
-    expect(demo.stdout).not.toMatch(/typed \d/);
-    expect(demo.stdout).toContain('rider');
-    expect(demo.stdout).toMatch(/the driver's phone shows it from \+1\d+, not from \+1\d+/);
-    expect(demo.stdout).toMatch(/the rider's phone shows it from \+1\d+, not from \+1\d+/);
-    expect(demo.stdout).toContain('The session counts 2 messages');
+    const stateDir = mkdtempSync(join(tmpdir(), 'maskline-demo-'));
+    const stateFile = join(stateDir, 'demo-account.json');
+    try {
+      await seedDemo({
+        baseUrl: system.baseUrl,
+        operatorKey: system.operatorKey,
+        stateFile,
+        sandboxUrl: providers.url,
+      });
+      // Run beside this process, not blocking it: the provider sandbox the demo reads lives here.
+      const demo = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['-r', './tools/runtime/alias-hook.cjs', 'dist/workspace/libs/telephony-simulator/src/demo.js'],
+          {
+            env: { ...process.env, MASKLINE_DEMO_STATE: stateFile, MASKLINE_URL: system.baseUrl },
+            timeout: 60_000,
+          },
+          (err, stdout, stderr) =>
+            resolve({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(demo.stderr).toBe('');
+      expect(demo.status).toBe(0);
+      expect(demo.stdout).toContain('Please enter your PIN');
+      expect(demo.stdout).toContain('That PIN is not correct.');
+      expect(demo.stdout).toContain('Both calls were connected');
+      expect(demo.stdout).not.toMatch(/typed \d/);
+      expect(demo.stdout).toContain('rider');
+      expect(demo.stdout).toMatch(/the driver's phone shows it from \+1\d+, not from \+1\d+/);
+      expect(demo.stdout).toMatch(/the rider's phone shows it from \+1\d+, not from \+1\d+/);
+      expect(demo.stdout).toContain('The session counts 2 messages');
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('writes no message text to any log line (every service logged at debug level)', () => {
