@@ -278,7 +278,7 @@ class Semaphore {
  * subjects (NATS 2.10 `filter_subjects`). Exactly one of the two fields is set, the other
  * undefined, so that an update replaces whichever an earlier filter used.
  */
-export function filterOf(opts: Pick<DurableConsumerOptions, 'filterSubject' | 'events'>): {
+function filterOf(opts: Pick<DurableConsumerOptions, 'filterSubject' | 'events'>): {
   filter_subject: string | undefined;
   filter_subjects: string[] | undefined;
 } {

@@ -206,8 +206,17 @@ export class MessageRelayConsumer {
         : { event: 'failed', reason: sent.kind === 'refused' ? 'provider-refused' : 'provider-unavailable' },
     );
     await this.publish(key, pending);
-    // After the claim says done: a send is never made twice for want of this record.
-    if (sent.kind === 'sent') await this.texted.recordAcceptedSend(m.virtualNumber, claim.plan.to);
+    if (sent.kind === 'sent') await this.noteSent(m.virtualNumber, claim.plan.to);
+  }
+
+  /**
+   * A text the provider took, from one of Maskline's numbers: recorded (TextedNumbers) when it went
+   * to a number Maskline serves, the only kind it can come back in from; a text to a phone, nearly
+   * every one, writes nothing. Called after the claim says done: a send is never made twice for
+   * want of this record.
+   */
+  private async noteSent(from: string, to: string): Promise<void> {
+    if (this.finder.servesNumber(to)) await this.texted.recordAcceptedSend(from, to);
   }
 
   /** The retry of a message not tried because of its provider account's hold. */
@@ -575,7 +584,7 @@ export class MessageRelayConsumer {
       mediaUrls: [],
     });
     await this.claims.finish(key, null);
-    if (sent.kind === 'sent') await this.texted.recordAcceptedSend(m.virtualNumber, m.sender);
+    if (sent.kind === 'sent') await this.noteSent(m.virtualNumber, m.sender);
     this.outcomes.inc({
       provider: m.provider,
       outcome: `${what}-${sent.kind === 'sent' ? 'sent' : 'failed'}`,

@@ -5,9 +5,9 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 
 /** One entry per sender and recipient of a text Maskline sent lately and its provider took. */
-export const TEXTED_BUCKET = 'maskline-texted';
+const TEXTED_BUCKET = 'maskline-texted';
 /** A pair counts as texted for at least this long after its last send. */
-export const TEXTED_WINDOW_MS = 10 * 60_000;
+const TEXTED_WINDOW_MS = 10 * 60_000;
 /** A replica writes a pair's entry again no sooner than this after its last write... */
 const REWRITE_AFTER_MS = 5 * 60_000;
 /** ...which the entry outlives by the window: it lives TEXTED_WINDOW_MS past the last send at least. */
@@ -17,8 +17,8 @@ const REMEMBERED_MAX = 100_000;
 const PRESENT = new Uint8Array([1]);
 
 /**
- * The texts Maskline itself sent lately, by sender and recipient, that their provider took (a
- * relay, a fallback, a Service's reply). A text that comes in to a number from a number Maskline
+ * The texts Maskline itself sent lately to numbers it serves, by sender and recipient, that their
+ * provider took (a relay, a fallback, a Service's reply). A text that comes in to a number from a number Maskline
  * just texted it from is most likely Maskline's own (two sessions naming each other's numbers),
  * and answering or relaying it would send it round again.
  *
