@@ -8,12 +8,17 @@
  *   POST /v1/Account/{auth_id}/Message/               Plivo: 202 {api_id, message, message_uuid: [id]}
  *   POST /2010-04-01/Accounts/{sid}/Messages.json     Twilio: 201 {sid, status: "queued", ...}
  *   POST /v1/Account/{auth_id}/Call/, .../Calls.json  calls: 201
+ *   GET  /v1/Account/{auth_id}/Number/{number}/       Plivo: 200 the number, or 404 when no account holds it
+ *   GET  /2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json?PhoneNumber=+…
+ *                                                     Twilio: 200 {incoming_phone_numbers: [the number] or []}
  *   GET  /sandbox/messages                            what it was asked to send, oldest first
  *
  * Tests may make it fail the next requests (`failNext`), as a provider under load does, never
- * answer one provider account (`hangAccount`), as a provider whose API is down, or hold a number
- * in no account (`disown`), so that a text from it is refused as the providers refuse one from a
- * number the account does not hold; benchmarks may watch every message arrive (`onMessage`).
+ * answer one provider account (`hangAccount`), as a provider whose API is down, refuse one's
+ * credentials (`refuseCredentials`: 401), or hold a number in no account (`disown`), so that it is
+ * not found when asked about and a text from it is refused, as the providers refuse one from a
+ * number the account does not hold. Every other number is held by every account. Benchmarks may
+ * watch every message arrive (`onMessage`).
  */
 const crypto = require('node:crypto');
 const http = require('node:http');
@@ -22,6 +27,8 @@ const KEEP = 1000;
 const PLIVO_MESSAGE = /^\/v1\/Account\/([^/]+)\/Message\/?$/;
 const TWILIO_MESSAGE = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/;
 const CALL = /^\/(v1\/Account\/[^/]+\/Call\/?|2010-04-01\/Accounts\/[^/]+\/Calls\.json)$/;
+const PLIVO_NUMBER = /^\/v1\/Account\/([^/]+)\/Number\/(\d+)\/?$/;
+const TWILIO_NUMBERS = /^\/2010-04-01\/Accounts\/([^/]+)\/IncomingPhoneNumbers\.json$/;
 
 /** Starts the sandbox on 127.0.0.1 (`port` 0: any free port). */
 async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
@@ -32,8 +39,12 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
   let requests = 0;
   /** Provider accounts whose requests are never answered. */
   const hung = new Set();
-  /** Numbers no provider account holds: texts from them are refused. */
+  /** Numbers no provider account holds: not found when asked about, texts from them refused. */
   const disowned = new Set();
+  /** Provider accounts whose credentials are refused (401). */
+  const refusedCredentials = new Set();
+  /** @type {Array<{provider: string, account: string, number: string, at: number}>} */
+  const lookups = [];
   /** @type {Array<{provider: string, account: string, from: string, to: string, at: number}>} */
   const refused = [];
   /** A text from a number nobody holds: refused as each provider does (its text not kept). */
@@ -52,6 +63,33 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
         };
   };
 
+  /** Whether the account holds a number, as each provider answers it. */
+  const lookUp = (url, req, send) => {
+    const plivo = PLIVO_NUMBER.exec(url.pathname);
+    const twilio = TWILIO_NUMBERS.exec(url.pathname);
+    if (!plivo && !twilio) return send(404, { error: 'not a provider API path' });
+    const account = decodeURIComponent((plivo || twilio)[1]);
+    if (hung.has(account)) return; // never answers
+    if (!/^Basic /.test(req.headers.authorization || '') || refusedCredentials.has(account)) {
+      return send(401, { error: 'authentication failed' });
+    }
+    const number = plivo ? `+${plivo[2]}` : url.searchParams.get('PhoneNumber') || '';
+    lookups.push({ provider: plivo ? 'plivo' : 'twilio', account, number, at: Date.now() });
+    if (lookups.length > KEEP) lookups.shift();
+    const held = !disowned.has(number);
+    if (plivo) {
+      return held
+        ? send(200, { api_id: crypto.randomUUID(), number: plivo[2], account: `/v1/Account/${account}/` })
+        : send(404, { api_id: crypto.randomUUID(), error: 'not found' });
+    }
+    const entry = {
+      sid: `PN${crypto.randomBytes(16).toString('hex')}`,
+      account_sid: account,
+      phone_number: number,
+    };
+    return send(200, { incoming_phone_numbers: held ? [entry] : [], page: 0, page_size: 50 });
+  };
+
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => (body += chunk));
@@ -63,6 +101,7 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
         res.end(JSON.stringify(json));
       };
       if (req.method === 'GET' && url.pathname === '/sandbox/messages') return send(200, { messages });
+      if (req.method === 'GET') return lookUp(url, req, send);
       if (req.method !== 'POST') return send(405, { error: 'method not allowed' });
       const plivo = PLIVO_MESSAGE.exec(url.pathname);
       const twilio = TWILIO_MESSAGE.exec(url.pathname);
@@ -139,6 +178,8 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
     messages,
     /** Texts refused because no provider account holds their sender (`disown`). */
     refused,
+    /** Every question whether an account holds a number, oldest first. */
+    lookups,
     /** How many requests it has answered. */
     requests: () => requests,
     /** The next `count` message sends get `status` (with `headers`), then it takes them again. */
@@ -153,9 +194,16 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
     answerAgain(account) {
       hung.delete(account);
     },
-    /** No provider account holds this number (E.164): a text sent from it is refused with 400. */
+    /**
+     * No provider account holds this number (E.164): asked about, it is not found; a text sent from
+     * it is refused with 400.
+     */
     disown(number) {
       disowned.add(number);
+    },
+    /** The provider account's credentials are refused (401) when it is asked about a number. */
+    refuseCredentials(account) {
+      refusedCredentials.add(account);
     },
     async close() {
       server.closeAllConnections();

@@ -18,12 +18,16 @@ export interface ProviderSandbox {
   messages: SandboxMessage[];
   /** Texts refused because no provider account holds their sender (`disown`); their text is not kept. */
   refused: Array<{ provider: 'plivo' | 'twilio'; account: string; from: string; to: string; at: number }>;
+  /** Every question whether an account holds a number (E.164), oldest first. */
+  lookups: Array<{ provider: 'plivo' | 'twilio'; account: string; number: string; at: number }>;
   requests(): number;
   failNext(count: number, status: number, headers?: Record<string, string>): void;
   hangAccount(account: string): void;
   answerAgain(account: string): void;
-  /** No provider account holds this number (E.164): a text sent from it is refused with 400. */
+  /** No provider account holds this number (E.164): asked about, not found; a text from it refused with 400. */
   disown(number: string): void;
+  /** This provider account's credentials are refused (401) when it is asked about a number. */
+  refuseCredentials(account: string): void;
   close(): Promise<void>;
 }
 

@@ -391,6 +391,65 @@ describe('call routing through real telephony webhooks', () => {
       }
     });
 
+    it('puts a person’s phone through when another tenant added it as its “number”: only a number its provider account was confirmed to hold is taken for Maskline’s own', async () => {
+      const [person, confirmed] = [nextPhone(), nextPhone()];
+      // No provider account holds the person's phone (the sandbox number-pool asks says so).
+      system.providers.disown(person);
+      const squatter = await createAccount(system, `squatter-calls-${provider}`);
+      const withCredentials = await squatter.api('/Number/', {
+        body: {
+          numbers: person,
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+        },
+      });
+      expect(withCredentials.status).toBe(422);
+      expect(((await withCredentials.json()) as { error: string }).error).toMatch(
+        new RegExp(`^numbers: \\${person} is not held by ${provider} account`),
+      );
+      // Without credentials nobody can be asked: it is added, unconfirmed, and a session kept on it.
+      expect((await squatter.api('/Number/', { body: { numbers: person, provider } })).status).toBe(202);
+      const squatted = await squatter.api('/Masking/Session/', {
+        body: { first_party: nextPhone(), second_party: nextPhone() },
+      });
+      expect(squatted.status).toBe(201);
+      const squattedSession = (await squatted.json()) as Json;
+      expect(vnOf(squattedSession)).toBe(person);
+      // A number its provider account was confirmed to hold, with a session of its own, made after:
+      // once a call from it is hung up, the router knows both sessions (it applies them in order).
+      const owner = await createAccount(system, `owner-calls-${provider}`);
+      const added = await owner.api('/Number/', {
+        body: {
+          numbers: confirmed,
+          provider,
+          provider_auth_id: PROVIDERS[provider].accountId,
+          provider_auth_token: PROVIDERS[provider].authToken,
+        },
+      });
+      expect(added.status).toBe(202);
+      const held = await owner.api('/Masking/Session/', {
+        body: { first_party: nextPhone(), second_party: nextPhone() },
+      });
+      expect(held.status).toBe(201);
+      const heldSession = (await held.json()) as Json;
+      try {
+        const [a, b] = [nextPhone(), nextPhone()];
+        const fromConfirmed = await createSession({ first_party: confirmed, second_party: a });
+        await expectEventually(async () => {
+          const looped = await sim().call({ from: confirmed, to: vnOf(fromConfirmed) });
+          expect([looped.heard, looped.dials]).toEqual([[], []]);
+        });
+        // The person calls this account's session, as a party: put through, never hung up.
+        const s = await createSession({ first_party: person, second_party: b });
+        const report = await sim().call({ from: person, to: vnOf(s) });
+        expect(report.dials.map((d) => d.number)).toEqual([b]);
+      } finally {
+        await squatter.api(`/Masking/Session/${String(squattedSession.session_uuid)}/`, { method: 'DELETE' });
+        await owner.api(`/Masking/Session/${String(heldSession.session_uuid)}/`, { method: 'DELETE' });
+      }
+    });
+
     it('plays unknown_caller_play to a stranger when the session has no PIN, and hangs up', async () => {
       const [first, second, stranger] = [nextPhone(), nextPhone(), nextPhone()];
       const s = await createSession({

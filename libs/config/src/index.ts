@@ -4,3 +4,4 @@ export * from './common-service.config';
 export * from './call-context.config';
 export * from './callback-url.config';
 export * from './privacy.config';
+export * from './provider-api.config';

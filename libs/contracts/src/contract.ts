@@ -30,6 +30,12 @@ export interface RpcContract<
     readonly accountOf: (request: never) => string;
     readonly reads: HistoryReadKind;
   };
+  /**
+   * The answer waits on the tenant's telephony provider (number-pool asking whether the provider
+   * account holds the numbers being added): callers wait up to PROVIDER_ASK_TIMEOUT_MS, and the
+   * service gives the provider PROVIDER_ASK_ANSWER_MS in all, so that it answers while they listen.
+   */
+  readonly asksProvider?: true;
 }
 
 /**
@@ -59,6 +65,21 @@ export const HISTORY_READ_TIMEOUT_MS = 10_000;
  * left of it (on FerretDB at 100,000 ended sessions a list's three reads each ran to their own 9 s).
  */
 export const HISTORY_READ_ANSWER_MS = HISTORY_READ_TIMEOUT_MS - 1_000;
+
+/** How long a caller waits for an answer that asks the tenant's provider (see `asksProvider`). */
+export const PROVIDER_ASK_TIMEOUT_MS = 10_000;
+
+/**
+ * How long the answering service waits on the provider for one request, all its questions together:
+ * well within PROVIDER_ASK_TIMEOUT_MS, so that a provider that does not answer makes a clear error,
+ * never a caller's timeout (which would count against the breaker every tenant's requests share).
+ */
+export const PROVIDER_ASK_ANSWER_MS = 5_000;
+
+/** `contract`, marked as waiting on the tenant's telephony provider. */
+export function askingProvider<C extends RpcContract>(contract: C): C {
+  return { ...contract, asksProvider: true };
+}
 
 /** `contract`, marked as reading history (`reads`), on behalf of the main account `accountOf` names. */
 export function readingHistory<C extends RpcContract>(

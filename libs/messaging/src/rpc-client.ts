@@ -5,6 +5,7 @@ import {
   DEPENDENCY_FAULT_CODES,
   ErrorCodes,
   HISTORY_READ_TIMEOUT_MS,
+  PROVIDER_ASK_TIMEOUT_MS,
   codedErrorFromZod,
   rpcEnvelopeSchema,
   type RpcContract,
@@ -64,7 +65,9 @@ export class RpcClient {
       options.timeoutMs ??
       (contract.readsHistory
         ? Math.max(this.options.rpcTimeoutMs, HISTORY_READ_TIMEOUT_MS)
-        : this.options.rpcTimeoutMs);
+        : contract.asksProvider
+          ? Math.max(this.options.rpcTimeoutMs, PROVIDER_ASK_TIMEOUT_MS)
+          : this.options.rpcTimeoutMs);
     const end = this.duration.startTimer({ subject: contract.subject });
     try {
       const data = await this.breakers.fire(

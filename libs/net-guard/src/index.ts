@@ -4,3 +4,4 @@ export * from './url-host';
 export * from './url-guard';
 export * from './pinned-http';
 export * from './kept-alive-http.client';
+export * from './provider-api';

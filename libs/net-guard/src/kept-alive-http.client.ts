@@ -16,8 +16,9 @@ export class HttpTimeout extends Error {
 }
 
 /**
- * POSTs over kept-alive connections (one pool per client), with a deadline: the message relay's
- * sends to a provider's REST API, the telephony simulator's webhooks. Plain `node:http`: `fetch`
+ * POSTs and GETs over kept-alive connections (one pool per client), with a deadline: the message
+ * relay's sends to a provider's REST API, number-pool's questions to it, the telephony simulator's
+ * webhooks. Plain `node:http`: `fetch`
  * cost about a third of the router's CPU per message (bench:messages profile). A redirect is an
  * answer like any other (never followed). Not guarded: for hosts Maskline's configuration names
  * (provider APIs, a local gateway); a URL a tenant gives goes through UrlGuard and sendPinned.
@@ -27,9 +28,23 @@ export class KeptAliveHttpClient {
   private readonly https = new HttpsAgent({ keepAlive: true, maxSockets: 256 });
 
   post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
+    return this.send('POST', url, headers, body, timeoutMs);
+  }
+
+  get(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpAnswer> {
+    return this.send('GET', url, headers, null, timeoutMs);
+  }
+
+  private send(
+    method: 'GET' | 'POST',
+    url: string,
+    headers: Record<string, string>,
+    body: string | null,
+    timeoutMs: number,
+  ): Promise<HttpAnswer> {
     const signal = AbortSignal.timeout(timeoutMs);
     const timedOut = () => new HttpTimeout(`no answer within ${timeoutMs} ms`);
-    return this.attempt(new URL(url), headers, body, signal, timedOut, true);
+    return this.attempt(method, new URL(url), headers, body, signal, timedOut, true);
   }
 
   /**
@@ -40,9 +55,10 @@ export class KeptAliveHttpClient {
    * failure is the caller's.
    */
   private attempt(
+    method: 'GET' | 'POST',
     target: URL,
     headers: Record<string, string>,
-    body: string,
+    body: string | null,
     signal: AbortSignal,
     timedOut: () => HttpTimeout,
     retryStale: boolean,
@@ -53,8 +69,9 @@ export class KeptAliveHttpClient {
       const req = (secure ? httpsRequest : httpRequest)(
         target,
         {
-          method: 'POST',
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          method,
+          headers:
+            body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
           agent: secure ? this.https : this.http,
           signal,
         },
@@ -80,12 +97,12 @@ export class KeptAliveHttpClient {
         if (signal.aborted) return reject(timedOut());
         const stale = req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
         if (stale && retryStale) {
-          resolve(this.attempt(target, headers, body, signal, timedOut, false));
+          resolve(this.attempt(method, target, headers, body, signal, timedOut, false));
           return;
         }
         reject(err);
       });
-      req.end(body);
+      req.end(body ?? undefined);
     });
   }
 

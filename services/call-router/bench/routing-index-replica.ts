@@ -12,12 +12,13 @@ import {
   type RpcContract,
   type RpcParsedRequestOf,
 } from '@maskline/contracts';
-import type { RpcClient } from '@maskline/messaging';
+import type { NumberRoutingCache, RpcClient } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { CallEvents } from '../src/calls/call-events';
 import type { CallState } from '../src/calls/call-state';
 import { InboundCallDecider } from '../src/routing/inbound-call-decider';
+import { OwnNumbers } from '../src/routing/own-numbers';
 import { RoutingIndex } from '../src/routing/routing-index';
 import type { RoutingIndexFeeder } from '../src/routing/routing-index.feeder';
 import type { ProxyInterceptor } from '../src/proxy/proxy-interceptor';
@@ -123,8 +124,11 @@ async function main() {
   } as unknown as CallState;
   const logger = { warn: () => undefined } as unknown as Logger;
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
+  // No number here is one of Maskline's calling in: none is looked up as one.
+  const own = new OwnNumbers(finder, { get: async () => null } as unknown as NumberRoutingCache);
   const decider = new InboundCallDecider(
     finder,
+    own,
     rpc,
     events,
     state,

@@ -21,6 +21,7 @@ import { InboundCallDecider } from './routing/inbound-call-decider';
 import { RouteNatsController } from './routing/route.nats.controller';
 import { RoutingIndex } from './routing/routing-index';
 import { RoutingIndexFeeder } from './routing/routing-index.feeder';
+import { OwnNumbers } from './routing/own-numbers';
 import { SessionFinder } from './routing/session-finder';
 
 /** Decides what happens on each call, and relays the parties' text messages. Keeps no database: its state is an index in memory and call context in NATS KV. */
@@ -42,6 +43,7 @@ export class CallRouterModule {
         RoutingIndex,
         RoutingIndexFeeder,
         SessionFinder,
+        OwnNumbers,
         CallState,
         CallEvents,
         InboundCallDecider,

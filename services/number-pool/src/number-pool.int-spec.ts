@@ -14,6 +14,7 @@ import {
   GetPoolUtilization,
   GetVirtualNumber,
   ListVirtualNumbers,
+  PROVIDER_ASK_TIMEOUT_MS,
   PoolErrorCodes,
   ReleaseAllocation,
   ReleaseSessionNumber,
@@ -33,6 +34,7 @@ import {
   type RunningProcess,
 } from '@maskline/testing';
 import { KeyValueStores } from '@maskline/messaging';
+import { startProviderSandbox, type ProviderSandbox } from '../../../deploy/local/provider-sandbox.cjs';
 import { numberPoolConfigSchema } from './config/number-pool.config';
 import type { HoldStore } from './allocation/hold-store.port';
 import { HOLD_STORE } from './allocation/hold-store.token';
@@ -58,6 +60,8 @@ describe('number-pool (real NATS + store)', () => {
   let app: INestApplicationContext;
   let client: TestNatsClient;
   let db: Connection;
+  /** The providers' REST APIs: every account holds every number but those it disowns. */
+  let providers: ProviderSandbox;
   const config = () =>
     numberPoolConfigSchema.parse({
       ...testServiceConfig(nats.url, { LOG_LEVEL: (process.env.DEBUG_LOG_LEVEL as 'error') ?? 'silent' }),
@@ -66,6 +70,8 @@ describe('number-pool (real NATS + store)', () => {
       PROVIDER_CREDENTIAL_KEYS: keys,
       NUMBERS_PER_ACCOUNT_MAX: INVENTORY_MAX,
       NUMBER_QUARANTINE_MS: QUARANTINE_MS,
+      PLIVO_API_BASE_URL: providers.url,
+      TWILIO_API_BASE_URL: providers.url,
     });
   const dbName = uniqueDbName('pool');
   const clock = testClock();
@@ -73,6 +79,7 @@ describe('number-pool (real NATS + store)', () => {
 
   beforeAll(async () => {
     nats = await startTestNats();
+    providers = await startProviderSandbox();
     app = await startServiceApp(NumberPoolModule.forRoot(config()), { clock: clock.now });
     client = await TestNatsClient.connect(nats.url);
     db = app.get<Connection>(getConnectionToken());
@@ -88,6 +95,7 @@ describe('number-pool (real NATS + store)', () => {
     await client?.close();
     await app?.close();
     await nats?.stop();
+    await providers?.close();
   });
 
   /** A new allocation of these parties (geomatched, no cool-off), as session-service asks for one. */
@@ -291,6 +299,151 @@ describe('number-pool (real NATS + store)', () => {
         numberStartsWith: '44',
       });
       expect(gb.objects.map((o) => o.number)).toEqual([GB]);
+    });
+  });
+
+  describe('whether the provider account holds the number', () => {
+    const plivoCredentials = { accountId: 'MAHOLDINGCHECK000001', authToken: 'holding-check-token' };
+    const twilioCredentials = { accountId: `AC${'e'.repeat(32)}`, authToken: 'holding-check-token' };
+    const scope: AccountScope = { accountId: 'MAHHHHHHHHHHHHHHHHH1' };
+    const routing = (number: string) => client.request(GetNumberRouting, { number });
+    const absent = (number: string) =>
+      expect(client.request(GetVirtualNumber, { scope, number })).rejects.toMatchObject({
+        code: ErrorCodes.NOT_FOUND,
+      });
+
+    it('asks each provider about every number added with credentials, and routes them as confirmed', async () => {
+      const [plivo, twilio] = ['+14155550901', '+14155550902'];
+      const asked = providers.lookups.length;
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [plivo],
+        provider: 'plivo',
+        credentials: plivoCredentials,
+      });
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [twilio],
+        provider: 'twilio',
+        credentials: twilioCredentials,
+      });
+      expect(providers.lookups.slice(asked).map((l) => [l.provider, l.account, l.number])).toEqual([
+        ['plivo', plivoCredentials.accountId, plivo],
+        ['twilio', twilioCredentials.accountId, twilio],
+      ]);
+      expect((await routing(plivo)).heldConfirmed).toBe(true);
+      expect((await routing(twilio)).heldConfirmed).toBe(true);
+    });
+
+    it('refuses a batch with a number the account does not hold, adding none of it, and says so before telling whether another account has it', async () => {
+      const [mine, persons] = ['+14155550903', '+14155550904'];
+      providers.disown(persons);
+      for (const provider of ['plivo', 'twilio'] as const) {
+        await expect(
+          client.request(AddVirtualNumbers, {
+            scope,
+            numbers: [mine, persons],
+            provider,
+            credentials: provider === 'plivo' ? plivoCredentials : twilioCredentials,
+          }),
+        ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_NOT_HELD, field: 'numbers' });
+      }
+      await absent(mine);
+      await absent(persons);
+      // Another account's number (US[0]): "not held" still, never "taken" (which would tell it is).
+      providers.disown(US[0]);
+      await expect(
+        client.request(AddVirtualNumbers, {
+          scope,
+          numbers: [US[0]],
+          provider: 'plivo',
+          credentials: plivoCredentials,
+        }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_NOT_HELD });
+    });
+
+    it('refuses credentials the provider refuses, and writes nothing', async () => {
+      const number = '+14155550905';
+      const wrong = { accountId: 'MAWRONGCREDENTIALS01', authToken: 'wrong-token-value' };
+      providers.refuseCredentials(wrong.accountId);
+      await expect(
+        client.request(AddVirtualNumbers, {
+          scope,
+          numbers: [number],
+          provider: 'plivo',
+          credentials: wrong,
+        }),
+      ).rejects.toMatchObject({
+        code: PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED,
+        field: 'provider_auth_token',
+      });
+      await absent(number);
+    });
+
+    it('answers "provider unavailable" within its budget when the provider does not answer, and writes nothing', async () => {
+      const number = '+14155550906';
+      const hung = { accountId: 'MAHUNGPROVIDER000001', authToken: 'hung-token-value' };
+      providers.hangAccount(hung.accountId);
+      try {
+        await expect(
+          client.request(
+            AddVirtualNumbers,
+            { scope, numbers: [number], provider: 'plivo', credentials: hung },
+            PROVIDER_ASK_TIMEOUT_MS,
+          ),
+        ).rejects.toMatchObject({ code: PoolErrorCodes.PROVIDER_UNAVAILABLE, retryable: true });
+      } finally {
+        providers.answerAgain(hung.accountId);
+      }
+      await absent(number);
+    });
+
+    it('routes a number added without credentials as unconfirmed, and asks nobody', async () => {
+      const number = '+14155550907';
+      const asked = providers.lookups.length;
+      await client.request(AddVirtualNumbers, { scope, numbers: [number], provider: 'plivo' });
+      expect(providers.lookups.length).toBe(asked);
+      expect((await routing(number)).heldConfirmed).toBe(false);
+    });
+
+    it('asks again when credentials change, keeping the old ones and what was said of them when the provider says no', async () => {
+      const number = '+14155550908';
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [number],
+        provider: 'plivo',
+        credentials: plivoCredentials,
+      });
+      const other = { accountId: 'MAANOTHERACCOUNT0001', authToken: 'another-token-value' };
+      providers.refuseCredentials(other.accountId);
+      await expect(
+        client.request(UpdateVirtualNumber, { scope, number, credentials: other }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED });
+      expect(await routing(number)).toMatchObject({ credentials: plivoCredentials, heldConfirmed: true });
+      // Moved to another provider with the same credentials: that provider is asked, with them.
+      const asked = providers.lookups.length;
+      await client.request(UpdateVirtualNumber, { scope, number, provider: 'twilio' });
+      expect(providers.lookups.slice(asked).map((l) => [l.provider, l.account])).toEqual([
+        ['twilio', plivoCredentials.accountId],
+      ]);
+      // Re-added without credentials for the same provider: what was said stands, nobody asked.
+      await client.request(AddVirtualNumbers, { scope, numbers: [number], provider: 'twilio' });
+      expect(providers.lookups.length).toBe(asked + 1);
+      expect((await routing(number)).heldConfirmed).toBe(true);
+    });
+
+    it('takes a number stored before the question was asked, with credentials, as held', async () => {
+      const number = '+14155550909';
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [number],
+        provider: 'plivo',
+        credentials: plivoCredentials,
+      });
+      await db
+        .collection('virtual_numbers')
+        .updateOne({ _id: number as never }, { $unset: { heldConfirmedAt: '' } });
+      expect((await routing(number)).heldConfirmed).toBe(true);
     });
   });
 

@@ -16,6 +16,7 @@ import { NumberPoolRpcErrorFilter } from './errors/number-pool.rpc-error-filter'
 import { CandidatePool } from './inventory/candidate-pool';
 import { InventoryNatsController } from './inventory/inventory.nats.controller';
 import { ProxyNumbersNatsController } from './inventory/proxy-numbers.nats.controller';
+import { ProviderHoldingClient } from './inventory/provider-holding.client';
 import { ProxyNumbersService } from './inventory/proxy-numbers.service';
 import { InventoryService } from './inventory/inventory.service';
 import { InventoryAddTurns } from './inventory/inventory-add-turns';
@@ -71,6 +72,7 @@ export class NumberPoolModule {
         CandidatePool,
         InventoryService,
         InventoryAddTurns,
+        ProviderHoldingClient,
         HoldRepository,
         AllocationRepository,
         { provide: HOLD_STORE, useClass: MongoHoldStore },

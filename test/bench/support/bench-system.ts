@@ -48,6 +48,12 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
   const store = process.env.MONGO_URL ? undefined : await infra.startStore({ log });
   const mongoUrl = process.env.MONGO_URL ?? (store as { url: string }).url;
   const nats = await infra.startNats();
+  // The providers' REST APIs on loopback (number-pool asks whether an account holds a number it
+  // adds), unless the bench names its own.
+  const sandbox =
+    options.env?.PLIVO_API_BASE_URL && options.env?.TWILIO_API_BASE_URL
+      ? undefined
+      : await providerSandbox.startProviderSandbox();
   const port = await infra.freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: Record<string, string> = {
@@ -63,6 +69,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     // The load runs through one account: its inbound calls and texts are not the measure here.
     INBOUND_RATE_LIMIT_PER_SECOND: '100000',
     INBOUND_RATE_LIMIT_BURST: '100000',
+    ...(sandbox ? { PLIVO_API_BASE_URL: sandbox.url, TWILIO_API_BASE_URL: sandbox.url } : {}),
     ...options.env,
   };
   const prefix = `bench_${randomBytes(3).toString('hex')}`;
@@ -92,6 +99,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     // The services are stopped by startSystem; the bench's own NATS and store are stopped here.
     await nats.stop();
     await store?.stop();
+    await sandbox?.close();
     throw err;
   }
   return {
@@ -133,6 +141,7 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
       await running.stopAll();
       await nats.stop();
       await store?.stop();
+      await sandbox?.close();
     },
   };
 }

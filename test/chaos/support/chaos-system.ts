@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 import { connect, RetentionPolicy, StorageType } from 'nats';
-import { infra, secrets, system } from '../../bench/support/bench-system';
+import { infra, providerSandbox, secrets, system } from '../../bench/support/bench-system';
 import { Balancer } from './balancer';
 
 type ServiceName = import('../../../deploy/local/system.cjs').ServiceName;
@@ -73,6 +73,7 @@ export class ChaosSystem {
   }
 
   private serviceEnv!: (service: ServiceName) => Record<string, string>;
+  private providers?: Awaited<ReturnType<typeof providerSandbox.startProviderSandbox>>;
 
   private async boot(serviceEnv: (service: ServiceName) => Record<string, string>) {
     system.assertBuilt();
@@ -80,6 +81,7 @@ export class ChaosSystem {
     this.store = process.env.MONGO_URL ? undefined : await infra.startStore();
     this.mongoUrl = process.env.MONGO_URL ?? this.store!.url;
     this.cluster = await startPlacingCluster();
+    this.providers = await providerSandbox.startProviderSandbox();
     await this.balancer.start();
     this.env = {
       ...secrets.generateSecrets(),
@@ -98,9 +100,10 @@ export class ChaosSystem {
       // The load runs through one account: its inbound calls and texts are not the measure here.
       INBOUND_RATE_LIMIT_PER_SECOND: '100000',
       INBOUND_RATE_LIMIT_BURST: '100000',
-      // No call here asks a provider to dial out; were one to, it would reach nothing off this machine.
-      PLIVO_API_BASE_URL: 'http://127.0.0.1:9',
-      TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+      // The providers' REST APIs on loopback: number-pool asks them whether the load's provider
+      // accounts hold the numbers it adds (they hold every one).
+      PLIVO_API_BASE_URL: this.providers.url,
+      TWILIO_API_BASE_URL: this.providers.url,
     };
     // The first replica of each in turn (they create the streams and buckets, at 3 replicas), then
     // the others at once.
@@ -219,6 +222,7 @@ export class ChaosSystem {
     await this.balancer.stop();
     await this.cluster?.stop();
     await this.store?.stop();
+    await this.providers?.close();
   }
 }
 

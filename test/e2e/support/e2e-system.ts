@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mongo } from 'mongoose';
 import { generateSecrets } from '../../../deploy/local/dev-secrets.cjs';
 import * as system from '../../../deploy/local/system.cjs';
+import { startProviderSandbox, type ProviderSandbox } from '../../../deploy/local/provider-sandbox.cjs';
 import { TestDnsServer, freePort, startTestNats, testStoreUrl, type RunningProcess } from '@maskline/testing';
 
 export type { ServiceName } from '../../../deploy/local/system.cjs';
@@ -30,6 +31,11 @@ export class E2eSystem {
   private nats?: RunningProcess;
   /** Every service resolves names here: no test sends a DNS query off the machine. */
   dns!: TestDnsServer;
+  /**
+   * The providers' REST APIs every service asks unless a test names others (`PLIVO_API_BASE_URL`,
+   * `TWILIO_API_BASE_URL`): every account holds every number but those it disowns.
+   */
+  providers!: ProviderSandbox;
 
   get natsUrl(): string {
     if (!this.nats) throw new Error('not started');
@@ -62,6 +68,7 @@ export class E2eSystem {
     this.envFor = envFor;
     this.nats = await startTestNats();
     this.dns = await TestDnsServer.start();
+    this.providers = await startProviderSandbox();
     const port = await freePort();
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.env = {
@@ -77,6 +84,8 @@ export class E2eSystem {
       DNS_SERVERS: this.dns.address,
       // Tests stop gateways nobody balances to: a short drain keeps the behaviour, not the wait.
       HTTP_DRAIN_DELAY_MS: '100',
+      PLIVO_API_BASE_URL: this.providers.url,
+      TWILIO_API_BASE_URL: this.providers.url,
       ...extraEnv,
     };
     const running = await system
@@ -205,5 +214,6 @@ export class E2eSystem {
     this.processes.clear();
     await this.nats?.stop();
     await this.dns?.stop();
+    await this.providers?.close();
   }
 }

@@ -104,5 +104,11 @@ export const GetNumberRouting = defineRpc(
     smsEnabled: z.boolean().default(true),
     /** The Twilio Proxy Service the number serves, if any (absent from an older number-pool: none). */
     proxyServiceSid: twilioSidSchema('KS').nullable().default(null),
+    /**
+     * Whether the number's provider said, when its credentials were last given, that the account
+     * holds it (absent from an older number-pool: no). Only such a number is taken for one of
+     * Maskline's own when it calls in: any other may be a person's phone a tenant added.
+     */
+    heldConfirmed: z.boolean().default(false),
   }),
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineEvent, defineRpc } from '../contract';
+import { askingProvider, defineEvent, defineRpc } from '../contract';
 import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema } from '../common/primitives.schema';
 import { numberAddShape, numberUpdateShape } from './number-fields';
@@ -7,20 +7,25 @@ import { providerCredentialsSchema, virtualNumberSchema } from './virtual-number
 
 const text = (max: number) => z.string().max(max);
 
-/** Adds numbers the customer owns at their carrier (Plivo's "add a number from your own carrier"). */
-export const AddVirtualNumbers = defineRpc(
-  'number-pool',
-  'number-pool.numbers.add.v1',
-  z
-    .object({
-      scope: accountScopeSchema,
-      /** Raw numbers as the customer wrote them; the pool validates and normalises each. */
-      numbers: z.array(z.string().max(32)).min(1).max(100),
-      credentials: providerCredentialsSchema.optional(),
-      ...numberAddShape,
-    })
-    .strict(),
-  z.object({ added: z.array(virtualNumberSchema) }),
+/**
+ * Adds numbers the customer owns at their carrier (Plivo's "add a number from your own carrier").
+ * With credentials, the carrier is asked first whether that account holds each number.
+ */
+export const AddVirtualNumbers = askingProvider(
+  defineRpc(
+    'number-pool',
+    'number-pool.numbers.add.v1',
+    z
+      .object({
+        scope: accountScopeSchema,
+        /** Raw numbers as the customer wrote them; the pool validates and normalises each. */
+        numbers: z.array(z.string().max(32)).min(1).max(100),
+        credentials: providerCredentialsSchema.optional(),
+        ...numberAddShape,
+      })
+      .strict(),
+    z.object({ added: z.array(virtualNumberSchema) }),
+  ),
 );
 
 export const ListVirtualNumbers = defineRpc(
@@ -52,20 +57,23 @@ export const GetVirtualNumber = defineRpc(
   virtualNumberSchema,
 );
 
-export const UpdateVirtualNumber = defineRpc(
-  'number-pool',
-  'number-pool.numbers.update.v1',
-  z
-    .object({
-      scope: accountScopeSchema,
-      number: e164Schema,
-      /** Move the number to this subaccount (null: back to the main account). */
-      subaccountId: z.string().nullable().optional(),
-      credentials: providerCredentialsSchema.optional(),
-      ...numberUpdateShape,
-    })
-    .strict(),
-  virtualNumberSchema,
+/** Changes a number; new credentials (or provider) are checked with the carrier as at add. */
+export const UpdateVirtualNumber = askingProvider(
+  defineRpc(
+    'number-pool',
+    'number-pool.numbers.update.v1',
+    z
+      .object({
+        scope: accountScopeSchema,
+        number: e164Schema,
+        /** Move the number to this subaccount (null: back to the main account). */
+        subaccountId: z.string().nullable().optional(),
+        credentials: providerCredentialsSchema.optional(),
+        ...numberUpdateShape,
+      })
+      .strict(),
+    virtualNumberSchema,
+  ),
 );
 
 /** Stops new sessions on the number; its live sessions keep it until they end. */

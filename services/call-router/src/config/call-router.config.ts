@@ -6,6 +6,7 @@ import {
   envInt,
   envUrl,
   loadConfig,
+  providerApiConfigShape,
 } from '@maskline/config';
 
 export const callRouterConfigSchema = z.object({
@@ -16,9 +17,8 @@ export const callRouterConfigSchema = z.object({
   MASKLINE_VERSION: z.string().default('dev'),
   /** The gateway's public URL: outbound calls (initiate_call_to_first_party) are answered there. */
   PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),
-  /** Provider REST APIs, for calls Maskline places itself. */
-  PLIVO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.plivo.com'),
-  TWILIO_API_BASE_URL: envUrl(['http', 'https'], 'https://api.twilio.com'),
+  /** Provider REST APIs, for the calls Maskline places and the texts it relays. */
+  ...providerApiConfigShape,
   OUTBOUND_TIMEOUT_MS: envInt(5000, 100, 60000),
   /**
    * How long a Proxy Service's intercept or out-of-session callback may take to answer before the

@@ -5,12 +5,18 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
-import { HttpTimeout, KeptAliveHttpClient, type HttpAnswer } from '@maskline/net-guard';
+import {
+  HttpTimeout,
+  KeptAliveHttpClient,
+  providerAccountBreaker,
+  providerApiUrl,
+  providerAuthorization,
+  type HttpAnswer,
+} from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
-import { providerAccountBreaker, providerApiUrl } from '../outbound/provider-api';
 import { RELAY_SLOTS_PER_ACCOUNT, relayWaitersPerProviderAccount } from './relay-slots';
 
 export interface OutboundMessage {
@@ -199,8 +205,8 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
   }
 
   private requestOf(m: OutboundMessage) {
-    const { accountId, authToken } = m.credentials;
-    const authorization = `Basic ${Buffer.from(`${accountId}:${authToken}`).toString('base64')}`;
+    const { accountId } = m.credentials;
+    const authorization = providerAuthorization(m.credentials);
     if (m.provider === 'plivo') {
       return {
         url: providerApiUrl(this.config, 'plivo', accountId, 'message'),

@@ -12,11 +12,11 @@ import {
 } from '@maskline/contracts';
 import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
+import { providerAccountBreaker, providerApiUrl, providerAuthorization } from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
 import { CallState } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
-import { providerAccountBreaker, providerApiUrl } from './provider-api';
 
 const EVENTS = [SessionCreated] as const;
 
@@ -80,8 +80,8 @@ export class OutboundCaller {
       followUpUrl(this.config.PUBLIC_BASE_URL, followUp, binding, this.config.CALL_CONTEXT_KEYS, options);
     const answerUrl = url({ stage: 'outbound-answer', sessionId: session.sessionId });
     const hangupUrl = url({ stage: 'hangup' });
-    const { accountId, authToken } = number.credentials;
-    const auth = `Basic ${Buffer.from(`${accountId}:${authToken}`).toString('base64')}`;
+    const { accountId } = number.credentials;
+    const auth = providerAuthorization(number.credentials);
     const request =
       number.provider === 'plivo'
         ? {

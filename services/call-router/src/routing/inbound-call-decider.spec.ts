@@ -9,7 +9,7 @@ import {
   type RpcParsedRequestOf,
   type SessionSettings,
 } from '@maskline/contracts';
-import type { RpcClient } from '@maskline/messaging';
+import type { NumberRoutingCache, RpcClient } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { CallEvents } from '../calls/call-events';
@@ -18,6 +18,7 @@ import type { CallbackBudget } from '../proxy/proxy-callbacks';
 import type { InterceptedInteraction, ProxyInterceptor } from '../proxy/proxy-interceptor';
 import type { OutsideContact, ProxyOutOfSession } from '../proxy/proxy-out-of-session';
 import { InboundCallDecider, SPOKEN } from './inbound-call-decider';
+import { OwnNumbers } from './own-numbers';
 import type { SessionFinder } from './session-finder';
 
 const VN = '+14155550100';
@@ -58,6 +59,8 @@ function decider(world: {
   boundTo?: string | null;
   /** Numbers with live sessions on them, as the index knows (Maskline's own numbers in use). */
   servedNumbers?: string[];
+  /** Of those, the ones whose provider never confirmed that the account adding them holds them. */
+  unconfirmedNumbers?: string[];
   /** Whether the finder's index is loaded (else it knows no party, and reads the store). */
   indexLoaded?: boolean;
   /** The number's Proxy Service, with its out-of-session callback and intercept. */
@@ -117,11 +120,18 @@ function decider(world: {
     bind: jest.fn(async (sessionId: string, number: string) => void bound.push([sessionId, number])),
     boundTo: jest.fn(async () => world.boundTo ?? null),
   } as unknown as CallState;
+  const numbers = {
+    get: jest.fn(async (n: string) => ({
+      status: 'active',
+      heldConfirmed: !(world.unconfirmedNumbers ?? []).includes(n),
+    })),
+  } as unknown as NumberRoutingCache;
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
   const logger = { warn: jest.fn() } as unknown as Logger;
   return {
     d: new InboundCallDecider(
       finder,
+      new OwnNumbers(finder, numbers),
       rpc,
       events,
       state,
@@ -188,6 +198,26 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       // Not even the PIN status callback's bookkeeping (RecordAuthorizedCaller).
       expect([remembered, steps, asked]).toEqual([[], [], []]);
       expect(await d.decide(request('answer', BOB))).toEqual([dialTo(OTHER_VN, s)]);
+    });
+
+    it('is put through like any phone when its provider never confirmed that the account adding it holds it (a person’s phone a tenant typed in)', async () => {
+      const s = session(pin(), { firstParty: OTHER_VN });
+      const squatted = decider({
+        sessions: [s],
+        servedNumbers: [VN, OTHER_VN],
+        unconfirmedNumbers: [OTHER_VN],
+      });
+      expect(await squatted.d.decide(request('answer', OTHER_VN))).toEqual([dialTo(BOB, s)]);
+      // Its PIN entry is checked like anyone's.
+      const single = session(pin({ createSessionWithSingleParty: true }), { secondParty: null });
+      const matched = decider({
+        sessions: [single],
+        servedNumbers: [OTHER_VN],
+        unconfirmedNumbers: [OTHER_VN],
+        verdict: { outcome: 'match', sessionId: single.sessionId, party: 'first' },
+      });
+      expect(await matched.d.decide(pinFrom(OTHER_VN))).not.toEqual([{ type: 'hangup' }]);
+      expect(matched.asked.map((a) => a.subject)).toContain(VerifyPin.subject);
     });
 
     it('is hung up on its PIN entry before the digits are checked, and on a single-party session, never bound as the one the party last talked to', async () => {

@@ -17,6 +17,7 @@ import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CallEvents } from '../calls/call-events';
 import { CallState, type Role } from '../calls/call-state';
+import { OwnNumbers } from './own-numbers';
 import { SessionFinder } from './session-finder';
 import type { CallbackBudget } from '../proxy/proxy-callbacks';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
@@ -61,6 +62,7 @@ export class InboundCallDecider {
 
   constructor(
     private readonly finder: SessionFinder,
+    private readonly own: OwnNumbers,
     private readonly rpc: RpcClient,
     private readonly events: CallEvents,
     private readonly state: CallState,
@@ -146,7 +148,7 @@ export class InboundCallDecider {
   /** A party of a live session on the number called: its PIN first when forced, else the other party. */
   private async answerParty(own: RoutingSession, r: Request, budget: CallbackBudget): Promise<CallAction[]> {
     // Refused before anything is recorded or any Proxy callback made for it.
-    const loop = this.loopRefused(r.caller, 'answer');
+    const loop = await this.loopRefused(r.caller, 'answer');
     if (loop) return loop;
     const role: Role = own.firstParty === r.caller ? 'first' : 'second';
     if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
@@ -195,7 +197,7 @@ export class InboundCallDecider {
     )
       return null;
     // Refused before the Service is asked: its callback could make the number a participant.
-    const loop = this.loopRefused(r.caller, 'answer');
+    const loop = await this.loopRefused(r.caller, 'answer');
     if (loop) return loop;
     const made = await this.outOfSession.ask({
       type: 'Voice',
@@ -230,7 +232,7 @@ export class InboundCallDecider {
 
   private async pin(r: Request): Promise<CallAction[]> {
     // Refused before the digits are checked (an attempt recorded, perhaps a callback sent).
-    const loop = this.loopRefused(r.caller, 'pin');
+    const loop = await this.loopRefused(r.caller, 'pin');
     if (loop) return loop;
     const attempt = r.context?.pinAttempt ?? 1;
     const registered = r.context?.callerRegistered ?? false;
@@ -315,8 +317,8 @@ export class InboundCallDecider {
    * number's own application, the unknown-caller message and the PIN prompt dial nobody themselves
    * and are answered as to anyone.
    */
-  private loopRefused(caller: string, stage: string): CallAction[] | null {
-    if (!this.finder.servesNumber(caller)) return null;
+  private async loopRefused(caller: string, stage: string): Promise<CallAction[] | null> {
+    if (!(await this.own.placedCallFrom(caller))) return null;
     this.count(stage, 'from-virtual-number');
     return [{ type: 'hangup' }];
   }
@@ -328,7 +330,7 @@ export class InboundCallDecider {
     caller: string,
   ): Promise<CallAction[]> {
     // Refused before the caller is remembered as the one the party last talked to.
-    const loop = this.loopRefused(caller, 'connect');
+    const loop = await this.loopRefused(caller, 'connect');
     if (loop) return loop;
     const registeredRole: Role = s.firstParty ? 'first' : 'second';
     const registered = partyOf(s, registeredRole) as string;
@@ -344,7 +346,7 @@ export class InboundCallDecider {
     target: string,
     playCallerMessage: boolean,
   ): Promise<CallAction[]> {
-    const loop = this.loopRefused(caller, 'connect');
+    const loop = await this.loopRefused(caller, 'connect');
     if (loop) return loop;
     const calleeRole = other(callerRole);
     // Both are written before the provider hears the decision (its follow-ups need the context);

@@ -43,6 +43,9 @@ describe('httpStatusForCode', () => {
     [CallErrorCodes.NO_PROVIDER_CREDENTIALS, 409],
     [CallErrorCodes.PROVIDER_REFUSED, 502],
     [CallErrorCodes.PROVIDER_TIMEOUT, 504],
+    [PoolErrorCodes.NUMBER_NOT_HELD, 422],
+    [PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED, 422],
+    [PoolErrorCodes.PROVIDER_UNAVAILABLE, 503],
     ['SOMETHING.UNKNOWN', 500],
   ])('%s → %i', (code, status) => {
     expect(httpStatusForCode(code)).toBe(status);
@@ -58,6 +61,7 @@ describe('httpStatusForCode', () => {
       ErrorCodes.HISTORY_READS_BUSY,
       CallErrorCodes.PROVIDER_REFUSED,
       CallErrorCodes.PROVIDER_TIMEOUT,
+      PoolErrorCodes.PROVIDER_UNAVAILABLE,
     ]);
     for (const code of Object.values(ALL_ERROR_CODES)) {
       const status = httpStatusForCode(code);

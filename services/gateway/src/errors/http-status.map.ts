@@ -45,6 +45,12 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [PoolErrorCodes.CONTENDED]: 503,
   [PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER]: 400,
+  // The request is well formed; the provider says its account does not hold the number, or refuses
+  // the credentials: the customer must correct them.
+  [PoolErrorCodes.NUMBER_NOT_HELD]: 422,
+  [PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED]: 422,
+  // The customer's provider did not answer clearly: the request may succeed if repeated.
+  [PoolErrorCodes.PROVIDER_UNAVAILABLE]: 503,
   // Load shed, not the account's doing: the request may succeed if repeated.
   [ErrorCodes.HISTORY_READS_BUSY]: 503,
   [SessionErrorCodes.ALREADY_EXPIRED]: 400,

@@ -50,6 +50,7 @@ function setup(
         fallbackMessage: null,
         smsEnabled: true,
         proxyServiceSid: null,
+        heldConfirmed: true,
       };
     },
   } as unknown as NumberRoutingCache;

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { commonServiceConfigShape, envInt, loadConfig, secret, storeConfigShape } from '@maskline/config';
+import {
+  commonServiceConfigShape,
+  envInt,
+  loadConfig,
+  providerApiConfigShape,
+  secret,
+  storeConfigShape,
+} from '@maskline/config';
 import { keyringSchema } from '@maskline/crypto';
 
 export const numberPoolConfigSchema = z.object({
@@ -8,6 +15,8 @@ export const numberPoolConfigSchema = z.object({
   /** This service's own database. */
   MONGO_DB: z.string().min(1).default('maskline-number-pool'),
   MASKLINE_VERSION: z.string().default('dev'),
+  /** Provider REST APIs: asked whether an account holds a number being added. */
+  ...providerApiConfigShape,
   /** AES-256-GCM keys for provider webhook credentials: `id:base64(32 bytes)[,...]`, first active. */
   PROVIDER_CREDENTIAL_KEYS: secret(keyringSchema),
   /** Tries before an allocation that keeps losing races gives up with POOL.CONTENDED. */
@@ -24,9 +33,9 @@ export const numberPoolConfigSchema = z.object({
    */
   RETIRED_RETENTION_MS: envInt(600000, 0, 30 * 24 * 3600000),
   /**
-   * The most numbers one account (with its subaccounts) may hold: adding a number needs no proof of
-   * its ownership, so this bounds what one tenant can take out of every other tenant's reach, and
-   * what the pool's per-minute sample reads.
+   * The most numbers one account (with its subaccounts) may hold: a number added without provider
+   * credentials needs no proof that the account holds it, so this bounds what one tenant can take
+   * out of every other tenant's reach, and what the pool's per-minute sample reads.
    */
   NUMBERS_PER_ACCOUNT_MAX: envInt(10000, 1, 1000000),
   /**

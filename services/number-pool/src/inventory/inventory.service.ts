@@ -24,6 +24,7 @@ import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
 import { InventoryAddTurns } from './inventory-add-turns';
 import { capabilitiesOf, carries } from './number-capabilities';
+import { ProviderHoldingClient } from './provider-holding.client';
 import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
 import { parsePhoneNumber } from './phone-number';
 import { VirtualNumberRepository } from './virtual-number.repository';
@@ -44,6 +45,7 @@ export class InventoryService {
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly addTurns: InventoryAddTurns,
+    private readonly holding: ProviderHoldingClient,
   ) {}
 
   /**
@@ -54,6 +56,8 @@ export class InventoryService {
    * account's comes with it).
    * An account holds NUMBERS_PER_ACCOUNT_MAX at most: its adds take turns (`InventoryAddTurns`), each
    * counting what the one before it left.
+   * With credentials, the provider is asked first whether the account they name holds every number
+   * (before anything else is read: whether another account has a number is nobody else's to learn).
    */
   async add(request: RpcParsedRequestOf<typeof AddVirtualNumbers>): Promise<VirtualNumber[]> {
     const parsed = request.numbers.map((raw, i) => {
@@ -62,12 +66,21 @@ export class InventoryService {
       return p;
     });
     const unique = new Map(parsed.map((p) => [p.e164, p]));
-    return this.addTurns.during(request.scope.accountId, () => this.addInTurn(request, unique));
+    const heldConfirmedAt = await this.confirmHeld(
+      request.scope.accountId,
+      request.provider ?? NUMBER_FIELDS.provider.default,
+      request.credentials ?? null,
+      [...unique.keys()],
+    );
+    return this.addTurns.during(request.scope.accountId, () =>
+      this.addInTurn(request, unique, heldConfirmedAt),
+    );
   }
 
   private async addInTurn(
     request: RpcParsedRequestOf<typeof AddVirtualNumbers>,
     unique: Map<string, { e164: string; country: string }>,
+    heldConfirmedAt: Date | null,
   ): Promise<VirtualNumber[]> {
     /** Numbers another account deleted and no longer uses, by number: their record as read. */
     const released = new Map<string, VirtualNumberDocument>();
@@ -119,6 +132,7 @@ export class InventoryService {
         carrier: request.carrier ?? null,
         provider: request.provider ?? NUMBER_FIELDS.provider.default,
         credentials: request.credentials ? this.seal(p.e164, request.credentials) : null,
+        heldConfirmedAt,
         status: 'active' as const,
         deletedAt: null,
       };
@@ -138,9 +152,13 @@ export class InventoryService {
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
         // Adding a number again keeps what this request does not say (its alias, credentials, fallback).
+        const { heldConfirmedAt: asked, ...rest } = fields;
         await this.numbers.update(request.scope.accountId, p.e164, {
-          ...fields,
+          ...rest,
           credentials: fields.credentials ?? existing.credentials,
+          // Its credentials kept, for the same provider: what the provider said of them stands (left
+          // as stored, absent included); otherwise what it said now.
+          ...(fields.credentials || existing.provider !== fields.provider ? { heldConfirmedAt: asked } : {}),
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
           fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
           // Deleted before, or another owner's now: it serves no Service until one takes it.
@@ -201,6 +219,15 @@ export class InventoryService {
     }
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
+    // New credentials, or the same ones for another provider: asked again, before anything is written.
+    if (request.credentials !== undefined || (request.provider ?? existing.provider) !== existing.provider) {
+      set.heldConfirmedAt = await this.confirmHeld(
+        request.scope.accountId,
+        request.provider ?? existing.provider,
+        request.credentials ?? this.unseal(existing),
+        [existing._id],
+      );
+    }
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
     if (set.proxyServiceSid === null) await this.proxyClaims.release(request.scope.accountId, existing._id);
@@ -275,16 +302,9 @@ export class InventoryService {
   async routingOf(number: string) {
     const doc = await this.numbers.findAnyAccountSystemWide(number);
     if (!doc) return null;
-    let credentials: ProviderCredentials | null = null;
     // An id no provider issues (stored before the rule) is no credentials: it would be a path of the
     // provider's API that leads elsewhere (`..`). The number's owner sets them again to use it.
-    if (doc.credentials && PROVIDER_ACCOUNT_ID_RULE.pattern.test(doc.credentials.accountId)) {
-      const { accountId, ...sealed } = doc.credentials;
-      credentials = {
-        accountId,
-        authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, doc._id),
-      };
-    }
+    const credentials = this.unseal(doc);
     return {
       accountId: doc.accountId,
       subaccountId: doc.subaccountId,
@@ -295,6 +315,8 @@ export class InventoryService {
       fallbackMessage: doc.fallbackMessage ?? null,
       smsEnabled: capabilitiesOf(doc).smsEnabled,
       proxyServiceSid: doc.proxyServiceSid ?? null,
+      // Stored before the provider was asked (absent): taken as held, as it was then.
+      heldConfirmed: credentials !== null && doc.heldConfirmedAt !== null,
     };
   }
 
@@ -310,6 +332,28 @@ export class InventoryService {
       { accountId, number, at: new Date(this.clock()).toISOString() },
       { msgId: `number-changed:${number}:${randomUUID()}` },
     );
+  }
+
+  /**
+   * When the provider confirmed that the account the credentials name holds every number: now, or
+   * null without credentials (nothing to ask with). Throws what the provider's answer means.
+   */
+  private async confirmHeld(
+    accountId: string,
+    provider: VirtualNumberDocument['provider'],
+    credentials: ProviderCredentials | null,
+    numbers: string[],
+  ): Promise<Date | null> {
+    if (!credentials) return null;
+    await this.holding.confirmHeld({ accountId, provider, credentials, numbers });
+    return new Date(this.clock());
+  }
+
+  /** The number's stored credentials in clear (null: none, or an id no provider issues). */
+  private unseal(doc: VirtualNumberDocument): ProviderCredentials | null {
+    if (!doc.credentials || !PROVIDER_ACCOUNT_ID_RULE.pattern.test(doc.credentials.accountId)) return null;
+    const { accountId, ...sealed } = doc.credentials;
+    return { accountId, authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, doc._id) };
   }
 
   private seal(number: string, credentials: ProviderCredentials) {

@@ -17,6 +17,13 @@ export class VirtualNumberDocument {
   @Prop({ type: String, required: true, enum: ['plivo', 'twilio'] }) provider!: 'plivo' | 'twilio';
   /** The provider's webhook-signing credentials, AES-256-GCM bound to the number. Never returned. */
   @Prop({ type: Object, default: null }) credentials!: (EncryptedSecret & { accountId: string }) | null;
+  /**
+   * When its provider last said that the account the credentials name holds the number (at add, or
+   * when the credentials or provider changed); null: never (no credentials given). Absent on numbers
+   * stored before the question was asked, which are taken as held when they have credentials.
+   * No default: absent must stay absent.
+   */
+  @Prop({ type: Date }) heldConfirmedAt?: Date | null;
   /** Where calls go when no live session is on the number. */
   @Prop({ type: String, default: null }) fallbackAnswerUrl!: string | null;
   @Prop({ type: String, default: null }) fallbackMessage!: string | null;

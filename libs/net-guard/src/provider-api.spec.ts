@@ -1,5 +1,5 @@
 import { breakerName } from '@maskline/resilience';
-import { providerAccountBreaker, providerApiUrl } from './provider-api';
+import { providerAccountBreaker, providerApiUrl, providerNumberUrl } from './provider-api';
 
 const config = { PLIVO_API_BASE_URL: 'http://127.0.0.1:9/', TWILIO_API_BASE_URL: 'http://127.0.0.1:9' };
 
@@ -17,6 +17,16 @@ describe('provider API requests', () => {
     expect(providerApiUrl(config, 'twilio', 'AC1', 'message')).toBe(
       'http://127.0.0.1:9/2010-04-01/Accounts/AC1/Messages.json',
     );
+  });
+
+  it('asks about a number where each provider answers whether the account holds it', () => {
+    expect(providerNumberUrl(config, 'plivo', 'MA123', '+14155550100')).toBe(
+      'http://127.0.0.1:9/v1/Account/MA123/Number/14155550100/',
+    );
+    expect(providerNumberUrl(config, 'twilio', 'AC1', '+14155550100')).toBe(
+      'http://127.0.0.1:9/2010-04-01/Accounts/AC1/IncomingPhoneNumbers.json?PhoneNumber=%2B14155550100',
+    );
+    expect(() => providerNumberUrl(config, 'plivo', '..', '+14155550100')).toThrow(/letters, digits/);
   });
 
   it.each(['..', '.', 'x/../../admin?', '%2e%2e', ''])(
