@@ -79,7 +79,12 @@ async function startProviderSandbox({ port = 0, onMessage = () => {} } = {}) {
     const held = !disowned.has(number);
     if (plivo) {
       return held
-        ? send(200, { api_id: crypto.randomUUID(), number: plivo[2], account: `/v1/Account/${account}/` })
+        ? send(200, {
+            api_id: crypto.randomUUID(),
+            number: plivo[2],
+            carrier: 'Plivo',
+            account: `/v1/Account/${account}/`,
+          })
         : send(404, { api_id: crypto.randomUUID(), error: 'not found' });
     }
     const entry = {

@@ -329,6 +329,9 @@ describe('message masking through real message webhooks', () => {
 
     it('relays a phone’s texts even when another tenant added that phone as its own number and keeps a session on it: only a send its provider took makes a number one Maskline texts from', async () => {
       const phone = SQUATTED[provider];
+      // Its provider account held it when it was added (number-pool asks the system's sandbox, which
+      // says so), and no longer does: the providers that send refuse a text from it. (A number no
+      // provider account holds cannot be added with credentials at all: test/e2e/calls.e2e-spec.ts.)
       providers.disown(phone);
       const squatter = await accountWithNumber(`squatter-${provider}`, phone);
       const [a, b] = [nextPhone(), nextPhone()];

@@ -42,6 +42,7 @@ import { HoldMaintenance } from './allocation/hold-maintenance';
 import { HoldRepository } from './allocation/hold.repository';
 import { AllocationRepository } from './allocation/allocation.repository';
 import { ALLOCATIONS_BUCKET } from './allocation/mongo-hold-store';
+import { ProviderHoldingSweep } from './inventory/provider-holding-sweep';
 import { NumberPoolModule } from './number-pool.module';
 
 const ACCOUNT: AccountScope = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
@@ -432,18 +433,53 @@ describe('number-pool (real NATS + store)', () => {
       expect((await routing(number)).heldConfirmed).toBe(true);
     });
 
-    it('takes a number stored before the question was asked, with credentials, as held', async () => {
-      const number = '+14155550909';
+    it('takes a number stored before the question was asked (or by an older release) for unconfirmed until the sweep asks its provider; asks again once the word is old', async () => {
+      const [legacy, gone] = ['+14155550909', '+14155550910'];
+      await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [legacy, gone],
+        provider: 'twilio',
+        credentials: twilioCredentials,
+      });
+      await db
+        .collection('virtual_numbers')
+        .updateMany({ _id: { $in: [legacy, gone] as never[] } }, { $unset: { providerHolding: '' } });
+      expect((await routing(legacy)).heldConfirmed).toBe(false);
+      const sweep = app.get(ProviderHoldingSweep);
+      const asked = providers.lookups.length;
+      await sweep.sweep();
+      expect(
+        providers.lookups
+          .slice(asked)
+          .map((l) => l.number)
+          .sort(),
+      ).toEqual([legacy, gone]);
+      expect((await routing(legacy)).heldConfirmed).toBe(true);
+      // Asked about lately: not asked again.
+      await sweep.sweep();
+      expect(providers.lookups.length).toBe(asked + 2);
+      // A day on, one has been released at the provider (a person's phone now): no longer confirmed.
+      providers.disown(gone);
+      clock.advance(86_400_000);
+      await sweep.sweep();
+      expect((await routing(legacy)).heldConfirmed).toBe(true);
+      expect((await routing(gone)).heldConfirmed).toBe(false);
+    });
+
+    it('confirms nothing for credentials other than those the provider was asked about, however they were changed', async () => {
+      const number = '+14155550911';
       await client.request(AddVirtualNumbers, {
         scope,
         numbers: [number],
         provider: 'plivo',
         credentials: plivoCredentials,
       });
+      expect((await routing(number)).heldConfirmed).toBe(true);
+      // As an older release's update would leave it: new credentials, the provider's word of the old ones.
       await db
         .collection('virtual_numbers')
-        .updateOne({ _id: number as never }, { $unset: { heldConfirmedAt: '' } });
-      expect((await routing(number)).heldConfirmed).toBe(true);
+        .updateOne({ _id: number as never }, { $set: { 'credentials.accountId': 'MAOTHERACCOUNT000001' } });
+      expect((await routing(number)).heldConfirmed).toBe(false);
     });
   });
 

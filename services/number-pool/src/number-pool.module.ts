@@ -17,6 +17,7 @@ import { CandidatePool } from './inventory/candidate-pool';
 import { InventoryNatsController } from './inventory/inventory.nats.controller';
 import { ProxyNumbersNatsController } from './inventory/proxy-numbers.nats.controller';
 import { ProviderHoldingClient } from './inventory/provider-holding.client';
+import { ProviderHoldingSweep } from './inventory/provider-holding-sweep';
 import { ProxyNumbersService } from './inventory/proxy-numbers.service';
 import { InventoryService } from './inventory/inventory.service';
 import { InventoryAddTurns } from './inventory/inventory-add-turns';
@@ -73,6 +74,7 @@ export class NumberPoolModule {
         InventoryService,
         InventoryAddTurns,
         ProviderHoldingClient,
+        ProviderHoldingSweep,
         HoldRepository,
         AllocationRepository,
         { provide: HOLD_STORE, useClass: MongoHoldStore },

@@ -105,8 +105,9 @@ export const GetNumberRouting = defineRpc(
     /** The Twilio Proxy Service the number serves, if any (absent from an older number-pool: none). */
     proxyServiceSid: twilioSidSchema('KS').nullable().default(null),
     /**
-     * Whether the number's provider said, when its credentials were last given, that the account
-     * holds it (absent from an older number-pool: no). Only such a number is taken for one of
+     * Whether the number's provider confirmed that the provider account of its credentials, as they
+     * are now, holds it (asked at add, at a change of credentials or provider, and by number-pool's
+     * sweep; absent from an older number-pool: no). Only such a number is taken for one of
      * Maskline's own when it calls in: any other may be a person's phone a tenant added.
      */
     heldConfirmed: z.boolean().default(false),

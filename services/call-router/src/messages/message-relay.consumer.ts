@@ -303,7 +303,8 @@ export class MessageRelayConsumer {
     // most likely Maskline's own text, and a relay or a fallback answering it would go back into
     // Maskline, where sessions naming each other's numbers pass one text round and round. Dropped,
     // answered with nothing. Any other text from a number in use goes on as anyone's: it may be a
-    // person's phone another tenant added (no provider is asked when a number is added).
+    // person's phone another tenant added (without credentials, no provider is asked), or one its
+    // account released at the provider since.
     if (this.finder.servesNumber(m.sender) && (await this.texted.textedLately(m.sender, m.virtualNumber))) {
       return { why: 'from-virtual-number' };
     }

@@ -15,14 +15,14 @@ export class OwnNumbers {
 
   /**
    * Whether a call from this number is a leg Maskline placed: a live session is on it (any
-   * account's), and its provider confirmed that the account which added it holds it. A number
+   * account's), and its provider confirmed that the provider account of its credentials holds it. A number
    * added without that confirmation may be a person's phone a tenant typed in: taken for Maskline's
    * own, that person's calls to every tenant's numbers would be hung up. Only a number with a live
    * session is looked up (people call from phones; their numbers have none).
    */
   async placedCallFrom(number: string): Promise<boolean> {
     if (!this.finder.servesNumber(number)) return false;
-    const routing = await this.numbers.get(number);
-    return routing?.status === 'active' && routing.heldConfirmed;
+    // Deleted or not: a deleted number's live sessions keep it, and their calls still go through it.
+    return (await this.numbers.get(number))?.heldConfirmed === true;
   }
 }

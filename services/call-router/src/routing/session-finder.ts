@@ -67,10 +67,10 @@ export class SessionFinder {
   }
 
   /**
-   * Whether the number is one of Maskline's with a live session on it (any account's), as far as
-   * the index knows, loaded or not (what it holds is live sessions, however it came by them; a
-   * number is no person's phone whatever it lacks): a caller with such a number is a leg Maskline
-   * placed from it.
+   * Whether the number has a live session on it (any account's), as far as the index knows, loaded
+   * or not (what it holds is live sessions, however it came by them). A number some tenant added,
+   * not yet one Maskline is known to send from: the loop guards ask more (`OwnNumbers` for calls,
+   * `TextedNumbers` for texts), since a tenant can add a person's phone.
    */
   servesNumber(number: string): boolean {
     return this.index.hasLiveOn(number, this.now());

@@ -39,6 +39,13 @@ export const numberPoolConfigSchema = z.object({
    */
   NUMBERS_PER_ACCOUNT_MAX: envInt(10000, 1, 1000000),
   /**
+   * How often the providers are asked about numbers with credentials they were never asked about as
+   * they are now, or not for PROVIDER_HOLDING_REASK_AFTER_MS (on one replica per interval).
+   */
+  PROVIDER_HOLDING_SWEEP_INTERVAL_MS: envInt(600000, 1000, 86400000),
+  /** How long a provider's word that an account holds a number stands before it is asked again. */
+  PROVIDER_HOLDING_REASK_AFTER_MS: envInt(86400000, 60000, 30 * 86400000),
+  /**
    * How long a number its account deleted stays out of other accounts' reach: people who called or
    * texted it in that account's sessions may still do so, and should not reach another business
    * at once (the carriers' own recycling waits too).

@@ -9,8 +9,8 @@ import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool
 export const INVENTORY_ADD_TURN_BUCKET = 'maskline-inventory-add-turns';
 /**
  * A turn whose holder died (a replica killed mid-add) frees itself after this; until then the
- * account's adds answer 409. Far longer than an add holds it (a store read and write per number,
- * at most 100 numbers); a live holder renews it (TURN_RENEW_MS) in case its store stalls, since a
+ * account's adds answer 409. Far longer than an add holds it (the provider's answers, 5 s at most,
+ * then a store read and write per number, at most 100 numbers); a live holder renews it (TURN_RENEW_MS) in case its store stalls, since a
  * turn lapsing under a live holder would let a second count in.
  */
 const TURN_TTL_MS = 60_000;
@@ -47,7 +47,8 @@ export class InventoryAddTurns {
   }
 
   /**
-   * `add` run in the account's turn, waited for up to half the caller's budget (RPC_TIMEOUT_MS);
+   * `add` run in the account's turn, waited for up to half of RPC_TIMEOUT_MS (the caller of an add
+   * waits PROVIDER_ASK_TIMEOUT_MS, for the provider's answers the add asks for in its turn);
    * CONFLICT (retryable) when it stayed taken. Fails as NATS KV does: without KV no number is added.
    */
   async during<T>(accountId: string, add: () => Promise<T>): Promise<T> {

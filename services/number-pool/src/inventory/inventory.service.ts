@@ -24,6 +24,7 @@ import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
 import { InventoryAddTurns } from './inventory-add-turns';
 import { capabilitiesOf, carries } from './number-capabilities';
+import { holdingConfirmed, type ProviderHoldingRecord } from './provider-holding';
 import { ProviderHoldingClient } from './provider-holding.client';
 import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
 import { parsePhoneNumber } from './phone-number';
@@ -66,21 +67,22 @@ export class InventoryService {
       return p;
     });
     const unique = new Map(parsed.map((p) => [p.e164, p]));
-    const heldConfirmedAt = await this.confirmHeld(
-      request.scope.accountId,
-      request.provider ?? NUMBER_FIELDS.provider.default,
-      request.credentials ?? null,
-      [...unique.keys()],
-    );
-    return this.addTurns.during(request.scope.accountId, () =>
-      this.addInTurn(request, unique, heldConfirmedAt),
-    );
+    return this.addTurns.during(request.scope.accountId, async () => {
+      // First, in the account's turn (one add's questions at a time per account, across replicas).
+      const holding = await this.askHolding(
+        request.scope.accountId,
+        request.provider ?? NUMBER_FIELDS.provider.default,
+        request.credentials ?? null,
+        [...unique.keys()],
+      );
+      return this.addInTurn(request, unique, holding);
+    });
   }
 
   private async addInTurn(
     request: RpcParsedRequestOf<typeof AddVirtualNumbers>,
     unique: Map<string, { e164: string; country: string }>,
-    heldConfirmedAt: Date | null,
+    holding: Map<string, ProviderHoldingRecord> | null,
   ): Promise<VirtualNumber[]> {
     /** Numbers another account deleted and no longer uses, by number: their record as read. */
     const released = new Map<string, VirtualNumberDocument>();
@@ -132,7 +134,9 @@ export class InventoryService {
         carrier: request.carrier ?? null,
         provider: request.provider ?? NUMBER_FIELDS.provider.default,
         credentials: request.credentials ? this.seal(p.e164, request.credentials) : null,
-        heldConfirmedAt,
+        // What the provider said of these credentials; none asked, nothing written (a record kept
+        // from before confirms nothing unless it is of the credentials the number has).
+        ...(holding ? { providerHolding: holding.get(p.e164) } : {}),
         status: 'active' as const,
         deletedAt: null,
       };
@@ -152,13 +156,9 @@ export class InventoryService {
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
         // Adding a number again keeps what this request does not say (its alias, credentials, fallback).
-        const { heldConfirmedAt: asked, ...rest } = fields;
         await this.numbers.update(request.scope.accountId, p.e164, {
-          ...rest,
+          ...fields,
           credentials: fields.credentials ?? existing.credentials,
-          // Its credentials kept, for the same provider: what the provider said of them stands (left
-          // as stored, absent included); otherwise what it said now.
-          ...(fields.credentials || existing.provider !== fields.provider ? { heldConfirmedAt: asked } : {}),
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
           fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
           // Deleted before, or another owner's now: it serves no Service until one takes it.
@@ -221,12 +221,13 @@ export class InventoryService {
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
     // New credentials, or the same ones for another provider: asked again, before anything is written.
     if (request.credentials !== undefined || (request.provider ?? existing.provider) !== existing.provider) {
-      set.heldConfirmedAt = await this.confirmHeld(
+      const holding = await this.askHolding(
         request.scope.accountId,
         request.provider ?? existing.provider,
         request.credentials ?? this.unseal(existing),
         [existing._id],
       );
+      if (holding) set.providerHolding = holding.get(existing._id);
     }
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
@@ -316,7 +317,7 @@ export class InventoryService {
       smsEnabled: capabilitiesOf(doc).smsEnabled,
       proxyServiceSid: doc.proxyServiceSid ?? null,
       // Stored before the provider was asked (absent): taken as held, as it was then.
-      heldConfirmed: credentials !== null && doc.heldConfirmedAt !== null,
+      heldConfirmed: credentials !== null && holdingConfirmed(doc),
     };
   }
 
@@ -335,18 +336,25 @@ export class InventoryService {
   }
 
   /**
-   * When the provider confirmed that the account the credentials name holds every number: now, or
-   * null without credentials (nothing to ask with). Throws what the provider's answer means.
+   * What the provider says of each number for these credentials (null without credentials: nothing
+   * to ask with). A number it does not hold is refused (POOL.NUMBER_NOT_HELD), as are credentials it
+   * refuses; no clear answer is POOL.PROVIDER_UNAVAILABLE. Nothing is written before this.
    */
-  private async confirmHeld(
+  private async askHolding(
     accountId: string,
     provider: VirtualNumberDocument['provider'],
     credentials: ProviderCredentials | null,
     numbers: string[],
-  ): Promise<Date | null> {
+  ): Promise<Map<string, ProviderHoldingRecord> | null> {
     if (!credentials) return null;
-    await this.holding.confirmHeld({ accountId, provider, credentials, numbers });
-    return new Date(this.clock());
+    const confirmed = await this.holding.requireHeld({ accountId, provider, credentials, numbers });
+    const at = new Date(this.clock());
+    return new Map(
+      numbers.map((n) => [
+        n,
+        { at, provider, providerAccountId: credentials.accountId, held: confirmed.get(n) === true },
+      ]),
+    );
   }
 
   /** The number's stored credentials in clear (null: none, or an id no provider issues). */

@@ -112,6 +112,16 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     return this.systemWide.find({ status: 'active' }, {}, ['accountId', 'subaccountId', 'country']);
   }
 
+  /** Every account's numbers with provider credentials (the provider holding sweep): bounded by the pool. */
+  withCredentialsSystemWide(): Promise<VirtualNumberDocument[]> {
+    return this.systemWide.find({ credentials: { $ne: null } }, {}, [
+      'accountId',
+      'provider',
+      'credentials',
+      'providerHolding',
+    ]);
+  }
+
   async countForOwner(accountId: string, subaccountId: string | null): Promise<number> {
     return this.countScoped({ accountId, subaccountId, status: 'active' });
   }

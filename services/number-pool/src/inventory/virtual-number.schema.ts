@@ -1,6 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import type { EncryptedSecret } from '@maskline/crypto';
 import { baseSchemaOptions } from '@maskline/persistence';
+import type { ProviderHoldingRecord } from './provider-holding';
 
 /** A number in an account's inventory. A number belongs to one account at a time. */
 @Schema({ ...baseSchemaOptions, collection: 'virtual_numbers' })
@@ -18,12 +19,11 @@ export class VirtualNumberDocument {
   /** The provider's webhook-signing credentials, AES-256-GCM bound to the number. Never returned. */
   @Prop({ type: Object, default: null }) credentials!: (EncryptedSecret & { accountId: string }) | null;
   /**
-   * When its provider last said that the account the credentials name holds the number (at add, or
-   * when the credentials or provider changed); null: never (no credentials given). Absent on numbers
-   * stored before the question was asked, which are taken as held when they have credentials.
-   * No default: absent must stay absent.
+   * What its provider last said of whether the provider account of its credentials holds it, and of
+   * which account (`holdingConfirmed`). Absent: never asked (no credentials, or stored before the
+   * question was asked: the confirmation sweep asks). No default: absent must stay absent.
    */
-  @Prop({ type: Date }) heldConfirmedAt?: Date | null;
+  @Prop({ type: Object }) providerHolding?: ProviderHoldingRecord;
   /** Where calls go when no live session is on the number. */
   @Prop({ type: String, default: null }) fallbackAnswerUrl!: string | null;
   @Prop({ type: String, default: null }) fallbackMessage!: string | null;
