@@ -466,6 +466,59 @@ describe('number-pool (real NATS + store)', () => {
       expect((await routing(gone)).heldConfirmed).toBe(false);
     });
 
+    it('gives a number to the account its provider confirms holds it, taken from one whose provider never did (or that gave no credentials); never from a confirmed one', async () => {
+      const [squatted, listed, confirmedElsewhere] = ['+14155550912', '+14155550913', '+14155550914'];
+      const squatter: AccountScope = { accountId: 'MASQUATTERACCOUNT001' };
+      // Without credentials (nobody asked), and with credentials whose provider lists the number
+      // only on the account's word (its own carrier): neither confirmed.
+      await client.request(AddVirtualNumbers, { scope: squatter, numbers: [squatted], provider: 'plivo' });
+      await client.request(AddVirtualNumbers, {
+        scope: squatter,
+        numbers: [listed],
+        provider: 'plivo',
+        credentials: { accountId: 'MASQUATTERPROVIDER01', authToken: 'squatter-token-value' },
+      });
+      await db
+        .collection('virtual_numbers')
+        .updateOne({ _id: listed as never }, { $set: { 'providerHolding.held': false } });
+      const session = { ...allocationRequest([rider(500), rider(501)]), scope: squatter };
+      expect((await client.request(AllocateNumber, session)).virtualNumber).toBe(squatted);
+      // Its holder adds both, confirmed by its provider: they are its own, afresh.
+      const { added } = await client.request(AddVirtualNumbers, {
+        scope,
+        numbers: [squatted, listed],
+        provider: 'twilio',
+        credentials: twilioCredentials,
+      });
+      expect(added.map((n) => [n.number, n.accountId, n.hasProviderCredentials])).toEqual([
+        [squatted, scope.accountId, true],
+        [listed, scope.accountId, true],
+      ]);
+      expect(await routing(squatted)).toMatchObject({ accountId: scope.accountId, heldConfirmed: true });
+      await expect(
+        client.request(GetVirtualNumber, { scope: squatter, number: squatted }),
+      ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      // The squatter cannot take it back.
+      await expect(
+        client.request(AddVirtualNumbers, { scope: squatter, numbers: [squatted], provider: 'plivo' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+      // A number another account's provider confirmed stays that account's.
+      await client.request(AddVirtualNumbers, {
+        scope: squatter,
+        numbers: [confirmedElsewhere],
+        provider: 'plivo',
+        credentials: { accountId: 'MASQUATTERPROVIDER01', authToken: 'squatter-token-value' },
+      });
+      await expect(
+        client.request(AddVirtualNumbers, {
+          scope,
+          numbers: [confirmedElsewhere],
+          provider: 'twilio',
+          credentials: twilioCredentials,
+        }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
+    });
+
     it('confirms nothing for credentials other than those the provider was asked about, however they were changed', async () => {
       const number = '+14155550911';
       await client.request(AddVirtualNumbers, {

@@ -24,7 +24,7 @@ import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
 import { InventoryAddTurns } from './inventory-add-turns';
 import { capabilitiesOf, carries } from './number-capabilities';
-import { holdingConfirmed, type ProviderHoldingRecord } from './provider-holding';
+import { holdingConfirmed, holdingUnconfirmed, type ProviderHoldingRecord } from './provider-holding';
 import { ProviderHoldingClient } from './provider-holding.client';
 import { ProxyNumberClaimRepository } from './proxy-number-claim.repository';
 import { parsePhoneNumber } from './phone-number';
@@ -53,8 +53,9 @@ export class InventoryService {
    * Validates every number first (nothing is written if one is bad), then adds them. Re-adding a
    * number the account already has (even a deleted one) updates it; a number in another
    * account's inventory is refused, unless that account deleted it NUMBER_QUARANTINE_MS ago or more
-   * and no session of its still holds it: then it is this account's, afresh (nothing of the other
-   * account's comes with it).
+   * and no session of its still holds it, or its provider never confirmed that account holds it
+   * while this add's provider confirms this one does: then it is this account's, afresh (nothing of
+   * the other account's comes with it; the other's sessions on it reach nobody through it).
    * An account holds NUMBERS_PER_ACCOUNT_MAX at most: its adds take turns (`InventoryAddTurns`), each
    * counting what the one before it left.
    * With credentials, the provider is asked first whether the account they name holds every number
@@ -86,6 +87,8 @@ export class InventoryService {
   ): Promise<VirtualNumber[]> {
     /** Numbers another account deleted and no longer uses, by number: their record as read. */
     const released = new Map<string, VirtualNumberDocument>();
+    /** Numbers another account holds unconfirmed, which this add's provider confirmed: as read. */
+    const unconfirmed = new Map<string, VirtualNumberDocument>();
     let adding = 0;
     for (const p of unique.values()) {
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
@@ -97,15 +100,22 @@ export class InventoryService {
         (existing.accountId !== request.scope.accountId ||
           (request.scope.subaccountId !== undefined && existing.subaccountId !== request.scope.subaccountId));
       if (foreign) {
-        if (existing.accountId === request.scope.accountId || !(await this.releasedBy(existing))) {
+        const anotherAccount = existing.accountId !== request.scope.accountId;
+        if (anotherAccount && holding?.get(p.e164)?.held && holdingUnconfirmed(existing)) {
+          // Its provider confirmed this account holds it; the other account's provider never did
+          // (or it gave none): the other record was a claim on someone else's number.
+          unconfirmed.set(p.e164, existing);
+        } else if (!anotherAccount || !(await this.releasedBy(existing))) {
           throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
             field: 'numbers',
           });
+        } else {
+          released.set(p.e164, existing);
         }
-        released.set(p.e164, existing);
       }
       // Counted already: the account's active numbers, and those it deleted still in quarantine.
-      const counted = existing && !released.has(p.e164) && !this.pastQuarantine(existing);
+      const counted =
+        existing && !released.has(p.e164) && !unconfirmed.has(p.e164) && !this.pastQuarantine(existing);
       if (!counted) adding++;
     }
     const max = this.config.NUMBERS_PER_ACCOUNT_MAX;
@@ -140,12 +150,16 @@ export class InventoryService {
         status: 'active' as const,
         deletedAt: null,
       };
-      const from = released.get(p.e164);
+      const from = released.get(p.e164) ?? unconfirmed.get(p.e164);
       if (from !== undefined) {
         const doc = { _id: p.e164, accountId: request.scope.accountId, alias: null, ...fields };
         // A Service claim of the first account's left behind (an assignment racing its delete).
         await this.proxyClaims.release(from.accountId, p.e164);
-        if (!(await this.numbers.takeOverDeleted(from, doc))) {
+        const taken = released.has(p.e164)
+          ? await this.numbers.takeOverDeleted(from, doc)
+          : await this.numbers.takeOverUnconfirmed(from, doc);
+        this.pool.invalidate(from.accountId);
+        if (!taken) {
           throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
             field: 'numbers',
           });

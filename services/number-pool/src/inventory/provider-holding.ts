@@ -52,3 +52,21 @@ export function holdingToAsk(n: NumberHolding, now: number, reaskAfterMs: number
   if (!h || h.provider !== n.provider || h.providerAccountId !== n.credentials.accountId) return true;
   return now - new Date(h.at).getTime() >= reaskAfterMs;
 }
+
+/**
+ * Whether the number is known not to be its account's by its provider's word: it has no
+ * credentials (nobody could be asked), or its provider, asked about its credentials as they are
+ * now, did not confirm it. A number never asked about as it is now is not known either way (the
+ * sweep asks soon).
+ */
+export function holdingUnconfirmed(n: NumberHolding): boolean {
+  if (n.credentials === null) return true;
+  const h = n.providerHolding;
+  return (
+    h !== undefined &&
+    h !== null &&
+    h.provider === n.provider &&
+    h.providerAccountId === n.credentials.accountId &&
+    !h.held
+  );
+}

@@ -55,6 +55,19 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   /**
+   * Inserts the number as `doc.accountId`'s, in place of `from`'s record (one its provider never
+   * confirmed) as it was read: false when that record changed since, or another account took the
+   * number first (the unique id decides).
+   */
+  async takeOverUnconfirmed(
+    from: Pick<VirtualNumberDocument, 'accountId' | 'updatedAt'>,
+    doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>,
+  ): Promise<boolean> {
+    await this.deleteScoped({ _id: doc._id, accountId: from.accountId, updatedAt: from.updatedAt });
+    return this.insertUnlessTaken(doc);
+  }
+
+  /**
    * The numbers an account holds, its subaccounts' too: active, or deleted since `quarantinedSince`
    * (out of other accounts' reach still).
    */
