@@ -6,7 +6,7 @@ import { expectEventually } from '@maskline/testing';
 import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
-import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
+import { accountsWithNumbers, addNumbers, providerAccounts } from './support/provider-accounts';
 import { consumerCaughtUp, eventsOn } from './support/stream-events';
 
 type Json = Record<string, unknown>;
@@ -396,14 +396,7 @@ describe('call routing through real telephony webhooks', () => {
       // No provider account holds the person's phone (the sandbox number-pool asks says so).
       system.providers.disown(person);
       const squatter = await createAccount(system, `squatter-calls-${provider}`);
-      const withCredentials = await squatter.api('/Number/', {
-        body: {
-          numbers: person,
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-        },
-      });
+      const withCredentials = await addNumbers(squatter, provider, PROVIDERS[provider], [person]);
       expect(withCredentials.status).toBe(422);
       expect(((await withCredentials.json()) as { error: string }).error).toMatch(
         new RegExp(`^numbers: \\${person} is not held by ${provider} account`),
@@ -419,15 +412,7 @@ describe('call routing through real telephony webhooks', () => {
       // A number its provider account was confirmed to hold, with a session of its own, made after:
       // once a call from it is hung up, the router knows both sessions (it applies them in order).
       const owner = await createAccount(system, `owner-calls-${provider}`);
-      const added = await owner.api('/Number/', {
-        body: {
-          numbers: confirmed,
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-        },
-      });
-      expect(added.status).toBe(202);
+      expect((await addNumbers(owner, provider, PROVIDERS[provider], [confirmed])).status).toBe(202);
       const held = await owner.api('/Masking/Session/', {
         body: { first_party: nextPhone(), second_party: nextPhone() },
       });

@@ -13,7 +13,7 @@ import { createAccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { startProviderSandbox, type ProviderSandbox } from '../../deploy/local/provider-sandbox.cjs';
 import { E2eSystem } from './support/e2e-system';
-import { accountsWithNumbers, providerAccounts } from './support/provider-accounts';
+import { accountsWithNumbers, addNumbers, providerAccounts } from './support/provider-accounts';
 import { sendWebhook, signWebhook } from './support/signed-webhook';
 import { consumerCaughtUp, eventsOn } from './support/stream-events';
 import { seedDemo } from '../../scripts/seed-demo.cjs';
@@ -146,16 +146,7 @@ describe('message masking through real message webhooks', () => {
     /** A new account holding `number`, on this dialect's provider account. */
     const accountWithNumber = async (name: string, number: string, extra: Json = {}) => {
       const account = await createAccount(system, name);
-      const added = await account.api('/Number/', {
-        body: {
-          numbers: number,
-          provider,
-          provider_auth_id: PROVIDERS[provider].accountId,
-          provider_auth_token: PROVIDERS[provider].authToken,
-          ...extra,
-        },
-      });
-      expect(added.status).toBe(202);
+      expect((await addNumbers(account, provider, PROVIDERS[provider], [number], extra)).status).toBe(202);
       return account;
     };
     /** Every relay-consumer message so far has been dealt with (no send still to come). */

@@ -19,6 +19,7 @@ import {
   ReleaseAllocation,
   ReleaseSessionNumber,
   UpdateVirtualNumber,
+  VirtualNumberChanged,
   type AccountScope,
 } from '@maskline/contracts';
 import {
@@ -447,6 +448,11 @@ describe('number-pool (real NATS + store)', () => {
       expect((await routing(legacy)).heldConfirmed).toBe(false);
       const sweep = app.get(ProviderHoldingSweep);
       const asked = providers.lookups.length;
+      // Every router and gateway is told, so that none keeps its cached word.
+      const changed: string[] = [];
+      const sub = client.nc.subscribe(VirtualNumberChanged.subject, {
+        callback: (_err, msg) => changed.push((msg.json() as { number: string }).number),
+      });
       await sweep.sweep();
       expect(
         providers.lookups
@@ -455,6 +461,8 @@ describe('number-pool (real NATS + store)', () => {
           .sort(),
       ).toEqual([legacy, gone]);
       expect((await routing(legacy)).heldConfirmed).toBe(true);
+      await expectEventually(() => expect([...changed].sort()).toEqual([legacy, gone].sort()));
+      sub.unsubscribe();
       // Asked about lately: not asked again.
       await sweep.sweep();
       expect(providers.lookups.length).toBe(asked + 2);

@@ -26,6 +26,25 @@ export function providerAccounts(numbers: Record<Provider, string[]>): Record<Pr
   };
 }
 
+/** Adds numbers to a Maskline account, with the provider account's credentials: the API's answer. */
+export function addNumbers(
+  account: TestAccount,
+  provider: Provider,
+  providerAccount: Pick<ProviderAccount, 'accountId' | 'authToken'>,
+  numbers: string[],
+  extra: Record<string, unknown> = {},
+): Promise<Response> {
+  return account.api('/Number/', {
+    body: {
+      numbers: numbers.join(','),
+      provider,
+      provider_auth_id: providerAccount.accountId,
+      provider_auth_token: providerAccount.authToken,
+      ...extra,
+    },
+  });
+}
+
 /** A Maskline account per dialect, each with that dialect's numbers and provider credentials. */
 export async function accountsWithNumbers(
   system: E2eSystem,
@@ -35,14 +54,7 @@ export async function accountsWithNumbers(
   const accounts = {} as Record<Provider, TestAccount>;
   for (const provider of ['plivo', 'twilio'] as const) {
     const account = await createAccount(system, `${name}-${provider}`);
-    const added = await account.api('/Number/', {
-      body: {
-        numbers: providers[provider].numbers.join(','),
-        provider,
-        provider_auth_id: providers[provider].accountId,
-        provider_auth_token: providers[provider].authToken,
-      },
-    });
+    const added = await addNumbers(account, provider, providers[provider], providers[provider].numbers);
     if (added.status !== 202) throw new Error(`adding ${provider} numbers: HTTP ${added.status}`);
     accounts[provider] = account;
   }

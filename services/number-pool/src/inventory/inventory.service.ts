@@ -336,11 +336,12 @@ export class InventoryService {
   }
 
   /**
-   * Tells every holder of the number's routing (the gateway's webhook check) to read it afresh.
-   * After the write: a failed announcement fails the request, which the caller may repeat (the
-   * change is stored; the next announcement carries it), and caches still expire on their own.
+   * Tells every holder of the number's routing (the gateway's webhook check, the call router's loop
+   * guard) to read it afresh. After the write: a failed announcement fails the request, which the
+   * caller may repeat (the change is stored; the next announcement carries it), and caches still
+   * expire on their own.
    */
-  private async announce(accountId: string, number: string): Promise<void> {
+  async announce(accountId: string, number: string): Promise<void> {
     // Every change is news of its own (an extra one only costs a cache miss): a fresh id each time.
     await this.events.publish(
       VirtualNumberChanged,

@@ -6,7 +6,8 @@ import { SweepTurns } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
-import { holdingToAsk, type ProviderHoldingRecord } from './provider-holding';
+import { InventoryService } from './inventory.service';
+import { holdingConfirmed, holdingToAsk, type ProviderHoldingRecord } from './provider-holding';
 import { ProviderHoldingClient } from './provider-holding.client';
 import { VirtualNumberRepository } from './virtual-number.repository';
 
@@ -26,6 +27,7 @@ export class ProviderHoldingSweep extends PeriodicTask {
   constructor(
     private readonly numbers: VirtualNumberRepository,
     private readonly holding: ProviderHoldingClient,
+    private readonly inventory: InventoryService,
     @Inject(NUMBER_POOL_CONFIG) private readonly config: NumberPoolConfig,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: Logger,
@@ -75,6 +77,8 @@ export class ProviderHoldingSweep extends PeriodicTask {
       };
       // Of the credentials read: if they have changed since, this record confirms nothing for them.
       await this.numbers.update(n.accountId, n._id, { providerHolding: record });
+      // Confirmed now, or no longer: the routers' loop guards read it afresh.
+      if (holdingConfirmed(n) !== held) await this.inventory.announce(n.accountId, n._id);
       if (held) confirmed++;
     }
     if (due.length > 0) this.logger.info({ asked: due.length, confirmed }, 'provider holding sweep');
