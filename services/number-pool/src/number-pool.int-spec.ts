@@ -475,7 +475,12 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('gives a number to the account its provider confirms holds it, taken from one whose provider never did (or that gave no credentials); never from a confirmed one', async () => {
-      const [squatted, listed, confirmedElsewhere] = ['+14155550912', '+14155550913', '+14155550914'];
+      const [squatted, listed, switched, confirmedElsewhere] = [
+        '+14155550912',
+        '+14155550913',
+        '+14155550915',
+        '+14155550914',
+      ];
       const squatter: AccountScope = { accountId: 'MASQUATTERACCOUNT001' };
       // Without credentials (nobody asked), and with credentials whose provider lists the number
       // only on the account's word (its own carrier): neither confirmed.
@@ -486,21 +491,35 @@ describe('number-pool (real NATS + store)', () => {
         provider: 'plivo',
         credentials: { accountId: 'MASQUATTERPROVIDER01', authToken: 'squatter-token-value' },
       });
+      await client.request(AddVirtualNumbers, {
+        scope: squatter,
+        numbers: [switched],
+        provider: 'plivo',
+        credentials: { accountId: 'MASQUATTERPROVIDER01', authToken: 'squatter-token-value' },
+      });
       await db
         .collection('virtual_numbers')
-        .updateOne({ _id: listed as never }, { $set: { 'providerHolding.held': false } });
+        .updateMany(
+          { _id: { $in: [listed, switched] as never[] } },
+          { $set: { 'providerHolding.held': false } },
+        );
+      // Moved to the other provider without credentials (the provider's word is then of another
+      // provider: neither confirmed nor refuted as it stands): not confirmed, so still takeable.
+      await client.request(AddVirtualNumbers, { scope: squatter, numbers: [switched], provider: 'twilio' });
+      expect((await routing(switched)).accountId).toBe(squatter.accountId);
       const session = { ...allocationRequest([rider(500), rider(501)]), scope: squatter };
       expect((await client.request(AllocateNumber, session)).virtualNumber).toBe(squatted);
       // Its holder adds both, confirmed by its provider: they are its own, afresh.
       const { added } = await client.request(AddVirtualNumbers, {
         scope,
-        numbers: [squatted, listed],
+        numbers: [squatted, listed, switched],
         provider: 'twilio',
         credentials: twilioCredentials,
       });
       expect(added.map((n) => [n.number, n.accountId, n.hasProviderCredentials])).toEqual([
         [squatted, scope.accountId, true],
         [listed, scope.accountId, true],
+        [switched, scope.accountId, true],
       ]);
       expect(await routing(squatted)).toMatchObject({ accountId: scope.accountId, heldConfirmed: true });
       await expect(

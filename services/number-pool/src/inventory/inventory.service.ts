@@ -153,12 +153,16 @@ export class InventoryService {
       const from = released.get(p.e164) ?? unconfirmed.get(p.e164);
       if (from !== undefined) {
         const doc = { _id: p.e164, accountId: request.scope.accountId, alias: null, ...fields };
-        // A Service claim of the first account's left behind (an assignment racing its delete).
-        await this.proxyClaims.release(from.accountId, p.e164);
         const taken = released.has(p.e164)
           ? await this.numbers.takeOverDeleted(from, doc)
           : await this.numbers.takeOverUnconfirmed(from, doc);
-        this.pool.invalidate(from.accountId);
+        if (taken) {
+          // A Service claim of the first account's left behind (an assignment racing its delete, or
+          // its own Service): the number is another's now. Told at once, whatever comes after.
+          await this.proxyClaims.release(from.accountId, p.e164);
+          this.pool.invalidate(from.accountId);
+          await this.announce(request.scope.accountId, p.e164);
+        }
         if (!taken) {
           throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
             field: 'numbers',
@@ -330,7 +334,7 @@ export class InventoryService {
       fallbackMessage: doc.fallbackMessage ?? null,
       smsEnabled: capabilitiesOf(doc).smsEnabled,
       proxyServiceSid: doc.proxyServiceSid ?? null,
-      // Stored before the provider was asked (absent): taken as held, as it was then.
+      // Only the provider's word of the credentials it has now (never asked: not confirmed).
       heldConfirmed: credentials !== null && holdingConfirmed(doc),
     };
   }

@@ -10,9 +10,21 @@ import { InventoryService } from './inventory.service';
 import { holdingConfirmed, holdingToAsk, type ProviderHoldingRecord } from './provider-holding';
 import { ProviderHoldingClient } from './provider-holding.client';
 import { VirtualNumberRepository } from './virtual-number.repository';
+import type { VirtualNumberDocument } from './virtual-number.schema';
 
 /** Numbers one run asks about at most: a provider is never asked in a burst. */
 export const HOLDING_SWEEP_BATCH = 200;
+/** How long one run waits on providers in all (it holds the interval's sweep turn meanwhile). */
+const HOLDING_SWEEP_BUDGET_MS = 60_000;
+
+function shuffled<T>(items: T[]): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
+}
 
 /**
  * Every PROVIDER_HOLDING_SWEEP_INTERVAL_MS, on the replica that takes the interval's turn: the
@@ -20,7 +32,9 @@ export const HOLDING_SWEEP_BATCH = 200;
  * now (stored before the question was asked, or by an older release during an upgrade), or were
  * asked about PROVIDER_HOLDING_REASK_AFTER_MS ago or more (a number its account released at the
  * provider may since be a person's phone). Until asked, a number is not taken for Maskline's own.
- * Reads the inventory (bounded by NUMBERS_PER_ACCOUNT_MAX per account, not by history).
+ * Reads the numbers with credentials, active or deleted within NUMBER_QUARANTINE_MS (bounded by
+ * NUMBERS_PER_ACCOUNT_MAX per account, not by history); asks about HOLDING_SWEEP_BATCH at most, in
+ * HOLDING_SWEEP_BUDGET_MS at most.
  */
 @Injectable()
 export class ProviderHoldingSweep extends PeriodicTask {
@@ -44,45 +58,62 @@ export class ProviderHoldingSweep extends PeriodicTask {
   /** The numbers asked about, and how many the providers confirmed. */
   async sweep(): Promise<{ asked: number; confirmed: number }> {
     const now = this.clock();
-    const due = (await this.numbers.withCredentialsSystemWide())
-      .filter((n) => holdingToAsk(n, now, this.config.PROVIDER_HOLDING_REASK_AFTER_MS))
-      .slice(0, HOLDING_SWEEP_BATCH);
+    const started = performance.now();
+    const deletedSince = new Date(now - this.config.NUMBER_QUARANTINE_MS);
+    // In no fixed order: numbers that cannot be asked about now (a provider down, credentials that
+    // cannot be read) never keep the others waiting.
+    const due = shuffled(
+      (await this.numbers.withCredentialsSystemWide(deletedSince)).filter((n) =>
+        holdingToAsk(n, now, this.config.PROVIDER_HOLDING_REASK_AFTER_MS),
+      ),
+    ).slice(0, HOLDING_SWEEP_BATCH);
+    let asked = 0;
     let confirmed = 0;
     for (const n of due) {
-      const { accountId: providerAccountId, ...sealed } = n.credentials as NonNullable<typeof n.credentials>;
+      // A run waits on providers for HOLDING_SWEEP_BUDGET_MS at most: the rest wait for the next.
+      if (performance.now() - started > HOLDING_SWEEP_BUDGET_MS) break;
+      const record = await this.ask(n);
+      if (!record) continue;
+      asked++;
+      // Of the credentials read: if they have changed since, this record confirms nothing for them.
+      await this.numbers.update(n.accountId, n._id, { providerHolding: record });
+      // Confirmed now, or no longer: the routers' loop guards read it afresh.
+      if (holdingConfirmed(n) !== record.held) await this.inventory.announce(n.accountId, n._id);
+      if (record.held) confirmed++;
+    }
+    if (asked > 0) this.logger.info({ asked, confirmed }, 'provider holding sweep');
+    return { asked, confirmed };
+  }
+
+  /**
+   * The provider's word on the number for its stored credentials; undefined when there is none to
+   * keep (no clear answer, or credentials that cannot be read): asked again at a later run.
+   */
+  private async ask(n: VirtualNumberDocument): Promise<ProviderHoldingRecord | undefined> {
+    const { accountId: providerAccountId, ...sealed } = n.credentials as NonNullable<typeof n.credentials>;
+    try {
       const credentials = {
         accountId: providerAccountId,
         authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, n._id),
       };
-      let held: boolean;
-      try {
-        const holdings = await this.holding.holdings({
-          accountId: n.accountId,
-          provider: n.provider,
-          credentials,
-          numbers: [n._id],
-        });
-        held = holdings.get(n._id) === 'confirmed';
-      } catch (err) {
-        // Credentials the provider refuses confirm nothing; no clear answer: asked again next run.
-        if (!(err instanceof CodedError && err.code === PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED))
-          continue;
-        held = false;
-      }
-      const record: ProviderHoldingRecord = {
-        at: new Date(this.clock()),
+      const holdings = await this.holding.holdings({
+        accountId: n.accountId,
         provider: n.provider,
-        providerAccountId,
-        held,
-      };
-      // Of the credentials read: if they have changed since, this record confirms nothing for them.
-      await this.numbers.update(n.accountId, n._id, { providerHolding: record });
-      // Confirmed now, or no longer: the routers' loop guards read it afresh.
-      if (holdingConfirmed(n) !== held) await this.inventory.announce(n.accountId, n._id);
-      if (held) confirmed++;
+        credentials,
+        numbers: [n._id],
+      });
+      const held = holdings.get(n._id) === 'confirmed';
+      return { at: new Date(this.clock()), provider: n.provider, providerAccountId, held };
+    } catch (err) {
+      // Refused credentials confirm nothing (asked again within the hour: a token being rotated).
+      if (err instanceof CodedError && err.code === PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED) {
+        return { at: new Date(this.clock()), provider: n.provider, providerAccountId, held: false };
+      }
+      if (!(err instanceof CodedError)) {
+        this.logger.warn({ err: { name: (err as Error).name }, number: n._id }, 'provider holding not asked');
+      }
+      return undefined;
     }
-    if (due.length > 0) this.logger.info({ asked: due.length, confirmed }, 'provider holding sweep');
-    return { asked: due.length, confirmed };
   }
 
   protected async runOnce(): Promise<void> {

@@ -17,6 +17,10 @@ describe('what a provider says of a number an account is adding', () => {
       'unconfirmed',
     );
     expect(holdingIn('plivo', NUMBER, answer(200, { number: '14155550100' }))).toBe('unconfirmed');
+    // Only Plivo's own name, as Plivo writes it.
+    expect(holdingIn('plivo', NUMBER, answer(200, { number: '14155550100', carrier: ' plivo ' }))).toBe(
+      'unconfirmed',
+    );
     expect(holdingIn('plivo', NUMBER, answer(404, { error: 'not found' }))).toBe('not-held');
   });
 

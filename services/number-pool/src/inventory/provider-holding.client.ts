@@ -193,9 +193,9 @@ export function holdingIn(provider: TelephonyProvider, number: string, answer: H
   if (provider === 'plivo') {
     const n = json as { number?: unknown; carrier?: unknown } | null;
     if (typeof n?.number !== 'string' || `+${n.number.replace(/^\+/, '')}` !== number) return null;
-    return typeof n.carrier === 'string' && n.carrier.trim().toLowerCase() === 'plivo'
-      ? 'confirmed'
-      : 'unconfirmed';
+    // Exactly Plivo's own name: a carrier an account brings is named by the account (whether Plivo
+    // lets one be named "Plivo" is not verified here: docs/security-model.md).
+    return n.carrier === 'Plivo' ? 'confirmed' : 'unconfirmed';
   }
   const list = (json as { incoming_phone_numbers?: unknown } | null)?.incoming_phone_numbers;
   if (!Array.isArray(list)) return null;

@@ -1,4 +1,9 @@
-import { holdingConfirmed, holdingToAsk, type ProviderHoldingRecord } from './provider-holding';
+import {
+  holdingConfirmed,
+  holdingToAsk,
+  holdingUnconfirmed,
+  type ProviderHoldingRecord,
+} from './provider-holding';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-12-04T10:00:00Z');
@@ -35,7 +40,22 @@ describe('a number’s provider holding', () => {
     expect(holdingToAsk(number(record({ providerAccountId: 'MA2' })), NOW, DAY)).toBe(true);
     expect(holdingToAsk(number(record()), NOW, DAY)).toBe(false);
     expect(holdingToAsk(number(record({ at: new Date(NOW - DAY) })), NOW, DAY)).toBe(true);
-    expect(holdingToAsk(number(record({ held: false, at: new Date(NOW - DAY + 1) })), NOW, DAY)).toBe(false);
+    // A word that did not confirm it (a refused token may be one being rotated): asked again within the hour.
+    expect(holdingToAsk(number(record({ held: false, at: new Date(NOW - DAY / 24 + 1) })), NOW, DAY)).toBe(
+      false,
+    );
+    expect(holdingToAsk(number(record({ held: false, at: new Date(NOW - DAY / 24) })), NOW, DAY)).toBe(true);
     expect(holdingToAsk(number(undefined, null), NOW, DAY)).toBe(false);
+  });
+
+  it('may be taken by a confirmed holder when its own word does not confirm it, never while it waits to be asked', () => {
+    expect(holdingUnconfirmed(number(undefined, null))).toBe(true);
+    expect(holdingUnconfirmed(number(record({ held: false })))).toBe(true);
+    // Its provider switched, or credentials changed, after the word: it confirms nothing, so takeable.
+    expect(holdingUnconfirmed(number(record({ provider: 'twilio' })))).toBe(true);
+    expect(holdingUnconfirmed(number(record({ providerAccountId: 'MA2' })))).toBe(true);
+    expect(holdingUnconfirmed(number(record()))).toBe(false);
+    // Stored before the question was asked: the sweep asks first.
+    expect(holdingUnconfirmed(number(undefined))).toBe(false);
   });
 });

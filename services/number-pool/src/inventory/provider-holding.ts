@@ -44,29 +44,28 @@ export function holdingConfirmed(n: NumberHolding): boolean {
 /**
  * Whether the provider should be asked about the number (again): it has credentials, and it was
  * never asked about them as they are now, or was asked `reaskAfterMs` ago or more (a number an
- * account released at its provider may since be a person's phone).
+ * account released at its provider may since be a person's phone), or a 24th of that when its word
+ * did not confirm it.
  */
 export function holdingToAsk(n: NumberHolding, now: number, reaskAfterMs: number): boolean {
   if (n.credentials === null) return false;
   const h = n.providerHolding;
   if (!h || h.provider !== n.provider || h.providerAccountId !== n.credentials.accountId) return true;
-  return now - new Date(h.at).getTime() >= reaskAfterMs;
+  // A word that did not confirm it (a refusal may be a token being rotated) is asked again sooner.
+  return now - new Date(h.at).getTime() >= (h.held ? reaskAfterMs : reaskUnconfirmedAfterMs(reaskAfterMs));
 }
 
 /**
- * Whether the number is known not to be its account's by its provider's word: it has no
- * credentials (nobody could be asked), or its provider, asked about its credentials as they are
- * now, did not confirm it. A number never asked about as it is now is not known either way (the
- * sweep asks soon).
+ * Whether the number may be taken by an account whose provider confirms it holds it: its own
+ * provider never confirmed it for its credentials as they are now, and it is not merely waiting to
+ * be asked. So: no credentials (nobody could be asked), or a provider's word that does not confirm
+ * them (held: false, or of other credentials or another provider, however they changed since). A
+ * number stored before the question was asked, never asked about, waits for the sweep.
  */
 export function holdingUnconfirmed(n: NumberHolding): boolean {
   if (n.credentials === null) return true;
-  const h = n.providerHolding;
-  return (
-    h !== undefined &&
-    h !== null &&
-    h.provider === n.provider &&
-    h.providerAccountId === n.credentials.accountId &&
-    !h.held
-  );
+  return n.providerHolding !== undefined && n.providerHolding !== null && !holdingConfirmed(n);
 }
+
+/** How long a provider's word that did not confirm a number stands before it is asked again. */
+export const reaskUnconfirmedAfterMs = (reaskAfterMs: number): number => Math.ceil(reaskAfterMs / 24);

@@ -56,14 +56,15 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
 
   /**
    * Inserts the number as `doc.accountId`'s, in place of `from`'s record (one its provider never
-   * confirmed) as it was read: false when that record changed since, or another account took the
-   * number first (the unique id decides).
+   * confirmed): false when another account took the number first (the unique id decides). Not
+   * conditioned on the record as read: its account could change it without end (re-adding it,
+   * updating it) to keep it from its holder, whose provider has just confirmed the number is its.
    */
   async takeOverUnconfirmed(
-    from: Pick<VirtualNumberDocument, 'accountId' | 'updatedAt'>,
+    from: Pick<VirtualNumberDocument, 'accountId'>,
     doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>,
   ): Promise<boolean> {
-    await this.deleteScoped({ _id: doc._id, accountId: from.accountId, updatedAt: from.updatedAt });
+    await this.deleteScoped({ _id: doc._id, accountId: from.accountId });
     return this.insertUnlessTaken(doc);
   }
 
@@ -125,14 +126,19 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     return this.systemWide.find({ status: 'active' }, {}, ['accountId', 'subaccountId', 'country']);
   }
 
-  /** Every account's numbers with provider credentials (the provider holding sweep): bounded by the pool. */
-  withCredentialsSystemWide(): Promise<VirtualNumberDocument[]> {
-    return this.systemWide.find({ credentials: { $ne: null } }, {}, [
-      'accountId',
-      'provider',
-      'credentials',
-      'providerHolding',
-    ]);
+  /**
+   * Every account's numbers with provider credentials, active or deleted since `deletedSince` (whose
+   * live sessions may still use them), for the provider holding sweep: bounded by the pool.
+   */
+  withCredentialsSystemWide(deletedSince: Date): Promise<VirtualNumberDocument[]> {
+    return this.systemWide.find(
+      {
+        credentials: { $ne: null },
+        $or: [{ status: 'active' }, { status: 'deleted', deletedAt: { $gt: deletedSince } }],
+      },
+      {},
+      ['accountId', 'provider', 'credentials', 'providerHolding'],
+    );
   }
 
   async countForOwner(accountId: string, subaccountId: string | null): Promise<number> {
