@@ -64,7 +64,7 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     from: Pick<VirtualNumberDocument, 'accountId'>,
     doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>,
   ): Promise<boolean> {
-    await this.deleteScoped({ _id: doc._id, accountId: from.accountId });
+    await this.deleteScoped(ofAccount(from.accountId, doc._id));
     return this.insertUnlessTaken(doc);
   }
 
@@ -80,7 +80,7 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   async update(accountId: string, number: string, set: Partial<VirtualNumberDocument>): Promise<void> {
-    await this.updateOneScoped({ _id: number, accountId }, { $set: set });
+    await this.updateOneScoped(ofAccount(accountId, number), { $set: set });
   }
 
   async list(accountId: string, filter: NumberListFilter, limit: number, offset: number) {
@@ -154,4 +154,16 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     if (f.numberStartsWith) query._id = { $regex: `^\\+${f.numberStartsWith}` };
     return query;
   }
+}
+
+/**
+ * One number, as long as it is still this account's, checked in the statement itself. A number's
+ * account changes when another account takes it (`takeOverUnconfirmed`), so the check must not be
+ * made on a copy read just before, as a statement by id and account alone is on FerretDB with SQLite
+ * (`guardedById`: there a write by the old account landing as the number was taken would reach the
+ * new account's record). The operator on `status` sends the whole filter to the store: atomic on
+ * MongoDB and FerretDB alike, a scan of this collection (bounded by the pool, not history) on SQLite.
+ */
+export function ofAccount(accountId: string, number: string) {
+  return { _id: number, accountId, status: { $in: ['active', 'deleted'] as const } };
 }
