@@ -361,19 +361,41 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   protected readonly systemWideSweeps: SystemWideQueries<T>;
   /** A collection that grows with history: its tenant reads have a history read's deadline. */
   readonly #growsWithHistory: boolean;
+  /** An id's document may be written again under another account (see the constructor). */
+  readonly #idsChangeAccount: boolean;
 
   protected constructor(
     model: Model<T>,
-    /**
-     * The collection grows with history (ended sessions, call steps, attempts): only requests that
-     * read history (`readsHistory`) read it, and its reads give up before their callers do.
-     */
-    { growsWithHistory = false }: { growsWithHistory?: boolean } = {},
+    {
+      growsWithHistory = false,
+      idsChangeAccount = false,
+    }: {
+      /**
+       * The collection grows with history (ended sessions, call steps, attempts): only requests that
+       * read history (`readsHistory`) read it, and its reads give up before their callers do.
+       */
+      growsWithHistory?: boolean;
+      /**
+       * A document's id may be written again under another account (a phone number another account
+       * takes). A statement by id and account then sends its account with it, on every store: never
+       * checked on a copy read before (`guardedById`, on FerretDB with SQLite), where a write by the
+       * first account landing as the id changed hands would reach the second's document. On SQLite,
+       * each such statement is a scan of the collection.
+       */
+      idsChangeAccount?: boolean;
+    } = {},
   ) {
     this.#model = model;
     this.systemWide = new SystemWideQueries(model);
     this.systemWideSweeps = historySweepQueries(model);
     this.#growsWithHistory = growsWithHistory;
+    this.#idsChangeAccount = idsChangeAccount;
+  }
+
+  /** A statement of one document named by id (and account): `guardedById`, unless ids change account. */
+  #byId(filter: ScopedFilter<T>, statement: (f: FilterQuery<T>) => Promise<number>): Promise<number> {
+    const byId = this.#idsChangeAccount ? undefined : guardedIdOf(filter);
+    return byId ? guardedById(byId.id, byId.guard, this.systemWide.byIdReads, statement) : statement(filter);
   }
 
   /** Whether every filtered read and count of the store is a scan of the collection (FerretDB v1). */
@@ -479,8 +501,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
   protected async updateOneScoped(filter: ScopedFilter<T>, update: UpdateQuery<T>): Promise<number> {
     const statement = async (f: FilterQuery<T>) =>
       (await this.#model.updateOne(f, update).exec()).matchedCount;
-    const byId = guardedIdOf(filter);
-    return byId ? guardedById(byId.id, byId.guard, this.systemWide.byIdReads, statement) : statement(filter);
+    return this.#byId(filter, statement);
   }
 
   /**
@@ -511,7 +532,7 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
     if (keys.length === 0) return;
     refuseNonStringIds(keys.map((k) => k._id));
     const profile = await profileOf(this.#model);
-    if (!profile) {
+    if (!profile || this.#idsChangeAccount) {
       await statement(eachScoped<T>(keys));
       return;
     }
@@ -528,7 +549,6 @@ export abstract class AccountScopedRepository<T extends AccountScope> {
 
   protected async deleteScoped(filter: ScopedFilter<T>): Promise<void> {
     const statement = async (f: FilterQuery<T>) => (await this.#model.deleteMany(f).exec()).deletedCount;
-    const byId = guardedIdOf(filter);
-    await (byId ? guardedById(byId.id, byId.guard, this.systemWide.byIdReads, statement) : statement(filter));
+    await this.#byId(filter, statement);
   }
 }

@@ -242,7 +242,7 @@ export class InventoryService {
       const holding = await this.askHolding(
         request.scope.accountId,
         request.provider ?? existing.provider,
-        request.credentials ?? this.unseal(existing),
+        request.credentials ?? this.credentialsOf(existing),
         [existing._id],
       );
       if (holding) set.providerHolding = holding.get(existing._id);
@@ -323,7 +323,7 @@ export class InventoryService {
     if (!doc) return null;
     // An id no provider issues (stored before the rule) is no credentials: it would be a path of the
     // provider's API that leads elsewhere (`..`). The number's owner sets them again to use it.
-    const credentials = this.unseal(doc);
+    const credentials = this.credentialsOf(doc);
     return {
       accountId: doc.accountId,
       subaccountId: doc.subaccountId,
@@ -377,7 +377,7 @@ export class InventoryService {
   }
 
   /** The number's stored credentials in clear (null: none, or an id no provider issues). */
-  private unseal(doc: VirtualNumberDocument): ProviderCredentials | null {
+  credentialsOf(doc: Pick<VirtualNumberDocument, '_id' | 'credentials'>): ProviderCredentials | null {
     if (!doc.credentials || !PROVIDER_ACCOUNT_ID_RULE.pattern.test(doc.credentials.accountId)) return null;
     const { accountId, ...sealed } = doc.credentials;
     return { accountId, authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, doc._id) };

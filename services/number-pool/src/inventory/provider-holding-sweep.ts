@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, PoolErrorCodes } from '@maskline/contracts';
-import { decryptSecret } from '@maskline/crypto';
 import { SweepTurns } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
@@ -90,12 +89,11 @@ export class ProviderHoldingSweep extends PeriodicTask {
    * keep (no clear answer, or credentials that cannot be read): asked again at a later run.
    */
   private async ask(n: VirtualNumberDocument): Promise<ProviderHoldingRecord | undefined> {
-    const { accountId: providerAccountId, ...sealed } = n.credentials as NonNullable<typeof n.credentials>;
+    const providerAccountId = (n.credentials as NonNullable<typeof n.credentials>).accountId;
     try {
-      const credentials = {
-        accountId: providerAccountId,
-        authToken: decryptSecret(this.config.PROVIDER_CREDENTIAL_KEYS, sealed, n._id),
-      };
+      // As routing reads them (an id no provider issues is none: nothing to ask with).
+      const credentials = this.inventory.credentialsOf(n);
+      if (!credentials) return undefined;
       const holdings = await this.holding.holdings({
         accountId: n.accountId,
         provider: n.provider,

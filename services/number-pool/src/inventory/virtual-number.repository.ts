@@ -16,7 +16,8 @@ export interface NumberListFilter {
 @Injectable()
 export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumberDocument> {
   constructor(@InjectModel(VirtualNumberDocument.name) model: Model<VirtualNumberDocument>) {
-    super(model);
+    // A number changes account when another account takes it (`takeOverUnconfirmed`).
+    super(model, { idsChangeAccount: true });
   }
 
   /**
@@ -64,7 +65,7 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     from: Pick<VirtualNumberDocument, 'accountId'>,
     doc: Omit<VirtualNumberDocument, 'createdAt' | 'updatedAt'>,
   ): Promise<boolean> {
-    await this.deleteScoped(ofAccount(from.accountId, doc._id));
+    await this.deleteScoped({ _id: doc._id, accountId: from.accountId });
     return this.insertUnlessTaken(doc);
   }
 
@@ -80,7 +81,7 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   async update(accountId: string, number: string, set: Partial<VirtualNumberDocument>): Promise<void> {
-    await this.updateOneScoped(ofAccount(accountId, number), { $set: set });
+    await this.updateOneScoped({ _id: number, accountId }, { $set: set });
   }
 
   async list(accountId: string, filter: NumberListFilter, limit: number, offset: number) {
@@ -154,16 +155,4 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     if (f.numberStartsWith) query._id = { $regex: `^\\+${f.numberStartsWith}` };
     return query;
   }
-}
-
-/**
- * One number, as long as it is still this account's, checked in the statement itself. A number's
- * account changes when another account takes it (`takeOverUnconfirmed`), so the check must not be
- * made on a copy read just before, as a statement by id and account alone is on FerretDB with SQLite
- * (`guardedById`: there a write by the old account landing as the number was taken would reach the
- * new account's record). The operator on `status` sends the whole filter to the store: atomic on
- * MongoDB and FerretDB alike, a scan of this collection (bounded by the pool, not history) on SQLite.
- */
-export function ofAccount(accountId: string, number: string) {
-  return { _id: number, accountId, status: { $in: ['active', 'deleted'] as const } };
 }
