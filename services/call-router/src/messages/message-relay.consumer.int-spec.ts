@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import pino from 'pino';
 import {
+  DEFAULT_SESSION_SETTINGS,
+  GetNumberRouting,
+  GetSessionsOnNumber,
   MessageReceived,
   MessageTextSeal,
   type EventPayloadOf,
   type RoutingSession,
+  type RpcContract,
 } from '@maskline/contracts';
 import type { EventPublisher, NumberRouting, NumberRoutingCache, RpcClient } from '@maskline/messaging';
 import { KeyValueStores } from '@maskline/messaging';
@@ -13,7 +17,9 @@ import { MetricsService } from '@maskline/observability';
 import { startKitApp, startTestNats, testKeyring, type RunningProcess } from '@maskline/testing';
 import { loadCallRouterConfig } from '../config/call-router.config';
 import type { ProxyInterceptor } from '../proxy/proxy-interceptor';
-import type { SessionFinder } from '../routing/session-finder';
+import { RoutingIndex } from '../routing/routing-index';
+import type { RoutingIndexFeeder } from '../routing/routing-index.feeder';
+import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims } from './message-relay-claims';
 import { MessageRelayConsumer } from './message-relay.consumer';
 import type { OutOfSessionTexts } from './out-of-session-texts';
@@ -23,6 +29,14 @@ import type { TextedNumbers } from './texted-numbers';
 const ACCOUNT = `MA${'C'.repeat(18)}`;
 const NUMBER = '+14155550950';
 const [FIRST, SECOND] = ['+16285551950', '+16285551951'];
+/** The providers' APIs are never asked here (the sender is a stub): a closed port on loopback. */
+const configOf = (natsUrl: string) =>
+  loadCallRouterConfig({
+    NATS_URL: natsUrl,
+    CALL_CONTEXT_KEYS: testKeyring(),
+    PLIVO_API_BASE_URL: 'http://127.0.0.1:9',
+    TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
+  });
 
 describe('a relayed message whose outcome cannot be published (real NATS KV for its claim)', () => {
   let nats: RunningProcess;
@@ -39,7 +53,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
   });
 
   it('is sent once, its outcome kept in its claim, and announced by the redelivery, once', async () => {
-    const config = loadCallRouterConfig({ NATS_URL: nats.url, CALL_CONTEXT_KEYS: testKeyring() });
+    const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
     const session = {
@@ -134,5 +148,108 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     await deliver(3);
     expect(sends).toHaveLength(1);
     expect(published).toHaveLength(1);
+  });
+  it('reads no session from the store for a text from a party of a session without masking, however many it sends', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    // The session-service's word on every session on the number, counted: each read costs what the
+    // number holds, and goes through the breaker every account's routing shares.
+    const session: RoutingSession = {
+      sessionId: randomUUID(),
+      accountId: ACCOUNT,
+      subaccountId: null,
+      virtualNumber: NUMBER,
+      firstParty: FIRST,
+      secondParty: SECOND,
+      status: 'active',
+      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdAt: new Date().toISOString(),
+      settings: { ...DEFAULT_SESSION_SETTINGS, messageMasking: false },
+    };
+    const routing = {
+      accountId: ACCOUNT,
+      subaccountId: null,
+      provider: 'plivo',
+      status: 'active',
+      credentials: { accountId: 'MAPROVIDER0000000000', authToken: 'token' },
+      smsEnabled: true,
+      fallbackMessage: null,
+      proxyServiceSid: null,
+      fallbackAnswerUrl: null,
+      heldConfirmed: true,
+    } as unknown as NumberRouting;
+    const asked: string[] = [];
+    const rpc = {
+      request: async (contract: RpcContract) => {
+        asked.push(contract.subject);
+        if (contract.subject === GetSessionsOnNumber.subject) return { sessions: [session] };
+        if (contract.subject === GetNumberRouting.subject) return routing;
+        throw new Error(`not asked here: ${contract.subject}`);
+      },
+    } as unknown as RpcClient;
+    const index = new RoutingIndex();
+    index.upsert(session);
+    index.ready = true;
+    let caughtUpAsked = 0;
+    const feeder = {
+      caughtUp: async () => {
+        caughtUpAsked++;
+        return true;
+      },
+    } as unknown as RoutingIndexFeeder;
+    const sends: OutboundMessage[] = [];
+    const consumer = new MessageRelayConsumer(
+      { get: async () => routing } as unknown as NumberRoutingCache,
+      rpc,
+      new SessionFinder(index, feeder, rpc, () => Date.now()),
+      new MessageRelayClaims(kv),
+      new FallbackGate(kv),
+      {
+        holdOf: () => null,
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          sends.push(m);
+          return { kind: 'sent', providerMessageId: 'MSG-2' };
+        },
+      } as unknown as ProviderMessageSender,
+      { publish: async () => undefined } as unknown as EventPublisher,
+      { allows: async () => true } as unknown as ProxyInterceptor,
+      { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
+      {
+        recordAcceptedSend: async () => undefined,
+        textedLately: async () => false,
+      } as unknown as TextedNumbers,
+      config,
+      () => Date.now(),
+      pino({ enabled: false }),
+      new MetricsService('call-router'),
+    );
+    const seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
+    for (let i = 0; i < 20; i++) {
+      const providerMessageId = randomUUID();
+      const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
+      await consumer.onMessage(
+        {
+          subject: MessageReceived.subject,
+          payload: {
+            ...binding,
+            accountId: ACCOUNT,
+            sender: FIRST,
+            text: seal.seal(`text ${i}`, binding),
+            media: [],
+            at: new Date().toISOString(),
+          },
+        },
+        {
+          subject: MessageReceived.subject,
+          streamSequence: i + 1,
+          deliveryCount: 1,
+          publishedAt: new Date(),
+        },
+      );
+    }
+    // Masking is off: nothing relayed. The index answered each once caught up with the stream.
+    expect(sends).toEqual([]);
+    expect(caughtUpAsked).toBe(20);
+    expect(asked.filter((s) => s === GetSessionsOnNumber.subject)).toEqual([]);
   });
 });

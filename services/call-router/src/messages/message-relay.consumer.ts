@@ -313,16 +313,16 @@ export class MessageRelayConsumer {
         ? decideRelay(sessions, m.sender, this.now())
         : ({ kind: 'none', why: 'no-session' } as const);
     const known = this.finder.knownSessionOfParty(m.virtualNumber, m.accountId, m.sender);
-    // Before saying no: the store's word (once), in case this replica has not yet heard of an update
-    // that turned masking on or added the sender (the rare path pays for the read, not the relay).
+    // Before saying no: the index once it has applied every session event the stream holds (an
+    // update that turned masking on or added the sender is announced before it is answered), the
+    // store only when the index cannot say. Never a store read per text: a party of a session without
+    // masking (the default) texting its number, at its account's inbound rate, would read every
+    // session on the number each time, through the breaker every account's routing shares.
     const relays = (sessions: RoutingSession[]) => decide(sessions).kind !== 'none';
     const decision = decide(
       known && relays([known])
         ? [known]
-        : await this.finder.onNumber(m.virtualNumber, m.accountId, {
-            fresh: known !== undefined,
-            freshUnless: relays,
-          }),
+        : await this.finder.onNumber(m.virtualNumber, m.accountId, { freshUnless: relays }),
     );
     // An auto-create an earlier delivery asked for and did not see made (read on redeliveries only).
     const pending = await this.outOfSession.pending(key, meta.deliveryCount);
