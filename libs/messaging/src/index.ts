@@ -1,5 +1,6 @@
 export * from './messaging.options';
 export * from './json-codec';
+export * from './reply-budget';
 export * from './nats-headers';
 export * from './in-flight-tracker';
 export * from './rpc-handler.decorator';

@@ -31,6 +31,7 @@ import {
 } from './history-read-admission';
 import { InFlightTracker } from './in-flight-tracker';
 import { decodeJson, encodeJson } from './json-codec';
+import { REPLY_HEADER_ROOM_BYTES } from './reply-budget';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { incomingCorrelationId } from './nats-headers';
 import { RPC_ERROR_FILTER, RpcErrorFilter } from './rpc-error-filter';
@@ -217,9 +218,28 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       }
       const h = natsHeaders();
       h.set(CORRELATION_ID_HEADER, correlationId);
-      msg.respond(encodeJson(envelope), { headers: h });
+      let body = encodeJson(envelope);
+      if (body.length > replyBytesAllowed(this.nc)) {
+        // NATS refuses a message over its max_payload whole: the caller would hear nothing until its
+        // timeout, and count it against the service. Told at once instead (a contract whose reply can
+        // grow pages it: `pageWithinReplyBudget`).
+        this.logger.error(
+          { subject: contract.subject, bytes: body.length, allowed: replyBytesAllowed(this.nc) },
+          'reply too large for NATS; answered with an error',
+        );
+        body = encodeJson({
+          ok: false,
+          error: { code: ErrorCodes.INTERNAL, message: 'reply too large', retryable: false },
+        } satisfies RpcEnvelope<unknown>);
+      }
+      msg.respond(body, { headers: h });
     });
   }
+}
+
+/** The most a reply's body may take on this connection: the server's max_payload, less room for its headers. */
+function replyBytesAllowed(nc: NatsConnection): number {
+  return (nc.info?.max_payload ?? 1024 * 1024) - REPLY_HEADER_ROOM_BYTES;
 }
 
 export function isServerFault(code: string): boolean {

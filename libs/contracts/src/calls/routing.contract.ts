@@ -71,12 +71,35 @@ export const GetRoutingSnapshot = withPreviousVersion(
   },
 );
 
-/** The live sessions on one virtual number (the router's fallback on an index miss). */
-export const GetSessionsOnNumber = defineRpc(
+/**
+ * The live sessions on one virtual number, whole: what a call router of an earlier release asks
+ * (still answered during a rolling upgrade). A number with many sessions, or sessions with long
+ * settings, made a reply NATS could not carry.
+ */
+export const GetSessionsOnNumberWhole = defineRpc(
   'session-service',
   'session-service.sessions.on-number.v1',
   z.object({ virtualNumber: e164Schema }).strict(),
   z.object({ sessions: z.array(routingSessionSchema) }),
+);
+
+/**
+ * The live sessions on one virtual number (the router's fallback on an index miss), page after page
+ * in id order: those after `after` (`next` of the page before; null for the first), as many as fit
+ * a reply (`pageWithinReplyBudget`). A session-service of an earlier release answers whole.
+ */
+export const GetSessionsOnNumber = withPreviousVersion(
+  defineRpc(
+    'session-service',
+    'session-service.sessions.on-number.v2',
+    z.object({ virtualNumber: e164Schema, after: uuidSchema.nullable() }).strict(),
+    routingPageSchema.extend({ next: uuidSchema.nullable() }),
+  ),
+  GetSessionsOnNumberWhole,
+  {
+    request: ({ virtualNumber }) => ({ virtualNumber }),
+    reply: ({ sessions }) => ({ sessions, more: false, next: null }),
+  },
 );
 
 export const GetRoutingSession = defineRpc(

@@ -161,4 +161,40 @@ describe('finding the sessions a call may reach', () => {
       GetSessionsOnNumber.subject,
     ]);
   });
+  it('reads every session on a number from the store page after page, as many as the store says follow', async () => {
+    const stored = Array.from({ length: 5 }, (_, i) => session(i + 1, { firstParty: `+1628555010${i}` }));
+    const index = new RoutingIndex();
+    const asked: Array<string | null> = [];
+    const rpc = {
+      request: async (_contract: RpcContract, payload: { after: string | null }) => {
+        asked.push(payload.after);
+        // Two a page, in id order, after the one named.
+        const from = payload.after === null ? 0 : stored.findIndex((s) => s.sessionId === payload.after) + 1;
+        const page = stored.slice(from, from + 2);
+        return {
+          sessions: page,
+          more: from + 2 < stored.length,
+          next: page.at(-1)?.sessionId ?? payload.after,
+        };
+      },
+    } as unknown as RpcClient;
+    const f = new SessionFinder(index, {} as RoutingIndexFeeder, rpc, () => NOW);
+    const found = await f.onNumber(VN, MINE);
+    expect(found.map((s) => s.sessionId).sort()).toEqual(stored.map((s) => s.sessionId).sort());
+    expect(asked).toEqual([null, stored[1].sessionId, stored[3].sessionId]);
+  });
+
+  it('stops asking when a page says more but does not move on', async () => {
+    const s = session(1);
+    let asked = 0;
+    const rpc = {
+      request: async () => {
+        asked++;
+        return { sessions: [s], more: true, next: s.sessionId };
+      },
+    } as unknown as RpcClient;
+    const f = new SessionFinder(new RoutingIndex(), {} as RoutingIndexFeeder, rpc, () => NOW);
+    expect(await f.onNumber(VN, MINE)).toEqual([s]);
+    expect(asked).toBe(2);
+  });
 });

@@ -1,5 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GetRoutingSession, GetSessionsOnNumber, type RoutingSession } from '@maskline/contracts';
+import {
+  GetRoutingSession,
+  GetSessionsOnNumber,
+  type RoutingSession,
+  type RpcReplyOf,
+} from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { RoutingIndex } from './routing-index';
@@ -51,9 +56,27 @@ export class SessionFinder {
         return mine(this.index.on(virtualNumber, this.now()));
       }
     }
-    const reply = await this.rpc.request(GetSessionsOnNumber, { virtualNumber });
-    this.index.replaceNumber(virtualNumber, reply.sessions);
+    this.index.replaceNumber(virtualNumber, await this.storedOn(virtualNumber));
     return mine(this.index.on(virtualNumber, this.now()));
+  }
+
+  /**
+   * Every live session on the number, as the store has them: page after page (each as many as fit
+   * a reply NATS carries), since a busy number, or a tenant's sessions with long settings, outgrow one.
+   */
+  private async storedOn(virtualNumber: string): Promise<RoutingSession[]> {
+    const sessions: RoutingSession[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: RpcReplyOf<typeof GetSessionsOnNumber> = await this.rpc.request(GetSessionsOnNumber, {
+        virtualNumber,
+        after,
+      });
+      sessions.push(...page.sessions);
+      // A page that says more and does not move on would be asked again for ever.
+      if (!page.more || page.next === null || page.next === after) return sessions;
+      after = page.next;
+    }
   }
 
   /**

@@ -6,7 +6,10 @@ import {
   DEFAULT_SESSION_SETTINGS,
   GetRoutingSnapshot,
   GetRoutingSnapshotByOffset,
+  GetSessionsOnNumber,
+  GetSessionsOnNumberWhole,
   newSessionId,
+  type RpcReplyOf,
   type SessionSettings,
 } from '@maskline/contracts';
 import {
@@ -53,7 +56,14 @@ describe('the call routers’ snapshot of live sessions (real NATS + store)', ()
   });
 
   /** Live sessions stored as the system stores them, made one millisecond apart (their ids in that order). */
-  async function live(count: number, { withNumber = true } = {}): Promise<string[]> {
+  async function live(
+    count: number,
+    {
+      withNumber = true,
+      on = undefined as string | undefined,
+      settings = {} as Partial<SessionSettings>,
+    } = {},
+  ): Promise<string[]> {
     const t = Date.now();
     const docs = Array.from({ length: count }, (_, i) => {
       const createdAt = new Date(t + i);
@@ -63,10 +73,10 @@ describe('the call routers’ snapshot of live sessions (real NATS + store)', ()
         subaccountId: null,
         firstParty: withNumber ? number() : null,
         secondParty: withNumber ? number() : null,
-        virtualNumber: withNumber ? number() : null,
+        virtualNumber: withNumber ? (on ?? number()) : null,
         allocationId: withNumber ? randomUUID() : null,
         status: 'active',
-        settings: { ...DEFAULT_SESSION_SETTINGS } as SessionSettings,
+        settings: { ...DEFAULT_SESSION_SETTINGS, ...settings } as SessionSettings,
         createdAt,
         modifiedAt: createdAt,
         expiresAt: new Date(t + 3_600_000),
@@ -109,5 +119,74 @@ describe('the call routers’ snapshot of live sessions (real NATS + store)', ()
     const second = await client.request(GetRoutingSnapshot, { after: first.next, offset: 0, limit: 3 });
     expect(second.sessions.map((s) => s.sessionId)).toEqual(routable);
     expect(second.more).toBe(false);
+  });
+  /** Every URL setting a tenant may give a session, at its longest (2,048 characters). */
+  const LONGEST_URLS: Partial<SessionSettings> = Object.fromEntries(
+    [
+      'callbackUrl',
+      'recordingCallbackUrl',
+      'firstPartyPlayUrl',
+      'secondPartyPlayUrl',
+      'pinPromptPlay',
+      'incorrectPinPlay',
+      'unknownCallerPlay',
+    ].map((key) => [key, `https://127.0.0.1/${key}/${'a'.repeat(2048 - 19 - key.length)}`]),
+  );
+
+  it('answers every session on a number in pages NATS carries, however many and however long their settings', async () => {
+    await sessions.deleteMany({});
+    const vn = number();
+    // About 15 KB each as routing sees them: 120 of them would be a reply of 1.8 MB, past NATS's 1 MB.
+    const ids = await live(120, { on: vn, settings: LONGEST_URLS });
+    await live(3); // on other numbers
+
+    const pages: string[][] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: RpcReplyOf<typeof GetSessionsOnNumber> = await client.request(GetSessionsOnNumber, {
+        virtualNumber: vn,
+        after,
+      });
+      expect(JSON.stringify(page).length).toBeLessThan(512 * 1024);
+      pages.push(page.sessions.map((s) => s.sessionId));
+      if (!page.more) break;
+      after = page.next;
+    }
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.flat()).toEqual(ids);
+
+    // Asked whole (a router of an earlier release): told at once that it cannot be carried, not left
+    // to wait for its timeout.
+    const startedAt = Date.now();
+    await expect(client.request(GetSessionsOnNumberWhole, { virtualNumber: vn })).rejects.toMatchObject({
+      code: 'INTERNAL',
+    });
+    expect(Date.now() - startedAt).toBeLessThan(2000);
+    // A number with few sessions is still answered whole.
+    const few = number();
+    const small = await live(2, { on: few });
+    const whole = await client.request(GetSessionsOnNumberWhole, { virtualNumber: few });
+    expect(whole.sessions.map((s) => s.sessionId).sort()).toEqual([...small].sort());
+  });
+
+  it('gives a snapshot of sessions with the longest settings in pages NATS carries, every one of them', async () => {
+    await sessions.deleteMany({});
+    const ids = await live(120, { settings: LONGEST_URLS });
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: RpcReplyOf<typeof GetRoutingSnapshot> = await client.request(GetRoutingSnapshot, {
+        after,
+        offset: 0,
+        limit: 500,
+      });
+      pages++;
+      seen.push(...page.sessions.map((s) => s.sessionId));
+      if (!page.more) break;
+      after = page.next;
+    }
+    expect(pages).toBeGreaterThan(1);
+    expect(seen).toEqual(ids);
   });
 });

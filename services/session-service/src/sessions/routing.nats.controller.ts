@@ -4,13 +4,17 @@ import {
   GetRoutingSnapshot,
   GetRoutingSnapshotByOffset,
   GetSessionsOnNumber,
+  GetSessionsOnNumberWhole,
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
-import { RpcHandler } from '@maskline/messaging';
+import { RpcHandler, jsonBytes, pageWithinReplyBudget } from '@maskline/messaging';
 import { routingView } from './routing-view';
 import { hasNumber } from './session-announcer';
 import type { SessionDocument } from './session.schema';
 import { SessionRepository } from './session.repository';
+
+/** Sessions a page of the sessions on one number reads from the store at most (fewer if they do not fit a reply). */
+const ON_NUMBER_PAGE = 500;
 
 /** What the call routers need to route calls: live sessions, by page, by number, one by id. */
 @Controller()
@@ -19,9 +23,8 @@ export class RoutingNatsController {
 
   @RpcHandler(GetRoutingSnapshot)
   async snapshot(request: Req<typeof GetRoutingSnapshot>) {
-    const page = await this.sessions.activePageSystemWide({ after: request.after }, request.limit + 1);
-    const looked = page.slice(0, request.limit);
-    return { ...routable(looked, page.length > request.limit), next: looked.at(-1)?._id ?? request.after };
+    const read = await this.sessions.activePageSystemWide({ after: request.after }, request.limit + 1);
+    return routingPage(read, request.limit, request.after);
   }
 
   /** An earlier release's router, by offset (a rolling upgrade). */
@@ -33,11 +36,17 @@ export class RoutingNatsController {
 
   @RpcHandler(GetSessionsOnNumber)
   async onNumber(request: Req<typeof GetSessionsOnNumber>) {
-    return {
-      sessions: (await this.sessions.activeOnNumberSystemWide(request.virtualNumber))
-        .filter(hasNumber)
-        .map(routingView),
-    };
+    const read = await this.sessions.activeOnNumberSystemWide(request.virtualNumber, {
+      after: request.after,
+      limit: ON_NUMBER_PAGE + 1,
+    });
+    return routingPage(read, ON_NUMBER_PAGE, request.after);
+  }
+
+  /** An earlier release's router, whole (a rolling upgrade). */
+  @RpcHandler(GetSessionsOnNumberWhole)
+  async onNumberWhole(request: Req<typeof GetSessionsOnNumberWhole>) {
+    return routable(await this.sessions.activeOnNumberSystemWide(request.virtualNumber), false);
   }
 
   @RpcHandler(GetRoutingSession)
@@ -51,4 +60,19 @@ export class RoutingNatsController {
 /** A page's sessions as routing sees them: a Proxy session before its first participant has no number, nothing to route. */
 function routable(docs: SessionDocument[], more: boolean) {
   return { sessions: docs.filter(hasNumber).map(routingView), more };
+}
+
+/**
+ * A page of what was read (`limit`, and one more to tell whether more follow), as much of it as fits
+ * a reply: `next` is the last session the page looked at (one without a number is looked at, not
+ * given), and `more` says a page follows, because more were read or not all of them fitted.
+ */
+function routingPage(read: SessionDocument[], limit: number, after: string | null) {
+  const looked = read.slice(0, limit).map((doc) => ({ doc, view: hasNumber(doc) ? routingView(doc) : null }));
+  const given = pageWithinReplyBudget(looked, ({ view }) => (view ? jsonBytes(view) : 0));
+  return {
+    sessions: given.flatMap(({ view }) => (view ? [view] : [])),
+    more: given.length < looked.length || read.length > limit,
+    next: given.at(-1)?.doc._id ?? after,
+  };
 }

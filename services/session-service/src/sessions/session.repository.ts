@@ -248,9 +248,18 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return this.systemWide.find(filter, { sort: { _id: 1 }, limit });
   }
 
-  /** Live sessions on a number, every account's (the router confines them to the number's owner). */
-  activeOnNumberSystemWide(virtualNumber: string): Promise<SessionDocument[]> {
-    return this.systemWide.find({ virtualNumber, status: 'active' });
+  /**
+   * Live sessions on a number, every account's (the router confines them to the number's owner):
+   * all of them, or (`page`) at most `limit` after the id `after` (null: from the first), in id order.
+   */
+  activeOnNumberSystemWide(
+    virtualNumber: string,
+    page?: { after: string | null; limit: number },
+  ): Promise<SessionDocument[]> {
+    if (!page) return this.systemWide.find({ virtualNumber, status: 'active' });
+    const filter: FilterQuery<SessionDocument> = { virtualNumber, status: 'active' };
+    if (page.after !== null) filter._id = { $gt: page.after };
+    return this.systemWide.find(filter, { sort: { _id: 1 }, limit: page.limit });
   }
 
   /**

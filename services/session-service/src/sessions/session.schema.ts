@@ -109,8 +109,8 @@ export const SessionSchema = SchemaFactory.createForClass(SessionDocument);
 SessionSchema.index({ accountId: 1, createdAt: -1 });
 // Expiry scheduler: active sessions whose expiry time has come.
 SessionSchema.index({ status: 1, expiresAt: 1 });
-// Routing: live sessions on a number.
-SessionSchema.index({ virtualNumber: 1, status: 1 });
+// Routing: live sessions on a number, page after page in id order.
+SessionSchema.index({ virtualNumber: 1, status: 1, _id: 1 });
 // List filters by number.
 SessionSchema.index({ accountId: 1, virtualNumber: 1 });
 
