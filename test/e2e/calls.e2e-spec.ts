@@ -435,6 +435,57 @@ describe('call routing through real telephony webhooks', () => {
       }
     });
 
+    it('ends the sessions a tenant kept on a number once the holder its provider confirms takes it: the tenant learns nothing of the holder’s parties from them, and blocks none', async () => {
+      const [number, waiting] = [nextPhone(), nextPhone()];
+      const squatter = await createAccount(system, `squatter-takeover-${provider}`);
+      // Added without credentials (nobody asked), and a session on it waiting for its second party.
+      expect((await squatter.api('/Number/', { body: { numbers: number, provider } })).status).toBe(202);
+      const opened = await squatter.api('/Masking/Session/', {
+        body: { first_party: waiting, create_session_with_single_party: true },
+      });
+      expect(opened.status).toBe(201);
+      const open = (await opened.json()) as Json;
+      expect(vnOf(open)).toBe(number);
+      const openPath = `/Masking/Session/${String(open.session_uuid)}/`;
+
+      // The account its provider confirms holds the number adds it: taken, and the squatter's session ends.
+      const holder = await createAccount(system, `holder-takeover-${provider}`);
+      expect((await addNumbers(holder, provider, PROVIDERS[provider], [number])).status).toBe(202);
+      await expectEventually(async () => {
+        const got = (await (await squatter.api(openPath)).json()) as { response: Json };
+        expect(got.response.status).toBe('expired');
+      });
+
+      // The holder's sessions on it: one with a party the squatter guesses, one with the party the
+      // squatter's session held there (nothing of the squatter's blocks it).
+      const guessed = nextPhone();
+      const mine: Json[] = [];
+      for (const first of [guessed, waiting]) {
+        const made = await holder.api('/Masking/Session/', {
+          body: { first_party: first, second_party: nextPhone() },
+        });
+        expect(made.status).toBe(201);
+        mine.push((await made.json()) as Json);
+        expect(vnOf(mine.at(-1)!)).toBe(number);
+      }
+      try {
+        // Naming the holder's party on its old session, or a phone nobody holds: the same answer.
+        const probe = async (party: string) => {
+          const res = await squatter.api(openPath, { body: { second_party: party } });
+          const body = (await res.json()) as Json;
+          return { status: res.status, error: body.error };
+        };
+        const [named, unknown] = [await probe(guessed), await probe(nextPhone())];
+        expect(named).toEqual(unknown);
+        expect(named.status).toBeGreaterThanOrEqual(400);
+        expect(named.status).toBeLessThan(500);
+      } finally {
+        for (const s of mine) {
+          await holder.api(`/Masking/Session/${String(s.session_uuid)}/`, { method: 'DELETE' });
+        }
+      }
+    });
+
     it('plays unknown_caller_play to a stranger when the session has no PIN, and hangs up', async () => {
       const [first, second, stranger] = [nextPhone(), nextPhone(), nextPhone()];
       const s = await createSession({

@@ -509,6 +509,9 @@ describe('number-pool (real NATS + store)', () => {
       expect((await routing(switched)).accountId).toBe(squatter.accountId);
       const session = { ...allocationRequest([rider(500), rider(501)]), scope: squatter };
       expect((await client.request(AllocateNumber, session)).virtualNumber).toBe(squatted);
+      // A single-party session of the squatter's, waiting for its second party on one of them.
+      const waiting = { ...allocationRequest([rider(502)]), scope: squatter };
+      await client.request(AllocateNumber, waiting);
       // Its holder adds both, confirmed by its provider: they are its own, afresh.
       const { added } = await client.request(AddVirtualNumbers, {
         scope,
@@ -525,6 +528,19 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(GetVirtualNumber, { scope: squatter, number: squatted }),
       ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      // Its waiting session takes no party there now: the same answer for a phone the holder's
+      // session holds on the number as for any other (no oracle), and no pair claimed.
+      const holders = { ...allocationRequest([rider(503), rider(504)]), scope };
+      await client.request(AllocateNumber, holders);
+      for (const party of [rider(503), rider(599)]) {
+        await expect(
+          client.request(AddAllocationParty, { scope: squatter, allocationId: waiting.allocationId, party }),
+        ).rejects.toMatchObject({
+          code: ErrorCodes.NOT_FOUND,
+          message: `no live allocation ${waiting.allocationId}`,
+        });
+      }
+      expect(await db.collection('holds').countDocuments({ allocationId: waiting.allocationId })).toBe(1);
       // The squatter cannot take it back.
       await expect(
         client.request(AddVirtualNumbers, { scope: squatter, numbers: [squatted], provider: 'plivo' }),

@@ -194,6 +194,11 @@ export class AllocationService {
       throw CodedError.notFound(`no live allocation ${allocationId}`);
     }
     if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
+    // Its number taken by another account since (a takeover): no party is claimed on it, and the
+    // answer is the same whoever else holds which phone there (session-service ends such sessions).
+    if (!(await this.inventory.stillOwns(scope.accountId, record.virtualNumber))) {
+      throw CodedError.notFound(`no live allocation ${allocationId}`);
+    }
     if (record.parties.length >= 2) {
       throw CodedError.validation('party', 'the session already has two parties');
     }

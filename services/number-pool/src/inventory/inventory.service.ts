@@ -317,6 +317,14 @@ export class InventoryService {
     return (await this.numbers.get(accountId, number))?.status === 'active';
   }
 
+  /**
+   * Whether the number is still the account's, deleted or not: a session on a number its account
+   * deleted lives on until it ends; one on a number another account has taken since does not.
+   */
+  async stillOwns(accountId: string, number: string): Promise<boolean> {
+    return (await this.numbers.get(accountId, number)) !== null;
+  }
+
   /** Who owns a number and the provider credentials its webhooks are signed with. */
   async routingOf(number: string) {
     const doc = await this.numbers.findAnyAccountSystemWide(number);

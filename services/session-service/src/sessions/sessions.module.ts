@@ -14,6 +14,7 @@ import { CallEventRepository } from '../interactions/call-event.repository';
 import { StoredInteractions } from '@maskline/messaging';
 import { CallProgressConsumer } from '../interactions/call-progress.consumer';
 import { MessageOutcomeConsumer } from '../interactions/message-outcome.consumer';
+import { NumberOwnerChangeConsumer } from './number-owner-change.consumer';
 import { OrphanReaper } from '../saga/orphan-reaper';
 import { CreationVerdicts } from '../saga/creation-verdicts';
 import { UnannouncedUpdateDocument, UnannouncedUpdateSchema } from './unannounced-update.schema';
@@ -109,6 +110,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     UnannouncedUpdateSweeper,
     CallProgressConsumer,
     MessageOutcomeConsumer,
+    NumberOwnerChangeConsumer,
     StoredInteractions,
     PartyRedaction,
     RetentionSweeper,
