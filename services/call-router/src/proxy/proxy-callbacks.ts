@@ -9,7 +9,13 @@ import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router
 /** How long a replica keeps a Service's policy (a change reaches the routers within this). */
 const POLICY_TTL_MS = 10_000;
 /** A Service's callbacks one replica makes at once for one account: a slow endpoint holds no more. */
-const CALLBACKS_PER_ACCOUNT = 8;
+export const CALLBACKS_PER_ACCOUNT = 8;
+/**
+ * Of those, the most one subaccount's Services hold at once: half, so one subaccount's slow endpoint
+ * (its own, or one it stalls on purpose) leaves its main account and siblings their intercepts,
+ * which a Service that fails open would otherwise let through unasked.
+ */
+export const CALLBACKS_PER_SUBACCOUNT = CALLBACKS_PER_ACCOUNT / 2;
 /** The most of an answer read (an out-of-session JSON answer is a few hundred bytes). */
 const ANSWER_MAX_BYTES = 16_384;
 
@@ -40,7 +46,8 @@ export interface CallbackBudget {
  * Service's settings (read over NATS, kept 10 s), and a POST signed as Twilio signs
  * (X-Twilio-Signature, the owner's Auth Token). Each call is judged by the SSRF rules at the
  * moment it is made (the address checked is the one connected to, so DNS cannot change in
- * between), goes through a breaker per account and host, and is bounded in time
+ * between), goes through a breaker per account (or subaccount) and host, within the account's callbacks at
+ * once (a subaccount's within half of them), and is bounded in time
  * (INTERCEPT_TIMEOUT_MS) and size.
  */
 @Injectable()
@@ -54,6 +61,7 @@ export class ProxyCallbacks {
   private readonly tokens: SigningTokens;
   private readonly guard: UrlGuard;
   private readonly perAccount = new Bulkheads(CALLBACKS_PER_ACCOUNT);
+  private readonly perSubaccount = new Bulkheads(CALLBACKS_PER_SUBACCOUNT);
 
   constructor(
     private readonly rpc: RpcClient,
@@ -95,10 +103,15 @@ export class ProxyCallbacks {
     const token = await this.tokens.of(owner.accountId, owner.subaccountId);
     const body = new URLSearchParams(params).toString();
     try {
-      const ran = await this.perAccount.run(owner.accountId, () =>
-        // One tenant's failing endpoint (or name server) opens its own breaker only.
+      const ran = await this.admitted(owner, () =>
+        // One tenant's failing endpoint (or name server) opens its own breaker only: a subaccount's
+        // its own, so that one pointing its Service at a sibling's host and failing there on purpose
+        // does not open the sibling's.
         this.breakers.fire(
-          { family: 'proxy-callback', key: `${owner.accountId}:${new URL(url).host}` },
+          {
+            family: 'proxy-callback',
+            key: `${owner.accountId}/${owner.subaccountId ?? ''}:${new URL(url).host}`,
+          },
           async () => {
             const verdict = await withDeadline(this.guard.check(url), deadline);
             if (verdict.ok !== true) throw new Error(`the URL may not be called: ${verdict.reason}`);
@@ -133,6 +146,17 @@ export class ProxyCallbacks {
     } catch {
       return { kind: 'failed' };
     }
+  }
+
+  /** `work` within its account's callbacks at once, and a subaccount's within its share of them. */
+  private async admitted<T>(
+    owner: ServiceOwner,
+    work: () => Promise<T>,
+  ): Promise<{ admitted: true; value: T } | { admitted: false }> {
+    const inAccount = () => this.perAccount.run(owner.accountId, work);
+    if (!owner.subaccountId) return inAccount();
+    const ran = await this.perSubaccount.run(`${owner.accountId}/${owner.subaccountId}`, inAccount);
+    return ran.admitted ? ran.value : ran;
   }
 }
 
