@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { VirtualNumberChanged } from '@maskline/contracts';
-import { DurableConsumer, type EventOf } from '@maskline/messaging';
+import { CodedError, ErrorCodes, GetNumberRouting, VirtualNumberChanged } from '@maskline/contracts';
+import { DurableConsumer, RpcClient, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from './session.repository';
@@ -13,26 +13,34 @@ const EVENTS = [VirtualNumberChanged] as const;
  * confirms holds it takes it from one that added it unproven, or from one that released it), the
  * sessions another account still keeps on it end at once, with everything they hold there: their
  * parties' pairs with the number (else the old owner, adding a participant, learns from the refusal
- * which phones the new owner's sessions hold, and blocks them) and their PINs (else it learns the new
- * owner's PINs from a PIN change's refusal, and types one in). The event names the number's owner
- * now; a number changed by its own owner (an update, a delete) ends nothing: a deleted number's
- * sessions live on until they end. Acknowledged once every such session is ending (`endNow` retries
- * until it has ended); a failed read is retried.
+ * which phones the new owner's sessions hold, and blocks them) and their PINs.
+ *
+ * The owner is number-pool's word when the event is handled, never the event's: events of one
+ * number may be handled out of order (a squatter's last update after the takeover), or again from
+ * the start of the stream (a new consumer), and an old owner named there must end nothing of the
+ * owner now. A number changed by its owner (an update, a delete) ends nothing: a deleted number's
+ * sessions live on until they end; one no inventory holds any more ends nothing either. Acknowledged
+ * once every such session is ending (`endNow` retries until it has ended); a failed read is retried.
  */
 @Injectable()
 export class NumberOwnerChangeConsumer {
   constructor(
     private readonly sessions: SessionRepository,
     private readonly expiry: ExpiryScheduler,
+    private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   @DurableConsumer({ durable: 'session-service-number-owner-changes', events: EVENTS, concurrency: 4 })
   async onNumberChanged({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    // Most changes are an owner's own, with no other account's session on the number: no more asked.
     const others = (await this.sessions.activeOnNumberSystemWide(payload.number)).filter(
       (s) => s.accountId !== payload.accountId,
     );
-    for (const s of others) {
+    if (others.length === 0) return;
+    const owner = await this.ownerOf(payload.number);
+    if (owner === null) return;
+    for (const s of others.filter((x) => x.accountId !== owner)) {
       this.logger.info(
         { sessionId: s._id, accountId: s.accountId },
         'session ended: its number is another account’s now',
@@ -42,6 +50,16 @@ export class NumberOwnerChangeConsumer {
         s._id,
         'timeout',
       );
+    }
+  }
+
+  /** The number's owner now (its inventory's, deleted or not); null when no inventory holds it. */
+  private async ownerOf(number: string): Promise<string | null> {
+    try {
+      return (await this.rpc.request(GetNumberRouting, { number })).accountId;
+    } catch (err) {
+      if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
+      throw err;
     }
   }
 }
