@@ -38,6 +38,50 @@ const configOf = (natsUrl: string) =>
     TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
   });
 
+/**
+ * A relay consumer around a real KV (its claims and fallback gate) and stubs of the rest: a provider
+ * that takes every send (recorded in `sends`), no Proxy intercept, no out-of-session texts.
+ */
+function relayConsumer(
+  kv: KeyValueStores,
+  config: ReturnType<typeof configOf>,
+  parts: {
+    routing: NumberRouting;
+    rpc: RpcClient;
+    finder: SessionFinder;
+    events: EventPublisher;
+    claims?: MessageRelayClaims;
+  },
+) {
+  const sends: OutboundMessage[] = [];
+  const consumer = new MessageRelayConsumer(
+    { get: async () => parts.routing } as unknown as NumberRoutingCache,
+    parts.rpc,
+    parts.finder,
+    parts.claims ?? new MessageRelayClaims(kv),
+    new FallbackGate(kv),
+    {
+      holdOf: () => null,
+      send: async (m: OutboundMessage): Promise<SendOutcome> => {
+        sends.push(m);
+        return { kind: 'sent', providerMessageId: `MSG-${sends.length}` };
+      },
+    } as unknown as ProviderMessageSender,
+    parts.events,
+    { allows: async () => true } as unknown as ProxyInterceptor,
+    { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
+    {
+      recordAcceptedSend: async () => undefined,
+      textedLately: async () => false,
+    } as unknown as TextedNumbers,
+    config,
+    () => Date.now(),
+    pino({ enabled: false }),
+    new MetricsService('call-router'),
+  );
+  return { consumer, sends };
+}
+
 describe('a relayed message whose outcome cannot be published (real NATS KV for its claim)', () => {
   let nats: RunningProcess;
   let app: INestApplicationContext;
@@ -76,43 +120,24 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       smsEnabled: true,
       fallbackMessage: null,
     } as unknown as NumberRouting;
-    const sends: OutboundMessage[] = [];
     const published: Array<{ subject: string; msgId: string | undefined }> = [];
     let publishing: 'fails' | 'works' = 'fails';
-    const consumer = new MessageRelayConsumer(
-      { get: async () => routing } as unknown as NumberRoutingCache,
-      {} as RpcClient,
-      {
+    const { consumer, sends } = relayConsumer(kv, config, {
+      routing,
+      rpc: {} as RpcClient,
+      finder: {
         servesNumber: () => false,
         knownSessionOfParty: () => session,
         onNumber: async () => [session],
       } as unknown as SessionFinder,
       claims,
-      new FallbackGate(kv),
-      {
-        holdOf: () => null,
-        send: async (m: OutboundMessage): Promise<SendOutcome> => {
-          sends.push(m);
-          return { kind: 'sent', providerMessageId: 'MSG-1' };
-        },
-      } as unknown as ProviderMessageSender,
-      {
+      events: {
         publish: async (contract: { subject: string }, _payload: unknown, options?: { msgId?: string }) => {
           if (publishing === 'fails') throw new Error('JetStream did not answer');
           published.push({ subject: contract.subject, msgId: options?.msgId });
         },
       } as unknown as EventPublisher,
-      { allows: async () => true } as unknown as ProxyInterceptor,
-      { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
-      {
-        recordAcceptedSend: async () => undefined,
-        textedLately: async () => false,
-      } as unknown as TextedNumbers,
-      config,
-      () => Date.now(),
-      pino({ enabled: false }),
-      new MetricsService('call-router'),
-    );
+    });
 
     const providerMessageId = randomUUID();
     const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
@@ -197,32 +222,12 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
         return true;
       },
     } as unknown as RoutingIndexFeeder;
-    const sends: OutboundMessage[] = [];
-    const consumer = new MessageRelayConsumer(
-      { get: async () => routing } as unknown as NumberRoutingCache,
+    const { consumer, sends } = relayConsumer(kv, config, {
+      routing,
       rpc,
-      new SessionFinder(index, feeder, rpc, () => Date.now()),
-      new MessageRelayClaims(kv),
-      new FallbackGate(kv),
-      {
-        holdOf: () => null,
-        send: async (m: OutboundMessage): Promise<SendOutcome> => {
-          sends.push(m);
-          return { kind: 'sent', providerMessageId: 'MSG-2' };
-        },
-      } as unknown as ProviderMessageSender,
-      { publish: async () => undefined } as unknown as EventPublisher,
-      { allows: async () => true } as unknown as ProxyInterceptor,
-      { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
-      {
-        recordAcceptedSend: async () => undefined,
-        textedLately: async () => false,
-      } as unknown as TextedNumbers,
-      config,
-      () => Date.now(),
-      pino({ enabled: false }),
-      new MetricsService('call-router'),
-    );
+      finder: new SessionFinder(index, feeder, rpc, () => Date.now()),
+      events: { publish: async () => undefined } as unknown as EventPublisher,
+    });
     const seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
     for (let i = 0; i < 20; i++) {
       const providerMessageId = randomUUID();
