@@ -38,6 +38,20 @@ const configOf = (natsUrl: string) =>
     TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
   });
 
+/** A live session of FIRST and SECOND on NUMBER, for an hour, with message masking on or off. */
+const liveSession = (messageMasking: boolean): RoutingSession => ({
+  sessionId: randomUUID(),
+  accountId: ACCOUNT,
+  subaccountId: null,
+  virtualNumber: NUMBER,
+  firstParty: FIRST,
+  secondParty: SECOND,
+  status: 'active',
+  expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
+  createdAt: new Date().toISOString(),
+  settings: { ...DEFAULT_SESSION_SETTINGS, messageMasking },
+});
+
 /**
  * A relay consumer around a real KV (its claims and fallback gate) and stubs of the rest: a provider
  * that takes every send (recorded in `sends`), no Proxy intercept, no out-of-session texts.
@@ -100,18 +114,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
-    const session = {
-      sessionId: randomUUID(),
-      accountId: ACCOUNT,
-      subaccountId: null,
-      virtualNumber: NUMBER,
-      firstParty: FIRST,
-      secondParty: SECOND,
-      status: 'active',
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      createdAt: new Date().toISOString(),
-      settings: { messageMasking: true },
-    } as unknown as RoutingSession;
+    const session = liveSession(true);
     const routing = {
       accountId: ACCOUNT,
       subaccountId: null,
@@ -179,18 +182,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const kv = app.get(KeyValueStores);
     // The session-service's word on every session on the number, counted: each read costs what the
     // number holds, and goes through the breaker every account's routing shares.
-    const session: RoutingSession = {
-      sessionId: randomUUID(),
-      accountId: ACCOUNT,
-      subaccountId: null,
-      virtualNumber: NUMBER,
-      firstParty: FIRST,
-      secondParty: SECOND,
-      status: 'active',
-      expiresAt: new Date(Date.now() + 3_600_000).toISOString(),
-      createdAt: new Date().toISOString(),
-      settings: { ...DEFAULT_SESSION_SETTINGS, messageMasking: false },
-    };
+    const session = liveSession(false);
     const routing = {
       accountId: ACCOUNT,
       subaccountId: null,
