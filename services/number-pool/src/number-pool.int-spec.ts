@@ -507,7 +507,12 @@ describe('number-pool (real NATS + store)', () => {
       // provider: neither confirmed nor refuted as it stands): not confirmed, so still takeable.
       await client.request(AddVirtualNumbers, { scope: squatter, numbers: [switched], provider: 'twilio' });
       expect((await routing(switched)).accountId).toBe(squatter.accountId);
-      const session = { ...allocationRequest([rider(500), rider(501)]), scope: squatter };
+      // With the longest cool-off a session may set.
+      const session = {
+        ...allocationRequest([rider(500), rider(501)]),
+        scope: squatter,
+        cooloffSeconds: 3600,
+      };
       expect((await client.request(AllocateNumber, session)).virtualNumber).toBe(squatted);
       // A single-party session of the squatter's, waiting for its second party on one of them.
       const waiting = { ...allocationRequest([rider(502)]), scope: squatter };
@@ -541,6 +546,12 @@ describe('number-pool (real NATS + store)', () => {
         });
       }
       expect(await db.collection('holds').countDocuments({ allocationId: waiting.allocationId })).toBe(1);
+      // Its sessions there, ended (session-service ends them), free their pairs at once, whatever
+      // cool-off the squatter set: none of the holder's phones stays blocked on its own number.
+      await client.request(ReleaseAllocation, { scope: squatter, allocationId: session.allocationId });
+      expect(
+        await db.collection('holds').countDocuments({ allocationId: session.allocationId, liveMarker: 'L' }),
+      ).toBe(0);
       // The squatter cannot take it back.
       await expect(
         client.request(AddVirtualNumbers, { scope: squatter, numbers: [squatted], provider: 'plivo' }),

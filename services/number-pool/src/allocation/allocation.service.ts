@@ -236,7 +236,10 @@ export class AllocationService {
     );
   }
 
-  /** Ends the session's holds (each pair then sits out its cool-off). Idempotent. */
+  /**
+   * Ends the session's holds (each pair then sits out its cool-off; none when the number has changed
+   * hands: `cooloffOf`). Idempotent.
+   */
   async release(scope: AccountScope, allocationId: string): Promise<number> {
     let record = await this.store.allocation(scope.accountId, allocationId);
     const now = new Date(this.clock());
@@ -278,7 +281,7 @@ export class AllocationService {
       party: record.parties[i],
       allocationId,
     }));
-    await this.allocator.release(holds, record.cooloffSeconds, now);
+    await this.allocator.release(holds, await this.cooloffOf(record), now);
     // The parties' numbers go with the release: a released record only answers retries.
     await this.store.releaseAllocation(record, now);
     return record.holdIds.length;
@@ -303,10 +306,23 @@ export class AllocationService {
       const strays = (await this.store.liveHoldsOf(h.accountId, h.allocationId)).filter(
         (live) => live.blockedUntil === null,
       );
-      await this.allocator.release(strays, record.cooloffSeconds, record.releasedAt);
+      await this.allocator.release(strays, await this.cooloffOf(record), record.releasedAt);
       released += strays.length;
     }
     return released;
+  }
+
+  /**
+   * How long a released allocation's pairs sit out: its cool-off, unless its number is no longer its
+   * account's (taken by an account its provider confirms holds it). Then none: the cool-off keeps a
+   * pair from another session of the same owner, and held on, it would only keep the new owner from
+   * the phones the old one had put on the number, for as long as the old one had chosen.
+   */
+  private async cooloffOf(record: AllocationRecord): Promise<number> {
+    if (record.cooloffSeconds === 0) return 0;
+    return (await this.inventory.stillOwns(record.accountId, record.virtualNumber))
+      ? record.cooloffSeconds
+      : 0;
   }
 
   private previousResult(virtualNumber: string, releasedAt: Date | null) {
