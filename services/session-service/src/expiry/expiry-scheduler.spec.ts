@@ -225,6 +225,19 @@ describe('ExpiryScheduler', () => {
     expect(other.expired).toEqual([]);
   });
 
+  it('tells a caller that asked for a durable end that the expiry could not be stored (so that it retries), and still ends it here', async () => {
+    const w = world();
+    w.put('a', 15 * 60_000);
+    w.scheduler.onApplicationBootstrap();
+    w.failWrites();
+    await expect(w.scheduler.endNow(SCOPE, 'a', 'timeout', { durably: true })).rejects.toThrow(
+      'Timed out during socket read',
+    );
+    await advance(10);
+    expect(w.expired).toEqual(['a']);
+    await w.scheduler.onApplicationShutdown();
+  });
+
   it("ends at its owner's request at once when its claim is free, as ended by the API", async () => {
     const w = world();
     w.put('a', 15 * 60_000);

@@ -129,8 +129,15 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
    * Ends a session now, whatever expiry the store holds for it; retried until it has ended. Its
    * stored expiry is brought forward too (best effort), with the reason, so that should this
    * replica stop first, or another's scan come first, that one ends it for the same reason.
+   * `durably`: for a caller acknowledged only once the end survives this replica (an event's
+   * consumer): a failed write of the expiry throws, so that it is retried, instead of being logged.
    */
-  async endNow(scope: AccountScope, sessionId: string, reason: ExpiryReason = 'timeout'): Promise<void> {
+  async endNow(
+    scope: AccountScope,
+    sessionId: string,
+    reason: ExpiryReason = 'timeout',
+    options: { durably?: boolean } = {},
+  ): Promise<void> {
     if (!this.stopped) {
       this.endingNow.set(sessionId, reason);
       this.schedule(sessionId, new Date());
@@ -144,6 +151,7 @@ export class ExpiryScheduler implements OnApplicationBootstrap, OnApplicationShu
         endReason: reason,
       });
     } catch (err) {
+      if (options.durably) throw err;
       this.logger.warn({ err, sessionId }, 'could not bring the expiry of a session ending now forward');
     }
   }

@@ -12,12 +12,17 @@ const [SQUATTER, HOLDER] = ['MA00000000000000000S', 'MA00000000000000000H'];
 function consumer(
   owner: string | null,
   live: Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>>,
+  options: { storeDown?: boolean } = {},
 ) {
   const ended: string[] = [];
   const asked: string[] = [];
   const sessions = { activeOnNumberSystemWide: async () => live } as unknown as SessionRepository;
+  // As ExpiryScheduler.endNow: with `durably`, a write of the expiry that fails throws.
   const expiry = {
-    endNow: async (_scope: unknown, sessionId: string) => void ended.push(sessionId),
+    endNow: async (_scope: unknown, sessionId: string, _reason: unknown, o: { durably?: boolean } = {}) => {
+      if (options.storeDown && o.durably) throw new Error('Timed out during socket read');
+      ended.push(sessionId);
+    },
   } as unknown as ExpiryScheduler;
   const rpc = {
     request: async (contract: RpcContract) => {
@@ -63,6 +68,12 @@ describe('NumberOwnerChangeConsumer', () => {
   it('ends nothing when no inventory holds the number any more', async () => {
     const { deliver, ended } = consumer(null, [squatters, holders]);
     await deliver(HOLDER);
+    expect(ended).toEqual([]);
+  });
+
+  it('is retried, not acknowledged, when an end could not be stored', async () => {
+    const { deliver, ended } = consumer(HOLDER, [squatters, holders], { storeDown: true });
+    await expect(deliver(HOLDER)).rejects.toThrow('Timed out during socket read');
     expect(ended).toEqual([]);
   });
 });

@@ -20,7 +20,8 @@ const EVENTS = [VirtualNumberChanged] as const;
  * the start of the stream (a new consumer), and an old owner named there must end nothing of the
  * owner now. A number changed by its owner (an update, a delete) ends nothing: a deleted number's
  * sessions live on until they end; one no inventory holds any more ends nothing either. Acknowledged
- * once every such session is ending (`endNow` retries until it has ended); a failed read is retried.
+ * once every such session's end is stored (its expiry brought forward: `endNow` retries here until it
+ * has ended, and any replica's scan ends it should this one stop); a failed read or write is retried.
  */
 @Injectable()
 export class NumberOwnerChangeConsumer {
@@ -49,6 +50,7 @@ export class NumberOwnerChangeConsumer {
         { accountId: s.accountId, ...(s.subaccountId ? { subaccountId: s.subaccountId } : {}) },
         s._id,
         'timeout',
+        { durably: true },
       );
     }
   }
