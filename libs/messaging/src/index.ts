@@ -20,6 +20,7 @@ export * from './breaker-ceiling';
 export * from './account-privacy';
 export * from './stored-interactions';
 export * from './shared-token-buckets';
+export * from './shared-counters';
 export * from './shared-slots';
 export * from './jetstream-retry';
 export * from './kv-mirror';

@@ -286,6 +286,11 @@ export function kvToken(id: string): string {
   return /^[A-Za-z0-9-]+$/.test(id) ? id : `_${Buffer.from(id).toString('base64url')}`;
 }
 
+/** The string `kvToken` made this token of. */
+export function fromKvToken(token: string): string {
+  return token.startsWith('_') ? Buffer.from(token.slice(1), 'base64url').toString() : token;
+}
+
 /** JetStream refused a write conditioned on a revision that is no longer the key's (10071). */
 export function isWrongLastSequence(err: unknown): boolean {
   return jetStreamErrorCode(err) === 10071;

@@ -11,4 +11,6 @@ export const SessionErrorCodes = {
    * not finished within the request's wait: it will end; asked again, the request answers once it has.
    */
   END_IN_PROGRESS: 'SESSION.END_IN_PROGRESS',
+  /** The account holds as many live sessions as it may (`LIVE_SESSIONS_MAX`): one must end first. */
+  LIVE_SESSIONS_LIMIT: 'SESSION.LIVE_SESSIONS_LIMIT',
 } as const;

@@ -1,4 +1,10 @@
-import { ErrorCodes, PoolErrorCodes, ProxyErrorCodes, errorFamilyOf } from '@maskline/contracts';
+import {
+  ErrorCodes,
+  PoolErrorCodes,
+  ProxyErrorCodes,
+  SessionErrorCodes,
+  errorFamilyOf,
+} from '@maskline/contracts';
 
 /**
  * Twilio's error codes for Maskline's, on the Twilio-compatible API: a code listed here, else its
@@ -21,6 +27,8 @@ const BY_CODE: Partial<Record<string, number>> = {
   // No number of the Service can serve the participant.
   [PoolErrorCodes.EXHAUSTED]: 80206,
   [PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER]: 20001,
+  // As many live Sessions as the account may hold: as the empty Sessions' cap (a conflict).
+  [SessionErrorCodes.LIVE_SESSIONS_LIMIT]: 20409,
 };
 
 const BY_FAMILY: Partial<Record<string, number>> = {

@@ -43,6 +43,13 @@ export const sessionServiceConfigSchema = z
      * nothing else bounds them, and they live in the collection every hot path reads.
      */
     PROXY_EMPTY_SESSIONS_MAX: envInt(1000, 1, 1_000_000),
+    /**
+     * Live sessions an account (its subaccounts' included) may hold at once, in either API: every
+     * call router keeps each live session in memory, and the store every hot path reads holds them.
+     */
+    LIVE_SESSIONS_MAX: envInt(100_000, 1, 10_000_000),
+    /** How often one replica recounts every account's live sessions from the store (`LiveSessionRecount`). */
+    LIVE_SESSIONS_RECOUNT_MS: envInt(600_000, 1000, 86_400_000),
     ...privacyConfigShape,
     /**
      * Days an ended session (and its call steps) is kept, then deleted: long enough for a monthly

@@ -6,6 +6,7 @@ import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
 import type { ExpiryClaim, ExpiryClaims } from './expiry-claims';
 import { SessionExpirer } from './session-expirer';
+import type { LiveSessionQuota } from '../sessions/live-session-quota';
 
 const NOW = new Date('2026-11-30T12:00:00Z').getTime();
 
@@ -90,15 +91,24 @@ function expirer(world: {
     release: jest.fn(async () => void steps.push('release')),
     drop: jest.fn(() => void steps.push('drop')),
   };
+  // Its account's live sessions (LiveSessionQuota): one given back per session ended.
+  const live = { given: 0 };
+  const quota = {
+    giveBack: jest.fn(async () => {
+      live.given++;
+      steps.push('give back');
+    }),
+  } as unknown as LiveSessionQuota;
   const e = new SessionExpirer(
     sessions as unknown as SessionRepository,
     rpc as unknown as RpcClient,
     events as unknown as EventPublisher,
     claims as unknown as ExpiryClaims,
+    quota,
     pino({ enabled: false }),
     new MetricsService('session-expirer-spec'),
   );
-  return { e, steps, published, requests, moved, sessions };
+  return { e, steps, published, requests, moved, sessions, live };
 }
 
 describe('SessionExpirer', () => {
@@ -116,6 +126,7 @@ describe('SessionExpirer', () => {
       'mark',
       SessionExpired.subject,
       'move as ended',
+      'give back',
       'finish',
     ]);
     expect(published).toEqual([
@@ -160,6 +171,7 @@ describe('SessionExpirer', () => {
       ReleaseSessionPins.subject,
       SessionExpired.subject,
       'move as found',
+      'give back',
       'finish',
     ]);
     expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A2' }));
@@ -193,7 +205,9 @@ describe('SessionExpirer', () => {
       const markedCopy = (await first.sessions.markEndedSystemWide.mock.results[0].value) as SessionDocument;
       const retry = expirer({ stored: markedCopy });
       await expect(retry.e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
-      expect(retry.steps.slice(-3)).toEqual([SessionExpired.subject, 'move as found', 'finish']);
+      // One of its account's live sessions given back once, by the end that moved it.
+      expect(first.live.given).toBe(0);
+      expect(retry.steps.slice(-4)).toEqual([SessionExpired.subject, 'move as found', 'give back', 'finish']);
       expect(retry.published).toEqual([
         expect.objectContaining({
           payload: expect.objectContaining({ reason: 'timeout' }),
@@ -223,6 +237,7 @@ describe('SessionExpirer', () => {
       'mark',
       SessionExpired.subject,
       'move as ended',
+      'give back',
       'finish',
     ]);
     expect(published).toEqual([
@@ -314,6 +329,6 @@ describe('SessionExpirer', () => {
   it('ended, but the claim could not say so: still ended (a later look finds it gone from the store)', async () => {
     const { e, steps } = expirer({ stored: session(), finish: new Error('no responders') });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
-    expect(steps.slice(-2)).toEqual(['move as ended', 'finish']);
+    expect(steps.slice(-3)).toEqual(['move as ended', 'give back', 'finish']);
   });
 });

@@ -12,6 +12,7 @@ import { WRITE_CALL } from '../config/write-call';
 import { routingView } from '../sessions/routing-view';
 import { hasNumber } from '../sessions/session-announcer';
 import { SessionRepository, endsUnfinished } from '../sessions/session.repository';
+import { LiveSessionQuota } from '../sessions/live-session-quota';
 import type { SessionDocument } from '../sessions/session.schema';
 import { ExpiryClaims } from './expiry-claims';
 
@@ -43,6 +44,7 @@ export class SessionExpirer {
     private readonly rpc: RpcClient,
     private readonly events: EventPublisher,
     private readonly claims: ExpiryClaims,
+    private readonly quota: LiveSessionQuota,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
   ) {
@@ -176,6 +178,8 @@ export class SessionExpirer {
       );
     }
     await this.sessions.moveMarkedSystemWide(marked, how);
+    // No longer one of its account's live sessions (a failed creation's, stored, was counted too).
+    await this.quota.giveBack(marked.accountId, 'session ended');
     this.expired.inc({ reason });
     this.logger.info({ sessionId: marked._id, reason }, 'session expired');
   }

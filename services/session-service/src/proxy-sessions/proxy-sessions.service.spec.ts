@@ -11,6 +11,7 @@ import type { ProxyParticipantsService } from './proxy-participants.service';
 import type { ProxySessionNameRepository } from './proxy-session-name.repository';
 import type { ProxySessionViews } from './proxy-session-views';
 import { ProxySessionsService } from './proxy-sessions.service';
+import { countingLiveSessionQuota } from '../sessions/testing/counting-live-session-quota';
 
 const SCOPE = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
 const SERVICE = { sid: `KS${'a'.repeat(32)}`, defaultTtl: 0 } as ProxyService;
@@ -49,6 +50,7 @@ function proxySessions(serviceReads: Array<() => ProxyService>) {
     {} as SessionAnnouncer,
     {} as CallEventRepository,
     turns,
+    countingLiveSessionQuota().quota,
     { PROXY_EMPTY_SESSIONS_MAX: 100 } as SessionServiceConfig,
     { warn: jest.fn() } as unknown as Logger,
   );

@@ -30,6 +30,7 @@ import { ProxyServicesService } from '../proxy-services/proxy-services.service';
 import { CallEventRepository } from '../interactions/call-event.repository';
 import { SessionAnnouncer, hasNumber } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
+import { LiveSessionQuota } from '../sessions/live-session-quota';
 import { SessionWriteTurns, changeTime } from '../sessions/session-write-turns';
 import type { ProxySessionDocument, ProxySessionFacts, SessionDocument } from '../sessions/session.schema';
 import { ProxyParticipantsService } from './proxy-participants.service';
@@ -62,6 +63,7 @@ export class ProxySessionsService {
     private readonly announcer: SessionAnnouncer,
     private readonly callEvents: CallEventRepository,
     private readonly turns: SessionWriteTurns,
+    private readonly quota: LiveSessionQuota,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -124,8 +126,12 @@ export class ProxySessionsService {
       expiredAt: null,
       proxy: facts,
     };
+    // One of the account's live sessions: given back unless the session is stored, or may be (a
+    // write the store did not answer: should it land, the session's end gives it back).
     try {
+      await this.quota.take(scope.accountId);
       if (!(await this.sessions.insert(doc))) {
+        await this.quota.giveBack(scope.accountId, 'Proxy session not stored');
         throw new CodedError(ErrorCodes.CONFLICT, 'the session could not be created; try again', {
           retryable: true,
         });

@@ -29,6 +29,7 @@ import type { SagaStepsRepository } from './saga-steps.repository';
 import type { CreationVerdict, CreationVerdicts } from './creation-verdicts';
 import { SessionCreator } from './session-creator';
 import { announceWithinMs } from '../sessions/session-announcer';
+import { countingLiveSessionQuota } from '../sessions/testing/counting-live-session-quota';
 
 const SCOPE = { accountId: 'MA000000000000000001' };
 const NUMBERS = ['+14155550100', '+14155550101', '+14155550102'];
@@ -62,7 +63,10 @@ function saga(world: {
   verdictTaken?: CreationVerdict;
   /** Taking the verdict fails so (NATS away, or its answer lost). */
   verdictFails?: Error;
+  /** The account's bound on live sessions (none when unset). */
+  liveLimit?: number;
 }) {
+  const { quota, live } = countingLiveSessionQuota(world.liveLimit);
   const calls: string[] = [];
   const allocations = [...(world.allocations ?? [])];
   const pins = [...(world.pins ?? [])];
@@ -164,12 +168,15 @@ function saga(world: {
     views,
     keys,
     expiry,
+    quota,
     config,
     { reached: (p: SagaCheckpoint) => void reached.push(p) },
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
-  return { creator, calls, reached, store, steps, keys, events, verdicts };
+  /** The account's live sessions as counted (`LiveSessionQuota`). */
+  const counted = () => live.get(SCOPE.accountId) ?? 0;
+  return { creator, calls, reached, store, steps, keys, events, verdicts, counted };
 }
 
 const request = (
@@ -536,6 +543,37 @@ describe('creating a session, as a saga', () => {
         code: SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
       });
       expect(calls).toEqual(['fence']);
+    });
+  });
+
+  describe('one of the account’s live sessions (LiveSessionQuota)', () => {
+    const unanswered = () =>
+      Object.assign(new Error('operation exceeded time limit'), { name: 'MongoOperationTimeoutError' });
+
+    it('is taken by the session made, and by one stored or that may be (its end gives it back); given back by one never stored', async () => {
+      const cases: Array<[string, Parameters<typeof saga>[0], number]> = [
+        ['made', {}, 1],
+        ['no number to be had', { allocations: [coded(PoolErrorCodes.EXHAUSTED)] }, 0],
+        ['the store write refused', { insert: coded(ErrorCodes.RPC_UNAVAILABLE) }, 0],
+        ['the write unanswered, then fenced', { insert: unanswered(), fence: 'fenced' }, 0],
+        ['the write unanswered, found stored', { insert: unanswered(), fence: 'stored' }, 1],
+        ['the write and its fence unanswered', { insert: unanswered(), fence: unanswered() }, 1],
+        ['stored, its announcement failed (ended now)', { publish: coded(ErrorCodes.RPC_UNAVAILABLE) }, 1],
+      ];
+      for (const [what, world, expected] of cases) {
+        const { creator, counted } = saga(world);
+        await creator.create(request()).catch(() => undefined);
+        expect([what, counted()]).toEqual([what, expected]);
+      }
+    });
+
+    it('past the account’s bound: refused before anything is held', async () => {
+      const { creator, calls, counted } = saga({ liveLimit: 0 });
+      await expect(creator.create(request())).rejects.toMatchObject({
+        code: SessionErrorCodes.LIVE_SESSIONS_LIMIT,
+      });
+      expect(calls.filter((c) => !c.startsWith('forget'))).toEqual([]);
+      expect(counted()).toBe(0);
     });
   });
 

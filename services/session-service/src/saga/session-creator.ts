@@ -25,6 +25,7 @@ import { WRITE_CALL, WRITE_REQUEST_BUDGET_MS } from '../config/write-call';
 import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionRepository } from '../sessions/session.repository';
+import { LiveSessionQuota } from '../sessions/live-session-quota';
 import {
   SessionAnnouncer,
   announceWithinMs,
@@ -64,6 +65,7 @@ export class SessionCreator {
     private readonly views: SessionViews,
     private readonly idempotency: IdempotencyKeys,
     private readonly expiry: ExpiryScheduler,
+    private readonly quota: LiveSessionQuota,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(SAGA_CHECKPOINTS) private readonly checkpoints: SagaCheckpoints,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -188,7 +190,11 @@ export class SessionCreator {
       | { kind: 'verdict' }
       | undefined;
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
+    /** One of the account's live sessions taken (`LiveSessionQuota`): given back unless it is stored, or may be. */
+    let counted = false;
     try {
+      await timer.time('quota', this.quota.take(scope.accountId));
+      counted = true;
       const exclude: string[] = [];
       let pins: { first: string; second: string } | undefined;
       for (let attempt = 1; !chosen; attempt++) {
@@ -344,6 +350,8 @@ export class SessionCreator {
         if (fenced === 'stored') stored = true; // it landed after all: it ends as every session ends
         unconfirmed = false;
       }
+      // Never stored: not one of the account's live sessions (stored, its end gives it back).
+      if (counted && !stored) await this.quota.giveBack(scope.accountId, 'creation failed');
       await this.compensate(scope, sessionId, {
         held,
         pinsRegistered: pinsRegistered || (unconfirmed && pending?.kind === 'pins'),

@@ -249,6 +249,24 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
+   * How many live sessions each account holds (subaccounts' with their account's): the recount of
+   * `LiveSessionQuota`, one pass of one cursor over the live sessions (a scan on FerretDB either way;
+   * served on MongoDB by the prefix of `{ status, expiresAt }`).
+   */
+  async liveCountsByAccountSystemWide(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    await this.systemWide.eachBatch(
+      { status: 'active' },
+      1000,
+      async (docs) => {
+        for (const d of docs) counts.set(d.accountId, (counts.get(d.accountId) ?? 0) + 1);
+      },
+      ['accountId'],
+    );
+    return counts;
+  }
+
+  /**
    * Live sessions on a number, every account's (the router confines them to the number's owner):
    * all of them, or (`page`) at most `limit` after the id `after` (null: from the first), in id order.
    */

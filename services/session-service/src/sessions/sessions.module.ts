@@ -39,6 +39,8 @@ import { EndedSessionTallyDocument, EndedSessionTallySchema } from './ended-sess
 import { LongLivedSessionDocument, LongLivedSessionSchema } from './long-lived-session.schema';
 import { LongLivedSessions } from './long-lived-sessions.repository';
 import { SessionRepository } from './session.repository';
+import { LiveSessionQuota } from './live-session-quota';
+import { LiveSessionRecount } from './live-session-recount';
 import { SessionViews } from './session-views';
 import { SessionAnnouncer } from './session-announcer';
 import { RoutingNatsController } from './routing.nats.controller';
@@ -111,6 +113,8 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     CallProgressConsumer,
     MessageOutcomeConsumer,
     NumberOwnerChangeConsumer,
+    LiveSessionQuota,
+    LiveSessionRecount,
     StoredInteractions,
     PartyRedaction,
     RetentionSweeper,

@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { SweepTurns } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
+import { PeriodicTask } from '@maskline/service-kit';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
+import { LiveSessionQuota } from './live-session-quota';
+import { SessionRepository } from './session.repository';
+
+/**
+ * Sets each account's live-session count (`LiveSessionQuota`) to what the store holds, every
+ * LIVE_SESSIONS_RECOUNT_MS on one replica (a turn of SweepTurns: on FerretDB the count is a scan of
+ * the live sessions). What a crash left miscounted (a creation that took one and died before its
+ * session's write was answered, an end whose give-back failed) lasts until then at most. Creations
+ * and ends during the count are kept (`SharedCounters.recount`).
+ */
+@Injectable()
+export class LiveSessionRecount extends PeriodicTask {
+  constructor(
+    private readonly quota: LiveSessionQuota,
+    private readonly sessions: SessionRepository,
+    @Inject(SESSION_SERVICE_CONFIG) config: SessionServiceConfig,
+    @Inject(LOGGER) logger: Logger,
+    turns: SweepTurns,
+  ) {
+    super(
+      'live session recount',
+      config.LIVE_SESSIONS_RECOUNT_MS,
+      logger,
+      turns.turnsOf('live-session-recount', config.LIVE_SESSIONS_RECOUNT_MS, Date.now),
+    );
+  }
+
+  protected async runOnce(): Promise<void> {
+    const before = await this.quota.counts();
+    const counted = await this.sessions.liveCountsByAccountSystemWide();
+    for (const accountId of new Set([...before.keys(), ...counted.keys()])) {
+      const was = before.get(accountId);
+      const now = await this.quota.correct(accountId, counted.get(accountId) ?? 0, was);
+      if (now !== (was?.value ?? 0)) {
+        this.logger.info(
+          { accountId, was: was?.value ?? 0, now },
+          'live session count corrected from the store',
+        );
+      }
+    }
+  }
+}
