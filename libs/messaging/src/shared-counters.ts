@@ -1,20 +1,42 @@
+import { randomInt } from 'node:crypto';
 import type { KV, KvEntry } from 'nats';
-import { KeyValueStores, fromKvToken, isWrongLastSequence, kvToken } from './key-value-stores';
+import {
+  KeyValueStores,
+  fromKvToken,
+  isWrongLastSequence,
+  kvDecode,
+  kvEncode,
+  kvToken,
+} from './key-value-stores';
 
 /** Compare-and-set tries before a write under contention gives up (each a read and a write). */
 const CAS_TRIES = 20;
+/** The longest pause between two tries (jittered, growing from 1 ms): writers racing spread out. */
+const CAS_PAUSE_MAX_MS = 50;
 
-/** A counter as read: its value, and the revision a conditioned write must name (0: never written). */
-export interface CounterReading {
-  value: number;
+/**
+ * A counter as stored: its value, with how much was ever added (`t`) and taken away (`g`), and
+ * which recount set it last (`r`), so that a recount can tell what changed while it counted.
+ */
+interface Stored {
+  n: number;
+  t: number;
+  g: number;
+  r: number;
+}
+
+/** A counter as read, with the revision a conditioned write must name (0: never written). */
+export interface CounterReading extends Stored {
   revision: number;
 }
+
+const NEVER: CounterReading = { n: 0, t: 0, g: 0, r: 0, revision: 0 };
 
 /**
  * Counters per key, shared by every replica, in a NATS KV bucket: each change a compare-and-set of
  * the value read, so replicas racing never lose one another's changes, and a bound (`atMost`) holds
  * across all of them. Values never go below 0. A counter is what its writers make it: work that
- * may be counted and then not done (a crash between the two) must be recounted from the record
+ * may be counted and then not done (a crash between the two) is recounted from the record
  * (`recount`).
  */
 export class SharedCounters {
@@ -36,13 +58,14 @@ export class SharedCounters {
     options: { atMost?: number } = {},
   ): Promise<{ added: boolean; value: number }> {
     const kv = await this.kv.bucket(this.bucket);
-    const k = kvToken(key);
+    const token = kvToken(key);
     for (let i = 0; i < CAS_TRIES; i++) {
-      const now = readingOf(await kv.get(k));
-      const next = Math.max(0, now.value + by);
-      if (by > 0 && options.atMost !== undefined && next > options.atMost)
-        return { added: false, value: now.value };
-      if (await this.write(kv, k, next, now.revision)) return { added: true, value: next };
+      if (i > 0) await pause(i);
+      const now = readingOf(await kv.get(token));
+      const n = Math.max(0, now.n + by);
+      if (by > 0 && options.atMost !== undefined && n > options.atMost) return { added: false, value: now.n };
+      const next = by > 0 ? { ...now, n, t: now.t + by } : { ...now, n, g: now.g - by };
+      if (await write(kv, token, next, now.revision)) return { added: true, value: n };
     }
     throw new Error(`counter ${key}: ${CAS_TRIES} compare-and-set tries lost to other writers`);
   }
@@ -65,40 +88,74 @@ export class SharedCounters {
   }
 
   /**
-   * Sets `key`'s counter to what was counted in the record while it stood at `before`, plus what
-   * its writers changed since: `counted + (now − before)`, conditioned on `now`'s revision (tried
-   * again on a race). A change counted both in the record and since (made during the count) is
-   * counted twice until the next recount; nothing is lost. The counter as set.
+   * Corrects `key`'s counter by what the record held (`counted`, by a count that began after
+   * `before` was read), changing only what the count proves, whatever was added or taken away
+   * while it ran (`g` since `before`: each may have taken away one the count saw, or one it missed):
+   * - down by what was counted at `before` and can no longer be in the record (`before − counted −
+   *   taken away since`: counted and never recorded, or whose taking away was lost);
+   * - up to what the record certainly still holds (`counted − taken away since`: taken away twice).
+   * Nothing when another recount has set it since `before` (two at once would correct twice).
+   * The counter as it stands after, and by how much this changed it.
    */
-  async recount(key: string, counted: number, before: CounterReading): Promise<number> {
+  async recount(
+    key: string,
+    counted: number,
+    before: CounterReading,
+  ): Promise<{ value: number; corrected: number }> {
     const kv = await this.kv.bucket(this.bucket);
     const token = kvToken(key);
     for (let i = 0; i < CAS_TRIES; i++) {
+      if (i > 0) await pause(i);
       const now = readingOf(await kv.get(token));
-      const next = Math.max(0, counted + (now.value - before.value));
-      if (next === now.value) return next;
-      if (await this.write(kv, token, next, now.revision)) return next;
+      const n = recounted(before, now, counted);
+      if (n === null || n === now.n) return { value: now.n, corrected: 0 };
+      if (await write(kv, token, { ...now, n, r: now.r + 1 }, now.revision))
+        return { value: n, corrected: n - now.n };
     }
-    throw new Error(`counter ${token}: ${CAS_TRIES} compare-and-set tries lost to other writers`);
+    throw new Error(`counter ${key}: ${CAS_TRIES} compare-and-set tries lost to other writers`);
   }
+}
 
-  /** True when written; false when another writer changed the key since `revision` was read. */
-  private async write(kv: KV, key: string, value: number, revision: number): Promise<boolean> {
-    try {
-      const encoded = new TextEncoder().encode(String(value));
-      // Revision 0: never written (a deleted key's marker has a revision of its own: updated).
-      if (revision === 0) await kv.create(key, encoded);
-      else await kv.update(key, encoded, revision);
-      return true;
-    } catch (err) {
-      if (isWrongLastSequence(err)) return false;
-      throw err;
-    }
+/**
+ * What `recount` sets a counter to, read at `before` and `now` around a count of the record that
+ * found `counted` (see there); null when another recount set it in between.
+ */
+export function recounted(before: CounterReading, now: CounterReading, counted: number): number | null {
+  if (now.r !== before.r) return null;
+  const takenAway = now.g - before.g;
+  const lost = Math.max(0, before.n - counted - takenAway);
+  return Math.max(now.n - lost, counted - takenAway, 0);
+}
+
+/** True when written; false when another writer changed the key since `revision` was read. */
+async function write(kv: KV, key: string, value: Stored, revision: number): Promise<boolean> {
+  const { n, t, g, r } = value;
+  try {
+    // Revision 0: never written (a deleted key's marker has a revision of its own: updated).
+    if (revision === 0) await kv.create(key, kvEncode({ n, t, g, r }));
+    else await kv.update(key, kvEncode({ n, t, g, r }), revision);
+    return true;
+  } catch (err) {
+    if (isWrongLastSequence(err)) return false;
+    throw err;
   }
 }
 
 function readingOf(entry: KvEntry | null): CounterReading {
-  if (!entry || entry.operation !== 'PUT') return { value: 0, revision: entry?.revision ?? 0 };
-  const value = Number(new TextDecoder().decode(entry.value));
-  return { value: Number.isFinite(value) && value >= 0 ? value : 0, revision: entry.revision };
+  if (!entry) return NEVER;
+  const stored = entry.operation === 'PUT' ? kvDecode<Partial<Stored>>(entry.value) : null;
+  const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+  return {
+    n: count(stored?.n),
+    t: count(stored?.t),
+    g: count(stored?.g),
+    r: count(stored?.r),
+    revision: entry.revision,
+  };
+}
+
+function pause(attempt: number): Promise<void> {
+  return new Promise((resolve) =>
+    setTimeout(resolve, randomInt(1, Math.min(CAS_PAUSE_MAX_MS, 2 ** attempt) + 1)),
+  );
 }

@@ -517,6 +517,12 @@ describe('number-pool (real NATS + store)', () => {
       // A single-party session of the squatter's, waiting for its second party on one of them.
       const waiting = { ...allocationRequest([rider(502)]), scope: squatter };
       await client.request(AllocateNumber, waiting);
+      // And one already ended, its pairs cooling off for an hour (phones the squatter wants blocked).
+      const ended = { ...allocationRequest([rider(505), rider(506)]), scope: squatter, cooloffSeconds: 3600 };
+      await client.request(AllocateNumber, ended);
+      await client.request(ReleaseAllocation, { scope: squatter, allocationId: ended.allocationId });
+      const coolingOff = { allocationId: ended.allocationId, liveMarker: 'L', blockedUntil: { $ne: null } };
+      expect(await db.collection('holds').countDocuments(coolingOff)).toBe(2);
       // Its holder adds both, confirmed by its provider: they are its own, afresh.
       const { added } = await client.request(AddVirtualNumbers, {
         scope,
@@ -530,6 +536,8 @@ describe('number-pool (real NATS + store)', () => {
         [switched, scope.accountId, true],
       ]);
       expect(await routing(squatted)).toMatchObject({ accountId: scope.accountId, heldConfirmed: true });
+      // Its ended sessions' cool-offs there are over: none of those phones is kept from the holder.
+      expect(await db.collection('holds').countDocuments(coolingOff)).toBe(0);
       await expect(
         client.request(GetVirtualNumber, { scope: squatter, number: squatted }),
       ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });

@@ -63,6 +63,25 @@ export class HoldMaintenance {
     return batch;
   }
 
+  /**
+   * Frees the pairs an account's ended sessions keep cooling off on a number that is no longer its
+   * own (taken by an account its provider confirms holds it): their cool-off kept those phones from
+   * the old account's later sessions, and would now keep them only from the new owner's. How many.
+   */
+  async retireCoolingOff(accountId: string, virtualNumber: string): Promise<number> {
+    const now = new Date(this.clock());
+    const cooling = (await this.holds.liveOnNumber(accountId, virtualNumber)).filter(
+      (h) => h.blockedUntil !== null,
+    );
+    await Promise.all(
+      cooling.map(async (h) => {
+        await this.store.retireHold(h._id, now);
+        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
+      }),
+    );
+    return cooling.length;
+  }
+
   /** Whether a session of the account (or its cool-off) holds the number now. */
   async holdsNumber(accountId: string, virtualNumber: string): Promise<boolean> {
     const now = this.clock();

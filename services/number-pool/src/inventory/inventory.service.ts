@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import {
   CodedError,
   ErrorCodes,
@@ -18,6 +19,7 @@ import {
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
+import { LOGGER } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
@@ -47,6 +49,7 @@ export class InventoryService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly addTurns: InventoryAddTurns,
     private readonly holding: ProviderHoldingClient,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
@@ -160,6 +163,14 @@ export class InventoryService {
           // A Service claim of the first account's left behind (an assignment racing its delete, or
           // its own Service): the number is another's now. Told at once, whatever comes after.
           await this.proxyClaims.release(from.accountId, p.e164);
+          // Pairs the first account's ended sessions keep cooling off there, freed: the new owner's
+          // phones are not kept from its own number (those of its sessions still live are freed as
+          // they end: AllocationService.release). Best effort: each frees itself at its cool-off's end.
+          await this.holds
+            .retireCoolingOff(from.accountId, p.e164)
+            .catch((err: unknown) =>
+              this.logger.warn({ err }, 'a taken number’s old cool-offs left to end at their time'),
+            );
           this.pool.invalidate(from.accountId);
           await this.announce(request.scope.accountId, p.e164);
         }

@@ -21,6 +21,7 @@ import {
   type ProxySession,
   type RpcParsedRequestOf,
   type UpdateProxySession,
+  mayHaveHappened,
   newSessionId,
 } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
@@ -91,13 +92,6 @@ export class ProxySessionsService {
     }
     const sessionId = newSessionId();
     const uniqueName = request.uniqueName ?? null;
-    if (uniqueName && !(await this.holdName(scope, service.sid, uniqueName, sessionId))) {
-      throw new CodedError(
-        ProxyErrorCodes.SESSION_NAME_TAKEN,
-        `UniqueName: another Session of this Service is named "${uniqueName}" (Session UniqueName must be unique)`,
-        { field: 'UniqueName' },
-      );
-    }
     const mode = request.mode ?? 'voice-and-message';
     const facts: ProxySessionFacts = {
       serviceSid: service.sid,
@@ -126,18 +120,34 @@ export class ProxySessionsService {
       expiredAt: null,
       proxy: facts,
     };
-    // One of the account's live sessions: given back unless the session is stored, or may be (a
-    // write the store did not answer: should it land, the session's end gives it back).
+    // One of the account's live sessions, before anything is written (a refusal costs nothing else):
+    // given back unless the session is stored, or may be (a write the store did not answer: should
+    // it land, the session's end gives it back).
+    await this.quota.take(scope.accountId);
+    let written: 'not asked' | 'asked' = 'not asked';
     try {
-      await this.quota.take(scope.accountId);
-      if (!(await this.sessions.insert(doc))) {
-        await this.quota.giveBack(scope.accountId, 'Proxy session not stored');
-        throw new CodedError(ErrorCodes.CONFLICT, 'the session could not be created; try again', {
-          retryable: true,
-        });
+      if (uniqueName && !(await this.holdName(scope, service.sid, uniqueName, sessionId))) {
+        throw new CodedError(
+          ProxyErrorCodes.SESSION_NAME_TAKEN,
+          `UniqueName: another Session of this Service is named "${uniqueName}" (Session UniqueName must be unique)`,
+          { field: 'UniqueName' },
+        );
+      }
+      try {
+        written = 'asked';
+        if (!(await this.sessions.insert(doc))) {
+          throw new CodedError(ErrorCodes.CONFLICT, 'the session could not be created; try again', {
+            retryable: true,
+          });
+        }
+      } catch (err) {
+        if (uniqueName) await this.names.release(scope.accountId, service.sid, uniqueName, sessionId);
+        throw err;
       }
     } catch (err) {
-      if (uniqueName) await this.names.release(scope.accountId, service.sid, uniqueName, sessionId);
+      if (written === 'not asked' || !mayHaveHappened(err)) {
+        await this.quota.giveBack(scope.accountId, 'Proxy session not stored');
+      }
       throw err;
     }
     this.expiry.schedule(sessionId, expiresAt);

@@ -190,11 +190,10 @@ export class SessionCreator {
       | { kind: 'verdict' }
       | undefined;
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
-    /** One of the account's live sessions taken (`LiveSessionQuota`): given back unless it is stored, or may be. */
-    let counted = false;
+    // One of the account's live sessions (`LiveSessionQuota`), before anything is held or written (a
+    // refusal costs nothing else): given back below unless the session is stored, or may be.
+    await timer.time('quota', this.quota.take(scope.accountId));
     try {
-      await timer.time('quota', this.quota.take(scope.accountId));
-      counted = true;
       const exclude: string[] = [];
       let pins: { first: string; second: string } | undefined;
       for (let attempt = 1; !chosen; attempt++) {
@@ -351,7 +350,7 @@ export class SessionCreator {
         unconfirmed = false;
       }
       // Never stored: not one of the account's live sessions (stored, its end gives it back).
-      if (counted && !stored) await this.quota.giveBack(scope.accountId, 'creation failed');
+      if (!stored) await this.quota.giveBack(scope.accountId, 'creation failed');
       await this.compensate(scope, sessionId, {
         held,
         pinsRegistered: pinsRegistered || (unconfirmed && pending?.kind === 'pins'),

@@ -99,7 +99,7 @@ describe('a bound on each account’s live sessions (real NATS + store)', () => 
       code: SessionErrorCodes.LIVE_SESSIONS_LIMIT,
     });
     await app.get(LiveSessionRecount).runNow();
-    expect((await counters.read(scope.accountId)).value).toBe(1);
+    expect((await counters.read(scope.accountId)).n).toBe(1);
     await create(scope, service);
     await create(scope, service);
     await expect(create(scope, service)).rejects.toMatchObject({
@@ -108,6 +108,6 @@ describe('a bound on each account’s live sessions (real NATS + store)', () => 
     // Counted one short (an end given back twice): the recount puts it right, and the bound holds.
     await counters.add(scope.accountId, -1);
     await app.get(LiveSessionRecount).runNow();
-    expect((await counters.read(scope.accountId)).value).toBe(LIMIT);
+    expect((await counters.read(scope.accountId)).n).toBe(LIMIT);
   });
 });

@@ -36,11 +36,16 @@ export class LiveSessionQuota {
   }
 
   /**
-   * An account's count set to what the store held (`counted`) while it stood at `before`, plus what
-   * creations and ends changed since (SharedCounters.recount); the count now.
+   * An account's count corrected by what the store held (`counted`, by a count begun after `before`
+   * was read): SharedCounters.recount. The count now, and by how much this changed it.
    */
-  correct(accountId: string, counted: number, before: CounterReading | undefined): Promise<number> {
-    return this.counters.recount(accountId, counted, before ?? { value: 0, revision: 0 });
+  correct(
+    accountId: string,
+    counted: number,
+    before: CounterReading | undefined,
+  ): Promise<{ value: number; corrected: number }> {
+    // No counter when the count began: never written until then.
+    return this.counters.recount(accountId, counted, before ?? { n: 0, t: 0, g: 0, r: 0, revision: 0 });
   }
 
   /** One of the account's live sessions taken, or LIVE_SESSIONS_LIMIT; 503 (retryable) when KV cannot be asked. */

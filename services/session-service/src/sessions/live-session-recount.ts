@@ -11,8 +11,10 @@ import { SessionRepository } from './session.repository';
  * Sets each account's live-session count (`LiveSessionQuota`) to what the store holds, every
  * LIVE_SESSIONS_RECOUNT_MS on one replica (a turn of SweepTurns: on FerretDB the count is a scan of
  * the live sessions). What a crash left miscounted (a creation that took one and died before its
- * session's write was answered, an end whose give-back failed) lasts until then at most. Creations
- * and ends during the count are kept (`SharedCounters.recount`).
+ * session's write was answered, an end whose give-back failed, an end given back twice) lasts until
+ * then at most. Only what the count proves is changed, whatever creations and ends happen while it
+ * runs (`SharedCounters.recount`); a creation under way when it began (counted, not yet stored) may
+ * be left out until the next.
  */
 @Injectable()
 export class LiveSessionRecount extends PeriodicTask {
@@ -33,15 +35,12 @@ export class LiveSessionRecount extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const before = await this.quota.counts();
-    const counted = await this.sessions.liveCountsByAccountSystemWide();
+    const counted = await this.sessions.countedByAccountSystemWide();
     for (const accountId of new Set([...before.keys(), ...counted.keys()])) {
       const was = before.get(accountId);
-      const now = await this.quota.correct(accountId, counted.get(accountId) ?? 0, was);
-      if (now !== (was?.value ?? 0)) {
-        this.logger.info(
-          { accountId, was: was?.value ?? 0, now },
-          'live session count corrected from the store',
-        );
+      const { value, corrected } = await this.quota.correct(accountId, counted.get(accountId) ?? 0, was);
+      if (corrected !== 0) {
+        this.logger.info({ accountId, corrected, now: value }, 'live session count corrected from the store');
       }
     }
   }

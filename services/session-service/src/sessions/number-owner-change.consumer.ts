@@ -41,18 +41,23 @@ export class NumberOwnerChangeConsumer {
     if (others.length === 0) return;
     const owner = await this.ownerOf(payload.number);
     if (owner === null) return;
+    // Every one tried, then the event retried if any end could not be stored.
+    let failed: unknown;
     for (const s of others.filter((x) => x.accountId !== owner)) {
       this.logger.info(
         { sessionId: s._id, accountId: s.accountId },
         'session ended: its number is another account’s now',
       );
-      await this.expiry.endNow(
-        { accountId: s.accountId, ...(s.subaccountId ? { subaccountId: s.subaccountId } : {}) },
-        s._id,
-        'timeout',
-        { durably: true },
-      );
+      await this.expiry
+        .endNow(
+          { accountId: s.accountId, ...(s.subaccountId ? { subaccountId: s.subaccountId } : {}) },
+          s._id,
+          'timeout',
+          { durably: true },
+        )
+        .catch((err: unknown) => (failed ??= err));
     }
+    if (failed !== undefined) throw failed;
   }
 
   /** The number's owner now (its inventory's, deleted or not); null when no inventory holds it. */

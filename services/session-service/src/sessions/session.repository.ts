@@ -249,14 +249,15 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * How many live sessions each account holds (subaccounts' with their account's): the recount of
-   * `LiveSessionQuota`, one pass of one cursor over the live sessions (a scan on FerretDB either way;
-   * served on MongoDB by the prefix of `{ status, expiresAt }`).
+   * How many sessions each account holds that its live-session count (`LiveSessionQuota`) still
+   * counts: live, and marked ended but not finished (given back only once moved to the history);
+   * not the orphan reaper's tombstones. One pass of one cursor over `sessions` (a scan on FerretDB
+   * either way), subaccounts' with their account's.
    */
-  async liveCountsByAccountSystemWide(): Promise<Map<string, number>> {
+  async countedByAccountSystemWide(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     await this.systemWide.eachBatch(
-      { status: 'active' },
+      { abandoned: { $ne: true } },
       1000,
       async (docs) => {
         for (const d of docs) counts.set(d.accountId, (counts.get(d.accountId) ?? 0) + 1);
