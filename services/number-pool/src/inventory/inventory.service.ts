@@ -169,7 +169,10 @@ export class InventoryService {
           await this.holds
             .retireCoolingOff(from.accountId, p.e164)
             .catch((err: unknown) =>
-              this.logger.warn({ err }, 'a taken number’s old cool-offs left to end at their time'),
+              this.logger.warn(
+                { err, number: p.e164, accountId: from.accountId },
+                'a taken number’s old cool-offs left to end at their time',
+              ),
             );
           this.pool.invalidate(from.accountId);
           await this.announce(request.scope.accountId, p.e164);

@@ -141,7 +141,17 @@ export class ProxySessionsService {
           });
         }
       } catch (err) {
-        if (uniqueName) await this.names.release(scope.accountId, service.sid, uniqueName, sessionId);
+        if (uniqueName) {
+          // Its own failure never takes the place of the write's (which decides what is given back).
+          await this.names
+            .release(scope.accountId, service.sid, uniqueName, sessionId)
+            .catch((releaseErr: unknown) =>
+              this.logger.warn(
+                { err: releaseErr, sessionId },
+                'the UniqueName of a Session not created is left to its grace period',
+              ),
+            );
+        }
         throw err;
       }
     } catch (err) {

@@ -55,7 +55,10 @@ export class NumberOwnerChangeConsumer {
           'timeout',
           { durably: true },
         )
-        .catch((err: unknown) => (failed ??= err));
+        .catch((err: unknown) => {
+          this.logger.warn({ err, sessionId: s._id }, 'the end of a session on a taken number is retried');
+          failed ??= err;
+        });
     }
     if (failed !== undefined) throw failed;
   }
