@@ -1,7 +1,13 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
-const testFiles = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'test/**/*.ts'];
+const testFiles = [
+  '**/*.spec.ts',
+  '**/*.int-spec.ts',
+  '**/*.e2e-spec.ts',
+  '**/*.test-fixture.ts',
+  'test/**/*.ts',
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', '.infra/**', '.nx/**', 'coverage/**', '**/*.cjs', '**/*.mjs'] },

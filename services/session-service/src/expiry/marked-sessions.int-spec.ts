@@ -3,20 +3,11 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { DEFAULT_SESSION_SETTINGS, newSessionId, type SessionSettings } from '@maskline/contracts';
-import {
-  startServiceApp,
-  startTestNats,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
-  uniqueDbName,
-  type RunningProcess,
-} from '@maskline/testing';
-import { sessionServiceConfigSchema } from '../config/session-service.config';
-import { SessionServiceModule } from '../session-service.module';
+import { type RunningProcess } from '@maskline/testing';
 import { SessionExpirer } from './session-expirer';
 import { SessionRepository } from '../sessions/session.repository';
 import { ENDED_SESSION_MODEL, SessionDocument } from '../sessions/session.schema';
+import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
 
 const ACCOUNT = 'MAMARKEDSESSIONS0001';
 const SCOPE = { accountId: ACCOUNT };
@@ -37,17 +28,11 @@ describe('sessions marked ended (real NATS + store)', () => {
   let history: Model<SessionDocument>;
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    const config = sessionServiceConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('marked-sessions'),
-      PARTY_REDACTION_KEY: testKey(),
+    ({ nats, app } = await startSessionServiceTestApp('marked-sessions', {
       // The sweep looks only at start: the tests read its work and end sessions themselves (ending
       // one with a number needs number-pool, which the end-to-end tests run).
       EXPIRY_POLL_MS: '600000',
-    });
-    app = await startServiceApp(SessionServiceModule.forRoot(config));
+    }));
     sessions = app.get(getModelToken(SessionDocument.name));
     repo = app.get(SessionRepository);
     history = app.get(getModelToken(ENDED_SESSION_MODEL));

@@ -20,12 +20,10 @@ import { SWEEP_BATCH } from '@maskline/service-kit';
 import {
   TestNatsClient,
   startServiceApp,
-  startTestNats,
   testClock,
   testKey,
   testServiceConfig,
   testStoreUrl,
-  uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
 import { sessionServiceConfigSchema } from '../config/session-service.config';
@@ -44,6 +42,7 @@ import {
   LEGACY_CHECK_EVERY_MS,
   RetentionSweeper,
 } from './retention-sweeper';
+import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -64,19 +63,18 @@ describe('retention and redaction of ended sessions (real NATS + store)', () => 
   const clock = testClock();
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    const config = sessionServiceConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('retention'),
-      PARTY_REDACTION_KEY: testKey(),
-      PARTY_REDACTION_AFTER_HOURS: '24',
-      SESSION_RETENTION_DAYS: '30',
-      // The test runs each sweep itself.
-      RETENTION_SWEEP_INTERVAL_MS: '3600000',
-    });
-    key = config.PARTY_REDACTION_KEY;
-    app = await startServiceApp(SessionServiceModule.forRoot(config), { clock: clock.now });
+    const started = await startSessionServiceTestApp(
+      'retention',
+      {
+        PARTY_REDACTION_AFTER_HOURS: '24',
+        SESSION_RETENTION_DAYS: '30',
+        // The test runs each sweep itself.
+        RETENTION_SWEEP_INTERVAL_MS: '3600000',
+      },
+      { clock: clock.now },
+    );
+    ({ nats, app } = started);
+    key = started.config.PARTY_REDACTION_KEY;
     client = await TestNatsClient.connect(nats.url);
     sessions = app.get(getModelToken(SessionDocument.name));
     ended = app.get(getModelToken(ENDED_SESSION_MODEL));

@@ -11,7 +11,7 @@ import type { ProxyParticipantsService } from './proxy-participants.service';
 import type { ProxySessionNameRepository } from './proxy-session-name.repository';
 import type { ProxySessionViews } from './proxy-session-views';
 import { ProxySessionsService } from './proxy-sessions.service';
-import { countingLiveSessionQuota } from '../sessions/testing/counting-live-session-quota';
+import { countingLiveSessionQuota } from '../sessions/counting-live-session-quota.test-fixture';
 
 const SCOPE = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
 const SERVICE = { sid: `KS${'a'.repeat(32)}`, defaultTtl: 0 } as ProxyService;

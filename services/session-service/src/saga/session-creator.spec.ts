@@ -29,7 +29,7 @@ import type { SagaStepsRepository } from './saga-steps.repository';
 import type { CreationVerdict, CreationVerdicts } from './creation-verdicts';
 import { SessionCreator } from './session-creator';
 import { announceWithinMs } from '../sessions/session-announcer';
-import { countingLiveSessionQuota } from '../sessions/testing/counting-live-session-quota';
+import { countingLiveSessionQuota } from '../sessions/counting-live-session-quota.test-fixture';
 
 const SCOPE = { accountId: 'MA000000000000000001' };
 const NUMBERS = ['+14155550100', '+14155550101', '+14155550102'];

@@ -2,18 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplicationContext } from '@nestjs/common';
 import { ErrorCodes, RunSelfTestProbe, SelfTestProbeRecorded, STREAMS } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
-import {
-  TestNatsClient,
-  startServiceApp,
-  testKey,
-  startTestNats,
-  testServiceConfig,
-  testStoreUrl,
-  uniqueDbName,
-  type RunningProcess,
-} from '@maskline/testing';
-import { SessionServiceModule } from '../session-service.module';
-import { sessionServiceConfigSchema } from '../config/session-service.config';
+import { TestNatsClient, type RunningProcess } from '@maskline/testing';
+import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
 
 describe('session-service self-test probe (real NATS + store)', () => {
   let nats: RunningProcess;
@@ -21,14 +11,7 @@ describe('session-service self-test probe (real NATS + store)', () => {
   let client: TestNatsClient;
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    const config = sessionServiceConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('session'),
-      PARTY_REDACTION_KEY: testKey(),
-    });
-    app = await startServiceApp(SessionServiceModule.forRoot(config));
+    ({ nats, app } = await startSessionServiceTestApp('session', {}));
     client = await TestNatsClient.connect(nats.url);
   });
 

@@ -8,25 +8,14 @@ import {
   newSessionId,
   type SessionSettings,
 } from '@maskline/contracts';
-import {
-  TestNatsClient,
-  startServiceApp,
-  startTestNats,
-  testClock,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
-  uniqueDbName,
-  type RunningProcess,
-} from '@maskline/testing';
-import { sessionServiceConfigSchema } from '../config/session-service.config';
+import { TestNatsClient, testClock, type RunningProcess } from '@maskline/testing';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
-import { SessionServiceModule } from '../session-service.module';
 import { unpackAscending } from '@maskline/persistence';
 import { EndedSessionRecords } from './ended-session-records';
 import { EndedSessionRepository } from './ended-session.repository';
 import { EndedSessionTallyDocument } from './ended-session-tally.schema';
 import { ENDED_SESSION_MODEL, type SessionDocument } from './session.schema';
+import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
 
 const HOUR = 3600_000;
 const DAY = 24 * HOUR;
@@ -118,19 +107,17 @@ describe('lists count past days from their tallies (real NATS + store)', () => {
       .map((s) => s._id);
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    const config = sessionServiceConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('tallies'),
-      PARTY_REDACTION_KEY: testKey(),
-      SESSION_RETENTION_DAYS: '30',
-      // The test runs each sweep itself.
-      RETENTION_SWEEP_INTERVAL_MS: '3600000',
-    });
     // Noon (UTC): yesterday ended 12 hours ago (tallied), and a session ended an hour ago is today's.
     clock.advance((((12 * HOUR - (clock.now() % DAY)) % DAY) + DAY) % DAY);
-    app = await startServiceApp(SessionServiceModule.forRoot(config), { clock: clock.now });
+    ({ nats, app } = await startSessionServiceTestApp(
+      'tallies',
+      {
+        SESSION_RETENTION_DAYS: '30',
+        // The test runs each sweep itself.
+        RETENTION_SWEEP_INTERVAL_MS: '3600000',
+      },
+      { clock: clock.now },
+    ));
     client = await TestNatsClient.connect(nats.url);
     tallies = app.get(getModelToken(EndedSessionTallyDocument.name));
     todayStart = Math.floor(clock.now() / DAY) * DAY;

@@ -8,20 +8,10 @@ import {
   type AccountScope,
 } from '@maskline/contracts';
 import { KeyValueStores, SharedCounters } from '@maskline/messaging';
-import {
-  TestNatsClient,
-  startServiceApp,
-  startTestNats,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
-  uniqueDbName,
-  type RunningProcess,
-} from '@maskline/testing';
-import { sessionServiceConfigSchema } from '../config/session-service.config';
-import { SessionServiceModule } from '../session-service.module';
+import { TestNatsClient, type RunningProcess } from '@maskline/testing';
 import { LIVE_SESSIONS_BUCKET } from './live-session-quota';
 import { LiveSessionRecount } from './live-session-recount';
+import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
 
 const LIMIT = 3;
 const TENANT: AccountScope = { accountId: 'MALIVESESSIONQUOTA01' };
@@ -34,15 +24,9 @@ describe('a bound on each account’s live sessions (real NATS + store)', () => 
   let counters: SharedCounters;
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    const config = sessionServiceConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('live-session-quota'),
-      PARTY_REDACTION_KEY: testKey(),
+    ({ nats, app } = await startSessionServiceTestApp('live-session-quota', {
       LIVE_SESSIONS_MAX: String(LIMIT),
-    });
-    app = await startServiceApp(SessionServiceModule.forRoot(config));
+    }));
     client = await TestNatsClient.connect(nats.url);
     counters = new SharedCounters(app.get(KeyValueStores), LIVE_SESSIONS_BUCKET);
   });

@@ -12,19 +12,9 @@ import {
   type RpcReplyOf,
   type SessionSettings,
 } from '@maskline/contracts';
-import {
-  TestNatsClient,
-  startServiceApp,
-  startTestNats,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
-  uniqueDbName,
-  type RunningProcess,
-} from '@maskline/testing';
-import { sessionServiceConfigSchema } from '../config/session-service.config';
-import { SessionServiceModule } from '../session-service.module';
+import { TestNatsClient, type RunningProcess } from '@maskline/testing';
 import { SessionDocument } from './session.schema';
+import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
 
 const ACCOUNT = 'MAROUTINGSNAPSHOT001';
 let seq = 0;
@@ -37,14 +27,7 @@ describe('the call routers’ snapshot of live sessions (real NATS + store)', ()
   let sessions: Model<SessionDocument>;
 
   beforeAll(async () => {
-    nats = await startTestNats();
-    const config = sessionServiceConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('routing-snapshot'),
-      PARTY_REDACTION_KEY: testKey(),
-    });
-    app = await startServiceApp(SessionServiceModule.forRoot(config));
+    ({ nats, app } = await startSessionServiceTestApp('routing-snapshot', {}));
     client = await TestNatsClient.connect(nats.url);
     sessions = app.get(getModelToken(SessionDocument.name));
   });

@@ -1,5 +1,5 @@
 import { CodedError, SessionErrorCodes } from '@maskline/contracts';
-import type { LiveSessionQuota } from '../live-session-quota';
+import type { LiveSessionQuota } from './live-session-quota';
 
 /** `LiveSessionQuota` for unit tests: each account's live sessions counted in memory, bounded by `limit`. */
 export function countingLiveSessionQuota(limit = Number.POSITIVE_INFINITY) {
