@@ -57,17 +57,14 @@ export class SharedCounters {
     by: number,
     options: { atMost?: number } = {},
   ): Promise<{ added: boolean; value: number }> {
-    const kv = await this.kv.bucket(this.bucket);
-    const token = kvToken(key);
-    for (let i = 0; i < CAS_TRIES; i++) {
-      if (i > 0) await pause(i);
-      const now = readingOf(await kv.get(token));
+    return this.change<{ added: boolean; value: number }>(key, (now) => {
       const n = Math.max(0, now.n + by);
-      if (by > 0 && options.atMost !== undefined && n > options.atMost) return { added: false, value: now.n };
+      if (by > 0 && options.atMost !== undefined && n > options.atMost) {
+        return { answer: { added: false, value: now.n } };
+      }
       const next = by > 0 ? { ...now, n, t: now.t + by } : { ...now, n, g: now.g - by };
-      if (await write(kv, token, next, now.revision)) return { added: true, value: n };
-    }
-    throw new Error(`counter ${key}: ${CAS_TRIES} compare-and-set tries lost to other writers`);
+      return { next, answer: { added: true, value: n } };
+    });
   }
 
   /** The counter as it stands (0 at revision 0 when never written). */
@@ -102,15 +99,29 @@ export class SharedCounters {
     counted: number,
     before: CounterReading,
   ): Promise<{ value: number; corrected: number }> {
+    return this.change(key, (now) => {
+      const n = recounted(before, now, counted);
+      if (n === null || n === now.n) return { answer: { value: now.n, corrected: 0 } };
+      return { next: { ...now, n, r: now.r + 1 }, answer: { value: n, corrected: n - now.n } };
+    });
+  }
+
+  /**
+   * Reads `key`'s counter and writes what `decide` makes of it, conditioned on the revision read,
+   * reading again when another writer came first (pausing a little longer each time). `decide`
+   * without `next`: nothing to write. Throws when KV cannot be asked, or after CAS_TRIES lost.
+   */
+  private async change<T>(
+    key: string,
+    decide: (now: CounterReading) => { next?: Stored; answer: T },
+  ): Promise<T> {
     const kv = await this.kv.bucket(this.bucket);
     const token = kvToken(key);
     for (let i = 0; i < CAS_TRIES; i++) {
       if (i > 0) await pause(i);
       const now = readingOf(await kv.get(token));
-      const n = recounted(before, now, counted);
-      if (n === null || n === now.n) return { value: now.n, corrected: 0 };
-      if (await write(kv, token, { ...now, n, r: now.r + 1 }, now.revision))
-        return { value: n, corrected: n - now.n };
+      const { next, answer } = decide(now);
+      if (!next || (await write(kv, token, next, now.revision))) return answer;
     }
     throw new Error(`counter ${key}: ${CAS_TRIES} compare-and-set tries lost to other writers`);
   }
