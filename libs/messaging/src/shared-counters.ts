@@ -11,6 +11,8 @@ import {
 
 /** Compare-and-set tries before a write under contention gives up (each a read and a write). */
 const CAS_TRIES = 20;
+/** How long listing a bucket's keys may take before it is given up. */
+const KEY_LISTING_MS = 30_000;
 /** The longest pause between two tries (jittered, growing from 1 ms): writers racing spread out. */
 const CAS_PAUSE_MAX_MS = 50;
 
@@ -78,7 +80,20 @@ export class SharedCounters {
     // Every key first: nats.js ends a key listing once it has delivered its batch, dropping keys
     // that arrive while the loop awaits something else (a read), as AccountPrivacy found.
     const keys: string[] = [];
-    for await (const k of await kv.keys()) keys.push(k);
+    const listing = await kv.keys();
+    // An ordered consumer that a NATS node's loss left without its last message would never end:
+    // stopped, the read fails (the caller tries again later) instead of holding its caller for ever.
+    let late = false;
+    const deadline = setTimeout(() => {
+      late = true;
+      listing.stop();
+    }, KEY_LISTING_MS);
+    try {
+      for await (const k of listing) keys.push(k);
+    } finally {
+      clearTimeout(deadline);
+    }
+    if (late) throw new Error(`counters of ${this.bucket} not all listed within ${KEY_LISTING_MS} ms`);
     const all = new Map<string, CounterReading>();
     for (const k of keys) all.set(fromKvToken(k), readingOf(await kv.get(k)));
     return all;

@@ -8,8 +8,8 @@ import { LiveSessionQuota } from './live-session-quota';
 import { SessionRepository } from './session.repository';
 
 /**
- * Sets each account's live-session count (`LiveSessionQuota`) to what the store holds, at start and
- * every LIVE_SESSIONS_RECOUNT_MS on one replica (a turn of SweepTurns: on FerretDB the count is a scan of
+ * Sets each account's live-session count (`LiveSessionQuota`) to what the store holds, every
+ * LIVE_SESSIONS_RECOUNT_MS on one replica (a turn of SweepTurns: on FerretDB the count is a scan of
  * the live sessions). What a crash left miscounted (a creation that took one and died before its
  * session's write was answered, an end whose give-back failed, an end given back twice) lasts until
  * then at most. Only what the count proves is changed, whatever creations and ends happen while it
@@ -31,12 +31,6 @@ export class LiveSessionRecount extends PeriodicTask {
       logger,
       turns.turnsOf('live-session-recount', config.LIVE_SESSIONS_RECOUNT_MS, Date.now),
     );
-  }
-
-  /** Also once at start, on every replica: a count first kept by this release begins from the store. */
-  override onApplicationBootstrap(): void {
-    super.onApplicationBootstrap();
-    void this.runNow();
   }
 
   protected async runOnce(): Promise<void> {
