@@ -17,12 +17,11 @@ const KEY_LISTING_MS = 30_000;
 const CAS_PAUSE_MAX_MS = 50;
 
 /**
- * A counter as stored: its value, with how much was ever added (`t`) and taken away (`g`), and
- * which recount set it last (`r`), so that a recount can tell what changed while it counted.
+ * A counter as stored: its value, with how much was ever taken away (`g`) and which recount set it
+ * last (`r`), so that a recount can tell what changed while it counted.
  */
 interface Stored {
   n: number;
-  t: number;
   g: number;
   r: number;
 }
@@ -32,7 +31,7 @@ export interface CounterReading extends Stored {
   revision: number;
 }
 
-const NEVER: CounterReading = { n: 0, t: 0, g: 0, r: 0, revision: 0 };
+const NEVER: CounterReading = { n: 0, g: 0, r: 0, revision: 0 };
 
 /**
  * Counters per key, shared by every replica, in a NATS KV bucket: each change a compare-and-set of
@@ -64,7 +63,7 @@ export class SharedCounters {
       if (by > 0 && options.atMost !== undefined && n > options.atMost) {
         return { answer: { added: false, value: now.n } };
       }
-      const next = by > 0 ? { ...now, n, t: now.t + by } : { ...now, n, g: now.g - by };
+      const next = by > 0 ? { ...now, n } : { ...now, n, g: now.g - by };
       return { next, answer: { added: true, value: n } };
     });
   }
@@ -107,12 +106,13 @@ export class SharedCounters {
    *   taken away since`: counted and never recorded, or whose taking away was lost);
    * - up to what the record certainly still holds (`counted − taken away since`: taken away twice).
    * Nothing when another recount has set it since `before` (two at once would correct twice).
+   * `before` unknown: the counter did not exist when the count began.
    * The counter as it stands after, and by how much this changed it.
    */
   async recount(
     key: string,
     counted: number,
-    before: CounterReading,
+    before: CounterReading = NEVER,
   ): Promise<{ value: number; corrected: number }> {
     return this.change(key, (now) => {
       const n = recounted(before, now, counted);
@@ -155,11 +155,11 @@ export function recounted(before: CounterReading, now: CounterReading, counted: 
 
 /** True when written; false when another writer changed the key since `revision` was read. */
 async function write(kv: KV, key: string, value: Stored, revision: number): Promise<boolean> {
-  const { n, t, g, r } = value;
+  const { n, g, r } = value;
   try {
     // Revision 0: never written (a deleted key's marker has a revision of its own: updated).
-    if (revision === 0) await kv.create(key, kvEncode({ n, t, g, r }));
-    else await kv.update(key, kvEncode({ n, t, g, r }), revision);
+    if (revision === 0) await kv.create(key, kvEncode({ n, g, r }));
+    else await kv.update(key, kvEncode({ n, g, r }), revision);
     return true;
   } catch (err) {
     if (isWrongLastSequence(err)) return false;
@@ -173,7 +173,6 @@ function readingOf(entry: KvEntry | null): CounterReading {
   const count = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
   return {
     n: count(stored?.n),
-    t: count(stored?.t),
     g: count(stored?.g),
     r: count(stored?.r),
     revision: entry.revision,

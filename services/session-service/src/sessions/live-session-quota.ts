@@ -44,8 +44,7 @@ export class LiveSessionQuota {
     counted: number,
     before: CounterReading | undefined,
   ): Promise<{ value: number; corrected: number }> {
-    // No counter when the count began: never written until then.
-    return this.counters.recount(accountId, counted, before ?? { n: 0, t: 0, g: 0, r: 0, revision: 0 });
+    return this.counters.recount(accountId, counted, before);
   }
 
   /** One of the account's live sessions taken, or LIVE_SESSIONS_LIMIT; 503 (retryable) when KV cannot be asked. */
