@@ -48,6 +48,11 @@ export const sessionServiceConfigSchema = z
      * call router keeps each live session in memory, and the store every hot path reads holds them.
      */
     LIVE_SESSIONS_MAX: envInt(100_000, 1, 10_000_000),
+    /**
+     * The most of its account's LIVE_SESSIONS_MAX one subaccount may hold, in percent: a reseller's
+     * customer on a subaccount cannot take the whole bound its main account and siblings share.
+     */
+    LIVE_SESSIONS_SUBACCOUNT_PERCENT: envInt(50, 1, 100),
     /** How often one replica recounts every account's live sessions from the store (`LiveSessionRecount`). */
     LIVE_SESSIONS_RECOUNT_MS: envInt(600_000, 1000, 86_400_000),
     ...privacyConfigShape,

@@ -179,7 +179,7 @@ export class SessionExpirer {
     }
     await this.sessions.moveMarkedSystemWide(marked, how);
     // No longer one of its account's live sessions (a failed creation's, stored, was counted too).
-    await this.quota.giveBack(marked.accountId, 'session ended');
+    await this.quota.giveBack(marked, 'session ended');
     this.expired.inc({ reason });
     this.logger.info({ sessionId: marked._id, reason }, 'session expired');
   }

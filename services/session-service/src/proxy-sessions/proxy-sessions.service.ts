@@ -123,7 +123,7 @@ export class ProxySessionsService {
     // One of the account's live sessions, before anything is written (a refusal costs nothing else):
     // given back unless the session is stored, or may be (a write the store did not answer: should
     // it land, the session's end gives it back).
-    await this.quota.take(scope.accountId);
+    await this.quota.take(scope);
     let written: 'not asked' | 'asked' = 'not asked';
     try {
       if (uniqueName && !(await this.holdName(scope, service.sid, uniqueName, sessionId))) {
@@ -156,7 +156,7 @@ export class ProxySessionsService {
       }
     } catch (err) {
       if (written === 'not asked' || !mayHaveHappened(err)) {
-        await this.quota.giveBack(scope.accountId, 'Proxy session not stored');
+        await this.quota.giveBack(scope, 'Proxy session not stored');
       }
       throw err;
     }

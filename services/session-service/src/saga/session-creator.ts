@@ -192,7 +192,7 @@ export class SessionCreator {
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
     // One of the account's live sessions (`LiveSessionQuota`), before anything is held or written (a
     // refusal costs nothing else): given back below unless the session is stored, or may be.
-    await timer.time('quota', this.quota.take(scope.accountId));
+    await timer.time('quota', this.quota.take(scope));
     try {
       const exclude: string[] = [];
       let pins: { first: string; second: string } | undefined;
@@ -350,7 +350,7 @@ export class SessionCreator {
         unconfirmed = false;
       }
       // Never stored: not one of the account's live sessions (stored, its end gives it back).
-      if (!stored) await this.quota.giveBack(scope.accountId, 'creation failed');
+      if (!stored) await this.quota.giveBack(scope, 'creation failed');
       await this.compensate(scope, sessionId, {
         held,
         pinsRegistered: pinsRegistered || (unconfirmed && pending?.kind === 'pins'),

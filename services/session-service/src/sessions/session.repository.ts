@@ -251,20 +251,28 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   /**
    * How many sessions each account holds that its live-session count (`LiveSessionQuota`) still
    * counts: live, and marked ended but not finished (given back only once moved to the history);
-   * not the orphan reaper's tombstones. One pass of one cursor over `sessions` (a scan on FerretDB
-   * either way), subaccounts' with their account's.
+   * not the orphan reaper's tombstones: by main account (its subaccounts' included), and by
+   * subaccount. One pass of one cursor over `sessions` (a scan on FerretDB either way).
    */
-  async countedByAccountSystemWide(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
+  async countedByOwnerSystemWide(): Promise<{
+    byAccount: Map<string, number>;
+    bySubaccount: Map<string, number>;
+  }> {
+    const byAccount = new Map<string, number>();
+    const bySubaccount = new Map<string, number>();
+    const count = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
     await this.systemWide.eachBatch(
       { abandoned: { $ne: true } },
       1000,
       async (docs) => {
-        for (const d of docs) counts.set(d.accountId, (counts.get(d.accountId) ?? 0) + 1);
+        for (const d of docs) {
+          count(byAccount, d.accountId);
+          if (d.subaccountId) count(bySubaccount, d.subaccountId);
+        }
       },
-      ['accountId'],
+      ['accountId', 'subaccountId'],
     );
-    return counts;
+    return { byAccount, bySubaccount };
   }
 
   /**
