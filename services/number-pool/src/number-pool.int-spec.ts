@@ -9,6 +9,7 @@ import {
   AllocateNumber,
   AssignProxyNumber,
   DeleteVirtualNumber,
+  EVENT_EXTENSION_HEADER,
   ErrorCodes,
   GetNumberRouting,
   GetPoolUtilization,
@@ -20,6 +21,7 @@ import {
   ReleaseSessionNumber,
   UpdateVirtualNumber,
   VirtualNumberChanged,
+  eventFromWire,
   type AccountScope,
 } from '@maskline/contracts';
 import {
@@ -523,7 +525,18 @@ describe('number-pool (real NATS + store)', () => {
       await client.request(ReleaseAllocation, { scope: squatter, allocationId: ended.allocationId });
       const coolingOff = { allocationId: ended.allocationId, liveMarker: 'L', blockedUntil: { $ne: null } };
       expect(await db.collection('holds').countDocuments(coolingOff)).toBe(2);
-      // Its holder adds both, confirmed by its provider: they are its own, afresh.
+      // Its holder adds both, confirmed by its provider: they are its own, afresh, and the change is
+      // announced as taken from the squatter (session-service looks at it again for late sessions).
+      const taken: Array<{ number: string; takenFrom?: string }> = [];
+      const announcements = client.nc.subscribe(VirtualNumberChanged.subject, {
+        callback: (_err, msg) =>
+          taken.push(
+            eventFromWire(msg.json(), msg.headers?.get(EVENT_EXTENSION_HEADER)) as {
+              number: string;
+              takenFrom?: string;
+            },
+          ),
+      });
       const { added } = await client.request(AddVirtualNumbers, {
         scope,
         numbers: [squatted, listed, switched],
@@ -536,6 +549,15 @@ describe('number-pool (real NATS + store)', () => {
         [switched, scope.accountId, true],
       ]);
       expect(await routing(squatted)).toMatchObject({ accountId: scope.accountId, heldConfirmed: true });
+      await expectEventually(() =>
+        expect(
+          taken
+            .filter((e) => e.takenFrom)
+            .map((e) => [e.number, e.takenFrom])
+            .sort(),
+        ).toEqual([squatted, listed, switched].sort().map((n) => [n, squatter.accountId])),
+      );
+      announcements.unsubscribe();
       // Its ended sessions' cool-offs there are over: none of those phones is kept from the holder.
       expect(await db.collection('holds').countDocuments(coolingOff)).toBe(0);
       await expect(

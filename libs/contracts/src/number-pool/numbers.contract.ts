@@ -92,5 +92,19 @@ export const DeleteVirtualNumber = defineRpc(
 export const VirtualNumberChanged = defineEvent(
   'MASKLINE_EVENTS',
   'events.number.changed.v1',
-  z.object({ accountId: mainAccountIdSchema, number: e164Schema, at: isoTimeSchema }).strict(),
+  z
+    .object({
+      accountId: mainAccountIdSchema,
+      number: e164Schema,
+      at: isoTimeSchema,
+      /**
+       * The account the number was taken from (`accountId` took it: the provider confirmed it holds
+       * the number, and the other had added it unproven or released it). Absent from a number-pool
+       * before it, and on every other change.
+       */
+      takenFrom: mainAccountIdSchema.optional(),
+    })
+    .strict(),
+  /** Added after release 0.1.0, whose consumers read events strictly: sent in a header. */
+  { inHeader: ['takenFrom'] },
 );

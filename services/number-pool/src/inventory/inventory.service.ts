@@ -175,7 +175,7 @@ export class InventoryService {
               ),
             );
           this.pool.invalidate(from.accountId);
-          await this.announce(request.scope.accountId, p.e164);
+          await this.announce(request.scope.accountId, p.e164, from.accountId);
         }
         if (!taken) {
           throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
@@ -367,11 +367,11 @@ export class InventoryService {
    * caller may repeat (the change is stored; the next announcement carries it), and caches still
    * expire on their own.
    */
-  async announce(accountId: string, number: string): Promise<void> {
+  async announce(accountId: string, number: string, takenFrom?: string): Promise<void> {
     // Every change is news of its own (an extra one only costs a cache miss): a fresh id each time.
     await this.events.publish(
       VirtualNumberChanged,
-      { accountId, number, at: new Date(this.clock()).toISOString() },
+      { accountId, number, at: new Date(this.clock()).toISOString(), ...(takenFrom ? { takenFrom } : {}) },
       { msgId: `number-changed:${number}:${randomUUID()}` },
     );
   }

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { CodedError, VirtualNumberChanged, type RpcContract } from '@maskline/contracts';
-import type { RpcClient } from '@maskline/messaging';
+import { RetryLater, type RpcClient } from '@maskline/messaging';
+import type { SessionServiceConfig } from '../config/session-service.config';
 import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { NumberOwnerChangeConsumer } from './number-owner-change.consumer';
 import type { SessionDocument } from './session.schema';
@@ -8,6 +9,10 @@ import type { SessionRepository } from './session.repository';
 
 const NUMBER = '+14155550777';
 const [SQUATTER, HOLDER] = ['MA00000000000000000S', 'MA00000000000000000H'];
+const CONFIG = { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5_000 } as SessionServiceConfig;
+/** When every creation under way at a takeover has settled: ORPHAN_AGE_MS and a reaper pass. */
+const SECOND_LOOK_MS = 35_000;
+const TAKEN_AT = Date.parse('2026-12-04T12:00:00Z');
 
 function consumer(
   owner: string | null,
@@ -32,13 +37,26 @@ function consumer(
       return { accountId: owner };
     },
   } as unknown as RpcClient;
-  const c = new NumberOwnerChangeConsumer(sessions, expiry, rpc, pino({ enabled: false }));
-  const deliver = (accountId: string) =>
+  const clock = { now: TAKEN_AT };
+  const c = new NumberOwnerChangeConsumer(
+    sessions,
+    expiry,
+    rpc,
+    CONFIG,
+    () => clock.now,
+    pino({ enabled: false }),
+  );
+  const deliver = (accountId: string, takenFrom?: string) =>
     c.onNumberChanged({
       subject: VirtualNumberChanged.subject,
-      payload: { accountId, number: NUMBER, at: new Date().toISOString() },
+      payload: {
+        accountId,
+        number: NUMBER,
+        at: new Date(TAKEN_AT).toISOString(),
+        ...(takenFrom ? { takenFrom } : {}),
+      },
     });
-  return { deliver, ended, asked };
+  return { deliver, ended, asked, clock };
 }
 
 const squatters = { _id: 'S-1', accountId: SQUATTER, subaccountId: null };
@@ -77,5 +95,33 @@ describe('NumberOwnerChangeConsumer', () => {
     const { deliver, ended } = consumer(HOLDER, [squatters, more, holders], { failFor: ['S-1'] });
     await expect(deliver(HOLDER)).rejects.toThrow('Timed out during socket read');
     expect(ended).toEqual(['S-2']);
+  });
+
+  it('looks at a takeover again once the creations under way have settled, and ends a session of the old owner stored after the first look', async () => {
+    const live: Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>> = [holders];
+    const { deliver, ended, clock } = consumer(HOLDER, live);
+    // First look: nothing of the squatter's yet (its creation allocated the pair before the takeover
+    // and has not stored its session): retried, not acknowledged, after the window.
+    const first = await deliver(HOLDER, SQUATTER).catch((err: unknown) => err);
+    expect(first).toBeInstanceOf(RetryLater);
+    expect((first as RetryLater).delayMs).toBe(SECOND_LOOK_MS);
+    // Its session lands; a redelivery before the window ends it and waits out the rest.
+    live.push(squatters);
+    clock.now = TAKEN_AT + 10_000;
+    await expect(deliver(HOLDER, SQUATTER)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS - 10_000 });
+    expect(ended).toEqual(['S-1']);
+    // Another lands later still: the look after the window ends it, and the event is done.
+    live.splice(live.indexOf(squatters), 1, { _id: 'S-2', accountId: SQUATTER, subaccountId: null });
+    clock.now = TAKEN_AT + SECOND_LOOK_MS;
+    await expect(deliver(HOLDER, SQUATTER)).resolves.toBeUndefined();
+    expect(ended).toEqual(['S-1', 'S-2']);
+  });
+
+  it('takes no second look at a change that is not a takeover, and waits no longer than one window whatever the publisher’s clock said', async () => {
+    const { deliver, clock } = consumer(HOLDER, [squatters, holders]);
+    await expect(deliver(HOLDER)).resolves.toBeUndefined();
+    // The publisher's clock an hour ahead of this one: one window, not an hour.
+    clock.now = TAKEN_AT - 3_600_000;
+    await expect(deliver(HOLDER, SQUATTER)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS });
   });
 });

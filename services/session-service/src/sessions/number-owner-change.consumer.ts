@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes, GetNumberRouting, VirtualNumberChanged } from '@maskline/contracts';
-import { DurableConsumer, RpcClient, type EventOf } from '@maskline/messaging';
+import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
+import { CLOCK, type Clock } from '@maskline/service-kit';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from './session.repository';
 
@@ -22,6 +24,11 @@ const EVENTS = [VirtualNumberChanged] as const;
  * sessions live on until they end; one no inventory holds any more ends nothing either. Acknowledged
  * once every such session's end is stored (its expiry brought forward: `endNow` retries here until it
  * has ended, and any replica's scan ends it should this one stop); a failed read or write is retried.
+ *
+ * A takeover's event (`takenFrom`) is looked at again once every creation under way when it came has
+ * settled (`secondLookMs`): a session of the account the number was taken from whose pair was
+ * allocated before the takeover and whose store write came after the first look would otherwise
+ * live on, unrouted, holding its parties' pairs with the number and its PINs.
  */
 @Injectable()
 export class NumberOwnerChangeConsumer {
@@ -29,11 +36,35 @@ export class NumberOwnerChangeConsumer {
     private readonly sessions: SessionRepository,
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
+    @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   @DurableConsumer({ durable: 'session-service-number-owner-changes', events: EVENTS, concurrency: 4 })
   async onNumberChanged({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    await this.endOthers(payload);
+    if (!payload.takenFrom) return;
+    // Its time as its publisher's clock says, never further off than one look (clocks can differ).
+    const left = Math.min(Date.parse(payload.at) + this.secondLookMs() - this.now(), this.secondLookMs());
+    if (left > 0) {
+      throw new RetryLater(
+        'a taken number is looked at again once the creations under way have settled',
+        left,
+      );
+    }
+  }
+
+  /**
+   * How long after a takeover a creation under way then has certainly settled: its session stored,
+   * or the creation given up by the orphan reaper (ORPHAN_AGE_MS, then its next pass).
+   */
+  private secondLookMs(): number {
+    return this.config.ORPHAN_AGE_MS + this.config.REAPER_INTERVAL_MS;
+  }
+
+  /** Ends the live sessions on the number of every account but its owner now. */
+  private async endOthers(payload: EventOf<typeof EVENTS>['payload']): Promise<void> {
     // Most changes are an owner's own, with no other account's session on the number: no more asked.
     const others = (await this.sessions.activeOnNumberSystemWide(payload.number)).filter(
       (s) => s.accountId !== payload.accountId,
