@@ -140,6 +140,7 @@ export class MessageRelayConsumer {
             accountId: m.accountId,
             provider: m.provider,
             credentials: number.credentials,
+            subaccountId: number.subaccountId,
           })
         : null;
     if (hold) {
@@ -195,6 +196,7 @@ export class MessageRelayConsumer {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
+      subaccountId: number.subaccountId,
       from: m.virtualNumber,
       to: claim.plan.to,
       text,
@@ -248,6 +250,7 @@ export class MessageRelayConsumer {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
+      subaccountId: number.subaccountId,
     });
     if (!hold || !(await this.claims.park(key, plan))) return null;
     this.parkedLooks.inc({ provider: m.provider, hold });
@@ -528,7 +531,15 @@ export class MessageRelayConsumer {
       await this.claims.finish(key, null);
       return;
     }
-    await this.answerSender(m, key, meta, claim, number.credentials, number.fallbackMessage, 'fallback');
+    await this.answerSender(
+      m,
+      key,
+      meta,
+      claim,
+      { credentials: number.credentials, subaccountId: number.subaccountId },
+      number.fallbackMessage,
+      'fallback',
+    );
   }
 
   /**
@@ -551,7 +562,15 @@ export class MessageRelayConsumer {
       return;
     }
     const text = this.seal.open(claim.plan.text, bindingOf(m));
-    await this.answerSender(m, key, meta, claim, number.credentials, text, 'reply');
+    await this.answerSender(
+      m,
+      key,
+      meta,
+      claim,
+      { credentials: number.credentials, subaccountId: number.subaccountId },
+      text,
+      'reply',
+    );
   }
 
   /**
@@ -571,14 +590,15 @@ export class MessageRelayConsumer {
     key: string,
     meta: EventMeta,
     claim: { sends: number; plan: RelayPlan; revision: number },
-    credentials: NonNullable<NumberRouting['credentials']>,
+    number: { credentials: NonNullable<NumberRouting['credentials']>; subaccountId: string | null },
     text: string,
     what: 'fallback' | 'reply',
   ): Promise<void> {
     const sent = await this.send(key, claim, meta, {
       accountId: m.accountId,
       provider: m.provider,
-      credentials,
+      credentials: number.credentials,
+      subaccountId: number.subaccountId,
       from: m.virtualNumber,
       to: m.sender,
       text,

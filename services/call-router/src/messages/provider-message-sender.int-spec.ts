@@ -5,7 +5,7 @@ import { MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { ProviderMessageSender, type OutboundMessage } from './provider-message-sender';
-import { RELAY_SLOTS_PER_ACCOUNT } from './relay-slots';
+import { RELAY_SLOTS_PER_ACCOUNT, RELAY_SLOTS_PER_SUBACCOUNT } from './relay-slots';
 
 /** A provider API on loopback that holds every request until the test answers it. */
 async function heldProvider() {
@@ -46,6 +46,7 @@ describe('a provider account whose sends are full', () => {
   let config: CallRouterConfig;
   const message = (accountId: string): OutboundMessage => ({
     accountId,
+    subaccountId: null,
     provider: 'plivo',
     credentials: { accountId: `MA${accountId.toUpperCase().padEnd(18, '0')}`, authToken: 'token' },
     from: '+14155550100',
@@ -131,6 +132,46 @@ describe('a provider account whose sends are full', () => {
     expect(await other).toEqual({ kind: 'sent', providerMessageId: 'sent-1' });
     expect(new Set((await Promise.all(sends)).map((sent) => sent.kind))).toEqual(new Set(['sent']));
     expect(sharing.holdOf(through('acct-t', tenant[2]))).toBeNull();
+    sharing.onApplicationShutdown();
+  });
+
+  it('lets one subaccount hold no more than half its account’s share, leaving the rest to the account and its other subaccounts', async () => {
+    const sharing = new ProviderMessageSender(
+      new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test')),
+      { ...config, MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: RELAY_SLOTS_PER_ACCOUNT / 2 },
+      () => now,
+    );
+    const through = (subaccountId: string | null, providerAccount: string): OutboundMessage => ({
+      ...message('acct-s'),
+      subaccountId,
+      credentials: { accountId: providerAccount, authToken: 'token' },
+    });
+    // A subaccount whose numbers use two provider accounts of its own, both hanging: together they
+    // could fill its whole account's share; it holds half of it.
+    const own = ['SAHANGINGPROVIDER0001', 'SAHANGINGPROVIDER0002', 'SAHANGINGPROVIDER0003'];
+    const sends = Array.from({ length: RELAY_SLOTS_PER_ACCOUNT }, (_, i) =>
+      sharing.send(through('SASUBACCOUNTSHARE0001', own[i % 2])),
+    );
+    await api.holding(RELAY_SLOTS_PER_SUBACCOUNT);
+    // Its sibling and its main account still send, through provider accounts of their own.
+    expect(sharing.holdOf(through('SASUBACCOUNTSHARE0002', 'SASIBLINGPROVIDER0001'))).toBeNull();
+    expect(sharing.holdOf(through(null, 'MAMAINPROVIDERACCT001'))).toBeNull();
+    // The rest of its sends were not even tried; nor is one through its third, idle, provider account.
+    const outcomes = await Promise.all(sends.slice(RELAY_SLOTS_PER_SUBACCOUNT));
+    expect(outcomes.every((o) => o.kind === 'retry' && !o.attempted && o.hold === 'busy')).toBe(true);
+    expect(sharing.holdOf(through('SASUBACCOUNTSHARE0001', own[2]))).toBe('busy');
+    const others = [
+      sharing.send(through('SASUBACCOUNTSHARE0002', 'SASIBLINGPROVIDER0001')),
+      sharing.send(through(null, 'MAMAINPROVIDERACCT001')),
+    ];
+    await api.holding(RELAY_SLOTS_PER_SUBACCOUNT + 2);
+    api.answerAll();
+    const sent = { kind: 'sent', providerMessageId: 'sent-1' };
+    expect(await Promise.all(others)).toEqual([sent, sent]);
+    expect(await Promise.all(sends.slice(0, RELAY_SLOTS_PER_SUBACCOUNT))).toEqual(
+      Array(RELAY_SLOTS_PER_SUBACCOUNT).fill(sent),
+    );
+    expect(sharing.holdOf(through('SASUBACCOUNTSHARE0001', own[2]))).toBeNull();
     sharing.onApplicationShutdown();
   });
 

@@ -17,11 +17,17 @@ import { toPlivoNumber } from '@maskline/plivo-wire';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
-import { RELAY_SLOTS_PER_ACCOUNT, relayWaitersPerProviderAccount } from './relay-slots';
+import {
+  RELAY_SLOTS_PER_ACCOUNT,
+  RELAY_SLOTS_PER_SUBACCOUNT,
+  relayWaitersPerProviderAccount,
+} from './relay-slots';
 
 export interface OutboundMessage {
   /** The Maskline account sending: a breaker is never shared with another tenant's numbers. */
   accountId: string;
+  /** The subaccount whose number sends, if any: it holds at most RELAY_SLOTS_PER_SUBACCOUNT. */
+  subaccountId: string | null;
   provider: TelephonyProvider;
   credentials: { accountId: string; authToken: string };
   from: string;
@@ -74,6 +80,8 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
   private readonly compartments: Bulkheads;
   /** Per Maskline account, its sends and waits through all its provider accounts (no waiting here). */
   private readonly tenants: Bulkheads;
+  /** Per subaccount, its numbers' sends and waits: a share of its account's (no waiting here). */
+  private readonly subaccounts: Bulkheads;
   private readonly http = new KeptAliveHttpClient();
 
   constructor(
@@ -82,6 +90,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
     @Inject(CLOCK) now: Clock,
   ) {
     this.tenants = new Bulkheads(RELAY_SLOTS_PER_ACCOUNT, now, { maxWaiting: 0 });
+    this.subaccounts = new Bulkheads(RELAY_SLOTS_PER_SUBACCOUNT, now, { maxWaiting: 0 });
     this.compartments = new Bulkheads(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT, now, {
       maxWaiting: relayWaitersPerProviderAccount(config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT),
     });
@@ -102,8 +111,8 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
   /**
    * Sends in the provider account's compartment: an account whose API hangs holds at most
    * MESSAGE_SENDS_PER_PROVIDER_ACCOUNT sends of this replica (and as many waiting for a turn, briefly),
-   * and a Maskline account at most RELAY_SLOTS_PER_ACCOUNT through all its provider accounts: never
-   * every relay slot.
+   * a Maskline account at most RELAY_SLOTS_PER_ACCOUNT through all its provider accounts (never every
+   * relay slot), and one of its subaccounts at most RELAY_SLOTS_PER_SUBACCOUNT of those.
    */
   async send(message: OutboundMessage): Promise<SendOutcome> {
     const breaker = providerAccountBreaker(message);
@@ -113,8 +122,11 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
     const waitMs = this.breakers.refusesNow(breaker)
       ? 0
       : this.hangingAfterMs() - this.compartments.oldestRunningMs(compartment);
-    const ran = await this.tenants.run(message.accountId, () =>
-      this.compartments.run(compartment, () => this.sendThrough(breaker, message), { waitMs }),
+    const send = () =>
+      this.compartments.run(compartment, () => this.sendThrough(breaker, message), { waitMs });
+    const { subaccountId } = message;
+    const ran = await this.tenants.run(message.accountId, async () =>
+      subaccountId ? admittedWithin(await this.subaccounts.run(subaccountId, send)) : send(),
     );
     if (!ran.admitted || !ran.value.admitted) {
       const hold = this.holdOf(message) ?? 'busy';
@@ -137,15 +149,19 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
    * many messages already wait as may. (A message waiting for such an account is asked again later
    * without touching its claim.)
    */
-  holdOf(message: Pick<OutboundMessage, 'accountId' | 'provider' | 'credentials'>): ProviderHold | null {
+  holdOf(
+    message: Pick<OutboundMessage, 'accountId' | 'subaccountId' | 'provider' | 'credentials'>,
+  ): ProviderHold | null {
     const breaker = providerAccountBreaker(message);
     if (this.breakers.refusesNow(breaker)) return 'held-back';
     const compartment = breakerName(breaker);
     const full = this.compartments.used(compartment) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT;
     if (full && this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs()) return 'held-back';
     // Full and answering: a message may wait for a turn, unless as many as may already do, or the
-    // Maskline account already holds its share of the relay through all its provider accounts.
+    // Maskline account (or the subaccount) already holds its share of the relay through all its
+    // provider accounts.
     if (full && this.compartments.refuses(compartment)) return 'busy';
+    if (message.subaccountId && this.subaccounts.refuses(message.subaccountId)) return 'busy';
     return this.tenants.refuses(message.accountId) ? 'busy' : null;
   }
 
@@ -261,4 +277,11 @@ function providerIdOf(provider: TelephonyProvider, body: string): string | null 
   } catch {
     return null;
   }
+}
+
+/** Admission by two bulkheads, one within the other, as one: admitted only if both let it in. */
+function admittedWithin<T>(
+  outer: { admitted: true; value: { admitted: true; value: T } | { admitted: false } } | { admitted: false },
+): { admitted: true; value: T } | { admitted: false } {
+  return outer.admitted ? outer.value : { admitted: false };
 }

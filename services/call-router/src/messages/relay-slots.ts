@@ -17,3 +17,11 @@ export function relayWaitersPerProviderAccount(sendsPerAccount: number): number 
  * provider credentials could take every slot during a burst, or a hang.
  */
 export const RELAY_SLOTS_PER_ACCOUNT = RELAY_CONCURRENCY / 4;
+
+/**
+ * The most messages of one subaccount's numbers that send or wait for a turn in a replica at once:
+ * half its account's share. A subaccount gives its numbers provider credentials of its own; without
+ * it, one whose provider accounts hang (two of them fill RELAY_SLOTS_PER_ACCOUNT until their
+ * breakers open) would hold every slot its main account and siblings share.
+ */
+export const RELAY_SLOTS_PER_SUBACCOUNT = RELAY_SLOTS_PER_ACCOUNT / 2;
