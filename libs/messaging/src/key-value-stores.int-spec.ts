@@ -41,4 +41,29 @@ describe('KV buckets (real NATS)', () => {
     const kept = await (await replicas.replica()).kv.bucket(name, {});
     expect((await kept.status()).streamInfo.config.max_bytes).toBe(1024 * 1024);
   });
+
+  it('makes room in a bucket that forgets its oldest when full: every write goes in, the newest are still remembered, and a create of one of them is still refused', async () => {
+    const name = `test-forget-${randomUUID()}`;
+    const bound = 8192;
+    const bucket = await (
+      await replicas.replica()
+    ).kv.bucket(name, {
+      maxBytes: bound,
+      whenFull: 'forget-oldest',
+    });
+    expect((await bucket.status()).streamInfo.config.discard).toBe('old');
+    // Many times what it can hold: none refused (a bucket that refused would answer a replay guard
+    // with errors once full, for every tenant).
+    const keys = Array.from({ length: 400 }, (_, i) => `k${i}`);
+    for (const k of keys) await expect(bucket.create(k, 'x')).resolves.toBeGreaterThan(0);
+    const { state } = (await bucket.status()).streamInfo;
+    expect(state.bytes).toBeLessThanOrEqual(bound);
+    // The oldest forgotten (created again, it goes in); the newest remembered (created again, refused).
+    expect(await bucket.get(keys[0])).toBeNull();
+    await expect(bucket.create(keys[0], 'x')).resolves.toBeGreaterThan(0);
+    await expect(bucket.create(keys.at(-1)!, 'x')).rejects.toThrow(/wrong last sequence/);
+    // Declared the default way again (an older release): it refuses writes when full once more.
+    const refusing = await (await replicas.replica()).kv.bucket(name, { maxBytes: bound });
+    expect((await refusing.status()).streamInfo.config.discard).toBe('new');
+  });
 });

@@ -1,5 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { nanos, type JetStreamManager, type KV, type KvEntry, type NatsConnection } from 'nats';
+import {
+  DiscardPolicy,
+  nanos,
+  type JetStreamManager,
+  type KV,
+  type KvEntry,
+  type NatsConnection,
+} from 'nats';
 import type { Logger } from 'pino';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
@@ -27,10 +34,19 @@ export interface BucketOptions {
   noRespondersWithinMs?: number;
   /**
    * The most the bucket holds, in bytes (unbounded when unset): past it, writes are refused
-   * (JetStream discards new) until entries age out. For buckets whose writes are best effort, which
-   * one tenant could otherwise grow without bound. A bucket made earlier with another bound gets this one.
+   * (JetStream discards new) until entries age out, unless `whenFull` says otherwise. For buckets
+   * whose writes are best effort, which one tenant could otherwise grow without bound. A bucket made
+   * earlier with another bound gets this one.
    */
   maxBytes?: number;
+  /**
+   * What a bucket at its bound does with a write: `refuse` it (the default), or `forget-oldest`
+   * entries to make room (JetStream discards old), so writes always go in and what the bucket
+   * remembers covers a shorter time instead. For a memory that must keep answering (a replay guard)
+   * and may forget its oldest first; never for one whose forgetting undoes a protection (a
+   * throttle's failures). A bucket made earlier the other way is changed to this.
+   */
+  whenFull?: 'refuse' | 'forget-oldest';
 }
 
 /** A KV key as the bucket takes it (tokens of these characters, dot-separated: no wildcard). */
@@ -88,7 +104,7 @@ export class KeyValueStores implements OnModuleInit {
           replicas: this.options.streamReplicas ?? 1,
           ...(options.maxBytes === undefined ? {} : { max_bytes: options.maxBytes }),
         })
-        .then((opened) => this.keepingSettings(name, opened, options.ttlMs ?? 0, options.maxBytes))
+        .then((opened) => this.keepingSettings(name, opened, options))
         .then((opened) => readingLeaderAfterLostSets(name, opened, (key) => this.leaderEntry(name, key)))
         .then((opened) =>
           retryingNoResponders(opened, options.noRespondersWithinMs ?? NO_RESPONDERS_WITHIN_MS),
@@ -135,27 +151,30 @@ export class KeyValueStores implements OnModuleInit {
   }
 
   /**
-   * Opening a bucket that exists leaves its settings alone (nats.js): a bucket whose entries should
-   * now live longer or shorter, or which should hold more or less (its setting changed), is given
-   * the age and bound asked for. A bucket declared without a bound keeps the one it has (an
-   * operator's).
+   * Opening a bucket that exists leaves its settings alone (nats.js), and making one always makes it
+   * refuse writes when full: a bucket whose entries should now live longer or shorter, or which
+   * should hold more or less, or forget its oldest when full (its setting changed, or it was just
+   * made), is given the age, bound and policy asked for. A bucket declared without a bound keeps the
+   * one it has (an operator's).
    */
-  private async keepingSettings(name: string, kv: KV, ttlMs: number, maxBytes?: number): Promise<KV> {
+  private async keepingSettings(name: string, kv: KV, options: BucketOptions): Promise<KV> {
+    const ttlMs = options.ttlMs ?? 0;
     try {
       const status = await kv.status();
       const config = status.streamInfo.config;
-      const bound = maxBytes ?? config.max_bytes;
-      if (status.ttl === ttlMs && config.max_bytes === bound) return kv;
+      const bound = options.maxBytes ?? config.max_bytes;
+      const discard = options.whenFull === 'forget-oldest' ? DiscardPolicy.Old : DiscardPolicy.New;
+      if (status.ttl === ttlMs && config.max_bytes === bound && config.discard === discard) return kv;
       await (
         await this.nc.jetstreamManager()
-      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs), max_bytes: bound });
+      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs), max_bytes: bound, discard });
       this.logger.info(
         {
           bucket: status.bucket,
-          from: { ttlMs: status.ttl, maxBytes: config.max_bytes },
-          to: { ttlMs, maxBytes: bound },
+          from: { ttlMs: status.ttl, maxBytes: config.max_bytes, discard: config.discard },
+          to: { ttlMs, maxBytes: bound, discard },
         },
-        'KV bucket settings brought to the configured age and bound',
+        'KV bucket settings brought to the configured age, bound and policy',
       );
     } catch (err) {
       // The bucket works with the settings it has: said, and tried again at this process's next start.

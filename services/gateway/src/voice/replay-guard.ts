@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { KeyValueStores, createIfAbsent, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, kvEncode, type BucketOptions } from '@maskline/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 /** Webhooks already taken, across every gateway replica. */
@@ -9,24 +9,30 @@ export const WEBHOOK_REPLAY_BUCKET = 'maskline-webhook-replay';
 /**
  * Remembers each signed webhook it lets through (Plivo's nonce; Twilio's call and stage) for
  * longer than any call context lives, so the same request a second time is refused whichever
- * replica it reaches. A create in KV is atomic: of two racing copies exactly one wins.
+ * replica it reaches. A create in KV is atomic: of two racing copies exactly one wins. Bounded
+ * (WEBHOOK_REPLAY_MAX_BYTES): full, it forgets its oldest first, so it always answers, for a shorter
+ * window, and no tenant's flood of its own signed webhooks grows it (or NATS) without end.
  */
 @Injectable()
 export class ReplayGuard {
-  private readonly ttlMs: number;
+  private readonly options: BucketOptions;
 
   constructor(
     private readonly kv: KeyValueStores,
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
-    // An hour beyond the longest-lived call context: a follow-up is refused as expired or as replayed.
-    this.ttlMs = (config.CALL_CONTEXT_TTL_SECONDS + 3600) * 1000;
-    this.kv.declare(WEBHOOK_REPLAY_BUCKET, { ttlMs: this.ttlMs });
+    this.options = {
+      // An hour beyond the longest-lived call context: a follow-up is refused as expired or as replayed.
+      ttlMs: (config.CALL_CONTEXT_TTL_SECONDS + 3600) * 1000,
+      maxBytes: config.WEBHOOK_REPLAY_MAX_BYTES,
+      whenFull: 'forget-oldest',
+    };
+    this.kv.declare(WEBHOOK_REPLAY_BUCKET, this.options);
   }
 
   /** True the first time a key is seen; false for a replay. Throws when KV cannot say. */
   async firstTime(key: string): Promise<boolean> {
-    const bucket = await this.kv.bucket(WEBHOOK_REPLAY_BUCKET, { ttlMs: this.ttlMs });
+    const bucket = await this.kv.bucket(WEBHOOK_REPLAY_BUCKET, this.options);
     const digest = createHash('sha256').update(key).digest('base64url');
     return createIfAbsent(bucket, digest, kvEncode(1));
   }

@@ -1,0 +1,26 @@
+import { kvReplicasForSuite } from '@maskline/testing';
+import type { GatewayConfig } from '../config/gateway.config';
+import { ReplayGuard } from './replay-guard';
+
+describe('the webhook replay memory, bounded (real NATS)', () => {
+  const replicas = kvReplicasForSuite('gateway');
+
+  it('keeps answering a flood of one tenant’s own signed webhooks past its bound, forgetting the oldest first, and still refuses a recent copy on every replica', async () => {
+    const config = { CALL_CONTEXT_TTL_SECONDS: 93_600, WEBHOOK_REPLAY_MAX_BYTES: 64 * 1024 } as GatewayConfig;
+    const [one, two] = [
+      new ReplayGuard((await replicas.replica()).kv, config),
+      new ReplayGuard((await replicas.replica()).kv, config),
+    ];
+    // A tenant signing nonces of its own at will: several times what the memory holds, none refused
+    // (a memory that refused writes when full answered every tenant's webhooks with 503s).
+    const nonces = Array.from({ length: 1500 }, (_, i) => `plivo|+14155550100|nonce-${i}`);
+    for (const [i, nonce] of nonces.entries()) {
+      await expect((i % 2 ? one : two).firstTime(nonce)).resolves.toBe(true);
+    }
+    // A copy of a recent one is refused, whichever replica it reaches.
+    await expect(one.firstTime(nonces.at(-1)!)).resolves.toBe(false);
+    await expect(two.firstTime(nonces.at(-2)!)).resolves.toBe(false);
+    // The oldest were forgotten to make room: its window is shorter under the flood, not gone.
+    await expect(one.firstTime(nonces[0])).resolves.toBe(true);
+  });
+});
