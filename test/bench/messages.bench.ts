@@ -17,7 +17,9 @@
  *
  * Each run also prints the CPU each process spent per inbound message and the cores all of them
  * used by 2 s window; the table, the p99 of the webhook's own answer (the message taken into the
- * stream): what of the relay's time is taking the message, and what is relaying it.
+ * stream): what of the relay's time is taking the message, and what is relaying it. And what NATS
+ * stores per inbound message (every stream and KV bucket, as JetStream accounts it), with what one
+ * account at the default inbound limit would store an hour: the events stream keeps events 7 days.
  *
  *   --rate N       messages a second (default 100)   --seconds S   length of each run (default 20)
  *   --repeats N    repetitions (default 3)            --quick       --seconds 6 --repeats 1
@@ -49,7 +51,12 @@ interface Run {
   failed: number;
   missing: number;
   others: string[];
+  /** JetStream storage the run added (every stream and bucket), per inbound message of every tenant. */
+  storedPerMessage?: number;
 }
+
+/** The inbound limit of one account (INBOUND_RATE_LIMIT_PER_SECOND's default): what one tenant may send. */
+const INBOUND_LIMIT_PER_SECOND = 200;
 
 function median(v: number[]): number {
   const sorted = [...v].sort((a, b) => a - b);
@@ -77,6 +84,8 @@ async function main() {
         : {},
   });
   const nc: NatsConnection = await connect({ servers: bench.nats.url });
+  const jsm = await nc.jetstreamManager();
+  const stored = async () => (await jsm.getAccountInfo()).storage;
   const floorServer = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -148,6 +157,7 @@ async function main() {
         cores.push((now - lastCpu) / (WINDOW_S * 1000));
         lastCpu = now;
       }, WINDOW_S * 1000);
+      const storedBefore = await stored();
       const started = new Map<string, number>();
       /** The other tenants' texts: a failing one's, to see them relayed once its API is back. */
       const others: string[] = [];
@@ -195,12 +205,21 @@ async function main() {
       }
       const cpu = cpuPerOperation(cpuBefore, cpuMsByName(processes()), sentInAll);
       log(`${label}: CPU per inbound message ${cpu}`);
+      const storedPerMessage = ((await stored()) - storedBefore) / sentInAll;
+      log(`${label}: NATS storage per inbound message ${storedPerMessage.toFixed(0)} bytes`);
       log(
         `${label}: p99 ms by ${WINDOW_S} s window: ${windows.map((w) => (w.length ? pct(w, 99).toFixed(0) : '-')).join(' ')}`,
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
       if (failed > 0) log(`${label}: ${failed} webhooks not answered 200`);
-      return { latencies, answered, missing: started.size - latencies.length, others, failed };
+      return {
+        latencies,
+        answered,
+        missing: started.size - latencies.length,
+        others,
+        failed,
+        storedPerMessage,
+      };
     };
 
     /**
@@ -321,6 +340,14 @@ async function main() {
     log(
       `healthy p99 with a never-answering account sending a tenth as much ÷ without (pooled): ` +
         `${(p99(withBrokenTenth) / p99(alone)).toFixed(2)}`,
+    );
+    // What one tenant's texts (of this bench's length, ~30 characters) cost the NATS volume every
+    // tenant shares: the relayed ones, as alone.
+    const perMessage = median(pairs.map((p) => p.alone.storedPerMessage ?? 0));
+    log(
+      `NATS storage per relayed message (alone, median): ${perMessage.toFixed(0)} bytes; one account at the ` +
+        `default inbound limit (${INBOUND_LIMIT_PER_SECOND}/s) would add ` +
+        `${((perMessage * INBOUND_LIMIT_PER_SECOND * 3600) / 1e9).toFixed(2)} GB an hour`,
     );
   } finally {
     floorServer.close();
