@@ -86,6 +86,8 @@ async function main() {
   const nc: NatsConnection = await connect({ servers: bench.nats.url });
   const jsm = await nc.jetstreamManager();
   const stored = async () => (await jsm.getAccountInfo()).storage;
+  /** Inbound messages every run sent, every tenant's: what the storage by stream is divided by. */
+  let sentInBench = 0;
   const floorServer = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -205,6 +207,7 @@ async function main() {
       }
       const cpu = cpuPerOperation(cpuBefore, cpuMsByName(processes()), sentInAll);
       log(`${label}: CPU per inbound message ${cpu}`);
+      sentInBench += sentInAll;
       const storedPerMessage = ((await stored()) - storedBefore) / sentInAll;
       log(`${label}: NATS storage per inbound message ${storedPerMessage.toFixed(0)} bytes`);
       log(
@@ -348,6 +351,16 @@ async function main() {
       `NATS storage per relayed message (alone, median): ${perMessage.toFixed(0)} bytes; one account at the ` +
         `default inbound limit (${INBOUND_LIMIT_PER_SECOND}/s) would add ` +
         `${((perMessage * INBOUND_LIMIT_PER_SECOND * 3600) / 1e9).toFixed(2)} GB an hour`,
+    );
+    const byStream: Array<[string, number]> = [];
+    for await (const info of jsm.streams.list()) byStream.push([info.config.name, info.state.bytes]);
+    byStream.sort((a, b) => b[1] - a[1]);
+    log(
+      `of which, by stream, per inbound message of the whole bench (${sentInBench}): ` +
+        byStream
+          .filter(([, bytes]) => bytes / sentInBench >= 10)
+          .map(([name, bytes]) => `${name} ${(bytes / sentInBench).toFixed(0)}`)
+          .join(', '),
     );
   } finally {
     floorServer.close();
