@@ -17,7 +17,10 @@ const SCOPE = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
 const SERVICE = { sid: `KS${'a'.repeat(32)}`, defaultTtl: 0 } as ProxyService;
 
 /** The service with its stores mocked: `serviceReads` answers each read of the Service in turn. */
-function proxySessions(serviceReads: Array<() => ProxyService>) {
+function proxySessions(
+  serviceReads: Array<() => ProxyService>,
+  store: { insert?: () => Promise<boolean>; fence?: () => Promise<unknown> } = {},
+) {
   const calls: string[] = [];
   const reads = [...serviceReads];
   const services = {
@@ -30,7 +33,14 @@ function proxySessions(serviceReads: Array<() => ProxyService>) {
   } as unknown as ProxyServicesService;
   const sessions = {
     emptyProxySessionsOf: jest.fn(async () => 0),
-    insert: jest.fn(async () => (calls.push('store session'), true)),
+    insert: jest.fn(async () => {
+      calls.push('store session');
+      return store.insert ? store.insert() : true;
+    }),
+    fenceCreationSystemWide: jest.fn(async () => {
+      calls.push('fence');
+      return store.fence ? store.fence() : null;
+    }),
     getLiveSystemWide: jest.fn(async () => null),
     markProxyDeleted: jest.fn(async () => void calls.push('mark deleted')),
   } as unknown as SessionRepository;
@@ -40,6 +50,7 @@ function proxySessions(serviceReads: Array<() => ProxyService>) {
   const turns = {
     during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
   } as unknown as SessionWriteTurns;
+  const { quota, live } = countingLiveSessionQuota();
   const service = new ProxySessionsService(
     sessions,
     {} as ProxySessionNameRepository,
@@ -50,11 +61,11 @@ function proxySessions(serviceReads: Array<() => ProxyService>) {
     {} as SessionAnnouncer,
     {} as CallEventRepository,
     turns,
-    countingLiveSessionQuota().quota,
+    quota,
     { PROXY_EMPTY_SESSIONS_MAX: 100 } as SessionServiceConfig,
     { warn: jest.fn() } as unknown as Logger,
   );
-  return { service, calls, participants };
+  return { service, calls, participants, live };
 }
 
 describe('ProxySessionsService.create', () => {
@@ -74,5 +85,35 @@ describe('ProxySessionsService.create', () => {
     ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
     expect(calls).toEqual(['read service', 'store session', 'read service', 'mark deleted']);
     expect(participants.add).not.toHaveBeenCalled();
+  });
+
+  describe('when the store does not answer the session’s write (it may still land)', () => {
+    const timedOut = () => Promise.reject(new Error('Timed out during socket read'));
+    const create = (service: ProxySessionsService) =>
+      service.create({ scope: SCOPE, service: SERVICE.sid, participants: [] });
+
+    it('fences its id, and gives its live session back once the fence says it never will', async () => {
+      const { service, calls, live } = proxySessions([() => SERVICE], { insert: timedOut });
+      await expect(create(service)).rejects.toThrow('Timed out during socket read');
+      expect(calls).toEqual(['read service', 'store session', 'fence']);
+      expect(live.get(SCOPE.accountId)).toBe(0);
+    });
+
+    it('discards it when the fence finds it stored after all, as its owner was told it was not made', async () => {
+      const { service, calls, live } = proxySessions([() => SERVICE], {
+        insert: timedOut,
+        fence: async () => ({ _id: 'stored', status: 'active' }),
+      });
+      await expect(create(service)).rejects.toThrow('Timed out during socket read');
+      expect(calls).toEqual(['read service', 'store session', 'fence', 'mark deleted']);
+      // Still counted: the session's end gives it back.
+      expect(live.get(SCOPE.accountId)).toBe(1);
+    });
+
+    it('keeps it counted when the fence cannot be asked either (the recount corrects it)', async () => {
+      const { service, live } = proxySessions([() => SERVICE], { insert: timedOut, fence: timedOut });
+      await expect(create(service)).rejects.toThrow('Timed out during socket read');
+      expect(live.get(SCOPE.accountId)).toBe(1);
+    });
   });
 });

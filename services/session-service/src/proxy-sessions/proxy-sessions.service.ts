@@ -121,8 +121,7 @@ export class ProxySessionsService {
       proxy: facts,
     };
     // One of the account's live sessions, before anything is written (a refusal costs nothing else):
-    // given back unless the session is stored, or may be (a write the store did not answer: should
-    // it land, the session's end gives it back).
+    // given back unless the session is stored (its end gives it back).
     await this.quota.take(scope);
     let written: 'not asked' | 'asked' = 'not asked';
     try {
@@ -157,6 +156,8 @@ export class ProxySessionsService {
     } catch (err) {
       if (written === 'not asked' || !mayHaveHappened(err)) {
         await this.quota.giveBack(scope, 'Proxy session not stored');
+      } else {
+        await this.settleUnanswered(scope, doc);
       }
       throw err;
     }
@@ -443,6 +444,38 @@ export class ProxySessionsService {
   }
 
   /** A create that failed part-way: closed, deleted, its name freed. */
+  /**
+   * A create whose session write the store did not answer (a command past its deadline, a dropped
+   * connection) may still land. Its id is fenced, as the saga fences its own: never to land, its
+   * live session is given back; landed, it is discarded, as its creation's error told its owner
+   * (its end gives the live session back). When the fence cannot be asked either, the live-session
+   * recount corrects the count, and a session that lands ends at its expiry.
+   */
+  private async settleUnanswered(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
+    let stored;
+    try {
+      stored = await this.sessions.fenceCreationSystemWide({
+        sessionId: doc._id,
+        accountId: doc.accountId,
+        subaccountId: doc.subaccountId,
+        allocationId: null,
+      });
+    } catch (err) {
+      this.logger.warn(
+        { err, sessionId: doc._id },
+        'a Proxy session write not answered, and its id not fenced: counted until the recount',
+      );
+      return;
+    }
+    if (!stored) return this.quota.giveBack(scope, 'Proxy session not stored');
+    await this.discard(scope, doc).catch((err: unknown) =>
+      this.logger.warn(
+        { err, sessionId: doc._id },
+        'a Proxy session stored after its create failed is left to expire',
+      ),
+    );
+  }
+
   private async discard(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
     const live = await this.sessions.getLiveSystemWide(doc._id);
     const deletedAt = new Date();
