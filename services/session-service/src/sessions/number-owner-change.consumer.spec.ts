@@ -46,16 +46,25 @@ function consumer(
     () => clock.now,
     pino({ enabled: false }),
   );
-  const deliver = (accountId: string, takenFrom?: string) =>
-    c.onNumberChanged({
-      subject: VirtualNumberChanged.subject,
-      payload: {
-        accountId,
-        number: NUMBER,
-        at: new Date(TAKEN_AT).toISOString(),
-        ...(takenFrom ? { takenFrom } : {}),
+  /** The event's `deliveryCount`-th delivery (stored on the stream at TAKEN_AT, by the server's clock). */
+  const deliver = (accountId: string, takenFrom?: string, deliveryCount = 1) =>
+    c.onNumberChanged(
+      {
+        subject: VirtualNumberChanged.subject,
+        payload: {
+          accountId,
+          number: NUMBER,
+          at: new Date(TAKEN_AT).toISOString(),
+          ...(takenFrom ? { takenFrom } : {}),
+        },
       },
-    });
+      {
+        subject: VirtualNumberChanged.subject,
+        streamSequence: 1,
+        deliveryCount,
+        publishedAt: new Date(TAKEN_AT),
+      },
+    );
   return { deliver, ended, asked, clock };
 }
 
@@ -65,7 +74,8 @@ const holders = { _id: 'H-1', accountId: HOLDER, subaccountId: null };
 describe('NumberOwnerChangeConsumer', () => {
   it('ends the sessions of an account that no longer owns the number, and none of the owner’s', async () => {
     const { deliver, ended } = consumer(HOLDER, [squatters, holders]);
-    await deliver(HOLDER);
+    // Ended, then looked at again later (below): not acknowledged yet.
+    await expect(deliver(HOLDER)).rejects.toBeInstanceOf(RetryLater);
     expect(ended).toEqual(['S-1']);
   });
 
@@ -101,27 +111,33 @@ describe('NumberOwnerChangeConsumer', () => {
     const live: Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>> = [holders];
     const { deliver, ended, clock } = consumer(HOLDER, live);
     // First look: nothing of the squatter's yet (its creation allocated the pair before the takeover
-    // and has not stored its session): retried, not acknowledged, after the window.
+    // and has not stored its session): not acknowledged, looked at again a whole window later.
     const first = await deliver(HOLDER, SQUATTER).catch((err: unknown) => err);
     expect(first).toBeInstanceOf(RetryLater);
     expect((first as RetryLater).delayMs).toBe(SECOND_LOOK_MS);
-    // Its session lands; a redelivery before the window ends it and waits out the rest.
+    // Its session lands; the look a window later ends it, and the event is done.
     live.push(squatters);
-    clock.now = TAKEN_AT + 10_000;
-    await expect(deliver(HOLDER, SQUATTER)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS - 10_000 });
-    expect(ended).toEqual(['S-1']);
-    // Another lands later still: the look after the window ends it, and the event is done.
-    live.splice(live.indexOf(squatters), 1, { _id: 'S-2', accountId: SQUATTER, subaccountId: null });
     clock.now = TAKEN_AT + SECOND_LOOK_MS;
-    await expect(deliver(HOLDER, SQUATTER)).resolves.toBeUndefined();
-    expect(ended).toEqual(['S-1', 'S-2']);
+    await expect(deliver(HOLDER, SQUATTER, 2)).resolves.toBeUndefined();
+    expect(ended).toEqual(['S-1']);
   });
 
-  it('takes no second look at a change that is not a takeover, and waits no longer than one window whatever the publisher’s clock said', async () => {
-    const { deliver, clock } = consumer(HOLDER, [squatters, holders]);
-    await expect(deliver(HOLDER)).resolves.toBeUndefined();
-    // The publisher's clock an hour ahead of this one: one window, not an hour.
+  it('looks again after a failed first look only for the rest of the window, and never waits past a second delivery whatever the clocks say', async () => {
+    const { deliver, clock } = consumer(HOLDER, [holders]);
+    // The first look failed and was retried 10 s on: the rest of the window, by the stream's time.
+    clock.now = TAKEN_AT + 10_000;
+    await expect(deliver(HOLDER, SQUATTER, 2)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS - 10_000 });
+    // This clock an hour behind the stream's: one window at most, not an hour.
     clock.now = TAKEN_AT - 3_600_000;
-    await expect(deliver(HOLDER, SQUATTER)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS });
+    await expect(deliver(HOLDER, SQUATTER, 2)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS });
+    // And no third wait: acknowledged (never retried until the consumer gives it up).
+    await expect(deliver(HOLDER, SQUATTER, 3)).resolves.toBeUndefined();
+  });
+
+  it('takes no second look at an owner’s own change, but does at one that found another account’s sessions (a takeover whose own announcement was lost)', async () => {
+    await expect(consumer(HOLDER, [holders]).deliver(HOLDER)).resolves.toBeUndefined();
+    const { deliver, ended } = consumer(HOLDER, [squatters, holders]);
+    await expect(deliver(HOLDER)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS });
+    expect(ended).toEqual(['S-1']);
   });
 });

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes, GetNumberRouting, VirtualNumberChanged } from '@maskline/contracts';
-import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
+import { DurableConsumer, RetryLater, RpcClient, type EventMeta, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
@@ -9,6 +9,8 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from './session.repository';
 
 const EVENTS = [VirtualNumberChanged] as const;
+/** Deliveries of a taken number's event that wait: the first, a retry of a failed first look, one more. */
+const WAITING_DELIVERIES = 2;
 
 /**
  * A number's sessions are its owner's alone. When a number changes hands (an account its provider
@@ -21,14 +23,19 @@ const EVENTS = [VirtualNumberChanged] as const;
  * number may be handled out of order (a squatter's last update after the takeover), or again from
  * the start of the stream (a new consumer), and an old owner named there must end nothing of the
  * owner now. A number changed by its owner (an update, a delete) ends nothing: a deleted number's
- * sessions live on until they end; one no inventory holds any more ends nothing either. Acknowledged
- * once every such session's end is stored (its expiry brought forward: `endNow` retries here until it
- * has ended, and any replica's scan ends it should this one stop); a failed read or write is retried.
+ * sessions live on until they end; one no inventory holds any more ends nothing either. Every such
+ * session's end is stored before anything more (its expiry brought forward: `endNow` retries here
+ * until it has ended, and any replica's scan ends it should this one stop); a failed read or write
+ * is retried.
  *
- * A takeover's event (`takenFrom`) is looked at again once every creation under way when it came has
- * settled (`secondLookMs`): a session of the account the number was taken from whose pair was
- * allocated before the takeover and whose store write came after the first look would otherwise
- * live on, unrouted, holding its parties' pairs with the number and its PINs.
+ * A takeover's event (`takenFrom`), or any that found another account's sessions to end (a
+ * takeover whose own announcement was lost, its add repeated), is then looked at again, and
+ * acknowledged after that look, once the creations under way when it came have settled in the
+ * ordinary course (`secondLookMs`): a session of the old owner whose pair was allocated before the
+ * takeover and whose store write came after the first look would otherwise live on, unrouted,
+ * holding its parties' pairs with the number and its PINs. The first delivery waits a whole window,
+ * timed by the NATS server; a later one (a failed first look retried) the rest of it by the
+ * stream's time, never more than a window; no delivery after that waits, whatever the clocks say.
  */
 @Injectable()
 export class NumberOwnerChangeConsumer {
@@ -42,12 +49,13 @@ export class NumberOwnerChangeConsumer {
   ) {}
 
   @DurableConsumer({ durable: 'session-service-number-owner-changes', events: EVENTS, concurrency: 4 })
-  async onNumberChanged({ payload }: EventOf<typeof EVENTS>): Promise<void> {
-    await this.endOthers(payload);
-    if (!payload.takenFrom) return;
-    // Its time as its publisher's clock says, never further off than one look (clocks can differ).
-    const left = Math.min(Date.parse(payload.at) + this.secondLookMs() - this.now(), this.secondLookMs());
-    if (left > 0) {
+  async onNumberChanged({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
+    const ended = await this.endOthers(payload);
+    if (!payload.takenFrom && ended === 0) return;
+    const look = this.secondLookMs();
+    const left =
+      meta.deliveryCount === 1 ? look : Math.min(look, meta.publishedAt.getTime() + look - this.now());
+    if (left > 0 && meta.deliveryCount <= WAITING_DELIVERIES) {
       throw new RetryLater(
         'a taken number is looked at again once the creations under way have settled',
         left,
@@ -56,25 +64,27 @@ export class NumberOwnerChangeConsumer {
   }
 
   /**
-   * How long after a takeover a creation under way then has certainly settled: its session stored,
-   * or the creation given up by the orphan reaper (ORPHAN_AGE_MS, then its next pass).
+   * How long after a takeover a creation under way then has settled in the ordinary course: its
+   * session stored, or the creation given up by the orphan reaper (ORPHAN_AGE_MS, then its next
+   * pass). Not a bound: a store stalled for longer can land a write later still.
    */
   private secondLookMs(): number {
     return this.config.ORPHAN_AGE_MS + this.config.REAPER_INTERVAL_MS;
   }
 
-  /** Ends the live sessions on the number of every account but its owner now. */
-  private async endOthers(payload: EventOf<typeof EVENTS>['payload']): Promise<void> {
+  /** Ends the live sessions on the number of every account but its owner now: how many. */
+  private async endOthers(payload: EventOf<typeof EVENTS>['payload']): Promise<number> {
     // Most changes are an owner's own, with no other account's session on the number: no more asked.
     const others = (await this.sessions.activeOnNumberSystemWide(payload.number)).filter(
       (s) => s.accountId !== payload.accountId,
     );
-    if (others.length === 0) return;
+    if (others.length === 0) return 0;
     const owner = await this.ownerOf(payload.number);
-    if (owner === null) return;
+    if (owner === null) return 0;
     // Every one tried, then the event retried if any end could not be stored.
     let failed: unknown;
-    for (const s of others.filter((x) => x.accountId !== owner)) {
+    const ending = others.filter((x) => x.accountId !== owner);
+    for (const s of ending) {
       this.logger.info(
         { sessionId: s._id, accountId: s.accountId },
         'session ended: its number is another account’s now',
@@ -92,6 +102,7 @@ export class NumberOwnerChangeConsumer {
         });
     }
     if (failed !== undefined) throw failed;
+    return ending.length;
   }
 
   /** The number's owner now (its inventory's, deleted or not); null when no inventory holds it. */
