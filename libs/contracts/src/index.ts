@@ -14,6 +14,7 @@ export * from './common/canonical-number';
 export * from './health/health.contract';
 export * from './self-test/self-test.contract';
 export * from './common/account-scope.schema';
+export * from './common/subaccount-share';
 export * from './accounts/accounts.contract';
 export * from './accounts/account-privacy';
 export * from './interactions/stored-interactions';

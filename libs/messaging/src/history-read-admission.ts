@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   CodedError,
   ErrorCodes,
+  subaccountShare,
   HISTORY_READ_LIMIT_VARIABLES,
   HISTORY_READ_TIMEOUT_MS,
   type HistoryReadKind,
@@ -320,7 +321,7 @@ export function subaccountNamedBy(request: unknown): string | undefined {
  * subaccount (a reseller's customer) cannot take every slot from its main account and siblings.
  */
 export function subaccountShareOf(perAccount: number): number {
-  return Math.max(1, Math.floor(perAccount / 2));
+  return subaccountShare(perAccount);
 }
 
 export function accountNamedBy(request: unknown): string {

@@ -1,3 +1,5 @@
+import { subaccountShare } from '@maskline/contracts';
+
 /** Messages one replica relays at once: the relay consumer's concurrency. */
 export const RELAY_CONCURRENCY = 128;
 
@@ -24,4 +26,4 @@ export const RELAY_SLOTS_PER_ACCOUNT = RELAY_CONCURRENCY / 4;
  * it, one whose provider accounts hang (two of them fill RELAY_SLOTS_PER_ACCOUNT until their
  * breakers open) would hold every slot its main account and siblings share.
  */
-export const RELAY_SLOTS_PER_SUBACCOUNT = RELAY_SLOTS_PER_ACCOUNT / 2;
+export const RELAY_SLOTS_PER_SUBACCOUNT = subaccountShare(RELAY_SLOTS_PER_ACCOUNT);

@@ -1,3 +1,4 @@
+import { subaccountShare } from '@maskline/contracts';
 import { KeyValueStores, SharedTokenBuckets } from '@maskline/messaging';
 
 /** Whose allowance a request spends: a main account, and the subaccount it came through, if any. */
@@ -10,11 +11,6 @@ export type ShareTakeResult =
   | { ok: true }
   /** `by`: whose bucket was empty, the subaccount's share or the main account's. */
   | { ok: false; by: 'subaccount' | 'account'; retryAfterSeconds: number };
-
-/** A subaccount's share of a main account's figure (rate or burst), rounded down but at least one (so all of a rate of 1). */
-export function subaccountShare(ofMain: number, percent: number): number {
-  return Math.max(1, Math.floor((ofMain * percent) / 100));
-}
 
 /**
  * A per-second limit a main account shares with its subaccounts, the same whatever the number of

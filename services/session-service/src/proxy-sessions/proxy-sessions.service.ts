@@ -443,7 +443,6 @@ export class ProxySessionsService {
     if (!(await this.close(scope, doc))) throw endNotSeenInTime();
   }
 
-  /** A create that failed part-way: closed, deleted, its name freed. */
   /**
    * A create whose session write the store did not answer (a command past its deadline, a dropped
    * connection) may still land. Its id is fenced, as the saga fences its own: never to land, its
@@ -476,6 +475,7 @@ export class ProxySessionsService {
     );
   }
 
+  /** A create that failed part-way: closed, deleted, its name freed. */
   private async discard(scope: AccountScope, doc: ProxySessionDocument): Promise<void> {
     const live = await this.sessions.getLiveSystemWide(doc._id);
     const deletedAt = new Date();

@@ -175,7 +175,7 @@ function saga(world: {
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
   /** The account's live sessions as counted (`LiveSessionQuota`). */
-  const counted = () => live.get(SCOPE.accountId) ?? 0;
+  const counted = (id = SCOPE.accountId) => live.get(id) ?? 0;
   return { creator, calls, reached, store, steps, keys, events, verdicts, counted };
 }
 
@@ -564,6 +564,11 @@ describe('creating a session, as a saga', () => {
         const { creator, counted } = saga(world);
         await creator.create(request()).catch(() => undefined);
         expect([what, counted()]).toEqual([what, expected]);
+        // A subaccount's creation: its own count (its share of the account's) the same as its account's.
+        const sub = saga(world);
+        const subaccountId = 'SA000000000000000001';
+        await sub.creator.create(request({ scope: { ...SCOPE, subaccountId } })).catch(() => undefined);
+        expect([what, sub.counted(), sub.counted(subaccountId)]).toEqual([what, expected, expected]);
       }
     });
 

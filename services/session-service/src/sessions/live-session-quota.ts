@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { CodedError, ErrorCodes, SessionErrorCodes } from '@maskline/contracts';
+import { CodedError, ErrorCodes, SessionErrorCodes, subaccountShare } from '@maskline/contracts';
 import { KeyValueStores, SharedCounters, type CounterReading } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
@@ -17,8 +17,8 @@ export interface LiveSessionOwner {
 }
 
 /** The two counts a live session is in: its main account's, and its subaccount's when it has one. */
-export const LIVE_SESSION_COUNTS = ['account', 'subaccount'] as const;
-export type LiveSessionCount = (typeof LIVE_SESSION_COUNTS)[number];
+export const LIVE_SESSION_COUNT_KINDS = ['account', 'subaccount'] as const;
+export type LiveSessionCountKind = (typeof LIVE_SESSION_COUNT_KINDS)[number];
 
 /**
  * A bound on the live sessions of one account (its subaccounts' included), in either API
@@ -33,7 +33,7 @@ export type LiveSessionCount = (typeof LIVE_SESSION_COUNTS)[number];
  */
 @Injectable()
 export class LiveSessionQuota {
-  private readonly counters: Record<LiveSessionCount, SharedCounters>;
+  private readonly counters: Record<LiveSessionCountKind, SharedCounters>;
 
   constructor(
     kv: KeyValueStores,
@@ -48,13 +48,12 @@ export class LiveSessionQuota {
 
   /** The most live sessions one subaccount may hold: its share of its account's bound, at least one. */
   subaccountLimit(): number {
-    const { LIVE_SESSIONS_MAX: max, LIVE_SESSIONS_SUBACCOUNT_PERCENT: percent } = this.config;
-    return Math.max(1, Math.floor((max * percent) / 100));
+    return subaccountShare(this.config.LIVE_SESSIONS_MAX, this.config.LIVE_SESSIONS_SUBACCOUNT_PERCENT);
   }
 
   /** Every count of one kind as it stands, by key: what a recount starts from. */
-  counts(count: LiveSessionCount): Promise<Map<string, CounterReading>> {
-    return this.counters[count].readAll();
+  counts(kind: LiveSessionCountKind): Promise<Map<string, CounterReading>> {
+    return this.counters[kind].readAll();
   }
 
   /**
@@ -63,12 +62,12 @@ export class LiveSessionQuota {
    * this changed it.
    */
   correct(
-    count: LiveSessionCount,
+    kind: LiveSessionCountKind,
     key: string,
     counted: number,
     before: CounterReading | undefined,
   ): Promise<{ value: number; corrected: number }> {
-    return this.counters[count].recount(key, counted, before);
+    return this.counters[kind].recount(key, counted, before);
   }
 
   /**
@@ -115,9 +114,9 @@ export class LiveSessionQuota {
   }
 
   /** Whether one was added under `atMost`; 503 (retryable) when KV cannot be asked. */
-  private async add(count: LiveSessionCount, key: string, atMost: number): Promise<boolean> {
+  private async add(kind: LiveSessionCountKind, key: string, atMost: number): Promise<boolean> {
     try {
-      return (await this.counters[count].add(key, 1, { atMost })).added;
+      return (await this.counters[kind].add(key, 1, { atMost })).added;
     } catch (err) {
       throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the session could not be created; try again', {
         retryable: true,
@@ -126,12 +125,12 @@ export class LiveSessionQuota {
     }
   }
 
-  private async giveBackTo(count: LiveSessionCount, key: string, why: string): Promise<void> {
+  private async giveBackTo(kind: LiveSessionCountKind, key: string, why: string): Promise<void> {
     try {
-      await this.counters[count].add(key, -1);
+      await this.counters[kind].add(key, -1);
     } catch (err) {
       this.logger.warn(
-        { err, why, count },
+        { err, why, kind },
         'a live session not given back to its count; the next recount corrects it',
       );
     }

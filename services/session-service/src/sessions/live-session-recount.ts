@@ -4,7 +4,7 @@ import { SweepTurns } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
-import { LIVE_SESSION_COUNTS, LiveSessionQuota } from './live-session-quota';
+import { LIVE_SESSION_COUNT_KINDS, LiveSessionQuota } from './live-session-quota';
 import { SessionRepository } from './session.repository';
 
 /**
@@ -41,19 +41,14 @@ export class LiveSessionRecount extends PeriodicTask {
     const { byAccount, bySubaccount } = await this.sessions.countedByOwnerSystemWide();
     const counted = { account: byAccount, subaccount: bySubaccount };
     let failed = 0;
-    for (const count of LIVE_SESSION_COUNTS) {
-      for (const key of new Set([...before[count].keys(), ...counted[count].keys()])) {
+    for (const kind of LIVE_SESSION_COUNT_KINDS) {
+      for (const key of new Set([...before[kind].keys(), ...counted[kind].keys()])) {
         try {
-          const was = before[count].get(key);
-          const { value, corrected } = await this.quota.correct(
-            count,
-            key,
-            counted[count].get(key) ?? 0,
-            was,
-          );
+          const was = before[kind].get(key);
+          const { value, corrected } = await this.quota.correct(kind, key, counted[kind].get(key) ?? 0, was);
           if (corrected !== 0) {
             this.logger.info(
-              { [`${count}Id`]: key, corrected, now: value },
+              { [`${kind}Id`]: key, corrected, now: value },
               'live session count corrected from the store',
             );
           }
@@ -61,7 +56,7 @@ export class LiveSessionRecount extends PeriodicTask {
           // One count (its writers racing every try, KV away a moment) never keeps the others from
           // being corrected: it is tried again at the next run.
           failed++;
-          this.logger.warn({ err, [`${count}Id`]: key }, 'a live session count not corrected this run');
+          this.logger.warn({ err, [`${kind}Id`]: key }, 'a live session count not corrected this run');
         }
       }
     }
