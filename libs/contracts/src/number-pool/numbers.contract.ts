@@ -100,7 +100,8 @@ export const VirtualNumberChanged = defineEvent(
       /**
        * The account the number was taken from (`accountId` took it: the provider confirmed it holds
        * the number, and the other had added it unproven or released it). Absent from a number-pool
-       * before it, and on every other change.
+       * before it, on every other change, and when an add that took the number is repeated (its
+       * announcement failed): session-service looks again at any change that ended others' sessions.
        */
       takenFrom: mainAccountIdSchema.optional(),
     })
