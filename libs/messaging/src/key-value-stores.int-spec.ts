@@ -62,7 +62,8 @@ describe('KV buckets (real NATS)', () => {
     expect(await bucket.get(keys[0])).toBeNull();
     await expect(bucket.create(keys[0], 'x')).resolves.toBeGreaterThan(0);
     await expect(bucket.create(keys.at(-1)!, 'x')).rejects.toThrow(/wrong last sequence/);
-    // Declared the default way again (an older release): it refuses writes when full once more.
+    // Declared without `whenFull` by this release: it refuses writes when full once more (an older
+    // release leaves the policy as it is).
     const refusing = await (await replicas.replica()).kv.bucket(name, { maxBytes: bound });
     expect((await refusing.status()).streamInfo.config.discard).toBe('new');
   });

@@ -67,8 +67,8 @@ export const gatewayConfigSchema = z.object({
    */
   WEBHOOK_SIGNATURE_CHECK: envBoolean(true),
   /**
-   * The most the webhook replay memory (NATS KV `maskline-webhook-replay`, about 160 bytes a webhook
-   * taken) holds. Full, it forgets its oldest first: webhooks are never refused for it, and a copy
+   * The most the webhook replay memory (NATS KV `maskline-webhook-replay`, about 160 bytes a Plivo
+   * webhook taken, twice that a Twilio one) holds. Full, it forgets its oldest first: webhooks are never refused for it, and a copy
    * is refused for a shorter time than CALL_CONTEXT_TTL_SECONDS + 1 h. Without a bound, one tenant
    * signing webhooks to its own numbers at its inbound limits (3,400 a second) grew it by about
    * 2 GB an hour for 27 h, on NATS's disk and in its memory (it keeps each key), for every tenant.
