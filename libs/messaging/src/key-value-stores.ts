@@ -102,7 +102,11 @@ export class KeyValueStores implements OnModuleInit {
           history: 1,
           ttl: options.ttlMs ?? 0,
           replicas: this.options.streamReplicas ?? 1,
-          ...(options.maxBytes === undefined ? {} : { max_bytes: options.maxBytes }),
+          // A bucket that forgets its oldest when full gets its bound with that policy, in one update
+          // (keepingSettings): made bounded here, it would refuse writes once full should that fail.
+          ...(options.maxBytes === undefined || options.whenFull === 'forget-oldest'
+            ? {}
+            : { max_bytes: options.maxBytes }),
         })
         .then((opened) => this.keepingSettings(name, opened, options))
         .then((opened) => readingLeaderAfterLostSets(name, opened, (key) => this.leaderEntry(name, key)))
