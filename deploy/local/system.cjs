@@ -38,12 +38,19 @@ function assertBuilt() {
  * Starts one service. `onLine(service, line)` receives every log line (stdout and stderr).
  * Returns { service, child, exited: Promise<{code, signal}>, stop(signal) }.
  */
+/**
+ * NATS storage a local system may fill (NATS_STORAGE_BYTES, unless set): the services ask the local
+ * NATS to reserve their shares of it, and a production figure (20 GiB) would not fit the free disk of
+ * every machine a developer or CI runs this on.
+ */
+const LOCAL_NATS_STORAGE_BYTES = String(2 * 1024 ** 3);
+
 function startService(service, env, onLine = () => {}) {
   // Node flags that NODE_OPTIONS refuses (a bench's --cpu-prof), space-separated.
   const nodeArgs = (env.MASKLINE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, '-r', ALIAS_HOOK, mainOf(service)], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { NATS_STORAGE_BYTES: LOCAL_NATS_STORAGE_BYTES, ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   for (const stream of [child.stdout, child.stderr]) {

@@ -1,4 +1,4 @@
-import { HISTORY_READ_LIMIT_VARIABLES } from '@maskline/contracts';
+import { DEFAULT_NATS_STORAGE_BYTES, HISTORY_READ_LIMIT_VARIABLES } from '@maskline/contracts';
 import { z } from 'zod';
 import { envInt, envPort, envUrl, logLevelSchema } from './env-types';
 
@@ -13,6 +13,14 @@ export const commonServiceConfigShape = {
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:14222'),
   /** Replicas of the JetStream streams and KV buckets this service creates (3 on a NATS cluster). */
   NATS_STREAM_REPLICAS: envInt(1, 1, 5),
+  /**
+   * How much JetStream file storage each NATS node has for Maskline (its volume): the event stream
+   * and the buckets that grow with traffic each hold at most their share of it
+   * (`NATS_STORAGE_SHARES`, 80 % in all) and, full, forget their oldest first. NATS must be able to
+   * reserve those shares, or the services do not start. Every service must be given the same value
+   * (a bound set by one replica is set again by the next that starts).
+   */
+  NATS_STORAGE_BYTES: envInt(DEFAULT_NATS_STORAGE_BYTES, 64 * 1024 ** 2, 1024 ** 5),
   /** Port of the ops HTTP server (`/metrics`, `/livez`, `/readyz`); 0 picks a free port. */
   OPS_PORT: envPort(0),
   /** Default timeout of a NATS request to another service. */

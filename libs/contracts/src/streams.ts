@@ -1,4 +1,5 @@
 import type { StreamName } from './contract';
+import type { NatsStore } from './common/nats-storage-budget';
 
 export interface StreamDefinition {
   name: StreamName;
@@ -7,6 +8,8 @@ export interface StreamDefinition {
   duplicateWindowMs: number;
   /** Events older than this are discarded by the server. */
   maxAgeMs: number;
+  /** Its share of NATS's storage: past it, the server discards the oldest events first. */
+  storageShare: NatsStore;
 }
 
 /** Every durable event lives on one stream; consumers filter by subject. */
@@ -16,5 +19,6 @@ export const STREAMS: Record<StreamName, StreamDefinition> = {
     subjects: ['events.>'],
     duplicateWindowMs: 10 * 60 * 1000,
     maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+    storageShare: 'events',
   },
 };

@@ -23,6 +23,7 @@ export * from './shared-token-buckets';
 export * from './shared-counters';
 export * from './shared-slots';
 export * from './jetstream-retry';
+export * from './storage-reservation';
 export * from './kv-mirror';
 export * from './number-routing.cache';
 export * from './signing-tokens';

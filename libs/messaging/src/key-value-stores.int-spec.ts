@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { natsStorageBound } from '@maskline/contracts';
 import { kvReplicasForSuite } from '@maskline/testing';
 
 describe('KV buckets (real NATS)', () => {
@@ -66,5 +67,28 @@ describe('KV buckets (real NATS)', () => {
     // release leaves the policy as it is).
     const refusing = await (await replicas.replica()).kv.bucket(name, { maxBytes: bound });
     expect((await refusing.status()).streamInfo.config.discard).toBe('new');
+  });
+
+  it('bounds a bucket with a share of NATS storage by that share of NATS_STORAGE_BYTES, forgetting its oldest, and refuses to open it unbounded when NATS cannot reserve it', async () => {
+    const name = `test-share-${randomUUID()}`;
+    const storageBytes = 1024 * 1024;
+    const { kv } = await replicas.replica({ storageBytes });
+    const bucket = await kv.bucket(name, { ttlMs: 60_000, storageShare: 'messageRelays' });
+    const { config } = (await bucket.status()).streamInfo;
+    expect(config.max_bytes).toBe(natsStorageBound('messageRelays', storageBytes));
+    expect(config.discard).toBe('old');
+    for (let i = 0; i < 2000; i++)
+      await expect(bucket.create(`k${i}`, 'x'.repeat(40))).resolves.toBeGreaterThan(0);
+    expect((await bucket.status()).streamInfo.state.bytes).toBeLessThanOrEqual(config.max_bytes);
+    expect(await bucket.get('k0')).toBeNull();
+
+    // A NATS node with less storage than NATS_STORAGE_BYTES says: the service is told, not left unbounded.
+    const huge = 1024 ** 5;
+    const { kv: misconfigured } = await replicas.replica({ storageBytes: huge });
+    await expect(
+      misconfigured.bucket(`test-share-${randomUUID()}`, { storageShare: 'messageRelays' }),
+    ).rejects.toThrow(
+      /NATS refuses to reserve \d+ bytes for KV bucket test-share-.* \(10 % of NATS_STORAGE_BYTES=1125899906842624\)/,
+    );
   });
 });

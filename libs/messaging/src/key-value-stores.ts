@@ -8,8 +8,10 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
+import { DEFAULT_NATS_STORAGE_BYTES, natsStorageBound, type NatsStore } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
+import { isStorageReservationRefused, storageReservationError } from './storage-reservation';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 
 export interface BucketOptions {
@@ -47,6 +49,12 @@ export interface BucketOptions {
    * throttle's failures). A bucket made earlier the other way is changed to this.
    */
   whenFull?: 'refuse' | 'forget-oldest';
+  /**
+   * The bucket's share of NATS's storage (`NATS_STORAGE_SHARES`): bounded by that share of
+   * `MessagingOptions.storageBytes`, forgetting its oldest when full (in place of `maxBytes` and
+   * `whenFull`). For a bucket that grows with a tenant's traffic and may forget its oldest first.
+   */
+  storageShare?: NatsStore;
 }
 
 /** A KV key as the bucket takes it (tokens of these characters, dot-separated: no wildcard). */
@@ -93,9 +101,10 @@ export class KeyValueStores implements OnModuleInit {
   }
 
   /** The bucket, opened with the options it was declared with unless others are given. */
-  bucket(name: string, options: BucketOptions = this.declared.get(name) ?? {}): Promise<KV> {
+  bucket(name: string, declared: BucketOptions = this.declared.get(name) ?? {}): Promise<KV> {
     let kv = this.open.get(name);
     if (!kv) {
+      const options = this.bounded(declared);
       kv = this.nc
         .jetstream(options.opTimeoutMs === undefined ? {} : { timeout: options.opTimeoutMs })
         .views.kv(name, {
@@ -117,6 +126,17 @@ export class KeyValueStores implements OnModuleInit {
       kv.catch(() => this.open.delete(name));
     }
     return kv;
+  }
+
+  /** `options` with a storage share resolved into its bound and policy. */
+  private bounded(options: BucketOptions): BucketOptions {
+    if (options.storageShare === undefined) return options;
+    const storageBytes = this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES;
+    return {
+      ...options,
+      maxBytes: natsStorageBound(options.storageShare, storageBytes),
+      whenFull: 'forget-oldest',
+    };
   }
 
   /**
@@ -181,6 +201,18 @@ export class KeyValueStores implements OnModuleInit {
         'KV bucket settings brought to the configured age, bound and policy',
       );
     } catch (err) {
+      // Its share of NATS's storage cannot be reserved: not run unbounded (one tenant could fill NATS).
+      if (
+        options.storageShare !== undefined &&
+        options.maxBytes !== undefined &&
+        isStorageReservationRefused(err)
+      )
+        throw storageReservationError(
+          `KV bucket ${name}`,
+          options.storageShare,
+          options.maxBytes,
+          this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES,
+        );
       // The bucket works with the settings it has: said, and tried again at this process's next start.
       this.logger.warn({ err, bucket: name }, 'KV bucket age or bound not brought to the setting');
     }

@@ -16,6 +16,12 @@ export interface MessagingOptions {
   historyReads: Record<HistoryReadKind, { perAccount: number; inFlight: number }>;
   /** JetStream stream replicas when this service creates a stream (3 on a NATS cluster). */
   streamReplicas?: number;
+  /**
+   * How much JetStream file storage Maskline may fill on each NATS node (`NATS_STORAGE_BYTES`):
+   * the stream and buckets with a share of it (`NATS_STORAGE_SHARES`) are bounded by their share.
+   * `DEFAULT_NATS_STORAGE_BYTES` when unset.
+   */
+  storageBytes?: number;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

@@ -1,9 +1,15 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import { STREAMS, type StreamDefinition } from '@maskline/contracts';
+import {
+  DEFAULT_NATS_STORAGE_BYTES,
+  STREAMS,
+  natsStorageBound,
+  type StreamDefinition,
+} from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable } from './jetstream-retry';
+import { isStorageReservationRefused, storageReservationError } from './storage-reservation';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 
 /** Creates (or updates) every stream the contracts define; safe to run from every replica at once. */
@@ -22,6 +28,18 @@ export class StreamProvisioner implements OnModuleInit {
   }
 
   async ensure(def: StreamDefinition): Promise<void> {
+    const storageBytes = this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES;
+    const bound = natsStorageBound(def.storageShare, storageBytes);
+    try {
+      await this.ensureBounded(def, bound);
+    } catch (err) {
+      // Not run unbounded: one tenant's traffic could fill NATS for every tenant.
+      if (!isStorageReservationRefused(err)) throw err;
+      throw storageReservationError(`stream ${def.name}`, def.storageShare, bound, storageBytes);
+    }
+  }
+
+  private async ensureBounded(def: StreamDefinition, maxBytes: number): Promise<void> {
     const jsm = await this.nc.jetstreamManager();
     const config = {
       name: def.name,
@@ -31,14 +49,18 @@ export class StreamProvisioner implements OnModuleInit {
       discard: DiscardPolicy.Old,
       duplicate_window: nanos(def.duplicateWindowMs),
       max_age: nanos(def.maxAgeMs),
+      max_bytes: maxBytes,
       num_replicas: this.options.streamReplicas ?? 1,
     };
     try {
       await jsm.streams.info(def.name);
+      // A stream made before it had a bound gets one, and forgets its oldest when full.
       await jsm.streams.update(def.name, {
         subjects: config.subjects,
         duplicate_window: config.duplicate_window,
         max_age: config.max_age,
+        max_bytes: config.max_bytes,
+        discard: config.discard,
       });
     } catch (err) {
       if (!isStreamNotFound(err)) throw err;

@@ -36,6 +36,7 @@ export class ServiceKitModule {
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         streamReplicas: config.NATS_STREAM_REPLICAS,
+        storageBytes: config.NATS_STORAGE_BYTES,
         historyReads: historyReadLimitsOf(config),
         breaker: {},
         errorFilter: options.errorFilter,

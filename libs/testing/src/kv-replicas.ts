@@ -2,6 +2,7 @@ import pino from 'pino';
 import { connect, type NatsConnection } from 'nats';
 import { KeyValueStores, type MessagingOptions } from '@maskline/messaging';
 import type { RunningProcess } from '../../../deploy/local/infra.cjs';
+import { TEST_NATS_STORAGE_BYTES } from './test-config';
 import { startTestNats } from './test-infra';
 
 /** A real NATS server and replicas of one service on it, each on its own connection: they share only the buckets. */
@@ -9,8 +10,8 @@ export interface KvReplicas {
   nats: RunningProcess;
   /** The replicas' connections, in the order they were made (a test may close one: NATS gone for it). */
   connections: readonly NatsConnection[];
-  /** One more replica: its connection and its KV stores. */
-  replica(): Promise<{ nc: NatsConnection; kv: KeyValueStores }>;
+  /** One more replica: its connection and its KV stores (`storageBytes`: NATS_STORAGE_BYTES as it is set). */
+  replica(options?: { storageBytes?: number }): Promise<{ nc: NatsConnection; kv: KeyValueStores }>;
   /** Closes every replica's connection (those still open) and stops the server. */
   stop(): Promise<void>;
 }
@@ -22,12 +23,12 @@ export async function startKvReplicas(service: string): Promise<KvReplicas> {
   return {
     nats,
     connections,
-    async replica() {
+    async replica(options = {}) {
       const nc = await connect({ servers: nats.url });
       connections.push(nc);
       const kv = new KeyValueStores(
         nc,
-        { service, servers: nats.url } as MessagingOptions,
+        { service, servers: nats.url, storageBytes: TEST_NATS_STORAGE_BYTES, ...options } as MessagingOptions,
         pino({ level: 'silent' }),
       );
       return { nc, kv };
@@ -62,6 +63,6 @@ export function kvReplicasForSuite(service: string): Omit<KvReplicas, 'stop'> {
     get connections() {
       return running().connections;
     },
-    replica: () => running().replica(),
+    replica: (options) => running().replica(options),
   };
 }

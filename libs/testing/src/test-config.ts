@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { commonServiceConfigShape, type CommonServiceConfig } from '@maskline/config';
 
+/** NATS_STORAGE_BYTES in tests: the shares NATS is asked to reserve fit any test machine's free disk. */
+export const TEST_NATS_STORAGE_BYTES = 256 * 1024 ** 2;
+
 /** Common config for a service under test, pointed at this file's NATS. */
 export function testServiceConfig(
   natsUrl: string,
@@ -20,6 +23,7 @@ export function testServiceConfig(
     BREAKER_VOLUME_THRESHOLD: 5,
     SHUTDOWN_GRACE_MS: 5000,
     STORE_COMMAND_TIMEOUT_MS: 0,
+    NATS_STORAGE_BYTES: TEST_NATS_STORAGE_BYTES,
     ...overrides,
   };
 }

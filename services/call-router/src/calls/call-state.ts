@@ -23,11 +23,11 @@ const TTL_MS = 2 * 86400 * 1000;
 @Injectable()
 export class CallState {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(CALL_STATE_BUCKET, { ttlMs: TTL_MS });
+    kv.declare(CALL_STATE_BUCKET, { ttlMs: TTL_MS, storageShare: 'callState' });
   }
 
   private bucket() {
-    return this.kv.bucket(CALL_STATE_BUCKET, { ttlMs: TTL_MS });
+    return this.kv.bucket(CALL_STATE_BUCKET);
   }
 
   /** Keyed by the virtual number too: a call id reported for another number finds nothing. */

@@ -73,11 +73,11 @@ const FINISH_TRIES = 3;
 @Injectable()
 export class MessageRelayClaims {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(MESSAGE_RELAY_BUCKET, { ttlMs: CLAIM_TTL_MS });
+    kv.declare(MESSAGE_RELAY_BUCKET, { ttlMs: CLAIM_TTL_MS, storageShare: 'messageRelays' });
   }
 
   private bucket() {
-    return this.kv.bucket(MESSAGE_RELAY_BUCKET, { ttlMs: CLAIM_TTL_MS });
+    return this.kv.bucket(MESSAGE_RELAY_BUCKET);
   }
 
   /** What the claim says now, without taking it (undefined: nobody has touched the message). */

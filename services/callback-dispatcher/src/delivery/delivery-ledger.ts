@@ -32,11 +32,11 @@ export interface Delivered {
 @Injectable()
 export class DeliveryLedger {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS });
+    kv.declare(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS, storageShare: 'callbackLedger' });
   }
 
   private bucket() {
-    return this.kv.bucket(DELIVERY_STATE_BUCKET, { ttlMs: STATE_TTL_MS });
+    return this.kv.bucket(DELIVERY_STATE_BUCKET);
   }
 
   /** When the callback was delivered, and its attempt's record (null: not delivered). */

@@ -66,15 +66,6 @@ export const gatewayConfigSchema = z.object({
    * local development only: production config refuses it.
    */
   WEBHOOK_SIGNATURE_CHECK: envBoolean(true),
-  /**
-   * The most the webhook replay memory (NATS KV `maskline-webhook-replay`, about 160 bytes a Plivo
-   * webhook taken, twice that a Twilio one) holds. Full, it forgets its oldest first: webhooks are never refused for it, and a copy
-   * is refused for a shorter time than CALL_CONTEXT_TTL_SECONDS + 1 h. Without a bound, one tenant
-   * signing webhooks to its own numbers at its inbound limits (3,400 a second) grew it by about
-   * 2 GB an hour for 27 h, on NATS's disk and in its memory (it keeps each key), for every tenant.
-   * 1 GiB keeps the full window at about 70 webhooks a second; raise it with the traffic.
-   */
-  WEBHOOK_REPLAY_MAX_BYTES: envInt(1024 ** 3, 1024 ** 2, 1024 ** 4),
   /** A routing decision's budget (providers wait 5–15 s; this stays far below). */
   VOICE_DECISION_TIMEOUT_MS: envInt(1500, 100, 5000),
   /** The operator console signs a browser out after this long without a request. */

@@ -1,3 +1,4 @@
+import { NATS_STORAGE_SHARES } from '@maskline/contracts';
 import { kvReplicasForSuite } from '@maskline/testing';
 import type { GatewayConfig } from '../config/gateway.config';
 import { ReplayGuard } from './replay-guard';
@@ -6,10 +7,12 @@ describe('the webhook replay memory, bounded (real NATS)', () => {
   const replicas = kvReplicasForSuite('gateway');
 
   it('keeps answering a flood of one tenant’s own signed webhooks past its bound, forgetting the oldest first, and still refuses a recent copy on every replica', async () => {
-    const config = { CALL_CONTEXT_TTL_SECONDS: 93_600, WEBHOOK_REPLAY_MAX_BYTES: 64 * 1024 } as GatewayConfig;
+    const config = { CALL_CONTEXT_TTL_SECONDS: 93_600 } as GatewayConfig;
+    // NATS_STORAGE_BYTES set so that the memory's share of it is 64 KiB.
+    const storageBytes = (64 * 1024 * 100) / NATS_STORAGE_SHARES.webhookReplay;
     const [one, two] = [
-      new ReplayGuard((await replicas.replica()).kv, config),
-      new ReplayGuard((await replicas.replica()).kv, config),
+      new ReplayGuard((await replicas.replica({ storageBytes })).kv, config),
+      new ReplayGuard((await replicas.replica({ storageBytes })).kv, config),
     ];
     // A tenant signing nonces of its own at will: several times what the memory holds, none refused
     // (a memory that refused writes when full answered every tenant's webhooks with 503s).

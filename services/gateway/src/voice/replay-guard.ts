@@ -10,8 +10,8 @@ export const WEBHOOK_REPLAY_BUCKET = 'maskline-webhook-replay';
  * Remembers each signed webhook it lets through (Plivo's nonce; Twilio's call and stage) for
  * longer than any call context lives, so the same request a second time is refused whichever
  * replica it reaches. A create in KV is atomic: of two racing copies exactly one wins. Bounded
- * (WEBHOOK_REPLAY_MAX_BYTES): full, it forgets its oldest first, so it always answers, for a shorter
- * window, and no tenant's flood of its own signed webhooks grows it (or NATS) without end.
+ * (its share of NATS_STORAGE_BYTES): full, it forgets its oldest first, so it always answers, for a
+ * shorter window, and no tenant's flood of its own signed webhooks grows it (or NATS) without end.
  */
 @Injectable()
 export class ReplayGuard {
@@ -24,8 +24,7 @@ export class ReplayGuard {
     this.options = {
       // An hour beyond the longest-lived call context: a follow-up is refused as expired or as replayed.
       ttlMs: (config.CALL_CONTEXT_TTL_SECONDS + 3600) * 1000,
-      maxBytes: config.WEBHOOK_REPLAY_MAX_BYTES,
-      whenFull: 'forget-oldest',
+      storageShare: 'webhookReplay',
     };
     this.kv.declare(WEBHOOK_REPLAY_BUCKET, this.options);
   }
