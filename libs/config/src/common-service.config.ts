@@ -1,4 +1,8 @@
-import { DEFAULT_NATS_STORAGE_BYTES, HISTORY_READ_LIMIT_VARIABLES } from '@maskline/contracts';
+import {
+  DEFAULT_NATS_MEMORY_BYTES,
+  DEFAULT_NATS_STORAGE_BYTES,
+  HISTORY_READ_LIMIT_VARIABLES,
+} from '@maskline/contracts';
 import { z } from 'zod';
 import { envInt, envPort, envUrl, logLevelSchema } from './env-types';
 
@@ -17,10 +21,17 @@ export const commonServiceConfigShape = {
    * How much JetStream file storage each NATS node has for Maskline (its volume): the event stream
    * and the buckets that grow with traffic each hold at most their share of it
    * (`NATS_STORAGE_SHARES`, 80 % in all) and, full, forget their oldest first. NATS must be able to
-   * reserve those shares, or the services do not start. Every service must be given the same value
+   * reserve those shares (and `NATS_FIXED_BOUNDS`), or the services do not start. Every service must be given the same value
    * (a bound set by one replica is set again by the next that starts).
    */
   NATS_STORAGE_BYTES: envInt(DEFAULT_NATS_STORAGE_BYTES, 64 * 1024 ** 2, 1024 ** 5),
+  /**
+   * How much memory each NATS node has (its container's limit): NATS keeps every KV key in memory, so
+   * the buckets that grow with traffic each hold at most their share of it in keys
+   * (`NATS_MEMORY_SHARES`, 40 % in all, at `NATS_KEY_MEMORY_BYTES` a key), forgetting their oldest first.
+   * The same for every service.
+   */
+  NATS_MEMORY_BYTES: envInt(DEFAULT_NATS_MEMORY_BYTES, 64 * 1024 ** 2, 1024 ** 4),
   /** Port of the ops HTTP server (`/metrics`, `/livez`, `/readyz`); 0 picks a free port. */
   OPS_PORT: envPort(0),
   /** Default timeout of a NATS request to another service. */

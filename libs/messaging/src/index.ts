@@ -8,6 +8,7 @@ export * from './rpc-error-filter';
 export * from './rpc-server';
 export * from './rpc-client';
 export * from './event-publisher';
+export * from './event-retention';
 export * from './stream-provisioner';
 export * from './retry-later.error';
 export * from './durable-consumer.decorator';

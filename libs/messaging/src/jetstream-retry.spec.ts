@@ -25,6 +25,15 @@ describe('JetStream setup while the cluster is not ready', () => {
   it.each([
     ['a bad stream configuration', apiError(400, 10052, 'stream configuration invalid')],
     ['a subject in another stream', apiError(400, 10065, 'subjects overlap with an existing stream')],
+    // A bound the nodes cannot reserve (NATS_STORAGE_BYTES larger than their storage): it does not pass.
+    [
+      'a cluster without the storage asked for',
+      apiError(400, 10005, 'no suitable peers for placement, insufficient storage'),
+    ],
+    [
+      'a server without the storage asked for',
+      apiError(500, 10047, 'insufficient storage resources available'),
+    ],
   ])('does not count %s: the boot stops with it', (_, err) => {
     expect(isJetStreamUnavailable(err)).toBe(false);
   });

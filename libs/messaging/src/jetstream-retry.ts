@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isStorageReservationRefused } from './storage-reservation';
 
 /**
  * JetStream answers "no responders" (503) or nothing (TIMEOUT) while a cluster elects its leaders:
@@ -16,8 +17,9 @@ export function isJetStreamUnavailable(err: unknown): boolean {
     e?.api_error?.err_code === 10023 ||
     // "no suitable peers for placement": a replicated stream or bucket asked for while the cluster's
     // leader does not yet know enough peers (a cluster forming, a node down). Seen in a chaos run: a
-    // replica booting a moment after the cluster elected its leader died on it.
-    e?.api_error?.err_code === 10005
+    // replica booting a moment after the cluster elected its leader died on it. Not when the peers
+    // lack the storage asked for: that does not pass (isStorageReservationRefused).
+    (e?.api_error?.err_code === 10005 && !isStorageReservationRefused(err))
   );
 }
 

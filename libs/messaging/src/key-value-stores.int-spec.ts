@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { natsStorageBound } from '@maskline/contracts';
+import {
+  NATS_KEY_MEMORY_BYTES,
+  NATS_MEMORY_SHARES,
+  natsKeyBound,
+  natsStorageBound,
+} from '@maskline/contracts';
 import { kvReplicasForSuite } from '@maskline/testing';
 
 describe('KV buckets (real NATS)', () => {
@@ -82,13 +87,26 @@ describe('KV buckets (real NATS)', () => {
     expect((await bucket.status()).streamInfo.state.bytes).toBeLessThanOrEqual(config.max_bytes);
     expect(await bucket.get('k0')).toBeNull();
 
+    // Its keys bounded by its share of NATS's memory too (NATS keeps each key in memory): with room
+    // for 100 keys, 500 tiny ones leave the newest 100.
+    const memoryBytes = (100 * NATS_KEY_MEMORY_BYTES * 100) / NATS_MEMORY_SHARES.messageRelays;
+    expect(natsKeyBound('messageRelays', memoryBytes)).toBe(100);
+    const keyed = await (
+      await replicas.replica({ storageBytes, memoryBytes })
+    ).kv.bucket(`test-keys-${randomUUID()}`, { storageShare: 'messageRelays' });
+    expect((await keyed.status()).streamInfo.config.max_msgs).toBe(100);
+    for (let i = 0; i < 500; i++) await expect(keyed.create(`k${i}`, '1')).resolves.toBeGreaterThan(0);
+    expect((await keyed.status()).streamInfo.state.messages).toBe(100);
+    expect(await keyed.get('k399')).toBeNull();
+    expect((await keyed.get('k400'))?.string()).toBe('1');
+
     // A NATS node with less storage than NATS_STORAGE_BYTES says: the service is told, not left unbounded.
     const huge = 1024 ** 5;
     const { kv: misconfigured } = await replicas.replica({ storageBytes: huge });
     await expect(
       misconfigured.bucket(`test-share-${randomUUID()}`, { storageShare: 'messageRelays' }),
     ).rejects.toThrow(
-      /NATS refuses to reserve \d+ bytes for KV bucket test-share-.* \(10 % of NATS_STORAGE_BYTES=1125899906842624\)/,
+      /NATS refuses to reserve \d+ bytes for KV bucket test-share-.* \(\d+ % of NATS_STORAGE_BYTES=1125899906842624\)/,
     );
   });
 });

@@ -8,7 +8,13 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
-import { DEFAULT_NATS_STORAGE_BYTES, natsStorageBound, type NatsStore } from '@maskline/contracts';
+import {
+  DEFAULT_NATS_MEMORY_BYTES,
+  DEFAULT_NATS_STORAGE_BYTES,
+  natsKeyBound,
+  natsStorageBound,
+  type NatsKeyedStore,
+} from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
 import { isStorageReservationRefused, storageReservationError } from './storage-reservation';
@@ -50,11 +56,17 @@ export interface BucketOptions {
    */
   whenFull?: 'refuse' | 'forget-oldest';
   /**
-   * The bucket's share of NATS's storage (`NATS_STORAGE_SHARES`): bounded by that share of
-   * `MessagingOptions.storageBytes`, forgetting its oldest when full (in place of `maxBytes` and
-   * `whenFull`). For a bucket that grows with a tenant's traffic and may forget its oldest first.
+   * The most keys the bucket holds (unbounded when unset), as `maxBytes` for its bytes: NATS keeps
+   * every key in memory. A bucket made earlier with another bound gets this one.
    */
-  storageShare?: NatsStore;
+  maxEntries?: number;
+  /**
+   * The bucket's share of NATS's storage and memory (`NATS_STORAGE_SHARES`, `NATS_MEMORY_SHARES`):
+   * bounded by those shares of `MessagingOptions.storageBytes` (its bytes) and `memoryBytes` (its
+   * keys), forgetting its oldest when full (in place of `maxBytes`, `maxEntries` and `whenFull`).
+   * For a bucket that grows with a tenant's traffic and may forget its oldest first.
+   */
+  storageShare?: NatsKeyedStore;
 }
 
 /** A KV key as the bucket takes it (tokens of these characters, dot-separated: no wildcard). */
@@ -132,9 +144,11 @@ export class KeyValueStores implements OnModuleInit {
   private bounded(options: BucketOptions): BucketOptions {
     if (options.storageShare === undefined) return options;
     const storageBytes = this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES;
+    const memoryBytes = this.options.memoryBytes ?? DEFAULT_NATS_MEMORY_BYTES;
     return {
       ...options,
       maxBytes: natsStorageBound(options.storageShare, storageBytes),
+      maxEntries: natsKeyBound(options.storageShare, memoryBytes),
       whenFull: 'forget-oldest',
     };
   }
@@ -187,16 +201,34 @@ export class KeyValueStores implements OnModuleInit {
       const status = await kv.status();
       const config = status.streamInfo.config;
       const bound = options.maxBytes ?? config.max_bytes;
+      const entries = options.maxEntries ?? config.max_msgs;
       const discard = options.whenFull === 'forget-oldest' ? DiscardPolicy.Old : DiscardPolicy.New;
-      if (status.ttl === ttlMs && config.max_bytes === bound && config.discard === discard) return kv;
+      if (
+        status.ttl === ttlMs &&
+        config.max_bytes === bound &&
+        config.max_msgs === entries &&
+        config.discard === discard
+      )
+        return kv;
       await (
         await this.nc.jetstreamManager()
-      ).streams.update(config.name, { ...config, max_age: nanos(ttlMs), max_bytes: bound, discard });
+      ).streams.update(config.name, {
+        ...config,
+        max_age: nanos(ttlMs),
+        max_bytes: bound,
+        max_msgs: entries,
+        discard,
+      });
       this.logger.info(
         {
           bucket: status.bucket,
-          from: { ttlMs: status.ttl, maxBytes: config.max_bytes, discard: config.discard },
-          to: { ttlMs, maxBytes: bound, discard },
+          from: {
+            ttlMs: status.ttl,
+            maxBytes: config.max_bytes,
+            maxEntries: config.max_msgs,
+            discard: config.discard,
+          },
+          to: { ttlMs, maxBytes: bound, maxEntries: entries, discard },
         },
         'KV bucket settings brought to the configured age, bound and policy',
       );

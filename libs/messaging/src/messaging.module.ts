@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { DurableConsumerHost } from './durable-consumer.host';
 import { EventPublisher } from './event-publisher';
+import { EventRetention } from './event-retention';
 import { HandlerDiscovery } from './handler-discovery';
 import { HistoryReadAdmission } from './history-read-admission';
 import { AccountPrivacy } from './account-privacy';
@@ -39,6 +40,7 @@ export class MessagingModule {
         HandlerDiscovery,
         HistoryReadAdmission,
         StreamProvisioner,
+        EventRetention,
         RpcServer,
         RpcClient,
         EventPublisher,
@@ -53,6 +55,7 @@ export class MessagingModule {
         RpcServer,
         RpcClient,
         EventPublisher,
+        EventRetention,
         KeyValueStores,
         AccountPrivacy,
         SweepTurns,

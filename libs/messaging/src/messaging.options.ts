@@ -22,6 +22,11 @@ export interface MessagingOptions {
    * `DEFAULT_NATS_STORAGE_BYTES` when unset.
    */
   storageBytes?: number;
+  /**
+   * How much memory each NATS node has (`NATS_MEMORY_BYTES`): the buckets with a share of it
+   * (`NATS_MEMORY_SHARES`) hold at most that share's worth of keys. `DEFAULT_NATS_MEMORY_BYTES` when unset.
+   */
+  memoryBytes?: number;
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

@@ -1,8 +1,13 @@
-import { NATS_STORAGE_SHARES, type NatsStore } from '@maskline/contracts';
+import { NATS_STORAGE_SHARES, natsReservedBytes, type NatsStore } from '@maskline/contracts';
 
-/** JetStream's "insufficient storage resources available": a bound larger than a node can reserve. */
+/**
+ * A bound larger than a node can reserve: "insufficient storage resources available" (10047) from a
+ * single server, or, from a cluster, placement refused for want of storage ("no suitable peers for
+ * placement, insufficient storage", 10005), which is otherwise retried as a cluster still forming.
+ */
 export function isStorageReservationRefused(err: unknown): boolean {
-  return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code === 10047;
+  const e = (err as { api_error?: { err_code?: number; description?: string } } | null)?.api_error;
+  return e?.err_code === 10047 || /insufficient storage/i.test(e?.description ?? '');
 }
 
 /**
@@ -18,7 +23,8 @@ export function storageReservationError(
   return new Error(
     `NATS refuses to reserve ${bound} bytes for ${what} (${NATS_STORAGE_SHARES[store]} % of ` +
       `NATS_STORAGE_BYTES=${storageBytes}): each NATS node's JetStream file storage (its max_file_store, ` +
-      `or 75 % of its disk's free space when unset) must be at least NATS_STORAGE_BYTES; set ` +
-      `NATS_STORAGE_BYTES (the same for every service) to what the nodes have, or give them more`,
+      `or 75 % of its disk's free space when unset) must hold what Maskline reserves, ` +
+      `${natsReservedBytes(storageBytes)} bytes at this setting; set NATS_STORAGE_BYTES (the same for ` +
+      `every service) to what the nodes have, or give them more`,
   );
 }

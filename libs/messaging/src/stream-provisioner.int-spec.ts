@@ -2,6 +2,8 @@ import { connect, DiscardPolicy, RetentionPolicy, StorageType, nanos, type NatsC
 import pino from 'pino';
 import { NATS_STORAGE_SHARES, STREAMS, natsStorageBound } from '@maskline/contracts';
 import { startTestNats, type RunningProcess } from '@maskline/testing';
+import { MetricsService } from '@maskline/observability';
+import { EventRetention } from './event-retention';
 import type { MessagingOptions } from './messaging.options';
 import { StreamProvisioner } from './stream-provisioner';
 
@@ -45,12 +47,11 @@ describe('the event stream, bounded by its share of NATS storage (real NATS)', (
     await provisioner(storageBytes).ensure(EVENTS);
     const jsm = await nc.jetstreamManager();
     const bound = natsStorageBound('events', storageBytes);
-    expect(bound).toBe((storageBytes * NATS_STORAGE_SHARES.events) / 100);
     const { config } = await jsm.streams.info(EVENTS.name);
     expect(config.max_bytes).toBe(bound);
     expect(config.discard).toBe(DiscardPolicy.Old);
 
-    // Four times what the share holds: every publish is taken (a stream that refused, or a volume
+    // Three times what the share holds: every publish is taken (a stream that refused, or a volume
     // filled, would stop every tenant's events).
     await flood(2000);
     const { state } = await jsm.streams.info(EVENTS.name);
@@ -60,6 +61,16 @@ describe('the event stream, bounded by its share of NATS storage (real NATS)', (
     expect(state.first_seq).toBeGreaterThan(1000);
     await expect(jsm.streams.getMessage(EVENTS.name, { seq: 2000 })).resolves.toMatchObject({ seq: 2000 });
     await expect(jsm.streams.getMessage(EVENTS.name, { seq: 1 })).rejects.toThrow(/no message found/);
+    // What it remembers is now seconds, not its 7 days: a retry a minute out is no longer trusted
+    // to it (a consumer ends the event with an outcome instead), one due at once still is.
+    const retention = new EventRetention(
+      nc,
+      pino({ level: 'silent' }),
+      new MetricsService('session-service'),
+    );
+    await retention.read();
+    expect(retention.keeps(new Date(), 60_000)).toBe(false);
+    expect(retention.keeps(new Date(), 0)).toBe(true);
     // And a redelivered webhook's event is still taken once within the duplicate window.
     const again = await nc
       .jetstream()
@@ -84,6 +95,14 @@ describe('the event stream, bounded by its share of NATS storage (real NATS)', (
     expect(config.max_bytes).toBe(natsStorageBound('events', storageBytes));
     expect(config.discard).toBe(DiscardPolicy.Old);
     expect(state.messages).toBe(10);
+    // Ten events in a bound of 512 KiB: it remembers its whole age limit, and a day's retry is trusted.
+    const retention = new EventRetention(
+      nc,
+      pino({ level: 'silent' }),
+      new MetricsService('session-service'),
+    );
+    await retention.read();
+    expect(retention.keeps(new Date(), 24 * 3_600_000)).toBe(true);
     await flood(2000, 10);
     expect((await jsm.streams.info(EVENTS.name)).state.bytes).toBeLessThanOrEqual(config.max_bytes);
   });
@@ -91,7 +110,7 @@ describe('the event stream, bounded by its share of NATS storage (real NATS)', (
   it('does not start, and says which setting to change, when NATS cannot reserve the share', async () => {
     const storageBytes = 1024 ** 5;
     await expect(provisioner(storageBytes).ensure(EVENTS)).rejects.toThrow(
-      `NATS refuses to reserve ${natsStorageBound('events', storageBytes)} bytes for stream MASKLINE_EVENTS (50 % of NATS_STORAGE_BYTES=${storageBytes})`,
+      `NATS refuses to reserve ${natsStorageBound('events', storageBytes)} bytes for stream MASKLINE_EVENTS (${NATS_STORAGE_SHARES.events} % of NATS_STORAGE_BYTES=${storageBytes})`,
     );
     // Nothing was made unbounded in its place.
     const jsm = await nc.jetstreamManager();

@@ -37,6 +37,7 @@ export class ServiceKitModule {
         shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
         streamReplicas: config.NATS_STREAM_REPLICAS,
         storageBytes: config.NATS_STORAGE_BYTES,
+        memoryBytes: config.NATS_MEMORY_BYTES,
         historyReads: historyReadLimitsOf(config),
         breaker: {},
         errorFilter: options.errorFilter,

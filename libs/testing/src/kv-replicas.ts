@@ -10,8 +10,11 @@ export interface KvReplicas {
   nats: RunningProcess;
   /** The replicas' connections, in the order they were made (a test may close one: NATS gone for it). */
   connections: readonly NatsConnection[];
-  /** One more replica: its connection and its KV stores (`storageBytes`: NATS_STORAGE_BYTES as it is set). */
-  replica(options?: { storageBytes?: number }): Promise<{ nc: NatsConnection; kv: KeyValueStores }>;
+  /** One more replica: its connection and its KV stores (`storageBytes`, `memoryBytes`: NATS_STORAGE_BYTES and NATS_MEMORY_BYTES as they are set). */
+  replica(options?: {
+    storageBytes?: number;
+    memoryBytes?: number;
+  }): Promise<{ nc: NatsConnection; kv: KeyValueStores }>;
   /** Closes every replica's connection (those still open) and stops the server. */
   stop(): Promise<void>;
 }

@@ -1,8 +1,11 @@
 import { backoffWithJitter } from '@maskline/messaging';
 import type { ProviderHold } from './provider-message-sender';
 
-/** The longest a held-back message waits between two looks. */
-const HELD_BACK_RETRY_MAX_MS = 60_000;
+/**
+ * The longest a relay waits between two looks (held back, or after its provider did not take it):
+ * its next look comes within this (a provider's Retry-After aside).
+ */
+export const RELAY_RETRY_MAX_MS = 60_000;
 /** The first wait of a message whose provider account is busy, before jitter; doubling to the most below. */
 const BUSY_RETRY_BASE_MS = 100;
 /**
@@ -34,5 +37,5 @@ export function heldBackRetryMs(
 ): number {
   if (hold === 'busy') return backoffWithJitter(deliveryCount, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS, random);
   const base = 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
-  return backoffWithJitter(deliveryCount, base, HELD_BACK_RETRY_MAX_MS, random);
+  return backoffWithJitter(deliveryCount, base, RELAY_RETRY_MAX_MS, random);
 }

@@ -11,8 +11,14 @@ import {
   type RoutingSession,
   type RpcContract,
 } from '@maskline/contracts';
-import type { EventPublisher, NumberRouting, NumberRoutingCache, RpcClient } from '@maskline/messaging';
-import { KeyValueStores } from '@maskline/messaging';
+import type {
+  EventPublisher,
+  EventRetention,
+  NumberRouting,
+  NumberRoutingCache,
+  RpcClient,
+} from '@maskline/messaging';
+import { KeyValueStores, RetryLater } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import { startKitApp, startTestNats, testKeyring, type RunningProcess } from '@maskline/testing';
 import { loadCallRouterConfig } from '../config/call-router.config';
@@ -65,6 +71,10 @@ function relayConsumer(
     finder: SessionFinder;
     events: EventPublisher;
     claims?: MessageRelayClaims;
+    /** The provider account: every send taken unless given. */
+    sender?: Pick<ProviderMessageSender, 'holdOf' | 'send'>;
+    /** Whether the event stream still holds the event at its next look (default: yes). */
+    streamKeeps?: boolean;
   },
 ) {
   const sends: OutboundMessage[] = [];
@@ -74,13 +84,13 @@ function relayConsumer(
     parts.finder,
     parts.claims ?? new MessageRelayClaims(kv),
     new FallbackGate(kv),
-    {
+    (parts.sender ?? {
       holdOf: () => null,
       send: async (m: OutboundMessage): Promise<SendOutcome> => {
         sends.push(m);
         return { kind: 'sent', providerMessageId: `MSG-${sends.length}` };
       },
-    } as unknown as ProviderMessageSender,
+    }) as unknown as ProviderMessageSender,
     parts.events,
     { allows: async () => true } as unknown as ProxyInterceptor,
     { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
@@ -92,6 +102,7 @@ function relayConsumer(
     () => Date.now(),
     pino({ enabled: false }),
     new MetricsService('call-router'),
+    { keeps: () => parts.streamKeeps ?? true } as unknown as EventRetention,
   );
   return { consumer, sends };
 }
@@ -177,6 +188,77 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(sends).toHaveLength(1);
     expect(published).toHaveLength(1);
   });
+  it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const session = liveSession(true);
+    const routing = {
+      accountId: ACCOUNT,
+      subaccountId: null,
+      provider: 'plivo',
+      credentials: { accountId: 'MAPROVIDER0000000000', authToken: 'token' },
+      smsEnabled: true,
+      fallbackMessage: null,
+    } as unknown as NumberRouting;
+    const published: Array<{ subject: string; reason?: string }> = [];
+    let streamKeeps = true;
+    const tried: OutboundMessage[] = [];
+    const make = () =>
+      relayConsumer(kv, config, {
+        routing,
+        rpc: {} as RpcClient,
+        finder: {
+          servesNumber: () => false,
+          knownSessionOfParty: () => session,
+          onNumber: async () => [session],
+        } as unknown as SessionFinder,
+        events: {
+          publish: async (contract: { subject: string }, p: { reason?: string }) =>
+            void published.push({ subject: contract.subject, reason: p.reason }),
+        } as unknown as EventPublisher,
+        // Its provider account does not answer: its breaker is open, nothing goes out.
+        sender: {
+          holdOf: () => 'held-back',
+          send: async (m: OutboundMessage): Promise<SendOutcome> => {
+            tried.push(m);
+            return {
+              kind: 'retry',
+              reason: 'breaker open',
+              retryAfterMs: null,
+              attempted: false,
+              hold: 'held-back',
+            };
+          },
+        },
+        streamKeeps,
+      }).consumer;
+    const providerMessageId = randomUUID();
+    const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
+    const payload: EventPayloadOf<typeof MessageReceived> = {
+      ...binding,
+      accountId: ACCOUNT,
+      sender: FIRST,
+      text: new MessageTextSeal(config.CALL_CONTEXT_KEYS).seal('at gate B', binding),
+      media: [],
+      at: new Date().toISOString(),
+    };
+    const deliver = (deliveryCount: number) =>
+      make().onMessage(
+        { subject: MessageReceived.subject, payload },
+        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      );
+
+    // While the stream holds it past its next look: put off, nothing announced.
+    await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
+    await expect(deliver(2)).rejects.toBeInstanceOf(RetryLater);
+    expect(published).toEqual([]);
+    // NATS full of newer events: this look is its last; it fails, said so, instead of a retry that never comes.
+    streamKeeps = false;
+    await deliver(3);
+    expect(published).toEqual([{ subject: 'events.message.failed.v1', reason: 'provider-unavailable' }]);
+    expect(tried.length).toBeLessThanOrEqual(1);
+  });
+
   it('reads no session from the store for a text from a party of a session without masking, however many it sends', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

@@ -22,6 +22,7 @@ import {
 import {
   DurableConsumer,
   EventPublisher,
+  EventRetention,
   RetryLater,
   type EventMeta,
   NumberRoutingCache,
@@ -36,7 +37,7 @@ import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router
 import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
 
-import { heldBackRetryMs } from './held-back-retry';
+import { RELAY_RETRY_MAX_MS, heldBackRetryMs } from './held-back-retry';
 import { RELAY_CONCURRENCY } from './relay-slots';
 import {
   ProviderMessageSender,
@@ -91,6 +92,7 @@ export class MessageRelayConsumer {
     @Inject(CLOCK) private readonly now: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
+    private readonly retention: EventRetention,
   ) {
     this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
     this.outcomes = metrics.counter('maskline_messages_total', 'Inbound messages by outcome', [
@@ -135,7 +137,7 @@ export class MessageRelayConsumer {
     const refusedNow =
       prior?.state === 'waiting' && prior.plan.kind === 'relay' && !!refusalOf(m, number, text);
     const hold =
-      prior?.state === 'waiting' && number.credentials && !refusedNow && meta.deliveryCount < LAST_DELIVERY
+      prior?.state === 'waiting' && number.credentials && !refusedNow && !this.lastLook(meta)
         ? this.sender.holdOf({
             accountId: m.accountId,
             provider: m.provider,
@@ -245,7 +247,7 @@ export class MessageRelayConsumer {
     text: string,
   ): Promise<ProviderHold | null> {
     if (plan.kind !== 'relay' || !number.credentials || refusalOf(m, number, text)) return null;
-    if (meta.deliveryCount >= LAST_DELIVERY) return null;
+    if (this.lastLook(meta)) return null;
     const hold = this.sender.holdOf({
       accountId: m.accountId,
       provider: m.provider,
@@ -403,7 +405,7 @@ export class MessageRelayConsumer {
       await this.claims.giveBack(key, { ...claim, sends: claim.sends + 1 });
       throw err;
     }
-    const last = meta.deliveryCount >= LAST_DELIVERY;
+    const last = this.lastLook(meta);
     if (sent.kind === 'retry' && !sent.attempted && !last) {
       // Nothing went out (its breaker is open, its sends hang, or too many wait for a turn): no send
       // is counted. Asked again later and later (by its deliveries), so a provider account that
@@ -424,7 +426,7 @@ export class MessageRelayConsumer {
     if (sent.kind === 'retry' && !last) {
       if (sends < this.config.MESSAGE_RELAY_ATTEMPTS) {
         await this.claims.giveBack(key, { ...claim, sends });
-        const delay = sent.retryAfterMs ?? backoffWithJitter(sends, 1000, 60_000);
+        const delay = sent.retryAfterMs ?? backoffWithJitter(sends, 1000, RELAY_RETRY_MAX_MS);
         throw new RetryLater(`the provider did not take the message (${sent.reason})`, delay);
       }
     }
@@ -435,6 +437,16 @@ export class MessageRelayConsumer {
       );
     }
     return sent;
+  }
+
+  /**
+   * This delivery is the message's last look: its deliveries are spent, or the event stream, which
+   * forgets its oldest events first when full, would no longer hold it when the next came (a message
+   * waiting out a delay that the stream forgets is never delivered again, and nothing would be
+   * announced). A last look that cannot send announces the message failed.
+   */
+  private lastLook(meta: EventMeta): boolean {
+    return meta.deliveryCount >= LAST_DELIVERY || !this.retention.keeps(meta.publishedAt, RELAY_RETRY_MAX_MS);
   }
 
   /** The outcome event of a relay, ready to publish (never the text: its length and segments). */

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { InteractionEnd } from '@maskline/contracts';
-import { RetryLater, type StoredInteractions } from '@maskline/messaging';
+import { RetryLater, type EventRetention, type StoredInteractions } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import { Bulkheads } from '@maskline/resilience';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
@@ -11,6 +11,7 @@ import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
 import type { Delivered, DeliveryLedger } from './delivery-ledger';
+import { FORGOTTEN_BEFORE_RETRY } from './delivery-state-machine';
 import { StoredInteractionGate } from './stored-interaction-gate';
 
 const ACCOUNT = 'MA000000000000000001';
@@ -57,6 +58,8 @@ function deliverer(world: {
   now?: number;
   /** Whether session-service has marked interaction ends stored (default: yes). */
   stored?: boolean;
+  /** How long past its publishing the event stream still holds an event (default: for ever). */
+  streamHoldsMs?: number;
   /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
   perAccount?: number;
   /** Sends, and attempt records, wait for these (held until the test lets them go). */
@@ -157,6 +160,10 @@ function deliverer(world: {
     // The cap across replicas is KV's (int-tested in libs/messaging); here one process's.
     new Bulkheads(config.CALLBACK_PER_HOST_CONCURRENCY) as unknown as CallbackHostSlots,
     new StoredInteractionGate(marks, { warn: () => undefined } as unknown as Logger, metrics),
+    {
+      keeps: (publishedAt: Date, delayMs: number) =>
+        (world.now ?? T0 + 1000) + delayMs - publishedAt.getTime() <= (world.streamHoldsMs ?? Infinity),
+    } as unknown as EventRetention,
   );
   return { d, ledger, attemptsSent, recorded, dead, asked };
 }
@@ -293,6 +300,27 @@ describe('delivering a callback', () => {
     expect(ledger.attemptsMade).toHaveBeenCalledWith('evt-7');
     expect(attemptsSent).toEqual([]);
     expect(dead).toEqual([expect.objectContaining({ attempts: 3 })]);
+  });
+
+  it('dead-letters now, for a replay, a retry that would come after the event stream has forgotten the event (full of newer events), instead of losing it without a trace', async () => {
+    // The first retry (30 s) comes while the stream still holds the event: scheduled.
+    const kept = deliverer({
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 4 }],
+      streamHoldsMs: 60_000,
+    });
+    await expect(kept.d.deliver(job())).rejects.toBeInstanceOf(RetryLater);
+    expect(kept.dead).toEqual([]);
+    // The second (120 s) would not: dead-lettered with the reason, its attempt recorded as the last.
+    const { d, dead, recorded } = deliverer({
+      made: 1,
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 4 }],
+      streamHoldsMs: 60_000,
+    });
+    await d.deliver(job());
+    expect(recorded).toEqual([expect.objectContaining({ attempt: 2, outcome: 'failed' })]);
+    expect(dead).toEqual([
+      expect.objectContaining({ _id: 'evt-7', attempts: 2, reason: `HTTP 503; ${FORGOTTEN_BEFORE_RETRY}` }),
+    ]);
   });
 
   it('dead-letters after the last attempt, with the reason, for its subaccount', async () => {

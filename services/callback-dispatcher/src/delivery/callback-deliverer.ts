@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { accountSidOf, type InteractionEnd } from '@maskline/contracts';
-import { RetryLater } from '@maskline/messaging';
+import { EventRetention, RetryLater } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { toPlivoNumber } from '@maskline/plivo-wire';
@@ -19,7 +19,7 @@ import { CallbackAttempt } from './callback-attempt';
 import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger, type DeliveredAttempt } from './delivery-ledger';
-import { afterAttempt, beforeAttempt, type DeliveryRules } from './delivery-state-machine';
+import { afterAttempt, beforeAttempt, unlessForgotten, type DeliveryRules } from './delivery-state-machine';
 import { StoredInteractionGate } from './stored-interaction-gate';
 import type { SendResult } from '@maskline/net-guard';
 
@@ -102,6 +102,7 @@ export class CallbackDeliverer {
     metrics: MetricsService,
     private readonly perHost: CallbackHostSlots,
     private readonly gate: StoredInteractionGate,
+    private readonly retention: EventRetention,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
     // Half as many again may wait for a turn: an account's running and waiting callbacks hold at
@@ -260,7 +261,9 @@ export class CallbackDeliverer {
     made: number,
     result: SendResult,
   ): Promise<void> {
-    const next = afterAttempt(this.rules, made, result);
+    const next = unlessForgotten(afterAttempt(this.rules, made, result), (delayMs) =>
+      this.retention.keeps(job.publishedAt, delayMs),
+    );
     // A delivered callback's count is its marker's (with the attempt): no other write.
     if (next.kind !== 'delivered') await this.ledger.setAttemptsMade(job.attemptKey, next.attempt);
     const latencyMs = result.latencyMs;

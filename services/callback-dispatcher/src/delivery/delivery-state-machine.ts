@@ -65,3 +65,22 @@ export function afterAttempt(
     statusCode,
   };
 }
+
+/** Why a callback whose next attempt the event stream would not hold is dead-lettered now. */
+export const FORGOTTEN_BEFORE_RETRY =
+  'its next attempt would come after NATS has forgotten the event (NATS storage full of newer events); replay it';
+
+/**
+ * A retry the event stream would no longer hold when it came (full, the stream forgets its oldest
+ * events first, and a forgotten retry never comes): dead-lettered now, to wait for a replay, instead
+ * of vanishing without a trace.
+ */
+export function unlessForgotten(next: AfterAttempt, kept: (delayMs: number) => boolean): AfterAttempt {
+  if (next.kind !== 'retry' || kept(next.delayMs)) return next;
+  return {
+    kind: 'dead-letter',
+    attempt: next.attempt,
+    reason: `${next.reason}; ${FORGOTTEN_BEFORE_RETRY}`,
+    statusCode: next.statusCode,
+  };
+}

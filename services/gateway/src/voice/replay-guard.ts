@@ -10,7 +10,7 @@ export const WEBHOOK_REPLAY_BUCKET = 'maskline-webhook-replay';
  * Remembers each signed webhook it lets through (Plivo's nonce; Twilio's call and stage) for
  * longer than any call context lives, so the same request a second time is refused whichever
  * replica it reaches. A create in KV is atomic: of two racing copies exactly one wins. Bounded
- * (its share of NATS_STORAGE_BYTES): full, it forgets its oldest first, so it always answers, for a
+ * (its shares of NATS_STORAGE_BYTES and NATS_MEMORY_BYTES): full, it forgets its oldest first, so it always answers, for a
  * shorter window, and no tenant's flood of its own signed webhooks grows it (or NATS) without end.
  */
 @Injectable()

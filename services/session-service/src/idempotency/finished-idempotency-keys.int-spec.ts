@@ -1,12 +1,9 @@
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
+import { NATS_FIXED_BOUNDS } from '@maskline/contracts';
 import { kvReplicasForSuite } from '@maskline/testing';
 import type { SessionServiceConfig } from '../config/session-service.config';
-import {
-  FINISHED_IDEMPOTENCY_BUCKET,
-  FINISHED_IDEMPOTENCY_MAX_BYTES,
-  FinishedIdempotencyKeys,
-} from './finished-idempotency-keys';
+import { FINISHED_IDEMPOTENCY_BUCKET, FinishedIdempotencyKeys } from './finished-idempotency-keys';
 
 const RETENTION_MS = 3_600_000;
 const ACCOUNT = 'MAFFFFFFFFFFFFFFFFF1';
@@ -41,7 +38,9 @@ describe('finished Idempotency-Keys (real NATS KV)', () => {
     expect(names.join(' ')).not.toContain('order');
     // Kept as long as the store keeps its keys, and bounded (its writes are best effort).
     expect((await bucket.status()).ttl).toBe(RETENTION_MS);
-    expect((await bucket.status()).streamInfo.config.max_bytes).toBe(FINISHED_IDEMPOTENCY_MAX_BYTES);
+    expect((await bucket.status()).streamInfo.config.max_bytes).toBe(
+      NATS_FIXED_BOUNDS.finishedIdempotencyKeys,
+    );
   });
 
   it('forgets an entry only while it names the session forgotten', async () => {

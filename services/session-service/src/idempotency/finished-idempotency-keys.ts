@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { NATS_FIXED_BOUNDS } from '@maskline/contracts';
 import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode, kvToken } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
@@ -14,12 +15,6 @@ export const FINISHED_IDEMPOTENCY_BUCKET = 'maskline-idempotency-finished';
  */
 const OP_TIMEOUT_MS = 1000;
 const NO_RESPONDERS_WITHIN_MS = 500;
-/**
- * The most the bucket holds (about a million finished keys): its writes are best effort, so a
- * tenant creating sessions in bulk fills it to this and no further; past it, retries read the store.
- */
-export const FINISHED_IDEMPOTENCY_MAX_BYTES = 256 * 1024 * 1024;
-
 /** What a finished key holds: the claim as the store has it (the request's hash is a digest already). */
 export interface FinishedKey {
   requestHash: string;
@@ -98,7 +93,7 @@ export class FinishedIdempotencyKeys {
       ttlMs: this.config.IDEMPOTENCY_RETENTION_MS,
       opTimeoutMs: OP_TIMEOUT_MS,
       noRespondersWithinMs: NO_RESPONDERS_WITHIN_MS,
-      maxBytes: FINISHED_IDEMPOTENCY_MAX_BYTES,
+      maxBytes: NATS_FIXED_BOUNDS.finishedIdempotencyKeys,
     };
   }
 

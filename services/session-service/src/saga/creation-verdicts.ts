@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CodedError, ErrorCodes } from '@maskline/contracts';
+import { CodedError, ErrorCodes, NATS_FIXED_BOUNDS } from '@maskline/contracts';
 import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/messaging';
 
 /** One key per creation that stored its session: whether it goes on to announce it, or failed. */
@@ -11,12 +11,6 @@ export const CREATION_VERDICT_BUCKET = 'maskline-creation-verdicts';
  * word each.
  */
 const VERDICT_TTL_MS = 2 * 3_600_000;
-/**
- * The bucket's bound: about 2 million verdicts, hours of creations at this system's rates. Full
- * (JetStream refuses new entries, never drops old ones, which would undo a verdict), creations fail,
- * retryable, until verdicts age out.
- */
-const VERDICT_MAX_BYTES = 256 * 1024 * 1024;
 /** Of a verdict's lifetime, what is not counted on: clocks a little apart, a reaper's pass. */
 const VERDICT_MARGIN_MS = 10 * 60_000;
 
@@ -43,7 +37,10 @@ export type CreationVerdict = 'announced' | 'failed';
 @Injectable()
 export class CreationVerdicts {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(CREATION_VERDICT_BUCKET, { ttlMs: VERDICT_TTL_MS, maxBytes: VERDICT_MAX_BYTES });
+    kv.declare(CREATION_VERDICT_BUCKET, {
+      ttlMs: VERDICT_TTL_MS,
+      maxBytes: NATS_FIXED_BOUNDS.creationVerdicts,
+    });
   }
 
   /**

@@ -1,0 +1,57 @@
+import { keepsEvent, rememberedSpanMs, type StreamHolding } from './event-retention';
+
+const H = 3_600_000;
+const DAY = 24 * H;
+const NOW = Date.UTC(2026, 11, 4, 12);
+
+const holding = (over: Partial<StreamHolding>): StreamHolding => ({
+  messages: 1000,
+  bytes: 1024,
+  maxBytes: 10 * 1024,
+  maxAgeMs: 7 * DAY,
+  firstAt: NOW - H,
+  ...over,
+});
+
+describe('how far back the event stream remembers', () => {
+  it('is its age limit while empty, unbounded, or less than half full (a stream just made is not judged by its first seconds)', () => {
+    expect(rememberedSpanMs(holding({ messages: 0, bytes: 0 }), NOW)).toBe(7 * DAY);
+    expect(rememberedSpanMs(holding({ maxBytes: -1 }), NOW)).toBe(7 * DAY);
+    expect(rememberedSpanMs(holding({ bytes: 10, maxBytes: 10_000, firstAt: NOW - 1000 }), NOW)).toBe(
+      7 * DAY,
+    );
+  });
+
+  it('is the age its bound is reached at, at the rate it has filled, once half full: full, the age of its oldest event', () => {
+    // Half its bound in an hour: two hours.
+    expect(rememberedSpanMs(holding({ bytes: 5 * 1024, maxBytes: 10 * 1024 }), NOW)).toBe(2 * H);
+    // Half in four days: eight days, past the age limit.
+    expect(
+      rememberedSpanMs(holding({ bytes: 5 * 1024, maxBytes: 10 * 1024, firstAt: NOW - 4 * DAY }), NOW),
+    ).toBe(7 * DAY);
+    // Full (a flood): what it holds now.
+    expect(rememberedSpanMs(holding({ bytes: 10 * 1024, firstAt: NOW - 7 * H }), NOW)).toBe(7 * H);
+  });
+});
+
+describe('whether a retry is trusted to the event stream', () => {
+  const full = holding({ bytes: 10 * 1024, firstAt: NOW - 8 * H });
+
+  it('within half of what the stream remembers, counted from the event’s publishing', () => {
+    expect(keepsEvent(full, NOW, 4 * H, NOW)).toBe(true);
+    expect(keepsEvent(full, NOW, 4 * H + 1, NOW)).toBe(false);
+    // An event published three hours ago, retried in two: five hours after it, past four.
+    expect(keepsEvent(full, NOW - 3 * H, 2 * H, NOW)).toBe(false);
+    expect(keepsEvent(full, NOW - 3 * H, H, NOW)).toBe(true);
+  });
+
+  it('always, before the stream has been read (as before it had a bound)', () => {
+    expect(keepsEvent(undefined, NOW - 30 * DAY, DAY, NOW)).toBe(true);
+  });
+
+  it('up to half the age limit when the stream fills slowly: a callback’s day of retries is kept', () => {
+    const slow = holding({ bytes: 10, maxBytes: 10_000 });
+    expect(keepsEvent(slow, NOW, 23 * H, NOW)).toBe(true);
+    expect(keepsEvent(slow, NOW, 3.5 * DAY + 1, NOW)).toBe(false);
+  });
+});

@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { NatsConnection } from 'nats';
+import type { Logger } from 'pino';
+import { STREAMS } from '@maskline/contracts';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { NATS_CONNECTION } from './messaging.options';
+
+/** What the event stream holds, as its info says. */
+export interface StreamHolding {
+  messages: number;
+  bytes: number;
+  /** Its bound (its share of NATS storage); -1 or 0: none. */
+  maxBytes: number;
+  maxAgeMs: number;
+  /** When its oldest event was published (ms). */
+  firstAt: number;
+}
+
+/**
+ * How full the stream must be before its rate so far says when it will be: a stream just made (a
+ * few events in a second) would otherwise be judged to remember seconds.
+ */
+const PROJECTED_FROM_FILL = 0.5;
+
+/**
+ * How far back the stream will remember at the rate it has filled so far: once at least half full,
+ * the age its bound is reached at (the span it holds now, scaled up to its bound), at most its age
+ * limit; less full, its age limit. Full, that is the age of its oldest event; a flood shortens it.
+ */
+export function rememberedSpanMs(s: StreamHolding, now: number): number {
+  if (s.messages === 0 || s.maxBytes <= 0 || s.bytes < s.maxBytes * PROJECTED_FROM_FILL) return s.maxAgeMs;
+  const held = Math.max(0, now - s.firstAt);
+  return Math.min(s.maxAgeMs, (held * s.maxBytes) / s.bytes);
+}
+
+/**
+ * A retry is trusted to the stream only within this fraction of what it remembers: traffic may grow
+ * (a flood start) between the decision and the retry, and what the stream forgets, a consumer never
+ * sees again, with no error (the retry simply does not come).
+ */
+export const RETRY_WITHIN_REMEMBERED_FRACTION = 0.5;
+
+/** Whether an event published at `publishedAt`, retried `delayMs` from `now`, is still in the stream then. */
+export function keepsEvent(
+  s: StreamHolding | undefined,
+  publishedAt: number,
+  delayMs: number,
+  now: number,
+): boolean {
+  if (!s) return true;
+  return now + delayMs - publishedAt <= rememberedSpanMs(s, now) * RETRY_WITHIN_REMEMBERED_FRACTION;
+}
+
+/** How often a replica reads the stream's holding (one request; the figure moves slowly). */
+const READ_EVERY_MS = 30_000;
+
+/**
+ * Whether the event stream will still hold an event when its retry comes. Bounded by its share of
+ * NATS storage, the stream forgets its oldest events first, and a message waiting out a retry delay
+ * that the stream forgets is never delivered again: a consumer whose retries can last hours (a
+ * callback's schedule, a text held back for its provider account) asks this before it schedules
+ * one, and ends the event with a coded outcome (a dead letter, a failure announced) instead.
+ */
+@Injectable()
+export class EventRetention {
+  private holding: StreamHolding | undefined;
+  private readAt = -Infinity;
+  private reading: Promise<void> | undefined;
+
+  constructor(
+    @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    @Inject(LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
+  ) {
+    metrics.gauge(
+      'maskline_event_stream_window_seconds',
+      'How far back the event stream will remember at the rate it fills (its age limit when not filling): a retry due later than half of it is ended, not scheduled',
+      [],
+      async (gauge) => {
+        await this.read();
+        if (this.holding) gauge.set(rememberedSpanMs(this.holding, Date.now()) / 1000);
+      },
+    );
+  }
+
+  /** Whether an event published at `publishedAt` may wait `delayMs` more for its retry. */
+  keeps(publishedAt: Date, delayMs: number): boolean {
+    const now = Date.now();
+    if (now - this.readAt >= READ_EVERY_MS) void this.read();
+    return keepsEvent(this.holding, publishedAt.getTime(), delayMs, now);
+  }
+
+  /** Reads the stream's holding (one read at a time); unread, the last figure stands. */
+  read(): Promise<void> {
+    this.reading ??= (async () => {
+      try {
+        if (this.nc.isClosed()) return;
+        const info = await (await this.nc.jetstreamManager()).streams.info(STREAMS.MASKLINE_EVENTS.name);
+        this.holding = {
+          messages: info.state.messages,
+          bytes: info.state.bytes,
+          maxBytes: info.config.max_bytes,
+          maxAgeMs: info.config.max_age / 1e6,
+          firstAt: Date.parse(info.state.first_ts),
+        };
+        this.readAt = Date.now();
+      } catch (err) {
+        this.logger.warn({ err }, 'could not read what the event stream holds');
+      } finally {
+        this.reading = undefined;
+      }
+    })();
+    return this.reading;
+  }
+}
