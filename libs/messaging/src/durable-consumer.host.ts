@@ -34,6 +34,7 @@ import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { decodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { incomingCorrelationId } from './nats-headers';
+import { EventRetention } from './event-retention';
 import { RetryLater, backoffWithJitter } from './retry-later.error';
 
 const DEFAULTS = { maxDeliver: 20, ackWaitMs: 30_000, concurrency: 16, retryBaseMs: 500, retryMaxMs: 60_000 };
@@ -64,6 +65,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly discovery: HandlerDiscovery,
     metrics: MetricsService,
+    private readonly retention: EventRetention,
   ) {
     this.outcomes = metrics.counter('maskline_events_consumed_total', 'Durable events handled, by outcome', [
       'consumer',
@@ -244,6 +246,17 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           : backoffWithJitter(meta.deliveryCount, settings.retryBaseMs, settings.retryMaxMs),
       ),
     );
+    if (!this.retention.keeps(meta.publishedAt, delay)) {
+      // The stream, full of newer events, would forget it before then, and a forgotten retry never
+      // comes: given up now, said, instead of lost unseen. (Consumers whose retries last hours end
+      // such an event with an outcome of their own first: a dead letter, a failure announced.)
+      msg.term();
+      this.logger.error(
+        { ...where, code: ErrorCodes.EVENT_FORGOTTEN, err, delayMs: delay },
+        'event given up: the event stream would forget it before its retry',
+      );
+      return 'terminal';
+    }
     msg.nak(delay);
     if (err instanceof RetryLater) {
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');

@@ -11,6 +11,7 @@ import { MetricsService } from '@maskline/observability';
 import { expectEventually, startKitApp, startTestNats, type RunningProcess } from '@maskline/testing';
 import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
 import { encodeJson } from './json-codec';
+import { EventRetention } from './event-retention';
 import { RetryLater } from './retry-later.error';
 
 const EVENTS = [SelfTestProbeRecorded] as const;
@@ -200,5 +201,64 @@ describe('a durable consumer of several events (real NATS JetStream)', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+/** Events whose probe id starts with this wait out an hour's retry, as a failing callback does. */
+const WAITING = 'aaaaaaaa';
+
+@Injectable()
+class Waiter {
+  @DurableConsumer({ durable: 'waiter', events: EVENTS, maxAckPending: 'unlimited' })
+  onEvent({ payload }: EventOf<typeof EVENTS>): void {
+    if (payload.probeId.startsWith(WAITING)) throw new RetryLater('endpoint keeps failing', 3_600_000);
+  }
+}
+
+describe('a durable consumer on an event stream full of newer events (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    // The smallest NATS storage a deployment may say it has: the stream's share is about 42 MB.
+    app = await startKitApp(nats.url, [Waiter], 'callback-dispatcher', {
+      NATS_STORAGE_BYTES: 64 * 1024 ** 2,
+    });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('gives up, said and counted, a retry the stream would forget before it came, instead of leaving it to vanish', async () => {
+    const js = nc.jetstream();
+    // One tenant's flood fills the stream past its share: it now remembers seconds.
+    const big = new Uint8Array(100 * 1024);
+    for (let i = 0; i < 10; i++) {
+      await Promise.all(Array.from({ length: 60 }, () => js.publish('events.flood.v1', big)));
+    }
+    const { state } = await (await nc.jetstreamManager()).streams.info(STREAMS.MASKLINE_EVENTS.name);
+    expect(state.first_seq).toBeGreaterThan(1);
+    await app.get(EventRetention).read();
+
+    await js.publish(
+      SelfTestProbeRecorded.subject,
+      encodeJson({ probeId: `${WAITING}-${randomUUID().slice(9)}`, storedAt: new Date().toISOString() }),
+    );
+    const terminal = async () =>
+      Number(
+        /maskline_events_consumed_total\{[^}]*consumer="waiter"[^}]*outcome="terminal"[^}]*\} (\d+)/.exec(
+          await app.get(MetricsService).render(),
+        )?.[1] ?? 0,
+      );
+    await expectEventually(async () => expect(await terminal()).toBe(1));
+    // Not left waiting an hour in a stream that would drop it unseen.
+    const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'waiter');
+    expect(info.num_ack_pending).toBe(0);
   });
 });

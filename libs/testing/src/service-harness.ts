@@ -12,6 +12,7 @@ import {
 } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
 import { CLOCK, ServiceKitModule, type Clock } from '@maskline/service-kit';
+import type { CommonServiceConfig } from '@maskline/config';
 import { testServiceConfig } from './test-config';
 
 export interface ServiceAppOptions {
@@ -81,9 +82,10 @@ export function startKitApp(
   natsUrl: string,
   providers: Provider[],
   service: ServiceName,
+  overrides: Partial<CommonServiceConfig> = {},
 ): Promise<INestApplicationContext> {
   @Module({
-    imports: [ServiceKitModule.forRoot({ service, config: testServiceConfig(natsUrl) })],
+    imports: [ServiceKitModule.forRoot({ service, config: testServiceConfig(natsUrl, overrides) })],
     providers,
   })
   class KitAppModule {}

@@ -48,6 +48,11 @@ export const ErrorCodes = {
   EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
   /** A durable event was redelivered as often as its consumer allows and is given up (logged, terminated). */
   EVENT_GIVEN_UP: 'EVENT.MAX_DELIVER',
+  /**
+   * A durable event's retry would come after the event stream, full of newer events, has forgotten it
+   * (a retry it forgets never comes): given up now instead (logged, terminated), so it is not lost unseen.
+   */
+  EVENT_FORGOTTEN: 'EVENT.OUTLIVES_STREAM',
   /** The path exists, the method does not (details.allow lists the ones that do). */
   METHOD_NOT_ALLOWED: 'HTTP.METHOD_NOT_ALLOWED',
   /** The request body is larger than the gateway accepts. */

@@ -372,6 +372,36 @@ describe('delivering a callback', () => {
     expect(ledger.made).toBe(0);
   });
 
+  it('dead-letters, instead of waiting out, an open breaker or an interaction not yet stored past what the event stream will hold', async () => {
+    // The event is a minute old; the stream holds events about 90 s: the breaker's 30 s wait would end after.
+    const now = T0 + 60_000;
+    const breaker = deliverer({
+      answers: [{ kind: 'circuit-open', host: '93.184.216.34' }],
+      now,
+      streamHoldsMs: 80_000,
+    });
+    await breaker.d.deliver(job());
+    expect(breaker.dead).toEqual([
+      expect.objectContaining({
+        _id: 'evt-7',
+        attempts: 0,
+        reason: `circuit open for 93.184.216.34; ${FORGOTTEN_BEFORE_RETRY}`,
+      }),
+    ]);
+    const unstored = deliverer({ stored: false, now, streamHoldsMs: 60_050 });
+    await unstored.d.deliver(job({ endOf: { sessionId: SESSION, interactionId: 'CA1', deliveryCount: 1 } }));
+    expect(unstored.attemptsSent).toEqual([]);
+    expect(unstored.dead).toEqual([expect.objectContaining({ _id: 'evt-7', attempts: 0 })]);
+    // With room, it waits as before.
+    const room = deliverer({
+      answers: [{ kind: 'circuit-open', host: '93.184.216.34' }],
+      now,
+      streamHoldsMs: 100_000,
+    });
+    await expect(room.d.deliver(job())).rejects.toBeInstanceOf(RetryLater);
+    expect(room.dead).toEqual([]);
+  });
+
   describe("in its account's turn", () => {
     const second = () => job({ eventId: 'evt-8', attemptKey: 'evt-8', sequence: 8 });
     /** Lets every settled promise's continuations run (the deliveries are all in this process). */

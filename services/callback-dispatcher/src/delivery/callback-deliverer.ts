@@ -19,7 +19,13 @@ import { CallbackAttempt } from './callback-attempt';
 import { CallbackHostSlots } from './callback-host-slots';
 import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger, type DeliveredAttempt } from './delivery-ledger';
-import { afterAttempt, beforeAttempt, unlessForgotten, type DeliveryRules } from './delivery-state-machine';
+import {
+  FORGOTTEN_BEFORE_RETRY,
+  afterAttempt,
+  beforeAttempt,
+  unlessForgotten,
+  type DeliveryRules,
+} from './delivery-state-machine';
 import { StoredInteractionGate } from './stored-interaction-gate';
 import type { SendResult } from '@maskline/net-guard';
 
@@ -155,6 +161,26 @@ export class CallbackDeliverer {
     }
 
     const made = this.noAttemptYet(job) ? 0 : await this.ledger.attemptsMade(job.attemptKey);
+    try {
+      await this.attemptWhenDue(job, target, url, method, params, made);
+    } catch (err) {
+      // Put off (busy, a breaker open, not stored yet, an attempt failed) past what the event stream
+      // will still hold: a retry it forgets never comes, so the callback waits for a replay instead.
+      if (!(err instanceof RetryLater) || this.retention.keeps(job.publishedAt, err.delayMs)) throw err;
+      await this.deadLetter(job, url, `${err.reason}; ${FORGOTTEN_BEFORE_RETRY}`, made);
+    }
+  }
+
+  /** The attempt, once its interaction is stored and it is not too old, in its account's turn. */
+  private async attemptWhenDue(
+    job: DeliveryJob,
+    target: CallbackTarget,
+    url: string,
+    method: 'GET' | 'POST',
+    params: Record<string, string>,
+    made: number,
+  ): Promise<void> {
+    const { callback } = job;
     // About an interaction's end, to an endpoint, not sent yet: once session-service has it stored.
     if (made === 0 && job.endOf) {
       const { deliveryCount, ...end } = job.endOf;

@@ -56,6 +56,7 @@ describe('httpStatusForCode', () => {
       ...SERVER_FAULT_CODES,
       ErrorCodes.EVENT_INVALID,
       ErrorCodes.EVENT_GIVEN_UP,
+      ErrorCodes.EVENT_FORGOTTEN,
       PoolErrorCodes.CONTENDED,
       SessionErrorCodes.END_IN_PROGRESS,
       ErrorCodes.HISTORY_READS_BUSY,
