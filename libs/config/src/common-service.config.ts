@@ -20,15 +20,16 @@ export const commonServiceConfigShape = {
   /**
    * How much JetStream file storage each NATS node has for Maskline (its volume): the event stream
    * and the buckets that grow with traffic each hold at most their share of it
-   * (`NATS_STORAGE_SHARES`, 80 % in all) and, full, forget their oldest first. NATS must be able to
-   * reserve those shares (and `NATS_FIXED_BOUNDS`), or the services do not start. Every service must be given the same value
+   * (`NATS_STORAGE_SHARES`, 80 % in all) and, full, forget their oldest first (or refuse, where
+   * forgetting would undo something). NATS must be able to reserve those shares, or the services do
+   * not start. Every service must be given the same value
    * (a bound set by one replica is set again by the next that starts).
    */
   NATS_STORAGE_BYTES: envInt(DEFAULT_NATS_STORAGE_BYTES, 64 * 1024 ** 2, 1024 ** 5),
   /**
    * How much memory each NATS node has (its container's limit): NATS keeps every KV key in memory, so
    * the buckets that grow with traffic each hold at most their share of it in keys
-   * (`NATS_MEMORY_SHARES`, 40 % in all, at `NATS_KEY_MEMORY_BYTES` a key), forgetting their oldest first.
+   * (`NATS_MEMORY_SHARES`, 60 % in all, at `NATS_KEY_MEMORY_BYTES` a key), as for their bytes.
    * The same for every service.
    */
   NATS_MEMORY_BYTES: envInt(DEFAULT_NATS_MEMORY_BYTES, 64 * 1024 ** 2, 1024 ** 4),

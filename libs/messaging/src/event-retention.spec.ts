@@ -20,6 +20,9 @@ describe('how far back the event stream remembers', () => {
     expect(rememberedSpanMs(holding({ bytes: 10, maxBytes: 10_000, firstAt: NOW - 1000 }), NOW)).toBe(
       7 * DAY,
     );
+    // No age limit (0): kept until its bound.
+    expect(rememberedSpanMs(holding({ maxAgeMs: 0 }), NOW)).toBe(Infinity);
+    expect(rememberedSpanMs(holding({ maxAgeMs: 0, bytes: 5 * 1024 }), NOW)).toBe(2 * H);
   });
 
   it('is the age its bound is reached at, at the rate it has filled, once half full: full, the age of its oldest event', () => {

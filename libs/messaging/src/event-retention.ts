@@ -28,9 +28,11 @@ const PROJECTED_FROM_FILL = 0.5;
  * limit; less full, its age limit. Full, that is the age of its oldest event; a flood shortens it.
  */
 export function rememberedSpanMs(s: StreamHolding, now: number): number {
-  if (s.messages === 0 || s.maxBytes <= 0 || s.bytes < s.maxBytes * PROJECTED_FROM_FILL) return s.maxAgeMs;
+  // No age limit (an operator's 0): kept until its bound.
+  const ageLimit = s.maxAgeMs > 0 ? s.maxAgeMs : Infinity;
+  if (s.messages === 0 || s.maxBytes <= 0 || s.bytes < s.maxBytes * PROJECTED_FROM_FILL) return ageLimit;
   const held = Math.max(0, now - s.firstAt);
-  return Math.min(s.maxAgeMs, (held * s.maxBytes) / s.bytes);
+  return Math.min(ageLimit, (held * s.maxBytes) / s.bytes);
 }
 
 /**
@@ -53,6 +55,8 @@ export function keepsEvent(
 
 /** How often a replica reads the stream's holding (one request; the figure moves slowly). */
 const READ_EVERY_MS = 30_000;
+/** How long a read waits (a scrape of the gauge waits for it). */
+const READ_TIMEOUT_MS = 1000;
 
 /**
  * Whether the event stream will still hold an event when its retry comes. Bounded by its share of
@@ -78,7 +82,9 @@ export class EventRetention {
       [],
       async (gauge) => {
         await this.read();
-        if (this.holding) gauge.set(rememberedSpanMs(this.holding, Date.now()) / 1000);
+        // A stream without an age limit, filling slowly: no finite figure to give.
+        const span = this.holding ? rememberedSpanMs(this.holding, Date.now()) : Infinity;
+        if (Number.isFinite(span)) gauge.set(span / 1000);
       },
     );
   }
@@ -95,7 +101,10 @@ export class EventRetention {
     this.reading ??= (async () => {
       try {
         if (this.nc.isClosed()) return;
-        const info = await (await this.nc.jetstreamManager()).streams.info(STREAMS.MASKLINE_EVENTS.name);
+        // Asked again only after READ_EVERY_MS, read or not (a failing NATS is not asked at every call).
+        this.readAt = Date.now();
+        const jsm = await this.nc.jetstreamManager({ checkAPI: false, timeout: READ_TIMEOUT_MS });
+        const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
         this.holding = {
           messages: info.state.messages,
           bytes: info.state.bytes,
@@ -103,7 +112,6 @@ export class EventRetention {
           maxAgeMs: info.config.max_age / 1e6,
           firstAt: Date.parse(info.state.first_ts),
         };
-        this.readAt = Date.now();
       } catch (err) {
         this.logger.warn({ err }, 'could not read what the event stream holds');
       } finally {

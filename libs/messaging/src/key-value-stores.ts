@@ -63,8 +63,8 @@ export interface BucketOptions {
   /**
    * The bucket's share of NATS's storage and memory (`NATS_STORAGE_SHARES`, `NATS_MEMORY_SHARES`):
    * bounded by those shares of `MessagingOptions.storageBytes` (its bytes) and `memoryBytes` (its
-   * keys), forgetting its oldest when full (in place of `maxBytes`, `maxEntries` and `whenFull`).
-   * For a bucket that grows with a tenant's traffic and may forget its oldest first.
+   * keys), in place of `maxBytes` and `maxEntries`; full, it forgets its oldest unless `whenFull`
+   * says `refuse`. For a bucket that grows with a tenant's traffic.
    */
   storageShare?: NatsKeyedStore;
 }
@@ -140,7 +140,7 @@ export class KeyValueStores implements OnModuleInit {
     return kv;
   }
 
-  /** `options` with a storage share resolved into its bound and policy. */
+  /** `options` with a storage share resolved into its bounds and policy. */
   private bounded(options: BucketOptions): BucketOptions {
     if (options.storageShare === undefined) return options;
     const storageBytes = this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES;
@@ -149,7 +149,7 @@ export class KeyValueStores implements OnModuleInit {
       ...options,
       maxBytes: natsStorageBound(options.storageShare, storageBytes),
       maxEntries: natsKeyBound(options.storageShare, memoryBytes),
-      whenFull: 'forget-oldest',
+      whenFull: options.whenFull ?? 'forget-oldest',
     };
   }
 

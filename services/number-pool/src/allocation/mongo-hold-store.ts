@@ -39,9 +39,13 @@ export class MongoHoldStore implements HoldStore {
     private readonly kv: KeyValueStores,
   ) {
     kv.declare(PAIR_HINTS_BUCKET, { noRespondersWithinMs: ELECTION_WAIT_MS });
+    // One record a session created, kept 30 days: bounded by its shares of NATS, forgetting its
+    // oldest first (a record KV forgot is read from the store while live; a released one only arbitrates
+    // a release against an allocation still running, minutes at most).
     kv.declare(ALLOCATIONS_BUCKET, {
       ttlMs: ALLOCATION_TTL_MS,
       noRespondersWithinMs: ELECTION_WAIT_MS,
+      storageShare: 'allocations',
     });
   }
 

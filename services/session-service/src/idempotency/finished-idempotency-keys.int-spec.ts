@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { randomUUID } from 'node:crypto';
-import { NATS_FIXED_BOUNDS } from '@maskline/contracts';
-import { kvReplicasForSuite } from '@maskline/testing';
+import { DEFAULT_NATS_MEMORY_BYTES, natsKeyBound, natsStorageBound } from '@maskline/contracts';
+import { TEST_NATS_STORAGE_BYTES, kvReplicasForSuite } from '@maskline/testing';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import { FINISHED_IDEMPOTENCY_BUCKET, FinishedIdempotencyKeys } from './finished-idempotency-keys';
 
@@ -38,9 +38,11 @@ describe('finished Idempotency-Keys (real NATS KV)', () => {
     expect(names.join(' ')).not.toContain('order');
     // Kept as long as the store keeps its keys, and bounded (its writes are best effort).
     expect((await bucket.status()).ttl).toBe(RETENTION_MS);
-    expect((await bucket.status()).streamInfo.config.max_bytes).toBe(
-      NATS_FIXED_BOUNDS.finishedIdempotencyKeys,
-    );
+    const { config } = (await bucket.status()).streamInfo;
+    expect(config.max_bytes).toBe(natsStorageBound('finishedIdempotencyKeys', TEST_NATS_STORAGE_BYTES));
+    expect(config.max_msgs).toBe(natsKeyBound('finishedIdempotencyKeys', DEFAULT_NATS_MEMORY_BYTES));
+    // Full, it refuses new keys (their retries read the store), as its byte bound did.
+    expect(config.discard).toBe('new');
   });
 
   it('forgets an entry only while it names the session forgotten', async () => {

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { NATS_FIXED_BOUNDS } from '@maskline/contracts';
 import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode, kvToken } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
@@ -93,7 +92,9 @@ export class FinishedIdempotencyKeys {
       ttlMs: this.config.IDEMPOTENCY_RETENTION_MS,
       opTimeoutMs: OP_TIMEOUT_MS,
       noRespondersWithinMs: NO_RESPONDERS_WITHIN_MS,
-      maxBytes: NATS_FIXED_BOUNDS.finishedIdempotencyKeys,
+      // Best effort: full, retries read the store.
+      storageShare: 'finishedIdempotencyKeys' as const,
+      whenFull: 'refuse' as const,
     };
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { CodedError, ErrorCodes, NATS_FIXED_BOUNDS } from '@maskline/contracts';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/messaging';
 
 /** One key per creation that stored its session: whether it goes on to announce it, or failed. */
@@ -37,9 +37,12 @@ export type CreationVerdict = 'announced' | 'failed';
 @Injectable()
 export class CreationVerdicts {
   constructor(private readonly kv: KeyValueStores) {
+    // Full, it refuses (creations fail, retryable, until verdicts age out): dropping a verdict
+    // would undo it.
     kv.declare(CREATION_VERDICT_BUCKET, {
       ttlMs: VERDICT_TTL_MS,
-      maxBytes: NATS_FIXED_BOUNDS.creationVerdicts,
+      storageShare: 'creationVerdicts',
+      whenFull: 'refuse',
     });
   }
 
