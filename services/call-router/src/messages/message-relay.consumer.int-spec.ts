@@ -62,6 +62,32 @@ const liveSession = (messageMasking: boolean): RoutingSession => ({
  * A relay consumer around a real KV (its claims and fallback gate) and stubs of the rest: a provider
  * that takes every send (recorded in `sends`), no Proxy intercept, no out-of-session texts.
  */
+/** The number, on Plivo with credentials, taking texts. */
+const plivoNumber = () =>
+  ({
+    accountId: ACCOUNT,
+    subaccountId: null,
+    provider: 'plivo',
+    credentials: { accountId: 'MAPROVIDER0000000000', authToken: 'token' },
+    smsEnabled: true,
+    fallbackMessage: null,
+  }) as unknown as NumberRouting;
+
+/** "at gate B" from the first party to the number, sealed as the gateway seals it. */
+function textFromFirst(config: ReturnType<typeof configOf>) {
+  const providerMessageId = randomUUID();
+  const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
+  const payload: EventPayloadOf<typeof MessageReceived> = {
+    ...binding,
+    accountId: ACCOUNT,
+    sender: FIRST,
+    text: new MessageTextSeal(config.CALL_CONTEXT_KEYS).seal('at gate B', binding),
+    media: [],
+    at: new Date().toISOString(),
+  };
+  return { providerMessageId, payload };
+}
+
 function relayConsumer(
   kv: KeyValueStores,
   config: ReturnType<typeof configOf>,
@@ -126,14 +152,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
     const session = liveSession(true);
-    const routing = {
-      accountId: ACCOUNT,
-      subaccountId: null,
-      provider: 'plivo',
-      credentials: { accountId: 'MAPROVIDER0000000000', authToken: 'token' },
-      smsEnabled: true,
-      fallbackMessage: null,
-    } as unknown as NumberRouting;
+    const routing = plivoNumber();
     const published: Array<{ subject: string; msgId: string | undefined }> = [];
     let publishing: 'fails' | 'works' = 'fails';
     const { consumer, sends } = relayConsumer(kv, config, {
@@ -153,16 +172,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       } as unknown as EventPublisher,
     });
 
-    const providerMessageId = randomUUID();
-    const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
-    const payload: EventPayloadOf<typeof MessageReceived> = {
-      ...binding,
-      accountId: ACCOUNT,
-      sender: FIRST,
-      text: new MessageTextSeal(config.CALL_CONTEXT_KEYS).seal('at gate B', binding),
-      media: [],
-      at: new Date().toISOString(),
-    };
+    const { providerMessageId, payload } = textFromFirst(config);
     const deliver = (deliveryCount: number) =>
       consumer.onMessage(
         { subject: MessageReceived.subject, payload },
@@ -192,14 +202,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const session = liveSession(true);
-    const routing = {
-      accountId: ACCOUNT,
-      subaccountId: null,
-      provider: 'plivo',
-      credentials: { accountId: 'MAPROVIDER0000000000', authToken: 'token' },
-      smsEnabled: true,
-      fallbackMessage: null,
-    } as unknown as NumberRouting;
+    const routing = plivoNumber();
     const published: Array<{ subject: string; reason?: string }> = [];
     let streamKeeps = true;
     const tried: OutboundMessage[] = [];
@@ -232,16 +235,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
         },
         streamKeeps,
       }).consumer;
-    const providerMessageId = randomUUID();
-    const binding = { provider: 'plivo' as const, providerMessageId, virtualNumber: NUMBER };
-    const payload: EventPayloadOf<typeof MessageReceived> = {
-      ...binding,
-      accountId: ACCOUNT,
-      sender: FIRST,
-      text: new MessageTextSeal(config.CALL_CONTEXT_KEYS).seal('at gate B', binding),
-      media: [],
-      at: new Date().toISOString(),
-    };
+    const { payload } = textFromFirst(config);
     const deliver = (deliveryCount: number) =>
       make().onMessage(
         { subject: MessageReceived.subject, payload },
