@@ -246,9 +246,9 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           : backoffWithJitter(meta.deliveryCount, settings.retryBaseMs, settings.retryMaxMs),
       ),
     );
-    if (!this.retention.keeps(meta.publishedAt, delay)) {
-      // The stream, full of newer events, would forget it before then, and a forgotten retry never
-      // comes: given up now, said, instead of lost unseen. (Consumers whose retries last hours end
+    if (!this.retention.keeps(meta.publishedAt, delay, 'now')) {
+      // The stream, full of newer events, would forget it before then at the rate it fills now, and
+      // a forgotten retry never comes: given up now, said, instead of lost unseen. (Consumers whose retries last hours end
       // such an event with an outcome of their own first: a dead letter, a failure announced.)
       msg.term();
       this.logger.error(

@@ -48,6 +48,11 @@ describe('whether a retry is trusted to the event stream', () => {
     expect(keepsEvent(full, NOW - 3 * H, H, NOW)).toBe(true);
   });
 
+  it('within all of what the stream remembers, for a retry only the consumer host can give up (seconds to a minute)', () => {
+    expect(keepsEvent(full, NOW - 7 * H, 30 * 60_000, NOW, 1)).toBe(true);
+    expect(keepsEvent(full, NOW - 7.6 * H, 30 * 60_000, NOW, 1)).toBe(false);
+  });
+
   it('always, before the stream has been read (as before it had a bound)', () => {
     expect(keepsEvent(undefined, NOW - 30 * DAY, DAY, NOW)).toBe(true);
   });

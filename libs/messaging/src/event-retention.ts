@@ -36,11 +36,15 @@ export function rememberedSpanMs(s: StreamHolding, now: number): number {
 }
 
 /**
- * A retry is trusted to the stream only within this fraction of what it remembers: traffic may grow
- * (a flood start) between the decision and the retry, and what the stream forgets, a consumer never
- * sees again, with no error (the retry simply does not come).
+ * How much of what the stream remembers a retry may count on:
+ * - `long`, for retries that wait hours (a callback's schedule, a text held back for its provider
+ *   account) and may then be ended with an outcome of their own (a dead letter, a failure announced):
+ *   half, as traffic may grow (a flood start) between the decision and the retry;
+ * - `now`, for any other retry (seconds to a minute), which the consumer host can only give up: all
+ *   of it, so that only an event the stream would forget at the rate it fills now is given up.
+ * What the stream forgets, a consumer never sees again, with no error: the retry simply does not come.
  */
-export const RETRY_WITHIN_REMEMBERED_FRACTION = 0.5;
+export const RETRY_TRUSTED_FRACTION = { long: 0.5, now: 1 } as const;
 
 /** Whether an event published at `publishedAt`, retried `delayMs` from `now`, is still in the stream then. */
 export function keepsEvent(
@@ -48,9 +52,10 @@ export function keepsEvent(
   publishedAt: number,
   delayMs: number,
   now: number,
+  fraction: number = RETRY_TRUSTED_FRACTION.long,
 ): boolean {
   if (!s) return true;
-  return now + delayMs - publishedAt <= rememberedSpanMs(s, now) * RETRY_WITHIN_REMEMBERED_FRACTION;
+  return now + delayMs - publishedAt <= rememberedSpanMs(s, now) * fraction;
 }
 
 /** How often a replica reads the stream's holding (one request; the figure moves slowly). */
@@ -90,10 +95,10 @@ export class EventRetention {
   }
 
   /** Whether an event published at `publishedAt` may wait `delayMs` more for its retry. */
-  keeps(publishedAt: Date, delayMs: number): boolean {
+  keeps(publishedAt: Date, delayMs: number, trust: keyof typeof RETRY_TRUSTED_FRACTION = 'long'): boolean {
     const now = Date.now();
     if (now - this.readAt >= READ_EVERY_MS) void this.read();
-    return keepsEvent(this.holding, publishedAt.getTime(), delayMs, now);
+    return keepsEvent(this.holding, publishedAt.getTime(), delayMs, now, RETRY_TRUSTED_FRACTION[trust]);
   }
 
   /** Reads the stream's holding (one read at a time); unread, the last figure stands. */
