@@ -62,6 +62,8 @@ export function keepsEvent(
 const READ_EVERY_MS = 30_000;
 /** How long a read waits (a scrape of the gauge waits for it). */
 const READ_TIMEOUT_MS = 1000;
+/** A figure older than this (NATS not answering) is not trusted: retries are kept, as without a bound. */
+const STALE_AFTER_MS = 5 * 60_000;
 
 /**
  * Whether the event stream will still hold an event when its retry comes. Bounded by its share of
@@ -73,7 +75,10 @@ const READ_TIMEOUT_MS = 1000;
 @Injectable()
 export class EventRetention {
   private holding: StreamHolding | undefined;
-  private readAt = -Infinity;
+  /** When `holding` was read (a figure older than STALE_AFTER_MS is not trusted). */
+  private heldAt = -Infinity;
+  /** When a read was last begun, answered or not. */
+  private askedAt = -Infinity;
   private reading: Promise<void> | undefined;
 
   constructor(
@@ -83,13 +88,12 @@ export class EventRetention {
   ) {
     metrics.gauge(
       'maskline_event_stream_window_seconds',
-      'How far back the event stream will remember at the rate it fills (its age limit when not filling): a retry due later than half of it is ended, not scheduled',
+      'How far back the event stream will remember at the rate it fills (its age limit when not filling; +Inf without one; NaN unknown): hours-long retries due past half of it are ended, not scheduled',
       [],
       async (gauge) => {
-        await this.read();
-        // A stream without an age limit, filling slowly: no finite figure to give.
-        const span = this.holding ? rememberedSpanMs(this.holding, Date.now()) : Infinity;
-        if (Number.isFinite(span)) gauge.set(span / 1000);
+        await this.readIfDue();
+        const holding = this.current(Date.now());
+        gauge.set(holding ? rememberedSpanMs(holding, Date.now()) / 1000 : NaN);
       },
     );
   }
@@ -97,32 +101,45 @@ export class EventRetention {
   /** Whether an event published at `publishedAt` may wait `delayMs` more for its retry. */
   keeps(publishedAt: Date, delayMs: number, trust: keyof typeof RETRY_TRUSTED_FRACTION = 'long'): boolean {
     const now = Date.now();
-    if (now - this.readAt >= READ_EVERY_MS) void this.read();
-    return keepsEvent(this.holding, publishedAt.getTime(), delayMs, now, RETRY_TRUSTED_FRACTION[trust]);
+    void this.readIfDue();
+    return keepsEvent(this.current(now), publishedAt.getTime(), delayMs, now, RETRY_TRUSTED_FRACTION[trust]);
+  }
+
+  /** The stream's holding, unless unread or too old to trust (NATS not answering): then unknown. */
+  private current(now: number): StreamHolding | undefined {
+    return now - this.heldAt <= STALE_AFTER_MS ? this.holding : undefined;
+  }
+
+  private readIfDue(): Promise<void> {
+    return Date.now() - this.askedAt >= READ_EVERY_MS ? this.read() : Promise.resolve();
   }
 
   /** Reads the stream's holding (one read at a time); unread, the last figure stands. */
   read(): Promise<void> {
-    this.reading ??= (async () => {
-      try {
-        if (this.nc.isClosed()) return;
-        // Asked again only after READ_EVERY_MS, read or not (a failing NATS is not asked at every call).
-        this.readAt = Date.now();
-        const jsm = await this.nc.jetstreamManager({ checkAPI: false, timeout: READ_TIMEOUT_MS });
-        const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
-        this.holding = {
-          messages: info.state.messages,
-          bytes: info.state.bytes,
-          maxBytes: info.config.max_bytes,
-          maxAgeMs: info.config.max_age / 1e6,
-          firstAt: Date.parse(info.state.first_ts),
-        };
-      } catch (err) {
-        this.logger.warn({ err }, 'could not read what the event stream holds');
-      } finally {
+    if (!this.reading) {
+      this.askedAt = Date.now();
+      this.reading = this.readOnce().finally(() => {
         this.reading = undefined;
-      }
-    })();
+      });
+    }
     return this.reading;
+  }
+
+  private async readOnce(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      const jsm = await this.nc.jetstreamManager({ checkAPI: false, timeout: READ_TIMEOUT_MS });
+      const info = await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name);
+      this.holding = {
+        messages: info.state.messages,
+        bytes: info.state.bytes,
+        maxBytes: info.config.max_bytes,
+        maxAgeMs: info.config.max_age / 1e6,
+        firstAt: Date.parse(info.state.first_ts),
+      };
+      this.heldAt = Date.now();
+    } catch (err) {
+      this.logger.warn({ err }, 'could not read what the event stream holds');
+    }
   }
 }

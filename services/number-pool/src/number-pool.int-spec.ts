@@ -1079,6 +1079,20 @@ describe('number-pool (real NATS + store)', () => {
         expect(await db.collection('holds').countDocuments({ allocationId: live, liveMarker: 'L' })).toBe(2);
       }));
 
+    it('releases a late claim of a release that came first even once KV has forgotten its record (bounded, it forgets its oldest first): the store’s copy says released', () =>
+      withReaper(3_600_000, async () => {
+        const released = randomUUID();
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: released });
+        // KV full of newer records: this one forgotten; the store still holds the release's tombstone.
+        await (await client.nc.jetstream().views.kv(ALLOCATIONS_BUCKET)).purge(released);
+        await insertLiveHold(released, US[1], rider(93));
+        await expectEventually(async () => {
+          expect(
+            await db.collection('holds').countDocuments({ allocationId: released, liveMarker: 'L' }),
+          ).toBe(0);
+        });
+      }));
+
     it('looks at every active hold in turn for the stray check, a page a run, from where the last run stopped', async () => {
       for (let i = 0; i < 7; i++) await allocate(randomUUID(), [rider(300 + 2 * i), rider(301 + 2 * i)], 0);
       const active = await db

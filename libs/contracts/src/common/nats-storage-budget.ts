@@ -58,11 +58,14 @@ export const NATS_MEMORY_SHARES = {
   messageRelays: 10,
   callbackLedger: 5,
   callState: 5,
-  /** The most: how long a copied webhook is refused under a flood is what it remembers. */
-  webhookReplay: 20,
+  /** How long a copied webhook is refused under a flood is what it remembers. */
+  webhookReplay: 15,
   allocations: 10,
-  /** Two hours of creations at the default API rate, with room: full, creations fail (retryable). */
-  creationVerdicts: 5,
+  /**
+   * Full, it refuses, and a creation whose verdict is refused leaves its session to the orphan
+   * reaper: room for two hours of creations at 298 a second, as its bytes held before.
+   */
+  creationVerdicts: 10,
   finishedIdempotencyKeys: 5,
 } as const satisfies Partial<Record<NatsStore, number>>;
 

@@ -288,7 +288,7 @@ export class AllocationService {
   }
 
   /**
-   * Releases, of these holds, those whose allocation KV records as released: a claim the store
+   * Releases, of these holds, those whose allocation is recorded as released: a claim the store
    * carried out after its allocation had given up (a command past its deadline that ran once the
    * store resumed, a dropped connection) and been released. They are released as the allocation
    * was (its cool-off, from its release), so a late write never holds a pair for ever. Returns how
@@ -300,7 +300,9 @@ export class AllocationService {
     for (const h of holds) {
       if (checked.has(h.allocationId)) continue;
       checked.add(h.allocationId);
-      const record = await this.store.knownAllocation(h.accountId, h.allocationId);
+      // KV's copy, or the store's when KV has forgotten it (bounded, it forgets its oldest first): a
+      // release that came before its allocation left a released record in both.
+      const record = await this.store.allocation(h.accountId, h.allocationId);
       if (!record?.releasedAt) continue;
       // Read again: the hold seen a moment ago may be one its own release has released since.
       const strays = (await this.store.liveHoldsOf(h.accountId, h.allocationId)).filter(
