@@ -1093,6 +1093,27 @@ describe('number-pool (real NATS + store)', () => {
         });
       }));
 
+    it('keeps a released pair’s cool-off when the release is retried after KV has forgotten the released record', async () => {
+      const allocationId = randomUUID();
+      await allocate(allocationId, [rider(88), rider(89)], 3600);
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId });
+      const blocked = async () =>
+        (await db.collection('holds').find({ allocationId, liveMarker: 'L' }).toArray()).map((h) =>
+          (h.blockedUntil as Date).getTime(),
+        );
+      const before = await blocked();
+      expect(before).toHaveLength(2);
+      // KV full of newer records: the released one forgotten; the store keeps no released allocation.
+      await (await client.nc.jetstream().views.kv(ALLOCATIONS_BUCKET)).purge(allocationId);
+      // A retried release (an expirer retried hours later, say): nothing more to release.
+      await expect(
+        client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId }),
+      ).resolves.toMatchObject({
+        released: 0,
+      });
+      expect(await blocked()).toEqual(before);
+    });
+
     it('looks at every active hold in turn for the stray check, a page a run, from where the last run stopped', async () => {
       for (let i = 0; i < 7; i++) await allocate(randomUUID(), [rider(300 + 2 * i), rider(301 + 2 * i)], 0);
       const active = await db

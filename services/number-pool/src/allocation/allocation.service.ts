@@ -258,21 +258,14 @@ export class AllocationService {
         releasedAt: now,
         createdAt: now,
       };
-      if (await this.store.insertAllocation(tombstone)) {
-        const claimed = await this.store.liveHoldsOf(scope.accountId, allocationId);
-        await this.allocator.release(claimed, 0, now);
-        return claimed.length;
-      }
+      if (await this.store.insertAllocation(tombstone))
+        return this.releaseUnreleased(scope, allocationId, now);
       // The allocation was recorded meanwhile (or the id is another account's).
       record = await this.store.allocation(scope.accountId, allocationId);
       if (!record) return 0;
     }
-    if (record.virtualNumber === NEVER_ALLOCATED) {
-      // A tombstone already: a release that stopped part-way is finished (idempotent).
-      const claimed = await this.store.liveHoldsOf(scope.accountId, allocationId);
-      await this.allocator.release(claimed, 0, now);
-      return claimed.length;
-    }
+    // A tombstone already: a release that stopped part-way is finished (idempotent).
+    if (record.virtualNumber === NEVER_ALLOCATED) return this.releaseUnreleased(scope, allocationId, now);
     if (record.releasedAt) return 0;
     const holds = record.holdIds.map((holdId, i) => ({
       _id: holdId,
@@ -285,6 +278,20 @@ export class AllocationService {
     // The parties' numbers go with the release: a released record only answers retries.
     await this.store.releaseAllocation(record, now);
     return record.holdIds.length;
+  }
+
+  /**
+   * Releases at once the holds claimed under the id and not yet released (a late allocation's). Holds
+   * already released keep their cool-off: a release retried after KV forgot the allocation's released
+   * record (bounded, it forgets its oldest first) finds no record and tombstones the id, and must not
+   * then cut short the cool-off of the pairs its first release blocked.
+   */
+  private async releaseUnreleased(scope: AccountScope, allocationId: string, now: Date): Promise<number> {
+    const claimed = (await this.store.liveHoldsOf(scope.accountId, allocationId)).filter(
+      (h) => h.blockedUntil === null,
+    );
+    await this.allocator.release(claimed, 0, now);
+    return claimed.length;
   }
 
   /**
