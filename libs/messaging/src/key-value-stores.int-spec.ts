@@ -108,5 +108,12 @@ describe('KV buckets (real NATS)', () => {
     ).rejects.toThrow(
       /NATS refuses to reserve \d+ bytes for KV bucket test-share-.* \(\d+ % of NATS_STORAGE_BYTES=1125899906842624\)/,
     );
+    // The same for one that refuses when full (made with its bound, where the refusal comes).
+    await expect(
+      misconfigured.bucket(`test-share-${randomUUID()}`, {
+        storageShare: 'creationVerdicts',
+        whenFull: 'refuse',
+      }),
+    ).rejects.toThrow(/NATS refuses to reserve \d+ bytes for KV bucket test-share-/);
   });
 });

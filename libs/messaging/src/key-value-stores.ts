@@ -8,17 +8,16 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
-import {
-  DEFAULT_NATS_MEMORY_BYTES,
-  DEFAULT_NATS_STORAGE_BYTES,
-  natsKeyBound,
-  natsStorageBound,
-  type NatsKeyedStore,
-} from '@maskline/contracts';
+import { natsKeyBound, natsStorageBound, type NatsKeyedStore } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable, retryWhileNoResponders } from './jetstream-retry';
 import { isStorageReservationRefused, storageReservationError } from './storage-reservation';
-import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import {
+  MESSAGING_OPTIONS,
+  NATS_CONNECTION,
+  natsCapacityOf,
+  type MessagingOptions,
+} from './messaging.options';
 
 export interface BucketOptions {
   /**
@@ -133,7 +132,19 @@ export class KeyValueStores implements OnModuleInit {
         .then((opened) => readingLeaderAfterLostSets(name, opened, (key) => this.leaderEntry(name, key)))
         .then((opened) =>
           retryingNoResponders(opened, options.noRespondersWithinMs ?? NO_RESPONDERS_WITHIN_MS),
-        );
+        )
+        .catch((err: unknown) => {
+          // Its share of NATS's storage cannot be reserved (made bounded, or given its bound): not
+          // run unbounded, as one tenant could then fill NATS; the operator is told what to change.
+          if (options.storageShare === undefined || options.maxBytes === undefined) throw err;
+          if (!isStorageReservationRefused(err)) throw err;
+          throw storageReservationError(
+            `KV bucket ${name}`,
+            options.storageShare,
+            options.maxBytes,
+            natsCapacityOf(this.options).storageBytes,
+          );
+        });
       this.open.set(name, kv);
       kv.catch(() => this.open.delete(name));
     }
@@ -143,8 +154,7 @@ export class KeyValueStores implements OnModuleInit {
   /** `options` with a storage share resolved into its bounds and policy. */
   private bounded(options: BucketOptions): BucketOptions {
     if (options.storageShare === undefined) return options;
-    const storageBytes = this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES;
-    const memoryBytes = this.options.memoryBytes ?? DEFAULT_NATS_MEMORY_BYTES;
+    const { storageBytes, memoryBytes } = natsCapacityOf(this.options);
     return {
       ...options,
       maxBytes: natsStorageBound(options.storageShare, storageBytes),
@@ -233,18 +243,8 @@ export class KeyValueStores implements OnModuleInit {
         'KV bucket settings brought to the configured age, bound and policy',
       );
     } catch (err) {
-      // Its share of NATS's storage cannot be reserved: not run unbounded (one tenant could fill NATS).
-      if (
-        options.storageShare !== undefined &&
-        options.maxBytes !== undefined &&
-        isStorageReservationRefused(err)
-      )
-        throw storageReservationError(
-          `KV bucket ${name}`,
-          options.storageShare,
-          options.maxBytes,
-          this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES,
-        );
+      // A share that cannot be reserved stops the opening (`bucket` says why).
+      if (options.storageShare !== undefined && isStorageReservationRefused(err)) throw err;
       // The bucket works with the settings it has: said, and tried again at this process's next start.
       this.logger.warn({ err, bucket: name }, 'KV bucket age or bound not brought to the setting');
     }

@@ -1,5 +1,10 @@
 import type { BreakerSettings } from '@maskline/resilience';
-import type { HistoryReadKind, ServiceName } from '@maskline/contracts';
+import {
+  DEFAULT_NATS_MEMORY_BYTES,
+  DEFAULT_NATS_STORAGE_BYTES,
+  type HistoryReadKind,
+  type ServiceName,
+} from '@maskline/contracts';
 
 export interface MessagingOptions {
   /** This service's name: its NATS connection name and the queue group of its RPC handlers. */
@@ -27,6 +32,14 @@ export interface MessagingOptions {
    * (`NATS_MEMORY_SHARES`) hold at most that share's worth of keys. `DEFAULT_NATS_MEMORY_BYTES` when unset.
    */
   memoryBytes?: number;
+}
+
+/** What each NATS node has for Maskline, as `options` say it or by default. */
+export function natsCapacityOf(options: MessagingOptions): { storageBytes: number; memoryBytes: number } {
+  return {
+    storageBytes: options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES,
+    memoryBytes: options.memoryBytes ?? DEFAULT_NATS_MEMORY_BYTES,
+  };
 }
 
 export const MESSAGING_OPTIONS = Symbol('MESSAGING_OPTIONS');

@@ -1,16 +1,16 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type NatsConnection } from 'nats';
 import type { Logger } from 'pino';
-import {
-  DEFAULT_NATS_STORAGE_BYTES,
-  STREAMS,
-  natsStorageBound,
-  type StreamDefinition,
-} from '@maskline/contracts';
+import { STREAMS, natsStorageBound, type StreamDefinition } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { isStorageReservationRefused, storageReservationError } from './storage-reservation';
-import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
+import {
+  MESSAGING_OPTIONS,
+  NATS_CONNECTION,
+  natsCapacityOf,
+  type MessagingOptions,
+} from './messaging.options';
 
 /** Creates (or updates) every stream the contracts define; safe to run from every replica at once. */
 @Injectable()
@@ -28,7 +28,7 @@ export class StreamProvisioner implements OnModuleInit {
   }
 
   async ensure(def: StreamDefinition): Promise<void> {
-    const storageBytes = this.options.storageBytes ?? DEFAULT_NATS_STORAGE_BYTES;
+    const { storageBytes } = natsCapacityOf(this.options);
     const bound = natsStorageBound(def.storageShare, storageBytes);
     try {
       await this.ensureBounded(def, bound);

@@ -62,6 +62,14 @@ const liveSession = (messageMasking: boolean): RoutingSession => ({
  * A relay consumer around a real KV (its claims and fallback gate) and stubs of the rest: a provider
  * that takes every send (recorded in `sends`), no Proxy intercept, no out-of-session texts.
  */
+/** This replica's view: `session` on the number, and nothing else served here. */
+const finderOf = (session: RoutingSession) =>
+  ({
+    servesNumber: () => false,
+    knownSessionOfParty: () => session,
+    onNumber: async () => [session],
+  }) as unknown as SessionFinder;
+
 /** The number, on Plivo with credentials, taking texts. */
 const plivoNumber = () =>
   ({
@@ -158,11 +166,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const { consumer, sends } = relayConsumer(kv, config, {
       routing,
       rpc: {} as RpcClient,
-      finder: {
-        servesNumber: () => false,
-        knownSessionOfParty: () => session,
-        onNumber: async () => [session],
-      } as unknown as SessionFinder,
+      finder: finderOf(session),
       claims,
       events: {
         publish: async (contract: { subject: string }, _payload: unknown, options?: { msgId?: string }) => {
@@ -210,11 +214,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       relayConsumer(kv, config, {
         routing,
         rpc: {} as RpcClient,
-        finder: {
-          servesNumber: () => false,
-          knownSessionOfParty: () => session,
-          onNumber: async () => [session],
-        } as unknown as SessionFinder,
+        finder: finderOf(session),
         events: {
           publish: async (contract: { subject: string }, p: { reason?: string }) =>
             void published.push({ subject: contract.subject, reason: p.reason }),
