@@ -173,12 +173,7 @@ export class KeyValueStores implements OnModuleInit {
    */
   async leaderEntry(bucket: string, key: string): Promise<LeaderEntry | null> {
     if (!KV_KEY.test(key)) throw new Error(`not a KV key: ${key.slice(0, 80)}`);
-    if (!this.manager) {
-      const opening = this.nc.jetstreamManager({ checkAPI: false, timeout: LEADER_READ_TIMEOUT_MS });
-      this.manager = opening;
-      opening.catch(() => (this.manager = undefined));
-    }
-    const manager = await this.manager;
+    const manager = await this.streamManager();
     try {
       const m = await retryWhileNoResponders(
         () => manager.streams.getMessage(`KV_${bucket}`, { last_by_subj: `$KV.${bucket}.${key}` }),
@@ -196,6 +191,35 @@ export class KeyValueStores implements OnModuleInit {
       if (isNoMessageFound(err)) return null;
       throw err;
     }
+  }
+
+  /**
+   * Removes one revision of a key, leaving nothing in its place (a KV delete or purge leaves a
+   * marker, which is a key NATS keeps): for an entry whose writer knows nobody needs it, so that
+   * what it held counts against its bucket's bound no longer. A revision since replaced is gone
+   * already, and another is never given its number: this removes that entry or nothing.
+   */
+  async forgetRevision(bucket: string, revision: number): Promise<void> {
+    const manager = await this.streamManager();
+    try {
+      await retryWhileNoResponders(
+        () => manager.streams.deleteMessage(`KV_${bucket}`, revision, false),
+        NO_RESPONDERS_WITHIN_MS,
+      );
+    } catch (err) {
+      // "no message found": replaced, or aged out, already.
+      if (jetStreamErrorCode(err) !== 10057) throw err;
+    }
+  }
+
+  /** The JetStream manager `leaderEntry` and `forgetRevision` ask (answers within LEADER_READ_TIMEOUT_MS). */
+  private streamManager(): Promise<JetStreamManager> {
+    if (!this.manager) {
+      const opening = this.nc.jetstreamManager({ checkAPI: false, timeout: LEADER_READ_TIMEOUT_MS });
+      this.manager = opening;
+      opening.catch(() => (this.manager = undefined));
+    }
+    return this.manager;
   }
 
   /**
@@ -381,6 +405,15 @@ export function fromKvToken(token: string): string {
 /** JetStream refused a write conditioned on a revision that is no longer the key's (10071). */
 export function isWrongLastSequence(err: unknown): boolean {
   return jetStreamErrorCode(err) === 10071;
+}
+
+/**
+ * A bucket at its bound refused a write (10077, its store's "maximum messages exceeded" or "maximum
+ * bytes exceeded"): nothing was written, and nothing will be until entries age out or go.
+ */
+export function isStoreFull(err: unknown): boolean {
+  const e = (err as { api_error?: { err_code?: number; description?: string } } | null)?.api_error;
+  return e?.err_code === 10077 && /maximum (messages|bytes)/i.test(e.description ?? '');
 }
 
 /** A stream's message get found nothing on the subject (10037): an answer, not a failure. */

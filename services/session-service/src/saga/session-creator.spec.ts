@@ -26,7 +26,7 @@ import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionViews } from '../sessions/session-views';
 import type { SagaCheckpoint } from './saga-checkpoints';
 import type { SagaStepsRepository } from './saga-steps.repository';
-import type { CreationVerdict, CreationVerdicts } from './creation-verdicts';
+import type { CreationVerdict, CreationVerdicts, VerdictReservation } from './creation-verdicts';
 import { SessionCreator } from './session-creator';
 import { announceWithinMs } from '../sessions/session-announcer';
 import { countingLiveSessionQuota } from '../sessions/counting-live-session-quota.test-fixture';
@@ -63,6 +63,8 @@ function saga(world: {
   verdictTaken?: CreationVerdict;
   /** Taking the verdict fails so (NATS away, or its answer lost). */
   verdictFails?: Error;
+  /** Reserving room for the verdict fails so (its memory full, or NATS away). */
+  reserveFails?: Error;
   /** The account's bound on live sessions (none when unset). */
   liveLimit?: number;
 }) {
@@ -144,7 +146,16 @@ function saga(world: {
     }),
     endNow: jest.fn(async () => void calls.push('end now')),
   } as unknown as ExpiryScheduler;
+  /** Verdict keys reserved, and given back, by session id. */
+  const reserved: string[] = [];
+  const withdrawn: string[] = [];
   const verdicts = {
+    reserve: jest.fn(async (sessionId: string) => {
+      if (world.reserveFails) throw world.reserveFails;
+      reserved.push(sessionId);
+      return { sessionId, revision: reserved.length };
+    }),
+    withdraw: jest.fn(async (reservation: VerdictReservation) => void withdrawn.push(reservation.sessionId)),
     // Taken on the first session asked about; each later one is the creation's own.
     decide: jest.fn(async (_id: string, wanted: CreationVerdict) => {
       if (world.verdictFails) throw world.verdictFails;
@@ -176,7 +187,7 @@ function saga(world: {
   );
   /** The account's live sessions as counted (`LiveSessionQuota`). */
   const counted = (id = SCOPE.accountId) => live.get(id) ?? 0;
-  return { creator, calls, reached, store, steps, keys, events, verdicts, counted };
+  return { creator, calls, reached, store, steps, keys, events, verdicts, counted, reserved, withdrawn };
 }
 
 const request = (
@@ -372,7 +383,7 @@ describe('creating a session, as a saga', () => {
       code: ErrorCodes.ABANDONED,
       retryable: true,
     });
-    expect(verdicts.decide).toHaveBeenCalledWith(expect.any(String), 'announced');
+    expect(verdicts.decide).toHaveBeenCalledWith(expect.any(String), 'announced', expect.anything());
     expect(names(calls)).toEqual([
       AllocateNumber.subject,
       RegisterSessionPins.subject,
@@ -389,6 +400,44 @@ describe('creating a session, as a saga', () => {
     // A replay under the key may have taken the verdict and answered with the session meanwhile.
     expect(names(calls)).toEqual([AllocateNumber.subject, RegisterSessionPins.subject, 'store']);
     expect(steps.forgetSession).not.toHaveBeenCalled();
+  });
+
+  it('room for its verdict refused (the verdict memory full): nothing is held or stored, its place in the quota and its key given back', async () => {
+    const full = new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'full', { retryable: true });
+    const { creator, calls, counted, reserved } = saga({ reserveFails: full });
+    await expect(creator.create(request())).rejects.toBe(full);
+    // Its steps (none) and its Idempotency-Key forgotten: nothing else.
+    expect(names(calls)).toEqual(['forget', 'forget']);
+    expect(counted()).toBe(0);
+    expect(reserved).toEqual([]);
+  });
+
+  it('its verdict is taken in the room it reserved; a creation that never stored its session gives the room back, one stored keeps it', async () => {
+    const made = saga({});
+    const view = await made.creator.create(request());
+    expect(made.reserved).toEqual([view.sessionId]);
+    expect(made.verdicts.decide).toHaveBeenCalledWith(view.sessionId, 'announced', {
+      sessionId: view.sessionId,
+      revision: 1,
+    });
+    expect(made.withdrawn).toEqual([]);
+
+    const exhausted = saga({ allocations: [coded(PoolErrorCodes.EXHAUSTED)] });
+    await expect(exhausted.creator.create(request())).rejects.toMatchObject({
+      code: PoolErrorCodes.EXHAUSTED,
+    });
+    expect(exhausted.withdrawn).toEqual(exhausted.reserved);
+    expect(exhausted.withdrawn).toHaveLength(1);
+
+    // Stored, and ended for the reaper's verdict: its key holds that verdict.
+    const reaped = saga({ verdictTaken: 'failed' });
+    await expect(reaped.creator.create(request())).rejects.toMatchObject({ code: ErrorCodes.ABANDONED });
+    expect(reaped.withdrawn).toEqual([]);
+    // Stored, its verdict unknown: the reaper decides it in that room.
+    const away = new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'NATS away', { retryable: true });
+    const unknown = saga({ verdictFails: away });
+    await expect(unknown.creator.create(request())).rejects.toBe(away);
+    expect(unknown.withdrawn).toEqual([]);
   });
 
   it('a session without PINs holds only a number', async () => {

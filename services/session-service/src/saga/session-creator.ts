@@ -36,7 +36,12 @@ import {
 import { SessionViews } from '../sessions/session-views';
 import { SAGA_CHECKPOINTS, type SagaCheckpoints } from './saga-checkpoints';
 import { SagaStepsRepository } from './saga-steps.repository';
-import { CreationVerdicts, verdictKnown, type CreationVerdict } from './creation-verdicts';
+import {
+  CreationVerdicts,
+  verdictKnown,
+  type CreationVerdict,
+  type VerdictReservation,
+} from './creation-verdicts';
 
 type Request = RpcParsedRequestOf<typeof CreateSession>;
 
@@ -193,7 +198,11 @@ export class SessionCreator {
     // One of the account's live sessions (`LiveSessionQuota`), before anything is held or written (a
     // refusal costs nothing else): given back below unless the session is stored, or may be.
     await timer.time('quota', this.quota.take(scope));
+    let reservation: VerdictReservation | undefined;
     try {
+      // Room for the verdict on the session, before anything is held: refused (its memory full), the
+      // creation fails with nothing to give back, instead of storing a session nobody can decide.
+      reservation = await timer.time('reserve-verdict', this.verdicts.reserve(sessionId));
       const exclude: string[] = [];
       let pins: { first: string; second: string } | undefined;
       for (let attempt = 1; !chosen; attempt++) {
@@ -303,7 +312,10 @@ export class SessionCreator {
       this.expiry.schedule(sessionId, doc.expiresAt);
       this.checkpoints.reached('after-store');
       pending = { kind: 'verdict' };
-      const { verdict } = await timer.time('verdict', this.verdicts.decide(sessionId, 'announced'));
+      const { verdict } = await timer.time(
+        'verdict',
+        this.verdicts.decide(sessionId, 'announced', reservation),
+      );
       pending = undefined;
       // The orphan reaper took this creation for dead and ends its session: it must not be answered.
       if (verdict === 'failed') throw abandoned();
@@ -349,8 +361,12 @@ export class SessionCreator {
         if (fenced === 'stored') stored = true; // it landed after all: it ends as every session ends
         unconfirmed = false;
       }
-      // Never stored: not one of the account's live sessions (stored, its end gives it back).
-      if (!stored) await this.quota.giveBack(scope, 'creation failed');
+      // Never stored: not one of the account's live sessions (stored, its end gives it back), and no
+      // verdict on it is ever asked for.
+      if (!stored) {
+        await this.quota.giveBack(scope, 'creation failed');
+        if (reservation) await this.verdicts.withdraw(reservation);
+      }
       await this.compensate(scope, sessionId, {
         held,
         pinsRegistered: pinsRegistered || (unconfirmed && pending?.kind === 'pins'),
