@@ -26,6 +26,12 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
    * hours) set 'unlimited', so that many parked retries never stall fresh events.
    */
   maxAckPending?: number | 'unlimited';
+  /**
+   * The KV buckets whose entries make this consumer's handling happen once (a claim, a ledger). Made
+   * anew, the consumer starts at most an hour back (`NEW_CONSUMER_LOOKBACK_MS`), and never before
+   * the oldest entry these still hold: an event handled before then may have lost its record.
+   */
+  oncePer?: readonly string[];
   /** Backoff for errors that are not `RetryLater`. */
   retryBaseMs?: number;
   retryMaxMs?: number;

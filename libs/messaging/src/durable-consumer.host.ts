@@ -34,6 +34,7 @@ import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { decodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { incomingCorrelationId } from './nats-headers';
+import { newConsumerStart } from './consumer-start';
 import { EventRetention } from './event-retention';
 import { RetryLater, backoffWithJitter } from './retry-later.error';
 
@@ -125,7 +126,6 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     const config = {
       durable_name: opts.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
       ...filter,
       max_deliver: settings.maxDeliver,
       ack_wait: nanos(settings.ackWaitMs),
@@ -149,7 +149,20 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           });
         } catch (err) {
           if (!/consumer not found/i.test((err as Error).message)) throw err;
-          await jsm.consumers.add(stream, config);
+          // Made anew: from the last hour at most, never before what its once-records remember.
+          const start = await newConsumerStart(jsm, opts.oncePer ?? []);
+          await jsm.consumers
+            .add(stream, {
+              ...config,
+              deliver_policy: DeliverPolicy.StartTime,
+              opt_start_time: start.toISOString(),
+            })
+            .catch((addErr: unknown) => {
+              // Another replica made it first (from a start a moment apart): that one is used.
+              if (!/consumer already exists|consumer name already in use/i.test((addErr as Error).message))
+                throw addErr;
+            });
+          this.logger.info({ consumer: opts.durable, from: start }, 'durable consumer made, reading from');
         }
         return this.nc.jetstream().consumers.get(stream, opts.durable);
       },

@@ -262,3 +262,66 @@ describe('a durable consumer on an event stream full of newer events (real NATS 
     expect(info.num_ack_pending).toBe(0);
   });
 });
+
+/** What a consumer made anew records once done (its claims, say). */
+const ONCE_BUCKET = 'once-records';
+
+@Injectable()
+class OnceConsumer {
+  readonly handled: string[] = [];
+
+  @DurableConsumer({ durable: 'once', events: EVENTS, concurrency: 1, oncePer: [ONCE_BUCKET] })
+  onEvent({ payload }: EventOf<typeof EVENTS>): void {
+    this.handled.push(payload.probeId);
+  }
+}
+
+describe('a durable consumer made anew (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('never reads back past what its once-records remember: an event published before their oldest is not handled again', async () => {
+    // The stream as a running system has it (made by any service), and the consumer's records.
+    await (await startKitApp(nats.url, [], 'callback-dispatcher')).close();
+    const js = nc.jetstream();
+    const records = await js.views.kv(ONCE_BUCKET, { history: 1 });
+    const publish = async (probeId: string) =>
+      js.publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    // Handled long ago, by a consumer since lost: its record forgotten (the oldest go first).
+    const forgotten = randomUUID();
+    await publish(forgotten);
+    await records.put('r1', new Uint8Array([1]));
+    await records.put('r2', new Uint8Array([1]));
+    await records.delete('r1');
+    await (await nc.jetstreamManager()).streams.purge(`KV_${ONCE_BUCKET}`, { keep: 1 });
+    // Published after the oldest record still held: it may never have been handled.
+    const kept = randomUUID();
+    await publish(kept);
+
+    const [first, second] = await Promise.all([
+      startKitApp(nats.url, [OnceConsumer], 'callback-dispatcher'),
+      // A second replica making it at the same moment (from a start a moment apart) uses the first's.
+      startKitApp(nats.url, [OnceConsumer], 'callback-dispatcher'),
+    ]);
+    try {
+      const handled = () => [...first.get(OnceConsumer).handled, ...second.get(OnceConsumer).handled];
+      await expectEventually(() => expect(handled()).toContain(kept));
+      // Delivered in order: had it started earlier, the forgotten one would have come first.
+      expect(handled()).toEqual([kept]);
+      const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'once');
+      expect(info.config.deliver_policy).toBe('by_start_time');
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
+  });
+});

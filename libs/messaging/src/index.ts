@@ -30,3 +30,4 @@ export * from './number-routing.cache';
 export * from './signing-tokens';
 export * from './sweep-turns';
 export * from './history-read-admission';
+export * from './consumer-start';

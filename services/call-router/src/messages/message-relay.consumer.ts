@@ -35,7 +35,13 @@ import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { SessionFinder } from '../routing/session-finder';
-import { FallbackGate, MessageRelayClaims, type Announcement, type RelayPlan } from './message-relay-claims';
+import {
+  FallbackGate,
+  MESSAGE_RELAY_BUCKET,
+  MessageRelayClaims,
+  type Announcement,
+  type RelayPlan,
+} from './message-relay-claims';
 
 import { RELAY_RETRY_MAX_MS, heldBackRetryMs } from './held-back-retry';
 import { RELAY_CONCURRENCY } from './relay-slots';
@@ -114,6 +120,7 @@ export class MessageRelayConsumer {
   @DurableConsumer({
     durable: 'call-router-message-relay',
     events: EVENTS,
+    oncePer: [MESSAGE_RELAY_BUCKET],
     // A provider account holds its sends (MESSAGE_SENDS_PER_PROVIDER_ACCOUNT) and its waits for a
     // turn (relay-slots.ts) of these, a quarter by default: two hanging at once leave half to the rest.
     concurrency: RELAY_CONCURRENCY,

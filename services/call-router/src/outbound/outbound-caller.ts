@@ -10,15 +10,20 @@ import {
   followUpUrl,
   type FollowUp,
 } from '@maskline/contracts';
-import { DurableConsumer, RetryLater, RpcClient, type EventOf } from '@maskline/messaging';
+import { DurableConsumer, RetryLater, RpcClient, type EventMeta, type EventOf } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { providerAccountBreaker, providerApiUrl, providerAuthorization } from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
-import { CallState } from '../calls/call-state';
+import { CALL_STATE_BUCKET, CallState } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 const EVENTS = [SessionCreated] as const;
+/**
+ * How old a SessionCreated may be for the view it carries to be trusted as the session's own:
+ * older, the session is read as it is now (it may have ended since).
+ */
+const LATE_AFTER_MS = 30_000;
 
 /**
  * initiate_call_to_first_party: when such a session is created, Maskline calls the first party
@@ -39,15 +44,23 @@ export class OutboundCaller {
   @DurableConsumer({
     durable: 'call-router-initiate-calls',
     events: EVENTS,
+    oncePer: [CALL_STATE_BUCKET],
     maxDeliver: 6,
     retryBaseMs: 1000,
   })
-  async onSessionCreated({ payload }: EventOf<typeof EVENTS>): Promise<void> {
-    // The event carries the session's routing view (one from an older session-service does not: ask).
+  async onSessionCreated({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
+    // The event carries the session's routing view (one from an older session-service does not:
+    // ask). A late one (a backlog after an outage, a retry) may describe a session since ended, and
+    // its first party is not to be called for that: the session as it is now is asked for.
+    const late = Date.now() - meta.publishedAt.getTime() > LATE_AFTER_MS;
     const session =
-      payload.routing ??
+      (late ? undefined : payload.routing) ??
       (await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId })).session;
     if (!session?.settings.initiateCallToFirstParty || !session.firstParty || !session.secondParty) return;
+    if (session.status !== 'active' || Date.parse(session.expiresAt) <= Date.now()) {
+      this.logger.info({ sessionId: session.sessionId }, 'session ended before its first party was called');
+      return;
+    }
     const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
     if (!number.credentials) {
       throw new CodedError(

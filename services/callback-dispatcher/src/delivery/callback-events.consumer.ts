@@ -21,6 +21,7 @@ import { PROXY_INTERACTION_EVENT, toTwilioCallback } from '../events/twilio-call
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackTargets } from './callback-targets';
+import { DELIVERY_STATE_BUCKET } from './delivery-ledger';
 
 /**
  * The events a callback may come of (the consumer's filter is their subjects: an inbound message,
@@ -55,6 +56,7 @@ export class CallbackEventsConsumer {
   @DurableConsumer({
     durable: 'callback-dispatcher-deliveries',
     events: EVENTS,
+    oncePer: [DELIVERY_STATE_BUCKET],
     maxDeliver: 10_000,
     // Above the longest attempt (CALLBACK_TIMEOUT_MS, 10 s by default) with room to record it.
     ackWaitMs: 30_000,
