@@ -212,6 +212,34 @@ export class KeyValueStores implements OnModuleInit {
     }
   }
 
+  /**
+   * Removes every delete and purge marker the bucket holds, leaving nothing in their place: for a
+   * bucket without an age whose writers now remove entries with `forgetRevision`, to clear the
+   * markers an earlier release left (each a key NATS keeps in memory, forever). Reads each key's
+   * latest entry once; a key written again meanwhile keeps what was written. How many it removed.
+   */
+  async removeDeleteMarkers(bucket: string): Promise<number> {
+    const kv = await this.bucket(bucket);
+    const markers: number[] = [];
+    let initialized!: () => void;
+    const listed = new Promise<void>((resolve) => (initialized = resolve));
+    const entries = await kv.watch({ key: '>', initializedFn: () => initialized() });
+    const reading = (async () => {
+      for await (const entry of entries) if (entry.operation !== 'PUT') markers.push(entry.revision);
+    })();
+    await listed;
+    entries.stop();
+    await reading;
+    for (let i = 0; i < markers.length; i += MARKER_REMOVALS_AT_ONCE) {
+      await Promise.all(
+        markers
+          .slice(i, i + MARKER_REMOVALS_AT_ONCE)
+          .map((revision) => this.forgetRevision(bucket, revision)),
+      );
+    }
+    return markers.length;
+  }
+
   /** The JetStream manager `leaderEntry` and `forgetRevision` ask (answers within LEADER_READ_TIMEOUT_MS). */
   private streamManager(): Promise<JetStreamManager> {
     if (!this.manager) {
@@ -297,6 +325,9 @@ function retryingNoResponders(kv: KV, withinMs: number): KV {
 
 /** Compare-and-sets (by key, the first argument) whose loss sends the key's next read to the leader. */
 const CONDITIONAL: ReadonlySet<string | symbol> = new Set(['create', 'update', 'delete', 'purge']);
+/** Markers `removeDeleteMarkers` removes at once (each one request). */
+const MARKER_REMOVALS_AT_ONCE = 32;
+
 /** Keys a bucket remembers to read at the leader next, at most (the oldest go first). */
 const LEADER_NEXT_MAX = 10_000;
 

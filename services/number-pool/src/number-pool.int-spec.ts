@@ -44,7 +44,7 @@ import { HOLD_STORE } from './allocation/hold-store.token';
 import { HoldMaintenance } from './allocation/hold-maintenance';
 import { HoldRepository } from './allocation/hold.repository';
 import { AllocationRepository } from './allocation/allocation.repository';
-import { ALLOCATIONS_BUCKET } from './allocation/mongo-hold-store';
+import { ALLOCATIONS_BUCKET, PAIR_HINTS_BUCKET, pairKey } from './allocation/mongo-hold-store';
 import { ProviderHoldingSweep } from './inventory/provider-holding-sweep';
 import { NumberPoolModule } from './number-pool.module';
 
@@ -660,6 +660,34 @@ describe('number-pool (real NATS + store)', () => {
       ).rejects.toMatchObject({ code: PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER, details: { partyIndex: 0 } });
       await expect(allocate([gone, rider(71)], {}, scope)).resolves.toMatchObject({ virtualNumber: kept });
       await expect(allocate([US[0], rider(72)], {}, scope)).resolves.toMatchObject({ virtualNumber: kept });
+    });
+
+    it('leaves nothing in NATS of a pair once its hold is retired (a purge marker per pair ever used would stay, in memory, forever)', async () => {
+      const request = allocationRequest([rider(12), rider(13)]);
+      const { virtualNumber } = await client.request(AllocateNumber, request);
+      const kv = app.get(KeyValueStores);
+      const latest = (party: string) => kv.leaderEntry(PAIR_HINTS_BUCKET, pairKey(virtualNumber, party));
+      expect(await latest(rider(12))).toMatchObject({ operation: 'PUT' });
+      // Released without a cool-off: its holds retire at once.
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: request.allocationId });
+      expect(await latest(rider(12))).toBeNull();
+      expect(await latest(rider(13))).toBeNull();
+    });
+
+    it('removes, once a process, the purge markers an earlier release left of cleared pairs, and keeps live hints', async () => {
+      const kv = app.get(KeyValueStores);
+      const pairs = await kv.bucket(PAIR_HINTS_BUCKET);
+      // As an earlier release cleared a hint: a purge, its marker kept.
+      const left = pairKey(US[0], rider(14));
+      await pairs.purge(left, { previousSeq: await pairs.put(left, new Uint8Array([1])) });
+      const live = await client.request(AllocateNumber, allocationRequest([rider(15), rider(16)]));
+      expect(await kv.leaderEntry(PAIR_HINTS_BUCKET, left)).toMatchObject({ operation: 'PURGE' });
+      // What the hold reaper does at its first run.
+      expect(await app.get(HoldMaintenance).removeLeftPairMarkers()).toBeGreaterThanOrEqual(1);
+      expect(await kv.leaderEntry(PAIR_HINTS_BUCKET, left)).toBeNull();
+      expect(await kv.leaderEntry(PAIR_HINTS_BUCKET, pairKey(live.virtualNumber, rider(15)))).toMatchObject({
+        operation: 'PUT',
+      });
     });
 
     it('is idempotent per allocation id', async () => {

@@ -35,6 +35,11 @@ export class HoldMaintenance {
     return due.length;
   }
 
+  /** Removes what an earlier release left of cleared pair hints (`HoldStore.removeLeftMarkers`). */
+  removeLeftPairMarkers(): Promise<number> {
+    return this.store.removeLeftMarkers();
+  }
+
   /**
    * Deletes retired holds (retired before `holdsRetiredBefore`) and released allocations (released
    * before `allocationsReleasedBefore`).

@@ -21,6 +21,8 @@ const STRAY_CHECKS_PER_RUN = 200;
 @Injectable()
 export class HoldReaper extends PeriodicTask {
   private runs = 0;
+  /** Whether the pair hints' markers an earlier release left may still be there (`runOnce`). */
+  private markersLeft = true;
   private readonly swept;
 
   constructor(
@@ -40,6 +42,13 @@ export class HoldReaper extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
+    if (this.markersLeft) {
+      // Once a process: what an earlier release left of cleared pair hints (this one leaves none).
+      const removed = await this.maintenance.removeLeftPairMarkers();
+      this.markersLeft = false;
+      if (removed > 0) this.logger.info({ removed }, 'removed the markers of cleared pair hints');
+      this.swept.inc({ action: 'pair-marker-removed' }, removed);
+    }
     const now = new Date(this.clock());
     const retired = await this.maintenance.retireExpired(now, 500);
     // `holds` and `allocations` hold what is live (every release writes to them, a scan on

@@ -17,8 +17,10 @@ export interface PairHint {
 export interface HoldStore {
   pairHint(virtualNumber: string, party: string): Promise<PairHint | null>;
   setPairHint(virtualNumber: string, party: string, hint: PairHint): Promise<void>;
-  /** Removes the hint if it still describes `holdId` (a newer hold's hint is kept). */
+  /** Removes the hint if it still describes `holdId` (a newer hold's hint is kept), leaving nothing. */
   clearPairHint(virtualNumber: string, party: string, holdId: string): Promise<void>;
+  /** Removes what an earlier release left of cleared hints (a marker a pair ever used): how many. */
+  removeLeftMarkers(): Promise<number>;
 
   /** Inserts a live hold; false when the pair already has a live hold. */
   insertHold(hold: Hold): Promise<boolean>;

@@ -25,6 +25,11 @@ export class InMemoryHoldStore implements HoldStore {
     if (this.hints.get(key)?.holdId === holdId) this.hints.delete(key);
   }
 
+  /** A map leaves nothing behind. */
+  async removeLeftMarkers() {
+    return 0;
+  }
+
   async insertHold(hold: Hold) {
     const key = uniqueKey(hold);
     if (this.unique.has(key) || this.holds.has(hold._id)) return false;

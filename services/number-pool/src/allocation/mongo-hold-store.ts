@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { KV } from 'nats';
-import { KeyValueStores, createIfAbsent, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/messaging';
 import { AllocationRepository } from './allocation.repository';
 import type { AllocationRecord, Hold } from './hold';
 import { HoldRepository } from './hold.repository';
@@ -71,12 +71,14 @@ export class MongoHoldStore implements HoldStore {
     const key = pairKey(virtualNumber, party);
     const entry = await kv.get(key);
     if (!entry || entry.operation !== 'PUT' || kvDecode<PairHint>(entry.value)?.holdId !== holdId) return;
-    try {
-      await kv.purge(key, { previousSeq: entry.revision });
-    } catch (err) {
-      // A newer hint was written meanwhile: it describes a newer hold, keep it.
-      if (!isWrongLastSequence(err)) throw err;
-    }
+    // That revision alone, leaving nothing behind (a purge's marker is a key NATS keeps, forever in
+    // a bucket without an age: one a pair ever used). A newer hint written meanwhile describes a
+    // newer hold, and stays.
+    await this.kv.forgetRevision(PAIR_HINTS_BUCKET, entry.revision);
+  }
+
+  async removeLeftMarkers(): Promise<number> {
+    return this.kv.removeDeleteMarkers(PAIR_HINTS_BUCKET);
   }
 
   insertHold(hold: Hold): Promise<boolean> {
