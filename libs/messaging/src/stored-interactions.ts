@@ -16,7 +16,12 @@ const STORED = new Uint8Array([1]);
 @Injectable()
 export class StoredInteractions {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(STORED_INTERACTIONS_BUCKET, { ttlMs: STORED_INTERACTION_MARK_TTL_MS });
+    // Bounded by its share of NATS, forgetting its oldest first: a mark is read within seconds of
+    // being written, and one tenant's texts and calls would otherwise grow it without bound.
+    kv.declare(STORED_INTERACTIONS_BUCKET, {
+      ttlMs: STORED_INTERACTION_MARK_TTL_MS,
+      storageShare: 'storedInteractions',
+    });
   }
 
   /** Says the interaction's end is stored. */

@@ -19,7 +19,7 @@ describe('what Maskline asks of each NATS node', () => {
       (sum, store) => sum + natsKeyBound(store, DEFAULT_NATS_MEMORY_BYTES),
       0,
     );
-    expect(keys * NATS_KEY_MEMORY_BYTES).toBeLessThanOrEqual(DEFAULT_NATS_MEMORY_BYTES * 0.6);
+    expect(keys * NATS_KEY_MEMORY_BYTES).toBeLessThanOrEqual(DEFAULT_NATS_MEMORY_BYTES * 0.65);
   });
 
   it('keeps two hours of creation verdicts at three times the default API rate (a full verdict memory fails creations)', () => {

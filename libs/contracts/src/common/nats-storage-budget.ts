@@ -37,8 +37,13 @@ export const NATS_STORAGE_SHARES = {
   callbackLedger: 5,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */
   callState: 3,
-  /** The webhook replay memory (`maskline-webhook-replay`, about 160 bytes a webhook). */
-  webhookReplay: 4,
+  /** The webhook replay memory (`maskline-webhook-replay`, about 160 bytes a webhook; its keys bind first). */
+  webhookReplay: 3,
+  /**
+   * Marks of interactions stored (`maskline-stored-interactions`, about 140 bytes a text or call,
+   * kept an hour): read within seconds of being written, so forgetting the oldest costs nothing.
+   */
+  storedInteractions: 1,
   /** Allocations of numbers, live and released (`maskline-pool-allocations`, one a session created). */
   allocations: 3.5,
   /** The saga's creation verdicts (`maskline-creation-verdicts`, one a session created). */
@@ -51,8 +56,8 @@ export type NatsStore = keyof typeof NATS_STORAGE_SHARES;
 
 /**
  * The KV buckets among those stores, and the percentage of `NATS_MEMORY_BYTES` their keys may take:
- * each holds at most that many keys. The rest (40 %) is for the other buckets' keys (the stored
- * interactions' marks, an hour of texts and calls, the most of them) and NATS itself.
+ * each holds at most that many keys. The rest (35 %) is for the other buckets' keys (each bounded by
+ * its age times a rate or by live state) and NATS itself.
  */
 export const NATS_MEMORY_SHARES = {
   messageRelays: 10,
@@ -68,6 +73,8 @@ export const NATS_MEMORY_SHARES = {
    */
   creationVerdicts: 10,
   finishedIdempotencyKeys: 5,
+  /** An hour of texts and calls at 298 a second (one tenant's inbound limit for texts is 200). */
+  storedInteractions: 5,
 } as const satisfies Partial<Record<NatsStore, number>>;
 
 export type NatsKeyedStore = keyof typeof NATS_MEMORY_SHARES;
