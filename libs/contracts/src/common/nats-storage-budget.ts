@@ -31,8 +31,8 @@ export const NATS_KEY_MEMORY_BYTES = 400;
 export const NATS_STORAGE_SHARES = {
   /** `MASKLINE_EVENTS` (about 2 KB of events a relayed short text, more for a call). */
   events: 57,
-  /** The message relay claims (`maskline-message-relays`, about 170 bytes a text). */
-  messageRelays: 5,
+  /** The message relay claims (`maskline-message-relays`, about 170 bytes a text; its keys bind first). */
+  messageRelays: 3,
   /** The callback delivery ledger (`maskline-callback-state`, an entry per callback delivered). */
   callbackLedger: 5,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */
@@ -50,13 +50,17 @@ export const NATS_STORAGE_SHARES = {
   creationVerdicts: 1.25,
   /** Finished idempotency keys (`maskline-idempotency-finished`, one a create with a key). */
   finishedIdempotencyKeys: 1.25,
+  /** Proxy participants' last proxy numbers (`proxy-sticky-numbers`, about 150 bytes a participant). */
+  proxyStickyNumbers: 1,
+  /** Proxy auto-creates under way (`maskline-message-auto-creates`, one a stranger's message). */
+  pendingAutoCreates: 1,
 } as const;
 
 export type NatsStore = keyof typeof NATS_STORAGE_SHARES;
 
 /**
  * The KV buckets among those stores, and the percentage of `NATS_MEMORY_BYTES` their keys may take:
- * each holds at most that many keys. The rest (35 %) is for the other buckets' keys (each bounded by
+ * each holds at most that many keys. The rest (27 %) is for the other buckets' keys (each bounded by
  * its age times a rate or by live state) and NATS itself.
  */
 export const NATS_MEMORY_SHARES = {
@@ -75,6 +79,14 @@ export const NATS_MEMORY_SHARES = {
   finishedIdempotencyKeys: 5,
   /** An hour of texts and calls at 298 a second (one tenant's inbound limit for texts is 200). */
   storedInteractions: 5,
+  /**
+   * Kept 30 days, one a participant identifier: one tenant adding participants at its API limit
+   * would otherwise grow it by 3.5 GB of NATS memory a day. Full, the least recently seen lose their
+   * stickiness first (they get whichever number is free).
+   */
+  proxyStickyNumbers: 5,
+  /** An hour of strangers' messages to auto-create Services at 179 a second. */
+  pendingAutoCreates: 3,
 } as const satisfies Partial<Record<NatsStore, number>>;
 
 export type NatsKeyedStore = keyof typeof NATS_MEMORY_SHARES;

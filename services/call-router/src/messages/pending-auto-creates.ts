@@ -26,7 +26,9 @@ export interface PendingAutoCreate {
 @Injectable()
 export class PendingAutoCreates {
   constructor(private readonly kv: KeyValueStores) {
-    kv.declare(PENDING_AUTO_CREATES_BUCKET, { ttlMs: PENDING_TTL_MS });
+    // Bounded by its share of NATS as well, forgetting its oldest first (decided ones, mostly: a
+    // forgotten one under way posts its Service's callback again).
+    kv.declare(PENDING_AUTO_CREATES_BUCKET, { ttlMs: PENDING_TTL_MS, storageShare: 'pendingAutoCreates' });
   }
 
   private bucket() {

@@ -10,6 +10,8 @@ export const PROXY_STICKY_BUCKET = 'proxy-sticky-numbers';
  * back (a rider's next trip), and a bound keeps the bucket the size of recent users.
  */
 const REMEMBERED_MS = 30 * 86_400_000;
+/** Bounded by its share of NATS as well, forgetting the least recently seen first. */
+const STICKY_BUCKET_OPTIONS = { ttlMs: REMEMBERED_MS, storageShare: 'proxyStickyNumbers' } as const;
 
 /**
  * The proxy number each identifier last had in a Service, in NATS KV: one read per participant
@@ -22,7 +24,7 @@ export class ProxyStickyNumbers {
     private readonly kv: KeyValueStores,
     private readonly redaction: PartyRedaction,
   ) {
-    kv.declare(PROXY_STICKY_BUCKET, { ttlMs: REMEMBERED_MS });
+    kv.declare(PROXY_STICKY_BUCKET, STICKY_BUCKET_OPTIONS);
   }
 
   async previous(accountId: string, serviceSid: string, identifier: string): Promise<string | null> {
@@ -36,7 +38,7 @@ export class ProxyStickyNumbers {
   }
 
   private bucket() {
-    return this.kv.bucket(PROXY_STICKY_BUCKET, { ttlMs: REMEMBERED_MS });
+    return this.kv.bucket(PROXY_STICKY_BUCKET, STICKY_BUCKET_OPTIONS);
   }
 
   private key(accountId: string, serviceSid: string, identifier: string): string {
