@@ -207,8 +207,9 @@ export class KeyValueStores implements OnModuleInit {
         NO_RESPONDERS_WITHIN_MS,
       );
     } catch (err) {
-      // "no message found": replaced, or aged out, already.
-      if (jetStreamErrorCode(err) !== 10057) throw err;
+      // "no message found" (10057 is any failed delete): replaced, or aged out, already.
+      const description = (err as { api_error?: { description?: string } }).api_error?.description ?? '';
+      if (jetStreamErrorCode(err) !== 10057 || !/no message found/i.test(description)) throw err;
     }
   }
 

@@ -1,5 +1,7 @@
 import {
   DEFAULT_NATS_MEMORY_BYTES,
+  DEFAULT_NATS_STORAGE_BYTES,
+  natsStorageBound,
   NATS_KEY_MEMORY_BYTES,
   NATS_MEMORY_SHARES,
   natsKeyBound,
@@ -22,9 +24,33 @@ describe('what Maskline asks of each NATS node', () => {
     expect(keys * NATS_KEY_MEMORY_BYTES).toBeLessThanOrEqual(DEFAULT_NATS_MEMORY_BYTES * 0.75);
   });
 
-  it('keeps two hours of creation verdicts at three times the default API rate (a full verdict memory fails creations)', () => {
-    expect(natsKeyBound('creationVerdicts', DEFAULT_NATS_MEMORY_BYTES)).toBeGreaterThanOrEqual(
-      300 * 7200 * 0.99,
+  /** Bytes a record takes in its bucket (measured with nats-server 2.10.27, with a margin). */
+  const RECORD_BYTES = { creationReservations: 160, creationVerdicts: 170 } as const;
+  /** How many entries `store` holds before it refuses: its keys or its bytes, whichever bind first. */
+  const capacity = (store: keyof typeof RECORD_BYTES, storageBytes: number, memoryBytes: number) =>
+    Math.min(
+      natsKeyBound(store, memoryBytes),
+      Math.floor(natsStorageBound(store, storageBytes) / RECORD_BYTES[store]),
     );
+
+  it('admits two hours of session creations at the default API rate (100 a second), at the defaults', () => {
+    expect(
+      capacity('creationReservations', DEFAULT_NATS_STORAGE_BYTES, DEFAULT_NATS_MEMORY_BYTES),
+    ).toBeGreaterThan(100 * 7200);
   });
+
+  it.each([
+    [64 * 1024 ** 2, DEFAULT_NATS_MEMORY_BYTES],
+    [2 * 1024 ** 3, DEFAULT_NATS_MEMORY_BYTES],
+    [DEFAULT_NATS_STORAGE_BYTES, DEFAULT_NATS_MEMORY_BYTES],
+    [DEFAULT_NATS_STORAGE_BYTES, 2 * 1024 ** 3],
+    [200 * 1024 ** 3, 64 * 1024 ** 3],
+  ])(
+    'holds at least twice the verdicts the creations it admits can ask for (storage %d, memory %d): a verdict always finds room',
+    (storageBytes, memoryBytes) => {
+      expect(capacity('creationVerdicts', storageBytes, memoryBytes)).toBeGreaterThanOrEqual(
+        2 * capacity('creationReservations', storageBytes, memoryBytes),
+      );
+    },
+  );
 });

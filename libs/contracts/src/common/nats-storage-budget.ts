@@ -18,6 +18,10 @@ export const DEFAULT_NATS_MEMORY_BYTES = 8 * 1024 ** 3;
  */
 export const NATS_KEY_MEMORY_BYTES = 400;
 
+/** The shares of room for creation verdicts (the verdicts' own are derived from them). */
+const CREATION_RESERVATION_STORAGE = 0.6;
+const CREATION_RESERVATION_MEMORY = 3.5;
+
 /**
  * The stores whose size follows traffic a tenant chooses (an entry or more per inbound message,
  * call, callback or session created, kept for hours or days), and the percentage of
@@ -32,7 +36,7 @@ export const NATS_STORAGE_SHARES = {
   /** `MASKLINE_EVENTS` (about 2 KB of events a relayed short text, more for a call). */
   events: 57,
   /** The message relay claims (`maskline-message-relays`, about 170 bytes a text; its keys bind first). */
-  messageRelays: 3,
+  messageRelays: 2,
   /** The callback delivery ledger (`maskline-callback-state`, an entry per callback delivered). */
   callbackLedger: 5,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */
@@ -46,8 +50,16 @@ export const NATS_STORAGE_SHARES = {
   storedInteractions: 1,
   /** Allocations of numbers, live and released (`maskline-pool-allocations`, one a session created). */
   allocations: 3.5,
-  /** The saga's creation verdicts (`maskline-creation-verdicts`, one a session created). */
-  creationVerdicts: 1.25,
+  /**
+   * Room reserved for creation verdicts (`maskline-creation-reservations`, one a creation under way
+   * or done, about 155 bytes): what admits creations.
+   */
+  creationReservations: CREATION_RESERVATION_STORAGE,
+  /**
+   * The saga's creation verdicts (`maskline-creation-verdicts`, one a session created, about 160
+   * bytes): more than twice what the reservations hold, so a verdict always finds room.
+   */
+  creationVerdicts: 2.5 * CREATION_RESERVATION_STORAGE,
   /** Finished idempotency keys (`maskline-idempotency-finished`, one a create with a key). */
   finishedIdempotencyKeys: 1.25,
   /** Proxy participants' last proxy numbers (`proxy-sticky-numbers`, about 150 bytes a participant). */
@@ -60,7 +72,7 @@ export type NatsStore = keyof typeof NATS_STORAGE_SHARES;
 
 /**
  * The KV buckets among those stores, and the percentage of `NATS_MEMORY_BYTES` their keys may take:
- * each holds at most that many keys. The rest (27 %) is for the other buckets' keys (each bounded by
+ * each holds at most that many keys. The rest (25.5 %) is for the other buckets' keys (each bounded by
  * its age times a rate or by live state) and NATS itself.
  */
 export const NATS_MEMORY_SHARES = {
@@ -71,11 +83,12 @@ export const NATS_MEMORY_SHARES = {
   webhookReplay: 15,
   allocations: 10,
   /**
-   * Full, it refuses a creation before it holds anything (each reserves its key first). Its bytes
-   * bind first at the defaults: about 1.7 million verdicts of about 155 bytes, two hours of
-   * creations at 240 a second.
+   * Full, it refuses a creation before it holds anything: room for two hours of creations at 104 a
+   * second (a creation that fails before storing its session gives its key back).
    */
-  creationVerdicts: 10,
+  creationReservations: CREATION_RESERVATION_MEMORY,
+  /** Twice what the reservations hold, and room for an earlier release's creations during an upgrade. */
+  creationVerdicts: 2 * CREATION_RESERVATION_MEMORY + 1,
   finishedIdempotencyKeys: 5,
   /** An hour of texts and calls at 298 a second (one tenant's inbound limit for texts is 200). */
   storedInteractions: 5,

@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { ErrorCodes, NATS_KEY_MEMORY_BYTES, NATS_STORAGE_SHARES } from '@maskline/contracts';
+import {
+  ErrorCodes,
+  NATS_KEY_MEMORY_BYTES,
+  NATS_MEMORY_SHARES,
+  NATS_STORAGE_SHARES,
+} from '@maskline/contracts';
 import { kvReplicasForSuite } from '@maskline/testing';
-import { CREATION_VERDICT_BUCKET, CreationVerdicts, type VerdictReservation } from './creation-verdicts';
+import {
+  CREATION_RESERVATION_BUCKET,
+  CREATION_VERDICT_BUCKET,
+  CreationVerdicts,
+  type VerdictReservation,
+} from './creation-verdicts';
 
 describe('creation verdicts across replicas (real NATS KV)', () => {
   const replicas = kvReplicasForSuite('session-service');
@@ -39,19 +49,22 @@ describe('creation verdicts across replicas (real NATS KV)', () => {
   });
 });
 
-describe('creation verdicts when their memory is full (real NATS KV)', () => {
+describe('creation verdicts when their room is full (real NATS KV)', () => {
   const replicas = kvReplicasForSuite('session-service');
 
-  /** Verdicts on a bucket bounded by `bound`, emptied first. */
+  /** Verdicts on buckets bounded by `bound`, emptied first. */
   async function verdictsBounded(bound: { storageBytes?: number; memoryBytes?: number }) {
     const { kv, nc } = await replicas.replica(bound);
     const verdicts = new CreationVerdicts(kv, pino({ level: 'silent' }));
-    await kv.bucket(CREATION_VERDICT_BUCKET);
-    await (await nc.jetstreamManager()).streams.purge(`KV_${CREATION_VERDICT_BUCKET}`);
+    const jsm = await nc.jetstreamManager();
+    for (const bucket of [CREATION_RESERVATION_BUCKET, CREATION_VERDICT_BUCKET]) {
+      await kv.bucket(bucket);
+      await jsm.streams.purge(`KV_${bucket}`);
+    }
     return verdicts;
   }
 
-  /** Reserves room for creations until the bucket refuses one: the reservations it took. */
+  /** Reserves room for creations until it is refused: the reservations taken. */
   async function fill(verdicts: CreationVerdicts): Promise<VerdictReservation[]> {
     const taken: VerdictReservation[] = [];
     for (;;) {
@@ -63,71 +76,78 @@ describe('creation verdicts when their memory is full (real NATS KV)', () => {
         expect(refused).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
         return taken;
       }
-      if (taken.length > 500) throw new Error('the bucket never filled');
+      if (taken.length > 500) throw new Error('the reservations never filled');
     }
   }
 
   /**
    * Every creation that reserved room has its verdict taken, by itself or by the reaper (and, for
-   * some, by both at once: one wins), in a bucket that takes no new key.
+   * some, by both at once: one wins), and a replay under its key later finds the same.
    */
   async function everyVerdictTaken(verdicts: CreationVerdicts, reserved: VerdictReservation[]) {
     const answers = await Promise.all(
-      reserved.map(async (reservation, i) => {
-        const { sessionId } = reservation;
-        if (i % 3 === 0) return [await verdicts.decide(sessionId, 'announced', reservation)];
+      reserved.map(async ({ sessionId }, i) => {
+        if (i % 3 === 0) return [await verdicts.decide(sessionId, 'announced')];
         if (i % 3 === 1) return [await verdicts.decide(sessionId, 'failed')];
-        return Promise.all([
-          verdicts.decide(sessionId, 'announced', reservation),
-          verdicts.decide(sessionId, 'failed'),
-        ]);
+        return Promise.all([verdicts.decide(sessionId, 'announced'), verdicts.decide(sessionId, 'failed')]);
       }),
     );
     for (const [i, answer] of answers.entries()) {
       expect(answer.filter((a) => a.taken)).toHaveLength(1);
       expect(new Set(answer.map((a) => a.verdict)).size).toBe(1);
-      // Asked again later: the same.
       const { verdict } = answer[0]!;
-      expect(await verdicts.decide(reserved[i]!.sessionId, 'failed')).toEqual({ verdict, taken: false });
+      expect(await verdicts.decide(reserved[i]!.sessionId, 'announced')).toEqual({ verdict, taken: false });
     }
   }
 
-  it('full in keys: a new creation is refused before it holds anything; every creation that reserved still has its verdict taken', async () => {
-    // Room for 30 keys: 10 % of the memory at NATS_KEY_MEMORY_BYTES each.
-    const verdicts = await verdictsBounded({ memoryBytes: 30 * NATS_KEY_MEMORY_BYTES * 10 });
+  it('full in keys: a new creation is refused before it holds anything; every creation that reserved has its verdict taken', async () => {
+    // Room for 30 creations: NATS_KEY_MEMORY_BYTES each of the reservations' share of the memory.
+    const verdicts = await verdictsBounded({
+      memoryBytes: (30 * NATS_KEY_MEMORY_BYTES * 100) / NATS_MEMORY_SHARES.creationReservations,
+    });
     const reserved = await fill(verdicts);
     expect(reserved).toHaveLength(30);
     await everyVerdictTaken(verdicts, reserved);
+    // A second round of as many (the first's reservations aged out and given room again, as two
+    // hours later): the verdicts hold both rounds'.
+    await (await replicas.replica()).nc
+      .jetstreamManager()
+      .then((jsm) => jsm.streams.purge(`KV_${CREATION_RESERVATION_BUCKET}`));
+    const again = await fill(verdicts);
+    expect(again).toHaveLength(30);
+    await everyVerdictTaken(verdicts, again);
     // Still full: a new creation is refused its room.
     await expect(verdicts.reserve(randomUUID())).rejects.toMatchObject({
       code: ErrorCodes.DEPENDENCY_UNAVAILABLE,
     });
   });
 
-  it('full in bytes: the same (a verdict, with its revision, takes no more room than the placeholder it replaces)', async () => {
-    // Room for a few dozen placeholders: the bucket's share of the storage, a few KB.
+  it('full in bytes: the same', async () => {
+    // Room for a few dozen reservations: the reservations' share of the storage, a few KB.
     const verdicts = await verdictsBounded({
-      storageBytes: Math.ceil((6_000 * 100) / NATS_STORAGE_SHARES.creationVerdicts),
+      storageBytes: Math.ceil((6_000 * 100) / NATS_STORAGE_SHARES.creationReservations),
     });
     const reserved = await fill(verdicts);
     expect(reserved.length).toBeGreaterThan(10);
     await everyVerdictTaken(verdicts, reserved);
+    await (await replicas.replica()).nc
+      .jetstreamManager()
+      .then((jsm) => jsm.streams.purge(`KV_${CREATION_RESERVATION_BUCKET}`));
+    await everyVerdictTaken(verdicts, await fill(verdicts));
   });
 
   it('a creation that gives its room back leaves room for the next', async () => {
-    const verdicts = await verdictsBounded({ memoryBytes: 5 * NATS_KEY_MEMORY_BYTES * 10 });
+    const verdicts = await verdictsBounded({
+      memoryBytes: (5 * NATS_KEY_MEMORY_BYTES * 100) / NATS_MEMORY_SHARES.creationReservations,
+    });
     const reserved = await fill(verdicts);
     await verdicts.withdraw(reserved[0]!);
     // Given back twice (a retry): nothing else goes.
     await verdicts.withdraw(reserved[0]!);
     const next = await verdicts.reserve(randomUUID());
-    expect(await verdicts.decide(next.sessionId, 'announced', next)).toEqual({
-      verdict: 'announced',
-      taken: true,
-    });
-    expect(await verdicts.decide(reserved[1]!.sessionId, 'failed')).toEqual({
-      verdict: 'failed',
-      taken: true,
+    expect(await verdicts.decide(next.sessionId, 'announced')).toEqual({ verdict: 'announced', taken: true });
+    await expect(verdicts.reserve(randomUUID())).rejects.toMatchObject({
+      code: ErrorCodes.DEPENDENCY_UNAVAILABLE,
     });
   });
 });

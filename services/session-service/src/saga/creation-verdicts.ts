@@ -1,14 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
-import {
-  KeyValueStores,
-  createIfAbsent,
-  isStoreFull,
-  isWrongLastSequence,
-  kvDecode,
-  kvEncode,
-} from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, isStoreFull, kvDecode, kvEncode } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 
 /** One key per creation that stored its session: whether it goes on to announce it, or failed. */
@@ -35,53 +28,57 @@ export function verdictKnown(began: Date, now = Date.now()): boolean {
  */
 export type CreationVerdict = 'announced' | 'failed';
 
-/** A creation's room for its verdict, taken before it holds anything (`reserve`). */
+/**
+ * One key per creation under way or done, taken before it holds anything: what admits creations
+ * while there is room for their verdicts (`CreationVerdicts.reserve`).
+ */
+export const CREATION_RESERVATION_BUCKET = 'maskline-creation-reservations';
+
+/** A creation's room for its verdict (`reserve`). */
 export interface VerdictReservation {
   readonly sessionId: string;
-  /** The placeholder's revision: the creation's own verdict replaces it (compare-and-set). */
+  /** Its entry's revision: what `withdraw` removes. */
   readonly revision: number;
 }
 
-/** The digits of the largest revision a key may be replaced at (a stream sequence, 64 bits). */
-const REVISION_DIGITS_MAX = String(2n ** 64n - 1n).length;
-/**
- * What a reserved key holds until its verdict is taken. Its record is longer than that of any
- * verdict that replaces it, with the compare-and-set's revision header (up to REVISION_DIGITS_MAX
- * digits, where the placeholder's create says `0`): a bucket full in bytes takes a write in place
- * of an entry only when that write is smaller (nats-server's file store). Full in keys, it takes it
- * whatever its size. (Records measured with nats-server 2.10.27: 164 bytes a placeholder, 144 plus
- * the revision's digits a verdict.)
- */
-const UNDECIDED = 'undecided'.padEnd(
-  Math.max(...(['announced', 'failed'] satisfies CreationVerdict[]).map((v) => v.length)) +
-    REVISION_DIGITS_MAX,
-  '.',
-);
-const UNDECIDED_VALUE = kvEncode(UNDECIDED);
+const RESERVED = new Uint8Array([1]);
+/** How often a full reservation bucket is said in the log, at most (each refused creation is counted). */
+const FULL_LOGGED_EVERY_MS = 60_000;
 
 /**
- * Whether a stored session is a created one, decided once in NATS KV by compare-and-set: the
+ * Whether a stored session is a created one, decided once in NATS KV by an atomic create: the
  * creation takes `announced` before it announces, the orphan reaper takes `failed` before it ends
  * a session stored and never announced. Whichever comes first decides for both, so a creation still
  * running when the reaper finds its steps never answers with a session the reaper then ends, and
  * the reaper never ends one its owner was given.
  *
- * A creation reserves its key (`reserve`) before it holds anything: a bucket at its bound refuses
- * the reservation, and the creation fails with nothing to give back, while every session already
- * stored has its key, which its verdict replaces in place (a full bucket takes that). Without the
- * reservation, a full bucket refused the verdicts of stored sessions, the reaper's as well as the
- * creation's, and those sessions kept their numbers and their place in the account's quota until
- * they ended at their own time (up to 90 days). Costs two KV writes per creation, the same at any
- * size; a creation that fails before storing its session gives its key back (`withdraw`).
+ * The verdicts' bucket refuses when full (forgetting a verdict would undo it), and a refused verdict
+ * left a stored session nobody could decide: it kept its number and its place in the account's
+ * quota until it ended at its own time (up to 90 days). So a creation first reserves a key in a
+ * second bucket (`reserve`), before it holds anything: that one, full, refuses the creation with
+ * nothing to give back. The verdicts' bucket holds twice what the reservations' does
+ * (`NATS_MEMORY_SHARES`, `NATS_STORAGE_SHARES`), which is more than it is ever asked to: a verdict is
+ * taken only on a session stored under a reservation, within `verdictKnown` of it; such
+ * reservations live their two hours in their bucket, so any two hours admit at most a bucketful,
+ * and the verdicts alive at once (two hours of them) belong to reservations of the last 3 h 50 min,
+ * two bucketfuls at most. No write ever depends on what NATS does at a full bucket. Costs two KV
+ * writes per creation, the same at any size; a creation that fails before storing its session
+ * gives its reservation back (`withdraw`).
  */
 @Injectable()
 export class CreationVerdicts {
+  private fullLoggedAt = 0;
+
   constructor(
     private readonly kv: KeyValueStores,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    // Full, it refuses new keys (creations fail, retryable, until verdicts age out): dropping a
-    // verdict would undo it.
+    kv.declare(CREATION_RESERVATION_BUCKET, {
+      ttlMs: VERDICT_TTL_MS,
+      storageShare: 'creationReservations',
+      whenFull: 'refuse',
+    });
+    // Full, it would refuse verdicts: never, as it holds twice what the reservations admit.
     kv.declare(CREATION_VERDICT_BUCKET, {
       ttlMs: VERDICT_TTL_MS,
       storageShare: 'creationVerdicts',
@@ -90,18 +87,19 @@ export class CreationVerdicts {
   }
 
   /**
-   * Room for the verdict on the session a creation is about to make. Refused (the bucket at its
-   * bound, or NATS away), the creation must not go on: it would store a session nobody could decide.
+   * Room for the verdict on the session a creation is about to make. Refused (the reservations at
+   * their bound, or NATS away), the creation must not go on: its verdict might find no room.
    */
   async reserve(sessionId: string): Promise<VerdictReservation> {
     try {
-      const kv = await this.kv.bucket(CREATION_VERDICT_BUCKET);
-      return { sessionId, revision: await kv.create(sessionId, UNDECIDED_VALUE) };
+      const kv = await this.kv.bucket(CREATION_RESERVATION_BUCKET);
+      return { sessionId, revision: await kv.create(sessionId, RESERVED) };
     } catch (err) {
-      if (isStoreFull(err)) {
+      if (isStoreFull(err) && Date.now() - this.fullLoggedAt >= FULL_LOGGED_EVERY_MS) {
+        this.fullLoggedAt = Date.now();
         this.logger.warn(
-          { bucket: CREATION_VERDICT_BUCKET },
-          'creation verdict memory full: creations are refused until verdicts age out (raise NATS_MEMORY_BYTES or NATS_STORAGE_BYTES)',
+          { bucket: CREATION_RESERVATION_BUCKET },
+          'room for creation verdicts full: creations are refused until reservations age out (raise NATS_MEMORY_BYTES or NATS_STORAGE_BYTES)',
         );
       }
       throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the session could not be created; try again', {
@@ -113,56 +111,34 @@ export class CreationVerdicts {
 
   /**
    * Gives back a reservation whose session will never be stored (its creation failed before, or its
-   * write was fenced): its key no longer counts against the bucket's bound. Best effort: kept, it
-   * ages out with the others.
+   * write was fenced): it no longer takes room. Best effort: kept, it ages out with the others.
    */
   async withdraw(reservation: VerdictReservation): Promise<void> {
     await this.kv
-      .forgetRevision(CREATION_VERDICT_BUCKET, reservation.revision)
+      .forgetRevision(CREATION_RESERVATION_BUCKET, reservation.revision)
       .catch((err: unknown) =>
         this.logger.warn(
           { err, sessionId: reservation.sessionId },
-          'a failed creation’s verdict key not given back; it ages out',
+          'a failed creation’s reservation not given back; it ages out',
         ),
       );
   }
 
   /**
    * The verdict on the session's creation: `wanted`, unless the other was taken first. `taken`: this
-   * call took it (nobody had asked before). `reservation`: the creation's own, whose placeholder it
-   * replaces; the reaper and a replay under the key read what the key holds first. Throws, retryable,
-   * when the bucket did not answer: the verdict may then have been taken by this call or not.
+   * call took it (nobody had asked before). Throws, retryable, when the bucket did not answer: the
+   * verdict may then have been taken by this call or not.
    */
   async decide(
     sessionId: string,
     wanted: CreationVerdict,
-    reservation?: VerdictReservation,
   ): Promise<{ verdict: CreationVerdict; taken: boolean }> {
     const kv = await this.kv.bucket(CREATION_VERDICT_BUCKET);
-    let revision = reservation?.revision;
-    // A lost compare-and-set means the other side took it: the next look reads what it took.
-    for (let look = 0; look < 3; look++) {
-      if (revision === undefined) {
-        // As the bucket's leader holds it (a replica may not have it yet).
-        const entry = await this.kv.leaderEntry(CREATION_VERDICT_BUCKET, sessionId);
-        const held = entry?.operation === 'PUT' ? kvDecode<string>(entry.value) : null;
-        if (held === 'announced' || held === 'failed') return { verdict: held, taken: false };
-        if (entry === null) {
-          // Never reserved (an earlier release's creation, or a placeholder aged out).
-          if (await createIfAbsent(kv, sessionId, kvEncode(wanted))) return { verdict: wanted, taken: true };
-          continue;
-        }
-        if (held !== UNDECIDED) break;
-        revision = entry.revision;
-      }
-      try {
-        await kv.update(sessionId, kvEncode(wanted), revision);
-        return { verdict: wanted, taken: true };
-      } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
-        revision = undefined;
-      }
-    }
+    if (await createIfAbsent(kv, sessionId, kvEncode(wanted))) return { verdict: wanted, taken: true };
+    // Taken first: as the bucket's leader holds it (a replica may not have it yet).
+    const entry = await this.kv.leaderEntry(CREATION_VERDICT_BUCKET, sessionId);
+    const held = entry?.operation === 'PUT' ? kvDecode<CreationVerdict>(entry.value) : null;
+    if (held === 'announced' || held === 'failed') return { verdict: held, taken: false };
     throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'the creation verdict could not be read', {
       retryable: true,
     });

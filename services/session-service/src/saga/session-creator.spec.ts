@@ -383,7 +383,7 @@ describe('creating a session, as a saga', () => {
       code: ErrorCodes.ABANDONED,
       retryable: true,
     });
-    expect(verdicts.decide).toHaveBeenCalledWith(expect.any(String), 'announced', expect.anything());
+    expect(verdicts.decide).toHaveBeenCalledWith(expect.any(String), 'announced');
     expect(names(calls)).toEqual([
       AllocateNumber.subject,
       RegisterSessionPins.subject,
@@ -412,14 +412,11 @@ describe('creating a session, as a saga', () => {
     expect(reserved).toEqual([]);
   });
 
-  it('its verdict is taken in the room it reserved; a creation that never stored its session gives the room back, one stored keeps it', async () => {
+  it('its verdict is taken once it reserved room for it; a creation that never stored its session gives the room back, one stored keeps it', async () => {
     const made = saga({});
     const view = await made.creator.create(request());
     expect(made.reserved).toEqual([view.sessionId]);
-    expect(made.verdicts.decide).toHaveBeenCalledWith(view.sessionId, 'announced', {
-      sessionId: view.sessionId,
-      revision: 1,
-    });
+    expect(made.verdicts.decide).toHaveBeenCalledWith(view.sessionId, 'announced');
     expect(made.withdrawn).toEqual([]);
 
     const exhausted = saga({ allocations: [coded(PoolErrorCodes.EXHAUSTED)] });

@@ -312,10 +312,7 @@ export class SessionCreator {
       this.expiry.schedule(sessionId, doc.expiresAt);
       this.checkpoints.reached('after-store');
       pending = { kind: 'verdict' };
-      const { verdict } = await timer.time(
-        'verdict',
-        this.verdicts.decide(sessionId, 'announced', reservation),
-      );
+      const { verdict } = await timer.time('verdict', this.verdicts.decide(sessionId, 'announced'));
       pending = undefined;
       // The orphan reaper took this creation for dead and ends its session: it must not be answered.
       if (verdict === 'failed') throw abandoned();
