@@ -26,6 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
@@ -150,6 +151,8 @@ async function main() {
      */
     const run = async (label: string, tenants: Tenant[], every = 1) => {
       const processes = () => [...bench.pids(), { name: 'bench', pid: process.pid }];
+      const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+      loopDelay.enable();
       const cpuBefore = cpuMsByName(processes());
       // The cores every process used together, by window: what the failing account's first seconds cost.
       const cores: number[] = [];
@@ -212,6 +215,10 @@ async function main() {
       log(`${label}: NATS storage per inbound message ${storedPerMessage.toFixed(0)} bytes`);
       log(
         `${label}: p99 ms by ${WINDOW_S} s window: ${windows.map((w) => (w.length ? pct(w, 99).toFixed(0) : '-')).join(' ')}`,
+      );
+      loopDelay.disable();
+      log(
+        `${label}: bench event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
       if (failed > 0) log(`${label}: ${failed} webhooks not answered 200`);

@@ -5,7 +5,8 @@ import {
   type CallReport,
   type Provider,
 } from '@maskline/telephony-simulator';
-import { expectEventually } from '@maskline/testing';
+import { DEFAULT_NATS_MEMORY_BYTES, natsEntryBound } from '@maskline/contracts';
+import { TEST_NATS_STORAGE_BYTES, expectEventually } from '@maskline/testing';
 import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
@@ -39,6 +40,14 @@ let phone = 0;
 const nextPhone = () => `+1628777${String(1000 + phone++)}`;
 /** Each account's inbound allowance here: above what the forgery tests send, far below the flood. */
 const INBOUND = { perSecond: 10, burst: 40 };
+/** Each account's share of the room for creation verdicts here: a few dozen sessions at once. */
+const CREATIONS_PERCENT = 1;
+/** That room, on the NATS node the tests run. */
+const CREATION_ROOM = natsEntryBound(
+  'creationReservations',
+  TEST_NATS_STORAGE_BYTES,
+  DEFAULT_NATS_MEMORY_BYTES,
+);
 
 describe('a tenant cannot forge another tenant’s calls', () => {
   let system: E2eSystem;
@@ -49,16 +58,18 @@ describe('a tenant cannot forge another tenant’s calls', () => {
   beforeAll(async () => {
     outside = await CallbackReceiver.start();
     system = await E2eSystem.start(
-      {},
+      { NATS_STORAGE_BYTES: String(TEST_NATS_STORAGE_BYTES) },
       (service): Record<string, string> =>
         service === 'pin-auth'
           ? { NUMBER_MAX_FAILURES: '1000' }
-          : service === 'gateway'
-            ? {
-                INBOUND_RATE_LIMIT_PER_SECOND: String(INBOUND.perSecond),
-                INBOUND_RATE_LIMIT_BURST: String(INBOUND.burst),
-              }
-            : {},
+          : service === 'session-service'
+            ? { CREATIONS_ACCOUNT_PERCENT: String(CREATIONS_PERCENT) }
+            : service === 'gateway'
+              ? {
+                  INBOUND_RATE_LIMIT_PER_SECOND: String(INBOUND.perSecond),
+                  INBOUND_RATE_LIMIT_BURST: String(INBOUND.burst),
+                }
+              : {},
     );
     for (const tenant of ['victim', 'attacker'] as const) {
       for (const provider of ['plivo', 'twilio'] as const) {
@@ -512,6 +523,43 @@ describe('a tenant cannot forge another tenant’s calls', () => {
       Array.from({ length: own }, (_, i) => post(signedText('victim', `the victim's own text ${i}`))),
     );
     expect(answers.map((r) => r.status)).toEqual(answers.map(() => 200));
+  });
+
+  it('a tenant creating sessions flat out is held to its share of the room for creation verdicts (429, Retry-After); the other tenant still creates', async () => {
+    const greedy = await createAccount(system, 'greedy');
+    const provider = providerAccount('plivo');
+    const added = await greedy.api('/Number/', {
+      body: {
+        numbers: '+14155550701',
+        provider: 'plivo',
+        provider_auth_id: provider.accountId,
+        provider_auth_token: provider.authToken,
+      },
+    });
+    expect(added.status).toBe(202);
+    const create = (account: TestAccount) =>
+      account.api('/Masking/Session/', { body: { first_party: nextPhone(), second_party: nextPhone() } });
+    const share = (CREATION_ROOM * CREATIONS_PERCENT) / 100;
+    let created = 0;
+    let refused: Response | undefined;
+    while (!refused && created <= share) {
+      const res = await create(greedy);
+      if (res.status === 201) created++;
+      else refused = res;
+    }
+    expect(created).toBeGreaterThan(0);
+    expect(created).toBeLessThan(share);
+    expect(refused?.status).toBe(429);
+    expect(Number(refused?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused?.json()).toEqual({
+      api_id: expect.any(String),
+      error: expect.stringMatching(/too many sessions created: this account .*CREATIONS_ACCOUNT_PERCENT/),
+    });
+    // Held to it whatever it asks: again at once, refused.
+    expect((await create(greedy)).status).toBe(429);
+    // The other tenants create as before.
+    for (const provider of ['plivo', 'twilio'] as const)
+      expect((await create(accounts.victim[provider])).status).toBe(201);
   });
 
   it('logs why each webhook was refused, with its code', () => {

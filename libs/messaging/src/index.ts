@@ -21,6 +21,7 @@ export * from './breaker-ceiling';
 export * from './account-privacy';
 export * from './stored-interactions';
 export * from './shared-token-buckets';
+export * from './subaccount-share-buckets';
 export * from './shared-counters';
 export * from './shared-slots';
 export * from './jetstream-retry';

@@ -69,6 +69,8 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     // The load runs through one account: its inbound calls and texts are not the measure here.
     INBOUND_RATE_LIMIT_PER_SECOND: '100000',
     INBOUND_RATE_LIMIT_BURST: '100000',
+    // ...and its session creations: the room for creation verdicts alone bounds them, not one account's share.
+    CREATIONS_ACCOUNT_PERCENT: '100',
     ...(sandbox ? { PLIVO_API_BASE_URL: sandbox.url, TWILIO_API_BASE_URL: sandbox.url } : {}),
     ...options.env,
   };

@@ -1,10 +1,10 @@
 import {
   DEFAULT_NATS_MEMORY_BYTES,
   DEFAULT_NATS_STORAGE_BYTES,
-  natsStorageBound,
   NATS_KEY_MEMORY_BYTES,
   NATS_MEMORY_SHARES,
   natsKeyBound,
+  natsEntryBound,
   natsReservedBytes,
 } from './nats-storage-budget';
 
@@ -24,14 +24,7 @@ describe('what Maskline asks of each NATS node', () => {
     expect(keys * NATS_KEY_MEMORY_BYTES).toBeLessThanOrEqual(DEFAULT_NATS_MEMORY_BYTES * 0.75);
   });
 
-  /** Bytes a record takes in its bucket (measured with nats-server 2.10.27, with a margin). */
-  const RECORD_BYTES = { creationReservations: 160, creationVerdicts: 170 } as const;
-  /** How many entries `store` holds before it refuses: its keys or its bytes, whichever bind first. */
-  const capacity = (store: keyof typeof RECORD_BYTES, storageBytes: number, memoryBytes: number) =>
-    Math.min(
-      natsKeyBound(store, memoryBytes),
-      Math.floor(natsStorageBound(store, storageBytes) / RECORD_BYTES[store]),
-    );
+  const capacity = natsEntryBound;
 
   it('admits two hours of session creations at the default API rate (100 a second), at the defaults', () => {
     expect(

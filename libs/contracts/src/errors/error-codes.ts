@@ -22,6 +22,12 @@ export const ErrorCodes = {
    * retryable, and not a fault of the service (it never opens a caller's circuit breaker).
    */
   HISTORY_READS_BUSY: 'RATE_LIMITED.HISTORY_BUSY',
+  /**
+   * The account (or its subaccount) has created as many sessions lately as it may: its share of the
+   * room for creation verdicts (CREATIONS_ACCOUNT_PERCENT, CREATIONS_SUBACCOUNT_PERCENT). Retryable
+   * after `retryAfterSeconds`.
+   */
+  SESSION_CREATIONS_LIMITED: 'RATE_LIMITED.SESSION_CREATIONS',
   /** The remote service did not answer in time. */
   RPC_TIMEOUT: 'RPC.TIMEOUT',
   /** Nobody is listening on the subject, or the connection is down. */

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes } from '@maskline/contracts';
-import { KeyValueStores } from '@maskline/messaging';
+import { KeyValueStores, SubaccountShareBuckets } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import type { Principal } from './principal';
-import { SubaccountShareBuckets } from './subaccount-share-buckets';
 
 /** One entry per account that made requests in the last hour: its shared token bucket. */
 export const ACCOUNT_RATE_BUCKET = 'maskline-account-rate';

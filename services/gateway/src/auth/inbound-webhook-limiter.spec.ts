@@ -2,7 +2,7 @@ import { ErrorCodes } from '@maskline/contracts';
 import type { KeyValueStores } from '@maskline/messaging';
 import type { GatewayConfig } from '../config/gateway.config';
 import { FOLLOW_UPS_PER_START, InboundWebhookLimiter } from './inbound-webhook-limiter';
-import type { AllowanceOwner } from './subaccount-share-buckets';
+import type { AllowanceOwner } from '@maskline/messaging';
 
 describe('InboundWebhookLimiter', () => {
   const config = {

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes, type VoiceStage } from '@maskline/contracts';
-import { KeyValueStores } from '@maskline/messaging';
+import { KeyValueStores, SubaccountShareBuckets, type AllowanceOwner } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { type AllowanceOwner, SubaccountShareBuckets } from './subaccount-share-buckets';
 
 /** One entry per account whose numbers were called or texted in the last hour (two: starts, follow-ups). */
 export const INBOUND_RATE_BUCKET = 'maskline-inbound-rate';

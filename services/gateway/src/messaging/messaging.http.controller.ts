@@ -11,10 +11,10 @@ import {
   STREAMS,
   e164Schema,
 } from '@maskline/contracts';
-import { EventPublisher, NumberRoutingCache } from '@maskline/messaging';
+import { EventPublisher, NumberRoutingCache, type AllowanceOwner } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
-import type { AllowanceOwner } from '../auth/subaccount-share-buckets';
+
 import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';

@@ -53,6 +53,15 @@ export const sessionServiceConfigSchema = z
      * customer on a subaccount cannot take the whole bound its main account and siblings share.
      */
     LIVE_SESSIONS_SUBACCOUNT_PERCENT: envInt(50, 1, 100),
+    /**
+     * The most of the room for creation verdicts (two hours of session creations, sized by
+     * NATS_MEMORY_BYTES and NATS_STORAGE_BYTES: `maskline-creation-reservations`) one account, its
+     * subaccounts' included, may take, in percent: a steady rate and a minute's burst of it. Full,
+     * the room refuses every tenant's creations; this keeps one tenant's credentials from filling it.
+     */
+    CREATIONS_ACCOUNT_PERCENT: envInt(25, 1, 100),
+    /** The most of its account's CREATIONS_ACCOUNT_PERCENT one subaccount may take, in percent. */
+    CREATIONS_SUBACCOUNT_PERCENT: envInt(50, 1, 100),
     /** How often one replica recounts every account's live sessions from the store (`LiveSessionRecount`). */
     LIVE_SESSIONS_RECOUNT_MS: envInt(600_000, 1000, 86_400_000),
     ...privacyConfigShape,

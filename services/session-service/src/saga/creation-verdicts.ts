@@ -12,7 +12,7 @@ export const CREATION_VERDICT_BUCKET = 'maskline-creation-verdicts';
  * asks, and the session stays as it is. The bucket holds the last two hours' creations, a key and a
  * word each.
  */
-const VERDICT_TTL_MS = 2 * 3_600_000;
+export const VERDICT_TTL_MS = 2 * 3_600_000;
 /** Of a verdict's lifetime, what is not counted on: clocks a little apart, a reaper's pass. */
 const VERDICT_MARGIN_MS = 10 * 60_000;
 

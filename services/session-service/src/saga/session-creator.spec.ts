@@ -27,6 +27,7 @@ import type { SessionViews } from '../sessions/session-views';
 import type { SagaCheckpoint } from './saga-checkpoints';
 import type { SagaStepsRepository } from './saga-steps.repository';
 import type { CreationVerdict, CreationVerdicts, VerdictReservation } from './creation-verdicts';
+import { CreationAllowance } from './creation-allowance';
 import { SessionCreator } from './session-creator';
 import { announceWithinMs } from '../sessions/session-announcer';
 import { countingLiveSessionQuota } from '../sessions/counting-live-session-quota.test-fixture';
@@ -65,6 +66,8 @@ function saga(world: {
   verdictFails?: Error;
   /** Reserving room for the verdict fails so (its memory full, or NATS away). */
   reserveFails?: Error;
+  /** The account's creation allowance (`CreationAllowance`) refuses with this. */
+  allowanceRefuses?: Error;
   /** The account's bound on live sessions (none when unset). */
   liveLimit?: number;
 }) {
@@ -165,6 +168,11 @@ function saga(world: {
         : { verdict: wanted, taken: true };
     }),
   } as unknown as CreationVerdicts;
+  const allowance = {
+    take: jest.fn(async () => {
+      if (world.allowanceRefuses) throw world.allowanceRefuses;
+    }),
+  } as unknown as CreationAllowance;
   const reached: SagaCheckpoint[] = [];
   const config = {
     SESSION_ALLOCATION_ATTEMPTS: world.attempts ?? 3,
@@ -180,6 +188,7 @@ function saga(world: {
     keys,
     expiry,
     quota,
+    allowance,
     config,
     { reached: (p: SagaCheckpoint) => void reached.push(p) },
     { info: () => undefined, warn: () => undefined } as unknown as Logger,
@@ -408,6 +417,17 @@ describe('creating a session, as a saga', () => {
     await expect(creator.create(request())).rejects.toBe(full);
     // Its steps (none) and its Idempotency-Key forgotten: nothing else.
     expect(names(calls)).toEqual(['forget', 'forget']);
+    expect(counted()).toBe(0);
+    expect(reserved).toEqual([]);
+  });
+
+  it('past its account’s creation allowance: refused before it takes a live session, reserves room or holds anything', async () => {
+    const limited = new CodedError(ErrorCodes.SESSION_CREATIONS_LIMITED, 'too many', {
+      details: { retryAfterSeconds: 3 },
+    });
+    const { creator, calls, counted, reserved } = saga({ allowanceRefuses: limited });
+    await expect(creator.create(request())).rejects.toBe(limited);
+    expect(names(calls)).toEqual(['forget']);
     expect(counted()).toBe(0);
     expect(reserved).toEqual([]);
   });

@@ -26,6 +26,7 @@ import { IdempotencyKeys } from '../idempotency/idempotency-keys';
 import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionRepository } from '../sessions/session.repository';
 import { LiveSessionQuota } from '../sessions/live-session-quota';
+import { CreationAllowance } from './creation-allowance';
 import {
   SessionAnnouncer,
   announceWithinMs,
@@ -71,6 +72,7 @@ export class SessionCreator {
     private readonly idempotency: IdempotencyKeys,
     private readonly expiry: ExpiryScheduler,
     private readonly quota: LiveSessionQuota,
+    private readonly allowance: CreationAllowance,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(SAGA_CHECKPOINTS) private readonly checkpoints: SagaCheckpoints,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -195,8 +197,10 @@ export class SessionCreator {
       | { kind: 'verdict' }
       | undefined;
     let chosen: { virtualNumber: string; allocationId: string } | undefined;
-    // One of the account's live sessions (`LiveSessionQuota`), before anything is held or written (a
-    // refusal costs nothing else): given back below unless the session is stored, or may be.
+    // One of the account's creations (`CreationAllowance`: its share of the room for verdicts), then
+    // one of its live sessions (`LiveSessionQuota`), before anything is held or written (a refusal
+    // costs nothing else): the live session is given back below unless the session is stored, or may be.
+    await timer.time('allowance', this.allowance.take(scope));
     await timer.time('quota', this.quota.take(scope));
     let reservation: VerdictReservation | undefined;
     try {

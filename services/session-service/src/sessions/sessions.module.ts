@@ -26,6 +26,7 @@ import { AllocationFateDocument, AllocationFateSchema } from '../saga/allocation
 import { AllocationFates } from '../saga/allocation-fates.repository';
 import { SAGA_CHECKPOINTS, noCheckpoints } from '../saga/saga-checkpoints';
 import { SessionCreator } from '../saga/session-creator';
+import { CreationAllowance } from '../saga/creation-allowance';
 import { faultInjectingCheckpoints } from '../saga/testing/fault-injecting-checkpoints';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { RetentionSweeper } from '../privacy/retention-sweeper';
@@ -108,6 +109,7 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     ExpiryScheduler,
     OrphanReaper,
     CreationVerdicts,
+    CreationAllowance,
     UnannouncedUpdates,
     UnannouncedUpdateSweeper,
     CallProgressConsumer,

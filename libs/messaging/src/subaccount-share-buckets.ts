@@ -1,5 +1,6 @@
 import { subaccountShare } from '@maskline/contracts';
-import { KeyValueStores, SharedTokenBuckets } from '@maskline/messaging';
+import { KeyValueStores } from './key-value-stores';
+import { SharedTokenBuckets } from './shared-token-buckets';
 
 /** Whose allowance a request spends: a main account, and the subaccount it came through, if any. */
 export interface AllowanceOwner {
