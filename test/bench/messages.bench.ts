@@ -170,6 +170,8 @@ async function main() {
       const total = rate * seconds;
       let sentInAll = 0;
       let failed = 0;
+      /** Why webhooks were not answered 200: a status, or the error the request failed with. */
+      const why = new Map<string, number>();
       const t0 = performance.now();
       const inFlight: Array<Promise<unknown>> = [];
       for (let i = 0; i < total; i++) {
@@ -188,10 +190,16 @@ async function main() {
           inFlight.push(
             t.sim.text({ from: first, to: vn, text }).then(
               ({ status }) => {
-                if (status !== 200) failed++;
-                else if (k === 0) answered.push(performance.now() - at);
+                if (status !== 200) {
+                  failed++;
+                  why.set(`HTTP ${status}`, (why.get(`HTTP ${status}`) ?? 0) + 1);
+                } else if (k === 0) answered.push(performance.now() - at);
               },
-              () => failed++,
+              (err: unknown) => {
+                failed++;
+                const reason = err instanceof Error ? err.message.slice(0, 80) : 'no answer';
+                why.set(reason, (why.get(reason) ?? 0) + 1);
+              },
             ),
           );
         }
@@ -221,7 +229,10 @@ async function main() {
         `${label}: bench event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
-      if (failed > 0) log(`${label}: ${failed} webhooks not answered 200`);
+      if (failed > 0) {
+        const reasons = [...why].map(([reason, n]) => `${n} × ${reason}`).join(', ');
+        log(`${label}: ${failed} webhooks not answered 200 (${reasons})`);
+      }
       return {
         latencies,
         answered,
