@@ -116,4 +116,58 @@ describe('KV buckets (real NATS)', () => {
       }),
     ).rejects.toThrow(/NATS refuses to reserve \d+ bytes for KV bucket test-share-/);
   });
+
+  it('removes the delete and purge markers an earlier release left, a slice at a time from where the last stopped, keeping live entries and markers written later too', async () => {
+    const { kv } = await replicas.replica();
+    const name = `test-markers-${randomUUID()}`;
+    const bucket = await kv.bucket(name, {});
+    await bucket.put('live-1', 'v');
+    await bucket.put('gone-1', 'v');
+    await bucket.delete('gone-1');
+    await bucket.put('gone-2', 'v');
+    await bucket.purge('gone-2');
+    await bucket.put('live-2', 'v');
+    const keysHeld = async () => (await bucket.status()).values;
+    expect(await keysHeld()).toBe(4);
+
+    // Two entries a slice: live-1 and gone-1's marker, then gone-2's marker and live-2.
+    const first = await kv.removeDeleteMarkers(name, 0, 2);
+    expect(first.removed).toBe(1);
+    expect(await kv.leaderEntry(name, 'gone-1')).toBeNull();
+    expect(await kv.leaderEntry(name, 'gone-2')).toMatchObject({ operation: 'PURGE' });
+    const second = await kv.removeDeleteMarkers(name, first.next, 2);
+    expect(second.removed).toBe(1);
+    expect(await kv.leaderEntry(name, 'gone-2')).toBeNull();
+    expect(await keysHeld()).toBe(2);
+    expect((await bucket.get('live-1'))?.string()).toBe('v');
+    expect((await bucket.get('live-2'))?.string()).toBe('v');
+    // Read through: the next slice has nothing to read, and answers at once.
+    await expect(kv.removeDeleteMarkers(name, second.next, 2)).resolves.toEqual({
+      removed: 0,
+      next: second.next,
+    });
+
+    // A marker written later (a replica of the earlier release, during a rollout) goes on the next slice.
+    await bucket.put('gone-3', 'v');
+    await bucket.delete('gone-3');
+    const third = await kv.removeDeleteMarkers(name, second.next, 2);
+    expect(third.removed).toBe(1);
+    expect(await kv.leaderEntry(name, 'gone-3')).toBeNull();
+    expect(await keysHeld()).toBe(2);
+  });
+
+  it('ends a slice whose last entries were removed after it asked, instead of waiting for them', async () => {
+    const { kv } = await replicas.replica();
+    const name = `test-markers-tail-${randomUUID()}`;
+    const bucket = await kv.bucket(name, {});
+    await bucket.put('live', 'v');
+    await bucket.put('gone', 'v');
+    await bucket.delete('gone');
+    const tail = await bucket.put('forgotten', 'v');
+    await kv.forgetRevision(name, tail);
+    // The stream still numbers its last entry `tail`, which no longer exists.
+    await expect(kv.removeDeleteMarkers(name, 0, 100)).resolves.toEqual({ removed: 1, next: tail });
+    expect((await bucket.get('live'))?.string()).toBe('v');
+    expect(await kv.leaderEntry(name, 'gone')).toBeNull();
+  });
 });

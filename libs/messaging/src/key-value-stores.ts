@@ -1,10 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import {
+  DeliverPolicy,
   DiscardPolicy,
   nanos,
   type JetStreamManager,
   type KV,
   type KvEntry,
+  type MsgRequest,
   type NatsConnection,
 } from 'nats';
 import type { Logger } from 'pino';
@@ -214,23 +216,63 @@ export class KeyValueStores implements OnModuleInit {
   }
 
   /**
-   * Removes every delete and purge marker the bucket holds, leaving nothing in their place: for a
-   * bucket without an age whose writers now remove entries with `forgetRevision`, to clear the
-   * markers an earlier release left (each a key NATS keeps in memory, forever). Reads each key's
-   * latest entry once; a key written again meanwhile keeps what was written. How many it removed.
+   * Removes the delete and purge markers among the bucket's next `atMost` entries after position
+   * `after` (a stream sequence; 0 for its start), leaving nothing in their place: for a bucket
+   * without an age whose writers now remove entries with `forgetRevision`, to clear the markers an
+   * earlier release left (each a key NATS keeps in memory, forever). Every entry of a bucket keeping
+   * one revision a key is its key's latest, so a marker removed uncovers nothing; a key written
+   * again meanwhile keeps what was written. One bounded slice a call, which never waits on a quiet
+   * bucket: `next` is where the next call goes on (at the bucket's end once it is read through).
    */
-  async removeDeleteMarkers(bucket: string): Promise<number> {
-    const kv = await this.bucket(bucket);
+  async removeDeleteMarkers(
+    bucket: string,
+    after: number,
+    atMost: number,
+  ): Promise<{ removed: number; next: number }> {
+    await this.bucket(bucket);
+    const stream = `KV_${bucket}`;
+    const manager = await this.streamManager();
+    const { first_seq: first, last_seq: last } = (
+      await retryWhileNoResponders(() => manager.streams.info(stream), NO_RESPONDERS_WITHIN_MS)
+    ).state;
+    // The first entry left at or after the slice's start (entries are removed all the time); the
+    // server takes `next_by_subj` (nats-server 2.9 on), which nats.js's type leaves out.
+    const nextEntry = { seq: Math.max(after + 1, first), next_by_subj: `$KV.${bucket}.>` };
+    const start = await retryWhileNoResponders(
+      () => manager.streams.getMessage(stream, nextEntry as unknown as MsgRequest),
+      NO_RESPONDERS_WITHIN_MS,
+    ).then(
+      (m) => m.seq,
+      (err: unknown) => {
+        if (isNoMessageFound(err)) return undefined;
+        throw err;
+      },
+    );
+    if (start === undefined) return { removed: 0, next: Math.max(after, last) };
+    const consumer = await this.nc.jetstream().consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: start,
+      headers_only: true,
+    });
     const markers: number[] = [];
-    let initialized!: () => void;
-    const listed = new Promise<void>((resolve) => (initialized = resolve));
-    const entries = await kv.watch({ key: '>', initializedFn: () => initialized() });
-    const reading = (async () => {
-      for await (const entry of entries) if (entry.operation !== 'PUT') markers.push(entry.revision);
-    })();
-    await listed;
-    entries.stop();
-    await reading;
+    let next = after;
+    try {
+      // Up to `atMost`, or to the entry the consumer says nothing follows (so a slice reaching the
+      // bucket's end never waits); entries removed meanwhile are skipped, and a wait cut short by
+      // their removal ends at MARKER_SLICE_WAIT_MS.
+      const entries = await consumer.fetch({ max_messages: atMost, expires: MARKER_SLICE_WAIT_MS });
+      for await (const m of entries) {
+        next = m.seq;
+        const operation = m.headers?.get(KV_OPERATION_HEADER);
+        if (operation === 'DEL' || operation === 'PURGE') markers.push(m.seq);
+        if (m.info.pending === 0) {
+          next = Math.max(next, last);
+          break;
+        }
+      }
+    } finally {
+      await consumer.delete().catch(() => undefined);
+    }
     for (let i = 0; i < markers.length; i += MARKER_REMOVALS_AT_ONCE) {
       await Promise.all(
         markers
@@ -238,7 +280,7 @@ export class KeyValueStores implements OnModuleInit {
           .map((revision) => this.forgetRevision(bucket, revision)),
       );
     }
-    return markers.length;
+    return { removed: markers.length, next };
   }
 
   /** The JetStream manager `leaderEntry` and `forgetRevision` ask (answers within LEADER_READ_TIMEOUT_MS). */
@@ -328,6 +370,10 @@ function retryingNoResponders(kv: KV, withinMs: number): KV {
 const CONDITIONAL: ReadonlySet<string | symbol> = new Set(['create', 'update', 'delete', 'purge']);
 /** Markers `removeDeleteMarkers` removes at once (each one request). */
 const MARKER_REMOVALS_AT_ONCE = 32;
+/** How long `removeDeleteMarkers` waits for a slice whose tail was removed after it asked. */
+const MARKER_SLICE_WAIT_MS = 2_000;
+/** The header by which NATS KV marks an entry a delete (`DEL`) or a purge (`PURGE`). */
+const KV_OPERATION_HEADER = 'KV-Operation';
 
 /** Keys a bucket remembers to read at the leader next, at most (the oldest go first). */
 const LEADER_NEXT_MAX = 10_000;

@@ -1,6 +1,7 @@
 import {
   DEFAULT_NATS_MEMORY_BYTES,
   DEFAULT_NATS_STORAGE_BYTES,
+  EARLIER_CREATION_VERDICT_MEMORY,
   NATS_KEY_MEMORY_BYTES,
   NATS_MEMORY_SHARES,
   natsKeyBound,
@@ -25,6 +26,17 @@ describe('what Maskline asks of each NATS node', () => {
   });
 
   const capacity = natsEntryBound;
+
+  it('never gives the creation verdicts fewer keys than an earlier release did (NATS would refuse every verdict until the excess aged out)', () => {
+    expect(NATS_MEMORY_SHARES.creationVerdicts).toBeGreaterThanOrEqual(EARLIER_CREATION_VERDICT_MEMORY);
+  });
+
+  it('leaves room beyond twice the reservations for an earlier release’s creations during an upgrade: two hours at 50 a second, at the defaults', () => {
+    const spare =
+      capacity('creationVerdicts', DEFAULT_NATS_STORAGE_BYTES, DEFAULT_NATS_MEMORY_BYTES) -
+      2 * capacity('creationReservations', DEFAULT_NATS_STORAGE_BYTES, DEFAULT_NATS_MEMORY_BYTES);
+    expect(spare).toBeGreaterThanOrEqual(50 * 7200);
+  });
 
   it('admits two hours of session creations at the default API rate (100 a second), at the defaults', () => {
     expect(

@@ -21,6 +21,12 @@ export const NATS_KEY_MEMORY_BYTES = 400;
 /** The shares of room for creation verdicts (the verdicts' own are derived from them). */
 const CREATION_RESERVATION_STORAGE = 0.6;
 const CREATION_RESERVATION_MEMORY = 3.5;
+/**
+ * The share of memory for the verdicts' keys that releases before the room for verdicts set (10 %),
+ * and the least they may have: NATS does not trim a bucket that refuses when full if its bound is
+ * lowered, it refuses every write until enough entries have aged out (two hours).
+ */
+export const EARLIER_CREATION_VERDICT_MEMORY = 10;
 
 /**
  * The stores whose size follows traffic a tenant chooses (an entry or more per inbound message,
@@ -72,7 +78,7 @@ export type NatsStore = keyof typeof NATS_STORAGE_SHARES;
 
 /**
  * The KV buckets among those stores, and the percentage of `NATS_MEMORY_BYTES` their keys may take:
- * each holds at most that many keys. The rest (25.5 %) is for the other buckets' keys (each bounded by
+ * each holds at most that many keys. The rest (25 %) is for the other buckets' keys (each bounded by
  * its age times a rate or by live state) and NATS itself.
  */
 export const NATS_MEMORY_SHARES = {
@@ -81,21 +87,25 @@ export const NATS_MEMORY_SHARES = {
   callState: 5,
   /** How long a copied webhook is refused under a flood is what it remembers. */
   webhookReplay: 15,
-  allocations: 10,
+  /** 30 days of records: one forgotten is read from the store while live. */
+  allocations: 8.5,
   /**
    * Full, it refuses a creation before it holds anything: room for two hours of creations at 104 a
    * second (a creation that fails before storing its session gives its key back).
    */
   creationReservations: CREATION_RESERVATION_MEMORY,
-  /** Twice what the reservations hold, and room for an earlier release's creations during an upgrade. */
-  creationVerdicts: 2 * CREATION_RESERVATION_MEMORY + 1,
+  /**
+   * Twice what the reservations hold, and room for an earlier release's creations during an upgrade
+   * (which reserve nothing): as many keys as that release allowed.
+   */
+  creationVerdicts: Math.max(2 * CREATION_RESERVATION_MEMORY + 3, EARLIER_CREATION_VERDICT_MEMORY),
   finishedIdempotencyKeys: 5,
   /** An hour of texts and calls at 298 a second (one tenant's inbound limit for texts is 200). */
   storedInteractions: 5,
   /**
    * Kept 30 days, one a participant identifier: one tenant adding participants at its API limit
-   * would otherwise grow it by 3.5 GB of NATS memory a day. Full, the least recently seen lose their
-   * stickiness first (they get whichever number is free).
+   * would otherwise grow it by 3.5 GB of NATS memory a day. Full, the participants added longest
+   * ago lose their stickiness first (they get whichever number is free).
    */
   proxyStickyNumbers: 5,
   /** An hour of strangers' messages to auto-create Services at 179 a second. */

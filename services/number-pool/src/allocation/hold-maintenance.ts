@@ -14,6 +14,8 @@ import type { HoldStore } from './hold-store.port';
 export class HoldMaintenance {
   /** The id after which the next stray check goes on. */
   private strayCursor = '';
+  /** The pair hint after which the next sweep for an earlier release's markers goes on. */
+  private markerCursor = 0;
 
   constructor(
     private readonly holds: HoldRepository,
@@ -35,9 +37,16 @@ export class HoldMaintenance {
     return due.length;
   }
 
-  /** Removes what an earlier release left of cleared pair hints (`HoldStore.removeLeftMarkers`). */
-  removeLeftPairMarkers(): Promise<number> {
-    return this.store.removeLeftMarkers();
+  /**
+   * Removes what an earlier release left of cleared pair hints (`HoldStore.removeLeftMarkers`) among
+   * the next `atMost` hints, going on each call from where the last stopped (a call that fails
+   * reads its slice again): how many it removed. Once through, each call reads only the hints
+   * written since, so markers that replicas of an earlier release write during a rollout go too.
+   */
+  async removeLeftPairMarkers(atMost: number): Promise<number> {
+    const { removed, next } = await this.store.removeLeftMarkers(this.markerCursor, atMost);
+    this.markerCursor = next;
+    return removed;
   }
 
   /**

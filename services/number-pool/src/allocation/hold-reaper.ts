@@ -10,6 +10,11 @@ import { HoldMaintenance } from './hold-maintenance';
 const STRAY_CHECK_EVERY_RUNS = 12;
 /** Active holds whose allocation is looked up in KV per check. */
 const STRAY_CHECKS_PER_RUN = 200;
+/**
+ * Pair hints read per run for markers an earlier release left: a million in under ten minutes at
+ * the default interval, each run's slice a few seconds at most.
+ */
+const PAIR_MARKER_SLICE = 10_000;
 
 /**
  * Every REAPER_INTERVAL_MS: retires (deletes) holds whose cool-off has ended (allocation also does
@@ -21,8 +26,6 @@ const STRAY_CHECKS_PER_RUN = 200;
 @Injectable()
 export class HoldReaper extends PeriodicTask {
   private runs = 0;
-  /** Whether the pair hints' markers an earlier release left may still be there (`runOnce`). */
-  private markersLeft = true;
   private readonly swept;
 
   constructor(
@@ -42,13 +45,6 @@ export class HoldReaper extends PeriodicTask {
   }
 
   protected async runOnce(): Promise<void> {
-    if (this.markersLeft) {
-      // Once a process: what an earlier release left of cleared pair hints (this one leaves none).
-      const removed = await this.maintenance.removeLeftPairMarkers();
-      this.markersLeft = false;
-      if (removed > 0) this.logger.info({ removed }, 'removed the markers of cleared pair hints');
-      this.swept.inc({ action: 'pair-marker-removed' }, removed);
-    }
     const now = new Date(this.clock());
     const retired = await this.maintenance.retireExpired(now, 500);
     // `holds` and `allocations` hold what is live (every release writes to them, a scan on
@@ -65,6 +61,11 @@ export class HoldReaper extends PeriodicTask {
         : 0;
     if (strays > 0) this.logger.warn({ released: strays }, 'released live holds of released allocations');
     this.swept.inc({ action: 'stray-released' }, strays);
+    // Last, so that it never holds back what frees pairs: what an earlier release left of cleared
+    // pair hints (this one leaves none), a slice a run.
+    const markers = await this.maintenance.removeLeftPairMarkers(PAIR_MARKER_SLICE);
+    if (markers > 0) this.logger.info({ removed: markers }, 'removed the markers of cleared pair hints');
+    this.swept.inc({ action: 'pair-marker-removed' }, markers);
     this.swept.inc({ action: 'retired' }, retired);
     this.swept.inc({ action: 'purged' }, purged);
     if (retired + purged > 0) this.logger.debug({ retired, purged }, 'hold reaper sweep');

@@ -19,8 +19,12 @@ export interface HoldStore {
   setPairHint(virtualNumber: string, party: string, hint: PairHint): Promise<void>;
   /** Removes the hint if it still describes `holdId` (a newer hold's hint is kept), leaving nothing. */
   clearPairHint(virtualNumber: string, party: string, holdId: string): Promise<void>;
-  /** Removes what an earlier release left of cleared hints (a marker a pair ever used): how many. */
-  removeLeftMarkers(): Promise<number>;
+  /**
+   * Removes what an earlier release left of cleared hints (a marker a pair ever used) among the
+   * hints written after `position`, at most `atMost` of them read: how many it removed, and the
+   * position the next call goes on from.
+   */
+  removeLeftMarkers(position: number, atMost: number): Promise<{ removed: number; next: number }>;
 
   /** Inserts a live hold; false when the pair already has a live hold. */
   insertHold(hold: Hold): Promise<boolean>;

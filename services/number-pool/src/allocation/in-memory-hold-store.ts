@@ -26,8 +26,8 @@ export class InMemoryHoldStore implements HoldStore {
   }
 
   /** A map leaves nothing behind. */
-  async removeLeftMarkers() {
-    return 0;
+  async removeLeftMarkers(position: number) {
+    return { removed: 0, next: position };
   }
 
   async insertHold(hold: Hold) {

@@ -77,8 +77,8 @@ export class MongoHoldStore implements HoldStore {
     await this.kv.forgetRevision(PAIR_HINTS_BUCKET, entry.revision);
   }
 
-  async removeLeftMarkers(): Promise<number> {
-    return this.kv.removeDeleteMarkers(PAIR_HINTS_BUCKET);
+  removeLeftMarkers(position: number, atMost: number): Promise<{ removed: number; next: number }> {
+    return this.kv.removeDeleteMarkers(PAIR_HINTS_BUCKET, position, atMost);
   }
 
   insertHold(hold: Hold): Promise<boolean> {

@@ -10,7 +10,7 @@ export const PROXY_STICKY_BUCKET = 'proxy-sticky-numbers';
  * back (a rider's next trip), and a bound keeps the bucket the size of recent users.
  */
 const REMEMBERED_MS = 30 * 86_400_000;
-/** Bounded by its share of NATS as well, forgetting the least recently seen first. */
+/** Bounded by its share of NATS as well, forgetting those remembered longest ago first (a participant is remembered when added). */
 const STICKY_BUCKET_OPTIONS = { ttlMs: REMEMBERED_MS, storageShare: 'proxyStickyNumbers' } as const;
 
 /**
