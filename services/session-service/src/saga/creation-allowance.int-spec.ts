@@ -69,6 +69,10 @@ describe('session creations per account, across replicas (real NATS KV)', () => 
     const first = await takeUntilRefused([a, b], { accountId, subaccountId: subaccount() });
     expect(first.taken).toBe(78); // half of the account's 157
     expect((first.refused as Error).message).toContain('this subaccount');
+    // Its own steady rate is floored at one a second; what it may create is its main account's, lower here.
+    expect((first.refused as Error).message).toContain(
+      `may create ${a.rule.ratePerSecond.toPrecision(2)} a second`,
+    );
     expect((await takeUntilRefused([b, a], { accountId, subaccountId: subaccount() })).taken).toBe(78);
     const main = await takeUntilRefused([a], { accountId });
     expect(main.taken).toBe(1);

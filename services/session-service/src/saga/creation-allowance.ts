@@ -65,7 +65,12 @@ export class CreationAllowance {
     if (taken.ok) return;
     const [whose, rate, setting] =
       taken.by === 'subaccount'
-        ? ['this subaccount', this.buckets.subaccountRate, 'CREATIONS_SUBACCOUNT_PERCENT']
+        ? // Its own rate is at least one a second; its main account's binds it too.
+          [
+            'this subaccount',
+            Math.min(this.buckets.subaccountRate, this.rule.ratePerSecond),
+            'CREATIONS_SUBACCOUNT_PERCENT',
+          ]
         : [
             owner.subaccountId ? 'the main account, with its subaccounts,' : 'this account',
             this.rule.ratePerSecond,
