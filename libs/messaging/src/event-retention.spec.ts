@@ -10,6 +10,7 @@ const holding = (over: Partial<StreamHolding>): StreamHolding => ({
   maxBytes: 10 * 1024,
   maxAgeMs: 7 * DAY,
   firstAt: NOW - H,
+  firstSeq: 1,
   ...over,
 });
 

@@ -14,6 +14,8 @@ export interface StreamHolding {
   maxAgeMs: number;
   /** When its oldest event was published (ms). */
   firstAt: number;
+  /** Its oldest event's sequence: every event before it is forgotten. */
+  firstSeq: number;
 }
 
 /**
@@ -105,6 +107,15 @@ export class EventRetention {
     return keepsEvent(this.current(now), publishedAt.getTime(), delayMs, now, RETRY_TRUSTED_FRACTION[trust]);
   }
 
+  /**
+   * The sequence of the oldest event the stream still holds, as last read (at most READ_EVERY_MS
+   * old), or undefined when unknown: an event before it is forgotten, and its retries never come.
+   */
+  firstSequence(): number | undefined {
+    void this.readIfDue();
+    return this.current(Date.now())?.firstSeq;
+  }
+
   /** The stream's holding, unless unread or too old to trust (NATS not answering): then unknown. */
   private current(now: number): StreamHolding | undefined {
     return now - this.heldAt <= STALE_AFTER_MS ? this.holding : undefined;
@@ -136,6 +147,7 @@ export class EventRetention {
         maxBytes: info.config.max_bytes,
         maxAgeMs: info.config.max_age / 1e6,
         firstAt: Date.parse(info.state.first_ts),
+        firstSeq: info.state.first_seq,
       };
       this.heldAt = Date.now();
     } catch (err) {

@@ -43,7 +43,10 @@ export const NATS_STORAGE_SHARES = {
   events: 57,
   /** The message relay claims (`maskline-message-relays`, about 170 bytes a text; its keys bind first). */
   messageRelays: 2,
-  /** The callback delivery ledger (`maskline-callback-state`, an entry per callback delivered). */
+  /**
+   * The callback delivery ledger (`maskline-callback-state`, an entry per callback delivered, and
+   * per callback in retry: its count, and a watch of a retry hours ahead).
+   */
   callbackLedger: 5,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */
   callState: 3,

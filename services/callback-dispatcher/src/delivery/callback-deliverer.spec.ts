@@ -11,7 +11,8 @@ import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
 import type { Delivered, DeliveryLedger } from './delivery-ledger';
-import { FORGOTTEN_BEFORE_RETRY } from './delivery-state-machine';
+import { FORGOTTEN_BEFORE_RETRY, LOST_BEFORE_RETRY } from './delivery-state-machine';
+import type { LostRetryWatch, WatchedRetry } from './lost-retry-watch';
 import { StoredInteractionGate } from './stored-interaction-gate';
 
 const ACCOUNT = 'MA000000000000000001';
@@ -43,6 +44,7 @@ const job = (over: Partial<DeliveryJob> = {}): DeliveryJob => ({
   },
   sequence: 7,
   publishedAt: new Date(T0),
+  streamSequence: 7,
   attemptKey: 'evt-7',
   ...over,
 });
@@ -60,6 +62,8 @@ function deliverer(world: {
   stored?: boolean;
   /** How long past its publishing the event stream still holds an event (default: for ever). */
   streamHoldsMs?: number;
+  /** CALLBACK_RETRY_SCHEDULE_SECONDS (default 30, 120). */
+  schedule?: number[];
   /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
   perAccount?: number;
   /** Sends, and attempt records, wait for these (held until the test lets them go). */
@@ -69,6 +73,7 @@ function deliverer(world: {
   const attemptsSent: AttemptRequest[] = [];
   const recorded: Array<Record<string, unknown>> = [];
   const dead: Array<Record<string, unknown>> = [];
+  const watched: Array<{ streamSequence: number; retry: WatchedRetry }> = [];
   // Per event (the default job's is `evt-7`).
   type State = { made: number; delivered: boolean; record?: Delivered };
   const states = new Map<string, State>([
@@ -135,7 +140,7 @@ function deliverer(world: {
     DNS_SERVERS: ['127.0.0.1:9'],
     CALLBACK_PER_ACCOUNT_CONCURRENCY: world.perAccount ?? 16,
     CALLBACK_PER_HOST_CONCURRENCY: 8,
-    CALLBACK_RETRY_SCHEDULE_SECONDS: [30, 120],
+    CALLBACK_RETRY_SCHEDULE_SECONDS: world.schedule ?? [30, 120],
     CALLBACK_MAX_AGE_SECONDS: 86400,
     HOST_BREAKER_RESET_MS: 30_000,
   } as unknown as CallbackDispatcherConfig;
@@ -164,8 +169,13 @@ function deliverer(world: {
       keeps: (publishedAt: Date, delayMs: number) =>
         (world.now ?? T0 + 1000) + delayMs - publishedAt.getTime() <= (world.streamHoldsMs ?? Infinity),
     } as unknown as EventRetention,
+    {
+      watch: jest.fn(async (streamSequence: number, retry: WatchedRetry) => {
+        watched.push({ streamSequence, retry });
+      }),
+    } as unknown as LostRetryWatch,
   );
-  return { d, ledger, attemptsSent, recorded, dead, asked };
+  return { d, ledger, attemptsSent, recorded, dead, asked, watched };
 }
 
 describe('delivering a callback', () => {
@@ -438,5 +448,74 @@ describe('delivering a callback', () => {
       await Promise.all([first, next]);
       expect(recorded).toHaveLength(2);
     });
+  });
+});
+
+describe('a retry that waits long enough for the event stream to forget its event', () => {
+  it('is written down with what its dead letter needs, under its event’s position, when it is scheduled', async () => {
+    const { d, watched } = deliverer({
+      schedule: [3600],
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
+    });
+    await expect(d.deliver(job({ streamSequence: 70_001 }))).rejects.toBeInstanceOf(RetryLater);
+    expect(watched).toEqual([
+      {
+        streamSequence: 70_001,
+        retry: {
+          eventId: 'evt-7',
+          attemptKey: 'evt-7',
+          attempts: 1,
+          url: PUBLIC,
+          callback: expect.objectContaining({
+            accountId: ACCOUNT,
+            sessionId: SESSION,
+            eventName: 'SessionTimeout',
+          }),
+          sequence: 7,
+          subaccountId: null,
+        },
+      },
+    ]);
+  });
+
+  it('is not written down when it comes within minutes (the consumer host judges those)', async () => {
+    const { d, watched } = deliverer({
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
+    });
+    await expect(d.deliver(job())).rejects.toBeInstanceOf(RetryLater);
+    expect(watched).toEqual([]);
+  });
+
+  it('found lost, is dead-lettered with a reason that says so and the attempts made, to be replayed', async () => {
+    const { d, dead } = deliverer({});
+    await d.deadLetterLost({
+      eventId: 'evt-9',
+      attemptKey: 'evt-9',
+      attempts: 5,
+      url: PUBLIC,
+      callback: {
+        accountId: ACCOUNT,
+        sessionId: SESSION,
+        target: 'session',
+        eventName: 'SessionTimeout',
+        params: { EventName: 'SessionTimeout', SessionUUID: SESSION },
+      },
+      sequence: 9,
+      subaccountId: null,
+    });
+    expect(dead).toEqual([
+      expect.objectContaining({
+        _id: 'evt-9',
+        accountId: ACCOUNT,
+        sessionId: SESSION,
+        eventName: 'SessionTimeout',
+        params: { EventName: 'SessionTimeout', SessionUUID: SESSION },
+        sequence: 9,
+        url: PUBLIC,
+        reason: LOST_BEFORE_RETRY,
+        attempts: 5,
+        replayedAt: null,
+      }),
+    ]);
   });
 });

@@ -21,11 +21,13 @@ import { CallbackTargets, type CallbackTarget } from './callback-targets';
 import { DeliveryLedger, type DeliveredAttempt } from './delivery-ledger';
 import {
   FORGOTTEN_BEFORE_RETRY,
+  LOST_BEFORE_RETRY,
   afterAttempt,
   beforeAttempt,
   unlessForgotten,
   type DeliveryRules,
 } from './delivery-state-machine';
+import { LostRetryWatch, type WatchedRetry } from './lost-retry-watch';
 import { StoredInteractionGate } from './stored-interaction-gate';
 import type { SendResult } from '@maskline/net-guard';
 
@@ -36,6 +38,11 @@ export interface DeliveryJob {
   /** Plivo's SequenceNumber: the event's position on the stream, increasing per session. */
   sequence: number;
   publishedAt: Date;
+  /**
+   * The position on the event stream of the message that carries the job (the event, or a replay's
+   * request): what the stream must still hold for a retry to come (`LostRetryWatch`).
+   */
+  streamSequence: number;
   /** Where the attempt count lives: the event id, or event id + replay id for a replay. */
   attemptKey: string;
   /**
@@ -66,6 +73,12 @@ type AttemptRecord = {
   latencyMs: number | null;
   error: string | null;
 };
+
+/**
+ * Retries waiting at least this long are written down (`LostRetryWatch`), so that one whose event
+ * the stream forgets first (a flood after it was scheduled) is dead-lettered instead of lost unseen.
+ */
+export const LOST_WATCH_FROM_MS = 10 * 60_000;
 
 /** A short random wait before trying a full compartment again. */
 const busyDelayMs = () => 500 + Math.random() * 1000;
@@ -109,6 +122,7 @@ export class CallbackDeliverer {
     private readonly perHost: CallbackHostSlots,
     private readonly gate: StoredInteractionGate,
     private readonly retention: EventRetention,
+    private readonly lostRetries: LostRetryWatch,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
     // Half as many again may wait for a turn: an account's running and waiting callbacks hold at
@@ -322,6 +336,17 @@ export class CallbackDeliverer {
       error: next.reason,
     });
     if (next.kind === 'dead-letter') return this.deadLetter(job, url, next.reason, next.attempt);
+    if (next.delayMs >= LOST_WATCH_FROM_MS) {
+      await this.lostRetries.watch(job.streamSequence, {
+        eventId: job.eventId,
+        attemptKey: job.attemptKey,
+        attempts: next.attempt,
+        url,
+        callback: job.callback,
+        sequence: job.sequence,
+        subaccountId: job.subaccountId ?? null,
+      });
+    }
     throw new RetryLater(next.reason, next.delayMs);
   }
 
@@ -369,6 +394,23 @@ export class CallbackDeliverer {
     await this.ledger.markDelivered(job.eventId, { at }).catch((err: unknown) => {
       this.logger.warn({ err, eventId: job.eventId }, 'delivered marker still holds its attempt');
     });
+  }
+
+  /**
+   * A watched retry that never came, its event forgotten by the stream first (`LostRetrySweeper`):
+   * dead-lettered now, to wait for a replay.
+   */
+  async deadLetterLost(retry: WatchedRetry): Promise<void> {
+    const job: DeliveryJob = {
+      eventId: retry.eventId,
+      callback: retry.callback,
+      sequence: retry.sequence,
+      publishedAt: new Date(0),
+      streamSequence: 0,
+      attemptKey: retry.attemptKey,
+      subaccountId: retry.subaccountId,
+    };
+    await this.deadLetter(job, retry.url, LOST_BEFORE_RETRY, retry.attempts);
   }
 
   /** Recorded before the event is acknowledged: nothing is lost, it waits here for a replay. */

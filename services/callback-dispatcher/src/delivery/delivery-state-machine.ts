@@ -70,6 +70,10 @@ export function afterAttempt(
 export const FORGOTTEN_BEFORE_RETRY =
   'its next attempt would come after NATS has forgotten the event (NATS storage full of newer events); replay it';
 
+/** Why a callback whose retry never came, its event forgotten by the stream first, is dead-lettered. */
+export const LOST_BEFORE_RETRY =
+  'NATS forgot the event before its scheduled retry came (NATS storage filled with newer events after the retry was scheduled); replay it';
+
 /**
  * A retry the event stream would no longer hold when it came (full, the stream forgets its oldest
  * events first, and a forgotten retry never comes): dead-lettered now, to wait for a replay, instead

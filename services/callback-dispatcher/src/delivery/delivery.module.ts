@@ -20,6 +20,8 @@ import { CallbackSigner } from './callback-signer';
 import { CallbackTargets } from './callback-targets';
 import { StoredInteractionGate } from './stored-interaction-gate';
 import { DeliveryLedger } from './delivery-ledger';
+import { LostRetrySweeper } from './lost-retry-sweeper';
+import { LostRetryWatch } from './lost-retry-watch';
 
 @Module({
   imports: [
@@ -43,6 +45,8 @@ import { DeliveryLedger } from './delivery-ledger';
     StoredInteractions,
     StoredInteractionGate,
     CallbackRetentionSweeper,
+    LostRetryWatch,
+    LostRetrySweeper,
   ],
 })
 export class DeliveryModule {}

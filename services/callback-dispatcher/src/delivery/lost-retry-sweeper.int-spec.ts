@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { INestApplicationContext } from '@nestjs/common';
+import { getModelToken } from '@nestjs/mongoose';
+import type { Model } from 'mongoose';
+import { connect, type NatsConnection } from 'nats';
+import { STREAMS } from '@maskline/contracts';
+import {
+  startServiceApp,
+  startTestNats,
+  testClock,
+  testKey,
+  testServiceConfig,
+  testStoreUrl,
+  uniqueDbName,
+  type RunningProcess,
+} from '@maskline/testing';
+import { CallbackDispatcherModule } from '../callback-dispatcher.module';
+import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
+import { DeadLetterDocument } from '../records/callback-records.schema';
+import { DeliveryLedger } from './delivery-ledger';
+import { LOST_BEFORE_RETRY } from './delivery-state-machine';
+import { LostRetrySweeper } from './lost-retry-sweeper';
+import { LostRetryWatch, WATCH_BLOCK, type WatchedRetry } from './lost-retry-watch';
+
+const ACCOUNT = 'MALOSTRETRY000000001';
+
+describe('callbacks whose retry the full event stream forgot (real NATS + store)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+  let letters: Model<DeadLetterDocument>;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    const config = callbackDispatcherConfigSchema.parse({
+      ...testServiceConfig(nats.url),
+      MONGO_URL: testStoreUrl(),
+      MONGO_DB: uniqueDbName('cb-lost'),
+      PARTY_REDACTION_KEY: testKey(),
+    });
+    app = await startServiceApp(CallbackDispatcherModule.forRoot(config), { clock: testClock().now });
+    letters = app.get(getModelToken(DeadLetterDocument.name));
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await app?.close();
+    await nats?.stop();
+  });
+
+  /** A callback whose retry was scheduled after `attempts` attempts, as the deliverer writes it down. */
+  const retry = (attempts: number): WatchedRetry => {
+    const eventId = randomUUID();
+    return {
+      eventId,
+      attemptKey: eventId,
+      attempts,
+      url: 'http://127.0.0.1:9/hook',
+      callback: {
+        accountId: ACCOUNT,
+        sessionId: randomUUID(),
+        target: 'session',
+        eventName: 'SessionTimeout',
+        params: { EventName: 'SessionTimeout' },
+      },
+      sequence: 1,
+      subaccountId: null,
+    };
+  };
+
+  it('dead-letters, once the stream has forgotten its event, a callback whose retry never came, and no other', async () => {
+    const watch = app.get(LostRetryWatch);
+    const ledger = app.get(DeliveryLedger);
+    const js = nc.jetstream();
+    const published = async () => (await js.publish('events.test.lost.v1', new Uint8Array([123, 125]))).seq;
+
+    // Its retry never comes: the stream forgets the event first.
+    const lost = retry(3);
+    const lostAt = await published();
+    await ledger.setAttemptsMade(lost.attemptKey, 3);
+    await watch.watch(lostAt, lost);
+    // Its retry came (a fourth attempt was made) before the stream forgot the event.
+    const came = retry(3);
+    const cameAt = await published();
+    await ledger.setAttemptsMade(came.attemptKey, 4);
+    await watch.watch(cameAt, came);
+    // Delivered at its retry.
+    const delivered = retry(2);
+    const deliveredAt = await published();
+    await ledger.setAttemptsMade(delivered.attemptKey, 2);
+    await ledger.markDelivered(delivered.eventId, { at: Date.now() });
+    await watch.watch(deliveredAt, delivered);
+    // An event the stream still holds (a later block than the stream has forgotten).
+    const held = retry(1);
+    await watch.watch(3 * WATCH_BLOCK + 5, held);
+
+    const sweeper = app.get(LostRetrySweeper);
+    // Nothing forgotten yet: nothing is judged lost.
+    await expect(sweeper.sweep()).resolves.toBe(0);
+    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(0);
+
+    // A flood of newer events: the stream forgets everything before this (as its bound makes it).
+    const jsm = await nc.jetstreamManager();
+    await jsm.streams.purge(STREAMS.MASKLINE_EVENTS.name, { seq: WATCH_BLOCK + 10 });
+    expect((await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name)).state.first_seq).toBe(WATCH_BLOCK + 10);
+
+    await expect(sweeper.sweep()).resolves.toBe(1);
+    const letter = await letters.findOne({ _id: lost.eventId as never }).lean();
+    expect(letter).toMatchObject({
+      accountId: ACCOUNT,
+      sessionId: lost.callback.sessionId,
+      eventName: 'SessionTimeout',
+      reason: LOST_BEFORE_RETRY,
+      attempts: 3,
+      url: lost.url,
+      replayedAt: null,
+    });
+    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(1);
+    // What it read is gone; the later block's watch stays.
+    expect(await watch.ofBlock(0)).toEqual([]);
+    expect((await watch.ofBlock(3)).map((e) => e.retry?.eventId)).toEqual([held.eventId]);
+    // Once is enough: a second pass finds nothing.
+    await expect(sweeper.sweep()).resolves.toBe(0);
+    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(1);
+  });
+});

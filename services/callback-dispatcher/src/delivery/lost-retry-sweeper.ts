@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { EventRetention, SweepTurns } from '@maskline/messaging';
+import { LOGGER, MetricsService } from '@maskline/observability';
+import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
+import { CallbackDeliverer } from './callback-deliverer';
+import { LostRetryWatch, WATCH_BLOCK } from './lost-retry-watch';
+
+/** How often the system looks for retries whose event the stream forgot (one replica's run each time). */
+export const LOST_RETRY_SWEEP_MS = 60_000;
+/** Blocks read a run at most (each one listing), so that a run after a long pause stays short. */
+const BLOCKS_PER_RUN = 64;
+
+/**
+ * Every LOST_RETRY_SWEEP_MS, on the replica that takes the turn: reads the watched long retries
+ * (`LostRetryWatch`) of every block of events the stream has wholly forgotten, and dead-letters
+ * the callbacks whose retry never came, with a reason that says so; a dead letter can be replayed.
+ * Before it, a flood of events that started after a retry was scheduled made the stream forget
+ * the event, and the retry silently never came.
+ */
+@Injectable()
+export class LostRetrySweeper extends PeriodicTask {
+  private readonly lost;
+
+  constructor(
+    private readonly watch: LostRetryWatch,
+    private readonly retention: EventRetention,
+    private readonly deliverer: CallbackDeliverer,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(LOGGER) logger: Logger,
+    metrics: MetricsService,
+    turns: SweepTurns,
+  ) {
+    super(
+      'lost retry sweep',
+      LOST_RETRY_SWEEP_MS,
+      logger,
+      turns.turnsOf('callback-lost-retries', LOST_RETRY_SWEEP_MS, clock),
+    );
+    this.lost = metrics.counter(
+      'maskline_callback_retries_lost_total',
+      'Callbacks whose scheduled retry never came, their event forgotten by the full event stream first: dead-lettered',
+      [],
+    );
+  }
+
+  protected async runOnce(): Promise<void> {
+    await this.sweep();
+  }
+
+  /** One pass: how many callbacks it dead-lettered. */
+  async sweep(): Promise<number> {
+    await this.retention.read();
+    const first = this.retention.firstSequence();
+    // Unknown (NATS not answering): nothing is judged lost.
+    if (first === undefined) return 0;
+    // Blocks below this one are wholly forgotten.
+    const through = Math.floor(first / WATCH_BLOCK);
+    let block = await this.watch.cursor();
+    // Lost (the bucket forgot it), or ahead of the stream (made again, numbering from 1): from the
+    // lowest block watched.
+    if (block === undefined || block > through) block = (await this.watch.lowestBlock()) ?? through;
+    let lost = 0;
+    for (let n = 0; block < through && n < BLOCKS_PER_RUN; n++, block++) {
+      for (const entry of await this.watch.ofBlock(block)) {
+        if (entry.retry && !(await this.watch.came(entry.retry))) {
+          await this.deliverer.deadLetterLost(entry.retry);
+          lost++;
+        }
+        await this.watch.forget(entry);
+      }
+    }
+    // Written every run, moved or not: the bucket forgets its oldest entries first when full.
+    await this.watch.setCursor(block);
+    if (lost > 0) {
+      this.lost.inc(lost);
+      this.logger.error(
+        { lost },
+        'callbacks dead-lettered: the event stream forgot their events before their retries came',
+      );
+    }
+    return lost;
+  }
+}
