@@ -29,7 +29,7 @@ export const commonServiceConfigShape = {
   /**
    * How much memory each NATS node has (its container's limit): NATS keeps every KV key in memory, so
    * the buckets that grow with traffic each hold at most their share of it in keys
-   * (`NATS_MEMORY_SHARES`, 74.5 % in all, at `NATS_KEY_MEMORY_BYTES` a key), as for their bytes.
+   * (`NATS_MEMORY_SHARES`, 75 % in all, at `NATS_KEY_MEMORY_BYTES` a key), as for their bytes.
    * The same for every service.
    */
   NATS_MEMORY_BYTES: envInt(DEFAULT_NATS_MEMORY_BYTES, 64 * 1024 ** 2, 1024 ** 4),

@@ -132,11 +132,11 @@ describe('KV buckets (real NATS)', () => {
 
     // Two entries a slice: live-1 and gone-1's marker, then gone-2's marker and live-2.
     const first = await kv.removeDeleteMarkers(name, 0, 2);
-    expect(first.removed).toBe(1);
+    expect(first).toMatchObject({ removed: 1, atEnd: false });
     expect(await kv.leaderEntry(name, 'gone-1')).toBeNull();
     expect(await kv.leaderEntry(name, 'gone-2')).toMatchObject({ operation: 'PURGE' });
     const second = await kv.removeDeleteMarkers(name, first.next, 2);
-    expect(second.removed).toBe(1);
+    expect(second).toMatchObject({ removed: 1, atEnd: true });
     expect(await kv.leaderEntry(name, 'gone-2')).toBeNull();
     expect(await keysHeld()).toBe(2);
     expect((await bucket.get('live-1'))?.string()).toBe('v');
@@ -145,6 +145,7 @@ describe('KV buckets (real NATS)', () => {
     await expect(kv.removeDeleteMarkers(name, second.next, 2)).resolves.toEqual({
       removed: 0,
       next: second.next,
+      atEnd: true,
     });
 
     // A marker written later (a replica of the earlier release, during a rollout) goes on the next slice.
@@ -156,7 +157,7 @@ describe('KV buckets (real NATS)', () => {
     expect(await keysHeld()).toBe(2);
   });
 
-  it('ends a slice whose last entries were removed after it asked, instead of waiting for them', async () => {
+  it('reads to the end of a bucket whose last entries were removed without waiting for them, and says so', async () => {
     const { kv } = await replicas.replica();
     const name = `test-markers-tail-${randomUUID()}`;
     const bucket = await kv.bucket(name, {});
@@ -166,7 +167,17 @@ describe('KV buckets (real NATS)', () => {
     const tail = await bucket.put('forgotten', 'v');
     await kv.forgetRevision(name, tail);
     // The stream still numbers its last entry `tail`, which no longer exists.
-    await expect(kv.removeDeleteMarkers(name, 0, 100)).resolves.toEqual({ removed: 1, next: tail });
+    await expect(kv.removeDeleteMarkers(name, 0, 100)).resolves.toEqual({
+      removed: 1,
+      next: tail,
+      atEnd: true,
+    });
+    // From the removed tail on: nothing to read, at once.
+    await expect(kv.removeDeleteMarkers(name, tail - 1, 100)).resolves.toEqual({
+      removed: 0,
+      next: tail,
+      atEnd: true,
+    });
     expect((await bucket.get('live'))?.string()).toBe('v');
     expect(await kv.leaderEntry(name, 'gone')).toBeNull();
   });

@@ -222,13 +222,13 @@ export class KeyValueStores implements OnModuleInit {
    * earlier release left (each a key NATS keeps in memory, forever). Every entry of a bucket keeping
    * one revision a key is its key's latest, so a marker removed uncovers nothing; a key written
    * again meanwhile keeps what was written. One bounded slice a call, which never waits on a quiet
-   * bucket: `next` is where the next call goes on (at the bucket's end once it is read through).
+   * bucket: `next` is where the next call goes on, and `atEnd` whether this one read to the bucket's end.
    */
   async removeDeleteMarkers(
     bucket: string,
     after: number,
     atMost: number,
-  ): Promise<{ removed: number; next: number }> {
+  ): Promise<{ removed: number; next: number; atEnd: boolean }> {
     await this.bucket(bucket);
     const stream = `KV_${bucket}`;
     const manager = await this.streamManager();
@@ -248,7 +248,7 @@ export class KeyValueStores implements OnModuleInit {
         throw err;
       },
     );
-    if (start === undefined) return { removed: 0, next: Math.max(after, last) };
+    if (start === undefined) return { removed: 0, next: Math.max(after, last), atEnd: true };
     const consumer = await this.nc.jetstream().consumers.get(stream, {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: start,
@@ -256,6 +256,7 @@ export class KeyValueStores implements OnModuleInit {
     });
     const markers: number[] = [];
     let next = after;
+    let atEnd = false;
     try {
       // Up to `atMost`, or to the entry the consumer says nothing follows (so a slice reaching the
       // bucket's end never waits); entries removed meanwhile are skipped, and a wait cut short by
@@ -267,6 +268,7 @@ export class KeyValueStores implements OnModuleInit {
         if (operation === 'DEL' || operation === 'PURGE') markers.push(m.seq);
         if (m.info.pending === 0) {
           next = Math.max(next, last);
+          atEnd = true;
           break;
         }
       }
@@ -280,7 +282,7 @@ export class KeyValueStores implements OnModuleInit {
           .map((revision) => this.forgetRevision(bucket, revision)),
       );
     }
-    return { removed: markers.length, next };
+    return { removed: markers.length, next, atEnd };
   }
 
   /** The JetStream manager `leaderEntry` and `forgetRevision` ask (answers within LEADER_READ_TIMEOUT_MS). */

@@ -47,7 +47,12 @@ export const NATS_STORAGE_SHARES = {
    * The callback delivery ledger (`maskline-callback-state`, an entry per callback delivered, and
    * per callback in retry: its count, and a watch of a retry hours ahead).
    */
-  callbackLedger: 5,
+  callbackLedger: 4,
+  /**
+   * Callbacks waiting for a retry scheduled 10 minutes or more ahead (`maskline-callback-retry-watches`,
+   * about 800 bytes with the callback's parameters): what the lost retry sweep reads.
+   */
+  callbackRetryWatches: 1,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */
   callState: 3,
   /** The webhook replay memory (`maskline-webhook-replay`, about 160 bytes a webhook; its keys bind first). */
@@ -91,7 +96,9 @@ export const NATS_MEMORY_SHARES = {
   /** How long a copied webhook is refused under a flood is what it remembers. */
   webhookReplay: 15,
   /** 30 days of records: one forgotten is read from the store while live. */
-  allocations: 8.5,
+  allocations: 6.5,
+  /** Out of the ledger's bucket, so that a flood of callbacks delivered does not push them out first. */
+  callbackRetryWatches: 2,
   /**
    * Full, it refuses a creation before it holds anything: room for two hours of creations at 104 a
    * second (a creation that fails before storing its session gives its key back).

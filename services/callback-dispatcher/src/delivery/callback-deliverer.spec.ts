@@ -64,6 +64,8 @@ function deliverer(world: {
   streamHoldsMs?: number;
   /** CALLBACK_RETRY_SCHEDULE_SECONDS (default 30, 120). */
   schedule?: number[];
+  /** Writing down a long retry fails (NATS unavailable). */
+  watchFails?: boolean;
   /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
   perAccount?: number;
   /** Sends, and attempt records, wait for these (held until the test lets them go). */
@@ -74,6 +76,7 @@ function deliverer(world: {
   const recorded: Array<Record<string, unknown>> = [];
   const dead: Array<Record<string, unknown>> = [];
   const watched: Array<{ streamSequence: number; retry: WatchedRetry }> = [];
+  const came: number[] = [];
   // Per event (the default job's is `evt-7`).
   type State = { made: number; delivered: boolean; record?: Delivered };
   const states = new Map<string, State>([
@@ -171,11 +174,13 @@ function deliverer(world: {
     } as unknown as EventRetention,
     {
       watch: jest.fn(async (streamSequence: number, retry: WatchedRetry) => {
+        if (world.watchFails) throw new Error('NATS is unavailable');
         watched.push({ streamSequence, retry });
       }),
+      cameFor: jest.fn(async (streamSequence: number) => void came.push(streamSequence)),
     } as unknown as LostRetryWatch,
   );
-  return { d, ledger, attemptsSent, recorded, dead, asked, watched };
+  return { d, ledger, attemptsSent, recorded, dead, asked, watched, came };
 }
 
 describe('delivering a callback', () => {
@@ -473,9 +478,38 @@ describe('a retry that waits long enough for the event stream to forget its even
           }),
           sequence: 7,
           subaccountId: null,
+          failedAt: T0 + 1000,
         },
       },
     ]);
+  });
+
+  it('is still scheduled when it cannot be written down (its loss would go unseen, as before)', async () => {
+    const { d, watched } = deliverer({
+      schedule: [3600],
+      watchFails: true,
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
+    });
+    const retry = await d.deliver(job()).catch((err: unknown) => err);
+    expect(retry).toBeInstanceOf(RetryLater);
+    expect((retry as RetryLater).delayMs).toBeGreaterThanOrEqual(0.8 * 3600_000);
+    expect(watched).toEqual([]);
+  });
+
+  it('that comes removes its watch first, whatever it then does (here: its session is gone)', async () => {
+    const now = T0 + 3 * 3600_000;
+    const { d, came, dead } = deliverer({ now, target: undefined });
+    await d.deliver(job({ firstDelivery: false, streamSequence: 70_001 }));
+    expect(came).toEqual([70_001]);
+    expect(dead).toHaveLength(1);
+  });
+
+  it('is not looked for at an event’s first delivery, nor at a redelivery younger than the shortest watched delay', async () => {
+    const { d, came } = deliverer({ now: T0 + 3 * 3600_000 });
+    await d.deliver(job({ firstDelivery: true }));
+    const young = deliverer({ now: T0 + 60_000 });
+    await young.d.deliver(job({ firstDelivery: false }));
+    expect([...came, ...young.came]).toEqual([]);
   });
 
   it('is not written down when it comes within minutes (the consumer host judges those)', async () => {
@@ -502,6 +536,7 @@ describe('a retry that waits long enough for the event stream to forget its even
       },
       sequence: 9,
       subaccountId: null,
+      failedAt: T0 - 3600_000,
     });
     expect(dead).toEqual([
       expect.objectContaining({
@@ -514,6 +549,8 @@ describe('a retry that waits long enough for the event stream to forget its even
         url: PUBLIC,
         reason: LOST_BEFORE_RETRY,
         attempts: 5,
+        // When its last attempt failed: its numbers are redacted counting from then.
+        at: new Date(T0 - 3600_000),
         replayedAt: null,
       }),
     ]);

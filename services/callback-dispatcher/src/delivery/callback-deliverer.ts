@@ -146,6 +146,12 @@ export class CallbackDeliverer {
   }
 
   async deliver(plivoJob: DeliveryJob): Promise<void> {
+    // A retry that comes removes its watch first, whatever it then does: a watch left once the stream
+    // has forgotten its event is a retry that never came (`LostRetrySweeper`). Only an event older
+    // than the shortest watched delay can have one.
+    if (!plivoJob.firstDelivery && this.now() - plivoJob.publishedAt.getTime() >= LOST_WATCH_FROM_MS) {
+      await this.lostRetries.cameFor(plivoJob.streamSequence);
+    }
     // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.targets.get(plivoJob.callback.accountId, plivoJob.callback.sessionId);
     if (!target) {
@@ -337,7 +343,7 @@ export class CallbackDeliverer {
     });
     if (next.kind === 'dead-letter') return this.deadLetter(job, url, next.reason, next.attempt);
     if (next.delayMs >= LOST_WATCH_FROM_MS) {
-      await this.lostRetries.watch(job.streamSequence, {
+      const watched: WatchedRetry = {
         eventId: job.eventId,
         attemptKey: job.attemptKey,
         attempts: next.attempt,
@@ -345,6 +351,11 @@ export class CallbackDeliverer {
         callback: job.callback,
         sequence: job.sequence,
         subaccountId: job.subaccountId ?? null,
+        failedAt: this.now(),
+      };
+      // Unwatched, the retry is still scheduled as it should be (and its loss would go unseen, as before).
+      await this.lostRetries.watch(job.streamSequence, watched).catch((err: unknown) => {
+        this.logger.warn({ err, eventId: job.eventId }, 'could not write down a callback retry hours ahead');
       });
     }
     throw new RetryLater(next.reason, next.delayMs);
@@ -400,7 +411,7 @@ export class CallbackDeliverer {
    * A watched retry that never came, its event forgotten by the stream first (`LostRetrySweeper`):
    * dead-lettered now, to wait for a replay.
    */
-  async deadLetterLost(retry: WatchedRetry): Promise<void> {
+  async deadLetterLost({ failedAt, ...retry }: WatchedRetry): Promise<void> {
     const job: DeliveryJob = {
       eventId: retry.eventId,
       callback: retry.callback,
@@ -410,11 +421,18 @@ export class CallbackDeliverer {
       attemptKey: retry.attemptKey,
       subaccountId: retry.subaccountId,
     };
-    await this.deadLetter(job, retry.url, LOST_BEFORE_RETRY, retry.attempts);
+    // Dated when its last attempt failed: its numbers are redacted PARTY_REDACTION_AFTER_HOURS after that.
+    await this.deadLetter(job, retry.url, LOST_BEFORE_RETRY, retry.attempts, failedAt);
   }
 
   /** Recorded before the event is acknowledged: nothing is lost, it waits here for a replay. */
-  private async deadLetter(job: DeliveryJob, url: string, reason: string, attempts: number): Promise<void> {
+  private async deadLetter(
+    job: DeliveryJob,
+    url: string,
+    reason: string,
+    attempts: number,
+    at = this.now(),
+  ): Promise<void> {
     await this.deadLetters.record({
       _id: job.eventId,
       accountId: job.callback.accountId,
@@ -427,7 +445,7 @@ export class CallbackDeliverer {
       url,
       reason,
       attempts,
-      at: new Date(this.now()),
+      at: new Date(at),
       replayedAt: null,
     });
     this.outcomes.inc({ outcome: 'dead-letter' });

@@ -17,7 +17,6 @@ import {
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
 import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
 import { DeadLetterDocument } from '../records/callback-records.schema';
-import { DeliveryLedger } from './delivery-ledger';
 import { LOST_BEFORE_RETRY } from './delivery-state-machine';
 import { LostRetrySweeper } from './lost-retry-sweeper';
 import { LostRetryWatch, WATCH_BLOCK, type WatchedRetry } from './lost-retry-watch';
@@ -66,34 +65,29 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
       },
       sequence: 1,
       subaccountId: null,
+      failedAt: Date.parse('2026-12-05T08:00:00Z'),
     };
   };
 
   it('dead-letters, once the stream has forgotten its event, a callback whose retry never came, and no other', async () => {
     const watch = app.get(LostRetryWatch);
-    const ledger = app.get(DeliveryLedger);
     const js = nc.jetstream();
     const published = async () => (await js.publish('events.test.lost.v1', new Uint8Array([123, 125]))).seq;
 
     // Its retry never comes: the stream forgets the event first.
     const lost = retry(3);
     const lostAt = await published();
-    await ledger.setAttemptsMade(lost.attemptKey, 3);
     await watch.watch(lostAt, lost);
-    // Its retry came (a fourth attempt was made) before the stream forgot the event.
+    // Its retry came (and removed its watch, as the deliverer does first) before the stream forgot it.
     const came = retry(3);
     const cameAt = await published();
-    await ledger.setAttemptsMade(came.attemptKey, 4);
     await watch.watch(cameAt, came);
-    // Delivered at its retry.
-    const delivered = retry(2);
-    const deliveredAt = await published();
-    await ledger.setAttemptsMade(delivered.attemptKey, 2);
-    await ledger.markDelivered(delivered.eventId, { at: Date.now() });
-    await watch.watch(deliveredAt, delivered);
-    // An event the stream still holds (a later block than the stream has forgotten).
-    const held = retry(1);
-    await watch.watch(3 * WATCH_BLOCK + 5, held);
+    await watch.cameFor(cameAt);
+    // Events the stream still holds: the rest of the block it is forgetting, and a later block.
+    const heldAt = WATCH_BLOCK + 20;
+    await watch.watch(heldAt, retry(1));
+    const later = retry(1);
+    await watch.watch(3 * WATCH_BLOCK + 5, later);
 
     const sweeper = app.get(LostRetrySweeper);
     // Nothing forgotten yet: nothing is judged lost.
@@ -104,8 +98,11 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     const jsm = await nc.jetstreamManager();
     await jsm.streams.purge(STREAMS.MASKLINE_EVENTS.name, { seq: WATCH_BLOCK + 10 });
     expect((await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name)).state.first_seq).toBe(WATCH_BLOCK + 10);
+    // Within the block it is forgetting now, an event before its first is lost as soon.
+    const partlyLost = retry(2);
+    await watch.watch(WATCH_BLOCK + 9, partlyLost);
 
-    await expect(sweeper.sweep()).resolves.toBe(1);
+    await expect(sweeper.sweep()).resolves.toBe(2);
     const letter = await letters.findOne({ _id: lost.eventId as never }).lean();
     expect(letter).toMatchObject({
       accountId: ACCOUNT,
@@ -114,14 +111,19 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
       reason: LOST_BEFORE_RETRY,
       attempts: 3,
       url: lost.url,
+      at: new Date(lost.failedAt),
       replayedAt: null,
     });
-    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(1);
-    // What it read is gone; the later block's watch stays.
+    expect(await letters.findOne({ _id: partlyLost.eventId as never }).lean()).toMatchObject({
+      reason: LOST_BEFORE_RETRY,
+    });
+    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(2);
+    // What it judged is gone; the watches of events still held stay.
     expect(await watch.ofBlock(0)).toEqual([]);
-    expect((await watch.ofBlock(3)).map((e) => e.retry?.eventId)).toEqual([held.eventId]);
+    expect((await watch.ofBlock(1)).map((e) => e.streamSequence)).toEqual([heldAt]);
+    expect((await watch.ofBlock(3)).map((e) => e.retry?.eventId)).toEqual([later.eventId]);
     // Once is enough: a second pass finds nothing.
     await expect(sweeper.sweep()).resolves.toBe(0);
-    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(1);
+    expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(2);
   });
 });

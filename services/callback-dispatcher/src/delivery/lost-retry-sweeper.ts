@@ -10,6 +10,11 @@ import { LostRetryWatch, WATCH_BLOCK } from './lost-retry-watch';
 export const LOST_RETRY_SWEEP_MS = 60_000;
 /** Blocks read a run at most (each one listing), so that a run after a long pause stays short. */
 const BLOCKS_PER_RUN = 64;
+/**
+ * Watches read a run at most (each a dead letter written when its retry did not come): a run holds
+ * the store's turn, and a flood can leave a block full of them.
+ */
+export const WATCHES_PER_RUN = 2_000;
 
 /**
  * Every LOST_RETRY_SWEEP_MS, on the replica that takes the turn: reads the watched long retries
@@ -54,21 +59,31 @@ export class LostRetrySweeper extends PeriodicTask {
     const first = this.retention.firstSequence();
     // Unknown (NATS not answering): nothing is judged lost.
     if (first === undefined) return 0;
-    // Blocks below this one are wholly forgotten.
+    // Blocks below this one are wholly forgotten; of this one, the events before `first`.
     const through = Math.floor(first / WATCH_BLOCK);
     let block = await this.watch.cursor();
     // Lost (the bucket forgot it), or ahead of the stream (made again, numbering from 1): from the
-    // lowest block watched.
-    if (block === undefined || block > through) block = (await this.watch.lowestBlock()) ?? through;
+    // lowest block watched, and never past the stream.
+    if (block === undefined || block > through) {
+      block = Math.min((await this.watch.lowestBlock()) ?? through, through);
+    }
     let lost = 0;
-    for (let n = 0; block < through && n < BLOCKS_PER_RUN; n++, block++) {
-      for (const entry of await this.watch.ofBlock(block)) {
-        if (entry.retry && !(await this.watch.came(entry.retry))) {
-          await this.deliverer.deadLetterLost(entry.retry);
-          lost++;
-        }
-        await this.watch.forget(entry);
+    let budget = WATCHES_PER_RUN;
+    for (let n = 0; n < BLOCKS_PER_RUN && budget > 0; n++) {
+      const partly = block === through;
+      // Every watch still there is a retry that never came: one that comes removes its watch first.
+      const entries = await this.watch.ofBlock(block, partly ? first : Infinity, budget);
+      for (const entry of entries) {
+        if (!entry.retry) continue;
+        await this.deliverer.deadLetterLost(entry.retry);
+        lost++;
       }
+      await this.watch.forget(entries);
+      budget -= entries.length;
+      // The block the stream is forgetting now is read again at the next run; one cut short by the
+      // budget too.
+      if (partly || budget <= 0) break;
+      block++;
     }
     // Written every run, moved or not: the bucket forgets its oldest entries first when full.
     await this.watch.setCursor(block);

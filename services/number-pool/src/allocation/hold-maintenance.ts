@@ -7,6 +7,12 @@ import { HOLD_STORE } from './hold-store.token';
 import type { HoldStore } from './hold-store.port';
 
 /**
+ * How long a process keeps looking for an earlier release's pair-hint markers once it has removed
+ * those there were: a rollout's old replicas write more until they are gone.
+ */
+export const MARKER_SWEEP_FOR_MS = 3_600_000;
+
+/**
  * Background upkeep of the holds collection, off the allocation path. Every step is idempotent,
  * so all replicas may run it at once.
  */
@@ -16,13 +22,20 @@ export class HoldMaintenance {
   private strayCursor = '';
   /** The pair hint after which the next sweep for an earlier release's markers goes on. */
   private markerCursor = 0;
+  /** Markers removed since the sweep last read to the last hint. */
+  private markersThisPass = 0;
+  /** The sweep for an earlier release's markers is over (`removeLeftPairMarkers`). */
+  private markersDone = false;
+  private readonly startedAt: number;
 
   constructor(
     private readonly holds: HoldRepository,
     private readonly allocations: AllocationRepository,
     @Inject(HOLD_STORE) private readonly store: HoldStore,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  ) {
+    this.startedAt = clock();
+  }
 
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
   async retireExpired(now: Date, limit: number): Promise<number> {
@@ -41,11 +54,18 @@ export class HoldMaintenance {
    * Removes what an earlier release left of cleared pair hints (`HoldStore.removeLeftMarkers`) among
    * the next `atMost` hints, going on each call from where the last stopped (a call that fails
    * reads its slice again): how many it removed. Once through, each call reads only the hints
-   * written since, so markers that replicas of an earlier release write during a rollout go too.
+   * written since, so markers that replicas of an earlier release write during a rollout go too;
+   * once the process has run MARKER_SWEEP_FOR_MS and a pass to the last hint found none, it stops.
    */
   async removeLeftPairMarkers(atMost: number): Promise<number> {
-    const { removed, next } = await this.store.removeLeftMarkers(this.markerCursor, atMost);
+    if (this.markersDone) return 0;
+    const { removed, next, atEnd } = await this.store.removeLeftMarkers(this.markerCursor, atMost);
     this.markerCursor = next;
+    this.markersThisPass += removed;
+    if (atEnd) {
+      this.markersDone = this.markersThisPass === 0 && this.clock() - this.startedAt >= MARKER_SWEEP_FOR_MS;
+      this.markersThisPass = 0;
+    }
     return removed;
   }
 

@@ -61,13 +61,13 @@ export class HoldReaper extends PeriodicTask {
         : 0;
     if (strays > 0) this.logger.warn({ released: strays }, 'released live holds of released allocations');
     this.swept.inc({ action: 'stray-released' }, strays);
+    this.swept.inc({ action: 'retired' }, retired);
+    this.swept.inc({ action: 'purged' }, purged);
+    if (retired + purged > 0) this.logger.debug({ retired, purged }, 'hold reaper sweep');
     // Last, so that it never holds back what frees pairs: what an earlier release left of cleared
     // pair hints (this one leaves none), a slice a run.
     const markers = await this.maintenance.removeLeftPairMarkers(PAIR_MARKER_SLICE);
     if (markers > 0) this.logger.info({ removed: markers }, 'removed the markers of cleared pair hints');
     this.swept.inc({ action: 'pair-marker-removed' }, markers);
-    this.swept.inc({ action: 'retired' }, retired);
-    this.swept.inc({ action: 'purged' }, purged);
-    if (retired + purged > 0) this.logger.debug({ retired, purged }, 'hold reaper sweep');
   }
 }

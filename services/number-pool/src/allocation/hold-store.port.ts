@@ -21,10 +21,13 @@ export interface HoldStore {
   clearPairHint(virtualNumber: string, party: string, holdId: string): Promise<void>;
   /**
    * Removes what an earlier release left of cleared hints (a marker a pair ever used) among the
-   * hints written after `position`, at most `atMost` of them read: how many it removed, and the
-   * position the next call goes on from.
+   * hints written after `position`, at most `atMost` of them read: how many it removed, the
+   * position the next call goes on from, and whether it read to the last hint.
    */
-  removeLeftMarkers(position: number, atMost: number): Promise<{ removed: number; next: number }>;
+  removeLeftMarkers(
+    position: number,
+    atMost: number,
+  ): Promise<{ removed: number; next: number; atEnd: boolean }>;
 
   /** Inserts a live hold; false when the pair already has a live hold. */
   insertHold(hold: Hold): Promise<boolean>;

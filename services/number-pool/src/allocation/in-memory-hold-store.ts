@@ -27,7 +27,7 @@ export class InMemoryHoldStore implements HoldStore {
 
   /** A map leaves nothing behind. */
   async removeLeftMarkers(position: number) {
-    return { removed: 0, next: position };
+    return { removed: 0, next: position, atEnd: true };
   }
 
   async insertHold(hold: Hold) {

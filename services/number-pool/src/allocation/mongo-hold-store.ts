@@ -77,7 +77,10 @@ export class MongoHoldStore implements HoldStore {
     await this.kv.forgetRevision(PAIR_HINTS_BUCKET, entry.revision);
   }
 
-  removeLeftMarkers(position: number, atMost: number): Promise<{ removed: number; next: number }> {
+  removeLeftMarkers(
+    position: number,
+    atMost: number,
+  ): Promise<{ removed: number; next: number; atEnd: boolean }> {
     return this.kv.removeDeleteMarkers(PAIR_HINTS_BUCKET, position, atMost);
   }
 

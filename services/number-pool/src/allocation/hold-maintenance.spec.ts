@@ -1,0 +1,53 @@
+import type { AllocationRepository } from './allocation.repository';
+import { HoldMaintenance, MARKER_SWEEP_FOR_MS } from './hold-maintenance';
+import type { HoldRepository } from './hold.repository';
+import type { HoldStore } from './hold-store.port';
+
+/** Maintenance over a store whose marker sweep answers `slices` in turn, on a clock the test moves. */
+function maintenance(slices: Array<{ removed: number; atEnd: boolean }>) {
+  let now = 0;
+  const asked: number[] = [];
+  let position = 0;
+  const store = {
+    removeLeftMarkers: async (from: number) => {
+      asked.push(from);
+      const slice = slices.shift() ?? { removed: 0, atEnd: true };
+      position = from + 10;
+      return { ...slice, next: position };
+    },
+  } as unknown as HoldStore;
+  const subject = new HoldMaintenance({} as HoldRepository, {} as AllocationRepository, store, () => now);
+  return { subject, asked, advance: (ms: number) => (now += ms) };
+}
+
+describe('the sweep for an earlier release’s pair-hint markers', () => {
+  it('goes on from where the last slice stopped', async () => {
+    const { subject, asked } = maintenance([
+      { removed: 5, atEnd: false },
+      { removed: 2, atEnd: true },
+    ]);
+    await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(5);
+    await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(2);
+    expect(asked).toEqual([0, 10]);
+  });
+
+  it('keeps looking through a rollout, and stops once the process has run an hour and a pass found none', async () => {
+    const { subject, asked, advance } = maintenance([
+      { removed: 3, atEnd: true },
+      { removed: 0, atEnd: true },
+      // A replica of the earlier release wrote one more.
+      { removed: 1, atEnd: true },
+    ]);
+    await subject.removeLeftPairMarkers(10);
+    // An empty pass within the hour: it goes on looking.
+    await subject.removeLeftPairMarkers(10);
+    await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(1);
+    advance(MARKER_SWEEP_FOR_MS);
+    // Past the hour, the last pass having found one: it looks once more, and finds none.
+    await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(0);
+    expect(asked).toHaveLength(4);
+    // Done, without asking NATS again.
+    await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(0);
+    expect(asked).toHaveLength(4);
+  });
+});
