@@ -45,7 +45,7 @@ export const NATS_STORAGE_SHARES = {
   messageRelays: 2,
   /**
    * The callback delivery ledger (`maskline-callback-state`, an entry per callback delivered, and
-   * per callback in retry: its count, and a watch of a retry hours ahead).
+   * one per callback in retry: its count).
    */
   callbackLedger: 4,
   /**
