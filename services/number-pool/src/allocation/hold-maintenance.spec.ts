@@ -31,7 +31,7 @@ describe('the sweep for an earlier release’s pair-hint markers', () => {
     expect(asked).toEqual([0, 10]);
   });
 
-  it('keeps looking through a rollout, and stops once the process has run an hour and a pass found none', async () => {
+  it('keeps looking through a rollout, and stops once a pass found none an hour after it last found one', async () => {
     const { subject, asked, advance } = maintenance([
       { removed: 3, atEnd: true },
       { removed: 0, atEnd: true },
@@ -40,14 +40,20 @@ describe('the sweep for an earlier release’s pair-hint markers', () => {
     ]);
     await subject.removeLeftPairMarkers(10);
     // An empty pass within the hour: it goes on looking.
+    advance(MARKER_SWEEP_FOR_MS / 2);
     await subject.removeLeftPairMarkers(10);
+    // The old release's replicas ran on into the second half hour.
+    advance(MARKER_SWEEP_FOR_MS / 2);
     await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(1);
-    advance(MARKER_SWEEP_FOR_MS);
-    // Past the hour, the last pass having found one: it looks once more, and finds none.
+    // An hour after the process started, but not after that marker: it goes on looking.
+    advance(MARKER_SWEEP_FOR_MS / 2);
     await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(0);
-    expect(asked).toHaveLength(4);
+    advance(MARKER_SWEEP_FOR_MS / 2);
+    // An hour after the last marker: it looks once more, and finds none.
+    await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(0);
+    expect(asked).toHaveLength(5);
     // Done, without asking NATS again.
     await expect(subject.removeLeftPairMarkers(10)).resolves.toBe(0);
-    expect(asked).toHaveLength(4);
+    expect(asked).toHaveLength(5);
   });
 });

@@ -7,8 +7,8 @@ import { HOLD_STORE } from './hold-store.token';
 import type { HoldStore } from './hold-store.port';
 
 /**
- * How long a process keeps looking for an earlier release's pair-hint markers once it has removed
- * those there were: a rollout's old replicas write more until they are gone.
+ * How long a process keeps looking for an earlier release's pair-hint markers after it last found
+ * one (or, finding none, after it started): a rollout's old replicas write more until they are gone.
  */
 export const MARKER_SWEEP_FOR_MS = 3_600_000;
 
@@ -26,7 +26,8 @@ export class HoldMaintenance {
   private markersThisPass = 0;
   /** The sweep for an earlier release's markers is over (`removeLeftPairMarkers`). */
   private markersDone = false;
-  private readonly startedAt: number;
+  /** When the sweep last removed a marker (its start until then). */
+  private markerLastFoundAt: number;
 
   constructor(
     private readonly holds: HoldRepository,
@@ -34,7 +35,7 @@ export class HoldMaintenance {
     @Inject(HOLD_STORE) private readonly store: HoldStore,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
-    this.startedAt = clock();
+    this.markerLastFoundAt = clock();
   }
 
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
@@ -55,15 +56,18 @@ export class HoldMaintenance {
    * the next `atMost` hints, going on each call from where the last stopped (a call that fails
    * reads its slice again): how many it removed. Once through, each call reads only the hints
    * written since, so markers that replicas of an earlier release write during a rollout go too;
-   * once the process has run MARKER_SWEEP_FOR_MS and a pass to the last hint found none, it stops.
+   * once a pass to the last hint found none, MARKER_SWEEP_FOR_MS after it last found one (or after
+   * the process started), it stops.
    */
   async removeLeftPairMarkers(atMost: number): Promise<number> {
     if (this.markersDone) return 0;
     const { removed, next, atEnd } = await this.store.removeLeftMarkers(this.markerCursor, atMost);
     this.markerCursor = next;
     this.markersThisPass += removed;
+    if (removed > 0) this.markerLastFoundAt = this.clock();
     if (atEnd) {
-      this.markersDone = this.markersThisPass === 0 && this.clock() - this.startedAt >= MARKER_SWEEP_FOR_MS;
+      this.markersDone =
+        this.markersThisPass === 0 && this.clock() - this.markerLastFoundAt >= MARKER_SWEEP_FOR_MS;
       this.markersThisPass = 0;
     }
     return removed;
