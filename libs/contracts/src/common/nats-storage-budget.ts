@@ -49,8 +49,8 @@ export const NATS_STORAGE_SHARES = {
    */
   callbackLedger: 4,
   /**
-   * Callbacks waiting for a retry scheduled 10 minutes or more ahead (`maskline-callback-retry-watches`,
-   * about 800 bytes with the callback's parameters): what the lost retry sweep reads.
+   * Callbacks put off once their events are 10 minutes old (`maskline-callback-retry-watches`, about
+   * 800 bytes with the callback's parameters): what the lost retry sweep reads.
    */
   callbackRetryWatches: 1,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */

@@ -12,7 +12,7 @@ import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
 import type { Delivered, DeliveryLedger } from './delivery-ledger';
 import { FORGOTTEN_BEFORE_RETRY, LOST_BEFORE_RETRY } from './delivery-state-machine';
-import type { LostRetryWatch, WatchedRetry } from './lost-retry-watch';
+import type { LostRetryWatch, WatchEntry, WatchedRetry } from './lost-retry-watch';
 import { StoredInteractionGate } from './stored-interaction-gate';
 
 const ACCOUNT = 'MA000000000000000001';
@@ -64,8 +64,10 @@ function deliverer(world: {
   streamHoldsMs?: number;
   /** CALLBACK_RETRY_SCHEDULE_SECONDS (default 30, 120). */
   schedule?: number[];
-  /** Writing down a long retry fails (NATS unavailable). */
+  /** Writing down a callback put off fails (NATS unavailable). */
   watchFails?: boolean;
+  /** Callbacks put off before, as written down, by their event's position on the stream. */
+  watches?: Record<number, WatchedRetry>;
   /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
   perAccount?: number;
   /** Sends, and attempt records, wait for these (held until the test lets them go). */
@@ -76,7 +78,16 @@ function deliverer(world: {
   const recorded: Array<Record<string, unknown>> = [];
   const dead: Array<Record<string, unknown>> = [];
   const watched: Array<{ streamSequence: number; retry: WatchedRetry }> = [];
-  const came: number[] = [];
+  /** Watches there now, with their revisions; and those removed (by position). */
+  let revision = 0;
+  const watches = new Map<number, WatchEntry>(
+    Object.entries(world.watches ?? {}).map(([seq, retry]) => [
+      Number(seq),
+      { streamSequence: Number(seq), revision: ++revision, retry },
+    ]),
+  );
+  const unwatched: number[] = [];
+  const looked: number[] = [];
   // Per event (the default job's is `evt-7`).
   type State = { made: number; delivered: boolean; record?: Delivered };
   const states = new Map<string, State>([
@@ -176,11 +187,21 @@ function deliverer(world: {
       watch: jest.fn(async (streamSequence: number, retry: WatchedRetry) => {
         if (world.watchFails) throw new Error('NATS is unavailable');
         watched.push({ streamSequence, retry });
+        watches.set(streamSequence, { streamSequence, revision: ++revision, retry });
       }),
-      cameFor: jest.fn(async (streamSequence: number) => void came.push(streamSequence)),
+      of: jest.fn(
+        async (streamSequence: number) => (looked.push(streamSequence), watches.get(streamSequence) ?? null),
+      ),
+      forget: jest.fn(async (entries: WatchEntry[]) => {
+        for (const e of entries) {
+          if (watches.get(e.streamSequence)?.revision !== e.revision) continue;
+          watches.delete(e.streamSequence);
+          unwatched.push(e.streamSequence);
+        }
+      }),
     } as unknown as LostRetryWatch,
   );
-  return { d, ledger, attemptsSent, recorded, dead, asked, watched, came };
+  return { d, ledger, attemptsSent, recorded, dead, asked, watched, watches, unwatched, looked };
 }
 
 describe('delivering a callback', () => {
@@ -496,20 +517,100 @@ describe('a retry that waits long enough for the event stream to forget its even
     expect(watched).toEqual([]);
   });
 
-  it('that comes removes its watch first, whatever it then does (here: its session is gone)', async () => {
-    const now = T0 + 3 * 3600_000;
-    const { d, came, dead } = deliverer({ now, target: undefined });
-    await d.deliver(job({ firstDelivery: false, streamSequence: 70_001 }));
-    expect(came).toEqual([70_001]);
-    expect(dead).toHaveLength(1);
+  /** A callback watched when it was put off after `attempts` attempts, the last failed at `failedAt`. */
+  const watchedAfter = (attempts: number, failedAt: number): WatchedRetry => ({
+    eventId: 'evt-7',
+    attemptKey: 'evt-7',
+    attempts,
+    url: PUBLIC,
+    callback: job().callback,
+    sequence: 7,
+    subaccountId: null,
+    failedAt,
+  });
+  const HOURS_LATER = T0 + 3 * 3600_000;
+
+  it('ends, and its watch goes: delivered, dead-lettered (its session gone), or delivered already', async () => {
+    const delivered = deliverer({ now: HOURS_LATER, watches: { 7: watchedAfter(3, T0) } });
+    await delivered.d.deliver(job());
+    expect(delivered.attemptsSent).toHaveLength(1);
+    expect(delivered.watches.size).toBe(0);
+
+    const gone = deliverer({ now: HOURS_LATER, target: undefined, watches: { 7: watchedAfter(3, T0) } });
+    await gone.d.deliver(job());
+    expect(gone.dead).toHaveLength(1);
+    expect(gone.watches.size).toBe(0);
+
+    const already = deliverer({ now: HOURS_LATER, delivered: true, watches: { 7: watchedAfter(3, T0) } });
+    await already.d.deliver(job());
+    expect(already.attemptsSent).toEqual([]);
+    expect(already.watches.size).toBe(0);
   });
 
-  it('is not looked for at an event’s first delivery, nor at a redelivery younger than the shortest watched delay', async () => {
-    const { d, came } = deliverer({ now: T0 + 3 * 3600_000 });
-    await d.deliver(job({ firstDelivery: true }));
+  it('dead-lettered because the stream would forget its event before it came again, its watch goes', async () => {
+    const { d, dead, watches } = deliverer({
+      now: HOURS_LATER,
+      streamHoldsMs: 3 * 3600_000 + 60_000,
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
+      made: 3,
+      schedule: [30, 120, 600, 3600],
+      watches: { 7: watchedAfter(3, T0) },
+    });
+    await d.deliver(job());
+    expect(dead).toEqual([
+      expect.objectContaining({ reason: expect.stringContaining(FORGOTTEN_BEFORE_RETRY) }),
+    ]);
+    expect(watches.size).toBe(0);
+  });
+
+  it('put off again and again by an open breaker, keeps its watch as written after the attempt that failed (no write)', async () => {
+    const { d, watched, watches } = deliverer({
+      now: HOURS_LATER,
+      made: 3,
+      schedule: [30, 120, 600, 3600],
+      answers: [
+        { kind: 'circuit-open', host: '93.184.216.34' },
+        { kind: 'circuit-open', host: '93.184.216.34' },
+      ],
+      watches: { 7: watchedAfter(3, T0 + 3600_000) },
+    });
+    await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
+    await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
+    expect(watched).toEqual([]);
+    expect(watches.get(7)?.retry).toEqual(watchedAfter(3, T0 + 3600_000));
+  });
+
+  it('put off once its event is minutes old, though no retry hours ahead was ever scheduled (a breaker open throughout), is written down', async () => {
+    const now = T0 + 20 * 60_000;
+    const { d, watched } = deliverer({
+      now,
+      made: 2,
+      answers: [{ kind: 'circuit-open', host: '93.184.216.34' }],
+    });
+    await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
+    expect(watched).toEqual([{ streamSequence: 7, retry: watchedAfter(2, now) }]);
+  });
+
+  it('failed again, is written down again with the attempts made and when the last failed', async () => {
+    const { d, watches } = deliverer({
+      now: HOURS_LATER,
+      made: 3,
+      schedule: [30, 120, 600, 3600],
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
+      watches: { 7: watchedAfter(3, T0 + 3600_000) },
+    });
+    await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
+    expect(watches.get(7)?.retry).toEqual(watchedAfter(4, HOURS_LATER));
+  });
+
+  it('is looked for at any delivery of an event minutes old, a first one too (a consumer made anew delivers all again), and at no younger one', async () => {
+    const old = deliverer({ now: HOURS_LATER, watches: { 7: watchedAfter(3, T0) } });
+    await old.d.deliver(job({ firstDelivery: true }));
+    expect(old.looked).toEqual([7]);
+    expect(old.watches.size).toBe(0);
     const young = deliverer({ now: T0 + 60_000 });
     await young.d.deliver(job({ firstDelivery: false }));
-    expect([...came, ...young.came]).toEqual([]);
+    expect(young.looked).toEqual([]);
   });
 
   it('is not written down when it comes within minutes (the consumer host judges those)', async () => {
@@ -520,18 +621,26 @@ describe('a retry that waits long enough for the event stream to forget its even
     expect(watched).toEqual([]);
   });
 
+  it('found lost but delivered after all (its watch outlived it), is not dead-lettered', async () => {
+    const { d, dead } = deliverer({ delivered: true });
+    await expect(d.deadLetterLost(watchedAfter(3, T0))).resolves.toBe(false);
+    expect(dead).toEqual([]);
+  });
+
   it('found lost, is dead-lettered with a reason that says so and the attempts made, to be replayed', async () => {
     const { d, dead } = deliverer({});
-    await d.deadLetterLost({
-      eventId: 'evt-9',
-      attemptKey: 'evt-9',
-      attempts: 5,
-      url: PUBLIC,
-      callback: job().callback,
-      sequence: 9,
-      subaccountId: null,
-      failedAt: T0 - 3600_000,
-    });
+    await expect(
+      d.deadLetterLost({
+        eventId: 'evt-9',
+        attemptKey: 'evt-9',
+        attempts: 5,
+        url: PUBLIC,
+        callback: job().callback,
+        sequence: 9,
+        subaccountId: null,
+        failedAt: T0 - 3600_000,
+      }),
+    ).resolves.toBe(true);
     expect(dead).toEqual([
       expect.objectContaining({
         _id: 'evt-9',

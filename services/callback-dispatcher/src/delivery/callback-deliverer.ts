@@ -27,7 +27,7 @@ import {
   unlessForgotten,
   type DeliveryRules,
 } from './delivery-state-machine';
-import { LostRetryWatch, type WatchedRetry } from './lost-retry-watch';
+import { LostRetryWatch, type WatchEntry, type WatchedRetry } from './lost-retry-watch';
 import { StoredInteractionGate } from './stored-interaction-gate';
 import type { SendResult } from '@maskline/net-guard';
 
@@ -75,10 +75,26 @@ type AttemptRecord = {
 };
 
 /**
- * Retries waiting at least this long are written down (`LostRetryWatch`), so that one whose event
- * the stream forgets first (a flood after it was scheduled) is dead-lettered instead of lost unseen.
+ * A callback put off when its event is this old, or will be when it comes again, is written down
+ * (`LostRetryWatch`), so that one whose event the stream forgets first (a flood after it was put
+ * off) is dead-lettered instead of lost unseen. Younger, the stream's turnover is judged when it is
+ * put off (`EventRetention.keeps`).
  */
 export const LOST_WATCH_FROM_MS = 10 * 60_000;
+
+/** Replicas' clocks differ: a callback's watch is looked for this much younger than it can have one. */
+const CLOCK_MARGIN_MS = 60_000;
+
+/** An attempt failed and its retry is scheduled: with the attempts made, for the watch that waits for it. */
+class AttemptRetried extends RetryLater {
+  constructor(
+    reason: string,
+    delayMs: number,
+    readonly attempts: number,
+  ) {
+    super(reason, delayMs);
+  }
+}
 
 /** A short random wait before trying a full compartment again. */
 const busyDelayMs = () => 500 + Math.random() * 1000;
@@ -145,13 +161,45 @@ export class CallbackDeliverer {
     );
   }
 
-  async deliver(plivoJob: DeliveryJob): Promise<void> {
-    // A retry that comes removes its watch first, whatever it then does: a watch left once the stream
-    // has forgotten its event is a retry that never came (`LostRetrySweeper`). Only an event older
-    // than the shortest watched delay can have one.
-    if (!plivoJob.firstDelivery && this.now() - plivoJob.publishedAt.getTime() >= LOST_WATCH_FROM_MS) {
-      await this.lostRetries.cameFor(plivoJob.streamSequence);
-    }
+  /**
+   * Delivers, dead-letters or drops the job's callback (then its watch goes, if it has one), or puts
+   * it off (thrown; then its watch stays, written down or brought up to date if it is old enough):
+   * so a watch left once the stream has forgotten its event is a retry that never came
+   * (`LostRetrySweeper`).
+   */
+  async deliver(job: DeliveryJob): Promise<void> {
+    const watch = await this.watchOf(job);
+    await this.deliverWatched(job, watch);
+    await this.unwatch(job.eventId, watch);
+  }
+
+  /** A replay whose dead letter is gone: nothing to deliver, and its watch, if any, goes. */
+  async nothingToDeliver(
+    job: Pick<DeliveryJob, 'eventId' | 'publishedAt' | 'streamSequence'>,
+  ): Promise<void> {
+    await this.unwatch(job.eventId, await this.watchOf(job));
+  }
+
+  /**
+   * The job's watch, if it can have one: its event is old enough (with a margin for clocks), at any
+   * delivery (a consumer made anew delivers every message again as a first delivery).
+   */
+  private async watchOf(
+    job: Pick<DeliveryJob, 'publishedAt' | 'streamSequence'>,
+  ): Promise<WatchEntry | null> {
+    const age = this.now() - job.publishedAt.getTime();
+    return age >= LOST_WATCH_FROM_MS - CLOCK_MARGIN_MS ? this.lostRetries.of(job.streamSequence) : null;
+  }
+
+  /** The callback ended: its watch goes (should NATS not take that, the sweep finds it delivered, or dead-letters it). */
+  private async unwatch(eventId: string, watch: WatchEntry | null): Promise<void> {
+    if (!watch) return;
+    await this.lostRetries.forget([watch]).catch((err: unknown) => {
+      this.logger.warn({ err, eventId }, 'could not remove the watch of a callback that ended');
+    });
+  }
+
+  private async deliverWatched(plivoJob: DeliveryJob, watch: WatchEntry | null): Promise<void> {
     // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.targets.get(plivoJob.callback.accountId, plivoJob.callback.sessionId);
     if (!target) {
@@ -186,9 +234,47 @@ export class CallbackDeliverer {
     } catch (err) {
       // Put off (busy, a breaker open, not stored yet, an attempt failed) past what the event stream
       // will still hold: a retry it forgets never comes, so the callback waits for a replay instead.
-      if (!(err instanceof RetryLater) || this.retention.keeps(job.publishedAt, err.delayMs)) throw err;
-      await this.deadLetter(job, url, `${err.reason}; ${FORGOTTEN_BEFORE_RETRY}`, made);
+      if (err instanceof RetryLater && !this.retention.keeps(job.publishedAt, err.delayMs)) {
+        return this.deadLetter(job, url, `${err.reason}; ${FORGOTTEN_BEFORE_RETRY}`, made);
+      }
+      await this.keepWatched(job, url, made, err, watch);
+      throw err;
     }
+  }
+
+  /**
+   * Put off (or failed, to be redelivered) when its event is old enough: written down
+   * (`LostRetryWatch`) the first time, and again when an attempt failed, so that a callback whose
+   * event the stream forgets before it comes again is dead-lettered, not lost unseen. A breaker open
+   * for hours puts a callback off every HOST_BREAKER_RESET_MS: one write, then reads.
+   */
+  private async keepWatched(
+    job: DeliveryJob,
+    url: string,
+    made: number,
+    err: unknown,
+    watch: WatchEntry | null,
+  ): Promise<void> {
+    const now = this.now();
+    const delayMs = err instanceof RetryLater ? err.delayMs : 0;
+    if (now + delayMs - job.publishedAt.getTime() < LOST_WATCH_FROM_MS) return;
+    const failed = err instanceof AttemptRetried;
+    const attempts = failed ? err.attempts : made;
+    if (watch?.retry && watch.retry.attempts === attempts && watch.retry.url === url) return;
+    const watched: WatchedRetry = {
+      eventId: job.eventId,
+      attemptKey: job.attemptKey,
+      attempts,
+      url,
+      callback: job.callback,
+      sequence: job.sequence,
+      subaccountId: job.subaccountId ?? null,
+      failedAt: failed ? now : (watch?.retry?.failedAt ?? now),
+    };
+    // Unwatched, it is still put off as it should be (and its loss would go unseen, as before).
+    await this.lostRetries.watch(job.streamSequence, watched).catch((watchErr: unknown) => {
+      this.logger.warn({ err: watchErr, eventId: job.eventId }, 'could not write down a callback put off');
+    });
   }
 
   /** The attempt, once its interaction is stored and it is not too old, in its account's turn. */
@@ -342,23 +428,7 @@ export class CallbackDeliverer {
       error: next.reason,
     });
     if (next.kind === 'dead-letter') return this.deadLetter(job, url, next.reason, next.attempt);
-    if (next.delayMs >= LOST_WATCH_FROM_MS) {
-      const watched: WatchedRetry = {
-        eventId: job.eventId,
-        attemptKey: job.attemptKey,
-        attempts: next.attempt,
-        url,
-        callback: job.callback,
-        sequence: job.sequence,
-        subaccountId: job.subaccountId ?? null,
-        failedAt: this.now(),
-      };
-      // Unwatched, the retry is still scheduled as it should be (and its loss would go unseen, as before).
-      await this.lostRetries.watch(job.streamSequence, watched).catch((err: unknown) => {
-        this.logger.warn({ err, eventId: job.eventId }, 'could not write down a callback retry hours ahead');
-      });
-    }
-    throw new RetryLater(next.reason, next.delayMs);
+    throw new AttemptRetried(next.reason, next.delayMs, next.attempt);
   }
 
   private async record(
@@ -409,9 +479,11 @@ export class CallbackDeliverer {
 
   /**
    * A watched retry that never came, its event forgotten by the stream first (`LostRetrySweeper`):
-   * dead-lettered now, to wait for a replay.
+   * dead-lettered now, to wait for a replay; unless it was delivered (a watch NATS did not remove,
+   * or one written again by a delivery that overlapped it). Whether it was dead-lettered.
    */
-  async deadLetterLost({ failedAt, ...retry }: WatchedRetry): Promise<void> {
+  async deadLetterLost({ failedAt, ...retry }: WatchedRetry): Promise<boolean> {
+    if (await this.ledger.delivered(retry.eventId)) return false;
     const job: DeliveryJob = {
       eventId: retry.eventId,
       callback: retry.callback,
@@ -423,6 +495,7 @@ export class CallbackDeliverer {
     };
     // Dated when its last attempt failed: its numbers are redacted PARTY_REDACTION_AFTER_HOURS after that.
     await this.deadLetter(job, retry.url, LOST_BEFORE_RETRY, retry.attempts, failedAt);
+    return true;
   }
 
   /** Recorded before the event is acknowledged: nothing is lost, it waits here for a replay. */

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import {
   CallProgressed,
+  CallbackReplayRequested,
   DEFAULT_SESSION_SETTINGS,
   SessionExpired,
   callbackEventIdOf,
@@ -47,13 +48,20 @@ function consumer() {
   );
   const sentTo: Array<string | null | undefined> = [];
   const jobs: DeliveryJob[] = [];
+  const nothing: Array<Partial<DeliveryJob>> = [];
   const deliverer = {
     deliver: async (job: DeliveryJob) => {
       jobs.push(job);
       sentTo.push((await targets.get(job.callback.accountId, job.callback.sessionId))?.callbackUrl);
     },
+    nothingToDeliver: async (job: Partial<DeliveryJob>) => void nothing.push(job),
   } as unknown as CallbackDeliverer;
-  const c = new CallbackEventsConsumer(deliverer, {} as DeadLetters, targets);
+  // No dead letter is left to replay.
+  const c = new CallbackEventsConsumer(
+    deliverer,
+    { one: async () => null } as unknown as DeadLetters,
+    targets,
+  );
   let seq = 0;
   const meta = (): EventMeta => ({
     subject: CallProgressed.subject,
@@ -84,7 +92,7 @@ function consumer() {
       } as never,
       { ...meta(), deliveryCount, ...extraMeta },
     );
-  return { c, step, asked, sentTo, meta, jobs };
+  return { c, step, asked, sentTo, meta, jobs, nothing };
 }
 
 describe('CallbackEventsConsumer', () => {
@@ -143,5 +151,19 @@ describe('CallbackEventsConsumer', () => {
     ]);
     // Only a first delivery is known to have had no attempt (its count is not read).
     expect(jobs.map((j) => j.firstDelivery)).toStrictEqual([true, false]);
+  });
+
+  it('replays nothing when the dead letter is gone, and has the deliverer remove the replay’s watch, if any', async () => {
+    const { c, jobs, nothing } = consumer();
+    const publishedAt = new Date(AT);
+    await c.onEvent(
+      {
+        subject: CallbackReplayRequested.subject,
+        payload: { accountId: ACCOUNT, eventId: 'evt-9', replayId: 'r1', at: AT },
+      },
+      { subject: CallbackReplayRequested.subject, streamSequence: 70_001, deliveryCount: 4, publishedAt },
+    );
+    expect(jobs).toEqual([]);
+    expect(nothing).toEqual([{ eventId: 'evt-9', publishedAt, streamSequence: 70_001 }]);
   });
 });

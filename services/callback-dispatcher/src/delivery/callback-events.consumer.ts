@@ -69,7 +69,14 @@ export class CallbackEventsConsumer {
     if (event.subject === CallbackReplayRequested.subject) {
       const { accountId, eventId, replayId } = event.payload;
       const letter = await this.deadLetters.one({ accountId }, eventId);
-      if (!letter) return;
+      if (!letter) {
+        await this.deliverer.nothingToDeliver({
+          eventId,
+          publishedAt: meta.publishedAt,
+          streamSequence: meta.streamSequence,
+        });
+        return;
+      }
       await this.deliverer.deliver({
         eventId,
         callback: {

@@ -59,11 +59,20 @@ export class LostRetrySweeper extends PeriodicTask {
     const first = this.retention.firstSequence();
     // Unknown (NATS not answering): nothing is judged lost.
     if (first === undefined) return 0;
-    // Blocks below this one are wholly forgotten; of this one, the events before `first`.
-    const through = Math.floor(first / WATCH_BLOCK);
-    let block = await this.watch.cursor();
-    // Lost (the bucket forgot it), or ahead of the stream (made again, numbering from 1): from the
-    // lowest block watched, and never past the stream.
+    const cursor = await this.watch.cursor();
+    // Judged: the events the stream had forgotten at the last run already, so that a retry that came
+    // just before the stream forgot its event has had a run's time to end and remove its watch; and
+    // never past the stream as it is now (made again, numbering from 1).
+    const judgeBelow = cursor?.first === undefined ? 0 : Math.min(cursor.first, first);
+    if (judgeBelow === 0) {
+      await this.watch.setCursor({ ...cursor, first });
+      return 0;
+    }
+    // Blocks below this one are wholly forgotten; of this one, the events before `judgeBelow`.
+    const through = Math.floor(judgeBelow / WATCH_BLOCK);
+    let block = cursor?.block;
+    // Lost (the bucket forgot it), or ahead of the stream (made again): from the lowest block
+    // watched, and never past the stream.
     if (block === undefined || block > through) {
       block = Math.min((await this.watch.lowestBlock()) ?? through, through);
     }
@@ -71,22 +80,34 @@ export class LostRetrySweeper extends PeriodicTask {
     let budget = WATCHES_PER_RUN;
     for (let n = 0; n < BLOCKS_PER_RUN && budget > 0; n++) {
       const partly = block === through;
-      // Every watch still there is a retry that never came: one that comes removes its watch first.
-      const entries = await this.watch.ofBlock(block, partly ? first : Infinity, budget);
+      // Every watch still there is a callback put off whose retry never came: one that ends removes
+      // its watch.
+      const { entries, complete } = await this.watch.ofBlock(block, partly ? judgeBelow : Infinity, budget);
+      const swept = [];
+      let stopped = false;
       for (const entry of entries) {
-        if (!entry.retry) continue;
-        await this.deliverer.deadLetterLost(entry.retry);
-        lost++;
+        try {
+          if (entry.retry && (await this.deliverer.deadLetterLost(entry.retry))) lost++;
+        } catch (err) {
+          // Its watch stays, and the sweep stays at its block: the next run tries it again.
+          this.logger.warn(
+            { err, eventId: entry.retry?.eventId },
+            'could not dead-letter a lost callback retry',
+          );
+          stopped = true;
+          break;
+        }
+        swept.push(entry);
       }
-      await this.watch.forget(entries);
+      await this.watch.forget(swept);
       budget -= entries.length;
-      // The block the stream is forgetting now is read again at the next run; one cut short by the
-      // budget too.
-      if (partly || budget <= 0) break;
+      // The block the stream is forgetting now is read again at the next run; so is one cut short
+      // (by the budget, or a dead letter the store did not take).
+      if (partly || stopped || !complete || budget <= 0) break;
       block++;
     }
     // Written every run, moved or not: the bucket forgets its oldest entries first when full.
-    await this.watch.setCursor(block);
+    await this.watch.setCursor({ block, first });
     if (lost > 0) {
       this.lost.inc(lost);
       this.logger.error(

@@ -6,7 +6,7 @@ import {
 } from '../config/callback-dispatcher.config';
 import type { PlivoCallback } from '../events/plivo-callback';
 
-/** KV: callbacks waiting for a retry scheduled hours ahead, by their event's position on the stream. */
+/** KV: callbacks put off once their events are minutes old, by their event's position on the stream. */
 export const RETRY_WATCH_BUCKET = 'maskline-callback-retry-watches';
 
 /**
@@ -15,7 +15,10 @@ export const RETRY_WATCH_BUCKET = 'maskline-callback-retry-watches';
  */
 export const WATCH_BLOCK = 65_536;
 
-/** Where the sweep goes on (the lowest block not wholly swept), rewritten each run so that the bucket never forgets it first. */
+/**
+ * Where the sweep goes on (the lowest block not wholly swept) and the stream's first event when it
+ * last ran, rewritten each run so that the bucket never forgets it first.
+ */
 const CURSOR_KEY = 'cursor';
 
 /** Watches read, or removed, at once. */
@@ -35,6 +38,14 @@ export interface WatchedRetry {
   failedAt: number;
 }
 
+/** Where the sweep goes on: the lowest block not wholly swept, and the stream's first event at its last run. */
+export interface SweepCursor {
+  /** Unknown (the bucket forgot it): the next run finds the lowest block watched. */
+  block?: number;
+  /** Unknown (a cursor written before it was kept, or none): the next run judges nothing, and learns it. */
+  first?: number;
+}
+
 /** A watched retry read back, with what the sweep needs to remove it. */
 export interface WatchEntry {
   streamSequence: number;
@@ -43,12 +54,13 @@ export interface WatchEntry {
 }
 
 /**
- * Retries that wait hours, written down where the sweep can find them by their event's position on
- * the stream (`<block>.<sequence>`): the event stream forgets its oldest events when full, and a
- * retry whose event it forgot never comes, with no error. A retry that comes removes its watch
- * first, whatever it then does; the sweep (`LostRetrySweeper`) dead-letters the callbacks whose
- * watches are still there once the stream has forgotten their events. A bucket of its own, so that
- * the delivery ledger's other entries (one a callback delivered) never push watches out.
+ * Callbacks put off once their events are minutes old, written down where the sweep can find them by
+ * their event's position on the stream (`<block>.<sequence>`): the event stream forgets its oldest
+ * events when full, and a retry whose event it forgot never comes, with no error. A watch stays
+ * while its callback is put off, and goes when its callback ends (delivered, dead-lettered or
+ * dropped); the sweep (`LostRetrySweeper`) dead-letters the callbacks whose watches are still there
+ * once the stream has forgotten their events. A bucket of its own, so that the delivery ledger's
+ * other entries (one a callback delivered) never push watches out.
  */
 @Injectable()
 export class LostRetryWatch {
@@ -69,26 +81,28 @@ export class LostRetryWatch {
     return this.kv.bucket(RETRY_WATCH_BUCKET);
   }
 
-  /** Writes down a retry scheduled for the event at `streamSequence` (again for each long retry). */
+  /** Writes down a retry put off for the event at `streamSequence` (again when what it holds changes). */
   async watch(streamSequence: number, retry: WatchedRetry): Promise<void> {
     await (await this.bucket()).put(watchKey(streamSequence), kvEncode(retry));
   }
 
-  /** The retry came: its watch goes (that revision only, leaving nothing; none is a no-op). */
-  async cameFor(streamSequence: number): Promise<void> {
+  /** The watch of the event at `streamSequence`, if there is one. */
+  async of(streamSequence: number): Promise<WatchEntry | null> {
     const entry = await (await this.bucket()).get(watchKey(streamSequence));
-    if (entry && entry.operation === 'PUT') await this.kv.forgetRevision(RETRY_WATCH_BUCKET, entry.revision);
+    return entry && entry.operation === 'PUT' ? entryOf(entry.key, entry.revision, entry.value) : null;
   }
 
-  /** The lowest block not wholly swept, if written down. */
-  async cursor(): Promise<number | undefined> {
+  /** Where the sweep goes on, if written down. */
+  async cursor(): Promise<SweepCursor | undefined> {
     const entry = await (await this.bucket()).get(CURSOR_KEY);
-    const value = entry && entry.operation === 'PUT' ? kvDecode<number>(entry.value) : null;
-    return typeof value === 'number' ? value : undefined;
+    const value = entry && entry.operation === 'PUT' ? kvDecode<SweepCursor | number>(entry.value) : null;
+    // A bare block: as an earlier release wrote it.
+    if (typeof value === 'number') return { block: value };
+    return value && typeof value === 'object' ? value : undefined;
   }
 
-  async setCursor(block: number): Promise<void> {
-    await (await this.bucket()).put(CURSOR_KEY, kvEncode(block));
+  async setCursor(cursor: SweepCursor): Promise<void> {
+    await (await this.bucket()).put(CURSOR_KEY, kvEncode(cursor));
   }
 
   /** The lowest block holding a watch (one listing of every watch: when the cursor was lost). */
@@ -103,27 +117,29 @@ export class LostRetryWatch {
 
   /**
    * The watches of one block for events before `before`, at most `atMost` of them (a listing, then a
-   * read of each of those).
+   * read of each of those): `complete` when none was left out for `atMost`.
    */
-  async ofBlock(block: number, before = Infinity, atMost = Infinity): Promise<WatchEntry[]> {
+  async ofBlock(
+    block: number,
+    before = Infinity,
+    atMost = Infinity,
+  ): Promise<{ entries: WatchEntry[]; complete: boolean }> {
     const kv = await this.bucket();
     const keys: string[] = [];
+    let complete = true;
     for await (const key of await kv.keys(`${block}.*`)) {
-      if (keys.length < atMost && Number(key.split('.')[1]) < before) keys.push(key);
+      if (Number(key.split('.')[1]) >= before) continue;
+      if (keys.length < atMost) keys.push(key);
+      else complete = false;
     }
-    const found: WatchEntry[] = [];
+    const entries: WatchEntry[] = [];
     for (let i = 0; i < keys.length; i += AT_ONCE) {
-      const entries = await Promise.all(keys.slice(i, i + AT_ONCE).map((key) => kv.get(key)));
-      for (const entry of entries) {
-        if (!entry || entry.operation !== 'PUT') continue;
-        found.push({
-          streamSequence: Number(entry.key.split('.')[1]),
-          revision: entry.revision,
-          retry: kvDecode<WatchedRetry>(entry.value),
-        });
+      const read = await Promise.all(keys.slice(i, i + AT_ONCE).map((key) => kv.get(key)));
+      for (const entry of read) {
+        if (entry && entry.operation === 'PUT') entries.push(entryOf(entry.key, entry.revision, entry.value));
       }
     }
-    return found;
+    return { entries, complete };
   }
 
   /** Removes watches read by `ofBlock` (those revisions only: a newer one stays). */
@@ -136,6 +152,10 @@ export class LostRetryWatch {
       );
     }
   }
+}
+
+function entryOf(key: string, revision: number, value: Uint8Array): WatchEntry {
+  return { streamSequence: Number(key.split('.')[1]), revision, retry: kvDecode<WatchedRetry>(value) };
 }
 
 function watchKey(streamSequence: number): string {
