@@ -22,6 +22,7 @@ export * from './account-privacy';
 export * from './stored-interactions';
 export * from './shared-token-buckets';
 export * from './subaccount-share-buckets';
+export * from './share-of-room.rule';
 export * from './shared-counters';
 export * from './shared-slots';
 export * from './jetstream-retry';

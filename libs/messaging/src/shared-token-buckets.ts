@@ -25,8 +25,16 @@ const CAS_TRIES = 8;
 /** After KV failed, how long a replica limits on its own before it asks KV again. */
 const SHARED_DOWN_MS = 5000;
 const MAX_KEYS = 100_000;
-/** An idle key's entry goes after this; a bucket idle that long is full again anyway. */
+/**
+ * An idle key's entry goes after this at least, and after its bucket would be full again anyway
+ * (`idleTtlMs`): forgotten sooner, a slow bucket (a share of hours) would be handed a fresh burst.
+ */
 const IDLE_TTL_MS = 3600_000;
+
+/** How long an idle key's entry is kept: until its bucket would be full again, an hour at least. */
+export function idleTtlMs(rule: TokenBucketRule): number {
+  return Math.max(IDLE_TTL_MS, Math.ceil((rule.burst / rule.ratePerSecond) * 1000));
+}
 
 /**
  * Token buckets shared by every replica, kept in NATS KV: a key's rate is the key's, whatever the
@@ -47,7 +55,7 @@ export class SharedTokenBuckets {
     private readonly kv: KeyValueStores,
     private readonly options: SharedTokenBucketsOptions,
   ) {
-    kv.declare(options.bucket, { ttlMs: IDLE_TTL_MS });
+    kv.declare(options.bucket, { ttlMs: idleTtlMs(options) });
   }
 
   /**
@@ -137,7 +145,7 @@ export class SharedTokenBuckets {
   }
 
   private bucket(): Promise<KV> {
-    return this.kv.bucket(this.options.bucket, { ttlMs: IDLE_TTL_MS });
+    return this.kv.bucket(this.options.bucket, { ttlMs: idleTtlMs(this.options) });
   }
 
   private async leaseFromShared(kv: KV, key: string, now: number, want: number) {

@@ -136,9 +136,14 @@ export function natsKeyBound(store: NatsKeyedStore, memoryBytes: number): number
 
 /**
  * Bytes one entry takes in the stores whose entries are counted on (measured with nats-server
- * 2.10.27, 1,000 keys: a reservation about 155, a verdict 144; with a margin).
+ * 2.10.27, 1,000 keys: a reservation about 155, a verdict 144, a callback's watch 890 (838 keys) with a
+ * message's failure callback and a 70-character URL; with a margin).
  */
-export const NATS_RECORD_BYTES = { creationReservations: 160, creationVerdicts: 170 } as const;
+export const NATS_RECORD_BYTES = {
+  creationReservations: 160,
+  creationVerdicts: 170,
+  callbackRetryWatches: 950,
+} as const;
 
 /** How many entries `store` holds before it refuses: its keys or its bytes, whichever bind first. */
 export function natsEntryBound(

@@ -66,6 +66,8 @@ function deliverer(world: {
   schedule?: number[];
   /** Writing down a callback put off fails (NATS unavailable). */
   watchFails?: boolean;
+  /** The account has taken its share of the watch bucket: new watches are not written. */
+  shareTaken?: boolean;
   /** Callbacks put off before, as written down, by their event's position on the stream. */
   watches?: Record<number, WatchedRetry>;
   /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
@@ -162,8 +164,12 @@ function deliverer(world: {
   const marks = {
     isStored: async (end: InteractionEnd) => (asked.push(end), world.stored ?? true),
   } as unknown as StoredInteractions;
+  /** Counters by name (their labels summed). */
+  const counted = new Map<string, number>();
   const metrics = {
-    counter: () => ({ inc: () => undefined }),
+    counter: (name: string) => ({
+      inc: (_l?: unknown) => void counted.set(name, (counted.get(name) ?? 0) + 1),
+    }),
     histogram: () => ({ observe: () => undefined }),
   } as unknown as MetricsService;
   const d = new CallbackDeliverer(
@@ -184,10 +190,12 @@ function deliverer(world: {
         (world.now ?? T0 + 1000) + delayMs - publishedAt.getTime() <= (world.streamHoldsMs ?? Infinity),
     } as unknown as EventRetention,
     {
-      watch: jest.fn(async (streamSequence: number, retry: WatchedRetry) => {
+      watch: jest.fn(async (streamSequence: number, retry: WatchedRetry, replacing: WatchEntry | null) => {
         if (world.watchFails) throw new Error('NATS is unavailable');
+        if (world.shareTaken && !replacing) return false;
         watched.push({ streamSequence, retry });
         watches.set(streamSequence, { streamSequence, revision: ++revision, retry });
+        return true;
       }),
       of: jest.fn(
         async (streamSequence: number) => (looked.push(streamSequence), watches.get(streamSequence) ?? null),
@@ -201,7 +209,7 @@ function deliverer(world: {
       }),
     } as unknown as LostRetryWatch,
   );
-  return { d, ledger, attemptsSent, recorded, dead, asked, watched, watches, unwatched, looked };
+  return { d, ledger, attemptsSent, recorded, dead, asked, watched, watches, unwatched, looked, counted };
 }
 
 describe('delivering a callback', () => {
@@ -589,6 +597,17 @@ describe('a retry that waits long enough for the event stream to forget its even
     });
     await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
     expect(watched).toEqual([{ streamSequence: 7, retry: watchedAfter(2, now) }]);
+  });
+
+  it('past its account’s share of the watch bucket, is put off unwatched, and counted', async () => {
+    const { d, watched, counted } = deliverer({
+      now: T0 + 20 * 60_000,
+      shareTaken: true,
+      answers: [{ kind: 'circuit-open', host: '93.184.216.34' }],
+    });
+    await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
+    expect(watched).toEqual([]);
+    expect(counted.get('maskline_callback_watches_refused_total')).toBe(1);
   });
 
   it('failed again, is written down again with the attempts made and when the last failed', async () => {

@@ -124,6 +124,7 @@ export class CallbackDeliverer {
   private readonly rules: DeliveryRules;
   private readonly outcomes;
   private readonly latency;
+  private readonly unwatched;
 
   constructor(
     private readonly targets: CallbackTargets,
@@ -158,6 +159,11 @@ export class CallbackDeliverer {
       'From the event being stored to its callback being delivered',
       [],
       [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 30, 120, 600, 3600, 86400],
+    );
+    this.unwatched = metrics.counter(
+      'maskline_callback_watches_refused_total',
+      'Callbacks put off unwatched: their account had taken its share of the watch bucket (CALLBACK_WATCHES_ACCOUNT_PERCENT)',
+      [],
     );
   }
 
@@ -271,10 +277,15 @@ export class CallbackDeliverer {
       subaccountId: job.subaccountId ?? null,
       failedAt: failed ? now : (watch?.retry?.failedAt ?? now),
     };
-    // Unwatched, it is still put off as it should be (and its loss would go unseen, as before).
-    await this.lostRetries.watch(job.streamSequence, watched).catch((watchErr: unknown) => {
-      this.logger.warn({ err: watchErr, eventId: job.eventId }, 'could not write down a callback put off');
-    });
+    // Unwatched (NATS unavailable, or its account's share of the bucket taken), it is still put off
+    // as it should be, and its loss would go unseen, as before watches.
+    const written = await this.lostRetries
+      .watch(job.streamSequence, watched, watch)
+      .catch((watchErr: unknown) => {
+        this.logger.warn({ err: watchErr, eventId: job.eventId }, 'could not write down a callback put off');
+        return true;
+      });
+    if (!written) this.unwatched.inc();
   }
 
   /** The attempt, once its interaction is stored and it is not too old, in its account's turn. */

@@ -78,21 +78,21 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     // Its retry never comes: the stream forgets the event first.
     const lost = retry(3);
     const lostAt = await published();
-    await watch.watch(lostAt, lost);
+    await watch.watch(lostAt, lost, null);
     // Its retry came, and it ended (removing its watch, as the deliverer does) before the stream forgot it.
     const came = retry(3);
     const cameAt = await published();
-    await watch.watch(cameAt, came);
+    await watch.watch(cameAt, came, null);
     await watch.forget([(await watch.of(cameAt))!]);
     // Delivered, though its watch is still there (NATS did not take its removal): no dead letter.
     const delivered = retry(2);
-    await watch.watch(await published(), delivered);
+    await watch.watch(await published(), delivered, null);
     await app.get(DeliveryLedger).markDelivered(delivered.eventId, { at: Date.now() });
     // Events the stream still holds: the rest of the block it is forgetting, and a later block.
     const heldAt = WATCH_BLOCK + 20;
-    await watch.watch(heldAt, retry(1));
+    await watch.watch(heldAt, retry(1), null);
     const later = retry(1);
-    await watch.watch(3 * WATCH_BLOCK + 5, later);
+    await watch.watch(3 * WATCH_BLOCK + 5, later, null);
 
     const sweeper = app.get(LostRetrySweeper);
     // Nothing forgotten yet: nothing is judged lost (and where the stream begins is learnt).
@@ -106,7 +106,7 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     expect((await jsm.streams.info(STREAMS.MASKLINE_EVENTS.name)).state.first_seq).toBe(WATCH_BLOCK + 10);
     // Within the block it is forgetting now, an event before its first is lost as soon.
     const partlyLost = retry(2);
-    await watch.watch(WATCH_BLOCK + 9, partlyLost);
+    await watch.watch(WATCH_BLOCK + 9, partlyLost, null);
 
     // Forgotten since the last run: not judged yet (a retry that came just then has a run to end).
     await expect(sweeper.sweep()).resolves.toBe(0);
@@ -135,5 +135,27 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     // Once is enough: a second pass finds nothing.
     await expect(sweeper.sweep()).resolves.toBe(0);
     expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(2);
+  });
+
+  it('lets one account’s callbacks take at most their share of the watches; another account’s, and a watch written again, still go in', async () => {
+    const watch = app.get(LostRetryWatch);
+    const { burst } = watch.allowanceRule;
+    const of = (accountId: string): WatchedRetry => {
+      const r = retry(1);
+      return { ...r, callback: { ...r.callback, accountId } };
+    };
+    // Far past every event the other test published: the sweep there never reads these.
+    let seq = 40 * WATCH_BLOCK;
+    const flooder = 'MAWATCHFLOOD00000001';
+    const written: boolean[] = [];
+    for (let i = 0; i < burst; i++) written.push(await watch.watch(++seq, of(flooder), null));
+    expect(written.every(Boolean)).toBe(true);
+    await expect(watch.watch(++seq, of(flooder), null)).resolves.toBe(false);
+    expect(await watch.of(seq)).toBeNull();
+    // Written again (an attempt failed since): not a new entry, not refused.
+    const earlier = (await watch.of(seq - 1))!;
+    await expect(watch.watch(seq - 1, { ...earlier.retry!, attempts: 2 }, earlier)).resolves.toBe(true);
+    expect((await watch.of(seq - 1))?.retry?.attempts).toBe(2);
+    await expect(watch.watch(++seq, of('MAWATCHOTHER00000001'), null)).resolves.toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { KeyValueStores, kvDecode, kvEncode } from '@maskline/messaging';
+import { natsEntryBound } from '@maskline/contracts';
+import { KeyValueStores, SharedTokenBuckets, kvDecode, kvEncode, shareOfRoomRule } from '@maskline/messaging';
+import { CLOCK, type Clock } from '@maskline/service-kit';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
@@ -8,6 +10,9 @@ import type { PlivoCallback } from '../events/plivo-callback';
 
 /** KV: callbacks put off once their events are minutes old, by their event's position on the stream. */
 export const RETRY_WATCH_BUCKET = 'maskline-callback-retry-watches';
+
+/** KV: each account's allowance of new watches (a token bucket every replica shares), one key an account. */
+export const WATCH_ALLOWANCE_BUCKET = 'maskline-callback-watch-allowance';
 
 /**
  * Events a watch block spans: the sweep lists a block's watches once the event stream has begun to
@@ -64,16 +69,28 @@ export interface WatchEntry {
  */
 @Injectable()
 export class LostRetryWatch {
+  /** An account's share of the bucket: new watches a second, and at once. */
+  readonly allowanceRule: { ratePerSecond: number; burst: number };
+  private readonly allowance: SharedTokenBuckets;
+
   constructor(
     private readonly kv: KeyValueStores,
     @Inject(CALLBACK_DISPATCHER_CONFIG) config: CallbackDispatcherConfig,
+    @Inject(CLOCK) now: Clock,
   ) {
-    kv.declare(RETRY_WATCH_BUCKET, {
-      // Past this, no retry can still come: the last is scheduled before CALLBACK_MAX_AGE_SECONDS,
-      // at most the schedule's longest delay ahead (an hour more for a lagging consumer).
-      ttlMs:
-        (config.CALLBACK_MAX_AGE_SECONDS + Math.max(...config.CALLBACK_RETRY_SCHEDULE_SECONDS) + 3600) * 1000,
-      storageShare: 'callbackRetryWatches',
+    // Past this, no retry can still come: the last is scheduled before CALLBACK_MAX_AGE_SECONDS,
+    // at most the schedule's longest delay ahead (an hour more for a lagging consumer).
+    const ttlMs =
+      (config.CALLBACK_MAX_AGE_SECONDS + Math.max(...config.CALLBACK_RETRY_SCHEDULE_SECONDS) + 3600) * 1000;
+    kv.declare(RETRY_WATCH_BUCKET, { ttlMs, storageShare: 'callbackRetryWatches' });
+    // Full, the bucket forgets its oldest watches, every tenant's: one account's callbacks take at
+    // most CALLBACK_WATCHES_ACCOUNT_PERCENT of it within a watch's lifetime.
+    const room = natsEntryBound('callbackRetryWatches', config.NATS_STORAGE_BYTES, config.NATS_MEMORY_BYTES);
+    this.allowanceRule = shareOfRoomRule(room, config.CALLBACK_WATCHES_ACCOUNT_PERCENT, ttlMs);
+    this.allowance = SharedTokenBuckets.perSecond(kv, {
+      bucket: WATCH_ALLOWANCE_BUCKET,
+      ...this.allowanceRule,
+      now,
     });
   }
 
@@ -81,9 +98,15 @@ export class LostRetryWatch {
     return this.kv.bucket(RETRY_WATCH_BUCKET);
   }
 
-  /** Writes down a retry put off for the event at `streamSequence` (again when what it holds changes). */
-  async watch(streamSequence: number, retry: WatchedRetry): Promise<void> {
+  /**
+   * Writes down a callback put off, for the event at `streamSequence`: again when what it holds
+   * changes (`replacing` the watch read), free; a new one within its account's share of the bucket,
+   * past which it is not written. Whether it was.
+   */
+  async watch(streamSequence: number, retry: WatchedRetry, replacing: WatchEntry | null): Promise<boolean> {
+    if (!replacing && !(await this.allowance.take(retry.callback.accountId)).ok) return false;
     await (await this.bucket()).put(watchKey(streamSequence), kvEncode(retry));
+    return true;
   }
 
   /** The watch of the event at `streamSequence`, if there is one. */

@@ -1,6 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CodedError, ErrorCodes, natsEntryBound } from '@maskline/contracts';
-import { KeyValueStores, SubaccountShareBuckets, type AllowanceOwner } from '@maskline/messaging';
+import {
+  KeyValueStores,
+  SubaccountShareBuckets,
+  shareOfRoomRule,
+  type AllowanceOwner,
+} from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { VERDICT_TTL_MS } from './creation-verdicts';
@@ -10,22 +15,15 @@ export const CREATION_ALLOWANCE_BUCKET = 'maskline-creation-allowance';
 /** Each subaccount's share of it: one key per subaccount. */
 export const SUBACCOUNT_CREATION_ALLOWANCE_BUCKET = 'maskline-creation-allowance-subaccounts';
 
-/** Of an account's share, what it may take at once; the rest comes at a steady rate. */
-const BURST_FRACTION = 0.25;
-
 /**
  * One account's allowance of creations: `percent` of the room for creation verdicts (`room`, two
- * hours of creations), a quarter of it at once and the rest at a steady rate over two hours. A
- * token bucket lets through at most its burst plus its rate times a window in any window, so at
- * most `percent` of the room within a reservation's lifetime.
+ * hours of creations), within a reservation's lifetime.
  */
 export function creationAllowanceRule(
   room: number,
   percent: number,
 ): { ratePerSecond: number; burst: number } {
-  const share = (room * percent) / 100;
-  const burst = Math.max(1, Math.floor(share * BURST_FRACTION));
-  return { ratePerSecond: Math.max(share - burst, 1) / (VERDICT_TTL_MS / 1000), burst };
+  return shareOfRoomRule(room, percent, VERDICT_TTL_MS);
 }
 
 /**
