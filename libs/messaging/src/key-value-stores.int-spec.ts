@@ -165,7 +165,9 @@ describe('KV buckets (real NATS)', () => {
     await bucket.put('gone', 'v');
     await bucket.delete('gone');
     const tail = await bucket.put('forgotten', 'v');
-    await kv.forgetRevision(name, tail);
+    // Says whether it removed it: a second time, there is nothing left to remove.
+    await expect(kv.forgetRevision(name, tail)).resolves.toBe(true);
+    await expect(kv.forgetRevision(name, tail)).resolves.toBe(false);
     // The stream still numbers its last entry `tail`, which no longer exists.
     await expect(kv.removeDeleteMarkers(name, 0, 100)).resolves.toEqual({
       removed: 1,

@@ -199,19 +199,26 @@ export class KeyValueStores implements OnModuleInit {
    * Removes one revision of a key, leaving nothing in its place (a KV delete or purge leaves a
    * marker, which is a key NATS keeps): for an entry whose writer knows nobody needs it, so that
    * what it held counts against its bucket's bound no longer. A revision since replaced is gone
-   * already, and another is never given its number: this removes that entry or nothing.
+   * already, and another is never given its number: this removes that entry or nothing. Whether it
+   * removed it.
    */
-  async forgetRevision(bucket: string, revision: number): Promise<void> {
+  async forgetRevision(bucket: string, revision: number): Promise<boolean> {
     const manager = await this.streamManager();
     try {
-      await retryWhileNoResponders(
+      return await retryWhileNoResponders(
         () => manager.streams.deleteMessage(`KV_${bucket}`, revision, false),
         NO_RESPONDERS_WITHIN_MS,
       );
     } catch (err) {
-      // "no message found" (10057 is any failed delete): replaced, or aged out, already.
+      // Replaced, or aged out, already: "no message found" (10057, which is any failed delete); removed
+      // already (by another remover, or purged): "sequence N not found" (10043, nats-server 2.10).
       const description = (err as { api_error?: { description?: string } }).api_error?.description ?? '';
-      if (jetStreamErrorCode(err) !== 10057 || !/no message found/i.test(description)) throw err;
+      const code = jetStreamErrorCode(err);
+      const gone =
+        (code === 10057 && /no message found/i.test(description)) ||
+        (code === 10043 && /sequence \d+ not found/i.test(description));
+      if (!gone) throw err;
+      return false;
     }
   }
 

@@ -34,8 +34,7 @@ export const callbackDispatcherConfigSchema = z.object({
   HOST_BREAKER_ERROR_PERCENT: envInt(50, 1, 100),
   /**
    * The most of the bucket of callbacks put off (`maskline-callback-retry-watches`) one account's
-   * callbacks may take in any of its entries' lifetimes, in percent: past it, they are put off
-   * unwatched.
+   * callbacks may hold, in percent: past it, they are put off unwatched.
    */
   CALLBACK_WATCHES_ACCOUNT_PERCENT: envInt(25, 1, 100),
   HOST_BREAKER_RESET_MS: envInt(30000, 100, 3600000),

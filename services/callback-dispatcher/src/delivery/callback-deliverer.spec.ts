@@ -66,6 +66,8 @@ function deliverer(world: {
   schedule?: number[];
   /** Writing down a callback put off fails (NATS unavailable). */
   watchFails?: boolean;
+  /** Events whose callbacks have a dead letter already. */
+  lettered?: string[];
   /** The account has taken its share of the watch bucket: new watches are not written. */
   shareTaken?: boolean;
   /** Callbacks put off before, as written down, by their event's position on the stream. */
@@ -147,6 +149,12 @@ function deliverer(world: {
   } as unknown as CallbackAttempts;
   const deadLetters = {
     record: jest.fn(async (d: Record<string, unknown>) => void dead.push(d)),
+    // A letter there already stands (the store's rule is int-tested): the world's `lettered` ids.
+    recordLost: jest.fn(async (d: Record<string, unknown>) => {
+      if (world.lettered?.includes(d._id as string)) return false;
+      dead.push(d);
+      return true;
+    }),
   } as unknown as DeadLetters;
   const targets = {
     get: jest.fn(async () => ('target' in world ? world.target : target())),
@@ -632,6 +640,27 @@ describe('a retry that waits long enough for the event stream to forget its even
     expect(young.looked).toEqual([]);
   });
 
+  it('is looked for at a young event’s delivery once attempts were made (delivered before its delay was out: a consumer made anew), and goes when it ends', async () => {
+    const { d, looked, watches, dead } = deliverer({
+      now: T0 + 3 * 60_000,
+      made: 3,
+      schedule: [30, 60, 600],
+      answers: [{ kind: 'response', statusCode: 410, latencyMs: 5 } as AttemptResult],
+      watches: { 7: watchedAfter(3, T0 + 150_000) },
+    });
+    await d.deliver(job({ firstDelivery: true }));
+    expect(dead).toEqual([expect.objectContaining({ _id: 'evt-7' })]);
+    expect(looked).toEqual([7]);
+    expect(watches.size).toBe(0);
+  });
+
+  it('leaves another callback’s watch at its event’s position alone (a stream made again numbers anew)', async () => {
+    const other = { ...watchedAfter(3, T0), eventId: 'evt-old', attemptKey: 'evt-old' };
+    const { d, watches } = deliverer({ now: HOURS_LATER, watches: { 7: other } });
+    await d.deliver(job());
+    expect(watches.get(7)?.retry).toEqual(other);
+  });
+
   it('is not written down when it comes within minutes (the consumer host judges those)', async () => {
     const { d, watched } = deliverer({
       answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
@@ -640,10 +669,13 @@ describe('a retry that waits long enough for the event stream to forget its even
     expect(watched).toEqual([]);
   });
 
-  it('found lost but delivered after all (its watch outlived it), is not dead-lettered', async () => {
+  it('found lost but delivered after all, or dead-lettered already (its watch outlived it), is not dead-lettered', async () => {
     const { d, dead } = deliverer({ delivered: true });
     await expect(d.deadLetterLost(watchedAfter(3, T0))).resolves.toBe(false);
     expect(dead).toEqual([]);
+    const lettered = deliverer({ lettered: ['evt-7'] });
+    await expect(lettered.d.deadLetterLost(watchedAfter(3, T0))).resolves.toBe(false);
+    expect(lettered.dead).toEqual([]);
   });
 
   it('found lost, is dead-lettered with a reason that says so and the attempts made, to be replayed', async () => {

@@ -14,6 +14,7 @@ import {
 import type { PlivoCallback } from '../events/plivo-callback';
 import type { TwilioCallback } from '../events/twilio-callback';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
+import type { DeadLetterDocument } from '../records/callback-records.schema';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt } from './callback-attempt';
 import { CallbackHostSlots } from './callback-host-slots';
@@ -82,8 +83,16 @@ type AttemptRecord = {
  */
 export const LOST_WATCH_FROM_MS = 10 * 60_000;
 
-/** Replicas' clocks differ: a callback's watch is looked for this much younger than it can have one. */
-const CLOCK_MARGIN_MS = 60_000;
+/**
+ * Replicas' clocks differ: a callback's watch is looked for this much younger than it can have one
+ * (as far off as a clock may be before MasklineClockOff fires).
+ */
+const CLOCK_MARGIN_MS = 5 * 60_000;
+
+/** A delivery's watch, looked up at most once: none until it is. */
+interface WatchSeen {
+  lookup?: Promise<WatchEntry | null>;
+}
 
 /** An attempt failed and its retry is scheduled: with the attempts made, for the watch that waits for it. */
 class AttemptRetried extends RetryLater {
@@ -174,38 +183,59 @@ export class CallbackDeliverer {
    * (`LostRetrySweeper`).
    */
   async deliver(job: DeliveryJob): Promise<void> {
-    const watch = await this.watchOf(job);
-    await this.deliverWatched(job, watch);
-    await this.unwatch(job.eventId, watch);
+    const seen = this.watchOfOld(job);
+    await this.deliverWatched(job, seen);
+    await this.unwatch(job, seen);
   }
 
   /** A replay whose dead letter is gone: nothing to deliver, and its watch, if any, goes. */
   async nothingToDeliver(
-    job: Pick<DeliveryJob, 'eventId' | 'publishedAt' | 'streamSequence'>,
+    job: Pick<DeliveryJob, 'eventId' | 'attemptKey' | 'publishedAt' | 'streamSequence'>,
   ): Promise<void> {
-    await this.unwatch(job.eventId, await this.watchOf(job));
+    await this.unwatch(job, this.watchOfOld(job));
   }
 
   /**
-   * The job's watch, if it can have one: its event is old enough (with a margin for clocks), at any
-   * delivery (a consumer made anew delivers every message again as a first delivery).
+   * The job's watch looked up, beside what the delivery reads first (not after it), when its event
+   * is old enough to have one (with a margin for clocks); none looked up otherwise.
    */
-  private async watchOf(
-    job: Pick<DeliveryJob, 'publishedAt' | 'streamSequence'>,
-  ): Promise<WatchEntry | null> {
-    const age = this.now() - job.publishedAt.getTime();
-    return age >= LOST_WATCH_FROM_MS - CLOCK_MARGIN_MS ? this.lostRetries.of(job.streamSequence) : null;
+  private watchOfOld(job: Pick<DeliveryJob, 'eventId' | 'attemptKey' | 'publishedAt' | 'streamSequence'>) {
+    const seen: WatchSeen = {};
+    if (this.now() - job.publishedAt.getTime() >= LOST_WATCH_FROM_MS - CLOCK_MARGIN_MS) {
+      void this.lookFor(job, seen);
+    }
+    return seen;
   }
 
-  /** The callback ended: its watch goes (should NATS not take that, the sweep finds it delivered, or dead-letters it). */
-  private async unwatch(eventId: string, watch: WatchEntry | null): Promise<void> {
+  /**
+   * Looks the job's watch up (once): the one at its event's position, if it is this job's (a stream
+   * made again numbers its events anew, and another's watch may be there). Failed, none is known.
+   */
+  private lookFor(
+    job: Pick<DeliveryJob, 'eventId' | 'attemptKey' | 'streamSequence'>,
+    seen: WatchSeen,
+  ): Promise<WatchEntry | null> {
+    seen.lookup ??= this.lostRetries.of(job.streamSequence).then(
+      (entry) =>
+        entry?.retry?.eventId === job.eventId && entry.retry.attemptKey === job.attemptKey ? entry : null,
+      (err: unknown) => {
+        this.logger.warn({ err, eventId: job.eventId }, 'could not look up the watch of a callback');
+        return null;
+      },
+    );
+    return seen.lookup;
+  }
+
+  /** The callback ended: its watch goes (should NATS not take that, the sweep finds it delivered, or dead-lettered). */
+  private async unwatch(job: Pick<DeliveryJob, 'eventId'>, seen: WatchSeen): Promise<void> {
+    const watch = await seen.lookup;
     if (!watch) return;
     await this.lostRetries.forget([watch]).catch((err: unknown) => {
-      this.logger.warn({ err, eventId }, 'could not remove the watch of a callback that ended');
+      this.logger.warn({ err, eventId: job.eventId }, 'could not remove the watch of a callback that ended');
     });
   }
 
-  private async deliverWatched(plivoJob: DeliveryJob, watch: WatchEntry | null): Promise<void> {
+  private async deliverWatched(plivoJob: DeliveryJob, seen: WatchSeen): Promise<void> {
     // The target first: it is cached, and most events of sessions without a callback URL end there.
     const target = await this.targets.get(plivoJob.callback.accountId, plivoJob.callback.sessionId);
     if (!target) {
@@ -235,6 +265,9 @@ export class CallbackDeliverer {
     }
 
     const made = this.noAttemptYet(job) ? 0 : await this.ledger.attemptsMade(job.attemptKey);
+    // Attempts made: it may have been put off with a watch though its event is young (a consumer
+    // made anew delivers a message before its delay is out; clocks differ).
+    if (made > 0) void this.lookFor(job, seen);
     try {
       await this.attemptWhenDue(job, target, url, method, params, made);
     } catch (err) {
@@ -243,7 +276,7 @@ export class CallbackDeliverer {
       if (err instanceof RetryLater && !this.retention.keeps(job.publishedAt, err.delayMs)) {
         return this.deadLetter(job, url, `${err.reason}; ${FORGOTTEN_BEFORE_RETRY}`, made);
       }
-      await this.keepWatched(job, url, made, err, watch);
+      await this.keepWatched(job, url, made, err, (await seen.lookup) ?? null);
       throw err;
     }
   }
@@ -504,8 +537,11 @@ export class CallbackDeliverer {
       attemptKey: retry.attemptKey,
       subaccountId: retry.subaccountId,
     };
-    // Dated when its last attempt failed: its numbers are redacted PARTY_REDACTION_AFTER_HOURS after that.
-    await this.deadLetter(job, retry.url, LOST_BEFORE_RETRY, retry.attempts, failedAt);
+    // Dated when its last attempt failed: its numbers are redacted PARTY_REDACTION_AFTER_HOURS after
+    // that. A letter its callback ended in stands (its watch outlived it): only a replay's is rewritten.
+    const letter = letterOf(job, retry.url, LOST_BEFORE_RETRY, retry.attempts, failedAt);
+    if (!(await this.deadLetters.recordLost(letter, retry.attemptKey !== retry.eventId))) return false;
+    this.deadLettered(job, LOST_BEFORE_RETRY);
     return true;
   }
 
@@ -517,27 +553,42 @@ export class CallbackDeliverer {
     attempts: number,
     at = this.now(),
   ): Promise<void> {
-    await this.deadLetters.record({
-      _id: job.eventId,
-      accountId: job.callback.accountId,
-      subaccountId: job.subaccountId ?? null,
-      sessionId: job.callback.sessionId,
-      eventName: job.callback.eventName,
-      target: job.callback.target,
-      params: job.callback.params,
-      sequence: job.sequence,
-      url,
-      reason,
-      attempts,
-      at: new Date(at),
-      replayedAt: null,
-    });
+    await this.deadLetters.record(letterOf(job, url, reason, attempts, at));
+    this.deadLettered(job, reason);
+  }
+
+  private deadLettered(job: DeliveryJob, reason: string): void {
     this.outcomes.inc({ outcome: 'dead-letter' });
     this.logger.warn(
       { eventId: job.eventId, sessionId: job.callback.sessionId, reason },
       'callback dead-lettered',
     );
   }
+}
+
+/** The dead letter of a job's callback. */
+function letterOf(
+  job: DeliveryJob,
+  url: string,
+  reason: string,
+  attempts: number,
+  at: number,
+): DeadLetterDocument {
+  return {
+    _id: job.eventId,
+    accountId: job.callback.accountId,
+    subaccountId: job.subaccountId ?? null,
+    sessionId: job.callback.sessionId,
+    eventName: job.callback.eventName,
+    target: job.callback.target,
+    params: job.callback.params,
+    sequence: job.sequence,
+    url,
+    reason,
+    attempts,
+    at: new Date(at),
+    replayedAt: null,
+  };
 }
 
 /** The job as a Proxy Service's callback: Twilio's interaction parameters, or none for this event. */

@@ -164,6 +164,8 @@ describe('CallbackEventsConsumer', () => {
       { subject: CallbackReplayRequested.subject, streamSequence: 70_001, deliveryCount: 4, publishedAt },
     );
     expect(jobs).toEqual([]);
-    expect(nothing).toEqual([{ eventId: 'evt-9', publishedAt, streamSequence: 70_001 }]);
+    expect(nothing).toEqual([
+      { eventId: 'evt-9', attemptKey: 'evt-9.r.r1', publishedAt, streamSequence: 70_001 },
+    ]);
   });
 });

@@ -72,6 +72,7 @@ export class CallbackEventsConsumer {
       if (!letter) {
         await this.deliverer.nothingToDeliver({
           eventId,
+          attemptKey: replayAttemptKey(eventId, replayId),
           publishedAt: meta.publishedAt,
           streamSequence: meta.streamSequence,
         });
@@ -89,7 +90,7 @@ export class CallbackEventsConsumer {
         sequence: letter.sequence,
         publishedAt: meta.publishedAt,
         streamSequence: meta.streamSequence,
-        attemptKey: `${eventId}.r.${replayId}`,
+        attemptKey: replayAttemptKey(eventId, replayId),
         firstDelivery: meta.deliveryCount === 1,
         subaccountId: letter.subaccountId,
         // A Proxy Service's callback is replayed as it was recorded.
@@ -126,6 +127,11 @@ export class CallbackEventsConsumer {
 function endOf(event: InteractionEvent, meta: EventMeta): DeliveryJob['endOf'] {
   const end = interactionEndedBy(event);
   return end && { ...end, deliveryCount: meta.deliveryCount };
+}
+
+/** Where a replay's attempts are counted: apart from the event's own (each replay starts anew). */
+function replayAttemptKey(eventId: string, replayId: string): string {
+  return `${eventId}.r.${replayId}`;
 }
 
 /** A recorded Proxy callback's own parameters (the Service's SIDs are added again at delivery). */

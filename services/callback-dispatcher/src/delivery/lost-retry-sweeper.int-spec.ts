@@ -17,10 +17,11 @@ import {
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
 import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
 import { DeadLetterDocument } from '../records/callback-records.schema';
+import { DeadLetters } from '../records/dead-letters.repository';
 import { LOST_BEFORE_RETRY } from './delivery-state-machine';
 import { DeliveryLedger } from './delivery-ledger';
 import { LostRetrySweeper } from './lost-retry-sweeper';
-import { LostRetryWatch, WATCH_BLOCK, type WatchedRetry } from './lost-retry-watch';
+import { LostRetryWatch, RETRY_WATCH_BUCKET, WATCH_BLOCK, type WatchedRetry } from './lost-retry-watch';
 
 const ACCOUNT = 'MALOSTRETRY000000001';
 
@@ -132,9 +133,54 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     // A listing cut short says so (the sweep never passes such a block).
     expect(await watch.ofBlock(1, Infinity, 0)).toEqual({ entries: [], complete: false });
     expect((await watch.ofBlock(3)).entries.map((e) => e.retry?.eventId)).toEqual([later.eventId]);
+    // Where it goes on is a bare block number, as the release before this one reads it in a rollout.
+    const raw = await (await nc.jetstream().views.kv(RETRY_WATCH_BUCKET)).get('cursor');
+    expect(JSON.parse(new TextDecoder().decode(raw!.value))).toBe(1);
     // Once is enough: a second pass finds nothing.
     await expect(sweeper.sweep()).resolves.toBe(0);
     expect(await letters.countDocuments({ accountId: ACCOUNT })).toBe(2);
+  });
+
+  it('leaves a letter its callback ended in as it is (its watch outlived it), and rewrites a replayed letter whose replay was lost', async () => {
+    const watch = app.get(LostRetryWatch);
+    const deadLetters = app.get(DeadLetters);
+    const letterOf = (r: WatchedRetry, reason: string, replayedAt: Date | null) => ({
+      _id: r.eventId,
+      accountId: ACCOUNT,
+      subaccountId: null,
+      sessionId: r.callback.sessionId,
+      eventName: 'SessionTimeout',
+      target: 'session' as const,
+      params: r.callback.params,
+      sequence: 1,
+      url: r.url,
+      reason,
+      attempts: 3,
+      at: new Date(r.failedAt),
+      replayedAt,
+    });
+    // Ended in a dead letter (410), its watch left (NATS did not take its removal).
+    const ended = retry(3);
+    await deadLetters.record(letterOf(ended, 'HTTP 410', null));
+    // Dead-lettered, replayed, and the replay's retry lost (its watch is the replay's).
+    const replayed = { ...retry(1), attemptKey: '' };
+    replayed.attemptKey = `${replayed.eventId}.r.1`;
+    await deadLetters.record(letterOf(replayed, 'HTTP 503', null));
+    await deadLetters.markReplayed(ACCOUNT, replayed.eventId, new Date());
+    // Both of events the stream forgot (before the first it holds, at the last run and now).
+    await watch.watch(WATCH_BLOCK + 1, ended, null);
+    await watch.watch(WATCH_BLOCK + 2, replayed, null);
+
+    await expect(app.get(LostRetrySweeper).sweep()).resolves.toBe(1);
+    expect(await letters.findOne({ _id: ended.eventId as never }).lean()).toMatchObject({
+      reason: 'HTTP 410',
+    });
+    expect(await letters.findOne({ _id: replayed.eventId as never }).lean()).toMatchObject({
+      reason: LOST_BEFORE_RETRY,
+      replayedAt: null,
+    });
+    expect(await watch.of(WATCH_BLOCK + 1)).toBeNull();
+    expect(await watch.of(WATCH_BLOCK + 2)).toBeNull();
   });
 
   it('lets one account’s callbacks take at most their share of the watches; another account’s, and a watch written again, still go in', async () => {
@@ -157,5 +203,9 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     await expect(watch.watch(seq - 1, { ...earlier.retry!, attempts: 2 }, earlier)).resolves.toBe(true);
     expect((await watch.of(seq - 1))?.retry?.attempts).toBe(2);
     await expect(watch.watch(++seq, of('MAWATCHOTHER00000001'), null)).resolves.toBe(true);
+    // One of its watches removed (its callback ended) gives its place back: one more goes in.
+    await watch.forget([(await watch.of(40 * WATCH_BLOCK + 1))!]);
+    await expect(watch.watch(++seq, of(flooder), null)).resolves.toBe(true);
+    await expect(watch.watch(++seq, of(flooder), null)).resolves.toBe(false);
   });
 });

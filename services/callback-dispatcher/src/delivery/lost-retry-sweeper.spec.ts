@@ -40,8 +40,9 @@ function sweeper(world: {
   vanished?: string[];
   /** Delivered after all (a watch NATS did not remove): not dead-lettered. */
   delivered?: string[];
-  /** The store refuses their dead letters, once. */
+  /** The store refuses their dead letters, once; or always. */
   refusedOnce?: string[];
+  refusedAlways?: string[];
 }) {
   const lettered: string[] = [];
   const read: number[] = [];
@@ -49,7 +50,7 @@ function sweeper(world: {
   const refused = new Set(world.refusedOnce);
   let cursor = world.cursor;
   const watch = {
-    cursor: async () => cursor,
+    cursor: async () => cursor ?? {},
     setCursor: async (c: SweepCursor) => void (cursor = c),
     lowestBlock: async () => {
       const blocks = Object.keys(world.blocks).map(Number);
@@ -73,7 +74,9 @@ function sweeper(world: {
     { read: async () => undefined, firstSequence: () => world.first } as unknown as EventRetention,
     {
       deadLetterLost: async (r: WatchedRetry) => {
-        if (refused.delete(r.eventId)) throw new Error('the store is unavailable');
+        if (refused.delete(r.eventId) || world.refusedAlways?.includes(r.eventId)) {
+          throw new Error('the store is unavailable');
+        }
         if (world.delivered?.includes(r.eventId)) return false;
         lettered.push(r.eventId);
         return true;
@@ -158,7 +161,29 @@ describe('the lost retry sweep', () => {
     expect(forgotten).toEqual(['delivered']);
   });
 
-  it('stops at a dead letter the store did not take, keeps its watch, and takes it up at the next run', async () => {
+  it('stops where it is when the store refuses dead letters one after the other (down), and takes them up at the next run', async () => {
+    const { subject, lettered, forgotten, cursor } = sweeper({
+      first: 3 * B,
+      cursor: { block: 0, first: 3 * B },
+      blocks: {
+        0: [
+          ['a', 1],
+          ['b', 2],
+          ['c', 3],
+          ['d', 4],
+        ],
+        1: [['next-block', B + 1]],
+      },
+      refusedOnce: ['a', 'b', 'c'],
+    });
+    await expect(subject.sweep()).resolves.toBe(0);
+    expect(forgotten).toEqual([]);
+    expect(cursor()).toEqual({ block: 0, first: 3 * B });
+    await expect(subject.sweep()).resolves.toBe(5);
+    expect(lettered).toEqual(['a', 'b', 'c', 'd', 'next-block']);
+  });
+
+  it('goes past one dead letter the store keeps refusing (its watch left to its age), not stalling every watch after it', async () => {
     const { subject, lettered, forgotten, cursor } = sweeper({
       first: 3 * B,
       cursor: { block: 0, first: 3 * B },
@@ -170,13 +195,12 @@ describe('the lost retry sweep', () => {
         ],
         1: [['next-block', B + 1]],
       },
-      refusedOnce: ['refused'],
+      refusedAlways: ['refused'],
     });
-    await expect(subject.sweep()).resolves.toBe(1);
-    expect(forgotten).toEqual(['first']);
-    expect(cursor()).toEqual({ block: 0, first: 3 * B });
     await expect(subject.sweep()).resolves.toBe(3);
-    expect(lettered).toEqual(['first', 'refused', 'after', 'next-block']);
+    expect(lettered).toEqual(['first', 'after', 'next-block']);
+    expect(forgotten).not.toContain('refused');
+    expect(cursor()?.block).toBe(3);
   });
 
   it('goes back to the lowest block watched when the stream was made again (its numbering starts over)', async () => {

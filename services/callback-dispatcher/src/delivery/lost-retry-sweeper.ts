@@ -15,6 +15,8 @@ const BLOCKS_PER_RUN = 64;
  * the store's turn, and a flood can leave a block full of them.
  */
 export const WATCHES_PER_RUN = 2_000;
+/** Dead letters the store refuses one after the other before the run stops where it is (the store is down). */
+const FAILURES_IN_A_ROW = 3;
 
 /**
  * Every LOST_RETRY_SWEEP_MS, on the replica that takes the turn: reads the watched long retries
@@ -63,14 +65,14 @@ export class LostRetrySweeper extends PeriodicTask {
     // Judged: the events the stream had forgotten at the last run already, so that a retry that came
     // just before the stream forgot its event has had a run's time to end and remove its watch; and
     // never past the stream as it is now (made again, numbering from 1).
-    const judgeBelow = cursor?.first === undefined ? 0 : Math.min(cursor.first, first);
+    const judgeBelow = cursor.first === undefined ? 0 : Math.min(cursor.first, first);
     if (judgeBelow === 0) {
       await this.watch.setCursor({ ...cursor, first });
       return 0;
     }
     // Blocks below this one are wholly forgotten; of this one, the events before `judgeBelow`.
     const through = Math.floor(judgeBelow / WATCH_BLOCK);
-    let block = cursor?.block;
+    let block = cursor.block;
     // Lost (the bucket forgot it), or ahead of the stream (made again): from the lowest block
     // watched, and never past the stream.
     if (block === undefined || block > through) {
@@ -84,26 +86,28 @@ export class LostRetrySweeper extends PeriodicTask {
       // its watch.
       const { entries, complete } = await this.watch.ofBlock(block, partly ? judgeBelow : Infinity, budget);
       const swept = [];
-      let stopped = false;
+      let failedInARow = 0;
       for (const entry of entries) {
         try {
           if (entry.retry && (await this.deliverer.deadLetterLost(entry.retry))) lost++;
+          swept.push(entry);
+          failedInARow = 0;
         } catch (err) {
-          // Its watch stays, and the sweep stays at its block: the next run tries it again.
-          this.logger.warn(
-            { err, eventId: entry.retry?.eventId },
+          // Its watch stays. Failing in a row, the store is down: the sweep stays at this block, and
+          // the next run tries them again. One alone the store keeps refusing is left to its age,
+          // not in the way of every watch after it.
+          this.logger.error(
+            { code: (err as { code?: unknown }).code, eventId: entry.retry?.eventId },
             'could not dead-letter a lost callback retry',
           );
-          stopped = true;
-          break;
+          if (++failedInARow >= FAILURES_IN_A_ROW) break;
         }
-        swept.push(entry);
       }
       await this.watch.forget(swept);
       budget -= entries.length;
       // The block the stream is forgetting now is read again at the next run; so is one cut short
-      // (by the budget, or a dead letter the store did not take).
-      if (partly || stopped || !complete || budget <= 0) break;
+      // (by the budget, or the store not taking dead letters).
+      if (partly || failedInARow >= FAILURES_IN_A_ROW || !complete || budget <= 0) break;
       block++;
     }
     // Written every run, moved or not: the bucket forgets its oldest entries first when full.

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KvEntry } from 'nats';
 import { natsEntryBound } from '@maskline/contracts';
 import { KeyValueStores, SharedTokenBuckets, kvDecode, kvEncode, shareOfRoomRule } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
@@ -21,10 +22,15 @@ export const WATCH_ALLOWANCE_BUCKET = 'maskline-callback-watch-allowance';
 export const WATCH_BLOCK = 65_536;
 
 /**
- * Where the sweep goes on (the lowest block not wholly swept) and the stream's first event when it
- * last ran, rewritten each run so that the bucket never forgets it first.
+ * Where the sweep goes on (the lowest block not wholly swept), rewritten each run (with
+ * CURSOR_FIRST_KEY) so that the bucket never forgets it first.
  */
 const CURSOR_KEY = 'cursor';
+/**
+ * The stream's first event at the sweep's last run, apart from the block (which stays a bare number,
+ * as the release before this one reads it during a rollout).
+ */
+const CURSOR_FIRST_KEY = 'cursor-first';
 
 /** Watches read, or removed, at once. */
 const AT_ONCE = 64;
@@ -83,8 +89,9 @@ export class LostRetryWatch {
     const ttlMs =
       (config.CALLBACK_MAX_AGE_SECONDS + Math.max(...config.CALLBACK_RETRY_SCHEDULE_SECONDS) + 3600) * 1000;
     kv.declare(RETRY_WATCH_BUCKET, { ttlMs, storageShare: 'callbackRetryWatches' });
-    // Full, the bucket forgets its oldest watches, every tenant's: one account's callbacks take at
-    // most CALLBACK_WATCHES_ACCOUNT_PERCENT of it within a watch's lifetime.
+    // Full, the bucket forgets its oldest watches, every tenant's: one account's callbacks hold at
+    // most CALLBACK_WATCHES_ACCOUNT_PERCENT of it (refilled over a watch's lifetime, and each place
+    // given back when its watch goes).
     const room = natsEntryBound('callbackRetryWatches', config.NATS_STORAGE_BYTES, config.NATS_MEMORY_BYTES);
     this.allowanceRule = shareOfRoomRule(room, config.CALLBACK_WATCHES_ACCOUNT_PERCENT, ttlMs);
     this.allowance = SharedTokenBuckets.perSecond(kv, {
@@ -100,8 +107,8 @@ export class LostRetryWatch {
 
   /**
    * Writes down a callback put off, for the event at `streamSequence`: again when what it holds
-   * changes (`replacing` the watch read), free; a new one within its account's share of the bucket,
-   * past which it is not written. Whether it was.
+   * changes (`replacing` the watch read), free; a new one within its account's share of the bucket
+   * (its place given back when it is removed), past which it is not written. Whether it was.
    */
   async watch(streamSequence: number, retry: WatchedRetry, replacing: WatchEntry | null): Promise<boolean> {
     if (!replacing && !(await this.allowance.take(retry.callback.accountId)).ok) return false;
@@ -116,16 +123,16 @@ export class LostRetryWatch {
   }
 
   /** Where the sweep goes on, if written down. */
-  async cursor(): Promise<SweepCursor | undefined> {
-    const entry = await (await this.bucket()).get(CURSOR_KEY);
-    const value = entry && entry.operation === 'PUT' ? kvDecode<SweepCursor | number>(entry.value) : null;
-    // A bare block: as an earlier release wrote it.
-    if (typeof value === 'number') return { block: value };
-    return value && typeof value === 'object' ? value : undefined;
+  async cursor(): Promise<SweepCursor> {
+    const kv = await this.bucket();
+    const [block, first] = await Promise.all([kv.get(CURSOR_KEY), kv.get(CURSOR_FIRST_KEY)]);
+    return { block: numberIn(block), first: numberIn(first) };
   }
 
   async setCursor(cursor: SweepCursor): Promise<void> {
-    await (await this.bucket()).put(CURSOR_KEY, kvEncode(cursor));
+    const kv = await this.bucket();
+    if (cursor.block !== undefined) await kv.put(CURSOR_KEY, kvEncode(cursor.block));
+    if (cursor.first !== undefined) await kv.put(CURSOR_FIRST_KEY, kvEncode(cursor.first));
   }
 
   /** The lowest block holding a watch (one listing of every watch: when the cursor was lost). */
@@ -165,20 +172,43 @@ export class LostRetryWatch {
     return { entries, complete };
   }
 
-  /** Removes watches read by `ofBlock` (those revisions only: a newer one stays). */
+  /**
+   * Removes watches read (those revisions only: a newer one stays), each giving its place in its
+   * account's share back: the share bounds the watches an account holds, not those it ever wrote.
+   */
   async forget(entries: WatchEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += AT_ONCE) {
-      await Promise.all(
-        entries
-          .slice(i, i + AT_ONCE)
-          .map((entry) => this.kv.forgetRevision(RETRY_WATCH_BUCKET, entry.revision)),
-      );
+      await Promise.all(entries.slice(i, i + AT_ONCE).map((entry) => this.forgetOne(entry)));
     }
+  }
+
+  private async forgetOne(entry: WatchEntry): Promise<void> {
+    const removed = await this.kv.forgetRevision(RETRY_WATCH_BUCKET, entry.revision);
+    if (removed && entry.retry) await this.allowance.giveBack(entry.retry.callback.accountId);
+  }
+}
+
+function numberIn(entry: KvEntry | null): number | undefined {
+  const value = entry && entry.operation === 'PUT' ? decodedOrNull(entry.value) : null;
+  return typeof value === 'number' ? value : undefined;
+}
+
+function decodedOrNull(value: Uint8Array): unknown {
+  try {
+    return kvDecode<unknown>(value);
+  } catch {
+    return null;
   }
 }
 
 function entryOf(key: string, revision: number, value: Uint8Array): WatchEntry {
-  return { streamSequence: Number(key.split('.')[1]), revision, retry: kvDecode<WatchedRetry>(value) };
+  return { streamSequence: Number(key.split('.')[1]), revision, retry: decoded(value) };
+}
+
+/** A watch as written; one that cannot be read (not this release's writing) is none, to be removed. */
+function decoded(value: Uint8Array): WatchedRetry | null {
+  const retry = decodedOrNull(value) as WatchedRetry | null;
+  return retry && typeof retry.eventId === 'string' && retry.callback ? retry : null;
 }
 
 function watchKey(streamSequence: number): string {

@@ -21,9 +21,31 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
    * a redelivery after a crash writes the same thing.
    */
   async record(letter: DeadLetterDocument): Promise<void> {
+    if (await this.insertNew(letter)) return;
+    await this.rewrite(letter);
+  }
+
+  /**
+   * A callback judged lost (`LostRetrySweeper`: its event forgotten while it was put off): recorded,
+   * unless its letter is there already and not replayed since, which means its callback ended in
+   * that letter and its watch outlived it (that letter's reason stands). A replay's lost retry
+   * (`ofReplay`) updates its replayed letter. Whether it was written.
+   */
+  async recordLost(letter: DeadLetterDocument, ofReplay: boolean): Promise<boolean> {
+    if (await this.insertNew(letter)) return true;
+    if (!ofReplay) return false;
+    const there = await this.one({ accountId: letter.accountId }, letter._id);
+    if (!there || there.replayedAt === null) return false;
+    await this.rewrite(letter);
+    return true;
+  }
+
+  private insertNew(letter: DeadLetterDocument): Promise<boolean> {
     const redactedParams = this.redaction.redactedParams(letter.accountId, letter.params);
-    if (await this.insertUnlessTaken({ ...letter, redactedParams, digestKeyId: this.redaction.keyId }))
-      return;
+    return this.insertUnlessTaken({ ...letter, redactedParams, digestKeyId: this.redaction.keyId });
+  }
+
+  private async rewrite(letter: DeadLetterDocument): Promise<void> {
     const { _id, accountId, reason, attempts, at, url } = letter;
     await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, at, url, replayedAt: null } });
   }
