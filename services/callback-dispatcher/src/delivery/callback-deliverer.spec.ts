@@ -11,7 +11,7 @@ import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
 import type { Delivered, DeliveryLedger } from './delivery-ledger';
-import { FORGOTTEN_BEFORE_RETRY, LOST_BEFORE_RETRY } from './delivery-state-machine';
+import { FORGOTTEN_BEFORE_RETRY, LOST_BEFORE_RETRY, PUT_OFF_TOO_OFTEN } from './delivery-state-machine';
 import type { LostRetryWatch, WatchEntry, WatchedRetry } from './lost-retry-watch';
 import { StoredInteractionGate } from './stored-interaction-gate';
 
@@ -605,6 +605,18 @@ describe('a retry that waits long enough for the event stream to forget its even
     });
     await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
     expect(watched).toEqual([{ streamSequence: 7, retry: watchedAfter(2, now) }]);
+  });
+
+  it('put off at its event’s last delivery, is dead-lettered, not given up by the consumer with no letter to replay', async () => {
+    const { d, dead } = deliverer({ answers: [{ kind: 'circuit-open', host: '93.184.216.34' }], made: 2 });
+    await d.deliver(job({ lastDelivery: true }));
+    expect(dead).toEqual([
+      expect.objectContaining({
+        _id: 'evt-7',
+        attempts: 2,
+        reason: expect.stringContaining(PUT_OFF_TOO_OFTEN),
+      }),
+    ]);
   });
 
   it('past its account’s share of the watch bucket, is put off unwatched, and counted', async () => {

@@ -23,6 +23,7 @@ import { DeliveryLedger, type DeliveredAttempt } from './delivery-ledger';
 import {
   FORGOTTEN_BEFORE_RETRY,
   LOST_BEFORE_RETRY,
+  PUT_OFF_TOO_OFTEN,
   afterAttempt,
   beforeAttempt,
   unlessForgotten,
@@ -46,6 +47,11 @@ export interface DeliveryJob {
   streamSequence: number;
   /** Where the attempt count lives: the event id, or event id + replay id for a replay. */
   attemptKey: string;
+  /**
+   * The message's last delivery (CALLBACK_MAX_DELIVERIES): put off again, it would be given up
+   * unseen, so it is dead-lettered instead.
+   */
+  lastDelivery?: boolean;
   /**
    * The message's first delivery to the dispatchers (of the event, or of the replay's request):
    * when it is also younger than the first retry's delay, no attempt can have been made under
@@ -74,6 +80,13 @@ type AttemptRecord = {
   latencyMs: number | null;
   error: string | null;
 };
+
+/**
+ * Deliveries of one event to the dispatchers before the consumer gives it up: its last one
+ * dead-letters a callback put off again (`DeliveryJob.lastDelivery`). Hours of busy put-offs
+ * (seconds each); the retry schedule's own attempts are a handful.
+ */
+export const CALLBACK_MAX_DELIVERIES = 10_000;
 
 /**
  * A callback put off when its event is this old, or will be when it comes again, is written down
@@ -275,6 +288,10 @@ export class CallbackDeliverer {
       // will still hold: a retry it forgets never comes, so the callback waits for a replay instead.
       if (err instanceof RetryLater && !this.retention.keeps(job.publishedAt, err.delayMs)) {
         return this.deadLetter(job, url, `${err.reason}; ${FORGOTTEN_BEFORE_RETRY}`, made);
+      }
+      // Its last delivery: put off again, the consumer would give it up with no letter to replay.
+      if (err instanceof RetryLater && job.lastDelivery) {
+        return this.deadLetter(job, url, `${err.reason}; ${PUT_OFF_TOO_OFTEN}`, made);
       }
       await this.keepWatched(job, url, made, err, (await seen.lookup) ?? null);
       throw err;

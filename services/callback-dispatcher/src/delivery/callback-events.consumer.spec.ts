@@ -10,7 +10,7 @@ import {
 import type { EventMeta, RpcClient } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
 import type { DeadLetters } from '../records/dead-letters.repository';
-import type { CallbackDeliverer, DeliveryJob } from './callback-deliverer';
+import { CALLBACK_MAX_DELIVERIES, type CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
 import { CallbackTargets } from './callback-targets';
 
@@ -151,6 +151,9 @@ describe('CallbackEventsConsumer', () => {
     ]);
     // Only a first delivery is known to have had no attempt (its count is not read).
     expect(jobs.map((j) => j.firstDelivery)).toStrictEqual([true, false]);
+    // The consumer's last delivery of an event is told so (put off then, it is dead-lettered).
+    await step(view('http://127.0.0.1:9/cb'), {}, CALLBACK_MAX_DELIVERIES);
+    expect(jobs.map((j) => j.lastDelivery)).toStrictEqual([false, false, true]);
   });
 
   it('replays nothing when the dead letter is gone, and has the deliverer remove the replay’s watch, if any', async () => {

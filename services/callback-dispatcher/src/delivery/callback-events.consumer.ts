@@ -19,7 +19,7 @@ import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messagi
 import { toPlivoCallback } from '../events/plivo-callback';
 import { PROXY_INTERACTION_EVENT, toTwilioCallback } from '../events/twilio-callback';
 import { DeadLetters } from '../records/dead-letters.repository';
-import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
+import { CALLBACK_MAX_DELIVERIES, CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackTargets } from './callback-targets';
 import { DELIVERY_STATE_BUCKET } from './delivery-ledger';
 
@@ -57,7 +57,7 @@ export class CallbackEventsConsumer {
     durable: 'callback-dispatcher-deliveries',
     events: EVENTS,
     oncePer: [DELIVERY_STATE_BUCKET],
-    maxDeliver: 10_000,
+    maxDeliver: CALLBACK_MAX_DELIVERIES,
     // Above the longest attempt (CALLBACK_TIMEOUT_MS, 10 s by default) with room to record it.
     ackWaitMs: 30_000,
     concurrency: 64,
@@ -92,6 +92,7 @@ export class CallbackEventsConsumer {
         streamSequence: meta.streamSequence,
         attemptKey: replayAttemptKey(eventId, replayId),
         firstDelivery: meta.deliveryCount === 1,
+        lastDelivery: meta.deliveryCount >= CALLBACK_MAX_DELIVERIES,
         subaccountId: letter.subaccountId,
         // A Proxy Service's callback is replayed as it was recorded.
         ...(letter.eventName === PROXY_INTERACTION_EVENT
@@ -117,6 +118,7 @@ export class CallbackEventsConsumer {
       streamSequence: meta.streamSequence,
       attemptKey: eventId,
       firstDelivery: meta.deliveryCount === 1,
+      lastDelivery: meta.deliveryCount >= CALLBACK_MAX_DELIVERIES,
       twilio: toTwilioCallback(event),
       endOf: endOf(event, meta),
     });

@@ -70,6 +70,13 @@ export function afterAttempt(
 export const FORGOTTEN_BEFORE_RETRY =
   'its next attempt would come after NATS has forgotten the event (NATS storage full of newer events); replay it';
 
+/**
+ * Why a callback put off at its event's last delivery is dead-lettered then (the consumer gives up
+ * an event after CALLBACK_MAX_DELIVERIES: its account or endpoint busy for hours, seconds at a time).
+ */
+export const PUT_OFF_TOO_OFTEN =
+  'put off at every delivery NATS makes of its event (busy for hours); replay it';
+
 /** Why a callback whose retry never came, its event forgotten by the stream first, is dead-lettered. */
 export const LOST_BEFORE_RETRY =
   'NATS forgot the event before its scheduled retry came (NATS storage filled with newer events after the retry was scheduled); replay it';
