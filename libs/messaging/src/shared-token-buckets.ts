@@ -1,5 +1,5 @@
 import type { KV } from 'nats';
-import { deposit, withdraw, type TokenBucketRule, type TokenBucketState } from '@maskline/resilience';
+import { withdraw, type TokenBucketRule, type TokenBucketState } from '@maskline/resilience';
 import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode, kvToken } from './key-value-stores';
 
 export interface SharedTokenBucketsOptions extends TokenBucketRule {
@@ -114,28 +114,6 @@ export class SharedTokenBuckets {
       const left = (this.waiting.get(key) ?? 1) - 1;
       if (left > 0) this.waiting.set(key, left);
       else this.waiting.delete(key);
-    }
-  }
-
-  /**
-   * Puts one token back into `key`'s shared bucket (for something taken and since undone: a share of
-   * a room given back when an entry leaves it), up to its burst; a key forgotten is full already.
-   * Throws when KV cannot be asked.
-   */
-  async giveBack(key: string): Promise<void> {
-    // A refusal this replica remembers would outlast the token: forgotten, the next take asks.
-    if (this.leases.get(key)?.refusedUntil !== undefined) this.leases.delete(key);
-    const kv = await this.bucket();
-    for (let tries = 1; ; tries++) {
-      const entry = await kv.get(kvToken(key));
-      if (!entry || entry.operation !== 'PUT') return;
-      const state = deposit(kvDecode<TokenBucketState>(entry.value), this.options, this.options.now(), 1);
-      try {
-        await kv.update(kvToken(key), kvEncode(state), entry.revision);
-        return;
-      } catch (err) {
-        if (!isWrongLastSequence(err) || tries >= CAS_TRIES) throw err;
-      }
     }
   }
 

@@ -25,17 +25,6 @@ export function refill(state: TokenBucketState | null, rule: TokenBucketRule, no
   };
 }
 
-/** Puts `n` tokens back (what was taken for something since undone), up to `burst`. */
-export function deposit(
-  state: TokenBucketState | null,
-  rule: TokenBucketRule,
-  now: number,
-  n: number,
-): TokenBucketState {
-  const current = refill(state, rule, now);
-  return { tokens: Math.min(rule.burst, current.tokens + n), at: current.at };
-}
-
 /**
  * Takes up to `want` whole tokens from the bucket at `now`: how many were granted, the bucket
  * after, and (when none were) the seconds until one token is there.

@@ -66,6 +66,8 @@ function deliverer(world: {
   schedule?: number[];
   /** Writing down a callback put off fails (NATS unavailable). */
   watchFails?: boolean;
+  /** Looking a watch up fails (NATS unavailable). */
+  lookupFails?: boolean;
   /** Events whose callbacks have a dead letter already. */
   lettered?: string[];
   /** The account has taken its share of the watch bucket: new watches are not written. */
@@ -205,9 +207,11 @@ function deliverer(world: {
         watches.set(streamSequence, { streamSequence, revision: ++revision, retry });
         return true;
       }),
-      of: jest.fn(
-        async (streamSequence: number) => (looked.push(streamSequence), watches.get(streamSequence) ?? null),
-      ),
+      of: jest.fn(async (streamSequence: number) => {
+        looked.push(streamSequence);
+        if (world.lookupFails) throw new Error('NATS is unavailable');
+        return watches.get(streamSequence) ?? null;
+      }),
       forget: jest.fn(async (entries: WatchEntry[]) => {
         for (const e of entries) {
           if (watches.get(e.streamSequence)?.revision !== e.revision) continue;
@@ -617,6 +621,16 @@ describe('a retry that waits long enough for the event stream to forget its even
         reason: expect.stringContaining(PUT_OFF_TOO_OFTEN),
       }),
     ]);
+  });
+
+  it('put off while its watch cannot be looked up (NATS), writes nothing over what may be there', async () => {
+    const { d, watched } = deliverer({
+      now: HOURS_LATER,
+      lookupFails: true,
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 5 } as AttemptResult],
+    });
+    await expect(d.deliver(job({ firstDelivery: false }))).rejects.toBeInstanceOf(RetryLater);
+    expect(watched).toEqual([]);
   });
 
   it('past its account’s share of the watch bucket, is put off unwatched, and counted', async () => {

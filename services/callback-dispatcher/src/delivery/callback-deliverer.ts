@@ -104,7 +104,8 @@ const CLOCK_MARGIN_MS = 5 * 60_000;
 
 /** A delivery's watch, looked up at most once: none until it is. */
 interface WatchSeen {
-  lookup?: Promise<WatchEntry | null>;
+  /** `unknown`: the lookup failed (NATS), so nothing is written over what may be there. */
+  lookup?: Promise<WatchEntry | null | 'unknown'>;
 }
 
 /** An attempt failed and its retry is scheduled: with the attempts made, for the watch that waits for it. */
@@ -222,18 +223,18 @@ export class CallbackDeliverer {
 
   /**
    * Looks the job's watch up (once): the one at its event's position, if it is this job's (a stream
-   * made again numbers its events anew, and another's watch may be there). Failed, none is known.
+   * made again numbers its events anew, and another's watch may be there).
    */
   private lookFor(
     job: Pick<DeliveryJob, 'eventId' | 'attemptKey' | 'streamSequence'>,
     seen: WatchSeen,
-  ): Promise<WatchEntry | null> {
+  ): Promise<WatchEntry | null | 'unknown'> {
     seen.lookup ??= this.lostRetries.of(job.streamSequence).then(
       (entry) =>
         entry?.retry?.eventId === job.eventId && entry.retry.attemptKey === job.attemptKey ? entry : null,
       (err: unknown) => {
         this.logger.warn({ err, eventId: job.eventId }, 'could not look up the watch of a callback');
-        return null;
+        return 'unknown' as const;
       },
     );
     return seen.lookup;
@@ -242,7 +243,7 @@ export class CallbackDeliverer {
   /** The callback ended: its watch goes (should NATS not take that, the sweep finds it delivered, or dead-lettered). */
   private async unwatch(job: Pick<DeliveryJob, 'eventId'>, seen: WatchSeen): Promise<void> {
     const watch = await seen.lookup;
-    if (!watch) return;
+    if (!watch || watch === 'unknown') return;
     await this.lostRetries.forget([watch]).catch((err: unknown) => {
       this.logger.warn({ err, eventId: job.eventId }, 'could not remove the watch of a callback that ended');
     });
@@ -293,7 +294,7 @@ export class CallbackDeliverer {
       if (err instanceof RetryLater && job.lastDelivery) {
         return this.deadLetter(job, url, `${err.reason}; ${PUT_OFF_TOO_OFTEN}`, made);
       }
-      await this.keepWatched(job, url, made, err, (await seen.lookup) ?? null);
+      await this.keepWatched(job, url, made, err, seen);
       throw err;
     }
   }
@@ -309,11 +310,15 @@ export class CallbackDeliverer {
     url: string,
     made: number,
     err: unknown,
-    watch: WatchEntry | null,
+    seen: WatchSeen,
   ): Promise<void> {
     const now = this.now();
     const delayMs = err instanceof RetryLater ? err.delayMs : 0;
     if (now + delayMs - job.publishedAt.getTime() < LOST_WATCH_FROM_MS) return;
+    // What is there first, looked up now if it was not (so a watch is never written twice, nor
+    // charged twice); unknown (NATS), nothing is written over it.
+    const watch = await this.lookFor(job, seen);
+    if (watch === 'unknown') return;
     const failed = err instanceof AttemptRetried;
     const attempts = failed ? err.attempts : made;
     if (watch?.retry && watch.retry.attempts === attempts && watch.retry.url === url) return;

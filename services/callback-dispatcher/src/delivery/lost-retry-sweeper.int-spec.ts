@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { connect, type NatsConnection } from 'nats';
-import { STREAMS } from '@maskline/contracts';
+import { NATS_RECORD_BYTES, STREAMS } from '@maskline/contracts';
 import {
   startServiceApp,
   startTestNats,
@@ -203,9 +203,21 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     await expect(watch.watch(seq - 1, { ...earlier.retry!, attempts: 2 }, earlier)).resolves.toBe(true);
     expect((await watch.of(seq - 1))?.retry?.attempts).toBe(2);
     await expect(watch.watch(++seq, of('MAWATCHOTHER00000001'), null)).resolves.toBe(true);
-    // One of its watches removed (its callback ended) gives its place back: one more goes in.
+    // Its places do not come back when its watches go (they refill over a watch's lifetime).
     await watch.forget([(await watch.of(40 * WATCH_BLOCK + 1))!]);
-    await expect(watch.watch(++seq, of(flooder), null)).resolves.toBe(true);
     await expect(watch.watch(++seq, of(flooder), null)).resolves.toBe(false);
+    // A watch as big as three (a long callback URL) takes three places of its account's share.
+    const big = {
+      ...of('MAWATCHBIGURL0000001'),
+      url: `http://127.0.0.1:9/${'x'.repeat(2 * NATS_RECORD_BYTES.callbackRetryWatches)}`,
+    };
+    const places = Math.ceil(
+      new TextEncoder().encode(JSON.stringify(big)).length / NATS_RECORD_BYTES.callbackRetryWatches,
+    );
+    expect(places).toBe(3);
+    for (let i = 0; i < Math.floor(burst / places); i++) {
+      await expect(watch.watch(++seq, big, null)).resolves.toBe(true);
+    }
+    await expect(watch.watch(++seq, big, null)).resolves.toBe(false);
   });
 });

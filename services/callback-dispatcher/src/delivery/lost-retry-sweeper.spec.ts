@@ -48,6 +48,9 @@ function sweeper(world: {
   const read: number[] = [];
   const forgotten: string[] = [];
   const refused = new Set(world.refusedOnce);
+  /** Failed sweeps, by id, of the watches moved to be tried again; and where they went. */
+  const failures = new Map<string, number>();
+  const movedTo: number[] = [];
   let cursor = world.cursor;
   const watch = {
     cursor: async () => cursor ?? {},
@@ -62,11 +65,25 @@ function sweeper(world: {
       const entries: WatchEntry[] = listed
         .slice(0, atMost)
         .filter(([id]) => !world.vanished?.includes(id))
-        .map(([id, seq], i) => ({ streamSequence: seq, revision: i + 1, retry: retry(id) }));
+        .map(([id, seq], i) => ({
+          streamSequence: seq,
+          revision: i + 1,
+          retry: { ...retry(id), sweepFailures: failures.get(id) },
+        }));
       return { entries, complete: listed.length <= atMost };
     },
     forget: async (entries: WatchEntry[]) => {
       for (const e of entries) forgotten.push(e.retry!.eventId);
+    },
+    tryAgainIn: async (b: number, e: WatchEntry & { retry: WatchedRetry }) => {
+      const id = e.retry.eventId;
+      failures.set(id, (e.retry.sweepFailures ?? 0) + 1);
+      movedTo.push(b);
+      for (const list of Object.values(world.blocks)) {
+        const at = list.findIndex(([listed]) => listed === id);
+        if (at >= 0) list.splice(at, 1);
+      }
+      (world.blocks[b] ??= []).push([id, e.streamSequence]);
     },
   } as unknown as LostRetryWatch;
   const subject = new LostRetrySweeper(
@@ -87,7 +104,7 @@ function sweeper(world: {
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
     { turnsOf: () => async () => true } as unknown as SweepTurns,
   );
-  return { subject, lettered, read, forgotten, cursor: () => cursor };
+  return { subject, lettered, read, forgotten, movedTo, failures, cursor: () => cursor };
 }
 
 const B = WATCH_BLOCK;
@@ -183,8 +200,8 @@ describe('the lost retry sweep', () => {
     expect(lettered).toEqual(['a', 'b', 'c', 'd', 'next-block']);
   });
 
-  it('goes past one dead letter the store keeps refusing (its watch left to its age), not stalling every watch after it', async () => {
-    const { subject, lettered, forgotten, cursor } = sweeper({
+  it('goes past one dead letter the store refuses alone (not in the way of every watch after it), tries it again at the next runs, and gives it up, counted lost, after an hour of them', async () => {
+    const world = {
       first: 3 * B,
       cursor: { block: 0, first: 3 * B },
       blocks: {
@@ -194,13 +211,26 @@ describe('the lost retry sweep', () => {
           ['after', 3],
         ],
         1: [['next-block', B + 1]],
-      },
+      } as Record<number, Array<[string, number]>>,
       refusedAlways: ['refused'],
-    });
-    await expect(subject.sweep()).resolves.toBe(3);
+    };
+    const { subject, lettered, forgotten, movedTo, failures, cursor } = sweeper(world);
+    let counted = await subject.sweep();
     expect(lettered).toEqual(['first', 'after', 'next-block']);
+    // Moved to the block the stream is forgetting now, read again at every run.
+    expect(movedTo[0]).toBe(3);
     expect(forgotten).not.toContain('refused');
     expect(cursor()?.block).toBe(3);
+    let runs = 1;
+    while (!forgotten.includes('refused') && runs < 100) {
+      counted += await subject.sweep();
+      runs++;
+    }
+    // Given up at its 60th try (an hour of runs), and counted lost (the alert fires) though no letter
+    // could be written.
+    expect(forgotten).toContain('refused');
+    expect(failures.get('refused')).toBe(59);
+    expect(counted).toBe(4);
   });
 
   it('goes back to the lowest block watched when the stream was made again (its numbering starts over)', async () => {

@@ -4,7 +4,7 @@ import { EventRetention, SweepTurns } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { CLOCK, PeriodicTask, type Clock } from '@maskline/service-kit';
 import { CallbackDeliverer } from './callback-deliverer';
-import { LostRetryWatch, WATCH_BLOCK } from './lost-retry-watch';
+import { LostRetryWatch, WATCH_BLOCK, type WatchEntry, type WatchedRetry } from './lost-retry-watch';
 
 /** How often the system looks for retries whose event the stream forgot (one replica's run each time). */
 export const LOST_RETRY_SWEEP_MS = 60_000;
@@ -17,6 +17,8 @@ const BLOCKS_PER_RUN = 64;
 export const WATCHES_PER_RUN = 2_000;
 /** Dead letters the store refuses one after the other before the run stops where it is (the store is down). */
 const FAILURES_IN_A_ROW = 3;
+/** Runs a lost watch is tried again whose dead letter the store refuses, alone (an hour of runs). */
+const SWEEP_TRIES = 60;
 
 /**
  * Every LOST_RETRY_SWEEP_MS, on the replica that takes the turn: reads the watched long retries
@@ -28,6 +30,8 @@ const FAILURES_IN_A_ROW = 3;
 @Injectable()
 export class LostRetrySweeper extends PeriodicTask {
   private readonly lost;
+  /** Callbacks counted lost by this process (what `sweep` answers is its run's share). */
+  private lostSoFar = 0;
 
   constructor(
     private readonly watch: LostRetryWatch,
@@ -78,29 +82,49 @@ export class LostRetrySweeper extends PeriodicTask {
     if (block === undefined || block > through) {
       block = Math.min((await this.watch.lowestBlock()) ?? through, through);
     }
-    let lost = 0;
+    const lostBefore = this.lostSoFar;
     let budget = WATCHES_PER_RUN;
     for (let n = 0; n < BLOCKS_PER_RUN && budget > 0; n++) {
       const partly = block === through;
       // Every watch still there is a callback put off whose retry never came: one that ends removes
       // its watch.
       const { entries, complete } = await this.watch.ofBlock(block, partly ? judgeBelow : Infinity, budget);
-      const swept = [];
+      const swept: WatchEntry[] = [];
+      const refused: Array<WatchEntry & { retry: WatchedRetry }> = [];
       let failedInARow = 0;
       for (const entry of entries) {
+        if (!entry.retry) {
+          swept.push(entry);
+          continue;
+        }
         try {
-          if (entry.retry && (await this.deliverer.deadLetterLost(entry.retry))) lost++;
+          if (await this.deliverer.deadLetterLost(entry.retry)) this.counted(1);
           swept.push(entry);
           failedInARow = 0;
         } catch (err) {
-          // Its watch stays. Failing in a row, the store is down: the sweep stays at this block, and
-          // the next run tries them again. One alone the store keeps refusing is left to its age,
-          // not in the way of every watch after it.
           this.logger.error(
-            { code: (err as { code?: unknown }).code, eventId: entry.retry?.eventId },
+            { code: (err as { code?: unknown }).code, eventId: entry.retry.eventId },
             'could not dead-letter a lost callback retry',
           );
+          refused.push({ ...entry, retry: entry.retry });
+          // Refused in a row, the store is down: the sweep stays at this block, the next run tries again.
           if (++failedInARow >= FAILURES_IN_A_ROW) break;
+        }
+      }
+      // Refused alone: tried again at the next runs in the block the sweep reads at every run (not in
+      // the way of every watch after it), and given up, counted lost, after SWEEP_TRIES.
+      if (failedInARow < FAILURES_IN_A_ROW) {
+        for (const entry of refused) {
+          if ((entry.retry.sweepFailures ?? 0) + 1 < SWEEP_TRIES) {
+            await this.watch.tryAgainIn(through, entry);
+            continue;
+          }
+          this.logger.error(
+            { eventId: entry.retry.eventId, tries: SWEEP_TRIES },
+            'a lost callback retry given up: the store would not take its dead letter',
+          );
+          this.counted(1);
+          swept.push(entry);
         }
       }
       await this.watch.forget(swept);
@@ -112,13 +136,19 @@ export class LostRetrySweeper extends PeriodicTask {
     }
     // Written every run, moved or not: the bucket forgets its oldest entries first when full.
     await this.watch.setCursor({ block, first });
+    const lost = this.lostSoFar - lostBefore;
     if (lost > 0) {
-      this.lost.inc(lost);
       this.logger.error(
         { lost },
         'callbacks dead-lettered: the event stream forgot their events before their retries came',
       );
     }
     return lost;
+  }
+
+  /** Counted as each is dead-lettered: a run that fails after it (NATS) does not lose the count. */
+  private counted(n: number): void {
+    this.lost.inc(n);
+    this.lostSoFar += n;
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KvEntry } from 'nats';
-import { natsEntryBound } from '@maskline/contracts';
+import { NATS_RECORD_BYTES, natsEntryBound } from '@maskline/contracts';
 import { KeyValueStores, SharedTokenBuckets, kvDecode, kvEncode, shareOfRoomRule } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import {
@@ -32,6 +32,9 @@ const CURSOR_KEY = 'cursor';
  */
 const CURSOR_FIRST_KEY = 'cursor-first';
 
+/** Bytes a watch takes in the bucket as measured (its share is counted in places of this size). */
+const WATCH_BYTES = NATS_RECORD_BYTES.callbackRetryWatches;
+
 /** Watches read, or removed, at once. */
 const AT_ONCE = 64;
 
@@ -47,6 +50,8 @@ export interface WatchedRetry {
   subaccountId: string | null;
   /** When its last attempt failed (ms): the dead letter's time, from which its numbers are redacted. */
   failedAt: number;
+  /** Sweeps whose dead letter the store refused (`tryAgainIn`). */
+  sweepFailures?: number;
 }
 
 /** Where the sweep goes on: the lowest block not wholly swept, and the stream's first event at its last run. */
@@ -90,10 +95,13 @@ export class LostRetryWatch {
       (config.CALLBACK_MAX_AGE_SECONDS + Math.max(...config.CALLBACK_RETRY_SCHEDULE_SECONDS) + 3600) * 1000;
     kv.declare(RETRY_WATCH_BUCKET, { ttlMs, storageShare: 'callbackRetryWatches' });
     // Full, the bucket forgets its oldest watches, every tenant's: one account's callbacks hold at
-    // most CALLBACK_WATCHES_ACCOUNT_PERCENT of it (refilled over a watch's lifetime, and each place
-    // given back when its watch goes).
+    // most CALLBACK_WATCHES_ACCOUNT_PERCENT of it. A watch is charged when first written, by its
+    // size, and holds its place until its callback's last rewrite (before CALLBACK_MAX_AGE_SECONDS)
+    // has aged out: the share refills over that, never sooner (a place given back when a watch goes
+    // as well would count it twice, and let one account fill the bucket in days).
     const room = natsEntryBound('callbackRetryWatches', config.NATS_STORAGE_BYTES, config.NATS_MEMORY_BYTES);
-    this.allowanceRule = shareOfRoomRule(room, config.CALLBACK_WATCHES_ACCOUNT_PERCENT, ttlMs);
+    const lifetimeMs = config.CALLBACK_MAX_AGE_SECONDS * 1000 + ttlMs;
+    this.allowanceRule = shareOfRoomRule(room, config.CALLBACK_WATCHES_ACCOUNT_PERCENT, lifetimeMs);
     this.allowance = SharedTokenBuckets.perSecond(kv, {
       bucket: WATCH_ALLOWANCE_BUCKET,
       ...this.allowanceRule,
@@ -107,13 +115,29 @@ export class LostRetryWatch {
 
   /**
    * Writes down a callback put off, for the event at `streamSequence`: again when what it holds
-   * changes (`replacing` the watch read), free; a new one within its account's share of the bucket
-   * (its place given back when it is removed), past which it is not written. Whether it was.
+   * changes (`replacing` the watch read), free; a new one within its account's share of the bucket,
+   * a place for each WATCH_BYTES it takes (a long URL, a recording's parameters), past which it is
+   * not written. Whether it was.
    */
   async watch(streamSequence: number, retry: WatchedRetry, replacing: WatchEntry | null): Promise<boolean> {
-    if (!replacing && !(await this.allowance.take(retry.callback.accountId)).ok) return false;
-    await (await this.bucket()).put(watchKey(streamSequence), kvEncode(retry));
+    const value = kvEncode(retry);
+    if (!replacing) {
+      for (let place = 0; place < Math.ceil(value.length / WATCH_BYTES); place++) {
+        if (!(await this.allowance.take(retry.callback.accountId)).ok) return false;
+      }
+    }
+    await (await this.bucket()).put(watchKey(streamSequence), value);
     return true;
+  }
+
+  /**
+   * A lost watch the store would not dead-letter, moved to `block` (the one the sweep reads again at
+   * every run) to be tried again there, its failures counted.
+   */
+  async tryAgainIn(block: number, entry: WatchEntry & { retry: WatchedRetry }): Promise<void> {
+    const retry = { ...entry.retry, sweepFailures: (entry.retry.sweepFailures ?? 0) + 1 };
+    await (await this.bucket()).put(`${block}.${entry.streamSequence}`, kvEncode(retry));
+    await this.kv.forgetRevision(RETRY_WATCH_BUCKET, entry.revision);
   }
 
   /** The watch of the event at `streamSequence`, if there is one. */
@@ -172,19 +196,15 @@ export class LostRetryWatch {
     return { entries, complete };
   }
 
-  /**
-   * Removes watches read (those revisions only: a newer one stays), each giving its place in its
-   * account's share back: the share bounds the watches an account holds, not those it ever wrote.
-   */
+  /** Removes watches read (those revisions only: a newer one stays). */
   async forget(entries: WatchEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += AT_ONCE) {
-      await Promise.all(entries.slice(i, i + AT_ONCE).map((entry) => this.forgetOne(entry)));
+      await Promise.all(
+        entries
+          .slice(i, i + AT_ONCE)
+          .map((entry) => this.kv.forgetRevision(RETRY_WATCH_BUCKET, entry.revision)),
+      );
     }
-  }
-
-  private async forgetOne(entry: WatchEntry): Promise<void> {
-    const removed = await this.kv.forgetRevision(RETRY_WATCH_BUCKET, entry.revision);
-    if (removed && entry.retry) await this.allowance.giveBack(entry.retry.callback.accountId);
   }
 }
 

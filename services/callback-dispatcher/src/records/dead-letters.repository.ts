@@ -34,10 +34,13 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   async recordLost(letter: DeadLetterDocument, ofReplay: boolean): Promise<boolean> {
     if (await this.insertNew(letter)) return true;
     if (!ofReplay) return false;
-    const there = await this.one({ accountId: letter.accountId }, letter._id);
-    if (!there || there.replayedAt === null) return false;
-    await this.rewrite(letter);
-    return true;
+    // Only while it is marked replayed, in one statement (a replay that dead-letters it again meanwhile wins).
+    const { _id, accountId, reason, attempts, at, url } = letter;
+    const matched = await this.updateOneScoped(
+      { _id, accountId, replayedAt: { $ne: null } },
+      { $set: { reason, attempts, at, url, replayedAt: null } },
+    );
+    return matched > 0;
   }
 
   private insertNew(letter: DeadLetterDocument): Promise<boolean> {
