@@ -14,7 +14,15 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
    * (NATS 2.10 `filter_subjects`), so the server never delivers it an event it only passes over.
    */
   filterSubject?: string;
-  /** Redeliveries before the server gives up (the handler is told the attempt number). */
+  /**
+   * Deliveries after which the event is given up whatever failed (EVENT_GIVEN_UP; the handler is
+   * told the attempt number), for a consumer whose work is pointless late (a call to place). By
+   * default an event whose handler fails for want of what it stands on (its store, NATS, a service
+   * it asks: down for an hour, say) is tried again, its backoff capped at `retryMaxMs`, until the
+   * stream would forget it before its next try (EVENT_FORGOTTEN), and one that fails otherwise (a
+   * bug) is given up at its 20th delivery (`OWN_FAULT_LAST_DELIVERY`), so that such events never
+   * hold the consumer's place for fresh ones for days.
+   */
   maxDeliver?: number;
   /** How long the server waits for an ack before redelivering. */
   ackWaitMs?: number;
@@ -62,7 +70,7 @@ type ConsumerMethod<E extends readonly EventContract[]> = (
  * Consumes events durably from JetStream. The method's outcome decides the message's fate:
  * returns → ack; throws `RetryLater` → redelivered after its delay; throws a non-retryable
  * `CodedError` → terminated (logged with its code); throws anything else → redelivered with
- * backoff, until `maxDeliver`.
+ * backoff, until `maxDeliver` (see there).
  */
 export function DurableConsumer<const E extends readonly EventContract[]>(
   options: DurableConsumerOptions<E>,

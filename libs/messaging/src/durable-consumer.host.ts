@@ -15,6 +15,7 @@ import {
 import type { Logger } from 'pino';
 import {
   CodedError,
+  DEPENDENCY_FAULT_CODES,
   ErrorCodes,
   EVENT_EXTENSION_HEADER,
   codedErrorFromZod,
@@ -37,8 +38,18 @@ import { incomingCorrelationId } from './nats-headers';
 import { newConsumerStart } from './consumer-start';
 import { EventRetention } from './event-retention';
 import { RetryLater, backoffWithJitter } from './retry-later.error';
+import { RPC_ERROR_FILTER, type RpcErrorFilter } from './rpc-error-filter';
 
-const DEFAULTS = { maxDeliver: 20, ackWaitMs: 30_000, concurrency: 16, retryBaseMs: 500, retryMaxMs: 60_000 };
+const DEFAULTS = { ackWaitMs: 30_000, concurrency: 16, retryBaseMs: 500, retryMaxMs: 60_000 };
+/** The server's word for no limit on deliveries (`max_deliver`): the host decides, by what failed. */
+const UNLIMITED = -1;
+/**
+ * Without a `maxDeliver` of its own, the delivery at which a consumer's event is given up when its
+ * handler failed by its own fault (a bug, an answer it cannot use), not for want of what it stands on.
+ */
+export const OWN_FAULT_LAST_DELIVERY = 20;
+
+type Settings = typeof DEFAULTS & Pick<DurableConsumerOptions, 'maxDeliver'>;
 
 type Outcome = 'ack' | 'retry' | 'terminal';
 
@@ -67,6 +78,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     private readonly discovery: HandlerDiscovery,
     metrics: MetricsService,
     private readonly retention: EventRetention,
+    @Inject(RPC_ERROR_FILTER) private readonly errors: RpcErrorFilter,
   ) {
     this.outcomes = metrics.counter('maskline_events_consumed_total', 'Durable events handled, by outcome', [
       'consumer',
@@ -115,7 +127,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     opts: DurableConsumerOptions,
     invoke: (...args: unknown[]) => Promise<unknown>,
   ): Promise<void> {
-    const settings = { ...DEFAULTS, ...opts };
+    const settings: Settings = { ...DEFAULTS, ...opts };
     const streams = new Set(opts.events.map((e) => e.stream));
     if (streams.size !== 1) throw new Error(`consumer ${opts.durable}: events must share one stream`);
     const stream = [...streams][0];
@@ -127,7 +139,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       durable_name: opts.durable,
       ack_policy: AckPolicy.Explicit,
       ...filter,
-      max_deliver: settings.maxDeliver,
+      max_deliver: settings.maxDeliver ?? UNLIMITED,
       ack_wait: nanos(settings.ackWaitMs),
       max_ack_pending:
         opts.maxAckPending === 'unlimited'
@@ -188,7 +200,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     msg: JsMsg,
     bySubject: Map<string, EventContract>,
     invoke: (...args: unknown[]) => Promise<unknown>,
-    settings: typeof DEFAULTS,
+    settings: Settings,
   ): Promise<void> {
     const correlationId = incomingCorrelationId(msg.headers);
     await runWithContext({ correlationId }, async () => {
@@ -231,7 +243,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     msg: JsMsg,
     meta: EventMeta,
     err: unknown,
-    settings: typeof DEFAULTS,
+    settings: Settings,
   ): Outcome {
     const where = { consumer, subject: meta.subject, seq: meta.streamSequence, delivery: meta.deliveryCount };
     if (err instanceof CodedError && !err.retryable) {
@@ -242,7 +254,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       );
       return 'terminal';
     }
-    if (meta.deliveryCount >= settings.maxDeliver) {
+    if (this.lastDelivery(meta.deliveryCount, err, settings)) {
       msg.term();
       this.logger.error(
         { ...where, code: ErrorCodes.EVENT_GIVEN_UP, err },
@@ -277,6 +289,20 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       this.logger.warn({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
     }
     return 'retry';
+  }
+
+  private lastDelivery(delivery: number, err: unknown, settings: Settings): boolean {
+    if (settings.maxDeliver !== undefined) return delivery >= settings.maxDeliver;
+    return delivery >= OWN_FAULT_LAST_DELIVERY && !this.dependencyDown(err);
+  }
+
+  /**
+   * Whether the handler failed for want of what it stands on (its store, NATS, a service it asked),
+   * as this service's error filter reads the error for an RPC answer: tried again, with backoff,
+   * for as long as that lasts, while the stream keeps the event.
+   */
+  private dependencyDown(err: unknown): boolean {
+    return !(err instanceof RetryLater) && DEPENDENCY_FAULT_CODES.has(this.errors.toWire(err).code);
   }
 }
 

@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from 'nats';
 import {
   AccountCredentialsChanged,
   ApiKeyRevoked,
+  GetNumberRouting,
   SelfTestProbeRecorded,
   STREAMS,
 } from '@maskline/contracts';
@@ -13,6 +14,7 @@ import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
 import { encodeJson } from './json-codec';
 import { EventRetention } from './event-retention';
 import { RetryLater } from './retry-later.error';
+import { RpcClient } from './rpc-client';
 
 const EVENTS = [SelfTestProbeRecorded] as const;
 /** Events whose probe id starts with this wait out a long retry, as a failing callback does. */
@@ -260,6 +262,100 @@ describe('a durable consumer on an event stream full of newer events (real NATS 
     // Not left waiting an hour in a stream that would drop it unseen.
     const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'waiter');
     expect(info.num_ack_pending).toBe(0);
+  });
+});
+
+/** Deliveries that fail before what the consumer asks is back: more than the 20 given to a bug. */
+const FAILING_DELIVERIES = 24;
+
+/**
+ * A consumer that asks number-pool (not running: nobody answers) for its first deliveries, as
+ * session-service asks it about a taken number; and one whose handler has a bug. Both retried
+ * within milliseconds here.
+ */
+@Injectable()
+class Asker {
+  readonly deliveries = new Map<string, number>();
+  readonly handled = new Set<string>();
+
+  constructor(private readonly rpc: RpcClient) {}
+
+  @DurableConsumer({ durable: 'asker', events: EVENTS, retryBaseMs: 1, retryMaxMs: 5 })
+  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    const delivery = (this.deliveries.get(payload.probeId) ?? 0) + 1;
+    this.deliveries.set(payload.probeId, delivery);
+    if (payload.probeId.startsWith(BUGGY)) throw new TypeError('cannot read properties of undefined');
+    if (delivery <= FAILING_DELIVERIES) await this.rpc.request(GetNumberRouting, { number: '+14155550100' });
+    this.handled.add(payload.probeId);
+  }
+}
+const BUGGY = 'bbbbbbbb';
+
+describe('a durable consumer whose dependency is down for long (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    app = await startKitApp(nats.url, [Asker], 'session-service');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  const consumerInfo = async () =>
+    (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'asker');
+  const publish = (probeId: string) =>
+    nc
+      .jetstream()
+      .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+  const outcomes = async (outcome: string) =>
+    Number(
+      new RegExp(
+        `maskline_events_consumed_total\\{[^}]*consumer="asker"[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`,
+      ).exec(await app.get(MetricsService).render())?.[1] ?? 0,
+    );
+
+  it('tries the event again until what it asks answers, however many tries that takes', async () => {
+    const probeId = randomUUID();
+    await publish(probeId);
+    const asker = app.get(Asker);
+    await expectEventually(() => expect(asker.handled.has(probeId)).toBe(true), { timeoutMs: 20_000 });
+    expect(asker.deliveries.get(probeId)).toBe(FAILING_DELIVERIES + 1);
+    expect((await consumerInfo()).config.max_deliver).toBe(-1);
+  });
+
+  it('gives an event its handler fails by a bug up at its 20th delivery, said and counted', async () => {
+    const probeId = `${BUGGY}-${randomUUID().slice(9)}`;
+    const before = await outcomes('terminal');
+    await publish(probeId);
+    await expectEventually(async () => expect(await outcomes('terminal')).toBe(before + 1), {
+      timeoutMs: 20_000,
+    });
+    expect(app.get(Asker).deliveries.get(probeId)).toBe(20);
+    expect((await consumerInfo()).num_ack_pending).toBe(0);
+  });
+
+  it('lifts the server’s count of an earlier release’s consumer (20 deliveries) when it starts', async () => {
+    await (
+      await nc.jetstreamManager()
+    ).consumers.update(STREAMS.MASKLINE_EVENTS.name, 'asker', {
+      max_deliver: 20,
+    });
+    expect((await consumerInfo()).config.max_deliver).toBe(20);
+    await app.close();
+    app = await startKitApp(nats.url, [Asker], 'session-service');
+    expect((await consumerInfo()).config.max_deliver).toBe(-1);
+    const probeId = randomUUID();
+    await publish(probeId);
+    const asker = app.get(Asker);
+    await expectEventually(() => expect(asker.handled.has(probeId)).toBe(true), { timeoutMs: 20_000 });
+    expect(asker.deliveries.get(probeId)).toBe(FAILING_DELIVERIES + 1);
   });
 });
 
