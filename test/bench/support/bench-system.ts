@@ -79,9 +79,17 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
   // BENCH_CPU_PROF=number-pool,gateway writes V8 CPU profiles of those services to BENCH_CPU_PROF_DIR.
   const profiled = new Set((process.env.BENCH_CPU_PROF ?? '').split(',').filter(Boolean));
   const profileDir = process.env.BENCH_CPU_PROF_DIR ?? 'dist/cpu-profiles';
+  // BENCH_NODE_ARGS='--trace-gc' passes node flags to every service (a diagnostic: GC, heap sizes).
+  const nodeArgs = (service: string) =>
+    [
+      process.env.BENCH_NODE_ARGS ?? '',
+      profiled.has(service) ? `--cpu-prof --cpu-prof-dir=${profileDir}` : '',
+    ]
+      .filter(Boolean)
+      .join(' ');
   const envFor = (service: string): Record<string, string> => ({
     MONGO_DB: `${prefix}_${service.replace(/-/g, '_')}`,
-    ...(profiled.has(service) ? { MASKLINE_NODE_ARGS: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {}),
+    ...(nodeArgs(service) ? { MASKLINE_NODE_ARGS: nodeArgs(service) } : {}),
     ...options.serviceEnv?.(service),
   });
   // BENCH_LOG_DIR=<dir> keeps every line each service writes (one file per service), for diagnosis.
