@@ -15,7 +15,6 @@ import {
 import type { Logger } from 'pino';
 import {
   CodedError,
-  DEPENDENCY_FAULT_CODES,
   ErrorCodes,
   EVENT_EXTENSION_HEADER,
   codedErrorFromZod,
@@ -41,15 +40,33 @@ import { RetryLater, backoffWithJitter } from './retry-later.error';
 import { RPC_ERROR_FILTER, type RpcErrorFilter } from './rpc-error-filter';
 
 const DEFAULTS = { ackWaitMs: 30_000, concurrency: 16, retryBaseMs: 500, retryMaxMs: 60_000 };
-/** The server's word for no limit on deliveries (`max_deliver`): the host decides, by what failed. */
-const UNLIMITED = -1;
 /**
  * Without a `maxDeliver` of its own, the delivery at which a consumer's event is given up when its
- * handler failed by its own fault (a bug, an answer it cannot use), not for want of what it stands on.
+ * handler failed otherwise than for want of what it stands on (a bug, an answer it cannot use, a
+ * call that took too long).
  */
 export const OWN_FAULT_LAST_DELIVERY = 20;
+/**
+ * Without a `maxDeliver` of its own, how long a consumer's event is tried again while what its
+ * handler stands on cannot be reached (its store, a service, JetStream): an outage of hours.
+ */
+export const UNREACHABLE_RETRY_MS = 6 * 3600_000;
+/** Failed deliveries logged at warn: the first few, then one in this many (the rest at debug). */
+const WARN_EVERY = 20;
 
 type Settings = typeof DEFAULTS & Pick<DurableConsumerOptions, 'maxDeliver'>;
+
+/**
+ * The server's count of deliveries for a consumer (`max_deliver`): its own, or enough for
+ * UNREACHABLE_RETRY_MS of tries at its longest backoff after the first OWN_FAULT_LAST_DELIVERY. The
+ * host gives an event up at that delivery itself, said; the server's count ends only deliveries the
+ * host never settled (a handler past its ack wait, a process gone).
+ */
+export function deliveryLimitOf(settings: Pick<Settings, 'maxDeliver' | 'retryMaxMs'>): number {
+  return (
+    settings.maxDeliver ?? OWN_FAULT_LAST_DELIVERY + Math.ceil(UNREACHABLE_RETRY_MS / settings.retryMaxMs)
+  );
+}
 
 type Outcome = 'ack' | 'retry' | 'terminal';
 
@@ -139,7 +156,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       durable_name: opts.durable,
       ack_policy: AckPolicy.Explicit,
       ...filter,
-      max_deliver: settings.maxDeliver ?? UNLIMITED,
+      max_deliver: deliveryLimitOf(settings),
       ack_wait: nanos(settings.ackWaitMs),
       max_ack_pending:
         opts.maxAckPending === 'unlimited'
@@ -285,24 +302,32 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     msg.nak(delay);
     if (err instanceof RetryLater) {
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
-    } else {
+    } else if (meta.deliveryCount <= 3 || meta.deliveryCount % WARN_EVERY === 0) {
       this.logger.warn({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
+    } else {
+      // An outage of hours retries each event once a minute: the rest of its tries at debug.
+      this.logger.debug({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
     }
     return 'retry';
   }
 
   private lastDelivery(delivery: number, err: unknown, settings: Settings): boolean {
-    if (settings.maxDeliver !== undefined) return delivery >= settings.maxDeliver;
-    return delivery >= OWN_FAULT_LAST_DELIVERY && !this.dependencyDown(err);
+    if (delivery >= deliveryLimitOf(settings)) return true;
+    return settings.maxDeliver === undefined && delivery >= OWN_FAULT_LAST_DELIVERY && !this.unreachable(err);
   }
 
   /**
-   * Whether the handler failed for want of what it stands on (its store, NATS, a service it asked),
-   * as this service's error filter reads the error for an RPC answer: tried again, with backoff,
-   * for as long as that lasts, while the stream keeps the event.
+   * Whether the handler failed for want of what it stands on, unreachable (its store, JetStream, a
+   * service it asked), as this service's error filter reads the error (`RpcErrorFilter.unreachable`):
+   * tried again while that lasts, up to UNREACHABLE_RETRY_MS. A filter that throws reads it as not.
    */
-  private dependencyDown(err: unknown): boolean {
-    return !(err instanceof RetryLater) && DEPENDENCY_FAULT_CODES.has(this.errors.toWire(err).code);
+  private unreachable(err: unknown): boolean {
+    if (err instanceof RetryLater) return false;
+    try {
+      return this.errors.unreachable(err);
+    } catch {
+      return false;
+    }
   }
 }
 

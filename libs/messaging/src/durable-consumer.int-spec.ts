@@ -4,6 +4,8 @@ import { connect, type NatsConnection } from 'nats';
 import {
   AccountCredentialsChanged,
   ApiKeyRevoked,
+  CodedError,
+  ErrorCodes,
   GetNumberRouting,
   SelfTestProbeRecorded,
   STREAMS,
@@ -11,6 +13,7 @@ import {
 import { MetricsService } from '@maskline/observability';
 import { expectEventually, startKitApp, startTestNats, type RunningProcess } from '@maskline/testing';
 import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
+import { deliveryLimitOf } from './durable-consumer.host';
 import { encodeJson } from './json-codec';
 import { EventRetention } from './event-retention';
 import { RetryLater } from './retry-later.error';
@@ -285,11 +288,17 @@ class Asker {
     const delivery = (this.deliveries.get(payload.probeId) ?? 0) + 1;
     this.deliveries.set(payload.probeId, delivery);
     if (payload.probeId.startsWith(BUGGY)) throw new TypeError('cannot read properties of undefined');
+    // What RpcClient throws when the service asked is there but does not answer in time.
+    if (payload.probeId.startsWith(SLOW))
+      throw new CodedError(ErrorCodes.RPC_TIMEOUT, 'number-pool did not answer in time', { retryable: true });
     if (delivery <= FAILING_DELIVERIES) await this.rpc.request(GetNumberRouting, { number: '+14155550100' });
     this.handled.add(payload.probeId);
   }
 }
 const BUGGY = 'bbbbbbbb';
+const SLOW = '55555555';
+/** The server's count for the consumer: 6 hours of tries at its longest backoff (5 ms here), and 20. */
+const LIMIT = deliveryLimitOf({ retryMaxMs: 5 });
 
 describe('a durable consumer whose dependency is down for long (real NATS JetStream)', () => {
   let nats: RunningProcess;
@@ -327,21 +336,28 @@ describe('a durable consumer whose dependency is down for long (real NATS JetStr
     const asker = app.get(Asker);
     await expectEventually(() => expect(asker.handled.has(probeId)).toBe(true), { timeoutMs: 20_000 });
     expect(asker.deliveries.get(probeId)).toBe(FAILING_DELIVERIES + 1);
-    expect((await consumerInfo()).config.max_deliver).toBe(-1);
+    expect((await consumerInfo()).config.max_deliver).toBe(LIMIT);
+    expect(LIMIT).toBe(20 + (6 * 3600_000) / 5);
   });
 
-  it('gives an event its handler fails by a bug up at its 20th delivery, said and counted', async () => {
-    const probeId = `${BUGGY}-${randomUUID().slice(9)}`;
-    const before = await outcomes('terminal');
-    await publish(probeId);
-    await expectEventually(async () => expect(await outcomes('terminal')).toBe(before + 1), {
-      timeoutMs: 20_000,
-    });
-    expect(app.get(Asker).deliveries.get(probeId)).toBe(20);
-    expect((await consumerInfo()).num_ack_pending).toBe(0);
-  });
+  it.each([
+    ['a bug', BUGGY],
+    ['a call that took too long (slow for what it asked, not down)', SLOW],
+  ])(
+    'gives an event up at its 20th delivery when its handler fails by %s, said and counted',
+    async (_, kind) => {
+      const probeId = `${kind}-${randomUUID().slice(9)}`;
+      const before = await outcomes('terminal');
+      await publish(probeId);
+      await expectEventually(async () => expect(await outcomes('terminal')).toBe(before + 1), {
+        timeoutMs: 20_000,
+      });
+      expect(app.get(Asker).deliveries.get(probeId)).toBe(20);
+      expect((await consumerInfo()).num_ack_pending).toBe(0);
+    },
+  );
 
-  it('lifts the server’s count of an earlier release’s consumer (20 deliveries) when it starts', async () => {
+  it('raises the server’s count of an earlier release’s consumer (20 deliveries) when it starts', async () => {
     await (
       await nc.jetstreamManager()
     ).consumers.update(STREAMS.MASKLINE_EVENTS.name, 'asker', {
@@ -350,7 +366,7 @@ describe('a durable consumer whose dependency is down for long (real NATS JetStr
     expect((await consumerInfo()).config.max_deliver).toBe(20);
     await app.close();
     app = await startKitApp(nats.url, [Asker], 'session-service');
-    expect((await consumerInfo()).config.max_deliver).toBe(-1);
+    expect((await consumerInfo()).config.max_deliver).toBe(LIMIT);
     const probeId = randomUUID();
     await publish(probeId);
     const asker = app.get(Asker);

@@ -1,7 +1,24 @@
 import { CodedError, ErrorCodes, type WireError } from '@maskline/contracts';
+import { ErrorCode as NatsErrorCode } from 'nats';
 import { isJetStreamUnavailable } from './jetstream-retry';
 
 export const RPC_ERROR_FILTER = Symbol('RPC_ERROR_FILTER');
+
+/**
+ * Codes of a call that found nobody to answer it, a breaker open on a service's failures, or a
+ * service saying its own dependency is down (`unreachable`).
+ */
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set<string>([
+  ErrorCodes.RPC_UNAVAILABLE,
+  ErrorCodes.CIRCUIT_OPEN,
+  ErrorCodes.DEPENDENCY_UNAVAILABLE,
+]);
+
+/** The NATS connection closed or lost under the call. */
+function isConnectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === NatsErrorCode.ConnectionClosed || code === NatsErrorCode.Disconnect;
+}
 
 /**
  * Turns whatever a handler threw into a wire error. Each service provides one (extending this
@@ -23,6 +40,23 @@ export class RpcErrorFilter {
       };
     }
     return { code: ErrorCodes.INTERNAL, message: 'internal error', retryable: true };
+  }
+
+  /**
+   * Whether `err` says that something a handler stands on could not be reached at all: a service
+   * nobody answers for (or whose breaker is open), a service's answer that its own dependency is
+   * unavailable, JetStream without a leader or a connection lost, and what `unreachableDependency`
+   * adds (the store, for services with one). Not a call that took too long: that may be slow for
+   * what it was asked (one tenant's data), and a retry would only be slow again.
+   */
+  unreachable(err: unknown): boolean {
+    if (err instanceof CodedError) return UNREACHABLE_CODES.has(err.code);
+    return isJetStreamUnavailable(err) || isConnectionLost(err) || this.unreachableDependency(err);
+  }
+
+  /** Override to add what a service's own dependencies throw when they cannot be reached (its store). */
+  protected unreachableDependency(_err: unknown): boolean {
+    return false;
   }
 
   /** Override to translate a service's own errors (duplicate keys, driver errors, ...). */

@@ -1,5 +1,5 @@
 import { mongo } from 'mongoose';
-import { isDuplicateKeyError, isStoreUnavailableError } from './mongo-errors';
+import { isDuplicateKeyError, isStoreUnavailableError, isStoreUnreachableError } from './mongo-errors';
 
 const named = (name: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(name), { name, ...extra });
@@ -56,5 +56,34 @@ describe('store error kinds', () => {
     expect(isDuplicateKeyError(duplicate)).toBe(true);
     expect(isStoreUnavailableError(new TypeError('x is undefined'))).toBe(false);
     expect(isStoreUnavailableError(null)).toBe(false);
+  });
+
+  it('tells a store that cannot be reached from one that was only slow for what it was asked', () => {
+    for (const down of [
+      named('MongoNetworkError'),
+      named('MongoServerSelectionError'),
+      named('MongoPoolClearedError'),
+      new mongo.MongoNetworkError('connection reset'),
+      named('Error', { cause: named('MongoNetworkTimeoutError') }),
+      // A replica set between primaries: not writable primary, stepped down, shutting down.
+      named('MongoServerError', { code: 10107 }),
+      named('MongoServerError', { code: 189 }),
+      named('MongoWriteConcernError', { code: 11600 }),
+      named('MongoBulkWriteError', { errorResponse: named('MongoServerError', { code: 11602 }) }),
+    ]) {
+      expect(isStoreUnreachableError(down)).toBe(true);
+      expect(isStoreUnavailableError(down)).toBe(true);
+    }
+    for (const slow of [
+      named('MongoOperationTimeoutError'),
+      named('MongoServerError', { code: 50 }),
+      Object.assign(new Error('[msg_find.go:344] interrupted (9)'), { name: 'MongoServerError', code: 1 }),
+    ]) {
+      expect(isStoreUnreachableError(slow)).toBe(false);
+      expect(isStoreUnavailableError(slow)).toBe(true);
+    }
+    // A code means the store's only on the driver's errors.
+    expect(isStoreUnreachableError(Object.assign(new Error('x'), { code: 10107 }))).toBe(false);
+    expect(isStoreUnreachableError(named('MongoServerError', { code: 11000 }))).toBe(false);
   });
 });

@@ -15,8 +15,18 @@ export function isDuplicateKeyError(err: unknown): boolean {
  * names its classes; `MongoPoolClearedError` is a network error named otherwise, seen when a paused
  * store resumes and the driver clears its pool under the commands waiting on it).
  */
-const UNAVAILABLE =
-  /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed|MongoPoolCleared|MongoServerClosed|MongoClientClosed|MongoOperationTimeout/;
+const UNREACHABLE =
+  /MongoNetwork|MongoServerSelection|MongoNotConnected|MongoTopologyClosed|PoolClosed|MongoPoolCleared|MongoServerClosed|MongoClientClosed/;
+/** The driver's deadline for a command (`timeoutMS`): the store answered too slowly, or not at all. */
+const OPERATION_TIMEOUT = /MongoOperationTimeout/;
+/**
+ * MongoDB's codes for a replica set without a primary for the moment, or a node going away (a
+ * failover, a step-down, a shutdown): HostUnreachable, HostNotFound, NetworkTimeout,
+ * ShutdownInProgress, PrimarySteppedDown, SocketException, NotWritablePrimary,
+ * InterruptedAtShutdown, InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk,
+ * NotPrimaryOrSecondary.
+ */
+const FAILOVER_CODES = new Set([6, 7, 89, 91, 189, 9001, 10107, 11600, 11602, 13435, 13436]);
 
 /** MongoDB's MaxTimeMSExpired: the server ended the command at the deadline it was sent with. */
 const MAX_TIME_MS_EXPIRED = 50;
@@ -37,22 +47,24 @@ const INTERNAL_ERROR = 1;
 const INTERRUPTED_AT_DEADLINE =
   /interrupted \(9\)|context canceled|context deadline exceeded|canceling statement due to user request|database is locked/;
 
+type DriverError = {
+  name?: string;
+  code?: unknown;
+  message?: unknown;
+  errorResponse?: unknown;
+  cause?: unknown;
+} | null;
+
 /**
- * True when the store could not be reached or did not answer in time (network, server selection, the
- * command deadline, on the client's side or the store's): worth retrying later. A write that timed
- * out may still have happened. A batch write carries the driver's error inside (`errorResponse`), so
- * that is looked at too.
+ * True when the store could not be reached or did not answer in time (network, server selection, a
+ * failover, the command deadline, on the client's side or the store's): worth retrying later. A
+ * write that timed out may still have happened. A batch write carries the driver's error inside
+ * (`errorResponse`), so that is looked at too.
  */
 export function isStoreUnavailableError(err: unknown, depth = 0): boolean {
-  const e = err as {
-    name?: string;
-    code?: unknown;
-    message?: unknown;
-    errorResponse?: unknown;
-    cause?: unknown;
-  } | null;
+  const e = err as DriverError;
   if (!e || typeof e !== 'object' || depth > 3) return false;
-  if (UNAVAILABLE.test(e.name ?? '') || e instanceof mongo.MongoNetworkError) return true;
+  if (isStoreUnreachableError(e) || OPERATION_TIMEOUT.test(e.name ?? '')) return true;
   // The store's own codes, only on the driver's errors (another error's numeric code means nothing here).
   if (/^Mongo/.test(e.name ?? '')) {
     if (e.code === MAX_TIME_MS_EXPIRED || e.code === CURSOR_NOT_FOUND) return true;
@@ -62,6 +74,22 @@ export function isStoreUnavailableError(err: unknown, depth = 0): boolean {
   return (
     (e.errorResponse instanceof Error && isStoreUnavailableError(e.errorResponse, depth + 1)) ||
     (e.cause instanceof Error && isStoreUnavailableError(e.cause, depth + 1))
+  );
+}
+
+/**
+ * True when the store could not be reached at all (network, server selection, a replica set
+ * between primaries, a node shutting down), not merely slow: a command that ran out of its deadline
+ * may have been slow for what it was asked (one tenant's data), and is not this.
+ */
+export function isStoreUnreachableError(err: unknown, depth = 0): boolean {
+  const e = err as DriverError;
+  if (!e || typeof e !== 'object' || depth > 3) return false;
+  if (UNREACHABLE.test(e.name ?? '') || e instanceof mongo.MongoNetworkError) return true;
+  if (/^Mongo/.test(e.name ?? '') && typeof e.code === 'number' && FAILOVER_CODES.has(e.code)) return true;
+  return (
+    (e.errorResponse instanceof Error && isStoreUnreachableError(e.errorResponse, depth + 1)) ||
+    (e.cause instanceof Error && isStoreUnreachableError(e.cause, depth + 1))
   );
 }
 

@@ -17,4 +17,12 @@ describe('StoreRpcErrorFilter', () => {
     // The write may still be carried out: a saga must give back what it asked for, not forget it.
     expect(mayHaveHappened(CodedError.fromWire(wire))).toBe(true);
   });
+
+  it('reads a store it cannot reach as unreachable, and one past its deadline as not (slow for what it was asked)', () => {
+    expect(filter.unreachable(Object.assign(new Error('reset'), { name: 'MongoNetworkError' }))).toBe(true);
+    expect(filter.unreachable(Object.assign(new Error('late'), { name: 'MongoOperationTimeoutError' }))).toBe(
+      false,
+    );
+    expect(filter.unreachable(new TypeError('x is undefined'))).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { RpcErrorFilter } from '@maskline/messaging';
-import { isStoreUnavailableError } from './mongo-errors';
+import { isStoreUnavailableError, isStoreUnreachableError } from './mongo-errors';
 
 /**
  * Base RPC error filter for services with a store: an unreachable store becomes a retryable
@@ -16,6 +16,10 @@ export class StoreRpcErrorFilter extends RpcErrorFilter {
       });
     }
     return this.mapServiceError(err);
+  }
+
+  protected override unreachableDependency(err: unknown): boolean {
+    return isStoreUnreachableError(err);
   }
 
   /** Override to translate this service's own errors. */
