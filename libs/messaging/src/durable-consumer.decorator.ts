@@ -17,11 +17,12 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
   /**
    * Deliveries after which the event is given up whatever failed (EVENT_GIVEN_UP; the handler is
    * told the attempt number), for a consumer whose work is pointless late (a call to place). By
-   * default an event whose handler fails for want of what it stands on (its store, NATS, a service
-   * it asks: down for an hour, say) is tried again, its backoff capped at `retryMaxMs`, until the
-   * stream would forget it before its next try (EVENT_FORGOTTEN), and one that fails otherwise (a
-   * bug) is given up at its 20th delivery (`OWN_FAULT_LAST_DELIVERY`), so that such events never
-   * hold the consumer's place for fresh ones for days.
+   * default an event whose handler fails because what it stands on cannot be reached (its store,
+   * NATS, a service it asks: `RpcErrorFilter.unreachable`) is tried again, its backoff capped at
+   * `retryMaxMs`, for UNREACHABLE_RETRY_MS (unless the stream would forget it first:
+   * EVENT_FORGOTTEN), and one that fails otherwise (a bug, its own store command past its deadline)
+   * is given up at its 20th delivery (`OWN_FAULT_LAST_DELIVERY`), so that such events never hold
+   * the consumer's places for fresh ones for long.
    */
   maxDeliver?: number;
   /** How long the server waits for an ack before redelivering. */

@@ -48,9 +48,16 @@ const DEFAULTS = { ackWaitMs: 30_000, concurrency: 16, retryBaseMs: 500, retryMa
 export const OWN_FAULT_LAST_DELIVERY = 20;
 /**
  * Without a `maxDeliver` of its own, how long a consumer's event is tried again while what its
- * handler stands on cannot be reached (its store, a service, JetStream): an outage of hours.
+ * handler stands on cannot be reached (its store, a service, JetStream): an outage of hours. Counted
+ * in tries at the longest backoff (jittered to between half of it and all of it), so 3 to 6 hours.
  */
 export const UNREACHABLE_RETRY_MS = 6 * 3600_000;
+/**
+ * After a failure read as unreachable, how long this process also reads a store or a service that
+ * did not answer in time as unreachable: a store coming back answers slowly, or cuts commands short,
+ * under the backlog, and an event kept through the outage must not be given up then.
+ */
+const RECOVERY_MS = 5 * 60_000;
 /** Failed deliveries logged at warn: the first few, then one in this many (the rest at debug). */
 const WARN_EVERY = 20;
 
@@ -69,6 +76,8 @@ export function deliveryLimitOf(settings: Pick<Settings, 'maxDeliver' | 'retryMa
 }
 
 type Outcome = 'ack' | 'retry' | 'terminal';
+/** Why an event was ended unhandled after its tries: the codes `maskline_events_given_up_total` counts. */
+const GIVEN_UP_CODES = [ErrorCodes.EVENT_GIVEN_UP, ErrorCodes.EVENT_FORGOTTEN] as const;
 
 interface RunningConsumer {
   name: string;
@@ -86,6 +95,9 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
   private readonly running: RunningConsumer[] = [];
   private readonly inFlight = new InFlightTracker();
   private readonly outcomes;
+  private readonly givenUp;
+  /** When a handler of this process last failed for want of what it stands on (`unreachable`). */
+  private lastUnreachableAt = Number.NEGATIVE_INFINITY;
   private stopping = false;
 
   constructor(
@@ -101,6 +113,11 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       'consumer',
       'outcome',
     ]);
+    this.givenUp = metrics.counter(
+      'maskline_events_given_up_total',
+      'Events a durable consumer ended unhandled after its tries (EVENT.MAX_DELIVER) or because the full stream would forget them first (EVENT.OUTLIVES_STREAM)',
+      ['consumer', 'code'],
+    );
     metrics.gauge(
       'maskline_consumer_pending_messages',
       'Events stored and not yet delivered to this durable consumer (its lag), as NATS counts them',
@@ -145,6 +162,10 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     invoke: (...args: unknown[]) => Promise<unknown>,
   ): Promise<void> {
     const settings: Settings = { ...DEFAULTS, ...opts };
+    // Each series there from the start: a rate over a series that appears with its first count misses it.
+    for (const outcome of ['ack', 'retry', 'terminal'] as const)
+      this.outcomes.inc({ consumer: opts.durable, outcome }, 0);
+    for (const code of GIVEN_UP_CODES) this.givenUp.inc({ consumer: opts.durable, code }, 0);
     const streams = new Set(opts.events.map((e) => e.stream));
     if (streams.size !== 1) throw new Error(`consumer ${opts.durable}: events must share one stream`);
     const stream = [...streams][0];
@@ -273,6 +294,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     }
     if (this.lastDelivery(meta.deliveryCount, err, settings)) {
       msg.term();
+      this.givenUp.inc({ consumer, code: ErrorCodes.EVENT_GIVEN_UP });
       this.logger.error(
         { ...where, code: ErrorCodes.EVENT_GIVEN_UP, err },
         'event given up after the last delivery',
@@ -293,6 +315,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       // a forgotten retry never comes: given up now, said, instead of lost unseen. (Consumers whose retries last hours end
       // such an event with an outcome of their own first: a dead letter, a failure announced.)
       msg.term();
+      this.givenUp.inc({ consumer, code: ErrorCodes.EVENT_FORGOTTEN });
       this.logger.error(
         { ...where, code: ErrorCodes.EVENT_FORGOTTEN, err, delayMs: delay },
         'event given up: the event stream would forget it before its retry',
@@ -302,10 +325,14 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     msg.nak(delay);
     if (err instanceof RetryLater) {
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
-    } else if (meta.deliveryCount <= 3 || meta.deliveryCount % WARN_EVERY === 0) {
+    } else if (
+      settings.maxDeliver !== undefined ||
+      meta.deliveryCount <= 3 ||
+      meta.deliveryCount % WARN_EVERY === 0
+    ) {
       this.logger.warn({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
     } else {
-      // An outage of hours retries each event once a minute: the rest of its tries at debug.
+      // An outage of hours retries each event about once a minute: the rest of its tries at debug.
       this.logger.debug({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
     }
     return 'retry';
@@ -319,12 +346,21 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
   /**
    * Whether the handler failed for want of what it stands on, unreachable (its store, JetStream, a
    * service it asked), as this service's error filter reads the error (`RpcErrorFilter.unreachable`):
-   * tried again while that lasts, up to UNREACHABLE_RETRY_MS. A filter that throws reads it as not.
+   * tried again while that lasts, up to UNREACHABLE_RETRY_MS. For RECOVERY_MS after such a failure,
+   * a dependency that did not answer in time (a store command past its deadline, one cut short) is
+   * read the same way. A filter that throws reads it as not.
    */
   private unreachable(err: unknown): boolean {
     if (err instanceof RetryLater) return false;
     try {
-      return this.errors.unreachable(err);
+      if (this.errors.unreachable(err)) {
+        this.lastUnreachableAt = performance.now();
+        return true;
+      }
+      return (
+        performance.now() - this.lastUnreachableAt < RECOVERY_MS &&
+        this.errors.toWire(err).code === ErrorCodes.DEPENDENCY_UNAVAILABLE
+      );
     } catch {
       return false;
     }

@@ -31,19 +31,19 @@ describe('RpcErrorFilter', () => {
     });
   });
 
-  it('reads nobody answering, a breaker open, a dependency down, JetStream without a leader and a lost connection as unreachable, and nothing else', () => {
+  it('reads a service not answering, a breaker open, a dependency down, JetStream without a leader and a lost connection as unreachable, and nothing else', () => {
     for (const down of [
       new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'number-pool is not available', { retryable: true }),
       new CodedError(ErrorCodes.CIRCUIT_OPEN, 'breaker open', { retryable: true }),
       new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', { retryable: true }),
       Object.assign(new Error('503'), { code: '503' }),
       Object.assign(new Error('CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }),
+      // A service whose store is down answers later than its callers wait.
+      new CodedError(ErrorCodes.RPC_TIMEOUT, 'number-pool did not answer in time', { retryable: true }),
     ]) {
       expect(filter.unreachable(down)).toBe(true);
     }
     for (const other of [
-      // There, and slow: for what it was asked, perhaps one tenant's doing.
-      new CodedError(ErrorCodes.RPC_TIMEOUT, 'number-pool did not answer in time', { retryable: true }),
       new CodedError(ErrorCodes.ABANDONED, 'given up', { retryable: true }),
       new CodedError(ErrorCodes.INTERNAL, 'internal error', { retryable: true }),
       new Error('a bug'),

@@ -10,6 +10,9 @@ export const RPC_ERROR_FILTER = Symbol('RPC_ERROR_FILTER');
  */
 const UNREACHABLE_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.RPC_UNAVAILABLE,
+  // A service whose store is down answers after its driver gives up on finding a server (5 s), later
+  // than its callers wait (RPC_TIMEOUT_MS, 2 s): to them it is a service that does not answer.
+  ErrorCodes.RPC_TIMEOUT,
   ErrorCodes.CIRCUIT_OPEN,
   ErrorCodes.DEPENDENCY_UNAVAILABLE,
 ]);
@@ -43,11 +46,13 @@ export class RpcErrorFilter {
   }
 
   /**
-   * Whether `err` says that something a handler stands on could not be reached at all: a service
-   * nobody answers for (or whose breaker is open), a service's answer that its own dependency is
-   * unavailable, JetStream without a leader or a connection lost, and what `unreachableDependency`
-   * adds (the store, for services with one). Not a call that took too long: that may be slow for
-   * what it was asked (one tenant's data), and a retry would only be slow again.
+   * Whether `err` says that something a handler stands on could not be reached: a service that does
+   * not answer (nobody there, no answer in time, its breaker open) or answers that its own dependency
+   * is unavailable, JetStream without a leader or a connection lost, and what `unreachableDependency`
+   * adds (the store, for services with one). Not this process's own store command past its deadline:
+   * that may be slow for what it was asked (one tenant's data), and a retry would only be slow again.
+   * Another service's answers cannot tell the two apart; the services' consumers ask them for one
+   * record by its key.
    */
   unreachable(err: unknown): boolean {
     if (err instanceof CodedError) return UNREACHABLE_CODES.has(err.code);

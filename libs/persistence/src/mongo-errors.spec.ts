@@ -70,6 +70,8 @@ describe('store error kinds', () => {
       named('MongoServerError', { code: 189 }),
       named('MongoWriteConcernError', { code: 11600 }),
       named('MongoBulkWriteError', { errorResponse: named('MongoServerError', { code: 11602 }) }),
+      // The command deadline passed while no server could be selected: the store is down, not slow.
+      named('MongoOperationTimeoutError', { cause: named('MongoServerSelectionError') }),
     ]) {
       expect(isStoreUnreachableError(down)).toBe(true);
       expect(isStoreUnavailableError(down)).toBe(true);

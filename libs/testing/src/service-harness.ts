@@ -11,7 +11,7 @@ import {
   type RpcRequestOf,
 } from '@maskline/contracts';
 import { decodeJson, encodeJson } from '@maskline/messaging';
-import { CLOCK, ServiceKitModule, type Clock } from '@maskline/service-kit';
+import { CLOCK, ServiceKitModule, type Clock, type ServiceKitOptions } from '@maskline/service-kit';
 import type { CommonServiceConfig } from '@maskline/config';
 import { testServiceConfig } from './test-config';
 
@@ -76,16 +76,20 @@ export class TestNatsClient {
 
 /**
  * Starts `providers` on a service's kit (its NATS connection, KV stores, durable consumers, RPC) at
- * the NATS server `natsUrl`, in this process: a lib's mechanism under test, on the real server.
+ * the NATS server `natsUrl`, in this process: a lib's mechanism under test, on the real server. With
+ * `errorFilter`, the service's reading of its errors (a store's, say).
  */
 export function startKitApp(
   natsUrl: string,
   providers: Provider[],
   service: ServiceName,
   overrides: Partial<CommonServiceConfig> = {},
+  errorFilter?: ServiceKitOptions['errorFilter'],
 ): Promise<INestApplicationContext> {
   @Module({
-    imports: [ServiceKitModule.forRoot({ service, config: testServiceConfig(natsUrl, overrides) })],
+    imports: [
+      ServiceKitModule.forRoot({ service, config: testServiceConfig(natsUrl, overrides), errorFilter }),
+    ],
     providers,
   })
   class KitAppModule {}
