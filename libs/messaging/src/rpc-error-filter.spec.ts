@@ -38,6 +38,9 @@ describe('RpcErrorFilter', () => {
       new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', { retryable: true }),
       Object.assign(new Error('503'), { code: '503' }),
       Object.assign(new Error('CONNECTION_CLOSED'), { code: 'CONNECTION_CLOSED' }),
+      Object.assign(new Error('JetStream system temporarily unavailable'), {
+        api_error: { code: 503, err_code: 10008 },
+      }),
       // A service whose store is down answers later than its callers wait.
       new CodedError(ErrorCodes.RPC_TIMEOUT, 'number-pool did not answer in time', { retryable: true }),
     ]) {
@@ -45,6 +48,11 @@ describe('RpcErrorFilter', () => {
     }
     for (const other of [
       new CodedError(ErrorCodes.ABANDONED, 'given up', { retryable: true }),
+      // An answered refusal with a 503 of its own: a bucket full stays full for the next try.
+      Object.assign(new Error('maximum bytes exceeded'), {
+        code: '503',
+        api_error: { code: 503, err_code: 10077, description: 'maximum bytes exceeded' },
+      }),
       new CodedError(ErrorCodes.INTERNAL, 'internal error', { retryable: true }),
       new Error('a bug'),
       null,

@@ -17,6 +17,19 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.DEPENDENCY_UNAVAILABLE,
 ]);
 
+/**
+ * JetStream with nobody to answer for now (no leader, no responders, no answer in time, peers
+ * rejoining), not one of its answered refusals that carry a 503 too (a bucket full, 10077): asking
+ * again later changes nothing for those.
+ */
+function isJetStreamDown(err: unknown): boolean {
+  if (!isJetStreamUnavailable(err)) return false;
+  const code = (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
+  return code === undefined || UNAVAILABLE_JETSTREAM_CODES.has(code);
+}
+/** JetStream's own codes for "unavailable for now" that `isJetStreamUnavailable` reads. */
+const UNAVAILABLE_JETSTREAM_CODES: ReadonlySet<number> = new Set([10005, 10008, 10023]);
+
 /** The NATS connection closed or lost under the call. */
 function isConnectionLost(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
@@ -56,7 +69,7 @@ export class RpcErrorFilter {
    */
   unreachable(err: unknown): boolean {
     if (err instanceof CodedError) return UNREACHABLE_CODES.has(err.code);
-    return isJetStreamUnavailable(err) || isConnectionLost(err) || this.unreachableDependency(err);
+    return isJetStreamDown(err) || isConnectionLost(err) || this.unreachableDependency(err);
   }
 
   /** Override to add what a service's own dependencies throw when they cannot be reached (its store). */
