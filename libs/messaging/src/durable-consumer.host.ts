@@ -58,7 +58,8 @@ export const UNREACHABLE_RETRY_MS = 6 * 3600_000;
  * under the backlog, and an event kept through the outage must not be given up then.
  */
 const RECOVERY_MS = 5 * 60_000;
-/** Failed deliveries logged at warn: the first few, then one in this many (the rest at debug). */
+/** Failed deliveries logged at warn: the first WARN_FIRST, then one in WARN_EVERY (the rest at debug). */
+const WARN_FIRST = 3;
 const WARN_EVERY = 20;
 
 type Settings = typeof DEFAULTS & Pick<DurableConsumerOptions, 'maxDeliver'>;
@@ -327,7 +328,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
     } else if (
       settings.maxDeliver !== undefined ||
-      meta.deliveryCount <= 3 ||
+      meta.deliveryCount <= WARN_FIRST ||
       meta.deliveryCount % WARN_EVERY === 0
     ) {
       this.logger.warn({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');

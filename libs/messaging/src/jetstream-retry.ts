@@ -7,20 +7,32 @@ import { isStorageReservationRefused } from './storage-reservation';
  * carried out, so asking again is safe for idempotent setup (streams, consumers, buckets).
  */
 export function isJetStreamUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; api_error?: { code?: number; err_code?: number } } | null;
-  return (
-    e?.code === '503' ||
-    e?.code === 'TIMEOUT' ||
-    e?.api_error?.code === 503 ||
-    // "JetStream system temporarily unavailable", "insufficient resources" while peers rejoin.
-    e?.api_error?.err_code === 10008 ||
-    e?.api_error?.err_code === 10023 ||
-    // "no suitable peers for placement": a replicated stream or bucket asked for while the cluster's
-    // leader does not yet know enough peers (a cluster forming, a node down). Seen in a chaos run: a
-    // replica booting a moment after the cluster elected its leader died on it. Not when the peers
-    // lack the storage asked for: that does not pass (isStorageReservationRefused).
-    (e?.api_error?.err_code === 10005 && !isStorageReservationRefused(err))
-  );
+  const e = err as { code?: string; api_error?: { code?: number } } | null;
+  return e?.code === '503' || e?.code === 'TIMEOUT' || e?.api_error?.code === 503 || isUnavailableForNow(err);
+}
+
+/**
+ * JetStream's own codes for unavailable for now: "JetStream system temporarily unavailable"
+ * (10008), "insufficient resources" while peers rejoin (10023), and "no suitable peers for
+ * placement" (10005): a replicated stream or bucket asked for while the cluster's leader does not
+ * yet know enough peers (a cluster forming, a node down). Seen in a chaos run: a replica booting a
+ * moment after the cluster elected its leader died on it. Not when the peers lack the storage asked
+ * for: that does not pass (isStorageReservationRefused).
+ */
+function isUnavailableForNow(err: unknown): boolean {
+  const code = (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
+  return code === 10008 || code === 10023 || (code === 10005 && !isStorageReservationRefused(err));
+}
+
+/**
+ * JetStream with nobody to answer for now (no responders, no answer in time, its own codes for
+ * unavailable for now), not one of its answered refusals that carry a 503 too (a bucket full,
+ * 10077): asking again later changes nothing for those.
+ */
+export function isJetStreamDown(err: unknown): boolean {
+  if (!isJetStreamUnavailable(err)) return false;
+  const code = (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
+  return code === undefined || isUnavailableForNow(err);
 }
 
 /** Runs idempotent JetStream setup until it succeeds, retrying while JetStream is unavailable, for at most `withinMs`. */

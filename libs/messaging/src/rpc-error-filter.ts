@@ -1,6 +1,6 @@
 import { CodedError, ErrorCodes, type WireError } from '@maskline/contracts';
 import { ErrorCode as NatsErrorCode } from 'nats';
-import { isJetStreamUnavailable } from './jetstream-retry';
+import { isJetStreamDown, isJetStreamUnavailable } from './jetstream-retry';
 
 export const RPC_ERROR_FILTER = Symbol('RPC_ERROR_FILTER');
 
@@ -16,19 +16,6 @@ const UNREACHABLE_CODES: ReadonlySet<string> = new Set<string>([
   ErrorCodes.CIRCUIT_OPEN,
   ErrorCodes.DEPENDENCY_UNAVAILABLE,
 ]);
-
-/**
- * JetStream with nobody to answer for now (no leader, no responders, no answer in time, peers
- * rejoining), not one of its answered refusals that carry a 503 too (a bucket full, 10077): asking
- * again later changes nothing for those.
- */
-function isJetStreamDown(err: unknown): boolean {
-  if (!isJetStreamUnavailable(err)) return false;
-  const code = (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
-  return code === undefined || UNAVAILABLE_JETSTREAM_CODES.has(code);
-}
-/** JetStream's own codes for "unavailable for now" that `isJetStreamUnavailable` reads. */
-const UNAVAILABLE_JETSTREAM_CODES: ReadonlySet<number> = new Set([10005, 10008, 10023]);
 
 /** The NATS connection closed or lost under the call. */
 function isConnectionLost(err: unknown): boolean {
