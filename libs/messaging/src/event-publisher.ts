@@ -14,7 +14,7 @@ import { encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { outgoingHeaders } from './nats-headers';
 import { BREAKER_CALL_CEILING_MS } from './breaker-ceiling';
-import { retryWhileNoResponders } from './jetstream-retry';
+import { isNatsRefusal, retryWhileNoResponders } from './jetstream-retry';
 
 export interface PublishOptions {
   /**
@@ -72,13 +72,20 @@ export class EventPublisher {
           );
           return { seq: ack.seq, duplicate: ack.duplicate };
         } catch (err) {
+          // Too large to carry, or refused by the stream: the same event would be refused again.
+          if (isNatsRefusal(err)) {
+            throw new CodedError(ErrorCodes.NATS_REFUSED, 'the event stream refused the event', {
+              cause: err,
+            });
+          }
           throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'event stream is not available', {
             retryable: true,
             cause: err,
           });
         }
       },
-      {},
+      // A refused event says nothing of the stream's health: it opens no breaker every event goes through.
+      { isClientError: (err) => err instanceof CodedError && err.code === ErrorCodes.NATS_REFUSED },
       { ...this.options.breaker, timeoutMs: BREAKER_CALL_CEILING_MS },
     );
   }

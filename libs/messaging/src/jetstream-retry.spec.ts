@@ -1,6 +1,7 @@
 import pino from 'pino';
 import {
   isJetStreamUnavailable,
+  isNatsRefusal,
   retryWhileJetStreamUnavailable,
   retryWhileNoResponders,
 } from './jetstream-retry';
@@ -139,4 +140,30 @@ describe('a read or write while nobody serves its stream (a leader being elected
     await expect(read).resolves.toBe('read');
     expect(asked).toBe(3);
   });
+});
+
+describe('a refusal for good, as opposed to JetStream away for now', () => {
+  it.each([
+    [
+      'a message larger than the server carries',
+      Object.assign(new Error('MAX_PAYLOAD_EXCEEDED'), { code: 'MAX_PAYLOAD_EXCEEDED' }),
+    ],
+    [
+      'an answered refusal (a full bucket: 503 with an API error)',
+      apiError(503, 10077, 'maximum bytes exceeded'),
+    ],
+    ['an answered refusal (a wrong last sequence)', apiError(400, 10071, 'wrong last sequence: 3')],
+  ])('is %s', (_, err) => expect(isNatsRefusal(err)).toBe(true));
+
+  it.each([
+    ['nobody to store it (503)', Object.assign(new Error('503'), { code: '503' })],
+    ['no answer in time', Object.assign(new Error('TIMEOUT'), { code: 'TIMEOUT' })],
+    ['the connection lost', Object.assign(new Error('DISCONNECT'), { code: 'DISCONNECT' })],
+    [
+      'JetStream temporarily unavailable (10008)',
+      apiError(503, 10008, 'JetStream system temporarily unavailable'),
+    ],
+    ['an error it does not know', new Error('something else')],
+    ['nothing at all', undefined],
+  ])('is not %s', (_, err) => expect(isNatsRefusal(err)).toBe(false));
 });

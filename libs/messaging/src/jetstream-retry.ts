@@ -1,3 +1,4 @@
+import { ErrorCode as NatsErrorCode } from 'nats';
 import type { Logger } from 'pino';
 import { isStorageReservationRefused } from './storage-reservation';
 
@@ -33,6 +34,18 @@ export function isJetStreamDown(err: unknown): boolean {
   if (!isJetStreamUnavailable(err)) return false;
   const code = (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
   return code === undefined || isUnavailableForNow(err);
+}
+
+/**
+ * NATS or JetStream answered, and refused for good: a message larger than the server's max_payload
+ * (the client refuses to send it), or an answered JetStream refusal that is not one of its "away for
+ * now" answers (isJetStreamDown). Asking again changes nothing. Whatever else fails (nobody there, no
+ * answer in time, the connection lost, an error not recognised) is not read as a refusal.
+ */
+export function isNatsRefusal(err: unknown): boolean {
+  const e = err as { code?: unknown; api_error?: unknown } | null;
+  if (e?.code === NatsErrorCode.MaxPayloadExceeded) return true;
+  return e?.api_error !== undefined && e.api_error !== null && !isJetStreamDown(err);
 }
 
 /** Runs idempotent JetStream setup until it succeeds, retrying while JetStream is unavailable, for at most `withinMs`. */

@@ -18,6 +18,7 @@ import { decodeJson, encodeJson } from './json-codec';
 import { MESSAGING_OPTIONS, NATS_CONNECTION, type MessagingOptions } from './messaging.options';
 import { outgoingHeaders } from './nats-headers';
 import { BREAKER_CALL_CEILING_MS } from './breaker-ceiling';
+import { isNatsRefusal } from './jetstream-retry';
 import { isServerFault } from './rpc-server';
 
 export interface RpcCallOptions {
@@ -175,6 +176,16 @@ export function isNoResponders(err: unknown): boolean {
 }
 
 function toCodedTransportError(contract: RpcContract, err: unknown): CodedError {
+  // A request larger than NATS carries: asking again changes nothing, and the service is not at fault.
+  if (isNatsRefusal(err)) {
+    return new CodedError(
+      ErrorCodes.NATS_REFUSED,
+      `the request to ${contract.service} is too large to send`,
+      {
+        cause: err,
+      },
+    );
+  }
   if (err instanceof NatsError) {
     if (err.code === NatsErrorCode.NoResponders) {
       return new CodedError(ErrorCodes.RPC_UNAVAILABLE, `${contract.service} is not available`, {

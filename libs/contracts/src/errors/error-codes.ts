@@ -50,6 +50,14 @@ export const ErrorCodes = {
    * service that did not answer.
    */
   ABANDONED: 'INTERNAL.ABANDONED',
+  /**
+   * NATS would not carry a request or an event (larger than its max_payload), or JetStream answered
+   * that it would not store an event: asking again changes nothing, so it is not retryable. Said by
+   * the side that sent it, of what it sent: it counts against no breaker (the service or stream
+   * asked is not unwell), and a durable consumer ends the event at once instead of retrying it for
+   * the hours it gives a stream that cannot be reached.
+   */
+  NATS_REFUSED: 'INTERNAL.NATS_REFUSED',
   /** A durable event's payload failed validation: it will never succeed, so it is terminated. */
   EVENT_INVALID: 'EVENT.INVALID_PAYLOAD',
   /** A durable event was redelivered as often as its consumer allows and is given up (logged, terminated). */

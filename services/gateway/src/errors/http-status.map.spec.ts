@@ -57,6 +57,8 @@ describe('httpStatusForCode', () => {
       ErrorCodes.EVENT_INVALID,
       ErrorCodes.EVENT_GIVEN_UP,
       ErrorCodes.EVENT_FORGOTTEN,
+      // What a service sent was too large for NATS: its own bug (and no breaker's business).
+      ErrorCodes.NATS_REFUSED,
       PoolErrorCodes.CONTENDED,
       SessionErrorCodes.END_IN_PROGRESS,
       ErrorCodes.HISTORY_READS_BUSY,
