@@ -25,7 +25,11 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
    * the consumer's places for fresh ones for long.
    */
   maxDeliver?: number;
-  /** How long the server waits for an ack before redelivering. */
+  /**
+   * How long the server waits for an ack before redelivering: after a process gone, or a handler
+   * still at work past `HANDLER_KEPT_MS` (until then the host tells the server it is at work, so a
+   * slow handler's event is not delivered twice at once).
+   */
   ackWaitMs?: number;
   /** Messages handled at once by this replica. */
   concurrency?: number;

@@ -29,6 +29,7 @@ import {
   type EventMeta,
 } from './durable-consumer.decorator';
 import { HandlerDiscovery } from './handler-discovery';
+import { HandlerHeartbeat } from './handler-heartbeat';
 import { InFlightTracker } from './in-flight-tracker';
 import { retryWhileJetStreamUnavailable } from './jetstream-retry';
 import { decodeJson } from './json-codec';
@@ -58,6 +59,12 @@ export const UNREACHABLE_RETRY_MS = 6 * 3600_000;
  * under the backlog, and an event kept through the outage must not be given up then.
  */
 const RECOVERY_MS = 5 * 60_000;
+/**
+ * The longest a handler is kept at work past its consumer's ack wait (`HandlerHeartbeat`): longer
+ * than any handler's store commands and calls take at their deadlines. Past it the handler is taken
+ * as stuck, and its event is redelivered as from a process gone.
+ */
+export const HANDLER_KEPT_MS = 5 * 60_000;
 /** Failed deliveries logged at warn: the first WARN_FIRST, then one in WARN_EVERY (the rest at debug). */
 const WARN_FIRST = 3;
 const WARN_EVERY = 20;
@@ -85,6 +92,7 @@ interface RunningConsumer {
   stream: string;
   messages: ConsumerMessages;
   loop: Promise<void>;
+  heartbeat: HandlerHeartbeat<JsMsg>;
 }
 
 /**
@@ -155,6 +163,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     for (const c of this.running) c.messages.stop();
     await Promise.allSettled(this.running.map((c) => c.loop));
     const left = await this.inFlight.settle(this.options.shutdownGraceMs);
+    for (const c of this.running) c.heartbeat.stop();
     if (left > 0) this.logger.warn({ left }, 'shutdown grace elapsed with events still being handled');
   }
 
@@ -220,17 +229,33 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     );
     const messages = await consumer.consume({ max_messages: settings.concurrency });
     const slots = new Semaphore(settings.concurrency);
+    const heartbeat = new HandlerHeartbeat<JsMsg>(settings.ackWaitMs, HANDLER_KEPT_MS, {
+      letGo: (msg, ranMs) =>
+        this.logger.error(
+          { consumer: opts.durable, subject: msg.subject, seq: msg.seq, ranMs: Math.round(ranMs) },
+          'event handler still at work past its longest: the event will be delivered again',
+        ),
+      failed: (err) =>
+        this.logger.warn(
+          { err, consumer: opts.durable },
+          'could not tell the server a handler is still at work',
+        ),
+    });
     const loop = (async () => {
       for await (const msg of messages) {
+        heartbeat.started(msg);
         await slots.acquire();
         void this.inFlight.track(
-          this.handle(opts.durable, msg, bySubject, invoke, settings).finally(() => slots.release()),
+          this.handle(opts.durable, msg, bySubject, invoke, settings).finally(() => {
+            heartbeat.ended(msg);
+            slots.release();
+          }),
         );
       }
     })().catch((err: unknown) => {
       if (!this.stopping) this.logger.error({ err, consumer: opts.durable }, 'consumer loop stopped');
     });
-    this.running.push({ name: opts.durable, stream, messages, loop });
+    this.running.push({ name: opts.durable, stream, messages, loop, heartbeat });
     this.logger.info({ consumer: opts.durable, stream, ...filter }, 'durable consumer started');
   }
 

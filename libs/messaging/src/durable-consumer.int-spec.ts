@@ -477,3 +477,53 @@ describe('a durable consumer made anew (real NATS JetStream)', () => {
     }
   });
 });
+
+/** Events whose handler takes three times its consumer's ack wait (a store command at its deadline). */
+const SLOW = '5105105a';
+const SLOW_ACK_WAIT_MS = 1_000;
+
+@Injectable()
+class SlowHandler {
+  readonly deliveries = new Map<string, number>();
+  readonly done = new Set<string>();
+
+  @DurableConsumer({ durable: 'slow', events: EVENTS, ackWaitMs: SLOW_ACK_WAIT_MS })
+  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    this.deliveries.set(payload.probeId, (this.deliveries.get(payload.probeId) ?? 0) + 1);
+    if (payload.probeId.startsWith(SLOW)) {
+      await new Promise((resolve) => setTimeout(resolve, 3 * SLOW_ACK_WAIT_MS));
+    }
+    this.done.add(payload.probeId);
+  }
+}
+
+describe('a durable consumer whose handler takes longer than its ack wait (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    app = await startKitApp(nats.url, [SlowHandler], 'callback-dispatcher');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('is not delivered the event again while it is still at work', async () => {
+    const probeId = `${SLOW}-${randomUUID().slice(9)}`;
+    await nc
+      .jetstream()
+      .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    const handler = app.get(SlowHandler);
+    await expectEventually(() => expect(handler.done.has(probeId)).toBe(true), { timeoutMs: 15_000 });
+    expect(handler.deliveries.get(probeId)).toBe(1);
+    const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'slow');
+    // Every delivery the server made on this consumer, redeliveries included.
+    expect(info.delivered.consumer_seq).toBe(1);
+  });
+});
