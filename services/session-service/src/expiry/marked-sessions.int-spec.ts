@@ -128,4 +128,23 @@ describe('sessions marked ended (real NATS + store)', () => {
       records += await db.collection(name).countDocuments({ _id: found._id as never });
     expect(records).toBe(1);
   });
+
+  // What a takeover ends (NumberOwnerChangeConsumer): the store leaves out the accounts that keep theirs.
+  it('reads a number’s live sessions of every account but those named, a page at a time in id order', async () => {
+    const vn = number();
+    const other = 'MAMARKEDSESSIONS0002';
+    const mine = await Promise.all([1, 2].map(() => stored({ virtualNumber: vn })));
+    const theirs = [];
+    for (let i = 0; i < 5; i++) theirs.push(await stored({ virtualNumber: vn, accountId: other }));
+    const ended = await stored({ virtualNumber: vn, accountId: other, status: 'expired' });
+    const ids = theirs.map((x) => x._id).sort();
+
+    const first = await repo.liveOnNumberExcept(vn, [ACCOUNT], null, 3);
+    expect(first.map((x) => x._id)).toEqual(ids.slice(0, 3));
+    expect(first[0]).toEqual({ _id: ids[0], accountId: other, subaccountId: null });
+    const rest = await repo.liveOnNumberExcept(vn, [ACCOUNT], first[2]._id, 3);
+    expect(rest.map((x) => x._id)).toEqual(ids.slice(3));
+    expect(await repo.liveOnNumberExcept(vn, [ACCOUNT, other], null, 3)).toEqual([]);
+    expect([...mine, ended].some((x) => ids.includes(x._id))).toBe(false);
+  });
 });

@@ -22,7 +22,19 @@ function consumer(
 ) {
   const ended: string[] = [];
   const asked: string[] = [];
-  const sessions = { activeOnNumberSystemWide: async () => live } as unknown as SessionRepository;
+  /** Every session a read of the store returned. */
+  const read: string[] = [];
+  // As the store: live sessions on the number of the other accounts, in id order, a page at a time.
+  const sessions = {
+    liveOnNumberExcept: async (_number: string, except: string[], after: string | null, limit: number) => {
+      const page = live
+        .filter((x) => !except.includes(x.accountId) && (after === null || x._id > after))
+        .sort((x, y) => (x._id < y._id ? -1 : 1))
+        .slice(0, limit);
+      read.push(...page.map((x) => x._id));
+      return page;
+    },
+  } as unknown as SessionRepository;
   // As ExpiryScheduler.endNow: with `durably`, a write of the expiry that fails throws.
   const expiry = {
     endNow: async (_scope: unknown, sessionId: string, _reason: unknown, o: { durably?: boolean } = {}) => {
@@ -65,13 +77,39 @@ function consumer(
         publishedAt: new Date(TAKEN_AT),
       },
     );
-  return { deliver, ended, asked, clock };
+  return { deliver, ended, asked, clock, read };
 }
 
 const squatters = { _id: 'S-1', accountId: SQUATTER, subaccountId: null };
 const holders = { _id: 'H-1', accountId: HOLDER, subaccountId: null };
 
 describe('NumberOwnerChangeConsumer', () => {
+  it('ends every session of the account it was taken from, page after page, and reads none of the owner’s', async () => {
+    const id = (prefix: string, i: number) => `${prefix}-${String(i).padStart(5, '0')}`;
+    const squatter = Array.from({ length: 1_201 }, (_, i) => ({
+      _id: id('S', i),
+      accountId: SQUATTER,
+      subaccountId: null,
+    }));
+    const holder = Array.from({ length: 2_000 }, (_, i) => ({
+      _id: id('H', i),
+      accountId: HOLDER,
+      subaccountId: null,
+    }));
+    // The squatter's own update, after the takeover: the owner's sessions are the ones it must not end.
+    const { deliver, ended, read } = consumer(HOLDER, [...holder, ...squatter]);
+    await expect(deliver(SQUATTER, undefined)).resolves.toBeUndefined();
+    expect(ended).toEqual([]);
+    // Only whether another account has one there: a single session of the owner's, not its 2,000.
+    expect(read).toHaveLength(1);
+    // The holder's event: every one of the squatter's sessions, across pages.
+    const second = consumer(HOLDER, [...holder, ...squatter]);
+    await expect(second.deliver(HOLDER, SQUATTER)).rejects.toBeInstanceOf(RetryLater);
+    expect(new Set(second.ended)).toEqual(new Set(squatter.map((x) => x._id)));
+    expect(second.ended).toHaveLength(1_201);
+    expect(second.read.some((x) => x.startsWith('H'))).toBe(false);
+  });
+
   it('ends the sessions of an account that no longer owns the number, and none of the owner’s', async () => {
     const { deliver, ended } = consumer(HOLDER, [squatters, holders]);
     // Ended, then looked at again later (below): not acknowledged yet.

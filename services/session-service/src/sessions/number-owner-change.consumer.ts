@@ -9,6 +9,8 @@ import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from './session.repository';
 
 const EVENTS = [VirtualNumberChanged] as const;
+/** Sessions on a taken number read at once: one account may hold 100,000 live ones there. */
+const ENDED_PAGE = 500;
 /** Deliveries of a taken number's event that wait: the first, a retry of a failed first look, one more. */
 const WAITING_DELIVERIES = 2;
 
@@ -74,35 +76,42 @@ export class NumberOwnerChangeConsumer {
 
   /** Ends the live sessions on the number of every account but its owner now: how many. */
   private async endOthers(payload: EventOf<typeof EVENTS>['payload']): Promise<number> {
-    // Most changes are an owner's own, with no other account's session on the number: no more asked.
-    const others = (await this.sessions.activeOnNumberSystemWide(payload.number)).filter(
-      (s) => s.accountId !== payload.accountId,
-    );
-    if (others.length === 0) return 0;
+    // Most changes are an owner's own, with no other account's session on the number: whether there
+    // is one, no more asked.
+    const except = [payload.accountId];
+    if ((await this.sessions.liveOnNumberExcept(payload.number, except, null, 1)).length === 0) return 0;
     const owner = await this.ownerOf(payload.number);
     if (owner === null) return 0;
-    // Every one tried, then the event retried if any end could not be stored.
+    // An event of an account the number is not with now (a squatter's update after the takeover).
+    if (owner !== payload.accountId) except.push(owner);
+    // Every one tried, page after page, then the event retried if any end could not be stored.
     let failed: unknown;
-    const ending = others.filter((x) => x.accountId !== owner);
-    for (const s of ending) {
-      this.logger.info(
-        { sessionId: s._id, accountId: s.accountId },
-        'session ended: its number is another account’s now',
-      );
-      await this.expiry
-        .endNow(
-          { accountId: s.accountId, ...(s.subaccountId ? { subaccountId: s.subaccountId } : {}) },
-          s._id,
-          'timeout',
-          { durably: true },
-        )
-        .catch((err: unknown) => {
-          this.logger.warn({ err, sessionId: s._id }, 'the end of a session on a taken number is retried');
-          failed ??= err;
-        });
+    let ended = 0;
+    for (let after: string | null = null; ; ) {
+      const page = await this.sessions.liveOnNumberExcept(payload.number, except, after, ENDED_PAGE);
+      for (const s of page) {
+        this.logger.info(
+          { sessionId: s._id, accountId: s.accountId },
+          'session ended: its number is another account’s now',
+        );
+        await this.expiry
+          .endNow(
+            { accountId: s.accountId, ...(s.subaccountId ? { subaccountId: s.subaccountId } : {}) },
+            s._id,
+            'timeout',
+            { durably: true },
+          )
+          .catch((err: unknown) => {
+            this.logger.warn({ err, sessionId: s._id }, 'the end of a session on a taken number is retried');
+            failed ??= err;
+          });
+      }
+      ended += page.length;
+      if (page.length < ENDED_PAGE) break;
+      after = page[page.length - 1]._id;
     }
     if (failed !== undefined) throw failed;
-    return ending.length;
+    return ended;
   }
 
   /** The number's owner now (its inventory's, deleted or not); null when no inventory holds it. */

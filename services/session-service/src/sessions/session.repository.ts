@@ -290,6 +290,27 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
+   * Live sessions on a number of every account but `except`, by page: at most `limit` after the id
+   * `after` (null: from the first), in id order, their id and accounts alone. What a number taken
+   * from an account must end; the accounts that may keep theirs are left to the store, so that an
+   * owner's many sessions on the number are never read (the routing index serves it).
+   */
+  liveOnNumberExcept(
+    virtualNumber: string,
+    except: readonly string[],
+    after: string | null,
+    limit: number,
+  ): Promise<Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>>> {
+    const filter: FilterQuery<SessionDocument> = {
+      virtualNumber,
+      status: 'active',
+      accountId: { $nin: [...except] },
+    };
+    if (after !== null) filter._id = { $gt: after };
+    return this.systemWide.find(filter, { sort: { _id: 1 }, limit }, ['accountId', 'subaccountId']);
+  }
+
+  /**
    * The expiry sweep's work: the sessions an expiry marked ended and did not finish (`UNFINISHED`,
    * half of `limit` at most), then the active sessions due by `now`, the most overdue first; `limit`
    * in all. Their id, state
