@@ -251,6 +251,37 @@ describe('session saga and expiry under failure', () => {
     });
   });
 
+  it('tells the owner when its first party will not be called (its number has no provider credentials): SessionFirstPartyCallFailed, and no call', async () => {
+    const owner = await createAccount(system, 'no-credentials');
+    expect((await owner.api('/Number/', { body: { numbers: '14155550131' } })).status).toBe(202);
+    const res = await owner.api('/Masking/Session/', {
+      body: {
+        callback_url: `${provider.baseUrl}/first-party-failed`,
+        first_party: party(90),
+        second_party: party(91),
+        initiate_call_to_first_party: true,
+      },
+    });
+    expect(res.status).toBe(201);
+    const sessionId = ((await res.json()) as Json).session_uuid as string;
+    const told = await expectEventually(() => {
+      const found = provider
+        .for('/first-party-failed')
+        .filter((r) => r.params.EventName === 'SessionFirstPartyCallFailed');
+      expect(found).toHaveLength(1);
+      return found[0];
+    });
+    expect(told.params).toMatchObject({
+      SessionUUID: sessionId,
+      FailureReason: 'no-credentials',
+      From: '14155550131',
+      To: party(90).slice(1),
+      VirtualNumber: '14155550131',
+    });
+    expect(provider.for(PLIVO_CALLS).filter((r) => `+${r.params.to}` === party(90))).toEqual([]);
+    await owner.api(`/Masking/Session/${sessionId}`, { method: 'DELETE' });
+  });
+
   it('expires on time across a restart, and exactly once with two replicas', async () => {
     system.startService('session-service', {}, 'session-service-2');
     const ids: string[] = [];

@@ -42,6 +42,7 @@ export * from './calls/call-context';
 export * from './calls/routing.contract';
 export * from './calls/call-actions.schema';
 export * from './calls/call-router.contract';
+export * from './calls/first-party-call.contract';
 export * from './messages/messages.contract';
 export * from './messages/message-text-seal';
 export * from './proxy/proxy-ref';

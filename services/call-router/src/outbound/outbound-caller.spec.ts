@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import {
+  CodedError,
   DEFAULT_SESSION_SETTINGS,
+  ErrorCodes,
+  FirstPartyCallFailed,
   GetNumberRouting,
   GetRoutingSession,
   SessionCreated,
   type RoutingSession,
 } from '@maskline/contracts';
-import type { RpcClient } from '@maskline/messaging';
+import { RetryLater, type EventPublisher, type RpcClient } from '@maskline/messaging';
 import type { BreakerRegistry } from '@maskline/resilience';
 import type { CallState } from '../calls/call-state';
 import type { CallRouterConfig } from '../config/call-router.config';
@@ -36,28 +39,60 @@ function view(over: Partial<RoutingSession> = {}): RoutingSession {
  * to call the first party (it claims the call just before placing it; the claim here says "called
  * already", so nothing is placed).
  */
-function caller(now: RoutingSession | null) {
+function caller(
+  now: RoutingSession | null,
+  options: {
+    /** The number as number-pool answers it: without credentials, or not at all (it throws this). */
+    number?: 'no-credentials' | Error;
+    /** session-service's answer fails with this. */
+    sessionFails?: Error;
+    /** The claim fails with this (placing the call failed so). */
+    placing?: Error;
+    deliveryCount?: number;
+  } = {},
+) {
   const asked: string[] = [];
   const rpc = {
     request: jest.fn(async (contract: { subject: string }) => {
       asked.push(contract.subject);
-      if (contract.subject === GetRoutingSession.subject) return { session: now };
-      if (contract.subject === GetNumberRouting.subject)
+      if (contract.subject === GetRoutingSession.subject) {
+        if (options.sessionFails) throw options.sessionFails;
+        return { session: now };
+      }
+      if (contract.subject === GetNumberRouting.subject) {
+        if (options.number instanceof Error) throw options.number;
         return {
           accountId: 'MAAAAAAAAAAAAAAAAAAA',
           provider: 'plivo',
-          credentials: { accountId: 'MAPROVIDER', authToken: 'token' },
+          credentials:
+            options.number === 'no-credentials' ? null : { accountId: 'MAPROVIDER', authToken: 'token' },
         };
+      }
       throw new Error(`unexpected ${contract.subject}`);
     }),
   } as unknown as RpcClient;
-  const state = { claimOutbound: jest.fn(async () => false) } as unknown as CallState;
+  const state = {
+    claimOutbound: jest.fn(async () => {
+      if (options.placing) throw options.placing;
+      return false;
+    }),
+  } as unknown as CallState;
+  /** What was announced: the failures' payloads. */
+  const announced: Array<Record<string, unknown>> = [];
+  const events = {
+    publish: jest.fn(async (contract: { subject: string }, payload: Record<string, unknown>) => {
+      expect(contract.subject).toBe(FirstPartyCallFailed.subject);
+      announced.push(payload);
+      return { seq: 1, duplicate: false };
+    }),
+  } as unknown as EventPublisher;
   const subject = new OutboundCaller(
     rpc,
+    events,
     {} as BreakerRegistry,
     state,
     {} as CallRouterConfig,
-    { info: () => undefined, warn: () => undefined } as unknown as Logger,
+    { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger,
   );
   const created = (routing: RoutingSession, ageMs: number) =>
     subject.onSessionCreated(
@@ -65,11 +100,16 @@ function caller(now: RoutingSession | null) {
       {
         subject: SessionCreated.subject,
         streamSequence: 1,
-        deliveryCount: 1,
+        deliveryCount: options.deliveryCount ?? 1,
         publishedAt: new Date(Date.now() - ageMs),
       },
     );
-  return { created, asked, claimed: () => (state.claimOutbound as jest.Mock).mock.calls.length > 0 };
+  return {
+    created,
+    asked,
+    announced,
+    claimed: () => (state.claimOutbound as jest.Mock).mock.calls.length > 0,
+  };
 }
 
 describe('calling the first party of a session just created', () => {
@@ -100,5 +140,54 @@ describe('calling the first party of a session just created', () => {
     const c = caller(view());
     await c.created(view(), 3_600_000);
     expect(c.claimed()).toBe(true);
+  });
+});
+
+describe('a call to the first party that will not be placed', () => {
+  const unreachable = () =>
+    new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'session-service is not available', { retryable: true });
+
+  it('is announced at once, with why, when the number has no credentials to call with', async () => {
+    const c = caller(null, { number: 'no-credentials' });
+    await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.NO_PROVIDER_CREDENTIALS' });
+    expect(c.announced).toEqual([
+      expect.objectContaining({
+        sessionId: SESSION_ID,
+        accountId: 'MAAAAAAAAAAAAAAAAAAA',
+        virtualNumber: '+14155550100',
+        firstParty: '+16285550001',
+        reason: 'no-credentials',
+      }),
+    ]);
+  });
+
+  it('is announced at once when no inventory holds the number any more', async () => {
+    const c = caller(null, { number: CodedError.notFound('no such number') });
+    await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+    expect(c.announced.map((a) => a.reason)).toEqual(['number-not-held']);
+  });
+
+  it('is not announced while tries are left, and is at the last of them', async () => {
+    const busy = new RetryLater('plivo answered 503', 2000);
+    const early = caller(null, { placing: busy, deliveryCount: 5 });
+    await expect(early.created(view(), 1000)).rejects.toBe(busy);
+    expect(early.announced).toEqual([]);
+    const last = caller(null, { placing: busy, deliveryCount: 6 });
+    await expect(last.created(view(), 1000)).rejects.toBe(busy);
+    expect(last.announced.map((a) => a.reason)).toEqual(['provider-unavailable']);
+  });
+
+  it('at the last try with the session unreadable, is announced from what the event said of it', async () => {
+    const c = caller(null, { sessionFails: unreachable(), deliveryCount: 6 });
+    // Late: the session is asked for, and cannot be read.
+    await expect(c.created(view(), 3_600_000)).rejects.toMatchObject({ code: ErrorCodes.RPC_UNAVAILABLE });
+    expect(c.announced.map((a) => a.reason)).toEqual(['unavailable']);
+  });
+
+  it('is never announced for a session whose first party was not to be called', async () => {
+    const c = caller(null, { sessionFails: unreachable(), deliveryCount: 6 });
+    const plain = view({ settings: { ...DEFAULT_SESSION_SETTINGS, initiateCallToFirstParty: false } });
+    await expect(c.created(plain, 3_600_000)).rejects.toMatchObject({ code: ErrorCodes.RPC_UNAVAILABLE });
+    expect(c.announced).toEqual([]);
   });
 });

@@ -6,11 +6,21 @@ import {
   ErrorCodes,
   GetNumberRouting,
   GetRoutingSession,
+  FirstPartyCallFailed,
   SessionCreated,
   followUpUrl,
+  type FirstPartyCallFailure,
   type FollowUp,
+  type RoutingSession,
 } from '@maskline/contracts';
-import { DurableConsumer, RetryLater, RpcClient, type EventMeta, type EventOf } from '@maskline/messaging';
+import {
+  DurableConsumer,
+  EventPublisher,
+  RetryLater,
+  RpcClient,
+  type EventMeta,
+  type EventOf,
+} from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
 import { providerAccountBreaker, providerApiUrl, providerAuthorization } from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
@@ -19,6 +29,8 @@ import { CALL_STATE_BUCKET, CallState } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 const EVENTS = [SessionCreated] as const;
+/** Deliveries of a session's creation: a call placed half a minute late is still wanted, later not. */
+const OUTBOUND_MAX_DELIVER = 6;
 /**
  * How old a SessionCreated may be for the view it carries to be trusted as the session's own:
  * older, the session is read as it is now (it may have ended since).
@@ -35,6 +47,7 @@ const LATE_AFTER_MS = 30_000;
 export class OutboundCaller {
   constructor(
     private readonly rpc: RpcClient,
+    private readonly events: EventPublisher,
     private readonly breakers: BreakerRegistry,
     private readonly state: CallState,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
@@ -45,22 +58,88 @@ export class OutboundCaller {
     durable: 'call-router-initiate-calls',
     events: EVENTS,
     oncePer: [CALL_STATE_BUCKET],
-    maxDeliver: 6,
+    maxDeliver: OUTBOUND_MAX_DELIVER,
     retryBaseMs: 1000,
   })
   async onSessionCreated({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
-    // The event carries the session's routing view (one from an older session-service does not:
-    // ask). A late one (a backlog after an outage, a retry) may describe a session since ended, and
-    // its first party is not to be called for that: the session as it is now is asked for.
+    const last = meta.deliveryCount >= OUTBOUND_MAX_DELIVER;
+    let session: Awaited<ReturnType<OutboundCaller['sessionToCall']>>;
+    try {
+      session = await this.sessionToCall(payload, meta);
+    } catch (err) {
+      // Its tries are over and the session cannot be read: what the event said of it decides.
+      const said = payload.routing;
+      const reason = failureOf(err, last);
+      if (reason && said && wantsCall(said)) await this.announceFailure(said, reason, err);
+      throw err;
+    }
+    if (!session) return;
+    try {
+      await this.callFirstParty(session);
+    } catch (err) {
+      const reason = failureOf(err, last);
+      if (reason) await this.announceFailure(session, reason, err);
+      throw err;
+    }
+  }
+
+  /**
+   * The session, if its first party is to be called now. The event carries the session's routing
+   * view (one from an older session-service does not: ask). A late one (a backlog after an outage,
+   * a retry) may describe a session since ended, and its first party is not to be called for that:
+   * the session as it is now is asked for.
+   */
+  private async sessionToCall(
+    payload: EventOf<typeof EVENTS>['payload'],
+    meta: EventMeta,
+  ): Promise<(RoutingSession & { firstParty: string; secondParty: string }) | undefined> {
     const late = Date.now() - meta.publishedAt.getTime() > LATE_AFTER_MS;
     const session =
       (late ? undefined : payload.routing) ??
       (await this.rpc.request(GetRoutingSession, { sessionId: payload.sessionId })).session;
-    if (!session?.settings.initiateCallToFirstParty || !session.firstParty || !session.secondParty) return;
+    if (!session || !wantsCall(session)) return undefined;
     if (session.status !== 'active' || Date.parse(session.expiresAt) <= Date.now()) {
       this.logger.info({ sessionId: session.sessionId }, 'session ended before its first party was called');
-      return;
+      return undefined;
     }
+    return session;
+  }
+
+  /**
+   * The session's owner is told that its first party will not be called (callback
+   * SessionFirstPartyCallFailed), once: the announcement's id is the session's. When the
+   * announcement cannot be published the event still ends with `failure` (a refusal keeps its claim,
+   * so a retry would find the call "placed" and say nothing): said at error, never silent.
+   */
+  private async announceFailure(
+    session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber' | 'firstParty'>,
+    reason: FirstPartyCallFailure,
+    failure: unknown,
+  ): Promise<void> {
+    if (!session.firstParty) return;
+    this.logger.warn({ sessionId: session.sessionId, reason }, 'the first party will not be called');
+    await this.events
+      .publish(
+        FirstPartyCallFailed,
+        {
+          accountId: session.accountId,
+          sessionId: session.sessionId,
+          virtualNumber: session.virtualNumber,
+          firstParty: session.firstParty,
+          reason,
+          at: new Date().toISOString(),
+        },
+        { msgId: `first-party-call-failed:${session.sessionId}` },
+      )
+      .catch((err: unknown) =>
+        this.logger.error(
+          { err, failure, sessionId: session.sessionId, reason },
+          'the failed call to the first party could not be announced',
+        ),
+      );
+  }
+
+  private async callFirstParty(session: RoutingSession & { firstParty: string }): Promise<void> {
     const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
     if (!number.credentials) {
       throw new CodedError(
@@ -177,6 +256,31 @@ export class OutboundCaller {
       throw new RetryLater('the provider could not be reached', 2000);
     }
   }
+}
+
+/** Whether the session is one whose first party Maskline calls, with both parties known. */
+function wantsCall(
+  session: Pick<RoutingSession, 'settings' | 'firstParty' | 'secondParty'>,
+): session is typeof session & { firstParty: string; secondParty: string } {
+  return session.settings.initiateCallToFirstParty && !!session.firstParty && !!session.secondParty;
+}
+
+/** Coded refusals, said at once; anything else only once the tries are over (`last`). */
+const REFUSALS: Partial<Record<string, FirstPartyCallFailure>> = {
+  [CallErrorCodes.NO_PROVIDER_CREDENTIALS]: 'no-credentials',
+  [CallErrorCodes.FORBIDDEN]: 'number-not-held',
+  // No inventory holds the number any more.
+  [ErrorCodes.NOT_FOUND]: 'number-not-held',
+  [CallErrorCodes.PROVIDER_REFUSED]: 'provider-refused',
+  [CallErrorCodes.PROVIDER_TIMEOUT]: 'provider-timeout',
+};
+
+/** What a failed try to call the first party tells its owner, if anything yet. */
+export function failureOf(err: unknown, last: boolean): FirstPartyCallFailure | undefined {
+  // Ended at once, whatever the delivery.
+  if (err instanceof CodedError && !err.retryable) return REFUSALS[err.code] ?? 'unavailable';
+  if (!last) return undefined;
+  return err instanceof RetryLater ? 'provider-unavailable' : 'unavailable';
 }
 
 function isTimeout(err: unknown): boolean {

@@ -1,4 +1,10 @@
-import { CallProgressed, PinAuthenticationStatus, SessionCreated, SessionExpired } from '@maskline/contracts';
+import {
+  CallProgressed,
+  FirstPartyCallFailed,
+  PinAuthenticationStatus,
+  SessionCreated,
+  SessionExpired,
+} from '@maskline/contracts';
 import { toPlivoCallback } from './plivo-callback';
 
 const ACCOUNT = 'MAAAAAAAAAAAAAAAAAA1';
@@ -27,6 +33,33 @@ describe('toPlivoCallback', () => {
       From: '14155551001',
       To: '14155551002',
       VirtualNumber: '14155550100',
+    });
+  });
+
+  it('turns a call to the first party given up into SessionFirstPartyCallFailed, from the virtual number, with why', () => {
+    const payload = {
+      accountId: ACCOUNT,
+      sessionId: SESSION,
+      virtualNumber: '+14155550100',
+      firstParty: '+14155551001',
+      reason: 'no-credentials' as const,
+      at: AT,
+    };
+    const cb = toPlivoCallback({ subject: FirstPartyCallFailed.subject, payload });
+    expect(cb).toEqual({
+      accountId: ACCOUNT,
+      sessionId: SESSION,
+      target: 'session',
+      eventName: 'SessionFirstPartyCallFailed',
+      params: {
+        EventName: 'SessionFirstPartyCallFailed',
+        EventTimestamp: '2026-11-24 21:30:05 +0000 UTC',
+        SessionUUID: SESSION,
+        From: '14155550100',
+        To: '14155551001',
+        VirtualNumber: '14155550100',
+        FailureReason: 'no-credentials',
+      },
     });
   });
 

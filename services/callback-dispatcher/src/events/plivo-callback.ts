@@ -1,5 +1,6 @@
 import {
   CallProgressed,
+  FirstPartyCallFailed,
   MessageFailed,
   MessageRelayed,
   PinAuthenticationStatus,
@@ -84,6 +85,25 @@ export function toPlivoCallback(event: Event): PlivoCallback | undefined {
         VirtualNumber: toPlivoNumber(p.virtualNumber),
         PinAuthenticationStatus: p.status,
         PinRetryCounter: String(p.retryCounter),
+      },
+    };
+  }
+  if (event.subject === FirstPartyCallFailed.subject) {
+    // Maskline's, in Plivo's naming style: the call Maskline was to place from the virtual number.
+    const p = event.payload as EventPayloadOf<typeof FirstPartyCallFailed>;
+    return {
+      accountId: p.accountId,
+      sessionId: p.sessionId,
+      target: 'session',
+      eventName: 'SessionFirstPartyCallFailed',
+      params: {
+        EventName: 'SessionFirstPartyCallFailed',
+        EventTimestamp: plivoTime(p.at),
+        SessionUUID: p.sessionId,
+        From: toPlivoNumber(p.virtualNumber),
+        To: toPlivoNumber(p.firstParty),
+        VirtualNumber: toPlivoNumber(p.virtualNumber),
+        FailureReason: p.reason,
       },
     };
   }
