@@ -148,11 +148,11 @@ describe('a refusal for good, as opposed to JetStream away for now', () => {
       'a message larger than the server carries',
       Object.assign(new Error('MAX_PAYLOAD_EXCEEDED'), { code: 'MAX_PAYLOAD_EXCEEDED' }),
     ],
+    ['a message larger than the stream takes', apiError(400, 10054, 'message size exceeds maximum allowed')],
     [
-      'an answered refusal (a full bucket: 503 with an API error)',
-      apiError(503, 10077, 'maximum bytes exceeded'),
+      'a header larger than the stream takes',
+      apiError(400, 10097, 'header size exceeds maximum allowed of 64k'),
     ],
-    ['an answered refusal (a wrong last sequence)', apiError(400, 10071, 'wrong last sequence: 3')],
   ])('is %s', (_, err) => expect(isNatsRefusal(err)).toBe(true));
 
   it.each([
@@ -163,6 +163,10 @@ describe('a refusal for good, as opposed to JetStream away for now', () => {
       'JetStream temporarily unavailable (10008)',
       apiError(503, 10008, 'JetStream system temporarily unavailable'),
     ],
+    ['the store failing or closed under a leader change (10077)', apiError(503, 10077, 'store closed')],
+    ['a new leader out of step (10063)', apiError(503, 10063, 'expected stream sequence does not match')],
+    ['an account limit (10002)', apiError(400, 10002, 'account resources exceeded')],
+    ['a wrong last sequence (10071)', apiError(400, 10071, 'wrong last sequence: 3')],
     ['an error it does not know', new Error('something else')],
     ['nothing at all', undefined],
   ])('is not %s', (_, err) => expect(isNatsRefusal(err)).toBe(false));

@@ -37,15 +37,23 @@ export function isJetStreamDown(err: unknown): boolean {
 }
 
 /**
- * NATS or JetStream answered, and refused for good: a message larger than the server's max_payload
- * (the client refuses to send it), or an answered JetStream refusal that is not one of its "away for
- * now" answers (isJetStreamDown). Asking again changes nothing. Whatever else fails (nobody there, no
- * answer in time, the connection lost, an error not recognised) is not read as a refusal.
+ * JetStream's answers that say a message is too large for the stream, whatever happens to it:
+ * "message size exceeds maximum allowed" (10054) and "header size exceeds maximum allowed" (10097).
+ */
+const TOO_LARGE_FOR_STREAM: ReadonlySet<number> = new Set([10054, 10097]);
+
+/**
+ * NATS or JetStream refused a message for good: larger than the server's max_payload (the client
+ * refuses to send it) or than the stream takes. Asking again changes nothing. Every other failure,
+ * answered or not, may pass (a store failing or closed during a leader change, 10077; a new
+ * leader's sequence out of step, 10063; nobody there; no answer in time; the connection lost) and
+ * is not read as a refusal.
  */
 export function isNatsRefusal(err: unknown): boolean {
-  const e = err as { code?: unknown; api_error?: unknown } | null;
+  const e = err as { code?: unknown; api_error?: { err_code?: unknown } | null } | null;
   if (e?.code === NatsErrorCode.MaxPayloadExceeded) return true;
-  return e?.api_error !== undefined && e.api_error !== null && !isJetStreamDown(err);
+  const code = e?.api_error?.err_code;
+  return typeof code === 'number' && TOO_LARGE_FOR_STREAM.has(code);
 }
 
 /** Runs idempotent JetStream setup until it succeeds, retrying while JetStream is unavailable, for at most `withinMs`. */

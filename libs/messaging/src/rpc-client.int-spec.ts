@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import pino from 'pino';
-import { AllocateNumber, AllocateVirtualNumber, ErrorCodes, ListSessions } from '@maskline/contracts';
+import { z } from 'zod';
+import {
+  AllocateNumber,
+  AllocateVirtualNumber,
+  ErrorCodes,
+  ListSessions,
+  defineRpc,
+} from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
 import { startTestNats, type RunningProcess } from '@maskline/testing';
@@ -252,5 +259,20 @@ describe('RpcClient across a rolling upgrade (real NATS)', () => {
         code: ErrorCodes.CIRCUIT_OPEN,
       });
     });
+  });
+
+  it('a request larger than NATS carries fails for good, said so, and opens no breaker for the service asked', async () => {
+    // A contract of the test's own whose request may be any size.
+    const Blob = defineRpc('pin-auth', 'pin-auth.test.blob.v1', z.object({ blob: z.string() }), z.object({}));
+    const answered = answer(Blob.subject, {});
+    const tooLarge = { blob: 'x'.repeat(2 * 1024 * 1024) };
+    for (let i = 0; i < 30; i++) {
+      await expect(client.request(Blob, tooLarge)).rejects.toMatchObject({
+        code: ErrorCodes.NATS_REFUSED,
+        retryable: false,
+      });
+    }
+    await expect(client.request(Blob, { blob: 'small' })).resolves.toEqual({});
+    expect(answered).toHaveLength(1);
   });
 });

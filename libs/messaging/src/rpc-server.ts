@@ -201,7 +201,8 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
         envelope = { ok: false, error: wire };
         const clientError = !isServerFault(wire.code);
         end({ outcome: clientError ? 'rejected' : 'error' });
-        if (clientError) {
+        // What this service sent on was refused by NATS: a bug of its own, though no breaker counts it.
+        if (clientError && wire.code !== ErrorCodes.NATS_REFUSED) {
           this.logger.info(
             { subject: contract.subject, code: wire.code, field: wire.field },
             'request rejected',

@@ -33,8 +33,12 @@ export const gatewayConfigSchema = z.object({
   PUBLIC_BASE_URL: envUrl(['http', 'https'], 'http://127.0.0.1:8080'),
   /** Guards `/admin/*` (operator API). At least 32 characters. */
   OPERATOR_KEY: secret(z.string().min(32, 'must be at least 32 characters')),
-  /** Largest request body accepted, in bytes. */
-  MAX_BODY_BYTES: envInt(65536, 1024, 10 * 1024 * 1024),
+  /**
+   * Largest request body accepted, in bytes. At most 256 KiB: what the gateway sends on carries the
+   * body's fields, escaped as JSON (up to twice its size), and NATS carries no more than its
+   * max_payload (1 MiB by default) in one message; a larger one would fail as INTERNAL.NATS_REFUSED.
+   */
+  MAX_BODY_BYTES: envInt(65536, 1024, 256 * 1024),
   /** AES-256-GCM keys for stored Auth Tokens: `id:base64(32 bytes)[,id:...]`, first one active. */
   ACCOUNT_TOKEN_KEYS: secret(keyringSchema),
   /** HMAC key (base64 of 32 bytes) for Auth Token digests. Changing it invalidates every token. */
