@@ -26,11 +26,17 @@ export interface DurableConsumerOptions<E extends readonly EventContract[] = rea
    */
   maxDeliver?: number;
   /**
-   * How long the server waits for an ack before redelivering: after a process gone, or a handler
-   * still at work past `HANDLER_KEPT_MS` (until then the host tells the server it is at work, so a
-   * slow handler's event is not delivered twice at once).
+   * How long the server waits for an ack before redelivering: after a process gone, or past
+   * `handlerKeptMs` (until then the host tells the server that an event it holds, waiting for a
+   * slot or handled, is at work, so a slow handler's event is not delivered twice at once).
    */
   ackWaitMs?: number;
+  /**
+   * How long an event may wait for a slot and be handled before it is delivered again
+   * (`HANDLER_KEPT_MS`, 5 minutes, by default): for a handler whose work grows with what one event
+   * covers (every session on a number).
+   */
+  handlerKeptMs?: number;
   /** Messages handled at once by this replica. */
   concurrency?: number;
   /**

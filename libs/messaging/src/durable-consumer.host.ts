@@ -60,11 +60,20 @@ export const UNREACHABLE_RETRY_MS = 6 * 3600_000;
  */
 const RECOVERY_MS = 5 * 60_000;
 /**
- * The longest a handler is kept at work past its consumer's ack wait (`HandlerHeartbeat`): longer
- * than any handler's store commands and calls take at their deadlines. Past it the handler is taken
- * as stuck, and its event is redelivered as from a process gone.
+ * The longest an event this replica holds (waiting for a slot, or handled) is kept from redelivery
+ * past its consumer's ack wait (`HandlerHeartbeat`), unless the consumer sets its own
+ * (`handlerKeptMs`): longer than a handler's few store commands and calls take at their deadlines.
+ * Past it the handler is taken as stuck and its event is delivered again, to another replica (this
+ * one leaves the copy to the handler still running, which keeps its slot).
  */
 export const HANDLER_KEPT_MS = 5 * 60_000;
+/**
+ * The deliveries at which a failing event has its consumer's server count checked: a replica of an
+ * earlier release that starts during a rollout sets it back to OWN_FAULT_LAST_DELIVERY, and the
+ * server would then end an event retried through an outage at that delivery, unsaid. Halfway there,
+ * and again five before it (each a minute apart at the backoff then).
+ */
+const LIMIT_CHECKS: ReadonlySet<number> = new Set([OWN_FAULT_LAST_DELIVERY / 2, OWN_FAULT_LAST_DELIVERY - 5]);
 /** Failed deliveries logged at warn: the first WARN_FIRST, then one in WARN_EVERY (the rest at debug). */
 const WARN_FIRST = 3;
 const WARN_EVERY = 20;
@@ -75,7 +84,7 @@ type Settings = typeof DEFAULTS & Pick<DurableConsumerOptions, 'maxDeliver'>;
  * The server's count of deliveries for a consumer (`max_deliver`): its own, or enough for
  * UNREACHABLE_RETRY_MS of tries at its longest backoff after the first OWN_FAULT_LAST_DELIVERY. The
  * host gives an event up at that delivery itself, said; the server's count ends only deliveries the
- * host never settled (a handler past its ack wait, a process gone).
+ * host never settled (a handler stuck past `handlerKeptMs`, a process gone).
  */
 export function deliveryLimitOf(settings: Pick<Settings, 'maxDeliver' | 'retryMaxMs'>): number {
   return (
@@ -84,8 +93,15 @@ export function deliveryLimitOf(settings: Pick<Settings, 'maxDeliver' | 'retryMa
 }
 
 type Outcome = 'ack' | 'retry' | 'terminal';
-/** Why an event was ended unhandled after its tries: the codes `maskline_events_given_up_total` counts. */
-const GIVEN_UP_CODES = [ErrorCodes.EVENT_GIVEN_UP, ErrorCodes.EVENT_FORGOTTEN] as const;
+/**
+ * Why an event was ended unhandled: after its tries, because the stream would forget it first, or
+ * because what its handler sent NATS would not carry (a bug). The codes `maskline_events_given_up_total` counts.
+ */
+const GIVEN_UP_CODES: readonly string[] = [
+  ErrorCodes.EVENT_GIVEN_UP,
+  ErrorCodes.EVENT_FORGOTTEN,
+  ErrorCodes.NATS_REFUSED,
+];
 
 interface RunningConsumer {
   name: string;
@@ -93,6 +109,10 @@ interface RunningConsumer {
   messages: ConsumerMessages;
   loop: Promise<void>;
   heartbeat: HandlerHeartbeat<JsMsg>;
+  /** The server's count this release sets (`deliveryLimitOf`). */
+  deliveryLimit: number;
+  /** Its server count's check under way, if one is (`keepDeliveryLimit`): one at a time. */
+  limitCheck?: Promise<void>;
 }
 
 /**
@@ -124,7 +144,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     ]);
     this.givenUp = metrics.counter(
       'maskline_events_given_up_total',
-      'Events a durable consumer ended unhandled after its tries (EVENT.MAX_DELIVER) or because the full stream would forget them first (EVENT.OUTLIVES_STREAM)',
+      'Events a durable consumer ended unhandled after its tries (EVENT.MAX_DELIVER), because the full stream would forget them first (EVENT.OUTLIVES_STREAM), or because what the handler sent NATS would not carry (INTERNAL.NATS_REFUSED)',
       ['consumer', 'code'],
     );
     metrics.gauge(
@@ -229,24 +249,33 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     );
     const messages = await consumer.consume({ max_messages: settings.concurrency });
     const slots = new Semaphore(settings.concurrency);
-    const heartbeat = new HandlerHeartbeat<JsMsg>(settings.ackWaitMs, HANDLER_KEPT_MS, {
+    const heartbeat = new HandlerHeartbeat<JsMsg>(settings.ackWaitMs, opts.handlerKeptMs ?? HANDLER_KEPT_MS, {
       letGo: (msg, ranMs) =>
         this.logger.error(
           { consumer: opts.durable, subject: msg.subject, seq: msg.seq, ranMs: Math.round(ranMs) },
-          'event handler still at work past its longest: the event will be delivered again',
-        ),
-      failed: (err) =>
-        this.logger.warn(
-          { err, consumer: opts.durable },
-          'could not tell the server a handler is still at work',
+          'event still waiting or handled past its longest: the server will deliver it again',
         ),
     });
+    /** The stream sequences of the events this replica holds, waiting for a slot or handled. */
+    const holding = new Set<number>();
     const loop = (async () => {
       for await (const msg of messages) {
+        if (holding.has(msg.seq)) {
+          // A copy the server sent again while the event waited in this client's buffer (the heartbeat
+          // covers it only once it is taken from there): the copy held settles it, as the server
+          // keeps one pending entry per event. Handled again, it would run twice at once.
+          this.logger.debug(
+            { consumer: opts.durable, seq: msg.seq },
+            'copy of an event held here: left to it',
+          );
+          continue;
+        }
+        holding.add(msg.seq);
         heartbeat.started(msg);
         await slots.acquire();
         void this.inFlight.track(
           this.handle(opts.durable, msg, bySubject, invoke, settings).finally(() => {
+            holding.delete(msg.seq);
             heartbeat.ended(msg);
             slots.release();
           }),
@@ -255,7 +284,14 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     })().catch((err: unknown) => {
       if (!this.stopping) this.logger.error({ err, consumer: opts.durable }, 'consumer loop stopped');
     });
-    this.running.push({ name: opts.durable, stream, messages, loop, heartbeat });
+    this.running.push({
+      name: opts.durable,
+      stream,
+      messages,
+      loop,
+      heartbeat,
+      deliveryLimit: config.max_deliver,
+    });
     this.logger.info({ consumer: opts.durable, stream, ...filter }, 'durable consumer started');
   }
 
@@ -312,6 +348,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     const where = { consumer, subject: meta.subject, seq: meta.streamSequence, delivery: meta.deliveryCount };
     if (err instanceof CodedError && !err.retryable) {
       msg.term();
+      if (GIVEN_UP_CODES.includes(err.code)) this.givenUp.inc({ consumer, code: err.code });
       this.logger.error(
         { ...where, code: err.code, field: err.field, reason: err.message },
         'event terminated',
@@ -349,6 +386,9 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       return 'terminal';
     }
     msg.nak(delay);
+    if (settings.maxDeliver === undefined && LIMIT_CHECKS.has(meta.deliveryCount)) {
+      this.keepDeliveryLimit(consumer);
+    }
     if (err instanceof RetryLater) {
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
     } else if (
@@ -362,6 +402,33 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       this.logger.debug({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
     }
     return 'retry';
+  }
+
+  /**
+   * Raises the consumer's server count back to this release's (never lowers it) when a replica of an
+   * earlier release set it lower; one check at a time per consumer (an outage's events share it). A
+   * failure to check is said, and the event's next check tries again.
+   */
+  private keepDeliveryLimit(consumer: string): void {
+    const c = this.running.find((r) => r.name === consumer);
+    if (!c || c.limitCheck) return;
+    c.limitCheck = this.checkDeliveryLimit(c).finally(() => (c.limitCheck = undefined));
+  }
+
+  private async checkDeliveryLimit(c: RunningConsumer): Promise<void> {
+    const consumer = c.name;
+    try {
+      const jsm = await this.nc.jetstreamManager();
+      const has = (await jsm.consumers.info(c.stream, c.name)).config.max_deliver;
+      if (has === undefined || has === -1 || has >= c.deliveryLimit) return;
+      await jsm.consumers.update(c.stream, c.name, { max_deliver: c.deliveryLimit });
+      this.logger.warn(
+        { consumer, from: has, to: c.deliveryLimit },
+        'delivery limit raised back: a replica of an earlier release had set it lower',
+      );
+    } catch (err) {
+      this.logger.warn({ err, consumer }, 'could not check the consumer’s delivery limit');
+    }
   }
 
   private lastDelivery(delivery: number, err: unknown, settings: Settings): boolean {

@@ -398,6 +398,16 @@ describe('a durable consumer whose dependency is down for long (real NATS JetStr
     expect(asker.deliveries.get(probeId)).toBe(FAILING_DELIVERIES + 3);
   });
 
+  it('keeps the event when a replica of an earlier release, starting meanwhile, sets the server’s count back to 20', async () => {
+    const jsm = await nc.jetstreamManager();
+    await jsm.consumers.update(STREAMS.MASKLINE_EVENTS.name, 'asker', { max_deliver: 20 });
+    const probeId = await publish(ASKS);
+    const asker = app.get(Asker);
+    await expectEventually(() => expect(asker.handled.has(probeId)).toBe(true), { timeoutMs: 20_000 });
+    expect(asker.deliveries.get(probeId)).toBe(FAILING_DELIVERIES + 1);
+    expect((await consumerInfo()).config.max_deliver).toBe(LIMIT);
+  });
+
   it('raises the server’s count of an earlier release’s consumer (20 deliveries) when it starts', async () => {
     await (
       await nc.jetstreamManager()
@@ -525,5 +535,61 @@ describe('a durable consumer whose handler takes longer than its ack wait (real 
     const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'slow');
     // Every delivery the server made on this consumer, redeliveries included.
     expect(info.delivered.consumer_seq).toBe(1);
+  });
+});
+
+/** Events whose handler takes 2.5 times its consumer's ack wait, two slots for eight of them. */
+const QUEUED = '0ee0ee0e';
+
+@Injectable()
+class BusySlots {
+  readonly deliveries = new Map<string, number>();
+  readonly done = new Set<string>();
+  /** The most handlers of one event ever running at once. */
+  mostAtOnce = 0;
+  private readonly running = new Map<string, number>();
+
+  @DurableConsumer({ durable: 'busy', events: EVENTS, ackWaitMs: SLOW_ACK_WAIT_MS, concurrency: 2 })
+  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    const id = payload.probeId;
+    this.deliveries.set(id, (this.deliveries.get(id) ?? 0) + 1);
+    this.running.set(id, (this.running.get(id) ?? 0) + 1);
+    this.mostAtOnce = Math.max(this.mostAtOnce, this.running.get(id)!);
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * SLOW_ACK_WAIT_MS));
+    this.running.set(id, this.running.get(id)! - 1);
+    this.done.add(id);
+  }
+}
+
+describe('a durable consumer whose events wait for its slots longer than its ack wait (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    app = await startKitApp(nats.url, [BusySlots], 'callback-dispatcher');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('never handles one event twice at once, and handles each once', async () => {
+    const ids = Array.from({ length: 8 }, () => `${QUEUED}-${randomUUID().slice(9)}`);
+    for (const probeId of ids) {
+      await nc
+        .jetstream()
+        .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    }
+    const busy = app.get(BusySlots);
+    await expectEventually(() => expect(ids.filter((id) => busy.done.has(id))).toHaveLength(8), {
+      timeoutMs: 30_000,
+    });
+    expect(busy.mostAtOnce).toBe(1);
+    expect(ids.map((id) => busy.deliveries.get(id))).toEqual(ids.map(() => 1));
   });
 });

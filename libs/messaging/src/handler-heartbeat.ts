@@ -4,10 +4,8 @@ export interface WorkingMessage {
 }
 
 export interface HeartbeatListener<M> {
-  /** A handler ran longer than the heartbeat keeps it: its event will be redelivered. */
+  /** A message waited or was handled longer than the heartbeat keeps it: its event will be redelivered. */
   letGo(msg: M, ranMs: number): void;
-  /** The server could not be told (the connection closed): the event will be redelivered. */
-  failed(err: unknown): void;
 }
 
 /**
@@ -60,13 +58,9 @@ export class HandlerHeartbeat<M extends WorkingMessage = WorkingMessage> {
         this.told.letGo(msg, ran);
         continue;
       }
-      try {
-        msg.working();
-      } catch (err) {
-        // The connection closed under it: the server redelivers the event when its ack wait runs out.
-        this.handling.delete(msg);
-        this.told.failed(err);
-      }
+      // Never throws: on a closed connection the publish is dropped, and the server redelivers the
+      // event when its ack wait runs out; on a message already settled it does nothing.
+      msg.working();
     }
   }
 }

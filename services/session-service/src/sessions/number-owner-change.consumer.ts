@@ -50,7 +50,14 @@ export class NumberOwnerChangeConsumer {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  @DurableConsumer({ durable: 'session-service-number-owner-changes', events: EVENTS, concurrency: 4 })
+  @DurableConsumer({
+    durable: 'session-service-number-owner-changes',
+    events: EVENTS,
+    concurrency: 4,
+    // Ends up to LIVE_SESSIONS_MAX sessions one by one (a store write each): an hour or more on a
+    // scanning store. Delivered again meanwhile, it would start over beside itself.
+    handlerKeptMs: 3 * 3600_000,
+  })
   async onNumberChanged({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     const ended = await this.endOthers(payload);
     if (!payload.takenFrom && ended === 0) return;
