@@ -257,8 +257,8 @@ describe('session saga and expiry under failure', () => {
     const res = await owner.api('/Masking/Session/', {
       body: {
         callback_url: `${provider.baseUrl}/first-party-failed`,
-        first_party: party(90),
-        second_party: party(91),
+        first_party: party(190),
+        second_party: party(191),
         initiate_call_to_first_party: true,
       },
     });
@@ -275,10 +275,10 @@ describe('session saga and expiry under failure', () => {
       SessionUUID: sessionId,
       FailureReason: 'no-credentials',
       From: '14155550131',
-      To: party(90).slice(1),
+      To: party(190).slice(1),
       VirtualNumber: '14155550131',
     });
-    expect(provider.for(PLIVO_CALLS).filter((r) => `+${r.params.to}` === party(90))).toEqual([]);
+    expect(provider.for(PLIVO_CALLS).filter((r) => `+${r.params.to}` === party(190))).toEqual([]);
     await owner.api(`/Masking/Session/${sessionId}`, { method: 'DELETE' });
   });
 

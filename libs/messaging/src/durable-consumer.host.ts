@@ -68,12 +68,16 @@ const RECOVERY_MS = 5 * 60_000;
  */
 export const HANDLER_KEPT_MS = 5 * 60_000;
 /**
- * The deliveries at which a failing event has its consumer's server count checked: a replica of an
+ * From which delivery a failing event has its consumer's server count checked: a replica of an
  * earlier release that starts during a rollout sets it back to OWN_FAULT_LAST_DELIVERY, and the
- * server would then end an event retried through an outage at that delivery, unsaid. Halfway there,
- * and again five before it (each a minute apart at the backoff then).
+ * server would then end an event retried through an outage at its next delivery past that, unsaid.
+ * At most once in LIMIT_CHECK_EVERY_MS per consumer (an outage's events share it, and its old events
+ * past the 20th are covered by the younger ones' checks), and at an event's 10th and 15th delivery
+ * whatever the time (before it could reach the 20th).
  */
-const LIMIT_CHECKS: ReadonlySet<number> = new Set([OWN_FAULT_LAST_DELIVERY / 2, OWN_FAULT_LAST_DELIVERY - 5]);
+const LIMIT_CHECK_FROM = OWN_FAULT_LAST_DELIVERY / 2;
+const LIMIT_CHECKS_AT: ReadonlySet<number> = new Set([LIMIT_CHECK_FROM, OWN_FAULT_LAST_DELIVERY - 5]);
+const LIMIT_CHECK_EVERY_MS = 30_000;
 /** Failed deliveries logged at warn: the first WARN_FIRST, then one in WARN_EVERY (the rest at debug). */
 const WARN_FIRST = 3;
 const WARN_EVERY = 20;
@@ -93,6 +97,11 @@ export function deliveryLimitOf(settings: Pick<Settings, 'maxDeliver' | 'retryMa
 }
 
 type Outcome = 'ack' | 'retry' | 'terminal';
+
+/** An event this replica holds: the most deliveries the server has made of it, copies left to it included. */
+interface HeldEvent {
+  deliveries: number;
+}
 /**
  * Why an event was ended unhandled: after its tries, because the stream would forget it first, or
  * because what its handler sent NATS would not carry (a bug). The codes `maskline_events_given_up_total` counts.
@@ -113,6 +122,8 @@ interface RunningConsumer {
   deliveryLimit: number;
   /** Its server count's check under way, if one is (`keepDeliveryLimit`): one at a time. */
   limitCheck?: Promise<void>;
+  /** When its server count was last checked. */
+  limitCheckedAt?: number;
 }
 
 /**
@@ -125,6 +136,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
   private readonly inFlight = new InFlightTracker();
   private readonly outcomes;
   private readonly givenUp;
+  private readonly copiesLeft;
   /** When a handler of this process last failed for want of what it stands on (`unreachable`). */
   private lastUnreachableAt = Number.NEGATIVE_INFINITY;
   private stopping = false;
@@ -146,6 +158,11 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       'maskline_events_given_up_total',
       'Events a durable consumer ended unhandled after its tries (EVENT.MAX_DELIVER), because the full stream would forget them first (EVENT.OUTLIVES_STREAM), or because what the handler sent NATS would not carry (INTERNAL.NATS_REFUSED)',
       ['consumer', 'code'],
+    );
+    this.copiesLeft = metrics.counter(
+      'maskline_events_copies_left_total',
+      'Copies of an event the server delivered again while this replica still held it (waiting in the client for a slot): left to the one held, each a delivery counted',
+      ['consumer'],
     );
     metrics.gauge(
       'maskline_consumer_pending_messages',
@@ -256,25 +273,30 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           'event still waiting or handled past its longest: the server will deliver it again',
         ),
     });
-    /** The stream sequences of the events this replica holds, waiting for a slot or handled. */
-    const holding = new Set<number>();
+    /** The events this replica holds, waiting for a slot or handled, by stream sequence. */
+    const holding = new Map<number, HeldEvent>();
     const loop = (async () => {
       for await (const msg of messages) {
-        if (holding.has(msg.seq)) {
+        const held = holding.get(msg.seq);
+        if (held) {
           // A copy the server sent again while the event waited in this client's buffer (the heartbeat
           // covers it only once it is taken from there): the copy held settles it, as the server
-          // keeps one pending entry per event. Handled again, it would run twice at once.
+          // keeps one pending entry per event. Handled again, it would run twice at once. It was a
+          // delivery all the same: the held one's count is the server's from now on.
+          held.deliveries = Math.max(held.deliveries, msg.info.redeliveryCount);
+          this.copiesLeft.inc({ consumer: opts.durable });
           this.logger.debug(
-            { consumer: opts.durable, seq: msg.seq },
+            { consumer: opts.durable, seq: msg.seq, delivery: held.deliveries },
             'copy of an event held here: left to it',
           );
           continue;
         }
-        holding.add(msg.seq);
+        const event: HeldEvent = { deliveries: msg.info.redeliveryCount };
+        holding.set(msg.seq, event);
         heartbeat.started(msg);
         await slots.acquire();
         void this.inFlight.track(
-          this.handle(opts.durable, msg, bySubject, invoke, settings).finally(() => {
+          this.handle(opts.durable, msg, event, bySubject, invoke, settings).finally(() => {
             holding.delete(msg.seq);
             heartbeat.ended(msg);
             slots.release();
@@ -298,6 +320,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
   private async handle(
     consumer: string,
     msg: JsMsg,
+    held: HeldEvent,
     bySubject: Map<string, EventContract>,
     invoke: (...args: unknown[]) => Promise<unknown>,
     settings: Settings,
@@ -307,7 +330,10 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       const meta: EventMeta = {
         subject: msg.subject,
         streamSequence: msg.seq,
-        deliveryCount: msg.info.redeliveryCount,
+        // The server's count as this replica knows it now: a copy left to this delivery counts.
+        get deliveryCount() {
+          return held.deliveries;
+        },
         msgId: msg.headers?.get('Nats-Msg-Id') || undefined,
         publishedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
       };
@@ -386,8 +412,8 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       return 'terminal';
     }
     msg.nak(delay);
-    if (settings.maxDeliver === undefined && LIMIT_CHECKS.has(meta.deliveryCount)) {
-      this.keepDeliveryLimit(consumer);
+    if (settings.maxDeliver === undefined && meta.deliveryCount >= LIMIT_CHECK_FROM) {
+      this.keepDeliveryLimit(consumer, LIMIT_CHECKS_AT.has(meta.deliveryCount));
     }
     if (err instanceof RetryLater) {
       this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
@@ -406,12 +432,16 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
 
   /**
    * Raises the consumer's server count back to this release's (never lowers it) when a replica of an
-   * earlier release set it lower; one check at a time per consumer (an outage's events share it). A
-   * failure to check is said, and the event's next check tries again.
+   * earlier release set it lower; one check at a time per consumer (see LIMIT_CHECK_FROM). A failure
+   * to check is said, and a later failing delivery tries again.
    */
-  private keepDeliveryLimit(consumer: string): void {
+  private keepDeliveryLimit(consumer: string, whateverTheTime: boolean): void {
     const c = this.running.find((r) => r.name === consumer);
     if (!c || c.limitCheck) return;
+    const now = performance.now();
+    if (!whateverTheTime && c.limitCheckedAt !== undefined && now - c.limitCheckedAt < LIMIT_CHECK_EVERY_MS)
+      return;
+    c.limitCheckedAt = now;
     c.limitCheck = this.checkDeliveryLimit(c).finally(() => (c.limitCheck = undefined));
   }
 

@@ -593,3 +593,61 @@ describe('a durable consumer whose events wait for its slots longer than its ack
     expect(ids.map((id) => busy.deliveries.get(id))).toEqual(ids.map(() => 1));
   });
 });
+
+/** Events whose handler fails after 1.5 times its consumer’s ack wait (given up at their 2nd delivery). */
+const FAILS = 'fa11fa11';
+
+@Injectable()
+class LimitedSlots {
+  @DurableConsumer({
+    durable: 'limited',
+    events: EVENTS,
+    ackWaitMs: SLOW_ACK_WAIT_MS,
+    concurrency: 2,
+    maxDeliver: 2,
+    retryBaseMs: 1,
+    retryMaxMs: 1,
+  })
+  async onEvent(): Promise<void> {
+    // Slow, then failing: the events behind it wait in the client past their ack wait.
+    await new Promise((resolve) => setTimeout(resolve, 1.5 * SLOW_ACK_WAIT_MS));
+    throw new Error('a fault of its own');
+  }
+}
+
+describe('a durable consumer with a count of its own, whose events wait for its slots (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+  let app: INestApplicationContext;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    app = await startKitApp(nats.url, [LimitedSlots], 'callback-dispatcher');
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('counts the copies the server sent while an event waited: a failing one is given up, said, not dropped unsaid', async () => {
+    const ids = Array.from({ length: 6 }, () => `${FAILS}-${randomUUID().slice(9)}`);
+    for (const probeId of ids) {
+      await nc
+        .jetstream()
+        .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    }
+    const line = async (name: string, also = '') =>
+      (await app.get(MetricsService).render())
+        .split('\n')
+        .find((l) => l.startsWith(`${name}{`) && l.includes('consumer="limited"') && l.includes(also));
+    const givenUp = () => line('maskline_events_given_up_total', 'code="EVENT.MAX_DELIVER"');
+    await expectEventually(async () => expect(await givenUp()).toMatch(/ 6$/), {
+      timeoutMs: 40_000,
+    });
+    // Copies were left to the events held (else this test shows nothing).
+    expect(Number((await line('maskline_events_copies_left_total'))?.split(' ').pop())).toBeGreaterThan(0);
+  });
+});

@@ -199,10 +199,10 @@ export class RpcServer implements OnApplicationBootstrap, BeforeApplicationShutd
       } catch (err) {
         const wire = this.filter.toWire(err);
         envelope = { ok: false, error: wire };
-        const clientError = !isServerFault(wire.code);
-        end({ outcome: clientError ? 'rejected' : 'error' });
         // What this service sent on was refused by NATS: a bug of its own, though no breaker counts it.
-        if (clientError && wire.code !== ErrorCodes.NATS_REFUSED) {
+        const clientError = !isServerFault(wire.code) && wire.code !== ErrorCodes.NATS_REFUSED;
+        end({ outcome: clientError ? 'rejected' : 'error' });
+        if (clientError) {
           this.logger.info(
             { subject: contract.subject, code: wire.code, field: wire.field },
             'request rejected',

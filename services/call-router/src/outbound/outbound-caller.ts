@@ -62,14 +62,15 @@ export class OutboundCaller {
     retryBaseMs: 1000,
   })
   async onSessionCreated({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
-    const last = meta.deliveryCount >= OUTBOUND_MAX_DELIVER;
+    // Read when a try fails: a copy the server sent meanwhile counts (its count is the server's).
+    const last = () => meta.deliveryCount >= OUTBOUND_MAX_DELIVER;
     let session: Awaited<ReturnType<OutboundCaller['sessionToCall']>>;
     try {
       session = await this.sessionToCall(payload, meta);
     } catch (err) {
       // Its tries are over and the session cannot be read: what the event said of it decides.
       const said = payload.routing;
-      const reason = failureOf(err, last);
+      const reason = failureOf(err, last());
       if (reason && said && wantsCall(said)) await this.announceFailure(said, reason, err);
       throw err;
     }
@@ -77,7 +78,7 @@ export class OutboundCaller {
     try {
       await this.callFirstParty(session);
     } catch (err) {
-      const reason = failureOf(err, last);
+      const reason = failureOf(err, last());
       if (reason) await this.announceFailure(session, reason, err);
       throw err;
     }

@@ -292,9 +292,9 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   /**
    * Live sessions on a number of every account but `except`, by page: at most `limit` after the id
    * `after` (null: from the first), in id order, their id and accounts alone. What a number taken
-   * from an account must end; the accounts that may keep theirs are left out by the store, so that
-   * none of an owner's many sessions on the number is sent. The store still reads them to leave them
-   * out: the routing index it uses ({virtualNumber, status, _id}) does not hold the account.
+   * from an account must end; the accounts that may keep theirs are left out by the store's index
+   * ({virtualNumber, status, accountId, _id}), so that an owner's many sessions on the number are
+   * neither read nor sent (on MongoDB; FerretDB v1 scans either way).
    */
   liveOnNumberExcept(
     virtualNumber: string,
