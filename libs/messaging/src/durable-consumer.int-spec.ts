@@ -11,7 +11,13 @@ import {
   STREAMS,
 } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
-import { expectEventually, startKitApp, startTestNats, type RunningProcess } from '@maskline/testing';
+import {
+  expectEventually,
+  kitAppForSuite,
+  startKitApp,
+  startTestNats,
+  type RunningProcess,
+} from '@maskline/testing';
 import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
 import { deliveryLimitOf } from './durable-consumer.host';
 import { encodeJson } from './json-codec';
@@ -508,31 +514,19 @@ class SlowHandler {
 }
 
 describe('a durable consumer whose handler takes longer than its ack wait (real NATS JetStream)', () => {
-  let nats: RunningProcess;
-  let nc: NatsConnection;
-  let app: INestApplicationContext;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-    nc = await connect({ servers: nats.url });
-    app = await startKitApp(nats.url, [SlowHandler], 'callback-dispatcher');
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await nc?.close();
-    await nats?.stop();
-  });
+  const suite = kitAppForSuite([SlowHandler], 'callback-dispatcher');
 
   it('is not delivered the event again while it is still at work', async () => {
     const probeId = `${SLOW}-${randomUUID().slice(9)}`;
-    await nc
+    await suite.nc
       .jetstream()
       .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
-    const handler = app.get(SlowHandler);
+    const handler = suite.app.get(SlowHandler);
     await expectEventually(() => expect(handler.done.has(probeId)).toBe(true), { timeoutMs: 15_000 });
     expect(handler.deliveries.get(probeId)).toBe(1);
-    const info = await (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'slow');
+    const info = await (
+      await suite.nc.jetstreamManager()
+    ).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'slow');
     // Every delivery the server made on this consumer, redeliveries included.
     expect(info.delivered.consumer_seq).toBe(1);
   });
@@ -562,30 +556,16 @@ class BusySlots {
 }
 
 describe('a durable consumer whose events wait for its slots longer than its ack wait (real NATS JetStream)', () => {
-  let nats: RunningProcess;
-  let nc: NatsConnection;
-  let app: INestApplicationContext;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-    nc = await connect({ servers: nats.url });
-    app = await startKitApp(nats.url, [BusySlots], 'callback-dispatcher');
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await nc?.close();
-    await nats?.stop();
-  });
+  const suite = kitAppForSuite([BusySlots], 'callback-dispatcher');
 
   it('never handles one event twice at once, and handles each once', async () => {
     const ids = Array.from({ length: 8 }, () => `${QUEUED}-${randomUUID().slice(9)}`);
     for (const probeId of ids) {
-      await nc
+      await suite.nc
         .jetstream()
         .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
     }
-    const busy = app.get(BusySlots);
+    const busy = suite.app.get(BusySlots);
     await expectEventually(() => expect(ids.filter((id) => busy.done.has(id))).toHaveLength(8), {
       timeoutMs: 30_000,
     });
@@ -616,31 +596,17 @@ class LimitedSlots {
 }
 
 describe('a durable consumer with a count of its own, whose events wait for its slots (real NATS JetStream)', () => {
-  let nats: RunningProcess;
-  let nc: NatsConnection;
-  let app: INestApplicationContext;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-    nc = await connect({ servers: nats.url });
-    app = await startKitApp(nats.url, [LimitedSlots], 'callback-dispatcher');
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await nc?.close();
-    await nats?.stop();
-  });
+  const suite = kitAppForSuite([LimitedSlots], 'callback-dispatcher');
 
   it('counts the copies the server sent while an event waited: a failing one is given up, said, not dropped unsaid', async () => {
     const ids = Array.from({ length: 6 }, () => `${FAILS}-${randomUUID().slice(9)}`);
     for (const probeId of ids) {
-      await nc
+      await suite.nc
         .jetstream()
         .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
     }
     const line = async (name: string, also = '') =>
-      (await app.get(MetricsService).render())
+      (await suite.app.get(MetricsService).render())
         .split('\n')
         .find((l) => l.startsWith(`${name}{`) && l.includes('consumer="limited"') && l.includes(also));
     const givenUp = () => line('maskline_events_given_up_total', 'code="EVENT.MAX_DELIVER"');

@@ -1,10 +1,9 @@
-import { Injectable, type INestApplicationContext } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
 import { z } from 'zod';
 import { CodedError, ErrorCodes, SelfTestProbeRecorded, STREAMS, defineEvent } from '@maskline/contracts';
 import { MetricsService } from '@maskline/observability';
-import { expectEventually, startKitApp, startTestNats, type RunningProcess } from '@maskline/testing';
+import { expectEventually, kitAppForSuite } from '@maskline/testing';
 import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
 import { EventPublisher } from './event-publisher';
 
@@ -33,21 +32,7 @@ class Forwarder {
 }
 
 describe('an event NATS will not carry (real NATS JetStream)', () => {
-  let nats: RunningProcess;
-  let nc: NatsConnection;
-  let app: INestApplicationContext;
-
-  beforeAll(async () => {
-    nats = await startTestNats();
-    nc = await connect({ servers: nats.url });
-    app = await startKitApp(nats.url, [Forwarder], 'session-service');
-  });
-
-  afterAll(async () => {
-    await app?.close();
-    await nc?.close();
-    await nats?.stop();
-  });
+  const suite = kitAppForSuite([Forwarder], 'session-service');
 
   const probe = (kind: string) => ({
     probeId: `${kind}-${randomUUID().slice(9)}`,
@@ -55,7 +40,7 @@ describe('an event NATS will not carry (real NATS JetStream)', () => {
   });
 
   it('is refused for good, and refusals do not stop the events after it', async () => {
-    const events = app.get(EventPublisher);
+    const events = suite.app.get(EventPublisher);
     const refusal = events.publish(Blob, { blob: TOO_LARGE }, { msgId: randomUUID() });
     await expect(refusal).rejects.toMatchObject({ code: ErrorCodes.NATS_REFUSED, retryable: false });
     // As many refusals as would open a breaker every event goes through, were they counted.
@@ -66,22 +51,22 @@ describe('an event NATS will not carry (real NATS JetStream)', () => {
     }
     const stored = await events.publish(Blob, { blob: 'small' }, { msgId: randomUUID() });
     expect(stored.seq).toBeGreaterThan(0);
-    const info = await (await nc.jetstreamManager()).streams.info(STREAMS.MASKLINE_EVENTS.name);
+    const info = await (await suite.nc.jetstreamManager()).streams.info(STREAMS.MASKLINE_EVENTS.name);
     expect(info.state.messages).toBe(1);
   });
 
   it('ends the event whose handler sent it at its first delivery, not after hours of tries', async () => {
-    const events = app.get(EventPublisher);
+    const events = suite.app.get(EventPublisher);
     const failing = probe(SENDS_TOO_LARGE);
     await events.publish(SelfTestProbeRecorded, failing, { msgId: failing.probeId });
     // An event published after it is handled: the failing one has been delivered and settled by then.
     const next = probe('20000000');
     await events.publish(SelfTestProbeRecorded, next, { msgId: next.probeId });
-    const forwarder = app.get(Forwarder);
+    const forwarder = suite.app.get(Forwarder);
     await expectEventually(() => expect(forwarder.handled.has(next.probeId)).toBe(true));
     // Ended, counted where the alert on events given up looks (a bug to report).
     const givenUp = async () =>
-      (await app.get(MetricsService).render())
+      (await suite.app.get(MetricsService).render())
         .split('\n')
         .find(
           (l) =>
@@ -91,7 +76,7 @@ describe('an event NATS will not carry (real NATS JetStream)', () => {
         );
     await expectEventually(async () => expect(await givenUp()).toMatch(/ 1$/));
     const consumer = await (
-      await nc.jetstreamManager()
+      await suite.nc.jetstreamManager()
     ).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'forwarder');
     expect(consumer.num_ack_pending).toBe(0);
     expect(consumer.delivered.consumer_seq).toBe(2);

@@ -14,6 +14,7 @@ import { decodeJson, encodeJson } from '@maskline/messaging';
 import { CLOCK, ServiceKitModule, type Clock, type ServiceKitOptions } from '@maskline/service-kit';
 import type { CommonServiceConfig } from '@maskline/config';
 import { testServiceConfig } from './test-config';
+import { startTestNats, type RunningProcess } from './test-infra';
 
 export interface ServiceAppOptions {
   /** The service's clock (CLOCK), for tests that move time on instead of waiting it out. */
@@ -94,4 +95,45 @@ export function startKitApp(
   })
   class KitAppModule {}
   return startServiceApp({ module: KitAppModule });
+}
+
+/** What `kitAppForSuite` runs for a suite: its NATS server, a client connection, and the kit app. */
+export interface KitAppSuite {
+  readonly nats: RunningProcess;
+  readonly nc: NatsConnection;
+  readonly app: INestApplicationContext;
+}
+
+/**
+ * `startKitApp` on a NATS server of the suite's own, for a whole jest suite (a describe block), with a
+ * client connection to it: started before its tests, stopped after them. Its fields are for the tests
+ * (not while the suite is being defined).
+ */
+export function kitAppForSuite(providers: Provider[], service: ServiceName): KitAppSuite {
+  let started: { nats: RunningProcess; nc?: NatsConnection; app?: INestApplicationContext } | undefined;
+  beforeAll(async () => {
+    started = { nats: await startTestNats() };
+    started.nc = await connect({ servers: started.nats.url });
+    started.app = await startKitApp(started.nats.url, providers, service);
+  });
+  afterAll(async () => {
+    await started?.app?.close();
+    await started?.nc?.close();
+    await started?.nats.stop();
+  });
+  const running = () => {
+    if (!started?.nc || !started.app) throw new Error('the suite’s app starts before its tests');
+    return started as Required<typeof started>;
+  };
+  return {
+    get nats() {
+      return running().nats;
+    },
+    get nc() {
+      return running().nc;
+    },
+    get app() {
+      return running().app;
+    },
+  };
 }
