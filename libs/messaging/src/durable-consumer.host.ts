@@ -118,6 +118,8 @@ interface RunningConsumer {
   messages: ConsumerMessages;
   loop: Promise<void>;
   heartbeat: HandlerHeartbeat<JsMsg>;
+  /** Its handlers' slots (`concurrency`), closed at shutdown. */
+  slots: Semaphore;
   /** The server's count this release sets (`deliveryLimitOf`). */
   deliveryLimit: number;
   /** Its server count's check under way, if one is (`keepDeliveryLimit`): one at a time. */
@@ -197,8 +199,17 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    for (const c of this.running) c.messages.stop();
-    await Promise.allSettled(this.running.map((c) => c.loop));
+    for (const c of this.running) {
+      c.messages.stop();
+      c.slots.close();
+    }
+    // A loop waits for a slot while handlers run: bounded by the grace, as they are.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.running.map((c) => c.loop)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.shutdownGraceMs))),
+    ]);
+    clearTimeout(timer);
     const left = await this.inFlight.settle(this.options.shutdownGraceMs);
     for (const c of this.running) c.heartbeat.stop();
     if (left > 0) this.logger.warn({ left }, 'shutdown grace elapsed with events still being handled');
@@ -291,10 +302,22 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
           );
           continue;
         }
+        if (this.stopping) {
+          // Not held here and still in the client's buffer at shutdown: another replica takes it now,
+          // not after its ack wait.
+          msg.nak();
+          continue;
+        }
         const event: HeldEvent = { deliveries: msg.info.redeliveryCount };
         holding.set(msg.seq, event);
         heartbeat.started(msg);
-        await slots.acquire();
+        // No slot at shutdown (they may be held by handlers that never end): left to another replica.
+        if (!(await slots.acquire())) {
+          holding.delete(msg.seq);
+          heartbeat.ended(msg);
+          msg.nak();
+          continue;
+        }
         void this.inFlight.track(
           this.handle(opts.durable, msg, event, bySubject, invoke, settings).finally(() => {
             holding.delete(msg.seq);
@@ -312,6 +335,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       messages,
       loop,
       heartbeat,
+      slots,
       deliveryLimit: config.max_deliver,
     });
     this.logger.info({ consumer: opts.durable, stream, ...filter }, 'durable consumer started');
@@ -491,21 +515,30 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
 }
 
 class Semaphore {
-  private waiting: Array<() => void> = [];
+  private waiting: Array<(got: boolean) => void> = [];
+  private closed = false;
   constructor(private free: number) {}
 
-  async acquire(): Promise<void> {
+  /** A slot (true), or false once closed: a waiter is not left waiting for slots that never free. */
+  async acquire(): Promise<boolean> {
+    if (this.closed) return false;
     if (this.free > 0) {
       this.free--;
-      return;
+      return true;
     }
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return new Promise<boolean>((resolve) => this.waiting.push(resolve));
   }
 
   release(): void {
     const next = this.waiting.shift();
-    if (next) next();
+    if (next) next(true);
     else this.free++;
+  }
+
+  /** Shutdown: every waiter, and every later acquire, gets no slot. */
+  close(): void {
+    this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter(false);
   }
 }
 

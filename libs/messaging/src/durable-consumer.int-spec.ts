@@ -617,3 +617,70 @@ describe('a durable consumer with a count of its own, whose events wait for its 
     expect(Number((await line('maskline_events_copies_left_total'))?.split(' ').pop())).toBeGreaterThan(0);
   });
 });
+
+/** Events whose handler never ends while the test holds it (a handler stuck on what it awaits). */
+const STUCK = '57c57c57';
+
+@Injectable()
+class OneSlot {
+  readonly handled = new Set<string>();
+  private release: () => void = () => undefined;
+  private readonly stuck = new Promise<void>((resolve) => (this.release = resolve));
+
+  @DurableConsumer({ durable: 'one-slot', events: EVENTS, concurrency: 1 })
+  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+    if (payload.probeId.startsWith(STUCK)) await this.stuck;
+    this.handled.add(payload.probeId);
+  }
+
+  unstick(): void {
+    this.release();
+  }
+}
+
+describe('a durable consumer shutting down with its slots taken (real NATS JetStream)', () => {
+  let nats: RunningProcess;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+  });
+
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('stops within its grace, and leaves the events it had not started to the next replica at once', async () => {
+    const first = await startKitApp(nats.url, [OneSlot], 'callback-dispatcher', { SHUTDOWN_GRACE_MS: 1000 });
+    const publish = async (probeId: string) =>
+      nc
+        .jetstream()
+        .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    const stuck = `${STUCK}-${randomUUID().slice(9)}`;
+    await publish(stuck);
+    const waiting = [randomUUID(), randomUUID()];
+    for (const id of waiting) await publish(id);
+    const consumer = async () =>
+      (await nc.jetstreamManager()).consumers.info(STREAMS.MASKLINE_EVENTS.name, 'one-slot');
+    // The stuck one holds the slot; another is delivered to this replica and waits for it.
+    await expectEventually(async () => expect((await consumer()).num_ack_pending).toBe(2));
+    await first.close();
+    first.get(OneSlot).unstick();
+    expect(waiting.some((id) => first.get(OneSlot).handled.has(id))).toBe(false);
+    const second = await startKitApp(nats.url, [OneSlot], 'callback-dispatcher');
+    try {
+      // Handed back at shutdown: taken at once, well before their 30 s ack wait runs out.
+      await expectEventually(
+        () => expect(waiting.every((id) => second.get(OneSlot).handled.has(id))).toBe(true),
+        {
+          timeoutMs: 10_000,
+        },
+      );
+    } finally {
+      second.get(OneSlot).unstick();
+      await second.close();
+    }
+  });
+});
