@@ -18,7 +18,7 @@ import {
   startTestNats,
   type RunningProcess,
 } from '@maskline/testing';
-import { DurableConsumer, type EventOf } from './durable-consumer.decorator';
+import { DurableConsumer, type EventMeta, type EventOf } from './durable-consumer.decorator';
 import { deliveryLimitOf } from './durable-consumer.host';
 import { encodeJson } from './json-codec';
 import { EventRetention } from './event-retention';
@@ -494,7 +494,43 @@ describe('a durable consumer made anew (real NATS JetStream)', () => {
   });
 });
 
-/** Events whose handler takes three times its consumer's ack wait (a store command at its deadline). */
+/**
+ * The progress reports ("+WPI", JetStream's `working()`) a consumer's replica sends for each event, as
+ * the server receives them: a handler made slow waits for the n-th of its own, each a third of its ack
+ * wait apart, instead of a timer (so it has run at least that long when it goes on).
+ */
+class ProgressReports {
+  private readonly seen = new Map<string, number>();
+  private readonly waiters = new Set<() => void>();
+
+  watch(nc: NatsConnection, consumer: string): void {
+    nc.subscribe(`$JS.ACK.${STREAMS.MASKLINE_EVENTS.name}.${consumer}.>`, {
+      callback: (_err, m) => {
+        if (new TextDecoder().decode(m.data) !== '+WPI') return;
+        // $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.…
+        const key = `${consumer}.${m.subject.split('.')[5]}`;
+        this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+        for (const wake of [...this.waiters]) wake();
+      },
+    });
+  }
+
+  async reported(consumer: string, streamSequence: number, n: number): Promise<void> {
+    const key = `${consumer}.${streamSequence}`;
+    while ((this.seen.get(key) ?? 0) < n) {
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.waiters.delete(wake);
+          resolve();
+        };
+        this.waiters.add(wake);
+      });
+    }
+  }
+}
+const progress = new ProgressReports();
+
+/** Events whose handler works for three times its consumer's ack wait (a store command at its deadline). */
 const SLOW = '5105105a';
 const SLOW_ACK_WAIT_MS = 1_000;
 
@@ -504,10 +540,11 @@ class SlowHandler {
   readonly done = new Set<string>();
 
   @DurableConsumer({ durable: 'slow', events: EVENTS, ackWaitMs: SLOW_ACK_WAIT_MS })
-  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+  async onEvent({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     this.deliveries.set(payload.probeId, (this.deliveries.get(payload.probeId) ?? 0) + 1);
     if (payload.probeId.startsWith(SLOW)) {
-      await new Promise((resolve) => setTimeout(resolve, 3 * SLOW_ACK_WAIT_MS));
+      // Three ack waits at work (nine reports, each a third of one apart).
+      await progress.reported('slow', meta.streamSequence, 9);
     }
     this.done.add(payload.probeId);
   }
@@ -515,6 +552,7 @@ class SlowHandler {
 
 describe('a durable consumer whose handler takes longer than its ack wait (real NATS JetStream)', () => {
   const suite = kitAppForSuite([SlowHandler], 'callback-dispatcher');
+  beforeAll(() => progress.watch(suite.nc, 'slow'));
 
   it('is not delivered the event again while it is still at work', async () => {
     const probeId = `${SLOW}-${randomUUID().slice(9)}`;
@@ -544,12 +582,13 @@ class BusySlots {
   private readonly running = new Map<string, number>();
 
   @DurableConsumer({ durable: 'busy', events: EVENTS, ackWaitMs: SLOW_ACK_WAIT_MS, concurrency: 2 })
-  async onEvent({ payload }: EventOf<typeof EVENTS>): Promise<void> {
+  async onEvent({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     const id = payload.probeId;
     this.deliveries.set(id, (this.deliveries.get(id) ?? 0) + 1);
     this.running.set(id, (this.running.get(id) ?? 0) + 1);
     this.mostAtOnce = Math.max(this.mostAtOnce, this.running.get(id)!);
-    await new Promise((resolve) => setTimeout(resolve, 2.5 * SLOW_ACK_WAIT_MS));
+    // Past two ack waits at work, while the events behind it wait in the client.
+    await progress.reported('busy', meta.streamSequence, 7);
     this.running.set(id, this.running.get(id)! - 1);
     this.done.add(id);
   }
@@ -557,6 +596,7 @@ class BusySlots {
 
 describe('a durable consumer whose events wait for its slots longer than its ack wait (real NATS JetStream)', () => {
   const suite = kitAppForSuite([BusySlots], 'callback-dispatcher');
+  beforeAll(() => progress.watch(suite.nc, 'busy'));
 
   it('never handles one event twice at once, and handles each once', async () => {
     const ids = Array.from({ length: 8 }, () => `${QUEUED}-${randomUUID().slice(9)}`);
@@ -588,15 +628,16 @@ class LimitedSlots {
     retryBaseMs: 1,
     retryMaxMs: 1,
   })
-  async onEvent(): Promise<void> {
-    // Slow, then failing: the events behind it wait in the client past their ack wait.
-    await new Promise((resolve) => setTimeout(resolve, 1.5 * SLOW_ACK_WAIT_MS));
+  async onEvent(_event: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
+    // Slow (about one and a half ack waits), then failing: the events behind it wait in the client past theirs.
+    await progress.reported('limited', meta.streamSequence, 4);
     throw new Error('a fault of its own');
   }
 }
 
 describe('a durable consumer with a count of its own, whose events wait for its slots (real NATS JetStream)', () => {
   const suite = kitAppForSuite([LimitedSlots], 'callback-dispatcher');
+  beforeAll(() => progress.watch(suite.nc, 'limited'));
 
   it('counts the copies the server sent while an event waited: a failing one is given up, said, not dropped unsaid', async () => {
     const ids = Array.from({ length: 6 }, () => `${FAILS}-${randomUUID().slice(9)}`);
