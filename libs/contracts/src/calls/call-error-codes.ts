@@ -12,4 +12,10 @@ export const CallErrorCodes = {
   PROVIDER_REFUSED: 'CALL.PROVIDER_REFUSED',
   /** The provider did not answer a call request in time (it may have placed the call). */
   PROVIDER_TIMEOUT: 'CALL.PROVIDER_TIMEOUT',
+  /**
+   * An earlier try of a call to a session's first party claimed it and never said how it went (its
+   * replica stopped mid-request, or the claim could not be given back): it may have been placed, and
+   * is not placed again.
+   */
+  OUTCOME_UNKNOWN: 'CALL.OUTCOME_UNKNOWN',
 } as const;

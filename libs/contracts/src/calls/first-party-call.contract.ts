@@ -12,6 +12,8 @@ import { defineEvent } from '../contract';
  * - `provider-refused`: the provider refused the request (a 4xx);
  * - `provider-timeout`: the provider did not answer the request in time: the call may have been placed;
  * - `provider-unavailable`: the provider answered 5xx or 429, or could not be reached, through every try;
+ * - `outcome-unknown`: an earlier try was cut short (a replica stopped mid-request, or Maskline could
+ *   not record that the provider had not taken it): the call may have been placed, and is not placed again;
  * - `unavailable`: Maskline could not read the session or its number through every try, or failed itself.
  */
 export const firstPartyCallFailureSchema = z.enum([
@@ -20,6 +22,7 @@ export const firstPartyCallFailureSchema = z.enum([
   'provider-refused',
   'provider-timeout',
   'provider-unavailable',
+  'outcome-unknown',
   'unavailable',
 ]);
 export type FirstPartyCallFailure = z.infer<typeof firstPartyCallFailureSchema>;

@@ -3,6 +3,12 @@ import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/me
 
 export type Role = 'first' | 'second';
 
+/**
+ * Where the call to a session's first party stands: claimed by a try that is placing it, placed
+ * (the provider took it), or given up (and announced).
+ */
+export type OutboundClaim = 'placing' | 'placed' | 'given-up';
+
 /** A call connected through a session: enough to name its later events. */
 export interface ConnectedCall {
   sessionId: string;
@@ -47,10 +53,31 @@ export class CallState {
 
   /**
    * initiate_call_to_first_party places one call per session, however often the event is
-   * delivered: the first to create the key places it (compare-and-set in KV).
+   * delivered: the first to create the key places it (compare-and-set in KV). Otherwise, where the
+   * call stands: `placing` is a claim an earlier try never settled. A claim of an earlier release
+   * (a time, no state) counts as placed, as it did then.
    */
-  async claimOutbound(sessionId: string): Promise<boolean> {
-    return createIfAbsent(await this.bucket(), `o.${sessionId}`, kvEncode(new Date().toISOString()));
+  async claimOutbound(
+    sessionId: string,
+  ): Promise<{ claimed: true } | { claimed: false; state: OutboundClaim }> {
+    const bucket = await this.bucket();
+    const key = `o.${sessionId}`;
+    const claim = kvEncode({ state: 'placing', at: new Date().toISOString() });
+    // Twice: a claim given back between the create and the read is taken anew.
+    for (let i = 0; i < 2; i++) {
+      if (await createIfAbsent(bucket, key, claim)) return { claimed: true };
+      const e = await bucket.get(key);
+      if (e && e.operation === 'PUT') {
+        const held = kvDecode<{ state: OutboundClaim } | string>(e.value);
+        return { claimed: false, state: held && typeof held === 'object' ? held.state : 'placed' };
+      }
+    }
+    return { claimed: false, state: 'placing' };
+  }
+
+  /** The claimed call was placed, or given up: a later delivery of its event ends quietly. */
+  async settleOutbound(sessionId: string, state: Exclude<OutboundClaim, 'placing'>): Promise<void> {
+    await (await this.bucket()).put(`o.${sessionId}`, kvEncode({ state, at: new Date().toISOString() }));
   }
 
   /** The provider did not take the call (it answered 5xx/429): a retry may place it. */

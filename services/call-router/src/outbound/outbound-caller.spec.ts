@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import {
   CodedError,
@@ -11,7 +13,9 @@ import {
 } from '@maskline/contracts';
 import { RetryLater, type EventPublisher, type RpcClient } from '@maskline/messaging';
 import type { BreakerRegistry } from '@maskline/resilience';
-import type { CallState } from '../calls/call-state';
+import { parseKeyring } from '@maskline/crypto';
+import { testKeyring } from '@maskline/testing';
+import type { CallState, OutboundClaim } from '../calls/call-state';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { OutboundCaller } from './outbound-caller';
 
@@ -49,6 +53,10 @@ function caller(
     /** The claim fails with this (placing the call failed so). */
     placing?: Error;
     deliveryCount?: number;
+    /** Where the call stands when this try claims it: `claimed` (this try places it), or an earlier try's state. */
+    claim?: 'claimed' | OutboundClaim;
+    /** The provider's REST API (a local fake) that the call is placed through, when this try places it. */
+    providerUrl?: string;
   } = {},
 ) {
   const asked: string[] = [];
@@ -71,11 +79,16 @@ function caller(
       throw new Error(`unexpected ${contract.subject}`);
     }),
   } as unknown as RpcClient;
+  /** How the call went, as recorded. */
+  const settled: string[] = [];
   const state = {
     claimOutbound: jest.fn(async () => {
       if (options.placing) throw options.placing;
-      return false;
+      const claim = options.claim ?? 'placed';
+      return claim === 'claimed' ? { claimed: true } : { claimed: false, state: claim };
     }),
+    settleOutbound: jest.fn(async (_id: string, how: string) => void settled.push(how)),
+    releaseOutbound: jest.fn(async () => void settled.push('released')),
   } as unknown as CallState;
   /** What was announced: the failures' payloads. */
   const announced: Array<Record<string, unknown>> = [];
@@ -89,9 +102,16 @@ function caller(
   const subject = new OutboundCaller(
     rpc,
     events,
-    {} as BreakerRegistry,
+    { fire: (_breaker: unknown, send: () => Promise<unknown>) => send() } as unknown as BreakerRegistry,
     state,
-    {} as CallRouterConfig,
+    {
+      OUTBOUND_TIMEOUT_MS: 2000,
+      PLIVO_API_BASE_URL: options.providerUrl ?? 'http://127.0.0.1:9',
+      TWILIO_API_BASE_URL: options.providerUrl ?? 'http://127.0.0.1:9',
+      PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
+      CALL_CONTEXT_KEYS: parseKeyring(testKeyring()),
+      CALL_CONTEXT_TTL_SECONDS: 3600,
+    } as unknown as CallRouterConfig,
     { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger,
   );
   const created = (routing: RoutingSession, ageMs: number) =>
@@ -108,7 +128,34 @@ function caller(
     created,
     asked,
     announced,
+    settled,
     claimed: () => (state.claimOutbound as jest.Mock).mock.calls.length > 0,
+  };
+}
+
+/**
+ * A provider's call API (a local fake): answers each call request with `status` and a body it
+ * cuts short (the connection closed mid-body) when `cut`; `placed` counts the requests.
+ */
+async function providerApi(
+  status: number,
+  cut: boolean,
+): Promise<{ url: string; placed: () => number; close: () => Promise<void> }> {
+  let placed = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      placed++;
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': '100' });
+      if (cut) res.write('{"api_id":', () => res.destroy());
+      else res.end(JSON.stringify({ api_id: 'x', message: 'call fired' }).padEnd(100));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    placed: () => placed,
+    close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
 
@@ -189,5 +236,66 @@ describe('a call to the first party that will not be placed', () => {
     const plain = view({ settings: { ...DEFAULT_SESSION_SETTINGS, initiateCallToFirstParty: false } });
     await expect(c.created(plain, 3_600_000)).rejects.toMatchObject({ code: ErrorCodes.RPC_UNAVAILABLE });
     expect(c.announced).toEqual([]);
+  });
+});
+
+describe('the call’s claim: how it went, for a later copy of the event', () => {
+  it('the provider took the call: it is recorded as placed, even when its answer’s body is cut short', async () => {
+    const api = await providerApi(201, true);
+    try {
+      const c = caller(null, { claim: 'claimed', providerUrl: api.url });
+      await c.created(view(), 1000);
+      expect(api.placed()).toBe(1);
+      expect(c.settled).toEqual(['placed']);
+      expect(c.announced).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('the provider answered 503 with its body cut short: the claim is given back for a retry', async () => {
+    const api = await providerApi(503, true);
+    try {
+      const c = caller(null, { claim: 'claimed', providerUrl: api.url });
+      await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+      expect(c.settled).toEqual(['released']);
+      expect(c.announced).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a claim an earlier try never settled: not placed again, and told as outcome-unknown at once', async () => {
+    const api = await providerApi(201, false);
+    try {
+      const c = caller(null, { claim: 'placing', providerUrl: api.url });
+      await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.OUTCOME_UNKNOWN' });
+      expect(api.placed()).toBe(0);
+      expect(c.announced.map((a) => a.reason)).toEqual(['outcome-unknown']);
+      expect(c.settled).toEqual(['given-up']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a call placed or given up already: a later copy ends quietly, placing and telling nothing', async () => {
+    const api = await providerApi(201, false);
+    try {
+      for (const claim of ['placed', 'given-up'] as const) {
+        const c = caller(null, { claim, providerUrl: api.url });
+        await c.created(view(), 1000);
+        expect(c.announced).toEqual([]);
+        expect(c.settled).toEqual([]);
+      }
+      expect(api.placed()).toBe(0);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a failure told is settled as given up: a copy delivered later says nothing twice', async () => {
+    const c = caller(null, { number: 'no-credentials' });
+    await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.NO_PROVIDER_CREDENTIALS' });
+    expect(c.settled).toEqual(['given-up']);
   });
 });

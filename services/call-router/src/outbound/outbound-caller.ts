@@ -108,9 +108,9 @@ export class OutboundCaller {
 
   /**
    * The session's owner is told that its first party will not be called (callback
-   * SessionFirstPartyCallFailed), once: the announcement's id is the session's. When the
-   * announcement cannot be published the event still ends with `failure` (a refusal keeps its claim,
-   * so a retry would find the call "placed" and say nothing): said at error, never silent.
+   * SessionFirstPartyCallFailed), once: the announcement's id is the session's, and the call's claim
+   * is settled as given up. When the announcement cannot be published the event still ends with
+   * `failure` (a retry would find the claim settled and say nothing): said at error, never silent.
    */
   private async announceFailure(
     session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber' | 'firstParty'>,
@@ -138,6 +138,19 @@ export class OutboundCaller {
           'the failed call to the first party could not be announced',
         ),
       );
+    await this.settle(session.sessionId, 'given-up');
+  }
+
+  /** Records how the call went (the event ends either way; a later copy of it then ends quietly). */
+  private async settle(sessionId: string, state: 'placed' | 'given-up'): Promise<void> {
+    await this.state
+      .settleOutbound(sessionId, state)
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err, sessionId, state },
+          'how the call to the first party went could not be recorded',
+        ),
+      );
   }
 
   private async callFirstParty(session: RoutingSession & { firstParty: string }): Promise<void> {
@@ -154,9 +167,20 @@ export class OutboundCaller {
         `number ${session.virtualNumber} belongs to another account now`,
       );
     }
-    if (!(await this.state.claimOutbound(session.sessionId))) {
-      this.logger.info({ sessionId: session.sessionId }, 'first party already called for this session');
-      return;
+    const claim = await this.state.claimOutbound(session.sessionId);
+    if (!claim.claimed) {
+      if (claim.state !== 'placing') {
+        this.logger.info(
+          { sessionId: session.sessionId, state: claim.state },
+          'first party already called, or given up',
+        );
+        return;
+      }
+      // An earlier try claimed it and never said how it went: it may have rung, so not again.
+      throw new CodedError(
+        CallErrorCodes.OUTCOME_UNKNOWN,
+        'an earlier try to call the first party was cut short: the call may have been placed',
+      );
     }
     // The call does not exist yet: its URLs are bound to the session, the number and its owner.
     const binding = {
@@ -224,7 +248,8 @@ export class OutboundCaller {
         { timeoutMs: this.config.OUTBOUND_TIMEOUT_MS + 1000 },
       ),
     );
-    await res.arrayBuffer();
+    // Read only to free the connection: the status says how it went, even if the body is cut short.
+    await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 500 || res.status === 429) {
       await this.state.releaseOutbound(session.sessionId);
       throw new RetryLater(`${number.provider} answered ${res.status}`, 2000);
@@ -235,6 +260,7 @@ export class OutboundCaller {
         `${number.provider} refused the call: HTTP ${res.status}`,
       );
     }
+    await this.settle(session.sessionId, 'placed');
     this.logger.info({ sessionId: session.sessionId, provider: number.provider }, 'called the first party');
   }
 
@@ -274,6 +300,7 @@ const REFUSALS: Partial<Record<string, FirstPartyCallFailure>> = {
   [ErrorCodes.NOT_FOUND]: 'number-not-held',
   [CallErrorCodes.PROVIDER_REFUSED]: 'provider-refused',
   [CallErrorCodes.PROVIDER_TIMEOUT]: 'provider-timeout',
+  [CallErrorCodes.OUTCOME_UNKNOWN]: 'outcome-unknown',
 };
 
 /** What a failed try to call the first party tells its owner, if anything yet. */

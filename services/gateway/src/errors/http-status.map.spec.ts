@@ -43,6 +43,7 @@ describe('httpStatusForCode', () => {
     [CallErrorCodes.NO_PROVIDER_CREDENTIALS, 409],
     [CallErrorCodes.PROVIDER_REFUSED, 502],
     [CallErrorCodes.PROVIDER_TIMEOUT, 504],
+    [CallErrorCodes.OUTCOME_UNKNOWN, 504],
     [PoolErrorCodes.NUMBER_NOT_HELD, 422],
     [PoolErrorCodes.PROVIDER_CREDENTIALS_REFUSED, 422],
     [PoolErrorCodes.PROVIDER_UNAVAILABLE, 503],
@@ -64,6 +65,7 @@ describe('httpStatusForCode', () => {
       ErrorCodes.HISTORY_READS_BUSY,
       CallErrorCodes.PROVIDER_REFUSED,
       CallErrorCodes.PROVIDER_TIMEOUT,
+      CallErrorCodes.OUTCOME_UNKNOWN,
       PoolErrorCodes.PROVIDER_UNAVAILABLE,
     ]);
     for (const code of Object.values(ALL_ERROR_CODES)) {

@@ -61,6 +61,8 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   // The number cannot be used until the account gives it provider credentials.
   [CallErrorCodes.NO_PROVIDER_CREDENTIALS]: 409,
   [CallErrorCodes.PROVIDER_TIMEOUT]: 504,
+  // An earlier try's outcome was not recorded: as a timeout, the call may have been placed.
+  [CallErrorCodes.OUTCOME_UNKNOWN]: 504,
 };
 
 export function httpStatusForCode(code: string): number {
