@@ -62,6 +62,48 @@ interface Run {
 /** The inbound limit of one account (INBOUND_RATE_LIMIT_PER_SECOND's default): what one tenant may send. */
 const INBOUND_LIMIT_PER_SECOND = 200;
 
+/** A port nothing listens on now: the gateway's ops server's. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+interface GatewayWindow {
+  /** The event loop's delay since the last scrape (prom-client resets it at each). */
+  loopP99Ms: number;
+  loopMaxMs: number;
+  /** Time spent in garbage collection since the last scrape, every kind. */
+  gcMs: number;
+}
+
+/** The gateway's `/metrics`, read once a window: what its event loop and collector did in it. */
+class GatewayLoopWatch {
+  private gcSeconds?: number;
+
+  constructor(private readonly url: string) {}
+
+  async next(): Promise<GatewayWindow | undefined> {
+    const text = await (await fetch(this.url)).text();
+    const value = (name: string) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(name))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    const gc = value('nodejs_gc_duration_seconds_sum');
+    const before = this.gcSeconds;
+    this.gcSeconds = gc;
+    if (before === undefined) return undefined;
+    return {
+      loopP99Ms: value('nodejs_eventloop_lag_p99_seconds') * 1000,
+      loopMaxMs: value('nodejs_eventloop_lag_max_seconds') * 1000,
+      gcMs: (gc - before) * 1000,
+    };
+  }
+}
+
 function median(v: number[]): number {
   const sorted = [...v].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -90,13 +132,18 @@ async function main() {
   const sandbox = await providerSandbox.startProviderSandbox({
     onMessage: (m) => arrivals.set(m.text, performance.now()),
   });
+  // The gateway's ops server, scraped by window: its event loop's delay and its collections.
+  const gatewayOpsPort = await freePort();
   const bench = await startBenchSystem({
     env: { PLIVO_API_BASE_URL: sandbox.url, TWILIO_API_BASE_URL: sandbox.url },
     serviceEnv: (s): Record<string, string> =>
       s === 'call-router'
         ? { OUTBOUND_TIMEOUT_MS: '2000', LOG_LEVEL: process.env.BENCH_CALL_ROUTER_LOG_LEVEL ?? 'warn' }
-        : {},
+        : s === 'gateway'
+          ? { OPS_PORT: String(gatewayOpsPort) }
+          : {},
   });
+  const gatewayLoop = new GatewayLoopWatch(`http://127.0.0.1:${gatewayOpsPort}/metrics`);
   const nc: NatsConnection = await connect({ servers: bench.nats.url });
   const jsm = await nc.jetstreamManager();
   const stored = async () => (await jsm.getAccountInfo()).storage;
@@ -207,10 +254,18 @@ async function main() {
       // The cores every process used together, by window: what the failing account's first seconds cost.
       const cores: number[] = [];
       let lastCpu = [...cpuBefore.values()].reduce((a, b) => a + b, 0);
+      const gatewayWindows: GatewayWindow[] = [];
+      let gatewayScrape = gatewayLoop.next().catch(() => undefined);
       const sampler = setInterval(() => {
         const now = [...cpuMsByName(processes()).values()].reduce((a, b) => a + b, 0);
         cores.push((now - lastCpu) / (WINDOW_S * 1000));
         lastCpu = now;
+        gatewayScrape = gatewayScrape.then(() =>
+          gatewayLoop.next().then(
+            (w) => void (w && gatewayWindows.push(w)),
+            () => undefined,
+          ),
+        );
       }, WINDOW_S * 1000);
       const started = new Map<string, number>();
       /** The other tenants' texts: a failing one's, to see them relayed once its API is back. */
@@ -256,6 +311,7 @@ async function main() {
       }
       await Promise.all(inFlight);
       clearInterval(sampler);
+      await gatewayScrape;
       const deadline = performance.now() + 30_000;
       while ([...started.keys()].some((t) => !arrivals.has(t)) && performance.now() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
@@ -279,6 +335,12 @@ async function main() {
         `${label}: bench event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
+      log(
+        `${label}: gateway event loop delay p99/max ms, and ms collecting, by ${WINDOW_S} s window: ` +
+          gatewayWindows
+            .map((w) => `${w.loopP99Ms.toFixed(0)}/${w.loopMaxMs.toFixed(0)} gc ${w.gcMs.toFixed(0)}`)
+            .join(', '),
+      );
       if (failed > 0) {
         const reasons = [...why].map(([reason, n]) => `${n} × ${reason}`).join(', ');
         log(`${label}: ${failed} webhooks not answered 200 (${reasons})`);
