@@ -8,6 +8,7 @@ import {
   AckPolicy,
   DeliverPolicy,
   nanos,
+  type ConsumerInfo,
   type ConsumerMessages,
   type JsMsg,
   type NatsConnection,
@@ -139,6 +140,8 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
   private readonly outcomes;
   private readonly givenUp;
   private readonly copiesLeft;
+  /** The consumers' figures of the scrape under way: read once for both gauges. */
+  private figures?: { at: number; read: Promise<ReadonlyMap<string, ConsumerInfo>> };
   /** When a handler of this process last failed for want of what it stands on (`unreachable`). */
   private lastUnreachableAt = Number.NEGATIVE_INFINITY;
   private stopping = false;
@@ -170,25 +173,46 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
       'maskline_consumer_pending_messages',
       'Events stored and not yet delivered to this durable consumer (its lag), as NATS counts them',
       ['consumer'],
-      (gauge) => this.measureLag(gauge),
+      (gauge) => this.measure(gauge, (info) => info.num_pending),
+    );
+    metrics.gauge(
+      'maskline_consumer_unsettled_messages',
+      'Events delivered to this durable consumer and not yet acknowledged, as NATS counts them: being handled, or waiting out a retry’s delay (a failing callback endpoint’s, a provider account held back)',
+      ['consumer'],
+      (gauge) => this.measure(gauge, (info) => info.num_ack_pending),
     );
   }
 
-  /** At each scrape: each consumer's pending count, as the server has it (shared by all replicas). */
-  private async measureLag(gauge: { set(labels: { consumer: string }, value: number): void }): Promise<void> {
-    if (this.running.length === 0 || this.nc.isClosed()) return;
-    const jsm = await this.nc.jetstreamManager();
-    await Promise.all(
-      this.running.map(async (c) => {
-        try {
-          const info = await jsm.consumers.info(c.stream, c.name);
-          gauge.set({ consumer: c.name }, info.num_pending);
-        } catch (err) {
-          // The scrape goes on without this consumer's figure; the failure is reported.
-          this.logger.warn({ err, consumer: c.name }, 'could not read consumer lag');
-        }
-      }),
-    );
+  /** At each scrape: a figure of each consumer, as the server has it (shared by all replicas). */
+  private async measure(
+    gauge: { set(labels: { consumer: string }, value: number): void },
+    figure: (info: ConsumerInfo) => number,
+  ): Promise<void> {
+    for (const [consumer, info] of await this.consumerFigures()) gauge.set({ consumer }, figure(info));
+  }
+
+  /** Each running consumer's info, read once for the gauges of one scrape (within a second). */
+  private consumerFigures(): Promise<ReadonlyMap<string, ConsumerInfo>> {
+    const now = Date.now();
+    if (this.figures && now - this.figures.at < 1000) return this.figures.read;
+    const read = (async () => {
+      const out = new Map<string, ConsumerInfo>();
+      if (this.running.length === 0 || this.nc.isClosed()) return out;
+      const jsm = await this.nc.jetstreamManager();
+      await Promise.all(
+        this.running.map(async (c) => {
+          try {
+            out.set(c.name, await jsm.consumers.info(c.stream, c.name));
+          } catch (err) {
+            // The scrape goes on without this consumer's figures; the failure is reported.
+            this.logger.warn({ err, consumer: c.name }, 'could not read consumer lag');
+          }
+        }),
+      );
+      return out;
+    })();
+    this.figures = { at: now, read };
+    return read;
   }
 
   async onApplicationBootstrap(): Promise<void> {

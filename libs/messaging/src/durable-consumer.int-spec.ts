@@ -125,13 +125,15 @@ describe('a durable consumer’s lag, as its metrics show it (real NATS JetStrea
     await nats?.stop();
   });
 
-  it('reports the events not yet delivered, and none once the consumer has caught up', async () => {
-    const lag = async () =>
+  it('reports the events not yet delivered and those delivered unsettled, and none once the consumer has caught up', async () => {
+    const figure = async (metric: string) =>
       Number(
-        /maskline_consumer_pending_messages\{[^}]*consumer="blocker"[^}]*\} (\d+)/.exec(
+        new RegExp(`${metric}\\{[^}]*consumer="blocker"[^}]*\\} (\\d+)`).exec(
           await app.get(MetricsService).render(),
         )?.[1],
       );
+    const lag = () => figure('maskline_consumer_pending_messages');
+    const unsettled = () => figure('maskline_consumer_unsettled_messages');
     const js = nc.jetstream();
     for (let i = 0; i < 20; i++) {
       await js.publish(
@@ -141,10 +143,18 @@ describe('a durable consumer’s lag, as its metrics show it (real NATS JetStrea
     }
     // One event is being handled and at most a pull's worth is buffered: the rest is lag.
     await expectEventually(async () => expect(await lag()).toBeGreaterThanOrEqual(15));
+    // The one being handled (and those in the client's buffer) are delivered and not yet settled:
+    // with those not yet delivered, the 20 (read while the handler is held, so nothing moves).
+    await expectEventually(async () => {
+      const [waiting, held] = [await lag(), await unsettled()];
+      expect(held).toBeGreaterThanOrEqual(1);
+      expect(waiting + held).toBe(20);
+    });
 
     releaseBlocked();
     await expectEventually(() => expect(app.get(Blocker).handled.size).toBe(20));
     await expectEventually(async () => expect(await lag()).toBe(0));
+    await expectEventually(async () => expect(await unsettled()).toBe(0));
   });
 });
 

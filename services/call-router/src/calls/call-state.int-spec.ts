@@ -1,6 +1,8 @@
 import { kvEncode } from '@maskline/messaging';
 import { kvReplicasForSuite } from '@maskline/testing';
-import { CALL_STATE_BUCKET, CallState } from './call-state';
+import { CALL_STATE_BUCKET, CallState, type OutboundRecord } from './call-state';
+
+const at = () => new Date().toISOString();
 
 describe('the claim of a call to a session’s first party (real NATS KV, replicas on their own connections)', () => {
   const replicas = kvReplicasForSuite('call-router');
@@ -10,33 +12,58 @@ describe('the claim of a call to a session’s first party (real NATS KV, replic
     return { state: new CallState(kv), kv };
   }
 
-  it('lets exactly one of many racing replicas place the call; the others see it being placed', async () => {
+  it('lets exactly one of many racing replicas place the call; the others find it being placed', async () => {
     const all = await Promise.all([1, 2, 3, 4, 5, 6].map(() => replica()));
-    const claims = await Promise.all(all.map((r) => r.state.claimOutbound('race')));
-    expect(claims.filter((c) => c.claimed)).toHaveLength(1);
-    expect(claims.filter((c) => !c.claimed)).toEqual(Array(5).fill({ claimed: false, state: 'placing' }));
+    const revisions = await Promise.all(all.map((r) => r.state.claimOutbound('race')));
+    expect(revisions.filter((r) => r !== null)).toHaveLength(1);
+    expect((await all[0].state.outbound('race'))?.record.state).toBe('placing');
   });
 
-  it('tells a later copy how the call went: placed, given up, or given back for a retry', async () => {
+  it('records how the call went only over the claim as it was read: a try whose claim was taken over changes nothing', async () => {
     const [a, b] = [await replica(), await replica()];
-    expect(await a.state.claimOutbound('placed')).toEqual({ claimed: true });
-    await a.state.settleOutbound('placed', 'placed');
-    expect(await b.state.claimOutbound('placed')).toEqual({ claimed: false, state: 'placed' });
+    const mine = await a.state.claimOutbound('taken-over');
+    if (mine === null) throw new Error('not claimed');
+    // Another try reads it, finds its outcome unknown, and gives it up over the revision it read.
+    const seen = await b.state.outbound('taken-over');
+    const givenUp: OutboundRecord = {
+      state: 'given-up',
+      at: at(),
+      reason: 'outcome-unknown',
+      announced: true,
+    };
+    expect(await b.state.settleOutbound('taken-over', givenUp, seen!.revision)).toBe(true);
+    // The first try's late answer neither overwrites the give-up nor gives the claim back.
+    expect(await a.state.settleOutbound('taken-over', { state: 'placed', at: at() }, mine)).toBe(false);
+    await a.state.releaseOutbound('taken-over', mine);
+    expect((await b.state.outbound('taken-over'))?.record).toEqual(givenUp);
+    expect(await b.state.claimOutbound('taken-over')).toBeNull();
+  });
 
-    expect(await a.state.claimOutbound('given-up')).toEqual({ claimed: true });
-    await a.state.settleOutbound('given-up', 'given-up');
-    expect(await b.state.claimOutbound('given-up')).toEqual({ claimed: false, state: 'given-up' });
+  it('gives a claim back for a retry, and records a give-up as the first claim only where none is', async () => {
+    const { state } = await replica();
+    const mine = await state.claimOutbound('retried');
+    await state.releaseOutbound('retried', mine!);
+    expect(await state.outbound('retried')).toBeNull();
+    expect(await state.claimOutbound('retried')).not.toBeNull();
 
-    // The provider did not take it (5xx): given back, the next try places it.
-    expect(await a.state.claimOutbound('retried')).toEqual({ claimed: true });
-    await a.state.releaseOutbound('retried');
-    expect(await b.state.claimOutbound('retried')).toEqual({ claimed: true });
+    const refused: OutboundRecord = {
+      state: 'given-up',
+      at: at(),
+      reason: 'no-credentials',
+      announced: true,
+    };
+    expect(await state.settleOutbound('no-claim', refused, null)).toBe(true);
+    expect((await state.outbound('no-claim'))?.record).toEqual(refused);
+    // A try that never held a claim cannot overwrite one made meanwhile.
+    expect(await state.settleOutbound('retried', refused, null)).toBe(false);
+    expect((await state.outbound('retried'))?.record.state).toBe('placing');
   });
 
   it('reads a claim of the release before (a time, no state) as a call placed', async () => {
     const { state, kv } = await replica();
-    await state.claimOutbound('warm-up');
-    await (await kv.bucket(CALL_STATE_BUCKET)).put('o.legacy', kvEncode(new Date().toISOString()));
-    expect(await state.claimOutbound('legacy')).toEqual({ claimed: false, state: 'placed' });
+    await state.outbound('warm-up');
+    await (await kv.bucket(CALL_STATE_BUCKET)).put('o.legacy', kvEncode(at()));
+    expect((await state.outbound('legacy'))?.record.state).toBe('placed');
+    expect(await state.claimOutbound('legacy')).toBeNull();
   });
 });

@@ -1,13 +1,26 @@
 import { Injectable } from '@nestjs/common';
-import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/messaging';
+import type { FirstPartyCallFailure } from '@maskline/contracts';
+import { KeyValueStores, createIfAbsent, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
 
 export type Role = 'first' | 'second';
 
 /**
- * Where the call to a session's first party stands: claimed by a try that is placing it, placed
- * (the provider took it), or given up (and announced).
+ * Where the call to a session's first party stands, in its claim: claimed by a try that is placing
+ * it, placed (the provider took it), or given up (with why, and whether its owner was told).
  */
-export type OutboundClaim = 'placing' | 'placed' | 'given-up';
+export interface OutboundRecord {
+  state: 'placing' | 'placed' | 'given-up';
+  /** When it came to this state. */
+  at: string;
+  reason?: FirstPartyCallFailure;
+  announced?: boolean;
+}
+
+/** A claim as read: what it says, and its revision (to change it only if nobody else did). */
+export interface OutboundSeen {
+  record: OutboundRecord;
+  revision: number;
+}
 
 /** A call connected through a session: enough to name its later events. */
 export interface ConnectedCall {
@@ -52,43 +65,69 @@ export class CallState {
   }
 
   /**
-   * initiate_call_to_first_party places one call per session, however often the event is
-   * delivered: the first to create the key places it (compare-and-set in KV). Otherwise, where the
-   * call stands: `placing` is a claim an earlier try never settled. A claim of an earlier release
-   * (a time, no state) counts as placed, as it did then.
+   * The claim of the call to the session's first party, or null when no try claimed it. A claim of
+   * an earlier release (a time, no state) reads as placed, as that release read any claim.
    */
-  async claimOutbound(
-    sessionId: string,
-  ): Promise<{ claimed: true } | { claimed: false; state: OutboundClaim }> {
-    const bucket = await this.bucket();
-    const key = `o.${sessionId}`;
-    const claim = kvEncode({ state: 'placing', at: new Date().toISOString() });
-    // Twice: a claim given back between the create and the read is taken anew.
-    for (let i = 0; i < 2; i++) {
-      if (await createIfAbsent(bucket, key, claim)) return { claimed: true };
-      const e = await bucket.get(key);
-      if (e && e.operation === 'PUT') {
-        const held = kvDecode<{ state: OutboundClaim } | string>(e.value);
-        return { claimed: false, state: held && typeof held === 'object' ? held.state : 'placed' };
-      }
+  async outbound(sessionId: string): Promise<OutboundSeen | null> {
+    const e = await (await this.bucket()).get(outboundKey(sessionId));
+    if (!e || e.operation !== 'PUT') return null;
+    const held = kvDecode<OutboundRecord | string>(e.value);
+    const record: OutboundRecord =
+      held && typeof held === 'object' ? held : { state: 'placed', at: typeof held === 'string' ? held : '' };
+    return { record, revision: e.revision };
+  }
+
+  /**
+   * initiate_call_to_first_party places one call per session, however often the event is
+   * delivered: the first to create the key places it (compare-and-set in KV). Its revision, or
+   * null when another try holds a claim.
+   */
+  async claimOutbound(sessionId: string): Promise<number | null> {
+    const record: OutboundRecord = { state: 'placing', at: new Date().toISOString() };
+    try {
+      return await (await this.bucket()).create(outboundKey(sessionId), kvEncode(record));
+    } catch (err) {
+      if (isWrongLastSequence(err)) return null;
+      throw err;
     }
-    return { claimed: false, state: 'placing' };
   }
 
-  /** The claimed call was placed, or given up: a later delivery of its event ends quietly. */
-  async settleOutbound(sessionId: string, state: Exclude<OutboundClaim, 'placing'>): Promise<void> {
-    await (await this.bucket()).put(`o.${sessionId}`, kvEncode({ state, at: new Date().toISOString() }));
+  /**
+   * Records how the call went: over the claim as it was read (`revision`), or as the first claim
+   * (null: this try never saw one). False when the claim changed meanwhile (another try's).
+   */
+  async settleOutbound(sessionId: string, record: OutboundRecord, revision: number | null): Promise<boolean> {
+    const bucket = await this.bucket();
+    if (revision === null) return createIfAbsent(bucket, outboundKey(sessionId), kvEncode(record));
+    try {
+      await bucket.update(outboundKey(sessionId), kvEncode(record), revision);
+      return true;
+    } catch (err) {
+      if (isWrongLastSequence(err)) return false;
+      throw err;
+    }
   }
 
-  /** The provider did not take the call (it answered 5xx/429): a retry may place it. */
-  async releaseOutbound(sessionId: string): Promise<void> {
-    await (await this.bucket()).delete(`o.${sessionId}`);
+  /**
+   * The provider did not take the call (it answered 5xx/429, or was never reached): the claim held
+   * at `revision` is given back, so a retry may place it; one changed meanwhile is left as it is.
+   */
+  async releaseOutbound(sessionId: string, revision: number): Promise<void> {
+    try {
+      await (await this.bucket()).delete(outboundKey(sessionId), { previousSeq: revision });
+    } catch (err) {
+      if (!isWrongLastSequence(err)) throw err;
+    }
   }
 
   async boundTo(sessionId: string): Promise<string | null> {
     const e = await (await this.bucket()).get(`b.${sessionId}`);
     return e && e.operation === 'PUT' ? kvDecode<string>(e.value) : null;
   }
+}
+
+function outboundKey(sessionId: string): string {
+  return `o.${sessionId}`;
 }
 
 function callKey(virtualNumber: string, callId: string): string {

@@ -15,7 +15,7 @@ import { RetryLater, type EventPublisher, type RpcClient } from '@maskline/messa
 import type { BreakerRegistry } from '@maskline/resilience';
 import { parseKeyring } from '@maskline/crypto';
 import { testKeyring } from '@maskline/testing';
-import type { CallState, OutboundClaim } from '../calls/call-state';
+import type { CallState, OutboundRecord } from '../calls/call-state';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { OutboundCaller } from './outbound-caller';
 
@@ -38,10 +38,17 @@ function view(over: Partial<RoutingSession> = {}): RoutingSession {
   };
 }
 
+/** The provider's call API every caller places through unless told otherwise (a local fake answering 201). */
+let answering: Awaited<ReturnType<typeof providerApi>>;
+beforeAll(async () => {
+  answering = await providerApi(201, false);
+});
+afterAll(() => answering.close());
+
 /**
  * The caller, with the session as it is now (`now`, null: gone); `claimed` tells whether it went on
- * to call the first party (it claims the call just before placing it; the claim here says "called
- * already", so nothing is placed).
+ * to call the first party (it claims the call just before placing it). Its claims are kept as KV
+ * keeps them (`CallState`, compare-and-set on a revision): `record()` is the claim as it stands.
  */
 function caller(
   now: RoutingSession | null,
@@ -53,9 +60,11 @@ function caller(
     /** The claim fails with this (placing the call failed so). */
     placing?: Error;
     deliveryCount?: number;
-    /** Where the call stands when this try claims it: `claimed` (this try places it), or an earlier try's state. */
-    claim?: 'claimed' | OutboundClaim;
-    /** The provider's REST API (a local fake) that the call is placed through, when this try places it. */
+    /** What an earlier try left in the call's claim. */
+    earlier?: OutboundRecord;
+    /** Publishing the announcement fails. */
+    publishFails?: boolean;
+    /** The provider's REST API that the call is placed through (default: one answering 201). */
     providerUrl?: string;
   } = {},
 ) {
@@ -79,22 +88,35 @@ function caller(
       throw new Error(`unexpected ${contract.subject}`);
     }),
   } as unknown as RpcClient;
-  /** How the call went, as recorded. */
-  const settled: string[] = [];
+  let revisions = 1;
+  let stored: { record: OutboundRecord; revision: number } | null = options.earlier
+    ? { record: options.earlier, revision: revisions }
+    : null;
+  let released = 0;
   const state = {
+    outbound: jest.fn(async () => stored),
     claimOutbound: jest.fn(async () => {
       if (options.placing) throw options.placing;
-      const claim = options.claim ?? 'placed';
-      return claim === 'claimed' ? { claimed: true } : { claimed: false, state: claim };
+      if (stored) return null;
+      stored = { record: { state: 'placing', at: new Date().toISOString() }, revision: ++revisions };
+      return stored.revision;
     }),
-    settleOutbound: jest.fn(async (_id: string, how: string) => void settled.push(how)),
-    releaseOutbound: jest.fn(async () => void settled.push('released')),
+    settleOutbound: jest.fn(async (_id: string, record: OutboundRecord, revision: number | null) => {
+      if (revision === null ? stored !== null : stored?.revision !== revision) return false;
+      stored = { record, revision: ++revisions };
+      return true;
+    }),
+    releaseOutbound: jest.fn(async (_id: string, revision: number) => {
+      released++;
+      if (stored?.revision === revision) stored = null;
+    }),
   } as unknown as CallState;
   /** What was announced: the failures' payloads. */
   const announced: Array<Record<string, unknown>> = [];
   const events = {
     publish: jest.fn(async (contract: { subject: string }, payload: Record<string, unknown>) => {
       expect(contract.subject).toBe(FirstPartyCallFailed.subject);
+      if (options.publishFails) throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'NATS is not available');
       announced.push(payload);
       return { seq: 1, duplicate: false };
     }),
@@ -106,8 +128,8 @@ function caller(
     state,
     {
       OUTBOUND_TIMEOUT_MS: 2000,
-      PLIVO_API_BASE_URL: options.providerUrl ?? 'http://127.0.0.1:9',
-      TWILIO_API_BASE_URL: options.providerUrl ?? 'http://127.0.0.1:9',
+      PLIVO_API_BASE_URL: options.providerUrl ?? answering.url,
+      TWILIO_API_BASE_URL: options.providerUrl ?? answering.url,
       PUBLIC_BASE_URL: 'http://127.0.0.1:8080',
       CALL_CONTEXT_KEYS: parseKeyring(testKeyring()),
       CALL_CONTEXT_TTL_SECONDS: 3600,
@@ -128,7 +150,8 @@ function caller(
     created,
     asked,
     announced,
-    settled,
+    record: () => stored?.record,
+    released: () => released,
     claimed: () => (state.claimOutbound as jest.Mock).mock.calls.length > 0,
   };
 }
@@ -139,13 +162,14 @@ function caller(
  */
 async function providerApi(
   status: number,
-  cut: boolean,
+  cut: boolean | 'before-answering',
 ): Promise<{ url: string; placed: () => number; close: () => Promise<void> }> {
   let placed = 0;
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
       placed++;
+      if (cut === 'before-answering') return void res.destroy();
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': '100' });
       if (cut) res.write('{"api_id":', () => res.destroy());
       else res.end(JSON.stringify({ api_id: 'x', message: 'call fired' }).padEnd(100));
@@ -239,14 +263,25 @@ describe('a call to the first party that will not be placed', () => {
   });
 });
 
+/** A port nothing listens on: a provider that cannot be reached. */
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
 describe('the call’s claim: how it went, for a later copy of the event', () => {
+  const since = (ms: number) => new Date(Date.now() - ms).toISOString();
+
   it('the provider took the call: it is recorded as placed, even when its answer’s body is cut short', async () => {
     const api = await providerApi(201, true);
     try {
-      const c = caller(null, { claim: 'claimed', providerUrl: api.url });
+      const c = caller(null, { providerUrl: api.url });
       await c.created(view(), 1000);
       expect(api.placed()).toBe(1);
-      expect(c.settled).toEqual(['placed']);
+      expect(c.record()?.state).toBe('placed');
       expect(c.announced).toEqual([]);
     } finally {
       await api.close();
@@ -256,46 +291,92 @@ describe('the call’s claim: how it went, for a later copy of the event', () =>
   it('the provider answered 503 with its body cut short: the claim is given back for a retry', async () => {
     const api = await providerApi(503, true);
     try {
-      const c = caller(null, { claim: 'claimed', providerUrl: api.url });
+      const c = caller(null, { providerUrl: api.url });
       await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
-      expect(c.settled).toEqual(['released']);
+      expect(c.record()).toBeUndefined();
       expect(c.announced).toEqual([]);
     } finally {
       await api.close();
     }
   });
 
-  it('a claim an earlier try never settled: not placed again, and told as outcome-unknown at once', async () => {
-    const api = await providerApi(201, false);
+  it('the provider answered 503 at the last delivery: told as provider-unavailable, and recorded given up', async () => {
+    const api = await providerApi(503, false);
     try {
-      const c = caller(null, { claim: 'placing', providerUrl: api.url });
+      const c = caller(null, { providerUrl: api.url, deliveryCount: 6 });
+      await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+      expect(c.announced.map((a) => a.reason)).toEqual(['provider-unavailable']);
+      expect(c.record()).toMatchObject({
+        state: 'given-up',
+        reason: 'provider-unavailable',
+        announced: true,
+      });
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('the provider cannot be reached: the claim is given back for a retry', async () => {
+    const c = caller(null, { providerUrl: await closedPort() });
+    await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+    expect(c.released()).toBe(1);
+    expect(c.record()).toBeUndefined();
+  });
+
+  it('the connection is cut after the provider read the request: never placed again, told as outcome-unknown', async () => {
+    const api = await providerApi(201, 'before-answering');
+    try {
+      const c = caller(null, { providerUrl: api.url });
       await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.OUTCOME_UNKNOWN' });
-      expect(api.placed()).toBe(0);
+      expect(api.placed()).toBe(1);
+      expect(c.released()).toBe(0);
       expect(c.announced.map((a) => a.reason)).toEqual(['outcome-unknown']);
-      expect(c.settled).toEqual(['given-up']);
+      expect(c.record()).toMatchObject({ state: 'given-up', reason: 'outcome-unknown', announced: true });
     } finally {
       await api.close();
     }
   });
 
-  it('a call placed or given up already: a later copy ends quietly, placing and telling nothing', async () => {
-    const api = await providerApi(201, false);
-    try {
-      for (const claim of ['placed', 'given-up'] as const) {
-        const c = caller(null, { claim, providerUrl: api.url });
-        await c.created(view(), 1000);
-        expect(c.announced).toEqual([]);
-        expect(c.settled).toEqual([]);
-      }
-      expect(api.placed()).toBe(0);
-    } finally {
-      await api.close();
-    }
+  it('a claim an earlier try left long ago: not placed again, and told as outcome-unknown at once', async () => {
+    const c = caller(null, { earlier: { state: 'placing', at: since(60_000) } });
+    await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.OUTCOME_UNKNOWN' });
+    expect(c.claimed()).toBe(false);
+    expect(c.announced.map((a) => a.reason)).toEqual(['outcome-unknown']);
+    expect(c.record()).toMatchObject({ state: 'given-up', announced: true });
   });
 
-  it('a failure told is settled as given up: a copy delivered later says nothing twice', async () => {
-    const c = caller(null, { number: 'no-credentials' });
-    await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.NO_PROVIDER_CREDENTIALS' });
-    expect(c.settled).toEqual(['given-up']);
+  it('a claim another try may still be placing: left to it (retried later), and at the last delivery told as unknown', async () => {
+    const early = caller(null, { earlier: { state: 'placing', at: since(1000) }, deliveryCount: 2 });
+    await expect(early.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+    expect(early.announced).toEqual([]);
+    expect(early.record()?.state).toBe('placing');
+    const last = caller(null, { earlier: { state: 'placing', at: since(1000) }, deliveryCount: 6 });
+    await expect(last.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.OUTCOME_UNKNOWN' });
+    expect(last.announced.map((a) => a.reason)).toEqual(['outcome-unknown']);
+  });
+
+  it('a call placed already: a later copy ends quietly, even when the number lost its credentials since', async () => {
+    const c = caller(null, { earlier: { state: 'placed', at: since(5000) }, number: 'no-credentials' });
+    await c.created(view(), 1000);
+    expect(c.announced).toEqual([]);
+    expect(c.claimed()).toBe(false);
+    expect(c.record()?.state).toBe('placed');
+  });
+
+  it('a failure that could not be told: retried while deliveries are left, and told by the next copy, once', async () => {
+    const refused = caller(null, { number: 'no-credentials', publishFails: true });
+    await expect(refused.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+    const left = refused.record();
+    expect(left).toMatchObject({ state: 'given-up', reason: 'no-credentials', announced: false });
+    // The next copy finds it given up and untold: it tells it with its reason, and records that.
+    const next = caller(null, { earlier: left, deliveryCount: 2 });
+    await next.created(view(), 1000);
+    expect(next.announced.map((a) => a.reason)).toEqual(['no-credentials']);
+    expect(next.record()).toMatchObject({ state: 'given-up', announced: true });
+    expect(next.claimed()).toBe(false);
+    // One more copy says nothing.
+    const again = caller(null, { earlier: next.record(), deliveryCount: 3 });
+    await again.created(view(), 1000);
+    expect(again.announced).toEqual([]);
   });
 });

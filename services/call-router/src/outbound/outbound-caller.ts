@@ -25,7 +25,7 @@ import { LOGGER } from '@maskline/observability';
 import { providerAccountBreaker, providerApiUrl, providerAuthorization } from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
-import { CALL_STATE_BUCKET, CallState } from '../calls/call-state';
+import { CALL_STATE_BUCKET, CallState, type OutboundSeen } from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 const EVENTS = [SessionCreated] as const;
@@ -36,6 +36,8 @@ const OUTBOUND_MAX_DELIVER = 6;
  * older, the session is read as it is now (it may have ended since).
  */
 const LATE_AFTER_MS = 30_000;
+/** Past OUTBOUND_TIMEOUT_MS, how long a try placing a call may still be waiting on its provider (its breaker's second, and a slow loop). */
+const PLACING_SLACK_MS = 5000;
 
 /**
  * initiate_call_to_first_party: when such a session is created, Maskline calls the first party
@@ -71,15 +73,17 @@ export class OutboundCaller {
       // Its tries are over and the session cannot be read: what the event said of it decides.
       const said = payload.routing;
       const reason = failureOf(err, last());
-      if (reason && said && wantsCall(said)) await this.announceFailure(said, reason, err);
+      if (reason && said && wantsCall(said)) await this.giveUp(said, reason, null, last, err);
       throw err;
     }
     if (!session) return;
+    // The claim this try holds, or the one of an earlier try it read: what a give-up replaces.
+    const claim: { revision: number | null } = { revision: null };
     try {
-      await this.callFirstParty(session);
+      await this.callFirstParty(session, claim, last);
     } catch (err) {
       const reason = failureOf(err, last());
-      if (reason) await this.announceFailure(session, reason, err);
+      if (reason) await this.giveUp(session, reason, claim.revision, last, err);
       throw err;
     }
   }
@@ -108,18 +112,52 @@ export class OutboundCaller {
 
   /**
    * The session's owner is told that its first party will not be called (callback
-   * SessionFirstPartyCallFailed), once: the announcement's id is the session's, and the call's claim
-   * is settled as given up. When the announcement cannot be published the event still ends with
-   * `failure` (a retry would find the claim settled and say nothing): said at error, never silent.
+   * SessionFirstPartyCallFailed), once: the announcement's id is the session's. The claim records
+   * the give-up, why, and whether it was told, over the claim this try held or read (`revision`),
+   * or as the first claim; a later copy of the event then tells it if it was not, and otherwise
+   * ends quietly. When it cannot be published and deliveries are left, the event is retried to tell
+   * it; at the last one it ends untold, said at error.
    */
-  private async announceFailure(
+  private async giveUp(
     session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber' | 'firstParty'>,
     reason: FirstPartyCallFailure,
+    revision: number | null,
+    last: () => boolean,
     failure: unknown,
   ): Promise<void> {
-    if (!session.firstParty) return;
+    const { firstParty } = session;
+    if (!firstParty) return;
     this.logger.warn({ sessionId: session.sessionId, reason }, 'the first party will not be called');
-    await this.events
+    const announced = await this.announce({ ...session, firstParty }, reason, failure);
+    const record = { state: 'given-up' as const, at: new Date().toISOString(), reason, announced };
+    const settled = await this.state
+      .settleOutbound(session.sessionId, record, revision)
+      .catch((err: unknown) => {
+        this.logger.warn(
+          { err, sessionId: session.sessionId },
+          'the give-up of the call could not be recorded',
+        );
+        return false;
+      });
+    if (!settled) {
+      // Another try changed the claim meanwhile (it placed the call, say): it is the one recorded.
+      this.logger.warn(
+        { sessionId: session.sessionId, reason },
+        'the call’s claim changed while it was given up',
+      );
+    }
+    if (!announced && !last()) {
+      throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
+    }
+  }
+
+  /** SessionFirstPartyCallFailed, once per session (its id is the session's): whether it was published. */
+  private async announce(
+    session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber'> & { firstParty: string },
+    reason: FirstPartyCallFailure,
+    failure: unknown,
+  ): Promise<boolean> {
+    return this.events
       .publish(
         FirstPartyCallFailed,
         {
@@ -132,28 +170,68 @@ export class OutboundCaller {
         },
         { msgId: `first-party-call-failed:${session.sessionId}` },
       )
-      .catch((err: unknown) =>
-        this.logger.error(
-          { err, failure, sessionId: session.sessionId, reason },
-          'the failed call to the first party could not be announced',
-        ),
-      );
-    await this.settle(session.sessionId, 'given-up');
-  }
-
-  /** Records how the call went (the event ends either way; a later copy of it then ends quietly). */
-  private async settle(sessionId: string, state: 'placed' | 'given-up'): Promise<void> {
-    await this.state
-      .settleOutbound(sessionId, state)
-      .catch((err: unknown) =>
-        this.logger.warn(
-          { err, sessionId, state },
-          'how the call to the first party went could not be recorded',
-        ),
+      .then(
+        () => true,
+        (err: unknown) => {
+          this.logger.error(
+            { err, failure, sessionId: session.sessionId, reason },
+            'the failed call to the first party could not be announced',
+          );
+          return false;
+        },
       );
   }
 
-  private async callFirstParty(session: RoutingSession & { firstParty: string }): Promise<void> {
+  /**
+   * What an earlier try left in the claim: true when this try has nothing more to do (the call was
+   * placed, or given up and told; a give-up not told is told now). A claim still being placed is
+   * left to its try while that try may still be waiting on the provider; after that (or at the last
+   * delivery) its outcome is unknown: it may have rung, so it is not placed again, and it is told.
+   */
+  private async afterEarlierTry(
+    session: RoutingSession & { firstParty: string },
+    earlier: OutboundSeen,
+    claim: { revision: number | null },
+    last: () => boolean,
+  ): Promise<boolean> {
+    const { record, revision } = earlier;
+    if (record.state === 'placed') {
+      this.logger.info({ sessionId: session.sessionId }, 'first party already called');
+      return true;
+    }
+    if (record.state === 'given-up') {
+      if (record.announced !== false || !record.reason) return true;
+      if (!(await this.announce(session, record.reason, 'told at a later delivery'))) {
+        if (last()) return true;
+        throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
+      }
+      await this.state
+        .settleOutbound(session.sessionId, { ...record, announced: true }, revision)
+        .catch((err: unknown) =>
+          this.logger.warn({ err, sessionId: session.sessionId }, 'told, not recorded'),
+        );
+      return true;
+    }
+    const placingFor = Date.now() - Date.parse(record.at);
+    const mayStillAnswer = this.config.OUTBOUND_TIMEOUT_MS + PLACING_SLACK_MS;
+    if (placingFor < mayStillAnswer && !last()) {
+      throw new RetryLater('another try is placing the call to the first party', mayStillAnswer - placingFor);
+    }
+    claim.revision = revision;
+    throw new CodedError(
+      CallErrorCodes.OUTCOME_UNKNOWN,
+      'an earlier try to call the first party was cut short: the call may have been placed',
+    );
+  }
+
+  private async callFirstParty(
+    session: RoutingSession & { firstParty: string },
+    claim: { revision: number | null },
+    last: () => boolean,
+  ): Promise<void> {
+    // Read first: a copy of an event whose call was placed ends quietly, whatever changed since.
+    const earlier = await this.state.outbound(session.sessionId);
+    if (earlier && (await this.afterEarlierTry(session, earlier, claim, last))) return;
     const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
     if (!number.credentials) {
       throw new CodedError(
@@ -167,21 +245,12 @@ export class OutboundCaller {
         `number ${session.virtualNumber} belongs to another account now`,
       );
     }
-    const claim = await this.state.claimOutbound(session.sessionId);
-    if (!claim.claimed) {
-      if (claim.state !== 'placing') {
-        this.logger.info(
-          { sessionId: session.sessionId, state: claim.state },
-          'first party already called, or given up',
-        );
-        return;
-      }
-      // An earlier try claimed it and never said how it went: it may have rung, so not again.
-      throw new CodedError(
-        CallErrorCodes.OUTCOME_UNKNOWN,
-        'an earlier try to call the first party was cut short: the call may have been placed',
-      );
+    const revision = await this.state.claimOutbound(session.sessionId);
+    if (revision === null) {
+      // Another try claimed it since it was read: its outcome is seen at the next delivery.
+      throw new RetryLater('another try is placing the call to the first party', 1000);
     }
+    claim.revision = revision;
     // The call does not exist yet: its URLs are bound to the session, the number and its owner.
     const binding = {
       provider: number.provider,
@@ -233,7 +302,7 @@ export class OutboundCaller {
       provider: number.provider,
       credentials: number.credentials,
     });
-    const res = await this.place(session.sessionId, () =>
+    const res = await this.place(session.sessionId, claim, () =>
       this.breakers.fire(
         breaker,
         () =>
@@ -251,7 +320,7 @@ export class OutboundCaller {
     // Read only to free the connection: the status says how it went, even if the body is cut short.
     await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 500 || res.status === 429) {
-      await this.state.releaseOutbound(session.sessionId);
+      await this.release(session.sessionId, claim);
       throw new RetryLater(`${number.provider} answered ${res.status}`, 2000);
     }
     if (res.status >= 300) {
@@ -260,16 +329,33 @@ export class OutboundCaller {
         `${number.provider} refused the call: HTTP ${res.status}`,
       );
     }
-    await this.settle(session.sessionId, 'placed');
+    const placed = { state: 'placed' as const, at: new Date().toISOString() };
+    const recorded = await this.state
+      .settleOutbound(session.sessionId, placed, revision)
+      .catch((err: unknown) => {
+        this.logger.warn({ err, sessionId: session.sessionId }, 'the placed call could not be recorded');
+        return true;
+      });
+    if (!recorded) {
+      this.logger.error(
+        { sessionId: session.sessionId },
+        'the first party was called after another try told its owner the call may have been placed',
+      );
+    }
     this.logger.info({ sessionId: session.sessionId, provider: number.provider }, 'called the first party');
   }
 
   /**
-   * Sends the request. When it never reached the provider (refused connection, open breaker) the
-   * claim is released and the event retried; when the answer is lost (timeout) the call may have
-   * been placed, so it is not retried: ringing someone twice is worse than not at all.
+   * Sends the request. When it never reached the provider (an open breaker, a connection refused or
+   * never made) the claim is given back and the event retried. When it may have reached it (a
+   * timeout, a connection cut after the request was sent) the call may have been placed, so it is
+   * not retried: ringing someone twice is worse than not at all.
    */
-  private async place(sessionId: string, send: () => Promise<Response>): Promise<Response> {
+  private async place(
+    sessionId: string,
+    claim: { revision: number | null },
+    send: () => Promise<Response>,
+  ): Promise<Response> {
     try {
       return await send();
     } catch (err) {
@@ -279,9 +365,22 @@ export class OutboundCaller {
           'the provider did not answer the call request in time',
         );
       }
-      await this.state.releaseOutbound(sessionId);
+      if (!sentNothing(err)) {
+        throw new CodedError(
+          CallErrorCodes.OUTCOME_UNKNOWN,
+          'the connection to the provider failed after the call request was sent: the call may have been placed',
+        );
+      }
+      await this.release(sessionId, claim);
       throw new RetryLater('the provider could not be reached', 2000);
     }
+  }
+
+  /** The claim this try holds, given back: a retry may place the call, and a give-up is the first claim. */
+  private async release(sessionId: string, claim: { revision: number | null }): Promise<void> {
+    if (claim.revision === null) return;
+    await this.state.releaseOutbound(sessionId, claim.revision);
+    claim.revision = null;
   }
 }
 
@@ -309,6 +408,23 @@ export function failureOf(err: unknown, last: boolean): FirstPartyCallFailure | 
   if (err instanceof CodedError && !err.retryable) return REFUSALS[err.code] ?? 'unavailable';
   if (!last) return undefined;
   return err instanceof RetryLater ? 'provider-unavailable' : 'unavailable';
+}
+
+/** Connection failures before a request is sent: the provider never saw it. */
+const NOT_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Whether the call request cannot have reached the provider: its breaker refused it, or no connection was made. */
+function sentNothing(err: unknown): boolean {
+  if (err instanceof CodedError) return err.code === ErrorCodes.CIRCUIT_OPEN;
+  const cause = (err as { cause?: { code?: string } } | null)?.cause;
+  return NOT_SENT.has(cause?.code ?? '');
 }
 
 function isTimeout(err: unknown): boolean {
