@@ -198,7 +198,12 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     const read = (async () => {
       const out = new Map<string, ConsumerInfo>();
       if (this.running.length === 0 || this.nc.isClosed()) return out;
-      const jsm = await this.nc.jetstreamManager();
+      const jsm = await this.nc.jetstreamManager().catch((err: unknown) => {
+        // The scrape goes on without the consumers' figures; the failure is reported.
+        this.logger.warn({ err }, 'could not read consumer lag');
+        return undefined;
+      });
+      if (!jsm) return out;
       await Promise.all(
         this.running.map(async (c) => {
           try {

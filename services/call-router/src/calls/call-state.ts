@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FirstPartyCallFailure } from '@maskline/contracts';
-import { KeyValueStores, createIfAbsent, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
 
 export type Role = 'first' | 'second';
 
@@ -14,12 +14,23 @@ export interface OutboundRecord {
   at: string;
   reason?: FirstPartyCallFailure;
   announced?: boolean;
+  /** Whom the call is for: a give-up is told from it, whatever the session is by then. */
+  whom?: OutboundParty;
 }
 
-/** A claim as read: what it says, and its revision (to change it only if nobody else did). */
+/** The session's owner, number and first party: what SessionFirstPartyCallFailed names. */
+export interface OutboundParty {
+  accountId: string;
+  sessionId: string;
+  virtualNumber: string;
+  firstParty: string;
+}
+
+/** A claim as read: what it says, its revision (to change it only if nobody else did), and when NATS stored it. */
 export interface OutboundSeen {
   record: OutboundRecord;
   revision: number;
+  storedAt: Date;
 }
 
 /** A call connected through a session: enough to name its later events. */
@@ -74,7 +85,7 @@ export class CallState {
     const held = kvDecode<OutboundRecord | string>(e.value);
     const record: OutboundRecord =
       held && typeof held === 'object' ? held : { state: 'placed', at: typeof held === 'string' ? held : '' };
-    return { record, revision: e.revision };
+    return { record, revision: e.revision, storedAt: e.created };
   }
 
   /**
@@ -82,10 +93,10 @@ export class CallState {
    * delivered: the first to create the key places it (compare-and-set in KV). Its revision, or
    * null when another try holds a claim.
    */
-  async claimOutbound(sessionId: string): Promise<number | null> {
-    const record: OutboundRecord = { state: 'placing', at: new Date().toISOString() };
+  async claimOutbound(whom: OutboundParty): Promise<number | null> {
+    const record: OutboundRecord = { state: 'placing', at: new Date().toISOString(), whom };
     try {
-      return await (await this.bucket()).create(outboundKey(sessionId), kvEncode(record));
+      return await (await this.bucket()).create(outboundKey(whom.sessionId), kvEncode(record));
     } catch (err) {
       if (isWrongLastSequence(err)) return null;
       throw err;
@@ -94,16 +105,21 @@ export class CallState {
 
   /**
    * Records how the call went: over the claim as it was read (`revision`), or as the first claim
-   * (null: this try never saw one). False when the claim changed meanwhile (another try's).
+   * (null: this try never saw one). Its new revision, or null when the claim changed meanwhile
+   * (another try's).
    */
-  async settleOutbound(sessionId: string, record: OutboundRecord, revision: number | null): Promise<boolean> {
+  async settleOutbound(
+    sessionId: string,
+    record: OutboundRecord,
+    revision: number | null,
+  ): Promise<number | null> {
     const bucket = await this.bucket();
-    if (revision === null) return createIfAbsent(bucket, outboundKey(sessionId), kvEncode(record));
     try {
-      await bucket.update(outboundKey(sessionId), kvEncode(record), revision);
-      return true;
+      return revision === null
+        ? await bucket.create(outboundKey(sessionId), kvEncode(record))
+        : await bucket.update(outboundKey(sessionId), kvEncode(record), revision);
     } catch (err) {
-      if (isWrongLastSequence(err)) return false;
+      if (isWrongLastSequence(err)) return null;
       throw err;
     }
   }

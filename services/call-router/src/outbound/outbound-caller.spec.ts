@@ -15,9 +15,9 @@ import { RetryLater, type EventPublisher, type RpcClient } from '@maskline/messa
 import type { BreakerRegistry } from '@maskline/resilience';
 import { parseKeyring } from '@maskline/crypto';
 import { testKeyring } from '@maskline/testing';
-import type { CallState, OutboundRecord } from '../calls/call-state';
+import type { CallState, OutboundParty, OutboundRecord } from '../calls/call-state';
 import type { CallRouterConfig } from '../config/call-router.config';
-import { OutboundCaller } from './outbound-caller';
+import { OutboundCaller, sentNothing } from './outbound-caller';
 
 const SESSION_ID = '0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b';
 
@@ -64,6 +64,10 @@ function caller(
     earlier?: OutboundRecord;
     /** Publishing the announcement fails. */
     publishFails?: boolean;
+    /** Another try claims the call between this one's read and its claim, and leaves this. */
+    claimedMeanwhile?: OutboundRecord;
+    /** Another try changes the claim just before this one first records how the call went. */
+    settledMeanwhile?: OutboundRecord;
     /** The provider's REST API that the call is placed through (default: one answering 201). */
     providerUrl?: string;
   } = {},
@@ -93,18 +97,28 @@ function caller(
     ? { record: options.earlier, revision: revisions }
     : null;
   let released = 0;
+  let raced = false;
   const state = {
-    outbound: jest.fn(async () => stored),
-    claimOutbound: jest.fn(async () => {
+    // NATS's time of the claim: the record's own, here.
+    outbound: jest.fn(async () => stored && { ...stored, storedAt: new Date(Date.parse(stored.record.at)) }),
+    claimOutbound: jest.fn(async (whom: OutboundParty) => {
       if (options.placing) throw options.placing;
+      if (options.claimedMeanwhile && !raced) {
+        raced = true;
+        stored = { record: options.claimedMeanwhile, revision: ++revisions };
+      }
       if (stored) return null;
-      stored = { record: { state: 'placing', at: new Date().toISOString() }, revision: ++revisions };
+      stored = { record: { state: 'placing', at: new Date().toISOString(), whom }, revision: ++revisions };
       return stored.revision;
     }),
     settleOutbound: jest.fn(async (_id: string, record: OutboundRecord, revision: number | null) => {
-      if (revision === null ? stored !== null : stored?.revision !== revision) return false;
+      if (options.settledMeanwhile && !raced) {
+        raced = true;
+        stored = { record: options.settledMeanwhile, revision: ++revisions };
+      }
+      if (revision === null ? stored !== null : stored?.revision !== revision) return null;
       stored = { record, revision: ++revisions };
-      return true;
+      return stored.revision;
     }),
     releaseOutbound: jest.fn(async (_id: string, revision: number) => {
       released++;
@@ -255,11 +269,13 @@ describe('a call to the first party that will not be placed', () => {
     expect(c.announced.map((a) => a.reason)).toEqual(['unavailable']);
   });
 
-  it('is never announced for a session whose first party was not to be called', async () => {
+  it('is never announced, nor anything asked, for a session whose first party was not to be called', async () => {
     const c = caller(null, { sessionFails: unreachable(), deliveryCount: 6 });
     const plain = view({ settings: { ...DEFAULT_SESSION_SETTINGS, initiateCallToFirstParty: false } });
-    await expect(c.created(plain, 3_600_000)).rejects.toMatchObject({ code: ErrorCodes.RPC_UNAVAILABLE });
+    await c.created(plain, 3_600_000);
+    expect(c.asked).toEqual([]);
     expect(c.announced).toEqual([]);
+    expect(c.record()).toBeUndefined();
   });
 });
 
@@ -378,5 +394,111 @@ describe('the call’s claim: how it went, for a later copy of the event', () =>
     const again = caller(null, { earlier: next.record(), deliveryCount: 3 });
     await again.created(view(), 1000);
     expect(again.announced).toEqual([]);
+  });
+});
+
+describe('after an earlier try: what the claim says decides', () => {
+  const since = (ms: number) => new Date(Date.now() - ms).toISOString();
+  const whom = {
+    accountId: 'MAAAAAAAAAAAAAAAAAAA',
+    sessionId: SESSION_ID,
+    virtualNumber: '+14155550100',
+    firstParty: '+16285550001',
+  };
+  const untold: OutboundRecord = {
+    state: 'given-up',
+    at: since(40_000),
+    reason: 'provider-refused',
+    announced: false,
+    whom,
+  };
+
+  it('a give-up not told, found by a late copy of a session ended since: told from whom the claim names', async () => {
+    const ended = view({ status: 'expired', expiresAt: since(1000) });
+    const c = caller(ended, { earlier: untold, deliveryCount: 3 });
+    await c.created(view(), 3_600_000);
+    expect(c.announced).toEqual([expect.objectContaining({ ...whom, reason: 'provider-refused' })]);
+    expect(c.record()).toMatchObject({ state: 'given-up', announced: true });
+  });
+
+  it('a call placed, found by a late copy while the session cannot be read: nothing told', async () => {
+    const unreachable = new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'down', { retryable: true });
+    const c = caller(null, {
+      earlier: { state: 'placed', at: since(40_000), whom },
+      sessionFails: unreachable,
+      deliveryCount: 6,
+    });
+    await c.created(view(), 3_600_000);
+    expect(c.announced).toEqual([]);
+    expect(c.asked).toEqual([]);
+  });
+
+  it('another try claims the call between this one’s read and its claim: what it left decides (placed: nothing told)', async () => {
+    const c = caller(null, { claimedMeanwhile: { state: 'placed', at: since(0), whom }, deliveryCount: 6 });
+    await c.created(view(), 1000);
+    expect(c.announced).toEqual([]);
+    expect(c.record()?.state).toBe('placed');
+  });
+
+  it('a give-up that loses its compare-and-set (another try placed the call meanwhile) tells nothing', async () => {
+    const api = await providerApi(201, 'before-answering');
+    try {
+      const c = caller(null, {
+        providerUrl: api.url,
+        settledMeanwhile: { state: 'placed', at: since(0), whom },
+      });
+      await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.OUTCOME_UNKNOWN' });
+      expect(c.announced).toEqual([]);
+      expect(c.record()?.state).toBe('placed');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('a failure still untold at the last delivery: the event is given up (counted by the consumer), the claim says untold', async () => {
+    const c = caller(null, { number: 'no-credentials', publishFails: true, deliveryCount: 6 });
+    await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+    expect(c.record()).toMatchObject({ state: 'given-up', reason: 'no-credentials', announced: false });
+  });
+
+  it('a provider answering 500 may have made the call: not retried, told as outcome-unknown', async () => {
+    const api = await providerApi(500, false);
+    try {
+      const c = caller(null, { providerUrl: api.url });
+      await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.OUTCOME_UNKNOWN' });
+      expect(c.released()).toBe(0);
+      expect(c.announced.map((a) => a.reason)).toEqual(['outcome-unknown']);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+describe('whether a failed call request cannot have reached the provider', () => {
+  const fetchFailed = (cause: unknown) => Object.assign(new TypeError('fetch failed'), { cause });
+
+  it('never sent: an open breaker, a connection refused or never made, a host not found, every address refused', () => {
+    expect(sentNothing(new CodedError(ErrorCodes.CIRCUIT_OPEN, 'open', { retryable: true }))).toBe(true);
+    expect(sentNothing(fetchFailed({ code: 'ECONNREFUSED', syscall: 'connect' }))).toBe(true);
+    expect(sentNothing(fetchFailed({ code: 'ETIMEDOUT', syscall: 'connect' }))).toBe(true);
+    expect(sentNothing(fetchFailed({ code: 'ENOTFOUND', syscall: 'getaddrinfo' }))).toBe(true);
+    // Node 20 tries each of a host's addresses: their errors, together.
+    const each = [
+      { code: 'ETIMEDOUT', syscall: 'connect' },
+      { code: 'ECONNREFUSED', syscall: 'connect' },
+    ];
+    expect(sentNothing(fetchFailed(Object.assign(new AggregateError(each), { code: 'ETIMEDOUT' })))).toBe(
+      true,
+    );
+  });
+
+  it('may have been sent: a reset, a socket closed mid-answer, a timeout, anything unknown', () => {
+    expect(sentNothing(fetchFailed({ code: 'ECONNRESET', syscall: 'read' }))).toBe(false);
+    expect(sentNothing(fetchFailed({ code: 'UND_ERR_SOCKET' }))).toBe(false);
+    expect(sentNothing(fetchFailed(new AggregateError([{ code: 'ECONNRESET', syscall: 'read' }])))).toBe(
+      false,
+    );
+    expect(sentNothing(new CodedError(ErrorCodes.RPC_TIMEOUT, 'late', { retryable: true }))).toBe(false);
+    expect(sentNothing(new Error('odd'))).toBe(false);
   });
 });

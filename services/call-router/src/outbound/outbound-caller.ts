@@ -25,7 +25,13 @@ import { LOGGER } from '@maskline/observability';
 import { providerAccountBreaker, providerApiUrl, providerAuthorization } from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
-import { CALL_STATE_BUCKET, CallState, type OutboundSeen } from '../calls/call-state';
+import {
+  CALL_STATE_BUCKET,
+  CallState,
+  type OutboundParty,
+  type OutboundRecord,
+  type OutboundSeen,
+} from '../calls/call-state';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 
 const EVENTS = [SessionCreated] as const;
@@ -66,24 +72,24 @@ export class OutboundCaller {
   async onSessionCreated({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     // Read when a try fails: a copy the server sent meanwhile counts (its count is the server's).
     const last = () => meta.deliveryCount >= OUTBOUND_MAX_DELIVER;
-    let session: Awaited<ReturnType<OutboundCaller['sessionToCall']>>;
+    const said = payload.routing;
+    // A session made without the call, as its event says: nothing to read (an older
+    // session-service's event says nothing: the session is asked for).
+    if (said && !wantsCall(said)) return;
+    // Whom the call is for (what a give-up tells), and the claim this try holds or read.
+    const ctx: TryContext = { whom: said && wantsCall(said) ? whomOf(said) : undefined, revision: null };
     try {
-      session = await this.sessionToCall(payload, meta);
-    } catch (err) {
-      // Its tries are over and the session cannot be read: what the event said of it decides.
-      const said = payload.routing;
-      const reason = failureOf(err, last());
-      if (reason && said && wantsCall(said)) await this.giveUp(said, reason, null, last, err);
-      throw err;
-    }
-    if (!session) return;
-    // The claim this try holds, or the one of an earlier try it read: what a give-up replaces.
-    const claim: { revision: number | null } = { revision: null };
-    try {
-      await this.callFirstParty(session, claim, last);
+      // What an earlier try left comes first: a call placed ends quietly, and a give-up not yet
+      // told is told, whatever the session is now (ended, or not readable).
+      const earlier = await this.state.outbound(payload.sessionId);
+      if (earlier && (await this.afterEarlierTry(earlier, ctx, last))) return;
+      const session = await this.sessionToCall(payload, meta);
+      if (!session) return;
+      ctx.whom = whomOf(session);
+      await this.callFirstParty(session, ctx, last);
     } catch (err) {
       const reason = failureOf(err, last());
-      if (reason) await this.giveUp(session, reason, claim.revision, last, err);
+      if (reason && ctx.whom) await this.giveUp(ctx.whom, reason, ctx, err);
       throw err;
     }
   }
@@ -112,69 +118,72 @@ export class OutboundCaller {
 
   /**
    * The session's owner is told that its first party will not be called (callback
-   * SessionFirstPartyCallFailed), once: the announcement's id is the session's. The claim records
-   * the give-up, why, and whether it was told, over the claim this try held or read (`revision`),
-   * or as the first claim; a later copy of the event then tells it if it was not, and otherwise
-   * ends quietly. When it cannot be published and deliveries are left, the event is retried to tell
-   * it; at the last one it ends untold, said at error.
+   * SessionFirstPartyCallFailed), once: the announcement's id is the session's. The give-up is
+   * recorded first, untold, over the claim this try held or read (or as the first claim): a try
+   * that loses that compare-and-set (another placed the call, or gave it up) tells nothing. Told,
+   * it is recorded so; when it cannot be published the event is retried, and the next copy tells
+   * it (at the last delivery the event is given up, counted and logged).
    */
   private async giveUp(
-    session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber' | 'firstParty'>,
+    whom: OutboundParty,
     reason: FirstPartyCallFailure,
-    revision: number | null,
-    last: () => boolean,
+    ctx: TryContext,
     failure: unknown,
   ): Promise<void> {
-    const { firstParty } = session;
-    if (!firstParty) return;
-    this.logger.warn({ sessionId: session.sessionId, reason }, 'the first party will not be called');
-    const announced = await this.announce({ ...session, firstParty }, reason, failure);
-    const record = { state: 'given-up' as const, at: new Date().toISOString(), reason, announced };
-    const settled = await this.state
-      .settleOutbound(session.sessionId, record, revision)
-      .catch((err: unknown) => {
-        this.logger.warn(
-          { err, sessionId: session.sessionId },
-          'the give-up of the call could not be recorded',
-        );
-        return false;
-      });
-    if (!settled) {
-      // Another try changed the claim meanwhile (it placed the call, say): it is the one recorded.
-      this.logger.warn(
-        { sessionId: session.sessionId, reason },
-        'the call’s claim changed while it was given up',
-      );
+    const { sessionId } = whom;
+    const record: OutboundRecord = {
+      state: 'given-up',
+      at: new Date().toISOString(),
+      reason,
+      announced: false,
+      whom,
+    };
+    let revision: number | null | undefined;
+    try {
+      revision = await this.state.settleOutbound(sessionId, record, ctx.revision);
+    } catch (err) {
+      // Not recorded (KV failing): told all the same, once by its id.
+      this.logger.warn({ err, sessionId }, 'the give-up of the call could not be recorded');
     }
-    if (!announced && !last()) {
+    if (revision === null) {
+      this.logger.warn(
+        { sessionId, reason },
+        'the call’s claim changed meanwhile: another try’s outcome stands',
+      );
+      return;
+    }
+    this.logger.warn({ sessionId, reason }, 'the first party will not be called');
+    if (!(await this.announce(whom, reason, failure))) {
       throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
     }
+    if (revision !== undefined) await this.markTold(record, revision);
+  }
+
+  /** The give-up recorded at `revision` was told (a later copy then says nothing). */
+  private async markTold(record: OutboundRecord, revision: number): Promise<void> {
+    const sessionId = record.whom?.sessionId ?? '';
+    await this.state
+      .settleOutbound(sessionId, { ...record, announced: true }, revision)
+      .catch((err: unknown) => this.logger.warn({ err, sessionId }, 'told, and not recorded as told'));
   }
 
   /** SessionFirstPartyCallFailed, once per session (its id is the session's): whether it was published. */
   private async announce(
-    session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber'> & { firstParty: string },
+    whom: OutboundParty,
     reason: FirstPartyCallFailure,
     failure: unknown,
   ): Promise<boolean> {
     return this.events
       .publish(
         FirstPartyCallFailed,
-        {
-          accountId: session.accountId,
-          sessionId: session.sessionId,
-          virtualNumber: session.virtualNumber,
-          firstParty: session.firstParty,
-          reason,
-          at: new Date().toISOString(),
-        },
-        { msgId: `first-party-call-failed:${session.sessionId}` },
+        { ...whom, reason, at: new Date().toISOString() },
+        { msgId: `first-party-call-failed:${whom.sessionId}` },
       )
       .then(
         () => true,
         (err: unknown) => {
           this.logger.error(
-            { err, failure, sessionId: session.sessionId, reason },
+            { err, failure, sessionId: whom.sessionId, reason },
             'the failed call to the first party could not be announced',
           );
           return false;
@@ -184,40 +193,37 @@ export class OutboundCaller {
 
   /**
    * What an earlier try left in the claim: true when this try has nothing more to do (the call was
-   * placed, or given up and told; a give-up not told is told now). A claim still being placed is
-   * left to its try while that try may still be waiting on the provider; after that (or at the last
-   * delivery) its outcome is unknown: it may have rung, so it is not placed again, and it is told.
+   * placed, or given up and told; a give-up not told is told now, from whom the claim names). A
+   * claim still being placed is left to its try while that try may still be waiting on the
+   * provider (by NATS's time of the claim); after that, or at the last delivery, its outcome is
+   * unknown: it may have rung, so it is not placed again, and it is told.
    */
   private async afterEarlierTry(
-    session: RoutingSession & { firstParty: string },
     earlier: OutboundSeen,
-    claim: { revision: number | null },
+    ctx: TryContext,
     last: () => boolean,
   ): Promise<boolean> {
     const { record, revision } = earlier;
+    ctx.whom ??= record.whom;
     if (record.state === 'placed') {
-      this.logger.info({ sessionId: session.sessionId }, 'first party already called');
+      this.logger.info({ sessionId: record.whom?.sessionId }, 'first party already called');
       return true;
     }
     if (record.state === 'given-up') {
-      if (record.announced !== false || !record.reason) return true;
-      if (!(await this.announce(session, record.reason, 'told at a later delivery'))) {
-        if (last()) return true;
+      const whom = record.whom ?? ctx.whom;
+      if (record.announced !== false || !record.reason || !whom) return true;
+      if (!(await this.announce(whom, record.reason, 'told at a later delivery'))) {
         throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
       }
-      await this.state
-        .settleOutbound(session.sessionId, { ...record, announced: true }, revision)
-        .catch((err: unknown) =>
-          this.logger.warn({ err, sessionId: session.sessionId }, 'told, not recorded'),
-        );
+      await this.markTold({ ...record, whom }, revision);
       return true;
     }
-    const placingFor = Date.now() - Date.parse(record.at);
+    const placingFor = Date.now() - earlier.storedAt.getTime();
     const mayStillAnswer = this.config.OUTBOUND_TIMEOUT_MS + PLACING_SLACK_MS;
     if (placingFor < mayStillAnswer && !last()) {
       throw new RetryLater('another try is placing the call to the first party', mayStillAnswer - placingFor);
     }
-    claim.revision = revision;
+    ctx.revision = revision;
     throw new CodedError(
       CallErrorCodes.OUTCOME_UNKNOWN,
       'an earlier try to call the first party was cut short: the call may have been placed',
@@ -226,12 +232,9 @@ export class OutboundCaller {
 
   private async callFirstParty(
     session: RoutingSession & { firstParty: string },
-    claim: { revision: number | null },
+    ctx: TryContext,
     last: () => boolean,
   ): Promise<void> {
-    // Read first: a copy of an event whose call was placed ends quietly, whatever changed since.
-    const earlier = await this.state.outbound(session.sessionId);
-    if (earlier && (await this.afterEarlierTry(session, earlier, claim, last))) return;
     const number = await this.rpc.request(GetNumberRouting, { number: session.virtualNumber });
     if (!number.credentials) {
       throw new CodedError(
@@ -245,12 +248,14 @@ export class OutboundCaller {
         `number ${session.virtualNumber} belongs to another account now`,
       );
     }
-    const revision = await this.state.claimOutbound(session.sessionId);
+    const revision = await this.state.claimOutbound(whomOf(session));
     if (revision === null) {
-      // Another try claimed it since it was read: its outcome is seen at the next delivery.
-      throw new RetryLater('another try is placing the call to the first party', 1000);
+      // Another try claimed it since it was read: what it left decides.
+      const earlier = await this.state.outbound(session.sessionId);
+      if (earlier && (await this.afterEarlierTry(earlier, ctx, last))) return;
+      throw new RetryLater('another try’s claim came and went: the call is looked at again', 1000);
     }
-    claim.revision = revision;
+    ctx.revision = revision;
     // The call does not exist yet: its URLs are bound to the session, the number and its owner.
     const binding = {
       provider: number.provider,
@@ -302,7 +307,7 @@ export class OutboundCaller {
       provider: number.provider,
       credentials: number.credentials,
     });
-    const res = await this.place(session.sessionId, claim, () =>
+    const res = await this.place(session.sessionId, ctx, () =>
       this.breakers.fire(
         breaker,
         () =>
@@ -319,9 +324,17 @@ export class OutboundCaller {
     );
     // Read only to free the connection: the status says how it went, even if the body is cut short.
     await res.arrayBuffer().catch(() => undefined);
-    if (res.status >= 500 || res.status === 429) {
-      await this.release(session.sessionId, claim);
+    // Busy or down (429, 503): it took nothing, and the call is tried again. Any other 5xx may
+    // come after the provider made the call (a gateway's timeout): it may have been placed.
+    if (res.status === 429 || res.status === 503) {
+      await this.release(session.sessionId, ctx);
       throw new RetryLater(`${number.provider} answered ${res.status}`, 2000);
+    }
+    if (res.status >= 500) {
+      throw new CodedError(
+        CallErrorCodes.OUTCOME_UNKNOWN,
+        `${number.provider} answered ${res.status}: the call may have been placed`,
+      );
     }
     if (res.status >= 300) {
       throw new CodedError(
@@ -331,12 +344,12 @@ export class OutboundCaller {
     }
     const placed = { state: 'placed' as const, at: new Date().toISOString() };
     const recorded = await this.state
-      .settleOutbound(session.sessionId, placed, revision)
+      .settleOutbound(session.sessionId, { ...placed, whom: whomOf(session) }, revision)
       .catch((err: unknown) => {
         this.logger.warn({ err, sessionId: session.sessionId }, 'the placed call could not be recorded');
-        return true;
+        return 0;
       });
-    if (!recorded) {
+    if (recorded === null) {
       this.logger.error(
         { sessionId: session.sessionId },
         'the first party was called after another try told its owner the call may have been placed',
@@ -353,7 +366,7 @@ export class OutboundCaller {
    */
   private async place(
     sessionId: string,
-    claim: { revision: number | null },
+    claim: TryContext,
     send: () => Promise<Response>,
   ): Promise<Response> {
     try {
@@ -377,11 +390,24 @@ export class OutboundCaller {
   }
 
   /** The claim this try holds, given back: a retry may place the call, and a give-up is the first claim. */
-  private async release(sessionId: string, claim: { revision: number | null }): Promise<void> {
+  private async release(sessionId: string, claim: TryContext): Promise<void> {
     if (claim.revision === null) return;
     await this.state.releaseOutbound(sessionId, claim.revision);
     claim.revision = null;
   }
+}
+
+/** What one try knows of the call: whom it is for, and the claim it holds or read (null: none). */
+interface TryContext {
+  whom: OutboundParty | undefined;
+  revision: number | null;
+}
+
+function whomOf(
+  session: Pick<RoutingSession, 'accountId' | 'sessionId' | 'virtualNumber'> & { firstParty: string },
+): OutboundParty {
+  const { accountId, sessionId, virtualNumber, firstParty } = session;
+  return { accountId, sessionId, virtualNumber, firstParty };
 }
 
 /** Whether the session is one whose first party Maskline calls, with both parties known. */
@@ -410,21 +436,24 @@ export function failureOf(err: unknown, last: boolean): FirstPartyCallFailure | 
   return err instanceof RetryLater ? 'provider-unavailable' : 'unavailable';
 }
 
-/** Connection failures before a request is sent: the provider never saw it. */
-const NOT_SENT = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+/** Failures to connect (or to find the host): the request was never sent. */
+const NOT_SENT_SYSCALLS = new Set(['connect', 'getaddrinfo']);
 
-/** Whether the call request cannot have reached the provider: its breaker refused it, or no connection was made. */
-function sentNothing(err: unknown): boolean {
+/**
+ * Whether the call request cannot have reached the provider: its breaker refused it, or no
+ * connection was made (fetch's cause is the socket's error, or, when it tried every address of the
+ * host, an AggregateError of theirs). Anything else (a reset, a TLS failure, a cut) may have come
+ * after the request went.
+ */
+export function sentNothing(err: unknown): boolean {
   if (err instanceof CodedError) return err.code === ErrorCodes.CIRCUIT_OPEN;
-  const cause = (err as { cause?: { code?: string } } | null)?.cause;
-  return NOT_SENT.has(cause?.code ?? '');
+  const cause = (err as { cause?: unknown } | null)?.cause as
+    | { syscall?: string; errors?: Array<{ syscall?: string }> }
+    | undefined;
+  if (!cause) return false;
+  if (NOT_SENT_SYSCALLS.has(cause.syscall ?? '')) return true;
+  const each = cause.errors;
+  return Array.isArray(each) && each.length > 0 && each.every((e) => NOT_SENT_SYSCALLS.has(e?.syscall ?? ''));
 }
 
 function isTimeout(err: unknown): boolean {
