@@ -68,6 +68,10 @@ function caller(
     claimedMeanwhile?: OutboundRecord;
     /** Another try changes the claim just before this one first records how the call went. */
     settledMeanwhile?: OutboundRecord;
+    /** Another try gives the claim back just before this one first records how the call went. */
+    goneMeanwhile?: boolean;
+    /** Recording how the call went fails (KV failing). */
+    settleFails?: boolean;
     /** The provider's REST API that the call is placed through (default: one answering 201). */
     providerUrl?: string;
   } = {},
@@ -112,9 +116,14 @@ function caller(
       return stored.revision;
     }),
     settleOutbound: jest.fn(async (_id: string, record: OutboundRecord, revision: number | null) => {
+      if (options.settleFails) throw new Error('KV is not available');
       if (options.settledMeanwhile && !raced) {
         raced = true;
         stored = { record: options.settledMeanwhile, revision: ++revisions };
+      }
+      if (options.goneMeanwhile && !raced) {
+        raced = true;
+        stored = null;
       }
       if (revision === null ? stored !== null : stored?.revision !== revision) return null;
       stored = { record, revision: ++revisions };
@@ -127,9 +136,12 @@ function caller(
   } as unknown as CallState;
   /** What was announced: the failures' payloads. */
   const announced: Array<Record<string, unknown>> = [];
+  /** The reasons of every announcement tried, published or not. */
+  const tried: string[] = [];
   const events = {
     publish: jest.fn(async (contract: { subject: string }, payload: Record<string, unknown>) => {
       expect(contract.subject).toBe(FirstPartyCallFailed.subject);
+      tried.push(String(payload.reason));
       if (options.publishFails) throw new CodedError(ErrorCodes.RPC_UNAVAILABLE, 'NATS is not available');
       announced.push(payload);
       return { seq: 1, duplicate: false };
@@ -164,6 +176,7 @@ function caller(
     created,
     asked,
     announced,
+    tried,
     record: () => stored?.record,
     released: () => released,
     claimed: () => (state.claimOutbound as jest.Mock).mock.calls.length > 0,
@@ -455,6 +468,35 @@ describe('after an earlier try: what the claim says decides', () => {
     }
   });
 
+  it('a give-up that cannot be recorded (KV failing): not told yet, looked at again while deliveries are left', async () => {
+    const early = caller(null, { number: 'no-credentials', settleFails: true, deliveryCount: 2 });
+    await expect(early.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+    expect(early.announced).toEqual([]);
+    // At the last delivery it is told all the same.
+    const last = caller(null, { number: 'no-credentials', settleFails: true, deliveryCount: 6 });
+    await expect(last.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.NO_PROVIDER_CREDENTIALS' });
+    expect(last.announced.map((a) => a.reason)).toEqual(['no-credentials']);
+  });
+
+  it('a give-up whose claim another try gave back meanwhile (a retry of its own): looked at again, nothing told', async () => {
+    const api = await providerApi(201, 'before-answering');
+    try {
+      const c = caller(null, { providerUrl: api.url, goneMeanwhile: true });
+      await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+      expect(c.announced).toEqual([]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('an untold give-up whose telling fails again at the last delivery: given up, never told with another reason', async () => {
+    // KV failing too: nothing can be recorded, and nothing but the recorded reason is tried.
+    const c = caller(null, { earlier: untold, publishFails: true, settleFails: true, deliveryCount: 6 });
+    await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
+    expect(c.tried).toEqual(['provider-refused']);
+    expect(c.record()).toMatchObject({ reason: 'provider-refused', announced: false });
+  });
+
   it('a failure still untold at the last delivery: the event is given up (counted by the consumer), the claim says untold', async () => {
     const c = caller(null, { number: 'no-credentials', publishFails: true, deliveryCount: 6 });
     await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
@@ -482,6 +524,7 @@ describe('whether a failed call request cannot have reached the provider', () =>
     expect(sentNothing(fetchFailed({ code: 'ECONNREFUSED', syscall: 'connect' }))).toBe(true);
     expect(sentNothing(fetchFailed({ code: 'ETIMEDOUT', syscall: 'connect' }))).toBe(true);
     expect(sentNothing(fetchFailed({ code: 'ENOTFOUND', syscall: 'getaddrinfo' }))).toBe(true);
+    expect(sentNothing(fetchFailed({ code: 'UND_ERR_CONNECT_TIMEOUT' }))).toBe(true);
     // Node 20 tries each of a host's addresses: their errors, together.
     const each = [
       { code: 'ETIMEDOUT', syscall: 'connect' },

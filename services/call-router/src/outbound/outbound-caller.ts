@@ -89,7 +89,8 @@ export class OutboundCaller {
       await this.callFirstParty(session, ctx, last);
     } catch (err) {
       const reason = failureOf(err, last());
-      if (reason && ctx.whom) await this.giveUp(ctx.whom, reason, ctx, err);
+      // A give-up already recorded (its telling failed) is told by the next copy, not given up anew.
+      if (reason && ctx.whom && !ctx.recorded) await this.giveUp(ctx.whom, reason, ctx, last, err);
       throw err;
     }
   }
@@ -128,6 +129,7 @@ export class OutboundCaller {
     whom: OutboundParty,
     reason: FirstPartyCallFailure,
     ctx: TryContext,
+    last: () => boolean,
     failure: unknown,
   ): Promise<void> {
     const { sessionId } = whom;
@@ -142,10 +144,16 @@ export class OutboundCaller {
     try {
       revision = await this.state.settleOutbound(sessionId, record, ctx.revision);
     } catch (err) {
-      // Not recorded (KV failing): told all the same, once by its id.
       this.logger.warn({ err, sessionId }, 'the give-up of the call could not be recorded');
+      // Not recorded (KV failing): looked at again while deliveries are left; at the last, told
+      // all the same (once, by its id).
+      if (!last()) throw new RetryLater('the give-up of the call could not be recorded', 2000);
     }
     if (revision === null) {
+      // Another try changed the claim meanwhile. Its outcome stands, unless it only gave the claim
+      // back (a retry of its own, which this event's end would cancel): then looked at again.
+      const now = await this.state.outbound(sessionId).catch(() => undefined);
+      if (now === null && !last()) throw new RetryLater('another try gave the claim back', 1000);
       this.logger.warn(
         { sessionId, reason },
         'the call’s claim changed meanwhile: another try’s outcome stands',
@@ -213,6 +221,7 @@ export class OutboundCaller {
       const whom = record.whom ?? ctx.whom;
       if (record.announced !== false || !record.reason || !whom) return true;
       if (!(await this.announce(whom, record.reason, 'told at a later delivery'))) {
+        ctx.recorded = true;
         throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
       }
       await this.markTold({ ...record, whom }, revision);
@@ -220,10 +229,11 @@ export class OutboundCaller {
     }
     const placingFor = Date.now() - earlier.storedAt.getTime();
     const mayStillAnswer = this.config.OUTBOUND_TIMEOUT_MS + PLACING_SLACK_MS;
+    // Held: should this turn out to be the last delivery, the give-up replaces this claim.
+    ctx.revision = revision;
     if (placingFor < mayStillAnswer && !last()) {
       throw new RetryLater('another try is placing the call to the first party', mayStillAnswer - placingFor);
     }
-    ctx.revision = revision;
     throw new CodedError(
       CallErrorCodes.OUTCOME_UNKNOWN,
       'an earlier try to call the first party was cut short: the call may have been placed',
@@ -401,6 +411,8 @@ export class OutboundCaller {
 interface TryContext {
   whom: OutboundParty | undefined;
   revision: number | null;
+  /** The outcome is recorded already (a give-up whose telling failed): nothing to give up anew. */
+  recorded?: boolean;
 }
 
 function whomOf(
@@ -448,9 +460,11 @@ const NOT_SENT_SYSCALLS = new Set(['connect', 'getaddrinfo']);
 export function sentNothing(err: unknown): boolean {
   if (err instanceof CodedError) return err.code === ErrorCodes.CIRCUIT_OPEN;
   const cause = (err as { cause?: unknown } | null)?.cause as
-    | { syscall?: string; errors?: Array<{ syscall?: string }> }
+    | { code?: string; syscall?: string; errors?: Array<{ syscall?: string }> }
     | undefined;
   if (!cause) return false;
+  // undici's own connect timeout: no socket was ever connected.
+  if (cause.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
   if (NOT_SENT_SYSCALLS.has(cause.syscall ?? '')) return true;
   const each = cause.errors;
   return Array.isArray(each) && each.length > 0 && each.every((e) => NOT_SENT_SYSCALLS.has(e?.syscall ?? ''));
