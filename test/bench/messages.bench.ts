@@ -33,7 +33,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
-import { log, pct, providerSandbox, startBenchSystem } from './support/bench-system';
+import { infra, log, pct, providerSandbox, startBenchSystem } from './support/bench-system';
 import { cpuMsByName, cpuPerOperation } from './support/process-cpu';
 
 const arg = (name: string, fallback: number) => {
@@ -61,15 +61,6 @@ interface Run {
 
 /** The inbound limit of one account (INBOUND_RATE_LIMIT_PER_SECOND's default): what one tenant may send. */
 const INBOUND_LIMIT_PER_SECOND = 200;
-
-/** A port nothing listens on now: the gateway's ops server's. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 interface GatewayWindow {
   /** The event loop's delay since the last scrape (prom-client resets it at each). */
@@ -133,7 +124,7 @@ async function main() {
     onMessage: (m) => arrivals.set(m.text, performance.now()),
   });
   // The gateway's ops server, scraped by window: its event loop's delay and its collections.
-  const gatewayOpsPort = await freePort();
+  const gatewayOpsPort = await infra.freePort();
   const bench = await startBenchSystem({
     env: { PLIVO_API_BASE_URL: sandbox.url, TWILIO_API_BASE_URL: sandbox.url },
     serviceEnv: (s): Record<string, string> =>

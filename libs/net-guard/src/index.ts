@@ -5,3 +5,4 @@ export * from './url-guard';
 export * from './pinned-http';
 export * from './kept-alive-http.client';
 export * from './provider-api';
+export * from './connection-never-made';

@@ -14,7 +14,7 @@ import {
 import { RetryLater, type EventPublisher, type RpcClient } from '@maskline/messaging';
 import type { BreakerRegistry } from '@maskline/resilience';
 import { parseKeyring } from '@maskline/crypto';
-import { testKeyring } from '@maskline/testing';
+import { freePort, testKeyring } from '@maskline/testing';
 import type { CallState, OutboundParty, OutboundRecord } from '../calls/call-state';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { OutboundCaller, sentNothing } from './outbound-caller';
@@ -292,15 +292,6 @@ describe('a call to the first party that will not be placed', () => {
   });
 });
 
-/** A port nothing listens on: a provider that cannot be reached. */
-async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}`;
-}
-
 describe('the call’s claim: how it went, for a later copy of the event', () => {
   const since = (ms: number) => new Date(Date.now() - ms).toISOString();
 
@@ -346,7 +337,8 @@ describe('the call’s claim: how it went, for a later copy of the event', () =>
   });
 
   it('the provider cannot be reached: the claim is given back for a retry', async () => {
-    const c = caller(null, { providerUrl: await closedPort() });
+    // A port nothing listens on: a provider that cannot be reached.
+    const c = caller(null, { providerUrl: `http://127.0.0.1:${await freePort()}` });
     await expect(c.created(view(), 1000)).rejects.toBeInstanceOf(RetryLater);
     expect(c.released()).toBe(1);
     expect(c.record()).toBeUndefined();

@@ -22,7 +22,12 @@ import {
   type EventOf,
 } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
-import { providerAccountBreaker, providerApiUrl, providerAuthorization } from '@maskline/net-guard';
+import {
+  connectionNeverMade,
+  providerAccountBreaker,
+  providerApiUrl,
+  providerAuthorization,
+} from '@maskline/net-guard';
 import { toPlivoNumber } from '@maskline/plivo-wire';
 import { BreakerRegistry } from '@maskline/resilience';
 import {
@@ -164,12 +169,11 @@ export class OutboundCaller {
     if (!(await this.announce(whom, reason, failure))) {
       throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
     }
-    if (revision !== undefined) await this.markTold(record, revision);
+    if (revision !== undefined) await this.markTold(sessionId, record, revision);
   }
 
   /** The give-up recorded at `revision` was told (a later copy then says nothing). */
-  private async markTold(record: OutboundRecord, revision: number): Promise<void> {
-    const sessionId = record.whom?.sessionId ?? '';
+  private async markTold(sessionId: string, record: OutboundRecord, revision: number): Promise<void> {
     await this.state
       .settleOutbound(sessionId, { ...record, announced: true }, revision)
       .catch((err: unknown) => this.logger.warn({ err, sessionId }, 'told, and not recorded as told'));
@@ -224,7 +228,7 @@ export class OutboundCaller {
         ctx.recorded = true;
         throw new RetryLater('the failed call to the first party is told at the next delivery', 2000);
       }
-      await this.markTold({ ...record, whom }, revision);
+      await this.markTold(whom.sessionId, { ...record, whom }, revision);
       return true;
     }
     const placingFor = Date.now() - earlier.storedAt.getTime();
@@ -448,26 +452,10 @@ export function failureOf(err: unknown, last: boolean): FirstPartyCallFailure | 
   return err instanceof RetryLater ? 'provider-unavailable' : 'unavailable';
 }
 
-/** Failures to connect (or to find the host): the request was never sent. */
-const NOT_SENT_SYSCALLS = new Set(['connect', 'getaddrinfo']);
-
-/**
- * Whether the call request cannot have reached the provider: its breaker refused it, or no
- * connection was made (fetch's cause is the socket's error, or, when it tried every address of the
- * host, an AggregateError of theirs). Anything else (a reset, a TLS failure, a cut) may have come
- * after the request went.
- */
+/** Whether the call request cannot have reached the provider: its breaker refused it, or no connection was made. */
 export function sentNothing(err: unknown): boolean {
   if (err instanceof CodedError) return err.code === ErrorCodes.CIRCUIT_OPEN;
-  const cause = (err as { cause?: unknown } | null)?.cause as
-    | { code?: string; syscall?: string; errors?: Array<{ syscall?: string }> }
-    | undefined;
-  if (!cause) return false;
-  // undici's own connect timeout: no socket was ever connected.
-  if (cause.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
-  if (NOT_SENT_SYSCALLS.has(cause.syscall ?? '')) return true;
-  const each = cause.errors;
-  return Array.isArray(each) && each.length > 0 && each.every((e) => NOT_SENT_SYSCALLS.has(e?.syscall ?? ''));
+  return connectionNeverMade(err);
 }
 
 function isTimeout(err: unknown): boolean {
