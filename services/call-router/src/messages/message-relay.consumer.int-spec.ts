@@ -253,6 +253,89 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(tried.length).toBeLessThanOrEqual(1);
   });
 
+  it('looked at again while its provider account stays held back, reads nothing and waits; sent once the account is back', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    const peeks = jest.spyOn(claims, 'peek');
+    const published: string[] = [];
+    let hold: 'held-back' | 'busy' | null = 'held-back';
+    const sends: OutboundMessage[] = [];
+    const { consumer } = relayConsumer(kv, config, {
+      routing: plivoNumber(),
+      rpc: {} as RpcClient,
+      finder: finderOf(liveSession(true)),
+      events: {
+        publish: async (contract: { subject: string }) => void published.push(contract.subject),
+      } as unknown as EventPublisher,
+      claims,
+      sender: {
+        holdOf: () => hold,
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          sends.push(m);
+          return { kind: 'sent', providerMessageId: 'MSG-1' };
+        },
+      },
+    });
+    const { payload } = textFromFirst(config);
+    const deliver = (deliveryCount: number) =>
+      consumer.onMessage(
+        { subject: MessageReceived.subject, payload },
+        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      );
+
+    // First look: its plan stored as waiting.
+    await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
+    // Looks while the account is held back or busy: put off, its claim not even read.
+    await expect(deliver(2)).rejects.toBeInstanceOf(RetryLater);
+    hold = 'busy';
+    await expect(deliver(3)).rejects.toBeInstanceOf(RetryLater);
+    expect(peeks).not.toHaveBeenCalled();
+    expect(sends).toEqual([]);
+    // The account is tried again: the stored plan is sent, once, and announced.
+    hold = null;
+    await deliver(4);
+    expect(peeks).toHaveBeenCalled();
+    expect(sends.map((m) => m.to)).toEqual([SECOND]);
+    expect(published).toEqual(['events.message.relayed.v1']);
+    // A copy after that: announced already, nothing sent again (and, held back, read at its last look).
+    hold = 'held-back';
+    await deliver(999);
+    expect(sends).toHaveLength(1);
+  });
+
+  it('looked at again while held back, a relay refused now (its number no longer takes texts) is refused at once, not held', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const routing = plivoNumber();
+    const published: Array<{ subject: string; reason?: string }> = [];
+    const { consumer } = relayConsumer(kv, config, {
+      routing,
+      rpc: {} as RpcClient,
+      finder: finderOf(liveSession(true)),
+      events: {
+        publish: async (contract: { subject: string }, p: { reason?: string }) =>
+          void published.push({ subject: contract.subject, reason: p.reason }),
+      } as unknown as EventPublisher,
+      sender: {
+        holdOf: () => 'held-back',
+        send: async (): Promise<SendOutcome> => {
+          throw new Error('never sent');
+        },
+      },
+    });
+    const { payload } = textFromFirst(config);
+    const deliver = (deliveryCount: number) =>
+      consumer.onMessage(
+        { subject: MessageReceived.subject, payload },
+        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      );
+    await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
+    (routing as { smsEnabled: boolean }).smsEnabled = false;
+    await deliver(2);
+    expect(published).toEqual([{ subject: 'events.message.failed.v1', reason: 'sms-disabled' }]);
+  });
+
   it('reads no session from the store for a text from a party of a session without masking, however many it sends', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

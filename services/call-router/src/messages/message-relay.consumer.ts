@@ -132,6 +132,13 @@ export class MessageRelayConsumer {
   })
   async onMessage({ payload: m }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     const key = `${m.provider}|${m.virtualNumber}|${m.providerMessageId}`;
+    // Looked at again while its provider account is still held back or busy: put off once more
+    // before any read (see heldStill).
+    const held = meta.deliveryCount > 1 ? await this.heldStill(m, meta) : null;
+    if (held) {
+      this.heldBack.inc({ provider: m.provider, hold: held });
+      throw this.notSent(held, meta);
+    }
     // Dealt with before (a redelivery): at most its announcement is left to publish. A first
     // delivery skips the read (one KV round trip per message): its claim, below, finds whatever an
     // earlier copy of the event left, and the plan that copy made.
@@ -228,6 +235,40 @@ export class MessageRelayConsumer {
    */
   private async noteSent(from: string, to: string): Promise<void> {
     if (this.finder.servesNumber(to)) await this.texted.recordAcceptedSend(from, to);
+  }
+
+  /**
+   * The hold of a message looked at again (a redelivery) whose provider account, as this replica
+   * knows its number, would still not be tried (held back: breaker open, sends hanging; busy), or
+   * null. Nothing is read: a message waiting out an account that stays down is delivered once a
+   * minute at most, and its parked backlog grows by the account's whole inbound rate, so a claim
+   * read per look put a KV round trip per parked message per look on the two cores every other
+   * account's relay shares (bench:messages: the never-answering account's run used more CPU than
+   * the answering one's by its end). Whatever its claim says waits with it: a plan stands, a send
+   * another replica made is announced once the account is tried again. Not at its last look, and
+   * not a relay refused now whatever the account does (too long, no SMS, no credentials): both go
+   * the whole way.
+   */
+  private async heldStill(m: Inbound, meta: EventMeta): Promise<ProviderHold | null> {
+    if (this.lastLook(meta) || !this.seal.knows(m.text)) return null;
+    const number = await this.numbers.get(m.virtualNumber);
+    if (!number?.credentials || number.accountId !== m.accountId || number.provider !== m.provider) {
+      return null;
+    }
+    const hold = this.sender.holdOf({
+      accountId: m.accountId,
+      provider: m.provider,
+      credentials: number.credentials,
+      subaccountId: number.subaccountId,
+    });
+    if (!hold) return null;
+    let text: string;
+    try {
+      text = this.open(m);
+    } catch {
+      return null;
+    }
+    return refusalOf(m, number, text) ? null : hold;
   }
 
   /** The retry of a message not tried because of its provider account's hold. */
