@@ -79,7 +79,10 @@ export const HANDLER_KEPT_MS = 5 * 60_000;
 const LIMIT_CHECK_FROM = OWN_FAULT_LAST_DELIVERY / 2;
 const LIMIT_CHECKS_AT: ReadonlySet<number> = new Set([LIMIT_CHECK_FROM, OWN_FAULT_LAST_DELIVERY - 5]);
 const LIMIT_CHECK_EVERY_MS = 30_000;
-/** Failed deliveries logged at warn: the first WARN_FIRST, then one in WARN_EVERY (the rest at debug). */
+/**
+ * Failed deliveries logged at warn (retries a handler asked for, at info): the first WARN_FIRST, then
+ * one in WARN_EVERY (the rest at debug).
+ */
 const WARN_FIRST = 3;
 const WARN_EVERY = 20;
 
@@ -468,13 +471,14 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
     if (settings.maxDeliver === undefined && meta.deliveryCount >= LIMIT_CHECK_FROM) {
       this.keepDeliveryLimit(consumer, LIMIT_CHECKS_AT.has(meta.deliveryCount));
     }
+    const thinned = meta.deliveryCount > WARN_FIRST && meta.deliveryCount % WARN_EVERY !== 0;
     if (err instanceof RetryLater) {
-      this.logger.info({ ...where, reason: err.reason, delayMs: delay }, 'event retry scheduled');
-    } else if (
-      settings.maxDeliver !== undefined ||
-      meta.deliveryCount <= WARN_FIRST ||
-      meta.deliveryCount % WARN_EVERY === 0
-    ) {
+      // A backlog waiting out a provider that stays down puts each of its events off about once a
+      // minute: the first few and one in WARN_EVERY said, the rest at debug.
+      const line = { ...where, reason: err.reason, delayMs: delay };
+      if (thinned) this.logger.debug(line, 'event retry scheduled');
+      else this.logger.info(line, 'event retry scheduled');
+    } else if (settings.maxDeliver !== undefined || !thinned) {
       this.logger.warn({ ...where, err, delayMs: delay }, 'event handler failed: retry scheduled');
     } else {
       // An outage of hours retries each event about once a minute: the rest of its tries at debug.

@@ -10,7 +10,8 @@ import {
   SelfTestProbeRecorded,
   STREAMS,
 } from '@maskline/contracts';
-import { MetricsService } from '@maskline/observability';
+import type { Logger } from 'pino';
+import { LOGGER, MetricsService } from '@maskline/observability';
 import {
   expectEventually,
   kitAppForSuite,
@@ -49,6 +50,24 @@ class Parker {
   }
 }
 const FRACTIONAL = 'ffffffff';
+/** Events whose probe id starts with this are put off 24 times (PutOff), then handled. */
+const OFTEN_PUT_OFF = 'eeeeeeee';
+
+@Injectable()
+class PutOff {
+  readonly handled = new Set<string>();
+  private readonly deliveries = new Map<string, number>();
+
+  // A count of its own: a consumer without one gives an event up at its 20th delivery.
+  @DurableConsumer({ durable: 'put-off', events: EVENTS, maxDeliver: 50 })
+  onEvent({ payload }: EventOf<typeof EVENTS>): void {
+    if (!payload.probeId.startsWith(OFTEN_PUT_OFF)) return;
+    const n = (this.deliveries.get(payload.probeId) ?? 0) + 1;
+    this.deliveries.set(payload.probeId, n);
+    if (n < 25) throw new RetryLater('provider account held back', 1);
+    this.handled.add(payload.probeId);
+  }
+}
 
 describe('a durable consumer with many retries parked (real NATS JetStream)', () => {
   let nats: RunningProcess;
@@ -58,7 +77,7 @@ describe('a durable consumer with many retries parked (real NATS JetStream)', ()
   beforeAll(async () => {
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });
-    app = await startKitApp(nats.url, [Parker], 'callback-dispatcher');
+    app = await startKitApp(nats.url, [Parker, PutOff], 'callback-dispatcher');
   });
 
   afterAll(async () => {
@@ -90,6 +109,27 @@ describe('a durable consumer with many retries parked (real NATS JetStream)', ()
     expect(parker.deliveries).toHaveLength(2);
     // A lower bound only: a redelivery can come late on a busy machine, never early.
     expect(parker.deliveries[1] - parker.deliveries[0]).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('says an event put off again and again at info its first 3 times and one in 20, the rest at debug', async () => {
+    const logger = app.get<Logger>(LOGGER);
+    const info = jest.spyOn(logger, 'info');
+    const debug = jest.spyOn(logger, 'debug');
+    const probeId = `${OFTEN_PUT_OFF}-${randomUUID().slice(9)}`;
+    await nc
+      .jetstream()
+      .publish(SelfTestProbeRecorded.subject, encodeJson({ probeId, storedAt: new Date().toISOString() }));
+    const putOff = app.get(PutOff);
+    await expectEventually(() => expect(putOff.handled.has(probeId)).toBe(true), { timeoutMs: 20_000 });
+    const mine = (spy: jest.SpyInstance) =>
+      spy.mock.calls
+        .filter(([, msg]) => msg === 'event retry scheduled')
+        .filter(([line]) => (line as { reason?: string }).reason === 'provider account held back')
+        .map(([line]) => (line as { delivery: number }).delivery);
+    expect(mine(info)).toEqual([1, 2, 3, 20]);
+    expect(mine(debug)).toHaveLength(20);
+    info.mockRestore();
+    debug.mockRestore();
   });
 });
 

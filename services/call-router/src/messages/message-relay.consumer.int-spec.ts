@@ -304,6 +304,102 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(sends).toHaveLength(1);
   });
 
+  it('looked at again while held back, with no plan stored yet (its first look failed before deciding): decided and parked, and the plan then stands', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    const parks = jest.spyOn(claims, 'park');
+    const session = liveSession(true);
+    let finding: 'fails' | 'live' | 'ended' = 'fails';
+    const finder = {
+      servesNumber: () => false,
+      knownSessionOfParty: () => {
+        if (finding === 'fails') throw new Error('the routing index did not answer');
+        return finding === 'live' ? session : undefined;
+      },
+      onNumber: async () => (finding === 'live' ? [session] : []),
+    } as unknown as SessionFinder;
+    let hold: 'held-back' | null = 'held-back';
+    const sends: OutboundMessage[] = [];
+    const published: string[] = [];
+    const { consumer } = relayConsumer(kv, config, {
+      routing: plivoNumber(),
+      rpc: {} as RpcClient,
+      finder,
+      events: {
+        publish: async (contract: { subject: string }) => void published.push(contract.subject),
+      } as unknown as EventPublisher,
+      claims,
+      sender: {
+        holdOf: () => hold,
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          sends.push(m);
+          return { kind: 'sent', providerMessageId: 'MSG-1' };
+        },
+      },
+    });
+    const { payload } = textFromFirst(config);
+    const deliver = (deliveryCount: number) =>
+      consumer.onMessage(
+        { subject: MessageReceived.subject, payload },
+        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      );
+
+    await expect(deliver(1)).rejects.toThrow('the routing index did not answer');
+    // Its account held back, but nothing decided yet: decided now, while the sender is a party.
+    finding = 'live';
+    await expect(deliver(2)).rejects.toBeInstanceOf(RetryLater);
+    expect(parks).toHaveBeenCalledTimes(1);
+    // The session ends while it waits; the account comes back: the plan made stands.
+    finding = 'ended';
+    hold = null;
+    await deliver(3);
+    expect(sends.map((m) => m.to)).toEqual([SECOND]);
+    expect(published).toEqual(['events.message.relayed.v1']);
+  });
+
+  it('an outcome left to announce is announced by the next look even while its provider account is held back again', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    let hold: 'held-back' | null = 'held-back';
+    let publishing: 'fails' | 'works' = 'fails';
+    const published: Array<{ subject: string; reason?: string }> = [];
+    const { consumer } = relayConsumer(kv, config, {
+      routing: plivoNumber(),
+      rpc: {} as RpcClient,
+      finder: finderOf(liveSession(true)),
+      events: {
+        publish: async (contract: { subject: string }, p: { reason?: string }) => {
+          if (publishing === 'fails') throw new Error('JetStream did not answer');
+          published.push({ subject: contract.subject, reason: p.reason });
+        },
+      } as unknown as EventPublisher,
+      claims,
+      sender: {
+        holdOf: () => hold,
+        // The provider refuses it for good.
+        send: async (): Promise<SendOutcome> => ({ kind: 'refused', status: 400 }),
+      },
+    });
+    const { payload } = textFromFirst(config);
+    const deliver = (deliveryCount: number) =>
+      consumer.onMessage(
+        { subject: MessageReceived.subject, payload },
+        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      );
+
+    // Parked while held back; tried once the account is back: refused, and its failure not published.
+    await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
+    hold = null;
+    await expect(deliver(2)).rejects.toThrow('JetStream did not answer');
+    // Held back again (another text's doing): the failure kept in its claim is announced all the same.
+    hold = 'held-back';
+    publishing = 'works';
+    await deliver(3);
+    expect(published).toEqual([{ subject: 'events.message.failed.v1', reason: 'provider-refused' }]);
+  });
+
   it('looked at again while held back, a relay refused now (its number no longer takes texts) is refused at once, not held', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

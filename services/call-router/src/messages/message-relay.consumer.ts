@@ -56,6 +56,7 @@ import { ProxyInterceptor } from '../proxy/proxy-interceptor';
 import type { OutsideContact } from '../proxy/proxy-out-of-session';
 import { OutOfSessionTexts } from './out-of-session-texts';
 import { TextedNumbers } from './texted-numbers';
+import { WaitingRelays } from './waiting-relays';
 import { twimlReply } from '../proxy/twiml-answer';
 
 const EVENTS = [MessageReceived] as const;
@@ -82,6 +83,7 @@ export class MessageRelayConsumer {
   private readonly outcomes;
   private readonly heldBack;
   private readonly parkedLooks;
+  private readonly waiting = new WaitingRelays();
 
   constructor(
     private readonly numbers: NumberRoutingCache,
@@ -134,7 +136,7 @@ export class MessageRelayConsumer {
     const key = `${m.provider}|${m.virtualNumber}|${m.providerMessageId}`;
     // Looked at again while its provider account is still held back or busy: put off once more
     // before any read (see heldStill).
-    const held = meta.deliveryCount > 1 ? await this.heldStill(m, meta) : null;
+    const held = meta.deliveryCount > 1 ? await this.heldStill(m, key, meta) : null;
     if (held) {
       this.heldBack.inc({ provider: m.provider, hold: held });
       throw this.notSent(held, meta);
@@ -162,9 +164,11 @@ export class MessageRelayConsumer {
     if (hold) {
       // Its plan is stored and nothing is in flight: while the provider account is held back (its
       // breaker open, its sends hanging) or busy (its sends full, and as many waiting for a turn)
-      // the message waits without touching its claim, so an account that stays down, or a backlog,
-      // costs one read per look, not four writes.
+      // the message waits without touching its claim, not four writes a look. (Most such looks end
+      // in heldStill, above, with no read at all; this one knows the account only once its claim
+      // asked for its credentials read afresh.)
       this.heldBack.inc({ provider: m.provider, hold });
+      if (prior?.state === 'waiting' && !prior.refresh) this.waiting.note(key);
       throw this.notSent(hold, meta);
     }
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
@@ -185,6 +189,7 @@ export class MessageRelayConsumer {
     }
     const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
     if (parked) throw this.notSent(parked, meta);
+    this.waiting.forget(key);
     const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
     if (claim.kind === 'done') return this.publish(key, claim.announce);
     if (claim.kind === 'busy') {
@@ -238,19 +243,21 @@ export class MessageRelayConsumer {
   }
 
   /**
-   * The hold of a message looked at again (a redelivery) whose provider account, as this replica
-   * knows its number, would still not be tried (held back: breaker open, sends hanging; busy), or
-   * null. Nothing is read: a message waiting out an account that stays down is delivered once a
-   * minute at most, and its parked backlog grows by the account's whole inbound rate, so a claim
-   * read per look put a KV round trip per parked message per look on the two cores every other
-   * account's relay shares (bench:messages: the never-answering account's run used more CPU than
-   * the answering one's by its end). Whatever its claim says waits with it: a plan stands, a send
-   * another replica made is announced once the account is tried again. Not at its last look, and
-   * not a relay refused now whatever the account does (too long, no SMS, no credentials): both go
-   * the whole way.
+   * The hold of a message looked at again (a redelivery) that this replica left stored as waiting
+   * (WaitingRelays: its plan parked, or its claim given back for a retry) and whose provider
+   * account, as this replica knows its number, would still not be tried (held back: breaker open,
+   * sends hanging; busy), or null. Nothing is read: a message waiting out an account that stays
+   * down is looked at again up to once a minute, and the account's parked backlog grows by its whole
+   * inbound rate, so a claim read per look put a KV round trip per parked message per look on the
+   * cores every other account's relay shares (bench:messages: by the end of a run the never-answering
+   * account's looks cost more CPU than an answering account's relays). A message it did not leave
+   * waiting reads its claim: a plan not yet made is decided, an outcome left to announce is
+   * announced. Not at its last look, and not a relay refused now whatever the account does (too long,
+   * no SMS, no credentials): both go the whole way. (A claim another replica took and finished since
+   * waits, here, while this replica holds the account back.)
    */
-  private async heldStill(m: Inbound, meta: EventMeta): Promise<ProviderHold | null> {
-    if (this.lastLook(meta) || !this.seal.knows(m.text)) return null;
+  private async heldStill(m: Inbound, key: string, meta: EventMeta): Promise<ProviderHold | null> {
+    if (!this.waiting.has(key) || this.lastLook(meta) || !this.seal.knows(m.text)) return null;
     const number = await this.numbers.get(m.virtualNumber);
     if (!number?.credentials || number.accountId !== m.accountId || number.provider !== m.provider) {
       return null;
@@ -303,6 +310,7 @@ export class MessageRelayConsumer {
       subaccountId: number.subaccountId,
     });
     if (!hold || !(await this.claims.park(key, plan))) return null;
+    this.waiting.note(key);
     this.parkedLooks.inc({ provider: m.provider, hold });
     return hold;
   }
@@ -460,6 +468,7 @@ export class MessageRelayConsumer {
       // stays down costs little while its messages wait for it, until the last delivery says it failed.
       this.heldBack.inc({ provider: message.provider, hold: sent.hold });
       await this.claims.giveBack(key, claim);
+      this.waiting.note(key);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
         heldBackRetryMs(meta.deliveryCount, this.config, sent.hold),
@@ -474,6 +483,7 @@ export class MessageRelayConsumer {
     if (sent.kind === 'retry' && !last) {
       if (sends < this.config.MESSAGE_RELAY_ATTEMPTS) {
         await this.claims.giveBack(key, { ...claim, sends });
+        this.waiting.note(key);
         const delay = sent.retryAfterMs ?? backoffWithJitter(sends, 1000, RELAY_RETRY_MAX_MS);
         throw new RetryLater(`the provider did not take the message (${sent.reason})`, delay);
       }

@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { MetricsService } from '@maskline/observability';
 import { BreakerRegistry } from '@maskline/resilience';
-import { freePort } from '@maskline/testing';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { ProviderMessageSender, type OutboundMessage } from './provider-message-sender';
 import { RELAY_SLOTS_PER_ACCOUNT, RELAY_SLOTS_PER_SUBACCOUNT } from './relay-slots';
@@ -194,63 +193,5 @@ describe('a provider account whose sends are full', () => {
       { kind: 'sent', providerMessageId: 'sent-1' },
     ]);
     stopping.onApplicationShutdown();
-  });
-});
-
-describe('a send whose request cannot have reached the provider', () => {
-  const message = (accountId: string): OutboundMessage => ({
-    accountId,
-    subaccountId: null,
-    provider: 'twilio',
-    credentials: { accountId: `AC${accountId.padEnd(32, '0')}`, authToken: 'token' },
-    from: '+14155550100',
-    to: '+14155550101',
-    text: 'hi',
-    mediaUrls: [],
-  });
-  const senderTo = (url: string) => {
-    const config = {
-      PLIVO_API_BASE_URL: url,
-      TWILIO_API_BASE_URL: url,
-      MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
-      OUTBOUND_TIMEOUT_MS: 5_000,
-    } as CallRouterConfig;
-    const breakers = new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'));
-    return new ProviderMessageSender(breakers, config, () => Date.now());
-  };
-
-  it('is not counted as a send when no connection is made (nothing listens), and is held back', async () => {
-    const sender = senderTo(`http://127.0.0.1:${await freePort()}`);
-    try {
-      expect(await sender.send(message('nolistener'))).toEqual({
-        kind: 'retry',
-        reason: 'no connection made',
-        retryAfterMs: null,
-        attempted: false,
-        hold: 'held-back',
-      });
-    } finally {
-      sender.onApplicationShutdown();
-    }
-  });
-
-  it('is counted as a send when the connection is cut after the provider read the request', async () => {
-    let read = 0;
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        read += 1;
-        res.destroy();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const sender = senderTo(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    try {
-      expect(await sender.send(message('cutafter'))).toMatchObject({ kind: 'retry', attempted: true });
-      expect(read).toBeGreaterThanOrEqual(1);
-    } finally {
-      sender.onApplicationShutdown();
-      await new Promise<void>((r) => server.close(() => r()));
-    }
   });
 });

@@ -7,7 +7,6 @@ import {
 import { CodedError, ErrorCodes, type TelephonyProvider } from '@maskline/contracts';
 import {
   HttpTimeout,
-  connectionNeverMade,
   KeptAliveHttpClient,
   providerAccountBreaker,
   providerApiUrl,
@@ -58,11 +57,11 @@ export function holdInWords(hold: ProviderHold): string {
 export type SendOutcome =
   | { kind: 'sent'; providerMessageId: string | null }
   /**
-   * Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, a connection
-   * lost. The request went out (or may have).
+   * Not taken, and worth asking again: 5xx, 429 (with its Retry-After), a timeout, no connection.
+   * The request went out.
    */
   | { kind: 'retry'; reason: string; retryAfterMs: number | null; attempted: true }
-  /** Not tried: the provider account is held back or busy (`hold`), or no connection could be made. */
+  /** Not tried: the provider account is held back or busy (`hold`). */
   | { kind: 'retry'; reason: string; retryAfterMs: null; attempted: false; hold: ProviderHold }
   /** Refused for good (4xx other than 429). */
   | { kind: 'refused'; status: number };
@@ -204,17 +203,6 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
         return {
           kind: 'retry',
           reason: 'breaker open',
-          retryAfterMs: null,
-          attempted: false,
-          hold: 'held-back',
-        };
-      }
-      if (connectionNeverMade(err)) {
-        // Nothing reached the provider (refused, no route, no such host): not a send. Looked at
-        // again as a held-back account's messages are; its breaker counts the failure.
-        return {
-          kind: 'retry',
-          reason: 'no connection made',
           retryAfterMs: null,
           attempted: false,
           hold: 'held-back',
