@@ -29,7 +29,12 @@ import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims } from './message-relay-claims';
 import { MessageRelayConsumer } from './message-relay.consumer';
 import type { OutOfSessionTexts } from './out-of-session-texts';
-import type { OutboundMessage, ProviderMessageSender, SendOutcome } from './provider-message-sender';
+import type {
+  OutboundMessage,
+  ProviderHold,
+  ProviderMessageSender,
+  SendOutcome,
+} from './provider-message-sender';
 import type { TextedNumbers } from './texted-numbers';
 
 const ACCOUNT = `MA${'C'.repeat(18)}`;
@@ -95,6 +100,15 @@ function textFromFirst(config: ReturnType<typeof configOf>) {
   };
   return { providerMessageId, payload };
 }
+
+/** Delivers `payload` to the consumer `current()` gives, as the server's `deliveryCount`-th delivery of it. */
+const deliveriesOf =
+  (current: () => MessageRelayConsumer, payload: EventPayloadOf<typeof MessageReceived>) =>
+  (deliveryCount: number) =>
+    current().onMessage(
+      { subject: MessageReceived.subject, payload },
+      { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+    );
 
 function relayConsumer(
   kv: KeyValueStores,
@@ -177,11 +191,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     });
 
     const { providerMessageId, payload } = textFromFirst(config);
-    const deliver = (deliveryCount: number) =>
-      consumer.onMessage(
-        { subject: MessageReceived.subject, payload },
-        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
-      );
+    const deliver = deliveriesOf(() => consumer, payload);
     const key = `plivo|${NUMBER}|${providerMessageId}`;
 
     // Sent, and its outcome not published: the delivery fails (to be redelivered), the claim says
@@ -236,11 +246,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
         streamKeeps,
       }).consumer;
     const { payload } = textFromFirst(config);
-    const deliver = (deliveryCount: number) =>
-      make().onMessage(
-        { subject: MessageReceived.subject, payload },
-        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
-      );
+    const deliver = deliveriesOf(make, payload);
 
     // While the stream holds it past its next look: put off, nothing announced.
     await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
@@ -258,48 +264,29 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
     const peeks = jest.spyOn(claims, 'peek');
-    const published: string[] = [];
-    let hold: 'held-back' | 'busy' | null = 'held-back';
-    const sends: OutboundMessage[] = [];
-    const { consumer } = relayConsumer(kv, config, {
-      routing: plivoNumber(),
-      rpc: {} as RpcClient,
-      finder: finderOf(liveSession(true)),
-      events: {
-        publish: async (contract: { subject: string }) => void published.push(contract.subject),
-      } as unknown as EventPublisher,
+    const { hold, sends, published, deliver } = switchableRelay(
+      kv,
+      config,
+      finderOf(liveSession(true)),
       claims,
-      sender: {
-        holdOf: () => hold,
-        send: async (m: OutboundMessage): Promise<SendOutcome> => {
-          sends.push(m);
-          return { kind: 'sent', providerMessageId: 'MSG-1' };
-        },
-      },
-    });
-    const { payload } = textFromFirst(config);
-    const deliver = (deliveryCount: number) =>
-      consumer.onMessage(
-        { subject: MessageReceived.subject, payload },
-        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
-      );
+    );
 
     // First look: its plan stored as waiting.
     await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
     // Looks while the account is held back or busy: put off, its claim not even read.
     await expect(deliver(2)).rejects.toBeInstanceOf(RetryLater);
-    hold = 'busy';
+    hold.now = 'busy';
     await expect(deliver(3)).rejects.toBeInstanceOf(RetryLater);
     expect(peeks).not.toHaveBeenCalled();
     expect(sends).toEqual([]);
     // The account is tried again: the stored plan is sent, once, and announced.
-    hold = null;
+    hold.now = null;
     await deliver(4);
     expect(peeks).toHaveBeenCalled();
     expect(sends.map((m) => m.to)).toEqual([SECOND]);
     expect(published).toEqual(['events.message.relayed.v1']);
     // A copy after that: announced already, nothing sent again (and, held back, read at its last look).
-    hold = 'held-back';
+    hold.now = 'held-back';
     await deliver(999);
     expect(sends).toHaveLength(1);
   });
@@ -319,31 +306,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       },
       onNumber: async () => (finding === 'live' ? [session] : []),
     } as unknown as SessionFinder;
-    let hold: 'held-back' | null = 'held-back';
-    const sends: OutboundMessage[] = [];
-    const published: string[] = [];
-    const { consumer } = relayConsumer(kv, config, {
-      routing: plivoNumber(),
-      rpc: {} as RpcClient,
-      finder,
-      events: {
-        publish: async (contract: { subject: string }) => void published.push(contract.subject),
-      } as unknown as EventPublisher,
-      claims,
-      sender: {
-        holdOf: () => hold,
-        send: async (m: OutboundMessage): Promise<SendOutcome> => {
-          sends.push(m);
-          return { kind: 'sent', providerMessageId: 'MSG-1' };
-        },
-      },
-    });
-    const { payload } = textFromFirst(config);
-    const deliver = (deliveryCount: number) =>
-      consumer.onMessage(
-        { subject: MessageReceived.subject, payload },
-        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
-      );
+    const { hold, sends, published, deliver } = switchableRelay(kv, config, finder, claims);
 
     await expect(deliver(1)).rejects.toThrow('the routing index did not answer');
     // Its account held back, but nothing decided yet: decided now, while the sender is a party.
@@ -352,7 +315,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(parks).toHaveBeenCalledTimes(1);
     // The session ends while it waits; the account comes back: the plan made stands.
     finding = 'ended';
-    hold = null;
+    hold.now = null;
     await deliver(3);
     expect(sends.map((m) => m.to)).toEqual([SECOND]);
     expect(published).toEqual(['events.message.relayed.v1']);
@@ -383,11 +346,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       },
     });
     const { payload } = textFromFirst(config);
-    const deliver = (deliveryCount: number) =>
-      consumer.onMessage(
-        { subject: MessageReceived.subject, payload },
-        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
-      );
+    const deliver = deliveriesOf(() => consumer, payload);
 
     // Parked while held back; tried once the account is back: refused, and its failure not published.
     await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
@@ -421,11 +380,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       },
     });
     const { payload } = textFromFirst(config);
-    const deliver = (deliveryCount: number) =>
-      consumer.onMessage(
-        { subject: MessageReceived.subject, payload },
-        { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
-      );
+    const deliver = deliveriesOf(() => consumer, payload);
     await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
     (routing as { smsEnabled: boolean }).smsEnabled = false;
     await deliver(2);
@@ -505,3 +460,36 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(asked.filter((s) => s === GetSessionsOnNumber.subject)).toEqual([]);
   });
 });
+
+/**
+ * A text from the first party, to a relay whose provider account's hold the test sets (`hold.now`,
+ * held back at first), taking every send it is asked (`sends`) and publishing outcomes (`published`).
+ */
+function switchableRelay(
+  kv: KeyValueStores,
+  config: ReturnType<typeof configOf>,
+  finder: SessionFinder,
+  claims: MessageRelayClaims,
+) {
+  const hold: { now: ProviderHold | null } = { now: 'held-back' };
+  const sends: OutboundMessage[] = [];
+  const published: string[] = [];
+  const { consumer } = relayConsumer(kv, config, {
+    routing: plivoNumber(),
+    rpc: {} as RpcClient,
+    finder,
+    events: {
+      publish: async (contract: { subject: string }) => void published.push(contract.subject),
+    } as unknown as EventPublisher,
+    claims,
+    sender: {
+      holdOf: () => hold.now,
+      send: async (m: OutboundMessage): Promise<SendOutcome> => {
+        sends.push(m);
+        return { kind: 'sent', providerMessageId: 'MSG-1' };
+      },
+    },
+  });
+  const { payload } = textFromFirst(config);
+  return { hold, sends, published, deliver: deliveriesOf(() => consumer, payload) };
+}
