@@ -27,7 +27,7 @@ describe('message relay claims (real NATS KV, replicas on their own connections)
     const first = await claims.claim(key, 10_000, PLAN, now);
     expect(first).toMatchObject({ kind: 'claimed', sends: 0, plan: PLAN });
     if (first.kind !== 'claimed') throw new Error('not claimed');
-    await claims.giveBack(key, { ...first, sends: 1 });
+    expect(await claims.giveBack(key, { ...first, sends: 1 })).toBe(true);
     // A retry that would decide otherwise (the session ended meanwhile) carries out the first plan.
     const second = await claims.claim(key, 10_000, { kind: 'fallback' }, now);
     expect(second).toMatchObject({ kind: 'claimed', sends: 1, plan: PLAN });
@@ -37,7 +37,7 @@ describe('message relay claims (real NATS KV, replicas on their own connections)
     expect(third).toMatchObject({ kind: 'claimed', sends: 2 });
     // The holder whose lease lapsed wakes and gives back: it cannot undo the take-over.
     if (second.kind !== 'claimed') throw new Error('not claimed');
-    await claims.giveBack(key, { ...second, sends: 9 });
+    expect(await claims.giveBack(key, { ...second, sends: 9 })).toBe(false);
     expect(await claims.peek(key)).toMatchObject({ state: 'sending', sends: 2 });
   });
 

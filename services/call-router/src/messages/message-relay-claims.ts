@@ -162,13 +162,14 @@ export class MessageRelayClaims {
   /**
    * The provider did not take it (`sends` made so far): a retry may send it, under the same plan.
    * Only if the claim is still this holder's (`revision`): a holder whose lease lapsed while it
-   * waited must not undo what the one that took over did.
+   * waited must not undo what the one that took over did. Whether it was given back (false: the
+   * claim was another's by then).
    */
   async giveBack(
     key: string,
     claimed: { sends: number; plan: RelayPlan; revision: number },
     options: { refresh?: true } = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
     try {
       await (
         await this.bucket()
@@ -177,8 +178,10 @@ export class MessageRelayClaims {
         kvEncode({ state: 'waiting', sends: claimed.sends, plan: claimed.plan, ...options } satisfies Claim),
         claimed.revision,
       );
+      return true;
     } catch (err) {
       if (!isWrongLastSequence(err)) throw err;
+      return false;
     }
   }
 }

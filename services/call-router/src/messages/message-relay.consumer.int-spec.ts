@@ -259,7 +259,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(tried.length).toBeLessThanOrEqual(1);
   });
 
-  it('looked at again while its provider account stays held back, reads nothing and waits; sent once the account is back', async () => {
+  it('looked at again while its provider account stays held back, reads nothing and waits, but for every tenth look and its last', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
@@ -278,17 +278,39 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     hold.now = 'busy';
     await expect(deliver(3)).rejects.toBeInstanceOf(RetryLater);
     expect(peeks).not.toHaveBeenCalled();
+    // Every tenth look reads it all the same (another replica may have finished it), and waits on.
+    hold.now = 'held-back';
+    await expect(deliver(10)).rejects.toBeInstanceOf(RetryLater);
+    expect(peeks).toHaveBeenCalledTimes(1);
+    await expect(deliver(11)).rejects.toBeInstanceOf(RetryLater);
+    expect(peeks).toHaveBeenCalledTimes(1);
     expect(sends).toEqual([]);
-    // The account is tried again: the stored plan is sent, once, and announced.
-    hold.now = null;
-    await deliver(4);
-    expect(peeks).toHaveBeenCalled();
+    // Its last look, the account still held back: it goes the whole way (here the provider takes
+    // it; one whose breaker is open has it announced failed), sent once and announced.
+    await deliver(999);
     expect(sends.map((m) => m.to)).toEqual([SECOND]);
     expect(published).toEqual(['events.message.relayed.v1']);
-    // A copy after that: announced already, nothing sent again (and, held back, read at its last look).
+  });
+
+  it('looked at again once its provider account is back: its stored plan is sent, once', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const { hold, sends, published, deliver } = switchableRelay(
+      kv,
+      config,
+      finderOf(liveSession(true)),
+      new MessageRelayClaims(kv),
+    );
+    await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
+    hold.now = null;
+    await deliver(2);
+    expect(sends.map((m) => m.to)).toEqual([SECOND]);
+    expect(published).toEqual(['events.message.relayed.v1']);
+    // A copy after that, held back again: announced already, nothing sent again.
     hold.now = 'held-back';
-    await deliver(999);
+    await deliver(3);
     expect(sends).toHaveLength(1);
+    expect(published).toHaveLength(1);
   });
 
   it('looked at again while held back, with no plan stored yet (its first look failed before deciding): decided and parked, and the plan then stands', async () => {
@@ -357,6 +379,48 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     publishing = 'works';
     await deliver(3);
     expect(published).toEqual([{ subject: 'events.message.failed.v1', reason: 'provider-refused' }]);
+  });
+
+  it('left waiting by one replica and finished by another, its outcome not yet announced: announced by the first, its account held back', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const session = liveSession(true);
+    let publishing: 'fails' | 'works' = 'fails';
+    const published: string[] = [];
+    const replica = (hold: { now: ProviderHold | null }) =>
+      relayConsumer(kv, config, {
+        routing: plivoNumber(),
+        rpc: {} as RpcClient,
+        finder: finderOf(session),
+        events: {
+          publish: async (contract: { subject: string }) => {
+            if (publishing === 'fails') throw new Error('JetStream did not answer');
+            published.push(contract.subject);
+          },
+        } as unknown as EventPublisher,
+        sender: {
+          holdOf: () => hold.now,
+          send: async (): Promise<SendOutcome> => ({ kind: 'sent', providerMessageId: 'MSG-1' }),
+        },
+      }).consumer;
+    const holdA: { now: ProviderHold | null } = { now: 'held-back' };
+    const a = replica(holdA);
+    const b = replica({ now: null });
+    const { payload } = textFromFirst(config);
+    const toA = deliveriesOf(() => a, payload);
+    const toB = deliveriesOf(() => b, payload);
+
+    // A parks it; B, whose breaker is closed, sends it and cannot publish its outcome.
+    await expect(toA(1)).rejects.toBeInstanceOf(RetryLater);
+    await expect(toB(2)).rejects.toThrow('JetStream did not answer');
+    // A, its account answering a moment, reads it finished, and cannot publish either.
+    holdA.now = null;
+    await expect(toA(3)).rejects.toThrow('JetStream did not answer');
+    // A's account held back again: the outcome is announced all the same.
+    holdA.now = 'held-back';
+    publishing = 'works';
+    await toA(4);
+    expect(published).toEqual(['events.message.relayed.v1']);
   });
 
   it('looked at again while held back, a relay refused now (its number no longer takes texts) is refused at once, not held', async () => {

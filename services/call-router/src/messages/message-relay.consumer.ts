@@ -65,6 +65,8 @@ const MAX_DELIVER = 1000;
 const LAST_DELIVERY = MAX_DELIVER - 1;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
+/** A text left waiting reads its claim at least every this many looks, whatever its account's hold (heldStill). */
+const READ_EVERY = 10;
 type Inbound = EventPayloadOf<typeof MessageReceived>;
 type Outcome =
   | { event: 'relayed'; relayedMessageId: string | null }
@@ -145,6 +147,7 @@ export class MessageRelayConsumer {
     // delivery skips the read (one KV round trip per message): its claim, below, finds whatever an
     // earlier copy of the event left, and the plan that copy made.
     const prior = meta.deliveryCount > 1 ? await this.claims.peek(key) : undefined;
+    if (prior?.state !== 'waiting') this.waiting.forget(key);
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
@@ -253,11 +256,14 @@ export class MessageRelayConsumer {
    * account's looks cost more CPU than an answering account's relays). A message it did not leave
    * waiting reads its claim: a plan not yet made is decided, an outcome left to announce is
    * announced. Not at its last look, and not a relay refused now whatever the account does (too long,
-   * no SMS, no credentials): both go the whole way. (A claim another replica took and finished since
-   * waits, here, while this replica holds the account back.)
+   * no SMS, no credentials): both go the whole way. (A claim another replica took and finished since,
+   * its outcome not yet announced, is seen at the next look that reads it: every READ_EVERY-th.)
    */
   private async heldStill(m: Inbound, key: string, meta: EventMeta): Promise<ProviderHold | null> {
     if (!this.waiting.has(key) || this.lastLook(meta) || !this.seal.knows(m.text)) return null;
+    // Every READ_EVERY-th look reads the claim all the same: another replica may have taken and
+    // finished it since, an outcome left to announce (bounds that wait to about ten minutes).
+    if (meta.deliveryCount % READ_EVERY === 0) return null;
     const number = await this.numbers.get(m.virtualNumber);
     if (!number?.credentials || number.accountId !== m.accountId || number.provider !== m.provider) {
       return null;
@@ -467,8 +473,7 @@ export class MessageRelayConsumer {
       // is counted. Asked again later and later (by its deliveries), so a provider account that
       // stays down costs little while its messages wait for it, until the last delivery says it failed.
       this.heldBack.inc({ provider: message.provider, hold: sent.hold });
-      await this.claims.giveBack(key, claim);
-      this.waiting.note(key);
+      if (await this.claims.giveBack(key, claim)) this.waiting.note(key);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
         heldBackRetryMs(meta.deliveryCount, this.config, sent.hold),
@@ -482,8 +487,7 @@ export class MessageRelayConsumer {
     }
     if (sent.kind === 'retry' && !last) {
       if (sends < this.config.MESSAGE_RELAY_ATTEMPTS) {
-        await this.claims.giveBack(key, { ...claim, sends });
-        this.waiting.note(key);
+        if (await this.claims.giveBack(key, { ...claim, sends })) this.waiting.note(key);
         const delay = sent.retryAfterMs ?? backoffWithJitter(sends, 1000, RELAY_RETRY_MAX_MS);
         throw new RetryLater(`the provider did not take the message (${sent.reason})`, delay);
       }
