@@ -252,8 +252,8 @@ export class MessageRelayConsumer {
    * sends hanging; busy), or null. Nothing is read: a message waiting out an account that stays
    * down is looked at again up to once a minute, and the account's parked backlog grows by its whole
    * inbound rate, so a claim read per look put a KV round trip per parked message per look on the
-   * cores every other account's relay shares (bench:messages: by the end of a run the never-answering
-   * account's looks cost more CPU than an answering account's relays). A message it did not leave
+   * cores every other account's relay shares (bench:messages: by a 40 s run's end, two looks at the
+   * never-answering account's texts for each new one, and its busiest windows). A message it did not leave
    * waiting reads its claim: a plan not yet made is decided, an outcome left to announce is
    * announced. Not at its last look, and not a relay refused now whatever the account does (too long,
    * no SMS, no credentials): both go the whole way. (A claim another replica took and finished since,
