@@ -4,10 +4,14 @@
  * steady rate (100 messages a second by default), p50 and p99, next to a floor measured in the same
  * run: the same signed webhook answered by an HTTP server that asks a NATS echo. Then the same load
  * with a second provider account sending as much whose API never answers: the healthy account's
- * p99 with it ÷ without it (target ≤ 1.2). A control run with a second account sending as much
+ * p99 with it ÷ without it (target ≤ 1.2). The healthy account sends on a steady tick; the other
+ * account's texts come at instants of their own, spread at random over the run, as two accounts'
+ * customers text independently (`schedule`). A control run with a second account sending as much
  * whose API answers separates the cost of the extra load (this machine's two cores serve both)
- * from the cost of the failing API, and a run with a failing account sending a tenth as much shows
- * the hang's cost without the doubled load.
+ * from the cost of the failing API; a run with a failing account sending a tenth as much shows the
+ * hang's cost without the doubled load; and a run whose failing account sends at the very instants
+ * of the healthy one's texts shows the worst case (each healthy text meets one of the other's at
+ * every stage; until stop 67 every run with a second account sent that way).
  *
  * Alone, with the answering account and with a failing one run `--repeats` times in turn (a fresh
  * failing account each time), each ratio is shown and the target is read on their median: the p99s
@@ -93,6 +97,43 @@ class GatewayLoopWatch {
       gcMs: (gc - before) * 1000,
     };
   }
+}
+
+/**
+ * How the other accounts' texts arrive beside the healthy one's steady ticks. Their own senders'
+ * customers text when they text: each other account's texts come at instants of their own, spread at
+ * random over the run (as many as asked, so the load is the same; a Poisson stream given its count),
+ * drawn from a generator seeded by the run's label, so a run is the same schedule each time. `together`:
+ * each of them at the very instant of a healthy one's (the worst case for the healthy account: every
+ * one of its texts meets another at every stage).
+ */
+function schedule(
+  tenants: number,
+  total: number,
+  every: number,
+  together: boolean,
+  label: string,
+  periodMs: number,
+): Array<{ at: number; k: number; i: number }> {
+  const events: Array<{ at: number; k: number; i: number }> = [];
+  for (let i = 0; i < total; i++) events.push({ at: i * periodMs, k: 0, i });
+  let seed = [...label].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 7);
+  // mulberry32: a small seeded generator (Math.random cannot be seeded).
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let k = 1; k < tenants; k++) {
+    const count = Math.ceil(total / every);
+    for (let i = 0; i < count; i++) {
+      const at = together ? i * every * periodMs : random() * total * periodMs;
+      events.push({ at, k, i });
+    }
+  }
+  // Stable: at one instant the healthy account's text goes first, as before.
+  return events.sort((a, b) => a.at - b.at || a.k - b.k);
 }
 
 function median(v: number[]): number {
@@ -194,7 +235,11 @@ async function main() {
     const broken: Tenant[] = [];
     for (let r = 0; r < repeats; r++)
       broken.push(await tenant(`bench-broken-${r}`, `+164655507${r}`, `+162855${r}`));
-    for (const t of [brokenLight, ...broken]) sandbox.hangAccount(t.provider.accountId);
+    // And one for each repetition's run with texts at the healthy account's instants.
+    const brokenTogether: Tenant[] = [];
+    for (let r = 0; r < repeats; r++)
+      brokenTogether.push(await tenant(`bench-broken-together-${r}`, `+134755507${r}`, `+162854${r}`));
+    for (const t of [brokenLight, ...broken, ...brokenTogether]) sandbox.hangAccount(t.provider.accountId);
 
     /**
      * Waits until every durable consumer has taken and settled what was published (at most
@@ -221,9 +266,14 @@ async function main() {
 
     /**
      * Sends `rate` messages a second for `seconds` from the first tenant, and from each other one
-     * every `every`-th of those ticks (1: as much); the first one's relay latencies.
+     * a `every`-th as many (1: as much), at instants of their own (ARRIVALS) unless `together`;
+     * the first one's relay latencies.
      */
-    const run = async (label: string, tenants: Tenant[], every = 1) => {
+    const run = async (
+      label: string,
+      tenants: Tenant[],
+      { every = 1, together = false }: { every?: number; together?: boolean } = {},
+    ) => {
       await quiet(label);
       const processes = () => [...bench.pids(), { name: 'bench', pid: process.pid }];
       const loopDelay = monitorEventLoopDelay({ resolution: 1 });
@@ -270,35 +320,39 @@ async function main() {
       // The measurement follows the lead-in's last message at the same pace.
       const t0 = leadStart + (lead * 1000) / rate;
       const inFlight: Array<Promise<unknown>> = [...leadIn];
-      for (let i = 0; i < total; i++) {
-        const due = t0 + (i * 1000) / rate;
-        const wait = due - performance.now();
+      for (const { at: offset, k, i } of schedule(
+        tenants.length,
+        total,
+        every,
+        together,
+        label,
+        1000 / rate,
+      )) {
+        const wait = t0 + offset - performance.now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        for (const [k, t] of tenants.entries()) {
-          if (k > 0 && i % every !== 0) continue;
-          sentInAll++;
-          const [vn, first] = t.sessions[i % t.sessions.length];
-          const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
-          const at = performance.now();
-          if (k === 0) started.set(text, at);
-          else others.push(text);
-          // A webhook that fails (no answer, not 200) is counted, never left to reject unheard.
-          inFlight.push(
-            t.sim.text({ from: first, to: vn, text }).then(
-              ({ status }) => {
-                if (status !== 200) {
-                  failed++;
-                  why.set(`HTTP ${status}`, (why.get(`HTTP ${status}`) ?? 0) + 1);
-                } else if (k === 0) answered.push(performance.now() - at);
-              },
-              (err: unknown) => {
+        const t = tenants[k];
+        sentInAll++;
+        const [vn, first] = t.sessions[i % t.sessions.length];
+        const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
+        const at = performance.now();
+        if (k === 0) started.set(text, at);
+        else others.push(text);
+        // A webhook that fails (no answer, not 200) is counted, never left to reject unheard.
+        inFlight.push(
+          t.sim.text({ from: first, to: vn, text }).then(
+            ({ status }) => {
+              if (status !== 200) {
                 failed++;
-                const reason = err instanceof Error ? err.message.slice(0, 80) : 'no answer';
-                why.set(reason, (why.get(reason) ?? 0) + 1);
-              },
-            ),
-          );
-        }
+                why.set(`HTTP ${status}`, (why.get(`HTTP ${status}`) ?? 0) + 1);
+              } else if (k === 0) answered.push(performance.now() - at);
+            },
+            (err: unknown) => {
+              failed++;
+              const reason = err instanceof Error ? err.message.slice(0, 80) : 'no answer';
+              why.set(reason, (why.get(reason) ?? 0) + 1);
+            },
+          ),
+        );
       }
       await Promise.all(inFlight);
       clearInterval(sampler);
@@ -394,18 +448,22 @@ async function main() {
     const floorMs = await floor();
     // A failing account (another) at a tenth of the load: what the hang costs when the two cores are
     // not also serving a doubled load.
-    const withBrokenTenth = await run('with-broken-tenth', [healthy, brokenLight], 10);
+    const withBrokenTenth = await run('with-broken-tenth', [healthy, brokenLight], { every: 10 });
     await recover('with-broken-tenth', brokenLight, withBrokenTenth.others);
     // Alone, with an answering account, with a failing one, `repeats` times over: a ratio of two p99s
     // of one run each moved with whatever else this shared machine did meanwhile (0.7 to 2.5 over
     // runs of the same code); each repetition's ratio, and their median.
-    const pairs: Array<{ alone: Run; withOther: Run; withBroken: Run }> = [];
+    const pairs: Array<{ alone: Run; withOther: Run; withBroken: Run; withBrokenTogether: Run }> = [];
     for (let r = 0; r < repeats; r++) {
       const alone = await run(`alone #${r + 1}`, [healthy]);
       const withOther = await run(`with-other #${r + 1}`, [healthy, other]);
       const withBroken = await run(`with-broken #${r + 1}`, [healthy, broken[r]]);
       await recover(`with-broken #${r + 1}`, broken[r], withBroken.others);
-      pairs.push({ alone, withOther, withBroken });
+      const withBrokenTogether = await run(`with-broken-together #${r + 1}`, [healthy, brokenTogether[r]], {
+        together: true,
+      });
+      await recover(`with-broken-together #${r + 1}`, brokenTogether[r], withBrokenTogether.others);
+      pairs.push({ alone, withOther, withBroken, withBrokenTogether });
     }
     const pooled = (pick: (p: (typeof pairs)[number]) => Run): Run => ({
       latencies: pairs.flatMap((p) => pick(p).latencies),
@@ -417,6 +475,7 @@ async function main() {
     const alone = pooled((p) => p.alone);
     const withOther = pooled((p) => p.withOther);
     const withBroken = pooled((p) => p.withBroken);
+    const withBrokenTogether = pooled((p) => p.withBrokenTogether);
     // The webhook's own answer (the gateway has the message in the stream): what of the relay's
     // time is taking the message, and what is relaying it.
     const row = (name: string, v: number[], base: number[], answered = v) =>
@@ -441,6 +500,12 @@ async function main() {
       withBroken.answered,
     );
     row(
+      'the same, with another account sending as much at the same instants (its API never answering)',
+      withBrokenTogether.latencies,
+      floorMs,
+      withBrokenTogether.answered,
+    );
+    row(
       'the same, with another account sending a tenth as much (its API never answering)',
       withBrokenTenth.latencies,
       floorMs,
@@ -460,6 +525,12 @@ async function main() {
         `median ${median(isolation).toFixed(2)}; ` +
         `not relayed within 30 s: ${alone.missing} / ${withOther.missing} / ${withBroken.missing} / ${withBrokenTenth.missing}; ` +
         `webhooks not answered 200: ${[alone, withOther, withBroken, withBrokenTenth].map((r) => r.failed).join(' / ')}`,
+    );
+    const together = pairs.map((p) => p99(p.withBrokenTogether) / p99(p.alone));
+    log(
+      `its texts at the healthy account's instants (the worst case) ÷ without, by repetition: ${all(together)}; ` +
+        `median ${median(together).toFixed(2)}; not relayed within 30 s: ${withBrokenTogether.missing}; ` +
+        `webhooks not answered 200: ${withBrokenTogether.failed}`,
     );
     log(
       `healthy p99 with a never-answering account sending a tenth as much ÷ without (pooled): ` +
