@@ -7,17 +7,18 @@
  * p99 with it ÷ without it (target ≤ 1.2). The healthy account sends on a steady tick; the other
  * account's texts come at instants of their own, spread at random over the run, as two accounts'
  * customers text independently (`schedule`). A control run with a second account sending as much
- * whose API answers separates the cost of the extra load (this machine's two cores serve both)
- * from the cost of the failing API; a run with a failing account sending a tenth as much shows the
- * hang's cost without the doubled load; and a run whose failing account sends at the very instants
- * of the healthy one's texts shows the worst case (each healthy text meets one of the other's at
- * every stage; until stop 67 every run with a second account sent that way).
+ * whose API answers (at the same instants) separates the cost of the extra load (this machine's two
+ * cores serve both) from the cost of the failing API; a run with a failing account sending a tenth
+ * as much shows the hang's cost without the doubled load; and a run whose failing account sends at
+ * the very instants of the healthy one's texts shows the lockstep case (each healthy text meets one
+ * of the other's at every stage; until stop 67 every run with a second account sent that way).
  *
- * Alone, with the answering account and with a failing one run `--repeats` times in turn (a fresh
- * failing account each time), each ratio is shown and the target is read on their median: the p99s
- * of single runs moved with whatever else this shared machine did. After each failing run its API
- * answers again, and the run waits until its backlog is relayed, so that the next runs start
- * without it (and the recovery is shown). The table pools the repetitions.
+ * Alone, with the answering account and with a failing one (and the lockstep one, before or after it
+ * in turn) run `--repeats` times in turn (a fresh failing account each time), each ratio is shown and
+ * the target is read on their median: the p99s of single runs moved with whatever else this shared
+ * machine did. After each failing run its API answers again, and the run waits until its backlog is
+ * relayed, so that the next runs start without it (and the recovery is shown). The table pools the
+ * repetitions.
  *
  * Each run starts once the previous one's events are consumed, with the healthy account sending alone,
  * unmeasured, for LEAD_IN_S: what is measured is a steady flow that the other account joins.
@@ -30,6 +31,7 @@
  *
  *   --rate N       messages a second (default 100)   --seconds S   length of each run (default 20)
  *   --repeats N    repetitions (default 3)            --quick       --seconds 6 --repeats 1
+ *   --seed N       the other accounts' instants (default: drawn from the clock, and printed)
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -103,21 +105,21 @@ class GatewayLoopWatch {
  * How the other accounts' texts arrive beside the healthy one's steady ticks. Their own senders'
  * customers text when they text: each other account's texts come at instants of their own, spread at
  * random over the run (as many as asked, so the load is the same; a Poisson stream given its count),
- * drawn from a generator seeded by the run's label, so a run is the same schedule each time. `together`:
- * each of them at the very instant of a healthy one's (the worst case for the healthy account: every
- * one of its texts meets another at every stage).
+ * drawn from a generator seeded by `seed` (the bench's `--seed`, printed, and the repetition: a
+ * repetition's control and failing runs meet the same instants, and each invocation draws anew).
+ * `together`: each of them at the very instant of a healthy one's (every healthy text meets another
+ * at every stage: the old bench's pattern).
  */
 function schedule(
   tenants: number,
   total: number,
   every: number,
   together: boolean,
-  label: string,
+  seed: number,
   periodMs: number,
 ): Array<{ at: number; k: number; i: number }> {
   const events: Array<{ at: number; k: number; i: number }> = [];
   for (let i = 0; i < total; i++) events.push({ at: i * periodMs, k: 0, i });
-  let seed = [...label].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 7);
   // mulberry32: a small seeded generator (Math.random cannot be seeded).
   const random = () => {
     seed = (seed + 0x6d2b79f5) | 0;
@@ -160,6 +162,8 @@ async function main() {
   const seconds = process.argv.includes('--quick') ? 6 : arg('seconds', 20);
   // At most 5: each repetition's failing account has numbers and parties of its own (below).
   const repeats = Math.min(5, Math.max(1, process.argv.includes('--quick') ? 1 : arg('repeats', 3)));
+  // Each invocation draws the other accounts' instants anew unless told which (`schedule`).
+  const seed = arg('seed', Date.now() % 1_000_000) | 0;
   const arrivals = new Map<string, number>();
   const sandbox = await providerSandbox.startProviderSandbox({
     onMessage: (m) => arrivals.set(m.text, performance.now()),
@@ -266,13 +270,14 @@ async function main() {
 
     /**
      * Sends `rate` messages a second for `seconds` from the first tenant, and from each other one
-     * a `every`-th as many (1: as much), at instants of their own (ARRIVALS) unless `together`;
+     * a `every`-th as many (1: as much), at instants of their own drawn from `seed` (`schedule`)
+     * unless `together`;
      * the first one's relay latencies.
      */
     const run = async (
       label: string,
       tenants: Tenant[],
-      { every = 1, together = false }: { every?: number; together?: boolean } = {},
+      { every = 1, together = false, seed = 0 }: { every?: number; together?: boolean; seed?: number } = {},
     ) => {
       await quiet(label);
       const processes = () => [...bench.pids(), { name: 'bench', pid: process.pid }];
@@ -312,6 +317,8 @@ async function main() {
       /** The other tenants' texts: a failing one's, to see them relayed once its API is back. */
       const others: string[] = [];
       const answered: number[] = [];
+      /** How late (ms) the bench sent each healthy text after its instant: its own lag, not the system's. */
+      const late: number[] = [];
       const total = rate * seconds;
       let sentInAll = 0;
       let failed = 0;
@@ -325,7 +332,7 @@ async function main() {
         total,
         every,
         together,
-        label,
+        seed,
         1000 / rate,
       )) {
         const wait = t0 + offset - performance.now();
@@ -335,8 +342,11 @@ async function main() {
         const [vn, first] = t.sessions[i % t.sessions.length];
         const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
         const at = performance.now();
-        if (k === 0) started.set(text, at);
-        else others.push(text);
+        // Timed from when it went: how late the bench itself sent it is shown, not counted.
+        if (k === 0) {
+          started.set(text, at);
+          late.push(at - (t0 + offset));
+        } else others.push(text);
         // A webhook that fails (no answer, not 200) is counted, never left to reject unheard.
         inFlight.push(
           t.sim.text({ from: first, to: vn, text }).then(
@@ -377,7 +387,8 @@ async function main() {
       );
       loopDelay.disable();
       log(
-        `${label}: bench event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`,
+        `${label}: bench event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ` +
+          `healthy texts sent after their instant p50 ${pct(late, 50).toFixed(1)} ms, p99 ${pct(late, 99).toFixed(1)} ms`,
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
       log(
@@ -442,27 +453,47 @@ async function main() {
       return latencies;
     };
 
-    log(`bench:messages — ${rate} messages/s for ${seconds} s per run, Plivo dialect, 5 sessions per tenant`);
+    log(
+      `bench:messages — ${rate} messages/s for ${seconds} s per run, Plivo dialect, 5 sessions per tenant; ` +
+        `the other accounts' instants drawn with --seed ${seed}`,
+    );
     // Warm-up: connections, caches, the routing index.
     await run('warm', [healthy]);
     const floorMs = await floor();
     // A failing account (another) at a tenth of the load: what the hang costs when the two cores are
     // not also serving a doubled load.
-    const withBrokenTenth = await run('with-broken-tenth', [healthy, brokenLight], { every: 10 });
+    const withBrokenTenth = await run('with-broken-tenth', [healthy, brokenLight], { every: 10, seed });
     await recover('with-broken-tenth', brokenLight, withBrokenTenth.others);
     // Alone, with an answering account, with a failing one, `repeats` times over: a ratio of two p99s
     // of one run each moved with whatever else this shared machine did meanwhile (0.7 to 2.5 over
     // runs of the same code); each repetition's ratio, and their median.
     const pairs: Array<{ alone: Run; withOther: Run; withBroken: Run; withBrokenTogether: Run }> = [];
     for (let r = 0; r < repeats; r++) {
+      // The control and the failing run of a repetition meet the same instants.
+      const drawn = { seed: seed + r + 1 };
       const alone = await run(`alone #${r + 1}`, [healthy]);
-      const withOther = await run(`with-other #${r + 1}`, [healthy, other]);
-      const withBroken = await run(`with-broken #${r + 1}`, [healthy, broken[r]]);
-      await recover(`with-broken #${r + 1}`, broken[r], withBroken.others);
-      const withBrokenTogether = await run(`with-broken-together #${r + 1}`, [healthy, brokenTogether[r]], {
-        together: true,
-      });
-      await recover(`with-broken-together #${r + 1}`, brokenTogether[r], withBrokenTogether.others);
+      const withOther = await run(`with-other #${r + 1}`, [healthy, other], drawn);
+      const failing = async () => {
+        const withBroken = await run(`with-broken #${r + 1}`, [healthy, broken[r]], drawn);
+        await recover(`with-broken #${r + 1}`, broken[r], withBroken.others);
+        return withBroken;
+      };
+      const failingTogether = async () => {
+        const label = `with-broken-together #${r + 1}`;
+        const withBrokenTogether = await run(label, [healthy, brokenTogether[r]], { together: true });
+        await recover(label, brokenTogether[r], withBrokenTogether.others);
+        return withBrokenTogether;
+      };
+      // In turn, which of the two failing runs goes first (the later one meets a larger store).
+      let withBroken: Run;
+      let withBrokenTogether: Run;
+      if (r % 2 === 0) {
+        withBroken = await failing();
+        withBrokenTogether = await failingTogether();
+      } else {
+        withBrokenTogether = await failingTogether();
+        withBroken = await failing();
+      }
       pairs.push({ alone, withOther, withBroken, withBrokenTogether });
     }
     const pooled = (pick: (p: (typeof pairs)[number]) => Run): Run => ({
@@ -517,7 +548,7 @@ async function main() {
     const isolation = pairs.map((p) => p99(p.withBroken) / p99(p.withOther));
     const all = (v: number[]) => v.map((x) => x.toFixed(2)).join(' ');
     log(
-      `healthy p99 with a never-answering account ÷ without, by repetition: ${all(ratios)}; ` +
+      `healthy p99 with a never-answering account (its texts at instants of their own) ÷ without, by repetition: ${all(ratios)}; ` +
         `median ${median(ratios).toFixed(2)} (target ≤ 1.2); pooled ${(p99(withBroken) / p99(alone)).toFixed(2)}`,
     );
     log(
@@ -526,9 +557,13 @@ async function main() {
         `not relayed within 30 s: ${alone.missing} / ${withOther.missing} / ${withBroken.missing} / ${withBrokenTenth.missing}; ` +
         `webhooks not answered 200: ${[alone, withOther, withBroken, withBrokenTenth].map((r) => r.failed).join(' / ')}`,
     );
+    // Two runs of the same thing: what a ratio of two p99s moves by on this machine with nothing changed.
+    const same = pairs.slice(1).map((p, r) => p99(p.alone) / p99(pairs[r].alone));
+    if (same.length > 0)
+      log(`healthy p99 alone ÷ the previous repetition's alone (nothing changed): ${all(same)}`);
     const together = pairs.map((p) => p99(p.withBrokenTogether) / p99(p.alone));
     log(
-      `its texts at the healthy account's instants (the worst case) ÷ without, by repetition: ${all(together)}; ` +
+      `healthy p99 with a never-answering account whose texts come at the healthy one's instants ÷ without, by repetition: ${all(together)}; ` +
         `median ${median(together).toFixed(2)}; not relayed within 30 s: ${withBrokenTogether.missing}; ` +
         `webhooks not answered 200: ${withBrokenTogether.failed}`,
     );
