@@ -12,6 +12,7 @@ import { TextedNumbers } from './messages/texted-numbers';
 import { PendingAutoCreates } from './messages/pending-auto-creates';
 import { OutOfSessionTexts } from './messages/out-of-session-texts';
 import { MessageRelayConsumer } from './messages/message-relay.consumer';
+import { HeldLookPacer } from './messages/held-look-pacer';
 import { ProviderMessageSender } from './messages/provider-message-sender';
 import { ProxyCallbacks } from './proxy/proxy-callbacks';
 import { ProxyInterceptor } from './proxy/proxy-interceptor';
@@ -59,6 +60,8 @@ export class CallRouterModule {
         ProxyCallbacks,
         ProxyInterceptor,
         ProxyOutOfSession,
+        // One schedule of held-back looks per replica (HeldLookPacer).
+        { provide: HeldLookPacer, useFactory: () => new HeldLookPacer() },
         MessageRelayConsumer,
       ],
     };

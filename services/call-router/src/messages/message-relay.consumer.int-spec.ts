@@ -27,7 +27,8 @@ import { RoutingIndex } from '../routing/routing-index';
 import type { RoutingIndexFeeder } from '../routing/routing-index.feeder';
 import { SessionFinder } from '../routing/session-finder';
 import { FallbackGate, MessageRelayClaims } from './message-relay-claims';
-import { MessageRelayConsumer } from './message-relay.consumer';
+import { HELD_LIFETIME_MS, MessageRelayConsumer } from './message-relay.consumer';
+import { HeldLookPacer } from './held-look-pacer';
 import type { OutOfSessionTexts } from './out-of-session-texts';
 import type {
   OutboundMessage,
@@ -101,13 +102,23 @@ function textFromFirst(config: ReturnType<typeof configOf>) {
   return { providerMessageId, payload };
 }
 
+/** The wait a look that put its message off asked for. */
+async function waitOf(look: Promise<void>): Promise<number> {
+  const err = await look.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(RetryLater);
+  return (err as RetryLater).delayMs;
+}
+
 /** Delivers `payload` to the consumer `current()` gives, as the server's `deliveryCount`-th delivery of it. */
 const deliveriesOf =
   (current: () => MessageRelayConsumer, payload: EventPayloadOf<typeof MessageReceived>) =>
-  (deliveryCount: number) =>
+  (deliveryCount: number, publishedAt = new Date()) =>
     current().onMessage(
       { subject: MessageReceived.subject, payload },
-      { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt: new Date() },
+      { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt },
     );
 
 function relayConsumer(
@@ -123,6 +134,10 @@ function relayConsumer(
     sender?: Pick<ProviderMessageSender, 'holdOf' | 'send'>;
     /** Whether the event stream still holds the event at its next look (default: yes). */
     streamKeeps?: boolean;
+    /** How long from now the event stream holds it (default: as long as asked). */
+    streamKeepsMs?: { ms: number };
+    /** The schedule of held-back looks (default: this replica's own). */
+    pacer?: Pick<HeldLookPacer, 'waitFor'>;
   },
 ) {
   const sends: OutboundMessage[] = [];
@@ -150,7 +165,11 @@ function relayConsumer(
     () => Date.now(),
     pino({ enabled: false }),
     new MetricsService('call-router'),
-    { keeps: () => parts.streamKeeps ?? true } as unknown as EventRetention,
+    {
+      keeps: (_publishedAt: Date, delayMs: number) =>
+        (parts.streamKeeps ?? true) && delayMs <= (parts.streamKeepsMs?.ms ?? Infinity),
+    } as unknown as EventRetention,
+    (parts.pacer ?? new HeldLookPacer()) as HeldLookPacer,
   );
   return { consumer, sends };
 }
@@ -290,6 +309,66 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     await deliver(999);
     expect(sends.map((m) => m.to)).toEqual([SECOND]);
     expect(published).toEqual(['events.message.relayed.v1']);
+  });
+
+  it('held back from its fourth look, waits as its account’s other held-back texts are paced, at most ten minutes, never past its lifetime nor what the stream keeps; busy, not paced', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    // One look a second per account, and an hour of the account's looks scheduled already.
+    const pacer = new HeldLookPacer(1);
+    const now = Date.now();
+    for (let s = 0; s <= 3600; s++) pacer.waitFor(ACCOUNT, s * 1000, now);
+    const keeps = { ms: Infinity };
+    const { hold, sends, published, deliver } = switchableRelay(
+      kv,
+      config,
+      finderOf(liveSession(true)),
+      claims,
+      { pacer, streamKeepsMs: keeps, refusedWhileHeld: true },
+    );
+
+    // Its first three looks wait as they would (a breaker's blip is not put behind the backlog).
+    for (const look of [1, 2, 3]) expect(await waitOf(deliver(look))).toBeLessThanOrEqual(60_000);
+    expect(pacer.secondsKept(ACCOUNT)).toBe(3601);
+    // From the fourth, paced: behind the account's hour of looks, but ten minutes at most.
+    expect(await waitOf(deliver(4))).toBe(600_000);
+    // Busy (its sends full, answered): its turn comes as they are answered, not paced.
+    hold.now = 'busy';
+    expect(await waitOf(deliver(5))).toBeLessThanOrEqual(5_000);
+    // Held back, the stream keeping it five minutes only: its own wait (a minute at most).
+    hold.now = 'held-back';
+    keeps.ms = 300_000;
+    expect(await waitOf(deliver(6))).toBeLessThanOrEqual(60_000);
+    keeps.ms = Infinity;
+    // Five minutes from the end of its lifetime (about 17 hours of looks): it waits those five minutes.
+    const wait = await waitOf(deliver(7, new Date(Date.now() - (HELD_LIFETIME_MS - 300_000))));
+    expect(wait).toBeGreaterThan(290_000);
+    expect(wait).toBeLessThanOrEqual(300_000);
+    expect(sends).toEqual([]);
+    // Its lifetime over, its account still held back: its last look tries it and says it failed.
+    await deliver(8, new Date(Date.now() - HELD_LIFETIME_MS - 1000));
+    expect(published).toEqual(['events.message.failed.v1']);
+  });
+
+  it('a send its breaker refused (nothing went out) is paced from its fourth look as a parked one is', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const pacer = new HeldLookPacer(1);
+    const now = Date.now();
+    for (let s = 0; s <= 3600; s++) pacer.waitFor(ACCOUNT, s * 1000, now);
+    // The account looks free until its send is refused: every look claims it and tries.
+    const { hold, sends, deliver } = switchableRelay(
+      kv,
+      config,
+      finderOf(liveSession(true)),
+      new MessageRelayClaims(kv),
+      { pacer, refusedWhileHeld: true, refusing: true },
+    );
+    hold.now = null;
+    for (const look of [1, 2, 3]) expect(await waitOf(deliver(look))).toBeLessThanOrEqual(60_000);
+    expect(await waitOf(deliver(4))).toBe(600_000);
+    expect(sends).toHaveLength(4);
   });
 
   it('looked at again once its provider account is back: its stored plan is sent, once', async () => {
@@ -534,6 +613,11 @@ function switchableRelay(
   config: ReturnType<typeof configOf>,
   finder: SessionFinder,
   claims: MessageRelayClaims,
+  extra: Pick<Parameters<typeof relayConsumer>[2], 'pacer' | 'streamKeepsMs'> & {
+    /** The provider sends nothing while the account is held back (its breaker refuses), or ever (`refusing`). */
+    refusedWhileHeld?: boolean;
+    refusing?: boolean;
+  } = {},
 ) {
   const hold: { now: ProviderHold | null } = { now: 'held-back' };
   const sends: OutboundMessage[] = [];
@@ -550,9 +634,20 @@ function switchableRelay(
       holdOf: () => hold.now,
       send: async (m: OutboundMessage): Promise<SendOutcome> => {
         sends.push(m);
+        if (extra.refusing || (extra.refusedWhileHeld && hold.now === 'held-back')) {
+          return {
+            kind: 'retry',
+            reason: 'breaker open',
+            retryAfterMs: null,
+            attempted: false,
+            hold: 'held-back',
+          };
+        }
         return { kind: 'sent', providerMessageId: 'MSG-1' };
       },
     },
+    pacer: extra.pacer,
+    streamKeepsMs: extra.streamKeepsMs,
   });
   const { payload } = textFromFirst(config);
   return { hold, sends, published, deliver: deliveriesOf(() => consumer, payload) };

@@ -57,12 +57,30 @@ import type { OutsideContact } from '../proxy/proxy-out-of-session';
 import { OutOfSessionTexts } from './out-of-session-texts';
 import { TextedNumbers } from './texted-numbers';
 import { WaitingRelays } from './waiting-relays';
+import { HeldLookPacer } from './held-look-pacer';
 import { twimlReply } from '../proxy/twiml-answer';
 
 const EVENTS = [MessageReceived] as const;
 /** Deliveries the server makes of one message; the handler settles it, failed if need be, on the one before. */
 const MAX_DELIVER = 1000;
 const LAST_DELIVERY = MAX_DELIVER - 1;
+/**
+ * The longest a text waits out its provider account: as long as its looks last at their longest
+ * wait (RELAY_RETRY_MAX_MS each), about 17 hours, however its looks were paced (HeldLookPacer).
+ */
+export const HELD_LIFETIME_MS = LAST_DELIVERY * RELAY_RETRY_MAX_MS;
+/**
+ * The longest a paced look is put off (HeldLookPacer): a backlog past HELD_LOOKS_PER_SECOND times
+ * this (120,000 texts of one account on a replica) is looked at more than that a second, each text
+ * every ten minutes, where a longer wait would ask the stream to keep its event for hours unwatched.
+ */
+const PACED_WAIT_MAX_MS = 10 * RELAY_RETRY_MAX_MS;
+/**
+ * From which look a held-back text's waits are paced: its first ones (5–40 s with the defaults, until
+ * they reach a minute) are its own, so a brief hold (a breaker's blip) is not put behind another
+ * provider account's backlog of the same Maskline account.
+ */
+const PACED_FROM_LOOK = 4;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
 /** A text left waiting reads its claim at least every this many looks, whatever its account's hold (heldStill). */
@@ -103,6 +121,7 @@ export class MessageRelayConsumer {
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
     private readonly retention: EventRetention,
+    private readonly pacer: HeldLookPacer,
   ) {
     this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
     this.outcomes = metrics.counter('maskline_messages_total', 'Inbound messages by outcome', [
@@ -141,7 +160,7 @@ export class MessageRelayConsumer {
     const held = meta.deliveryCount > 1 ? await this.heldStill(m, key, meta) : null;
     if (held) {
       this.heldBack.inc({ provider: m.provider, hold: held });
-      throw this.notSent(held, meta);
+      throw this.notSent(held, meta, m.accountId);
     }
     // Dealt with before (a redelivery): at most its announcement is left to publish. A first
     // delivery skips the read (one KV round trip per message): its claim, below, finds whatever an
@@ -172,7 +191,7 @@ export class MessageRelayConsumer {
       // asked for its credentials read afresh.)
       this.heldBack.inc({ provider: m.provider, hold });
       if (prior?.state === 'waiting' && !prior.refresh) this.waiting.note(key);
-      throw this.notSent(hold, meta);
+      throw this.notSent(hold, meta, m.accountId);
     }
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
     const decided = prior
@@ -191,7 +210,7 @@ export class MessageRelayConsumer {
       return; // nothing to relay and no fallback to send: nothing to remember either
     }
     const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
-    if (parked) throw this.notSent(parked, meta);
+    if (parked) throw this.notSent(parked, meta, m.accountId);
     this.waiting.forget(key);
     const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
     if (claim.kind === 'done') return this.publish(key, claim.announce);
@@ -262,7 +281,8 @@ export class MessageRelayConsumer {
   private async heldStill(m: Inbound, key: string, meta: EventMeta): Promise<ProviderHold | null> {
     if (!this.waiting.has(key) || this.lastLook(meta) || !this.seal.knows(m.text)) return null;
     // Every READ_EVERY-th look reads the claim all the same: another replica may have taken and
-    // finished it since, an outcome left to announce (bounds that wait to about ten minutes).
+    // finished it since, an outcome left to announce (bounds that wait to ten looks: about ten
+    // minutes, and up to PACED_WAIT_MAX_MS each for a large backlog's paced looks).
     if (meta.deliveryCount % READ_EVERY === 0) return null;
     const number = await this.numbers.get(m.virtualNumber);
     if (!number?.credentials || number.accountId !== m.accountId || number.provider !== m.provider) {
@@ -285,11 +305,27 @@ export class MessageRelayConsumer {
   }
 
   /** The retry of a message not tried because of its provider account's hold. */
-  private notSent(hold: ProviderHold, meta: EventMeta): RetryLater {
+  private notSent(hold: ProviderHold, meta: EventMeta, accountId: string): RetryLater {
     return new RetryLater(
       `the provider account is ${holdInWords(hold)}; not sent`,
-      heldBackRetryMs(meta.deliveryCount, this.config, hold),
+      this.heldWait(hold, meta, accountId),
     );
+  }
+
+  /**
+   * How long a message its provider account's `hold` kept from being tried waits for its next look:
+   * `heldBackRetryMs`; from its PACED_FROM_LOOK-th look on, later while its Maskline account's
+   * held-back texts are many (HeldLookPacer: HELD_LOOKS_PER_SECOND looks at them a second), but at
+   * most PACED_WAIT_MAX_MS, never past HELD_LIFETIME_MS from its arrival (that look is its last, and
+   * says it failed), and not at all unless the stream keeps its event that long (as `lastLook` reads it).
+   */
+  private heldWait(hold: ProviderHold, meta: EventMeta, accountId: string): number {
+    const wait = heldBackRetryMs(meta.deliveryCount, this.config, hold);
+    if (hold !== 'held-back' || meta.deliveryCount < PACED_FROM_LOOK) return wait;
+    const now = this.now();
+    const latest = Math.min(now + PACED_WAIT_MAX_MS, meta.publishedAt.getTime() + HELD_LIFETIME_MS);
+    const kept = latest - now > wait && this.retention.keeps(meta.publishedAt, latest - now);
+    return this.pacer.waitFor(accountId, wait, now, kept ? latest : now + wait);
   }
 
   /**
@@ -476,7 +512,7 @@ export class MessageRelayConsumer {
       if (await this.claims.giveBack(key, claim)) this.waiting.note(key);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
-        heldBackRetryMs(meta.deliveryCount, this.config, sent.hold),
+        this.heldWait(sent.hold, meta, message.accountId),
       );
     }
     const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);
@@ -508,7 +544,11 @@ export class MessageRelayConsumer {
    * announced). A last look that cannot send announces the message failed.
    */
   private lastLook(meta: EventMeta): boolean {
-    return meta.deliveryCount >= LAST_DELIVERY || !this.retention.keeps(meta.publishedAt, RELAY_RETRY_MAX_MS);
+    return (
+      meta.deliveryCount >= LAST_DELIVERY ||
+      this.now() - meta.publishedAt.getTime() >= HELD_LIFETIME_MS ||
+      !this.retention.keeps(meta.publishedAt, RELAY_RETRY_MAX_MS)
+    );
   }
 
   /** The outcome event of a relay, ready to publish (never the text: its length and segments). */
