@@ -102,6 +102,15 @@ function textFromFirst(config: ReturnType<typeof configOf>) {
   return { providerMessageId, payload };
 }
 
+/** What the sender answers while the provider account's breaker refuses: nothing went out. */
+const BREAKER_REFUSED: SendOutcome = {
+  kind: 'retry',
+  reason: 'breaker open',
+  retryAfterMs: null,
+  attempted: false,
+  hold: 'held-back',
+};
+
 /** The wait a look that put its message off asked for. */
 async function waitOf(look: Promise<void>): Promise<number> {
   const err = await look.then(
@@ -253,13 +262,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
           holdOf: () => 'held-back',
           send: async (m: OutboundMessage): Promise<SendOutcome> => {
             tried.push(m);
-            return {
-              kind: 'retry',
-              reason: 'breaker open',
-              retryAfterMs: null,
-              attempted: false,
-              hold: 'held-back',
-            };
+            return BREAKER_REFUSED;
           },
         },
         streamKeeps,
@@ -635,13 +638,7 @@ function switchableRelay(
       send: async (m: OutboundMessage): Promise<SendOutcome> => {
         sends.push(m);
         if (extra.refusing || (extra.refusedWhileHeld && hold.now === 'held-back')) {
-          return {
-            kind: 'retry',
-            reason: 'breaker open',
-            retryAfterMs: null,
-            attempted: false,
-            hold: 'held-back',
-          };
+          return BREAKER_REFUSED;
         }
         return { kind: 'sent', providerMessageId: 'MSG-1' };
       },
