@@ -38,6 +38,7 @@ import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
+import { DEFAULT_INBOUND_PER_SECOND } from '@maskline/contracts';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
 import { infra, log, pct, providerSandbox, startBenchSystem } from './support/bench-system';
 import { cpuMsByName, cpuPerOperation } from './support/process-cpu';
@@ -66,7 +67,7 @@ interface Run {
 }
 
 /** The inbound limit of one account (INBOUND_RATE_LIMIT_PER_SECOND's default): what one tenant may send. */
-const INBOUND_LIMIT_PER_SECOND = 200;
+const INBOUND_LIMIT_PER_SECOND = DEFAULT_INBOUND_PER_SECOND;
 
 interface GatewayWindow {
   /** The event loop's delay since the last scrape (prom-client resets it at each). */

@@ -1,9 +1,11 @@
+import { DEFAULT_INBOUND_PER_SECOND } from '@maskline/contracts';
+
 /**
  * Looks at one Maskline account's held-back texts a replica schedules in any second, at most: the
- * default inbound limit of an account (INBOUND_RATE_LIMIT_PER_SECOND), so a backlog waiting out a
- * provider that stays down costs the relay no more looks a second than its account may send texts.
+ * default inbound limit of an account, so a backlog waiting out a provider that stays down costs the
+ * relay no more looks a second than its account may send texts by default.
  */
-export const HELD_LOOKS_PER_SECOND = 200;
+export const HELD_LOOKS_PER_SECOND = DEFAULT_INBOUND_PER_SECOND;
 /** Accounts remembered at most (their schedules); past it the one paced longest ago is forgotten. */
 const MAX_ACCOUNTS = 10_000;
 /** Past seconds are dropped from an account's schedule once it holds this many more than its live run. */

@@ -111,6 +111,14 @@ const BREAKER_REFUSED: SendOutcome = {
   hold: 'held-back',
 };
 
+/** One look a second per account, and an hour of the account's looks scheduled already. */
+function pacerWithAnHourBooked(): HeldLookPacer {
+  const pacer = new HeldLookPacer(1);
+  const now = Date.now();
+  for (let s = 0; s <= 3600; s++) pacer.waitFor(ACCOUNT, s * 1000, now);
+  return pacer;
+}
+
 /** The wait a look that put its message off asked for. */
 async function waitOf(look: Promise<void>): Promise<number> {
   const err = await look.then(
@@ -318,10 +326,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
-    // One look a second per account, and an hour of the account's looks scheduled already.
-    const pacer = new HeldLookPacer(1);
-    const now = Date.now();
-    for (let s = 0; s <= 3600; s++) pacer.waitFor(ACCOUNT, s * 1000, now);
+    const pacer = pacerWithAnHourBooked();
     const keeps = { ms: Infinity };
     const { hold, sends, published, deliver } = switchableRelay(
       kv,
@@ -357,9 +362,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
   it('a send its breaker refused (nothing went out) is paced from its fourth look as a parked one is', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
-    const pacer = new HeldLookPacer(1);
-    const now = Date.now();
-    for (let s = 0; s <= 3600; s++) pacer.waitFor(ACCOUNT, s * 1000, now);
+    const pacer = pacerWithAnHourBooked();
     // The account looks free until its send is refused: every look claims it and tries.
     const { hold, sends, deliver } = switchableRelay(
       kv,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { keyringSchema, keySchema } from '@maskline/crypto';
+import { DEFAULT_INBOUND_PER_SECOND } from '@maskline/contracts';
 import {
   callbackUrlConfigShape,
   callContextConfigShape,
@@ -62,7 +63,7 @@ export const gatewayConfigSchema = z.object({
    * Set well above real traffic; over it a caller hears "temporarily unavailable", a report is
    * dropped, and a text is refused with 429.
    */
-  INBOUND_RATE_LIMIT_PER_SECOND: envInt(200, 1, 100000),
+  INBOUND_RATE_LIMIT_PER_SECOND: envInt(DEFAULT_INBOUND_PER_SECOND, 1, 100000),
   INBOUND_RATE_LIMIT_BURST: envInt(1000, 1, 1000000),
   ...callbackUrlConfigShape,
   /**
