@@ -23,6 +23,13 @@
  * Each run starts once the previous one's events are consumed, with the healthy account sending alone,
  * unmeasured, for LEAD_IN_S: what is measured is a steady flow that the other account joins.
  *
+ * The bench's own loop sends and times only the healthy account's texts. The other accounts' webhooks
+ * go from a worker thread (SenderThread), and the providers' APIs answer on another, which times each
+ * send as it arrives (SandboxThread; one monotonic clock for all three): another account's load
+ * reaches the healthy one through Maskline and the cores, not by queueing in the bench's loop, as
+ * two providers' webhooks and APIs would run on machines of their own. (Until stop 68 one loop did
+ * all of it, and its delay, which grew with the other account's texts, was counted in the relay's.)
+ *
  * Each run also prints the CPU each process spent per inbound message and the cores all of them
  * used by 2 s window; the table, the p99 of the webhook's own answer (the message taken into the
  * stream): what of the relay's time is taking the message, and what is relaying it. And what NATS
@@ -40,8 +47,11 @@ import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
 import { DEFAULT_INBOUND_PER_SECOND } from '@maskline/contracts';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
-import { infra, log, pct, providerSandbox, startBenchSystem } from './support/bench-system';
+import { infra, log, pct, startBenchSystem } from './support/bench-system';
+import { monotonicMs, until } from './support/monotonic-clock';
 import { cpuMsByName, cpuPerOperation } from './support/process-cpu';
+import { SandboxThread } from './support/sandbox-thread';
+import { SenderThread, type PlannedText } from './support/sender-thread';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -155,6 +165,11 @@ const WINDOW_S = 2;
  * one's first seconds (its sends hanging until its breaker opens) are measured.
  */
 const LEAD_IN_S = 2;
+/**
+ * How long before a run's first text its plan is made and the other tenants' part handed to their
+ * thread (SenderThread): room to start sending it on time.
+ */
+const PLAN_AHEAD_MS = 200;
 /** Longest wait for the previous run's events to be consumed before the next run starts. */
 const QUIET_WAIT_MS = 60_000;
 
@@ -165,10 +180,9 @@ async function main() {
   const repeats = Math.min(5, Math.max(1, process.argv.includes('--quick') ? 1 : arg('repeats', 3)));
   // Each invocation draws the other accounts' instants anew unless told which (`schedule`).
   const seed = arg('seed', Date.now() % 1_000_000) | 0;
-  const arrivals = new Map<string, number>();
-  const sandbox = await providerSandbox.startProviderSandbox({
-    onMessage: (m) => arrivals.set(m.text, performance.now()),
-  });
+  // The provider's end on a thread of its own: each send timed as it arrives (SandboxThread).
+  const sandbox = await SandboxThread.start();
+  const arrivals = sandbox.arrivals;
   // The gateway's ops server, scraped by window: its event loop's delay and its collections.
   const gatewayOpsPort = await infra.freePort();
   const bench = await startBenchSystem({
@@ -181,6 +195,8 @@ async function main() {
           : {},
   });
   const gatewayLoop = new GatewayLoopWatch(`http://127.0.0.1:${gatewayOpsPort}/metrics`);
+  // The other tenants' webhooks from a thread of their own (SenderThread).
+  const sender = new SenderThread(bench.baseUrl);
   const nc: NatsConnection = await connect({ servers: bench.nats.url });
   const jsm = await nc.jetstreamManager();
   const stored = async () => (await jsm.getAccountInfo()).storage;
@@ -286,11 +302,28 @@ async function main() {
       const storedBefore = await stored();
       // The lead-in: the healthy account alone, unmeasured (LEAD_IN_S).
       const lead = rate * LEAD_IN_S;
-      const leadStart = performance.now();
+      const leadStart = monotonicMs() + PLAN_AHEAD_MS;
+      // The measurement follows the lead-in's last message at the same pace.
+      const t0 = leadStart + (lead * 1000) / rate;
+      const total = rate * seconds;
+      const planned = schedule(tenants.length, total, every, together, seed, 1000 / rate);
+      /** The other tenants' texts, sent from their thread at their instants (SenderThread). */
+      const plan: PlannedText[] = planned
+        .filter(({ k }) => k > 0)
+        .map(({ at, k, i }) => {
+          const [vn, first] = tenants[k].sessions[i % tenants[k].sessions.length];
+          const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
+          return { atMs: t0 + at, tenant: k - 1, from: first, to: vn, text };
+        });
+      /** The other tenants' texts: a failing one's, to see them relayed once its API is back. */
+      const others = plan.map((p) => p.text);
+      const othersAnswered = sender.send(
+        tenants.slice(1).map((t) => t.provider),
+        plan,
+      );
       const leadIn: Array<Promise<unknown>> = [];
       for (let i = 0; i < lead; i++) {
-        const wait = leadStart + (i * 1000) / rate - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await until(leadStart + (i * 1000) / rate);
         const [vn, first] = tenants[0].sessions[i % tenants[0].sessions.length];
         leadIn.push(
           tenants[0].sim.text({ from: first, to: vn, text: `${label} lead-in ${i}` }).catch(() => undefined),
@@ -315,47 +348,31 @@ async function main() {
         );
       }, WINDOW_S * 1000);
       const started = new Map<string, number>();
-      /** The other tenants' texts: a failing one's, to see them relayed once its API is back. */
-      const others: string[] = [];
       const answered: number[] = [];
       /** How late (ms) the bench sent each healthy text after its instant: its own lag, not the system's. */
       const late: number[] = [];
-      const total = rate * seconds;
-      let sentInAll = 0;
+      const sentInAll = planned.length;
       let failed = 0;
       /** Why webhooks were not answered 200: a status, or the error the request failed with. */
       const why = new Map<string, number>();
-      // The measurement follows the lead-in's last message at the same pace.
-      const t0 = leadStart + (lead * 1000) / rate;
       const inFlight: Array<Promise<unknown>> = [...leadIn];
-      for (const { at: offset, k, i } of schedule(
-        tenants.length,
-        total,
-        every,
-        together,
-        seed,
-        1000 / rate,
-      )) {
-        const wait = t0 + offset - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        const t = tenants[k];
-        sentInAll++;
-        const [vn, first] = t.sessions[i % t.sessions.length];
-        const text = `${label} ${k} ${i} ${randomBytes(4).toString('hex')}`;
-        const at = performance.now();
-        // Timed from when it went: how late the bench itself sent it is shown, not counted.
-        if (k === 0) {
-          started.set(text, at);
-          late.push(at - (t0 + offset));
-        } else others.push(text);
+      for (const { at: offset, i } of planned.filter(({ k }) => k === 0)) {
+        await until(t0 + offset);
+        const [vn, first] = tenants[0].sessions[i % tenants[0].sessions.length];
+        const text = `${label} 0 ${i} ${randomBytes(4).toString('hex')}`;
+        // Timed from when it went (the clock the sandbox's thread times arrivals on): how late the
+        // bench itself sent it is shown, not counted.
+        const at = monotonicMs();
+        started.set(text, at);
+        late.push(at - (t0 + offset));
         // A webhook that fails (no answer, not 200) is counted, never left to reject unheard.
         inFlight.push(
-          t.sim.text({ from: first, to: vn, text }).then(
+          tenants[0].sim.text({ from: first, to: vn, text }).then(
             ({ status }) => {
               if (status !== 200) {
                 failed++;
                 why.set(`HTTP ${status}`, (why.get(`HTTP ${status}`) ?? 0) + 1);
-              } else if (k === 0) answered.push(performance.now() - at);
+              } else answered.push(monotonicMs() - at);
             },
             (err: unknown) => {
               failed++;
@@ -366,12 +383,17 @@ async function main() {
         );
       }
       await Promise.all(inFlight);
+      for (const [reason, n] of await othersAnswered) {
+        failed += n;
+        why.set(reason, (why.get(reason) ?? 0) + n);
+      }
       clearInterval(sampler);
       await gatewayScrape;
-      const deadline = performance.now() + 30_000;
-      while ([...started.keys()].some((t) => !arrivals.has(t)) && performance.now() < deadline) {
+      const deadline = monotonicMs() + 30_000;
+      while ([...started.keys()].some((t) => !arrivals.has(t)) && monotonicMs() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
       }
+      await sandbox.flush();
       const latencies = [...started].flatMap(([t, at]) => (arrivals.has(t) ? [arrivals.get(t)! - at] : []));
       // The healthy account's p99 by window of the run: a cost at the start (a breaker tripping) or throughout.
       const windows = Array.from({ length: Math.ceil(seconds / WINDOW_S) }, () => [] as number[]);
@@ -418,15 +440,16 @@ async function main() {
      */
     const recover = async (label: string, t: Tenant, texts: string[]) => {
       sandbox.answerAgain(t.provider.accountId);
-      const since = performance.now();
+      const since = monotonicMs();
       const deadline = since + 120_000;
-      while (texts.some((x) => !arrivals.has(x)) && performance.now() < deadline) {
+      while (texts.some((x) => !arrivals.has(x)) && monotonicMs() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
       }
+      await sandbox.flush();
       const relayed = texts.filter((x) => arrivals.has(x)).length;
       log(
         `${label}: once its API answered again, ${relayed} of the failing account's ${texts.length} messages ` +
-          `relayed within ${((performance.now() - since) / 1000).toFixed(0)} s`,
+          `relayed within ${((monotonicMs() - since) / 1000).toFixed(0)} s`,
       );
     };
 
@@ -593,6 +616,7 @@ async function main() {
   } finally {
     floorServer.close();
     await nc.close();
+    await sender.close();
     await bench.stop();
     await sandbox.close();
   }
