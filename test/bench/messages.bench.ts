@@ -1,6 +1,6 @@
 /**
  * npm run bench:messages — message relay latency: the time from a signed inbound message webhook
- * reaching the gateway to the provider's REST API receiving the send to the other party, at a
+ * leaving the bench to the provider's REST API receiving the send to the other party, at a
  * steady rate (100 messages a second by default), p50 and p99, next to a floor measured in the same
  * run: the same signed webhook answered by an HTTP server that asks a NATS echo. Then the same load
  * with a second provider account sending as much whose API never answers: the healthy account's
@@ -24,11 +24,13 @@
  * unmeasured, for LEAD_IN_S: what is measured is a steady flow that the other account joins.
  *
  * The bench's own loop sends and times only the healthy account's texts. The other accounts' webhooks
- * go from a worker thread (SenderThread), and the providers' APIs answer on another, which times each
- * send as it arrives (SandboxThread; one monotonic clock for all three): another account's load
- * reaches the healthy one through Maskline and the cores, not by queueing in the bench's loop, as
- * two providers' webhooks and APIs would run on machines of their own. (Until stop 68 one loop did
- * all of it, and its delay, which grew with the other account's texts, was counted in the relay's.)
+ * go from a worker thread (WebhookSenderThread), and the providers' APIs answer on another, which
+ * times each send as it arrives (ProviderSandboxThread; one monotonic clock for all three): another
+ * account's webhooks no longer queue the healthy ones in the bench's loop. They still share the
+ * process and the two cores with Maskline, and both accounts' sends share the sandbox's loop (as
+ * they would share a provider's API); each thread's own lag is printed per run. (Until stop 68 one
+ * loop did all of it, and its delay, which grew with the other account's texts, was counted in the
+ * relay's.)
  *
  * Each run also prints the CPU each process spent per inbound message and the cores all of them
  * used by 2 s window; the table, the p99 of the webhook's own answer (the message taken into the
@@ -48,10 +50,10 @@ import { connect, type NatsConnection } from 'nats';
 import { DEFAULT_INBOUND_PER_SECOND } from '@maskline/contracts';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
 import { infra, log, pct, startBenchSystem } from './support/bench-system';
-import { monotonicMs, until } from './support/monotonic-clock';
+import { monotonicMs, waitUntil } from './support/monotonic-clock';
 import { cpuMsByName, cpuPerOperation } from './support/process-cpu';
-import { SandboxThread } from './support/sandbox-thread';
-import { SenderThread, type PlannedText } from './support/sender-thread';
+import { ProviderSandboxThread } from './support/provider-sandbox.thread';
+import { WebhookSenderThread, type PlannedText } from './support/webhook-sender.thread';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -145,7 +147,8 @@ function schedule(
       events.push({ at, k, i });
     }
   }
-  // Stable: at one instant the healthy account's text goes first, as before.
+  // Stable: at one instant the healthy account's text first (they go from two threads, which send at
+  // that instant each: which of the two goes first is theirs to race).
   return events.sort((a, b) => a.at - b.at || a.k - b.k);
 }
 
@@ -165,10 +168,7 @@ const WINDOW_S = 2;
  * one's first seconds (its sends hanging until its breaker opens) are measured.
  */
 const LEAD_IN_S = 2;
-/**
- * How long before a run's first text its plan is made and the other tenants' part handed to their
- * thread (SenderThread): room to start sending it on time.
- */
+/** How long after a run's plan is made its first text (the lead-in's) goes: room to hand the plan over. */
 const PLAN_AHEAD_MS = 200;
 /** Longest wait for the previous run's events to be consumed before the next run starts. */
 const QUIET_WAIT_MS = 60_000;
@@ -180,8 +180,8 @@ async function main() {
   const repeats = Math.min(5, Math.max(1, process.argv.includes('--quick') ? 1 : arg('repeats', 3)));
   // Each invocation draws the other accounts' instants anew unless told which (`schedule`).
   const seed = arg('seed', Date.now() % 1_000_000) | 0;
-  // The provider's end on a thread of its own: each send timed as it arrives (SandboxThread).
-  const sandbox = await SandboxThread.start();
+  // The providers' APIs on a thread of their own: each send timed as it arrives (ProviderSandboxThread).
+  const sandbox = await ProviderSandboxThread.start();
   const arrivals = sandbox.arrivals;
   // The gateway's ops server, scraped by window: its event loop's delay and its collections.
   const gatewayOpsPort = await infra.freePort();
@@ -195,8 +195,6 @@ async function main() {
           : {},
   });
   const gatewayLoop = new GatewayLoopWatch(`http://127.0.0.1:${gatewayOpsPort}/metrics`);
-  // The other tenants' webhooks from a thread of their own (SenderThread).
-  const sender = new SenderThread(bench.baseUrl);
   const nc: NatsConnection = await connect({ servers: bench.nats.url });
   const jsm = await nc.jetstreamManager();
   const stored = async () => (await jsm.getAccountInfo()).storage;
@@ -211,7 +209,11 @@ async function main() {
       );
     });
   });
+  let sender: WebhookSenderThread | undefined;
   try {
+    // The other tenants' webhooks from a thread of their own (WebhookSenderThread).
+    const webhooks = await WebhookSenderThread.start(bench.baseUrl);
+    sender = webhooks;
     nc.subscribe('bench.echo', { callback: (_err, msg) => msg.respond(msg.data) });
     await new Promise<void>((r) => floorServer.listen(0, '127.0.0.1', r));
     const floorUrl = `http://127.0.0.1:${(floorServer.address() as AddressInfo).port}`;
@@ -307,7 +309,7 @@ async function main() {
       const t0 = leadStart + (lead * 1000) / rate;
       const total = rate * seconds;
       const planned = schedule(tenants.length, total, every, together, seed, 1000 / rate);
-      /** The other tenants' texts, sent from their thread at their instants (SenderThread). */
+      /** The other tenants' texts, sent from their thread at their instants (WebhookSenderThread). */
       const plan: PlannedText[] = planned
         .filter(({ k }) => k > 0)
         .map(({ at, k, i }) => {
@@ -317,13 +319,15 @@ async function main() {
         });
       /** The other tenants' texts: a failing one's, to see them relayed once its API is back. */
       const others = plan.map((p) => p.text);
-      const othersAnswered = sender.send(
+      const othersSent = webhooks.send(
         tenants.slice(1).map((t) => t.provider),
         plan,
       );
+      // The sandbox's loop delay from here (and every arrival so far handed over).
+      await sandbox.flush();
       const leadIn: Array<Promise<unknown>> = [];
       for (let i = 0; i < lead; i++) {
-        await until(leadStart + (i * 1000) / rate);
+        await waitUntil(leadStart + (i * 1000) / rate);
         const [vn, first] = tenants[0].sessions[i % tenants[0].sessions.length];
         leadIn.push(
           tenants[0].sim.text({ from: first, to: vn, text: `${label} lead-in ${i}` }).catch(() => undefined),
@@ -357,7 +361,7 @@ async function main() {
       const why = new Map<string, number>();
       const inFlight: Array<Promise<unknown>> = [...leadIn];
       for (const { at: offset, i } of planned.filter(({ k }) => k === 0)) {
-        await until(t0 + offset);
+        await waitUntil(t0 + offset);
         const [vn, first] = tenants[0].sessions[i % tenants[0].sessions.length];
         const text = `${label} 0 ${i} ${randomBytes(4).toString('hex')}`;
         // Timed from when it went (the clock the sandbox's thread times arrivals on): how late the
@@ -383,7 +387,8 @@ async function main() {
         );
       }
       await Promise.all(inFlight);
-      for (const [reason, n] of await othersAnswered) {
+      const { why: othersWhy, lateMs: othersLate } = await othersSent;
+      for (const [reason, n] of othersWhy) {
         failed += n;
         why.set(reason, (why.get(reason) ?? 0) + n);
       }
@@ -393,7 +398,7 @@ async function main() {
       while ([...started.keys()].some((t) => !arrivals.has(t)) && monotonicMs() < deadline) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      await sandbox.flush();
+      const sandboxLoop = await sandbox.flush();
       const latencies = [...started].flatMap(([t, at]) => (arrivals.has(t) ? [arrivals.get(t)! - at] : []));
       // The healthy account's p99 by window of the run: a cost at the start (a breaker tripping) or throughout.
       const windows = Array.from({ length: Math.ceil(seconds / WINDOW_S) }, () => [] as number[]);
@@ -412,6 +417,13 @@ async function main() {
       log(
         `${label}: bench event loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms; ` +
           `healthy texts sent after their instant p50 ${pct(late, 50).toFixed(1)} ms, p99 ${pct(late, 99).toFixed(1)} ms`,
+      );
+      // The two threads' own lag: the other accounts' sender's, and the providers' APIs' (which times arrivals).
+      log(
+        `${label}: sandbox thread loop delay p99 ${sandboxLoop.p99Ms.toFixed(1)} ms, max ${sandboxLoop.maxMs.toFixed(1)} ms` +
+          (othersLate.length > 0
+            ? `; other accounts' texts sent after their instant p50 ${pct(othersLate, 50).toFixed(1)} ms, p99 ${pct(othersLate, 99).toFixed(1)} ms`
+            : ''),
       );
       log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
       log(
@@ -482,7 +494,8 @@ async function main() {
         `the other accounts' instants drawn with --seed ${seed}`,
     );
     // Warm-up: connections, caches, the routing index.
-    await run('warm', [healthy]);
+    // The other accounts' thread too (its code and connections), with another account a tenth as much.
+    await run('warm', [healthy, other], { every: 10 });
     const floorMs = await floor();
     // A failing account (another) at a tenth of the load: what the hang costs when the two cores are
     // not also serving a doubled load.
@@ -616,7 +629,7 @@ async function main() {
   } finally {
     floorServer.close();
     await nc.close();
-    await sender.close();
+    await sender?.close();
     await bench.stop();
     await sandbox.close();
   }

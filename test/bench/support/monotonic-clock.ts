@@ -8,7 +8,7 @@ export function monotonicMs(): number {
 }
 
 /** Resolves at `atMs` on the monotonic clock (at once if it has passed). */
-export function until(atMs: number): Promise<void> {
+export function waitUntil(atMs: number): Promise<void> {
   const wait = atMs - monotonicMs();
   return wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve();
 }
