@@ -41,13 +41,15 @@
  *   --rate N       messages a second (default 100)   --seconds S   length of each run (default 20)
  *   --repeats N    repetitions (default 3)            --quick       --seconds 6 --repeats 1
  *   --seed N       the other accounts' instants (default: drawn from the clock, and printed)
+ *   --outage S     instead: one long outage (`outage`): the healthy account and a never-answering one
+ *                  (as much) for S seconds, by 30 s window, with the relay's deliveries a second
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { connect, type NatsConnection } from 'nats';
-import { DEFAULT_INBOUND_PER_SECOND } from '@maskline/contracts';
+import { DEFAULT_INBOUND_PER_SECOND, MessageReceived, STREAMS } from '@maskline/contracts';
 import { TelephonySimulator } from '@maskline/telephony-simulator';
 import { infra, log, pct, startBenchSystem } from './support/bench-system';
 import { monotonicMs, waitUntil } from './support/monotonic-clock';
@@ -160,6 +162,8 @@ function median(v: number[]): number {
 
 /** The width of the windows the healthy account's p99 is shown by. */
 const WINDOW_S = 2;
+/** ...and in a long outage (`--outage`). */
+const OUTAGE_WINDOW_S = 30;
 /**
  * Seconds the healthy account sends, unmeasured, before each run: a run measures a steady flow
  * (connections open, routing cached), as a provider account failing in production meets one, not the
@@ -180,6 +184,7 @@ async function main() {
   const repeats = Math.min(5, Math.max(1, process.argv.includes('--quick') ? 1 : arg('repeats', 3)));
   // Each invocation draws the other accounts' instants anew unless told which (`schedule`).
   const seed = arg('seed', Date.now() % 1_000_000) | 0;
+  const outage = arg('outage', 0);
   // The providers' APIs on a thread of their own: each send timed as it arrives (ProviderSandboxThread).
   const sandbox = await ProviderSandboxThread.start();
   const arrivals = sandbox.arrivals;
@@ -198,6 +203,16 @@ async function main() {
   const nc: NatsConnection = await connect({ servers: bench.nats.url });
   const jsm = await nc.jetstreamManager();
   const stored = async () => (await jsm.getAccountInfo()).storage;
+  /** Deliveries the relay's consumer (the one that takes inbound messages) has had, first ones and again. */
+  const relayDeliveries = async () => {
+    const stream = STREAMS[MessageReceived.stream].name;
+    let delivered = 0;
+    for await (const c of jsm.consumers.list(stream)) {
+      const filters = [c.config.filter_subject, ...(c.config.filter_subjects ?? [])];
+      if (filters.includes(MessageReceived.subject)) delivered += c.delivered.consumer_seq;
+    }
+    return delivered;
+  };
   /** Inbound messages every run sent, every tenant's: what the storage by stream is divided by. */
   let sentInBench = 0;
   const floorServer = createServer((req, res) => {
@@ -296,7 +311,13 @@ async function main() {
     const run = async (
       label: string,
       tenants: Tenant[],
-      { every = 1, together = false, seed = 0 }: { every?: number; together?: boolean; seed?: number } = {},
+      {
+        every = 1,
+        together = false,
+        seed = 0,
+        seconds: runSeconds = seconds,
+        windowS = WINDOW_S,
+      }: { every?: number; together?: boolean; seed?: number; seconds?: number; windowS?: number } = {},
     ) => {
       await quiet(label);
       const processes = () => [...bench.pids(), { name: 'bench', pid: process.pid }];
@@ -307,7 +328,7 @@ async function main() {
       const leadStart = monotonicMs() + PLAN_AHEAD_MS;
       // The measurement follows the lead-in's last message at the same pace.
       const t0 = leadStart + (lead * 1000) / rate;
-      const total = rate * seconds;
+      const total = rate * runSeconds;
       const planned = schedule(tenants.length, total, every, together, seed, 1000 / rate);
       /** The other tenants' texts, sent from their thread at their instants (WebhookSenderThread). */
       const plan: PlannedText[] = planned
@@ -338,19 +359,26 @@ async function main() {
       // The cores every process used together, by window: what the failing account's first seconds cost.
       const cores: number[] = [];
       let lastCpu = [...cpuBefore.values()].reduce((a, b) => a + b, 0);
+      // The relay's deliveries (first ones and every look again) a second, by window.
+      const relayRates: number[] = [];
+      let lastDelivered = await relayDeliveries();
       const gatewayWindows: GatewayWindow[] = [];
       let gatewayScrape = gatewayLoop.next().catch(() => undefined);
       const sampler = setInterval(() => {
         const now = [...cpuMsByName(processes()).values()].reduce((a, b) => a + b, 0);
-        cores.push((now - lastCpu) / (WINDOW_S * 1000));
+        cores.push((now - lastCpu) / (windowS * 1000));
         lastCpu = now;
+        void relayDeliveries().then((delivered) => {
+          relayRates.push((delivered - lastDelivered) / windowS);
+          lastDelivered = delivered;
+        });
         gatewayScrape = gatewayScrape.then(() =>
           gatewayLoop.next().then(
             (w) => void (w && gatewayWindows.push(w)),
             () => undefined,
           ),
         );
-      }, WINDOW_S * 1000);
+      }, windowS * 1000);
       const started = new Map<string, number>();
       const answered: number[] = [];
       /** How late (ms) the bench sent each healthy text after its instant: its own lag, not the system's. */
@@ -401,9 +429,9 @@ async function main() {
       const sandboxLoop = await sandbox.flush();
       const latencies = [...started].flatMap(([t, at]) => (arrivals.has(t) ? [arrivals.get(t)! - at] : []));
       // The healthy account's p99 by window of the run: a cost at the start (a breaker tripping) or throughout.
-      const windows = Array.from({ length: Math.ceil(seconds / WINDOW_S) }, () => [] as number[]);
+      const windows = Array.from({ length: Math.ceil(runSeconds / windowS) }, () => [] as number[]);
       for (const [t, at] of started) {
-        if (arrivals.has(t)) windows[Math.floor((at - t0) / 1000 / WINDOW_S)]?.push(arrivals.get(t)! - at);
+        if (arrivals.has(t)) windows[Math.floor((at - t0) / 1000 / windowS)]?.push(arrivals.get(t)! - at);
       }
       const cpu = cpuPerOperation(cpuBefore, cpuMsByName(processes()), sentInAll);
       log(`${label}: CPU per inbound message ${cpu}`);
@@ -411,7 +439,7 @@ async function main() {
       const storedPerMessage = ((await stored()) - storedBefore) / (sentInAll + lead);
       log(`${label}: NATS storage per inbound message ${storedPerMessage.toFixed(0)} bytes`);
       log(
-        `${label}: p99 ms by ${WINDOW_S} s window: ${windows.map((w) => (w.length ? pct(w, 99).toFixed(0) : '-')).join(' ')}`,
+        `${label}: p99 ms by ${windowS} s window: ${windows.map((w) => (w.length ? pct(w, 99).toFixed(0) : '-')).join(' ')}`,
       );
       loopDelay.disable();
       log(
@@ -425,9 +453,13 @@ async function main() {
             ? `; other accounts' texts sent after their instant p50 ${pct(othersLate, 50).toFixed(1)} ms, p99 ${pct(othersLate, 99).toFixed(1)} ms`
             : ''),
       );
-      log(`${label}: cores used by ${WINDOW_S} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
+      log(`${label}: cores used by ${windowS} s window: ${cores.map((c) => c.toFixed(2)).join(' ')}`);
       log(
-        `${label}: gateway event loop delay p99/max ms, and ms collecting, by ${WINDOW_S} s window: ` +
+        `${label}: the relay's deliveries a second (first ones and looks again) by ${windowS} s window: ` +
+          relayRates.map((r) => r.toFixed(0)).join(' '),
+      );
+      log(
+        `${label}: gateway event loop delay p99/max ms, and ms collecting, by ${windowS} s window: ` +
           gatewayWindows
             .map((w) => `${w.loopP99Ms.toFixed(0)}/${w.loopMaxMs.toFixed(0)} gc ${w.gcMs.toFixed(0)}`)
             .join(', '),
@@ -453,7 +485,8 @@ async function main() {
     const recover = async (label: string, t: Tenant, texts: string[]) => {
       sandbox.answerAgain(t.provider.accountId);
       const since = monotonicMs();
-      const deadline = since + 120_000;
+      // Two minutes, and longer for a backlog its looks are paced through (HeldLookPacer).
+      const deadline = since + 120_000 + (texts.length / INBOUND_LIMIT_PER_SECOND) * 1000;
       while (texts.some((x) => !arrivals.has(x)) && monotonicMs() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -496,6 +529,18 @@ async function main() {
     // Warm-up: connections, caches, the routing index.
     // The other accounts' thread too (its code and connections), with another account a tenth as much.
     await run('warm', [healthy, other], { every: 10 });
+    if (outage > 0) {
+      // One long outage: what a held-back backlog that keeps growing costs the healthy account, window
+      // by window, and how often the relay looks at it (HeldLookPacer paces a large one).
+      const label = `outage of ${outage} s`;
+      const held = await run(label, [healthy, broken[0]], {
+        seed,
+        seconds: outage,
+        windowS: OUTAGE_WINDOW_S,
+      });
+      await recover(label, broken[0], held.others);
+      return;
+    }
     const floorMs = await floor();
     // A failing account (another) at a tenth of the load: what the hang costs when the two cores are
     // not also serving a doubled load.
