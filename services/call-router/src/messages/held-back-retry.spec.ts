@@ -21,6 +21,32 @@ describe('the wait of a message its provider account holds back', () => {
   });
 });
 
+describe('the wait of a message whose provider account has been held back a while', () => {
+  const config = { BREAKER_RESET_MS: 5000, OUTBOUND_TIMEOUT_MS: 2000 };
+
+  it('is at least as long as the account has been held back (the same jitter), a minute at most, from the first look', () => {
+    for (const random of [0, 0.5, 0.999]) {
+      const wait = heldBackRetryMs(1, config, 'held-back', () => random, 40_000);
+      expect(wait).toBeGreaterThanOrEqual(20_000);
+      expect(wait).toBeLessThanOrEqual(40_000);
+    }
+    const ceilings = [30_000, 60_000, 3_600_000].map((held) =>
+      heldBackRetryMs(1, config, 'held-back', () => 1, held),
+    );
+    expect(ceilings).toStrictEqual([30_000, 60_000, 60_000]);
+  });
+
+  it('is the look’s own when that is longer, or the account was held back no longer than the first backoff’s base', () => {
+    expect(heldBackRetryMs(4, config, 'held-back', () => 1, 20_000)).toBe(60_000);
+    expect(heldBackRetryMs(1, config, 'held-back', () => 1, 10_000)).toBe(10_000);
+    expect(heldBackRetryMs(1, config, 'held-back', () => 0, 10_000)).toBe(5_000);
+  });
+
+  it('is not for a busy account (its turn comes as its sends are answered)', () => {
+    expect(heldBackRetryMs(1, config, 'busy', () => 1, 3_600_000)).toBe(100);
+  });
+});
+
 describe('the wait of a message whose provider account is busy (its sends full, and answered)', () => {
   const config = { BREAKER_RESET_MS: 5000, OUTBOUND_TIMEOUT_MS: 5000 };
 

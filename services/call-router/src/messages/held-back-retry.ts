@@ -25,6 +25,12 @@ const BUSY_RETRY_MAX_MS = 5_000;
  * base of 2.5 s, a never-answering account's messages were each delivered about three times in their
  * first 20 s, every delivery work that two cores share with the other accounts' relays.
  *
+ * An account held back for a while already (`heldForMs`, HeldBackSince) is not a blip: a text that
+ * meets it waits at least as long as the account has been held back (up to the minute, the same
+ * jitter), as its older texts by then do, not 5–10 s, 10–20 s, 20–40 s again. Otherwise each new
+ * text of an account down for long was looked at three times in its first minute, three looks a
+ * second for each text a second it takes, however long the outage had lasted.
+ *
  * Busy (its sends are full and answered in time, and as many messages already wait in the replica
  * for a turn): turns come as sends are answered, so 50–100 ms, doubling to 5 s. Waiting as if held
  * back put 5–10 s on a healthy account's messages whenever a burst filled its sends.
@@ -34,8 +40,13 @@ export function heldBackRetryMs(
   config: { BREAKER_RESET_MS: number; OUTBOUND_TIMEOUT_MS: number },
   hold: ProviderHold,
   random = Math.random,
+  heldForMs = 0,
 ): number {
   if (hold === 'busy') return backoffWithJitter(deliveryCount, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS, random);
   const base = 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);
-  return backoffWithJitter(deliveryCount, base, RELAY_RETRY_MAX_MS, random);
+  const scheduled = backoffWithJitter(deliveryCount, base, RELAY_RETRY_MAX_MS, random);
+  if (heldForMs <= base) return scheduled;
+  // As long as the account has been held back (the first backoff from that base), a minute at most.
+  const held = backoffWithJitter(1, Math.min(heldForMs, RELAY_RETRY_MAX_MS), RELAY_RETRY_MAX_MS, random);
+  return Math.max(scheduled, held);
 }

@@ -147,8 +147,9 @@ function relayConsumer(
     finder: SessionFinder;
     events: EventPublisher;
     claims?: MessageRelayClaims;
-    /** The provider account: every send taken unless given. */
-    sender?: Pick<ProviderMessageSender, 'holdOf' | 'send'>;
+    /** The provider account: every send taken unless given (held back for no time unless said). */
+    sender?: Pick<ProviderMessageSender, 'holdOf' | 'send'> &
+      Partial<Pick<ProviderMessageSender, 'heldBackForMs'>>;
     /** Whether the event stream still holds the event at its next look (default: yes). */
     streamKeeps?: boolean;
     /** How long from now the event stream holds it (default: as long as asked). */
@@ -164,13 +165,16 @@ function relayConsumer(
     parts.finder,
     parts.claims ?? new MessageRelayClaims(kv),
     new FallbackGate(kv),
-    (parts.sender ?? {
-      holdOf: () => null,
-      send: async (m: OutboundMessage): Promise<SendOutcome> => {
-        sends.push(m);
-        return { kind: 'sent', providerMessageId: `MSG-${sends.length}` };
-      },
-    }) as unknown as ProviderMessageSender,
+    {
+      heldBackForMs: () => 0,
+      ...(parts.sender ?? {
+        holdOf: () => null,
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          sends.push(m);
+          return { kind: 'sent', providerMessageId: `MSG-${sends.length}` };
+        },
+      }),
+    } as unknown as ProviderMessageSender,
     parts.events,
     { allows: async () => true } as unknown as ProxyInterceptor,
     { pending: async () => undefined, settled: async () => undefined } as unknown as OutOfSessionTexts,
@@ -357,6 +361,28 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     // Its lifetime over, its account still held back: its last look tries it and says it failed.
     await deliver(8, new Date(Date.now() - HELD_LIFETIME_MS - 1000));
     expect(published).toEqual(['events.message.failed.v1']);
+  });
+
+  it('meeting an account held back a while, waits as long as it has been from its first look, and from a minute on is paced from it', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const pacer = pacerWithAnHourBooked();
+    const { heldFor, sends, deliver } = switchableRelay(
+      kv,
+      config,
+      finderOf(liveSession(true)),
+      new MessageRelayClaims(kv),
+      { pacer, refusedWhileHeld: true },
+    );
+    // Held back for 40 s: its first look waits 20–40 s (not 5–10 s), its own (maybe a blip still).
+    heldFor.ms = 40_000;
+    const first = await waitOf(deliver(1));
+    expect(first).toBeGreaterThanOrEqual(20_000);
+    expect(first).toBeLessThanOrEqual(40_000);
+    // Held back a minute: not a blip; paced from here, behind the account's hour of looks.
+    heldFor.ms = 60_000;
+    expect(await waitOf(deliver(2))).toBe(600_000);
+    expect(sends).toEqual([]);
   });
 
   it('a send its breaker refused (nothing went out) is paced from its fourth look as a parked one is', async () => {
@@ -626,6 +652,8 @@ function switchableRelay(
   } = {},
 ) {
   const hold: { now: ProviderHold | null } = { now: 'held-back' };
+  /** How long the provider account has been held back, as the sender says. */
+  const heldFor = { ms: 0 };
   const sends: OutboundMessage[] = [];
   const published: string[] = [];
   const { consumer } = relayConsumer(kv, config, {
@@ -638,6 +666,7 @@ function switchableRelay(
     claims,
     sender: {
       holdOf: () => hold.now,
+      heldBackForMs: () => heldFor.ms,
       send: async (m: OutboundMessage): Promise<SendOutcome> => {
         sends.push(m);
         if (extra.refusing || (extra.refusedWhileHeld && hold.now === 'held-back')) {
@@ -650,5 +679,5 @@ function switchableRelay(
     streamKeepsMs: extra.streamKeepsMs,
   });
   const { payload } = textFromFirst(config);
-  return { hold, sends, published, deliver: deliveriesOf(() => consumer, payload) };
+  return { hold, heldFor, sends, published, deliver: deliveriesOf(() => consumer, payload) };
 }

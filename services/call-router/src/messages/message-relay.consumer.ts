@@ -50,6 +50,7 @@ import {
   holdInWords,
   type ProviderHold,
   type SendOutcome,
+  type SendingAccount,
 } from './provider-message-sender';
 import { decideRelay, type RelayDecision } from './relay-decision';
 import { ProxyInterceptor } from '../proxy/proxy-interceptor';
@@ -81,6 +82,11 @@ const PACED_WAIT_MAX_MS = 10 * RELAY_RETRY_MAX_MS;
  * provider account's backlog of the same Maskline account.
  */
 const PACED_FROM_LOOK = 4;
+/**
+ * A provider account held back this long is not a blip (HeldBackSince): its texts are paced from
+ * their first look, and each waits at least as long as the account has been held back (heldBackRetryMs).
+ */
+const LONG_HOLD_MS = RELAY_RETRY_MAX_MS;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
 const BUSY_RECHECK_MS = 500;
 /** A text left waiting reads its claim at least every this many looks, whatever its account's hold (heldStill). */
@@ -159,8 +165,8 @@ export class MessageRelayConsumer {
     // before any read (see heldStill).
     const held = meta.deliveryCount > 1 ? await this.heldStill(m, key, meta) : null;
     if (held) {
-      this.heldBack.inc({ provider: m.provider, hold: held });
-      throw this.notSent(held, meta, m.accountId);
+      this.heldBack.inc({ provider: m.provider, hold: held.hold });
+      throw this.notSent(held.hold, meta, held.account);
     }
     // Dealt with before (a redelivery): at most its announcement is left to publish. A first
     // delivery skips the read (one KV round trip per message): its claim, below, finds whatever an
@@ -174,16 +180,12 @@ export class MessageRelayConsumer {
     // A relay refused now (its number's SMS turned off, say) is refused at once, not held.
     const refusedNow =
       prior?.state === 'waiting' && prior.plan.kind === 'relay' && !!refusalOf(m, number, text);
+    const account = sendingAccountOf(m, number);
     const hold =
-      prior?.state === 'waiting' && number.credentials && !refusedNow && !this.lastLook(meta)
-        ? this.sender.holdOf({
-            accountId: m.accountId,
-            provider: m.provider,
-            credentials: number.credentials,
-            subaccountId: number.subaccountId,
-          })
+      prior?.state === 'waiting' && account && !refusedNow && !this.lastLook(meta)
+        ? this.sender.holdOf(account)
         : null;
-    if (hold) {
+    if (hold && account) {
       // Its plan is stored and nothing is in flight: while the provider account is held back (its
       // breaker open, its sends hanging) or busy (its sends full, and as many waiting for a turn)
       // the message waits without touching its claim, not four writes a look. (Most such looks end
@@ -191,7 +193,7 @@ export class MessageRelayConsumer {
       // asked for its credentials read afresh.)
       this.heldBack.inc({ provider: m.provider, hold });
       if (prior?.state === 'waiting' && !prior.refresh) this.waiting.note(key);
-      throw this.notSent(hold, meta, m.accountId);
+      throw this.notSent(hold, meta, account);
     }
     // A plan an earlier attempt made stands (it may have sent); otherwise decide now.
     const decided = prior
@@ -210,7 +212,7 @@ export class MessageRelayConsumer {
       return; // nothing to relay and no fallback to send: nothing to remember either
     }
     const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
-    if (parked) throw this.notSent(parked, meta, m.accountId);
+    if (parked) throw this.notSent(parked.hold, meta, parked.account);
     this.waiting.forget(key);
     const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
     if (claim.kind === 'done') return this.publish(key, claim.announce);
@@ -278,54 +280,55 @@ export class MessageRelayConsumer {
    * no SMS, no credentials): both go the whole way. (A claim another replica took and finished since,
    * its outcome not yet announced, is seen at the next look that reads it: every READ_EVERY-th.)
    */
-  private async heldStill(m: Inbound, key: string, meta: EventMeta): Promise<ProviderHold | null> {
+  private async heldStill(
+    m: Inbound,
+    key: string,
+    meta: EventMeta,
+  ): Promise<{ hold: ProviderHold; account: SendingAccount } | null> {
     if (!this.waiting.has(key) || this.lastLook(meta) || !this.seal.knows(m.text)) return null;
     // Every READ_EVERY-th look reads the claim all the same: another replica may have taken and
     // finished it since, an outcome left to announce (bounds that wait to ten looks: about ten
     // minutes, and up to PACED_WAIT_MAX_MS each for a large backlog's paced looks).
     if (meta.deliveryCount % READ_EVERY === 0) return null;
     const number = await this.numbers.get(m.virtualNumber);
-    if (!number?.credentials || number.accountId !== m.accountId || number.provider !== m.provider) {
-      return null;
-    }
-    const hold = this.sender.holdOf({
-      accountId: m.accountId,
-      provider: m.provider,
-      credentials: number.credentials,
-      subaccountId: number.subaccountId,
-    });
-    if (!hold) return null;
+    if (!number || number.accountId !== m.accountId || number.provider !== m.provider) return null;
+    const account = sendingAccountOf(m, number);
+    const hold = account && this.sender.holdOf(account);
+    if (!hold || !account) return null;
     let text: string;
     try {
       text = this.open(m);
     } catch {
       return null;
     }
-    return refusalOf(m, number, text) ? null : hold;
+    return refusalOf(m, number, text) ? null : { hold, account };
   }
 
   /** The retry of a message not tried because of its provider account's hold. */
-  private notSent(hold: ProviderHold, meta: EventMeta, accountId: string): RetryLater {
+  private notSent(hold: ProviderHold, meta: EventMeta, account: SendingAccount): RetryLater {
     return new RetryLater(
       `the provider account is ${holdInWords(hold)}; not sent`,
-      this.heldWait(hold, meta, accountId),
+      this.heldWait(hold, meta, account),
     );
   }
 
   /**
    * How long a message its provider account's `hold` kept from being tried waits for its next look:
-   * `heldBackRetryMs`; from its PACED_FROM_LOOK-th look on, later while its Maskline account's
-   * held-back texts are many (HeldLookPacer: HELD_LOOKS_PER_SECOND looks at them a second), but at
-   * most PACED_WAIT_MAX_MS, never past HELD_LIFETIME_MS from its arrival (that look is its last, and
-   * says it failed), and not at all unless the stream keeps its event that long (as `lastLook` reads it).
+   * `heldBackRetryMs`, at least as long as the account has been held back (HeldBackSince); from its
+   * PACED_FROM_LOOK-th look on (from its first once the account has been held back LONG_HOLD_MS),
+   * later while its Maskline account's held-back texts are many (HeldLookPacer:
+   * HELD_LOOKS_PER_SECOND looks at them a second), but at most PACED_WAIT_MAX_MS, never past
+   * HELD_LIFETIME_MS from its arrival (that look is its last, and says it failed), and not at all
+   * unless the stream keeps its event that long (as `lastLook` reads it).
    */
-  private heldWait(hold: ProviderHold, meta: EventMeta, accountId: string): number {
-    const wait = heldBackRetryMs(meta.deliveryCount, this.config, hold);
-    if (hold !== 'held-back' || meta.deliveryCount < PACED_FROM_LOOK) return wait;
+  private heldWait(hold: ProviderHold, meta: EventMeta, account: SendingAccount): number {
+    const heldFor = hold === 'held-back' ? this.sender.heldBackForMs(account) : 0;
+    const wait = heldBackRetryMs(meta.deliveryCount, this.config, hold, Math.random, heldFor);
+    if (hold !== 'held-back' || (meta.deliveryCount < PACED_FROM_LOOK && heldFor < LONG_HOLD_MS)) return wait;
     const now = this.now();
     const latest = Math.min(now + PACED_WAIT_MAX_MS, meta.publishedAt.getTime() + HELD_LIFETIME_MS);
     const kept = latest - now > wait && this.retention.keeps(meta.publishedAt, latest - now);
-    return this.pacer.waitFor(accountId, wait, now, kept ? latest : now + wait);
+    return this.pacer.waitFor(account.accountId, wait, now, kept ? latest : now + wait);
   }
 
   /**
@@ -342,19 +345,15 @@ export class MessageRelayConsumer {
     plan: RelayPlan,
     number: NumberRouting,
     text: string,
-  ): Promise<ProviderHold | null> {
-    if (plan.kind !== 'relay' || !number.credentials || refusalOf(m, number, text)) return null;
+  ): Promise<{ hold: ProviderHold; account: SendingAccount } | null> {
+    const account = sendingAccountOf(m, number);
+    if (plan.kind !== 'relay' || !account || refusalOf(m, number, text)) return null;
     if (this.lastLook(meta)) return null;
-    const hold = this.sender.holdOf({
-      accountId: m.accountId,
-      provider: m.provider,
-      credentials: number.credentials,
-      subaccountId: number.subaccountId,
-    });
+    const hold = this.sender.holdOf(account);
     if (!hold || !(await this.claims.park(key, plan))) return null;
     this.waiting.note(key);
     this.parkedLooks.inc({ provider: m.provider, hold });
-    return hold;
+    return { hold, account };
   }
 
   /**
@@ -512,7 +511,7 @@ export class MessageRelayConsumer {
       if (await this.claims.giveBack(key, claim)) this.waiting.note(key);
       throw new RetryLater(
         `the message was not sent (${sent.reason})`,
-        this.heldWait(sent.hold, meta, message.accountId),
+        this.heldWait(sent.hold, meta, message),
       );
     }
     const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);
@@ -755,6 +754,17 @@ export class MessageRelayConsumer {
 /** A message sent through the API: to whom the request says, from the session's number. */
 function requestedPlan(request: NonNullable<Inbound['request']>): RelayPlan {
   return { kind: 'relay', sessionId: request.sessionId, to: request.to, direction: request.direction };
+}
+
+/** The provider account the message's number sends through, or null when it has no credentials. */
+function sendingAccountOf(m: Inbound, number: NumberRouting): SendingAccount | null {
+  if (!number.credentials) return null;
+  return {
+    accountId: m.accountId,
+    provider: m.provider,
+    credentials: number.credentials,
+    subaccountId: number.subaccountId,
+  };
 }
 
 /** What a message's sealed texts are bound to: this message of this number at this provider. */

@@ -98,9 +98,16 @@ describe('a provider account whose sends are full', () => {
     now += 5_000;
     expect(sender.holdOf(a)).toBe('held-back');
     expect(await sender.send(a)).toMatchObject({ attempted: false, hold: 'held-back' });
+    // Held back since that look, for as long as its sends hang.
+    now += 30_000;
+    expect(sender.holdOf(a)).toBe('held-back');
+    expect(sender.heldBackForMs(a)).toBe(30_000);
+    expect(sender.heldBackForMs({ ...message('acct-b'), credentials: a.credentials })).toBe(0);
     api.answerAll();
     expect(await Promise.all(waiting)).toEqual([sent, sent]);
     expect(sender.holdOf(a)).toBeNull();
+    // Its provider answered: the hold is over.
+    expect(sender.heldBackForMs(a)).toBe(0);
   });
 
   it('lets one Maskline account hold no more than its share of the relay, whatever number of provider accounts it uses', async () => {

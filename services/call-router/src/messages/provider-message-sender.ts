@@ -17,6 +17,7 @@ import { toPlivoNumber } from '@maskline/plivo-wire';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { BreakerRegistry, Bulkheads, breakerName, type TenantBreaker } from '@maskline/resilience';
 import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
+import { HeldBackSince } from './held-back-since';
 import {
   RELAY_SLOTS_PER_ACCOUNT,
   RELAY_SLOTS_PER_SUBACCOUNT,
@@ -35,6 +36,9 @@ export interface OutboundMessage {
   text: string;
   mediaUrls: string[];
 }
+
+/** The provider account a message goes through, and whose share of the relay it takes. */
+export type SendingAccount = Pick<OutboundMessage, 'accountId' | 'subaccountId' | 'provider' | 'credentials'>;
 
 /** Why a send through a provider account is not even tried now. */
 export type ProviderHold =
@@ -83,11 +87,12 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
   /** Per subaccount, its numbers' sends and waits: a share of its account's (no waiting here). */
   private readonly subaccounts: Bulkheads;
   private readonly http = new KeptAliveHttpClient();
+  private readonly heldBack = new HeldBackSince();
 
   constructor(
     private readonly breakers: BreakerRegistry,
     @Inject(CALL_ROUTER_CONFIG) private readonly config: CallRouterConfig,
-    @Inject(CLOCK) now: Clock,
+    @Inject(CLOCK) private readonly now: Clock,
   ) {
     this.tenants = new Bulkheads(RELAY_SLOTS_PER_ACCOUNT, now, { maxWaiting: 0 });
     this.subaccounts = new Bulkheads(RELAY_SLOTS_PER_SUBACCOUNT, now, { maxWaiting: 0 });
@@ -149,20 +154,31 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
    * many messages already wait as may. (A message waiting for such an account is asked again later
    * without touching its claim.)
    */
-  holdOf(
-    message: Pick<OutboundMessage, 'accountId' | 'subaccountId' | 'provider' | 'credentials'>,
-  ): ProviderHold | null {
+  holdOf(message: SendingAccount): ProviderHold | null {
     const breaker = providerAccountBreaker(message);
-    if (this.breakers.refusesNow(breaker)) return 'held-back';
     const compartment = breakerName(breaker);
     const full = this.compartments.used(compartment) >= this.config.MESSAGE_SENDS_PER_PROVIDER_ACCOUNT;
-    if (full && this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs()) return 'held-back';
+    if (
+      this.breakers.refusesNow(breaker) ||
+      (full && this.compartments.oldestRunningMs(compartment) >= this.hangingAfterMs())
+    ) {
+      this.heldBack.seen(compartment, this.now());
+      return 'held-back';
+    }
     // Full and answering: a message may wait for a turn, unless as many as may already do, or the
     // Maskline account (or the subaccount) already holds its share of the relay through all its
     // provider accounts.
     if (full && this.compartments.refuses(compartment)) return 'busy';
     if (message.subaccountId && this.subaccounts.refuses(message.subaccountId)) return 'busy';
     return this.tenants.refuses(message.accountId) ? 'busy' : null;
+  }
+
+  /**
+   * How long this replica has seen the provider account held back (HeldBackSince): from the first
+   * look that found it so until its provider answers a send; 0 when it is not held back.
+   */
+  heldBackForMs(account: SendingAccount): number {
+    return this.heldBack.forMs(breakerName(providerAccountBreaker(account)), this.now());
   }
 
   /** A send out this long (half its timeout) says its provider account is not answering. */
@@ -216,6 +232,8 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
         attempted: true,
       };
     }
+    // Answered: whatever it said, the account's hold (if it had one) is over.
+    this.heldBack.answered(breakerName(breaker));
     if (answer.status >= 300) return { kind: 'refused', status: answer.status };
     return { kind: 'sent', providerMessageId: providerIdOf(message.provider, answer.body) };
   }
