@@ -124,6 +124,11 @@ export class BreakerRegistry {
     return this.breakers.get(breakerName(name))?.breaker.opened ?? false;
   }
 
+  /** Whether the breaker is closed (one never used is): neither open nor half open. */
+  isClosed(name: BreakerName): boolean {
+    return this.breakers.get(breakerName(name))?.breaker.closed ?? true;
+  }
+
   /**
    * Whether a call through this breaker would be refused now without being made: it is open, or
    * half open with its one trial call already made (the next call is the trial while none is).

@@ -25,11 +25,13 @@ const BUSY_RETRY_MAX_MS = 5_000;
  * base of 2.5 s, a never-answering account's messages were each delivered about three times in their
  * first 20 s, every delivery work that two cores share with the other accounts' relays.
  *
- * An account held back for a while already (`heldForMs`, HeldBackSince) is not a blip: a text that
- * meets it waits at least as long as the account has been held back (up to the minute, the same
- * jitter), as its older texts by then do, not 5–10 s, 10–20 s, 20–40 s again. Otherwise each new
- * text of an account down for long was looked at three times in its first minute, three looks a
- * second for each text a second it takes, however long the outage had lasted.
+ * An account held back longer than that base already (`heldForMs`, HeldBackSince) is not a blip: a
+ * text that meets it waits from half to all of the time the account has been held back (the same
+ * jitter, a minute at most), as its older texts by then do, not 5–10 s, 10–20 s, 20–40 s again.
+ * Otherwise each new text of an account down for long was looked at three times in its first
+ * minute, three looks a second for each text a second it takes, however long the outage had lasted.
+ * The price: after an outage of 10–60 s, a text that arrived late in it waits up to that long
+ * again for its first look, where it waited 5–10 s.
  *
  * Busy (its sends are full and answered in time, and as many messages already wait in the replica
  * for a turn): turns come as sends are answered, so 50–100 ms, doubling to 5 s. Waiting as if held
@@ -39,8 +41,7 @@ export function heldBackRetryMs(
   deliveryCount: number,
   config: { BREAKER_RESET_MS: number; OUTBOUND_TIMEOUT_MS: number },
   hold: ProviderHold,
-  random = Math.random,
-  heldForMs = 0,
+  { random = Math.random, heldForMs = 0 }: { random?: () => number; heldForMs?: number } = {},
 ): number {
   if (hold === 'busy') return backoffWithJitter(deliveryCount, BUSY_RETRY_BASE_MS, BUSY_RETRY_MAX_MS, random);
   const base = 2 * Math.max(config.BREAKER_RESET_MS, config.OUTBOUND_TIMEOUT_MS);

@@ -78,13 +78,15 @@ export const HELD_LIFETIME_MS = LAST_DELIVERY * RELAY_RETRY_MAX_MS;
 const PACED_WAIT_MAX_MS = 10 * RELAY_RETRY_MAX_MS;
 /**
  * From which look a held-back text's waits are paced: its first ones (5–40 s with the defaults, until
- * they reach a minute) are its own, so a brief hold (a breaker's blip) is not put behind another
- * provider account's backlog of the same Maskline account.
+ * they reach a minute) are its own while its provider account's hold is young (under LONG_HOLD_MS),
+ * so a brief hold (a breaker's blip) is not put behind another provider account's backlog of the
+ * same Maskline account.
  */
 const PACED_FROM_LOOK = 4;
 /**
- * A provider account held back this long is not a blip (HeldBackSince): its texts are paced from
- * their first look, and each waits at least as long as the account has been held back (heldBackRetryMs).
+ * A provider account held back this long (HeldBackSince) is not a blip: its texts are paced from
+ * their first look. (Past the first backoff's base, 10 s with the defaults, each already waits half
+ * to all of the hold's age: heldBackRetryMs.)
  */
 const LONG_HOLD_MS = RELAY_RETRY_MAX_MS;
 /** A message another replica is sending is looked at again this soon (its claim says done, or lapses). */
@@ -314,7 +316,8 @@ export class MessageRelayConsumer {
 
   /**
    * How long a message its provider account's `hold` kept from being tried waits for its next look:
-   * `heldBackRetryMs`, at least as long as the account has been held back (HeldBackSince); from its
+   * `heldBackRetryMs` (from half to all of the time the account has been held back, HeldBackSince, once
+   * that is past the first backoff's base); from its
    * PACED_FROM_LOOK-th look on (from its first once the account has been held back LONG_HOLD_MS),
    * later while its Maskline account's held-back texts are many (HeldLookPacer:
    * HELD_LOOKS_PER_SECOND looks at them a second), but at most PACED_WAIT_MAX_MS, never past
@@ -323,7 +326,7 @@ export class MessageRelayConsumer {
    */
   private heldWait(hold: ProviderHold, meta: EventMeta, account: SendingAccount): number {
     const heldFor = hold === 'held-back' ? this.sender.heldBackForMs(account) : 0;
-    const wait = heldBackRetryMs(meta.deliveryCount, this.config, hold, Math.random, heldFor);
+    const wait = heldBackRetryMs(meta.deliveryCount, this.config, hold, { heldForMs: heldFor });
     if (hold !== 'held-back' || (meta.deliveryCount < PACED_FROM_LOOK && heldFor < LONG_HOLD_MS)) return wait;
     const now = this.now();
     const latest = Math.min(now + PACED_WAIT_MAX_MS, meta.publishedAt.getTime() + HELD_LIFETIME_MS);

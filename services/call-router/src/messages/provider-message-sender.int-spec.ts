@@ -2,7 +2,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { MetricsService } from '@maskline/observability';
-import { BreakerRegistry } from '@maskline/resilience';
+import { BreakerRegistry, DEFAULT_BREAKER_SETTINGS } from '@maskline/resilience';
 import type { CallRouterConfig } from '../config/call-router.config';
 import { ProviderMessageSender, type OutboundMessage } from './provider-message-sender';
 import { RELAY_SLOTS_PER_ACCOUNT, RELAY_SLOTS_PER_SUBACCOUNT } from './relay-slots';
@@ -38,6 +38,125 @@ async function heldProvider() {
     },
   };
 }
+
+/** A provider API on loopback that answers every send with `status.now` at once. */
+async function answeringProvider() {
+  const status = { now: 503 };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status.now, { 'content-type': 'application/json' }).end('{"message_uuid":["sent-2"]}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    status,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Resolves once `ready()` holds (asked every 10 ms), or fails after 5 s. */
+async function until(ready: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error('the state never came');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('how long a provider account has been held back (HeldBackSince), as its sends show it', () => {
+  let now = 1_000_000;
+  const message = (): OutboundMessage => ({
+    accountId: 'acct-held',
+    subaccountId: null,
+    provider: 'plivo',
+    credentials: { accountId: 'MAHELD00000000000000', authToken: 'token' },
+    from: '+14155550100',
+    to: '+14155550101',
+    text: 'hi',
+    mediaUrls: [],
+  });
+
+  it('lasts through the breaker’s failed trials, from the first look that found it held back, until its provider answers', async () => {
+    const api = await answeringProvider();
+    // A breaker that opens after two failures and half-opens a tenth of a second later.
+    const breakers = new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'), {
+      ...DEFAULT_BREAKER_SETTINGS,
+      volumeThreshold: 2,
+      resetTimeoutMs: 100,
+    });
+    const sender = new ProviderMessageSender(
+      breakers,
+      {
+        PLIVO_API_BASE_URL: api.url,
+        MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
+        OUTBOUND_TIMEOUT_MS: 2000,
+      } as CallRouterConfig,
+      () => now,
+    );
+    try {
+      const a = message();
+      // Its API fails: two sends, and its breaker opens.
+      for (let i = 0; i < 2; i++)
+        expect(await sender.send(a)).toMatchObject({ kind: 'retry', attempted: true });
+      expect(sender.holdOf(a)).toBe('held-back');
+      expect(sender.heldBackForMs(a)).toBe(0);
+      now += 20_000;
+      // Half open, its trial not yet out: not refused, but the hold goes on.
+      await until(() => sender.holdOf(a) === null);
+      expect(sender.heldBackForMs(a)).toBe(20_000);
+      // The trial fails: open again, the same hold.
+      expect(await sender.send(a)).toMatchObject({ kind: 'retry', attempted: true });
+      now += 10_000;
+      expect(sender.holdOf(a)).toBe('held-back');
+      expect(sender.heldBackForMs(a)).toBe(30_000);
+      // Its API answers the next trial: the hold is over.
+      api.status.now = 202;
+      await until(() => sender.holdOf(a) === null);
+      expect(await sender.send(a)).toEqual({ kind: 'sent', providerMessageId: 'sent-2' });
+      expect(sender.heldBackForMs(a)).toBe(0);
+    } finally {
+      sender.onApplicationShutdown();
+      breakers.shutdown();
+      await api.close();
+    }
+  });
+
+  it('ends once its sends no longer hang and its breaker is closed, though none was answered', async () => {
+    const api = await heldProvider();
+    const sender = new ProviderMessageSender(
+      new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test')),
+      {
+        PLIVO_API_BASE_URL: api.url,
+        MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
+        OUTBOUND_TIMEOUT_MS: 200,
+      } as CallRouterConfig,
+      () => now,
+    );
+    try {
+      const a = message();
+      const hanging = [sender.send(a), sender.send(a)];
+      await api.holding(2);
+      // Out for half their timeout (by the sender's clock): held back, since now.
+      now += 100;
+      expect(sender.holdOf(a)).toBe('held-back');
+      now += 5_000;
+      expect(sender.heldBackForMs(a)).toBe(5_000);
+      // They time out unanswered (too few for the breaker to open): nothing hangs, the hold is over.
+      expect(await Promise.all(hanging)).toMatchObject([{ reason: 'timeout' }, { reason: 'timeout' }]);
+      expect(sender.holdOf(a)).toBeNull();
+      expect(sender.heldBackForMs(a)).toBe(0);
+    } finally {
+      sender.onApplicationShutdown();
+      api.answerAll();
+      await api.close();
+    }
+  });
+});
 
 describe('a provider account whose sends are full', () => {
   let now = 1_000_000;

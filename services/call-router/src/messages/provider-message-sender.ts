@@ -165,6 +165,9 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
       this.heldBack.seen(compartment, this.now());
       return 'held-back';
     }
+    // Neither refused nor hanging, its breaker closed (not half open between failed trials): the
+    // account's hold, if this replica saw one, is over.
+    if (this.breakers.isClosed(breaker)) this.heldBack.over(compartment);
     // Full and answering: a message may wait for a turn, unless as many as may already do, or the
     // Maskline account (or the subaccount) already holds its share of the relay through all its
     // provider accounts.
@@ -216,6 +219,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
         };
       }
       if (err instanceof CodedError && err.code === ErrorCodes.CIRCUIT_OPEN) {
+        this.heldBack.seen(breakerName(breaker), this.now());
         return {
           kind: 'retry',
           reason: 'breaker open',
@@ -233,7 +237,7 @@ export class ProviderMessageSender implements BeforeApplicationShutdown, OnAppli
       };
     }
     // Answered: whatever it said, the account's hold (if it had one) is over.
-    this.heldBack.answered(breakerName(breaker));
+    this.heldBack.over(breakerName(breaker));
     if (answer.status >= 300) return { kind: 'refused', status: answer.status };
     return { kind: 'sent', providerMessageId: providerIdOf(message.provider, answer.body) };
   }
