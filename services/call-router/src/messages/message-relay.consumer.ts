@@ -316,13 +316,12 @@ export class MessageRelayConsumer {
 
   /**
    * How long a message its provider account's `hold` kept from being tried waits for its next look:
-   * `heldBackRetryMs` (from half to all of the time the account has been held back, HeldBackSince, once
-   * that is past the first backoff's base); from its
-   * PACED_FROM_LOOK-th look on (from its first once the account has been held back LONG_HOLD_MS),
-   * later while its Maskline account's held-back texts are many (HeldLookPacer:
-   * HELD_LOOKS_PER_SECOND looks at them a second), but at most PACED_WAIT_MAX_MS, never past
-   * HELD_LIFETIME_MS from its arrival (that look is its last, and says it failed), and not at all
-   * unless the stream keeps its event that long (as `lastLook` reads it).
+   * `heldBackRetryMs` (half to all of the time the account has been held back, HeldBackSince, once that
+   * is past the first backoff's base); from its PACED_FROM_LOOK-th look on (from its first once the
+   * account has been held back LONG_HOLD_MS), later while its Maskline account's held-back texts are
+   * many (HeldLookPacer: HELD_LOOKS_PER_SECOND looks at them a second), but at most PACED_WAIT_MAX_MS,
+   * never past HELD_LIFETIME_MS from its arrival (that look is its last, and says it failed), and not
+   * at all unless the stream keeps its event that long (as `lastLook` reads it).
    */
   private heldWait(hold: ProviderHold, meta: EventMeta, account: SendingAccount): number {
     const heldFor = hold === 'held-back' ? this.sender.heldBackForMs(account) : 0;
