@@ -363,7 +363,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(published).toEqual(['events.message.failed.v1']);
   });
 
-  it('meeting an account held back a while, waits as long as it has been from its first look, and from a minute on is paced from it', async () => {
+  it('meeting an account held back a while, waits half to all of that from its first look, and from a minute on is paced from it', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const pacer = pacerWithAnHourBooked();

@@ -81,6 +81,18 @@ describe('how long a provider account has been held back (HeldBackSince), as its
     mediaUrls: [],
   });
 
+  /** A sender through `url`, two sends at once per provider account, on the test's clock. */
+  const senderOf = (breakers: BreakerRegistry, url: string, timeoutMs: number) =>
+    new ProviderMessageSender(
+      breakers,
+      {
+        PLIVO_API_BASE_URL: url,
+        MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
+        OUTBOUND_TIMEOUT_MS: timeoutMs,
+      } as CallRouterConfig,
+      () => now,
+    );
+
   it('lasts through the breaker’s failed trials, from the first look that found it held back, until its provider answers', async () => {
     const api = await answeringProvider();
     // A breaker that opens after two failures and half-opens a tenth of a second later.
@@ -89,15 +101,7 @@ describe('how long a provider account has been held back (HeldBackSince), as its
       volumeThreshold: 2,
       resetTimeoutMs: 100,
     });
-    const sender = new ProviderMessageSender(
-      breakers,
-      {
-        PLIVO_API_BASE_URL: api.url,
-        MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
-        OUTBOUND_TIMEOUT_MS: 2000,
-      } as CallRouterConfig,
-      () => now,
-    );
+    const sender = senderOf(breakers, api.url, 2000);
     try {
       const a = message();
       // Its API fails: two sends, and its breaker opens.
@@ -128,14 +132,10 @@ describe('how long a provider account has been held back (HeldBackSince), as its
 
   it('ends once its sends no longer hang and its breaker is closed, though none was answered', async () => {
     const api = await heldProvider();
-    const sender = new ProviderMessageSender(
+    const sender = senderOf(
       new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test')),
-      {
-        PLIVO_API_BASE_URL: api.url,
-        MESSAGE_SENDS_PER_PROVIDER_ACCOUNT: 2,
-        OUTBOUND_TIMEOUT_MS: 200,
-      } as CallRouterConfig,
-      () => now,
+      api.url,
+      200,
     );
     try {
       const a = message();
