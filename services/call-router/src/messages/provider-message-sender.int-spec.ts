@@ -59,13 +59,17 @@ async function answeringProvider() {
   };
 }
 
-/** Resolves once `ready()` holds (asked every 10 ms), or fails after 5 s. */
-async function until(ready: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error('the state never came');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+/**
+ * The breakers' log, read for the moment one half-opens (BreakerRegistry logs it): `halfOpen()`,
+ * asked before what opens it, resolves when it next does.
+ */
+function breakerLog() {
+  let halfOpened: () => void = () => undefined;
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void (line.includes('half-open') && halfOpened()) },
+  );
+  return { logger, halfOpen: () => new Promise<void>((resolve) => (halfOpened = resolve)) };
 }
 
 describe('how long a provider account has been held back (HeldBackSince), as its sends show it', () => {
@@ -96,7 +100,8 @@ describe('how long a provider account has been held back (HeldBackSince), as its
   it('lasts through the breaker’s failed trials, from the first look that found it held back, until its provider answers', async () => {
     const api = await answeringProvider();
     // A breaker that opens after two failures and half-opens a tenth of a second later.
-    const breakers = new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'), {
+    const log = breakerLog();
+    const breakers = new BreakerRegistry(log.logger, new MetricsService('test'), {
       ...DEFAULT_BREAKER_SETTINGS,
       volumeThreshold: 2,
       resetTimeoutMs: 100,
@@ -105,22 +110,26 @@ describe('how long a provider account has been held back (HeldBackSince), as its
     try {
       const a = message();
       // Its API fails: two sends, and its breaker opens.
+      let halfOpen = log.halfOpen();
       for (let i = 0; i < 2; i++)
         expect(await sender.send(a)).toMatchObject({ kind: 'retry', attempted: true });
       expect(sender.holdOf(a)).toBe('held-back');
       expect(sender.heldBackForMs(a)).toBe(0);
       now += 20_000;
       // Half open, its trial not yet out: not refused, but the hold goes on.
-      await until(() => sender.holdOf(a) === null);
+      await halfOpen;
+      expect(sender.holdOf(a)).toBeNull();
       expect(sender.heldBackForMs(a)).toBe(20_000);
       // The trial fails: open again, the same hold.
+      halfOpen = log.halfOpen();
       expect(await sender.send(a)).toMatchObject({ kind: 'retry', attempted: true });
       now += 10_000;
       expect(sender.holdOf(a)).toBe('held-back');
       expect(sender.heldBackForMs(a)).toBe(30_000);
       // Its API answers the next trial: the hold is over.
       api.status.now = 202;
-      await until(() => sender.holdOf(a) === null);
+      await halfOpen;
+      expect(sender.holdOf(a)).toBeNull();
       expect(await sender.send(a)).toEqual({ kind: 'sent', providerMessageId: 'sent-2' });
       expect(sender.heldBackForMs(a)).toBe(0);
     } finally {
