@@ -139,6 +139,29 @@ describe('how long a provider account has been held back (HeldBackSince), as its
     }
   });
 
+  it('starts at a send its open breaker refused, when no look came first', async () => {
+    const api = await answeringProvider();
+    const breakers = new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'), {
+      ...DEFAULT_BREAKER_SETTINGS,
+      volumeThreshold: 2,
+      resetTimeoutMs: 60_000,
+    });
+    const sender = senderOf(breakers, api.url, 2000);
+    try {
+      const a = message();
+      for (let i = 0; i < 2; i++)
+        expect(await sender.send(a)).toMatchObject({ kind: 'retry', attempted: true });
+      // Straight to a send (another text's first delivery raced the look): its breaker refuses it.
+      expect(await sender.send(a)).toMatchObject({ kind: 'retry', attempted: false, hold: 'held-back' });
+      now += 5_000;
+      expect(sender.heldBackForMs(a)).toBe(5_000);
+    } finally {
+      sender.onApplicationShutdown();
+      breakers.shutdown();
+      await api.close();
+    }
+  });
+
   it('ends once its sends no longer hang and its breaker is closed, though none was answered', async () => {
     const api = await heldProvider();
     const sender = senderOf(
