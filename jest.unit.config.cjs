@@ -3,4 +3,6 @@ module.exports = {
   ...require('./jest.preset.cjs'),
   displayName: 'unit',
   testMatch: ['<rootDir>/{libs,services,tools}/**/*.spec.ts'],
+  // Both cores (jest's default leaves one idle on a two-core machine): 30 s against 55 s here.
+  maxWorkers: 2,
 };

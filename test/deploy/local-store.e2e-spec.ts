@@ -39,6 +39,14 @@ function temporaryDatabases(): string[] {
   return psql(`SELECT datname FROM pg_database WHERE datname LIKE '${TEMPORARY}%'`);
 }
 
+/**
+ * The temporary databases of one store, by its launcher's pid (the name's first part): not what
+ * appeared since a moment before, as another test file's store (the chaos run's) may start meanwhile.
+ */
+function databasesOf(store: { pid?: number }): string[] {
+  return temporaryDatabases().filter((d) => d.startsWith(`${TEMPORARY}${store.pid}_`));
+}
+
 describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLite', () => {
   const saved = { backend: process.env.STORE_BACKEND, url: process.env.STORE_POSTGRESQL_URL };
   const ferretdb = !process.env.MONGO_URL && !infra.which('mongod');
@@ -63,11 +71,10 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
       await expectWorking(store.url);
       return store.stop();
     }
-    const before = temporaryDatabases();
     const store = await infra.startStore({});
     expect(store.backend).toBe('postgresql');
     await expectWorking(store.url);
-    const own = temporaryDatabases().filter((d) => !before.includes(d));
+    const own = databasesOf(store);
     expect(own).toHaveLength(1);
     // Made in UTF8 with the C collation FerretDB requires, whatever the server's default.
     expect(
@@ -78,7 +85,7 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
 
     // A store killed outright leaves its database; the next store to start drops it.
     const killed = await infra.startStore({});
-    const left = temporaryDatabases().filter((d) => !before.includes(d));
+    const left = databasesOf(killed);
     expect(left).toHaveLength(1);
     // A store starting beside a live one leaves its database alone (the live one holds its lock).
     const alongside = await infra.startStore({});
