@@ -47,6 +47,23 @@ function goBinary() {
 /** Ports this process has handed out: none is handed out twice (several may wait to be listened on). */
 const handedOut = new Set();
 
+/** Where `freePort` chooses: below the kernel's ephemeral range (see there). */
+const PORT_RANGE = { from: 20000, size: 12000 };
+/** Jest workers given ranges of their own (a fifth worker shares the first's, and so on). */
+const WORKER_SLICES = 4;
+
+/**
+ * The ports this process chooses from. Under jest, a slice of its own per worker
+ * (`JEST_WORKER_ID`): two test files running at once cannot see what the other handed out, and a
+ * server that lost a race for a port would not say so while the other's answered on it (waitForPort
+ * asks the port, not the process).
+ */
+function portRange(worker = Number(process.env.JEST_WORKER_ID)) {
+  if (!Number.isInteger(worker) || worker < 1) return PORT_RANGE;
+  const size = Math.floor(PORT_RANGE.size / WORKER_SLICES);
+  return { from: PORT_RANGE.from + ((worker - 1) % WORKER_SLICES) * size, size };
+}
+
 /**
  * A port that is free now, for a process to listen on soon. Chosen below the kernel's ephemeral
  * range (32768 and up on Linux): a port handed out by `listen(0)` could be taken, before its
@@ -56,9 +73,10 @@ const handedOut = new Set();
  * any of them listens.
  */
 function freePort() {
+  const range = portRange();
   const tryPort = (attempt) =>
     new Promise((resolve, reject) => {
-      const port = 20000 + Math.floor(Math.random() * 12000);
+      const port = range.from + Math.floor(Math.random() * range.size);
       if (handedOut.has(port)) {
         resolve(tryPort(attempt));
         return;
@@ -702,6 +720,7 @@ module.exports = {
   InfraError,
   which,
   freePort,
+  portRange,
   portOpen,
   waitForPort,
   ensureFerretdbBinary,

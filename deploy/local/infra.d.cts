@@ -21,6 +21,8 @@ export interface RunningStore extends RunningProcess {
 export const ROOT: string;
 export function which(cmd: string): string | undefined;
 export function freePort(): Promise<number>;
+/** Where freePort chooses for this process, or for jest worker `worker` (a slice of its own). */
+export function portRange(worker?: number): { from: number; size: number };
 export function portOpen(port: number, host?: string): Promise<boolean>;
 export function waitForPort(
   port: number,
