@@ -1,8 +1,9 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
+import { expectEventually } from '@maskline/testing';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain CommonJS, outside every project
 const infra = require(
@@ -37,6 +38,41 @@ function psql(query: string): string[] {
 /** The PostgreSQL server's temporary store databases. */
 function temporaryDatabases(): string[] {
   return psql(`SELECT datname FROM pg_database WHERE datname LIKE '${TEMPORARY}%'`);
+}
+
+/**
+ * A psql session of the test's own that asks for the advisory lock a store's launcher holds on its
+ * database's name (deploy/local/ferretdb/postgresql.go), and waits in line for it: once the
+ * launcher is gone the lock passes to this session, before any launcher starting elsewhere (another
+ * test file's) can take the database for one left and drop it. `queued` resolves once it waits in
+ * line, `held` once it has the lock.
+ */
+function lockLineFor(database: string) {
+  const server = infra.postgresqlUrl().replace(/\/[^/?]*(\?.*)?$/, '/postgres');
+  const name = `maskline_lock_line_${process.pid}`;
+  const session = spawn('psql', [server, '-qtA', '-v', 'ON_ERROR_STOP=1'], {
+    env: { ...process.env, PGAPPNAME: name },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  session.stdin.write(`SELECT pg_advisory_lock(hashtextextended('${database}', 0));\n\\echo held\n`);
+  const held = new Promise<void>((resolve, reject) => {
+    let out = '';
+    session.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('held')) resolve();
+    });
+    session.once('exit', (code) => reject(new Error(`psql exited with code ${code} before the lock`)));
+  });
+  const waiting = `SELECT count(*) FROM pg_stat_activity WHERE application_name = '${name}' AND wait_event_type = 'Lock'`;
+  return {
+    queued: () => expectEventually(() => expect(psql(waiting)).toEqual(['1'])),
+    held,
+    release: () =>
+      new Promise<void>((resolve) => {
+        session.once('exit', () => resolve());
+        session.stdin.end();
+      }),
+  };
 }
 
 /**
@@ -92,10 +128,15 @@ describe('the local store: FerretDB on PostgreSQL when one answers, else on SQLi
     expect(temporaryDatabases()).toContain(left[0]);
     await expectWorking(killed.url);
     await alongside.stop();
+    // Whatever store starts meanwhile (another file's) must not drop it before it is looked at.
+    const line = lockLineFor(left[0]!);
+    await line.queued();
     process.kill(killed.pid!, 'SIGKILL');
     await new Promise((resolve) => killed.child.once('exit', resolve));
     await killed.stop(); // gone already: its throwaway directory goes
+    await line.held;
     expect(temporaryDatabases()).toContain(left[0]);
+    await line.release();
     const next = await infra.startStore({});
     expect(temporaryDatabases()).not.toContain(left[0]);
     await next.stop();
