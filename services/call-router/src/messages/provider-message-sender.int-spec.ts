@@ -85,6 +85,14 @@ describe('how long a provider account has been held back (HeldBackSince), as its
     mediaUrls: [],
   });
 
+  /** Breakers that open after two failures and half-open `resetTimeoutMs` later, logging to `logger`. */
+  const openingAfterTwo = (logger: pino.Logger, resetTimeoutMs: number) =>
+    new BreakerRegistry(logger, new MetricsService('test'), {
+      ...DEFAULT_BREAKER_SETTINGS,
+      volumeThreshold: 2,
+      resetTimeoutMs,
+    });
+
   /** A sender through `url`, two sends at once per provider account, on the test's clock. */
   const senderOf = (breakers: BreakerRegistry, url: string, timeoutMs: number) =>
     new ProviderMessageSender(
@@ -101,11 +109,7 @@ describe('how long a provider account has been held back (HeldBackSince), as its
     const api = await answeringProvider();
     // A breaker that opens after two failures and half-opens a tenth of a second later.
     const log = breakerLog();
-    const breakers = new BreakerRegistry(log.logger, new MetricsService('test'), {
-      ...DEFAULT_BREAKER_SETTINGS,
-      volumeThreshold: 2,
-      resetTimeoutMs: 100,
-    });
+    const breakers = openingAfterTwo(log.logger, 100);
     const sender = senderOf(breakers, api.url, 2000);
     try {
       const a = message();
@@ -141,11 +145,7 @@ describe('how long a provider account has been held back (HeldBackSince), as its
 
   it('starts at a send its open breaker refused, when no look came first', async () => {
     const api = await answeringProvider();
-    const breakers = new BreakerRegistry(pino({ level: 'silent' }), new MetricsService('test'), {
-      ...DEFAULT_BREAKER_SETTINGS,
-      volumeThreshold: 2,
-      resetTimeoutMs: 60_000,
-    });
+    const breakers = openingAfterTwo(pino({ level: 'silent' }), 60_000);
     const sender = senderOf(breakers, api.url, 2000);
     try {
       const a = message();
