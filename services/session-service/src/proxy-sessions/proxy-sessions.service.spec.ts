@@ -19,7 +19,12 @@ const SERVICE = { sid: `KS${'a'.repeat(32)}`, defaultTtl: 0 } as ProxyService;
 /** The service with its stores mocked: `serviceReads` answers each read of the Service in turn. */
 function proxySessions(
   serviceReads: Array<() => ProxyService>,
-  store: { insert?: () => Promise<boolean>; fence?: () => Promise<unknown> } = {},
+  store: {
+    insert?: () => Promise<boolean>;
+    fence?: () => Promise<unknown>;
+    /** What a read of a session by id finds. */
+    stored?: () => unknown;
+  } = {},
 ) {
   const calls: string[] = [];
   const reads = [...serviceReads];
@@ -42,6 +47,7 @@ function proxySessions(
       return store.fence ? store.fence() : null;
     }),
     getLiveSystemWide: jest.fn(async () => null),
+    get: jest.fn(async () => (store.stored ? store.stored() : null)),
     markProxyDeleted: jest.fn(async () => void calls.push('mark deleted')),
   } as unknown as SessionRepository;
   const participants = {
@@ -65,7 +71,7 @@ function proxySessions(
     { PROXY_EMPTY_SESSIONS_MAX: 100 } as SessionServiceConfig,
     { warn: jest.fn() } as unknown as Logger,
   );
-  return { service, calls, participants, live };
+  return { service, calls, participants, live, turns, sessions };
 }
 
 describe('ProxySessionsService.create', () => {
@@ -116,4 +122,54 @@ describe('ProxySessionsService.create', () => {
       expect(live.get(SCOPE.accountId)).toBe(1);
     });
   });
+});
+
+describe('a request naming a session not its own', () => {
+  const SESSION_ID = '0195b7a1-1111-7222-8333-444455556666';
+  const KC = `KC${SESSION_ID.replace(/-/g, '')}`;
+  const SUBACCOUNT = { ...SCOPE, subaccountId: 'SAAAAAAAAAAAAAAAAAA1' };
+  /** A sibling subaccount's live session on the same Service (as a main-account read finds it). */
+  const siblings = () => ({
+    _id: SESSION_ID,
+    accountId: SCOPE.accountId,
+    subaccountId: 'SAAAAAAAAAAAAAAAAAA2',
+    status: 'active',
+    proxy: { serviceSid: SERVICE.sid },
+  });
+
+  it.each([
+    [
+      'an update',
+      (s: ProxySessionsService) =>
+        s.update({ scope: SUBACCOUNT, service: SERVICE.sid, session: KC, status: 'closed' } as never),
+    ],
+    ['a DELETE', (s: ProxySessionsService) => s.delete(SUBACCOUNT, SERVICE.sid, KC)],
+    [
+      'a participant added',
+      (s: ProxySessionsService) =>
+        s.addParticipant({
+          scope: SUBACCOUNT,
+          service: SERVICE.sid,
+          session: KC,
+          participant: { identifier: '+14155550123' },
+        } as never),
+    ],
+  ])(
+    '%s: not found before it asks for the session’s turn, which its owner shares (neither waits on the other)',
+    async (_what, request) => {
+      for (const stored of [siblings, () => null]) {
+        const { service, turns, participants, sessions } = proxySessions([() => SERVICE], { stored });
+        await expect(request(service)).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+        expect(turns.during).not.toHaveBeenCalled();
+        expect(participants.add).not.toHaveBeenCalled();
+        expect(sessions.markProxyDeleted).not.toHaveBeenCalled();
+      }
+      // Its own session: the same request waits for the turn (here held by another change).
+      const own = () => ({ ...siblings(), subaccountId: SUBACCOUNT.subaccountId });
+      const { service, turns } = proxySessions([() => SERVICE], { stored: own });
+      (turns.during as jest.Mock).mockRejectedValueOnce(new CodedError(ErrorCodes.CONFLICT, 'being changed'));
+      await expect(request(service)).rejects.toMatchObject({ code: ErrorCodes.CONFLICT });
+      expect(turns.during).toHaveBeenCalledTimes(1);
+    },
+  );
 });

@@ -218,6 +218,7 @@ export class ProxySessionsService {
     // Read inside it by the id the ref named when the turn was asked for (a UniqueName freed and
     // taken again meanwhile names another session).
     const sessionId = await this.sessionIdOf(scope, service, request.session);
+    await this.requireStored(scope, service, sessionId); // its own before its turn (SessionWriteTurns)
     return this.turns.during(scope.accountId, sessionId, async () =>
       this.change(request, service, await this.requireStored(scope, service, sessionId)),
     );
@@ -276,6 +277,7 @@ export class ProxySessionsService {
   async delete(scope: AccountScope, serviceRef: string, ref: string): Promise<void> {
     const service = await this.services.get(scope, serviceRef);
     const sessionId = await this.sessionIdOf(scope, service, ref);
+    await this.requireStored(scope, service, sessionId); // its own before its turn (SessionWriteTurns)
     // In the session's turn, as every change of it a request makes.
     await this.turns.during(scope.accountId, sessionId, async () =>
       this.remove(scope, service, await this.requireStored(scope, service, sessionId)),
@@ -335,6 +337,7 @@ export class ProxySessionsService {
     // In the session's turn: its number and parties are written and announced after a change under
     // way (a Ttl update, an interaction), from the session as that left it, and before the next.
     const sessionId = await this.sessionIdOf(request.scope, service, request.session);
+    await this.requireStored(request.scope, service, sessionId); // its own before its turn (SessionWriteTurns)
     return this.turns.during(request.scope.accountId, sessionId, async () => {
       const doc = await this.requireLive(request.scope, service, proxySessionSidOf(sessionId));
       const added = await this.participants.add(request.scope, service, doc, request.participant);

@@ -35,6 +35,11 @@ export function changeTime(before: { modifiedAt: Date }, nowMs = Date.now()): Da
  * the whole document back) any two writes could. The turn is the main account's: another main
  * account naming the same session id waits on its own key, never on this one's (a subaccount
  * shares its main account's).
+ *
+ * A request asks for the turn only once it has found the session to be its own (read outside the
+ * turn, and again inside it): a subaccount's request naming a sibling's session would otherwise
+ * wait for the owner's turn, hold up the owner's changes while it held it, and learn from a 409
+ * ("being changed") that the session exists, where its own 404 says nothing.
  */
 @Injectable()
 export class SessionWriteTurns {

@@ -76,6 +76,7 @@ export class SessionsService {
    * other change of it under way; its answer is rendered once the turn is given back.
    */
   async update(request: RpcParsedRequestOf<typeof UpdateSession>): Promise<SessionView> {
+    await this.require(request.scope, request.sessionId); // its own before its turn (SessionWriteTurns)
     const { updated, events } = await this.turns.during(request.scope.accountId, request.sessionId, () =>
       this.change(request),
     );
@@ -142,6 +143,7 @@ export class SessionsService {
 
   /** Plivo's DELETE: marks the session expired; the second time is "Session already expired". */
   async expire(scope: AccountScope, sessionId: string): Promise<void> {
+    await this.require(scope, sessionId); // its own before its turn (SessionWriteTurns)
     await this.turns.during(scope.accountId, sessionId, async () => {
       const doc = await this.require(scope, sessionId);
       if (doc.status === 'expired')
