@@ -269,6 +269,37 @@ describe('the HTTP edge under hostile input', () => {
       await expectRejected(await raw('/v1/nowhere', { method: 'PUT' }), 404, /not found/);
     });
 
+    it('tells every cache to keep none of its answers (parties’ numbers, PINs, keys), and the console’s files to revalidate', async () => {
+      const created = await acme.api('/Masking/Session/', {
+        body: {
+          first_party: nextPhone(),
+          second_party: nextPhone(),
+          is_pin_authentication_required: true,
+          generate_pin: true,
+        },
+      });
+      expect(created.status).toBe(201);
+      const id = String(((await created.json()) as Json).session_uuid);
+      const answers: Array<[string, Response]> = [
+        ['a session made, with its PINs', created],
+        ['a session read', await acme.api(`/Masking/Session/${id}/`)],
+        ['another account’s session, not found', await rival.api(`/Masking/Session/${id}/`)],
+        [
+          'the accounts, to the operator',
+          await fetch(`${system.baseUrl}/admin/v1/accounts`, {
+            headers: { 'x-operator-key': system.operatorKey },
+          }),
+        ],
+        ['an unsigned call webhook, refused', await raw('/voice/plivo/answer', { body: 'From=%2B1' })],
+        ['an unknown path', await raw('/v1/nowhere', { method: 'GET' })],
+      ];
+      expect(answers.map(([what, res]) => [what, res.headers.get('cache-control')])).toEqual(
+        answers.map(([what]) => [what, 'no-store']),
+      );
+      const page = await fetch(`${system.baseUrl}/console/`);
+      expect([page.status, page.headers.get('cache-control')]).toEqual([200, 'no-cache']);
+    });
+
     it('does not find another account’s session on any sub-resource, nor its dead letters', async () => {
       const s = await session();
       const id = String(s.session_uuid);

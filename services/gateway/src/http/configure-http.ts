@@ -11,6 +11,7 @@ import { bodyParsers } from './body-parsers';
 import { correlationIdMiddleware } from './correlation-id.middleware';
 import { setupOpenApi } from './openapi';
 import { methodNotAllowedMiddleware } from './method-not-allowed.middleware';
+import { noStoreMiddleware } from './no-store.middleware';
 import { queryShapeMiddleware } from './query-shape.middleware';
 import { requestLogMiddleware } from './request-log.middleware';
 
@@ -25,6 +26,7 @@ export function configureHttp(app: NestExpressApplication): void {
   app.use(requestLogMiddleware(logger));
   // The console's files (its API calls go through the routes below like anyone's).
   app.use(CONSOLE_PATH, consoleAssetsMiddleware(config.CONSOLE_ASSETS_DIR ?? defaultConsoleDir()));
+  app.use(noStoreMiddleware);
   app.use(methodNotAllowedMiddleware(app.getHttpAdapter().getInstance()));
   app.use(queryShapeMiddleware);
   for (const parser of bodyParsers(config.MAX_BODY_BYTES)) app.use(parser);
