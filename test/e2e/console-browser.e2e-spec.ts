@@ -235,6 +235,22 @@ describe('operator console in a real browser', () => {
     await ops.close();
   });
 
+  it('shows the API docs under a policy that lets Swagger UI run and nothing else', async () => {
+    const docs = await context.newPage();
+    const refused: string[] = [];
+    docs.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) refused.push(m.text());
+    });
+    const res = await docs.goto(`${system.baseUrl}/docs`);
+    expect(res?.headers()['content-security-policy']).toMatch(/script-src 'self';.*frame-ancestors 'none'/);
+    await expect(docs.locator('.swagger-ui .info .title').textContent()).resolves.toMatch(/Maskline/);
+    await docs.locator('.opblock').first().waitFor();
+    expect(await docs.locator('.opblock').count()).toBeGreaterThan(10);
+    await screenshot(docs, '11-api-docs');
+    expect(refused).toEqual([]);
+    await docs.close();
+  });
+
   it('signs out, and the cookie it had opens nothing afterwards', async () => {
     const cookie = (await context.cookies()).find((c) => c.name === 'maskline_console');
     await page.getByRole('button', { name: 'Sign out' }).click();

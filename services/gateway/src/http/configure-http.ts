@@ -9,7 +9,8 @@ import {
 } from '../console/console-assets.middleware';
 import { bodyParsers } from './body-parsers';
 import { correlationIdMiddleware } from './correlation-id.middleware';
-import { setupOpenApi } from './openapi';
+import { docsSecurityMiddleware } from './docs-security.middleware';
+import { DOCS_PATH, setupOpenApi } from './openapi';
 import { methodNotAllowedMiddleware } from './method-not-allowed.middleware';
 import { noStoreMiddleware } from './no-store.middleware';
 import { queryShapeMiddleware } from './query-shape.middleware';
@@ -30,5 +31,6 @@ export function configureHttp(app: NestExpressApplication): void {
   app.use(methodNotAllowedMiddleware(app.getHttpAdapter().getInstance()));
   app.use(queryShapeMiddleware);
   for (const parser of bodyParsers(config.MAX_BODY_BYTES)) app.use(parser);
+  app.use(DOCS_PATH, docsSecurityMiddleware);
   setupOpenApi(app, config.MASKLINE_VERSION);
 }
