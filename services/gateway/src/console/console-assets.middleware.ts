@@ -2,25 +2,13 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { currentCorrelationId } from '@maskline/observability';
+import { ownFilesOnlyPolicy, setPageSecurityHeaders } from '../http/page-security-headers';
 
 /** Where the console's built files are served from. */
 export const CONSOLE_PATH = '/console';
 
-/**
- * The page may load only its own script, style and data: no inline code, no other origin, no frames.
- * The console's API calls go to this same origin.
- */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self'",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "object-src 'none'",
-].join('; ');
+/** The console loads only its own script, style and data (its API calls go to this same origin). */
+const CONTENT_SECURITY_POLICY = ownFilesOnlyPolicy();
 
 /**
  * By default the console is built into the gateway's own build, `dist/services/gateway/console`
@@ -45,10 +33,7 @@ export function consoleAssetsMiddleware(dir: string) {
   return (req: Request, res: Response, next: NextFunction) => {
     // Mounted at /console: the console's own API (`/console/api/...`) is an ordinary route.
     if (req.path === '/api' || req.path.startsWith('/api/')) return next();
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Frame-Options', 'DENY');
+    setPageSecurityHeaders(res, CONTENT_SECURITY_POLICY);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       res
