@@ -378,10 +378,21 @@ function natsServerBinary({ log } = {}) {
   return natsServer;
 }
 
-function spawnLogged(cmd, args, logFile, { detached = false } = {}) {
+/**
+ * The environment of the Go servers these scripts start (nats-server, the FerretDB launcher): Go code
+ * on one core at a time (GOMAXPROCS=1) unless GOMAXPROCS says otherwise. On this one machine they
+ * share the cores with every service; given them all, Go's scheduler wakes idle threads to look for
+ * work as each message comes, and nats-server spent about a quarter more CPU per relayed text
+ * (docs/performance.md, stop 70). Production's NATS and MongoDB run on their own nodes (deploy/k8s).
+ */
+function goServerEnv() {
+  return { ...process.env, GOMAXPROCS: process.env.GOMAXPROCS || '1' };
+}
+
+function spawnLogged(cmd, args, logFile, { detached = false, env } = {}) {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached });
+  const child = spawn(cmd, args, { stdio: ['ignore', fd, fd], detached, ...(env ? { env } : {}) });
   fs.closeSync(fd);
   return child;
 }
@@ -400,9 +411,7 @@ async function startNats({ port, dir, detached = false } = {}) {
     bin,
     ['-js', '-a', '127.0.0.1', '-p', String(p), '-sd', path.join(d, 'jetstream')],
     logFile,
-    {
-      detached,
-    },
+    { detached, env: goServerEnv() },
   );
   await waitForPort(p, { child, name: 'nats-server', logFile });
   return handle(
@@ -456,6 +465,7 @@ async function startNatsCluster({ size = 3, dir } = {}) {
             path.join(nodeDir, 'jetstream'),
           ],
           logFile,
+          { env: goServerEnv() },
         );
         node.child = child;
         await waitForPort(p.client, { child, name, logFile });
@@ -562,7 +572,7 @@ async function startStoreIn(d, p, { kept, detached, log }) {
     choice.backend === 'postgresql' && !choice.required ? ['postgresql', 'sqlite'] : [choice.backend];
   for (const backend of backends) {
     const args = ['-listen', `127.0.0.1:${p}`, ...launcherArgs(backend, { dir: d, kept })];
-    const child = spawnLogged(bin, args, logFile, { detached });
+    const child = spawnLogged(bin, args, logFile, { detached, env: goServerEnv() });
     try {
       await waitForPort(p, { child, name: `ferretdb on ${backend}`, logFile });
     } catch (err) {
