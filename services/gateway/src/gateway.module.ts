@@ -33,11 +33,13 @@ export class GatewayModule {
           errorFilter: StoreRpcErrorFilter,
           logger: options.logger,
         }),
+        // The providers' webhooks first: Express tries the routes in the order they were added, and
+        // each webhook (most of the gateway's requests) otherwise first met every API route's pattern.
+        VoiceModule,
+        MessagingModule,
         AccountsModule,
         NumbersModule,
         SessionsModule,
-        VoiceModule,
-        MessagingModule,
         TwilioModule,
         ConsoleModule,
         InsightsModule,
