@@ -87,6 +87,34 @@ describe('the kept-alive HTTP client', () => {
     }
   });
 
+  it('sends it once more on a connection of its own when every kept-alive one the server had closed', async () => {
+    const pooled = new KeptAliveHttpClient();
+    const served = new WeakMap<object, number>();
+    let closing = false;
+    const api = await provider((req, _body, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      // Past its idle timeout the server closes every connection it had served, as each is reused.
+      if (closing && n > 1) return req.socket.destroy();
+      res.writeHead(200).end('ok');
+    });
+    try {
+      // Two at once: two kept-alive connections left idle in the client's pool.
+      const first = await Promise.all([
+        pooled.post(api.url, {}, 'a', 2000),
+        pooled.post(api.url, {}, 'b', 2000),
+      ]);
+      expect(first.map((a) => a.status)).toEqual([200, 200]);
+      expect(api.connections()).toBe(2);
+      closing = true;
+      expect((await pooled.post(api.url, {}, 'c', 2000)).status).toBe(200);
+      expect(api.connections()).toBe(3);
+    } finally {
+      pooled.close();
+      await api.close();
+    }
+  });
+
   it('returns a redirect as an answer, never following it', async () => {
     const api = await provider((_req, _body, res) => {
       res.writeHead(302, { location: 'http://127.0.0.1:9/elsewhere' });

@@ -58,8 +58,8 @@ export class KeptAliveHttpClient {
    * One request. A kept-alive connection the server closed as it was taken for this request (the
    * server's idle timeout ending as the request left, whatever its Keep-Alive hint said) fails at
    * once with ECONNRESET or EPIPE, before any answer: the request is sent once more, on a new
-   * connection, within the same deadline (`retryStale`), as Node's documentation advises. Any other
-   * failure is the caller's.
+   * connection outside the pool, within the same deadline (`retryStale`), as Node's documentation
+   * advises. Any other failure is the caller's.
    */
   private attempt(
     method: 'GET' | 'POST',
@@ -79,7 +79,9 @@ export class KeptAliveHttpClient {
           method,
           headers:
             body === null ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-          agent: secure ? this.https : this.http,
+          // Sent again on a connection of its own (no agent): the pool may hold other connections
+          // the server closed meanwhile, and handing out one of them would fail it the same way.
+          agent: retryStale ? (secure ? this.https : this.http) : false,
           signal,
         },
         (res) => {
