@@ -1,4 +1,5 @@
 import { MongoClient } from 'mongodb';
+import { restoringEnv } from '@maskline/testing';
 import * as infra from '../../../deploy/local/infra.cjs';
 
 interface PlanNode {
@@ -18,12 +19,7 @@ function nodesOf(plan: PlanNode | undefined): PlanNode[] {
  * can (deploy/local/ferretdb/postgresql.go), or each lookup by id reads the whole table.
  */
 describe('lookups by id on the local store’s PostgreSQL backend', () => {
-  const saved = process.env.STORE_BACKEND;
-
-  afterAll(() => {
-    if (saved === undefined) delete process.env.STORE_BACKEND;
-    else process.env.STORE_BACKEND = saved;
-  });
+  restoringEnv('STORE_BACKEND');
 
   it('are answered from an index, in every collection, with the tenant’s field beside the id', async () => {
     // SQLite, the fallback without PostgreSQL, is handed a filter of `_id` alone by FerretDB itself.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
-import { expectEventually } from '@maskline/testing';
+import { expectEventually, restoringEnv } from '@maskline/testing';
 import * as infra from '../../../deploy/local/infra.cjs';
 
 /**
@@ -10,12 +10,7 @@ import * as infra from '../../../deploy/local/infra.cjs';
  * history, and every scan and lookup reads the dead rows too.
  */
 describe('dead rows on the local store’s PostgreSQL backend', () => {
-  const saved = process.env.STORE_BACKEND;
-
-  afterAll(() => {
-    if (saved === undefined) delete process.env.STORE_BACKEND;
-    else process.env.STORE_BACKEND = saved;
-  });
+  restoringEnv('STORE_BACKEND');
 
   it('are vacuumed from a collection that turns over, whether or not the server’s autovacuum is on', async () => {
     const backend = (await infra.postgresqlAnswers()) ? 'postgresql' : 'sqlite';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { startNats } from '../../../deploy/local/infra.cjs';
+import { restoringEnv } from './restoring-env';
 
 /** A running process's environment variable, as the kernel started it. */
 function envOf(pid: number, name: string): string | undefined {
@@ -8,11 +9,7 @@ function envOf(pid: number, name: string): string | undefined {
 }
 
 describe('the Go servers the scripts start', () => {
-  const saved = process.env.GOMAXPROCS;
-  afterEach(() => {
-    if (saved === undefined) delete process.env.GOMAXPROCS;
-    else process.env.GOMAXPROCS = saved;
-  });
+  restoringEnv('GOMAXPROCS');
 
   it('run Go code on one core at a time by default, sharing the machine with the services', async () => {
     delete process.env.GOMAXPROCS;

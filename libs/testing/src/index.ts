@@ -9,3 +9,4 @@ export * from './test-dns-server';
 export * from './test-clock';
 export * from './kv-replicas';
 export * from './pause-process';
+export * from './restoring-env';
