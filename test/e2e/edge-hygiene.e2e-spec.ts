@@ -269,6 +269,26 @@ describe('the HTTP edge under hostile input', () => {
       await expectRejected(await raw('/v1/nowhere', { method: 'PUT' }), 404, /not found/);
     });
 
+    it('answers 404, never 500, to a webhook path whose provider is a name every object has (constructor, __proto__)', async () => {
+      // Signature headers of both providers, so a dialect found by mistake would go on to check them.
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-plivo-signature-v3': 'c2ln',
+        'x-plivo-signature-v3-nonce': '12345',
+        'x-twilio-signature': 'c2ln',
+      };
+      const body = 'From=14155550100&To=14155550101&Text=hi&MessageUUID=x';
+      const answers: Array<[string, number]> = [];
+      for (const provider of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+        for (const path of [`/messaging/${provider}/inbound`, `/voice/${provider}/answer`]) {
+          const res = await raw(path, { headers, body });
+          answers.push([path, res.status]);
+          if (res.status === 404) await expectRejected(res, 404, /no (message|telephony) webhook at/);
+        }
+      }
+      expect(answers).toEqual(answers.map(([path]) => [path, 404]));
+    });
+
     it('tells every cache to keep none of its answers (parties’ numbers, PINs, keys), and the console’s files to revalidate', async () => {
       const created = await acme.api('/Masking/Session/', {
         body: {

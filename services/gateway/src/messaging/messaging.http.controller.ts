@@ -22,7 +22,11 @@ import { stringParams, type WebhookParams } from '../voice/webhook-dialect';
 import { plivoMessages, twilioMessages, type InboundMessage, type MessageDialect } from './message-dialect';
 import { TakenMessages } from './taken-messages';
 
-const DIALECTS: Record<string, MessageDialect> = { plivo: plivoMessages, twilio: twilioMessages };
+/** By the path's provider segment: a Map, so `constructor` or `__proto__` in a path names no dialect. */
+const DIALECTS: ReadonlyMap<string, MessageDialect> = new Map([
+  ['plivo', plivoMessages],
+  ['twilio', twilioMessages],
+]);
 /** Longest text taken at the edge; what a provider cannot send is refused later, with an event. */
 export const INBOUND_TEXT_MAX = 10_000;
 
@@ -67,7 +71,7 @@ export class MessagingHttpController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const dialect = DIALECTS[provider];
+    const dialect = DIALECTS.get(provider);
     if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
     const params = stringParams(req.body);
     const owner = await this.authenticate(dialect, req, params);

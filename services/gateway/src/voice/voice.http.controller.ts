@@ -29,7 +29,11 @@ const UNAVAILABLE: CallAction[] = [
   { type: 'say', text: 'We cannot connect your call right now. Please try again later. Goodbye.' },
   { type: 'hangup' },
 ];
-const DIALECTS: Record<string, WebhookDialect> = { plivo: plivoWebhook, twilio: twilioWebhook };
+/** By the path's provider segment: a Map, so `constructor` or `__proto__` in a path names no dialect. */
+const DIALECTS: ReadonlyMap<string, WebhookDialect> = new Map([
+  ['plivo', plivoWebhook],
+  ['twilio', twilioWebhook],
+]);
 /** Stages where a caller is on the line waiting for what to hear next. */
 const CALLER_WAITING: ReadonlySet<VoiceStage> = new Set(['answer', 'pin', 'outbound-answer']);
 
@@ -76,7 +80,7 @@ export class VoiceHttpController {
     @Req() req: Request,
     @Res() res: Response,
   ): Promise<void> {
-    const dialect = DIALECTS[provider];
+    const dialect = DIALECTS.get(provider);
     if (!dialect || !VOICE_STAGES.includes(stage as VoiceStage)) {
       throw CodedError.notFound(`no telephony webhook at ${req.path.slice(0, 80)}`);
     }
