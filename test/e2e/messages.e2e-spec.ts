@@ -614,6 +614,35 @@ describe('message masking through real message webhooks', () => {
         sends().filter((x) => ['forged', 'unsigned', 'changed', 'tampered', 'elsewhere'].includes(x.text)),
       ).toEqual([]);
     });
+
+    it('refuses a captured webhook re-split so that its signature holds but its message id is new (400), and relays the text once', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second, message_masking: true });
+      const { webhook } = inbound(first, vnOf(s), 'said once, replayed as new');
+      expect((await sendWebhook(webhook)).status).toBe(200);
+      await expectEventually(() =>
+        expect(
+          sends()
+            .filter((x) => x.to === second)
+            .map((x) => x.text),
+        ).toEqual(['said once, replayed as new']),
+      );
+      // Both providers sign `keyvalue` pairs joined with nothing: the parameter after the id, folded
+      // into the id's value, leaves the signed string (and so the signature) as it was.
+      const [idKey, nextKey] = provider === 'plivo' ? ['MessageUUID', 'Text'] : ['MessageSid', 'NumMedia'];
+      const { [nextKey]: folded, ...rest } = webhook.params;
+      const resplit = { ...rest, [idKey]: `${webhook.params[idKey]}${nextKey}${folded}` };
+      const refused = await fetch(webhook.url, {
+        method: 'POST',
+        headers: webhook.headers,
+        body: new URLSearchParams(resplit).toString(),
+      });
+      // 400, not 403: the signature verified, the id's form did not.
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(await refused.json())).toContain(`${idKey} must be`);
+      await settled();
+      expect(sends().filter((x) => x.to === second)).toHaveLength(1);
+    });
   });
 
   it('a provider account whose API stops answering loses nothing: its texts wait, are relayed once when it answers again, and another account’s go on meanwhile', async () => {

@@ -21,6 +21,15 @@ export interface MessageDialect {
   readonly signing: Pick<WebhookDialect, 'signed' | 'signatureValid' | 'providerAccount'>;
   /** The number the message was sent to (the one whose credentials must verify it). */
   to(p: WebhookParams): string | undefined;
+  /**
+   * The parameter naming the provider's id of the message, and the id's exact form. Every copy of a
+   * message is recognised by that id (the replica's memory, the stream's duplicate window, the relay's
+   * claim), and both providers sign their parameters as `keyvalue` pairs joined with nothing between:
+   * a captured webhook re-split so that the next parameter reads as part of the id (`MessageSid` ending
+   * in `NumMedia0`, no `NumMedia`) keeps its signature. An id of exactly the provider's form cannot
+   * absorb another parameter, so such a copy is refused instead of relayed again as a new message.
+   */
+  readonly messageId: { param: string; form: RegExp; says: string };
   /** The message, or the name of the parameter that is missing. */
   read(p: WebhookParams): InboundMessage | { missing: string };
   /** What the provider is answered once the message is taken (nothing for it to do). */
@@ -37,16 +46,32 @@ function mediaOf(p: WebhookParams, urlParam: string, typeParam: string, count: n
   return media;
 }
 
+/** Plivo's message_uuid: "a 36-character string" (its Message API), a UUID. */
+const PLIVO_MESSAGE_ID: MessageDialect['messageId'] = {
+  param: 'MessageUUID',
+  form: /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/,
+  says: 'a UUID of 36 characters',
+};
+
+/** Twilio's Message SID: `^(SM|MM)[0-9a-fA-F]{32}$` (its error 90001). */
+const TWILIO_MESSAGE_ID: MessageDialect['messageId'] = {
+  param: 'MessageSid',
+  form: /^(SM|MM)[0-9a-fA-F]{32}$/,
+  says: 'SM or MM followed by 32 hexadecimal digits',
+};
+
 /** Plivo: `MessageUUID`, `From`, `To` (numbers without `+`), `Text`, `Type` (sms or mms), `Media{N}`. */
 export const plivoMessages: MessageDialect = {
   provider: 'plivo',
   signing: plivoWebhook,
+  messageId: PLIVO_MESSAGE_ID,
   to: (p) => toE164(p.To),
   read(p) {
-    if (!p.MessageUUID) return { missing: 'MessageUUID' };
+    const messageId = p[PLIVO_MESSAGE_ID.param];
+    if (!messageId) return { missing: PLIVO_MESSAGE_ID.param };
     if (!p.From) return { missing: 'From' };
     return {
-      messageId: p.MessageUUID,
+      messageId,
       from: toE164(p.From) ?? p.From,
       to: toE164(p.To) ?? '',
       text: p.Text ?? '',
@@ -60,13 +85,15 @@ export const plivoMessages: MessageDialect = {
 export const twilioMessages: MessageDialect = {
   provider: 'twilio',
   signing: twilioWebhook,
+  messageId: TWILIO_MESSAGE_ID,
   to: (p) => toE164(p.To),
   read(p) {
-    if (!p.MessageSid) return { missing: 'MessageSid' };
+    const messageId = p[TWILIO_MESSAGE_ID.param];
+    if (!messageId) return { missing: TWILIO_MESSAGE_ID.param };
     if (!p.From) return { missing: 'From' };
     const count = /^\d{1,2}$/.test(p.NumMedia ?? '') ? Number(p.NumMedia) : 0;
     return {
-      messageId: p.MessageSid,
+      messageId,
       from: toE164(p.From) ?? p.From,
       to: toE164(p.To) ?? '',
       text: p.Body ?? '',

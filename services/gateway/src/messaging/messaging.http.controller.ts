@@ -78,10 +78,9 @@ export class MessagingHttpController {
     const { accountId } = owner;
     const message = dialect.read(params);
     if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
-    if (message.messageId.length > 64) {
-      const field = provider === 'plivo' ? 'MessageUUID' : 'MessageSid';
-      throw CodedError.validation(field, `${field} must be at most 64 characters`);
-    }
+    const id = dialect.messageId;
+    if (!id.form.test(message.messageId))
+      throw CodedError.validation(id.param, `${id.param} must be ${id.says}`);
     if ([...message.text].length > INBOUND_TEXT_MAX) {
       const field = provider === 'plivo' ? 'Text' : 'Body';
       throw CodedError.validation(field, `${field} must be at most ${INBOUND_TEXT_MAX} characters`);
