@@ -186,6 +186,10 @@ describe('message masking through real message webhooks', () => {
         media: [`${providers.url}/media/a.jpg`, `${providers.url}/media/b.png`],
       });
       expect(byText(bodies[2])).toMatchObject({ to: second });
+      // The stream holds texts and media URLs sealed (a provider may serve a media URL to anyone holding it).
+      const inStream = JSON.stringify(await eventsOn(nc, MessageReceived));
+      expect(inStream).not.toContain('/media/a.jpg');
+      expect(inStream).not.toContain('gate B');
 
       // The interactions show the messages (never their text), and the totals count them.
       const view = await expectEventually(async () => {

@@ -1,5 +1,11 @@
+import { z } from 'zod';
 import { decryptSecret, deriveKeyring, encryptSecret, type Keyring } from '@maskline/crypto';
-import { MESSAGE_BODY_KEY_LABEL } from './messages.contract';
+import { MESSAGE_BODY_KEY_LABEL, MESSAGE_MEDIA_MAX, messageMediaSchema } from './messages.contract';
+
+/** A message's media as its event carries them sealed (`sealedMedia`). */
+export type MessageMedia = z.infer<typeof messageMediaSchema>;
+const sealedMediaListSchema = z.array(messageMediaSchema).max(MESSAGE_MEDIA_MAX);
+type Sealed = { k: string; iv: string; ct: string; tag: string };
 
 /** What a sealed text is bound to: another message's event cannot carry it. */
 export interface SealedTextBinding {
@@ -9,6 +15,8 @@ export interface SealedTextBinding {
 }
 
 const bindingOf = (b: SealedTextBinding) => `${b.provider}|${b.providerMessageId}|${b.virtualNumber}`;
+/** A message's media list is bound to being its media too: its text's ciphertext does not open as it. */
+const mediaBindingOf = (b: SealedTextBinding) => `media|${bindingOf(b)}`;
 
 /**
  * Message texts travel sealed between the gateway and the call router, with a key derived from
@@ -31,7 +39,27 @@ export class MessageTextSeal {
   }
 
   /** Throws when the text was sealed with another key or for another message. */
-  open(sealed: { k: string; iv: string; ct: string; tag: string }, binding: SealedTextBinding): string {
+  open(sealed: Sealed, binding: SealedTextBinding): string {
     return decryptSecret(this.keys, sealed, bindingOf(binding));
+  }
+
+  /**
+   * What a MessageReceived event carries of a message's content: its text sealed, and its media
+   * (URLs a provider may serve to anyone holding them) sealed as well, when it has any; `media` in
+   * clear stays empty (events published before media were sealed carry them there).
+   */
+  sealContent(text: string, media: MessageMedia[], binding: SealedTextBinding) {
+    return {
+      text: this.seal(text, binding),
+      media: [] as MessageMedia[],
+      ...(media.length > 0
+        ? { sealedMedia: encryptSecret(this.keys, JSON.stringify(media), mediaBindingOf(binding)) }
+        : {}),
+    };
+  }
+
+  /** The media of a message sealed by `sealContent`; throws as `open` does, or when they are not a media list. */
+  openMedia(sealed: Sealed, binding: SealedTextBinding): MessageMedia[] {
+    return sealedMediaListSchema.parse(JSON.parse(decryptSecret(this.keys, sealed, mediaBindingOf(binding))));
   }
 }

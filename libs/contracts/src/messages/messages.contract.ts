@@ -38,8 +38,8 @@ export type MessageDirection = z.infer<typeof messageDirectionSchema>;
 /**
  * A text message to a virtual number, taken by the gateway after its signature verified with
  * that number's credentials. Published with the provider's message id as the message id, so a
- * provider's retry of the same webhook is one event. The text is sealed: the stream never holds it
- * in clear.
+ * provider's retry of the same webhook is one event. The text and the media URLs are sealed: the
+ * stream never holds them in clear.
  */
 export const MessageReceived = defineEvent(
   'MASKLINE_EVENTS',
@@ -54,7 +54,13 @@ export const MessageReceived = defineEvent(
       /** As the provider wrote it (an E.164 number, or a short code or sender name that cannot be relayed). */
       sender: z.string().min(1).max(32),
       text: sealedTextSchema,
+      /**
+       * Empty: the media travel in `sealedMedia` (MessageTextSeal.sealContent). Events published
+       * before media were sealed carry them here, in clear, and are still relayed.
+       */
       media: z.array(messageMediaSchema).max(MESSAGE_MEDIA_MAX),
+      /** The message's media (URLs and content types) sealed as its text is, when it has any. */
+      sealedMedia: sealedTextSchema.optional(),
       at: isoTimeSchema,
       /**
        * A message sent through the API (Twilio Proxy's MessageInteractions) to a participant, from

@@ -252,6 +252,46 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(sends).toHaveLength(1);
     expect(published).toHaveLength(1);
   });
+  it('sends the media an event carries, sealed (as the gateway now publishes them) or in clear (events published before), and counts them in its outcome', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const media = [
+      { url: 'https://media.maskline.test/a.jpg', contentType: 'image/jpeg' },
+      { url: 'https://media.maskline.test/b.png', contentType: null },
+    ];
+    const outcomes: unknown[] = [];
+    const { consumer, sends } = relayConsumer(kv, config, {
+      routing: plivoNumber(),
+      rpc: {} as RpcClient,
+      finder: finderOf(liveSession(true)),
+      claims: new MessageRelayClaims(kv),
+      events: {
+        publish: async (_contract: unknown, payload: unknown) => void outcomes.push(payload),
+      } as unknown as EventPublisher,
+    });
+    const seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
+    const sealed = textFromFirst(config).payload;
+    const binding = {
+      provider: sealed.provider,
+      providerMessageId: sealed.providerMessageId,
+      virtualNumber: sealed.virtualNumber,
+    };
+    const asPublished = { ...sealed, ...seal.sealContent('at gate B', media, binding) };
+    const inClear = { ...textFromFirst(config).payload, media };
+    expect(JSON.stringify(asPublished)).not.toContain('media.maskline.test');
+    for (const payload of [asPublished, inClear]) await deliveriesOf(() => consumer, payload)(1);
+    expect(sends.map((m) => m.mediaUrls)).toEqual([media.map((m) => m.url), media.map((m) => m.url)]);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ mediaCount: 2 }),
+      expect.objectContaining({ mediaCount: 2 }),
+    ]);
+    // Sealed for another message: not opened, nothing sent.
+    const stranger = textFromFirst(config).payload;
+    const misbound = { ...stranger, sealedMedia: asPublished.sealedMedia };
+    await expect(deliveriesOf(() => consumer, misbound)(1)).rejects.toThrow('media do not open');
+    expect(sends).toHaveLength(2);
+  });
+
   it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

@@ -15,6 +15,7 @@ import {
   e164Schema,
   MESSAGE_FAILURE_REASONS,
   type EventPayloadInputOf,
+  type MessageMedia,
   type EventPayloadOf,
   type RoutingSession,
   type TelephonyProvider,
@@ -179,6 +180,7 @@ export class MessageRelayConsumer {
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
     const text = this.open(m);
+    const media = this.mediaOf(m);
     // A relay refused now (its number's SMS turned off, say) is refused at once, not held.
     const refusedNow =
       prior?.state === 'waiting' && prior.plan.kind === 'relay' && !!refusalOf(m, number, text);
@@ -206,7 +208,12 @@ export class MessageRelayConsumer {
     const plan: RelayPlan | undefined = prior?.plan ?? decided?.plan;
     if (!plan && m.request && decided?.why === 'session-ended') {
       // Sent through the API and its session closed before it went: said so, once, as a failure.
-      const pending = this.announcementOf(m, m.request, text, { event: 'failed', reason: 'session-ended' });
+      const pending = this.announcementOf(
+        m,
+        m.request,
+        { text, media },
+        { event: 'failed', reason: 'session-ended' },
+      );
       return this.publish(key, pending);
     }
     if (!plan) {
@@ -231,7 +238,7 @@ export class MessageRelayConsumer {
       ...claim.plan,
       routing: decided?.session?.sessionId === claim.plan.sessionId ? decided.session : undefined,
     };
-    const announcement = (outcome: Outcome) => this.announcementOf(m, relay, text, outcome);
+    const announcement = (outcome: Outcome) => this.announcementOf(m, relay, { text, media }, outcome);
     // Refused before any send: recorded and announced (its event id makes a repeat the same event).
     const refusal = refusalOf(m, number, text);
     if (refusal || !number.credentials) {
@@ -247,7 +254,7 @@ export class MessageRelayConsumer {
       from: m.virtualNumber,
       to: claim.plan.to,
       text,
-      mediaUrls: m.media.map((x) => x.url),
+      mediaUrls: media.map((x) => x.url),
     });
     const pending = announcement(
       sent.kind === 'sent'
@@ -561,9 +568,10 @@ export class MessageRelayConsumer {
       direction: 'first-to-second' | 'second-to-first';
       routing?: RoutingSession;
     },
-    text: string,
+    content: { text: string; media: MessageMedia[] },
     outcome: Outcome,
   ): Announcement {
+    const { text, media } = content;
     const payload = {
       accountId: m.accountId,
       sessionId: relay.sessionId,
@@ -575,7 +583,7 @@ export class MessageRelayConsumer {
       to: relay.to,
       length: characterCount(text),
       segments: segmentCount(text),
-      mediaCount: m.media.length,
+      mediaCount: media.length,
       at: new Date(this.now()).toISOString(),
       ...(relay.routing ? { routing: relay.routing } : {}),
       ...(m.request ? { viaApi: true as const } : {}),
@@ -733,6 +741,19 @@ export class MessageRelayConsumer {
    */
   private leaseMs(): number {
     return this.config.OUTBOUND_TIMEOUT_MS * 2 + 5000;
+  }
+
+  /**
+   * The message's media: sealed with its text's key (`sealedMedia`), or in clear in an event published
+   * before media were sealed. Opened only once its text opened, so the key is known.
+   */
+  private mediaOf(m: Inbound): MessageMedia[] {
+    if (!m.sealedMedia) return m.media;
+    try {
+      return this.seal.openMedia(m.sealedMedia, bindingOf(m));
+    } catch {
+      throw new CodedError(CallErrorCodes.FORBIDDEN, 'the message media do not open with the current keys');
+    }
   }
 
   private open(m: Inbound): string {

@@ -115,7 +115,7 @@ export class MessagingHttpController {
     });
   }
 
-  /** The message in the stream, its text sealed (to its number and id), or 503 for the provider to send it again. */
+  /** The message in the stream, its text and media sealed (to its number and id), or 503 for the provider to send it again. */
   private async publish(
     dialect: MessageDialect,
     accountId: string,
@@ -133,10 +133,13 @@ export class MessagingHttpController {
           accountId,
           virtualNumber: message.to,
           sender: message.from.slice(0, 32),
-          text: this.seal.seal(message.text, binding),
-          media: message.media
-            .filter((m) => m.url.length <= 2048)
-            .map((m) => ({ url: m.url, contentType: m.contentType?.slice(0, 128) ?? null })),
+          ...this.seal.sealContent(
+            message.text,
+            message.media
+              .filter((m) => m.url.length <= 2048)
+              .map((m) => ({ url: m.url, contentType: m.contentType?.slice(0, 128) ?? null })),
+            binding,
+          ),
           at: new Date().toISOString(),
         },
         { msgId },

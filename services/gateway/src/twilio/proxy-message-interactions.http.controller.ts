@@ -110,8 +110,11 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
           accountId: target.accountId,
           virtualNumber: target.virtualNumber,
           sender: target.virtualNumber,
-          text: this.seal.seal(text, binding),
-          media: media.map((url) => ({ url: url as string, contentType: null })),
+          ...this.seal.sealContent(
+            text,
+            media.map((url) => ({ url: url as string, contentType: null })),
+            binding,
+          ),
           at: now,
           request: { sessionId: target.sessionId, to: target.to, direction: target.direction },
         },
