@@ -619,6 +619,26 @@ describe('message masking through real message webhooks', () => {
       ).toEqual([]);
     });
 
+    it('refuses a text whose media URL is not one Maskline takes with 400 naming its parameter, never sending it without the media', async () => {
+      const [first, second] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: first, second_party: second, message_masking: true });
+      const field = provider === 'plivo' ? 'Media1' : 'MediaUrl1';
+      for (const bad of ['https://media.maskline.test/a "quoted" name.jpg', 'javascript:alert(1)']) {
+        const { webhook } = inbound(first, vnOf(s), 'picture with a broken link', {
+          media: [`${providers.url}/media/ok.jpg`, bad],
+        });
+        const res = await fetch(webhook.url, {
+          method: 'POST',
+          headers: webhook.headers,
+          body: new URLSearchParams(webhook.params).toString(),
+        });
+        expect(res.status).toBe(400);
+        expect(JSON.stringify(await res.json())).toContain(`${field} must be an http(s) URL`);
+      }
+      await settled();
+      expect(sends().filter((x) => x.to === second)).toEqual([]);
+    });
+
     it('refuses a captured webhook re-split so that its signature holds but its message id is new (400), and relays the text once', async () => {
       const [first, second] = [nextPhone(), nextPhone()];
       const s = await createSession({ first_party: first, second_party: second, message_masking: true });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { parseKeyring } from '@maskline/crypto';
-import { MessageReceived } from './messages.contract';
+import { MEDIA_URL_MAX, MESSAGE_MEDIA_MAX, MessageReceived } from './messages.contract';
 import { MessageTextSeal } from './message-text-seal';
 
 const keys = parseKeyring(`k1:${randomBytes(32).toString('base64')}`);
@@ -39,6 +39,37 @@ describe('MessageTextSeal: what a MessageReceived event carries of a message', (
     expect(content.media).toEqual([]);
     expect(seal.open(content.text, binding)).toBe('meet me at gate B');
     expect(seal.openMedia(content.sealedMedia!, binding)).toEqual(media);
+  });
+
+  it('fits the most media a message may carry (ten URLs of the longest, with content types) in the event', () => {
+    const most = Array.from({ length: MESSAGE_MEDIA_MAX }, (_, i) => ({
+      url: `https://m.test/${String(i)}/${'%~'.repeat(MEDIA_URL_MAX)}`.slice(0, MEDIA_URL_MAX),
+      contentType: `image/${'x'.repeat(122)}`,
+    }));
+    const event = {
+      provider: 'twilio' as const,
+      providerMessageId: binding.providerMessageId,
+      accountId: 'MA000000000000000000',
+      virtualNumber: binding.virtualNumber,
+      sender: '+14155550101',
+      at: new Date(0).toISOString(),
+      ...seal.sealContent('x'.repeat(10_000), most, binding),
+    };
+    expect(MessageReceived.payload.safeParse(event).success).toBe(true);
+    expect(seal.openMedia(event.sealedMedia!, binding)).toEqual(most);
+  });
+
+  it('refuses to seal a media URL that is not one Maskline takes (a quote, a space, another scheme, too long)', () => {
+    for (const url of [
+      'https://m.test/a"b',
+      'https://m.test/a b',
+      'https://m.test/a\\b',
+      'ftp://m.test/a',
+      `https://m.test/${'a'.repeat(MEDIA_URL_MAX)}`,
+      'https://m.test/\u0000',
+    ]) {
+      expect(() => seal.sealContent('hi', [{ url, contentType: null }], binding)).toThrow();
+    }
   });
 
   it('adds nothing for a text without media', () => {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { decryptSecret, deriveKeyring, encryptSecret, type Keyring } from '@maskline/crypto';
-import { MESSAGE_BODY_KEY_LABEL, MESSAGE_MEDIA_MAX, messageMediaSchema } from './messages.contract';
+import { MESSAGE_BODY_KEY_LABEL, MESSAGE_MEDIA_MAX, takenMediaSchema } from './messages.contract';
 
 /** A message's media as its event carries them sealed (`sealedMedia`). */
-export type MessageMedia = z.infer<typeof messageMediaSchema>;
-const sealedMediaListSchema = z.array(messageMediaSchema).max(MESSAGE_MEDIA_MAX);
+export type MessageMedia = z.infer<typeof takenMediaSchema>;
+const sealedMediaListSchema = z.array(takenMediaSchema).max(MESSAGE_MEDIA_MAX);
 type Sealed = { k: string; iv: string; ct: string; tag: string };
 
 /** What a sealed text is bound to: another message's event cannot carry it. */
@@ -49,6 +49,8 @@ export class MessageTextSeal {
    * clear stays empty (events published before media were sealed carry them there).
    */
   sealContent(text: string, media: MessageMedia[], binding: SealedTextBinding) {
+    // What is sealed is what opens: a list `openMedia` would refuse is refused here, before the send.
+    sealedMediaListSchema.parse(media);
     return {
       text: this.seal(text, binding),
       media: [] as MessageMedia[],

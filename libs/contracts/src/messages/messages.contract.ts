@@ -24,8 +24,33 @@ export const sealedTextSchema = z
 /** At most this many media URLs per message (Twilio's limit for an MMS). */
 export const MESSAGE_MEDIA_MAX = 10;
 
+/** Media in clear, as events published before media were sealed carry them (`media`). */
 export const messageMediaSchema = z
   .object({ url: z.string().min(1).max(2048), contentType: z.string().max(128).nullable() })
+  .strict();
+
+/** The longest media URL Maskline takes. */
+export const MEDIA_URL_MAX = 2048;
+/** What a media URL must be, in words (for a refusal naming its field). */
+export const MEDIA_URL_RULE = `an http(s) URL of at most ${MEDIA_URL_MAX} characters, printable ASCII with no space, quote or backslash`;
+/**
+ * A media URL as Maskline takes it: a URL's own characters (a provider's media URLs are so). It
+ * also bounds what a message's sealed media can grow to: ten of these fit `sealedTextSchema` at
+ * one byte a character, where any character JSON escapes could take six.
+ */
+export const mediaUrlSchema = z
+  .string()
+  .max(MEDIA_URL_MAX)
+  .regex(/^https?:\/\/[\x21\x23-\x5b\x5d-\x7e]+$/, `must be ${MEDIA_URL_RULE}`);
+/** A media item's content type, kept only when it is a plain one (it is informational: sends carry URLs). */
+export const mediaContentTypeSchema = z
+  .string()
+  .max(128)
+  .regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/);
+
+/** A message's media as Maskline takes them and seals them (`sealedMedia`). */
+export const takenMediaSchema = z
+  .object({ url: mediaUrlSchema, contentType: mediaContentTypeSchema.nullable() })
   .strict();
 
 /** A provider's id for a message (Plivo's MessageUUID, Twilio's MessageSid). */

@@ -1,4 +1,10 @@
-import { MESSAGE_MEDIA_MAX, type TelephonyProvider } from '@maskline/contracts';
+import {
+  MEDIA_URL_RULE,
+  MESSAGE_MEDIA_MAX,
+  mediaContentTypeSchema,
+  mediaUrlSchema,
+  type TelephonyProvider,
+} from '@maskline/contracts';
 import { plivoWebhook } from '../voice/plivo-webhook.dialect';
 import { twilioWebhook } from '../voice/twilio-webhook.dialect';
 import { toE164, type WebhookDialect, type WebhookParams } from '../voice/webhook-dialect';
@@ -30,18 +36,30 @@ export interface MessageDialect {
    * absorb another parameter, so such a copy is refused instead of relayed again as a new message.
    */
   readonly messageId: { param: string; form: RegExp; says: string };
-  /** The message, or the name of the parameter that is missing. */
-  read(p: WebhookParams): InboundMessage | { missing: string };
+  /** The message; or the parameter that is missing, or the one that breaks its rule (`invalid`, `rule`). */
+  read(p: WebhookParams): InboundMessage | { missing: string } | { invalid: string; rule: string };
   /** What the provider is answered once the message is taken (nothing for it to do). */
   readonly accepted: { contentType: string; body: string };
 }
 
-/** Media parameters `<url>{N}` / `<type>{N}` for N from 0, as many as the provider sent (at most the cap). */
-function mediaOf(p: WebhookParams, urlParam: string, typeParam: string, count: number) {
+/**
+ * Media parameters `<url>{N}` / `<type>{N}` for N from 0, as many as the provider sent (at most the
+ * cap); a URL that is not one Maskline takes (`mediaUrlSchema`) is refused by its parameter's name,
+ * never dropped. A content type that is not a plain one is left out (it is informational).
+ */
+function mediaOf(
+  p: WebhookParams,
+  urlParam: string,
+  typeParam: string,
+  count: number,
+): InboundMessage['media'] | { invalid: string; rule: string } {
   const media: InboundMessage['media'] = [];
   for (let i = 0; i < Math.min(count, MESSAGE_MEDIA_MAX); i++) {
     const url = p[`${urlParam}${i}`];
-    if (url) media.push({ url, contentType: p[`${typeParam}${i}`] || null });
+    if (!url) continue;
+    if (!mediaUrlSchema.safeParse(url).success) return { invalid: `${urlParam}${i}`, rule: MEDIA_URL_RULE };
+    const type = p[`${typeParam}${i}`];
+    media.push({ url, contentType: type && mediaContentTypeSchema.safeParse(type).success ? type : null });
   }
   return media;
 }
@@ -70,13 +88,9 @@ export const plivoMessages: MessageDialect = {
     const messageId = p[PLIVO_MESSAGE_ID.param];
     if (!messageId) return { missing: PLIVO_MESSAGE_ID.param };
     if (!p.From) return { missing: 'From' };
-    return {
-      messageId,
-      from: toE164(p.From) ?? p.From,
-      to: toE164(p.To) ?? '',
-      text: p.Text ?? '',
-      media: mediaOf(p, 'Media', 'MediaContentType', MESSAGE_MEDIA_MAX),
-    };
+    const media = mediaOf(p, 'Media', 'MediaContentType', MESSAGE_MEDIA_MAX);
+    if ('invalid' in media) return media;
+    return { messageId, from: toE164(p.From) ?? p.From, to: toE164(p.To) ?? '', text: p.Text ?? '', media };
   },
   accepted: { contentType: 'text/plain', body: '' },
 };
@@ -92,13 +106,9 @@ export const twilioMessages: MessageDialect = {
     if (!messageId) return { missing: TWILIO_MESSAGE_ID.param };
     if (!p.From) return { missing: 'From' };
     const count = /^\d{1,2}$/.test(p.NumMedia ?? '') ? Number(p.NumMedia) : 0;
-    return {
-      messageId,
-      from: toE164(p.From) ?? p.From,
-      to: toE164(p.To) ?? '',
-      text: p.Body ?? '',
-      media: mediaOf(p, 'MediaUrl', 'MediaContentType', count),
-    };
+    const media = mediaOf(p, 'MediaUrl', 'MediaContentType', count);
+    if ('invalid' in media) return media;
+    return { messageId, from: toE164(p.From) ?? p.From, to: toE164(p.To) ?? '', text: p.Body ?? '', media };
   },
   accepted: {
     contentType: 'application/xml',

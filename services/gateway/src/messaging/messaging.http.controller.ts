@@ -78,6 +78,8 @@ export class MessagingHttpController {
     const { accountId } = owner;
     const message = dialect.read(params);
     if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
+    if ('invalid' in message)
+      throw CodedError.validation(message.invalid, `${message.invalid} must be ${message.rule}`);
     const id = dialect.messageId;
     if (!id.form.test(message.messageId))
       throw CodedError.validation(id.param, `${id.param} must be ${id.says}`);
@@ -133,13 +135,7 @@ export class MessagingHttpController {
           accountId,
           virtualNumber: message.to,
           sender: message.from.slice(0, 32),
-          ...this.seal.sealContent(
-            message.text,
-            message.media
-              .filter((m) => m.url.length <= 2048)
-              .map((m) => ({ url: m.url, contentType: m.contentType?.slice(0, 128) ?? null })),
-            binding,
-          ),
+          ...this.seal.sealContent(message.text, message.media, binding),
           at: new Date().toISOString(),
         },
         { msgId },

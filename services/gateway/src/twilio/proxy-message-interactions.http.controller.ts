@@ -7,7 +7,9 @@ import {
   CodedError,
   ErrorCodes,
   ListProxyInteractions,
+  MEDIA_URL_RULE,
   MESSAGE_MEDIA_MAX,
+  mediaUrlSchema,
   MessageReceived,
   MessageTextSeal,
   PrepareProxyMessage,
@@ -72,8 +74,8 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       throw CodedError.validation('MediaUrl', `at most ${MESSAGE_MEDIA_MAX} MediaUrl values`);
     }
     for (const url of media) {
-      if (typeof url !== 'string' || !/^https?:\/\/[^\s]{1,2040}$/.test(url)) {
-        throw CodedError.validation('MediaUrl', 'MediaUrl must be an http(s) URL of at most 2048 characters');
+      if (!mediaUrlSchema.safeParse(url).success) {
+        throw CodedError.validation('MediaUrl', `MediaUrl must be ${MEDIA_URL_RULE}`);
       }
     }
     const target = await this.rpc.request(PrepareProxyMessage, {
