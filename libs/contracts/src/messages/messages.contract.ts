@@ -113,6 +113,11 @@ export const MESSAGE_FAILURE_REASONS = [
   'sms-disabled',
   /** Sent through the API (a MessageInteraction), and its session closed before it went. */
   'session-ended',
+  /**
+   * Sent through the API, and the number of its session is no longer the account's with that
+   * provider (released, or moved to another owner or provider) before it went.
+   */
+  'number-released',
 ] as const;
 export const messageFailureReasonSchema = z.enum(MESSAGE_FAILURE_REASONS);
 

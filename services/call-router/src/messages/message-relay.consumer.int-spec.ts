@@ -292,6 +292,48 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(sends).toHaveLength(2);
   });
 
+  it('sent through the API after its number left the account: announced failed (number-released), once, nothing sent; an inbound text to it is not announced', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const session = liveSession(true);
+    // The number is another account's now, in the cache and when read afresh.
+    const moved = { ...plivoNumber(), accountId: 'MAOTHER0000000000000' } as NumberRouting;
+    const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
+    const { consumer, sends } = relayConsumer(kv, config, {
+      routing: moved,
+      rpc: { request: async () => moved } as unknown as RpcClient,
+      finder: finderOf(session),
+      events: {
+        publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
+          void outcomes.push({ subject: contract.subject, payload }),
+      } as unknown as EventPublisher,
+    });
+    const { payload } = textFromFirst(config);
+    const viaApi = {
+      ...payload,
+      sender: NUMBER,
+      request: { sessionId: session.sessionId, to: SECOND, direction: 'first-to-second' as const },
+    };
+    await deliveriesOf(() => consumer, viaApi)(1);
+    await deliveriesOf(() => consumer, viaApi)(2);
+    expect(sends).toEqual([]);
+    expect(outcomes).toEqual([
+      {
+        subject: 'events.message.failed.v1',
+        payload: expect.objectContaining({
+          reason: 'number-released',
+          sessionId: session.sessionId,
+          viaApi: true,
+        }),
+      },
+    ]);
+    // A party's text to a number that is no longer its account's: nobody's to relay, nothing said.
+    await expect(deliveriesOf(() => consumer, textFromFirst(config).payload)(1)).rejects.toThrow(
+      'no longer the one the message came to',
+    );
+    expect(outcomes).toHaveLength(1);
+  });
+
   it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

@@ -178,9 +178,22 @@ export class MessageRelayConsumer {
     if (prior?.state !== 'waiting') this.waiting.forget(key);
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
-    const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true);
+    const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true).catch(
+      (err: unknown) => {
+        if (!(m.request && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
+        return null;
+      },
+    );
     const text = this.open(m);
     const media = this.mediaOf(m);
+    if (!number && m.request) {
+      // Sent through the API, and its number is no longer its account's with that provider (released,
+      // or moved): said so, once, as a failure, so the interaction its sender was given shows it.
+      const failed = { event: 'failed', reason: 'number-released' } as const;
+      return this.publish(key, this.announcementOf(m, m.request, { text, media }, failed));
+    }
+    if (!number)
+      throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
     // A relay refused now (its number's SMS turned off, say) is refused at once, not held.
     const refusedNow =
       prior?.state === 'waiting' && prior.plan.kind === 'relay' && !!refusalOf(m, number, text);
