@@ -17,20 +17,23 @@ const media = [
   { url: 'https://api.twilio.test/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME2', contentType: null },
 ];
 
+/** A MessageReceived event of `binding`'s message carrying `content`, as the gateway publishes it. */
+const eventOf = <C extends object>(content: C) => ({
+  provider: 'twilio' as const,
+  providerMessageId: binding.providerMessageId,
+  accountId: 'MA000000000000000000',
+  virtualNumber: binding.virtualNumber,
+  sender: '+14155550101',
+  at: new Date(0).toISOString(),
+  ...content,
+});
+
 describe('MessageTextSeal: what a MessageReceived event carries of a message', () => {
   const seal = new MessageTextSeal(keys);
 
   it('seals the media URLs with the text: neither is in the event in clear, and both open', () => {
     const content = seal.sealContent('meet me at gate B', media, binding);
-    const event = {
-      provider: 'twilio' as const,
-      providerMessageId: binding.providerMessageId,
-      accountId: 'MA000000000000000000',
-      virtualNumber: binding.virtualNumber,
-      sender: '+14155550101',
-      at: new Date(0).toISOString(),
-      ...content,
-    };
+    const event = eventOf(content);
     expect(MessageReceived.payload.parse(event)).toEqual(event);
     const wire = JSON.stringify(event);
     expect(wire).not.toContain('api.twilio.test');
@@ -46,15 +49,7 @@ describe('MessageTextSeal: what a MessageReceived event carries of a message', (
       url: `https://m.test/${String(i)}/${'%~'.repeat(MEDIA_URL_MAX)}`.slice(0, MEDIA_URL_MAX),
       contentType: `image/${'x'.repeat(122)}`,
     }));
-    const event = {
-      provider: 'twilio' as const,
-      providerMessageId: binding.providerMessageId,
-      accountId: 'MA000000000000000000',
-      virtualNumber: binding.virtualNumber,
-      sender: '+14155550101',
-      at: new Date(0).toISOString(),
-      ...seal.sealContent('x'.repeat(10_000), most, binding),
-    };
+    const event = eventOf(seal.sealContent('x'.repeat(10_000), most, binding));
     expect(MessageReceived.payload.safeParse(event).success).toBe(true);
     expect(seal.openMedia(event.sealedMedia!, binding)).toEqual(most);
   });
