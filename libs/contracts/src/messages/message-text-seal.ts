@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import { decryptSecret, deriveKeyring, encryptSecret, type Keyring } from '@maskline/crypto';
+import {
+  decryptSecret,
+  deriveKeyring,
+  encryptSecret,
+  type EncryptedSecret,
+  type Keyring,
+} from '@maskline/crypto';
 import { MESSAGE_BODY_KEY_LABEL, MESSAGE_MEDIA_MAX, takenMediaSchema } from './messages.contract';
 
 /** A message's media as its event carries them sealed (`sealedMedia`). */
 export type MessageMedia = z.infer<typeof takenMediaSchema>;
 const sealedMediaListSchema = z.array(takenMediaSchema).max(MESSAGE_MEDIA_MAX);
-type Sealed = { k: string; iv: string; ct: string; tag: string };
 
 /** What a sealed text is bound to: another message's event cannot carry it. */
 export interface SealedTextBinding {
@@ -39,7 +44,7 @@ export class MessageTextSeal {
   }
 
   /** Throws when the text was sealed with another key or for another message. */
-  open(sealed: Sealed, binding: SealedTextBinding): string {
+  open(sealed: EncryptedSecret, binding: SealedTextBinding): string {
     return decryptSecret(this.keys, sealed, bindingOf(binding));
   }
 
@@ -61,7 +66,7 @@ export class MessageTextSeal {
   }
 
   /** The media of a message sealed by `sealContent`; throws as `open` does, or when they are not a media list. */
-  openMedia(sealed: Sealed, binding: SealedTextBinding): MessageMedia[] {
+  openMedia(sealed: EncryptedSecret, binding: SealedTextBinding): MessageMedia[] {
     return sealedMediaListSchema.parse(JSON.parse(decryptSecret(this.keys, sealed, mediaBindingOf(binding))));
   }
 }

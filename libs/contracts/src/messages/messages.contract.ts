@@ -24,13 +24,17 @@ export const sealedTextSchema = z
 /** At most this many media URLs per message (Twilio's limit for an MMS). */
 export const MESSAGE_MEDIA_MAX = 10;
 
+/** The longest media URL Maskline takes, and the longest content type it keeps. */
+export const MEDIA_URL_MAX = 2048;
+const MEDIA_CONTENT_TYPE_MAX = 128;
+
 /** Media in clear, as events published before media were sealed carry them (`media`). */
 export const messageMediaSchema = z
-  .object({ url: z.string().min(1).max(2048), contentType: z.string().max(128).nullable() })
+  .object({
+    url: z.string().min(1).max(MEDIA_URL_MAX),
+    contentType: z.string().max(MEDIA_CONTENT_TYPE_MAX).nullable(),
+  })
   .strict();
-
-/** The longest media URL Maskline takes. */
-export const MEDIA_URL_MAX = 2048;
 /** What a media URL must be, in words (for a refusal naming its field). */
 export const MEDIA_URL_RULE = `an http(s) URL of at most ${MEDIA_URL_MAX} characters, printable ASCII with no space, quote or backslash`;
 /**
@@ -41,11 +45,11 @@ export const MEDIA_URL_RULE = `an http(s) URL of at most ${MEDIA_URL_MAX} charac
 export const mediaUrlSchema = z
   .string()
   .max(MEDIA_URL_MAX)
-  .regex(/^https?:\/\/[\x21\x23-\x5b\x5d-\x7e]+$/, `must be ${MEDIA_URL_RULE}`);
+  .regex(/^https?:\/\/[\x21\x23-\x5b\x5d-\x7e]+$/i, `must be ${MEDIA_URL_RULE}`);
 /** A media item's content type, kept only when it is a plain one (it is informational: sends carry URLs). */
 export const mediaContentTypeSchema = z
   .string()
-  .max(128)
+  .max(MEDIA_CONTENT_TYPE_MAX)
   .regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]*$/);
 
 /** A message's media as Maskline takes them and seals them (`sealedMedia`). */
@@ -80,8 +84,9 @@ export const MessageReceived = defineEvent(
       sender: z.string().min(1).max(32),
       text: sealedTextSchema,
       /**
-       * Empty: the media travel in `sealedMedia` (MessageTextSeal.sealContent). Events published
-       * before media were sealed carry them here, in clear, and are still relayed.
+       * Empty: the media travel in `sealedMedia` (MessageTextSeal.sealContent, which leaves nothing
+       * here). Events published before media were sealed carry them here, in clear, and are still
+       * relayed.
        */
       media: z.array(messageMediaSchema).max(MESSAGE_MEDIA_MAX),
       /** The message's media (URLs and content types) sealed as its text is, when it has any. */
