@@ -180,7 +180,10 @@ export class MessageRelayConsumer {
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true).catch(
       (err: unknown) => {
-        if (!(m.request && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
+        // Only a message nothing was done for yet: one another look or replica may be sending (a
+        // claim) goes on as before, its outcome told by whoever sends it.
+        const untouched = m.request && !prior;
+        if (!(untouched && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
         return null;
       },
     );
