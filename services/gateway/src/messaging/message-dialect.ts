@@ -24,7 +24,7 @@ export interface InboundMessage {
  */
 export interface MessageDialect {
   readonly provider: TelephonyProvider;
-  readonly signing: Pick<WebhookDialect, 'signed' | 'signatureValid' | 'providerAccount'>;
+  readonly signing: Pick<WebhookDialect, 'signed' | 'signatureValid' | 'providerAccount' | 'requestKey'>;
   /** The number the message was sent to (the one whose credentials must verify it). */
   to(p: WebhookParams): string | undefined;
   /**
@@ -36,6 +36,8 @@ export interface MessageDialect {
    * absorb another parameter, so such a copy is refused instead of relayed again as a new message.
    */
   readonly messageId: { param: string; form: RegExp; says: string };
+  /** The parameter the text comes in. */
+  readonly textParam: 'Text' | 'Body';
   /** The message; or the parameter that is missing, or the one that breaks its rule (`invalid`, `rule`). */
   read(p: WebhookParams): InboundMessage | { missing: string } | { invalid: string; rule: string };
   /** What the provider is answered once the message is taken (nothing for it to do). */
@@ -83,6 +85,7 @@ export const plivoMessages: MessageDialect = {
   provider: 'plivo',
   signing: plivoWebhook,
   messageId: PLIVO_MESSAGE_ID,
+  textParam: 'Text',
   to: (p) => toE164(p.To),
   read(p) {
     const messageId = p[PLIVO_MESSAGE_ID.param];
@@ -90,7 +93,13 @@ export const plivoMessages: MessageDialect = {
     if (!p.From) return { missing: 'From' };
     const media = mediaOf(p, 'Media', 'MediaContentType', MESSAGE_MEDIA_MAX);
     if ('invalid' in media) return media;
-    return { messageId, from: toE164(p.From) ?? p.From, to: toE164(p.To) ?? '', text: p.Text ?? '', media };
+    return {
+      messageId,
+      from: toE164(p.From) ?? p.From,
+      to: toE164(p.To) ?? '',
+      text: p[this.textParam] ?? '',
+      media,
+    };
   },
   accepted: { contentType: 'text/plain', body: '' },
 };
@@ -100,6 +109,7 @@ export const twilioMessages: MessageDialect = {
   provider: 'twilio',
   signing: twilioWebhook,
   messageId: TWILIO_MESSAGE_ID,
+  textParam: 'Body',
   to: (p) => toE164(p.To),
   read(p) {
     const messageId = p[TWILIO_MESSAGE_ID.param];
@@ -108,10 +118,39 @@ export const twilioMessages: MessageDialect = {
     const count = /^\d{1,2}$/.test(p.NumMedia ?? '') ? Number(p.NumMedia) : 0;
     const media = mediaOf(p, 'MediaUrl', 'MediaContentType', count);
     if ('invalid' in media) return media;
-    return { messageId, from: toE164(p.From) ?? p.From, to: toE164(p.To) ?? '', text: p.Body ?? '', media };
+    return {
+      messageId,
+      from: toE164(p.From) ?? p.From,
+      to: toE164(p.To) ?? '',
+      text: p[this.textParam] ?? '',
+      media,
+    };
   },
   accepted: {
     contentType: 'application/xml',
     body: '<?xml version="1.0" encoding="UTF-8"?><Response/>',
   },
 };
+
+/** Longest text taken at the edge; what a provider cannot send is refused later, with an event. */
+export const INBOUND_TEXT_MAX = 10_000;
+
+/**
+ * The message a webhook describes, or the parameter that breaks its rule (missing, a media URL that
+ * is not one Maskline takes, an id not of its provider's form, a text past INBOUND_TEXT_MAX), as a
+ * refusal names it.
+ */
+export function takenMessage(
+  dialect: MessageDialect,
+  p: WebhookParams,
+): InboundMessage | { field: string; rule: string } {
+  const message = dialect.read(p);
+  if ('missing' in message) return { field: message.missing, rule: 'is required' };
+  if ('invalid' in message) return { field: message.invalid, rule: `must be ${message.rule}` };
+  const id = dialect.messageId;
+  if (!id.form.test(message.messageId)) return { field: id.param, rule: `must be ${id.says}` };
+  if ([...message.text].length > INBOUND_TEXT_MAX) {
+    return { field: dialect.textParam, rule: `must be at most ${INBOUND_TEXT_MAX} characters` };
+  }
+  return message;
+}

@@ -18,8 +18,15 @@ import { CLOCK, type Clock } from '@maskline/service-kit';
 import { InboundWebhookLimiter } from '../auth/inbound-webhook-limiter';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { signedUrlOf } from '../http/signed-url';
+import { ReplayGuard } from '../voice/replay-guard';
 import { stringParams, type WebhookParams } from '../voice/webhook-dialect';
-import { plivoMessages, twilioMessages, type InboundMessage, type MessageDialect } from './message-dialect';
+import {
+  plivoMessages,
+  takenMessage,
+  twilioMessages,
+  type InboundMessage,
+  type MessageDialect,
+} from './message-dialect';
 import { TakenMessages } from './taken-messages';
 
 /** By the path's provider segment: a Map, so `constructor` or `__proto__` in a path names no dialect. */
@@ -27,8 +34,6 @@ const DIALECTS: ReadonlyMap<string, MessageDialect> = new Map([
   ['plivo', plivoMessages],
   ['twilio', twilioMessages],
 ]);
-/** Longest text taken at the edge; what a provider cannot send is refused later, with an event. */
-export const INBOUND_TEXT_MAX = 10_000;
 
 /**
  * Message webhooks: `POST /messaging/plivo/inbound` and `/messaging/twilio/inbound`. Trusted as
@@ -51,6 +56,7 @@ export class MessagingHttpController {
     private readonly numbers: NumberRoutingCache,
     private readonly events: EventPublisher,
     private readonly limiter: InboundWebhookLimiter,
+    private readonly replay: ReplayGuard,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -74,30 +80,63 @@ export class MessagingHttpController {
     const dialect = DIALECTS.get(provider);
     if (!dialect) throw CodedError.notFound(`no message webhook at ${req.path.slice(0, 80)}`);
     const params = stringParams(req.body);
-    const owner = await this.authenticate(dialect, req, params);
+    const { owner, signedBy } = await this.authenticate(dialect, req, params);
     const { accountId } = owner;
-    const message = dialect.read(params);
-    if ('missing' in message) throw CodedError.validation(message.missing, `${message.missing} is required`);
-    if ('invalid' in message)
-      throw CodedError.validation(message.invalid, `${message.invalid} must be ${message.rule}`);
-    const id = dialect.messageId;
-    if (!id.form.test(message.messageId))
-      throw CodedError.validation(id.param, `${id.param} must be ${id.says}`);
-    if ([...message.text].length > INBOUND_TEXT_MAX) {
-      const field = provider === 'plivo' ? 'Text' : 'Body';
-      throw CodedError.validation(field, `${field} must be at most ${INBOUND_TEXT_MAX} characters`);
+    const message = takenMessage(dialect, params);
+    if ('field' in message) {
+      // A signed webhook its provider would not send: counted, and logged by its parameter's name only.
+      this.outcomes.inc({ provider, outcome: 'invalid' });
+      this.logger.warn(
+        { provider, accountId, field: message.field },
+        'message webhook refused: invalid parameter',
+      );
+      throw CodedError.validation(message.field, `${message.field} ${message.rule}`);
     }
     // Scoped to the number its credentials verified: an id another tenant chose for its own
     // number's webhook cannot shadow this one.
     const msgId = `message-received:${provider}:${message.to}:${message.messageId}`;
     // Remembered under the owner: a number that changes hands starts afresh.
     const outcome = await this.taken.once(accountId, msgId, async () => {
+      // The message as its copies are known (msgId): the number and the provider's id.
+      await this.notResplit(dialect, req, signedBy, `${message.to}|${message.messageId}`);
       await this.takeAllowance(provider, owner);
       await this.publish(dialect, accountId, message, msgId);
     });
     // Taken again: a copy of a message taken already, answered as it was.
     this.outcomes.inc({ provider, outcome });
     res.status(200).type(dialect.accepted.contentType).send(dialect.accepted.body);
+  }
+
+  /**
+   * 403 when this very signed request (Plivo's nonce, Twilio's signature) was taken before
+   * as another message: both providers sign `keyvalue` pairs joined with nothing between, so a
+   * captured webhook re-split (its next parameter folded into the id, or parameters planted in the
+   * text split out) keeps its signature and would name a new id, a forged sender, or another number.
+   * The same request for the same message (`message`: its number and id, as its copies are known; the
+   * provider sending it again until answered) goes on. 503 if it cannot be asked.
+   */
+  private async notResplit(
+    dialect: MessageDialect,
+    req: Request,
+    signedBy: string | null,
+    message: string,
+  ): Promise<void> {
+    const key = dialect.signing.requestKey(req);
+    // Unsigned, or not checked: only where signatures are not checked (WEBHOOK_SIGNATURE_CHECK off).
+    if (!key || !signedBy) return;
+    let first: boolean;
+    try {
+      // Per provider account, not per number: a re-split can also move a text to another number its
+      // provider account holds (Plivo's `To` comes after `Text`), with the same nonce.
+      first = await this.replay.firstFor(`${dialect.provider}:${signedBy}|${key}`, message);
+    } catch (err) {
+      this.outcomes.inc({ provider: dialect.provider, outcome: 'unavailable' });
+      throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
+        retryable: true,
+        cause: err,
+      });
+    }
+    if (!first) this.refuse(dialect, 'signed request taken before as another message');
   }
 
   /** One of the number owner's inbound allowance (InboundWebhookLimiter), or 429 (503 if it cannot be asked). */
@@ -150,24 +189,29 @@ export class MessagingHttpController {
     }
   }
 
-  /** The owner of the number the message was sent to, once its credentials verified the request. */
-  /** The owner of the number whose credentials verified the webhook. */
+  /** 403, counted and logged with its reason (never the message). */
+  private refuse(dialect: MessageDialect, reason: string): never {
+    this.outcomes.inc({ provider: dialect.provider, outcome: 'refused' });
+    this.logger.warn(
+      { code: CallErrorCodes.FORBIDDEN, provider: dialect.provider, reason },
+      'message webhook refused',
+    );
+    throw new CodedError(
+      CallErrorCodes.FORBIDDEN,
+      'webhook refused: not signed for this virtual number by its provider account',
+    );
+  }
+
+  /**
+   * The owner of the number whose credentials verified the webhook, and the provider account whose
+   * token signed it (`signedBy`; null where signatures are not checked).
+   */
   private async authenticate(
     dialect: MessageDialect,
     req: Request,
     params: WebhookParams,
-  ): Promise<AllowanceOwner> {
-    const refuse = (reason: string): never => {
-      this.outcomes.inc({ provider: dialect.provider, outcome: 'refused' });
-      this.logger.warn(
-        { code: CallErrorCodes.FORBIDDEN, provider: dialect.provider, reason },
-        'message webhook refused',
-      );
-      throw new CodedError(
-        CallErrorCodes.FORBIDDEN,
-        'webhook refused: not signed for this virtual number by its provider account',
-      );
-    };
+  ): Promise<{ owner: AllowanceOwner; signedBy: string | null }> {
+    const refuse = (reason: string) => this.refuse(dialect, reason);
     const check = this.config.WEBHOOK_SIGNATURE_CHECK;
     if (check && !dialect.signing.signed(req)) return refuse('unsigned');
     const to = dialect.to(params);
@@ -195,6 +239,9 @@ export class MessagingHttpController {
         return refuse('provider account is not the number’s');
       }
     }
-    return { accountId: routing.accountId, subaccountId: routing.subaccountId };
+    return {
+      owner: { accountId: routing.accountId, subaccountId: routing.subaccountId },
+      signedBy: check && routing.credentials ? routing.credentials.accountId : null,
+    };
   }
 }

@@ -27,9 +27,14 @@ export const plivoWebhook: WebhookDialect = {
     return verifyPlivoV3Signature(method, url, method === 'POST' ? p : {}, nonce, token, signature);
   },
 
-  replayKeys: (req) => {
+  replayKeys(req) {
+    const key = this.requestKey(req);
+    return key ? [key] : [];
+  },
+
+  requestKey(req) {
     const nonce = req.header('x-plivo-signature-v3-nonce');
-    return nonce ? [`plivo-nonce:${nonce}`] : [];
+    return nonce ? `plivo-nonce:${nonce}` : undefined;
   },
 
   legReport(stage, p, context): LegReport {

@@ -26,4 +26,20 @@ describe('the webhook replay memory, bounded (real NATS)', () => {
     // The oldest were forgotten to make room: its window is shorter under the flood, not gone.
     await expect(one.firstTime(nonces[0])).resolves.toBe(true);
   });
+
+  it('takes a signed request again for the same message (a provider’s retry), on any replica, and refuses it for another', async () => {
+    const config = { CALL_CONTEXT_TTL_SECONDS: 93_600 } as GatewayConfig;
+    const [one, two] = [
+      new ReplayGuard((await replicas.replica()).kv, config),
+      new ReplayGuard((await replicas.replica()).kv, config),
+    ];
+    const request = 'twilio:AC1|twilio-signature:c2lnbmF0dXJl';
+    await expect(one.firstFor(request, 'SM1')).resolves.toBe(true);
+    await expect(two.firstFor(request, 'SM1')).resolves.toBe(true);
+    await expect(one.firstFor(request, 'SM1')).resolves.toBe(true);
+    await expect(two.firstFor(request, 'SM2')).resolves.toBe(false);
+    await expect(one.firstFor(request, 'SM2')).resolves.toBe(false);
+    // Another signed request is its own.
+    await expect(two.firstFor(`${request}x`, 'SM2')).resolves.toBe(true);
+  });
 });

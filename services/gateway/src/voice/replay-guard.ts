@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { KeyValueStores, createIfAbsent, kvEncode, type BucketOptions } from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, kvDecode, kvEncode, type BucketOptions } from '@maskline/messaging';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 /** Webhooks already taken, across every gateway replica. */
@@ -32,7 +32,24 @@ export class ReplayGuard {
   /** True the first time a key is seen; false for a replay. Throws when KV cannot say. */
   async firstTime(key: string): Promise<boolean> {
     const bucket = await this.kv.bucket(WEBHOOK_REPLAY_BUCKET, this.options);
-    const digest = createHash('sha256').update(key).digest('base64url');
-    return createIfAbsent(bucket, digest, kvEncode(1));
+    return createIfAbsent(bucket, digestOf(key), kvEncode(1));
+  }
+
+  /**
+   * True the first time a key is seen, and again whenever it is seen for the same `id` (a provider
+   * sending the very request again, as it does until answered); false when it was first seen for
+   * another id: the same signed request made to say something else. Throws when KV cannot say.
+   */
+  async firstFor(key: string, id: string): Promise<boolean> {
+    const bucket = await this.kv.bucket(WEBHOOK_REPLAY_BUCKET, this.options);
+    const digest = digestOf(key);
+    const mark = { id: digestOf(id) };
+    if (await createIfAbsent(bucket, digest, kvEncode(mark))) return true;
+    const seen = await bucket.get(digest);
+    // Forgotten meanwhile (the bucket full, its oldest first): as if first seen.
+    if (!seen || seen.operation !== 'PUT') return createIfAbsent(bucket, digest, kvEncode(mark));
+    return kvDecode<{ id?: string }>(seen.value)?.id === mark.id;
   }
 }
+
+const digestOf = (s: string) => createHash('sha256').update(s).digest('base64url');

@@ -27,14 +27,19 @@ export const twilioWebhook: WebhookDialect = {
 
   replayKeys(req, stage, p, context) {
     const call = stage === 'dial-event' ? (p.ParentCallSid ?? p.CallSid) : p.CallSid;
-    const signature = req.header('x-twilio-signature');
-    if (!call || !signature) return [];
+    const signed = this.requestKey(req);
+    if (!call || !signed) return [];
     let distinct: string;
     if (!context) distinct = `${stage}:${p.CallStatus ?? ''}`;
     else if (stage === 'dial-event') distinct = `${context.id}:${p.CallSid ?? ''}:${p.CallStatus ?? ''}`;
     else if (stage === 'recording') distinct = `${context.id}:${p.RecordingStatus ?? ''}`;
     else distinct = context.id;
-    return [`twilio-signature:${signature}`, `twilio-stage:${call}|${distinct}`];
+    return [signed, `twilio-stage:${call}|${distinct}`];
+  },
+
+  requestKey(req) {
+    const signature = req.header('x-twilio-signature');
+    return signature ? `twilio-signature:${signature}` : undefined;
   },
 
   legReport(stage, p): LegReport {

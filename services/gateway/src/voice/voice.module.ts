@@ -9,6 +9,6 @@ import { WebhookAuthenticator } from './webhook-authenticator';
 @Module({
   controllers: [VoiceHttpController],
   providers: [NumberRoutingCache, ReplayGuard, WebhookAuthenticator, FollowUpUrls, InboundWebhookLimiter],
-  exports: [NumberRoutingCache, InboundWebhookLimiter],
+  exports: [NumberRoutingCache, InboundWebhookLimiter, ReplayGuard],
 })
 export class VoiceModule {}

@@ -50,6 +50,11 @@ export interface WebhookDialect {
    * per leg status).
    */
   replayKeys(req: Request, stage: VoiceStage, p: WebhookParams, context: CallContext | null): string[];
+  /**
+   * What every copy of this very signed request shares, however its parameters are re-split (both
+   * providers sign `keyvalue` pairs joined with nothing between): Plivo's nonce, Twilio's signature.
+   */
+  requestKey(req: Request): string | undefined;
   legReport(stage: VoiceStage, p: WebhookParams, context: CallContext | null): LegReport;
 }
 
