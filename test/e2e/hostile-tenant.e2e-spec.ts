@@ -5,6 +5,7 @@ import {
   type CallReport,
   type Provider,
 } from '@maskline/telephony-simulator';
+import { connect } from 'nats';
 import { DEFAULT_NATS_MEMORY_BYTES, natsEntryBound } from '@maskline/contracts';
 import { TEST_NATS_STORAGE_BYTES, expectEventually } from '@maskline/testing';
 import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
@@ -418,6 +419,17 @@ describe('a tenant cannot forge another tenant’s calls', () => {
         CREDENTIALS[tenant].plivo.authToken,
       );
     const flood = Array.from({ length: 3 * INBOUND.burst }, (_, i) => `flood text ${i} ${randomUUID()}`);
+    /** Signed requests the gateways remember (the bounded replay bucket every tenant's webhooks share). */
+    const remembered = async () => {
+      const nc = await connect({ servers: system.natsUrl });
+      try {
+        // WEBHOOK_REPLAY_BUCKET (services/gateway/src/voice/replay-guard.ts).
+        return (await (await nc.jetstream().views.kv('maskline-webhook-replay')).status()).values;
+      } finally {
+        await nc.close();
+      }
+    };
+    const rememberedBefore = await remembered();
 
     const started = Date.now();
     const answers = await Promise.all(flood.map((text) => post(signedText('attacker', text))));
@@ -426,6 +438,8 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     const taken = answers.filter((r) => r.status === 200).length;
     const refused = answers.filter((r) => r.status === 429);
     expect(taken + refused.length).toBe(flood.length);
+    // Only the texts taken are remembered: a flood past its limit does not push other tenants' out.
+    expect((await remembered()) - rememberedBefore).toBe(taken);
     // Never more than the burst and what the rate refilled meanwhile (the shared limit errs low).
     expect(taken).toBeLessThanOrEqual(INBOUND.burst + Math.ceil(INBOUND.perSecond * seconds) + 1);
     expect(refused.length).toBeGreaterThan(0);

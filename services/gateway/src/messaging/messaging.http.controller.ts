@@ -97,9 +97,11 @@ export class MessagingHttpController {
     const msgId = `message-received:${provider}:${message.to}:${message.messageId}`;
     // Remembered under the owner: a number that changes hands starts afresh.
     const outcome = await this.taken.once(accountId, msgId, async () => {
+      // Its owner's allowance first: a flood past it writes no replay keys (the bucket is bounded and
+      // forgets its oldest first, other tenants' among them). A re-split refused then has spent one.
+      await this.takeAllowance(provider, owner);
       // The message as its copies are known (msgId): the number and the provider's id.
       await this.notResplit(dialect, req, signedBy, `${message.to}|${message.messageId}`);
-      await this.takeAllowance(provider, owner);
       await this.publish(dialect, accountId, message, msgId);
     });
     // Taken again: a copy of a message taken already, answered as it was.
