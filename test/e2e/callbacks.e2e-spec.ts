@@ -109,6 +109,41 @@ describe('callback dispatcher: signed, retried, never-lost callbacks', () => {
     expect(validPlivoSignature(r, 'x'.repeat(40))).toBe(false);
   });
 
+  it('numbers a session’s callbacks by when their events were stored, in order, never by their place on the stream every tenant shares', async () => {
+    const mine = await session('/seq');
+    const other = await session('/seq-other');
+    const js = nc.jetstream();
+    const step = (sessionId: string, callId: string, name: 'first-party-answered' | 'second-party-ringing') =>
+      js.publish(
+        CallProgressed.subject,
+        encodeJson({
+          accountId: acme.authId,
+          sessionId,
+          callId,
+          step: name,
+          at: new Date().toISOString(),
+          from: party(1),
+          to: party(2),
+        }),
+        { msgID: `seq:${sessionId}:${callId}:${name}` },
+      );
+    const before = Date.now() * 1000;
+    await step(mine, 'c1', 'first-party-answered');
+    // Another session's events in between: under the stream's numbering the gap counted them.
+    await callEvents(other, 30);
+    await step(mine, 'c1', 'second-party-ringing');
+    await expectEventually(() => expect(receiver.for('/seq')).toHaveLength(2), { timeoutMs: 8000 });
+    const after = Date.now() * 1000;
+    const seq = (name: string) =>
+      Number(receiver.for('/seq').find((r) => r.params.EventName === name)?.params.SequenceNumber);
+    const answered = seq('SessionFirstPartyAnswer');
+    const ringing = seq('SessionSecondPartyRing');
+    // A time in microseconds (this machine's clock, the stream's too), not a count of events.
+    expect(answered).toBeGreaterThanOrEqual(before);
+    expect(ringing).toBeLessThanOrEqual(after);
+    expect(answered).toBeLessThan(ringing);
+  });
+
   it('uses GET with a query string when callback_method is GET, still signed', async () => {
     const id = await session('/get', { callback_method: 'GET', session_expiry: 1 });
     await expectEventually(() => expect(receiver.for('/get')).toHaveLength(1), { timeoutMs: 8000 });

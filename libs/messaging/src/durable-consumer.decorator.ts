@@ -64,6 +64,12 @@ export interface EventMeta {
   msgId?: string;
   /** Time the event was stored on the stream. */
   publishedAt: Date;
+  /**
+   * The same instant in microseconds since the epoch (the stream's clock): it orders the events of
+   * the stream as their sequence does and, unlike the sequence, says nothing of how many events
+   * (every tenant's) were stored in between.
+   */
+  storedAtMicros: number;
 }
 
 export type EventOf<E extends readonly EventContract[]> = {

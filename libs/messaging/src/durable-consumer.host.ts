@@ -392,6 +392,7 @@ export class DurableConsumerHost implements OnApplicationBootstrap, BeforeApplic
         },
         msgId: msg.headers?.get('Nats-Msg-Id') || undefined,
         publishedAt: new Date(Math.floor(msg.info.timestampNanos / 1e6)),
+        storedAtMicros: Math.floor(msg.info.timestampNanos / 1e3),
       };
       let outcome: Outcome;
       try {

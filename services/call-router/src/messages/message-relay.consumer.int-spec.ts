@@ -135,7 +135,13 @@ const deliveriesOf =
   (deliveryCount: number, publishedAt = new Date()) =>
     current().onMessage(
       { subject: MessageReceived.subject, payload },
-      { subject: MessageReceived.subject, streamSequence: 1, deliveryCount, publishedAt },
+      {
+        subject: MessageReceived.subject,
+        streamSequence: 1,
+        deliveryCount,
+        publishedAt,
+        storedAtMicros: publishedAt.getTime() * 1000,
+      },
     );
 
 function relayConsumer(
@@ -708,6 +714,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
           streamSequence: i + 1,
           deliveryCount: 1,
           publishedAt: new Date(),
+          storedAtMicros: Date.now() * 1000,
         },
       );
     }

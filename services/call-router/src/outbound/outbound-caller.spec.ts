@@ -170,6 +170,7 @@ function caller(
         streamSequence: 1,
         deliveryCount: options.deliveryCount ?? 1,
         publishedAt: new Date(Date.now() - ageMs),
+        storedAtMicros: (Date.now() - ageMs) * 1000,
       },
     );
   return {

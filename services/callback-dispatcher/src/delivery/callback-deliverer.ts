@@ -37,7 +37,11 @@ export interface DeliveryJob {
   /** Stable per event: receivers use it (X-Maskline-Event-Id) to drop duplicates. */
   eventId: string;
   callback: PlivoCallback;
-  /** Plivo's SequenceNumber: the event's position on the stream, increasing per session. */
+  /**
+   * Plivo's SequenceNumber: when the event was stored on the stream, in microseconds (increasing per
+   * session, as the stream's order). Never the stream's sequence: its gaps would tell a tenant how
+   * many events every other tenant caused in between.
+   */
   sequence: number;
   publishedAt: Date;
   /**

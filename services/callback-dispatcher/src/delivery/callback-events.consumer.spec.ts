@@ -68,6 +68,8 @@ function consumer() {
     streamSequence: ++seq,
     deliveryCount: 1,
     publishedAt: new Date(AT),
+    // Stored a few microseconds apart, as a busy stream stores every tenant's events.
+    storedAtMicros: Date.parse(AT) * 1000 + 7 * seq,
   });
   const step = (
     routing?: RoutingSession,
@@ -141,6 +143,19 @@ describe('CallbackEventsConsumer', () => {
     expect(callbackEventIdOf({ streamSequence: 42 })).toBe('evt-42');
   });
 
+  it('numbers a callback by when its event was stored, never by its place on the stream (the gaps would count every tenant’s events)', async () => {
+    const { step, jobs } = consumer();
+    const cb = view('http://127.0.0.1:9/cb');
+    await step(cb, {}, 1, { streamSequence: 1_000, storedAtMicros: 1_767_225_600_000_001 });
+    await step(cb, { step: 'parties-hangup' }, 1, {
+      streamSequence: 90_000,
+      storedAtMicros: 1_767_225_600_000_002,
+    });
+    expect(jobs.map((j) => j.sequence)).toEqual([1_767_225_600_000_001, 1_767_225_600_000_002]);
+    // The stream's own position still keys what the dispatcher watches.
+    expect(jobs.map((j) => j.streamSequence)).toEqual([1_000, 90_000]);
+  });
+
   it('hands the deliverer the interaction a call’s end ends, with the delivery it is on (its callback waits until stored)', async () => {
     const { step, jobs } = consumer();
     await step(view('http://127.0.0.1:9/cb'));
@@ -164,7 +179,13 @@ describe('CallbackEventsConsumer', () => {
         subject: CallbackReplayRequested.subject,
         payload: { accountId: ACCOUNT, eventId: 'evt-9', replayId: 'r1', at: AT },
       },
-      { subject: CallbackReplayRequested.subject, streamSequence: 70_001, deliveryCount: 4, publishedAt },
+      {
+        subject: CallbackReplayRequested.subject,
+        streamSequence: 70_001,
+        deliveryCount: 4,
+        publishedAt,
+        storedAtMicros: publishedAt.getTime() * 1000,
+      },
     );
     expect(jobs).toEqual([]);
     expect(nothing).toEqual([

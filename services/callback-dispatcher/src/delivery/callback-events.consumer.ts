@@ -115,7 +115,7 @@ export class CallbackEventsConsumer {
     await this.deliverer.deliver({
       eventId,
       callback,
-      sequence: meta.streamSequence,
+      sequence: meta.storedAtMicros,
       publishedAt: meta.publishedAt,
       streamSequence: meta.streamSequence,
       attemptKey: eventId,

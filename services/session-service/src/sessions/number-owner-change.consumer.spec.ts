@@ -75,6 +75,7 @@ function consumer(
         streamSequence: 1,
         deliveryCount,
         publishedAt: new Date(TAKEN_AT),
+        storedAtMicros: new Date(TAKEN_AT).getTime() * 1000,
       },
     );
   return { deliver, ended, asked, clock, read };
