@@ -1,4 +1,4 @@
-import { keepsEvent, rememberedSpanMs, type StreamHolding } from './event-retention';
+import { decidedSpanMs, keepsEvent, rememberedSpanMs, type StreamHolding } from './event-retention';
 
 const H = 3_600_000;
 const DAY = 24 * H;
@@ -38,20 +38,47 @@ describe('how far back the event stream remembers', () => {
   });
 });
 
+/** 2¹⁵ s (about 9.1 h): a span on the grid retries are decided on. */
+const GRID = 2 ** 15 * 1000;
+
+describe('the span a retry’s fate is decided on (seen by the tenant whose event it is)', () => {
+  it('is what the stream remembers, rounded down to a power of two seconds, while it fills', () => {
+    expect(decidedSpanMs(holding({ bytes: 10 * 1024, firstAt: NOW - GRID }), NOW)).toBe(GRID);
+    // Anything from one grid point to the next is decided alike: a tenant probing with its own
+    // retry delays learns the traffic of every tenant only to a factor of two.
+    for (const held of [GRID + 1000, 1.5 * GRID, 2 * GRID - 1000]) {
+      expect(decidedSpanMs(holding({ bytes: 10 * 1024, firstAt: NOW - held }), NOW)).toBe(GRID);
+    }
+    expect(decidedSpanMs(holding({ bytes: 10 * 1024, firstAt: NOW - 2 * GRID }), NOW)).toBe(2 * GRID);
+  });
+
+  it('is its age limit (configuration, not traffic) as it is, and unbounded without one', () => {
+    expect(decidedSpanMs(holding({ bytes: 10, maxBytes: 10_000 }), NOW)).toBe(7 * DAY);
+    expect(decidedSpanMs(holding({ maxAgeMs: 0 }), NOW)).toBe(Infinity);
+  });
+});
+
 describe('whether a retry is trusted to the event stream', () => {
-  const full = holding({ bytes: 10 * 1024, firstAt: NOW - 8 * H });
+  const full = holding({ bytes: 10 * 1024, firstAt: NOW - GRID });
 
   it('within half of what the stream remembers, counted from the event’s publishing', () => {
-    expect(keepsEvent(full, NOW, 4 * H, NOW)).toBe(true);
-    expect(keepsEvent(full, NOW, 4 * H + 1, NOW)).toBe(false);
-    // An event published three hours ago, retried in two: five hours after it, past four.
-    expect(keepsEvent(full, NOW - 3 * H, 2 * H, NOW)).toBe(false);
-    expect(keepsEvent(full, NOW - 3 * H, H, NOW)).toBe(true);
+    expect(keepsEvent(full, NOW, GRID / 2, NOW)).toBe(true);
+    expect(keepsEvent(full, NOW, GRID / 2 + 1, NOW)).toBe(false);
+    // An event published a quarter of the span ago, retried in half of it: past half.
+    expect(keepsEvent(full, NOW - GRID / 4, GRID / 2, NOW)).toBe(false);
+    expect(keepsEvent(full, NOW - GRID / 4, GRID / 4, NOW)).toBe(true);
+  });
+
+  it('the same a second or most of the span later: the decision does not follow every tenant’s traffic to the second', () => {
+    const fuller = holding({ bytes: 10 * 1024, firstAt: NOW - 1.9 * GRID });
+    for (const delay of [GRID / 2, GRID / 2 + 1]) {
+      expect(keepsEvent(fuller, NOW, delay, NOW)).toBe(keepsEvent(full, NOW, delay, NOW));
+    }
   });
 
   it('within all of what the stream remembers, for a retry only the consumer host can give up (seconds to a minute)', () => {
-    expect(keepsEvent(full, NOW - 7 * H, 30 * 60_000, NOW, 1)).toBe(true);
-    expect(keepsEvent(full, NOW - 7.6 * H, 30 * 60_000, NOW, 1)).toBe(false);
+    expect(keepsEvent(full, NOW - GRID + 30 * 60_000, 30 * 60_000, NOW, 1)).toBe(true);
+    expect(keepsEvent(full, NOW - GRID + 30 * 60_000 - 1, 30 * 60_000 + 2, NOW, 1)).toBe(false);
   });
 
   it('always, before the stream has been read (as before it had a bound)', () => {

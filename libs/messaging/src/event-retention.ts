@@ -38,6 +38,21 @@ export function rememberedSpanMs(s: StreamHolding, now: number): number {
 }
 
 /**
+ * The span a retry's fate is decided on: what the stream remembers, rounded down to a power of two
+ * seconds (a retry the stream would forget is never scheduled). Its fate is seen by the tenant whose
+ * event it is (a callback dead-lettered or retried, a held-back text failed or waiting), and the span
+ * follows every tenant's traffic together: to the second, a tenant choosing its own retries' delays
+ * (its endpoint's `Retry-After`) could read how fast all of them fill the stream; to a factor of two, it
+ * learns only that the stream is filling, and roughly how fast.
+ */
+export function decidedSpanMs(s: StreamHolding, now: number): number {
+  const span = rememberedSpanMs(s, now);
+  // Its age limit (configuration, not traffic), unbounded, or under a second: as it is.
+  if (!Number.isFinite(span) || span === (s.maxAgeMs > 0 ? s.maxAgeMs : Infinity) || span < 1000) return span;
+  return 1000 * 2 ** Math.floor(Math.log2(span / 1000));
+}
+
+/**
  * How much of what the stream remembers a retry may count on:
  * - `long`, for retries that wait hours (a callback's schedule, a text held back for its provider
  *   account) and may then be ended with an outcome of their own (a dead letter, a failure announced):
@@ -57,7 +72,7 @@ export function keepsEvent(
   fraction: number = RETRY_TRUSTED_FRACTION.long,
 ): boolean {
   if (!s) return true;
-  return now + delayMs - publishedAt <= rememberedSpanMs(s, now) * fraction;
+  return now + delayMs - publishedAt <= decidedSpanMs(s, now) * fraction;
 }
 
 /** How often a replica reads the stream's holding (one request; the figure moves slowly). */
