@@ -356,38 +356,48 @@ describe('call routing through real telephony webhooks', () => {
       expect(without.dials).toEqual([]);
     });
 
-    it('hangs up a call from a number with a live session on it (a leg Maskline placed), even from a party, and never dials on', async () => {
-      // Another account's session: its number is one of Maskline's, in use.
+    it('hangs up a call from one of Maskline’s numbers whose live session would dial the number called (a leg Maskline placed), even from a party, never dialling on; from one whose sessions would not, puts it through (another tenant’s sessions are not told)', async () => {
       const otherProvider = provider === 'plivo' ? 'twilio' : 'plivo';
-      const other = accounts[otherProvider];
-      const [rider, driver] = [nextPhone(), nextPhone()];
-      const res = await other.api('/Masking/Session/', {
-        body: { first_party: rider, second_party: driver },
-      });
-      expect(res.status).toBe(201);
-      const elsewhere = (await res.json()) as Json;
+      // Another tenant with one number its provider confirmed: every session it makes is on it.
+      const other = await createAccount(system, `loop-owner-${provider}`);
+      const theirs = nextPhone();
+      expect((await addNumbers(other, otherProvider, PROVIDERS[otherProvider], [theirs])).status).toBe(202);
+      const made: string[] = [];
+      const otherSession = async (body: Json) => {
+        const res = await other.api('/Masking/Session/', { body });
+        expect(res.status).toBe(201);
+        const json = (await res.json()) as Json;
+        made.push(String(json.session_uuid));
+        expect(vnOf(json)).toBe(theirs);
+      };
       try {
-        const theirs = vnOf(elsewhere);
+        const [rider, driver] = [nextPhone(), nextPhone()];
+        await otherSession({ first_party: rider, second_party: driver });
         // Routed there: the router knows that session (its index is what the guard reads).
         const there = await new TelephonySimulator(
           system.baseUrl,
           otherProvider,
           PROVIDERS[otherProvider],
-        ).call({
-          from: rider,
-          to: theirs,
-        });
+        ).call({ from: rider, to: theirs });
         expect(there.dials.map((d) => d.number)).toEqual([driver]);
         const phone = nextPhone();
         // Taken as a party (refusing another account's number would tell which numbers Maskline serves).
         const s = await createSession({ first_party: theirs, second_party: phone });
-        const looped = await sim().call({ from: theirs, to: vnOf(s) });
-        expect([looped.heard, looped.dials]).toEqual([[], []]);
+        // No session on it would dial this number: a call from it is put through like a party's, and
+        // the tenant signing it learns nothing of the other tenant's session (until stop 72, hung up).
+        const notPlaced = await sim().call({ from: theirs, to: vnOf(s) });
+        expect(notPlaced.dials.map((d) => d.number)).toEqual([phone]);
+        // A session on it naming this number: a call from it is a leg Maskline placed.
+        await otherSession({ first_party: vnOf(s), second_party: nextPhone() });
+        await expectEventually(async () => {
+          const looped = await sim().call({ from: theirs, to: vnOf(s) });
+          expect([looped.heard, looped.dials]).toEqual([[], []]);
+        });
         // The other party, a phone, is put through to it as ever.
         const report = await sim().call({ from: phone, to: vnOf(s) });
         expect(report.dials.map((d) => d.number)).toEqual([theirs]);
       } finally {
-        await other.api(`/Masking/Session/${String(elsewhere.session_uuid)}/`, { method: 'DELETE' });
+        for (const id of made) await other.api(`/Masking/Session/${id}/`, { method: 'DELETE' });
       }
     });
 
@@ -401,32 +411,36 @@ describe('call routing through real telephony webhooks', () => {
       expect(((await withCredentials.json()) as { error: string }).error).toMatch(
         new RegExp(`^numbers: \\${person} is not held by ${provider} account`),
       );
-      // Without credentials nobody can be asked: it is added, unconfirmed, and a session kept on it.
+      // Without credentials nobody can be asked: it is added, unconfirmed, and a session kept on it,
+      // naming the number of this account's session the person is a party of (as a session on one of
+      // Maskline's numbers would, to dial it).
+      const [a, b] = [nextPhone(), nextPhone()];
+      const s = await createSession({ first_party: person, second_party: b });
       expect((await squatter.api('/Number/', { body: { numbers: person, provider } })).status).toBe(202);
       const squatted = await squatter.api('/Masking/Session/', {
-        body: { first_party: nextPhone(), second_party: nextPhone() },
+        body: { first_party: vnOf(s), second_party: nextPhone() },
       });
       expect(squatted.status).toBe(201);
       const squattedSession = (await squatted.json()) as Json;
       expect(vnOf(squattedSession)).toBe(person);
-      // A number its provider account was confirmed to hold, with a session of its own, made after:
-      // once a call from it is hung up, the router knows both sessions (it applies them in order).
+      // A number its provider account was confirmed to hold, with a session of its own naming this
+      // account's number, made after: once a call from it is hung up, the router knows both sessions
+      // (it applies them in order).
       const owner = await createAccount(system, `owner-calls-${provider}`);
       expect((await addNumbers(owner, provider, PROVIDERS[provider], [confirmed])).status).toBe(202);
+      const fromConfirmed = await createSession({ first_party: confirmed, second_party: a });
       const held = await owner.api('/Masking/Session/', {
-        body: { first_party: nextPhone(), second_party: nextPhone() },
+        body: { first_party: vnOf(fromConfirmed), second_party: nextPhone() },
       });
       expect(held.status).toBe(201);
       const heldSession = (await held.json()) as Json;
+      expect(vnOf(heldSession)).toBe(confirmed);
       try {
-        const [a, b] = [nextPhone(), nextPhone()];
-        const fromConfirmed = await createSession({ first_party: confirmed, second_party: a });
         await expectEventually(async () => {
           const looped = await sim().call({ from: confirmed, to: vnOf(fromConfirmed) });
           expect([looped.heard, looped.dials]).toEqual([[], []]);
         });
         // The person calls this account's session, as a party: put through, never hung up.
-        const s = await createSession({ first_party: person, second_party: b });
         const report = await sim().call({ from: person, to: vnOf(s) });
         expect(report.dials.map((d) => d.number)).toEqual([b]);
       } finally {

@@ -125,7 +125,7 @@ async function main() {
   const logger = { warn: () => undefined } as unknown as Logger;
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
   // No number here is one of Maskline's calling in: none is looked up as one.
-  const own = new OwnNumbers(finder, { get: async () => null } as unknown as NumberRoutingCache);
+  const own = new OwnNumbers(finder, { get: async () => null } as unknown as NumberRoutingCache, state);
   const decider = new InboundCallDecider(
     finder,
     own,

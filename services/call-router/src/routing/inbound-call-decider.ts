@@ -148,7 +148,7 @@ export class InboundCallDecider {
   /** A party of a live session on the number called: its PIN first when forced, else the other party. */
   private async answerParty(own: RoutingSession, r: Request, budget: CallbackBudget): Promise<CallAction[]> {
     // Refused before anything is recorded or any Proxy callback made for it.
-    const loop = await this.loopRefused(r.caller, 'answer');
+    const loop = await this.loopRefused(r.caller, r.virtualNumber, 'answer');
     if (loop) return loop;
     const role: Role = own.firstParty === r.caller ? 'first' : 'second';
     if (own.settings.isPinAuthenticationRequired && own.settings.forcePinAuthentication) {
@@ -197,7 +197,7 @@ export class InboundCallDecider {
     )
       return null;
     // Refused before the Service is asked: its callback could make the number a participant.
-    const loop = await this.loopRefused(r.caller, 'answer');
+    const loop = await this.loopRefused(r.caller, r.virtualNumber, 'answer');
     if (loop) return loop;
     const made = await this.outOfSession.ask({
       type: 'Voice',
@@ -232,7 +232,7 @@ export class InboundCallDecider {
 
   private async pin(r: Request): Promise<CallAction[]> {
     // Refused before the digits are checked (an attempt recorded, perhaps a callback sent).
-    const loop = await this.loopRefused(r.caller, 'pin');
+    const loop = await this.loopRefused(r.caller, r.virtualNumber, 'pin');
     if (loop) return loop;
     const attempt = r.context?.pinAttempt ?? 1;
     const registered = r.context?.callerRegistered ?? false;
@@ -309,16 +309,16 @@ export class InboundCallDecider {
   }
 
   /**
-   * A call from one of Maskline's own numbers in use (a leg it placed to a party that is a virtual
-   * number, of any account): dialled on, it would call on from this number, round and round, each
+   * A call from one of Maskline's own numbers in use to the number called (a leg it placed to a
+   * party that is a virtual number, of any account; `OwnNumbers`): dialled on, it would call on from this number, round and round, each
    * hop a leg on the account's bill. People call from phones: it is hung up wherever a decision
    * would put it through or act on it (a party's call, the digits it entered at a PIN prompt, a
    * single-party session, a bridge, a Proxy Service's out-of-session callback). Only there: the
    * number's own application, the unknown-caller message and the PIN prompt dial nobody themselves
    * and are answered as to anyone.
    */
-  private async loopRefused(caller: string, stage: string): Promise<CallAction[] | null> {
-    if (!(await this.own.placedCallFrom(caller))) return null;
+  private async loopRefused(caller: string, called: string, stage: string): Promise<CallAction[] | null> {
+    if (!(await this.own.placedCallFrom(caller, called))) return null;
     this.count(stage, 'from-virtual-number');
     return [{ type: 'hangup' }];
   }
@@ -330,7 +330,7 @@ export class InboundCallDecider {
     caller: string,
   ): Promise<CallAction[]> {
     // Refused before the caller is remembered as the one the party last talked to.
-    const loop = await this.loopRefused(caller, 'connect');
+    const loop = await this.loopRefused(caller, s.virtualNumber, 'connect');
     if (loop) return loop;
     const registeredRole: Role = s.firstParty ? 'first' : 'second';
     const registered = partyOf(s, registeredRole) as string;
@@ -346,7 +346,7 @@ export class InboundCallDecider {
     target: string,
     playCallerMessage: boolean,
   ): Promise<CallAction[]> {
-    const loop = await this.loopRefused(caller, 'connect');
+    const loop = await this.loopRefused(caller, s.virtualNumber, 'connect');
     if (loop) return loop;
     const calleeRole = other(callerRole);
     // Both are written before the provider hears the decision (its follow-ups need the context);

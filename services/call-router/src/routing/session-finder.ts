@@ -99,6 +99,19 @@ export class SessionFinder {
     return this.index.hasLiveOn(number, this.now());
   }
 
+  /**
+   * Whether a live session on the number (any account's) has this phone as a party, as far as the
+   * index knows: a phone a leg Maskline placed from the number could have been dialled to.
+   */
+  servesParty(number: string, party: string): boolean {
+    return this.index.partyOn(number, party, this.now()).length > 0;
+  }
+
+  /** The live single-party sessions on the number (any account's), as far as the index knows. */
+  singlePartyOn(number: string): RoutingSession[] {
+    return this.index.on(number, this.now()).filter((s) => !s.firstParty || !s.secondParty);
+  }
+
   /** A live session, if it is on this number and of this account; undefined otherwise. */
   async byId(
     sessionId: string,
