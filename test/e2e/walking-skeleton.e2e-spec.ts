@@ -21,6 +21,17 @@ describe('walking skeleton: the whole system through the gateway', () => {
     const body = (await res.json()) as { status: string; services: Record<string, { status: string }> };
     expect(body.status).toBe('up');
     expect(Object.keys(body.services).sort()).toEqual([...ALL].sort());
+    // Anyone may read it: statuses only, never a replica's host and process, version, uptime or error.
+    expect(Object.values(body.services)).toEqual(ALL.map(() => ({ status: 'up' })));
+    expect(body).toMatchObject({ nats: { status: 'up' }, store: { status: 'up' } });
+    expect(Object.keys(body).sort()).toEqual(['nats', 'services', 'status', 'store']);
+    expect(Object.keys((body as unknown as { nats: object }).nats)).toEqual(['status']);
+    // The operator's view has them.
+    const detailed = await fetch(`${system.baseUrl}/admin/v1/system`, {
+      headers: { 'x-operator-key': system.operatorKey },
+    });
+    expect(detailed.status).toBe(200);
+    expect(JSON.stringify(await detailed.json())).toContain('"instance"');
   });
 
   it('runs the self-test through every layer and carries the correlation id into every service touched', async () => {
@@ -69,7 +80,8 @@ describe('walking skeleton: the whole system through the gateway', () => {
     const res = await fetch(`${system.baseUrl}/health`);
     expect(res.status).toBe(503);
     const body = (await res.json()) as { services: Record<string, { status: string }> };
-    expect(body.services['call-router'].status).toBe('down');
+    // Down, and nothing of why (the error is the operator's).
+    expect(body.services['call-router']).toEqual({ status: 'down' });
     expect(body.services['session-service'].status).toBe('up');
 
     system.startService('call-router');

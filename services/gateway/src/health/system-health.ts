@@ -27,6 +27,19 @@ export interface SystemHealth {
   services: Record<string, ServiceHealthView>;
 }
 
+/**
+ * What anyone may read (`GET /health`, unauthenticated): up or not, for each part, and nothing
+ * else. Replicas' host names and process ids, versions, uptimes and error messages are the
+ * operator's (`detailed`): they would tell anyone how many replicas run, when they restart, and
+ * what failed (another tenant's flood among it).
+ */
+export interface PublicSystemHealth {
+  status: SystemHealth['status'];
+  nats: { status: HealthCheckResult['status'] };
+  store: { status: HealthCheckResult['status'] };
+  services: Record<string, { status: ServiceHealthView['status'] }>;
+}
+
 /** Asks every service for its health over NATS, in parallel, each with a timeout. */
 @Injectable()
 export class SystemHealthService {
@@ -37,10 +50,15 @@ export class SystemHealthService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  /** The public report: no breaker names (they may name customers' hosts). */
-  async report(): Promise<SystemHealth> {
-    const { breakers: _breakers, ...report } = await this.detailed();
-    return report;
+  /** The public report: each part's status only (PublicSystemHealth). */
+  async report(): Promise<PublicSystemHealth> {
+    const { status, nats, store, services } = await this.detailed();
+    return {
+      status,
+      nats: { status: nats.status },
+      store: { status: store.status },
+      services: Object.fromEntries(Object.entries(services).map(([name, s]) => [name, { status: s.status }])),
+    };
   }
 
   /** The operator's report: also every service's breakers that are not closed, by service. */
