@@ -52,6 +52,15 @@ describe('the span a retry’s fate is decided on (seen by the tenant whose even
     expect(decidedSpanMs(holding({ bytes: 10 * 1024, firstAt: NOW - 2 * GRID }), NOW)).toBe(2 * GRID);
   });
 
+  it('is never above what the stream remembers, and a span under a second as it is', () => {
+    for (const held of [1000, 1001, 3 * 1000, 4 * 1000 - 1, 12_345_678, 6 * DAY]) {
+      const full = holding({ bytes: 10 * 1024, firstAt: NOW - held });
+      expect(decidedSpanMs(full, NOW)).toBeLessThanOrEqual(rememberedSpanMs(full, NOW));
+      expect(decidedSpanMs(full, NOW)).toBeGreaterThan(rememberedSpanMs(full, NOW) / 2);
+    }
+    expect(decidedSpanMs(holding({ bytes: 10 * 1024, firstAt: NOW - 400 }), NOW)).toBe(400);
+  });
+
   it('is its age limit (configuration, not traffic) as it is, and unbounded without one', () => {
     expect(decidedSpanMs(holding({ bytes: 10, maxBytes: 10_000 }), NOW)).toBe(7 * DAY);
     expect(decidedSpanMs(holding({ maxAgeMs: 0 }), NOW)).toBe(Infinity);
@@ -76,9 +85,13 @@ describe('whether a retry is trusted to the event stream', () => {
     }
   });
 
-  it('within all of what the stream remembers, for a retry only the consumer host can give up (seconds to a minute)', () => {
-    expect(keepsEvent(full, NOW - GRID + 30 * 60_000, 30 * 60_000, NOW, 1)).toBe(true);
-    expect(keepsEvent(full, NOW - GRID + 30 * 60_000 - 1, 30 * 60_000 + 2, NOW, 1)).toBe(false);
+  it('within all of what the stream remembers, exactly, for a retry only the consumer host can give up (seconds to a minute): no event the stream still holds is dropped', () => {
+    expect(keepsEvent(full, NOW - GRID + 30 * 60_000, 30 * 60_000, NOW, 'now')).toBe(true);
+    expect(keepsEvent(full, NOW - GRID + 30 * 60_000 - 1, 30 * 60_000 + 2, NOW, 'now')).toBe(false);
+    // Between grid points: all of the span it remembers, not the grid point below it.
+    const fuller = holding({ bytes: 10 * 1024, firstAt: NOW - 1.9 * GRID });
+    expect(keepsEvent(fuller, NOW - 1.8 * GRID, 60_000, NOW, 'now')).toBe(true);
+    expect(keepsEvent(fuller, NOW - 1.9 * GRID, 60_000, NOW, 'now')).toBe(false);
   });
 
   it('always, before the stream has been read (as before it had a bound)', () => {

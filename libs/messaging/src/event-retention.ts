@@ -24,14 +24,18 @@ export interface StreamHolding {
  */
 const PROJECTED_FROM_FILL = 0.5;
 
+/** The stream's age limit; with none (an operator's 0), it keeps events until its bound. */
+function ageLimitMs(s: StreamHolding): number {
+  return s.maxAgeMs > 0 ? s.maxAgeMs : Infinity;
+}
+
 /**
  * How far back the stream will remember at the rate it has filled so far: once at least half full,
  * the age its bound is reached at (the span it holds now, scaled up to its bound), at most its age
  * limit; less full, its age limit. Full, that is the age of its oldest event; a flood shortens it.
  */
 export function rememberedSpanMs(s: StreamHolding, now: number): number {
-  // No age limit (an operator's 0): kept until its bound.
-  const ageLimit = s.maxAgeMs > 0 ? s.maxAgeMs : Infinity;
+  const ageLimit = ageLimitMs(s);
   if (s.messages === 0 || s.maxBytes <= 0 || s.bytes < s.maxBytes * PROJECTED_FROM_FILL) return ageLimit;
   const held = Math.max(0, now - s.firstAt);
   return Math.min(ageLimit, (held * s.maxBytes) / s.bytes);
@@ -48,8 +52,10 @@ export function rememberedSpanMs(s: StreamHolding, now: number): number {
 export function decidedSpanMs(s: StreamHolding, now: number): number {
   const span = rememberedSpanMs(s, now);
   // Its age limit (configuration, not traffic), unbounded, or under a second: as it is.
-  if (!Number.isFinite(span) || span === (s.maxAgeMs > 0 ? s.maxAgeMs : Infinity) || span < 1000) return span;
-  return 1000 * 2 ** Math.floor(Math.log2(span / 1000));
+  if (!Number.isFinite(span) || span === ageLimitMs(s) || span < 1000) return span;
+  const grid = 1000 * 2 ** Math.floor(Math.log2(span / 1000));
+  // Never above the span, whatever log2's rounding.
+  return grid > span ? grid / 2 : grid;
 }
 
 /**
@@ -62,17 +68,24 @@ export function decidedSpanMs(s: StreamHolding, now: number): number {
  * What the stream forgets, a consumer never sees again, with no error: the retry simply does not come.
  */
 export const RETRY_TRUSTED_FRACTION = { long: 0.5, now: 1 } as const;
+export type RetryTrust = keyof typeof RETRY_TRUSTED_FRACTION;
 
-/** Whether an event published at `publishedAt`, retried `delayMs` from `now`, is still in the stream then. */
+/**
+ * Whether an event published at `publishedAt`, retried `delayMs` from `now`, is still in the stream
+ * then. A `long` retry's fate is its tenant's to see: decided on `decidedSpanMs`. A `now` retry the
+ * consumer host gives up (EVENT.OUTLIVES_STREAM, no outcome anyone is told) on what the stream
+ * remembers, exactly: rounded down, it would drop events the stream still holds.
+ */
 export function keepsEvent(
   s: StreamHolding | undefined,
   publishedAt: number,
   delayMs: number,
   now: number,
-  fraction: number = RETRY_TRUSTED_FRACTION.long,
+  trust: RetryTrust = 'long',
 ): boolean {
   if (!s) return true;
-  return now + delayMs - publishedAt <= decidedSpanMs(s, now) * fraction;
+  const span = trust === 'long' ? decidedSpanMs(s, now) : rememberedSpanMs(s, now);
+  return now + delayMs - publishedAt <= span * RETRY_TRUSTED_FRACTION[trust];
 }
 
 /** How often a replica reads the stream's holding (one request; the figure moves slowly). */
@@ -105,7 +118,7 @@ export class EventRetention {
   ) {
     metrics.gauge(
       'maskline_event_stream_window_seconds',
-      'How far back the event stream will remember at the rate it fills (its age limit when not filling; +Inf without one; NaN unknown): hours-long retries due past half of it are ended, not scheduled',
+      'How far back the event stream will remember at the rate it fills (its age limit when not filling; +Inf without one; NaN unknown): hours-long retries due past half of it (rounded down to a power of two seconds) are ended, not scheduled',
       [],
       async (gauge) => {
         await this.readIfDue();
@@ -116,10 +129,10 @@ export class EventRetention {
   }
 
   /** Whether an event published at `publishedAt` may wait `delayMs` more for its retry. */
-  keeps(publishedAt: Date, delayMs: number, trust: keyof typeof RETRY_TRUSTED_FRACTION = 'long'): boolean {
+  keeps(publishedAt: Date, delayMs: number, trust: RetryTrust = 'long'): boolean {
     const now = Date.now();
     void this.readIfDue();
-    return keepsEvent(this.current(now), publishedAt.getTime(), delayMs, now, RETRY_TRUSTED_FRACTION[trust]);
+    return keepsEvent(this.current(now), publishedAt.getTime(), delayMs, now, trust);
   }
 
   /**
