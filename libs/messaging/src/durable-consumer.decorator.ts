@@ -65,9 +65,10 @@ export interface EventMeta {
   /** Time the event was stored on the stream. */
   publishedAt: Date;
   /**
-   * The same instant in microseconds since the epoch (the stream's clock): it orders the events of
-   * the stream as their sequence does and, unlike the sequence, says nothing of how many events
-   * (every tenant's) were stored in between.
+   * The same instant in microseconds since the epoch, on the wall clock of the NATS server that
+   * stored it: in the stream's order unless that clock stepped back (or a leader on another server
+   * was behind), and shared by events stored in the same microsecond. Unlike the sequence, it says
+   * nothing of how many events (every tenant's) were stored in between.
    */
   storedAtMicros: number;
 }

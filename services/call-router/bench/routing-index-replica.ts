@@ -121,6 +121,7 @@ async function main() {
     remember: async () => undefined,
     bind: async () => undefined,
     boundTo: async () => BOUND,
+    boundLately: async () => false,
   } as unknown as CallState;
   const logger = { warn: () => undefined } as unknown as Logger;
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;

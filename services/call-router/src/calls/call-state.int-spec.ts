@@ -77,3 +77,26 @@ describe('the claim of a call to a session’s first party (real NATS KV, replic
     expect(await state.claimOutbound(whom('legacy'))).toBeNull();
   });
 });
+
+describe('single-party bindings (real NATS KV, replicas on their own connections)', () => {
+  const replicas = kvReplicasForSuite('call-router');
+
+  it('tells another replica whom a session was bound to, and that the number was bound to it, by number and whom only', async () => {
+    const [a, b] = [
+      new CallState((await replicas.replica()).kv),
+      new CallState((await replicas.replica()).kv),
+    ];
+    const [vn, otherVn, caller, stranger] = ['+14155550100', '+14155550101', '+16285550002', '+16285550003'];
+    expect(await b.boundLately(vn, caller)).toBe(false);
+    await a.bind(vn, 'single-1', caller);
+    expect(await b.boundTo('single-1')).toBe(caller);
+    expect(await b.boundLately(vn, caller)).toBe(true);
+    expect(await b.boundLately(vn, stranger)).toBe(false);
+    expect(await b.boundLately(otherVn, caller)).toBe(false);
+    // Bound to someone else since: the earlier one is still known as bound lately (the guard errs on
+    // hanging up a call Maskline would not place, never on dialling on its own leg).
+    await a.bind(vn, 'single-1', stranger);
+    expect(await b.boundTo('single-1')).toBe(stranger);
+    expect(await b.boundLately(vn, caller)).toBe(true);
+  });
+});

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { FirstPartyCallFailure } from '@maskline/contracts';
-import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, isWrongLastSequence, kvDecode, kvEncode, kvToken } from '@maskline/messaging';
 
 export type Role = 'first' | 'second';
 
@@ -70,9 +70,28 @@ export class CallState {
     return e && e.operation === 'PUT' ? kvDecode<ConnectedCall>(e.value) : null;
   }
 
-  /** Single-party sessions: the number of the last person the registered party talked to. */
-  async bind(sessionId: string, number: string): Promise<void> {
-    await (await this.bucket()).put(`b.${sessionId}`, kvEncode(number));
+  /**
+   * Single-party sessions: the number of the last person the registered party talked to (`boundTo`),
+   * and that a session on `virtualNumber` was bound to it (`boundLately`, for the loop guard: a leg
+   * Maskline places from the number may go there).
+   */
+  async bind(virtualNumber: string, sessionId: string, number: string): Promise<void> {
+    const bucket = await this.bucket();
+    await Promise.all([
+      bucket.put(`b.${sessionId}`, kvEncode(number)),
+      bucket.put(boundKey(virtualNumber, number), BOUND),
+    ]);
+  }
+
+  /**
+   * Whether a single-party session on `virtualNumber` was bound to `number` within the bucket's TTL
+   * (two days since it last was): one read, however many sessions the number holds. Kept after the
+   * session binds someone else: a call from the number to `number` is then taken for Maskline's own a
+   * little longer than it could be one, which hangs up only calls Maskline would not place.
+   */
+  async boundLately(virtualNumber: string, number: string): Promise<boolean> {
+    const e = await (await this.bucket()).get(boundKey(virtualNumber, number));
+    return e?.operation === 'PUT';
   }
 
   /**
@@ -140,6 +159,13 @@ export class CallState {
     const e = await (await this.bucket()).get(`b.${sessionId}`);
     return e && e.operation === 'PUT' ? kvDecode<string>(e.value) : null;
   }
+}
+
+const BOUND = new Uint8Array([1]);
+
+/** One per virtual number and whom a single-party session on it was bound to (`boundLately`). */
+function boundKey(virtualNumber: string, number: string): string {
+  return `d.${kvToken(virtualNumber)}.${kvToken(number)}`;
 }
 
 function outboundKey(sessionId: string): string {

@@ -334,7 +334,7 @@ export class InboundCallDecider {
     if (loop) return loop;
     const registeredRole: Role = s.firstParty ? 'first' : 'second';
     const registered = partyOf(s, registeredRole) as string;
-    await this.state.bind(s.sessionId, caller);
+    await this.state.bind(s.virtualNumber, s.sessionId, caller);
     return this.dialFrom(s, other(registeredRole), callId, caller, registered, false);
   }
 

@@ -100,16 +100,21 @@ export class SessionFinder {
   }
 
   /**
-   * Whether a live session on the number (any account's) has this phone as a party, as far as the
-   * index knows: a phone a leg Maskline placed from the number could have been dialled to.
+   * Whether the number may have a live session (any account's): the index's answer once it is
+   * loaded (in memory: every phone's call asks); before, it may lack some, so yes.
    */
-  servesParty(number: string, party: string): boolean {
-    return this.index.partyOn(number, party, this.now()).length > 0;
+  mayServe(number: string): boolean {
+    return !this.index.ready || this.servesNumber(number);
   }
 
-  /** The live single-party sessions on the number (any account's), as far as the index knows. */
-  singlePartyOn(number: string): RoutingSession[] {
-    return this.index.on(number, this.now()).filter((s) => !s.firstParty || !s.secondParty);
+  /**
+   * Whether a live session on the number (any account's) has this phone as a party: a phone a leg
+   * Maskline placed from the number could have been dialled to. From the index once loaded; before,
+   * from the store (every session on the number, as onNumber reads one), as the index may lack it.
+   */
+  async servesParty(number: string, party: string): Promise<boolean> {
+    if (!this.index.ready) this.index.replaceNumber(number, await this.storedOn(number));
+    return this.index.partyOn(number, party, this.now()).length > 0;
   }
 
   /** A live session, if it is on this number and of this account; undefined otherwise. */
