@@ -119,8 +119,9 @@ export const MESSAGE_FAILURE_REASONS = [
   /** Sent through the API (a MessageInteraction), and its session closed before it went. */
   'session-ended',
   /**
-   * Sent through the API, and the number of its session is no longer the account's with that
-   * provider (released, or moved to another owner or provider) before it went.
+   * The number of its session is no longer the account's with that provider (released, or moved to
+   * another owner or provider) before it went: a message sent through the API, or a relay that was
+   * waiting (its provider account down, or a send it did not take) when the number changed.
    */
   'number-released',
 ] as const;

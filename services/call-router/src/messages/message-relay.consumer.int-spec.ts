@@ -340,6 +340,83 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(outcomes).toHaveLength(1);
   });
 
+  it('left waiting for its provider account, then its number switched provider or account: announced failed (number-released), once, nothing sent; one another replica is sending is left to it', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    const session = liveSession(true);
+    const current = { routing: plivoNumber() };
+    const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
+    const tried: OutboundMessage[] = [];
+    const { consumer } = relayConsumer(kv, config, {
+      get routing() {
+        return current.routing;
+      },
+      rpc: { request: async () => current.routing } as unknown as RpcClient,
+      // A MessageInteraction names its session: found by id.
+      finder: { ...finderOf(session), byId: async () => session } as unknown as SessionFinder,
+      events: {
+        publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
+          void outcomes.push({ subject: contract.subject, payload }),
+      } as unknown as EventPublisher,
+      claims,
+      // Its provider account does not answer: its breaker is open, nothing goes out.
+      sender: {
+        holdOf: () => 'held-back',
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          tried.push(m);
+          return BREAKER_REFUSED;
+        },
+      },
+    });
+    const released = (viaApi: boolean) => ({
+      subject: 'events.message.failed.v1',
+      payload: expect.objectContaining({
+        reason: 'number-released',
+        sessionId: session.sessionId,
+        to: SECOND,
+        ...(viaApi ? { viaApi: true } : {}),
+      }),
+    });
+
+    // A party's text, parked while the account is down; the tenant moves the number to Twilio.
+    const text = deliveriesOf(() => consumer, textFromFirst(config).payload);
+    await expect(text(1)).rejects.toBeInstanceOf(RetryLater);
+    current.routing = { ...plivoNumber(), provider: 'twilio' } as NumberRouting;
+    await text(2);
+    expect(outcomes).toEqual([released(false)]);
+    // Looked at again: dealt with, nothing more said or sent.
+    await text(3);
+    expect(outcomes).toHaveLength(1);
+
+    // Sent through the API, parked; the number then goes to another account.
+    current.routing = plivoNumber();
+    const api = {
+      ...textFromFirst(config).payload,
+      sender: NUMBER,
+      request: { sessionId: session.sessionId, to: SECOND, direction: 'first-to-second' as const },
+    };
+    const viaApi = deliveriesOf(() => consumer, api);
+    await expect(viaApi(1)).rejects.toBeInstanceOf(RetryLater);
+    current.routing = { ...plivoNumber(), accountId: 'MAOTHER0000000000000' } as NumberRouting;
+    await viaApi(2);
+    await viaApi(3);
+    expect(outcomes).toEqual([released(false), released(true)]);
+
+    // Another replica holds its claim and is sending it: its outcome is that replica's to tell.
+    const busy = textFromFirst(config).payload;
+    const plan = {
+      kind: 'relay' as const,
+      sessionId: session.sessionId,
+      to: SECOND,
+      direction: 'first-to-second' as const,
+    };
+    await claims.claim(`plivo|${NUMBER}|${busy.providerMessageId}`, 30_000, plan);
+    await expect(deliveriesOf(() => consumer, busy)(2)).rejects.toBeInstanceOf(RetryLater);
+    expect(outcomes).toHaveLength(2);
+    expect(tried).toEqual([]);
+  });
+
   it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

@@ -180,15 +180,16 @@ export class MessageRelayConsumer {
 
     const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true).catch(
       (err: unknown) => {
-        // Only a message nothing was done for yet: one another look or replica may be sending (a
-        // claim) goes on as before, its outcome told by whoever sends it.
-        const untouched = m.request && !prior;
-        if (!(untouched && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
+        // Said below for a message sent through the API, or one an earlier look made a plan for; a
+        // text nothing was decided for is nobody's to relay (no session of the number's account now).
+        const told = m.request || prior;
+        if (!(told && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
         return null;
       },
     );
     const text = this.open(m);
     const media = this.mediaOf(m);
+    if (!number && prior) return this.released(m, key, prior.plan, { text, media });
     if (!number && m.request) {
       // Sent through the API, and its number is no longer its account's with that provider (released,
       // or moved): said so, once, as a failure, so the interaction its sender was given shows it.
@@ -379,6 +380,36 @@ export class MessageRelayConsumer {
     this.waiting.note(key);
     this.parkedLooks.inc({ provider: m.provider, hold });
     return { hold, account };
+  }
+
+  /**
+   * A message an earlier look made a plan for (waiting for its provider account, or given back after
+   * a send it did not take, or its holder gone), whose number is no longer its account's with that
+   * provider (released, moved, switched to another provider while it waited): never sent now. A relay
+   * is announced failed (`number-released`), once, under its claim (taken first: a replica still
+   * sending it tells its own outcome); an answer to its sender (a fallback, a Service's reply) is
+   * dropped. Before, it was given up with its claim left waiting, and a relay was never announced.
+   */
+  private async released(
+    m: Inbound,
+    key: string,
+    plan: RelayPlan,
+    content: { text: string; media: MessageMedia[] },
+  ): Promise<void> {
+    const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
+    if (claim.kind === 'done') return this.publish(key, claim.announce);
+    if (claim.kind === 'busy') {
+      throw new RetryLater(
+        'another replica is sending this message',
+        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
+      );
+    }
+    if (claim.plan.kind !== 'relay') {
+      await this.claims.finish(key, null);
+      throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
+    }
+    const failed = { event: 'failed', reason: 'number-released' } as const;
+    return this.publish(key, this.announcementOf(m, claim.plan, content, failed));
   }
 
   /**
