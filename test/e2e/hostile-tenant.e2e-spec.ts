@@ -525,6 +525,48 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     expect(mine.map((r) => r.status)).toEqual(mine.map(() => 200));
   });
 
+  it('a subaccount keeps nothing on a number its main account moves to a sibling: its sessions there end, and the sibling gets the number with the same parties', async () => {
+    const reseller = await createAccount(system, 'mover');
+    const [first, second] = [
+      await createSubaccount(system, reseller, 'a'),
+      await createSubaccount(system, reseller, 'b'),
+    ];
+    const number = '+14155550803';
+    const credentials = providerAccount('plivo');
+    const added = await reseller.api('/Number/', {
+      body: {
+        numbers: number,
+        provider: 'plivo',
+        provider_auth_id: credentials.accountId,
+        provider_auth_token: credentials.authToken,
+        subaccount: first.authId,
+      },
+    });
+    expect(added.status).toBe(202);
+    const parties = { first_party: '+16285559301', second_party: '+16285559302', message_masking: true };
+    const made = await first.api('/Masking/Session/', { body: parties });
+    expect(made.status).toBe(201);
+    const session = (await made.json()) as Json;
+    expect(session.virtual_number).toBe(number);
+
+    // Moved to the sibling (whose provider credentials it may then set): the first's session ends.
+    const moved = await reseller.api(`/Number/${number.slice(1)}/`, { body: { subaccount: second.authId } });
+    expect(moved.status).toBe(202);
+    await expectEventually(async () => {
+      const view = (await (
+        await first.api(`/Masking/Session/${session.session_uuid as string}`)
+      ).json()) as Json;
+      expect((view.response as Json).status).toBe('expired');
+    });
+    // The first has no number left for a new one; the sibling's session with the same parties gets it.
+    expect(
+      (await first.api('/Masking/Session/', { body: { ...parties, first_party: '+16285559303' } })).status,
+    ).not.toBe(201);
+    const theirs = await second.api('/Masking/Session/', { body: parties });
+    expect(theirs.status).toBe(201);
+    expect(((await theirs.json()) as Json).virtual_number).toBe(number);
+  });
+
   it('a signed text captured and replayed spends its owner’s inbound allowance once, however many copies are sent', async () => {
     const captured = signedText('victim', 'a text overheard on its way in');
     expect((await post(captured)).status).toBe(200);

@@ -45,6 +45,7 @@ import { HoldMaintenance } from './allocation/hold-maintenance';
 import { HoldRepository } from './allocation/hold.repository';
 import { AllocationRepository } from './allocation/allocation.repository';
 import { ALLOCATIONS_BUCKET, PAIR_HINTS_BUCKET, pairKey } from './allocation/mongo-hold-store';
+import { InventoryService } from './inventory/inventory.service';
 import { ProviderHoldingSweep } from './inventory/provider-holding-sweep';
 import { NumberPoolModule } from './number-pool.module';
 
@@ -937,6 +938,25 @@ describe('number-pool (real NATS + store)', () => {
       ).rejects.toMatchObject({
         code: ErrorCodes.NOT_FOUND,
       });
+    });
+
+    it('takes a number for a new session only while it is the creating subaccount’s (moved meanwhile: the new holder’s alone)', async () => {
+      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDD6' };
+      const [a, b] = ['SADDDDDDDDDDDDDDDDD7', 'SADDDDDDDDDDDDDDDDD8'];
+      const moved = '+14155550122';
+      await client.request(AddVirtualNumbers, {
+        scope: { ...scope, subaccountId: a },
+        numbers: [moved],
+        provider: 'plivo',
+      });
+      const inventory = app.get(InventoryService);
+      expect(await inventory.takesNewSessions(scope.accountId, a, moved, ['voice'])).toBe(true);
+      // The main account moves it to another subaccount: an allocation of the first (its candidates
+      // read before the move, on another replica) is refused it at its last check.
+      await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: b });
+      expect(await inventory.takesNewSessions(scope.accountId, a, moved, ['voice'])).toBe(false);
+      expect(await inventory.takesNewSessions(scope.accountId, null, moved, ['voice'])).toBe(false);
+      expect(await inventory.takesNewSessions(scope.accountId, b, moved, ['voice'])).toBe(true);
     });
 
     it('gives a session that texts only a number that takes text messages, and any session only one that takes calls', async () => {

@@ -98,7 +98,7 @@ export class AllocationService {
         cooloffSeconds: request.cooloffSeconds,
         poolLabel: `${request.proxy ? `of Service ${request.proxy.serviceSid}${request.proxy.pinned ? ` (${request.proxy.pinned})` : ''} ` : ''}${request.geomatch ? `in ${origin?.country} (+${origin?.callingCode})` : 'in any country'}${request.proxy?.areaCode ? ' in the party’s area code' : ''}${needs.includes('sms') ? ' that takes text messages' : ''}`,
         stillActive: (n) =>
-          this.inventory.takesNewSessions(scope.accountId, n, needs, {
+          this.inventory.takesNewSessions(scope.accountId, scope.subaccountId ?? null, n, needs, {
             serviceSid: request.proxy?.serviceSid ?? null,
             reservedAllowed: request.proxy?.pinned === n,
           }),

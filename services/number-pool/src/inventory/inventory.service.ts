@@ -307,6 +307,7 @@ export class InventoryService {
    */
   async takesNewSessions(
     accountId: string,
+    subaccountId: string | null,
     number: string,
     needs: readonly NumberCapability[],
     proxy: { serviceSid: string | null; reservedAllowed: boolean } = {
@@ -318,6 +319,9 @@ export class InventoryService {
     if (proxy.serviceSid && doc?.proxyServiceSid !== proxy.serviceSid) return false;
     return (
       doc?.status === 'active' &&
+      // Still the subaccount's (or the main account's) the pool offered it to: moved meanwhile, it is
+      // the new holder's (session-service ends the sessions another holder keeps on it).
+      (doc.subaccountId ?? null) === subaccountId &&
       (!doc.isReserved || proxy.reservedAllowed) &&
       carries(capabilitiesOf(doc), needs)
     );

@@ -129,22 +129,38 @@ describe('sessions marked ended (real NATS + store)', () => {
     expect(records).toBe(1);
   });
 
-  // What a takeover ends (NumberOwnerChangeConsumer): the store leaves out the accounts that keep theirs.
-  it('reads a number’s live sessions of every account but those named, a page at a time in id order', async () => {
+  // What a number taken or moved ends (NumberOwnerChangeConsumer): the store leaves out its owner's own.
+  it('reads a number’s live sessions outside its owner’s account and subaccount (and those of a spared account), a page at a time in id order', async () => {
     const vn = number();
     const other = 'MAMARKEDSESSIONS0002';
-    const mine = await Promise.all([1, 2].map(() => stored({ virtualNumber: vn })));
-    const theirs = [];
-    for (let i = 0; i < 5; i++) theirs.push(await stored({ virtualNumber: vn, accountId: other }));
+    const spared = 'MAMARKEDSESSIONS0003';
+    const owner = { accountId: ACCOUNT, subaccountId: 'SAMARKED0001' };
+    const mine = await Promise.all([1, 2].map(() => stored({ virtualNumber: vn, ...owner })));
+    await stored({ virtualNumber: vn, accountId: spared });
+    const outside = [];
+    for (let i = 0; i < 3; i++) outside.push(await stored({ virtualNumber: vn, accountId: other }));
+    // The owner's account, but its main account or a sibling subaccount: outside too.
+    outside.push(await stored({ virtualNumber: vn, subaccountId: 'SAMARKED0002' }));
+    outside.push(await stored({ virtualNumber: vn }));
     const ended = await stored({ virtualNumber: vn, accountId: other, status: 'expired' });
-    const ids = theirs.map((x) => x._id).sort();
+    const ids = outside.map((x) => x._id).sort();
 
-    const first = await repo.liveOnNumberExcept(vn, [ACCOUNT], null, 3);
+    const first = await repo.liveOnNumberOutside(vn, owner, [spared], null, 3);
     expect(first.map((x) => x._id)).toEqual(ids.slice(0, 3));
     expect(first[0]).toEqual({ _id: ids[0], accountId: other, subaccountId: null });
-    const rest = await repo.liveOnNumberExcept(vn, [ACCOUNT], first[2]._id, 3);
+    const rest = await repo.liveOnNumberOutside(vn, owner, [spared], first[2]._id, 3);
     expect(rest.map((x) => x._id)).toEqual(ids.slice(3));
-    expect(await repo.liveOnNumberExcept(vn, [ACCOUNT, other], null, 3)).toEqual([]);
     expect([...mine, ended].some((x) => ids.includes(x._id))).toBe(false);
+    // The number the main account's: its subaccounts' sessions and the other account's are outside.
+    const main = await repo.liveOnNumberOutside(
+      vn,
+      { accountId: ACCOUNT, subaccountId: null },
+      [spared],
+      null,
+      10,
+    );
+    expect(main.map((x) => x._id).sort()).toEqual(
+      [...mine, outside[0], outside[1], outside[2], outside[3]].map((x) => x._id).sort(),
+    );
   });
 });

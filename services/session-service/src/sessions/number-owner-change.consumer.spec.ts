@@ -14,8 +14,11 @@ const CONFIG = { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5_000 } as SessionSe
 const SECOND_LOOK_MS = 35_000;
 const TAKEN_AT = Date.parse('2026-12-04T12:00:00Z');
 
+type Owner = { accountId: string; subaccountId: string | null };
+
 function consumer(
-  owner: string | null,
+  /** The number's owner, as number-pool says: an account (its main account's), or an account and subaccount. */
+  owner: string | Owner | null,
   live: Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>>,
   /** Sessions whose end cannot be stored now. */
   options: { failFor?: string[] } = {},
@@ -24,11 +27,25 @@ function consumer(
   const asked: string[] = [];
   /** Every session a read of the store returned. */
   const read: string[] = [];
-  // As the store: live sessions on the number of the other accounts, in id order, a page at a time.
+  const ownerNow: Owner | null = typeof owner === 'string' ? { accountId: owner, subaccountId: null } : owner;
+  // As the store: live sessions on the number outside the owner's scope, in id order, a page at a time.
   const sessions = {
-    liveOnNumberExcept: async (_number: string, except: string[], after: string | null, limit: number) => {
+    activeOnNumberSystemWide: async (_number: string, page: { limit: number }) => {
+      const some = live.slice(0, page.limit);
+      read.push(...some.map((x) => x._id));
+      return some;
+    },
+    liveOnNumberOutside: async (
+      _number: string,
+      o: Owner,
+      spared: string[],
+      after: string | null,
+      limit: number,
+    ) => {
+      const own = (x: (typeof live)[number]) =>
+        x.accountId === o.accountId && (x.subaccountId ?? null) === o.subaccountId;
       const page = live
-        .filter((x) => !except.includes(x.accountId) && (after === null || x._id > after))
+        .filter((x) => !own(x) && !spared.includes(x.accountId) && (after === null || x._id > after))
         .sort((x, y) => (x._id < y._id ? -1 : 1))
         .slice(0, limit);
       read.push(...page.map((x) => x._id));
@@ -45,8 +62,8 @@ function consumer(
   const rpc = {
     request: async (contract: RpcContract) => {
       asked.push(contract.subject);
-      if (owner === null) throw CodedError.notFound('no such number');
-      return { accountId: owner };
+      if (ownerNow === null) throw CodedError.notFound('no such number');
+      return ownerNow;
     },
   } as unknown as RpcClient;
   const clock = { now: TAKEN_AT };
@@ -101,14 +118,15 @@ describe('NumberOwnerChangeConsumer', () => {
     const { deliver, ended, read } = consumer(HOLDER, [...holder, ...squatter]);
     await expect(deliver(SQUATTER, undefined)).resolves.toBeUndefined();
     expect(ended).toEqual([]);
-    // Only whether another account has one there: a single session of the owner's, not its 2,000.
+    // Only whether the number has one: a single session of the owner's, not its 2,000.
     expect(read).toHaveLength(1);
     // The holder's event: every one of the squatter's sessions, across pages.
     const second = consumer(HOLDER, [...holder, ...squatter]);
     await expect(second.deliver(HOLDER, SQUATTER)).rejects.toBeInstanceOf(RetryLater);
     expect(new Set(second.ended)).toEqual(new Set(squatter.map((x) => x._id)));
     expect(second.ended).toHaveLength(1_201);
-    expect(second.read.some((x) => x.startsWith('H'))).toBe(false);
+    // Of the owner's, only the one that said the number has a session at all.
+    expect(second.read.filter((x) => x.startsWith('H')).length).toBeLessThanOrEqual(1);
   });
 
   it('ends the sessions of an account that no longer owns the number, and none of the owner’s', async () => {
@@ -127,10 +145,28 @@ describe('NumberOwnerChangeConsumer', () => {
     expect(ended).toEqual([]);
   });
 
-  it('asks nobody when only the event’s account has sessions on the number (an owner’s own change)', async () => {
+  it('asks nobody when the number has no live session; ends none of the owner’s own when it has', async () => {
+    const none = consumer(HOLDER, []);
+    await none.deliver(HOLDER);
+    expect([none.ended, none.asked]).toEqual([[], []]);
     const { deliver, ended, asked } = consumer(HOLDER, [holders]);
-    await deliver(HOLDER);
-    expect([ended, asked]).toEqual([[], []]);
+    await expect(deliver(HOLDER)).resolves.toBeUndefined();
+    expect(ended).toEqual([]);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('ends the sessions of the owner’s other subaccounts when a number moves between them (and its main account’s when it moves to one), none of the new holder’s, and looks again', async () => {
+    const sub = (id: string, subaccountId: string | null) => ({ _id: id, accountId: HOLDER, subaccountId });
+    const live = [sub('A-1', 'SA-A'), sub('A-2', 'SA-A'), sub('B-1', 'SA-B'), sub('M-1', null)];
+    // Moved to subaccount B: A's and the main account's sessions end; B's live on.
+    const toB = consumer({ accountId: HOLDER, subaccountId: 'SA-B' }, live);
+    await expect(toB.deliver(HOLDER)).rejects.toMatchObject({ delayMs: SECOND_LOOK_MS });
+    expect(toB.ended).toEqual(['A-1', 'A-2', 'M-1']);
+    expect(toB.read).not.toContain('B-1');
+    // Moved back to the main account: every subaccount's sessions end, the main account's live on.
+    const toMain = consumer(HOLDER, live);
+    await expect(toMain.deliver(HOLDER)).rejects.toBeInstanceOf(RetryLater);
+    expect(toMain.ended).toEqual(['A-1', 'A-2', 'B-1']);
   });
 
   it('ends nothing when no inventory holds the number any more', async () => {

@@ -81,25 +81,31 @@ export class NumberOwnerChangeConsumer {
     return this.config.ORPHAN_AGE_MS + this.config.REAPER_INTERVAL_MS;
   }
 
-  /** Ends the live sessions on the number of every account but its owner now: how many. */
+  /**
+   * Ends the live sessions on the number outside its owner now (another account, or another
+   * subaccount of the owner's: a number moved from one subaccount to another, or to or from the main
+   * account, is the new holder's alone, as a number taken from another account is): how many.
+   */
   private async endOthers(payload: EventOf<typeof EVENTS>['payload']): Promise<number> {
-    // Most changes are an owner's own, with no other account's session on the number: whether there
-    // is one, no more asked.
-    const except = [payload.accountId];
-    if ((await this.sessions.liveOnNumberExcept(payload.number, except, null, 1)).length === 0) return 0;
+    // Most changes are to a number with no live session: whose it is, no more asked.
+    const any = await this.sessions.activeOnNumberSystemWide(payload.number, { after: null, limit: 1 });
+    if (any.length === 0) return 0;
     const owner = await this.ownerOf(payload.number);
     if (owner === null) return 0;
-    // An event of an account the number is not with now (a squatter's update after the takeover).
-    if (owner !== payload.accountId) except.push(owner);
+    // An event of an account the number is not with now (a squatter's update after the takeover):
+    // that account's sessions are the takeover's own event's to end.
+    const spared = owner.accountId === payload.accountId ? [] : [payload.accountId];
     // Every one tried, page after page, then the event retried if any end could not be stored.
     let failed: unknown;
     let ended = 0;
     for (let after: string | null = null; ; ) {
-      const page = await this.sessions.liveOnNumberExcept(payload.number, except, after, ENDED_PAGE);
+      const page = await this.sessions.liveOnNumberOutside(payload.number, owner, spared, after, ENDED_PAGE);
       for (const s of page) {
         this.logger.info(
           { sessionId: s._id, accountId: s.accountId },
-          'session ended: its number is another account’s now',
+          s.accountId === owner.accountId
+            ? 'session ended: its number is another subaccount’s now'
+            : 'session ended: its number is another account’s now',
         );
         await this.expiry
           .endNow(
@@ -122,9 +128,10 @@ export class NumberOwnerChangeConsumer {
   }
 
   /** The number's owner now (its inventory's, deleted or not); null when no inventory holds it. */
-  private async ownerOf(number: string): Promise<string | null> {
+  private async ownerOf(number: string): Promise<{ accountId: string; subaccountId: string | null } | null> {
     try {
-      return (await this.rpc.request(GetNumberRouting, { number })).accountId;
+      const { accountId, subaccountId } = await this.rpc.request(GetNumberRouting, { number });
+      return { accountId, subaccountId };
     } catch (err) {
       if (err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND) return null;
       throw err;

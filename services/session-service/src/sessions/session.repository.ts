@@ -290,22 +290,28 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
-   * Live sessions on a number of every account but `except`, by page: at most `limit` after the id
-   * `after` (null: from the first), in id order, their id and accounts alone. What a number taken
-   * from an account must end; the accounts that may keep theirs are left out by the store's index
-   * ({virtualNumber, status, accountId, _id}), so that an owner's many sessions on the number are
-   * neither read nor sent (on MongoDB; FerretDB v1 scans either way).
+   * Live sessions on a number outside its owner's scope, by page: at most `limit` after the id
+   * `after` (null: from the first), in id order, their id and accounts alone. Those of every account
+   * but the owner's and `spared`, and of the owner's account those of another subaccount (or of the
+   * main account, when the number is a subaccount's): what a number taken or moved must end. The
+   * owner's own are left out by the store's index ({virtualNumber, status, accountId, subaccountId,
+   * _id}), so that its many sessions on the number are neither read nor sent (on MongoDB; FerretDB
+   * v1 scans either way).
    */
-  liveOnNumberExcept(
+  liveOnNumberOutside(
     virtualNumber: string,
-    except: readonly string[],
+    owner: { accountId: string; subaccountId: string | null },
+    spared: readonly string[],
     after: string | null,
     limit: number,
   ): Promise<Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>>> {
     const filter: FilterQuery<SessionDocument> = {
       virtualNumber,
       status: 'active',
-      accountId: { $nin: [...except] },
+      $or: [
+        { accountId: { $nin: [owner.accountId, ...spared] } },
+        { accountId: owner.accountId, subaccountId: { $ne: owner.subaccountId } },
+      ],
     };
     if (after !== null) filter._id = { $gt: after };
     return this.systemWide.find(filter, { sort: { _id: 1 }, limit }, ['accountId', 'subaccountId']);

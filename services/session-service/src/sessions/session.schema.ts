@@ -113,9 +113,9 @@ SessionSchema.index({ status: 1, expiresAt: 1 });
 SessionSchema.index({ virtualNumber: 1, status: 1, _id: 1 });
 // List filters by number.
 SessionSchema.index({ accountId: 1, virtualNumber: 1 });
-// A number taken from an account: the other accounts' live sessions on it (liveOnNumberExcept), the
-// owner's left out by their keys, not read (every update of a number asks whether there are any).
-SessionSchema.index({ virtualNumber: 1, status: 1, accountId: 1, _id: 1 });
+// A number taken or moved: the live sessions on it outside its owner's account and subaccount
+// (liveOnNumberOutside), the owner's own left out by their keys, not read.
+SessionSchema.index({ virtualNumber: 1, status: 1, accountId: 1, subaccountId: 1, _id: 1 });
 
 /** The list order: the newest first, then by id. */
 export function newestFirst(
