@@ -220,6 +220,41 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     expect([twice.status, ((await twice.json()) as Json).code]).toEqual([400, 20001]);
     expect(sent('one')).toEqual([]);
 
+    // Retried with one Idempotency-Key: the same message (its SID), sent once, before and after it
+    // was relayed; another key is another message; a key too long is a 400 naming the header.
+    const postKeyed = (body: string, key: string) =>
+      fetch(
+        `${system.baseUrl}/v1/Services/${service.sid}/Sessions/${created.sid}/Participants/${driverSid}/MessageInteractions`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${service.accountSid}:${team.authToken}`).toString('base64')}`,
+            'content-type': 'application/x-www-form-urlencoded',
+            'idempotency-key': key,
+          },
+          body,
+        },
+      );
+    const sidOf = async (res: Response) => {
+      expect(res.status).toBe(201);
+      return ((await res.json()) as Json).sid as string;
+    };
+    const key = `retry-${Date.now()}`;
+    const keyed = await sidOf(await postKeyed('Body=sent+once', key));
+    expect(await sidOf(await postKeyed('Body=sent+once', key))).toBe(keyed);
+    const unkeyed = await sidOf(await postKeyed('Body=sent+once', `${key}-other`));
+    expect(unkeyed).not.toBe(keyed);
+    await expectEventually(async () => expect(sent('sent once')).toHaveLength(2));
+    expect(await sidOf(await postKeyed('Body=sent+once', key))).toBe(keyed);
+    await expectEventually(async () =>
+      expect(await consumerCaughtUp(nc, 'call-router-message-relay')).toBe(true),
+    );
+    expect(sent('sent once')).toHaveLength(2);
+    const tooLong = await postKeyed('Body=x', 'k'.repeat(256));
+    expect(tooLong.status).toBe(400);
+    expect(((await tooLong.json()) as Json).message).toContain('Idempotency-Key');
+    expect(sent('x')).toEqual([]);
+
     // Closed: the number no longer connects them, and a closed session cannot be changed.
     const closed = await sessions(created.sid).update({ status: 'closed' });
     expect(closed).toMatchObject({ status: 'closed', closedReason: 'api' });

@@ -37,6 +37,7 @@ import { ListSessionsQuery, rangeOf } from './list-sessions.query';
 import { callbackUrlsOf, changesFromUpdate, settingsFromCreate } from './session-settings.mapper';
 import { UpdateSessionDto } from './update-session.dto';
 import { plivoSession, plivoSessionListObject } from './session.view';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../http/idempotency-key';
 
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
 
@@ -56,7 +57,11 @@ export class SessionsHttpController {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a session' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key and body: same session' })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description: 'Same key and body: same session',
+  })
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateSessionDto,
@@ -66,9 +71,7 @@ export class SessionsHttpController {
     const settings = settingsFromCreate(body);
     const pinOn = settings.isPinAuthenticationRequired;
     await this.callbackUrls.check(callbackUrlsOf(settings));
-    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
-      throw CodedError.validation('Idempotency-Key', 'Idempotency-Key must be 1 to 255 characters');
-    }
+    const key = idempotencyKeyOf(idempotencyKey);
     const session = await this.rpc.request(
       CreateSession,
       {
@@ -78,7 +81,7 @@ export class SessionsHttpController {
         settings,
         firstPartyPin: pinOn && !settings.generatePin ? (body.first_party_pin ?? null) : null,
         secondPartyPin: pinOn && !settings.generatePin ? (body.second_party_pin ?? null) : null,
-        idempotency: idempotencyKey ? { key: idempotencyKey, requestHash: requestHash(body) } : null,
+        idempotency: key ? { key, requestHash: requestHash(body) } : null,
       },
       WRITE_CALL,
     );

@@ -1,8 +1,8 @@
 import { TwilioApiBase, TwilioApiController } from './twilio-api.controller';
 import { PROXY_REFS } from './proxy-ref.pipe';
-import { randomUUID } from 'node:crypto';
-import { Body, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiOperation } from '@nestjs/swagger';
+import { createHash, randomUUID } from 'node:crypto';
+import { Body, Get, Headers, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiOperation } from '@nestjs/swagger';
 import {
   CodedError,
   ErrorCodes,
@@ -25,6 +25,7 @@ import { twilioDate } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
 import { ProxyMessageParamsDto } from './proxy-message-params.dto';
 import { readTwilioPaging, twilioPage } from './twilio-page';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../http/idempotency-key';
 
 /**
  * Messages sent through the API to a participant, from its Session's proxy number (Twilio's
@@ -49,13 +50,20 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'Send a message to the participant from its proxy number' })
+  @ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description: 'Repeated on a retry: the same message, sent once (the first request taken decides it)',
+  })
   async send(
     @CurrentPrincipal() principal: Principal,
     @Param('service', PROXY_REFS.service) service: string,
     @Param('session', PROXY_REFS.session) session: string,
     @Param('participant', PROXY_REFS.participant) participant: string,
     @Body() body: ProxyMessageParamsDto,
+    @Headers('idempotency-key') idempotencyHeader?: string,
   ) {
+    const idempotencyKey = idempotencyKeyOf(idempotencyHeader);
     // Given twice, or not text: refused, never dropped (the media would go out without it).
     if (body?.Body !== undefined && typeof body.Body !== 'string') {
       throw CodedError.validation('Body', 'Body must be given once, as text');
@@ -96,7 +104,10 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
         `Body must be at most ${PROVIDER_TEXT_MAX[number.provider]} characters (the number's provider takes no more)`,
       );
     }
-    const messageId = `api-${randomUUID()}`;
+    // With a key, a retry is the same message (its id, its claim, its event): never sent twice.
+    const messageId = idempotencyKey
+      ? apiMessageIdOf(target.accountId, target.sessionId, target.participantSid, idempotencyKey)
+      : `api-${randomUUID()}`;
     const binding = {
       provider: number.provider,
       providerMessageId: messageId,
@@ -123,10 +134,19 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
         { msgId: `message-received:api:${target.virtualNumber}:${messageId}` },
       );
     } catch (err) {
-      throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
-        retryable: true,
-        cause: err,
-      });
+      // The event may have been stored all the same (its acknowledgement lost): only a retry with the
+      // same Idempotency-Key is sure to be this message, not a second one.
+      const retry = idempotencyKey
+        ? 'retry with the same Idempotency-Key'
+        : 'it may have been taken: a retry may send it twice unless both carry one Idempotency-Key';
+      throw new CodedError(
+        ErrorCodes.DEPENDENCY_UNAVAILABLE,
+        `the message could not be confirmed taken; ${retry}`,
+        {
+          retryable: true,
+          cause: err,
+        },
+      );
     }
     const sid = interactionSidOf(target.sessionId, messageId);
     const url = `${this.base}/v1/Services/${target.serviceSid}/Sessions/${target.sessionSid}/Participants/${target.participantSid}/MessageInteractions/${sid}`;
@@ -216,4 +236,14 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       })),
     };
   }
+}
+
+/**
+ * The id of a message sent through the API with an Idempotency-Key: `api-` and 32 hex digits of a
+ * digest of the account, Session, participant and key. A retry names the same message; another
+ * participant's, Session's or account's never does.
+ */
+function apiMessageIdOf(accountId: string, sessionId: string, participantSid: string, key: string): string {
+  const digest = createHash('sha256').update(JSON.stringify([accountId, sessionId, participantSid, key]));
+  return `api-${digest.digest('hex').slice(0, 32)}`;
 }

@@ -1,0 +1,20 @@
+import { CodedError } from '@maskline/contracts';
+
+/** The request header a client repeats, unchanged, on a retry of a creation it may have made already. */
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+const IDEMPOTENCY_KEY_MAX = 255;
+
+/**
+ * The `Idempotency-Key` a request carries (null: none), checked: 1 to 255 characters. Express joins
+ * a header sent twice with `, `: one key either way.
+ */
+export function idempotencyKeyOf(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  if (header.length === 0 || header.length > IDEMPOTENCY_KEY_MAX) {
+    throw CodedError.validation(
+      IDEMPOTENCY_KEY_HEADER,
+      `${IDEMPOTENCY_KEY_HEADER} must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`,
+    );
+  }
+  return header;
+}
