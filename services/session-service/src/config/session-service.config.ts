@@ -44,6 +44,14 @@ export const sessionServiceConfigSchema = z
      */
     PROXY_EMPTY_SESSIONS_MAX: envInt(1000, 1, 1_000_000),
     /**
+     * The most steps (a call's answer, hang-up...; a message's outcome) a read of a session's history
+     * returns: its newest. A session that never ends (a Proxy Session without a TTL) may record steps
+     * for ever, a tenant texting itself at its whole rate limit millions a day; read whole, a few reads
+     * of it at once held enough to exhaust the process every tenant shares. 10,000: about 2,500 calls
+     * or 10,000 texts, more than a trip, a delivery or a consultation makes.
+     */
+    SESSION_STEPS_READ_MAX: envInt(10_000, 10, 1_000_000),
+    /**
      * Live sessions an account (its subaccounts' included) may hold at once, in either API: every
      * call router keeps each live session in memory, and the store every hot path reads holds them.
      */

@@ -40,9 +40,12 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
     return this.insertManyKeepingFirst(events);
   }
 
-  /** An account's steps of these sessions. Served by `{ sessionId, at }`. */
-  ofSessions(accountId: string, sessionIds: readonly string[]): Promise<CallEventDocument[]> {
-    return this.findScoped({ sessionId: { $in: [...sessionIds] }, accountId });
+  /** An account's steps of these sessions, the newest `limit` of them. Served by `{ sessionId, at }`. */
+  ofSessions(accountId: string, sessionIds: readonly string[], limit: number): Promise<CallEventDocument[]> {
+    return this.findScoped(
+      { sessionId: { $in: [...sessionIds] }, accountId },
+      { sort: { at: -1 }, offset: 0, limit },
+    );
   }
 
   /**

@@ -9,6 +9,8 @@ import { CallEventDocument, CallEventSchema } from './call-event.schema';
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ACCOUNT = 'MACALLSTEPSDAYS00001';
+/** A read's most steps of one session, small here (10,000 in service). */
+const SESSION_STEPS_READ_MAX = 50;
 
 describe('call steps of a session read from its own days (real store)', () => {
   let connection: Connection;
@@ -29,6 +31,7 @@ describe('call steps of a session read from its own days (real store)', () => {
       connection.model(CallEventDocument.name, CallEventSchema),
       clock.now,
       pino({ level: 'silent' }),
+      { SESSION_STEPS_READ_MAX },
     );
   });
 
@@ -114,5 +117,34 @@ describe('call steps of a session read from its own days (real store)', () => {
     expect(finds).toEqual(expect.arrayContaining([dayOf(createdAt), dayOf(now - 7 * DAY), dayOf(now)]));
     // Live for eleven days, its read spans more days than a lookup's: admitted as a scan as well.
     expect(charged.filter((kind) => kind === 'scan')).toStrictEqual(['scan']);
+  });
+
+  it('reads a session’s newest SESSION_STEPS_READ_MAX steps, in time order, and a page’s other sessions whole beside it', async () => {
+    const now = clock.now();
+    const heavy = newSessionId(now - HOUR);
+    const light = newSessionId(now - HOUR);
+    // More steps than a read of two sessions holds (a session without a TTL sent texts at its whole rate limit).
+    const many = Array.from({ length: 2 * SESSION_STEPS_READ_MAX + 5 }, (_, i) =>
+      step(heavy, now - 60_000 + i, `many-${String(i).padStart(5, '0')}`),
+    );
+    const few = [0, 1, 2].map((i) => step(light, now - 120_000 + i, `few-${i}`));
+    // The first and last through the repository (their days' collections made as in service), the rest at once.
+    for (const s of [many[0], many[many.length - 1], ...few]) await repository.record(s);
+    const byDay = new Map<string, CallEventDocument[]>();
+    for (const s of many.slice(1, -1))
+      byDay.set(dayOf(s.at.getTime()), [...(byDay.get(dayOf(s.at.getTime())) ?? []), s]);
+    for (const [day, docs] of byDay) await connection.collection<CallEventDocument>(day).insertMany(docs);
+
+    const started = { createdAt: new Date(now - HOUR), status: 'active' as const };
+    const one = await repository.forSession(ACCOUNT, { _id: heavy, ...started });
+    expect(one).toHaveLength(SESSION_STEPS_READ_MAX);
+    expect(one.map((e) => e.callId)).toEqual(many.slice(-SESSION_STEPS_READ_MAX).map((e) => e.callId));
+    // A page of both: the light one's steps are all there, whatever the heavy one's count.
+    const page = await repository.forSessions(ACCOUNT, [
+      { _id: heavy, ...started },
+      { _id: light, ...started },
+    ]);
+    expect(page.get(light)?.map((e) => e.callId)).toEqual(['few-0', 'few-1', 'few-2']);
+    expect(page.get(heavy)?.map((e) => e.callId)).toEqual(one.map((e) => e.callId));
   });
 });

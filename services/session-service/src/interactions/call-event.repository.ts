@@ -10,6 +10,7 @@ import { CallEventRecords, IN_QUERY_MAX } from './call-event-records';
 import { CallEventDocument, CallEventSchema } from './call-event.schema';
 import { CALL_STEPS_GRACE_MS, endedAtOf } from '../sessions/long-lived-sessions.repository';
 import type { SessionDocument } from '../sessions/session.schema';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 
 /**
  * A session, as far as reading its steps goes: when it began and, once it has ended, when (its
@@ -37,17 +38,22 @@ export const RECORDED_AFTER_END_MS = CALL_STEPS_GRACE_MS + 24 * 3_600_000 + CLOC
  */
 @Injectable()
 export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallEventRecords> {
+  /** The most steps of one session a read returns (its newest): SESSION_STEPS_READ_MAX. */
+  private readonly stepsReadMax: number;
+
   constructor(
     @InjectConnection() connection: Connection,
     @InjectModel(CallEventDocument.name) model: Model<CallEventDocument>,
     @Inject(CLOCK) clock: Clock,
     @Inject(LOGGER) logger: Logger,
+    @Inject(SESSION_SERVICE_CONFIG) config: Pick<SessionServiceConfig, 'SESSION_STEPS_READ_MAX'>,
   ) {
     super(connection, model, CallEventSchema, (day) => new CallEventRecords(day), {
       clock,
       onFailure: (err) =>
         logger.warn({ err }, "could not make the call steps' collections ahead; tried again within the hour"),
     });
+    this.stepsReadMax = config.SESSION_STEPS_READ_MAX;
   }
 
   /**
@@ -97,13 +103,26 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
       : undefined;
     const found = new Map<string, CallEventDocument>();
     const collections = [this.before, ...(await this.dayViewsOfOne(since, until))];
-    for (const events of await eachDayAtOnce(collections, (r) => r.ofSessions(accountId, ids))) {
+    // At most SESSION_STEPS_READ_MAX steps a session, its newest: what one read may hold.
+    const limit = this.stepsReadMax * ids.length;
+    let cut = false;
+    for (const events of await eachDayAtOnce(collections, (r) => r.ofSessions(accountId, ids, limit))) {
+      cut ||= events.length >= limit;
       for (const e of events) if (!found.has(e._id)) found.set(e._id, e);
+    }
+    // One session's many steps filled the read and may have left out another's: each read on its own.
+    if (cut && sessions.length > 1) {
+      for (const s of sessions) bySession.set(s._id, await this.forSession(accountId, s));
+      for (const [id, list] of bySession) if (list.length === 0) bySession.delete(id);
+      return bySession;
     }
     for (const e of [...found.values()].sort((a, b) => a.at.getTime() - b.at.getTime())) {
       const list = bySession.get(e.sessionId);
       if (list) list.push(e);
       else bySession.set(e.sessionId, [e]);
+    }
+    for (const [id, list] of bySession) {
+      if (list.length > this.stepsReadMax) bySession.set(id, list.slice(-this.stepsReadMax));
     }
     return bySession;
   }
