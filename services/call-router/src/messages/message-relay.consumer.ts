@@ -41,6 +41,7 @@ import {
   MESSAGE_RELAY_BUCKET,
   MessageRelayClaims,
   type Announcement,
+  type ClaimResult,
   type RelayPlan,
 } from './message-relay-claims';
 
@@ -240,14 +241,8 @@ export class MessageRelayConsumer {
     const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
     if (parked) throw this.notSent(parked.hold, meta, parked.account);
     this.waiting.forget(key);
-    const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
-    if (claim.kind === 'done') return this.publish(key, claim.announce);
-    if (claim.kind === 'busy') {
-      throw new RetryLater(
-        'another replica is sending this message',
-        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
-      );
-    }
+    const claim = await this.take(key, plan);
+    if (!claim) return;
     if (claim.plan.kind === 'fallback') return this.fallback(m, key, meta, claim);
     if (claim.plan.kind === 'reply') return this.reply(m, key, meta, { ...claim, plan: claim.plan });
 
@@ -383,6 +378,29 @@ export class MessageRelayConsumer {
   }
 
   /**
+   * The message's claim, taken to act on it now under `plan` (or the plan an earlier look stored);
+   * null when it was dealt with already (what it left to announce is published); another replica
+   * acting on it: looked at again later.
+   */
+  private async take(
+    key: string,
+    plan: RelayPlan,
+  ): Promise<Extract<ClaimResult, { kind: 'claimed' }> | null> {
+    const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
+    if (claim.kind === 'done') {
+      await this.publish(key, claim.announce);
+      return null;
+    }
+    if (claim.kind === 'busy') {
+      throw new RetryLater(
+        'another replica is sending this message',
+        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
+      );
+    }
+    return claim;
+  }
+
+  /**
    * A message an earlier look made a plan for (waiting for its provider account, or given back after
    * a send it did not take, or its holder gone), whose number is no longer its account's with that
    * provider (released, moved, switched to another provider while it waited): never sent now. A relay
@@ -396,14 +414,8 @@ export class MessageRelayConsumer {
     plan: RelayPlan,
     content: { text: string; media: MessageMedia[] },
   ): Promise<void> {
-    const claim = await this.claims.claim(key, this.leaseMs(), plan, this.now());
-    if (claim.kind === 'done') return this.publish(key, claim.announce);
-    if (claim.kind === 'busy') {
-      throw new RetryLater(
-        'another replica is sending this message',
-        Math.min(claim.retryInMs, BUSY_RECHECK_MS),
-      );
-    }
+    const claim = await this.take(key, plan);
+    if (!claim) return;
     if (claim.plan.kind !== 'relay') {
       await this.claims.finish(key, null);
       throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
