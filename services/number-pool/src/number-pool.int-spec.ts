@@ -951,12 +951,36 @@ describe('number-pool (real NATS + store)', () => {
       });
       const inventory = app.get(InventoryService);
       expect(await inventory.takesNewSessions(scope.accountId, a, moved, ['voice'])).toBe(true);
+      const changes: Array<{ number: string; movedWithin?: true }> = [];
+      const announcements = client.nc.subscribe(VirtualNumberChanged.subject, {
+        callback: (_err, msg) => {
+          const change = eventFromWire(msg.json(), msg.headers?.get(EVENT_EXTENSION_HEADER)) as {
+            number: string;
+            movedWithin?: true;
+          };
+          if (change.number === moved) changes.push(change);
+        },
+      });
       // The main account moves it to another subaccount: an allocation of the first (its candidates
       // read before the move, on another replica) is refused it at its last check.
       await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: b });
       expect(await inventory.takesNewSessions(scope.accountId, a, moved, ['voice'])).toBe(false);
       expect(await inventory.takesNewSessions(scope.accountId, null, moved, ['voice'])).toBe(false);
       expect(await inventory.takesNewSessions(scope.accountId, b, moved, ['voice'])).toBe(true);
+      // Added again by the main account without naming a subaccount (a provisioning script): it stays
+      // where it is, its sessions with it; only an update moves it.
+      await client.request(AddVirtualNumbers, { scope, numbers: [moved], provider: 'plivo' });
+      expect(await client.request(GetVirtualNumber, { scope, number: moved })).toMatchObject({
+        subaccountId: b,
+      });
+      expect(await inventory.takesNewSessions(scope.accountId, b, moved, ['voice'])).toBe(true);
+      // The move announced as one (session-service looks again for the old holder's late sessions);
+      // the add that moved nothing, and an alias, not.
+      await client.request(UpdateVirtualNumber, { scope, number: moved, alias: 'still b' });
+      await expectEventually(() =>
+        expect(changes.map((c) => c.movedWithin ?? false)).toEqual([true, false, false]),
+      );
+      announcements.unsubscribe();
     });
 
     it('gives a session that texts only a number that takes text messages, and any session only one that takes calls', async () => {

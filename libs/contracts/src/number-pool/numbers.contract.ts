@@ -104,8 +104,14 @@ export const VirtualNumberChanged = defineEvent(
        * announcement failed): session-service looks again at any change that ended others' sessions.
        */
       takenFrom: mainAccountIdSchema.optional(),
+      /**
+       * The number moved between the account's subaccounts (or to or from its main account): the
+       * sessions another holder keeps on it end, and session-service looks again once the creations
+       * then under way have settled, as after a takeover. Absent from a number-pool before it.
+       */
+      movedWithin: z.literal(true).optional(),
     })
     .strict(),
   /** Added after release 0.1.0, whose consumers read events strictly: sent in a header. */
-  { inHeader: ['takenFrom'] },
+  { inHeader: ['takenFrom', 'movedWithin'] },
 );

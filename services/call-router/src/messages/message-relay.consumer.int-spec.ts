@@ -340,12 +340,42 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(outcomes).toHaveLength(1);
   });
 
+  it('sent through the API and relayed, then taken again as a first delivery (a retry with its Idempotency-Key past the duplicate window) after its session ended: neither sent nor announced again', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const session = liveSession(true);
+    let live = true;
+    const outcomes: string[] = [];
+    const { consumer, sends } = relayConsumer(kv, config, {
+      routing: plivoNumber(),
+      rpc: { request: async () => plivoNumber() } as unknown as RpcClient,
+      finder: {
+        ...finderOf(session),
+        byId: async () => (live ? session : undefined),
+      } as unknown as SessionFinder,
+      events: {
+        publish: async (contract: { subject: string }) => void outcomes.push(contract.subject),
+      } as unknown as EventPublisher,
+    });
+    const api = {
+      ...textFromFirst(config).payload,
+      sender: NUMBER,
+      request: { sessionId: session.sessionId, to: SECOND, direction: 'first-to-second' as const },
+    };
+    await deliveriesOf(() => consumer, api)(1);
+    expect([sends.length, outcomes]).toEqual([1, ['events.message.relayed.v1']]);
+    live = false;
+    await deliveriesOf(() => consumer, api)(1);
+    expect([sends.length, outcomes]).toEqual([1, ['events.message.relayed.v1']]);
+  });
+
   it('left waiting for its provider account, then its number switched provider or account: announced failed (number-released), once, nothing sent; one another replica is sending is left to it', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);
     const claims = new MessageRelayClaims(kv);
     const session = liveSession(true);
     const current = { routing: plivoNumber() };
+    const provider = { timingOut: false };
     const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
     const tried: OutboundMessage[] = [];
     const { consumer } = relayConsumer(kv, config, {
@@ -360,19 +390,22 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
           void outcomes.push({ subject: contract.subject, payload }),
       } as unknown as EventPublisher,
       claims,
-      // Its provider account does not answer: its breaker is open, nothing goes out.
+      // Its provider account does not answer: its breaker is open, nothing goes out (or, `timingOut`,
+      // a send goes out and times out).
       sender: {
-        holdOf: () => 'held-back',
+        holdOf: () => (provider.timingOut ? null : 'held-back'),
         send: async (m: OutboundMessage): Promise<SendOutcome> => {
           tried.push(m);
-          return BREAKER_REFUSED;
+          return provider.timingOut
+            ? { kind: 'retry', reason: 'timeout', retryAfterMs: null, attempted: true }
+            : BREAKER_REFUSED;
         },
       },
     });
-    const released = (viaApi: boolean) => ({
+    const released = (viaApi: boolean, reason = 'number-released') => ({
       subject: 'events.message.failed.v1',
       payload: expect.objectContaining({
-        reason: 'number-released',
+        reason,
         sessionId: session.sessionId,
         to: SECOND,
         ...(viaApi ? { viaApi: true } : {}),
@@ -415,6 +448,17 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     await expect(deliveriesOf(() => consumer, busy)(2)).rejects.toBeInstanceOf(RetryLater);
     expect(outcomes).toHaveLength(2);
     expect(tried).toEqual([]);
+
+    // A send went out and timed out (it may have gone), then the number moved: failed as the provider's.
+    current.routing = plivoNumber();
+    provider.timingOut = true;
+    const timedOut = deliveriesOf(() => consumer, textFromFirst(config).payload);
+    await expect(timedOut(1)).rejects.toBeInstanceOf(RetryLater);
+    expect(tried).toHaveLength(1);
+    current.routing = { ...plivoNumber(), provider: 'twilio' } as NumberRouting;
+    await timedOut(2);
+    expect(outcomes).toEqual([released(false), released(true), released(false, 'provider-unavailable')]);
+    expect(tried).toHaveLength(1);
   });
 
   it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {

@@ -174,8 +174,11 @@ export class MessageRelayConsumer {
     }
     // Dealt with before (a redelivery): at most its announcement is left to publish. A first
     // delivery skips the read (one KV round trip per message): its claim, below, finds whatever an
-    // earlier copy of the event left, and the plan that copy made.
-    const prior = meta.deliveryCount > 1 ? await this.claims.peek(key) : undefined;
+    // earlier copy of the event left, and the plan that copy made. But for one sent through the API:
+    // a retry with its Idempotency-Key past the stream's duplicate window is a first delivery of
+    // the same message, which must not be announced failed (its session ended since, its number
+    // moved) when its first copy went.
+    const prior = meta.deliveryCount > 1 || m.request ? await this.claims.peek(key) : undefined;
     if (prior?.state !== 'waiting') this.waiting.forget(key);
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
@@ -404,7 +407,8 @@ export class MessageRelayConsumer {
    * A message an earlier look made a plan for (waiting for its provider account, or given back after
    * a send it did not take, or its holder gone), whose number is no longer its account's with that
    * provider (released, moved, switched to another provider while it waited): never sent now. A relay
-   * is announced failed (`number-released`), once, under its claim (taken first: a replica still
+   * is announced failed (`number-released`; `provider-unavailable` when a send was made before, which
+   * may have gone), once, under its claim (taken first: a replica still
    * sending it tells its own outcome); an answer to its sender (a fallback, a Service's reply) is
    * dropped. Before, it was given up with its claim left waiting, and a relay was never announced.
    */
@@ -414,13 +418,18 @@ export class MessageRelayConsumer {
     plan: RelayPlan,
     content: { text: string; media: MessageMedia[] },
   ): Promise<void> {
+    this.waiting.forget(key);
     const claim = await this.take(key, plan);
     if (!claim) return;
     if (claim.plan.kind !== 'relay') {
       await this.claims.finish(key, null);
       throw new CodedError(CallErrorCodes.FORBIDDEN, 'the number is no longer the one the message came to');
     }
-    const failed = { event: 'failed', reason: 'number-released' } as const;
+    // A send made before (timed out, or its holder gone) may have gone: failed as the provider's then.
+    const failed = {
+      event: 'failed',
+      reason: claim.sends > 0 ? 'provider-unavailable' : 'number-released',
+    } as const;
     return this.publish(key, this.announcementOf(m, claim.plan, content, failed));
   }
 

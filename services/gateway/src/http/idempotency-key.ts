@@ -5,8 +5,8 @@ export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 const IDEMPOTENCY_KEY_MAX = 255;
 
 /**
- * The `Idempotency-Key` a request carries (null: none), checked: 1 to 255 characters. Express joins
- * a header sent twice with `, `: one key either way.
+ * The `Idempotency-Key` a request carries (null: none), checked: 1 to 255 characters. A header sent
+ * twice arrives joined (`k, k`): a key of its own, not `k` (a client sends it once).
  */
 export function idempotencyKeyOf(header: string | undefined): string | null {
   if (header === undefined) return null;

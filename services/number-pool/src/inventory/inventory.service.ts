@@ -134,6 +134,8 @@ export class InventoryService {
       );
     }
     const added: VirtualNumber[] = [];
+    /** Numbers of the account's that this add moved to another subaccount (or to its main account). */
+    const movedWithin = new Set<string>();
     for (const p of unique.values()) {
       const fields = {
         subaccountId: request.scope.subaccountId ?? null,
@@ -175,7 +177,7 @@ export class InventoryService {
               ),
             );
           this.pool.invalidate(from.accountId);
-          await this.announce(request.scope.accountId, p.e164, from.accountId);
+          await this.announce(request.scope.accountId, p.e164, { takenFrom: from.accountId });
         }
         if (!taken) {
           throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
@@ -187,18 +189,23 @@ export class InventoryService {
       }
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
-        // Adding a number again keeps what this request does not say (its alias, credentials, fallback).
+        // Adding a number again keeps what this request does not say (its alias, credentials, fallback,
+        // and its subaccount: the main account re-adding a subaccount's number without naming one
+        // leaves it there; moving it, which ends the sessions the subaccount keeps on it, is an update's).
+        const subaccountId =
+          request.scope.subaccountId === undefined ? (existing.subaccountId ?? null) : fields.subaccountId;
+        const moved = (existing.subaccountId ?? null) !== subaccountId;
+        if (moved) movedWithin.add(p.e164);
         await this.numbers.update(request.scope.accountId, p.e164, {
           ...fields,
+          subaccountId,
           credentials: fields.credentials ?? existing.credentials,
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
           fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
           // Deleted before, or another owner's now: it serves no Service until one takes it.
-          ...(existing.status === 'deleted' || (existing.subaccountId ?? null) !== fields.subaccountId
-            ? NO_PROXY_SERVICE
-            : {}),
+          ...(existing.status === 'deleted' || moved ? NO_PROXY_SERVICE : {}),
         });
-        if (existing.status === 'deleted' || (existing.subaccountId ?? null) !== fields.subaccountId) {
+        if (existing.status === 'deleted' || moved) {
           await this.proxyClaims.release(request.scope.accountId, p.e164);
         }
       } else {
@@ -212,7 +219,9 @@ export class InventoryService {
       added.push(await this.get(request.scope, p.e164));
     }
     this.pool.invalidate(request.scope.accountId);
-    for (const n of added) await this.announce(request.scope.accountId, n.number);
+    for (const n of added) {
+      await this.announce(request.scope.accountId, n.number, { movedWithin: movedWithin.has(n.number) });
+    }
     return added;
   }
 
@@ -268,7 +277,9 @@ export class InventoryService {
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
-    await this.announce(request.scope.accountId, existing._id);
+    await this.announce(request.scope.accountId, existing._id, {
+      movedWithin: set.subaccountId !== undefined && set.subaccountId !== (existing.subaccountId ?? null),
+    });
     return this.get(request.scope, request.number);
   }
 
@@ -371,11 +382,22 @@ export class InventoryService {
    * caller may repeat (the change is stored; the next announcement carries it), and caches still
    * expire on their own.
    */
-  async announce(accountId: string, number: string, takenFrom?: string): Promise<void> {
+  async announce(
+    accountId: string,
+    number: string,
+    change: { takenFrom?: string; movedWithin?: boolean } = {},
+  ): Promise<void> {
+    const { takenFrom, movedWithin } = change;
     // Every change is news of its own (an extra one only costs a cache miss): a fresh id each time.
     await this.events.publish(
       VirtualNumberChanged,
-      { accountId, number, at: new Date(this.clock()).toISOString(), ...(takenFrom ? { takenFrom } : {}) },
+      {
+        accountId,
+        number,
+        at: new Date(this.clock()).toISOString(),
+        ...(takenFrom ? { takenFrom } : {}),
+        ...(movedWithin ? { movedWithin: true as const } : {}),
+      },
       { msgId: `number-changed:${number}:${randomUUID()}` },
     );
   }

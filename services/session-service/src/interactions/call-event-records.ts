@@ -44,7 +44,7 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
   ofSessions(accountId: string, sessionIds: readonly string[], limit: number): Promise<CallEventDocument[]> {
     return this.findScoped(
       { sessionId: { $in: [...sessionIds] }, accountId },
-      { sort: { at: -1 }, offset: 0, limit },
+      { sort: { at: -1, _id: -1 }, offset: 0, limit },
     );
   }
 

@@ -19,6 +19,14 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 export type SessionStart = Pick<SessionDocument, '_id' | 'createdAt'> &
   Partial<Pick<SessionDocument, 'status' | 'expiredAt' | 'modifiedAt'>>;
 
+/** How many sessions' SESSION_STEPS_READ_MAX one read of a page of them holds at most: a Plivo page's. */
+const PAGE_SHARES = 20;
+/**
+ * How many sessions' SESSION_STEPS_READ_MAX one collection gives a read of a page at most: a page's
+ * collections are read DAYS_AT_ONCE at a time, each holding this many steps until the read is done.
+ */
+const COLLECTION_SHARES = 4;
+
 /**
  * How long after an ended session's end its steps are read: a step is recorded before its session
  * ends, during a call that outlived it (up to a day's time limit, then its recording), or as the
@@ -77,18 +85,22 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
     await (await this.days.viewFor(event.at)).record(event);
   }
 
-  /** A session's steps, in time order: read from the days since it began (and the collection kept before). */
+  /**
+   * A session's steps, in time order, its newest SESSION_STEPS_READ_MAX: read from the days since it
+   * began (and the collection kept before).
+   */
   async forSession(accountId: string, session: SessionStart): Promise<CallEventDocument[]> {
-    return (await this.forSessions(accountId, [session])).get(session._id) ?? [];
+    return (await this.newest(accountId, [session], this.stepsReadMax)).steps;
   }
 
   /**
-   * The steps of several sessions of one account, by session, in time order: read from the days since
-   * the earliest of them began (less CLOCK_SKEW_MS: steps are timed by the routers' clocks) and, when
-   * all have ended, until RECORDED_AFTER_END_MS after the last of them ended; and the collection kept
-   * before. So a get of a session that ended weeks ago reads its own days, not every day since; one
-   * whose days are more than a lookup's is admitted as a scan as well (`dayViewsOfOne`). A step in two collections (spared and moved, until its day is dropped;
-   * an earlier version's) is given once, its first copy.
+   * The steps of several sessions of one account (a page of them), by session, in time order, each
+   * its newest SESSION_STEPS_READ_MAX. One read of them all holds at most that many steps for each of
+   * up to PAGE_SHARES of them (a page of 1,000 Proxy Sessions no more than one of 20 Plivo ones);
+   * past that (some session of the page has many), each is read on its own, in page order, within
+   * the same budget: a page whose sessions recorded more than it holds shows the first sessions'
+   * newest steps and the rest's as far as it goes. Only a session texted or called tens of
+   * thousands of times in a page of its owner's meets that.
    */
   async forSessions(
     accountId: string,
@@ -96,35 +108,64 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
   ): Promise<Map<string, CallEventDocument[]>> {
     const bySession = new Map<string, CallEventDocument[]>();
     if (sessions.length === 0) return bySession;
+    const budget = this.stepsReadMax * Math.min(sessions.length, PAGE_SHARES);
+    const together = await this.newest(accountId, sessions, budget);
+    if (!together.cut) {
+      for (const e of together.steps) {
+        const list = bySession.get(e.sessionId);
+        if (list) list.push(e);
+        else bySession.set(e.sessionId, [e]);
+      }
+      return bySession;
+    }
+    let left = budget;
+    for (const s of sessions) {
+      if (left <= 0) break;
+      const { steps } = await this.newest(accountId, [s], Math.min(this.stepsReadMax, left));
+      left -= steps.length;
+      if (steps.length > 0) bySession.set(s._id, steps);
+    }
+    return bySession;
+  }
+
+  /**
+   * The newest `cap` steps of these sessions, in time order, and whether older ones were left out
+   * (`cut`). Read from the days since the earliest of them began (less CLOCK_SKEW_MS: steps are timed
+   * by the routers' clocks) and, when all have ended, until RECORDED_AFTER_END_MS after the last of
+   * them ended, the newest day first, and the collection kept before last; each collection gives its
+   * newest `cap` at most (COLLECTION_SHARES sessions' worth for a page), and the read stops once `cap`
+   * are in hand. So a get of a session that ended
+   * weeks ago reads its own days, not every day since; one whose days are more than a lookup's is
+   * admitted as a scan as well (`dayViewsOfOne`). A step in two collections (spared and moved, until
+   * its day is dropped; an earlier version's) is given once.
+   */
+  private async newest(
+    accountId: string,
+    sessions: ReadonlyArray<SessionStart>,
+    cap: number,
+  ): Promise<{ steps: CallEventDocument[]; cut: boolean }> {
     const ids = sessions.map((s) => s._id);
     const since = new Date(Math.min(...sessions.map((s) => s.createdAt.getTime())) - CLOCK_SKEW_MS);
     const until = sessions.every(hasEnded)
       ? new Date(Math.max(...sessions.map((s) => endedAtOf(s).getTime())) + RECORDED_AFTER_END_MS)
       : undefined;
+    const collections = [...(await this.dayViewsOfOne(since, until)).reverse(), this.before];
     const found = new Map<string, CallEventDocument>();
-    const collections = [this.before, ...(await this.dayViewsOfOne(since, until))];
-    // At most SESSION_STEPS_READ_MAX steps a session, its newest: what one read may hold.
-    const limit = this.stepsReadMax * ids.length;
+    const limit = Math.min(cap, this.stepsReadMax * COLLECTION_SHARES);
     let cut = false;
-    for (const events of await eachDayAtOnce(collections, (r) => r.ofSessions(accountId, ids, limit))) {
-      cut ||= events.length >= limit;
-      for (const e of events) if (!found.has(e._id)) found.set(e._id, e);
-    }
-    // One session's many steps filled the read and may have left out another's: each read on its own.
-    if (cut && sessions.length > 1) {
-      for (const s of sessions) bySession.set(s._id, await this.forSession(accountId, s));
-      for (const [id, list] of bySession) if (list.length === 0) bySession.delete(id);
-      return bySession;
-    }
-    for (const e of [...found.values()].sort((a, b) => a.at.getTime() - b.at.getTime())) {
-      const list = bySession.get(e.sessionId);
-      if (list) list.push(e);
-      else bySession.set(e.sessionId, [e]);
-    }
-    for (const [id, list] of bySession) {
-      if (list.length > this.stepsReadMax) bySession.set(id, list.slice(-this.stepsReadMax));
-    }
-    return bySession;
+    await eachDayAtOnce(
+      collections,
+      async (r) => {
+        const events = await r.ofSessions(accountId, ids, limit);
+        cut ||= events.length >= limit;
+        for (const e of events) if (!found.has(e._id)) found.set(e._id, e);
+        return events.length;
+      },
+      () => found.size >= cap,
+    );
+    const steps = [...found.values()].sort(inTimeOrder);
+    if (steps.length >= cap) cut = true;
+    return { steps: steps.slice(-cap), cut };
   }
 
   /**
@@ -209,4 +250,9 @@ function hasEnded(
   s: SessionStart,
 ): s is SessionStart & Pick<SessionDocument, 'expiredAt' | 'modifiedAt'> & { status: 'expired' } {
   return s.status === 'expired' && (s.expiredAt instanceof Date || s.modifiedAt instanceof Date);
+}
+
+/** Steps by time, those of one instant by id: whatever order the store gave them in. */
+function inTimeOrder(a: CallEventDocument, b: CallEventDocument): number {
+  return a.at.getTime() - b.at.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
 }

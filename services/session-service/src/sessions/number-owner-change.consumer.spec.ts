@@ -76,7 +76,12 @@ function consumer(
     pino({ enabled: false }),
   );
   /** The event's `deliveryCount`-th delivery (stored on the stream at TAKEN_AT, by the server's clock). */
-  const deliver = (accountId: string, takenFrom?: string, deliveryCount = 1) =>
+  const deliver = (
+    accountId: string,
+    takenFrom?: string,
+    deliveryCount = 1,
+    change: { movedWithin?: true } = {},
+  ) =>
     c.onNumberChanged(
       {
         subject: VirtualNumberChanged.subject,
@@ -85,6 +90,7 @@ function consumer(
           number: NUMBER,
           at: new Date(TAKEN_AT).toISOString(),
           ...(takenFrom ? { takenFrom } : {}),
+          ...change,
         },
       },
       {
@@ -167,6 +173,19 @@ describe('NumberOwnerChangeConsumer', () => {
     const toMain = consumer(HOLDER, live);
     await expect(toMain.deliver(HOLDER)).rejects.toBeInstanceOf(RetryLater);
     expect(toMain.ended).toEqual(['A-1', 'A-2', 'B-1']);
+  });
+
+  it('looks at a move between subaccounts again though it found nothing to end, and ends a session of the old holder stored after the first look', async () => {
+    const live: Array<Pick<SessionDocument, '_id' | 'accountId' | 'subaccountId'>> = [];
+    const { deliver, ended, clock } = consumer({ accountId: HOLDER, subaccountId: 'SA-B' }, live);
+    await expect(deliver(HOLDER, undefined, 1, { movedWithin: true })).rejects.toMatchObject({
+      delayMs: SECOND_LOOK_MS,
+    });
+    // A creation of subaccount A's, its number taken before the move, stores its session now.
+    live.push({ _id: 'A-1', accountId: HOLDER, subaccountId: 'SA-A' });
+    clock.now = TAKEN_AT + SECOND_LOOK_MS;
+    await expect(deliver(HOLDER, undefined, 2, { movedWithin: true })).resolves.toBeUndefined();
+    expect(ended).toEqual(['A-1']);
   });
 
   it('ends nothing when no inventory holds the number any more', async () => {

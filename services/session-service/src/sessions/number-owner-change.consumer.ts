@@ -24,13 +24,15 @@ const WAITING_DELIVERIES = 2;
  * The owner is number-pool's word when the event is handled, never the event's: events of one
  * number may be handled out of order (a squatter's last update after the takeover), or again from
  * the start of the stream (a new consumer), and an old owner named there must end nothing of the
- * owner now. A number changed by its owner (an update, a delete) ends nothing: a deleted number's
+ * owner now. The owner is an account and one of its subaccounts (or its main account): a number its
+ * main account moves between them (`movedWithin`) is the new holder's alone in the same way. Any
+ * other change of a number by its owner (an update, a delete) ends nothing: a deleted number's
  * sessions live on until they end; one no inventory holds any more ends nothing either. Every such
  * session's end is stored before anything more (its expiry brought forward: `endNow` retries here
  * until it has ended, and any replica's scan ends it should this one stop); a failed read or write
  * is retried.
  *
- * A takeover's event (`takenFrom`), or any that found another account's sessions to end (a
+ * A takeover's or a move's event (`takenFrom`, `movedWithin`), or any that found another holder's sessions to end (a
  * takeover whose own announcement was lost, its add repeated), is then looked at again, and
  * acknowledged after that look, once the creations under way when it came have settled in the
  * ordinary course (`secondLookMs`): a session of the old owner whose pair was allocated before the
@@ -60,7 +62,7 @@ export class NumberOwnerChangeConsumer {
   })
   async onNumberChanged({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     const ended = await this.endOthers(payload);
-    if (!payload.takenFrom && ended === 0) return;
+    if (!payload.takenFrom && !payload.movedWithin && ended === 0) return;
     const look = this.secondLookMs();
     const left =
       meta.deliveryCount === 1 ? look : Math.min(look, meta.publishedAt.getTime() + look - this.now());
