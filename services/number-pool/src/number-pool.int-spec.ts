@@ -977,8 +977,15 @@ describe('number-pool (real NATS + store)', () => {
       // The move announced as one (session-service looks again for the old holder's late sessions);
       // the add that moved nothing, and an alias, not.
       await client.request(UpdateVirtualNumber, { scope, number: moved, alias: 'still b' });
+      // Deleted, then added again by the main account: its own now (a deleted one is whoever adds it),
+      // announced as moved.
+      await client.request(DeleteVirtualNumber, { scope, number: moved });
+      await client.request(AddVirtualNumbers, { scope, numbers: [moved], provider: 'plivo' });
+      expect(await client.request(GetVirtualNumber, { scope, number: moved })).toMatchObject({
+        subaccountId: null,
+      });
       await expectEventually(() =>
-        expect(changes.map((c) => c.movedWithin ?? false)).toEqual([true, false, false]),
+        expect(changes.map((c) => c.movedWithin ?? false)).toEqual([true, false, false, false, true]),
       );
       announcements.unsubscribe();
     });

@@ -190,10 +190,13 @@ export class InventoryService {
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
         // Adding a number again keeps what this request does not say (its alias, credentials, fallback,
-        // and its subaccount: the main account re-adding a subaccount's number without naming one
-        // leaves it there; moving it, which ends the sessions the subaccount keeps on it, is an update's).
+        // and, while active, its subaccount: the main account re-adding a subaccount's number without
+        // naming one leaves it there; moving it, which ends the sessions the subaccount keeps on it, is
+        // an update's. A deleted one comes back to whoever adds it).
         const subaccountId =
-          request.scope.subaccountId === undefined ? (existing.subaccountId ?? null) : fields.subaccountId;
+          request.scope.subaccountId === undefined && existing.status === 'active'
+            ? (existing.subaccountId ?? null)
+            : fields.subaccountId;
         const moved = (existing.subaccountId ?? null) !== subaccountId;
         if (moved) movedWithin.add(p.e164);
         await this.numbers.update(request.scope.accountId, p.e164, {

@@ -40,11 +40,15 @@ export class CallEventRecords extends AccountScopedRepository<CallEventDocument>
     return this.insertManyKeepingFirst(events);
   }
 
-  /** An account's steps of these sessions, the newest `limit` of them. Served by `{ sessionId, at }`. */
+  /**
+   * An account's steps of these sessions, the newest `limit` of them. Served by `{ sessionId, at }`
+   * (the order of one instant's steps is the reader's to give: a second sort key the index does not
+   * hold would have the store read and sort all of them).
+   */
   ofSessions(accountId: string, sessionIds: readonly string[], limit: number): Promise<CallEventDocument[]> {
     return this.findScoped(
       { sessionId: { $in: [...sessionIds] }, accountId },
-      { sort: { at: -1, _id: -1 }, offset: 0, limit },
+      { sort: { at: -1 }, offset: 0, limit },
     );
   }
 

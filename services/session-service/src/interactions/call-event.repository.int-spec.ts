@@ -146,5 +146,19 @@ describe('call steps of a session read from its own days (real store)', () => {
     ]);
     expect(page.get(light)?.map((e) => e.callId)).toEqual(['few-0', 'few-1', 'few-2']);
     expect(page.get(heavy)?.map((e) => e.callId)).toEqual(one.map((e) => e.callId));
+    // A page that fits one read: each session still its newest SESSION_STEPS_READ_MAX, as a get shows it.
+    const medium = newSessionId(now - HOUR);
+    const more = Array.from({ length: SESSION_STEPS_READ_MAX + 10 }, (_, i) =>
+      step(medium, now - 30_000 + i, `more-${String(i).padStart(5, '0')}`),
+    );
+    await Promise.all(more.map((s) => repository.record(s)));
+    const fits = await repository.forSessions(ACCOUNT, [
+      { _id: medium, ...started },
+      { _id: light, ...started },
+    ]);
+    expect(fits.get(medium)?.map((e) => e.callId)).toEqual(
+      more.slice(-SESSION_STEPS_READ_MAX).map((e) => e.callId),
+    );
+    expect(fits.get(light)).toHaveLength(3);
   });
 });

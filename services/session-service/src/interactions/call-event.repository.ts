@@ -116,6 +116,10 @@ export class CallEventRepository extends DayKeptHistory<CallEventDocument, CallE
         if (list) list.push(e);
         else bySession.set(e.sessionId, [e]);
       }
+      // As a get of each shows it: its newest SESSION_STEPS_READ_MAX.
+      for (const [id, list] of bySession) {
+        if (list.length > this.stepsReadMax) bySession.set(id, list.slice(-this.stepsReadMax));
+      }
       return bySession;
     }
     let left = budget;

@@ -59,6 +59,9 @@ export class NumberOwnerChangeConsumer {
     // Ends up to LIVE_SESSIONS_MAX sessions one by one (a store write each): an hour or more on a
     // scanning store. Delivered again meanwhile, it would start over beside itself.
     handlerKeptMs: 3 * 3600_000,
+    // Takeovers and moves wait out their second look unacknowledged: a main account moving numbers
+    // back and forth must not hold up every account's number changes behind its waits.
+    maxAckPending: 'unlimited',
   })
   async onNumberChanged({ payload }: EventOf<typeof EVENTS>, meta: EventMeta): Promise<void> {
     const ended = await this.endOthers(payload);
