@@ -375,7 +375,7 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const claims = new MessageRelayClaims(kv);
     const session = liveSession(true);
     const current = { routing: plivoNumber() };
-    const provider = { timingOut: false };
+    const provider = { timingOut: false, refusing: false };
     const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
     const tried: OutboundMessage[] = [];
     const { consumer } = relayConsumer(kv, config, {
@@ -393,9 +393,10 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
       // Its provider account does not answer: its breaker is open, nothing goes out (or, `timingOut`,
       // a send goes out and times out).
       sender: {
-        holdOf: () => (provider.timingOut ? null : 'held-back'),
+        holdOf: () => (provider.timingOut || provider.refusing ? null : 'held-back'),
         send: async (m: OutboundMessage): Promise<SendOutcome> => {
           tried.push(m);
+          if (provider.refusing) return { kind: 'refused', status: 401 };
           return provider.timingOut
             ? { kind: 'retry', reason: 'timeout', retryAfterMs: null, attempted: true }
             : BREAKER_REFUSED;
@@ -459,6 +460,24 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     await timedOut(2);
     expect(outcomes).toEqual([released(false), released(true), released(false, 'provider-unavailable')]);
     expect(tried).toHaveLength(1);
+
+    // The provider refused the credentials (nothing went out; the claim waits to read them afresh),
+    // then the number moved: failed as released, not as a send that may have gone.
+    current.routing = plivoNumber();
+    provider.timingOut = false;
+    provider.refusing = true;
+    const refused = deliveriesOf(() => consumer, textFromFirst(config).payload);
+    await expect(refused(1)).rejects.toBeInstanceOf(RetryLater);
+    expect(tried).toHaveLength(2);
+    current.routing = { ...plivoNumber(), provider: 'twilio' } as NumberRouting;
+    await refused(2);
+    expect(outcomes).toEqual([
+      released(false),
+      released(true),
+      released(false, 'provider-unavailable'),
+      released(false),
+    ]);
+    expect(tried).toHaveLength(2);
   });
 
   it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {

@@ -594,7 +594,9 @@ export class MessageRelayConsumer {
     const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);
     if (sent.kind === 'refused' && (sent.status === 401 || sent.status === 403) && !claim.refreshed) {
       // Refused with the credentials this replica knew: maybe rotated since. Once more, read afresh.
-      await this.claims.giveBack(key, { ...claim, sends }, { refresh: true });
+      // Nothing went out, so no send is counted: `sends` says a send may have gone (`released`), and
+      // the one look afresh is bounded by `refreshed`.
+      await this.claims.giveBack(key, claim, { refresh: true });
       throw new RetryLater('the provider refused the credentials; reading them afresh', 500);
     }
     if (sent.kind === 'retry' && !last) {
