@@ -254,6 +254,41 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     expect(tooLong.status).toBe(400);
     expect(((await tooLong.json()) as Json).message).toContain('Idempotency-Key');
     expect(sent('x')).toEqual([]);
+    // The key reused for another message (another Body, or other media): 422 naming the header, nothing
+    // sent, never a 201 for a message that does not go. The first request's retry is still itself, and
+    // the key is the participant's own: the rider's message with it is another message.
+    const reused = await postKeyed('Body=something+else', key);
+    expect(reused.status).toBe(422);
+    const reusedBody = (await reused.json()) as Json;
+    expect(reusedBody).toMatchObject({ status: 422, code: 20001 });
+    expect(reusedBody.message).toContain('Idempotency-Key');
+    expect(reusedBody.message).not.toContain('something else');
+    const withMedia = await postKeyed(
+      'Body=sent+once&MediaUrl=https%3A%2F%2Fmedia.maskline.test%2Fb.jpg',
+      key,
+    );
+    expect(withMedia.status).toBe(422);
+    expect(await sidOf(await postKeyed('Body=sent+once', key))).toBe(keyed);
+    const toRider = await fetch(
+      `${system.baseUrl}/v1/Services/${service.sid}/Sessions/${created.sid}/Participants/${participants[0].sid}/MessageInteractions`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${service.accountSid}:${team.authToken}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'idempotency-key': key,
+        },
+        body: 'Body=something+else',
+      },
+    );
+    expect(toRider.status).toBe(201);
+    await expectEventually(async () =>
+      expect(sent('something else')).toEqual([expect.objectContaining({ from: N1, to: rider })]),
+    );
+    await expectEventually(async () =>
+      expect(await consumerCaughtUp(nc, 'call-router-message-relay')).toBe(true),
+    );
+    expect(sent('sent once')).toHaveLength(2);
 
     // Closed: the number no longer connects them, and a closed session cannot be changed.
     const closed = await sessions(created.sid).update({ status: 'closed' });

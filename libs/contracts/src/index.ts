@@ -35,6 +35,7 @@ export * from './sessions/session.schema';
 export * from './sessions/sessions.contract';
 export * from './sessions/callback-target';
 export * from './sessions/session-error-codes';
+export * from './common/idempotency-key';
 export * from './callbacks/callback-event-id';
 export * from './callbacks/callbacks.contract';
 export * from './calls/voice-stage.schema';

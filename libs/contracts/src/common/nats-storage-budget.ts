@@ -55,7 +55,10 @@ export const NATS_STORAGE_SHARES = {
   callbackRetryWatches: 1,
   /** Calls' context (`maskline-call-state`, an entry per connected call and per call placed). */
   callState: 3,
-  /** The webhook replay memory (`maskline-webhook-replay`, about 160 bytes a webhook; its keys bind first). */
+  /**
+   * The webhook replay memory (`maskline-webhook-replay`, about 160 bytes a webhook or a message sent
+   * through the API with an Idempotency-Key; its keys bind first).
+   */
   webhookReplay: 3,
   /**
    * Marks of interactions stored (`maskline-stored-interactions`, about 140 bytes a text or call,

@@ -1,7 +1,5 @@
-import { CodedError } from '@maskline/contracts';
+import { CodedError, IDEMPOTENCY_KEY_HEADER } from '@maskline/contracts';
 
-/** The request header a client repeats, unchanged, on a retry of a creation it may have made already. */
-export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 const IDEMPOTENCY_KEY_MAX = 255;
 
 /**

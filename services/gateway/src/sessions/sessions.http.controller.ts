@@ -20,6 +20,7 @@ import {
   ListSessions,
   UpdateSession,
   uuidSchema,
+  IDEMPOTENCY_KEY_HEADER,
 } from '@maskline/contracts';
 import { parsePlivoFilterTime } from '@maskline/plivo-wire';
 import { RpcClient } from '@maskline/messaging';
@@ -37,7 +38,7 @@ import { ListSessionsQuery, rangeOf } from './list-sessions.query';
 import { callbackUrlsOf, changesFromUpdate, settingsFromCreate } from './session-settings.mapper';
 import { UpdateSessionDto } from './update-session.dto';
 import { plivoSession, plivoSessionListObject } from './session.view';
-import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../http/idempotency-key';
+import { idempotencyKeyOf } from '../http/idempotency-key';
 
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
 
@@ -65,7 +66,7 @@ export class SessionsHttpController {
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() body: CreateSessionDto,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey?: string,
   ) {
     const scope = await this.scopes.resolve(principal, body.subaccount ?? body.sub_account);
     const settings = settingsFromCreate(body);

@@ -17,7 +17,10 @@ import {
   segmentCount,
   characterCount,
   PROVIDER_TEXT_MAX,
+  idempotencyKeyReused,
+  IDEMPOTENCY_KEY_HEADER,
 } from '@maskline/contracts';
+import { deriveKeyring, keyedDigest, type Keyring } from '@maskline/crypto';
 import { EventPublisher, NumberRoutingCache, RpcClient } from '@maskline/messaging';
 import { CurrentPrincipal, scopeOf, type Principal } from '../auth/principal';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -25,7 +28,11 @@ import { twilioDate } from './proxy-service.view';
 import { twilioInteractionView } from './proxy-session.view';
 import { ProxyMessageParamsDto } from './proxy-message-params.dto';
 import { readTwilioPaging, twilioPage } from './twilio-page';
-import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../http/idempotency-key';
+import { idempotencyKeyOf } from '../http/idempotency-key';
+import { KEY_REUSES_MAX, ReplayGuard } from '../voice/replay-guard';
+
+/** What keys the digests of a keyed message's content (derived from the call-context keyring). */
+const API_MESSAGE_REQUEST_KEY_LABEL = 'maskline/api-message-request';
 
 /**
  * Messages sent through the API to a participant, from its Session's proxy number (Twilio's
@@ -35,6 +42,7 @@ import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf } from '../http/idempotency-ke
 @TwilioApiController('v1/Services/:service/Sessions/:session/Participants/:participant/MessageInteractions')
 export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   private readonly seal: MessageTextSeal;
+  private readonly requestKeys: Keyring;
 
   // The base's parameters first, in its order (its injection tokens are inherited by position).
   constructor(
@@ -42,9 +50,11 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
     @Inject(GATEWAY_CONFIG) config: GatewayConfig,
     private readonly numbers: NumberRoutingCache,
     private readonly events: EventPublisher,
+    private readonly replay: ReplayGuard,
   ) {
     super(rpc, config);
     this.seal = new MessageTextSeal(config.CALL_CONTEXT_KEYS);
+    this.requestKeys = deriveKeyring(config.CALL_CONTEXT_KEYS, API_MESSAGE_REQUEST_KEY_LABEL);
   }
 
   @Post()
@@ -53,7 +63,10 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
   @ApiHeader({
     name: IDEMPOTENCY_KEY_HEADER,
     required: false,
-    description: 'Repeated on a retry: the same message, sent once (the first request taken decides it)',
+    description:
+      'Repeated on a retry: the same message, sent once. The key is bound to what its first request said ' +
+      `(Body, MediaUrls in order): reused for another message within 27 hours (by default), 422; after ${KEY_REUSES_MAX} ` +
+      'such reuses, 422 to every request with it',
   })
   async send(
     @CurrentPrincipal() principal: Principal,
@@ -61,7 +74,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
     @Param('session', PROXY_REFS.session) session: string,
     @Param('participant', PROXY_REFS.participant) participant: string,
     @Body() body: ProxyMessageParamsDto,
-    @Headers('idempotency-key') idempotencyHeader?: string,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyHeader?: string,
   ) {
     const idempotencyKey = idempotencyKeyOf(idempotencyHeader);
     // Given twice, or not text: refused, never dropped (the media would go out without it).
@@ -108,6 +121,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
     const messageId = idempotencyKey
       ? apiMessageIdOf(target.accountId, target.sessionId, target.participantSid, idempotencyKey)
       : `api-${randomUUID()}`;
+    if (idempotencyKey) await this.sameRequest(messageId, text, media as string[]);
     const binding = {
       provider: number.provider,
       providerMessageId: messageId,
@@ -137,8 +151,8 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       // The event may have been stored all the same (its acknowledgement lost): only a retry with the
       // same Idempotency-Key is sure to be this message, not a second one.
       const retry = idempotencyKey
-        ? 'retry with the same Idempotency-Key'
-        : 'it may have been taken: a retry may send it twice unless both carry one Idempotency-Key';
+        ? `retry with the same ${IDEMPOTENCY_KEY_HEADER}`
+        : `it may have been taken: a retry may send it twice unless both carry one ${IDEMPOTENCY_KEY_HEADER}`;
       throw new CodedError(
         ErrorCodes.DEPENDENCY_UNAVAILABLE,
         `the message could not be confirmed taken; ${retry}`,
@@ -173,6 +187,28 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       date_updated: twilioDate(now),
       url,
     };
+  }
+
+  /**
+   * A keyed message's key stays bound to what its first request said (its text and media, as digests
+   * keyed by the gateway's keyring, never in clear): a retry saying the same is the same message; the
+   * key reused for another message is refused (422), not answered 201 with nothing sent, while the
+   * webhook replay memory keeps it (`ReplayGuard.bindRequest`, which also caps the reuses: each 422
+   * tells whether a guess of the text was right).
+   */
+  private async sameRequest(messageId: string, text: string, media: string[]): Promise<void> {
+    const digests = this.requestKeys.entries.map((k) => keyedDigest(k.key, text, ...media));
+    let bound: 'same' | 'other';
+    try {
+      bound = await this.replay.bindRequest(`api-message:${messageId}`, digests);
+    } catch (err) {
+      throw new CodedError(
+        ErrorCodes.DEPENDENCY_UNAVAILABLE,
+        `the message could not be taken (this request sent nothing); retry with the same ${IDEMPOTENCY_KEY_HEADER}`,
+        { retryable: true, cause: err },
+      );
+    }
+    if (bound === 'other') throw idempotencyKeyReused('message (Body, MediaUrl)');
   }
 
   @Get()

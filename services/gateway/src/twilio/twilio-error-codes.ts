@@ -29,6 +29,8 @@ const BY_CODE: Partial<Record<string, number>> = {
   [PoolErrorCodes.PARTY_IS_VIRTUAL_NUMBER]: 20001,
   // As many live Sessions as the account may hold: as the empty Sessions' cap (a conflict).
   [SessionErrorCodes.LIVE_SESSIONS_LIMIT]: 20409,
+  // An Idempotency-Key reused for another request: its header is the parameter at fault.
+  [SessionErrorCodes.IDEMPOTENCY_MISMATCH]: 20001,
 };
 
 const BY_FAMILY: Partial<Record<string, number>> = {

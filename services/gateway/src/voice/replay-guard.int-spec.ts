@@ -1,7 +1,7 @@
 import { NATS_STORAGE_SHARES } from '@maskline/contracts';
 import { kvReplicasForSuite } from '@maskline/testing';
 import type { GatewayConfig } from '../config/gateway.config';
-import { ReplayGuard } from './replay-guard';
+import { KEY_REUSES_MAX, ReplayGuard } from './replay-guard';
 
 describe('the webhook replay memory, bounded (real NATS)', () => {
   const replicas = kvReplicasForSuite('gateway');
@@ -41,5 +41,41 @@ describe('the webhook replay memory, bounded (real NATS)', () => {
     await expect(one.firstFor(request, 'SM2')).resolves.toBe(false);
     // Another signed request is its own.
     await expect(two.firstFor(`${request}x`, 'SM2')).resolves.toBe(true);
+  });
+
+  it('binds an Idempotency-Key to what its first request said, on any replica and across a keyring rotation, and after a few reuses for something else refuses every request with it', async () => {
+    const config = { CALL_CONTEXT_TTL_SECONDS: 93_600 } as GatewayConfig;
+    const [one, two] = [
+      new ReplayGuard((await replicas.replica()).kv, config),
+      new ReplayGuard((await replicas.replica()).kv, config),
+    ];
+    // Digests of one request under the old key alone (a replica not yet rotated) and under the new and
+    // the old (one rotated): they share the old key's.
+    const key = `api-message:api-${Date.now()}`;
+    await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('same');
+    await expect(one.bindRequest(key, ['old:A'])).resolves.toBe('same');
+    await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('same');
+    // Another request under the key: refused, and counted.
+    await expect(one.bindRequest(key, ['old:B'])).resolves.toBe('other');
+    await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('same');
+    // Reused for something else as often as it may be: every request refused, the first's retry too.
+    for (let i = 1; i < KEY_REUSES_MAX; i++) {
+      await expect((i % 2 ? two : one).bindRequest(key, [`old:C${i}`])).resolves.toBe('other');
+    }
+    await expect(one.bindRequest(key, ['old:A'])).resolves.toBe('other');
+    await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('other');
+    // Another key is its own; two first requests racing for it: one binds it, the other matches.
+    const fresh = `${key}-2`;
+    await expect(
+      Promise.all([one.bindRequest(fresh, ['old:D']), two.bindRequest(fresh, ['new:D', 'old:D'])]),
+    ).resolves.toEqual(['same', 'same']);
+    // Two reuses racing are both refused and both counted (compare-and-set, no count lost).
+    await expect(
+      Promise.all([one.bindRequest(fresh, ['old:E']), two.bindRequest(fresh, ['old:F'])]),
+    ).resolves.toEqual(['other', 'other']);
+    for (let i = 2; i < KEY_REUSES_MAX; i++) {
+      await expect(one.bindRequest(fresh, [`old:G${i}`])).resolves.toBe('other');
+    }
+    await expect(one.bindRequest(fresh, ['old:D'])).resolves.toBe('other');
   });
 });

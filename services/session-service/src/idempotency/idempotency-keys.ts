@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import { CodedError, SessionErrorCodes, type AccountScope } from '@maskline/contracts';
+import { idempotencyKeyInProgress, idempotencyKeyReused, type AccountScope } from '@maskline/contracts';
 import { AccountScopedRepository } from '@maskline/persistence';
 import { FinishedIdempotencyKeys } from './finished-idempotency-keys';
 import { IdempotencyKeyDocument } from './idempotency-key.schema';
@@ -51,11 +51,7 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
     if (!existing) {
       // Freed between our insert and our read (a failed creation forgot it): try once more.
       if (tries > 1) return this.claim(scope, idem, sessionId, tries - 1);
-      throw new CodedError(
-        SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
-        'a request with this Idempotency-Key is still being processed; retry shortly',
-        { retryable: true },
-      );
+      throw idempotencyKeyInProgress();
     }
     mustMatch(existing.requestHash, idem.requestHash);
     // A key of release 0.1.0 may carry no time: as old as can be.
@@ -109,13 +105,7 @@ export class IdempotencyKeys extends AccountScopedRepository<IdempotencyKeyDocum
 }
 
 function mustMatch(claimedHash: string, requestHash: string): void {
-  if (claimedHash !== requestHash) {
-    throw new CodedError(
-      SessionErrorCodes.IDEMPOTENCY_MISMATCH,
-      'Idempotency-Key was already used with a different request body',
-      { field: 'Idempotency-Key' },
-    );
-  }
+  if (claimedHash !== requestHash) throw idempotencyKeyReused('request body');
 }
 
 /**

@@ -6,7 +6,7 @@ import {
   AllocateNumber,
   CodedError,
   ErrorCodes,
-  SessionErrorCodes,
+  idempotencyKeyInProgress,
   PinErrorCodes,
   RegisterSessionPins,
   ReleaseAllocation,
@@ -115,11 +115,7 @@ export class SessionCreator {
           await this.idempotency.forget(request.scope, request.idempotency.key, claim.sessionId);
           return this.create(request, true);
         }
-        throw new CodedError(
-          SessionErrorCodes.IDEMPOTENCY_IN_PROGRESS,
-          'a request with this Idempotency-Key is still being processed; retry shortly',
-          { retryable: true },
-        );
+        throw idempotencyKeyInProgress();
       }
       sessionId = claim.sessionId;
       claimedAt = claim.claimedAt;
