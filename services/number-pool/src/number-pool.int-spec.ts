@@ -990,6 +990,61 @@ describe('number-pool (real NATS + store)', () => {
       announcements.unsubscribe();
     });
 
+    it('frees a number moved to another subaccount of its former holder’s pairs: their cool-offs end, a session it ends later cools nothing off, and none of its sessions gains a party there', async () => {
+      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDE0' };
+      const [a, b]: AccountScope[] = [
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDE1' },
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDE2' },
+      ];
+      const moved = '+14155550124';
+      await client.request(AddVirtualNumbers, { scope: a, numbers: [moved], provider: 'plivo' });
+      const allocated = async (who: AccountScope, parties: string[]) => {
+        const allocationId = randomUUID();
+        const { virtualNumber } = await client.request(AllocateNumber, {
+          scope: who,
+          allocationId,
+          parties,
+          geomatch: true,
+          cooloffSeconds: 3600,
+          excludeNumbers: [],
+        });
+        expect(virtualNumber).toBe(moved);
+        return allocationId;
+      };
+      // The first subaccount: a session ended (its pair cooling off for an hour), one live, and one
+      // live with a single party.
+      const ended = await allocated(a, [rider(600), rider(601)]);
+      await client.request(ReleaseAllocation, { scope: a, allocationId: ended });
+      const live = await allocated(a, [rider(602), rider(603)]);
+      const single = await allocated(a, [rider(604)]);
+      await expect(allocated(a, [rider(600), rider(605)])).rejects.toMatchObject({
+        code: PoolErrorCodes.EXHAUSTED,
+      });
+      clock.advance(1);
+      await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: b.subaccountId });
+      // The single-party session gains no party on the sibling's number (session-service ends it).
+      await expect(
+        client.request(AddAllocationParty, { scope: a, allocationId: single, party: rider(606) }),
+      ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      // The live one ended after the move (by session-service): its pair does not cool off there.
+      await client.request(ReleaseAllocation, { scope: a, allocationId: live });
+      clock.advance(1);
+      // The new holder gets its number for the phones the first had put on it, at once: nothing tells
+      // it which they were.
+      await allocated(b, [rider(600), rider(601)]);
+      await allocated(b, [rider(602), rider(603)]);
+      // Its own pairs cool off as any do, and its own single-party session gains a party.
+      const own = await allocated(b, [rider(607), rider(608)]);
+      await client.request(ReleaseAllocation, { scope: b, allocationId: own });
+      await expect(allocated(b, [rider(607), rider(609)])).rejects.toMatchObject({
+        code: PoolErrorCodes.EXHAUSTED,
+      });
+      const ownSingle = await allocated(b, [rider(610)]);
+      await expect(
+        client.request(AddAllocationParty, { scope: b, allocationId: ownSingle, party: rider(611) }),
+      ).resolves.toEqual({ virtualNumber: moved });
+    });
+
     it('gives a session that texts only a number that takes text messages, and any session only one that takes calls', async () => {
       const scope: AccountScope = { accountId: 'MAEEEEEEEEEEEEEEEEE6' };
       const [voiceOnly, textOnly, both] = ['+14155550130', '+14155550131', '+14155550132'];

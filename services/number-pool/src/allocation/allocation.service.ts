@@ -194,9 +194,10 @@ export class AllocationService {
       throw CodedError.notFound(`no live allocation ${allocationId}`);
     }
     if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
-    // Its number taken by another account since (a takeover): no party is claimed on it, and the
-    // answer is the same whoever else holds which phone there (session-service ends such sessions).
-    if (!(await this.inventory.stillOwns(scope.accountId, record.virtualNumber))) {
+    // Its number taken by another account since (a takeover), or moved to another of the account's
+    // owners (a subaccount, the main account): no party is claimed on it, and the answer is the same
+    // whoever else holds which phone there (session-service ends such sessions).
+    if (!(await this.inventory.servesAllocation(scope.accountId, record.virtualNumber, record.createdAt))) {
       throw CodedError.notFound(`no live allocation ${allocationId}`);
     }
     if (record.parties.length >= 2) {
@@ -323,13 +324,14 @@ export class AllocationService {
 
   /**
    * How long a released allocation's pairs sit out: its cool-off, unless its number is no longer its
-   * account's (taken by an account its provider confirms holds it). Then none: the cool-off keeps a
-   * pair from another session of the same owner, and held on, it would only keep the new owner from
-   * the phones the old one had put on the number, for as long as the old one had chosen.
+   * holder's (taken by an account its provider confirms holds it, or moved to another of the
+   * account's owners since it was allocated). Then none: the cool-off keeps a pair from another
+   * session of the same owner, and held on, it would only keep the new holder from the phones the old
+   * one had put on the number (and tell it which they were), for as long as the old one had chosen.
    */
   private async cooloffOf(record: AllocationRecord): Promise<number> {
     if (record.cooloffSeconds === 0) return 0;
-    return (await this.inventory.stillOwns(record.accountId, record.virtualNumber))
+    return (await this.inventory.servesAllocation(record.accountId, record.virtualNumber, record.createdAt))
       ? record.cooloffSeconds
       : 0;
   }

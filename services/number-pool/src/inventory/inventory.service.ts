@@ -165,17 +165,7 @@ export class InventoryService {
           // A Service claim of the first account's left behind (an assignment racing its delete, or
           // its own Service): the number is another's now. Told at once, whatever comes after.
           await this.proxyClaims.release(from.accountId, p.e164);
-          // Pairs the first account's ended sessions keep cooling off there, freed: the new owner's
-          // phones are not kept from its own number (those of its sessions still live are freed as
-          // they end: AllocationService.release). Best effort: each frees itself at its cool-off's end.
-          await this.holds
-            .retireCoolingOff(from.accountId, p.e164)
-            .catch((err: unknown) =>
-              this.logger.warn(
-                { err, number: p.e164, accountId: from.accountId },
-                'a taken number’s old cool-offs left to end at their time',
-              ),
-            );
+          await this.retireFormerCoolOffs(from.accountId, p.e164);
           this.pool.invalidate(from.accountId);
           await this.announce(request.scope.accountId, p.e164, { takenFrom: from.accountId });
         }
@@ -202,6 +192,7 @@ export class InventoryService {
         await this.numbers.update(request.scope.accountId, p.e164, {
           ...fields,
           subaccountId,
+          ...(moved ? { movedAt: new Date(this.clock()) } : {}),
           credentials: fields.credentials ?? existing.credentials,
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
           fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
@@ -211,6 +202,7 @@ export class InventoryService {
         if (existing.status === 'deleted' || moved) {
           await this.proxyClaims.release(request.scope.accountId, p.e164);
         }
+        if (moved) await this.retireFormerCoolOffs(request.scope.accountId, p.e164);
       } else {
         await this.numbers.insert({
           _id: p.e164,
@@ -259,7 +251,9 @@ export class InventoryService {
       }
       set.subaccountId = request.subaccountId;
       // Another owner: the number leaves the Service it served (a Service is its owner's).
-      if (request.subaccountId !== existing.subaccountId) Object.assign(set, NO_PROXY_SERVICE);
+      if (request.subaccountId !== (existing.subaccountId ?? null)) {
+        Object.assign(set, NO_PROXY_SERVICE, { movedAt: new Date(this.clock()) });
+      }
     }
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
@@ -280,9 +274,9 @@ export class InventoryService {
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
-    await this.announce(request.scope.accountId, existing._id, {
-      movedWithin: set.subaccountId !== undefined && set.subaccountId !== (existing.subaccountId ?? null),
-    });
+    const movedWithin = set.movedAt !== undefined;
+    if (movedWithin) await this.retireFormerCoolOffs(request.scope.accountId, existing._id);
+    await this.announce(request.scope.accountId, existing._id, { movedWithin });
     return this.get(request.scope, request.number);
   }
 
@@ -350,11 +344,32 @@ export class InventoryService {
   }
 
   /**
-   * Whether the number is still the account's, deleted or not: a session on a number its account
-   * deleted lives on until it ends; one on a number another account has taken since does not.
+   * Whether the number still serves an allocation the account made at `allocatedAt`: still the
+   * account's, deleted or not (a session on a number its account deleted lives on until it ends; one
+   * on a number another account has taken since does not), and not moved to another of its owners
+   * (the main account, a subaccount) since. A former holder's session claims no party on it, and its
+   * pairs do not cool off there.
    */
-  async stillOwns(accountId: string, number: string): Promise<boolean> {
-    return (await this.numbers.get(accountId, number)) !== null;
+  async servesAllocation(accountId: string, number: string, allocatedAt: Date): Promise<boolean> {
+    const doc = await this.numbers.get(accountId, number);
+    return doc !== null && !(doc.movedAt && doc.movedAt.getTime() > allocatedAt.getTime());
+  }
+
+  /**
+   * Frees the pairs a number's former holder's ended sessions keep cooling off there (taken by
+   * another account, or moved to another of the account's owners): the new holder's phones are not
+   * kept from its own number, nor told apart by it (those of the former's sessions still live are
+   * freed as they end: AllocationService.release). Best effort: each frees itself at its cool-off's end.
+   */
+  private async retireFormerCoolOffs(accountId: string, number: string): Promise<void> {
+    await this.holds
+      .retireCoolingOff(accountId, number)
+      .catch((err: unknown) =>
+        this.logger.warn(
+          { err, number, accountId },
+          'a moved number’s old cool-offs left to end at their time',
+        ),
+      );
   }
 
   /** Who owns a number and the provider credentials its webhooks are signed with. */
