@@ -990,7 +990,7 @@ describe('number-pool (real NATS + store)', () => {
       announcements.unsubscribe();
     });
 
-    it('frees a number moved to another subaccount of its former holder’s pairs: their cool-offs end, a session it ends later cools nothing off, and none of its sessions gains a party there', async () => {
+    it('frees a number moved to another subaccount of its former holder’s pairs: their cool-offs end, a session it ends later cools nothing off, and none of its sessions gains a party there; moved back, the holder’s own stand', async () => {
       const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDE0' };
       const [a, b]: AccountScope[] = [
         { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDE1' },
@@ -1011,16 +1011,15 @@ describe('number-pool (real NATS + store)', () => {
         expect(virtualNumber).toBe(moved);
         return allocationId;
       };
+      const cooling = (who: AccountScope, parties: string[]) =>
+        expect(allocated(who, parties)).rejects.toMatchObject({ code: PoolErrorCodes.EXHAUSTED });
       // The first subaccount: a session ended (its pair cooling off for an hour), one live, and one
       // live with a single party.
       const ended = await allocated(a, [rider(600), rider(601)]);
       await client.request(ReleaseAllocation, { scope: a, allocationId: ended });
       const live = await allocated(a, [rider(602), rider(603)]);
       const single = await allocated(a, [rider(604)]);
-      await expect(allocated(a, [rider(600), rider(605)])).rejects.toMatchObject({
-        code: PoolErrorCodes.EXHAUSTED,
-      });
-      clock.advance(1);
+      await cooling(a, [rider(600), rider(605)]);
       await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: b.subaccountId });
       // The single-party session gains no party on the sibling's number (session-service ends it).
       await expect(
@@ -1028,7 +1027,6 @@ describe('number-pool (real NATS + store)', () => {
       ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
       // The live one ended after the move (by session-service): its pair does not cool off there.
       await client.request(ReleaseAllocation, { scope: a, allocationId: live });
-      clock.advance(1);
       // The new holder gets its number for the phones the first had put on it, at once: nothing tells
       // it which they were.
       await allocated(b, [rider(600), rider(601)]);
@@ -1036,12 +1034,37 @@ describe('number-pool (real NATS + store)', () => {
       // Its own pairs cool off as any do, and its own single-party session gains a party.
       const own = await allocated(b, [rider(607), rider(608)]);
       await client.request(ReleaseAllocation, { scope: b, allocationId: own });
-      await expect(allocated(b, [rider(607), rider(609)])).rejects.toMatchObject({
-        code: PoolErrorCodes.EXHAUSTED,
-      });
+      await cooling(b, [rider(607), rider(609)]);
+      // A move's retirement spares the new holder's own pairs (one released while the move was under
+      // way): its cool-off stands.
+      await app.get(HoldMaintenance).retireCoolingOff(scope.accountId, moved, b.subaccountId);
+      await cooling(b, [rider(607), rider(609)]);
       const ownSingle = await allocated(b, [rider(610)]);
       await expect(
         client.request(AddAllocationParty, { scope: b, allocationId: ownSingle, party: rider(611) }),
+      ).resolves.toEqual({ virtualNumber: moved });
+      // Deleted and added again by the main account (whoever adds a deleted number has it): the
+      // second's pairs freed in turn, its sessions gain no party; the main account's own cool-offs
+      // stand.
+      await client.request(DeleteVirtualNumber, { scope, number: moved });
+      await client.request(AddVirtualNumbers, { scope, numbers: [moved], provider: 'plivo' });
+      await allocated(scope, [rider(607), rider(608)]);
+      await expect(
+        client.request(AddAllocationParty, { scope: b, allocationId: ownSingle, party: rider(612) }),
+      ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      const mine = await allocated(scope, [rider(613), rider(614)]);
+      await client.request(ReleaseAllocation, { scope, allocationId: mine });
+      await cooling(scope, [rider(613), rider(615)]);
+      // Moved away and back by updates: the main account's single-party session gains a party again
+      // on its own number (while away it could not).
+      const mainSingle = await allocated(scope, [rider(616)]);
+      await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: b.subaccountId });
+      await expect(
+        client.request(AddAllocationParty, { scope, allocationId: mainSingle, party: rider(617) }),
+      ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: null });
+      await expect(
+        client.request(AddAllocationParty, { scope, allocationId: mainSingle, party: rider(617) }),
       ).resolves.toEqual({ virtualNumber: moved });
     });
 

@@ -118,6 +118,7 @@ export class AllocationService {
         cooloffSeconds: request.cooloffSeconds,
         releasedAt: null,
         createdAt: new Date(this.clock()),
+        subaccountId: scope.subaccountId ?? null,
       });
       if (!recorded) {
         // Another attempt of this allocation was recorded first, or a release that came first:
@@ -197,7 +198,7 @@ export class AllocationService {
     // Its number taken by another account since (a takeover), or moved to another of the account's
     // owners (a subaccount, the main account): no party is claimed on it, and the answer is the same
     // whoever else holds which phone there (session-service ends such sessions).
-    if (!(await this.inventory.servesAllocation(scope.accountId, record.virtualNumber, record.createdAt))) {
+    if (!(await this.inventory.servesAllocation(record))) {
       throw CodedError.notFound(`no live allocation ${allocationId}`);
     }
     if (record.parties.length >= 2) {
@@ -331,9 +332,7 @@ export class AllocationService {
    */
   private async cooloffOf(record: AllocationRecord): Promise<number> {
     if (record.cooloffSeconds === 0) return 0;
-    return (await this.inventory.servesAllocation(record.accountId, record.virtualNumber, record.createdAt))
-      ? record.cooloffSeconds
-      : 0;
+    return (await this.inventory.servesAllocation(record)) ? record.cooloffSeconds : 0;
   }
 
   private previousResult(virtualNumber: string, releasedAt: Date | null) {

@@ -103,14 +103,24 @@ export class HoldMaintenance {
 
   /**
    * Frees the pairs an account's ended sessions keep cooling off on a number that is no longer its
-   * own (taken by an account its provider confirms holds it): their cool-off kept those phones from
-   * the old account's later sessions, and would now keep them only from the new owner's. How many.
+   * own (taken by an account its provider confirms holds it), or, given the number's new `holder`
+   * within the account (a subaccount, null: the main account), those of its other holders': their
+   * cool-off kept those phones from the old holder's later sessions, and would now keep them only
+   * from the new one's. The holder's own (its allocation record says whose) stay. How many.
    */
-  async retireCoolingOff(accountId: string, virtualNumber: string): Promise<number> {
+  async retireCoolingOff(accountId: string, virtualNumber: string, holder?: string | null): Promise<number> {
     const now = new Date(this.clock());
-    const cooling = (await this.holds.liveOnNumber(accountId, virtualNumber)).filter(
+    const all = (await this.holds.liveOnNumber(accountId, virtualNumber)).filter(
       (h) => h.blockedUntil !== null,
     );
+    // A record of an earlier release does not say whose: freed, as a former holder's.
+    const holders =
+      holder === undefined
+        ? []
+        : await Promise.all(
+            all.map(async (h) => (await this.store.allocation(accountId, h.allocationId))?.subaccountId),
+          );
+    const cooling = holder === undefined ? all : all.filter((_, i) => holders[i] !== holder);
     await Promise.all(
       cooling.map(async (h) => {
         await this.store.retireHold(h._id, now);

@@ -49,6 +49,8 @@ export class AllocationDocument {
   @Prop({ type: Number, required: true }) cooloffSeconds!: number;
   @Prop({ type: Date, default: null }) releasedAt!: Date | null;
   @Prop({ type: Date, required: true }) createdAt!: Date;
+  /** The subaccount the number was allocated to (null: the main account; absent: an earlier release's). */
+  @Prop({ type: String }) subaccountId?: string | null;
 }
 
 export const AllocationSchema = SchemaFactory.createForClass(AllocationDocument);

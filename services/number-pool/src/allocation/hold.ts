@@ -30,6 +30,12 @@ export interface AllocationRecord {
   cooloffSeconds: number;
   releasedAt: Date | null;
   createdAt: Date;
+  /**
+   * Who the number was allocated to within the account: its subaccount, null for the main account
+   * (absent from records of an earlier release). A number moved to another of the account's owners
+   * since no longer serves the allocation.
+   */
+  subaccountId?: string | null;
 }
 
 /** True while the hold blocks its pair: live, and not past the end of its cool-off. */

@@ -23,6 +23,7 @@ import { LOGGER } from '@maskline/observability';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import { NUMBER_POOL_CONFIG, type NumberPoolConfig } from '../config/number-pool.config';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
+import type { AllocationRecord } from '../allocation/hold';
 import { CandidatePool } from './candidate-pool';
 import { InventoryAddTurns } from './inventory-add-turns';
 import { capabilitiesOf, carries } from './number-capabilities';
@@ -192,7 +193,6 @@ export class InventoryService {
         await this.numbers.update(request.scope.accountId, p.e164, {
           ...fields,
           subaccountId,
-          ...(moved ? { movedAt: new Date(this.clock()) } : {}),
           credentials: fields.credentials ?? existing.credentials,
           fallbackAnswerUrl: fields.fallbackAnswerUrl ?? existing.fallbackAnswerUrl ?? null,
           fallbackMessage: fields.fallbackMessage ?? existing.fallbackMessage ?? null,
@@ -202,7 +202,7 @@ export class InventoryService {
         if (existing.status === 'deleted' || moved) {
           await this.proxyClaims.release(request.scope.accountId, p.e164);
         }
-        if (moved) await this.retireFormerCoolOffs(request.scope.accountId, p.e164);
+        if (moved) await this.retireFormerCoolOffs(request.scope.accountId, p.e164, subaccountId);
       } else {
         await this.numbers.insert({
           _id: p.e164,
@@ -251,9 +251,7 @@ export class InventoryService {
       }
       set.subaccountId = request.subaccountId;
       // Another owner: the number leaves the Service it served (a Service is its owner's).
-      if (request.subaccountId !== (existing.subaccountId ?? null)) {
-        Object.assign(set, NO_PROXY_SERVICE, { movedAt: new Date(this.clock()) });
-      }
+      if (request.subaccountId !== (existing.subaccountId ?? null)) Object.assign(set, NO_PROXY_SERVICE);
     }
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
@@ -274,8 +272,9 @@ export class InventoryService {
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     this.pool.invalidate(request.scope.accountId);
-    const movedWithin = set.movedAt !== undefined;
-    if (movedWithin) await this.retireFormerCoolOffs(request.scope.accountId, existing._id);
+    const movedWithin =
+      set.subaccountId !== undefined && set.subaccountId !== (existing.subaccountId ?? null);
+    if (movedWithin) await this.retireFormerCoolOffs(request.scope.accountId, existing._id, set.subaccountId);
     await this.announce(request.scope.accountId, existing._id, { movedWithin });
     return this.get(request.scope, request.number);
   }
@@ -344,26 +343,36 @@ export class InventoryService {
   }
 
   /**
-   * Whether the number still serves an allocation the account made at `allocatedAt`: still the
-   * account's, deleted or not (a session on a number its account deleted lives on until it ends; one
-   * on a number another account has taken since does not), and not moved to another of its owners
-   * (the main account, a subaccount) since. A former holder's session claims no party on it, and its
-   * pairs do not cool off there.
+   * Whether the number still serves the allocation: still its account's, deleted or not (a session
+   * on a number its account deleted lives on until it ends; one on a number another account has
+   * taken since does not), and the holder's it was allocated to (the main account, a subaccount), not
+   * moved to another of the account's owners (a record of an earlier release, which does not say, as
+   * its account's). A former holder's session claims no party on it, and its pairs do not cool off
+   * there. Who holds it now, not when it moved: no clock of two replicas compared, and a number moved
+   * away and back serves its holder's sessions again (as session-service, looking, spares them).
    */
-  async servesAllocation(accountId: string, number: string, allocatedAt: Date): Promise<boolean> {
-    const doc = await this.numbers.get(accountId, number);
-    return doc !== null && !(doc.movedAt && doc.movedAt.getTime() > allocatedAt.getTime());
+  async servesAllocation(
+    record: Pick<AllocationRecord, 'accountId' | 'virtualNumber' | 'subaccountId'>,
+  ): Promise<boolean> {
+    const doc = await this.numbers.get(record.accountId, record.virtualNumber);
+    if (!doc) return false;
+    return record.subaccountId === undefined || (doc.subaccountId ?? null) === record.subaccountId;
   }
 
   /**
    * Frees the pairs a number's former holder's ended sessions keep cooling off there (taken by
-   * another account, or moved to another of the account's owners): the new holder's phones are not
-   * kept from its own number, nor told apart by it (those of the former's sessions still live are
-   * freed as they end: AllocationService.release). Best effort: each frees itself at its cool-off's end.
+   * another account: all of that account's; or moved to another of the account's owners, `holder`:
+   * all but the holder's own): the new holder's phones are not kept from its own number, nor told
+   * apart by it (those of the former's sessions still live are freed as they end:
+   * AllocationService.release). Best effort: each frees itself at its cool-off's end.
    */
-  private async retireFormerCoolOffs(accountId: string, number: string): Promise<void> {
+  private async retireFormerCoolOffs(
+    accountId: string,
+    number: string,
+    holder?: string | null,
+  ): Promise<void> {
     await this.holds
-      .retireCoolingOff(accountId, number)
+      .retireCoolingOff(accountId, number, holder)
       .catch((err: unknown) =>
         this.logger.warn(
           { err, number, accountId },

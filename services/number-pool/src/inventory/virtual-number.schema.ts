@@ -35,11 +35,6 @@ export class VirtualNumberDocument {
   @Prop({ type: Boolean, default: false }) isReserved?: boolean;
   @Prop({ type: String, required: true, enum: ['active', 'deleted'] }) status!: 'active' | 'deleted';
   @Prop({ type: Date, default: null }) deletedAt!: Date | null;
-  /**
-   * When it last moved between its account's owners (the main account, a subaccount; absent: never):
-   * an allocation made before is a former holder's.
-   */
-  @Prop({ type: Date, default: null }) movedAt?: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
 }
