@@ -269,6 +269,12 @@ describe('Twilio Proxy Sessions and Participants on Maskline’s engine, driven 
     );
     expect(withMedia.status).toBe(422);
     expect(await sidOf(await postKeyed('Body=sent+once', key))).toBe(keyed);
+    // A third reuse spends the key (each 422 tells whether a guess of the text was right): every
+    // request with it is refused from then on, the first's retry too, and says to use a new key.
+    expect((await postKeyed('Body=a+third+guess', key)).status).toBe(422);
+    const spent = await postKeyed('Body=sent+once', key);
+    expect(spent.status).toBe(422);
+    expect(((await spent.json()) as Json).message).toContain('use a new key');
     const toRider = await fetch(
       `${system.baseUrl}/v1/Services/${service.sid}/Sessions/${created.sid}/Participants/${participants[0].sid}/MessageInteractions`,
       {

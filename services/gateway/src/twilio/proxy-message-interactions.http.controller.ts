@@ -18,6 +18,7 @@ import {
   characterCount,
   PROVIDER_TEXT_MAX,
   idempotencyKeyReused,
+  SessionErrorCodes,
   IDEMPOTENCY_KEY_HEADER,
 } from '@maskline/contracts';
 import { deriveKeyring, keyedDigest, type Keyring } from '@maskline/crypto';
@@ -198,7 +199,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
    */
   private async sameRequest(messageId: string, text: string, media: string[]): Promise<void> {
     const digests = this.requestKeys.entries.map((k) => keyedDigest(k.key, text, ...media));
-    let bound: 'same' | 'other';
+    let bound: Awaited<ReturnType<ReplayGuard['bindRequest']>>;
     try {
       bound = await this.replay.bindRequest(`api-message:${messageId}`, digests);
     } catch (err) {
@@ -209,6 +210,13 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       );
     }
     if (bound === 'other') throw idempotencyKeyReused('message (Body, MediaUrl)');
+    if (bound === 'spent') {
+      throw new CodedError(
+        SessionErrorCodes.IDEMPOTENCY_MISMATCH,
+        `${IDEMPOTENCY_KEY_HEADER} was used for other messages ${KEY_REUSES_MAX} times: it takes no more requests; use a new key`,
+        { field: IDEMPOTENCY_KEY_HEADER },
+      );
+    }
   }
 
   @Get()

@@ -62,8 +62,9 @@ describe('the webhook replay memory, bounded (real NATS)', () => {
     for (let i = 1; i < KEY_REUSES_MAX; i++) {
       await expect((i % 2 ? two : one).bindRequest(key, [`old:C${i}`])).resolves.toBe('other');
     }
-    await expect(one.bindRequest(key, ['old:A'])).resolves.toBe('other');
-    await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('other');
+    await expect(one.bindRequest(key, ['old:A'])).resolves.toBe('spent');
+    await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('spent');
+    await expect(two.bindRequest(key, ['old:Z'])).resolves.toBe('spent');
     // Another key is its own; two first requests racing for it: one binds it, the other matches.
     const fresh = `${key}-2`;
     await expect(
@@ -76,6 +77,6 @@ describe('the webhook replay memory, bounded (real NATS)', () => {
     for (let i = 2; i < KEY_REUSES_MAX; i++) {
       await expect(one.bindRequest(fresh, [`old:G${i}`])).resolves.toBe('other');
     }
-    await expect(one.bindRequest(fresh, ['old:D'])).resolves.toBe('other');
+    await expect(one.bindRequest(fresh, ['old:D'])).resolves.toBe('spent');
   });
 });

@@ -76,10 +76,10 @@ export class ReplayGuard {
    * said, as `digests` (keyed digests of its content, one per key of a keyring that may rotate, so a
    * retry reaching a replica with another keyring matches on a key both hold): `same` when a request
    * says what the first said (or is the first), `other` when it says something else. After
-   * KEY_REUSES_MAX others the key answers `other` to every request, its first's retry included.
-   * Throws when KV cannot say (or the entry kept changing under it).
+   * KEY_REUSES_MAX others the key is `spent`: so answered to every request, its first's retry
+   * included. Throws when KV cannot say (or the entry kept changing under it).
    */
-  async bindRequest(key: string, digests: readonly string[]): Promise<'same' | 'other'> {
+  async bindRequest(key: string, digests: readonly string[]): Promise<'same' | 'other' | 'spent'> {
     const bucket = await this.kv.bucket(WEBHOOK_REPLAY_BUCKET, this.options);
     const entryKey = digestOf(`bound-key|${key}`);
     const ids = digests.map(digestOf);
@@ -91,7 +91,7 @@ export class ReplayGuard {
       if (!seen || seen.operation !== 'PUT') continue;
       const bound = kvDecode<BoundKey>(seen.value);
       const reuses = bound?.reuses ?? 0;
-      if (reuses >= KEY_REUSES_MAX) return 'other';
+      if (reuses >= KEY_REUSES_MAX) return 'spent';
       if (bound?.ids?.some((id) => ids.includes(id))) return 'same';
       try {
         await bucket.update(entryKey, kvEncode({ ids: bound?.ids ?? [], reuses: reuses + 1 }), seen.revision);
