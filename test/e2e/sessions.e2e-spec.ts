@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import { CallProgressed, SESSION_FIELDS, SessionExpired, SessionUpdated } from '@maskline/contracts';
 import { encodeJson } from '@maskline/messaging';
@@ -168,6 +168,24 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
     const c = await create({ ...body, ring_timeout: 30 }, { 'idempotency-key': key });
     expect(c.status).toBe(422);
     expect(c.body.error).toMatch(/Idempotency-Key was already used with a different request body/);
+    // What the key's claim keeps of a request is a keyed digest: a body's PINs cannot be found from it
+    // by hashing candidate bodies (a plain SHA-256 of the body gave them back in 10^8 tries).
+    const pinned = {
+      first_party: party(60),
+      second_party: party(61),
+      is_pin_authentication_required: true,
+      first_party_pin: '4821',
+      second_party_pin: '7390',
+    };
+    expect((await create(pinned, { 'idempotency-key': randomUUID() })).status).toBe(201);
+    const plain = createHash('sha256')
+      .update(JSON.stringify(pinned, Object.keys(pinned).sort()))
+      .digest('hex');
+    const kept = await system.withStore('session-service', (db) =>
+      db.collection('idempotency_keys').find({}).toArray(),
+    );
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    expect(kept.map((k) => k.requestHash)).not.toContain(plain);
   });
 
   it('gives a second PIN session with a clashing PIN another number', async () => {

@@ -42,7 +42,10 @@ export const gatewayConfigSchema = z.object({
   MAX_BODY_BYTES: envInt(65536, 1024, 256 * 1024),
   /** AES-256-GCM keys for stored Auth Tokens: `id:base64(32 bytes)[,id:...]`, first one active. */
   ACCOUNT_TOKEN_KEYS: secret(keyringSchema),
-  /** HMAC key (base64 of 32 bytes) for Auth Token digests. Changing it invalidates every token. */
+  /**
+   * HMAC key (base64 of 32 bytes) for Auth Token digests and session creates' request digests. Changing
+   * it invalidates every token (and answers a create's retry under its Idempotency-Key 422).
+   */
   ACCOUNT_TOKEN_PEPPER: secret(keySchema),
   /** How long a replica caches an account record for authentication. */
   AUTH_CACHE_TTL_MS: envInt(10000, 0, 600000),

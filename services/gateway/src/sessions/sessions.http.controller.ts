@@ -5,13 +5,14 @@ import {
   Get,
   Headers,
   HttpCode,
+  Inject,
   Param,
   Post,
   Query,
   UseGuards,
 } from '@nestjs/common';
 import { ApiBasicAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { createHash } from 'node:crypto';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import {
   CodedError,
   CreateSession,
@@ -38,7 +39,7 @@ import { ListSessionsQuery, rangeOf } from './list-sessions.query';
 import { callbackUrlsOf, changesFromUpdate, settingsFromCreate } from './session-settings.mapper';
 import { UpdateSessionDto } from './update-session.dto';
 import { plivoSession, plivoSessionListObject } from './session.view';
-import { idempotencyKeyOf } from '../http/idempotency-key';
+import { idempotencyKeyOf, requestDigestOf } from '../http/idempotency-key';
 
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
 
@@ -53,6 +54,7 @@ export class SessionsHttpController {
     private readonly rpc: RpcClient,
     private readonly scopes: ScopeResolver,
     private readonly callbackUrls: CallbackUrlChecker,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   @Post()
@@ -82,7 +84,9 @@ export class SessionsHttpController {
         settings,
         firstPartyPin: pinOn && !settings.generatePin ? (body.first_party_pin ?? null) : null,
         secondPartyPin: pinOn && !settings.generatePin ? (body.second_party_pin ?? null) : null,
-        idempotency: key ? { key, requestHash: requestHash(body) } : null,
+        idempotency: key
+          ? { key, requestHash: requestDigestOf(this.config.ACCOUNT_TOKEN_PEPPER, body) }
+          : null,
       },
       WRITE_CALL,
     );
@@ -189,10 +193,4 @@ export class SessionsHttpController {
 function sessionIdFrom(raw: string): string {
   if (!uuidSchema.safeParse(raw).success) throw CodedError.notFound(`session ${raw.slice(0, 64)} not found`);
   return raw;
-}
-
-/** SHA-256 of the validated body with sorted keys: the same request always hashes the same. */
-function requestHash(body: object): string {
-  const sorted = JSON.stringify(body, Object.keys(body).sort());
-  return createHash('sha256').update(sorted).digest('hex');
 }
