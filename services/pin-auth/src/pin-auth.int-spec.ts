@@ -85,7 +85,13 @@ describe('pin-auth (real NATS + store)', () => {
     virtualNumber: string,
     digits: string,
     caller: string,
-    opts: { attempt?: number; registered?: boolean; callId?: string; accountId?: string } = {},
+    opts: {
+      attempt?: number;
+      registered?: boolean;
+      callId?: string;
+      accountId?: string;
+      onlySessions?: string[];
+    } = {},
   ) =>
     client.request(VerifyPin, {
       accountId: opts.accountId ?? SCOPE.accountId,
@@ -96,6 +102,7 @@ describe('pin-auth (real NATS + store)', () => {
       callId: opts.callId ?? randomUUID(),
       attempt: opts.attempt ?? 1,
       maxAttempts: 2,
+      ...(opts.onlySessions ? { onlySessions: opts.onlySessions } : {}),
     });
 
   it('runs a whole PIN flow without a PIN in any log line or in the store', async () => {
@@ -372,6 +379,38 @@ describe('pin-auth (real NATS + store)', () => {
         outcome: 'locked',
         reason: 'number',
       });
+    });
+
+    it('checks a registered caller’s digits against its own sessions alone: another session’s PIN is a wrong PIN, counted against its own bar', async () => {
+      const v = vn();
+      const mineId = randomUUID();
+      const own = await register(v, { mode: 'generated', length: 6 }, mineId);
+      const theirs = await register(v, { mode: 'generated', length: 6 }, randomUUID());
+      const party = '+14155550045';
+      // A party of a forced-PIN session typing another session's PIN (a guess, or a good one): no match.
+      expect(
+        await verify(v, theirs.first, party, { registered: true, onlySessions: [mineId] }),
+      ).toMatchObject({
+        outcome: 'mismatch',
+      });
+      // Its own PIN still lets it in; an unknown caller's digits are checked against every session.
+      expect(await verify(v, own.second, party, { registered: true, onlySessions: [mineId] })).toMatchObject({
+        outcome: 'match',
+        sessionId: mineId,
+        party: 'second',
+      });
+      expect(await verify(v, theirs.first, '+14155559997')).toMatchObject({ outcome: 'match' });
+      // Its guesses at others' PINs spend its own bar (5 wrong PINs), as any caller's wrong PINs do.
+      for (let i = 0; i < 4; i++) {
+        expect(
+          await verify(v, theirs.second, party, { registered: true, onlySessions: [mineId] }),
+        ).toMatchObject({ outcome: 'mismatch' });
+      }
+      await expectEventually(async () =>
+        expect(
+          await verify(v, own.second, party, { registered: true, onlySessions: [mineId] }),
+        ).toMatchObject({ outcome: 'locked', reason: 'caller' }),
+      );
     });
   });
 });

@@ -62,6 +62,13 @@ export const ReleaseSessionPins = defineRpc(
  * virtual number; `callerRegistered` callers (a party of a live session on the number) are never
  * refused because of the number-wide bar.
  */
+/**
+ * The most sessions on one number a registered caller's PIN is checked against (`onlySessions`): a
+ * phone is a party of one live session per number (a pair is held once), more only while the
+ * routers' index lags.
+ */
+export const PIN_CALLER_SESSIONS_MAX = 16;
+
 export const VerifyPin = defineRpc(
   'pin-auth',
   'pin-auth.verify.v1',
@@ -78,6 +85,14 @@ export const VerifyPin = defineRpc(
       attempt: z.number().int().min(1).max(20),
       /** pin_retry + 1 */
       maxAttempts: z.number().int().min(1).max(6),
+      /**
+       * A caller registered in sessions on the number (a party of a forced-PIN session): the only
+       * sessions whose PINs its digits may match, its own. Absent (an unknown caller): any session on
+       * the number. Another session's PIN typed by a registered caller is a mismatch, counted against
+       * its own bar: otherwise a party of one session could guess others' beyond the number's bar,
+       * which never refuses it. (A pin-auth of an earlier release refuses the field: roll it first.)
+       */
+      onlySessions: z.array(uuidSchema).max(PIN_CALLER_SESSIONS_MAX).optional(),
     })
     .strict(),
   z.discriminatedUnion('outcome', [

@@ -391,6 +391,29 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       ]);
     });
 
+    it('with force_pin_authentication, its PIN is checked against its own session alone, never as a guess at another session’s', async () => {
+      const s = session(pin({ forcePinAuthentication: true }));
+      const other = session(pin(), { firstParty: '+16285550003', secondParty: '+16285550004' });
+      const { d, asked } = decider({
+        sessions: [other, s],
+        verdict: { outcome: 'mismatch', remainingAttempts: 1 },
+      });
+      const entered = (caller: string, callerRegistered: boolean) =>
+        d.decide(
+          request('pin', caller, {
+            digits: '482193',
+            context: { stage: 'pin', pinAttempt: 1, callerRegistered },
+          }),
+        );
+      await entered(ALICE, true);
+      await entered(STRANGER, false);
+      const verified = asked.filter((a) => a.subject === VerifyPin.subject).map((a) => a.payload);
+      expect(verified[0]).toMatchObject({ callerRegistered: true, onlySessions: [s.sessionId] });
+      // An unknown caller's digits are checked against every PIN session on the number.
+      expect(verified[1]).toMatchObject({ callerRegistered: false });
+      expect(verified[1]).not.toHaveProperty('onlySessions');
+    });
+
     it('on a PIN session without forced PIN, is connected and recorded as an authorized caller', async () => {
       const s = session(pin());
       const { d, asked } = decider({ sessions: [s] });

@@ -6,6 +6,7 @@ import {
   GetNumberRouting,
   RecordAuthorizedCaller,
   VerifyPin,
+  PIN_CALLER_SESSIONS_MAX,
   e164Schema,
   type CallAction,
   type RouteCall,
@@ -243,6 +244,12 @@ export class InboundCallDecider {
       return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
     }
     const maxAttempts = Math.min(...pinSessions.map((s) => s.settings.pinRetry)) + 1;
+    // A registered caller (prompted as a party of a forced-PIN session) enters its own PIN: its digits
+    // are checked against its own sessions alone, never a guess at another session's.
+    const own = pinSessions
+      .filter((s) => s.firstParty === r.caller || s.secondParty === r.caller)
+      .map((s) => s.sessionId)
+      .slice(0, PIN_CALLER_SESSIONS_MAX);
     const verdict = await this.rpc.request(VerifyPin, {
       accountId: r.accountId,
       virtualNumber: r.virtualNumber,
@@ -252,6 +259,7 @@ export class InboundCallDecider {
       callId: r.callId,
       attempt,
       maxAttempts,
+      ...(registered ? { onlySessions: own } : {}),
     });
     if (verdict.outcome === 'match') {
       const session = await this.finder.byId(verdict.sessionId, r.virtualNumber, r.accountId);

@@ -84,7 +84,14 @@ export class PinVerifier {
     if (lock) return { outcome: 'locked', reason: lock.reason, retryAfterSeconds: lock.retryAfterSeconds };
 
     const expected = this.registry.digest(request.virtualNumber, request.digits);
-    if (found && found.accountId === request.accountId && constantTimeEqual(found.digest, expected)) {
+    // A registered caller's digits match its own sessions' PINs alone (another's is a wrong PIN).
+    const open = (sessionId: string) => !request.onlySessions || request.onlySessions.includes(sessionId);
+    if (
+      found &&
+      found.accountId === request.accountId &&
+      open(found.sessionId) &&
+      constantTimeEqual(found.digest, expected)
+    ) {
       this.announcer.announceSoon({
         ...announced(request, now),
         status: 'success',
