@@ -19,6 +19,18 @@ export function idempotencyKeyReused(what: string): CodedError {
   );
 }
 
+/**
+ * An `Idempotency-Key` refused for every request, its first's retry included, after `reuses` requests
+ * saying something else (each refusal told whether a guess of the first was right).
+ */
+export function idempotencyKeySpent(what: string, reuses: number): CodedError {
+  return new CodedError(
+    SessionErrorCodes.IDEMPOTENCY_MISMATCH,
+    `${IDEMPOTENCY_KEY_HEADER} was used for other ${what} ${reuses} times: it takes no more requests; use a new key`,
+    { field: IDEMPOTENCY_KEY_HEADER },
+  );
+}
+
 /** The first request with the key is still under way: its outcome decides the retry's. */
 export function idempotencyKeyInProgress(): CodedError {
   return new CodedError(

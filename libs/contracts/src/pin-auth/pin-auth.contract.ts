@@ -58,17 +58,17 @@ export const ReleaseSessionPins = defineRpc(
 );
 
 /**
- * Checks digits a caller typed on a virtual number. Throttled per call, per caller number and per
- * virtual number; `callerRegistered` callers (a party of a live session on the number) are never
- * refused because of the number-wide bar.
- */
-/**
  * The most sessions on one number a registered caller's PIN is checked against (`onlySessions`): a
  * phone is a party of one live session per number (a pair is held once), more only while the
  * routers' index lags.
  */
 export const PIN_CALLER_SESSIONS_MAX = 16;
 
+/**
+ * Checks digits a caller typed on a virtual number. Throttled per call, per caller number and per
+ * virtual number; `callerRegistered` callers (a party of a live session on the number) are never
+ * refused because of the number-wide bar.
+ */
 export const VerifyPin = defineRpc(
   'pin-auth',
   'pin-auth.verify.v1',

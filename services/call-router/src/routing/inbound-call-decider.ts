@@ -246,10 +246,11 @@ export class InboundCallDecider {
     const maxAttempts = Math.min(...pinSessions.map((s) => s.settings.pinRetry)) + 1;
     // A registered caller (prompted as a party of a forced-PIN session) enters its own PIN: its digits
     // are checked against its own sessions alone, never a guess at another session's.
-    const own = pinSessions
-      .filter((s) => s.firstParty === r.caller || s.secondParty === r.caller)
-      .map((s) => s.sessionId)
-      .slice(0, PIN_CALLER_SESSIONS_MAX);
+    const own = () =>
+      pinSessions
+        .filter((s) => s.firstParty === r.caller || s.secondParty === r.caller)
+        .map((s) => s.sessionId)
+        .slice(0, PIN_CALLER_SESSIONS_MAX);
     const verdict = await this.rpc.request(VerifyPin, {
       accountId: r.accountId,
       virtualNumber: r.virtualNumber,
@@ -259,7 +260,7 @@ export class InboundCallDecider {
       callId: r.callId,
       attempt,
       maxAttempts,
-      ...(registered ? { onlySessions: own } : {}),
+      ...(registered ? { onlySessions: own() } : {}),
     });
     if (verdict.outcome === 'match') {
       const session = await this.finder.byId(verdict.sessionId, r.virtualNumber, r.accountId);

@@ -18,7 +18,7 @@ import {
   characterCount,
   PROVIDER_TEXT_MAX,
   idempotencyKeyReused,
-  SessionErrorCodes,
+  idempotencyKeySpent,
   IDEMPOTENCY_KEY_HEADER,
 } from '@maskline/contracts';
 import { deriveKeyring, keyedDigest, type Keyring } from '@maskline/crypto';
@@ -210,13 +210,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       );
     }
     if (bound === 'other') throw idempotencyKeyReused('message (Body, MediaUrl)');
-    if (bound === 'spent') {
-      throw new CodedError(
-        SessionErrorCodes.IDEMPOTENCY_MISMATCH,
-        `${IDEMPOTENCY_KEY_HEADER} was used for other messages ${KEY_REUSES_MAX} times: it takes no more requests; use a new key`,
-        { field: IDEMPOTENCY_KEY_HEADER },
-      );
-    }
+    if (bound === 'spent') throw idempotencyKeySpent('messages', KEY_REUSES_MAX);
   }
 
   @Get()
