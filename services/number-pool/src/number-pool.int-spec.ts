@@ -1068,6 +1068,49 @@ describe('number-pool (real NATS + store)', () => {
       ).resolves.toEqual({ virtualNumber: moved });
     });
 
+    it('frees a pair a former holder’s release cooled off while its number moved: the release looks at the number again after writing it', async () => {
+      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF0' };
+      const [a, b]: AccountScope[] = [
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF1' },
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF2' },
+      ];
+      const moved = '+14155550125';
+      await client.request(AddVirtualNumbers, { scope: a, numbers: [moved], provider: 'plivo' });
+      const allocate = (who: AccountScope, allocationId: string, parties: string[]) =>
+        client.request(AllocateNumber, {
+          scope: who,
+          allocationId,
+          parties,
+          geomatch: true,
+          cooloffSeconds: 3600,
+          excludeNumbers: [],
+        });
+      const ended = randomUUID();
+      await expect(allocate(a, ended, [rider(620), rider(621)])).resolves.toMatchObject({
+        virtualNumber: moved,
+      });
+      // The release reads the number as the first subaccount's; the move to its sibling (and the move's
+      // retirement of the first's cool-offs, none yet) completes before the release writes its cool-off.
+      const inventory = app.get(InventoryService);
+      const serves = inventory.servesAllocation.bind(inventory);
+      const looks = jest.spyOn(inventory, 'servesAllocation').mockImplementationOnce(async (record) => {
+        const before = await serves(record);
+        await client.request(UpdateVirtualNumber, { scope, number: moved, subaccountId: b.subaccountId });
+        return before;
+      });
+      try {
+        await client.request(ReleaseAllocation, { scope: a, allocationId: ended });
+        expect(looks.mock.results.length).toBe(2);
+        await expect(looks.mock.results[0]?.value).resolves.toBe(true);
+      } finally {
+        looks.mockRestore();
+      }
+      // The new holder gets its number for those phones at once: nothing tells it they talked through it.
+      await expect(allocate(b, randomUUID(), [rider(620), rider(621)])).resolves.toMatchObject({
+        virtualNumber: moved,
+      });
+    });
+
     it('gives a session that texts only a number that takes text messages, and any session only one that takes calls', async () => {
       const scope: AccountScope = { accountId: 'MAEEEEEEEEEEEEEEEEE6' };
       const [voiceOnly, textOnly, both] = ['+14155550130', '+14155550131', '+14155550132'];

@@ -15,6 +15,7 @@ import { CandidatePool } from '../inventory/candidate-pool';
 import { InventoryService } from '../inventory/inventory.service';
 import { originOf } from '../inventory/phone-number';
 import { HOLD_STORE } from './hold-store.token';
+import { retireHolds } from './hold-retirement';
 import type { HoldStore } from './hold-store.port';
 import type { AllocationRecord, Hold } from './hold';
 import { ExhaustionCounter } from '../utilization/exhaustion-counter';
@@ -276,7 +277,7 @@ export class AllocationService {
       party: record.parties[i],
       allocationId,
     }));
-    await this.allocator.release(holds, await this.cooloffOf(record), now);
+    await this.releaseHolds(holds, record, now);
     // The parties' numbers go with the release: a released record only answers retries.
     await this.store.releaseAllocation(record, now);
     return record.holdIds.length;
@@ -317,10 +318,29 @@ export class AllocationService {
       const strays = (await this.store.liveHoldsOf(h.accountId, h.allocationId)).filter(
         (live) => live.blockedUntil === null,
       );
-      await this.allocator.release(strays, await this.cooloffOf(record), record.releasedAt);
+      await this.releaseHolds(strays, record, record.releasedAt);
       released += strays.length;
     }
     return released;
+  }
+
+  /**
+   * Releases an allocation's holds with its cool-off (`cooloffOf`), then looks at the number again:
+   * a move to another holder between that look and the write retires its former holders' cool-offs
+   * (InventoryService) and may have read the holds before this one was written. Whichever comes
+   * second sees the other (the move's retirement this cool-off, or this look the move), so a
+   * former holder's cool-off never outlives a move.
+   */
+  private async releaseHolds(
+    holds: ReadonlyArray<Pick<Hold, '_id' | 'accountId' | 'virtualNumber' | 'party' | 'allocationId'>>,
+    record: AllocationRecord,
+    at: Date,
+  ): Promise<void> {
+    const cooloffSeconds = await this.cooloffOf(record);
+    await this.allocator.release(holds, cooloffSeconds, at);
+    if (cooloffSeconds > 0 && !(await this.inventory.servesAllocation(record))) {
+      await retireHolds(this.store, holds, new Date(this.clock()));
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import type { Hold } from './hold';
 import { AllocationRepository } from './allocation.repository';
 import { HoldRepository } from './hold.repository';
 import { HOLD_STORE } from './hold-store.token';
+import { retireHolds } from './hold-retirement';
 import type { HoldStore } from './hold-store.port';
 
 /**
@@ -41,13 +42,7 @@ export class HoldMaintenance {
   /** Retires live holds whose cool-off has ended, freeing their pairs. */
   async retireExpired(now: Date, limit: number): Promise<number> {
     const due = await this.holds.dueForRetirementSystemWide(now, limit);
-    // Together, so that the retirements go in one statement.
-    await Promise.all(
-      due.map(async (h) => {
-        await this.store.retireHold(h._id, now);
-        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
-      }),
-    );
+    await retireHolds(this.store, due, now);
     return due.length;
   }
 
@@ -121,12 +116,7 @@ export class HoldMaintenance {
             all.map(async (h) => (await this.store.allocation(accountId, h.allocationId))?.subaccountId),
           );
     const cooling = holder === undefined ? all : all.filter((_, i) => holders[i] !== holder);
-    await Promise.all(
-      cooling.map(async (h) => {
-        await this.store.retireHold(h._id, now);
-        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
-      }),
-    );
+    await retireHolds(this.store, cooling, now);
     return cooling.length;
   }
 
