@@ -1,5 +1,11 @@
 import { kvReplicasForSuite } from '@maskline/testing';
-import { FallbackGate, MessageRelayClaims, type RelayPlan } from './message-relay-claims';
+import {
+  FALLBACK_GATE_KEYS_MAX,
+  FallbackGate,
+  MESSAGE_FALLBACK_BUCKET,
+  MessageRelayClaims,
+  type RelayPlan,
+} from './message-relay-claims';
 
 const PLAN: RelayPlan = { kind: 'relay', sessionId: 'S1', to: '+14155550122', direction: 'first-to-second' };
 
@@ -75,5 +81,12 @@ describe('message relay claims (real NATS KV, replicas on their own connections)
     expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550111', 'm1')).toBe(true);
     expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550111', 'm2')).toBe(false);
     expect(await fallbacks.mayAnswer(60_000, '+14155550100', '+14155550122', 'm3')).toBe(true);
+  });
+
+  it('remembers a bounded number of answered senders, forgetting the oldest first: made-up senders cannot grow NATS’s memory without end', async () => {
+    const { kv } = await replicas.replica();
+    expect(await new FallbackGate(kv).mayAnswer(60_000, '+14155550100', '+14155550133', 'm4')).toBe(true);
+    const { config } = (await (await kv.bucket(MESSAGE_FALLBACK_BUCKET)).status()).streamInfo;
+    expect(config).toMatchObject({ max_msgs: FALLBACK_GATE_KEYS_MAX, discard: 'old' });
   });
 });

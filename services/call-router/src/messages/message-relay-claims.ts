@@ -12,6 +12,13 @@ import {
 export const MESSAGE_RELAY_BUCKET = 'maskline-message-relays';
 /** Fallback messages sent, per number and sender: at most one per interval. */
 export const MESSAGE_FALLBACK_BUCKET = 'maskline-message-fallbacks';
+/**
+ * The most senders the fallback gate remembers, the oldest forgotten first: a key a sender a number
+ * answered, and a tenant signing its own numbers' webhooks can name a new sender each time (at its
+ * inbound limit, 200 a second, 720,000 keys an hour, and the interval may be days). About 80 MB of
+ * NATS memory at most; a sender forgotten early may be answered once more within the interval.
+ */
+export const FALLBACK_GATE_KEYS_MAX = 200_000;
 /** Longer than any provider's retries of a webhook and than the stream keeps the event. */
 const CLAIM_TTL_MS = 8 * 86400 * 1000;
 
@@ -205,7 +212,11 @@ export class FallbackGate {
     sender: string,
     messageKey: string,
   ): Promise<boolean> {
-    const kv = await this.kv.bucket(MESSAGE_FALLBACK_BUCKET, { ttlMs: intervalMs });
+    const kv = await this.kv.bucket(MESSAGE_FALLBACK_BUCKET, {
+      ttlMs: intervalMs,
+      maxEntries: FALLBACK_GATE_KEYS_MAX,
+      whenFull: 'forget-oldest',
+    });
     const key = `f.${kvToken(virtualNumber)}.${kvToken(sender)}`;
     if (await createIfAbsent(kv, key, kvEncode(messageKey))) return true;
     const entry = await kv.get(key);

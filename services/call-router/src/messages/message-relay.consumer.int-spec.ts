@@ -480,6 +480,91 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(tried).toHaveLength(2);
   });
 
+  it('a fallback the provider refused for its credentials is tried once more with them read afresh, then dropped: never retried for the rest of its deliveries', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const claims = new MessageRelayClaims(kv);
+    const routing = { ...plivoNumber(), fallbackMessage: 'This number is not in use' } as NumberRouting;
+    const reads: string[] = [];
+    const tried: OutboundMessage[] = [];
+    const { consumer } = relayConsumer(kv, config, {
+      routing,
+      rpc: {
+        request: async (contract: RpcContract) => {
+          reads.push(contract.subject);
+          return routing;
+        },
+      } as unknown as RpcClient,
+      // Nobody's session: a stranger's text, answered with the number's fallback.
+      finder: {
+        servesNumber: () => false,
+        knownSessionOfParty: () => undefined,
+        onNumber: async () => [],
+      } as unknown as SessionFinder,
+      events: { publish: async () => undefined } as unknown as EventPublisher,
+      claims,
+      // The tenant rotated its token at the provider and not here: every send is refused with 401.
+      sender: {
+        holdOf: () => null,
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          tried.push(m);
+          return { kind: 'refused', status: 401 };
+        },
+      },
+    });
+    const stranger = { ...textFromFirst(config).payload, sender: '+16285559999' };
+    const deliver = deliveriesOf(() => consumer, stranger);
+    await expect(deliver(1)).rejects.toBeInstanceOf(RetryLater);
+    expect(tried.map((m) => [m.to, m.text])).toEqual([['+16285559999', 'This number is not in use']]);
+    // Tried once more with the credentials read afresh (another read of the number), refused again: dropped.
+    const readsBefore = reads.length;
+    await deliver(2);
+    expect(tried).toHaveLength(2);
+    expect(reads.length).toBeGreaterThan(readsBefore);
+    expect(await claims.peek(`plivo|${NUMBER}|${stranger.providerMessageId}`)).toEqual({
+      state: 'done',
+      announce: null,
+    });
+    // Its later deliveries send nothing.
+    await deliver(3);
+    await deliver(4);
+    expect(tried).toHaveLength(2);
+  });
+
+  it('a relay the provider refused for its credentials at its last look is announced failed (provider-refused), not put off past it', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const session = liveSession(true);
+    const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
+    let tried = 0;
+    const { consumer } = relayConsumer(kv, config, {
+      routing: plivoNumber(),
+      rpc: { request: async () => plivoNumber() } as unknown as RpcClient,
+      finder: finderOf(session),
+      events: {
+        publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
+          void outcomes.push({ subject: contract.subject, payload }),
+      } as unknown as EventPublisher,
+      sender: {
+        holdOf: () => null,
+        send: async (): Promise<SendOutcome> => {
+          tried += 1;
+          return { kind: 'refused', status: 403 };
+        },
+      },
+    });
+    // Its lifetime is spent: this look is its last.
+    const last = deliveriesOf(() => consumer, textFromFirst(config).payload);
+    await last(1, new Date(Date.now() - HELD_LIFETIME_MS));
+    expect(tried).toBe(1);
+    expect(outcomes).toEqual([
+      {
+        subject: 'events.message.failed.v1',
+        payload: expect.objectContaining({ reason: 'provider-refused', to: SECOND }),
+      },
+    ]);
+  });
+
   it('held back for its provider account, is announced failed at the look after which the event stream would forget it, never left to vanish', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

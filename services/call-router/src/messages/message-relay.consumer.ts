@@ -99,6 +99,12 @@ type Inbound = EventPayloadOf<typeof MessageReceived>;
 type Outcome =
   | { event: 'relayed'; relayedMessageId: string | null }
   | { event: 'failed'; reason: (typeof MESSAGE_FAILURE_REASONS)[number] };
+/**
+ * A message's claim as this look holds it: its sends so far, its plan, the revision that guards
+ * giving it back, and whether its credentials were read afresh after the provider refused them
+ * (`refreshed`: one such look a message, whichever its plan).
+ */
+type TakenClaim = { sends: number; plan: RelayPlan; revision: number; refreshed: boolean };
 
 /**
  * Relays a party's text message to the other party of its session, from the virtual number,
@@ -182,15 +188,16 @@ export class MessageRelayConsumer {
     if (prior?.state !== 'waiting') this.waiting.forget(key);
     if (prior?.state === 'done') return this.publish(key, prior.announce);
 
-    const number = await this.numberOf(m, prior?.state === 'waiting' && prior.refresh === true).catch(
-      (err: unknown) => {
-        // Said below for a message sent through the API, or one an earlier look made a plan for; a
-        // text nothing was decided for is nobody's to relay (no session of the number's account now).
-        const told = m.request || prior;
-        if (!(told && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
-        return null;
-      },
-    );
+    // The provider refused the credentials the last look sent with: read afresh, and tried once more
+    // (whatever the plan: a relay, a fallback, a Service's reply), never again (`send`).
+    const refreshed = prior?.state === 'waiting' && prior.refresh === true;
+    const number = await this.numberOf(m, refreshed).catch((err: unknown) => {
+      // Said below for a message sent through the API, or one an earlier look made a plan for; a
+      // text nothing was decided for is nobody's to relay (no session of the number's account now).
+      const told = m.request || prior;
+      if (!(told && err instanceof CodedError && err.code === CallErrorCodes.FORBIDDEN)) throw err;
+      return null;
+    });
     const text = this.open(m);
     const media = this.mediaOf(m);
     if (!number && prior) return this.released(m, key, prior.plan, { text, media });
@@ -244,8 +251,9 @@ export class MessageRelayConsumer {
     const parked = prior ? null : await this.parked(m, key, meta, plan, number, text);
     if (parked) throw this.notSent(parked.hold, meta, parked.account);
     this.waiting.forget(key);
-    const claim = await this.take(key, plan);
-    if (!claim) return;
+    const taken = await this.take(key, plan);
+    if (!taken) return;
+    const claim = { ...taken, refreshed };
     if (claim.plan.kind === 'fallback') return this.fallback(m, key, meta, claim);
     if (claim.plan.kind === 'reply') return this.reply(m, key, meta, { ...claim, plan: claim.plan });
 
@@ -260,8 +268,7 @@ export class MessageRelayConsumer {
       const pending = announcement({ event: 'failed', reason: refusal ?? 'no-credentials' });
       return this.publish(key, pending);
     }
-    const refreshed = prior?.state === 'waiting' && prior.refresh === true;
-    const sent = await this.send(key, { ...claim, refreshed }, meta, {
+    const sent = await this.send(key, claim, meta, {
       accountId: m.accountId,
       provider: m.provider,
       credentials: number.credentials,
@@ -568,7 +575,7 @@ export class MessageRelayConsumer {
    */
   private async send(
     key: string,
-    claim: { sends: number; plan: RelayPlan; revision: number; refreshed?: boolean },
+    claim: TakenClaim,
     meta: EventMeta,
     message: Parameters<ProviderMessageSender['send']>[0],
   ): Promise<SendOutcome> {
@@ -592,7 +599,12 @@ export class MessageRelayConsumer {
       );
     }
     const sends = claim.sends + (sent.kind === 'retry' && !sent.attempted ? 0 : 1);
-    if (sent.kind === 'refused' && (sent.status === 401 || sent.status === 403) && !claim.refreshed) {
+    if (
+      sent.kind === 'refused' &&
+      (sent.status === 401 || sent.status === 403) &&
+      !claim.refreshed &&
+      !last
+    ) {
       // Refused with the credentials this replica knew: maybe rotated since. Once more, read afresh.
       // Nothing went out, so no send is counted: `sends` says a send may have gone (`released`), and
       // the one look afresh is bounded by `refreshed`.
@@ -703,12 +715,7 @@ export class MessageRelayConsumer {
   }
 
   /** The number's fallback message to the sender, unless the number answered this sender within the interval. */
-  private async fallback(
-    m: Inbound,
-    key: string,
-    meta: EventMeta,
-    claim: { sends: number; plan: RelayPlan; revision: number },
-  ): Promise<void> {
+  private async fallback(m: Inbound, key: string, meta: EventMeta, claim: TakenClaim): Promise<void> {
     if (!(await this.mayAnswer(m, key))) {
       await this.claims.finish(key, null);
       return;
@@ -743,13 +750,13 @@ export class MessageRelayConsumer {
     m: Inbound,
     key: string,
     meta: EventMeta,
-    claim: { sends: number; plan: Extract<RelayPlan, { kind: 'reply' }>; revision: number },
+    claim: TakenClaim & { plan: Extract<RelayPlan, { kind: 'reply' }> },
   ): Promise<void> {
     if (!(await this.mayAnswer(m, key))) {
       await this.claims.finish(key, null);
       return;
     }
-    const number = await this.numberOf(m, false);
+    const number = await this.numberOf(m, claim.refreshed);
     if (!number.credentials || !number.smsEnabled) {
       await this.claims.finish(key, null);
       return;
@@ -782,7 +789,7 @@ export class MessageRelayConsumer {
     m: Inbound,
     key: string,
     meta: EventMeta,
-    claim: { sends: number; plan: RelayPlan; revision: number },
+    claim: TakenClaim,
     number: { credentials: NonNullable<NumberRouting['credentials']>; subaccountId: string | null },
     text: string,
     what: 'fallback' | 'reply',
