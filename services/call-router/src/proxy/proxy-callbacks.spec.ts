@@ -33,19 +33,21 @@ describe('ProxyCallbacks: the budget an interaction’s callbacks share', () => 
     const budget: { by?: number } = {};
     const before = Date.now();
     // A loopback URL the SSRF rules refuse: answered `failed` at once, and the budget started.
-    expect(await callbacks.post(OWNER, 'http://127.0.0.1:9/intercept', {}, budget)).toEqual({
+    expect(await callbacks.post('intercept', OWNER, 'http://127.0.0.1:9/intercept', {}, budget)).toEqual({
       kind: 'failed',
     });
     expect(budget.by).toBeGreaterThanOrEqual(before + 800);
     expect(budget.by).toBeLessThanOrEqual(Date.now() + 800);
     const started = budget.by;
-    await callbacks.post(OWNER, 'http://127.0.0.1:9/intercept', {}, budget);
+    await callbacks.post('intercept', OWNER, 'http://127.0.0.1:9/intercept', {}, budget);
     expect(budget.by).toBe(started);
   });
 
   it('sends nothing once the budget is spent', async () => {
     const { callbacks, asked } = proxyCallbacks();
-    expect(await callbacks.post(OWNER, 'http://127.0.0.1:9/intercept', {}, { by: Date.now() - 1 })).toEqual({
+    expect(
+      await callbacks.post('intercept', OWNER, 'http://127.0.0.1:9/intercept', {}, { by: Date.now() - 1 }),
+    ).toEqual({
       kind: 'failed',
     });
     // Not even the signing token was looked up.

@@ -8,7 +8,10 @@ import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router
 
 /** How long a replica keeps a Service's policy (a change reaches the routers within this). */
 const POLICY_TTL_MS = 10_000;
-/** A Service's callbacks one replica makes at once for one account: a slow endpoint holds no more. */
+/**
+ * A Service's callbacks of one purpose one replica makes at once for one account: a slow endpoint
+ * holds no more.
+ */
 export const CALLBACKS_PER_ACCOUNT = 8;
 /**
  * Of those, the most one subaccount's Services hold at once: half, so one subaccount's slow endpoint
@@ -28,9 +31,20 @@ export interface ServiceOwner {
   serviceSid: string;
 }
 
+/**
+ * What a callback is for. Each has turns of its own: out-of-session callbacks, which anyone can
+ * start by calling or texting a Service's number, cannot take the intercepts' turns, which a Service
+ * that fails open would let through unasked.
+ */
+export type CallbackPurpose = 'intercept' | 'out-of-session';
+
 export type CallbackAnswer =
   | { kind: 'answered'; status: number; contentType: string; body: string }
-  | { kind: 'failed' };
+  /**
+   * No answer to go by: not in time, refused by the URL rules or its breaker, or (`unasked`) not
+   * sent at all, as many of its owner's callbacks for that purpose were in flight already.
+   */
+  | { kind: 'failed'; unasked?: true };
 
 /**
  * What the Proxy callbacks of one interaction share: INTERCEPT_TIMEOUT_MS from the first of them
@@ -60,8 +74,10 @@ export class ProxyCallbacks {
   });
   private readonly tokens: SigningTokens;
   private readonly guard: UrlGuard;
-  private readonly perAccount = new Bulkheads(CALLBACKS_PER_ACCOUNT);
-  private readonly perSubaccount = new Bulkheads(CALLBACKS_PER_SUBACCOUNT);
+  private readonly turns: Record<CallbackPurpose, { perAccount: Bulkheads; perSubaccount: Bulkheads }> = {
+    intercept: turnsOf(),
+    'out-of-session': turnsOf(),
+  };
 
   constructor(
     private readonly rpc: RpcClient,
@@ -88,10 +104,12 @@ export class ProxyCallbacks {
   /**
    * POSTs the form to the Service's URL, signed; `failed` when it may not be called, did not answer
    * within INTERCEPT_TIMEOUT_MS (its name's lookup included) or what is left of `budget` (shared with
-   * the interaction's other callbacks), its breaker is open, or its account has CALLBACKS_PER_ACCOUNT
-   * of them in flight on this replica already. Not sent at all once the budget is spent.
+   * the interaction's other callbacks), or its breaker is open; `unasked` when its account has
+   * CALLBACKS_PER_ACCOUNT callbacks of the same purpose in flight on this replica already (a
+   * subaccount half of them). Not sent at all once the budget is spent.
    */
   async post(
+    purpose: CallbackPurpose,
     owner: ServiceOwner,
     url: string,
     params: Record<string, string>,
@@ -103,7 +121,7 @@ export class ProxyCallbacks {
     const token = await this.tokens.of(owner.accountId, owner.subaccountId);
     const body = new URLSearchParams(params).toString();
     try {
-      const ran = await this.admitted(owner, () =>
+      const ran = await this.admitted(purpose, owner, () =>
         // One tenant's failing endpoint (or name server) opens its own breaker only: a subaccount's
         // its own, so that one pointing its Service at a sibling's host and failing there on purpose
         // does not open the sibling's.
@@ -142,22 +160,32 @@ export class ProxyCallbacks {
           },
         ),
       );
-      return ran.admitted ? ran.value : { kind: 'failed' };
+      return ran.admitted ? ran.value : { kind: 'failed', unasked: true };
     } catch {
       return { kind: 'failed' };
     }
   }
 
-  /** `work` within its account's callbacks at once, and a subaccount's within its share of them. */
+  /** `work` within its account's callbacks of its purpose at once, and a subaccount's within its share of them. */
   private async admitted<T>(
+    purpose: CallbackPurpose,
     owner: ServiceOwner,
     work: () => Promise<T>,
   ): Promise<{ admitted: true; value: T } | { admitted: false }> {
-    const inAccount = () => this.perAccount.run(owner.accountId, work);
+    const { perAccount, perSubaccount } = this.turns[purpose];
+    const inAccount = () => perAccount.run(owner.accountId, work);
     if (!owner.subaccountId) return inAccount();
-    const ran = await this.perSubaccount.run(`${owner.accountId}/${owner.subaccountId}`, inAccount);
+    const ran = await perSubaccount.run(`${owner.accountId}/${owner.subaccountId}`, inAccount);
     return ran.admitted ? ran.value : ran;
   }
+}
+
+/** One purpose's turns: an account's, and within them a subaccount's share. */
+function turnsOf(): { perAccount: Bulkheads; perSubaccount: Bulkheads } {
+  return {
+    perAccount: new Bulkheads(CALLBACKS_PER_ACCOUNT),
+    perSubaccount: new Bulkheads(CALLBACKS_PER_SUBACCOUNT),
+  };
 }
 
 /** The work's result, or a rejection once the deadline has passed. */

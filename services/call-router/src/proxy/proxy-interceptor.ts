@@ -44,6 +44,7 @@ export class ProxyInterceptor {
     const policy = await this.callbacks.policy(owner);
     if (!policy?.interceptCallbackUrl) return true;
     const answer = await this.callbacks.post(
+      'intercept',
       owner,
       policy.interceptCallbackUrl,
       {
@@ -58,7 +59,9 @@ export class ProxyInterceptor {
     if (answer.kind === 'failed') {
       this.logger.warn(
         { host: new URL(policy.interceptCallbackUrl).host },
-        'intercept callback did not answer in time',
+        answer.unasked
+          ? 'intercept callback not asked: as many of its account’s intercepts are in flight already'
+          : 'intercept callback did not answer in time',
       );
     }
     const verdict = interceptVerdict(

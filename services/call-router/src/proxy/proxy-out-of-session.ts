@@ -93,6 +93,7 @@ export class ProxyOutOfSession {
     const policy = await this.callbacks.policy(contact.owner);
     if (!policy?.outOfSessionCallbackUrl) return null;
     const answer = await this.callbacks.post(
+      'out-of-session',
       contact.owner,
       policy.outOfSessionCallbackUrl,
       {
