@@ -57,3 +57,35 @@ describe('the sweep for an earlier release’s pair-hint markers', () => {
     expect(asked).toHaveLength(5);
   });
 });
+
+describe('an account’s live holds', () => {
+  it('are read once at a time however many ask at once (the API’s utilization, Proxy PhoneNumbers), and afresh by a request that comes after', async () => {
+    const reads: string[] = [];
+    const finish: Array<() => void> = [];
+    const holds = {
+      liveOfAccount: (accountId: string) => {
+        reads.push(accountId);
+        const hold = {
+          accountId,
+          virtualNumber: '+14155550100',
+          party: '+14155550111',
+          allocationId: `A${reads.length}`,
+        };
+        return new Promise((resolve) => finish.push(() => resolve([{ ...hold, blockedUntil: null }])));
+      },
+    } as unknown as HoldRepository;
+    const subject = new HoldMaintenance(holds, {} as AllocationRepository, {} as HoldStore, () => 0);
+    const together = Array.from({ length: 50 }, () => subject.liveHolds('MA1'));
+    const another = subject.liveHolds('MA2');
+    expect(reads).toEqual(['MA1', 'MA2']);
+    finish.splice(0).forEach((f) => f());
+    const answers = await Promise.all(together);
+    expect(new Set(answers.map((a) => a[0]?.allocationId))).toEqual(new Set(['A1']));
+    expect((await another)[0]?.accountId).toBe('MA2');
+    // Asked again once those are answered: read again, so a session made since is counted.
+    const later = subject.liveHolds('MA1');
+    expect(reads).toEqual(['MA1', 'MA2', 'MA1']);
+    finish.splice(0).forEach((f) => f());
+    expect((await later)[0]?.allocationId).toBe('A3');
+  });
+});

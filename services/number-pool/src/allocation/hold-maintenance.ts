@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InvalidatedCache } from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import type { Hold } from './hold';
 import { AllocationRepository } from './allocation.repository';
@@ -29,6 +30,8 @@ export class HoldMaintenance {
   private markersDone = false;
   /** When the sweep last removed a marker (its start until then). */
   private markerLastFoundAt: number;
+  /** Reads of an account's live holds under way, shared by the requests that come meanwhile; none kept. */
+  private readonly accountReads = new InvalidatedCache<string, Hold[]>({ ttlMs: 0, maxEntries: 1 });
 
   constructor(
     private readonly holds: HoldRepository,
@@ -129,12 +132,18 @@ export class HoldMaintenance {
   /**
    * Live holds blocking their pair now, of one account or (for metrics) of all. "Now" is the
    * service's clock, the one allocation decides cool-offs by: utilization read by another clock
-   * disagreed with the allocator about a cool-off's end.
+   * disagreed with the allocator about a cool-off's end. An account's are read once at a time on
+   * this replica: requests that come while a read runs share it (it began at most one read's time
+   * before them). Each read is every live hold of the account (200,000 at its session limit; on
+   * FerretDB a scan of every account's), and the API's utilization and Proxy PhoneNumbers, which ask
+   * for it, answer up to the account's request rate: one request each was one such read each.
    */
   async liveHolds(
     accountId?: string,
   ): Promise<Array<Pick<Hold, 'accountId' | 'virtualNumber' | 'party' | 'allocationId' | 'blockedUntil'>>> {
-    const rows = accountId ? await this.holds.liveOfAccount(accountId) : await this.holds.liveSystemWide();
+    const rows = accountId
+      ? await this.accountReads.get(accountId, () => this.holds.liveOfAccount(accountId))
+      : await this.holds.liveSystemWide();
     const now = this.clock();
     return rows.filter((h) => blocksNow(h, now));
   }
