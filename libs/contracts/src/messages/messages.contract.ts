@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent } from '../contract';
-import { mainAccountIdSchema } from '../common/account-scope.schema';
+import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { routingSessionSchema } from '../calls/routing.contract';
 import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
@@ -79,6 +79,14 @@ export const MessageReceived = defineEvent(
       providerMessageId: providerMessageIdSchema,
       /** The number's owner, as the number's routing said when the signature verified. */
       accountId: mainAccountIdSchema,
+      /**
+       * Which of the owner's holders had the number then (a subaccount; null: the main account), or
+       * for a message sent through the API, the sending Session's. The message is its holder's: once
+       * the number has moved to another (another subaccount, the main account) nothing is sent, not
+       * even a plan an earlier look made, on the new holder's credentials and slots. Absent from a
+       * gateway before it (carried in a header: a router before it reads the event strictly).
+       */
+      subaccountId: subaccountIdSchema.nullable().optional(),
       virtualNumber: e164Schema,
       /** As the provider wrote it (an E.164 number, or a short code or sender name that cannot be relayed). */
       sender: z.string().min(1).max(32),
@@ -102,6 +110,7 @@ export const MessageReceived = defineEvent(
         .optional(),
     })
     .strict(),
+  { inHeader: ['subaccountId'] },
 );
 
 /** Why a message that had somewhere to go did not get there. */

@@ -480,6 +480,68 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     expect(tried).toHaveLength(2);
   });
 
+  it('left waiting, then its number moved to another of its account’s holders: announced failed (number-released), nothing sent on the new holder’s credentials; one the same holder still has goes', async () => {
+    const config = configOf(nats.url);
+    const kv = app.get(KeyValueStores);
+    const session = liveSession(true);
+    const S1 = `SA${'1'.repeat(18)}`;
+    const S2 = `SA${'2'.repeat(18)}`;
+    const current = { routing: { ...plivoNumber(), subaccountId: S1 } as NumberRouting, held: true };
+    const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
+    const tried: OutboundMessage[] = [];
+    const { consumer } = relayConsumer(kv, config, {
+      get routing() {
+        return current.routing;
+      },
+      rpc: { request: async () => current.routing } as unknown as RpcClient,
+      finder: { ...finderOf(session), byId: async () => session } as unknown as SessionFinder,
+      events: {
+        publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
+          void outcomes.push({ subject: contract.subject, payload }),
+      } as unknown as EventPublisher,
+      sender: {
+        holdOf: () => (current.held ? 'held-back' : null),
+        send: async (m: OutboundMessage): Promise<SendOutcome> => {
+          if (current.held) return BREAKER_REFUSED;
+          tried.push(m);
+          return { kind: 'sent', providerMessageId: `MSG-${tried.length}` };
+        },
+      },
+    });
+    const released = (viaApi: boolean) => ({
+      subject: 'events.message.failed.v1',
+      payload: expect.objectContaining({
+        reason: 'number-released',
+        ...(viaApi ? { viaApi: true } : {}),
+      }),
+    });
+
+    // The first subaccount's party texts its number, and the text is parked (its provider account down).
+    const text = deliveriesOf(() => consumer, { ...textFromFirst(config).payload, subaccountId: S1 });
+    await expect(text(1)).rejects.toBeInstanceOf(RetryLater);
+    // Its session's message sent through the API, parked too.
+    const api = deliveriesOf(() => consumer, {
+      ...textFromFirst(config).payload,
+      subaccountId: S1,
+      sender: NUMBER,
+      request: { sessionId: session.sessionId, to: SECOND, direction: 'first-to-second' as const },
+    });
+    await expect(api(1)).rejects.toBeInstanceOf(RetryLater);
+    // The main account moves the number to the sibling, whose provider account answers.
+    current.routing = { ...plivoNumber(), subaccountId: S2 } as NumberRouting;
+    current.held = false;
+    await text(2);
+    await api(2);
+    expect(outcomes).toEqual([released(false), released(true)]);
+    expect(tried).toEqual([]);
+
+    // The sibling's own party's text goes as ever.
+    outcomes.length = 0;
+    await deliveriesOf(() => consumer, { ...textFromFirst(config).payload, subaccountId: S2 })(1);
+    expect(tried.map((m) => m.to)).toEqual([SECOND]);
+    expect(outcomes).toEqual([{ subject: 'events.message.relayed.v1', payload: expect.anything() }]);
+  });
+
   it('a fallback the provider refused for its credentials is tried once more with them read afresh, then dropped: never retried for the rest of its deliveries', async () => {
     const config = configOf(nats.url);
     const kv = app.get(KeyValueStores);

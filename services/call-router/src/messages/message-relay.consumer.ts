@@ -443,13 +443,12 @@ export class MessageRelayConsumer {
   /**
    * The number the message came to, as this replica knows it; read afresh when what it knows does
    * not match (a change it has not heard of yet) or the provider refused the credentials it knew
-   * (`fresh`). Not the message's number any more (another owner, another provider, none): nobody's
-   * to relay, ended. (Reading afresh on every redelivery put a store read on each retry of a
+   * (`fresh`). Not the message's number any more (`stillServes`: another account, another of its
+   * account's holders, another provider, none): nobody's to relay, ended. (Reading afresh on every redelivery put a store read on each retry of a
    * provider that is down: the relay of every other account waited behind them.)
    */
   private async numberOf(m: Inbound, fresh: boolean) {
-    const matches = (n: NumberRouting | null): n is NumberRouting =>
-      !!n && n.accountId === m.accountId && n.provider === m.provider;
+    const matches = (n: NumberRouting | null): n is NumberRouting => !!n && stillServes(n, m);
     if (!fresh) {
       const known = await this.numbers.get(m.virtualNumber);
       if (matches(known)) return known;
@@ -722,12 +721,7 @@ export class MessageRelayConsumer {
     }
     // Read afresh: the text (and credentials) as they are now.
     const number = await this.rpc.request(GetNumberRouting, { number: m.virtualNumber });
-    if (
-      !number.fallbackMessage ||
-      !number.credentials ||
-      !number.smsEnabled ||
-      number.accountId !== m.accountId
-    ) {
+    if (!number.fallbackMessage || !number.credentials || !number.smsEnabled || !stillServes(number, m)) {
       await this.claims.finish(key, null);
       return;
     }
@@ -881,4 +875,17 @@ function refusalOf(
   if (characterCount(text) > PROVIDER_TEXT_MAX[m.provider]) return 'too-long';
   if (!number.smsEnabled) return 'sms-disabled';
   return number.credentials ? undefined : 'no-credentials';
+}
+
+/**
+ * Whether the number is still the one the message came to: its account's, with the same provider,
+ * and the same holder's within the account (a subaccount, the main account) when the event says
+ * whose it was. Moved to another, nothing of the message is sent on the new holder's credentials.
+ */
+function stillServes(n: Pick<NumberRouting, 'accountId' | 'provider' | 'subaccountId'>, m: Inbound): boolean {
+  return (
+    n.accountId === m.accountId &&
+    n.provider === m.provider &&
+    (m.subaccountId === undefined || (n.subaccountId ?? null) === m.subaccountId)
+  );
 }

@@ -102,7 +102,7 @@ export class MessagingHttpController {
       await this.takeAllowance(provider, owner);
       // The message as its copies are known (msgId): the number and the provider's id.
       await this.notResplit(dialect, req, signedBy, `${message.to}|${message.messageId}`);
-      await this.publish(dialect, accountId, message, msgId);
+      await this.publish(dialect, owner, message, msgId);
     });
     // Taken again: a copy of a message taken already, answered as it was.
     this.outcomes.inc({ provider, outcome });
@@ -161,7 +161,7 @@ export class MessagingHttpController {
   /** The message in the stream, its text and media sealed (to its number and id), or 503 for the provider to send it again. */
   private async publish(
     dialect: MessageDialect,
-    accountId: string,
+    owner: AllowanceOwner,
     message: InboundMessage,
     msgId: string,
   ): Promise<void> {
@@ -173,7 +173,8 @@ export class MessagingHttpController {
         {
           provider,
           providerMessageId: message.messageId,
-          accountId,
+          accountId: owner.accountId,
+          subaccountId: owner.subaccountId ?? null,
           virtualNumber: message.to,
           sender: message.from.slice(0, 32),
           ...this.seal.sealContent(message.text, message.media, binding),

@@ -107,7 +107,9 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
       participantSid: participant.slice(0, 64),
     });
     const number = await this.numbers.get(target.virtualNumber);
-    if (!number || number.accountId !== target.accountId) {
+    // Its Session's owner's still: not another account's, nor moved to another of its account's holders.
+    const subaccountId = scopeOf(principal).subaccountId ?? null;
+    if (!number || number.accountId !== target.accountId || (number.subaccountId ?? null) !== subaccountId) {
       throw CodedError.notFound(
         `the Session's proxy number ${target.virtualNumber} is no longer the account's`,
       );
@@ -136,6 +138,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
           provider: number.provider,
           providerMessageId: messageId,
           accountId: target.accountId,
+          subaccountId,
           virtualNumber: target.virtualNumber,
           sender: target.virtualNumber,
           ...this.seal.sealContent(
