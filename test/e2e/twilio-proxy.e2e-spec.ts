@@ -2,6 +2,9 @@ import { createAccount, createSubaccount, type TestAccount } from './support/acc
 import { E2eSystem } from './support/e2e-system';
 import { rejection, twilioClient } from './support/twilio-sdk';
 
+/** This suite's bound on an account's Proxy Services. */
+const SERVICES_MAX = 25;
+
 type Json = Record<string, unknown>;
 
 describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SDK', () => {
@@ -13,7 +16,12 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     String(((await (await account.api('/')).json()) as Json).twilio_account_sid);
 
   beforeAll(async () => {
-    system = await E2eSystem.start();
+    // A bound on an account's Services a test can reach (the other tests' account stays well under it).
+    system = await E2eSystem.start(
+      {},
+      (service): Record<string, string> =>
+        service === 'session-service' ? { PROXY_SERVICES_MAX: String(SERVICES_MAX) } : {},
+    );
     acme = await createAccount(system, 'acme-proxy');
     acmeSid = await accountSidOf(acme);
   });
@@ -353,6 +361,33 @@ describe('Twilio Proxy API (v1) through the gateway, driven by Twilio’s own SD
     const rival = twilioClient(system.baseUrl, acmeSid, acme.authToken);
     expect(await rejection(rival.proxy.v1.services(other.sid).phoneNumbers.list())).toMatchObject({
       status: 404,
+    });
+  });
+
+  it('holds an account to PROXY_SERVICES_MAX Services, its subaccounts’ included (409, 20409); one deleted makes room; another account is not held by it', async () => {
+    const fleet = await createAccount(system, 'service-hoarder');
+    const sub = await createSubaccount(system, fleet, 'hoarder-sub');
+    const client = twilioClient(system.baseUrl, await accountSidOf(fleet), fleet.authToken);
+    const subClient = twilioClient(system.baseUrl, await accountSidOf(sub), sub.authToken);
+    const first = await client.proxy.v1.services.create({ uniqueName: 'fleet-0' });
+    for (let i = 1; i < SERVICES_MAX - 1; i++)
+      await client.proxy.v1.services.create({ uniqueName: `fleet-${i}` });
+    await subClient.proxy.v1.services.create({ uniqueName: 'fleet-sub-0' });
+    // At the bound: neither the account nor its subaccount makes another, and the answer says why.
+    for (const c of [client, subClient]) {
+      const refused = await rejection(c.proxy.v1.services.create({ uniqueName: 'one-too-many' }));
+      expect(refused).toMatchObject({ status: 409, code: 20409 });
+      expect(String(refused.message)).toContain(`${SERVICES_MAX} Services`);
+    }
+    // Another account is not held by this one's count.
+    const elsewhere = twilioClient(system.baseUrl, acmeSid, acme.authToken);
+    const theirs = await elsewhere.proxy.v1.services.create({ uniqueName: 'not-held' });
+    expect(await elsewhere.proxy.v1.services(theirs.sid).remove()).toBe(true);
+    // One deleted makes room for one.
+    expect(await client.proxy.v1.services(first.sid).remove()).toBe(true);
+    await subClient.proxy.v1.services.create({ uniqueName: 'fleet-sub-1' });
+    expect(await rejection(client.proxy.v1.services.create({ uniqueName: 'fleet-again' }))).toMatchObject({
+      status: 409,
     });
   });
 

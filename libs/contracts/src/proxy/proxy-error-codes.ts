@@ -20,6 +20,8 @@ export const ProxyErrorCodes = {
   PROXY_IDENTIFIER_IN_USE: 'CONFLICT.PROXY_IDENTIFIER_IN_USE',
   /** The owner holds as many open Sessions without participants as it may (Twilio 20409 family). */
   TOO_MANY_EMPTY_SESSIONS: 'CONFLICT.PROXY_EMPTY_SESSIONS',
+  /** The account (its subaccounts' included) holds as many Services as it may (Twilio 20409 family). */
+  TOO_MANY_SERVICES: 'CONFLICT.PROXY_SERVICES',
   /** A removal Maskline does not make (a participant of a live Session). */
   PARTICIPANT_REMOVAL_UNSUPPORTED: 'VALIDATION.PROXY_PARTICIPANT_REMOVAL',
 } as const;

@@ -44,6 +44,12 @@ export const sessionServiceConfigSchema = z
      */
     PROXY_EMPTY_SESSIONS_MAX: envInt(1000, 1, 1_000_000),
     /**
+     * Twilio Proxy Services a main account may hold, its subaccounts' included: kept until deleted,
+     * up to 6.5 KB each with their URLs, and subaccounts are the account's to make. Without a bound one
+     * tenant creating them at its API rate wrote about 50 GB a day into the store every tenant shares.
+     */
+    PROXY_SERVICES_MAX: envInt(1000, 1, 1_000_000),
+    /**
      * The most steps (a call's answer, hang-up...; a message's outcome) a read of a session's history
      * returns: its newest. A session that never ends (a Proxy Session without a TTL) may record steps
      * for ever, a tenant texting itself at its whole rate limit millions a day; read whole, a few reads

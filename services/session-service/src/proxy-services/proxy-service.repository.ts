@@ -25,6 +25,11 @@ export class ProxyServiceRepository extends AccountScopedRepository<ProxyService
     return this.findByIdScoped({ accountId: scope.accountId, subaccountId: scope.subaccountId ?? null }, sid);
   }
 
+  /** How many Services the main account holds, its subaccounts' included (the cap's count). */
+  countOfAccount(accountId: string): Promise<number> {
+    return this.countScoped({ accountId });
+  }
+
   list(scope: AccountScope, offset: number, limit: number): Promise<ProxyServiceDocument[]> {
     return this.findScoped(
       { accountId: scope.accountId, subaccountId: scope.subaccountId ?? null },

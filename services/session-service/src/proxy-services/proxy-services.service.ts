@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   CodedError,
   newTwilioSid,
@@ -13,6 +13,7 @@ import {
   type ListProxyServices,
   type UpdateProxyService,
 } from '@maskline/contracts';
+import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { ProxyServiceNameRepository, ProxyServiceRepository } from './proxy-service.repository';
 import type { ProxyServiceDocument } from './proxy-service.schema';
 
@@ -27,10 +28,20 @@ export class ProxyServicesService {
   constructor(
     private readonly services: ProxyServiceRepository,
     private readonly names: ProxyServiceNameRepository,
+    @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
   ) {}
 
   async create(request: RpcParsedRequestOf<typeof CreateProxyService>): Promise<ProxyService> {
     const { scope, settings } = request;
+    // Approximate under concurrent creates (by as many as are under way at once): a bound on what one
+    // account keeps in the store for good.
+    const limit = this.config.PROXY_SERVICES_MAX;
+    if ((await this.services.countOfAccount(scope.accountId)) >= limit) {
+      throw new CodedError(
+        ProxyErrorCodes.TOO_MANY_SERVICES,
+        `this account holds ${limit} Services (its subaccounts' included), the most it may; delete one first`,
+      );
+    }
     const sid = newTwilioSid('KS');
     const uniqueName = settings.uniqueName!;
     await this.holdName(scope, uniqueName, sid);
