@@ -22,7 +22,8 @@ export class ProxyServiceDocument {
 }
 
 export const ProxyServiceSchema = SchemaFactory.createForClass(ProxyServiceDocument);
-// Lists an owner's Services, newest first: { accountId, subaccountId } sorted by createdAt.
+// Lists an owner's Services, newest first: { accountId, subaccountId } sorted by createdAt; and by its
+// prefix, counts a main account's, its subaccounts' included (PROXY_SERVICES_MAX).
 ProxyServiceSchema.index({ accountId: 1, subaccountId: 1, createdAt: -1 });
 
 /**
