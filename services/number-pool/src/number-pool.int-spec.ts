@@ -17,6 +17,7 @@ import {
   ListVirtualNumbers,
   PROVIDER_ASK_TIMEOUT_MS,
   PoolErrorCodes,
+  ProxyErrorCodes,
   ReleaseAllocation,
   ReleaseSessionNumber,
   UpdateVirtualNumber,
@@ -46,6 +47,7 @@ import { HoldRepository } from './allocation/hold.repository';
 import { AllocationRepository } from './allocation/allocation.repository';
 import { ALLOCATIONS_BUCKET, PAIR_HINTS_BUCKET, pairKey } from './allocation/mongo-hold-store';
 import { InventoryService } from './inventory/inventory.service';
+import { ProxyNumberClaimRepository } from './inventory/proxy-number-claim.repository';
 import { ProviderHoldingSweep } from './inventory/provider-holding-sweep';
 import { NumberPoolModule } from './number-pool.module';
 
@@ -1066,6 +1068,35 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(AddAllocationParty, { scope, allocationId: mainSingle, party: rider(617) }),
       ).resolves.toEqual({ virtualNumber: moved });
+    });
+
+    it('gives a Service a number only while it is still its owner’s: an assignment racing a move to a sibling leaves no claim, and the sibling’s own Service takes the number', async () => {
+      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF3' };
+      const [a, b]: AccountScope[] = [
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF4' },
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF5' },
+      ];
+      const number = '+14155550126';
+      await client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider: 'twilio' });
+      // The first subaccount's assignment has looked at the number (its own) when the main account
+      // moves it to the sibling; its claim is taken just after.
+      const claims = app.get(ProxyNumberClaimRepository);
+      const take = claims.take.bind(claims);
+      const racing = jest.spyOn(claims, 'take').mockImplementationOnce(async (...args) => {
+        await client.request(UpdateVirtualNumber, { scope, number, subaccountId: b.subaccountId });
+        return take(...args);
+      });
+      try {
+        await expect(
+          client.request(AssignProxyNumber, { scope: a, serviceSid: `KS${'d'.repeat(32)}`, number }),
+        ).rejects.toMatchObject({ code: ProxyErrorCodes.NUMBER_NOT_AVAILABLE });
+      } finally {
+        racing.mockRestore();
+      }
+      // Nothing of the first's is left on it: the sibling gives it to a Service of its own.
+      await expect(
+        client.request(AssignProxyNumber, { scope: b, serviceSid: `KS${'e'.repeat(32)}`, number }),
+      ).resolves.toMatchObject({ number, proxyServiceSid: `KS${'e'.repeat(32)}` });
     });
 
     it('frees a pair a former holder’s release cooled off while its number moved: the release looks at the number again after writing it', async () => {

@@ -35,7 +35,10 @@ export class ProxyNumbersService {
   /**
    * Gives the number to the Service: its claim decides between concurrent requests (one wins; the
    * other is told the number serves another Service). A claim left by a request that died before
-   * writing the number's record, older than CLAIM_GRACE_MS, is taken over.
+   * writing the number's record, older than CLAIM_GRACE_MS, is taken over. The number's record is
+   * written only while it is still this owner's: taken by another account or moved to another of the
+   * account's holders since it was looked at, the claim is given back (a claim left behind would
+   * keep the number's next holder from giving it to a Service of its own, and tell it someone had).
    */
   async assign(request: RpcParsedRequestOf<typeof AssignProxyNumber>): Promise<ProxyNumber> {
     const { scope, serviceSid, number } = request;
@@ -53,10 +56,14 @@ export class ProxyNumbersService {
       if (!stale || attempt > 0) throw notAvailable(number, 'taken');
       await this.claims.release(scope.accountId, number, holder.serviceSid);
     }
-    await this.numbers.update(scope.accountId, number, {
+    const written = await this.numbers.updateHeld(scope, number, {
       proxyServiceSid: serviceSid,
       ...(request.isReserved !== undefined ? { isReserved: request.isReserved } : {}),
     });
+    if (!written) {
+      await this.claims.release(scope.accountId, number, serviceSid);
+      throw notAvailable(number, 'not-yours');
+    }
     this.pool.invalidate(scope.accountId);
     return this.get(scope, serviceSid, number);
   }

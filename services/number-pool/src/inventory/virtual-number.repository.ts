@@ -93,6 +93,24 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     return { objects, total };
   }
 
+  /**
+   * Updates the number if it is still this owner's (the account's, and the same holder within it:
+   * a subaccount, or the main account) and active; false when it is not.
+   */
+  async updateHeld(
+    scope: AccountScope,
+    number: string,
+    set: Partial<VirtualNumberDocument>,
+  ): Promise<boolean> {
+    const filter = {
+      _id: number,
+      accountId: scope.accountId,
+      subaccountId: scope.subaccountId ?? null,
+      status: 'active',
+    };
+    return (await this.updateOneScoped(filter, { $set: set })) === 1;
+  }
+
   /** A Proxy Service's numbers that this owner still has, in E.164 order. */
   ofProxyService(scope: AccountScope, serviceSid: string, offset: number, limit: number) {
     return this.findScoped(
