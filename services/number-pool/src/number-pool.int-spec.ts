@@ -1099,6 +1099,39 @@ describe('number-pool (real NATS + store)', () => {
       ).resolves.toMatchObject({ number, proxyServiceSid: `KS${'e'.repeat(32)}` });
     });
 
+    it('leaves no claim of the former holder’s when its assignment runs while the move is under way: the move gives Service claims back after the number is the new holder’s', async () => {
+      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF6' };
+      const [a, b]: AccountScope[] = [
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF7' },
+        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF8' },
+      ];
+      const number = '+14155550127';
+      const [former, own] = [`KS${'f'.repeat(32)}`, `KS${'9'.repeat(32)}`];
+      await client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider: 'twilio' });
+      await client.request(AssignProxyNumber, { scope: a, serviceSid: former, number });
+      // The move gives the Service's claim back; the former holder's assignment runs at that moment.
+      const claims = app.get(ProxyNumberClaimRepository);
+      const release = claims.release.bind(claims);
+      let assigned: unknown;
+      const racing = jest.spyOn(claims, 'release').mockImplementationOnce(async (...args) => {
+        await release(...args);
+        assigned = await client.request(AssignProxyNumber, { scope: a, serviceSid: former, number }).then(
+          (n) => n.proxyServiceSid,
+          (err: { code?: string }) => err.code,
+        );
+      });
+      try {
+        await client.request(UpdateVirtualNumber, { scope, number, subaccountId: b.subaccountId });
+      } finally {
+        racing.mockRestore();
+      }
+      expect(assigned).toBe(ProxyErrorCodes.NUMBER_NOT_AVAILABLE);
+      // The sibling gives its number to a Service of its own.
+      await expect(
+        client.request(AssignProxyNumber, { scope: b, serviceSid: own, number }),
+      ).resolves.toMatchObject({ number, proxyServiceSid: own });
+    });
+
     it('frees a pair a former holder’s release cooled off while its number moved: the release looks at the number again after writing it', async () => {
       const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF0' };
       const [a, b]: AccountScope[] = [

@@ -10,13 +10,21 @@ import {
 
 /** One claim per inbound message: who is sending it, or that it has been dealt with. */
 export const MESSAGE_RELAY_BUCKET = 'maskline-message-relays';
-/** Fallback messages sent, per number and sender: at most one per interval. */
-export const MESSAGE_FALLBACK_BUCKET = 'maskline-message-fallbacks';
 /**
- * The most senders the fallback gate remembers, the oldest forgotten first: a key a sender a number
- * answered, and a tenant signing its own numbers' webhooks can name a new sender each time (at its
- * inbound limit, 200 a second, 720,000 keys an hour, and the interval may be days). About 80 MB of
- * NATS memory at most; a sender forgotten early may be answered once more within the interval.
+ * Fallback messages sent, per number and sender: at most one per interval. Its own name since it
+ * is bounded (FALLBACK_GATE_KEYS_MAX): a replica of an earlier release opens the bucket it knew
+ * (`maskline-message-fallbacks`) with no bound and a policy of refusing when full, which it would set
+ * again on a shared bucket, so that once full every tenant's fallbacks were refused. The earlier
+ * bucket empties as its entries age out and may then be deleted.
+ */
+export const MESSAGE_FALLBACK_BUCKET = 'maskline-message-fallback-gate';
+/**
+ * The most senders the fallback gate remembers, the oldest forgotten first: one key per number and
+ * sender answered, and a tenant signing its own numbers' webhooks can name a new sender each time (at
+ * its inbound limit, 200 a second, 720,000 keys an hour, and the interval may be days). About 80 MB of
+ * NATS memory at most. A sender forgotten early may be answered once more within the interval, and
+ * one tenant naming senders at its limit makes every tenant's be forgotten sooner (in about 17
+ * minutes at the defaults).
  */
 export const FALLBACK_GATE_KEYS_MAX = 200_000;
 /** Longer than any provider's retries of a webhook and than the stream keeps the event. */

@@ -267,10 +267,13 @@ export class InventoryService {
     }
     if (request.fallbackAnswerUrl !== undefined) set.fallbackAnswerUrl = request.fallbackAnswerUrl;
     if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
-    if (set.proxyServiceSid === null) await this.proxyClaims.release(request.scope.accountId, existing._id);
     if (request.voiceEnabled !== undefined) set.voiceEnabled = request.voiceEnabled;
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
+    // Its Service's claim given back after the number is the new holder's (as an add's and a
+    // takeover's are): an assignment by the former holder racing the move then either wrote before
+    // it (and its claim goes here) or finds the number not its own (and gives its claim back).
+    if (set.proxyServiceSid === null) await this.proxyClaims.release(request.scope.accountId, existing._id);
     this.pool.invalidate(request.scope.accountId);
     const movedWithin =
       set.subaccountId !== undefined && set.subaccountId !== (existing.subaccountId ?? null);

@@ -84,15 +84,19 @@ export class ProxyNumbersService {
   }
 
   async setReserved(scope: AccountScope, serviceSid: string, number: string, isReserved: boolean) {
-    await this.ofService(scope, serviceSid, number);
-    await this.numbers.update(scope.accountId, number, { isReserved });
+    // Written only while still the Service's and its owner's (a move may come between a look and the write).
+    if (!(await this.numbers.updateHeld(scope, number, { isReserved }, serviceSid))) {
+      throw notOfService(number, serviceSid);
+    }
     this.pool.invalidate(scope.accountId);
     return this.get(scope, serviceSid, number);
   }
 
   async unassign(scope: AccountScope, serviceSid: string, number: string): Promise<void> {
-    await this.ofService(scope, serviceSid, number);
-    await this.numbers.update(scope.accountId, number, { proxyServiceSid: null, isReserved: false });
+    const unassigned = { proxyServiceSid: null, isReserved: false };
+    if (!(await this.numbers.updateHeld(scope, number, unassigned, serviceSid))) {
+      throw notOfService(number, serviceSid);
+    }
     await this.claims.release(scope.accountId, number, serviceSid);
     this.pool.invalidate(scope.accountId);
   }
@@ -114,9 +118,7 @@ export class ProxyNumbersService {
 
   private async ofService(scope: AccountScope, serviceSid: string, number: string) {
     const doc = await this.visible(scope, number);
-    if (!doc || doc.proxyServiceSid !== serviceSid) {
-      throw CodedError.notFound(`PhoneNumber ${number} is not a number of Service ${serviceSid}`);
-    }
+    if (!doc || doc.proxyServiceSid !== serviceSid) throw notOfService(number, serviceSid);
     return doc;
   }
 
@@ -131,6 +133,10 @@ export class ProxyNumbersService {
     }
     return new Map([...allocations].map(([n, s]) => [n, s.size]));
   }
+}
+
+function notOfService(number: string, serviceSid: string): CodedError {
+  return CodedError.notFound(`PhoneNumber ${number} is not a number of Service ${serviceSid}`);
 }
 
 function notAvailable(number: string, why: 'taken' | 'not-yours'): CodedError {

@@ -95,18 +95,20 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
 
   /**
    * Updates the number if it is still this owner's (the account's, and the same holder within it:
-   * a subaccount, or the main account) and active; false when it is not.
+   * a subaccount, or the main account), active, and (`serviceSid`) that Service's; false when not.
    */
   async updateHeld(
     scope: AccountScope,
     number: string,
     set: Partial<VirtualNumberDocument>,
+    serviceSid?: string,
   ): Promise<boolean> {
     const filter = {
       _id: number,
       accountId: scope.accountId,
       subaccountId: scope.subaccountId ?? null,
       status: 'active',
+      ...(serviceSid === undefined ? {} : { proxyServiceSid: serviceSid }),
     };
     return (await this.updateOneScoped(filter, { $set: set })) === 1;
   }
