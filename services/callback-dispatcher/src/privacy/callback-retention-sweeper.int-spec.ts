@@ -208,6 +208,24 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     expect(JSON.stringify(again)).not.toContain('14155550004');
   });
 
+  it('counts a letter’s redaction and retention from its first failure, however often a replay fails again', async () => {
+    const letter = await deadLetter(REDACTING, 23 * HOUR, '14155550007', '14155550008');
+    // Replayed and failed again every 23 hours (a tenant's endpoint answering 400, say).
+    clock.advance(2 * HOUR);
+    await app.get(DeadLetters).record({ ...letter, reason: 'HTTP 400', at: new Date(clock.now()) });
+    await sweep();
+    const stored = await letters.findById(letter._id).lean();
+    expect(stored!.reason).toBe('HTTP 400');
+    expect(stored!.at).toEqual(letter.at);
+    expect(JSON.stringify(stored)).not.toContain('14155550007');
+    expect(JSON.stringify(stored)).not.toContain('14155550008');
+    // Past the retention from its first failure it goes, its last failure a minute old.
+    clock.advance(30 * DAY);
+    await app.get(DeadLetters).record({ ...letter, reason: 'HTTP 400', at: new Date(clock.now() - 60_000) });
+    await sweep();
+    expect(await letters.findById(letter._id).lean()).toBeNull();
+  });
+
   it('deletes attempts and dead letters past their retention, and only those', async () => {
     const [oldAttempt, youngAttempt] = [await attempt(8 * DAY), await attempt(6 * DAY)];
     const [oldLetter, youngLetter] = [

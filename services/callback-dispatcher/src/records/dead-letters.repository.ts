@@ -17,8 +17,11 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   }
 
   /**
-   * Records the dead letter. A replay that fails again updates it (new reason, replayable again);
-   * a redelivery after a crash writes the same thing.
+   * Records the dead letter. A replay that fails again updates it (new reason, replayable again) and
+   * keeps its date, when it first failed: the redaction of its numbers and its retention count from
+   * then. (Dated again at each failure, a tenant whose endpoint answers 400 kept its letters' numbers
+   * in clear, and the letters, for as long as it replayed them a day apart.) A redelivery after a
+   * crash writes the same thing.
    */
   async record(letter: DeadLetterDocument): Promise<void> {
     if (await this.insertNew(letter)) return;
@@ -34,11 +37,12 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   async recordLost(letter: DeadLetterDocument, ofReplay: boolean): Promise<boolean> {
     if (await this.insertNew(letter)) return true;
     if (!ofReplay) return false;
-    // Only while it is marked replayed, in one statement (a replay that dead-letters it again meanwhile wins).
-    const { _id, accountId, reason, attempts, at, url } = letter;
+    // Only while it is marked replayed, in one statement (a replay that dead-letters it again meanwhile
+    // wins). Its date stands (`record`).
+    const { _id, accountId, reason, attempts, url } = letter;
     const matched = await this.updateOneScoped(
       { _id, accountId, replayedAt: { $ne: null } },
-      { $set: { reason, attempts, at, url, replayedAt: null } },
+      { $set: { reason, attempts, url, replayedAt: null } },
     );
     return matched > 0;
   }
@@ -49,8 +53,8 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   }
 
   private async rewrite(letter: DeadLetterDocument): Promise<void> {
-    const { _id, accountId, reason, attempts, at, url } = letter;
-    await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, at, url, replayedAt: null } });
+    const { _id, accountId, reason, attempts, url } = letter;
+    await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, url, replayedAt: null } });
   }
 
   /** A dead letter the scope may see: the account's, and for a subaccount only its own. */
