@@ -46,13 +46,18 @@ export class CallbackAttempt {
     @Inject(CALLBACK_DISPATCHER_CONFIG) private readonly config: CallbackDispatcherConfig,
   ) {}
 
-  breakerOf(accountId: string, url: string): TenantBreaker {
-    return { family: 'host', key: `${accountId}:${new URL(url).host}` };
+  /**
+   * The breaker of the owner's callbacks to the URL's host: the account's, or a subaccount's own, so
+   * that one subaccount failing on a host it shares with its siblings (a reseller's webhook host, a
+   * platform's) on purpose opens no breaker for them.
+   */
+  breakerOf(accountId: string, subaccountId: string | null, url: string): TenantBreaker {
+    return { family: 'host', key: `${accountId}/${subaccountId ?? ''}:${new URL(url).host}` };
   }
 
   async send(r: AttemptRequest): Promise<AttemptResult> {
     const host = new URL(r.url).host;
-    const breaker = this.breakerOf(r.accountId, r.url);
+    const breaker = this.breakerOf(r.accountId, r.subaccountId, r.url);
     if (this.breakers.isOpen(breaker)) return { kind: 'circuit-open', host };
     const query = new URLSearchParams(r.params).toString();
     const requestUrl = r.method === 'GET' ? `${r.url}${r.url.includes('?') ? '&' : '?'}${query}` : r.url;

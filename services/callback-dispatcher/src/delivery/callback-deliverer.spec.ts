@@ -6,7 +6,7 @@ import { Bulkheads } from '@maskline/resilience';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
 import type { CallbackAttempts } from '../records/callback-attempts.repository';
 import type { DeadLetters } from '../records/dead-letters.repository';
-import type { AttemptRequest, AttemptResult, CallbackAttempt } from './callback-attempt';
+import { CallbackAttempt, type AttemptRequest, type AttemptResult } from './callback-attempt';
 import { CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import type { CallbackHostSlots } from './callback-host-slots';
 import type { CallbackTarget, CallbackTargets } from './callback-targets';
@@ -76,6 +76,8 @@ function deliverer(world: {
   watches?: Record<number, WatchedRetry>;
   /** CALLBACK_PER_ACCOUNT_CONCURRENCY (default 16). */
   perAccount?: number;
+  /** Each session's target (its owner's subaccount, say), in place of `target`. */
+  targetOfSession?: (sessionId: string) => CallbackTarget;
   /** Sends, and attempt records, wait for these (held until the test lets them go). */
   holdSends?: Promise<void>;
   holdRecords?: Promise<void>;
@@ -130,7 +132,10 @@ function deliverer(world: {
     ...(world.answers ?? [{ kind: 'response', statusCode: 200, latencyMs: 5 } as AttemptResult]),
   ];
   const attempts = {
-    breakerOf: (account: string, url: string) => ({ family: 'host', key: `${account}:${new URL(url).host}` }),
+    breakerOf: (account: string, subaccount: string | null, url: string) => ({
+      family: 'host',
+      key: `${account}/${subaccount ?? ''}:${new URL(url).host}`,
+    }),
     send: jest.fn(async (r: AttemptRequest) => {
       attemptsSent.push(r);
       await world.holdSends;
@@ -159,7 +164,9 @@ function deliverer(world: {
     }),
   } as unknown as DeadLetters;
   const targets = {
-    get: jest.fn(async () => ('target' in world ? world.target : target())),
+    get: jest.fn(async (_account: string, sessionId: string) =>
+      world.targetOfSession ? world.targetOfSession(sessionId) : 'target' in world ? world.target : target(),
+    ),
   } as unknown as CallbackTargets;
   const config = {
     CALLBACK_HOST_ALLOWLIST: [],
@@ -481,6 +488,40 @@ describe('delivering a callback', () => {
       expect(attemptsSent.map((a) => a.eventId)).toEqual(['evt-7', 'evt-8']);
     });
 
+    it('holds one subaccount to half of its account’s turns: its siblings’ and its main account’s callbacks are sent while its slow endpoint holds its own', async () => {
+      const sends = gate();
+      const sessionOf = (n: number) => `00000000-0000-4000-8000-00000000010${n}`;
+      const owners: Record<string, string | null> = {
+        [sessionOf(1)]: 'SA000000000000000001',
+        [sessionOf(2)]: 'SA000000000000000002',
+        [sessionOf(3)]: null,
+      };
+      const { d, attemptsSent } = deliverer({
+        perAccount: 4,
+        holdSends: sends.opened,
+        targetOfSession: (sessionId) => target({ subaccountId: owners[sessionId] ?? null }),
+      });
+      const of = (n: number, i: number) => {
+        const base = job();
+        return job({
+          eventId: `evt-${n}-${i}`,
+          attemptKey: `evt-${n}-${i}`,
+          callback: { ...base.callback, sessionId: sessionOf(n) },
+        });
+      };
+      // The first subaccount's endpoint holds every callback it is sent: four of them at once.
+      const slow = [0, 1, 2, 3].map((i) => d.deliver(of(1, i)));
+      await settle();
+      expect(attemptsSent.map((a) => a.eventId)).toEqual(['evt-1-0', 'evt-1-1']);
+      // Its sibling's and its main account's are sent meanwhile.
+      const others = [d.deliver(of(2, 0)), d.deliver(of(3, 0))];
+      await settle();
+      expect(attemptsSent.map((a) => a.eventId)).toEqual(['evt-1-0', 'evt-1-1', 'evt-2-0', 'evt-3-0']);
+      sends.open();
+      await Promise.all([...slow, ...others]);
+      expect(attemptsSent).toHaveLength(6);
+    });
+
     it('hands the turn on once sent: writing the attempt down (the store, slow) holds no turn', async () => {
       const records = gate();
       const { d, attemptsSent, recorded } = deliverer({ perAccount: 1, holdRecords: records.opened });
@@ -734,5 +775,19 @@ describe('a retry that waits long enough for the event stream to forget its even
         replayedAt: null,
       }),
     ]);
+  });
+});
+
+describe('a callback’s breaker', () => {
+  it('is its owner’s and host’s: a subaccount failing on a host its siblings use opens none of theirs', () => {
+    const attempt = new CallbackAttempt({} as never, {} as never, {} as never);
+    const url = 'http://127.0.0.1:9/maskline';
+    const [first, sibling, main] = [
+      attempt.breakerOf(ACCOUNT, 'SA000000000000000001', url),
+      attempt.breakerOf(ACCOUNT, 'SA000000000000000002', url),
+      attempt.breakerOf(ACCOUNT, null, url),
+    ];
+    expect(new Set([first.key, sibling.key, main.key]).size).toBe(3);
+    expect(attempt.breakerOf(ACCOUNT, null, 'http://127.0.0.1:9/other').key).toBe(main.key);
   });
 });

@@ -148,6 +148,8 @@ const ACCOUNT_TURN_WAIT_MS = 2000;
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly perAccount: Bulkheads;
+  /** Within the account's, a subaccount's own: half of them (as many again waiting). */
+  private readonly perSubaccount: Bulkheads;
   private readonly rules: DeliveryRules;
   private readonly outcomes;
   private readonly latency;
@@ -174,6 +176,11 @@ export class CallbackDeliverer {
     this.perAccount = new Bulkheads(config.CALLBACK_PER_ACCOUNT_CONCURRENCY, now, {
       maxWaiting: Math.max(1, Math.floor(config.CALLBACK_PER_ACCOUNT_CONCURRENCY / 2)),
     });
+    // One subaccount whose endpoints answer slowly on purpose holds half at most: its main account's
+    // and siblings' callbacks keep the rest, where it could hold them all (put off for hours, then
+    // dead-lettered).
+    const subaccountShare = Math.max(1, Math.floor(config.CALLBACK_PER_ACCOUNT_CONCURRENCY / 2));
+    this.perSubaccount = new Bulkheads(subaccountShare, now, { maxWaiting: subaccountShare });
     this.rules = {
       retryScheduleSeconds: config.CALLBACK_RETRY_SCHEDULE_SECONDS,
       maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,
@@ -365,13 +372,19 @@ export class CallbackDeliverer {
     const before = beforeAttempt(this.rules, made, job.publishedAt.getTime(), this.now());
     if (before.kind === 'dead-letter') return this.deadLetter(job, url, before.reason, made);
 
-    // Each account gets a share of this replica's attempts (DNS included), waited for briefly; what
-    // the attempt's outcome asks (its records, its fate) is done after its turn is handed on.
-    const ran = await this.perAccount.run(
-      callback.accountId,
-      () => this.attempt(job, target, url, method, params, made),
-      { waitMs: ACCOUNT_TURN_WAIT_MS },
-    );
+    // Each account gets a share of this replica's attempts (DNS included), and each of its
+    // subaccounts half of that, waited for briefly; what the attempt's outcome asks (its records, its
+    // fate) is done after its turn is handed on.
+    const waitUntil = this.now() + ACCOUNT_TURN_WAIT_MS;
+    const inAccount = () =>
+      this.perAccount.run(callback.accountId, () => this.attempt(job, target, url, method, params, made), {
+        waitMs: Math.max(0, waitUntil - this.now()),
+      });
+    const ran = target.subaccountId
+      ? await this.perSubaccount
+          .run(`${callback.accountId}/${target.subaccountId}`, inAccount, { waitMs: ACCOUNT_TURN_WAIT_MS })
+          .then((r) => (r.admitted ? r.value : r))
+      : await inAccount();
     if (!ran.admitted) {
       throw new RetryLater(
         `account has ${this.config.CALLBACK_PER_ACCOUNT_CONCURRENCY} callbacks in flight`,
@@ -417,7 +430,7 @@ export class CallbackDeliverer {
           error: verdict.reason,
         });
     }
-    const hostKey = this.attempts.breakerOf(callback.accountId, url);
+    const hostKey = this.attempts.breakerOf(callback.accountId, target.subaccountId, url);
     const ran = await this.perHost.run(breakerName(hostKey), () =>
       this.attempts.send({
         accountId: callback.accountId,
