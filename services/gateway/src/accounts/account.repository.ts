@@ -38,6 +38,11 @@ export class AccountRepository extends AccountScopedRepository<Account> {
     return { total, objects };
   }
 
+  /** How many subaccounts the main account holds (SUBACCOUNTS_MAX), by the index the list uses. */
+  countSubaccounts(accountId: string): Promise<number> {
+    return this.countScoped({ accountId, kind: 'sub' });
+  }
+
   listSubaccounts(accountId: string): Promise<Account[]> {
     return this.findScoped({ accountId, kind: 'sub' }, { limit: 10_000, offset: 0, sort: { _id: 1 } });
   }

@@ -35,5 +35,5 @@ export class Account {
 }
 
 export const AccountSchema = SchemaFactory.createForClass(Account);
-// Lists a main account's subaccounts: { accountId, kind: 'sub' } sorted by _id.
+// Lists a main account's subaccounts: { accountId, kind: 'sub' } sorted by _id; and counts them (SUBACCOUNTS_MAX).
 AccountSchema.index({ accountId: 1, kind: 1, _id: 1 });

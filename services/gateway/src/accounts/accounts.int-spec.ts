@@ -19,6 +19,8 @@ import { GatewayModule } from '../gateway.module';
 import { configureHttp } from '../http/configure-http';
 
 const OPERATOR_KEY = 'o'.repeat(40);
+/** This suite's bound on a main account's subaccounts (the other tests make fewer each). */
+const SUBACCOUNTS_MAX = 3;
 
 describe('accounts and authentication (real NATS + store)', () => {
   let nats: RunningProcess;
@@ -37,6 +39,7 @@ describe('accounts and authentication (real NATS + store)', () => {
       CALL_CONTEXT_KEYS: testKeyring(),
       RATE_LIMIT_PER_SECOND: 1,
       RATE_LIMIT_BURST: 20,
+      SUBACCOUNTS_MAX: SUBACCOUNTS_MAX,
     });
     gateway = await startHttpApp(GatewayModule.forRoot(config), configureHttp);
     client = await TestNatsClient.connect(nats.url);
@@ -117,6 +120,23 @@ describe('accounts and authentication (real NATS + store)', () => {
     });
     expect(cross.status).toBe(401);
     expect(((await cross.json()) as { error: string }).error).toContain('does not match');
+  });
+
+  it('holds a main account to SUBACCOUNTS_MAX subaccounts (409 naming the bound); another account is not held by it', async () => {
+    const hoarder = await createAccount('Hoarder');
+    for (let i = 0; i < SUBACCOUNTS_MAX; i++) {
+      expect((await createSub(hoarder.auth_id, hoarder.auth_token, `sub-${i}`)).status).toBe(201);
+    }
+    const refused = await createSub(hoarder.auth_id, hoarder.auth_token, 'one-too-many');
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(await refused.json())).toContain(`${SUBACCOUNTS_MAX} subaccounts`);
+    // Nothing written for the one refused.
+    const db = gateway.app.get<Connection>(getConnectionToken());
+    expect(await db.collection('accounts').countDocuments({ accountId: hoarder.auth_id, kind: 'sub' })).toBe(
+      SUBACCOUNTS_MAX,
+    );
+    const other = await createAccount('Neighbour');
+    expect((await createSub(other.auth_id, other.auth_token, 'theirs')).status).toBe(201);
   });
 
   it('lets only main accounts create subaccounts', async () => {

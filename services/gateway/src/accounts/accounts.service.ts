@@ -73,6 +73,15 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   async createSubaccount(parentAuthId: string, name: string, enabled = true): Promise<IssuedCredentials> {
     const parent = await this.repository.findForAuthentication(parentAuthId);
     if (!parent || parent.kind !== 'main') throw CodedError.notFound(`account ${parentAuthId} not found`);
+    // Approximate under creates sent at once (by as many as are under way): a bound on what one
+    // account keeps for good, not a quota to the unit.
+    const limit = this.config.SUBACCOUNTS_MAX;
+    if ((await this.repository.countSubaccounts(parent._id)) >= limit) {
+      throw new CodedError(
+        ErrorCodes.CONFLICT,
+        `this account holds ${limit} subaccounts, the most it may (SUBACCOUNTS_MAX, set by the operator)`,
+      );
+    }
     const authId = this.credentials.newAuthId('sub');
     return this.issue({ _id: authId, kind: 'sub', accountId: parent._id, name, enabled });
   }

@@ -40,6 +40,13 @@ export const gatewayConfigSchema = z.object({
    * max_payload (1 MiB by default) in one message; a larger one would fail as INTERNAL.NATS_REFUSED.
    */
   MAX_BODY_BYTES: envInt(65536, 1024, 256 * 1024),
+  /**
+   * Subaccounts one main account may hold. Kept until the operator removes them, each with up to
+   * MAX_KEYS_PER_ACCOUNT API keys, Proxy Services and console sign-ins of its own: without a bound one
+   * tenant made them at its API rate, 8.6 million records a day. At most 10,000, what a list of them
+   * returns.
+   */
+  SUBACCOUNTS_MAX: envInt(1000, 1, 10_000),
   /** AES-256-GCM keys for stored Auth Tokens: `id:base64(32 bytes)[,id:...]`, first one active. */
   ACCOUNT_TOKEN_KEYS: secret(keyringSchema),
   /**
