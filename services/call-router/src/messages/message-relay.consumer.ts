@@ -104,7 +104,7 @@ type Outcome =
  * giving it back, and whether its credentials were read afresh after the provider refused them
  * (`refreshed`: one such look a message, whichever its plan).
  */
-type TakenClaim = { sends: number; plan: RelayPlan; revision: number; refreshed: boolean };
+type TakenClaim = Omit<Extract<ClaimResult, { kind: 'claimed' }>, 'kind'> & { refreshed: boolean };
 
 /**
  * Relays a party's text message to the other party of its session, from the virtual number,
@@ -322,7 +322,7 @@ export class MessageRelayConsumer {
     // minutes, and up to PACED_WAIT_MAX_MS each for a large backlog's paced looks).
     if (meta.deliveryCount % READ_EVERY === 0) return null;
     const number = await this.numbers.get(m.virtualNumber);
-    if (!number || number.accountId !== m.accountId || number.provider !== m.provider) return null;
+    if (!number || !stillServes(number, m)) return null;
     const account = sendingAccountOf(m, number);
     const hold = account && this.sender.holdOf(account);
     if (!hold || !account) return null;
@@ -522,7 +522,7 @@ export class MessageRelayConsumer {
     if (
       decision.why === 'no-session' &&
       fresh.proxyServiceSid &&
-      fresh.accountId === m.accountId &&
+      stillServes(fresh, m) &&
       e164Schema.safeParse(m.sender).success
     ) {
       const contact: OutsideContact = {
@@ -552,7 +552,7 @@ export class MessageRelayConsumer {
       await this.outOfSession.settled(key, pending);
     }
     const answers =
-      fresh.accountId === m.accountId && !!fresh.fallbackMessage && !!fresh.credentials && fresh.smsEnabled;
+      stillServes(fresh, m) && !!fresh.fallbackMessage && !!fresh.credentials && fresh.smsEnabled;
     return answers && e164Schema.safeParse(m.sender).success
       ? { plan: { kind: 'fallback' }, why: decision.why }
       : { why: decision.why };
