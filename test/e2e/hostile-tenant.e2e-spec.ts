@@ -6,12 +6,13 @@ import {
   type Provider,
 } from '@maskline/telephony-simulator';
 import { connect } from 'nats';
-import { DEFAULT_NATS_MEMORY_BYTES, natsEntryBound } from '@maskline/contracts';
+import { DEFAULT_NATS_MEMORY_BYTES, MessageReceived, natsEntryBound } from '@maskline/contracts';
 import { TEST_NATS_STORAGE_BYTES, expectEventually } from '@maskline/testing';
 import { createAccount, createSubaccount, type TestAccount } from './support/accounts';
 import { CallbackReceiver } from './support/callback-receiver';
 import { E2eSystem } from './support/e2e-system';
 import { callParams, sendWebhook, signWebhook, urlsIn } from './support/signed-webhook';
+import { eventsOn } from './support/stream-events';
 
 type Json = Record<string, unknown>;
 type Tenant = 'victim' | 'attacker';
@@ -551,6 +552,19 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     expect(made.status).toBe(201);
     const session = (await made.json()) as Json;
     expect(session.virtual_number).toBe(number);
+    /** The holder a text to the number was taken for, as its event in the stream says. */
+    const takenFor = async (text: string) => {
+      const sent = signedTextTo(number, credentials, text);
+      expect((await post(sent)).status).toBe(200);
+      const nc = await connect({ servers: system.natsUrl });
+      try {
+        const events = await eventsOn(nc, MessageReceived);
+        return events.find((e) => e.providerMessageId === sent.params.MessageUUID)?.subaccountId;
+      } finally {
+        await nc.close();
+      }
+    };
+    expect(await takenFor('to the first subaccount')).toBe(first.authId);
 
     // Moved to the sibling (whose provider credentials it may then set): the first's session ends.
     const moved = await reseller.api(`/Number/${number.slice(1)}/`, { body: { subaccount: second.authId } });
@@ -568,6 +582,8 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     const theirs = await second.api('/Masking/Session/', { body: parties });
     expect(theirs.status).toBe(201);
     expect(((await theirs.json()) as Json).virtual_number).toBe(number);
+    // Texts to it are taken for the sibling now: one the first left waiting would be told released.
+    expect(await takenFor('to the sibling')).toBe(second.authId);
   });
 
   it('a signed text captured and replayed spends its owner’s inbound allowance once, however many copies are sent', async () => {
