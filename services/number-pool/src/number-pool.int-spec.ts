@@ -992,14 +992,28 @@ describe('number-pool (real NATS + store)', () => {
       announcements.unsubscribe();
     });
 
-    it('frees a number moved to another subaccount of its former holder’s pairs: their cool-offs end, a session it ends later cools nothing off, and none of its sessions gains a party there; moved back, the holder’s own stand', async () => {
-      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDE0' };
+    /**
+     * A main account (`MADDDDDDDDDDDDDDDD` and `account`) with two subaccounts (`first`, `second`), the
+     * first holding `number`.
+     */
+    const siblingsSharing = async (
+      account: string,
+      first: string,
+      second: string,
+      number: string,
+      provider: 'plivo' | 'twilio',
+    ) => {
+      const scope: AccountScope = { accountId: `MADDDDDDDDDDDDDDDD${account}` };
       const [a, b]: AccountScope[] = [
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDE1' },
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDE2' },
+        { ...scope, subaccountId: `SADDDDDDDDDDDDDDDD${first}` },
+        { ...scope, subaccountId: `SADDDDDDDDDDDDDDDD${second}` },
       ];
-      const moved = '+14155550124';
-      await client.request(AddVirtualNumbers, { scope: a, numbers: [moved], provider: 'plivo' });
+      await client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider });
+      return { scope, a, b, number };
+    };
+
+    it('frees a number moved to another subaccount of its former holder’s pairs: their cool-offs end, a session it ends later cools nothing off, and none of its sessions gains a party there; moved back, the holder’s own stand', async () => {
+      const { scope, a, b, number: moved } = await siblingsSharing('E0', 'E1', 'E2', '+14155550124', 'plivo');
       const allocated = async (who: AccountScope, parties: string[]) => {
         const allocationId = randomUUID();
         const { virtualNumber } = await client.request(AllocateNumber, {
@@ -1071,13 +1085,7 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('gives a Service a number only while it is still its owner’s: an assignment racing a move to a sibling leaves no claim, and the sibling’s own Service takes the number', async () => {
-      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF3' };
-      const [a, b]: AccountScope[] = [
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF4' },
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF5' },
-      ];
-      const number = '+14155550126';
-      await client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider: 'twilio' });
+      const { scope, a, b, number } = await siblingsSharing('F3', 'F4', 'F5', '+14155550126', 'twilio');
       // The first subaccount's assignment has looked at the number (its own) when the main account
       // moves it to the sibling; its claim is taken just after.
       const claims = app.get(ProxyNumberClaimRepository);
@@ -1100,14 +1108,8 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('leaves no claim of the former holder’s when its assignment runs while the move is under way: the move gives Service claims back after the number is the new holder’s', async () => {
-      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF6' };
-      const [a, b]: AccountScope[] = [
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF7' },
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF8' },
-      ];
-      const number = '+14155550127';
+      const { scope, a, b, number } = await siblingsSharing('F6', 'F7', 'F8', '+14155550127', 'twilio');
       const [former, own] = [`KS${'f'.repeat(32)}`, `KS${'9'.repeat(32)}`];
-      await client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider: 'twilio' });
       await client.request(AssignProxyNumber, { scope: a, serviceSid: former, number });
       // The move gives the Service's claim back; the former holder's assignment runs at that moment.
       const claims = app.get(ProxyNumberClaimRepository);
@@ -1133,13 +1135,7 @@ describe('number-pool (real NATS + store)', () => {
     });
 
     it('frees a pair a former holder’s release cooled off while its number moved: the release looks at the number again after writing it', async () => {
-      const scope: AccountScope = { accountId: 'MADDDDDDDDDDDDDDDDF0' };
-      const [a, b]: AccountScope[] = [
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF1' },
-        { ...scope, subaccountId: 'SADDDDDDDDDDDDDDDDF2' },
-      ];
-      const moved = '+14155550125';
-      await client.request(AddVirtualNumbers, { scope: a, numbers: [moved], provider: 'plivo' });
+      const { scope, a, b, number: moved } = await siblingsSharing('F0', 'F1', 'F2', '+14155550125', 'plivo');
       const allocate = (who: AccountScope, allocationId: string, parties: string[]) =>
         client.request(AllocateNumber, {
           scope: who,

@@ -201,6 +201,35 @@ function relayConsumer(
   return { consumer, sends };
 }
 
+/**
+ * A relay consumer on a number a test moves (`current.routing`, as this replica knows it and as it is
+ * read afresh), with `session` on it (a MessageInteraction's found by id), and the outcomes it announces.
+ */
+function consumerOfMovingNumber(
+  kv: KeyValueStores,
+  config: ReturnType<typeof configOf>,
+  current: { routing: NumberRouting },
+  session: RoutingSession,
+  claims: MessageRelayClaims | undefined,
+  parts: { sender: NonNullable<Parameters<typeof relayConsumer>[2]['sender']> },
+) {
+  const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
+  const { consumer } = relayConsumer(kv, config, {
+    get routing() {
+      return current.routing;
+    },
+    rpc: { request: async () => current.routing } as unknown as RpcClient,
+    finder: { ...finderOf(session), byId: async () => session } as unknown as SessionFinder,
+    events: {
+      publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
+        void outcomes.push({ subject: contract.subject, payload }),
+    } as unknown as EventPublisher,
+    ...(claims ? { claims } : {}),
+    sender: parts.sender,
+  });
+  return { consumer, outcomes };
+}
+
 describe('a relayed message whose outcome cannot be published (real NATS KV for its claim)', () => {
   let nats: RunningProcess;
   let app: INestApplicationContext;
@@ -376,20 +405,8 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const session = liveSession(true);
     const current = { routing: plivoNumber() };
     const provider = { timingOut: false, refusing: false };
-    const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
     const tried: OutboundMessage[] = [];
-    const { consumer } = relayConsumer(kv, config, {
-      get routing() {
-        return current.routing;
-      },
-      rpc: { request: async () => current.routing } as unknown as RpcClient,
-      // A MessageInteraction names its session: found by id.
-      finder: { ...finderOf(session), byId: async () => session } as unknown as SessionFinder,
-      events: {
-        publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
-          void outcomes.push({ subject: contract.subject, payload }),
-      } as unknown as EventPublisher,
-      claims,
+    const { consumer, outcomes } = consumerOfMovingNumber(kv, config, current, session, claims, {
       // Its provider account does not answer: its breaker is open, nothing goes out (or, `timingOut`,
       // a send goes out and times out).
       sender: {
@@ -487,18 +504,8 @@ describe('a relayed message whose outcome cannot be published (real NATS KV for 
     const S1 = `SA${'1'.repeat(18)}`;
     const S2 = `SA${'2'.repeat(18)}`;
     const current = { routing: { ...plivoNumber(), subaccountId: S1 } as NumberRouting, held: true };
-    const outcomes: Array<{ subject: string; payload: Record<string, unknown> }> = [];
     const tried: OutboundMessage[] = [];
-    const { consumer } = relayConsumer(kv, config, {
-      get routing() {
-        return current.routing;
-      },
-      rpc: { request: async () => current.routing } as unknown as RpcClient,
-      finder: { ...finderOf(session), byId: async () => session } as unknown as SessionFinder,
-      events: {
-        publish: async (contract: { subject: string }, payload: Record<string, unknown>) =>
-          void outcomes.push({ subject: contract.subject, payload }),
-      } as unknown as EventPublisher,
+    const { consumer, outcomes } = consumerOfMovingNumber(kv, config, current, session, undefined, {
       sender: {
         holdOf: () => (current.held ? 'held-back' : null),
         send: async (m: OutboundMessage): Promise<SendOutcome> => {
