@@ -992,6 +992,17 @@ describe('number-pool (real NATS + store)', () => {
       announcements.unsubscribe();
     });
 
+    /** A session's number for `parties` of `who`, whose pairs cool off for an hour once it ends. */
+    const allocateCoolingOff = (who: AccountScope, allocationId: string, parties: string[]) =>
+      client.request(AllocateNumber, {
+        scope: who,
+        allocationId,
+        parties,
+        geomatch: true,
+        cooloffSeconds: 3600,
+        excludeNumbers: [],
+      });
+
     /**
      * A main account (`MADDDDDDDDDDDDDDDD` and `account`) with two subaccounts (`first`, `second`), the
      * first holding `number`.
@@ -1016,14 +1027,7 @@ describe('number-pool (real NATS + store)', () => {
       const { scope, a, b, number: moved } = await siblingsSharing('E0', 'E1', 'E2', '+14155550124', 'plivo');
       const allocated = async (who: AccountScope, parties: string[]) => {
         const allocationId = randomUUID();
-        const { virtualNumber } = await client.request(AllocateNumber, {
-          scope: who,
-          allocationId,
-          parties,
-          geomatch: true,
-          cooloffSeconds: 3600,
-          excludeNumbers: [],
-        });
+        const { virtualNumber } = await allocateCoolingOff(who, allocationId, parties);
         expect(virtualNumber).toBe(moved);
         return allocationId;
       };
@@ -1136,15 +1140,7 @@ describe('number-pool (real NATS + store)', () => {
 
     it('frees a pair a former holder’s release cooled off while its number moved: the release looks at the number again after writing it', async () => {
       const { scope, a, b, number: moved } = await siblingsSharing('F0', 'F1', 'F2', '+14155550125', 'plivo');
-      const allocate = (who: AccountScope, allocationId: string, parties: string[]) =>
-        client.request(AllocateNumber, {
-          scope: who,
-          allocationId,
-          parties,
-          geomatch: true,
-          cooloffSeconds: 3600,
-          excludeNumbers: [],
-        });
+      const allocate = allocateCoolingOff;
       const ended = randomUUID();
       await expect(allocate(a, ended, [rider(620), rider(621)])).resolves.toMatchObject({
         virtualNumber: moved,
