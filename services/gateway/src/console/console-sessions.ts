@@ -150,10 +150,10 @@ export class ConsoleSessions {
 
   private async open(identity: ConsoleIdentity): Promise<string> {
     // An identity that proved itself opens sessions at most at the account request rate, across
-    // replicas (counted only after the check: a wrong guess writes nothing to KV).
-    await this.limiter.take({
-      accountId: `console-sign-in.${identity.kind === 'operator' ? 'operator' : identity.authId}`,
-    });
+    // replicas (counted only after the check: a wrong guess writes nothing to KV); a subaccount's
+    // count to its main account's, within its share, as its requests do: each subaccount a rate of its
+    // own let a main account open sessions (NATS KV keys) as fast as it made subaccounts.
+    await this.limiter.take(signInAllowanceOf(identity));
     const token = newSessionToken();
     const now = this.clock();
     const record: ConsoleSessionRecord = { identity, createdAt: now, lastSeenAt: now };
@@ -181,4 +181,13 @@ function sameText(a: string, b: string): boolean {
   const da = createHash('sha256').update(a).digest();
   const db = createHash('sha256').update(b).digest();
   return timingSafeEqual(da, db);
+}
+
+/** Whose console sign-in allowance an identity spends: its main account's, and a subaccount's share of it. */
+export function signInAllowanceOf(identity: ConsoleIdentity): { accountId: string; subaccountId?: string } {
+  if (identity.kind === 'operator') return { accountId: 'console-sign-in.operator' };
+  return {
+    accountId: `console-sign-in.${identity.accountId}`,
+    ...(identity.subaccountId ? { subaccountId: `console-sign-in.${identity.subaccountId}` } : {}),
+  };
 }

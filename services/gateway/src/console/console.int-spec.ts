@@ -13,7 +13,8 @@ import {
   type RunningProcess,
 } from '@maskline/testing';
 import { connect } from 'nats';
-import { ACCOUNT_RATE_BUCKET } from '../auth/account-rate-limiter';
+import { kvToken } from '@maskline/messaging';
+import { ACCOUNT_RATE_BUCKET, SUBACCOUNT_RATE_BUCKET } from '../auth/account-rate-limiter';
 import { gatewayConfigSchema } from '../config/gateway.config';
 import { GatewayModule } from '../gateway.module';
 import { configureHttp } from '../http/configure-http';
@@ -209,6 +210,34 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
       body: JSON.stringify({ operator_key: 'not-the-key' }),
     });
     expect(badKey.status).toBe(401);
+  });
+
+  it('counts a subaccount’s sign-ins to its main account’s sign-in allowance, within its share, not to one of its own', async () => {
+    const main = await newAccount('Reseller Co');
+    const made = await fetch(url(`/v1/Account/${main.auth_id}/Subaccount/`), {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${main.auth_id}:${main.auth_token}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'customer' }),
+    });
+    expect(made.status).toBe(201);
+    const sub = (await made.json()) as { auth_id: string; auth_token: string };
+    await signIn({ auth_id: sub.auth_id, auth_token: sub.auth_token });
+    const nc = await connect({ servers: nats.url });
+    try {
+      const keysOf = async (bucket: string) => {
+        const keys: string[] = [];
+        for await (const k of await (await nc.jetstream().views.kv(bucket)).keys()) keys.push(k);
+        return keys;
+      };
+      expect(await keysOf(ACCOUNT_RATE_BUCKET)).toContain(kvToken(`console-sign-in.${main.auth_id}`));
+      expect(await keysOf(ACCOUNT_RATE_BUCKET)).not.toContain(kvToken(`console-sign-in.${sub.auth_id}`));
+      expect(await keysOf(SUBACCOUNT_RATE_BUCKET)).toContain(kvToken(`console-sign-in.${sub.auth_id}`));
+    } finally {
+      await nc.close();
+    }
   });
 
   it('gives the operator the operator API, and not an account API', async () => {
