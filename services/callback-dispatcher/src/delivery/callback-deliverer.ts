@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { accountSidOf, type InteractionEnd } from '@maskline/contracts';
+import { accountSidOf, subaccountShare, type InteractionEnd } from '@maskline/contracts';
 import { EventRetention, RetryLater } from '@maskline/messaging';
 import { UrlGuard, hostResolver } from '@maskline/net-guard';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -148,7 +148,7 @@ const ACCOUNT_TURN_WAIT_MS = 2000;
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly perAccount: Bulkheads;
-  /** Within the account's, a subaccount's own: half of them (as many again waiting). */
+  /** Within the account's, a subaccount's own share of them (`subaccountShare`; as many again waiting). */
   private readonly perSubaccount: Bulkheads;
   private readonly rules: DeliveryRules;
   private readonly outcomes;
@@ -179,8 +179,8 @@ export class CallbackDeliverer {
     // One subaccount whose endpoints answer slowly on purpose holds half at most: its main account's
     // and siblings' callbacks keep the rest, where it could hold them all (put off for hours, then
     // dead-lettered).
-    const subaccountShare = Math.max(1, Math.floor(config.CALLBACK_PER_ACCOUNT_CONCURRENCY / 2));
-    this.perSubaccount = new Bulkheads(subaccountShare, now, { maxWaiting: subaccountShare });
+    const share = subaccountShare(config.CALLBACK_PER_ACCOUNT_CONCURRENCY);
+    this.perSubaccount = new Bulkheads(share, now, { maxWaiting: share });
     this.rules = {
       retryScheduleSeconds: config.CALLBACK_RETRY_SCHEDULE_SECONDS,
       maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,

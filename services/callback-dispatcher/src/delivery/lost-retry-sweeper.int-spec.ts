@@ -3,7 +3,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { getModelToken } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { connect, type NatsConnection } from 'nats';
-import { NATS_RECORD_BYTES, STREAMS } from '@maskline/contracts';
+import { NATS_RECORD_BYTES, STREAMS, subaccountShare } from '@maskline/contracts';
 import {
   startServiceApp,
   startTestNats,
@@ -181,6 +181,27 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     });
     expect(await watch.of(WATCH_BLOCK + 1)).toBeNull();
     expect(await watch.of(WATCH_BLOCK + 2)).toBeNull();
+  });
+
+  it('lets one subaccount’s callbacks take at most its share of its account’s watches: its main account’s still go in', async () => {
+    const watch = app.get(LostRetryWatch);
+    const { burst } = watch.allowanceRule;
+    const account = 'MAWATCHRESELLER00001';
+    const of = (subaccountId: string | null): WatchedRetry => {
+      const r = retry(1);
+      return { ...r, subaccountId, callback: { ...r.callback, accountId: account } };
+    };
+    // Far past every event the other tests published: no sweep there reads these.
+    let seq = 60 * WATCH_BLOCK;
+    const failing = 'SAWATCHFAILING000001';
+    const share = subaccountShare(burst);
+    const written: boolean[] = [];
+    for (let i = 0; i <= share; i++) written.push(await watch.watch(++seq, of(failing), null));
+    expect(written.filter(Boolean)).toHaveLength(share);
+    expect(written.at(-1)).toBe(false);
+    // Its main account's own callbacks, and a sibling's, still have the rest of the account's.
+    await expect(watch.watch(++seq, of(null), null)).resolves.toBe(true);
+    await expect(watch.watch(++seq, of('SAWATCHSIBLING000001'), null)).resolves.toBe(true);
   });
 
   it('lets one account’s callbacks take at most their share of the watches; another account’s, and a watch written again, still go in', async () => {

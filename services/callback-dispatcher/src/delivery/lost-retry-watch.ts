@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KvEntry } from 'nats';
-import { NATS_RECORD_BYTES, natsEntryBound } from '@maskline/contracts';
-import { KeyValueStores, SharedTokenBuckets, kvDecode, kvEncode, shareOfRoomRule } from '@maskline/messaging';
+import { NATS_RECORD_BYTES, SUBACCOUNT_SHARE_PERCENT, natsEntryBound } from '@maskline/contracts';
+import {
+  KeyValueStores,
+  SubaccountShareBuckets,
+  kvDecode,
+  kvEncode,
+  shareOfRoomRule,
+} from '@maskline/messaging';
 import { CLOCK, type Clock } from '@maskline/service-kit';
 import {
   CALLBACK_DISPATCHER_CONFIG,
@@ -14,6 +20,8 @@ export const RETRY_WATCH_BUCKET = 'maskline-callback-retry-watches';
 
 /** KV: each account's allowance of new watches (a token bucket every replica shares), one key an account. */
 export const WATCH_ALLOWANCE_BUCKET = 'maskline-callback-watch-allowance';
+/** KV: each subaccount's share of its main account's allowance, one key a subaccount. */
+export const WATCH_SUBACCOUNT_ALLOWANCE_BUCKET = 'maskline-callback-watch-subaccount-allowance';
 
 /**
  * Events a watch block spans: the sweep lists a block's watches once the event stream has begun to
@@ -82,7 +90,7 @@ export interface WatchEntry {
 export class LostRetryWatch {
   /** An account's share of the bucket: new watches a second, and at once. */
   readonly allowanceRule: { ratePerSecond: number; burst: number };
-  private readonly allowance: SharedTokenBuckets;
+  private readonly allowance: SubaccountShareBuckets;
 
   constructor(
     private readonly kv: KeyValueStores,
@@ -102,9 +110,13 @@ export class LostRetryWatch {
     const room = natsEntryBound('callbackRetryWatches', config.NATS_STORAGE_BYTES, config.NATS_MEMORY_BYTES);
     const lifetimeMs = config.CALLBACK_MAX_AGE_SECONDS * 1000 + ttlMs;
     this.allowanceRule = shareOfRoomRule(room, config.CALLBACK_WATCHES_ACCOUNT_PERCENT, lifetimeMs);
-    this.allowance = SharedTokenBuckets.perSecond(kv, {
+    // A subaccount's take first from a share of its own (SUBACCOUNT_SHARE_PERCENT): one whose endpoint
+    // fails leaves its main account and siblings the rest of their account's watches.
+    this.allowance = new SubaccountShareBuckets(kv, {
       bucket: WATCH_ALLOWANCE_BUCKET,
+      subaccountBucket: WATCH_SUBACCOUNT_ALLOWANCE_BUCKET,
       ...this.allowanceRule,
+      percent: SUBACCOUNT_SHARE_PERCENT,
       now,
     });
   }
@@ -123,7 +135,8 @@ export class LostRetryWatch {
     const value = kvEncode(retry);
     if (!replacing) {
       for (let place = 0; place < Math.ceil(value.length / WATCH_BYTES); place++) {
-        if (!(await this.allowance.take(retry.callback.accountId)).ok) return false;
+        const owner = { accountId: retry.callback.accountId, subaccountId: retry.subaccountId };
+        if (!(await this.allowance.take(owner)).ok) return false;
       }
     }
     await (await this.bucket()).put(watchKey(streamSequence), value);
