@@ -148,7 +148,7 @@ const ACCOUNT_TURN_WAIT_MS = 2000;
 export class CallbackDeliverer {
   private readonly guard: UrlGuard;
   private readonly perAccount: Bulkheads;
-  /** Within the account's, a subaccount's own share of them (`subaccountShare`; as many again waiting). */
+  /** Within the account's, a subaccount's own share of them (`subaccountShare`; none waiting there). */
   private readonly perSubaccount: Bulkheads;
   private readonly rules: DeliveryRules;
   private readonly outcomes;
@@ -179,8 +179,12 @@ export class CallbackDeliverer {
     // One subaccount whose endpoints answer slowly on purpose holds half at most: its main account's
     // and siblings' callbacks keep the rest, where it could hold them all (put off for hours, then
     // dead-lettered).
-    const share = subaccountShare(config.CALLBACK_PER_ACCOUNT_CONCURRENCY);
-    this.perSubaccount = new Bulkheads(share, now, { maxWaiting: share });
+    // None waits at a subaccount's own turns (its callbacks waiting for the account's count among
+    // the account's waiting): an account's running and waiting stay within its 24, however many
+    // subaccounts it has.
+    this.perSubaccount = new Bulkheads(subaccountShare(config.CALLBACK_PER_ACCOUNT_CONCURRENCY), now, {
+      maxWaiting: 0,
+    });
     this.rules = {
       retryScheduleSeconds: config.CALLBACK_RETRY_SCHEDULE_SECONDS,
       maxAgeSeconds: config.CALLBACK_MAX_AGE_SECONDS,
@@ -382,7 +386,7 @@ export class CallbackDeliverer {
       });
     const ran = target.subaccountId
       ? await this.perSubaccount
-          .run(`${callback.accountId}/${target.subaccountId}`, inAccount, { waitMs: ACCOUNT_TURN_WAIT_MS })
+          .run(`${callback.accountId}/${target.subaccountId}`, inAccount)
           .then((r) => (r.admitted ? r.value : r))
       : await inAccount();
     if (!ran.admitted) {

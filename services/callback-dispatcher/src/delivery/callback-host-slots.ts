@@ -8,7 +8,7 @@ import {
   type CallbackDispatcherConfig,
 } from '../config/callback-dispatcher.config';
 
-/** Per account and host, the callback attempts in flight across replicas. */
+/** Per owner (an account, or each of its subaccounts) and host, the callback attempts in flight across replicas. */
 export const HOST_SLOTS_BUCKET = 'maskline-callback-host-slots';
 
 /**
@@ -31,7 +31,8 @@ export function hostWaitersMax(accountTurns: number, hostTurns: number): number 
 }
 
 /**
- * CALLBACK_PER_HOST_CONCURRENCY attempts in flight per account and destination host, across every
+ * CALLBACK_PER_HOST_CONCURRENCY attempts in flight per owner (an account, or each of its subaccounts)
+ * and destination host, across every
  * dispatcher replica: a customer's endpoint is not hit harder because the dispatcher scaled out.
  * This replica's own attempts take turns first (waiting up to HOST_TURN_WAIT_MS), so the shared
  * slots in KV refuse only what another replica holds.

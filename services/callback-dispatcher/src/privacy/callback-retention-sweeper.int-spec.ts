@@ -17,7 +17,7 @@ import {
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
 import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
 import { CallbackAttemptDocument, DeadLetterDocument } from '../records/callback-records.schema';
-import { DeadLetters } from '../records/dead-letters.repository';
+import { DeadLetters, replayIdOf } from '../records/dead-letters.repository';
 import { CallbackRetentionSweeper, LEGACY_LETTERS_CHECK_EVERY_MS } from './callback-retention-sweeper';
 
 const HOUR = 3600_000;
@@ -217,6 +217,11 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     const stored = await letters.findById(letter._id).lean();
     expect(stored!.reason).toBe('HTTP 400');
     expect(stored!.at).toEqual(letter.at);
+    // Its date stands, and the failure is still its own to replay: a replay of it is not the first's.
+    expect(replayIdOf(stored!)).not.toBe(replayIdOf(letter));
+    // A redelivery after a crash writes the same failure again: the same replay.
+    await app.get(DeadLetters).record({ ...letter, reason: 'HTTP 400', at: stored!.lastFailedAt! });
+    expect(replayIdOf((await letters.findById(letter._id).lean())!)).toBe(replayIdOf(stored!));
     expect(JSON.stringify(stored)).not.toContain('14155550007');
     expect(JSON.stringify(stored)).not.toContain('14155550008');
     // Past the retention from its first failure it goes, its last failure a minute old.

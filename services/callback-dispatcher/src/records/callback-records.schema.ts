@@ -42,7 +42,13 @@ export class DeadLetterDocument {
   @Prop({ type: String, required: true }) url!: string;
   @Prop({ type: String, required: true }) reason!: string;
   @Prop({ type: Number, required: true }) attempts!: number;
+  /** When its callback first failed for good: its numbers' redaction and its retention count from it. */
   @Prop({ type: Date, required: true }) at!: Date;
+  /**
+   * When a replay of it last failed again (absent: none has, or an earlier version wrote it, which
+   * moved `at` instead): each failure is replayable once (`replayIdOf`).
+   */
+  @Prop({ type: Date }) lastFailedAt?: Date;
   @Prop({ type: Date, default: null }) replayedAt!: Date | null;
   /** When the parties' numbers in `params` gave way to their digests (null: not yet, or kept). */
   @Prop({ type: Date, default: null }) redactedAt?: Date | null;

@@ -15,7 +15,7 @@ import { EventPublisher, RpcHandler } from '@maskline/messaging';
 import { CLOCK, SharedReads, type Clock } from '@maskline/service-kit';
 import { summarizeCallbackStats } from './callback-stats-summary';
 import { CallbackAttempts } from './callback-attempts.repository';
-import { DeadLetters } from './dead-letters.repository';
+import { DeadLetters, replayIdOf } from './dead-letters.repository';
 import type { DeadLetterDocument } from './callback-records.schema';
 
 @Controller()
@@ -90,8 +90,7 @@ export class CallbacksNatsController {
     }
     const now = new Date(this.clock());
     for (const letter of letters) {
-      // One replay per dead-lettering: asking twice (or retrying after a failure) publishes it once.
-      const replayId = `${letter.at.getTime()}`;
+      const replayId = replayIdOf(letter);
       // Published first: a letter is marked replayed only once its replay is on the stream, so a
       // failed publish leaves it replayable instead of losing it.
       await this.events.publish(

@@ -39,10 +39,10 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     if (!ofReplay) return false;
     // Only while it is marked replayed, in one statement (a replay that dead-letters it again meanwhile
     // wins). Its date stands (`record`).
-    const { _id, accountId, reason, attempts, url } = letter;
+    const { _id, accountId, reason, attempts, url, at } = letter;
     const matched = await this.updateOneScoped(
       { _id, accountId, replayedAt: { $ne: null } },
-      { $set: { reason, attempts, url, replayedAt: null } },
+      { $set: { reason, attempts, url, lastFailedAt: at, replayedAt: null } },
     );
     return matched > 0;
   }
@@ -53,8 +53,11 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   }
 
   private async rewrite(letter: DeadLetterDocument): Promise<void> {
-    const { _id, accountId, reason, attempts, url } = letter;
-    await this.updateOneScoped({ _id, accountId }, { $set: { reason, attempts, url, replayedAt: null } });
+    const { _id, accountId, reason, attempts, url, at } = letter;
+    await this.updateOneScoped(
+      { _id, accountId },
+      { $set: { reason, attempts, url, lastFailedAt: at, replayedAt: null } },
+    );
   }
 
   /** A dead letter the scope may see: the account's, and for a subaccount only its own. */
@@ -124,6 +127,15 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   purgeSystemWide(before: Date): Promise<number> {
     return this.systemWideSweeps.deleteDue({}, 'at', before);
   }
+}
+
+/**
+ * A letter's replay, one per failure: asking twice (or retrying after a failed publish) publishes it
+ * once (its id is the replay's message id), and a replay that failed again is replayable again. A
+ * letter no replay of which has failed is known by `at`, as an earlier version knew every letter.
+ */
+export function replayIdOf(letter: Pick<DeadLetterDocument, 'at' | 'lastFailedAt'>): string {
+  return `${(letter.lastFailedAt ?? letter.at).getTime()}`;
 }
 
 /** The account's records; a subaccount's scope narrows them to its own. */

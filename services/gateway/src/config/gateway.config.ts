@@ -41,7 +41,7 @@ export const gatewayConfigSchema = z.object({
    */
   MAX_BODY_BYTES: envInt(65536, 1024, 256 * 1024),
   /**
-   * Subaccounts one main account may hold. Kept until the operator removes them, each with up to
+   * Subaccounts one main account may hold. Kept for good (nothing removes one), each with up to
    * MAX_KEYS_PER_ACCOUNT API keys, Proxy Services and console sign-ins of its own: without a bound one
    * tenant made them at its API rate, 8.6 million records a day. At most 10,000, what a list of them
    * returns.

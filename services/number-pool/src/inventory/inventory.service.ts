@@ -271,9 +271,12 @@ export class InventoryService {
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
     await this.numbers.update(request.scope.accountId, existing._id, set);
     // Its Service's claim given back after the number is the new holder's (as an add's and a
-    // takeover's are): an assignment by the former holder racing the move then either wrote before
-    // it (and its claim goes here) or finds the number not its own (and gives its claim back).
-    if (set.proxyServiceSid === null) await this.proxyClaims.release(request.scope.accountId, existing._id);
+    // takeover's are), that Service's alone: an assignment by the former holder racing the move then
+    // either wrote before it (and its claim goes here) or finds the number not its own (and gives its
+    // claim back), and one by the new holder right after the move keeps its claim.
+    if (set.proxyServiceSid === null && existing.proxyServiceSid) {
+      await this.proxyClaims.release(request.scope.accountId, existing._id, existing.proxyServiceSid);
+    }
     this.pool.invalidate(request.scope.accountId);
     const movedWithin =
       set.subaccountId !== undefined && set.subaccountId !== (existing.subaccountId ?? null);
