@@ -48,6 +48,7 @@ import { AllocationRepository } from './allocation/allocation.repository';
 import { ALLOCATIONS_BUCKET, PAIR_HINTS_BUCKET, pairKey } from './allocation/mongo-hold-store';
 import { InventoryService } from './inventory/inventory.service';
 import { ProxyNumberClaimRepository } from './inventory/proxy-number-claim.repository';
+import { VirtualNumberRepository } from './inventory/virtual-number.repository';
 import { ProviderHoldingSweep } from './inventory/provider-holding-sweep';
 import { NumberPoolModule } from './number-pool.module';
 
@@ -1136,6 +1137,36 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(AssignProxyNumber, { scope: b, serviceSid: own, number }),
       ).resolves.toMatchObject({ number, proxyServiceSid: own });
+    });
+
+    it('does not let a subaccount’s re-add of its number undo its main account’s move of it to a sibling, the move landing between the re-add’s read and its write', async () => {
+      const { scope, a, b, number } = await siblingsSharing('F9', 'FA', 'FB', '+14155550128', 'plivo');
+      const numbers = app.get(VirtualNumberRepository);
+      const read = numbers.findAnyAccountSystemWide.bind(numbers);
+      let reads = 0;
+      // The re-add reads the number twice; the move lands right after its second read.
+      const racing = jest.spyOn(numbers, 'findAnyAccountSystemWide').mockImplementation(async (n) => {
+        const doc = await read(n);
+        if (++reads === 2) {
+          await client.request(UpdateVirtualNumber, { scope, number, subaccountId: b.subaccountId });
+        }
+        return doc;
+      });
+      try {
+        await expect(
+          client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider: 'plivo' }),
+        ).rejects.toMatchObject({ code: ErrorCodes.CONFLICT });
+      } finally {
+        racing.mockRestore();
+      }
+      // The sibling keeps it.
+      expect(await client.request(GetVirtualNumber, { scope, number })).toMatchObject({
+        subaccountId: b.subaccountId,
+      });
+      // Asked again, the re-add is judged afresh: not the first subaccount's to re-add.
+      await expect(
+        client.request(AddVirtualNumbers, { scope: a, numbers: [number], provider: 'plivo' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.NUMBER_TAKEN });
     });
 
     it('frees a pair a former holder’s release cooled off while its number moved: the release looks at the number again after writing it', async () => {

@@ -180,6 +180,16 @@ export class InventoryService {
       }
       const existing = await this.numbers.findAnyAccountSystemWide(p.e164);
       if (existing) {
+        // Read again: moved to a sibling (or the main account) since the first read, it is not a
+        // subaccount's to re-add, and the write below is of the record as read here.
+        if (
+          request.scope.subaccountId !== undefined &&
+          existing.subaccountId !== request.scope.subaccountId
+        ) {
+          throw new CodedError(PoolErrorCodes.NUMBER_TAKEN, `number ${p.e164} belongs to another account`, {
+            field: 'numbers',
+          });
+        }
         // Adding a number again keeps what this request does not say (its alias, credentials, fallback,
         // and, while active, its subaccount: the main account re-adding a subaccount's number without
         // naming one leaves it there; moving it, which ends the sessions the subaccount keeps on it, is
@@ -190,7 +200,7 @@ export class InventoryService {
             : fields.subaccountId;
         const moved = (existing.subaccountId ?? null) !== subaccountId;
         if (moved) movedWithin.add(p.e164);
-        await this.numbers.update(request.scope.accountId, p.e164, {
+        const written = await this.numbers.updateAsRead(existing, {
           ...fields,
           subaccountId,
           credentials: fields.credentials ?? existing.credentials,
@@ -199,6 +209,7 @@ export class InventoryService {
           // Deleted before, or another owner's now: it serves no Service until one takes it.
           ...(existing.status === 'deleted' || moved ? NO_PROXY_SERVICE : {}),
         });
+        if (!written) throw changedMeanwhile(p.e164);
         if (existing.status === 'deleted' || moved) {
           await this.proxyClaims.release(request.scope.accountId, p.e164);
         }
@@ -269,7 +280,9 @@ export class InventoryService {
     if (request.fallbackMessage !== undefined) set.fallbackMessage = request.fallbackMessage;
     if (request.voiceEnabled !== undefined) set.voiceEnabled = request.voiceEnabled;
     if (request.smsEnabled !== undefined) set.smsEnabled = request.smsEnabled;
-    await this.numbers.update(request.scope.accountId, existing._id, set);
+    // Written only over the record as read: a move, a delete or another's update in between (the
+    // provider asked meanwhile) is not overwritten, nor this update's change put on a sibling's number.
+    if (!(await this.numbers.updateAsRead(existing, set))) throw changedMeanwhile(existing._id);
     // Its Service's claim given back after the number is the new holder's (as an add's and a
     // takeover's are), that Service's alone: an assignment by the former holder racing the move then
     // either wrote before it (and its claim goes here) or finds the number not its own (and gives its
@@ -478,6 +491,17 @@ export class InventoryService {
     if (!visible) throw CodedError.notFound(`number ${number} not found`);
     return doc;
   }
+}
+
+/** The number changed between its read and the write (a move, a delete): nothing written; asked again, it is judged afresh. */
+function changedMeanwhile(number: string): CodedError {
+  return new CodedError(
+    ErrorCodes.CONFLICT,
+    `number ${number} changed while this request was made; try again`,
+    {
+      retryable: true,
+    },
+  );
 }
 
 export function toVirtualNumber(doc: VirtualNumberDocument): VirtualNumber {

@@ -94,6 +94,23 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   /**
+   * Updates the number as it was read: still the same account's and holder's within it, with the
+   * same status; false when it changed meanwhile (a move to another holder, a delete, a takeover).
+   */
+  async updateAsRead(
+    read: Pick<VirtualNumberDocument, '_id' | 'accountId' | 'subaccountId' | 'status'>,
+    set: Partial<VirtualNumberDocument>,
+  ): Promise<boolean> {
+    const filter = {
+      _id: read._id,
+      accountId: read.accountId,
+      subaccountId: read.subaccountId ?? null,
+      status: read.status,
+    };
+    return (await this.updateOneScoped(filter, { $set: set })) === 1;
+  }
+
+  /**
    * Updates the number if it is still this owner's (the account's, and the same holder within it:
    * a subaccount, or the main account), active, and (`serviceSid`) that Service's; false when not.
    */
