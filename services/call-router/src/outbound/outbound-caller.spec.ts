@@ -53,8 +53,11 @@ afterAll(() => answering.close());
 function caller(
   now: RoutingSession | null,
   options: {
-    /** The number as number-pool answers it: without credentials, or not at all (it throws this). */
-    number?: 'no-credentials' | Error;
+    /**
+     * The number as number-pool answers it: without credentials, moved to a subaccount, or not at
+     * all (it throws this).
+     */
+    number?: 'no-credentials' | 'moved-to-a-subaccount' | Error;
     /** session-service's answer fails with this. */
     sessionFails?: Error;
     /** The claim fails with this (placing the call failed so). */
@@ -88,6 +91,7 @@ function caller(
         if (options.number instanceof Error) throw options.number;
         return {
           accountId: 'MAAAAAAAAAAAAAAAAAAA',
+          subaccountId: options.number === 'moved-to-a-subaccount' ? 'SAAAAAAAAAAAAAAAAAA1' : null,
           provider: 'plivo',
           credentials:
             options.number === 'no-credentials' ? null : { accountId: 'MAPROVIDER', authToken: 'token' },
@@ -258,6 +262,13 @@ describe('a call to the first party that will not be placed', () => {
         reason: 'no-credentials',
       }),
     ]);
+  });
+
+  it('is announced at once, nothing placed, when the number has moved to another of its account’s holders', async () => {
+    const c = caller(null, { number: 'moved-to-a-subaccount' });
+    await expect(c.created(view(), 1000)).rejects.toMatchObject({ code: 'CALL.FORBIDDEN' });
+    expect(c.claimed()).toBe(false);
+    expect(c.announced.map((a) => a.reason)).toEqual(['number-not-held']);
   });
 
   it('is announced at once when no inventory holds the number any more', async () => {

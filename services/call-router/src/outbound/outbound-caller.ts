@@ -256,10 +256,15 @@ export class OutboundCaller {
         `number ${session.virtualNumber} has no provider credentials to place calls with`,
       );
     }
-    if (number.accountId !== session.accountId) {
+    // Its session's owner's still: not another account's, nor moved to another of its account's
+    // holders (a subaccount, the main account), whose credentials it would be placed on.
+    if (
+      number.accountId !== session.accountId ||
+      (number.subaccountId ?? null) !== (session.subaccountId ?? null)
+    ) {
       throw new CodedError(
         CallErrorCodes.FORBIDDEN,
-        `number ${session.virtualNumber} belongs to another account now`,
+        `number ${session.virtualNumber} belongs to another account or subaccount now`,
       );
     }
     const revision = await this.state.claimOutbound(whomOf(session));
