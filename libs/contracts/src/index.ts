@@ -15,6 +15,7 @@ export * from './health/health.contract';
 export * from './self-test/self-test.contract';
 export * from './common/account-scope.schema';
 export * from './common/subaccount-share';
+export * from './common/same-holder';
 export * from './common/inbound-limit';
 export * from './common/nats-storage-budget';
 export * from './accounts/accounts.contract';

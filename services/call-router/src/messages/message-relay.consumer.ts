@@ -19,6 +19,7 @@ import {
   type EventPayloadOf,
   type RoutingSession,
   type TelephonyProvider,
+  sameHolder,
 } from '@maskline/contracts';
 import {
   DurableConsumer,
@@ -886,6 +887,6 @@ function stillServes(n: Pick<NumberRouting, 'accountId' | 'provider' | 'subaccou
   return (
     n.accountId === m.accountId &&
     n.provider === m.provider &&
-    (m.subaccountId === undefined || (n.subaccountId ?? null) === m.subaccountId)
+    (m.subaccountId === undefined || sameHolder(n.subaccountId, m.subaccountId))
   );
 }

@@ -12,6 +12,7 @@ import {
   type FirstPartyCallFailure,
   type FollowUp,
   type RoutingSession,
+  sameHolder,
 } from '@maskline/contracts';
 import {
   DurableConsumer,
@@ -258,10 +259,7 @@ export class OutboundCaller {
     }
     // Its session's owner's still: not another account's, nor moved to another of its account's
     // holders (a subaccount, the main account), whose credentials it would be placed on.
-    if (
-      number.accountId !== session.accountId ||
-      (number.subaccountId ?? null) !== (session.subaccountId ?? null)
-    ) {
+    if (number.accountId !== session.accountId || !sameHolder(number.subaccountId, session.subaccountId)) {
       throw new CodedError(
         CallErrorCodes.FORBIDDEN,
         `number ${session.virtualNumber} belongs to another account or subaccount now`,

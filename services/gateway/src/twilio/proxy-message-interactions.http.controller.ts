@@ -20,6 +20,7 @@ import {
   idempotencyKeyReused,
   idempotencyKeySpent,
   IDEMPOTENCY_KEY_HEADER,
+  sameHolder,
 } from '@maskline/contracts';
 import { deriveKeyring, keyedDigest, type Keyring } from '@maskline/crypto';
 import { EventPublisher, NumberRoutingCache, RpcClient } from '@maskline/messaging';
@@ -109,7 +110,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
     const number = await this.numbers.get(target.virtualNumber);
     // Its Session's owner's still: not another account's, nor moved to another of its account's holders.
     const subaccountId = scopeOf(principal).subaccountId ?? null;
-    if (!number || number.accountId !== target.accountId || (number.subaccountId ?? null) !== subaccountId) {
+    if (!number || number.accountId !== target.accountId || !sameHolder(number.subaccountId, subaccountId)) {
       throw CodedError.notFound(
         `the Session's proxy number ${target.virtualNumber} is no longer the account's`,
       );

@@ -16,6 +16,7 @@ import {
   NUMBER_FIELDS,
   PROVIDER_ACCOUNT_ID_RULE,
   VirtualNumberChanged,
+  sameHolder,
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
@@ -198,7 +199,7 @@ export class InventoryService {
           request.scope.subaccountId === undefined && existing.status === 'active'
             ? (existing.subaccountId ?? null)
             : fields.subaccountId;
-        const moved = (existing.subaccountId ?? null) !== subaccountId;
+        const moved = !sameHolder(existing.subaccountId, subaccountId);
         if (moved) movedWithin.add(p.e164);
         const written = await this.numbers.updateAsRead(existing, {
           ...fields,
@@ -262,7 +263,7 @@ export class InventoryService {
       }
       set.subaccountId = request.subaccountId;
       // Another owner: the number leaves the Service it served (a Service is its owner's).
-      if (request.subaccountId !== (existing.subaccountId ?? null)) Object.assign(set, NO_PROXY_SERVICE);
+      if (!sameHolder(request.subaccountId, existing.subaccountId)) Object.assign(set, NO_PROXY_SERVICE);
     }
     if (request.provider !== undefined) set.provider = request.provider;
     if (request.credentials !== undefined) set.credentials = this.seal(existing._id, request.credentials);
@@ -292,7 +293,7 @@ export class InventoryService {
     }
     this.pool.invalidate(request.scope.accountId);
     const movedWithin =
-      set.subaccountId !== undefined && set.subaccountId !== (existing.subaccountId ?? null);
+      set.subaccountId !== undefined && !sameHolder(set.subaccountId, existing.subaccountId);
     if (movedWithin) await this.retireFormerCoolOffs(request.scope.accountId, existing._id, set.subaccountId);
     await this.announce(request.scope.accountId, existing._id, { movedWithin });
     return this.get(request.scope, request.number);
@@ -347,7 +348,7 @@ export class InventoryService {
       doc?.status === 'active' &&
       // Still the subaccount's (or the main account's) the pool offered it to: moved meanwhile, it is
       // the new holder's (session-service ends the sessions another holder keeps on it).
-      (doc.subaccountId ?? null) === subaccountId &&
+      sameHolder(doc.subaccountId, subaccountId) &&
       (!doc.isReserved || proxy.reservedAllowed) &&
       carries(capabilitiesOf(doc), needs)
     );
@@ -375,7 +376,7 @@ export class InventoryService {
   ): Promise<boolean> {
     const doc = await this.numbers.get(record.accountId, record.virtualNumber);
     if (!doc) return false;
-    return record.subaccountId === undefined || (doc.subaccountId ?? null) === record.subaccountId;
+    return record.subaccountId === undefined || sameHolder(doc.subaccountId, record.subaccountId);
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   type RpcParsedRequestOf,
   type AssignProxyNumber,
   type ListProxyNumbers,
+  sameHolder,
 } from '@maskline/contracts';
 import { HoldMaintenance } from '../allocation/hold-maintenance';
 import { CandidatePool } from './candidate-pool';
@@ -111,8 +112,7 @@ export class ProxyNumbersService {
   /** An active number this caller may use (a subaccount: only its own). */
   private async visible(scope: AccountScope, number: string): Promise<VirtualNumberDocument | null> {
     const doc = await this.numbers.get(scope.accountId, number);
-    const visible =
-      doc && doc.status === 'active' && (doc.subaccountId ?? null) === (scope.subaccountId ?? null);
+    const visible = doc && doc.status === 'active' && sameHolder(doc.subaccountId, scope.subaccountId);
     return visible ? doc : null;
   }
 

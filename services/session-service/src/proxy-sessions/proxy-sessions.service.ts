@@ -23,6 +23,7 @@ import {
   type UpdateProxySession,
   mayHaveHappened,
   newSessionId,
+  sameHolder,
 } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import { ExpiryScheduler, endNotSeenInTime } from '../expiry/expiry-scheduler';
@@ -503,7 +504,7 @@ export class ProxySessionsService {
     if (!doc || !doc.proxy || doc.proxy.serviceSid !== service.sid || doc.proxy.deletedAt) {
       throw CodedError.notFound(`Session ${ref} not found`);
     }
-    if ((doc.subaccountId ?? null) !== (scope.subaccountId ?? null)) {
+    if (!sameHolder(doc.subaccountId, scope.subaccountId)) {
       throw CodedError.notFound(`Session ${ref} not found`);
     }
     return doc as ProxySessionDocument;
