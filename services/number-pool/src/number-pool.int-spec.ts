@@ -1139,6 +1139,37 @@ describe('number-pool (real NATS + store)', () => {
       ).resolves.toMatchObject({ number, proxyServiceSid: own });
     });
 
+    it('gives back only its former Service’s claim: the new holder’s Service, given the number between the move’s write and its release, keeps it', async () => {
+      const { scope, a, b, number } = await siblingsSharing('FC', 'FD', 'FE', '+14155550129', 'twilio');
+      const [former, own] = [`KS${'8'.repeat(32)}`, `KS${'7'.repeat(32)}`];
+      await client.request(AssignProxyNumber, { scope: a, serviceSid: former, number });
+      const claims = app.get(ProxyNumberClaimRepository);
+      const release = claims.release.bind(claims);
+      // The number is the sibling's once the move has written it; the sibling's Service takes it
+      // before the move gives the former Service's claim back (the former's claim, past its grace and
+      // not the number's Service now, is given back as stale by the sibling's assignment).
+      let released: unknown[] = [];
+      const racing = jest.spyOn(claims, 'release').mockImplementationOnce(async (...args) => {
+        released = args;
+        await db
+          .collection('proxy_number_claims')
+          .updateOne({ _id: number as never }, { $set: { createdAt: new Date(Date.now() - 3600_000) } });
+        await client.request(AssignProxyNumber, { scope: b, serviceSid: own, number });
+        return release(...args);
+      });
+      try {
+        await client.request(UpdateVirtualNumber, { scope, number, subaccountId: b.subaccountId });
+      } finally {
+        racing.mockRestore();
+      }
+      expect(released).toEqual([scope.accountId, number, former]);
+      await expect(claims.holder(scope.accountId, number)).resolves.toMatchObject({ serviceSid: own });
+      // Still the sibling's Service's: another of its Services cannot take it.
+      await expect(
+        client.request(AssignProxyNumber, { scope: b, serviceSid: `KS${'6'.repeat(32)}`, number }),
+      ).rejects.toMatchObject({ code: ProxyErrorCodes.NUMBER_NOT_AVAILABLE });
+    });
+
     it('does not let a subaccount’s re-add of its number undo its main account’s move of it to a sibling, the move landing between the re-add’s read and its write', async () => {
       const { scope, a, b, number } = await siblingsSharing('F9', 'FA', 'FB', '+14155550128', 'plivo');
       const numbers = app.get(VirtualNumberRepository);

@@ -112,7 +112,19 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     await sandbox?.close();
     throw err;
   }
-  return {
+  // Interrupted (Ctrl-C, a `kill`, a timeout's SIGTERM), the bench stops what it started and its
+  // temporary directories go with them: left running, the system would hold the machine's cores and
+  // ports after the bench had gone.
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    log(`${signal}: stopping the bench's system`);
+    void handle
+      .stop()
+      .catch((err: unknown) => log(`the bench's system did not stop cleanly: ${String(err)}`))
+      .finally(() => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const handle = {
     env,
     envFor,
     onLine,
@@ -148,10 +160,13 @@ export async function startBenchSystem(options: BenchSystemOptions = {}) {
     ],
     /** Stops the services startSystem started, NATS and the store (the caller stops any it added). */
     async stop(): Promise<void> {
+      process.off('SIGINT', stopOnSignal);
+      process.off('SIGTERM', stopOnSignal);
       await running.stopAll();
       await nats.stop();
       await store?.stop();
       await sandbox?.close();
     },
   };
+  return handle;
 }

@@ -526,6 +526,41 @@ describe('delivering a callback', () => {
       expect(attemptsSent).toHaveLength(4);
     });
 
+    it('counts a host’s slots per owner: a subaccount holding every slot of a host its sibling shares leaves the sibling its own, signed as the sibling', async () => {
+      const sends = gate();
+      const sessionOf = (n: number) => `00000000-0000-4000-8000-00000000020${n}`;
+      const owners: Record<string, string | null> = {
+        [sessionOf(1)]: 'SA000000000000000001',
+        [sessionOf(2)]: 'SA000000000000000002',
+      };
+      const { d, attemptsSent } = deliverer({
+        perAccount: 64,
+        holdSends: sends.opened,
+        targetOfSession: (sessionId) => target({ subaccountId: owners[sessionId] ?? null }),
+      });
+      const of = (n: number, i: number) => {
+        const base = job();
+        return job({
+          eventId: `evt-${n}-${i}`,
+          attemptKey: `evt-${n}-${i}`,
+          callback: { ...base.callback, sessionId: sessionOf(n) },
+        });
+      };
+      // Its 8 slots at the host (CALLBACK_PER_HOST_CONCURRENCY) held by its slow endpoint: a ninth waits for none.
+      const held = Array.from({ length: 8 }, (_, i) => d.deliver(of(1, i)));
+      await settle();
+      expect(attemptsSent).toHaveLength(8);
+      await expect(d.deliver(of(1, 8))).rejects.toThrow('has 8 callbacks in flight');
+      // The sibling's, to the same host, is sent meanwhile, for the sibling.
+      const sibling = d.deliver(of(2, 0));
+      await settle();
+      expect(attemptsSent.map((a) => [a.eventId, a.subaccountId]).slice(8)).toEqual([
+        ['evt-2-0', 'SA000000000000000002'],
+      ]);
+      sends.open();
+      await Promise.all([...held, sibling]);
+    });
+
     it('hands the turn on once sent: writing the attempt down (the store, slow) holds no turn', async () => {
       const records = gate();
       const { d, attemptsSent, recorded } = deliverer({ perAccount: 1, holdRecords: records.opened });
