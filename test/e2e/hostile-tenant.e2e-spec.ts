@@ -586,6 +586,58 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     expect(await takenFor('to the sibling')).toBe(second.authId);
   });
 
+  it('wrong PINs one subaccount signs from a phone lock that phone out of its own numbers only, not its sibling’s', async () => {
+    const reseller = await createAccount(system, 'pin-siblings');
+    const [first, second] = [
+      await createSubaccount(system, reseller, 'a'),
+      await createSubaccount(system, reseller, 'b'),
+    ];
+    const numbers = [
+      { number: '+14155550804', credentials: providerAccount('plivo'), holder: first },
+      { number: '+14155550805', credentials: providerAccount('plivo'), holder: second },
+    ];
+    const pins: string[] = [];
+    for (const { number, credentials, holder } of numbers) {
+      const added = await reseller.api('/Number/', {
+        body: {
+          numbers: number,
+          provider: 'plivo',
+          provider_auth_id: credentials.accountId,
+          provider_auth_token: credentials.authToken,
+          subaccount: holder.authId,
+        },
+      });
+      expect(added.status).toBe(202);
+      const made = await holder.api('/Masking/Session/', {
+        body: {
+          first_party: nextPhone(),
+          second_party: nextPhone(),
+          is_pin_authentication_required: true,
+          generate_pin: true,
+          generate_pin_length: 6,
+        },
+      });
+      expect(made.status).toBe(201);
+      const created = (await made.json()) as Json;
+      expect(created.virtual_number).toBe(number);
+      pins.push(String((created.session as Json).first_party_pin));
+    }
+    const [firsts, seconds] = numbers;
+    const sim = (n: (typeof numbers)[number]) =>
+      new TelephonySimulator(system.baseUrl, 'plivo', n.credentials);
+    const phone = nextPhone();
+    const wrong = pins[0] === '000000' ? '111111' : '000000';
+    // Three calls of two wrong PINs each on the first subaccount's number: past the per-caller bar.
+    for (let i = 0; i < 3; i++)
+      await sim(firsts).call({ from: phone, to: firsts.number, digits: [wrong, wrong] });
+    const locked = await sim(firsts).call({ from: phone, to: firsts.number, digits: [pins[0]] });
+    expect(locked.heard).toContain('say:Too many wrong attempts. Please try again later. Goodbye.');
+    // The same phone enters the sibling's PIN on the sibling's number and is put through.
+    const call = await sim(seconds).call({ from: phone, to: seconds.number, digits: [pins[1]] });
+    expect(call.heard).not.toContain('say:Too many wrong attempts. Please try again later. Goodbye.');
+    expect(call.dials).toHaveLength(1);
+  });
+
   it('a signed text captured and replayed spends its owner’s inbound allowance once, however many copies are sent', async () => {
     const captured = signedText('victim', 'a text overheard on its way in');
     expect((await post(captured)).status).toBe(200);

@@ -90,11 +90,13 @@ describe('pin-auth (real NATS + store)', () => {
       registered?: boolean;
       callId?: string;
       accountId?: string;
+      subaccountId?: string;
       onlySessions?: string[];
     } = {},
   ) =>
     client.request(VerifyPin, {
       accountId: opts.accountId ?? SCOPE.accountId,
+      ...(opts.subaccountId ? { subaccountId: opts.subaccountId } : {}),
       virtualNumber,
       digits,
       callerNumber: caller,
@@ -284,6 +286,47 @@ describe('pin-auth (real NATS + store)', () => {
           .findOne({ kind: 'caller', key: phone }, { projection: { _id: 0 } }),
       ).toMatchObject({ accountId: other.accountId }),
     );
+  });
+
+  it('locks a caller out of one subaccount’s numbers only: a subaccount’s wrong PINs from a phone lock it out of none of its siblings’ or its main account’s', async () => {
+    const [sub, sibling] = ['SAPINPINPINPINPINPI1', 'SAPINPINPINPINPINPI2'];
+    const [subs, siblings, mains] = [vn(), vn(), vn()];
+    await register(subs, { mode: 'generated', length: 6 }, randomUUID(), { ...SCOPE, subaccountId: sub });
+    const theirs = await register(siblings, { mode: 'generated', length: 6 }, randomUUID(), {
+      ...SCOPE,
+      subaccountId: sibling,
+    });
+    const own = await register(mains, { mode: 'generated', length: 6 });
+    const phone = '+14155559112';
+    // The number's bar (unknown callers) is not what is tested here: the phone passes as registered.
+    for (let i = 0; i < 5; i++)
+      expect((await verify(subs, `27180${i}`, phone, { subaccountId: sub, registered: true })).outcome).toBe(
+        'mismatch',
+      );
+    expect(await verify(subs, '271809', phone, { subaccountId: sub, registered: true })).toMatchObject({
+      outcome: 'locked',
+      reason: 'caller',
+    });
+    expect(await verify(siblings, theirs.first, phone, { subaccountId: sibling })).toMatchObject({
+      outcome: 'match',
+    });
+    expect(await verify(mains, own.first, phone)).toMatchObject({ outcome: 'match' });
+  });
+
+  it('keeps a number’s bar for unknown callers with its account: the account that takes the number over starts with none of it', async () => {
+    const other: AccountScope = { accountId: 'MAPINPINPINPINPINPI3' };
+    const taken = vn();
+    await register(taken, { mode: 'generated', length: 6 }, randomUUID(), other);
+    // A squatter's unknown callers close PIN entry on the number for its account…
+    for (let i = 0; i < 10; i++)
+      await verify(taken, `31415${i}`, `+1415555920${i}`, { accountId: other.accountId });
+    expect(await verify(taken, '314159', '+14155559219', { accountId: other.accountId })).toMatchObject({
+      outcome: 'locked',
+      reason: 'number',
+    });
+    // …not for the account that holds it next.
+    const pins = await register(taken, { mode: 'generated', length: 6 });
+    expect(await verify(taken, pins.first, '+14155559219')).toMatchObject({ outcome: 'match' });
   });
 
   it('announces outcomes as durable SessionPinAuthenticationStatus events', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mainAccountIdSchema } from '../common/account-scope.schema';
+import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema } from '../common/primitives.schema';
 import { defineRpc } from '../contract';
 import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
@@ -26,6 +26,11 @@ export const RouteCall = defineRpc(
       stage: voiceStageSchema,
       virtualNumber: e164Schema,
       accountId: mainAccountIdSchema,
+      /**
+       * The number's holder within the account when the gateway verified the webhook (a subaccount;
+       * null: the main account). Absent from a gateway of an earlier release: the main account's.
+       */
+      subaccountId: subaccountIdSchema.nullable().optional(),
       /** The call's A leg. */
       callId: z.string().min(1).max(64),
       /** The other end of the A leg: who called the virtual number, or whom Maskline called from it. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, defineRpc } from '../contract';
-import { accountScopeSchema, mainAccountIdSchema } from '../common/account-scope.schema';
+import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 
 export const pinSchema = z.string().regex(/^\d{4,15}$/, 'must be 4 to 15 digits');
@@ -76,6 +76,13 @@ export const VerifyPin = defineRpc(
     .object({
       /** The account that owns the virtual number (the call router knows it from the number). */
       accountId: mainAccountIdSchema,
+      /**
+       * The number's holder within the account (a subaccount; null or absent: the main account).
+       * A caller's wrong PINs count, and lock it out, on its holder's numbers alone: one subaccount
+       * signs webhooks with any caller number it likes, and must not lock a phone out of its
+       * siblings' or its main account's sessions.
+       */
+      subaccountId: subaccountIdSchema.nullable().optional(),
       virtualNumber: e164Schema,
       digits: z.string().max(32),
       callerNumber: z.string().min(1).max(32),

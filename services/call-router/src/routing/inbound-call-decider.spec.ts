@@ -56,6 +56,8 @@ function decider(world: {
   fresh?: RoutingSession[];
   verdict?: Verdict;
   fallbackAnswerUrl?: string | null;
+  /** Who holds the number now, as number-pool says (by default the account's main account). */
+  numberHolder?: { accountId: string; subaccountId: string | null };
   boundTo?: string | null;
   /** Numbers with live sessions on them, as the index knows (Maskline's own numbers in use). */
   servedNumbers?: string[];
@@ -111,8 +113,8 @@ function decider(world: {
       if (contract.subject === GetNumberRouting.subject)
         return {
           fallbackAnswerUrl: world.fallbackAnswerUrl ?? null,
-          accountId: ACCOUNT,
-          subaccountId: null,
+          accountId: world.numberHolder?.accountId ?? ACCOUNT,
+          subaccountId: world.numberHolder?.subaccountId ?? null,
           proxyServiceSid: world.proxy?.serviceSid ?? null,
         };
       if (contract.subject === RecordAuthorizedCaller.subject) return {};
@@ -414,6 +416,45 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       expect(verified[1]).not.toHaveProperty('onlySessions');
     });
 
+    it('takes a caller as registered only while it is a party of a PIN session on the number: a registered prompt replayed from another phone is an unknown caller’s entry, under the number’s bar', async () => {
+      const s = session(pin({ forcePinAuthentication: true }));
+      const { d, asked } = decider({
+        sessions: [s],
+        verdict: { outcome: 'mismatch', remainingAttempts: 1 },
+      });
+      const actions = await d.decide(
+        request('pin', STRANGER, {
+          digits: '000000',
+          context: { stage: 'pin', pinAttempt: 1, callerRegistered: true },
+        }),
+      );
+      const verified = asked.filter((a) => a.subject === VerifyPin.subject).map((a) => a.payload);
+      expect(verified).toEqual([
+        expect.objectContaining({ callerRegistered: false, callerNumber: STRANGER }),
+      ]);
+      expect(verified[0]).not.toHaveProperty('onlySessions');
+      // Its next prompt is an unknown caller's too.
+      expect(actions).toContainEqual(
+        expect.objectContaining({
+          type: 'gather',
+          next: expect.objectContaining({ callerRegistered: false }),
+        }),
+      );
+    });
+
+    it('tells pin-auth whose number it is (the subaccount holding it), whose callers’ bar the wrong PIN counts on', async () => {
+      const s = session(pin());
+      const { d, asked } = decider({ sessions: [s], verdict: { outcome: 'mismatch', remainingAttempts: 1 } });
+      const holder = 'SA000000000000000001';
+      await d.decide(request('pin', STRANGER, { digits: '000000', subaccountId: holder }));
+      await d.decide(request('pin', STRANGER, { digits: '000000' }));
+      const verified = asked.filter((a) => a.subject === VerifyPin.subject).map((a) => a.payload);
+      expect(verified).toEqual([
+        expect.objectContaining({ subaccountId: holder }),
+        expect.objectContaining({ subaccountId: null }),
+      ]);
+    });
+
     it('on a PIN session without forced PIN, is connected and recorded as an authorized caller', async () => {
       const s = session(pin());
       const { d, asked } = decider({ sessions: [s] });
@@ -501,6 +542,30 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
   });
 
   describe('no live session on the number', () => {
+    it('hands the call to no fallback_answer_url of a holder the number has moved to since the gateway looked: another account, or another of its account’s holders', async () => {
+      const fallbackAnswerUrl = 'https://app.newholder.test/answer';
+      for (const [numberHolder, asked] of [
+        [{ accountId: 'MA000000000000000002', subaccountId: null }, {}],
+        [
+          { accountId: ACCOUNT, subaccountId: 'SA000000000000000002' },
+          { subaccountId: 'SA000000000000000001' },
+        ],
+        [{ accountId: ACCOUNT, subaccountId: 'SA000000000000000002' }, { subaccountId: null }],
+      ] as const) {
+        const { d } = decider({ sessions: [], fallbackAnswerUrl, numberHolder });
+        expect(await d.decide(request('answer', ALICE, asked))).toEqual([
+          { type: 'say', text: SPOKEN.notInService },
+          { type: 'hangup' },
+        ]);
+      }
+      // Still the webhook's holder's: its application takes the call.
+      const holder = { accountId: ACCOUNT, subaccountId: 'SA000000000000000001' };
+      const { d } = decider({ sessions: [], fallbackAnswerUrl, numberHolder: holder });
+      expect(await d.decide(request('answer', ALICE, { subaccountId: holder.subaccountId }))).toEqual([
+        { type: 'redirect', url: fallbackAnswerUrl },
+      ]);
+    });
+
     it('hands the call to the number’s fallback_answer_url, else says it is not in service', async () => {
       const { d } = decider({ sessions: [], fallbackAnswerUrl: 'https://app.customer.test/answer' });
       expect(await d.decide(request('answer', ALICE))).toEqual([

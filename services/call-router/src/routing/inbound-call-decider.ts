@@ -13,6 +13,7 @@ import {
   type RpcReplyOf,
   type RoutingSession,
   type RpcParsedRequestOf,
+  sameHolder,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
@@ -116,7 +117,7 @@ export class InboundCallDecider {
       const outside = await this.outsideContact(r, number, budget);
       if (outside) return outside;
       this.count('answer', 'no-session');
-      return this.noSession(number);
+      return this.noSession(number, r);
     }
     const own = sessions.find(isParty);
     if (own) return this.answerParty(own, r, budget);
@@ -225,9 +226,16 @@ export class InboundCallDecider {
     return this.answerParty(own, r, budget);
   }
 
-  /** No live session: the number's own application when it has one, else a message. */
-  private noSession(number: NumberRouting): CallAction[] {
-    if (number.fallbackAnswerUrl) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
+  /**
+   * No live session: the number's own application when it has one, else a message. Its application
+   * only while the number is still the webhook's holder's: moved to another account or another of
+   * its account's holders since the gateway looked, the call is not handed to the new holder's.
+   */
+  private noSession(number: NumberRouting, r: Request): CallAction[] {
+    const held =
+      number.accountId === r.accountId &&
+      (r.subaccountId === undefined || sameHolder(number.subaccountId, r.subaccountId));
+    if (number.fallbackAnswerUrl && held) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
     return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
   }
 
@@ -236,7 +244,6 @@ export class InboundCallDecider {
     const loop = await this.loopRefused(r.caller, r.virtualNumber, 'pin');
     if (loop) return loop;
     const attempt = r.context?.pinAttempt ?? 1;
-    const registered = r.context?.callerRegistered ?? false;
     const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length === 0) {
@@ -251,8 +258,14 @@ export class InboundCallDecider {
         .filter((s) => s.firstParty === r.caller || s.secondParty === r.caller)
         .map((s) => s.sessionId)
         .slice(0, PIN_CALLER_SESSIONS_MAX);
+    // Registered only while the caller is a party of one of them now: the context says it was
+    // prompted as one, but the caller is the webhook's (a tenant signs any it likes), and a caller
+    // taken as registered is spared the number's bar. Not a party: an unknown caller, under that bar.
+    const mine = r.context?.callerRegistered ? own() : [];
+    const registered = mine.length > 0;
     const verdict = await this.rpc.request(VerifyPin, {
       accountId: r.accountId,
+      subaccountId: r.subaccountId ?? null,
       virtualNumber: r.virtualNumber,
       digits: r.digits ?? '',
       callerNumber: r.caller,
@@ -260,7 +273,7 @@ export class InboundCallDecider {
       callId: r.callId,
       attempt,
       maxAttempts,
-      ...(registered ? { onlySessions: own() } : {}),
+      ...(registered ? { onlySessions: mine } : {}),
     });
     if (verdict.outcome === 'match') {
       const session = await this.finder.byId(verdict.sessionId, r.virtualNumber, r.accountId);

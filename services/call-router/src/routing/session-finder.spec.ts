@@ -84,6 +84,18 @@ describe('finding the sessions a call may reach', () => {
     expect(await f.byId(ending.sessionId, VN, MINE)).toBeUndefined();
   });
 
+  it('finds a session by id from the index only while the index is trusted: once it missed an update, the store says the session has ended', async () => {
+    const ended = session(1);
+    const { f, index, reads } = finder([]);
+    index.upsert(ended);
+    index.ready = true;
+    expect(await f.byId(ended.sessionId, VN, MINE)).toEqual(ended);
+    expect(reads).toEqual([]);
+    index.ready = false; // its end event failed to apply
+    expect(await f.byId(ended.sessionId, VN, MINE)).toBeUndefined();
+    expect(reads).toEqual([GetRoutingSession.subject]);
+  });
+
   it('knows a caller’s session from the loaded index alone: on that number, of that account, live', () => {
     const mine = session(1);
     const theirs = session(2, { accountId: THEIRS, firstParty: '+16285550003' });

@@ -130,7 +130,9 @@ export class SessionFinder {
   }
 
   private async live(sessionId: string): Promise<RoutingSession | undefined> {
-    const known = this.index.get(sessionId);
+    // The index's copy only while it is ready: one it marked untrusted (an update missed) may hold a
+    // session ended or moved since, and a call would be bridged into it.
+    const known = this.index.ready ? this.index.get(sessionId) : undefined;
     if (known && Date.parse(known.expiresAt) > this.now()) return known;
     const { session } = await this.rpc.request(GetRoutingSession, { sessionId });
     if (!session || session.status !== 'active' || Date.parse(session.expiresAt) <= this.now())

@@ -169,6 +169,7 @@ export class VoiceHttpController {
         stage,
         virtualNumber: webhook.virtualNumber,
         accountId: webhook.accountId,
+        subaccountId: webhook.subaccountId,
         callId: webhook.callId,
         caller: webhook.caller,
         context: context

@@ -26,7 +26,7 @@ PinFailureSchema.index({ at: 1 });
 export class PinLockoutDocument {
   @Prop({ type: String, required: true }) _id!: string;
   @Prop({ type: String, required: true, enum: ['caller', 'number'] }) kind!: 'caller' | 'number';
-  /** A caller's lockout: the account whose numbers it closes (null for a number's, and before 2026-12). */
+  /** The account whose numbers it closes (a number's own account; null for a number's before 2026-12-07). */
   @Prop({ type: String, default: null }) accountId!: string | null;
   /** The caller number or the virtual number. */
   @Prop({ type: String, required: true }) key!: string;

@@ -27,13 +27,16 @@ import {
 export type { Lock, LockReason } from './throttle-rules';
 
 /**
- * Throttle state, one entry per caller number in each account (`caller.<account>.<caller>`) and
- * per virtual number (`number.<number>`).
+ * Throttle state, one entry per caller number on each holder's numbers (`caller.<account>.<caller>`
+ * on the main account's, `caller.<account>.<subaccount>.<caller>` on a subaccount's) and per virtual
+ * number in its account (`number.<account>.<number>`).
  */
 export const PIN_THROTTLE_BUCKET = 'maskline-pin-throttle';
 
 export interface FailedAttempt {
   accountId: string;
+  /** The number's holder within the account (null or absent: the main account). */
+  subaccountId?: string | null;
   virtualNumber: string;
   callerNumber: string;
   callerRegistered: boolean;
@@ -46,13 +49,14 @@ const CAS_TRIES = 16;
 /**
  * Throttling that holds across calls and replicas, kept in NATS KV with the store as its record.
  *
- * - Per caller number in an account: CALLER_MAX_FAILURES wrong PINs on the account's numbers inside
- *   CALLER_WINDOW_SECONDS lock the caller out of PIN entry on them for CALLER_LOCKOUT_SECONDS,
- *   doubling with each lockout that day. Never across accounts: a tenant signs webhooks for its
- *   own numbers with any caller number it likes, and must not be able to lock a phone out of
- *   another tenant's sessions. (An attacker spreading guesses over accounts gains nothing: a PIN
- *   is tried only against the called number's sessions, and that number's account counts them.)
- * - Per virtual number: NUMBER_MAX_FAILURES wrong PINs from unknown callers inside
+ * - Per caller number on a holder's numbers (an account's own, or one of its subaccounts'):
+ *   CALLER_MAX_FAILURES wrong PINs on them inside CALLER_WINDOW_SECONDS lock the caller out of PIN
+ *   entry on them for CALLER_LOCKOUT_SECONDS, doubling with each lockout that day. Never across
+ *   holders: a tenant (a subaccount too) signs webhooks for its own numbers with any caller number
+ *   it likes, and must not be able to lock a phone out of another tenant's, a sibling's or its main
+ *   account's sessions. (An attacker spreading guesses over holders gains nothing: a PIN is tried
+ *   only against the called number's sessions, and that number's holder counts them.)
+ * - Per virtual number in its account: NUMBER_MAX_FAILURES wrong PINs from unknown callers inside
  *   NUMBER_WINDOW_SECONDS (a distributed guess) close PIN entry to unknown callers for
  *   NUMBER_LOCKOUT_SECONDS, doubling likewise. Callers registered in a session are never refused
  *   by this bar, so a spoofed burst cannot lock real users out.
@@ -151,12 +155,11 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    * Makes this replica's copy current for these keys when its watch is not running (a break being
    * repaired): then they are read from KV. Nothing to do, and no I/O, while the watch runs.
    */
-  async refresh(attempt: Pick<FailedAttempt, 'accountId' | 'virtualNumber' | 'callerNumber'>): Promise<void> {
+  async refresh(
+    attempt: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'virtualNumber' | 'callerNumber'>,
+  ): Promise<void> {
     if (this.mirror.ready) return;
-    await Promise.all([
-      this.mirror.refresh(callerKey(attempt.accountId, attempt.callerNumber)),
-      this.mirror.refresh(numberKey(attempt.virtualNumber)),
-    ]);
+    await Promise.all([this.mirror.refresh(callerKey(attempt)), this.mirror.refresh(numberKey(attempt))]);
   }
 
   /**
@@ -166,10 +169,10 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    */
   activeLock(attempt: Omit<FailedAttempt, 'callId'>, now: Date): Lock | undefined {
     const at = now.getTime();
-    const caller = lockedUntil(this.current(callerKey(attempt.accountId, attempt.callerNumber)), at);
+    const caller = lockedUntil(this.current(callerKey(attempt)), at);
     if (caller !== undefined) return { reason: 'caller', retryAfterSeconds: secondsUntil(caller, at) };
     if (!attempt.callerRegistered) {
-      const number = lockedUntil(this.current(numberKey(attempt.virtualNumber)), at);
+      const number = lockedUntil(this.current(numberKey(attempt)), at);
       if (number !== undefined) return { reason: 'number', retryAfterSeconds: secondsUntil(number, at) };
     }
     return undefined;
@@ -182,8 +185,8 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    */
   recordFailure(f: FailedAttempt, now: Date): Promise<void> {
     const failure: Failure = { at: now.getTime(), id: randomBytes(6).toString('base64url') };
-    const keys = [callerKey(f.accountId, f.callerNumber)];
-    if (!f.callerRegistered) keys.push(numberKey(f.virtualNumber));
+    const keys = [callerKey(f)];
+    if (!f.callerRegistered) keys.push(numberKey(f));
     for (const key of keys) this.unshared.set(key, [...(this.unshared.get(key) ?? []), failure]);
     const shared = Promise.all(keys.map((key) => this.share(key))).then(() => undefined);
     // The record waits for the shared write: the reply does not wait on the store's work. Only
@@ -325,7 +328,7 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
         this.locks.create({
           _id: randomUUID(),
           kind,
-          accountId: kind === 'caller' ? ids[0] : null,
+          accountId: ids[0],
           key: ids[ids.length - 1],
           level: lockout.level,
           from: new Date(lockout.from),
@@ -340,13 +343,15 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** A caller's entry is its account's: see the class comment. */
-function callerKey(accountId: string, callerNumber: string): string {
-  return `caller.${kvToken(accountId)}.${kvToken(callerNumber)}`;
+/** A caller's entry is its number's holder's: see the class comment. */
+export function callerKey(a: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'callerNumber'>): string {
+  const holder = a.subaccountId ? `${kvToken(a.subaccountId)}.` : '';
+  return `caller.${kvToken(a.accountId)}.${holder}${kvToken(a.callerNumber)}`;
 }
 
-function numberKey(virtualNumber: string): string {
-  return `number.${kvToken(virtualNumber)}`;
+/** A number's entry is its account's: a number taken over by another account starts with none of its bar. */
+export function numberKey(a: Pick<FailedAttempt, 'accountId' | 'virtualNumber'>): string {
+  return `number.${kvToken(a.accountId)}.${kvToken(a.virtualNumber)}`;
 }
 
 function kindOf(key: string): LockReason {
