@@ -209,6 +209,9 @@ describe(`fuzzing the public HTTP surface (seed ${SEED}, ${RUNS} requests)`, () 
         'https://hooks.fuzz.test/cb',
         '+16285559003',
         '4821',
+        '2026-13-01',
+        '2026-02-30 10:00',
+        '2026-01-01 24:00',
       ),
       fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }),
     );

@@ -60,6 +60,35 @@ describe('Number API (Plivo-compatible) through the gateway', () => {
       previous: null,
     });
 
+    // Plivo's filters as the SDK sends them: `type` (the number type) and `services`.
+    const locals = (await client.numbers.list({ type: 'local', services: 'voice,sms' })) as unknown as Array<{
+      number: string;
+    }>;
+    expect(locals.map((n) => n.number).sort()).toEqual(['14155550100', '14155550101', '442071838750']);
+    expect(await client.numbers.list({ type: 'tollfree' })).toHaveLength(0);
+    const voiceOnly = await acme.api('/Number/14155550101/', { body: { sms_enabled: false } });
+    expect(voiceOnly.status).toBe(202);
+    const texting = (await (await acme.api('/Number/?services=sms')).json()) as {
+      objects: Array<{ number: string }>;
+    };
+    expect(texting.objects.map((n) => n.number).sort()).toEqual(['14155550100', '442071838750']);
+    const calling = (await (await acme.api('/Number/?services=voice')).json()) as { objects: unknown[] };
+    expect(calling.objects).toHaveLength(3);
+    const badServices = await acme.api('/Number/?services=fax');
+    expect(badServices.status).toBe(400);
+    expect(((await badServices.json()) as { error: string }).error).toMatch(/^services must be/);
+    const twoTypes = await acme.api('/Number/?type=local&number_type=tollfree');
+    expect(twoTypes.status).toBe(400);
+    expect(((await twoTypes.json()) as { error: string }).error).toMatch(/^type and number_type/);
+    // null unsets what can be unset, and names what cannot.
+    const cleared = await acme.api('/Number/14155550100/', { body: { fallback_message: null } });
+    expect(cleared.status).toBe(202);
+    const refused = await acme.api('/Number/14155550100/', { body: { voice_enabled: null } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toBe(
+      'voice_enabled cannot be null: leave it out to keep its value',
+    );
+
     const one = await client.numbers.get('+442071838750');
     expect(one).toMatchObject({
       number: '442071838750',

@@ -464,6 +464,30 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
         /created_time__gt must be a time/,
       ],
       [
+        'list a month that does not exist',
+        'GET',
+        '/Masking/Session/?created_time__gt=2026-13-01',
+        undefined,
+        400,
+        /created_time__gt must be a time .* that exist/,
+      ],
+      [
+        'list an hour that does not exist',
+        'GET',
+        '/Masking/Session/?expiry_time__lt=2026-01-01%2099:99',
+        undefined,
+        400,
+        /expiry_time__lt must be a time/,
+      ],
+      [
+        'list 30 February (plivo-node spelling)',
+        'GET',
+        '/Masking/Session/?created_times=2026-02-30',
+        undefined,
+        400,
+        /created_times must be a time/,
+      ],
+      [
         'list bad duration',
         'GET',
         '/Masking/Session/?duration__lt=abc',
@@ -492,6 +516,20 @@ describe('Masking Session API (Plivo-compatible) through the gateway', () => {
       expect(((await parties.json()) as Json).error).toMatch(
         /first_party can only be set on a single-party session/,
       );
+    });
+
+    it('refuses null for an update’s setting that nothing unsets, naming it; a URL’s null unsets it', async () => {
+      const { body } = await create({ first_party: party(43), second_party: party(44) });
+      const at = `/Masking/Session/${body.session_uuid as string}/`;
+      for (const name of ['session_expiry', 'record', 'callback_method']) {
+        const res = await acme.api(at, { body: { [name]: null } });
+        expect(res.status).toBe(400);
+        const answer = (await res.json()) as Json;
+        expect(answer.error).toBe(`${name} cannot be null: leave it out to keep its value`);
+        expect(JSON.stringify(answer)).not.toContain('changes.');
+      }
+      const unset = await acme.api(at, { body: { callback_url: null } });
+      expect(unset.status).toBe(200);
     });
 
     it('leaves no half-created session behind after a refused request', async () => {

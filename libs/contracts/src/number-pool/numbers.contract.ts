@@ -28,6 +28,10 @@ export const AddVirtualNumbers = askingProvider(
   ),
 );
 
+/** What a number provides, as Plivo's `services` list filter names it (`sms` and `mms`: messages). */
+export const NUMBER_SERVICES = ['voice', 'sms', 'mms'] as const;
+export type NumberService = (typeof NUMBER_SERVICES)[number];
+
 export const ListVirtualNumbers = defineRpc(
   'number-pool',
   'number-pool.numbers.list.v1',
@@ -41,6 +45,11 @@ export const ListVirtualNumbers = defineRpc(
         .regex(/^\d{1,15}$/)
         .optional(),
       numberType: text(20).optional(),
+      /**
+       * Only numbers that provide each of these (Plivo's `services`): voice, or messages (`sms`,
+       * `mms`). Absent: any. A number-pool of an earlier release refuses the field.
+       */
+      services: z.array(z.enum(NUMBER_SERVICES)).max(NUMBER_SERVICES.length).optional(),
       alias: text(100).optional(),
       country: z.string().length(2).optional(),
       limit: z.number().int().min(1).max(20),

@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsOptional,
@@ -22,6 +23,11 @@ export interface FieldDoc {
   deprecated?: boolean;
   /** "" is allowed too (it clears the field): not validated against the kind. */
   emptyClears?: boolean;
+  /**
+   * `null` is refused, naming the parameter (an update's field that nothing unsets: leaving it out
+   * keeps it). Otherwise `null` is taken as not given. A URL's `null` always unsets it.
+   */
+  nullRefused?: boolean;
 }
 
 /**
@@ -41,13 +47,20 @@ export function declareField(
     decorators.forEach((d) => d(target, name));
   };
   const api = { description: doc.description, default: doc.default ?? undefined, deprecated: doc.deprecated };
+  // Left out: nothing is checked. Given as null: not given, unless refused (then it must be a value).
+  const optional = doc.nullRefused
+    ? [
+        ValidateIf((o: Record<string, unknown>) => o[name] !== undefined),
+        IsDefined({ message: `${name} cannot be null: leave it out to keep its value` }),
+      ]
+    : [IsOptional()];
   switch (kind.type) {
     case 'int': {
       const seconds = kind.unit === 'seconds' ? ' seconds' : '';
       const range = `${name} must be between ${kind.min} and ${kind.max}${seconds}`;
       apply(
         ApiPropertyOptional({ ...api, type: 'integer', minimum: kind.min, maximum: kind.max }),
-        IsOptional(),
+        ...optional,
         Transform(({ value }) => toInteger(value)),
         IsInt({ message: `${name} must be an integer${seconds ? ' number of seconds' : ''}` }),
         Min(kind.min, { message: range }),
@@ -58,7 +71,7 @@ export function declareField(
     case 'bool':
       apply(
         ApiPropertyOptional({ ...api, type: 'boolean' }),
-        IsOptional(),
+        ...optional,
         Transform(({ value }) => toBoolean(value)),
         IsBoolean({ message: `${name} must be true or false` }),
       );
@@ -70,7 +83,7 @@ export function declareField(
       const size = kind.min > 0 ? `${kind.min} to ${kind.max} characters` : `at most ${kind.max} characters`;
       apply(
         ApiPropertyOptional({ ...api, type: 'string', minLength: kind.min, maxLength: kind.max }),
-        IsOptional(),
+        ...optional,
         Transform(({ value }) => toTrimmedString(value)),
         IsString({ message: `${name} must be a string` }),
         Length(kind.min, kind.max, { message: `${name} must be ${size}` }),
@@ -81,7 +94,7 @@ export function declareField(
       const words = kind.values.length === 2 ? kind.values.join(' or ') : `one of ${kind.values.join(', ')}`;
       apply(
         ApiPropertyOptional({ ...api, enum: [...kind.values] }),
-        IsOptional(),
+        ...optional,
         ...(kind.upperCase
           ? [Transform(({ value }) => (typeof value === 'string' ? value.toUpperCase() : value))]
           : []),

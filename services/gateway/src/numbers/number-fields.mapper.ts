@@ -11,13 +11,13 @@ export function numberFieldsFromAdd(body: Record<string, unknown>): Partial<Numb
   return fields as Partial<NumberFieldValues>;
 }
 
-/** What an update body changes; "" clears a field that can be cleared (null on the wire). */
+/** What an update body changes; "" (or null) clears a field that can be cleared (null on the wire). */
 export function numberChangesFromUpdate(body: Record<string, unknown>): Partial<NumberFieldValues> {
   const changes: Record<string, unknown> = {};
   for (const [key, field] of numberFieldEntries) {
     const value = body[field.plivo];
     if (!field.onUpdate || value === undefined) continue;
-    changes[key] = value === '' && field.onUpdate === 'set-or-clear' ? null : value;
+    changes[key] = (value === '' || value === null) && field.onUpdate === 'set-or-clear' ? null : value;
   }
   return changes as Partial<NumberFieldValues>;
 }

@@ -8,6 +8,7 @@ import {
   ListVirtualNumbers,
   UpdateVirtualNumber,
   e164Schema,
+  type NumberService,
 } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { currentCorrelationId } from '@maskline/observability';
@@ -59,18 +60,26 @@ export class NumbersHttpController {
     const scope = await this.scopes.resolve(principal);
     // A main account may filter by one of its subaccounts (checked to be its own).
     if (query.subaccount && principal.kind === 'main') await this.scopes.resolve(principal, query.subaccount);
+    if (query.type !== undefined && query.number_type !== undefined && query.type !== query.number_type) {
+      throw CodedError.validation('type', 'type and number_type name one filter: give one, or both the same');
+    }
+    const numberType = query.type ?? query.number_type;
+    const services = query.services ? [...new Set(query.services.split(','))] : undefined;
     const page = await this.rpc.request(ListVirtualNumbers, {
       scope,
       subaccountId: principal.kind === 'main' ? query.subaccount : undefined,
       numberStartsWith: query.number_startswith,
-      numberType: query.number_type,
+      numberType,
+      ...(services ? { services: services as NumberService[] } : {}),
       alias: query.alias,
       country: query.country,
       limit,
       offset,
     });
     const filters = {
+      type: query.type,
       number_type: query.number_type,
+      services: query.services,
       number_startswith: query.number_startswith,
       subaccount: query.subaccount,
       alias: query.alias,

@@ -21,7 +21,8 @@ for (const [, field] of numberFieldEntries) {
   if (!field.onUpdate) continue;
   const clears = field.onUpdate === 'set-or-clear';
   declareField(UpdateNumberDto, field.plivo, field.kind, {
-    description: clears ? `${field.description}; "" removes it` : field.description,
+    description: clears ? `${field.description}; "" (or null) removes it` : field.description,
     emptyClears: clears,
+    nullRefused: !clears,
   });
 }

@@ -1,11 +1,11 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateBy } from 'class-validator';
+import { PLIVO_FILTER_TIME_RULE, isPlivoFilterTime } from '@maskline/plivo-wire';
 import { PaginationQuery } from '../http/pagination.query';
 import { toInteger } from '../http/param-transforms';
 
 const PHONE = /^\+?[1-9]\d{6,14}$/;
-const TIME = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?$/;
 
 /** Plivo's range filters: `<name>` (equal), `<name>__gt`, `__gte`, `__lt`, `__lte`. */
 export const RANGE_SUFFIXES = { '': 'eq', __gt: 'gt', __gte: 'gte', __lt: 'lt', __lte: 'lte' } as const;
@@ -66,7 +66,13 @@ function declareRangeParameter(
       ? [
           ApiPropertyOptional({ description, deprecated, example: '2026-11-28 10:00' }),
           IsOptional(),
-          Matches(TIME, { message: `${name} must be a time as YYYY-MM-DD HH:MM[:ss[.uuuuuu]] (UTC)` }),
+          ValidateBy({
+            name: 'plivoFilterTime',
+            validator: {
+              validate: (value) => isPlivoFilterTime(value),
+              defaultMessage: () => `${name} must be ${PLIVO_FILTER_TIME_RULE}`,
+            },
+          }),
         ]
       : [
           ApiPropertyOptional({ description, deprecated, type: 'integer', minimum: 0 }),

@@ -35,6 +35,7 @@ for (const [, field] of sessionFieldEntries) {
     if (field.updatable || field.ignoredOnUpdate) {
       declareField(UpdateSessionDto, name, field.kind, {
         description: field.updatable ? field.description : `${field.description} (sent by SDKs; ignored)`,
+        nullRefused: field.updatable,
       });
     } else {
       declareRefused(UpdateSessionDto, name, `${name} cannot be updated on an existing session`);

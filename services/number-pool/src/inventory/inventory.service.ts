@@ -240,6 +240,7 @@ export class InventoryService {
         subaccountId: owner,
         numberStartsWith: request.numberStartsWith,
         numberType: request.numberType,
+        services: request.services,
         alias: request.alias,
         country: request.country,
       },

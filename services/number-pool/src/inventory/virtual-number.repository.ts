@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
-import type { AccountScope } from '@maskline/contracts';
+import type { AccountScope, NumberService } from '@maskline/contracts';
 import { AccountScopedRepository, type ScopedFilter } from '@maskline/persistence';
 import { VirtualNumberDocument } from './virtual-number.schema';
 
@@ -9,6 +9,8 @@ export interface NumberListFilter {
   subaccountId?: string | null;
   numberStartsWith?: string;
   numberType?: string;
+  /** Only numbers that provide each of these: voice, messages (`sms`, `mms`). */
+  services?: readonly NumberService[];
   alias?: string;
   country?: string;
 }
@@ -187,6 +189,9 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
     const query: ScopedFilter<VirtualNumberDocument> = { accountId, status: 'active' };
     if (f.subaccountId !== undefined) query.subaccountId = f.subaccountId;
     if (f.numberType) query.numberType = f.numberType;
+    // Absent on a record written before the flags: enabled.
+    if (f.services?.includes('voice')) query.voiceEnabled = { $ne: false };
+    if (f.services?.some((s) => s !== 'voice')) query.smsEnabled = { $ne: false };
     if (f.alias) query.alias = f.alias;
     if (f.country) query.country = f.country;
     if (f.numberStartsWith) query._id = { $regex: `^\\+${f.numberStartsWith}` };

@@ -62,3 +62,42 @@ describe('SessionsService: a request naming a session not its own', () => {
     },
   );
 });
+
+describe('SessionsService: an update naming both parties of a single-party session', () => {
+  it('refused for one of them, adds neither: the other’s party is not left held on the number unshown', async () => {
+    const rpc = { request: jest.fn(async () => ({ virtualNumber: '+14155550100' })) };
+    const stored = {
+      _id: SESSION_ID,
+      ...SUBACCOUNT,
+      allocationId: SESSION_ID,
+      virtualNumber: '+14155550100',
+      status: 'active',
+      firstParty: null,
+      secondParty: '+16285550002',
+      settings: { createSessionWithSingleParty: true },
+      createdAt: new Date('2026-12-07T00:00:00Z'),
+      modifiedAt: new Date('2026-12-07T00:00:00Z'),
+    };
+    const turns = {
+      during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
+    } as unknown as SessionWriteTurns;
+    const service = new SessionsService(
+      { get: jest.fn(async () => stored) } as unknown as SessionRepository,
+      {} as SessionViews,
+      {} as ExpiryScheduler,
+      rpc as unknown as RpcClient,
+      {} as SessionAnnouncer,
+      {} as PartyRedaction,
+      turns,
+    );
+    const refused = await service
+      .update({
+        scope: SUBACCOUNT,
+        sessionId: SESSION_ID,
+        changes: { firstParty: '+16285550001', secondParty: '+16285550003' },
+      } as never)
+      .catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: ErrorCodes.VALIDATION, field: 'second_party' });
+    expect(rpc.request).not.toHaveBeenCalled();
+  });
+});

@@ -91,6 +91,10 @@ export class SessionsService {
     if (settings.messageMasking && !doc.settings.messageMasking) await this.requireTexting(doc);
     const now = changeTime(doc);
     const set: Partial<SessionDocument> = { modifiedAt: now, settings: { ...doc.settings, ...settings } };
+    // Both fields judged before either is added: a refusal of one never leaves the other's party
+    // held on the number with the session not showing it (a single-party session lacks one party,
+    // so at most one is added).
+    const joining: Array<readonly ['first_party' | 'second_party', string]> = [];
     for (const [field, value] of [
       ['first_party', firstParty],
       ['second_party', secondParty],
@@ -107,6 +111,9 @@ export class SessionsService {
       const other = field === 'first_party' ? doc.secondParty : doc.firstParty;
       if (other === value)
         throw CodedError.validation(field, 'first_party and second_party must be different numbers');
+      joining.push([field, value]);
+    }
+    for (const [field, value] of joining) {
       await this.rpc
         .request(
           AddAllocationParty,
