@@ -291,6 +291,43 @@ describe('number-pool (real NATS + store)', () => {
       ).rejects.toMatchObject({ code: PoolErrorCodes.INVENTORY_FULL });
     });
 
+    it('holds one subaccount’s adds to its share of its main account’s room: its main account and siblings still add', async () => {
+      const scope: AccountScope = { accountId: 'MAGGGGGGGGGGGGGGGG20' };
+      const [sub, sibling] = [
+        { ...scope, subaccountId: 'SAGGGGGGGGGGGGGGGG21' },
+        { ...scope, subaccountId: 'SAGGGGGGGGGGGGGGGG22' },
+      ];
+      const share = INVENTORY_MAX / 2;
+      const numbers = Array.from({ length: share + 3 }, (_, i) => `+1415557${String(1000 + i)}`);
+      await client.request(AddVirtualNumbers, {
+        scope: sub,
+        numbers: numbers.slice(0, share),
+        provider: 'plivo',
+      });
+      await expect(
+        client.request(AddVirtualNumbers, { scope: sub, numbers: [numbers[share]], provider: 'plivo' }),
+      ).rejects.toMatchObject({
+        code: PoolErrorCodes.INVENTORY_FULL,
+        field: 'numbers',
+        message: expect.stringContaining(`a subaccount adds at most ${share} numbers`),
+      });
+      // Deleting one frees no room until its quarantine ends (delete and add anew holds no more).
+      await client.request(DeleteVirtualNumber, { scope: sub, number: numbers[0] });
+      await expect(
+        client.request(AddVirtualNumbers, { scope: sub, numbers: [numbers[share]], provider: 'plivo' }),
+      ).rejects.toMatchObject({ code: PoolErrorCodes.INVENTORY_FULL });
+      await expect(
+        client.request(AddVirtualNumbers, {
+          scope: sibling,
+          numbers: [numbers[share + 1]],
+          provider: 'plivo',
+        }),
+      ).resolves.toBeDefined();
+      await expect(
+        client.request(AddVirtualNumbers, { scope, numbers: [numbers[share + 2]], provider: 'plivo' }),
+      ).resolves.toBeDefined();
+    });
+
     it('lists with filters and pagination', async () => {
       const page = await client.request(ListVirtualNumbers, {
         scope: ACCOUNT,
@@ -1168,6 +1205,33 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(AssignProxyNumber, { scope: b, serviceSid: `KS${'6'.repeat(32)}`, number }),
       ).rejects.toMatchObject({ code: ProxyErrorCodes.NUMBER_NOT_AVAILABLE });
+    });
+
+    it('does not let a subaccount’s delete of its number land on its sibling’s, its main account’s move landing between the delete’s read and its write', async () => {
+      const { scope, a, b, number } = await siblingsSharing('D0', 'D1', 'D2', '+14155550140', 'twilio');
+      const own = `KS${'5'.repeat(32)}`;
+      const numbers = app.get(VirtualNumberRepository);
+      const read = numbers.get.bind(numbers);
+      const racing = jest.spyOn(numbers, 'get').mockImplementationOnce(async (...args) => {
+        const doc = await read(...args);
+        await client.request(UpdateVirtualNumber, { scope, number, subaccountId: b.subaccountId });
+        await client.request(AssignProxyNumber, { scope: b, serviceSid: own, number });
+        return doc;
+      });
+      try {
+        await expect(client.request(DeleteVirtualNumber, { scope: a, number })).rejects.toMatchObject({
+          code: ErrorCodes.CONFLICT,
+        });
+      } finally {
+        racing.mockRestore();
+      }
+      // Still the sibling's, active, and its Service's.
+      await expect(client.request(GetVirtualNumber, { scope: b, number })).resolves.toMatchObject({
+        number,
+        proxyServiceSid: own,
+      });
+      const claims = app.get(ProxyNumberClaimRepository);
+      await expect(claims.holder(scope.accountId, number)).resolves.toMatchObject({ serviceSid: own });
     });
 
     it('does not let a subaccount’s re-add of its number undo its main account’s move of it to a sibling, the move landing between the re-add’s read and its write', async () => {

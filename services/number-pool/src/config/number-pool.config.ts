@@ -39,6 +39,13 @@ export const numberPoolConfigSchema = z.object({
    */
   NUMBERS_PER_ACCOUNT_MAX: envInt(10000, 1, 1000000),
   /**
+   * The share of NUMBERS_PER_ACCOUNT_MAX one subaccount's adds may fill (its numbers, and those it
+   * deleted still in quarantine): one subaccount, a reseller's customer, does not take the whole of
+   * its main account's room, which a delete frees only after NUMBER_QUARANTINE_MS. Numbers its main
+   * account moves to it are the main account's choice and not bounded by it.
+   */
+  NUMBERS_SUBACCOUNT_PERCENT: envInt(50, 1, 100),
+  /**
    * How often the providers are asked about numbers with credentials they were never asked about as
    * they are now, or not for PROVIDER_HOLDING_REASK_AFTER_MS (on one replica per interval).
    */

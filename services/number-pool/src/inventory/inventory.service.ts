@@ -17,6 +17,7 @@ import {
   PROVIDER_ACCOUNT_ID_RULE,
   VirtualNumberChanged,
   sameHolder,
+  subaccountShare,
 } from '@maskline/contracts';
 import { decryptSecret, encryptSecret } from '@maskline/crypto';
 import { EventPublisher } from '@maskline/messaging';
@@ -132,6 +133,19 @@ export class InventoryService {
       throw new CodedError(
         PoolErrorCodes.INVENTORY_FULL,
         `an account (with its subaccounts) holds at most ${max} numbers; delete some first`,
+        { field: 'numbers' },
+      );
+    }
+    const holder = request.scope.subaccountId;
+    const share = subaccountShare(max, this.config.NUMBERS_SUBACCOUNT_PERCENT);
+    if (
+      adding > 0 &&
+      holder &&
+      (await this.numbers.countOfAccount(request.scope.accountId, quarantinedSince, holder)) + adding > share
+    ) {
+      throw new CodedError(
+        PoolErrorCodes.INVENTORY_FULL,
+        `a subaccount adds at most ${share} numbers (${this.config.NUMBERS_SUBACCOUNT_PERCENT}% of its main account's ${max}; those it deleted count until their quarantine ends)`,
         { field: 'numbers' },
       );
     }
@@ -316,15 +330,22 @@ export class InventoryService {
     return this.clock() - deletedAt >= this.config.NUMBER_QUARANTINE_MS;
   }
 
-  /** Stops new sessions on the number at once; live sessions keep it until they end. */
+  /**
+   * Stops new sessions on the number at once; live sessions keep it until they end. Written only over
+   * the record as read: a subaccount's delete racing its main account's move of the number to a
+   * sibling deletes nothing of the sibling's (409), and gives back only its own Service's claim.
+   */
   async delete(scope: AccountScope, number: string): Promise<void> {
     const existing = await this.require(scope, number);
-    await this.numbers.update(scope.accountId, existing._id, {
+    const deleted = await this.numbers.updateAsRead(existing, {
       status: 'deleted',
       deletedAt: new Date(this.clock()),
       ...NO_PROXY_SERVICE,
     });
-    await this.proxyClaims.release(scope.accountId, existing._id);
+    if (!deleted) throw changedMeanwhile(existing._id);
+    if (existing.proxyServiceSid) {
+      await this.proxyClaims.release(scope.accountId, existing._id, existing.proxyServiceSid);
+    }
     this.pool.invalidate(scope.accountId);
     await this.announce(scope.accountId, existing._id);
   }

@@ -75,9 +75,11 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
    * The numbers an account holds, its subaccounts' too: active, or deleted since `quarantinedSince`
    * (out of other accounts' reach still).
    */
-  countOfAccount(accountId: string, quarantinedSince: Date): Promise<number> {
+  /** The numbers an account holds (its subaccounts' with them, or one holder's), quarantined ones counted. */
+  countOfAccount(accountId: string, quarantinedSince: Date, subaccountId?: string): Promise<number> {
     return this.countScoped({
       accountId,
+      ...(subaccountId ? { subaccountId } : {}),
       $or: [{ status: 'active' }, { status: 'deleted', deletedAt: { $gt: quarantinedSince } }],
     });
   }
