@@ -92,4 +92,24 @@ describe('the number routing cache (real NATS)', () => {
     for (let i = 0; i < 5; i++) expect(await cache.get(unknown)).toBeNull();
     expect(pool.asked.filter((n) => n === unknown)).toHaveLength(1);
   });
+
+  it('asks number-pool for at most 16 numbers at a time for requests not yet authenticated, whatever their number; a known number does not wait', async () => {
+    const cache = app.get(NumberRoutingCache);
+    expect(await cache.get(MARKER)).toMatchObject({ number: MARKER });
+    const before = pool.asked.length;
+    pool.holding = true;
+    // A flood of webhooks naming made-up numbers, all at once.
+    const flood = Array.from({ length: 40 }, (_, i) =>
+      cache.get(`+1415556${String(1000 + i)}`, { unauthenticated: true }),
+    );
+    await expectEventually(() => expect(pool.asked.length - before).toBe(16));
+    // The known number is answered from the cache meanwhile.
+    await expect(cache.get(MARKER, { unauthenticated: true })).resolves.toMatchObject({ number: MARKER });
+    expect(pool.asked.length - before).toBe(16);
+    // As answers come, the others are asked in turn, never more than 16 at a time.
+    pool.holding = false;
+    pool.release();
+    await expect(Promise.all(flood)).resolves.toEqual(flood.map(() => null));
+    expect(pool.asked.length - before).toBe(40);
+  });
 });

@@ -13,6 +13,7 @@ import {
   VirtualNumberChanged,
   type RpcReplyOf,
 } from '@maskline/contracts';
+import { UnauthenticatedLookups } from '@maskline/resilience';
 import { InvalidatedCache } from './invalidated-cache';
 import { NATS_CONNECTION } from './messaging.options';
 import { RpcClient } from './rpc-client';
@@ -42,6 +43,8 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
   });
   /** Numbers in no inventory, apart: a flood of made-up numbers cannot push real ones out. */
   private readonly misses = new InvalidatedCache<string, true>({ ttlMs: MISS_TTL_MS, maxEntries: 10_000 });
+  /** Lookups for webhooks not yet authenticated (which anyone may send, naming any number): bounded. */
+  private readonly unauthenticated = new UnauthenticatedLookups('number');
 
   constructor(
     private readonly rpc: RpcClient,
@@ -65,9 +68,21 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
     this.misses.stopFollowing();
   }
 
-  /** The number's routing, or null when it is in no inventory. */
-  async get(number: string): Promise<NumberRouting | null> {
+  /**
+   * The number's routing, or null when it is in no inventory. `unauthenticated`: for a request not
+   * yet authenticated (a webhook, whose signature is checked with the number's credentials once they
+   * are read): a lookup it needs waits its turn among such lookups (`UnauthenticatedLookups`), and
+   * may be refused as unavailable under a flood of them.
+   */
+  async get(number: string, options: { unauthenticated?: boolean } = {}): Promise<NumberRouting | null> {
     if (this.misses.peek(number)) return null;
+    if (options.unauthenticated && !this.cache.peek(number)) {
+      return this.unauthenticated.run(() => this.cached(number));
+    }
+    return this.cached(number);
+  }
+
+  private cached(number: string): Promise<NumberRouting | null> {
     return this.cache.get(
       number,
       () => this.lookup(number),

@@ -4,3 +4,4 @@ export * from './resilience.module';
 export * from './bulkheads';
 export * from './token-bucket';
 export * from './fair-shares';
+export * from './unauthenticated-lookups';

@@ -36,11 +36,12 @@ describe('authentication does the same work whether or not the Auth ID exists', 
     updatedAt: new Date(),
   };
 
-  function instrumented() {
+  function instrumented(held?: Promise<void>) {
     const reads: string[] = [];
     const repository = {
       findForAuthentication: async (authId: string) => {
         reads.push(authId);
+        await held;
         return authId === known ? account : null;
       },
     } as unknown as AccountRepository;
@@ -74,6 +75,23 @@ describe('authentication does the same work whether or not the Auth ID exists', 
       expect([authId, reads]).toEqual([authId, [authId]]);
       expect([authId, digests]).toEqual([authId, [authId, authId, authId]]);
     }
+  });
+
+  it('reads the store for at most 16 uncached Auth IDs at a time, whatever a flood of made-up ones asks', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { service, reads } = instrumented(held);
+    const mine = service.authenticate(known, 'the-right-token');
+    const flood = Array.from({ length: 40 }, (_, i) =>
+      service.authenticate(`MAFLOOD${String(i).padStart(13, '0')}`, 'a-guess').catch((err: unknown) => err),
+    );
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(reads).toHaveLength(16);
+    release();
+    await expect(mine).resolves.toMatchObject({ authId: known });
+    const answers = await Promise.all(flood);
+    expect(answers.every((e) => (e as { code?: string }).code === 'AUTH.FAILED')).toBe(true);
+    expect(reads).toHaveLength(41);
   });
 
   it('still lets the right token in, and an account created after a miss is found', async () => {

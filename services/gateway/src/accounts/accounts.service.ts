@@ -1,3 +1,4 @@
+import { UnauthenticatedLookups } from '@maskline/resilience';
 import {
   Inject,
   Injectable,
@@ -31,6 +32,8 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   /** Accounts found, and Auth IDs found to name none: cached alike, kept apart (made-up ids cannot push real ones out). */
   private readonly found: InvalidatedCache<string, Account | null>;
   private readonly missing: InvalidatedCache<string, null>;
+  /** Reads of Auth IDs not cached (any request may name one, made up): bounded. */
+  private readonly lookups = new UnauthenticatedLookups('Auth ID');
   /** Compared against when the Auth ID is unknown, so a miss does the same work as a wrong token. */
   private readonly decoyDigest: string;
 
@@ -213,11 +216,14 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   private async lookup(authId: string): Promise<Account | null> {
     if (!AUTH_ID.test(authId)) return null;
     if (this.missing.peek(authId) === null) return null;
-    const account = await this.found.get(
-      authId,
-      () => this.repository.findForAuthentication(authId),
-      (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
-    );
+    const load = () =>
+      this.found.get(
+        authId,
+        () => this.repository.findForAuthentication(authId),
+        (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
+      );
+    // Not cached: a read for a request that may name any Auth ID, made up, waits its turn among such reads.
+    const account = this.found.peek(authId) !== undefined ? await load() : await this.lookups.run(load);
     if (!account) await this.missing.get(authId, async () => null);
     return account;
   }

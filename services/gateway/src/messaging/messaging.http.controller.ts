@@ -221,7 +221,7 @@ export class MessagingHttpController {
     if (!to || !e164Schema.safeParse(to).success) return refuse('no virtual number named');
     let routing;
     try {
-      routing = await this.numbers.get(to);
+      routing = await this.numbers.get(to, { unauthenticated: true });
     } catch (err) {
       throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the message could not be taken; retry', {
         retryable: true,

@@ -112,7 +112,7 @@ export class WebhookAuthenticator {
     // 5. The number's owner and credentials; a lookup that fails is an outage, not a refusal.
     let routing;
     try {
-      routing = await this.numbers.get(virtualNumber);
+      routing = await this.numbers.get(virtualNumber, { unauthenticated: true });
     } catch (err) {
       return { kind: 'unavailable', err };
     }
