@@ -39,6 +39,25 @@ const NUMBERS: Record<Tenant, Record<Provider, string>> = {
   attacker: { plivo: '+14155550601', twilio: '+14155550602' },
 };
 let phone = 0;
+/** Adds the number to the account (to its subaccount, when named) with its provider credentials: 202. */
+async function addNumber(
+  account: TestAccount,
+  number: string,
+  provider: Provider,
+  credentials: { accountId: string; authToken: string },
+  subaccount?: string,
+): Promise<void> {
+  const res = await account.api('/Number/', {
+    body: {
+      numbers: number,
+      provider,
+      provider_auth_id: credentials.accountId,
+      provider_auth_token: credentials.authToken,
+      ...(subaccount ? { subaccount } : {}),
+    },
+  });
+  expect(res.status).toBe(202);
+}
 const nextPhone = () => `+1628777${String(1000 + phone++)}`;
 /** Each account's inbound allowance here: above what the forgery tests send, far below the flood. */
 const INBOUND = { perSecond: 10, burst: 40 };
@@ -76,15 +95,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     for (const tenant of ['victim', 'attacker'] as const) {
       for (const provider of ['plivo', 'twilio'] as const) {
         const account = await createAccount(system, `${tenant}-${provider}`);
-        const res = await account.api('/Number/', {
-          body: {
-            numbers: NUMBERS[tenant][provider],
-            provider,
-            provider_auth_id: CREDENTIALS[tenant][provider].accountId,
-            provider_auth_token: CREDENTIALS[tenant][provider].authToken,
-          },
-        });
-        expect(res.status).toBe(202);
+        await addNumber(account, NUMBERS[tenant][provider], provider, CREDENTIALS[tenant][provider]);
         accounts[tenant][provider] = account;
       }
     }
@@ -491,16 +502,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
       [own.number, own.credentials, undefined],
       [customers.number, customers.credentials, customer.authId],
     ] as const) {
-      const res = await reseller.api('/Number/', {
-        body: {
-          numbers: number,
-          provider: 'plivo',
-          provider_auth_id: credentials.accountId,
-          provider_auth_token: credentials.authToken,
-          ...(subaccount ? { subaccount } : {}),
-        },
-      });
-      expect(res.status).toBe(202);
+      await addNumber(reseller, number, 'plivo', credentials, subaccount);
     }
     const text = (
       to: { number: string; credentials: { accountId: string; authToken: string } },
@@ -537,16 +539,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     ];
     const number = '+14155550803';
     const credentials = providerAccount('plivo');
-    const added = await reseller.api('/Number/', {
-      body: {
-        numbers: number,
-        provider: 'plivo',
-        provider_auth_id: credentials.accountId,
-        provider_auth_token: credentials.authToken,
-        subaccount: first.authId,
-      },
-    });
-    expect(added.status).toBe(202);
+    await addNumber(reseller, number, 'plivo', credentials, first.authId);
     const parties = { first_party: '+16285559301', second_party: '+16285559302', message_masking: true };
     const made = await first.api('/Masking/Session/', { body: parties });
     expect(made.status).toBe(201);
@@ -598,16 +591,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
     ];
     const pins: string[] = [];
     for (const { number, credentials, holder } of numbers) {
-      const added = await reseller.api('/Number/', {
-        body: {
-          numbers: number,
-          provider: 'plivo',
-          provider_auth_id: credentials.accountId,
-          provider_auth_token: credentials.authToken,
-          subaccount: holder.authId,
-        },
-      });
-      expect(added.status).toBe(202);
+      await addNumber(reseller, number, 'plivo', credentials, holder.authId);
       const made = await holder.api('/Masking/Session/', {
         body: {
           first_party: nextPhone(),
@@ -654,16 +638,7 @@ describe('a tenant cannot forge another tenant’s calls', () => {
 
   it('a tenant creating sessions flat out is held to its share of the room for creation verdicts (429, Retry-After); the other tenant still creates', async () => {
     const greedy = await createAccount(system, 'greedy');
-    const provider = providerAccount('plivo');
-    const added = await greedy.api('/Number/', {
-      body: {
-        numbers: '+14155550701',
-        provider: 'plivo',
-        provider_auth_id: provider.accountId,
-        provider_auth_token: provider.authToken,
-      },
-    });
-    expect(added.status).toBe(202);
+    await addNumber(greedy, '+14155550701', 'plivo', providerAccount('plivo'));
     const create = (account: TestAccount) =>
       account.api('/Masking/Session/', { body: { first_party: nextPhone(), second_party: nextPhone() } });
     const share = (CREATION_ROOM * CREATIONS_PERCENT) / 100;

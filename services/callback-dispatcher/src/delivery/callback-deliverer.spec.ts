@@ -474,6 +474,25 @@ describe('delivering a callback', () => {
       const opened = new Promise<void>((resolve) => (open = resolve));
       return { open, opened };
     };
+    /**
+     * Sessions 1, 2, … owned as `owners` says (a subaccount, or null: the main account), in a block of
+     * session ids of their own; `of(n, i)` is session n's i-th callback.
+     */
+    const owned = (block: number, owners: Array<string | null>) => {
+      const sessionOf = (n: number) =>
+        `00000000-0000-4000-8000-0000000${String(block).padStart(3, '0')}0${n}`;
+      const ownerOf = new Map(owners.map((owner, i) => [sessionOf(i + 1), owner]));
+      const targetOfSession = (sessionId: string) => target({ subaccountId: ownerOf.get(sessionId) ?? null });
+      const of = (n: number, i: number) => {
+        const base = job();
+        return job({
+          eventId: `evt-${n}-${i}`,
+          attemptKey: `evt-${n}-${i}`,
+          callback: { ...base.callback, sessionId: sessionOf(n) },
+        });
+      };
+      return { targetOfSession, of };
+    };
 
     it('waits for a turn when its account has every one, and is then sent (not sent back to come again)', async () => {
       const sends = gate();
@@ -490,25 +509,8 @@ describe('delivering a callback', () => {
 
     it('holds one subaccount to half of its account’s turns: its siblings’ and its main account’s callbacks are sent while its slow endpoint holds its own', async () => {
       const sends = gate();
-      const sessionOf = (n: number) => `00000000-0000-4000-8000-00000000010${n}`;
-      const owners: Record<string, string | null> = {
-        [sessionOf(1)]: 'SA000000000000000001',
-        [sessionOf(2)]: 'SA000000000000000002',
-        [sessionOf(3)]: null,
-      };
-      const { d, attemptsSent } = deliverer({
-        perAccount: 4,
-        holdSends: sends.opened,
-        targetOfSession: (sessionId) => target({ subaccountId: owners[sessionId] ?? null }),
-      });
-      const of = (n: number, i: number) => {
-        const base = job();
-        return job({
-          eventId: `evt-${n}-${i}`,
-          attemptKey: `evt-${n}-${i}`,
-          callback: { ...base.callback, sessionId: sessionOf(n) },
-        });
-      };
+      const { targetOfSession, of } = owned(1, ['SA000000000000000001', 'SA000000000000000002', null]);
+      const { d, attemptsSent } = deliverer({ perAccount: 4, holdSends: sends.opened, targetOfSession });
       // The first subaccount's endpoint holds every callback it is sent: two of its four go, and the
       // others are put off (they wait nowhere: an account's waiting stays its own, however many
       // subaccounts it has).
@@ -528,24 +530,8 @@ describe('delivering a callback', () => {
 
     it('counts a host’s slots per owner: a subaccount holding every slot of a host its sibling shares leaves the sibling its own, signed as the sibling', async () => {
       const sends = gate();
-      const sessionOf = (n: number) => `00000000-0000-4000-8000-00000000020${n}`;
-      const owners: Record<string, string | null> = {
-        [sessionOf(1)]: 'SA000000000000000001',
-        [sessionOf(2)]: 'SA000000000000000002',
-      };
-      const { d, attemptsSent } = deliverer({
-        perAccount: 64,
-        holdSends: sends.opened,
-        targetOfSession: (sessionId) => target({ subaccountId: owners[sessionId] ?? null }),
-      });
-      const of = (n: number, i: number) => {
-        const base = job();
-        return job({
-          eventId: `evt-${n}-${i}`,
-          attemptKey: `evt-${n}-${i}`,
-          callback: { ...base.callback, sessionId: sessionOf(n) },
-        });
-      };
+      const { targetOfSession, of } = owned(2, ['SA000000000000000001', 'SA000000000000000002']);
+      const { d, attemptsSent } = deliverer({ perAccount: 64, holdSends: sends.opened, targetOfSession });
       // Its 8 slots at the host (CALLBACK_PER_HOST_CONCURRENCY) held by its slow endpoint: a ninth waits for none.
       const held = Array.from({ length: 8 }, (_, i) => d.deliver(of(1, i)));
       await settle();
