@@ -422,7 +422,7 @@ describe('the HTTP edge under hostile input', () => {
         };
         expect(r.attempts[0]).toMatchObject({
           outcome: 'retry',
-          error: 'host late.customer.test does not resolve',
+          error: 'host late.customer.test does not resolve to a public address',
         });
       });
       // ...then the name starts resolving, and the retry is delivered.
@@ -432,6 +432,34 @@ describe('the HTTP edge under hostile input', () => {
         {
           timeoutMs: 10_000,
         },
+      );
+    });
+
+    it('takes a name that resolves only inside the network as it takes one that does not resolve: accepted, never called, dead-lettered in the same words', async () => {
+      system.dns.set('inside.customer.test', ['10.0.0.7']);
+      const created = await acme.api('/Masking/Session/', {
+        body: {
+          first_party: nextPhone(),
+          second_party: nextPhone(),
+          callback_url: 'http://inside.customer.test/cb',
+        },
+      });
+      expect(created.status).toBe(201);
+      const id = String(((await created.json()) as Json).session_uuid);
+      expect((await acme.api(`/Masking/Session/${id}/`, { method: 'DELETE' })).status).toBe(200);
+      await expectEventually(
+        async () => {
+          const r = (await (await acme.api(`/Masking/Session/${id}/Callbacks/`)).json()) as {
+            dead_letters: Json[];
+          };
+          expect(r.dead_letters).toEqual([
+            expect.objectContaining({
+              reason: 'host inside.customer.test does not resolve to a public address',
+              attempts: 6,
+            }),
+          ]);
+        },
+        { timeoutMs: 20_000 },
       );
     });
 
@@ -452,7 +480,10 @@ describe('the HTTP edge under hostile input', () => {
             dead_letters: Json[];
           };
           expect(r.dead_letters).toEqual([
-            expect.objectContaining({ reason: 'host never.customer.test does not resolve', attempts: 6 }),
+            expect.objectContaining({
+              reason: 'host never.customer.test does not resolve to a public address',
+              attempts: 6,
+            }),
           ]);
         },
         { timeoutMs: 20_000 },

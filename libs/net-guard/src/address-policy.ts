@@ -38,3 +38,9 @@ export function canonicalAddress(address: string): string | null {
   }
   return parsed.toString();
 }
+
+/** Whether a host name is `localhost` or one of its subdomains (a trailing dot or not): loopback by definition (RFC 6761). */
+export function isLoopbackName(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+}

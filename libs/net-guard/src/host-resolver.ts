@@ -8,9 +8,18 @@ export interface ResolvedAddress {
 /** Turns a host name into its addresses; throws HostNotResolved when it cannot (now). */
 export type HostResolver = (name: string) => Promise<ResolvedAddress[]>;
 
+/**
+ * What is said of a host that does not resolve, and of one that resolves only to addresses
+ * Maskline does not call (private, reserved): the same words, so that a tenant setting callback URLs
+ * cannot tell the two apart and map which names resolve inside Maskline's network.
+ */
+export function unresolvedReason(host: string): string {
+  return `host ${host} does not resolve to a public address`;
+}
+
 export class HostNotResolved extends Error {
   constructor(readonly host: string) {
-    super(`host ${host} does not resolve`);
+    super(unresolvedReason(host));
   }
 }
 

@@ -135,16 +135,25 @@ describe('callback URL guard', () => {
     expect(await guard.check('not a url')).toEqual({ ok: false, reason: 'is not a URL' });
     expect(await guard.check('http://169.254.169.254/latest/meta-data')).toMatchObject({ ok: false });
     expect(await guard.check('http://10.0.0.5/cb')).toMatchObject({ ok: false });
-    expect(await guard.check('http://inside.test/cb')).toEqual({
-      ok: false,
-      reason: 'host inside.test resolves to a private or reserved address',
-    });
   });
 
   it('a host that does not resolve now is not known to be bad', async () => {
     expect(await guard.check('https://not-yet.customer.test/cb')).toEqual({
       ok: 'unresolved',
-      reason: 'host not-yet.customer.test does not resolve',
+      reason: 'host not-yet.customer.test does not resolve to a public address',
+    });
+  });
+
+  it('says of a name that resolves only inside the network what it says of one that does not resolve: which names resolve there is not told', async () => {
+    const inside = await guard.check('http://inside.test/cb');
+    const nowhere = await guard.check('http://nowhere.test/cb');
+    expect(inside).toEqual({
+      ok: 'unresolved',
+      reason: 'host inside.test does not resolve to a public address',
+    });
+    expect(nowhere).toEqual({
+      ok: 'unresolved',
+      reason: 'host nowhere.test does not resolve to a public address',
     });
   });
 });

@@ -1,5 +1,5 @@
-import { isForbiddenAddress } from './address-policy';
-import { HostNotResolved, hostResolver, type HostResolver } from './host-resolver';
+import { isForbiddenAddress, isLoopbackName } from './address-policy';
+import { HostNotResolved, hostResolver, unresolvedReason, type HostResolver } from './host-resolver';
 import { urlHost } from './url-host';
 
 export type GuardVerdict =
@@ -47,6 +47,10 @@ export class UrlGuard {
     const host = urlHost(raw, url);
     // Only the spelling the operator wrote: `127.1` is not `127.0.0.1` to an allowlist.
     const allowlisted = this.allowlist.has(host.written) && host.written === host.parsed;
+    // `localhost` and its subdomains are loopback by definition (RFC 6761): certainly bad, not a name to ask about.
+    if (!allowlisted && isLoopbackName(host.parsed)) {
+      return { ok: false, reason: 'must not point at a private or reserved address' };
+    }
     let addresses;
     if (host.address) {
       addresses = [{ address: host.address, family: (host.address.includes(':') ? 6 : 4) as 4 | 6 }];
@@ -59,12 +63,12 @@ export class UrlGuard {
       }
     }
     if (!allowlisted && addresses.some((a) => isForbiddenAddress(a.address))) {
-      return {
-        ok: false,
-        reason: host.address
-          ? 'must not point at a private or reserved address'
-          : `host ${host.parsed} resolves to a private or reserved address`,
-      };
+      // An address written in the URL is certainly bad. A name is told apart from one that does not
+      // resolve by nothing: both are accepted at set time and retried at delivery (and never called),
+      // so the answers say nothing of which names resolve inside Maskline's network.
+      return host.address
+        ? { ok: false, reason: 'must not point at a private or reserved address' }
+        : { ok: 'unresolved', reason: unresolvedReason(host.parsed) };
     }
     const [first] = addresses;
     return { ok: true, address: first.address, family: first.family, allowlisted };
