@@ -7,7 +7,7 @@ import {
 
 describe('reads for requests not yet authenticated', () => {
   it('run a bounded number at once; the rest wait their turn, and past the waiting bound are refused at once, retryable, unread', async () => {
-    const lookups = new UnauthenticatedLookups('number');
+    const lookups = new UnauthenticatedLookups('number', UnauthenticatedLookups.slots());
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
@@ -28,5 +28,24 @@ describe('reads for requests not yet authenticated', () => {
     release();
     await expect(Promise.all(admitted)).resolves.toEqual(admitted.map(() => 'found'));
     expect(reads).toBe(admitted.length);
+  });
+
+  it('share one bound in a process, whatever they look up', async () => {
+    const [numbers, authIds] = [new UnauthenticatedLookups('number'), new UnauthenticatedLookups('Auth ID')];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    const read = async () => {
+      reads++;
+      await held;
+    };
+    const running = Array.from({ length: UNAUTHENTICATED_LOOKUPS_IN_FLIGHT }, (_, i) =>
+      (i % 2 ? numbers : authIds).run(read),
+    );
+    const waiting = [numbers.run(read), authIds.run(read)];
+    expect(reads).toBe(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT);
+    release();
+    await Promise.all([...running, ...waiting]);
+    expect(reads).toBe(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT + 2);
   });
 });

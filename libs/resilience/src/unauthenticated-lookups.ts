@@ -17,11 +17,22 @@ export const UNAUTHENTICATED_LOOKUP_WAIT_MS = 2000;
  * the timeouts an overloaded store would give every tenant's lookups. Cached answers do not come here.
  */
 export class UnauthenticatedLookups {
-  private readonly slots = new Bulkheads(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT, Date.now, {
-    maxWaiting: UNAUTHENTICATED_LOOKUPS_WAITING,
-  });
+  /**
+   * One bound for the whole process, whatever is looked up (numbers, Auth IDs, API key SIDs): a flood
+   * spread over kinds costs no more. `slots` is for tests: a bound of their own.
+   */
+  private static readonly process = UnauthenticatedLookups.slots();
 
-  constructor(private readonly what: string) {}
+  static slots(): Bulkheads {
+    return new Bulkheads(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT, Date.now, {
+      maxWaiting: UNAUTHENTICATED_LOOKUPS_WAITING,
+    });
+  }
+
+  constructor(
+    private readonly what: string,
+    private readonly slots: Bulkheads = UnauthenticatedLookups.process,
+  ) {}
 
   async run<T>(read: () => Promise<T>): Promise<T> {
     const ran = await this.slots.run('lookups', read, { waitMs: UNAUTHENTICATED_LOOKUP_WAIT_MS });

@@ -326,6 +326,15 @@ describe('number-pool (real NATS + store)', () => {
       await expect(
         client.request(AddVirtualNumbers, { scope, numbers: [numbers[share + 2]], provider: 'plivo' }),
       ).resolves.toBeDefined();
+      // Its main account adding for it chooses what it gives it: not held to the share.
+      await expect(
+        client.request(AddVirtualNumbers, {
+          scope: sub,
+          byMainAccount: true,
+          numbers: [numbers[share]],
+          provider: 'plivo',
+        }),
+      ).resolves.toMatchObject({ added: [expect.objectContaining({ subaccountId: sub.subaccountId })] });
     });
 
     it('lists with filters and pagination', async () => {

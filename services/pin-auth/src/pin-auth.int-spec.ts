@@ -32,6 +32,8 @@ import {
 import { pinAuthConfigSchema, type PinAuthConfig } from './config/pin-auth.config';
 import { PinAuthModule } from './pin-auth.module';
 import { LivePinRegistryStore } from './registration/live-pin-registry.store';
+import { PinThrottle } from './throttling/pin-throttle';
+import { BackgroundWork } from './background/background-work';
 
 const SCOPE: AccountScope = { accountId: 'MAPINPINPINPINPINPI1' };
 let seq = 0;
@@ -311,6 +313,52 @@ describe('pin-auth (real NATS + store)', () => {
       outcome: 'match',
     });
     expect(await verify(mains, own.first, phone)).toMatchObject({ outcome: 'match' });
+    // The lockout's record names the subaccount whose numbers it closes.
+    await expectEventually(async () =>
+      expect(
+        await db
+          .collection('pin_lockouts')
+          .findOne({ kind: 'caller', key: phone }, { projection: { _id: 0 } }),
+      ).toMatchObject({ accountId: SCOPE.accountId, subaccountId: sub }),
+    );
+  });
+
+  it('keeps no store record of a wrong PIN (its caller’s number), and purges every record past the horizon at each run, however many', async () => {
+    const v = vn();
+    await register(v, { mode: 'generated', length: 6 });
+    const caller = '+14155559113';
+    expect((await verify(v, '000001', caller)).outcome).toBe('mismatch');
+    // Whatever the replicas write after a reply (records, announcements), written by now.
+    await expectEventually(() => expect(apps.map((a) => a.get(BackgroundWork).inFlight)).toEqual([0, 0]));
+    expect(await db.collection('pin_failures').countDocuments({ callerNumber: caller })).toBe(0);
+    // What an earlier release wrote, and lockouts long over: 2,500 of each, two days old.
+    const old = new Date(clock.now() - 2 * 86400_000);
+    await db.collection('pin_failures').insertMany(
+      Array.from({ length: 2500 }, (_, i) => ({
+        _id: `old-failure-${i}` as never,
+        accountId: SCOPE.accountId,
+        virtualNumber: v,
+        callerNumber: caller,
+        callerRegistered: false,
+        callId: `call-${i}`,
+        at: old,
+      })),
+    );
+    await db.collection('pin_lockouts').insertMany(
+      Array.from({ length: 2500 }, (_, i) => ({
+        _id: `old-lockout-${i}` as never,
+        kind: 'caller',
+        accountId: SCOPE.accountId,
+        subaccountId: null,
+        key: caller,
+        level: 1,
+        from: old,
+        until: old,
+      })),
+    );
+    await apps[0].get(PinThrottle).purge(new Date(clock.now()));
+    expect(await db.collection('pin_failures').countDocuments({ callerNumber: caller })).toBe(0);
+    expect(await db.collection('pin_lockouts').countDocuments({ key: caller })).toBe(0);
   });
 
   it('keeps a number’s bar for unknown callers with its account: the account that takes the number over starts with none of it', async () => {

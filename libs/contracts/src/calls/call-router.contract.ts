@@ -28,7 +28,8 @@ export const RouteCall = defineRpc(
       accountId: mainAccountIdSchema,
       /**
        * The number's holder within the account when the gateway verified the webhook (a subaccount;
-       * null: the main account). Absent from a gateway of an earlier release: the main account's.
+       * null: the main account). Absent (a gateway of an earlier release): PIN entries count as on the
+       * main account's numbers, and whether the number has moved within the account since is not checked.
        */
       subaccountId: subaccountIdSchema.nullable().optional(),
       /** The call's A leg. */

@@ -21,6 +21,12 @@ export const AddVirtualNumbers = askingProvider(
         /** Raw numbers as the customer wrote them; the pool validates and normalises each. */
         numbers: z.array(z.string().max(32)).min(1).max(100),
         credentials: providerCredentialsSchema.optional(),
+        /**
+         * Made by the main account for its subaccount (`scope`'s): the main account's choice, not held
+         * to the subaccount's share of its numbers. Absent: the subaccount's own add, or the main
+         * account's for itself. A number-pool of an earlier release refuses the field: roll it first.
+         */
+        byMainAccount: z.literal(true).optional(),
         ...numberAddShape,
       })
       .strict(),

@@ -283,6 +283,27 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       expect(asked).toEqual([STRANGER]);
     });
 
+    it('asks no Proxy Service of a holder the number has moved to since the gateway looked', async () => {
+      const asked: string[] = [];
+      const proxy = {
+        serviceSid: 'KS1',
+        outOfSession: {
+          ask: async (contact: OutsideContact) => {
+            asked.push(contact.from);
+            return null;
+          },
+        } as unknown as ProxyOutOfSession,
+        interceptor: noIntercept,
+      };
+      const moved = { accountId: ACCOUNT, subaccountId: 'SA000000000000000002' };
+      const { d } = decider({ sessions: [], proxy, numberHolder: moved });
+      await d.decide(request('answer', STRANGER, { subaccountId: 'SA000000000000000001' }));
+      expect(asked).toEqual([]);
+      // Its holder's still: asked.
+      await d.decide(request('answer', STRANGER, { subaccountId: moved.subaccountId }));
+      expect(asked).toEqual([STRANGER]);
+    });
+
     it('is answered as anyone where nobody would be dialled: the number’s own application, the unknown-caller message, the PIN prompt', async () => {
       const { d } = decider({
         sessions: [],
@@ -440,6 +461,26 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
           next: expect.objectContaining({ callerRegistered: false }),
         }),
       );
+    });
+
+    it('asks the store before taking a caller prompted as registered for an unknown one: its session may not be in this replica’s index yet', async () => {
+      const s = session(pin({ forcePinAuthentication: true }));
+      const other = session(pin(), { firstParty: '+16285550003', secondParty: '+16285550004' });
+      const { d, asked } = decider({
+        sessions: [other],
+        fresh: [other, s],
+        verdict: { outcome: 'mismatch', remainingAttempts: 1 },
+      });
+      await d.decide(
+        request('pin', ALICE, {
+          digits: '482193',
+          context: { stage: 'pin', pinAttempt: 1, callerRegistered: true },
+        }),
+      );
+      const verified = asked.filter((a) => a.subject === VerifyPin.subject).map((a) => a.payload);
+      expect(verified).toEqual([
+        expect.objectContaining({ callerRegistered: true, onlySessions: [s.sessionId] }),
+      ]);
     });
 
     it('tells pin-auth whose number it is (the subaccount holding it), whose callers’ bar the wrong PIN counts on', async () => {

@@ -192,12 +192,8 @@ export class InboundCallDecider {
     budget: CallbackBudget,
   ): Promise<CallAction[] | null> {
     // Only a caller with a number (a withheld one cannot be made a participant).
-    if (
-      !number.proxyServiceSid ||
-      number.accountId !== r.accountId ||
-      !e164Schema.safeParse(r.caller).success
-    )
-      return null;
+    // Still the webhook's holder's: moved since the gateway looked, its Service is the new holder's.
+    if (!number.proxyServiceSid || !heldBy(number, r) || !e164Schema.safeParse(r.caller).success) return null;
     // Refused before the Service is asked: its callback could make the number a participant.
     const loop = await this.loopRefused(r.caller, r.virtualNumber, 'answer');
     if (loop) return loop;
@@ -232,10 +228,8 @@ export class InboundCallDecider {
    * its account's holders since the gateway looked, the call is not handed to the new holder's.
    */
   private noSession(number: NumberRouting, r: Request): CallAction[] {
-    const held =
-      number.accountId === r.accountId &&
-      (r.subaccountId === undefined || sameHolder(number.subaccountId, r.subaccountId));
-    if (number.fallbackAnswerUrl && held) return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
+    if (number.fallbackAnswerUrl && heldBy(number, r))
+      return [{ type: 'redirect', url: number.fallbackAnswerUrl }];
     return [{ type: 'say', text: SPOKEN.notInService }, { type: 'hangup' }];
   }
 
@@ -244,7 +238,12 @@ export class InboundCallDecider {
     const loop = await this.loopRefused(r.caller, r.virtualNumber, 'pin');
     if (loop) return loop;
     const attempt = r.context?.pinAttempt ?? 1;
-    const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId);
+    const isParty = (s: RoutingSession) => s.firstParty === r.caller || s.secondParty === r.caller;
+    // Prompted as a registered caller: the store's word (once) before it is taken for an unknown one
+    // (this replica's index may not hold its session yet).
+    const sessions = await this.finder.onNumber(r.virtualNumber, r.accountId, {
+      freshUnless: (indexed) => !r.context?.callerRegistered || indexed.some(isParty),
+    });
     const pinSessions = sessions.filter((s) => s.settings.isPinAuthenticationRequired);
     if (pinSessions.length === 0) {
       this.count('pin', 'no-session');
@@ -255,7 +254,7 @@ export class InboundCallDecider {
     // are checked against its own sessions alone, never a guess at another session's.
     const own = () =>
       pinSessions
-        .filter((s) => s.firstParty === r.caller || s.secondParty === r.caller)
+        .filter(isParty)
         .map((s) => s.sessionId)
         .slice(0, PIN_CALLER_SESSIONS_MAX);
     // Registered only while the caller is a party of one of them now: the context says it was
@@ -432,4 +431,16 @@ export class InboundCallDecider {
 function common(values: Array<string | null>): string | undefined {
   const set = new Set(values);
   return set.size === 1 ? (values[0] ?? undefined) : undefined;
+}
+
+/**
+ * Whether the number is still the webhook's holder's, as number-pool says now: its account's, and
+ * the same subaccount (or the main account) when the webhook says whose it was (a gateway of an
+ * earlier release does not: then its account's is enough).
+ */
+function heldBy(number: Pick<NumberRouting, 'accountId' | 'subaccountId'>, r: Request): boolean {
+  return (
+    number.accountId === r.accountId &&
+    (r.subaccountId === undefined || sameHolder(number.subaccountId, r.subaccountId))
+  );
 }

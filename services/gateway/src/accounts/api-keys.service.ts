@@ -10,6 +10,7 @@ import { ApiKeyRevoked, CodedError, ErrorCodes, apiKeySidSchema, newTwilioSid } 
 import { constantTimeEqual, randomString } from '@maskline/crypto';
 import { EventPublisher, InvalidatedCache, NATS_CONNECTION } from '@maskline/messaging';
 import { LOGGER } from '@maskline/observability';
+import { UnauthenticatedLookups } from '@maskline/resilience';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import type { Principal } from '../auth/principal';
 import { AccountCredentials } from './account-credentials';
@@ -36,6 +37,8 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
   /** Keys found, and SIDs found to name none: cached alike, kept apart (made-up SIDs cannot push real ones out). */
   private readonly found: InvalidatedCache<string, ApiKey | null>;
   private readonly missing: InvalidatedCache<string, null>;
+  /** Reads of SIDs not cached (any request may name one, made up): bounded with the process's others. */
+  private readonly lookups = new UnauthenticatedLookups('API key SID');
   private readonly decoyDigest: string;
 
   constructor(
@@ -145,11 +148,14 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
   private async lookup(sid: string): Promise<ApiKey | null> {
     if (!apiKeySidSchema.safeParse(sid).success) return null;
     if (this.missing.peek(sid) === null) return null;
-    const key = await this.found.get(
-      sid,
-      () => this.repository.findForAuthentication(sid),
-      (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
-    );
+    const load = () =>
+      this.found.get(
+        sid,
+        () => this.repository.findForAuthentication(sid),
+        (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
+      );
+    // Not cached: a read for a request that may name any SID, made up, waits its turn among such reads.
+    const key = this.found.peek(sid) !== undefined ? await load() : await this.lookups.run(load);
     if (!key) await this.missing.get(sid, async () => null);
     return key;
   }

@@ -42,6 +42,7 @@ export class NumbersHttpController {
     const scope = await this.scopes.resolve(principal, body.subaccount);
     const { added } = await this.rpc.request(AddVirtualNumbers, {
       scope,
+      ...(principal.kind === 'main' && scope.subaccountId ? { byMainAccount: true as const } : {}),
       numbers: body.numbers,
       credentials: credentialsOf(body),
       ...numberFieldsFromAdd(body),

@@ -112,7 +112,9 @@ export class WebhookAuthenticator {
     // 5. The number's owner and credentials; a lookup that fails is an outage, not a refusal.
     let routing;
     try {
-      routing = await this.numbers.get(virtualNumber, { unauthenticated: true });
+      // A follow-up carrying Maskline's own context (checked above) names a number Maskline chose:
+      // not one of a flood's made-up numbers, and not held back with them.
+      routing = await this.numbers.get(virtualNumber, { unauthenticated: context === null });
     } catch (err) {
       return { kind: 'unavailable', err };
     }

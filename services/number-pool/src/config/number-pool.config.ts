@@ -42,7 +42,7 @@ export const numberPoolConfigSchema = z.object({
    * The share of NUMBERS_PER_ACCOUNT_MAX one subaccount's adds may fill (its numbers, and those it
    * deleted still in quarantine): one subaccount, a reseller's customer, does not take the whole of
    * its main account's room, which a delete frees only after NUMBER_QUARANTINE_MS. Numbers its main
-   * account moves to it are the main account's choice and not bounded by it.
+   * account adds for it or moves to it are the main account's choice and not bounded by it.
    */
   NUMBERS_SUBACCOUNT_PERCENT: envInt(50, 1, 100),
   /**

@@ -128,7 +128,7 @@ export class InventoryService {
     const quarantinedSince = new Date(this.clock() - this.config.NUMBER_QUARANTINE_MS);
     if (
       adding > 0 &&
-      (await this.numbers.countOfAccount(request.scope.accountId, quarantinedSince)) + adding > max
+      (await this.numbers.countHeld(request.scope.accountId, quarantinedSince)) + adding > max
     ) {
       throw new CodedError(
         PoolErrorCodes.INVENTORY_FULL,
@@ -136,12 +136,13 @@ export class InventoryService {
         { field: 'numbers' },
       );
     }
-    const holder = request.scope.subaccountId;
+    // A subaccount's own adds: the main account adding for it chooses what it gives it.
+    const holder = request.byMainAccount ? undefined : request.scope.subaccountId;
     const share = subaccountShare(max, this.config.NUMBERS_SUBACCOUNT_PERCENT);
     if (
       adding > 0 &&
       holder &&
-      (await this.numbers.countOfAccount(request.scope.accountId, quarantinedSince, holder)) + adding > share
+      (await this.numbers.countHeld(request.scope.accountId, quarantinedSince, holder)) + adding > share
     ) {
       throw new CodedError(
         PoolErrorCodes.INVENTORY_FULL,

@@ -72,11 +72,10 @@ export class VirtualNumberRepository extends AccountScopedRepository<VirtualNumb
   }
 
   /**
-   * The numbers an account holds, its subaccounts' too: active, or deleted since `quarantinedSince`
-   * (out of other accounts' reach still).
+   * The numbers an account holds, its subaccounts' too (or, `subaccountId`, that subaccount's alone):
+   * active, or deleted since `quarantinedSince` (out of other accounts' reach still).
    */
-  /** The numbers an account holds (its subaccounts' with them, or one holder's), quarantined ones counted. */
-  countOfAccount(accountId: string, quarantinedSince: Date, subaccountId?: string): Promise<number> {
+  countHeld(accountId: string, quarantinedSince: Date, subaccountId?: string): Promise<number> {
     return this.countScoped({
       accountId,
       ...(subaccountId ? { subaccountId } : {}),

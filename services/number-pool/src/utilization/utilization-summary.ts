@@ -1,3 +1,4 @@
+import { sameHolder } from '@maskline/contracts';
 /** The pool's use from its live holds: numbers in use, sessions per number, and Δ (the most holds of one party). */
 export function summarize(
   holds: ReadonlyArray<{ virtualNumber: string; party: string; allocationId: string }>,
@@ -43,7 +44,7 @@ export function utilizationOfScope(
   holds: ReadonlyArray<{ virtualNumber: string; party: string; allocationId: string }>,
   subaccountId: string | null,
 ) {
-  const owned = numbers.filter((n) => n.subaccountId === subaccountId);
+  const owned = numbers.filter((n) => sameHolder(n.subaccountId, subaccountId));
   const ownedSet = new Set(owned.map((n) => n._id));
   const visible = holds.filter((h) => ownedSet.has(h.virtualNumber));
   const inUse = new Set(visible.map((h) => h.virtualNumber));

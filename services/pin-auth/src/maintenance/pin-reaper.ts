@@ -37,7 +37,7 @@ export class PinReaper extends PeriodicTask {
       (await this.registrations.purgeRetiredSystemWide(
         new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
         1000,
-      )) + (await this.throttle.purge(now, 1000));
+      )) + (await this.throttle.purge(now));
     if (purged > 0) this.logger.debug({ purged }, 'pin reaper sweep');
     if (++this.runs % STRAY_SWEEP_EVERY_RUNS === 0) await this.livePins.retireStrays(now);
     if (await this.livePins.purgeOldReleases(now)) this.logger.debug('old release markers purged from KV');

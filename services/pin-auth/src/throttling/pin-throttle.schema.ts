@@ -1,7 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { baseSchemaOptions } from '@maskline/persistence';
 
-/** One wrong PIN. Counters are counts of these inside a window: inserts only, so replicas agree. */
+/**
+ * One wrong PIN, as releases before 2026-12-07 recorded it (the throttle has counted in NATS KV since;
+ * nothing reads these): written no more, purged past the horizon.
+ */
 @Schema({ ...baseSchemaOptions, collection: 'pin_failures', timestamps: false })
 export class PinFailureDocument {
   @Prop({ type: String, required: true }) _id!: string;
@@ -15,9 +18,6 @@ export class PinFailureDocument {
 }
 export const PinFailureSchema = SchemaFactory.createForClass(PinFailureDocument);
 // Per-caller window: a caller's failures since a time.
-PinFailureSchema.index({ callerNumber: 1, at: 1 });
-// Per-number window: a number's failures since a time.
-PinFailureSchema.index({ virtualNumber: 1, at: 1 });
 // Purge: failures older than the longest window.
 PinFailureSchema.index({ at: 1 });
 
@@ -28,6 +28,8 @@ export class PinLockoutDocument {
   @Prop({ type: String, required: true, enum: ['caller', 'number'] }) kind!: 'caller' | 'number';
   /** The account whose numbers it closes (a number's own account; null for a number's before 2026-12-07). */
   @Prop({ type: String, default: null }) accountId!: string | null;
+  /** A caller's lockout on a subaccount's numbers: that subaccount (null: the main account's, or a number's). */
+  @Prop({ type: String, default: null }) subaccountId!: string | null;
   /** The caller number or the virtual number. */
   @Prop({ type: String, required: true }) key!: string;
   /** 1 for the first lockout in a day; each further one doubles the duration. */

@@ -188,44 +188,26 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     const keys = [callerKey(f)];
     if (!f.callerRegistered) keys.push(numberKey(f));
     for (const key of keys) this.unshared.set(key, [...(this.unshared.get(key) ?? []), failure]);
-    const shared = Promise.all(keys.map((key) => this.share(key))).then(() => undefined);
-    // The record waits for the shared write: the reply does not wait on the store's work. Only
-    // these fields: whatever else the caller's object holds (the digits typed) is never stored.
-    const record = {
-      _id: randomUUID(),
-      accountId: f.accountId,
-      virtualNumber: f.virtualNumber,
-      callerNumber: f.callerNumber,
-      callerRegistered: f.callerRegistered,
-      callId: f.callId,
-      at: now,
-    };
-    void shared.then(() =>
-      this.background.run(() => this.failures.create(record), { what: 'pin failure record' }),
-    );
-    return shared;
+    // No store record of the failure: nothing read it, and it kept the caller's number in clear for as
+    // long as the purge took to reach it (the console's record of PIN entries is pin_attempts, masked).
+    return Promise.all(keys.map((key) => this.share(key))).then(() => undefined);
   }
 
-  /** Store records of old failures and lockouts, a bounded batch. Local copies of idle keys are forgotten too. */
-  async purge(now: Date, limit: number): Promise<number> {
+  /**
+   * Deletes lockout records past the horizon (the longest window, at least a day), and the failure
+   * records an earlier release wrote, all of them at each run: a batch a minute fell behind a tenant
+   * making wrong PINs faster, and kept every tenant's callers' numbers past their retention. Local
+   * copies of idle keys are forgotten too.
+   */
+  async purge(now: Date): Promise<number> {
     this.forgetIdle(now);
     const horizon = new Date(
       now.getTime() -
         Math.max(DAY_MS, this.config.NUMBER_WINDOW_SECONDS * 1000, this.config.CALLER_WINDOW_SECONDS * 1000),
     );
-    const old = await this.failures
-      .find({ at: { $lt: horizon } })
-      .limit(limit)
-      .lean()
-      .exec();
-    if (old.length > 0) await this.failures.deleteMany({ _id: { $in: old.map((f) => f._id) } }).exec();
-    const over = await this.locks
-      .find({ until: { $lt: horizon } })
-      .limit(limit)
-      .lean()
-      .exec();
-    if (over.length > 0) await this.locks.deleteMany({ _id: { $in: over.map((l) => l._id) } }).exec();
-    return old.length + over.length;
+    const failures = await this.failures.deleteMany({ at: { $lt: horizon } }).exec();
+    const locks = await this.locks.deleteMany({ until: { $lt: horizon } }).exec();
+    return failures.deletedCount + locks.deletedCount;
   }
 
   /** Keys whose state no longer matters leave this replica's memory (KV's TTL removes them there). */
@@ -329,6 +311,8 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
           _id: randomUUID(),
           kind,
           accountId: ids[0],
+          // A subaccount's caller: `caller.<account>.<subaccount>.<caller>`.
+          subaccountId: ids.length === 3 ? ids[1] : null,
           key: ids[ids.length - 1],
           level: lockout.level,
           from: new Date(lockout.from),
@@ -344,13 +328,13 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
 }
 
 /** A caller's entry is its number's holder's: see the class comment. */
-export function callerKey(a: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'callerNumber'>): string {
+function callerKey(a: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'callerNumber'>): string {
   const holder = a.subaccountId ? `${kvToken(a.subaccountId)}.` : '';
   return `caller.${kvToken(a.accountId)}.${holder}${kvToken(a.callerNumber)}`;
 }
 
 /** A number's entry is its account's: a number taken over by another account starts with none of its bar. */
-export function numberKey(a: Pick<FailedAttempt, 'accountId' | 'virtualNumber'>): string {
+function numberKey(a: Pick<FailedAttempt, 'accountId' | 'virtualNumber'>): string {
   return `number.${kvToken(a.accountId)}.${kvToken(a.virtualNumber)}`;
 }
 
