@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { connect, type KV, type NatsConnection } from 'nats';
-import { KeyValueStores, kvEncode } from './key-value-stores';
+import { KeyValueStores, kvEncode, kvToken } from './key-value-stores';
 import type { MessagingOptions } from './messaging.options';
-import { expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
+import { captureLogger, expectEventually, startTestNats, type RunningProcess } from '@maskline/testing';
 import { KvMirror, type KvMirrorOptions } from './kv-mirror';
 
 describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
@@ -59,6 +59,24 @@ describe('KvMirror: a replica-local copy of a KV bucket (real NATS KV)', () => {
     expect(mirror.get('k.7')).toEqual({ value: { i: 7 }, revision });
     expect(mirror.get('k.8')).toBeUndefined();
     expect(mirror.get('k.9')?.value).toEqual({ i: 90 });
+  });
+
+  it('skips an unreadable entry, logging neither its key past the first token nor any of its value', async () => {
+    const kv = await stores.bucket(`test-mirror-${randomUUID()}`);
+    const phone = '+14155559114';
+    await kv.put(`caller.MA1.${kvToken(phone)}`, new TextEncoder().encode(`${phone} not json`));
+    await kv.put('caller.MA1.ok', kvEncode({ i: 1 }));
+    const logs = captureLogger('kv-mirror-test');
+    const m = new KvMirror<unknown>(async () => kv, { what: 'test', catchUpTimeoutMs: 10_000 }, logs.logger);
+    mirrors.push(m);
+    await m.start();
+    expect(m.size).toBe(1);
+    expect(logs.records().filter((r) => r.level === 'error')).toEqual([
+      expect.objectContaining({ msg: 'unreadable KV entry skipped', keyKind: 'caller' }),
+    ]);
+    const text = logs.lines.join('\n');
+    expect(text).not.toContain(kvToken(phone));
+    expect(text).not.toContain('14155559114');
   });
 
   it('loads a bucket whose latest write was a delete since purged (a quiet night after a release)', async () => {

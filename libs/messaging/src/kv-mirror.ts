@@ -258,7 +258,17 @@ export class KvMirror<T> {
     try {
       return kvDecode<T>(entry.value);
     } catch (err) {
-      this.logger.error({ err, key: entry.key, what: this.options.what }, 'unreadable KV entry skipped');
+      // Neither the key past its first token (the rest may carry a phone number: kvToken is
+      // reversible) nor the parser's message (Node's quotes the start of the value).
+      this.logger.error(
+        {
+          keyKind: entry.key.split('.')[0],
+          what: this.options.what,
+          error: err instanceof Error ? err.name : 'unknown',
+          bytes: entry.value.length,
+        },
+        'unreadable KV entry skipped',
+      );
       return null;
     }
   }
