@@ -3,7 +3,10 @@ import type { HoldStore } from './hold-store.port';
 
 /**
  * Ends holds at once, whatever cool-off they were given: each pair is free again (its hint
- * cleared). Together, so that the store's retirements go in one statement.
+ * cleared). Together, so that the store's retirements go in one statement. The hint goes first: a
+ * hold the store still has is found again (the reaper's next run, the next look at the pair), and a
+ * missing hint costs one refused insert; a hint left behind by a hold already gone was found by
+ * nothing, and kept the party's number in KV, which never expires it.
  */
 export async function retireHolds(
   store: HoldStore,
@@ -12,8 +15,8 @@ export async function retireHolds(
 ): Promise<void> {
   await Promise.all(
     holds.map(async (h) => {
-      await store.retireHold(h._id, at);
       await store.clearPairHint(h.virtualNumber, h.party, h._id);
+      await store.retireHold(h._id, at);
     }),
   );
 }

@@ -116,12 +116,15 @@ export class NumberAllocator {
     }
   }
 
-  /** Takes back claims that never became an allocation (another attempt of it won): holds and hints. */
+  /**
+   * Takes back claims that never became an allocation (another attempt of it won): hints, then holds
+   * (a hint left by a hold gone would be found by nothing: see `retireHolds`).
+   */
   async withdraw(holds: readonly Hold[]): Promise<void> {
     await Promise.all(
       holds.map(async (h) => {
-        await this.store.deleteHold(h.accountId, h._id);
         await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
+        await this.store.deleteHold(h.accountId, h._id);
       }),
     );
   }
@@ -187,9 +190,9 @@ export class NumberAllocator {
     if (hint.blockedUntil === null) return true;
     const now = this.options.now();
     if (hint.blockedUntil > now.getTime()) return true;
-    // The cool-off is over: retire the hold now rather than wait for the reaper.
-    await this.store.retireHold(hint.holdId, now);
+    // The cool-off is over: retire the hold now rather than wait for the reaper (its hint first).
     await this.store.clearPairHint(virtualNumber, party, hint.holdId);
+    await this.store.retireHold(hint.holdId, now);
     return false;
   }
 
