@@ -14,6 +14,21 @@ describe('redactCallbackParams', () => {
     expect(params.From).toBe('14155551234');
   });
 
+  it('removes the URLs that lead to the call’s recording', () => {
+    const params = {
+      EventName: 'SessionRecordingCompleted',
+      RecordingURL: 'https://media.provider.test/rec/1.mp3',
+      RecordingResourceURL: 'https://media.provider.test/rec/1.mp3',
+      RecordingDuration: '42',
+    };
+    expect(redactCallbackParams(params, redact)).toEqual({
+      EventName: 'SessionRecordingCompleted',
+      RecordingURL: '',
+      RecordingResourceURL: '',
+      RecordingDuration: '42',
+    });
+  });
+
   it('keeps the virtual number wherever it appears, and what is already redacted or absent', () => {
     expect(
       redactCallbackParams({ From: '14155550100', To: 'redacted:abc', VirtualNumber: '14155550100' }, redact),
