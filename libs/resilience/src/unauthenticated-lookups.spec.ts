@@ -7,7 +7,7 @@ import {
 
 describe('reads for requests not yet authenticated', () => {
   it('run a bounded number at once; the rest wait their turn, and past the waiting bound are refused at once, retryable, unread', async () => {
-    const lookups = new UnauthenticatedLookups('number', UnauthenticatedLookups.slots());
+    const lookups = new UnauthenticatedLookups('number');
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let reads = 0;
@@ -30,22 +30,17 @@ describe('reads for requests not yet authenticated', () => {
     expect(reads).toBe(admitted.length);
   });
 
-  it('share one bound in a process, whatever they look up', async () => {
+  it('of one kind hold back none of another: a flood of made-up numbers leaves Auth IDs their own turns', async () => {
     const [numbers, authIds] = [new UnauthenticatedLookups('number'), new UnauthenticatedLookups('Auth ID')];
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    let reads = 0;
-    const read = async () => {
-      reads++;
-      await held;
-    };
-    const running = Array.from({ length: UNAUTHENTICATED_LOOKUPS_IN_FLIGHT }, (_, i) =>
-      (i % 2 ? numbers : authIds).run(read),
+    const flood = Array.from(
+      { length: UNAUTHENTICATED_LOOKUPS_IN_FLIGHT + UNAUTHENTICATED_LOOKUPS_WAITING },
+      () => numbers.run(() => held),
     );
-    const waiting = [numbers.run(read), authIds.run(read)];
-    expect(reads).toBe(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT);
+    await expect(numbers.run(async () => 'read')).rejects.toMatchObject({ retryable: true });
+    await expect(authIds.run(async () => 'read')).resolves.toBe('read');
     release();
-    await Promise.all([...running, ...waiting]);
-    expect(reads).toBe(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT + 2);
+    await Promise.all(flood);
   });
 });

@@ -1,7 +1,7 @@
 import { CodedError, ErrorCodes } from '@maskline/contracts';
 import { Bulkheads } from './bulkheads';
 
-/** Store reads at a time, per process, for what a request names before it is authenticated. */
+/** Store reads at a time, per kind and process, for what a request names before it is authenticated. */
 export const UNAUTHENTICATED_LOOKUPS_IN_FLIGHT = 16;
 /** Reads waiting for a turn, and how long one waits, before it is refused as unavailable. */
 export const UNAUTHENTICATED_LOOKUPS_WAITING = 1024;
@@ -11,28 +11,18 @@ export const UNAUTHENTICATED_LOOKUP_WAIT_MS = 2000;
  * Reads of what an unauthenticated request names (the number a webhook is about, an Auth ID), made
  * before anything proves who sent it: anyone may send such a request, naming a made-up number or
  * Auth ID each time, so each would cost the store a read. At most UNAUTHENTICATED_LOOKUPS_IN_FLIGHT
- * run at once in a process; more wait their turn, first come first served, and past
+ * of a kind (an instance: numbers, Auth IDs, API key SIDs) run at once in a process, so a flood of
+ * one kind holds back no other; more wait their turn, first come first served, and past
  * UNAUTHENTICATED_LOOKUPS_WAITING waiting (a flood) are refused at once, retryable, with no read.
  * What a flood costs the store is then bounded, whatever its rate, and no shared breaker opens on
  * the timeouts an overloaded store would give every tenant's lookups. Cached answers do not come here.
  */
 export class UnauthenticatedLookups {
-  /**
-   * One bound for the whole process, whatever is looked up (numbers, Auth IDs, API key SIDs): a flood
-   * spread over kinds costs no more. `slots` is for tests: a bound of their own.
-   */
-  private static readonly process = UnauthenticatedLookups.slots();
+  private readonly slots = new Bulkheads(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT, Date.now, {
+    maxWaiting: UNAUTHENTICATED_LOOKUPS_WAITING,
+  });
 
-  static slots(): Bulkheads {
-    return new Bulkheads(UNAUTHENTICATED_LOOKUPS_IN_FLIGHT, Date.now, {
-      maxWaiting: UNAUTHENTICATED_LOOKUPS_WAITING,
-    });
-  }
-
-  constructor(
-    private readonly what: string,
-    private readonly slots: Bulkheads = UnauthenticatedLookups.process,
-  ) {}
+  constructor(private readonly what: string) {}
 
   async run<T>(read: () => Promise<T>): Promise<T> {
     const ran = await this.slots.run('lookups', read, { waitMs: UNAUTHENTICATED_LOOKUP_WAIT_MS });

@@ -147,7 +147,6 @@ const HISTORY: HistoryCollection[] = [
   { db: 'callback_dispatcher', collection: 'callback_attempts', byDay: 'at' },
   { db: 'callback_dispatcher', collection: 'dead_letters' },
   { db: 'pin_auth', collection: 'pin_attempts', byDay: 'at' },
-  { db: 'pin_auth', collection: 'pin_failures', keptMs: DAY },
 ];
 
 /** Histories kept one collection per day, by the date field named (counted across their days). */

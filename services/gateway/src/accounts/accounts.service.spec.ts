@@ -94,6 +94,24 @@ describe('authentication does the same work whether or not the Auth ID exists', 
     expect(reads).toHaveLength(41);
   });
 
+  it('does not hold back the reads an authenticated request needs while a flood holds every turn', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { service, reads } = instrumented(held);
+    const flood = Array.from({ length: 40 }, (_, i) =>
+      service.authenticate(`MAFLOOD${String(i).padStart(13, '0')}`, 'a-guess').catch((err: unknown) => err),
+    );
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(reads).toHaveLength(16);
+    // A key's account, a console session's: read at once, beside the flood's turns.
+    const principal = service.principalOf(known);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(reads).toHaveLength(17);
+    release();
+    await expect(principal).resolves.toMatchObject({ authId: known });
+    await Promise.all(flood);
+  });
+
   it('still lets the right token in, and an account created after a miss is found', async () => {
     const { service } = instrumented();
     await expect(service.authenticate(known, 'the-right-token')).resolves.toMatchObject({ authId: known });

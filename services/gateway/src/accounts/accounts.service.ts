@@ -155,7 +155,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** Who an API key of the account `authId` acts as: the account, which must exist and be enabled. */
   async principalOf(authId: string): Promise<Principal> {
-    const account = await this.lookup(authId);
+    const account = await this.lookup(authId, { bounded: false });
     if (!account) {
       throw new CodedError(ErrorCodes.AUTH_FAILED, 'authentication failed: the account of this key is gone');
     }
@@ -168,7 +168,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
    * authentication, for an account that is gone or disabled.
    */
   async credentialDigest(authId: string): Promise<string> {
-    const account = await this.lookup(authId);
+    const account = await this.lookup(authId, { bounded: false });
     if (!account)
       throw new CodedError(ErrorCodes.AUTH_FAILED, `authentication failed: account ${authId} is gone`);
     principalOf(account); // throws when disabled
@@ -188,7 +188,7 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
 
   /** A main account's subaccount, for acting on its behalf (`subaccount` parameter). */
   async requireSubaccount(accountId: string, subaccountId: string): Promise<Account> {
-    const sub = await this.lookup(subaccountId);
+    const sub = await this.lookup(subaccountId, { bounded: false });
     if (!sub || sub.kind !== 'sub' || sub.accountId !== accountId) {
       throw new CodedError(
         ErrorCodes.VALIDATION,
@@ -212,18 +212,24 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
     return { authId: fields._id, authToken: token, account };
   }
 
-  /** The account, or null; found and not found are cached alike. Malformed ids name no account. */
-  private async lookup(authId: string): Promise<Account | null> {
+  /**
+   * The account, or null; found and not found are cached alike. Malformed ids name no account.
+   * `bounded` (by default): for a request not yet authenticated, which may name any Auth ID, made up:
+   * its store read waits its turn among such reads. The authenticated ones (a key's account, a console
+   * session's, a principal's subaccount) do not wait with them.
+   */
+  private async lookup(
+    authId: string,
+    { bounded = true }: { bounded?: boolean } = {},
+  ): Promise<Account | null> {
     if (!AUTH_ID.test(authId)) return null;
     if (this.missing.peek(authId) === null) return null;
-    const load = () =>
-      this.found.get(
-        authId,
-        () => this.repository.findForAuthentication(authId),
-        (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
-      );
-    // Not cached: a read for a request that may name any Auth ID, made up, waits its turn among such reads.
-    const account = this.found.peek(authId) !== undefined ? await load() : await this.lookups.run(load);
+    const read = () => this.repository.findForAuthentication(authId);
+    const account = await this.found.get(
+      authId,
+      () => (bounded ? this.lookups.run(read) : read()),
+      (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
+    );
     if (!account) await this.missing.get(authId, async () => null);
     return account;
   }

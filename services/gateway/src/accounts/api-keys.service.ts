@@ -148,14 +148,12 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
   private async lookup(sid: string): Promise<ApiKey | null> {
     if (!apiKeySidSchema.safeParse(sid).success) return null;
     if (this.missing.peek(sid) === null) return null;
-    const load = () =>
-      this.found.get(
-        sid,
-        () => this.repository.findForAuthentication(sid),
-        (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
-      );
-    // Not cached: a read for a request that may name any SID, made up, waits its turn among such reads.
-    const key = this.found.peek(sid) !== undefined ? await load() : await this.lookups.run(load);
+    // A read for a request that may name any SID, made up, waits its turn among such reads.
+    const key = await this.found.get(
+      sid,
+      () => this.lookups.run(() => this.repository.findForAuthentication(sid)),
+      (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
+    );
     if (!key) await this.missing.get(sid, async () => null);
     return key;
   }

@@ -56,6 +56,23 @@ describe('NumberAllocator (first-fit)', () => {
     expect((await allocate([A, '+14155551005'])).virtualNumber).toBe(POOL[0]);
   });
 
+  it('freeing a pair with no cool-off, clears its hint before its hold goes: a clear that fails leaves the hold to release again', async () => {
+    const { allocate, allocator, store, now } = setup();
+    const first = await allocate([A, B]);
+    const clear = store.clearPairHint.bind(store);
+    let failures = 1;
+    store.clearPairHint = async (...args) => {
+      if (failures-- > 0) throw new Error('KV timed out');
+      return clear(...args);
+    };
+    await expect(allocator.release(first.holds, 0, new Date(now.t))).rejects.toThrow('KV timed out');
+    // The hold is still there to be found (its allocation's release is retried from it).
+    expect(store.liveHolds(new Date(now.t)).map((h) => h._id)).toContain(first.holds[0]._id);
+    await allocator.release(first.holds, 0, new Date(now.t));
+    expect(await store.pairHint(first.virtualNumber, A)).toBeNull();
+    expect(store.liveHolds(new Date(now.t))).toEqual([]);
+  });
+
   it('frees a pair at once when there is no cool-off', async () => {
     const { allocate, allocator, now } = setup();
     const first = await allocate([A, B]);

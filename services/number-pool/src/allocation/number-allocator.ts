@@ -103,10 +103,12 @@ export class NumberAllocator {
     at: Date,
   ): Promise<void> {
     for (const h of holds) {
-      await this.store.releaseHold(h.accountId, h._id, cooloffSeconds, at);
       if (cooloffSeconds === 0) {
+        // Freed at once: the hint first, then the hold (which then goes), as `retireHolds` does.
         await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
+        await this.store.releaseHold(h.accountId, h._id, cooloffSeconds, at);
       } else {
+        await this.store.releaseHold(h.accountId, h._id, cooloffSeconds, at);
         await this.store.setPairHint(h.virtualNumber, h.party, {
           holdId: h._id,
           allocationId: h.allocationId,

@@ -11,8 +11,8 @@ import { PinThrottle } from '../throttling/pin-throttle';
 const STRAY_SWEEP_EVERY_RUNS = 5;
 
 /**
- * Purges retired registrations, old failures and old lockouts from the store, a bounded batch per
- * interval; forgets throttle keys that no longer matter from this replica's copy; every fifth run,
+ * Purges retired registrations (a bounded batch per interval) and old lockouts and failures (in
+ * slices where the store needs them) from the store; forgets throttle keys that no longer matter from this replica's copy; every fifth run,
  * retires live records that KV holds no entry of and deletes old KV entries no live record backs
  * (see LivePinRegistryStore.retireStrays and forgetUnrecorded); and,
  * hourly, removes the live bucket's markers of PINs released long ago.
@@ -33,11 +33,16 @@ export class PinReaper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = new Date();
+    // Each step on its own: one that fails (the store busy) holds back none of the others.
     const purged =
       (await this.registrations.purgeRetiredSystemWide(
         new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
         1000,
-      )) + (await this.throttle.purge(now));
+      )) +
+      (await this.throttle.purge(now).catch((err: unknown) => {
+        this.logger.warn({ err }, 'old PIN lockouts not purged this run: the next one tries again');
+        return 0;
+      }));
     if (purged > 0) this.logger.debug({ purged }, 'pin reaper sweep');
     if (++this.runs % STRAY_SWEEP_EVERY_RUNS === 0) await this.livePins.retireStrays(now);
     if (await this.livePins.purgeOldReleases(now)) this.logger.debug('old release markers purged from KV');

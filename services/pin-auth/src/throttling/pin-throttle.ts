@@ -4,6 +4,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { KeyValueStores, isWrongLastSequence, kvEncode, kvToken } from '@maskline/messaging';
+import { historySweepQueries } from '@maskline/persistence';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { BackgroundWork } from '../background/background-work';
 import { PIN_AUTH_CONFIG, type PinAuthConfig } from '../config/pin-auth.config';
@@ -47,7 +48,7 @@ export interface FailedAttempt {
 const CAS_TRIES = 16;
 
 /**
- * Throttling that holds across calls and replicas, kept in NATS KV with the store as its record.
+ * Throttling that holds across calls and replicas, kept in NATS KV (the store records lockouts only).
  *
  * - Per caller number on a holder's numbers (an account's own, or one of its subaccounts'):
  *   CALLER_MAX_FAILURES wrong PINs on them inside CALLER_WINDOW_SECONDS lock the caller out of PIN
@@ -195,9 +196,9 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Deletes lockout records past the horizon (the longest window, at least a day), and the failure
-   * records an earlier release wrote, all of them at each run: a batch a minute fell behind a tenant
-   * making wrong PINs faster, and kept every tenant's callers' numbers past their retention. Local
-   * copies of idle keys are forgotten too.
+   * records an earlier release wrote: all of them in a run where the store takes it, else slices of
+   * them (`deleteDue`); a batch of 1,000 a minute fell behind a tenant making wrong PINs faster, and
+   * kept every tenant's callers' numbers past their retention. Local copies of idle keys are forgotten too.
    */
   async purge(now: Date): Promise<number> {
     this.forgetIdle(now);
@@ -205,9 +206,12 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
       now.getTime() -
         Math.max(DAY_MS, this.config.NUMBER_WINDOW_SECONDS * 1000, this.config.CALLER_WINDOW_SECONDS * 1000),
     );
-    const failures = await this.failures.deleteMany({ at: { $lt: horizon } }).exec();
-    const locks = await this.locks.deleteMany({ until: { $lt: horizon } }).exec();
-    return failures.deletedCount + locks.deletedCount;
+    // In one statement, or slice by slice where the store refuses one that large (FerretDB binds
+    // every matched id): a backlog drains over a few runs.
+    return (
+      (await historySweepQueries(this.failures).deleteDue({}, 'at', horizon)) +
+      (await historySweepQueries(this.locks).deleteDue({}, 'until', horizon))
+    );
   }
 
   /** Keys whose state no longer matters leave this replica's memory (KV's TTL removes them there). */
