@@ -68,7 +68,7 @@ export class ProxyMessageInteractionsHttpController extends TwilioApiBase {
     description:
       'Repeated on a retry: the same message, sent once. The key is bound to what its first request said ' +
       `(Body, MediaUrls in order): reused for another message within 27 hours (by default), 422; after ${KEY_REUSES_MAX} ` +
-      'such reuses, 422 to every request with it',
+      'such reuses (for different messages; one sent again counts once), 422 to every request with it',
   })
   async send(
     @CurrentPrincipal() principal: Principal,

@@ -57,6 +57,9 @@ describe('the webhook replay memory, bounded (real NATS)', () => {
     await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('same');
     // Another request under the key: refused, and counted.
     await expect(one.bindRequest(key, ['old:B'])).resolves.toBe('other');
+    // The same other request again (a retry, a refusal whose answer was lost): refused, not counted again.
+    await expect(two.bindRequest(key, ['new:B', 'old:B'])).resolves.toBe('other');
+    await expect(one.bindRequest(key, ['old:B'])).resolves.toBe('other');
     await expect(two.bindRequest(key, ['new:A', 'old:A'])).resolves.toBe('same');
     // Reused for something else as often as it may be: every request refused, the first's retry too.
     for (let i = 1; i < KEY_REUSES_MAX; i++) {

@@ -23,6 +23,11 @@ export const KEY_REUSES_MAX = 3;
 interface BoundKey {
   ids: string[];
   reuses: number;
+  /**
+   * Digests of the other requests refused (absent from an entry an earlier release wrote): one sent
+   * again (a retry, or a refusal whose answer was lost) is refused again without counting twice.
+   */
+  others?: string[];
 }
 
 /**
@@ -93,8 +98,12 @@ export class ReplayGuard {
       const reuses = bound?.reuses ?? 0;
       if (reuses >= KEY_REUSES_MAX) return 'spent';
       if (bound?.ids?.some((id) => ids.includes(id))) return 'same';
+      const others = bound?.others ?? [];
+      // The same other request again tells nothing new: refused, not counted.
+      if (others.some((id) => ids.includes(id))) return 'other';
       try {
-        await bucket.update(entryKey, kvEncode({ ids: bound?.ids ?? [], reuses: reuses + 1 }), seen.revision);
+        const next: BoundKey = { ids: bound?.ids ?? [], reuses: reuses + 1, others: [...others, ...ids] };
+        await bucket.update(entryKey, kvEncode(next), seen.revision);
         return 'other';
       } catch (err) {
         // Changed meanwhile (another request's reuse counted): look again.
