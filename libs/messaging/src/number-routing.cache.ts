@@ -72,14 +72,23 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
    * The number's routing, or null when it is in no inventory. `unauthenticated`: for a request not
    * yet authenticated (a webhook, whose signature is checked with the number's credentials once they
    * are read): the read it needs, if any, waits its turn among such reads (`UnauthenticatedLookups`),
-   * and may be refused as unavailable under a flood of them. Requests for a number being read share
-   * that one read, and its turn.
+   * and may be refused as unavailable under a flood of them. Such requests for one number share one
+   * turn; an authenticated request never waits for it.
    */
   async get(number: string, options: { unauthenticated?: boolean } = {}): Promise<NumberRouting | null> {
     if (this.misses.peek(number)) return null;
+    // Not cached, for a request not yet authenticated: its turn first, then the read (which an
+    // authenticated request asking meanwhile may share, once it runs).
+    if (options.unauthenticated && this.cache.peek(number) === undefined) {
+      return this.unauthenticated.runFor(number, () => this.cached(number));
+    }
+    return this.cached(number);
+  }
+
+  private cached(number: string): Promise<NumberRouting | null> {
     return this.cache.get(
       number,
-      () => this.lookup(number, options.unauthenticated === true),
+      () => this.lookup(number),
       (value) => (value ? TTL_MS : 0),
     );
   }
@@ -90,14 +99,12 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
    * lookup, as a load of its own, kept a number added meanwhile as unknown for MISS_TTL_MS: its
    * webhooks were refused with 403.)
    */
-  private async lookup(number: string, unauthenticated: boolean): Promise<NumberRouting | null> {
+  private async lookup(number: string): Promise<NumberRouting | null> {
     const asked: { routing?: NumberRouting | null } = {};
     await this.misses.get(
       number,
       async () => {
-        asked.routing = unauthenticated
-          ? await this.unauthenticated.run(() => this.ask(number))
-          : await this.ask(number);
+        asked.routing = await this.ask(number);
         return true as const;
       },
       () => (asked.routing ? 0 : MISS_TTL_MS),

@@ -323,7 +323,7 @@ describe('pin-auth (real NATS + store)', () => {
     );
   });
 
-  it('keeps no store record of a wrong PIN (its caller’s number), and purges every record past the horizon at each run, however many', async () => {
+  it('keeps no store record of a wrong PIN (its caller’s number), and purges the records past the horizon', async () => {
     const v = vn();
     await register(v, { mode: 'generated', length: 6 });
     const caller = '+14155559113';

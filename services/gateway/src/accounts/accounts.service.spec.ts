@@ -103,13 +103,18 @@ describe('authentication does the same work whether or not the Auth ID exists', 
     );
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(reads).toHaveLength(16);
-    // A key's account, a console session's: read at once, beside the flood's turns.
+    // A request naming the account, not yet authenticated, waits its turn behind the flood…
+    const unauthenticated = service.authenticate(known, 'a-guess').catch((err: unknown) => err);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(reads).toHaveLength(16);
+    // …and a key's account, a console session's, is read at once beside it, not behind it.
     const principal = service.principalOf(known);
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(reads).toHaveLength(17);
+    expect(reads[16]).toBe(known);
     release();
     await expect(principal).resolves.toMatchObject({ authId: known });
-    await Promise.all(flood);
+    await Promise.all([...flood, unauthenticated]);
   });
 
   it('still lets the right token in, and an account created after a miss is found', async () => {

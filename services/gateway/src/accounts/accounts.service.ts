@@ -224,12 +224,18 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
   ): Promise<Account | null> {
     if (!AUTH_ID.test(authId)) return null;
     if (this.missing.peek(authId) === null) return null;
-    const read = () => this.repository.findForAuthentication(authId);
-    const account = await this.found.get(
-      authId,
-      () => (bounded ? this.lookups.run(read) : read()),
-      (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
-    );
+    const load = () =>
+      this.found.get(
+        authId,
+        () => this.repository.findForAuthentication(authId),
+        (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
+      );
+    // Not cached, for a request not yet authenticated: its turn first (one per Auth ID), then the
+    // read, which an authenticated request may share once it runs, never while it waits.
+    const account =
+      bounded && this.found.peek(authId) === undefined
+        ? await this.lookups.runFor(authId, load)
+        : await load();
     if (!account) await this.missing.get(authId, async () => null);
     return account;
   }

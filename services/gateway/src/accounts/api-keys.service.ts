@@ -148,12 +148,14 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
   private async lookup(sid: string): Promise<ApiKey | null> {
     if (!apiKeySidSchema.safeParse(sid).success) return null;
     if (this.missing.peek(sid) === null) return null;
-    // A read for a request that may name any SID, made up, waits its turn among such reads.
-    const key = await this.found.get(
-      sid,
-      () => this.lookups.run(() => this.repository.findForAuthentication(sid)),
-      (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
-    );
+    const load = () =>
+      this.found.get(
+        sid,
+        () => this.repository.findForAuthentication(sid),
+        (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
+      );
+    // Not cached: a read for a request that may name any SID, made up, waits its turn (one per SID).
+    const key = this.found.peek(sid) === undefined ? await this.lookups.runFor(sid, load) : await load();
     if (!key) await this.missing.get(sid, async () => null);
     return key;
   }

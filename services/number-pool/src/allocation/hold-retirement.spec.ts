@@ -23,4 +23,26 @@ describe('retiring holds', () => {
     await retireHolds(store, [hold], at);
     expect([...holds, ...hints.keys()]).toEqual([]);
   });
+
+  it('leaves no hint that a claim refused meanwhile repaired from the hold while it was still live', async () => {
+    const holds = new Set(['h1']);
+    const key = '+14155550100|+16285550001';
+    const hints = new Map<string, PairHint>([[key, { holdId: 'h1', allocationId: 'a1', blockedUntil: 0 }]]);
+    const store = {
+      retireHold: async (id: string) => {
+        // Another session's claim of the pair, refused by the live hold, wrote its hint back first.
+        hints.set(key, { holdId: id, allocationId: 'a1', blockedUntil: null });
+        holds.delete(id);
+      },
+      clearPairHint: async (vn: string, party: string, id: string) => {
+        if (hints.get(`${vn}|${party}`)?.holdId === id) hints.delete(`${vn}|${party}`);
+      },
+    } as unknown as HoldStore;
+    await retireHolds(
+      store,
+      [{ _id: 'h1', virtualNumber: '+14155550100', party: '+16285550001' }],
+      new Date(),
+    );
+    expect([...holds, ...hints.keys()]).toEqual([]);
+  });
 });

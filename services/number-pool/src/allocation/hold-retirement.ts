@@ -6,7 +6,8 @@ import type { HoldStore } from './hold-store.port';
  * cleared). Together, so that the store's retirements go in one statement. The hint goes first: a
  * hold the store still has is found again (the reaper's next run, the next look at the pair), and a
  * missing hint costs one refused insert; a hint left behind by a hold already gone was found by
- * nothing, and kept the party's number in KV, which never expires it.
+ * nothing, and kept the party's number in KV, which never expires it. And again after: a claim of
+ * the pair refused in between repairs the hint from the hold still live (`insertOrReclaim`).
  */
 export async function retireHolds(
   store: HoldStore,
@@ -17,6 +18,7 @@ export async function retireHolds(
     holds.map(async (h) => {
       await store.clearPairHint(h.virtualNumber, h.party, h._id);
       await store.retireHold(h._id, at);
+      await store.clearPairHint(h.virtualNumber, h.party, h._id);
     }),
   );
 }

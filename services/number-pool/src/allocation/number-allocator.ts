@@ -107,6 +107,7 @@ export class NumberAllocator {
         // Freed at once: the hint first, then the hold (which then goes), as `retireHolds` does.
         await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
         await this.store.releaseHold(h.accountId, h._id, cooloffSeconds, at);
+        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
       } else {
         await this.store.releaseHold(h.accountId, h._id, cooloffSeconds, at);
         await this.store.setPairHint(h.virtualNumber, h.party, {
@@ -127,6 +128,7 @@ export class NumberAllocator {
       holds.map(async (h) => {
         await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
         await this.store.deleteHold(h.accountId, h._id);
+        await this.store.clearPairHint(h.virtualNumber, h.party, h._id);
       }),
     );
   }
@@ -195,6 +197,7 @@ export class NumberAllocator {
     // The cool-off is over: retire the hold now rather than wait for the reaper (its hint first).
     await this.store.clearPairHint(virtualNumber, party, hint.holdId);
     await this.store.retireHold(hint.holdId, now);
+    await this.store.clearPairHint(virtualNumber, party, hint.holdId);
     return false;
   }
 

@@ -33,18 +33,32 @@ export class PinReaper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = new Date();
-    // Each step on its own: one that fails (the store busy) holds back none of the others.
-    const purged =
-      (await this.registrations.purgeRetiredSystemWide(
+    // Each step on its own: one that fails (the store busy, KV) holds back none of the others, and the
+    // run fails (the base logs it) once all have had their turn.
+    const failed: unknown[] = [];
+    const step = async <T>(what: string, work: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await work();
+      } catch (err) {
+        this.logger.warn({ err, step: what }, 'pin reaper step failed: the next run tries again');
+        failed.push(err);
+        return undefined;
+      }
+    };
+    const retired = await step('retired registrations', () =>
+      this.registrations.purgeRetiredSystemWide(
         new Date(now.getTime() - this.config.RETIRED_RETENTION_MS),
         1000,
-      )) +
-      (await this.throttle.purge(now).catch((err: unknown) => {
-        this.logger.warn({ err }, 'old PIN lockouts not purged this run: the next one tries again');
-        return 0;
-      }));
+      ),
+    );
+    const throttle = await step('old lockouts', () => this.throttle.purge(now));
+    const purged = (retired ?? 0) + (throttle ?? 0);
     if (purged > 0) this.logger.debug({ purged }, 'pin reaper sweep');
-    if (++this.runs % STRAY_SWEEP_EVERY_RUNS === 0) await this.livePins.retireStrays(now);
-    if (await this.livePins.purgeOldReleases(now)) this.logger.debug('old release markers purged from KV');
+    if (++this.runs % STRAY_SWEEP_EVERY_RUNS === 0)
+      await step('strays', () => this.livePins.retireStrays(now));
+    if (await step('old releases', () => this.livePins.purgeOldReleases(now))) {
+      this.logger.debug('old release markers purged from KV');
+    }
+    if (failed.length > 0) throw failed[0];
   }
 }

@@ -207,10 +207,14 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
         Math.max(DAY_MS, this.config.NUMBER_WINDOW_SECONDS * 1000, this.config.CALLER_WINDOW_SECONDS * 1000),
     );
     // In one statement, or slice by slice where the store refuses one that large (FerretDB binds
-    // every matched id): a backlog drains over a few runs.
+    // every matched id): a backlog drains over a few runs. Each collection whatever the other does.
+    const [failures, locks] = await Promise.allSettled([
+      historySweepQueries(this.failures).deleteDue({}, 'at', horizon),
+      historySweepQueries(this.locks).deleteDue({}, 'until', horizon),
+    ]);
+    for (const r of [failures, locks]) if (r.status === 'rejected') throw r.reason;
     return (
-      (await historySweepQueries(this.failures).deleteDue({}, 'at', horizon)) +
-      (await historySweepQueries(this.locks).deleteDue({}, 'until', horizon))
+      (failures as PromiseFulfilledResult<number>).value + (locks as PromiseFulfilledResult<number>).value
     );
   }
 
