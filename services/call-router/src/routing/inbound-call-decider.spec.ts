@@ -261,29 +261,8 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
       expect(open.bound).toEqual([]);
     });
 
-    it('is hung up before a Proxy Service is asked to make it a participant; a phone is asked about as ever', async () => {
-      const asked: string[] = [];
-      const { d } = decider({
-        sessions: [],
-        servedNumbers: [OTHER_VN],
-        proxy: {
-          serviceSid: 'KS1',
-          outOfSession: {
-            ask: async (contact: OutsideContact) => {
-              asked.push(contact.from);
-              return null;
-            },
-          } as unknown as ProxyOutOfSession,
-          interceptor: noIntercept,
-        },
-      });
-      expect(await d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
-      expect(asked).toEqual([]);
-      await d.decide(request('answer', STRANGER));
-      expect(asked).toEqual([STRANGER]);
-    });
-
-    it('asks no Proxy Service of a holder the number has moved to since the gateway looked', async () => {
+    /** A Proxy Service whose out-of-session callback records whom it is asked about, and makes nothing. */
+    const recordingProxy = () => {
       const asked: string[] = [];
       const proxy = {
         serviceSid: 'KS1',
@@ -295,6 +274,20 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
         } as unknown as ProxyOutOfSession,
         interceptor: noIntercept,
       };
+      return { asked, proxy };
+    };
+
+    it('is hung up before a Proxy Service is asked to make it a participant; a phone is asked about as ever', async () => {
+      const { asked, proxy } = recordingProxy();
+      const { d } = decider({ sessions: [], servedNumbers: [OTHER_VN], proxy });
+      expect(await d.decide(request('answer', OTHER_VN))).toEqual([{ type: 'hangup' }]);
+      expect(asked).toEqual([]);
+      await d.decide(request('answer', STRANGER));
+      expect(asked).toEqual([STRANGER]);
+    });
+
+    it('asks no Proxy Service of a holder the number has moved to since the gateway looked', async () => {
+      const { asked, proxy } = recordingProxy();
       const moved = { accountId: ACCOUNT, subaccountId: 'SA000000000000000002' };
       const { d } = decider({ sessions: [], proxy, numberHolder: moved });
       await d.decide(request('answer', STRANGER, { subaccountId: 'SA000000000000000001' }));

@@ -1,8 +1,7 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { EventPublisher } from '@maskline/messaging';
-import { testKey, testKeyring } from '@maskline/testing';
-import { gatewayConfigSchema, type GatewayConfig } from '../config/gateway.config';
+import { testGatewayConfig } from '../config/gateway-config.test-fixture';
 import { AccountCredentials } from './account-credentials';
 import type { AccountRepository } from './account.repository';
 import type { Account } from './account.schema';
@@ -14,13 +13,7 @@ import { AccountsService } from './accounts.service';
  * with a wrong token.
  */
 describe('authentication does the same work whether or not the Auth ID exists', () => {
-  const config = gatewayConfigSchema.parse({
-    NATS_URL: 'nats://127.0.0.1:1',
-    OPERATOR_KEY: 'o'.repeat(40),
-    ACCOUNT_TOKEN_KEYS: testKeyring(),
-    ACCOUNT_TOKEN_PEPPER: testKey(),
-    CALL_CONTEXT_KEYS: testKeyring(),
-  }) as GatewayConfig;
+  const config = testGatewayConfig();
   const credentials = new AccountCredentials(config);
   const known = 'MAKNOWN0000000000001';
   const unknown = 'MAUNKNOWN00000000002';

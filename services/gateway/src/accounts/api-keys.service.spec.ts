@@ -1,21 +1,14 @@
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 import type { EventPublisher } from '@maskline/messaging';
-import { testKey, testKeyring } from '@maskline/testing';
-import { gatewayConfigSchema, type GatewayConfig } from '../config/gateway.config';
+import { testGatewayConfig } from '../config/gateway-config.test-fixture';
 import { AccountCredentials } from './account-credentials';
 import type { AccountsService } from './accounts.service';
 import type { ApiKeyRepository } from './api-key.repository';
 import { ApiKeysService } from './api-keys.service';
 
 describe('API key authentication', () => {
-  const config = gatewayConfigSchema.parse({
-    NATS_URL: 'nats://127.0.0.1:1',
-    OPERATOR_KEY: 'o'.repeat(40),
-    ACCOUNT_TOKEN_KEYS: testKeyring(),
-    ACCOUNT_TOKEN_PEPPER: testKey(),
-    CALL_CONTEXT_KEYS: testKeyring(),
-  }) as GatewayConfig;
+  const config = testGatewayConfig();
 
   it('reads the store for at most 16 uncached SIDs at a time, whatever a flood of made-up ones asks', async () => {
     let release!: () => void;
