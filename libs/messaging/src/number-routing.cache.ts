@@ -72,15 +72,16 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
    * The number's routing, or null when it is in no inventory. `unauthenticated`: for a request not
    * yet authenticated (a webhook, whose signature is checked with the number's credentials once they
    * are read): the read it needs, if any, waits its turn among such reads (`UnauthenticatedLookups`),
-   * and may be refused as unavailable under a flood of them. Such requests for one number share one
-   * turn; an authenticated request never waits for it.
+   * and may be refused as unavailable under a flood of them; an authenticated request never waits
+   * for one.
    */
   async get(number: string, options: { unauthenticated?: boolean } = {}): Promise<NumberRouting | null> {
     if (this.misses.peek(number)) return null;
-    // Not cached, for a request not yet authenticated: its turn first, then the read (which an
-    // authenticated request asking meanwhile may share, once it runs).
+    // Not cached, for a request not yet authenticated: its turn first, then the cache's load (shared
+    // with whoever asks while it runs, as the cache shares it: never with a request still waiting,
+    // and never a load begun before a change to the number was heard).
     if (options.unauthenticated && this.cache.peek(number) === undefined) {
-      return this.unauthenticated.runFor(number, () => this.cached(number));
+      return this.unauthenticated.run(() => this.cached(number));
     }
     return this.cached(number);
   }

@@ -22,23 +22,7 @@ export class UnauthenticatedLookups {
     maxWaiting: UNAUTHENTICATED_LOOKUPS_WAITING,
   });
 
-  /** Reads waiting for a turn or running, by what they read: one turn for all who ask for it. */
-  private readonly pending = new Map<string, Promise<unknown>>();
-
   constructor(private readonly what: string) {}
-
-  /**
-   * `read` of `key` in its turn; requests for a key already waiting or being read share that read
-   * and its turn (and its refusal). Only requests not yet authenticated come here: an authenticated
-   * one reads beside them, never joining a read still waiting for a turn.
-   */
-  runFor<T>(key: string, read: () => Promise<T>): Promise<T> {
-    const under = this.pending.get(key) as Promise<T> | undefined;
-    if (under) return under;
-    const started = this.run(read).finally(() => this.pending.delete(key));
-    this.pending.set(key, started);
-    return started;
-  }
 
   async run<T>(read: () => Promise<T>): Promise<T> {
     const ran = await this.slots.run('lookups', read, { waitMs: UNAUTHENTICATED_LOOKUP_WAIT_MS });

@@ -230,12 +230,10 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
         () => this.repository.findForAuthentication(authId),
         (a) => (a ? this.config.AUTH_CACHE_TTL_MS : 0),
       );
-    // Not cached, for a request not yet authenticated: its turn first (one per Auth ID), then the
-    // read, which an authenticated request may share once it runs, never while it waits.
+    // Not cached, for a request not yet authenticated: its turn first, then the cache's load (shared
+    // as the cache shares it: never with a request still waiting, nor begun before a rotation).
     const account =
-      bounded && this.found.peek(authId) === undefined
-        ? await this.lookups.runFor(authId, load)
-        : await load();
+      bounded && this.found.peek(authId) === undefined ? await this.lookups.run(load) : await load();
     if (!account) await this.missing.get(authId, async () => null);
     return account;
   }

@@ -154,8 +154,8 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
         () => this.repository.findForAuthentication(sid),
         (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
       );
-    // Not cached: a read for a request that may name any SID, made up, waits its turn (one per SID).
-    const key = this.found.peek(sid) === undefined ? await this.lookups.runFor(sid, load) : await load();
+    // Not cached: a read for a request that may name any SID, made up, waits its turn first.
+    const key = this.found.peek(sid) === undefined ? await this.lookups.run(load) : await load();
     if (!key) await this.missing.get(sid, async () => null);
     return key;
   }

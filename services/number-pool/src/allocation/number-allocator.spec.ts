@@ -73,6 +73,27 @@ describe('NumberAllocator (first-fit)', () => {
     expect(store.liveHolds(new Date(now.t))).toEqual([]);
   });
 
+  it('a claim refused by a live hold retired just after leaves no hint naming it', async () => {
+    const { allocate, allocator, store, now } = setup();
+    const first = await allocate([A, B]);
+    const [held] = first.holds.filter((h) => h.party === A);
+    // The claim finds the live hold; the session ends (its hints cleared, its hold retired) before
+    // the claim's repair of the hint lands.
+    const find = store.findLiveHold.bind(store);
+    let looks = 0;
+    store.findLiveHold = async (...args) => {
+      const found = await find(...args);
+      if (++looks === 1) await allocator.release([held], 0, new Date(now.t));
+      return found;
+    };
+    await expect(
+      allocator.claimParty(held.accountId, randomUUID(), first.virtualNumber, A, 0),
+    ).rejects.toMatchObject({
+      code: PoolErrorCodes.PARTY_CONFLICT,
+    });
+    expect(await store.pairHint(first.virtualNumber, A)).toBeNull();
+  });
+
   it('frees a pair at once when there is no cool-off', async () => {
     const { allocate, allocator, now } = setup();
     const first = await allocate([A, B]);

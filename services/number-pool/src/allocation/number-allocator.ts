@@ -237,7 +237,13 @@ export class NumberAllocator {
       await this.store.retireHold(live._id, now);
       return this.store.insertHold(hold);
     }
-    if (live) await this.store.setPairHint(hold.virtualNumber, hold.party, liveHint(live));
+    if (live) {
+      await this.store.setPairHint(hold.virtualNumber, hold.party, liveHint(live));
+      // Retired or withdrawn meanwhile (its hints cleared before this repair landed): the repair goes
+      // too, or it would name a hold gone, found by nothing.
+      const still = await this.store.findLiveHold(hold.virtualNumber, hold.party);
+      if (still?._id !== live._id) await this.store.clearPairHint(hold.virtualNumber, hold.party, live._id);
+    }
     return false;
   }
 

@@ -207,15 +207,23 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
         Math.max(DAY_MS, this.config.NUMBER_WINDOW_SECONDS * 1000, this.config.CALLER_WINDOW_SECONDS * 1000),
     );
     // In one statement, or slice by slice where the store refuses one that large (FerretDB binds
-    // every matched id): a backlog drains over a few runs. Each collection whatever the other does.
-    const [failures, locks] = await Promise.allSettled([
-      historySweepQueries(this.failures).deleteDue({}, 'at', horizon),
-      historySweepQueries(this.locks).deleteDue({}, 'until', horizon),
-    ]);
-    for (const r of [failures, locks]) if (r.status === 'rejected') throw r.reason;
-    return (
-      (failures as PromiseFulfilledResult<number>).value + (locks as PromiseFulfilledResult<number>).value
-    );
+    // every matched id): a backlog drains over a few runs. One collection after the other (not two
+    // scans at once on FerretDB), each whatever the other does.
+    const sweeps = [
+      () => historySweepQueries(this.failures).deleteDue({}, 'at', horizon),
+      () => historySweepQueries(this.locks).deleteDue({}, 'until', horizon),
+    ];
+    let deleted = 0;
+    let failed: unknown;
+    for (const sweep of sweeps) {
+      try {
+        deleted += await sweep();
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+    if (failed !== undefined) throw failed;
+    return deleted;
   }
 
   /** Keys whose state no longer matters leave this replica's memory (KV's TTL removes them there). */
