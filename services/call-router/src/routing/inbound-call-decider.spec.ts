@@ -1,5 +1,7 @@
 import {
+  CodedError,
   DEFAULT_SESSION_SETTINGS,
+  ErrorCodes,
   GetNumberRouting,
   RecordAuthorizedCaller,
   VerifyPin,
@@ -10,6 +12,7 @@ import {
   type SessionSettings,
 } from '@maskline/contracts';
 import type { NumberRoutingCache, RpcClient } from '@maskline/messaging';
+import { expectEventually } from '@maskline/testing';
 import type { MetricsService } from '@maskline/observability';
 import type { Logger } from 'pino';
 import type { CallEvents } from '../calls/call-events';
@@ -56,6 +59,8 @@ function decider(world: {
   fresh?: RoutingSession[];
   verdict?: Verdict;
   fallbackAnswerUrl?: string | null;
+  /** Errors pin-auth answers the first RecordAuthorizedCaller requests with, in turn. */
+  recordFailures?: Error[];
   /** Who holds the number now, as number-pool says (by default the account's main account). */
   numberHolder?: { accountId: string; subaccountId: string | null };
   boundTo?: string | null;
@@ -117,7 +122,11 @@ function decider(world: {
           subaccountId: world.numberHolder?.subaccountId ?? null,
           proxyServiceSid: world.proxy?.serviceSid ?? null,
         };
-      if (contract.subject === RecordAuthorizedCaller.subject) return {};
+      if (contract.subject === RecordAuthorizedCaller.subject) {
+        const failure = world.recordFailures?.shift();
+        if (failure) throw failure;
+        return {};
+      }
       throw new Error(`unexpected ${contract.subject}`);
     }),
   } as unknown as RpcClient;
@@ -146,7 +155,7 @@ function decider(world: {
     })),
   } as unknown as NumberRoutingCache;
   const metrics = { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService;
-  const logger = { warn: jest.fn() } as unknown as Logger;
+  const logger = { warn: jest.fn(), error: jest.fn() };
   return {
     d: new InboundCallDecider(
       finder,
@@ -156,9 +165,10 @@ function decider(world: {
       state,
       world.proxy?.interceptor ?? noIntercept,
       world.proxy?.outOfSession ?? noOutOfSession,
-      logger,
+      logger as unknown as Logger,
       metrics,
     ),
+    logger,
     asked,
     remembered,
     steps,
@@ -497,6 +507,28 @@ describe('inbound call decisions (Plivo’s masking flow)', () => {
         sessionId: s.sessionId,
         callerNumber: ALICE,
       });
+    });
+
+    it('records it as an authorized caller again after a fault that may pass, and only once a refusal that will not', async () => {
+      const s = session(pin());
+      const unavailable = () =>
+        new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'pin-auth did not answer', { retryable: true });
+      const { d, asked } = decider({ sessions: [s], recordFailures: [unavailable(), unavailable()] });
+      await d.decide(request('answer', ALICE));
+      const recorded = () => asked.filter((a) => a.subject === RecordAuthorizedCaller.subject);
+      // Asked again 0.5 s, then 1 s, later: the third is taken.
+      await expectEventually(() => expect(recorded()).toHaveLength(3), { timeoutMs: 5000 });
+      const refused = decider({
+        sessions: [s],
+        recordFailures: [new CodedError(ErrorCodes.VALIDATION, 'a bad request')],
+      });
+      await refused.d.decide(request('answer', ALICE));
+      const once = () => refused.asked.filter((a) => a.subject === RecordAuthorizedCaller.subject);
+      await expectEventually(() => expect(once()).toHaveLength(1));
+      expect(refused.logger.error).toHaveBeenCalledWith(
+        expect.objectContaining({ code: ErrorCodes.VALIDATION, attempts: 1 }),
+        'authorized caller not recorded: its PIN status callback is lost',
+      );
     });
 
     it('is answered from its own session alone when the index knows it, and alike when the store is read', async () => {

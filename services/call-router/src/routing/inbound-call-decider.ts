@@ -29,6 +29,10 @@ import { twimlCallActions } from '../proxy/twiml-answer';
 type Request = RpcParsedRequestOf<typeof RouteCall>;
 type NumberRouting = RpcReplyOf<typeof GetNumberRouting>;
 
+/** Tries, and the first wait between them, of recording an authorized caller (`recordAuthorizedCaller`). */
+export const RECORD_TRIES = 5;
+export const RECORD_RETRY_BASE_MS = 500;
+
 /** What callers hear when nothing in a session says otherwise. */
 export const SPOKEN = {
   pinPrompt: 'Please enter your PIN, followed by the pound key.',
@@ -157,23 +161,7 @@ export class InboundCallDecider {
       this.count('answer', 'forced-pin');
       return [this.gather([own], 1, true)];
     }
-    if (own.settings.isPinAuthenticationRequired) {
-      void this.rpc
-        .request(RecordAuthorizedCaller, {
-          accountId: own.accountId,
-          sessionId: own.sessionId,
-          virtualNumber: own.virtualNumber,
-          callerNumber: r.caller,
-          callId: r.callId,
-        })
-        // Bookkeeping for the PIN status callback: the call goes on without it, and the failure is logged.
-        .catch((err: unknown) =>
-          this.logger.warn(
-            { err, code: err instanceof CodedError ? err.code : ErrorCodes.INTERNAL },
-            'could not record the authorized caller',
-          ),
-        );
-    }
+    if (own.settings.isPinAuthenticationRequired) void this.recordAuthorizedCaller(own, r);
     if (!(await this.interceptor.allows(own, { type: 'Voice', resourceSid: r.callId, budget }))) {
       this.count('answer', 'intercepted');
       return [{ type: 'say', text: SPOKEN.intercepted }, { type: 'hangup' }];
@@ -220,6 +208,40 @@ export class InboundCallDecider {
     if (!own) return null;
     this.count('answer', 'out-of-session-created');
     return this.answerParty(own, r, budget);
+  }
+
+  /**
+   * Bookkeeping for the PIN status callback (`AuthorizedCaller`): the call goes on without waiting
+   * for it. Asked again on a fault that may pass (pin-auth answers once the event is stored, and the
+   * event's id makes a repeat one event), spaced RECORD_RETRY_BASE_MS, doubling, up to
+   * RECORD_TRIES tries; then logged as an error: that callback is lost. Before, one failed try
+   * (a restart, a leader election) lost it with a warning.
+   */
+  private async recordAuthorizedCaller(own: RoutingSession, r: Request): Promise<void> {
+    const payload = {
+      accountId: own.accountId,
+      sessionId: own.sessionId,
+      virtualNumber: own.virtualNumber,
+      callerNumber: r.caller,
+      callId: r.callId,
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.rpc.request(RecordAuthorizedCaller, payload);
+        return;
+      } catch (err) {
+        const code = err instanceof CodedError ? err.code : ErrorCodes.INTERNAL;
+        const mayPass = err instanceof CodedError ? err.retryable : true;
+        if (!mayPass || attempt >= RECORD_TRIES) {
+          this.logger.error(
+            { err, code, attempts: attempt },
+            'authorized caller not recorded: its PIN status callback is lost',
+          );
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_BASE_MS * 2 ** (attempt - 1)));
+      }
+    }
   }
 
   /**

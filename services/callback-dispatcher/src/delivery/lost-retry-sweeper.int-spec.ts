@@ -166,7 +166,7 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     const replayed = { ...retry(1), attemptKey: '' };
     replayed.attemptKey = `${replayed.eventId}.r.1`;
     await deadLetters.record(letterOf(replayed, 'HTTP 503', null));
-    await deadLetters.markReplayed(ACCOUNT, replayed.eventId, new Date());
+    await deadLetters.markReplayed({ _id: replayed.eventId, accountId: ACCOUNT }, new Date());
     // Both of events the stream forgot (before the first it holds, at the last run and now).
     await watch.watch(WATCH_BLOCK + 1, ended, null);
     await watch.watch(WATCH_BLOCK + 2, replayed, null);
@@ -181,6 +181,43 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
     });
     expect(await watch.of(WATCH_BLOCK + 1)).toBeNull();
     expect(await watch.of(WATCH_BLOCK + 2)).toBeNull();
+  });
+
+  it('does not mark replayed a letter whose replay failed, and wrote it again, before the mark landed', async () => {
+    const deadLetters = app.get(DeadLetters);
+    const r = retry(7);
+    const letter = {
+      _id: r.eventId,
+      accountId: ACCOUNT,
+      subaccountId: null,
+      sessionId: r.callback.sessionId,
+      eventName: 'SessionTimeout',
+      target: 'session' as const,
+      params: r.callback.params,
+      sequence: 1,
+      url: r.url,
+      reason: 'HTTP 503',
+      attempts: 3,
+      at: new Date(r.failedAt),
+      replayedAt: null,
+    };
+    await deadLetters.record(letter);
+    const read = await letters.findOne({ _id: r.eventId as never }).lean();
+    // Its replay is published, and fails at once (its session gone): the letter written again…
+    await deadLetters.record({
+      ...letter,
+      reason: 'session no longer exists',
+      at: new Date(r.failedAt + 60_000),
+    });
+    // …before the replay's mark lands: not marked over, still replayable.
+    await expect(deadLetters.markReplayed(read as never, new Date())).resolves.toBe(false);
+    expect(await letters.findOne({ _id: r.eventId as never }).lean()).toMatchObject({
+      reason: 'session no longer exists',
+      replayedAt: null,
+    });
+    // A letter read as it stands is marked.
+    const now = await letters.findOne({ _id: r.eventId as never }).lean();
+    await expect(deadLetters.markReplayed(now as never, new Date())).resolves.toBe(true);
   });
 
   it('lets one subaccount’s callbacks take at most its share of its account’s watches: its main account’s still go in', async () => {

@@ -27,7 +27,7 @@ describe('dead-letter replay', () => {
     const records = {
       one: async (_scope: unknown, id: string) => letter(id),
       notReplayed: async () => [letter('evt-1'), letter('evt-2')],
-      markReplayed: async (_account: string, id: string) => void order.push(`marked ${id}`),
+      markReplayed: async (l: { _id: string }) => (order.push(`marked ${l._id}`), true),
     } as unknown as DeadLetters;
     const events = {
       publish: async (_c: unknown, payload: { eventId: string }, options: { msgId: string }) => {

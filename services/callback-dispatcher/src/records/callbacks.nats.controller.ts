@@ -98,7 +98,7 @@ export class CallbacksNatsController {
         { accountId, eventId: letter._id, replayId, at: now.toISOString() },
         { msgId: `callback-replay:${letter._id}:${replayId}` },
       );
-      await this.letters.markReplayed(accountId, letter._id, now);
+      await this.letters.markReplayed(letter, now);
     }
     return { replayed: letters.length };
   }

@@ -82,8 +82,23 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
     return this.findScoped({ ...scopeFilter(scope), replayedAt: null }, { limit, offset: 0 });
   }
 
-  async markReplayed(accountId: string, eventId: string, at: Date): Promise<void> {
-    await this.updateOneScoped({ _id: eventId, accountId }, { $set: { replayedAt: at } });
+  /**
+   * Marks the letter, as read, replayed: only while its last failure is the one read. A replay that
+   * failed at once and wrote the letter again before this mark landed (its new failure, replayable)
+   * is not marked over (marked, it showed replayed and left replay-all for good). Whether it was.
+   */
+  async markReplayed(
+    letter: Pick<DeadLetterDocument, '_id' | 'accountId' | 'lastFailedAt'>,
+    at: Date,
+  ): Promise<boolean> {
+    const lastFailure = letter.lastFailedAt
+      ? { lastFailedAt: letter.lastFailedAt }
+      : { lastFailedAt: { $exists: false } };
+    const matched = await this.updateOneScoped(
+      { _id: letter._id, accountId: letter.accountId, ...lastFailure },
+      { $set: { replayedAt: at } },
+    );
+    return matched > 0;
   }
 
   /**
