@@ -80,10 +80,10 @@ export class NumberRoutingCache implements OnApplicationBootstrap, BeforeApplica
     // Not cached, for a request not yet authenticated: its turn first, then the cache's load (shared
     // with whoever asks while it runs, as the cache shares it: never with a request still waiting,
     // and never a load begun before a change to the number was heard).
-    if (options.unauthenticated && this.cache.peek(number) === undefined) {
-      return this.unauthenticated.run(() => this.cached(number));
-    }
-    return this.cached(number);
+    const load = () => this.cached(number);
+    return options.unauthenticated
+      ? this.unauthenticated.load(this.cache.peek(number) !== undefined, load)
+      : load();
   }
 
   private cached(number: string): Promise<NumberRouting | null> {

@@ -24,6 +24,14 @@ export class UnauthenticatedLookups {
 
   constructor(private readonly what: string) {}
 
+  /**
+   * `load` (a cache's): at once when what it loads is cached (no read), else in its turn. Every
+   * caller of a cache that a request not yet authenticated may ask goes through here.
+   */
+  load<T>(cached: boolean, load: () => Promise<T>): Promise<T> {
+    return cached ? load() : this.run(load);
+  }
+
   async run<T>(read: () => Promise<T>): Promise<T> {
     const ran = await this.slots.run('lookups', read, { waitMs: UNAUTHENTICATED_LOOKUP_WAIT_MS });
     if (!ran.admitted) {

@@ -51,6 +51,22 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
   });
 
   /** A callback whose retry was scheduled after `attempts` attempts, as the deliverer writes it down. */
+  /** The dead letter a watched retry ended in, with this reason. */
+  const letterOf = (r: WatchedRetry, reason: string, replayedAt: Date | null) => ({
+    _id: r.eventId,
+    accountId: ACCOUNT,
+    subaccountId: null,
+    sessionId: r.callback.sessionId,
+    eventName: 'SessionTimeout',
+    target: 'session' as const,
+    params: r.callback.params,
+    sequence: 1,
+    url: r.url,
+    reason,
+    attempts: 3,
+    at: new Date(r.failedAt),
+    replayedAt,
+  });
   const retry = (attempts: number): WatchedRetry => {
     const eventId = randomUUID();
     return {
@@ -144,21 +160,6 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
   it('leaves a letter its callback ended in as it is (its watch outlived it), and rewrites a replayed letter whose replay was lost', async () => {
     const watch = app.get(LostRetryWatch);
     const deadLetters = app.get(DeadLetters);
-    const letterOf = (r: WatchedRetry, reason: string, replayedAt: Date | null) => ({
-      _id: r.eventId,
-      accountId: ACCOUNT,
-      subaccountId: null,
-      sessionId: r.callback.sessionId,
-      eventName: 'SessionTimeout',
-      target: 'session' as const,
-      params: r.callback.params,
-      sequence: 1,
-      url: r.url,
-      reason,
-      attempts: 3,
-      at: new Date(r.failedAt),
-      replayedAt,
-    });
     // Ended in a dead letter (410), its watch left (NATS did not take its removal).
     const ended = retry(3);
     await deadLetters.record(letterOf(ended, 'HTTP 410', null));
@@ -186,21 +187,7 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
   it('does not mark replayed a letter whose replay failed, and wrote it again, before the mark landed', async () => {
     const deadLetters = app.get(DeadLetters);
     const r = retry(7);
-    const letter = {
-      _id: r.eventId,
-      accountId: ACCOUNT,
-      subaccountId: null,
-      sessionId: r.callback.sessionId,
-      eventName: 'SessionTimeout',
-      target: 'session' as const,
-      params: r.callback.params,
-      sequence: 1,
-      url: r.url,
-      reason: 'HTTP 503',
-      attempts: 3,
-      at: new Date(r.failedAt),
-      replayedAt: null,
-    };
+    const letter = letterOf(r, 'HTTP 503', null);
     await deadLetters.record(letter);
     const read = await letters.findOne({ _id: r.eventId as never }).lean();
     // Its replay is published, and fails at once (its session gone): the letter written again…

@@ -232,8 +232,9 @@ export class AccountsService implements OnApplicationBootstrap, BeforeApplicatio
       );
     // Not cached, for a request not yet authenticated: its turn first, then the cache's load (shared
     // as the cache shares it: never with a request still waiting, nor begun before a rotation).
-    const account =
-      bounded && this.found.peek(authId) === undefined ? await this.lookups.run(load) : await load();
+    const account = bounded
+      ? await this.lookups.load(this.found.peek(authId) !== undefined, load)
+      : await load();
     if (!account) await this.missing.get(authId, async () => null);
     return account;
   }

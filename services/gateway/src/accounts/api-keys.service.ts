@@ -155,7 +155,7 @@ export class ApiKeysService implements OnApplicationBootstrap, BeforeApplication
         (k) => (k ? this.config.AUTH_CACHE_TTL_MS : 0),
       );
     // Not cached: a read for a request that may name any SID, made up, waits its turn first.
-    const key = this.found.peek(sid) === undefined ? await this.lookups.run(load) : await load();
+    const key = await this.lookups.load(this.found.peek(sid) !== undefined, load);
     if (!key) await this.missing.get(sid, async () => null);
     return key;
   }
