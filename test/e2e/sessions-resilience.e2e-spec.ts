@@ -355,7 +355,9 @@ describe('session saga and expiry under failure', () => {
   it('finishes an ending whose replica died right after marking it: number and PINs free, announced once for its reason', async () => {
     // Just after the test before stopped a replica, the gateway may find no session-service to ask
     // (503 "is not available") or its breaker open ("temporarily unavailable"): refusals before any
-    // work, asked again until it takes sessions. Any other answer stands.
+    // work, asked again until it takes sessions. Any other answer stands. An open breaker lets one
+    // trial through every BREAKER_RESET_MS (5 s) and opens again if that trial is slow, as it can be
+    // on a loaded machine (CI runs the chaos file beside this one): 10 s was two trials, too few.
     const { status, body } = await expectEventually(
       async () => {
         const res = await createPinSession(60);
@@ -364,10 +366,10 @@ describe('session saga and expiry under failure', () => {
           answer.status === 503 &&
           /temporarily unavailable|is not available/.test(String(answer.body.error))
         )
-          throw new Error('session-service not taking sessions yet');
+          throw new Error(`session-service not taking sessions yet: ${String(answer.body.error)}`);
         return answer;
       },
-      { timeoutMs: 10_000, intervalMs: 200 },
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(status).toBe(201);
     const id = body.session_uuid as string;
