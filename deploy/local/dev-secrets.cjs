@@ -17,6 +17,7 @@ function generateSecrets() {
     PIN_ENCRYPTION_KEYS: `k1:${key()}`,
     PIN_DIGEST_KEY: key(),
     CALL_CONTEXT_KEYS: `k1:${key()}`,
+    RECORDING_URL_KEYS: `k1:${key()}`,
     PARTY_REDACTION_KEY: key(),
   };
 }

@@ -5,7 +5,9 @@ export type DevSecrets = Record<
   | 'PROVIDER_CREDENTIAL_KEYS'
   | 'PIN_ENCRYPTION_KEYS'
   | 'PIN_DIGEST_KEY'
-  | 'CALL_CONTEXT_KEYS',
+  | 'CALL_CONTEXT_KEYS'
+  | 'RECORDING_URL_KEYS'
+  | 'PARTY_REDACTION_KEY',
   string
 >;
 export function generateSecrets(): DevSecrets;

@@ -187,8 +187,31 @@ describe('call routing through real telephony webhooks', () => {
         const interactions = view.interaction as Json[];
         expect(interactions).toHaveLength(1);
         expect(interactions[0]).toMatchObject({ duration: 42 });
-        expect(interactions[0].recording_resource_url).toMatch(/^https:\/\//);
+        expect(interactions[0].recording_resource_url).toBe(completed?.params.RecordingURL);
       });
+      // Wherever Maskline keeps the recording's URL (a provider may serve the audio to whoever holds
+      // it), it is sealed: the call's progress events on the stream, and the steps stored.
+      const url = String(completed?.params.RecordingURL);
+      const steps = (await eventsOn(nc, CallProgressed)).filter((e) => e.sessionId === s.session_uuid);
+      expect(
+        steps
+          .filter((e) => e.sealedRecordingUrl)
+          .map((e) => e.step)
+          .sort(),
+      ).toEqual(['recording-completed', 'recording-initiated']);
+      expect(JSON.stringify(steps)).not.toContain(url);
+      // One collection per UTC day of the steps (`call_events_<yyyymmdd>`), and the one kept before.
+      const stored = await system.withStore('session-service', async (db) => {
+        const names = (await db.listCollections().toArray())
+          .map((c) => c.name)
+          .filter((n) => n.startsWith('call_events'));
+        const found = await Promise.all(
+          names.map((n) => db.collection(n).find({ sessionId: s.session_uuid }).toArray()),
+        );
+        return found.flat();
+      });
+      expect(stored.map((e) => e.step)).toContain('recording-completed');
+      expect(JSON.stringify(stored)).not.toContain(url);
     });
 
     it('shows the session in-progress while a call is up, and back to active after the hangup', async () => {

@@ -45,6 +45,7 @@ export * from './calls/call-context';
 export * from './calls/routing.contract';
 export * from './calls/call-actions.schema';
 export * from './calls/call-router.contract';
+export * from './calls/recording-url-seal';
 export * from './calls/first-party-call.contract';
 export * from './messages/messages.contract';
 export * from './messages/message-text-seal';

@@ -4,6 +4,7 @@ import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { routingSessionSchema } from '../calls/routing.contract';
 import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
+import { sealedTextSchema } from '../common/sealed-text.schema';
 
 /**
  * The label the message-body key is derived under from the call-context keyring (HKDF): the
@@ -11,15 +12,7 @@ import { telephonyProviderSchema } from '../number-pool/virtual-number.schema';
  */
 export const MESSAGE_BODY_KEY_LABEL = 'maskline message body v1';
 
-/** AES-256-GCM ciphertext (`@maskline/crypto`'s EncryptedSecret): how a message's text travels and rests. */
-export const sealedTextSchema = z
-  .object({
-    k: z.string().min(1).max(32),
-    iv: z.string().max(64),
-    ct: z.string().max(60_000),
-    tag: z.string().max(64),
-  })
-  .strict();
+export { sealedTextSchema } from '../common/sealed-text.schema';
 
 /** At most this many media URLs per message (Twilio's limit for an MMS). */
 export const MESSAGE_MEDIA_MAX = 10;

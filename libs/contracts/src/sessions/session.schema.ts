@@ -5,6 +5,7 @@ export { sessionSettingsSchema, type SessionSettings } from './session-fields';
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { mainAccountIdSchema, subaccountIdSchema } from '../common/account-scope.schema';
 import { storedPartySchema } from '../common/party-number';
+import { sealedTextSchema } from '../common/sealed-text.schema';
 
 export const httpMethodSchema = z.enum(['GET', 'POST']);
 
@@ -21,7 +22,10 @@ export const interactionSchema = z.object({
   secondPartyStatus: z.string().nullable(),
   durationSeconds: z.number().int().nonnegative(),
   billedDurationSeconds: z.number().int().nonnegative(),
+  /** A recording's URL in clear: only from steps stored before recording URLs were sealed. */
   recordingUrl: z.string().nullable(),
+  /** A recording's URL as stored, sealed (`RecordingUrlSeal`): the gateway opens it for the view. */
+  sealedRecordingUrl: sealedTextSchema.nullable().default(null),
   legs: z.number().int().nonnegative(),
   /** A call's caller: the session's first or second party (recorded for Proxy sessions; else null). */
   callerRole: z.enum(['first', 'second']).nullable().default(null),

@@ -7,6 +7,7 @@ import { accountScopeSchema, mainAccountIdSchema, subaccountIdSchema } from '../
 import { e164Schema, isoTimeSchema, uuidSchema } from '../common/primitives.schema';
 import { routingSessionSchema } from '../calls/routing.contract';
 import { pinSchema } from '../pin-auth/pin-auth.contract';
+import { sealedTextSchema } from '../common/sealed-text.schema';
 import { UPDATABLE_SETTINGS } from './session-fields';
 import { sessionSettingsSchema, sessionViewSchema } from './session.schema';
 
@@ -197,7 +198,14 @@ export const CallProgressed = defineEvent(
       status: z.string().max(32).nullable().default(null),
       durationSeconds: z.number().int().nonnegative().default(0),
       billedDurationSeconds: z.number().int().nonnegative().default(0),
+      /** In clear only in events from routers before `sealedRecordingUrl`: null from any since. */
       recordingUrl: z.string().max(2048).nullable().default(null),
+      /**
+       * The recording's URL sealed (`RecordingUrlSeal`, bound to the account, session and call):
+       * a provider may serve the audio to whoever holds it, and this event stays in the stream for
+       * days. Absent when the step has none.
+       */
+      sealedRecordingUrl: sealedTextSchema.optional(),
       recordingId: z.string().max(64).nullable().default(null),
       recordingDurationSeconds: z.number().int().nonnegative().default(0),
       recordingFormat: z.enum(['mp3', 'wav']).nullable().default(null),
@@ -214,7 +222,7 @@ export const CallProgressed = defineEvent(
     })
     .strict(),
   // Added after release 0.1.0, whose consumers read this event strictly: sent in a header.
-  { inHeader: ['virtualNumber', 'routing'] },
+  { inHeader: ['virtualNumber', 'routing', 'sealedRecordingUrl'] },
 );
 
 /** Where a session's callbacks go (asked by the callback dispatcher). */

@@ -1,4 +1,6 @@
-import type { RouteCall, RpcParsedRequestOf } from '@maskline/contracts';
+import { RecordingUrlSeal, type RouteCall, type RpcParsedRequestOf } from '@maskline/contracts';
+import { parseKeyring } from '@maskline/crypto';
+import { testKeyring } from '@maskline/testing';
 import type { CallEvents } from './call-events';
 import { CallProgressTranslator } from './call-progress-translator';
 import type { CallState, ConnectedCall } from './call-state';
@@ -16,6 +18,8 @@ const CALL: ConnectedCall = {
   recordFormat: 'wav',
 };
 
+const KEYS = parseKeyring(testKeyring());
+
 function translator(known: Record<string, ConnectedCall> = { 'CALL-1': CALL }) {
   const steps: Array<{ step: string; call: Record<string, unknown>; extra: Record<string, unknown> }> = [];
   const events = {
@@ -28,7 +32,7 @@ function translator(known: Record<string, ConnectedCall> = { 'CALL-1': CALL }) {
   const state = {
     connected: jest.fn(async (vn: string, callId: string) => (vn === VN ? (known[callId] ?? null) : null)),
   } as unknown as CallState;
-  return { t: new CallProgressTranslator(events, state), steps };
+  return { t: new CallProgressTranslator(events, state, { RECORDING_URL_KEYS: KEYS }), steps };
 }
 
 const report = (
@@ -93,7 +97,7 @@ describe('reports on a call, as call steps', () => {
     });
   });
 
-  it('the recording starting, ready, or failed, with its format', async () => {
+  it('the recording starting, ready, or failed, with its format, and its URL sealed for this call only', async () => {
     const { t, steps } = translator();
     for (const status of ['initiated', 'completed', 'failed'] as const) {
       await t.translate(
@@ -102,17 +106,27 @@ describe('reports on a call, as call steps', () => {
         }),
       );
     }
+    await t.translate(report('recording', { recording: { status: 'failed', id: 'REC-2' } }));
     expect(steps.map((s) => s.step)).toEqual([
       'recording-initiated',
       'recording-completed',
       'recording-failed',
+      'recording-failed',
     ]);
-    expect(steps[1].extra).toEqual({
-      recordingId: 'REC-1',
-      recordingUrl: 'https://rec.test/1',
-      recordingDurationSeconds: 9,
-      recordingFormat: 'wav',
-    });
+    const { sealedRecordingUrl, ...rest } = steps[1].extra as { sealedRecordingUrl: never };
+    expect(rest).toEqual({ recordingId: 'REC-1', recordingDurationSeconds: 9, recordingFormat: 'wav' });
+    // The URL is in the event only sealed: nothing in clear, and it opens for this call alone.
+    expect(JSON.stringify(steps)).not.toContain('rec.test');
+    const seal = new RecordingUrlSeal(KEYS);
+    const binding = { accountId: ACCOUNT, sessionId: CALL.sessionId, callId: 'CALL-1' };
+    expect(seal.open(sealedRecordingUrl, binding)).toBe('https://rec.test/1');
+    expect(() => seal.open(sealedRecordingUrl, { ...binding, callId: 'CALL-2' })).toThrow();
+    expect(() => seal.open(sealedRecordingUrl, { ...binding, accountId: 'MA000000000000000002' })).toThrow();
+    expect(() =>
+      new RecordingUrlSeal(parseKeyring(testKeyring())).open(sealedRecordingUrl, binding),
+    ).toThrow();
+    // A step without a URL carries none, sealed or not.
+    expect(steps[3].extra).not.toHaveProperty('sealedRecordingUrl');
   });
 
   it('changes nothing for a call this number did not connect, or another account’s', async () => {

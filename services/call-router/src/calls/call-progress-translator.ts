@@ -1,5 +1,11 @@
-import { Injectable } from '@nestjs/common';
-import type { CallAction, RouteCall, RpcParsedRequestOf } from '@maskline/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  RecordingUrlSeal,
+  type CallAction,
+  type RouteCall,
+  type RpcParsedRequestOf,
+} from '@maskline/contracts';
+import { CALL_ROUTER_CONFIG, type CallRouterConfig } from '../config/call-router.config';
 import { CallEvents } from './call-events';
 import { CallState, type ConnectedCall } from './call-state';
 
@@ -23,10 +29,15 @@ const about = (call: ConnectedCall, callId: string) => ({
  */
 @Injectable()
 export class CallProgressTranslator {
+  private readonly recordingUrls: RecordingUrlSeal;
+
   constructor(
     private readonly events: CallEvents,
     private readonly state: CallState,
-  ) {}
+    @Inject(CALL_ROUTER_CONFIG) config: Pick<CallRouterConfig, 'RECORDING_URL_KEYS'>,
+  ) {
+    this.recordingUrls = new RecordingUrlSeal(config.RECORDING_URL_KEYS);
+  }
 
   /** What the provider is told to do after the report (only a finished dial needs an answer). */
   async translate(r: Request): Promise<CallAction[]> {
@@ -102,9 +113,12 @@ export class CallProgressTranslator {
   private async recording(r: Request): Promise<void> {
     const call = await this.connectedCall(r);
     if (!call || !r.recording) return;
-    await this.events.step(`recording-${r.recording.status}`, about(call, r.callId), {
+    const who = about(call, r.callId);
+    const url = r.recording.url;
+    await this.events.step(`recording-${r.recording.status}`, who, {
       recordingId: r.recording.id ?? null,
-      recordingUrl: r.recording.url ?? null,
+      // Sealed: the event stays in the stream for days, and its step is stored for 30.
+      ...(url ? { sealedRecordingUrl: this.recordingUrls.seal(url, who) } : {}),
       recordingDurationSeconds: r.recording.durationSeconds ?? 0,
       recordingFormat: call.recordFormat ?? null,
     });

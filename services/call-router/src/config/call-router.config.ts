@@ -3,6 +3,7 @@ import {
   callbackUrlConfigShape,
   callContextConfigShape,
   commonServiceConfigShape,
+  recordingUrlConfigShape,
   envInt,
   envUrl,
   loadConfig,
@@ -12,6 +13,8 @@ import {
 export const callRouterConfigSchema = z.object({
   ...commonServiceConfigShape,
   ...callContextConfigShape,
+  /** Seals the URLs of call recordings into the calls' progress events. */
+  ...recordingUrlConfigShape,
   // The SSRF rules for the Proxy Services' intercept and out-of-session URLs, checked at each call.
   ...callbackUrlConfigShape,
   MASKLINE_VERSION: z.string().default('dev'),

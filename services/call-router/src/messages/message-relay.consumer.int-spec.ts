@@ -46,6 +46,7 @@ const configOf = (natsUrl: string) =>
   loadCallRouterConfig({
     NATS_URL: natsUrl,
     CALL_CONTEXT_KEYS: testKeyring(),
+    RECORDING_URL_KEYS: testKeyring(),
     PLIVO_API_BASE_URL: 'http://127.0.0.1:9',
     TWILIO_API_BASE_URL: 'http://127.0.0.1:9',
   });

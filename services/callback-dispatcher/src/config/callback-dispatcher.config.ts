@@ -6,6 +6,7 @@ import {
   envList,
   loadConfig,
   privacyConfigShape,
+  recordingUrlConfigShape,
   storeConfigShape,
 } from '@maskline/config';
 
@@ -16,6 +17,8 @@ export const callbackDispatcherConfigSchema = z.object({
   MONGO_DB: z.string().min(1).default('maskline-callbacks'),
   MASKLINE_VERSION: z.string().default('dev'),
   ...callbackUrlConfigShape,
+  /** Opens the URLs of call recordings for the recording callbacks. */
+  ...recordingUrlConfigShape,
   CALLBACK_CONNECT_TIMEOUT_MS: envInt(3000, 10, 60000),
   CALLBACK_TIMEOUT_MS: envInt(10000, 10, 120000),
   /** The most of a receiver's answer that is read. */

@@ -3,12 +3,16 @@ import {
   CallProgressed,
   CallbackReplayRequested,
   DEFAULT_SESSION_SETTINGS,
+  RecordingUrlSeal,
   SessionExpired,
   callbackEventIdOf,
   type RoutingSession,
 } from '@maskline/contracts';
+import { parseKeyring } from '@maskline/crypto';
+import { testKeyring } from '@maskline/testing';
 import type { EventMeta, RpcClient } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
+import { RecordingUrlOpener } from '../events/recording-url-opener';
 import type { DeadLetters } from '../records/dead-letters.repository';
 import { CALLBACK_MAX_DELIVERIES, type CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
@@ -17,6 +21,7 @@ import { CallbackTargets } from './callback-targets';
 const ACCOUNT = 'MAAAAAAAAAAAAAAAAAAA';
 const SESSION = '0193a2b4-0000-7000-8000-000000000001';
 const AT = '2026-01-01T00:00:00.000Z';
+const KEYS = parseKeyring(testKeyring('rec1'));
 
 const view = (url: string): RoutingSession => ({
   sessionId: SESSION,
@@ -56,11 +61,14 @@ function consumer() {
     },
     nothingToDeliver: async (job: Partial<DeliveryJob>) => void nothing.push(job),
   } as unknown as CallbackDeliverer;
+  const logged: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
   // No dead letter is left to replay.
   const c = new CallbackEventsConsumer(
     deliverer,
     { one: async () => null } as unknown as DeadLetters,
     targets,
+    new RecordingUrlOpener({ RECORDING_URL_KEYS: KEYS }, logger),
   );
   let seq = 0;
   const meta = (): EventMeta => ({
@@ -94,7 +102,7 @@ function consumer() {
       } as never,
       { ...meta(), deliveryCount, ...extraMeta },
     );
-  return { c, step, asked, sentTo, meta, jobs, nothing };
+  return { c, step, asked, sentTo, meta, jobs, nothing, logged };
 }
 
 describe('CallbackEventsConsumer', () => {
@@ -169,6 +177,29 @@ describe('CallbackEventsConsumer', () => {
     // The consumer's last delivery of an event is told so (put off then, it is dead-lettered).
     await step(view('http://127.0.0.1:9/cb'), {}, CALLBACK_MAX_DELIVERIES);
     expect(jobs.map((j) => j.lastDelivery)).toStrictEqual([false, false, true]);
+  });
+
+  it('opens a recording’s sealed URL for its callback; one it cannot open (a key not held) goes as "", logged by its key id without the URL', async () => {
+    const { step, jobs, logged } = consumer();
+    const binding = { accountId: ACCOUNT, sessionId: SESSION, callId: 'call-1' };
+    const url = 'https://rec.test/Recordings/RE1';
+    const recording = (sealed: unknown) => ({
+      step: 'recording-completed',
+      recordingId: 'RE1',
+      sealedRecordingUrl: sealed,
+    });
+    const cb = view('http://127.0.0.1:9/cb');
+    await step(cb, recording(new RecordingUrlSeal(KEYS).seal(url, binding)));
+    const foreign = new RecordingUrlSeal(parseKeyring(testKeyring('gone'))).seal(url, binding);
+    await step(cb, recording(foreign));
+    // Sealed for another call of the session: not opened as this one's.
+    await step(cb, recording(new RecordingUrlSeal(KEYS).seal(url, { ...binding, callId: 'call-2' })));
+    expect(jobs.map((j) => j.callback.params.RecordingURL)).toEqual([url, '', '']);
+    expect(jobs.map((j) => j.callback.params.RecordingResourceURL)).toEqual([url, '', '']);
+    expect(logged).toHaveLength(2);
+    expect(JSON.parse(logged[0])).toMatchObject({ level: 50, keyId: 'gone', sessionId: SESSION });
+    expect(logged.join('')).not.toContain('rec.test');
+    expect(logged.join('')).not.toContain(foreign.ct);
   });
 
   it('replays nothing when the dead letter is gone, and has the deliverer remove the replay’s watch, if any', async () => {

@@ -16,6 +16,7 @@ import { CallbackDeliverer } from './callback-deliverer';
 import { CallbackHostSlots } from './callback-host-slots';
 import { StoredInteractions } from '@maskline/messaging';
 import { CallbackEventsConsumer } from './callback-events.consumer';
+import { RecordingUrlOpener } from '../events/recording-url-opener';
 import { CallbackSigner } from './callback-signer';
 import { CallbackTargets } from './callback-targets';
 import { StoredInteractionGate } from './stored-interaction-gate';
@@ -42,6 +43,7 @@ import { LostRetryWatch } from './lost-retry-watch';
     CallbackDeliverer,
     CallbackHostSlots,
     CallbackEventsConsumer,
+    RecordingUrlOpener,
     StoredInteractions,
     StoredInteractionGate,
     CallbackRetentionSweeper,

@@ -37,6 +37,7 @@ describe('accounts and authentication (real NATS + store)', () => {
       ACCOUNT_TOKEN_KEYS: testKeyring(),
       ACCOUNT_TOKEN_PEPPER: testKey(),
       CALL_CONTEXT_KEYS: testKeyring(),
+      RECORDING_URL_KEYS: testKeyring(),
       RATE_LIMIT_PER_SECOND: 1,
       RATE_LIMIT_BURST: 20,
       SUBACCOUNTS_MAX: SUBACCOUNTS_MAX,

@@ -9,5 +9,6 @@ export function testGatewayConfig(): GatewayConfig {
     ACCOUNT_TOKEN_KEYS: testKeyring(),
     ACCOUNT_TOKEN_PEPPER: testKey(),
     CALL_CONTEXT_KEYS: testKeyring(),
+    RECORDING_URL_KEYS: testKeyring(),
   }) as GatewayConfig;
 }

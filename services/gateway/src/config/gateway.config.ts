@@ -5,6 +5,7 @@ import {
   callbackUrlConfigShape,
   callContextConfigShape,
   commonServiceConfigShape,
+  recordingUrlConfigShape,
   envBoolean,
   envInt,
   envPort,
@@ -18,6 +19,8 @@ export const gatewayConfigSchema = z.object({
   ...commonServiceConfigShape,
   ...storeConfigShape,
   ...callContextConfigShape,
+  /** Opens the URLs of call recordings for the sessions' interactions. */
+  ...recordingUrlConfigShape,
   /** This service's own database (accounts live here). */
   MONGO_DB: z.string().min(1).default('maskline-gateway'),
   MASKLINE_VERSION: z.string().default('dev'),

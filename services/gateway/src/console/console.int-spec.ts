@@ -45,6 +45,7 @@ describe('console sign-in and cookie sessions (real NATS + store)', () => {
       ACCOUNT_TOKEN_KEYS: testKeyring(),
       ACCOUNT_TOKEN_PEPPER: testKey(),
       CALL_CONTEXT_KEYS: testKeyring(),
+      RECORDING_URL_KEYS: testKeyring(),
       CONSOLE_ASSETS_DIR: assets,
       AUTH_CACHE_TTL_MS: 0,
     });

@@ -28,6 +28,7 @@ describe('gateway /health (real NATS + store)', () => {
       ACCOUNT_TOKEN_KEYS: testKeyring(),
       ACCOUNT_TOKEN_PEPPER: testKey(),
       CALL_CONTEXT_KEYS: testKeyring(),
+      RECORDING_URL_KEYS: testKeyring(),
       HEALTH_TIMEOUT_MS: 300,
     });
     gateway = await startHttpApp(GatewayModule.forRoot(config), configureHttp);

@@ -1,5 +1,6 @@
 import { sessionFieldEntries, type Interaction, type SessionView } from '@maskline/contracts';
 import { plivoTime, toPlivoNumber } from '@maskline/plivo-wire';
+import type { RecordingUrlOf } from './recording-urls';
 
 /**
  * Maskline's message interaction, in the style of Plivo's: which way it went, between which of the
@@ -26,7 +27,7 @@ function messageInteraction(i: Interaction, s: SessionView, authId: string) {
 }
 
 /** Plivo's interaction object. */
-function plivoInteraction(i: Interaction, authId: string) {
+function plivoInteraction(i: Interaction, s: SessionView, authId: string, recordingUrlOf: RecordingUrlOf) {
   const callUrl = (uuid: string | null) => (uuid ? `/v1/Account/${authId}/Call/${uuid}/` : null);
   return {
     start_time: plivoTime(i.startTime),
@@ -38,7 +39,7 @@ function plivoInteraction(i: Interaction, authId: string) {
     type: 'call',
     total_call_amount: 0,
     call_billed_duration: i.billedDurationSeconds,
-    recording_resource_url: i.recordingUrl,
+    recording_resource_url: recordingUrlOf(s, i),
     auth_id: authId,
     total_call_count: i.legs,
     duration: i.durationSeconds,
@@ -48,8 +49,9 @@ function plivoInteraction(i: Interaction, authId: string) {
 /**
  * Plivo's session object: numbers without `+`, times as `YYYY-MM-DD HH:MM:SS +0000 UTC`, unset
  * URLs as "", the PIN block null when PIN authentication is off. Amounts are 0: Maskline does not bill.
+ * Recording URLs come sealed: `recordingUrlOf` opens them (`RecordingUrls.of`).
  */
-export function plivoSession(s: SessionView) {
+export function plivoSession(s: SessionView, recordingUrlOf: RecordingUrlOf) {
   const authId = s.subaccountId ?? s.accountId;
   const pin = s.settings.isPinAuthenticationRequired;
   const view: Record<string, unknown> = {
@@ -69,7 +71,7 @@ export function plivoSession(s: SessionView) {
         : s.interactions.map((i) =>
             i.type === 'message' && i.message
               ? messageInteraction(i, s, authId)
-              : plivoInteraction(i, authId),
+              : plivoInteraction(i, s, authId, recordingUrlOf),
           ),
     total_call_amount: 0,
     total_call_count: s.totalCallCount,
@@ -98,9 +100,9 @@ export function plivoSession(s: SessionView) {
 }
 
 /** A list object: the same keys plus `resource_uri`, sorted alphabetically as Plivo's are. */
-export function plivoSessionListObject(s: SessionView, authId: string) {
+export function plivoSessionListObject(s: SessionView, authId: string, recordingUrlOf: RecordingUrlOf) {
   const view: Record<string, unknown> = {
-    ...plivoSession(s),
+    ...plivoSession(s, recordingUrlOf),
     resource_uri: `/v1/Account/${authId}/Masking/Session/${s.sessionId}/`,
   };
   return Object.fromEntries(

@@ -39,6 +39,7 @@ import { ListSessionsQuery, rangeOf } from './list-sessions.query';
 import { callbackUrlsOf, changesFromUpdate, settingsFromCreate } from './session-settings.mapper';
 import { UpdateSessionDto } from './update-session.dto';
 import { plivoSession, plivoSessionListObject } from './session.view';
+import { RecordingUrls, type RecordingUrlOf } from './recording-urls';
 import { idempotencyKeyOf, requestDigestOf } from '../http/idempotency-key';
 
 const SESSION_PATHS = ['v1/Account/:auth_id/Masking/Session', 'v1/Account/:auth_id/Masking/Session/'];
@@ -55,7 +56,13 @@ export class SessionsHttpController {
     private readonly scopes: ScopeResolver,
     private readonly callbackUrls: CallbackUrlChecker,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+    recordingUrls: RecordingUrls,
+  ) {
+    this.recordingUrlOf = (s, i) => recordingUrls.of(s, i);
+  }
+
+  /** Opens the sealed recording URLs of a session's calls for its view. */
+  private readonly recordingUrlOf: RecordingUrlOf;
 
   @Post()
   @HttpCode(201)
@@ -95,7 +102,7 @@ export class SessionsHttpController {
       session_uuid: session.sessionId,
       virtual_number: session.virtualNumber,
       message: 'Session created',
-      session: plivoSession(session),
+      session: plivoSession(session, this.recordingUrlOf),
     };
   }
 
@@ -132,7 +139,7 @@ export class SessionsHttpController {
       api_id: currentCorrelationId(),
       response: {
         meta: plivoMeta(`/v1/Account/${authId}/Masking/Session/`, filters, limit, offset, page.total),
-        objects: page.objects.map((s) => plivoSessionListObject(s, authId)),
+        objects: page.objects.map((s) => plivoSessionListObject(s, authId, this.recordingUrlOf)),
       },
     };
   }
@@ -144,7 +151,7 @@ export class SessionsHttpController {
       scope: await this.scopes.resolve(principal),
       sessionId: sessionIdFrom(sessionId),
     });
-    return { api_id: currentCorrelationId(), response: plivoSession(session) };
+    return { api_id: currentCorrelationId(), response: plivoSession(session, this.recordingUrlOf) };
   }
 
   @Post(':session_uuid')
@@ -173,7 +180,11 @@ export class SessionsHttpController {
       },
       WRITE_CALL,
     );
-    return { api_id: currentCorrelationId(), message: 'Session updated', session: plivoSession(session) };
+    return {
+      api_id: currentCorrelationId(),
+      message: 'Session updated',
+      session: plivoSession(session, this.recordingUrlOf),
+    };
   }
 
   @Delete(':session_uuid')

@@ -46,6 +46,20 @@ describe('buildInteractions', () => {
     expect(summary.inProgress).toBe(false);
   });
 
+  it('carries a call’s recording URL as its step stored it: sealed (this service cannot open it), or in clear from before', () => {
+    const sealed = { k: 'k1', iv: 'iv', ct: 'ct', tag: 'tag' };
+    const summary = buildInteractions([
+      event('c1', 'first-party-answered', 0, { firstPartyCallUuid: 'A1' }),
+      event('c1', 'recording-completed', 30, { sealedRecordingUrl: sealed }),
+      event('c1', 'parties-hangup', 31),
+      event('c2', 'recording-completed', 40, { recordingUrl: 'https://rec.test/old' }),
+    ]);
+    expect(summary.interactions.map((i) => [i.recordingUrl, i.sealedRecordingUrl])).toEqual([
+      [null, sealed],
+      ['https://rec.test/old', null],
+    ]);
+  });
+
   it('shows a call that has not hung up as in progress', () => {
     const summary = buildInteractions([event('c1', 'first-party-answered', 0, { firstPartyCallUuid: 'A1' })]);
     expect(summary.inProgress).toBe(true);

@@ -48,6 +48,7 @@ export function buildInteractions(events: ReadonlyArray<CallEventDocument>): Int
       durationSeconds: end?.durationSeconds ?? 0,
       billedDurationSeconds: end?.billedDurationSeconds ?? 0,
       recordingUrl: sorted.find((e) => e.recordingUrl)?.recordingUrl ?? null,
+      sealedRecordingUrl: sorted.find((e) => e.sealedRecordingUrl)?.sealedRecordingUrl ?? null,
       legs: (first ? 1 : 0) + (second ? 1 : 0),
       callerRole: sorted.find((e) => e.callerRole)?.callerRole ?? null,
     });
@@ -78,6 +79,7 @@ function messageInteraction(e: CallEventDocument): Interaction {
     durationSeconds: 0,
     billedDurationSeconds: 0,
     recordingUrl: null,
+    sealedRecordingUrl: null,
     legs: 0,
     callerRole: null,
     message: {

@@ -1,4 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import type { EncryptedSecret } from '@maskline/crypto';
 import { baseSchemaOptions } from '@maskline/persistence';
 
 /**
@@ -25,7 +26,13 @@ export class CallEventDocument {
   @Prop({ type: String, default: null }) status!: string | null;
   @Prop({ type: Number, default: 0 }) durationSeconds!: number;
   @Prop({ type: Number, default: 0 }) billedDurationSeconds!: number;
+  /** A recording's URL in clear: only in steps stored before they were sealed (2026-12-07). */
   @Prop({ type: String, default: null }) recordingUrl!: string | null;
+  /**
+   * A recording's URL as its event carried it, sealed (`RecordingUrlSeal`, bound to the account,
+   * session and call): this service cannot open it; the gateway does, for the interactions' view.
+   */
+  @Prop({ type: Object }) sealedRecordingUrl?: EncryptedSecret;
   /** Messages only: `first-to-second` or `second-to-first`. */
   @Prop({ type: String, default: null }) direction?: string | null;
   @Prop({ type: Number, default: 0 }) segments?: number;

@@ -46,6 +46,7 @@ export class CallProgressConsumer {
       durationSeconds: payload.durationSeconds,
       billedDurationSeconds: payload.billedDurationSeconds,
       recordingUrl: payload.recordingUrl,
+      ...(payload.sealedRecordingUrl ? { sealedRecordingUrl: payload.sealedRecordingUrl } : {}),
       ...(callerRole ? { callerRole } : {}),
     });
     // Stored: a callback about the call's end may now be sent (the dispatcher waits for this).
