@@ -6,6 +6,7 @@ import {
   AllocateVirtualNumber,
   ReleaseAllocation,
   ReleaseSessionNumber,
+  RemoveAllocationParty,
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
@@ -23,6 +24,13 @@ export class AllocationNatsController {
   @RpcHandler(AddAllocationParty)
   addParty(request: Req<typeof AddAllocationParty>) {
     return this.allocations.addParty(request.scope, request.allocationId, request.party);
+  }
+
+  @RpcHandler(RemoveAllocationParty)
+  async removeParty(request: Req<typeof RemoveAllocationParty>) {
+    return {
+      removed: await this.allocations.removeParty(request.scope, request.allocationId, request.party),
+    };
   }
 
   @RpcHandler(ReleaseAllocation)
