@@ -9,8 +9,9 @@ import { secret } from './load-config';
 export const recordingUrlConfigShape = {
   /**
    * AES-256-GCM keys: `id:base64(32 bytes)[,id:...]`; the first seals, all open (rotation). Keep a
-   * retired key for 30 days (the call steps' retention): a URL sealed with a key no longer held is
-   * shown as none.
+   * retired key as long as call steps sealed with it are kept (the longest a session lives, plus
+   * SESSION_RETENTION_DAYS and a day): a URL sealed with a key no longer held is shown as none, and
+   * session-service, which cannot open them, cannot seal them again.
    */
   RECORDING_URL_KEYS: secret(keyringSchema),
 };

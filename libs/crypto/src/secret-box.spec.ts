@@ -19,6 +19,13 @@ describe('secret box', () => {
     expect(() => decryptSecret(ring, box, 'account-b')).toThrow();
   });
 
+  it('refuses a tag cut short (GCM would take it, and a short tag is easier to forge)', () => {
+    const ring = parseKeyring(`k1:${key()}`);
+    const box = encryptSecret(ring, 'secret', 'ctx');
+    const short = { ...box, tag: Buffer.from(box.tag, 'base64').subarray(0, 4).toString('base64') };
+    expect(() => decryptSecret(ring, short, 'ctx')).toThrow();
+  });
+
   it('rotates: a new active key encrypts, the old one still decrypts', () => {
     const oldKey = key();
     const before = parseKeyring(`k1:${oldKey}`);

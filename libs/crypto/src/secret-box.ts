@@ -9,6 +9,9 @@ export interface EncryptedSecret {
   tag: string;
 }
 
+/** GCM's full tag: what `encryptSecret` writes, and all `decryptSecret` takes. */
+const TAG_BYTES = 16;
+
 /**
  * Encrypts with the keyring's active key. `context` is bound as associated data (e.g. the
  * account id), so a ciphertext copied to another record does not decrypt there.
@@ -30,7 +33,10 @@ export function encryptSecret(keyring: Keyring, plaintext: string, context: stri
 export function decryptSecret(keyring: Keyring, secret: EncryptedSecret, context: string): string {
   const key = keyring.get(secret.k);
   if (!key) throw new Error(`no key with id ${secret.k} in the keyring`);
-  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(secret.iv, 'base64'));
+  // The whole 16-byte tag, always (GCM takes a tag cut short, which is that much easier to forge).
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(secret.iv, 'base64'), {
+    authTagLength: TAG_BYTES,
+  });
   decipher.setAAD(Buffer.from(context, 'utf8'));
   decipher.setAuthTag(Buffer.from(secret.tag, 'base64'));
   return Buffer.concat([decipher.update(Buffer.from(secret.ct, 'base64')), decipher.final()]).toString(

@@ -26,4 +26,21 @@ export class RecordingUrlSeal {
   open(sealed: EncryptedSecret, binding: RecordingUrlBinding): string {
     return decryptSecret(this.keys, sealed, bindingOf(binding));
   }
+
+  /**
+   * The URL, or null when it cannot be opened (a key this keyring lacks: `onRefused` is told which,
+   * to log it; never the sealed value nor the URL).
+   */
+  tryOpen(
+    sealed: EncryptedSecret,
+    binding: RecordingUrlBinding,
+    onRefused: (keyId: string) => void,
+  ): string | null {
+    try {
+      return this.open(sealed, binding);
+    } catch {
+      onRefused(sealed.k);
+      return null;
+    }
+  }
 }

@@ -1,9 +1,12 @@
-import type { Logger } from 'pino';
-import type { InteractionEnd } from '@maskline/contracts';
+import pino, { type Logger } from 'pino';
+import { RecordingUrlSeal, type InteractionEnd } from '@maskline/contracts';
+import { parseKeyring } from '@maskline/crypto';
+import { testKeyring } from '@maskline/testing';
 import { RetryLater, type EventRetention, type StoredInteractions } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import { Bulkheads } from '@maskline/resilience';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
+import { RecordingUrlOpener } from '../events/recording-url-opener';
 import type { CallbackAttempts } from '../records/callback-attempts.repository';
 import type { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt, type AttemptRequest, type AttemptResult } from './callback-attempt';
@@ -19,6 +22,8 @@ const ACCOUNT = 'MA000000000000000001';
 const SESSION = '00000000-0000-4000-8000-000000000001';
 const PUBLIC = 'http://93.184.216.34/hooks/maskline';
 const T0 = Date.parse('2026-11-28T10:00:00Z');
+/** The keyring recording URLs are sealed with (RECORDING_URL_KEYS). */
+const RECORDING_KEYS = parseKeyring(testKeyring('rec1'));
 
 const target = (over: Partial<CallbackTarget> = {}): CallbackTarget => ({
   subaccountId: null,
@@ -189,6 +194,7 @@ function deliverer(world: {
     }),
     histogram: () => ({ observe: () => undefined }),
   } as unknown as MetricsService;
+  const logged: string[] = [];
   const d = new CallbackDeliverer(
     targets,
     ledger as unknown as DeliveryLedger,
@@ -227,8 +233,25 @@ function deliverer(world: {
         }
       }),
     } as unknown as LostRetryWatch,
+    new RecordingUrlOpener(
+      { RECORDING_URL_KEYS: RECORDING_KEYS },
+      pino({ level: 'info' }, { write: (line: string) => void logged.push(line) }),
+    ),
   );
-  return { d, ledger, attemptsSent, recorded, dead, asked, watched, watches, unwatched, looked, counted };
+  return {
+    d,
+    ledger,
+    attemptsSent,
+    recorded,
+    dead,
+    asked,
+    watched,
+    watches,
+    unwatched,
+    looked,
+    counted,
+    logged,
+  };
 }
 
 describe('delivering a callback', () => {
@@ -814,5 +837,91 @@ describe('a callback’s breaker', () => {
     ];
     expect(new Set([first.key, sibling.key, main.key]).size).toBe(3);
     expect(attempt.breakerOf(ACCOUNT, null, 'http://127.0.0.1:9/other').key).toBe(main.key);
+  });
+});
+
+describe('a recording callback’s URL', () => {
+  const URL = 'https://rec.test/Recordings/RE1';
+  const recordingTarget = target({ recordingCallbackUrl: PUBLIC });
+  const recordingJob = (keys = RECORDING_KEYS, sealedFor = 'call-1'): DeliveryJob =>
+    job({
+      callback: {
+        accountId: ACCOUNT,
+        sessionId: SESSION,
+        target: 'recording',
+        eventName: 'SessionRecordingCompleted',
+        params: { EventName: 'SessionRecordingCompleted', RecordingURL: '', RecordingResourceURL: '' },
+        sealedRecordingUrl: {
+          callId: 'call-1',
+          sealed: new RecordingUrlSeal(keys).seal(URL, {
+            accountId: ACCOUNT,
+            sessionId: SESSION,
+            callId: sealedFor,
+          }),
+        },
+      },
+    });
+
+  it('is opened for each attempt only: the watch of its retry and its dead letter keep it sealed', async () => {
+    // Failed twenty minutes after its event: put off, and written down.
+    const put = deliverer({
+      target: recordingTarget,
+      now: T0 + 20 * 60_000,
+      answers: [{ kind: 'response', statusCode: 503, latencyMs: 4 }],
+    });
+    const sealed = recordingJob();
+    await expect(put.d.deliver(sealed)).rejects.toBeInstanceOf(RetryLater);
+    expect(put.attemptsSent[0].params).toMatchObject({ RecordingURL: URL, RecordingResourceURL: URL });
+    expect(put.watched).toHaveLength(1);
+    expect(put.watched[0].retry.callback.sealedRecordingUrl).toEqual(sealed.callback.sealedRecordingUrl);
+    expect(JSON.stringify(put.watched)).not.toContain('rec.test');
+    expect(sealed.callback.params.RecordingURL).toBe('');
+
+    // Its last attempt failed: dead-lettered with the URL sealed, for a replay to open again.
+    const last = deliverer({
+      target: recordingTarget,
+      made: 2,
+      answers: [{ kind: 'timeout', latencyMs: 10_000, error: 'no answer within 10000 ms' }],
+    });
+    const lastJob = recordingJob();
+    await last.d.deliver(lastJob);
+    expect(last.attemptsSent[0].params.RecordingURL).toBe(URL);
+    expect(last.dead).toEqual([
+      expect.objectContaining({ _id: 'evt-7', sealedRecordingUrl: lastJob.callback.sealedRecordingUrl }),
+    ]);
+    expect(JSON.stringify(last.dead)).not.toContain('rec.test');
+  });
+
+  it('one it cannot open (a key not held, another call’s) goes as "", logged by key id and never the URL', async () => {
+    const gone = deliverer({ target: recordingTarget });
+    const foreign = recordingJob(parseKeyring(testKeyring('gone')));
+    await gone.d.deliver(foreign);
+    const other = deliverer({ target: recordingTarget });
+    await other.d.deliver(recordingJob(RECORDING_KEYS, 'call-2'));
+    for (const sent of [gone.attemptsSent[0], other.attemptsSent[0]]) {
+      expect(sent.params).toMatchObject({ RecordingURL: '', RecordingResourceURL: '' });
+    }
+    expect(gone.logged.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ level: 50, keyId: 'gone', sessionId: SESSION }),
+    ]);
+    expect(gone.logged.join('')).not.toContain('rec.test');
+    expect(gone.logged.join('')).not.toContain(foreign.callback.sealedRecordingUrl!.sealed.ct);
+  });
+
+  it('sent in clear by a router before the seal, goes as it came', async () => {
+    const { d, attemptsSent, logged } = deliverer({ target: recordingTarget });
+    await d.deliver(
+      job({
+        callback: {
+          accountId: ACCOUNT,
+          sessionId: SESSION,
+          target: 'recording',
+          eventName: 'SessionRecordingCompleted',
+          params: { EventName: 'SessionRecordingCompleted', RecordingURL: URL, RecordingResourceURL: URL },
+        },
+      }),
+    );
+    expect(attemptsSent[0].params).toMatchObject({ RecordingURL: URL, RecordingResourceURL: URL });
+    expect(logged).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import type { PlivoCallback } from '../events/plivo-callback';
 import type { TwilioCallback } from '../events/twilio-callback';
 import { CallbackAttempts } from '../records/callback-attempts.repository';
 import type { DeadLetterDocument } from '../records/callback-records.schema';
+import { RecordingUrlOpener } from '../events/recording-url-opener';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt } from './callback-attempt';
 import { CallbackHostSlots } from './callback-host-slots';
@@ -169,6 +170,7 @@ export class CallbackDeliverer {
     private readonly gate: StoredInteractionGate,
     private readonly retention: EventRetention,
     private readonly lostRetries: LostRetryWatch,
+    private readonly recordingUrls: RecordingUrlOpener,
   ) {
     this.guard = new UrlGuard(config.CALLBACK_HOST_ALLOWLIST, hostResolver(config.DNS_SERVERS));
     // Half as many again may wait for a turn: an account's running and waiting callbacks hold at
@@ -289,6 +291,8 @@ export class CallbackDeliverer {
     const method = callback.target === 'session' ? target.callbackMethod : target.recordingCallbackMethod;
     const params: Record<string, string> = { ...callback.params };
     if (job.dialect !== 'twilio') {
+      // This attempt's copy only: what is kept of the callback holds the recording's URL sealed.
+      this.recordingUrls.openInto(callback, params);
       params.SequenceNumber = String(job.sequence);
       if (!params.VirtualNumber) params.VirtualNumber = toPlivoNumber(target.virtualNumber);
     }
@@ -625,6 +629,7 @@ function letterOf(
     eventName: job.callback.eventName,
     target: job.callback.target,
     params: job.callback.params,
+    ...(job.callback.sealedRecordingUrl ? { sealedRecordingUrl: job.callback.sealedRecordingUrl } : {}),
     sequence: job.sequence,
     url,
     reason,

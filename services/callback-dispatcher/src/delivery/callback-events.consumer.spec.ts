@@ -3,16 +3,12 @@ import {
   CallProgressed,
   CallbackReplayRequested,
   DEFAULT_SESSION_SETTINGS,
-  RecordingUrlSeal,
   SessionExpired,
   callbackEventIdOf,
   type RoutingSession,
 } from '@maskline/contracts';
-import { parseKeyring } from '@maskline/crypto';
-import { testKeyring } from '@maskline/testing';
 import type { EventMeta, RpcClient } from '@maskline/messaging';
 import { MetricsService } from '@maskline/observability';
-import { RecordingUrlOpener } from '../events/recording-url-opener';
 import type { DeadLetters } from '../records/dead-letters.repository';
 import { CALLBACK_MAX_DELIVERIES, type CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
 import { CallbackEventsConsumer } from './callback-events.consumer';
@@ -21,7 +17,6 @@ import { CallbackTargets } from './callback-targets';
 const ACCOUNT = 'MAAAAAAAAAAAAAAAAAAA';
 const SESSION = '0193a2b4-0000-7000-8000-000000000001';
 const AT = '2026-01-01T00:00:00.000Z';
-const KEYS = parseKeyring(testKeyring('rec1'));
 
 const view = (url: string): RoutingSession => ({
   sessionId: SESSION,
@@ -37,7 +32,7 @@ const view = (url: string): RoutingSession => ({
   settings: { ...DEFAULT_SESSION_SETTINGS, callbackUrl: url },
 });
 
-function consumer() {
+function consumer(letter: Record<string, unknown> | null = null) {
   const asked: string[] = [];
   const rpc = {
     request: async (_contract: unknown, payload: { sessionId: string }) => {
@@ -61,14 +56,11 @@ function consumer() {
     },
     nothingToDeliver: async (job: Partial<DeliveryJob>) => void nothing.push(job),
   } as unknown as CallbackDeliverer;
-  const logged: string[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(line) });
-  // No dead letter is left to replay.
+  // No dead letter is left to replay, unless one is given.
   const c = new CallbackEventsConsumer(
     deliverer,
-    { one: async () => null } as unknown as DeadLetters,
+    { one: async () => letter } as unknown as DeadLetters,
     targets,
-    new RecordingUrlOpener({ RECORDING_URL_KEYS: KEYS }, logger),
   );
   let seq = 0;
   const meta = (): EventMeta => ({
@@ -102,7 +94,7 @@ function consumer() {
       } as never,
       { ...meta(), deliveryCount, ...extraMeta },
     );
-  return { c, step, asked, sentTo, meta, jobs, nothing, logged };
+  return { c, step, asked, sentTo, meta, jobs, nothing };
 }
 
 describe('CallbackEventsConsumer', () => {
@@ -179,27 +171,48 @@ describe('CallbackEventsConsumer', () => {
     expect(jobs.map((j) => j.lastDelivery)).toStrictEqual([false, false, true]);
   });
 
-  it('opens a recording’s sealed URL for its callback; one it cannot open (a key not held) goes as "", logged by its key id without the URL', async () => {
-    const { step, jobs, logged } = consumer();
-    const binding = { accountId: ACCOUNT, sessionId: SESSION, callId: 'call-1' };
-    const url = 'https://rec.test/Recordings/RE1';
-    const recording = (sealed: unknown) => ({
+  it('hands on a recording’s URL sealed as its event carried it (never in clear), and a replay the one its letter kept', async () => {
+    const sealed = { k: 'rec1', iv: 'aXY=', ct: 'Y3Q=', tag: 'dGFn' };
+    const { step, jobs } = consumer();
+    await step(view('http://127.0.0.1:9/cb'), {
       step: 'recording-completed',
       recordingId: 'RE1',
       sealedRecordingUrl: sealed,
     });
-    const cb = view('http://127.0.0.1:9/cb');
-    await step(cb, recording(new RecordingUrlSeal(KEYS).seal(url, binding)));
-    const foreign = new RecordingUrlSeal(parseKeyring(testKeyring('gone'))).seal(url, binding);
-    await step(cb, recording(foreign));
-    // Sealed for another call of the session: not opened as this one's.
-    await step(cb, recording(new RecordingUrlSeal(KEYS).seal(url, { ...binding, callId: 'call-2' })));
-    expect(jobs.map((j) => j.callback.params.RecordingURL)).toEqual([url, '', '']);
-    expect(jobs.map((j) => j.callback.params.RecordingResourceURL)).toEqual([url, '', '']);
-    expect(logged).toHaveLength(2);
-    expect(JSON.parse(logged[0])).toMatchObject({ level: 50, keyId: 'gone', sessionId: SESSION });
-    expect(logged.join('')).not.toContain('rec.test');
-    expect(logged.join('')).not.toContain(foreign.ct);
+    expect(jobs[0].callback).toMatchObject({
+      target: 'recording',
+      sealedRecordingUrl: { callId: 'call-1', sealed },
+      params: expect.objectContaining({ RecordingURL: '', RecordingResourceURL: '' }),
+    });
+
+    const kept = { callId: 'call-1', sealed };
+    const replaying = consumer({
+      _id: 'evt-9',
+      sessionId: SESSION,
+      target: 'recording',
+      eventName: 'SessionRecordingCompleted',
+      params: { EventName: 'SessionRecordingCompleted', RecordingURL: '' },
+      sealedRecordingUrl: kept,
+      sequence: 9,
+      subaccountId: null,
+    });
+    // The session's target, learned from a step of it (this spec asks session-service nothing).
+    await replaying.step(view('http://127.0.0.1:9/cb'));
+    const publishedAt = new Date(AT);
+    await replaying.c.onEvent(
+      {
+        subject: CallbackReplayRequested.subject,
+        payload: { accountId: ACCOUNT, eventId: 'evt-9', replayId: 'r1', at: AT },
+      },
+      {
+        subject: CallbackReplayRequested.subject,
+        streamSequence: 70_002,
+        deliveryCount: 1,
+        publishedAt,
+        storedAtMicros: publishedAt.getTime() * 1000,
+      },
+    );
+    expect(replaying.jobs[1].callback.sealedRecordingUrl).toEqual(kept);
   });
 
   it('replays nothing when the dead letter is gone, and has the deliverer remove the replay’s watch, if any', async () => {

@@ -18,7 +18,6 @@ import {
 } from '@maskline/contracts';
 import { DurableConsumer, type EventMeta, type EventOf } from '@maskline/messaging';
 import { toPlivoCallback } from '../events/plivo-callback';
-import { RecordingUrlOpener } from '../events/recording-url-opener';
 import { PROXY_INTERACTION_EVENT, toTwilioCallback } from '../events/twilio-callback';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { CALLBACK_MAX_DELIVERIES, CallbackDeliverer, type DeliveryJob } from './callback-deliverer';
@@ -50,7 +49,6 @@ export class CallbackEventsConsumer {
     private readonly deliverer: CallbackDeliverer,
     private readonly deadLetters: DeadLetters,
     private readonly targets: CallbackTargets,
-    private readonly recordingUrls: RecordingUrlOpener,
   ) {}
 
   /**
@@ -90,6 +88,7 @@ export class CallbackEventsConsumer {
           target: letter.target,
           eventName: letter.eventName,
           params: letter.params,
+          ...(letter.sealedRecordingUrl ? { sealedRecordingUrl: letter.sealedRecordingUrl } : {}),
         },
         sequence: letter.sequence,
         publishedAt: meta.publishedAt,
@@ -105,12 +104,7 @@ export class CallbackEventsConsumer {
       });
       return;
     }
-    const callback = toPlivoCallback(
-      // A recording's URL travels sealed: opened for its callback only.
-      event.subject === CallProgressed.subject
-        ? { ...event, payload: this.recordingUrls.opened(event.payload) }
-        : event,
-    );
+    const callback = toPlivoCallback(event);
     if (!callback) return;
     if ('routing' in event.payload && event.payload.routing) {
       // A call step's view (a router's) only fills a target not known; a session event's is the session's.

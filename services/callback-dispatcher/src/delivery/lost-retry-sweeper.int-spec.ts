@@ -8,14 +8,11 @@ import {
   startServiceApp,
   startTestNats,
   testClock,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
-import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
+import { testDispatcherConfig } from '../config/callback-dispatcher-config.test-fixture';
 import { DeadLetterDocument } from '../records/callback-records.schema';
 import { DeadLetters } from '../records/dead-letters.repository';
 import { LOST_BEFORE_RETRY } from './delivery-state-machine';
@@ -34,12 +31,7 @@ describe('callbacks whose retry the full event stream forgot (real NATS + store)
   beforeAll(async () => {
     nats = await startTestNats();
     nc = await connect({ servers: nats.url });
-    const config = callbackDispatcherConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
-      MONGO_DB: uniqueDbName('cb-lost'),
-      PARTY_REDACTION_KEY: testKey(),
-    });
+    const config = testDispatcherConfig(nats.url, { MONGO_DB: uniqueDbName('cb-lost') });
     app = await startServiceApp(CallbackDispatcherModule.forRoot(config), { clock: testClock().now });
     letters = app.get(getModelToken(DeadLetterDocument.name));
   });

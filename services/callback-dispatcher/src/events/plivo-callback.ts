@@ -8,6 +8,7 @@ import {
   type EventPayloadOf,
   type InteractionEvent,
 } from '@maskline/contracts';
+import type { EncryptedSecret } from '@maskline/crypto';
 import { plivoTime, toPlivoNumber } from '@maskline/plivo-wire';
 
 /** A callback to deliver: to the session's callback_url (or recording_callback_url), with Plivo's attributes. */
@@ -18,6 +19,19 @@ export interface PlivoCallback {
   eventName: string;
   /** Plivo's attribute names; SequenceNumber is added at delivery. */
   params: Record<string, string>;
+  /**
+   * A recording callback's URL, sealed as its event carried it (bound to the account, session and
+   * call): opened into `RecordingURL` and `RecordingResourceURL` only for each attempt
+   * (`RecordingUrlOpener`), so that what is kept of a callback (its retry's watch, its dead letter)
+   * never holds it in clear.
+   */
+  sealedRecordingUrl?: SealedRecordingUrl;
+}
+
+/** A recording's URL sealed for one call of the callback's session. */
+export interface SealedRecordingUrl {
+  callId: string;
+  sealed: EncryptedSecret;
 }
 
 const CALL_STEPS: Record<string, string> = {
@@ -135,6 +149,7 @@ function toRecordingCallback(p: EventPayloadOf<typeof CallProgressed>): PlivoCal
   const params: Record<string, string> = {
     ...callParams(name, p),
     RecordingUUID: p.recordingId ?? '',
+    // In clear only from routers before the seal; sealed, it is opened at each attempt.
     RecordingURL: p.recordingUrl ?? '',
     RecordingResourceURL: p.recordingUrl ?? '',
     RecordingDuration: String(p.recordingDurationSeconds),
@@ -142,7 +157,16 @@ function toRecordingCallback(p: EventPayloadOf<typeof CallProgressed>): PlivoCal
     RecordingEndTime: end ? plivoTime(end) : '',
     RecordingFormat: p.recordingFormat ? `.${p.recordingFormat}` : '',
   };
-  return { accountId: p.accountId, sessionId: p.sessionId, target: 'recording', eventName: name, params };
+  return {
+    accountId: p.accountId,
+    sessionId: p.sessionId,
+    target: 'recording',
+    eventName: name,
+    params,
+    ...(p.sealedRecordingUrl
+      ? { sealedRecordingUrl: { callId: p.callId, sealed: p.sealedRecordingUrl } }
+      : {}),
+  };
 }
 
 /** What every call and recording callback says: which event, when, which session, and the call's numbers. */

@@ -1,18 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { RecordingUrlSeal, type CallProgressed, type EventPayloadOf } from '@maskline/contracts';
+import { RecordingUrlSeal } from '@maskline/contracts';
 import { LOGGER } from '@maskline/observability';
 import {
   CALLBACK_DISPATCHER_CONFIG,
   type CallbackDispatcherConfig,
 } from '../config/callback-dispatcher.config';
-
-type CallStep = EventPayloadOf<typeof CallProgressed>;
+import { RECORDING_PARAMS } from '../privacy/redact-callback-params';
+import type { PlivoCallback } from './plivo-callback';
 
 /**
- * A call step as its recording callback needs it: the recording's URL, sealed in the event
- * (`RecordingUrlSeal`), opened with `RECORDING_URL_KEYS` (events from routers before the seal carry
- * it in clear).
+ * A recording callback's URL, opened with `RECORDING_URL_KEYS` for one attempt only: the callback
+ * as kept (its retry's watch, its dead letter) holds it sealed (`PlivoCallback.sealedRecordingUrl`).
  */
 @Injectable()
 export class RecordingUrlOpener {
@@ -26,22 +25,20 @@ export class RecordingUrlOpener {
   }
 
   /**
-   * The step with its recording URL in `recordingUrl`: none when it has none, or when it cannot be
-   * opened (a key not held: logged as an error; the callback goes without the URL, as the session's
-   * interactions show it, rather than not at all).
+   * `params` (the attempt's own copy) with the callback's sealed URL opened into its recording
+   * parameters. One that cannot be opened (a key not held) is sent as none, as the session's
+   * interactions show it, rather than the callback not at all: logged as an error by key id.
    */
-  opened(step: CallStep): CallStep {
-    const sealed = step.sealedRecordingUrl;
-    if (!sealed) return step;
-    try {
-      return { ...step, recordingUrl: this.seal.open(sealed, step) };
-    } catch {
-      // Never the sealed value (nor the URL): the key it names, for the operator to look for.
+  openInto(callback: PlivoCallback, params: Record<string, string>): void {
+    const sealed = callback.sealedRecordingUrl;
+    if (!sealed) return;
+    const binding = { accountId: callback.accountId, sessionId: callback.sessionId, callId: sealed.callId };
+    const url = this.seal.tryOpen(sealed.sealed, binding, (keyId) =>
       this.logger.error(
-        { sessionId: step.sessionId, keyId: sealed.k },
+        { sessionId: callback.sessionId, keyId },
         'a recording URL could not be opened (its key is not in RECORDING_URL_KEYS?): its callback goes without it',
-      );
-      return step;
-    }
+      ),
+    );
+    if (url) for (const key of RECORDING_PARAMS) params[key] = url;
   }
 }

@@ -8,14 +8,11 @@ import {
   startServiceApp,
   startTestNats,
   testClock,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
-import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
+import { testDispatcherConfig } from '../config/callback-dispatcher-config.test-fixture';
 import { CallbackAttemptDocument, DeadLetterDocument } from '../records/callback-records.schema';
 import { DeadLetters, replayIdOf } from '../records/dead-letters.repository';
 import { CallbackRetentionSweeper, LEGACY_LETTERS_CHECK_EVERY_MS } from './callback-retention-sweeper';
@@ -36,11 +33,8 @@ describe('retention and redaction of callback records (real NATS + store)', () =
 
   beforeAll(async () => {
     nats = await startTestNats();
-    const config = callbackDispatcherConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
+    const config = testDispatcherConfig(nats.url, {
       MONGO_DB: uniqueDbName('cb-retention'),
-      PARTY_REDACTION_KEY: testKey(),
       RETENTION_SWEEP_INTERVAL_MS: '3600000',
     });
     key = config.PARTY_REDACTION_KEY;
@@ -139,6 +133,32 @@ describe('retention and redaction of callback records (real NATS + store)', () =
     // Idempotent: a second sweep leaves a redacted letter as it is.
     await sweep();
     expect((await letters.findById(old._id).lean())!.params).toEqual(redacted!.params);
+  });
+
+  it('removes a recording callback’s sealed URL from its dead letter with the numbers, by either sweep', async () => {
+    const sealedRecordingUrl = { callId: 'CA1', sealed: { k: 'rec1', iv: 'aXY=', ct: 'Y3Q=', tag: 'dGFn' } };
+    const withUrl = async (accountId: string, agoMs: number, withoutDigests = false) => {
+      const letter = await deadLetter(accountId, agoMs, '14155551234', '14155555678', withoutDigests);
+      await letters.updateOne({ _id: letter._id }, { $set: { sealedRecordingUrl } });
+      return letter;
+    };
+    const due = await withUrl(REDACTING, 25 * HOUR);
+    const earlier = await withUrl(REDACTING, 25 * HOUR, true);
+    const recent = await withUrl(REDACTING, 20 * HOUR);
+    const kept = await withUrl(KEEPER, 25 * HOUR);
+
+    // An hour on, the catch-up looks for letters without current digests too.
+    clock.advance(LEGACY_LETTERS_CHECK_EVERY_MS);
+    await sweep();
+
+    for (const gone of [due, earlier]) {
+      const stored = await letters.findById(gone._id).lean();
+      expect(stored!.redactedAt).toBeInstanceOf(Date);
+      expect(stored).not.toHaveProperty('sealedRecordingUrl');
+    }
+    for (const stays of [recent, kept]) {
+      expect((await letters.findById(stays._id).lean())!.sealedRecordingUrl).toEqual(sealedRecordingUrl);
+    }
   });
 
   it('redacts, batch by batch, dead letters an earlier version wrote without digests', async () => {

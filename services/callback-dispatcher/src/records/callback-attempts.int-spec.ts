@@ -8,14 +8,11 @@ import {
   startServiceApp,
   startTestNats,
   testClock,
-  testKey,
-  testServiceConfig,
-  testStoreUrl,
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
-import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
+import { testDispatcherConfig } from '../config/callback-dispatcher-config.test-fixture';
 import { CallbackRetentionSweeper } from '../privacy/callback-retention-sweeper';
 import { CallbackAttempts } from './callback-attempts.repository';
 import { CallbackAttemptDocument } from './callback-records.schema';
@@ -34,11 +31,8 @@ describe('callback attempts kept one collection per day (real NATS + store)', ()
 
   beforeAll(async () => {
     nats = await startTestNats();
-    const config = callbackDispatcherConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
+    const config = testDispatcherConfig(nats.url, {
       MONGO_DB: uniqueDbName('cb-attempt-days'),
-      PARTY_REDACTION_KEY: testKey(),
       RETENTION_SWEEP_INTERVAL_MS: '3600000',
     });
     retentionDays = config.CALLBACK_ATTEMPT_RETENTION_DAYS;

@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { baseSchemaOptions } from '@maskline/persistence';
+import type { SealedRecordingUrl } from '../events/plivo-callback';
 
 /** One try to deliver one callback: inserted, never changed. */
 @Schema({ ...baseSchemaOptions, collection: 'callback_attempts', timestamps: false })
@@ -38,6 +39,11 @@ export class DeadLetterDocument {
   @Prop({ type: String, required: true }) eventName!: string;
   @Prop({ type: String, required: true, enum: ['session', 'recording'] }) target!: 'session' | 'recording';
   @Prop({ type: Object, required: true }) params!: Record<string, string>;
+  /**
+   * A recording callback's URL, sealed (`PlivoCallback.sealedRecordingUrl`): opened only for a
+   * replay's attempts; removed with the parties' numbers.
+   */
+  @Prop({ type: Object }) sealedRecordingUrl?: SealedRecordingUrl;
   @Prop({ type: Number, required: true }) sequence!: number;
   @Prop({ type: String, required: true }) url!: string;
   @Prop({ type: String, required: true }) reason!: string;

@@ -111,7 +111,11 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   redactDueSystemWide(before: Date, exceptAccounts: readonly string[], at: Date): Promise<number> {
     return this.systemWideSweeps.updateMany(
       { ...unredactedBefore(before, exceptAccounts), digestKeyId: this.redaction.keyId },
-      { $rename: { redactedParams: 'params' }, $set: { redactedAt: at }, $unset: { digestKeyId: '' } },
+      {
+        $rename: { redactedParams: 'params' },
+        $set: { redactedAt: at },
+        $unset: { digestKeyId: '', sealedRecordingUrl: '' },
+      },
     );
   }
 
@@ -134,7 +138,7 @@ export class DeadLetters extends AccountScopedRepository<DeadLetterDocument> {
   redactSystemWide(id: string, set: Pick<DeadLetterDocument, 'params' | 'redactedAt'>): Promise<void> {
     return this.systemWideSweeps.updateById(id, {
       $set: set,
-      $unset: { redactedParams: '', digestKeyId: '' },
+      $unset: { redactedParams: '', digestKeyId: '', sealedRecordingUrl: '' },
     });
   }
 

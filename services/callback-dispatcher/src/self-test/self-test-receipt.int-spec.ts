@@ -6,15 +6,12 @@ import {
   TestNatsClient,
   expectEventually,
   startServiceApp,
-  testKey,
   startTestNats,
-  testServiceConfig,
-  testStoreUrl,
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
 import { CallbackDispatcherModule } from '../callback-dispatcher.module';
-import { callbackDispatcherConfigSchema } from '../config/callback-dispatcher.config';
+import { testDispatcherConfig } from '../config/callback-dispatcher-config.test-fixture';
 
 describe('callback-dispatcher durable consumer (real NATS + store)', () => {
   let nats: RunningProcess;
@@ -22,16 +19,7 @@ describe('callback-dispatcher durable consumer (real NATS + store)', () => {
   const dbName = uniqueDbName('dispatcher');
 
   const start = (natsUrl: string) =>
-    startServiceApp(
-      CallbackDispatcherModule.forRoot(
-        callbackDispatcherConfigSchema.parse({
-          ...testServiceConfig(natsUrl),
-          MONGO_URL: testStoreUrl(),
-          MONGO_DB: dbName,
-          PARTY_REDACTION_KEY: testKey(),
-        }),
-      ),
-    );
+    startServiceApp(CallbackDispatcherModule.forRoot(testDispatcherConfig(natsUrl, { MONGO_DB: dbName })));
 
   const publishProbe = async (
     probeId: string,

@@ -24,20 +24,17 @@ export class RecordingUrls {
     if (interaction.recordingUrl) return interaction.recordingUrl;
     const sealed = interaction.sealedRecordingUrl;
     if (!sealed) return null;
-    try {
-      return this.seal.open(sealed, {
-        accountId: session.accountId,
-        sessionId: session.sessionId,
-        callId: interaction.callId,
-      });
-    } catch {
-      // Never the sealed value (nor the URL): the key it names, for the operator to look for.
+    const binding = {
+      accountId: session.accountId,
+      sessionId: session.sessionId,
+      callId: interaction.callId,
+    };
+    return this.seal.tryOpen(sealed, binding, (keyId) =>
       this.logger.error(
-        { sessionId: session.sessionId, keyId: sealed.k },
+        { sessionId: session.sessionId, keyId },
         'a recording URL could not be opened (its key is not in RECORDING_URL_KEYS?): shown as none',
-      );
-      return null;
-    }
+      ),
+    );
   }
 }
 
