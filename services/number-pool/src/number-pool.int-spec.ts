@@ -20,7 +20,6 @@ import {
   ProxyErrorCodes,
   ReleaseAllocation,
   ReleaseSessionNumber,
-  RemoveAllocationParty,
   UpdateVirtualNumber,
   VirtualNumberChanged,
   eventFromWire,
@@ -960,48 +959,6 @@ describe('number-pool (real NATS + store)', () => {
       ).resolves.toEqual({
         virtualNumber: single.virtualNumber,
       });
-    });
-
-    it('gives back a party its session never came to show: that pair free at once (whatever the cool-off), room for another party, the other party held; once, the owner’s only, never the last party', async () => {
-      const allocationId = randomUUID();
-      const single = await client.request(AllocateNumber, {
-        scope: ACCOUNT,
-        allocationId,
-        parties: [rider(940)],
-        geomatch: true,
-        cooloffSeconds: 600,
-        excludeNumbers: [],
-      });
-      const add = (party: string) =>
-        client.request(AddAllocationParty, { scope: ACCOUNT, allocationId, party });
-      const remove = (party: string, scope = ACCOUNT) =>
-        client.request(RemoveAllocationParty, { scope, allocationId, party });
-      await add(rider(941));
-      await expect(add(rider(942))).rejects.toMatchObject({ code: ErrorCodes.VALIDATION });
-      // Another account's request names no allocation of its own: nothing is given back.
-      await expect(remove(rider(941), OTHER)).resolves.toEqual({ removed: false });
-      await expect(add(rider(942))).rejects.toMatchObject({ code: ErrorCodes.VALIDATION });
-
-      await expect(remove(rider(941))).resolves.toEqual({ removed: true });
-      await expect(remove(rider(941))).resolves.toEqual({ removed: false });
-      // Free on the number at once, with no cool-off: a new session of that party is given it.
-      expect((await allocate([rider(941), rider(943)])).virtualNumber).toBe(single.virtualNumber);
-      // The session may gain another party; its first keeps the number.
-      await expect(add(rider(942))).resolves.toEqual({ virtualNumber: single.virtualNumber });
-      expect((await allocate([rider(940), rider(944)])).virtualNumber).not.toBe(single.virtualNumber);
-
-      const alone = randomUUID();
-      await client.request(AllocateNumber, {
-        scope: ACCOUNT,
-        allocationId: alone,
-        parties: [rider(945)],
-        geomatch: true,
-        cooloffSeconds: 0,
-        excludeNumbers: [],
-      });
-      await expect(
-        client.request(RemoveAllocationParty, { scope: ACCOUNT, allocationId: alone, party: rider(945) }),
-      ).rejects.toMatchObject({ code: ErrorCodes.VALIDATION, field: 'party' });
     });
 
     it('stops giving a deleted number to new sessions while its live sessions keep it', async () => {

@@ -66,19 +66,6 @@ const AddAllocationPartyV2 = defineRpc(
 );
 
 /**
- * Gives back a party added to an allocation (AddAllocationParty) that its session will never show:
- * the session's write failed, and was fenced so that it cannot land later. Its hold ends at once,
- * without a cool-off (the pair was never used). The allocation's last party is not given back this
- * way (its release is). Idempotent: `removed` false when the party is not on a live allocation.
- */
-export const RemoveAllocationParty = defineRpc(
-  'number-pool',
-  'number-pool.remove-party.v1',
-  z.object({ scope: accountScopeSchema, allocationId: uuidSchema, party: e164Schema }).strict(),
-  z.object({ removed: z.boolean() }),
-);
-
-/**
  * Ends an allocation's holds: each (virtual number, party) pair stays blocked for the cool-off
  * given at allocation, then is free again. Idempotent.
  */

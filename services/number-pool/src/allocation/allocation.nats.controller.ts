@@ -6,7 +6,6 @@ import {
   AllocateVirtualNumber,
   ReleaseAllocation,
   ReleaseSessionNumber,
-  RemoveAllocationParty,
   type RpcParsedRequestOf as Req,
 } from '@maskline/contracts';
 import { RpcHandler } from '@maskline/messaging';
@@ -24,13 +23,6 @@ export class AllocationNatsController {
   @RpcHandler(AddAllocationParty)
   addParty(request: Req<typeof AddAllocationParty>) {
     return this.allocations.addParty(request.scope, request.allocationId, request.party);
-  }
-
-  @RpcHandler(RemoveAllocationParty)
-  async removeParty(request: Req<typeof RemoveAllocationParty>) {
-    return {
-      removed: await this.allocations.removeParty(request.scope, request.allocationId, request.party),
-    };
   }
 
   @RpcHandler(ReleaseAllocation)

@@ -222,32 +222,6 @@ export class AllocationService {
   }
 
   /**
-   * Gives back a party `addParty` added, which its session will never show (RemoveAllocationParty):
-   * the record first, so that the party may be added again at once; then its hold, freed with no
-   * cool-off. A hold left by a release that failed in between is one the record no longer names: it
-   * blocks only that pair on this number until the allocation's release, after which the reaper
-   * releases it (`releaseStrays`). False when there is nothing to give back.
-   */
-  async removeParty(scope: AccountScope, allocationId: string, party: string): Promise<boolean> {
-    const record = await this.store.allocation(scope.accountId, allocationId);
-    if (!record || record.releasedAt) return false;
-    const i = record.parties.indexOf(party);
-    if (i < 0) return false;
-    if (record.parties.length < 2) {
-      throw CodedError.validation('party', 'an allocation’s only party is given back with its release');
-    }
-    const keep = (_: unknown, j: number) => j !== i;
-    await this.store.saveAllocation({
-      ...record,
-      holdIds: record.holdIds.filter(keep),
-      parties: record.parties.filter(keep),
-    });
-    const hold = { _id: record.holdIds[i], accountId: record.accountId, virtualNumber: record.virtualNumber };
-    await this.allocator.release([{ ...hold, party, allocationId }], 0, new Date(this.clock()));
-    return true;
-  }
-
-  /**
    * Refuses a party that is one of the account's own virtual numbers: a call or text relayed to it
    * comes back in through Maskline as a party's of another session on it, and sessions naming each
    * other's numbers relay one text round and round, at the account's cost, for as long as they live.

@@ -26,8 +26,6 @@ import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
 import { SessionRepository } from '../sessions/session.repository';
-import { PartyGiveBack } from '../sessions/party-give-back';
-import { partyJoin } from '../sessions/party-join';
 import type {
   ProxyParticipantFacts,
   ProxySessionDocument,
@@ -70,7 +68,6 @@ export class ProxyParticipantsService {
     private readonly redaction: PartyRedaction,
     private readonly rpc: RpcClient,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly joins: PartyGiveBack,
   ) {}
 
   async add(
@@ -273,25 +270,19 @@ export class ProxyParticipantsService {
         { field: 'ProxyIdentifier' },
       );
     }
+    await this.rpc
+      .request(
+        AddAllocationParty,
+        { scope, allocationId: current.allocationId, party: request.identifier },
+        WRITE_CALL,
+      )
+      .catch((err: unknown) => {
+        throw inProxyTerms(err, request.identifier, current.virtualNumber);
+      });
     const now = changeTime(current);
     const participants = [...(current.proxy?.participants ?? []), facts];
     const engine = { secondParty: request.identifier, modifiedAt: now };
-    const join = partyJoin(current, ['secondParty']);
-    // On the allocation, then in the session: a failure after the first is asked for gives the
-    // party back (a write that may still land is fenced first: PartyGiveBack).
-    const written = await this.joins.writing(scope, current, join, [request.identifier], async () => {
-      await this.rpc
-        .request(
-          AddAllocationParty,
-          { scope, allocationId: current.allocationId, party: request.identifier },
-          WRITE_CALL,
-        )
-        .catch((err: unknown) => {
-          throw inProxyTerms(err, request.identifier, current.virtualNumber);
-        });
-      return this.sessions.setProxyFields(scope, doc._id, { participants }, engine, join);
-    });
-    if (!written) {
+    if (!(await this.sessions.setProxyFields(scope, doc._id, { participants }, engine))) {
       // Ended meanwhile: its expiry released the allocation, this party's hold with it.
       throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
     }

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
 import { DEFAULT_SESSION_SETTINGS, type AccountScope, type SessionEndReason } from '@maskline/contracts';
 import { AccountScopedRepository, STATEMENT_BATCH, StatementBatcher } from '@maskline/persistence';
 import { EndedSessionRepository, type EndedKey } from './ended-session.repository';
-import { joinGuard, type PartyJoin } from './party-join';
 import { SessionDocument, newestFirst, type ProxySessionFacts } from './session.schema';
 
 /**
@@ -63,12 +61,11 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     sessionId: string,
     proxy: Partial<ProxySessionFacts>,
     engine: Partial<SessionDocument> = {},
-    join?: PartyJoin,
   ): Promise<boolean> {
     const set: Record<string, unknown> = { ...engine };
     for (const [name, value] of Object.entries(proxy)) set[`proxy.${name}`] = value;
     const matched = await this.updateOneScoped(
-      { _id: sessionId, accountId: scope.accountId, status: 'active', ...joinGuard(join) },
+      { _id: sessionId, accountId: scope.accountId, status: 'active' },
       { $set: set } as UpdateQuery<SessionDocument>,
     );
     return matched > 0;
@@ -211,32 +208,15 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     return { objects, total: livePage[1] + endedPage.total };
   }
 
-  /**
-   * Changes a session of the account while it is active (and, for a write adding parties, while
-   * `join` holds: `PartyJoin`); false when it is not (ended meanwhile).
-   */
+  /** Changes a session of the account while it is active; false when it is not (ended meanwhile). */
   async updateActive(
     scope: AccountScope,
     sessionId: string,
     set: Partial<SessionDocument>,
-    join?: PartyJoin,
   ): Promise<boolean> {
     const matched = await this.updateOneScoped(
-      { _id: sessionId, accountId: scope.accountId, status: 'active', ...joinGuard(join) },
+      { _id: sessionId, accountId: scope.accountId, status: 'active' },
       { $set: set },
-    );
-    return matched > 0;
-  }
-
-  /**
-   * Fences a write adding parties that failed (`PartyJoin`): true when its parties are still unset
-   * and the write can no longer land (the fence changed); false when they are set (it landed) or
-   * the session is no longer a live one (its end gives its allocation back).
-   */
-  async fenceJoin(scope: AccountScope, sessionId: string, join: PartyJoin): Promise<boolean> {
-    const matched = await this.updateOneScoped(
-      { _id: sessionId, accountId: scope.accountId, ...joinGuard(join) },
-      { $set: { joinFence: randomUUID() } },
     );
     return matched > 0;
   }

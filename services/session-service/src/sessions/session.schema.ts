@@ -95,11 +95,6 @@ export class SessionDocument {
    * Tenants never see one; the retention sweep deletes it like any ended session.
    */
   @Prop({ type: Boolean }) abandoned?: boolean;
-  /**
-   * Changed by the fence of a write that was to add a party and failed (`PartyJoin`): such a write
-   * lands only while this is as it read it. Absent until the first fence.
-   */
-  @Prop({ type: String }) joinFence?: string | null;
 }
 
 /**

@@ -47,7 +47,6 @@ import { SessionAnnouncer } from './session-announcer';
 import { RoutingNatsController } from './routing.nats.controller';
 import { SessionsNatsController } from './sessions.nats.controller';
 import { SessionsService } from './sessions.service';
-import { PartyGiveBack } from './party-give-back';
 import { SessionWriteTurns } from './session-write-turns';
 import { ProxyServicesModule } from '../proxy-services/proxy-services.module';
 import { ProxyParticipantDocument, ProxyParticipantSchema } from '../proxy-sessions/proxy-participant.schema';
@@ -106,7 +105,6 @@ import { ProxyInteractionClock } from '../proxy-sessions/proxy-interaction-clock
     SessionExpirer,
     ExpiryClaims,
     SessionsService,
-    PartyGiveBack,
     SessionWriteTurns,
     ExpiryScheduler,
     OrphanReaper,

@@ -1,5 +1,4 @@
-import pino from 'pino';
-import { AddAllocationParty, CodedError, ErrorCodes, RemoveAllocationParty } from '@maskline/contracts';
+import { CodedError, ErrorCodes } from '@maskline/contracts';
 import type { RpcClient } from '@maskline/messaging';
 import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import type { PartyRedaction } from '../privacy/party-redaction';
@@ -7,7 +6,6 @@ import type { SessionAnnouncer } from './session-announcer';
 import type { SessionRepository } from './session.repository';
 import type { SessionViews } from './session-views';
 import type { SessionWriteTurns } from './session-write-turns';
-import { PartyGiveBack } from './party-give-back';
 import { SessionsService } from './sessions.service';
 
 const SESSION_ID = '0195b7a1-1111-7222-8333-444455556666';
@@ -28,7 +26,6 @@ function sessionsService(stored: () => unknown) {
     {} as SessionAnnouncer,
     {} as PartyRedaction,
     turns,
-    {} as PartyGiveBack,
   );
   return { service, turns, expiry };
 }
@@ -92,7 +89,6 @@ describe('SessionsService: an update naming both parties of a single-party sessi
       {} as SessionAnnouncer,
       {} as PartyRedaction,
       turns,
-      new PartyGiveBack({} as SessionRepository, rpc as unknown as RpcClient, pino({ level: 'silent' })),
     );
     const refused = await service
       .update({
@@ -103,117 +99,5 @@ describe('SessionsService: an update naming both parties of a single-party sessi
       .catch((err: unknown) => err);
     expect(refused).toMatchObject({ code: ErrorCodes.VALIDATION, field: 'second_party' });
     expect(rpc.request).not.toHaveBeenCalled();
-  });
-});
-
-describe('SessionsService: an update adding a party whose session write fails', () => {
-  const FIRST = '+16285550001';
-  const stored = () => ({
-    _id: SESSION_ID,
-    ...SUBACCOUNT,
-    allocationId: '0195b7a1-aaaa-7222-8333-444455556666',
-    virtualNumber: '+14155550100',
-    status: 'active',
-    firstParty: null,
-    secondParty: '+16285550002',
-    settings: { createSessionWithSingleParty: true },
-    createdAt: new Date('2026-12-07T00:00:00Z'),
-    modifiedAt: new Date('2026-12-07T00:00:00Z'),
-  });
-
-  function updating(write: () => Promise<boolean>, fenced: () => Promise<boolean>) {
-    const asked: Array<{ subject: string; payload: unknown }> = [];
-    const rpc = {
-      request: jest.fn(async (contract: { subject: string }, payload: unknown) => {
-        asked.push({ subject: contract.subject, payload });
-        return contract.subject === RemoveAllocationParty.subject
-          ? { removed: true }
-          : { virtualNumber: '+14155550100' };
-      }),
-    } as unknown as RpcClient;
-    const sessions = {
-      get: jest.fn(async () => stored()),
-      updateActive: jest.fn(write),
-      fenceJoin: jest.fn(fenced),
-    } as unknown as SessionRepository;
-    const turns = {
-      during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
-    } as unknown as SessionWriteTurns;
-    const views = { eventsOf: jest.fn(async () => []) } as unknown as SessionViews;
-    const service = new SessionsService(
-      sessions,
-      views,
-      {} as ExpiryScheduler,
-      rpc,
-      {} as SessionAnnouncer,
-      {} as PartyRedaction,
-      turns,
-      new PartyGiveBack(sessions, rpc, pino({ level: 'silent' })),
-    );
-    const update = () =>
-      service
-        .update({ scope: SUBACCOUNT, sessionId: SESSION_ID, changes: { firstParty: FIRST } } as never)
-        .catch((err: unknown) => err);
-    return { update, asked, sessions };
-  }
-
-  it('fences the write, gives the party back to the allocation, and answers with the write’s failure', async () => {
-    const fault = new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'store unavailable', { retryable: true });
-    const { update, asked, sessions } = updating(
-      async () => {
-        throw fault;
-      },
-      async () => true,
-    );
-    expect(await update()).toBe(fault);
-    const join = { parties: ['firstParty'], fenceAsRead: null };
-    // Written only while the party is unset and no fence came since the read; fenced with the same.
-    expect(sessions.updateActive).toHaveBeenCalledWith(
-      SUBACCOUNT,
-      SESSION_ID,
-      expect.objectContaining({ firstParty: FIRST }),
-      join,
-    );
-    expect(sessions.fenceJoin).toHaveBeenCalledWith(SUBACCOUNT, SESSION_ID, join);
-    expect(asked).toEqual([
-      {
-        subject: AddAllocationParty.subject,
-        payload: expect.objectContaining({ party: FIRST, allocationId: stored().allocationId }),
-      },
-      {
-        subject: RemoveAllocationParty.subject,
-        payload: {
-          scope: { accountId: SUBACCOUNT.accountId },
-          allocationId: stored().allocationId,
-          party: FIRST,
-        },
-      },
-    ]);
-  });
-
-  it('gives nothing back when the fence finds the party set (the write landed after all)', async () => {
-    const fault = new CodedError(ErrorCodes.RPC_TIMEOUT, 'no answer', { retryable: true });
-    const { update, asked } = updating(
-      async () => {
-        throw fault;
-      },
-      async () => false,
-    );
-    expect(await update()).toBe(fault);
-    expect(asked.map((a) => a.subject)).toEqual([AddAllocationParty.subject]);
-  });
-
-  it('answers with the write’s failure when the fence fails too, the party left for the change asked again', async () => {
-    const fault = new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'store unavailable', { retryable: true });
-    const { update, asked } = updating(
-      async () => {
-        throw fault;
-      },
-      async () => {
-        throw new Error('store still unavailable');
-      },
-    );
-    expect(await update()).toBe(fault);
-    expect(asked.map((a) => a.subject)).toEqual([AddAllocationParty.subject]);
   });
 });

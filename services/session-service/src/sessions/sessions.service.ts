@@ -17,8 +17,6 @@ import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { PartyRedaction } from '../privacy/party-redaction';
 import { ownNumberRefusal } from './own-number-refusal';
-import { PartyGiveBack } from './party-give-back';
-import { partyJoin } from './party-join';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from './session-announcer';
 import { SessionRepository } from './session.repository';
 import type { SessionDocument } from './session.schema';
@@ -37,7 +35,6 @@ export class SessionsService {
     private readonly announcer: SessionAnnouncer,
     private readonly redaction: PartyRedaction,
     private readonly turns: SessionWriteTurns,
-    private readonly joins: PartyGiveBack,
   ) {}
 
   async get(scope: AccountScope, sessionId: string): Promise<SessionView> {
@@ -116,6 +113,19 @@ export class SessionsService {
         throw CodedError.validation(field, 'first_party and second_party must be different numbers');
       joining.push([field, value]);
     }
+    for (const [field, value] of joining) {
+      await this.rpc
+        .request(
+          AddAllocationParty,
+          { scope: { accountId: doc.accountId }, allocationId: doc.allocationId, party: value },
+          WRITE_CALL,
+        )
+        .catch((err: unknown) => {
+          throw ownNumberRefusal(err, () => field);
+        });
+      if (field === 'first_party') set.firstParty = value;
+      else set.secondParty = value;
+    }
     if (sessionExpirySeconds !== undefined) {
       // As Plivo's examples show: the new expiry counts from the update.
       set.expiresAt = new Date(now.getTime() + sessionExpirySeconds * 1000);
@@ -127,35 +137,9 @@ export class SessionsService {
     // below leaves no unhandled rejection; awaited, it still throws.
     const events = this.views.eventsOf(doc);
     events.catch(() => undefined);
-    const fields = joining.map(([field]) => (field === 'first_party' ? 'firstParty' : 'secondParty'));
-    const join = partyJoin(doc, fields);
-    // The parties go on the allocation, then the session is written: a failure after the first is
-    // asked for gives them back (a write that may still land is fenced first: PartyGiveBack).
-    const written = await this.joins.writing(
-      request.scope,
-      doc,
-      join,
-      joining.map(([, value]) => value),
-      async () => {
-        for (const [field, value] of joining) {
-          await this.rpc
-            .request(
-              AddAllocationParty,
-              { scope: { accountId: doc.accountId }, allocationId: doc.allocationId, party: value },
-              WRITE_CALL,
-            )
-            .catch((err: unknown) => {
-              throw ownNumberRefusal(err, () => field);
-            });
-          if (field === 'first_party') set.firstParty = value;
-          else set.secondParty = value;
-        }
-        // Only while the session is active (an expiry or DELETE that won the race stays the last
-        // word), and, adding a party, while no earlier write of one was fenced since it was read.
-        return this.sessions.updateActive(request.scope, doc._id, set, join);
-      },
-    );
-    if (!written) throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
+    // Only while the session is active: an expiry or DELETE that won the race stays the last word.
+    if (!(await this.sessions.updateActive(request.scope, doc._id, set)))
+      throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     if (set.expiresAt) this.expiry.schedule(doc._id, set.expiresAt);
     // Announced as stored after this write, not as this request saw it.
     const stored = await this.sessions.get(request.scope, doc._id);
