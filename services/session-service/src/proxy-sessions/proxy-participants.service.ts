@@ -25,7 +25,7 @@ import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
-import { SessionRepository } from '../sessions/session.repository';
+import { SessionRepository, firstJoinGuard } from '../sessions/session.repository';
 import type {
   ProxyParticipantFacts,
   ProxySessionDocument,
@@ -182,6 +182,9 @@ export class ProxyParticipantsService {
       ref: allocationId,
     });
     let allocated = false;
+    /** The session write was sent and failed without an answer that says it did not land. */
+    let writeUnanswered = false;
+    const fenceAsRead = doc.joinFence ?? null;
     try {
       const { virtualNumber } = await this.rpc
         .request(
@@ -222,18 +225,29 @@ export class ProxyParticipantsService {
         firstParty: request.identifier,
         modifiedAt: now,
       };
-      if (!(await this.sessions.setProxyFields(scope, doc._id, { participants: [facts] }, engine))) {
-        throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
-      }
+      // Only while the session has no number and no fence came since it was read: a write that
+      // failed may then be fenced before the number goes back (below).
+      const written = await this.sessions
+        .setProxyFields(scope, doc._id, { participants: [facts] }, engine, firstJoinGuard(fenceAsRead))
+        .catch((writeErr: unknown) => {
+          writeUnanswered = true;
+          throw writeErr;
+        });
+      if (!written) throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
       await this.steps.forgetSession(scope, doc._id).catch(() => undefined);
       return { ...doc, ...engine, proxy: { ...doc.proxy, participants: [facts] } } as NumberedSession;
     } catch (err) {
       // Not stored (or the session ended meanwhile): the number goes back, or the reaper gives it back.
       // Abandoned: the orphan reaper gives the allocation back too; released here as well, in case its release failed.
+      // A session write that failed may have landed, or land later: the number goes back only once
+      // it is fenced, or seen not to be this allocation's (else two sessions could hold one pair).
+      const given =
+        !writeUnanswered || (await this.firstJoinNotStored(scope, doc._id, fenceAsRead, allocationId));
       if (
-        allocated ||
-        mayHaveHappened(err) ||
-        (err instanceof CodedError && err.code === ErrorCodes.ABANDONED)
+        given &&
+        (allocated ||
+          mayHaveHappened(err) ||
+          (err instanceof CodedError && err.code === ErrorCodes.ABANDONED))
       ) {
         await this.rpc
           .request(ReleaseAllocation, { scope, allocationId }, WRITE_CALL)
@@ -242,6 +256,29 @@ export class ProxyParticipantsService {
           );
       }
       throw err;
+    }
+  }
+
+  /**
+   * After the write of a session's first participant and number failed without saying whether it
+   * landed: true when it never will (fenced) or the session shows another allocation; false when
+   * the session holds this one, or when neither can be told (the number is then left held: logged).
+   */
+  private async firstJoinNotStored(
+    scope: AccountScope,
+    sessionId: string,
+    fenceAsRead: string | null,
+    allocationId: string,
+  ): Promise<boolean> {
+    try {
+      if (await this.sessions.fenceFirstJoin(scope, sessionId, fenceAsRead)) return true;
+      return (await this.sessions.get(scope, sessionId))?.allocationId !== allocationId;
+    } catch (err) {
+      this.logger.warn(
+        { err, sessionId },
+        'a participant whose session write failed may have joined: its number is left held, not given back',
+      );
+      return false;
     }
   }
 

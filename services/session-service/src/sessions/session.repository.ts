@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { FilterQuery, Model, UpdateQuery } from 'mongoose';
@@ -61,12 +62,27 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
     sessionId: string,
     proxy: Partial<ProxySessionFacts>,
     engine: Partial<SessionDocument> = {},
+    /** Required of the stored session as well: equal values only (`firstJoinGuard`). */
+    guard: Record<string, string | null> = {},
   ): Promise<boolean> {
     const set: Record<string, unknown> = { ...engine };
     for (const [name, value] of Object.entries(proxy)) set[`proxy.${name}`] = value;
     const matched = await this.updateOneScoped(
-      { _id: sessionId, accountId: scope.accountId, status: 'active' },
+      { _id: sessionId, accountId: scope.accountId, status: 'active', ...guard },
       { $set: set } as UpdateQuery<SessionDocument>,
+    );
+    return matched > 0;
+  }
+
+  /**
+   * Fences the write of a Proxy session's first participant and number whose outcome is unknown
+   * (`firstJoinGuard` with `fenceAsRead`): true when the session still has no number and that write
+   * can no longer land (its fence changed); false when it has one, or is no longer a live session.
+   */
+  async fenceFirstJoin(scope: AccountScope, sessionId: string, fenceAsRead: string | null): Promise<boolean> {
+    const matched = await this.updateOneScoped(
+      { _id: sessionId, accountId: scope.accountId, ...firstJoinGuard(fenceAsRead) },
+      { $set: { joinFence: randomUUID() } } as UpdateQuery<SessionDocument>,
     );
     return matched > 0;
   }
@@ -390,4 +406,13 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
 
 function isEndedKey(s: SessionDocument | EndedKey): s is EndedKey {
   return 'in' in s;
+}
+
+/**
+ * What the write of a Proxy session's first participant requires of the stored session: no number
+ * yet, and its join fence as the writer read it (`fenceFirstJoin` changes it). Equal values only (a
+ * guard by id).
+ */
+export function firstJoinGuard(fenceAsRead: string | null): Record<string, string | null> {
+  return { virtualNumber: null, joinFence: fenceAsRead };
 }

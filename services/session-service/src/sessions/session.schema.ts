@@ -95,6 +95,12 @@ export class SessionDocument {
    * Tenants never see one; the retention sweep deletes it like any ended session.
    */
   @Prop({ type: Boolean }) abandoned?: boolean;
+  /**
+   * A Proxy session's first-participant fence: the write that gives the session its number and first
+   * participant lands only while this is as it was read, so that a write whose outcome is unknown
+   * can be fenced (`fenceFirstJoin`) before its number is given back. Absent until the first fence.
+   */
+  @Prop({ type: String }) joinFence?: string | null;
 }
 
 /**
