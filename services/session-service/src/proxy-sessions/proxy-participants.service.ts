@@ -262,7 +262,8 @@ export class ProxyParticipantsService {
   /**
    * After the write of a session's first participant and number failed without saying whether it
    * landed: true when it never will (fenced) or the session shows another allocation; false when
-   * the session holds this one, or when neither can be told (the number is then left held: logged).
+   * the session holds this one, or when neither can be told (the number is then left to the orphan
+   * reaper, which fences the write itself before it gives the number back).
    */
   private async firstJoinNotStored(
     scope: AccountScope,
@@ -276,7 +277,7 @@ export class ProxyParticipantsService {
     } catch (err) {
       this.logger.warn(
         { err, sessionId },
-        'a participant whose session write failed may have joined: its number is left held, not given back',
+        'a participant whose session write failed may have joined: its number is left to the orphan reaper',
       );
       return false;
     }

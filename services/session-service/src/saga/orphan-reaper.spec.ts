@@ -46,6 +46,10 @@ function reaper(world: {
   stepAgeMs?: number;
   /** The step is an earlier release's creation's, which took no verdict. */
   earlierRelease?: boolean;
+  /** A Proxy allocation's fate: taken `reaped` by the reaper (true), or `kept` by its add first. */
+  reaped?: boolean;
+  /** Whether the fence of a Proxy session's first-participant write finds it still without a number. */
+  fenced?: boolean;
 }) {
   const did: string[] = [];
   const step = {
@@ -64,6 +68,10 @@ function reaper(world: {
   } as unknown as SagaStepsRepository;
   const sessions = {
     fenceCreationSystemWide: async () => world.session,
+    fenceFirstJoin: jest.fn(async () => {
+      did.push('fence');
+      return world.fenced ?? true;
+    }),
     updateActive: jest.fn(async (_scope: unknown, _id: string, set: Partial<SessionDocument>) => {
       if (world.markFails) throw world.markFails;
       did.push(`mark ${JSON.stringify(Object.keys(set))}`);
@@ -91,7 +99,7 @@ function reaper(world: {
   const subject = new OrphanReaper(
     steps,
     sessions,
-    {} as AllocationFates,
+    { decide: async () => world.reaped ?? true } as unknown as AllocationFates,
     verdicts,
     announcer,
     expiry,
@@ -176,6 +184,52 @@ describe('the orphan reaper, on a live session stored by a creation that left it
     const other = reaper({ session: stored({ allocationId: 'a2' }) });
     await other.pass();
     expect(other.did).toEqual([ReleaseAllocation.subject, 'forget step']);
+  });
+});
+
+describe('the orphan reaper, on a Proxy participant’s allocation its session does not show', () => {
+  const proxy = (over: Partial<SessionDocument> = {}) =>
+    stored({
+      proxy: { serviceSid: 'KS1' } as SessionDocument['proxy'],
+      firstParty: null,
+      secondParty: null,
+      virtualNumber: null,
+      allocationId: null,
+      ...over,
+    });
+
+  it('taken by the reaper before its add kept it: given back', async () => {
+    const { pass, did } = reaper({ session: proxy(), reaped: true });
+    await pass();
+    expect(did).toEqual([ReleaseAllocation.subject, 'forget step']);
+  });
+
+  it('kept by an add that never stored it (its write failed unanswered, or its process died): given back once its write is fenced', async () => {
+    const { pass, did, sessions } = reaper({
+      session: proxy({ joinFence: 'f1' }),
+      reaped: false,
+      fenced: true,
+    });
+    await pass();
+    expect(sessions.fenceFirstJoin).toHaveBeenCalledWith({ accountId: ACCOUNT }, 's1', 'f1');
+    expect(did).toEqual(['fence', ReleaseAllocation.subject, 'forget step']);
+  });
+
+  it('kept, while the session got its number meanwhile: left for the next pass (it may be this one’s)', async () => {
+    const { pass, did } = reaper({ session: proxy(), reaped: false, fenced: false });
+    await pass();
+    expect(did).toEqual(['fence']);
+  });
+
+  it('kept, while the session holds another allocation’s number, or has ended: given back (its write can no longer land)', async () => {
+    for (const session of [
+      proxy({ virtualNumber: '+14155550100', allocationId: 'a2', firstParty: '+16285550001' }),
+      proxy({ status: 'expired' }),
+    ]) {
+      const { pass, did } = reaper({ session, reaped: false, fenced: false });
+      await pass();
+      expect(did).toEqual([ReleaseAllocation.subject, 'forget step']);
+    }
   });
 });
 

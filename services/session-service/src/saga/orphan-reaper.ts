@@ -66,11 +66,13 @@ export class OrphanReaper extends PeriodicTask {
   private async reap(step: SagaStepDocument): Promise<void> {
     const session = await this.sessionOf(step);
     const scope = { accountId: step.accountId };
-    // A Proxy session's add may still store the allocation: whichever decides first wins.
-    const reapable =
-      step.kind === 'allocation' &&
-      session?.allocationId !== step.ref &&
-      (!session?.proxy || (await this.fates.decide(step.accountId, step.ref, 'reaped')));
+    let reapable = false;
+    if (step.kind === 'allocation' && session?.allocationId !== step.ref) {
+      const fate = session?.proxy ? await this.proxyAllocationFate(session, step) : 'release';
+      // Its session may still come to show it: the step stays for the next pass.
+      if (fate === 'later') return;
+      reapable = fate === 'release';
+    }
     if (reapable) {
       await this.rpc.request(ReleaseAllocation, { scope, allocationId: step.ref }, WRITE_CALL);
       this.reclaimed.inc({ kind: 'allocation' });
@@ -135,6 +137,28 @@ export class OrphanReaper extends PeriodicTask {
     this.reclaimed.inc({ kind: 'session' });
     this.logger.info({ sessionId: session._id }, 'ending a session stored after its creation had failed');
     return true;
+  }
+
+  /**
+   * Whether a Proxy session's allocation that the session does not show goes back. Its add may still
+   * store it: whichever of the add and the reaper decides first wins (`AllocationFates`). One its add
+   * decided to keep and never stored (its write failed without an answer, or its process died) goes
+   * back once the session has ended or holds another number, or once its write is fenced (`fenceFirstJoin`: it can
+   * then never land); 'later' when the session got its number meanwhile, looked at again next pass.
+   */
+  private async proxyAllocationFate(
+    session: SessionDocument,
+    step: SagaStepDocument,
+  ): Promise<'release' | 'later'> {
+    if (await this.fates.decide(step.accountId, step.ref, 'reaped')) return 'release';
+    // Ended, or holding another number: the add's write (only while active and without a number) can no longer land.
+    if (session.status !== 'active' || session.virtualNumber !== null) return 'release';
+    const fenced = await this.sessions.fenceFirstJoin(
+      { accountId: step.accountId },
+      session._id,
+      session.joinFence ?? null,
+    );
+    return fenced ? 'release' : 'later';
   }
 
   /** The step's session, or null when it will never exist (fencing a creation that may still run). */
