@@ -115,15 +115,15 @@ describe('SessionExpirer', () => {
   beforeEach(() => jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate'] }));
   afterEach(() => jest.useRealTimers());
 
-  it('ends a due session once claimed: number and PINs back, marked, the marked copy announced under one message id, then moved', async () => {
+  it('ends a due session once claimed: marked, number and PINs back, the marked copy announced under one message id, then moved', async () => {
     const { e, steps, published, moved } = expirer({ stored: session() });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
     expect(steps).toEqual([
       'claim',
       'read',
+      'mark',
       ReleaseAllocation.subject,
       ReleaseSessionPins.subject,
-      'mark',
       SessionExpired.subject,
       'move as ended',
       'give back',
@@ -226,15 +226,15 @@ describe('SessionExpirer', () => {
     expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A9' }));
   });
 
-  it('a failed creation (the orphan reaper took its verdict): number and PINs back, its end announced (a router may have read it from the store) and marked failed, so its owner hears no SessionTimeout', async () => {
+  it('a failed creation (the orphan reaper took its verdict): marked, number and PINs back, its end announced (a router may have read it from the store) and marked failed, so its owner hears no SessionTimeout', async () => {
     const { e, steps, published } = expirer({ stored: session({ failedCreation: true }) });
     await expect(e.expireIfDue('S1')).resolves.toEqual({ kind: 'ended' });
     expect(steps).toEqual([
       'claim',
       'read',
+      'mark',
       ReleaseAllocation.subject,
       ReleaseSessionPins.subject,
-      'mark',
       SessionExpired.subject,
       'move as ended',
       'give back',
@@ -310,17 +310,32 @@ describe('SessionExpirer', () => {
     ]);
   });
 
-  it('releases the number the store holds now, not one a caller read before (a Proxy participant added meanwhile)', async () => {
-    const { e, requests } = expirer({ stored: session({ allocationId: 'A2' }) });
+  it('releases what the session held at its mark, not what was read before (a Proxy participant added meanwhile, with its number and PINs)', async () => {
+    const { e, requests } = expirer({
+      stored: session({ allocationId: null, settings: { isPinAuthenticationRequired: false } } as never),
+      mark: { allocationId: 'A2', settings: { isPinAuthenticationRequired: true } } as never,
+    });
     await e.expireIfDue('S1', { now: true });
-    expect(requests).toContainEqual(expect.objectContaining({ allocationId: 'A2' }));
-    expect(requests).not.toContainEqual(expect.objectContaining({ allocationId: 'A1' }));
+    expect(requests).toEqual([
+      expect.objectContaining({ allocationId: 'A2' }),
+      expect.objectContaining({ sessionId: 'S1' }),
+    ]);
   });
 
-  it('a failure before the mark keeps the claim (others wait it out) and lets this replica take it again; nothing is marked ended', async () => {
+  it('a mark that fails releases nothing: the session, still live, keeps its number and PINs (its expiry may yet move)', async () => {
+    const { e, steps, requests } = expirer({
+      stored: session(),
+      mark: new Error('the store is unavailable'),
+    });
+    await expect(e.expireIfDue('S1')).rejects.toThrow('the store is unavailable');
+    expect(steps).toEqual(['claim', 'read', 'mark', 'drop']);
+    expect(requests).toEqual([]);
+  });
+
+  it('a failure after the mark keeps the claim (others wait it out) and lets this replica take it again; a failure before it leaves nothing marked', async () => {
     const failed = expirer({ stored: session(), release: new Error('number-pool did not answer') });
     await expect(failed.e.expireIfDue('S1')).rejects.toThrow('number-pool did not answer');
-    expect(failed.steps).toEqual(['claim', 'read', ReleaseAllocation.subject, 'drop']);
+    expect(failed.steps).toEqual(['claim', 'read', 'mark', ReleaseAllocation.subject, 'drop']);
     const unread = expirer({ stored: new Error('the store is unavailable') });
     await expect(unread.e.expireIfDue('S1')).rejects.toThrow('the store is unavailable');
     expect(unread.steps).toEqual(['claim', 'read', 'drop']);

@@ -112,23 +112,18 @@ export class SessionExpirer {
   }
 
   /**
-   * Its number and PINs back, then marked ended: from the mark on, updates fail, and a retry after
-   * a failure finds it marked and only finishes it.
+   * Marked ended, then its number and PINs back (what it held at the mark): from the mark on,
+   * updates fail, and a retry after a failure finds it marked and finishes it (`as found`). Released
+   * first, a mark that then failed left a live session on a released number, whose expiry an
+   * interaction or an update could still move later (its retry then ended nothing), while the pair
+   * was free for another session.
    */
   private async end(session: SessionDocument, reason: ExpiryReason): Promise<void> {
-    await this.release(session);
     // The copy stored at the mark: an update may have landed since the session was read.
     const marked = await this.sessions.markEndedSystemWide(session._id, new Date(), reason);
     // Gone from `sessions` already: another expiry (one this replica's claim outlived) moved it.
     if (!marked) return;
-    // What it held at the mark, should that be more than it held when read (a Proxy session's first
-    // Participant added meanwhile, with its number).
-    if (
-      (marked.allocationId && marked.allocationId !== session.allocationId) ||
-      (marked.settings.isPinAuthenticationRequired && !session.settings.isPinAuthenticationRequired)
-    ) {
-      await this.release(marked);
-    }
+    await this.release(marked);
     await this.finish(marked, reason, 'as ended');
   }
 

@@ -3,6 +3,7 @@ import {
   AllocateNumber,
   CodedError,
   ErrorCodes,
+  ProxyErrorCodes,
   ReleaseAllocation,
   type ParticipantRequest,
   type ProxyService,
@@ -14,6 +15,7 @@ import type { AllocationFates } from '../saga/allocation-fates.repository';
 import type { SagaStepsRepository } from '../saga/saga-steps.repository';
 import type { SessionAnnouncer } from '../sessions/session-announcer';
 import type { SessionRepository } from '../sessions/session.repository';
+import type { SessionDocument } from '../sessions/session.schema';
 import type { ProxyParticipantRepository } from './proxy-participant.repository';
 import { ProxyParticipantsService } from './proxy-participants.service';
 import type { ProxyStickyNumbers } from './proxy-sticky-numbers';
@@ -22,17 +24,18 @@ const SCOPE = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
 const SESSION_ID = '0195b7a1-1111-7222-8333-444455556666';
 const NUMBER = '+14155550100';
 const FIRST = '+16285550001';
+/** The session's join fence as the add reads it (an earlier add's fence changed it). */
+const FENCE = 'f0';
 
 /**
  * The first participant of a Proxy session: its number is allocated, then the session written with
- * it. The store fails that write in `write` (its outcome unknown), and `fence`/`stored` say what a
- * look afterwards finds.
+ * it. `write` is what the store answers that write; `fence` what fencing it finds; `stored` what a
+ * read of the session finds then (given this add's allocation id).
  */
 function firstParticipant(world: {
   write: () => Promise<boolean>;
-  fence: () => Promise<boolean>;
-  /** The allocation the session shows when read after the fence found it changed. */
-  stored?: () => Promise<string | null>;
+  fence?: () => Promise<boolean>;
+  stored?: (allocationId: string) => Promise<Partial<SessionDocument> | null>;
 }) {
   const asked: string[] = [];
   let allocationId = '';
@@ -48,22 +51,30 @@ function firstParticipant(world: {
   } as unknown as RpcClient;
   const sessions = {
     setProxyFields: jest.fn(world.write),
-    fenceFirstJoin: jest.fn(world.fence),
-    get: jest.fn(async () => ({ allocationId: world.stored ? await world.stored() : null })),
+    fenceFirstJoin: jest.fn(world.fence ?? (async () => true)),
+    get: jest.fn(async () => (world.stored ? world.stored(allocationId) : null)),
   } as unknown as SessionRepository;
+  const places = {
+    take: jest.fn(async () => true),
+    remove: jest.fn(async () => undefined),
+  };
+  const steps = {
+    record: jest.fn(async () => undefined),
+    forgetStep: jest.fn(async () => undefined),
+  };
+  // The add keeps its allocation (the orphan reaper did not take it first).
+  const fates = { decide: jest.fn(async (_a: string, _id: string, fate: string) => fate === 'kept') };
+  const announcer = { created: jest.fn(async () => undefined) };
   const service = new ProxyParticipantsService(
-    {
-      take: jest.fn(async () => true),
-      remove: jest.fn(async () => undefined),
-    } as unknown as ProxyParticipantRepository,
+    places as unknown as ProxyParticipantRepository,
     sessions,
+    steps as unknown as SagaStepsRepository,
+    fates as unknown as AllocationFates,
     {
-      record: jest.fn(async () => undefined),
-      forgetSession: jest.fn(async () => undefined),
-    } as unknown as SagaStepsRepository,
-    { decide: jest.fn(async () => true) } as unknown as AllocationFates,
-    { previous: jest.fn(async () => null) } as unknown as ProxyStickyNumbers,
-    {} as SessionAnnouncer,
+      previous: jest.fn(async () => null),
+      remember: jest.fn(async () => undefined),
+    } as unknown as ProxyStickyNumbers,
+    announcer as unknown as SessionAnnouncer,
     {} as ExpiryScheduler,
     { redact: () => 'digest' } as unknown as PartyRedaction,
     rpc,
@@ -81,81 +92,100 @@ function firstParticipant(world: {
           _id: SESSION_ID,
           accountId: SCOPE.accountId,
           proxy: { mode: 'voice-and-message' },
+          joinFence: FENCE,
           createdAt: new Date('2026-12-07T00:00:00Z'),
           modifiedAt: new Date('2026-12-07T00:00:00Z'),
         } as never,
         { identifier: FIRST, proxyIdentifier: null } as unknown as ParticipantRequest,
       )
       .catch((err: unknown) => err);
-  return { add, asked, sessions, allocation: () => allocationId };
+  return { add, asked, sessions, places, steps, announcer, allocation: () => allocationId };
 }
 
 describe('ProxyParticipantsService: a first participant whose session write fails', () => {
   const unavailable = () =>
     new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', { retryable: true });
+  const failing = async (): Promise<boolean> => {
+    throw unavailable();
+  };
 
   it('gives the number back once the write is fenced (it can never land later)', async () => {
-    const fault = unavailable();
-    const { add, asked, sessions } = firstParticipant({
-      write: async () => {
-        throw fault;
-      },
-      fence: async () => true,
-    });
-    expect(await add()).toBe(fault);
+    const world = firstParticipant({ write: failing, fence: async () => true });
+    expect(await world.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE });
     // Written only while the session has no number and its fence is as read; fenced with the same.
-    expect(sessions.setProxyFields).toHaveBeenCalledWith(
+    expect(world.sessions.setProxyFields).toHaveBeenCalledWith(
       SCOPE,
       SESSION_ID,
       expect.anything(),
       expect.objectContaining({ virtualNumber: NUMBER, firstParty: FIRST }),
-      { virtualNumber: null, joinFence: null },
+      { virtualNumber: null, joinFence: FENCE },
     );
-    expect(sessions.fenceFirstJoin).toHaveBeenCalledWith(SCOPE, SESSION_ID, null);
-    expect(asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
+    expect(world.sessions.fenceFirstJoin).toHaveBeenCalledWith(SCOPE, SESSION_ID, FENCE);
+    expect(world.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
+    expect(world.places.remove).toHaveBeenCalled();
   });
 
-  it('keeps the number when the write landed after all: the session shows it, held', async () => {
-    // The session, read after the fence found its number set, shows this add's allocation.
-    const world: ReturnType<typeof firstParticipant> = firstParticipant({
-      write: async () => {
-        throw unavailable();
-      },
+  it('joins when the write landed after all: the number kept, the session announced, the place and only this add’s step forgotten', async () => {
+    const world = firstParticipant({
+      write: failing,
       fence: async () => false,
-      stored: async () => world.allocation(),
+      stored: async (allocationId) => ({
+        _id: SESSION_ID,
+        accountId: SCOPE.accountId,
+        status: 'active',
+        virtualNumber: NUMBER,
+        allocationId,
+        firstParty: FIRST,
+        modifiedAt: new Date('2026-12-07T00:00:01Z'),
+      }),
     });
-    await world.add();
-    expect(world.allocation()).not.toBe('');
+    expect(await world.add()).toMatchObject({ identifier: FIRST, proxyIdentifier: NUMBER });
     expect(world.asked).toEqual([AllocateNumber.subject]);
+    expect(world.announcer.created).toHaveBeenCalledWith(
+      expect.objectContaining({ allocationId: world.allocation() }),
+      expect.anything(),
+    );
+    expect(world.places.remove).not.toHaveBeenCalled();
+    expect(world.steps.forgetStep).toHaveBeenCalledWith(SCOPE, {
+      sessionId: SESSION_ID,
+      kind: 'allocation',
+      ref: world.allocation(),
+    });
   });
 
-  it('gives the number back when the session shows another allocation, and keeps it when nothing can be told', async () => {
+  it('gives the number back when the session shows another allocation, and leaves it to the orphan reaper when nothing can be told', async () => {
     const other = firstParticipant({
-      write: async () => {
-        throw unavailable();
-      },
+      write: failing,
       fence: async () => false,
-      stored: async () => '0195b7a1-9999-7222-8333-444455556666',
+      stored: async () => ({ status: 'active', virtualNumber: NUMBER, allocationId: 'another' }),
     });
     await other.add();
     expect(other.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
 
     const unknown = firstParticipant({
-      write: async () => {
-        throw unavailable();
-      },
+      write: failing,
       fence: async () => {
         throw new Error('the store is still unavailable');
       },
     });
-    await unknown.add();
+    expect(await unknown.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE });
     expect(unknown.asked).toEqual([AllocateNumber.subject]);
+    // Its step stays: the reaper fences the write itself before it gives the number back.
+    expect(unknown.steps.forgetStep).not.toHaveBeenCalled();
   });
 
-  it('gives the number back at once when the write says it did not land (the session closed)', async () => {
-    const { add, asked, sessions } = firstParticipant({ write: async () => false, fence: async () => true });
-    expect(await add()).toMatchObject({ message: 'Session is closed' });
-    expect(sessions.fenceFirstJoin).not.toHaveBeenCalled();
-    expect(asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
+  it('gives the number back at once when the write was refused: the session closed, or (live) asked again', async () => {
+    const closed = firstParticipant({
+      write: async () => false,
+      stored: async () => ({ status: 'expired' }),
+    });
+    expect(await closed.add()).toMatchObject({ code: ProxyErrorCodes.SESSION_CLOSED });
+    expect(closed.sessions.fenceFirstJoin).not.toHaveBeenCalled();
+    expect(closed.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
+
+    // Live: another add gave it a number, or the orphan reaper fenced this slow one.
+    const live = firstParticipant({ write: async () => false, stored: async () => ({ status: 'active' }) });
+    expect(await live.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
+    expect(live.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
   });
 });

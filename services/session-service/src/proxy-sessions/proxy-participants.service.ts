@@ -184,6 +184,8 @@ export class ProxyParticipantsService {
     let allocated = false;
     /** The session write was sent and failed without an answer that says it did not land. */
     let writeUnanswered = false;
+    /** The session write landed: nothing given back after it. */
+    let stored = false;
     const fenceAsRead = doc.joinFence ?? null;
     try {
       const { virtualNumber } = await this.rpc
@@ -233,21 +235,30 @@ export class ProxyParticipantsService {
           writeUnanswered = true;
           throw writeErr;
         });
-      if (!written) throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
-      await this.steps.forgetSession(scope, doc._id).catch(() => undefined);
+      if (!written) throw await this.refusedFirstJoin(scope, doc._id);
+      stored = true;
+      await this.forgetAllocationStep(scope, doc._id, allocationId);
       return { ...doc, ...engine, proxy: { ...doc.proxy, participants: [facts] } } as NumberedSession;
     } catch (err) {
-      // Not stored (or the session ended meanwhile): the number goes back, or the reaper gives it back.
-      // Abandoned: the orphan reaper gives the allocation back too; released here as well, in case its release failed.
+      // Stored: the session holds the number, whatever failed after.
+      if (stored) throw err;
       // A session write that failed may have landed, or land later: the number goes back only once
       // it is fenced, or seen not to be this allocation's (else two sessions could hold one pair).
-      const given =
-        !writeUnanswered || (await this.firstJoinNotStored(scope, doc._id, fenceAsRead, allocationId));
+      if (writeUnanswered) {
+        const look = await this.afterUnansweredFirstJoin(scope, doc._id, fenceAsRead, allocationId);
+        // It landed: the participant joined (announced by `add`), the number is the session's.
+        if (look.kind === 'stored') {
+          await this.forgetAllocationStep(scope, doc._id, allocationId);
+          return look.session;
+        }
+        if (look.kind === 'unknown') throw err;
+      }
+      // Not stored (or the session ended meanwhile): the number goes back, or the reaper gives it back.
+      // Abandoned: the orphan reaper gives the allocation back too; released here as well, in case its release failed.
       if (
-        given &&
-        (allocated ||
-          mayHaveHappened(err) ||
-          (err instanceof CodedError && err.code === ErrorCodes.ABANDONED))
+        allocated ||
+        mayHaveHappened(err) ||
+        (err instanceof CodedError && err.code === ErrorCodes.ABANDONED)
       ) {
         await this.rpc
           .request(ReleaseAllocation, { scope, allocationId }, WRITE_CALL)
@@ -261,26 +272,53 @@ export class ProxyParticipantsService {
 
   /**
    * After the write of a session's first participant and number failed without saying whether it
-   * landed: true when it never will (fenced) or the session shows another allocation; false when
-   * the session holds this one, or when neither can be told (the number is then left to the orphan
-   * reaper, which fences the write itself before it gives the number back).
+   * landed: `give-back` when it never will (fenced) or the session shows another allocation;
+   * `stored` when the session holds this one (the write landed); `unknown` when neither can be told
+   * (the number is then left to the orphan reaper, which fences the write itself before it gives the
+   * number back).
    */
-  private async firstJoinNotStored(
+  private async afterUnansweredFirstJoin(
     scope: AccountScope,
     sessionId: string,
     fenceAsRead: string | null,
     allocationId: string,
-  ): Promise<boolean> {
+  ): Promise<{ kind: 'give-back' | 'unknown' } | { kind: 'stored'; session: NumberedSession }> {
     try {
-      if (await this.sessions.fenceFirstJoin(scope, sessionId, fenceAsRead)) return true;
-      return (await this.sessions.get(scope, sessionId))?.allocationId !== allocationId;
+      if (await this.sessions.fenceFirstJoin(scope, sessionId, fenceAsRead)) return { kind: 'give-back' };
+      const session = await this.sessions.get(scope, sessionId);
+      return session?.allocationId === allocationId && hasNumber(session)
+        ? { kind: 'stored', session }
+        : { kind: 'give-back' };
     } catch (err) {
       this.logger.warn(
         { err, sessionId },
         'a participant whose session write failed may have joined: its number is left to the orphan reaper',
       );
-      return false;
+      return { kind: 'unknown' };
     }
+  }
+
+  /**
+   * Why the write of a session's first participant was refused (it did not land): the session
+   * closed, or it is live and another add gave it a number or fenced this one (the orphan reaper
+   * judged this add dead): then a retry may join.
+   */
+  private async refusedFirstJoin(scope: AccountScope, sessionId: string): Promise<CodedError> {
+    const current = await this.sessions.get(scope, sessionId).catch(() => null);
+    return current?.status === 'active'
+      ? new CodedError(
+          ProxyErrorCodes.PARTICIPANT_BUSY,
+          'the Session’s participants changed while this one was being added; retry',
+          { retryable: true },
+        )
+      : new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+  }
+
+  /** This add's allocation step: its number is the session's now, or given back (other adds' steps stay). */
+  private async forgetAllocationStep(scope: AccountScope, sessionId: string, allocationId: string) {
+    await this.steps
+      .forgetStep(scope, { sessionId, kind: 'allocation', ref: allocationId })
+      .catch(() => undefined);
   }
 
   /** The second participant joins the session's number (the two share it). */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DEFAULT_SESSION_SETTINGS, ReleaseAllocation } from '@maskline/contracts';
+import { CodedError, DEFAULT_SESSION_SETTINGS, ErrorCodes, ReleaseAllocation } from '@maskline/contracts';
 import type { RpcClient } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { SessionServiceConfig } from '../config/session-service.config';
@@ -7,6 +7,7 @@ import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import type { SessionAnnouncer } from '../sessions/session-announcer';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
+import type { SessionWriteTurns } from '../sessions/session-write-turns';
 import type { AllocationFates } from './allocation-fates.repository';
 import type { CreationVerdict, CreationVerdicts } from './creation-verdicts';
 import { verdictKnown } from './creation-verdicts';
@@ -50,6 +51,8 @@ function reaper(world: {
   reaped?: boolean;
   /** Whether the fence of a Proxy session's first-participant write finds it still without a number. */
   fenced?: boolean;
+  /** The session's write turn is taken (an add under way). */
+  turnTaken?: boolean;
 }) {
   const did: string[] = [];
   const step = {
@@ -99,11 +102,22 @@ function reaper(world: {
   const subject = new OrphanReaper(
     steps,
     sessions,
-    { decide: async () => world.reaped ?? true } as unknown as AllocationFates,
+    // The reaper asks to reap; it wins unless the add kept the allocation first.
+    {
+      decide: async (_account: string, _id: string, fate: string) =>
+        fate === 'reaped' && (world.reaped ?? true),
+    } as unknown as AllocationFates,
     verdicts,
     announcer,
     expiry,
     rpc,
+    // The session's turn: taken by an add under way (`turnTaken`), else run at once.
+    {
+      during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => {
+        if (world.turnTaken) throw new CodedError(ErrorCodes.CONFLICT, 'being changed', { retryable: true });
+        return change();
+      }),
+    } as unknown as SessionWriteTurns,
     { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5000 } as SessionServiceConfig,
     logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
@@ -215,10 +229,14 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
     expect(did).toEqual(['fence', ReleaseAllocation.subject, 'forget step']);
   });
 
-  it('kept, while the session got its number meanwhile: left for the next pass (it may be this one’s)', async () => {
+  it('kept, while the session got its number meanwhile, or an add holds its turn: left for the next pass (it may be this one’s)', async () => {
     const { pass, did } = reaper({ session: proxy(), reaped: false, fenced: false });
     await pass();
     expect(did).toEqual(['fence']);
+    const busy = reaper({ session: proxy(), reaped: false, turnTaken: true });
+    await busy.pass();
+    expect(busy.did).toEqual([]);
+    expect(busy.sessions.fenceFirstJoin).not.toHaveBeenCalled();
   });
 
   it('kept, while the session holds another allocation’s number, or has ended: given back (its write can no longer land)', async () => {

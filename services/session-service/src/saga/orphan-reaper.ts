@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
+import { CodedError, ErrorCodes, ReleaseAllocation, ReleaseSessionPins } from '@maskline/contracts';
 import { RpcClient } from '@maskline/messaging';
 import { LOGGER, MetricsService } from '@maskline/observability';
 import { PeriodicTask } from '@maskline/service-kit';
@@ -8,6 +8,7 @@ import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/ses
 import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
 import { SessionRepository } from '../sessions/session.repository';
+import { SessionWriteTurns } from '../sessions/session-write-turns';
 import type { SessionDocument } from '../sessions/session.schema';
 import {
   SessionAnnouncer,
@@ -38,6 +39,7 @@ export class OrphanReaper extends PeriodicTask {
     private readonly announcer: SessionAnnouncer,
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
+    private readonly writeTurns: SessionWriteTurns,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
@@ -152,12 +154,21 @@ export class OrphanReaper extends PeriodicTask {
   ): Promise<'release' | 'later'> {
     if (await this.fates.decide(step.accountId, step.ref, 'reaped')) return 'release';
     // Ended, or holding another number: the add's write (only while active and without a number) can no longer land.
-    if (session.status !== 'active' || session.virtualNumber !== null) return 'release';
-    const fenced = await this.sessions.fenceFirstJoin(
-      { accountId: step.accountId },
-      session._id,
-      session.joinFence ?? null,
-    );
+    if (session.status !== 'active' || typeof session.virtualNumber === 'string') return 'release';
+    // In the session's turn, as the adds write: never beside an add still under way (whose write
+    // FerretDB would not order against the fence); its turn taken, looked at again next pass.
+    const fenced = await this.writeTurns
+      .during(
+        step.accountId,
+        session._id,
+        () =>
+          this.sessions.fenceFirstJoin({ accountId: step.accountId }, session._id, session.joinFence ?? null),
+        0,
+      )
+      .catch((err: unknown) => {
+        if (err instanceof CodedError && err.code === ErrorCodes.CONFLICT) return false;
+        throw err;
+      });
     return fenced ? 'release' : 'later';
   }
 

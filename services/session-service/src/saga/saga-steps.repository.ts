@@ -24,11 +24,12 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
   /** Writes the step down; writing the same step again (a retried attempt) is a no-op. */
   async record(step: Omit<SagaStepDocument, '_id' | 'createdAt'>): Promise<void> {
     // A step recorded already (a retry of the same creation) stays as it was.
-    await this.insertUnlessTaken({
-      ...step,
-      _id: `${step.sessionId}:${step.kind}:${step.ref}`,
-      createdAt: new Date(),
-    });
+    await this.insertUnlessTaken({ ...step, _id: stepIdOf(step), createdAt: new Date() });
+  }
+
+  /** One step: its reservation is its session's now, or given back (the session's other steps stay). */
+  async forgetStep(scope: AccountScope, step: Pick<SagaStepDocument, 'sessionId' | 'kind' | 'ref'>) {
+    await this.deleteEachScoped([{ accountId: scope.accountId, _id: stepIdOf(step) }]);
   }
 
   /** A finished creation's steps (its reservations are its session's now, or given back). */
@@ -45,4 +46,9 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
   forgetSystemWide(id: string): Promise<void> {
     return this.systemWide.deleteById(id);
   }
+}
+
+/** A step's id: one per session, kind and reservation (a retried attempt writes the same step). */
+function stepIdOf(step: Pick<SagaStepDocument, 'sessionId' | 'kind' | 'ref'>): string {
+  return `${step.sessionId}:${step.kind}:${step.ref}`;
 }
