@@ -27,6 +27,16 @@ export const pinAuthConfigSchema = z.object({
   NUMBER_LOCKOUT_SECONDS: envInt(3600, 1, 7 * 86400),
   /** Lockouts double with each repeat in a day, up to this. */
   MAX_LOCKOUT_SECONDS: envInt(86400, 1, 30 * 86400),
+  /**
+   * New unknown callers (phones in no PIN session on the number) whose wrong PINs an account's
+   * numbers (its subaccounts' included) may have counted per UTC day. Each gets a throttle entry of
+   * its own in NATS, and a tenant signs its own numbers' webhooks with any caller number it likes:
+   * past this, PIN entry is closed to further new unknown callers on them until the day ends.
+   * Registered callers, and unknown callers already counted, are not affected.
+   */
+  UNKNOWN_CALLERS_PER_DAY_MAX: envInt(20000, 1, 10_000_000),
+  /** The share of its account's UNKNOWN_CALLERS_PER_DAY_MAX one subaccount's numbers may take (1 to 100). */
+  UNKNOWN_CALLERS_SUBACCOUNT_PERCENT: envInt(50, 1, 100),
   REAPER_INTERVAL_MS: envInt(60000, 100, 3600000),
   /** How long records an earlier version retired in place are kept (a release now deletes its records). */
   RETIRED_RETENTION_MS: envInt(3600000, 0, 30 * 24 * 3600000),

@@ -24,13 +24,15 @@ import {
   type ThrottleRule,
   type ThrottleState,
 } from './throttle-rules';
+import { isQuotaState, spentMore, spentOn, type QuotaState } from './unknown-caller-quota';
 
 export type { Lock, LockReason } from './throttle-rules';
 
 /**
  * Throttle state, one entry per caller number on each holder's numbers (`caller.<account>.<caller>`
  * on the main account's, `caller.<account>.<subaccount>.<caller>` on a subaccount's) and per virtual
- * number in its account (`number.<account>.<number>`).
+ * number in its account (`number.<account>.<number>`); and each holder's count of new unknown callers
+ * today (`quota.<account>`, `quota.<account>.<subaccount>`: `QuotaState`).
  */
 export const PIN_THROTTLE_BUCKET = 'maskline-pin-throttle';
 
@@ -92,7 +94,12 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
   /** One compare-and-set loop per key at a time on this replica. */
   private readonly sharing = new Map<string, Promise<void>>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  /** New unknown callers this replica counted against a quota key and has not yet written there. */
+  private readonly quotaPending = new Map<string, QuotaState>();
+  /** UNKNOWN_CALLERS_PER_DAY_MAX, and a subaccount's share of it. */
+  private readonly quotaMax: { account: number; subaccount: number };
   private readonly lockouts;
+  private readonly overQuota;
   private readonly rules: Record<LockReason, ThrottleRule>;
   private readonly ttlMs: number;
 
@@ -106,6 +113,10 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     metrics: MetricsService,
   ) {
     this.lockouts = metrics.counter('maskline_pin_lockouts_total', 'PIN-entry lockouts started', ['kind']);
+    this.overQuota = metrics.counter(
+      'maskline_pin_unknown_callers_uncounted_total',
+      "Wrong PINs of new unknown callers past their account's UNKNOWN_CALLERS_PER_DAY_MAX: counted on the number's bar alone",
+    );
     this.rules = {
       caller: {
         maxFailures: config.CALLER_MAX_FAILURES,
@@ -119,6 +130,13 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
         lockoutSeconds: config.NUMBER_LOCKOUT_SECONDS,
         maxLockoutSeconds: config.MAX_LOCKOUT_SECONDS,
       },
+    };
+    this.quotaMax = {
+      account: config.UNKNOWN_CALLERS_PER_DAY_MAX,
+      subaccount: Math.max(
+        1,
+        Math.floor((config.UNKNOWN_CALLERS_PER_DAY_MAX * config.UNKNOWN_CALLERS_SUBACCOUNT_PERCENT) / 100),
+      ),
     };
     // An entry outlives everything it can say: the day of lockout history, the windows, the longest lockout.
     this.ttlMs =
@@ -148,7 +166,9 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     for (const timer of this.retryTimers.values()) clearTimeout(timer);
     // The last failures judged here go to KV before the connection closes.
-    await Promise.allSettled([...this.unshared.keys()].map((key) => this.share(key)));
+    await Promise.allSettled(
+      [...this.unshared.keys(), ...this.quotaPending.keys()].map((key) => this.share(key)),
+    );
     this.mirror.stop();
   }
 
@@ -160,7 +180,10 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     attempt: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'virtualNumber' | 'callerNumber'>,
   ): Promise<void> {
     if (this.mirror.ready) return;
-    await Promise.all([this.mirror.refresh(callerKey(attempt)), this.mirror.refresh(numberKey(attempt))]);
+    const quotas = this.quotasOf(attempt).map(([key]) => key);
+    await Promise.all(
+      [callerKey(attempt), numberKey(attempt), ...quotas].map((key) => this.mirror.refresh(key)),
+    );
   }
 
   /**
@@ -186,7 +209,24 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    */
   recordFailure(f: FailedAttempt, now: Date): Promise<void> {
     const failure: Failure = { at: now.getTime(), id: randomBytes(6).toString('base64url') };
-    const keys = [callerKey(f)];
+    const keys: string[] = [];
+    // A new unknown caller gets an entry of its own while its holder's count for today has room, and
+    // spends it (here at once, in KV below). Past it, its failures count on the number's bar alone: a
+    // tenant signing its own numbers' webhooks with made-up caller numbers, or anyone calling from
+    // spoofed ones, makes no more entries, and locks nobody out by it.
+    const newUnknown = !f.callerRegistered && this.isNewCaller(f);
+    if (newUnknown && this.quotaSpent(f, failure.at)) {
+      this.overQuota.inc();
+    } else {
+      keys.push(callerKey(f));
+      if (newUnknown) {
+        for (const [key] of this.quotasOf(f)) {
+          this.quotaPending.set(key, spentMore(this.quotaPending.get(key), 1, failure.at));
+          // Shared without the reply waiting: this replica's own count already holds it.
+          void this.share(key);
+        }
+      }
+    }
     if (!f.callerRegistered) keys.push(numberKey(f));
     for (const key of keys) this.unshared.set(key, [...(this.unshared.get(key) ?? []), failure]);
     // No store record of the failure: nothing read it, and it kept the caller's number in clear for as
@@ -231,7 +271,14 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     let forgotten = 0;
     const idle: string[] = [];
     for (const [key, { value }] of this.mirror.values()) {
-      if (!this.unshared.has(key) && isIdle(value, now.getTime(), this.rules[kindOf(key)])) idle.push(key);
+      if (this.unshared.has(key) || this.quotaPending.has(key)) continue;
+      // A quota says nothing once its day is over; a throttle key once `isIdle`.
+      if (
+        isQuotaKey(key)
+          ? spentOn(asQuota(value), now.getTime()) === 0
+          : isIdle(value, now.getTime(), this.rules[kindOf(key)])
+      )
+        idle.push(key);
     }
     for (const key of idle) {
       this.mirror.forget(key);
@@ -252,7 +299,8 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     const running = this.sharing.get(key);
     // A loop under way may have read the list before this failure joined it: run once more after
     // it. With none under way, the write starts now.
-    const next = running ? running.then(() => this.shareOnce(key)) : this.shareOnce(key);
+    const once = () => (isQuotaKey(key) ? this.shareQuotaOnce(key) : this.shareOnce(key));
+    const next = running ? running.then(once) : once();
     this.sharing.set(key, next);
     void next.then(() => {
       if (this.sharing.get(key) === next) this.sharing.delete(key);
@@ -297,6 +345,71 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
       );
       this.retryLater(key);
     }
+  }
+
+  /**
+   * Writes this replica's unwritten count of new unknown callers into the holder's quota (one loop
+   * per key at a time, as `share`). A count of a day the quota has moved past is dropped.
+   */
+  private async shareQuotaOnce(key: string): Promise<void> {
+    try {
+      const kv = await this.bucket();
+      for (let tries = 1; ; tries++) {
+        const pending = this.quotaPending.get(key);
+        if (!pending) return;
+        const known = this.mirror.get(key);
+        const shared = asQuota(known?.value);
+        if (shared && shared.day > pending.day) {
+          this.quotaPending.delete(key);
+          return;
+        }
+        const next = spentMore(shared, pending.count, pending.day * DAY_MS);
+        try {
+          const encoded = kvEncode(next);
+          const revision = known
+            ? await kv.update(key, encoded, known.revision)
+            : await kv.create(key, encoded);
+          this.mirror.applyOwnWrite(key, next, revision);
+          // What was written leaves the count (more may have joined meanwhile).
+          const now = this.quotaPending.get(key);
+          const left = now && now.day === pending.day ? now.count - pending.count : 0;
+          if (left > 0) this.quotaPending.set(key, { ...pending, count: left });
+          else if (now?.day === pending.day) this.quotaPending.delete(key);
+          return;
+        } catch (err) {
+          if (!isWrongLastSequence(err) || tries >= CAS_TRIES) throw err;
+          await this.mirror.refresh(key);
+        }
+      }
+    } catch (err) {
+      this.logger.warn(
+        { err, key: 'quota' },
+        "unknown callers' count not yet shared: counted on this replica, shared when KV answers",
+      );
+      this.retryLater(key);
+    }
+  }
+
+  /** Whether no entry of this caller on its holder's numbers is known here: a new one would be made. */
+  private isNewCaller(a: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'callerNumber'>): boolean {
+    const key = callerKey(a);
+    return !this.mirror.get(key) && !this.unshared.has(key);
+  }
+
+  /** The quota keys a holder's new unknown caller counts against, with their bounds. */
+  private quotasOf(a: Pick<FailedAttempt, 'accountId' | 'subaccountId'>): Array<[string, number]> {
+    const account: [string, number] = [quotaKey(a.accountId), this.quotaMax.account];
+    return a.subaccountId
+      ? [account, [quotaKey(a.accountId, a.subaccountId), this.quotaMax.subaccount]]
+      : [account];
+  }
+
+  /** Whether any of the holder's quotas is spent for the day of `at` (shared, and this replica's own). */
+  private quotaSpent(a: Pick<FailedAttempt, 'accountId' | 'subaccountId'>, at: number): boolean {
+    return this.quotasOf(a).some(
+      ([key, max]) =>
+        spentOn(asQuota(this.mirror.get(key)?.value), at) + spentOn(this.quotaPending.get(key), at) >= max,
+    );
   }
 
   /** Removes the failures just written from the unshared list (more may have joined meanwhile). */
@@ -352,6 +465,20 @@ function callerKey(a: Pick<FailedAttempt, 'accountId' | 'subaccountId' | 'caller
 /** A number's entry is its account's: a number taken over by another account starts with none of its bar. */
 function numberKey(a: Pick<FailedAttempt, 'accountId' | 'virtualNumber'>): string {
   return `number.${kvToken(a.accountId)}.${kvToken(a.virtualNumber)}`;
+}
+
+/** A holder's count of new unknown callers today: its main account's, or a subaccount's own. */
+function quotaKey(accountId: string, subaccountId?: string): string {
+  return `quota.${kvToken(accountId)}${subaccountId ? `.${kvToken(subaccountId)}` : ''}`;
+}
+
+function isQuotaKey(key: string): boolean {
+  return key.startsWith('quota.');
+}
+
+/** A quota key's value (they share the bucket, and so this replica's copy, with throttle states). */
+function asQuota(value: unknown): QuotaState | undefined {
+  return isQuotaState(value) ? value : undefined;
 }
 
 function kindOf(key: string): LockReason {
