@@ -8,14 +8,10 @@ import {
   startServiceApp,
   startTestNats,
   testClock,
-  testKey,
-  testKeyring,
-  testServiceConfig,
-  testStoreUrl,
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
-import { pinAuthConfigSchema } from '../config/pin-auth.config';
+import { testPinAuthConfig } from '../config/pin-auth-config.test-fixture';
 import { PinAuthModule } from '../pin-auth.module';
 import { PinAttemptLog, type PinEntry } from './pin-attempt-log';
 import { PinAttemptRetention } from './pin-attempt-retention';
@@ -36,12 +32,8 @@ describe('PIN entries kept one collection per day (real NATS + store)', () => {
 
   beforeAll(async () => {
     nats = await startTestNats();
-    const config = pinAuthConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
+    const config = testPinAuthConfig(nats.url, {
       MONGO_DB: uniqueDbName('pin-attempt-days'),
-      PIN_DIGEST_KEY: testKey(),
-      PIN_ENCRYPTION_KEYS: testKeyring(),
       REAPER_INTERVAL_MS: '3600000',
     });
     retentionDays = config.PIN_ATTEMPT_RETENTION_DAYS;

@@ -312,32 +312,22 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
     const pending = this.unshared.get(key);
     if (!pending || pending.length === 0) return;
     const rule = this.rules[kindOf(key)];
+    let batch: Failure[] = [];
+    let started: Array<{ level: number; from: number; until: number }> = [];
     try {
-      const kv = await this.bucket();
-      for (let tries = 1; ; tries++) {
-        const batch = [...pending];
-        const known = this.mirror.get(key);
-        let state = known?.value ?? EMPTY_STATE;
-        const started: Array<{ level: number; from: number; until: number }> = [];
+      await this.writeByCas(key, (known) => {
+        batch = [...pending];
+        started = [];
+        let state = known ?? EMPTY_STATE;
         for (const failure of batch) {
           const next = withFailure(state, failure, rule);
           state = next.state;
           if (next.started) started.push(next.started);
         }
-        try {
-          const revision = known
-            ? await kv.update(key, kvEncode(state), known.revision)
-            : await kv.create(key, kvEncode(state));
-          this.mirror.applyOwnWrite(key, state, revision);
-          this.settle(key, batch);
-          for (const lockout of started) this.lockoutStarted(key, lockout);
-          return;
-        } catch (err) {
-          if (!isWrongLastSequence(err) || tries >= CAS_TRIES) throw err;
-          // Another replica wrote first (or the entry expired): read it and add ours to that.
-          await this.mirror.refresh(key);
-        }
-      }
+        return state;
+      });
+      this.settle(key, batch);
+      for (const lockout of started) this.lockoutStarted(key, lockout);
     } catch (err) {
       this.logger.warn(
         { err, key: kindOf(key), unshared: this.unshared.get(key)?.length ?? 0 },
@@ -352,41 +342,58 @@ export class PinThrottle implements OnModuleInit, OnApplicationShutdown {
    * per key at a time, as `share`). A count of a day the quota has moved past is dropped.
    */
   private async shareQuotaOnce(key: string): Promise<void> {
+    let pending: QuotaState | undefined;
     try {
-      const kv = await this.bucket();
-      for (let tries = 1; ; tries++) {
-        const pending = this.quotaPending.get(key);
-        if (!pending) return;
-        const known = this.mirror.get(key);
-        const shared = asQuota(known?.value);
+      const written = await this.writeByCas(key, (known) => {
+        pending = this.quotaPending.get(key);
+        if (!pending) return undefined;
+        const shared = asQuota(known);
         if (shared && shared.day > pending.day) {
           this.quotaPending.delete(key);
-          return;
+          return undefined;
         }
-        const next = spentMore(shared, pending.count, pending.day * DAY_MS);
-        try {
-          const encoded = kvEncode(next);
-          const revision = known
-            ? await kv.update(key, encoded, known.revision)
-            : await kv.create(key, encoded);
-          this.mirror.applyOwnWrite(key, next, revision);
-          // What was written leaves the count (more may have joined meanwhile).
-          const now = this.quotaPending.get(key);
-          const left = now && now.day === pending.day ? now.count - pending.count : 0;
-          if (left > 0) this.quotaPending.set(key, { ...pending, count: left });
-          else if (now?.day === pending.day) this.quotaPending.delete(key);
-          return;
-        } catch (err) {
-          if (!isWrongLastSequence(err) || tries >= CAS_TRIES) throw err;
-          await this.mirror.refresh(key);
-        }
-      }
+        return spentMore(shared, pending.count, pending.day * DAY_MS);
+      });
+      if (!written || !pending) return;
+      // What was written leaves the count (more may have joined meanwhile).
+      const now = this.quotaPending.get(key);
+      if (now?.day !== pending.day) return;
+      if (now.count > pending.count) this.quotaPending.set(key, { ...now, count: now.count - pending.count });
+      else this.quotaPending.delete(key);
     } catch (err) {
       this.logger.warn(
         { err, key: 'quota' },
         "unknown callers' count not yet shared: counted on this replica, shared when KV answers",
       );
       this.retryLater(key);
+    }
+  }
+
+  /**
+   * Writes `next` of the key's entry as this replica holds it, by compare-and-set: redone on the
+   * entry read afresh when another replica wrote first. What was written; undefined when `next` had
+   * nothing to write.
+   */
+  private async writeByCas<V extends ThrottleState>(
+    key: string,
+    next: (known: ThrottleState | undefined) => V | undefined,
+  ): Promise<V | undefined> {
+    const kv = await this.bucket();
+    for (let tries = 1; ; tries++) {
+      const known = this.mirror.get(key);
+      const value = next(known?.value);
+      if (value === undefined) return undefined;
+      try {
+        const revision = known
+          ? await kv.update(key, kvEncode(value), known.revision)
+          : await kv.create(key, kvEncode(value));
+        this.mirror.applyOwnWrite(key, value, revision);
+        return value;
+      } catch (err) {
+        if (!isWrongLastSequence(err) || tries >= CAS_TRIES) throw err;
+        // Another replica wrote first (or the entry expired): read it and add ours to that.
+        await this.mirror.refresh(key);
+      }
     }
   }
 

@@ -8,14 +8,10 @@ import {
   startServiceApp,
   startTestNats,
   testClock,
-  testKey,
-  testKeyring,
-  testServiceConfig,
-  testStoreUrl,
   uniqueDbName,
   type RunningProcess,
 } from '@maskline/testing';
-import { pinAuthConfigSchema } from '../config/pin-auth.config';
+import { testPinAuthConfig } from '../config/pin-auth-config.test-fixture';
 import { PinAuthModule } from '../pin-auth.module';
 import { PIN_THROTTLE_BUCKET } from './pin-throttle';
 import { DAY_MS } from './throttle-rules';
@@ -38,12 +34,8 @@ describe('unknown callers given entries per account and day (real NATS + store)'
 
   beforeAll(async () => {
     nats = await startTestNats();
-    const config = pinAuthConfigSchema.parse({
-      ...testServiceConfig(nats.url),
-      MONGO_URL: testStoreUrl(),
+    const config = testPinAuthConfig(nats.url, {
       MONGO_DB: uniqueDbName('pin-quota'),
-      PIN_DIGEST_KEY: testKey(),
-      PIN_ENCRYPTION_KEYS: testKeyring(),
       UNKNOWN_CALLERS_PER_DAY_MAX: '4',
       UNKNOWN_CALLERS_SUBACCOUNT_PERCENT: '50',
       NUMBER_MAX_FAILURES: '6',
