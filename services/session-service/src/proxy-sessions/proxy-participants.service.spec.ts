@@ -170,8 +170,27 @@ describe('ProxyParticipantsService: a first participant whose session write fail
     });
     expect(await unknown.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE });
     expect(unknown.asked).toEqual([AllocateNumber.subject]);
-    // Its step stays: the reaper fences the write itself before it gives the number back.
+    // Its step and its place stay: the reaper fences the write itself before it gives the number
+    // back (or announces the session, had it landed), and a later add joins as second meanwhile.
     expect(unknown.steps.forgetStep).not.toHaveBeenCalled();
+    expect(unknown.places.remove).not.toHaveBeenCalled();
+  });
+
+  it('landed on a session that has ended since: closed, and the number left to that end', async () => {
+    const world = firstParticipant({
+      write: failing,
+      fence: async () => false,
+      stored: async (allocationId) => ({
+        _id: SESSION_ID,
+        status: 'expired',
+        virtualNumber: NUMBER,
+        allocationId,
+        firstParty: FIRST,
+      }),
+    });
+    expect(await world.add()).toMatchObject({ code: ProxyErrorCodes.SESSION_CLOSED });
+    expect(world.asked).toEqual([AllocateNumber.subject]);
+    expect(world.announcer.created).not.toHaveBeenCalled();
   });
 
   it('gives the number back at once when the write was refused: the session closed, or (live) asked again', async () => {
@@ -183,9 +202,34 @@ describe('ProxyParticipantsService: a first participant whose session write fail
     expect(closed.sessions.fenceFirstJoin).not.toHaveBeenCalled();
     expect(closed.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
 
-    // Live: another add gave it a number, or the orphan reaper fenced this slow one.
+    // Live: another add gave it a number, or the orphan reaper fenced this slow one; or not read.
     const live = firstParticipant({ write: async () => false, stored: async () => ({ status: 'active' }) });
     expect(await live.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
     expect(live.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
+    const unread = firstParticipant({
+      write: async () => false,
+      stored: async () => {
+        throw new Error('the store is unavailable');
+      },
+    });
+    expect(await unread.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
+  });
+
+  it('refused, yet the session holds this add’s number (a retried write that landed): joined, the number kept', async () => {
+    const world = firstParticipant({
+      write: async () => false,
+      stored: async (allocationId) => ({
+        _id: SESSION_ID,
+        accountId: SCOPE.accountId,
+        status: 'active',
+        virtualNumber: NUMBER,
+        allocationId,
+        firstParty: FIRST,
+        modifiedAt: new Date('2026-12-07T00:00:01Z'),
+      }),
+    });
+    expect(await world.add()).toMatchObject({ identifier: FIRST, proxyIdentifier: NUMBER });
+    expect(world.asked).toEqual([AllocateNumber.subject]);
+    expect(world.announcer.created).toHaveBeenCalled();
   });
 });

@@ -90,6 +90,9 @@ export class ProxyParticipantsService {
           ? await this.allocateFirst(scope, service, doc, request, facts)
           : await this.joinSecond(scope, doc, request, facts);
     } catch (err) {
+      // Its write may have landed: the place stays its (a later add joins as second, or takes the
+      // place over once stale, if it did not), and the orphan reaper settles the number.
+      if (err instanceof JoinOutcomeUnknown) throw err.cause;
       await this.places.remove(doc.accountId, place.sid);
       throw err;
     }
@@ -235,7 +238,16 @@ export class ProxyParticipantsService {
           writeUnanswered = true;
           throw writeErr;
         });
-      if (!written) throw await this.refusedFirstJoin(scope, doc._id);
+      if (!written) {
+        const refused = await this.refusedFirstJoin(scope, doc._id, allocationId);
+        if (!(refused instanceof CodedError)) {
+          // Refused, yet the session holds this add's number: it landed after all (a retried write).
+          stored = true;
+          await this.forgetAllocationStep(scope, doc._id, allocationId);
+          return refused;
+        }
+        throw refused;
+      }
       stored = true;
       await this.forgetAllocationStep(scope, doc._id, allocationId);
       return { ...doc, ...engine, proxy: { ...doc.proxy, participants: [facts] } } as NumberedSession;
@@ -251,7 +263,10 @@ export class ProxyParticipantsService {
           await this.forgetAllocationStep(scope, doc._id, allocationId);
           return look.session;
         }
-        if (look.kind === 'unknown') throw err;
+        if (look.kind === 'ended') {
+          throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+        }
+        if (look.kind === 'unknown') throw new JoinOutcomeUnknown(err);
       }
       // Not stored (or the session ended meanwhile): the number goes back, or the reaper gives it back.
       // Abandoned: the orphan reaper gives the allocation back too; released here as well, in case its release failed.
@@ -282,13 +297,13 @@ export class ProxyParticipantsService {
     sessionId: string,
     fenceAsRead: string | null,
     allocationId: string,
-  ): Promise<{ kind: 'give-back' | 'unknown' } | { kind: 'stored'; session: NumberedSession }> {
+  ): Promise<{ kind: 'give-back' | 'unknown' | 'ended' } | { kind: 'stored'; session: NumberedSession }> {
     try {
       if (await this.sessions.fenceFirstJoin(scope, sessionId, fenceAsRead)) return { kind: 'give-back' };
       const session = await this.sessions.get(scope, sessionId);
-      return session?.allocationId === allocationId && hasNumber(session)
-        ? { kind: 'stored', session }
-        : { kind: 'give-back' };
+      if (session?.allocationId !== allocationId || !hasNumber(session)) return { kind: 'give-back' };
+      // It landed on a session that has ended since: its end gives the number back.
+      return session.status === 'active' ? { kind: 'stored', session } : { kind: 'ended' };
     } catch (err) {
       this.logger.warn(
         { err, sessionId },
@@ -303,15 +318,22 @@ export class ProxyParticipantsService {
    * closed, or it is live and another add gave it a number or fenced this one (the orphan reaper
    * judged this add dead): then a retry may join.
    */
-  private async refusedFirstJoin(scope: AccountScope, sessionId: string): Promise<CodedError> {
-    const current = await this.sessions.get(scope, sessionId).catch(() => null);
-    return current?.status === 'active'
-      ? new CodedError(
-          ProxyErrorCodes.PARTICIPANT_BUSY,
-          'the Session’s participants changed while this one was being added; retry',
-          { retryable: true },
-        )
-      : new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+  private async refusedFirstJoin(
+    scope: AccountScope,
+    sessionId: string,
+    allocationId: string,
+  ): Promise<CodedError | NumberedSession> {
+    const busy = new CodedError(
+      ProxyErrorCodes.PARTICIPANT_BUSY,
+      'the Session’s participants changed while this one was being added; retry',
+      { retryable: true },
+    );
+    const current = await this.sessions.get(scope, sessionId).catch(() => undefined);
+    // Not read (the store away): retryable, as the refusal may have been anything.
+    if (current === undefined) return busy;
+    if (current?.status !== 'active')
+      return new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+    return current.allocationId === allocationId && hasNumber(current) ? current : busy;
   }
 
   /** This add's allocation step: its number is the session's now, or given back (other adds' steps stay). */
@@ -400,4 +422,11 @@ function inProxyTerms(err: unknown, identifier: string, number: string | null): 
     );
   }
   return err;
+}
+
+/** A first participant's session write whose outcome could not be told: its place is kept. */
+class JoinOutcomeUnknown extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the participant’s session write may have landed');
+  }
 }

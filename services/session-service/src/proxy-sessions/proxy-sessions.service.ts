@@ -287,8 +287,10 @@ export class ProxySessionsService {
 
   private async remove(scope: AccountScope, service: ProxyService, doc: ProxySessionDocument): Promise<void> {
     const deletedAt = new Date();
-    // Closed first: a close that fails leaves it visible, and a DELETE repeated finishes the work.
-    if (doc.status === 'active') await this.closeForOwner(scope, doc);
+    // Closed first: a close that fails leaves it visible, and a DELETE repeated finishes the work;
+    // as does one finding it marked ended by an expiry that stopped part-way.
+    if (doc.status === 'active' || (await this.sessions.endsUnfinishedLive(scope, doc._id)))
+      await this.closeForOwner(scope, doc);
     // Ended (now or before): marked deleted where it is.
     await this.sessions.markProxyDeleted(scope, doc._id, deletedAt);
     if (doc.proxy.uniqueName)

@@ -80,6 +80,19 @@ export class OrphanReaper extends PeriodicTask {
       this.reclaimed.inc({ kind: 'allocation' });
       this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
     }
+    if (step.kind === 'allocation' && session && isProxyFirstJoinLeftBehind(session, step)) {
+      // A first participant whose write landed though its add could not tell (its answer lost, then
+      // the look after it): the add kept its place and its number, and never announced the session.
+      // Announced here, under the message id an announcement by the add would have had (a repeat
+      // within the stream's duplicate window is dropped; past it, not announced twice: logged).
+      if (withinDuplicateWindow(session.modifiedAt))
+        await this.announcer.created(session, session.modifiedAt);
+      else
+        this.logger.warn(
+          { sessionId: session._id },
+          'a Proxy session whose first participant joined without an answer is too old to announce again',
+        );
+    }
     if (step.kind === 'allocation' && step.takesVerdict && session && isCreationsLiveSession(session, step)) {
       if (!(await this.settle(step, session))) return;
     }
@@ -193,5 +206,15 @@ function isCreationsLiveSession(
 ): session is NumberedSession {
   return (
     !session.proxy && session.status === 'active' && session.allocationId === step.ref && hasNumber(session)
+  );
+}
+
+/** A live Proxy session that holds the number its first participant's add left a step for. */
+function isProxyFirstJoinLeftBehind(
+  session: SessionDocument,
+  step: SagaStepDocument,
+): session is NumberedSession {
+  return (
+    !!session.proxy && session.status === 'active' && session.allocationId === step.ref && hasNumber(session)
   );
 }

@@ -189,6 +189,18 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
   }
 
   /**
+   * Whether the session is marked ended and its end not finished (still among the live sessions:
+   * an expiry stopped between its mark and its announcement), for a request of its owner's that
+   * must not be answered before its end is.
+   */
+  async endsUnfinishedLive(scope: AccountScope, sessionId: string): Promise<boolean> {
+    const filter: AccountScope & Partial<SessionDocument> = { accountId: scope.accountId };
+    if (scope.subaccountId) filter.subaccountId = scope.subaccountId;
+    const live = await this.findByIdScoped(filter, sessionId);
+    return !!live && endsUnfinished(live);
+  }
+
+  /**
    * A page of the account's sessions, live and ended, newest first. Each collection gives its first
    * offset + limit matches (the ended ones as keys alone); the page is cut from their merge, then
    * its ended sessions are read in full. A session caught between its move's two writes is in both

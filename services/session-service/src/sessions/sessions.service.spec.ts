@@ -101,3 +101,25 @@ describe('SessionsService: an update naming both parties of a single-party sessi
     expect(rpc.request).not.toHaveBeenCalled();
   });
 });
+
+describe('SessionsService: a DELETE of a session an expiry marked ended and stopped on', () => {
+  it('finishes that end (answered once it is), where an end that finished answers "already expired"', async () => {
+    for (const [unfinished, ends] of [
+      [true, 1],
+      [false, 0],
+    ] as const) {
+      const { service, expiry } = sessionsService(() => ({
+        _id: SESSION_ID,
+        ...SUBACCOUNT,
+        virtualNumber: '+14155550100',
+        status: 'expired',
+      }));
+      (service as unknown as { sessions: { endsUnfinishedLive: jest.Mock } }).sessions.endsUnfinishedLive =
+        jest.fn(async () => unfinished);
+      const answer = await service.expire(SUBACCOUNT, SESSION_ID).catch((err: unknown) => err);
+      expect(expiry.expireNowForOwner).toHaveBeenCalledTimes(ends);
+      if (unfinished) expect(answer).toBeUndefined();
+      else expect(answer).toMatchObject({ message: 'Session already expired' });
+    }
+  });
+});

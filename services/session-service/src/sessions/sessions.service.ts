@@ -153,7 +153,9 @@ export class SessionsService {
     await this.require(scope, sessionId); // its own before its turn (SessionWriteTurns)
     await this.turns.during(scope.accountId, sessionId, async () => {
       const doc = await this.require(scope, sessionId);
-      if (doc.status === 'expired')
+      // Ended, unless an expiry stopped part-way (marked, its number or end not yet given back or
+      // announced): that end is finished now, and answered once it is, as any DELETE.
+      if (doc.status === 'expired' && !(await this.sessions.endsUnfinishedLive(scope, doc._id)))
         throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
       await this.expiry.expireNowForOwner(scope, doc._id);
     });
