@@ -206,13 +206,46 @@ describe('ProxyParticipantsService: a first participant whose session write fail
     const live = firstParticipant({ write: async () => false, stored: async () => ({ status: 'active' }) });
     expect(await live.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
     expect(live.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
-    const unread = firstParticipant({
+  });
+
+  it('refused with the session unreadable: as a write not answered, the number goes back only once fenced; else number, place and step are kept', async () => {
+    const unreadable = async () => {
+      throw new Error('the store is unavailable');
+    };
+    const fenced = firstParticipant({
       write: async () => false,
-      stored: async () => {
-        throw new Error('the store is unavailable');
+      stored: unreadable,
+      fence: async () => true,
+    });
+    expect(await fenced.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
+    expect(fenced.sessions.fenceFirstJoin).toHaveBeenCalledWith(SCOPE, SESSION_ID, FENCE);
+    expect(fenced.asked).toEqual([AllocateNumber.subject, ReleaseAllocation.subject]);
+
+    const unknown = firstParticipant({
+      write: async () => false,
+      stored: unreadable,
+      fence: async () => {
+        throw new Error('the store is still unavailable');
       },
     });
-    expect(await unread.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
+    expect(await unknown.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_BUSY, retryable: true });
+    expect(unknown.asked).toEqual([AllocateNumber.subject]);
+    expect(unknown.places.remove).not.toHaveBeenCalled();
+    expect(unknown.steps.forgetStep).not.toHaveBeenCalled();
+  });
+
+  it('refused on a session ended since that holds this add’s number: closed, the number left to that end', async () => {
+    const world = firstParticipant({
+      write: async () => false,
+      stored: async (allocationId) => ({
+        status: 'expired',
+        virtualNumber: NUMBER,
+        allocationId,
+        firstParty: FIRST,
+      }),
+    });
+    expect(await world.add()).toMatchObject({ code: ProxyErrorCodes.SESSION_CLOSED });
+    expect(world.asked).toEqual([AllocateNumber.subject]);
   });
 
   it('refused, yet the session holds this add’s number (a retried write that landed): joined, the number kept', async () => {
@@ -231,5 +264,11 @@ describe('ProxyParticipantsService: a first participant whose session write fail
     expect(await world.add()).toMatchObject({ identifier: FIRST, proxyIdentifier: NUMBER });
     expect(world.asked).toEqual([AllocateNumber.subject]);
     expect(world.announcer.created).toHaveBeenCalled();
+    expect(world.places.remove).not.toHaveBeenCalled();
+    expect(world.steps.forgetStep).toHaveBeenCalledWith(SCOPE, {
+      sessionId: SESSION_ID,
+      kind: 'allocation',
+      ref: world.allocation(),
+    });
   });
 });

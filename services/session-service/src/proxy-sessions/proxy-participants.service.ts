@@ -97,6 +97,9 @@ export class ProxyParticipantsService {
       throw err;
     }
     await this.announce(scope, joined, place.slot === 1 ? 'created' : 'updated');
+    // Announced: the first participant's number is the session's for everyone; its add's step goes
+    // (the orphan reaper announces a session whose add died before this).
+    if (place.slot === 1) await this.forgetAllocationStep(scope, doc._id, joined.allocationId);
     await this.sticky
       .remember(doc.accountId, service.sid, request.identifier, joined.virtualNumber)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
@@ -240,16 +243,18 @@ export class ProxyParticipantsService {
         });
       if (!written) {
         const refused = await this.refusedFirstJoin(scope, doc._id, allocationId);
-        if (!(refused instanceof CodedError)) {
-          // Refused, yet the session holds this add's number: it landed after all (a retried write).
+        // Refused, yet the session holds this add's number: it landed after all (a retried write).
+        if (refused.kind === 'stored') {
           stored = true;
-          await this.forgetAllocationStep(scope, doc._id, allocationId);
-          return refused;
+          return refused.session;
         }
-        throw refused;
+        // The session's with this add's number, but ended since: its end gives the number back.
+        if (refused.kind === 'ended-holding') stored = true;
+        // Not read: as for a write not answered, nothing is given back before the write is fenced.
+        if (refused.kind === 'unread') writeUnanswered = true;
+        throw refused.error;
       }
       stored = true;
-      await this.forgetAllocationStep(scope, doc._id, allocationId);
       return { ...doc, ...engine, proxy: { ...doc.proxy, participants: [facts] } } as NumberedSession;
     } catch (err) {
       // Stored: the session holds the number, whatever failed after.
@@ -259,10 +264,7 @@ export class ProxyParticipantsService {
       if (writeUnanswered) {
         const look = await this.afterUnansweredFirstJoin(scope, doc._id, fenceAsRead, allocationId);
         // It landed: the participant joined (announced by `add`), the number is the session's.
-        if (look.kind === 'stored') {
-          await this.forgetAllocationStep(scope, doc._id, allocationId);
-          return look.session;
-        }
+        if (look.kind === 'stored') return look.session;
         if (look.kind === 'ended') {
           throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
         }
@@ -322,18 +324,22 @@ export class ProxyParticipantsService {
     scope: AccountScope,
     sessionId: string,
     allocationId: string,
-  ): Promise<CodedError | NumberedSession> {
+  ): Promise<
+    | { kind: 'stored'; session: NumberedSession }
+    | { kind: 'busy' | 'closed' | 'ended-holding' | 'unread'; error: CodedError }
+  > {
     const busy = new CodedError(
       ProxyErrorCodes.PARTICIPANT_BUSY,
       'the Session’s participants changed while this one was being added; retry',
       { retryable: true },
     );
+    const closed = new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
     const current = await this.sessions.get(scope, sessionId).catch(() => undefined);
     // Not read (the store away): retryable, as the refusal may have been anything.
-    if (current === undefined) return busy;
-    if (current?.status !== 'active')
-      return new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
-    return current.allocationId === allocationId && hasNumber(current) ? current : busy;
+    if (current === undefined) return { kind: 'unread', error: busy };
+    const holding = !!current && current.allocationId === allocationId && hasNumber(current);
+    if (current?.status !== 'active') return { kind: holding ? 'ended-holding' : 'closed', error: closed };
+    return holding ? { kind: 'stored', session: current as NumberedSession } : { kind: 'busy', error: busy };
   }
 
   /** This add's allocation step: its number is the session's now, or given back (other adds' steps stay). */

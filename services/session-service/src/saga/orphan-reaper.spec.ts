@@ -222,12 +222,8 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
     expect(did).toEqual(['announce s1', 'forget step']);
     // Longer ago than the stream drops a repeat: not announced again (it could be a second announcement).
     const old = reaper({
-      session: proxy({
-        virtualNumber: '+14155550100',
-        allocationId: 'a1',
-        firstParty: '+16285550001',
-        modifiedAt: new Date(Date.now() - 3600_000),
-      }),
+      session: proxy({ virtualNumber: '+14155550100', allocationId: 'a1', firstParty: '+16285550001' }),
+      stepAgeMs: 3600_000,
     });
     await old.pass();
     expect(old.did).toEqual(['forget step']);

@@ -85,8 +85,8 @@ export class OrphanReaper extends PeriodicTask {
       // the look after it): the add kept its place and its number, and never announced the session.
       // Announced here, under the message id an announcement by the add would have had (a repeat
       // within the stream's duplicate window is dropped; past it, not announced twice: logged).
-      if (withinDuplicateWindow(session.modifiedAt))
-        await this.announcer.created(session, session.modifiedAt);
+      // By the step's time: at or before any announcement the add made, and never moved after.
+      if (withinDuplicateWindow(step.createdAt)) await this.announcer.created(session, session.modifiedAt);
       else
         this.logger.warn(
           { sessionId: session._id },
