@@ -7,6 +7,7 @@ import type { MetricsService } from '@maskline/observability';
 import { Bulkheads } from '@maskline/resilience';
 import type { CallbackDispatcherConfig } from '../config/callback-dispatcher.config';
 import { RecordingUrlOpener } from '../events/recording-url-opener';
+import type { SealedRecordingUrl } from '../events/plivo-callback';
 import type { CallbackAttempts } from '../records/callback-attempts.repository';
 import type { DeadLetters } from '../records/dead-letters.repository';
 import { CallbackAttempt, type AttemptRequest, type AttemptResult } from './callback-attempt';
@@ -843,24 +844,33 @@ describe('a callback’s breaker', () => {
 describe('a recording callback’s URL', () => {
   const URL = 'https://rec.test/Recordings/RE1';
   const recordingTarget = target({ recordingCallbackUrl: PUBLIC });
-  const recordingJob = (keys = RECORDING_KEYS, sealedFor = 'call-1'): DeliveryJob =>
+  /** A recording callback with these URL parameters, and its URL sealed as the event carried it, if given. */
+  const recordingCallback = (
+    urls: { RecordingURL: string; RecordingResourceURL: string },
+    sealedRecordingUrl?: SealedRecordingUrl,
+  ): DeliveryJob =>
     job({
       callback: {
         accountId: ACCOUNT,
         sessionId: SESSION,
         target: 'recording',
         eventName: 'SessionRecordingCompleted',
-        params: { EventName: 'SessionRecordingCompleted', RecordingURL: '', RecordingResourceURL: '' },
-        sealedRecordingUrl: {
-          callId: 'call-1',
-          sealed: new RecordingUrlSeal(keys).seal(URL, {
-            accountId: ACCOUNT,
-            sessionId: SESSION,
-            callId: sealedFor,
-          }),
-        },
+        params: { EventName: 'SessionRecordingCompleted', ...urls },
+        ...(sealedRecordingUrl ? { sealedRecordingUrl } : {}),
       },
     });
+  const recordingJob = (keys = RECORDING_KEYS, sealedFor = 'call-1'): DeliveryJob =>
+    recordingCallback(
+      { RecordingURL: '', RecordingResourceURL: '' },
+      {
+        callId: 'call-1',
+        sealed: new RecordingUrlSeal(keys).seal(URL, {
+          accountId: ACCOUNT,
+          sessionId: SESSION,
+          callId: sealedFor,
+        }),
+      },
+    );
 
   it('is opened for each attempt only: the watch of its retry and its dead letter keep it sealed', async () => {
     // Failed twenty minutes after its event: put off, and written down.
@@ -910,17 +920,7 @@ describe('a recording callback’s URL', () => {
 
   it('sent in clear by a router before the seal, goes as it came', async () => {
     const { d, attemptsSent, logged } = deliverer({ target: recordingTarget });
-    await d.deliver(
-      job({
-        callback: {
-          accountId: ACCOUNT,
-          sessionId: SESSION,
-          target: 'recording',
-          eventName: 'SessionRecordingCompleted',
-          params: { EventName: 'SessionRecordingCompleted', RecordingURL: URL, RecordingResourceURL: URL },
-        },
-      }),
-    );
+    await d.deliver(recordingCallback({ RecordingURL: URL, RecordingResourceURL: URL }));
     expect(attemptsSent[0].params).toMatchObject({ RecordingURL: URL, RecordingResourceURL: URL });
     expect(logged).toEqual([]);
   });

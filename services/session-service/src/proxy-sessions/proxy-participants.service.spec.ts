@@ -27,6 +27,17 @@ const FIRST = '+16285550001';
 /** The session's join fence as the add reads it (an earlier add's fence changed it). */
 const FENCE = 'f0';
 
+/** The session as stored once this add's write landed (`allocationId` its allocation's). */
+const joinedSession = (allocationId: string, status: 'active' | 'expired' = 'active') => ({
+  _id: SESSION_ID,
+  accountId: SCOPE.accountId,
+  status,
+  virtualNumber: NUMBER,
+  allocationId,
+  firstParty: FIRST,
+  modifiedAt: new Date('2026-12-07T00:00:01Z'),
+});
+
 /**
  * The first participant of a Proxy session: its number is allocated, then the session written with
  * it. `write` is what the store answers that write; `fence` what fencing it finds; `stored` what a
@@ -129,15 +140,7 @@ describe('ProxyParticipantsService: a first participant whose session write fail
     const world = firstParticipant({
       write: failing,
       fence: async () => false,
-      stored: async (allocationId) => ({
-        _id: SESSION_ID,
-        accountId: SCOPE.accountId,
-        status: 'active',
-        virtualNumber: NUMBER,
-        allocationId,
-        firstParty: FIRST,
-        modifiedAt: new Date('2026-12-07T00:00:01Z'),
-      }),
+      stored: async (allocationId) => joinedSession(allocationId),
     });
     expect(await world.add()).toMatchObject({ identifier: FIRST, proxyIdentifier: NUMBER });
     expect(world.asked).toEqual([AllocateNumber.subject]);
@@ -180,13 +183,7 @@ describe('ProxyParticipantsService: a first participant whose session write fail
     const world = firstParticipant({
       write: failing,
       fence: async () => false,
-      stored: async (allocationId) => ({
-        _id: SESSION_ID,
-        status: 'expired',
-        virtualNumber: NUMBER,
-        allocationId,
-        firstParty: FIRST,
-      }),
+      stored: async (allocationId) => joinedSession(allocationId, 'expired'),
     });
     expect(await world.add()).toMatchObject({ code: ProxyErrorCodes.SESSION_CLOSED });
     expect(world.asked).toEqual([AllocateNumber.subject]);
@@ -251,15 +248,7 @@ describe('ProxyParticipantsService: a first participant whose session write fail
   it('refused, yet the session holds this add’s number (a retried write that landed): joined, the number kept', async () => {
     const world = firstParticipant({
       write: async () => false,
-      stored: async (allocationId) => ({
-        _id: SESSION_ID,
-        accountId: SCOPE.accountId,
-        status: 'active',
-        virtualNumber: NUMBER,
-        allocationId,
-        firstParty: FIRST,
-        modifiedAt: new Date('2026-12-07T00:00:01Z'),
-      }),
+      stored: async (allocationId) => joinedSession(allocationId),
     });
     expect(await world.add()).toMatchObject({ identifier: FIRST, proxyIdentifier: NUMBER });
     expect(world.asked).toEqual([AllocateNumber.subject]);
