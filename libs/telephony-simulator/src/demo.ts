@@ -20,7 +20,12 @@ interface SandboxMessage {
 
 type Json = Record<string, unknown>;
 const say = (line = '') => process.stdout.write(`${line}\n`);
-const phone = () => `+1628555${String(randomInt(1000, 10000))}`;
+/** `count` different numbers: a spare phone that drew a party's number would be let in as that party, with no PIN asked. */
+const phones = (count: number): string[] => {
+  const drawn = new Set<string>();
+  while (drawn.size < count) drawn.add(`+1628555${String(randomInt(1000, 10000))}`);
+  return [...drawn];
+};
 
 /**
  * `npm run demo`: a PIN call end to end against the running system. Creates a PIN session through
@@ -41,7 +46,7 @@ export async function runDemo(gateway: string, state: DemoState): Promise<boolea
     return { status: res.status, body: (await res.json().catch(() => ({}))) as Json };
   };
 
-  const [rider, driver, spare] = [phone(), phone(), phone()];
+  const [rider, driver, spare] = phones(3);
   const created = await api('/Masking/Session/', {
     body: {
       first_party: rider,
