@@ -16,11 +16,16 @@ import type { SagaStepsRepository } from '../saga/saga-steps.repository';
 import type { SessionAnnouncer } from '../sessions/session-announcer';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
+import type { UnannouncedUpdates } from '../sessions/unannounced-updates.repository';
 import type { ProxyParticipantRepository } from './proxy-participant.repository';
 import { ProxyParticipantsService } from './proxy-participants.service';
 import type { ProxyStickyNumbers } from './proxy-sticky-numbers';
 
 const SCOPE = { accountId: 'MAAAAAAAAAAAAAAAAAA1' };
+const SERVICE = {
+  sid: 'KS00000000000000000000000000000001',
+  numberSelectionBehavior: 'prefer-sticky',
+} as ProxyService;
 const SESSION_ID = '0195b7a1-1111-7222-8333-444455556666';
 const NUMBER = '+14155550100';
 const FIRST = '+16285550001';
@@ -37,6 +42,34 @@ const joinedSession = (allocationId: string, status: 'active' | 'expired' = 'act
   firstParty: FIRST,
   modifiedAt: new Date('2026-12-07T00:00:01Z'),
 });
+
+/** The service under test, over the given parts (the rest inert). */
+function participantsService(parts: {
+  places: unknown;
+  sessions: unknown;
+  rpc: unknown;
+  announcer: unknown;
+  steps?: unknown;
+  fates?: unknown;
+  unannounced?: unknown;
+}) {
+  return new ProxyParticipantsService(
+    parts.places as ProxyParticipantRepository,
+    parts.sessions as SessionRepository,
+    (parts.steps ?? {}) as SagaStepsRepository,
+    (parts.fates ?? {}) as AllocationFates,
+    {
+      previous: jest.fn(async () => null),
+      remember: jest.fn(async () => undefined),
+    } as unknown as ProxyStickyNumbers,
+    parts.announcer as SessionAnnouncer,
+    {} as ExpiryScheduler,
+    { redact: () => 'digest' } as unknown as PartyRedaction,
+    parts.rpc as RpcClient,
+    (parts.unannounced ?? {}) as UnannouncedUpdates,
+    pino({ level: 'silent' }),
+  );
+}
 
 /**
  * The first participant of a Proxy session: its number is allocated, then the session written with
@@ -76,29 +109,12 @@ function firstParticipant(world: {
   // The add keeps its allocation (the orphan reaper did not take it first).
   const fates = { decide: jest.fn(async (_a: string, _id: string, fate: string) => fate === 'kept') };
   const announcer = { created: jest.fn(async () => undefined) };
-  const service = new ProxyParticipantsService(
-    places as unknown as ProxyParticipantRepository,
-    sessions,
-    steps as unknown as SagaStepsRepository,
-    fates as unknown as AllocationFates,
-    {
-      previous: jest.fn(async () => null),
-      remember: jest.fn(async () => undefined),
-    } as unknown as ProxyStickyNumbers,
-    announcer as unknown as SessionAnnouncer,
-    {} as ExpiryScheduler,
-    { redact: () => 'digest' } as unknown as PartyRedaction,
-    rpc,
-    pino({ level: 'silent' }),
-  );
+  const service = participantsService({ places, sessions, steps, fates, announcer, rpc });
   const add = () =>
     service
       .add(
         SCOPE,
-        {
-          sid: 'KS00000000000000000000000000000001',
-          numberSelectionBehavior: 'prefer-sticky',
-        } as ProxyService,
+        SERVICE,
         {
           _id: SESSION_ID,
           accountId: SCOPE.accountId,
@@ -259,5 +275,183 @@ describe('ProxyParticipantsService: a first participant whose session write fail
       kind: 'allocation',
       ref: world.allocation(),
     });
+  });
+});
+
+const SECOND = '+16285550002';
+
+/**
+ * The second participant of a Proxy session whose first has joined: its party is added to the
+ * allocation, then the session written with it. `write` is what the store answers that write; `fence`
+ * what fencing it finds; `stored` what a read of the session finds after it (given this add's
+ * participant SID).
+ */
+function secondParticipant(world: {
+  write: () => Promise<boolean>;
+  fence?: () => Promise<boolean>;
+  stored?: (sid: string) => Promise<unknown>;
+  note?: () => Promise<void>;
+}) {
+  const order: string[] = [];
+  let sid = '';
+  const oneParty = {
+    ...joinedSession('alloc-1'),
+    joinFence: FENCE,
+    secondParty: null,
+    proxy: { mode: 'voice-and-message', participants: [{ sid: 'KP1', slot: 1 }] },
+  };
+  let reads = 0;
+  const sessions = {
+    setProxyFields: jest.fn(async () => {
+      order.push('write');
+      return world.write();
+    }),
+    fenceSecondJoin: jest.fn(world.fence ?? (async () => true)),
+    get: jest.fn(async () => (reads++ === 0 ? oneParty : world.stored ? world.stored(sid) : null)),
+  };
+  const places = {
+    // Slot 1 is the first participant's: this add takes slot 2.
+    take: jest.fn(async (place: { _id: string; slot: number }) => {
+      if (place.slot === 2) sid = place._id;
+      return place.slot === 2;
+    }),
+    remove: jest.fn(async () => undefined),
+  };
+  const unannounced = {
+    note: jest.fn(async () => {
+      order.push('note');
+      await world.note?.();
+    }),
+    forget: jest.fn(async () => undefined),
+  };
+  const announcer = { updated: jest.fn(async () => undefined) };
+  const rpc = { request: jest.fn(async () => ({})) };
+  const service = participantsService({ places, sessions, rpc, announcer, unannounced });
+  const add = () =>
+    service
+      .add(
+        SCOPE,
+        SERVICE,
+        oneParty as never,
+        {
+          identifier: SECOND,
+          proxyIdentifier: null,
+        } as unknown as ParticipantRequest,
+      )
+      .catch((err: unknown) => err);
+  /** The session as stored once a write with `participantSid` landed. */
+  const joined = (participantSid: string, identifier = SECOND, status = 'active') => ({
+    ...oneParty,
+    status,
+    secondParty: identifier,
+    proxy: {
+      ...oneParty.proxy,
+      participants: [...oneParty.proxy.participants, { sid: participantSid, slot: 2 }],
+    },
+  });
+  return { add, order, sessions, places, unannounced, announcer, joined, sid: () => sid };
+}
+
+describe('ProxyParticipantsService: a second participant', () => {
+  const failing = async (): Promise<boolean> => {
+    throw new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', { retryable: true });
+  };
+
+  it('is noted before it is written, written only while the session has no second party and its fence is as read, and its note forgotten once announced', async () => {
+    const world = secondParticipant({ write: async () => true });
+    expect(await world.add()).toMatchObject({ identifier: SECOND, proxyIdentifier: NUMBER, slot: 2 });
+    expect(world.order).toEqual(['note', 'write']);
+    expect(world.sessions.setProxyFields).toHaveBeenCalledWith(
+      SCOPE,
+      SESSION_ID,
+      expect.anything(),
+      expect.objectContaining({ secondParty: SECOND }),
+      { secondParty: null, joinFence: FENCE },
+    );
+    expect(world.announcer.updated).toHaveBeenCalledWith(
+      expect.objectContaining({ secondParty: SECOND }),
+      expect.anything(),
+    );
+    expect(world.unannounced.forget).toHaveBeenCalledWith(SCOPE.accountId, SESSION_ID);
+  });
+
+  it('not noted (the store away): nothing written, the place given up', async () => {
+    const world = secondParticipant({
+      write: async () => true,
+      note: async () => {
+        throw new Error('the store is unavailable');
+      },
+    });
+    expect(await world.add()).toBeInstanceOf(Error);
+    expect(world.sessions.setProxyFields).not.toHaveBeenCalled();
+    expect(world.places.remove).toHaveBeenCalled();
+  });
+
+  it('a write not answered that is fenced never joins: the place is given up, nothing announced', async () => {
+    const world = secondParticipant({ write: failing, fence: async () => true });
+    expect(await world.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
+    expect(world.sessions.fenceSecondJoin).toHaveBeenCalledWith(SCOPE, SESSION_ID, FENCE);
+    expect(world.places.remove).toHaveBeenCalled();
+    expect(world.announcer.updated).not.toHaveBeenCalled();
+  });
+
+  it('a write not answered that landed joins and is announced (it was announced nowhere before)', async () => {
+    const world = secondParticipant({
+      write: failing,
+      fence: async () => false,
+      stored: async (sid) => world.joined(sid),
+    });
+    expect(await world.add()).toMatchObject({ identifier: SECOND, sid: world.sid() });
+    expect(world.announcer.updated).toHaveBeenCalled();
+    expect(world.places.remove).not.toHaveBeenCalled();
+    expect(world.unannounced.forget).toHaveBeenCalled();
+  });
+
+  it('a write whose outcome cannot be told keeps its place and its note (the sweep announces it if it landed)', async () => {
+    const world = secondParticipant({
+      write: failing,
+      fence: async () => {
+        throw new Error('the store is still unavailable');
+      },
+    });
+    expect(await world.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE });
+    expect(world.places.remove).not.toHaveBeenCalled();
+    expect(world.unannounced.forget).not.toHaveBeenCalled();
+    expect(world.announcer.updated).not.toHaveBeenCalled();
+  });
+
+  it('a write refused that the session shows (a retried write that landed) joins', async () => {
+    const world = secondParticipant({ write: async () => false, stored: async (sid) => world.joined(sid) });
+    expect(await world.add()).toMatchObject({ identifier: SECOND, sid: world.sid() });
+    expect(world.announcer.updated).toHaveBeenCalled();
+  });
+
+  it('a write refused for another add’s join says which, and one refused unread is looked at as one not answered', async () => {
+    const same = secondParticipant({ write: async () => false, stored: async () => same.joined('KPother') });
+    expect(await same.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_EXISTS });
+    const other = secondParticipant({
+      write: async () => false,
+      stored: async () => other.joined('KPother', '+16285550003'),
+    });
+    expect(await other.add()).toMatchObject({ code: ProxyErrorCodes.PARTICIPANT_LIMIT });
+    const ended = secondParticipant({
+      write: async () => false,
+      stored: async (sid) => ended.joined(sid, SECOND, 'expired'),
+    });
+    expect(await ended.add()).toMatchObject({ code: ProxyErrorCodes.SESSION_CLOSED });
+    for (const world of [same, other, ended]) {
+      expect(world.announcer.updated).not.toHaveBeenCalled();
+      expect(world.places.remove).toHaveBeenCalled();
+    }
+
+    const unread = secondParticipant({
+      write: async () => false,
+      stored: async () => {
+        throw new Error('the store is unavailable');
+      },
+      fence: async () => true,
+    });
+    expect(await unread.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
+    expect(unread.sessions.fenceSecondJoin).toHaveBeenCalledWith(SCOPE, SESSION_ID, FENCE);
   });
 });

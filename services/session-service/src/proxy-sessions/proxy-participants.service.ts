@@ -25,7 +25,8 @@ import { SagaStepsRepository } from '../saga/saga-steps.repository';
 import { AllocationFates } from '../saga/allocation-fates.repository';
 import { ownNumberRefusal } from '../sessions/own-number-refusal';
 import { SessionAnnouncer, hasNumber, type NumberedSession } from '../sessions/session-announcer';
-import { SessionRepository, firstJoinGuard } from '../sessions/session.repository';
+import { SessionRepository, firstJoinGuard, secondJoinGuard } from '../sessions/session.repository';
+import { UnannouncedUpdates } from '../sessions/unannounced-updates.repository';
 import type {
   ProxyParticipantFacts,
   ProxySessionDocument,
@@ -67,6 +68,7 @@ export class ProxyParticipantsService {
     private readonly expiry: ExpiryScheduler,
     private readonly redaction: PartyRedaction,
     private readonly rpc: RpcClient,
+    private readonly unannounced: UnannouncedUpdates,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -98,8 +100,10 @@ export class ProxyParticipantsService {
     }
     await this.announce(scope, joined, place.slot === 1 ? 'created' : 'updated');
     // Announced: the first participant's number is the session's for everyone; its add's step goes
-    // (the orphan reaper announces a session whose add died before this).
+    // (the orphan reaper announces a session whose add died before this). The second's note goes
+    // (the unannounced-update sweep announces a session whose add did not get this far).
     if (place.slot === 1) await this.forgetAllocationStep(scope, doc._id, joined.allocationId);
+    else await this.unannounced.forget(doc.accountId, doc._id).catch(() => undefined);
     await this.sticky
       .remember(doc.accountId, service.sid, request.identifier, joined.virtualNumber)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
@@ -141,16 +145,10 @@ export class ProxyParticipantsService {
       const current = await this.sessions.get({ accountId: doc.accountId }, doc._id);
       const parties = [current?.firstParty, current?.secondParty];
       if (parties.includes(identifier)) {
-        throw new CodedError(
-          ProxyErrorCodes.PARTICIPANT_EXISTS,
-          `Identifier: ${identifier} is already a participant in the Session`,
-          { field: 'Identifier' },
-        );
+        throw participantExists(identifier);
       }
       if (parties[0] && parties[1]) {
-        throw new CodedError(ProxyErrorCodes.PARTICIPANT_LIMIT, 'A Session may have at most 2 participants', {
-          field: 'Identifier',
-        });
+        throw participantLimit();
       }
       // A place held by a participant that has not joined: under way, or left by a failed add.
       const held = await this.places.ofSession(doc.accountId, doc._id);
@@ -328,11 +326,7 @@ export class ProxyParticipantsService {
     | { kind: 'stored'; session: NumberedSession }
     | { kind: 'busy' | 'closed' | 'ended-holding' | 'unread'; error: CodedError }
   > {
-    const busy = new CodedError(
-      ProxyErrorCodes.PARTICIPANT_BUSY,
-      'the Session’s participants changed while this one was being added; retry',
-      { retryable: true },
-    );
+    const busy = participantsChanged();
     const closed = new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
     const current = await this.sessions.get(scope, sessionId).catch(() => undefined);
     // Not read (the store away): retryable, as the refusal may have been anything.
@@ -349,7 +343,11 @@ export class ProxyParticipantsService {
       .catch(() => undefined);
   }
 
-  /** The second participant joins the session's number (the two share it). */
+  /**
+   * The second participant joins the session's number (the two share it). Its write is noted first
+   * (`UnannouncedUpdates`): one that lands without this add knowing (its answer lost, then the look
+   * after it) is announced by the sweep, and the session never holds a party its routers do not.
+   */
   private async joinSecond(
     scope: AccountScope,
     doc: ProxySessionDocument,
@@ -386,11 +384,67 @@ export class ProxyParticipantsService {
     const now = changeTime(current);
     const participants = [...(current.proxy?.participants ?? []), facts];
     const engine = { secondParty: request.identifier, modifiedAt: now };
-    if (!(await this.sessions.setProxyFields(scope, doc._id, { participants }, engine))) {
-      // Ended meanwhile: its expiry released the allocation, this party's hold with it.
-      throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+    const fenceAsRead = current.joinFence ?? null;
+    await this.unannounced.note(doc.accountId, doc._id);
+    let written: boolean;
+    try {
+      // Only while the session has no second party and no fence came since it was read.
+      written = await this.sessions.setProxyFields(
+        scope,
+        doc._id,
+        { participants },
+        engine,
+        secondJoinGuard(fenceAsRead),
+      );
+    } catch (err) {
+      return this.afterUnansweredSecondJoin(scope, doc._id, fenceAsRead, request.identifier, facts.sid, err);
     }
-    return { ...current, ...engine, proxy: { ...current.proxy!, participants } };
+    if (written) return { ...current, ...engine, proxy: { ...current.proxy!, participants } };
+    // Refused: it did not land, or a retry of it was refused after it had (the session then shows it).
+    const stored = await this.sessions.get(scope, doc._id).catch(() => undefined);
+    if (stored === undefined) {
+      const unread = new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', {
+        retryable: true,
+      });
+      return this.afterUnansweredSecondJoin(
+        scope,
+        doc._id,
+        fenceAsRead,
+        request.identifier,
+        facts.sid,
+        unread,
+      );
+    }
+    return secondJoinOutcome(stored, request.identifier, facts.sid);
+  }
+
+  /**
+   * After the write of a session's second participant failed without saying whether it landed: it
+   * is fenced (never to land) or read. Landed, the participant joined (announced by `add`);
+   * neither told, its outcome is unknown (its place is kept, and its note has the sweep announce it
+   * if it landed).
+   */
+  private async afterUnansweredSecondJoin(
+    scope: AccountScope,
+    sessionId: string,
+    fenceAsRead: string | null,
+    identifier: string,
+    sid: string,
+    err: unknown,
+  ): Promise<NumberedSession> {
+    let stored: SessionDocument | null;
+    try {
+      if (await this.sessions.fenceSecondJoin(scope, sessionId, fenceAsRead)) throw err;
+      stored = await this.sessions.get(scope, sessionId);
+    } catch (lookErr) {
+      if (lookErr === err) throw err;
+      this.logger.warn(
+        { err: lookErr, sessionId },
+        'a second participant whose session write failed may have joined: announced by the sweep if it did',
+      );
+      throw new JoinOutcomeUnknown(err);
+    }
+    return secondJoinOutcome(stored, identifier, sid);
   }
 
   /**
@@ -430,7 +484,42 @@ function inProxyTerms(err: unknown, identifier: string, number: string | null): 
   return err;
 }
 
-/** A first participant's session write whose outcome could not be told: its place is kept. */
+/**
+ * The session a second participant's write left, read after the write was refused or went
+ * unanswered: the participant joined when the session shows it (this add's place) and is live;
+ * otherwise why it could not join.
+ */
+function secondJoinOutcome(stored: SessionDocument | null, identifier: string, sid: string): NumberedSession {
+  if (!stored || stored.status !== 'active') {
+    throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+  }
+  const landed =
+    stored.secondParty === identifier && (stored.proxy?.participants ?? []).some((p) => p.sid === sid);
+  if (landed && hasNumber(stored)) return stored;
+  // Another add's write landed first (one whose answer was lost, its place since given up).
+  if (stored.secondParty === identifier) throw participantExists(identifier);
+  if (stored.secondParty) throw participantLimit();
+  throw participantsChanged();
+}
+
+const participantExists = (identifier: string) =>
+  new CodedError(
+    ProxyErrorCodes.PARTICIPANT_EXISTS,
+    `Identifier: ${identifier} is already a participant in the Session`,
+    { field: 'Identifier' },
+  );
+const participantsChanged = () =>
+  new CodedError(
+    ProxyErrorCodes.PARTICIPANT_BUSY,
+    'the Session’s participants changed while this one was being added; retry',
+    { retryable: true },
+  );
+const participantLimit = () =>
+  new CodedError(ProxyErrorCodes.PARTICIPANT_LIMIT, 'A Session may have at most 2 participants', {
+    field: 'Identifier',
+  });
+
+/** A participant's session write whose outcome could not be told: its place is kept. */
 class JoinOutcomeUnknown extends Error {
   constructor(override readonly cause: unknown) {
     super('the participant’s session write may have landed');

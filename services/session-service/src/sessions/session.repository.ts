@@ -79,11 +79,26 @@ export class SessionRepository extends AccountScopedRepository<SessionDocument> 
    * (`firstJoinGuard` with `fenceAsRead`): true when the session still has no number and that write
    * can no longer land (its fence changed); false when it has one, or is no longer a live session.
    */
-  async fenceFirstJoin(scope: AccountScope, sessionId: string, fenceAsRead: string | null): Promise<boolean> {
-    const matched = await this.updateOneScoped(
-      { _id: sessionId, accountId: scope.accountId, ...firstJoinGuard(fenceAsRead) },
-      { $set: { joinFence: randomUUID() } } as UpdateQuery<SessionDocument>,
-    );
+  fenceFirstJoin(scope: AccountScope, sessionId: string, fenceAsRead: string | null): Promise<boolean> {
+    return this.fenceJoin(scope, sessionId, firstJoinGuard(fenceAsRead));
+  }
+
+  /**
+   * As `fenceFirstJoin`, for the write of its second participant (`secondJoinGuard`): true when the
+   * session still has no second party and that write can no longer land.
+   */
+  fenceSecondJoin(scope: AccountScope, sessionId: string, fenceAsRead: string | null): Promise<boolean> {
+    return this.fenceJoin(scope, sessionId, secondJoinGuard(fenceAsRead));
+  }
+
+  private async fenceJoin(
+    scope: AccountScope,
+    sessionId: string,
+    guard: Record<string, string | null>,
+  ): Promise<boolean> {
+    const matched = await this.updateOneScoped({ _id: sessionId, accountId: scope.accountId, ...guard }, {
+      $set: { joinFence: randomUUID() },
+    } as UpdateQuery<SessionDocument>);
     return matched > 0;
   }
 
@@ -427,4 +442,12 @@ function isEndedKey(s: SessionDocument | EndedKey): s is EndedKey {
  */
 export function firstJoinGuard(fenceAsRead: string | null): Record<string, string | null> {
   return { virtualNumber: null, joinFence: fenceAsRead };
+}
+
+/**
+ * What the write of a Proxy session's second participant requires of the stored session: no second
+ * party yet, and its join fence as the writer read it (`fenceSecondJoin` changes it).
+ */
+export function secondJoinGuard(fenceAsRead: string | null): Record<string, string | null> {
+  return { secondParty: null, joinFence: fenceAsRead };
 }

@@ -15,6 +15,11 @@ export class UnannouncedUpdates extends AccountScopedRepository<UnannouncedUpdat
     await this.insertUnlessTaken({ _id: sessionId, accountId, createdAt: new Date() });
   }
 
+  /** The session's change is announced by the request that noted it (in the session's write turn). */
+  forget(accountId: string, sessionId: string): Promise<void> {
+    return this.deleteScoped({ accountId, _id: sessionId });
+  }
+
   /** System-wide, for the sweep: sessions with a change to announce, at most `limit`. */
   pendingSystemWide(limit: number): Promise<UnannouncedUpdateDocument[]> {
     return this.systemWide.find({}, { limit });

@@ -5,7 +5,7 @@ import type { Model } from 'mongoose';
 import { DEFAULT_SESSION_SETTINGS, newSessionId, type SessionSettings } from '@maskline/contracts';
 import { type RunningProcess } from '@maskline/testing';
 import { startSessionServiceTestApp } from '../session-service-app.test-fixture';
-import { SessionRepository, firstJoinGuard } from './session.repository';
+import { SessionRepository, firstJoinGuard, secondJoinGuard } from './session.repository';
 import { SessionDocument } from './session.schema';
 
 const SCOPE = { accountId: 'MAFIRSTJOINFENCE0001' };
@@ -14,19 +14,20 @@ let seq = 0;
 const number = () => `+1415557${String(1000 + seq++).padStart(4, '0')}`;
 
 /**
- * The store's side of the write that gives a Proxy session its number and first participant
- * (`firstJoinGuard`): it lands only while the session has no number and its join fence is as it
- * was read, so a fence stops a write whose outcome was unknown from landing later, and its number
- * can be given back.
+ * The store's side of the writes that give a Proxy session its number and first participant
+ * (`firstJoinGuard`), then its second participant (`secondJoinGuard`): each lands only while the
+ * session has no number (no second party) and its join fence is as it was read, so a fence stops a
+ * write whose outcome was unknown from landing later (its number can be given back; its participant
+ * is not in the session its routers were told of).
  */
-describe('the first participant’s session write, and its fence (real NATS + store)', () => {
+describe('the participants’ session writes, and their fence (real NATS + store)', () => {
   let nats: RunningProcess;
   let app: INestApplicationContext;
   let sessions: Model<SessionDocument>;
   let repo: SessionRepository;
 
   beforeAll(async () => {
-    ({ nats, app } = await startSessionServiceTestApp('first-join-fence', { EXPIRY_POLL_MS: '600000' }));
+    ({ nats, app } = await startSessionServiceTestApp('join-fence', { EXPIRY_POLL_MS: '600000' }));
     sessions = app.get(getModelToken(SessionDocument.name));
     repo = app.get(SessionRepository);
   });
@@ -92,5 +93,48 @@ describe('the first participant’s session write, and its fence (real NATS + st
     expect(await join(s, OTHER)).toBe(false);
     // Not fenced by it: the owner's write, as read, still lands.
     expect(await join(s)).toBe(true);
+  });
+
+  /** The second participant's write: its party, while the session has none. */
+  const joinSecond = (s: SessionDocument, party: string, fenceAsRead = s.joinFence ?? null) =>
+    repo.setProxyFields(SCOPE, s._id, {}, { secondParty: party }, secondJoinGuard(fenceAsRead));
+
+  it('a second participant’s fenced write never lands late; one that landed is seen by its fence, and no other lands after it', async () => {
+    const s = await empty();
+    expect(await join(s)).toBe(true);
+    const one = (await repo.get(SCOPE, s._id))!;
+    const [late, again, other] = [number(), number(), number()];
+    // Its outcome unknown: fenced while the session has no second party; run late, it changes nothing.
+    expect(await repo.fenceSecondJoin(SCOPE, s._id, one.joinFence ?? null)).toBe(true);
+    expect(await joinSecond(one, late)).toBe(false);
+    expect((await repo.get(SCOPE, s._id))?.secondParty).toBeNull();
+
+    // Added again, from the session read again: it lands, and its fence then says so.
+    const now = (await repo.get(SCOPE, s._id))!;
+    expect(await joinSecond(now, again)).toBe(true);
+    expect(await repo.fenceSecondJoin(SCOPE, s._id, now.joinFence ?? null)).toBe(false);
+    // A write by another add, as it read the session before: refused, the second party kept.
+    expect(await joinSecond(now, other)).toBe(false);
+    expect(await repo.get(SCOPE, s._id)).toMatchObject({
+      secondParty: again,
+      virtualNumber: expect.any(String),
+    });
+  });
+
+  it('another account’s second join or fence of the session changes nothing', async () => {
+    const s = await empty();
+    expect(await join(s)).toBe(true);
+    const one = (await repo.get(SCOPE, s._id))!;
+    expect(await repo.fenceSecondJoin(OTHER, s._id, one.joinFence ?? null)).toBe(false);
+    expect(
+      await repo.setProxyFields(
+        OTHER,
+        s._id,
+        {},
+        { secondParty: number() },
+        secondJoinGuard(one.joinFence ?? null),
+      ),
+    ).toBe(false);
+    expect((await repo.get(SCOPE, s._id))?.secondParty).toBeNull();
   });
 });
