@@ -4,6 +4,7 @@ import type { RpcClient } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import type { ProxyStickyNumbers } from '../proxy-sessions/proxy-sticky-numbers';
 import type { SessionAnnouncer } from '../sessions/session-announcer';
 import type { SessionRepository } from '../sessions/session.repository';
 import type { SessionDocument } from '../sessions/session.schema';
@@ -53,6 +54,8 @@ function reaper(world: {
   fenced?: boolean;
   /** The session's write turn is taken (an add under way). */
   turnTaken?: boolean;
+  /** The session as read again just before an announcement (else as the pass read it). */
+  readAgain?: SessionDocument | null;
 }) {
   const did: string[] = [];
   const step = {
@@ -71,6 +74,7 @@ function reaper(world: {
   } as unknown as SagaStepsRepository;
   const sessions = {
     fenceCreationSystemWide: async () => world.session,
+    getLiveSystemWide: async () => (world.readAgain === undefined ? world.session : world.readAgain),
     fenceFirstJoin: jest.fn(async () => {
       did.push('fence');
       return world.fenced ?? true;
@@ -118,6 +122,10 @@ function reaper(world: {
         return change();
       }),
     } as unknown as SessionWriteTurns,
+    {
+      remember: async (_a: string, serviceSid: string, identifier: string, number: string) =>
+        void did.push(`remember ${serviceSid} ${identifier} ${number}`),
+    } as unknown as ProxyStickyNumbers,
     { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5000 } as SessionServiceConfig,
     logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
@@ -209,17 +217,21 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
       ...over,
     });
 
-  it('holding the number whose step its add left (its write landed though the add could not tell): announced, under the add’s message id, and the step goes', async () => {
-    const { pass, did } = reaper({
-      session: proxy({
-        virtualNumber: '+14155550100',
-        allocationId: 'a1',
-        firstParty: '+16285550001',
-        modifiedAt: new Date(),
-      }),
+  it('holding the number whose step its add left (its write landed though the add could not tell): announced, under the add’s message id, its number remembered as the participant’s, and the step goes', async () => {
+    const joined = proxy({
+      virtualNumber: '+14155550100',
+      allocationId: 'a1',
+      firstParty: '+16285550001',
+      modifiedAt: new Date(),
     });
+    const { pass, did } = reaper({ session: joined });
     await pass();
-    expect(did).toEqual(['announce s1', 'forget step']);
+    expect(did).toEqual(['announce s1', 'remember KS1 +16285550001 +14155550100', 'forget step']);
+    // Ended between the pass's read and the announcement: read again, not announced as live (its end
+    // gives the number back).
+    const ended = reaper({ session: joined, readAgain: { ...joined, status: 'expired' } as SessionDocument });
+    await ended.pass();
+    expect(ended.did).toEqual(['forget step']);
     // Longer ago than the stream drops a repeat: not announced again (it could be a second announcement).
     const old = reaper({
       session: proxy({ virtualNumber: '+14155550100', allocationId: 'a1', firstParty: '+16285550001' }),

@@ -7,6 +7,7 @@ import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { ProxyStickyNumbers } from '../proxy-sessions/proxy-sticky-numbers';
 import { SessionRepository } from '../sessions/session.repository';
 import { SessionWriteTurns } from '../sessions/session-write-turns';
 import type { SessionDocument } from '../sessions/session.schema';
@@ -40,6 +41,7 @@ export class OrphanReaper extends PeriodicTask {
     private readonly expiry: ExpiryScheduler,
     private readonly rpc: RpcClient,
     private readonly writeTurns: SessionWriteTurns,
+    private readonly sticky: ProxyStickyNumbers,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
@@ -81,17 +83,7 @@ export class OrphanReaper extends PeriodicTask {
       this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
     }
     if (step.kind === 'allocation' && session && isProxyFirstJoinLeftBehind(session, step)) {
-      // A first participant whose write landed though its add could not tell (its answer lost, then
-      // the look after it): the add kept its place and its number, and never announced the session.
-      // Announced here, under the message id an announcement by the add would have had (a repeat
-      // within the stream's duplicate window is dropped; past it, not announced twice: logged).
-      // By the step's time: at or before any announcement the add made, and never moved after.
-      if (withinDuplicateWindow(step.createdAt)) await this.announcer.created(session, session.modifiedAt);
-      else
-        this.logger.warn(
-          { sessionId: session._id },
-          'a Proxy session whose first participant joined without an answer is too old to announce again',
-        );
+      await this.announceFirstJoin(step);
     }
     if (step.kind === 'allocation' && step.takesVerdict && session && isCreationsLiveSession(session, step)) {
       if (!(await this.settle(step, session))) return;
@@ -102,6 +94,33 @@ export class OrphanReaper extends PeriodicTask {
       this.logger.info({ sessionId: step.sessionId }, 'released orphaned PINs');
     }
     await this.steps.forgetSystemWide(step._id);
+  }
+
+  /**
+   * A first participant whose write landed though its add could not tell (its answer lost, then the
+   * look after it): the add kept its place and its number, and never announced the session (nor
+   * remembered the participant's number as its sticky one). Announced here, under the message id an
+   * announcement by the add would have had (a repeat within the stream's duplicate window is
+   * dropped; past it, not announced twice: logged). By the step's time: at or before any
+   * announcement the add made, and never moved after. Read again just before: a session ended since
+   * the pass read it is not announced as live (a router started after its end would route it).
+   */
+  private async announceFirstJoin(step: SagaStepDocument): Promise<void> {
+    if (!withinDuplicateWindow(step.createdAt)) {
+      this.logger.warn(
+        { sessionId: step.sessionId },
+        'a Proxy session whose first participant joined without an answer is too old to announce again',
+      );
+      return;
+    }
+    const stored = await this.sessions.getLiveSystemWide(step.sessionId);
+    if (!stored || !isProxyFirstJoinLeftBehind(stored, step)) return;
+    await this.announcer.created(stored, stored.modifiedAt);
+    if (stored.proxy && stored.firstParty) {
+      await this.sticky
+        .remember(stored.accountId, stored.proxy.serviceSid, stored.firstParty, stored.virtualNumber)
+        .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
+    }
   }
 
   /**
