@@ -322,9 +322,9 @@ function secondParticipant(world: {
       order.push('note');
       await world.note?.();
     }),
-    forget: jest.fn(async () => undefined),
+    forget: jest.fn(async () => void order.push('forget')),
   };
-  const announcer = { updated: jest.fn(async () => undefined) };
+  const announcer = { updated: jest.fn(async () => void order.push('announce')) };
   const rpc = { request: jest.fn(async () => ({})) };
   const service = participantsService({ places, sessions, rpc, announcer, unannounced });
   const add = () =>
@@ -332,7 +332,8 @@ function secondParticipant(world: {
       .add(
         SCOPE,
         SERVICE,
-        oneParty as never,
+        // The session as its request read it before its turn (the add reads it again in its turn).
+        { ...oneParty, joinFence: 'read-before-the-turn' } as never,
         {
           identifier: SECOND,
           proxyIdentifier: null,
@@ -360,7 +361,7 @@ describe('ProxyParticipantsService: a second participant', () => {
   it('is noted before it is written, written only while the session has no second party and its fence is as read, and its note forgotten once announced', async () => {
     const world = secondParticipant({ write: async () => true });
     expect(await world.add()).toMatchObject({ identifier: SECOND, proxyIdentifier: NUMBER, slot: 2 });
-    expect(world.order).toEqual(['note', 'write']);
+    expect(world.order).toEqual(['note', 'write', 'announce', 'forget']);
     expect(world.sessions.setProxyFields).toHaveBeenCalledWith(
       SCOPE,
       SESSION_ID,
@@ -453,5 +454,17 @@ describe('ProxyParticipantsService: a second participant', () => {
     });
     expect(await unread.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
     expect(unread.sessions.fenceSecondJoin).toHaveBeenCalledWith(SCOPE, SESSION_ID, FENCE);
+    expect(unread.places.remove).toHaveBeenCalled();
+    // Neither fenced nor read: its outcome unknown, the place and the note stay.
+    const unknown = secondParticipant({
+      write: async () => false,
+      stored: async () => {
+        throw new Error('the store is unavailable');
+      },
+      fence: async () => false,
+    });
+    expect(await unknown.add()).toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
+    expect(unknown.places.remove).not.toHaveBeenCalled();
+    expect(unknown.unannounced.forget).not.toHaveBeenCalled();
   });
 });

@@ -19,7 +19,9 @@ const SWEEP_BATCHES_PER_PASS = 10;
  * Announces the last stored change of each session noted in `unannounced_updates`, as the store
  * holds it now (under its change time: a repeat the stream drops, or, past its duplicate window, the
  * same view again, which routers keep once and which has no callback), then forgets the note. A
- * session ended meanwhile is left to its end's own announcement. In the session's write turn, as
+ * session ended meanwhile is left to its end's own announcement. A Proxy session with no second
+ * party has its second participant's write fenced first (`fenceSecondJoin`): an add that could not
+ * tell whether it landed leaves its note to this sweep, and it must not land after the note is gone. In the session's write turn, as
  * the changes that note it: a change stored while a note was being settled is noted after it, never
  * forgotten with it. Runs on every replica; a note whose announcement fails for now stays for the
  * next pass; one whose announcement is refused for good is forgotten, logged with its code.
@@ -67,7 +69,16 @@ export class UnannouncedUpdateSweeper extends PeriodicTask {
   }
 
   private async announce(sessionId: string): Promise<void> {
-    const stored = await this.sessions.getLiveSystemWide(sessionId);
+    let stored = await this.sessions.getLiveSystemWide(sessionId);
+    if (stored?.status === 'active' && stored.proxy && hasNumber(stored) && stored.secondParty === null) {
+      // A Proxy session with no second party may have a second participant's write still to land
+      // (its add could not tell, and left this note): fenced first, so none lands once the note is
+      // gone. Not fenced (one landed since the read): read again, and that is what is announced.
+      const scope = { accountId: stored.accountId };
+      if (!(await this.sessions.fenceSecondJoin(scope, sessionId, stored.joinFence ?? null))) {
+        stored = await this.sessions.getLiveSystemWide(sessionId);
+      }
+    }
     if (stored?.status === 'active' && hasNumber(stored)) {
       await this.announcer.updated(stored, stored.modifiedAt);
       this.logger.info({ sessionId }, 'announced a session change its request could not');
