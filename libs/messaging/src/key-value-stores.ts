@@ -525,3 +525,22 @@ export async function createIfAbsent(kv: KV, key: string, value: Uint8Array): Pr
     throw err;
   }
 }
+
+/**
+ * Writes the key only if its latest revision is still `revision`: true when this call wrote it,
+ * false when another write came first (JetStream's "wrong last sequence", 10071).
+ */
+export async function updateAtRevision(
+  kv: KV,
+  key: string,
+  value: Uint8Array,
+  revision: number,
+): Promise<boolean> {
+  try {
+    await kv.update(key, value, revision);
+    return true;
+  } catch (err) {
+    if (isWrongLastSequence(err)) return false;
+    throw err;
+  }
+}

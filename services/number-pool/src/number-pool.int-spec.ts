@@ -961,6 +961,64 @@ describe('number-pool (real NATS + store)', () => {
       });
     });
 
+    it('adds a party at most once, whatever the attempts: two at once both answer (one hold), and one whose claim was never recorded claims it again', async () => {
+      const single = allocationRequest([rider(90)]);
+      const { virtualNumber } = await client.request(AllocateNumber, single);
+      const add = (party: string) =>
+        client.request(AddAllocationParty, { scope: ACCOUNT, allocationId: single.allocationId, party });
+      // A request and its retry, at once: before, the second was refused as holding the number elsewhere.
+      expect(await Promise.all([add(rider(91)), add(rider(91))])).toEqual([
+        { virtualNumber },
+        { virtualNumber },
+      ]);
+      expect(
+        await db.collection('holds').countDocuments({ virtualNumber, party: rider(91), liveMarker: 'L' }),
+      ).toBe(1);
+
+      // An attempt that claimed its hold and stopped before recording it (its process died): asked again.
+      const other = allocationRequest([rider(92)]);
+      await client.request(AllocateNumber, other);
+      const claimed = await insertLiveHold(other.allocationId, virtualNumber, rider(93));
+      await expect(
+        client.request(AddAllocationParty, {
+          scope: ACCOUNT,
+          allocationId: other.allocationId,
+          party: rider(93),
+        }),
+      ).resolves.toEqual({ virtualNumber });
+      expect(
+        await app.get<HoldStore>(HOLD_STORE).allocation(ACCOUNT.accountId, other.allocationId),
+      ).toMatchObject({
+        parties: [rider(92), rider(93)],
+        holdIds: [expect.any(String), claimed.insertedId],
+      });
+    });
+
+    it('never brings back a released allocation: a party added to the record as read before its release is refused, and the release stands', async () => {
+      const single = allocationRequest([rider(94)]);
+      const { virtualNumber } = await client.request(AllocateNumber, single);
+      const store = app.get<HoldStore>(HOLD_STORE);
+      const read = (await store.allocation(ACCOUNT.accountId, single.allocationId))!;
+      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: single.allocationId });
+      expect(await store.addPartyToAllocation(read, 'a-hold-never-recorded', rider(95))).toBe(false);
+      expect(await store.allocation(ACCOUNT.accountId, single.allocationId)).toMatchObject({
+        parties: [],
+        releasedAt: expect.any(Date),
+      });
+      expect(
+        await db.collection<{ _id: string }>('allocations').countDocuments({ _id: single.allocationId }),
+      ).toBe(0);
+      // An add asked now is told so.
+      await expect(
+        client.request(AddAllocationParty, {
+          scope: ACCOUNT,
+          allocationId: single.allocationId,
+          party: rider(95),
+        }),
+      ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      expect(virtualNumber).toMatch(/^\+1/);
+    });
+
     it('stops giving a deleted number to new sessions while its live sessions keep it', async () => {
       const extra = '+14155550109';
       await client.request(AddVirtualNumbers, { scope: ACCOUNT, numbers: [extra], provider: 'plivo' });

@@ -34,6 +34,8 @@ const SIBLING_CLAIM_FRESH_MS = 5_000;
 
 /** The number of an allocation released before it was recorded (a tombstone). */
 const NEVER_ALLOCATED = 'none';
+/** Reads of an allocation a party's add makes while other writes keep changing it (a release ends it at once). */
+const ADD_PARTY_TRIES = 3;
 
 @Injectable()
 export class AllocationService {
@@ -190,35 +192,51 @@ export class AllocationService {
     }
   }
 
+  /**
+   * Adds a party to a live allocation (a session's second party). The record is written by
+   * compare-and-set against what was read (`HoldStore.addPartyToAllocation`): a release between the
+   * read and the write is never undone by it, and a changed record is read again. A hold claimed
+   * here and not recorded is this allocation's own: an attempt again (a retry of this add) claims
+   * it again (`NumberAllocator.claimParty`), and once the allocation is released the stray check
+   * releases it.
+   */
   async addParty(scope: AccountScope, allocationId: string, party: string) {
-    const record = await this.store.allocation(scope.accountId, allocationId);
-    if (!record || record.releasedAt) {
-      throw CodedError.notFound(`no live allocation ${allocationId}`);
+    for (let attempt = 1; ; attempt++) {
+      const record = await this.store.allocation(scope.accountId, allocationId);
+      if (!record || record.releasedAt) {
+        throw CodedError.notFound(`no live allocation ${allocationId}`);
+      }
+      if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
+      // Its number taken by another account since (a takeover), or moved to another of the account's
+      // owners (a subaccount, the main account): no party is claimed on it, and the answer is the same
+      // whoever else holds which phone there (session-service ends such sessions).
+      if (!(await this.inventory.servesAllocation(record))) {
+        throw CodedError.notFound(`no live allocation ${allocationId}`);
+      }
+      if (record.parties.length >= 2) {
+        throw CodedError.validation('party', 'the session already has two parties');
+      }
+      await this.refuseOwnNumbers(scope.accountId, [party]);
+      const hold = await this.allocator.claimParty(
+        scope.accountId,
+        allocationId,
+        record.virtualNumber,
+        party,
+        record.cooloffSeconds,
+      );
+      if (await this.store.addPartyToAllocation(record, hold._id, party)) {
+        return { virtualNumber: record.virtualNumber };
+      }
+      if (attempt >= ADD_PARTY_TRIES) {
+        throw new CodedError(
+          PoolErrorCodes.CONTENDED,
+          'the allocation kept changing while a party was added; retry',
+          {
+            retryable: true,
+          },
+        );
+      }
     }
-    if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
-    // Its number taken by another account since (a takeover), or moved to another of the account's
-    // owners (a subaccount, the main account): no party is claimed on it, and the answer is the same
-    // whoever else holds which phone there (session-service ends such sessions).
-    if (!(await this.inventory.servesAllocation(record))) {
-      throw CodedError.notFound(`no live allocation ${allocationId}`);
-    }
-    if (record.parties.length >= 2) {
-      throw CodedError.validation('party', 'the session already has two parties');
-    }
-    await this.refuseOwnNumbers(scope.accountId, [party]);
-    const hold = await this.allocator.claimParty(
-      scope.accountId,
-      allocationId,
-      record.virtualNumber,
-      party,
-      record.cooloffSeconds,
-    );
-    await this.store.saveAllocation({
-      ...record,
-      holdIds: [...record.holdIds, hold._id],
-      parties: [...record.parties, party],
-    });
-    return { virtualNumber: record.virtualNumber };
   }
 
   /**

@@ -61,7 +61,12 @@ export interface HoldStore {
    * first; then nothing of this record stays.
    */
   insertAllocation(record: AllocationRecord): Promise<boolean>;
-  saveAllocation(record: AllocationRecord): Promise<void>;
+  /**
+   * Adds a party and its hold to the record as `read` it: false, writing nothing, when the record
+   * has changed since (a release, another add). A release that comes between the read and this write
+   * is never undone by it.
+   */
+  addPartyToAllocation(read: AllocationRecord, holdId: string, party: string): Promise<boolean>;
   /** Marks the account's record released at `at` and drops its parties' numbers. */
   releaseAllocation(record: AllocationRecord, at: Date): Promise<void>;
 }

@@ -86,12 +86,19 @@ export class InMemoryHoldStore implements HoldStore {
   }
 
   async releaseAllocation(record: AllocationRecord, at: Date) {
-    await this.saveAllocation({ ...record, parties: [], releasedAt: at });
+    this.save({ ...record, parties: [], releasedAt: at });
   }
 
-  async saveAllocation(record: AllocationRecord) {
-    if (this.allocations.get(record._id)?.accountId !== record.accountId) return;
+  async addPartyToAllocation(read: AllocationRecord, holdId: string, party: string) {
+    const there = this.allocations.get(read._id);
+    if (!there || there.releasedAt || there.holdIds.join() !== read.holdIds.join()) return false;
+    return this.save({ ...read, holdIds: [...read.holdIds, holdId], parties: [...read.parties, party] });
+  }
+
+  private save(record: AllocationRecord): boolean {
+    if (this.allocations.get(record._id)?.accountId !== record.accountId) return false;
     this.allocations.set(record._id, { ...record });
+    return true;
   }
 
   /** The reaper's job, done here by the simulator: retire every hold whose cool-off has ended. */

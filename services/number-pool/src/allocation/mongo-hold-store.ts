@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { KV } from 'nats';
-import { KeyValueStores, createIfAbsent, kvDecode, kvEncode } from '@maskline/messaging';
+import { KeyValueStores, createIfAbsent, kvDecode, kvEncode, updateAtRevision } from '@maskline/messaging';
 import { AllocationRepository } from './allocation.repository';
 import type { AllocationRecord, Hold } from './hold';
 import { HoldRepository } from './hold.repository';
@@ -166,9 +166,33 @@ export class MongoHoldStore implements HoldStore {
     return false;
   }
 
-  async saveAllocation(record: AllocationRecord): Promise<void> {
-    await this.allocations.save(record);
-    await this.putRecord(record);
+  /**
+   * By compare-and-set on KV's copy (at the revision that still holds the record as read; created,
+   * where KV had forgotten it and the read was the store's), then the store's copy (an update, so a
+   * copy a release has dropped is not brought back). A release puts its released record into KV
+   * after it drops the store's copy: before this write, this write is refused; after it, the
+   * release holds (its record never had this hold, which the stray check then releases).
+   */
+  async addPartyToAllocation(read: AllocationRecord, holdId: string, party: string): Promise<boolean> {
+    const next: AllocationRecord = {
+      ...read,
+      holdIds: [...read.holdIds, holdId],
+      parties: [...read.parties, party],
+    };
+    const kv = await this.records();
+    const entry = await kv.get(read._id);
+    const value = kvEncode(toStored(next));
+    let written: boolean;
+    if (entry?.operation === 'PUT') {
+      const there = kvDecode<StoredAllocation>(entry.value);
+      const unchanged =
+        there?.accountId === read.accountId && there.releasedAt === null && sameHolds(there, read);
+      written = unchanged && (await updateAtRevision(kv, read._id, value, entry.revision));
+    } else {
+      written = await createIfAbsent(kv, read._id, value);
+    }
+    if (written) await this.allocations.save(next);
+    return written;
   }
 
   /**
@@ -187,7 +211,7 @@ export class MongoHoldStore implements HoldStore {
   }
 }
 
-function sameHolds(a: AllocationRecord, b: AllocationRecord): boolean {
+function sameHolds(a: Pick<AllocationRecord, 'holdIds'>, b: Pick<AllocationRecord, 'holdIds'>): boolean {
   return a.holdIds.length === b.holdIds.length && a.holdIds.every((id, i) => id === b.holdIds[i]);
 }
 

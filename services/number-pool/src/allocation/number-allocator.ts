@@ -83,6 +83,12 @@ export class NumberAllocator {
   ) {
     const hold = this.newHold(accountId, allocationId, virtualNumber, party, cooloffSeconds);
     if (!(await this.insertOrReclaim(hold))) {
+      // The pair's live hold is this allocation's own: claimed by an earlier attempt of this add,
+      // which did not record it (its record write refused or failed). Claimed again, not a conflict.
+      const live = await this.store.findLiveHold(virtualNumber, party);
+      if (live?.accountId === accountId && live.allocationId === allocationId && live.blockedUntil === null) {
+        return live;
+      }
       throw new CodedError(
         PoolErrorCodes.PARTY_CONFLICT,
         `party already holds virtual number ${virtualNumber} in another live session`,
