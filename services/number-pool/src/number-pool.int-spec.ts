@@ -994,29 +994,62 @@ describe('number-pool (real NATS + store)', () => {
       });
     });
 
-    it('never brings back a released allocation: a party added to the record as read before its release is refused, and the release stands', async () => {
+    it('never brings back a released allocation: an add whose record write comes after a release that came after its read is refused, its claim taken back, and the release stands', async () => {
       const single = allocationRequest([rider(94)]);
       const { virtualNumber } = await client.request(AllocateNumber, single);
-      const store = app.get<HoldStore>(HOLD_STORE);
-      const read = (await store.allocation(ACCOUNT.accountId, single.allocationId))!;
-      await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: single.allocationId });
-      expect(await store.addPartyToAllocation(read, 'a-hold-never-recorded', rider(95))).toBe(false);
-      expect(await store.allocation(ACCOUNT.accountId, single.allocationId)).toMatchObject({
-        parties: [],
-        releasedAt: expect.any(Date),
+      const kv = app.get(KeyValueStores);
+      const leaderEntry = kv.leaderEntry.bind(kv);
+      // The release lands between the add's look at the record and its write of it.
+      const spy = jest.spyOn(kv, 'leaderEntry').mockImplementationOnce(async (bucket, key) => {
+        const entry = await leaderEntry(bucket, key);
+        await client.request(ReleaseAllocation, { scope: ACCOUNT, allocationId: single.allocationId });
+        return entry;
       });
+      try {
+        await expect(
+          client.request(AddAllocationParty, {
+            scope: ACCOUNT,
+            allocationId: single.allocationId,
+            party: rider(95),
+          }),
+        ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
+      } finally {
+        spy.mockRestore();
+      }
+      expect(
+        await app
+          .get<HoldStore>(HOLD_STORE)
+          .allocation(ACCOUNT.accountId, single.allocationId, { fresh: true }),
+      ).toMatchObject({ parties: [], releasedAt: expect.any(Date) });
       expect(
         await db.collection<{ _id: string }>('allocations').countDocuments({ _id: single.allocationId }),
       ).toBe(0);
-      // An add asked now is told so.
-      await expect(
-        client.request(AddAllocationParty, {
-          scope: ACCOUNT,
-          allocationId: single.allocationId,
-          party: rider(95),
-        }),
-      ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
-      expect(virtualNumber).toMatch(/^\+1/);
+      // Its claim taken back at once (never a session's); the released party sits out its cool-off.
+      expect(
+        await db.collection('holds').countDocuments({ virtualNumber, party: rider(95), liveMarker: 'L' }),
+      ).toBe(0);
+    });
+
+    it('adds one of two parties asked at once to a one-party allocation; the other is refused and keeps no hold', async () => {
+      const single = allocationRequest([rider(96)]);
+      const { virtualNumber } = await client.request(AllocateNumber, single);
+      const add = (party: string) =>
+        client.request(AddAllocationParty, { scope: ACCOUNT, allocationId: single.allocationId, party }).then(
+          () => 'added',
+          (err: { code?: string }) => err.code,
+        );
+      const answers = await Promise.all([add(rider(97)), add(rider(98))]);
+      expect([...answers].sort()).toEqual([ErrorCodes.VALIDATION, 'added'].sort());
+      const added = answers[0] === 'added' ? rider(97) : rider(98);
+      const refused = added === rider(97) ? rider(98) : rider(97);
+      expect(
+        await app
+          .get<HoldStore>(HOLD_STORE)
+          .allocation(ACCOUNT.accountId, single.allocationId, { fresh: true }),
+      ).toMatchObject({ parties: [rider(96), added] });
+      const live = (party: string) =>
+        db.collection('holds').countDocuments({ virtualNumber, party, liveMarker: 'L' });
+      expect([await live(added), await live(refused)]).toEqual([1, 0]);
     });
 
     it('stops giving a deleted number to new sessions while its live sessions keep it', async () => {

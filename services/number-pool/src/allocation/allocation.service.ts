@@ -195,27 +195,22 @@ export class AllocationService {
   /**
    * Adds a party to a live allocation (a session's second party). The record is written by
    * compare-and-set against what was read (`HoldStore.addPartyToAllocation`): a release between the
-   * read and the write is never undone by it, and a changed record is read again. A hold claimed
-   * here and not recorded is this allocation's own: an attempt again (a retry of this add) claims
-   * it again (`NumberAllocator.claimParty`), and once the allocation is released the stray check
-   * releases it.
+   * read and the write is never undone by it, and a record changed meanwhile is read again, as its
+   * leader holds it. A hold claimed here that no attempt can record any more (the allocation
+   * released, or holding two other parties) is taken back at once: it was never a session's. One
+   * left when the attempts run out is this allocation's own: an add asked again claims it again
+   * (`NumberAllocator.claimParty`), and once the allocation is released the stray check releases it.
    */
   async addParty(scope: AccountScope, allocationId: string, party: string) {
+    let record = await this.store.allocation(scope.accountId, allocationId);
     for (let attempt = 1; ; attempt++) {
-      const record = await this.store.allocation(scope.accountId, allocationId);
-      if (!record || record.releasedAt) {
-        throw CodedError.notFound(`no live allocation ${allocationId}`);
-      }
+      if (!record || record.releasedAt) throw noLiveAllocation(allocationId);
       if (record.parties.includes(party)) return { virtualNumber: record.virtualNumber };
       // Its number taken by another account since (a takeover), or moved to another of the account's
       // owners (a subaccount, the main account): no party is claimed on it, and the answer is the same
       // whoever else holds which phone there (session-service ends such sessions).
-      if (!(await this.inventory.servesAllocation(record))) {
-        throw CodedError.notFound(`no live allocation ${allocationId}`);
-      }
-      if (record.parties.length >= 2) {
-        throw CodedError.validation('party', 'the session already has two parties');
-      }
+      if (!(await this.inventory.servesAllocation(record))) throw noLiveAllocation(allocationId);
+      if (record.parties.length >= 2) throw sessionFull();
       await this.refuseOwnNumbers(scope.accountId, [party]);
       const hold = await this.allocator.claimParty(
         scope.accountId,
@@ -227,13 +222,19 @@ export class AllocationService {
       if (await this.store.addPartyToAllocation(record, hold._id, party)) {
         return { virtualNumber: record.virtualNumber };
       }
+      record = await this.store.allocation(scope.accountId, allocationId, { fresh: true });
+      if (record && !record.releasedAt && record.parties.includes(party)) {
+        return { virtualNumber: record.virtualNumber };
+      }
+      if (!record || record.releasedAt || record.parties.length >= 2) {
+        await this.allocator.withdraw([hold]);
+        continue; // answered as the record now is
+      }
       if (attempt >= ADD_PARTY_TRIES) {
         throw new CodedError(
           PoolErrorCodes.CONTENDED,
           'the allocation kept changing while a party was added; retry',
-          {
-            retryable: true,
-          },
+          { retryable: true },
         );
       }
     }
@@ -381,3 +382,6 @@ export class AllocationService {
     return { virtualNumber, country: originOf(virtualNumber)?.country ?? 'ZZ' };
   }
 }
+
+const noLiveAllocation = (allocationId: string) => CodedError.notFound(`no live allocation ${allocationId}`);
+const sessionFull = () => CodedError.validation('party', 'the session already has two parties');

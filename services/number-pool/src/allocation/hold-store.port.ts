@@ -54,8 +54,15 @@ export interface HoldStore {
    * checks first. A record the copy lacks is caught by `insertAllocation` refusing the id.
    */
   knownAllocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
-  /** The account's allocation record (the fast copy, then the store); another account's id finds nothing. */
-  allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null>;
+  /**
+   * The account's allocation record (the fast copy, then the store); another account's id finds
+   * nothing. `fresh`: the fast copy as its leader holds it (after a write refused as stale).
+   */
+  allocation(
+    accountId: string,
+    allocationId: string,
+    options?: { fresh?: boolean },
+  ): Promise<AllocationRecord | null>;
   /**
    * False when the allocation id is already recorded (by any account), or a release of it came
    * first; then nothing of this record stays.

@@ -118,19 +118,29 @@ export class MongoHoldStore implements HoldStore {
     return (await this.recordInKv(accountId, allocationId))?.record ?? null;
   }
 
-  async allocation(accountId: string, allocationId: string): Promise<AllocationRecord | null> {
-    const found = await this.recordInKv(accountId, allocationId);
+  async allocation(
+    accountId: string,
+    allocationId: string,
+    options: { fresh?: boolean } = {},
+  ): Promise<AllocationRecord | null> {
+    const found = await this.recordInKv(accountId, allocationId, options.fresh);
     if (found) return found.record;
     // Not in KV (expired, or a crash between the store write and the KV write): ask the store.
     return this.allocations.find(accountId, allocationId);
   }
 
-  /** The KV copy of a record: undefined when KV has none; a null record when it is another account's. */
+  /**
+   * The KV copy of a record (`fresh`: as the bucket's leader holds it, not a replica that may lag):
+   * undefined when KV has none; a null record when it is another account's.
+   */
   private async recordInKv(
     accountId: string,
     allocationId: string,
+    fresh = false,
   ): Promise<{ record: AllocationRecord | null } | undefined> {
-    const entry = await (await this.records()).get(allocationId);
+    const entry = fresh
+      ? await this.kv.leaderEntry(ALLOCATIONS_BUCKET, allocationId)
+      : await (await this.records()).get(allocationId);
     if (!entry || entry.operation !== 'PUT') return undefined;
     const r = kvDecode<StoredAllocation>(entry.value);
     if (!r) return undefined;
@@ -180,7 +190,8 @@ export class MongoHoldStore implements HoldStore {
       parties: [...read.parties, party],
     };
     const kv = await this.records();
-    const entry = await kv.get(read._id);
+    // As the leader holds it: a replica's lagging copy would refuse this write again and again.
+    const entry = await this.kv.leaderEntry(ALLOCATIONS_BUCKET, read._id);
     const value = kvEncode(toStored(next));
     let written: boolean;
     if (entry?.operation === 'PUT') {
