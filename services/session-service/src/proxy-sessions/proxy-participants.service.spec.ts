@@ -80,6 +80,10 @@ function firstParticipant(world: {
   write: () => Promise<boolean>;
   fence?: () => Promise<boolean>;
   stored?: (allocationId: string) => Promise<Partial<SessionDocument> | null>;
+  /** A Session create's participant. */
+  inCreate?: boolean;
+  /** Forgetting the add's step fails. */
+  forgetFails?: boolean;
 }) {
   const asked: string[] = [];
   let allocationId = '';
@@ -104,7 +108,9 @@ function firstParticipant(world: {
   };
   const steps = {
     record: jest.fn(async () => undefined),
-    forgetStep: jest.fn(async () => undefined),
+    forgetStep: jest.fn(async () => {
+      if (world.forgetFails) throw new Error('the store is unavailable');
+    }),
   };
   // The add keeps its allocation (the orphan reaper did not take it first).
   const fates = { decide: jest.fn(async (_a: string, _id: string, fate: string) => fate === 'kept') };
@@ -124,10 +130,23 @@ function firstParticipant(world: {
           modifiedAt: new Date('2026-12-07T00:00:00Z'),
         } as never,
         { identifier: FIRST, proxyIdentifier: null } as unknown as ParticipantRequest,
+        { inCreate: world.inCreate },
       )
       .catch((err: unknown) => err);
   return { add, asked, sessions, places, steps, announcer, allocation: () => allocationId };
 }
+
+describe('ProxyParticipantsService: a Session create’s first participant', () => {
+  it('is recorded as a create’s step, and the create fails when its step cannot be forgotten (the reaper would end a session so left)', async () => {
+    const world = firstParticipant({ write: async () => true, inCreate: true, forgetFails: true });
+    expect(await world.add()).toMatchObject({ message: 'the store is unavailable' });
+    expect(world.steps.record).toHaveBeenCalledWith(expect.objectContaining({ forCreate: true }));
+    // A later add's step is not a create's, and a step it cannot forget is left to the reaper, which announces.
+    const later = firstParticipant({ write: async () => true, forgetFails: true });
+    expect(await later.add()).toMatchObject({ identifier: FIRST });
+    expect(later.steps.record).toHaveBeenCalledWith(expect.not.objectContaining({ forCreate: true }));
+  });
+});
 
 describe('ProxyParticipantsService: a first participant whose session write fails', () => {
   const unavailable = () =>

@@ -77,6 +77,8 @@ export class ProxyParticipantsService {
     service: ProxyService,
     doc: ProxySessionDocument,
     request: ParticipantRequest,
+    /** A Session create's participant: its first one's step is forgotten before it answers, or it fails. */
+    options: { inCreate?: boolean } = {},
   ): Promise<JoinedParticipant> {
     const place = await this.takePlace(doc, request.identifier);
     const facts: ProxyParticipantFacts = {
@@ -89,7 +91,7 @@ export class ProxyParticipantsService {
     try {
       joined =
         place.slot === 1
-          ? await this.allocateFirst(scope, service, doc, request, facts)
+          ? await this.allocateFirst(scope, service, doc, request, facts, options.inCreate === true)
           : await this.joinSecond(scope, doc, request, facts);
     } catch (err) {
       // Its write may have landed: the place stays its (a later add joins as second, or takes the
@@ -102,8 +104,17 @@ export class ProxyParticipantsService {
     // Announced: the first participant's number is the session's for everyone; its add's step goes
     // (the orphan reaper announces a session whose add died before this). The second's note goes
     // (the unannounced-update sweep announces a session whose add did not get this far).
-    if (place.slot === 1) await this.forgetAllocationStep(scope, doc._id, joined.allocationId);
-    else await this.unannounced.forget(doc.accountId, doc._id).catch(() => undefined);
+    if (place.slot === 1) {
+      const forgotten = this.steps.forgetStep(scope, {
+        sessionId: doc._id,
+        kind: 'allocation',
+        ref: joined.allocationId,
+      });
+      // A create's step left behind is a create that failed, whose session the reaper ends: the
+      // create fails with it (and discards the session) rather than answer with one so left.
+      if (options.inCreate) await forgotten;
+      else await forgotten.catch(() => undefined);
+    } else await this.unannounced.forget(doc.accountId, doc._id).catch(() => undefined);
     await this.sticky
       .remember(doc.accountId, service.sid, request.identifier, joined.virtualNumber)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
@@ -172,6 +183,7 @@ export class ProxyParticipantsService {
     doc: ProxySessionDocument,
     request: ParticipantRequest,
     facts: ProxyParticipantFacts,
+    forCreate: boolean,
   ): Promise<NumberedSession> {
     const behaviour = service.numberSelectionBehavior;
     const previous = await this.sticky
@@ -184,6 +196,7 @@ export class ProxyParticipantsService {
       subaccountId: doc.subaccountId,
       kind: 'allocation',
       ref: allocationId,
+      ...(forCreate ? { forCreate: true } : {}),
     });
     let allocated = false;
     /** The session write was sent and failed without an answer that says it did not land. */
@@ -334,13 +347,6 @@ export class ProxyParticipantsService {
     const holding = !!current && current.allocationId === allocationId && hasNumber(current);
     if (current?.status !== 'active') return { kind: holding ? 'ended-holding' : 'closed', error: closed };
     return holding ? { kind: 'stored', session: current as NumberedSession } : { kind: 'busy', error: busy };
-  }
-
-  /** This add's allocation step: its number is the session's now, or given back (other adds' steps stay). */
-  private async forgetAllocationStep(scope: AccountScope, sessionId: string, allocationId: string) {
-    await this.steps
-      .forgetStep(scope, { sessionId, kind: 'allocation', ref: allocationId })
-      .catch(() => undefined);
   }
 
   /**

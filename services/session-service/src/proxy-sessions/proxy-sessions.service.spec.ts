@@ -93,6 +93,29 @@ describe('ProxySessionsService.create', () => {
     expect(participants.add).not.toHaveBeenCalled();
   });
 
+  it('adds its participants as a create’s (a step left behind is a failed create’s, which the reaper ends), and discards the Session when one fails', async () => {
+    const { service, calls, participants } = proxySessions([() => SERVICE, () => SERVICE, () => SERVICE], {
+      stored: () => ({
+        _id: 'stored',
+        accountId: SCOPE.accountId,
+        subaccountId: null,
+        status: 'active',
+        proxy: { serviceSid: SERVICE.sid, deletedAt: null },
+      }),
+    });
+    (participants.add as jest.Mock).mockRejectedValueOnce(
+      new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'away'),
+    );
+    const participant = { identifier: '+14155550123', friendlyName: null, proxyIdentifier: null };
+    await expect(
+      service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
+    ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE });
+    expect(participants.add).toHaveBeenCalledWith(SCOPE, SERVICE, expect.anything(), participant, {
+      inCreate: true,
+    });
+    expect(calls.at(-1)).toBe('mark deleted');
+  });
+
   describe('when the store does not answer the session’s write (it may still land)', () => {
     const timedOut = () => Promise.reject(new Error('Timed out during socket read'));
     const create = (service: ProxySessionsService) =>

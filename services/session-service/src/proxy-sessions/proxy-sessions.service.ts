@@ -174,7 +174,7 @@ export class ProxySessionsService {
       for (const participant of request.participants) {
         await this.turns.during(scope.accountId, sessionId, async () => {
           const live = await this.requireLive(scope, service, proxySessionSidOf(sessionId));
-          await this.participants.add(scope, service, live, participant);
+          await this.participants.add(scope, service, live, participant, { inCreate: true });
         });
       }
     } catch (err) {

@@ -56,6 +56,10 @@ function reaper(world: {
   turnTaken?: boolean;
   /** The session as read again just before an announcement (else as the pass read it). */
   readAgain?: SessionDocument | null;
+  /** The step is a Proxy Session create's first participant's. */
+  forCreate?: boolean;
+  /** The step was forgotten (by its add) after the pass read it. */
+  stepGone?: boolean;
 }) {
   const did: string[] = [];
   const step = {
@@ -67,10 +71,12 @@ function reaper(world: {
     ref: 'a1',
     createdAt: new Date(Date.now() - (world.stepAgeMs ?? 60_000)),
     ...(world.earlierRelease ? {} : { takesVerdict: true }),
+    ...(world.forCreate ? { forCreate: true } : {}),
   } as SagaStepDocument;
   const steps = {
     olderThanSystemWide: async () => [step],
     forgetSystemWide: async () => void did.push('forget step'),
+    stillThere: async () => !world.stepGone,
   } as unknown as SagaStepsRepository;
   const sessions = {
     fenceCreationSystemWide: async () => world.session,
@@ -239,6 +245,22 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
     });
     await old.pass();
     expect(old.did).toEqual(['forget step']);
+  });
+
+  it('holding the number of a Session create’s first participant (the create failed, its discard too): ended as a failed creation, in the session’s turn, not announced', async () => {
+    const joined = proxy({ virtualNumber: '+14155550100', allocationId: 'a1', firstParty: '+16285550001' });
+    const { pass, did, sessions } = reaper({ session: joined, forCreate: true });
+    await pass();
+    expect(did).toEqual(['mark ["failedCreation","expiresAt","modifiedAt"]', 'end s1 now', 'forget step']);
+    expect(sessions.updateActive).toHaveBeenCalledWith({ accountId: ACCOUNT }, 's1', expect.anything());
+    // The create forgot its step meanwhile (it announced the session and answers with it): left as it is.
+    const gone = reaper({ session: joined, forCreate: true, stepGone: true });
+    await gone.pass();
+    expect(gone.did).toEqual(['forget step']);
+    // An add of the session holds its turn: looked at again next pass.
+    const busy = reaper({ session: joined, forCreate: true, turnTaken: true });
+    await busy.pass();
+    expect(busy.did).toEqual([]);
   });
 
   it('taken by the reaper before its add kept it: given back', async () => {

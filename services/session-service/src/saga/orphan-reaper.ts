@@ -83,7 +83,10 @@ export class OrphanReaper extends PeriodicTask {
       this.logger.info({ sessionId: step.sessionId }, 'released an orphaned number allocation');
     }
     if (step.kind === 'allocation' && session && isProxyFirstJoinLeftBehind(session, step)) {
-      await this.announceFirstJoin(step);
+      if (!step.forCreate) await this.announceFirstJoin(step);
+      // A create's, which failed (or died) with its owner answered an error: the session ends, as
+      // the create's answer said (its discard failed too). Not now: the step stays for the next pass.
+      else if (!(await this.endFailedCreate(step))) return;
     }
     if (step.kind === 'allocation' && step.takesVerdict && session && isCreationsLiveSession(session, step)) {
       if (!(await this.settle(step, session))) return;
@@ -147,29 +150,53 @@ export class OrphanReaper extends PeriodicTask {
       if (withinDuplicateWindow(session.createdAt)) await this.announcer.created(session, session.createdAt);
       return true;
     }
-    // Marked in the write that brings its end to now, before any expiry can move it to the history
-    // without the mark (a replay of the creation's Idempotency-Key then makes a new session). Not
-    // written, the step stays: the next pass finds the verdict taken and tries again.
+    // Not written, the step stays: the next pass finds the verdict taken and tries again.
+    return this.endFailedCreation(session.accountId, session._id);
+  }
+
+  /**
+   * A Proxy Session create's first participant's session, left announced or not by a create that
+   * failed or died (`SagaStepDocument.forCreate`): ended as a failed creation. In the session's turn,
+   * and only while the step is still there: a create still running forgets it in its add's turn,
+   * once it has announced the session, before it answers. True when settled (the step may go).
+   */
+  private async endFailedCreate(step: SagaStepDocument): Promise<boolean> {
+    return this.writeTurns
+      .during(
+        step.accountId,
+        step.sessionId,
+        async () => {
+          if (!(await this.steps.stillThere(step._id))) return true;
+          return this.endFailedCreation(step.accountId, step.sessionId);
+        },
+        0,
+      )
+      .catch((err: unknown) => {
+        if (err instanceof CodedError && err.code === ErrorCodes.CONFLICT) return false;
+        throw err;
+      });
+  }
+
+  /**
+   * Ends a session whose creation failed: marked so in the write that brings its end to now, before
+   * any expiry can move it to the history without the mark (its owner hears no callback of a session
+   * it was never given; a replay of a Plivo creation's Idempotency-Key makes a new session). True
+   * when settled: ended here, or ended already; false when the mark was not written (tried again).
+   */
+  private async endFailedCreation(accountId: string, sessionId: string): Promise<boolean> {
     const now = new Date();
     const marked = await this.sessions
-      .updateActive({ accountId: session.accountId }, session._id, {
-        failedCreation: true,
-        expiresAt: now,
-        modifiedAt: now,
-      })
+      .updateActive({ accountId }, sessionId, { failedCreation: true, expiresAt: now, modifiedAt: now })
       .catch((err: unknown) => {
-        this.logger.warn(
-          { err, sessionId: session._id },
-          'a failed creation’s session not marked; tried again',
-        );
+        this.logger.warn({ err, sessionId }, 'a failed creation’s session not marked; tried again');
         return undefined;
       });
     if (marked === undefined) return false;
     // Not active any more: ended meanwhile (by its creation's own compensation, say).
     if (!marked) return true;
-    this.expiry.schedule(session._id, now);
+    this.expiry.schedule(sessionId, now);
     this.reclaimed.inc({ kind: 'session' });
-    this.logger.info({ sessionId: session._id }, 'ending a session stored after its creation had failed');
+    this.logger.info({ sessionId }, 'ending a session stored after its creation had failed');
     return true;
   }
 

@@ -22,6 +22,13 @@ export class SagaStepDocument {
    * steps of an earlier release's creation, which took none: the orphan reaper never settles its session.
    */
   @Prop({ type: Boolean }) takesVerdict?: boolean;
+  /**
+   * The first participant's number of a Proxy Session create: the create answers only once this
+   * step is forgotten (after the session is announced), so one left behind is a create that failed
+   * or died, answered with an error. The orphan reaper ends such a session rather than announcing it.
+   * Absent from an earlier release's steps and from a later add's (`POST …/Participants`).
+   */
+  @Prop({ type: Boolean }) forCreate?: boolean;
 }
 
 export const SagaStepSchema = SchemaFactory.createForClass(SagaStepDocument);

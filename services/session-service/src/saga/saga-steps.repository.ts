@@ -42,7 +42,13 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
     return this.systemWide.find({ createdAt: { $lt: at } }, { limit });
   }
 
+  /** System-wide, for the orphan reaper: whether the step is still recorded (not forgotten since it was read). */
+  async stillThere(id: string): Promise<boolean> {
+    return (await this.systemWide.findById(id)) !== null;
+  }
+
   /** System-wide, for the orphan reaper: a step it has dealt with. */
+
   forgetSystemWide(id: string): Promise<void> {
     return this.systemWide.deleteById(id);
   }
