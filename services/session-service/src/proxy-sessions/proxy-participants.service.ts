@@ -77,7 +77,7 @@ export class ProxyParticipantsService {
     service: ProxyService,
     doc: ProxySessionDocument,
     request: ParticipantRequest,
-    /** A Session create's participant: its first one's step is forgotten before it answers, or it fails. */
+    /** A Session create's participant: its first one's step is left for the create (`finishCreate`). */
     options: { inCreate?: boolean } = {},
   ): Promise<JoinedParticipant> {
     const place = await this.takePlace(doc, request.identifier);
@@ -102,23 +102,29 @@ export class ProxyParticipantsService {
     }
     await this.announce(scope, joined, place.slot === 1 ? 'created' : 'updated');
     // Announced: the first participant's number is the session's for everyone; its add's step goes
-    // (the orphan reaper announces a session whose add died before this). The second's note goes
+    // (the orphan reaper announces a session whose add died before this), unless a create's, which
+    // the create forgets once it has all its participants (`finishCreate`). The second's note goes
     // (the unannounced-update sweep announces a session whose add did not get this far).
-    if (place.slot === 1) {
-      const forgotten = this.steps.forgetStep(scope, {
-        sessionId: doc._id,
-        kind: 'allocation',
-        ref: joined.allocationId,
-      });
-      // A create's step left behind is a create that failed, whose session the reaper ends: the
-      // create fails with it (and discards the session) rather than answer with one so left.
-      if (options.inCreate) await forgotten;
-      else await forgotten.catch(() => undefined);
-    } else await this.unannounced.forget(doc.accountId, doc._id).catch(() => undefined);
+    if (place.slot === 2) await this.unannounced.forget(doc.accountId, doc._id).catch(() => undefined);
+    else if (!options.inCreate) {
+      await this.steps
+        .forgetStep(scope, { sessionId: doc._id, kind: 'allocation', ref: joined.allocationId })
+        .catch(() => undefined);
+    }
     await this.sticky
       .remember(doc.accountId, service.sid, request.identifier, joined.virtualNumber)
       .catch((err: unknown) => this.logger.warn({ err }, 'could not remember a sticky proxy number'));
     return { ...facts, identifier: request.identifier, proxyIdentifier: joined.virtualNumber };
+  }
+
+  /**
+   * A Session create has all its participants: the step its first one's add left (`inCreate`) goes,
+   * in the session's turn, before the create answers. Throws when it could not be forgotten: the
+   * create then fails (and discards the session), as the orphan reaper ends a session whose create
+   * left such a step (its owner answered an error).
+   */
+  async finishCreate(scope: AccountScope, sessionId: string): Promise<void> {
+    await this.steps.forgetSession(scope, sessionId);
   }
 
   /** The session's participants that joined, by slot. */

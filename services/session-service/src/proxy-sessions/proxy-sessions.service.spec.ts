@@ -52,6 +52,7 @@ function proxySessions(
   } as unknown as SessionRepository;
   const participants = {
     add: jest.fn(async () => void calls.push('add participant')),
+    finishCreate: jest.fn(async () => void calls.push('forget create steps')),
   } as unknown as ProxyParticipantsService;
   const turns = {
     during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
@@ -62,7 +63,7 @@ function proxySessions(
     {} as ProxySessionNameRepository,
     services,
     participants,
-    {} as ProxySessionViews,
+    { session: (doc: { _id: string }) => ({ sid: doc._id }) } as unknown as ProxySessionViews,
     { schedule: jest.fn() } as unknown as ExpiryScheduler,
     {} as SessionAnnouncer,
     {} as CallEventRepository,
@@ -91,6 +92,58 @@ describe('ProxySessionsService.create', () => {
     ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
     expect(calls).toEqual(['read service', 'store session', 'read service', 'mark deleted']);
     expect(participants.add).not.toHaveBeenCalled();
+  });
+
+  describe('with participants', () => {
+    const participant = { identifier: '+14155550123', friendlyName: null, proxyIdentifier: null };
+    const storedAs =
+      (over: Record<string, unknown> = {}) =>
+      () => ({
+        _id: 'stored',
+        accountId: SCOPE.accountId,
+        subaccountId: null,
+        status: 'active',
+        proxy: { serviceSid: SERVICE.sid, deletedAt: null },
+        ...over,
+      });
+
+    it('forgets its first participant’s step in a last turn, once all are added, and answers with the Session as stored', async () => {
+      const { service, calls, turns } = proxySessions(
+        [() => SERVICE, () => SERVICE, () => SERVICE, () => SERVICE],
+        {
+          stored: storedAs(),
+        },
+      );
+      expect(
+        await service.create({
+          scope: SCOPE,
+          service: SERVICE.sid,
+          participants: [participant, { ...participant, identifier: '+14155550124' }],
+        }),
+      ).toEqual({ sid: 'stored' });
+      expect(calls.slice(-3)).toEqual(['add participant', 'add participant', 'forget create steps']);
+      // One turn per participant, and one for the end.
+      expect(turns.during).toHaveBeenCalledTimes(3);
+    });
+
+    it('fails, and discards the Session, when its steps cannot be forgotten or the orphan reaper ended it meanwhile (it ran past ORPHAN_AGE_MS)', async () => {
+      const unforgotten = proxySessions([() => SERVICE, () => SERVICE], { stored: storedAs() });
+      (unforgotten.participants.finishCreate as jest.Mock).mockRejectedValueOnce(
+        new Error('the store is unavailable'),
+      );
+      await expect(
+        unforgotten.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
+      ).rejects.toThrow('the store is unavailable');
+      expect(unforgotten.calls.at(-1)).toBe('mark deleted');
+
+      const ended = proxySessions([() => SERVICE, () => SERVICE, () => SERVICE, () => SERVICE], {
+        stored: storedAs({ failedCreation: true }),
+      });
+      await expect(
+        ended.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
+      ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
+      expect(ended.calls.at(-1)).toBe('mark deleted');
+    });
   });
 
   it('adds its participants as a create’s (a step left behind is a failed create’s, which the reaper ends), and discards the Session when one fails', async () => {

@@ -163,6 +163,7 @@ export class ProxySessionsService {
       throw err;
     }
     this.expiry.schedule(sessionId, expiresAt);
+    let stored: ProxySessionDocument;
     try {
       // Its Service deleted meanwhile (read before it was stored): not made. Read after the store,
       // so a deletion either is seen here or comes after the store, and its last sweep of the
@@ -177,6 +178,12 @@ export class ProxySessionsService {
           await this.participants.add(scope, service, live, participant, { inCreate: true });
         });
       }
+      stored =
+        request.participants.length === 0
+          ? await this.requireStored(scope, service, sessionId)
+          : await this.turns.during(scope.accountId, sessionId, () =>
+              this.finishCreate(scope, service, sessionId),
+            );
     } catch (err) {
       // All or nothing, as a create: the session and what its first participants took go back.
       await this.discard(scope, doc).catch((cleanup: unknown) =>
@@ -185,7 +192,32 @@ export class ProxySessionsService {
       throw err;
     }
     // Just created: no call or message yet (none to read from the history).
-    return this.views.session(await this.requireStored(scope, service, sessionId), []);
+    return this.views.session(stored, []);
+  }
+
+  /**
+   * The end of a create with participants, in the session's turn: its first participant's step goes
+   * (the orphan reaper ends a session whose create left it: a create that failed, its discard too, or
+   * died), then the session as stored is its answer. One the reaper ended meanwhile (this create ran
+   * past ORPHAN_AGE_MS before this turn) fails the create, as the reaper took it to.
+   */
+  private async finishCreate(
+    scope: AccountScope,
+    service: ProxyService,
+    sessionId: string,
+  ): Promise<ProxySessionDocument> {
+    await this.participants.finishCreate(scope, sessionId);
+    const stored = await this.requireStored(scope, service, sessionId);
+    if (stored.status !== 'active' || stored.failedCreation) {
+      throw new CodedError(
+        ErrorCodes.DEPENDENCY_UNAVAILABLE,
+        'the Session could not be created in time; retry',
+        {
+          retryable: true,
+        },
+      );
+    }
+    return stored;
   }
 
   async get(scope: AccountScope, serviceRef: string, ref: string): Promise<ProxySession> {

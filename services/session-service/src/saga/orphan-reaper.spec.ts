@@ -4,6 +4,7 @@ import type { RpcClient } from '@maskline/messaging';
 import type { MetricsService } from '@maskline/observability';
 import type { SessionServiceConfig } from '../config/session-service.config';
 import type { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import type { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import type { ProxyStickyNumbers } from '../proxy-sessions/proxy-sticky-numbers';
 import type { SessionAnnouncer } from '../sessions/session-announcer';
 import type { SessionRepository } from '../sessions/session.repository';
@@ -80,6 +81,7 @@ function reaper(world: {
   } as unknown as SagaStepsRepository;
   const sessions = {
     fenceCreationSystemWide: async () => world.session,
+    markProxyDeleted: async (_scope: unknown, id: string) => void did.push(`delete ${id}`),
     getLiveSystemWide: async () => (world.readAgain === undefined ? world.session : world.readAgain),
     fenceFirstJoin: jest.fn(async () => {
       did.push('fence');
@@ -132,6 +134,10 @@ function reaper(world: {
       remember: async (_a: string, serviceSid: string, identifier: string, number: string) =>
         void did.push(`remember ${serviceSid} ${identifier} ${number}`),
     } as unknown as ProxyStickyNumbers,
+    {
+      release: async (_a: string, serviceSid: string, name: string, id: string) =>
+        void did.push(`free name ${serviceSid} ${name} of ${id}`),
+    } as unknown as ProxySessionNameRepository,
     { ORPHAN_AGE_MS: 30_000, REAPER_INTERVAL_MS: 5000 } as SessionServiceConfig,
     logger,
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
@@ -247,11 +253,23 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
     expect(old.did).toEqual(['forget step']);
   });
 
-  it('holding the number of a Session create’s first participant (the create failed, its discard too): ended as a failed creation, in the session’s turn, not announced', async () => {
-    const joined = proxy({ virtualNumber: '+14155550100', allocationId: 'a1', firstParty: '+16285550001' });
+  it('holding the number of a Session create’s first participant (the create failed, its discard too): discarded as a failed creation, in the session’s turn, not announced', async () => {
+    const joined = proxy({
+      virtualNumber: '+14155550100',
+      allocationId: 'a1',
+      firstParty: '+16285550001',
+      proxy: { serviceSid: 'KS1', uniqueName: 'ride-1' } as SessionDocument['proxy'],
+    });
     const { pass, did, sessions } = reaper({ session: joined, forCreate: true });
     await pass();
-    expect(did).toEqual(['mark ["failedCreation","expiresAt","modifiedAt"]', 'end s1 now', 'forget step']);
+    // Discarded as its create would have: ended (no callback), deleted, its UniqueName freed.
+    expect(did).toEqual([
+      'mark ["failedCreation","expiresAt","modifiedAt"]',
+      'end s1 now',
+      'delete s1',
+      'free name KS1 ride-1 of s1',
+      'forget step',
+    ]);
     expect(sessions.updateActive).toHaveBeenCalledWith({ accountId: ACCOUNT }, 's1', expect.anything());
     // The create forgot its step meanwhile (it announced the session and answers with it): left as it is.
     const gone = reaper({ session: joined, forCreate: true, stepGone: true });

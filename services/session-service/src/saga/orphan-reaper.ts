@@ -7,6 +7,7 @@ import { PeriodicTask } from '@maskline/service-kit';
 import { SESSION_SERVICE_CONFIG, type SessionServiceConfig } from '../config/session-service.config';
 import { WRITE_CALL } from '../config/write-call';
 import { ExpiryScheduler } from '../expiry/expiry-scheduler';
+import { ProxySessionNameRepository } from '../proxy-sessions/proxy-session-name.repository';
 import { ProxyStickyNumbers } from '../proxy-sessions/proxy-sticky-numbers';
 import { SessionRepository } from '../sessions/session.repository';
 import { SessionWriteTurns } from '../sessions/session-write-turns';
@@ -42,6 +43,7 @@ export class OrphanReaper extends PeriodicTask {
     private readonly rpc: RpcClient,
     private readonly writeTurns: SessionWriteTurns,
     private readonly sticky: ProxyStickyNumbers,
+    private readonly names: ProxySessionNameRepository,
     @Inject(SESSION_SERVICE_CONFIG) private readonly config: SessionServiceConfig,
     @Inject(LOGGER) logger: Logger,
     metrics: MetricsService,
@@ -86,7 +88,7 @@ export class OrphanReaper extends PeriodicTask {
       if (!step.forCreate) await this.announceFirstJoin(step);
       // A create's, which failed (or died) with its owner answered an error: the session ends, as
       // the create's answer said (its discard failed too). Not now: the step stays for the next pass.
-      else if (!(await this.endFailedCreate(step))) return;
+      else if (!(await this.endFailedCreate(step, session))) return;
     }
     if (step.kind === 'allocation' && step.takesVerdict && session && isCreationsLiveSession(session, step)) {
       if (!(await this.settle(step, session))) return;
@@ -155,19 +157,26 @@ export class OrphanReaper extends PeriodicTask {
   }
 
   /**
-   * A Proxy Session create's first participant's session, left announced or not by a create that
-   * failed or died (`SagaStepDocument.forCreate`): ended as a failed creation. In the session's turn,
-   * and only while the step is still there: a create still running forgets it in its add's turn,
-   * once it has announced the session, before it answers. True when settled (the step may go).
+   * A Proxy Session create's session, left by a create that failed (its discard too) or died, its
+   * owner answered an error, holding the number of its first participant's step
+   * (`SagaStepDocument.forCreate`): discarded as the create would have, ended as a failed creation
+   * (no callback), deleted, its UniqueName freed. In the session's turn, and only while the step is
+   * still there: a create still running forgets it in its last turn, before it answers. True when
+   * settled (the step may go).
    */
-  private async endFailedCreate(step: SagaStepDocument): Promise<boolean> {
+  private async endFailedCreate(step: SagaStepDocument, session: SessionDocument): Promise<boolean> {
+    const scope = { accountId: step.accountId };
     return this.writeTurns
       .during(
         step.accountId,
         step.sessionId,
         async () => {
           if (!(await this.steps.stillThere(step._id))) return true;
-          return this.endFailedCreation(step.accountId, step.sessionId);
+          if (!(await this.endFailedCreation(step.accountId, step.sessionId))) return false;
+          await this.sessions.markProxyDeleted(scope, step.sessionId, new Date());
+          const name = session.proxy?.uniqueName;
+          if (name) await this.names.release(step.accountId, session.proxy!.serviceSid, name, step.sessionId);
+          return true;
         },
         0,
       )

@@ -32,6 +32,8 @@ function sweeper(
     refusedFor?: string;
     /** `live` is a Proxy session with one participant; its fence finds a second one landed since. */
     proxyOneParticipant?: { landedSince: boolean };
+    /** `live` is a Plivo single-party session (no second party, no Proxy facts). */
+    plivoSingleParty?: boolean;
   } = {},
 ) {
   const did: string[] = [];
@@ -39,6 +41,7 @@ function sweeper(
     live: session('live', 'active'),
     ended: session('ended', 'expired'),
   };
+  if (options.plivoSingleParty) stored.live = { ...stored.live, secondParty: null } as SessionDocument;
   if (options.proxyOneParticipant) {
     stored.live = { ...stored.live, proxy: {}, secondParty: null, joinFence: 'f0' } as SessionDocument;
   }
@@ -106,6 +109,15 @@ describe('the unannounced-update sweep', () => {
       'turn live',
       'read live',
       'fence live f0',
+      `announce live at ${changedAt.toISOString()}`,
+      'forget live',
+    ]);
+    // A Plivo single-party session has no participant write to fence: announced as it is.
+    const plivo = sweeper({ plivoSingleParty: true });
+    await plivo.pass();
+    expect(plivo.did.slice(0, 4)).toEqual([
+      'turn live',
+      'read live',
       `announce live at ${changedAt.toISOString()}`,
       'forget live',
     ]);
