@@ -76,6 +76,25 @@ describe("a Proxy session's sliding expiry", () => {
     expect(w.announced).toEqual([{ at: w.doc.modifiedAt.getTime(), expiresAt: w.doc.expiresAt.getTime() }]);
   });
 
+  it.each<[string, { proxy?: { closedReason: string }; endReason?: string; failedCreation?: boolean }]>([
+    ['closed by its owner', { proxy: { closedReason: 'api' } }],
+    ['brought forward to end now', { endReason: 'api' }],
+    ['a failed creation’s', { failedCreation: true }],
+  ])(
+    'never moves once its end was asked for (%s): the interaction is recorded, the end stays',
+    async (_what, asked) => {
+      const w = world();
+      const endsAt = w.doc.expiresAt.getTime();
+      Object.assign(w.doc, { ...asked, proxy: { ...w.doc.proxy, ...(asked.proxy ?? {}) } });
+      const at = new Date(CREATED.getTime() + 60_000);
+      await (
+        await w.clock.interacted(ACCOUNT, w.doc._id, at)
+      ).slid;
+      expect(w.doc.expiresAt.getTime()).toBe(endsAt);
+      expect(w.doc.proxy.lastInteractionAt).toEqual(at);
+    },
+  );
+
   it('is announced on the redelivery of an interaction whose move was stored and not announced, under the same change time', async () => {
     const w = world();
     const at = new Date(CREATED.getTime() + 60_000);

@@ -91,7 +91,7 @@ export class ProxyInteractionClock {
   private async slide(doc: LiveProxySession, at: Date): Promise<void> {
     const { accountId, _id: sessionId } = doc;
     const last = doc.proxy.lastInteractionAt;
-    const next = slidExpiry(doc.proxy, doc.expiresAt, at);
+    const next = expiryAfter(doc, at);
     const now = changeTime(doc);
     const engine: Partial<SessionDocument> = next
       ? {
@@ -117,7 +117,17 @@ type LiveProxySession = SessionDocument & { proxy: NonNullable<SessionDocument['
 /** Whether an interaction at `at` moves anything: the sliding expiry, or the last interaction's time. */
 function movesOn(doc: LiveProxySession, at: Date): boolean {
   const last = doc.proxy.lastInteractionAt;
-  return !!slidExpiry(doc.proxy, doc.expiresAt, at) || !last || last.getTime() < at.getTime();
+  return !!expiryAfter(doc, at) || !last || last.getTime() < at.getTime();
+}
+
+/**
+ * The session's expiry after an interaction at `at` (`slidExpiry`); never moved once its end was
+ * asked for (closed by its owner, brought forward to now, a failed creation's): an interaction
+ * in the moment before the expiry runs would otherwise keep it live for another TTL.
+ */
+function expiryAfter(doc: LiveProxySession, at: Date): Date | null {
+  if (doc.proxy.closedReason || doc.endReason || doc.failedCreation) return null;
+  return slidExpiry(doc.proxy, doc.expiresAt, at);
 }
 
 /** A live Proxy session of this account's (a Plivo one's interactions move nothing). */
