@@ -28,14 +28,27 @@ function world() {
     expiresAt: new Date(CREATED.getTime() + TTL_SECONDS * 1000),
     durationSeconds: TTL_SECONDS,
   } as unknown as SessionDocument & { proxy: ProxySessionFacts };
+  /** Written by another writer right after the clock's read (one that does not take the turn). */
+  let afterRead: Record<string, unknown> | null = null;
+  let reads = 0;
   const sessions = {
-    getLiveSystemWide: async () => ({ ...doc, proxy: { ...doc.proxy } }),
+    getLiveSystemWide: async () => {
+      const read = { ...doc, proxy: { ...doc.proxy } };
+      // After the read in the session's turn (the clock reads once before it asks for the turn).
+      if (afterRead && ++reads === 2) Object.assign(doc, afterRead);
+      return read;
+    },
     setProxyFields: async (
       _scope: unknown,
       _id: string,
       proxy: Partial<ProxySessionFacts>,
       engine: Partial<SessionDocument>,
+      guard: Record<string, unknown> = {},
     ) => {
+      // As the store matches: a null in the guard matches a field unset.
+      const stored = (path: string) =>
+        path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], doc);
+      if (Object.entries(guard).some(([path, want]) => (stored(path) ?? null) !== want)) return false;
       Object.assign(doc.proxy, proxy);
       Object.assign(doc, engine);
       return true;
@@ -59,6 +72,8 @@ function world() {
   } as unknown as SessionWriteTurns;
   return {
     doc,
+    endAskedAfterRead: () =>
+      (afterRead = { endReason: 'api', expiresAt: new Date(CREATED.getTime() + 1000) }),
     announced,
     failAnnouncements: (n: number) => (failNext = n),
     clock: new ProxyInteractionClock(sessions, expiry, announcer, turns),
@@ -94,6 +109,17 @@ describe("a Proxy session's sliding expiry", () => {
       expect(w.doc.proxy.lastInteractionAt).toEqual(at);
     },
   );
+
+  it('never moves once an end is asked for between its read and its write (an end that does not wait for the session’s turn)', async () => {
+    const w = world();
+    w.endAskedAfterRead();
+    const at = new Date(CREATED.getTime() + 60_000);
+    await (
+      await w.clock.interacted(ACCOUNT, w.doc._id, at)
+    ).slid;
+    expect(w.doc.expiresAt.getTime()).toBe(CREATED.getTime() + 1000);
+    expect(w.announced).toEqual([]);
+  });
 
   it('is announced on the redelivery of an interaction whose move was stored and not announced, under the same change time', async () => {
     const w = world();

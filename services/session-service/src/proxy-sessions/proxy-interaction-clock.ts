@@ -101,9 +101,17 @@ export class ProxyInteractionClock {
         }
       : { modifiedAt: now };
     const lastInteractionAt = last && last > at ? last : at;
-    // Only its own fields: a Ttl update or a close written meanwhile stays.
-    if (!(await this.sessions.setProxyFields({ accountId }, sessionId, { lastInteractionAt }, engine)))
-      return;
+    // Only its own fields: a Ttl update or a close written meanwhile stays; and a later expiry only
+    // while no end was asked for since the read (an end brought forward, a Service's deletion, do
+    // not wait for the session's turn).
+    const written = await this.sessions.setProxyFields(
+      { accountId },
+      sessionId,
+      { lastInteractionAt },
+      engine,
+      next ? NO_END_ASKED : {},
+    );
+    if (!written) return;
     if (!next) return;
     this.expiry.schedule(sessionId, next);
     const updated = { ...doc, ...engine, proxy: { ...doc.proxy, lastInteractionAt } } as SessionDocument;
@@ -119,6 +127,9 @@ function movesOn(doc: LiveProxySession, at: Date): boolean {
   const last = doc.proxy.lastInteractionAt;
   return !!expiryAfter(doc, at) || !last || last.getTime() < at.getTime();
 }
+
+/** What `expiryAfter` requires of the stored session, for the write that moves its expiry. */
+const NO_END_ASKED = { 'proxy.closedReason': null, endReason: null, failedCreation: null };
 
 /**
  * The session's expiry after an interaction at `at` (`slidExpiry`); never moved once its end was

@@ -64,7 +64,10 @@ function proxySessions(
     services,
     participants,
     { session: (doc: { _id: string }) => ({ sid: doc._id }) } as unknown as ProxySessionViews,
-    { schedule: jest.fn() } as unknown as ExpiryScheduler,
+    {
+      schedule: jest.fn(),
+      endNow: jest.fn(async () => void calls.push('end now')),
+    } as unknown as ExpiryScheduler,
     {} as SessionAnnouncer,
     {} as CallEventRepository,
     turns,
@@ -90,7 +93,7 @@ describe('ProxySessionsService.create', () => {
         participants: [{ identifier: '+14155550123', friendlyName: null, proxyIdentifier: null }],
       }),
     ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
-    expect(calls).toEqual(['read service', 'store session', 'read service', 'mark deleted']);
+    expect(calls).toEqual(['read service', 'store session', 'read service', 'end now', 'mark deleted']);
     expect(participants.add).not.toHaveBeenCalled();
   });
 
@@ -134,15 +137,24 @@ describe('ProxySessionsService.create', () => {
       await expect(
         unforgotten.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
       ).rejects.toThrow('the store is unavailable');
-      expect(unforgotten.calls.at(-1)).toBe('mark deleted');
+      // Its end asked for before the discard: kept trying by this replica should the discard fail too.
+      expect(unforgotten.calls.slice(-2)).toEqual(['end now', 'mark deleted']);
 
-      const ended = proxySessions([() => SERVICE, () => SERVICE, () => SERVICE, () => SERVICE], {
-        stored: storedAs({ failedCreation: true }),
-      });
-      await expect(
-        ended.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
-      ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
-      expect(ended.calls.at(-1)).toBe('mark deleted');
+      // Ended by the reaper (marked a failed creation, then deleted): a retryable 503, never a 404
+      // naming a Session its owner was never given, and its steps are not forgotten before it is judged.
+      for (const reaped of [
+        { failedCreation: true },
+        { failedCreation: true, proxy: { serviceSid: SERVICE.sid, deletedAt: new Date() } },
+      ]) {
+        const ended = proxySessions([() => SERVICE, () => SERVICE, () => SERVICE, () => SERVICE], {
+          stored: storedAs(reaped),
+        });
+        await expect(
+          ended.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
+        ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
+        expect(ended.participants.finishCreate).not.toHaveBeenCalled();
+        expect(ended.calls.slice(-2)).toEqual(['end now', 'mark deleted']);
+      }
     });
   });
 

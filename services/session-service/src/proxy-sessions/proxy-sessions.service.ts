@@ -174,7 +174,12 @@ export class ProxySessionsService {
       // its writes.
       for (const participant of request.participants) {
         await this.turns.during(scope.accountId, sessionId, async () => {
-          const live = await this.requireLive(scope, service, proxySessionSidOf(sessionId));
+          const live = await this.requireLive(scope, service, proxySessionSidOf(sessionId)).catch(
+            (err: unknown) => {
+              // Gone: the orphan reaper discarded it (this create ran past ORPHAN_AGE_MS).
+              throw isNotFound(err) ? createNotFinished() : err;
+            },
+          );
           await this.participants.add(scope, service, live, participant, { inCreate: true });
         });
       }
@@ -186,6 +191,9 @@ export class ProxySessionsService {
             );
     } catch (err) {
       // All or nothing, as a create: the session and what its first participants took go back.
+      // Its end asked for first, which this replica keeps trying (in memory) should the store be
+      // away for the discard as well: a session its owner was told failed is never left to its Ttl.
+      await this.expiry.endNow(scope, sessionId, 'api');
       await this.discard(scope, doc).catch((cleanup: unknown) =>
         this.logger.warn({ err: cleanup, sessionId }, 'a failed Proxy session create is left to expire'),
       );
@@ -206,17 +214,13 @@ export class ProxySessionsService {
     service: ProxyService,
     sessionId: string,
   ): Promise<ProxySessionDocument> {
+    // Read and judged first: forgetting the step is the last thing that can fail before the answer
+    // (a session read after it, and not read, was a failed create with no step left to end it).
+    const stored = await this.requireStored(scope, service, sessionId).catch((err: unknown) => {
+      throw isNotFound(err) ? createNotFinished() : err;
+    });
+    if (stored.status !== 'active' || stored.failedCreation) throw createNotFinished();
     await this.participants.finishCreate(scope, sessionId);
-    const stored = await this.requireStored(scope, service, sessionId);
-    if (stored.status !== 'active' || stored.failedCreation) {
-      throw new CodedError(
-        ErrorCodes.DEPENDENCY_UNAVAILABLE,
-        'the Session could not be created in time; retry',
-        {
-          retryable: true,
-        },
-      );
-    }
     return stored;
   }
 
@@ -582,3 +586,15 @@ function engineSettings(facts: ProxySessionFacts, current = DEFAULT_SESSION_SETT
     sessionExpirySeconds: Math.min(Math.max(facts.ttl, range.min), range.max),
   };
 }
+
+/**
+ * A create whose session the orphan reaper discarded before it finished (it ran past
+ * ORPHAN_AGE_MS): not made, as the reaper took it; retryable (a 503, not a 404 naming a Session
+ * its owner was never given).
+ */
+const createNotFinished = () =>
+  new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the Session could not be created in time; retry', {
+    retryable: true,
+  });
+
+const isNotFound = (err: unknown) => err instanceof CodedError && err.code === ErrorCodes.NOT_FOUND;

@@ -61,6 +61,8 @@ function reaper(world: {
   forCreate?: boolean;
   /** The step was forgotten (by its add) after the pass read it. */
   stepGone?: boolean;
+  /** Marking a Proxy session deleted fails. */
+  deleteFails?: boolean;
 }) {
   const did: string[] = [];
   const step = {
@@ -81,7 +83,10 @@ function reaper(world: {
   } as unknown as SagaStepsRepository;
   const sessions = {
     fenceCreationSystemWide: async () => world.session,
-    markProxyDeleted: async (_scope: unknown, id: string) => void did.push(`delete ${id}`),
+    markProxyDeleted: async (_scope: unknown, id: string) => {
+      if (world.deleteFails) throw new Error('the store is unavailable');
+      did.push(`delete ${id}`);
+    },
     getLiveSystemWide: async () => (world.readAgain === undefined ? world.session : world.readAgain),
     fenceFirstJoin: jest.fn(async () => {
       did.push('fence');
@@ -262,12 +267,13 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
     });
     const { pass, did, sessions } = reaper({ session: joined, forCreate: true });
     await pass();
-    // Discarded as its create would have: ended (no callback), deleted, its UniqueName freed.
+    // Discarded as its create would have: deleted, its UniqueName freed, then ended (no callback):
+    // ended first, a pass after a failed delete would find it ended and let the step go.
     expect(did).toEqual([
-      'mark ["failedCreation","expiresAt","modifiedAt"]',
-      'end s1 now',
       'delete s1',
       'free name KS1 ride-1 of s1',
+      'mark ["failedCreation","expiresAt","modifiedAt"]',
+      'end s1 now',
       'forget step',
     ]);
     expect(sessions.updateActive).toHaveBeenCalledWith({ accountId: ACCOUNT }, 's1', expect.anything());
@@ -275,6 +281,10 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
     const gone = reaper({ session: joined, forCreate: true, stepGone: true });
     await gone.pass();
     expect(gone.did).toEqual(['forget step']);
+    // Not deleted (the store away): not ended either, and the step stays for the next pass.
+    const undeleted = reaper({ session: joined, forCreate: true, deleteFails: true });
+    await undeleted.pass();
+    expect(undeleted.did).toEqual([]);
     // An add of the session holds its turn: looked at again next pass.
     const busy = reaper({ session: joined, forCreate: true, turnTaken: true });
     await busy.pass();

@@ -159,8 +159,8 @@ export class OrphanReaper extends PeriodicTask {
   /**
    * A Proxy Session create's session, left by a create that failed (its discard too) or died, its
    * owner answered an error, holding the number of its first participant's step
-   * (`SagaStepDocument.forCreate`): discarded as the create would have, ended as a failed creation
-   * (no callback), deleted, its UniqueName freed. In the session's turn, and only while the step is
+   * (`SagaStepDocument.forCreate`): discarded as the create would have: deleted, its UniqueName
+   * freed, ended as a failed creation (no callback). In the session's turn, and only while the step is
    * still there: a create still running forgets it in its last turn, before it answers. True when
    * settled (the step may go).
    */
@@ -172,11 +172,12 @@ export class OrphanReaper extends PeriodicTask {
         step.sessionId,
         async () => {
           if (!(await this.steps.stillThere(step._id))) return true;
-          if (!(await this.endFailedCreation(step.accountId, step.sessionId))) return false;
+          // Deleted and its name freed before it ends: once ended, the next pass would find it so
+          // and let the step go, whatever of these had failed.
           await this.sessions.markProxyDeleted(scope, step.sessionId, new Date());
           const name = session.proxy?.uniqueName;
           if (name) await this.names.release(step.accountId, session.proxy!.serviceSid, name, step.sessionId);
-          return true;
+          return this.endFailedCreation(step.accountId, step.sessionId);
         },
         0,
       )
