@@ -103,16 +103,27 @@ export class SessionAnnouncer {
       // Tried again here soon, and noted for the sweep (`UnannouncedUpdateSweeper`), which announces it
       // should this replica stop first.
       this.updatedLater(doc, at, 1000);
-      await this.unannounced
-        ?.note(doc.accountId, doc._id)
-        .catch((noteErr: unknown) =>
-          this.logger?.error(
-            { err: noteErr, sessionId: doc._id },
-            'a session change not noted for the sweep: only this replica announces it',
-          ),
-        );
+      await this.noteForSweep(doc.accountId, doc._id);
       throw err;
     }
+  }
+
+  /**
+   * A change of the session the sweep is to announce (`UnannouncedUpdateSweeper`), as the store then
+   * holds it: one whose announcement failed, or whose write failed without saying whether it landed
+   * (so that one that landed is not left unannounced when its owner does not ask again). Best effort
+   * (the store that failed the write or its announcement may not take the note either): logged,
+   * never thrown.
+   */
+  async noteForSweep(accountId: string, sessionId: string): Promise<void> {
+    await this.unannounced
+      ?.note(accountId, sessionId)
+      .catch((err: unknown) =>
+        this.logger?.error(
+          { err, sessionId },
+          'a session change not noted for the sweep: only this replica announces it, or its next change',
+        ),
+      );
   }
 
   /**

@@ -123,3 +123,52 @@ describe('SessionsService: a DELETE of a session an expiry marked ended and stop
     }
   });
 });
+
+describe('SessionsService: an update whose write the store did not answer', () => {
+  it('notes the session for the unannounced-update sweep when the write may have landed (a party joined unannounced otherwise), not when it was refused', async () => {
+    for (const [failure, noted] of [
+      [new CodedError(ErrorCodes.DEPENDENCY_UNAVAILABLE, 'the store is unavailable', { retryable: true }), 1],
+      [new Error('Timed out during socket read'), 1],
+      [CodedError.validation('settings', 'refused'), 0],
+    ] as const) {
+      const stored = {
+        _id: SESSION_ID,
+        ...SUBACCOUNT,
+        allocationId: SESSION_ID,
+        virtualNumber: '+14155550100',
+        status: 'active',
+        firstParty: '+16285550001',
+        secondParty: null,
+        settings: { createSessionWithSingleParty: true },
+        createdAt: new Date('2026-12-07T00:00:00Z'),
+        modifiedAt: new Date('2026-12-07T00:00:00Z'),
+      };
+      const announcer = { noteForSweep: jest.fn(async () => undefined) };
+      const service = new SessionsService(
+        {
+          get: jest.fn(async () => stored),
+          updateActive: jest.fn(async () => {
+            throw failure;
+          }),
+        } as unknown as SessionRepository,
+        { eventsOf: jest.fn(async () => []) } as unknown as SessionViews,
+        {} as ExpiryScheduler,
+        { request: jest.fn(async () => ({ virtualNumber: '+14155550100' })) } as unknown as RpcClient,
+        announcer as unknown as SessionAnnouncer,
+        {} as PartyRedaction,
+        {
+          during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
+        } as unknown as SessionWriteTurns,
+      );
+      await expect(
+        service.update({
+          scope: SUBACCOUNT,
+          sessionId: SESSION_ID,
+          changes: { secondParty: '+16285550003' },
+        } as never),
+      ).rejects.toBe(failure);
+      expect(announcer.noteForSweep).toHaveBeenCalledTimes(noted);
+      if (noted) expect(announcer.noteForSweep).toHaveBeenCalledWith(SUBACCOUNT.accountId, SESSION_ID);
+    }
+  });
+});

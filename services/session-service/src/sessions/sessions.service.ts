@@ -5,6 +5,7 @@ import {
   CodedError,
   ErrorCodes,
   GetVirtualNumber,
+  mayHaveHappened,
   SessionErrorCodes,
   type AccountScope,
   type ListSessions,
@@ -138,8 +139,14 @@ export class SessionsService {
     const events = this.views.eventsOf(doc);
     events.catch(() => undefined);
     // Only while the session is active: an expiry or DELETE that won the race stays the last word.
-    if (!(await this.sessions.updateActive(request.scope, doc._id, set)))
-      throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
+    const written = await this.sessions
+      .updateActive(request.scope, doc._id, set)
+      .catch(async (err: unknown) => {
+        // It may have landed (a store past its deadline): the sweep announces the session as stored.
+        if (mayHaveHappened(err)) await this.announcer.noteForSweep(doc.accountId, doc._id);
+        throw err;
+      });
+    if (!written) throw new CodedError(SessionErrorCodes.ALREADY_EXPIRED, 'Session already expired');
     if (set.expiresAt) this.expiry.schedule(doc._id, set.expiresAt);
     // Announced as stored after this write, not as this request saw it.
     const stored = await this.sessions.get(request.scope, doc._id);
