@@ -30,6 +30,19 @@ function sessionsService(stored: () => unknown) {
   return { service, turns, expiry };
 }
 
+/** A live single-party session of the subaccount's, lacking the party `parties` leaves null. */
+const singlePartySession = (parties: { firstParty: string | null; secondParty: string | null }) => ({
+  _id: SESSION_ID,
+  ...SUBACCOUNT,
+  allocationId: SESSION_ID,
+  virtualNumber: '+14155550100',
+  status: 'active',
+  ...parties,
+  settings: { createSessionWithSingleParty: true },
+  createdAt: new Date('2026-12-07T00:00:00Z'),
+  modifiedAt: new Date('2026-12-07T00:00:00Z'),
+});
+
 describe('SessionsService: a request naming a session not its own', () => {
   it.each([
     [
@@ -66,18 +79,7 @@ describe('SessionsService: a request naming a session not its own', () => {
 describe('SessionsService: an update naming both parties of a single-party session', () => {
   it('refused for one of them, adds neither: the other’s party is not left held on the number unshown', async () => {
     const rpc = { request: jest.fn(async () => ({ virtualNumber: '+14155550100' })) };
-    const stored = {
-      _id: SESSION_ID,
-      ...SUBACCOUNT,
-      allocationId: SESSION_ID,
-      virtualNumber: '+14155550100',
-      status: 'active',
-      firstParty: null,
-      secondParty: '+16285550002',
-      settings: { createSessionWithSingleParty: true },
-      createdAt: new Date('2026-12-07T00:00:00Z'),
-      modifiedAt: new Date('2026-12-07T00:00:00Z'),
-    };
+    const stored = singlePartySession({ firstParty: null, secondParty: '+16285550002' });
     const turns = {
       during: jest.fn(async (_a: string, _s: string, change: () => Promise<unknown>) => change()),
     } as unknown as SessionWriteTurns;
@@ -131,18 +133,7 @@ describe('SessionsService: an update whose write the store did not answer', () =
       [new Error('Timed out during socket read'), 1],
       [CodedError.validation('settings', 'refused'), 0],
     ] as const) {
-      const stored = {
-        _id: SESSION_ID,
-        ...SUBACCOUNT,
-        allocationId: SESSION_ID,
-        virtualNumber: '+14155550100',
-        status: 'active',
-        firstParty: '+16285550001',
-        secondParty: null,
-        settings: { createSessionWithSingleParty: true },
-        createdAt: new Date('2026-12-07T00:00:00Z'),
-        modifiedAt: new Date('2026-12-07T00:00:00Z'),
-      };
+      const stored = singlePartySession({ firstParty: '+16285550001', secondParty: null });
       const announcer = { noteForSweep: jest.fn(async () => undefined) };
       const service = new SessionsService(
         {
