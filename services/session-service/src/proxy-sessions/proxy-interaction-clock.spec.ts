@@ -72,8 +72,8 @@ function world() {
   } as unknown as SessionWriteTurns;
   return {
     doc,
-    endAskedAfterRead: () =>
-      (afterRead = { endReason: 'api', expiresAt: new Date(CREATED.getTime() + 1000) }),
+    endAskedAfterRead: (asked: Record<string, unknown>) =>
+      (afterRead = { ...asked, expiresAt: new Date(CREATED.getTime() + 1000) }),
     announced,
     failAnnouncements: (n: number) => (failNext = n),
     clock: new ProxyInteractionClock(sessions, expiry, announcer, turns),
@@ -110,16 +110,23 @@ describe("a Proxy session's sliding expiry", () => {
     },
   );
 
-  it('never moves once an end is asked for between its read and its write (an end that does not wait for the session’s turn)', async () => {
-    const w = world();
-    w.endAskedAfterRead();
-    const at = new Date(CREATED.getTime() + 60_000);
-    await (
-      await w.clock.interacted(ACCOUNT, w.doc._id, at)
-    ).slid;
-    expect(w.doc.expiresAt.getTime()).toBe(CREATED.getTime() + 1000);
-    expect(w.announced).toEqual([]);
-  });
+  it.each<[string, Record<string, unknown>]>([
+    ['brought forward to end now', { endReason: 'api' }],
+    ['a failed creation’s', { failedCreation: true }],
+    ['closed by its owner', { proxy: { ttl: TTL_SECONDS, dateExpiry: null, closedReason: 'api' } }],
+  ])(
+    'never moves once an end is asked for between its read and its write (%s: an end that does not wait for the session’s turn)',
+    async (_what, asked) => {
+      const w = world();
+      w.endAskedAfterRead(asked);
+      const at = new Date(CREATED.getTime() + 60_000);
+      await (
+        await w.clock.interacted(ACCOUNT, w.doc._id, at)
+      ).slid;
+      expect(w.doc.expiresAt.getTime()).toBe(CREATED.getTime() + 1000);
+      expect(w.announced).toEqual([]);
+    },
+  );
 
   it('is announced on the redelivery of an interaction whose move was stored and not announced, under the same change time', async () => {
     const w = world();

@@ -93,7 +93,7 @@ describe('ProxySessionsService.create', () => {
         participants: [{ identifier: '+14155550123', friendlyName: null, proxyIdentifier: null }],
       }),
     ).rejects.toMatchObject({ code: ErrorCodes.NOT_FOUND });
-    expect(calls).toEqual(['read service', 'store session', 'read service', 'end now', 'mark deleted']);
+    expect(calls).toEqual(['read service', 'store session', 'read service', 'mark deleted']);
     expect(participants.add).not.toHaveBeenCalled();
   });
 
@@ -137,8 +137,19 @@ describe('ProxySessionsService.create', () => {
       await expect(
         unforgotten.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
       ).rejects.toThrow('the store is unavailable');
-      // Its end asked for before the discard: kept trying by this replica should the discard fail too.
-      expect(unforgotten.calls.slice(-2)).toEqual(['end now', 'mark deleted']);
+      expect(unforgotten.calls.at(-1)).toBe('mark deleted');
+      // The discard failing too (the store away): its end is asked for, kept trying by this replica.
+      const undiscarded = proxySessions([() => SERVICE, () => SERVICE], { stored: storedAs() });
+      (undiscarded.participants.finishCreate as jest.Mock).mockRejectedValueOnce(
+        new Error('the store is unavailable'),
+      );
+      (undiscarded.sessions.markProxyDeleted as jest.Mock).mockRejectedValueOnce(
+        new Error('the store is unavailable'),
+      );
+      await expect(
+        undiscarded.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
+      ).rejects.toThrow('the store is unavailable');
+      expect(undiscarded.calls.at(-1)).toBe('end now');
 
       // Ended by the reaper (marked a failed creation, then deleted): a retryable 503, never a 404
       // naming a Session its owner was never given, and its steps are not forgotten before it is judged.
@@ -153,7 +164,7 @@ describe('ProxySessionsService.create', () => {
           ended.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
         ).rejects.toMatchObject({ code: ErrorCodes.DEPENDENCY_UNAVAILABLE, retryable: true });
         expect(ended.participants.finishCreate).not.toHaveBeenCalled();
-        expect(ended.calls.slice(-2)).toEqual(['end now', 'mark deleted']);
+        expect(ended.calls.at(-1)).toBe('mark deleted');
       }
     });
   });

@@ -191,12 +191,13 @@ export class ProxySessionsService {
             );
     } catch (err) {
       // All or nothing, as a create: the session and what its first participants took go back.
-      // Its end asked for first, which this replica keeps trying (in memory) should the store be
-      // away for the discard as well: a session its owner was told failed is never left to its Ttl.
-      await this.expiry.endNow(scope, sessionId, 'api');
-      await this.discard(scope, doc).catch((cleanup: unknown) =>
-        this.logger.warn({ err: cleanup, sessionId }, 'a failed Proxy session create is left to expire'),
-      );
+      // The discard ends it before it deletes it (ended after, the history's copy could miss the
+      // delete); should the discard fail, the end is asked for anyway, which this replica keeps
+      // trying (in memory): a session its owner was told failed is never left to its Ttl.
+      await this.discard(scope, doc).catch(async (cleanup: unknown) => {
+        this.logger.warn({ err: cleanup, sessionId }, 'a failed Proxy session create is left to its end');
+        await this.expiry.endNow(scope, sessionId, 'api');
+      });
       throw err;
     }
     // Just created: no call or message yet (none to read from the history).
