@@ -148,7 +148,7 @@ function reaper(world: {
     { counter: () => ({ inc: () => undefined }) } as unknown as MetricsService,
   );
   const pass = () => (subject as unknown as { runOnce(): Promise<void> }).runOnce();
-  return { pass, did, sessions, verdicts };
+  return { pass, did, sessions, verdicts, steps };
 }
 
 describe('the orphan reaper, on a live session stored by a creation that left its number’s step behind', () => {
@@ -327,6 +327,37 @@ describe('the orphan reaper, on a Proxy participant’s allocation its session d
       await pass();
       expect(did).toEqual([ReleaseAllocation.subject, 'forget step']);
     }
+  });
+});
+
+describe('the orphan reaper’s passes', () => {
+  it('go on from where the last one stopped, back to the oldest once one reads to the end: steps that stay unsettled hold up no others', async () => {
+    const { pass, steps } = reaper({ session: null });
+    const page = (from: number, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        _id: `step-${from + i}`,
+        sessionId: `s${from + i}`,
+        accountId: ACCOUNT,
+        kind: 'pins',
+        ref: `s${from + i}`,
+        createdAt: new Date(1_000 + from + i),
+      }));
+    const asked: Array<number | undefined> = [];
+    const pages = [page(0, 200), page(200, 3), page(0, 1)];
+    (steps as unknown as { olderThanSystemWide: unknown }).olderThanSystemWide = async (
+      _at: Date,
+      limit: number,
+      after?: Date,
+    ) => {
+      expect(limit).toBe(200);
+      asked.push(after?.getTime());
+      return pages.shift() ?? [];
+    };
+    await pass();
+    await pass();
+    await pass();
+    // After the full page's last; then, that page short, from the oldest again.
+    expect(asked).toEqual([0, 1_199, 0]);
   });
 });
 

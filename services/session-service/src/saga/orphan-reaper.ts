@@ -23,6 +23,9 @@ import { CreationVerdicts, verdictKnown } from './creation-verdicts';
 import type { SagaStepDocument } from './saga-step.schema';
 import { SagaStepsRepository } from './saga-steps.repository';
 
+/** Steps a pass reads at most. */
+const STEPS_PER_PASS = 200;
+
 /**
  * Finds reservations that a creation made and never finished (the process died mid-saga) and gives
  * them back: a number allocation that is not its session's, PINs of a session that was never
@@ -32,6 +35,8 @@ import { SagaStepsRepository } from './saga-steps.repository';
 @Injectable()
 export class OrphanReaper extends PeriodicTask {
   private readonly reclaimed;
+  /** Where the next pass starts (`runOnce`). */
+  private after = new Date(0);
 
   constructor(
     private readonly steps: SagaStepsRepository,
@@ -58,7 +63,15 @@ export class OrphanReaper extends PeriodicTask {
 
   protected async runOnce(): Promise<void> {
     const now = Date.now();
-    for (const step of await this.steps.olderThanSystemWide(new Date(now - this.config.ORPHAN_AGE_MS), 200)) {
+    const steps = await this.steps.olderThanSystemWide(
+      new Date(now - this.config.ORPHAN_AGE_MS),
+      STEPS_PER_PASS,
+      this.after,
+    );
+    // The next pass goes on after these, back to the oldest once a pass reads to the end: steps that
+    // stay unsettled (a service away) hold up no others, however many there are.
+    this.after = steps.length < STEPS_PER_PASS ? new Date(0) : steps[steps.length - 1].createdAt;
+    for (const step of steps) {
       // One step that cannot be dealt with now (a service, the store or NATS away) holds up no other.
       await this.reap(step).catch((err: unknown) =>
         this.logger.warn(

@@ -37,9 +37,13 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
     await this.finished.run({ accountId: scope.accountId, sessionId });
   }
 
-  /** System-wide, for the orphan reaper: steps of creations that never finished. */
-  olderThanSystemWide(at: Date, limit: number): Promise<SagaStepDocument[]> {
-    return this.systemWide.find({ createdAt: { $lt: at } }, { limit });
+  /**
+   * System-wide, for the orphan reaper: steps of creations that never finished, begun before `at`
+   * and after `after`, oldest first, at most `limit` (a pass goes on from where the one before
+   * stopped). Served by `{ createdAt }`.
+   */
+  olderThanSystemWide(at: Date, limit: number, after = new Date(0)): Promise<SagaStepDocument[]> {
+    return this.systemWide.find({ createdAt: { $lt: at, $gt: after } }, { limit, sort: { createdAt: 1 } });
   }
 
   /** System-wide, for the orphan reaper: whether the step is still recorded (not forgotten since it was read). */
