@@ -50,3 +50,11 @@ export function isRetirable(hold: Hold, now: Date): boolean {
     hold.liveMarker === LIVE && hold.blockedUntil !== null && hold.blockedUntil.getTime() <= now.getTime()
   );
 }
+
+/** Whether two copies of an allocation record name the same holds, in order (hold ids only grow). */
+export function sameHolds(
+  a: Pick<AllocationRecord, 'holdIds'>,
+  b: Pick<AllocationRecord, 'holdIds'>,
+): boolean {
+  return a.holdIds.length === b.holdIds.length && a.holdIds.every((id, i) => id === b.holdIds[i]);
+}

@@ -1,4 +1,4 @@
-import { LIVE, type AllocationRecord, type Hold } from './hold';
+import { LIVE, sameHolds, type AllocationRecord, type Hold } from './hold';
 import type { HoldStore, PairHint } from './hold-store.port';
 
 /**
@@ -91,7 +91,7 @@ export class InMemoryHoldStore implements HoldStore {
 
   async addPartyToAllocation(read: AllocationRecord, holdId: string, party: string) {
     const there = this.allocations.get(read._id);
-    if (!there || there.releasedAt || there.holdIds.join() !== read.holdIds.join()) return false;
+    if (!there || there.releasedAt || !sameHolds(there, read)) return false;
     return this.save({ ...read, holdIds: [...read.holdIds, holdId], parties: [...read.parties, party] });
   }
 

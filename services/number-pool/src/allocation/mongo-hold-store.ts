@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { KV } from 'nats';
 import { KeyValueStores, createIfAbsent, kvDecode, kvEncode, updateAtRevision } from '@maskline/messaging';
 import { AllocationRepository } from './allocation.repository';
-import type { AllocationRecord, Hold } from './hold';
+import { sameHolds, type AllocationRecord, type Hold } from './hold';
 import { HoldRepository } from './hold.repository';
 import type { HoldStore, PairHint } from './hold-store.port';
 
@@ -220,10 +220,6 @@ export class MongoHoldStore implements HoldStore {
   private async putRecord(record: AllocationRecord): Promise<void> {
     await (await this.records()).put(record._id, kvEncode(toStored(record)));
   }
-}
-
-function sameHolds(a: Pick<AllocationRecord, 'holdIds'>, b: Pick<AllocationRecord, 'holdIds'>): boolean {
-  return a.holdIds.length === b.holdIds.length && a.holdIds.every((id, i) => id === b.holdIds[i]);
 }
 
 function toStored(record: AllocationRecord): StoredAllocation {

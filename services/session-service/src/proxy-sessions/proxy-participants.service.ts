@@ -283,7 +283,7 @@ export class ProxyParticipantsService {
         // It landed: the participant joined (announced by `add`), the number is the session's.
         if (look.kind === 'stored') return look.session;
         if (look.kind === 'ended') {
-          throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+          throw sessionClosed();
         }
         if (look.kind === 'unknown') throw new JoinOutcomeUnknown(err);
       }
@@ -346,7 +346,7 @@ export class ProxyParticipantsService {
     | { kind: 'busy' | 'closed' | 'ended-holding' | 'unread'; error: CodedError }
   > {
     const busy = participantsChanged();
-    const closed = new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+    const closed = sessionClosed();
     const current = await this.sessions.get(scope, sessionId).catch(() => undefined);
     // Not read (the store away): retryable, as the refusal may have been anything.
     if (current === undefined) return { kind: 'unread', error: busy };
@@ -368,7 +368,7 @@ export class ProxyParticipantsService {
   ): Promise<NumberedSession> {
     const current = await this.sessions.get(scope, doc._id);
     if (!current || current.status !== 'active') {
-      throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+      throw sessionClosed();
     }
     if (!hasNumber(current)) {
       throw new CodedError(
@@ -503,7 +503,7 @@ function inProxyTerms(err: unknown, identifier: string, number: string | null): 
  */
 function secondJoinOutcome(stored: SessionDocument | null, identifier: string, sid: string): NumberedSession {
   if (!stored || stored.status !== 'active') {
-    throw new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
+    throw sessionClosed();
   }
   const landed =
     stored.secondParty === identifier && (stored.proxy?.participants ?? []).some((p) => p.sid === sid);
@@ -514,6 +514,7 @@ function secondJoinOutcome(stored: SessionDocument | null, identifier: string, s
   throw participantsChanged();
 }
 
+const sessionClosed = () => new CodedError(ProxyErrorCodes.SESSION_CLOSED, 'Session is closed');
 const participantExists = (identifier: string) =>
   new CodedError(
     ProxyErrorCodes.PARTICIPANT_EXISTS,

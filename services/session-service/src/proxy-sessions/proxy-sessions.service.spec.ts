@@ -130,26 +130,20 @@ describe('ProxySessionsService.create', () => {
     });
 
     it('fails, and discards the Session, when its steps cannot be forgotten or the orphan reaper ended it meanwhile (it ran past ORPHAN_AGE_MS)', async () => {
-      const unforgotten = proxySessions([() => SERVICE, () => SERVICE], { stored: storedAs() });
-      (unforgotten.participants.finishCreate as jest.Mock).mockRejectedValueOnce(
-        new Error('the store is unavailable'),
-      );
-      await expect(
-        unforgotten.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
-      ).rejects.toThrow('the store is unavailable');
-      expect(unforgotten.calls.at(-1)).toBe('mark deleted');
+      /** A create whose steps cannot be forgotten; with `discardFails`, whose discard fails too. */
+      const unforgettable = async (discardFails: boolean) => {
+        const world = proxySessions([() => SERVICE, () => SERVICE], { stored: storedAs() });
+        const away = () => new Error('the store is unavailable');
+        (world.participants.finishCreate as jest.Mock).mockRejectedValueOnce(away());
+        if (discardFails) (world.sessions.markProxyDeleted as jest.Mock).mockRejectedValueOnce(away());
+        await expect(
+          world.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
+        ).rejects.toThrow('the store is unavailable');
+        return world.calls.at(-1);
+      };
+      expect(await unforgettable(false)).toBe('mark deleted');
       // The discard failing too (the store away): its end is asked for, kept trying by this replica.
-      const undiscarded = proxySessions([() => SERVICE, () => SERVICE], { stored: storedAs() });
-      (undiscarded.participants.finishCreate as jest.Mock).mockRejectedValueOnce(
-        new Error('the store is unavailable'),
-      );
-      (undiscarded.sessions.markProxyDeleted as jest.Mock).mockRejectedValueOnce(
-        new Error('the store is unavailable'),
-      );
-      await expect(
-        undiscarded.service.create({ scope: SCOPE, service: SERVICE.sid, participants: [participant] }),
-      ).rejects.toThrow('the store is unavailable');
-      expect(undiscarded.calls.at(-1)).toBe('end now');
+      expect(await unforgettable(true)).toBe('end now');
 
       // Ended by the reaper (marked a failed creation, then deleted): a retryable 503, never a 404
       // naming a Session its owner was never given, and its steps are not forgotten before it is judged.

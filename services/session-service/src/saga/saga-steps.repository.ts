@@ -52,7 +52,6 @@ export class SagaStepsRepository extends AccountScopedRepository<SagaStepDocumen
   }
 
   /** System-wide, for the orphan reaper: a step it has dealt with. */
-
   forgetSystemWide(id: string): Promise<void> {
     return this.systemWide.deleteById(id);
   }
